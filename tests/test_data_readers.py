@@ -1,0 +1,674 @@
+"""Dataset readers on tiny trees written in each release's own format, plus FaceDataset."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lnet_anet.data.age import (
+    holdout_split,
+    read_age_csv,
+    read_chalearn,
+    read_fgnet,
+    read_morph,
+    read_utkface,
+)
+from lnet_anet.data.beauty import read_score_csv, read_scut_fbp5500
+from lnet_anet.data.celeba import CELEBA_ATTRIBUTES, read_celeba
+from lnet_anet.data.dataset import FaceDataset, collate_skip_bad
+from lnet_anet.data.errors import DatasetFormatError
+from lnet_anet.data.lfwa import read_lfw_attributes, read_lfwa
+
+N = 6  # images in the CelebA fixture
+LANDMARK_HEADER = (
+    "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y "
+    "leftmouth_x leftmouth_y rightmouth_x rightmouth_y"
+)
+
+
+def _jpeg(path: Path, w: int = 16, h: int = 20, seed: int = 0) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img = np.random.default_rng(seed).integers(0, 255, (h, w, 3), dtype=np.uint8)
+    path.write_bytes(cv2.imencode(".jpg", img)[1].tobytes())  # any file name, even notes.txt
+
+
+def _write(path: Path, lines: list[str], crlf: bool = False) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode() + b"\n")
+    return path
+
+
+def _names(n: int = N) -> list[str]:
+    return [f"{i:06d}.jpg" for i in range(1, n + 1)]
+
+
+def _labels(n: int = N) -> np.ndarray:
+    return np.where(np.random.default_rng(1).random((n, 40)) < 0.3, 1, -1)
+
+
+def _attr_lines(names: list[str], labels: np.ndarray) -> list[str]:
+    # CelebA pads 1 with a space so that columns line up: "000001.jpg -1  1  1 -1".
+    rows = [
+        f"{n} " + " ".join(f"{v:2d}" for v in row) for n, row in zip(names, labels, strict=True)
+    ]
+    return [str(len(names)), " ".join(CELEBA_ATTRIBUTES) + " ", *rows]
+
+
+def _landmarks(n: int = N) -> np.ndarray:
+    base = np.array([69, 109, 106, 113, 77, 142, 73, 152, 108, 154])
+    return base + np.arange(n)[:, None]
+
+
+def _celeba(root: Path, images: str = "img_align_celeba", crlf: bool = False) -> Path:
+    """A CelebA release in the original .txt formats, N images."""
+    names = _names()
+    for i, name in enumerate(names):
+        _jpeg(root / images / name, seed=i)
+    _write(root / "list_attr_celeba.txt", _attr_lines(names, _labels()), crlf)
+    parts = [0, 0, 0, 1, 2, 0]
+    _write(
+        root / "list_eval_partition.txt", [f"{n} {p}" for n, p in zip(names, parts, strict=True)]
+    )
+    _write(root / "identity_CelebA.txt", [f"{n} {100 + i % 2}" for i, n in enumerate(names)])
+    marks = [
+        f"{n} " + " ".join(f"{v:4d}" for v in row)
+        for n, row in zip(names, _landmarks(), strict=True)
+    ]
+    _write(root / "list_landmarks_align_celeba.txt", [str(N), LANDMARK_HEADER, *marks])
+    boxes = [f"{n} {10 + i} {20 + i} 50 60" for i, n in enumerate(names)]
+    _write(root / "list_bbox_celeba.txt", [str(N), "image_id x_1 y_1 width height", *boxes])
+    return root
+
+
+# --------------------------------------------------------------------------- CelebA
+
+
+def test_read_celeba_parses_every_file(tmp_path):
+    root = _celeba(tmp_path)
+    df = read_celeba(root)
+    assert len(df) == N and df.attrs["skipped"] == []
+    assert df.attrs["attributes"] == list(CELEBA_ATTRIBUTES)
+    assert list(df.columns[:3]) == ["path", "split", "identity"]
+    np.testing.assert_array_equal(df[list(CELEBA_ATTRIBUTES)].to_numpy(), _labels() > 0)
+    assert df[list(CELEBA_ATTRIBUTES)].dtypes.eq(np.int8).all()
+    assert df["split"].tolist() == ["train", "train", "train", "val", "test", "train"]
+    assert df["identity"].tolist() == [100, 101, 100, 101, 100, 101]
+    assert all(os.path.isabs(p) and os.path.isfile(p) for p in df["path"])
+    assert df["path"].map(os.path.basename).tolist() == _names()
+    np.testing.assert_array_equal(
+        df[["lefteye_x", "rightmouth_y"]].to_numpy(), _landmarks()[:, [0, 9]]
+    )
+    assert "x0" not in df  # boxes describe the in-the-wild images, not img_align_celeba
+
+
+def test_read_celeba_crlf_and_csv_variants_match_the_txt_originals(tmp_path):
+    reference = read_celeba(_celeba(tmp_path / "txt"))
+    root = _celeba(tmp_path / "csv", crlf=True)
+    names = _names()
+    (root / "list_eval_partition.txt").unlink()
+    _write(
+        root / "list_eval_partition.csv",
+        [
+            "image_id,partition",
+            *[f"{n},{p}" for n, p in zip(names, [0, 0, 0, 1, 2, 0], strict=True)],
+        ],
+    )
+    (root / "list_landmarks_align_celeba.txt").unlink()
+    marks = [f"{n}," + ",".join(map(str, row)) for n, row in zip(names, _landmarks(), strict=True)]
+    _write(
+        root / "list_landmarks_align_celeba.csv",
+        ["image_id," + LANDMARK_HEADER.replace(" ", ","), *marks],
+    )
+    df = read_celeba(root)
+    pd.testing.assert_frame_equal(df.drop(columns="path"), reference.drop(columns="path"))
+
+
+def test_read_celeba_kaggle_layout_nested_folder_and_csv_lists(tmp_path):
+    reference = read_celeba(_celeba(tmp_path / "txt", images="img_celeba"))
+    root = _celeba(tmp_path / "kaggle", images="img_celeba/img_celeba")  # Kaggle nests it
+    names, labels = _names(), _labels()
+    (root / "list_attr_celeba.txt").unlink()
+    attr_rows = [f"{n}," + ",".join(map(str, row)) for n, row in zip(names, labels, strict=True)]
+    _write(root / "list_attr_celeba.csv", ["image_id," + ",".join(CELEBA_ATTRIBUTES), *attr_rows])
+    (root / "list_bbox_celeba.txt").unlink()
+    boxes = [f"{n},{10 + i},{20 + i},50,60" for i, n in enumerate(names)]
+    _write(root / "list_bbox_celeba.csv", ["image_id,x_1,y_1,width,height", *boxes])
+    df = read_celeba(root)
+    assert df["path"].str.endswith("/img_celeba/img_celeba/000001.jpg").iloc[0]
+    pd.testing.assert_frame_equal(df.drop(columns="path"), reference.drop(columns="path"))
+    _write(
+        root / "list_attr_celeba.csv",
+        ["image_id," + ",".join(CELEBA_ATTRIBUTES), attr_rows[0] + ",1"],
+    )
+    with pytest.raises(
+        DatasetFormatError, match="list_attr_celeba.csv:2: expected 41 fields, found 42"
+    ):
+        read_celeba(root)
+
+
+def test_read_celeba_in_the_wild_gets_boxes_exclusive_right_bottom(tmp_path):
+    df = read_celeba(_celeba(tmp_path, images="img_celeba"))
+    assert df[["x0", "y0", "x1", "y1"]].iloc[2].tolist() == [12.0, 22.0, 62.0, 82.0]
+    assert "lefteye_x" not in df  # aligned landmarks do not fit in-the-wild pixels
+
+
+def test_read_celeba_leaves_out_missing_images_and_unpartitioned_rows(tmp_path):
+    root = _celeba(tmp_path)
+    (root / "img_align_celeba" / "000002.jpg").unlink()
+    lines = (root / "list_eval_partition.txt").read_text().splitlines()
+    _write(root / "list_eval_partition.txt", [ln for ln in lines if not ln.startswith("000005")])
+    with pytest.warns(UserWarning, match="left out 2 row"):
+        df = read_celeba(root)
+    assert df["path"].map(os.path.basename).tolist() == [
+        "000001.jpg",
+        "000003.jpg",
+        "000004.jpg",
+        "000006.jpg",
+    ]
+    skipped = "\n".join(df.attrs["skipped"])
+    assert "000002.jpg: image file not found" in skipped
+    assert "000005.jpg: not in list_eval_partition.txt" in skipped
+
+
+def test_read_celeba_official_layout_and_partition_only(tmp_path):
+    root = _celeba(tmp_path / "stage")
+    official = tmp_path / "CelebA"
+    (official / "Img").mkdir(parents=True)
+    (root / "img_align_celeba").rename(official / "Img" / "img_align_celeba")
+    (official / "Eval").mkdir()
+    (root / "list_eval_partition.txt").rename(official / "Eval" / "list_eval_partition.txt")
+    df = read_celeba(official)  # no attribute list: rows come from the partition file
+    assert len(df) == N and df.attrs["attributes"] == []
+    assert df["split"].value_counts().to_dict() == {"train": 4, "val": 1, "test": 1}
+
+
+def test_read_celeba_image_folder_must_be_unambiguous(tmp_path):
+    root = _celeba(tmp_path)
+    with pytest.raises(FileNotFoundError, match="nope: image folder not found"):
+        read_celeba(root, images="nope")
+    (root / "img_align_celeba").rename(root / "not_celeba")
+    (root / "not_celeba" / "000001.jpg").rename(root / "not_celeba" / "face.jpg")
+    for p in (root / "not_celeba").glob("0*.jpg"):
+        p.unlink()
+    with pytest.raises(FileNotFoundError, match="no folder of CelebA images"):
+        read_celeba(root)
+    _jpeg(root / "img_align_celeba" / "000001.jpg")
+    _jpeg(root / "img_celeba_hq" / "000001.jpg")
+    with pytest.raises(ValueError, match="several image folders"):
+        read_celeba(root)
+    assert len(read_celeba(root, images="img_celeba_hq", check_images=False)) == N
+
+
+def test_read_celeba_without_labels_names_the_missing_file(tmp_path):
+    _jpeg(tmp_path / "img_align_celeba" / "000001.jpg")
+    with pytest.raises(DatasetFormatError, match="list_attr_celeba.txt: missing label file"):
+        read_celeba(tmp_path)
+
+
+def _mutate(lines: list[str], line: int, text: str | None) -> list[str]:
+    out = list(lines)
+    if text is None:
+        del out[line - 1]
+    else:
+        out[line - 1] = text
+    return out
+
+
+BAD_ATTR_FILES = {
+    # case: (line to change (1-based), edit of that line, line named in the error, message)
+    "too few labels": (4, lambda s: s.rsplit(" ", 1)[0], 4, "expected 41 fields, found 40"),
+    "too many labels": (5, lambda s: s + " 1", 5, "expected 41 fields, found 42"),
+    "non-numeric": (6, lambda s: s.replace("-1", "x", 1), 6, "expected -1 or 1, found 'x'"),
+    "zero label": (3, lambda s: s.replace("-1", " 0", 1), 3, "expected -1 or 1, found '0'"),
+    "count mismatch": (1, lambda s: "7", 1, "count line says 7 rows but the file has 6"),
+    "duplicate name": (
+        7,
+        lambda s: s.replace("000005", "000002"),
+        7,
+        "duplicate image name '000002.jpg' (first at line 4)",
+    ),
+    "bad header": (2, lambda s: "000001.jpg " + s, 2, "bad header"),
+    "missing header": (
+        2,
+        lambda s: " ".join(CELEBA_ATTRIBUTES[:39]),
+        3,
+        "expected 40 fields, found 41",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ATTR_FILES))
+def test_bad_attribute_list_names_file_and_line(tmp_path, case):
+    root = _celeba(tmp_path)
+    change, edit, bad_line, message = BAD_ATTR_FILES[case]
+    path = root / "list_attr_celeba.txt"
+    lines = path.read_text().splitlines()
+    lines[change - 1] = edit(lines[change - 1])
+    _write(path, lines)
+    with pytest.raises(DatasetFormatError) as err:
+        read_celeba(root)
+    assert err.value.path == str(path.resolve()) and err.value.line == bad_line
+    assert f"list_attr_celeba.txt:{bad_line}: " in str(err.value) and message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "text", "message"),
+    [
+        (
+            "list_eval_partition.txt",
+            3,
+            "000003.jpg 3",
+            "partition: expected 0 or 1 or 2, found '3'",
+        ),
+        ("identity_CelebA.txt", 2, "000002.jpg x", "identity: expected an integer >= 0, found 'x'"),
+        ("list_landmarks_align_celeba.txt", 2, "lefteye_x lefteye_y", "bad header"),
+        ("list_landmarks_align_celeba.txt", 4, "000002.jpg 1 2 3", "expected 11 fields, found 4"),
+    ],
+)
+def test_bad_side_files_name_file_and_line(tmp_path, name, line, text, message):
+    root = _celeba(tmp_path)
+    path = root / name
+    _write(path, _mutate(path.read_text().splitlines(), line, text))
+    with pytest.raises(DatasetFormatError, match=message) as err:
+        read_celeba(root)
+    assert err.value.line == line and str(err.value).startswith(f"{path.resolve()}:{line}: ")
+
+
+def test_bad_box_header_and_width(tmp_path):
+    root = _celeba(tmp_path, images="img_celeba")
+    path = root / "list_bbox_celeba.txt"
+    lines = path.read_text().splitlines()
+    _write(path, _mutate(lines, 2, "image_id x y w h"))
+    with pytest.raises(DatasetFormatError, match="bad header") as err:
+        read_celeba(root)
+    assert err.value.line == 2
+    _write(path, _mutate(lines, 5, "000003.jpg 1 2 0 5"))
+    with pytest.raises(DatasetFormatError, match="width: expected a number >= 1, found '0'") as err:
+        read_celeba(root)
+    assert err.value.line == 5
+
+
+# --------------------------------------------------------------------------- LFWA
+
+
+def _lfw(root: Path) -> list[str]:
+    people = ["Ann_Lee", "Bo_Di", "Ann_Lee", "Cy_Ra", "Bo_Di"]
+    count: dict[str, int] = {}
+    rel = []
+    for p in people:
+        count[p] = count.get(p, 0) + 1
+        rel.append(f"{p}/{p}_{count[p]:04d}.jpg")
+        _jpeg(root / "lfw" / rel[-1])
+    return rel
+
+
+def test_read_lfwa_split_by_file_order_survives_missing_images(tmp_path):
+    rel = _lfw(tmp_path)
+    names = [r if i % 2 else r.split("/")[1] for i, r in enumerate(rel)]  # both name forms
+    _write(tmp_path / "list_attr_lfw.txt", _attr_lines(names, _labels(5)))
+    (tmp_path / "lfw" / rel[1]).unlink()
+    with pytest.warns(UserWarning, match="left out 1 row"):
+        df = read_lfwa(tmp_path, n_train=3)
+    assert df["path"].tolist() == [
+        str((tmp_path / "lfw" / r).resolve()) for i, r in enumerate(rel) if i != 1
+    ]
+    assert df["split"].tolist() == ["train", "train", "test", "test"]
+    assert df["person"].tolist() == ["Ann_Lee", "Ann_Lee", "Cy_Ra", "Bo_Di"]
+    assert df["identity"].tolist() == [0, 0, 2, 1]
+    np.testing.assert_array_equal(
+        df[list(CELEBA_ATTRIBUTES)].to_numpy(), _labels(5)[[0, 2, 3, 4]] > 0
+    )
+    with pytest.raises(ValueError, match="n_train=6263"):
+        read_lfwa(tmp_path)
+
+
+def test_read_lfwa_split_file_and_tree_as_root(tmp_path):
+    rel = _lfw(tmp_path)
+    attr = _write(tmp_path / "labels" / "list_attr_lfw.txt", _attr_lines(rel, _labels(5)))
+    split = _write(
+        tmp_path / "split.txt",
+        [
+            f"{r.split('/')[1]} {s}"
+            for r, s in zip(rel, ["test", "train", "train", "test", "val"], strict=True)
+        ],
+    )
+    df = read_lfwa(tmp_path / "lfw", attr_file=attr, split_file=split)
+    assert df["split"].tolist() == ["test", "train", "train", "test", "val"]
+    _write(split, [f"{rel[0].split('/')[1]} dev"])
+    with pytest.raises(DatasetFormatError, match="split.txt:1: split: expected train, val or test"):
+        read_lfwa(tmp_path / "lfw", attr_file=attr, split_file=split)
+
+
+def _lfw_attributes(path: Path, rows: list[str]) -> Path:
+    header = "#\tperson\timagenum\tMale\tBlack Hair\tSmiling"
+    return _write(path, ["# lfw attributes file, v1.1", header, *rows])
+
+
+def test_read_lfw_attributes_binarises_and_keeps_raw_scores(tmp_path):
+    _lfw(tmp_path)
+    path = _lfw_attributes(
+        tmp_path / "lfw_attributes.txt",
+        ["Ann Lee\t1\t1.5\t-0.2\t0.1", "Ann Lee\t2\t-1.0\t2.0\t-3", "Cy Ra\t1\t0.3\t0.0\t1e-3"],
+    )
+    df = read_lfw_attributes(path, tmp_path)
+    assert df.attrs["attributes"] == ["Male", "Black_Hair", "Smiling"]
+    assert df["path"].map(lambda p: p.split("/lfw/")[1]).tolist() == [
+        "Ann_Lee/Ann_Lee_0001.jpg",
+        "Ann_Lee/Ann_Lee_0002.jpg",
+        "Cy_Ra/Cy_Ra_0001.jpg",
+    ]
+    assert df["Male"].tolist() == [1, 0, 1] and df["Black_Hair"].tolist() == [0, 1, 0]
+    assert df["raw_Smiling"].tolist() == [0.1, -3.0, 0.001]
+    assert (df["split"] == "").all() and df["identity"].tolist() == [0, 0, 1]
+
+
+@pytest.mark.parametrize(
+    ("rows", "line", "message"),
+    [
+        (["Ann Lee\t1\t1.5\t-0.2"], 3, "expected 5 fields, found 4"),
+        (
+            ["Ann Lee\t1\t1.5\t-0.2\t0", "Ann Lee\tone\t1\t1\t1"],
+            4,
+            "imagenum: expected an integer >= 1, found 'one'",
+        ),
+        (["Ann Lee\t1\t1.5\t-0.2\t0", "Ann Lee\t1\t1\t1\t1"], 4, "listed twice"),
+    ],
+)
+def test_bad_lfw_attributes_names_file_and_line(tmp_path, rows, line, message):
+    _lfw(tmp_path)
+    path = _lfw_attributes(tmp_path / "lfw_attributes.txt", rows)
+    with pytest.raises(DatasetFormatError, match=message) as err:
+        read_lfw_attributes(path, tmp_path)
+    assert str(err.value).startswith(f"{path}:{line}: ")
+    _write(path, ["person\timagenum\tMale", "Ann Lee\t1\t1"])
+    with pytest.raises(DatasetFormatError, match="bad header"):
+        read_lfw_attributes(path, tmp_path)
+
+
+# --------------------------------------------------------------------------- age
+
+
+def test_read_utkface_reports_malformed_names(tmp_path):
+    good = [
+        "25_0_2_20170116174525125.jpg.chip.jpg",
+        "3_1_4_20161219190000000.jpg.chip.jpg",
+        "70_1_0_20170110.jpg",
+    ]
+    bad = {
+        "24_0_1_20170116220224657 .jpg.chip.jpg": "contains a space",
+        "39_1_20170116174525125.jpg.chip.jpg": "3 '_'-separated fields",
+        "55_0_0_20170116232725357jpg.chip.jpg": "missing '.'",
+        "30_2_0_20170116232725357.jpg.chip.jpg": "gender 2 is not 0 or 1",
+        "notes.txt": "not an image file",
+    }
+    for i, name in enumerate(good + list(bad)):
+        _jpeg(tmp_path / name, seed=i)
+    with pytest.warns(UserWarning, match="left out 5 row"):
+        df = read_utkface(tmp_path)
+    assert sorted(df["path"].map(os.path.basename)) == sorted(good)
+    by_name = df.set_index(df["path"].map(os.path.basename))
+    assert by_name.loc[good[0], ["age", "gender", "race"]].tolist() == [25, 0, 2]
+    assert by_name.loc[good[2], ["age", "gender", "race"]].tolist() == [70, 1, 0]
+    for name, reason in bad.items():
+        assert any(
+            s.startswith(str(tmp_path.resolve() / name)) and reason in s
+            for s in df.attrs["skipped"]
+        )
+
+
+def test_read_fgnet_subject_age_and_suffix_letters(tmp_path):
+    for name in ["001A02.JPG", "078A11a.JPG", "078A43b.jpg", "readme.txt"]:
+        _jpeg(tmp_path / name)
+    with pytest.warns(UserWarning, match="left out 1 row"):
+        df = read_fgnet(tmp_path)
+    assert df[["identity", "age"]].values.tolist() == [[1, 2], [78, 11], [78, 43]]
+
+
+def test_read_morph_album2_csv(tmp_path):
+    for name in ["003285_00M21.JPG", "003285_01M22.JPG", "104010_00F40.JPG"]:
+        _jpeg(tmp_path / "Album2" / name)
+    header = "id_num,picture_num,dob,doa,race,gender,facial_hair,age,age_diff,glasses,photo"
+    rows = [
+        "3285,0,1/1/1970,1/1/1991,B,M,0,21,0,0,Album2\\003285_00M21.JPG",
+        "3285,1,1/1/1970,1/1/1992,B,M,0,22,1,0,Album2/003285_01M22.JPG",
+        "104010,0,1/1/1960,1/1/2000,H,F,0,40,0,1,Album2/104010_00F40.JPG",
+    ]
+    csv = _write(tmp_path / "morph.csv", [header, *rows])
+    df = read_morph(csv)
+    assert df[["identity", "age", "gender", "race"]].values.tolist() == [
+        [3285, 21, 0, 1],
+        [3285, 22, 0, 1],
+        [104010, 40, 1, 4],
+    ]
+    assert all(os.path.isfile(p) for p in df["path"])
+    _write(csv, [header, rows[0], rows[1].replace(",M,", ",X,")])
+    with pytest.raises(DatasetFormatError, match="morph.csv:3: gender: unknown value 'x'"):
+        read_morph(csv)
+
+
+def test_read_morph_identity_from_file_names_without_id_column(tmp_path):
+    for name in ["000123_00M21.JPG", "000777_02F33.JPG"]:
+        _jpeg(tmp_path / name)
+    csv = _write(
+        tmp_path / "m.csv", ["file,age,gender", "000123_00M21.JPG,21,0", "000777_02F33.JPG,33,1"]
+    )
+    assert read_morph(csv)["identity"].tolist() == [123, 777]
+
+
+def test_read_chalearn_2015_and_2016_layouts(tmp_path):
+    for name in ["image_1.jpg", "image_2.jpg"]:
+        _jpeg(tmp_path / "train" / name)
+    v2015 = _write(
+        tmp_path / "Train.csv", ["image;mean;stdv", "image_1.jpg;27,5;4,1", "image_2.jpg;61;6.25"]
+    )
+    v2016 = _write(tmp_path / "train_gt.csv", ["image_1.jpg,27.5,4.1", "image_2.jpg,61,6.25"])
+    for path in (v2015, v2016):
+        df = read_chalearn(path, tmp_path / "train")
+        assert df[["age", "age_sigma"]].values.tolist() == [[27.5, 4.1], [61.0, 6.25]]
+        assert (df["split"] == "").all()
+    _write(v2016, ["image_1.jpg,27.5,4.1", "image_2.jpg,sixty,6.25"])
+    with pytest.raises(
+        DatasetFormatError, match=r"train_gt.csv:2: mean: expected a number in \[0, 130\]"
+    ):
+        read_chalearn(v2016, tmp_path / "train")
+
+
+def test_read_age_csv_header_optional_and_bad_rows(tmp_path):
+    for name in ["a.jpg", "b.jpg", "c.jpg"]:
+        _jpeg(tmp_path / "img" / name)
+    plain = _write(tmp_path / "ages.csv", ["img/a.jpg,30", "img/b.jpg, 41", "img/c.jpg,7"])
+    assert read_age_csv(plain)["age"].tolist() == [30, 41, 7]
+    named = _write(
+        tmp_path / "n.csv", ["age,path,sigma,split", "30,a.jpg,2,train", "41,b.jpg,3,test"]
+    )
+    df = read_age_csv(named, image_root=tmp_path / "img")
+    assert df[["split", "age", "age_sigma"]].values.tolist() == [["train", 30, 2], ["test", 41, 3]]
+    for lines, line, message in [
+        (["img/a.jpg,30", "img/b.jpg,300"], 2, "age: expected a number in [0, 130], found '300'"),
+        (["img/a.jpg,30", "img/b.jpg,1", "img/a.jpg,2"], 3, "duplicate image 'img/a.jpg'"),
+        (["img/a.jpg,30", "img/b.jpg"], 2, "expected 2 fields, found 1"),
+    ]:
+        _write(plain, lines)
+        with pytest.raises(DatasetFormatError) as err:
+            read_age_csv(plain)
+        assert str(err.value) == f"{plain}:{line}: {message}"
+    _write(plain, ["file,years", "a.jpg,3"])
+    with pytest.raises(DatasetFormatError, match="ages.csv:1: bad header: no column for 'age'"):
+        read_age_csv(plain)
+
+
+def test_holdout_split_is_stable_when_files_are_added():
+    df = pd.DataFrame(
+        {"path": [f"/d/{i}.jpg" for i in range(400)], "split": "", "identity": np.arange(400) // 4}
+    )
+    a = holdout_split(df, frac=0.25, seed=3)
+    assert 0.15 < (a["split"] == "val").mean() < 0.35
+    assert a["split"].tolist() == holdout_split(df, frac=0.25, seed=3)["split"].tolist()
+    bigger = holdout_split(pd.concat([df, df.assign(path=df["path"] + "x")]), frac=0.25, seed=3)
+    assert bigger["split"].iloc[:400].tolist() == a["split"].tolist()
+    assert (
+        holdout_split(df, seed=4)["split"].tolist() != holdout_split(df, seed=3)["split"].tolist()
+    )
+    by_person = holdout_split(df, by="identity", holdout="test")
+    assert (by_person.groupby("identity")["split"].nunique() == 1).all()
+    with pytest.raises(ValueError, match="already has a split"):
+        holdout_split(a)
+
+
+# --------------------------------------------------------------------------- beauty
+
+
+def _scut(root: Path) -> Path:
+    files = root / "train_test_files"
+    names = ["AF1.jpg", "AM2.jpg", "CF3.jpg", "CM4.jpg", "AF5.jpg"]
+    for i, n in enumerate(names):
+        _jpeg(root / "Images" / n, seed=i)
+    split_dir = files / "split_of_60%training and 40%testing"
+    _write(split_dir / "train.txt", ["AF1.jpg 2.883333", "AM2.jpg 1.0", "CF3.jpg 4.5"])
+    _write(split_dir / "test.txt", ["CM4.jpg 3.25", "AF5.jpg 5.0"])
+    fold = files / "5_folders_cross_validations_files" / "cross_validation_2"
+    _write(fold / "train_2.txt", ["AF1.jpg 2.883333", "CM4.jpg 3.25"])
+    _write(fold / "test_2.txt", ["AF5.jpg 5.0"])
+    return root
+
+
+def test_read_scut_fbp5500_splits_scores_and_groups(tmp_path):
+    root = _scut(tmp_path / "SCUT-FBP5500_v2")
+    df = read_scut_fbp5500(tmp_path)
+    assert df["split"].tolist() == ["train"] * 3 + ["test"] * 2
+    assert df["score"].tolist() == [2.883333, 1.0, 4.5, 3.25, 5.0]
+    assert df["gender"].tolist() == [1, 0, 1, 0, 1] and df["race"].tolist() == [2, 2, 0, 0, 2]
+    fold = read_scut_fbp5500(root, split="fold2")
+    assert fold["path"].map(os.path.basename).tolist() == ["AF1.jpg", "CM4.jpg", "AF5.jpg"]
+    with pytest.raises(ValueError, match="fold1'..'fold5'"):
+        read_scut_fbp5500(root, split="fold6")
+
+
+def test_bad_scut_files_name_file_and_line(tmp_path):
+    root = _scut(tmp_path)
+    test_txt = root / "train_test_files" / "split_of_60%training and 40%testing" / "test.txt"
+    _write(test_txt, ["CM4.jpg 3.25", "AF5.jpg 5.5"])
+    with pytest.raises(
+        DatasetFormatError, match=r"score: expected a number in \[1, 5\], found '5.5'"
+    ) as err:
+        read_scut_fbp5500(root)
+    assert err.value.line == 2 and err.value.path == str(test_txt)
+    _write(test_txt, ["CM4.jpg 3.25", "AF1.jpg 3"])
+    with pytest.raises(
+        DatasetFormatError, match="test.txt:2: image 'AF1.jpg' is also in train.txt"
+    ):
+        read_scut_fbp5500(root)
+
+
+def test_read_score_csv(tmp_path):
+    for name in ["a.png", "b.png"]:
+        _jpeg(tmp_path / name)
+    csv = _write(tmp_path / "s.csv", ["path,score", "a.png,1.5", "b.png,4"])
+    assert read_score_csv(csv)["score"].tolist() == [1.5, 4.0]
+    _write(csv, ["path,score", "a.png,1.5", "b.png,0.5"])
+    with pytest.raises(DatasetFormatError, match=r"s.csv:3: score: expected a number in \[1, 5\]"):
+        read_score_csv(csv)
+    assert read_score_csv(csv, score_range=(0, 10))["score"].tolist() == [1.5, 0.5]
+
+
+# --------------------------------------------------------------------------- FaceDataset
+
+
+def _index_with_box(tmp_path: Path, n: int = 3) -> pd.DataFrame:
+    """Dark 80x60 images with a bright rectangle where the box says the face is."""
+    rows = []
+    for i in range(n):
+        img = np.full((60, 80, 3), 20, np.uint8)
+        x0, y0, x1, y1 = 10 + 5 * i, 12, 50 + 5 * i, 44
+        img[y0:y1, x0:x1] = 230
+        nose = (x0 + 12, y0 + 16)  # left of centre, and grey: shows where a flip put it
+        img[nose[1] - 1 : nose[1] + 2, nose[0] - 1 : nose[0] + 2] = 120
+        path = tmp_path / f"{i}.png"
+        cv2.imwrite(str(path), img)
+        marks = [x0 + 8, y0 + 10, x1 - 8, y0 + 10, *nose, x0 + 10, y1 - 6, x1 - 10, y1 - 6]
+        box = {"x0": x0, "y0": y0, "x1": x1, "y1": y1}
+        rows.append(
+            {"path": str(path), "split": "train", "identity": i, "Male": i % 2, **box}
+            | dict(zip(LANDMARK_HEADER.split(), marks, strict=True))
+        )
+    df = pd.DataFrame(rows)
+    df["Male"] = df["Male"].astype(np.int8)
+    df.attrs["attributes"] = ["Male"]
+    return df
+
+
+def _bright_box(image: torch.Tensor) -> list[float]:
+    bright = (image.mean(0) > 0).numpy()  # normalised to [-1, 1]: bright pixels are > 0
+    ys, xs = np.nonzero(bright)
+    return [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+
+
+def _grey_spot(image: torch.Tensor, box: torch.Tensor) -> np.ndarray:
+    """Centre of the grey spot inside the bright box (its blurred edges left aside)."""
+    x0, y0, x1, y1 = (box + torch.tensor([3, 3, -3, -3])).round().int().tolist()
+    ys, xs = np.nonzero((image.mean(0)[y0:y1, x0:x1] < 0.4).numpy())
+    return np.array([xs.mean() + x0, ys.mean() + y0])
+
+
+def test_face_dataset_full_crop_keys_and_values(tmp_path):
+    ds = FaceDataset(_index_with_box(tmp_path), image_size=(30, 40))
+    s = ds[1]
+    assert set(s) == {"image", "attributes", "identity", "box", "landmarks", "index"}
+    assert s["image"].shape == (3, 30, 40) and s["image"].dtype == torch.float32
+    assert -1.0 <= s["image"].min() and s["image"].max() <= 1.0
+    assert (
+        s["attributes"].tolist() == [1.0] and s["identity"].dtype == torch.long and s["index"] == 1
+    )
+    # 80x60 -> 40x30 halves every coordinate; the box is where the bright pixels are.
+    assert s["box"].tolist() == [7.5, 6.0, 27.5, 22.0]
+    np.testing.assert_allclose(_bright_box(s["image"]), s["box"].numpy(), atol=1)
+
+
+def test_face_dataset_box_crop_is_square_and_padded(tmp_path):
+    ds = FaceDataset(_index_with_box(tmp_path), image_size=32, crop="box", box_scale=2.0)
+    s = ds[0]
+    # The 40x32 box, squared to 40 and doubled to 80, spans x -10..70, y -12..68: the part
+    # below the 60-pixel image is black padding, the box sits in the middle half.
+    np.testing.assert_allclose(s["box"].numpy(), [8, 9.6, 24, 22.4], atol=1e-5)
+    np.testing.assert_allclose(_bright_box(s["image"]), s["box"].numpy(), atol=1)
+    assert (s["image"][:, -2:, :] == -1).all()  # padding is black
+    with pytest.raises(ValueError, match="needs the index's x0"):
+        FaceDataset(_index_with_box(tmp_path).drop(columns=["x0"]), crop="box")
+
+
+def test_face_dataset_train_augmentation_moves_labels_with_the_pixels(tmp_path):
+    ds = FaceDataset(
+        _index_with_box(tmp_path), image_size=48, crop="box", box_scale=1.6, train=True
+    )
+    torch.manual_seed(0)
+    flipped = 0
+    for _ in range(12):
+        s = ds[2]
+        np.testing.assert_allclose(_bright_box(s["image"]), s["box"].numpy(), atol=1.5)
+        marks = s["landmarks"].view(5, 2)
+        np.testing.assert_allclose(_grey_spot(s["image"], s["box"]), marks[2].numpy(), atol=1.5)
+        assert marks[0, 0] < marks[1, 0] and marks[3, 0] < marks[4, 0]  # left stays left
+        flipped += bool(marks[2, 0] > s["box"][[0, 2]].mean())  # the nose is left of centre
+    assert 0 < flipped < 12
+    torch.manual_seed(5)
+    a = ds[0]["image"]
+    torch.manual_seed(5)
+    assert torch.equal(a, ds[0]["image"])
+
+
+def test_face_dataset_skips_unreadable_images(tmp_path):
+    df = _index_with_box(tmp_path)
+    Path(df["path"][1]).write_bytes(b"not an image")
+    ds = FaceDataset(df, image_size=16, transform=lambda img: torch.zeros(3, 16, 16))
+    with pytest.warns(UserWarning, match="1.png"):
+        assert ds[1] is None
+    batch = collate_skip_bad([ds[i] for i in range(3)])
+    assert batch["n_skipped"] == 1 and batch["index"].tolist() == [0, 2]
+    assert batch["image"].shape == (2, 3, 16, 16) and batch["image"].abs().sum() == 0
+    assert collate_skip_bad([None, None]) is None

@@ -1,0 +1,100 @@
+"""read_image: every kind of image file comes out as uint8 RGB; every bad file names itself."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from lnet_anet.data.errors import ImageReadError
+from lnet_anet.data.images import read_image
+
+
+def _png(path, array) -> str:
+    assert cv2.imwrite(str(path), array)
+    return str(path)
+
+
+def test_colour_order_is_rgb(tmp_path):
+    bgr = np.zeros((4, 5, 3), np.uint8)
+    bgr[..., 2] = 200  # red, in OpenCV's BGR order
+    img = read_image(_png(tmp_path / "red.png", bgr))
+    assert img.shape == (4, 5, 3) and img.dtype == np.uint8
+    assert img[0, 0].tolist() == [200, 0, 0]
+
+
+def test_grayscale_becomes_three_equal_channels(tmp_path):
+    gray = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
+    img = read_image(_png(tmp_path / "g.png", gray))
+    assert img.shape == (3, 4, 3)
+    assert (img == gray[:, :, None]).all()
+
+
+def test_rgba_is_composited_onto_white(tmp_path):
+    bgra = np.zeros((2, 2, 4), np.uint8)
+    bgra[..., 1] = 100  # green
+    bgra[0, 0, 3], bgra[0, 1, 3], bgra[1, :, 3] = 255, 0, 128
+    img = read_image(_png(tmp_path / "a.png", bgra))
+    assert img[0, 0].tolist() == [0, 100, 0]
+    assert img[0, 1].tolist() == [255, 255, 255]
+    expected = round(255 * (1 - 128 / 255)), round(100 * 128 / 255 + 255 * (1 - 128 / 255))
+    assert img[1, 0].tolist() == [expected[0], expected[1], expected[0]]
+
+
+def test_gray_alpha_png(tmp_path):
+    la = np.stack([np.full((3, 3), 40, np.uint8), np.full((3, 3), 255, np.uint8)], axis=2)
+    path = tmp_path / "la.png"
+    Image.fromarray(la, "LA").save(path)
+    assert (read_image(path) == 40).all()
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_16_bit_png_is_scaled_to_8_bits(tmp_path, channels):
+    shape = (3, 4) if channels == 1 else (3, 4, 3)
+    deep = np.random.default_rng(0).integers(0, 65536, shape, dtype=np.uint16)
+    img = read_image(_png(tmp_path / "deep.png", deep))
+    expected = np.round(deep / 257.0).astype(np.uint8)
+    expected = np.repeat(expected[:, :, None], 3, 2) if channels == 1 else expected[:, :, ::-1]
+    assert img.dtype == np.uint8 and (img == expected).all()
+
+
+def _jpeg_bytes() -> bytes:
+    img = np.random.default_rng(1).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    return cv2.imencode(".jpg", img)[1].tobytes()
+
+
+def _png_bytes() -> bytes:
+    return cv2.imencode(".png", np.full((32, 32, 3), 7, np.uint8))[1].tobytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.jpg", b"", "file is empty"),
+        ("cut.jpg", _jpeg_bytes()[:-300], "truncated"),
+        ("cut_end.jpg", _jpeg_bytes()[:-2], "truncated"),
+        ("cut.png", _png_bytes()[:-20], "truncated"),
+        ("notes.jpg", b"this is not an image at all", "not a readable image"),
+        ("half_header.png", _png_bytes()[:12], "truncated"),
+    ],
+)
+def test_bad_files_raise_naming_the_file(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ImageReadError, match=reason) as err:
+        read_image(path)
+    assert err.value.path == str(path) and str(err.value).startswith(f"{path}: ")
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(ImageReadError, match="nope.jpg: file not found"):
+        read_image(tmp_path / "nope.jpg")
+    with pytest.raises(ImageReadError, match="is a directory"):
+        read_image(tmp_path)
+
+
+def test_whole_jpeg_with_trailing_bytes_is_accepted(tmp_path):
+    path = tmp_path / "tail.jpg"
+    path.write_bytes(_jpeg_bytes() + b"\x00" * 2000)  # vendor data after the end marker
+    assert read_image(path).shape == (32, 32, 3)
