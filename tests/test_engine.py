@@ -1,0 +1,155 @@
+"""The shared training engine: resume after a kill, DDP == one process, bad batches, configs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from lnet_anet.engine import TrainConfig, Trainer
+from lnet_anet.engine.checkpoint import load_checkpoint, save_atomic
+from lnet_anet.engine.distributed import EpochSampler
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _tiny import RandomFaces, TinyAttributeNet, bce_loss  # noqa: E402
+
+CFG = dict(epochs=3, batch_size=8, lr=0.05, num_workers=0, progress=False, checkpoint_every=3)
+
+
+def train(run_dir: Path, loss_fn=bce_loss, data=None, **overrides) -> Trainer:
+    torch.manual_seed(0)
+    trainer = Trainer(TinyAttributeNet(), loss_fn, data or RandomFaces(), TrainConfig(**{**CFG, **overrides}), run_dir)
+    trainer.fit()
+    return trainer
+
+
+def same_weights(a: torch.nn.Module, b: torch.nn.Module, atol: float = 0.0) -> bool:
+    return all(torch.allclose(x, y, atol=atol, rtol=0) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+
+
+def test_fit_writes_run_folder_and_learns(tmp_path):
+    data = RandomFaces()
+    batch = {"image": data.images, "attributes": data.attributes}
+    torch.manual_seed(0)
+    before = bce_loss(TinyAttributeNet(), batch)[0].item()
+    trainer = train(tmp_path, epochs=20, lr=0.01, data=data)
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert records[-1]["step"] == trainer.total_steps == 20 * 8
+    assert bce_loss(trainer.model, batch)[0].item() < before - 0.1
+    assert json.loads((tmp_path / "train_config.json").read_text())["lr"] == 0.01
+    assert (tmp_path / "checkpoints" / "last.pt").exists() and (tmp_path / "train.log").exists()
+
+
+def test_resume_after_kill_gives_the_uninterrupted_model(tmp_path):
+    reference = train(tmp_path / "ref").model
+
+    calls = {"n": 0}
+
+    def dies_at_step_8(model, batch):
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise KeyboardInterrupt("killed")
+        return bce_loss(model, batch)
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path / "run", loss_fn=dies_at_step_8)
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["step"] == 6
+    resumed = train(tmp_path / "run")  # same folder: picks up at step 6, mid-epoch
+    assert resumed.step == 24
+    assert same_weights(resumed.model, reference)
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "resumed from" in log and "at step 6" in log
+
+
+
+def test_resume_false_starts_over(tmp_path):
+    train(tmp_path, epochs=1)
+    again = train(tmp_path, epochs=1, resume=False, max_steps=2)
+    assert again.step == 2
+
+
+def test_unreadable_samples_are_skipped_and_counted(tmp_path):
+    trainer = Trainer(TinyAttributeNet(), bce_loss, RandomFaces(bad=(1, 2, 5)), TrainConfig(**{**CFG, "epochs": 1}), tmp_path)
+    result = trainer.fit()
+    assert result["skipped_images"] == 3
+    assert result["step"] == 8
+
+
+def test_a_batch_with_no_readable_image_is_skipped(tmp_path):
+    data = RandomFaces(n=16, bad=tuple(range(16)))
+    result = Trainer(TinyAttributeNet(), bce_loss, data, TrainConfig(**{**CFG, "epochs": 1}), tmp_path).fit()
+    assert result["step"] == 0
+    assert "whole batch was unreadable" in (tmp_path / "train.log").read_text()
+
+
+def test_evaluation_and_best_checkpoint(tmp_path):
+    def evaluate(model, loader, device):
+        n = sum(len(b["image"]) for b in loader)
+        return {"n": n, "neg_loss": -float(sum(bce_loss(model, b)[0] for b in loader))}
+
+    trainer = Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), TrainConfig(**{**CFG, "monitor": "neg_loss"}),
+                      tmp_path, val_set=RandomFaces(n=24), evaluate_fn=evaluate)  # fmt: skip
+    result = trainer.fit()
+    assert result["n"] == 24
+    evals = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines() if "val/n" in x]
+    assert len(evals) == 3
+    best = load_checkpoint(tmp_path / "checkpoints" / "best.pt")
+    assert best["neg_loss"] == max(e["val/neg_loss"] for e in evals)
+
+
+def test_nonfinite_loss_stops_with_a_clear_error(tmp_path):
+    with pytest.raises(FloatingPointError, match="lower train.lr"):
+        train(tmp_path, loss_fn=lambda m, b: (bce_loss(m, b)[0] * float("nan"), {}))
+
+
+def test_config_rejects_unknown_and_bad_values():
+    with pytest.raises(ValueError, match="unknown train options.*'lrr'"):
+        TrainConfig.from_dict({"lrr": 1})
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer="adam")
+
+
+def test_checkpoint_save_is_atomic_and_truncated_files_are_named(tmp_path):
+    path = tmp_path / "c.pt"
+    save_atomic({"w": torch.ones(3)}, path)
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+    path.write_bytes(path.read_bytes()[:20])
+    with pytest.raises(RuntimeError, match="c.pt: not a readable checkpoint"):
+        load_checkpoint(path)
+
+
+def test_epoch_sampler_shards_partition_the_single_process_batches():
+    one = list(EpochSampler(20, seed=1))
+    shards = [list(EpochSampler(20, seed=1, rank=r, world_size=2)) for r in range(2)]
+    for step in range(5):  # global batch 4 = two per process
+        assert sorted(one[4 * step:4 * step + 4]) == sorted(shards[0][2 * step:2 * step + 2] + shards[1][2 * step:2 * step + 2])
+    resumed = EpochSampler(20, seed=1)
+    resumed.set_epoch(0, start=8)
+    assert list(resumed) == one[8:]
+
+
+@pytest.mark.slow
+def test_torchrun_two_cpu_processes_train_the_same_model_as_one(tmp_path):
+    from lnet_anet.data.synthetic import make_synthetic_celeba
+
+    root = make_synthetic_celeba(tmp_path / "synth", n_images=80, n_identities=10, seed=0)
+    worker = Path(__file__).parent / "ddp_worker.py"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env.pop("WORLD_SIZE", None)
+    subprocess.run([sys.executable, str(worker), str(root), str(tmp_path / "one")], check=True, env=env,
+                   capture_output=True)  # fmt: skip
+    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                          str(worker), str(root), str(tmp_path / "two")], env=env, capture_output=True, text=True)  # fmt: skip
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    one = torch.load(tmp_path / "one" / "final.pt", weights_only=True)
+    two = torch.load(tmp_path / "two" / "final.pt", weights_only=True)
+    assert "2 process(es)" in (tmp_path / "two" / "train.log").read_text()
+    moved = max((one[k] - TinyAttributeNet().state_dict()[k]).abs().max() for k in one)
+    assert moved > 1e-3  # it trained
+    for k in one:
+        torch.testing.assert_close(two[k], one[k], atol=1e-5, rtol=1e-4)
