@@ -1329,3 +1329,27 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def read_synthetic(
+    root: str | Path,
+    images: str = "img_align_celeba",
+    n_images: int = 400,
+    n_identities: int = 60,
+    seed: int = 0,
+    labels: str = "attributes",
+    **make_kwargs,
+):
+    """The index of a synthetic tree at `root`, writing the tree first if it is not there yet
+    (so a config can name it like any other dataset). `images`: img_align_celeba | img_celeba;
+    labels: "attributes" (the CelebA files) or "age" (ages.csv, aligned images)."""
+    from lnet_anet.data.age import read_age_csv
+    from lnet_anet.data.celeba import read_celeba  # celeba imports this module's attribute list
+
+    root = Path(root)
+    if not (root / "list_attr_celeba.txt").exists():
+        make_synthetic_celeba(root, n_images, n_identities, seed=seed, **make_kwargs)
+    if labels == "age":
+        return read_age_csv(root / "ages.csv")
+    coords = "align" if images == "img_align_celeba" else "wild"
+    return read_celeba(root, images=images, coords=coords)

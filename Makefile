@@ -1,0 +1,61 @@
+# Named tasks. `make test` and `make demo` install what they need first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.install-stamp
+ARGS ?=
+
+.PHONY: install test test-fast lint format demo train-lnet train-anet train-age train-beauty \
+        evaluate-attributes evaluate-localization bench synthetic clean
+
+install: $(STAMP)
+
+# Re-installs only when pyproject.toml changes; torch/torchvision come from local wheels when present.
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (set PYTHON=...)"; exit 2; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+test: install
+	$(PY) -m pytest $(ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not slow" $(ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check lnet_anet tests experiments
+
+format: install
+	$(VENV)/bin/ruff format lnet_anet tests experiments
+
+demo: install
+	$(PY) -m lnet_anet.demo $(ARGS)
+
+train-lnet: install
+	$(PY) -m lnet_anet.train_lnet $(ARGS)
+
+train-anet: install
+	$(PY) -m lnet_anet.train_anet $(ARGS)
+
+train-age: install
+	$(PY) -m lnet_anet.train_dldl $(ARGS)
+
+train-beauty: install
+	$(PY) -m lnet_anet.train_dldl --config-name train_beauty $(ARGS)
+
+evaluate-attributes: install
+	$(PY) -m lnet_anet.evaluate_attributes $(ARGS)
+
+evaluate-localization: install
+	$(PY) -m lnet_anet.evaluate_localization $(ARGS)
+
+bench: install
+	$(PY) experiments/bench_default.py $(ARGS)
+
+synthetic: install
+	$(PY) -m lnet_anet.data.synthetic runs/synthetic-data/demo --n-images 400
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

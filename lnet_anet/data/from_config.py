@@ -1,0 +1,56 @@
+"""Build an index and its torch Datasets from a Hydra `data` config (conf/data/*.yaml)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+from hydra.utils import instantiate
+
+from lnet_anet.data.age import holdout_split
+from lnet_anet.data.dataset import FaceDataset
+from lnet_anet.models.backbones import IMAGENET_MEAN, IMAGENET_STD
+
+log = logging.getLogger("lnet_anet.data")
+
+
+def build_index(data_cfg: Any) -> pd.DataFrame:
+    """Read the dataset the config names, report the rows left out, apply its hold-out rule.
+
+    `holdout: {frac, seed, by, holdout[, from_split]}` re-splits the rows (only those of
+    `from_split` when given: e.g. carve a validation set out of a train partition)."""
+    index = instantiate(data_cfg.index)
+    for line in index.attrs.get("skipped", [])[:20]:
+        log.warning("left out: %s", line)
+    if len(index.attrs.get("skipped", [])) > 20:
+        log.warning("... %d rows left out in all", len(index.attrs["skipped"]))
+    rule = data_cfg.get("holdout")
+    if rule:
+        rule = dict(rule)
+        source = rule.pop("from_split", None)
+        if source is None:
+            index = holdout_split(index, overwrite=True, **rule)
+        else:
+            part = index["split"] == source
+            resplit = holdout_split(index[part], overwrite=True, **rule)
+            index = index.copy()
+            index.loc[part, "split"] = resplit["split"]
+    return index
+
+
+def split_of(index: pd.DataFrame, split: str) -> pd.DataFrame:
+    """The rows of one split (attrs kept); a clear error when the split is empty."""
+    part = index[index["split"] == split]
+    if part.empty:
+        found = sorted(index["split"].astype(str).unique())
+        raise ValueError(f"the dataset has no {split!r} rows (its splits: {found})")
+    part.attrs = dict(index.attrs)
+    return part
+
+
+def face_dataset(data_cfg: Any, index: pd.DataFrame, train: bool, **overrides) -> FaceDataset:
+    """A FaceDataset with the config's image size, crop and the ImageNet normalisation."""
+    kwargs = dict(image_size=data_cfg.image_size, crop=data_cfg.crop, box_scale=data_cfg.box_scale,
+                  mean=IMAGENET_MEAN, std=IMAGENET_STD, train=train)  # fmt: skip
+    return FaceDataset(index, **{**kwargs, **overrides})

@@ -1,0 +1,54 @@
+"""Run-folder helpers shared by the entry points: where a run lives and what it records."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from hydra.core.hydra_config import HydraConfig
+from safetensors.torch import save_file
+
+
+def run_dir() -> Path:
+    """The Hydra run folder of this job (conf: hydra.run.dir = runs/<name>)."""
+    return Path(HydraConfig.get().runtime.output_dir)
+
+
+def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
+    """data.json: which dataset, where, how many rows per split, which rows were left out."""
+    skipped = list(index.attrs.get("skipped", []))
+    summary = {
+        "name": data_cfg.name,
+        "reader": data_cfg.index._target_,
+        "root": {k: str(v) for k, v in data_cfg.index.items() if k != "_target_"},
+        "rows": len(index),
+        "splits": {str(k): int(v) for k, v in index["split"].value_counts().items()},
+        "identities": int(index["identity"].nunique()) if "identity" in index else None,
+        "attributes": list(index.attrs.get("attributes", [])),
+        "skipped": skipped,
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "data.json").write_text(json.dumps(summary, indent=2))
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "processor": platform.processor() or platform.machine(),
+        "cores": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+    }
+
+
+def save_weights(model: torch.nn.Module, path: Path, metadata: dict[str, str] | None = None) -> None:
+    """Model weights as safetensors (contiguous copies: shared storages are not allowed)."""
+    state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    save_file(state, str(path), metadata=metadata)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, indent=2, default=float))
