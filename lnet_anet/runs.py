@@ -52,3 +52,14 @@ def save_weights(model: torch.nn.Module, path: Path, metadata: dict[str, str] | 
 
 def write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, indent=2, default=float))
+
+
+def write_model_json(folder: Path, model_cfg: Any, **extra_kwargs: Any) -> None:
+    """model.json: the registry name and kwargs that rebuild this run's network (the bundle
+    builder uses them; `pretrained` is dropped: the trained weights replace it)."""
+    from omegaconf import OmegaConf
+
+    kwargs = OmegaConf.to_container(model_cfg, resolve=True)
+    name = kwargs.pop("_target_").rsplit(".", 1)[-1]
+    kwargs.pop("pretrained", None)
+    write_json(folder / "model.json", {"model": name, "kwargs": {**kwargs, **extra_kwargs}})

@@ -32,7 +32,7 @@ from lnet_anet.features import dataset_patch_features
 from lnet_anet.heads.svm import LinearSVMHead, fit_linear_svms
 from lnet_anet.losses import attribute_bce_loss, identity_ce_loss
 from lnet_anet.metrics.attributes import attribute_metrics, evaluate_attribute_logits, metrics_markdown
-from lnet_anet.runs import record_data, run_dir, save_weights, write_json
+from lnet_anet.runs import record_data, run_dir, save_weights, write_json, write_model_json
 
 log = logging.getLogger("lnet_anet.train")
 
@@ -107,7 +107,11 @@ def main(cfg: DictConfig) -> dict:
         train_stage("pretrain", model, identity_ce_loss, patches(fit, True), None, None, cfg, cfg.pretrain, out)
     train_stage("finetune", model, attribute_bce_loss, patches(fit, True), patches(tune, False),
                 evaluate_attribute_logits, cfg, cfg.finetune, out)  # fmt: skip
+    # The inference net needs no identity head: drop it so the bundle stays small.
+    model.identity_head = None
     save_weights(model, out / "anet.safetensors", {"attributes": ",".join(names)})
+    write_model_json(out, cfg.model, num_attributes=len(names), num_identities=0)
+    write_json(out / "patches.json", {"canonical_size": S, "stride": stride, "enlarge": cfg.patches.enlarge})
 
     # SVMs on the dense multi-patch features of whole canonical crops.
     device = next(model.parameters()).device

@@ -22,7 +22,7 @@ from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.metrics.age import error_by_group, to_markdown
 from lnet_anet.models.dldl import collect_predictions, dldl_loss_fn, evaluate_dldl
-from lnet_anet.runs import record_data, run_dir, save_weights, write_json
+from lnet_anet.runs import record_data, run_dir, save_weights, write_json, write_model_json
 
 log = logging.getLogger("lnet_anet.train")
 
@@ -43,6 +43,8 @@ def main(cfg: DictConfig) -> dict:
                       val_set=eval_set, evaluate_fn=evaluate_fn)  # fmt: skip
     result = trainer.fit()
     save_weights(model, out / "model.safetensors", {"target": cfg.target, "model": cfg.model._target_})
+    write_model_json(out, cfg.model)
+    write_json(out / "preprocess.json", {"image_size": cfg.data.image_size, "enlarge": cfg.enlarge})
 
     # The full report on the evaluation split: overall metrics and the error by group.
     from torch.utils.data import DataLoader
@@ -54,7 +56,7 @@ def main(cfg: DictConfig) -> dict:
     preds = collect_predictions(model, loader, trainer.device, cfg.target)
     groups = preds.join(eval_index.reset_index(drop=True)[[c for c in ("gender", "race") if c in eval_index]],
                         on="index")  # fmt: skip
-    table = error_by_group(groups)
+    table = error_by_group(groups, bands=None) if cfg.target == "score" else error_by_group(groups)
     write_json(out / "eval.json", {"split": cfg.data.eval_split, **result, "by_group": table.to_dict("records")})
     (out / "eval.md").write_text(to_markdown(table))
     log.info("%s on %s/%s: %s", cfg.target, cfg.data.name, cfg.data.eval_split,

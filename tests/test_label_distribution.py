@@ -1,0 +1,155 @@
+"""DLDL-v2 label distributions, expectation, the KL + L1 loss and the head."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lnet_anet.heads.label_distribution import (
+    DLDLHead,
+    DLDLLoss,
+    LabelBins,
+    distribution_std,
+    expectation,
+    gaussian_label_distribution,
+    make_bins,
+)
+
+AGES = LabelBins(0, 100, 1)
+
+
+def test_bins_values_and_count():
+    assert len(AGES) == 101
+    assert AGES.values[0] == 0 and AGES.values[-1] == 100
+    scores = LabelBins(1, 5, 0.1)
+    assert len(scores) == 41
+    assert torch.allclose(scores.values[10], torch.tensor(2.0))
+
+
+@pytest.mark.parametrize("args", [(0, 100, 0), (5, 1, 0.1), (0, 10, 3)])
+def test_bad_bins_raise(args):
+    with pytest.raises(ValueError):
+        LabelBins(*args)
+
+
+def test_make_bins_derives_and_checks_consistency():
+    assert make_bins() == LabelBins(0, 100, 1)
+    assert len(make_bins(41, 1, 5)) == 41 and make_bins(41, 1, 5).step == pytest.approx(0.1)
+    assert len(make_bins(None, 1, 5, 0.1)) == 41
+    with pytest.raises(ValueError, match="disagrees"):
+        make_bins(101, 1, 5, 0.1)
+
+
+def test_distribution_sums_to_one_and_peaks_at_label():
+    y = torch.tensor([0.0, 23.0, 57.0, 100.0])
+    p = gaussian_label_distribution(y, 2.0, AGES)
+    assert p.shape == (4, 101)
+    assert torch.allclose(p.sum(1), torch.ones(4))
+    assert p.argmax(1).tolist() == [0, 23, 57, 100]
+
+
+def test_out_of_range_labels_clamp_to_the_ends():
+    p = gaussian_label_distribution(torch.tensor([-5.0, 116.0]), 2.0, AGES)
+    q = gaussian_label_distribution(torch.tensor([0.0, 100.0]), 2.0, AGES)
+    assert torch.allclose(p, q)
+
+
+def test_zero_sigma_is_one_hot_and_negative_sigma_raises():
+    p = gaussian_label_distribution(torch.tensor([30.2, 40.5]), 0.0, AGES)
+    assert p[0, 30] == pytest.approx(1.0)
+    assert p[1, 40] == pytest.approx(0.5) and p[1, 41] == pytest.approx(0.5)  # exact tie
+    with pytest.raises(ValueError, match="sigma"):
+        gaussian_label_distribution(torch.tensor([30.0]), -1.0, AGES)
+    with pytest.raises(ValueError, match="sigma"):
+        gaussian_label_distribution(torch.tensor([30.0]), float("nan"), AGES)
+
+
+def test_per_sample_sigma_changes_the_spread():
+    y = torch.tensor([50.0, 50.0])
+    p = gaussian_label_distribution(y, torch.tensor([1.0, 5.0]), AGES)
+    std = distribution_std(p, AGES)
+    assert std[0] == pytest.approx(1.0, abs=0.02) and std[1] == pytest.approx(5.0, abs=0.02)
+
+
+def test_expectation_of_one_hot_and_gaussian_is_its_mean():
+    one_hot = torch.zeros(2, 101)
+    one_hot[0, 17], one_hot[1, 88] = 1.0, 1.0
+    assert expectation(one_hot, AGES).tolist() == [17.0, 88.0]
+    assert distribution_std(one_hot, AGES).tolist() == [0.0, 0.0]
+    y = torch.tensor([33.3, 61.7])  # between bins, far from the ends
+    p = gaussian_label_distribution(y, 3.0, AGES)
+    assert torch.allclose(expectation(p, AGES), y, atol=1e-3)
+
+
+def test_kl_is_zero_when_prediction_equals_target():
+    y = torch.tensor([20.0, 45.5, 70.0])
+    target = gaussian_label_distribution(y, 12.0, AGES)  # wide: no bin underflows to 0
+    loss, parts = DLDLLoss(AGES, sigma=12.0, use_l1=False)(target.log(), y)
+    assert parts["kl"] == pytest.approx(0.0, abs=1e-5)
+    assert float(loss) == pytest.approx(0.0, abs=1e-5)
+    _, wrong = DLDLLoss(AGES, sigma=12.0)(torch.zeros(3, 101), y)
+    assert wrong["kl"] > 0.5
+
+
+def test_flags_switch_terms_off():
+    torch.manual_seed(0)
+    y = torch.tensor([10.0, 60.0])
+    logits = torch.randn(2, 101, requires_grad=True)
+    both, parts = DLDLLoss(AGES, lambda_l1=0.5)(logits, y)
+    kl_only, _ = DLDLLoss(AGES, use_l1=False)(logits, y)
+    l1_only, _ = DLDLLoss(AGES, lambda_l1=0.5, use_kl=False)(logits, y)
+    assert float(both.detach()) == pytest.approx(parts["kl"] + 0.5 * parts["l1"], rel=1e-5)
+    assert float(kl_only.detach()) == pytest.approx(parts["kl"], rel=1e-5)
+    assert float(l1_only.detach()) == pytest.approx(0.5 * parts["l1"], rel=1e-5)
+    # The switched-off term contributes no gradient: the gradients add up.
+    g_kl = torch.autograd.grad(kl_only, logits)[0]
+    g_l1 = torch.autograd.grad(l1_only, logits)[0]
+    g_both = torch.autograd.grad(both, logits)[0]
+    assert torch.allclose(g_both, g_kl + g_l1, atol=1e-6)
+    with pytest.raises(ValueError, match="nothing to train"):
+        DLDLLoss(AGES, use_kl=False, use_l1=False)
+
+
+def test_batch_sigma_is_used_where_finite():
+    y = torch.tensor([30.0, 30.0])
+    logits = gaussian_label_distribution(y, 6.0, AGES).log()
+    loss_fn = DLDLLoss(AGES, sigma=1.0, use_l1=False)
+    _, default = loss_fn(logits, y)
+    _, given = loss_fn(logits, y, torch.tensor([6.0, 6.0]))
+    _, mixed = loss_fn(logits, y, torch.tensor([6.0, float("nan")]))
+    assert given["kl"] == pytest.approx(0.0, abs=1e-5)  # target built with sigma 6 = prediction
+    assert default["kl"] > 0.1
+    assert mixed["kl"] == pytest.approx(default["kl"] / 2, rel=1e-4)  # NaN row -> sigma 1.0
+
+
+def test_loss_decreases_training_a_linear_model_on_toy_regression():
+    torch.manual_seed(0)
+    x = torch.rand(256, 4)
+    y = 10 + 80 * x[:, 0]  # ages 10..90, a function of the first feature
+    head = DLDLHead(4, AGES)
+    loss_fn = DLDLLoss(AGES)
+    opt = torch.optim.Adam(head.parameters(), lr=0.1)
+    first = None
+    for _ in range(60):
+        loss, _ = loss_fn(head(x), y)
+        first = float(loss.detach()) if first is None else first
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    pred = head.predict(head(x))
+    mae = float((pred["mean"] - y).abs().mean())
+    assert float(loss.detach()) < 0.5 * first
+    assert mae < 8.0  # from ~25 years for a uniform prediction
+
+
+def test_head_predict_shapes_and_consistency():
+    head = DLDLHead(8, LabelBins(1, 5, 0.1))
+    out = head.predict(head(torch.randn(3, 8)))
+    assert out["probs"].shape == (3, 41) and out["mean"].shape == (3,)
+    assert torch.allclose(out["probs"].sum(1), torch.ones(3))
+    assert ((out["mean"] >= 1) & (out["mean"] <= 5)).all() and (out["std"] > 0).all()
+
+
+def test_wrong_logit_width_raises():
+    with pytest.raises(ValueError, match="logits must be"):
+        DLDLLoss(AGES)(torch.zeros(2, 50), torch.tensor([1.0, 2.0]))
