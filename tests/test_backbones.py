@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from lnet_anet.models.backbones import IMAGENET_MEAN, IMAGENET_STD, convert_package_state_dict, create_backbone, load_pretrained
+from lnet_anet.models.backbones import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    convert_package_state_dict,
+    create_backbone,
+    load_pretrained,
+)
 
 # ImageNet classes 281-285 are the domestic cats (tabby, tiger cat, Persian, Siamese, Egyptian).
 CAT_CLASSES = range(281, 286)
