@@ -114,6 +114,21 @@ class BackboneDLDL(DLDLModel):
         return self.dropout(self.backbone(x))
 
 
+class FeatureDLDL(DLDLModel):
+    """A DLDL head on precomputed face features (e.g. ANet's patch-averaged FC feature), so one
+    ANet pass over a face gives attributes, age and attractiveness together."""
+
+    def __init__(self, in_features: int, bins: LabelBins, hidden: int = 256, drop_rate: float = 0.1):
+        super().__init__()
+        self.mlp = nn.Sequential(
+            nn.LayerNorm(in_features), nn.Linear(in_features, hidden), nn.ReLU(), nn.Dropout(drop_rate)
+        )  # fmt: skip
+        self.head = DLDLHead(hidden, bins)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mlp(x)
+
+
 def _load_own_weights(model: nn.Module, pretrained: str) -> None:
     """pretrained="none" or a state-dict file (.safetensors / torch.save) of this very model."""
     if pretrained == "none":
@@ -174,6 +189,20 @@ def lite0_dldl(
     """tf_efficientnet_lite0 (ImageNet weights, see lnet_anet.models.backbones) + DLDLHead."""
     backbone = create_backbone(PACKAGE_MODEL, pretrained=pretrained, num_classes=0)
     return BackboneDLDL(backbone, make_bins(num_bins, low, high, step), drop_rate)
+
+
+@register_model
+def feature_dldl(
+    in_features: int = 256,
+    hidden: int = 256,
+    num_bins: int | None = None,
+    low: float = 0.0,
+    high: float = 100.0,
+    step: float | None = None,
+    drop_rate: float = 0.1,
+) -> FeatureDLDL:
+    """The DLDL head on face features of size in_features (ANet: 256)."""
+    return FeatureDLDL(in_features, make_bins(num_bins, low, high, step), hidden, drop_rate)
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
@@ -263,6 +292,8 @@ def evaluate_dldl(
 __all__ = [
     "BackboneDLDL",
     "DLDLModel",
+    "FeatureDLDL",
+    "feature_dldl",
     "VGGAgeNet",
     "collect_predictions",
     "dldl_loss_fn",
