@@ -5,13 +5,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-BUNDLE = Path(__file__).parent / "assets" / "default.lnetanet"
+# = lnet_anet.predictor.DEFAULT_BUNDLE, without importing torch before it is needed
+BUNDLE = Path(__file__).resolve().parent / "assets" / "default.lnetanet"
 
 
 def main() -> int:
     if not BUNDLE.exists():
-        print(f"no model bundle yet: {BUNDLE} does not exist. Train one with `make train-lnet "
-              "train-anet train-age` and build it, or pass --bundle to the predictor.", file=sys.stderr)  # fmt: skip
+        print(
+            f"no model bundle yet: {BUNDLE} does not exist. Train the networks (`make train-lnet "
+            "train-anet train-age train-beauty`), then build it with `python -m "
+            "lnet_anet.build_bundle --lnet RUN --anet RUN --age RUN --beauty RUN`, or pass "
+            "--bundle to `python -m lnet_anet.predict`.",
+            file=sys.stderr,
+        )
         return 1
     from lnet_anet.predict import main as predict_main
 

@@ -66,3 +66,66 @@ def load_anet_run(folder: Path):
     model.load_state_dict(load_file(str(folder / "anet.safetensors")))
     head = LinearSVMHead.from_arrays({k: v.astype(np.float64) for k, v in load_arrays(str(folder / "svm.safetensors")).items()})
     return model.eval(), head, json.loads((folder / "patches.json").read_text())
+
+
+@torch.no_grad()
+def dataset_trunk_maps(
+    model: ANet,
+    dataset: Dataset,
+    batch_size: int = 64,
+    num_workers: int = 2,
+    desc: str = "trunk maps",
+) -> dict[str, np.ndarray]:
+    """The fixed trunk's output maps of every readable face (float16, (N, C, h, w)) with the
+    batch labels ("attributes", "identity", "index"): computed once, reused every epoch."""
+    model.eval()
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=collate_skip_bad)
+    parts: dict[str, list[np.ndarray]] = {}
+    for batch in tqdm(loader, desc=desc, dynamic_ncols=True):
+        if batch is None:
+            continue
+        parts.setdefault("maps", []).append(model.trunk(batch["image"]).to(torch.float16).contiguous().numpy())
+        for key in ("attributes", "identity", "index"):
+            if key in batch:
+                parts.setdefault(key, []).append(batch[key].numpy())
+    if not parts:
+        raise ValueError("no readable image in the dataset")
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+class TrunkMapPatches(Dataset):
+    """Patches as windows of cached trunk maps. A P x P patch at pixel offset (8i, 8j) of the
+    canonical crop is exactly the s x s window at (i, j) of the crop's trunk map (the trunk is
+    unpadded, stride 8), so training on random windows = training on random patches.
+
+    maps: one (N, C, h, w) array per view (e.g. the crops and their mirror images); train picks
+    a random view and window, otherwise the unflipped centre window."""
+
+    def __init__(self, views: list[np.ndarray], labels: dict[str, np.ndarray], window: int, train: bool):
+        self.views = [torch.from_numpy(v) for v in views]
+        self.labels = {k: torch.from_numpy(np.asarray(v)) for k, v in labels.items()}
+        self.window, self.train = window, train
+        self.span = self.views[0].shape[-1] - window  # largest offset
+
+    def __len__(self) -> int:
+        return len(self.views[0])
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        if self.train:
+            view = self.views[int(torch.randint(len(self.views), ()))]
+            y, x = (int(v) for v in torch.randint(0, self.span + 1, (2,)))
+        else:
+            view, y, x = self.views[0], self.span // 2, self.span // 2
+        window = view[i, :, y:y + self.window, x:x + self.window].float()
+        return {"image": window, **{k: v[i] for k, v in self.labels.items()}}
+
+
+class FromTrunk(torch.nn.Module):
+    """ANet's forward from trunk maps: lets the engine train the layers above a fixed trunk."""
+
+    def __init__(self, anet: ANet):
+        super().__init__()
+        self.anet = anet
+
+    def forward(self, trunk_map: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.anet.forward_from_trunk(trunk_map)

@@ -28,10 +28,19 @@ from lnet_anet.data.age import holdout_split
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.data.transforms import CenterPatch, RandomPatch
 from lnet_anet.engine import TrainConfig, Trainer
-from lnet_anet.features import dataset_patch_features
+from lnet_anet.features import (
+    FromTrunk,
+    TrunkMapPatches,
+    dataset_patch_features,
+    dataset_trunk_maps,
+)
 from lnet_anet.heads.svm import LinearSVMHead, fit_linear_svms
 from lnet_anet.losses import attribute_bce_loss, identity_ce_loss
-from lnet_anet.metrics.attributes import attribute_metrics, evaluate_attribute_logits, metrics_markdown
+from lnet_anet.metrics.attributes import (
+    attribute_metrics,
+    evaluate_attribute_logits,
+    metrics_markdown,
+)
 from lnet_anet.runs import record_data, run_dir, save_weights, write_json, write_model_json
 
 log = logging.getLogger("lnet_anet.train")
@@ -68,6 +77,29 @@ def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, 
     save_weights(model, weights)
 
 
+def mirror(img: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(img[:, ::-1])
+
+
+def cached_trunk_maps(path: Path, model, dataset, batch_size: int, num_workers: int) -> dict[str, np.ndarray]:
+    if path.exists():
+        return dict(np.load(path))
+    maps = dataset_trunk_maps(model, dataset, batch_size, num_workers, desc=f"trunk maps {path.stem}")
+    np.savez(path.with_suffix(".tmp.npz"), **maps)
+    path.with_suffix(".tmp.npz").replace(path)
+    return maps
+
+
+@torch.no_grad()
+def features_from_maps(model, maps: dict[str, np.ndarray], stride: int, batch: int = 256) -> dict[str, np.ndarray]:
+    """dataset_patch_features from cached trunk maps (same output, no trunk pass)."""
+    feats = [model.dense_features_from_trunk(torch.from_numpy(maps["maps"][i:i + batch]).float(), stride).flatten(1, 2)
+             for i in range(0, len(maps["maps"]), batch)]  # fmt: skip
+    features = torch.cat(feats)
+    return {"features": features.numpy(), "attribute_logits": model.attribute_head(features).numpy(),
+            "index": maps["index"], "attributes": maps["attributes"]}  # fmt: skip
+
+
 def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight) -> tuple[LinearSVMHead, list[float]]:
     """SVMs on patch features, the per-attribute C that is most accurate on the tune split,
     then Platt scaling on the tune split. Linear SVM scores averaged over patches equal the
@@ -99,14 +131,31 @@ def main(cfg: DictConfig) -> dict:
     P, S, stride = cfg.model.patch_size, cfg.patches.canonical_size, cfg.patches.stride
     model = instantiate(cfg.model, num_attributes=len(names),
                         num_identities=n_identities if cfg.pretrain.epochs > 0 else 0)  # fmt: skip
-    patches = lambda part, train: face_dataset(  # noqa: E731
-        cfg.data, part, train=train, image_size=S, attributes=names,
-        transform=RandomPatch(P) if train else CenterPatch(P))
+    whole = lambda part, **kw: face_dataset(cfg.data, part, train=False, image_size=S, attributes=names, **kw)  # noqa: E731
+
+    if cfg.cache_trunk:  # a fixed trunk: its maps are computed once, the upper layers train on them
+        if model.frozen_stages < model.trunk.num_stages:
+            raise ValueError(f"cache_trunk=true needs a fixed trunk: model.frozen_stages={model.trunk.num_stages}")
+        maps = {name: cached_trunk_maps(out / f"trunk-{name}.npz", model, whole(part, **kw), cfg.train.batch_size,
+                                        cfg.train.num_workers)  # fmt: skip
+                for name, part, kw in (("fit", fit, {}), ("fit-mirror", fit, {"transform": mirror}),
+                                       ("tune", tune, {}), ("eval", evaluation, {}))}  # fmt: skip
+        window = model.c3_size + 2
+        labels = lambda m, *keys: {k: m[k] for k in keys}  # noqa: E731
+        train_set = TrunkMapPatches([maps["fit"]["maps"], maps["fit-mirror"]["maps"]],
+                                    labels(maps["fit"], "attributes", "identity", "index"), window, train=True)  # fmt: skip
+        tune_set = TrunkMapPatches([maps["tune"]["maps"]], labels(maps["tune"], "attributes", "index"), window, False)
+        net, in_memory = FromTrunk(model), {"num_workers": 0}
+    else:
+        patches = lambda part, train: face_dataset(  # noqa: E731
+            cfg.data, part, train=train, image_size=S, attributes=names,
+            transform=RandomPatch(P) if train else CenterPatch(P))
+        train_set, tune_set, net, in_memory = patches(fit, True), patches(tune, False), model, {}
 
     if cfg.pretrain.epochs > 0:
-        train_stage("pretrain", model, identity_ce_loss, patches(fit, True), None, None, cfg, cfg.pretrain, out)
-    train_stage("finetune", model, attribute_bce_loss, patches(fit, True), patches(tune, False),
-                evaluate_attribute_logits, cfg, cfg.finetune, out)  # fmt: skip
+        train_stage("pretrain", net, identity_ce_loss, train_set, None, None, cfg, {**cfg.pretrain, **in_memory}, out)
+    train_stage("finetune", net, attribute_bce_loss, train_set, tune_set, evaluate_attribute_logits, cfg,
+                {**cfg.finetune, **in_memory}, out)  # fmt: skip
     # The inference net needs no identity head: drop it so the bundle stays small.
     model.identity_head = None
     save_weights(model, out / "anet.safetensors", {"attributes": ",".join(names)})
@@ -114,12 +163,14 @@ def main(cfg: DictConfig) -> dict:
     write_json(out / "patches.json", {"canonical_size": S, "stride": stride, "enlarge": cfg.patches.enlarge})
 
     # SVMs on the dense multi-patch features of whole canonical crops.
-    device = next(model.parameters()).device
-    whole = lambda part: face_dataset(cfg.data, part, train=False, image_size=S, attributes=names)  # noqa: E731
+    model.eval()
     feats = {}
     for part_name, part in (("fit", fit.iloc[: cfg.svm.max_train_images]), ("tune", tune), ("eval", evaluation)):
-        feats[part_name] = dataset_patch_features(model, whole(part), stride, cfg.train.batch_size,
-                                                  cfg.train.num_workers, device, desc=f"features {part_name}")  # fmt: skip
+        if cfg.cache_trunk:
+            feats[part_name] = features_from_maps(model, maps[part_name], stride)
+        else:
+            feats[part_name] = dataset_patch_features(model, whole(part), stride, cfg.train.batch_size,
+                                                      cfg.train.num_workers, "cpu", desc=f"features {part_name}")  # fmt: skip
     head, chosen_C = fit_svms(feats["fit"], feats["tune"], list(cfg.svm.C), cfg.svm.class_weight)
     save_arrays({k: v.astype(np.float32) for k, v in head.to_arrays().items()}, str(out / "svm.safetensors"),
                 metadata={"attributes": ",".join(names)})  # fmt: skip

@@ -211,7 +211,14 @@ class ANet(nn.Module):
         return self._above_c3(self.c3(self.trunk(x)))
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        features = self.forward_features(x)
+        return self._heads(self.forward_features(x))
+
+    def forward_from_trunk(self, trunk_map: torch.Tensor) -> dict[str, torch.Tensor]:
+        """`forward` from the trunk's output for the patches (B, 40, s, s): with a fixed trunk
+        (frozen_stages=4) the trunk maps can be computed once and reused every epoch."""
+        return self._heads(self._above_c3(self.c3(trunk_map)))
+
+    def _heads(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
         dropped = self.drop(features)
         out = {"features": features, "attributes": self.attribute_head(dropped)}
         if self.identity_head is not None:
@@ -246,9 +253,18 @@ class ANet(nn.Module):
             )
         if image.dim() != 4 or image.shape[1] != 3:
             raise ValueError(f"dense_features expects (B, 3, H, W), got {tuple(image.shape)}")
-        b, _, h, w = image.shape
-        ny, nx = self.patch_grid(h, w, stride)
-        trunk_map = self.trunk(image)
+        ny, nx = self.patch_grid(image.shape[2], image.shape[3], stride)
+        return self.dense_features_from_trunk(self.trunk(image), stride, (ny, nx))
+
+    def dense_features_from_trunk(self, trunk_map: torch.Tensor, stride: int,
+                                  grid: tuple[int, int] | None = None) -> torch.Tensor:  # fmt: skip
+        """dense_features given the trunk's output over the whole image (B, 40, h', w')."""
+        b = trunk_map.shape[0]
+        if grid is None:  # patches whose trunk window fits in the map
+            side = self.c3_size + 2
+            step_ = stride // self.stride
+            grid = ((trunk_map.shape[2] - side) // step_ + 1, (trunk_map.shape[3] - side) // step_ + 1)
+        ny, nx = grid
         if isinstance(self.c3, LocallySharedConv2d):
             responses = self.c3.forward_all_cells(trunk_map)
             cell_map = self.c3.cell_index_map()
@@ -256,7 +272,7 @@ class ANet(nn.Module):
             responses = self.c3(trunk_map).unsqueeze(1)  # one cell: a plain conv
             cell_map = torch.zeros(self.c3_size, self.c3_size, dtype=torch.long)
         step = stride // self.stride  # patch offset in trunk-map pixels
-        dev = image.device
+        dev = trunk_map.device
         per_patch = gather_cell_responses(
             responses, cell_map,
             torch.arange(ny, device=dev) * step, torch.arange(nx, device=dev) * step,

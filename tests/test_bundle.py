@@ -1,0 +1,364 @@
+"""The model bundle: fp16 round trip, clear errors for bad files, no pickle, the builder."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from lnet_anet.build_bundle import main as build_main
+from lnet_anet.bundle import (
+    FORMAT,
+    FORMAT_VERSION,
+    BundleError,
+    load_bundle,
+    read_header,
+    save_bundle,
+    tensors_digest,
+)
+from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
+from lnet_anet.models.registry import create_model
+from lnet_anet.runs import save_weights
+
+STATS = {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # The 2 CPU cores are shared: one intra-op thread is faster than two contending ones.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _trained_looking(net: torch.nn.Module, seed: int) -> torch.nn.Module:
+    """Random BatchNorm statistics and affine parameters, as after training (a fresh net has
+    mean 0 / var 1, which would hide precision problems of the stored statistics)."""
+    g = torch.Generator().manual_seed(seed)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            n = m.num_features
+            m.running_mean.copy_(torch.randn(n, generator=g) * 0.3)
+            m.running_var.copy_(torch.rand(n, generator=g) * 2 + 0.3)
+            m.weight.data.copy_(torch.rand(n, generator=g) + 0.5)
+            m.bias.data.copy_(torch.randn(n, generator=g) * 0.1)
+    return net.eval()
+
+
+def _svm_arrays(dim: int, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "weight": rng.normal(0, 0.1, (40, dim)),
+        "bias": rng.normal(0, 0.3, 40),
+        "platt_a": rng.uniform(0.5, 2, 40),
+        "platt_b": rng.normal(0, 0.2, 40),
+        "feature_mean": rng.normal(0, 0.1, dim),
+        "feature_std": rng.uniform(0.5, 2, dim),
+    }
+
+
+def _config(with_age: bool) -> dict:
+    prep = {
+        "lnet": {"input_size": [128, 128], "resize": "letterbox", **STATS},
+        "localizer": {"threshold": 0.1, "max_faces": 2},
+        "anet": {"canonical_size": 144, "stride": 16, "enlarge": 1.0, **STATS},
+    }
+    nets = {"lnet": {"model": "lnet_lite0", "kwargs": {}},
+            "anet": {"model": "anet_lite0", "kwargs": {}}}  # fmt: skip
+    if with_age:
+        prep["age"] = {"image_size": 32, "enlarge": 1.3, **STATS}
+        nets["age"] = {"model": "tiny_age_net", "kwargs": {"low": 0, "high": 100, "step": 1}}
+    return {"nets": nets, "preprocessing": prep, "attributes": list(CELEBA_ATTRIBUTES),
+            "provenance": {"test": "round trip"}}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def parts() -> dict:
+    torch.manual_seed(0)
+    anet = _trained_looking(create_model("anet_lite0", pretrained="none"), 1)
+    return {
+        "lnet": _trained_looking(create_model("lnet_lite0", pretrained="none"), 0),
+        "anet": anet,
+        "age": _trained_looking(create_model("tiny_age_net", low=0, high=100, step=1), 2),
+        "svm": _svm_arrays(anet.feature_dim),
+    }
+
+
+@pytest.fixture(scope="module")
+def bundle_path(parts, tmp_path_factory) -> Path:
+    return save_bundle(tmp_path_factory.mktemp("bundle") / "m.lnetanet", parts, _config(True))
+
+
+def _rewrite(src: Path, dst: Path, **metadata: str) -> Path:
+    """A copy of a bundle with some metadata replaced (tensors unchanged)."""
+    with safe_open(str(src), framework="pt") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+        meta = {**f.metadata(), **metadata}
+    save_file(tensors, str(dst), metadata=meta)
+    return dst
+
+
+def test_round_trip_matches_fp32_outputs_within_fp16_tolerance(parts, bundle_path):
+    from lnet_anet.heads.svm import LinearSVMHead
+
+    b = load_bundle(bundle_path)
+    assert b.config["versions"]["torch"] == torch.__version__
+    assert b.attributes == list(CELEBA_ATTRIBUTES) and b.beauty is None
+    assert not b.lnet.training and not b.anet.training and not b.age.training
+    assert all(p.dtype == torch.float32 for p in b.lnet.parameters())
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 128, 128, generator=g)
+    with torch.no_grad():
+        ref, got = parts["lnet"](x), b.lnet(x)
+    assert (ref["response"] - got["response"]).abs().max() < 1e-2
+    assert (ref["logits"] - got["logits"]).abs().max() < 1e-2
+    image = (torch.rand(120, 150, 3, generator=g) * 255).to(torch.uint8).numpy()
+    box = (30.0, 20.0, 110.0, 100.0)
+    svm_ref = LinearSVMHead.from_arrays(parts["svm"])
+    p_ref = svm_ref.average_over_patches(parts["anet"].patch_features(image, box, 1.0, 144, 16))
+    p_got = b.svm.average_over_patches(b.anet.patch_features(image, box, 1.0, 144, 16))
+    assert p_got.shape == (40,) and np.abs(p_ref - p_got).max() < 1e-2
+    faces = torch.randn(3, 3, 32, 32, generator=g)
+    a_ref = parts["age"].predict(faces)
+    a_got = b.age.predict(faces)
+    # 1e-2 of the 0..100 label range
+    assert (a_ref["mean"] - a_got["mean"]).abs().max() < 1.0
+    assert (a_ref["probs"] - a_got["probs"]).abs().max() < 1e-2
+
+
+def test_weights_are_stored_as_fp16_and_statistics_as_fp32(bundle_path):
+    header, config = read_header(bundle_path)
+    dtypes = {k: v["dtype"] for k, v in header.items()}
+    assert dtypes["lnet.attribute_filters.weight"] == "F16"
+    assert dtypes["lnet.attribute_filters.bias"] == "F32"
+    running = [k for k in dtypes if k.endswith("running_var")]
+    assert running and all(dtypes[k] == "F32" for k in running)
+    assert dtypes["svm.weight"] == "F32"
+    assert config["nets"]["age"]["model"] == "tiny_age_net"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [({"format_version": "2"}, "unsupported bundle format_version '2'"),
+     ({"format": "something.else"}, "not a model bundle: format 'something.else'")],
+)  # fmt: skip
+def test_unknown_format_or_version_names_the_file(bundle_path, tmp_path, metadata, message):
+    bad = _rewrite(bundle_path, tmp_path / "bad.lnetanet", **metadata)
+    with pytest.raises(BundleError, match=message) as err:
+        load_bundle(bad)
+    assert str(bad) in str(err.value)
+
+
+def test_truncated_file_is_reported(bundle_path, tmp_path):
+    data = bundle_path.read_bytes()
+    for cut in (len(data) // 2, 100, 5):
+        bad = tmp_path / f"cut{cut}.lnetanet"
+        bad.write_bytes(data[:cut])
+        with pytest.raises(BundleError, match="truncated|not a model bundle") as err:
+            load_bundle(bad)
+        assert str(bad) in str(err.value)
+
+
+def test_corrupt_tensor_bytes_fail_the_checksum(bundle_path, tmp_path):
+    data = bytearray(bundle_path.read_bytes())
+    data[-1000] ^= 0xFF  # one flipped byte inside the tensor data
+    bad = tmp_path / "bitrot.lnetanet"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match="checksum") as err:
+        load_bundle(bad)
+    assert str(bad) in str(err.value)
+
+
+def test_other_file_types_are_rejected_with_the_file_name(tmp_path):
+    jpeg = tmp_path / "photo.lnetanet"
+    jpeg.write_bytes(b"\xff\xd8\xff\xe0" + bytes(500))
+    text = tmp_path / "notes.lnetanet"
+    text.write_text("this is not a model\n" * 10)
+    plain = tmp_path / "plain.safetensors"  # a valid safetensors file, but no bundle metadata
+    save_file({"w": torch.zeros(2)}, str(plain))
+    for path in (jpeg, text, plain):
+        with pytest.raises(BundleError, match="not a model bundle") as err:
+            load_bundle(path)
+        assert str(path) in str(err.value)
+    with pytest.raises(FileNotFoundError, match="no such model bundle"):
+        load_bundle(tmp_path / "absent.lnetanet")
+
+
+class _Trap:
+    """Unpickling this creates a marker file: proof that a loader ran pickle."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_loading_never_unpickles(bundle_path, tmp_path, monkeypatch):
+    marker = tmp_path / "pickle-ran"
+    evil = tmp_path / "evil.lnetanet"
+    evil.write_bytes(pickle.dumps(_Trap(marker)))
+    with pytest.raises(BundleError):
+        load_bundle(evil)
+    assert not marker.exists()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the bundle loader must not unpickle")
+
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "Unpickler", refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+    assert load_bundle(bundle_path).age is not None
+
+
+def _header_with_config(path: Path, config: dict, tensors: dict) -> Path:
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": json.dumps(config),
+            "tensors_sha256": tensors_digest(tensors)}  # fmt: skip
+    save_file(tensors, str(path), metadata=meta)
+    return path
+
+
+def test_missing_parts_and_bad_configs_name_the_file(bundle_path, tmp_path):
+    with safe_open(str(bundle_path), framework="pt") as f:
+        lnet_only = {k: f.get_tensor(k) for k in f.keys() if k.startswith("lnet.")}
+        everything = {k: f.get_tensor(k) for k in f.keys()}
+    config = _config(True)
+    cases = {
+        "missing parts": (config, lnet_only),
+        "unknown model 'no_such_net'": (
+            {**config, "nets": {**config["nets"], "age": {"model": "no_such_net", "kwargs": {}}}},
+            everything,
+        ),
+        "must not set 'pretrained'": (
+            {
+                **config,
+                "nets": {
+                    **config["nets"],
+                    "lnet": {"model": "lnet_lite0", "kwargs": {"pretrained": "x"}},
+                },
+            },
+            everything,
+        ),  # fmt: skip
+        "preprocessing.age": (
+            {
+                **config,
+                "preprocessing": {k: v for k, v in config["preprocessing"].items() if k != "age"},
+            },
+            everything,
+        ),  # fmt: skip
+        "lnet weights do not fit": (
+            {
+                **config,
+                "nets": {
+                    **config["nets"],
+                    "lnet": {"model": "lnet_lite0", "kwargs": {"stride": 32}},
+                },
+            },
+            everything,
+        ),  # fmt: skip
+    }
+    for n, (message, (cfg, tensors)) in enumerate(cases.items()):
+        path = _header_with_config(tmp_path / f"case{n}.lnetanet", cfg, tensors)
+        with pytest.raises(BundleError, match=message) as err:
+            load_bundle(path)
+        assert str(path) in str(err.value)
+
+
+def test_save_rejects_a_config_that_does_not_match_the_parts(parts, tmp_path):
+    with pytest.raises(BundleError, match="config.nets describes"):
+        save_bundle(tmp_path / "x.lnetanet", parts, _config(False))  # parts have an age net
+    no_svm = {k: v for k, v in parts.items() if k != "svm"}
+    with pytest.raises(BundleError, match="missing \\['svm'\\]"):
+        save_bundle(tmp_path / "y.lnetanet", no_svm, _config(True))
+    assert not (tmp_path / "x.lnetanet").exists()
+
+
+# -- build_bundle from run folders -----------------------------------------------------------
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    path.write_text(json.dumps(obj))
+
+
+@pytest.fixture(scope="module")
+def runs(parts, tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("runs")
+    folders = {name: root / name for name in ("lnet", "anet", "age", "beauty")}
+    for folder in folders.values():
+        folder.mkdir()
+    save_weights(parts["lnet"], folders["lnet"] / "lnet.safetensors")
+    _write_json(folders["lnet"] / "model.json", {"model": "lnet_lite0", "kwargs": {}})
+    _write_json(folders["lnet"] / "localizer.json", {"threshold": 0.25, "input_size": 128})
+    _write_json(folders["lnet"] / "eval.json", {"recall": 0.9})
+    names = ",".join(CELEBA_ATTRIBUTES)
+    save_weights(parts["anet"], folders["anet"] / "anet.safetensors", {"attributes": names})
+    _write_json(
+        folders["anet"] / "model.json",
+        {"model": "anet_lite0", "kwargs": {"pretrained": "package", "num_identities": 0}},
+    )
+    from safetensors.numpy import save_file as save_arrays
+
+    save_arrays(
+        {k: v.astype(np.float32) for k, v in parts["svm"].items()},
+        str(folders["anet"] / "svm.safetensors"),
+        metadata={"attributes": names},
+    )
+    _write_json(
+        folders["anet"] / "patches.json", {"canonical_size": 144, "stride": 16, "enlarge": 1.0}
+    )
+    for name, target in (("age", "age"), ("beauty", "score")):
+        save_weights(parts["age"], folders[name] / "model.safetensors", {"target": target})
+        _write_json(
+            folders[name] / "model.json",
+            {"model": "tiny_age_net", "kwargs": {"low": 0, "high": 100, "step": 1}},
+        )
+        _write_json(folders[name] / "preprocess.json", {"image_size": 32, "enlarge": 1.3})
+    return folders  # fmt: skip
+
+
+def test_build_bundle_from_run_folders(runs, parts, tmp_path, capsys):
+    out = tmp_path / "built.lnetanet"
+    argv = ["--lnet", str(runs["lnet"]), "--anet", str(runs["anet"]), "--age", str(runs["age"]),
+            "--beauty", str(runs["beauty"]), "--out", str(out)]  # fmt: skip
+    assert build_main(argv) == 0
+    assert str(out) in capsys.readouterr().out
+    b = load_bundle(out)
+    prep = b.preprocessing
+    assert prep["lnet"]["input_size"] == [128, 128] and prep["localizer"] == {"threshold": 0.25}
+    assert prep["anet"]["canonical_size"] == 144 and prep["beauty"]["enlarge"] == 1.3
+    assert b.config["nets"]["anet"]["kwargs"] == {"num_identities": 0}  # pretrained dropped
+    prov = b.config["provenance"]
+    assert prov["lnet"]["eval"] == {"recall": 0.9}
+    assert "build_bundle" in prov["built"]["command"]
+    x = torch.randn(1, 3, 32, 32)
+    torch.testing.assert_close(b.beauty(x)["logits"], parts["age"](x)["logits"], atol=1e-2, rtol=0)
+
+
+def test_build_bundle_reports_bad_run_folders(runs, tmp_path, capsys):
+    base = ["--lnet", str(runs["lnet"]), "--anet", str(runs["anet"])]
+    # an attractiveness run given as --age
+    assert build_main([*base, "--age", str(runs["beauty"]), "--out", str(tmp_path / "a")]) == 1
+    err = capsys.readouterr().err
+    assert "model.safetensors" in err and "'score'" in err
+    # a run folder without its localizer settings
+    assert build_main(["--lnet", str(runs["anet"]), "--anet", str(runs["anet"]),
+                       "--out", str(tmp_path / "b")]) == 1  # fmt: skip
+    assert "lnet.safetensors: missing" in capsys.readouterr().err
+    assert build_main(["--anet", str(runs["anet"])]) == 2  # --lnet is required
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_header_length_prefix_is_checked_before_reading(tmp_path):
+    huge = tmp_path / "huge.lnetanet"
+    huge.write_bytes(struct.pack("<Q", 1 << 40) + b"{}")
+    with pytest.raises(BundleError, match="not a model bundle"):
+        load_bundle(huge)

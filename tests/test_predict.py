@@ -1,0 +1,192 @@
+"""Predictor and the `python -m lnet_anet.predict` CLI on tiny random-weight bundles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from lnet_anet.build_bundle import random_bundle
+from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
+from lnet_anet.data.synthetic import render_scene, sample_face, sample_identity
+from lnet_anet.predict import main
+from lnet_anet.predictor import Predictor
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # The 2 CPU cores are shared: one intra-op thread is faster than two contending ones.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def bundle_path(tmp_path_factory) -> Path:
+    # threshold 0: with random weights every positive peak of the response is a "face"
+    return random_bundle(tmp_path_factory.mktemp("bundle") / "tiny.lnetanet", threshold=0.0,
+                         max_faces=2)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def predictor(bundle_path) -> Predictor:
+    return Predictor.load(bundle_path)
+
+
+@pytest.fixture(scope="module")
+def scene() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    image, _, _ = render_scene(sample_face(sample_identity(rng, 0), rng), (180, 140), rng)
+    return image
+
+
+@pytest.fixture(scope="module")
+def folder(scene, tmp_path_factory) -> Path:
+    """A good image, an empty file, a truncated JPEG and a text file named .jpg."""
+    root = tmp_path_factory.mktemp("images")
+    good = root / "good.jpg"
+    cv2.imwrite(str(good), cv2.cvtColor(scene, cv2.COLOR_RGB2BGR))
+    (root / "empty.jpg").write_bytes(b"")
+    data = good.read_bytes()
+    (root / "sub").mkdir()
+    (root / "sub" / "truncated.jpg").write_bytes(data[: len(data) // 2])
+    (root / "text.jpg").write_text("not an image\n")
+    (root / "notes.txt").write_text("skipped: not an image suffix\n")
+    return root
+
+
+def _check_record(record: dict, width: int, height: int, heads: bool = True) -> None:
+    assert set(record) == {"image", "width", "height", "faces", "error"}
+    assert record["error"] is None and (record["width"], record["height"]) == (width, height)
+    assert record["faces"], "threshold 0 on a random LNet finds at least one peak"
+    for face in record["faces"]:
+        assert set(face) == {"box", "score", "attributes", "age", "attractiveness"}
+        x0, y0, x1, y1 = face["box"]
+        assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
+        assert list(face["attributes"]) == list(CELEBA_ATTRIBUTES)
+        assert all(0.0 <= p <= 1.0 for p in face["attributes"].values())
+        if heads:
+            assert 0 <= face["age"]["mean"] <= 100 and face["age"]["std"] >= 0
+            assert 1 <= face["attractiveness"]["mean"] <= 5
+        else:
+            assert face["age"] is None and face["attractiveness"] is None
+
+
+def test_predict_on_a_synthetic_scene_gives_the_json_structure(predictor, scene, folder):
+    record = predictor.predict(scene)
+    _check_record(record, width=180, height=140)
+    assert record["image"] is None
+    assert json.loads(json.dumps(record)) == record
+    from_file = predictor.predict(folder / "good.jpg")
+    _check_record(from_file, width=180, height=140)
+    assert from_file["image"] == str(folder / "good.jpg")
+
+
+def test_face_free_image_gives_no_faces_and_no_error(predictor, scene):
+    before = predictor.localizer.threshold
+    predictor.localizer.threshold = 1e9  # no window can score that high
+    try:
+        record = predictor.predict(scene)
+    finally:
+        predictor.localizer.threshold = before
+    assert record["faces"] == [] and record["error"] is None and record["width"] == 180
+
+
+def test_boxes_are_mapped_from_the_letterbox_canvas_to_image_pixels(predictor, monkeypatch):
+    # LNet's canvas is 128 x 128; a 100 x 200 (h x w) image fills its top 64 x 128 (scale 0.64).
+    canvas_boxes = [
+        (np.array([0.0, 0.0, 64.0, 32.0]), 0.9),  # -> [0, 0, 100, 50]
+        (np.array([10.0, 80.0, 50.0, 120.0]), 0.8),  # wholly in the padding: dropped
+    ]
+    seen = []
+
+    def fake_localizer(response, image_size):
+        seen.append(tuple(image_size))
+        return canvas_boxes
+
+    monkeypatch.setattr(predictor, "localizer", fake_localizer)
+    image = np.full((100, 200, 3), 128, np.uint8)
+    analysis = predictor.analyse(image)
+    assert seen == [(128, 128)] and analysis.content == (64, 128)
+    assert [f["box"] for f in analysis.record["faces"]] == [[0.0, 0.0, 100.0, 50.0]]
+    assert analysis.heatmap().shape == (100, 200)
+
+
+def test_predict_many_keeps_order_reports_bad_files_and_matches_single_images(
+    predictor, scene, folder
+):
+    paths = [folder / "good.jpg", folder / "missing.jpg", folder / "empty.jpg", folder / "good.jpg"]
+    records = list(predictor.predict_many(paths, batch_size=3))
+    assert [r["image"] for r in records] == [str(p) for p in paths]
+    for r, p in zip(records[1:3], paths[1:3], strict=True):
+        assert r["faces"] == [] and str(p) in r["error"] and r["width"] is None
+    with pytest.raises(ValueError, match="batch_size"):
+        predictor.predict_many(paths, batch_size=0)
+    single = predictor.predict(folder / "good.jpg")
+    for r in (records[0], records[3]):  # batched with others == alone
+        assert [f["box"] for f in r["faces"]] == [f["box"] for f in single["faces"]]
+        for a, b in zip(r["faces"], single["faces"], strict=True):
+            assert abs(a["age"]["mean"] - b["age"]["mean"]) < 1e-2
+            assert (
+                max(abs(a["attributes"][k] - b["attributes"][k]) for k in CELEBA_ATTRIBUTES) < 1e-3
+            )
+
+
+def test_bundle_without_age_and_beauty_gives_null_for_them(tmp_path, scene):
+    path = random_bundle(tmp_path / "no_heads.lnetanet", heads=(), max_faces=1)
+    record = Predictor.load(path).predict(scene)
+    _check_record(record, width=180, height=140, heads=False)
+
+
+def test_missing_default_bundle_is_a_clear_error(tmp_path, monkeypatch):
+    import lnet_anet.predictor as predictor_module
+
+    monkeypatch.setattr(predictor_module, "DEFAULT_BUNDLE", tmp_path / "default.lnetanet")
+    with pytest.raises(FileNotFoundError, match="no model bundle yet"):
+        Predictor.load()
+
+
+# -- CLI -------------------------------------------------------------------------------------
+
+
+def test_cli_json_on_a_folder_with_bad_files(bundle_path, folder, capsys):
+    assert main([str(folder), "--json", "--bundle", str(bundle_path), "--batch-size", "2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    records = {Path(r["image"]).name: r for r in map(json.loads, lines)}
+    assert sorted(records) == ["empty.jpg", "good.jpg", "text.jpg", "truncated.jpg"]
+    _check_record(records["good.jpg"], width=180, height=140)
+    for name in ("empty.jpg", "text.jpg", "truncated.jpg"):
+        assert records[name]["faces"] == [] and name in records[name]["error"]
+
+
+def test_cli_exit_codes(bundle_path, folder, tmp_path, capsys):
+    bad = [str(folder / "empty.jpg"), str(folder / "text.jpg")]
+    assert main([*bad, "--bundle", str(bundle_path)]) == 1
+    out = capsys.readouterr()
+    assert "ERROR" in out.out and "none of the 2 images" in out.err
+    assert main([str(folder / "good.jpg"), "--no-such-flag"]) == 2
+    assert main(["--batch-size", "0", str(folder / "good.jpg")]) == 2
+    assert main([]) == 2
+    missing = tmp_path / "absent.lnetanet"
+    assert main([str(folder / "good.jpg"), "--bundle", str(missing)]) == 1
+    assert str(missing) in capsys.readouterr().err
+
+
+def test_cli_table_and_vis_pngs(bundle_path, folder, tmp_path, capsys):
+    vis = tmp_path / "vis"
+    argv = [str(folder), "--demo", "--vis", str(vis), "--bundle", str(bundle_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("image") and "astronaut" in out and "good.jpg" in out
+    assert "text.jpg  ERROR" in out
+    pngs = sorted(p.name for p in vis.iterdir())
+    assert pngs == ["astronaut.png", "good.png"]  # none for the unreadable files
+    drawn = cv2.imread(str(vis / "good.png"))
+    assert drawn.shape == (140, 180, 3)
+    original = cv2.imread(str(folder / "good.jpg"))
+    assert np.abs(drawn.astype(int) - original.astype(int)).mean() > 1  # overlay + boxes drawn
