@@ -268,12 +268,14 @@ def random_bundle(
     max_faces: int = 2,
     heads: Sequence[str] = ("age", "beauty"),
     seed: int = 0,
+    feature_heads: bool = False,
 ) -> Path:
     """A bundle of randomly initialised networks (pretrained="none") and a random SVM head.
 
     Its predictions mean nothing; it exercises the file format and the pipeline at the real
     (preset "default") or a small ("tiny") size. threshold 0 with random weights makes every
-    positive peak of the response map a face, up to max_faces.
+    positive peak of the response map a face, up to max_faces. feature_heads: the age and
+    attractiveness heads read ANet's feature (feature_dldl) instead of a face crop.
     """
     from lnet_anet.models.registry import create_model
 
@@ -288,7 +290,8 @@ def random_bundle(
              "anet": {"model": "anet_lite0", "kwargs": {"num_attributes": 40}}}  # fmt: skip
     bins = {"age": {"low": 0, "high": 100, "step": 1}, "beauty": {"low": 1, "high": 5, "step": 0.1}}
     for head in heads:
-        specs[head] = {"model": dldl_model, "kwargs": bins[head]}
+        specs[head] = ({"model": "feature_dldl", "kwargs": {"in_features": 256, **bins[head]}} if feature_heads
+                       else {"model": dldl_model, "kwargs": bins[head]})  # fmt: skip
     with torch.random.fork_rng(devices=[]):  # seeded, without touching the caller's RNG
         torch.manual_seed(seed)
         parts: dict[str, Any] = {
@@ -306,7 +309,8 @@ def random_bundle(
         "anet": {"canonical_size": canonical, "stride": stride, "enlarge": 1.0, **stats},
     }
     for head in heads:
-        preprocessing[head] = {"image_size": dldl_size, "enlarge": 1.3, **stats}
+        preprocessing[head] = ({"input": "anet_features"} if feature_heads
+                               else {"image_size": dldl_size, "enlarge": 1.3, **stats})  # fmt: skip
     config = {
         "nets": specs,
         "preprocessing": preprocessing,

@@ -143,6 +143,17 @@ def test_bundle_without_age_and_beauty_gives_null_for_them(tmp_path, scene):
     _check_record(record, width=180, height=140, heads=False)
 
 
+def test_heads_on_anet_features_give_age_from_the_same_pass(tmp_path, scene):
+    path = random_bundle(tmp_path / "feature_heads.lnetanet", max_faces=1, feature_heads=True)
+    predictor = Predictor.load(path)
+    assert predictor.bundle.config["preprocessing"]["age"] == {"input": "anet_features"}
+    faces = predictor.predict(scene)["faces"]
+    assert faces
+    for face in faces:
+        assert 0 <= face["age"]["mean"] <= 100 and face["age"]["std"] > 0
+        assert 1 <= face["attractiveness"]["mean"] <= 5
+
+
 def test_missing_default_bundle_is_a_clear_error(tmp_path, monkeypatch):
     import lnet_anet.predictor as predictor_module
 

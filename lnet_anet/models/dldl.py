@@ -200,9 +200,13 @@ def feature_dldl(
     high: float = 100.0,
     step: float | None = None,
     drop_rate: float = 0.1,
+    pretrained: str = "none",
 ) -> FeatureDLDL:
-    """The DLDL head on face features of size in_features (ANet: 256)."""
-    return FeatureDLDL(in_features, make_bins(num_bins, low, high, step), hidden, drop_rate)
+    """The DLDL head on face features of size in_features (ANet: 256); pretrained: "none" or a
+    weights file of this very model."""
+    model = FeatureDLDL(in_features, make_bins(num_bins, low, high, step), hidden, drop_rate)
+    _load_own_weights(model, pretrained)
+    return model
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
