@@ -129,3 +129,22 @@ class FromTrunk(torch.nn.Module):
 
     def forward(self, trunk_map: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.anet.forward_from_trunk(trunk_map)
+
+
+def cached_trunk_maps(path: Path, model, dataset, batch_size: int, num_workers: int) -> dict[str, np.ndarray]:
+    if path.exists():
+        return dict(np.load(path))
+    maps = dataset_trunk_maps(model, dataset, batch_size, num_workers, desc=f"trunk maps {path.stem}")
+    np.savez(path.with_suffix(".tmp.npz"), **maps)
+    path.with_suffix(".tmp.npz").replace(path)
+    return maps
+
+
+@torch.no_grad()
+def features_from_maps(model, maps: dict[str, np.ndarray], stride: int, batch: int = 256) -> dict[str, np.ndarray]:
+    """dataset_patch_features from cached trunk maps (same output, no trunk pass)."""
+    feats = [model.dense_features_from_trunk(torch.from_numpy(maps["maps"][i:i + batch]).float(), stride).flatten(1, 2)
+             for i in range(0, len(maps["maps"]), batch)]  # fmt: skip
+    features = torch.cat(feats)
+    return {"features": features.numpy(), "attribute_logits": model.attribute_head(features).numpy(),
+            "index": maps["index"], "attributes": maps["attributes"]}  # fmt: skip

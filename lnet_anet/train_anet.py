@@ -31,8 +31,9 @@ from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.features import (
     FromTrunk,
     TrunkMapPatches,
+    cached_trunk_maps,
     dataset_patch_features,
-    dataset_trunk_maps,
+    features_from_maps,
 )
 from lnet_anet.heads.svm import LinearSVMHead, fit_linear_svms
 from lnet_anet.losses import attribute_bce_loss, identity_ce_loss
@@ -79,25 +80,6 @@ def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, 
 
 def mirror(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(img[:, ::-1])
-
-
-def cached_trunk_maps(path: Path, model, dataset, batch_size: int, num_workers: int) -> dict[str, np.ndarray]:
-    if path.exists():
-        return dict(np.load(path))
-    maps = dataset_trunk_maps(model, dataset, batch_size, num_workers, desc=f"trunk maps {path.stem}")
-    np.savez(path.with_suffix(".tmp.npz"), **maps)
-    path.with_suffix(".tmp.npz").replace(path)
-    return maps
-
-
-@torch.no_grad()
-def features_from_maps(model, maps: dict[str, np.ndarray], stride: int, batch: int = 256) -> dict[str, np.ndarray]:
-    """dataset_patch_features from cached trunk maps (same output, no trunk pass)."""
-    feats = [model.dense_features_from_trunk(torch.from_numpy(maps["maps"][i:i + batch]).float(), stride).flatten(1, 2)
-             for i in range(0, len(maps["maps"]), batch)]  # fmt: skip
-    features = torch.cat(feats)
-    return {"features": features.numpy(), "attribute_logits": model.attribute_head(features).numpy(),
-            "index": maps["index"], "attributes": maps["attributes"]}  # fmt: skip
 
 
 def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight) -> tuple[LinearSVMHead, list[float]]:

@@ -24,7 +24,12 @@ from torch.utils.data import DataLoader, Dataset
 
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.engine import TrainConfig, Trainer
-from lnet_anet.features import dataset_patch_features, load_anet_run
+from lnet_anet.features import (
+    cached_trunk_maps,
+    dataset_patch_features,
+    features_from_maps,
+    load_anet_run,
+)
 from lnet_anet.metrics.age import error_by_group, to_markdown
 from lnet_anet.models.dldl import collect_predictions, dldl_loss_fn, evaluate_dldl
 from lnet_anet.runs import record_data, run_dir, save_weights, write_json, write_model_json
@@ -52,7 +57,11 @@ def cached_features(out: Path, name: str, cfg: DictConfig, part, anet, patches) 
     if path.exists():
         return dict(np.load(path))
     dataset = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"])
-    feats = dataset_patch_features(anet, dataset, patches["stride"], 64, 2, "cpu", desc=f"ANet features {name}")
+    if anet.frozen_stages == anet.trunk.num_stages:  # a fixed ImageNet trunk: its maps can be reused
+        maps = cached_trunk_maps(out / f"trunk-{name}.npz", anet, dataset, 64, 2)
+        feats = features_from_maps(anet, maps, patches["stride"])
+    else:
+        feats = dataset_patch_features(anet, dataset, patches["stride"], 64, 2, "cpu", desc=f"ANet features {name}")
     cache = {"features": feats["features"].mean(1), "index": feats["index"]}
     np.savez(path, **cache)
     return cache

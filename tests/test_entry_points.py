@@ -59,3 +59,17 @@ def test_dldl_entry_point_writes_report_and_model(tmp_path):
     assert json.loads((out / "model.json").read_text())["model"] == "tiny_age_net"
     assert "age band" in (out / "eval.md").read_text()
     assert json.loads((out / "eval.json").read_text())["n"] > 0
+
+
+@pytest.mark.slow
+def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path):
+    lnet_args = ["data=synthetic", "canvas=96", "calibration_images=16", "eval_images=16", "train_fraction=1.0",
+                 "data.index.n_images=120", "data.index.n_identities=20"]  # fmt: skip
+    run("lnet_anet.train_lnet", "name=lnet", *lnet_args, *SMOKE[:3], runs=tmp_path)
+    out = tmp_path / "lnet"
+    localizer = json.loads((out / "localizer.json").read_text())
+    assert localizer["input_size"] == 96 and localizer["threshold"] == json.loads((out / "eval.json").read_text())["threshold"]
+    assert (out / "eval_grid.png").stat().st_size > 1000
+    run("lnet_anet.evaluate_localization", f"run={out}", "images=8", *lnet_args, runs=tmp_path)
+    metrics = json.loads(next(out.glob("eval-localization-*/localization.json")).read_text())
+    assert {"recall", "mean_iou", "false_positives_per_image", "empty_image_rate"} <= set(metrics)

@@ -1,0 +1,60 @@
+"""Recall at IoU >= 0.5, mean IoU, false positives per image and the face-free images left
+empty, for a trained LNet run, plus a PNG grid of response maps and boxes.
+
+    python -m lnet_anet.evaluate_localization run=runs/lnet-celeba_hq128
+    python -m lnet_anet.evaluate_localization data=celeba data.index.images=img_celeba scenes=wild run=...
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+from safetensors.torch import load_file
+from torch.utils.data import DataLoader
+
+from lnet_anet.data.dataset import collate_skip_bad
+from lnet_anet.data.from_config import build_index, split_of
+from lnet_anet.localization import Localizer, evaluate_localization
+from lnet_anet.models.registry import create_model
+from lnet_anet.runs import record_data, run_dir, write_json
+from lnet_anet.train_lnet import scenes
+from lnet_anet.visualize_maps import response_grid
+
+log = logging.getLogger("lnet_anet.evaluate")
+
+
+def load_lnet_run(folder: Path):
+    """(LNet in eval mode, Localizer, input size) from a train_lnet run folder."""
+    for needed in ("model.json", "lnet.safetensors", "localizer.json"):
+        if not (folder / needed).exists():
+            raise FileNotFoundError(f"{folder / needed}: not found; is {folder} a finished train_lnet run?")
+    spec = json.loads((folder / "model.json").read_text())
+    model = create_model(spec["model"], pretrained="none", **spec["kwargs"])
+    model.load_state_dict(load_file(str(folder / "lnet.safetensors")))
+    settings = json.loads((folder / "localizer.json").read_text())
+    size = settings.pop("input_size")
+    return model.eval(), Localizer(**settings), size
+
+
+@hydra.main(config_path="../conf", config_name="evaluate_localization", version_base="1.3")
+def main(cfg: DictConfig) -> dict:
+    out = run_dir()
+    model, localizer, size = load_lnet_run(Path(cfg.run))
+    index = build_index(cfg.data)
+    record_data(out, cfg.data, index)
+    part = split_of(index, cfg.split)
+    dataset = scenes(cfg, part, list(index.attrs["attributes"]), False, cfg.p_empty, cfg.seed, cfg.images)
+    loader = DataLoader(dataset, batch_size=32, num_workers=cfg.train.num_workers, collate_fn=collate_skip_bad)
+    metrics = evaluate_localization(model, loader, localizer=localizer)
+    write_json(out / "localization.json", metrics)
+    response_grid(model, dataset, localizer, out / "grid.png")
+    log.info("%s", {k: round(v, 4) for k, v in metrics.items()})
+    return metrics
+
+
+if __name__ == "__main__":
+    main()

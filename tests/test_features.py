@@ -1,0 +1,53 @@
+"""Cached trunk maps give exactly the features and patches of the image path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
+
+from lnet_anet.data.dataset import FaceDataset
+from lnet_anet.features import TrunkMapPatches, dataset_patch_features, dataset_trunk_maps, features_from_maps
+from lnet_anet.models.anet import anet_lite0
+
+
+def faces(tmp_path, n=3):
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(n):
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(rng.integers(0, 255, (150, 140, 3), dtype=np.uint8)).save(path)
+        paths.append(str(path))
+    index = pd.DataFrame({"path": paths, "split": "train", "Smiling": [0, 1, 0]})
+    index.attrs["attributes"] = ["Smiling"]
+    return FaceDataset(index, image_size=160)
+
+
+def test_features_from_cached_maps_equal_the_dense_forward(tmp_path):
+    torch.manual_seed(0)
+    model = anet_lite0(pretrained="none", num_attributes=1, frozen_stages=4).eval()
+    dataset = faces(tmp_path)
+    direct = dataset_patch_features(model, dataset, stride=16, num_workers=0)
+    maps = dataset_trunk_maps(model, dataset, num_workers=0)
+    assert maps["maps"].dtype == np.float16 and maps["maps"].shape == (3, 40, 12, 12)
+    cached = features_from_maps(model, maps, stride=16)
+    assert cached["features"].shape == direct["features"].shape == (3, 9, 256)
+    # float16 storage of the maps is the only difference
+    np.testing.assert_allclose(cached["features"], direct["features"], atol=2e-2, rtol=2e-2)
+    np.testing.assert_array_equal(cached["attributes"], direct["attributes"])
+
+
+def test_trunk_map_windows_are_the_patches_forward(tmp_path):
+    torch.manual_seed(0)
+    model = anet_lite0(pretrained="none", num_attributes=1, frozen_stages=4).eval()
+    image = faces(tmp_path)[0]["image"]
+    trunk = model.trunk(image[None])[0]
+    windows = TrunkMapPatches([trunk[None].numpy()], {"attributes": np.zeros((1, 1))}, window=8, train=False)
+    centre = windows[0]["image"]
+    with torch.no_grad():
+        from_map = model.forward_from_trunk(centre[None])["features"]
+        from_patch = model(image[None, :, 16:144, 16:144])["features"]
+    torch.testing.assert_close(from_map, from_patch, atol=1e-4, rtol=1e-4)
+    train = TrunkMapPatches([trunk[None].numpy()] * 2, {"attributes": np.zeros((1, 1))}, window=8, train=True)
+    assert train[0]["image"].shape == (40, 8, 8)
