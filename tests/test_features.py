@@ -8,7 +8,12 @@ import torch
 from PIL import Image
 
 from lnet_anet.data.dataset import FaceDataset
-from lnet_anet.features import TrunkMapPatches, dataset_patch_features, dataset_trunk_maps, features_from_maps
+from lnet_anet.features import (
+    TrunkMapPatches,
+    dataset_patch_features,
+    dataset_trunk_maps,
+    features_from_maps,
+)
 from lnet_anet.models.anet import anet_lite0
 
 
