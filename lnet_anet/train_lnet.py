@@ -78,9 +78,20 @@ def main(cfg: DictConfig) -> dict:
     loader = lambda ds: DataLoader(ds, batch_size=cfg.train.batch_size, num_workers=cfg.train.num_workers,  # noqa: E731
                                    collate_fn=collate_skip_bad)  # fmt: skip
     settings = OmegaConf.to_container(cfg.localizer)
-    tuned = evaluate_localization(model, loader(scenes(cfg, tune, names, False, 0.5, 1, cfg.calibration_images)),
-                                  localizer=None)  # fmt: skip
-    localizer = Localizer(threshold=tuned["threshold"], **settings)
+    box_levels = settings.pop("box_level")
+    box_levels = box_levels if isinstance(box_levels, list) else [box_levels]
+    tune_scenes = loader(scenes(cfg, tune, names, False, 0.5, 1, cfg.calibration_images))
+    # The threshold is calibrated under the same window settings the localizer will use.
+    calibrated = evaluate_localization(model, tune_scenes, localizer=Localizer(threshold=0.0, **settings),
+                                       calibrate=True)  # fmt: skip
+    # box_level sets how tightly a box hugs the peak: chosen on the tune scenes (recall - FP).
+    trials = {}
+    for level in box_levels:
+        candidate = Localizer(threshold=calibrated["threshold"], box_level=level, **settings)
+        trials[level] = evaluate_localization(model, tune_scenes, localizer=candidate)
+    best = max(trials, key=lambda b: trials[b]["recall"] - trials[b]["false_positives_per_image"])
+    tuned = {**trials[best], "box_level_trials": {str(k): v["recall"] for k, v in trials.items()}}
+    localizer = Localizer(threshold=calibrated["threshold"], box_level=best, **settings)
     write_json(out / "localizer.json", {**dataclasses.asdict(localizer), "input_size": cfg.canvas})
 
     # The recorded figures: fixed val scenes, never used for any choice above.

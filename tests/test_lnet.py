@@ -1,0 +1,101 @@
+"""LNet: shapes, the response map's definition, the box-free loss, the registry and weights."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from lnet_anet.models import create_model
+from lnet_anet.models.lnet import LNet, lnet_loss
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # The 2 CPU cores are shared: two intra-op threads contend with other processes and run
+    # these small convolutions 10x slower than one.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def model(one_thread) -> LNet:
+    torch.manual_seed(0)
+    return LNet(pretrained="none").eval()
+
+
+def test_forward_shapes_at_stride_16(model):
+    out = model(torch.randn(2, 3, 96, 80))
+    assert out["logits"].shape == (2, 40)
+    assert out["response"].shape == (2, 6, 5)  # ceil(96 / 16), ceil(80 / 16)
+    assert (out["response"] >= 0).all()
+
+
+def test_logits_are_map_means_and_response_is_the_mean_relu_map(model):
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        maps = model.attribute_maps(x)
+        out = model(x)
+    assert maps.shape == (1, 40, 4, 4)
+    torch.testing.assert_close(out["logits"], maps.mean(dim=(2, 3)))
+    torch.testing.assert_close(out["response"], F.relu(maps).mean(dim=1))
+
+
+def test_stride_32_gives_coarser_maps_and_bad_stride_is_rejected():
+    m = LNet(pretrained="none", stride=32, neck_channels=0, num_attributes=5).eval()
+    out = m(torch.randn(1, 3, 96, 96))
+    assert out["logits"].shape == (1, 5) and out["response"].shape == (1, 3, 3)
+    with pytest.raises(ValueError, match="stride"):
+        LNet(pretrained="none", stride=8)
+
+
+def test_stride_16_backbone_drops_the_unused_stages(model):
+    names = {
+        n.split(".")[1] for n, _ in model.backbone.named_parameters() if n.startswith("blocks")
+    }
+    assert names == {"0", "1", "2", "3", "4"}
+
+
+def test_loss_is_bce_on_tags_and_ignores_boxes(model):
+    torch.manual_seed(1)
+    x = torch.randn(3, 3, 64, 64)
+    tags = (torch.rand(3, 40) > 0.5).float()
+    loss, logs = lnet_loss(model, {"image": x, "attributes": tags})
+    with torch.no_grad():
+        expected = F.binary_cross_entropy_with_logits(model(x)["logits"], tags)
+    torch.testing.assert_close(loss.detach(), expected)
+    assert logs["bce"] == pytest.approx(float(expected))
+    boxes = torch.tensor([[0.0, 0, 10, 10]] * 3)
+    with_box, _ = lnet_loss(model, {"image": x, "attributes": tags, "box": boxes})
+    other_box, _ = lnet_loss(model, {"image": x, "attributes": tags, "box": boxes * 3 + 7})
+    assert with_box.item() == loss.item() == other_box.item()
+    with pytest.raises(ValueError, match="do not match"):
+        lnet_loss(model, {"image": x, "attributes": tags[:, :39]})
+
+
+def test_a_few_steps_fit_the_tags_of_a_fixed_batch():
+    torch.manual_seed(0)
+    m = LNet(pretrained="none", num_attributes=8, drop_rate=0.0)
+    batch = {"image": torch.randn(4, 3, 48, 48), "attributes": (torch.rand(4, 8) > 0.5).float()}
+    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(8):
+        loss, _ = lnet_loss(m, batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.7 * losses[0]
+
+
+def test_registered_builder_and_package_weights():
+    from lnet_anet.models.backbones import package_weights_path
+
+    m = create_model("lnet_lite0", pretrained="package", num_attributes=40)
+    assert isinstance(m, LNet) and m.attribute_filters.out_channels == 40
+    state = torch.load(package_weights_path(), map_location="cpu", weights_only=True)
+    own = m.backbone.state_dict()
+    for key in ("conv_stem.weight", "blocks.4.2.conv_pwl.weight"):
+        torch.testing.assert_close(own[key], state[key])

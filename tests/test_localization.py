@@ -1,0 +1,201 @@
+"""Response map -> boxes: integral-image window scores, peaks, thresholds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lnet_anet.localization import (
+    Localizer,
+    calibrate_threshold,
+    find_peaks,
+    window_scores,
+    window_shapes,
+)
+
+STRIDE = 16
+
+
+def _blob(h: int, w: int, cy: float, cx: float, sigma: float, amp: float = 1.0) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    return amp * np.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * sigma**2))
+
+
+def _inside(point, box) -> bool:
+    return box[0] <= point[0] < box[2] and box[1] <= point[1] < box[3]
+
+
+def test_window_scores_equal_a_brute_force_loop():
+    r = np.random.default_rng(0).random((7, 9))
+    sizes, aspects, stride = (1, 2, 3.5, 6), (0.5, 1.0, 2.0), 2
+    windows, scores = window_scores(r, sizes, aspects, stride)
+    expected = {}
+    for h, w in window_shapes(sizes, aspects, 7, 9).tolist():
+        for y0 in range(0, 7 - h + 1, stride):
+            for x0 in range(0, 9 - w + 1, stride):
+                expected[(x0, y0, x0 + w, y0 + h)] = r[y0 : y0 + h, x0 : x0 + w].mean()
+    got = {tuple(int(v) for v in box): float(s) for box, s in zip(windows, scores, strict=True)}
+    assert len(got) == len(windows) == len(expected)
+    assert got.keys() == expected.keys()
+    assert max(abs(got[k] - expected[k]) for k in expected) < 1e-9
+
+
+def test_window_shapes_follow_size_and_aspect_and_clip_to_map():
+    shapes = window_shapes([4], [4.0], 5, 5).tolist()  # w = 8 clipped to 5, h = 2
+    assert shapes == [[2, 5]]
+    with pytest.raises(ValueError, match="> 0"):
+        window_shapes([0], [1.0], 5, 5)
+
+
+def test_find_peaks_returns_local_maxima_only():
+    r = _blob(11, 11, 3, 3, 1.0) + _blob(11, 11, 8, 7, 1.0, 0.5)
+    assert sorted(find_peaks(r).tolist()) == [[3, 3], [8, 7]]
+    assert len(find_peaks(np.zeros((5, 5)))) == 0
+
+
+def test_one_blob_gives_one_box_around_it():
+    r = _blob(19, 19, 9.0, 6.0, 1.6)
+    dets = Localizer(threshold=0.2, stride=STRIDE)(torch.tensor(r), (300, 300))
+    assert len(dets) == 1
+    box, score = dets[0]
+    centre = (6.5 * STRIDE, 9.5 * STRIDE)  # the blob's cell centre in pixels
+    assert _inside(centre, box)
+    assert 0.2 < score <= 1.0
+    side = (box[2] - box[0] + box[3] - box[1]) / 2
+    assert 2 * STRIDE <= side <= 8 * STRIDE  # about the blob's extent, not the whole map
+    assert (box >= 0).all() and (box[2:] <= 300).all()
+
+
+def test_box_of_a_flat_square_is_the_square():
+    r = np.zeros((19, 19))
+    r[3:9, 10:15] = 0.8  # 5 cells wide, 6 tall
+    ((box, score),) = Localizer(threshold=0.1, stride=STRIDE)(r, 300)
+    assert box.tolist() == [10 * STRIDE, 3 * STRIDE, 15 * STRIDE, 9 * STRIDE]
+    assert score == pytest.approx(0.8)
+
+
+def test_lower_box_level_gives_larger_boxes():
+    r = _blob(19, 19, 9, 9, 2.0)
+
+    def area(level: float) -> float:
+        ((box, _),) = Localizer(threshold=0.1, box_level=level, min_size=16)(r, 300)
+        return float((box[2] - box[0]) * (box[3] - box[1]))
+
+    assert area(0.2) > area(0.5) > area(0.8)
+
+
+def test_all_zero_map_gives_no_box():
+    loc = Localizer(threshold=0.05)
+    assert loc(torch.zeros(19, 19), 300) == []
+    assert loc.score(torch.zeros(19, 19), 300) == 0.0
+
+
+def test_weak_blob_is_rejected_by_the_threshold():
+    r = _blob(19, 19, 9, 9, 2.0, amp=0.1)
+    assert Localizer(threshold=0.2)(r, 300) == []
+    assert len(Localizer(threshold=0.05)(r, 300)) == 1
+
+
+def test_two_separated_blobs_give_two_boxes():
+    r = _blob(19, 19, 4, 4, 1.5) + _blob(19, 19, 14, 13, 2.0, amp=0.7)
+    dets = Localizer(threshold=0.2, stride=STRIDE)(r, 300)
+    assert len(dets) == 2
+    (first, s1), (second, s2) = dets
+    assert s1 > s2  # best first
+    assert _inside((4.5 * STRIDE, 4.5 * STRIDE), first)
+    assert _inside((13.5 * STRIDE, 14.5 * STRIDE), second)
+    assert not _inside((4.5 * STRIDE, 4.5 * STRIDE), second)
+
+
+def test_weak_secondary_peak_is_dropped_relative_to_the_best():
+    r = _blob(19, 19, 4, 4, 1.5) + _blob(19, 19, 14, 13, 1.5, amp=0.3)
+    assert len(Localizer(threshold=0.1)(r, 300)) == 1  # 0.3 < 0.5 of the best face
+    assert len(Localizer(threshold=0.1, min_relative_score=0.0)(r, 300)) == 2
+
+
+def test_map_coordinates_scale_to_the_image_size_without_a_stride():
+    r = _blob(10, 20, 5, 15, 1.0)
+    ((box, _),) = Localizer(threshold=0.2, min_size=8)(r, (100, 400))  # 10 px per cell, 20 px wide
+    assert _inside((15.5 * 20, 5.5 * 10), box)
+    assert box[2] <= 400 and box[3] <= 100
+
+
+def test_localizer_rejects_bad_maps():
+    with pytest.raises(ValueError, match=r"\(H, W\)"):
+        Localizer(threshold=0.1)(torch.zeros(2, 3, 3), 48)
+    with pytest.raises(ValueError, match="NaN"):
+        Localizer(threshold=0.1)(torch.full((3, 3), float("nan")), 48)
+
+
+def test_calibrated_threshold_separates_two_histograms():
+    rng = np.random.default_rng(0)
+    background = rng.uniform(0.0, 0.3, 200)
+    faces = rng.uniform(0.5, 1.0, 50)
+    t = calibrate_threshold(faces, background)
+    assert background.max() < t < faces.min()
+    assert t == pytest.approx((background.max() + faces.min()) / 2)
+
+
+def test_calibrated_threshold_minimises_the_error_on_overlap():
+    rng = np.random.default_rng(1)
+    background, faces = rng.normal(0.0, 1.0, 2000), rng.normal(2.0, 1.0, 2000)
+    t = calibrate_threshold(faces, background)
+    assert 0.8 < t < 1.2  # equal variances: the optimum is half-way between the means
+
+    def error(threshold: float) -> float:
+        return np.mean(faces <= threshold) + np.mean(background > threshold)
+
+    assert error(t) <= min(error(t - 0.3), error(t + 0.3))
+
+
+def test_balanced_rule_ignores_how_many_of_each_kind():
+    faces = np.array([0.3] * 3 + [0.9] * 7)
+    background = np.array([0.1] * 1000 + [0.5] * 5)
+    # Counting: 3 missed faces beat 5 false alarms. Balanced: 30 % misses beat 0.5 % alarms.
+    assert calibrate_threshold(faces, background, rule="count") == pytest.approx(0.7)
+    assert calibrate_threshold(faces, background, rule="balanced") == pytest.approx(0.2)
+
+
+def test_calibrate_threshold_needs_both_kinds():
+    with pytest.raises(ValueError, match="both kinds"):
+        calibrate_threshold([], [0.1])
+    with pytest.raises(ValueError, match="rule"):
+        calibrate_threshold([1.0], [0.0], rule="median")
+
+
+class _BrightnessNet(torch.nn.Module):
+    """A stand-in LNet: the response is the image's brightness pooled to stride 16."""
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"response": torch.nn.functional.avg_pool2d(x.mean(dim=1, keepdim=True), 16)[:, 0]}
+
+
+def _scenes(n_faces: int, n_empty: int) -> list[dict]:
+    rng = np.random.default_rng(0)
+    images, boxes = torch.zeros(n_faces + n_empty, 3, 160, 160), []
+    for i in range(n_faces):
+        x0, y0 = (int(v) for v in rng.integers(0, 80, 2) // 16 * 16)
+        side = int(rng.integers(3, 5)) * 16
+        images[i, :, y0 : y0 + side, x0 : x0 + side] = 1.0
+        boxes.append([x0, y0, x0 + side, y0 + side])
+    boxes += [[float("nan")] * 4] * n_empty
+    flags = torch.tensor([1.0] * n_faces + [0.0] * n_empty)
+    return [{"image": images, "box": torch.tensor(boxes, dtype=torch.float32), "has_face": flags}]
+
+
+def test_evaluate_localization_calibrates_and_scores_a_perfect_map():
+    from lnet_anet.localization import evaluate_localization
+
+    out = evaluate_localization(_BrightnessNet(), _scenes(6, 4) + [None])
+    assert out["calibrated"] == 1.0 and 0.0 < out["threshold"] < 1.0
+    assert out["recall"] == 1.0 and out["mean_iou"] > 0.9 and out["peak_in_box"] == 1.0
+    assert out["false_positives_per_image"] == 0.0 and out["empty_image_rate"] == 1.0
+    assert out["n_faces"] == 6 and out["n_empty"] == 4
+    # A fixed localizer is used as given; a too high threshold finds nothing.
+    strict = Localizer(threshold=2, min_size=48)
+    out = evaluate_localization(_BrightnessNet(), _scenes(6, 4), localizer=strict)
+    assert out["recall"] == 0.0 and out["calibrated"] == 0.0
+    # Asked to, it calibrates under the given settings, leaving the caller's localizer alone.
+    out = evaluate_localization(_BrightnessNet(), _scenes(6, 4), localizer=strict, calibrate=True)
+    assert out["calibrated"] == 1.0 and out["recall"] == 1.0 and strict.threshold == 2
