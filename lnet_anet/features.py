@@ -146,5 +146,8 @@ def features_from_maps(model, maps: dict[str, np.ndarray], stride: int, batch: i
     feats = [model.dense_features_from_trunk(torch.from_numpy(maps["maps"][i:i + batch]).float(), stride).flatten(1, 2)
              for i in range(0, len(maps["maps"]), batch)]  # fmt: skip
     features = torch.cat(feats)
-    return {"features": features.numpy(), "attribute_logits": model.attribute_head(features).numpy(),
-            "index": maps["index"], "attributes": maps["attributes"]}  # fmt: skip
+    out = {"features": features.numpy(), "attribute_logits": model.attribute_head(features).numpy(),
+           "index": maps["index"]}  # fmt: skip
+    if "attributes" in maps:
+        out["attributes"] = maps["attributes"]
+    return out
