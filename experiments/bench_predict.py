@@ -138,6 +138,10 @@ def stage_split(predictor: Predictor, image: np.ndarray, runs: int) -> dict[str,
         net = getattr(b, name)
         if net is None:
             continue
+        if p[name].get("input") == "anet_features":  # reads the ANet feature: a tiny MLP
+            feature = torch.zeros(1, b.anet.feature_dim)
+            out[name] = thread_cpu_ms(lambda net=net, f=feature: net.head.predict(net(f)["logits"]), runs)
+            continue
         s = p[name]["image_size"]
         crop, _, _ = _crop_resize(image, np.asarray(box, np.float64), (s, s))
         y = norm(crop, p[name])
