@@ -24,8 +24,7 @@ from omegaconf import DictConfig
 from safetensors.numpy import save_file as save_arrays
 from safetensors.torch import load_file
 
-from lnet_anet.data.age import holdout_split
-from lnet_anet.data.from_config import build_index, face_dataset, split_of
+from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.data.transforms import CenterPatch, RandomPatch
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.features import (
@@ -42,18 +41,9 @@ from lnet_anet.metrics.attributes import (
     evaluate_attribute_logits,
     metrics_markdown,
 )
-from lnet_anet.runs import record_data, run_dir, save_weights, write_json, write_model_json
+from lnet_anet.runs import run_dir, save_weights, write_json, write_model_json
 
 log = logging.getLogger("lnet_anet.train")
-
-
-def split_fit_tune(train: pd.DataFrame, frac: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Identity-disjoint fit / tune parts of the training partition."""
-    by = "identity" if "identity" in train and (train["identity"] >= 0).all() else None
-    parts = holdout_split(train, frac=frac, seed=seed, by=by, overwrite=True)
-    fit, tune = parts[parts.split == "train"], parts[parts.split == "val"]
-    fit.attrs = tune.attrs = dict(train.attrs)
-    return fit, tune
 
 
 def with_dense_identities(index: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -101,11 +91,7 @@ def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight)
 @hydra.main(config_path="../conf", config_name="train_anet", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
     out = run_dir()
-    index = build_index(cfg.data)
-    record_data(out, cfg.data, index)
-    names = list(index.attrs["attributes"])
-    fit, tune = split_fit_tune(split_of(index, "train"), **cfg.tune_split)
-    evaluation = split_of(index, cfg.data.eval_split)
+    names, fit, tune, evaluation = attribute_splits(cfg, out)
     fit, n_identities = with_dense_identities(fit)
     log.info("fit %d faces (%d identities), tune %d, evaluate on %s: %d",
              len(fit), n_identities, len(tune), cfg.data.eval_split, len(evaluation))  # fmt: skip

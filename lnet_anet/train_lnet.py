@@ -25,12 +25,11 @@ from torch.utils.data import DataLoader, Subset
 
 from lnet_anet.data.compose import BackgroundBank, ComposedScenes
 from lnet_anet.data.dataset import collate_skip_bad
-from lnet_anet.data.from_config import build_index, face_dataset, split_of
+from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.localization import Localizer, evaluate_localization
 from lnet_anet.models.lnet import lnet_loss
-from lnet_anet.runs import record_data, run_dir, save_weights, write_json, write_model_json
-from lnet_anet.train_anet import split_fit_tune
+from lnet_anet.runs import run_dir, save_weights, write_json, write_model_json
 from lnet_anet.visualize_maps import response_grid
 
 log = logging.getLogger("lnet_anet.train")
@@ -57,11 +56,7 @@ def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int,
 @hydra.main(config_path="../conf", config_name="train_lnet", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
     out = run_dir()
-    index = build_index(cfg.data)
-    record_data(out, cfg.data, index)
-    names = list(index.attrs["attributes"])
-    fit, tune = split_fit_tune(split_of(index, "train"), **cfg.tune_split)
-    evaluation = split_of(index, cfg.data.eval_split)
+    names, fit, tune, evaluation = attribute_splits(cfg, out)
     model = instantiate(cfg.model, num_attributes=len(names))
 
     weights = out / "lnet.safetensors"

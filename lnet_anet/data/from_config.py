@@ -54,3 +54,23 @@ def face_dataset(data_cfg: Any, index: pd.DataFrame, train: bool, **overrides) -
     kwargs = dict(image_size=data_cfg.image_size, crop=data_cfg.crop, box_scale=data_cfg.box_scale,
                   mean=IMAGENET_MEAN, std=IMAGENET_STD, train=train)  # fmt: skip
     return FaceDataset(index, **{**kwargs, **overrides})
+
+
+def split_fit_tune(train: pd.DataFrame, frac: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Identity-disjoint fit / tune parts of the training partition."""
+    by = "identity" if "identity" in train and (train["identity"] >= 0).all() else None
+    parts = holdout_split(train, frac=frac, seed=seed, by=by, overwrite=True)
+    fit, tune = parts[parts.split == "train"], parts[parts.split == "val"]
+    fit.attrs = tune.attrs = dict(train.attrs)
+    return fit, tune
+
+
+def attribute_splits(cfg: Any, out) -> tuple[list[str], pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(attribute names, fit, tune, evaluation) for a stage config with `data` and `tune_split`;
+    records data.json in the run folder `out`. Tune is never the evaluation split."""
+    from lnet_anet.runs import record_data
+
+    index = build_index(cfg.data)
+    record_data(out, cfg.data, index)
+    fit, tune = split_fit_tune(split_of(index, "train"), **cfg.tune_split)
+    return list(index.attrs["attributes"]), fit, tune, split_of(index, cfg.data.eval_split)

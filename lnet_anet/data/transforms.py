@@ -7,26 +7,28 @@ import numpy as np
 import torch
 
 
-class RandomPatch:
+class _Patch:
     def __init__(self, size: int):
         self.size = int(size)
 
-    def __call__(self, img: np.ndarray) -> np.ndarray:
+    def _room(self, img: np.ndarray) -> tuple[int, int]:
+        """How far the patch can move in y and x."""
         h, w = img.shape[:2]
         if h < self.size or w < self.size:
             raise ValueError(f"image {h}x{w} is smaller than the {self.size}px patch")
-        y = int(torch.randint(0, h - self.size + 1, ()))  # torch RNG: seeded per worker
-        x = int(torch.randint(0, w - self.size + 1, ()))
+        return h - self.size, w - self.size
+
+
+class RandomPatch(_Patch):
+    def __call__(self, img: np.ndarray) -> np.ndarray:
+        room_y, room_x = self._room(img)
+        y = int(torch.randint(0, room_y + 1, ()))  # torch RNG: seeded per worker
+        x = int(torch.randint(0, room_x + 1, ()))
         return np.ascontiguousarray(img[y:y + self.size, x:x + self.size])
 
 
-class CenterPatch:
-    def __init__(self, size: int):
-        self.size = int(size)
-
+class CenterPatch(_Patch):
     def __call__(self, img: np.ndarray) -> np.ndarray:
-        h, w = img.shape[:2]
-        if h < self.size or w < self.size:
-            raise ValueError(f"image {h}x{w} is smaller than the {self.size}px patch")
-        y, x = (h - self.size) // 2, (w - self.size) // 2
+        room_y, room_x = self._room(img)
+        y, x = room_y // 2, room_x // 2
         return np.ascontiguousarray(img[y:y + self.size, x:x + self.size])
