@@ -14,7 +14,7 @@ def test_patches_are_windows_of_the_image():
     seen = set()
     for _ in range(200):
         patch = RandomPatch(6)(img)
-        y, x = np.argwhere((img[:, :, 0] == patch[0, 0, 0]))[0]
+        y, x = np.argwhere(img[:, :, 0] == patch[0, 0, 0])[0]
         np.testing.assert_array_equal(patch, img[y:y + 6, x:x + 6])
         seen.add((int(y), int(x)))
     assert {(0, 0), (4, 6)} <= seen  # the extreme offsets are reachable
