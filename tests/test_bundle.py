@@ -30,13 +30,7 @@ from lnet_anet.runs import save_weights
 STATS = {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # The 2 CPU cores are shared: one intra-op thread is faster than two contending ones.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _trained_looking(net: torch.nn.Module, seed: int) -> torch.nn.Module:

@@ -9,15 +9,7 @@ from torch.nn import functional as F
 from lnet_anet.models import create_model
 from lnet_anet.models.lnet import LNet, lnet_loss
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # The 2 CPU cores are shared: two intra-op threads contend with other processes and run
-    # these small convolutions 10x slower than one.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

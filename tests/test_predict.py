@@ -8,7 +8,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from lnet_anet.build_bundle import random_bundle
 from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
@@ -16,14 +15,7 @@ from lnet_anet.data.synthetic import render_scene, sample_face, sample_identity
 from lnet_anet.predict import main
 from lnet_anet.predictor import Predictor
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # The 2 CPU cores are shared: one intra-op thread is faster than two contending ones.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
