@@ -13,14 +13,12 @@ from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
-from safetensors.torch import load_file
 from torch.utils.data import DataLoader
 
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, split_of
 from lnet_anet.localization import Localizer, evaluate_localization
-from lnet_anet.models.registry import create_model
-from lnet_anet.runs import record_data, run_dir, write_json
+from lnet_anet.runs import load_run_net, record_data, run_dir, write_json
 from lnet_anet.train_lnet import scenes
 from lnet_anet.visualize_maps import response_grid
 
@@ -29,21 +27,16 @@ log = logging.getLogger("lnet_anet.evaluate")
 
 def load_lnet_run(folder: Path):
     """(LNet in eval mode, Localizer, input size) from a train_lnet run folder."""
-    for needed in ("model.json", "lnet.safetensors", "localizer.json"):
-        if not (folder / needed).exists():
-            raise FileNotFoundError(f"{folder / needed}: not found; is {folder} a finished train_lnet run?")
-    spec = json.loads((folder / "model.json").read_text())
-    model = create_model(spec["model"], pretrained="none", **spec["kwargs"])
-    model.load_state_dict(load_file(str(folder / "lnet.safetensors")))
+    model = load_run_net(folder, "lnet.safetensors", "train_lnet", also=("localizer.json",))
     settings = json.loads((folder / "localizer.json").read_text())
     size = settings.pop("input_size")
-    return model.eval(), Localizer(**settings), size
+    return model, Localizer(**settings), size
 
 
 @hydra.main(config_path="../conf", config_name="evaluate_localization", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
     out = run_dir()
-    model, localizer, size = load_lnet_run(Path(cfg.run))
+    model, localizer, _ = load_lnet_run(Path(cfg.run))
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     part = split_of(index, cfg.split)

@@ -8,14 +8,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.numpy import load_file as load_arrays
-from safetensors.torch import load_file
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.heads.svm import LinearSVMHead
 from lnet_anet.models.anet import ANet
-from lnet_anet.models.registry import create_model
+from lnet_anet.runs import load_run_net
 
 
 @torch.no_grad()
@@ -58,14 +57,10 @@ def dataset_patch_features(
 
 def load_anet_run(folder: Path):
     """(ANet in eval mode, LinearSVMHead, patches config) from a train_anet run folder."""
-    for needed in ("model.json", "anet.safetensors", "svm.safetensors", "patches.json"):
-        if not (folder / needed).exists():
-            raise FileNotFoundError(f"{folder / needed}: not found; is {folder} a finished train_anet run?")
-    spec = json.loads((folder / "model.json").read_text())
-    model = create_model(spec["model"], pretrained="none", **spec["kwargs"])
-    model.load_state_dict(load_file(str(folder / "anet.safetensors")))
-    head = LinearSVMHead.from_arrays({k: v.astype(np.float64) for k, v in load_arrays(str(folder / "svm.safetensors")).items()})
-    return model.eval(), head, json.loads((folder / "patches.json").read_text())
+    model = load_run_net(folder, "anet.safetensors", "train_anet", also=("svm.safetensors", "patches.json"))
+    arrays = load_arrays(str(folder / "svm.safetensors"))
+    head = LinearSVMHead.from_arrays({k: v.astype(np.float64) for k, v in arrays.items()})
+    return model, head, json.loads((folder / "patches.json").read_text())
 
 
 @torch.no_grad()

@@ -63,3 +63,19 @@ def write_model_json(folder: Path, model_cfg: Any, **extra_kwargs: Any) -> None:
     name = kwargs.pop("_target_").rsplit(".", 1)[-1]
     kwargs.pop("pretrained", None)
     write_json(folder / "model.json", {"model": name, "kwargs": {**kwargs, **extra_kwargs}})
+
+
+def load_run_net(folder: Path, weights: str, stage: str, also: tuple[str, ...] = ()) -> torch.nn.Module:
+    """The network a finished run folder holds (model.json + weights), in eval mode; built only
+    through the model registry. `also`: further files the caller needs, checked up front."""
+    from safetensors.torch import load_file
+
+    from lnet_anet.models.registry import create_model
+
+    for needed in ("model.json", weights, *also):
+        if not (folder / needed).exists():
+            raise FileNotFoundError(f"{folder / needed}: not found; is {folder} a finished {stage} run?")
+    spec = json.loads((folder / "model.json").read_text())
+    model = create_model(spec["model"], pretrained="none", **spec["kwargs"])
+    model.load_state_dict(load_file(str(folder / weights)))
+    return model.eval()

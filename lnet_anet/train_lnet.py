@@ -17,7 +17,6 @@ import logging
 
 import hydra
 import numpy as np
-import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from safetensors.torch import load_file
@@ -105,5 +104,4 @@ def main(cfg: DictConfig) -> dict:
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(torch.get_num_threads())
     main()
