@@ -8,11 +8,11 @@ runs in a fresh Python process (its own thread pool and OpenMP settings), builds
 for `--rounds` rounds; a round's figure is its median, and the case's figure the best round (the
 machine is shared, so the best round is the one least disturbed by other processes). Time per
 image covers the forward pass and the Localizer on its response map (threshold 0: every peak is
-worked through, the slowest path). Cases: the baseline (no_grad, stride 16), torch.inference_mode,
-channels_last memory format, a stride-32 model, a 224x224 network input (the 300x300 image
-resized first; the resize, about 0.1 ms, is not timed), OpenMP's passive wait policy
-(idle threads sleep instead of spinning, which matters when other processes want the cores),
-and one thread. Every case also reports the process's CPU time per image (time.process_time):
+worked through, the slowest path). Cases: the production LNet (conf/experiment/lnet_cpu.yaml:
+224x224 input, the 300x300 image resized first, stride-8 face map) with torch.inference_mode or
+no_grad, channels_last memory format, OpenMP's passive wait policy (idle threads sleep instead of
+spinning, which matters when other processes want the cores) and one thread; the same net at
+300x300 input; and the stride-16 attribute-map LNet. Every case also reports the process's CPU time per image (time.process_time):
 on one thread it is the whole cost and barely depends on other processes, the figure to compare
 across runs on a busy machine; with spinning threads it also counts the spinning.
 
@@ -34,25 +34,25 @@ import time
 from pathlib import Path
 
 TARGET_MS = 35.0
-# name: (input side, stride, grad mode, channels_last, threads (None: --threads), OMP_WAIT_POLICY)
-CASES: dict[str, tuple[int, int, str, bool, int | None, str | None]] = {
-    "baseline (no_grad, stride 16)": (300, 16, "no_grad", False, None, None),
-    "inference_mode": (300, 16, "inference_mode", False, None, None),
-    "inference_mode + channels_last": (300, 16, "inference_mode", True, None, None),
-    "stride 32": (300, 32, "inference_mode", False, None, None),
-    "input 224": (224, 16, "inference_mode", False, None, None),
-    "OMP passive": (300, 16, "inference_mode", False, None, "PASSIVE"),
-    "OMP passive + channels_last": (300, 16, "inference_mode", True, None, "PASSIVE"),
-    "OMP passive, input 224": (224, 16, "inference_mode", False, None, "PASSIVE"),
-    "1 thread": (300, 16, "inference_mode", False, 1, None),
-    "1 thread + channels_last": (300, 16, "inference_mode", True, 1, None),
-    "1 thread, input 224": (224, 16, "inference_mode", False, 1, None),
+# The embedded bundle's LNet (conf/experiment/lnet_cpu.yaml) and the paper-like one before it.
+PRODUCTION = {"stride": 8, "neck_channels": 64, "face_tag": True, "response": "face"}
+ATTRIBUTE_MAPS = {"stride": 16, "neck_channels": 256}
+# name: (network input side, model kwargs, grad mode, channels_last, threads (None: --threads),
+# OMP_WAIT_POLICY). The 300x300 image is resized to the input side first (about 0.1 ms, untimed).
+CASES: dict[str, tuple[int, dict, str, bool, int | None, str | None]] = {
+    "production: input 224, stride 8": (224, PRODUCTION, "inference_mode", False, None, None),
+    "production, no_grad": (224, PRODUCTION, "no_grad", False, None, None),
+    "production, channels_last": (224, PRODUCTION, "inference_mode", True, None, None),
+    "production, OMP passive": (224, PRODUCTION, "inference_mode", False, None, "PASSIVE"),
+    "production, 1 thread": (224, PRODUCTION, "inference_mode", False, 1, None),
+    "production at input 300": (300, PRODUCTION, "inference_mode", False, None, None),
+    "attribute maps, stride 16, input 224": (224, ATTRIBUTE_MAPS, "inference_mode", False, None, None),
 }
 
 
 def time_case(
     size: int,
-    stride: int,
+    model_kwargs: dict,
     grad_mode: str,
     channels_last: bool,
     threads: int,
@@ -67,12 +67,12 @@ def time_case(
 
     torch.set_num_threads(threads)
     torch.set_num_interop_threads(1)
-    model = create_model("lnet_lite0", pretrained="none", stride=stride).eval()
+    model = create_model("lnet_lite0", pretrained="none", **model_kwargs).eval()
     x = torch.randn(1, 3, size, size)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
-    localizer = Localizer(threshold=0.0, stride=stride)
+    localizer = Localizer(threshold=0.0, min_size=24, stride=model_kwargs["stride"])
     mode = torch.inference_mode if grad_mode == "inference_mode" else torch.no_grad
 
     def one_image() -> None:
@@ -118,13 +118,13 @@ def time_case(
 
 def run_case(name: str, threads: int, runs: int, rounds: int) -> dict[str, object]:
     """Run a case in a fresh interpreter with its OpenMP environment; return its figures."""
-    size, stride, grad_mode, channels_last, case_threads, wait_policy = CASES[name]
+    size, model_kwargs, grad_mode, channels_last, case_threads, wait_policy = CASES[name]
     threads = case_threads or threads
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     env.pop("OMP_WAIT_POLICY", None)
     if wait_policy:
         env["OMP_WAIT_POLICY"] = wait_policy
-    spec = json.dumps([size, stride, grad_mode, channels_last, threads, runs, rounds])
+    spec = json.dumps([size, model_kwargs, grad_mode, channels_last, threads, runs, rounds])
     proc = subprocess.run(
         [sys.executable, __file__, "--child", spec],
         env=env,
@@ -137,7 +137,7 @@ def run_case(name: str, threads: int, runs: int, rounds: int) -> dict[str, objec
     figures = json.loads(proc.stdout.strip().splitlines()[-1])
     return {
         "input": size,
-        "stride": stride,
+        "model": model_kwargs,
         "grad_mode": grad_mode,
         "channels_last": channels_last,
         "threads": threads,

@@ -104,7 +104,8 @@ def main(cfg: DictConfig) -> dict:
     if cfg.cache_trunk:  # a fixed trunk: its maps are computed once, the upper layers train on them
         if model.frozen_stages < model.trunk.num_stages:
             raise ValueError(f"cache_trunk=true needs a fixed trunk: model.frozen_stages={model.trunk.num_stages}")
-        maps = {name: cached_trunk_maps(out / f"trunk-{name}.npz", model, whole(part, **kw), cfg.train.batch_size,
+        cache = Path(cfg.trunk_cache_dir or out)
+        maps = {name: cached_trunk_maps(cache / f"trunk-{name}.npz", model, whole(part, **kw), cfg.train.batch_size,
                                         cfg.train.num_workers)  # fmt: skip
                 for name, part, kw in (("fit", fit, {}), ("fit-mirror", fit, {"transform": mirror}),
                                        ("tune", tune, {}), ("eval", evaluation, {}))}  # fmt: skip

@@ -56,6 +56,11 @@ def cached_features(out: Path, name: str, cfg: DictConfig, part, anet, patches) 
     path = out / f"features-{name}.npz"
     if path.exists():
         return dict(np.load(path))
+    if cfg.features_from:  # another run on the same ANet and data (the loss ablations)
+        shared = Path(cfg.features_from) / path.name
+        if not shared.exists():
+            raise FileNotFoundError(f"{shared}: features_from has no cached features for {name}")
+        return dict(np.load(shared))
     dataset = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"])
     if anet.frozen_stages == anet.trunk.num_stages:  # a fixed ImageNet trunk: its maps can be reused
         maps = cached_trunk_maps(out / f"trunk-{name}.npz", anet, dataset, 64, 2)

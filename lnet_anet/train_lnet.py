@@ -1,8 +1,13 @@
-"""Train LNet from image-level attribute tags only, calibrate its face threshold, evaluate.
+"""Train LNet from image-level tags only, calibrate its face threshold, evaluate.
 
     make train-lnet                                        # composed CelebA-HQ scenes
     make train-lnet ARGS="model.pretrained=none name=lnet-scratch"      # the ImageNet ablation
     make train-lnet ARGS="data=celeba data.index.images=img_celeba scenes=wild"
+
+With cache_scenes > 0 (the CPU recipe) a fixed set of that many training scenes is composed once,
+the maps of LNet's fixed lower part are cached (runs/<name>/scenes-fit.npz), and only the upper
+part (the last backbone stage, the neck and the tag filters) trains, for many epochs at little
+cost; with 0, every epoch composes new scenes and the whole net trains.
 
 Stages in runs/<name>/: train (the engine: resumable), then the threshold from the score
 histograms of face and face-free tune scenes, then the val-scene figures (recall@IoU0.5, mean
@@ -20,14 +25,16 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from safetensors.torch import load_file
-from torch.utils.data import DataLoader, Subset
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset
+from tqdm import tqdm
 
 from lnet_anet.data.compose import BackgroundBank, ComposedScenes
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.localization import Localizer, evaluate_localization
-from lnet_anet.models.lnet import lnet_loss
+from lnet_anet.models.lnet import LNet, LNetUpper, lnet_loss
 from lnet_anet.runs import run_dir, save_weights, write_json, write_model_json
 from lnet_anet.visualize_maps import response_grid
 
@@ -52,6 +59,45 @@ def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int,
     return dataset if n is None else Subset(dataset, list(range(min(n, len(dataset)))))
 
 
+@torch.no_grad()
+def cache_scenes(model: LNet, dataset, path, num_workers: int) -> dict[str, np.ndarray]:
+    """The fixed lower part's maps of every scene (float16) with its tags: computed once.
+    One image per forward: on CPU that is the fastest per image (large activations thrash the
+    caches)."""
+    if path.exists():
+        return dict(np.load(path))
+    model.eval()
+    parts: dict[str, list[np.ndarray]] = {}
+    loader = DataLoader(dataset, batch_size=16, num_workers=num_workers, collate_fn=collate_skip_bad)
+    for batch in tqdm(loader, desc=f"caching {path.stem}", dynamic_ncols=True):
+        if batch is None:
+            continue
+        for image in batch["image"]:
+            fine, coarse = model.lower(image[None])
+            maps = {"image": coarse} | ({} if fine is None else {"fine": fine})
+            for key, value in maps.items():
+                parts.setdefault(key, []).append(value.to(torch.float16).numpy())
+        for key in ("attributes", "has_face"):  # copies: a worker's shared tensors hold open files
+            parts.setdefault(key, []).append(batch[key].numpy().copy())
+    arrays = {k: np.concatenate(v) for k, v in parts.items()}
+    np.savez(path.with_suffix(".tmp.npz"), **arrays)
+    path.with_suffix(".tmp.npz").replace(path)
+    return arrays
+
+
+class CachedScenes(Dataset):
+    """Training samples from cache_scenes' arrays, for LNetUpper."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.arrays = {k: torch.from_numpy(v) for k, v in arrays.items()}
+
+    def __len__(self) -> int:
+        return len(self.arrays["image"])
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {k: v[i].float() for k, v in self.arrays.items()}
+
+
 @hydra.main(config_path="../conf", config_name="train_lnet", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
     out = run_dir()
@@ -63,8 +109,15 @@ def main(cfg: DictConfig) -> dict:
         log.info("trained before: loading %s", weights)
         model.load_state_dict(load_file(str(weights)))
     else:
-        train_set = RandomSubset(scenes(cfg, fit, names, True, 0.0, cfg.train.seed), cfg.train_fraction, cfg.train.seed)
-        Trainer(model, lnet_loss, train_set, TrainConfig.from_dict(cfg.train), out).fit()
+        if cfg.cache_scenes > 0:
+            fixed = scenes(cfg, fit, names, False, cfg.train_p_empty, cfg.train.seed + 100, cfg.cache_scenes)
+            cached = cache_scenes(model, fixed, out / "scenes-fit.npz", cfg.train.num_workers)
+            train_cfg = TrainConfig.from_dict({**cfg.train, "num_workers": 0})
+            Trainer(LNetUpper(model), lnet_loss, CachedScenes(cached), train_cfg, out).fit()
+        else:
+            train_set = scenes(cfg, fit, names, True, cfg.train_p_empty, cfg.train.seed)
+            train_set = RandomSubset(train_set, cfg.train_fraction, cfg.train.seed)
+            Trainer(model, lnet_loss, train_set, TrainConfig.from_dict(cfg.train), out).fit()
         save_weights(model, weights)
         write_model_json(out, cfg.model, num_attributes=len(names))
 

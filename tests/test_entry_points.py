@@ -73,3 +73,29 @@ def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path):
     run("lnet_anet.evaluate_localization", f"run={out}", "images=8", *lnet_args, runs=tmp_path)
     metrics = json.loads(next(out.glob("eval-localization-*/localization.json")).read_text())
     assert {"recall", "mean_iou", "false_positives_per_image", "empty_image_rate"} <= set(metrics)
+
+
+@pytest.mark.slow
+def test_lnet_cached_scenes_train_only_the_upper_part(tmp_path):
+    """cache_scenes: fixed scenes, the lower part's maps cached, the ImageNet lower part kept."""
+    import numpy as np
+    import torch
+    from safetensors.torch import load_file
+
+    from lnet_anet.models.backbones import package_weights_path
+
+    run("lnet_anet.train_lnet", "name=cached", "data=synthetic", "canvas=96", "cache_scenes=40", "train_p_empty=0.3",
+        "calibration_images=16", "eval_images=16", "data.index.n_images=120", "data.index.n_identities=20",
+        "model.stride=8", "model.neck_channels=16", "model.face_tag=true", "model.response=face",
+        *[o for o in SMOKE[:3] if o != "model.pretrained=none"], runs=tmp_path)  # fmt: skip
+    out = tmp_path / "cached"
+    cache = np.load(out / "scenes-fit.npz")
+    assert cache["image"].shape[0] == cache["fine"].shape[0] == 40 == len(cache["has_face"])
+    assert set(np.unique(cache["has_face"])) == {0.0, 1.0}
+    assert (cache["attributes"][cache["has_face"] == 0] == 0).all()
+    trained = load_file(str(out / "lnet.safetensors"))
+    imagenet = torch.load(package_weights_path(), map_location="cpu", weights_only=True)
+    torch.testing.assert_close(trained["backbone.blocks.3.0.conv_pw.weight"], imagenet["blocks.3.0.conv_pw.weight"])
+    assert not torch.equal(trained["backbone.blocks.4.0.conv_pw.weight"], imagenet["blocks.4.0.conv_pw.weight"])
+    assert trained["attribute_filters.weight"].shape[0] == 41
+    assert json.loads((out / "eval.json").read_text())["n_empty"] > 0

@@ -7,7 +7,7 @@ import torch
 from torch.nn import functional as F
 
 from lnet_anet.models import create_model
-from lnet_anet.models.lnet import LNet, lnet_loss
+from lnet_anet.models.lnet import LNet, LNetUpper, lnet_loss
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -40,7 +40,52 @@ def test_stride_32_gives_coarser_maps_and_bad_stride_is_rejected():
     out = m(torch.randn(1, 3, 96, 96))
     assert out["logits"].shape == (1, 5) and out["response"].shape == (1, 3, 3)
     with pytest.raises(ValueError, match="stride"):
-        LNet(pretrained="none", stride=8)
+        LNet(pretrained="none", stride=4)
+
+
+def test_stride_8_fuses_finer_maps_and_lower_upper_split_equals_forward():
+    torch.manual_seed(0)
+    m = LNet(pretrained="none", stride=8, neck_channels=16, face_tag=True, response="face").eval()
+    x = torch.randn(2, 3, 64, 48)
+    with torch.no_grad():
+        out = m(x)
+        fine, coarse = m.lower(x)
+        upper = LNetUpper(m)(coarse, fine)
+    assert out["response"].shape == (2, 8, 6) and out["face"].shape == (2,)
+    assert fine.shape[-2:] == (8, 6) and coarse.shape[-2:] == (4, 3)
+    for key in out:
+        torch.testing.assert_close(upper[key], out[key])
+    maps = m.attribute_maps(x)
+    assert maps.shape[1] == 41  # 40 attributes + the face tag
+    torch.testing.assert_close(out["response"], F.relu(maps[:, -1]))
+    torch.testing.assert_close(out["face"], maps[:, -1].mean(dim=(1, 2)))
+
+
+def test_face_response_needs_the_face_tag():
+    with pytest.raises(ValueError, match="face_tag"):
+        LNet(pretrained="none", response="face")
+
+
+def test_face_tag_loss_ignores_the_attributes_of_face_free_images():
+    torch.manual_seed(0)
+    m = LNet(pretrained="none", num_attributes=6, face_tag=True, drop_rate=0.0).eval()
+    x = torch.randn(3, 3, 48, 48)
+    has_face = torch.tensor([1.0, 0.0, 1.0])
+    tags = (torch.rand(3, 6) > 0.5).float()
+    loss, logs = lnet_loss(m, {"image": x, "attributes": tags, "has_face": has_face})
+    other = tags.clone()
+    other[1] = 1 - other[1]  # the face-free image's tags mean nothing
+    same, _ = lnet_loss(m, {"image": x, "attributes": other, "has_face": has_face})
+    assert same.item() == pytest.approx(loss.item())
+    other[0] = 1 - other[0]  # a face image's tags do count
+    changed, _ = lnet_loss(m, {"image": x, "attributes": other, "has_face": has_face})
+    assert changed.item() != pytest.approx(loss.item())
+    with torch.no_grad():
+        out = m(x)
+    expected_face = F.binary_cross_entropy_with_logits(out["face"], has_face)
+    assert logs["face_bce"] == pytest.approx(float(expected_face), rel=1e-5)
+    flipped, _ = lnet_loss(m, {"image": x, "attributes": tags, "has_face": 1 - has_face})
+    assert flipped.item() != pytest.approx(loss.item())
 
 
 def test_stride_16_backbone_drops_the_unused_stages(model):
