@@ -357,30 +357,20 @@ def calibrate_threshold(
     return float(candidates[(first + run_end - 1) // 2])
 
 
+@dataclass
+class Responses:
+    """A model's response maps over a loader's images, with what scoring them needs."""
+
+    maps: torch.Tensor  # (N, H', W')
+    boxes: torch.Tensor  # (N, 4) ground truth in image pixels (NaN for face-free images)
+    has_face: torch.Tensor  # (N,) bool
+    sizes: list[tuple[int, int]]  # (H, W) of each image
+
+
 @torch.no_grad()
-def evaluate_localization(
-    model: torch.nn.Module,
-    loader: Iterable[dict | None],
-    device: torch.device | str = "cpu",
-    localizer: Localizer | None = None,
-    iou: float = 0.5,
-    calibrate: bool | None = None,
-) -> dict[str, float]:
-    """Detection quality of a model whose forward returns {"response": (B, H', W')} on batches
-    with "image", "box" and optionally "has_face" (ComposedScenes; images without the key count
-    as faces).
-
-    localizer: the settings to use (default: Localizer(threshold=0.0)). calibrate (default: when
-    no localizer is given): replace its threshold by one calibrated here from the scores of the
-    face and face-free images under those same settings (optimistic: tuned on the data it is
-    scored on); with no face-free image the threshold is kept, and "calibrated" says which
-    happened. Returns recall, mean_iou
-    and false_positives_per_image on face images (one ground-truth box each), empty_image_rate
-    on face-free ones (NaN when none), peak_in_box (how often the map's maximum lies in the
-    box), threshold, calibrated, n_faces and n_empty.
-    """
-    from lnet_anet.metrics.detection import empty_image_rate, match_detections
-
+def collect_responses(model: torch.nn.Module, loader: Iterable[dict | None], device: torch.device | str = "cpu") -> Responses:
+    """Run a model whose forward returns {"response": (B, H', W')} over batches with "image",
+    "box" and optionally "has_face" (ComposedScenes; images without the key count as faces)."""
     was_training = model.training
     model.eval()
     responses, boxes, has_face, sizes = [], [], [], []
@@ -398,7 +388,25 @@ def evaluate_localization(
         model.train(was_training)
     if not responses:
         raise ValueError("the loader gave no images")
-    maps, gt, face = torch.cat(responses), torch.cat(boxes), torch.cat(has_face)
+    return Responses(torch.cat(responses), torch.cat(boxes), torch.cat(has_face), sizes)
+
+
+def score_localization(
+    responses: Responses, localizer: Localizer | None = None, iou: float = 0.5, calibrate: bool | None = None
+) -> dict[str, float]:
+    """Detection quality of a localizer on collected responses.
+
+    localizer: the settings to use (default: Localizer(threshold=0.0)). calibrate (default: when
+    no localizer is given): replace its threshold by one calibrated here from the scores of the
+    face and face-free images under those same settings (optimistic: tuned on the data it is
+    scored on); with no face-free image the threshold is kept, and "calibrated" says which
+    happened. Returns recall, mean_iou and false_positives_per_image on face images (one
+    ground-truth box each), empty_image_rate on face-free ones (NaN when none), peak_in_box (how
+    often the map's maximum lies in the box), threshold, calibrated, n_faces and n_empty.
+    """
+    from lnet_anet.metrics.detection import empty_image_rate, match_detections
+
+    maps, gt, face, sizes = responses.maps, responses.boxes, responses.has_face, responses.sizes
     calibrate = localizer is None if calibrate is None else calibrate
     localizer = Localizer(threshold=0.0) if localizer is None else localizer
     calibrated = False
@@ -427,6 +435,18 @@ def evaluate_localization(
     return out
 
 
+def evaluate_localization(
+    model: torch.nn.Module,
+    loader: Iterable[dict | None],
+    device: torch.device | str = "cpu",
+    localizer: Localizer | None = None,
+    iou: float = 0.5,
+    calibrate: bool | None = None,
+) -> dict[str, float]:
+    """score_localization of a model's responses over a loader (see both)."""
+    return score_localization(collect_responses(model, loader, device), localizer, iou, calibrate)
+
+
 def _peak_in_box(response: torch.Tensor, box: torch.Tensor, image_size: tuple[int, int]) -> bool:
     """Whether the centre of the map's maximum cell lies inside the box (image pixels)."""
     height, width = response.shape
@@ -439,7 +459,10 @@ def _peak_in_box(response: torch.Tensor, box: torch.Tensor, image_size: tuple[in
 __all__ = [
     "Detection",
     "Localizer",
+    "Responses",
+    "collect_responses",
     "evaluate_localization",
+    "score_localization",
     "box_iou",
     "calibrate_threshold",
     "find_peaks",

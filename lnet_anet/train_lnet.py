@@ -22,10 +22,10 @@ import logging
 
 import hydra
 import numpy as np
+import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from safetensors.torch import load_file
-import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
@@ -33,7 +33,7 @@ from lnet_anet.data.compose import BackgroundBank, ComposedScenes
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.engine import TrainConfig, Trainer
-from lnet_anet.localization import Localizer, evaluate_localization
+from lnet_anet.localization import Localizer, Responses, collect_responses, score_localization
 from lnet_anet.models.lnet import LNet, LNetUpper, lnet_loss
 from lnet_anet.runs import run_dir, save_weights, write_json, write_model_json
 from lnet_anet.visualize_maps import response_grid
@@ -121,39 +121,51 @@ def main(cfg: DictConfig) -> dict:
         save_weights(model, weights)
         write_model_json(out, cfg.model, num_attributes=len(names))
 
-    # The threshold: from the score histograms of face and face-free tune scenes.
+    # Localizer settings from the tune scenes; the recorded figures from fixed val scenes, never
+    # used for any choice. With a face tag, the paper's averaged attribute maps of the same
+    # weights are scored too (the response ablation).
     loader = lambda ds: DataLoader(ds, batch_size=cfg.train.batch_size, num_workers=cfg.train.num_workers,  # noqa: E731
                                    collate_fn=collate_skip_bad)  # fmt: skip
-    settings = OmegaConf.to_container(cfg.localizer)
-    box_levels = settings.pop("box_level")
-    box_levels = box_levels if isinstance(box_levels, list) else [box_levels]
     tune_scenes = loader(scenes(cfg, tune, names, False, 0.5, 1, cfg.calibration_images))
-    # The threshold is calibrated under the same window settings the localizer will use.
-    calibrated = evaluate_localization(model, tune_scenes, localizer=Localizer(threshold=0.0, **settings),
-                                       calibrate=True)  # fmt: skip
-    # box_level sets how tightly a box hugs the peak: chosen on the tune scenes (recall - FP).
-    trials = {}
-    for level in box_levels:
-        candidate = Localizer(threshold=calibrated["threshold"], box_level=level, **settings)
-        trials[level] = evaluate_localization(model, tune_scenes, localizer=candidate)
-    best = max(trials, key=lambda b: trials[b]["recall"] - trials[b]["false_positives_per_image"])
-    tuned = {**trials[best], "box_level_trials": {str(k): v["recall"] for k, v in trials.items()}}
-    localizer = Localizer(threshold=calibrated["threshold"], box_level=best, **settings)
-    write_json(out / "localizer.json", {**dataclasses.asdict(localizer), "input_size": cfg.canvas})
-
-    # The recorded figures: fixed val scenes, never used for any choice above.
     val_scenes = scenes(cfg, evaluation, names, False, 0.5, 2, cfg.eval_images)
-    metrics = evaluate_localization(model, loader(val_scenes), localizer=localizer)
-    write_json(out / "eval.json", {"split": cfg.data.eval_split, "tune": tuned, **metrics})
-    (out / "eval.md").write_text(
-        f"# LNet on {cfg.data.name} {cfg.data.eval_split} scenes ({cfg.canvas}px, half face-free)\n\n"
-        + "\n".join(f"- {k}: {v:.4f}" for k, v in metrics.items()) + "\n"
-    )
+    results = {}
+    for response in dict.fromkeys([model.response, "attributes" if model.face_tag else model.response]):
+        model.response = response
+        localizer, tuned = fit_localizer(collect_responses(model, tune_scenes), cfg.localizer)
+        results[response] = {"localizer": localizer, "tune": tuned,
+                             "val": score_localization(collect_responses(model, loader(val_scenes)), localizer)}  # fmt: skip
+    model.response = cfg.model.response
+    localizer, metrics = results[model.response]["localizer"], results[model.response]["val"]
+    write_json(out / "localizer.json", {**dataclasses.asdict(localizer), "input_size": cfg.canvas})
+    write_json(out / "eval.json", {"split": cfg.data.eval_split, "tune": results[model.response]["tune"], **metrics,
+                                   "by_response": {k: v["val"] for k, v in results.items()}})  # fmt: skip
+    lines = [f"# LNet on {cfg.data.name} {cfg.data.eval_split} scenes ({cfg.canvas}px, half face-free)", "",
+             f"Response map: {model.response}", ""] + [f"- {k}: {v:.4f}" for k, v in metrics.items()]  # fmt: skip
+    if len(results) > 1:
+        keys = ("recall", "mean_iou", "false_positives_per_image", "empty_image_rate", "peak_in_box")
+        lines += ["", "Same weights, each response map with its own tuned threshold and box level:", "",
+                  "| response | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]  # fmt: skip
+        lines += [f"| {r} | " + " | ".join(f"{v['val'][k]:.4f}" for k in keys) + " |" for r, v in results.items()]
+    (out / "eval.md").write_text("\n".join(lines) + "\n")
     response_grid(model, val_scenes, localizer, out / "eval_grid.png")
     log.info("recall@0.5 %.3f, mean IoU %.3f, FP/image %.3f, face-free empty %.3f (threshold %.4f)",
              metrics["recall"], metrics["mean_iou"], metrics["false_positives_per_image"],
              metrics["empty_image_rate"], localizer.threshold)  # fmt: skip
     return metrics
+
+
+def fit_localizer(tune: Responses, localizer_cfg) -> tuple[Localizer, dict]:
+    """The threshold from the score histograms of face and face-free tune scenes (under the
+    window settings the localizer will use), then the box_level with the best recall - FP."""
+    settings = OmegaConf.to_container(localizer_cfg)
+    box_levels = settings.pop("box_level")
+    box_levels = box_levels if isinstance(box_levels, list) else [box_levels]
+    threshold = score_localization(tune, Localizer(threshold=0.0, **settings), calibrate=True)["threshold"]
+    trials = {level: score_localization(tune, Localizer(threshold=threshold, box_level=level, **settings))
+              for level in box_levels}  # fmt: skip
+    best = max(trials, key=lambda b: trials[b]["recall"] - trials[b]["false_positives_per_image"])
+    tuned = {**trials[best], "box_level_trials": {str(k): v["recall"] for k, v in trials.items()}}
+    return Localizer(threshold=threshold, box_level=best, **settings), tuned
 
 
 if __name__ == "__main__":

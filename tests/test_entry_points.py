@@ -98,4 +98,6 @@ def test_lnet_cached_scenes_train_only_the_upper_part(tmp_path):
     torch.testing.assert_close(trained["backbone.blocks.3.0.conv_pw.weight"], imagenet["blocks.3.0.conv_pw.weight"])
     assert not torch.equal(trained["backbone.blocks.4.0.conv_pw.weight"], imagenet["blocks.4.0.conv_pw.weight"])
     assert trained["attribute_filters.weight"].shape[0] == 41
-    assert json.loads((out / "eval.json").read_text())["n_empty"] > 0
+    evaluation = json.loads((out / "eval.json").read_text())
+    assert evaluation["n_empty"] > 0 and set(evaluation["by_response"]) == {"face", "attributes"}
+    assert evaluation["by_response"]["face"]["recall"] == evaluation["recall"]
