@@ -195,6 +195,11 @@ class Localizer:
     min_relative_score: a further face needs at least this fraction of the best face's score
         (weak secondary peaks are mostly clutter: on composed CelebA-HQ scenes they scored about
         0.3 of the best and were almost never a face).
+    box_scale, box_offset: the chosen window's half sides h become box_scale * h + box_offset
+        pixels about its centre (at least 1 pixel; then clipped to the image): the map's blob
+        covers the face, while the box to report may frame more (e.g. hair), and a blob is never
+        much smaller than the backbone's receptive field, hence the offset (negative: small
+        blobs shrink relatively more).
     nms_iou: a face's box may overlap an already accepted box by at most this IoU.
     peak_kernel: neighbourhood of the max-pool peak detection, in cells.
     max_peaks: only the local maxima with the highest values are considered (bounds the cost on
@@ -206,6 +211,8 @@ class Localizer:
     min_size: float = 32.0
     aspect_range: tuple[float, float] = (0.75, 1.34)
     box_level: float = 0.35
+    box_scale: float = 1.0
+    box_offset: float = 0.0
     min_relative_score: float = 0.5
     nms_iou: float = 0.3
     peak_kernel: int = 3
@@ -216,6 +223,8 @@ class Localizer:
     def __post_init__(self) -> None:
         if not 0 < self.box_level <= 1:
             raise ValueError(f"box_level must be in (0, 1], got {self.box_level}")
+        if self.box_scale <= 0:
+            raise ValueError(f"box_scale must be > 0, got {self.box_scale}")
         if not 0 <= self.min_relative_score <= 1:
             raise ValueError(f"min_relative_score must be in [0, 1], got {self.min_relative_score}")
         if not 0 <= self.nms_iou <= 1:
@@ -304,7 +313,10 @@ class Localizer:
         limit = torch.tensor([img_w, img_h, img_w, img_h], dtype=torch.float64)
         out = []
         for p, box in zip(kept, boxes, strict=True):
-            px = torch.minimum(box.to(torch.float64) * scale, limit)
+            px = box.to(torch.float64) * scale
+            centre = (px[:2] + px[2:]) / 2
+            half = ((px[2:] - px[:2]) / 2 * self.box_scale + self.box_offset).clamp(min=1.0)
+            px = torch.minimum(torch.cat([centre - half, centre + half]).clamp(min=0), limit)
             out.append((px.numpy(), float(peak_scores[p])))
         return out
 

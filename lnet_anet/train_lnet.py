@@ -18,6 +18,7 @@ Writes lnet.safetensors, model.json, localizer.json, eval.json, eval.md, eval_gr
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 
 import hydra
@@ -33,7 +34,13 @@ from lnet_anet.data.compose import BackgroundBank, ComposedScenes
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.engine import TrainConfig, Trainer
-from lnet_anet.localization import Localizer, Responses, collect_responses, score_localization
+from lnet_anet.localization import (
+    Localizer,
+    Responses,
+    calibrate_threshold,
+    collect_responses,
+    score_localization,
+)
 from lnet_anet.models.lnet import LNet, LNetUpper, lnet_loss
 from lnet_anet.runs import run_dir, save_weights, write_json, write_model_json
 from lnet_anet.visualize_maps import response_grid
@@ -119,7 +126,7 @@ def main(cfg: DictConfig) -> dict:
             train_set = RandomSubset(train_set, cfg.train_fraction, cfg.train.seed)
             Trainer(model, lnet_loss, train_set, TrainConfig.from_dict(cfg.train), out).fit()
         save_weights(model, weights)
-        write_model_json(out, cfg.model, num_attributes=len(names))
+    write_model_json(out, cfg.model, num_attributes=len(names))  # the response map may be re-chosen
 
     # Localizer settings from the tune scenes; the recorded figures from fixed val scenes, never
     # used for any choice. With a face tag, the paper's averaged attribute maps of the same
@@ -155,17 +162,27 @@ def main(cfg: DictConfig) -> dict:
 
 
 def fit_localizer(tune: Responses, localizer_cfg) -> tuple[Localizer, dict]:
-    """The threshold from the score histograms of face and face-free tune scenes (under the
-    window settings the localizer will use), then the box_level with the best recall - FP."""
+    """Localizer settings from the tune scenes. Keys of localizer_cfg given as lists (box_level,
+    min_relative_score, peak_kernel, ...) are searched over their combinations: for each, the
+    threshold from the score histograms of face and face-free scenes under those settings, then
+    its recall - false positives per image; the best combination is kept."""
     settings = OmegaConf.to_container(localizer_cfg)
-    box_levels = settings.pop("box_level")
-    box_levels = box_levels if isinstance(box_levels, list) else [box_levels]
-    threshold = score_localization(tune, Localizer(threshold=0.0, **settings), calibrate=True)["threshold"]
-    trials = {level: score_localization(tune, Localizer(threshold=threshold, box_level=level, **settings))
-              for level in box_levels}  # fmt: skip
-    best = max(trials, key=lambda b: trials[b]["recall"] - trials[b]["false_positives_per_image"])
-    tuned = {**trials[best], "box_level_trials": {str(k): v["recall"] for k, v in trials.items()}}
-    return Localizer(threshold=threshold, box_level=best, **settings), tuned
+    grid = {k: v for k, v in settings.items() if isinstance(v, list) and k != "aspect_range"}
+    fixed = {k: v for k, v in settings.items() if k not in grid}
+    trials, thresholds = [], {}
+    face = tune.has_face.numpy()
+    for values in itertools.product(*grid.values()):
+        candidate = Localizer(threshold=0.0, **fixed, **dict(zip(grid, values, strict=True)))
+        key = (candidate.peak_kernel, candidate.max_peaks)  # what an image's score depends on here
+        if key not in thresholds:
+            scores = np.array([candidate.score(m, s) for m, s in zip(tune.maps, tune.sizes, strict=True)])
+            thresholds[key] = calibrate_threshold(scores[face], scores[~face])
+        candidate = dataclasses.replace(candidate, threshold=thresholds[key])
+        trials.append((candidate, score_localization(tune, candidate)))
+    best, scores = max(trials, key=lambda t: t[1]["recall"] - t[1]["false_positives_per_image"])
+    tried = [{**dict(zip(grid, (getattr(c, k) for k in grid), strict=True)), "recall": m["recall"],
+              "false_positives_per_image": m["false_positives_per_image"]} for c, m in trials]  # fmt: skip
+    return best, {**scores, "trials": tried}
 
 
 if __name__ == "__main__":

@@ -136,3 +136,20 @@ def test_registered_builder_and_package_weights():
     own = m.backbone.state_dict()
     for key in ("conv_stem.weight", "blocks.4.2.conv_pwl.weight"):
         torch.testing.assert_close(own[key], state[key])
+
+
+def test_fixed_last_stage_moves_it_into_lower_and_max_pooled_face_logit():
+    torch.manual_seed(0)
+    m = LNet(pretrained="none", stride=8, neck_channels=16, face_tag=True, response="face",
+             tune_last_stage=False, face_pool="max").eval()  # fmt: skip
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        fine, coarse = m.lower(x)
+        out = m(x)
+        maps = m.attribute_maps(x)
+    assert coarse.shape[1] == 112  # the last stage's output: upper() is the neck and filters only
+    torch.testing.assert_close(LNetUpper(m)(coarse, fine)["face"], out["face"])
+    torch.testing.assert_close(out["face"], maps[:, -1].amax(dim=(1, 2)))
+    torch.testing.assert_close(out["logits"], maps[:, :40].mean(dim=(2, 3)))
+    with pytest.raises(ValueError, match="face_pool"):
+        LNet(pretrained="none", face_tag=True, face_pool="lse")

@@ -75,6 +75,23 @@ def test_box_of_a_flat_square_is_the_square():
     assert score == pytest.approx(0.8)
 
 
+def test_box_scale_grows_the_box_about_its_centre_and_clips_it_to_the_image():
+    r = np.zeros((19, 19))
+    r[3:9, 10:15] = 0.8
+    ((box, _),) = Localizer(threshold=0.1, stride=STRIDE, box_scale=1.5)(r, 300)
+    x0, y0, x1, y1 = 10 * STRIDE, 3 * STRIDE, 15 * STRIDE, 9 * STRIDE
+    cx, cy, hw, hh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * 0.75, (y1 - y0) * 0.75
+    assert box.tolist() == pytest.approx([cx - hw, cy - hh, cx + hw, cy + hh])
+    r = np.zeros((19, 19))
+    r[0:4, 15:19] = 0.8  # in the corner: the grown box is clipped
+    ((box, _),) = Localizer(threshold=0.1, stride=STRIDE, box_scale=2.0)(r, 300)
+    assert box[0] > 0 and box[1] == 0 and box[2] == 300 and box[3] == 6 * STRIDE
+    ((box, _),) = Localizer(threshold=0.1, stride=STRIDE, box_scale=2.0, box_offset=-10)(r, 300)
+    assert box[1] == 0 and box[3] == 6 * STRIDE - 10  # half side 2 * 32 - 10 about the centre
+    with pytest.raises(ValueError, match="box_scale"):
+        Localizer(threshold=0.1, box_scale=0)
+
+
 def test_lower_box_level_gives_larger_boxes():
     r = _blob(19, 19, 9, 9, 2.0)
 
