@@ -25,7 +25,7 @@ VARIANTS = {
     "KL + L1, sigma 3": ["data.sigma=3.0"],
     "KL + L1, sigma 5": ["data.sigma=5.0"],
 }
-KEYS = ("mae", "rmse", "pearson", "cs5", "epsilon_error")
+KEYS = ("mae", "rmse", "pearson_r", "cs_5", "epsilon_error")
 
 
 def main(argv=None) -> int:
@@ -41,8 +41,9 @@ def main(argv=None) -> int:
         name = f"dldl-ablation-{i}"
         cmd = [sys.executable, "-m", "lnet_anet.train_dldl_head", f"name={name}", f"features_from={args.base}",
                "train.progress=false", *overrides]  # fmt: skip
-        print(" ".join(cmd), flush=True)
-        subprocess.run(cmd, check=True)
+        if not (args.runs / name / "eval.json").exists():  # a finished variant is not retrained
+            print(" ".join(cmd), flush=True)
+            subprocess.run(cmd, check=True)
         result = json.loads((args.runs / name / "eval.json").read_text())
         rows[label] = {"overrides": overrides, **{k: result.get(k) for k in KEYS}}
 
@@ -54,7 +55,7 @@ def main(argv=None) -> int:
     lines = [f"# DLDL-v2 loss ablations ({dt.date.today()})", "", f"Command: `{command}`  ",
              "Data: UTKFace 128 px, the fixed 20% hold-out; the head is trained on ANet's patch-averaged "
              "features of the other 80% (features cached once).", "",
-             "| loss | MAE | RMSE | Pearson | CS(5) | epsilon-error |", "|---|---|---|---|---|---|"]  # fmt: skip
+             "| loss | MAE | RMSE | Pearson | CS(5) | epsilon-error (needs per-face sigma: ChaLearn) |", "|---|---|---|---|---|---|"]  # fmt: skip
     fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
     lines += [f"| {label} | " + " | ".join(fmt(r[k]) for k in KEYS) + " |" for label, r in rows.items()]
     (out / "results.md").write_text("\n".join(lines) + "\n")

@@ -6,8 +6,9 @@
 
 With cache_scenes > 0 (the CPU recipe) a fixed set of that many training scenes is composed once,
 the maps of LNet's fixed lower part are cached (runs/<name>/scenes-fit.npz), and only the upper
-part (the last backbone stage, the neck and the tag filters) trains, for many epochs at little
-cost; with 0, every epoch composes new scenes and the whole net trains.
+part (the neck and the tag filters, and the last backbone stage with model.tune_last_stage)
+trains, for many epochs at little cost; with 0, every epoch composes new scenes and the whole net
+trains.
 
 Stages in runs/<name>/: train (the engine: resumable), then the threshold from the score
 histograms of face and face-free tune scenes, then the val-scene figures (recall@IoU0.5, mean
@@ -41,7 +42,7 @@ from lnet_anet.localization import (
     collect_responses,
     score_localization,
 )
-from lnet_anet.models.lnet import LNet, LNetUpper, lnet_loss
+from lnet_anet.models.lnet import RESPONSES, LNet, LNetUpper, lnet_loss
 from lnet_anet.runs import run_dir, save_weights, write_json, write_model_json
 from lnet_anet.visualize_maps import response_grid
 
@@ -126,26 +127,29 @@ def main(cfg: DictConfig) -> dict:
             train_set = RandomSubset(train_set, cfg.train_fraction, cfg.train.seed)
             Trainer(model, lnet_loss, train_set, TrainConfig.from_dict(cfg.train), out).fit()
         save_weights(model, weights)
-    write_model_json(out, cfg.model, num_attributes=len(names))  # the response map may be re-chosen
 
     # Localizer settings from the tune scenes; the recorded figures from fixed val scenes, never
-    # used for any choice. With a face tag, the paper's averaged attribute maps of the same
-    # weights are scored too (the response ablation).
+    # used for any choice. With a face tag, both response maps of the same weights are scored
+    # (the response ablation); the configured one is the run's localizer.
     loader = lambda ds: DataLoader(ds, batch_size=cfg.train.batch_size, num_workers=cfg.train.num_workers,  # noqa: E731
                                    collate_fn=collate_skip_bad)  # fmt: skip
     tune_scenes = loader(scenes(cfg, tune, names, False, 0.5, 1, cfg.calibration_images))
     val_scenes = scenes(cfg, evaluation, names, False, 0.5, 2, cfg.eval_images)
     results = {}
-    for response in dict.fromkeys([model.response, "attributes" if model.face_tag else model.response]):
+    for response in dict.fromkeys([model.response, *(RESPONSES if model.face_tag else ())]):
         model.response = response
         localizer, tuned = fit_localizer(collect_responses(model, tune_scenes), cfg.localizer)
         results[response] = {"localizer": localizer, "tune": tuned,
                              "val": score_localization(collect_responses(model, loader(val_scenes)), localizer)}  # fmt: skip
     model.response = cfg.model.response
+    if cfg.choose_response:  # on the tune scenes, like every other localizer setting
+        model.response = max(results, key=lambda r: results[r]["tune"]["recall"] - results[r]["tune"]["false_positives_per_image"])
+    write_model_json(out, cfg.model, num_attributes=len(names), response=model.response)
     localizer, metrics = results[model.response]["localizer"], results[model.response]["val"]
     write_json(out / "localizer.json", {**dataclasses.asdict(localizer), "input_size": cfg.canvas})
     write_json(out / "eval.json", {"split": cfg.data.eval_split, "tune": results[model.response]["tune"], **metrics,
-                                   "by_response": {k: v["val"] for k, v in results.items()}})  # fmt: skip
+                                   "by_response": {k: v["val"] for k, v in results.items()},
+                                   "tune_by_response": {k: v["tune"] for k, v in results.items()}})  # fmt: skip
     lines = [f"# LNet on {cfg.data.name} {cfg.data.eval_split} scenes ({cfg.canvas}px, half face-free)", "",
              f"Response map: {model.response}", ""] + [f"- {k}: {v:.4f}" for k, v in metrics.items()]  # fmt: skip
     if len(results) > 1:

@@ -1,0 +1,66 @@
+"""One table of the LNet variants trained on the same composed CelebA-HQ scenes (issue 3's
+ablations), from their run folders' eval.json (val scenes of val-partition faces, each response
+map with its own threshold and localizer settings searched on tune scenes).
+
+    python experiments/collect_lnet_ablations.py
+Writes experiments/<date>-lnet-ablations/results.{md,json}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from lnet_anet.runs import machine
+
+RUNS = Path("runs")
+# label: (run folder, command; all share experiment=lnet_cpu's 12,000 cached scenes unless noted)
+VARIANTS = {
+    "ImageNet, fixed backbone, 1x1 neck, max-pooled face tag (the bundle's LNet)":
+        ("lnet-celeba_hq128", "python -m lnet_anet.train_lnet experiment=lnet_cpu"),
+    "same, backbone from scratch (random, fixed)":
+        ("lnet-scratch-celeba_hq128", "python -m lnet_anet.train_lnet experiment=lnet_scratch"),
+    "same, global-average face tag":
+        ("lnet-local-celeba_hq128", "python -m lnet_anet.train_lnet experiment=lnet_cpu name=lnet-local-celeba_hq128 "
+                                    "model.face_pool=avg model.response=face train.epochs=5"),
+    "last stage trained too, 3x3 neck, global-average face tag (older localizer search)":
+        ("lnet-laststage-celeba_hq128", "at commit 360713a: python -m lnet_anet.train_lnet experiment=lnet_cpu "
+                                        "(last stage trained, 3x3 neck, face map read, 5 epochs)"),
+}  # fmt: skip
+KEYS = ("recall", "mean_iou", "false_positives_per_image", "empty_image_rate", "peak_in_box")
+
+
+def main() -> int:
+    rows = []
+    for label, (folder, command) in VARIANTS.items():
+        path = RUNS / folder / "eval.json"
+        if not path.exists():
+            print(f"skipping {label}: {path} not found")
+            continue
+        result = json.loads(path.read_text())
+        for response, metrics in result.get("by_response", {"?": result}).items():
+            rows.append({"variant": label, "response": response, "command": command,
+                         **{k: metrics[k] for k in KEYS}})  # fmt: skip
+    out = Path(__file__).parent / f"{dt.date.today().isoformat()}-lnet-ablations"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps({"rows": rows, "machine": machine()}, indent=2))
+    lines = [f"# LNet ablations ({dt.date.today()})", "",
+             "600 val scenes (val-partition CelebA-HQ faces pasted on face-free backgrounds at 224 px, half of "
+             "them face-free). Targets: recall@IoU0.5 >= 0.95, false positives per image <= 0.05, face-free "
+             "images with no box >= 0.95.", "",
+             "| variant | response map | recall@0.5 | mean IoU | FP / image | face-free empty | peak in box |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines += [f"| {r['variant']} | {r['response']} | " + " | ".join(f"{r[k]:.3f}" for k in KEYS) + " |" for r in rows]
+    lines += ["", "The bundle's localizer reads the face map: train_lnet picks the response map by recall - FP on "
+              "the tune scenes (face 0.904 - 0.096, attributes 0.830 - 0.154). The from-scratch run was scored "
+              "on the attribute map only (it ran before train_lnet scored both); compare it with the ImageNet "
+              "run's attribute-map row: pre-training is worth +75 points of recall (the paper: +74).",
+              "", "Commands:", ""] + [f"- {label}: `{cmd}`" for label, (_, cmd) in VARIANTS.items()]
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    print((out / "results.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
