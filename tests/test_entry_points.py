@@ -77,7 +77,8 @@ def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path):
 
 @pytest.mark.slow
 def test_lnet_cached_scenes_train_only_the_upper_part(tmp_path):
-    """cache_scenes: fixed scenes, the lower part's maps cached, the ImageNet lower part kept."""
+    """cache_scenes: fixed scenes, the lower part's maps cached, the ImageNet lower part kept
+    (here the last stage trains too: model.tune_last_stage)."""
     import numpy as np
     import torch
     from safetensors.torch import load_file
@@ -86,7 +87,7 @@ def test_lnet_cached_scenes_train_only_the_upper_part(tmp_path):
 
     run("lnet_anet.train_lnet", "name=cached", "data=synthetic", "canvas=96", "cache_scenes=40", "train_p_empty=0.3",
         "calibration_images=16", "eval_images=16", "data.index.n_images=120", "data.index.n_identities=20",
-        "model.stride=8", "model.neck_channels=16", "model.face_tag=true", "model.response=face",
+        "model.stride=8", "model.neck_channels=16", "model.face_tag=true", "model.tune_last_stage=true",
         *[o for o in SMOKE[:3] if o != "model.pretrained=none"], runs=tmp_path)  # fmt: skip
     out = tmp_path / "cached"
     cache = np.load(out / "scenes-fit.npz")
