@@ -9,12 +9,9 @@ Writes experiments/<date>-lnet-ablations/results.{md,json}.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 
-from lnet_anet.runs import machine
+from ablation_records import finished_runs, write_record
 
-RUNS = Path("runs")
 # label: (run folder, command; all share experiment=lnet_cpu's 12,000 cached scenes unless noted)
 VARIANTS = {
     "ImageNet, fixed backbone, 1x1 neck, max-pooled face tag (the bundle's LNet)":
@@ -33,18 +30,10 @@ KEYS = ("recall", "mean_iou", "false_positives_per_image", "empty_image_rate", "
 
 def main() -> int:
     rows = []
-    for label, (folder, command) in VARIANTS.items():
-        path = RUNS / folder / "eval.json"
-        if not path.exists():
-            print(f"skipping {label}: {path} not found")
-            continue
-        result = json.loads(path.read_text())
+    for label, command, result in finished_runs(VARIANTS):
         for response, metrics in result.get("by_response", {"?": result}).items():
             rows.append({"variant": label, "response": response, "command": command,
                          **{k: metrics[k] for k in KEYS}})  # fmt: skip
-    out = Path(__file__).parent / f"{dt.date.today().isoformat()}-lnet-ablations"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps({"rows": rows, "machine": machine()}, indent=2))
     lines = [f"# LNet ablations ({dt.date.today()})", "",
              "600 val scenes (val-partition CelebA-HQ faces pasted on face-free backgrounds at 224 px, half of "
              "them face-free). Targets: recall@IoU0.5 >= 0.95, false positives per image <= 0.05, face-free "
@@ -57,8 +46,7 @@ def main() -> int:
               "on the attribute map only (it ran before train_lnet scored both); compare it with the ImageNet "
               "run's attribute-map row: pre-training is worth +75 points of recall (the paper: +74).",
               "", "Commands:", ""] + [f"- {label}: `{cmd}`" for label, (_, cmd) in VARIANTS.items()]
-    (out / "results.md").write_text("\n".join(lines) + "\n")
-    print((out / "results.md").read_text())
+    write_record("lnet-ablations", rows, lines)
     return 0
 
 
