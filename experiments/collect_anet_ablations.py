@@ -13,7 +13,7 @@ import datetime as dt
 from ablation_records import finished_runs, write_record
 
 VARIANTS = {  # label: (run folder, command)
-    "locally shared C3/C4, no identity pre-training, 3 epochs (the bundle's ANet)":
+    "locally shared C3/C4, no identity pre-training, 3 epochs (the ablations' base)":
         ("anet-celeba_hq128", "python -m lnet_anet.train_anet experiment=anet_cpu"),
     "plain (globally shared) C3/C4":
         ("anet-plain-celeba_hq128", "python -m lnet_anet.train_anet experiment=anet_plain"),
@@ -22,7 +22,7 @@ VARIANTS = {  # label: (run folder, command)
     "identity pre-training, 20 epochs":
         ("anet-pretrain20-celeba_hq128", "python -m lnet_anet.train_anet experiment=anet_pretrain "
                                          "name=anet-pretrain20-celeba_hq128 pretrain.epochs=20"),
-    "locally shared, 12 epochs":
+    "locally shared, 12 epochs (the bundle's ANet)":
         ("anet-long-celeba_hq128", "python -m lnet_anet.train_anet experiment=anet_cpu name=anet-long-celeba_hq128 "
                                    "finetune.epochs=12 trunk_cache_dir=runs/anet-celeba_hq128"),
 }  # fmt: skip
