@@ -177,7 +177,9 @@ def fit_localizer(tune: Responses, localizer_cfg) -> tuple[Localizer, dict]:
     face = tune.has_face.numpy()
     for values in itertools.product(*grid.values()):
         candidate = Localizer(threshold=0.0, **fixed, **dict(zip(grid, values, strict=True)))
-        key = (candidate.peak_kernel, candidate.max_peaks)  # what an image's score depends on here
+        # An image's score depends on these settings only, so one threshold serves the others.
+        key = (candidate.min_size, tuple(candidate.aspect_range), candidate.peak_kernel, candidate.max_peaks,
+               candidate.stride)  # fmt: skip
         if key not in thresholds:
             scores = np.array([candidate.score(m, s) for m, s in zip(tune.maps, tune.sizes, strict=True)])
             thresholds[key] = calibrate_threshold(scores[face], scores[~face])
