@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.install-stamp
 ARGS ?=
 
-.PHONY: install test test-fast lint format demo train-lnet train-anet train-age train-beauty \
+.PHONY: install test test-fast lint format demo train-lnet train-anet train-age train-age-anet train-beauty \
         evaluate-attributes evaluate-localization bench synthetic clean
 
 install: $(STAMP)
@@ -41,6 +41,9 @@ train-anet: install
 
 train-age: install
 	$(PY) -m lnet_anet.train_dldl $(ARGS)
+
+train-age-anet: install
+	$(PY) -m lnet_anet.train_anet_dldl $(ARGS)
 
 train-beauty: install
 	$(PY) -m lnet_anet.train_dldl --config-name train_beauty $(ARGS)

@@ -69,7 +69,7 @@ def attributes(bundle, datasets: Path, limit: int | None) -> dict:
                            attributes=names)  # fmt: skip
     feats, labels, _ = mean_features(bundle, dataset)
     probs = bundle.svm.probabilities(feats.numpy())
-    m = attribute_metrics(probs > 0.5, labels, names, index.loc[index.split == "train", names].to_numpy())
+    m = attribute_metrics(bundle.svm.decide(probs), labels, names, index.loc[index.split == "train", names].to_numpy())
     return {k: m[k] for k in ("mean_accuracy", "mean_balanced_accuracy", "majority_mean_accuracy", "n_images")}
 
 
@@ -91,13 +91,21 @@ def age(bundle, datasets: Path, limit: int | None) -> dict:
     held = split_of(index, "val").reset_index(drop=True)
     held = held.iloc[:limit] if limit else held
     prep = bundle.preprocessing["age"]
-    if prep.get("input") != "anet_features":
-        raise SystemExit("bench_default: only heads on ANet features are benchmarked here")
-    dataset = face_dataset(cfg, held, train=False, image_size=bundle.preprocessing["anet"]["canonical_size"])
-    feats, ages, _ = mean_features(bundle, dataset)
-    with torch.no_grad():
-        pred = bundle.age.head.predict(bundle.age(feats)["logits"])
-    m = regression_metrics(pred["mean"].numpy(), ages)
+    if prep.get("input") == "anet_features":  # a head on the attribute ANet's feature
+        dataset = face_dataset(cfg, held, train=False, image_size=bundle.preprocessing["anet"]["canonical_size"])
+        feats, ages, _ = mean_features(bundle, dataset)
+        with torch.no_grad():
+            pred = bundle.age.head.predict(bundle.age(feats)["logits"])["mean"]
+    else:  # a network on the face crop (e.g. anet_dldl), as the predictor runs it
+        dataset = face_dataset(cfg, held, train=False, image_size=prep["image_size"], mean=prep["mean"], std=prep["std"])
+        preds, ages = [], []
+        with torch.no_grad():
+            for batch in DataLoader(dataset, batch_size=64, num_workers=2, collate_fn=collate_skip_bad):
+                if batch is not None:
+                    preds.append(bundle.age.head.predict(bundle.age(batch["image"])["logits"])["mean"])
+                    ages.append(batch["age"])
+        pred, ages = torch.cat(preds), torch.cat(ages).numpy()
+    m = regression_metrics(pred.numpy(), ages)
     train_median = float(np.median(split_of(index, "train")["age"]))
     return {**{k: m[k] for k in ("mae", "rmse", "pearson_r", "cs_5", "n")},
             "median_baseline_mae": float(np.abs(ages - train_median).mean())}  # fmt: skip

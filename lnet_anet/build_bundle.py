@@ -301,7 +301,7 @@ def random_bundle(
     rng = np.random.default_rng(seed)
     dim = parts["anet"].feature_dim
     parts["svm"] = {"weight": rng.normal(0, 0.1, (40, dim)), "bias": rng.normal(0, 0.5, 40),
-                    "platt_a": np.ones(40), "platt_b": np.zeros(40),
+                    "platt_a": np.ones(40), "platt_b": np.zeros(40), "threshold": np.full(40, 0.5),
                     "feature_mean": np.zeros(dim), "feature_std": np.ones(dim)}  # fmt: skip
     preprocessing: dict[str, Any] = {
         "lnet": {"input_size": [lnet_size, lnet_size], "resize": "letterbox", **stats},

@@ -39,12 +39,13 @@ import torch
 from torch import nn
 
 FORMAT = "lnet_anet.bundle"
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
+READABLE_VERSIONS = ("1", "2")  # version 2 added the SVM decision thresholds (svm.threshold)
 SUFFIX = ".lnetanet"
 NET_PARTS = ("lnet", "anet", "age", "beauty")
 REQUIRED_PARTS = ("lnet", "anet", "svm")
 OPTIONAL_PARTS = ("age", "beauty")
-SVM_KEYS = ("weight", "bias", "platt_a", "platt_b", "feature_mean", "feature_std")
+SVM_KEYS = ("weight", "bias", "platt_a", "platt_b", "feature_mean", "feature_std", "threshold")
 _FP16_MAX = float(torch.finfo(torch.float16).max)
 # Bytes of safetensors' header-length prefix and a sanity bound on the JSON header it announces.
 _PREFIX = 8
@@ -302,11 +303,11 @@ def _read_header(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
         raise BundleError(
             path, f"not a model bundle: format {meta.get('format')!r}, expected {FORMAT!r}"
         )
-    if meta.get("format_version") != FORMAT_VERSION:
+    if meta.get("format_version") not in READABLE_VERSIONS:
         raise BundleError(
             path,
             f"unsupported bundle format_version {meta.get('format_version')!r}; this version of "
-            f"lnet_anet reads version {FORMAT_VERSION!r}",
+            f"lnet_anet reads versions {', '.join(READABLE_VERSIONS)}",
         )
     try:
         ends = [int(info["data_offsets"][1]) for info in header.values()]

@@ -32,7 +32,7 @@ def main(cfg: DictConfig) -> dict:
     train_labels = index.loc[index.split == "train", names].to_numpy() if (index.split == "train").any() else None
     dataset = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"], attributes=names)
     feats = dataset_patch_features(model, dataset, patches["stride"], cfg.batch_size, cfg.num_workers, cfg.device)
-    metrics = attribute_metrics(head.average_over_patches(feats["features"]) > 0.5, feats["attributes"], names,
+    metrics = attribute_metrics(head.decide(head.average_over_patches(feats["features"])), feats["attributes"], names,
                                 train_labels)  # fmt: skip
     write_json(out / "attributes.json", metrics)
     (out / "attributes.md").write_text(metrics_markdown(metrics, f"{cfg.run} on {cfg.data.name} {cfg.split}"))

@@ -70,16 +70,18 @@ def dataset_trunk_maps(
     batch_size: int = 64,
     num_workers: int = 2,
     desc: str = "trunk maps",
+    stage: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """The fixed trunk's output maps of every readable face (float16, (N, C, h, w)) with the
-    batch labels ("attributes", "identity", "index"): computed once, reused every epoch."""
+    """The fixed trunk's output maps of every readable face (float16, (N, C, h, w)), or its
+    maps after the first `stage` stages, with the batch labels ("attributes", "identity",
+    "index"): computed once, reused every epoch."""
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=collate_skip_bad)
     parts: dict[str, list[np.ndarray]] = {}
     for batch in tqdm(loader, desc=desc, dynamic_ncols=True):
         if batch is None:
             continue
-        parts.setdefault("maps", []).append(model.trunk(batch["image"]).to(torch.float16).contiguous().numpy())
+        parts.setdefault("maps", []).append(model.trunk.forward_stages(batch["image"], 0, stage).to(torch.float16).contiguous().numpy())
         for key in ("attributes", "identity", "index"):
             if key in batch:
                 parts.setdefault(key, []).append(batch[key].numpy())
@@ -116,29 +118,34 @@ class TrunkMapPatches(Dataset):
 
 
 class FromTrunk(torch.nn.Module):
-    """ANet's forward from trunk maps: lets the engine train the layers above a fixed trunk."""
+    """ANet's forward from cached maps (after the trunk's first `stage` stages; default the whole
+    trunk): lets the engine train the layers above the fixed ones."""
 
-    def __init__(self, anet: ANet):
+    def __init__(self, anet: ANet, stage: int | None = None):
         super().__init__()
-        self.anet = anet
+        self.anet, self.stage = anet, stage
 
     def forward(self, trunk_map: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.anet.forward_from_trunk(trunk_map)
+        return self.anet.forward_from_trunk(trunk_map, self.stage)
 
 
-def cached_trunk_maps(path: Path, model, dataset, batch_size: int, num_workers: int) -> dict[str, np.ndarray]:
+def cached_trunk_maps(path: Path, model, dataset, batch_size: int, num_workers: int,
+                      stage: int | None = None) -> dict[str, np.ndarray]:  # fmt: skip
     if path.exists():
         return dict(np.load(path))
-    maps = dataset_trunk_maps(model, dataset, batch_size, num_workers, desc=f"trunk maps {path.stem}")
+    maps = dataset_trunk_maps(model, dataset, batch_size, num_workers, desc=f"trunk maps {path.stem}", stage=stage)
     np.savez(path.with_suffix(".tmp.npz"), **maps)
     path.with_suffix(".tmp.npz").replace(path)
     return maps
 
 
 @torch.no_grad()
-def features_from_maps(model, maps: dict[str, np.ndarray], stride: int, batch: int = 256) -> dict[str, np.ndarray]:
-    """dataset_patch_features from cached trunk maps (same output, no trunk pass)."""
-    feats = [model.dense_features_from_trunk(torch.from_numpy(maps["maps"][i:i + batch]).float(), stride).flatten(1, 2)
+def features_from_maps(model, maps: dict[str, np.ndarray], stride: int, batch: int = 256,
+                       stage: int | None = None) -> dict[str, np.ndarray]:  # fmt: skip
+    """dataset_patch_features from cached maps of the whole trunk, or of its first `stage`
+    stages (same output, no pass through the cached stages)."""
+    feats = [model.dense_features_from_trunk(torch.from_numpy(maps["maps"][i:i + batch]).float(), stride,
+                                             stage=stage).flatten(1, 2)  # fmt: skip
              for i in range(0, len(maps["maps"]), batch)]  # fmt: skip
     features = torch.cat(feats)
     out = {"features": features.numpy(), "attribute_logits": model.attribute_head(features).numpy(),

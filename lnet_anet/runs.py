@@ -79,3 +79,17 @@ def load_run_net(folder: Path, weights: str, stage: str, also: tuple[str, ...] =
     model = create_model(spec["model"], pretrained="none", **spec["kwargs"])
     model.load_state_dict(load_file(str(folder / weights)))
     return model.eval()
+
+
+def write_regression_report(folder: Path, preds: pd.DataFrame, part: pd.DataFrame, split: str, target: str,
+                            result: dict[str, Any]) -> None:  # fmt: skip
+    """eval.json (the metrics and the error by group) and eval.md (that table) of an age or
+    attractiveness run. preds: collect_predictions' rows, joined to `part` on "index"."""
+    from lnet_anet.metrics.age import error_by_group, to_markdown
+
+    groups = preds.join(part[[c for c in ("gender", "race") if c in part]], on="index")
+    table = error_by_group(groups, bands=None) if target == "score" else error_by_group(groups)
+    write_json(
+        folder / "eval.json", {"split": split, **result, "by_group": table.to_dict("records")}
+    )
+    (folder / "eval.md").write_text(to_markdown(table))

@@ -72,10 +72,12 @@ def mirror(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(img[:, ::-1])
 
 
-def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight) -> tuple[LinearSVMHead, list[float]]:
+def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight,
+             balance_weight: float = 0.0) -> tuple[LinearSVMHead, list[float]]:  # fmt: skip
     """SVMs on patch features, the per-attribute C that is most accurate on the tune split,
-    then Platt scaling on the tune split. Linear SVM scores averaged over patches equal the
-    score of the averaged feature, so each face is one row: its mean patch feature."""
+    then Platt scaling and the decision thresholds (see LinearSVMHead.choose_thresholds) on the
+    tune split. Linear SVM scores averaged over patches equal the score of the averaged
+    feature, so each face is one row: its mean patch feature."""
     x, y = train_feats["features"].mean(1), train_feats["attributes"]
     xt, yt = tune_feats["features"].mean(1), tune_feats["attributes"]
     heads = [fit_linear_svms(x, y, C=c, class_weight=class_weight) for c in Cs]
@@ -85,6 +87,7 @@ def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight)
     head = LinearSVMHead(pick("weight"), pick("bias"), np.ones(len(best)), np.zeros(len(best)),
                          heads[0].feature_mean, heads[0].feature_std)  # fmt: skip
     head.calibrate(xt, yt)
+    head.choose_thresholds(head.probabilities(xt), yt, balance_weight)
     return head, [Cs[b] for b in best]
 
 
@@ -101,20 +104,23 @@ def main(cfg: DictConfig) -> dict:
                         num_identities=n_identities if cfg.pretrain.epochs > 0 else 0)  # fmt: skip
     whole = lambda part, **kw: face_dataset(cfg.data, part, train=False, image_size=S, attributes=names, **kw)  # noqa: E731
 
-    if cfg.cache_trunk:  # a fixed trunk: its maps are computed once, the upper layers train on them
-        if model.frozen_stages < model.trunk.num_stages:
-            raise ValueError(f"cache_trunk=true needs a fixed trunk: model.frozen_stages={model.trunk.num_stages}")
-        cache = Path(cfg.trunk_cache_dir or out)
-        maps = {name: cached_trunk_maps(cache / f"trunk-{name}.npz", model, whole(part, **kw), cfg.train.batch_size,
-                                        cfg.train.num_workers)  # fmt: skip
+    # The maps of the frozen trunk stages are computed once; the layers above train on them.
+    # stage: None when the whole trunk is frozen, else the number of frozen stages below it.
+    stage = model.frozen_stages if model.frozen_stages < model.trunk.num_stages else None
+    if cfg.cache_trunk:
+        if model.frozen_stages < 1:
+            raise ValueError("cache_trunk=true needs frozen trunk stages to cache: set model.frozen_stages >= 1")
+        cache, prefix = Path(cfg.trunk_cache_dir or out), "trunk" if stage is None else f"stage{stage}"
+        maps = {name: cached_trunk_maps(cache / f"{prefix}-{name}.npz", model, whole(part, **kw),
+                                        cfg.train.batch_size, cfg.train.num_workers, stage)  # fmt: skip
                 for name, part, kw in (("fit", fit, {}), ("fit-mirror", fit, {"transform": mirror}),
                                        ("tune", tune, {}), ("eval", evaluation, {}))}  # fmt: skip
-        window = model.c3_size + 2
+        window = model.trunk.output_size(P, model.frozen_stages)  # a patch's window of the cached map
         labels = lambda m, *keys: {k: m[k] for k in keys}  # noqa: E731
         train_set = TrunkMapPatches([maps["fit"]["maps"], maps["fit-mirror"]["maps"]],
                                     labels(maps["fit"], "attributes", "identity", "index"), window, train=True)  # fmt: skip
         tune_set = TrunkMapPatches([maps["tune"]["maps"]], labels(maps["tune"], "attributes", "index"), window, False)
-        net, in_memory = FromTrunk(model), {"num_workers": 0}
+        net, in_memory = FromTrunk(model, stage), {"num_workers": 0}
     else:
         patches = lambda part, train: face_dataset(  # noqa: E731
             cfg.data, part, train=train, image_size=S, attributes=names,
@@ -136,29 +142,36 @@ def main(cfg: DictConfig) -> dict:
     feats = {}
     for part_name, part in (("fit", fit.iloc[: cfg.svm.max_train_images]), ("tune", tune), ("eval", evaluation)):
         if cfg.cache_trunk:
-            feats[part_name] = features_from_maps(model, maps[part_name], stride)
+            feats[part_name] = features_from_maps(model, maps[part_name], stride, stage=stage)
         else:
             feats[part_name] = dataset_patch_features(model, whole(part), stride, cfg.train.batch_size,
                                                       cfg.train.num_workers, "cpu", desc=f"features {part_name}")  # fmt: skip
-    head, chosen_C = fit_svms(feats["fit"], feats["tune"], list(cfg.svm.C), cfg.svm.class_weight)
+    head, chosen_C = fit_svms(feats["fit"], feats["tune"], list(cfg.svm.C), cfg.svm.class_weight,
+                              cfg.svm.balance_weight)  # fmt: skip
     save_arrays({k: v.astype(np.float32) for k, v in head.to_arrays().items()}, str(out / "svm.safetensors"),
                 metadata={"attributes": ",".join(names)})  # fmt: skip
 
     # Evaluation split: SVM on patch features vs the network's own sigmoid head (both averaged).
     ev, train_labels = feats["eval"], fit[names].to_numpy()
-    svm_m = attribute_metrics(head.average_over_patches(ev["features"]) > 0.5, ev["attributes"], names, train_labels)
+    probs = head.average_over_patches(ev["features"])
+    svm_m = attribute_metrics(head.decide(probs), ev["attributes"], names, train_labels)
+    half_m = attribute_metrics(probs >= 0.5, ev["attributes"], names, train_labels)
     net_m = attribute_metrics(ev["attribute_logits"].mean(1) > 0, ev["attributes"], names, train_labels)
     summary = {
         "split": cfg.data.eval_split,
         "svm": {k: svm_m[k] for k in ("mean_accuracy", "mean_balanced_accuracy", "majority_mean_accuracy", "n_images")},
+        "svm_threshold_0.5": {k: half_m[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
         "sigmoid_head": {k: net_m[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
+        "svm_threshold": dict(zip(names, head.threshold.round(2).tolist(), strict=True)),
         "svm_C": dict(zip(names, chosen_C, strict=True)),
         "svm_per_attribute": svm_m["per_attribute"],
     }
     write_json(out / "eval.json", summary)
     (out / "eval.md").write_text(
         metrics_markdown(svm_m, f"ANet + SVMs on {cfg.data.name} {cfg.data.eval_split}")
-        + f"\nThe network's own sigmoid head (patch-averaged): mean accuracy {net_m['mean_accuracy']:.4f}, "
+        + f"\nThresholds chosen on the tune split (svm.balance_weight={cfg.svm.balance_weight}); at p >= 0.5 "
+        f"instead: mean accuracy {half_m['mean_accuracy']:.4f}, balanced {half_m['mean_balanced_accuracy']:.4f}.\n"
+        f"\nThe network's own sigmoid head (patch-averaged): mean accuracy {net_m['mean_accuracy']:.4f}, "
         f"mean balanced accuracy {net_m['mean_balanced_accuracy']:.4f}.\n"
     )
     log.info("SVM: mean accuracy %.4f, balanced %.4f (majority %.4f); sigmoid head %.4f / %.4f",

@@ -20,9 +20,15 @@ from omegaconf import DictConfig
 
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.engine import TrainConfig, Trainer
-from lnet_anet.metrics.age import error_by_group, to_markdown
 from lnet_anet.models.dldl import collect_predictions, dldl_loss_fn, evaluate_dldl
-from lnet_anet.runs import record_data, run_dir, save_weights, write_json, write_model_json
+from lnet_anet.runs import (
+    record_data,
+    run_dir,
+    save_weights,
+    write_json,
+    write_model_json,
+    write_regression_report,
+)
 
 log = logging.getLogger("lnet_anet.train")
 
@@ -54,11 +60,7 @@ def main(cfg: DictConfig) -> dict:
     loader = DataLoader(eval_set, batch_size=cfg.train.batch_size, num_workers=cfg.train.num_workers,
                         collate_fn=collate_skip_bad)  # fmt: skip
     preds = collect_predictions(model, loader, trainer.device, cfg.target)
-    groups = preds.join(eval_index.reset_index(drop=True)[[c for c in ("gender", "race") if c in eval_index]],
-                        on="index")  # fmt: skip
-    table = error_by_group(groups, bands=None) if cfg.target == "score" else error_by_group(groups)
-    write_json(out / "eval.json", {"split": cfg.data.eval_split, **result, "by_group": table.to_dict("records")})
-    (out / "eval.md").write_text(to_markdown(table))
+    write_regression_report(out, preds, eval_index.reset_index(drop=True), cfg.data.eval_split, cfg.target, result)
     log.info("%s on %s/%s: %s", cfg.target, cfg.data.name, cfg.data.eval_split,
              {k: round(v, 3) for k, v in result.items() if isinstance(v, float) and not k.startswith("cs_")})  # fmt: skip
     return result

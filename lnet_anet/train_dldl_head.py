@@ -30,9 +30,15 @@ from lnet_anet.features import (
     features_from_maps,
     load_anet_run,
 )
-from lnet_anet.metrics.age import error_by_group, to_markdown
 from lnet_anet.models.dldl import collect_predictions, dldl_loss_fn, evaluate_dldl
-from lnet_anet.runs import record_data, run_dir, save_weights, write_json, write_model_json
+from lnet_anet.runs import (
+    record_data,
+    run_dir,
+    save_weights,
+    write_json,
+    write_model_json,
+    write_regression_report,
+)
 
 log = logging.getLogger("lnet_anet.train")
 
@@ -97,10 +103,7 @@ def main(cfg: DictConfig) -> dict:
     write_json(out / "preprocess.json", {"input": "anet_features", "anet_run": str(cfg.anet_run), "enlarge": cfg.enlarge})
 
     preds = collect_predictions(model, DataLoader(eval_set, batch_size=1024), "cpu", cfg.target)
-    groups = preds.join(eval_part[[c for c in ("gender", "race") if c in eval_part]], on="index")
-    table = error_by_group(groups, bands=None) if cfg.target == "score" else error_by_group(groups)
-    write_json(out / "eval.json", {"split": cfg.data.eval_split, **result, "by_group": table.to_dict("records")})
-    (out / "eval.md").write_text(to_markdown(table))
+    write_regression_report(out, preds, eval_part, cfg.data.eval_split, cfg.target, result)
     log.info("%s on %s/%s: MAE %.3f", cfg.target, cfg.data.name, cfg.data.eval_split, result["mae"])
     return result
 

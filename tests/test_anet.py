@@ -195,3 +195,21 @@ def test_package_weights_reach_the_trunk():
         assert torch.equal(value, reference[key]), key
     random = timm.create_model("tf_efficientnet_lite0").state_dict()["conv_stem.weight"]
     assert not torch.equal(own["conv_stem.weight"], random)
+
+
+def test_forward_from_a_partial_trunk_equals_the_whole_forward(local_net):
+    """Maps cached below a trainable block 2 (stage 3) give the same features as the image."""
+    x = torch.randn(2, 3, 160, 160)
+    with torch.no_grad():
+        stage3 = local_net.trunk.forward_stages(x, 0, 3)
+        assert stage3.shape[1] == 24 and stage3.shape[-1] == local_net.trunk.output_size(160, 3)
+        torch.testing.assert_close(local_net.trunk.forward_stages(stage3, 3), local_net.trunk(x))
+        dense = local_net.dense_features(x, 16)
+        torch.testing.assert_close(local_net.dense_features_from_trunk(stage3, 16, stage=3), dense,
+                                   atol=1e-5, rtol=0)  # fmt: skip
+        window = local_net.trunk.output_size(128, 3)
+        patch = local_net.forward_from_trunk(stage3[:, :, 4 : 4 + window, 8 : 8 + window], stage=3)
+        torch.testing.assert_close(patch["features"], _per_patch(local_net, x, 16, [1], [2])[:, 0, 0],
+                                   atol=1e-5, rtol=0)  # fmt: skip
+    with pytest.raises(ValueError, match="stages"):
+        local_net.trunk.forward_stages(x, 3, 2)

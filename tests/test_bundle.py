@@ -56,6 +56,7 @@ def _svm_arrays(dim: int, seed: int = 0) -> dict[str, np.ndarray]:
         "platt_b": rng.normal(0, 0.2, 40),
         "feature_mean": rng.normal(0, 0.1, dim),
         "feature_std": rng.uniform(0.5, 2, dim),
+        "threshold": rng.uniform(0.2, 0.6, 40),
     }
 
 
@@ -119,6 +120,9 @@ def test_round_trip_matches_fp32_outputs_within_fp16_tolerance(parts, bundle_pat
     svm_ref = LinearSVMHead.from_arrays(parts["svm"])
     p_ref = svm_ref.average_over_patches(parts["anet"].patch_features(image, box, 1.0, 144, 16))
     p_got = b.svm.average_over_patches(b.anet.patch_features(image, box, 1.0, 144, 16))
+    np.testing.assert_allclose(
+        b.svm.threshold, parts["svm"]["threshold"], rtol=1e-6
+    )  # decisions travel too
     assert p_got.shape == (40,) and np.abs(p_ref - p_got).max() < 1e-2
     faces = torch.randn(3, 3, 32, 32, generator=g)
     a_ref = parts["age"].predict(faces)
@@ -141,7 +145,7 @@ def test_weights_are_stored_as_fp16_and_statistics_as_fp32(bundle_path):
 
 @pytest.mark.parametrize(
     ("metadata", "message"),
-    [({"format_version": "2"}, "unsupported bundle format_version '2'"),
+    [({"format_version": "3"}, "unsupported bundle format_version '3'"),
      ({"format": "something.else"}, "not a model bundle: format 'something.else'")],
 )  # fmt: skip
 def test_unknown_format_or_version_names_the_file(bundle_path, tmp_path, metadata, message):
@@ -356,3 +360,14 @@ def test_header_length_prefix_is_checked_before_reading(tmp_path):
     huge.write_bytes(struct.pack("<Q", 1 << 40) + b"{}")
     with pytest.raises(BundleError, match="not a model bundle"):
         load_bundle(huge)
+
+
+def test_a_version_1_bundle_without_thresholds_still_loads(bundle_path, tmp_path):
+    """Version 1 had no SVM decision thresholds: its attributes are decided at p >= 0.5."""
+    with safe_open(str(bundle_path), framework="pt") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys() if k != "svm.threshold"}
+    meta = {"format": FORMAT, "format_version": "1", "config": json.dumps(_config(True)),
+            "tensors_sha256": tensors_digest(tensors)}  # fmt: skip
+    old = tmp_path / "v1.lnetanet"
+    save_file(tensors, str(old), metadata=meta)
+    assert np.array_equal(load_bundle(old).svm.threshold, np.full(40, 0.5))

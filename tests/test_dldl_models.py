@@ -157,3 +157,23 @@ def test_lite0_dldl_loads_imagenet_weights():
     assert not torch.equal(a.backbone.state_dict()[key], b.backbone.state_dict()[key])
     with pytest.raises(FileNotFoundError):
         lite0_dldl(pretrained="/nonexistent/weights.pth")
+
+
+def test_anet_dldl_averages_the_patch_distributions_of_a_crop():
+    """Eval on a 160 px crop = the mean of the 3 x 3 patches' softmaxes (dense forward), and the
+    cached-trunk path gives the same; training refuses anything but patches."""
+    torch.manual_seed(0)
+    net = create_model(
+        "anet_dldl", pretrained="none", c3_channels=16, c4_channels=16, feature_dim=32
+    ).eval()
+    crop = torch.randn(2, 3, 160, 160)
+    with torch.no_grad():
+        logits = net(crop)["logits"]
+        patches = [crop[:, :, y : y + 128, x : x + 128] for y in (0, 16, 32) for x in (0, 16, 32)]
+        mean = torch.stack([net(p)["logits"].softmax(-1) for p in patches]).mean(0)
+        torch.testing.assert_close(logits.softmax(-1), mean, atol=1e-5, rtol=0)
+        torch.testing.assert_close(net.dense_logits_from_trunk(net.anet.trunk(crop)), logits)
+    pred = net.predict(crop)
+    assert pred["mean"].shape == (2,) and ((pred["mean"] >= 0) & (pred["mean"] <= 100)).all()
+    with pytest.raises(ValueError, match="patches"):
+        net.train()(crop)

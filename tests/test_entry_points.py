@@ -50,6 +50,50 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
     assert age["mae"] < 40 and (tmp_path / "age-head" / "features-train.npz").exists()
     assert json.loads((tmp_path / "age-head" / "preprocess.json").read_text())["input"] == "anet_features"
 
+    # ANet's layers trained for age from the attribute run's (C3/C4 sizes of conf/model/anet.yaml).
+    run("lnet_anet.train_anet_dldl", "data=synthetic_age", f"init_from={anet}", "name=age-anet",
+        "model.c3_channels=96", "model.c4_channels=128", "model.pretrained=none", "train=smoke",
+        "train.batch_size=16", "data.index.n_images=240", "data.index.n_identities=40", runs=tmp_path)  # fmt: skip
+    out = tmp_path / "age-anet"
+    assert {
+        "trunk-train.npz",
+        "trunk-train-mirror.npz",
+        "trunk-val.npz",
+        "model.safetensors",
+        "eval.md",
+    } <= {p.name for p in out.iterdir()}
+    result = json.loads((out / "eval.json").read_text())
+    assert result["split"] == "val" and result["n"] > 10 and 0 <= result["mae"] < 60
+    assert json.loads((out / "preprocess.json").read_text())["image_size"] == 160
+    assert json.loads((out / "model.json").read_text())["model"] == "anet_dldl"
+
+
+@pytest.mark.slow
+def test_anet_caches_the_frozen_stages_and_trains_block_2_above_them(tmp_path):
+    """model.frozen_stages=3: the maps below block 2 are cached once; block 2 and the upper
+    layers train on them; the stem and blocks 0-1 keep their ImageNet weights."""
+    import numpy as np
+    import torch
+    from safetensors.torch import load_file
+
+    from lnet_anet.models.backbones import package_weights_path
+
+    run("lnet_anet.train_anet", "data=synthetic", "name=anet3", "svm.C=[0.1]", "pretrain.epochs=0",
+        "model.frozen_stages=3", *[o for o in SMOKE if o != "model.pretrained=none"], runs=tmp_path)  # fmt: skip
+    out = tmp_path / "anet3"
+    cache = np.load(out / "stage3-fit.npz")
+    assert cache["maps"].shape[1:] == (24, 36, 36)  # block 1's output for the 160 px canonical crop
+    assert not (out / "trunk-fit.npz").exists()
+    trained = load_file(str(out / "anet.safetensors"))
+    imagenet = torch.load(package_weights_path(), map_location="cpu", weights_only=True)
+    torch.testing.assert_close(
+        trained["trunk.blocks.1.0.conv_pw.weight"], imagenet["blocks.1.0.conv_pw.weight"]
+    )
+    assert not torch.equal(
+        trained["trunk.blocks.2.0.conv_pw.weight"], imagenet["blocks.2.0.conv_pw.weight"]
+    )
+    assert json.loads((out / "eval.json").read_text())["svm"]["n_images"] > 10
+
 
 @pytest.mark.slow
 def test_dldl_entry_point_writes_report_and_model(tmp_path):

@@ -101,3 +101,38 @@ def test_bad_shapes_and_labels_raise(head_and_data):
         LinearSVMHead.from_arrays(arrays)
     with pytest.raises(ValueError, match="missing"):
         LinearSVMHead.from_arrays({"weight": arrays["weight"]})
+
+
+def test_thresholds_trade_accuracy_for_balanced_accuracy_on_a_rare_attribute():
+    """A rare attribute with overlapping scores: 0.5 almost never predicts it; a balance weight
+    lowers its threshold, raising balanced accuracy at a small cost in accuracy."""
+    rng = np.random.default_rng(0)
+    y = (rng.random((4000, 1)) < 0.08).astype(np.int64)
+    x = rng.normal(size=(4000, 4)) + 1.2 * y  # positives only shifted: overlapping classes
+    head = fit_linear_svms(x[:2000], y[:2000], C=0.1, calibration=(x[2000:3000], y[2000:3000]))
+    tune_p, test_p, test_y = (
+        head.probabilities(x[2000:3000]),
+        head.probabilities(x[3000:]),
+        y[3000:].astype(bool),
+    )
+
+    def accuracies(pred):
+        bal = ((pred & test_y).sum() / test_y.sum() + (~pred & ~test_y).sum() / (~test_y).sum()) / 2
+        return (pred == test_y).mean(), bal
+
+    assert np.array_equal(head.threshold, [0.5]) and np.array_equal(
+        head.decide(test_p), test_p >= 0.5
+    )
+    acc_half, bal_half = accuracies(head.decide(test_p))
+    most_accurate = head.choose_thresholds(tune_p, y[2000:3000], 0.0).threshold.copy()
+    balanced = head.choose_thresholds(tune_p, y[2000:3000], 1.0).threshold.copy()
+    assert balanced[0] < most_accurate[0]
+    acc_bal, bal_bal = accuracies(head.decide(test_p))
+    assert bal_bal > bal_half + 0.05 and acc_bal > acc_half - 0.1
+    # Saved and restored with the head; heads saved before thresholds existed read as 0.5.
+    arrays = head.to_arrays()
+    assert np.array_equal(LinearSVMHead.from_arrays(arrays).threshold, balanced)
+    del arrays["threshold"]
+    assert np.array_equal(LinearSVMHead.from_arrays(arrays).threshold, [0.5])
+    with pytest.raises(ValueError, match="balance_weight"):
+        head.choose_thresholds(tune_p, y[2000:3000], -1.0)

@@ -4,6 +4,9 @@ As in "Deep Learning Face Attributes in the Wild": one linear SVM per attribute 
 features; a face's score is the mean SVM score over its patches. Scores become probabilities
 by Platt scaling, p = sigmoid(a * score + b) per attribute, fitted on a calibration set held out
 from SVM training. A head that was never calibrated uses a = 1, b = 0 (sigmoid of the margin).
+An attribute is predicted present when p >= its decision threshold: 0.5 (most probable class)
+unless `choose_thresholds` set it on a held-out set to trade accuracy against balanced accuracy
+(rare attributes are otherwise almost never predicted).
 
 Features are standardised with the training set's mean and std (a constant feature keeps std 1).
 The fitted head holds only numpy arrays: `to_arrays()` / `from_arrays()` save and restore it
@@ -18,7 +21,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-_ARRAY_KEYS = ("weight", "bias", "platt_a", "platt_b", "feature_mean", "feature_std")
+_ARRAY_KEYS = ("weight", "bias", "platt_a", "platt_b", "feature_mean", "feature_std", "threshold")
+_THRESHOLD_GRID = np.linspace(0.01, 0.99, 99)
 
 
 def _as_features(features, dim: int | None, what: str = "features") -> np.ndarray:
@@ -50,29 +54,36 @@ def _single_class(y: np.ndarray) -> np.ndarray:
 class LinearSVMHead:
     """A linear SVM per attribute plus Platt scaling, as plain numpy arrays.
 
-    weight (A, D), bias (A,), platt_a (A,), platt_b (A,), feature_mean (D,), feature_std (D,).
+    weight (A, D), bias (A,), platt_a (A,), platt_b (A,), feature_mean (D,), feature_std (D,),
+    threshold (A,) on the probabilities (default 0.5).
     scores(x) = ((x - feature_mean) / feature_std) @ weight.T + bias.
     """
 
-    def __init__(self, weight, bias, platt_a, platt_b, feature_mean, feature_std):
+    def __init__(self, weight, bias, platt_a, platt_b, feature_mean, feature_std, threshold=None):
         self.weight = np.asarray(weight, dtype=np.float64)
         self.bias = np.asarray(bias, dtype=np.float64)
         self.platt_a = np.asarray(platt_a, dtype=np.float64)
         self.platt_b = np.asarray(platt_b, dtype=np.float64)
         self.feature_mean = np.asarray(feature_mean, dtype=np.float64)
         self.feature_std = np.asarray(feature_std, dtype=np.float64)
+        n = self.weight.shape[0] if self.weight.ndim == 2 else 0
+        self.threshold = (
+            np.full(n, 0.5) if threshold is None else np.asarray(threshold, dtype=np.float64)
+        )
         if self.weight.ndim != 2:
             raise ValueError(f"weight must be (A, D), got shape {self.weight.shape}")
         a, d = self.weight.shape
         for name, arr, shape in (
             ("bias", self.bias, (a,)), ("platt_a", self.platt_a, (a,)),
             ("platt_b", self.platt_b, (a,)), ("feature_mean", self.feature_mean, (d,)),
-            ("feature_std", self.feature_std, (d,)),
+            ("feature_std", self.feature_std, (d,)), ("threshold", self.threshold, (a,)),
         ):  # fmt: skip
             if arr.shape != shape:
                 raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
         if (self.feature_std <= 0).any():
             raise ValueError("feature_std must be > 0")
+        if not ((self.threshold > 0) & (self.threshold < 1)).all():
+            raise ValueError("threshold must lie in (0, 1)")
 
     @property
     def num_attributes(self) -> int:
@@ -113,6 +124,33 @@ class LinearSVMHead:
         mean = flat.reshape(*x.shape[:-1], self.num_attributes).mean(axis=-2)
         return self.platt(mean)
 
+    def decide(self, probabilities) -> np.ndarray:
+        """Probabilities (..., A) -> bool (..., A): p >= the attribute's threshold."""
+        return np.asarray(probabilities) >= self.threshold
+
+    def choose_thresholds(self, probabilities, labels, balance_weight: float) -> LinearSVMHead:
+        """Per attribute, the threshold on a held-out set's probabilities (N, A) that maximises
+        accuracy + balance_weight * balanced accuracy (0: the most accurate one), in place.
+
+        Near the most accurate threshold accuracy is flat while balanced accuracy still climbs,
+        so a small weight buys much balanced accuracy for little accuracy. Returns self."""
+        p = np.asarray(probabilities, dtype=np.float64)
+        y = _as_labels(labels, len(p)).astype(bool)
+        if p.shape != y.shape or p.shape[1] != self.num_attributes:
+            raise ValueError(
+                f"probabilities {p.shape} and labels {y.shape} must both be (N, {self.num_attributes})"
+            )
+        if balance_weight < 0:
+            raise ValueError(f"balance_weight must be >= 0, got {balance_weight}")
+        pred = p[None] >= _THRESHOLD_GRID[:, None, None]  # (T, N, A)
+        pos, neg = np.maximum(y.sum(0), 1), np.maximum((~y).sum(0), 1)
+        tp, tn = (pred & y).sum(1), (~pred & ~y).sum(1)  # (T, A)
+        objective = (tp + tn) / len(y) + balance_weight * (tp / pos + tn / neg) / 2
+        # Ties (e.g. an attribute absent here) go to the threshold nearest 0.5.
+        objective -= 1e-9 * np.abs(_THRESHOLD_GRID - 0.5)[:, None]
+        self.threshold = _THRESHOLD_GRID[objective.argmax(0)]
+        return self
+
     def calibrate(self, features, labels) -> LinearSVMHead:
         """Fit Platt's (a, b) per attribute on a calibration set (N, D), (N, A) 0/1, in place.
 
@@ -144,11 +182,12 @@ class LinearSVMHead:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> LinearSVMHead:
-        missing = [k for k in _ARRAY_KEYS if k not in arrays]
+        """The inverse of to_arrays; heads saved before thresholds existed get 0.5."""
+        missing = [k for k in _ARRAY_KEYS if k not in arrays and k != "threshold"]
         extra = [k for k in arrays if k not in _ARRAY_KEYS]
         if missing or extra:
             raise ValueError(f"LinearSVMHead arrays: missing {missing}, unexpected {extra}")
-        return cls(**{k: np.asarray(arrays[k]) for k in _ARRAY_KEYS})
+        return cls(**{k: np.asarray(arrays[k]) for k in _ARRAY_KEYS if k in arrays})
 
 
 def _platt_fit(score: np.ndarray, y: np.ndarray) -> tuple[float, float]:

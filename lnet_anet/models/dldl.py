@@ -129,6 +129,54 @@ class FeatureDLDL(DLDLModel):
         return self.mlp(x)
 
 
+class ANetDLDL(DLDLModel):
+    """The DLDL head on ANet's FC feature, ANet's layers trained for this target: one face crop
+    (canonical_size, normalised) -> the patch-averaged label distribution.
+
+    Training takes P x P patches (or, through forward_from_trunk, their cached trunk windows);
+    in eval mode a larger crop goes through ANet's dense (interweaved) forward and the patches'
+    distributions are averaged: logits = log(mean softmax), so `predict` and the metrics see one
+    distribution per face, as the attribute SVMs see one score.
+    """
+
+    def __init__(self, anet: nn.Module, bins: LabelBins, stride: int = 16):
+        super().__init__()
+        if getattr(anet, "attribute_head", None) is not None:
+            raise ValueError("ANetDLDL takes an ANet built with num_attributes=0")
+        self.anet, self.stride = anet, int(stride)
+        self.head = DLDLHead(anet.feature_dim, bins)
+
+    def _patch_logits(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(self.anet.drop(features))
+
+    def forward_from_trunk(
+        self, trunk_map: torch.Tensor, stage: int | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Per-patch logits from the patches' trunk windows (see ANet.forward_from_trunk)."""
+        return {
+            "logits": self._patch_logits(self.anet.forward_from_trunk(trunk_map, stage)["features"])
+        }
+
+    def dense_logits_from_trunk(
+        self, trunk_map: torch.Tensor, stage: int | None = None
+    ) -> torch.Tensor:
+        """Face logits from the trunk map of whole crops: log of the patch-averaged distribution."""
+        feats = self.anet.dense_features_from_trunk(
+            trunk_map, self.stride, stage=stage
+        )  # (B, nY, nX, D)
+        probs = self._patch_logits(feats.flatten(1, 2)).float().softmax(-1).mean(1)
+        return probs.clamp_min(1e-12).log()
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        if x.shape[-1] == self.anet.patch_size and x.shape[-2] == self.anet.patch_size:
+            return {"logits": self._patch_logits(self.anet.forward_features(x))}
+        if self.training:
+            raise ValueError(
+                f"ANetDLDL trains on {self.anet.patch_size} px patches, got {tuple(x.shape)}"
+            )
+        return {"logits": self.dense_logits_from_trunk(self.anet.trunk(x))}
+
+
 def _load_own_weights(model: nn.Module, pretrained: str) -> None:
     """pretrained="none" or a state-dict file (.safetensors / torch.save) of this very model."""
     if pretrained == "none":
@@ -189,6 +237,24 @@ def lite0_dldl(
     """tf_efficientnet_lite0 (ImageNet weights, see lnet_anet.models.backbones) + DLDLHead."""
     backbone = create_backbone(PACKAGE_MODEL, pretrained=pretrained, num_classes=0)
     return BackboneDLDL(backbone, make_bins(num_bins, low, high, step), drop_rate)
+
+
+@register_model
+def anet_dldl(
+    pretrained: str = "package",
+    num_bins: int | None = None,
+    low: float = 0.0,
+    high: float = 100.0,
+    step: float | None = None,
+    stride: int = 16,
+    **anet_kwargs,
+) -> ANetDLDL:
+    """ANet (anet_lite0: `pretrained` names its trunk's ImageNet weights; anet_kwargs: patch_size,
+    grid, local, c3_channels, c4_channels, feature_dim, drop_rate, frozen_stages) + DLDLHead."""
+    from lnet_anet.models.anet import anet_lite0
+
+    anet = anet_lite0(pretrained=pretrained, num_attributes=0, **anet_kwargs)
+    return ANetDLDL(anet, make_bins(num_bins, low, high, step), stride)
 
 
 @register_model
@@ -294,9 +360,11 @@ def evaluate_dldl(
 
 
 __all__ = [
+    "ANetDLDL",
     "BackboneDLDL",
     "DLDLModel",
     "FeatureDLDL",
+    "anet_dldl",
     "feature_dldl",
     "VGGAgeNet",
     "collect_predictions",

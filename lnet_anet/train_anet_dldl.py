@@ -1,0 +1,169 @@
+"""Train ANet's upper layers for age (or attractiveness) with the DLDL-v2 loss: `make train-age-anet`.
+
+    python -m lnet_anet.train_anet_dldl                                   # UTKFace age
+    python -m lnet_anet.train_anet_dldl init_from=null name=age-anetdldl-scratch   # ablation
+
+ANet's frozen trunk stages (model.frozen_stages; all four by default) keep their ImageNet
+weights, so their maps of every face crop and of its mirror image are computed once
+(trunk-*.npz, or stage<n>-*.npz; `trunk_cache_dir` shares them between runs). The layers above
+(C3, C4, FC, the DLDL head, and trunk block 2 when frozen_stages=3) then train on random patch
+windows of them, starting from an attribute ANet's layers (`init_from`, a train_anet run):
+attributes such as Young, Gray_Hair or Bald make them a head start for age. The evaluation split is scored once, after training, on whole crops: the
+patch-averaged distribution, as the predictor computes it.
+
+Writes into runs/<name>/: .hydra/, data.json, train.log, metrics.jsonl, checkpoints/,
+model.safetensors, model.json, preprocess.json, eval.json and eval.md. Re-running resumes.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+import hydra
+import numpy as np
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+from safetensors.torch import load_file
+from torch import nn
+from torch.utils.data import DataLoader
+
+from lnet_anet.data.from_config import build_index, face_dataset, split_of
+from lnet_anet.engine import TrainConfig, Trainer
+from lnet_anet.features import TrunkMapPatches, cached_trunk_maps
+from lnet_anet.metrics.age import regression_metrics
+from lnet_anet.models.dldl import ANetDLDL, collect_predictions, dldl_loss_fn
+from lnet_anet.runs import (
+    record_data,
+    run_dir,
+    save_weights,
+    write_json,
+    write_model_json,
+    write_regression_report,
+)
+from lnet_anet.train_anet import mirror
+from lnet_anet.train_dldl_head import FeatureSet
+
+log = logging.getLogger("lnet_anet.train")
+
+
+class FromTrunkMaps(nn.Module):
+    """An ANetDLDL fed cached maps of its frozen trunk stages (`stage`: None for the whole
+    trunk): patch windows (training) or whole crops (dense=True)."""
+
+    def __init__(self, net: ANetDLDL, stage: int | None, dense: bool = False):
+        super().__init__()
+        self.net, self.stage, self.dense = net, stage, dense
+
+    @property
+    def head(self):
+        return self.net.head
+
+    @property
+    def bins(self):
+        return self.net.bins
+
+    def forward(self, maps: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.dense:
+            return {"logits": self.net.dense_logits_from_trunk(maps, self.stage)}
+        return self.net.forward_from_trunk(maps, self.stage)
+
+
+def init_from_anet_run(net: ANetDLDL, folder: Path) -> None:
+    """Copy an attribute ANet's layers above the frozen trunk stages (C3, C4, FC and any trunk
+    stage that trains) into `net`. Not its heads, and not the frozen stages: they stay the
+    ImageNet ones the cached maps come from (the attribute ANet may have tuned block 2)."""
+    path = folder / "anet.safetensors"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors)")
+    frozen = net.anet.frozen_stages
+    skip = ("attribute_head.", "identity_head.", *(("trunk.conv_stem.", "trunk.bn1.") if frozen else ()),
+            *(f"trunk.blocks.{i}." for i in range(frozen - 1)))  # fmt: skip
+    state = {k: v for k, v in load_file(str(path)).items() if not k.startswith(skip)}
+    wanted = {k for k in net.anet.state_dict() if not k.startswith(skip)}
+    if set(state) != wanted:
+        raise ValueError(f"{path}: its layers do not fit this model: missing {sorted(wanted - set(state))}, "
+                         f"unexpected {sorted(set(state) - wanted)}")  # fmt: skip
+    try:
+        net.anet.load_state_dict(state, strict=False)
+    except RuntimeError as e:  # same names, other shapes
+        raise ValueError(
+            f"{path}: its layers do not fit this model (same c3/c4/feature sizes?): {e}"
+        ) from e
+
+
+@hydra.main(config_path="../conf", config_name="train_anet_dldl", version_base="1.3")
+def main(cfg: DictConfig) -> dict:
+    out = run_dir()
+    index = build_index(cfg.data)
+    record_data(out, cfg.data, index)
+    net = instantiate(cfg.model)
+    frozen = net.anet.frozen_stages
+    if frozen < 1:
+        raise ValueError(
+            "train_anet_dldl caches the frozen trunk stages' maps: set model.frozen_stages >= 1"
+        )
+    stage = frozen if frozen < net.anet.trunk.num_stages else None  # None: the whole trunk is fixed
+    if cfg.init_from:
+        init_from_anet_run(net, Path(cfg.init_from))
+
+    # The frozen stages' maps of every crop (and of the mirrored training crops), computed once.
+    cache, prefix = Path(cfg.trunk_cache_dir or out), "trunk" if stage is None else f"stage{stage}"
+    parts = {s: split_of(index, s).reset_index(drop=True) for s in ("train", cfg.data.eval_split)}
+    maps = {}
+    for name, split, kw in (("train", "train", {}), ("train-mirror", "train", {"transform": mirror}),
+                            (cfg.data.eval_split, cfg.data.eval_split, {})):  # fmt: skip
+        crops = face_dataset(
+            cfg.data, parts[split], train=False, image_size=cfg.canonical_size, **kw
+        )
+        maps[name] = cached_trunk_maps(
+            cache / f"{prefix}-{name}.npz", net.anet, crops, 64, cfg.train.num_workers, stage
+        )
+    if not np.array_equal(maps["train"]["index"], maps["train-mirror"]["index"]):
+        raise ValueError(
+            f"{cache}: {prefix}-train.npz and {prefix}-train-mirror.npz hold different faces; delete both"
+        )
+    rows = maps["train"]["index"]
+    labels = {cfg.target: parts["train"][cfg.target].to_numpy(np.float32)[rows], "index": rows}
+    window = net.anet.trunk.output_size(
+        net.anet.patch_size, frozen
+    )  # a patch's window of the cached map
+    train_set = TrunkMapPatches(
+        [maps["train"]["maps"], maps["train-mirror"]["maps"]], labels, window, train=True
+    )
+
+    loss_fn = functools.partial(dldl_loss_fn, target=cfg.target, sigma=cfg.data.sigma, **cfg.loss)
+    train_cfg = TrainConfig.from_dict({**cfg.train, "num_workers": 0})  # the maps are in memory
+    Trainer(
+        FromTrunkMaps(net, stage), loss_fn, train_set, train_cfg, out
+    ).fit()  # the eval split is only scored below
+    save_weights(
+        net, out / "model.safetensors", {"target": cfg.target, "model": cfg.model._target_}
+    )
+    write_model_json(out, cfg.model)
+    write_json(out / "preprocess.json", {"image_size": cfg.canonical_size, "enlarge": cfg.enlarge})
+
+    evaluation, part = maps[cfg.data.eval_split], parts[cfg.data.eval_split]
+    eval_rows = evaluation["index"]
+    faces = FeatureSet(
+        evaluation["maps"], cfg.target, part[cfg.target].to_numpy()[eval_rows], eval_rows
+    )
+    preds = collect_predictions(
+        FromTrunkMaps(net, stage, dense=True), DataLoader(faces, batch_size=256), "cpu", cfg.target
+    )
+    result = regression_metrics(preds["pred"], preds["true"], pred_sigma=preds["pred_std"])
+    write_regression_report(out, preds, part, cfg.data.eval_split, cfg.target, result)
+    log.info(
+        "%s on %s/%s (whole crops): MAE %.3f",
+        cfg.target,
+        cfg.data.name,
+        cfg.data.eval_split,
+        result["mae"],
+    )
+    return result
+
+
+if __name__ == "__main__":
+    main()
