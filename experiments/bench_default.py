@@ -53,7 +53,8 @@ def mean_features(bundle, dataset, batch_size: int = 64):
     for batch in DataLoader(dataset, batch_size=batch_size, num_workers=2, collate_fn=collate_skip_bad):
         if batch is None:
             continue
-        feats.append(bundle.anet.dense_features(batch["image"], prep["stride"]).flatten(1, 2).mean(1))
+        views = [batch["image"], *([batch["image"].flip(-1)] if prep.get("mirror") else [])]
+        feats.append(torch.stack([bundle.anet.dense_features(v, prep["stride"]).flatten(1, 2).mean(1) for v in views]).mean(0))
         labels.append(batch.get("attributes", batch.get("age")))
         rows.append(batch["index"])
     return torch.cat(feats), torch.cat(labels).numpy(), torch.cat(rows).numpy()

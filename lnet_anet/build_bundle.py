@@ -179,7 +179,8 @@ def read_anet_run(folder: str | Path) -> dict[str, Any]:
     patches = _read_json(path)
     anet = {"canonical_size": _number(patches, "canonical_size", path, int),
             "stride": _number(patches, "stride", path, int),
-            "enlarge": _number(patches, "enlarge", path), **_stats(patches, path)}  # fmt: skip
+            "enlarge": _number(patches, "enlarge", path), "mirror": bool(patches.get("mirror", False)),
+            **_stats(patches, path)}  # fmt: skip
     try:
         net.patch_grid(anet["canonical_size"], anet["canonical_size"], anet["stride"])
     except ValueError as e:

@@ -178,6 +178,8 @@ def check_config(config: Any, nets: set[str], path: str | Path | None = None) ->
             raise BundleError(path, f"preprocessing.anet.{key} must be > 0")
     if _need(anet, "enlarge", int | float, "preprocessing.anet", path) <= 0:
         raise BundleError(path, "preprocessing.anet.enlarge must be > 0")
+    if not isinstance(anet.get("mirror", False), bool):
+        raise BundleError(path, "preprocessing.anet.mirror must be true or false")
     _check_stats(anet, "preprocessing.anet", path)
     for name in OPTIONAL_PARTS:
         if name not in nets:

@@ -14,7 +14,8 @@ import hydra
 from omegaconf import DictConfig
 
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
-from lnet_anet.features import dataset_patch_features, load_anet_run
+from lnet_anet.data.transforms import mirror
+from lnet_anet.features import dataset_patch_features, join_views, load_anet_run
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 from lnet_anet.runs import record_data, run_dir, write_json
 
@@ -32,6 +33,11 @@ def main(cfg: DictConfig) -> dict:
     train_labels = index.loc[index.split == "train", names].to_numpy() if (index.split == "train").any() else None
     dataset = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"], attributes=names)
     feats = dataset_patch_features(model, dataset, patches["stride"], cfg.batch_size, cfg.num_workers, cfg.device)
+    if patches.get("mirror"):  # the run's faces are seen with their mirror images too
+        flipped = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"], attributes=names,
+                               transform=mirror)  # fmt: skip
+        feats = join_views([feats, dataset_patch_features(model, flipped, patches["stride"], cfg.batch_size,
+                                                          cfg.num_workers, cfg.device)])  # fmt: skip
     metrics = attribute_metrics(head.decide(head.average_over_patches(feats["features"])), feats["attributes"], names,
                                 train_labels)  # fmt: skip
     write_json(out / "attributes.json", metrics)

@@ -90,6 +90,18 @@ def dataset_trunk_maps(
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
+def join_views(views: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Patch features of the same faces seen several ways (e.g. the crop and its mirror image)
+    as one set: each face's patches of every view side by side, (N, nViews * nPatches, ...)."""
+    for other in views[1:]:
+        if not np.array_equal(other["index"], views[0]["index"]):
+            raise ValueError("the views hold different faces (an image unreadable in only one of them?)")
+    joined = dict(views[0])
+    for key in ("features", "attribute_logits"):
+        joined[key] = np.concatenate([v[key] for v in views], axis=1)
+    return joined
+
+
 class TrunkMapPatches(Dataset):
     """Patches as windows of cached trunk maps. A P x P patch at pixel offset (8i, 8j) of the
     canonical crop is exactly the s x s window at (i, j) of the crop's trunk map (the trunk is

@@ -216,8 +216,9 @@ class Predictor:
         """The face's record with its attributes, and its patch-averaged ANet feature."""
         p = self._anet
         features = self.bundle.anet.patch_features(
-            img, box, enlarge=p["enlarge"], size=p["canonical_size"], stride=p["stride"]
-        )
+            img, box, enlarge=p["enlarge"], size=p["canonical_size"], stride=p["stride"],
+            mirror=p.get("mirror", False),
+        )  # fmt: skip
         probs = self.bundle.svm.average_over_patches(features.float().cpu().numpy())
         record = {
             "box": [round(float(v), 1) for v in box],

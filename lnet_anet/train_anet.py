@@ -25,7 +25,7 @@ from safetensors.numpy import save_file as save_arrays
 from safetensors.torch import load_file
 
 from lnet_anet.data.from_config import attribute_splits, face_dataset
-from lnet_anet.data.transforms import CenterPatch, RandomPatch
+from lnet_anet.data.transforms import CenterPatch, RandomPatch, mirror
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.features import (
     FromTrunk,
@@ -33,6 +33,7 @@ from lnet_anet.features import (
     cached_trunk_maps,
     dataset_patch_features,
     features_from_maps,
+    join_views,
 )
 from lnet_anet.heads.svm import LinearSVMHead, fit_linear_svms
 from lnet_anet.losses import attribute_bce_loss, identity_ce_loss
@@ -68,16 +69,14 @@ def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, 
     save_weights(model, weights)
 
 
-def mirror(img: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(img[:, ::-1])
-
-
-def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight,
-             balance_weight: float = 0.0) -> tuple[LinearSVMHead, list[float]]:  # fmt: skip
+def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight, balance_weights: list[float],
+             accuracy_tolerance: float) -> tuple[LinearSVMHead, list[float], dict]:  # fmt: skip
     """SVMs on patch features, the per-attribute C that is most accurate on the tune split,
-    then Platt scaling and the decision thresholds (see LinearSVMHead.choose_thresholds) on the
-    tune split. Linear SVM scores averaged over patches equal the score of the averaged
-    feature, so each face is one row: its mean patch feature."""
+    then Platt scaling and the decision thresholds (LinearSVMHead.choose_thresholds) on the tune
+    split: of the balance weights, the one with the best tune balanced accuracy among those
+    whose tune accuracy is within accuracy_tolerance of the most accurate one's. Linear SVM
+    scores averaged over patches equal the score of the averaged feature, so each face is one
+    row: its mean patch feature. Returns the head, the chosen Cs and the weights' tune figures."""
     x, y = train_feats["features"].mean(1), train_feats["attributes"]
     xt, yt = tune_feats["features"].mean(1), tune_feats["attributes"]
     heads = [fit_linear_svms(x, y, C=c, class_weight=class_weight) for c in Cs]
@@ -87,8 +86,17 @@ def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight,
     head = LinearSVMHead(pick("weight"), pick("bias"), np.ones(len(best)), np.zeros(len(best)),
                          heads[0].feature_mean, heads[0].feature_std)  # fmt: skip
     head.calibrate(xt, yt)
-    head.choose_thresholds(head.probabilities(xt), yt, balance_weight)
-    return head, [Cs[b] for b in best]
+    pt, names = head.probabilities(xt), [str(i) for i in range(yt.shape[1])]
+    trials = {}
+    for w in balance_weights:
+        head.choose_thresholds(pt, yt, w)
+        m = attribute_metrics(head.decide(pt), yt, names)
+        trials[w] = {"mean_accuracy": m["mean_accuracy"], "mean_balanced_accuracy": m["mean_balanced_accuracy"]}
+    most = max(t["mean_accuracy"] for t in trials.values())
+    chosen = max((w for w, t in trials.items() if t["mean_accuracy"] >= most - accuracy_tolerance),
+                 key=lambda w: trials[w]["mean_balanced_accuracy"])  # fmt: skip
+    head.choose_thresholds(pt, yt, chosen)
+    return head, [Cs[b] for b in best], {"chosen": chosen, "tune": trials}
 
 
 @hydra.main(config_path="../conf", config_name="train_anet", version_base="1.3")
@@ -100,6 +108,8 @@ def main(cfg: DictConfig) -> dict:
              len(fit), n_identities, len(tune), cfg.data.eval_split, len(evaluation))  # fmt: skip
 
     P, S, stride = cfg.model.patch_size, cfg.patches.canonical_size, cfg.patches.stride
+    # A face's features: its crop's patches, and with patches.mirror its mirror image's too.
+    views = {"": {}, **({"-mirror": {"transform": mirror}} if cfg.patches.mirror else {})}
     model = instantiate(cfg.model, num_attributes=len(names),
                         num_identities=n_identities if cfg.pretrain.epochs > 0 else 0)  # fmt: skip
     whole = lambda part, **kw: face_dataset(cfg.data, part, train=False, image_size=S, attributes=names, **kw)  # noqa: E731
@@ -114,7 +124,8 @@ def main(cfg: DictConfig) -> dict:
         maps = {name: cached_trunk_maps(cache / f"{prefix}-{name}.npz", model, whole(part, **kw),
                                         cfg.train.batch_size, cfg.train.num_workers, stage)  # fmt: skip
                 for name, part, kw in (("fit", fit, {}), ("fit-mirror", fit, {"transform": mirror}),
-                                       ("tune", tune, {}), ("eval", evaluation, {}))}  # fmt: skip
+                                       *((f"{p}{v}", part, kw) for p, part in (("tune", tune), ("eval", evaluation))
+                                         for v, kw in views.items()))}  # fmt: skip
         window = model.trunk.output_size(P, model.frozen_stages)  # a patch's window of the cached map
         labels = lambda m, *keys: {k: m[k] for k in keys}  # noqa: E731
         train_set = TrunkMapPatches([maps["fit"]["maps"], maps["fit-mirror"]["maps"]],
@@ -135,19 +146,23 @@ def main(cfg: DictConfig) -> dict:
     model.identity_head = None
     save_weights(model, out / "anet.safetensors", {"attributes": ",".join(names)})
     write_model_json(out, cfg.model, num_attributes=len(names), num_identities=0)
-    write_json(out / "patches.json", {"canonical_size": S, "stride": stride, "enlarge": cfg.patches.enlarge})
+    write_json(out / "patches.json", {"canonical_size": S, "stride": stride, "enlarge": cfg.patches.enlarge,
+                                      "mirror": bool(cfg.patches.mirror)})  # fmt: skip
 
     # SVMs on the dense multi-patch features of whole canonical crops.
     model.eval()
     feats = {}
     for part_name, part in (("fit", fit.iloc[: cfg.svm.max_train_images]), ("tune", tune), ("eval", evaluation)):
-        if cfg.cache_trunk:
-            feats[part_name] = features_from_maps(model, maps[part_name], stride, stage=stage)
-        else:
-            feats[part_name] = dataset_patch_features(model, whole(part), stride, cfg.train.batch_size,
-                                                      cfg.train.num_workers, "cpu", desc=f"features {part_name}")  # fmt: skip
-    head, chosen_C = fit_svms(feats["fit"], feats["tune"], list(cfg.svm.C), cfg.svm.class_weight,
-                              cfg.svm.balance_weight)  # fmt: skip
+        per_view = []
+        for view, kw in views.items():
+            if cfg.cache_trunk:
+                per_view.append(features_from_maps(model, maps[part_name + view], stride, stage=stage))
+            else:
+                per_view.append(dataset_patch_features(model, whole(part, **kw), stride, cfg.train.batch_size,
+                                                       cfg.train.num_workers, "cpu", desc=f"features {part_name}{view}"))  # fmt: skip
+        feats[part_name] = join_views(per_view)
+    head, chosen_C, balance = fit_svms(feats["fit"], feats["tune"], list(cfg.svm.C), cfg.svm.class_weight,
+                                       list(cfg.svm.balance_weight), cfg.svm.accuracy_tolerance)  # fmt: skip
     save_arrays({k: v.astype(np.float32) for k, v in head.to_arrays().items()}, str(out / "svm.safetensors"),
                 metadata={"attributes": ",".join(names)})  # fmt: skip
 
@@ -163,13 +178,14 @@ def main(cfg: DictConfig) -> dict:
         "svm_threshold_0.5": {k: half_m[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
         "sigmoid_head": {k: net_m[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
         "svm_threshold": dict(zip(names, head.threshold.round(2).tolist(), strict=True)),
+        "svm_balance_weight": balance,
         "svm_C": dict(zip(names, chosen_C, strict=True)),
         "svm_per_attribute": svm_m["per_attribute"],
     }
     write_json(out / "eval.json", summary)
     (out / "eval.md").write_text(
         metrics_markdown(svm_m, f"ANet + SVMs on {cfg.data.name} {cfg.data.eval_split}")
-        + f"\nThresholds chosen on the tune split (svm.balance_weight={cfg.svm.balance_weight}); at p >= 0.5 "
+        + f"\nThresholds chosen on the tune split (balance weight {balance['chosen']}); at p >= 0.5 "
         f"instead: mean accuracy {half_m['mean_accuracy']:.4f}, balanced {half_m['mean_balanced_accuracy']:.4f}.\n"
         f"\nThe network's own sigmoid head (patch-averaged): mean accuracy {net_m['mean_accuracy']:.4f}, "
         f"mean balanced accuracy {net_m['mean_balanced_accuracy']:.4f}.\n"

@@ -31,6 +31,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
+from lnet_anet.data.transforms import mirror
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.features import TrunkMapPatches, cached_trunk_maps
 from lnet_anet.metrics.age import regression_metrics
@@ -43,7 +44,6 @@ from lnet_anet.runs import (
     write_model_json,
     write_regression_report,
 )
-from lnet_anet.train_anet import mirror
 from lnet_anet.train_dldl_head import FeatureSet
 
 log = logging.getLogger("lnet_anet.train")
@@ -66,6 +66,8 @@ class FromTrunkMaps(nn.Module):
         return self.net.bins
 
     def forward(self, maps: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.dense and maps.dim() == 5:  # (B, 2, C, h, w): each crop's maps and its mirror image's
+            return {"logits": self.net.dense_logits_from_trunk(maps[:, 0], self.stage, mirrored=maps[:, 1])}
         if self.dense:
             return {"logits": self.net.dense_logits_from_trunk(maps, self.stage)}
         return self.net.forward_from_trunk(maps, self.stage)
@@ -112,19 +114,21 @@ def main(cfg: DictConfig) -> dict:
     # The frozen stages' maps of every crop (and of the mirrored training crops), computed once.
     cache, prefix = Path(cfg.trunk_cache_dir or out), "trunk" if stage is None else f"stage{stage}"
     parts = {s: split_of(index, s).reset_index(drop=True) for s in ("train", cfg.data.eval_split)}
-    maps = {}
-    for name, split, kw in (("train", "train", {}), ("train-mirror", "train", {"transform": mirror}),
-                            (cfg.data.eval_split, cfg.data.eval_split, {})):  # fmt: skip
+    maps, ev = {}, cfg.data.eval_split
+    views = [("train", "train", {}), ("train-mirror", "train", {"transform": mirror}), (ev, ev, {})]
+    if net.mirror:  # faces are scored with their mirror images too
+        views.append((f"{ev}-mirror", ev, {"transform": mirror}))
+    for name, split, kw in views:
         crops = face_dataset(
             cfg.data, parts[split], train=False, image_size=cfg.canonical_size, **kw
         )
         maps[name] = cached_trunk_maps(
             cache / f"{prefix}-{name}.npz", net.anet, crops, 64, cfg.train.num_workers, stage
         )
-    if not np.array_equal(maps["train"]["index"], maps["train-mirror"]["index"]):
-        raise ValueError(
-            f"{cache}: {prefix}-train.npz and {prefix}-train-mirror.npz hold different faces; delete both"
-        )
+    for name in ("train", ev):
+        if f"{name}-mirror" in maps and not np.array_equal(maps[name]["index"], maps[f"{name}-mirror"]["index"]):
+            raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-{name}-mirror.npz hold different faces; "
+                             "delete both")  # fmt: skip
     rows = maps["train"]["index"]
     labels = {cfg.target: parts["train"][cfg.target].to_numpy(np.float32)[rows], "index": rows}
     window = net.anet.trunk.output_size(
@@ -145,11 +149,10 @@ def main(cfg: DictConfig) -> dict:
     write_model_json(out, cfg.model)
     write_json(out / "preprocess.json", {"image_size": cfg.canonical_size, "enlarge": cfg.enlarge})
 
-    evaluation, part = maps[cfg.data.eval_split], parts[cfg.data.eval_split]
+    evaluation, part = maps[ev], parts[ev]
     eval_rows = evaluation["index"]
-    faces = FeatureSet(
-        evaluation["maps"], cfg.target, part[cfg.target].to_numpy()[eval_rows], eval_rows
-    )
+    crops = np.stack([evaluation["maps"], maps[f"{ev}-mirror"]["maps"]], axis=1) if net.mirror else evaluation["maps"]
+    faces = FeatureSet(crops, cfg.target, part[cfg.target].to_numpy()[eval_rows], eval_rows)
     preds = collect_predictions(
         FromTrunkMaps(net, stage, dense=True), DataLoader(faces, batch_size=256), "cpu", cfg.target
     )

@@ -213,3 +213,15 @@ def test_forward_from_a_partial_trunk_equals_the_whole_forward(local_net):
                                    atol=1e-5, rtol=0)  # fmt: skip
     with pytest.raises(ValueError, match="stages"):
         local_net.trunk.forward_stages(x, 3, 2)
+
+
+def test_patch_features_with_the_mirror_view(local_net):
+    image = np.random.default_rng(3).integers(0, 255, (120, 100, 3), dtype=np.uint8)
+    box = (10, 20, 80, 100)
+    plain = local_net.patch_features(image, box, 1.0, 144, 16)
+    both = local_net.patch_features(image, box, 1.0, 144, 16, mirror=True)
+    assert both.shape == (2 * len(plain), plain.shape[1])
+    torch.testing.assert_close(both[: len(plain)], plain)
+    # The mirror view's patches are the plain patches of the mirrored image and box.
+    flipped = local_net.patch_features(np.ascontiguousarray(image[:, ::-1]), (100 - 80, 20, 100 - 10, 100), 1.0, 144, 16)
+    torch.testing.assert_close(both[len(plain):], flipped, atol=1e-4, rtol=0)

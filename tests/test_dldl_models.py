@@ -175,5 +175,10 @@ def test_anet_dldl_averages_the_patch_distributions_of_a_crop():
         torch.testing.assert_close(net.dense_logits_from_trunk(net.anet.trunk(crop)), logits)
     pred = net.predict(crop)
     assert pred["mean"].shape == (2,) and ((pred["mean"] >= 0) & (pred["mean"] <= 100)).all()
+    with torch.no_grad():
+        flipped = net(crop.flip(-1))["logits"].softmax(-1)
+        net.mirror = True  # each crop and its mirror image, averaged
+        torch.testing.assert_close(net(crop)["logits"].softmax(-1), (logits.softmax(-1) + flipped) / 2)
+    assert not torch.allclose(flipped, logits.softmax(-1), atol=1e-4)  # the two views differ here
     with pytest.raises(ValueError, match="patches"):
         net.train()(crop)

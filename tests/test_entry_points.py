@@ -33,6 +33,11 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
     summary = json.loads((anet / "eval.json").read_text())
     assert 0 <= summary["svm"]["mean_accuracy"] <= 1 and summary["svm"]["n_images"] > 10
     assert set(summary["svm_per_attribute"]) == set(json.loads((anet / "data.json").read_text())["attributes"])
+    # The thresholds' balance weight: the best tune balanced accuracy within 0.005 of the best tune accuracy.
+    tune, chosen = summary["svm_balance_weight"]["tune"], summary["svm_balance_weight"]["chosen"]
+    most = max(t["mean_accuracy"] for t in tune.values())
+    eligible = {w: t for w, t in tune.items() if t["mean_accuracy"] >= most - 0.005}
+    assert tune[str(chosen)]["mean_balanced_accuracy"] == max(t["mean_balanced_accuracy"] for t in eligible.values())
 
     # Re-running finds each stage done and only redoes the cheap SVM step.
     again = run("lnet_anet.train_anet", "data=synthetic", "name=anet", "svm.C=[0.1]", *SMOKE, runs=tmp_path)
@@ -52,16 +57,11 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
 
     # ANet's layers trained for age from the attribute run's (C3/C4 sizes of conf/model/anet.yaml).
     run("lnet_anet.train_anet_dldl", "data=synthetic_age", f"init_from={anet}", "name=age-anet",
-        "model.c3_channels=96", "model.c4_channels=128", "model.pretrained=none", "train=smoke",
+        "model.c3_channels=96", "model.c4_channels=128", "model.pretrained=none", "model.mirror=true", "train=smoke",
         "train.batch_size=16", "data.index.n_images=240", "data.index.n_identities=40", runs=tmp_path)  # fmt: skip
     out = tmp_path / "age-anet"
-    assert {
-        "trunk-train.npz",
-        "trunk-train-mirror.npz",
-        "trunk-val.npz",
-        "model.safetensors",
-        "eval.md",
-    } <= {p.name for p in out.iterdir()}
+    assert {"trunk-train.npz", "trunk-train-mirror.npz", "trunk-val.npz", "trunk-val-mirror.npz", "model.safetensors",
+            "eval.md"} <= {p.name for p in out.iterdir()}
     result = json.loads((out / "eval.json").read_text())
     assert result["split"] == "val" and result["n"] > 10 and 0 <= result["mae"] < 60
     assert json.loads((out / "preprocess.json").read_text())["image_size"] == 160
@@ -71,7 +71,8 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
 @pytest.mark.slow
 def test_anet_caches_the_frozen_stages_and_trains_block_2_above_them(tmp_path):
     """model.frozen_stages=3: the maps below block 2 are cached once; block 2 and the upper
-    layers train on them; the stem and blocks 0-1 keep their ImageNet weights."""
+    layers train on them; the stem and blocks 0-1 keep their ImageNet weights. patches.mirror:
+    the SVMs see each face's mirror view too."""
     import numpy as np
     import torch
     from safetensors.torch import load_file
@@ -79,8 +80,10 @@ def test_anet_caches_the_frozen_stages_and_trains_block_2_above_them(tmp_path):
     from lnet_anet.models.backbones import package_weights_path
 
     run("lnet_anet.train_anet", "data=synthetic", "name=anet3", "svm.C=[0.1]", "pretrain.epochs=0",
-        "model.frozen_stages=3", *[o for o in SMOKE if o != "model.pretrained=none"], runs=tmp_path)  # fmt: skip
+        "model.frozen_stages=3", "patches.mirror=true", *[o for o in SMOKE if o != "model.pretrained=none"],
+        runs=tmp_path)  # fmt: skip
     out = tmp_path / "anet3"
+    assert (out / "stage3-eval-mirror.npz").exists() and json.loads((out / "patches.json").read_text())["mirror"]
     cache = np.load(out / "stage3-fit.npz")
     assert cache["maps"].shape[1:] == (24, 36, 36)  # block 1's output for the 160 px canonical crop
     assert not (out / "trunk-fit.npz").exists()

@@ -1,5 +1,6 @@
 """Patch crops for ANet: training sees random P x P patches of the canonical face crop, the
-same distribution as the dense test-time patches (offsets 0, stride, 2*stride, ...)."""
+same distribution as the dense test-time patches (offsets 0, stride, 2*stride, ...); and the
+mirror view of a face."""
 
 from __future__ import annotations
 
@@ -32,3 +33,8 @@ class CenterPatch(_Patch):
         room_y, room_x = self._room(img)
         y, x = room_y // 2, room_x // 2
         return np.ascontiguousarray(img[y:y + self.size, x:x + self.size])
+
+
+def mirror(img: np.ndarray) -> np.ndarray:
+    """The image flipped left-right (H, W, C): a face's mirror view."""
+    return np.ascontiguousarray(img[:, ::-1])

@@ -317,8 +317,10 @@ class ANet(nn.Module):
         enlarge: float = 1.2,
         size: int = 160,
         stride: int = 16,
+        mirror: bool = False,
     ) -> torch.Tensor:
-        """Features of the patches of one face: (nPatches, feature_dim), on the model's device.
+        """Features of the patches of one face: (nPatches, feature_dim), on the model's device;
+        mirror=True appends the patches of the crop's mirror image (2 * nPatches rows).
 
         image: uint8 RGB (H, W, 3) as read_image returns. box: (x0, y0, x1, y1) pixels,
         exclusive right/bottom. The box is made square (side = its longer side), enlarged
@@ -349,7 +351,8 @@ class ANet(nn.Module):
         std = np.asarray(IMAGENET_STD, np.float32) * 255
         x = torch.from_numpy(((crop.astype(np.float32) - mean) / std).transpose(2, 0, 1).copy())
         dev = next(self.parameters()).device
-        return self.dense_features(x[None].to(dev), stride).reshape(-1, self.feature_dim)
+        views = torch.stack([x, x.flip(-1)]) if mirror else x[None]
+        return self.dense_features(views.to(dev), stride).reshape(-1, self.feature_dim)
 
 
 @register_model

@@ -136,14 +136,15 @@ class ANetDLDL(DLDLModel):
     Training takes P x P patches (or, through forward_from_trunk, their cached trunk windows);
     in eval mode a larger crop goes through ANet's dense (interweaved) forward and the patches'
     distributions are averaged: logits = log(mean softmax), so `predict` and the metrics see one
-    distribution per face, as the attribute SVMs see one score.
+    distribution per face, as the attribute SVMs see one score. mirror=True averages in the
+    patches of the crop's mirror image too.
     """
 
-    def __init__(self, anet: nn.Module, bins: LabelBins, stride: int = 16):
+    def __init__(self, anet: nn.Module, bins: LabelBins, stride: int = 16, mirror: bool = False):
         super().__init__()
         if getattr(anet, "attribute_head", None) is not None:
             raise ValueError("ANetDLDL takes an ANet built with num_attributes=0")
-        self.anet, self.stride = anet, int(stride)
+        self.anet, self.stride, self.mirror = anet, int(stride), bool(mirror)
         self.head = DLDLHead(anet.feature_dim, bins)
 
     def _patch_logits(self, features: torch.Tensor) -> torch.Tensor:
@@ -157,14 +158,18 @@ class ANetDLDL(DLDLModel):
             "logits": self._patch_logits(self.anet.forward_from_trunk(trunk_map, stage)["features"])
         }
 
+    def _dense_probs(self, trunk_map: torch.Tensor, stage: int | None) -> torch.Tensor:
+        feats = self.anet.dense_features_from_trunk(trunk_map, self.stride, stage=stage)  # (B, nY, nX, D)
+        return self._patch_logits(feats.flatten(1, 2)).float().softmax(-1).mean(1)
+
     def dense_logits_from_trunk(
-        self, trunk_map: torch.Tensor, stage: int | None = None
+        self, trunk_map: torch.Tensor, stage: int | None = None, mirrored: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Face logits from the trunk map of whole crops: log of the patch-averaged distribution."""
-        feats = self.anet.dense_features_from_trunk(
-            trunk_map, self.stride, stage=stage
-        )  # (B, nY, nX, D)
-        probs = self._patch_logits(feats.flatten(1, 2)).float().softmax(-1).mean(1)
+        """Face logits from the trunk maps of whole crops (and of their mirror images): log of
+        the patch-averaged distribution."""
+        probs = self._dense_probs(trunk_map, stage)
+        if mirrored is not None:
+            probs = (probs + self._dense_probs(mirrored, stage)) / 2
         return probs.clamp_min(1e-12).log()
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -174,7 +179,8 @@ class ANetDLDL(DLDLModel):
             raise ValueError(
                 f"ANetDLDL trains on {self.anet.patch_size} px patches, got {tuple(x.shape)}"
             )
-        return {"logits": self.dense_logits_from_trunk(self.anet.trunk(x))}
+        mirrored = self.anet.trunk(x.flip(-1)) if self.mirror else None
+        return {"logits": self.dense_logits_from_trunk(self.anet.trunk(x), mirrored=mirrored)}
 
 
 def _load_own_weights(model: nn.Module, pretrained: str) -> None:
@@ -247,6 +253,7 @@ def anet_dldl(
     high: float = 100.0,
     step: float | None = None,
     stride: int = 16,
+    mirror: bool = False,
     **anet_kwargs,
 ) -> ANetDLDL:
     """ANet (anet_lite0: `pretrained` names its trunk's ImageNet weights; anet_kwargs: patch_size,
@@ -254,7 +261,7 @@ def anet_dldl(
     from lnet_anet.models.anet import anet_lite0
 
     anet = anet_lite0(pretrained=pretrained, num_attributes=0, **anet_kwargs)
-    return ANetDLDL(anet, make_bins(num_bins, low, high, step), stride)
+    return ANetDLDL(anet, make_bins(num_bins, low, high, step), stride, mirror)
 
 
 @register_model
