@@ -28,9 +28,12 @@ VARIANTS = {  # label: (run folder, command)
                                    "finetune.epochs=12 trunk_cache_dir=runs/anet-celeba_hq128"),
     "locally shared, 12 epochs, trunk block 2 trained":
         ("anet-block2-celeba_hq128", "python -m lnet_anet.train_anet experiment=anet_block2"),
-    "... and each face's mirror view in its features (the bundle's ANet)":
+    "... and each face's mirror view in its features":
         ("anet-block2m-celeba_hq128", "python -m lnet_anet.train_anet experiment=anet_block2 "
                                       "name=anet-block2m-celeba_hq128 patches.mirror=true"),
+    "... and 24 epochs (the bundle's ANet)":
+        ("anet-block2m24-celeba_hq128", "python -m lnet_anet.train_anet experiment=anet_block2 "
+                                        "name=anet-block2m24-celeba_hq128 patches.mirror=true finetune.epochs=24"),
 }  # fmt: skip
 
 

@@ -91,9 +91,7 @@ def init_from_anet_run(net: ANetDLDL, folder: Path) -> None:
     try:
         net.anet.load_state_dict(state, strict=False)
     except RuntimeError as e:  # same names, other shapes
-        raise ValueError(
-            f"{path}: its layers do not fit this model (same c3/c4/feature sizes?): {e}"
-        ) from e
+        raise ValueError(f"{path}: its layers do not fit this model (same c3/c4/feature sizes?): {e}") from e
 
 
 @hydra.main(config_path="../conf", config_name="train_anet_dldl", version_base="1.3")
@@ -104,9 +102,7 @@ def main(cfg: DictConfig) -> dict:
     net = instantiate(cfg.model)
     frozen = net.anet.frozen_stages
     if frozen < 1:
-        raise ValueError(
-            "train_anet_dldl caches the frozen trunk stages' maps: set model.frozen_stages >= 1"
-        )
+        raise ValueError("train_anet_dldl caches the frozen trunk stages' maps: set model.frozen_stages >= 1")
     stage = frozen if frozen < net.anet.trunk.num_stages else None  # None: the whole trunk is fixed
     if cfg.init_from:
         init_from_anet_run(net, Path(cfg.init_from))
@@ -119,33 +115,21 @@ def main(cfg: DictConfig) -> dict:
     if net.mirror:  # faces are scored with their mirror images too
         views.append((f"{ev}-mirror", ev, {"transform": mirror}))
     for name, split, kw in views:
-        crops = face_dataset(
-            cfg.data, parts[split], train=False, image_size=cfg.canonical_size, **kw
-        )
-        maps[name] = cached_trunk_maps(
-            cache / f"{prefix}-{name}.npz", net.anet, crops, 64, cfg.train.num_workers, stage
-        )
+        crops = face_dataset(cfg.data, parts[split], train=False, image_size=cfg.canonical_size, **kw)
+        maps[name] = cached_trunk_maps(cache / f"{prefix}-{name}.npz", net.anet, crops, 64, cfg.train.num_workers, stage)
     for name in ("train", ev):
         if f"{name}-mirror" in maps and not np.array_equal(maps[name]["index"], maps[f"{name}-mirror"]["index"]):
             raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-{name}-mirror.npz hold different faces; "
                              "delete both")  # fmt: skip
     rows = maps["train"]["index"]
     labels = {cfg.target: parts["train"][cfg.target].to_numpy(np.float32)[rows], "index": rows}
-    window = net.anet.trunk.output_size(
-        net.anet.patch_size, frozen
-    )  # a patch's window of the cached map
-    train_set = TrunkMapPatches(
-        [maps["train"]["maps"], maps["train-mirror"]["maps"]], labels, window, train=True
-    )
+    window = net.anet.trunk.output_size(net.anet.patch_size, frozen)  # a patch's window of the cached map
+    train_set = TrunkMapPatches([maps["train"]["maps"], maps["train-mirror"]["maps"]], labels, window, train=True)
 
     loss_fn = functools.partial(dldl_loss_fn, target=cfg.target, sigma=cfg.data.sigma, **cfg.loss)
     train_cfg = TrainConfig.from_dict({**cfg.train, "num_workers": 0})  # the maps are in memory
-    Trainer(
-        FromTrunkMaps(net, stage), loss_fn, train_set, train_cfg, out
-    ).fit()  # the eval split is only scored below
-    save_weights(
-        net, out / "model.safetensors", {"target": cfg.target, "model": cfg.model._target_}
-    )
+    Trainer(FromTrunkMaps(net, stage), loss_fn, train_set, train_cfg, out).fit()  # the eval split: scored below
+    save_weights(net, out / "model.safetensors", {"target": cfg.target, "model": cfg.model._target_})
     write_model_json(out, cfg.model)
     write_json(out / "preprocess.json", {"image_size": cfg.canonical_size, "enlarge": cfg.enlarge})
 
@@ -153,18 +137,11 @@ def main(cfg: DictConfig) -> dict:
     eval_rows = evaluation["index"]
     crops = np.stack([evaluation["maps"], maps[f"{ev}-mirror"]["maps"]], axis=1) if net.mirror else evaluation["maps"]
     faces = FeatureSet(crops, cfg.target, part[cfg.target].to_numpy()[eval_rows], eval_rows)
-    preds = collect_predictions(
-        FromTrunkMaps(net, stage, dense=True), DataLoader(faces, batch_size=256), "cpu", cfg.target
-    )
+    preds = collect_predictions(FromTrunkMaps(net, stage, dense=True), DataLoader(faces, batch_size=256), "cpu",
+                                cfg.target)  # fmt: skip
     result = regression_metrics(preds["pred"], preds["true"], pred_sigma=preds["pred_std"])
     write_regression_report(out, preds, part, cfg.data.eval_split, cfg.target, result)
-    log.info(
-        "%s on %s/%s (whole crops): MAE %.3f",
-        cfg.target,
-        cfg.data.name,
-        cfg.data.eval_split,
-        result["mae"],
-    )
+    log.info("%s on %s/%s (whole crops): MAE %.3f", cfg.target, cfg.data.name, ev, result["mae"])
     return result
 
 
