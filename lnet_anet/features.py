@@ -81,7 +81,8 @@ def dataset_trunk_maps(
     for batch in tqdm(loader, desc=desc, dynamic_ncols=True):
         if batch is None:
             continue
-        parts.setdefault("maps", []).append(model.trunk.forward_stages(batch["image"], 0, stage).to(torch.float16).contiguous().numpy())
+        maps = model.trunk.forward_stages(batch["image"], 0, stage)
+        parts.setdefault("maps", []).append(maps.to(torch.float16).contiguous().numpy())
         for key in ("attributes", "identity", "index"):
             if key in batch:
                 parts.setdefault(key, []).append(batch[key].numpy())
