@@ -142,6 +142,15 @@ class FromTrunk(torch.nn.Module):
         return self.anet.forward_from_trunk(trunk_map, self.stage)
 
 
+def frozen_stage_cache(model: ANet) -> tuple[int | None, str]:
+    """(stage, file prefix) of the maps to cache below an ANet's trainable layers: (None,
+    "trunk") when the whole trunk is frozen, else (frozen_stages, "stage<n>")."""
+    frozen = model.frozen_stages
+    if frozen < 1:
+        raise ValueError("caching the trunk's maps needs frozen stages to cache: set model.frozen_stages >= 1")
+    return (None, "trunk") if frozen == model.trunk.num_stages else (frozen, f"stage{frozen}")
+
+
 def cached_trunk_maps(path: Path, model, dataset, batch_size: int, num_workers: int,
                       stage: int | None = None) -> dict[str, np.ndarray]:  # fmt: skip
     if path.exists():

@@ -33,6 +33,7 @@ from lnet_anet.features import (
     cached_trunk_maps,
     dataset_patch_features,
     features_from_maps,
+    frozen_stage_cache,
     join_views,
 )
 from lnet_anet.heads.svm import LinearSVMHead, fit_linear_svms
@@ -115,12 +116,10 @@ def main(cfg: DictConfig) -> dict:
     whole = lambda part, **kw: face_dataset(cfg.data, part, train=False, image_size=S, attributes=names, **kw)  # noqa: E731
 
     # The maps of the frozen trunk stages are computed once; the layers above train on them.
-    # stage: None when the whole trunk is frozen, else the number of frozen stages below it.
-    stage = model.frozen_stages if model.frozen_stages < model.trunk.num_stages else None
+    stage = None  # the number of cached stages (None: the whole trunk)
     if cfg.cache_trunk:
-        if model.frozen_stages < 1:
-            raise ValueError("cache_trunk=true needs frozen trunk stages to cache: set model.frozen_stages >= 1")
-        cache, prefix = Path(cfg.trunk_cache_dir or out), "trunk" if stage is None else f"stage{stage}"
+        stage, prefix = frozen_stage_cache(model)
+        cache = Path(cfg.trunk_cache_dir or out)
         maps = {name: cached_trunk_maps(cache / f"{prefix}-{name}.npz", model, whole(part, **kw),
                                         cfg.train.batch_size, cfg.train.num_workers, stage)  # fmt: skip
                 for name, part, kw in (("fit", fit, {}), ("fit-mirror", fit, {"transform": mirror}),

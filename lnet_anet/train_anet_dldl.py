@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.data.transforms import mirror
 from lnet_anet.engine import TrainConfig, Trainer
-from lnet_anet.features import TrunkMapPatches, cached_trunk_maps
+from lnet_anet.features import TrunkMapPatches, cached_trunk_maps, frozen_stage_cache
 from lnet_anet.metrics.age import regression_metrics
 from lnet_anet.models.dldl import ANetDLDL, collect_predictions, dldl_loss_fn
 from lnet_anet.runs import (
@@ -100,15 +100,12 @@ def main(cfg: DictConfig) -> dict:
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     net = instantiate(cfg.model)
-    frozen = net.anet.frozen_stages
-    if frozen < 1:
-        raise ValueError("train_anet_dldl caches the frozen trunk stages' maps: set model.frozen_stages >= 1")
-    stage = frozen if frozen < net.anet.trunk.num_stages else None  # None: the whole trunk is fixed
+    stage, prefix = frozen_stage_cache(net.anet)
     if cfg.init_from:
         init_from_anet_run(net, Path(cfg.init_from))
 
     # The frozen stages' maps of every crop (and of the mirrored training crops), computed once.
-    cache, prefix = Path(cfg.trunk_cache_dir or out), "trunk" if stage is None else f"stage{stage}"
+    cache = Path(cfg.trunk_cache_dir or out)
     parts = {s: split_of(index, s).reset_index(drop=True) for s in ("train", cfg.data.eval_split)}
     maps, ev = {}, cfg.data.eval_split
     views = [("train", "train", {}), ("train-mirror", "train", {"transform": mirror}), (ev, ev, {})]
@@ -123,7 +120,7 @@ def main(cfg: DictConfig) -> dict:
                              "delete both")  # fmt: skip
     rows = maps["train"]["index"]
     labels = {cfg.target: parts["train"][cfg.target].to_numpy(np.float32)[rows], "index": rows}
-    window = net.anet.trunk.output_size(net.anet.patch_size, frozen)  # a patch's window of the cached map
+    window = net.anet.trunk.output_size(net.anet.patch_size, net.anet.frozen_stages)  # a patch's window of the cached map
     train_set = TrunkMapPatches([maps["train"]["maps"], maps["train-mirror"]["maps"]], labels, window, train=True)
 
     loss_fn = functools.partial(dldl_loss_fn, target=cfg.target, sigma=cfg.data.sigma, **cfg.loss)
