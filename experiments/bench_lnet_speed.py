@@ -8,7 +8,7 @@ runs in a fresh Python process (its own thread pool and OpenMP settings), builds
 for `--rounds` rounds; a round's figure is its median, and the case's figure the best round (the
 machine is shared, so the best round is the one least disturbed by other processes). Time per
 image covers the forward pass and the Localizer on its response map (threshold 0: every peak is
-worked through, the slowest path). Cases: the production LNet (conf/experiment/lnet_cpu.yaml:
+worked through, the slowest path), with the embedded bundle's other localizer settings. Cases: the production LNet (conf/experiment/lnet_cpu.yaml:
 224x224 input, the 300x300 image resized first, stride-8 averaged attribute map) with torch.inference_mode or
 no_grad, channels_last memory format, OpenMP's passive wait policy (idle threads sleep instead of
 spinning, which matters when other processes want the cores) and one thread; the same net at
@@ -38,9 +38,6 @@ TARGET_MS = 35.0
 PRODUCTION = {"stride": 8, "neck_channels": 64, "face_tag": True, "response": "attributes", "face_pool": "max",
               "tune_last_stage": False}
 ATTRIBUTE_MAPS = {"stride": 16, "neck_channels": 256}
-# The recorded run's localizer settings (runs/lnet-celeba_hq128/localizer.json) but threshold 0.
-LOCALIZER = {"min_size": 24, "box_level": 0.2, "box_scale": 1.6, "box_offset": -12, "min_relative_score": 0.85,
-             "peak_kernel": 5}
 # name: (network input side, model kwargs, grad mode, channels_last, threads (None: --threads),
 # OMP_WAIT_POLICY). The 300x300 image is resized to the input side first (about 0.1 ms, untimed).
 CASES: dict[str, tuple[int, dict, str, bool, int | None, str | None]] = {
@@ -52,6 +49,14 @@ CASES: dict[str, tuple[int, dict, str, bool, int | None, str | None]] = {
     "production at input 300": (300, PRODUCTION, "inference_mode", False, None, None),
     "attribute maps, stride 16, input 224": (224, ATTRIBUTE_MAPS, "inference_mode", False, None, None),
 }
+
+
+def bundle_localizer() -> dict:
+    """The embedded bundle's localizer settings (lnet_anet/assets/default.lnetanet)."""
+    from lnet_anet.bundle import read_header
+    from lnet_anet.predictor import DEFAULT_BUNDLE
+
+    return dict(read_header(DEFAULT_BUNDLE)[1]["preprocessing"]["localizer"])
 
 
 def time_case(
@@ -76,7 +81,7 @@ def time_case(
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
-    localizer = Localizer(threshold=0.0, stride=model_kwargs["stride"], **LOCALIZER)
+    localizer = Localizer(**{**bundle_localizer(), "threshold": 0.0, "stride": model_kwargs["stride"]})
     mode = torch.inference_mode if grad_mode == "inference_mode" else torch.no_grad
 
     def one_image() -> None:

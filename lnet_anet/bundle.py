@@ -4,7 +4,7 @@ Layout of a `.lnetanet` file (safetensors, so loading it never unpickles or runs
 
   tensors     "lnet.<state key>", "anet.<state key>", "svm.<array>" and, optionally,
               "age.<state key>" and "beauty.<state key>"
-  metadata    {"format": "lnet_anet.bundle", "format_version": "1", "config": <JSON string>,
+  metadata    {"format": "lnet_anet.bundle", "format_version": "3", "config": <JSON string>,
                "tensors_sha256": <checksum of the tensors, see tensors_digest>}
 
 The config (see `check_config` for the exact keys):
@@ -39,8 +39,9 @@ import torch
 from torch import nn
 
 FORMAT = "lnet_anet.bundle"
-FORMAT_VERSION = "2"
-READABLE_VERSIONS = ("1", "2")  # version 2 added the SVM decision thresholds (svm.threshold)
+FORMAT_VERSION = "3"
+# Version 2 added the SVM decision thresholds (svm.threshold), version 3 the localizer's box_model.
+READABLE_VERSIONS = ("1", "2", "3")
 SUFFIX = ".lnetanet"
 NET_PARTS = ("lnet", "anet", "age", "beauty")
 REQUIRED_PARTS = ("lnet", "anet", "svm")

@@ -200,6 +200,12 @@ class Localizer:
         covers the face, while the box to report may frame more (e.g. hair), and a blob is never
         much smaller than the backbone's receptive field, hence the offset (negative: small
         blobs shrink relatively more).
+    box_model: when set, replaces box_scale and box_offset: the box is centred on the
+        response-weighted centroid of the chosen window, and its log width and log height are
+        linear in the window's `box_features` (coefficients for [1, *BOX_FEATURES], one row
+        each). The map is coarse (8-pixel cells): a blob's size in whole cells, scaled, puts a
+        40-pixel face's box 14 pixels off at each step, while its spread, mass and score vary
+        continuously. `fit_box_model` fits it on scenes with known boxes.
     nms_iou: a face's box may overlap an already accepted box by at most this IoU.
     peak_kernel: neighbourhood of the max-pool peak detection, in cells.
     max_peaks: only the local maxima with the highest values are considered (bounds the cost on
@@ -213,6 +219,7 @@ class Localizer:
     box_level: float = 0.35
     box_scale: float = 1.0
     box_offset: float = 0.0
+    box_model: tuple[tuple[float, ...], tuple[float, ...]] | None = None
     min_relative_score: float = 0.5
     nms_iou: float = 0.3
     peak_kernel: int = 3
@@ -229,6 +236,12 @@ class Localizer:
             raise ValueError(f"min_relative_score must be in [0, 1], got {self.min_relative_score}")
         if not 0 <= self.nms_iou <= 1:
             raise ValueError(f"nms_iou must be in [0, 1], got {self.nms_iou}")
+        if self.box_model is not None:
+            model = tuple(tuple(float(c) for c in row) for row in self.box_model)
+            if len(model) != 2 or any(len(row) != len(BOX_FEATURES) + 1 for row in model) or not np.isfinite(model).all():
+                raise ValueError(f"box_model must be 2 rows (log width, log height) of {len(BOX_FEATURES) + 1} "
+                                 f"finite coefficients, got {self.box_model}")  # fmt: skip
+            self.box_model = model  # JSON gives lists
         if self.min_size <= 0 or self.max_faces < 1 or self.max_peaks < self.max_faces:
             raise ValueError(
                 "need min_size > 0 and 1 <= max_faces <= max_peaks, got "
@@ -272,25 +285,18 @@ class Localizer:
         _, _, _, peak_scores, _ = self._candidates(r, math.sqrt(cell_h * cell_w))
         return float(peak_scores[0]) if len(peak_scores) else 0.0
 
-    def __call__(
-        self, response: torch.Tensor | np.ndarray, image_size: int | Sequence[int]
-    ) -> list[Detection]:
-        """Detections (box in image pixels, score), best first; [] for a face-free map.
-        image_size: int or (H, W) of the image the map was computed from."""
-        r = _as_map(response)
-        cell_h, cell_w, img_h, img_w = self._cell(tuple(r.shape), image_size)
-        windows, scores, peaks, peak_scores, contains = self._candidates(
-            r, math.sqrt(cell_h * cell_w)
-        )
+    def faces(self, r: torch.Tensor, image_size: int | Sequence[int]) -> tuple[list[tuple[torch.Tensor, float]], tuple]:
+        """The faces of a map (as from _as_map) before boxes are made: ([(window in cells, score)],
+        best first; the _cell geometry)."""
+        geometry = self._cell(tuple(r.shape), image_size)
+        windows, scores, peaks, peak_scores, contains = self._candidates(r, math.sqrt(geometry[0] * geometry[1]))
         strong = peak_scores > self.threshold
         if len(peak_scores):
             strong &= peak_scores >= self.min_relative_score * peak_scores[0]
         peaks, peak_scores, contains = peaks[strong], peak_scores[strong], contains[strong]
-        if len(peaks) == 0:
-            return []
         area = ((windows[:, 2] - windows[:, 0]) * (windows[:, 3] - windows[:, 1])).double()
         kept: list[int] = []
-        boxes: list[torch.Tensor] = []
+        found: list[tuple[torch.Tensor, float]] = []
         bounds: list[list[float]] = []
         for p in range(len(peaks)):  # a few peaks; every step is vectorised over the windows
             if len(kept) >= self.max_faces:
@@ -301,24 +307,95 @@ class Localizer:
             ok = contains[p].clone()
             if kept:
                 ok &= ~contains[kept].any(dim=0)
-                ok &= box_iou(windows, torch.stack(boxes)).amax(dim=1) <= self.nms_iou
+                ok &= box_iou(windows, torch.stack([b for b, _ in found])).amax(dim=1) <= self.nms_iou
             if not ok.any():
                 continue
             gain = area * (scores - self.box_level * peak_scores[p])
-            best = int(torch.argmax(torch.where(ok, gain, -math.inf)))
+            best = windows[int(torch.argmax(torch.where(ok, gain, -math.inf)))]
             kept.append(p)
-            boxes.append(windows[best])
-            bounds.append(windows[best].tolist())
+            found.append((best, float(peak_scores[p])))
+            bounds.append(best.tolist())
+        return found, geometry
+
+    def box(self, r: torch.Tensor, window: torch.Tensor, score: float, geometry: tuple) -> np.ndarray:
+        """A face's box in image pixels [x0, y0, x1, y1] from its window in cells (see box_scale,
+        box_offset and box_model)."""
+        cell_h, cell_w, img_h, img_w = geometry
         scale = torch.tensor([cell_w, cell_h, cell_w, cell_h], dtype=torch.float64)
-        limit = torch.tensor([img_w, img_h, img_w, img_h], dtype=torch.float64)
-        out = []
-        for p, box in zip(kept, boxes, strict=True):
-            px = box.to(torch.float64) * scale
+        if self.box_model is None:
+            px = window.to(torch.float64) * scale
             centre = (px[:2] + px[2:]) / 2
             half = ((px[2:] - px[:2]) / 2 * self.box_scale + self.box_offset).clamp(min=1.0)
-            px = torch.minimum(torch.cat([centre - half, centre + half]).clamp(min=0), limit)
-            out.append((px.numpy(), float(peak_scores[p])))
-        return out
+        else:
+            centre, features = box_features(r, window, score, self.box_level, (cell_h, cell_w))
+            coef = torch.tensor(self.box_model, dtype=torch.float64)
+            half = (coef[:, 0] + coef[:, 1:] @ torch.from_numpy(features)).exp() / 2
+        limit = torch.tensor([img_w, img_h, img_w, img_h], dtype=torch.float64)
+        return torch.minimum(torch.cat([centre - half, centre + half]).clamp(min=0), limit).numpy()
+
+    def __call__(
+        self, response: torch.Tensor | np.ndarray, image_size: int | Sequence[int]
+    ) -> list[Detection]:
+        """Detections (box in image pixels, score), best first; [] for a face-free map.
+        image_size: int or (H, W) of the image the map was computed from."""
+        r = _as_map(response)
+        found, geometry = self.faces(r, image_size)
+        return [(self.box(r, window, score, geometry), score) for window, score in found]
+
+
+BOX_FEATURES = ("log window width", "log window height", "log spread x", "log spread y", "log mass", "log score")
+
+
+def box_features(
+    r: torch.Tensor, window: torch.Tensor, score: float, level: float, cell: tuple[float, float]
+) -> tuple[torch.Tensor, np.ndarray]:
+    """The response-weighted centre (x, y) of a face's window in image pixels, and its
+    BOX_FEATURES: the window's sides, the weighted spread about the centre along each axis (a
+    cell's own extent included, so a one-cell blob has a size), the mass (summed weight over
+    the weight of a full cell) and the face's score, all in pixels and logs. Weights are the
+    response above box_level * score."""
+    cell_h, cell_w = cell
+    x0, y0, x1, y1 = (int(v) for v in window.tolist())
+    weight = (r[y0:y1, x0:x1] - level * score).clamp(min=0) + 1e-12
+    ys = (torch.arange(y0, y1, dtype=torch.float64) + 0.5) * cell_h
+    xs = (torch.arange(x0, x1, dtype=torch.float64) + 0.5) * cell_w
+    total = weight.sum()
+    cx = (weight.sum(0) * xs).sum() / total
+    cy = (weight.sum(1) * ys).sum() / total
+    spread_x = ((weight.sum(0) * (xs - cx) ** 2).sum() / total + cell_w**2 / 12).sqrt()
+    spread_y = ((weight.sum(1) * (ys - cy) ** 2).sum() / total + cell_h**2 / 12).sqrt()
+    mass = total * cell_h * cell_w / max(score * (1 - level), 1e-12)
+    features = torch.stack([torch.tensor((x1 - x0) * cell_w), torch.tensor((y1 - y0) * cell_h), spread_x, spread_y,
+                            mass.sqrt(), torch.tensor(max(score, 1e-12))]).log()  # fmt: skip
+    return torch.stack([cx, cy]), features.numpy()
+
+
+def fit_box_model(responses: Responses, localizer: Localizer) -> Localizer:
+    """`localizer` with a box_model fitted by least squares on images with one known face box:
+    log width and log height against [1, *box_features] of the best face found, over the images
+    whose best face's window centre lies in the box (a face found elsewhere says nothing about
+    the size). Needs at least 4 * (len(BOX_FEATURES) + 1) such faces."""
+    rows, targets = [], []
+    for r, box, has_face, size in zip(responses.maps, responses.boxes, responses.has_face, responses.sizes,
+                                      strict=True):  # fmt: skip
+        if not has_face:
+            continue
+        r = _as_map(r)
+        found, (cell_h, cell_w, _, _) = localizer.faces(r, size)
+        if not found:
+            continue
+        window, score = found[0]
+        centre, features = box_features(r, window, score, localizer.box_level, (cell_h, cell_w))
+        gt = box.double()
+        if not (gt[0] <= centre[0] < gt[2] and gt[1] <= centre[1] < gt[3]):
+            continue
+        rows.append(np.concatenate([[1.0], features]))
+        targets.append(np.log((gt[2:] - gt[:2]).clamp(min=1.0).numpy()))
+    need = 4 * (len(BOX_FEATURES) + 1)
+    if len(rows) < need:
+        raise ValueError(f"fitting a box model needs {need} found faces with known boxes, got {len(rows)}")
+    coef, *_ = np.linalg.lstsq(np.array(rows), np.array(targets), rcond=None)  # (features + 1, 2)
+    return dataclasses.replace(localizer, box_model=tuple(tuple(map(float, c)) for c in coef.T))
 
 
 def _contains(windows: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
@@ -475,8 +552,11 @@ __all__ = [
     "collect_responses",
     "evaluate_localization",
     "score_localization",
+    "BOX_FEATURES",
+    "box_features",
     "box_iou",
     "calibrate_threshold",
+    "fit_box_model",
     "find_peaks",
     "shape_range",
     "shape_scores",

@@ -9,7 +9,9 @@ weights, so their maps of every face crop and of its mirror image are computed o
 (C3, C4, FC, the DLDL head, and trunk block 2 when frozen_stages=3) then train on random patch
 windows of them, starting from an attribute ANet's layers (`init_from`, a train_anet run):
 attributes such as Young, Gray_Hair or Bald make them a head start for age. The evaluation split is scored once, after training, on whole crops: the
-patch-averaged distribution, as the predictor computes it.
+patch-averaged distribution, as the predictor computes it. With `tune_split` ({frac, seed}) it
+trains on the rest of the training faces and scores that tune part instead (eval.json's split:
+"tune"), for choosing settings without looking at the evaluation split.
 
 Writes into runs/<name>/: .hydra/, data.json, train.log, metrics.jsonl, checkpoints/,
 model.safetensors, model.json, preprocess.json, eval.json and eval.md. Re-running resumes.
@@ -30,7 +32,7 @@ from safetensors.torch import load_file
 from torch import nn
 from torch.utils.data import DataLoader
 
-from lnet_anet.data.from_config import build_index, face_dataset, split_of
+from lnet_anet.data.from_config import build_index, face_dataset, split_fit_tune, split_of
 from lnet_anet.data.transforms import mirror
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.features import TrunkMapPatches, cached_trunk_maps, frozen_stage_cache
@@ -118,10 +120,18 @@ def main(cfg: DictConfig) -> dict:
         if f"{name}-mirror" in maps and not np.array_equal(maps[name]["index"], maps[f"{name}-mirror"]["index"]):
             raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-{name}-mirror.npz hold different faces; "
                              "delete both")  # fmt: skip
-    rows = maps["train"]["index"]
+    rows, train_maps = maps["train"]["index"], [maps["train"]["maps"], maps["train-mirror"]["maps"]]
+    scored = {"split": ev, "part": parts[ev], "index": maps[ev]["index"],
+              "maps": [maps[ev]["maps"], *([maps[f"{ev}-mirror"]["maps"]] if net.mirror else [])]}  # fmt: skip
+    if cfg.tune_split:  # choosing settings: train on the fit part of the training faces, score their tune part
+        _, tune = split_fit_tune(parts["train"], **cfg.tune_split)
+        held = np.isin(rows, tune.index.to_numpy())
+        scored = {"split": "tune", "part": parts["train"], "index": rows[held],
+                  "maps": [m[held] for m in train_maps[: 1 + net.mirror]]}  # fmt: skip
+        rows, train_maps = rows[~held], [m[~held] for m in train_maps]
     labels = {cfg.target: parts["train"][cfg.target].to_numpy(np.float32)[rows], "index": rows}
     window = net.anet.trunk.output_size(net.anet.patch_size, net.anet.frozen_stages)  # a patch's window of the cached map
-    train_set = TrunkMapPatches([maps["train"]["maps"], maps["train-mirror"]["maps"]], labels, window, train=True)
+    train_set = TrunkMapPatches(train_maps, labels, window, train=True)
 
     loss_fn = functools.partial(dldl_loss_fn, target=cfg.target, sigma=cfg.data.sigma, **cfg.loss)
     train_cfg = TrainConfig.from_dict({**cfg.train, "num_workers": 0})  # the maps are in memory
@@ -130,15 +140,14 @@ def main(cfg: DictConfig) -> dict:
     write_model_json(out, cfg.model)
     write_json(out / "preprocess.json", {"image_size": cfg.canonical_size, "enlarge": cfg.enlarge})
 
-    evaluation, part = maps[ev], parts[ev]
-    eval_rows = evaluation["index"]
-    crops = np.stack([evaluation["maps"], maps[f"{ev}-mirror"]["maps"]], axis=1) if net.mirror else evaluation["maps"]
+    part, eval_rows = scored["part"], scored["index"]
+    crops = np.stack(scored["maps"], axis=1) if net.mirror else scored["maps"][0]
     faces = FeatureSet(crops, cfg.target, part[cfg.target].to_numpy()[eval_rows], eval_rows)
     preds = collect_predictions(FromTrunkMaps(net, stage, dense=True), DataLoader(faces, batch_size=256), "cpu",
                                 cfg.target)  # fmt: skip
     result = regression_metrics(preds["pred"], preds["true"], pred_sigma=preds["pred_std"])
-    write_regression_report(out, preds, part, cfg.data.eval_split, cfg.target, result)
-    log.info("%s on %s/%s (whole crops): MAE %.3f", cfg.target, cfg.data.name, ev, result["mae"])
+    write_regression_report(out, preds, part, scored["split"], cfg.target, result)
+    log.info("%s on %s/%s (whole crops): MAE %.3f", cfg.target, cfg.data.name, scored["split"], result["mae"])
     return result
 
 

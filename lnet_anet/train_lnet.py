@@ -40,6 +40,7 @@ from lnet_anet.localization import (
     Responses,
     calibrate_threshold,
     collect_responses,
+    fit_box_model,
     score_localization,
 )
 from lnet_anet.models.lnet import RESPONSES, LNet, LNetUpper, lnet_loss
@@ -168,9 +169,15 @@ def main(cfg: DictConfig) -> dict:
 def fit_localizer(tune: Responses, localizer_cfg) -> tuple[Localizer, dict]:
     """Localizer settings from the tune scenes. Keys of localizer_cfg given as lists (box_level,
     min_relative_score, peak_kernel, ...) are searched over their combinations: for each, the
-    threshold from the score histograms of face and face-free scenes under those settings, then
-    its recall - false positives per image; the best combination is kept."""
+    threshold from the score histograms of face and face-free scenes under those settings (and,
+    with `fit_box`, a box_model fitted to the tune faces' boxes: `fit_box_model`), then its
+    recall - false positives per image; the best combination is kept. The network never sees a
+    box: they set these few numbers only, on scenes apart from the training and val ones."""
     settings = OmegaConf.to_container(localizer_cfg)
+    fit_box = settings.pop("fit_box", False)
+    if fit_box and any(isinstance(settings.get(k), list) for k in ("box_scale", "box_offset")):
+        raise ValueError("localizer.fit_box fits the box from the map: box_scale and box_offset are not used, "
+                         "give them no list to search")  # fmt: skip
     grid = {k: v for k, v in settings.items() if isinstance(v, list) and k != "aspect_range"}
     fixed = {k: v for k, v in settings.items() if k not in grid}
     trials, thresholds = [], {}
@@ -184,6 +191,11 @@ def fit_localizer(tune: Responses, localizer_cfg) -> tuple[Localizer, dict]:
             scores = np.array([candidate.score(m, s) for m, s in zip(tune.maps, tune.sizes, strict=True)])
             thresholds[key] = calibrate_threshold(scores[face], scores[~face])
         candidate = dataclasses.replace(candidate, threshold=thresholds[key])
+        if fit_box:  # the box's centre and size from the map's blob, fitted to the tune boxes
+            try:
+                candidate = fit_box_model(tune, candidate)
+            except ValueError as e:
+                raise ValueError(f"{e}: compose more tune scenes (calibration_images) or set localizer.fit_box=false") from e
         trials.append((candidate, score_localization(tune, candidate)))
     best, scores = max(trials, key=lambda t: t[1]["recall"] - t[1]["false_positives_per_image"])
     tried = [{**dict(zip(grid, (getattr(c, k) for k in grid), strict=True)), "recall": m["recall"],

@@ -145,7 +145,7 @@ def test_weights_are_stored_as_fp16_and_statistics_as_fp32(bundle_path):
 
 @pytest.mark.parametrize(
     ("metadata", "message"),
-    [({"format_version": "3"}, "unsupported bundle format_version '3'"),
+    [({"format_version": "4"}, "unsupported bundle format_version '4'"),
      ({"format": "something.else"}, "not a model bundle: format 'something.else'")],
 )  # fmt: skip
 def test_unknown_format_or_version_names_the_file(bundle_path, tmp_path, metadata, message):
@@ -283,6 +283,9 @@ def test_save_rejects_a_config_that_does_not_match_the_parts(parts, tmp_path):
 # -- build_bundle from run folders -----------------------------------------------------------
 
 
+BOX_MODEL = [[2.0, 0.5, 0.0, 0.25, 0.0, 0.25, -0.1], [2.1, 0.0, 0.5, 0.0, 0.25, 0.25, -0.1]]
+
+
 def _write_json(path: Path, obj: dict) -> None:
     path.write_text(json.dumps(obj))
 
@@ -295,7 +298,7 @@ def runs(parts, tmp_path_factory) -> dict[str, Path]:
         folder.mkdir()
     save_weights(parts["lnet"], folders["lnet"] / "lnet.safetensors")
     _write_json(folders["lnet"] / "model.json", {"model": "lnet_lite0", "kwargs": {}})
-    _write_json(folders["lnet"] / "localizer.json", {"threshold": 0.25, "input_size": 128})
+    _write_json(folders["lnet"] / "localizer.json", {"threshold": 0.25, "box_model": BOX_MODEL, "input_size": 128})
     _write_json(folders["lnet"] / "eval.json", {"recall": 0.9})
     names = ",".join(CELEBA_ATTRIBUTES)
     save_weights(parts["anet"], folders["anet"] / "anet.safetensors", {"attributes": names})
@@ -331,7 +334,8 @@ def test_build_bundle_from_run_folders(runs, parts, tmp_path, capsys):
     assert str(out) in capsys.readouterr().out
     b = load_bundle(out)
     prep = b.preprocessing
-    assert prep["lnet"]["input_size"] == [128, 128] and prep["localizer"] == {"threshold": 0.25}
+    assert prep["lnet"]["input_size"] == [128, 128] and prep["localizer"] == {"threshold": 0.25, "box_model": BOX_MODEL}
+    assert b.localizer().box_model == tuple(map(tuple, BOX_MODEL))  # the fitted box survives the JSON header
     assert prep["anet"]["canonical_size"] == 144 and prep["beauty"]["enlarge"] == 1.3
     assert b.config["nets"]["anet"]["kwargs"] == {"num_identities": 0}  # pretrained dropped
     prov = b.config["provenance"]

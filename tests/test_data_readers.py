@@ -521,6 +521,17 @@ def test_holdout_split_is_stable_when_files_are_added():
         holdout_split(a)
 
 
+def test_a_tune_split_with_the_hold_out_seed_is_refused_not_left_empty():
+    from lnet_anet.data.from_config import split_fit_tune
+
+    df = pd.DataFrame({"path": [f"/d/{i}.jpg" for i in range(400)], "split": ""})
+    train = holdout_split(df, frac=0.2, seed=0).query("split == 'train'")
+    fit, tune = split_fit_tune(train, frac=0.1, seed=1)
+    assert len(fit) + len(tune) == len(train) and 0.03 < len(tune) / len(train) < 0.2
+    with pytest.raises(ValueError, match="leaves the tune part empty"):  # hash < 0.1 rows all went to the hold-out
+        split_fit_tune(train, frac=0.1, seed=0)
+
+
 # --------------------------------------------------------------------------- beauty
 
 

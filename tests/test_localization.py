@@ -216,3 +216,64 @@ def test_evaluate_localization_calibrates_and_scores_a_perfect_map():
     # Asked to, it calibrates under the given settings, leaving the caller's localizer alone.
     out = evaluate_localization(_BrightnessNet(), _scenes(6, 4), localizer=strict, calibrate=True)
     assert out["calibrated"] == 1.0 and out["recall"] == 1.0 and strict.threshold == 2
+
+
+def _blob_scenes(n: int, seed: int):
+    """Responses of 224 px scenes on a 28 x 28 map (8 px cells): a Gaussian blob per face whose
+    width follows the face's side, centred anywhere (off the cell grid), and face-free noise."""
+    from lnet_anet.localization import Responses
+
+    rng = np.random.default_rng(seed)
+    maps, boxes, flags = [], [], []
+    for i in range(n):
+        noise = rng.random((28, 28)) * 0.05
+        if i % 4 == 3:
+            maps.append(noise), boxes.append([float("nan")] * 4), flags.append(False)
+            continue
+        side = rng.uniform(32, 150)
+        cx, cy = rng.uniform(side / 2, 224 - side / 2, 2)
+        maps.append(noise + _blob(28, 28, cy / 8 - 0.5, cx / 8 - 0.5, side / 8 * 0.3, rng.uniform(0.8, 1.2)))
+        boxes.append([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
+        flags.append(True)
+    return Responses(torch.tensor(np.stack(maps), dtype=torch.float32), torch.tensor(boxes), torch.tensor(flags),
+                     [(224, 224)] * n)  # fmt: skip
+
+
+def test_box_model_fitted_on_known_boxes_sizes_faces_better_than_a_scaled_window():
+    from lnet_anet.localization import fit_box_model, score_localization
+
+    tune, val = _blob_scenes(160, 0), _blob_scenes(160, 1)
+    plain = Localizer(threshold=0.3, box_level=0.1, min_size=8)
+    fitted = fit_box_model(tune, plain)
+    assert plain.box_model is None and len(fitted.box_model) == 2
+    best_scaled = max(score_localization(val, Localizer(threshold=0.3, box_level=0.1, min_size=8, box_scale=s))["mean_iou"]
+                      for s in (1.0, 1.25, 1.5, 1.75, 2.0))  # fmt: skip
+    scores = score_localization(val, fitted)
+    assert scores["recall"] == 1.0 and scores["empty_image_rate"] == 1.0
+    assert scores["mean_iou"] > 0.85 and scores["mean_iou"] > best_scaled + 0.05
+
+
+def test_box_model_is_checked_and_needs_enough_faces():
+    from lnet_anet.localization import BOX_FEATURES, fit_box_model
+
+    row = [0.0] * (len(BOX_FEATURES) + 1)
+    assert Localizer(threshold=0.1, box_model=[row, row]).box_model == (tuple(row), tuple(row))  # JSON lists
+    with pytest.raises(ValueError, match="box_model"):
+        Localizer(threshold=0.1, box_model=[row])
+    with pytest.raises(ValueError, match="box_model"):
+        Localizer(threshold=0.1, box_model=[row, [float("nan")] * len(row)])
+    with pytest.raises(ValueError, match="needs 28 found faces"):
+        fit_box_model(_blob_scenes(12, 0), Localizer(threshold=0.3, min_size=8))
+
+
+def test_fit_localizer_fits_a_box_model_for_each_setting_tried():
+    from omegaconf import OmegaConf
+
+    from lnet_anet.train_lnet import fit_localizer
+
+    settings = {"min_size": 8, "fit_box": True, "box_level": [0.05, 0.1], "box_scale": 1.0, "box_offset": 0}
+    localizer, tuned = fit_localizer(_blob_scenes(160, 0), OmegaConf.create(settings))
+    assert localizer.box_model is not None and localizer.box_level in (0.05, 0.1)
+    assert len(tuned["trials"]) == 2 and tuned["recall"] == 1.0 and tuned["mean_iou"] > 0.85
+    with pytest.raises(ValueError, match="fit_box"):  # box_scale is unused with a fitted box: no search over it
+        fit_localizer(_blob_scenes(160, 0), OmegaConf.create({**settings, "box_scale": [1.0, 2.0]}))

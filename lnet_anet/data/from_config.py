@@ -61,6 +61,10 @@ def split_fit_tune(train: pd.DataFrame, frac: float, seed: int) -> tuple[pd.Data
     by = "identity" if "identity" in train and (train["identity"] >= 0).all() else None
     parts = holdout_split(train, frac=frac, seed=seed, by=by, overwrite=True)
     fit, tune = parts[parts.split == "train"], parts[parts.split == "val"]
+    if fit.empty or tune.empty:  # a file's hash decides both splits: the same seed as a hold-out rule repeats it
+        raise ValueError(f"tune_split {{frac: {frac}, seed: {seed}}} leaves the {'fit' if fit.empty else 'tune'} part "
+                         "empty; if the training part was itself carved by a hold-out rule with this seed, "
+                         "pick another seed")  # fmt: skip
     fit.attrs = tune.attrs = dict(train.attrs)
     return fit, tune
 
