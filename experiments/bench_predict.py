@@ -134,6 +134,9 @@ def stage_split(predictor: Predictor, image: np.ndarray, runs: int) -> dict[str,
             runs,
         ),  # fmt: skip
     }
+    if predictor.cascade is not None:  # LNet_s on the face's region
+        first = [predictor.localizer(response, size)]
+        out["lnet_s"] = thread_cpu_ms(lambda: predictor.cascade.refine(b.lnet, x, first), runs)
     for name in ("age", "beauty"):
         net = getattr(b, name)
         if net is None:

@@ -144,8 +144,24 @@ def read_lnet_run(folder: str | Path) -> dict[str, Any]:
         Localizer(**settings)
     except (TypeError, ValueError) as e:
         raise RunFolderError(path, f"not valid Localizer settings: {e}") from None
-    return {"net": net, "spec": spec, "preprocessing": {"lnet": lnet, "localizer": settings},
-            "provenance": _provenance(folder, spec)}  # fmt: skip
+    preprocessing = {"lnet": lnet, "localizer": settings}
+    if (folder / "cascade.json").exists():  # train_lnet kept the second stage (LNet_s with LNet_o's weights)
+        preprocessing["cascade"] = read_cascade(folder / "cascade.json")
+    return {"net": net, "spec": spec, "preprocessing": preprocessing, "provenance": _provenance(folder, spec)}
+
+
+def read_cascade(path: Path) -> dict[str, Any]:
+    """A train_lnet run's cascade.json, checked: {context, input_size, localizer, weights}."""
+    from lnet_anet.cascade import Cascade
+
+    settings = _read_json(path)
+    if settings.get("weights") != "lnet_o":
+        raise RunFolderError(path, f"weights must be 'lnet_o' (LNet_s shares LNet_o's), got {settings.get('weights')!r}")
+    try:
+        Cascade(**{k: v for k, v in settings.items() if k != "weights"})
+    except (TypeError, ValueError) as e:
+        raise RunFolderError(path, f"not valid cascade settings: {e}") from None
+    return settings
 
 
 def read_anet_run(folder: str | Path) -> dict[str, Any]:

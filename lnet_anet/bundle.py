@@ -13,6 +13,7 @@ The config (see `check_config` for the exact keys):
                  -- the loader builds each with lnet_anet.models.registry.create_model(model,
                  pretrained="none", **kwargs) and nothing else, then loads the tensors into it
   preprocessing  lnet {input_size [H, W], resize, mean, std}, localizer {Localizer kwargs},
+                 optionally cascade {context, input_size, localizer {...}, weights: "lnet_o"},
                  anet {enlarge, canonical_size, stride, mean, std}, age / beauty {image_size,
                  enlarge, mean, std} or {input: "anet_features"} for a head on ANet features
   attributes     the attribute names, in the SVM head's row order
@@ -91,6 +92,13 @@ class Bundle:
         if "aspect_range" in kwargs:
             kwargs["aspect_range"] = tuple(kwargs["aspect_range"])
         return Localizer(**kwargs)
+
+    def cascade(self):
+        """The second stage (LNet_s, LNet_o's weights) when the bundle has one, else None."""
+        from lnet_anet.cascade import Cascade
+
+        settings = self.preprocessing.get("cascade")
+        return None if settings is None else Cascade(**{k: v for k, v in settings.items() if k != "weights"})
 
     def to(self, device: torch.device | str) -> Bundle:
         self.device = torch.device(device)

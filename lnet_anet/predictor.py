@@ -94,6 +94,7 @@ class Predictor:
                     conv.to(memory_format=torch.channels_last)
         self.device = bundle.device
         self.localizer = bundle.localizer()
+        self.cascade = bundle.cascade()  # None: one stage
         self.attributes = bundle.attributes
         prep = bundle.preprocessing
         self._lnet = prep["lnet"]
@@ -185,14 +186,17 @@ class Predictor:
             return out
         canvases = [self._canvas(read[i][0]) for i in good]
         x = np.stack([_normalise(c, self._lnet["mean"], self._lnet["std"]) for c, _ in canvases])
-        responses = self.bundle.lnet(torch.from_numpy(x).to(self.device))["response"]
-        responses = responses.float().cpu().numpy()
+        x = torch.from_numpy(x).to(self.device)
+        responses = self.bundle.lnet(x)["response"].float().cpu().numpy()
         input_size = tuple(self._lnet["input_size"])
+        found = [self.localizer(r, input_size) for r in responses]  # in LNet's input pixels
+        if self.cascade is not None:  # LNet_s places each box again from its region
+            found = self.cascade.refine(self.bundle.lnet, x, found)
         crops: list[tuple] = []  # (image, box, record, ANet feature) per face
         for k, i in enumerate(good):
             a = out[i]
             a.response, a.input_size, a.content = responses[k], input_size, canvases[k][1]
-            for box, score in self._locate(a):
+            for box, score in self._locate(a, found[k]):
                 face, features = self._face(a.image, box, score)
                 a.record["faces"].append(face)
                 a.faces_px.append(box)
@@ -200,14 +204,14 @@ class Predictor:
         self._run_heads(crops)
         return out
 
-    def _locate(self, a: Analysis) -> list[tuple[np.ndarray, float]]:
-        """Detections in original pixels. Boxes wholly in the letterbox padding are dropped:
-        they are not on the image."""
+    def _locate(self, a: Analysis, detections: list[tuple[np.ndarray, float]]) -> list[tuple[np.ndarray, float]]:
+        """Detections (in LNet's input pixels) in original pixels. Boxes wholly in the letterbox
+        padding are dropped: they are not on the image."""
         h, w = a.image.shape[:2]
         scale = np.array([a.content[1] / w, a.content[0] / h] * 2)
         limit = np.array([w, h, w, h], dtype=np.float64)
         found = []
-        for box, score in self.localizer(a.response, a.input_size):
+        for box, score in detections:
             px = np.clip(np.asarray(box, np.float64) / scale, 0, limit)
             if px[2] > px[0] and px[3] > px[1]:
                 found.append((px, float(score)))

@@ -359,6 +359,26 @@ def test_build_bundle_reports_bad_run_folders(runs, tmp_path, capsys):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
+def test_a_kept_cascade_goes_into_the_bundle_and_a_bad_one_is_refused(runs, tmp_path, capsys):
+    import shutil
+
+    lnet = tmp_path / "lnet"
+    shutil.copytree(runs["lnet"], lnet)
+    settings = {"context": 2.5, "input_size": 128, "localizer": {"threshold": 0.0, "box_model": BOX_MODEL},
+                "weights": "lnet_o"}  # fmt: skip
+    _write_json(lnet / "cascade.json", settings)
+    out = tmp_path / "cascade.lnetanet"
+    assert build_main(["--lnet", str(lnet), "--anet", str(runs["anet"]), "--out", str(out)]) == 0
+    cascade = load_bundle(out).cascade()
+    assert cascade.context == 2.5 and cascade.localizer.box_model == tuple(map(tuple, BOX_MODEL))
+    plain = tmp_path / "plain.lnetanet"  # no cascade.json: one stage
+    assert build_main(["--lnet", str(runs["lnet"]), "--anet", str(runs["anet"]), "--out", str(plain)]) == 0
+    assert load_bundle(plain).cascade() is None
+    _write_json(lnet / "cascade.json", {**settings, "context": 0.5})
+    assert build_main(["--lnet", str(lnet), "--anet", str(runs["anet"]), "--out", str(tmp_path / "bad")]) == 1
+    assert "cascade.json: not valid cascade settings" in capsys.readouterr().err
+
+
 def test_header_length_prefix_is_checked_before_reading(tmp_path):
     huge = tmp_path / "huge.lnetanet"
     huge.write_bytes(struct.pack("<Q", 1 << 40) + b"{}")
