@@ -83,7 +83,8 @@ def load_run_net(folder: Path, weights: str, stage: str, also: tuple[str, ...] =
 
 def write_regression_report(folder: Path, preds: pd.DataFrame, part: pd.DataFrame, split: str, target: str,
                             result: dict[str, Any]) -> None:  # fmt: skip
-    """eval.json (the metrics and the error by group) and eval.md (that table) of an age or
+    """eval.json (the metrics and the error by group), eval.md (that table) and predictions.csv
+    (one row per scored face: its image file, prediction, spread, label, gender / race) of an age or
     attractiveness run. preds: collect_predictions' rows, joined to `part` on "index"."""
     from lnet_anet.metrics.age import error_by_group, to_markdown
 
@@ -93,3 +94,6 @@ def write_regression_report(folder: Path, preds: pd.DataFrame, part: pd.DataFram
         folder / "eval.json", {"split": split, **result, "by_group": table.to_dict("records")}
     )
     (folder / "eval.md").write_text(to_markdown(table))
+    if "path" in part and "index" in groups:  # the face's file, for looking at the worst ones
+        groups = groups.join(part["path"].map(lambda p: Path(p).name).rename("image"), on="index")
+    groups.to_csv(folder / "predictions.csv", index=False)

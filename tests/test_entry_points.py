@@ -105,7 +105,13 @@ def test_dldl_entry_point_writes_report_and_model(tmp_path):
     out = tmp_path / "age"
     assert json.loads((out / "model.json").read_text())["model"] == "tiny_age_net"
     assert "age band" in (out / "eval.md").read_text()
-    assert json.loads((out / "eval.json").read_text())["n"] > 0
+    result = json.loads((out / "eval.json").read_text())
+    assert result["n"] > 0
+    import pandas as pd
+
+    preds = pd.read_csv(out / "predictions.csv")  # one row per scored face, named by its file
+    assert len(preds) == result["n"] and preds["image"].str.fullmatch(r"[^/]+\.(jpg|png)").all()
+    assert abs((preds["pred"] - preds["true"]).abs().mean() - result["mae"]) < 1e-4
 
 
 @pytest.mark.slow

@@ -183,6 +183,30 @@ class ANetDLDL(DLDLModel):
         return {"logits": self.dense_logits_from_trunk(self.anet.trunk(x), mirrored=mirrored)}
 
 
+class DLDLEnsemble(DLDLModel):
+    """Several DLDL models over the same bins, as one: logits = log of the mean of their
+    predicted distributions, so the expectation is the mean of theirs."""
+
+    def __init__(self, members: Sequence[DLDLModel]):
+        super().__init__()
+        if len(members) < 2:
+            raise ValueError(f"an ensemble needs at least 2 members, got {len(members)}")
+        first = members[0].bins
+        for m in members[1:]:
+            if m.bins.num_bins != first.num_bins or not torch.equal(m.bins.values, first.values):
+                raise ValueError("ensemble members must share their label bins")
+        self.members = nn.ModuleList(members)
+
+    @property
+    def head(self) -> DLDLHead:
+        """The first member's head: its bins and predict() (each member applies its own)."""
+        return self.members[0].head
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        probs = torch.stack([m(x)["logits"].float().softmax(-1) for m in self.members]).mean(0)
+        return {"logits": probs.clamp_min(1e-12).log()}
+
+
 def _load_own_weights(model: nn.Module, pretrained: str) -> None:
     """pretrained="none" or a state-dict file (.safetensors / torch.save) of this very model."""
     if pretrained == "none":
@@ -262,6 +286,17 @@ def anet_dldl(
 
     anet = anet_lite0(pretrained=pretrained, num_attributes=0, **anet_kwargs)
     return ANetDLDL(anet, make_bins(num_bins, low, high, step), stride, mirror)
+
+
+@register_model
+def dldl_ensemble(members: Sequence[dict], pretrained: str = "none") -> DLDLEnsemble:
+    """An ensemble of registered DLDL models: members [{"model": name, "kwargs": {...}}, ...]
+    (its state keys are "members.<i>.<member's key>"); pretrained: "none" only."""
+    from lnet_anet.models.registry import create_model
+
+    if pretrained != "none":
+        raise ValueError("dldl_ensemble loads its members' weights from its own state dict: pretrained='none'")
+    return DLDLEnsemble([create_model(m["model"], pretrained="none", **m.get("kwargs", {})) for m in members])
 
 
 @register_model

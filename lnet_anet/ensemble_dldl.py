@@ -1,0 +1,95 @@
+"""Join finished DLDL runs into one ensemble run folder, which build_bundle takes as --age or
+--beauty:
+
+    python -m lnet_anet.ensemble_dldl runs/age-a runs/age-b --out runs/age-ensemble
+
+The members must predict the same target over the same bins from the same face crops
+(preprocess.json). The ensemble's distribution is the mean of theirs (models.dldl.DLDLEnsemble),
+so its expectation is the mean of their expectations and its spread the mixture's: its figures
+come from the members' predictions.csv on the same faces, with no pass over the images.
+Writes model.json, model.safetensors, preprocess.json, predictions.csv, eval.json and eval.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from lnet_anet.metrics.age import error_by_group, regression_metrics, to_markdown
+from lnet_anet.runs import write_json
+
+NEEDED = ("model.json", "model.safetensors", "preprocess.json", "eval.json", "predictions.csv")
+
+
+def read_member(folder: Path) -> dict:
+    for name in NEEDED:
+        if not (folder / name).exists():
+            raise FileNotFoundError(f"{folder / name}: not found; is {folder} a finished DLDL run (scored by this version)?")
+    with safe_open(str(folder / "model.safetensors"), "pt") as f:
+        target = (f.metadata() or {}).get("target")
+    return {"folder": folder, "spec": json.loads((folder / "model.json").read_text()), "target": target,
+            "preprocess": json.loads((folder / "preprocess.json").read_text()),
+            "split": json.loads((folder / "eval.json").read_text())["split"],
+            "predictions": pd.read_csv(folder / "predictions.csv")}  # fmt: skip
+
+
+def join_predictions(members: list[dict]) -> pd.DataFrame:
+    """One row per face: the mean distribution's expectation ("pred") and spread ("pred_std"),
+    from the members' rows on the same faces."""
+    frames = [m["predictions"].set_index("index").sort_index() for m in members]
+    for m, f in zip(members[1:], frames[1:], strict=True):
+        if not f.index.equals(frames[0].index) or not np.allclose(f["true"], frames[0]["true"]):
+            raise ValueError(f"{m['folder']}: its predictions.csv scores other faces than {members[0]['folder']}'s")
+    means = np.stack([f["pred"].to_numpy() for f in frames])
+    second = np.stack([(f["pred_std"] ** 2 + f["pred"] ** 2).to_numpy() for f in frames])
+    out = frames[0].drop(columns=["pred", "pred_std"]).copy()
+    out["pred"] = means.mean(0)
+    out["pred_std"] = np.sqrt(np.clip(second.mean(0) - out["pred"] ** 2, 0, None))  # the mixture's
+    for i, f in enumerate(frames):
+        out[f"pred_{i}"] = f["pred"]
+    return out.reset_index()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs", nargs="+", type=Path, help="finished DLDL run folders (2 or more)")
+    ap.add_argument("--out", type=Path, required=True, help="the ensemble's run folder")
+    args = ap.parse_args(argv)
+    try:
+        if len(args.runs) < 2:
+            raise ValueError("give at least 2 runs")
+        members = [read_member(f) for f in args.runs]
+        for key in ("target", "preprocess", "split"):
+            if any(m[key] != members[0][key] for m in members[1:]):
+                raise ValueError(f"the runs differ in their {key}: {[m[key] for m in members]}")
+        preds = join_predictions(members)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"ensemble_dldl: {e}", file=sys.stderr)
+        return 1
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    state = {f"members.{i}.{k}": v for i, m in enumerate(members) for k, v in load_file(str(m["folder"] / "model.safetensors")).items()}
+    save_file(state, str(out / "model.safetensors"), metadata={"target": members[0]["target"], "model": "dldl_ensemble"})
+    write_json(out / "model.json", {"model": "dldl_ensemble", "kwargs": {"members": [m["spec"] for m in members]}})
+    shutil.copy2(members[0]["folder"] / "preprocess.json", out / "preprocess.json")
+    result = regression_metrics(preds["pred"].to_numpy(), preds["true"].to_numpy(), pred_sigma=preds["pred_std"].to_numpy())
+    table = error_by_group(preds, bands=None) if members[0]["target"] == "score" else error_by_group(preds)
+    member_mae = [float(np.abs(m["predictions"]["pred"] - m["predictions"]["true"]).mean()) for m in members]
+    write_json(out / "eval.json", {"split": members[0]["split"], **result, "members": [str(m["folder"]) for m in members],
+                                   "member_mae": member_mae, "by_group": table.to_dict("records")})  # fmt: skip
+    (out / "eval.md").write_text(to_markdown(table))
+    preds.to_csv(out / "predictions.csv", index=False)
+    print(f"{out}: MAE {result['mae']:.3f} on {members[0]['split']} (members: {', '.join(f'{v:.3f}' for v in member_mae)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
