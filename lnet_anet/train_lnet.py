@@ -189,13 +189,15 @@ def second_stage(cfg: DictConfig, model: LNet, first: Localizer, one: dict, tune
                  ) -> tuple[Cascade, dict]:  # fmt: skip
     """The LNet_o -> LNet_s cascade with LNet_o's weights for both: LNet_s's localizer fitted on
     the regions of the tune scenes' faces, then both stages scored on the tune and val scenes.
-    "kept" when its recall - false positives per image on the tune scenes beats one stage's (`one`)."""
+    "kept" when its recall - false positives per image on the tune scenes beats one stage's (`one`)
+    by cascade.min_gain at least (it costs a second LNet pass per face)."""
     cascade = Cascade(localizer=first, context=cfg.cascade.context, input_size=cfg.canvas)
     regions = region_responses(cascade, model, tune_scenes, first)
     refiner, levels = fit_refiner(regions, first, list(cfg.cascade.box_level))
     cascade = dataclasses.replace(cascade, localizer=refiner)
     tune = evaluate_cascade(model, cascade, first, tune_scenes)
-    kept = tune["recall"] - tune["false_positives_per_image"] > one["recall"] - one["false_positives_per_image"]
+    gain = (tune["recall"] - tune["false_positives_per_image"]) - (one["recall"] - one["false_positives_per_image"])
+    kept = gain >= cfg.cascade.min_gain
     log.info("cascade on the tune scenes: recall %.3f, FP/image %.3f (one stage %.3f, %.3f): %s", tune["recall"],
              tune["false_positives_per_image"], one["recall"], one["false_positives_per_image"],
              "kept" if kept else "one stage kept")  # fmt: skip
