@@ -48,6 +48,9 @@ CASES: dict[str, tuple[int, dict, str, bool, int | None, str | None]] = {
     "production, 1 thread": (224, PRODUCTION, "inference_mode", False, 1, None),
     "production at input 300": (300, PRODUCTION, "inference_mode", False, None, None),
     "attribute maps, stride 16, input 224": (224, ATTRIBUTE_MAPS, "inference_mode", False, None, None),
+    # The LNet_o -> LNet_s cascade (lnet_anet.cascade): a second pass on the best face's region.
+    "production + LNet_s at 224, one face": (224, {**PRODUCTION, "cascade_input": 224}, "inference_mode", False, None, None),
+    "production + LNet_s at 160, one face": (224, {**PRODUCTION, "cascade_input": 160}, "inference_mode", False, None, None),
 }
 
 
@@ -71,8 +74,12 @@ def time_case(
     """Time one case in this process (a fresh one: see main)."""
     import torch
 
+    from lnet_anet.cascade import Cascade
     from lnet_anet.localization import Localizer
     from lnet_anet.models import create_model
+
+    model_kwargs = dict(model_kwargs)
+    second = model_kwargs.pop("cascade_input", None)
 
     torch.set_num_threads(threads)
     torch.set_num_interop_threads(1)
@@ -83,11 +90,15 @@ def time_case(
         x = x.contiguous(memory_format=torch.channels_last)
     localizer = Localizer(**{**bundle_localizer(), "threshold": 0.0, "stride": model_kwargs["stride"]})
     mode = torch.inference_mode if grad_mode == "inference_mode" else torch.no_grad
+    cascade = None if second is None else Cascade(localizer=localizer, context=2.0, input_size=second)
 
     def one_image() -> None:
         with mode():
             response = model(x)["response"][0]
-        localizer(response, size)
+        found = localizer(response, size)
+        if cascade is not None:
+            with mode():
+                cascade.refine(model, x, [found[:1]])
 
     for _ in range(5):  # warm-up: allocator, oneDNN kernels, the localizer's window cache
         one_image()

@@ -191,7 +191,7 @@ def second_stage(cfg: DictConfig, model: LNet, first: Localizer, one: dict, tune
     the regions of the tune scenes' faces, then both stages scored on the tune and val scenes.
     "kept" when its recall - false positives per image on the tune scenes beats one stage's (`one`)
     by cascade.min_gain at least (it costs a second LNet pass per face)."""
-    cascade = Cascade(localizer=first, context=cfg.cascade.context, input_size=cfg.canvas)
+    cascade = Cascade(localizer=first, context=cfg.cascade.context, input_size=cfg.cascade.input_size)
     regions = region_responses(cascade, model, tune_scenes, first)
     refiner, levels = fit_refiner(regions, first, list(cfg.cascade.box_level))
     cascade = dataclasses.replace(cascade, localizer=refiner)
