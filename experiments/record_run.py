@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lnet_anet.runs import machine
 
-KEEP = ("eval.md", "eval.json", "data.json", "model.json", "patches.json", "localizer.json", "preprocess.json",
+KEEP = ("eval.md", "eval.json", "data.json", "model.json", "patches.json", "localizer.json", "cascade.json", "preprocess.json",
         "train_config.json", "metrics.jsonl", ".hydra/config.yaml", ".hydra/overrides.yaml",
         "finetune/metrics.jsonl", "finetune/train_config.json", "pretrain/metrics.jsonl")  # fmt: skip
 

@@ -1,5 +1,6 @@
 """Recall at IoU >= 0.5, mean IoU, false positives per image and the face-free images left
-empty, for a trained LNet run, plus a PNG grid of response maps and boxes.
+empty, for a trained LNet run (both stages when it kept the LNet_s cascade: cascade.json),
+plus a PNG grid of the first stage's response maps and boxes.
 
     python -m lnet_anet.evaluate_localization run=runs/lnet-celeba_hq128
     python -m lnet_anet.evaluate_localization data=celeba data.index.images=img_celeba scenes=wild run=...
@@ -15,6 +16,7 @@ import hydra
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
+from lnet_anet.cascade import Cascade, evaluate_cascade
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, split_of
 from lnet_anet.localization import Localizer, evaluate_localization
@@ -42,7 +44,12 @@ def main(cfg: DictConfig) -> dict:
     part = split_of(index, cfg.split)
     dataset = scenes(cfg, part, list(index.attrs["attributes"]), False, cfg.p_empty, cfg.seed, cfg.images)
     loader = DataLoader(dataset, batch_size=32, num_workers=cfg.train.num_workers, collate_fn=collate_skip_bad)
-    metrics = evaluate_localization(model, loader, localizer=localizer)
+    cascade = Path(cfg.run) / "cascade.json"
+    if cascade.exists():  # the run kept LNet_s: score both stages, as the predictor runs them
+        settings = {k: v for k, v in json.loads(cascade.read_text()).items() if k != "weights"}
+        metrics = {**evaluate_cascade(model, Cascade(**settings), localizer, loader), "stages": 2}
+    else:
+        metrics = {**evaluate_localization(model, loader, localizer=localizer), "stages": 1}
     write_json(out / "localization.json", metrics)
     response_grid(model, dataset, localizer, out / "grid.png")
     log.info("%s", {k: round(v, 4) for k, v in metrics.items()})

@@ -192,8 +192,11 @@ def second_stage(cfg: DictConfig, model: LNet, first: Localizer, one: dict, tune
     "kept" when its recall - false positives per image on the tune scenes beats one stage's (`one`)
     by cascade.min_gain at least (it costs a second LNet pass per face)."""
     cascade = Cascade(localizer=first, context=cfg.cascade.context, input_size=cfg.cascade.input_size)
-    regions = region_responses(cascade, model, tune_scenes, first)
-    refiner, levels = fit_refiner(regions, first, list(cfg.cascade.box_level))
+    try:
+        refiner, levels = fit_refiner(region_responses(cascade, model, tune_scenes, first), first,
+                                      list(cfg.cascade.box_level))  # fmt: skip
+    except ValueError as e:
+        raise ValueError(f"LNet_s: {e}: compose more tune scenes (calibration_images) or set cascade.enabled=false") from e
     cascade = dataclasses.replace(cascade, localizer=refiner)
     tune = evaluate_cascade(model, cascade, first, tune_scenes)
     gain = (tune["recall"] - tune["false_positives_per_image"]) - (one["recall"] - one["false_positives_per_image"])

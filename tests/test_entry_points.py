@@ -118,9 +118,10 @@ def test_dldl_entry_point_writes_report_and_model(tmp_path):
 def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path):
     lnet_args = ["data=synthetic", "canvas=96", "calibration_images=16", "eval_images=16", "train_fraction=1.0",
                  "data.index.n_images=120", "data.index.n_identities=20"]  # fmt: skip
-    # 16 tune scenes are too few to fit a box model (tests/test_localization.py fits one): box_scale instead.
+    # 16 tune scenes are too few to fit box models (tests/test_localization.py and test_cascade.py fit
+    # them): box_scale instead, and one stage.
     run("lnet_anet.train_lnet", "name=lnet", *lnet_args, "localizer.fit_box=false", "localizer.box_scale=[1.0,1.5]",
-        *SMOKE[:3], runs=tmp_path)  # fmt: skip
+        "cascade.enabled=false", *SMOKE[:3], runs=tmp_path)  # fmt: skip
     out = tmp_path / "lnet"
     localizer = json.loads((out / "localizer.json").read_text())
     assert localizer["input_size"] == 96 and localizer["threshold"] == json.loads((out / "eval.json").read_text())["threshold"]
@@ -143,7 +144,7 @@ def test_lnet_cached_scenes_train_only_the_upper_part(tmp_path):
     run("lnet_anet.train_lnet", "name=cached", "data=synthetic", "canvas=96", "cache_scenes=40", "train_p_empty=0.3",
         "calibration_images=16", "eval_images=16", "data.index.n_images=120", "data.index.n_identities=20",
         "model.stride=8", "model.neck_channels=16", "model.face_tag=true", "model.tune_last_stage=true",
-        "localizer.fit_box=false", *[o for o in SMOKE[:3] if o != "model.pretrained=none"], runs=tmp_path)  # fmt: skip
+        "localizer.fit_box=false", "cascade.enabled=false", *[o for o in SMOKE[:3] if o != "model.pretrained=none"], runs=tmp_path)  # fmt: skip
     out = tmp_path / "cached"
     cache = np.load(out / "scenes-fit.npz")
     assert cache["image"].shape[0] == cache["fine"].shape[0] == 40 == len(cache["has_face"])
