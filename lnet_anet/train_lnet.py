@@ -13,7 +13,9 @@ trains.
 Stages in runs/<name>/: train (the engine: resumable), then the threshold from the score
 histograms of face and face-free tune scenes, then the val-scene figures (recall@IoU0.5, mean
 IoU, false positives per image, face-free images with no box) and a PNG grid of maps and boxes.
-Writes lnet.safetensors, model.json, localizer.json, eval.json, eval.md, eval_grid.png.
+With cascade.enabled, the LNet_o -> LNet_s cascade (lnet_anet.cascade) is fitted on the tune
+scenes too and kept (cascade.json) when it gains there.
+Writes lnet.safetensors, model.json, localizer.json, [cascade.json,] eval.json, eval.md, eval_grid.png.
 """
 
 from __future__ import annotations
