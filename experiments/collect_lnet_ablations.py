@@ -18,7 +18,7 @@ VARIANTS = {
         ("lnet-celeba_hq128", "python -m lnet_anet.train_lnet experiment=lnet_cpu"),
     "same, backbone from scratch (random, fixed)":
         ("lnet-scratch-celeba_hq128", "python -m lnet_anet.train_lnet experiment=lnet_scratch"),
-    "same, global-average face tag":
+    "same, global-average face tag (older localizer: box scaled from the window)":
         ("lnet-local-celeba_hq128", "python -m lnet_anet.train_lnet experiment=lnet_cpu name=lnet-local-celeba_hq128 "
                                     "model.face_pool=avg model.response=face train.epochs=5"),
     "last stage trained too, 3x3 neck, global-average face tag (older localizer search)":
@@ -41,10 +41,12 @@ def main() -> int:
              "| variant | response map | recall@0.5 | mean IoU | FP / image | face-free empty | peak in box |",
              "|---|---|---|---|---|---|---|"]  # fmt: skip
     lines += [f"| {r['variant']} | {r['response']} | " + " | ".join(f"{r[k]:.3f}" for k in KEYS) + " |" for r in rows]
-    lines += ["", "The bundle's localizer reads the face map: train_lnet picks the response map by recall - FP on "
-              "the tune scenes (face 0.904 - 0.096, attributes 0.830 - 0.154). The from-scratch run was scored "
-              "on the attribute map only (it ran before train_lnet scored both); compare it with the ImageNet "
-              "run's attribute-map row: pre-training is worth +75 points of recall (the paper: +74).",
+    lines += ["", "Each row is one stage (LNet_o) with its box fitted on the tune scenes (localizer.fit_box), unless "
+              "it says otherwise; the bundle adds the LNet_s cascade on top of the first row's face map "
+              "(experiments/2026-11-24-lnet-celeba_hq128: 0.974 / 0.026, IoU 0.776). train_lnet picks the response "
+              "map by recall - FP on the tune scenes (the face map for the bundle's LNet). Pre-training is "
+              "the difference between the first two variants on the same map (the paper found +74 points of "
+              "recall).",
               "", "Commands:", ""] + [f"- {label}: `{cmd}`" for label, (_, cmd) in VARIANTS.items()]
     write_record("lnet-ablations", rows, lines)
     return 0
