@@ -7,7 +7,8 @@ the network's input and read again (LNet_s); the second map's best face, mapped 
 refined box. The first stage decides *whether* there is a face (its threshold and score stand);
 the second only places the box, with its own Localizer settings (box level and box model)
 fitted on tune regions (`fit_refiner`). A small face fills more of its region than of the image,
-so the second map sees it on more cells. LNet_s may be the first stage's weights or its own.
+so the second map sees it on more cells. The paper trains LNet_s as a network of its own; here
+it is LNet_o's weights read again (`refine` takes any net; bundles record weights: "lnet_o").
 """
 
 from __future__ import annotations
