@@ -28,11 +28,10 @@ from omegaconf import OmegaConf
 from torch.utils.data import DataLoader, Subset
 
 from lnet_anet.bundle import load_bundle
-from lnet_anet.cascade import evaluate_cascade
+from lnet_anet.cascade import evaluate_stages
 from lnet_anet.data.compose import BackgroundBank, ComposedScenes
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
-from lnet_anet.localization import evaluate_localization
 from lnet_anet.metrics.age import regression_metrics
 from lnet_anet.metrics.attributes import attribute_metrics
 from lnet_anet.predictor import DEFAULT_BUNDLE
@@ -82,10 +81,7 @@ def localization(bundle, datasets: Path, n: int) -> dict:
     scenes = ComposedScenes(val, BackgroundBank(side), canvas=side, seed=2, p_empty=0.5)
     loader = DataLoader(Subset(scenes, range(min(n, len(scenes)))), batch_size=32, num_workers=2,
                         collate_fn=collate_skip_bad)  # fmt: skip
-    cascade = bundle.cascade()
-    if cascade is not None:  # LNet_o -> LNet_s, as the predictor runs it
-        return {**evaluate_cascade(bundle.lnet, cascade, bundle.localizer(), loader), "stages": 2}
-    return {**evaluate_localization(bundle.lnet, loader, localizer=bundle.localizer()), "stages": 1}
+    return evaluate_stages(bundle.lnet, bundle.localizer(), bundle.cascade(), loader)  # as the predictor runs them
 
 
 def age(bundle, datasets: Path, limit: int | None) -> dict:

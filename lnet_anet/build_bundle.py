@@ -155,10 +155,8 @@ def read_cascade(path: Path) -> dict[str, Any]:
     from lnet_anet.cascade import Cascade
 
     settings = _read_json(path)
-    if settings.get("weights") != "lnet_o":
-        raise RunFolderError(path, f"weights must be 'lnet_o' (LNet_s shares LNet_o's), got {settings.get('weights')!r}")
     try:
-        Cascade(**{k: v for k, v in settings.items() if k != "weights"})
+        Cascade.from_json(settings)
     except (TypeError, ValueError) as e:
         raise RunFolderError(path, f"not valid cascade settings: {e}") from None
     return settings

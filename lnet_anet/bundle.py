@@ -98,7 +98,7 @@ class Bundle:
         from lnet_anet.cascade import Cascade
 
         settings = self.preprocessing.get("cascade")
-        return None if settings is None else Cascade(**{k: v for k, v in settings.items() if k != "weights"})
+        return None if settings is None else Cascade.from_json(settings)
 
     def to(self, device: torch.device | str) -> Bundle:
         self.device = torch.device(device)

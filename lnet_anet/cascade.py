@@ -25,7 +25,9 @@ from lnet_anet.localization import (
     Detection,
     Localizer,
     Responses,
+    evaluate_localization,
     fit_box_model,
+    score_detections,
     score_localization,
 )
 
@@ -45,6 +47,15 @@ class Cascade:
             self.localizer = Localizer(**self.localizer)
         if self.context < 1 or self.input_size < 16:
             raise ValueError(f"cascade needs context >= 1 and input_size >= 16, got {self.context}, {self.input_size}")
+
+    @classmethod
+    def from_json(cls, settings: dict) -> Cascade:
+        """From a run's cascade.json or a bundle's preprocessing.cascade: its settings, and
+        "weights": "lnet_o" (LNet_s is LNet_o's weights; no other kind is stored)."""
+        settings = dict(settings)
+        if settings.pop("weights", None) != "lnet_o":
+            raise ValueError("cascade weights must be 'lnet_o' (LNet_s shares LNet_o's)")
+        return cls(**settings)
 
     def regions(self, boxes: torch.Tensor) -> torch.Tensor:
         """Square regions (N, 4) about the boxes' centres, `context` times their longer side."""
@@ -75,6 +86,10 @@ class Cascade:
         origin = region[:2].double().repeat(2).numpy()
         return origin + np.asarray(box, np.float64) * scale
 
+    def to_region(self, box: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
+        """A box in image pixels, in region-crop pixels (to_image's inverse)."""
+        return (box - region[:2].repeat(2)) * (self.input_size / float(region[2] - region[0]))
+
     @torch.no_grad()
     def refine(self, net: torch.nn.Module, images: torch.Tensor, first: Sequence[Sequence[Detection]],
                image_sizes: Sequence[tuple[int, int]] | None = None) -> list[list[Detection]]:  # fmt: skip
@@ -100,7 +115,7 @@ def region_responses(cascade: Cascade, net: torch.nn.Module, loader: Iterable[di
                      device: torch.device | str = "cpu") -> Responses:  # fmt: skip
     """LNet_s's maps of the region around the best first-stage face of every image that has one
     (scenes with "image", "box", "has_face"), with the true box in region-crop pixels."""
-    maps, boxes, regions_kept = [], [], 0
+    maps, boxes = [], []
     net.eval()
     with torch.no_grad():
         for batch in loader:
@@ -113,12 +128,9 @@ def region_responses(cascade: Cascade, net: torch.nn.Module, loader: Iterable[di
             first_faces = [first(r, size)[:1] if f else [] for r, f in zip(responses, has_face, strict=True)]
             second, regions, image_of = cascade.second_maps(net, images, first_faces)
             for m, region, i in zip(second, regions, image_of.tolist(), strict=True):
-                scale = cascade.input_size / float(region[2] - region[0])
-                origin = region[:2].repeat(2)
                 maps.append(m)
-                boxes.append((batch["box"][i].float() - origin) * scale)
-                regions_kept += 1
-    if not regions_kept:
+                boxes.append(cascade.to_region(batch["box"][i].float(), region))
+    if not maps:
         raise ValueError("the first stage found no face in the scenes: no region to fit the second stage on")
     n = len(maps)
     return Responses(torch.stack(maps), torch.stack(boxes), torch.ones(n, dtype=torch.bool),
@@ -143,8 +155,6 @@ def evaluate_cascade(net: torch.nn.Module, cascade: Cascade, first: Localizer, l
     """score_localization's figures (recall, mean_iou, false_positives_per_image on face scenes,
     empty_image_rate on face-free ones) for the two stages over scenes with "image", "box",
     "has_face"."""
-    from lnet_anet.metrics.detection import empty_image_rate, match_detections
-
     net.eval()
     found, truth, face = [], [], []
     for batch in loader:
@@ -156,12 +166,16 @@ def evaluate_cascade(net: torch.nn.Module, cascade: Cascade, first: Localizer, l
         found += cascade.refine(net, images, first_faces)
         truth += [b.numpy() for b in batch["box"].float()]
         face += batch.get("has_face", torch.ones(len(images))).bool().tolist()
-    faces = [i for i, f in enumerate(face) if f]
-    empties = [i for i, f in enumerate(face) if not f]
-    out = match_detections([found[i] for i in faces], [truth[i] for i in faces], iou=iou) if faces else {}
-    out.pop("n_images", None)
-    out["empty_image_rate"] = empty_image_rate([found[i] for i in empties]) if empties else float("nan")
-    return {**out, "n_faces": float(len(faces)), "n_empty": float(len(empties))}
+    return score_detections(found, truth, face, iou)
 
 
-__all__ = ["Cascade", "evaluate_cascade", "fit_refiner", "region_responses"]
+def evaluate_stages(net: torch.nn.Module, first: Localizer, cascade: Cascade | None, loader: Iterable[dict | None],
+                    device: torch.device | str = "cpu") -> dict[str, float]:  # fmt: skip
+    """The figures of what the predictor runs: both stages when there is a cascade, else LNet_o
+    alone (score_localization's figures); "stages" says which."""
+    if cascade is None:
+        return {**evaluate_localization(net, loader, device, localizer=first), "stages": 1}
+    return {**evaluate_cascade(net, cascade, first, loader, device), "stages": 2}
+
+
+__all__ = ["Cascade", "evaluate_cascade", "evaluate_stages", "fit_refiner", "region_responses"]

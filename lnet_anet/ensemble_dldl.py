@@ -7,7 +7,8 @@ The members must predict the same target over the same bins from the same face c
 (preprocess.json). The ensemble's distribution is the mean of theirs (models.dldl.DLDLEnsemble),
 so its expectation is the mean of their expectations and its spread the mixture's: its figures
 come from the members' predictions.csv on the same faces, with no pass over the images.
-Writes model.json, model.safetensors, preprocess.json, predictions.csv, eval.json and eval.md.
+Writes model.json, model.safetensors, preprocess.json, and (write_regression_report) eval.json,
+eval.md and predictions.csv.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import pandas as pd
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from lnet_anet.metrics.age import error_by_group, regression_metrics, to_markdown
-from lnet_anet.runs import write_json
+from lnet_anet.metrics.age import regression_metrics
+from lnet_anet.runs import write_json, write_regression_report
 
 NEEDED = ("model.json", "model.safetensors", "preprocess.json", "eval.json", "predictions.csv")
 
@@ -81,12 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     write_json(out / "model.json", {"model": "dldl_ensemble", "kwargs": {"members": [m["spec"] for m in members]}})
     shutil.copy2(members[0]["folder"] / "preprocess.json", out / "preprocess.json")
     result = regression_metrics(preds["pred"].to_numpy(), preds["true"].to_numpy(), pred_sigma=preds["pred_std"].to_numpy())
-    table = error_by_group(preds, bands=None) if members[0]["target"] == "score" else error_by_group(preds)
     member_mae = [float(np.abs(m["predictions"]["pred"] - m["predictions"]["true"]).mean()) for m in members]
-    write_json(out / "eval.json", {"split": members[0]["split"], **result, "members": [str(m["folder"]) for m in members],
-                                   "member_mae": member_mae, "by_group": table.to_dict("records")})  # fmt: skip
-    (out / "eval.md").write_text(to_markdown(table))
-    preds.to_csv(out / "predictions.csv", index=False)
+    result |= {"members": [str(m["folder"]) for m in members], "member_mae": member_mae}
+    # preds carry the members' gender / race / image columns already: nothing more to join
+    write_regression_report(out, preds, preds.set_index("index")[[]], members[0]["split"], members[0]["target"], result)
     print(f"{out}: MAE {result['mae']:.3f} on {members[0]['split']} (members: {', '.join(f'{v:.3f}' for v in member_mae)})")
     return 0
 

@@ -16,10 +16,10 @@ import hydra
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
-from lnet_anet.cascade import Cascade, evaluate_cascade
+from lnet_anet.cascade import Cascade, evaluate_stages
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, split_of
-from lnet_anet.localization import Localizer, evaluate_localization
+from lnet_anet.localization import Localizer
 from lnet_anet.runs import load_run_net, record_data, run_dir, write_json
 from lnet_anet.train_lnet import scenes
 from lnet_anet.visualize_maps import response_grid
@@ -44,12 +44,9 @@ def main(cfg: DictConfig) -> dict:
     part = split_of(index, cfg.split)
     dataset = scenes(cfg, part, list(index.attrs["attributes"]), False, cfg.p_empty, cfg.seed, cfg.images)
     loader = DataLoader(dataset, batch_size=32, num_workers=cfg.train.num_workers, collate_fn=collate_skip_bad)
-    cascade = Path(cfg.run) / "cascade.json"
-    if cascade.exists():  # the run kept LNet_s: score both stages, as the predictor runs them
-        settings = {k: v for k, v in json.loads(cascade.read_text()).items() if k != "weights"}
-        metrics = {**evaluate_cascade(model, Cascade(**settings), localizer, loader), "stages": 2}
-    else:
-        metrics = {**evaluate_localization(model, loader, localizer=localizer), "stages": 1}
+    kept = Path(cfg.run) / "cascade.json"  # the run kept LNet_s: both stages, as the predictor runs them
+    cascade = Cascade.from_json(json.loads(kept.read_text())) if kept.exists() else None
+    metrics = evaluate_stages(model, localizer, cascade, loader)
     write_json(out / "localization.json", metrics)
     response_grid(model, dataset, localizer, out / "grid.png")
     log.info("%s", {k: round(v, 4) for k, v in metrics.items()})

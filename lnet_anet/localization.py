@@ -493,8 +493,6 @@ def score_localization(
     ground-truth box each), empty_image_rate on face-free ones (NaN when none), peak_in_box (how
     often the map's maximum lies in the box), threshold, calibrated, n_faces and n_empty.
     """
-    from lnet_anet.metrics.detection import empty_image_rate, match_detections
-
     maps, gt, face, sizes = responses.maps, responses.boxes, responses.has_face, responses.sizes
     calibrate = localizer is None if calibrate is None else calibrate
     localizer = Localizer(threshold=0.0) if localizer is None else localizer
@@ -505,20 +503,26 @@ def score_localization(
         localizer = dataclasses.replace(localizer, threshold=threshold)  # the caller's is kept
         calibrated = True
     detections = [localizer(m, s) for m, s in zip(maps, sizes, strict=True)]
+    out: dict[str, float] = {"threshold": float(localizer.threshold), "calibrated": float(calibrated)}
+    out |= score_detections(detections, [b.numpy() for b in gt], face.tolist(), iou)
     faces = torch.nonzero(face).flatten().tolist()
-    empties = torch.nonzero(~face).flatten().tolist()
-    out: dict[str, float] = {
-        "threshold": float(localizer.threshold),
-        "calibrated": float(calibrated),
-    }
     if faces:
-        out |= match_detections(
-            [detections[i] for i in faces], [gt[i].numpy() for i in faces], iou=iou
-        )
         out["peak_in_box"] = float(np.mean([_peak_in_box(maps[i], gt[i], sizes[i]) for i in faces]))
-    out["empty_image_rate"] = (
-        empty_image_rate([detections[i] for i in empties]) if empties else float("nan")
-    )
+    return out
+
+
+def score_detections(detections: Sequence[Sequence[Detection]], boxes: Sequence[np.ndarray],
+                     has_face: Sequence[bool], iou: float = 0.5) -> dict[str, float]:  # fmt: skip
+    """recall, mean_iou and false_positives_per_image over the images with a face (one true box
+    each), empty_image_rate over the face-free ones (NaN when none), n_faces and n_empty."""
+    from lnet_anet.metrics.detection import empty_image_rate, match_detections
+
+    faces = [i for i, f in enumerate(has_face) if f]
+    empties = [i for i, f in enumerate(has_face) if not f]
+    out: dict[str, float] = {}
+    if faces:
+        out |= match_detections([detections[i] for i in faces], [boxes[i] for i in faces], iou=iou)
+    out["empty_image_rate"] = empty_image_rate([detections[i] for i in empties]) if empties else float("nan")
     out.pop("n_images", None)
     out["n_faces"], out["n_empty"] = float(len(faces)), float(len(empties))
     return out
@@ -551,6 +555,7 @@ __all__ = [
     "Responses",
     "collect_responses",
     "evaluate_localization",
+    "score_detections",
     "score_localization",
     "BOX_FEATURES",
     "box_features",
