@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.install-stamp
 ARGS ?=
 
-.PHONY: install test test-fast lint format demo train-lnet train-anet train-age train-age-anet train-beauty \
+.PHONY: install test test-fast lint format demo train-lnet train-anet train-age train-age-anet train-attractiveness \
         evaluate-attributes evaluate-localization bench synthetic clean
 
 install: $(STAMP)
@@ -31,31 +31,31 @@ format: install
 	$(VENV)/bin/ruff format lnet_anet tests experiments
 
 demo: install
-	$(PY) -m lnet_anet.demo $(ARGS)
+	$(PY) -m lnet_anet.cli.demo $(ARGS)
 
 train-lnet: install
-	$(PY) -m lnet_anet.train_lnet $(ARGS)
+	$(PY) -m lnet_anet.cli.train_lnet $(ARGS)
 
 train-anet: install
-	$(PY) -m lnet_anet.train_anet $(ARGS)
+	$(PY) -m lnet_anet.cli.train_anet $(ARGS)
 
 train-age: install
-	$(PY) -m lnet_anet.train_dldl $(ARGS)
+	$(PY) -m lnet_anet.cli.train_age $(ARGS)
 
 train-age-anet: install
-	$(PY) -m lnet_anet.train_anet_dldl $(ARGS)
+	$(PY) -m lnet_anet.cli.train_anet_dldl $(ARGS)
 
-train-beauty: install
-	$(PY) -m lnet_anet.train_dldl --config-name train_beauty $(ARGS)
+train-attractiveness: install
+	$(PY) -m lnet_anet.cli.train_age --config-name train_attractiveness $(ARGS)
 
 evaluate-attributes: install
-	$(PY) -m lnet_anet.evaluate_attributes $(ARGS)
+	$(PY) -m lnet_anet.cli.evaluate_attributes $(ARGS)
 
 evaluate-localization: install
-	$(PY) -m lnet_anet.evaluate_localization $(ARGS)
+	$(PY) -m lnet_anet.cli.evaluate_localization $(ARGS)
 
 bench: install
-	$(PY) experiments/bench_default.py $(ARGS)
+	$(PY) benchmarks/bench_default.py $(ARGS)
 
 synthetic: install
 	$(PY) -m lnet_anet.data.synthetic runs/synthetic-data/demo --n-images 400

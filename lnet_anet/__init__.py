@@ -11,7 +11,7 @@ __all__ = ["__version__", "Predictor", "create_model", "list_models"]
 def __getattr__(name):
     # Lazy so that `import lnet_anet` stays cheap (no torch import for the CLI's --help).
     if name == "Predictor":
-        from lnet_anet.predictor import Predictor
+        from lnet_anet.inference.predictor import Predictor
 
         return Predictor
     if name in ("create_model", "list_models"):

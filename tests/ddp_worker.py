@@ -13,8 +13,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from _tiny import TinyAttributeNet, bce_loss  # noqa: E402
 
-from lnet_anet.data.celeba import read_celeba  # noqa: E402
 from lnet_anet.data.dataset import FaceDataset  # noqa: E402
+from lnet_anet.data.readers.celeba import read_celeba  # noqa: E402
 from lnet_anet.engine import TrainConfig, Trainer  # noqa: E402
 from lnet_anet.engine.distributed import world  # noqa: E402
 

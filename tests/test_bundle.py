@@ -13,8 +13,10 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from lnet_anet.build_bundle import main as build_main
-from lnet_anet.bundle import (
+from lnet_anet.cli.build_bundle import main as build_main
+from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
+from lnet_anet.engine.runs import save_weights
+from lnet_anet.inference.bundle import (
     FORMAT,
     FORMAT_VERSION,
     BundleError,
@@ -23,9 +25,7 @@ from lnet_anet.bundle import (
     save_bundle,
     tensors_digest,
 )
-from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
 from lnet_anet.models.registry import create_model
-from lnet_anet.runs import save_weights
 
 STATS = {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}
 
@@ -102,11 +102,11 @@ def _rewrite(src: Path, dst: Path, **metadata: str) -> Path:
 
 
 def test_round_trip_matches_fp32_outputs_within_fp16_tolerance(parts, bundle_path):
-    from lnet_anet.heads.svm import LinearSVMHead
+    from lnet_anet.anet.svm import LinearSVMHead
 
     b = load_bundle(bundle_path)
     assert b.config["versions"]["torch"] == torch.__version__
-    assert b.attributes == list(CELEBA_ATTRIBUTES) and b.beauty is None
+    assert b.attributes == list(CELEBA_ATTRIBUTES) and b.attractiveness is None
     assert not b.lnet.training and not b.anet.training and not b.age.training
     assert all(p.dtype == torch.float32 for p in b.lnet.parameters())
     g = torch.Generator().manual_seed(0)
@@ -293,7 +293,7 @@ def _write_json(path: Path, obj: dict) -> None:
 @pytest.fixture(scope="module")
 def runs(parts, tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("runs")
-    folders = {name: root / name for name in ("lnet", "anet", "age", "beauty")}
+    folders = {name: root / name for name in ("lnet", "anet", "age", "attractiveness")}
     for folder in folders.values():
         folder.mkdir()
     save_weights(parts["lnet"], folders["lnet"] / "lnet.safetensors")
@@ -316,7 +316,7 @@ def runs(parts, tmp_path_factory) -> dict[str, Path]:
     _write_json(
         folders["anet"] / "patches.json", {"canonical_size": 144, "stride": 16, "enlarge": 1.0}
     )
-    for name, target in (("age", "age"), ("beauty", "score")):
+    for name, target in (("age", "age"), ("attractiveness", "attractiveness")):
         save_weights(parts["age"], folders[name] / "model.safetensors", {"target": target})
         _write_json(
             folders[name] / "model.json",
@@ -329,28 +329,28 @@ def runs(parts, tmp_path_factory) -> dict[str, Path]:
 def test_build_bundle_from_run_folders(runs, parts, tmp_path, capsys):
     out = tmp_path / "built.lnetanet"
     argv = ["--lnet", str(runs["lnet"]), "--anet", str(runs["anet"]), "--age", str(runs["age"]),
-            "--beauty", str(runs["beauty"]), "--out", str(out)]  # fmt: skip
+            "--attractiveness", str(runs["attractiveness"]), "--out", str(out)]  # fmt: skip
     assert build_main(argv) == 0
     assert str(out) in capsys.readouterr().out
     b = load_bundle(out)
     prep = b.preprocessing
     assert prep["lnet"]["input_size"] == [128, 128] and prep["localizer"] == {"threshold": 0.25, "box_model": BOX_MODEL}
     assert b.localizer().box_model == tuple(map(tuple, BOX_MODEL))  # the fitted box survives the JSON header
-    assert prep["anet"]["canonical_size"] == 144 and prep["beauty"]["enlarge"] == 1.3
+    assert prep["anet"]["canonical_size"] == 144 and prep["attractiveness"]["enlarge"] == 1.3
     assert b.config["nets"]["anet"]["kwargs"] == {"num_identities": 0}  # pretrained dropped
     prov = b.config["provenance"]
     assert prov["lnet"]["eval"] == {"recall": 0.9}
     assert "build_bundle" in prov["built"]["command"]
     x = torch.randn(1, 3, 32, 32)
-    torch.testing.assert_close(b.beauty(x)["logits"], parts["age"](x)["logits"], atol=1e-2, rtol=0)
+    torch.testing.assert_close(b.attractiveness(x)["logits"], parts["age"](x)["logits"], atol=1e-2, rtol=0)
 
 
 def test_build_bundle_reports_bad_run_folders(runs, tmp_path, capsys):
     base = ["--lnet", str(runs["lnet"]), "--anet", str(runs["anet"])]
     # an attractiveness run given as --age
-    assert build_main([*base, "--age", str(runs["beauty"]), "--out", str(tmp_path / "a")]) == 1
+    assert build_main([*base, "--age", str(runs["attractiveness"]), "--out", str(tmp_path / "a")]) == 1
     err = capsys.readouterr().err
-    assert "model.safetensors" in err and "'score'" in err
+    assert "model.safetensors" in err and "'attractiveness'" in err
     # a run folder without its localizer settings
     assert build_main(["--lnet", str(runs["anet"]), "--anet", str(runs["anet"]),
                        "--out", str(tmp_path / "b")]) == 1  # fmt: skip

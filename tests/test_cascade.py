@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from lnet_anet.cascade import Cascade, evaluate_cascade, fit_refiner, region_responses
-from lnet_anet.localization import Localizer, collect_responses, score_localization
+from lnet_anet.lnet.cascade import Cascade, evaluate_cascade, fit_refiner, region_responses
+from lnet_anet.lnet.localizer import Localizer, collect_responses, score_localization
 
 
 class _BrightnessNet(torch.nn.Module):

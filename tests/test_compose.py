@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 import torch
 
-from lnet_anet.data.compose import (
+from lnet_anet.data.dataset import collate_skip_bad
+from lnet_anet.data.scenes import (
     SKIMAGE_FACE_FREE,
     BackgroundBank,
     ComposedScenes,
     compose_scene,
     feathered_ellipse,
 )
-from lnet_anet.data.dataset import collate_skip_bad
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 ATTRS = ["Smiling", "Male", "Young"]
@@ -162,7 +162,7 @@ def test_scenes_need_the_attribute_columns_and_matching_canvas(tmp_path):
 @pytest.mark.real_data
 @pytest.mark.skipif(not REAL.exists(), reason=f"real data not found at {REAL}")
 def test_composes_real_celeba_hq_faces():
-    from lnet_anet.data.celeba import read_celeba
+    from lnet_anet.data.readers.celeba import read_celeba
 
     df = read_celeba(REAL / "celeba_hq128").iloc[:4]
     ds = ComposedScenes(df, canvas=(300, 300), seed=0)

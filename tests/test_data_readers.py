@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 import torch
 
-from lnet_anet.data.age import (
+from lnet_anet.data.dataset import FaceDataset, collate_skip_bad
+from lnet_anet.data.errors import DatasetFormatError
+from lnet_anet.data.readers.age import (
     holdout_split,
     read_age_csv,
     read_chalearn,
@@ -19,11 +21,9 @@ from lnet_anet.data.age import (
     read_morph,
     read_utkface,
 )
-from lnet_anet.data.beauty import read_score_csv, read_scut_fbp5500
-from lnet_anet.data.celeba import CELEBA_ATTRIBUTES, read_celeba
-from lnet_anet.data.dataset import FaceDataset, collate_skip_bad
-from lnet_anet.data.errors import DatasetFormatError
-from lnet_anet.data.lfwa import read_lfw_attributes, read_lfwa
+from lnet_anet.data.readers.attractiveness import read_score_csv, read_scut_fbp5500
+from lnet_anet.data.readers.celeba import CELEBA_ATTRIBUTES, read_celeba
+from lnet_anet.data.readers.lfwa import read_lfw_attributes, read_lfwa
 
 N = 6  # images in the CelebA fixture
 LANDMARK_HEADER = (
@@ -532,7 +532,7 @@ def test_a_tune_split_with_the_hold_out_seed_is_refused_not_left_empty():
         split_fit_tune(train, frac=0.1, seed=0)
 
 
-# --------------------------------------------------------------------------- beauty
+# --------------------------------------------------------------------------- attractiveness
 
 
 def _scut(root: Path) -> Path:
@@ -553,7 +553,7 @@ def test_read_scut_fbp5500_splits_scores_and_groups(tmp_path):
     root = _scut(tmp_path / "SCUT-FBP5500_v2")
     df = read_scut_fbp5500(tmp_path)
     assert df["split"].tolist() == ["train"] * 3 + ["test"] * 2
-    assert df["score"].tolist() == [2.883333, 1.0, 4.5, 3.25, 5.0]
+    assert df["attractiveness"].tolist() == [2.883333, 1.0, 4.5, 3.25, 5.0]
     assert df["gender"].tolist() == [1, 0, 1, 0, 1] and df["race"].tolist() == [2, 2, 0, 0, 2]
     fold = read_scut_fbp5500(root, split="fold2")
     assert fold["path"].map(os.path.basename).tolist() == ["AF1.jpg", "CM4.jpg", "AF5.jpg"]
@@ -581,11 +581,11 @@ def test_read_score_csv(tmp_path):
     for name in ["a.png", "b.png"]:
         _jpeg(tmp_path / name)
     csv = _write(tmp_path / "s.csv", ["path,score", "a.png,1.5", "b.png,4"])
-    assert read_score_csv(csv)["score"].tolist() == [1.5, 4.0]
+    assert read_score_csv(csv)["attractiveness"].tolist() == [1.5, 4.0]
     _write(csv, ["path,score", "a.png,1.5", "b.png,0.5"])
-    with pytest.raises(DatasetFormatError, match=r"s.csv:3: score: expected a number in \[1, 5\]"):
+    with pytest.raises(DatasetFormatError, match=r"s.csv:3: attractiveness: expected a number in \[1, 5\]"):
         read_score_csv(csv)
-    assert read_score_csv(csv, score_range=(0, 10))["score"].tolist() == [1.5, 0.5]
+    assert read_score_csv(csv, score_range=(0, 10))["attractiveness"].tolist() == [1.5, 0.5]
 
 
 # --------------------------------------------------------------------------- FaceDataset

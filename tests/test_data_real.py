@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lnet_anet.data.age import read_utkface
-from lnet_anet.data.celeba import CELEBA_ATTRIBUTES, read_celeba
+from lnet_anet.data.readers.age import read_utkface
+from lnet_anet.data.readers.celeba import CELEBA_ATTRIBUTES, read_celeba
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 pytestmark = [

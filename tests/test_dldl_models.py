@@ -10,11 +10,9 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
+from lnet_anet.dldl.training import collect_predictions, dldl_loss_fn, evaluate_dldl
 from lnet_anet.models import create_model, list_models
 from lnet_anet.models.dldl import (
-    collect_predictions,
-    dldl_loss_fn,
-    evaluate_dldl,
     lite0_dldl,
     thin_age_net,
     tiny_age_net,
@@ -82,7 +80,7 @@ def _batch(n: int = 4, size: int = 32) -> dict[str, torch.Tensor]:
         "image": torch.randn(n, 3, size, size, generator=g),
         "age": torch.tensor([3.0, 25.0, 47.0, 116.0])[:n],
         "age_sigma": torch.tensor([float("nan"), 3.0, float("nan"), 5.0])[:n],
-        "score": torch.tensor([1.5, 2.5, 3.5, 4.5])[:n],
+        "attractiveness": torch.tensor([1.5, 2.5, 3.5, 4.5])[:n],
     }
 
 
@@ -99,11 +97,11 @@ def test_loss_fn_gives_gradients_and_reports_parts():
 
 def test_loss_fn_for_scores_and_ablation_flags():
     model = tiny_age_net(low=1, high=5, step=0.1)
-    loss_fn = functools.partial(dldl_loss_fn, target="score", use_kl=False)
+    loss_fn = functools.partial(dldl_loss_fn, target="attractiveness", use_kl=False)
     loss, parts = loss_fn(model, _batch())
     assert float(loss.detach()) == pytest.approx(parts["l1"], rel=1e-5)
     with pytest.raises(KeyError, match="labels"):
-        dldl_loss_fn(model, {"image": torch.randn(1, 3, 32, 32)}, target="score")
+        dldl_loss_fn(model, {"image": torch.randn(1, 3, 32, 32)}, target="attractiveness")
 
 
 def test_loss_fn_unwraps_distributed_data_parallel(monkeypatch):

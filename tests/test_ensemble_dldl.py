@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import torch
 
-from lnet_anet.ensemble_dldl import main
+from lnet_anet.cli.ensemble_dldl import main
+from lnet_anet.engine.runs import load_run_net, save_weights, write_json
 from lnet_anet.models import create_model
-from lnet_anet.runs import load_run_net, save_weights, write_json
 
 
 def _run(folder: Path, seed: int, preds: np.ndarray, true: np.ndarray, image_size: int = 32) -> Path:

@@ -25,7 +25,7 @@ def run(module: str, *overrides: str, runs: Path) -> subprocess.CompletedProcess
 
 @pytest.mark.slow
 def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
-    run("lnet_anet.train_anet", "data=synthetic", "name=anet", "svm.C=[0.1]", *SMOKE, runs=tmp_path)
+    run("lnet_anet.cli.train_anet", "data=synthetic", "name=anet", "svm.C=[0.1]", *SMOKE, runs=tmp_path)
     anet = tmp_path / "anet"
     for name in ("anet.safetensors", "svm.safetensors", "model.json", "patches.json", "data.json",
                  "eval.md", ".hydra/config.yaml", "pretrain/checkpoints/last.pt", "finetune/metrics.jsonl"):  # fmt: skip
@@ -40,15 +40,15 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
     assert tune[str(chosen)]["mean_balanced_accuracy"] == max(t["mean_balanced_accuracy"] for t in eligible.values())
 
     # Re-running finds each stage done and only redoes the cheap SVM step.
-    again = run("lnet_anet.train_anet", "data=synthetic", "name=anet", "svm.C=[0.1]", *SMOKE, runs=tmp_path)
+    again = run("lnet_anet.cli.train_anet", "data=synthetic", "name=anet", "svm.C=[0.1]", *SMOKE, runs=tmp_path)
     assert "stage finetune: done before" in again.stderr + again.stdout or "done before" in (anet / "train_anet.log").read_text()
 
-    run("lnet_anet.evaluate_attributes", "data=synthetic", f"run={anet}", "num_workers=0",
+    run("lnet_anet.cli.evaluate_attributes", "data=synthetic", f"run={anet}", "num_workers=0",
         "data.index.n_images=240", "data.index.n_identities=40", runs=tmp_path)  # fmt: skip
     report = next(anet.glob("eval-attributes-*/attributes.md")).read_text()
     assert "majority class" in report and "Smiling" in report
 
-    run("lnet_anet.train_dldl_head", "data=synthetic_age", f"anet_run={anet}", "name=age-head",
+    run("lnet_anet.cli.train_dldl_head", "data=synthetic_age", f"anet_run={anet}", "name=age-head",
         "train.epochs=3", "train.batch_size=32", "data.index.n_images=240", "data.index.n_identities=40",
         runs=tmp_path)  # fmt: skip
     age = json.loads((tmp_path / "age-head" / "eval.json").read_text())
@@ -56,7 +56,7 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
     assert json.loads((tmp_path / "age-head" / "preprocess.json").read_text())["input"] == "anet_features"
 
     # ANet's layers trained for age from the attribute run's (C3/C4 sizes of conf/model/anet.yaml).
-    run("lnet_anet.train_anet_dldl", "data=synthetic_age", f"init_from={anet}", "name=age-anet",
+    run("lnet_anet.cli.train_anet_dldl", "data=synthetic_age", f"init_from={anet}", "name=age-anet",
         "model.c3_channels=96", "model.c4_channels=128", "model.pretrained=none", "model.mirror=true", "train=smoke",
         "train.batch_size=16", "data.index.n_images=240", "data.index.n_identities=40", runs=tmp_path)  # fmt: skip
     out = tmp_path / "age-anet"
@@ -79,7 +79,7 @@ def test_anet_caches_the_frozen_stages_and_trains_block_2_above_them(tmp_path):
 
     from lnet_anet.models.backbones import package_weights_path
 
-    run("lnet_anet.train_anet", "data=synthetic", "name=anet3", "svm.C=[0.1]", "pretrain.epochs=0",
+    run("lnet_anet.cli.train_anet", "data=synthetic", "name=anet3", "svm.C=[0.1]", "pretrain.epochs=0",
         "model.frozen_stages=3", "patches.mirror=true", *[o for o in SMOKE if o != "model.pretrained=none"],
         runs=tmp_path)  # fmt: skip
     out = tmp_path / "anet3"
@@ -100,7 +100,7 @@ def test_anet_caches_the_frozen_stages_and_trains_block_2_above_them(tmp_path):
 
 @pytest.mark.slow
 def test_dldl_entry_point_writes_report_and_model(tmp_path):
-    run("lnet_anet.train_dldl", "data=synthetic_age", "name=age", "model=tiny_age_net", "data.image_size=32",
+    run("lnet_anet.cli.train_age", "data=synthetic_age", "name=age", "model=tiny_age_net", "data.image_size=32",
         *[o for o in SMOKE if o != "model.pretrained=none"], runs=tmp_path)  # fmt: skip
     out = tmp_path / "age"
     assert json.loads((out / "model.json").read_text())["model"] == "tiny_age_net"
@@ -120,13 +120,13 @@ def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path):
                  "data.index.n_images=120", "data.index.n_identities=20"]  # fmt: skip
     # 16 tune scenes are too few to fit box models (tests/test_localization.py and test_cascade.py fit
     # them): box_scale instead, and one stage.
-    run("lnet_anet.train_lnet", "name=lnet", *lnet_args, "localizer.fit_box=false", "localizer.box_scale=[1.0,1.5]",
+    run("lnet_anet.cli.train_lnet", "name=lnet", *lnet_args, "localizer.fit_box=false", "localizer.box_scale=[1.0,1.5]",
         "cascade.enabled=false", *SMOKE[:3], runs=tmp_path)  # fmt: skip
     out = tmp_path / "lnet"
     localizer = json.loads((out / "localizer.json").read_text())
     assert localizer["input_size"] == 96 and localizer["threshold"] == json.loads((out / "eval.json").read_text())["threshold"]
     assert (out / "eval_grid.png").stat().st_size > 1000
-    run("lnet_anet.evaluate_localization", f"run={out}", "images=8", *lnet_args, runs=tmp_path)
+    run("lnet_anet.cli.evaluate_localization", f"run={out}", "images=8", *lnet_args, runs=tmp_path)
     metrics = json.loads(next(out.glob("eval-localization-*/localization.json")).read_text())
     assert {"recall", "mean_iou", "false_positives_per_image", "empty_image_rate"} <= set(metrics)
 
@@ -141,7 +141,7 @@ def test_lnet_cached_scenes_train_only_the_upper_part(tmp_path):
 
     from lnet_anet.models.backbones import package_weights_path
 
-    run("lnet_anet.train_lnet", "name=cached", "data=synthetic", "canvas=96", "cache_scenes=40", "train_p_empty=0.3",
+    run("lnet_anet.cli.train_lnet", "name=cached", "data=synthetic", "canvas=96", "cache_scenes=40", "train_p_empty=0.3",
         "calibration_images=16", "eval_images=16", "data.index.n_images=120", "data.index.n_identities=20",
         "model.stride=8", "model.neck_channels=16", "model.face_tag=true", "model.tune_last_stage=true",
         "localizer.fit_box=false", "cascade.enabled=false", *[o for o in SMOKE[:3] if o != "model.pretrained=none"], runs=tmp_path)  # fmt: skip

@@ -7,13 +7,13 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from lnet_anet.data.dataset import FaceDataset
-from lnet_anet.features import (
+from lnet_anet.anet.features import (
     TrunkMapPatches,
     dataset_patch_features,
     dataset_trunk_maps,
     features_from_maps,
 )
+from lnet_anet.data.dataset import FaceDataset
 from lnet_anet.models.anet import anet_lite0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lnet_anet.heads.label_distribution import (
+from lnet_anet.dldl.label_distribution import (
     DLDLHead,
     DLDLLoss,
     LabelBins,

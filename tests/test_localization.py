@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lnet_anet.localization import (
+from lnet_anet.lnet.localizer import (
     Localizer,
     calibrate_threshold,
     find_peaks,
@@ -202,7 +202,7 @@ def _scenes(n_faces: int, n_empty: int) -> list[dict]:
 
 
 def test_evaluate_localization_calibrates_and_scores_a_perfect_map():
-    from lnet_anet.localization import evaluate_localization
+    from lnet_anet.lnet.localizer import evaluate_localization
 
     out = evaluate_localization(_BrightnessNet(), _scenes(6, 4) + [None])
     assert out["calibrated"] == 1.0 and 0.0 < out["threshold"] < 1.0
@@ -221,7 +221,7 @@ def test_evaluate_localization_calibrates_and_scores_a_perfect_map():
 def _blob_scenes(n: int, seed: int):
     """Responses of 224 px scenes on a 28 x 28 map (8 px cells): a Gaussian blob per face whose
     width follows the face's side, centred anywhere (off the cell grid), and face-free noise."""
-    from lnet_anet.localization import Responses
+    from lnet_anet.lnet.localizer import Responses
 
     rng = np.random.default_rng(seed)
     maps, boxes, flags = [], [], []
@@ -240,7 +240,7 @@ def _blob_scenes(n: int, seed: int):
 
 
 def test_box_model_fitted_on_known_boxes_sizes_faces_better_than_a_scaled_window():
-    from lnet_anet.localization import fit_box_model, score_localization
+    from lnet_anet.lnet.localizer import fit_box_model, score_localization
 
     tune, val = _blob_scenes(160, 0), _blob_scenes(160, 1)
     plain = Localizer(threshold=0.3, box_level=0.1, min_size=8)
@@ -254,7 +254,7 @@ def test_box_model_fitted_on_known_boxes_sizes_faces_better_than_a_scaled_window
 
 
 def test_box_model_is_checked_and_needs_enough_faces():
-    from lnet_anet.localization import BOX_FEATURES, fit_box_model
+    from lnet_anet.lnet.localizer import BOX_FEATURES, fit_box_model
 
     row = [0.0] * (len(BOX_FEATURES) + 1)
     assert Localizer(threshold=0.1, box_model=[row, row]).box_model == (tuple(row), tuple(row))  # JSON lists
@@ -269,7 +269,7 @@ def test_box_model_is_checked_and_needs_enough_faces():
 def test_fit_localizer_fits_a_box_model_for_each_setting_tried():
     from omegaconf import OmegaConf
 
-    from lnet_anet.train_lnet import fit_localizer
+    from lnet_anet.lnet.fitting import fit_localizer
 
     settings = {"min_size": 8, "fit_box": True, "box_level": [0.05, 0.1], "box_scale": 1.0, "box_offset": 0}
     localizer, tuned = fit_localizer(_blob_scenes(160, 0), OmegaConf.create(settings))

@@ -9,11 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
-from lnet_anet.build_bundle import random_bundle
 from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
 from lnet_anet.data.synthetic import render_scene, sample_face, sample_identity
+from lnet_anet.inference.build import random_bundle
+from lnet_anet.inference.predictor import Predictor
 from lnet_anet.predict import main
-from lnet_anet.predictor import Predictor
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -112,8 +112,8 @@ def test_boxes_are_mapped_from_the_letterbox_canvas_to_image_pixels(predictor, m
 def test_a_cascade_places_the_boxes_again_from_each_face_region(predictor, monkeypatch):
     """With a second stage, the first stage's canvas boxes go through Cascade.refine (on LNet's
     own canvas tensor) before they are mapped to image pixels."""
-    from lnet_anet.cascade import Cascade
-    from lnet_anet.localization import Localizer
+    from lnet_anet.lnet.cascade import Cascade
+    from lnet_anet.lnet.localizer import Localizer
 
     monkeypatch.setattr(predictor, "localizer", lambda response, size: [(np.array([0.0, 0.0, 64.0, 32.0]), 0.9)])
     cascade = Cascade(localizer=Localizer(threshold=0.0), context=2.0, input_size=64)
@@ -150,7 +150,7 @@ def test_predict_many_keeps_order_reports_bad_files_and_matches_single_images(
             )
 
 
-def test_bundle_without_age_and_beauty_gives_null_for_them(tmp_path, scene):
+def test_bundle_without_age_and_attractiveness_gives_null_for_them(tmp_path, scene):
     path = random_bundle(tmp_path / "no_heads.lnetanet", heads=(), max_faces=1)
     record = Predictor.load(path).predict(scene)
     _check_record(record, width=180, height=140, heads=False)
@@ -168,7 +168,7 @@ def test_heads_on_anet_features_give_age_from_the_same_pass(tmp_path, scene):
 
 
 def test_missing_default_bundle_is_a_clear_error(tmp_path, monkeypatch):
-    import lnet_anet.predictor as predictor_module
+    import lnet_anet.inference.predictor as predictor_module
 
     monkeypatch.setattr(predictor_module, "DEFAULT_BUNDLE", tmp_path / "default.lnetanet")
     with pytest.raises(FileNotFoundError, match="no model bundle yet"):

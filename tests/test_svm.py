@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lnet_anet.heads import LinearSVMHead, fit_linear_svms
+from lnet_anet.anet.svm import LinearSVMHead, fit_linear_svms
 
 
 def _separable(n: int, dim: int = 12, n_attr: int = 3, seed: int = 0, margin: float = 0.5):

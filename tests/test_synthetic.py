@@ -13,10 +13,10 @@ import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score
 
-from lnet_anet.data.age import read_age_csv
 from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
-from lnet_anet.data.celeba import read_celeba
 from lnet_anet.data.images import read_image
+from lnet_anet.data.readers.age import read_age_csv
+from lnet_anet.data.readers.celeba import read_celeba
 from lnet_anet.data.synthetic import (
     YOUNG_BELOW,
     main,

@@ -7,8 +7,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from lnet_anet.data.celeba import read_celeba
 from lnet_anet.data.dataset import FaceDataset, collate_skip_bad
+from lnet_anet.data.readers.celeba import read_celeba
 from lnet_anet.data.synthetic import make_synthetic_celeba
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.metrics.attributes import attribute_metrics, collect_attribute_scores

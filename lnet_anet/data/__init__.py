@@ -9,7 +9,7 @@ Index schema (every reader returns a pandas DataFrame with these columns where t
   lefteye_x, lefteye_y, righteye_x, righteye_y, nose_x, nose_y,
   leftmouth_x, leftmouth_y, rightmouth_x, rightmouth_y   float landmarks
   age float, age_sigma float, gender int, race int    (age datasets)
-  score float                                          (attractiveness datasets)
+  attractiveness float                                 (attractiveness datasets: mean rating, 1-5)
 df.attrs["attributes"]: list[str] of attribute names (empty when none)
 df.attrs["skipped"]: list[str] of human-readable "path: reason" lines for rows left out
 """

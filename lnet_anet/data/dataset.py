@@ -22,9 +22,9 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset, default_collate
 
-from lnet_anet.data._tables import BOX_COLUMNS, LANDMARK_COLUMNS
 from lnet_anet.data.errors import ImageReadError
 from lnet_anet.data.images import read_image
+from lnet_anet.data.readers._tables import BOX_COLUMNS, LANDMARK_COLUMNS
 
 # Train-time augmentation strengths: small, as the paper's faces are already roughly framed.
 CROP_SCALE = (0.9, 1.0)  # side of the random crop, as a fraction of the region's side
@@ -33,7 +33,7 @@ COLOR_JITTER = 0.1  # brightness, contrast and saturation change by at most +-10
 # Index pairs of (x, y) columns swapped by a horizontal flip: left eye <-> right eye, mouth corners.
 _FLIP_LANDMARKS = np.array([2, 3, 0, 1, 4, 5, 8, 9, 6, 7])
 _SCALARS = (("identity", torch.long), ("age", torch.float32), ("age_sigma", torch.float32),
-            ("score", torch.float32))  # fmt: skip
+            ("attractiveness", torch.float32))  # fmt: skip
 
 
 class FaceDataset(Dataset):

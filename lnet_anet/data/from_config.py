@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 from hydra.utils import instantiate
 
-from lnet_anet.data.age import holdout_split
 from lnet_anet.data.dataset import FaceDataset
+from lnet_anet.data.readers.age import holdout_split
 from lnet_anet.models.backbones import IMAGENET_MEAN, IMAGENET_STD
 
 log = logging.getLogger("lnet_anet.data")
@@ -72,7 +72,7 @@ def split_fit_tune(train: pd.DataFrame, frac: float, seed: int) -> tuple[pd.Data
 def attribute_splits(cfg: Any, out) -> tuple[list[str], pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(attribute names, fit, tune, evaluation) for a stage config with `data` and `tune_split`;
     records data.json in the run folder `out`. Tune is never the evaluation split."""
-    from lnet_anet.runs import record_data
+    from lnet_anet.engine.runs import record_data
 
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)

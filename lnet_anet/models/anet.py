@@ -161,7 +161,7 @@ class ANet(nn.Module):
     gradients, BatchNorm always on its ImageNet statistics. The stem and blocks 0-1 run on the
     large 61x61 and 30x30 maps and dominate the CPU cost of a training step, so n=3 (only
     block 2 of the trunk trains) or n=4 (the whole trunk fixed) make training several times
-    cheaper; see experiments/bench_anet_dense.py for measured figures.
+    cheaper; see benchmarks/bench_anet_dense.py for measured figures.
     """
 
     stride = TRUNK_STRIDE

@@ -15,22 +15,17 @@ Every model: forward(x) -> {"logits": (B, K)}; `.bins` (LabelBins); `.predict(x)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 
-from lnet_anet.heads.label_distribution import (
-    DEFAULT_SIGMA,
+from lnet_anet.dldl.label_distribution import (
     DLDLHead,
-    DLDLLoss,
     LabelBins,
     make_bins,
 )
-from lnet_anet.metrics.age import regression_metrics
 from lnet_anet.models.backbones import PACKAGE_MODEL, create_backbone
 from lnet_anet.models.registry import register_model
 
@@ -317,88 +312,12 @@ def feature_dldl(
     return model
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
-    """The model inside DistributedDataParallel (the engine hands loss_fn the DDP wrapper)."""
-    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
 
-def dldl_loss_fn(
-    model: nn.Module,
-    batch: dict[str, torch.Tensor],
-    target: str = "age",
-    sigma: float | None = None,
-    lambda_l1: float = 1.0,
-    use_kl: bool = True,
-    use_l1: bool = True,
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """The engine's loss_fn for any DLDL model: DLDLLoss on batch[target].
-
-    Per-sample spreads come from batch[f"{target}_sigma"] (e.g. ChaLearn's "age_sigma") where
-    finite; otherwise `sigma`, default DEFAULT_SIGMA[target]. Bind options with functools.partial.
-    Reports "kl", "l1" and "mae" (of the expectation against the unclamped label).
-    """
-    if target not in batch:
-        raise KeyError(f"batch has no {target!r} labels (keys: {sorted(batch)})")
-    if sigma is None:
-        if target not in DEFAULT_SIGMA:
-            raise ValueError(f"no default sigma for target {target!r}; pass sigma=")
-        sigma = DEFAULT_SIGMA[target]
-    bins = _unwrap(model).bins
-    logits = model(batch["image"])["logits"]
-    y = batch[target]
-    criterion = DLDLLoss(bins, lambda_l1=lambda_l1, use_kl=use_kl, use_l1=use_l1, sigma=sigma)
-    loss, parts = criterion(logits, y, batch.get(f"{target}_sigma"))
-    with torch.no_grad():
-        mean = logits.float().softmax(dim=1) @ bins.values_like(logits.float())
-        parts["mae"] = float((mean - y.to(mean)).abs().mean())
-    return loss, parts
 
 
-@torch.no_grad()
-def collect_predictions(
-    model: nn.Module, loader: Iterable, device: torch.device | str, target: str = "age"
-) -> pd.DataFrame:
-    """Run a DLDL model over a loader: one row per sample with index (the dataset row, when
-    the batches carry "index"), pred (expectation), pred_std, true and, when the batches have
-    it, true_sigma (f"{target}_sigma"). Batches that are None (all images unreadable) are
-    skipped. Join on "index" to the dataset's index DataFrame for gender / race breakdowns."""
-    model = _unwrap(model)
-    was_training = model.training
-    model.eval()
-    parts: dict[str, list[np.ndarray]] = {}
-    try:
-        for batch in loader:
-            if batch is None:
-                continue
-            if target not in batch:
-                raise KeyError(f"batch has no {target!r} labels (keys: {sorted(batch)})")
-            out = model.head.predict(model(batch["image"].to(device))["logits"])
-            columns = {"pred": out["mean"], "pred_std": out["std"], "true": batch[target]}
-            if "index" in batch:
-                columns["index"] = batch["index"]
-            if f"{target}_sigma" in batch:
-                columns["true_sigma"] = batch[f"{target}_sigma"]
-            for k, v in columns.items():
-                parts.setdefault(k, []).append(v.detach().cpu().numpy())
-    finally:
-        model.train(was_training)
-    if not parts:
-        raise ValueError("collect_predictions: the loader gave no readable batch")
-    return pd.DataFrame({k: np.concatenate(v) for k, v in parts.items()})
 
 
-def evaluate_dldl(
-    model: nn.Module, loader: Iterable, device: torch.device | str, target: str = "age"
-) -> dict[str, float]:
-    """The engine's evaluate_fn: regression_metrics of the expectation (mae, rmse, pearson_r,
-    cs_1..cs_10, pred_std_mean, within_pred_std; eps_error when every sample has a finite
-    positive true sigma). Bind target with functools.partial."""
-    df = collect_predictions(model, loader, device, target)
-    sigma = df["true_sigma"].to_numpy() if "true_sigma" in df else None
-    use_sigma = sigma is not None and bool(np.all(np.isfinite(sigma) & (sigma > 0)))
-    return regression_metrics(
-        df["pred"], df["true"], pred_sigma=df["pred_std"], true_sigma=sigma if use_sigma else None
-    )
 
 
 __all__ = [
@@ -409,9 +328,6 @@ __all__ = [
     "anet_dldl",
     "feature_dldl",
     "VGGAgeNet",
-    "collect_predictions",
-    "dldl_loss_fn",
-    "evaluate_dldl",
     "lite0_dldl",
     "thin_age_net",
     "tiny_age_net",

@@ -4,7 +4,7 @@ learned from image-level tags only.
 An ImageNet backbone (EfficientNet-Lite0) gives a feature map; a 1x1 conv of "tag filters" turns
 it into one response map per tag; the global average of each map is that tag's logit, trained
 with sigmoid BCE against the image's tags. Nothing in the loss sees a box: faces are where the
-tag evidence is, so the response maps light up on faces and `lnet_anet.localization` turns them
+tag evidence is, so the response maps light up on faces and `lnet_anet.lnet.localizer` turns them
 into boxes.
 
 The tags are the 40 attributes and, with `face_tag=True`, one more image-level tag: whether the
@@ -20,7 +20,7 @@ stride-16 features (a one-level FPN), so boxes of small faces are placed to 8 pi
 
 The net is `upper(*lower(x))`: `lower` is the stem and the backbone stages, `upper` the neck and
 the tag filters, and the last stage too when `tune_last_stage`. With a fixed lower part, training
-needs only its cached maps (lnet_anet.train_lnet, cache_scenes).
+needs only its cached maps (lnet_anet.cli.train_lnet, cache_scenes).
 """
 
 from __future__ import annotations

@@ -1,0 +1,31 @@
+"""Shared by the collect_*_ablations scripts: read the variants' run results, write the record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from lnet_anet.engine.runs import machine
+
+RUNS = Path("runs")
+
+
+def finished_runs(variants: dict[str, tuple[str, str]]) -> Iterator[tuple[str, str, dict]]:
+    """(label, command, eval.json) of each variant whose run folder has its results."""
+    for label, (folder, command) in variants.items():
+        path = RUNS / folder / "eval.json"
+        if not path.exists():
+            print(f"skipping {label}: {path} not found")
+            continue
+        yield label, command, json.loads(path.read_text())
+
+
+def write_record(name: str, rows: list[dict], lines: list[str]) -> None:
+    """experiments/<date>-<name>/results.json (rows + machine) and results.md (lines)."""
+    out = Path(__file__).parent / f"{dt.date.today().isoformat()}-{name}"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps({"rows": rows, "machine": machine()}, indent=2))
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    print((out / "results.md").read_text())
