@@ -106,7 +106,7 @@ def thread_cpu_ms(fn: Callable[[], object], runs: int) -> float:
 @torch.inference_mode()
 def stage_split(predictor: Predictor, image: np.ndarray, runs: int) -> dict[str, float]:
     """One-thread CPU ms of each stage for one image and its first face."""
-    from lnet_anet.data.dataset import _crop_resize
+    from lnet_anet.data.transforms import crop_resize
 
     b, p = predictor.bundle, predictor.bundle.preprocessing
     canvas, _ = predictor._canvas(image)
@@ -146,7 +146,7 @@ def stage_split(predictor: Predictor, image: np.ndarray, runs: int) -> dict[str,
             out[name] = thread_cpu_ms(lambda net=net, f=feature: net.head.predict(net(f)["logits"]), runs)
             continue
         s = p[name]["image_size"]
-        crop, _, _ = _crop_resize(image, np.asarray(box, np.float64), (s, s))
+        crop, _, _ = crop_resize(image, np.asarray(box, np.float64), (s, s))
         y = norm(crop, p[name])
         out[name] = thread_cpu_ms(lambda net=net, y=y: net.head.predict(net(y)["logits"]), runs)
     out["sum"] = round(sum(out.values()), 2)

@@ -8,9 +8,10 @@ import timm
 import torch
 from torch import nn
 
+from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
 from lnet_anet.models import create_model
 from lnet_anet.models.anet import ANet, anet_lite0, anet_lite0_plain
-from lnet_anet.models.backbones import IMAGENET_MEAN, IMAGENET_STD, create_backbone
+from lnet_anet.models.backbones import create_backbone
 from lnet_anet.models.layers import LocallySharedConv2d
 
 
@@ -145,7 +146,7 @@ def test_patch_features_layout(local_net):
     # The whole 160 image as the box, not enlarged: the canonical crop is the image itself.
     feats = local_net.patch_features(image, (0, 0, 160, 160), enlarge=1.0, size=160, stride=16)
     assert feats.shape == (9, 256)  # 3 x 3 patches
-    x = (image.astype(np.float32) / 255 - np.float32(IMAGENET_MEAN)) / np.float32(IMAGENET_STD)
+    x = (image.astype(np.float32) / 255 - np.float32(INCEPTION_MEAN)) / np.float32(INCEPTION_STD)
     x = torch.from_numpy(x.transpose(2, 0, 1).copy())[None]
     expected = _per_patch(local_net, x, 16).reshape(9, 256)  # row-major: k = i * nX + j
     torch.testing.assert_close(feats, expected, atol=1e-4, rtol=0)

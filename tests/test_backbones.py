@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
 from lnet_anet.models.backbones import (
-    IMAGENET_MEAN,
-    IMAGENET_STD,
     convert_package_state_dict,
     create_backbone,
     load_pretrained,
@@ -21,7 +20,7 @@ CAT_CLASSES = range(281, 286)
 
 def imagenet_input(rgb: np.ndarray, size: int = 224) -> torch.Tensor:
     x = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-    x = (x - np.array(IMAGENET_MEAN, np.float32)) / np.array(IMAGENET_STD, np.float32)
+    x = (x - np.array(INCEPTION_MEAN, np.float32)) / np.array(INCEPTION_STD, np.float32)
     return torch.from_numpy(x.transpose(2, 0, 1))[None]
 
 

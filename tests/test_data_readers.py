@@ -642,7 +642,7 @@ def test_face_dataset_full_crop_keys_and_values(tmp_path):
 
 
 def test_face_dataset_box_crop_is_square_and_padded(tmp_path):
-    ds = FaceDataset(_index_with_box(tmp_path), image_size=32, crop="box", box_scale=2.0)
+    ds = FaceDataset(_index_with_box(tmp_path), image_size=32, crop="box", enlarge=2.0)
     s = ds[0]
     # The 40x32 box, squared to 40 and doubled to 80, spans x -10..70, y -12..68: the part
     # below the 60-pixel image is black padding, the box sits in the middle half.
@@ -655,7 +655,7 @@ def test_face_dataset_box_crop_is_square_and_padded(tmp_path):
 
 def test_face_dataset_train_augmentation_moves_labels_with_the_pixels(tmp_path):
     ds = FaceDataset(
-        _index_with_box(tmp_path), image_size=48, crop="box", box_scale=1.6, train=True
+        _index_with_box(tmp_path), image_size=48, crop="box", enlarge=1.6, train=True
     )
     torch.manual_seed(0)
     flipped = 0

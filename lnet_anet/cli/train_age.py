@@ -19,6 +19,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
+from lnet_anet.data.preprocess import HeadInput
 from lnet_anet.dldl.training import collect_predictions, dldl_loss_fn, evaluate_dldl
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.runs import (
@@ -50,7 +51,7 @@ def main(cfg: DictConfig) -> dict:
     result = trainer.fit()
     save_weights(model, out / "model.safetensors", {"target": cfg.target, "model": cfg.model._target_})
     write_model_json(out, cfg.model)
-    write_json(out / "preprocess.json", {"image_size": cfg.data.image_size, "enlarge": cfg.enlarge})
+    write_json(out / "preprocess.json", HeadInput(cfg.data.image_size, cfg.enlarge).to_dict())
 
     # The full report on the evaluation split: overall metrics and the error by group.
     from torch.utils.data import DataLoader

@@ -33,6 +33,7 @@ from lnet_anet.anet.features import (
 from lnet_anet.anet.losses import attribute_bce_loss, identity_ce_loss
 from lnet_anet.anet.training import fit_svms, train_stage, with_dense_identities
 from lnet_anet.data.from_config import attribute_splits, face_dataset
+from lnet_anet.data.preprocess import ANetInput
 from lnet_anet.data.transforms import CenterPatch, RandomPatch, mirror
 from lnet_anet.engine.runs import run_dir, save_weights, write_json, write_model_json
 from lnet_anet.metrics.attributes import (
@@ -95,8 +96,7 @@ def main(cfg: DictConfig) -> dict:
     model.identity_head = None
     save_weights(model, out / "anet.safetensors", {"attributes": ",".join(names)})
     write_model_json(out, cfg.model, num_attributes=len(names), num_identities=0)
-    write_json(out / "patches.json", {"canonical_size": S, "stride": stride, "enlarge": cfg.patches.enlarge,
-                                      "mirror": bool(cfg.patches.mirror)})  # fmt: skip
+    write_json(out / "patches.json", ANetInput(S, stride, cfg.patches.enlarge, bool(cfg.patches.mirror)).to_dict())
 
     # SVMs on the dense multi-patch features of whole canonical crops.
     model.eval()

@@ -31,6 +31,7 @@ from torch.utils.data import DataLoader
 
 from lnet_anet.anet.features import TrunkMapPatches, cached_trunk_maps, frozen_stage_cache
 from lnet_anet.data.from_config import build_index, face_dataset, split_fit_tune, split_of
+from lnet_anet.data.preprocess import HeadInput
 from lnet_anet.data.transforms import mirror
 from lnet_anet.dldl.training import (
     FeatureSet,
@@ -99,7 +100,7 @@ def main(cfg: DictConfig) -> dict:
     Trainer(FromTrunkMaps(net, stage), loss_fn, train_set, train_cfg, out).fit()  # the eval split: scored below
     save_weights(net, out / "model.safetensors", {"target": cfg.target, "model": cfg.model._target_})
     write_model_json(out, cfg.model)
-    write_json(out / "preprocess.json", {"image_size": cfg.canonical_size, "enlarge": cfg.enlarge})
+    write_json(out / "preprocess.json", HeadInput(cfg.canonical_size, cfg.enlarge).to_dict())
 
     part, eval_rows = scored["part"], scored["index"]
     crops = np.stack(scored["maps"], axis=1) if net.mirror else scored["maps"][0]

@@ -24,6 +24,7 @@ from lnet_anet.anet.features import (
     load_anet_run,
 )
 from lnet_anet.data.from_config import build_index, split_of
+from lnet_anet.data.preprocess import HeadInput
 from lnet_anet.dldl.training import (
     FeatureSet,
     cached_features,
@@ -70,7 +71,7 @@ def main(cfg: DictConfig) -> dict:
     result = trainer.fit()
     save_weights(model, out / "model.safetensors", {"target": cfg.target})
     write_model_json(out, cfg.model)
-    write_json(out / "preprocess.json", {"input": "anet_features", "anet_run": str(cfg.anet_run), "enlarge": cfg.enlarge})
+    write_json(out / "preprocess.json", HeadInput(input="anet_features").to_dict())  # the ANet run: .hydra/
 
     preds = collect_predictions(model, DataLoader(eval_set, batch_size=1024), "cpu", cfg.target)
     write_regression_report(out, preds, eval_part, cfg.data.eval_split, cfg.target, result)

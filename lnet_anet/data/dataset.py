@@ -16,7 +16,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 
-import cv2
 import numpy as np
 import pandas as pd
 import torch
@@ -24,7 +23,9 @@ from torch.utils.data import Dataset, default_collate
 
 from lnet_anet.data.errors import ImageReadError
 from lnet_anet.data.images import read_image
+from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD, Normalize
 from lnet_anet.data.readers._tables import BOX_COLUMNS, LANDMARK_COLUMNS
+from lnet_anet.data.transforms import crop_resize, face_region
 
 # Train-time augmentation strengths: small, as the paper's faces are already roughly framed.
 CROP_SCALE = (0.9, 1.0)  # side of the random crop, as a fraction of the region's side
@@ -44,7 +45,7 @@ class FaceDataset(Dataset):
     index (long: the row position in `index`). A key is present when the index has the column.
 
     image_size: int or (H, W). crop: "full" (whole image, stretched to image_size) or "box" (the
-    index's x0..y1 box, made square and enlarged box_scale times around its centre).
+    index's x0..y1 box, made square and enlarged enlarge times around its centre).
     transform: optional callable on the uint8 HxWx3 RGB image after resizing and augmentation;
     it returns a uint8 image (normalised here) or a torch tensor (used as "image" as it is).
     train: light augmentation (crop jitter, horizontal flip, colour jitter); random numbers come
@@ -59,20 +60,19 @@ class FaceDataset(Dataset):
         image_size: int | tuple[int, int] = 224,
         transform: Callable[[np.ndarray], np.ndarray | torch.Tensor] | None = None,
         crop: str = "full",
-        box_scale: float = 1.0,
-        mean: Sequence[float] = (0.5, 0.5, 0.5),
-        std: Sequence[float] = (0.5, 0.5, 0.5),
+        enlarge: float = 1.0,
+        mean: Sequence[float] = INCEPTION_MEAN,
+        std: Sequence[float] = INCEPTION_STD,
         train: bool = False,
         attributes: Sequence[str] | None = None,
     ):
         if crop not in ("full", "box"):
             raise ValueError(f"crop must be 'full' or 'box', not {crop!r}")
-        if box_scale <= 0:
-            raise ValueError(f"box_scale must be > 0, got {box_scale}")
+        if enlarge <= 0:
+            raise ValueError(f"enlarge must be > 0, got {enlarge}")
         self.size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
-        self.transform, self.crop, self.box_scale, self.train = transform, crop, box_scale, train
-        self.mean = np.asarray(mean, dtype=np.float32) * 255.0
-        self.inv_std = 1.0 / (np.asarray(std, dtype=np.float32) * 255.0)
+        self.transform, self.crop, self.enlarge, self.train = transform, crop, enlarge, train
+        self.normalize = Normalize(tuple(mean), tuple(std))
         self.paths = index["path"].astype(str).tolist()
         names = list(index.attrs.get("attributes", []) if attributes is None else attributes)
         missing = [a for a in names if a not in index]
@@ -115,7 +115,7 @@ class FaceDataset(Dataset):
         if self.train:
             region = _jitter(region)
             flip = bool(torch.rand(()) < 0.5)
-        out, origin, scale = _crop_resize(img, region, self.size)
+        out, origin, scale = crop_resize(img, region, self.size)
         if flip:
             out = np.ascontiguousarray(out[:, ::-1])
         if self.train:
@@ -146,18 +146,14 @@ class FaceDataset(Dataset):
         """The source rectangle (x0, y0, x1, y1) to show, before augmentation."""
         if self.crop == "full":
             return np.array([0.0, 0.0, w, h])
-        x0, y0, x1, y1 = self.boxes[i]
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        half = max(x1 - x0, y1 - y0) * self.box_scale / 2
-        return np.array([cx - half, cy - half, cx + half, cy + half])
+        return face_region(self.boxes[i], self.enlarge)
 
     def _to_tensor(self, img: np.ndarray) -> torch.Tensor:
         if self.transform is not None:
             img = self.transform(img)
             if isinstance(img, torch.Tensor):
                 return img
-        x = (img.astype(np.float32) - self.mean) * self.inv_std
-        return torch.from_numpy(x.transpose(2, 0, 1).copy())
+        return torch.from_numpy(self.normalize(img))
 
 
 def _has(index: pd.DataFrame, cols: Sequence[str]) -> bool:
@@ -175,31 +171,6 @@ def _jitter(region: np.ndarray) -> np.ndarray:
     nx0 = x0 + (x1 - x0 - w) * r[2]
     ny0 = y0 + (y1 - y0 - h) * r[3]
     return np.array([nx0, ny0, nx0 + w, ny0 + h])
-
-
-def _crop_resize(
-    img: np.ndarray, region: np.ndarray, size: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cut `region` (padding with black outside the image) and resize it to size=(H, W).
-    Returns the image, the region's integer origin (x, y) and the scale (sx, sy) that map
-    source coordinates to output ones: out = (src - origin) * scale."""
-    h, w = img.shape[:2]
-    x0, y0 = int(np.floor(region[0])), int(np.floor(region[1]))
-    x1, y1 = max(int(np.ceil(region[2])), x0 + 1), max(int(np.ceil(region[3])), y0 + 1)
-    patch = img[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)]
-    pads = (max(-y0, 0), max(y1 - h, 0), max(-x0, 0), max(x1 - w, 0))
-    if any(pads):
-        if patch.size == 0:  # the region lies wholly outside the image
-            patch = np.zeros((y1 - y0, x1 - x0, 3), dtype=np.uint8)
-        else:
-            patch = cv2.copyMakeBorder(patch, *pads, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-    out_h, out_w = size
-    shrink = patch.shape[0] > out_h or patch.shape[1] > out_w
-    out = cv2.resize(
-        patch, (out_w, out_h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    )
-    scale = np.array([out_w / (x1 - x0), out_h / (y1 - y0)])
-    return out, np.array([x0, y0], dtype=np.float64), scale
 
 
 def _color_jitter(img: np.ndarray) -> np.ndarray:

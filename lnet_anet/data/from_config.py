@@ -9,8 +9,8 @@ import pandas as pd
 from hydra.utils import instantiate
 
 from lnet_anet.data.dataset import FaceDataset
+from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
 from lnet_anet.data.readers.age import holdout_split
-from lnet_anet.models.backbones import IMAGENET_MEAN, IMAGENET_STD
 
 log = logging.getLogger("lnet_anet.data")
 
@@ -51,8 +51,8 @@ def split_of(index: pd.DataFrame, split: str) -> pd.DataFrame:
 
 def face_dataset(data_cfg: Any, index: pd.DataFrame, train: bool, **overrides) -> FaceDataset:
     """A FaceDataset with the config's image size, crop and the ImageNet normalisation."""
-    kwargs = dict(image_size=data_cfg.image_size, crop=data_cfg.crop, box_scale=data_cfg.box_scale,
-                  mean=IMAGENET_MEAN, std=IMAGENET_STD, train=train)  # fmt: skip
+    kwargs = dict(image_size=data_cfg.image_size, crop=data_cfg.crop, enlarge=data_cfg.enlarge,
+                  mean=INCEPTION_MEAN, std=INCEPTION_STD, train=train)  # fmt: skip
     return FaceDataset(index, **{**kwargs, **overrides})
 
 

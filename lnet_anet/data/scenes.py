@@ -26,8 +26,8 @@ from torch.utils.data import Dataset
 
 from lnet_anet.data.errors import ImageReadError
 from lnet_anet.data.images import read_image, to_rgb8
+from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
 from lnet_anet.data.synthetic import draw_background
-from lnet_anet.models.backbones import IMAGENET_MEAN, IMAGENET_STD
 
 # scikit-image sample photos checked by eye to hold no face, human or animal. Left out on purpose:
 # astronaut and camera (a person), coins (most coins show a head), chelsea (a cat's face), logo
@@ -229,8 +229,8 @@ class ComposedScenes(Dataset):
         max_rotation_deg: float = 10.0,
         train: bool = False,
         attributes: Sequence[str] | None = None,
-        mean: Sequence[float] = IMAGENET_MEAN,
-        std: Sequence[float] = IMAGENET_STD,
+        mean: Sequence[float] = INCEPTION_MEAN,
+        std: Sequence[float] = INCEPTION_STD,
     ):
         if not 0 <= p_empty <= 1:
             raise ValueError(f"p_empty must be in [0, 1], got {p_empty}")

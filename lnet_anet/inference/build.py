@@ -28,8 +28,15 @@ import numpy as np
 import torch
 
 from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
+from lnet_anet.data.preprocess import (
+    INCEPTION_MEAN,
+    INCEPTION_STD,
+    ANetInput,
+    HeadInput,
+    LNetInput,
+    PreprocessError,
+)
 from lnet_anet.inference.bundle import SVM_KEYS, BundleError, build_net, save_bundle
-from lnet_anet.models.backbones import IMAGENET_MEAN, IMAGENET_STD
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 # The DLDL target each optional head must have been trained on (model.safetensors metadata).
@@ -102,22 +109,14 @@ def _provenance(folder: Path, spec: dict) -> dict[str, Any]:
     return out
 
 
-def _stats(settings: dict, path: Path) -> dict[str, list[float]]:
-    stats = {"mean": list(settings.get("mean", IMAGENET_MEAN)),
-             "std": list(settings.get("std", IMAGENET_STD))}  # fmt: skip
-    for key, values in stats.items():
-        if len(values) != 3 or not all(isinstance(v, int | float) for v in values):
-            raise RunFolderError(path, f"{key} must be 3 numbers, got {values}")
-    return stats
-
-
-def _number(settings: dict, key: str, path: Path, kind: type = float) -> Any:
-    value = settings.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise RunFolderError(path, f"needs a positive {key}, got {value!r}")
-    if kind is int and value != int(value):
-        raise RunFolderError(path, f"{key} must be a whole number, got {value!r}")
-    return kind(value)
+def _schema(schema, settings: dict, path: Path, **defaults):
+    """A run file's preprocessing settings through the one schema (lnet_anet.data.preprocess);
+    runs written before mean/std were recorded used Inception's normalisation."""
+    try:
+        return schema.from_dict({"mean": list(INCEPTION_MEAN), "std": list(INCEPTION_STD), **defaults, **settings},
+                                path.name)  # fmt: skip
+    except PreprocessError as e:
+        raise RunFolderError(path, str(e)) from None
 
 
 def read_lnet_run(folder: str | Path) -> dict[str, Any]:
@@ -133,10 +132,9 @@ def read_lnet_run(folder: str | Path) -> dict[str, Any]:
     if not (isinstance(size, list) and len(size) == 2
             and all(isinstance(v, int) and v >= 16 for v in size)):  # fmt: skip
         raise RunFolderError(path, f"needs input_size: an int or [H, W] >= 16, got {size!r}")
-    lnet = {"input_size": size, "resize": settings.pop("resize", "letterbox"),
-            **_stats(settings, path)}  # fmt: skip
-    for key in ("mean", "std"):  # what is left are the Localizer's own settings
-        settings.pop(key, None)
+    lnet = {"input_size": size, "resize": settings.pop("resize", "letterbox")}
+    lnet |= {key: settings.pop(key) for key in ("mean", "std") if key in settings}  # the rest: the Localizer's
+    lnet = _schema(LNetInput, lnet, path).to_dict()
     try:
         Localizer(**settings)
     except (TypeError, ValueError) as e:
@@ -188,10 +186,7 @@ def read_anet_run(folder: str | Path) -> dict[str, Any]:
                                        f"{net.feature_dim}")  # fmt: skip
     path = folder / "patches.json"
     patches = _read_json(path)
-    anet = {"canonical_size": _number(patches, "canonical_size", path, int),
-            "stride": _number(patches, "stride", path, int),
-            "enlarge": _number(patches, "enlarge", path), "mirror": bool(patches.get("mirror", False)),
-            **_stats(patches, path)}  # fmt: skip
+    anet = _schema(ANetInput, patches, path).to_dict()
     try:
         net.patch_grid(anet["canonical_size"], anet["canonical_size"], anet["stride"])
     except ValueError as e:
@@ -213,11 +208,9 @@ def read_dldl_run(folder: str | Path, part: str) -> dict[str, Any]:
                              f"is it the right run for --{part}?")  # fmt: skip
     path = folder / "preprocess.json"
     settings = _read_json(path)
-    if settings.get("input") == "anet_features":  # a head on ANet's patch-averaged feature
-        prep = {"input": "anet_features"}
-    else:
-        prep = {"image_size": _number(settings, "image_size", path, int),
-                "enlarge": _number(settings, "enlarge", path), **_stats(settings, path)}  # fmt: skip
+    settings = {k: v for k, v in settings.items() if k != "anet_run"}  # provenance, not preprocessing
+    prep = (_schema(HeadInput, settings, path, input="image") if settings.get("input") != "anet_features"
+            else HeadInput(input="anet_features")).to_dict()  # fmt: skip
     return {"net": net, "spec": spec, "preprocessing": {part: prep},
             "provenance": _provenance(folder, spec)}  # fmt: skip
 
@@ -297,7 +290,6 @@ def random_bundle(
     if unknown:
         raise ValueError(f"heads must be among {sorted(_TARGETS)}, got {sorted(unknown)}")
     lnet_size, (canonical, stride), dldl_model, dldl_size = PRESETS[preset]
-    stats = {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)}
     specs = {"lnet": {"model": "lnet_lite0", "kwargs": {}},
              "anet": {"model": "anet_lite0", "kwargs": {"num_attributes": 40}}}  # fmt: skip
     bins = {"age": {"low": 0, "high": 100, "step": 1}, "attractiveness": {"low": 1, "high": 5, "step": 0.1}}
@@ -316,13 +308,13 @@ def random_bundle(
                     "platt_a": np.ones(40), "platt_b": np.zeros(40), "threshold": np.full(40, 0.5),
                     "feature_mean": np.zeros(dim), "feature_std": np.ones(dim)}  # fmt: skip
     preprocessing: dict[str, Any] = {
-        "lnet": {"input_size": [lnet_size, lnet_size], "resize": "letterbox", **stats},
+        "lnet": LNetInput((lnet_size, lnet_size)).to_dict(),
         "localizer": {"threshold": threshold, "max_faces": max_faces},
-        "anet": {"canonical_size": canonical, "stride": stride, "enlarge": 1.0, **stats},
+        "anet": ANetInput(canonical, stride, enlarge=1.0).to_dict(),
     }
     for head in heads:
-        preprocessing[head] = ({"input": "anet_features"} if feature_heads
-                               else {"image_size": dldl_size, "enlarge": 1.3, **stats})  # fmt: skip
+        preprocessing[head] = (HeadInput(input="anet_features") if feature_heads
+                               else HeadInput(dldl_size, enlarge=1.3)).to_dict()  # fmt: skip
     config = {
         "nets": specs,
         "preprocessing": preprocessing,

@@ -4,7 +4,7 @@ Layout of a `.lnetanet` file (safetensors, so loading it never unpickles or runs
 
   tensors     "lnet.<state key>", "anet.<state key>", "svm.<array>" and, optionally,
               "age.<state key>" and "attractiveness.<state key>"
-  metadata    {"format": "lnet_anet.inference.bundle", "format_version": "3", "config": <JSON string>,
+  metadata    {"format": "lnet_anet.bundle", "format_version": "3", "config": <JSON string>,
                "tensors_sha256": <checksum of the tensors, see tensors_digest>}
 
 The config (see `check_config` for the exact keys):
@@ -39,7 +39,9 @@ import numpy as np
 import torch
 from torch import nn
 
-FORMAT = "lnet_anet.inference.bundle"
+from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput, PreprocessError
+
+FORMAT = "lnet_anet.bundle"
 FORMAT_VERSION = "3"
 # Version 2 added the SVM decision thresholds (svm.threshold), version 3 the localizer's box_model.
 READABLE_VERSIONS = ("1", "2", "3")
@@ -140,15 +142,6 @@ def _kind_name(kind: Any) -> str:
     )
 
 
-def _check_stats(prep: dict, where: str, path) -> None:
-    for key in ("mean", "std"):
-        values = _need(prep, key, list, where, path)
-        if len(values) != 3 or not all(isinstance(v, int | float) for v in values):
-            raise BundleError(path, f"config {where}.{key} must be 3 numbers, got {values!r}")
-    if any(v <= 0 for v in prep["std"]):
-        raise BundleError(path, f"config {where}.std must be > 0, got {prep['std']}")
-
-
 def check_config(config: Any, nets: set[str], path: str | Path | None = None) -> None:
     """Raise BundleError unless `config` describes exactly the networks `nets` (a subset of
     NET_PARTS containing lnet and anet) with every preprocessing setting they need."""
@@ -171,36 +164,14 @@ def check_config(config: Any, nets: set[str], path: str | Path | None = None) ->
         if not model.isidentifier():
             raise BundleError(path, f"config nets.{name}.model {model!r} is not a registry name")
     prep = _need(config, "preprocessing", dict, "config", path)
-    lnet = _need(prep, "lnet", dict, "preprocessing", path)
-    size = _need(lnet, "input_size", list, "preprocessing.lnet", path)
-    if len(size) != 2 or not all(isinstance(v, int) and v >= 16 for v in size):
-        raise BundleError(path, f"preprocessing.lnet.input_size must be [H, W] >= 16, got {size}")
-    if _need(lnet, "resize", str, "preprocessing.lnet", path) not in ("letterbox", "stretch"):
-        raise BundleError(path, f"preprocessing.lnet.resize must be letterbox or stretch, got "
-                                f"{lnet['resize']!r}")  # fmt: skip
-    _check_stats(lnet, "preprocessing.lnet", path)
     localizer = _need(prep, "localizer", dict, "preprocessing", path)
     _need(localizer, "threshold", int | float, "preprocessing.localizer", path)
-    anet = _need(prep, "anet", dict, "preprocessing", path)
-    for key in ("canonical_size", "stride"):
-        if _need(anet, key, int, "preprocessing.anet", path) <= 0:
-            raise BundleError(path, f"preprocessing.anet.{key} must be > 0")
-    if _need(anet, "enlarge", int | float, "preprocessing.anet", path) <= 0:
-        raise BundleError(path, "preprocessing.anet.enlarge must be > 0")
-    if not isinstance(anet.get("mirror", False), bool):
-        raise BundleError(path, "preprocessing.anet.mirror must be true or false")
-    _check_stats(anet, "preprocessing.anet", path)
-    for name in OPTIONAL_PARTS:
-        if name not in nets:
-            continue
-        head = _need(prep, name, dict, "preprocessing", path)
-        if head.get("input") == "anet_features":  # the head reads ANet's feature, no crop
-            continue
-        if _need(head, "image_size", int, f"preprocessing.{name}", path) < 16:
-            raise BundleError(path, f"preprocessing.{name}.image_size must be >= 16")
-        if _need(head, "enlarge", int | float, f"preprocessing.{name}", path) <= 0:
-            raise BundleError(path, f"preprocessing.{name}.enlarge must be > 0")
-        _check_stats(head, f"preprocessing.{name}", path)
+    schemas = {"lnet": LNetInput, "anet": ANetInput, **{name: HeadInput for name in OPTIONAL_PARTS if name in nets}}
+    for name, schema in schemas.items():
+        try:
+            schema.from_dict(_need(prep, name, dict, "preprocessing", path), f"preprocessing.{name}")
+        except PreprocessError as e:
+            raise BundleError(path, f"config {e}") from None
     attributes = _need(config, "attributes", list, "config", path)
     if not attributes or not all(isinstance(a, str) for a in attributes):
         raise BundleError(path, "config.attributes must be a non-empty list of names")

@@ -29,6 +29,8 @@ import torch
 
 from lnet_anet.data.errors import ImageReadError
 from lnet_anet.data.images import read_image
+from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput
+from lnet_anet.data.transforms import crop_face
 from lnet_anet.inference.bundle import Bundle, load_bundle
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
@@ -62,12 +64,6 @@ class Analysis:
         return cv2.resize(on_image, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _normalise(img: np.ndarray, mean: list[float], std: list[float]) -> np.ndarray:
-    m = np.asarray(mean, np.float32) * 255.0
-    s = np.asarray(std, np.float32) * 255.0
-    return ((img.astype(np.float32) - m) / s).transpose(2, 0, 1)
-
-
 def _resize(img: np.ndarray, width: int, height: int) -> np.ndarray:
     shrink = img.shape[0] > height or img.shape[1] > width
     return cv2.resize(img, (width, height),
@@ -96,11 +92,11 @@ class Predictor:
         self.localizer = bundle.localizer()
         self.cascade = bundle.cascade()  # None: one stage
         self.attributes = bundle.attributes
-        prep = bundle.preprocessing
-        self._lnet = prep["lnet"]
-        self._anet = prep["anet"]
+        prep = bundle.preprocessing  # checked by the loader: these cannot fail
+        self._lnet = LNetInput.from_dict(prep["lnet"])
+        self._anet = ANetInput.from_dict(prep["anet"])
         self._heads = {
-            name: (getattr(bundle, name), prep[name])
+            name: (getattr(bundle, name), HeadInput.from_dict(prep[name], name))
             for name in HEAD_KEYS
             if getattr(bundle, name) is not None
         }
@@ -162,9 +158,9 @@ class Predictor:
 
     def _canvas(self, img: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
         """LNet's input (uint8, input size) and the (h, w) the image fills at its top-left."""
-        h_in, w_in = self._lnet["input_size"]
+        h_in, w_in = self._lnet.input_size
         h, w = img.shape[:2]
-        if self._lnet["resize"] == "stretch":
+        if self._lnet.resize == "stretch":
             return _resize(img, w_in, h_in), (h_in, w_in)
         s = min(h_in / h, w_in / w)  # letterbox: keep the aspect, pad with black
         nh, nw = min(h_in, max(1, round(h * s))), min(w_in, max(1, round(w * s)))
@@ -185,10 +181,10 @@ class Predictor:
         if not good:
             return out
         canvases = [self._canvas(read[i][0]) for i in good]
-        x = np.stack([_normalise(c, self._lnet["mean"], self._lnet["std"]) for c, _ in canvases])
+        x = np.stack([self._lnet.normalize(c) for c, _ in canvases])
         x = torch.from_numpy(x).to(self.device)
         responses = self.bundle.lnet(x)["response"].float().cpu().numpy()
-        input_size = tuple(self._lnet["input_size"])
+        input_size = self._lnet.input_size
         found = [self.localizer(r, input_size) for r in responses]  # in LNet's input pixels
         if self.cascade is not None:  # LNet_s places each box again from its region
             found = self.cascade.refine(self.bundle.lnet, x, found)
@@ -221,8 +217,8 @@ class Predictor:
         """The face's record with its attributes, and its patch-averaged ANet feature."""
         p = self._anet
         features = self.bundle.anet.patch_features(
-            img, box, enlarge=p["enlarge"], size=p["canonical_size"], stride=p["stride"],
-            mirror=p.get("mirror", False),
+            img, box, enlarge=p.enlarge, size=p.canonical_size, stride=p.stride, mirror=p.mirror,
+            mean=p.mean, std=p.std,
         )  # fmt: skip
         probs = self.bundle.svm.average_over_patches(features.float().cpu().numpy())
         record = {
@@ -239,24 +235,15 @@ class Predictor:
     def _run_heads(self, crops: list[tuple[np.ndarray, np.ndarray, dict, torch.Tensor]]) -> None:
         """Age / attractiveness of every face of the batch, one forward per network: on the
         face crop, or (preprocessing input "anet_features") on the face's ANet feature."""
-        from lnet_anet.data.dataset import _crop_resize  # the training crop, for consistency
-
         if not crops:
             return
         for name, (net, prep) in self._heads.items():
-            if prep.get("input") == "anet_features":
+            if prep.reads_anet_features:
                 x = torch.stack([features for *_, features in crops])
-                self._store(name, net, x, crops)
-                continue
-            size = prep["image_size"]
-            batch = []
-            for img, box, *_ in crops:
-                cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-                half = max(box[2] - box[0], box[3] - box[1]) * prep["enlarge"] / 2
-                region = np.array([cx - half, cy - half, cx + half, cy + half])
-                crop, _, _ = _crop_resize(img, region, (size, size))
-                batch.append(_normalise(crop, prep["mean"], prep["std"]))
-            self._store(name, net, torch.from_numpy(np.stack(batch)).to(self.device), crops)
+            else:  # the training crop, for consistency
+                x = torch.from_numpy(np.stack([prep.normalize(crop_face(img, box, prep.enlarge, prep.image_size))
+                                               for img, box, *_ in crops])).to(self.device)  # fmt: skip
+            self._store(name, net, x, crops)
 
     @staticmethod
     def _store(name: str, net: torch.nn.Module, x: torch.Tensor, crops: list) -> None:

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import torch
 
-from lnet_anet.models.backbones import IMAGENET_MEAN, IMAGENET_STD
+from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
 
 
 def overlay(rgb: np.ndarray, response: np.ndarray, boxes, truth=None) -> np.ndarray:
@@ -32,7 +32,7 @@ def overlay(rgb: np.ndarray, response: np.ndarray, boxes, truth=None) -> np.ndar
 def response_grid(model, dataset, localizer, path: Path, n: int = 16, columns: int = 4) -> None:
     model.eval()
     tiles = []
-    mean, std = np.array(IMAGENET_MEAN) * 255, np.array(IMAGENET_STD) * 255
+    mean, std = np.array(INCEPTION_MEAN) * 255, np.array(INCEPTION_STD) * 255
     for i in range(min(n, len(dataset))):
         sample = dataset[i]
         if sample is None:

@@ -16,7 +16,7 @@ filter as a global convolution over the trunk map and each patch's C3 output is 
 responses of the cells its positions belong to; C4 and FC then run batched over the patches.
 This equals `forward` on each crop (eval mode, BatchNorm running statistics).
 
-Inputs are normalised with lnet_anet.models.backbones.IMAGENET_MEAN / IMAGENET_STD.
+Inputs are normalised with lnet_anet.data.preprocess.INCEPTION_MEAN / INCEPTION_STD.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lnet_anet.models.backbones import IMAGENET_MEAN, IMAGENET_STD, PACKAGE_MODEL, create_backbone
+from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
+from lnet_anet.models.backbones import PACKAGE_MODEL, create_backbone
 from lnet_anet.models.layers import LocallySharedConv2d, gather_cell_responses
 from lnet_anet.models.registry import register_model
 
@@ -318,6 +319,8 @@ class ANet(nn.Module):
         size: int = 160,
         stride: int = 16,
         mirror: bool = False,
+        mean: tuple[float, float, float] = INCEPTION_MEAN,
+        std: tuple[float, float, float] = INCEPTION_STD,
     ) -> torch.Tensor:
         """Features of the patches of one face: (nPatches, feature_dim), on the model's device;
         mirror=True appends the patches of the crop's mirror image (2 * nPatches rows).
@@ -328,9 +331,12 @@ class ANet(nn.Module):
         resized to a canonical size x size crop, S >= patch_size. Patches are the P x P windows
         of that crop at offsets (0, stride, 2*stride, ...) in both axes, row-major: patch
         k = i * nX + j starts at (y, x) = (i * stride, j * stride); with the defaults
-        (S=160, P=128, stride 16) that is a 3 x 3 grid of 9 patches.
+        (S=160, P=128, stride 16) that is a 3 x 3 grid of 9 patches. mean, std: the crop's
+        normalisation (lnet_anet.data.preprocess.ANetInput: a bundle's stored values).
+        Raises ValueError for a non-uint8-RGB image, a bad box or enlarge, or a bad patch grid.
         """
-        from lnet_anet.data.dataset import _crop_resize  # the training crop, for consistency
+        from lnet_anet.data.preprocess import Normalize
+        from lnet_anet.data.transforms import crop_face  # the training crop, for consistency
 
         if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3
                 and image.shape[2] == 3):  # fmt: skip
@@ -339,17 +345,9 @@ class ANet(nn.Module):
                 f"{type(image).__name__} {getattr(image, 'dtype', '')} "
                 f"{getattr(image, 'shape', '')}"
             )
-        x0, y0, x1, y1 = (float(v) for v in np.asarray(box, dtype=np.float64).reshape(4))
-        if not (np.isfinite([x0, y0, x1, y1]).all() and x1 > x0 and y1 > y0 and enlarge > 0):
-            raise ValueError(f"bad box {box} (need x1 > x0, y1 > y0) or enlarge {enlarge}")
         self.patch_grid(size, size, stride)  # validates size and stride before any work
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        half = max(x1 - x0, y1 - y0) * enlarge / 2
-        crop, _, _ = _crop_resize(image, np.array([cx - half, cy - half, cx + half, cy + half]),
-                                  (size, size))  # fmt: skip
-        mean = np.asarray(IMAGENET_MEAN, np.float32) * 255
-        std = np.asarray(IMAGENET_STD, np.float32) * 255
-        x = torch.from_numpy(((crop.astype(np.float32) - mean) / std).transpose(2, 0, 1).copy())
+        crop = crop_face(image, box, enlarge, size)
+        x = torch.from_numpy(Normalize(mean, std)(crop))
         dev = next(self.parameters()).device
         views = torch.stack([x, x.flip(-1)]) if mirror else x[None]
         return self.dense_features(views.to(dev), stride).reshape(-1, self.feature_dim)

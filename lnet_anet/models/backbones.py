@@ -19,10 +19,8 @@ import torch
 from torch import nn
 
 PACKAGE_MODEL = "tf_efficientnet_lite0"
-# Input statistics of timm's tf_efficientnet_lite0 (TF-style, to [-1, 1]); the package weights
-# classify a real cat photo correctly with them (tests/test_backbones.py).
-IMAGENET_MEAN = (0.5, 0.5, 0.5)
-IMAGENET_STD = (0.5, 0.5, 0.5)
+# Its input statistics are Inception's (lnet_anet.data.preprocess.INCEPTION_MEAN / _STD, to
+# [-1, 1]); the package weights classify a real cat photo correctly with them (tests/test_backbones.py).
 
 
 def _cache_dir() -> Path:

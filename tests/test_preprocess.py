@@ -1,0 +1,121 @@
+"""The one preprocessing schema: validation, round trips, and the stored values being the ones used."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from lnet_anet.data.preprocess import (
+    ANetInput,
+    HeadInput,
+    LNetInput,
+    Normalize,
+    PreprocessError,
+)
+from lnet_anet.data.transforms import crop_face, face_region
+from lnet_anet.inference.build import random_bundle
+from lnet_anet.inference.bundle import BundleError, load_bundle, read_header, save_bundle
+from lnet_anet.inference.predictor import Predictor
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.mark.parametrize("schema, good", [
+    (LNetInput, {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}),
+    (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.2, "mirror": True, "mean": [0.5] * 3,
+                 "std": [0.5] * 3}),
+    (HeadInput, {"image_size": 64, "enlarge": 1.3, "mean": [0.4, 0.5, 0.6], "std": [0.2, 0.3, 0.4]}),
+    (HeadInput, {"input": "anet_features"}),
+])  # fmt: skip
+def test_round_trip(schema, good):
+    assert schema.from_dict(schema.from_dict(good).to_dict()) == schema.from_dict(good)
+    assert schema.from_dict(good).to_dict() == {**good, **({"mirror": False} if schema is ANetInput and "mirror" not in good else {})}
+
+
+@pytest.mark.parametrize("schema, bad, message", [
+    (LNetInput, {"input_size": [100000, 100000], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3},
+     r"lnet.input_size must be in \[16, 4096\]"),
+    (LNetInput, {"input_size": [224, 224], "resize": "crop", "mean": [0.5] * 3, "std": [0.5] * 3},
+     "resize must be letterbox or stretch"),
+    (LNetInput, {"input_size": [224, True], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3},
+     "input_size must be a finite number"),
+    (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": float("inf"), "mean": [0.5] * 3, "std": [0.5] * 3},
+     "anet.enlarge must be a finite number"),
+    (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.0, "mean": [0.5] * 3, "std": [0.5, 0.5, 0.0]},
+     r"anet.std must be in"),
+    (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.0, "mirror": "yes", "mean": [0.5] * 3,
+                 "std": [0.5] * 3}, "mirror must be true or false"),
+    (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.0, "patch": 3, "mean": [0.5] * 3, "std": [0.5] * 3},
+     r"unknown keys \['patch'\]"),
+    (HeadInput, {"image_size": 64.5, "enlarge": 1.3, "mean": [0.5] * 3, "std": [0.5] * 3}, "whole number"),
+    (HeadInput, {"image_size": 64, "enlarge": 1.3, "mean": [0.5] * 2, "std": [0.5] * 3}, "mean must be 3 numbers"),
+    (HeadInput, "not an object", "must be an object"),
+])  # fmt: skip
+def test_bad_settings_name_the_field(schema, bad, message):
+    with pytest.raises(PreprocessError, match=message):
+        schema.from_dict(bad)
+
+
+def test_normalize_and_face_crop():
+    image = np.full((40, 60, 3), 255, np.uint8)
+    np.testing.assert_allclose(Normalize()(image), 1.0)
+    np.testing.assert_allclose(Normalize((0.0, 0.0, 0.0), (1.0, 2.0, 4.0))(image)[:, 0, 0], [1.0, 0.5, 0.25])
+    np.testing.assert_allclose(face_region((10, 10, 30, 20), 2.0), [0, -5, 40, 35])
+    crop = crop_face(image, (50, 10, 70, 30), 1.0, 16)  # half outside the image: black there
+    assert crop.shape == (16, 16, 3) and crop[:, :4].min() == 255 and crop[:, -4:].max() == 0
+    with pytest.raises(ValueError, match="bad box"):
+        face_region((10, 10, 5, 20), 1.0)
+
+
+def _with_preprocessing(src, dst, **changes):
+    """A copy of bundle `src` whose preprocessing sections are updated with `changes`."""
+    b = load_bundle(src)
+    config = dict(b.config)
+    config["preprocessing"] = {k: {**v, **changes.get(k, {})} for k, v in config["preprocessing"].items()}
+    parts = {"lnet": b.lnet, "anet": b.anet, "svm": b.svm.to_arrays(), "age": b.age, "attractiveness": b.attractiveness}
+    return save_bundle(dst, {k: v for k, v in parts.items() if v is not None}, config)
+
+
+def test_the_stored_normalisation_is_the_one_used(tmp_path):
+    """Changing the bundle's stored ANet and age mean/std changes the features and heads exactly as
+    normalising the crop by hand with the new values does."""
+    src = random_bundle(tmp_path / "a.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
+    changed = {"anet": {"mean": [0.2, 0.4, 0.6], "std": [0.25, 0.5, 0.3]},
+               "age": {"mean": [0.1, 0.1, 0.1], "std": [0.9, 0.9, 0.9]}}  # fmt: skip
+    dst = _with_preprocessing(src, tmp_path / "b.lnetanet", **changed)
+    assert read_header(dst)[1]["preprocessing"]["anet"]["mean"] == [0.2, 0.4, 0.6]
+    image = (np.random.default_rng(0).random((120, 160, 3)) * 255).astype(np.uint8)
+    box = np.array([30.0, 20.0, 110.0, 100.0])
+    a, b = Predictor.load(src), Predictor.load(dst)
+    face_a, feat_a = a._face(image, box, 1.0)
+    face_b, feat_b = b._face(image, box, 1.0)
+    assert face_a["attributes"] != face_b["attributes"]
+    prep = b._anet
+    assert dataclasses.astuple(prep)[-2:] == ((0.2, 0.4, 0.6), (0.25, 0.5, 0.3))
+    by_hand = torch.from_numpy(Normalize(prep.mean, prep.std)(crop_face(image, box, prep.enlarge, prep.canonical_size)))
+    with torch.no_grad():
+        expected = b.bundle.anet.dense_features(by_hand[None], prep.stride).reshape(-1, b.bundle.anet.feature_dim)
+    torch.testing.assert_close(feat_b, expected.mean(0))
+    crops = [(image, box, dict(face_a), feat_a)]
+    a._run_heads(crops)
+    age_a = crops[0][2]["age"]
+    crops = [(image, box, dict(face_b), feat_b)]
+    b._run_heads(crops)
+    assert crops[0][2]["age"] != age_a
+
+
+def test_saver_and_loader_refuse_a_bad_preprocessing_field(tmp_path, monkeypatch):
+    """Checked before anything is built: a 100000 x 100000 LNet input is refused, not allocated."""
+    src = random_bundle(tmp_path / "a.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
+    bad = {"lnet": {"input_size": [100000, 100000]}}
+    message = r"b.lnetanet: config preprocessing.lnet.input_size must be in \[16, 4096\]"
+    with pytest.raises(BundleError, match=message):
+        _with_preprocessing(src, tmp_path / "b.lnetanet", **bad)
+    with monkeypatch.context() as m:  # a crafted file: written without the saver's check
+        m.setattr("lnet_anet.inference.bundle.check_config", lambda *args, **kwargs: None)
+        dst = _with_preprocessing(src, tmp_path / "b.lnetanet", **bad)
+    with pytest.raises(BundleError, match=message):
+        load_bundle(dst)
