@@ -120,7 +120,7 @@ def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path):
                  "data.index.n_images=120", "data.index.n_identities=20"]  # fmt: skip
     # 16 tune scenes are too few to fit box models (tests/test_localization.py and test_cascade.py fit
     # them): box_scale instead, and one stage.
-    run("lnet_anet.cli.train_lnet", "name=lnet", *lnet_args, "localizer.fit_box=false", "localizer.box_scale=[1.0,1.5]",
+    run("lnet_anet.cli.train_lnet", "name=lnet", *lnet_args, "localizer.fit_box=false", "+localizer.search.box_scale=[1.0,1.5]",
         "cascade.enabled=false", *SMOKE[:3], runs=tmp_path)  # fmt: skip
     out = tmp_path / "lnet"
     localizer = json.loads((out / "localizer.json").read_text())

@@ -271,9 +271,11 @@ def test_fit_localizer_fits_a_box_model_for_each_setting_tried():
 
     from lnet_anet.lnet.fitting import fit_localizer
 
-    settings = {"min_size": 8, "fit_box": True, "box_level": [0.05, 0.1], "box_scale": 1.0, "box_offset": 0}
+    settings = {"min_size": 8, "fit_box": True, "box_scale": 1.0, "box_offset": 0, "search": {"box_level": [0.05, 0.1]}}
     localizer, tuned = fit_localizer(_blob_scenes(160, 0), OmegaConf.create(settings))
     assert localizer.box_model is not None and localizer.box_level in (0.05, 0.1)
     assert len(tuned["trials"]) == 2 and tuned["recall"] == 1.0 and tuned["mean_iou"] > 0.85
     with pytest.raises(ValueError, match="fit_box"):  # box_scale is unused with a fitted box: no search over it
-        fit_localizer(_blob_scenes(160, 0), OmegaConf.create({**settings, "box_scale": [1.0, 2.0]}))
+        fit_localizer(_blob_scenes(160, 0), OmegaConf.create({**settings, "search": {"box_scale": [1.0, 2.0]}}))
+    with pytest.raises(ValueError, match="localizer.search"):  # a list is searched only when asked for
+        fit_localizer(_blob_scenes(160, 0), OmegaConf.create({**settings, "peak_kernel": [3, 5]}))

@@ -82,7 +82,7 @@ class Predictor:
 
     def __init__(self, bundle: Bundle):
         self.bundle = bundle
-        # Depthwise and 1x1 convs run ~25 % faster on CPU in channels-last layout (measured in
+        # Depthwise and 1x1 convs run faster on CPU in channels-last layout (measured by
         # benchmarks/bench_predict.py); ANet's trunk switches to it by itself.
         for net in (bundle.lnet, bundle.age, bundle.attractiveness):
             for conv in [] if net is None else net.modules():

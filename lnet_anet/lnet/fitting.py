@@ -31,7 +31,7 @@ def second_stage(cfg: DictConfig, model: LNet, first: Localizer, one: dict, tune
     cascade = Cascade(localizer=first, context=cfg.cascade.context, input_size=cfg.cascade.input_size)
     try:
         refiner, levels = fit_refiner(region_responses(cascade, model, tune_scenes, first), first,
-                                      list(cfg.cascade.box_level))  # fmt: skip
+                                      list(cfg.cascade.search.box_level))  # fmt: skip
     except ValueError as e:
         raise ValueError(f"LNet_s: {e}: compose more tune scenes (calibration_images) or set cascade.enabled=false") from e
     cascade = dataclasses.replace(cascade, localizer=refiner)
@@ -47,19 +47,26 @@ def second_stage(cfg: DictConfig, model: LNet, first: Localizer, one: dict, tune
 
 
 def fit_localizer(tune: Responses, localizer_cfg) -> tuple[Localizer, dict]:
-    """Localizer settings from the tune scenes. Keys of localizer_cfg given as lists (box_level,
-    min_relative_score, peak_kernel, ...) are searched over their combinations: for each, the
+    """Localizer settings from the tune scenes. localizer_cfg holds Localizer settings, `fit_box`,
+    and `search`: {setting: [values]} (box_level, min_relative_score, peak_kernel, ...), whose
+    combinations are searched (each value overrides the fixed setting): for each, the
     threshold from the score histograms of face and face-free scenes under those settings (and,
     with `fit_box`, a box_model fitted to the tune faces' boxes: `fit_box_model`), then its
     recall - false positives per image; the best combination is kept. The network never sees a
     box: they set these few numbers only, on scenes apart from the training and val ones."""
     settings = OmegaConf.to_container(localizer_cfg)
     fit_box = settings.pop("fit_box", False)
-    if fit_box and any(isinstance(settings.get(k), list) for k in ("box_scale", "box_offset")):
+    grid = settings.pop("search", None) or {}
+    bad = {k: v for k, v in grid.items() if not (isinstance(v, list) and v)}
+    if bad:
+        raise ValueError(f"localizer.search: each setting takes a non-empty list of values to try, got {bad}")
+    if fit_box and {"box_scale", "box_offset"} & set(grid):
         raise ValueError("localizer.fit_box fits the box from the map: box_scale and box_offset are not used, "
-                         "give them no list to search")  # fmt: skip
-    grid = {k: v for k, v in settings.items() if isinstance(v, list) and k != "aspect_range"}
+                         "do not search them")  # fmt: skip
     fixed = {k: v for k, v in settings.items() if k not in grid}
+    listed = [k for k, v in fixed.items() if isinstance(v, list) and k != "aspect_range"]
+    if listed:
+        raise ValueError(f"localizer.{listed[0]} is a list: put the values to try under localizer.search.{listed[0]}")
     trials, thresholds = [], {}
     face = tune.has_face.numpy()
     for values in itertools.product(*grid.values()):

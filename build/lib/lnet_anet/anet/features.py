@@ -1,0 +1,177 @@
+"""ANet's multi-patch features over a dataset: one dense ("interweaved") pass per face."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.numpy import load_file as load_arrays
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from lnet_anet.anet.svm import LinearSVMHead
+from lnet_anet.data.dataset import collate_skip_bad
+from lnet_anet.engine.runs import load_run_net
+from lnet_anet.models.anet import ANet
+
+
+@torch.no_grad()
+def dataset_patch_features(
+    model: ANet,
+    dataset: Dataset,
+    stride: int,
+    batch_size: int = 64,
+    num_workers: int = 2,
+    device: torch.device | str = "cpu",
+    desc: str = "features",
+) -> dict[str, np.ndarray]:
+    """For every readable face of `dataset` (images at the canonical size S >= patch size):
+    "features" (N, nPatches, D) float32 of the P x P patches at offsets 0, stride, ...;
+    "attribute_logits" (N, nPatches, A) of the network's own head on each patch;
+    "index" (N,) dataset rows; "attributes" (N, A) labels when the dataset has them.
+    Unreadable images are left out (and warned about by the dataset)."""
+    model.eval().to(device)
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers,
+                        collate_fn=collate_skip_bad)  # fmt: skip
+    parts: dict[str, list[np.ndarray]] = {}
+    for batch in tqdm(loader, desc=desc, dynamic_ncols=True):
+        if batch is None:
+            continue
+        dense = model.dense_features(batch["image"].to(device), stride)  # (B, nY, nX, D)
+        feats = dense.flatten(1, 2)
+        columns = {
+            "features": feats,
+            "attribute_logits": model.attribute_head(feats),
+            "index": batch["index"],
+        }
+        if "attributes" in batch:
+            columns["attributes"] = batch["attributes"]
+        for k, v in columns.items():
+            parts.setdefault(k, []).append(v.cpu().numpy())
+    if not parts:
+        raise ValueError("no readable image in the dataset")
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def load_anet_run(folder: Path):
+    """(ANet in eval mode, LinearSVMHead, patches config) from a train_anet run folder."""
+    model = load_run_net(folder, "anet.safetensors", "train_anet", also=("svm.safetensors", "patches.json"))
+    arrays = load_arrays(str(folder / "svm.safetensors"))
+    head = LinearSVMHead.from_arrays({k: v.astype(np.float64) for k, v in arrays.items()})
+    return model, head, json.loads((folder / "patches.json").read_text())
+
+
+@torch.no_grad()
+def dataset_trunk_maps(
+    model: ANet,
+    dataset: Dataset,
+    batch_size: int = 64,
+    num_workers: int = 2,
+    desc: str = "trunk maps",
+    stage: int | None = None,
+) -> dict[str, np.ndarray]:
+    """The fixed trunk's output maps of every readable face (float16, (N, C, h, w)), or its
+    maps after the first `stage` stages, with the batch labels ("attributes", "identity",
+    "index"): computed once, reused every epoch."""
+    model.eval()
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=collate_skip_bad)
+    parts: dict[str, list[np.ndarray]] = {}
+    for batch in tqdm(loader, desc=desc, dynamic_ncols=True):
+        if batch is None:
+            continue
+        maps = model.trunk.forward_stages(batch["image"], 0, stage)
+        parts.setdefault("maps", []).append(maps.to(torch.float16).contiguous().numpy())
+        for key in ("attributes", "identity", "index"):
+            if key in batch:
+                parts.setdefault(key, []).append(batch[key].numpy())
+    if not parts:
+        raise ValueError("no readable image in the dataset")
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def join_views(views: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Patch features of the same faces seen several ways (e.g. the crop and its mirror image)
+    as one set: each face's patches of every view side by side, (N, nViews * nPatches, ...)."""
+    for other in views[1:]:
+        if not np.array_equal(other["index"], views[0]["index"]):
+            raise ValueError("the views hold different faces (an image unreadable in only one of them?)")
+    joined = dict(views[0])
+    for key in ("features", "attribute_logits"):
+        joined[key] = np.concatenate([v[key] for v in views], axis=1)
+    return joined
+
+
+class TrunkMapPatches(Dataset):
+    """Patches as windows of cached trunk maps. A P x P patch at pixel offset (8i, 8j) of the
+    canonical crop is exactly the s x s window at (i, j) of the crop's trunk map (the trunk is
+    unpadded, stride 8), so training on random windows = training on random patches.
+
+    maps: one (N, C, h, w) array per view (e.g. the crops and their mirror images); train picks
+    a random view and window, otherwise the unflipped centre window."""
+
+    def __init__(self, views: list[np.ndarray], labels: dict[str, np.ndarray], window: int, train: bool):
+        self.views = [torch.from_numpy(v) for v in views]
+        self.labels = {k: torch.from_numpy(np.asarray(v)) for k, v in labels.items()}
+        self.window, self.train = window, train
+        self.span = self.views[0].shape[-1] - window  # largest offset
+
+    def __len__(self) -> int:
+        return len(self.views[0])
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        if self.train:
+            view = self.views[int(torch.randint(len(self.views), ()))]
+            y, x = (int(v) for v in torch.randint(0, self.span + 1, (2,)))
+        else:
+            view, y, x = self.views[0], self.span // 2, self.span // 2
+        window = view[i, :, y:y + self.window, x:x + self.window].float()
+        return {"image": window, **{k: v[i] for k, v in self.labels.items()}}
+
+
+class FromTrunk(torch.nn.Module):
+    """ANet's forward from cached maps (after the trunk's first `stage` stages; default the whole
+    trunk): lets the engine train the layers above the fixed ones."""
+
+    def __init__(self, anet: ANet, stage: int | None = None):
+        super().__init__()
+        self.anet, self.stage = anet, stage
+
+    def forward(self, trunk_map: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.anet.forward_from_trunk(trunk_map, self.stage)
+
+
+def frozen_stage_cache(model: ANet) -> tuple[int | None, str]:
+    """(stage, file prefix) of the maps to cache below an ANet's trainable layers: (None,
+    "trunk") when the whole trunk is frozen, else (frozen_stages, "stage<n>")."""
+    frozen = model.frozen_stages
+    if frozen < 1:
+        raise ValueError("caching the trunk's maps needs frozen stages to cache: set model.frozen_stages >= 1")
+    return (None, "trunk") if frozen == model.trunk.num_stages else (frozen, f"stage{frozen}")
+
+
+def cached_trunk_maps(path: Path, model, dataset, batch_size: int, num_workers: int,
+                      stage: int | None = None) -> dict[str, np.ndarray]:  # fmt: skip
+    if path.exists():
+        return dict(np.load(path))
+    maps = dataset_trunk_maps(model, dataset, batch_size, num_workers, desc=f"trunk maps {path.stem}", stage=stage)
+    np.savez(path.with_suffix(".tmp.npz"), **maps)
+    path.with_suffix(".tmp.npz").replace(path)
+    return maps
+
+
+@torch.no_grad()
+def features_from_maps(model, maps: dict[str, np.ndarray], stride: int, batch: int = 256,
+                       stage: int | None = None) -> dict[str, np.ndarray]:  # fmt: skip
+    """dataset_patch_features from cached maps of the whole trunk, or of its first `stage`
+    stages (same output, no pass through the cached stages)."""
+    feats = [model.dense_features_from_trunk(torch.from_numpy(maps["maps"][i:i + batch]).float(), stride,
+                                             stage=stage).flatten(1, 2)  # fmt: skip
+             for i in range(0, len(maps["maps"]), batch)]  # fmt: skip
+    features = torch.cat(feats)
+    out = {"features": features.numpy(), "attribute_logits": model.attribute_head(features).numpy(),
+           "index": maps["index"]}  # fmt: skip
+    if "attributes" in maps:
+        out["attributes"] = maps["attributes"]
+    return out

@@ -1,0 +1,1 @@
+"""Commands: each parses its arguments (or composes a Hydra config) and calls the library."""

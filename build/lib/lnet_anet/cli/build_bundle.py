@@ -1,0 +1,44 @@
+"""`python -m lnet_anet.cli.build_bundle --lnet RUN --anet RUN [--age RUN] [--attractiveness RUN] [--out FILE]`:
+a model bundle from training run folders (the format: lnet_anet.inference.build)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lnet_anet.inference.build import DEFAULT_OUT, RunFolderError, build_from_runs
+from lnet_anet.inference.bundle import BundleError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lnet_anet.cli.build_bundle",
+        description="Assemble a model bundle (.lnetanet) from training run folders.",
+    )
+    parser.add_argument("--lnet", type=Path, required=True, help="LNet run folder")
+    parser.add_argument("--anet", type=Path, required=True, help="ANet run folder (with SVMs)")
+    parser.add_argument("--age", type=Path, help="age (DLDL) run folder")
+    parser.add_argument("--attractiveness", type=Path, help="attractiveness (DLDL) run folder")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}")
+    try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = shlex.join(["python", "-m", "lnet_anet.cli.build_bundle", *argv])
+    try:
+        out = build_from_runs(args.out, args.lnet, args.anet, args.age, args.attractiveness, command)
+    except (RunFolderError, BundleError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    from lnet_anet.inference.bundle import describe
+
+    print(describe(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

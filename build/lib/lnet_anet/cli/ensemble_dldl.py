@@ -1,0 +1,39 @@
+"""Join finished DLDL runs into one ensemble run folder, which build_bundle takes as --age or
+--attractiveness:
+
+    python -m lnet_anet.cli.ensemble_dldl runs/age-a runs/age-b --out runs/age-ensemble
+
+The members must predict the same target over the same bins from the same face crops
+(preprocess.json). The ensemble's distribution is the mean of theirs (models.dldl.DLDLEnsemble),
+so its expectation is the mean of their expectations and its spread the mixture's: its figures
+come from the members' predictions.csv on the same faces, with no pass over the images.
+Writes model.json, model.safetensors, preprocess.json, and (write_regression_report) eval.json,
+eval.md and predictions.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lnet_anet.dldl.ensemble import build_ensemble  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs", nargs="+", type=Path, help="finished DLDL run folders (2 or more)")
+    ap.add_argument("--out", type=Path, required=True, help="the ensemble's run folder")
+    args = ap.parse_args(argv)
+    try:
+        result = build_ensemble(args.runs, args.out)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"ensemble_dldl: {e}", file=sys.stderr)
+        return 1
+    print(f"{args.out}: MAE {result['mae']:.3f} on {result['split']} "
+          f"(members: {', '.join(f'{v:.3f}' for v in result['member_mae'])})")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

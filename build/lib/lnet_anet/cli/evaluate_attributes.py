@@ -1,0 +1,52 @@
+"""Per-attribute accuracy, mean accuracy and mean balanced accuracy of a trained ANet run,
+with the majority-class baseline beside them (markdown + JSON in the run's eval folder).
+
+    python -m lnet_anet.cli.evaluate_attributes data=celeba_hq run=runs/anet-celeba_hq128
+    python -m lnet_anet.cli.evaluate_attributes data=lfwa data.index.root=/data/lfwa run=...
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from lnet_anet.anet.features import dataset_patch_features, join_views, load_anet_run
+from lnet_anet.data.from_config import build_index, face_dataset, split_of
+from lnet_anet.data.transforms import mirror
+from lnet_anet.engine.runs import record_data, run_dir, write_json
+from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
+
+log = logging.getLogger("lnet_anet.evaluate")
+
+
+@hydra.main(config_path="../conf", config_name="evaluate_attributes", version_base="1.3")
+def main(cfg: DictConfig) -> dict:
+    out = run_dir()
+    model, head, patches = load_anet_run(Path(cfg.run))
+    index = build_index(cfg.data)
+    record_data(out, cfg.data, index)
+    part = split_of(index, cfg.split)
+    names = list(index.attrs["attributes"])
+    train_labels = index.loc[index.split == "train", names].to_numpy() if (index.split == "train").any() else None
+    dataset = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"], attributes=names)
+    feats = dataset_patch_features(model, dataset, patches["stride"], cfg.batch_size, cfg.num_workers, cfg.device)
+    if patches.get("mirror"):  # the run's faces are seen with their mirror images too
+        flipped = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"], attributes=names,
+                               transform=mirror)  # fmt: skip
+        feats = join_views([feats, dataset_patch_features(model, flipped, patches["stride"], cfg.batch_size,
+                                                          cfg.num_workers, cfg.device)])  # fmt: skip
+    metrics = attribute_metrics(head.decide(head.average_over_patches(feats["features"])), feats["attributes"], names,
+                                train_labels)  # fmt: skip
+    write_json(out / "attributes.json", metrics)
+    (out / "attributes.md").write_text(metrics_markdown(metrics, f"{cfg.run} on {cfg.data.name} {cfg.split}"))
+    log.info("mean accuracy %.4f, mean balanced accuracy %.4f, majority %.4f (%d images) -> %s",
+             metrics["mean_accuracy"], metrics["mean_balanced_accuracy"], metrics["majority_mean_accuracy"],
+             metrics["n_images"], out)  # fmt: skip
+    return metrics
+
+
+if __name__ == "__main__":
+    main()

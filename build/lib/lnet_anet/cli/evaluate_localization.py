@@ -1,0 +1,50 @@
+"""Recall at IoU >= 0.5, mean IoU, false positives per image and the face-free images left
+empty, for a trained LNet run (both stages when it kept the LNet_s cascade: cascade.json),
+plus a PNG grid of the first stage's response maps and boxes.
+
+    python -m lnet_anet.cli.evaluate_localization run=runs/lnet-celeba_hq128
+    python -m lnet_anet.cli.evaluate_localization data=celeba data.index.images=img_celeba scenes=wild run=...
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+from torch.utils.data import DataLoader
+
+from lnet_anet.data.dataset import collate_skip_bad
+from lnet_anet.data.from_config import build_index, split_of
+from lnet_anet.engine.runs import record_data, run_dir, write_json
+from lnet_anet.lnet.cascade import Cascade, evaluate_stages
+from lnet_anet.lnet.maps import response_grid
+from lnet_anet.lnet.training import load_lnet_run, scenes
+
+log = logging.getLogger("lnet_anet.evaluate")
+
+
+
+
+@hydra.main(config_path="../conf", config_name="evaluate_localization", version_base="1.3")
+def main(cfg: DictConfig) -> dict:
+    out = run_dir()
+    model, localizer, _ = load_lnet_run(Path(cfg.run))
+    index = build_index(cfg.data)
+    record_data(out, cfg.data, index)
+    part = split_of(index, cfg.split)
+    dataset = scenes(cfg, part, list(index.attrs["attributes"]), False, cfg.p_empty, cfg.seed, cfg.images)
+    loader = DataLoader(dataset, batch_size=32, num_workers=cfg.train.num_workers, collate_fn=collate_skip_bad)
+    kept = Path(cfg.run) / "cascade.json"  # the run kept LNet_s: both stages, as the predictor runs them
+    cascade = Cascade.from_json(json.loads(kept.read_text())) if kept.exists() else None
+    metrics = evaluate_stages(model, localizer, cascade, loader)
+    write_json(out / "localization.json", metrics)
+    response_grid(model, dataset, localizer, out / "grid.png")
+    log.info("%s", {k: round(v, 4) for k, v in metrics.items()})
+    return metrics
+
+
+if __name__ == "__main__":
+    main()

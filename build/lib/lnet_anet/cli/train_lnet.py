@@ -1,0 +1,138 @@
+"""Train LNet from image-level tags only, calibrate its face threshold, evaluate.
+
+    make train-lnet                                        # composed CelebA-HQ scenes
+    make train-lnet ARGS="model.pretrained=none name=lnet-scratch"      # the ImageNet ablation
+    make train-lnet ARGS="data=celeba data.index.images=img_celeba scenes=wild"
+
+With cache_scenes > 0 (the CPU recipe) a fixed set of that many training scenes is composed once,
+the maps of LNet's fixed lower part are cached (runs/<name>/scenes-fit.npz), and only the upper
+part (the neck and the tag filters, and the last backbone stage with model.tune_last_stage)
+trains, for many epochs at little cost; with 0, every epoch composes new scenes and the whole net
+trains.
+
+Stages in runs/<name>/: train (the engine: resumable), then the threshold from the score
+histograms of face and face-free tune scenes, then the val-scene figures (recall@IoU0.5, mean
+IoU, false positives per image, face-free images with no box) and a PNG grid of maps and boxes.
+With cascade.enabled, the LNet_o -> LNet_s cascade (lnet_anet.lnet.cascade) is fitted on the tune
+scenes too and kept (cascade.json) when it gains there.
+Writes lnet.safetensors, model.json, localizer.json, [cascade.json,] eval.json, eval.md, eval_grid.png.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import hydra
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+from safetensors.torch import load_file
+from torch.utils.data import DataLoader
+
+from lnet_anet.data.dataset import collate_skip_bad
+from lnet_anet.data.from_config import attribute_splits
+from lnet_anet.engine import TrainConfig, Trainer
+from lnet_anet.engine.runs import run_dir, save_weights, write_json, write_model_json
+from lnet_anet.lnet.fitting import fit_localizer, second_stage
+from lnet_anet.lnet.localizer import (
+    collect_responses,
+    score_localization,
+)
+from lnet_anet.lnet.maps import response_grid
+from lnet_anet.lnet.training import CachedScenes, RandomSubset, cache_scenes, scenes
+from lnet_anet.models.lnet import RESPONSES, LNetUpper, lnet_loss
+
+log = logging.getLogger("lnet_anet.train")
+
+
+
+
+
+
+
+
+
+
+@hydra.main(config_path="../conf", config_name="train_lnet", version_base="1.3")
+def main(cfg: DictConfig) -> dict:
+    out = run_dir()
+    names, fit, tune, evaluation = attribute_splits(cfg, out)
+    model = instantiate(cfg.model, num_attributes=len(names))
+
+    weights = out / "lnet.safetensors"
+    if weights.exists():
+        log.info("trained before: loading %s", weights)
+        model.load_state_dict(load_file(str(weights)))
+    else:
+        if cfg.cache_scenes > 0:
+            fixed = scenes(cfg, fit, names, False, cfg.train_p_empty, cfg.train.seed + 100, cfg.cache_scenes)
+            cached = cache_scenes(model, fixed, out / "scenes-fit.npz", cfg.train.num_workers)
+            train_cfg = TrainConfig.from_dict({**cfg.train, "num_workers": 0})
+            Trainer(LNetUpper(model), lnet_loss, CachedScenes(cached), train_cfg, out).fit()
+        else:
+            train_set = scenes(cfg, fit, names, True, cfg.train_p_empty, cfg.train.seed)
+            train_set = RandomSubset(train_set, cfg.train_fraction, cfg.train.seed)
+            Trainer(model, lnet_loss, train_set, TrainConfig.from_dict(cfg.train), out).fit()
+        save_weights(model, weights)
+
+    # Localizer settings from the tune scenes; the recorded figures from fixed val scenes, never
+    # used for any choice. With a face tag, both response maps of the same weights are scored
+    # (the response ablation); the configured one is the run's localizer.
+    loader = lambda ds: DataLoader(ds, batch_size=cfg.train.batch_size, num_workers=cfg.train.num_workers,  # noqa: E731
+                                   collate_fn=collate_skip_bad)  # fmt: skip
+    tune_scenes = loader(scenes(cfg, tune, names, False, 0.5, 1, cfg.calibration_images))
+    val_scenes = scenes(cfg, evaluation, names, False, 0.5, 2, cfg.eval_images)
+    results = {}
+    for response in dict.fromkeys([model.response, *(RESPONSES if model.face_tag else ())]):
+        model.response = response
+        localizer, tuned = fit_localizer(collect_responses(model, tune_scenes), cfg.localizer)
+        results[response] = {"localizer": localizer, "tune": tuned,
+                             "val": score_localization(collect_responses(model, loader(val_scenes)), localizer)}  # fmt: skip
+    model.response = cfg.model.response
+    if cfg.choose_response:  # on the tune scenes, like every other localizer setting
+        model.response = max(results, key=lambda r: results[r]["tune"]["recall"] - results[r]["tune"]["false_positives_per_image"])
+    write_model_json(out, cfg.model, num_attributes=len(names), response=model.response)
+    localizer, metrics = results[model.response]["localizer"], results[model.response]["val"]
+    write_json(out / "localizer.json", {**dataclasses.asdict(localizer), "input_size": cfg.canvas})
+    one_stage, tuned, second = metrics, results[model.response]["tune"], {}
+    (out / "cascade.json").unlink(missing_ok=True)
+    if cfg.cascade.enabled:
+        cascade, second = second_stage(cfg, model, localizer, tuned, tune_scenes, loader(val_scenes))
+        if second["kept"]:
+            write_json(out / "cascade.json", {**dataclasses.asdict(cascade), "weights": "lnet_o"})
+            metrics, tuned = second["val"], second["tune"]
+    write_json(out / "eval.json", {"split": cfg.data.eval_split, "tune": tuned, **metrics, "stages": 1 + bool(second.get("kept")),
+                                   "one_stage": one_stage, "cascade": second,
+                                   "by_response": {k: v["val"] for k, v in results.items()},
+                                   "tune_by_response": {k: v["tune"] for k, v in results.items()}})  # fmt: skip
+    lines = [f"# LNet on {cfg.data.name} {cfg.data.eval_split} scenes ({cfg.canvas}px, half face-free)", "",
+             f"Response map: {model.response}; stages: {1 + bool(second.get('kept'))}", ""]
+    lines += [f"- {k}: {v:.4f}" for k, v in metrics.items()]
+    if second:
+        lines += ["", "One stage (LNet_o) against the cascade (LNet_o -> LNet_s, LNet_o's weights), "
+                  "kept when better on the tune scenes:", "", "| | scenes | recall | mean_iou | FP per image |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        for name, tune_m, val_m in (("one stage", results[model.response]["tune"], one_stage),
+                                    ("cascade", second["tune"], second["val"])):  # fmt: skip
+            for split, m in (("tune", tune_m), ("val", val_m)):
+                lines.append(f"| {name} | {split} | {m['recall']:.4f} | {m['mean_iou']:.4f} | "
+                             f"{m['false_positives_per_image']:.4f} |")  # fmt: skip
+    if len(results) > 1:
+        keys = ("recall", "mean_iou", "false_positives_per_image", "empty_image_rate", "peak_in_box")
+        lines += ["", "Same weights, each response map with its own tuned threshold and box level:", "",
+                  "| response | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]  # fmt: skip
+        lines += [f"| {r} | " + " | ".join(f"{v['val'][k]:.4f}" for k in keys) + " |" for r, v in results.items()]
+    (out / "eval.md").write_text("\n".join(lines) + "\n")
+    response_grid(model, val_scenes, localizer, out / "eval_grid.png")
+    log.info("recall@0.5 %.3f, mean IoU %.3f, FP/image %.3f, face-free empty %.3f (threshold %.4f)",
+             metrics["recall"], metrics["mean_iou"], metrics["false_positives_per_image"],
+             metrics["empty_image_rate"], localizer.threshold)  # fmt: skip
+    return metrics
+
+
+
+
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Build an index and its torch Datasets from a Hydra `data` config (conf/data/*.yaml)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+from hydra.utils import instantiate
+
+from lnet_anet.data.dataset import FaceDataset
+from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
+from lnet_anet.data.readers.age import holdout_split
+
+log = logging.getLogger("lnet_anet.data")
+
+
+def build_index(data_cfg: Any) -> pd.DataFrame:
+    """Read the dataset the config names, report the rows left out, apply its hold-out rule.
+
+    `holdout: {frac, seed, by, holdout[, from_split]}` re-splits the rows (only those of
+    `from_split` when given: e.g. carve a validation set out of a train partition)."""
+    index = instantiate(data_cfg.index)
+    for line in index.attrs.get("skipped", [])[:20]:
+        log.warning("left out: %s", line)
+    if len(index.attrs.get("skipped", [])) > 20:
+        log.warning("... %d rows left out in all", len(index.attrs["skipped"]))
+    rule = data_cfg.get("holdout")
+    if rule:
+        rule = dict(rule)
+        source = rule.pop("from_split", None)
+        if source is None:
+            index = holdout_split(index, overwrite=True, **rule)
+        else:
+            part = index["split"] == source
+            resplit = holdout_split(index[part], overwrite=True, **rule)
+            index = index.copy()
+            index.loc[part, "split"] = resplit["split"]
+    return index
+
+
+def split_of(index: pd.DataFrame, split: str) -> pd.DataFrame:
+    """The rows of one split (attrs kept); a clear error when the split is empty."""
+    part = index[index["split"] == split]
+    if part.empty:
+        found = sorted(index["split"].astype(str).unique())
+        raise ValueError(f"the dataset has no {split!r} rows (its splits: {found})")
+    part.attrs = dict(index.attrs)
+    return part
+
+
+def face_dataset(data_cfg: Any, index: pd.DataFrame, train: bool, **overrides) -> FaceDataset:
+    """A FaceDataset with the config's image size, crop and the ImageNet normalisation."""
+    kwargs = dict(image_size=data_cfg.image_size, crop=data_cfg.crop, enlarge=data_cfg.enlarge,
+                  mean=INCEPTION_MEAN, std=INCEPTION_STD, train=train)  # fmt: skip
+    return FaceDataset(index, **{**kwargs, **overrides})
+
+
+def split_fit_tune(train: pd.DataFrame, frac: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Identity-disjoint fit / tune parts of the training partition."""
+    by = "identity" if "identity" in train and (train["identity"] >= 0).all() else None
+    parts = holdout_split(train, frac=frac, seed=seed, by=by, overwrite=True)
+    fit, tune = parts[parts.split == "train"], parts[parts.split == "val"]
+    if fit.empty or tune.empty:  # a file's hash decides both splits: the same seed as a hold-out rule repeats it
+        raise ValueError(f"tune_split {{frac: {frac}, seed: {seed}}} leaves the {'fit' if fit.empty else 'tune'} part "
+                         "empty; if the training part was itself carved by a hold-out rule with this seed, "
+                         "pick another seed")  # fmt: skip
+    fit.attrs = tune.attrs = dict(train.attrs)
+    return fit, tune
+
+
+def attribute_splits(cfg: Any, out) -> tuple[list[str], pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(attribute names, fit, tune, evaluation) for a stage config with `data` and `tune_split`;
+    records data.json in the run folder `out`. Tune is never the evaluation split."""
+    from lnet_anet.engine.runs import record_data
+
+    index = build_index(cfg.data)
+    record_data(out, cfg.data, index)
+    fit, tune = split_fit_tune(split_of(index, "train"), **cfg.tune_split)
+    return list(index.attrs["attributes"]), fit, tune, split_of(index, cfg.data.eval_split)

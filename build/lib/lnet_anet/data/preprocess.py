@@ -1,0 +1,191 @@
+"""What each network expects of its input, as typed and validated settings (in the manner of
+timm's `PretrainedCfg`).
+
+One schema serves the run writers (patches.json, preprocess.json), the bundle builder and the
+bundle loader: each reads its settings with `from_dict`, which checks every field's type and
+range and raises `PreprocessError` naming the field, and writes them with `to_dict`. The values
+stored are the values used: `Normalize` turns a uint8 image into the network's input with the
+stored mean and std, and the face crops use the stored size and enlargement.
+
+  LNetInput   the whole image -> LNet: input_size [H, W], resize (letterbox | stretch), mean, std
+  ANetInput   a face -> ANet's dense patches: canonical_size, stride, enlarge, mirror, mean, std
+  HeadInput   a face -> an age / attractiveness net: image_size, enlarge, mean, std; or
+              input="anet_features" for a head that reads ANet's patch-averaged feature
+
+Coordinates are image pixels, (x0, y0, x1, y1) with exclusive ends; `enlarge` is the side of
+the square face crop as a multiple of the face box's longer side (lnet_anet.data.transforms).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# Inception-style normalisation, [0, 1] -> [-1, 1]: what the TF EfficientNet-Lite0 weights
+# (tf_efficientnet_lite0) were trained with, not the (0.485, 0.456, 0.406) ImageNet statistics.
+INCEPTION_MEAN = (0.5, 0.5, 0.5)
+INCEPTION_STD = (0.5, 0.5, 0.5)
+MAX_INPUT_SIDE = 4096  # pixels: a bigger input is a malformed setting, not a model
+MAX_ENLARGE = 10.0
+
+
+class PreprocessError(ValueError):
+    """A preprocessing setting of the wrong type or out of range; the message names the field."""
+
+
+def _number(d: dict, key: str, where: str, lo: float, hi: float, integer: bool = False) -> Any:
+    value = d.get(key)
+    # JSON true/false are Python bools, which are ints too: never numbers here.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise PreprocessError(f"{where}.{key} must be a finite number, got {value!r}")
+    if integer and value != int(value):
+        raise PreprocessError(f"{where}.{key} must be a whole number, got {value!r}")
+    if not lo <= value <= hi:
+        raise PreprocessError(f"{where}.{key} must be in [{lo}, {hi}], got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def _known(d: Any, where: str, fields: tuple[str, ...]) -> dict:
+    if not isinstance(d, dict):
+        raise PreprocessError(f"{where} must be an object, got {type(d).__name__}")
+    unknown = sorted(set(d) - set(fields))
+    if unknown:
+        raise PreprocessError(f"{where} has unknown keys {unknown} (known: {list(fields)})")
+    return d
+
+
+@dataclass(frozen=True)
+class Normalize:
+    """uint8 RGB (H, W, 3) -> float32 (3, H, W): (x / 255 - mean) / std, per channel."""
+
+    mean: tuple[float, float, float] = INCEPTION_MEAN
+    std: tuple[float, float, float] = INCEPTION_STD
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        m = np.asarray(self.mean, np.float32) * 255.0
+        s = np.asarray(self.std, np.float32) * 255.0
+        return ((image.astype(np.float32) - m) / s).transpose(2, 0, 1)
+
+    @classmethod
+    def from_dict(cls, d: dict, where: str) -> Normalize:
+        stats = {}
+        for key, lo, hi in (("mean", 0.0, 1.0), ("std", 1e-6, 10.0)):
+            values = d.get(key)
+            if not isinstance(values, list | tuple) or len(values) != 3:
+                raise PreprocessError(f"{where}.{key} must be 3 numbers, got {values!r}")
+            stats[key] = tuple(_number({key: v}, key, where, lo, hi) for v in values)
+        return cls(**stats)
+
+
+def _normalize_of(d: dict, where: str) -> dict[str, tuple]:
+    return dataclasses.asdict(Normalize.from_dict(d, where))
+
+
+@dataclass(frozen=True)
+class LNetInput:
+    """The whole image -> LNet's input: letterboxed (aspect kept, black padding at the right
+    and bottom) or stretched to input_size = (H, W) pixels, then normalised."""
+
+    input_size: tuple[int, int]
+    resize: str = "letterbox"
+    mean: tuple[float, float, float] = INCEPTION_MEAN
+    std: tuple[float, float, float] = INCEPTION_STD
+    FIELDS = ("input_size", "resize", "mean", "std")
+
+    @property
+    def normalize(self) -> Normalize:
+        return Normalize(self.mean, self.std)
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
+        d = _known(d, where, cls.FIELDS)
+        size = d.get("input_size")
+        if not isinstance(size, list | tuple) or len(size) != 2:
+            raise PreprocessError(f"{where}.input_size must be [H, W], got {size!r}")
+        size = tuple(_number({"input_size": v}, "input_size", where, 16, MAX_INPUT_SIDE, True) for v in size)
+        if d.get("resize") not in ("letterbox", "stretch"):
+            raise PreprocessError(f"{where}.resize must be letterbox or stretch, got {d.get('resize')!r}")
+        return cls(size, d["resize"], **_normalize_of(d, where))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
+                "std": list(self.std)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ANetInput:
+    """A face -> ANet: the face box made square, `enlarge` times its longer side, resized to
+    canonical_size; patches at offsets 0, stride, 2*stride, ... (ANet.patch_grid); mirror: the
+    crop's mirror image is scored too."""
+
+    canonical_size: int
+    stride: int
+    enlarge: float
+    mirror: bool = False
+    mean: tuple[float, float, float] = INCEPTION_MEAN
+    std: tuple[float, float, float] = INCEPTION_STD
+    FIELDS = ("canonical_size", "stride", "enlarge", "mirror", "mean", "std")
+
+    @property
+    def normalize(self) -> Normalize:
+        return Normalize(self.mean, self.std)
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "anet") -> ANetInput:
+        d = _known(d, where, cls.FIELDS)
+        size = _number(d, "canonical_size", where, 16, MAX_INPUT_SIDE, True)
+        stride = _number(d, "stride", where, 1, size, True)
+        mirror = d.get("mirror", False)
+        if not isinstance(mirror, bool):
+            raise PreprocessError(f"{where}.mirror must be true or false, got {mirror!r}")
+        return cls(size, stride, _number(d, "enlarge", where, 1e-3, MAX_ENLARGE), mirror, **_normalize_of(d, where))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "mean": list(self.mean), "std": list(self.std)}
+
+
+@dataclass(frozen=True)
+class HeadInput:
+    """A face -> an age or attractiveness net: the square crop (`enlarge` times the box's longer
+    side) resized to image_size and normalised; or, with input="anet_features", no crop: the
+    head reads the face's patch-averaged ANet feature."""
+
+    image_size: int | None = None
+    enlarge: float | None = None
+    mean: tuple[float, float, float] = INCEPTION_MEAN
+    std: tuple[float, float, float] = INCEPTION_STD
+    input: str = "image"
+    FIELDS = ("image_size", "enlarge", "mean", "std", "input")
+
+    @property
+    def normalize(self) -> Normalize:
+        return Normalize(self.mean, self.std)
+
+    @property
+    def reads_anet_features(self) -> bool:
+        return self.input == "anet_features"
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "head") -> HeadInput:
+        d = _known(d, where, cls.FIELDS)
+        kind = d.get("input", "image")
+        if kind == "anet_features":
+            return cls(input="anet_features")
+        if kind != "image":
+            raise PreprocessError(f"{where}.input must be image or anet_features, got {kind!r}")
+        return cls(_number(d, "image_size", where, 16, MAX_INPUT_SIDE, True),
+                   _number(d, "enlarge", where, 1e-3, MAX_ENLARGE), **_normalize_of(d, where))  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.reads_anet_features:
+            return {"input": "anet_features"}
+        return {"image_size": self.image_size, "enlarge": self.enlarge, "mean": list(self.mean),
+                "std": list(self.std)}  # fmt: skip
+
+
+__all__ = ["INCEPTION_MEAN", "INCEPTION_STD", "ANetInput", "HeadInput", "LNetInput", "Normalize",
+           "PreprocessError"]  # fmt: skip

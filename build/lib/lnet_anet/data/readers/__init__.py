@@ -1,0 +1,1 @@
+"""Dataset readers: each turns a dataset as shipped into one index DataFrame."""

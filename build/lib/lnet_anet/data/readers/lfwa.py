@@ -1,0 +1,212 @@
+"""LFWA (the LNets+ANet labelling of LFW) and Columbia's `lfw_attributes.txt` -> index DataFrame.
+
+Images are the LFW tree `lfw/<Person>/<Person>_0001.jpg`; `root` may hold that tree (as `lfw/`,
+`lfw-deepfunneled/`, `lfw_funneled/` ...) or be the tree itself.
+
+LFWA's attribute list uses CelebA's list_attr layout (count, 40 names, `name ±1 x40`); names are
+`<Person>_0001.jpg` or `<Person>/<Person>_0001.jpg`. The LNets+ANet split: the first 6,263 rows in
+file order are train, the rest test (`n_train`), unless a split file `lfwa_split.txt`
+(`name train|test`) is present or given. The split is fixed by file order *before* rows with
+missing images are left out, so a missing image never moves another row across the split.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lnet_anet.data.errors import DatasetFormatError
+from lnet_anet.data.readers._tables import (
+    SPLITS,
+    finish_index,
+    join_paths,
+    keep_existing,
+    parse_table,
+    person_ids,
+    read_lines,
+    split_fields,
+)
+from lnet_anet.data.readers.celeba import read_attr_list
+
+LFWA_N_TRAIN = 6263
+_TREE_NAMES = ("lfw", "lfw-deepfunneled", "lfw_deepfunneled", "lfw_funneled", "lfw-funneled")
+
+
+def find_lfw_tree(root: str | Path, images: str | Path = "auto") -> Path:
+    """The LFW image tree under `root` (or `root` itself when it is one)."""
+    root = Path(root)
+    if str(images) != "auto":
+        tree = root / images
+        if not tree.is_dir():
+            raise FileNotFoundError(f"{tree}: LFW image folder not found")
+        return tree.resolve()
+    found = [root / n for n in _TREE_NAMES if (root / n).is_dir()]
+    found = [_unnest(t) for t in found]
+    if len(found) > 1:
+        names = ", ".join(t.name for t in found)
+        raise ValueError(f"{root}: several LFW image trees ({names}); pass images=<one of them>")
+    if found:
+        return found[0].resolve()
+    if _is_lfw_tree(root):
+        return root.resolve()
+    raise FileNotFoundError(
+        f"{root}: no LFW image tree (expected lfw/<Person>/<Person>_0001.jpg or root itself)"
+    )
+
+
+def _unnest(tree: Path) -> Path:
+    inner = tree / tree.name  # archives sometimes unpack as lfw/lfw/...
+    return inner if inner.is_dir() and not _is_lfw_tree(tree) else tree
+
+
+def _is_lfw_tree(folder: Path) -> bool:
+    with os.scandir(folder) as entries:
+        for e in entries:
+            if e.is_dir() and (Path(e.path) / f"{e.name}_0001.jpg").is_file():
+                return True
+    return False
+
+
+def _lfw_relative(names: np.ndarray) -> np.ndarray:
+    """`Person_0001.jpg` -> `Person/Person_0001.jpg`; `Person/...` names are kept."""
+    return np.array([n if "/" in n else f"{n.rsplit('_', 1)[0]}/{n}" for n in names], dtype=object)
+
+
+def find_attr_file(root: Path) -> Path:
+    found = sorted(root.glob("list_attr*.txt")) + sorted(root.glob("anno/list_attr*.txt"))
+    if len(found) != 1:
+        what = "no" if not found else f"{len(found)}"
+        raise DatasetFormatError(
+            root / "list_attr_lfw.txt",
+            f"missing label file: found {what} list_attr*.txt in {root} (pass attr_file=)",
+        )
+    return found[0]
+
+
+def read_split_file(path: str | Path) -> pd.Series:
+    """`name train|val|test` lines -> Series name -> split."""
+    table = parse_table(path, read_lines(path), 0, 2, text_cols="all")
+    names = table.unique_strings(0, "image name")
+    split = table.strings(1, "split")
+    bad = ~np.isin(split, SPLITS)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise table.error(row, f"split: expected train, val or test, found {split[row]!r}")
+    return pd.Series(split, index=pd.Index(names, name="image_id"), name="split")
+
+
+def read_lfwa(
+    root: str | Path,
+    attr_file: str | Path | None = None,
+    images: str | Path = "auto",
+    n_train: int = LFWA_N_TRAIN,
+    split_file: str | Path | None = None,
+    check_images: bool = True,
+) -> pd.DataFrame:
+    """Read LFWA: the LFW tree + a 40-attribute list in CelebA layout (see module docstring).
+
+    attr_file: default: the one `list_attr*.txt` in root (or root/anno).
+    split_file: default: root/lfwa_split.txt when present, else the first-n_train rule.
+    Adds a "person" column (the LFW name) and "identity" (person rank in sorted order).
+    """
+    root = Path(root)
+    tree = find_lfw_tree(root, images)
+    attr_path = Path(attr_file) if attr_file is not None else find_attr_file(root)
+    attrs = read_attr_list(attr_path)
+    relative = _lfw_relative(attrs.index.to_numpy(object))
+    dup = pd.Series(relative).duplicated().to_numpy()
+    if dup.any():  # `A_0001.jpg` and `A/A_0001.jpg` name the same image
+        raise DatasetFormatError(attr_path, f"image {relative[np.argmax(dup)]!r} listed twice")
+    persons = np.array([r.split("/", 1)[0] for r in relative], dtype=object)
+    skipped: list[str] = []
+    keep = np.ones(len(attrs), dtype=bool)
+    paths = join_paths(tree, relative)
+    if split_file is None and (root / "lfwa_split.txt").is_file():
+        split_file = root / "lfwa_split.txt"
+    if split_file is not None:
+        by_name = read_split_file(split_file)
+        # The split file may name images either way; match on the tree-relative form.
+        by_name.index = pd.Index(_lfw_relative(by_name.index.to_numpy(object)))
+        split = by_name.reindex(relative)
+        listed = split.notna().to_numpy()
+        skipped += [f"{p}: not in {Path(split_file).name}" for p in paths[~listed]]
+        keep &= listed
+        split = split.fillna("").to_numpy(object)
+    else:
+        if len(attrs) <= n_train:
+            raise ValueError(
+                f"{attr_path}: n_train={n_train} but the list has only {len(attrs)} rows; "
+                "pass a smaller n_train or a split file"
+            )
+        split = np.where(np.arange(len(attrs)) < n_train, "train", "test").astype(object)
+    if check_images:
+        exists = keep_existing(paths[keep], skipped)
+        keep[np.flatnonzero(keep)[~exists]] = False
+    columns = {"path": paths, "split": split, "identity": person_ids(persons), "person": persons}
+    columns.update({a: attrs[a].to_numpy() for a in attrs.columns})
+    return finish_index(columns, f"LFWA {root}", list(attrs.columns), skipped, keep)
+
+
+def read_lfw_attributes(
+    path: str | Path,
+    lfw_root: str | Path,
+    images: str | Path = "auto",
+    check_images: bool = True,
+) -> pd.DataFrame:
+    """Columbia's `lfw_attributes.txt` (Kumar et al., 73 real-valued attribute scores).
+
+    Layout: comment line(s); a header `#<TAB>person<TAB>imagenum<TAB><73 names>`; rows
+    `Name Words<TAB>1<TAB><73 floats>`. Row -> lfw/Name_Words/Name_Words_0001.jpg.
+    Attribute names get "_" for spaces ("Black Hair" -> "Black_Hair"); columns hold the score
+    binarised at 0 (int8 0/1) and `raw_<name>` the score itself. "split" is "" (none defined).
+    """
+    path = Path(path)
+    tree = find_lfw_tree(lfw_root, images)
+    lines = read_lines(path)
+    n_comments = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    if n_comments == 0:
+        raise DatasetFormatError(path, "bad header: expected '#\\tperson\\timagenum\\t...'", 1)
+    header = [f.strip() for f in split_fields(lines[n_comments - 1], "\t")]
+    if header[:3] != ["#", "person", "imagenum"] or len(header) < 4:
+        raise DatasetFormatError(
+            path, f"bad header: expected '#\\tperson\\timagenum\\t<names>', found {header[:4]}",
+            n_comments,
+        )  # fmt: skip
+    names = [h.replace(" ", "_") for h in header[3:]]
+    if len(set(names)) != len(names):
+        raise DatasetFormatError(path, "bad header: an attribute name appears twice", n_comments)
+    table = parse_table(path, lines, n_comments, len(names) + 2, sep="\t")
+    person_names = table.strings(0, "person name")
+    number = table.numbers(1, "imagenum", integer=True, lo=1).astype(np.int64)
+    scores = table.numbers(range(2, len(names) + 2), names)
+    folders = np.array([p.strip().replace(" ", "_") for p in person_names], dtype=object)
+    relative = np.array(
+        [f"{f}/{f}_{k:04d}.jpg" for f, k in zip(folders, number, strict=True)], dtype=object
+    )
+    dup = pd.Series(relative).duplicated().to_numpy()
+    if dup.any():
+        raise table.error(int(np.argmax(dup)), f"image {relative[np.argmax(dup)]!r} listed twice")
+    paths = join_paths(tree, relative)
+    skipped: list[str] = []
+    keep = keep_existing(paths, skipped) if check_images else np.ones(len(paths), dtype=bool)
+    columns = {
+        "path": paths,
+        "split": np.full(len(paths), "", dtype=object),
+        "identity": person_ids(folders),
+        "person": folders,
+    }
+    columns.update({n: (scores[:, j] > 0).astype(np.int8) for j, n in enumerate(names)})
+    columns.update({f"raw_{n}": scores[:, j] for j, n in enumerate(names)})
+    return finish_index(columns, f"lfw_attributes {path}", names, skipped, keep)
+
+
+__all__ = [
+    "LFWA_N_TRAIN",
+    "find_lfw_tree",
+    "read_lfw_attributes",
+    "read_lfwa",
+    "read_split_file",
+]

@@ -1,0 +1,3 @@
+from lnet_anet.data.synthetic.celeba_tree import main
+
+main()

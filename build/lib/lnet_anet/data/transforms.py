@@ -1,0 +1,87 @@
+"""Image transforms shared by training and inference: the face crop (a box made square and
+enlarged about its centre, black outside the image), ANet's patch crops (training sees random
+P x P patches of the canonical face crop, the same distribution as the dense test-time patches at
+offsets 0, stride, 2*stride, ...), and the mirror view of a face."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+
+class _Patch:
+    def __init__(self, size: int):
+        self.size = int(size)
+
+    def _room(self, img: np.ndarray) -> tuple[int, int]:
+        """How far the patch can move in y and x."""
+        h, w = img.shape[:2]
+        if h < self.size or w < self.size:
+            raise ValueError(f"image {h}x{w} is smaller than the {self.size}px patch")
+        return h - self.size, w - self.size
+
+
+class RandomPatch(_Patch):
+    def __call__(self, img: np.ndarray) -> np.ndarray:
+        room_y, room_x = self._room(img)
+        y = int(torch.randint(0, room_y + 1, ()))  # torch RNG: seeded per worker
+        x = int(torch.randint(0, room_x + 1, ()))
+        return np.ascontiguousarray(img[y:y + self.size, x:x + self.size])
+
+
+class CenterPatch(_Patch):
+    def __call__(self, img: np.ndarray) -> np.ndarray:
+        room_y, room_x = self._room(img)
+        y, x = room_y // 2, room_x // 2
+        return np.ascontiguousarray(img[y:y + self.size, x:x + self.size])
+
+
+def mirror(img: np.ndarray) -> np.ndarray:
+    """The image flipped left-right (H, W, C): a face's mirror view."""
+    return np.ascontiguousarray(img[:, ::-1])
+
+
+def face_region(box, enlarge: float) -> np.ndarray:
+    """The square region (x0, y0, x1, y1) of a face box (pixels, exclusive ends): side = the
+    box's longer side times `enlarge`, centred on the box. Raises ValueError for a box that is
+    not finite or has no area, or enlarge <= 0."""
+    x0, y0, x1, y1 = (float(v) for v in np.asarray(box, dtype=np.float64).reshape(4))
+    if not (np.isfinite([x0, y0, x1, y1]).all() and x1 > x0 and y1 > y0 and enlarge > 0):
+        raise ValueError(f"bad box {box} (need finite x1 > x0, y1 > y0) or enlarge {enlarge}")
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half = max(x1 - x0, y1 - y0) * enlarge / 2
+    return np.array([cx - half, cy - half, cx + half, cy + half])
+
+
+def crop_face(img: np.ndarray, box, enlarge: float, size: int) -> np.ndarray:
+    """The uint8 (size, size, 3) crop of a face: `face_region(box, enlarge)` cut and resized
+    the way FaceDataset cuts training crops."""
+    return crop_resize(img, face_region(box, enlarge), (size, size))[0]
+
+
+def crop_resize(
+    img: np.ndarray, region: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut `region` = (x0, y0, x1, y1) image pixels (exclusive ends, padded with black outside
+    the image) out of the uint8 (H, W, 3) `img` and resize it to size=(H', W') (area when
+    shrinking, bilinear when enlarging). Returns the uint8 (H', W', 3) crop, the region's integer
+    origin (x, y) and the scale (sx, sy) that map source coordinates to output ones:
+    out = (src - origin) * scale."""
+    h, w = img.shape[:2]
+    x0, y0 = int(np.floor(region[0])), int(np.floor(region[1]))
+    x1, y1 = max(int(np.ceil(region[2])), x0 + 1), max(int(np.ceil(region[3])), y0 + 1)
+    patch = img[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)]
+    pads = (max(-y0, 0), max(y1 - h, 0), max(-x0, 0), max(x1 - w, 0))
+    if any(pads):
+        if patch.size == 0:  # the region lies wholly outside the image
+            patch = np.zeros((y1 - y0, x1 - x0, 3), dtype=np.uint8)
+        else:
+            patch = cv2.copyMakeBorder(patch, *pads, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+    out_h, out_w = size
+    shrink = patch.shape[0] > out_h or patch.shape[1] > out_w
+    out = cv2.resize(
+        patch, (out_w, out_h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    )
+    scale = np.array([out_w / (x1 - x0), out_h / (y1 - y0)])
+    return out, np.array([x0, y0], dtype=np.float64), scale

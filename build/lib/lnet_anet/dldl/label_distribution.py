@@ -1,0 +1,230 @@
+"""DLDL-v2 pieces: label bins, Gaussian label distributions, their expectation, the joint loss.
+
+After Gao et al., "Learning Expectation of Label Distribution for Facial Age and Attractiveness
+Estimation" (DLDL-v2). A scalar label y (an age, an attractiveness score) becomes a discretised
+normal N(y, sigma^2) over fixed bins l_1..l_K; the network predicts a softmax over the same bins
+and is trained with KL(label distribution || prediction) + lambda * |E[prediction] - y|, so the
+quantity it is evaluated on (the expectation, MAE) is also optimised directly.
+
+Conventions (shared by every DLDL model in lnet_anet.models.dldl):
+  * labels outside [low, high] are clamped to the nearest end before encoding; the expectation
+    of a softmax over the bins can never leave [low, high], so the L1 term uses the clamped label
+    too (a 116-year-old in UTKFace is trained as 100 with the default 0..100 bins);
+  * sigma must be >= 0; sigma == 0 is raised to MIN_SIGMA, which puts all the mass on the nearest
+    bin (split evenly between two bins at an exact tie) -- the reference code does the same with
+    1e-10. A negative or non-finite sigma is an error.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+MIN_SIGMA = 1e-6
+# Label spread used when a sample has no annotated one. Age: sigma = 2 years, as DLDL/DLDL-v2 use
+# for datasets without a per-image standard deviation. Score: our choice (5 bins of 0.1 on the
+# 1..5 scale); the paper uses each image's rater std where the dataset provides one.
+DEFAULT_SIGMA = {"age": 2.0, "attractiveness": 0.5}
+
+
+@dataclass(frozen=True)
+class LabelBins:
+    """Equally spaced label values low, low + step, ..., high (both ends included).
+
+    LabelBins(0, 100, 1) -> the 101 ages 0..100; LabelBins(1, 5, 0.1) -> 41 scores 1.0..5.0.
+    """
+
+    low: float
+    high: float
+    step: float
+
+    def __post_init__(self) -> None:
+        if not all(math.isfinite(v) for v in (self.low, self.high, self.step)):
+            raise ValueError(f"LabelBins needs finite numbers, got {self}")
+        if self.step <= 0 or self.high <= self.low:
+            raise ValueError(f"LabelBins needs step > 0 and high > low, got {self}")
+        span = (self.high - self.low) / self.step
+        if abs(span - round(span)) > 1e-6 * max(1.0, span):
+            raise ValueError(
+                f"(high - low) / step = {span:.6g} is not a whole number of bins: {self}"
+            )
+
+    @property
+    def num_bins(self) -> int:
+        return round((self.high - self.low) / self.step) + 1
+
+    def __len__(self) -> int:
+        return self.num_bins
+
+    @cached_property
+    def values(self) -> torch.Tensor:
+        """The K bin values as a float32 tensor (linspace, so `high` is exact)."""
+        return torch.linspace(self.low, self.high, self.num_bins, dtype=torch.float32)
+
+    def values_like(self, ref: torch.Tensor) -> torch.Tensor:
+        """The bin values on ref's device, in ref's floating dtype."""
+        return self.values.to(device=ref.device, dtype=ref.dtype)
+
+
+def make_bins(
+    num_bins: int | None = None, low: float = 0.0, high: float = 100.0, step: float | None = None
+) -> LabelBins:
+    """LabelBins from any consistent subset of (num_bins, low, high, step).
+
+    step alone or num_bins alone fixes the other; neither means step 1; both must agree.
+    """
+    low, high = float(low), float(high)
+    if num_bins is None:
+        return LabelBins(low, high, 1.0 if step is None else float(step))
+    if num_bins < 2:
+        raise ValueError(f"num_bins must be >= 2, got {num_bins}")
+    derived = LabelBins(low, high, (high - low) / (num_bins - 1))
+    if step is not None and abs(float(step) - derived.step) > 1e-9 * max(1.0, abs(step)):
+        raise ValueError(
+            f"num_bins={num_bins} disagrees with low={low}, high={high}, step={step} "
+            f"({LabelBins(low, high, float(step)).num_bins} bins); pass only one of num_bins, step"
+        )
+    return derived
+
+
+def _as_sigma(sigma: torch.Tensor | float, y: torch.Tensor) -> torch.Tensor:
+    sigma = torch.as_tensor(sigma, dtype=y.dtype, device=y.device).expand_as(y)
+    if not bool(torch.isfinite(sigma).all()) or bool((sigma < 0).any()):
+        raise ValueError(f"sigma must be finite and >= 0, got {sigma.flatten()[:8].tolist()}")
+    return sigma.clamp_min(MIN_SIGMA)
+
+
+def gaussian_label_distribution(
+    y: torch.Tensor, sigma: torch.Tensor | float, bins: LabelBins
+) -> torch.Tensor:
+    """(B,) labels -> (B, K) discretised N(y, sigma^2) over the bins, each row summing to 1.
+
+    p_k is proportional to exp(-(l_k - y)^2 / (2 sigma^2)); computed as a softmax of the
+    log-density so that a tiny sigma gives a one-hot row instead of 0/0. y is clamped to
+    [low, high]; sigma is a float or a (B,) tensor (see the module doc for sigma == 0).
+    """
+    y = torch.as_tensor(y)
+    if y.ndim != 1:
+        raise ValueError(f"labels must have shape (B,), got {tuple(y.shape)}")
+    if not y.is_floating_point():
+        y = y.float()
+    if not bool(torch.isfinite(y).all()):
+        raise ValueError(f"labels must be finite, got {y[~torch.isfinite(y)][:8].tolist()}")
+    sigma = _as_sigma(sigma, y)
+    y = y.clamp(bins.low, bins.high)
+    values = bins.values_like(y)
+    log_density = -0.5 * ((values[None, :] - y[:, None]) / sigma[:, None]) ** 2
+    return log_density.softmax(dim=1)
+
+
+def expectation(probs: torch.Tensor, bins: LabelBins) -> torch.Tensor:
+    """(B, K) distributions -> (B,) means sum_k p_k l_k."""
+    return probs @ bins.values_like(probs)
+
+
+def distribution_std(probs: torch.Tensor, bins: LabelBins) -> torch.Tensor:
+    """(B, K) distributions -> (B,) standard deviations around their means."""
+    values = bins.values_like(probs)
+    mean = probs @ values
+    var = (probs * (values[None, :] - mean[:, None]) ** 2).sum(dim=1)
+    return var.clamp_min(0).sqrt()
+
+
+class DLDLLoss(nn.Module):
+    """KL(label distribution || softmax(logits)) + lambda_l1 * |E[softmax(logits)] - y|.
+
+    Both terms are batch means (KL summed over bins per sample). use_kl / use_l1 switch the
+    terms off for the ablations (KL only = DLDL, L1 only = expectation regression); both parts
+    are always reported, the disabled one computed without gradient. sigma: the label spread for
+    samples without a finite per-sample one.
+    """
+
+    def __init__(
+        self,
+        bins: LabelBins,
+        lambda_l1: float = 1.0,
+        use_kl: bool = True,
+        use_l1: bool = True,
+        sigma: float = DEFAULT_SIGMA["age"],
+    ):
+        super().__init__()
+        if not (use_kl or use_l1):
+            raise ValueError("DLDLLoss: use_kl and use_l1 are both False; nothing to train")
+        if lambda_l1 < 0:
+            raise ValueError(f"lambda_l1 must be >= 0, got {lambda_l1}")
+        if not (math.isfinite(sigma) and sigma >= 0):
+            raise ValueError(f"sigma must be finite and >= 0, got {sigma}")
+        self.bins, self.lambda_l1, self.sigma = bins, float(lambda_l1), float(sigma)
+        self.use_kl, self.use_l1 = use_kl, use_l1
+
+    def forward(
+        self, logits: torch.Tensor, y: torch.Tensor, sigma: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        if logits.ndim != 2 or logits.shape[1] != len(self.bins):
+            raise ValueError(
+                f"logits must be (B, {len(self.bins)}) for {self.bins}, got {tuple(logits.shape)}"
+            )
+        logits = logits.float()  # softmax/KL in float32 even under fp16 autocast
+        y = y.to(logits).reshape(-1)
+        per_sample = torch.full_like(y, self.sigma)
+        if sigma is not None:  # rows without an annotated spread (NaN) use the configured one
+            sigma = sigma.to(logits).reshape(-1)
+            per_sample = torch.where(torch.isfinite(sigma), sigma, per_sample)
+        target = gaussian_label_distribution(y, per_sample, self.bins)
+        log_probs = logits.log_softmax(dim=1)
+
+        with torch.set_grad_enabled(self.use_kl and torch.is_grad_enabled()):
+            kl = F.kl_div(log_probs, target, reduction="batchmean")
+        with torch.set_grad_enabled(self.use_l1 and torch.is_grad_enabled()):
+            mean = expectation(log_probs.exp(), self.bins)
+            l1 = (mean - y.clamp(self.bins.low, self.bins.high)).abs().mean()
+
+        loss = (kl if self.use_kl else 0.0) + (self.lambda_l1 * l1 if self.use_l1 else 0.0)
+        return loss, {"kl": float(kl.detach()), "l1": float(l1.detach())}
+
+
+class DLDLHead(nn.Module):
+    """Linear features -> logits over the bins; `predict` turns logits into mean, std, probs."""
+
+    def __init__(self, in_features: int, bins: LabelBins):
+        super().__init__()
+        self.bins = bins
+        self.fc = nn.Linear(in_features, len(bins))
+        nn.init.zeros_(self.fc.bias)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.fc(features)
+
+    @torch.no_grad()
+    def predict(self, logits: torch.Tensor) -> dict[str, torch.Tensor]:
+        return predict_from_logits(logits, self.bins)
+
+
+def predict_from_logits(logits: torch.Tensor, bins: LabelBins) -> dict[str, torch.Tensor]:
+    """{"mean": (B,), "std": (B,), "probs": (B, K)}: the estimate is the expectation.
+    Differentiable (DLDLHead.predict is the no-grad version)."""
+    probs = logits.float().softmax(dim=1)
+    return {
+        "mean": expectation(probs, bins),
+        "std": distribution_std(probs, bins),
+        "probs": probs,
+    }
+
+
+__all__ = [
+    "DEFAULT_SIGMA",
+    "MIN_SIGMA",
+    "DLDLHead",
+    "DLDLLoss",
+    "LabelBins",
+    "distribution_std",
+    "expectation",
+    "gaussian_label_distribution",
+    "make_bins",
+    "predict_from_logits",
+]

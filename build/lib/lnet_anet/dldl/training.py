@@ -1,0 +1,196 @@
+"""DLDL-v2 training helpers shared by the age and attractiveness runs: inputs from cached features or trunk maps, the loss, predictions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from omegaconf import DictConfig
+from safetensors.torch import load_file
+from torch import nn
+from torch.utils.data import Dataset
+
+from lnet_anet.anet.features import (
+    cached_trunk_maps,
+    dataset_patch_features,
+    features_from_maps,
+)
+from lnet_anet.data.from_config import face_dataset
+from lnet_anet.dldl.label_distribution import (
+    DEFAULT_SIGMA,
+    DLDLLoss,
+)
+from lnet_anet.metrics.age import regression_metrics
+from lnet_anet.models.dldl import ANetDLDL
+
+
+class FeatureSet(Dataset):
+    """Cached features as samples: "image" is the head's input (the feature vector)."""
+
+    def __init__(self, features: np.ndarray, target: str, values: np.ndarray, index: np.ndarray):
+        self.x = torch.from_numpy(features.astype(np.float32))
+        self.y = torch.from_numpy(values.astype(np.float32))
+        self.index, self.target = torch.from_numpy(index), target
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> dict:
+        return {"image": self.x[i], self.target: self.y[i], "index": self.index[i]}
+
+
+
+def cached_features(out: Path, name: str, cfg: DictConfig, part, anet, patches) -> dict[str, np.ndarray]:
+    path = out / f"features-{name}.npz"
+    if path.exists():
+        return dict(np.load(path))
+    if cfg.features_from:  # another run on the same ANet and data (the loss ablations)
+        shared = Path(cfg.features_from) / path.name
+        if not shared.exists():
+            raise FileNotFoundError(f"{shared}: features_from has no cached features for {name}")
+        return dict(np.load(shared))
+    dataset = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"])
+    if anet.frozen_stages == anet.trunk.num_stages:  # a fixed ImageNet trunk: its maps can be reused
+        maps = cached_trunk_maps(out / f"trunk-{name}.npz", anet, dataset, 64, 2)
+        feats = features_from_maps(anet, maps, patches["stride"])
+    else:
+        feats = dataset_patch_features(anet, dataset, patches["stride"], 64, 2, "cpu", desc=f"ANet features {name}")
+    cache = {"features": feats["features"].mean(1), "index": feats["index"]}
+    np.savez(path, **cache)
+    return cache
+
+
+class FromTrunkMaps(nn.Module):
+    """An ANetDLDL fed cached maps of its frozen trunk stages (`stage`: None for the whole
+    trunk): patch windows (training) or whole crops (dense=True)."""
+
+    def __init__(self, net: ANetDLDL, stage: int | None, dense: bool = False):
+        super().__init__()
+        self.net, self.stage, self.dense = net, stage, dense
+
+    @property
+    def head(self):
+        return self.net.head
+
+    @property
+    def bins(self):
+        return self.net.bins
+
+    def forward(self, maps: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.dense and maps.dim() == 5:  # (B, 2, C, h, w): each crop's maps and its mirror image's
+            return {"logits": self.net.dense_logits_from_trunk(maps[:, 0], self.stage, mirrored=maps[:, 1])}
+        if self.dense:
+            return {"logits": self.net.dense_logits_from_trunk(maps, self.stage)}
+        return self.net.forward_from_trunk(maps, self.stage)
+
+
+
+def init_from_anet_run(net: ANetDLDL, folder: Path) -> None:
+    """Copy an attribute ANet's layers above the frozen trunk stages (C3, C4, FC and any trunk
+    stage that trains) into `net`. Not its heads, and not the frozen stages: they stay the
+    ImageNet ones the cached maps come from (the attribute ANet may have tuned block 2)."""
+    path = folder / "anet.safetensors"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors)")
+    frozen = net.anet.frozen_stages
+    skip = ("attribute_head.", "identity_head.", *(("trunk.conv_stem.", "trunk.bn1.") if frozen else ()),
+            *(f"trunk.blocks.{i}." for i in range(frozen - 1)))  # fmt: skip
+    state = {k: v for k, v in load_file(str(path)).items() if not k.startswith(skip)}
+    wanted = {k for k in net.anet.state_dict() if not k.startswith(skip)}
+    if set(state) != wanted:
+        raise ValueError(f"{path}: its layers do not fit this model: missing {sorted(wanted - set(state))}, "
+                         f"unexpected {sorted(set(state) - wanted)}")  # fmt: skip
+    try:
+        net.anet.load_state_dict(state, strict=False)
+    except RuntimeError as e:  # same names, other shapes
+        raise ValueError(f"{path}: its layers do not fit this model (same c3/c4/feature sizes?): {e}") from e
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    """The model inside DistributedDataParallel (the engine hands loss_fn the DDP wrapper)."""
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+
+def dldl_loss_fn(
+    model: nn.Module,
+    batch: dict[str, torch.Tensor],
+    target: str = "age",
+    sigma: float | None = None,
+    lambda_l1: float = 1.0,
+    use_kl: bool = True,
+    use_l1: bool = True,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The engine's loss_fn for any DLDL model: DLDLLoss on batch[target].
+
+    Per-sample spreads come from batch[f"{target}_sigma"] (e.g. ChaLearn's "age_sigma") where
+    finite; otherwise `sigma`, default DEFAULT_SIGMA[target]. Bind options with functools.partial.
+    Reports "kl", "l1" and "mae" (of the expectation against the unclamped label).
+    """
+    if target not in batch:
+        raise KeyError(f"batch has no {target!r} labels (keys: {sorted(batch)})")
+    if sigma is None:
+        if target not in DEFAULT_SIGMA:
+            raise ValueError(f"no default sigma for target {target!r}; pass sigma=")
+        sigma = DEFAULT_SIGMA[target]
+    bins = _unwrap(model).bins
+    logits = model(batch["image"])["logits"]
+    y = batch[target]
+    criterion = DLDLLoss(bins, lambda_l1=lambda_l1, use_kl=use_kl, use_l1=use_l1, sigma=sigma)
+    loss, parts = criterion(logits, y, batch.get(f"{target}_sigma"))
+    with torch.no_grad():
+        mean = logits.float().softmax(dim=1) @ bins.values_like(logits.float())
+        parts["mae"] = float((mean - y.to(mean)).abs().mean())
+    return loss, parts
+
+
+
+@torch.no_grad()
+def collect_predictions(
+    model: nn.Module, loader: Iterable, device: torch.device | str, target: str = "age"
+) -> pd.DataFrame:
+    """Run a DLDL model over a loader: one row per sample with index (the dataset row, when
+    the batches carry "index"), pred (expectation), pred_std, true and, when the batches have
+    it, true_sigma (f"{target}_sigma"). Batches that are None (all images unreadable) are
+    skipped. Join on "index" to the dataset's index DataFrame for gender / race breakdowns."""
+    model = _unwrap(model)
+    was_training = model.training
+    model.eval()
+    parts: dict[str, list[np.ndarray]] = {}
+    try:
+        for batch in loader:
+            if batch is None:
+                continue
+            if target not in batch:
+                raise KeyError(f"batch has no {target!r} labels (keys: {sorted(batch)})")
+            out = model.head.predict(model(batch["image"].to(device))["logits"])
+            columns = {"pred": out["mean"], "pred_std": out["std"], "true": batch[target]}
+            if "index" in batch:
+                columns["index"] = batch["index"]
+            if f"{target}_sigma" in batch:
+                columns["true_sigma"] = batch[f"{target}_sigma"]
+            for k, v in columns.items():
+                parts.setdefault(k, []).append(v.detach().cpu().numpy())
+    finally:
+        model.train(was_training)
+    if not parts:
+        raise ValueError("collect_predictions: the loader gave no readable batch")
+    return pd.DataFrame({k: np.concatenate(v) for k, v in parts.items()})
+
+
+
+def evaluate_dldl(
+    model: nn.Module, loader: Iterable, device: torch.device | str, target: str = "age"
+) -> dict[str, float]:
+    """The engine's evaluate_fn: regression_metrics of the expectation (mae, rmse, pearson_r,
+    cs_1..cs_10, pred_std_mean, within_pred_std; eps_error when every sample has a finite
+    positive true sigma). Bind target with functools.partial."""
+    df = collect_predictions(model, loader, device, target)
+    sigma = df["true_sigma"].to_numpy() if "true_sigma" in df else None
+    use_sigma = sigma is not None and bool(np.all(np.isfinite(sigma) & (sigma > 0)))
+    return regression_metrics(
+        df["pred"], df["true"], pred_sigma=df["pred_std"], true_sigma=sigma if use_sigma else None
+    )

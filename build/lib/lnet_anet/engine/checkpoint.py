@@ -1,0 +1,27 @@
+"""Atomic checkpoints: a killed run never leaves a half-written file behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+def save_atomic(state: dict[str, Any], path: str | Path) -> None:
+    """torch.save to a temporary file beside `path`, then rename: readers see old or new."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load a checkpoint of plain tensors and numbers; never unpickles code."""
+    path = Path(path)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises several types for truncated or foreign files
+        raise RuntimeError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from e

@@ -1,0 +1,55 @@
+"""TrainConfig: every knob of the training loop, filled from Hydra's `train` group."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 64  # global batch: split evenly over DDP processes
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    optimizer: str = "adamw"  # adamw | sgd
+    momentum: float = 0.9  # sgd only
+    scheduler: str = "cosine"  # cosine | constant
+    warmup_steps: int = 0
+    grad_clip: float | None = None
+    max_steps: int | None = None  # stop early after this many optimizer steps (smoke runs)
+    num_workers: int = 2
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda
+    amp: bool = True  # mixed precision; only ever used on CUDA
+    num_threads: int | None = None  # torch intra-op threads on CPU (None: torch's default)
+    checkpoint_every: int = 200  # optimizer steps between checkpoints (and one per epoch)
+    eval_every: int = 1  # epochs between evaluations of val_set
+    monitor: str | None = None  # metric of evaluate_fn whose best value is kept as best.pt
+    monitor_mode: str = "max"  # max | min
+    log_every: int = 20  # optimizer steps between metrics.jsonl lines
+    progress: bool = True  # tqdm progress bar (rank 0 only)
+    resume: bool = True  # continue from run_dir/checkpoints/last.pt when it exists
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("adamw", "sgd"):
+            raise ValueError(f"train.optimizer must be adamw or sgd, not {self.optimizer!r}")
+        if self.scheduler not in ("cosine", "constant"):
+            raise ValueError(f"train.scheduler must be cosine or constant, not {self.scheduler!r}")
+        if self.monitor_mode not in ("max", "min"):
+            raise ValueError(f"train.monitor_mode must be max or min, not {self.monitor_mode!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("train.epochs and train.batch_size must be >= 1")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Build from a (Hydra) mapping, naming any key this config does not know."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown train options {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

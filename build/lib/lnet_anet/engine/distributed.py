@@ -1,0 +1,65 @@
+"""torchrun support: the same script runs on one process or under DDP with no code change."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import torch
+import torch.distributed as dist
+from torch.utils.data import Sampler
+
+
+def world() -> tuple[int, int]:
+    """(rank, world_size) of this process; (0, 1) outside torchrun."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def init_from_env(device: torch.device) -> bool:
+    """Join the process group torchrun describes in the environment (gloo on CPU, nccl on GPU).
+    Returns whether this is a distributed run."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return True
+
+
+def all_true(flag: bool, device: torch.device) -> bool:
+    """Whether `flag` holds on every process (a no-op outside DDP)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return flag
+    t = torch.tensor([int(flag)], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MIN)
+    return bool(t.item())
+
+
+class EpochSampler(Sampler[int]):
+    """A seeded permutation per epoch, split across processes by interleaving, that can start
+    part-way (to resume mid-epoch). Rank r takes positions r, r+W, ... of the permutation, so
+    with a global batch B the W per-process batches of step k together are exactly the
+    single-process batch k: DDP and one process train the same model."""
+
+    def __init__(self, n: int, seed: int, rank: int = 0, world_size: int = 1,
+                 shuffle: bool = True):  # fmt: skip
+        self.n, self.seed, self.rank, self.world_size, self.shuffle = n, seed, rank, world_size, shuffle
+        self.epoch, self.start = 0, 0
+
+    def set_epoch(self, epoch: int, start: int = 0) -> None:
+        """start: number of this process's samples to skip (already trained on)."""
+        self.epoch, self.start = epoch, start
+
+    def __len__(self) -> int:
+        return self.n // self.world_size - self.start
+
+    def __iter__(self) -> Iterator[int]:
+        if self.shuffle:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+            order = torch.randperm(self.n, generator=g).tolist()
+        else:
+            order = list(range(self.n))
+        usable = self.n - self.n % self.world_size  # equal shares, so no process waits
+        mine = order[self.rank:usable:self.world_size]
+        return iter(mine[self.start:])

@@ -1,0 +1,99 @@
+"""Run-folder helpers shared by the entry points: where a run lives and what it records."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from hydra.core.hydra_config import HydraConfig
+from safetensors.torch import save_file
+
+
+def run_dir() -> Path:
+    """The Hydra run folder of this job (conf: hydra.run.dir = runs/<name>)."""
+    return Path(HydraConfig.get().runtime.output_dir)
+
+
+def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
+    """data.json: which dataset, where, how many rows per split, which rows were left out."""
+    skipped = list(index.attrs.get("skipped", []))
+    summary = {
+        "name": data_cfg.name,
+        "reader": data_cfg.index._target_,
+        "root": {k: str(v) for k, v in data_cfg.index.items() if k != "_target_"},
+        "rows": len(index),
+        "splits": {str(k): int(v) for k, v in index["split"].value_counts().items()},
+        "identities": int(index["identity"].nunique()) if "identity" in index else None,
+        "attributes": list(index.attrs.get("attributes", [])),
+        "skipped": skipped,
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "data.json").write_text(json.dumps(summary, indent=2))
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "processor": platform.processor() or platform.machine(),
+        "cores": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+    }
+
+
+def save_weights(model: torch.nn.Module, path: Path, metadata: dict[str, str] | None = None) -> None:
+    """Model weights as safetensors (contiguous copies: shared storages are not allowed)."""
+    state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    save_file(state, str(path), metadata=metadata)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, indent=2, default=float))
+
+
+def write_model_json(folder: Path, model_cfg: Any, **extra_kwargs: Any) -> None:
+    """model.json: the registry name and kwargs that rebuild this run's network (the bundle
+    builder uses them; `pretrained` is dropped: the trained weights replace it)."""
+    from omegaconf import OmegaConf
+
+    kwargs = OmegaConf.to_container(model_cfg, resolve=True)
+    name = kwargs.pop("_target_").rsplit(".", 1)[-1]
+    kwargs.pop("pretrained", None)
+    write_json(folder / "model.json", {"model": name, "kwargs": {**kwargs, **extra_kwargs}})
+
+
+def load_run_net(folder: Path, weights: str, stage: str, also: tuple[str, ...] = ()) -> torch.nn.Module:
+    """The network a finished run folder holds (model.json + weights), in eval mode; built only
+    through the model registry. `also`: further files the caller needs, checked up front."""
+    from safetensors.torch import load_file
+
+    from lnet_anet.models.registry import create_model
+
+    for needed in ("model.json", weights, *also):
+        if not (folder / needed).exists():
+            raise FileNotFoundError(f"{folder / needed}: not found; is {folder} a finished {stage} run?")
+    spec = json.loads((folder / "model.json").read_text())
+    model = create_model(spec["model"], pretrained="none", **spec["kwargs"])
+    model.load_state_dict(load_file(str(folder / weights)))
+    return model.eval()
+
+
+def write_regression_report(folder: Path, preds: pd.DataFrame, part: pd.DataFrame, split: str, target: str,
+                            result: dict[str, Any]) -> None:  # fmt: skip
+    """eval.json (the metrics and the error by group), eval.md (that table) and predictions.csv
+    (one row per scored face: its image file, prediction, spread, label, gender / race) of an age or
+    attractiveness run. preds: collect_predictions' rows, joined to `part` on "index"."""
+    from lnet_anet.metrics.age import error_by_group, to_markdown
+
+    groups = preds.join(part[[c for c in ("gender", "race") if c in part]], on="index")
+    table = error_by_group(groups, bands=None) if target == "attractiveness" else error_by_group(groups)
+    write_json(
+        folder / "eval.json", {"split": split, **result, "by_group": table.to_dict("records")}
+    )
+    (folder / "eval.md").write_text(to_markdown(table))
+    if "path" in part and "index" in groups:  # the face's file, for looking at the worst ones
+        groups = groups.join(part["path"].map(lambda p: Path(p).name).rename("image"), on="index")
+    groups.to_csv(folder / "predictions.csv", index=False)

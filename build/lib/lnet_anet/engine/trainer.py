@@ -1,0 +1,277 @@
+"""One training loop for every stage, readable top to bottom (`Trainer.fit`).
+
+A run folder holds everything about a run:
+  run_dir/train_config.json     the TrainConfig used (Hydra's resolved config sits in .hydra/)
+  run_dir/train.log             the log
+  run_dir/metrics.jsonl         one JSON object per logged step and per evaluation
+  run_dir/checkpoints/last.pt   written atomically every `checkpoint_every` steps and per epoch
+  run_dir/checkpoints/best.pt   model weights at the best `monitor` value
+Running again with the same run_dir resumes from last.pt at the exact step it reached.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from lnet_anet.data.dataset import collate_skip_bad
+from lnet_anet.engine.checkpoint import load_checkpoint, save_atomic
+from lnet_anet.engine.config import TrainConfig
+from lnet_anet.engine.distributed import EpochSampler, all_true, init_from_env, world
+
+LossFn = Callable[[nn.Module, dict], tuple[torch.Tensor, dict[str, float]]]
+EvalFn = Callable[[nn.Module, DataLoader, torch.device], dict[str, float]]
+log = logging.getLogger("lnet_anet.train")
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("train.device=cuda but no CUDA device is visible; use device=cpu")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def setup_logging(run_dir: Path, main_process: bool) -> None:
+    """Log to run_dir/train.log and the console (rank 0 only); a new run_dir moves the file."""
+    if not main_process:
+        return
+    for handler in [h for h in log.handlers if getattr(h, "_lnet_anet", False)]:
+        log.removeHandler(handler)
+        handler.close()
+    for handler in (logging.FileHandler(run_dir / "train.log"), logging.StreamHandler()):
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler._lnet_anet = True  # type: ignore[attr-defined]
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+class Trainer:
+    def __init__(
+        self,
+        model: nn.Module,
+        loss_fn: LossFn,
+        train_set: Dataset,
+        cfg: TrainConfig,
+        run_dir: str | Path,
+        val_set: Dataset | None = None,
+        evaluate_fn: EvalFn | None = None,
+        collate_fn: Callable = collate_skip_bad,
+        param_groups: list[dict[str, Any]] | None = None,
+    ):
+        self.cfg, self.run_dir = cfg, Path(run_dir)
+        self.loss_fn, self.evaluate_fn, self.collate_fn = loss_fn, evaluate_fn, collate_fn
+        self.train_set, self.val_set = train_set, val_set
+        self.device = pick_device(cfg.device)
+        self.distributed = init_from_env(self.device)
+        self.rank, self.world_size = world()
+        self.main = self.rank == 0
+        if cfg.batch_size % self.world_size:
+            raise ValueError(
+                f"train.batch_size={cfg.batch_size} must divide evenly over {self.world_size} processes"
+            )
+        if cfg.num_threads:
+            torch.set_num_threads(cfg.num_threads)
+        seed_everything(cfg.seed)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        setup_logging(self.run_dir, self.main)
+
+        self.model = model.to(self.device)
+        self.ddp_model: nn.Module = (
+            DistributedDataParallel(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+            if self.distributed else self.model
+        )  # fmt: skip
+        self.sampler = EpochSampler(len(train_set), cfg.seed, self.rank, self.world_size)
+        self.steps_per_epoch = len(self.sampler) // (cfg.batch_size // self.world_size)
+        if self.steps_per_epoch == 0:
+            raise ValueError(
+                f"{len(train_set)} training samples make no full batch of {cfg.batch_size}"
+            )
+        self.total_steps = cfg.epochs * self.steps_per_epoch
+        if cfg.max_steps is not None:
+            self.total_steps = min(self.total_steps, cfg.max_steps)
+        self.optimizer = self._make_optimizer(param_groups or [{"params": model.parameters()}])
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+        self.use_amp = cfg.amp and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        # Progress: optimizer steps taken, and batches consumed (skipped ones too) in the epoch.
+        self.step, self.epoch, self.batch_in_epoch, self.best = 0, 0, 0, None
+
+    # ---- the loop -------------------------------------------------------------------------
+    def fit(self) -> dict[str, Any]:
+        cfg = self.cfg
+        self._resume()
+        if self.main:
+            (self.run_dir / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+            log.info("training %s steps (%s per epoch) on %s, %d process(es); run folder %s",
+                     self.total_steps, self.steps_per_epoch, self.device, self.world_size, self.run_dir)  # fmt: skip
+        last_eval: dict[str, float] = {}
+        skipped_images = 0
+        bar = tqdm(total=self.total_steps, initial=self.step, disable=not (self.main and cfg.progress),
+                   desc="train", dynamic_ncols=True)  # fmt: skip
+        for epoch in range(self.epoch, cfg.epochs):
+            self.epoch = epoch
+            self.model.train()
+            for batch in self._train_loader(epoch, self.batch_in_epoch):
+                self.batch_in_epoch += 1
+                if not all_true(batch is not None, self.device):
+                    log.warning("step %d: a whole batch was unreadable; skipped", self.step)
+                    continue  # every process skips together, so DDP stays in step
+                skipped_images += int(batch.pop("n_skipped", 0))
+                stats = self._train_step(batch)
+                self.step += 1
+                bar.update(1)
+                bar.set_postfix(loss=f"{stats['loss']:.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}")
+                if self.step % cfg.log_every == 0 or self.step == self.total_steps:
+                    self._log_metrics({"step": self.step, "epoch": epoch, **stats,
+                                       "lr": self.scheduler.get_last_lr()[0], "skipped_images": skipped_images})  # fmt: skip
+                if self.step % cfg.checkpoint_every == 0:
+                    self._save_last()
+                if self.step >= self.total_steps:
+                    break
+            finished = self.step >= self.total_steps or epoch + 1 == cfg.epochs
+            if self.val_set is not None and self.evaluate_fn is not None and (
+                finished or (epoch + 1) % cfg.eval_every == 0
+            ):
+                last_eval = self._evaluate(epoch)
+            if finished:
+                self._save_last()
+                break
+            self.epoch, self.batch_in_epoch = epoch + 1, 0
+            self._save_last()
+        bar.close()
+        if skipped_images:
+            log.warning("%d unreadable training images were skipped (named in the warnings above)",
+                        skipped_images)  # fmt: skip
+        if self.main:
+            log.info("done at step %d; %s", self.step, last_eval or "no evaluation")
+        return {"step": self.step, "skipped_images": skipped_images, **last_eval}
+
+    def _train_step(self, batch: dict) -> dict[str, float]:
+        batch = {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v
+                 for k, v in batch.items()}  # fmt: skip
+        autocast = torch.autocast("cuda", dtype=torch.float16) if self.use_amp else nullcontext()
+        with autocast:
+            loss, parts = self.loss_fn(self.ddp_model, batch)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {loss.item()} at step {self.step}; lower train.lr")
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if self.cfg.grad_clip:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        return {"loss": float(loss.detach()), **{k: float(v) for k, v in parts.items()}}
+
+    @torch.no_grad()
+    def _evaluate(self, epoch: int) -> dict[str, float]:
+        if not self.main:  # rank 0 evaluates; the others wait at the next collective
+            return {}
+        self.model.eval()
+        loader = DataLoader(self.val_set, batch_size=self.cfg.batch_size, shuffle=False,
+                            num_workers=self.cfg.num_workers, collate_fn=self.collate_fn)  # fmt: skip
+        t0 = time.perf_counter()
+        metrics = {k: float(v) for k, v in self.evaluate_fn(self.model, loader, self.device).items()}
+        self._log_metrics({"step": self.step, "epoch": epoch, "eval_seconds": time.perf_counter() - t0,
+                           **{f"val/{k}": v for k, v in metrics.items()}})  # fmt: skip
+        log.info("epoch %d step %d: %s", epoch, self.step,
+                 ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))  # fmt: skip
+        if self.cfg.monitor:
+            if self.cfg.monitor not in metrics:
+                raise KeyError(f"train.monitor={self.cfg.monitor!r} is not among {sorted(metrics)}")
+            value = metrics[self.cfg.monitor]
+            better = self.best is None or (value > self.best if self.cfg.monitor_mode == "max" else value < self.best)
+            if better:
+                self.best = value
+                save_atomic({"model": self.model.state_dict(), "step": self.step, self.cfg.monitor: value},
+                            self.run_dir / "checkpoints" / "best.pt")  # fmt: skip
+        self.model.train()
+        return metrics
+
+    # ---- pieces ---------------------------------------------------------------------------
+    def _train_loader(self, epoch: int, done_in_epoch: int) -> DataLoader:
+        """This epoch's batches, starting after the `done_in_epoch` already consumed."""
+        per_process = self.cfg.batch_size // self.world_size
+        self.sampler.set_epoch(epoch, start=done_in_epoch * per_process)
+        # Worker seeds come from this generator: the same epoch gets the same augmentation.
+        g = torch.Generator().manual_seed(self.cfg.seed * 7919 + epoch * 104729 + self.rank)
+        torch.manual_seed(self.cfg.seed + epoch * 1000 + done_in_epoch)
+        return DataLoader(self.train_set, batch_size=per_process, sampler=self.sampler,
+                          num_workers=self.cfg.num_workers, collate_fn=self.collate_fn,
+                          drop_last=True, generator=g, pin_memory=self.device.type == "cuda",
+                          persistent_workers=False)  # fmt: skip
+
+    def _make_optimizer(self, groups: list[dict[str, Any]]) -> torch.optim.Optimizer:
+        cfg = self.cfg
+        if cfg.optimizer == "sgd":
+            return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum,
+                                   weight_decay=cfg.weight_decay, nesterov=True)  # fmt: skip
+        return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    def _lr_factor(self, step: int) -> float:
+        """Linear warm-up, then constant or cosine decay to zero over the run."""
+        if step < self.cfg.warmup_steps:
+            return (step + 1) / self.cfg.warmup_steps
+        if self.cfg.scheduler == "constant":
+            return 1.0
+        span = max(1, self.total_steps - self.cfg.warmup_steps)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - self.cfg.warmup_steps) / span)))
+
+    def _log_metrics(self, record: dict[str, Any]) -> None:
+        if self.main:
+            with open(self.run_dir / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(record) + "\n")
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "step": self.step,
+            "epoch": self.epoch,
+            "batch_in_epoch": self.batch_in_epoch,
+            "best": self.best,
+            "world_size": self.world_size,
+        }
+
+    def _save_last(self) -> None:
+        if self.main:
+            save_atomic(self._state(), self.run_dir / "checkpoints" / "last.pt")
+
+    def _resume(self) -> None:
+        path = self.run_dir / "checkpoints" / "last.pt"
+        if not (self.cfg.resume and path.exists()):
+            return
+        state = load_checkpoint(path)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.step, self.best = int(state["step"]), state["best"]
+        self.epoch, self.batch_in_epoch = int(state["epoch"]), int(state["batch_in_epoch"])
+        if self.main:
+            log.info("resumed from %s at step %d", path, self.step)

@@ -1,0 +1,1 @@
+"""Inference: the bundle format (reading, writing, building), the Predictor and its pictures."""

@@ -1,0 +1,325 @@
+"""Assemble a model bundle (see lnet_anet.inference.bundle) from training run folders.
+
+    python -m lnet_anet.cli.build_bundle --lnet runs/lnet-celeba --anet runs/anet-celeba_hq \\
+        [--age runs/age-utkface128] [--attractiveness runs/attractiveness-scut_fbp5500] \\
+        [--out lnet_anet/assets/default.lnetanet]
+
+Run folders (written by the training entry points) hold `model.json` = {"model": registry
+name, "kwargs": {...}} and:
+  LNet          lnet.safetensors, localizer.json (Localizer kwargs plus "input_size"; optional
+                "resize", "mean", "std")
+  ANet          anet.safetensors, svm.safetensors (LinearSVMHead.to_arrays(), float32),
+                patches.json {"canonical_size", "stride", "enlarge"}
+  age / attractiveness  model.safetensors, preprocess.json {"image_size", "enlarge"}
+Each may have eval.json, data.json and .hydra/overrides.yaml: copied into the provenance.
+
+`random_bundle` writes a bundle of randomly initialised networks, for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
+from lnet_anet.data.preprocess import (
+    INCEPTION_MEAN,
+    INCEPTION_STD,
+    ANetInput,
+    HeadInput,
+    LNetInput,
+    PreprocessError,
+)
+from lnet_anet.inference.bundle import SVM_KEYS, BundleError, build_net, save_bundle
+
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
+# The DLDL target each optional head must have been trained on (model.safetensors metadata).
+_TARGETS = {"age": "age", "attractiveness": "attractiveness"}
+
+
+class RunFolderError(ValueError):
+    """A run folder that does not follow the contract; the message names the file."""
+
+    def __init__(self, path: str | Path, message: str):
+        self.path = str(path)
+        super().__init__(f"{path}: {message}")
+
+
+# -- reading run folders ---------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise RunFolderError(path, "missing (see lnet_anet.cli.build_bundle for the run folder layout)")
+    try:
+        value = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RunFolderError(path, f"not valid JSON ({e})") from None
+    if not isinstance(value, dict):
+        raise RunFolderError(path, f"must hold a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    from safetensors import SafetensorError, safe_open
+
+    if not path.is_file():
+        raise RunFolderError(path, "missing (see lnet_anet.cli.build_bundle for the run folder layout)")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})
+    except (SafetensorError, OSError, ValueError) as e:
+        raise RunFolderError(path, f"not a readable safetensors file ({e})") from None
+
+
+def _net_spec(folder: Path) -> dict[str, Any]:
+    path = folder / "model.json"
+    spec = _read_json(path)
+    if not isinstance(spec.get("model"), str) or not isinstance(spec.get("kwargs", {}), dict):
+        raise RunFolderError(path, 'must be {"model": <registry name>, "kwargs": {...}}')
+    kwargs = dict(spec.get("kwargs", {}))
+    kwargs.pop("pretrained", None)  # the run's trained weights replace any ImageNet start
+    return {"model": spec["model"], "kwargs": kwargs}
+
+
+def _build(part: str, folder: Path, weights: str) -> tuple[torch.nn.Module, dict, dict[str, str]]:
+    spec = _net_spec(folder)
+    state, metadata = _read_tensors(folder / weights)
+    try:
+        net = build_net(part, spec, state, folder / weights)
+    except BundleError as e:
+        raise RunFolderError(folder / weights, e.message) from None
+    return net, spec, metadata
+
+
+def _provenance(folder: Path, spec: dict) -> dict[str, Any]:
+    out: dict[str, Any] = {"run": str(folder.resolve()), "model": spec}
+    for name in ("eval.json", "data.json"):
+        if (folder / name).is_file():
+            out[name.removesuffix(".json")] = _read_json(folder / name)
+    overrides = folder / ".hydra" / "overrides.yaml"
+    if overrides.is_file():
+        out["overrides"] = overrides.read_text()
+    return out
+
+
+def _schema(schema, settings: dict, path: Path, **defaults):
+    """A run file's preprocessing settings through the one schema (lnet_anet.data.preprocess);
+    runs written before mean/std were recorded used Inception's normalisation."""
+    try:
+        return schema.from_dict({"mean": list(INCEPTION_MEAN), "std": list(INCEPTION_STD), **defaults, **settings},
+                                path.name)  # fmt: skip
+    except PreprocessError as e:
+        raise RunFolderError(path, str(e)) from None
+
+
+def read_lnet_run(folder: str | Path) -> dict[str, Any]:
+    """{"net": LNet, "spec", "preprocessing": {"lnet", "localizer"}, "provenance"}."""
+    from lnet_anet.lnet.localizer import Localizer
+
+    folder = Path(folder)
+    net, spec, _ = _build("lnet", folder, "lnet.safetensors")
+    path = folder / "localizer.json"
+    settings = _read_json(path)
+    size = settings.pop("input_size", None)
+    size = [size, size] if isinstance(size, int) else size
+    if not (isinstance(size, list) and len(size) == 2
+            and all(isinstance(v, int) and v >= 16 for v in size)):  # fmt: skip
+        raise RunFolderError(path, f"needs input_size: an int or [H, W] >= 16, got {size!r}")
+    lnet = {"input_size": size, "resize": settings.pop("resize", "letterbox")}
+    lnet |= {key: settings.pop(key) for key in ("mean", "std") if key in settings}  # the rest: the Localizer's
+    lnet = _schema(LNetInput, lnet, path).to_dict()
+    try:
+        Localizer(**settings)
+    except (TypeError, ValueError) as e:
+        raise RunFolderError(path, f"not valid Localizer settings: {e}") from None
+    preprocessing = {"lnet": lnet, "localizer": settings}
+    if (folder / "cascade.json").exists():  # train_lnet kept the second stage (LNet_s with LNet_o's weights)
+        preprocessing["cascade"] = read_cascade(folder / "cascade.json")
+    return {"net": net, "spec": spec, "preprocessing": preprocessing, "provenance": _provenance(folder, spec)}
+
+
+def read_cascade(path: Path) -> dict[str, Any]:
+    """A train_lnet run's cascade.json, checked: {context, input_size, localizer, weights}."""
+    from lnet_anet.lnet.cascade import Cascade
+
+    settings = _read_json(path)
+    try:
+        Cascade.from_json(settings)
+    except (TypeError, ValueError) as e:
+        raise RunFolderError(path, f"not valid cascade settings: {e}") from None
+    return settings
+
+
+def read_anet_run(folder: str | Path) -> dict[str, Any]:
+    """{"net": ANet, "svm": arrays, "attributes", "spec", "preprocessing": {"anet"},
+    "provenance"}."""
+    from lnet_anet.anet.svm import LinearSVMHead
+
+    folder = Path(folder)
+    net, spec, metadata = _build("anet", folder, "anet.safetensors")
+    svm_path = folder / "svm.safetensors"
+    tensors, svm_meta = _read_tensors(svm_path)
+    arrays = {k: v.to(torch.float64).numpy() for k, v in tensors.items()}
+    try:
+        head = LinearSVMHead.from_arrays(arrays)
+    except ValueError as e:
+        raise RunFolderError(svm_path, f"not a LinearSVMHead: {e}") from None
+    names_text = svm_meta.get("attributes") or metadata.get("attributes")
+    if names_text:
+        attributes = names_text.split(",")
+    elif head.num_attributes == len(CELEBA_ATTRIBUTES):
+        attributes = list(CELEBA_ATTRIBUTES)  # runs without the metadata are CelebA's 40
+    else:
+        raise RunFolderError(svm_path, f"no 'attributes' metadata for its {head.num_attributes} "
+                                       "attributes")  # fmt: skip
+    if len(attributes) != head.num_attributes:
+        raise RunFolderError(svm_path, f"{head.num_attributes} SVM rows, {len(attributes)} names")
+    if head.feature_dim != net.feature_dim:
+        raise RunFolderError(svm_path, f"SVMs take {head.feature_dim}-d features, ANet gives "
+                                       f"{net.feature_dim}")  # fmt: skip
+    path = folder / "patches.json"
+    patches = _read_json(path)
+    anet = _schema(ANetInput, patches, path).to_dict()
+    try:
+        net.patch_grid(anet["canonical_size"], anet["canonical_size"], anet["stride"])
+    except ValueError as e:
+        raise RunFolderError(path, str(e)) from None
+    return {"net": net, "svm": {k: head.to_arrays()[k] for k in SVM_KEYS},
+            "attributes": attributes, "spec": spec, "preprocessing": {"anet": anet},
+            "provenance": _provenance(folder, spec)}  # fmt: skip
+
+
+def read_dldl_run(folder: str | Path, part: str) -> dict[str, Any]:
+    """An age ("age") or attractiveness ("attractiveness") run: {"net", "spec", "preprocessing",
+    "provenance"}."""
+    folder = Path(folder)
+    net, spec, metadata = _build(part, folder, "model.safetensors")
+    target = metadata.get("target")
+    if target is not None and target != _TARGETS[part]:
+        raise RunFolderError(folder / "model.safetensors",
+                             f"was trained on {target!r}, not {_TARGETS[part]!r}: "
+                             f"is it the right run for --{part}?")  # fmt: skip
+    path = folder / "preprocess.json"
+    settings = _read_json(path)
+    settings = {k: v for k, v in settings.items() if k != "anet_run"}  # provenance, not preprocessing
+    prep = (_schema(HeadInput, settings, path, input="image") if settings.get("input") != "anet_features"
+            else HeadInput(input="anet_features")).to_dict()  # fmt: skip
+    return {"net": net, "spec": spec, "preprocessing": {part: prep},
+            "provenance": _provenance(folder, spec)}  # fmt: skip
+
+
+# -- assembling ------------------------------------------------------------------------------
+
+
+def assemble(
+    lnet: dict, anet: dict, age: dict | None = None, attractiveness: dict | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(parts, config) for save_bundle from the read_*_run results."""
+    runs = {"lnet": lnet, "anet": anet, "age": age, "attractiveness": attractiveness}
+    runs = {k: v for k, v in runs.items() if v is not None}
+    parts: dict[str, Any] = {name: run["net"] for name, run in runs.items()}
+    parts["svm"] = anet["svm"]
+    config = {
+        "nets": {name: run["spec"] for name, run in runs.items()},
+        "preprocessing": {k: v for run in runs.values() for k, v in run["preprocessing"].items()},
+        "attributes": list(anet["attributes"]),
+        "provenance": {name: run["provenance"] for name, run in runs.items()},
+    }
+    return parts, config
+
+
+def build_from_runs(
+    out: str | Path,
+    lnet: str | Path,
+    anet: str | Path,
+    age: str | Path | None = None,
+    attractiveness: str | Path | None = None,
+    command: str | None = None,
+) -> Path:
+    """Read the run folders and write the bundle to `out`."""
+    parts, config = assemble(
+        read_lnet_run(lnet),
+        read_anet_run(anet),
+        read_dldl_run(age, "age") if age is not None else None,
+        read_dldl_run(attractiveness, "attractiveness") if attractiveness is not None else None,
+    )
+    config["provenance"]["built"] = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "command": command,
+    }
+    return save_bundle(out, parts, config)
+
+
+# -- random bundles (tests, benchmarks) ------------------------------------------------------
+
+# name: (lnet input, anet (canonical size, stride), dldl model, dldl image size)
+PRESETS: dict[str, tuple[int, tuple[int, int], str, int]] = {
+    "tiny": (128, (144, 16), "tiny_age_net", 32),  # light enough for unit tests
+    "default": (300, (160, 16), "lite0_dldl", 128),  # the production architectures
+}
+
+
+def random_bundle(
+    path: str | Path,
+    preset: str = "tiny",
+    threshold: float = 0.0,
+    max_faces: int = 2,
+    heads: Sequence[str] = ("age", "attractiveness"),
+    seed: int = 0,
+    feature_heads: bool = False,
+) -> Path:
+    """A bundle of randomly initialised networks (pretrained="none") and a random SVM head.
+
+    Its predictions mean nothing; it exercises the file format and the pipeline at the real
+    (preset "default") or a small ("tiny") size. threshold 0 with random weights makes every
+    positive peak of the response map a face, up to max_faces. feature_heads: the age and
+    attractiveness heads read ANet's feature (feature_dldl) instead of a face crop.
+    """
+    from lnet_anet.models.registry import create_model
+
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
+    unknown = set(heads) - set(_TARGETS)
+    if unknown:
+        raise ValueError(f"heads must be among {sorted(_TARGETS)}, got {sorted(unknown)}")
+    lnet_size, (canonical, stride), dldl_model, dldl_size = PRESETS[preset]
+    specs = {"lnet": {"model": "lnet_lite0", "kwargs": {}},
+             "anet": {"model": "anet_lite0", "kwargs": {"num_attributes": 40}}}  # fmt: skip
+    bins = {"age": {"low": 0, "high": 100, "step": 1}, "attractiveness": {"low": 1, "high": 5, "step": 0.1}}
+    for head in heads:
+        specs[head] = ({"model": "feature_dldl", "kwargs": {"in_features": 256, **bins[head]}} if feature_heads
+                       else {"model": dldl_model, "kwargs": bins[head]})  # fmt: skip
+    with torch.random.fork_rng(devices=[]):  # seeded, without touching the caller's RNG
+        torch.manual_seed(seed)
+        parts: dict[str, Any] = {
+            name: create_model(spec["model"], pretrained="none", **spec["kwargs"]).eval()
+            for name, spec in specs.items()
+        }
+    rng = np.random.default_rng(seed)
+    dim = parts["anet"].feature_dim
+    parts["svm"] = {"weight": rng.normal(0, 0.1, (40, dim)), "bias": rng.normal(0, 0.5, 40),
+                    "platt_a": np.ones(40), "platt_b": np.zeros(40), "threshold": np.full(40, 0.5),
+                    "feature_mean": np.zeros(dim), "feature_std": np.ones(dim)}  # fmt: skip
+    preprocessing: dict[str, Any] = {
+        "lnet": LNetInput((lnet_size, lnet_size)).to_dict(),
+        "localizer": {"threshold": threshold, "max_faces": max_faces},
+        "anet": ANetInput(canonical, stride, enlarge=1.0).to_dict(),
+    }
+    for head in heads:
+        preprocessing[head] = (HeadInput(input="anet_features") if feature_heads
+                               else HeadInput(dldl_size, enlarge=1.3)).to_dict()  # fmt: skip
+    config = {
+        "nets": specs,
+        "preprocessing": preprocessing,
+        "attributes": list(CELEBA_ATTRIBUTES),
+        "provenance": {"random_weights": True, "preset": preset, "seed": seed,
+                       "note": "randomly initialised networks: for tests and benchmarks only"},
+    }  # fmt: skip
+    return save_bundle(path, parts, config)

@@ -1,0 +1,424 @@
+"""The model bundle: ONE safetensors file with every network, the SVM head and their settings.
+
+Layout of a `.lnetanet` file (safetensors, so loading it never unpickles or runs code):
+
+  tensors     "lnet.<state key>", "anet.<state key>", "svm.<array>" and, optionally,
+              "age.<state key>" and "attractiveness.<state key>"
+  metadata    {"format": "lnet_anet.bundle", "format_version": "3", "config": <JSON string>,
+               "tensors_sha256": <checksum of the tensors, see tensors_digest>}
+
+The config (see `check_config` for the exact keys):
+
+  nets           {"lnet" | "anet" | "age" | "attractiveness": {"model": <registry name>, "kwargs": {...}}}
+                 -- the loader builds each with lnet_anet.models.registry.create_model(model,
+                 pretrained="none", **kwargs) and nothing else, then loads the tensors into it
+  preprocessing  lnet {input_size [H, W], resize, mean, std}, localizer {Localizer kwargs},
+                 optionally cascade {context, input_size, localizer {...}, weights: "lnet_o"},
+                 anet {enlarge, canonical_size, stride, mean, std}, age / attractiveness {image_size,
+                 enlarge, mean, std} or {input: "anet_features"} for a head on ANet features
+  attributes     the attribute names, in the SVM head's row order
+  versions       torch, timm, lnet_anet at save time (written by save_bundle)
+  provenance     free-form: data, commands, run folders, metrics
+
+Storage: floating tensors with two or more dimensions (conv and linear weights) are stored as
+float16, which halves the file; vectors (biases, BatchNorm affine parameters and running
+statistics) and the SVM arrays stay float32: they are a few KB, and BatchNorm's running variance
+can leave float16's range. Everything is restored to float32 on load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput, PreprocessError
+
+FORMAT = "lnet_anet.bundle"
+FORMAT_VERSION = "3"
+# Version 2 added the SVM decision thresholds (svm.threshold), version 3 the localizer's box_model.
+READABLE_VERSIONS = ("1", "2", "3")
+SUFFIX = ".lnetanet"
+NET_PARTS = ("lnet", "anet", "age", "attractiveness")
+REQUIRED_PARTS = ("lnet", "anet", "svm")
+OPTIONAL_PARTS = ("age", "attractiveness")
+SVM_KEYS = ("weight", "bias", "platt_a", "platt_b", "feature_mean", "feature_std", "threshold")
+_FP16_MAX = float(torch.finfo(torch.float16).max)
+# Bytes of safetensors' header-length prefix and a sanity bound on the JSON header it announces.
+_PREFIX = 8
+_MAX_HEADER = 100 * 1024 * 1024
+
+
+class BundleError(ValueError):
+    """A bundle file that cannot be used; `str(err)` starts with the file's path."""
+
+    def __init__(self, path: str | Path | None, message: str):
+        self.path = None if path is None else str(path)
+        self.message = message
+        super().__init__(message if path is None else f"{path}: {message}")
+
+
+@dataclass
+class Bundle:
+    """A loaded bundle: eval-mode networks on `device`, the SVM head and the config."""
+
+    config: dict[str, Any]
+    lnet: nn.Module
+    anet: nn.Module
+    svm: Any  # LinearSVMHead (imported lazily: sklearn is slow to import)
+    age: nn.Module | None = None
+    attractiveness: nn.Module | None = None
+    path: Path | None = None
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    @property
+    def attributes(self) -> list[str]:
+        return list(self.config["attributes"])
+
+    @property
+    def preprocessing(self) -> dict[str, Any]:
+        return self.config["preprocessing"]
+
+    def localizer(self):
+        """A fresh Localizer with the bundle's settings (callers may change its threshold)."""
+        from lnet_anet.lnet.localizer import Localizer
+
+        kwargs = dict(self.preprocessing["localizer"])
+        if "aspect_range" in kwargs:
+            kwargs["aspect_range"] = tuple(kwargs["aspect_range"])
+        return Localizer(**kwargs)
+
+    def cascade(self):
+        """The second stage (LNet_s, LNet_o's weights) when the bundle has one, else None."""
+        from lnet_anet.lnet.cascade import Cascade
+
+        settings = self.preprocessing.get("cascade")
+        return None if settings is None else Cascade.from_json(settings)
+
+    def to(self, device: torch.device | str) -> Bundle:
+        self.device = torch.device(device)
+        for name in NET_PARTS:
+            net = getattr(self, name)
+            if net is not None:
+                net.to(self.device)
+        return self
+
+
+# -- config ----------------------------------------------------------------------------------
+
+
+def library_versions() -> dict[str, str]:
+    import timm
+
+    import lnet_anet
+
+    return {
+        "torch": torch.__version__,
+        "timm": timm.__version__,
+        "lnet_anet": lnet_anet.__version__,
+    }
+
+
+def _need(mapping: Any, key: str, kind: Any, where: str, path: Any) -> Any:
+    if not isinstance(mapping, dict) or key not in mapping:
+        raise BundleError(path, f"config lacks {where}.{key}")
+    value = mapping[key]
+    # JSON true/false are Python bools, which are ints too: never accept them as numbers.
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise BundleError(path, f"config {where}.{key} must be {_kind_name(kind)}, got {value!r}")
+    return value
+
+
+def _kind_name(kind: Any) -> str:
+    return {str: "a string", dict: "an object", list: "a list", int: "an integer"}.get(
+        kind, "a number"
+    )
+
+
+def check_config(config: Any, nets: set[str], path: str | Path | None = None) -> None:
+    """Raise BundleError unless `config` describes exactly the networks `nets` (a subset of
+    NET_PARTS containing lnet and anet) with every preprocessing setting they need."""
+    if not isinstance(config, dict):
+        raise BundleError(path, f"config must be a JSON object, got {type(config).__name__}")
+    missing = [p for p in ("lnet", "anet") if p not in nets]
+    if missing:
+        raise BundleError(path, f"missing parts {missing}: a bundle needs lnet, anet and svm")
+    described = _need(config, "nets", dict, "config", path)
+    if set(described) != nets:
+        raise BundleError(
+            path,
+            f"config.nets describes {sorted(described)} but the weights hold {sorted(nets)}",
+        )
+    for name, spec in described.items():
+        model = _need(spec, "model", str, f"nets.{name}", path)
+        kwargs = _need(spec, "kwargs", dict, f"nets.{name}", path)
+        if "pretrained" in kwargs:  # the bundle's own tensors are the weights; no other file
+            raise BundleError(path, f"config nets.{name}.kwargs must not set 'pretrained'")
+        if not model.isidentifier():
+            raise BundleError(path, f"config nets.{name}.model {model!r} is not a registry name")
+    prep = _need(config, "preprocessing", dict, "config", path)
+    localizer = _need(prep, "localizer", dict, "preprocessing", path)
+    _need(localizer, "threshold", int | float, "preprocessing.localizer", path)
+    schemas = {"lnet": LNetInput, "anet": ANetInput, **{name: HeadInput for name in OPTIONAL_PARTS if name in nets}}
+    for name, schema in schemas.items():
+        try:
+            schema.from_dict(_need(prep, name, dict, "preprocessing", path), f"preprocessing.{name}")
+        except PreprocessError as e:
+            raise BundleError(path, f"config {e}") from None
+    attributes = _need(config, "attributes", list, "config", path)
+    if not attributes or not all(isinstance(a, str) for a in attributes):
+        raise BundleError(path, "config.attributes must be a non-empty list of names")
+    if len(set(attributes)) != len(attributes):
+        raise BundleError(path, "config.attributes has duplicate names")
+    _need(config, "provenance", dict, "config", path)
+
+
+# -- saving ----------------------------------------------------------------------------------
+
+
+def _storage(t: torch.Tensor) -> torch.Tensor:
+    """The tensor as stored: float16 for finite weight matrices / kernels inside its range,
+    float32 for every other floating tensor, integers unchanged (see the module doc)."""
+    t = t.detach().cpu()
+    if not t.is_floating_point():
+        return t.contiguous().clone()
+    t32 = t.to(torch.float32)
+    if t.ndim >= 2 and bool(torch.isfinite(t32).all()) and float(t32.abs().max()) <= _FP16_MAX:
+        return t32.to(torch.float16).contiguous()
+    return t32.contiguous().clone()
+
+
+def save_bundle(
+    path: str | Path, parts: dict[str, nn.Module | dict[str, np.ndarray]], config: dict
+) -> Path:
+    """Write a bundle. parts: "lnet", "anet" (modules), "svm" (LinearSVMHead.to_arrays()) and
+    optionally "age", "attractiveness" (modules). config: see the module doc; "versions" is filled in
+    here. The config is validated first, and the networks are checked to rebuild from it."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    unknown = sorted(set(parts) - set(REQUIRED_PARTS) - set(OPTIONAL_PARTS))
+    missing = [p for p in REQUIRED_PARTS if p not in parts]
+    if unknown or missing:
+        raise BundleError(path, f"parts: missing {missing}, unknown {unknown}")
+    config = {**config, "versions": library_versions()}
+    nets = {p for p in NET_PARTS if p in parts}
+    check_config(config, nets, path)
+    tensors: dict[str, torch.Tensor] = {}
+    for name in sorted(nets):
+        module = parts[name]
+        if not isinstance(module, nn.Module):
+            raise BundleError(path, f"part {name!r} must be an nn.Module, got {type(module)}")
+        for key, value in module.state_dict().items():
+            tensors[f"{name}.{key}"] = _storage(value)
+    svm = parts["svm"]
+    if not isinstance(svm, dict) or sorted(svm) != sorted(SVM_KEYS):
+        got = sorted(svm) if isinstance(svm, dict) else type(svm).__name__
+        raise BundleError(path, f"part 'svm' must be a dict with keys {SVM_KEYS}, got {got}")
+    for key in SVM_KEYS:
+        tensors[f"svm.{key}"] = torch.from_numpy(np.asarray(svm[key], dtype=np.float32).copy())
+    rows = tensors["svm.weight"].shape[0]
+    if rows != len(config["attributes"]):
+        raise BundleError(
+            path,
+            f"the SVM head has {rows} attributes, config.attributes {len(config['attributes'])}",
+        )
+    metadata = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": json.dumps(config, sort_keys=True),
+        "tensors_sha256": tensors_digest(tensors),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata=metadata)
+    tmp.replace(path)  # atomic: a reader never sees half a bundle
+    return path
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes, in name order: the bundle's
+    checksum (bit rot in the tensor data would otherwise load as silently wrong weights)."""
+    h = hashlib.sha256()
+    for key in sorted(tensors):
+        t = tensors[key].detach().cpu().contiguous()
+        h.update(f"{key}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def read_header(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(tensor table, config) of a bundle, from its JSON header alone: checks that the file is
+    a complete safetensors file of this format and version before any tensor is read."""
+    header, config, _ = _read_header(Path(path))
+    return header, config
+
+
+def _read_header(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        prefix = f.read(_PREFIX)
+        if len(prefix) < _PREFIX:
+            raise BundleError(path, f"not a model bundle: only {size} bytes")
+        (n,) = struct.unpack("<Q", prefix)
+        if n < 2 or n > _MAX_HEADER or n > size - _PREFIX:
+            raise BundleError(path, "not a model bundle (not a safetensors file, or truncated)")
+        raw = f.read(n)
+    try:
+        header = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BundleError(path, "not a model bundle (its safetensors header is not JSON)") from None
+    if not isinstance(header, dict):
+        raise BundleError(path, "not a model bundle (bad safetensors header)")
+    meta = header.pop("__metadata__", None) or {}
+    if meta.get("format") != FORMAT:
+        raise BundleError(
+            path, f"not a model bundle: format {meta.get('format')!r}, expected {FORMAT!r}"
+        )
+    if meta.get("format_version") not in READABLE_VERSIONS:
+        raise BundleError(
+            path,
+            f"unsupported bundle format_version {meta.get('format_version')!r}; this version of "
+            f"lnet_anet reads versions {', '.join(READABLE_VERSIONS)}",
+        )
+    try:
+        ends = [int(info["data_offsets"][1]) for info in header.values()]
+    except (TypeError, KeyError, IndexError, ValueError):
+        raise BundleError(path, "corrupt bundle: bad tensor table in the header") from None
+    expected = _PREFIX + n + max(ends, default=0)
+    if size < expected:
+        raise BundleError(path, f"truncated bundle: {size} bytes, its header needs {expected}")
+    try:
+        config = json.loads(meta.get("config", ""))
+    except json.JSONDecodeError as e:
+        raise BundleError(path, f"corrupt bundle: config is not valid JSON ({e})") from None
+    digest = meta.get("tensors_sha256")
+    if not isinstance(digest, str):
+        raise BundleError(path, "corrupt bundle: no tensors_sha256 checksum in its metadata")
+    return header, config, digest
+
+
+def _group(tensors: dict[str, torch.Tensor], path: Path) -> dict[str, dict[str, torch.Tensor]]:
+    groups: dict[str, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        part, _, name = key.partition(".")
+        if part not in REQUIRED_PARTS + OPTIONAL_PARTS or not name:
+            raise BundleError(
+                path, f"unexpected tensor {key!r} (not lnet./anet./svm./age./attractiveness.)"
+            )
+        groups.setdefault(part, {})[name] = value
+    missing = [p for p in REQUIRED_PARTS if p not in groups]
+    if missing:
+        raise BundleError(path, f"missing parts {missing}: the file has {sorted(groups)}")
+    return groups
+
+
+_EXPECTED_TYPES = {
+    "lnet": ("lnet_anet.models.lnet", "LNet"),
+    "anet": ("lnet_anet.models.anet", "ANet"),
+    "age": ("lnet_anet.models.dldl", "DLDLModel"),
+    "attractiveness": ("lnet_anet.models.dldl", "DLDLModel"),
+}
+
+
+def build_net(
+    name: str, spec: dict, state: dict[str, torch.Tensor], path: Path | None
+) -> nn.Module:
+    """Build a registered model (pretrained="none"), load `state` strictly, eval mode."""
+    import importlib
+
+    from lnet_anet.models.registry import create_model
+
+    try:
+        net = create_model(spec["model"], pretrained="none", **spec["kwargs"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise BundleError(path, f"cannot build {name} {spec['model']!r}: {e}") from None
+    module, cls = _EXPECTED_TYPES[name]
+    expected = getattr(importlib.import_module(module), cls)
+    if not isinstance(net, expected):
+        raise BundleError(path, f"{name}: {spec['model']!r} builds a {type(net).__name__}, "
+                                f"not a {cls}")  # fmt: skip
+    own = net.state_dict()
+    state = {k: v.to(own[k].dtype) if k in own else v for k, v in state.items()}
+    try:
+        net.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise BundleError(path, f"{name} weights do not fit {spec['model']!r}: {e}") from None
+    return net.eval()
+
+
+def load_bundle(path: str | Path, device: torch.device | str = "cpu") -> Bundle:
+    """Load a bundle written by save_bundle. Raises FileNotFoundError for a missing file and
+    BundleError (naming the file) for anything else that is wrong with it."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from lnet_anet.anet.svm import LinearSVMHead
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model bundle file")
+    _, config, digest = _read_header(path)
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise BundleError(path, f"corrupt bundle: {e}") from None
+    if tensors_digest(tensors) != digest:  # safetensors has no checksum of its own
+        raise BundleError(path, "corrupt bundle: the tensors do not match their sha256 checksum")
+    groups = _group(tensors, path)
+    nets = {p for p in NET_PARTS if p in groups}
+    check_config(config, nets, path)
+    built = {name: build_net(name, config["nets"][name], groups[name], path) for name in nets}
+    svm_arrays = {k: v.to(torch.float64).numpy() for k, v in groups["svm"].items()}
+    try:
+        svm = LinearSVMHead.from_arrays(svm_arrays)
+    except ValueError as e:
+        raise BundleError(path, f"bad SVM head: {e}") from None
+    if svm.num_attributes != len(config["attributes"]):
+        raise BundleError(path, f"the SVM head has {svm.num_attributes} attributes, "
+                                f"config.attributes {len(config['attributes'])}")  # fmt: skip
+    anet_dim = getattr(built["anet"], "feature_dim", svm.feature_dim)
+    if svm.feature_dim != anet_dim:
+        raise BundleError(path, f"the SVM head takes {svm.feature_dim}-d features, ANet gives "
+                                f"{anet_dim}")  # fmt: skip
+    bundle = Bundle(config=config, svm=svm, path=path, **built)
+    return bundle.to(device)
+
+
+def describe(path: str | Path) -> str:
+    """A short human-readable summary of a bundle file (header only: cheap)."""
+    path = Path(path)
+    header, config = read_header(path)
+    parts: dict[str, int] = {}
+    for key in header:
+        parts[key.split(".", 1)[0]] = parts.get(key.split(".", 1)[0], 0) + 1
+    nets = ", ".join(f"{n}={config['nets'][n]['model']}" for n in NET_PARTS if n in config["nets"])
+    mb = path.stat().st_size / 1e6
+    return (f"{path} ({mb:.1f} MB): {nets}; {len(config.get('attributes', []))} attributes; "
+            f"versions {config.get('versions')}")  # fmt: skip
+
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "SUFFIX",
+    "Bundle",
+    "BundleError",
+    "build_net",
+    "check_config",
+    "describe",
+    "library_versions",
+    "load_bundle",
+    "read_header",
+    "save_bundle",
+]

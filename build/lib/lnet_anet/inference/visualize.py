@@ -1,0 +1,95 @@
+"""Pictures of a prediction (cv2): LNet's response as a heatmap over the photo, the face boxes,
+and each face's top attributes, age and attractiveness as text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from lnet_anet.inference.predictor import Analysis
+
+BOX_COLOR = (60, 255, 60)  # RGB
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
+    """The image with `heat` (H, W) drawn over it in the JET colour map, scaled to its own
+    maximum (a flat zero map leaves the image unchanged)."""
+    if heat.shape != image.shape[:2]:
+        raise ValueError(f"heatmap {heat.shape} does not match image {image.shape[:2]}")
+    peak = float(heat.max(initial=0.0))
+    if peak <= 0:
+        return image.copy()
+    level = np.clip(heat / peak, 0, 1)
+    colours = cv2.applyColorMap((level * 255).astype(np.uint8), cv2.COLORMAP_JET)
+    colours = cv2.cvtColor(colours, cv2.COLOR_BGR2RGB).astype(np.float32)
+    weight = alpha * level[..., None]  # strong where the response is, clear elsewhere
+    out = image.astype(np.float32) * (1 - weight) + colours * weight
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _text(canvas: np.ndarray, text: str, x: int, y: int, scale: float) -> None:
+    """White text with a dark outline (readable on any background), baseline at y."""
+    thick = max(1, round(scale * 2))
+    cv2.putText(canvas, text, (x, y), FONT, scale, (0, 0, 0), thick + 2, cv2.LINE_AA)
+    cv2.putText(canvas, text, (x, y), FONT, scale, (255, 255, 255), thick, cv2.LINE_AA)
+
+
+def _line_height(scale: float) -> int:
+    (_, th), base = cv2.getTextSize("Ag", FONT, scale, max(1, round(scale * 2)))
+    return th + base + 3
+
+
+def top_attributes(face: dict[str, Any], k: int = 3) -> list[tuple[str, float]]:
+    """The k most probable attributes of a face record, most probable first."""
+    ranked = sorted(face["attributes"].items(), key=lambda kv: kv[1], reverse=True)
+    return ranked[:k]
+
+
+def face_caption(face: dict[str, Any], index: int) -> str:
+    parts = [f"#{index} {face['score']:.2f}"]
+    if face.get("age") is not None:
+        parts.append(f"age {face['age']['mean']:.0f}+-{face['age']['std']:.0f}")
+    if face.get("attractiveness") is not None:
+        parts.append(f"attr {face['attractiveness']['mean']:.1f}")
+    return "  ".join(parts)
+
+
+def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
+    """RGB uint8 picture of one analysed image."""
+    if analysis.image is None:
+        raise ValueError(f"{analysis.source}: nothing to draw ({analysis.record['error']})")
+    canvas = overlay_heatmap(analysis.image, analysis.heatmap())
+    h, w = canvas.shape[:2]
+    scale = float(np.clip(min(h, w) / 700, 0.35, 1.2))
+    line = max(1, round(min(h, w) / 250))
+    for n, face in enumerate(analysis.record["faces"], start=1):
+        x0, y0, x1, y1 = (int(round(v)) for v in face["box"])
+        cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), BOX_COLOR, line)
+        tx = int(np.clip(x0 + 2, 0, max(0, w - 10)))
+        step = _line_height(scale)
+        # The caption sits above the box, or just inside it at the image's top edge; the
+        # attributes below it, or moved up inside it so that every line stays on the image.
+        _text(canvas, face_caption(face, n), tx, y0 - 4 if y0 - 4 >= step else y0 + step, scale)
+        lines = [f"{name} {p:.2f}" for name, p in top_attributes(face, top_k)]
+        y = min(y1 + step, h - 2 - step * (len(lines) - 1))
+        for text in lines:
+            _text(canvas, text, tx, y, scale)
+            y += step
+    if not analysis.record["faces"]:
+        _text(canvas, "no face found", 4, _line_height(scale), scale)
+    return canvas
+
+
+def save_png(path: str | Path, rgb: np.ndarray) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+        raise OSError(f"{path}: could not write the PNG")
+    return path
+
+
+__all__ = ["face_caption", "overlay_heatmap", "render", "save_png", "top_attributes"]

@@ -1,0 +1,570 @@
+"""From LNet's averaged response map to face boxes (Liu et al., ICCV 2015, Sec. 3).
+
+A candidate window's score is its mean response (summed response / area), computed for every
+window at once from an integral image. Faces are the peaks of the map: each local maximum whose
+best window beats the threshold is a face. Its box is the window around the peak that maximises
+sum(response - box_level * peak score) over its cells: it takes in every cell above that level
+and leaves out the ones below (the bounding box of the map thresholded at a fraction of its
+peak, as in CAM localization, but scored over windows so stray cells cannot stretch it). The
+threshold comes from the score histograms of images with and without a face
+(`calibrate_threshold`).
+
+Coordinates: windows are [x0, y0, x1, y1] with exclusive x1, y1, in map cells or image pixels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+Detection = tuple[np.ndarray, float]  # (box [x0, y0, x1, y1] in image pixels, score)
+
+
+def _as_map(response: torch.Tensor | np.ndarray) -> torch.Tensor:
+    r = torch.as_tensor(response).detach()
+    if r.ndim == 3 and r.shape[0] == 1:
+        r = r[0]
+    if r.ndim != 2 or r.numel() == 0:
+        raise ValueError(f"response must be a non-empty (H, W) map, got shape {tuple(r.shape)}")
+    r = r.to(device="cpu", dtype=torch.float64)
+    if not torch.isfinite(r).all():
+        raise ValueError("response map has NaN or infinite values")
+    return r
+
+
+def window_shapes(
+    sizes: Sequence[float], aspect_ratios: Sequence[float], height: int, width: int
+) -> torch.Tensor:
+    """Distinct (h, w) window shapes in cells: side s at aspect a (width / height) is
+    w = s * sqrt(a), h = s / sqrt(a), rounded and clipped to the map."""
+    if any(a <= 0 for a in aspect_ratios) or any(s <= 0 for s in sizes):
+        raise ValueError(f"sizes and aspect ratios must be > 0, got {sizes}, {aspect_ratios}")
+    if len(sizes) == 0 or len(aspect_ratios) == 0:
+        return torch.zeros(0, 2, dtype=torch.long)
+    s = torch.as_tensor(list(sizes), dtype=torch.float64)[:, None]
+    a = torch.as_tensor(list(aspect_ratios), dtype=torch.float64).sqrt()[None, :]
+    h = (s / a).round().clamp(1, height).long().reshape(-1)
+    w = (s * a).round().clamp(1, width).long().reshape(-1)
+    return torch.unique(torch.stack([h, w], dim=1), dim=0)
+
+
+def shape_range(
+    min_side: int, aspect_range: tuple[float, float], height: int, width: int
+) -> torch.Tensor:
+    """Every (h, w) window shape in cells with both sides >= min_side (clipped to the map) and
+    aspect w / h within aspect_range: a dense set, so any blob finds a window that fits it."""
+    lo, hi = aspect_range
+    if not 0 < lo <= hi:
+        raise ValueError(f"aspect_range must satisfy 0 < low <= high, got {aspect_range}")
+    h = torch.arange(min(max(min_side, 1), height), height + 1)
+    w = torch.arange(min(max(min_side, 1), width), width + 1)
+    hh, ww = torch.meshgrid(h, w, indexing="ij")
+    aspect = ww / hh
+    ok = (aspect >= lo - 1e-9) & (aspect <= hi + 1e-9)
+    if not ok.any():  # the map is too elongated for the range: take its most square shape
+        ok = (aspect - math.sqrt(lo * hi)).abs() == (aspect - math.sqrt(lo * hi)).abs().min()
+    return torch.stack([hh[ok], ww[ok]], dim=1)
+
+
+class _WindowGrid:
+    """Every window of some (h, w) shapes that fits a (height, width) map, on a grid of
+    `stride` cells: boxes (N, 4) float, the flat integral-image indices of their corners
+    (y0, x0), (y0, x1), (y1, x0), (y1, x1) as (4, N), and areas. Depends only on the geometry,
+    so it is built once per map size (see _grid) and reused for every map."""
+
+    COVER_LIMIT = 1 << 25  # cells x windows of the cached "which windows cover a cell" table
+
+    def __init__(self, height: int, width: int, shapes: torch.Tensor, stride: int):
+        if stride < 1:
+            raise ValueError(f"stride must be >= 1, got {stride}")
+        shape = shapes.reshape(-1, 2).long()
+        # Every (shape, y0, x0) on the position grid, then keep those that fit inside the map.
+        k, yy, xx = torch.meshgrid(
+            torch.arange(len(shape)),
+            torch.arange(0, height, stride),
+            torch.arange(0, width, stride),
+            indexing="ij",
+        )
+        h, w = shape[k, 0], shape[k, 1]
+        fits = (yy + h <= height) & (xx + w <= width)
+        y0, x0, h, w = yy[fits], xx[fits], h[fits], w[fits]
+        y1, x1 = y0 + h, x0 + w
+        row = width + 1  # the integral image is (H+1, W+1)
+        self.height, self.width = height, width
+        self.corners = torch.stack([y0 * row + x0, y0 * row + x1, y1 * row + x0, y1 * row + x1])
+        self.boxes = torch.stack([x0, y0, x1, y1], dim=1).to(torch.float32)
+        self.area = (h * w).to(torch.float64)
+        self._cover: torch.Tensor | None = None
+
+    def scores(self, r: torch.Tensor) -> torch.Tensor:
+        """Mean of r over every window, from the integral image."""
+        integral = F.pad(r.cumsum(0).cumsum(1), (1, 0, 1, 0)).reshape(-1)  # sum of r[:y, :x]
+        tl, tr, bl, br = integral[self.corners]
+        return (br - tr - bl + tl) / self.area
+
+    def contains(self, points: torch.Tensor) -> torch.Tensor:
+        """(P, N) whether window n contains cell (y, x) = points[p]."""
+        if self._cover is None and self.height * self.width * len(self.boxes) <= self.COVER_LIMIT:
+            cells = torch.cartesian_prod(torch.arange(self.height), torch.arange(self.width))
+            self._cover = _contains(self.boxes, cells)  # (H*W, N), once per geometry
+        if self._cover is not None:
+            return self._cover[points[:, 0] * self.width + points[:, 1]]
+        return _contains(self.boxes, points)
+
+
+@functools.lru_cache(maxsize=32)
+def _grid(height: int, width: int, shapes: tuple[tuple[int, int], ...], stride: int) -> _WindowGrid:
+    return _WindowGrid(height, width, torch.tensor(shapes, dtype=torch.long), stride)
+
+
+@functools.lru_cache(maxsize=32)
+def _localizer_grid(
+    height: int, width: int, min_side: int, aspect_range: tuple[float, float]
+) -> _WindowGrid:
+    return _WindowGrid(height, width, shape_range(min_side, aspect_range, height, width), 1)
+
+
+def shape_scores(
+    response: torch.Tensor | np.ndarray, shapes: torch.Tensor, stride: int = 1
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean response of every window of the given (h, w) shapes (K, 2), at every position on
+    a grid of `stride` cells, in one vectorised pass over an integral image: windows (N, 4)
+    float [x0, y0, x1, y1] in map cells (exclusive ends) and scores (N,) float64."""
+    if stride < 1:
+        raise ValueError(f"stride must be >= 1, got {stride}")
+    r = _as_map(response)
+    key = tuple((int(h), int(w)) for h, w in torch.as_tensor(shapes).reshape(-1, 2).tolist())
+    grid = _grid(*r.shape, key, stride)
+    return grid.boxes, grid.scores(r)
+
+
+def window_scores(
+    response: torch.Tensor | np.ndarray,
+    sizes: Sequence[float],
+    aspect_ratios: Sequence[float] = (1.0,),
+    stride: int = 1,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean response of every window of the given sizes and aspect ratios (width / height), at
+    every position on a grid of `stride` cells, in one vectorised pass over an integral image.
+
+    Returns windows (N, 4) float [x0, y0, x1, y1] in map cells (exclusive ends) and their scores
+    (N,) float64 = summed response / window area. Windows are clipped to the map.
+    """
+    r = _as_map(response)
+    return shape_scores(r, window_shapes(sizes, aspect_ratios, *r.shape), stride)
+
+
+def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """IoU matrix (N, M) of [x0, y0, x1, y1] boxes."""
+    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
+    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = (rb - lt).clamp(min=0).prod(dim=2)
+    area_a = (a[:, 2:] - a[:, :2]).prod(dim=1)
+    area_b = (b[:, 2:] - b[:, :2]).prod(dim=1)
+    return inter / (area_a[:, None] + area_b[None, :] - inter).clamp(min=1e-12)
+
+
+def find_peaks(response: torch.Tensor | np.ndarray, kernel: int = 3) -> torch.Tensor:
+    """Local maxima (y, x) of a map with a positive value: cells equal to the max of their
+    kernel x kernel neighbourhood (max-pool peak detection). Returns (P, 2) long."""
+    if kernel < 1 or kernel % 2 == 0:
+        raise ValueError(f"peak kernel must be odd and >= 1, got {kernel}")
+    r = _as_map(response)
+    pooled = F.max_pool2d(r[None, None], kernel, stride=1, padding=kernel // 2)[0, 0]
+    return torch.nonzero((r == pooled) & (r > 0))
+
+
+@dataclass
+class Localizer:
+    """Faces in one response map.
+
+    threshold: a face's score (its peak's best window mean) must exceed it; calibrate it with
+        `calibrate_threshold` on face and face-free images.
+    min_size: smallest window side in image pixels (rounded up to whole map cells).
+    aspect_range: window widths / heights tried (every whole-cell shape in the range).
+    box_level: a face's box is the window containing its peak (and no stronger face's peak)
+        that maximises the sum of (response - box_level * the face's score) over its cells;
+        lower gives larger boxes.
+    min_relative_score: a further face needs at least this fraction of the best face's score
+        (weak secondary peaks are mostly clutter: on composed CelebA-HQ scenes they scored about
+        0.3 of the best and were almost never a face).
+    box_scale, box_offset: the chosen window's half sides h become box_scale * h + box_offset
+        pixels about its centre (at least 1 pixel; then clipped to the image): the map's blob
+        covers the face, while the box to report may frame more (e.g. hair), and a blob is never
+        much smaller than the backbone's receptive field, hence the offset (negative: small
+        blobs shrink relatively more).
+    box_model: when set, replaces box_scale and box_offset: the box is centred on the
+        response-weighted centroid of the chosen window, and its log width and log height are
+        linear in the window's `box_features` (coefficients for [1, *BOX_FEATURES], one row
+        each). The map is coarse (8-pixel cells): a blob's size in whole cells, scaled, puts a
+        40-pixel face's box 14 pixels off at each step, while its spread, mass and score vary
+        continuously. `fit_box_model` fits it on scenes with known boxes.
+    nms_iou: a face's box may overlap an already accepted box by at most this IoU.
+    peak_kernel: neighbourhood of the max-pool peak detection, in cells.
+    max_peaks: only the local maxima with the highest values are considered (bounds the cost on
+        noisy maps; a smooth response map has far fewer).
+    stride: image pixels per map cell; None takes image size / map size per axis.
+    """
+
+    threshold: float
+    min_size: float = 32.0
+    aspect_range: tuple[float, float] = (0.75, 1.34)
+    box_level: float = 0.35
+    box_scale: float = 1.0
+    box_offset: float = 0.0
+    box_model: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    min_relative_score: float = 0.5
+    nms_iou: float = 0.3
+    peak_kernel: int = 3
+    max_faces: int = 10
+    max_peaks: int = 24
+    stride: float | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.box_level <= 1:
+            raise ValueError(f"box_level must be in (0, 1], got {self.box_level}")
+        if self.box_scale <= 0:
+            raise ValueError(f"box_scale must be > 0, got {self.box_scale}")
+        if not 0 <= self.min_relative_score <= 1:
+            raise ValueError(f"min_relative_score must be in [0, 1], got {self.min_relative_score}")
+        if not 0 <= self.nms_iou <= 1:
+            raise ValueError(f"nms_iou must be in [0, 1], got {self.nms_iou}")
+        if self.box_model is not None:
+            model = tuple(tuple(float(c) for c in row) for row in self.box_model)
+            if len(model) != 2 or any(len(row) != len(BOX_FEATURES) + 1 for row in model) or not np.isfinite(model).all():
+                raise ValueError(f"box_model must be 2 rows (log width, log height) of {len(BOX_FEATURES) + 1} "
+                                 f"finite coefficients, got {self.box_model}")  # fmt: skip
+            self.box_model = model  # JSON gives lists
+        if self.min_size <= 0 or self.max_faces < 1 or self.max_peaks < self.max_faces:
+            raise ValueError(
+                "need min_size > 0 and 1 <= max_faces <= max_peaks, got "
+                f"{self.min_size}, {self.max_faces}, {self.max_peaks}"
+            )
+
+    def _cell(
+        self, map_hw: tuple[int, int], image_size: int | Sequence[int]
+    ) -> tuple[float, float, int, int]:
+        img_h, img_w = (image_size, image_size) if isinstance(image_size, int) else image_size
+        if self.stride is not None:
+            return float(self.stride), float(self.stride), int(img_h), int(img_w)
+        return img_h / map_hw[0], img_w / map_hw[1], int(img_h), int(img_w)
+
+    def _candidates(
+        self, r: torch.Tensor, cell: float
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Windows (N, 4), scores (N,), peaks (P, 2), peak scores (P,) strongest first, and
+        which windows contain which peak (P, N)."""
+        height, width = r.shape
+        smallest = max(1, math.ceil(self.min_size / cell - 1e-6))
+        grid = _localizer_grid(height, width, smallest, tuple(self.aspect_range))
+        windows, scores = grid.boxes, grid.scores(r)
+        peaks = find_peaks(r, self.peak_kernel)
+        if len(peaks) > self.max_peaks:
+            top = torch.topk(r[peaks[:, 0], peaks[:, 1]], self.max_peaks).indices
+            peaks = peaks[top]
+        if len(peaks) == 0 or len(windows) == 0:
+            none = torch.zeros(0, dtype=torch.float64)
+            return windows, scores, peaks[:0], none, torch.zeros(0, len(windows), dtype=torch.bool)
+        contains = grid.contains(peaks)
+        peak_scores = torch.where(contains, scores[None, :], -math.inf).amax(dim=1)
+        order = torch.argsort(peak_scores, descending=True, stable=True)
+        return windows, scores, peaks[order], peak_scores[order], contains[order]
+
+    def score(self, response: torch.Tensor | np.ndarray, image_size: int | Sequence[int]) -> float:
+        """Image-level face score: the best peak's best window mean (0 when there is no peak).
+        An image has a detection exactly when this exceeds the threshold."""
+        r = _as_map(response)
+        cell_h, cell_w, _, _ = self._cell(tuple(r.shape), image_size)
+        _, _, _, peak_scores, _ = self._candidates(r, math.sqrt(cell_h * cell_w))
+        return float(peak_scores[0]) if len(peak_scores) else 0.0
+
+    def faces(self, r: torch.Tensor, image_size: int | Sequence[int]) -> tuple[list[tuple[torch.Tensor, float]], tuple]:
+        """The faces of a map (as from _as_map) before boxes are made: ([(window in cells, score)],
+        best first; the _cell geometry)."""
+        geometry = self._cell(tuple(r.shape), image_size)
+        windows, scores, peaks, peak_scores, contains = self._candidates(r, math.sqrt(geometry[0] * geometry[1]))
+        strong = peak_scores > self.threshold
+        if len(peak_scores):
+            strong &= peak_scores >= self.min_relative_score * peak_scores[0]
+        peaks, peak_scores, contains = peaks[strong], peak_scores[strong], contains[strong]
+        area = ((windows[:, 2] - windows[:, 0]) * (windows[:, 3] - windows[:, 1])).double()
+        kept: list[int] = []
+        found: list[tuple[torch.Tensor, float]] = []
+        bounds: list[list[float]] = []
+        for p in range(len(peaks)):  # a few peaks; every step is vectorised over the windows
+            if len(kept) >= self.max_faces:
+                break
+            y, x = peaks[p].tolist()
+            if any(b[0] <= x < b[2] and b[1] <= y < b[3] for b in bounds):
+                continue  # a secondary maximum of a face already found
+            ok = contains[p].clone()
+            if kept:
+                ok &= ~contains[kept].any(dim=0)
+                ok &= box_iou(windows, torch.stack([b for b, _ in found])).amax(dim=1) <= self.nms_iou
+            if not ok.any():
+                continue
+            gain = area * (scores - self.box_level * peak_scores[p])
+            best = windows[int(torch.argmax(torch.where(ok, gain, -math.inf)))]
+            kept.append(p)
+            found.append((best, float(peak_scores[p])))
+            bounds.append(best.tolist())
+        return found, geometry
+
+    def box(self, r: torch.Tensor, window: torch.Tensor, score: float, geometry: tuple) -> np.ndarray:
+        """A face's box in image pixels [x0, y0, x1, y1] from its window in cells (see box_scale,
+        box_offset and box_model)."""
+        cell_h, cell_w, img_h, img_w = geometry
+        scale = torch.tensor([cell_w, cell_h, cell_w, cell_h], dtype=torch.float64)
+        if self.box_model is None:
+            px = window.to(torch.float64) * scale
+            centre = (px[:2] + px[2:]) / 2
+            half = ((px[2:] - px[:2]) / 2 * self.box_scale + self.box_offset).clamp(min=1.0)
+        else:
+            centre, features = box_features(r, window, score, self.box_level, (cell_h, cell_w))
+            coef = torch.tensor(self.box_model, dtype=torch.float64)
+            half = (coef[:, 0] + coef[:, 1:] @ torch.from_numpy(features)).exp() / 2
+        limit = torch.tensor([img_w, img_h, img_w, img_h], dtype=torch.float64)
+        return torch.minimum(torch.cat([centre - half, centre + half]).clamp(min=0), limit).numpy()
+
+    def __call__(
+        self, response: torch.Tensor | np.ndarray, image_size: int | Sequence[int]
+    ) -> list[Detection]:
+        """Detections (box in image pixels, score), best first; [] for a face-free map.
+        image_size: int or (H, W) of the image the map was computed from."""
+        r = _as_map(response)
+        found, geometry = self.faces(r, image_size)
+        return [(self.box(r, window, score, geometry), score) for window, score in found]
+
+
+BOX_FEATURES = ("log window width", "log window height", "log spread x", "log spread y", "log mass", "log score")
+
+
+def box_features(
+    r: torch.Tensor, window: torch.Tensor, score: float, level: float, cell: tuple[float, float]
+) -> tuple[torch.Tensor, np.ndarray]:
+    """The response-weighted centre (x, y) of a face's window in image pixels, and its
+    BOX_FEATURES: the window's sides, the weighted spread about the centre along each axis (a
+    cell's own extent included, so a one-cell blob has a size), the mass (summed weight over
+    the weight of a full cell) and the face's score, all in pixels and logs. Weights are the
+    response above box_level * score."""
+    cell_h, cell_w = cell
+    x0, y0, x1, y1 = (int(v) for v in window.tolist())
+    weight = (r[y0:y1, x0:x1] - level * score).clamp(min=0) + 1e-12
+    ys = (torch.arange(y0, y1, dtype=torch.float64) + 0.5) * cell_h
+    xs = (torch.arange(x0, x1, dtype=torch.float64) + 0.5) * cell_w
+    total = weight.sum()
+    cx = (weight.sum(0) * xs).sum() / total
+    cy = (weight.sum(1) * ys).sum() / total
+    spread_x = ((weight.sum(0) * (xs - cx) ** 2).sum() / total + cell_w**2 / 12).sqrt()
+    spread_y = ((weight.sum(1) * (ys - cy) ** 2).sum() / total + cell_h**2 / 12).sqrt()
+    mass = total * cell_h * cell_w / max(score * (1 - level), 1e-12)
+    features = torch.stack([torch.tensor((x1 - x0) * cell_w), torch.tensor((y1 - y0) * cell_h), spread_x, spread_y,
+                            mass.sqrt(), torch.tensor(max(score, 1e-12))]).log()  # fmt: skip
+    return torch.stack([cx, cy]), features.numpy()
+
+
+def fit_box_model(responses: Responses, localizer: Localizer) -> Localizer:
+    """`localizer` with a box_model fitted by least squares on images with one known face box:
+    log width and log height against [1, *box_features] of the best face found, over the images
+    whose best face's window centre lies in the box (a face found elsewhere says nothing about
+    the size). Needs at least 4 * (len(BOX_FEATURES) + 1) such faces."""
+    rows, targets = [], []
+    for r, box, has_face, size in zip(responses.maps, responses.boxes, responses.has_face, responses.sizes,
+                                      strict=True):  # fmt: skip
+        if not has_face:
+            continue
+        r = _as_map(r)
+        found, (cell_h, cell_w, _, _) = localizer.faces(r, size)
+        if not found:
+            continue
+        window, score = found[0]
+        centre, features = box_features(r, window, score, localizer.box_level, (cell_h, cell_w))
+        gt = box.double()
+        if not (gt[0] <= centre[0] < gt[2] and gt[1] <= centre[1] < gt[3]):
+            continue
+        rows.append(np.concatenate([[1.0], features]))
+        targets.append(np.log((gt[2:] - gt[:2]).clamp(min=1.0).numpy()))
+    need = 4 * (len(BOX_FEATURES) + 1)
+    if len(rows) < need:
+        raise ValueError(f"fitting a box model needs {need} found faces with known boxes, got {len(rows)}")
+    coef, *_ = np.linalg.lstsq(np.array(rows), np.array(targets), rcond=None)  # (features + 1, 2)
+    return dataclasses.replace(localizer, box_model=tuple(tuple(map(float, c)) for c in coef.T))
+
+
+def _contains(windows: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """(P, N) whether window n contains cell (y, x) of point p."""
+    w = windows.to(torch.int32)
+    y, x = points[:, 0, None].to(torch.int32), points[:, 1, None].to(torch.int32)
+    return (w[None, :, 0] <= x) & (x < w[None, :, 2]) & (w[None, :, 1] <= y) & (y < w[None, :, 3])
+
+
+def calibrate_threshold(
+    face_scores: Sequence[float] | np.ndarray,
+    background_scores: Sequence[float] | np.ndarray,
+    rule: str = "balanced",
+) -> float:
+    """The threshold that best separates the score histograms of face and face-free images.
+
+    An image counts as a detection when its score is > threshold. Candidates are the midpoints
+    between consecutive distinct scores (plus one below all and one at the top), so a clean
+    separation gives the midpoint of the gap. The error minimised is, for rule "balanced", the
+    mean of the miss rate on face images and the false-alarm rate on face-free images
+    (insensitive to how many of each were scored), or for rule "count" the number of wrong
+    images. Among equal-error candidates the middle one of the first run is taken.
+    """
+    if rule not in ("balanced", "count"):
+        raise ValueError(f"rule must be 'balanced' or 'count', not {rule!r}")
+    face = np.sort(np.asarray(face_scores, dtype=np.float64).reshape(-1))
+    back = np.sort(np.asarray(background_scores, dtype=np.float64).reshape(-1))
+    if len(face) == 0 or len(back) == 0:
+        raise ValueError(
+            f"need scores of both kinds, got {len(face)} face and {len(back)} face-free"
+        )
+    if not (np.isfinite(face).all() and np.isfinite(back).all()):
+        raise ValueError("scores must be finite")
+    values = np.unique(np.concatenate([face, back]))
+    below = values[0] - max(1.0, abs(values[0])) * 1e-3
+    candidates = np.concatenate([[below], (values[:-1] + values[1:]) / 2, [values[-1]]])
+    misses = np.searchsorted(face, candidates, side="right")  # face scores <= t
+    alarms = len(back) - np.searchsorted(back, candidates, side="right")  # background > t
+    if rule == "balanced":
+        error = misses / len(face) + alarms / len(back)
+    else:
+        error = (misses + alarms).astype(np.float64)
+    best = np.isclose(error, error.min(), rtol=0, atol=1e-12)
+    first = int(np.argmax(best))
+    run_end = first + (
+        int(np.argmin(best[first:])) if not best[first:].all() else len(best) - first
+    )
+    return float(candidates[(first + run_end - 1) // 2])
+
+
+@dataclass
+class Responses:
+    """A model's response maps over a loader's images, with what scoring them needs."""
+
+    maps: torch.Tensor  # (N, H', W')
+    boxes: torch.Tensor  # (N, 4) ground truth in image pixels (NaN for face-free images)
+    has_face: torch.Tensor  # (N,) bool
+    sizes: list[tuple[int, int]]  # (H, W) of each image
+
+
+@torch.no_grad()
+def collect_responses(model: torch.nn.Module, loader: Iterable[dict | None], device: torch.device | str = "cpu") -> Responses:
+    """Run a model whose forward returns {"response": (B, H', W')} over batches with "image",
+    "box" and optionally "has_face" (ComposedScenes; images without the key count as faces)."""
+    was_training = model.training
+    model.eval()
+    responses, boxes, has_face, sizes = [], [], [], []
+    try:
+        for batch in loader:
+            if batch is None:  # every image of the batch was unreadable
+                continue
+            image = batch["image"]
+            responses.append(model(image.to(device))["response"].float().cpu())
+            boxes.append(batch["box"].float().cpu())
+            flags = batch.get("has_face", torch.ones(len(image)))
+            has_face.append(torch.as_tensor(flags).bool().cpu())
+            sizes += [tuple(image.shape[-2:])] * len(image)
+    finally:
+        model.train(was_training)
+    if not responses:
+        raise ValueError("the loader gave no images")
+    return Responses(torch.cat(responses), torch.cat(boxes), torch.cat(has_face), sizes)
+
+
+def score_localization(
+    responses: Responses, localizer: Localizer | None = None, iou: float = 0.5, calibrate: bool | None = None
+) -> dict[str, float]:
+    """Detection quality of a localizer on collected responses.
+
+    localizer: the settings to use (default: Localizer(threshold=0.0)). calibrate (default: when
+    no localizer is given): replace its threshold by one calibrated here from the scores of the
+    face and face-free images under those same settings (optimistic: tuned on the data it is
+    scored on); with no face-free image the threshold is kept, and "calibrated" says which
+    happened. Returns recall, mean_iou and false_positives_per_image on face images (one
+    ground-truth box each), empty_image_rate on face-free ones (NaN when none), peak_in_box (how
+    often the map's maximum lies in the box), threshold, calibrated, n_faces and n_empty.
+    """
+    maps, gt, face, sizes = responses.maps, responses.boxes, responses.has_face, responses.sizes
+    calibrate = localizer is None if calibrate is None else calibrate
+    localizer = Localizer(threshold=0.0) if localizer is None else localizer
+    calibrated = False
+    if calibrate and face.any() and (~face).any():
+        scores = torch.tensor([localizer.score(m, s) for m, s in zip(maps, sizes, strict=True)])
+        threshold = calibrate_threshold(scores[face], scores[~face])
+        localizer = dataclasses.replace(localizer, threshold=threshold)  # the caller's is kept
+        calibrated = True
+    detections = [localizer(m, s) for m, s in zip(maps, sizes, strict=True)]
+    out: dict[str, float] = {"threshold": float(localizer.threshold), "calibrated": float(calibrated)}
+    out |= score_detections(detections, [b.numpy() for b in gt], face.tolist(), iou)
+    faces = torch.nonzero(face).flatten().tolist()
+    if faces:
+        out["peak_in_box"] = float(np.mean([_peak_in_box(maps[i], gt[i], sizes[i]) for i in faces]))
+    return out
+
+
+def score_detections(detections: Sequence[Sequence[Detection]], boxes: Sequence[np.ndarray],
+                     has_face: Sequence[bool], iou: float = 0.5) -> dict[str, float]:  # fmt: skip
+    """recall, mean_iou and false_positives_per_image over the images with a face (one true box
+    each), empty_image_rate over the face-free ones (NaN when none), n_faces and n_empty."""
+    from lnet_anet.metrics.detection import empty_image_rate, match_detections
+
+    faces = [i for i, f in enumerate(has_face) if f]
+    empties = [i for i, f in enumerate(has_face) if not f]
+    out: dict[str, float] = {}
+    if faces:
+        out |= match_detections([detections[i] for i in faces], [boxes[i] for i in faces], iou=iou)
+    out["empty_image_rate"] = empty_image_rate([detections[i] for i in empties]) if empties else float("nan")
+    out.pop("n_images", None)
+    out["n_faces"], out["n_empty"] = float(len(faces)), float(len(empties))
+    return out
+
+
+def evaluate_localization(
+    model: torch.nn.Module,
+    loader: Iterable[dict | None],
+    device: torch.device | str = "cpu",
+    localizer: Localizer | None = None,
+    iou: float = 0.5,
+    calibrate: bool | None = None,
+) -> dict[str, float]:
+    """score_localization of a model's responses over a loader (see both)."""
+    return score_localization(collect_responses(model, loader, device), localizer, iou, calibrate)
+
+
+def _peak_in_box(response: torch.Tensor, box: torch.Tensor, image_size: tuple[int, int]) -> bool:
+    """Whether the centre of the map's maximum cell lies inside the box (image pixels)."""
+    height, width = response.shape
+    y, x = divmod(int(torch.argmax(response)), width)
+    px = (x + 0.5) * image_size[1] / width
+    py = (y + 0.5) * image_size[0] / height
+    return bool(box[0] <= px < box[2] and box[1] <= py < box[3])
+
+
+__all__ = [
+    "Detection",
+    "Localizer",
+    "Responses",
+    "collect_responses",
+    "evaluate_localization",
+    "score_detections",
+    "score_localization",
+    "BOX_FEATURES",
+    "box_features",
+    "box_iou",
+    "calibrate_threshold",
+    "fit_box_model",
+    "find_peaks",
+    "shape_range",
+    "shape_scores",
+    "window_scores",
+    "window_shapes",
+]

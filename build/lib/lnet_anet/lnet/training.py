@@ -1,0 +1,89 @@
+"""Training LNet from image-level tags: scenes, the cached lower part's maps, the upper part's samples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import DictConfig
+from torch.utils.data import DataLoader, Dataset, Subset
+from tqdm import tqdm
+
+from lnet_anet.data.dataset import collate_skip_bad
+from lnet_anet.data.from_config import face_dataset
+from lnet_anet.data.scenes import BackgroundBank, ComposedScenes
+from lnet_anet.engine.runs import load_run_net
+from lnet_anet.lnet.localizer import (
+    Localizer,
+)
+from lnet_anet.models.lnet import LNet
+
+
+class RandomSubset(Subset):
+    """A fixed-size random subset of a dataset of scenes (new scenes every epoch anyway)."""
+
+    def __init__(self, dataset, fraction: float, seed: int):
+        n = max(1, int(len(dataset) * fraction))
+        super().__init__(dataset, np.random.default_rng(seed).permutation(len(dataset))[:n].tolist())
+
+
+
+def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int, n: int | None = None):
+    if cfg.scenes == "wild":
+        dataset = face_dataset(cfg.data, part, train=train, image_size=cfg.canvas, crop="full", attributes=names)
+    else:
+        dataset = ComposedScenes(part, BackgroundBank(cfg.canvas), canvas=cfg.canvas, seed=seed, p_empty=p_empty,
+                                 scale_range=tuple(cfg.scale_range), max_rotation_deg=cfg.max_rotation_deg,
+                                 train=train, attributes=names)  # fmt: skip
+    return dataset if n is None else Subset(dataset, list(range(min(n, len(dataset)))))
+
+
+
+@torch.no_grad()
+def cache_scenes(model: LNet, dataset, path, num_workers: int) -> dict[str, np.ndarray]:
+    """The fixed lower part's maps of every scene (float16) with its tags: computed once.
+    One image per forward: on CPU that is the fastest per image (large activations thrash the
+    caches)."""
+    if path.exists():
+        return dict(np.load(path))
+    model.eval()
+    parts: dict[str, list[np.ndarray]] = {}
+    loader = DataLoader(dataset, batch_size=16, num_workers=num_workers, collate_fn=collate_skip_bad)
+    for batch in tqdm(loader, desc=f"caching {path.stem}", dynamic_ncols=True):
+        if batch is None:
+            continue
+        for image in batch["image"]:
+            fine, coarse = model.lower(image[None])
+            maps = {"image": coarse} | ({} if fine is None else {"fine": fine})
+            for key, value in maps.items():
+                parts.setdefault(key, []).append(value.to(torch.float16).numpy())
+        for key in ("attributes", "has_face"):  # copies: a worker's shared tensors hold open files
+            parts.setdefault(key, []).append(batch[key].numpy().copy())
+    arrays = {k: np.concatenate(v) for k, v in parts.items()}
+    np.savez(path.with_suffix(".tmp.npz"), **arrays)
+    path.with_suffix(".tmp.npz").replace(path)
+    return arrays
+
+
+
+class CachedScenes(Dataset):
+    """Training samples from cache_scenes' arrays, for LNetUpper."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.arrays = {k: torch.from_numpy(v) for k, v in arrays.items()}
+
+    def __len__(self) -> int:
+        return len(self.arrays["image"])
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {k: v[i].float() for k, v in self.arrays.items()}
+
+
+def load_lnet_run(folder: Path):
+    """(LNet in eval mode, Localizer, input size) from a train_lnet run folder."""
+    model = load_run_net(folder, "lnet.safetensors", "train_lnet", also=("localizer.json",))
+    settings = json.loads((folder / "localizer.json").read_text())
+    size = settings.pop("input_size")
+    return model, Localizer(**settings), size

@@ -1,0 +1,38 @@
+"""A timm-style model registry: `@register_model` on a builder, `create_model(name, **kw)`."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+_REGISTRY: dict[str, Callable] = {}
+# Modules whose import registers their builders; imported lazily on first lookup.
+_FAMILIES = ("lnet_anet.models.lnet", "lnet_anet.models.anet", "lnet_anet.models.dldl")
+
+
+def register_model(fn: Callable) -> Callable:
+    if fn.__name__ in _REGISTRY and _REGISTRY[fn.__name__] is not fn:
+        raise ValueError(f"model {fn.__name__!r} is registered twice")
+    _REGISTRY[fn.__name__] = fn
+    return fn
+
+
+def _load_families() -> None:
+    for mod in _FAMILIES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as e:  # a family not written yet must not hide the others
+            if e.name != mod:
+                raise
+
+
+def list_models() -> list[str]:
+    _load_families()
+    return sorted(_REGISTRY)
+
+
+def create_model(name: str, **kwargs):
+    _load_families()
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown model {name!r}; registered: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name](**kwargs)
