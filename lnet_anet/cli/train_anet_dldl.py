@@ -54,10 +54,6 @@ from lnet_anet.metrics.age import regression_metrics
 log = logging.getLogger("lnet_anet.train")
 
 
-
-
-
-
 @hydra.main(config_path="../conf", config_name="train_anet_dldl", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
     out = run_dir()
