@@ -23,7 +23,7 @@ if __name__ == "__main__":
     torch.set_num_threads(1)
     index = read_celeba(root, images="img_align_celeba")
     train = FaceDataset(index[index.split == "train"], image_size=32)
-    cfg = TrainConfig(epochs=2, batch_size=8, lr=0.05, optimizer="sgd", num_workers=0,
+    cfg = TrainConfig(epochs=2, batch_size=8, lr=0.05, optimizer={"_target_": "torch.optim.SGD", "_partial_": True, "momentum": 0.9, "nesterov": True}, num_workers=0,
                       progress=False, seed=3, max_steps=int(sys.argv[3]) if len(sys.argv) > 3 else None)  # fmt: skip
     torch.manual_seed(0)  # the same initial weights in both runs
     trainer = Trainer(TinyAttributeNet(), bce_loss, train, cfg, run_dir)

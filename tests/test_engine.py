@@ -153,3 +153,36 @@ def test_torchrun_two_cpu_processes_train_the_same_model_as_one(tmp_path):
     assert moved > 1e-3  # it trained
     for k in one:
         torch.testing.assert_close(two[k], one[k], atol=1e-5, rtol=1e-4)
+
+
+def test_optimizer_and_schedule_are_built_from_their_target_configs():
+    from pathlib import Path
+
+    from hydra import compose, initialize_config_dir
+
+    import lnet_anet
+
+    conf = str(Path(lnet_anet.__file__).parent / "conf")
+    overrides = ["train/optimizer=sgd", "train/scheduler=constant", "train.lr=0.2", "train.warmup_steps=4"]
+    with initialize_config_dir(config_dir=conf, version_base="1.3"):
+        sgd = TrainConfig.from_dict(compose("train_age", overrides=overrides).train)
+        default = TrainConfig.from_dict(compose("train_age", overrides=["train.lr=0.1", "train.warmup_steps=2"]).train)
+    model = torch.nn.Linear(2, 1)
+    opt = Trainer._build(sgd.optimizer, {})(model.parameters())
+    assert isinstance(opt, torch.optim.SGD) and opt.defaults["lr"] == 0.2 and opt.defaults["nesterov"]
+    sched = Trainer._build(sgd.scheduler, {})(opt, 10)
+    lrs = []
+    for _ in range(6):
+        lrs.append(sched.get_last_lr()[0])
+        opt.step()
+        sched.step()
+    assert lrs == pytest.approx([0.05, 0.1, 0.15, 0.2, 0.2, 0.2])
+    opt = Trainer._build(default.optimizer, {})(model.parameters())
+    assert isinstance(opt, torch.optim.AdamW) and opt.defaults["lr"] == 0.1
+    sched = Trainer._build(default.scheduler, {})(opt, 10)  # warm-up, then cosine to zero at step 10
+    lrs = []
+    for _ in range(10):
+        lrs.append(sched.get_last_lr()[0])
+        opt.step()
+        sched.step()
+    assert lrs[:3] == pytest.approx([0.05, 0.1, 0.1]) and lrs[-1] < 0.01 and lrs == sorted(lrs[:2]) + sorted(lrs[2:], reverse=True)

@@ -57,11 +57,12 @@ def _check_record(record: dict, width: int, height: int, heads: bool = True) -> 
     assert record["error"] is None and (record["width"], record["height"]) == (width, height)
     assert record["faces"], "threshold 0 on a random LNet finds at least one peak"
     for face in record["faces"]:
-        assert set(face) == {"box", "score", "attributes", "age", "attractiveness"}
+        assert set(face) == {"box", "score", "attributes", "present", "age", "attractiveness"}
         x0, y0, x1, y1 = face["box"]
         assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
         assert list(face["attributes"]) == list(CELEBA_ATTRIBUTES)
         assert all(0.0 <= p <= 1.0 for p in face["attributes"].values())
+        assert face["present"] == [n for n, p in face["attributes"].items() if p >= 0.5]  # random bundle: 0.5 each
         if heads:
             assert 0 <= face["age"]["mean"] <= 100 and face["age"]["std"] >= 0
             assert 1 <= face["attractiveness"]["mean"] <= 5
@@ -214,3 +215,14 @@ def test_cli_table_and_vis_pngs(bundle_path, folder, tmp_path, capsys):
     assert drawn.shape == (140, 180, 3)
     original = cv2.imread(str(folder / "good.jpg"))
     assert np.abs(drawn.astype(int) - original.astype(int)).mean() > 1  # overlay + boxes drawn
+
+
+def test_present_lists_the_attributes_at_the_bundles_tuned_thresholds(predictor, scene, monkeypatch):
+    thresholds = predictor.bundle.svm.threshold.copy()
+    monkeypatch.setattr(predictor.bundle.svm, "threshold", np.linspace(0.05, 0.95, len(thresholds)))
+    face = predictor.predict(scene)["faces"][0]
+    limits = predictor.decision_thresholds
+    assert list(limits) == list(CELEBA_ATTRIBUTES) and limits["5_o_Clock_Shadow"] == pytest.approx(0.05)
+    # Decisions use the unrounded probabilities: compare away from the 4-decimal rounding.
+    clear = {n: p for n, p in face["attributes"].items() if abs(p - limits[n]) > 1e-3}
+    assert {n for n in clear if n in face["present"]} == {n for n, p in clear.items() if p >= limits[n]}

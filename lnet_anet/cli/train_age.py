@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.data.preprocess import HeadInput
-from lnet_anet.dldl.training import dldl_loss_fn, evaluate_dldl, finish_dldl_run
+from lnet_anet.dldl.training import evaluate_dldl, finish_dldl_run
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.runs import (
     record_data,
@@ -42,7 +42,7 @@ def main(cfg: DictConfig) -> dict:
     eval_set = face_dataset(cfg.data, eval_index, train=False)
 
     model = instantiate(cfg.model)
-    loss_fn = functools.partial(dldl_loss_fn, target=cfg.target, sigma=cfg.data.sigma, **cfg.loss)
+    loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
     evaluate_fn = functools.partial(evaluate_dldl, target=cfg.target)
     trainer = Trainer(model, loss_fn, train_set, TrainConfig.from_dict(cfg.train), out,
                       val_set=eval_set, evaluate_fn=evaluate_fn)  # fmt: skip

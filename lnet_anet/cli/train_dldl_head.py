@@ -28,7 +28,6 @@ from lnet_anet.data.preprocess import HeadInput
 from lnet_anet.dldl.training import (
     FeatureSet,
     cached_features,
-    dldl_loss_fn,
     evaluate_dldl,
     finish_dldl_run,
 )
@@ -55,7 +54,7 @@ def main(cfg: DictConfig) -> dict:
         sets[name] = (FeatureSet(feats["features"], cfg.target, part[cfg.target].to_numpy()[rows], rows), part)
 
     model = instantiate(cfg.model)
-    loss_fn = functools.partial(dldl_loss_fn, target=cfg.target, sigma=cfg.data.sigma, **cfg.loss)
+    loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
     evaluate_fn = functools.partial(evaluate_dldl, target=cfg.target)
     eval_set, eval_part = sets[cfg.data.eval_split]
     trainer = Trainer(model, loss_fn, sets["train"][0], TrainConfig.from_dict(cfg.train), out,

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+# The defaults of conf/train/optimizer/adamw.yaml and conf/train/scheduler/cosine.yaml, for
+# TrainConfigs made in code (tests, scripts) rather than from Hydra.
+ADAMW = {"_target_": "torch.optim.AdamW", "_partial_": True}
+WARMUP_COSINE = {"_target_": "lnet_anet.engine.schedules.warmup_cosine", "_partial_": True}
 
 
 @dataclass
@@ -13,9 +19,10 @@ class TrainConfig:
     batch_size: int = 64  # global batch: split evenly over DDP processes
     lr: float = 1e-3
     weight_decay: float = 1e-4
-    optimizer: str = "adamw"  # adamw | sgd
-    momentum: float = 0.9  # sgd only
-    scheduler: str = "cosine"  # cosine | constant
+    # A `_target_` / `_partial_` mapping (conf/train/optimizer/, conf/train/scheduler/), built by
+    # hydra.utils.instantiate: optimizer(param_groups), scheduler(optimizer, total_steps).
+    optimizer: dict[str, Any] = dataclasses.field(default_factory=lambda: dict(ADAMW))
+    scheduler: dict[str, Any] = dataclasses.field(default_factory=lambda: dict(WARMUP_COSINE))
     warmup_steps: int = 0
     grad_clip: float | None = None
     max_steps: int | None = None  # stop early after this many optimizer steps (smoke runs)
@@ -33,10 +40,13 @@ class TrainConfig:
     resume: bool = True  # continue from run_dir/checkpoints/last.pt when it exists
 
     def __post_init__(self) -> None:
-        if self.optimizer not in ("adamw", "sgd"):
-            raise ValueError(f"train.optimizer must be adamw or sgd, not {self.optimizer!r}")
-        if self.scheduler not in ("cosine", "constant"):
-            raise ValueError(f"train.scheduler must be cosine or constant, not {self.scheduler!r}")
+        for key in ("optimizer", "scheduler"):
+            value = getattr(self, key)
+            if isinstance(value, Mapping):  # a Hydra DictConfig: plain values, interpolations resolved
+                value = {k: value[k] for k in value}
+                setattr(self, key, value)
+            if not (isinstance(value, dict) and isinstance(value.get("_target_"), str) and value.get("_partial_")):
+                raise ValueError(f"train.{key} must be a mapping with _target_ and _partial_: true, got {value!r}")
         if self.monitor_mode not in ("max", "min"):
             raise ValueError(f"train.monitor_mode must be max or min, not {self.monitor_mode!r}")
         if self.epochs < 1 or self.batch_size < 1:

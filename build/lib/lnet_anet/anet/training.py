@@ -29,7 +29,6 @@ def with_dense_identities(index: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return out, len(uniques)
 
 
-
 def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, evaluate_fn,
                 cfg: DictConfig, overrides: DictConfig, out: Path) -> None:  # fmt: skip
     """One Trainer run in out/<name>; skipped when out/<name>/weights.safetensors exists."""
@@ -42,7 +41,6 @@ def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, 
     train_cfg = TrainConfig.from_dict({**cfg.train, **overrides})
     Trainer(model, loss_fn, train_set, train_cfg, folder, val_set=val_set, evaluate_fn=evaluate_fn).fit()
     save_weights(model, weights)
-
 
 
 def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight, balance_weights: list[float],

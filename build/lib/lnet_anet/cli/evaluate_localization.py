@@ -26,8 +26,6 @@ from lnet_anet.lnet.training import load_lnet_run, scenes
 log = logging.getLogger("lnet_anet.evaluate")
 
 
-
-
 @hydra.main(config_path="../conf", config_name="evaluate_localization", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
     out = run_dir()

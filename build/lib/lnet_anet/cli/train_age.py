@@ -17,18 +17,16 @@ import logging
 import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig
+from torch.utils.data import DataLoader
 
+from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.data.preprocess import HeadInput
-from lnet_anet.dldl.training import collect_predictions, dldl_loss_fn, evaluate_dldl
+from lnet_anet.dldl.training import evaluate_dldl, finish_dldl_run
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.runs import (
     record_data,
     run_dir,
-    save_weights,
-    write_json,
-    write_model_json,
-    write_regression_report,
 )
 
 log = logging.getLogger("lnet_anet.train")
@@ -44,24 +42,15 @@ def main(cfg: DictConfig) -> dict:
     eval_set = face_dataset(cfg.data, eval_index, train=False)
 
     model = instantiate(cfg.model)
-    loss_fn = functools.partial(dldl_loss_fn, target=cfg.target, sigma=cfg.data.sigma, **cfg.loss)
+    loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
     evaluate_fn = functools.partial(evaluate_dldl, target=cfg.target)
     trainer = Trainer(model, loss_fn, train_set, TrainConfig.from_dict(cfg.train), out,
                       val_set=eval_set, evaluate_fn=evaluate_fn)  # fmt: skip
-    result = trainer.fit()
-    save_weights(model, out / "model.safetensors", {"target": cfg.target, "model": cfg.model._target_})
-    write_model_json(out, cfg.model)
-    write_json(out / "preprocess.json", HeadInput(cfg.data.image_size, cfg.enlarge).to_dict())
-
-    # The full report on the evaluation split: overall metrics and the error by group.
-    from torch.utils.data import DataLoader
-
-    from lnet_anet.data.dataset import collate_skip_bad
-
+    trainer.fit()
     loader = DataLoader(eval_set, batch_size=cfg.train.batch_size, num_workers=cfg.train.num_workers,
                         collate_fn=collate_skip_bad)  # fmt: skip
-    preds = collect_predictions(model, loader, trainer.device, cfg.target)
-    write_regression_report(out, preds, eval_index.reset_index(drop=True), cfg.data.eval_split, cfg.target, result)
+    result = finish_dldl_run(out, cfg, model, HeadInput(cfg.data.image_size, cfg.enlarge), model, loader,
+                             eval_index.reset_index(drop=True), cfg.data.eval_split, trainer.device)  # fmt: skip
     log.info("%s on %s/%s: %s", cfg.target, cfg.data.name, cfg.data.eval_split,
              {k: round(v, 3) for k, v in result.items() if isinstance(v, float) and not k.startswith("cs_")})  # fmt: skip
     return result

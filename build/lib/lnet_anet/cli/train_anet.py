@@ -45,12 +45,6 @@ from lnet_anet.metrics.attributes import (
 log = logging.getLogger("lnet_anet.train")
 
 
-
-
-
-
-
-
 @hydra.main(config_path="../conf", config_name="train_anet", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
     out = run_dir()

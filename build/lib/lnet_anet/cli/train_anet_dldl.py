@@ -19,7 +19,6 @@ model.safetensors, model.json, preprocess.json, eval.json and eval.md. Re-runnin
 
 from __future__ import annotations
 
-import functools
 import logging
 from pathlib import Path
 
@@ -37,7 +36,6 @@ from lnet_anet.dldl.training import (
     FeatureSet,
     FromTrunkMaps,
     collect_predictions,
-    dldl_loss_fn,
     init_from_anet_run,
 )
 from lnet_anet.engine import TrainConfig, Trainer
@@ -52,10 +50,6 @@ from lnet_anet.engine.runs import (
 from lnet_anet.metrics.age import regression_metrics
 
 log = logging.getLogger("lnet_anet.train")
-
-
-
-
 
 
 @hydra.main(config_path="../conf", config_name="train_anet_dldl", version_base="1.3")
@@ -95,7 +89,7 @@ def main(cfg: DictConfig) -> dict:
     window = net.anet.trunk.output_size(net.anet.patch_size, net.anet.frozen_stages)  # a patch's window of the cached map
     train_set = TrunkMapPatches(train_maps, labels, window, train=True)
 
-    loss_fn = functools.partial(dldl_loss_fn, target=cfg.target, sigma=cfg.data.sigma, **cfg.loss)
+    loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
     train_cfg = TrainConfig.from_dict({**cfg.train, "num_workers": 0})  # the maps are in memory
     Trainer(FromTrunkMaps(net, stage), loss_fn, train_set, train_cfg, out).fit()  # the eval split: scored below
     save_weights(net, out / "model.safetensors", {"target": cfg.target, "model": cfg.model._target_})

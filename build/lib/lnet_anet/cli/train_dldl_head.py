@@ -28,25 +28,16 @@ from lnet_anet.data.preprocess import HeadInput
 from lnet_anet.dldl.training import (
     FeatureSet,
     cached_features,
-    collect_predictions,
-    dldl_loss_fn,
     evaluate_dldl,
+    finish_dldl_run,
 )
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.runs import (
     record_data,
     run_dir,
-    save_weights,
-    write_json,
-    write_model_json,
-    write_regression_report,
 )
 
 log = logging.getLogger("lnet_anet.train")
-
-
-
-
 
 
 @hydra.main(config_path="../conf", config_name="train_dldl_head", version_base="1.3")
@@ -63,18 +54,14 @@ def main(cfg: DictConfig) -> dict:
         sets[name] = (FeatureSet(feats["features"], cfg.target, part[cfg.target].to_numpy()[rows], rows), part)
 
     model = instantiate(cfg.model)
-    loss_fn = functools.partial(dldl_loss_fn, target=cfg.target, sigma=cfg.data.sigma, **cfg.loss)
+    loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
     evaluate_fn = functools.partial(evaluate_dldl, target=cfg.target)
     eval_set, eval_part = sets[cfg.data.eval_split]
     trainer = Trainer(model, loss_fn, sets["train"][0], TrainConfig.from_dict(cfg.train), out,
                       val_set=eval_set, evaluate_fn=evaluate_fn, collate_fn=None)  # fmt: skip
-    result = trainer.fit()
-    save_weights(model, out / "model.safetensors", {"target": cfg.target})
-    write_model_json(out, cfg.model)
-    write_json(out / "preprocess.json", HeadInput(input="anet_features").to_dict())  # the ANet run: .hydra/
-
-    preds = collect_predictions(model, DataLoader(eval_set, batch_size=1024), "cpu", cfg.target)
-    write_regression_report(out, preds, eval_part, cfg.data.eval_split, cfg.target, result)
+    trainer.fit()
+    result = finish_dldl_run(out, cfg, model, HeadInput(input="anet_features"), model,
+                             DataLoader(eval_set, batch_size=1024), eval_part, cfg.data.eval_split)
     log.info("%s on %s/%s: MAE %.3f", cfg.target, cfg.data.name, cfg.data.eval_split, result["mae"])
     return result
 

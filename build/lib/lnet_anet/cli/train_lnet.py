@@ -45,14 +45,6 @@ from lnet_anet.models.lnet import RESPONSES, LNetUpper, lnet_loss
 log = logging.getLogger("lnet_anet.train")
 
 
-
-
-
-
-
-
-
-
 @hydra.main(config_path="../conf", config_name="train_lnet", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
     out = run_dir()
@@ -128,10 +120,6 @@ def main(cfg: DictConfig) -> dict:
              metrics["recall"], metrics["mean_iou"], metrics["false_positives_per_image"],
              metrics["empty_image_rate"], localizer.threshold)  # fmt: skip
     return metrics
-
-
-
-
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from lnet_anet.metrics.age import regression_metrics
 NEEDED = ("model.json", "model.safetensors", "preprocess.json", "eval.json", "predictions.csv")
 
 
-
 def read_member(folder: Path) -> dict:
     for name in NEEDED:
         if not (folder / name).exists():
@@ -28,7 +27,6 @@ def read_member(folder: Path) -> dict:
             "preprocess": json.loads((folder / "preprocess.json").read_text()),
             "split": json.loads((folder / "eval.json").read_text())["split"],
             "predictions": pd.read_csv(folder / "predictions.csv")}  # fmt: skip
-
 
 
 def join_predictions(members: list[dict]) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""DLDL-v2 training helpers shared by the age and attractiveness runs: inputs from cached features or trunk maps, the loss, predictions."""
+"""DLDL-v2 training helpers shared by the age and attractiveness runs: inputs from cached
+features or trunk maps, the loss, predictions, and finishing a run folder."""
 
 from __future__ import annotations
 
@@ -19,9 +20,16 @@ from lnet_anet.anet.features import (
     features_from_maps,
 )
 from lnet_anet.data.from_config import face_dataset
+from lnet_anet.data.preprocess import HeadInput
 from lnet_anet.dldl.label_distribution import (
     DEFAULT_SIGMA,
     DLDLLoss,
+)
+from lnet_anet.engine.runs import (
+    save_weights,
+    write_json,
+    write_model_json,
+    write_regression_report,
 )
 from lnet_anet.metrics.age import regression_metrics
 from lnet_anet.models.dldl import ANetDLDL
@@ -40,7 +48,6 @@ class FeatureSet(Dataset):
 
     def __getitem__(self, i: int) -> dict:
         return {"image": self.x[i], self.target: self.y[i], "index": self.index[i]}
-
 
 
 def cached_features(out: Path, name: str, cfg: DictConfig, part, anet, patches) -> dict[str, np.ndarray]:
@@ -87,7 +94,6 @@ class FromTrunkMaps(nn.Module):
         return self.net.forward_from_trunk(maps, self.stage)
 
 
-
 def init_from_anet_run(net: ANetDLDL, folder: Path) -> None:
     """Copy an attribute ANet's layers above the frozen trunk stages (C3, C4, FC and any trunk
     stage that trains) into `net`. Not its heads, and not the frozen stages: they stay the
@@ -112,7 +118,6 @@ def init_from_anet_run(net: ANetDLDL, folder: Path) -> None:
 def _unwrap(model: nn.Module) -> nn.Module:
     """The model inside DistributedDataParallel (the engine hands loss_fn the DDP wrapper)."""
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
-
 
 
 def dldl_loss_fn(
@@ -145,7 +150,6 @@ def dldl_loss_fn(
         mean = logits.float().softmax(dim=1) @ bins.values_like(logits.float())
         parts["mae"] = float((mean - y.to(mean)).abs().mean())
     return loss, parts
-
 
 
 @torch.no_grad()
@@ -181,16 +185,36 @@ def collect_predictions(
     return pd.DataFrame({k: np.concatenate(v) for k, v in parts.items()})
 
 
-
 def evaluate_dldl(
     model: nn.Module, loader: Iterable, device: torch.device | str, target: str = "age"
 ) -> dict[str, float]:
     """The engine's evaluate_fn: regression_metrics of the expectation (mae, rmse, pearson_r,
     cs_1..cs_10, pred_std_mean, within_pred_std; eps_error when every sample has a finite
     positive true sigma). Bind target with functools.partial."""
-    df = collect_predictions(model, loader, device, target)
+    return prediction_metrics(collect_predictions(model, loader, device, target))
+
+
+def prediction_metrics(df: pd.DataFrame) -> dict[str, float]:
+    """regression_metrics of collect_predictions' rows (with the label spreads when all known)."""
     sigma = df["true_sigma"].to_numpy() if "true_sigma" in df else None
     use_sigma = sigma is not None and bool(np.all(np.isfinite(sigma) & (sigma > 0)))
     return regression_metrics(
         df["pred"], df["true"], pred_sigma=df["pred_std"], true_sigma=sigma if use_sigma else None
     )
+
+
+def finish_dldl_run(out: Path, cfg: DictConfig, net: nn.Module, prep: HeadInput, scored: nn.Module,
+                    loader: Iterable, part: pd.DataFrame, split: str, device: torch.device | str = "cpu"
+                    ) -> dict[str, float]:  # fmt: skip
+    """Write what the bundle builder and the records take from a finished age or attractiveness
+    run, the same for every input (images, ANet's layers, ANet's features): model.safetensors
+    (metadata: target, model), model.json, preprocess.json (`prep`), and the report of `scored`
+    (the model as it reads `loader`'s batches) on `part`'s faces, the `split` ones: eval.json,
+    eval.md, predictions.csv. Returns the metrics (regression_metrics)."""
+    save_weights(net, out / "model.safetensors", {"target": cfg.target, "model": cfg.model._target_})
+    write_model_json(out, cfg.model)
+    write_json(out / "preprocess.json", prep.to_dict())
+    preds = collect_predictions(scored, loader, device, cfg.target)
+    result = prediction_metrics(preds)
+    write_regression_report(out, preds, part, split, cfg.target, result)
+    return result

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import random
 import time
 from collections.abc import Callable
@@ -112,7 +111,7 @@ class Trainer:
         if cfg.max_steps is not None:
             self.total_steps = min(self.total_steps, cfg.max_steps)
         self.optimizer = self._make_optimizer(param_groups or [{"params": model.parameters()}])
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+        self.scheduler = self._build(cfg.scheduler, {"warmup_steps": cfg.warmup_steps})(self.optimizer, self.total_steps)
         self.use_amp = cfg.amp and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         # Progress: optimizer steps taken, and batches consumed (skipped ones too) in the epoch.
@@ -225,20 +224,15 @@ class Trainer:
                           persistent_workers=False)  # fmt: skip
 
     def _make_optimizer(self, groups: list[dict[str, Any]]) -> torch.optim.Optimizer:
-        cfg = self.cfg
-        if cfg.optimizer == "sgd":
-            return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum,
-                                   weight_decay=cfg.weight_decay, nesterov=True)  # fmt: skip
-        return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return self._build(self.cfg.optimizer, {"lr": self.cfg.lr, "weight_decay": self.cfg.weight_decay})(groups)
 
-    def _lr_factor(self, step: int) -> float:
-        """Linear warm-up, then constant or cosine decay to zero over the run."""
-        if step < self.cfg.warmup_steps:
-            return (step + 1) / self.cfg.warmup_steps
-        if self.cfg.scheduler == "constant":
-            return 1.0
-        span = max(1, self.total_steps - self.cfg.warmup_steps)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - self.cfg.warmup_steps) / span)))
+    @staticmethod
+    def _build(spec: dict[str, Any], defaults: dict[str, Any]):
+        """The partial that a `_target_` / `_partial_` mapping names; `defaults` fill the keys it
+        leaves out (a Hydra config gives them all, by interpolation of the train group)."""
+        from hydra.utils import instantiate
+
+        return instantiate({**defaults, **spec})
 
     def _log_metrics(self, record: dict[str, Any]) -> None:
         if self.main:

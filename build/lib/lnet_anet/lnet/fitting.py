@@ -45,7 +45,6 @@ def second_stage(cfg: DictConfig, model: LNet, first: Localizer, one: dict, tune
     return cascade, {"kept": kept, "context": cascade.context, "tune": tune, "val": val, "box_levels": levels}
 
 
-
 def fit_localizer(tune: Responses, localizer_cfg) -> tuple[Localizer, dict]:
     """Localizer settings from the tune scenes. localizer_cfg holds Localizer settings, `fit_box`,
     and `search`: {setting: [values]} (box_level, min_relative_score, peak_kernel, ...), whose

@@ -29,7 +29,6 @@ class RandomSubset(Subset):
         super().__init__(dataset, np.random.default_rng(seed).permutation(len(dataset))[:n].tolist())
 
 
-
 def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int, n: int | None = None):
     if cfg.scenes == "wild":
         dataset = face_dataset(cfg.data, part, train=train, image_size=cfg.canvas, crop="full", attributes=names)
@@ -38,7 +37,6 @@ def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int,
                                  scale_range=tuple(cfg.scale_range), max_rotation_deg=cfg.max_rotation_deg,
                                  train=train, attributes=names)  # fmt: skip
     return dataset if n is None else Subset(dataset, list(range(min(n, len(dataset)))))
-
 
 
 @torch.no_grad()
@@ -65,7 +63,6 @@ def cache_scenes(model: LNet, dataset, path, num_workers: int) -> dict[str, np.n
     np.savez(path.with_suffix(".tmp.npz"), **arrays)
     path.with_suffix(".tmp.npz").replace(path)
     return arrays
-
 
 
 class CachedScenes(Dataset):

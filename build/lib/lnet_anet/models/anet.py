@@ -134,7 +134,7 @@ class ValidTrunk(nn.Module):
             raise ValueError(
                 f"the trunk has stages 0..{self.num_stages - 1}, cannot run {start}..{stop - 1}"
             )
-        # oneDNN's depthwise and 1x1 convs run ~1.5x faster on CPU in channels-last layout.
+        # oneDNN's depthwise and 1x1 convs run faster on CPU in channels-last layout (benchmarks/bench_predict.py).
         x = x.contiguous(memory_format=torch.channels_last)
         if start == 0 and stop > 0:
             x = self.bn1(self.conv_stem(x))

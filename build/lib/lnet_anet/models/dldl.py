@@ -221,6 +221,12 @@ def _load_own_weights(model: nn.Module, pretrained: str) -> None:
         raise ValueError(f"{path}: weights do not fit {type(model).__name__}: {e}") from e
 
 
+def _vgg_age_net(layout, bins, pretrained: str) -> VGGAgeNet:
+    model = VGGAgeNet(layout, bins)
+    _load_own_weights(model, pretrained)
+    return model
+
+
 @register_model
 def thin_age_net(
     num_bins: int | None = None,
@@ -231,9 +237,7 @@ def thin_age_net(
 ) -> VGGAgeNet:
     """ThinAgeNet: VGG-16 at half width + BN + hybrid pooling (~3.7M params). Defaults: ages
     0..100 in 101 bins; give num_bins or step (or both, agreeing) for other ranges."""
-    model = VGGAgeNet(THIN_CFG, make_bins(num_bins, low, high, step))
-    _load_own_weights(model, pretrained)
-    return model
+    return _vgg_age_net(THIN_CFG, make_bins(num_bins, low, high, step), pretrained)
 
 
 @register_model
@@ -245,9 +249,7 @@ def tiny_age_net(
     pretrained: str = "none",
 ) -> VGGAgeNet:
     """TinyAgeNet: VGG-16 at quarter width + BN + hybrid pooling (< 1M params)."""
-    model = VGGAgeNet(TINY_CFG, make_bins(num_bins, low, high, step))
-    _load_own_weights(model, pretrained)
-    return model
+    return _vgg_age_net(TINY_CFG, make_bins(num_bins, low, high, step), pretrained)
 
 
 @register_model
@@ -310,14 +312,6 @@ def feature_dldl(
     model = FeatureDLDL(in_features, make_bins(num_bins, low, high, step), hidden, drop_rate)
     _load_own_weights(model, pretrained)
     return model
-
-
-
-
-
-
-
-
 
 
 __all__ = [

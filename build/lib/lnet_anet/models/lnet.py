@@ -10,8 +10,8 @@ into boxes.
 The tags are the 40 attributes and, with `face_tag=True`, one more image-level tag: whether the
 image shows a face at all. It lets face-free images (which the paper uses only to set the
 threshold) take part in training. Its logit is the max of its map (`face_pool="max"`): only the
-most face-like cell has to answer, and with it the response maps peak on the face in 99.7-100%
-of val scenes (63-74% with a global-average face logit; experiments/2026-11-23-lnet-ablations).
+most face-like cell has to answer; with it the maps peak on the face far more often than with a
+global-average face logit (the ablation: experiments/2026-11-24-lnet-ablations).
 `response` picks the map the localizer reads: "attributes", the paper's average of the ReLU'd
 attribute maps, or "face", the ReLU'd face map.
 
