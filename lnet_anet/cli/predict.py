@@ -266,6 +266,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.threshold is not None:
         predictor.localizer.threshold = args.threshold
+    from PIL import Image
+
+    # --max-pixels is the cap; Pillow's own decompression-bomb check (at twice its limit) must
+    # not refuse what it allows.
+    Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, args.max_pixels)
 
     tally, log, table = Tally(), None, None
     try:

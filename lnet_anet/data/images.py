@@ -6,6 +6,7 @@ orientation applied, a pixel cap) reads what users give the predictor."""
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from pathlib import Path
 
@@ -186,8 +187,15 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
     except UnidentifiedImageError:
         reason = "not a readable image (corrupt, truncated or unknown format)"
         raise ImageReadError(path, reason) from None
-    except Image.DecompressionBombError as e:
-        raise ImageReadError(path, f"too many pixels ({e})") from None
+    except Image.DecompressionBombError as e:  # Pillow's own cap, checked inside Image.open
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        pixels = int(found.group(1)) if found else 0
+        if max_pixels is not None and pixels > max_pixels:
+            reason = (f"{pixels / 1e6:.1f} megapixels, over the limit of {max_pixels / 1e6:g} "
+                      "(--max-pixels)")  # fmt: skip
+        else:
+            reason = f"over Pillow's limit (PIL.Image.MAX_IMAGE_PIXELS): {e}"
+        raise ImageReadError(path, reason) from None
     except Exception as e:  # noqa: BLE001 - Pillow raises many types on corrupt data
         reason = "truncated image" if "truncated" in str(e) else "cannot decode"
         raise ImageReadError(path, f"{reason} ({type(e).__name__}: {e})") from None
