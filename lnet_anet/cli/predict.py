@@ -128,7 +128,7 @@ def scan_folder(root: Path, suffixes: frozenset[str], out: Collected) -> None:
             out.skipped.append(f"{folder} (folder already scanned through another link)")
             continue
         seen.add((st.st_dev, st.st_ino))
-        subfolders.sort()
+        subfolders.sort(key=lambda d: (os.path.islink(os.path.join(folder, d)), d))  # real first
         for name in files:
             path = Path(folder, name)
             if path.suffix.lower() in suffixes:

@@ -197,5 +197,5 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
             reason = f"over Pillow's limit (PIL.Image.MAX_IMAGE_PIXELS): {e}"
         raise ImageReadError(path, reason) from None
     except Exception as e:  # noqa: BLE001 - Pillow raises many types on corrupt data
-        reason = "truncated image" if "truncated" in str(e) else "cannot decode"
+        reason = "truncated image" if "truncated" in str(e).lower() else "cannot decode"
         raise ImageReadError(path, f"{reason} ({type(e).__name__}: {e})") from None

@@ -50,6 +50,13 @@ def _replace(tmp: Path, path: Path) -> None:
         os.close(fd)
 
 
+def _check_writable(path: Path) -> None:
+    """Create the folder of `path`; raise IsADirectoryError when `path` is a folder."""
+    if path.is_dir():
+        raise IsADirectoryError(21, f"{path} is a folder, not a file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
 def read_records(path: Path) -> list[dict[str, Any]]:
     """The complete JSON object lines of a JSON Lines file ([] when it does not exist); a
     line that is cut short or not an object (a run killed mid-write) is left out."""
@@ -90,7 +97,7 @@ class RecordLog:
     def __init__(self, path: str | Path, resume: bool = False):
         self.path = Path(path)
         self.part = self.path.with_name(self.path.name + ".part")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _check_writable(self.path)
         self.previous: list[dict[str, Any]] = []  # records of earlier runs (resume)
         self._start = 0  # where this run's records begin in .part
         if resume:
@@ -122,8 +129,7 @@ class RecordLog:
         merged: dict[Any, dict[str, Any]] = {}
         for n, record in enumerate(earlier + mine):
             key = record["image"] if record["image"] is not None else ("no path", n)
-            merged.pop(key, None)  # the last record of an image wins, in its place
-            merged[key] = record
+            merged[key] = record  # the last record of an image wins, in the first one's place
         tmp = _temporary(self.path)
         with open(tmp, "w", encoding="utf-8") as f:
             for record in merged.values():
@@ -154,7 +160,7 @@ class CsvTable:
     def __init__(self, path: str | Path, attributes: Iterable[str]):
         self.path = Path(path)
         self.attributes = list(attributes)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _check_writable(self.path)
         self._tmp = _temporary(self.path)
         self._file = open(self._tmp, "w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._file)
