@@ -246,3 +246,11 @@ def test_a_decode_that_ends_early_is_an_error(tmp_path):
         (tmp_path / f"cut.{fmt}").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
         with pytest.raises(ImageReadError, match="truncated"):
             load_image(tmp_path / f"cut.{fmt}")
+
+
+def test_a_panorama_does_not_allocate_its_padded_square(predictor):
+    wide = np.random.default_rng(0).integers(0, 256, (24, 60000, 3), dtype=np.uint8)
+    start = time.perf_counter()
+    record = predictor.predict(wide)  # a 60000-px box padded square would be 10 GB
+    assert record["error"] is None and (record["width"], record["height"]) == (60000, 24)
+    assert time.perf_counter() - start < 20
