@@ -23,8 +23,8 @@ from lnet_anet.dldl.training import collect_predictions, dldl_loss_fn, evaluate_
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.runs import (
     record_data,
-    run_dir,
     save_weights,
+    start_run,
     write_json,
     write_model_json,
     write_regression_report,
@@ -35,7 +35,7 @@ log = logging.getLogger("lnet_anet.train")
 
 @hydra.main(config_path="../conf", config_name="train_age", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
-    out = run_dir()
+    out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     train_set = face_dataset(cfg.data, split_of(index, "train"), train=True)
