@@ -254,3 +254,26 @@ def test_a_panorama_does_not_allocate_its_padded_square(predictor):
     record = predictor.predict(wide)  # a 60000-px box padded square would be 10 GB
     assert record["error"] is None and (record["width"], record["height"]) == (60000, 24)
     assert time.perf_counter() - start < 20
+
+
+def test_ordinary_files_decode_to_the_same_pixels_as_before(tmp_path):
+    """load_image (Pillow) == read_image (OpenCV, the predictor's reader before): the
+    predictor's outputs on these files do not change."""
+    import cv2
+
+    from lnet_anet.data.images import read_image
+
+    rng = np.random.default_rng(5)
+    rgb = rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    deep = rng.integers(0, 65536, (30, 40, 3), dtype=np.uint16)
+    alpha = rng.integers(0, 256, (30, 40, 1), dtype=np.uint8)
+    paths = [_save(rgb, tmp_path / "a.png"), _save(rgb, tmp_path / "a.jpg", quality=90),
+             _save(rgb, tmp_path / "p.jpg", progressive=True), _save(rgb, tmp_path / "a.bmp"),
+             _save(rgb, tmp_path / "a.webp", quality=80), _save(rgb[:, :, 0], tmp_path / "g.png"),
+             _save(np.dstack([rgb, alpha]), tmp_path / "rgba.png")]  # fmt: skip
+    for name, array in (("d.png", deep), ("d.tif", deep), ("g16.png", deep[:, :, 0]),
+                        ("da.png", np.dstack([deep, deep[:, :, :1]]))):  # fmt: skip
+        assert cv2.imwrite(str(tmp_path / name), array)
+        paths.append(tmp_path / name)
+    for path in paths:
+        assert (load_image(path) == read_image(path)).all(), path.name

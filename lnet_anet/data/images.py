@@ -180,7 +180,12 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
             problem = check_pixels(*image.size, max_pixels)
             if problem is not None:
                 raise ImageReadError(path, problem)
+            deep_colour = _deep_colour(image)  # from the tiles, which load() clears
             image.load()  # raises on a decode that ends early (ImageFile.LOAD_TRUNCATED_IMAGES)
+            if deep_colour:  # Pillow keeps only the high byte of 16-bit colour
+                deep = _deep_colour_pixels(data, image)
+                if deep is not None:
+                    return deep
             return pil_to_rgb8(oriented(image))
     except ImageReadError:
         raise
@@ -199,3 +204,42 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
     except Exception as e:  # noqa: BLE001 - Pillow raises many types on corrupt data
         reason = "truncated image" if "truncated" in str(e).lower() else "cannot decode"
         raise ImageReadError(path, f"{reason} ({type(e).__name__}: {e})") from None
+
+
+def _deep_colour(image: Image.Image) -> bool:
+    """Whether a PNG/TIFF holds 16 bits per colour channel (Pillow shows it as 8-bit RGB)."""
+    if image.mode not in ("RGB", "RGBA"):
+        return False
+    for tile in image.tile:
+        args = tile[3] if len(tile) > 3 else None
+        rawmode = args[0] if isinstance(args, tuple) and args else args
+        if isinstance(rawmode, str) and ";16" in rawmode:
+            return True
+    return False
+
+
+# EXIF orientation -> what a viewer shows for stored pixels a (as ImageOps.exif_transpose).
+_ORIENT = {
+    2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+    5: lambda a: a.transpose(1, 0, 2), 6: lambda a: np.rot90(a, -1),
+    7: lambda a: a[::-1, ::-1].transpose(1, 0, 2), 8: lambda a: np.rot90(a, 1),
+}  # fmt: skip
+
+
+def _deep_colour_pixels(data: bytes, image: Image.Image) -> np.ndarray | None:
+    """16-bit colour as OpenCV decodes it, scaled like every 16-bit input (v / 257, rounded)
+    and oriented; None when OpenCV cannot (Pillow's 8-bit pixels are used then)."""
+    try:
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        return None
+    if img is None or img.dtype != np.uint16 or img.ndim != 3 or img.shape[2] not in (3, 4):
+        return None
+    if img.shape[:2] != (image.size[1], image.size[0]):
+        return None
+    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB if img.shape[2] == 3 else cv2.COLOR_BGRA2RGBA)
+    try:
+        orientation = int(image.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - a broken EXIF block: as stored
+        orientation = 1
+    return np.ascontiguousarray(to_rgb8(_ORIENT.get(orientation, lambda a: a)(img)))
