@@ -186,8 +186,11 @@ def test_interrupted_run_resumes_without_repeats_or_losses(bundle, tmp_path, cap
         return real(self, read)
 
     monkeypatch.setattr(Predictor, "_analyse_batch", counting)
-    argv = [str(root), "--output", str(out), "--bundle", str(bundle), "--batch-size", "1"]
+    table = tmp_path / "faces.csv"
+    argv = [str(root), "--output", str(out), "--csv", str(table), "--bundle", str(bundle),
+            "--batch-size", "1"]  # fmt: skip
     assert main(argv) == 130
+    assert not table.exists()  # written whole or not at all
     assert "rerun with --resume" in capsys.readouterr().err
     assert not out.exists() and len(read_records(out.with_name("out.jsonl.part"))) == 6
     assert main([*argv, "--resume"]) == 0
@@ -197,6 +200,10 @@ def test_interrupted_run_resumes_without_repeats_or_losses(bundle, tmp_path, cap
     assert len(images) == len(set(images)) == 11
     good = [a for a in analysed if "img" in a]
     assert len(good) == len(set(good)) == 10  # each good image analysed once, none lost
+    with open(table, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted({r["image"] for r in rows}) == sorted(r["image"] for r in records if r["faces"])
+    assert len(rows) == sum(len(r["faces"]) for r in records)
     assert main([*argv, "--resume"]) == 0  # all done: only the bad file is tried again
     assert len(analysed) == 13 and analysed[-1].endswith("bad000.jpg")
     assert read_records(out) == records
