@@ -230,6 +230,9 @@ def test_huge_declared_size_is_refused_from_the_header(tmp_path, make):
     path.write_bytes(make(3000, 2000))  # 6 MP: under a 10 MP cap, over a 5 MP one
     with pytest.raises(ImageReadError, match="over the limit of 5"):
         load_image(path, max_pixels=5_000_000)
+    path.write_bytes(make(10, 10) + bytes(2_000_000))  # more bytes than 8 per allowed pixel
+    with pytest.raises(ImageReadError, match="file is 2 MB, more than an image under the limit"):
+        load_image(path, max_pixels=100_000)
 
 
 def test_a_decode_that_ends_early_is_an_error(tmp_path):

@@ -164,6 +164,10 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
     try:
         if path.is_dir():
             raise ImageReadError(path, "is a directory, not an image")
+        size = path.stat().st_size
+        if max_pixels is not None and size > 8 * max_pixels + (1 << 20):  # 16-bit RGBA + 1 MB
+            raise ImageReadError(path, f"file is {size / 1e6:.0f} MB, more than an image under "
+                                       f"the limit of {max_pixels / 1e6:g} megapixels holds")  # fmt: skip
         data = path.read_bytes()
     except FileNotFoundError:
         raise ImageReadError(path, "file not found") from None
