@@ -180,8 +180,9 @@ def test_exif_orientation_is_applied_so_boxes_are_in_displayed_pixels(
         assert np.abs(np.subtract(face["box"], ref["box"])).max() <= 4
 
 
-def _save(array: np.ndarray, path: Path, **kw) -> Path:
-    Image.fromarray(array).save(path, **kw)
+def _save(array: np.ndarray, path: Path, mode_hint: str | None = None, **kw) -> Path:
+    image = Image.fromarray(array)
+    (image.convert(mode_hint) if mode_hint else image).save(path, **kw)
     return path
 
 
@@ -273,7 +274,8 @@ def test_ordinary_files_decode_to_the_same_pixels_as_before(tmp_path):
     paths = [_save(rgb, tmp_path / "a.png"), _save(rgb, tmp_path / "a.jpg", quality=90),
              _save(rgb, tmp_path / "p.jpg", progressive=True), _save(rgb, tmp_path / "a.bmp"),
              _save(rgb, tmp_path / "a.webp", quality=80), _save(rgb[:, :, 0], tmp_path / "g.png"),
-             _save(np.dstack([rgb, alpha]), tmp_path / "rgba.png")]  # fmt: skip
+             _save(np.dstack([rgb, alpha]), tmp_path / "rgba.png"),
+             _save(rgb, tmp_path / "cmyk.jpg", mode_hint="CMYK")]  # fmt: skip
     for name, array in (("d.png", deep), ("d.tif", deep), ("g16.png", deep[:, :, 0]),
                         ("da.png", np.dstack([deep, deep[:, :, :1]]))):  # fmt: skip
         assert cv2.imwrite(str(tmp_path / name), array)

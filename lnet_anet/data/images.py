@@ -184,12 +184,14 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
             problem = check_pixels(*image.size, max_pixels)
             if problem is not None:
                 raise ImageReadError(path, problem)
-            deep_colour = _deep_colour(image)  # from the tiles, which load() clears
+            # 16-bit colour (Pillow keeps only the high byte) and CMYK JPEGs (Pillow's conversion
+            # rounds otherwise): OpenCV's pixels, as the predictor read them before Pillow.
+            by_opencv = _deep_colour(image) or (image.format == "JPEG" and image.mode == "CMYK")
             image.load()  # raises on a decode that ends early (ImageFile.LOAD_TRUNCATED_IMAGES)
-            if deep_colour:  # Pillow keeps only the high byte of 16-bit colour
-                deep = _deep_colour_pixels(data, image)
-                if deep is not None:
-                    return deep
+            if by_opencv:
+                pixels = _opencv_pixels(data, image)
+                if pixels is not None:
+                    return pixels
             return pil_to_rgb8(oriented(image))
     except ImageReadError:
         raise
@@ -230,14 +232,14 @@ _ORIENT = {
 }  # fmt: skip
 
 
-def _deep_colour_pixels(data: bytes, image: Image.Image) -> np.ndarray | None:
-    """16-bit colour as OpenCV decodes it, scaled like every 16-bit input (v / 257, rounded)
-    and oriented; None when OpenCV cannot (Pillow's 8-bit pixels are used then)."""
+def _opencv_pixels(data: bytes, image: Image.Image) -> np.ndarray | None:
+    """The colour image as OpenCV decodes it (16 bits scaled like every 16-bit input: v / 257,
+    rounded), oriented; None when OpenCV cannot (Pillow's pixels are used then)."""
     try:
         img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error:
         return None
-    if img is None or img.dtype != np.uint16 or img.ndim != 3 or img.shape[2] not in (3, 4):
+    if img is None or img.dtype not in (np.uint8, np.uint16) or img.ndim != 3 or img.shape[2] not in (3, 4):
         return None
     if img.shape[:2] != (image.size[1], image.size[0]):
         return None
