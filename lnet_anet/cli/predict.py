@@ -340,7 +340,8 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
             try:
                 save_png(target, render(analysis))
             except Exception as e:  # noqa: BLE001 - one picture's failure is that image's error
-                record["error"] = f"{name}: visualisation not written: {e}"
+                reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+                record["error"] = f"{name}: visualisation not written: {reason}"
         tally.add(record)
         if log is not None:
             log.write(record)
@@ -354,7 +355,8 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
         progress.update()
     progress.close()
     if tally.analysed == 0 and tally.resumed == 0:
-        print(f"error: none of the {len(items)} images could be analysed", file=sys.stderr)
+        print(f"error: none of the {len(items)} images was analysed without an error",
+              file=sys.stderr)  # fmt: skip
         return 1
     return 0
 
