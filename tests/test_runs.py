@@ -125,8 +125,10 @@ def test_stale_temporaries_are_removed_on_start(tmp_path):
     for name in (".last.pt.tmp4242", ".best.pt.tmp17"):
         (checkpoints / name).write_bytes(b"half a checkpoint")
     (checkpoints / "keep.tmp.txt").write_text("not ours")
+    (tmp_path / ".weights.safetensors.tmp99").write_bytes(b"half the weights")
     _trainer(tmp_path, max_steps=2).fit()
     assert sorted(p.name for p in checkpoints.iterdir()) == ["keep.tmp.txt", "last.pt"]
+    assert not (tmp_path / ".weights.safetensors.tmp99").exists()
 
 
 def test_weights_are_atomic_and_done_only_with_the_marker(tmp_path):

@@ -9,8 +9,8 @@ A run folder holds everything about a run:
 Running again with the same run_dir resumes from last.pt at the exact step it reached; a run
 that finished (last.pt marks it) is not trained again: fit() says so and returns its last
 figures. While fit() runs, run_dir is locked (engine.runs.lock_run_dir): a second process on the
-same folder stops with RunInUseError. Temporary files a killed run left in checkpoints/ are
-removed when fit() starts.
+same folder stops with RunInUseError. Temporary files a killed run left in run_dir and
+checkpoints/ are removed when fit() starts.
 """
 
 from __future__ import annotations
@@ -132,7 +132,8 @@ class Trainer:
             return self._fit()
         lock_run_dir(self.run_dir)
         try:
-            remove_stale_temporaries(self.run_dir / "checkpoints")
+            for folder in (self.run_dir, self.run_dir / "checkpoints"):  # ours, left by a kill
+                remove_stale_temporaries(folder)
             return self._fit()
         finally:
             release_run_dir(self.run_dir)
