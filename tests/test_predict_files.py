@@ -1,0 +1,273 @@
+"""The predict CLI on real folders: every Pillow format, symlinked folders, any file name,
+visualisations that cannot be written, --output/--resume (a run killed half-way), --csv and
+numeric flags."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
+from lnet_anet.inference.build import random_bundle
+from lnet_anet.inference.outputs import CSV_FIXED, read_records
+from lnet_anet.predict import main
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    return random_bundle(tmp_path_factory.mktemp("bundle") / "tiny.lnetanet", threshold=0.0,
+                         max_faces=2)  # fmt: skip
+
+
+def _image(path: Path, seed: int = 0, size: tuple[int, int] = (40, 32), **kw) -> Path:
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(path, **kw)
+    return path
+
+
+def _records(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.strip().splitlines()]
+
+
+def test_folder_scan_reads_every_format_follows_links_once_and_sums_up(bundle, tmp_path, capsys):
+    root = tmp_path / "photos"
+    for n, name in enumerate(("a.jpg", "b.gif", "c.tif", "d.TIFF", "e.webp", "sub/f.png")):
+        _image(root / name, n)
+    (root / "notes.txt").write_text("not an image")
+    (root / "sub" / "clip.eps").write_text("%!PS")
+    elsewhere = _image(tmp_path / "elsewhere" / "g.bmp", 7).parent
+    (root / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (root / "sub" / "loop").symlink_to(root, target_is_directory=True)  # a cycle
+    (root / "again").symlink_to(root / "sub", target_is_directory=True)  # sub, twice
+    (root / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    assert main([str(root), "--json", "--bundle", str(bundle)]) == 0
+    out = capsys.readouterr()
+    names = sorted(Path(r["image"]).name for r in _records(out.out))
+    assert names == ["a.jpg", "b.gif", "bad.png", "c.tif", "d.TIFF", "e.webp", "f.png", "g.bmp"]
+    assert "summary: 7 analysed (0 with no face), 1 errors, 4 skipped (--verbose names them)" in out.err
+    assert main([str(root), "--json", "--bundle", str(bundle), "--verbose"]) == 0
+    err = capsys.readouterr().err
+    assert "notes.txt (not an image suffix)" in err and "clip.eps (not an image suffix)" in err
+    assert err.count("already scanned through another link") == 2
+
+
+def _names() -> list[bytes]:
+    return [
+        b"caf\xe9 latin-1.png",  # not UTF-8
+        "with spaces and émoji 😀.png".encode(),
+        b"x" * 240 + b".png",  # near the 255-byte limit
+        b"\xff\xfe.jpg",
+    ]
+
+
+def test_any_file_name_in_json_table_csv_and_vis(bundle, tmp_path, capsys):
+    root = tmp_path / "names"
+    root.mkdir()
+    for n, raw in enumerate(_names()):
+        _image(Path(os.fsdecode(os.path.join(os.fsencode(root), raw))), n)
+    vis, table = tmp_path / "vis", tmp_path / "faces.csv"
+    argv = [str(root), "--json", "--vis", str(vis), "--csv", str(table), "--bundle", str(bundle)]
+    assert main(argv) == 0
+    out = capsys.readouterr()
+    assert out.out.isascii()  # names escaped (\udcXX, \uXXXX) by json.dumps
+    records = _records(out.out)
+    assert all(r["error"] is None for r in records)
+    assert {os.fsencode(Path(r["image"]).name) for r in records} == set(_names())
+    written = {os.fsencode(p.name) for p in vis.iterdir()}
+    assert b"caf\xe9 latin-1.png" in written and b"\xff\xfe.png" in written
+    assert all(len(n) <= 255 for n in written) and len(written) == 4
+    assert main([str(root), "--bundle", str(bundle)]) == 0  # the table prints them too
+    assert "caf\\xe9 latin-1.png" in capsys.readouterr().out
+    with open(table, encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == CSV_FIXED + list(CELEBA_ATTRIBUTES)
+    assert len(rows) - 1 == sum(len(r["faces"]) for r in records)
+
+
+def test_a_visualisation_that_cannot_be_written_is_that_images_error(bundle, tmp_path, capsys,
+                                                                      monkeypatch):  # fmt: skip
+    root = tmp_path / "in"
+    for n in range(3):
+        _image(root / f"{n}.png", n)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert main([str(root), "--json", "--vis", str(blocker / "vis"), "--bundle", str(bundle)]) == 1
+    records = _records(capsys.readouterr().out)
+    assert len(records) == 3 and all("visualisation not written" in r["error"] for r in records)
+    assert all(r["faces"] for r in records)  # the analysis itself is kept
+
+    import errno
+
+    import lnet_anet.inference.visualize as visualize
+
+    real, calls = visualize.save_png, []
+
+    def disk_full_once(path, rgb):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, f"{path}: could not write the PNG (No space left on device)")
+        return real(path, rgb)
+
+    monkeypatch.setattr(visualize, "save_png", disk_full_once)
+    assert main([str(root), "--json", "--vis", str(tmp_path / "vis"), "--bundle", str(bundle)]) == 0
+    records = _records(capsys.readouterr().out)
+    assert [r["error"] is None for r in records] == [True, False, True]
+    assert "No space left" in records[1]["error"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_vis_into_a_read_only_folder(bundle, tmp_path, capsys):
+    vis = tmp_path / "ro"
+    vis.mkdir()
+    vis.chmod(0o500)
+    try:
+        assert main([str(_image(tmp_path / "x.png")), "--json", "--vis", str(vis),
+                     "--bundle", str(bundle)]) == 1  # fmt: skip
+    finally:
+        vis.chmod(0o700)
+    assert "visualisation not written" in _records(capsys.readouterr().out)[0]["error"]
+
+
+def _mixed_folder(root: Path, good: int, bad: int) -> None:
+    for n in range(good):
+        _image(root / f"img{n:03d}.png", n, size=(24, 20))
+    for n in range(bad):
+        (root / f"bad{n:03d}.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really" * (n + 1))
+
+
+def test_output_jsonl_and_csv_on_a_mixed_folder(bundle, tmp_path, capsys):
+    root = tmp_path / "mixed"
+    _mixed_folder(root, good=30, bad=2)
+    out, table = tmp_path / "o" / "out.jsonl", tmp_path / "faces.csv"
+    assert main([str(root), "--output", str(out), "--csv", str(table), "--bundle", str(bundle),
+                 "--batch-size", "4"]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "summary: 30 analysed" in err and "2 errors" in err
+    records = read_records(out)
+    assert len(records) == 32 and not out.with_name("out.jsonl.part").exists()
+    assert sum(r["error"] is not None for r in records) == 2
+    assert not [p for p in out.parent.iterdir() if p.name != "out.jsonl"]  # no temporaries
+    with open(table, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == sum(len(r["faces"]) for r in records) > 0
+    first = next(r for r in records if r["faces"])
+    row = next(r for r in rows if r["image"] == first["image"])
+    assert float(row["x0"]) == first["faces"][0]["box"][0]
+    assert float(row["Smiling"]) == first["faces"][0]["attributes"]["Smiling"]
+
+
+def test_interrupted_run_resumes_without_repeats_or_losses(bundle, tmp_path, capsys, monkeypatch):
+    from lnet_anet.inference.predictor import Predictor
+
+    root = tmp_path / "mixed"
+    _mixed_folder(root, good=10, bad=1)
+    out = tmp_path / "out.jsonl"
+    real, analysed, stopped = Predictor._analyse_batch, [], []
+
+    def counting(self, read):
+        if len(analysed) == 6 and not stopped:  # Ctrl-C after six images
+            stopped.append(True)
+            raise KeyboardInterrupt
+        analysed.extend(source for _, source, _ in read)
+        return real(self, read)
+
+    monkeypatch.setattr(Predictor, "_analyse_batch", counting)
+    table = tmp_path / "faces.csv"
+    argv = [str(root), "--output", str(out), "--csv", str(table), "--bundle", str(bundle),
+            "--batch-size", "1"]  # fmt: skip
+    assert main(argv) == 130
+    assert not table.exists()  # written whole or not at all
+    assert "rerun with --resume" in capsys.readouterr().err
+    assert not out.exists() and len(read_records(out.with_name("out.jsonl.part"))) == 6
+    assert main([*argv, "--resume"]) == 0
+    assert "5 already in the output" in capsys.readouterr().err  # 6 logged, 1 an error: retried
+    records = read_records(out)
+    images = [r["image"] for r in records]
+    assert len(images) == len(set(images)) == 11
+    good = [a for a in analysed if "img" in a]
+    assert len(good) == len(set(good)) == 10  # each good image analysed once, none lost
+    with open(table, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted({r["image"] for r in rows}) == sorted(r["image"] for r in records if r["faces"])
+    assert len(rows) == sum(len(r["faces"]) for r in records)
+    assert main([*argv, "--resume"]) == 0  # all done: only the bad file is tried again
+    assert len(analysed) == 13 and analysed[-1].endswith("bad000.jpg")
+    assert read_records(out) == records
+
+
+SLOW_RUNNER = """
+import sys, time
+from lnet_anet.inference.predictor import Predictor
+real = Predictor._analyse_batch
+def slow(self, read):
+    time.sleep(0.25)
+    return real(self, read)
+Predictor._analyse_batch = slow
+from lnet_anet.cli.predict import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_kill_9_half_way_then_resume(bundle, tmp_path, capsys):
+    root = tmp_path / "mixed"
+    _mixed_folder(root, good=16, bad=1)
+    out = tmp_path / "out.jsonl"
+    part = out.with_name("out.jsonl.part")
+    argv = [str(root), "--output", str(out), "--bundle", str(bundle), "--batch-size", "1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_RUNNER, *argv, "--json"], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if part.exists() and part.read_bytes().count(b"\n") >= 5:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {r["image"] for r in read_records(part) if r["error"] is None}
+    assert 4 <= len(before) < 16 and not out.exists()  # 5 lines: the bad file and 4 good
+    assert main([*argv, "--resume", "--json"]) == 0
+    second = {r["image"] for r in _records(capsys.readouterr().out)}
+    assert not before & second  # nothing analysed twice
+    records = read_records(out)
+    images = [r["image"] for r in records]
+    assert len(images) == len(set(images)) == 17  # nothing lost, one record each
+    assert before | second == set(images)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--threshold", "nan"], ["--threshold", "inf"], ["--threshold", "x"], ["--max-pixels", "0"],
+     ["--max-pixels", "nan"], ["--batch-size", "1.5"], ["--batch-size", "100000"], ["--top", "-1"],
+     ["--resume"]],  # fmt: skip
+)
+def test_numeric_flags_are_validated(tmp_path, flags, capsys):
+    assert main([str(tmp_path), *flags]) == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_max_pixels_flag_and_unwritable_output(bundle, tmp_path, capsys):
+    path = _image(tmp_path / "big.png", size=(200, 100))
+    assert main([str(path), "--json", "--max-pixels", "1e4", "--bundle", str(bundle)]) == 1
+    assert "over the limit of 0.01" in _records(capsys.readouterr().out)[0]["error"]
+    assert main([str(path), "--json", "--max-pixels", "2e4", "--bundle", str(bundle)]) == 0
+    capsys.readouterr()
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    assert main([str(path), "--output", str(folder), "--bundle", str(bundle)]) == 1
+    assert "cannot write the output" in capsys.readouterr().err

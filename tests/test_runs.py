@@ -1,0 +1,226 @@
+"""Training runs that survive faults: a finished run is a no-op, a folder in use is refused,
+weights are written atomically with a done-marker last, the seed comes before the model, and
+stale temporary files go."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from omegaconf import OmegaConf
+from safetensors.torch import load_file
+
+from lnet_anet.engine import TrainConfig, Trainer
+from lnet_anet.engine.checkpoint import load_checkpoint
+from lnet_anet.engine.lock import RunInUseError, lock_run_dir, release_run_dir
+from lnet_anet.engine.runs import is_done, mark_done, save_weights
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _tiny import RandomFaces, TinyAttributeNet, bce_loss  # noqa: E402
+
+CFG = dict(epochs=3, batch_size=8, lr=0.05, num_workers=0, progress=False, checkpoint_every=3)
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _trainer(run_dir: Path, **overrides) -> Trainer:
+    torch.manual_seed(0)
+    return Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), TrainConfig(**{**CFG, **overrides}),
+                   run_dir)  # fmt: skip
+
+
+def _weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("length", [{"max_steps": 5}, {"epochs": 1}])
+def test_rerunning_a_finished_run_trains_nothing(tmp_path, length):
+    first = _trainer(tmp_path, **length)
+    done = first.fit()
+    metrics = (tmp_path / "metrics.jsonl").read_text()
+    again = _trainer(tmp_path, **length)
+    result = again.fit()
+    assert result["step"] == done["step"] == first.total_steps
+    for k, v in _weights(first.model).items():
+        assert torch.equal(again.model.state_dict()[k], v)
+    assert (tmp_path / "metrics.jsonl").read_text() == metrics  # no step, no evaluation
+    assert "finished before at step" in (tmp_path / "train.log").read_text()
+    assert load_checkpoint(tmp_path / "checkpoints" / "last.pt")["finished"] is True
+
+
+def test_a_finished_run_returns_its_last_evaluation_and_a_longer_one_goes_on(tmp_path):
+    def evaluate(model, loader, device):
+        return {"neg_loss": -float(sum(bce_loss(model, b)[0] for b in loader))}
+
+    def trainer(**kw):
+        torch.manual_seed(0)
+        return Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), TrainConfig(**{**CFG, **kw}),
+                       tmp_path, val_set=RandomFaces(n=16), evaluate_fn=evaluate)  # fmt: skip
+
+    first = trainer(max_steps=4).fit()
+    assert trainer(max_steps=4).fit() == first  # the same figures, nothing trained
+    longer = trainer(max_steps=7).fit()
+    assert longer["step"] == 7
+
+
+def test_a_run_folder_in_use_is_refused_and_a_dead_owners_lock_taken_over(tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from lnet_anet.engine.lock import lock_run_dir;"
+         "lock_run_dir(sys.argv[1]); print('locked', flush=True); time.sleep(120)", str(tmp_path)],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(RunInUseError, match=rf"in use by another run \(process {holder.pid}"):
+            _trainer(tmp_path, max_steps=2).fit()
+        assert not (tmp_path / "checkpoints").exists()  # nothing written
+    finally:
+        holder.send_signal(signal.SIGKILL)  # killed: its lock file stays, its lock does not
+        holder.wait()
+    assert (tmp_path / ".lock").read_text().strip() == str(holder.pid)
+    assert _trainer(tmp_path, max_steps=2).fit()["step"] == 2
+    lock_run_dir(tmp_path)  # this process: re-entrant, and free again after fit()
+    lock_run_dir(tmp_path)
+    release_run_dir(tmp_path)
+    release_run_dir(tmp_path)
+
+
+def test_two_processes_on_one_folder_train_once(tmp_path):
+    script = (
+        "import sys, torch; sys.path.insert(0, 'tests'); from _tiny import *;"
+        "from lnet_anet.engine import TrainConfig, Trainer;"
+        "from lnet_anet.engine.lock import RunInUseError;\n"
+        "try:\n"
+        "    Trainer(TinyAttributeNet(), bce_loss, RandomFaces(n=256), TrainConfig(epochs=4,"
+        " batch_size=8, num_workers=0, progress=False), sys.argv[1]).fit(); print('trained')\n"
+        "except RunInUseError as e:\n"
+        "    print('refused', e)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    runs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=REPO, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            for _ in range(2)]  # fmt: skip
+    outs = sorted(p.communicate(timeout=300)[0].strip() for p in runs)
+    # Either one refuses while the other trains, or the second starts after the first finished
+    # (then it finds the run done and trains nothing): never two trainings at once.
+    steps = [json.loads(x)["step"] for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(steps) and len(steps) == len(set(steps))
+    if outs[0].startswith("refused"):
+        assert "in use by another run" in outs[0] and outs[1] == "trained"
+    else:
+        assert outs == ["trained", "trained"]
+        assert "finished before" in (tmp_path / "train.log").read_text()
+
+
+def test_stale_temporaries_are_removed_on_start(tmp_path):
+    checkpoints = tmp_path / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    for name in (".last.pt.tmp4242", ".best.pt.tmp17"):
+        (checkpoints / name).write_bytes(b"half a checkpoint")
+    (checkpoints / "keep.tmp.txt").write_text("not ours")
+    (tmp_path / ".weights.safetensors.tmp99").write_bytes(b"half the weights")
+    _trainer(tmp_path, max_steps=2).fit()
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["keep.tmp.txt", "last.pt"]
+    assert not (tmp_path / ".weights.safetensors.tmp99").exists()
+
+
+def test_weights_are_atomic_and_done_only_with_the_marker(tmp_path):
+    model = TinyAttributeNet()
+    path = tmp_path / "w.safetensors"
+    save_weights(model, path)
+    assert [p.name for p in tmp_path.iterdir()] == ["w.safetensors"]  # no temporary left
+    assert not is_done(path)
+    mark_done(path, step=3)
+    assert is_done(path)
+    assert json.loads((tmp_path / "w.safetensors.done").read_text()) == {"file": "w.safetensors", "step": 3}
+
+
+def test_a_stage_killed_while_writing_its_weights_is_redone_without_training(tmp_path):
+    from lnet_anet.anet.training import train_stage
+
+    cfg = OmegaConf.create({"train": {**CFG, "max_steps": 4}})
+    torch.manual_seed(0)
+    model = TinyAttributeNet()
+    train_stage("stage", model, bce_loss, RandomFaces(), None, None, cfg, {}, tmp_path)
+    weights = tmp_path / "stage" / "weights.safetensors"
+    trained = {k: v.clone() for k, v in load_file(str(weights)).items()}  # not the mapped file
+    assert is_done(weights)
+    # As after a kill mid-write in the old code: a cut weights file and no marker.
+    weights.write_bytes(weights.read_bytes()[:100])
+    (tmp_path / "stage" / "weights.safetensors.done").unlink()
+    torch.manual_seed(1)
+    again = TinyAttributeNet()
+    train_stage("stage", again, bce_loss, RandomFaces(), None, None, cfg, {}, tmp_path)
+    assert is_done(weights)
+    for k, v in load_file(str(weights)).items():
+        assert torch.equal(v, trained[k])  # the finished checkpoint's weights, no extra step
+    assert len((tmp_path / "stage" / "metrics.jsonl").read_text().splitlines()) == 1
+    torch.manual_seed(2)
+    loaded = TinyAttributeNet()
+    train_stage("stage", loaded, bce_loss, RandomFaces(), None, None, cfg, {}, tmp_path)
+    assert all(torch.equal(v, trained[k]) for k, v in loaded.state_dict().items())
+
+
+def test_start_run_locks_cleans_and_seeds_before_the_model(tmp_path, monkeypatch):
+    import lnet_anet.engine.runs as runs
+
+    monkeypatch.setattr(runs, "run_dir", lambda: tmp_path)
+    (tmp_path / ".model.safetensors.tmp99").write_bytes(b"stale")
+    nets = []
+    for _ in range(2):
+        torch.manual_seed(12345 + len(nets))  # whatever came before
+        assert runs.start_run(7) == tmp_path
+        nets.append(TinyAttributeNet())
+    assert all(torch.equal(a, b) for a, b in zip(nets[0].state_dict().values(),
+                                                 nets[1].state_dict().values(), strict=True))  # fmt: skip
+    assert not (tmp_path / ".model.safetensors.tmp99").exists()
+    assert (tmp_path / ".lock").read_text().strip() == str(os.getpid())
+    release_run_dir(tmp_path)
+    release_run_dir(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["train_age", "train_anet", "train_anet_dldl", "train_dldl_head",
+                                  "train_lnet"])  # fmt: skip
+def test_every_training_command_seeds_before_building_its_model(name):
+    source = (REPO / "lnet_anet" / "cli" / f"{name}.py").read_text()
+    main = source[source.index("def main("):]
+    start = main.index("start_run(")
+    built = re.search(r"instantiate\(cfg\.model", main)
+    assert built and start < built.start()
+
+
+def test_kill_9_mid_run_still_resumes(tmp_path):
+    """The fault the engine always survived: kill -9 at any moment, then the same command."""
+    script = (
+        "import sys, time, torch; sys.path.insert(0, 'tests'); from _tiny import *;"
+        "from lnet_anet.engine import TrainConfig, Trainer\n"
+        "def slow(m, b):\n    time.sleep(0.05)\n    return bce_loss(m, b)\n"
+        "torch.manual_seed(0)\n"
+        "r = Trainer(TinyAttributeNet(), slow, RandomFaces(), TrainConfig(epochs=3, batch_size=8,"
+        " lr=0.05, num_workers=0, progress=False, checkpoint_every=3), sys.argv[1]).fit()\n"
+        "torch.save(r, sys.argv[1] + '/result.pt')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-c", script, str(run)], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    last = run / "checkpoints" / "last.pt"
+    deadline = time.monotonic() + 120
+    while not last.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    subprocess.run([sys.executable, "-c", script, str(run)], cwd=REPO, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    reference = _trainer(tmp_path / "ref")
+    reference.fit()
+    resumed = torch.load(run / "checkpoints" / "last.pt", weights_only=True)["model"]
+    for k, v in reference.model.state_dict().items():
+        assert torch.equal(resumed[k], v)
