@@ -41,22 +41,33 @@ def to_rgb8(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
-def read_image(path: str | Path) -> np.ndarray:
-    """Read any image file as uint8 RGB (H, W, 3). Raises ImageReadError naming the file for a
-    missing, empty, truncated, non-image or unsupported file."""
-    path = Path(path)
-    if not path.exists():
-        raise ImageReadError(path, "file not found")
-    if path.is_dir():
-        raise ImageReadError(path, "is a directory, not an image")
+
+def _file_bytes(path: Path, max_pixels: int | None = None) -> bytes:
+    """The file's bytes, or ImageReadError naming it: missing, a folder, unreadable, empty, an
+    image cut before its end marker, or (max_pixels) larger than an image under the cap can be."""
     try:
+        if path.is_dir():
+            raise ImageReadError(path, "is a directory, not an image")
+        size = path.stat().st_size
+        if max_pixels is not None and size > 8 * max_pixels + (1 << 20):  # 16-bit RGBA + 1 MB
+            raise ImageReadError(path, f"file is {size / 1e6:.0f} MB, more than an image under "
+                                       f"the limit of {max_pixels / 1e6:g} megapixels holds")  # fmt: skip
         data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImageReadError(path, "file not found") from None
     except OSError as e:
         raise ImageReadError(path, f"cannot read ({e.strerror or e})") from None
     if not data:
         raise ImageReadError(path, "file is empty")
     if _looks_truncated(data):
         raise ImageReadError(path, "truncated image (no end marker)")
+    return data
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read any image file as uint8 RGB (H, W, 3). Raises ImageReadError naming the file for a
+    missing, empty, truncated, non-image or unsupported file."""
+    path = Path(path)
+    data = _file_bytes(path)
     try:  # IMREAD_UNCHANGED keeps alpha and 16 bits, which to_rgb8 then handles explicitly
         img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error as e:
@@ -161,22 +172,7 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
     pixel is decoded. Raises ImageReadError naming the file for a missing, unreadable, empty,
     truncated, corrupt, over-the-cap or unknown file; never anything else."""
     path = Path(path)
-    try:
-        if path.is_dir():
-            raise ImageReadError(path, "is a directory, not an image")
-        size = path.stat().st_size
-        if max_pixels is not None and size > 8 * max_pixels + (1 << 20):  # 16-bit RGBA + 1 MB
-            raise ImageReadError(path, f"file is {size / 1e6:.0f} MB, more than an image under "
-                                       f"the limit of {max_pixels / 1e6:g} megapixels holds")  # fmt: skip
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImageReadError(path, "file not found") from None
-    except OSError as e:
-        raise ImageReadError(path, f"cannot read ({e.strerror or e})") from None
-    if not data:
-        raise ImageReadError(path, "file is empty")
-    if _looks_truncated(data):
-        raise ImageReadError(path, "truncated image (no end marker)")
+    data = _file_bytes(path, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning: our cap rules
