@@ -24,7 +24,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("schema, good", [
-    (LNetInput, {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}),
+    (LNetInput, {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3,
+                 "scales": [1.0, 0.45]}),
     (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.2, "mirror": True, "mean": [0.5] * 3,
                  "std": [0.5] * 3}),
     (HeadInput, {"image_size": 64, "enlarge": 1.3, "mean": [0.4, 0.5, 0.6], "std": [0.2, 0.3, 0.4]}),
@@ -42,6 +43,10 @@ def test_round_trip(schema, good):
      "resize must be letterbox or stretch"),
     (LNetInput, {"input_size": [224, True], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3},
      "input_size must be a finite number"),
+    (LNetInput, {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3,
+                 "scales": [1.0, 20.0]}, r"lnet.scales must be in \[0.1, 4.0\]"),
+    (LNetInput, {"input_size": [224, 224], "resize": "stretch", "mean": [0.5] * 3, "std": [0.5] * 3,
+                 "scales": [1.0, 0.5]}, "stretched input has scale 1 only"),
     (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": float("inf"), "mean": [0.5] * 3, "std": [0.5] * 3},
      "anet.enlarge must be a finite number"),
     (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.0, "mean": [0.5] * 3, "std": [0.5, 0.5, 0.0]},

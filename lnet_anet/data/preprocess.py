@@ -31,6 +31,7 @@ INCEPTION_MEAN = (0.5, 0.5, 0.5)
 INCEPTION_STD = (0.5, 0.5, 0.5)
 MAX_INPUT_SIDE = 4096  # pixels: a bigger input is a malformed setting, not a model
 MAX_ENLARGE = 10.0
+MAX_SCALE = 4.0  # LNet's canvas grows with a scale > 1: 4x a 224 input is 896 px
 
 
 class PreprocessError(ValueError):
@@ -88,13 +89,16 @@ def _normalize_of(d: dict, where: str) -> dict[str, tuple]:
 @dataclass(frozen=True)
 class LNetInput:
     """The whole image -> LNet's input: letterboxed (aspect kept, black padding at the right
-    and bottom) or stretched to input_size = (H, W) pixels, then normalised."""
+    and bottom) or stretched to input_size = (H, W) pixels, then normalised. scales: the image
+    is also read at these multiples of the letterbox fit (lnet_anet.lnet.multiscale: < 1 for
+    faces that fill the photo, > 1 for small ones), the faces of all scales merged."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
     mean: tuple[float, float, float] = INCEPTION_MEAN
     std: tuple[float, float, float] = INCEPTION_STD
-    FIELDS = ("input_size", "resize", "mean", "std")
+    scales: tuple[float, ...] = (1.0,)
+    FIELDS = ("input_size", "resize", "mean", "std", "scales")
 
     @property
     def normalize(self) -> Normalize:
@@ -109,11 +113,17 @@ class LNetInput:
         size = tuple(_number({"input_size": v}, "input_size", where, 16, MAX_INPUT_SIDE, True) for v in size)
         if d.get("resize") not in ("letterbox", "stretch"):
             raise PreprocessError(f"{where}.resize must be letterbox or stretch, got {d.get('resize')!r}")
-        return cls(size, d["resize"], **_normalize_of(d, where))
+        scales = d.get("scales", [1.0])
+        if not isinstance(scales, list | tuple) or not 1 <= len(scales) <= 8:
+            raise PreprocessError(f"{where}.scales must be a list of 1 to 8 numbers, got {scales!r}")
+        scales = tuple(_number({"scales": v}, "scales", where, 0.1, MAX_SCALE) for v in scales)
+        if d["resize"] == "stretch" and scales != (1.0,):
+            raise PreprocessError(f"{where}.scales: a stretched input has scale 1 only, got {list(scales)}")
+        return cls(size, d["resize"], **_normalize_of(d, where), scales=scales)
 
     def to_dict(self) -> dict[str, Any]:
         return {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
-                "std": list(self.std)}  # fmt: skip
+                "std": list(self.std), "scales": list(self.scales)}  # fmt: skip
 
 
 @dataclass(frozen=True)

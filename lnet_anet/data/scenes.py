@@ -28,6 +28,7 @@ from lnet_anet.data.errors import ImageReadError
 from lnet_anet.data.images import read_image, to_rgb8
 from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
 from lnet_anet.data.synthetic import draw_background
+from lnet_anet.data.transforms import resize
 
 # scikit-image sample photos checked by eye to hold no face, human or animal. Left out on purpose:
 # astronaut and camera (a person), coins (most coins show a head), chelsea (a cat's face), logo
@@ -58,13 +59,6 @@ def _check_rgb8(img: np.ndarray, what: str) -> None:
         raise ValueError(
             f"{what} must be a uint8 HxWx3 RGB array, got {type(img).__name__} {shape}"
         )
-
-
-def _resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
-    shrink = img.shape[0] > height or img.shape[1] > width
-    return cv2.resize(
-        img, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    )
 
 
 def feathered_ellipse(
@@ -105,13 +99,13 @@ def compose_scene(
     if not 0 < lo <= hi <= 1:
         raise ValueError(f"scale_range must satisfy 0 < low <= high <= 1, got {scale_range}")
     if background_rgb.shape[:2] != (height, width):
-        background_rgb = _resize(background_rgb, height, width)
+        background_rgb = resize(background_rgb, height, width)
 
     side = rng.uniform(lo, hi) * min(height, width)
     f = side / max(face_rgb.shape[:2])
     ph = max(2, round(face_rgb.shape[0] * f))
     pw = max(2, round(face_rgb.shape[1] * f))
-    patch = _resize(face_rgb, ph, pw)
+    patch = resize(face_rgb, ph, pw)
     mask = feathered_ellipse(ph, pw, rng, feather)
 
     angle = rng.uniform(-max_rotation_deg, max_rotation_deg)
@@ -183,7 +177,7 @@ class BackgroundBank:
         k = fit * rng.uniform(*self.crop_scale)
         ch, cw = max(1, min(ih, round(k * height))), max(1, min(iw, round(k * width)))
         y0, x0 = int(rng.integers(ih - ch + 1)), int(rng.integers(iw - cw + 1))
-        crop = _resize(photo[y0 : y0 + ch, x0 : x0 + cw], height, width)
+        crop = resize(photo[y0 : y0 + ch, x0 : x0 + cw], height, width)
         return np.ascontiguousarray(crop[:, ::-1]) if rng.random() < 0.5 else crop
 
     def _jitter(self, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -42,6 +42,12 @@ def mirror(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(img[:, ::-1])
 
 
+def resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
+    """img resized to (height, width): area averaging when it shrinks, bilinear otherwise."""
+    shrink = img.shape[0] > height or img.shape[1] > width
+    return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
 def face_region(box, enlarge: float) -> np.ndarray:
     """The square region (x0, y0, x1, y1) of a face box (pixels, exclusive ends): side = the
     box's longer side times `enlarge`, centred on the box. Raises ValueError for a box that is

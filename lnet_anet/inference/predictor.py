@@ -44,6 +44,7 @@ from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput
 from lnet_anet.data.transforms import crop_face
 from lnet_anet.inference.bundle import Bundle, load_bundle
 from lnet_anet.inference.inputs import CHANNEL_ORDERS, InputError, describe, source_of, to_rgb8
+from lnet_anet.lnet.multiscale import Placement, merge, place
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
@@ -53,14 +54,14 @@ ImageInput = str | bytes | Path | np.ndarray | Image.Image
 @dataclass
 class Analysis:
     """One image's record plus what a visualisation needs: the decoded image and LNet's
-    averaged response map over the input canvas, whose top-left `content` (h, w) holds the
-    image."""
+    averaged response map over its canvas (the first scale's), where `placement` says where the
+    image lies."""
 
     record: dict[str, Any]
     image: np.ndarray | None = None
     response: np.ndarray | None = None
-    input_size: tuple[int, int] = (0, 0)
-    content: tuple[int, int] = (0, 0)
+    input_size: tuple[int, int] = (0, 0)  # the canvas's (H, W)
+    placement: Placement | None = None
     source: str | None = None  # the path as given, or None for an array
     faces_px: list[np.ndarray] = field(default_factory=list)  # unrounded boxes
 
@@ -71,15 +72,10 @@ class Analysis:
         h_in, w_in = self.input_size
         canvas = cv2.resize(self.response.astype(np.float32), (w_in, h_in),
                             interpolation=cv2.INTER_LINEAR)  # fmt: skip
-        on_image = canvas[: self.content[0], : self.content[1]]
+        p = self.placement
+        on_image = canvas[p.y0:p.y0 + p.h_c, p.x0:p.x0 + p.w_c]
         h, w = self.image.shape[:2]
         return cv2.resize(on_image, (w, h), interpolation=cv2.INTER_LINEAR)
-
-
-def _resize(img: np.ndarray, width: int, height: int) -> np.ndarray:
-    shrink = img.shape[0] > height or img.shape[1] > width
-    return cv2.resize(img, (width, height),
-                      interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)  # fmt: skip
 
 
 class Predictor:
@@ -182,18 +178,6 @@ class Predictor:
         except Exception as e:  # noqa: BLE001 - one bad item never drops the others
             return None, source, f"{describe(item)}: cannot read ({type(e).__name__}: {e})"
 
-    def _canvas(self, img: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
-        """LNet's input (uint8, input size) and the (h, w) the image fills at its top-left."""
-        h_in, w_in = self._lnet.input_size
-        h, w = img.shape[:2]
-        if self._lnet.resize == "stretch":
-            return _resize(img, w_in, h_in), (h_in, w_in)
-        s = min(h_in / h, w_in / w)  # letterbox: keep the aspect, pad with black
-        nh, nw = min(h_in, max(1, round(h * s))), min(w_in, max(1, round(w * s)))
-        canvas = np.zeros((h_in, w_in, 3), np.uint8)
-        canvas[:nh, :nw] = _resize(img, nw, nh)
-        return canvas, (nh, nw)
-
     def _process(self, items: list[ImageInput], channel_order: str = "rgb") -> list[Analysis]:
         """The batch's analyses; when the batch's analysis fails (say, memory for a huge image),
         each image is analysed alone, and an image whose analysis fails gets an error record."""
@@ -224,19 +208,11 @@ class Predictor:
             out.append(Analysis(record, img, source=source))
         if not good:
             return out
-        canvases = [self._canvas(read[i][0]) for i in good]
-        x = np.stack([self._lnet.normalize(c) for c, _ in canvases])
-        x = torch.from_numpy(x).to(self.device)
-        responses = self.bundle.lnet(x)["response"].float().cpu().numpy()
-        input_size = self._lnet.input_size
-        found = [self.localizer(r, input_size) for r in responses]  # in LNet's input pixels
-        if self.cascade is not None:  # LNet_s places each box again from its region
-            found = self.cascade.refine(self.bundle.lnet, x, found)
+        found = self._detect([read[i][0] for i in good], [out[i] for i in good])
         crops: list[tuple] = []  # (image, box, record, ANet feature) per face
         for k, i in enumerate(good):
             a = out[i]
-            a.response, a.input_size, a.content = responses[k], input_size, canvases[k][1]
-            for box, score in self._locate(a, found[k]):
+            for box, score in found[k]:
                 face, features = self._face(a.image, box, score)
                 a.record["faces"].append(face)
                 a.faces_px.append(box)
@@ -244,18 +220,30 @@ class Predictor:
         self._run_heads(crops)
         return out
 
-    def _locate(self, a: Analysis, detections: list[tuple[np.ndarray, float]]) -> list[tuple[np.ndarray, float]]:
-        """Detections (in LNet's input pixels) in original pixels. Boxes wholly in the letterbox
-        padding are dropped: they are not on the image."""
-        h, w = a.image.shape[:2]
-        scale = np.array([a.content[1] / w, a.content[0] / h] * 2)
-        limit = np.array([w, h, w, h], dtype=np.float64)
-        found = []
-        for box, score in detections:
-            px = np.clip(np.asarray(box, np.float64) / scale, 0, limit)
-            if px[2] > px[0] and px[3] > px[1]:
-                found.append((px, float(score)))
-        return found
+    def _detect(self, images: list[np.ndarray], analyses: list[Analysis]) -> list[list[tuple[np.ndarray, float]]]:
+        """Each image's faces (box in its pixels, score), strongest first: LNet on the image at
+        each of the bundle's scales (one batch per scale), the localizer and the cascade on each
+        canvas, the boxes mapped back to the image (those wholly in the padding dropped), then
+        merged across scales (multiscale.merge). The first scale's map goes to the Analysis."""
+        per_image: list[list[tuple[np.ndarray, float]]] = [[] for _ in images]
+        for n, scale in enumerate(self._lnet.scales):
+            placed = [place(img, self._lnet.input_size, scale, self._lnet.resize) for img in images]
+            x = torch.from_numpy(np.stack([self._lnet.normalize(c) for c, _ in placed])).to(self.device)
+            responses = self.bundle.lnet(x)["response"].float().cpu().numpy()
+            size = tuple(x.shape[-2:])
+            found = [self.localizer(r, size) for r in responses]  # in canvas pixels
+            if self.cascade is not None:  # LNet_s places each box again from its region
+                found = self.cascade.refine(self.bundle.lnet, x, found)
+            for k, (img, (_, where)) in enumerate(zip(images, placed, strict=True)):
+                for box, score in found[k]:
+                    px = where.to_image(box, img.shape[:2])
+                    if px is not None:
+                        per_image[k].append((px, float(score)))
+                if n == 0:
+                    analyses[k].response, analyses[k].input_size, analyses[k].placement = responses[k], size, where
+        if len(self._lnet.scales) == 1:
+            return per_image
+        return [merge(dets, self.localizer.nms_iou, self.localizer.max_faces) for dets in per_image]
 
     def _face(self, img: np.ndarray, box: np.ndarray, score: float) -> tuple[dict[str, Any], torch.Tensor]:
         """The face's record with its attributes, and its patch-averaged ANet feature."""

@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 
 from lnet_anet.anet.svm import LinearSVMHead, fit_linear_svms
 from lnet_anet.engine import TrainConfig, Trainer
-from lnet_anet.engine.runs import save_weights
+from lnet_anet.engine.runs import is_done, mark_done, save_weights
 from lnet_anet.metrics.attributes import (
     attribute_metrics,
 )
@@ -31,16 +31,21 @@ def with_dense_identities(index: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, evaluate_fn,
                 cfg: DictConfig, overrides: DictConfig, out: Path) -> None:  # fmt: skip
-    """One Trainer run in out/<name>; skipped when out/<name>/weights.safetensors exists."""
+    """One Trainer run in out/<name>, then its weights.safetensors written atomically and the
+    stage marked done (weights.safetensors.done, written last). A done stage is loaded, not
+    trained; one whose weights exist without the marker (a run killed while writing them, or
+    before marking) is trained again, which resumes its finished checkpoint: no step repeated."""
     folder = out / name
     weights = folder / "weights.safetensors"
-    if weights.exists():
+    if is_done(weights):
         log.info("stage %s: done before, loading %s", name, weights)
         model.load_state_dict(load_file(str(weights)))
         return
     train_cfg = TrainConfig.from_dict({**cfg.train, **overrides})
-    Trainer(model, loss_fn, train_set, train_cfg, folder, val_set=val_set, evaluate_fn=evaluate_fn).fit()
+    result = Trainer(model, loss_fn, train_set, train_cfg, folder, val_set=val_set,
+                     evaluate_fn=evaluate_fn).fit()  # fmt: skip
     save_weights(model, weights)
+    mark_done(weights, step=result["step"])
 
 
 def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight, balance_weights: list[float],

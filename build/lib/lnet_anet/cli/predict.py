@@ -2,79 +2,170 @@
 
     python -m lnet_anet.predict photo.jpg more/photos/          # readable table
     python -m lnet_anet.predict photos/ --json > out.jsonl      # one JSON object per image
+    python -m lnet_anet.predict photos/ --output out.jsonl --csv faces.csv   # files
+    python -m lnet_anet.predict photos/ --output out.jsonl --resume          # after a kill
     python -m lnet_anet.predict --demo --vis runs/demo          # a public-domain photo
     python -m lnet_anet.predict photos/ --vis vis/ --bundle my.lnetanet --device cuda
 
-Folders are searched recursively for .jpg/.jpeg/.png/.bmp/.webp files. An unreadable file
-gives a record with an "error" and the others go on. Exit status: 0 when at least one image
-was analysed, 1 when none was (or the bundle is missing or bad), 2 for bad usage.
+Folders are searched recursively, following symlinked folders (each folder once), for every
+format Pillow decodes (lnet_anet.data.images.image_suffixes(): .jpg .png .gif .tif .webp .bmp
+...); other files are skipped, counted in the summary line printed on stderr at the end of a
+folder run, and named with --verbose. Files named on the command line are tried whatever their
+suffix. Files are read as displayed (EXIF orientation applied; boxes are in those pixels).
+
+Every problem with one image (unreadable, truncated, over --max-pixels, a visualisation that
+cannot be written) is that image's error record and the others go on. --output FILE writes
+JSON Lines atomically (FILE.part while running, FILE whole at the end); --resume skips the
+images FILE (or the FILE.part a killed run left) already has without an error. --csv FILE: one
+row per face (lnet_anet.inference.outputs). Exit status: 0 when at least one image was analysed
+(or all were already in --output), 1 when none was (or the bundle is missing or bad, or an
+output file cannot be written: what was written so far is kept for --resume), 2 for bad usage,
+130 when interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 DEMO_NAME = "astronaut"  # skimage.data.astronaut(): NASA photo of Eileen Collins, public domain
+MAX_BATCH = 1024
+VIS_STEM_BYTES = 200  # room for "_<n>.png" and the temporary ".<name>.tmp<pid>" in 255 bytes
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from lnet_anet.data.images import DEFAULT_MAX_PIXELS
+
     p = argparse.ArgumentParser(
         prog="python -m lnet_anet.predict",
         description="Face boxes, 40 CelebA attributes, age and attractiveness of photos.",
     )
     p.add_argument("images", nargs="*", type=Path, help="image files or folders (recursive)")
-    p.add_argument("--json", action="store_true", help="JSON Lines: one object per image")
+    p.add_argument("--json", action="store_true", help="JSON Lines on stdout: one per image")
+    p.add_argument("--output", type=Path, metavar="FILE.jsonl",
+                   help="also write JSON Lines to FILE, atomically (FILE.part while running)")  # fmt: skip
+    p.add_argument("--resume", action="store_true",
+                   help="skip the images --output FILE (or FILE.part) already has without error")  # fmt: skip
+    p.add_argument("--csv", type=Path, metavar="FILE", help="one row per face, for spreadsheets")
     p.add_argument("--vis", type=Path, metavar="DIR", help="write a PNG per image into DIR")
     p.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
-    p.add_argument("--batch-size", type=_positive_int, default=8, help="images per LNet batch")
+    p.add_argument("--batch-size", type=_int_in(1, MAX_BATCH), default=8,
+                   help="images per LNet batch")  # fmt: skip
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    p.add_argument("--threshold", type=float, help="face score threshold (default: the bundle's)")
-    p.add_argument("--top", type=_positive_int, default=5, help="attributes shown per face")
+    p.add_argument("--threshold", type=_finite_float, help="face score threshold (default: the bundle's)")
+    p.add_argument("--top", type=_int_in(1, 1000), default=5, help="attributes shown per face")
+    p.add_argument("--max-pixels", type=_int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,
+                   help="largest image decoded, width*height from the header (default 100e6)")  # fmt: skip
+    p.add_argument("--verbose", action="store_true", help="name the files a folder scan skipped")
     p.add_argument("--demo", action="store_true",
                    help="also run on skimage.data.astronaut(), a public-domain photo")  # fmt: skip
     return p
 
 
-def _positive_int(text: str) -> int:
+def _int_in(low: int, high: int):
+    """An argparse type: an integer (1e8 and 100_000_000 spellings too) in [low, high]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = float(text) if any(c in text for c in ".eE") else int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if not (math.isfinite(value) and value == int(value)):
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}")
+        if not low <= int(value) <= high:
+            raise argparse.ArgumentTypeError(f"must be in [{low}, {high}], got {text}")
+        return int(value)
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _finite_float(text: str) -> float:
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
     return value
 
 
-def collect_images(inputs: Sequence[Path]) -> tuple[list[Path], bool]:
+# -- finding the images ----------------------------------------------------------------------
+
+
+@dataclass
+class Collected:
+    paths: list[Path] = field(default_factory=list)  # to analyse, in order
+    skipped: list[str] = field(default_factory=list)  # "path (why)" of what a scan left out
+    any_folder: bool = False
+
+
+def scan_folder(root: Path, suffixes: frozenset[str], out: Collected) -> None:
+    """The files under `root` with an image suffix, sorted, into out.paths; the others into
+    out.skipped. Symlinked folders are followed; a folder reached twice (a link loop, two
+    links to one folder) is read once."""
+    seen: set[tuple[int, int]] = set()
+    found: list[Path] = []
+
+    def unreadable(err: OSError) -> None:
+        out.skipped.append(f"{err.filename} (folder cannot be read: {err.strerror})")
+
+    for folder, subfolders, files in os.walk(root, followlinks=True, onerror=unreadable):
+        try:
+            st = os.stat(folder)
+        except OSError:
+            subfolders[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            subfolders[:] = []
+            out.skipped.append(f"{folder} (folder already scanned through another link)")
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        subfolders.sort(key=lambda d: (os.path.islink(os.path.join(folder, d)), d))  # real first
+        for name in files:
+            path = Path(folder, name)
+            if path.suffix.lower() in suffixes:
+                found.append(path)
+            else:
+                out.skipped.append(f"{path} (not an image suffix)")
+    out.paths += sorted(found)
+
+
+def collect_images(inputs: Sequence[Path]) -> Collected:
     """Files as given (whatever their suffix: a bad one gets an error record) and the image
-    files under each folder, sorted; plus whether any input was a folder."""
-    paths: list[Path] = []
-    any_folder = False
+    files under each folder."""
+    from lnet_anet.data.images import image_suffixes
+
+    suffixes = image_suffixes()
+    out = Collected()
     for item in inputs:
         if item.is_dir():
-            any_folder = True
-            found = sorted(
-                f for f in item.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
-            )
-            if not found:
-                print(
-                    f"warning: {item}: no {'/'.join(sorted(IMAGE_SUFFIXES))} files", file=sys.stderr
-                )
-            paths += found
+            out.any_folder = True
+            before = len(out.paths)
+            scan_folder(item, suffixes, out)
+            if len(out.paths) == before:
+                print(f"warning: {_safe(str(item))}: no image files", file=sys.stderr)
         else:
-            paths.append(item)
-    return paths, any_folder
+            out.paths.append(item)
+    return out
 
 
 # -- output ----------------------------------------------------------------------------------
 
 TABLE_HEADER = "image  box  score  top attributes  age  attractiveness"
+
+
+def _safe(text: str) -> str:
+    from lnet_anet.inference.outputs import printable
+
+    return printable(text)
 
 
 def _estimate(value: dict | None) -> str:
@@ -98,14 +189,46 @@ def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
 
 
 def _vis_path(folder: Path, name: str, used: set[str]) -> Path:
-    """folder/<stem>.png, numbered when two inputs share a stem."""
+    """folder/<stem>.png, numbered when two inputs share a stem; a stem longer than
+    VIS_STEM_BYTES (encoded) is shortened so that every name fits the usual 255-byte limit."""
     stem = Path(name).stem or "image"
+    while len(os.fsencode(stem)) > VIS_STEM_BYTES:
+        stem = stem[: max(1, len(stem) - max(1, (len(os.fsencode(stem)) - VIS_STEM_BYTES) // 4))]
     candidate, n = stem, 1
     while candidate in used:
         n += 1
         candidate = f"{stem}_{n}"
     used.add(candidate)
     return folder / f"{candidate}.png"
+
+
+def _emit(text: str) -> None:
+    print(_safe(text), flush=True)
+
+
+@dataclass
+class Tally:
+    analysed: int = 0
+    no_face: int = 0
+    errors: int = 0
+    resumed: int = 0
+
+    def add(self, record: dict[str, Any]) -> None:
+        if record["error"] is not None:
+            self.errors += 1
+        else:
+            self.analysed += 1
+            self.no_face += not record["faces"]
+
+
+def summary_line(tally: Tally, skipped: int, verbose: bool) -> str:
+    line = (f"summary: {tally.analysed} analysed ({tally.no_face} with no face), "
+            f"{tally.errors} errors, {skipped} skipped")  # fmt: skip
+    if skipped and not verbose:
+        line += " (--verbose names them)"
+    if tally.resumed:
+        line += f", {tally.resumed} already in the output (--resume)"
+    return line
 
 
 # -- main ------------------------------------------------------------------------------------
@@ -117,52 +240,123 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if not args.images and not args.demo:
             parser.error("give image files or folders, or --demo")
+        if args.resume and args.output is None:
+            parser.error("--resume needs --output FILE.jsonl (the file to resume)")
     except SystemExit as e:
         return int(e.code or 0)
-    paths, any_folder = collect_images(args.images)
+    collected = collect_images(args.images)
     items: list[tuple[str, Any]] = []
     if args.demo:
         from skimage import data
 
         items.append((DEMO_NAME, data.astronaut()))
-    items += [(str(p), p) for p in paths]
+    items += [(os.fsdecode(p), p) for p in collected.paths]
     if not items:
         print("error: no images to analyse", file=sys.stderr)
         return 1
 
-    from tqdm import tqdm
-
     from lnet_anet.inference.bundle import BundleError
+    from lnet_anet.inference.outputs import CsvTable, RecordLog
     from lnet_anet.inference.predictor import Predictor
 
     try:
-        predictor = Predictor.load(args.bundle, device=args.device)
+        predictor = Predictor.load(args.bundle, device=args.device, max_pixels=args.max_pixels)
     except (FileNotFoundError, BundleError, RuntimeError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_safe(str(e))}", file=sys.stderr)
         return 1
     if args.threshold is not None:
         predictor.localizer.threshold = args.threshold
+    from PIL import Image
+
+    # --max-pixels is the cap; Pillow's own decompression-bomb check (at twice its limit) must
+    # not refuse what it allows.
+    Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, args.max_pixels)
+
+    tally, log, table = Tally(), None, None
+    try:
+        if args.output is not None:
+            log = RecordLog(args.output, resume=args.resume)
+        if args.csv is not None:
+            table = CsvTable(args.csv, predictor.attributes)
+    except OSError as e:
+        print(f"error: cannot write the output: {_safe(str(e))}", file=sys.stderr)
+        return 1
+    if log is not None and log.done:
+        kept = [(name, item) for name, item in items if name not in log.done]
+        tally.resumed = len(items) - len(kept)
+        if table is not None:
+            for record in log.done.values():
+                table.add(record)
+        items = kept
+    try:
+        status = _run(args, predictor, items, collected.any_folder, tally, log, table)
+    except KeyboardInterrupt:
+        for out in (log, table):
+            if out is not None:
+                out.abandon()
+        done = f"; {log.written} records are in {log.part}: rerun with --resume" if log else ""
+        print(f"\ninterrupted{_safe(done)}", file=sys.stderr)
+        return 130
+    except OSError as e:  # an output file could not be written (disk full, ...)
+        for out in (log, table):
+            if out is not None:
+                out.abandon()
+        kept = f"; the {log.written} records written are in {log.part}" if log else ""
+        print(f"error: cannot write the output ({_safe(str(e))}){_safe(kept)}; fix it and rerun"
+              f"{' with --resume' if log else ''}", file=sys.stderr)  # fmt: skip
+        return 1
+    try:
+        if log is not None:
+            log.close()
+        if table is not None:
+            table.close()
+    except OSError as e:
+        print(f"error: cannot write the output ({_safe(str(e))})", file=sys.stderr)
+        return 1
+    if collected.any_folder:
+        if args.verbose:
+            for what in collected.skipped:
+                print(f"skipped: {_safe(what)}", file=sys.stderr)
+        print(summary_line(tally, len(collected.skipped), args.verbose), file=sys.stderr)
+    return status
+
+
+def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
+    """Analyse `items`, printing and writing each record as it comes. Returns the exit status;
+    raises OSError when an output file (not a visualisation) cannot be written."""
+    from tqdm import tqdm
+
     if args.vis is not None:
         from lnet_anet.inference.visualize import render, save_png
-
-    succeeded, used = 0, set()
+    used: set[str] = set()
     if not args.json:
         print(TABLE_HEADER)
     analyses = predictor.analyse_many((item for _, item in items), args.batch_size)
     progress = tqdm(total=len(items), disable=not any_folder, file=sys.stderr, unit="img")
     for (name, _), analysis in zip(items, analyses, strict=True):
         record = analysis.record
-        succeeded += record["error"] is None
+        if args.vis is not None and record["error"] is None:
+            target = _vis_path(args.vis, name, used)
+            try:
+                save_png(target, render(analysis))
+            except Exception as e:  # noqa: BLE001 - one picture's failure is that image's error
+                reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+                record["error"] = f"{name}: visualisation not written: {reason}"
+        tally.add(record)
+        if log is not None:
+            log.write(record)
+        if table is not None:
+            table.add(record)
         if args.json:
             print(json.dumps(record), flush=True)
         else:
-            print("\n".join(table_rows(name, record, args.top)), flush=True)
-        if args.vis is not None and record["error"] is None:
-            save_png(_vis_path(args.vis, name, used), render(analysis))
+            for row in table_rows(name, record, args.top):
+                _emit(row)
         progress.update()
     progress.close()
-    if succeeded == 0:
-        print(f"error: none of the {len(items)} images could be analysed", file=sys.stderr)
+    if tally.analysed == 0 and tally.resumed == 0:
+        print(f"error: none of the {len(items)} images was analysed without an error",
+              file=sys.stderr)  # fmt: skip
         return 1
     return 0
 

@@ -26,7 +26,7 @@ from lnet_anet.dldl.training import evaluate_dldl, finish_dldl_run
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.runs import (
     record_data,
-    run_dir,
+    start_run,
 )
 
 log = logging.getLogger("lnet_anet.train")
@@ -34,7 +34,7 @@ log = logging.getLogger("lnet_anet.train")
 
 @hydra.main(config_path="../conf", config_name="train_age", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
-    out = run_dir()
+    out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     train_set = face_dataset(cfg.data, split_of(index, "train"), train=True)

@@ -35,7 +35,7 @@ from lnet_anet.anet.training import fit_svms, train_stage, with_dense_identities
 from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.data.preprocess import ANetInput
 from lnet_anet.data.transforms import CenterPatch, RandomPatch, mirror
-from lnet_anet.engine.runs import run_dir, save_weights, write_json, write_model_json
+from lnet_anet.engine.runs import save_weights, start_run, write_json, write_model_json
 from lnet_anet.metrics.attributes import (
     attribute_metrics,
     evaluate_attribute_logits,
@@ -47,7 +47,7 @@ log = logging.getLogger("lnet_anet.train")
 
 @hydra.main(config_path="../conf", config_name="train_anet", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
-    out = run_dir()
+    out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     names, fit, tune, evaluation = attribute_splits(cfg, out)
     fit, n_identities = with_dense_identities(fit)
     log.info("fit %d faces (%d identities), tune %d, evaluate on %s: %d",

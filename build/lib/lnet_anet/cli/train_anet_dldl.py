@@ -41,8 +41,8 @@ from lnet_anet.dldl.training import (
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.runs import (
     record_data,
-    run_dir,
     save_weights,
+    start_run,
     write_json,
     write_model_json,
     write_regression_report,
@@ -54,7 +54,7 @@ log = logging.getLogger("lnet_anet.train")
 
 @hydra.main(config_path="../conf", config_name="train_anet_dldl", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
-    out = run_dir()
+    out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     net = instantiate(cfg.model)

@@ -34,7 +34,7 @@ from lnet_anet.dldl.training import (
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.runs import (
     record_data,
-    run_dir,
+    start_run,
 )
 
 log = logging.getLogger("lnet_anet.train")
@@ -42,7 +42,7 @@ log = logging.getLogger("lnet_anet.train")
 
 @hydra.main(config_path="../conf", config_name="train_dldl_head", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
-    out = run_dir()
+    out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     anet, _, patches = load_anet_run(Path(cfg.anet_run))
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)

@@ -32,7 +32,14 @@ from torch.utils.data import DataLoader
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import attribute_splits
 from lnet_anet.engine import TrainConfig, Trainer
-from lnet_anet.engine.runs import run_dir, save_weights, write_json, write_model_json
+from lnet_anet.engine.runs import (
+    is_done,
+    mark_done,
+    save_weights,
+    start_run,
+    write_json,
+    write_model_json,
+)
 from lnet_anet.lnet.fitting import fit_localizer, second_stage
 from lnet_anet.lnet.localizer import (
     collect_responses,
@@ -47,12 +54,12 @@ log = logging.getLogger("lnet_anet.train")
 
 @hydra.main(config_path="../conf", config_name="train_lnet", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
-    out = run_dir()
+    out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     names, fit, tune, evaluation = attribute_splits(cfg, out)
     model = instantiate(cfg.model, num_attributes=len(names))
 
     weights = out / "lnet.safetensors"
-    if weights.exists():
+    if is_done(weights):  # the marker is written after the weights (atomically) are whole
         log.info("trained before: loading %s", weights)
         model.load_state_dict(load_file(str(weights)))
     else:
@@ -66,6 +73,7 @@ def main(cfg: DictConfig) -> dict:
             train_set = RandomSubset(train_set, cfg.train_fraction, cfg.train.seed)
             Trainer(model, lnet_loss, train_set, TrainConfig.from_dict(cfg.train), out).fit()
         save_weights(model, weights)
+        mark_done(weights)
 
     # Localizer settings from the tune scenes; the recorded figures from fixed val scenes, never
     # used for any choice. With a face tag, both response maps of the same weights are scored

@@ -1,11 +1,18 @@
-"""Reading images robustly: always 8-bit RGB out, a clear ImageReadError for anything else."""
+"""Reading images robustly: always 8-bit RGB out, a clear ImageReadError for anything else.
+
+read_image (OpenCV, stored pixel order) reads training data; load_image (Pillow, EXIF
+orientation applied, a pixel cap) reads what users give the predictor."""
 
 from __future__ import annotations
 
+import io
+import re
+import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lnet_anet.data.errors import ImageReadError
 
@@ -34,22 +41,33 @@ def to_rgb8(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
-def read_image(path: str | Path) -> np.ndarray:
-    """Read any image file as uint8 RGB (H, W, 3). Raises ImageReadError naming the file for a
-    missing, empty, truncated, non-image or unsupported file."""
-    path = Path(path)
-    if not path.exists():
-        raise ImageReadError(path, "file not found")
-    if path.is_dir():
-        raise ImageReadError(path, "is a directory, not an image")
+
+def _file_bytes(path: Path, max_pixels: int | None = None) -> bytes:
+    """The file's bytes, or ImageReadError naming it: missing, a folder, unreadable, empty, an
+    image cut before its end marker, or (max_pixels) larger than an image under the cap can be."""
     try:
+        if path.is_dir():
+            raise ImageReadError(path, "is a directory, not an image")
+        size = path.stat().st_size
+        if max_pixels is not None and size > 8 * max_pixels + (1 << 20):  # 16-bit RGBA + 1 MB
+            raise ImageReadError(path, f"file is {size / 1e6:.0f} MB, more than an image under "
+                                       f"the limit of {max_pixels / 1e6:g} megapixels holds")  # fmt: skip
         data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImageReadError(path, "file not found") from None
     except OSError as e:
         raise ImageReadError(path, f"cannot read ({e.strerror or e})") from None
     if not data:
         raise ImageReadError(path, "file is empty")
     if _looks_truncated(data):
         raise ImageReadError(path, "truncated image (no end marker)")
+    return data
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read any image file as uint8 RGB (H, W, 3). Raises ImageReadError naming the file for a
+    missing, empty, truncated, non-image or unsupported file."""
+    path = Path(path)
+    data = _file_bytes(path)
     try:  # IMREAD_UNCHANGED keeps alpha and 16 bits, which to_rgb8 then handles explicitly
         img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error as e:
@@ -75,3 +93,155 @@ def _looks_truncated(data: bytes) -> bool:
     if data[:8] == b"\x89PNG\r\n\x1a\n":
         return b"IEND" not in data[-64:]
     return False
+
+
+# -- any image a user has: Pillow, EXIF orientation, a pixel cap -------------------------------
+#
+# The predictor reads files with load_image (Pillow): every format Pillow decodes, EXIF
+# orientation applied, the pixel count checked from the header before decoding. Training data
+# keeps read_image above (OpenCV, stored pixel order): dataset labels are in stored pixels.
+
+DEFAULT_MAX_PIXELS = 100_000_000  # 100 MP: a 30000 x 30000 header would need 2.7 GB decoded
+# Formats Pillow can identify but not safely or usefully decode here: EPS runs Ghostscript (an
+# external program) on the file; BUFR/GRIB/HDF5/WMF are stubs without a handler; MPEG is video.
+EXCLUDED_FORMATS = frozenset({"EPS", "BUFR", "GRIB", "HDF5", "WMF", "MPEG"})
+
+
+def _pillow_formats() -> list[str]:
+    Image.init()
+    return sorted(set(Image.OPEN) - EXCLUDED_FORMATS)
+
+
+def image_suffixes() -> frozenset[str]:
+    """Lower-case file suffixes (".jpg", ".gif", ".tif", ...) of the formats load_image reads:
+    Pillow's registered extensions, less EXCLUDED_FORMATS."""
+    formats = set(_pillow_formats())
+    return frozenset(e.lower() for e, f in Image.registered_extensions().items() if f in formats)
+
+
+def pil_to_rgb8(image: Image.Image) -> np.ndarray:
+    """A decoded PIL image of any mode -> uint8 RGB (H, W, 3). Rules: 8-bit RGB as is; "L" and
+    "1" gray copied to the three channels; alpha ("RGBA", "LA", "PA", palette transparency)
+    composited onto white; 16-bit gray ("I;16*", "I") divided by 257 and rounded; float ("F")
+    as to_rgb8 does; anything else (CMYK, YCbCr, LAB, ...) through Pillow's convert("RGB").
+    Raises ValueError when a mode cannot be converted."""
+    mode = image.mode
+    if mode == "RGB":
+        return np.ascontiguousarray(np.asarray(image))
+    if mode in ("L", "LA", "RGBA"):
+        return to_rgb8(np.asarray(image))
+    if mode == "1":
+        return to_rgb8(np.asarray(image.convert("L")))
+    if mode.startswith("I;16"):
+        return to_rgb8(np.asarray(image).astype(np.uint16))
+    if mode == "I":  # 32-bit integers: 16-bit PNG/TIFF gray on some Pillow versions
+        return to_rgb8(np.clip(np.asarray(image), 0, 65535).astype(np.uint16))
+    if mode == "F":
+        return to_rgb8(np.nan_to_num(np.asarray(image, dtype=np.float32)))
+    if mode in ("P", "PA") and (mode == "PA" or "transparency" in image.info):
+        return to_rgb8(np.asarray(image.convert("RGBA")))
+    if mode in ("RGBa", "La", "RGBX"):
+        return to_rgb8(np.asarray(image.convert("RGBA" if mode != "RGBX" else "RGB")))
+    return np.ascontiguousarray(np.asarray(image.convert("RGB")))
+
+
+def check_pixels(width: int, height: int, max_pixels: int | None) -> str | None:
+    """Why an image of width x height cannot be analysed, or None when it can."""
+    if width < 1 or height < 1:
+        return f"image has no pixels ({width}x{height})"
+    if max_pixels is not None and width * height > max_pixels:
+        return (f"{width}x{height} = {width * height / 1e6:.1f} megapixels, over the limit of "
+                f"{max_pixels / 1e6:g} (--max-pixels)")  # fmt: skip
+    return None
+
+
+def oriented(image: Image.Image) -> Image.Image:
+    """The image as displayed: its EXIF orientation (1-8) applied (ImageOps.exif_transpose). A
+    broken EXIF block leaves the image as stored rather than failing it."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 - orientation is metadata; the pixels are still good
+        return image
+
+
+def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Read an image file as displayed, as uint8 RGB (H, W, 3); H, W are the displayed size
+    (EXIF orientation applied), so boxes on it are in the pixels a viewer shows. Decodes every
+    format of image_suffixes() (multi-frame GIF/TIFF/WebP: the first frame), converted by
+    pil_to_rgb8's rules. `max_pixels` (None: no cap) is checked from the header, before any
+    pixel is decoded. Raises ImageReadError naming the file for a missing, unreadable, empty,
+    truncated, corrupt, over-the-cap or unknown file; never anything else."""
+    path = Path(path)
+    data = _file_bytes(path, max_pixels)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning: our cap rules
+            image = Image.open(io.BytesIO(data), formats=_pillow_formats())
+            problem = check_pixels(*image.size, max_pixels)
+            if problem is not None:
+                raise ImageReadError(path, problem)
+            # 16-bit colour (Pillow keeps only the high byte) and CMYK JPEGs (Pillow's conversion
+            # rounds otherwise): OpenCV's pixels, as the predictor read them before Pillow.
+            by_opencv = _deep_colour(image) or (image.format == "JPEG" and image.mode == "CMYK")
+            image.load()  # raises on a decode that ends early (ImageFile.LOAD_TRUNCATED_IMAGES)
+            if by_opencv:
+                pixels = _opencv_pixels(data, image)
+                if pixels is not None:
+                    return pixels
+            return pil_to_rgb8(oriented(image))
+    except ImageReadError:
+        raise
+    except UnidentifiedImageError:
+        reason = "not a readable image (corrupt, truncated or unknown format)"
+        raise ImageReadError(path, reason) from None
+    except Image.DecompressionBombError as e:  # Pillow's own cap, checked inside Image.open
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        pixels = int(found.group(1)) if found else 0
+        if max_pixels is not None and pixels > max_pixels:
+            reason = (f"{pixels / 1e6:.1f} megapixels, over the limit of {max_pixels / 1e6:g} "
+                      "(--max-pixels)")  # fmt: skip
+        else:
+            reason = f"over Pillow's limit (PIL.Image.MAX_IMAGE_PIXELS): {e}"
+        raise ImageReadError(path, reason) from None
+    except Exception as e:  # noqa: BLE001 - Pillow raises many types on corrupt data
+        reason = "truncated image" if "truncated" in str(e).lower() else "cannot decode"
+        raise ImageReadError(path, f"{reason} ({type(e).__name__}: {e})") from None
+
+
+def _deep_colour(image: Image.Image) -> bool:
+    """Whether a PNG/TIFF holds 16 bits per colour channel (Pillow shows it as 8-bit RGB)."""
+    if image.mode not in ("RGB", "RGBA"):
+        return False
+    for tile in image.tile:
+        args = tile[3] if len(tile) > 3 else None
+        rawmode = args[0] if isinstance(args, tuple) and args else args
+        if isinstance(rawmode, str) and ";16" in rawmode:
+            return True
+    return False
+
+
+# EXIF orientation -> what a viewer shows for stored pixels a (as ImageOps.exif_transpose).
+_ORIENT = {
+    2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+    5: lambda a: a.transpose(1, 0, 2), 6: lambda a: np.rot90(a, -1),
+    7: lambda a: a[::-1, ::-1].transpose(1, 0, 2), 8: lambda a: np.rot90(a, 1),
+}  # fmt: skip
+
+
+def _opencv_pixels(data: bytes, image: Image.Image) -> np.ndarray | None:
+    """The colour image as OpenCV decodes it (16 bits scaled like every 16-bit input: v / 257,
+    rounded), oriented; None when OpenCV cannot (Pillow's pixels are used then)."""
+    try:
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        return None
+    if img is None or img.dtype not in (np.uint8, np.uint16) or img.ndim != 3 or img.shape[2] not in (3, 4):
+        return None
+    if img.shape[:2] != (image.size[1], image.size[0]):
+        return None
+    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB if img.shape[2] == 3 else cv2.COLOR_BGRA2RGBA)
+    try:
+        orientation = int(image.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - a broken EXIF block: as stored
+        orientation = 1
+    return np.ascontiguousarray(to_rgb8(_ORIENT.get(orientation, lambda a: a)(img)))

@@ -60,6 +60,9 @@ def crop_face(img: np.ndarray, box, enlarge: float, size: int) -> np.ndarray:
     return crop_resize(img, face_region(box, enlarge), (size, size))[0]
 
 
+MAX_CROP_PIXELS = 16_000_000  # a padded crop region larger than this (and 4x the image) is shrunk
+
+
 def crop_resize(
     img: np.ndarray, region: np.ndarray, size: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -67,7 +70,24 @@ def crop_resize(
     the image) out of the uint8 (H, W, 3) `img` and resize it to size=(H', W') (area when
     shrinking, bilinear when enlarging). Returns the uint8 (H', W', 3) crop, the region's integer
     origin (x, y) and the scale (sx, sy) that map source coordinates to output ones:
-    out = (src - origin) * scale."""
+    out = (src - origin) * scale. A region far larger than the image (a square around a wide
+    box on a panorama) is cut from a shrunk copy of the image, so that the padded region is never
+    allocated whole."""
+    h, w = img.shape[:2]
+    x0, y0 = int(np.floor(region[0])), int(np.floor(region[1]))
+    x1, y1 = max(int(np.ceil(region[2])), x0 + 1), max(int(np.ceil(region[3])), y0 + 1)
+    limit = max(4 * h * w, MAX_CROP_PIXELS)
+    if (y1 - y0) * (x1 - x0) > limit:
+        f = (limit / ((y1 - y0) * (x1 - x0))) ** 0.5
+        sw, sh = max(1, round(w * f)), max(1, round(h * f))
+        small = cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA)
+        fx, fy = sw / w, sh / h
+        out = _cut(small, np.array([x0 * fx, y0 * fy, x1 * fx, y1 * fy]), size)[0]
+        return out, np.array([x0, y0], dtype=np.float64), np.array([size[1] / (x1 - x0), size[0] / (y1 - y0)])
+    return _cut(img, region, size)
+
+
+def _cut(img: np.ndarray, region: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     h, w = img.shape[:2]
     x0, y0 = int(np.floor(region[0])), int(np.floor(region[1]))
     x1, y1 = max(int(np.ceil(region[2])), x0 + 1), max(int(np.ceil(region[3])), y0 + 1)

@@ -1,8 +1,16 @@
-"""Run-folder helpers shared by the entry points: where a run lives and what it records."""
+"""Run-folder helpers shared by the entry points: where a run lives and what it records.
+
+A training entry point starts with `out = start_run(cfg.train.seed)`: the run folder, locked
+for this process (a second process on the same folder stops with RunInUseError), cleared of
+temporary files a killed run left, and every random generator seeded BEFORE the model is
+built. Weights are written atomically (save_weights: temporary file + os.replace), and a stage
+is done only when its marker, written last (mark_done), exists (is_done).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 from pathlib import Path
 from typing import Any
@@ -12,10 +20,32 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from safetensors.torch import save_file
 
+from lnet_anet.engine.lock import (  # noqa: F401 - part of this module's interface
+    RunInUseError,
+    lock_run_dir,
+    release_run_dir,
+    remove_stale_temporaries,
+)
+
 
 def run_dir() -> Path:
     """The Hydra run folder of this job (conf: hydra.run.dir = runs/<name>)."""
     return Path(HydraConfig.get().runtime.output_dir)
+
+
+def start_run(seed: int) -> Path:
+    """The Hydra run folder, locked (lock_run_dir; the rank-0 process only under torchrun),
+    cleared of stale temporary files, with every generator seeded by `seed`: call it first,
+    before anything random (the model's initial weights) is made. Raises RunInUseError when
+    another process is running in that folder."""
+    from lnet_anet.engine.trainer import seed_everything
+
+    folder = run_dir()
+    if int(os.environ.get("RANK", "0")) == 0:
+        lock_run_dir(folder)
+        remove_stale_temporaries(folder)
+    seed_everything(seed)
+    return folder
 
 
 def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
@@ -45,9 +75,33 @@ def machine() -> dict[str, Any]:
 
 
 def save_weights(model: torch.nn.Module, path: Path, metadata: dict[str, str] | None = None) -> None:
-    """Model weights as safetensors (contiguous copies: shared storages are not allowed)."""
+    """Model weights as safetensors (contiguous copies: shared storages are not allowed),
+    written atomically: a temporary file beside `path`, then os.replace, so `path` is either
+    absent, the old file or the whole new one."""
+    path = Path(path)
     state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
-    save_file(state, str(path), metadata=metadata)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    save_file(state, str(tmp), metadata=metadata)
+    os.replace(tmp, path)
+
+
+def _marker(path: Path) -> Path:
+    return Path(path).with_name(Path(path).name + ".done")
+
+
+def mark_done(path: Path, **info: Any) -> None:
+    """Record that `path` (a stage's weights, written before) is complete: the marker
+    <path>.done, written atomically and last."""
+    marker = _marker(path)
+    tmp = marker.with_name(f".{marker.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps({"file": Path(path).name, **info}))
+    os.replace(tmp, marker)
+
+
+def is_done(path: Path) -> bool:
+    """Whether the stage that writes `path` finished: its marker and the file both exist (a
+    file without a marker may be one a killed run was writing)."""
+    return _marker(path).exists() and Path(path).exists()
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -6,7 +6,11 @@ A run folder holds everything about a run:
   run_dir/metrics.jsonl         one JSON object per logged step and per evaluation
   run_dir/checkpoints/last.pt   written atomically every `checkpoint_every` steps and per epoch
   run_dir/checkpoints/best.pt   model weights at the best `monitor` value
-Running again with the same run_dir resumes from last.pt at the exact step it reached.
+Running again with the same run_dir resumes from last.pt at the exact step it reached; a run
+that finished (last.pt marks it) is not trained again: fit() says so and returns its last
+figures. While fit() runs, run_dir is locked (engine.runs.lock_run_dir): a second process on the
+same folder stops with RunInUseError. Temporary files a killed run left in run_dir and
+checkpoints/ are removed when fit() starts.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.engine.checkpoint import load_checkpoint, save_atomic
 from lnet_anet.engine.config import TrainConfig
 from lnet_anet.engine.distributed import EpochSampler, all_true, init_from_env, world
+from lnet_anet.engine.lock import lock_run_dir, release_run_dir, remove_stale_temporaries
 
 LossFn = Callable[[nn.Module, dict], tuple[torch.Tensor, dict[str, float]]]
 EvalFn = Callable[[nn.Module, DataLoader, torch.device], dict[str, float]]
@@ -116,16 +121,36 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         # Progress: optimizer steps taken, and batches consumed (skipped ones too) in the epoch.
         self.step, self.epoch, self.batch_in_epoch, self.best = 0, 0, 0, None
+        self.finished, self.last_eval = False, {}  # whether the run ended; its last figures
 
     # ---- the loop -------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
+        """Train to the end (or resume there) and return {"step", "skipped_images", and the
+        last evaluation's metrics}. Raises RunInUseError when another process holds run_dir."""
+        if not self.main:
+            return self._fit()
+        lock_run_dir(self.run_dir)
+        try:
+            for folder in (self.run_dir, self.run_dir / "checkpoints"):  # ours, left by a kill
+                remove_stale_temporaries(folder)
+            return self._fit()
+        finally:
+            release_run_dir(self.run_dir)
+
+    def _fit(self) -> dict[str, Any]:
         cfg = self.cfg
         self._resume()
+        if self.finished:  # re-running a finished run trains nothing
+            if self.main:
+                log.info("run %s finished before at step %d: nothing to train (delete %s to "
+                         "train it again)", self.run_dir, self.step,
+                         self.run_dir / "checkpoints" / "last.pt")  # fmt: skip
+            return {"step": self.step, "skipped_images": 0, **self.last_eval}
         if self.main:
             (self.run_dir / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
             log.info("training %s steps (%s per epoch) on %s, %d process(es); run folder %s",
                      self.total_steps, self.steps_per_epoch, self.device, self.world_size, self.run_dir)  # fmt: skip
-        last_eval: dict[str, float] = {}
+        last_eval: dict[str, float] = dict(self.last_eval)
         skipped_images = 0
         bar = tqdm(total=self.total_steps, initial=self.step, disable=not (self.main and cfg.progress),
                    desc="train", dynamic_ncols=True)  # fmt: skip
@@ -155,6 +180,7 @@ class Trainer:
             ):
                 last_eval = self._evaluate(epoch)
             if finished:
+                self.finished, self.last_eval = True, last_eval
                 self._save_last()
                 break
             self.epoch, self.batch_in_epoch = epoch + 1, 0
@@ -250,6 +276,9 @@ class Trainer:
             "batch_in_epoch": self.batch_in_epoch,
             "best": self.best,
             "world_size": self.world_size,
+            "finished": self.finished,
+            "total_steps": self.total_steps,
+            "last_eval": dict(self.last_eval),
         }
 
     def _save_last(self) -> None:
@@ -267,5 +296,10 @@ class Trainer:
         self.scaler.load_state_dict(state["scaler"])
         self.step, self.best = int(state["step"]), state["best"]
         self.epoch, self.batch_in_epoch = int(state["epoch"]), int(state["batch_in_epoch"])
-        if self.main:
+        self.last_eval = {k: float(v) for k, v in state.get("last_eval", {}).items()}
+        # Finished: marked so by a run of the same length, or every step taken (checkpoints
+        # from before the mark); a longer run (more epochs or steps) goes on.
+        same_length = state.get("total_steps", self.total_steps) == self.total_steps
+        self.finished = self.step >= self.total_steps or (bool(state.get("finished")) and same_length)
+        if self.main and not self.finished:
             log.info("resumed from %s at step %d", path, self.step)

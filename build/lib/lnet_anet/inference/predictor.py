@@ -8,13 +8,22 @@ the enlarged box crops of all faces of a batch at once.
 
     predictor = Predictor.load()                  # lnet_anet/assets/default.lnetanet
     predictor.predict("photo.jpg")                # -> the JSON-ready record below
-    for record in predictor.predict_many(paths):  # unreadable files give an "error" record
+    for record in predictor.predict_many(items):  # paths, PIL images, numpy arrays, mixed
         ...
 
+Inputs (lnet_anet.inference.inputs has the exact conversion rules): a path (any format Pillow
+decodes; EXIF orientation applied, so boxes are in the displayed image's pixels; at most
+`Predictor.max_pixels` pixels, checked from the header), a PIL.Image of any mode, or a numpy
+array (H, W) / (H, W, 1) gray, (H, W, 3) RGB, (H, W, 4) RGBA of uint8, uint16 or float in
+[0, 1]; channel_order="bgr" for OpenCV arrays. Every item that cannot be read or converted, or
+whose analysis fails, gets an error record; the other items go on.
+
 Record: {"image": path or None, "width", "height", "faces": [{"box": [x0, y0, x1, y1]
-(pixels, exclusive ends), "score", "attributes": {name: probability}, "present": [the names whose
-probability reaches the bundle's tuned threshold, Predictor.decision_thresholds], "age": {"mean", "std"}
-or None, "attractiveness": {"mean", "std"} or None}], "error": None or a message naming the file}.
+(pixels of the displayed image, origin top-left, exclusive ends), "score", "attributes": {name:
+probability}, "present": [the names whose probability reaches the bundle's tuned threshold,
+Predictor.decision_thresholds], "age": {"mean", "std"} (years) or None, "attractiveness": {"mean",
+"std"} (1-5) or None}], "error": None or a message naming the item}. "image" is the path as a str
+(os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes).
 """
 
 from __future__ import annotations
@@ -27,16 +36,18 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
+from PIL import Image
 
 from lnet_anet.data.errors import ImageReadError
-from lnet_anet.data.images import read_image
+from lnet_anet.data.images import DEFAULT_MAX_PIXELS
 from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput
 from lnet_anet.data.transforms import crop_face
 from lnet_anet.inference.bundle import Bundle, load_bundle
+from lnet_anet.inference.inputs import CHANNEL_ORDERS, InputError, describe, source_of, to_rgb8
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
-ImageInput = str | Path | np.ndarray
+ImageInput = str | bytes | Path | np.ndarray | Image.Image
 
 
 @dataclass
@@ -71,18 +82,14 @@ def _resize(img: np.ndarray, width: int, height: int) -> np.ndarray:
                       interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)  # fmt: skip
 
 
-def _check_array(image: np.ndarray) -> np.ndarray:
-    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
-        raise ValueError(f"expected an RGB uint8 (H, W, 3) array, got {image.dtype} {image.shape}")
-    return np.ascontiguousarray(image)
-
-
 class Predictor:
     """The whole pipeline around a loaded Bundle. `localizer` is public: change its threshold
-    (or other settings) to trade recall for false alarms."""
+    (or other settings) to trade recall for false alarms; `max_pixels` (None: no cap) is the
+    largest image file or PIL image it decodes (width * height, from the header)."""
 
-    def __init__(self, bundle: Bundle):
+    def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS):
         self.bundle = bundle
+        self.max_pixels = max_pixels
         # Depthwise and 1x1 convs run faster on CPU in channels-last layout (measured by
         # benchmarks/bench_predict.py); ANet's trunk switches to it by itself.
         for net in (bundle.lnet, bundle.age, bundle.attractiveness):
@@ -110,8 +117,10 @@ class Predictor:
         return {n: float(t) for n, t in zip(self.attributes, self.bundle.svm.threshold, strict=True)}
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: torch.device | str = "cpu") -> Predictor:
-        """Load a bundle (default: lnet_anet/assets/default.lnetanet) onto `device`."""
+    def load(cls, path: str | Path | None = None, device: torch.device | str = "cpu",
+             max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Predictor:  # fmt: skip
+        """Load a bundle (default: lnet_anet/assets/default.lnetanet) onto `device`. Raises
+        FileNotFoundError (no bundle), BundleError (a bad one) or RuntimeError (no CUDA)."""
         if path is None:
             if not DEFAULT_BUNDLE.is_file():
                 raise FileNotFoundError(
@@ -123,46 +132,55 @@ class Predictor:
         device = torch.device(device)
         if device.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("device 'cuda' was asked for, but torch sees no CUDA GPU")
-        return cls(load_bundle(path, device))
+        return cls(load_bundle(path, device), max_pixels)
 
     # -- public API --------------------------------------------------------------------------
-    def predict(self, image: ImageInput) -> dict[str, Any]:
-        """The record of one image (path or RGB uint8 array); an unreadable file gives a
-        record with "faces": [] and "error" naming it."""
-        return self.analyse(image).record
+    def predict(self, image: ImageInput, channel_order: str = "rgb") -> dict[str, Any]:
+        """The record (module docstring) of one image: a path, a PIL.Image or a numpy array
+        (channel_order "bgr" for OpenCV's arrays). Never raises for a bad image: its record
+        has "faces": [] and an "error" naming it. Raises ValueError for a bad channel_order."""
+        return self.analyse(image, channel_order).record
 
-    def analyse(self, image: ImageInput) -> Analysis:
-        return self._process([image])[0]
+    def analyse(self, image: ImageInput, channel_order: str = "rgb") -> Analysis:
+        """predict's Analysis: the record plus the decoded image and response map."""
+        _check_order(channel_order)
+        return self._process([image], channel_order)[0]
 
-    def predict_many(self, images: Iterable[ImageInput], batch_size: int = 8) -> Iterator[dict]:
-        """Records in input order; bad files give error records and the rest go on."""
-        return (analysis.record for analysis in self.analyse_many(images, batch_size))
+    def predict_many(self, images: Iterable[ImageInput], batch_size: int = 8,
+                     channel_order: str = "rgb") -> Iterator[dict]:  # fmt: skip
+        """Records in input order, one per item; bad items give error records and the rest go
+        on. Raises ValueError (at the call) for batch_size < 1 or a bad channel_order."""
+        return (a.record for a in self.analyse_many(images, batch_size, channel_order))
 
-    def analyse_many(self, images: Iterable[ImageInput], batch_size: int = 8) -> Iterator[Analysis]:
+    def analyse_many(self, images: Iterable[ImageInput], batch_size: int = 8,
+                     channel_order: str = "rgb") -> Iterator[Analysis]:  # fmt: skip
         """Analyses in input order, `batch_size` images per LNet pass."""
         if batch_size < 1:  # checked here, not at the generator's first step
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        return self._batches(images, batch_size)
+        _check_order(channel_order)
+        return self._batches(images, batch_size, channel_order)
 
-    def _batches(self, images: Iterable[ImageInput], batch_size: int) -> Iterator[Analysis]:
+    def _batches(self, images: Iterable[ImageInput], batch_size: int,
+                 channel_order: str) -> Iterator[Analysis]:  # fmt: skip
         batch: list[ImageInput] = []
         for item in images:
             batch.append(item)
             if len(batch) == batch_size:
-                yield from self._process(batch)
+                yield from self._process(batch, channel_order)
                 batch = []
         if batch:
-            yield from self._process(batch)
+            yield from self._process(batch, channel_order)
 
     # -- pipeline ----------------------------------------------------------------------------
-    def _read(self, item: ImageInput) -> tuple[np.ndarray | None, str | None, str | None]:
-        """(image, source, error)."""
-        if isinstance(item, np.ndarray):
-            return _check_array(item), None, None
+    def _read(self, item: ImageInput, channel_order: str) -> tuple[Any, str | None, str | None]:
+        """(uint8 RGB image or None, source, error or None)."""
+        source = source_of(item)
         try:
-            return read_image(item), str(item), None
-        except ImageReadError as e:
-            return None, str(item), str(e)
+            return to_rgb8(item, channel_order, self.max_pixels), source, None
+        except (ImageReadError, InputError) as e:
+            return None, source, str(e)
+        except Exception as e:  # noqa: BLE001 - one bad item never drops the others
+            return None, source, f"{describe(item)}: cannot read ({type(e).__name__}: {e})"
 
     def _canvas(self, img: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
         """LNet's input (uint8, input size) and the (h, w) the image fills at its top-left."""
@@ -176,9 +194,27 @@ class Predictor:
         canvas[:nh, :nw] = _resize(img, nw, nh)
         return canvas, (nh, nw)
 
+    def _process(self, items: list[ImageInput], channel_order: str = "rgb") -> list[Analysis]:
+        """The batch's analyses; when the batch's analysis fails (say, memory for a huge image),
+        each image is analysed alone, and an image whose analysis fails gets an error record."""
+        read = [self._read(item, channel_order) for item in items]
+        return self._analyse_safely(read, items)
+
+    def _analyse_safely(self, read: list[tuple], items: list[ImageInput]) -> list[Analysis]:
+        try:
+            return self._analyse_batch(read)
+        except Exception as e:  # noqa: BLE001
+            if len(read) > 1:
+                return [a for one, item in zip(read, items, strict=True)
+                        for a in self._analyse_safely([one], [item])]  # fmt: skip
+            _, source, _ = read[0]
+            name = source if source is not None else describe(items[0])
+            error = f"{name}: analysis failed ({type(e).__name__}: {e})"
+            record = {"image": source, "width": None, "height": None, "faces": [], "error": error}
+            return [Analysis(record, source=source)]
+
     @torch.inference_mode()
-    def _process(self, items: list[ImageInput]) -> list[Analysis]:
-        read = [self._read(item) for item in items]
+    def _analyse_batch(self, read: list[tuple]) -> list[Analysis]:
         good = [i for i, (img, _, _) in enumerate(read) if img is not None]
         out: list[Analysis] = []
         for img, source, error in read:
@@ -262,6 +298,11 @@ class Predictor:
         for (_, _, face, _), mean, std in zip(crops, pred["mean"].tolist(), pred["std"].tolist(),
                                               strict=True):  # fmt: skip
             face[HEAD_KEYS[name]] = {"mean": round(mean, 3), "std": round(std, 3)}
+
+
+def _check_order(channel_order: str) -> None:
+    if channel_order not in CHANNEL_ORDERS:
+        raise ValueError(f"channel_order must be one of {CHANNEL_ORDERS}, not {channel_order!r}")
 
 
 __all__ = ["DEFAULT_BUNDLE", "Analysis", "Predictor"]

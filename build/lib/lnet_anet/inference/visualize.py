@@ -3,11 +3,14 @@ and each face's top attributes, age and attractiveness as text."""
 
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from lnet_anet.inference.predictor import Analysis
 
@@ -85,10 +88,24 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
 
 
 def save_png(path: str | Path, rgb: np.ndarray) -> Path:
+    """Write an RGB uint8 (H, W, 3) image as a PNG at `path` (any file name the system allows,
+    undecodable bytes included: encoded in memory, written through Python's own file API, to a
+    temporary file renamed into place). Raises OSError naming the path when it cannot be
+    written (a read-only folder, a full disk, a path through a file)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
-        raise OSError(f"{path}: could not write the PNG")
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(buffer, format="PNG")
+    tmp = path.with_name(f".{path.name[:200]}.tmp{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(buffer.getvalue())
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise OSError(e.errno, f"{path}: could not write the PNG ({e.strerror or e})") from None
     return path
 
 

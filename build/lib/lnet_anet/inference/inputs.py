@@ -1,0 +1,132 @@
+"""What the predictor accepts as an image, and how each kind becomes uint8 RGB (H, W, 3).
+
+- a path (str, bytes or os.PathLike): read by lnet_anet.data.images.load_image (Pillow: every
+  format it decodes, the first frame of a GIF/TIFF, EXIF orientation applied, the pixel cap
+  checked from the header before decoding; alpha composited onto white);
+- a PIL.Image.Image of any mode: EXIF orientation applied, then the same conversion as a file
+  (pil_to_rgb8);
+- a numpy array, in RGB order (or BGR with channel_order="bgr", as OpenCV gives):
+    (H, W) or (H, W, 1)  gray, copied to the three channels
+    (H, W, 3)            RGB (BGR)
+    (H, W, 4)            RGBA (BGRA), composited onto white: rgb * a + 255 * (1 - a), a = alpha/max
+  with dtype uint8 (as is), uint16 (v / 257, rounded: 65535 -> 255) or float16/32/64 in
+  [0, 1] (v * 255, rounded). Any other shape, dtype, an empty array, a float outside [0, 1]
+  or not finite is an InputError.
+
+Every refusal is an InputError (a ValueError) whose message says what was given and what is
+accepted; the predictor turns it into that item's error record.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from lnet_anet.data.errors import ImageReadError
+from lnet_anet.data.images import (
+    DEFAULT_MAX_PIXELS,
+    check_pixels,
+    load_image,
+    oriented,
+    pil_to_rgb8,
+)
+
+CHANNEL_ORDERS = ("rgb", "bgr")
+
+
+class InputError(ValueError):
+    """An item the predictor cannot turn into an RGB image; the message names it."""
+
+
+def describe(item: Any) -> str:
+    """A short name of an input for messages: the path, or the array's shape and dtype."""
+    if isinstance(item, np.ndarray):
+        return f"array {tuple(item.shape)} {item.dtype}"
+    if isinstance(item, Image.Image):
+        return f"PIL image {item.size[0]}x{item.size[1]} mode {item.mode}"
+    if isinstance(item, (str, bytes, os.PathLike)):
+        return os.fsdecode(item)
+    return type(item).__name__
+
+
+def source_of(item: Any) -> str | None:
+    """The record's "image" field: the path as a str (undecodable bytes of a file name as
+    os.fsdecode's surrogates, which json.dumps escapes as \\udcXX), None for in-memory images."""
+    if isinstance(item, (str, bytes, os.PathLike)):
+        return os.fsdecode(item)
+    return None
+
+
+def array_to_rgb8(array: np.ndarray, channel_order: str = "rgb") -> np.ndarray:
+    """A numpy image -> uint8 RGB (H, W, 3) by the rules in the module docstring. Raises
+    InputError for anything else."""
+    if channel_order not in CHANNEL_ORDERS:
+        raise ValueError(f"channel_order must be one of {CHANNEL_ORDERS}, not {channel_order!r}")
+    what = describe(array)
+    shape = array.shape
+    if not (array.ndim == 2 or (array.ndim == 3 and shape[2] in (1, 3, 4))):
+        raise InputError(f"{what}: expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)")
+    if array.shape[0] < 1 or array.shape[1] < 1:
+        raise InputError(f"{what}: the image has no pixels")
+    if array.dtype == np.uint8:
+        img = array
+    elif array.dtype == np.uint16:
+        img = np.round(array / 257.0).astype(np.uint8)
+    elif array.dtype.kind == "f":
+        if not np.isfinite(array).all():
+            raise InputError(f"{what}: NaN or infinite values")
+        lo, hi = float(array.min()), float(array.max())
+        if lo < 0.0 or hi > 1.0:
+            raise InputError(
+                f"{what}: float images must hold values in [0, 1], got [{lo:g}, {hi:g}] "
+                "(for 0-255 floats pass array.astype(np.uint8))"
+            )
+        img = np.round(array.astype(np.float64) * 255.0).astype(np.uint8)
+    else:
+        raise InputError(f"{what}: dtype must be uint8, uint16 or float in [0, 1]")
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
+    if img.ndim == 3 and channel_order == "bgr":
+        img = img[:, :, [2, 1, 0, 3][: img.shape[2]]]
+    if img.ndim == 2:
+        return np.ascontiguousarray(np.repeat(img[:, :, None], 3, axis=2))
+    if img.shape[2] == 4:
+        rgb, alpha = img[:, :, :3].astype(np.float32), img[:, :, 3:].astype(np.float32) / 255.0
+        img = (rgb * alpha + 255.0 * (1.0 - alpha)).round().astype(np.uint8)  # onto white
+    return np.ascontiguousarray(img)
+
+
+def to_rgb8(item: Any, channel_order: str = "rgb",
+            max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:  # fmt: skip
+    """Any accepted input (module docstring) -> uint8 RGB (H, W, 3). Raises ImageReadError for a
+    file that cannot be read, InputError for anything else that is refused."""
+    if isinstance(item, np.ndarray):
+        return array_to_rgb8(item, channel_order)
+    if isinstance(item, Image.Image):
+        try:
+            problem = check_pixels(*item.size, max_pixels)
+            if problem is not None:
+                raise InputError(f"{describe(item)}: {problem}")
+            return pil_to_rgb8(oriented(item))
+        except InputError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a lazily opened image may fail to decode here
+            raise InputError(f"{describe(item)}: cannot convert ({type(e).__name__}: {e})") from None
+    if isinstance(item, (str, bytes, os.PathLike)):
+        try:
+            return load_image(Path(os.fsdecode(item)), max_pixels)
+        except ImageReadError:
+            raise
+        except Exception as e:  # noqa: BLE001 - e.g. a NUL byte in the name
+            raise ImageReadError(os.fsdecode(item), f"cannot read ({type(e).__name__}: {e})") from None
+    raise InputError(
+        f"{describe(item)}: expected a path, a PIL.Image or a numpy array (see "
+        "lnet_anet.inference.inputs)"
+    )
+
+
+__all__ = ["CHANNEL_ORDERS", "InputError", "array_to_rgb8", "describe", "source_of", "to_rgb8"]

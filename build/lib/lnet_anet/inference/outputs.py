@@ -1,0 +1,193 @@
+"""Files a pipeline can rely on: a resumable JSON Lines log of records and a flat CSV of faces.
+
+RecordLog(path, resume): records are appended, one JSON line each and flushed, to
+`<path>.part` while a run goes; `close()` writes `<path>` whole (a temporary file, fsync, then
+os.replace), so `<path>` is always either the previous complete file or the new one. A run
+killed at any moment leaves `<path>.part`; with resume=True the next run reads the records of
+`<path>` and `<path>.part` (a half-written last line is dropped), skips every image that already
+has a record without an error, retries those with one, and the closed file holds one record per
+image. Records are keyed by their "image" field; those without one (arrays, --demo) are kept
+and never skipped.
+
+CsvTable(path, attributes): one row per face, written to a temporary file and renamed on
+close(). Columns: image, face (1-based index within the image), x0, y0, x1, y1 (pixels of the
+displayed image, exclusive ends), score, age_mean, age_std (years), attractiveness_mean,
+attractiveness_std (1-5; empty when the bundle has no such head), then one probability column
+per attribute. An image with no face or an error has no row (the JSON Lines record says why).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+CSV_FIXED = ["image", "face", "x0", "y0", "x1", "y1", "score", "age_mean", "age_std",
+             "attractiveness_mean", "attractiveness_std"]  # fmt: skip
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp{os.getpid()}")
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    """fsync `tmp`, rename it over `path`, then fsync the folder (the rename itself)."""
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _check_writable(path: Path) -> None:
+    """Create the folder of `path`; raise IsADirectoryError when `path` is a folder."""
+    if path.is_dir():
+        raise IsADirectoryError(21, f"{path} is a folder, not a file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The complete JSON object lines of a JSON Lines file ([] when it does not exist); a
+    line that is cut short or not an object (a run killed mid-write) is left out."""
+    try:
+        return read_lines(path.read_bytes())
+    except FileNotFoundError:
+        return []
+
+
+def read_lines(data: bytes) -> list[dict[str, Any]]:
+    """read_records on the bytes of a file."""
+    records = []
+    for line in data.split(b"\n"):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "image" in record:
+            records.append(record)
+    return records
+
+
+def _complete_lines(path: Path) -> None:
+    """Cut a half-written last line off `path` (after a kill), so appending stays valid."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    end = data.rfind(b"\n") + 1
+    if end != len(data):
+        os.truncate(path, end)
+
+
+class RecordLog:
+    """A resumable JSON Lines output (module docstring). Raises OSError when a file cannot be
+    written; what was logged stays in `<path>.part` for a rerun with resume=True."""
+
+    def __init__(self, path: str | Path, resume: bool = False):
+        self.path = Path(path)
+        self.part = self.path.with_name(self.path.name + ".part")
+        _check_writable(self.path)
+        self.previous: list[dict[str, Any]] = []  # records of earlier runs (resume)
+        self._start = 0  # where this run's records begin in .part
+        if resume:
+            _complete_lines(self.part)
+            self.previous = read_records(self.path) + read_records(self.part)
+            self._start = self.part.stat().st_size if self.part.exists() else 0
+            self._file: TextIO = open(self.part, "a", encoding="utf-8")
+        else:
+            self._file = open(self.part, "w", encoding="utf-8")
+        self.done = {r["image"]: r for r in self.previous
+                     if r["image"] is not None and r.get("error") is None}  # fmt: skip
+        self.written = 0
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append one record (one line, flushed: a kill loses at most this line)."""
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+        self.written += 1
+
+    def close(self) -> int:
+        """Write `path` whole, one record per image (the last one logged), atomically; remove
+        the .part log. Returns the number of records in `path`."""
+        self._file.close()
+        with open(self.part, "rb") as f:
+            f.seek(self._start)
+            mine = read_lines(f.read())
+        # Earlier runs' records without a path (arrays, --demo) were analysed again: dropped.
+        earlier = [r for r in self.previous if r["image"] is not None]
+        merged: dict[Any, dict[str, Any]] = {}
+        for n, record in enumerate(earlier + mine):
+            key = record["image"] if record["image"] is not None else ("no path", n)
+            merged[key] = record  # the last record of an image wins, in the first one's place
+        tmp = _temporary(self.path)
+        with open(tmp, "w", encoding="utf-8") as f:
+            for record in merged.values():
+                f.write(json.dumps(record) + "\n")
+        _replace(tmp, self.path)
+        self.part.unlink(missing_ok=True)
+        return len(merged)
+
+    def abandon(self) -> None:
+        """Close the .part log without writing `path` (an interrupted run: resume later)."""
+        self._file.close()
+
+
+def face_rows(record: dict[str, Any], attributes: Iterable[str]) -> Iterator[list[Any]]:
+    """CSV rows (CSV_FIXED + attributes) of one record's faces."""
+    attributes = list(attributes)
+    for n, face in enumerate(record["faces"], start=1):
+        age, attr = face.get("age") or {}, face.get("attractiveness") or {}
+        yield [printable(record["image"]) if record["image"] is not None else "", n,
+               *face["box"], face["score"], age.get("mean", ""), age.get("std", ""),
+               attr.get("mean", ""), attr.get("std", ""),
+               *(face["attributes"].get(a, "") for a in attributes)]  # fmt: skip
+
+
+class CsvTable:
+    """One row per face (module docstring); the file appears whole on close()."""
+
+    def __init__(self, path: str | Path, attributes: Iterable[str]):
+        self.path = Path(path)
+        self.attributes = list(attributes)
+        _check_writable(self.path)
+        self._tmp = _temporary(self.path)
+        self._file = open(self._tmp, "w", encoding="utf-8", newline="")
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(CSV_FIXED + self.attributes)
+        self.rows = 0
+
+    def add(self, record: dict[str, Any]) -> None:
+        for row in face_rows(record, self.attributes):
+            self._writer.writerow(row)
+            self.rows += 1
+
+    def close(self) -> None:
+        self._file.close()
+        _replace(self._tmp, self.path)
+
+    def abandon(self) -> None:
+        self._file.close()
+        self._tmp.unlink(missing_ok=True)
+
+
+def printable(text: str) -> str:
+    """`text` safe for any UTF-8 output: bytes a file name could not decode (os.fsdecode's
+    surrogates) shown as \\xNN escapes, the rest unchanged."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+__all__ = ["CSV_FIXED", "CsvTable", "RecordLog", "face_rows", "printable", "read_records"]

@@ -1,0 +1,86 @@
+"""LNet at several scales of one photo: where the photo sits on each canvas, and one set of faces.
+
+LNet learnt faces of a certain size relative to its input; a face that fills the whole photo,
+or one of 20 pixels in a large photo, is outside that range at the single letterbox scale. The
+photo is therefore also placed on LNet's canvas smaller than the letterbox fit (scale < 1: a
+whole-frame face becomes a mid-size one) or larger (scale > 1: the canvas grows by the same
+factor, LNet being fully convolutional, so small faces get more map cells). Each scale's faces
+are mapped back to the photo's pixels and merged by non-maximum suppression (torchvision's
+`nms`), the strongest first.
+
+Coordinates: boxes are (x0, y0, x1, y1) pixels with exclusive ends; on a canvas,
+x = image x * kx + x0 and y = image y * ky + y0 (the `Placement`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torchvision.ops import nms
+
+from lnet_anet.data.transforms import resize as resize_image
+
+Detection = tuple[np.ndarray, float]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an (h, w) image lies on a canvas: x = image x * kx + x0, y = image y * ky + y0; it
+    covers canvas rows y0 .. y0 + h_c and columns x0 .. x0 + w_c."""
+
+    kx: float
+    ky: float
+    x0: int
+    y0: int
+    h_c: int
+    w_c: int
+
+    def to_image(self, box: np.ndarray, image_hw: tuple[int, int]) -> np.ndarray | None:
+        """A canvas box in the image's pixels, clipped to it; None when it lies off the image
+        (wholly in the padding)."""
+        h, w = image_hw
+        px = (np.asarray(box, np.float64) - [self.x0, self.y0, self.x0, self.y0]) / [self.kx, self.ky, self.kx, self.ky]
+        px = np.clip(px, 0, [w, h, w, h])
+        return px if px[2] > px[0] and px[3] > px[1] else None
+
+
+def canvas_size(input_size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """(H, W) of the canvas at `scale`: LNet's input size, grown by the scale when it is > 1
+    (rounded to whole multiples of 32, LNet's coarsest stride)."""
+    if scale <= 1:
+        return tuple(input_size)
+    return tuple(int(round(side * scale / 32)) * 32 for side in input_size)
+
+
+def place(img: np.ndarray, input_size: tuple[int, int], scale: float = 1.0, resize: str = "letterbox"
+          ) -> tuple[np.ndarray, Placement]:  # fmt: skip
+    """The uint8 canvas holding `img` (uint8 RGB (h, w, 3)) at `scale` times the letterbox fit,
+    and its Placement. Scale 1 is the plain letterbox (at the top-left, black padding right and
+    below) or, with resize="stretch", the image stretched over the canvas; other scales centre
+    the image (zoom-out pads it all round)."""
+    h_in, w_in = canvas_size(input_size, scale)
+    h, w = img.shape[:2]
+    if resize == "stretch":
+        if scale != 1:
+            raise ValueError("resize='stretch' takes scale 1 only: use letterbox for several scales")
+        return resize_image(img, h_in, w_in), Placement(kx=w_in / w, ky=h_in / h, x0=0, y0=0, h_c=h_in, w_c=w_in)
+    fit = min(input_size[0] / h, input_size[1] / w) * scale
+    nh, nw = min(h_in, max(1, round(h * fit))), min(w_in, max(1, round(w * fit)))
+    y0, x0 = (0, 0) if scale == 1 else ((h_in - nh) // 2, (w_in - nw) // 2)
+    canvas = np.zeros((h_in, w_in, 3), np.uint8)
+    canvas[y0:y0 + nh, x0:x0 + nw] = resize_image(img, nh, nw)
+    return canvas, Placement(kx=nw / w, ky=nh / h, x0=x0, y0=y0, h_c=nh, w_c=nw)
+
+
+def merge(detections: Sequence[Detection], iou: float, max_faces: int) -> list[Detection]:
+    """One face per place: detections of several scales (image pixels), strongest first, a box
+    dropped when it overlaps a stronger one by more than `iou`; at most `max_faces`."""
+    if not detections:
+        return []
+    boxes = torch.tensor(np.stack([b for b, _ in detections]), dtype=torch.float64)
+    scores = torch.tensor([s for _, s in detections], dtype=torch.float64)
+    keep = nms(boxes, scores, iou)[:max_faces]
+    return [detections[int(i)] for i in keep]
