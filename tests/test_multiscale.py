@@ -1,0 +1,63 @@
+"""LNet at several scales: canvases, the way back to image pixels, and one face per place."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lnet_anet.inference.build import random_bundle
+from lnet_anet.inference.predictor import Predictor
+from lnet_anet.lnet.multiscale import canvas_size, merge, place
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5, 0.4, 2.0])
+def test_a_box_on_the_canvas_maps_back_to_the_same_image_pixels(scale):
+    img = np.zeros((100, 200, 3), np.uint8)
+    img[20:60, 50:90] = 255  # a bright 40 x 40 square
+    canvas, where = place(img, (128, 128), scale)
+    assert canvas.shape[:2] == canvas_size((128, 128), scale)
+    ys, xs = np.nonzero(canvas[..., 0] > 128)
+    found = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float64)
+    np.testing.assert_allclose(where.to_image(found, img.shape[:2]), [50, 20, 90, 60], atol=2.5 / (where.kx * 1))
+    assert where.to_image(np.array([0.0, 0.0, 2.0, 2.0]), img.shape[:2]) is None or scale == 1.0
+
+
+def test_zoom_out_centres_the_image_and_zoom_in_grows_the_canvas():
+    img = np.full((64, 64, 3), 200, np.uint8)
+    small, where = place(img, (224, 224), 0.5)
+    assert (where.x0, where.y0, where.w_c) == (56, 56, 112) and small[:56].max() == 0
+    big, where = place(img, (224, 224), 2.0)
+    assert big.shape[:2] == (448, 448) and where.kx == pytest.approx(7.0)
+    with pytest.raises(ValueError, match="stretch"):
+        place(img, (224, 224), 0.5, resize="stretch")
+
+
+def test_merge_keeps_the_strongest_of_overlapping_boxes_and_separate_faces():
+    a, a2, b = np.array([10.0, 10, 50, 50]), np.array([12.0, 8, 52, 49]), np.array([100.0, 10, 140, 50])
+    kept = merge([(a2, 0.7), (a, 0.9), (b, 0.8)], iou=0.3, max_faces=10)
+    assert [s for _, s in kept] == [0.9, 0.8]
+    assert merge([(a, 0.9), (b, 0.8)], iou=0.3, max_faces=1) == [(a, 0.9)]
+    assert merge([], iou=0.3, max_faces=3) == []
+
+
+def test_the_predictor_reads_every_scale_and_merges_their_faces(tmp_path, monkeypatch):
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
+    predictor = Predictor.load(path)
+    predictor._lnet = type(predictor._lnet).from_dict({**predictor._lnet.to_dict(), "scales": [1.0, 0.5]})
+    sizes = []
+
+    def fake_localizer(response, image_size):  # the same canvas box at every scale
+        sizes.append(tuple(image_size))
+        return [(np.array([40.0, 40.0, 80.0, 80.0]), 0.9 if len(sizes) % 2 else 0.8)]
+
+    fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
+    monkeypatch.setattr(predictor, "localizer", fake_localizer)
+    monkeypatch.setattr(predictor, "cascade", None)
+    analysis = predictor.analyse(np.full((128, 128, 3), 90, np.uint8))
+    boxes = [f["box"] for f in analysis.record["faces"]]
+    # 128 px on a 128 canvas: scale 1 maps 1:1; scale 0.5 centres the image at 32..96, x2 back.
+    assert sizes == [(128, 128), (128, 128)]
+    assert boxes == [[40.0, 40.0, 80.0, 80.0], [16.0, 16.0, 96.0, 96.0]]
+    assert analysis.heatmap().shape == (128, 128)
