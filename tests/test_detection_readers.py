@@ -264,3 +264,16 @@ def test_read_voc_xml_names_file_and_line(tmp_path, text, line, message):
     with pytest.raises(DatasetFormatError, match=message) as err:
         read_voc_xml([f])
     assert err.value.line == line and err.value.path == str(f)
+
+
+def test_hash_part_is_fixed_by_name_alone():
+    from lnet_anet.data.readers.detection import hash_part
+
+    names = [f"ev/{i}.jpg" for i in range(2000)]
+    part = hash_part(names)
+    assert set(part) == {"tune", "val"}
+    assert abs((part == "val").mean() - 0.3) < 0.04
+    assert list(hash_part(names[::-1])) == list(part[::-1])  # order does not matter
+    assert list(hash_part(names[:7])) == list(part[:7])  # nor which other names are there
+    assert (hash_part(names, seed="other") != part).any()
+    assert set(hash_part(names, 0.0)) == {"tune"} and set(hash_part(names, 1.0)) == {"val"}

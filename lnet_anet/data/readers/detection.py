@@ -32,6 +32,7 @@ Formats:
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -75,6 +76,18 @@ def n_faces(df: pd.DataFrame) -> tuple[int, int]:
     """(faces that count, don't-care faces) of a table."""
     care = sum(int((~dc).sum()) for dc in df["dont_care"])
     return care, sum(len(dc) for dc in df["dont_care"]) - care
+
+
+def hash_part(names: Iterable[str], val_fraction: float = 0.3, seed: str = "lnet_anet-wider-v1") -> np.ndarray:
+    """A fixed tune/val split by file name: a name is "val" when the first 8 bytes of
+    sha256(f"{seed}:{name}"), read as an unsigned big-endian integer over 2**64, fall in the
+    last `val_fraction` of [0, 1); otherwise "tune". It depends on the name alone, so adding
+    or removing images never moves another image across the split."""
+    if not 0 <= val_fraction <= 1:
+        raise ValueError(f"val_fraction must be in [0, 1], got {val_fraction}")
+    u = np.array([int.from_bytes(hashlib.sha256(f"{seed}:{n}".encode()).digest()[:8], "big") / 2.0**64
+                  for n in names])  # fmt: skip
+    return np.where(u >= 1 - val_fraction, "val", "tune").astype(object)
 
 
 # --------------------------------------------------------------------------- WIDER FACE
@@ -431,6 +444,7 @@ def _text(el: ET.Element, tag: str, path: Path, line_of: dict[int, int]) -> str:
 __all__ = [
     "WIDER_FLAGS",
     "ellipse_to_box",
+    "hash_part",
     "mark_small",
     "n_faces",
     "read_box_csv",
