@@ -16,6 +16,8 @@ Detectors (each gets the image file; reading it is part of its time):
                    ANet attributes, age) with its localizer opened up so the AP curve is
                    complete: threshold -inf, min_relative_score 0, max_faces 100, max_peaks 200.
   lnet_anet_shipped the same with the bundle's localizer settings as shipped.
+  lnet_anet_localize the shipped localization part alone (read, LNet, localizer, LNet_s; no ANet
+                   or heads): same boxes as lnet_anet_shipped, the time to set beside MTCNN's.
   mtcnn            facenet-pytorch MTCNN(keep_all=True), default thresholds and min_face_size
                    20; its probabilities are the scores.
   dlib_hog         dlib.get_frontal_face_detector().run(image, 1, -1): upsample once, every
@@ -54,7 +56,7 @@ import torch
 from lnet_anet.data.readers.detection import hash_part, mark_small, n_faces, read_wider_txt
 from lnet_anet.metrics.detection import FPPI, SIZE_BANDS, evaluate_detections, truth_from_table
 
-ALL = ("lnet_anet", "lnet_anet_shipped", "mtcnn", "dlib_hog", "haar")
+ALL = ("lnet_anet", "lnet_anet_shipped", "lnet_anet_localize", "mtcnn", "dlib_hog", "haar")
 
 
 def rgb(path: str) -> np.ndarray:
@@ -89,6 +91,8 @@ def make_detector(name: str):
 
         detect.settings = dict(vars(pred.localizer)) | {"shipped_threshold": shipped}  # type: ignore[attr-defined]
         return detect
+    if name == "lnet_anet_localize":
+        return _localize_only()
     if name == "mtcnn":
         from facenet_pytorch import MTCNN
 
@@ -134,6 +138,38 @@ def make_detector(name: str):
     raise ValueError(f"unknown detector {name!r} (one of {', '.join(ALL)})")
 
 
+def _localize_only():
+    """The Predictor's localization part alone (read, letterbox, LNet, localizer as shipped,
+    LNet_s cascade, boxes back to image pixels), the steps of Predictor._process without ANet
+    and the heads: the time to compare with a face detector's. Same boxes as lnet_anet_shipped."""
+    from lnet_anet.data.images import read_image
+    from lnet_anet.inference.predictor import Predictor
+
+    pred = Predictor.load()
+
+    @torch.inference_mode()
+    def detect(path):
+        img = read_image(path)
+        canvas, (ch, cw) = pred._canvas(img)
+        x = torch.from_numpy(pred._lnet.normalize(canvas)[None]).to(pred.device)
+        r = pred.bundle.lnet(x)["response"].float().cpu().numpy()
+        found = [pred.localizer(r[0], pred._lnet.input_size)]
+        if pred.cascade is not None:
+            found = pred.cascade.refine(pred.bundle.lnet, x, found)
+        h, w = img.shape[:2]
+        scale = np.array([cw / w, ch / h] * 2)
+        boxes, scores = [], []
+        for box, score in found[0]:
+            px = np.clip(np.asarray(box, np.float64) / scale, 0, [w, h, w, h])
+            if px[2] > px[0] and px[3] > px[1]:
+                boxes.append(px)
+                scores.append(float(score))
+        return np.array(boxes, np.float64).reshape(-1, 4), np.array(scores, np.float64), {}
+
+    detect.settings = dict(vars(pred.localizer)) | {"part": "localization only (no ANet, age, attractiveness)"}  # type: ignore[attr-defined]
+    return detect
+
+
 def run_detector(detect, paths: list[str], keep=None) -> tuple[list, list[float], list]:
     detect(paths[0])  # warm-up (lazy init, first-call allocations)
     dets, times, extras = [], [], []
@@ -164,8 +200,10 @@ def peak_stats(analysis, boxes: np.ndarray, dont_care: np.ndarray, kernel: int) 
     px = (peaks[:, 1] + 0.5) * w_in / mw * w / cw
     py = (peaks[:, 0] + 0.5) * h_in / mh * h / ch
     inside = [(px >= b[0]) & (px < b[2]) & (py >= b[1]) & (py < b[3]) for b in boxes]
+    in_any = np.any(inside, axis=0) if inside else np.zeros(len(peaks), bool)
     return {
         "n_peaks": int(len(peaks)),
+        "n_peaks_in_a_face": int(in_any.sum()),  # any WIDER box, don't-care included
         "face_has_peak": [bool(m.any()) for m in inside],
         "face_best_peak": [float(vals[m].max()) if m.any() else None for m in inside],
         "map_max": float(r.max()),
@@ -269,6 +307,7 @@ def main(argv=None) -> int:
         res["median_ms"] = statistics.median(times)
         res["p90_ms"] = float(np.percentile(times, 90))
         res["boxes_per_image"] = float(np.mean([len(s) for _, s in dets]))
+        res |= box_shapes(dets, truth)
         res["settings"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in detect.settings.items()}
         if free_paths:
             fd, ft, _ = run_detector(detect, free_paths)
@@ -313,10 +352,28 @@ def main(argv=None) -> int:
         "diagnosis": diagnosis,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(record, indent=2, default=float))
+    (args.out / "results.json").write_text(json.dumps(finite(record), indent=2, default=float))
     (args.out / "results.md").write_text(to_markdown(record))
     print(to_markdown(record))
     return 0
+
+
+def box_shapes(dets, truth) -> dict:
+    """Over all boxes a detector returned: the share spanning several faces (holding the centres
+    of >= 2 faces that count), the share centred on a face (any WIDER box, don't-care included)
+    and the median box height."""
+    over_two, centred, heights = 0, 0, []
+    for (b, _), (g, dc) in zip(dets, truth, strict=True):
+        heights += list(b[:, 3] - b[:, 1])
+        c = (g[~dc, :2] + g[~dc, 2:]) / 2
+        for box in b:
+            inside = (c[:, 0] >= box[0]) & (c[:, 0] < box[2]) & (c[:, 1] >= box[1]) & (c[:, 1] < box[3])
+            over_two += int(inside.sum() >= 2)
+            cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            centred += int(((g[:, 0] <= cx) & (cx < g[:, 2]) & (g[:, 1] <= cy) & (cy < g[:, 3])).any())
+    n = max(len(heights), 1)
+    return {"share_boxes_over_two_faces": over_two / n, "share_boxes_centred_on_a_face": centred / n,
+            "median_box_height_px": float(np.median(heights)) if heights else None}  # fmt: skip
 
 
 def diagnose(df, truth, dets, extras) -> dict:
@@ -348,11 +405,26 @@ def diagnose(df, truth, dets, extras) -> dict:
     return {
         "by_height_px": rows,
         "peaks_per_image_mean": float(np.mean(n_peaks)),
+        "share_peaks_in_a_face": float(sum(ex["n_peaks_in_a_face"] for ex in extras) / max(sum(n_peaks), 1)),
+        "share_faces_with_peak": float(sum(r["with_peak"] for r in rows.values()) / max(sum(r["faces"] for r in rows.values()), 1)),
         "boxes_per_image_mean": float(np.mean(n_boxes)),
         "boxes_per_image_hist": {str(k): int(v) for k, v in zip(*np.unique(n_boxes, return_counts=True), strict=True)},
         "faces_per_image_mean": float(np.mean(faces_per_image)),
+        "median_face_height_px": float(np.median(np.concatenate([g[~dc, 3] - g[~dc, 1] for g, dc in truth]))),
+        "top_box_height_px_median": float(np.median([b[np.argmax(s), 3] - b[np.argmax(s), 1] for b, s in dets if len(s)])),
         "cell_px_median": float(np.median([ex["cell_px"] for ex in extras])),
     }
+
+
+def finite(obj):
+    """A copy for strict JSON: non-finite floats become the strings "inf", "-inf", "nan"."""
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite(v) for v in obj]
+    if isinstance(obj, float | np.floating) and not np.isfinite(obj):
+        return str(float(obj))
+    return obj
 
 
 def to_markdown(record: dict) -> str:
@@ -365,7 +437,7 @@ def to_markdown(record: dict) -> str:
              "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for name, r in record["results"].items():
         bs = r.get("by_size", {})
-        split = " / ".join(f"{bs[k]['ap']:.3f}" for k in SIZE_BANDS if k in bs)
+        split = " / ".join(f"{float(bs[k]['ap']):.3f}" for k in SIZE_BANDS if k in bs)
         ff = r.get("face_free")
         ffs = f"{ff['false_alarms_per_image']:.3f}" if ff else "-"
         lines.append(f"| {name} | {r['ap']:.3f} | {r['recall_at_0.1_fppi']:.3f} | {r['recall_at_1_fppi']:.3f} | "
