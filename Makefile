@@ -6,7 +6,7 @@ STAMP := $(VENV)/.install-stamp
 ARGS ?=
 
 .PHONY: install test test-fast lint format demo train-lnet train-anet train-age train-age-anet train-attractiveness \
-        evaluate-attributes evaluate-localization bench synthetic clean
+        evaluate-attributes evaluate-localization bench bench-install bench-detection synthetic clean
 
 install: $(STAMP)
 
@@ -56,6 +56,16 @@ evaluate-localization: install
 
 bench: install
 	$(PY) benchmarks/bench_default.py $(ARGS)
+
+# Peers for the detection benchmark: the `bench` extra, then facenet-pytorch (MTCNN, weights in
+# the wheel) with --no-deps so pip never touches the pinned torch/torchvision.
+bench-install: install
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) -m pip install -q --no-deps facenet-pytorch==2.6.0
+
+# lnet_anet vs MTCNN / dlib HOG / Haar on the WIDER val part (see the script's docstring).
+bench-detection: bench-install
+	PYTHONPATH=. $(PY) benchmarks/bench_detection.py --face-free $(ARGS)
 
 synthetic: install
 	$(PY) -m lnet_anet.data.synthetic runs/synthetic-data/demo --n-images 400

@@ -3,6 +3,10 @@
 match_detections pairs predictions with ground truth greedily, one to one, predictions taken in
 the order given (best score first, as the Localizer returns them); a prediction counts as a hit
 when its IoU with a still unmatched ground-truth box is >= the threshold (the PASCAL rule).
+
+evaluate_detections scores ranked detections on a benchmark (see its docstring): AP at an IoU,
+recall at fixed false alarms per image, and a split by face height (SIZE_BANDS). IoUs come from
+torchvision.ops.box_iou.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import torch
+from torchvision.ops import box_iou
 
 
 def _boxes(boxes, what: str) -> np.ndarray:
@@ -40,13 +46,11 @@ def iou(a, b) -> np.ndarray:
 
 
 def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.clip(rb - lt, 0, None).prod(axis=2)
-    area_a = (a[:, 2:] - a[:, :2]).prod(axis=1)
-    area_b = (b[:, 2:] - b[:, :2]).prod(axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    """torchvision's box_iou in float64; two empty boxes (union 0) have IoU 0, not NaN."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    out = box_iou(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+    return np.nan_to_num(out, nan=0.0)
 
 
 def _greedy_hits(overlap: np.ndarray, threshold: float) -> int:
@@ -110,4 +114,182 @@ def empty_image_rate(preds_on_background_images: Sequence) -> float:
     return float(np.mean(empty))
 
 
-__all__ = ["empty_image_rate", "iou", "match_detections"]
+# ------------------------------------------------------------------------- benchmark scoring
+
+# Face-height bands in pixels of the scored image, cumulative like WIDER FACE's settings (hard
+# holds every face that counts): easy >= 64, medium >= 40, hard >= 24 px. WIDER's own
+# easy/medium/hard split is by how well reference detectors found each face, not by size, so
+# these are named "by size"; the pixel bands were chosen for WIDER photos resized to a 320 px
+# long side, where 24 px is the smallest face that counts.
+SIZE_BANDS: dict[str, tuple[float, float]] = {
+    "easy_by_size": (64.0, float("inf")),
+    "medium_by_size": (40.0, float("inf")),
+    "hard_by_size": (24.0, float("inf")),
+}
+FPPI = (0.1, 1.0)
+
+
+def label_detections(
+    boxes, scores, gt, dont_care=None, iou: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels of one image's detections, taken best score first: 1 a hit (IoU >= iou with a
+    still unmatched face that counts, the best such), -1 ignored (no such face, but IoU >= iou
+    with a don't-care face), 0 a false alarm. Returns (scores sorted, labels), best first."""
+    p = _boxes(boxes, "detections")
+    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if len(s) != len(p):
+        raise ValueError(f"{len(p)} boxes but {len(s)} scores")
+    if not np.isfinite(s).all():
+        raise ValueError("detection scores must be finite")
+    g = _boxes(gt, "ground truth")
+    dc = np.zeros(len(g), bool) if dont_care is None else np.asarray(dont_care, bool).reshape(-1)
+    if len(dc) != len(g):
+        raise ValueError(f"{len(g)} ground-truth boxes but {len(dc)} don't-care flags")
+    order = np.argsort(-s, kind="stable")
+    overlap = _iou_matrix(p[order], g)  # (k, g)
+    free = ~dc
+    labels = np.zeros(len(p), dtype=np.int64)
+    for i, row in enumerate(overlap):
+        care = np.where(free & (row >= iou), row, -1.0)
+        if len(care) and care.max() >= 0:
+            free[int(np.argmax(care))] = False
+            labels[i] = 1
+        elif (row[dc] >= iou).any():
+            labels[i] = -1
+    return s[order], labels
+
+
+def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
+    """PASCAL VOC (2010+) all-point interpolated AP: the area under the precision envelope
+    (precision at recall r = the best precision at any recall >= r)."""
+    mrec = np.concatenate([[0.0], recall, [1.0]])
+    mpre = np.concatenate([[0.0], precision, [0.0]])
+    mpre = np.maximum.accumulate(mpre[::-1])[::-1]
+    step = np.nonzero(mrec[1:] != mrec[:-1])[0]
+    return float(np.sum((mrec[step + 1] - mrec[step]) * mpre[step + 1]))
+
+
+def _curve(scores: np.ndarray, labels: np.ndarray, n_pos: int, n_images: int, fppi: Sequence[float]) -> dict:
+    keep = labels >= 0  # ignored detections leave the ranking
+    s, hit = scores[keep], labels[keep] == 1
+    order = np.argsort(-s, kind="stable")
+    s, hit = s[order], hit[order]
+    tp, fp = np.cumsum(hit), np.cumsum(~hit)
+    # Operating points: a threshold keeps all detections of equal score, so only the last of a
+    # run of ties is a point on the curve.
+    last = np.r_[s[1:] != s[:-1], True] if len(s) else np.zeros(0, bool)
+    tp_pt, fp_pt = tp[last], fp[last]
+    recall = tp_pt / n_pos if n_pos else np.full(len(tp_pt), np.nan)
+    precision = tp_pt / np.maximum(tp_pt + fp_pt, 1)
+    out = {
+        "ap": average_precision(recall, precision) if n_pos else float("nan"),
+        "max_recall": float(recall[-1]) if len(recall) and n_pos else (0.0 if n_pos else float("nan")),
+        "n_faces": int(n_pos),
+        "false_alarms": int(fp[-1]) if len(fp) else 0,
+    }
+    for f in fppi:
+        ok = fp_pt / max(n_images, 1) <= f + 1e-12
+        out[f"recall_at_{f:g}_fppi"] = (float(recall[ok].max()) if ok.any() else 0.0) if n_pos else float("nan")
+    return out
+
+
+def evaluate_detections(
+    detections: Sequence,
+    truth: Sequence,
+    iou: float = 0.5,
+    fppi: Sequence[float] = FPPI,
+    bands: dict[str, tuple[float, float]] | None = SIZE_BANDS,
+) -> dict:
+    """Score ranked detections on a benchmark.
+
+    detections: per image (boxes (k, 4), scores (k,)), or a list of (box, score) pairs.
+    truth: per image (boxes (g, 4), dont_care (g,) bool) or just boxes (all count).
+
+    ap: PASCAL VOC all-point interpolated average precision at `iou` over the detections of all
+        images ranked together by score. A detection is a hit on the best still unmatched face
+        (one to one); one that overlaps only don't-care faces (IoU >= iou) is dropped from the
+        ranking (neither a hit nor a false alarm); everything else is a false alarm.
+    recall_at_<f>_fppi: the best recall at a score threshold that leaves at most f false alarms
+        per image (f in `fppi`); max_recall: recall with every detection kept.
+    by_size: the same numbers for each band (lo, hi) of face height y1 - y0 (SIZE_BANDS by
+        default): faces that count outside the band become don't-care, so a detection of them
+        is neither rewarded nor penalised, while unmatched detections stay false alarms (as in
+        WIDER FACE's own evaluation of its settings).
+    n_images, n_faces (faces that count), n_dont_care, n_detections.
+    """
+    if len(detections) != len(truth):
+        raise ValueError(f"{len(detections)} detection lists for {len(truth)} images")
+    if not 0 < iou <= 1:
+        raise ValueError(f"iou threshold must be in (0, 1], got {iou}")
+    dets = [_scored(d, i) for i, d in enumerate(detections)]
+    gts = [_truth(t, i) for i, t in enumerate(truth)]
+    n_images = len(gts)
+
+    def run(which: list[tuple[np.ndarray, np.ndarray]]) -> dict:
+        scores, labels, n_pos = [], [], 0
+        for (b, s), (g, dc) in zip(dets, which, strict=True):
+            ss, lab = label_detections(b, s, g, dc, iou)
+            scores.append(ss)
+            labels.append(lab)
+            n_pos += int((~dc).sum())
+        return _curve(np.concatenate(scores) if scores else np.zeros(0),
+                      np.concatenate(labels) if labels else np.zeros(0, np.int64), n_pos, n_images, fppi)  # fmt: skip
+
+    out = run(gts)
+    out |= {
+        "n_images": n_images,
+        "n_dont_care": int(sum(dc.sum() for _, dc in gts)),
+        "n_detections": int(sum(len(s) for _, s in dets)),
+        "iou": iou,
+    }
+    if bands:
+        out["by_size"] = {}
+        for name, (lo, hi) in bands.items():
+            banded = []
+            for g, dc in gts:
+                h = g[:, 3] - g[:, 1]
+                banded.append((g, dc | (h < lo) | (h >= hi)))
+            res = run(banded)
+            out["by_size"][name] = res | {"band_px": [lo, hi]}
+    return out
+
+
+def _scored(d, i: int) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(d, list | tuple) and len(d) == 2 and not (len(d) and isinstance(d[0], tuple)):
+        boxes, scores = d
+        b = _boxes(boxes, f"detections of image {i}")
+        return b, np.asarray(scores, dtype=np.float64).reshape(-1)
+    if isinstance(d, list | tuple):  # [(box, score), ...]
+        if len(d) == 0:
+            return np.zeros((0, 4)), np.zeros(0)
+        return _boxes([b for b, _ in d], f"detections of image {i}"), np.array([float(s) for _, s in d])
+    raise TypeError(f"detections of image {i}: expected (boxes, scores) or [(box, score), ...]")
+
+
+def _truth(t, i: int) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(t, tuple) and len(t) == 2:
+        g = _boxes(t[0], f"ground truth of image {i}")
+        dc = np.asarray(t[1], dtype=bool).reshape(-1)
+        if len(dc) != len(g):
+            raise ValueError(f"image {i}: {len(g)} boxes but {len(dc)} don't-care flags")
+        return g, dc
+    g = _boxes(t, f"ground truth of image {i}")
+    return g, np.zeros(len(g), bool)
+
+
+def truth_from_table(df) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(boxes, dont_care) per image of a detection reader's table (lnet_anet.data.readers.detection)."""
+    return [(np.asarray(b, np.float64).reshape(-1, 4), np.asarray(dc, bool)) for b, dc in zip(df["boxes"], df["dont_care"], strict=True)]
+
+
+__all__ = [
+    "FPPI",
+    "SIZE_BANDS",
+    "average_precision",
+    "empty_image_rate",
+    "evaluate_detections",
+    "iou",
+    "label_detections",
+    "match_detections",
+    "truth_from_table",
+]

@@ -1,0 +1,462 @@
+"""lnet_anet's Predictor against MTCNN, dlib HOG and OpenCV's Haar cascade on WIDER FACE photos:
+the same images, the same scoring code (lnet_anet.metrics.detection.evaluate_detections).
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_detection.py \\
+        --wider ../shared/datasets/wider_face_train --part val --threads 1 \\
+        --out experiments/2026-11-30-detection-wider
+
+Data: WIDER FACE's `wider_face_split/wider_face_*_bbx_gt.txt` under --wider (read by
+read_wider_txt). Split rule (hash_part): an image is in the val part when the first 8 bytes of
+sha256("lnet_anet-wider-v1:<event>/<file>.jpg") / 2**64 >= 0.7 (30%), else in the tune part
+(kept for fitting the localizer; never scored here). Faces lower than --min-height (24) pixels,
+and WIDER's invalid faces, are don't-care.
+
+Detectors (each gets the image file; reading it is part of its time):
+  lnet_anet        Predictor.load() end to end (analyse(path): LNet, localizer, LNet_s cascade,
+                   ANet attributes, age) with its localizer opened up so the AP curve is
+                   complete: threshold -inf, min_relative_score 0, max_faces 100, max_peaks 200.
+  lnet_anet_shipped the same with the bundle's localizer settings as shipped.
+  lnet_anet_localize the shipped localization part alone (read, LNet, localizer, LNet_s; no ANet
+                   or heads): same boxes as lnet_anet_shipped, the time to set beside MTCNN's.
+  mtcnn            facenet-pytorch MTCNN(keep_all=True), default thresholds and min_face_size
+                   20; its probabilities are the scores.
+  dlib_hog         dlib.get_frontal_face_detector().run(image, 1, -1): upsample once, every
+                   window scoring above -1 kept, its SVM score as the score.
+  haar             cv2 haarcascade_frontalface_default.xml, detectMultiScale3(scaleFactor 1.1,
+                   minNeighbors 3, minSize 20x20, outputRejectLevels=True); levelWeights as scores.
+Times: median ms per image over the scored images, torch/OpenCV threads = --threads, batch 1.
+
+Face-free check (--face-free): from each val photo, at most one square crop of side >= 64 px
+(random, seeded) that overlaps no WIDER box of any size (each box grown by 50% per side for hair
+and head) -- WIDER labels even tiny faces, but an unlabelled face or a body part may remain. The
+crops are written under --work (runs/, never committed) and each detector's false alarms per
+crop are counted at its own operating point (lnet_anet_shipped: the bundle's threshold; mtcnn:
+its thresholds; dlib_hog: score >= 0, dlib's default; haar: every detection).
+
+Writes results.json and results.md to --out; per-image detections go to --work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from lnet_anet.data.readers.detection import hash_part, mark_small, n_faces, read_wider_txt
+from lnet_anet.metrics.detection import FPPI, SIZE_BANDS, evaluate_detections, truth_from_table
+
+ALL = ("lnet_anet", "lnet_anet_shipped", "lnet_anet_localize", "mtcnn", "dlib_hog", "haar")
+
+
+def rgb(path: str) -> np.ndarray:
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    if img is None:
+        raise OSError(f"{path}: cannot read image")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+# ----------------------------------------------------------------------------- detectors
+
+
+def make_detector(name: str):
+    """A function path -> (boxes (k, 4) [x0, y0, x1, y1] exclusive, scores (k,), extra dict)."""
+    if name in ("lnet_anet", "lnet_anet_shipped"):
+        from lnet_anet.inference.predictor import Predictor
+
+        pred = Predictor.load()
+        shipped = float(pred.localizer.threshold)
+        if name == "lnet_anet":
+            loc = pred.localizer
+            loc.threshold, loc.min_relative_score = -float("inf"), 0.0
+            loc.max_faces, loc.max_peaks = 100, 200
+
+        def detect(path):
+            a = pred.analyse(path)
+            if a.record.get("error"):
+                raise OSError(a.record["error"])
+            faces = a.record["faces"]
+            boxes = np.array([f["box"] for f in faces], np.float64).reshape(-1, 4)
+            return boxes, np.array([f["score"] for f in faces], np.float64), {"analysis": a}
+
+        detect.settings = dict(vars(pred.localizer)) | {"shipped_threshold": shipped}  # type: ignore[attr-defined]
+        return detect
+    if name == "lnet_anet_localize":
+        return _localize_only()
+    if name == "mtcnn":
+        from facenet_pytorch import MTCNN
+
+        net = MTCNN(keep_all=True, device="cpu")
+
+        def detect(path):
+            boxes, probs = net.detect(rgb(path))
+            if boxes is None:
+                return np.zeros((0, 4)), np.zeros(0), {}
+            return np.asarray(boxes, np.float64), np.asarray(probs, np.float64), {}
+
+        detect.settings = {"keep_all": True, "thresholds": list(net.thresholds), "min_face_size": net.min_face_size}  # type: ignore[attr-defined]
+        return detect
+    if name == "dlib_hog":
+        import dlib
+
+        hog = dlib.get_frontal_face_detector()
+
+        def detect(path):
+            rects, scores, _ = hog.run(rgb(path), 1, -1.0)
+            # dlib rectangles are inclusive: right = left + width - 1
+            boxes = np.array([[r.left(), r.top(), r.right() + 1, r.bottom() + 1] for r in rects], np.float64)
+            return boxes.reshape(-1, 4), np.asarray(scores, np.float64), {}
+
+        detect.settings = {"upsample": 1, "adjust_threshold": -1.0, "dlib": dlib.__version__}  # type: ignore[attr-defined]
+        return detect
+    if name == "haar":
+        cascade = cv2.CascadeClassifier(os.path.join(cv2.data.haarcascades, "haarcascade_frontalface_default.xml"))
+
+        def detect(path):
+            gray = cv2.cvtColor(rgb(path), cv2.COLOR_RGB2GRAY)
+            rects, _, weights = cascade.detectMultiScale3(gray, scaleFactor=1.1, minNeighbors=3, minSize=(20, 20),
+                                                          outputRejectLevels=True)  # fmt: skip
+            if len(rects) == 0:
+                return np.zeros((0, 4)), np.zeros(0), {}
+            r = np.asarray(rects, np.float64).reshape(-1, 4)
+            boxes = np.concatenate([r[:, :2], r[:, :2] + r[:, 2:]], axis=1)
+            return boxes, np.asarray(weights, np.float64).reshape(-1), {}
+
+        detect.settings = {"cascade": "haarcascade_frontalface_default.xml", "scaleFactor": 1.1, "minNeighbors": 3,  # type: ignore[attr-defined]
+                           "minSize": [20, 20], "opencv": cv2.__version__}  # fmt: skip
+        return detect
+    raise ValueError(f"unknown detector {name!r} (one of {', '.join(ALL)})")
+
+
+def _localize_only():
+    """The Predictor's localization part alone (read, letterbox, LNet, localizer as shipped,
+    LNet_s cascade, boxes back to image pixels), the steps of Predictor._process without ANet
+    and the heads: the time to compare with a face detector's. Same boxes as lnet_anet_shipped."""
+    from lnet_anet.data.images import read_image
+    from lnet_anet.inference.predictor import Predictor
+
+    pred = Predictor.load()
+
+    @torch.inference_mode()
+    def detect(path):
+        img = read_image(path)
+        canvas, (ch, cw) = pred._canvas(img)
+        x = torch.from_numpy(pred._lnet.normalize(canvas)[None]).to(pred.device)
+        r = pred.bundle.lnet(x)["response"].float().cpu().numpy()
+        found = [pred.localizer(r[0], pred._lnet.input_size)]
+        if pred.cascade is not None:
+            found = pred.cascade.refine(pred.bundle.lnet, x, found)
+        h, w = img.shape[:2]
+        scale = np.array([cw / w, ch / h] * 2)
+        boxes, scores = [], []
+        for box, score in found[0]:
+            px = np.clip(np.asarray(box, np.float64) / scale, 0, [w, h, w, h])
+            if px[2] > px[0] and px[3] > px[1]:
+                boxes.append(px)
+                scores.append(float(score))
+        return np.array(boxes, np.float64).reshape(-1, 4), np.array(scores, np.float64), {}
+
+    detect.settings = dict(vars(pred.localizer)) | {"part": "localization only (no ANet, age, attractiveness)"}  # type: ignore[attr-defined]
+    return detect
+
+
+def run_detector(detect, paths: list[str], keep=None) -> tuple[list, list[float], list]:
+    detect(paths[0])  # warm-up (lazy init, first-call allocations)
+    dets, times, extras = [], [], []
+    for p in paths:
+        t = time.perf_counter()
+        boxes, scores, extra = detect(p)
+        times.append((time.perf_counter() - t) * 1000)
+        dets.append((boxes, scores))
+        extras.append(keep(extra) if keep else None)
+    return dets, times, extras
+
+
+# ----------------------------------------------------------------------------- diagnosis
+
+
+def peak_stats(analysis, boxes: np.ndarray, dont_care: np.ndarray, kernel: int) -> dict:
+    """Where LNet's response map peaks, in image pixels, and which true faces hold a peak."""
+    from lnet_anet.lnet.localizer import find_peaks
+
+    r = torch.as_tensor(analysis.response, dtype=torch.float64)
+    mh, mw = r.shape
+    h_in, w_in = analysis.input_size
+    ch, cw = analysis.content
+    h, w = analysis.image.shape[:2]
+    peaks = find_peaks(r, kernel).numpy()
+    vals = r[peaks[:, 0], peaks[:, 1]].numpy() if len(peaks) else np.zeros(0)
+    # cell centre on LNet's input canvas, then on the image (the image fills content at top-left)
+    px = (peaks[:, 1] + 0.5) * w_in / mw * w / cw
+    py = (peaks[:, 0] + 0.5) * h_in / mh * h / ch
+    inside = [(px >= b[0]) & (px < b[2]) & (py >= b[1]) & (py < b[3]) for b in boxes]
+    in_any = np.any(inside, axis=0) if inside else np.zeros(len(peaks), bool)
+    return {
+        "n_peaks": int(len(peaks)),
+        "n_peaks_in_a_face": int(in_any.sum()),  # any WIDER box, don't-care included
+        "face_has_peak": [bool(m.any()) for m in inside],
+        "face_best_peak": [float(vals[m].max()) if m.any() else None for m in inside],
+        "map_max": float(r.max()),
+        "cell_px": float(w_in / mw * w / cw),
+    }
+
+
+# ----------------------------------------------------------------------------- face-free crops
+
+
+def face_free_crops(df, out_dir: Path, min_side: int = 64, grow: float = 0.5, tries: int = 200, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for path, name, boxes in zip(df["path"], df["name"], df["boxes"], strict=True):
+        img = cv2.imread(path)
+        if img is None:
+            continue
+        h, w = img.shape[:2]
+        b = np.asarray(boxes, np.float64).reshape(-1, 4)
+        size = b[:, 2:] - b[:, :2]
+        grown = np.concatenate([b[:, :2] - grow * size, b[:, 2:] + grow * size], axis=1)
+        best = None
+        for _ in range(tries):
+            side = int(rng.integers(min_side, max(min_side, min(h, w)) + 1))
+            if side > min(h, w):
+                break
+            x0, y0 = int(rng.integers(0, w - side + 1)), int(rng.integers(0, h - side + 1))
+            hit = (grown[:, 0] < x0 + side) & (grown[:, 2] > x0) & (grown[:, 1] < y0 + side) & (grown[:, 3] > y0)
+            if not hit.any() and (best is None or side > best[2]):
+                best = (x0, y0, side)
+        if best is None:
+            continue
+        x0, y0, side = best
+        dst = out_dir / (name.replace("/", "__").rsplit(".", 1)[0] + f"__{x0}_{y0}_{side}.png")
+        cv2.imwrite(str(dst), img[y0 : y0 + side, x0 : x0 + side])  # PNG: no second JPEG loss
+        paths.append(str(dst))
+    return paths
+
+
+def operating_point(name: str, scores: np.ndarray, shipped_threshold: float | None) -> np.ndarray:
+    if name == "dlib_hog":
+        return scores >= 0.0
+    if name == "lnet_anet_shipped":
+        return np.ones(len(scores), bool)  # the bundle's own threshold already applied
+    if name == "lnet_anet":
+        return scores > shipped_threshold if shipped_threshold is not None else np.ones(len(scores), bool)
+    return np.ones(len(scores), bool)
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--wider", type=Path, default=Path("../shared/datasets/wider_face_train"))
+    ap.add_argument("--labels", type=Path, default=None, help="default: the one wider_face_split/*_bbx_gt.txt")
+    ap.add_argument("--part", choices=("val", "tune", "all"), default="val")
+    ap.add_argument("--min-height", type=float, default=24.0)
+    ap.add_argument("--detectors", default=",".join(ALL))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=None, help="score only the first N images (a smoke test)")
+    ap.add_argument("--face-free", action="store_true")
+    ap.add_argument("--work", type=Path, default=Path("runs/bench_detection"))
+    ap.add_argument("--out", type=Path, default=Path(f"experiments/{dt.date.today().isoformat()}-detection-wider"))
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(args.threads)
+
+    labels = args.labels or next(iter(sorted((args.wider / "wider_face_split").glob("wider_face_*_bbx_gt.txt"))))
+    table = read_wider_txt(labels)
+    table["part"] = hash_part(table["name"])
+    df = table if args.part == "all" else table[table["part"] == args.part].reset_index(drop=True)
+    if args.limit:
+        df = df.iloc[: args.limit].reset_index(drop=True)
+    df = mark_small(df, args.min_height)
+    truth = truth_from_table(df)
+    paths = list(df["path"])
+    care, dont = n_faces(df)
+    print(f"{len(df)} images ({args.part} part of {len(table)}), {care} faces that count, {dont} don't-care", flush=True)
+    args.work.mkdir(parents=True, exist_ok=True)
+
+    free_paths = face_free_crops(df, args.work / "face_free") if args.face_free else []
+    results: dict = {}
+    diagnosis = None
+    for name in [d.strip() for d in args.detectors.split(",") if d.strip()]:
+        t0 = time.time()
+        detect = make_detector(name)
+        shipped_threshold = detect.settings.get("shipped_threshold")
+        keep = None
+        if name == "lnet_anet":
+            kernel = int(detect.settings["peak_kernel"])
+            keep_i = iter(range(len(paths)))
+
+            def keep(extra, kernel=kernel, keep_i=keep_i):
+                i = next(keep_i)
+                return peak_stats(extra["analysis"], truth[i][0], truth[i][1], kernel)
+
+        dets, times, extras = run_detector(detect, paths, keep)
+        res = evaluate_detections(dets, truth, iou=0.5, fppi=FPPI, bands=SIZE_BANDS)
+        res["median_ms"] = statistics.median(times)
+        res["p90_ms"] = float(np.percentile(times, 90))
+        res["boxes_per_image"] = float(np.mean([len(s) for _, s in dets]))
+        res |= box_shapes(dets, truth)
+        res["settings"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in detect.settings.items()}
+        if free_paths:
+            fd, ft, _ = run_detector(detect, free_paths)
+            counts = []
+            for _, s in fd:
+                if name == "lnet_anet":  # the opened-up run: count at the shipped threshold if known
+                    counts.append(int(operating_point(name, s, shipped_threshold).sum()))
+                else:
+                    counts.append(int(operating_point(name, s, None).sum()))
+            res["face_free"] = {"n_images": len(free_paths), "false_alarms_per_image": float(np.mean(counts)),
+                                "images_with_a_false_alarm": float(np.mean(np.array(counts) > 0))}  # fmt: skip
+        results[name] = res
+        with open(args.work / f"detections_{name}.json", "w") as fh:
+            json.dump([{"name": n, "boxes": b.round(1).tolist(), "scores": s.round(5).tolist(), "ms": round(t, 2)}
+                       for n, (b, s), t in zip(df["name"], dets, times, strict=True)], fh)  # fmt: skip
+        if name == "lnet_anet":
+            diagnosis = diagnose(df, truth, dets, extras)
+            (args.work / "peaks_lnet_anet.json").write_text(json.dumps(extras))
+        print(f"{name}: AP50 {res['ap']:.3f}, recall@0.1 {res['recall_at_0.1_fppi']:.3f}, recall@1 "
+              f"{res['recall_at_1_fppi']:.3f}, {res['median_ms']:.0f} ms/img ({time.time() - t0:.0f} s)", flush=True)  # fmt: skip
+
+    record = {
+        "command": "OMP_NUM_THREADS=" + os.environ.get("OMP_NUM_THREADS", "") + " python " + shlex.join(sys.argv),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "data": {
+            "labels": str(labels),
+            "part": args.part,
+            "split_rule": "val = sha256('lnet_anet-wider-v1:' + name)[:8 bytes] / 2**64 >= 0.7 (hash_part); else tune",
+            "n_images": len(df),
+            "n_images_all": len(table),
+            "n_faces": care,
+            "n_dont_care": dont,
+            "dont_care_rule": f"WIDER invalid=1, or face height < {args.min_height:g} px",
+            "size_bands_px": {k: list(v) for k, v in SIZE_BANDS.items()},
+            "face_free": f"{len(free_paths)} crops (one per val photo where one fits), see README" if free_paths else None,
+        },
+        "iou": 0.5,
+        "machine": {"processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+                    "threads": args.threads, "torch": torch.__version__, "opencv": cv2.__version__,
+                    "python": platform.python_version()},  # fmt: skip
+        "results": results,
+        "diagnosis": diagnosis,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(finite(record), indent=2, default=float))
+    (args.out / "results.md").write_text(to_markdown(record))
+    print(to_markdown(record))
+    return 0
+
+
+def box_shapes(dets, truth) -> dict:
+    """Over all boxes a detector returned: the share spanning several faces (holding the centres
+    of >= 2 faces that count), the share centred on a face (any WIDER box, don't-care included)
+    and the median box height."""
+    over_two, centred, heights = 0, 0, []
+    for (b, _), (g, dc) in zip(dets, truth, strict=True):
+        heights += list(b[:, 3] - b[:, 1])
+        c = (g[~dc, :2] + g[~dc, 2:]) / 2
+        for box in b:
+            inside = (c[:, 0] >= box[0]) & (c[:, 0] < box[2]) & (c[:, 1] >= box[1]) & (c[:, 1] < box[3])
+            over_two += int(inside.sum() >= 2)
+            cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            centred += int(((g[:, 0] <= cx) & (cx < g[:, 2]) & (g[:, 1] <= cy) & (cy < g[:, 3])).any())
+    n = max(len(heights), 1)
+    return {"share_boxes_over_two_faces": over_two / n, "share_boxes_centred_on_a_face": centred / n,
+            "median_box_height_px": float(np.median(heights)) if heights else None}  # fmt: skip
+
+
+def diagnose(df, truth, dets, extras) -> dict:
+    """How LNet's response and the localizer see the val faces, by face height."""
+    bands = [(24, 40), (40, 64), (64, 100), (100, 10_000)]
+    rows = {f"{lo}-{hi if hi < 10_000 else 'inf'}": {"faces": 0, "with_peak": 0, "best_iou_ge_0.5": 0, "best_iou_sum": 0.0}
+            for lo, hi in bands}  # fmt: skip
+    from lnet_anet.metrics.detection import iou as iou_matrix
+
+    for (g, dc), (b, _), ex in zip(truth, dets, extras, strict=True):
+        best = iou_matrix(b, g).max(axis=0) if len(b) and len(g) else np.zeros(len(g))
+        for j in np.nonzero(~dc)[0]:
+            h = g[j, 3] - g[j, 1]
+            for lo, hi in bands:
+                if lo <= h < hi:
+                    row = rows[f"{lo}-{hi if hi < 10_000 else 'inf'}"]
+                    row["faces"] += 1
+                    row["with_peak"] += int(ex["face_has_peak"][j])
+                    row["best_iou_ge_0.5"] += int(best[j] >= 0.5)
+                    row["best_iou_sum"] += float(best[j])
+    for row in rows.values():
+        n = max(row["faces"], 1)
+        row["share_with_peak"] = row["with_peak"] / n
+        row["share_best_iou_ge_0.5"] = row["best_iou_ge_0.5"] / n
+        row["mean_best_iou"] = row.pop("best_iou_sum") / n
+    # What if only the box size were wrong: every box shrunk about its centre (a diagnosis on the
+    # val part itself, not a fitted setting).
+    shrunk = {}
+    for f in (0.75, 0.5, 0.33):
+        scaled = []
+        for b, s in dets:
+            c, half = (b[:, :2] + b[:, 2:]) / 2, (b[:, 2:] - b[:, :2]) / 2 * f
+            scaled.append((np.concatenate([c - half, c + half], axis=1), s))
+        r = evaluate_detections(scaled, truth, bands=None)
+        shrunk[f"{f:g}"] = {"ap": r["ap"], "max_recall": r["max_recall"]}
+    n_peaks = [ex["n_peaks"] for ex in extras]
+    n_boxes = [len(s) for _, s in dets]
+    faces_per_image = [int((~dc).sum()) for _, dc in truth]
+    return {
+        "by_height_px": rows,
+        "boxes_shrunk_about_centre": shrunk,
+        "peaks_per_image_mean": float(np.mean(n_peaks)),
+        "share_peaks_in_a_face": float(sum(ex["n_peaks_in_a_face"] for ex in extras) / max(sum(n_peaks), 1)),
+        "share_faces_with_peak": float(sum(r["with_peak"] for r in rows.values()) / max(sum(r["faces"] for r in rows.values()), 1)),
+        "boxes_per_image_mean": float(np.mean(n_boxes)),
+        "boxes_per_image_hist": {str(k): int(v) for k, v in zip(*np.unique(n_boxes, return_counts=True), strict=True)},
+        "faces_per_image_mean": float(np.mean(faces_per_image)),
+        "median_face_height_px": float(np.median(np.concatenate([g[~dc, 3] - g[~dc, 1] for g, dc in truth]))),
+        "top_box_height_px_median": float(np.median([b[np.argmax(s), 3] - b[np.argmax(s), 1] for b, s in dets if len(s)])),
+        "cell_px_median": float(np.median([ex["cell_px"] for ex in extras])),
+    }
+
+
+def finite(obj):
+    """A copy for strict JSON: non-finite floats become the strings "inf", "-inf", "nan"."""
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite(v) for v in obj]
+    if isinstance(obj, float | np.floating) and not np.isfinite(obj):
+        return str(float(obj))
+    return obj
+
+
+def to_markdown(record: dict) -> str:
+    d = record["data"]
+    lines = [f"# Face detection on WIDER FACE ({d['part']} part): lnet_anet and peers", "",
+             f"`{record['command']}`", "",
+             f"{d['n_images']} images, {d['n_faces']} faces that count, {d['n_dont_care']} don't-care "
+             f"({d['dont_care_rule']}); IoU {record['iou']}; {record['machine']['threads']} thread(s).", "",
+             "| detector | AP50 | recall @0.1 FPPI | recall @1 FPPI | max recall | AP50 easy / medium / hard by size | boxes/img | median ms/img | face-free FA/img |",
+             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for name, r in record["results"].items():
+        bs = r.get("by_size", {})
+        split = " / ".join(f"{float(bs[k]['ap']):.3f}" for k in SIZE_BANDS if k in bs)
+        ff = r.get("face_free")
+        ffs = f"{ff['false_alarms_per_image']:.3f}" if ff else "-"
+        lines.append(f"| {name} | {r['ap']:.3f} | {r['recall_at_0.1_fppi']:.3f} | {r['recall_at_1_fppi']:.3f} | "
+                     f"{r['max_recall']:.3f} | {split} | {r['boxes_per_image']:.1f} | {r['median_ms']:.0f} | {ffs} |")  # fmt: skip
+    lines += ["", "By size: " + ", ".join(f"{k} = faces {lo:g}-{hi:g} px high" for k, (lo, hi) in SIZE_BANDS.items())
+              + " (cumulative like WIDER's settings; WIDER's official split is by detector difficulty, not size)."]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

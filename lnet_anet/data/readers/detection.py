@@ -1,0 +1,455 @@
+"""Face-detection benchmarks a user owns -> one table of images with their face boxes.
+
+Every reader returns a DataFrame with one row per image (images without a face included):
+
+    path        absolute image path
+    name        the image's name as the labels give it (e.g. `0--Parade/0_Parade_x_1.jpg`)
+    boxes       (k, 4) float64 [x0, y0, x1, y1] in pixels, exclusive right/bottom (x1 = x + w)
+    dont_care   (k,) bool: a box that is neither a positive nor a false alarm when matched
+                (WIDER's `invalid` faces, VOC's `difficult` ones, faces under `min_height`)
+    <flag>      (k,) int arrays of per-face labels the format carries (WIDER: blur, expression,
+                illumination, invalid, occlusion, pose)
+
+df.attrs["source"] names the label file(s). A malformed row raises DatasetFormatError naming
+the file and line. `mark_small(df, min_height)` adds the "faces under a size" rule afterwards.
+
+Formats:
+- WIDER FACE `wider_face_{train,val}_bbx_gt.txt`: name, count, then `x y w h blur expression
+  illumination invalid occlusion pose` per face (a count of 0 is followed by one line of zeros),
+  and the `.mat` files (`wider_face_{train,val}.mat`: event_list, file_list, face_bbx_list and
+  the *_label_list cells) via scipy.io.loadmat. Images live in `<images>/<event>/<name>.jpg`.
+- FDDB: `FDDB-fold-XX.txt` (image names, no extension) and `FDDB-fold-XX-ellipseList.txt`
+  (name, count, then `major_radius minor_radius angle centre_x centre_y 1` per face). An ellipse
+  becomes the axis-aligned bounding box of the rotated ellipse (half width
+  sqrt((a cos t)^2 + (b sin t)^2), half height sqrt((a sin t)^2 + (b cos t)^2)), as the FDDB
+  tools do when they draw an ellipse's region.
+- CSV: `path,x0,y0,x1,y1` one row per face (optional header; optional `dont_care` column); a row
+  `path,,,,` is an image without a face.
+- Pascal VOC XML: one file per image (`<filename>`, `<object><name>face</name><difficult>`,
+  `<bndbox>` 1-based inclusive corners, converted to 0-based exclusive: x0 = xmin - 1, x1 = xmax).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from xml.parsers import expat
+
+import numpy as np
+import pandas as pd
+
+from lnet_anet.data.errors import DatasetFormatError
+from lnet_anet.data.readers._tables import read_lines
+
+WIDER_FLAGS = ("blur", "expression", "illumination", "invalid", "occlusion", "pose")
+_WIDER_FLAG_RANGE = {"blur": 2, "expression": 1, "illumination": 1, "invalid": 1, "occlusion": 2, "pose": 1}
+
+
+def _frame(rows: list[dict], source: str, flags: Sequence[str] = ()) -> pd.DataFrame:
+    columns = ["path", "name", "boxes", "dont_care", *flags]
+    df = pd.DataFrame(rows, columns=columns)
+    df.attrs["source"] = source
+    return df
+
+
+def _box_array(boxes: Iterable) -> np.ndarray:
+    b = np.asarray(list(boxes), dtype=np.float64)
+    return b.reshape(-1, 4)
+
+
+def mark_small(df: pd.DataFrame, min_height: float) -> pd.DataFrame:
+    """A copy of `df` whose faces lower than `min_height` pixels (y1 - y0) are also don't-care."""
+    out = df.copy()
+    out["dont_care"] = [
+        dc | ((b[:, 3] - b[:, 1]) < min_height) for b, dc in zip(out["boxes"], out["dont_care"], strict=True)
+    ]
+    out.attrs = dict(df.attrs, min_height=float(min_height))
+    return out
+
+
+def n_faces(df: pd.DataFrame) -> tuple[int, int]:
+    """(faces that count, don't-care faces) of a table."""
+    care = sum(int((~dc).sum()) for dc in df["dont_care"])
+    return care, sum(len(dc) for dc in df["dont_care"]) - care
+
+
+def hash_part(names: Iterable[str], val_fraction: float = 0.3, seed: str = "lnet_anet-wider-v1") -> np.ndarray:
+    """A fixed tune/val split by file name: a name is "val" when the first 8 bytes of
+    sha256(f"{seed}:{name}"), read as an unsigned big-endian integer over 2**64, fall in the
+    last `val_fraction` of [0, 1); otherwise "tune". It depends on the name alone, so adding
+    or removing images never moves another image across the split."""
+    if not 0 <= val_fraction <= 1:
+        raise ValueError(f"val_fraction must be in [0, 1], got {val_fraction}")
+    u = np.array([int.from_bytes(hashlib.sha256(f"{seed}:{n}".encode()).digest()[:8], "big") / 2.0**64
+                  for n in names])  # fmt: skip
+    return np.where(u >= 1 - val_fraction, "val", "tune").astype(object)
+
+
+# --------------------------------------------------------------------------- WIDER FACE
+
+
+def read_wider_txt(label_file: str | Path, images: str | Path | None = None) -> pd.DataFrame:
+    """WIDER FACE's `*_bbx_gt.txt`. images: the folder holding `<event>/<name>.jpg` (default: the
+    `images/` folder of `WIDER_{train,val}` next to `wider_face_split/`, else the label file's
+    folder). Faces with invalid=1 are don't-care."""
+    path = Path(label_file)
+    lines = read_lines(path)
+    root = _wider_images(path, images)
+    rows: list[dict] = []
+    i, n = 0, len(lines)
+    while i < n:
+        if not lines[i]:
+            i += 1
+            continue
+        name = lines[i]
+        if not _looks_like_image(name):
+            raise DatasetFormatError(path, f"expected an image name, found {name!r}", i + 1)
+        if i + 1 >= n or not lines[i + 1].isdigit():
+            found = lines[i + 1] if i + 1 < n else "end of file"
+            raise DatasetFormatError(path, f"expected the face count of {name}, found {found!r}", i + 2)
+        count = int(lines[i + 1])
+        body = max(count, 1)  # a count of 0 is followed by one line of zeros
+        if i + 2 + body > n:
+            raise DatasetFormatError(path, f"{name}: count says {count} faces, file ends first", i + 2)
+        values = []
+        for j in range(i + 2, i + 2 + body):
+            fields = lines[j].split()
+            if len(fields) < 4 or (count and len(fields) != 10):
+                raise DatasetFormatError(
+                    path, f"expected `x y w h` and 6 flags (10 fields), found {len(fields)}", j + 1
+                )
+            try:
+                nums = [float(f) for f in fields]
+            except ValueError:
+                raise DatasetFormatError(path, f"not a number in {lines[j]!r}", j + 1) from None
+            if count and not _wider_row_ok(nums):
+                raise DatasetFormatError(path, f"bad face row {lines[j]!r} (negative size or flag out of range)", j + 1)
+            values.append(nums)
+        v = np.asarray(values[:count], dtype=np.float64).reshape(-1, 10)
+        rows.append(_wider_row(root, name, v[:, :4], v[:, 4:].astype(np.int64)))
+        i += 2 + body
+    return _frame(rows, str(path), WIDER_FLAGS)
+
+
+def _wider_row_ok(nums: list[float]) -> bool:
+    if nums[2] < 0 or nums[3] < 0 or not all(np.isfinite(nums)):
+        return False
+    return all(nums[4 + k] == int(nums[4 + k]) and 0 <= nums[4 + k] <= _WIDER_FLAG_RANGE[f]
+               for k, f in enumerate(WIDER_FLAGS))  # fmt: skip
+
+
+def _wider_row(root: Path, name: str, xywh: np.ndarray, flags: np.ndarray) -> dict:
+    boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
+    row = {"path": os.path.normpath(os.path.join(root, name)), "name": name, "boxes": boxes}
+    for k, f in enumerate(WIDER_FLAGS):
+        row[f] = flags[:, k].copy()
+    row["dont_care"] = row["invalid"] == 1
+    return row
+
+
+def _looks_like_image(name: str) -> bool:
+    return "." in name.rsplit("/", 1)[-1] and len(name.split()) == 1
+
+
+def _wider_images(label_file: Path, images: str | Path | None) -> Path:
+    if images is not None:
+        return Path(images).resolve()
+    split = re.search(r"wider_face_(train|val|test)", label_file.name)
+    parent = label_file.resolve().parent
+    if split:
+        for base in (parent.parent, parent):
+            candidate = base / f"WIDER_{split.group(1)}" / "images"
+            if candidate.is_dir():
+                return candidate
+    return parent
+
+
+def read_wider_mat(mat_file: str | Path, images: str | Path | None = None) -> pd.DataFrame:
+    """WIDER FACE's `wider_face_{train,val}.mat` (event_list, file_list, face_bbx_list and,
+    when present, blur_label_list ... pose_label_list; missing label lists read as 0)."""
+    from scipy.io import loadmat
+
+    path = Path(mat_file)
+    try:
+        mat = loadmat(str(path))
+    except Exception as e:  # scipy raises ValueError/TypeError/MatReadError for bad files
+        raise DatasetFormatError(path, f"not a MATLAB file scipy can read ({e})") from None
+    for key in ("event_list", "file_list", "face_bbx_list"):
+        if key not in mat:
+            raise DatasetFormatError(path, f"no {key!r} variable (found {sorted(k for k in mat if not k.startswith('__'))})")
+    events = [_mat_string(e) for e in _cells(mat["event_list"])]
+    files = _cells(mat["file_list"])
+    faces = _cells(mat["face_bbx_list"])
+    labels = {f: _cells(mat[f"{f}_label_list"]) if f"{f}_label_list" in mat else None for f in WIDER_FLAGS}
+    if not len(files) == len(faces) == len(events):
+        raise DatasetFormatError(path, f"{len(events)} events, {len(files)} file lists, {len(faces)} box lists")
+    root = _wider_images(path, images)
+    rows = []
+    for e, event in enumerate(events):
+        names, boxes = _cells(files[e]), _cells(faces[e])
+        if len(names) != len(boxes):
+            raise DatasetFormatError(path, f"event {event}: {len(names)} files but {len(boxes)} box lists")
+        for j, stem in enumerate(names):
+            stem = _mat_string(stem)
+            b = np.asarray(boxes[j], dtype=np.float64)
+            b = b.reshape(-1, 4) if b.size else np.zeros((0, 4))
+            where = f"face_bbx_list{{{e + 1}}}{{{j + 1}}} ({event}/{stem})"
+            if not np.isfinite(b).all() or (b[:, 2:] < 0).any():
+                raise DatasetFormatError(path, f"{where}: bad box")
+            flags = np.zeros((len(b), len(WIDER_FLAGS)), dtype=np.int64)
+            for k, f in enumerate(WIDER_FLAGS):
+                if labels[f] is not None:
+                    v = np.asarray(_cells(labels[f][e])[j]).reshape(-1)
+                    if len(v) != len(b):
+                        raise DatasetFormatError(path, f"{where}: {len(v)} {f} labels for {len(b)} boxes")
+                    flags[:, k] = v
+            name = f"{event}/{stem}" if stem.lower().endswith((".jpg", ".png")) else f"{event}/{stem}.jpg"
+            rows.append(_wider_row(root, name, b, flags))
+    return _frame(rows, str(path), WIDER_FLAGS)
+
+
+def _cells(x) -> list:
+    """The elements of a MATLAB cell array as loadmat gives it (an object array of any shape)."""
+    a = np.asarray(x)
+    if a.dtype != object:
+        return [a]
+    return list(a.reshape(-1, order="F"))
+
+
+def _mat_string(x) -> str:
+    a = np.asarray(x)
+    while a.dtype == object and a.size == 1:
+        a = np.asarray(a.reshape(-1)[0])
+    return str(a.reshape(-1)[0]) if a.size else ""
+
+
+# --------------------------------------------------------------------------- FDDB
+
+
+def ellipse_to_box(major: float, minor: float, angle: float, cx: float, cy: float) -> np.ndarray:
+    """Axis-aligned bounding box [x0, y0, x1, y1] of an FDDB ellipse (radii, angle in radians)."""
+    c, s = np.cos(angle), np.sin(angle)
+    hw = np.hypot(major * c, minor * s)
+    hh = np.hypot(major * s, minor * c)
+    return np.array([cx - hw, cy - hh, cx + hw, cy + hh])
+
+
+def read_fddb(
+    folds_dir: str | Path,
+    images: str | Path | None = None,
+    folds: Sequence[int] = tuple(range(1, 11)),
+    clip: bool = False,
+) -> pd.DataFrame:
+    """FDDB folds (`FDDB-fold-XX.txt` and `FDDB-fold-XX-ellipseList.txt` in folds_dir). images:
+    the `originalPics` folder (default: folds_dir/../originalPics, else folds_dir); image names
+    get `.jpg`. The fold list orders the images; each must appear once in the ellipse list.
+    clip=True clips boxes at 0 (image sizes are not read, so the right/bottom are left)."""
+    folds_dir = Path(folds_dir)
+    if images is None:
+        guess = folds_dir.resolve().parent / "originalPics"
+        images = guess if guess.is_dir() else folds_dir
+    root = Path(images).resolve()
+    rows: list[dict] = []
+    sources = []
+    for k in folds:
+        fold = folds_dir / f"FDDB-fold-{k:02d}.txt"
+        ell = folds_dir / f"FDDB-fold-{k:02d}-ellipseList.txt"
+        sources.append(str(ell))
+        order = [line for line in read_lines(fold) if line]
+        by_name = _read_ellipses(ell)
+        for name in order:
+            if name not in by_name:
+                line = read_lines(fold).index(name) + 1
+                raise DatasetFormatError(fold, f"{name} has no entry in {ell.name}", line)
+            boxes = by_name.pop(name)
+            if clip:
+                boxes = np.maximum(boxes, 0)
+            rows.append({"path": os.path.normpath(os.path.join(root, name + ".jpg")), "name": name,
+                         "boxes": boxes, "dont_care": np.zeros(len(boxes), bool)})  # fmt: skip
+        if by_name:
+            extra = next(iter(by_name))
+            raise DatasetFormatError(ell, f"{extra} is not in {fold.name}")
+    return _frame(rows, ", ".join(sources))
+
+
+def _read_ellipses(path: Path) -> dict[str, np.ndarray]:
+    lines = read_lines(path)
+    out: dict[str, np.ndarray] = {}
+    i, n = 0, len(lines)
+    while i < n:
+        if not lines[i]:
+            i += 1
+            continue
+        name = lines[i]
+        if len(name.split()) != 1:
+            raise DatasetFormatError(path, f"expected an image name, found {name!r}", i + 1)
+        if name in out:
+            raise DatasetFormatError(path, f"duplicate image {name}", i + 1)
+        if i + 1 >= n or not lines[i + 1].isdigit():
+            found = lines[i + 1] if i + 1 < n else "end of file"
+            raise DatasetFormatError(path, f"expected the face count of {name}, found {found!r}", i + 2)
+        count = int(lines[i + 1])
+        boxes = []
+        for j in range(i + 2, i + 2 + count):
+            fields = lines[j].split() if j < n else []
+            if len(fields) not in (5, 6):
+                raise DatasetFormatError(
+                    path, f"expected `major minor angle cx cy 1` (6 fields), found {len(fields)}", min(j, n - 1) + 1
+                )
+            try:
+                major, minor, angle, cx, cy = (float(f) for f in fields[:5])
+            except ValueError:
+                raise DatasetFormatError(path, f"not a number in {lines[j]!r}", j + 1) from None
+            if not (major > 0 and minor > 0 and np.isfinite([angle, cx, cy]).all()):
+                raise DatasetFormatError(path, f"bad ellipse {lines[j]!r}", j + 1)
+            boxes.append(ellipse_to_box(major, minor, angle, cx, cy))
+        out[name] = _box_array(boxes)
+        i += 2 + count
+    return out
+
+
+# --------------------------------------------------------------------------- CSV and VOC XML
+
+_CSV_NAMES = {"path": ("path", "file", "filename", "image", "name")}
+
+
+def read_box_csv(csv_file: str | Path, images: str | Path | None = None) -> pd.DataFrame:
+    """`path,x0,y0,x1,y1[,dont_care]` one face per row (header optional; a row with empty
+    coordinates is an image without a face). Relative paths resolve against `images` (default:
+    the CSV's folder). Rows of one image need not be adjacent; images keep first-seen order."""
+    path = Path(csv_file)
+    lines = read_lines(path)
+    root = Path(images).resolve() if images is not None else path.resolve().parent
+    per_image: dict[str, tuple[list, list]] = {}
+    n_fields = None
+    for number, line in enumerate(lines, start=1):
+        if not line or line.startswith("#"):
+            continue
+        fields = [f.strip() for f in next(csv.reader([line]))]
+        if n_fields is None:  # the first row: a header or data
+            n_fields = len(fields)
+            if n_fields not in (5, 6):
+                raise DatasetFormatError(path, f"expected `path,x0,y0,x1,y1[,dont_care]`, found {n_fields} fields", number)
+            if fields[0].lower() in _CSV_NAMES["path"]:
+                header = [f.lower() for f in fields]
+                if header[1:5] != ["x0", "y0", "x1", "y1"] or header[5:] not in ([], ["dont_care"], ["ignore"], ["difficult"]):
+                    raise DatasetFormatError(path, f"header must be `path,x0,y0,x1,y1[,dont_care]`, found {line!r}", number)
+                continue
+        if len(fields) != n_fields:
+            raise DatasetFormatError(path, f"expected {n_fields} fields, found {len(fields)}", number)
+        name = fields[0]
+        if not name:
+            raise DatasetFormatError(path, "empty image path", number)
+        boxes, flags = per_image.setdefault(name, ([], []))
+        coords = fields[1:5]
+        if all(c == "" for c in coords):
+            continue  # an image without a face
+        try:
+            box = [float(c) for c in coords]
+        except ValueError:
+            raise DatasetFormatError(path, f"not a number in {','.join(coords)!r}", number) from None
+        if not np.isfinite(box).all() or box[2] < box[0] or box[3] < box[1]:
+            raise DatasetFormatError(path, f"bad box {box} (need x0 <= x1, y0 <= y1)", number)
+        flag = fields[5].lower() if len(fields) == 6 else "0"
+        if flag not in ("0", "1", "true", "false", ""):
+            raise DatasetFormatError(path, f"dont_care: expected 0 or 1, found {fields[5]!r}", number)
+        boxes.append(box)
+        flags.append(flag in ("1", "true"))
+    rows = [{"path": os.path.normpath(os.path.join(root, name.replace("\\", "/"))), "name": name,
+             "boxes": _box_array(b), "dont_care": np.asarray(f, dtype=bool)}
+            for name, (b, f) in per_image.items()]  # fmt: skip
+    return _frame(rows, str(path))
+
+
+def read_voc_xml(
+    annotations: str | Path | Sequence[str | Path],
+    images: str | Path | None = None,
+    classes: Sequence[str] = ("face",),
+) -> pd.DataFrame:
+    """Pascal VOC XML files (a folder of `*.xml`, sorted, or a list of files). Objects whose
+    <name> is in `classes` are faces; <difficult>1</difficult> ones are don't-care. images: the
+    folder of the images (default: `JPEGImages` beside the annotations folder, else that folder)."""
+    if isinstance(annotations, str | Path):
+        folder = Path(annotations)
+        files = sorted(folder.glob("*.xml"))
+        if not files:
+            raise FileNotFoundError(f"{folder}: no .xml annotation files")
+        default = folder.resolve().parent / "JPEGImages"
+        root = Path(images) if images is not None else default if default.is_dir() else folder
+    else:
+        files = [Path(f) for f in annotations]
+        root = Path(images) if images is not None else files[0].parent if files else Path(".")
+    root = root.resolve()
+    wanted = {c.lower() for c in classes}
+    rows = []
+    for f in files:
+        tree, line_of = _parse_xml(f)
+        name = _text(tree, "filename", f, line_of)
+        boxes, dont_care = [], []
+        for obj in tree.iter("object"):
+            label = _text(obj, "name", f, line_of).lower()
+            if label not in wanted:
+                continue
+            bb = obj.find("bndbox")
+            if bb is None:
+                raise DatasetFormatError(f, "object without <bndbox>", line_of[id(obj)])
+            corners = [_text(bb, k, f, line_of) for k in ("xmin", "ymin", "xmax", "ymax")]
+            try:
+                x0, y0, x1, y1 = (float(v) for v in corners)
+            except ValueError:
+                raise DatasetFormatError(f, f"<bndbox> coordinate is not a number: {corners}", line_of[id(bb)]) from None
+            if x1 < x0 or y1 < y0:
+                raise DatasetFormatError(f, f"bad box xmin={x0} ymin={y0} xmax={x1} ymax={y1}", line_of[id(bb)])
+            boxes.append([x0 - 1, y0 - 1, x1, y1])  # 1-based inclusive -> 0-based exclusive
+            diff = obj.find("difficult")
+            dont_care.append(diff is not None and (diff.text or "0").strip() == "1")
+        rows.append({"path": os.path.normpath(os.path.join(root, name)), "name": name,
+                     "boxes": _box_array(boxes), "dont_care": np.asarray(dont_care, dtype=bool)})  # fmt: skip
+    return _frame(rows, str(files[0].parent) if files else "")
+
+
+def _parse_xml(path: Path) -> tuple[ET.Element, dict[int, int]]:
+    """An XML file as an Element tree, with the line of every element (by id)."""
+    builder = ET.TreeBuilder()
+    parser = expat.ParserCreate()
+    line_of: dict[int, int] = {}
+
+    def start(tag, attrs):
+        line_of[id(builder.start(tag, attrs))] = parser.CurrentLineNumber
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = builder.end
+    parser.CharacterDataHandler = builder.data
+    try:
+        with open(path, "rb") as fh:
+            parser.ParseFile(fh)
+    except expat.ExpatError as e:
+        raise DatasetFormatError(path, f"not well-formed XML ({expat.ErrorString(e.code)})", e.lineno) from None
+    root = builder.close()
+    return root, line_of
+
+
+def _text(el: ET.Element, tag: str, path: Path, line_of: dict[int, int]) -> str:
+    child = el.find(tag)
+    if child is None or not (child.text or "").strip():
+        raise DatasetFormatError(path, f"<{el.tag}> has no <{tag}>", line_of.get(id(el)))
+    return child.text.strip()
+
+
+__all__ = [
+    "WIDER_FLAGS",
+    "ellipse_to_box",
+    "hash_part",
+    "mark_small",
+    "n_faces",
+    "read_box_csv",
+    "read_fddb",
+    "read_voc_xml",
+    "read_wider_mat",
+    "read_wider_txt",
+]

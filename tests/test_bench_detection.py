@@ -1,0 +1,51 @@
+"""benchmarks/bench_detection.py end to end on a generated WIDER-format tree (Haar peer only)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_detection", ROOT / "benchmarks" / "bench_detection.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_bench_detection_writes_a_record(tmp_path):
+    images = tmp_path / "WIDER_train" / "images" / "0--Parade"
+    images.mkdir(parents=True)
+    split = tmp_path / "wider_face_split"
+    split.mkdir()
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(4):
+        cv2.imwrite(str(images / f"p_{i}.jpg"), rng.integers(0, 255, (240, 320, 3), dtype=np.uint8))
+        rows += [f"0--Parade/p_{i}.jpg", "2", "10 10 30 40 0 0 0 0 0 0 ", "100 100 10 12 0 0 0 0 0 0 "]
+    (split / "wider_face_train_bbx_gt.txt").write_text("\n".join(rows) + "\n")
+    out, work = tmp_path / "out", tmp_path / "work"
+    bench = _bench()
+    rc = bench.main(["--wider", str(tmp_path), "--part", "all", "--detectors", "haar", "--threads", "1",
+                     "--face-free", "--work", str(work), "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    record = json.loads((out / "results.json").read_text())
+    assert record["data"]["n_images"] == 4
+    assert record["data"]["n_faces"] == 4 and record["data"]["n_dont_care"] == 4  # 12 px < 24 px
+    haar = record["results"]["haar"]
+    assert set(haar) >= {"ap", "recall_at_0.1_fppi", "recall_at_1_fppi", "by_size", "median_ms", "face_free"}
+    assert haar["face_free"]["n_images"] == 4  # a 64+ px crop away from both boxes fits every image
+    assert "| haar |" in (out / "results.md").read_text()
+    # The face-free crops overlap no (grown) box.
+    for crop in (work / "face_free").iterdir():
+        x0, y0, side = (int(v) for v in crop.stem.rsplit("__", 1)[1].split("_"))
+        for b in ([10, 10, 40, 50], [100, 100, 110, 112]):
+            w, h = b[2] - b[0], b[3] - b[1]
+            grown = [b[0] - w / 2, b[1] - h / 2, b[2] + w / 2, b[3] + h / 2]
+            assert not (grown[0] < x0 + side and grown[2] > x0 and grown[1] < y0 + side and grown[3] > y0)

@@ -1,0 +1,279 @@
+"""Face-detection benchmark readers (WIDER FACE txt/.mat, FDDB, CSV, VOC XML) on generated files."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lnet_anet.data.errors import DatasetFormatError
+from lnet_anet.data.readers.detection import (
+    ellipse_to_box,
+    mark_small,
+    n_faces,
+    read_box_csv,
+    read_fddb,
+    read_voc_xml,
+    read_wider_mat,
+    read_wider_txt,
+)
+
+WIDER_TXT = """0--Parade/0_Parade_a_1.jpg
+2
+10 20 30 40 0 0 0 0 0 0$
+50 60 8 10 2 1 0 1 2 1$
+0--Parade/0_Parade_a_2.jpg
+0
+0 0 0 0 0 0 0 0 0 0$
+1--Handshaking/1_Handshaking_b_3.jpg
+1
+5 5 100 120 1 0 1 0 1 0$
+""".replace("$", " ")  # official rows end in a space
+
+
+def _wider_tree(tmp_path):
+    split = tmp_path / "wider_face_split"
+    split.mkdir()
+    (tmp_path / "WIDER_train" / "images").mkdir(parents=True)
+    f = split / "wider_face_train_bbx_gt.txt"
+    f.write_text(WIDER_TXT)
+    return f
+
+
+def test_read_wider_txt_boxes_flags_and_empty_images(tmp_path):
+    df = read_wider_txt(_wider_tree(tmp_path))
+    assert list(df["name"]) == ["0--Parade/0_Parade_a_1.jpg", "0--Parade/0_Parade_a_2.jpg",
+                                "1--Handshaking/1_Handshaking_b_3.jpg"]  # fmt: skip
+    assert df["path"][0] == str(tmp_path / "WIDER_train" / "images" / "0--Parade" / "0_Parade_a_1.jpg")
+    np.testing.assert_array_equal(df["boxes"][0], [[10, 20, 40, 60], [50, 60, 58, 70]])  # x + w
+    assert df["boxes"][1].shape == (0, 4) and df["dont_care"][1].shape == (0,)
+    assert list(df["invalid"][0]) == [0, 1] and list(df["dont_care"][0]) == [False, True]
+    assert list(df["blur"][0]) == [0, 2] and list(df["occlusion"][0]) == [0, 2]
+    assert list(df["pose"][0]) == [0, 1] and list(df["illumination"][2]) == [1]
+    assert n_faces(df) == (2, 1)
+    small = mark_small(df, min_height=24)  # the 10 px high face is don't-care anyway, 40 px counts
+    assert list(small["dont_care"][0]) == [False, True]
+    assert list(mark_small(df, 50)["dont_care"][0]) == [True, True]
+    assert list(df["dont_care"][0]) == [False, True]  # the original is untouched
+
+
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        (WIDER_TXT.replace("50 60 8 10 2 1 0 1 2 1", "50 60 8 10 2 1 0"), 4, "10 fields"),
+        (WIDER_TXT.replace("5 5 100 120", "5 5 -100 120"), 10, "negative size"),
+        (WIDER_TXT.replace("10 20 30 40 0 0 0 0 0 0", "10 20 30 4x 0 0 0 0 0 0"), 3, "not a number"),
+        (WIDER_TXT.replace("\n2\n", "\ntwo\n"), 2, "face count"),
+        (WIDER_TXT.replace("50 60 8 10 2 1 0 1 2 1", "50 60 8 10 3 1 0 1 2 1"), 4, "flag out of range"),
+        (WIDER_TXT.replace("1\n5 5 100 120", "3\n5 5 100 120"), 9, "file ends"),
+    ],
+)
+def test_read_wider_txt_names_file_and_line_of_a_bad_row(tmp_path, text, line, message):
+    f = tmp_path / "wider_face_val_bbx_gt.txt"
+    f.write_text(text)
+    with pytest.raises(DatasetFormatError, match=message) as err:
+        read_wider_txt(f)
+    assert err.value.line == line and err.value.path == str(f)
+
+
+def _cell(items):
+    out = np.empty((len(items), 1), dtype=object)
+    for i, x in enumerate(items):
+        out[i, 0] = x
+    return out
+
+
+def test_read_wider_mat_official_field_names(tmp_path):
+    from scipy.io import savemat
+
+    boxes_a = [np.array([[10.0, 20, 30, 40], [50, 60, 8, 10]]), np.zeros((0, 4))]
+    boxes_b = [np.array([[5.0, 5, 100, 120]])]
+    flags = {
+        "blur": [[np.array([[0], [2]]), np.zeros((0, 1))], [np.array([[1]])]],
+        "invalid": [[np.array([[0], [1]]), np.zeros((0, 1))], [np.array([[0]])]],
+    }
+    mat = {
+        "event_list": _cell(["0--Parade", "1--Handshaking"]),
+        "file_list": _cell([_cell(["0_Parade_a_1", "0_Parade_a_2"]), _cell(["1_Handshaking_b_3"])]),
+        "face_bbx_list": _cell([_cell(boxes_a), _cell(boxes_b)]),
+    }
+    for name in ("blur", "expression", "illumination", "invalid", "occlusion", "pose"):
+        per_event = flags.get(name, [[np.zeros((2, 1)), np.zeros((0, 1))], [np.zeros((1, 1))]])
+        mat[f"{name}_label_list"] = _cell([_cell(e) for e in per_event])
+    f = tmp_path / "wider_face_train.mat"
+    savemat(str(f), mat)
+    df = read_wider_mat(f, images=tmp_path)
+    (tmp_path / "t").mkdir()
+    txt = read_wider_txt(_wider_tree(tmp_path / "t"), images=tmp_path)
+    assert list(df["name"]) == list(txt["name"])
+    assert list(df["path"]) == list(txt["path"])
+    for a, b in zip(df["boxes"], txt["boxes"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert list(df["blur"][0]) == [0, 2] and list(df["dont_care"][0]) == [False, True]
+    # Only the three lists the evaluation tools' ground truth has: flags read as 0.
+    f2 = tmp_path / "gt.mat"
+    savemat(str(f2), {k: mat[k] for k in ("event_list", "file_list", "face_bbx_list")})
+    df2 = read_wider_mat(f2, images=tmp_path)
+    assert not any(dc.any() for dc in df2["dont_care"])
+    savemat(str(f2), {k: mat[k] for k in ("event_list", "file_list")})
+    with pytest.raises(DatasetFormatError, match="face_bbx_list"):
+        read_wider_mat(f2)
+
+
+def test_ellipse_to_box_is_the_bounding_box_of_the_rotated_ellipse():
+    np.testing.assert_allclose(ellipse_to_box(20, 10, 0.0, 100, 50), [80, 40, 120, 60])
+    np.testing.assert_allclose(ellipse_to_box(20, 10, math.pi / 2, 100, 50), [90, 30, 110, 70], atol=1e-9)
+    half = math.sqrt((20**2 + 10**2) / 2)
+    np.testing.assert_allclose(ellipse_to_box(20, 10, math.pi / 4, 0, 0), [-half, -half, half, half])
+    # The box touches the ellipse: the extreme x of sampled boundary points equals its half width.
+    t = np.linspace(0, 2 * np.pi, 100001)
+    a, b, ang = 30.0, 12.0, 0.7
+    x = a * np.cos(t) * np.cos(ang) - b * np.sin(t) * np.sin(ang)
+    y = a * np.cos(t) * np.sin(ang) + b * np.sin(t) * np.cos(ang)
+    np.testing.assert_allclose(ellipse_to_box(a, b, ang, 0, 0), [x.min(), y.min(), x.max(), y.max()], atol=1e-6)
+
+
+def _fddb(tmp_path, ellipses: str, fold: str = "2002/08/11/big/img_591\n2002/08/26/big/img_265\n"):
+    d = tmp_path / "FDDB-folds"
+    d.mkdir(exist_ok=True)
+    (d / "FDDB-fold-01.txt").write_text(fold)
+    (d / "FDDB-fold-01-ellipseList.txt").write_text(ellipses)
+    (tmp_path / "originalPics").mkdir(exist_ok=True)
+    return d
+
+
+FDDB_ELLIPSES = """2002/08/26/big/img_265
+2
+20 10 0 100 50  1
+67.363819 44.511485 -1.476417 105.249970 87.209036  1
+2002/08/11/big/img_591
+1
+123.583300 85.549500 1.265839 269.693400 161.781200  1
+"""
+
+
+def test_read_fddb_folds_in_fold_order(tmp_path):
+    df = read_fddb(_fddb(tmp_path, FDDB_ELLIPSES), folds=[1])
+    assert list(df["name"]) == ["2002/08/11/big/img_591", "2002/08/26/big/img_265"]
+    assert df["path"][0] == str(tmp_path / "originalPics" / "2002/08/11/big/img_591.jpg")
+    np.testing.assert_allclose(df["boxes"][1][0], [80, 40, 120, 60])
+    b = df["boxes"][0][0]
+    assert b[3] - b[1] > b[2] - b[0]  # a near-vertical major axis: a face taller than wide
+    np.testing.assert_allclose((b[:2] + b[2:]) / 2, [269.6934, 161.7812])
+    assert df["boxes"][1].shape == (2, 4) and not df["dont_care"][1].any()
+
+
+@pytest.mark.parametrize(
+    "text, fold, where, message",
+    [
+        (FDDB_ELLIPSES.replace(" 1.265839 269.693400", ""), None, ("ellipseList.txt", 7), "6 fields"),
+        (FDDB_ELLIPSES.replace("\n2\n", "\nx\n"), None, ("ellipseList.txt", 2), "face count"),
+        (FDDB_ELLIPSES.replace("123.583300", "-1"), None, ("ellipseList.txt", 7), "bad ellipse"),
+        (FDDB_ELLIPSES, "2002/08/11/big/img_591\n2002/08/26/big/img_999\n", ("fold-01.txt", 2), "no entry"),
+    ],
+)
+def test_read_fddb_names_file_and_line(tmp_path, text, fold, where, message):
+    d = _fddb(tmp_path, text, **({"fold": fold} if fold else {}))
+    with pytest.raises(DatasetFormatError, match=message) as err:
+        read_fddb(d, folds=[1])
+    assert err.value.path.endswith(where[0]) and err.value.line == where[1]
+
+
+def test_read_box_csv_with_and_without_header(tmp_path):
+    f = tmp_path / "boxes.csv"
+    f.write_text("path,x0,y0,x1,y1\na.jpg,1,2,11,22\nempty.jpg,,,,\na.jpg,30,30,40,45\nsub/b.jpg,0,0,5,5\n")
+    df = read_box_csv(f)
+    assert list(df["name"]) == ["a.jpg", "empty.jpg", "sub/b.jpg"]
+    np.testing.assert_array_equal(df["boxes"][0], [[1, 2, 11, 22], [30, 30, 40, 45]])
+    assert df["boxes"][1].shape == (0, 4)
+    assert df["path"][2] == str(tmp_path / "sub" / "b.jpg")
+    g = tmp_path / "noheader.csv"
+    g.write_text("a.jpg,1,2,11,22,0\na.jpg,30,30,40,45,1\n")
+    assert list(read_box_csv(g, images="/imgs")["dont_care"][0]) == [False, True]
+    assert read_box_csv(g, images="/imgs")["path"][0] == "/imgs/a.jpg"
+
+
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ("path,x0,y0,x1,y1\na.jpg,1,2,11\n", 2, "expected 5 fields"),
+        ("path,x0,y0,x1,y1\na.jpg,1,2,11,22\nb.jpg,1,2,z,22\n", 3, "not a number"),
+        ("a.jpg,10,2,1,22\n", 1, "bad box"),
+        ("path,left,top,right,bottom\n", 1, "header"),
+        ("a.jpg,1,2,11,22,maybe\n", 1, "dont_care"),
+    ],
+)
+def test_read_box_csv_names_file_and_line(tmp_path, text, line, message):
+    f = tmp_path / "boxes.csv"
+    f.write_text(text)
+    with pytest.raises(DatasetFormatError, match=message) as err:
+        read_box_csv(f)
+    assert err.value.line == line and err.value.path == str(f)
+
+
+VOC = """<annotation>
+  <folder>faces</folder>
+  <filename>{name}</filename>
+  <size><width>200</width><height>100</height><depth>3</depth></size>
+  <object>
+    <name>face</name>
+    <difficult>0</difficult>
+    <bndbox><xmin>11</xmin><ymin>21</ymin><xmax>40</xmax><ymax>60</ymax></bndbox>
+  </object>
+  <object>
+    <name>person</name>
+    <bndbox><xmin>1</xmin><ymin>1</ymin><xmax>100</xmax><ymax>100</ymax></bndbox>
+  </object>
+  <object>
+    <name>Face</name>
+    <difficult>1</difficult>
+    <bndbox><xmin>101</xmin><ymin>1</ymin><xmax>{xmax}</xmax><ymax>10</ymax></bndbox>
+  </object>
+</annotation>
+"""
+
+
+def test_read_voc_xml_faces_difficult_and_one_based_corners(tmp_path):
+    ann = tmp_path / "Annotations"
+    ann.mkdir()
+    (tmp_path / "JPEGImages").mkdir()
+    (ann / "b.xml").write_text(VOC.format(name="b.jpg", xmax=110))
+    (ann / "a.xml").write_text("<annotation><filename>a.jpg</filename></annotation>")
+    df = read_voc_xml(ann)
+    assert list(df["name"]) == ["a.jpg", "b.jpg"]
+    assert df["boxes"][0].shape == (0, 4)
+    np.testing.assert_array_equal(df["boxes"][1], [[10, 20, 40, 60], [100, 0, 110, 10]])
+    assert list(df["dont_care"][1]) == [False, True]
+    assert df["path"][1] == str(tmp_path / "JPEGImages" / "b.jpg")
+    assert read_voc_xml(ann, classes=("person",))["boxes"][1].shape == (1, 4)
+
+
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        (VOC.format(name="b.jpg", xmax="1x0"), 17, "not a number"),
+        (VOC.format(name="b.jpg", xmax=50), 17, "bad box"),
+        (VOC.format(name="b.jpg", xmax=110).replace("<ymax>60</ymax>", "<ymax>60</ymx>"), 8, "XML"),
+        (VOC.format(name="b.jpg", xmax=110).replace("<ymin>21</ymin>", ""), 8, "ymin"),
+    ],
+)
+def test_read_voc_xml_names_file_and_line(tmp_path, text, line, message):
+    f = tmp_path / "b.xml"
+    f.write_text(text)
+    with pytest.raises(DatasetFormatError, match=message) as err:
+        read_voc_xml([f])
+    assert err.value.line == line and err.value.path == str(f)
+
+
+def test_hash_part_is_fixed_by_name_alone():
+    from lnet_anet.data.readers.detection import hash_part
+
+    names = [f"ev/{i}.jpg" for i in range(2000)]
+    part = hash_part(names)
+    assert set(part) == {"tune", "val"}
+    assert abs((part == "val").mean() - 0.3) < 0.04
+    assert list(hash_part(names[::-1])) == list(part[::-1])  # order does not matter
+    assert list(hash_part(names[:7])) == list(part[:7])  # nor which other names are there
+    assert (hash_part(names, seed="other") != part).any()
+    assert set(hash_part(names, 0.0)) == {"tune"} and set(hash_part(names, 1.0)) == {"val"}
