@@ -16,8 +16,8 @@ from lnet_anet.data.preprocess import (
     PreprocessError,
 )
 from lnet_anet.data.transforms import crop_face, face_region
-from lnet_anet.inference.build import random_bundle
-from lnet_anet.inference.bundle import BundleError, load_bundle, read_header, save_bundle
+from lnet_anet.inference.build import random_bundle, rebundle
+from lnet_anet.inference.bundle import BundleError, load_bundle, read_header
 from lnet_anet.inference.predictor import Predictor
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -77,11 +77,11 @@ def test_normalize_and_face_crop():
 
 def _with_preprocessing(src, dst, **changes):
     """A copy of bundle `src` whose preprocessing sections are updated with `changes`."""
-    b = load_bundle(src)
-    config = dict(b.config)
-    config["preprocessing"] = {k: {**v, **changes.get(k, {})} for k, v in config["preprocessing"].items()}
-    parts = {"lnet": b.lnet, "anet": b.anet, "svm": b.svm.to_arrays(), "age": b.age, "attractiveness": b.attractiveness}
-    return save_bundle(dst, {k: v for k, v in parts.items() if v is not None}, config)
+    def update(config):
+        prep = {k: {**v, **changes.get(k, {})} for k, v in config["preprocessing"].items()}
+        return {**config, "preprocessing": prep}
+
+    return rebundle(src, dst, update)
 
 
 def test_the_stored_normalisation_is_the_one_used(tmp_path):

@@ -323,3 +323,15 @@ def random_bundle(
                        "note": "randomly initialised networks: for tests and benchmarks only"},
     }  # fmt: skip
     return save_bundle(path, parts, config)
+
+
+def rebundle(src: str | Path, dst: str | Path, update) -> Path:
+    """A copy of bundle `src` at `dst` whose config is `update(config)` (a function returning
+    the new config dict); every network and the SVM head are carried over unchanged (float16
+    weights round-trip exactly). The new config is checked like any other (BundleError)."""
+    from lnet_anet.inference.bundle import load_bundle
+
+    b = load_bundle(src)
+    parts = {"lnet": b.lnet, "anet": b.anet, "svm": b.svm.to_arrays(), "age": b.age, "attractiveness": b.attractiveness}
+    config = update({k: v for k, v in b.config.items() if k != "versions"})
+    return save_bundle(dst, {k: v for k, v in parts.items() if v is not None}, config)

@@ -1,0 +1,101 @@
+"""Fit a bundle's localizer on real photos with face boxes: `python -m lnet_anet.cli.fit_localizer`.
+
+    python -m lnet_anet.cli.fit_localizer --wider ../shared/datasets/wider_face_train \\
+        [--bundle lnet_anet/assets/default.lnetanet] --out runs/photo-localizer/bundle.lnetanet
+
+The photos' tune part (lnet_anet.data.readers.detection.hash_part: the same fixed split by file
+name that benchmarks/bench_detection.py scores the val part of) sets the scales, the suppression
+settings, the box model and the threshold (lnet_anet.lnet.photo_fitting); LNet's weights are
+unchanged and never see a box. Faces lower than --min-height pixels are don't-care. The new
+bundle's provenance says what was fitted on which boxes; a report (fit.json) goes beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shlex
+import sys
+from pathlib import Path
+
+
+# Tight windows around each peak (box_level) so that neighbours are not merged; box_model None:
+# the composed scenes' box model belongs to their box level, and is refitted on the tune faces.
+DEFAULT_SEARCH = {"box_level": [0.2, 0.35, 0.5], "min_relative_score": [0.0, 0.3], "min_size": [16],
+                  "nms_iou": [0.3], "box_model": [None], "box_scale": [1.0, 1.3]}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_localizer", description=__doc__.split("\n")[0])
+    p.add_argument("--wider", type=Path, required=True, help="a WIDER FACE folder (wider_face_split/, WIDER_*/images/)")
+    p.add_argument("--split", default="train", help="which bbx_gt file: wider_face_<split>_bbx_gt.txt")
+    p.add_argument("--bundle", type=Path, default=None, help="default: the embedded bundle")
+    p.add_argument("--out", type=Path, required=True, help="the new bundle")
+    p.add_argument("--min-height", type=float, default=24.0, help="smaller faces are don't-care (pixels)")
+    p.add_argument("--fppi", type=float, default=0.1, help="false alarms per tune image at the threshold")
+    p.add_argument("--limit", type=int, default=None, help="at most this many tune photos")
+    p.add_argument("--scales", default="1.0;1.0,0.5;1.0,1.5;1.0,2.0;0.5,1.0,2.0",
+                   help="scale sets to try, ';'-separated lists")  # fmt: skip
+    p.add_argument("--search", type=json.loads, default=DEFAULT_SEARCH,
+                   help=f"Localizer settings to try, as JSON (default: {json.dumps(DEFAULT_SEARCH)})")
+    p.add_argument("--keep-cascade", action="store_true", help="keep the bundle's LNet_s stage (default: drop it)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import torch
+
+    from lnet_anet.data.preprocess import LNetInput
+    from lnet_anet.data.readers.detection import hash_part, mark_small, read_wider_txt
+    from lnet_anet.inference.build import rebundle
+    from lnet_anet.inference.bundle import load_bundle
+    from lnet_anet.inference.predictor import DEFAULT_BUNDLE
+    from lnet_anet.lnet.photo_fitting import fit_photo_localizer, photo_maps
+    from lnet_anet.metrics.detection import truth_from_table
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    src = args.bundle or DEFAULT_BUNDLE
+    label = args.wider / "wider_face_split" / f"wider_face_{args.split}_bbx_gt.txt"
+    if not label.is_file():
+        print(f"error: {label}: not found (is --wider a WIDER FACE folder?)", file=sys.stderr)
+        return 1
+    table = read_wider_txt(label)
+    tune = table[hash_part(table["name"]) == "tune"].reset_index(drop=True)
+    tune = mark_small(tune.iloc[: args.limit] if args.limit else tune, args.min_height)
+    scale_sets = [tuple(float(s) for s in group.split(",")) for group in args.scales.split(";")]
+    bundle = load_bundle(src)
+    lnet_input = LNetInput.from_dict(bundle.preprocessing["lnet"])
+    base = dataclasses.replace(bundle.localizer(), max_faces=50, max_peaks=100)
+    pm = photo_maps(bundle.lnet, lnet_input, list(tune["path"]), sorted({s for g in scale_sets for s in g}))
+    localizer, scales, report = fit_photo_localizer(pm, truth_from_table(tune), base, args.search, scale_sets,
+                                                    args.fppi)  # fmt: skip
+    settings = dataclasses.asdict(localizer)
+    command = shlex.join(["python", "-m", "lnet_anet.cli.fit_localizer", *(argv if argv is not None else sys.argv[1:])])
+
+    def update(config: dict) -> dict:
+        prep = dict(config["preprocessing"])
+        prep["localizer"] = json.loads(json.dumps(settings))
+        prep["lnet"] = {**prep["lnet"], "scales": list(scales)}
+        if not args.keep_cascade:
+            prep.pop("cascade", None)
+        provenance = {**config["provenance"], "photo_localizer": {
+            "command": command, "photos": str(label), "tune_photos": len(tune), "split": "hash_part tune (70%)",
+            "fitted_on_boxes": "localizer threshold, min_relative_score, min_size, nms_iou, scales, box_model; "
+                               "LNet's weights unchanged (image-level tags only)",
+            "tune": report["tune"], "cascade": "kept" if args.keep_cascade else "dropped"}}  # fmt: skip
+        return {**config, "preprocessing": prep, "provenance": provenance}
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    rebundle(src, args.out, update)
+    (args.out.parent / "fit.json").write_text(json.dumps({"command": command, "scales": scales, "localizer": settings,
+                                                          **report}, indent=2, default=float))  # fmt: skip
+    t = report["tune"]
+    print(f"{args.out}: scales {list(scales)}, tune AP50 {report['tune_ranking']['ap']:.3f}, recall at "
+          f"{args.fppi:g} FPPI {t['max_recall']:.3f} (threshold {localizer.threshold:.3f})")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Fitting the localizer's few numbers on real photos with face boxes (e.g. WIDER FACE's tune part).
+
+The network is not touched: LNet learnt where faces are from image-level tags only. What real
+photos set here are the localizer's settings, as the composed tune scenes set them before
+(lnet_anet.lnet.fitting), now for photos with many faces of every size:
+- the scales the photo is read at (lnet_anet.lnet.multiscale) and the suppression settings
+  (min_relative_score, nms_iou, min_size, ...), chosen by AP at IoU 0.5 on the tune photos;
+- the box model (log width / height from the blob's measures), refitted on the tune faces;
+- the operating threshold: the score at which the tune photos have `fppi` false alarms per image.
+The tune photos and the photos these figures are scored on must be apart (a fixed split by file
+name: lnet_anet.data.readers.detection.hash_part).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from lnet_anet.data.images import load_image
+from lnet_anet.data.preprocess import LNetInput
+from lnet_anet.lnet.localizer import BOX_FEATURES, Localizer, _as_map, box_features
+from lnet_anet.lnet.multiscale import Placement, merge, place
+from lnet_anet.metrics.detection import evaluate_detections, label_detections
+
+Detection = tuple[np.ndarray, float]
+
+
+@dataclass
+class PhotoMaps:
+    """LNet's response maps of photos at several scales: per photo, scale -> (map (h, w),
+    Placement, canvas (H, W)); and each photo's (height, width)."""
+
+    maps: list[dict[float, tuple[torch.Tensor, Placement, tuple[int, int]]]]
+    image_sizes: list[tuple[int, int]]
+
+
+@torch.inference_mode()
+def photo_maps(net: torch.nn.Module, lnet_input: LNetInput, paths: Sequence[str], scales: Sequence[float],
+               batch_size: int = 8) -> PhotoMaps:  # fmt: skip
+    """Run LNet over photo files at every scale (one batch of canvases per scale). Raises
+    ImageReadError naming a file that cannot be read."""
+    net.eval()
+    maps: list[dict] = []
+    sizes: list[tuple[int, int]] = []
+    for start in tqdm(range(0, len(paths), batch_size), desc="LNet maps", dynamic_ncols=True):
+        images = [load_image(p) for p in paths[start:start + batch_size]]
+        per = [{} for _ in images]
+        for scale in scales:
+            placed = [place(img, lnet_input.input_size, scale, lnet_input.resize) for img in images]
+            x = torch.from_numpy(np.stack([lnet_input.normalize(c) for c, _ in placed]))
+            responses = net(x)["response"].float()
+            for k, (_, where) in enumerate(placed):
+                per[k][scale] = (responses[k].clone(), where, tuple(x.shape[-2:]))
+        maps += per
+        sizes += [img.shape[:2] for img in images]
+    return PhotoMaps(maps, sizes)
+
+
+def detect(photo: dict, localizer: Localizer, scales: Sequence[float], image_hw: tuple[int, int]) -> list[Detection]:
+    """One photo's faces in its pixels from its maps at `scales`, merged across scales."""
+    found: list[Detection] = []
+    for scale in scales:
+        r, where, size = photo[scale]
+        for box, score in localizer(r, size):
+            px = where.to_image(box, image_hw)
+            if px is not None:
+                found.append((px, float(score)))
+    return merge(found, localizer.nms_iou, localizer.max_faces) if len(scales) > 1 else found
+
+
+def _detect_all(pm: PhotoMaps, localizer: Localizer, scales: Sequence[float]) -> list[list[Detection]]:
+    return [detect(m, localizer, scales, hw) for m, hw in zip(pm.maps, pm.image_sizes, strict=True)]
+
+
+def operating_threshold(detections: Sequence[Sequence[Detection]], truth: Sequence, fppi: float,
+                        iou: float = 0.5) -> float:  # fmt: skip
+    """The lowest score threshold (detections kept when score > it) with at most `fppi` false
+    alarms per image on these photos (detections of don't-care faces are not counted)."""
+    scores, labels = [], []
+    for dets, (boxes, dont_care) in zip(detections, truth, strict=True):
+        b = np.array([d[0] for d in dets]).reshape(-1, 4)
+        s, lab = label_detections(b, np.array([d[1] for d in dets]), boxes, dont_care, iou)
+        scores.append(s)
+        labels.append(lab)
+    scores, labels = np.concatenate(scores), np.concatenate(labels)
+    order = np.argsort(-scores, kind="stable")
+    false_alarms = np.cumsum(labels[order] == 0)
+    allowed = fppi * len(detections)
+    over = np.nonzero(false_alarms > allowed)[0]
+    if len(over) == 0:
+        return float(scores.min()) - 1e-6 if len(scores) else 0.0
+    return float(scores[order][over[0]])  # that detection and the weaker ones are dropped
+
+
+def fit_box_model_on_photos(pm: PhotoMaps, truth: Sequence, localizer: Localizer, scales: Sequence[float]) -> Localizer:
+    """`localizer` with its box_model refitted by least squares on the photos' faces: for every
+    face found (at every scale) whose weighted centre lies in exactly one face box that counts,
+    log width / height of that box on the canvas against [1, *box_features]. Raises ValueError
+    with fewer than 4 * (len(BOX_FEATURES) + 1) such faces."""
+    rows, targets = [], []
+    for photo, (boxes, dont_care) in zip(pm.maps, truth, strict=True):
+        care = np.asarray(boxes, np.float64).reshape(-1, 4)[~np.asarray(dont_care, bool)]
+        for scale in scales:
+            r, where, size = photo[scale]
+            r = _as_map(r)
+            found, (cell_h, cell_w, _, _) = localizer.faces(r, size)
+            for window, score in found:
+                centre, features = box_features(r, window, score, localizer.box_level, (cell_h, cell_w))
+                cx = (float(centre[0]) - where.x0) / where.kx
+                cy = (float(centre[1]) - where.y0) / where.ky
+                inside = (care[:, 0] <= cx) & (cx < care[:, 2]) & (care[:, 1] <= cy) & (cy < care[:, 3])
+                if inside.sum() != 1:
+                    continue
+                gt = care[inside][0]
+                rows.append(np.concatenate([[1.0], features]))
+                targets.append(np.log(np.maximum([(gt[2] - gt[0]) * where.kx, (gt[3] - gt[1]) * where.ky], 1.0)))
+    need = 4 * (len(BOX_FEATURES) + 1)
+    if len(rows) < need:
+        raise ValueError(f"refitting the box model needs {need} faces found inside one box, got {len(rows)}")
+    coef, *_ = np.linalg.lstsq(np.array(rows), np.array(targets), rcond=None)
+    return dataclasses.replace(localizer, box_model=tuple(tuple(map(float, c)) for c in coef.T))
+
+
+def fit_photo_localizer(pm: PhotoMaps, truth: Sequence, base: Localizer, search: dict[str, list],
+                        scale_sets: Sequence[Sequence[float]], fppi: float = 0.1, refit_box: bool = True,
+                        progress: bool = True) -> tuple[Localizer, tuple[float, ...], dict]:  # fmt: skip
+    """The localizer settings and scales with the best AP at IoU 0.5 on the tune photos.
+
+    Every combination of `search` ({Localizer field: [values]}) and of `scale_sets` is scored
+    with no threshold (the whole ranking); with refit_box, the best one's box model is refitted
+    on the tune faces and kept when it raises the tune AP; then the threshold is set to leave
+    `fppi` false alarms per tune image. Returns (localizer, scales, report with every trial and
+    the tune figures at the chosen threshold)."""
+    trials = []
+    combos = list(itertools.product(*search.values()))
+    for values, scales in tqdm(list(itertools.product(combos, scale_sets)), desc="localizer search",
+                               disable=not progress, dynamic_ncols=True):  # fmt: skip
+        candidate = dataclasses.replace(base, threshold=-1e9, **dict(zip(search, values, strict=True)))
+        m = evaluate_detections(_detect_all(pm, candidate, scales), truth, bands=None)
+        trials.append({"settings": dict(zip(search, values, strict=True)), "scales": list(scales), "ap": m["ap"],
+                       "recall_at_0.1_fppi": m.get("recall_at_0.1_fppi"), "max_recall": m["max_recall"],
+                       "localizer": candidate})  # fmt: skip
+    best = max(trials, key=lambda t: t["ap"])
+    localizer, scales = best["localizer"], tuple(best["scales"])
+    report: dict = {"box_model_refit": None}
+    if refit_box:
+        try:
+            refit = fit_box_model_on_photos(pm, truth, localizer, scales)
+        except ValueError as e:
+            report["box_model_refit"] = {"error": str(e)}
+        else:
+            ap = evaluate_detections(_detect_all(pm, refit, scales), truth, bands=None)["ap"]
+            report["box_model_refit"] = {"ap_before": best["ap"], "ap_after": ap, "kept": ap > best["ap"]}
+            if ap > best["ap"]:
+                localizer = refit
+    detections = _detect_all(pm, localizer, scales)
+    localizer = dataclasses.replace(localizer, threshold=operating_threshold(detections, truth, fppi))
+    report["tune"] = evaluate_detections(_detect_all(pm, localizer, scales), truth, bands=None)
+    report["tune_ranking"] = evaluate_detections(detections, truth, bands=None)
+    report["trials"] = [{k: v for k, v in t.items() if k != "localizer"} for t in trials]
+    return localizer, scales, report
