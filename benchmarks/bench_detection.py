@@ -6,7 +6,8 @@ the same images, the same scoring code (lnet_anet.metrics.detection.evaluate_det
         --out experiments/2026-11-30-detection-wider
 
 Data: WIDER FACE's `wider_face_split/wider_face_*_bbx_gt.txt` under --wider (read by
-read_wider_txt). Split rule (hash_part): an image is in the val part when the first 8 bytes of
+read_wider_txt); or, with --format wider-mat / fddb / csv / voc and --labels (and --images), any
+benchmark the readers of lnet_anet.data.readers.detection take (scored whole: --part all). Split rule (hash_part): an image is in the val part when the first 8 bytes of
 sha256("lnet_anet-wider-v1:<event>/<file>.jpg") / 2**64 >= 0.7 (30%), else in the tune part
 (kept for fitting the localizer; never scored here). Faces lower than --min-height (24) pixels,
 and WIDER's invalid faces, are don't-care.
@@ -53,9 +54,25 @@ import cv2
 import numpy as np
 import torch
 
-from lnet_anet.data.readers.detection import hash_part, mark_small, n_faces, read_wider_txt
+from lnet_anet.data.readers.detection import (
+    hash_part,
+    mark_small,
+    n_faces,
+    read_box_csv,
+    read_fddb,
+    read_voc_xml,
+    read_wider_mat,
+    read_wider_txt,
+)
 from lnet_anet.metrics.detection import FPPI, SIZE_BANDS, evaluate_detections, truth_from_table
 
+READERS = {
+    "wider": read_wider_txt,
+    "wider-mat": read_wider_mat,
+    "fddb": lambda folds_dir, images: read_fddb(folds_dir, images),
+    "csv": read_box_csv,
+    "voc": lambda folder, images: read_voc_xml(folder, images),
+}
 ALL = ("lnet_anet", "lnet_anet_shipped", "lnet_anet_localize", "mtcnn", "dlib_hog", "haar")
 
 
@@ -259,22 +276,32 @@ def operating_point(name: str, scores: np.ndarray, shipped_threshold: float | No
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--format", choices=tuple(READERS), default="wider",
+                    help="wider: *_bbx_gt.txt; wider-mat: wider_face_*.mat; fddb: the FDDB-folds folder; "
+                         "csv: path,x0,y0,x1,y1; voc: a folder of Pascal VOC XML")  # fmt: skip
     ap.add_argument("--wider", type=Path, default=Path("../shared/datasets/wider_face_train"))
-    ap.add_argument("--labels", type=Path, default=None, help="default: the one wider_face_split/*_bbx_gt.txt")
-    ap.add_argument("--part", choices=("val", "tune", "all"), default="val")
+    ap.add_argument("--labels", type=Path, default=None,
+                    help="the label file or folder (default for wider: the one wider_face_split/*_bbx_gt.txt)")  # fmt: skip
+    ap.add_argument("--images", type=Path, default=None, help="image folder (default: the reader's)")
+    ap.add_argument("--part", choices=("val", "tune", "all"), default=None,
+                    help="hash_part of the image names (default: val for wider, all for the other formats)")  # fmt: skip
     ap.add_argument("--min-height", type=float, default=24.0)
     ap.add_argument("--detectors", default=",".join(ALL))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="score only the first N images (a smoke test)")
     ap.add_argument("--face-free", action="store_true")
     ap.add_argument("--work", type=Path, default=Path("runs/bench_detection"))
-    ap.add_argument("--out", type=Path, default=Path(f"experiments/{dt.date.today().isoformat()}-detection-wider"))
+    ap.add_argument("--out", type=Path, default=None, help="default: experiments/<today>-detection-<format>")
     args = ap.parse_args(argv)
+    args.part = args.part or ("val" if args.format == "wider" else "all")
+    args.out = args.out or Path(f"experiments/{dt.date.today().isoformat()}-detection-{args.format}")
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
 
+    if args.labels is None and args.format != "wider":
+        ap.error(f"--format {args.format} needs --labels")
     labels = args.labels or next(iter(sorted((args.wider / "wider_face_split").glob("wider_face_*_bbx_gt.txt"))))
-    table = read_wider_txt(labels)
+    table = READERS[args.format](labels, args.images)
     table["part"] = hash_part(table["name"])
     df = table if args.part == "all" else table[table["part"] == args.part].reset_index(drop=True)
     if args.limit:
@@ -333,9 +360,11 @@ def main(argv=None) -> int:
         "command": "OMP_NUM_THREADS=" + os.environ.get("OMP_NUM_THREADS", "") + " python " + shlex.join(sys.argv),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "data": {
+            "format": args.format,
             "labels": str(labels),
             "part": args.part,
-            "split_rule": "val = sha256('lnet_anet-wider-v1:' + name)[:8 bytes] / 2**64 >= 0.7 (hash_part); else tune",
+            "split_rule": "none: every image" if args.part == "all" else
+                          "val = sha256('lnet_anet-wider-v1:' + name)[:8 bytes] / 2**64 >= 0.7 (hash_part); else tune",
             "n_images": len(df),
             "n_images_all": len(table),
             "n_faces": care,
@@ -440,7 +469,7 @@ def finite(obj):
 
 def to_markdown(record: dict) -> str:
     d = record["data"]
-    lines = [f"# Face detection on WIDER FACE ({d['part']} part): lnet_anet and peers", "",
+    lines = [f"# Face detection on {Path(d['labels']).name} ({d['format']}, {d['part']} part): lnet_anet and peers", "",
              f"`{record['command']}`", "",
              f"{d['n_images']} images, {d['n_faces']} faces that count, {d['n_dont_care']} don't-care "
              f"({d['dont_care_rule']}); IoU {record['iou']}; {record['machine']['threads']} thread(s).", "",

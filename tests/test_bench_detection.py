@@ -49,3 +49,18 @@ def test_bench_detection_writes_a_record(tmp_path):
             w, h = b[2] - b[0], b[3] - b[1]
             grown = [b[0] - w / 2, b[1] - h / 2, b[2] + w / 2, b[3] + h / 2]
             assert not (grown[0] < x0 + side and grown[2] > x0 and grown[1] < y0 + side and grown[3] > y0)
+
+
+def test_bench_detection_reads_a_csv_benchmark(tmp_path):
+    rng = np.random.default_rng(1)
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+    (tmp_path / "boxes.csv").write_text("path,x0,y0,x1,y1\n0.png,10,10,40,50\n1.png,,,,\n2.png,5,5,50,60\n")
+    out = tmp_path / "out"
+    rc = _bench().main(["--format", "csv", "--labels", str(tmp_path / "boxes.csv"), "--detectors", "haar",
+                        "--threads", "1", "--work", str(tmp_path / "work"), "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    record = json.loads((out / "results.json").read_text())
+    assert record["data"]["format"] == "csv" and record["data"]["part"] == "all"
+    assert record["data"]["n_images"] == 3 and record["data"]["n_faces"] == 2
+    assert record["data"]["split_rule"].startswith("none")

@@ -58,6 +58,13 @@ def test_read_wider_txt_boxes_flags_and_empty_images(tmp_path):
     assert list(df["dont_care"][0]) == [False, True]  # the original is untouched
 
 
+def test_read_wider_txt_count_zero_without_its_line_of_zeros(tmp_path):
+    f = tmp_path / "wider_face_val_bbx_gt.txt"
+    f.write_text(WIDER_TXT.replace("0 0 0 0 0 0 0 0 0 0 \n", ""))
+    df = read_wider_txt(f)
+    assert len(df) == 3 and df["boxes"][1].shape == (0, 4) and df["boxes"][2].shape == (1, 4)
+
+
 @pytest.mark.parametrize(
     "text, line, message",
     [

@@ -113,7 +113,10 @@ def read_wider_txt(label_file: str | Path, images: str | Path | None = None) -> 
             found = lines[i + 1] if i + 1 < n else "end of file"
             raise DatasetFormatError(path, f"expected the face count of {name}, found {found!r}", i + 2)
         count = int(lines[i + 1])
-        body = max(count, 1)  # a count of 0 is followed by one line of zeros
+        body = count
+        if count == 0:  # the official files follow a count of 0 with one line of zeros; some copies do not
+            nxt = lines[i + 2].split() if i + 2 < n else []
+            body = 1 if nxt and all(f.lstrip("-").replace(".", "", 1).isdigit() for f in nxt) else 0
         if i + 2 + body > n:
             raise DatasetFormatError(path, f"{name}: count says {count} faces, file ends first", i + 2)
         values = []
