@@ -279,3 +279,15 @@ def test_fit_localizer_fits_a_box_model_for_each_setting_tried():
         fit_localizer(_blob_scenes(160, 0), OmegaConf.create({**settings, "search": {"box_scale": [1.0, 2.0]}}))
     with pytest.raises(ValueError, match="localizer.search"):  # a list is searched only when asked for
         fit_localizer(_blob_scenes(160, 0), OmegaConf.create({**settings, "peak_kernel": [3, 5]}))
+
+
+def test_max_size_leaves_out_larger_windows():
+    r = torch.zeros(20, 20)
+    r[2:18, 2:18] = 1.0  # a 16-cell blob
+    big = Localizer(threshold=0.1, stride=STRIDE, min_size=STRIDE, box_level=0.5)(r, 20 * STRIDE)
+    capped = Localizer(threshold=0.1, stride=STRIDE, min_size=STRIDE, box_level=0.5, max_size=6 * STRIDE)(r, 20 * STRIDE)
+    (box, _), *_ = big
+    assert box[2] - box[0] >= 15 * STRIDE
+    assert all(b[2] - b[0] <= 6 * STRIDE + 1e-6 for b, _ in capped)
+    with pytest.raises(ValueError, match="max_size"):
+        Localizer(threshold=0.1, min_size=32, max_size=16)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -25,9 +26,13 @@ def _run(cmd: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_wheel_install_predicts_and_trains_from_packaged_configs(tmp_path):
+    # Built from a copy: setuptools writes build/ and *.egg-info beside the sources it builds.
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv", "runs", "build", "*.egg-info",
+                                                                  "__pycache__", ".pytest_cache", ".ruff_cache"))  # fmt: skip
     wheels = tmp_path / "wheels"
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels),
-          str(REPO)], cwd=tmp_path)  # fmt: skip
+          str(source)], cwd=tmp_path)  # fmt: skip
     (wheel,) = wheels.glob("lnet_anet-*.whl")
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)

@@ -19,7 +19,6 @@ import shlex
 import sys
 from pathlib import Path
 
-
 # Tight windows around each peak (box_level) so that neighbours are not merged; box_model None:
 # the composed scenes' box model belongs to their box level, and is refitted on the tune faces.
 DEFAULT_SEARCH = {"box_level": [0.2, 0.35, 0.5], "min_relative_score": [0.0, 0.3], "min_size": [16],

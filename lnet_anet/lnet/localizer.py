@@ -56,15 +56,17 @@ def window_shapes(
 
 
 def shape_range(
-    min_side: int, aspect_range: tuple[float, float], height: int, width: int
+    min_side: int, aspect_range: tuple[float, float], height: int, width: int, max_side: int | None = None
 ) -> torch.Tensor:
-    """Every (h, w) window shape in cells with both sides >= min_side (clipped to the map) and
-    aspect w / h within aspect_range: a dense set, so any blob finds a window that fits it."""
+    """Every (h, w) window shape in cells with both sides >= min_side and <= max_side (clipped
+    to the map) and aspect w / h within aspect_range: a dense set, so any blob finds a window
+    that fits it."""
     lo, hi = aspect_range
     if not 0 < lo <= hi:
         raise ValueError(f"aspect_range must satisfy 0 < low <= high, got {aspect_range}")
-    h = torch.arange(min(max(min_side, 1), height), height + 1)
-    w = torch.arange(min(max(min_side, 1), width), width + 1)
+    top_h, top_w = (height, width) if max_side is None else (min(height, max_side), min(width, max_side))
+    h = torch.arange(min(max(min_side, 1), height), max(top_h, min(max(min_side, 1), height)) + 1)
+    w = torch.arange(min(max(min_side, 1), width), max(top_w, min(max(min_side, 1), width)) + 1)
     hh, ww = torch.meshgrid(h, w, indexing="ij")
     aspect = ww / hh
     ok = (aspect >= lo - 1e-9) & (aspect <= hi + 1e-9)
@@ -126,9 +128,9 @@ def _grid(height: int, width: int, shapes: tuple[tuple[int, int], ...], stride: 
 
 @functools.lru_cache(maxsize=32)
 def _localizer_grid(
-    height: int, width: int, min_side: int, aspect_range: tuple[float, float]
+    height: int, width: int, min_side: int, aspect_range: tuple[float, float], max_side: int | None = None
 ) -> _WindowGrid:
-    return _WindowGrid(height, width, shape_range(min_side, aspect_range, height, width), 1)
+    return _WindowGrid(height, width, shape_range(min_side, aspect_range, height, width, max_side), 1)
 
 
 def shape_scores(
@@ -188,6 +190,8 @@ class Localizer:
     threshold: a face's score (its peak's best window mean) must exceed it; calibrate it with
         `calibrate_threshold` on face and face-free images.
     min_size: smallest window side in image pixels (rounded up to whole map cells).
+    max_size: largest window side in image pixels (None: the whole map); fewer windows to score
+      on large maps (lnet_anet.lnet.multiscale reads photos at several scales instead).
     aspect_range: window widths / heights tried (every whole-cell shape in the range).
     box_level: a face's box is the window containing its peak (and no stronger face's peak)
         that maximises the sum of (response - box_level * the face's score) over its cells;
@@ -215,6 +219,7 @@ class Localizer:
 
     threshold: float
     min_size: float = 32.0
+    max_size: float | None = None
     aspect_range: tuple[float, float] = (0.75, 1.34)
     box_level: float = 0.35
     box_scale: float = 1.0
@@ -242,6 +247,8 @@ class Localizer:
                 raise ValueError(f"box_model must be 2 rows (log width, log height) of {len(BOX_FEATURES) + 1} "
                                  f"finite coefficients, got {self.box_model}")  # fmt: skip
             self.box_model = model  # JSON gives lists
+        if self.max_size is not None and not self.max_size >= self.min_size:
+            raise ValueError(f"max_size must be >= min_size, got {self.max_size} < {self.min_size}")
         if self.min_size <= 0 or self.max_faces < 1 or self.max_peaks < self.max_faces:
             raise ValueError(
                 "need min_size > 0 and 1 <= max_faces <= max_peaks, got "
@@ -263,7 +270,8 @@ class Localizer:
         which windows contain which peak (P, N)."""
         height, width = r.shape
         smallest = max(1, math.ceil(self.min_size / cell - 1e-6))
-        grid = _localizer_grid(height, width, smallest, tuple(self.aspect_range))
+        largest = None if self.max_size is None else max(smallest, math.floor(self.max_size / cell + 1e-6))
+        grid = _localizer_grid(height, width, smallest, tuple(self.aspect_range), largest)
         windows, scores = grid.boxes, grid.scores(r)
         peaks = find_peaks(r, self.peak_kernel)
         if len(peaks) > self.max_peaks:

@@ -1,1 +1,0 @@
-"""ANet stage: dense (interweaved) multi-patch features, the per-attribute SVM head and their training."""

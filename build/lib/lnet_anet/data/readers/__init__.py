@@ -1,1 +1,0 @@
-"""Dataset readers: each turns a dataset as shipped into one index DataFrame."""

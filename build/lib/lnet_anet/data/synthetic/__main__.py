@@ -1,3 +1,0 @@
-from lnet_anet.data.synthetic.celeba_tree import main
-
-main()

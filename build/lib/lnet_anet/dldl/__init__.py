@@ -1,1 +1,0 @@
-"""DLDL-v2 stage: label distributions, the training helpers of age and attractiveness nets, ensembles."""

@@ -1,1 +1,0 @@
-"""Inference: the bundle format (reading, writing, building), the Predictor and its pictures."""

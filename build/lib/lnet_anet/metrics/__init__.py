@@ -1,9 +1,0 @@
-"""Evaluation metrics, one module per task:
-
-detection  face boxes: IoU, recall / mean IoU / false positives, empty-image rate (LNet)
-age        scalar estimates: MAE, CS, epsilon-error, errors by group (DLDL age/attractiveness)
-"""
-
-from lnet_anet.metrics.detection import empty_image_rate, iou, match_detections
-
-__all__ = ["empty_image_rate", "iou", "match_detections"]
