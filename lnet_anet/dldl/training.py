@@ -90,15 +90,24 @@ class FromTrunkMaps(nn.Module):
 
 def init_from_anet_run(net: ANetDLDL, folder: Path) -> None:
     """Copy an attribute ANet's layers above the frozen trunk stages (C3, C4, FC and any trunk
-    stage that trains) into `net`. Not its heads, and not the frozen stages: they stay the
+    stage that trains) into `net`, from a train_anet run folder or a model bundle file (its
+    ANet). Not its heads, and not the frozen stages: they stay the
     ImageNet ones the cached maps come from (the attribute ANet may have tuned block 2)."""
-    path = folder / "anet.safetensors"
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors)")
+    folder = Path(folder)
+    if folder.is_file():  # a model bundle (.lnetanet): its attribute ANet
+        from lnet_anet.inference.bundle import load_bundle
+
+        path, source = folder, {k: v.float() for k, v in load_bundle(folder).anet.state_dict().items()}
+    else:
+        path = folder / "anet.safetensors"
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors) "
+                                    "and no model bundle")  # fmt: skip
+        source = load_file(str(path))
     frozen = net.anet.frozen_stages
     skip = ("attribute_head.", "identity_head.", *(("trunk.conv_stem.", "trunk.bn1.") if frozen else ()),
             *(f"trunk.blocks.{i}." for i in range(frozen - 1)))  # fmt: skip
-    state = {k: v for k, v in load_file(str(path)).items() if not k.startswith(skip)}
+    state = {k: v for k, v in source.items() if not k.startswith(skip)}
     wanted = {k for k in net.anet.state_dict() if not k.startswith(skip)}
     if set(state) != wanted:
         raise ValueError(f"{path}: its layers do not fit this model: missing {sorted(wanted - set(state))}, "

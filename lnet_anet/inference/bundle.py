@@ -40,6 +40,8 @@ import torch
 from torch import nn
 
 FORMAT = "lnet_anet.inference.bundle"
+# Bundles written before the package split (the embedded one among them) say "lnet_anet.bundle".
+READABLE_FORMATS = (FORMAT, "lnet_anet.bundle")
 FORMAT_VERSION = "3"
 # Version 2 added the SVM decision thresholds (svm.threshold), version 3 the localizer's box_model.
 READABLE_VERSIONS = ("1", "2", "3")
@@ -310,7 +312,7 @@ def _read_header(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
     if not isinstance(header, dict):
         raise BundleError(path, "not a model bundle (bad safetensors header)")
     meta = header.pop("__metadata__", None) or {}
-    if meta.get("format") != FORMAT:
+    if meta.get("format") not in READABLE_FORMATS:
         raise BundleError(
             path, f"not a model bundle: format {meta.get('format')!r}, expected {FORMAT!r}"
         )
