@@ -54,7 +54,8 @@ def face_caption(face: dict[str, Any], index: int) -> str:
     if face.get("age") is not None:
         parts.append(f"age {face['age']['mean']:.0f}+-{face['age']['std']:.0f}")
     if face.get("attractiveness") is not None:
-        parts.append(f"attr {face['attractiveness']['mean']:.1f}")
+        score = face["attractiveness"]
+        parts.append(f"attractive {score['mean']:.1f}+-{score['std']:.1f}/5")
     return "  ".join(parts)
 
 
