@@ -52,13 +52,24 @@ def cached_features(out: Path, name: str, cfg: DictConfig, part, anet, patches) 
         if not shared.exists():
             raise FileNotFoundError(f"{shared}: features_from has no cached features for {name}")
         return dict(np.load(shared))
-    dataset = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"])
-    if anet.frozen_stages == anet.trunk.num_stages:  # a fixed ImageNet trunk: its maps can be reused
-        maps = cached_trunk_maps(out / f"trunk-{name}.npz", anet, dataset, 64, 2)
-        feats = features_from_maps(anet, maps, patches["stride"])
-    else:
-        feats = dataset_patch_features(anet, dataset, patches["stride"], 64, 2, "cpu", desc=f"ANet features {name}")
-    cache = {"features": feats["features"].mean(1), "index": feats["index"]}
+    from lnet_anet.data.transforms import mirror
+
+    views = [("", {})] + ([("-mirror", {"transform": mirror})] if patches.get("mirror") else [])
+    means = []
+    for suffix, kw in views:  # with patches.mirror the predictor averages the mirror image's patches in
+        dataset = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"], **kw)
+        if anet.frozen_stages == anet.trunk.num_stages:  # a fixed ImageNet trunk: its maps can be reused
+            maps = cached_trunk_maps(out / f"trunk-{name}{suffix}.npz", anet, dataset, 64, 2)
+            feats = features_from_maps(anet, maps, patches["stride"])
+        else:
+            feats = dataset_patch_features(anet, dataset, patches["stride"], 64, 2, "cpu",
+                                           desc=f"ANet features {name}{suffix}")  # fmt: skip
+        if means and not np.array_equal(feats["index"], index):
+            raise ValueError(f"{path}: the mirror view holds other faces")
+        index = feats["index"]
+        means.append(feats["features"].mean(1))
+    cache = {"features": np.mean(means, axis=0), "index": index}
+    path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **cache)
     return cache
 
