@@ -652,7 +652,7 @@ def test_scut_folds_are_disjoint_fixed_and_balanced(tmp_path):
     parts = [fold_split(df, k, 5, seed=0) for k in range(1, 6)]
     held = [set(p.loc[p["split"] == "val", "path"]) for p in parts]
     assert sum(len(h) for h in held) == len(df) and set().union(*held) == set(df["path"])  # a partition
-    assert all(set(p.loc[p["split"] == "train", "path"]) == set(df["path"]) - h for p, h in zip(parts, held))
+    assert all(set(p.loc[p["split"] == "train", "path"]) == set(df["path"]) - h for p, h in zip(parts, held, strict=True))
     with pytest.raises(ValueError, match="fold k must be in 1..5"):
         fold_split(df, 6, 5)
 

@@ -55,7 +55,7 @@ def cached_features(out: Path, name: str, cfg: DictConfig, part, anet, patches) 
     from lnet_anet.data.transforms import mirror
 
     views = [("", {})] + ([("-mirror", {"transform": mirror})] if patches.get("mirror") else [])
-    means = []
+    means, index = [], None
     for suffix, kw in views:  # with patches.mirror the predictor averages the mirror image's patches in
         dataset = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"], **kw)
         if anet.frozen_stages == anet.trunk.num_stages:  # a fixed ImageNet trunk: its maps can be reused
@@ -64,7 +64,7 @@ def cached_features(out: Path, name: str, cfg: DictConfig, part, anet, patches) 
         else:
             feats = dataset_patch_features(anet, dataset, patches["stride"], 64, 2, "cpu",
                                            desc=f"ANet features {name}{suffix}")  # fmt: skip
-        if means and not np.array_equal(feats["index"], index):
+        if index is not None and not np.array_equal(feats["index"], index):
             raise ValueError(f"{path}: the mirror view holds other faces")
         index = feats["index"]
         means.append(feats["features"].mean(1))
