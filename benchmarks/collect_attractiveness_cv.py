@@ -5,8 +5,9 @@ cached crops of LNet's boxes, not through Predictor: that is bench_attractivenes
     python benchmarks/collect_attractiveness_cv.py --out experiments/2026-11-30-attractiveness-scut/cv \
         'head KL+L1 sigma 0.3=runs/attr-head-f{k}' 'head KL only=runs/attr-head-kl-f{k}' ...
 
-Each argument is LABEL=PATTERN with {k} for the fold; folds that have no run are listed as
-missing, and the pooled figures are over the folds present.
+Each argument is LABEL=PATTERN with {k} for the fold, or LABEL=PATTERN@1,2 for those folds
+only; folds that have no run are listed as missing, and the pooled figures are over the folds
+present.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ sys.path.insert(0, str(REPO))
 from lnet_anet.metrics.age import regression_metrics  # noqa: E402
 
 
-def collect(pattern: str, folds: int) -> tuple[dict, list[int]]:
+def collect(pattern: str, folds: int, only: list[int] | None = None) -> tuple[dict, list[int]]:
     frames, missing, per_fold = [], [], {}
-    for k in range(1, folds + 1):
+    for k in only or range(1, folds + 1):
         path = Path(pattern.format(k=k)) / "predictions.csv"
         if not path.exists():
             missing.append(k)
@@ -56,7 +57,9 @@ def main(argv=None) -> int:
     rows = {}
     for item in args.settings:
         label, _, pattern = item.partition("=")
-        rows[label] = {"pattern": pattern, **collect(pattern, args.folds)[0]}
+        pattern, _, only = pattern.partition("@")
+        folds = [int(k) for k in only.split(",")] if only else None
+        rows[label] = {"pattern": pattern, **collect(pattern, args.folds, folds)[0]}
     lines = ["| setting | folds | faces | Pearson r | MAE | RMSE | MAE std over folds |", "|---|---|---|---|---|---|---|"]
     for label, r in rows.items():
         if "mae" not in r:
