@@ -310,7 +310,8 @@ def render(r: dict) -> str:
                      f"{m.get('mae', float('nan')):.4f} | {m.get('rmse', float('nan')):.4f} | {m['seconds']} |")  # fmt: skip
     t = r.get("head_time_per_face") or {}
     if t:
-        lines += ["", f"Head time per face (crop + forward, median): {t['threads_2']['median_ms']} ms on 2 threads, "
+        lines += ["", f"Head time per face (what the head adds after ANet's pass: a feature head's forward, or a crop "
+                      f"head's crop and forward; median): {t['threads_2']['median_ms']} ms on 2 threads, "
                       f"{t['threads_1']['median_ms']} ms on 1 thread ({t['threads_2']['faces']} faces; shared machine, "
                       "best of 3 rounds)."]  # fmt: skip
     g = r["paste_gap"]
