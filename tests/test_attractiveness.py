@@ -107,7 +107,16 @@ def test_fold_run_then_head_into_a_bundle_then_predictor(tmp_path):
     assert data["splits"] == {"train": 48 - expected, "val": expected}
     result = json.loads((out / "eval.json").read_text())
     assert result["split"] == "val" and result["n"] == expected
-    assert {p.name for p in (runs / "scut-trunk").iterdir()} == {"stage3-all-160.npz", "stage3-all-160-mirror.npz"}
+    assert {p.name for p in (runs / "scut-trunk").iterdir()} == {"stage3-all-160.npz", "stage3-all-160-mirror.npz",
+                                                                 "stage3-all-160.key.json"}
+    # the cache is of these faces and boxes: a run with other boxes must not reuse it
+    rows = boxes.read_text().splitlines()
+    other = tmp_path / "other-boxes.csv"
+    other.write_text("\n".join([rows[0], f"{rows[1].split(',')[0]},1,1,30,30,1.0,1", *rows[2:]]) + "\n")
+    swap = {f"data.boxes={boxes}": f"data.boxes={other}", "name=fold2": "name=fold2b"}
+    again = subprocess.run([swap.get(c, c) for c in cmd], cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                           capture_output=True, text=True)  # fmt: skip
+    assert again.returncode != 0 and "cached for other faces or settings" in again.stderr
 
     bundle = tmp_path / "with.lnetanet"
     assert build_main(["--from-bundle", str(base), "--attractiveness", str(out), "--out", str(bundle)]) == 0
@@ -115,6 +124,24 @@ def test_fold_run_then_head_into_a_bundle_then_predictor(tmp_path):
     for face in record["faces"]:
         assert 1 <= face["attractiveness"]["mean"] <= 5 and face["attractiveness"]["std"] >= 0
         assert face["age"] is not None
+
+
+def test_cache_key_refuses_a_cache_of_other_faces(tmp_path):
+    import pandas as pd
+    from omegaconf import OmegaConf
+
+    from lnet_anet.dldl.training import check_cache_key, index_cache_key
+
+    data = OmegaConf.create({"crop": "box", "box_scale": 1.0})
+    index = pd.DataFrame({"path": ["a.jpg", "b.jpg"], "x0": [0.0, 1], "y0": [0.0, 1], "x1": [9.0, 9], "y1": [9.0, 9]})
+    npz = tmp_path / "features-all-160.npz"
+    check_cache_key(npz, index_cache_key(index, data, size=160))
+    check_cache_key(npz, index_cache_key(index, data, size=160))  # the same faces: fine
+    moved = index.assign(x1=[9.0, 8.0])
+    with pytest.raises(ValueError, match="cached for other faces or settings"):
+        check_cache_key(npz, index_cache_key(moved, data, size=160))
+    with pytest.raises(ValueError, match="cached for other faces or settings"):
+        check_cache_key(npz, index_cache_key(index, data, size=144))
 
 
 @pytest.mark.skipif(not SHARED_SCUT.is_dir(), reason="the shared SCUT-FBP5500 copy is not here")

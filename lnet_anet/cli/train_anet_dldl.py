@@ -37,8 +37,10 @@ from lnet_anet.data.transforms import mirror
 from lnet_anet.dldl.training import (
     FeatureSet,
     FromTrunkMaps,
+    check_cache_key,
     collect_predictions,
     dldl_loss_fn,
+    index_cache_key,
     init_from_anet_run,
 )
 from lnet_anet.engine import TrainConfig, Trainer
@@ -61,6 +63,8 @@ def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path
     views. parts: "train" and the evaluation split both map to the whole index (rows are its
     positions), plus "maps" {view name: {"maps", "index"}}."""
     whole = index.reset_index(drop=True)
+    check_cache_key(stem.with_name(stem.name + ".npz"), index_cache_key(whole, cfg.data, size=cfg.canonical_size,
+                                                                        stage=stage))  # fmt: skip
     found = {}
     for suffix, kw in (("", {}), ("-mirror", {"transform": mirror})):
         crops = face_dataset(cfg.data, whole, train=False, image_size=cfg.canonical_size, **kw)

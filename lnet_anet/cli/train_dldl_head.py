@@ -29,9 +29,11 @@ from lnet_anet.data.from_config import build_index, split_of
 from lnet_anet.dldl.training import (
     FeatureSet,
     cached_features,
+    check_cache_key,
     collect_predictions,
     dldl_loss_fn,
     evaluate_dldl,
+    index_cache_key,
 )
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.runs import (
@@ -44,6 +46,17 @@ from lnet_anet.engine.runs import (
 )
 
 log = logging.getLogger("lnet_anet.train")
+
+
+def _weights_digest(net) -> str:
+    """sha1 of a network's weights: a feature cache belongs to these weights, wherever they came from."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for key, value in sorted(net.state_dict().items()):
+        h.update(key.encode())
+        h.update(value.detach().float().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def _anet_source(path: Path):
@@ -67,8 +80,10 @@ def main(cfg: DictConfig) -> dict:
     sets = {}
     if cfg.get("features_cache_dir"):  # one cache of every face of the index (k-fold runs share it)
         whole = index.reset_index(drop=True)
-        feats = cached_features(Path(cfg.features_cache_dir), f"all-{patches['canonical_size']}", cfg, whole, anet,
-                                patches)  # fmt: skip
+        name = f"all-{patches['canonical_size']}"
+        key = index_cache_key(whole, cfg.data, anet=_weights_digest(anet), patches=dict(patches))
+        check_cache_key(Path(cfg.features_cache_dir) / f"features-{name}.npz", key)
+        feats = cached_features(Path(cfg.features_cache_dir), name, cfg, whole, anet, patches)
         split = whole["split"].to_numpy()[feats["index"]]
         for name in ("train", cfg.data.eval_split):
             keep = split == name

@@ -74,6 +74,34 @@ def cached_features(out: Path, name: str, cfg: DictConfig, part, anet, patches) 
     return cache
 
 
+def index_cache_key(index: pd.DataFrame, data_cfg, **settings) -> dict:
+    """What a cache of every face of an index depends on: its image files (and face boxes, when
+    it has them), the crop settings and `settings`, as a small JSON-ready dict."""
+    import hashlib
+
+    h = hashlib.sha1("\n".join(map(str, index["path"])).encode())
+    if all(c in index for c in ("x0", "y0", "x1", "y1")):
+        h.update(np.round(index[["x0", "y0", "x1", "y1"]].to_numpy(np.float64), 2).tobytes())
+    return {"rows": len(index), "files_sha1": h.hexdigest(), "crop": str(data_cfg.get("crop")),
+            "box_scale": float(data_cfg.get("box_scale", 1.0)), **settings}  # fmt: skip
+
+
+def check_cache_key(npz: Path, key: dict) -> None:
+    """Refuse a cache made for other faces or settings (<npz>.key.json beside it); write the key
+    for a new cache."""
+    import json
+
+    path = npz.with_name(npz.name.removesuffix(".npz") + ".key.json")
+    if path.exists():
+        found = json.loads(path.read_text())
+        if found != key:
+            raise ValueError(f"{npz}: cached for other faces or settings ({path}: {found} != {key}); "
+                             "delete the cache or use another cache folder")  # fmt: skip
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(key))
+
+
 class FromTrunkMaps(nn.Module):
     """An ANetDLDL fed cached maps of its frozen trunk stages (`stage`: None for the whole
     trunk): patch windows (training) or whole crops (dense=True)."""
