@@ -395,3 +395,50 @@ def test_a_version_1_bundle_without_thresholds_still_loads(bundle_path, tmp_path
     old = tmp_path / "v1.lnetanet"
     save_file(tensors, str(old), metadata=meta)
     assert np.array_equal(load_bundle(old).svm.threshold, np.full(40, 0.5))
+
+
+def _tensors(path: Path) -> dict[str, torch.Tensor]:
+    with safe_open(str(path), framework="pt") as f:
+        return {k: f.get_tensor(k) for k in f.keys()}
+
+
+def test_from_bundle_adds_a_head_and_keeps_every_other_part(runs, parts, bundle_path, tmp_path, capsys):
+    out = tmp_path / "with_attractiveness.lnetanet"
+    argv = ["--from-bundle", str(bundle_path), "--attractiveness", str(runs["attractiveness"]), "--out", str(out)]
+    assert build_main(argv) == 0
+    before, after = _tensors(bundle_path), _tensors(out)
+    assert sorted(k for k in after if not k.startswith("attractiveness.")) == sorted(before)
+    for key, value in before.items():  # lnet, anet, svm and age: the same bytes
+        assert after[key].dtype == value.dtype and torch.equal(after[key], value), key
+    b = load_bundle(out)
+    src = load_bundle(bundle_path)
+    assert b.config["preprocessing"]["attractiveness"] == {"image_size": 32, "enlarge": 1.3, **STATS}
+    assert {k: v for k, v in b.config["preprocessing"].items() if k != "attractiveness"} == src.config["preprocessing"]
+    assert b.config["nets"]["age"] == src.config["nets"]["age"]
+    built = b.config["provenance"]["built"]
+    assert built["from_bundle"] == str(bundle_path) and built["replaced"] == ["attractiveness"]
+    assert b.config["provenance"]["test"] == "round trip"  # the source's provenance is kept
+    x = torch.randn(1, 3, 32, 32)
+    torch.testing.assert_close(b.attractiveness(x)["logits"], parts["age"](x)["logits"], atol=1e-2, rtol=0)
+    # replacing again: the new run's head, and the first build moves into the history
+    again = tmp_path / "again.lnetanet"
+    assert build_main(["--from-bundle", str(out), "--age", str(runs["age"]), "--out", str(again)]) == 0
+    prov = load_bundle(again).config["provenance"]
+    assert prov["history"][-1]["replaced"] == ["attractiveness"] and prov["built"]["replaced"] == ["age"]
+
+
+def test_from_bundle_usage_errors(runs, bundle_path, tmp_path, capsys):
+    out = str(tmp_path / "x.lnetanet")
+    assert build_main(["--from-bundle", str(bundle_path), "--out", out]) == 2  # no head to add
+    assert build_main(["--from-bundle", str(bundle_path), "--lnet", str(runs["lnet"]),
+                       "--age", str(runs["age"]), "--out", out]) == 2  # fmt: skip
+    assert build_main(["--from-bundle", str(tmp_path / "none.lnetanet"), "--age", str(runs["age"]),
+                       "--out", out]) == 1  # fmt: skip
+    assert "no such model bundle" in capsys.readouterr().err
+    assert build_main(["--from-bundle", str(bundle_path), "--age", str(runs["attractiveness"]), "--out", out]) == 1
+    assert "'attractiveness'" in capsys.readouterr().err and not Path(out).exists()
+
+
+def test_a_bundle_of_the_old_format_name_still_loads(bundle_path, tmp_path):
+    old = _rewrite(bundle_path, tmp_path / "old.lnetanet", format="lnet_anet.bundle")
+    assert load_bundle(old).config["provenance"] == {"test": "round trip"}

@@ -577,6 +577,109 @@ def test_bad_scut_files_name_file_and_line(tmp_path):
         read_scut_fbp5500(root)
 
 
+def _shipped_scut(root: Path, n: int = 40) -> Path:
+    """The layout of the shared copy: Images/, All_labels.txt and train.txt, no test.txt."""
+    names = [f"{g}{i}.jpg" for i in range(1, n // 4 + 1) for g in ("AF", "AM", "CF", "CM")]
+    rows = [f"{name} {1 + (i % 17) / 4:.6f}" for i, name in enumerate(names)]
+    for i, name in enumerate(names):
+        _jpeg(root / "Images" / name, w=24, h=24, seed=i)
+    _write(root / "train_test_files" / "All_labels.txt", rows)
+    _write(root / "train_test_files" / "split_of_60%training and 40%testing" / "train.txt", rows, crlf=True)
+    return root
+
+
+def test_read_scut_as_shipped_without_test_list(tmp_path):
+    root = _shipped_scut(tmp_path / "SCUT-FBP5500_v2")
+    df = read_scut_fbp5500(tmp_path)
+    assert len(df) == 40 and set(df["split"]) == {"train"} and df.attrs["skipped"] == []
+    assert read_scut_fbp5500(root, split="all")["split"].tolist() == [""] * 40
+    with pytest.raises(DatasetFormatError, match="none of its label files exists"):
+        read_scut_fbp5500(root, split="fold1")
+
+
+@pytest.mark.parametrize(
+    "bad_line, message",
+    [
+        ("AF99.jpg", "expected 2 fields"),
+        ("AF99.jpg 2.5 extra", "expected 2 fields"),
+        ("AF99.jpg high", "score: expected a number in \\[1, 5\\], found 'high'"),
+        ("AF99.jpg 0.5", "score: expected a number in \\[1, 5\\], found '0.5'"),
+        ("XY99.jpg 2.5", "image name 'XY99.jpg' is not SCUT's"),
+    ],
+)
+def test_malformed_scut_row_is_refused_or_skipped_by_file_and_line(tmp_path, bad_line, message):
+    root = _shipped_scut(tmp_path)
+    train = root / "train_test_files" / "split_of_60%training and 40%testing" / "train.txt"
+    rows = train.read_text().splitlines()
+    _write(train, rows[:3] + [bad_line] + rows[3:])
+    with pytest.raises(DatasetFormatError, match=message) as err:
+        read_scut_fbp5500(root)
+    assert err.value.line == 4 and err.value.path == str(train)
+    with pytest.warns(UserWarning, match="left out 1 row"):
+        df = read_scut_fbp5500(root, bad_rows="skip")
+    assert len(df) == 40
+    assert df.attrs["skipped"] == [f"{train}:4: {err.value.message}"]
+
+
+def test_scut_split_row_must_agree_with_all_labels(tmp_path):
+    root = _shipped_scut(tmp_path)
+    train = root / "train_test_files" / "split_of_60%training and 40%testing" / "train.txt"
+    rows = train.read_text().splitlines()
+    _write(train, [rows[0].split()[0] + " 4.9", *rows[1:]])
+    with pytest.raises(DatasetFormatError, match=r"train.txt:1: score 4.9 of 'AF1.jpg' disagrees with All_labels"):
+        read_scut_fbp5500(root)
+    with pytest.warns(UserWarning):
+        assert len(read_scut_fbp5500(root, bad_rows="skip")) == 39
+
+
+def test_scut_missing_image_is_skipped(tmp_path):
+    root = _shipped_scut(tmp_path)
+    (root / "Images" / "CM3.jpg").unlink()
+    with pytest.warns(UserWarning, match="image file not found"):
+        df = read_scut_fbp5500(root)
+    assert len(df) == 39 and "CM3.jpg" in df.attrs["skipped"][0]
+
+
+def test_scut_folds_are_disjoint_fixed_and_balanced(tmp_path):
+    from lnet_anet.data.readers.age import fold_of, fold_split
+
+    names = [f"AF{i}.jpg" for i in range(1000)]
+    folds = fold_of(names, 5, seed=0)
+    assert set(folds) == {1, 2, 3, 4, 5} and all(150 < (folds == k).sum() < 250 for k in range(1, 6))
+    assert fold_of(["x/" + n for n in names[:10]], 5, 0).tolist() == folds[:10].tolist()  # the file name decides
+    assert fold_of(names[:10], 5, 1).tolist() != folds[:10].tolist()
+    df = read_scut_fbp5500(_shipped_scut(tmp_path))
+    parts = [fold_split(df, k, 5, seed=0) for k in range(1, 6)]
+    held = [set(p.loc[p["split"] == "val", "path"]) for p in parts]
+    assert sum(len(h) for h in held) == len(df) and set().union(*held) == set(df["path"])  # a partition
+    assert all(set(p.loc[p["split"] == "train", "path"]) == set(df["path"]) - h for p, h in zip(parts, held, strict=True))
+    with pytest.raises(ValueError, match="fold k must be in 1..5"):
+        fold_split(df, 6, 5)
+
+
+def test_build_index_fold_and_boxes(tmp_path):
+    from omegaconf import OmegaConf
+
+    from lnet_anet.data.from_config import build_index
+
+    root = _shipped_scut(tmp_path)
+    boxes = _write(tmp_path / "boxes.csv", ["name,x0,y0,x1,y1,score,faces", "AF1.jpg,2,3,20,22,5.0,1",
+                                            "AM1.jpg,,,,,0,0"])  # fmt: skip
+    cfg = OmegaConf.create({
+        "name": "scut", "index": {"_target_": "lnet_anet.data.readers.attractiveness.read_scut_fbp5500",
+                                  "root": str(root)},
+        "holdout": {"frac": 0.1, "seed": 0, "by": None, "holdout": "val", "from_split": "train"},
+        "fold": {"k": 2, "n": 5, "seed": 0}, "boxes": str(boxes),
+    })  # fmt: skip
+    index = build_index(cfg)
+    assert set(index["split"]) == {"train", "val"} and (index.loc[index["split"] == "val", "fold"] == 2).all()
+    assert index.attrs["fold"] == {"k": 2, "n": 5, "seed": 0}
+    by_name = index.set_index(index["path"].map(os.path.basename))
+    assert by_name.loc["AF1.jpg", ["x0", "y0", "x1", "y1"]].tolist() == [2, 3, 20, 22]
+    assert by_name.loc["AM1.jpg", ["x0", "y0", "x1", "y1"]].tolist() == [0, 0, 24, 24]  # no face: whole image
+    assert by_name.loc["CF1.jpg", ["x0", "y0", "x1", "y1"]].tolist() == [0, 0, 24, 24]  # not in the CSV
+
+
 def test_read_score_csv(tmp_path):
     for name in ["a.png", "b.png"]:
         _jpeg(tmp_path / name)

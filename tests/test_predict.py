@@ -226,3 +226,16 @@ def test_present_lists_the_attributes_at_the_bundles_tuned_thresholds(predictor,
     # Decisions use the unrounded probabilities: compare away from the 4-decimal rounding.
     clear = {n: p for n, p in face["attributes"].items() if abs(p - limits[n]) > 1e-3}
     assert {n for n in clear if n in face["present"]} == {n for n, p in clear.items() if p >= limits[n]}
+
+
+def test_table_and_caption_show_attractiveness():
+    from lnet_anet.cli.predict import table_rows
+    from lnet_anet.inference.visualize import attractiveness_line, face_caption
+
+    face = {"box": [1.0, 2.0, 30.0, 40.0], "score": 3.2, "attributes": {"Smiling": 0.9},
+            "age": {"mean": 31.2, "std": 4.0}, "attractiveness": {"mean": 3.14, "std": 0.42}}  # fmt: skip
+    record = {"error": None, "faces": [face], "width": 50, "height": 50}
+    assert table_rows("a.jpg", record, 1) == ["a.jpg  [1, 2, 30, 40]  3.200  Smiling 0.90  31.2+-4.0  3.1+-0.4"]
+    assert face_caption(face, 1) == "#1 3.20  age 31+-4"
+    assert attractiveness_line(face) == "attractiveness 3.1+-0.4 /5"
+    assert attractiveness_line({**face, "attractiveness": None}) is None

@@ -156,6 +156,7 @@ def cached_trunk_maps(path: Path, model, dataset, batch_size: int, num_workers: 
     if path.exists():
         return dict(np.load(path))
     maps = dataset_trunk_maps(model, dataset, batch_size, num_workers, desc=f"trunk maps {path.stem}", stage=stage)
+    path.parent.mkdir(parents=True, exist_ok=True)  # a shared trunk_cache_dir may not exist yet
     np.savez(path.with_suffix(".tmp.npz"), **maps)
     path.with_suffix(".tmp.npz").replace(path)
     return maps

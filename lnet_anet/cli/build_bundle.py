@@ -1,5 +1,8 @@
 """`python -m lnet_anet.cli.build_bundle --lnet RUN --anet RUN [--age RUN] [--attractiveness RUN] [--out FILE]`:
-a model bundle from training run folders (the format: lnet_anet.inference.build)."""
+a model bundle from training run folders (the format: lnet_anet.inference.build).
+
+`python -m lnet_anet.cli.build_bundle --from-bundle FILE [--age RUN] [--attractiveness RUN] --out FILE`:
+the bundle FILE with those heads added or replaced, every other part unchanged."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lnet_anet.inference.build import DEFAULT_OUT, RunFolderError, build_from_runs
+from lnet_anet.inference.build import DEFAULT_OUT, RunFolderError, build_from_runs, replace_heads
 from lnet_anet.inference.bundle import BundleError
 
 
@@ -18,20 +21,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m lnet_anet.cli.build_bundle",
         description="Assemble a model bundle (.lnetanet) from training run folders.",
     )
-    parser.add_argument("--lnet", type=Path, required=True, help="LNet run folder")
-    parser.add_argument("--anet", type=Path, required=True, help="ANet run folder (with SVMs)")
+    parser.add_argument("--lnet", type=Path, help="LNet run folder")
+    parser.add_argument("--anet", type=Path, help="ANet run folder (with SVMs)")
+    parser.add_argument("--from-bundle", type=Path, metavar="FILE",
+                        help="start from this bundle: add or replace only the --age / --attractiveness heads")
     parser.add_argument("--age", type=Path, help="age (DLDL) run folder")
     parser.add_argument("--attractiveness", type=Path, help="attractiveness (DLDL) run folder")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}")
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
         args = parser.parse_args(argv)
+        if args.from_bundle is not None and (args.lnet or args.anet):
+            parser.error("--from-bundle takes its LNet and ANet from the bundle: no --lnet / --anet")
+        if args.from_bundle is not None and not (args.age or args.attractiveness):
+            parser.error("--from-bundle needs --age and/or --attractiveness")
+        if args.from_bundle is None and not (args.lnet and args.anet):
+            parser.error("give --lnet and --anet run folders, or --from-bundle FILE")
     except SystemExit as e:
         return int(e.code or 0)
     argv = sys.argv[1:] if argv is None else list(argv)
     command = shlex.join(["python", "-m", "lnet_anet.cli.build_bundle", *argv])
     try:
-        out = build_from_runs(args.out, args.lnet, args.anet, args.age, args.attractiveness, command)
-    except (RunFolderError, BundleError) as e:
+        if args.from_bundle is not None:
+            out = replace_heads(args.from_bundle, args.out, args.age, args.attractiveness, command)
+        else:
+            out = build_from_runs(args.out, args.lnet, args.anet, args.age, args.attractiveness, command)
+    except (RunFolderError, BundleError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     from lnet_anet.inference.bundle import describe

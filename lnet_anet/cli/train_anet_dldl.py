@@ -5,7 +5,9 @@
 
 ANet's frozen trunk stages (model.frozen_stages; all four by default) keep their ImageNet
 weights, so their maps of every face crop and of its mirror image are computed once
-(trunk-*.npz, or stage<n>-*.npz; `trunk_cache_dir` shares them between runs). The layers above
+(trunk-*.npz, or stage<n>-*.npz; `trunk_cache_dir` shares them between runs; with
+`cache_whole_index` one cache of every face of the index serves any split of it, e.g. the
+k-fold runs of data.fold). The layers above
 (C3, C4, FC, the DLDL head, and trunk block 2 when frozen_stages=3) then train on random patch
 windows of them, starting from an attribute ANet's layers (`init_from`, a train_anet run):
 attributes such as Young, Gray_Hair or Bald make them a head start for age. The evaluation split is scored once, after training, on whole crops: the
@@ -35,21 +37,46 @@ from lnet_anet.data.transforms import mirror
 from lnet_anet.dldl.training import (
     FeatureSet,
     FromTrunkMaps,
-    collect_predictions,
+    check_cache_key,
+    finish_dldl_run,
+    index_cache_key,
     init_from_anet_run,
 )
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.runs import (
     record_data,
-    save_weights,
     start_run,
-    write_json,
-    write_model_json,
-    write_regression_report,
 )
-from lnet_anet.metrics.age import regression_metrics
 
 log = logging.getLogger("lnet_anet.train")
+
+
+def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path) -> dict:
+    """cache_whole_index: the frozen stages' maps of every face of the index and of its mirror
+    image, cached once as <stem>.npz / <stem>-mirror.npz, then cut into the train and evaluation
+    views. parts: "train" and the evaluation split both map to the whole index (rows are its
+    positions), plus "maps" {view name: {"maps", "index"}}."""
+    whole = index.reset_index(drop=True)
+    check_cache_key(stem.with_name(stem.name + ".npz"), index_cache_key(whole, cfg.data, size=cfg.canonical_size,
+                                                                        stage=stage))  # fmt: skip
+    found = {}
+    for suffix, kw in (("", {}), ("-mirror", {"transform": mirror})):
+        crops = face_dataset(cfg.data, whole, train=False, image_size=cfg.canonical_size, **kw)
+        found[suffix] = cached_trunk_maps(stem.with_name(stem.name + suffix + ".npz"), net.anet, crops, 64,
+                                          cfg.train.num_workers, stage)  # fmt: skip
+        if len(found[suffix]["index"]) and int(found[suffix]["index"].max()) >= len(whole):
+            raise ValueError(f"{stem}{suffix}.npz holds rows of another index; delete it")
+    split = whole["split"].to_numpy()
+    ev = cfg.data.eval_split
+    maps = {}
+    for name, part in (("train", "train"), (ev, ev)):
+        for suffix in ("", "-mirror"):
+            rows = found[suffix]["index"]
+            keep = split[rows] == part
+            maps[name + suffix] = {"maps": found[suffix]["maps"][keep], "index": rows[keep]}
+        if not len(maps[name]["index"]):
+            raise ValueError(f"the dataset has no {part!r} rows (its splits: {sorted(set(split))})")
+    return {"train": whole, ev: whole, "maps": maps}
 
 
 @hydra.main(config_path="../conf", config_name="train_anet_dldl", version_base="1.3")
@@ -64,14 +91,20 @@ def main(cfg: DictConfig) -> dict:
 
     # The frozen stages' maps of every crop (and of the mirrored training crops), computed once.
     cache = Path(cfg.trunk_cache_dir or out)
-    parts = {s: split_of(index, s).reset_index(drop=True) for s in ("train", cfg.data.eval_split)}
-    maps, ev = {}, cfg.data.eval_split
-    views = [("train", "train", {}), ("train-mirror", "train", {"transform": mirror}), (ev, ev, {})]
-    if net.mirror:  # faces are scored with their mirror images too
-        views.append((f"{ev}-mirror", ev, {"transform": mirror}))
-    for name, split, kw in views:
-        crops = face_dataset(cfg.data, parts[split], train=False, image_size=cfg.canonical_size, **kw)
-        maps[name] = cached_trunk_maps(cache / f"{prefix}-{name}.npz", net.anet, crops, 64, cfg.train.num_workers, stage)
+    ev = cfg.data.eval_split
+    if cfg.get("cache_whole_index"):  # one cache of every face, whatever the split (k-fold runs share it)
+        parts = _whole_index_maps(cfg, index, net, stage, cache / f"{prefix}-all-{cfg.canonical_size}")
+        maps = parts.pop("maps")
+    else:
+        parts = {s: split_of(index, s).reset_index(drop=True) for s in ("train", ev)}
+        maps = {}
+        views = [("train", "train", {}), ("train-mirror", "train", {"transform": mirror}), (ev, ev, {})]
+        if net.mirror:  # faces are scored with their mirror images too
+            views.append((f"{ev}-mirror", ev, {"transform": mirror}))
+        for name, split, kw in views:
+            crops = face_dataset(cfg.data, parts[split], train=False, image_size=cfg.canonical_size, **kw)
+            maps[name] = cached_trunk_maps(cache / f"{prefix}-{name}.npz", net.anet, crops, 64, cfg.train.num_workers,
+                                           stage)  # fmt: skip
     for name in ("train", ev):
         if f"{name}-mirror" in maps and not np.array_equal(maps[name]["index"], maps[f"{name}-mirror"]["index"]):
             raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-{name}-mirror.npz hold different faces; "
@@ -92,17 +125,11 @@ def main(cfg: DictConfig) -> dict:
     loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
     train_cfg = TrainConfig.from_dict({**cfg.train, "num_workers": 0})  # the maps are in memory
     Trainer(FromTrunkMaps(net, stage), loss_fn, train_set, train_cfg, out).fit()  # the eval split: scored below
-    save_weights(net, out / "model.safetensors", {"target": cfg.target, "model": cfg.model._target_})
-    write_model_json(out, cfg.model)
-    write_json(out / "preprocess.json", HeadInput(cfg.canonical_size, cfg.enlarge).to_dict())
-
     part, eval_rows = scored["part"], scored["index"]
     crops = np.stack(scored["maps"], axis=1) if net.mirror else scored["maps"][0]
     faces = FeatureSet(crops, cfg.target, part[cfg.target].to_numpy()[eval_rows], eval_rows)
-    preds = collect_predictions(FromTrunkMaps(net, stage, dense=True), DataLoader(faces, batch_size=256), "cpu",
-                                cfg.target)  # fmt: skip
-    result = regression_metrics(preds["pred"], preds["true"], pred_sigma=preds["pred_std"])
-    write_regression_report(out, preds, part, scored["split"], cfg.target, result)
+    result = finish_dldl_run(out, cfg, net, HeadInput(cfg.canonical_size, cfg.enlarge), FromTrunkMaps(net, stage, dense=True),
+                             DataLoader(faces, batch_size=256), part, scored["split"])  # fmt: skip
     log.info("%s on %s/%s (whole crops): MAE %.3f", cfg.target, cfg.data.name, scored["split"], result["mae"])
     return result
 

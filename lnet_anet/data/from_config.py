@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
 
 from lnet_anet.data.dataset import FaceDataset
 from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
-from lnet_anet.data.readers.age import holdout_split
+from lnet_anet.data.readers.age import fold_split, holdout_split
 
 log = logging.getLogger("lnet_anet.data")
 
@@ -19,14 +20,26 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
     """Read the dataset the config names, report the rows left out, apply its hold-out rule.
 
     `holdout: {frac, seed, by, holdout[, from_split]}` re-splits the rows (only those of
-    `from_split` when given: e.g. carve a validation set out of a train partition)."""
+    `from_split` when given: e.g. carve a validation set out of a train partition).
+    `fold: {k, n, seed[, holdout, from_split]}` replaces it: k-fold cross-validation, fold k
+    scored (see readers.age.fold_split). `boxes: CSV` (lnet_anet.cli.lnet_boxes) adds each
+    image's x0..y1 face box, for crop: box."""
     index = instantiate(data_cfg.index)
+    if data_cfg.get("boxes"):
+        index = attach_boxes(index, data_cfg.boxes)
     for line in index.attrs.get("skipped", [])[:20]:
         log.warning("left out: %s", line)
     if len(index.attrs.get("skipped", [])) > 20:
         log.warning("... %d rows left out in all", len(index.attrs["skipped"]))
     rule = data_cfg.get("holdout")
-    if rule:
+    fold = data_cfg.get("fold")
+    if fold:
+        fold = dict(fold)
+        attrs = dict(index.attrs)
+        index = fold_split(index, **fold)
+        index.attrs = {**attrs, "fold": fold}
+        log.info("fold %s: %s", fold, index["split"].value_counts().to_dict())
+    elif rule:
         rule = dict(rule)
         source = rule.pop("from_split", None)
         if source is None:
@@ -37,6 +50,37 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
             index = index.copy()
             index.loc[part, "split"] = resplit["split"]
     return index
+
+
+def attach_boxes(index: pd.DataFrame, csv_path) -> pd.DataFrame:
+    """x0, y0, x1, y1 columns from a `name,x0,y0,x1,y1[,...]` CSV (lnet_anet.cli.lnet_boxes),
+    matched on the image file name. A row with an empty box (no face found) or missing from
+    the CSV gets the whole image (its size read from the file's header)."""
+    import os
+
+    from PIL import Image
+
+    boxes = pd.read_csv(csv_path)
+    missing_cols = [c for c in ("name", "x0", "y0", "x1", "y1") if c not in boxes]
+    if missing_cols:
+        raise ValueError(f"{csv_path}: lacks the columns {missing_cols}")
+    table = boxes.set_index("name")[["x0", "y0", "x1", "y1"]]
+    if table.index.duplicated().any():
+        raise ValueError(f"{csv_path}: {table.index[table.index.duplicated()][0]!r} appears twice")
+    names = index["path"].map(os.path.basename)
+    found = table.reindex(names.to_numpy()).to_numpy(np.float64)
+    whole = ~np.isfinite(found).all(axis=1)
+    for i in np.flatnonzero(whole):
+        with Image.open(index["path"].iloc[i]) as im:
+            found[i] = [0, 0, im.width, im.height]
+    out = index.copy()
+    for j, c in enumerate(("x0", "y0", "x1", "y1")):
+        out[c] = found[:, j]
+    out.attrs = dict(index.attrs)
+    out.attrs["boxes"] = {"csv": str(csv_path), "whole_image": int(whole.sum())}
+    if whole.any():
+        log.warning("%s: %d image(s) without a box take the whole image", csv_path, int(whole.sum()))
+    return out
 
 
 def split_of(index: pd.DataFrame, split: str) -> pd.DataFrame:

@@ -59,15 +59,54 @@ def cached_features(out: Path, name: str, cfg: DictConfig, part, anet, patches) 
         if not shared.exists():
             raise FileNotFoundError(f"{shared}: features_from has no cached features for {name}")
         return dict(np.load(shared))
-    dataset = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"])
-    if anet.frozen_stages == anet.trunk.num_stages:  # a fixed ImageNet trunk: its maps can be reused
-        maps = cached_trunk_maps(out / f"trunk-{name}.npz", anet, dataset, 64, 2)
-        feats = features_from_maps(anet, maps, patches["stride"])
-    else:
-        feats = dataset_patch_features(anet, dataset, patches["stride"], 64, 2, "cpu", desc=f"ANet features {name}")
-    cache = {"features": feats["features"].mean(1), "index": feats["index"]}
+    from lnet_anet.data.transforms import mirror
+
+    views = [("", {})] + ([("-mirror", {"transform": mirror})] if patches.get("mirror") else [])
+    means, index = [], None
+    for suffix, kw in views:  # with patches.mirror the predictor averages the mirror image's patches in
+        dataset = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"], **kw)
+        if anet.frozen_stages == anet.trunk.num_stages:  # a fixed ImageNet trunk: its maps can be reused
+            maps = cached_trunk_maps(out / f"trunk-{name}{suffix}.npz", anet, dataset, 64, 2)
+            feats = features_from_maps(anet, maps, patches["stride"])
+        else:
+            feats = dataset_patch_features(anet, dataset, patches["stride"], 64, 2, "cpu",
+                                           desc=f"ANet features {name}{suffix}")  # fmt: skip
+        if index is not None and not np.array_equal(feats["index"], index):
+            raise ValueError(f"{path}: the mirror view holds other faces")
+        index = feats["index"]
+        means.append(feats["features"].mean(1))
+    cache = {"features": np.mean(means, axis=0), "index": index}
+    path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **cache)
     return cache
+
+
+def index_cache_key(index: pd.DataFrame, data_cfg, **settings) -> dict:
+    """What a cache of every face of an index depends on: its image files (and face boxes, when
+    it has them), the crop settings and `settings`, as a small JSON-ready dict."""
+    import hashlib
+
+    h = hashlib.sha1("\n".join(map(str, index["path"])).encode())
+    if all(c in index for c in ("x0", "y0", "x1", "y1")):
+        h.update(np.round(index[["x0", "y0", "x1", "y1"]].to_numpy(np.float64), 2).tobytes())
+    return {"rows": len(index), "files_sha1": h.hexdigest(), "crop": str(data_cfg.get("crop")),
+            "box_scale": float(data_cfg.get("box_scale", 1.0)), **settings}  # fmt: skip
+
+
+def check_cache_key(npz: Path, key: dict) -> None:
+    """Refuse a cache made for other faces or settings (<npz>.key.json beside it); write the key
+    for a new cache."""
+    import json
+
+    path = npz.with_name(npz.name.removesuffix(".npz") + ".key.json")
+    if path.exists():
+        found = json.loads(path.read_text())
+        if found != key:
+            raise ValueError(f"{npz}: cached for other faces or settings ({path}: {found} != {key}); "
+                             "delete the cache or use another cache folder")  # fmt: skip
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(key))
 
 
 class FromTrunkMaps(nn.Module):
@@ -96,15 +135,24 @@ class FromTrunkMaps(nn.Module):
 
 def init_from_anet_run(net: ANetDLDL, folder: Path) -> None:
     """Copy an attribute ANet's layers above the frozen trunk stages (C3, C4, FC and any trunk
-    stage that trains) into `net`. Not its heads, and not the frozen stages: they stay the
+    stage that trains) into `net`, from a train_anet run folder or a model bundle file (its
+    ANet). Not its heads, and not the frozen stages: they stay the
     ImageNet ones the cached maps come from (the attribute ANet may have tuned block 2)."""
-    path = folder / "anet.safetensors"
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors)")
+    folder = Path(folder)
+    if folder.is_file():  # a model bundle (.lnetanet): its attribute ANet
+        from lnet_anet.inference.bundle import load_bundle
+
+        path, source = folder, {k: v.float() for k, v in load_bundle(folder).anet.state_dict().items()}
+    else:
+        path = folder / "anet.safetensors"
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors) "
+                                    "and no model bundle")  # fmt: skip
+        source = load_file(str(path))
     frozen = net.anet.frozen_stages
     skip = ("attribute_head.", "identity_head.", *(("trunk.conv_stem.", "trunk.bn1.") if frozen else ()),
             *(f"trunk.blocks.{i}." for i in range(frozen - 1)))  # fmt: skip
-    state = {k: v for k, v in load_file(str(path)).items() if not k.startswith(skip)}
+    state = {k: v for k, v in source.items() if not k.startswith(skip)}
     wanted = {k for k in net.anet.state_dict() if not k.startswith(skip)}
     if set(state) != wanted:
         raise ValueError(f"{path}: its layers do not fit this model: missing {sorted(wanted - set(state))}, "

@@ -61,6 +61,9 @@ def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
         "attributes": list(index.attrs.get("attributes", [])),
         "skipped": skipped,
     }
+    for key in ("fold", "boxes"):  # k-fold cross-validation, LNet face boxes (data.fold, data.boxes)
+        if index.attrs.get(key):
+            summary[key] = index.attrs[key]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "data.json").write_text(json.dumps(summary, indent=2))
 

@@ -257,6 +257,46 @@ def build_from_runs(
     return save_bundle(out, parts, config)
 
 
+def replace_heads(
+    source: str | Path,
+    out: str | Path,
+    age: str | Path | None = None,
+    attractiveness: str | Path | None = None,
+    command: str | None = None,
+) -> Path:
+    """Write `out`: the bundle `source` with its age and/or attractiveness head added or
+    replaced from run folders. Every other part keeps its tensors (the float16 weights round-trip
+    exactly), settings and provenance; the replaced head's provenance is the new run's, and
+    provenance.built lists this step after the source's own."""
+    from lnet_anet.inference.bundle import NET_PARTS, load_bundle
+
+    heads = {"age": age, "attractiveness": attractiveness}
+    heads = {k: v for k, v in heads.items() if v is not None}
+    if not heads:
+        raise ValueError("replace_heads: give an age and/or an attractiveness run")
+    bundle = load_bundle(source)
+    config = json.loads(json.dumps(bundle.config))  # a deep copy
+    config.pop("versions", None)
+    parts: dict[str, Any] = {name: getattr(bundle, name) for name in NET_PARTS if getattr(bundle, name) is not None}
+    parts["svm"] = {k: bundle.svm.to_arrays()[k] for k in SVM_KEYS}
+    for name, folder in heads.items():
+        run = read_dldl_run(folder, name)
+        parts[name] = run["net"]
+        config["nets"][name] = run["spec"]
+        config["preprocessing"][name] = run["preprocessing"][name]
+        config["provenance"][name] = run["provenance"]
+    built = config["provenance"].get("built")
+    history = list(config["provenance"].get("history", [])) + ([built] if built else [])
+    config["provenance"]["history"] = history
+    config["provenance"]["built"] = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "command": command,
+        "from_bundle": str(source),
+        "replaced": sorted(heads),
+    }
+    return save_bundle(out, parts, config)
+
+
 # -- random bundles (tests, benchmarks) ------------------------------------------------------
 
 # name: (lnet input, anet (canonical size, stride), dldl model, dldl image size)

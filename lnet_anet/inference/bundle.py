@@ -42,6 +42,8 @@ from torch import nn
 from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput, PreprocessError
 
 FORMAT = "lnet_anet.bundle"
+# Bundles written for a while during the package split said "lnet_anet.inference.bundle".
+READABLE_FORMATS = (FORMAT, "lnet_anet.inference.bundle")
 FORMAT_VERSION = "3"
 # Version 2 added the SVM decision thresholds (svm.threshold), version 3 the localizer's box_model.
 READABLE_VERSIONS = ("1", "2", "3")
@@ -281,7 +283,7 @@ def _read_header(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
     if not isinstance(header, dict):
         raise BundleError(path, "not a model bundle (bad safetensors header)")
     meta = header.pop("__metadata__", None) or {}
-    if meta.get("format") != FORMAT:
+    if meta.get("format") not in READABLE_FORMATS:
         raise BundleError(
             path, f"not a model bundle: format {meta.get('format')!r}, expected {FORMAT!r}"
         )

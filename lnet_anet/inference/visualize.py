@@ -35,8 +35,11 @@ def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.45) ->
 
 
 def _text(canvas: np.ndarray, text: str, x: int, y: int, scale: float) -> None:
-    """White text with a dark outline (readable on any background), baseline at y."""
+    """White text with a dark outline (readable on any background), baseline at y; moved left
+    when it would run off the image's right edge."""
     thick = max(1, round(scale * 2))
+    (tw, _), _ = cv2.getTextSize(text, FONT, scale, thick + 2)
+    x = max(0, min(x, canvas.shape[1] - tw - 2))
     cv2.putText(canvas, text, (x, y), FONT, scale, (0, 0, 0), thick + 2, cv2.LINE_AA)
     cv2.putText(canvas, text, (x, y), FONT, scale, (255, 255, 255), thick, cv2.LINE_AA)
 
@@ -56,9 +59,13 @@ def face_caption(face: dict[str, Any], index: int) -> str:
     parts = [f"#{index} {face['score']:.2f}"]
     if face.get("age") is not None:
         parts.append(f"age {face['age']['mean']:.0f}+-{face['age']['std']:.0f}")
-    if face.get("attractiveness") is not None:
-        parts.append(f"attr {face['attractiveness']['mean']:.1f}")
     return "  ".join(parts)
+
+
+def attractiveness_line(face: dict[str, Any]) -> str | None:
+    """The face's attractiveness (1-5, SCUT-FBP5500's scale) as one line, or None."""
+    score = face.get("attractiveness")
+    return None if score is None else f"attractiveness {score['mean']:.1f}+-{score['std']:.1f} /5"
 
 
 def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
@@ -78,6 +85,8 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
         # attributes below it, or moved up inside it so that every line stays on the image.
         _text(canvas, face_caption(face, n), tx, y0 - 4 if y0 - 4 >= step else y0 + step, scale)
         lines = [f"{name} {p:.2f}" for name, p in top_attributes(face, top_k)]
+        if attractiveness_line(face) is not None:
+            lines.insert(0, attractiveness_line(face))
         y = min(y1 + step, h - 2 - step * (len(lines) - 1))
         for text in lines:
             _text(canvas, text, tx, y, scale)
@@ -109,4 +118,4 @@ def save_png(path: str | Path, rgb: np.ndarray) -> Path:
     return path
 
 
-__all__ = ["face_caption", "overlay_heatmap", "render", "save_png", "top_attributes"]
+__all__ = ["attractiveness_line", "face_caption", "overlay_heatmap", "render", "save_png", "top_attributes"]

@@ -238,7 +238,42 @@ def holdout_split(
     return out
 
 
+def fold_of(names: Sequence[str], n: int, seed: int = 0) -> np.ndarray:
+    """The fold (1..n) of each image file name: floor(n * blake2b(seed, name) / 2^64) + 1, so
+    the folds are disjoint by image, about equal in size, and a file keeps its fold whatever
+    other files are added or removed."""
+    if n < 2:
+        raise ValueError(f"n (folds) must be >= 2, got {n}")
+    return np.minimum((_unit_hash([os.path.basename(str(k)) for k in names], seed) * n).astype(np.int64), n - 1) + 1
+
+
+def fold_split(
+    df: pd.DataFrame, k: int, n: int = 5, seed: int = 0, holdout: str = "val", from_split: str | None = "train"
+) -> pd.DataFrame:
+    """A copy of `df` where the rows of `from_split` (all rows when None) in fold k of n (see
+    fold_of) get split `holdout` and the other folds "train": k-fold cross-validation. Rows
+    of other splits keep theirs. The index gains a "fold" column (0 for rows not folded)."""
+    if not 1 <= int(k) <= int(n):
+        raise ValueError(f"fold k must be in 1..{n}, got {k}")
+    if holdout not in ("val", "test"):
+        raise ValueError(f"holdout must be 'val' or 'test', got {holdout!r}")
+    part = np.ones(len(df), dtype=bool) if from_split is None else (df["split"] == from_split).to_numpy()
+    if not part.any():
+        found = sorted(df["split"].astype(str).unique())
+        raise ValueError(f"fold_split: no {from_split!r} rows to fold (the splits: {found})")
+    folds = np.zeros(len(df), dtype=np.int64)
+    folds[part] = fold_of(df["path"].to_numpy()[part].tolist(), int(n), seed)
+    out = df.copy()
+    out["fold"] = folds
+    split = out["split"].to_numpy(dtype=object).copy()
+    split[part] = np.where(folds[part] == int(k), holdout, "train")
+    out["split"] = split
+    return out
+
+
 __all__ = [
+    "fold_of",
+    "fold_split",
     "holdout_split",
     "read_age_csv",
     "read_chalearn",

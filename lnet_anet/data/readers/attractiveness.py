@@ -11,11 +11,13 @@ female/male) gives "gender" (0 male, 1 female) and "race" (UTKFace codes: 0 Whit
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.data.readers._tables import (
     PATH_ALIASES,
     SPLIT_ALIASES,
@@ -57,31 +59,102 @@ def scut_split_files(root: str | Path, split: str = "60/40") -> dict[str, Path]:
     raise ValueError(f"split must be '60/40', 'fold1'..'fold5' or 'all', not {split!r}")
 
 
-def read_score_list(path: str | Path, score_range: tuple[float, float] = SCORE_RANGE):
-    """`name score` lines -> (names, scores); a score outside score_range names its line."""
-    table = parse_table(path, read_lines(path), 0, 2)
+_NAME = re.compile(r"^(AF|AM|CF|CM)\d+\.(jpg|jpeg|png)$", re.IGNORECASE)
+
+
+def read_score_list(
+    path: str | Path,
+    score_range: tuple[float, float] = SCORE_RANGE,
+    bad_rows: str = "error",
+    skipped: list[str] | None = None,
+    check_names: bool = False,
+):
+    """`name score` lines -> (names, scores, table). A malformed row (not two fields, a score
+    that is not a number in score_range, with check_names a name that is not SCUT's
+    `{AF,AM,CF,CM}<n>.jpg`) names its file and line: bad_rows="error" raises DatasetFormatError,
+    "skip" leaves the row out and appends "file:line: reason" to `skipped`."""
+    if bad_rows not in ("error", "skip"):
+        raise ValueError(f"bad_rows must be 'error' or 'skip', not {bad_rows!r}")
+    path = Path(path)
+    lines = read_lines(path)
+    lo, hi = score_range
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        fields = line.split()
+        reason = None
+        if len(fields) != 2:
+            reason = f"expected 2 fields (name score), found {len(fields)}"
+        elif check_names and not _NAME.match(fields[0]):
+            reason = f"image name {fields[0]!r} is not SCUT's {{AF,AM,CF,CM}}<n>.jpg"
+        else:
+            try:
+                value = float(fields[1])
+            except ValueError:
+                value = float("nan")
+            if not (np.isfinite(value) and lo <= value <= hi):
+                reason = f"score: expected a number in [{lo:g}, {hi:g}], found {fields[1]!r}"
+        if reason is None:
+            continue
+        if bad_rows == "error":
+            raise DatasetFormatError(path, reason, i + 1)
+        if skipped is not None:
+            skipped.append(f"{path}:{i + 1}: {reason}")
+        lines[i] = ""  # blank lines are ignored below; the others keep their line numbers
+    table = parse_table(path, lines, 0, 2)
     names = table.unique_strings(0, "image name")
     scores = table.numbers(1, "score", lo=score_range[0], hi=score_range[1])
     return names, scores, table
 
 
 def read_scut_fbp5500(
-    root: str | Path, split: str = "60/40", check_images: bool = True
+    root: str | Path,
+    split: str = "60/40",
+    check_images: bool = True,
+    bad_rows: str = "error",
 ) -> pd.DataFrame:
     """SCUT-FBP5500 with one of its official splits ("60/40", "fold1".."fold5"; "all" reads
-    All_labels.txt with an empty split). An image in both train and test is an error."""
+    All_labels.txt with an empty split). The split's files that are present are read (the
+    shared copy ships train.txt without test.txt); none present is an error. An image in both
+    train and test is an error; with All_labels.txt present, a split row whose name or score
+    disagrees with it is one too. bad_rows: "error" or "skip" a malformed row (see
+    read_score_list; skipped rows are listed in df.attrs["skipped"] with file and line)."""
     root = Path(root)
     images = _scut_root(root) / "Images"
+    skipped: list[str] = []
+    files = {s: p for s, p in scut_split_files(root, split).items() if p.is_file()}
+    if not files:
+        wanted = ", ".join(str(p) for p in scut_split_files(root, split).values())
+        raise DatasetFormatError(root, f"split {split!r}: none of its label files exists ({wanted})")
+    all_labels = _scut_root(root) / "train_test_files" / "All_labels.txt"
+    reference = None
+    if split != "all" and all_labels.is_file():
+        ref_names, ref_scores, _ = read_score_list(all_labels, bad_rows=bad_rows, skipped=skipped, check_names=True)
+        reference = dict(zip(ref_names.tolist(), ref_scores.tolist(), strict=True))
     names, scores, splits, seen = [], [], [], {}
-    for split_name, path in scut_split_files(root, split).items():
-        part_names, part_scores, table = read_score_list(path)
+    for split_name, path in files.items():
+        part_names, part_scores, table = read_score_list(path, bad_rows=bad_rows, skipped=skipped,
+                                                         check_names=True)  # fmt: skip
+        keep = np.ones(len(part_names), dtype=bool)
         for row, name in enumerate(part_names):
             if name in seen:
                 raise table.error(row, f"image {name!r} is also in {seen[name]}")
             seen[name] = path.name
-        names.append(part_names)
-        scores.append(part_scores)
-        splits.append(np.full(len(part_names), split_name, dtype=object))
+            if reference is not None:
+                problem = None
+                if name not in reference:
+                    problem = f"image {name!r} is not in {all_labels.name}"
+                elif abs(reference[name] - float(part_scores[row])) > 1e-4:
+                    problem = (f"score {float(part_scores[row]):g} of {name!r} disagrees with "
+                               f"{all_labels.name} ({reference[name]:g})")  # fmt: skip
+                if problem is not None:
+                    if bad_rows == "error":
+                        raise table.error(row, problem)
+                    skipped.append(f"{path}:{int(table.lines[row])}: {problem}")
+                    keep[row] = False
+        names.append(np.asarray(part_names)[keep])
+        scores.append(np.asarray(part_scores)[keep])
+        splits.append(np.full(int(keep.sum()), split_name, dtype=object))
     names_all = np.concatenate(names)
     paths = join_paths(images, names_all)
     group = pd.Series(names_all, dtype=object).str[:2].str.upper()
@@ -92,9 +165,13 @@ def read_scut_fbp5500(
         "gender": group.str[1].map(_GROUP_GENDER).fillna(-1).to_numpy(np.int64),
         "race": group.str[0].map(_GROUP_RACE).fillna(-1).to_numpy(np.int64),
     }
-    skipped: list[str] = []
     keep = keep_existing(paths, skipped) if check_images else None
     return finish_index(columns, f"SCUT-FBP5500 {root}", skipped=skipped, keep=keep)
+
+
+def scut_group(path: str) -> str:
+    """AF, AM, CF or CM (Asian/Caucasian x female/male) from a SCUT-FBP5500 file name."""
+    return Path(path).name[:2].upper()
 
 
 def read_score_csv(
@@ -126,5 +203,6 @@ __all__ = [
     "read_score_csv",
     "read_score_list",
     "read_scut_fbp5500",
+    "scut_group",
     "scut_split_files",
 ]

@@ -1,0 +1,329 @@
+"""Attractiveness on SCUT-FBP5500: k-fold cross-validation end to end through `Predictor`.
+
+    python benchmarks/bench_attractiveness.py --runs 'runs/attractiveness-anetdldl-fold{k}' \
+        [--base lnet_anet/assets/default.lnetanet] [--root ../shared/datasets/scut_fbp5500_train] \
+        [--folds 5] [--seed 0] [--paste 300] [--threads 1] [--out experiments/2026-11-30-attractiveness-scut]
+
+For each fold k the head trained on the other folds (--runs, `{k}` replaced; train_anet_dldl
+with data.fold='{k: K, n: 5, seed: 0}') is put into the base bundle (build_bundle --from-bundle:
+every other part unchanged) and `Predictor.predict_many` runs on fold k's image files as shipped
+(224x224 JPEGs: LNet finds the face, the head scores LNet's crop). An image's score is that of
+its highest-scoring face; an image where LNet finds no face has none and is counted apart (the
+metrics are over the images with a face, and again with the training mean filled in for them).
+
+Reported: Pearson r, MAE, RMSE (overall and per fold), MAE and bias per group (AF, AM, CF, CM),
+the share of images without a face, the time the head adds per face (the head's crop and
+forward for one face, median over faces, CPU, --threads torch threads), and the paste gap: for
+--paste images of all folds, the same face pasted at its own size at a random place of a
+640x480 generated background (smooth noise), through LNet again: mean |score(pasted) -
+score(aligned)| and the share found. Baselines in the same folds: the training folds' mean
+score (a constant) and a ridge regression on the bundle's ANet feature of the same face (the
+256-d patch-averaged feature the attribute SVMs read), its alpha chosen inside the training folds.
+
+Writes results.json and results.md to --out (the README there is written by hand).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from lnet_anet.data.readers.age import fold_of  # noqa: E402
+from lnet_anet.data.readers.attractiveness import read_scut_fbp5500, scut_group  # noqa: E402
+from lnet_anet.inference.build import replace_heads  # noqa: E402
+from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor  # noqa: E402
+from lnet_anet.metrics.age import regression_metrics  # noqa: E402
+
+TARGETS = {"pearson_r": (">=", 0.90), "mae": ("<=", 0.23), "rmse": ("<=", 0.30), "head_ms_per_face": ("<=", 5.0)}
+ANCHOR = {"model": "ResNeXt-50 (SCUT-FBP5500 paper, official 60/40 split)", "pearson_r": 0.8997, "mae": 0.2291,
+          "rmse": 0.3017}  # fmt: skip
+GROUPS = ("AF", "AM", "CF", "CM")
+
+
+class FeaturePredictor(Predictor):
+    """A Predictor that also keeps each face's ANet feature (for the ridge baseline)."""
+
+    def _face(self, img, box, score):
+        record, features = super()._face(img, box, score)
+        record["_feature"] = features.float().cpu().numpy()
+        return record, features
+
+
+def metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
+    m = regression_metrics(pred, true)
+    return {k: round(float(m[k]), 4) for k in ("n", "pearson_r", "mae", "rmse")}
+
+
+def by_group(pred: np.ndarray, true: np.ndarray, groups: np.ndarray) -> dict[str, dict[str, float]]:
+    out = {}
+    for g in GROUPS:
+        sel = groups == g
+        if sel.any():
+            err = pred[sel] - true[sel]
+            out[g] = {"n": int(sel.sum()), "mae": round(float(np.abs(err).mean()), 4),
+                      "bias": round(float(err.mean()), 4)}  # fmt: skip
+    return out
+
+
+def best_face(record: dict) -> dict | None:
+    faces = [f for f in record["faces"] if f.get("attractiveness") is not None]
+    return max(faces, key=lambda f: f["score"]) if faces else None
+
+
+def background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """Smooth coloured noise with a gradient: a generated, face-free backdrop."""
+    small = rng.uniform(0, 255, (h // 32 + 1, w // 32 + 1, 3)).astype(np.float32)
+    img = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    img += rng.normal(0, 12, img.shape).astype(np.float32)
+    ramp = np.linspace(-30, 30, w, dtype=np.float32)[None, :, None]
+    return np.clip(img + ramp, 0, 255).astype(np.uint8)
+
+
+def paste(face: np.ndarray, rng: np.random.Generator, size=(480, 640)) -> np.ndarray:
+    canvas = background(*size, rng)
+    h, w = face.shape[:2]
+    y, x = int(rng.integers(0, size[0] - h + 1)), int(rng.integers(0, size[1] - w + 1))
+    canvas[y : y + h, x : x + w] = face
+    return canvas
+
+
+def head_time_ms(predictor: Predictor, images: list[np.ndarray], boxes: list[np.ndarray]) -> dict[str, float]:
+    """Milliseconds the attractiveness head adds per face: what _run_heads does for it alone on
+    a batch of one face (a crop head: crop, normalisation, forward; a head on ANet's feature:
+    its forward on the feature ANet has already computed for the attributes), median over the
+    faces, best of three rounds (the machine is shared)."""
+    net, prep = predictor._heads["attractiveness"]
+    crops = []
+    for img, box in zip(images, boxes, strict=True):  # the ANet feature a feature head reads: not timed
+        with torch.inference_mode():
+            _, features = predictor._face(img, box, 1.0)
+        crops.append((img, box, {"attractiveness": None}, features))
+    heads = predictor._heads
+    predictor._heads = {"attractiveness": (net, prep)}
+    try:
+        with torch.inference_mode():
+            for c in crops[:3]:
+                predictor._run_heads([c])
+        rounds = []
+        for _ in range(3):
+            times = []
+            for c in crops:
+                t = time.perf_counter()
+                with torch.inference_mode():
+                    predictor._run_heads([c])
+                times.append((time.perf_counter() - t) * 1000)
+            rounds.append(statistics.median(times))
+    finally:
+        predictor._heads = heads
+    return {"median_ms": round(min(rounds), 2), "rounds_ms": [round(r, 2) for r in rounds], "faces": len(crops)}
+
+
+def ridge_cv(train_x, train_y, test_x, alphas=(0.1, 1.0, 10.0, 100.0, 1000.0), seed: int = 0):
+    """Ridge on standardised features; alpha by 5-fold CV inside the training rows."""
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    best, best_mae = None, np.inf
+    for a in alphas:
+        errs = []
+        for tr, va in KFold(5, shuffle=True, random_state=seed).split(train_x):
+            model = make_pipeline(StandardScaler(), Ridge(alpha=a)).fit(train_x[tr], train_y[tr])
+            errs.append(np.abs(model.predict(train_x[va]) - train_y[va]).mean())
+        if np.mean(errs) < best_mae:
+            best, best_mae = a, float(np.mean(errs))
+    model = make_pipeline(StandardScaler(), Ridge(alpha=best)).fit(train_x, train_y)
+    return np.clip(model.predict(test_x), 1, 5), best
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--runs", required=True, help="run folder pattern with {k}")
+    p.add_argument("--base", type=Path, default=DEFAULT_BUNDLE)
+    p.add_argument("--root", type=Path, default=REPO.parent / "shared/datasets/scut_fbp5500_train")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--only-folds", type=int, nargs="*", help="score only these folds (a partial check)")
+    p.add_argument("--paste", type=int, default=300, help="images for the paste gap (0: skip)")
+    p.add_argument("--timing-faces", type=int, default=60)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--limit", type=int, help="images per fold (a smoke run)")
+    p.add_argument("--out", type=Path, default=REPO / "experiments/2026-11-30-attractiveness-scut")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    started = time.time()
+
+    index = read_scut_fbp5500(args.root)
+    index = index[index["split"] == "train"].reset_index(drop=True)
+    names = index["path"].map(os.path.basename).to_numpy()
+    folds = fold_of(names.tolist(), args.folds, args.seed)
+    true = index["attractiveness"].to_numpy(np.float64)
+    groups = np.array([scut_group(n) for n in names])
+    pred = np.full(len(index), np.nan)
+    pred_std = np.full(len(index), np.nan)
+    feats = np.full((len(index), 256), np.nan, np.float32)
+    wanted = args.only_folds or list(range(1, args.folds + 1))
+    rng = np.random.default_rng(args.seed)
+    paste_pick = set(rng.choice(len(index), size=min(args.paste, len(index)), replace=False).tolist())
+    paste_rows: list[dict] = []
+    timing, per_fold, tmp = None, {}, Path(tempfile.mkdtemp(prefix="bench_attr_"))
+    for k in wanted:
+        run = Path(args.runs.format(k=k))
+        bundle = replace_heads(args.base, tmp / f"fold{k}.lnetanet", attractiveness=run,
+                               command=f"bench_attractiveness fold {k}")  # fmt: skip
+        predictor = FeaturePredictor.load(bundle)
+        rows = np.flatnonzero(folds == k)[: args.limit]
+        t0 = time.time()
+        for i, record in zip(rows, predictor.predict_many([index["path"][i] for i in rows], args.batch_size),
+                             strict=True):  # fmt: skip
+            if record["error"]:
+                raise RuntimeError(record["error"])
+            face = best_face(record)
+            if face is not None:
+                pred[i], pred_std[i] = face["attractiveness"]["mean"], face["attractiveness"]["std"]
+                feats[i] = face["_feature"]
+        seconds = time.time() - t0
+        if timing is None:  # the head's own cost, on this fold's found faces
+            sample = [i for i in rows if np.isfinite(pred[i])][: args.timing_faces]
+            imgs = [cv2.cvtColor(cv2.imread(index["path"][i]), cv2.COLOR_BGR2RGB) for i in sample]
+            boxes = [np.asarray(best_face(predictor.predict(img))["box"]) for img in imgs]
+            torch.set_num_threads(2)
+            timing = {"threads_2": head_time_ms(predictor, imgs, boxes)}
+            torch.set_num_threads(1)
+            timing["threads_1"] = head_time_ms(predictor, imgs, boxes)
+            torch.set_num_threads(args.threads)
+        pick = [i for i in rows if i in paste_pick]
+        for i in pick:
+            img = cv2.cvtColor(cv2.imread(index["path"][i]), cv2.COLOR_BGR2RGB)
+            face = best_face(predictor.predict(paste(img, rng)))
+            paste_rows.append({"row": int(i), "aligned": None if np.isnan(pred[i]) else float(pred[i]),
+                               "pasted": None if face is None else face["attractiveness"]["mean"]})  # fmt: skip
+        found = np.isfinite(pred[rows])
+        fold_metrics = metrics(pred[rows][found], true[rows][found]) if found.any() else {}
+        per_fold[k] = {"images": len(rows), "no_face": int((~found).sum()), "seconds": round(seconds, 1), **fold_metrics}
+        print(f"fold {k}: {per_fold[k]}", flush=True)
+
+    scored = np.isin(folds, wanted) if args.limit is None else np.isfinite(pred) | np.isin(
+        np.arange(len(index)), np.concatenate([np.flatnonzero(folds == k)[: args.limit] for k in wanted]))
+    found = scored & np.isfinite(pred)
+    results: dict = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "command": shlex.join(["python", "benchmarks/bench_attractiveness.py", *(argv or sys.argv[1:])]),
+        "data": {"root": str(args.root), "images": int(scored.sum()), "list": "official 60% training list (3,300)",
+                 "folds": {"n": args.folds, "seed": args.seed,
+                           "rule": "fold = floor(n * blake2b('<seed>\\0<file name>', 8 bytes) / 2^64) + 1 "
+                                   "(lnet_anet.data.readers.age.fold_of)",
+                           "sizes": {int(k): int((folds == k).sum()) for k in range(1, args.folds + 1)}}},
+        "runs": args.runs, "base_bundle": str(args.base),
+        "no_face_share": round(float((scored & ~np.isfinite(pred)).sum() / max(scored.sum(), 1)), 4),
+        "model": {**metrics(pred[found], true[found]), "pred_std_mean": round(float(np.nanmean(pred_std[found])), 4)},
+        "per_fold": per_fold,
+        "by_group": by_group(pred[found], true[found], groups[found]),
+    }
+    # With the training mean filled in where LNet found no face: every image counts.
+    filled = pred.copy()
+    for k in wanted:
+        sel = (folds == k) & scored & ~np.isfinite(pred)
+        filled[sel] = true[(folds != k)].mean()
+    results["model_all_images"] = metrics(filled[scored], true[scored])
+    # Baselines, same folds, same images with a face.
+    const = np.full(len(index), np.nan)
+    ridge = np.full(len(index), np.nan)
+    alphas = {}
+    for k in wanted:
+        test = (folds == k) & found
+        const[test] = true[folds != k].mean()
+        train = (folds != k) & np.isfinite(feats).all(1)
+        if train.sum() > 50 and len(wanted) == args.folds:  # features of the other folds exist only in a full run
+            ridge[test], alphas[k] = ridge_cv(feats[train], true[train], feats[test], seed=args.seed)
+    results["baseline_constant"] = {**metrics(const[found], true[found]),
+                                    "by_group": by_group(const[found], true[found], groups[found])}  # fmt: skip
+    if np.isfinite(ridge[found]).all() and found.any():
+        results["baseline_ridge_anet_features"] = {**metrics(ridge[found], true[found]), "alpha": alphas,
+                                                   "by_group": by_group(ridge[found], true[found], groups[found])}  # fmt: skip
+    results["head_time_per_face"] = timing
+    both = [r for r in paste_rows if r["aligned"] is not None and r["pasted"] is not None]
+    gap = np.array([r["pasted"] - r["aligned"] for r in both])
+    results["paste_gap"] = {
+        "images": len(paste_rows), "background": "640x480 generated smooth noise, face pasted at its own size (224 px)",
+        "found_in_pasted": round(len([r for r in paste_rows if r["pasted"] is not None]) / max(len(paste_rows), 1), 4),
+        "mean_abs_gap": round(float(np.abs(gap).mean()), 4) if len(gap) else None,
+        "mean_gap": round(float(gap.mean()), 4) if len(gap) else None,
+        "p90_abs_gap": round(float(np.quantile(np.abs(gap), 0.9)), 4) if len(gap) else None,
+        "pearson_aligned_vs_pasted": round(float(np.corrcoef([r["aligned"] for r in both],
+                                                             [r["pasted"] for r in both])[0, 1]), 4) if len(gap) > 2 else None,
+        "mae_pasted_vs_truth": round(float(np.mean([abs(r["pasted"] - true[r["row"]]) for r in both])), 4) if both else None,
+    }  # fmt: skip
+    results["targets"] = {k: {"target": f"{op} {v}", "reached": None} for k, (op, v) in TARGETS.items()}
+    for key, (op, v) in TARGETS.items():
+        got = results["model"].get(key) if key != "head_ms_per_face" else (timing or {}).get("threads_2", {}).get("median_ms")
+        if got is not None:
+            results["targets"][key] = {"target": f"{op} {v}", "value": got,
+                                       "reached": bool(got >= v if op == ">=" else got <= v)}  # fmt: skip
+    results["anchor"] = ANCHOR
+    results["machine"] = {"processor": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                          "torch": torch.__version__, "torch_threads": args.threads,
+                          "load_average": list(os.getloadavg())}  # fmt: skip
+    results["seconds"] = round(time.time() - started, 1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    (args.out / "results.md").write_text(render(results))
+    print(render(results))
+    return 0
+
+
+def render(r: dict) -> str:
+    lines = ["| predictor (end to end) | images | Pearson r | MAE | RMSE |", "|---|---|---|---|---|"]
+    rows = [("**DLDL-v2 head (this record)**", r["model"]), ("same, training mean where no face", r["model_all_images"]),
+            ("baseline: training mean (constant)", r["baseline_constant"])]  # fmt: skip
+    if "baseline_ridge_anet_features" in r:
+        rows.append(("baseline: ridge on the bundle's ANet feature", r["baseline_ridge_anet_features"]))
+    rows.append((f"anchor: {r['anchor']['model']}", {"n": "-", **r["anchor"]}))
+    for name, m in rows:
+        lines.append(f"| {name} | {m['n']} | {m['pearson_r']:.4f} | {m['mae']:.4f} | {m['rmse']:.4f} |")
+    lines += ["", f"No face found by LNet: {r['no_face_share']:.2%} of the images.", "",
+              "| group | n | MAE | bias (pred - true) | constant MAE |", "|---|---|---|---|---|"]  # fmt: skip
+    for g, m in r["by_group"].items():
+        lines.append(f"| {g} | {m['n']} | {m['mae']:.4f} | {m['bias']:+.4f} | "
+                     f"{r['baseline_constant']['by_group'][g]['mae']:.4f} |")  # fmt: skip
+    lines += ["", "| fold | images | no face | Pearson r | MAE | RMSE | seconds |", "|---|---|---|---|---|---|---|"]
+    for k, m in r["per_fold"].items():
+        lines.append(f"| {k} | {m['images']} | {m['no_face']} | {m.get('pearson_r', float('nan')):.4f} | "
+                     f"{m.get('mae', float('nan')):.4f} | {m.get('rmse', float('nan')):.4f} | {m['seconds']} |")  # fmt: skip
+    t = r.get("head_time_per_face") or {}
+    if t:
+        lines += ["", f"Head time per face (what the head adds after ANet's pass: a feature head's forward, or a crop "
+                      f"head's crop and forward; median): {t['threads_2']['median_ms']} ms on 2 threads, "
+                      f"{t['threads_1']['median_ms']} ms on 1 thread ({t['threads_2']['faces']} faces; shared machine, "
+                      "best of 3 rounds)."]  # fmt: skip
+    g = r["paste_gap"]
+    lines += ["", f"Paste gap ({g['images']} images, {g['background']}): found {g['found_in_pasted']:.1%}; "
+                  f"mean |pasted - aligned| {g['mean_abs_gap']}, mean signed {g['mean_gap']}, 90th percentile "
+                  f"{g['p90_abs_gap']}, r {g['pearson_aligned_vs_pasted']}; MAE of the pasted score "
+                  f"{g['mae_pasted_vs_truth']}."]  # fmt: skip
+    lines += ["", "| target | value | reached |", "|---|---|---|"]
+    for k, t in r["targets"].items():
+        lines.append(f"| {k} {t['target']} | {t.get('value', '-')} | {t['reached']} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Attractiveness on SCUT-FBP5500's layout: LNet boxes, init from a bundle, k-fold ANet-DLDL
+training, the head put into a bundle, the predictor's record (generated fixtures only; the
+real-data check skips without ../shared)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from lnet_anet.inference.build import random_bundle
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_SCUT = REPO.parent / "shared" / "datasets" / "scut_fbp5500_train"
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def _scut_tree(root: Path, n: int = 48) -> Path:
+    """A generated SCUT-FBP5500_v2 tree as the shared copy ships it (no test.txt): face-like
+    blobs whose brightness follows the score, so that a head can learn something."""
+    rng = np.random.default_rng(0)
+    names = [f"{g}{i}.jpg" for i in range(1, n // 4 + 1) for g in ("AF", "AM", "CF", "CM")]
+    scores = rng.uniform(1.2, 4.8, len(names))
+    for name, s in zip(names, scores, strict=True):
+        img = np.full((64, 64, 3), 40, np.uint8)
+        cv2.ellipse(img, (32, 32), (18, 24), 0, 0, 360, (int(40 * s), int(30 * s), 90), -1)
+        img = np.clip(img + rng.normal(0, 6, img.shape), 0, 255).astype(np.uint8)
+        (root / "Images").mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(root / "Images" / name), img)
+    rows = "\n".join(f"{n_} {s:.6f}" for n_, s in zip(names, scores, strict=True)) + "\n"
+    (root / "train_test_files" / "split_of_60%training and 40%testing").mkdir(parents=True)
+    (root / "train_test_files" / "All_labels.txt").write_text(rows)
+    (root / "train_test_files" / "split_of_60%training and 40%testing" / "train.txt").write_text(rows)
+    return root
+
+
+def test_init_from_a_bundle_copies_its_anet_layers(tmp_path):
+    from lnet_anet.dldl.training import init_from_anet_run
+    from lnet_anet.inference.bundle import load_bundle
+    from lnet_anet.models.registry import create_model
+
+    path = random_bundle(tmp_path / "b.lnetanet", heads=())
+    net = create_model("anet_dldl", pretrained="none", low=1, high=5, step=0.1, frozen_stages=3)
+    before = {k: v.clone() for k, v in net.anet.state_dict().items()}
+    init_from_anet_run(net, path)
+    source = load_bundle(path).anet.state_dict()
+    state = net.anet.state_dict()
+    for key in ("c3.weight", "fc.weight", "trunk.blocks.2.0.conv_pw.weight"):
+        key = next(k for k in state if k.startswith(key.rsplit(".", 1)[0]) and k.endswith(key.rsplit(".", 1)[1]))
+        assert torch.equal(state[key], source[key].float()), key
+    assert torch.equal(state["trunk.conv_stem.weight"], before["trunk.conv_stem.weight"])  # frozen: untouched
+    with pytest.raises(FileNotFoundError, match="no model bundle"):
+        init_from_anet_run(net, tmp_path / "nothing")
+
+
+def test_lnet_boxes_writes_one_row_per_image(tmp_path):
+    from lnet_anet.cli.lnet_boxes import main
+
+    root = _scut_tree(tmp_path / "SCUT-FBP5500_v2", n=8)
+    bundle = random_bundle(tmp_path / "b.lnetanet", heads=(), threshold=0.0, max_faces=1)
+    out = tmp_path / "boxes.csv"
+    assert main([str(root / "Images"), "--out", str(out), "--bundle", str(bundle), "--batch-size", "3"]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert [r["name"] for r in rows] == sorted(os.listdir(root / "Images"))
+    for r in rows:
+        if int(r["faces"]):
+            x0, y0, x1, y1 = (float(r[c]) for c in ("x0", "y0", "x1", "y1"))
+            assert 0 <= x0 < x1 <= 64 and 0 <= y0 < y1 <= 64
+        else:
+            assert r["x0"] == ""
+
+
+@pytest.mark.slow
+def test_fold_run_then_head_into_a_bundle_then_predictor(tmp_path):
+    """train_anet_dldl on fold 2 of 5 of a generated SCUT tree, with LNet boxes, one cache of
+    every face; the run goes into a bundle by --from-bundle; every face gets an attractiveness."""
+    from lnet_anet.cli.build_bundle import main as build_main
+    from lnet_anet.cli.lnet_boxes import main as boxes_main
+    from lnet_anet.inference.predictor import Predictor
+
+    root = _scut_tree(tmp_path / "data" / "scut" / "SCUT-FBP5500_v2")
+    base = random_bundle(tmp_path / "base.lnetanet", heads=("age",), threshold=0.0, max_faces=1)
+    boxes = tmp_path / "boxes.csv"
+    assert boxes_main([str(root / "Images"), "--out", str(boxes), "--bundle", str(base)]) == 0
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "lnet_anet.cli.train_anet_dldl", "--config-name", "train_attractiveness_anet",
+           f"paths.runs={runs}", f"data.index.root={root.parent}", f"data.boxes={boxes}", "init_from=null",
+           "data.fold={k: 2, n: 5, seed: 0}", "name=fold2", "model.pretrained=none", "train=smoke",
+           "train.batch_size=8", "train.epochs=2"]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-4000:]
+    out = runs / "fold2"
+    data = json.loads((out / "data.json").read_text())
+    assert data["fold"] == {"k": 2, "n": 5, "seed": 0} and data["boxes"]["csv"] == str(boxes)
+    from lnet_anet.data.readers.age import fold_of
+
+    expected = int((fold_of(sorted(os.listdir(root / "Images")), 5, 0) == 2).sum())
+    assert data["splits"] == {"train": 48 - expected, "val": expected}
+    result = json.loads((out / "eval.json").read_text())
+    assert result["split"] == "val" and result["n"] == expected
+    assert {p.name for p in (runs / "scut-trunk").iterdir()} == {"stage3-all-160.npz", "stage3-all-160-mirror.npz",
+                                                                 "stage3-all-160.key.json"}
+    # the cache is of these faces and boxes: a run with other boxes must not reuse it
+    rows = boxes.read_text().splitlines()
+    other = tmp_path / "other-boxes.csv"
+    other.write_text("\n".join([rows[0], f"{rows[1].split(',')[0]},1,1,30,30,1.0,1", *rows[2:]]) + "\n")
+    swap = {f"data.boxes={boxes}": f"data.boxes={other}", "name=fold2": "name=fold2b"}
+    again = subprocess.run([swap.get(c, c) for c in cmd], cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                           capture_output=True, text=True)  # fmt: skip
+    assert again.returncode != 0 and "cached for other faces or settings" in again.stderr
+
+    bundle = tmp_path / "with.lnetanet"
+    assert build_main(["--from-bundle", str(base), "--attractiveness", str(out), "--out", str(bundle)]) == 0
+    record = Predictor.load(bundle).predict(str(root / "Images" / "AF1.jpg"))
+    for face in record["faces"]:
+        assert 1 <= face["attractiveness"]["mean"] <= 5 and face["attractiveness"]["std"] >= 0
+        assert face["age"] is not None
+
+
+def test_cache_key_refuses_a_cache_of_other_faces(tmp_path):
+    import pandas as pd
+    from omegaconf import OmegaConf
+
+    from lnet_anet.dldl.training import check_cache_key, index_cache_key
+
+    data = OmegaConf.create({"crop": "box", "box_scale": 1.0})
+    index = pd.DataFrame({"path": ["a.jpg", "b.jpg"], "x0": [0.0, 1], "y0": [0.0, 1], "x1": [9.0, 9], "y1": [9.0, 9]})
+    npz = tmp_path / "features-all-160.npz"
+    check_cache_key(npz, index_cache_key(index, data, size=160))
+    check_cache_key(npz, index_cache_key(index, data, size=160))  # the same faces: fine
+    moved = index.assign(x1=[9.0, 8.0])
+    with pytest.raises(ValueError, match="cached for other faces or settings"):
+        check_cache_key(npz, index_cache_key(moved, data, size=160))
+    with pytest.raises(ValueError, match="cached for other faces or settings"):
+        check_cache_key(npz, index_cache_key(index, data, size=144))
+
+
+@pytest.mark.skipif(not SHARED_SCUT.is_dir(), reason="the shared SCUT-FBP5500 copy is not here")
+def test_the_shared_scut_copy_reads_and_folds():
+    from lnet_anet.data.readers.age import fold_of
+    from lnet_anet.data.readers.attractiveness import read_scut_fbp5500
+
+    df = read_scut_fbp5500(SHARED_SCUT)
+    assert len(df) == 3300 and set(df["split"]) == {"train"} and df.attrs["skipped"] == []
+    assert df["attractiveness"].between(1, 5).all() and set(df["gender"]) == {0, 1} and set(df["race"]) == {0, 2}
+    folds = fold_of(df["path"].tolist(), 5, 0)
+    assert all(600 < (folds == k).sum() < 720 for k in range(1, 6))
