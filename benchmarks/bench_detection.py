@@ -86,12 +86,12 @@ def rgb(path: str) -> np.ndarray:
 # ----------------------------------------------------------------------------- detectors
 
 
-def make_detector(name: str):
+def make_detector(name: str, bundle=None):
     """A function path -> (boxes (k, 4) [x0, y0, x1, y1] exclusive, scores (k,), extra dict)."""
     if name in ("lnet_anet", "lnet_anet_shipped"):
         from lnet_anet.inference.predictor import Predictor
 
-        pred = Predictor.load()
+        pred = Predictor.load(bundle)
         shipped = float(pred.localizer.threshold)
         if name == "lnet_anet":
             loc = pred.localizer
@@ -109,7 +109,7 @@ def make_detector(name: str):
         detect.settings = dict(vars(pred.localizer)) | {"shipped_threshold": shipped}  # type: ignore[attr-defined]
         return detect
     if name == "lnet_anet_localize":
-        return _localize_only()
+        return _localize_only(bundle)
     if name == "mtcnn":
         from facenet_pytorch import MTCNN
 
@@ -155,35 +155,19 @@ def make_detector(name: str):
     raise ValueError(f"unknown detector {name!r} (one of {', '.join(ALL)})")
 
 
-def _localize_only():
-    """The Predictor's localization part alone (read, letterbox, LNet, localizer as shipped,
-    LNet_s cascade, boxes back to image pixels), the steps of Predictor._process without ANet
-    and the heads: the time to compare with a face detector's. Same boxes as lnet_anet_shipped."""
-    from lnet_anet.data.images import read_image
+def _localize_only(bundle=None):
+    """The Predictor's localization part alone (Predictor.locate_many: read, LNet at the bundle's
+    scales, localizer, LNet_s cascade when the bundle has one, boxes in image pixels; no ANet or
+    heads): the time to compare with a face detector's. Same boxes as lnet_anet_shipped."""
     from lnet_anet.inference.predictor import Predictor
 
-    pred = Predictor.load()
+    pred = Predictor.load(bundle)
 
-    @torch.inference_mode()
     def detect(path):
-        img = read_image(path)
-        canvas, (ch, cw) = pred._canvas(img)
-        x = torch.from_numpy(pred._lnet.normalize(canvas)[None]).to(pred.device)
-        r = pred.bundle.lnet(x)["response"].float().cpu().numpy()
-        found = [pred.localizer(r[0], pred._lnet.input_size)]
-        if pred.cascade is not None:
-            found = pred.cascade.refine(pred.bundle.lnet, x, found)
-        h, w = img.shape[:2]
-        scale = np.array([cw / w, ch / h] * 2)
-        boxes, scores = [], []
-        for box, score in found[0]:
-            px = np.clip(np.asarray(box, np.float64) / scale, 0, [w, h, w, h])
-            if px[2] > px[0] and px[3] > px[1]:
-                boxes.append(px)
-                scores.append(float(score))
-        return np.array(boxes, np.float64).reshape(-1, 4), np.array(scores, np.float64), {}
+        (faces,) = pred.locate_many([path], batch_size=1)
+        boxes = np.array([b for b, _ in faces], np.float64).reshape(-1, 4)
+        return boxes, np.array([s for _, s in faces], np.float64), {}
 
-    detect.settings = dict(vars(pred.localizer)) | {"part": "localization only (no ANet, age, attractiveness)"}  # type: ignore[attr-defined]
     return detect
 
 
@@ -209,13 +193,12 @@ def peak_stats(analysis, boxes: np.ndarray, dont_care: np.ndarray, kernel: int) 
     r = torch.as_tensor(analysis.response, dtype=torch.float64)
     mh, mw = r.shape
     h_in, w_in = analysis.input_size
-    ch, cw = analysis.content
-    h, w = analysis.image.shape[:2]
+    where = analysis.placement  # the first scale's canvas
     peaks = find_peaks(r, kernel).numpy()
     vals = r[peaks[:, 0], peaks[:, 1]].numpy() if len(peaks) else np.zeros(0)
-    # cell centre on LNet's input canvas, then on the image (the image fills content at top-left)
-    px = (peaks[:, 1] + 0.5) * w_in / mw * w / cw
-    py = (peaks[:, 0] + 0.5) * h_in / mh * h / ch
+    # cell centre on LNet's canvas, then on the image
+    px = ((peaks[:, 1] + 0.5) * w_in / mw - where.x0) / where.kx
+    py = ((peaks[:, 0] + 0.5) * h_in / mh - where.y0) / where.ky
     inside = [(px >= b[0]) & (px < b[2]) & (py >= b[1]) & (py < b[3]) for b in boxes]
     in_any = np.any(inside, axis=0) if inside else np.zeros(len(peaks), bool)
     return {
@@ -224,7 +207,7 @@ def peak_stats(analysis, boxes: np.ndarray, dont_care: np.ndarray, kernel: int) 
         "face_has_peak": [bool(m.any()) for m in inside],
         "face_best_peak": [float(vals[m].max()) if m.any() else None for m in inside],
         "map_max": float(r.max()),
-        "cell_px": float(w_in / mw * w / cw),
+        "cell_px": float(w_in / mw / where.kx),
     }
 
 
@@ -287,6 +270,7 @@ def main(argv=None) -> int:
                     help="hash_part of the image names (default: val for wider, all for the other formats)")  # fmt: skip
     ap.add_argument("--min-height", type=float, default=24.0)
     ap.add_argument("--detectors", default=",".join(ALL))
+    ap.add_argument("--bundle", type=Path, default=None, help="lnet_anet's bundle (default: the embedded one)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="score only the first N images (a smoke test)")
     ap.add_argument("--face-free", action="store_true")
@@ -318,7 +302,7 @@ def main(argv=None) -> int:
     diagnosis = None
     for name in [d.strip() for d in args.detectors.split(",") if d.strip()]:
         t0 = time.time()
-        detect = make_detector(name)
+        detect = make_detector(name, args.bundle)
         shipped_threshold = detect.settings.get("shipped_threshold")
         keep = None
         if name == "lnet_anet":

@@ -186,13 +186,16 @@ def test_start_run_locks_cleans_and_seeds_before_the_model(tmp_path, monkeypatch
     release_run_dir(tmp_path)
 
 
-@pytest.mark.parametrize("name", ["train_age", "train_anet", "train_anet_dldl", "train_dldl_head",
-                                  "train_lnet"])  # fmt: skip
-def test_every_training_command_seeds_before_building_its_model(name):
-    source = (REPO / "lnet_anet" / "cli" / f"{name}.py").read_text()
-    main = source[source.index("def main("):]
-    start = main.index("start_run(")
-    built = re.search(r"instantiate\(cfg\.model", main)
+@pytest.mark.parametrize("module, function", [
+    ("cli/train_anet.py", "main"), ("cli/train_lnet.py", "main"), ("dldl/recipes.py", "train_on_image"),
+    ("dldl/recipes.py", "train_on_anet_layers"), ("dldl/recipes.py", "train_on_anet_features"),
+])  # fmt: skip
+def test_every_training_command_seeds_before_building_its_model(module, function):
+    source = (REPO / "lnet_anet" / module).read_text()
+    body = source[source.index(f"def {function}("):]
+    body = body[: body.find("\ndef ", 1) if "\ndef " in body[1:] else len(body)]
+    start = body.index("start_run(")
+    built = re.search(r"instantiate\(cfg\.model", body)
     assert built and start < built.start()
 
 

@@ -87,9 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         return {**config, "preprocessing": prep, "provenance": provenance}
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    rebundle(src, args.out, update)
     (args.out.parent / "fit.json").write_text(json.dumps({"command": command, "scales": scales, "localizer": settings,
                                                           **report}, indent=2, default=float))  # fmt: skip
+    rebundle(src, args.out, update)
     t = report["tune"]
     print(f"{args.out}: scales {list(scales)}, tune AP50 {report['tune_ranking']['ap']:.3f}, recall at "
           f"{args.fppi:g} FPPI {t['max_recall']:.3f} (threshold {localizer.threshold:.3f})")  # fmt: skip

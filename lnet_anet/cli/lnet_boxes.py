@@ -17,38 +17,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from lnet_anet.cli.predict import IMAGE_SUFFIXES
+from lnet_anet.data.images import image_suffixes
 
 
-@torch.inference_mode()
 def lnet_boxes(predictor, paths: Sequence[Path], batch_size: int = 16):
     """Yield (path, box or None, score, number of faces) per image, LNet only."""
-    from lnet_anet.data.images import read_image
-    from lnet_anet.inference.predictor import Analysis, _normalise
-
-    lnet = predictor._lnet
-    for start in range(0, len(paths), batch_size):
-        chunk = paths[start : start + batch_size]
-        images = [read_image(p) for p in chunk]
-        canvases = [predictor._canvas(img) for img in images]
-        x = np.stack([_normalise(c, lnet["mean"], lnet["std"]) for c, _ in canvases])
-        x = torch.from_numpy(x).to(predictor.device)
-        responses = predictor.bundle.lnet(x)["response"].float().cpu().numpy()
-        size = tuple(lnet["input_size"])
-        found = [predictor.localizer(r, size) for r in responses]
-        if predictor.cascade is not None:
-            found = predictor.cascade.refine(predictor.bundle.lnet, x, found)
-        for path, img, (_, content), dets in zip(chunk, images, canvases, found, strict=True):
-            a = Analysis({}, img, content=content)
-            located = predictor._locate(a, dets)
-            if not located:
-                yield path, None, 0.0, 0
-                continue
-            box, score = max(located, key=lambda bs: bs[1])
-            yield path, box, score, len(located)
+    for path, faces in zip(paths, predictor.locate_many(paths, batch_size), strict=True):
+        if not faces:
+            yield path, None, 0.0, 0
+            continue
+        box, score = faces[0]
+        yield path, box, score, len(faces)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from lnet_anet.inference.predictor import Predictor
 
-    paths = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in image_suffixes())
     if not paths:
         print(f"error: {args.folder}: no images", file=sys.stderr)
         return 1

@@ -167,6 +167,19 @@ class Predictor:
         if batch:
             yield from self._process(batch, channel_order)
 
+    def locate_many(self, images: Iterable[ImageInput], batch_size: int = 8) -> Iterator[list[tuple[np.ndarray, float]]]:
+        """Localization alone (LNet, the localizer at every scale, the cascade; no ANet, no
+        heads): per item, in order, its faces as (box (x0, y0, x1, y1) in the displayed image's
+        pixels, score), strongest first; [] for a face-free or unreadable item."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        items = list(images)
+        for start in range(0, len(items), batch_size):
+            read = [self._read(item, "rgb") for item in items[start:start + batch_size]]
+            good = [img for img, _, _ in read if img is not None]
+            found = iter(self._detect(good, [Analysis({}) for _ in good]) if good else [])
+            yield from (next(found) if img is not None else [] for img, _, _ in read)
+
     # -- pipeline ----------------------------------------------------------------------------
     def _read(self, item: ImageInput, channel_order: str) -> tuple[Any, str | None, str | None]:
         """(uint8 RGB image or None, source, error or None)."""
@@ -220,6 +233,7 @@ class Predictor:
         self._run_heads(crops)
         return out
 
+    @torch.inference_mode()
     def _detect(self, images: list[np.ndarray], analyses: list[Analysis]) -> list[list[tuple[np.ndarray, float]]]:
         """Each image's faces (box in its pixels, score), strongest first: LNet on the image at
         each of the bundle's scales (one batch per scale), the localizer and the cascade on each

@@ -143,6 +143,9 @@ def fit_photo_localizer(pm: PhotoMaps, truth: Sequence, base: Localizer, search:
                                disable=not progress, dynamic_ncols=True):  # fmt: skip
         candidate = dataclasses.replace(base, threshold=-1e9, **dict(zip(search, values, strict=True)))
         m = evaluate_detections(_detect_all(pm, candidate, scales), truth, bands=None)
+        if progress:
+            tqdm.write(f"{dict(zip(search, values, strict=True))} scales {list(scales)}: AP50 {m['ap']:.4f}, "
+                       f"max recall {m['max_recall']:.3f}")  # fmt: skip
         trials.append({"settings": dict(zip(search, values, strict=True)), "scales": list(scales), "ap": m["ap"],
                        "recall_at_0.1_fppi": m.get("recall_at_0.1_fppi"), "max_recall": m["max_recall"],
                        "localizer": candidate})  # fmt: skip

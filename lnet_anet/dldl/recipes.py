@@ -1,0 +1,225 @@
+"""The recipes of one age / attractiveness training command (lnet_anet.cli.train_age), by input:
+
+  image          a DLDL-v2 network on the face crop, trained end to end (ThinAgeNet, TinyAgeNet,
+                 EfficientNet-Lite0: model=...)
+  anet_layers    ANet's layers above its frozen trunk stages trained with the DLDL-v2 loss from an
+                 attribute ANet (a train_anet run or a bundle); the frozen stages' maps are cached
+  anet_features  a DLDL-v2 head on a fixed ANet's patch-averaged feature (shares ANet's pass)
+
+Each writes the run folder through finish_dldl_run (weights, model.json, preprocess.json, report).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+from torch.utils.data import DataLoader
+
+from lnet_anet.anet.features import (
+    TrunkMapPatches,
+    cached_trunk_maps,
+    frozen_stage_cache,
+    load_anet_run,
+)
+from lnet_anet.data.dataset import collate_skip_bad
+from lnet_anet.data.from_config import build_index, face_dataset, split_fit_tune, split_of
+from lnet_anet.data.preprocess import HeadInput
+from lnet_anet.data.transforms import mirror
+from lnet_anet.dldl.training import (
+    FeatureSet,
+    FromTrunkMaps,
+    cached_features,
+    check_cache_key,
+    evaluate_dldl,
+    finish_dldl_run,
+    index_cache_key,
+    init_from_anet_run,
+)
+from lnet_anet.engine import TrainConfig, Trainer
+from lnet_anet.engine.runs import (
+    record_data,
+    start_run,
+)
+
+log = logging.getLogger("lnet_anet.train")
+
+
+def train_on_image(cfg: DictConfig) -> dict:
+    out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
+    index = build_index(cfg.data)
+    record_data(out, cfg.data, index)
+    train_set = face_dataset(cfg.data, split_of(index, "train"), train=True)
+    eval_index = split_of(index, cfg.data.eval_split)
+    eval_set = face_dataset(cfg.data, eval_index, train=False)
+
+    model = instantiate(cfg.model)
+    loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
+    evaluate_fn = functools.partial(evaluate_dldl, target=cfg.target)
+    trainer = Trainer(model, loss_fn, train_set, TrainConfig.from_dict(cfg.train), out,
+                      val_set=eval_set, evaluate_fn=evaluate_fn)  # fmt: skip
+    trainer.fit()
+    loader = DataLoader(eval_set, batch_size=cfg.train.batch_size, num_workers=cfg.train.num_workers,
+                        collate_fn=collate_skip_bad)  # fmt: skip
+    result = finish_dldl_run(out, cfg, model, HeadInput(cfg.data.image_size, cfg.enlarge), model, loader,
+                             eval_index.reset_index(drop=True), cfg.data.eval_split, trainer.device)  # fmt: skip
+    log.info("%s on %s/%s: %s", cfg.target, cfg.data.name, cfg.data.eval_split,
+             {k: round(v, 3) for k, v in result.items() if isinstance(v, float) and not k.startswith("cs_")})  # fmt: skip
+    return result
+
+
+def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path) -> dict:
+    """cache_whole_index: the frozen stages' maps of every face of the index and of its mirror
+    image, cached once as <stem>.npz / <stem>-mirror.npz, then cut into the train and evaluation
+    views. parts: "train" and the evaluation split both map to the whole index (rows are its
+    positions), plus "maps" {view name: {"maps", "index"}}."""
+    whole = index.reset_index(drop=True)
+    check_cache_key(stem.with_name(stem.name + ".npz"), index_cache_key(whole, cfg.data, size=cfg.canonical_size,
+                                                                        stage=stage))  # fmt: skip
+    found = {}
+    for suffix, kw in (("", {}), ("-mirror", {"transform": mirror})):
+        crops = face_dataset(cfg.data, whole, train=False, image_size=cfg.canonical_size, **kw)
+        found[suffix] = cached_trunk_maps(stem.with_name(stem.name + suffix + ".npz"), net.anet, crops, 64,
+                                          cfg.train.num_workers, stage)  # fmt: skip
+        if len(found[suffix]["index"]) and int(found[suffix]["index"].max()) >= len(whole):
+            raise ValueError(f"{stem}{suffix}.npz holds rows of another index; delete it")
+    split = whole["split"].to_numpy()
+    ev = cfg.data.eval_split
+    maps = {}
+    for name, part in (("train", "train"), (ev, ev)):
+        for suffix in ("", "-mirror"):
+            rows = found[suffix]["index"]
+            keep = split[rows] == part
+            maps[name + suffix] = {"maps": found[suffix]["maps"][keep], "index": rows[keep]}
+        if not len(maps[name]["index"]):
+            raise ValueError(f"the dataset has no {part!r} rows (its splits: {sorted(set(split))})")
+    return {"train": whole, ev: whole, "maps": maps}
+
+
+def train_on_anet_layers(cfg: DictConfig) -> dict:
+    out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
+    index = build_index(cfg.data)
+    record_data(out, cfg.data, index)
+    net = instantiate(cfg.model)
+    stage, prefix = frozen_stage_cache(net.anet)
+    if cfg.init_from:
+        init_from_anet_run(net, Path(cfg.init_from))
+
+    # The frozen stages' maps of every crop (and of the mirrored training crops), computed once.
+    cache = Path(cfg.trunk_cache_dir or out)
+    ev = cfg.data.eval_split
+    if cfg.get("cache_whole_index"):  # one cache of every face, whatever the split (k-fold runs share it)
+        parts = _whole_index_maps(cfg, index, net, stage, cache / f"{prefix}-all-{cfg.canonical_size}")
+        maps = parts.pop("maps")
+    else:
+        parts = {s: split_of(index, s).reset_index(drop=True) for s in ("train", ev)}
+        maps = {}
+        views = [("train", "train", {}), ("train-mirror", "train", {"transform": mirror}), (ev, ev, {})]
+        if net.mirror:  # faces are scored with their mirror images too
+            views.append((f"{ev}-mirror", ev, {"transform": mirror}))
+        for name, split, kw in views:
+            crops = face_dataset(cfg.data, parts[split], train=False, image_size=cfg.canonical_size, **kw)
+            maps[name] = cached_trunk_maps(cache / f"{prefix}-{name}.npz", net.anet, crops, 64, cfg.train.num_workers,
+                                           stage)  # fmt: skip
+    for name in ("train", ev):
+        if f"{name}-mirror" in maps and not np.array_equal(maps[name]["index"], maps[f"{name}-mirror"]["index"]):
+            raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-{name}-mirror.npz hold different faces; "
+                             "delete both")  # fmt: skip
+    rows, train_maps = maps["train"]["index"], [maps["train"]["maps"], maps["train-mirror"]["maps"]]
+    scored = {"split": ev, "part": parts[ev], "index": maps[ev]["index"],
+              "maps": [maps[ev]["maps"], *([maps[f"{ev}-mirror"]["maps"]] if net.mirror else [])]}  # fmt: skip
+    if cfg.tune_split:  # choosing settings: train on the fit part of the training faces, score their tune part
+        _, tune = split_fit_tune(parts["train"], **cfg.tune_split)
+        held = np.isin(rows, tune.index.to_numpy())
+        scored = {"split": "tune", "part": parts["train"], "index": rows[held],
+                  "maps": [m[held] for m in train_maps[: 1 + net.mirror]]}  # fmt: skip
+        rows, train_maps = rows[~held], [m[~held] for m in train_maps]
+    labels = {cfg.target: parts["train"][cfg.target].to_numpy(np.float32)[rows], "index": rows}
+    window = net.anet.trunk.output_size(net.anet.patch_size, net.anet.frozen_stages)  # a patch's window of the cached map
+    train_set = TrunkMapPatches(train_maps, labels, window, train=True)
+
+    loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
+    train_cfg = TrainConfig.from_dict({**cfg.train, "num_workers": 0})  # the maps are in memory
+    Trainer(FromTrunkMaps(net, stage), loss_fn, train_set, train_cfg, out).fit()  # the eval split: scored below
+    part, eval_rows = scored["part"], scored["index"]
+    crops = np.stack(scored["maps"], axis=1) if net.mirror else scored["maps"][0]
+    faces = FeatureSet(crops, cfg.target, part[cfg.target].to_numpy()[eval_rows], eval_rows)
+    result = finish_dldl_run(out, cfg, net, HeadInput(cfg.canonical_size, cfg.enlarge), FromTrunkMaps(net, stage, dense=True),
+                             DataLoader(faces, batch_size=256), part, scored["split"])  # fmt: skip
+    log.info("%s on %s/%s (whole crops): MAE %.3f", cfg.target, cfg.data.name, scored["split"], result["mae"])
+    return result
+
+
+def _weights_digest(net) -> str:
+    """sha1 of a network's weights: a feature cache belongs to these weights, wherever they came from."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for key, value in sorted(net.state_dict().items()):
+        h.update(key.encode())
+        h.update(value.detach().float().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _anet_source(path: Path):
+    """(ANet, patches settings) of a train_anet run folder, or of a model bundle file (its ANet
+    and preprocessing.anet: the features are then exactly those the bundle's predictor reads)."""
+    if path.is_file():
+        from lnet_anet.inference.bundle import load_bundle
+
+        bundle = load_bundle(path)
+        return bundle.anet, dict(bundle.preprocessing["anet"])
+    anet, _, patches = load_anet_run(path)
+    return anet, patches
+
+
+def train_on_anet_features(cfg: DictConfig) -> dict:
+    out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
+    anet, patches = _anet_source(Path(cfg.anet_run))
+    index = build_index(cfg.data)
+    record_data(out, cfg.data, index)
+    sets = {}
+    if cfg.get("features_cache_dir"):  # one cache of every face of the index (k-fold runs share it)
+        whole = index.reset_index(drop=True)
+        name = f"all-{patches['canonical_size']}"
+        key = index_cache_key(whole, cfg.data, anet=_weights_digest(anet), patches=dict(patches))
+        check_cache_key(Path(cfg.features_cache_dir) / f"features-{name}.npz", key)
+        feats = cached_features(Path(cfg.features_cache_dir), name, cfg, whole, anet, patches)
+        split = whole["split"].to_numpy()[feats["index"]]
+        for name in ("train", cfg.data.eval_split):
+            keep = split == name
+            rows = feats["index"][keep]
+            sets[name] = (FeatureSet(feats["features"][keep], cfg.target, whole[cfg.target].to_numpy()[rows], rows),
+                          whole)  # fmt: skip
+    else:
+        for name in ("train", cfg.data.eval_split):
+            part = split_of(index, name).reset_index(drop=True)
+            feats = cached_features(out, name, cfg, part, anet, patches)
+            rows = feats["index"]
+            sets[name] = (FeatureSet(feats["features"], cfg.target, part[cfg.target].to_numpy()[rows], rows), part)
+
+    model = instantiate(cfg.model)
+    loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
+    evaluate_fn = functools.partial(evaluate_dldl, target=cfg.target)
+    eval_set, eval_part = sets[cfg.data.eval_split]
+    trainer = Trainer(model, loss_fn, sets["train"][0], TrainConfig.from_dict(cfg.train), out,
+                      val_set=eval_set, evaluate_fn=evaluate_fn, collate_fn=None)  # fmt: skip
+    trainer.fit()
+    result = finish_dldl_run(out, cfg, model, HeadInput(input="anet_features"), model,
+                             DataLoader(eval_set, batch_size=1024), eval_part, cfg.data.eval_split)
+    log.info("%s on %s/%s: MAE %.3f", cfg.target, cfg.data.name, cfg.data.eval_split, result["mae"])
+    return result
+
+
+RECIPES = {"image": train_on_image, "anet_layers": train_on_anet_layers, "anet_features": train_on_anet_features}
+
+
+def train(cfg: DictConfig) -> dict:
+    """Run the recipe of cfg.input (image | anet_layers | anet_features); returns its metrics."""
+    if cfg.input not in RECIPES:
+        raise ValueError(f"input must be one of {sorted(RECIPES)}, got {cfg.input!r}")
+    return RECIPES[cfg.input](cfg)
