@@ -98,44 +98,20 @@ def read_wider_txt(label_file: str | Path, images: str | Path | None = None) -> 
     `images/` folder of `WIDER_{train,val}` next to `wider_face_split/`, else the label file's
     folder). Faces with invalid=1 are don't-care."""
     path = Path(label_file)
-    lines = read_lines(path)
     root = _wider_images(path, images)
     rows: list[dict] = []
-    i, n = 0, len(lines)
-    while i < n:
-        if not lines[i]:
-            i += 1
-            continue
-        name = lines[i]
-        if not _looks_like_image(name):
-            raise DatasetFormatError(path, f"expected an image name, found {name!r}", i + 1)
-        if i + 1 >= n or not lines[i + 1].isdigit():
-            found = lines[i + 1] if i + 1 < n else "end of file"
-            raise DatasetFormatError(path, f"expected the face count of {name}, found {found!r}", i + 2)
-        count = int(lines[i + 1])
-        body = count
-        if count == 0:  # the official files follow a count of 0 with one line of zeros; some copies do not
-            nxt = lines[i + 2].split() if i + 2 < n else []
-            body = 1 if nxt and all(f.lstrip("-").replace(".", "", 1).isdigit() for f in nxt) else 0
-        if i + 2 + body > n:
-            raise DatasetFormatError(path, f"{name}: count says {count} faces, file ends first", i + 2)
+    for name, count, body in _counted_blocks(path, _looks_like_image, zero_line=True):
         values = []
-        for j in range(i + 2, i + 2 + body):
-            fields = lines[j].split()
+        for line_no, fields in body:
             if len(fields) < 4 or (count and len(fields) != 10):
-                raise DatasetFormatError(
-                    path, f"expected `x y w h` and 6 flags (10 fields), found {len(fields)}", j + 1
-                )
-            try:
-                nums = [float(f) for f in fields]
-            except ValueError:
-                raise DatasetFormatError(path, f"not a number in {lines[j]!r}", j + 1) from None
+                raise DatasetFormatError(path, f"expected `x y w h` and 6 flags (10 fields), found {len(fields)}", line_no)
+            nums = _numbers(fields, path, line_no)
             if count and not _wider_row_ok(nums):
-                raise DatasetFormatError(path, f"bad face row {lines[j]!r} (negative size or flag out of range)", j + 1)
+                raise DatasetFormatError(path, f"bad face row {' '.join(fields)!r} (negative size or flag out of range)",
+                                         line_no)  # fmt: skip
             values.append(nums)
         v = np.asarray(values[:count], dtype=np.float64).reshape(-1, 10)
         rows.append(_wider_row(root, name, v[:, :4], v[:, 4:].astype(np.int64)))
-        i += 2 + body
     return _frame(rows, str(path), WIDER_FLAGS)
 
 
@@ -281,39 +257,55 @@ def read_fddb(
 
 
 def _read_ellipses(path: Path) -> dict[str, np.ndarray]:
-    lines = read_lines(path)
     out: dict[str, np.ndarray] = {}
+    for name, _, body in _counted_blocks(path, lambda name: len(name.split()) == 1):
+        if name in out:
+            raise DatasetFormatError(path, f"duplicate image {name}")
+        boxes = []
+        for line_no, fields in body:
+            if len(fields) not in (5, 6):
+                raise DatasetFormatError(path, f"expected `major minor angle cx cy 1` (6 fields), found {len(fields)}",
+                                         line_no)  # fmt: skip
+            major, minor, angle, cx, cy = _numbers(fields[:5], path, line_no)
+            if not (major > 0 and minor > 0 and np.isfinite([angle, cx, cy]).all()):
+                raise DatasetFormatError(path, f"bad ellipse {' '.join(fields)!r}", line_no)
+            boxes.append(ellipse_to_box(major, minor, angle, cx, cy))
+        out[name] = _box_array(boxes)
+    return out
+
+
+def _numbers(fields: list[str], path: Path, line_no: int) -> list[float]:
+    try:
+        return [float(f) for f in fields]
+    except ValueError:
+        raise DatasetFormatError(path, f"not a number in {' '.join(fields)!r}", line_no) from None
+
+
+def _counted_blocks(path: Path, is_name, zero_line: bool = False):
+    """The `name / face count / one line per face` blocks of WIDER FACE's and FDDB's lists, blank
+    lines skipped: yields (name, count, [(line number, fields)]). zero_line: a count of 0 may be
+    followed by one line of zeros (the official WIDER files; some copies drop it). Raises
+    DatasetFormatError naming the file and line of a name, count or block that is not there."""
+    lines = read_lines(path)
     i, n = 0, len(lines)
     while i < n:
         if not lines[i]:
             i += 1
             continue
         name = lines[i]
-        if len(name.split()) != 1:
+        if not is_name(name):
             raise DatasetFormatError(path, f"expected an image name, found {name!r}", i + 1)
-        if name in out:
-            raise DatasetFormatError(path, f"duplicate image {name}", i + 1)
         if i + 1 >= n or not lines[i + 1].isdigit():
             found = lines[i + 1] if i + 1 < n else "end of file"
             raise DatasetFormatError(path, f"expected the face count of {name}, found {found!r}", i + 2)
-        count = int(lines[i + 1])
-        boxes = []
-        for j in range(i + 2, i + 2 + count):
-            fields = lines[j].split() if j < n else []
-            if len(fields) not in (5, 6):
-                raise DatasetFormatError(
-                    path, f"expected `major minor angle cx cy 1` (6 fields), found {len(fields)}", min(j, n - 1) + 1
-                )
-            try:
-                major, minor, angle, cx, cy = (float(f) for f in fields[:5])
-            except ValueError:
-                raise DatasetFormatError(path, f"not a number in {lines[j]!r}", j + 1) from None
-            if not (major > 0 and minor > 0 and np.isfinite([angle, cx, cy]).all()):
-                raise DatasetFormatError(path, f"bad ellipse {lines[j]!r}", j + 1)
-            boxes.append(ellipse_to_box(major, minor, angle, cx, cy))
-        out[name] = _box_array(boxes)
-        i += 2 + count
-    return out
+        count = body = int(lines[i + 1])
+        if count == 0 and zero_line:
+            nxt = lines[i + 2].split() if i + 2 < n else []
+            body = 1 if nxt and all(f.lstrip("-").replace(".", "", 1).isdigit() for f in nxt) else 0
+        if i + 2 + body > n:
+            raise DatasetFormatError(path, f"{name}: count says {count} faces, file ends first", i + 2)
+        yield name, count, [(j + 1, lines[j].split()) for j in range(i + 2, i + 2 + body)]
+        i += 2 + body
 
 
 # --------------------------------------------------------------------------- CSV and VOC XML
