@@ -337,10 +337,12 @@ def build_net(
     """Build a registered model (pretrained="none"), load `state` strictly, eval mode."""
     import importlib
 
+    from lnet_anet.models.backbones import weights_follow
     from lnet_anet.models.registry import create_model
 
     try:
-        net = create_model(spec["model"], pretrained="none", **spec["kwargs"])
+        with weights_follow():  # every tensor is loaded below: no timm, no weight init
+            net = create_model(spec["model"], pretrained="none", **spec["kwargs"])
     except (KeyError, TypeError, ValueError) as e:
         raise BundleError(path, f"cannot build {name} {spec['model']!r}: {e}") from None
     module, cls = _EXPECTED_TYPES[name]
@@ -350,8 +352,8 @@ def build_net(
                                 f"not a {cls}")  # fmt: skip
     own = net.state_dict()
     state = {k: v.to(own[k].dtype) if k in own else v for k, v in state.items()}
-    try:
-        net.load_state_dict(state, strict=True)
+    try:  # assign: the loaded tensors become the parameters (no second copy)
+        net.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as e:
         raise BundleError(path, f"{name} weights do not fit {spec['model']!r}: {e}") from None
     return net.eval()

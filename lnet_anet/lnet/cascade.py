@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torchvision.ops import roi_align
 
 from lnet_anet.lnet.localizer import (
     Detection,
@@ -66,8 +65,7 @@ class Cascade:
     def crops(self, images: torch.Tensor, image_of: torch.Tensor, regions: torch.Tensor) -> torch.Tensor:
         """The regions of (normalised) images resized to input_size; outside the image is 0 (the
         mean colour after normalisation)."""
-        rois = torch.cat([image_of[:, None].to(images.dtype), regions.to(images.dtype)], dim=1)
-        return roi_align(images, rois, self.input_size, spatial_scale=1.0, sampling_ratio=2, aligned=True)
+        return roi_align(images, image_of, regions.to(images.dtype), self.input_size)
 
     def second_maps(self, net: torch.nn.Module, images: torch.Tensor, first: Sequence[Sequence[Detection]]
                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
@@ -109,6 +107,45 @@ class Cascade:
                 k += 1
             out.append(refined)
         return out
+
+
+def _axis_weights(start: torch.Tensor, end: torch.Tensor, n: int, size: int, sampling: int) -> torch.Tensor:
+    """(R, n, size): row k averages the bilinear weights of bin k's `sampling` sample points
+    along one axis, exactly as torchvision's roi_align (aligned=True) places and clamps them."""
+    r = start.shape[0]
+    bin_size = ((end - start) / n)[:, None, None]
+    p = torch.arange(n, dtype=start.dtype, device=start.device)[:, None]
+    i = torch.arange(sampling, dtype=start.dtype, device=start.device)
+    # torchvision's own float32 expression (aligned: pixel centres at integer + 0.5)
+    pos = ((start - 0.5)[:, None, None] + p * bin_size + (i + 0.5) * bin_size / sampling).reshape(r, -1)
+    outside = (pos < -1.0) | (pos > size)
+    pos = pos.clamp(min=0)
+    low = pos.floor().long()
+    at_end = low >= size - 1
+    low = torch.where(at_end, torch.full_like(low, size - 1), low)
+    high = torch.where(at_end, low, low + 1)
+    frac = torch.where(at_end, torch.zeros_like(pos), pos - low.to(pos.dtype))
+    keep = (~outside).to(pos.dtype)
+    w = torch.zeros(r, n * sampling, size, dtype=start.dtype, device=start.device)
+    w.scatter_add_(2, low[..., None], ((1 - frac) * keep)[..., None])
+    w.scatter_add_(2, high[..., None], (frac * keep)[..., None])
+    return w.view(r, n, sampling, size).mean(2)
+
+
+def roi_align(images: torch.Tensor, image_of: torch.Tensor, regions: torch.Tensor, output_size: int,
+              sampling: int = 2) -> torch.Tensor:  # fmt: skip
+    """torchvision.ops.roi_align(images, rois, output_size, 1.0, sampling, aligned=True) in plain
+    torch (torchvision takes seconds to import): bilinear sampling on a product grid is separable,
+    so each crop is Wy @ image @ Wx^T with the bins' averaged sample weights. regions (R, 4)
+    x0, y0, x1, y1 in pixels of images[image_of[r]]. Equal to torchvision's to float rounding
+    (tests/test_cascade.py)."""
+    if regions.shape[0] == 0:
+        return images.new_zeros(0, images.shape[1], output_size, output_size)
+    h, w = images.shape[-2:]
+    wy = _axis_weights(regions[:, 1], regions[:, 3], output_size, h, sampling)
+    wx = _axis_weights(regions[:, 0], regions[:, 2], output_size, w, sampling)
+    src = images.index_select(0, image_of.to(images.device)).contiguous()
+    return torch.matmul(torch.matmul(wy[:, None], src), wx[:, None].transpose(-1, -2))
 
 
 def region_responses(cascade: Cascade, net: torch.nn.Module, loader: Iterable[dict | None], first: Localizer,

@@ -11,12 +11,18 @@ Missing weights are an error, never a silent random init.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
-import timm
 import torch
 from torch import nn
+
+# timm (and the torchvision it imports) is imported where a timm model is built: a bundle's
+# networks are built without it (see weights_follow).
+_WEIGHTS_FOLLOW = contextvars.ContextVar("lnet_anet_weights_follow", default=False)
 
 PACKAGE_MODEL = "tf_efficientnet_lite0"
 # Its input statistics are Inception's (lnet_anet.data.preprocess.INCEPTION_MEAN / _STD, to
@@ -57,6 +63,8 @@ def convert_package_state_dict(src: dict[str, torch.Tensor]) -> dict[str, torch.
     expand/depthwise/project, head, classifier), so the keys pair up by position; every pair
     must agree in shape, which catches any drift in either layout.
     """
+    import timm
+
     reference = timm.create_model(PACKAGE_MODEL, pretrained=False).state_dict()
     if len(reference) != len(src):
         raise ValueError(f"package has {len(src)} tensors, timm's {PACKAGE_MODEL} has {len(reference)}")
@@ -90,10 +98,29 @@ def load_pretrained(model: nn.Module, pretrained: str, model_name: str = PACKAGE
     model.load_state_dict(state, strict=True)
 
 
+@contextlib.contextmanager
+def weights_follow() -> Iterator[None]:
+    """Within it, create_backbone(PACKAGE_MODEL, pretrained="none") without a classifier head
+    builds lnet_anet.models.lite0's plain-torch copy of timm's layers, UNINITIALISED: for a
+    caller that loads every tensor next (the bundle loader). No timm import."""
+    token = _WEIGHTS_FOLLOW.set(True)
+    try:
+        yield
+    finally:
+        _WEIGHTS_FOLLOW.reset(token)
+
+
 def create_backbone(
     name: str = PACKAGE_MODEL, pretrained: str = "package", **timm_kwargs
 ) -> nn.Module:
     """timm.create_model with offline-capable ImageNet weights (see module doc)."""
+    if (_WEIGHTS_FOLLOW.get() and pretrained == "none" and name == PACKAGE_MODEL
+            and set(timm_kwargs) <= {"features_only", "out_indices"}):  # fmt: skip
+        from lnet_anet.models.lite0 import build_lite0
+
+        return build_lite0()  # the layers LNet / ANet read: conv_stem, bn1, blocks
+    import timm
+
     if pretrained == "hub":
         return timm.create_model(name, pretrained=True, **timm_kwargs)
     model = timm.create_model(name, pretrained=False, **timm_kwargs)
