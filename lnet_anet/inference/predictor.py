@@ -174,14 +174,15 @@ class Predictor:
 
     def _batches(self, images: Iterable[ImageInput], batch_size: int,
                  channel_order: str) -> Iterator[Analysis]:  # fmt: skip
-        """Batches of decoded items, decoded by DECODE_WORKERS threads up to one batch ahead of
-        the one the networks run on (decoding and resizing release the GIL)."""
+        """Batches of decoded items, decoded by DECODE_WORKERS threads while the networks run
+        (decoding and resizing release the GIL): the next batch's first DECODE_WORKERS items are
+        decoded ahead, no more, so that a batch of huge photos is not held twice in memory."""
         items = iter(images)
         pending: deque = deque()  # (item, future of its _read)
         pool = ThreadPoolExecutor(DECODE_WORKERS, thread_name_prefix="lnet_anet-decode")
         try:
             while True:
-                while len(pending) < 2 * batch_size:
+                while len(pending) < batch_size + DECODE_WORKERS:
                     item = next(items, _END)
                     if item is _END:
                         break
@@ -326,9 +327,10 @@ class Predictor:
                 logits = net(features.mean(1))["logits"]
             elif shared is not None:  # ANetDLDL on the maps ANet's crops gave (same crop)
                 k, mirrored = self._shared_stages, self._anet.mirror
-                maps = shared[0::2] if mirrored else shared
-                flipped = shared[1::2] if mirrored and net.mirror else None
-                logits = net.dense_logits_from_trunk(maps, stage=k, mirrored=flipped)
+                if mirrored and net.mirror:  # crops and mirror images in one pass
+                    logits = net.dense_logits_from_pairs(shared, stage=k)
+                else:
+                    logits = net.dense_logits_from_trunk(shared[0::2] if mirrored else shared, stage=k)
             else:  # the training crop, for consistency
                 x = self._crops(faces, prep.enlarge, prep.image_size, prep.normalize).to(self.device)
                 logits = net(x)["logits"]
