@@ -237,7 +237,7 @@ def instrument(predictor) -> StageTimer:
         net = getattr(predictor, "_head_nets", {}).get(name) or getattr(predictor.bundle, name)
         if net is not None:
             timer.wrap(net, "forward", name)
-            for attr in ("dense_logits_from_trunk",):
+            for attr in ("dense_logits_from_trunk", "dense_logits_from_pairs"):
                 timer.wrap(net, attr, name)
     return timer
 
