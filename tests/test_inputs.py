@@ -118,14 +118,14 @@ def test_bgr_arrays_match_rgb(predictor, scene):
 
 
 def test_a_failing_analysis_is_that_items_error(predictor, scene, monkeypatch):
-    real = predictor._face
+    real = predictor._face_features  # the faces of a batch, analysed together
 
-    def fails_on_wide(img, box, score):
-        if img.shape[1] == 200:
+    def fails_on_wide(faces):
+        if any(img.shape[1] == 200 for img, *_ in faces):
             raise RuntimeError("boom")
-        return real(img, box, score)
+        return real(faces)
 
-    monkeypatch.setattr(predictor, "_face", fails_on_wide)
+    monkeypatch.setattr(predictor, "_face_features", fails_on_wide)
     wide = np.zeros((100, 200, 3), np.uint8) + scene[:100, :1]
     records = list(predictor.predict_many([scene, wide, scene], batch_size=3))
     assert [r["error"] is None for r in records] == [True, False, True]

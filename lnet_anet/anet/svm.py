@@ -18,8 +18,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.svm import LinearSVC
+
+# sklearn (about 1 s to import) is imported by the fitting functions only: prediction needs numpy.
 
 _ARRAY_KEYS = ("weight", "bias", "platt_a", "platt_b", "feature_mean", "feature_std", "threshold")
 _THRESHOLD_GRID = np.linspace(0.01, 0.99, 99)
@@ -198,6 +198,8 @@ def _platt_fit(score: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     x = np.concatenate([score, score])[:, None]
     labels = np.concatenate([np.ones(len(y)), np.zeros(len(y))])
     weights = np.concatenate([target, 1 - target])
+    from sklearn.linear_model import LogisticRegression
+
     lr = LogisticRegression(C=1e6, max_iter=1000)  # ~unregularised, as in Platt's method
     lr.fit(x, labels, sample_weight=weights)
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
@@ -241,6 +243,8 @@ def fit_linear_svms(
         if k in constant:
             weight[k], bias[k] = 0.0, 1.0 if y[0, k] == 1 else -1.0
             continue
+        from sklearn.svm import LinearSVC
+
         svm = LinearSVC(C=C, class_weight=class_weight, max_iter=max_iter, dual="auto")
         svm.fit(z, y[:, k])
         weight[k], bias[k] = svm.coef_[0], svm.intercept_[0]

@@ -352,8 +352,8 @@ def build_net(
                                 f"not a {cls}")  # fmt: skip
     own = net.state_dict()
     state = {k: v.to(own[k].dtype) if k in own else v for k, v in state.items()}
-    try:
-        net.load_state_dict(state, strict=True)
+    try:  # assign: the loaded tensors become the parameters (no second copy)
+        net.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as e:
         raise BundleError(path, f"{name} weights do not fit {spec['model']!r}: {e}") from None
     return net.eval()

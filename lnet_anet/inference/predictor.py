@@ -1,10 +1,15 @@
 """Face boxes, 40 attributes, age and attractiveness for photos, from one model bundle.
 
 Per image: ONE LNet pass on the image letterboxed (or stretched, per the bundle) to LNet's input
-size -> averaged response map -> Localizer -> boxes, mapped back to the original pixels. Per
-face: ONE dense ANet pass over its canonical crop (ANet.patch_features) -> the SVM head's score
-averaged over the patches -> Platt probabilities; the age and attractiveness networks run on
-the enlarged box crops of all faces of a batch at once.
+size -> averaged response map -> Localizer -> boxes, mapped back to the original pixels. Faces:
+the canonical crops of ALL faces of a batch go through ANet's dense forward together (as
+ANet.patch_features does for one) -> the SVM head's score averaged over each face's patches ->
+Platt probabilities; the age and attractiveness networks run on the faces' crops at once too.
+When such a net is ANet-based and reads the same crop (the default bundle's age net), the trunk
+stages it shares with ANet (frozen ImageNet stages, identical weights) run once for both.
+The networks run as inference copies with BatchNorm folded into the convolutions
+(lnet_anet.inference.fuse); predict_many decodes the next images in a thread pool while the
+networks run.
 
     predictor = Predictor.load()                  # lnet_anet/assets/default.lnetanet
     predictor.predict("photo.jpg")                # -> the JSON-ready record below
@@ -28,7 +33,9 @@ Predictor.decision_thresholds], "age": {"mean", "std"} (years) or None, "attract
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,11 +50,14 @@ from lnet_anet.data.images import DEFAULT_MAX_PIXELS
 from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput
 from lnet_anet.data.transforms import crop_face
 from lnet_anet.inference.bundle import Bundle, load_bundle
+from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
 from lnet_anet.inference.inputs import CHANNEL_ORDERS, InputError, describe, source_of, to_rgb8
 from lnet_anet.lnet.multiscale import Placement, merge, place
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
+FACE_CHUNK = 16  # faces per ANet / head forward: bounds the trunk maps' memory (2 views each)
+DECODE_WORKERS = 2  # threads decoding ahead of the networks in predict_many
 ImageInput = str | bytes | Path | np.ndarray | Image.Image
 
 
@@ -83,15 +93,14 @@ class Predictor:
     (or other settings) to trade recall for false alarms; `max_pixels` (None: no cap) is the
     largest image file or PIL image it decodes (width * height, from the header)."""
 
-    def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS):
+    def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False):
         self.bundle = bundle
         self.max_pixels = max_pixels
-        # Depthwise and 1x1 convs run faster on CPU in channels-last layout (measured by
-        # benchmarks/bench_predict.py); ANet's trunk switches to it by itself.
-        for net in (bundle.lnet, bundle.age, bundle.attractiveness):
-            for conv in [] if net is None else net.modules():
-                if isinstance(conv, torch.nn.Conv2d):  # not ANet's 5-D locally shared weights
-                    conv.to(memory_format=torch.channels_last)
+        # Inference copies: BatchNorm folded into the convs, channels-last convs (faster on CPU,
+        # benchmarks/bench_speed.py). The bundle's own networks stay as loaded, unless the
+        # Predictor loaded the bundle itself (_own_bundle: no copy; same outputs either way).
+        copy_first = not _own_bundle
+        self._lnet_net = fold_batchnorm(bundle.lnet, copy_first)
         self.device = bundle.device
         self.localizer = bundle.localizer()
         self.cascade = bundle.cascade()  # None: one stage
@@ -99,11 +108,14 @@ class Predictor:
         prep = bundle.preprocessing  # checked by the loader: these cannot fail
         self._lnet = LNetInput.from_dict(prep["lnet"])
         self._anet = ANetInput.from_dict(prep["anet"])
-        self._heads = {
-            name: (getattr(bundle, name), HeadInput.from_dict(prep[name], name))
-            for name in HEAD_KEYS
-            if getattr(bundle, name) is not None
-        }
+        heads = {name: HeadInput.from_dict(prep[name], name) for name in HEAD_KEYS if getattr(bundle, name) is not None}
+        # Trunk stages shared by ANet and every head that reads a crop (0: nothing shared).
+        shared = [shared_trunk_stages(bundle.anet, self._anet, getattr(bundle, n), h) for n, h in heads.items()
+                  if not h.reads_anet_features]  # fmt: skip
+        self._shared_stages = min(shared, default=0)
+        self._anet_net = fold_batchnorm(bundle.anet, copy_first)
+        self._head_nets = {name: fold_batchnorm(getattr(bundle, name), copy_first) for name in heads}
+        self._heads = {name: (self._head_nets[name], prep) for name, prep in heads.items()}
 
     @property
     def decision_thresholds(self) -> dict[str, float]:
@@ -128,7 +140,7 @@ class Predictor:
         device = torch.device(device)
         if device.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("device 'cuda' was asked for, but torch sees no CUDA GPU")
-        return cls(load_bundle(path, device), max_pixels)
+        return cls(load_bundle(path, device), max_pixels, _own_bundle=True)
 
     # -- public API --------------------------------------------------------------------------
     def predict(self, image: ImageInput, channel_order: str = "rgb") -> dict[str, Any]:
@@ -158,14 +170,28 @@ class Predictor:
 
     def _batches(self, images: Iterable[ImageInput], batch_size: int,
                  channel_order: str) -> Iterator[Analysis]:  # fmt: skip
-        batch: list[ImageInput] = []
-        for item in images:
-            batch.append(item)
-            if len(batch) == batch_size:
-                yield from self._process(batch, channel_order)
-                batch = []
-        if batch:
-            yield from self._process(batch, channel_order)
+        """Batches of decoded items, decoded by DECODE_WORKERS threads while the networks run
+        (decoding and resizing release the GIL): the next batch's first DECODE_WORKERS items are
+        decoded ahead, no more, so that a batch of huge photos is not held twice in memory."""
+        items = iter(images)
+        pending: deque = deque()  # (item, future of its _read)
+        pool = ThreadPoolExecutor(DECODE_WORKERS, thread_name_prefix="lnet_anet-decode")
+        try:
+            while True:
+                while len(pending) < batch_size + DECODE_WORKERS:
+                    item = next(items, _END)
+                    if item is _END:
+                        break
+                    pending.append((item, pool.submit(self._read, item, channel_order)))
+                if not pending:
+                    return
+                batch = [pending.popleft() for _ in range(min(batch_size, len(pending)))]
+                read = [future.result() for _, future in batch]
+                yield from self._analyse_safely(read, [item for item, _ in batch])
+        finally:
+            for _, future in pending:
+                future.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def locate_many(self, images: Iterable[ImageInput], batch_size: int = 8) -> Iterator[list[tuple[np.ndarray, float]]]:
         """Localization alone (LNet, the localizer at every scale, the cascade; no ANet, no
@@ -222,15 +248,16 @@ class Predictor:
         if not good:
             return out
         found = self._detect([read[i][0] for i in good], [out[i] for i in good])
-        crops: list[tuple] = []  # (image, box, record, ANet feature) per face
+        faces: list[tuple[np.ndarray, np.ndarray, float, dict]] = []  # (image, box, score, record)
         for k, i in enumerate(good):
             a = out[i]
             for box, score in found[k]:
-                face, features = self._face(a.image, box, score)
+                face = _face_record(box, score)
                 a.record["faces"].append(face)
                 a.faces_px.append(box)
-                crops.append((a.image, box, face, features))
-        self._run_heads(crops)
+                faces.append((a.image, box, score, face))
+        for start in range(0, len(faces), FACE_CHUNK):
+            self._analyse_faces(faces[start : start + FACE_CHUNK])
         return out
 
     @torch.inference_mode()
@@ -243,11 +270,11 @@ class Predictor:
         for n, scale in enumerate(self._lnet.scales):
             placed = [place(img, self._lnet.input_size, scale, self._lnet.resize) for img in images]
             x = torch.from_numpy(np.stack([self._lnet.normalize(c) for c, _ in placed])).to(self.device)
-            responses = self.bundle.lnet(x)["response"].float().cpu().numpy()
+            responses = self._lnet_net(x)["response"].float().cpu().numpy()
             size = tuple(x.shape[-2:])
             found = [self.localizer(r, size) for r in responses]  # in canvas pixels
             if self.cascade is not None:  # LNet_s places each box again from its region
-                found = self.cascade.refine(self.bundle.lnet, x, found)
+                found = self.cascade.refine(self._lnet_net, x, found)
             for k, (img, (_, where)) in enumerate(zip(images, placed, strict=True)):
                 for box, score in found[k]:
                     px = where.to_image(box, img.shape[:2])
@@ -259,47 +286,67 @@ class Predictor:
             return per_image
         return [merge(dets, self.localizer.nms_iou, self.localizer.max_faces) for dets in per_image]
 
-    def _face(self, img: np.ndarray, box: np.ndarray, score: float) -> tuple[dict[str, Any], torch.Tensor]:
-        """The face's record with its attributes, and its patch-averaged ANet feature."""
-        p = self._anet
-        features = self.bundle.anet.patch_features(
-            img, box, enlarge=p.enlarge, size=p.canonical_size, stride=p.stride, mirror=p.mirror,
-            mean=p.mean, std=p.std,
-        )  # fmt: skip
-        probs = self.bundle.svm.average_over_patches(features.float().cpu().numpy())
-        record = {
-            "box": [round(float(v), 1) for v in box],
-            "score": round(score, 5),
-            "attributes": {
-                n: round(float(q), 4) for n, q in zip(self.attributes, probs, strict=True)
-            },
+    def _analyse_faces(self, faces: list[tuple[np.ndarray, np.ndarray, float, dict]]) -> None:
+        """Attributes, age and attractiveness of several faces, each network run once on all."""
+        features, shared = self._face_features(faces)  # (N, patches, D), shared trunk maps
+        probs = self._svm_probabilities(features)
+        decide = self.bundle.svm.decide(probs)
+        for (*_, face), p, d in zip(faces, probs, decide, strict=True):
+            face["attributes"] = {n: round(float(q), 4) for n, q in zip(self.attributes, p, strict=True)}
             # The bundle's decisions: p >= each attribute's threshold, tuned on a tune split
             # (Predictor.decision_thresholds); "attributes" keeps the calibrated probabilities.
-            "present": [n for n, d in zip(self.attributes, self.bundle.svm.decide(probs), strict=True) if d],
-            "age": None,
-            "attractiveness": None,
-        }
-        return record, features.mean(0)
+            face["present"] = [n for n, yes in zip(self.attributes, d, strict=True) if yes]
+        self._run_heads(faces, features, shared)
 
-    def _run_heads(self, crops: list[tuple[np.ndarray, np.ndarray, dict, torch.Tensor]]) -> None:
-        """Age / attractiveness of every face of the batch, one forward per network: on the
-        face crop, or (preprocessing input "anet_features") on the face's ANet feature."""
-        if not crops:
-            return
+    def _crops(self, faces: list, enlarge: float, size: int, normalize) -> torch.Tensor:
+        """The faces' square crops (the training crop, for consistency), normalised: (N, 3, S, S)."""
+        return torch.from_numpy(np.stack([normalize(crop_face(img, box, enlarge, size)) for img, box, *_ in faces]))
+
+    def _face_features(self, faces: list) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """ANet's patch features of each face (N, nPatches [x2 mirrored], D) as
+        ANet.patch_features gives them, and the trunk maps after the stages shared with the
+        heads ((N [x2], C, h, w): crop, mirror, crop, mirror, ...) or None."""
+        p, anet = self._anet, self._anet_net
+        grid = anet.patch_grid(p.canonical_size, p.canonical_size, p.stride)  # validates them
+        x = self._crops(faces, p.enlarge, p.canonical_size, p.normalize).to(self.device)
+        views = torch.stack([x, x.flip(-1)], 1).flatten(0, 1) if p.mirror else x
+        k = self._shared_stages
+        shared = anet.trunk.forward_stages(views, 0, k) if k else None
+        trunk = anet.trunk.forward_stages(shared, k) if k else anet.trunk(views)
+        features = anet.dense_features_from_trunk(trunk, p.stride, grid)  # (V, nY, nX, D)
+        return features.reshape(len(faces), -1, anet.feature_dim), shared
+
+    def _svm_probabilities(self, features: torch.Tensor) -> np.ndarray:
+        """(N, nPatches, D) -> (N, attributes): SVM scores averaged over each face's patches."""
+        return self.bundle.svm.average_over_patches(features.float().cpu().numpy())
+
+    def _run_heads(self, faces: list, features: torch.Tensor, shared: torch.Tensor | None) -> None:
+        """Age / attractiveness of the faces, one forward per network: from the trunk maps
+        shared with ANet, on the face crop, or (preprocessing input "anet_features") on the
+        face's patch-averaged ANet feature."""
         for name, (net, prep) in self._heads.items():
             if prep.reads_anet_features:
-                x = torch.stack([features for *_, features in crops])
+                logits = net(features.mean(1))["logits"]
+            elif shared is not None:  # ANetDLDL on the maps ANet's crops gave (same crop)
+                k, mirrored = self._shared_stages, self._anet.mirror
+                if mirrored and net.mirror:  # crops and mirror images in one pass
+                    logits = net.dense_logits_from_pairs(shared, stage=k)
+                else:
+                    logits = net.dense_logits_from_trunk(shared[0::2] if mirrored else shared, stage=k)
             else:  # the training crop, for consistency
-                x = torch.from_numpy(np.stack([prep.normalize(crop_face(img, box, prep.enlarge, prep.image_size))
-                                               for img, box, *_ in crops])).to(self.device)  # fmt: skip
-            self._store(name, net, x, crops)
+                x = self._crops(faces, prep.enlarge, prep.image_size, prep.normalize).to(self.device)
+                logits = net(x)["logits"]
+            pred = net.head.predict(logits)
+            for (*_, face), mean, std in zip(faces, pred["mean"].tolist(), pred["std"].tolist(), strict=True):
+                face[HEAD_KEYS[name]] = {"mean": round(mean, 3), "std": round(std, 3)}
 
-    @staticmethod
-    def _store(name: str, net: torch.nn.Module, x: torch.Tensor, crops: list) -> None:
-        pred = net.head.predict(net(x)["logits"])
-        for (_, _, face, _), mean, std in zip(crops, pred["mean"].tolist(), pred["std"].tolist(),
-                                              strict=True):  # fmt: skip
-            face[HEAD_KEYS[name]] = {"mean": round(mean, 3), "std": round(std, 3)}
+
+_END = object()
+
+
+def _face_record(box: np.ndarray, score: float) -> dict[str, Any]:
+    return {"box": [round(float(v), 1) for v in box], "score": round(score, 5), "attributes": {}, "present": [],
+            "age": None, "attractiveness": None}  # fmt: skip
 
 
 def _check_order(channel_order: str) -> None:

@@ -167,6 +167,12 @@ class ANetDLDL(DLDLModel):
             probs = (probs + self._dense_probs(mirrored, stage)) / 2
         return probs.clamp_min(1e-12).log()
 
+    def dense_logits_from_pairs(self, trunk_map: torch.Tensor, stage: int | None = None) -> torch.Tensor:
+        """dense_logits_from_trunk(trunk_map[0::2], stage, mirrored=trunk_map[1::2]) in ONE
+        batched pass: the maps of (crop, mirror image) pairs, interleaved (the Predictor's)."""
+        probs = self._dense_probs(trunk_map, stage)
+        return ((probs[0::2] + probs[1::2]) / 2).clamp_min(1e-12).log()
+
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         if x.shape[-1] == self.anet.patch_size and x.shape[-2] == self.anet.patch_size:
             return {"logits": self._patch_logits(self.anet.forward_features(x))}

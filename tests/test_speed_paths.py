@@ -1,0 +1,95 @@
+"""The fast inference paths equal the plain ones (issue 18):
+folded BatchNorm, the trunk stages ANet shares with the age net, batched faces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def _randomise_batchnorm(net: torch.nn.Module, seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+                m.weight.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+
+
+def test_folded_batchnorm_gives_the_same_outputs():
+    from lnet_anet.inference.fuse import fold_batchnorm
+    from lnet_anet.models.registry import create_model
+
+    lnet = create_model("lnet_lite0", pretrained="none", stride=8, neck_channels=32, face_tag=True,
+                        response="face", tune_last_stage=False).eval()  # fmt: skip
+    _randomise_batchnorm(lnet)
+    fused = fold_batchnorm(lnet)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in lnet.modules())  # the original is kept
+    x = torch.randn(2, 3, 96, 96)
+    with torch.no_grad():
+        a, b = lnet(x), fused(x)
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-4, rtol=1e-4), key
+
+
+@pytest.mark.skipif(not DEFAULT_BUNDLE.is_file(), reason="no embedded bundle")
+def test_batched_shared_trunk_faces_equal_the_per_face_reference():
+    """Predictor's batched, shared-trunk, folded path against the plain per-face reference on
+    the loaded bundle's own networks: ANet.patch_features + SVMs, and the age net on its crop."""
+    from lnet_anet.data.transforms import crop_face
+    from lnet_anet.inference.bundle import load_bundle
+
+    bundle = load_bundle(DEFAULT_BUNDLE)
+    predictor = Predictor(bundle)  # copies: bundle's nets stay unfolded
+    assert predictor._shared_stages == 3  # the default age net shares stem + blocks 0-1 with ANet
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in bundle.anet.trunk.modules())
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (200, 260, 3), dtype=np.uint8)
+    boxes = [np.array([10.0, 20.0, 90.0, 110.0]), np.array([120.0, 30.0, 250.0, 180.0]), np.array([0.0, 0.0, 40.0, 30.0])]
+    faces = [(image, b, 0.9, {}) for b in boxes]
+    with torch.inference_mode():
+        predictor._analyse_faces(faces)
+    p = predictor._anet
+    age_prep = predictor._heads["age"][1]
+    for (*_, face), box in zip(faces, boxes, strict=True):
+        with torch.no_grad():
+            feats = bundle.anet.patch_features(image, box, enlarge=p.enlarge, size=p.canonical_size, stride=p.stride,
+                                               mirror=p.mirror, mean=p.mean, std=p.std)  # fmt: skip
+            probs = bundle.svm.average_over_patches(feats.numpy())
+            crop = torch.from_numpy(age_prep.normalize(crop_face(image, box, age_prep.enlarge, age_prep.image_size)))
+            age = bundle.age.head.predict(bundle.age(crop[None])["logits"])
+        got = np.array([face["attributes"][n] for n in predictor.attributes])
+        assert np.abs(got - probs).max() < 1e-3
+        assert abs(face["age"]["mean"] - float(age["mean"][0])) < 1e-2
+        assert abs(face["age"]["std"] - float(age["std"][0])) < 1e-2
+
+
+def test_predict_many_decodes_ahead_and_keeps_order(tmp_path):
+    import cv2
+
+    from lnet_anet.inference.build import random_bundle
+
+    path = random_bundle(tmp_path / "tiny.lnetanet", threshold=0.0, max_faces=1)
+    predictor = Predictor.load(path)
+    rng = np.random.default_rng(1)
+    files = []
+    for i in range(7):
+        f = tmp_path / f"{i}.png"
+        cv2.imwrite(str(f), rng.integers(0, 255, (40 + 10 * i, 60, 3), dtype=np.uint8))
+        files.append(f)
+    (tmp_path / "bad.jpg").write_bytes(b"not an image")
+    items = [*files[:3], tmp_path / "bad.jpg", *files[3:]]
+    records = list(predictor.predict_many(items, batch_size=3))
+    assert [r["image"] for r in records] == [str(f) for f in items]
+    assert [r["height"] for r in records if r["error"] is None] == [40 + 10 * i for i in range(7)]
+    assert records[3]["error"] and records[3]["faces"] == []
+    singles = [predictor.predict(f) for f in files]
+    assert [r for r in records if r["error"] is None] == singles
