@@ -93,23 +93,30 @@ def test_the_stored_normalisation_is_the_one_used(tmp_path):
     dst = _with_preprocessing(src, tmp_path / "b.lnetanet", **changed)
     assert read_header(dst)[1]["preprocessing"]["anet"]["mean"] == [0.2, 0.4, 0.6]
     image = (np.random.default_rng(0).random((120, 160, 3)) * 255).astype(np.uint8)
-    box = np.array([30.0, 20.0, 110.0, 100.0])
+
+    def one_face(predictor):  # the same canvas box for both bundles: only the preprocessing differs
+        def localizer(response, size):
+            return [(np.array([20.0, 16.0, 84.0, 80.0]), 1.0)]
+
+        localizer.nms_iou, localizer.max_faces = 0.3, 1
+        predictor.localizer, predictor.cascade = localizer, None
+        (face,) = predictor.predict(image)["faces"]
+        return face
+
     a, b = Predictor.load(src), Predictor.load(dst)
-    face_a, feat_a = a._face(image, box, 1.0)
-    face_b, feat_b = b._face(image, box, 1.0)
-    assert face_a["attributes"] != face_b["attributes"]
+    face_a, face_b = one_face(a), one_face(b)
+    assert face_a["box"] == face_b["box"] and face_a["attributes"] != face_b["attributes"]
+    assert face_a["age"]["mean"] != face_b["age"]["mean"]
     prep = b._anet
     assert dataclasses.astuple(prep)[-2:] == ((0.2, 0.4, 0.6), (0.25, 0.5, 0.3))
-    by_hand = torch.from_numpy(Normalize(prep.mean, prep.std)(crop_face(image, box, prep.enlarge, prep.canonical_size)))
+    crop = crop_face(image, np.array(face_b["box"]), prep.enlarge, prep.canonical_size)
+    views = torch.from_numpy(Normalize(prep.mean, prep.std)(crop))[None]
+    if prep.mirror:
+        views = torch.cat([views, views.flip(-1)])
     with torch.no_grad():
-        expected = b.bundle.anet.dense_features(by_hand[None], prep.stride).reshape(-1, b.bundle.anet.feature_dim)
-    torch.testing.assert_close(feat_b, expected.mean(0))
-    crops = [(image, box, dict(face_a), feat_a)]
-    a._run_heads(crops)
-    age_a = crops[0][2]["age"]
-    crops = [(image, box, dict(face_b), feat_b)]
-    b._run_heads(crops)
-    assert crops[0][2]["age"] != age_a
+        by_hand = b.bundle.anet.dense_features(views, prep.stride).reshape(-1, b.bundle.anet.feature_dim)
+    expected = b.bundle.svm.average_over_patches(by_hand.numpy())
+    np.testing.assert_allclose([face_b["attributes"][n] for n in b.attributes], expected, atol=2e-3)
 
 
 def test_saver_and_loader_refuse_a_bad_preprocessing_field(tmp_path, monkeypatch):
@@ -123,4 +130,17 @@ def test_saver_and_loader_refuse_a_bad_preprocessing_field(tmp_path, monkeypatch
         m.setattr("lnet_anet.inference.bundle.check_config", lambda *args, **kwargs: None)
         dst = _with_preprocessing(src, tmp_path / "b.lnetanet", **bad)
     with pytest.raises(BundleError, match=message):
+        load_bundle(dst)
+
+
+@pytest.mark.parametrize("localizer, message", [
+    ({"no_such_setting": 1}, "unexpected keyword argument 'no_such_setting'"),
+    ({"threshold": 0.5, "min_size": -3}, "min_size"),
+])  # fmt: skip
+def test_a_bad_localizer_setting_is_an_error_naming_the_file(tmp_path, monkeypatch, localizer, message):
+    src = random_bundle(tmp_path / "a.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
+    with monkeypatch.context() as m:  # a crafted file: written without the saver's check
+        m.setattr("lnet_anet.inference.bundle.check_config", lambda *args, **kwargs: None)
+        dst = _with_preprocessing(src, tmp_path / "b.lnetanet", localizer=localizer)
+    with pytest.raises(BundleError, match=f"b.lnetanet: config preprocessing.localizer: .*{message}"):
         load_bundle(dst)

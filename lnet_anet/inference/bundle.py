@@ -168,6 +168,7 @@ def check_config(config: Any, nets: set[str], path: str | Path | None = None) ->
     prep = _need(config, "preprocessing", dict, "config", path)
     localizer = _need(prep, "localizer", dict, "preprocessing", path)
     _need(localizer, "threshold", int | float, "preprocessing.localizer", path)
+    _check_localizer(prep, path)
     schemas = {"lnet": LNetInput, "anet": ANetInput, **{name: HeadInput for name in OPTIONAL_PARTS if name in nets}}
     for name, schema in schemas.items():
         try:
@@ -180,6 +181,23 @@ def check_config(config: Any, nets: set[str], path: str | Path | None = None) ->
     if len(set(attributes)) != len(attributes):
         raise BundleError(path, "config.attributes has duplicate names")
     _need(config, "provenance", dict, "config", path)
+
+
+def _check_localizer(prep: dict, path) -> None:
+    """The localizer's and the cascade's settings build (unknown keys, wrong types and values
+    out of range are refused there) before any network is."""
+    from lnet_anet.lnet.cascade import Cascade
+    from lnet_anet.lnet.localizer import Localizer
+
+    settings = dict(prep["localizer"])
+    if isinstance(settings.get("aspect_range"), list):
+        settings["aspect_range"] = tuple(settings["aspect_range"])
+    for name, build in (("localizer", lambda: Localizer(**settings)),
+                        ("cascade", lambda: Cascade.from_json(prep["cascade"]) if "cascade" in prep else None)):  # fmt: skip
+        try:
+            build()
+        except (TypeError, ValueError, KeyError, OverflowError) as e:
+            raise BundleError(path, f"config preprocessing.{name}: {e}") from None
 
 
 # -- saving ----------------------------------------------------------------------------------
