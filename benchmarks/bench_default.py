@@ -65,7 +65,7 @@ def attributes(bundle, datasets: Path, limit: int | None) -> dict:
     index = build_index(cfg)
     names = bundle.attributes
     val = split_of(index, "val")
-    val = val.iloc[:limit] if limit else val
+    val = val.sample(n=min(limit, len(val)), random_state=0) if limit else val  # a random sample: names sort by age
     dataset = face_dataset(cfg, val, train=False, image_size=bundle.preprocessing["anet"]["canonical_size"],
                            attributes=names)  # fmt: skip
     feats, labels, _ = mean_features(bundle, dataset)
@@ -90,7 +90,7 @@ def age(bundle, datasets: Path, limit: int | None) -> dict:
     cfg = data_cfg("utkface", datasets)
     index = build_index(cfg)
     held = split_of(index, "val").reset_index(drop=True)
-    held = held.iloc[:limit] if limit else held
+    held = held.sample(n=min(limit, len(held)), random_state=0).reset_index(drop=True) if limit else held
     prep = bundle.preprocessing["age"]
     if prep.get("input") == "anet_features":  # a head on the attribute ANet's feature
         dataset = face_dataset(cfg, held, train=False, image_size=bundle.preprocessing["anet"]["canonical_size"])

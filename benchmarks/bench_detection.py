@@ -19,6 +19,8 @@ Detectors (each gets the image file; reading it is part of its time):
   lnet_anet_shipped the same with the bundle's localizer settings as shipped.
   lnet_anet_localize the shipped localization part alone (read, LNet, localizer, LNet_s; no ANet
                    or heads): same boxes as lnet_anet_shipped, the time to set beside MTCNN's.
+  lnet_anet_localize_open  the same, localizer opened up as for lnet_anet (the AP curve without
+                   ANet's cost per box).
   mtcnn            facenet-pytorch MTCNN(keep_all=True), default thresholds and min_face_size
                    20; its probabilities are the scores.
   dlib_hog         dlib.get_frontal_face_detector().run(image, 1, -1): upsample once, every
@@ -73,7 +75,7 @@ READERS = {
     "csv": read_box_csv,
     "voc": lambda folder, images: read_voc_xml(folder, images),
 }
-ALL = ("lnet_anet", "lnet_anet_shipped", "lnet_anet_localize", "mtcnn", "dlib_hog", "haar")
+ALL = ("lnet_anet", "lnet_anet_shipped", "lnet_anet_localize", "lnet_anet_localize_open", "mtcnn", "dlib_hog", "haar")
 
 
 def rgb(path: str) -> np.ndarray:
@@ -110,6 +112,8 @@ def make_detector(name: str, bundle=None):
         return detect
     if name == "lnet_anet_localize":
         return _localize_only(bundle)
+    if name == "lnet_anet_localize_open":
+        return _localize_only(bundle, opened=True)
     if name == "mtcnn":
         from facenet_pytorch import MTCNN
 
@@ -155,19 +159,24 @@ def make_detector(name: str, bundle=None):
     raise ValueError(f"unknown detector {name!r} (one of {', '.join(ALL)})")
 
 
-def _localize_only(bundle=None):
+def _localize_only(bundle=None, opened: bool = False):
     """The Predictor's localization part alone (Predictor.locate_many: read, LNet at the bundle's
     scales, localizer, LNet_s cascade when the bundle has one, boxes in image pixels; no ANet or
     heads): the time to compare with a face detector's. Same boxes as lnet_anet_shipped."""
     from lnet_anet.inference.predictor import Predictor
 
     pred = Predictor.load(bundle)
+    shipped = float(pred.localizer.threshold)
+    if opened:  # the whole ranking, for the AP curve (as the lnet_anet detector, without ANet)
+        loc = pred.localizer
+        loc.threshold, loc.min_relative_score, loc.max_faces, loc.max_peaks = -float("inf"), 0.0, 100, 200
 
     def detect(path):
         (faces,) = pred.locate_many([path], batch_size=1)
         boxes = np.array([b for b, _ in faces], np.float64).reshape(-1, 4)
         return boxes, np.array([s for _, s in faces], np.float64), {}
 
+    detect.settings = dict(vars(pred.localizer)) | {"shipped_threshold": shipped, "scales": list(pred._lnet.scales)}  # type: ignore[attr-defined]
     return detect
 
 
@@ -249,7 +258,7 @@ def operating_point(name: str, scores: np.ndarray, shipped_threshold: float | No
         return scores >= 0.0
     if name == "lnet_anet_shipped":
         return np.ones(len(scores), bool)  # the bundle's own threshold already applied
-    if name == "lnet_anet":
+    if name in ("lnet_anet", "lnet_anet_localize_open"):
         return scores > shipped_threshold if shipped_threshold is not None else np.ones(len(scores), bool)
     return np.ones(len(scores), bool)
 
@@ -324,7 +333,7 @@ def main(argv=None) -> int:
             fd, ft, _ = run_detector(detect, free_paths)
             counts = []
             for _, s in fd:
-                if name == "lnet_anet":  # the opened-up run: count at the shipped threshold if known
+                if name in ("lnet_anet", "lnet_anet_localize_open"):  # opened up: count at the shipped threshold
                     counts.append(int(operating_point(name, s, shipped_threshold).sum()))
                 else:
                     counts.append(int(operating_point(name, s, None).sum()))

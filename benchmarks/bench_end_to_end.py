@@ -238,18 +238,18 @@ def main(argv=None) -> int:
     names = bundle.attributes
     celeba = build_index(data_cfg("celeba_hq", args.datasets))
     train, val = split_of(celeba, "train"), split_of(celeba, "val")
-    val = val.iloc[: args.limit] if args.limit else val
+    val = val.sample(n=min(args.limit, len(val)), random_state=0) if args.limit else val
     train_labels = train[names].to_numpy()
     probe_train = train.sample(n=min(args.probe_train, len(train)), random_state=0)
     utk = build_index(data_cfg("utkface", args.datasets))
     held = split_of(utk, "val").reset_index(drop=True)
-    held = held.iloc[: args.limit] if args.limit else held
+    held = held.sample(n=min(args.limit, len(held)), random_state=0).reset_index(drop=True) if args.limit else held
     results = {
         "date": dt.date.today().isoformat(),
         "command": shlex.join(["python", "benchmarks/bench_end_to_end.py", *(argv if argv is not None else sys.argv[1:])]),
         "bundle": str(args.bundle), "machine": machine(), "threads": args.threads,
         "attributes": {"end_to_end": attributes_end_to_end(predictor, val, names, train_labels),
-                       "ground_truth_crops": attributes_on_crops(bundle, args.datasets, args.limit),
+                       "ground_truth_crops": attributes_on_crops(bundle, args.datasets, args.limit),  # same sample
                        "linear_probe": linear_probe(probe_train, val, names, train_labels)},
         "age": {"end_to_end": age_end_to_end(predictor, held, float(np.median(split_of(utk, "train")["age"]))),
                 "ground_truth_crops": age_on_crops(bundle, args.datasets, args.limit)},
