@@ -25,10 +25,10 @@ test-fast: install
 	$(PY) -m pytest -m "not slow" $(ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check lnet_anet tests experiments
+	$(VENV)/bin/ruff check lnet_anet tests benchmarks
 
 format: install
-	$(VENV)/bin/ruff format lnet_anet tests experiments
+	$(VENV)/bin/ruff format lnet_anet tests benchmarks
 
 demo: install
 	$(PY) -m lnet_anet.cli.demo $(ARGS)
