@@ -253,6 +253,11 @@ def test_missing_parts_and_bad_configs_name_the_file(bundle_path, tmp_path):
             },
             everything,
         ),  # fmt: skip
+        "anet weights do not fit": (  # a million identities: refused by shape, never allocated
+            {**config, "nets": {**config["nets"], "anet": {**config["nets"]["anet"],
+             "kwargs": {**config["nets"]["anet"]["kwargs"], "num_identities": 1_000_000}}}},
+            everything,
+        ),  # fmt: skip
         "lnet weights do not fit": (
             {
                 **config,

@@ -360,9 +360,19 @@ def build_net(
     from lnet_anet.models.registry import create_model
 
     try:
-        net = create_model(spec["model"], pretrained="none", **spec["kwargs"])
+        # First on the meta device (no memory): kwargs that ask for a huge network (a million
+        # identities, say) are refused by their shapes before anything is allocated.
+        with torch.device("meta"):
+            shapes = {k: tuple(v.shape) for k, v in create_model(spec["model"], pretrained="none",
+                                                                  **spec["kwargs"]).state_dict().items()}  # fmt: skip
     except (KeyError, TypeError, ValueError) as e:
         raise BundleError(path, f"cannot build {name} {spec['model']!r}: {e}") from None
+    wrong = sorted(k for k in set(shapes) | set(state) if k not in shapes or k not in state
+                   or tuple(state[k].shape) != shapes[k])  # fmt: skip
+    if wrong:
+        raise BundleError(path, f"{name} weights do not fit {spec['model']!r} {spec['kwargs']}: "
+                                f"{len(wrong)} tensors differ, e.g. {wrong[:3]}")  # fmt: skip
+    net = create_model(spec["model"], pretrained="none", **spec["kwargs"])
     module, cls = _EXPECTED_TYPES[name]
     expected = getattr(importlib.import_module(module), cls)
     if not isinstance(net, expected):
