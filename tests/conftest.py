@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
 
@@ -14,3 +17,28 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def bundle_path(tmp_path_factory) -> Path:
+    """A tiny random-weight bundle; threshold 0: every positive peak of the response is a "face"."""
+    from lnet_anet.inference.build import random_bundle
+
+    return random_bundle(tmp_path_factory.mktemp("bundle") / "tiny.lnetanet", threshold=0.0, max_faces=2)
+
+
+@pytest.fixture(scope="module")
+def predictor(bundle_path):
+    from lnet_anet.inference.predictor import Predictor
+
+    return Predictor.load(bundle_path)
+
+
+@pytest.fixture(scope="module")
+def scene() -> np.ndarray:
+    """A generated scene with one synthetic face (180 x 140)."""
+    from lnet_anet.data.synthetic import render_scene, sample_face, sample_identity
+
+    rng = np.random.default_rng(0)
+    image, _, _ = render_scene(sample_face(sample_identity(rng, 0), rng), (180, 140), rng)
+    return image

@@ -15,26 +15,9 @@ from PIL import Image
 
 from lnet_anet.data.errors import ImageReadError
 from lnet_anet.data.images import image_suffixes, load_image
-from lnet_anet.data.synthetic import render_scene, sample_face, sample_identity
-from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.inputs import InputError, array_to_rgb8, to_rgb8
-from lnet_anet.inference.predictor import Predictor
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-@pytest.fixture(scope="module")
-def predictor(tmp_path_factory) -> Predictor:
-    path = random_bundle(tmp_path_factory.mktemp("bundle") / "tiny.lnetanet", threshold=0.0,
-                         max_faces=2)  # fmt: skip
-    return Predictor.load(path)
-
-
-@pytest.fixture(scope="module")
-def scene() -> np.ndarray:
-    rng = np.random.default_rng(0)
-    image, _, _ = render_scene(sample_face(sample_identity(rng, 0), rng), (180, 140), rng)
-    return image
 
 
 def _rgb(h: int = 6, w: int = 5) -> np.ndarray:

@@ -10,31 +10,11 @@ import numpy as np
 import pytest
 
 from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
-from lnet_anet.data.synthetic import render_scene, sample_face, sample_identity
 from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.predict import main
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-@pytest.fixture(scope="module")
-def bundle_path(tmp_path_factory) -> Path:
-    # threshold 0: with random weights every positive peak of the response is a "face"
-    return random_bundle(tmp_path_factory.mktemp("bundle") / "tiny.lnetanet", threshold=0.0,
-                         max_faces=2)  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def predictor(bundle_path) -> Predictor:
-    return Predictor.load(bundle_path)
-
-
-@pytest.fixture(scope="module")
-def scene() -> np.ndarray:
-    rng = np.random.default_rng(0)
-    image, _, _ = render_scene(sample_face(sample_identity(rng, 0), rng), (180, 140), rng)
-    return image
 
 
 @pytest.fixture(scope="module")

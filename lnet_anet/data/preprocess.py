@@ -86,8 +86,16 @@ def _normalize_of(d: dict, where: str) -> dict[str, tuple]:
     return dataclasses.asdict(Normalize.from_dict(d, where))
 
 
+class _Normalized:
+    """A stage's input settings with `mean` and `std`: their Normalize."""
+
+    @property
+    def normalize(self) -> Normalize:
+        return Normalize(self.mean, self.std)
+
+
 @dataclass(frozen=True)
-class LNetInput:
+class LNetInput(_Normalized):
     """The whole image -> LNet's input: letterboxed (aspect kept, black padding at the right
     and bottom) or stretched to input_size = (H, W) pixels, then normalised. scales: the image
     is also read at these multiples of the letterbox fit (lnet_anet.lnet.multiscale: < 1 for
@@ -99,10 +107,6 @@ class LNetInput:
     std: tuple[float, float, float] = INCEPTION_STD
     scales: tuple[float, ...] = (1.0,)
     FIELDS = ("input_size", "resize", "mean", "std", "scales")
-
-    @property
-    def normalize(self) -> Normalize:
-        return Normalize(self.mean, self.std)
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -127,7 +131,7 @@ class LNetInput:
 
 
 @dataclass(frozen=True)
-class ANetInput:
+class ANetInput(_Normalized):
     """A face -> ANet: the face box made square, `enlarge` times its longer side, resized to
     canonical_size; patches at offsets 0, stride, 2*stride, ... (ANet.patch_grid); mirror: the
     crop's mirror image is scored too."""
@@ -139,10 +143,6 @@ class ANetInput:
     mean: tuple[float, float, float] = INCEPTION_MEAN
     std: tuple[float, float, float] = INCEPTION_STD
     FIELDS = ("canonical_size", "stride", "enlarge", "mirror", "mean", "std")
-
-    @property
-    def normalize(self) -> Normalize:
-        return Normalize(self.mean, self.std)
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "anet") -> ANetInput:
@@ -159,7 +159,7 @@ class ANetInput:
 
 
 @dataclass(frozen=True)
-class HeadInput:
+class HeadInput(_Normalized):
     """A face -> an age or attractiveness net: the square crop (`enlarge` times the box's longer
     side) resized to image_size and normalised; or, with input="anet_features", no crop: the
     head reads the face's patch-averaged ANet feature."""
@@ -170,10 +170,6 @@ class HeadInput:
     std: tuple[float, float, float] = INCEPTION_STD
     input: str = "image"
     FIELDS = ("image_size", "enlarge", "mean", "std", "input")
-
-    @property
-    def normalize(self) -> Normalize:
-        return Normalize(self.mean, self.std)
 
     @property
     def reads_anet_features(self) -> bool:
