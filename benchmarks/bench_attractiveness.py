@@ -104,34 +104,39 @@ def paste(face: np.ndarray, rng: np.random.Generator, size=(480, 640)) -> np.nda
 
 
 def head_time_ms(predictor: Predictor, images: list[np.ndarray], boxes: list[np.ndarray]) -> dict[str, float]:
-    """Milliseconds the attractiveness head adds per face: what _run_heads does for it alone on
-    a batch of one face (a crop head: crop, normalisation, forward; a head on ANet's feature:
-    its forward on the feature ANet has already computed for the attributes), median over the
+    """Milliseconds the attractiveness head adds per face, on the torch backend: a crop head's
+    crop, normalisation and forward; a head on ANet's feature, its forward on the feature ANet
+    has already computed for the attributes (the feature itself is not timed); median over the
     faces, best of three rounds (the machine is shared)."""
-    net, prep = predictor._heads["attractiveness"]
-    crops = []
-    for img, box in zip(images, boxes, strict=True):  # the ANet feature a feature head reads: not timed
-        with torch.inference_mode():
-            _, features = predictor._face(img, box, 1.0)
-        crops.append((img, box, {"attractiveness": None}, features))
-    heads = predictor._heads
-    predictor._heads = {"attractiveness": (net, prep)}
-    try:
-        with torch.inference_mode():
-            for c in crops[:3]:
-                predictor._run_heads([c])
+    from lnet_anet.data.transforms import crop_face
+
+    net, prep = predictor.bundle.attractiveness, predictor._heads["attractiveness"]
+    anet, p = predictor.bundle.anet, predictor._anet
+
+    def features(img, box):
+        crop = torch.from_numpy(p.normalize(crop_face(img, box, p.enlarge, p.canonical_size)))[None]
+        return anet.dense_features(crop, p.stride).flatten(1, 2).mean(1)
+
+    def head(img, box, feature):
+        if prep.reads_anet_features:
+            x = feature
+        else:
+            x = torch.from_numpy(prep.normalize(crop_face(img, box, prep.enlarge, prep.image_size)))[None]
+        return net.head.predict(net(x)["logits"])
+
+    with torch.inference_mode():
+        faces = [(img, box, features(img, box)) for img, box in zip(images, boxes, strict=True)]
+        for f in faces[:3]:
+            head(*f)
         rounds = []
         for _ in range(3):
             times = []
-            for c in crops:
+            for f in faces:
                 t = time.perf_counter()
-                with torch.inference_mode():
-                    predictor._run_heads([c])
+                head(*f)
                 times.append((time.perf_counter() - t) * 1000)
             rounds.append(statistics.median(times))
-    finally:
-        predictor._heads = heads
-    return {"median_ms": round(min(rounds), 2), "rounds_ms": [round(r, 2) for r in rounds], "faces": len(crops)}
+    return {"median_ms": round(min(rounds), 2), "rounds_ms": [round(r, 2) for r in rounds], "faces": len(faces)}
 
 
 def ridge_cv(train_x, train_y, test_x, alphas=(0.1, 1.0, 10.0, 100.0, 1000.0), seed: int = 0):

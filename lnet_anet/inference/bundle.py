@@ -69,16 +69,36 @@ class BundleError(ValueError):
 
 @dataclass
 class Bundle:
-    """A loaded bundle: eval-mode networks on `device`, the SVM head and the config."""
+    """A loaded bundle: the SVM head, the config and eval-mode networks on `device`.
+
+    The networks are `lnet`, `anet`, `age` and `attractiveness` (None when the bundle has no
+    such part). A bundle loaded with build_nets=False builds each network from its tensors the
+    first time it is asked for (a Predictor whose ONNX Runtime graphs are cached needs none)."""
 
     config: dict[str, Any]
-    lnet: nn.Module
-    anet: nn.Module
     svm: Any  # LinearSVMHead (imported lazily: sklearn is slow to import)
-    age: nn.Module | None = None
-    attractiveness: nn.Module | None = None
+    nets: dict[str, nn.Module] = field(default_factory=dict)  # the networks built so far
     path: Path | None = None
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    digest: str | None = None  # the file's tensors_sha256 (None: not loaded from a file)
+    unbuilt: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)  # part -> its tensors
+
+    def net(self, name: str) -> nn.Module | None:
+        """The network `name` (one of NET_PARTS), built now if it was not; None if absent.
+        Raises BundleError when its tensors do not fit its config."""
+        if name not in self.nets and name in self.unbuilt:
+            state = self.unbuilt.pop(name)
+            self.nets[name] = build_net(name, self.config["nets"][name], state, self.path).to(self.device)
+        return self.nets.get(name)
+
+    lnet = property(lambda self: self.net("lnet"))
+    anet = property(lambda self: self.net("anet"))
+    age = property(lambda self: self.net("age"))
+    attractiveness = property(lambda self: self.net("attractiveness"))
+
+    def has(self, name: str) -> bool:
+        """Whether the bundle holds network `name` (built or not)."""
+        return name in self.nets or name in self.unbuilt
 
     @property
     def attributes(self) -> list[str]:
@@ -106,10 +126,8 @@ class Bundle:
 
     def to(self, device: torch.device | str) -> Bundle:
         self.device = torch.device(device)
-        for name in NET_PARTS:
-            net = getattr(self, name)
-            if net is not None:
-                net.to(self.device)
+        for net in self.nets.values():
+            net.to(self.device)
         return self
 
 
@@ -387,9 +405,11 @@ def build_net(
     return net.eval()
 
 
-def load_bundle(path: str | Path, device: torch.device | str = "cpu") -> Bundle:
+def load_bundle(path: str | Path, device: torch.device | str = "cpu", build_nets: bool = True) -> Bundle:
     """Load a bundle written by save_bundle. Raises FileNotFoundError for a missing file and
-    BundleError (naming the file) for anything else that is wrong with it."""
+    BundleError (naming the file) for anything else that is wrong with it. build_nets=False:
+    the networks are built when first asked for (Bundle.net); the file's checksum, config and
+    SVM head are still checked here."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -408,7 +428,7 @@ def load_bundle(path: str | Path, device: torch.device | str = "cpu") -> Bundle:
     groups = _group(tensors, path)
     nets = {p for p in NET_PARTS if p in groups}
     check_config(config, nets, path)
-    built = {name: build_net(name, config["nets"][name], groups[name], path) for name in nets}
+    built = {name: build_net(name, config["nets"][name], groups[name], path) for name in nets if build_nets}
     svm_arrays = {k: v.to(torch.float64).numpy() for k, v in groups["svm"].items()}
     try:
         svm = LinearSVMHead.from_arrays(svm_arrays)
@@ -417,11 +437,14 @@ def load_bundle(path: str | Path, device: torch.device | str = "cpu") -> Bundle:
     if svm.num_attributes != len(config["attributes"]):
         raise BundleError(path, f"the SVM head has {svm.num_attributes} attributes, "
                                 f"config.attributes {len(config['attributes'])}")  # fmt: skip
-    anet_dim = getattr(built["anet"], "feature_dim", svm.feature_dim)
+    # ANet's feature is its fc layer's output (models/anet.py), read from the tensors: the nets may be unbuilt
+    fc = groups["anet"].get("fc.weight")
+    anet_dim = int(fc.shape[0]) if fc is not None and fc.ndim == 2 else svm.feature_dim
     if svm.feature_dim != anet_dim:
         raise BundleError(path, f"the SVM head takes {svm.feature_dim}-d features, ANet gives "
                                 f"{anet_dim}")  # fmt: skip
-    bundle = Bundle(config=config, svm=svm, path=path, **built)
+    unbuilt = {name: groups[name] for name in nets if name not in built}
+    bundle = Bundle(config=config, svm=svm, nets=built, path=path, digest=digest, unbuilt=unbuilt)
     return bundle.to(device)
 
 

@@ -33,6 +33,7 @@ Predictor.decision_thresholds], "age": {"mean", "std"} (years) or None, "attract
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -51,7 +52,9 @@ from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput
 from lnet_anet.data.transforms import crop_face
 from lnet_anet.inference.bundle import Bundle, load_bundle
 from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
+from lnet_anet.inference.graphs import FaceGraph, LNetGraph, RegionGraph
 from lnet_anet.inference.inputs import CHANNEL_ORDERS, InputError, describe, source_of, to_rgb8
+from lnet_anet.inference.runtime import OrtGraph, TorchGraph, graph_key, resolve_backend
 from lnet_anet.lnet.multiscale import Placement, merge, place
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
@@ -93,29 +96,74 @@ class Predictor:
     (or other settings) to trade recall for false alarms; `max_pixels` (None: no cap) is the
     largest image file or PIL image it decodes (width * height, from the header)."""
 
-    def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False):
+    def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
+                 backend: str = "auto"):  # fmt: skip
         self.bundle = bundle
         self.max_pixels = max_pixels
-        # Inference copies: BatchNorm folded into the convs, channels-last convs (faster on CPU,
-        # benchmarks/bench_speed.py). The bundle's own networks stay as loaded, unless the
-        # Predictor loaded the bundle itself (_own_bundle: no copy; same outputs either way).
-        copy_first = not _own_bundle
-        self._lnet_net = fold_batchnorm(bundle.lnet, copy_first)
         self.device = bundle.device
+        self.backend = resolve_backend(backend, self.device)
         self.localizer = bundle.localizer()
         self.cascade = bundle.cascade()  # None: one stage
         self.attributes = bundle.attributes
         prep = bundle.preprocessing  # checked by the loader: these cannot fail
         self._lnet = LNetInput.from_dict(prep["lnet"])
         self._anet = ANetInput.from_dict(prep["anet"])
-        heads = {name: HeadInput.from_dict(prep[name], name) for name in HEAD_KEYS if getattr(bundle, name) is not None}
+        self._heads = {name: HeadInput.from_dict(prep[name], name) for name in HEAD_KEYS if bundle.has(name)}
+        names = ("lnet", "faces", "regions") if self.cascade is not None else ("lnet", "faces")
+        self._run: dict[str, TorchGraph | OrtGraph] = {}
+        if self.backend == "onnxruntime" and bundle.digest is not None:  # graphs exported before
+            for name in names:
+                graph = OrtGraph.cached(graph_key(self._graph_settings(name), bundle.digest))
+                if graph is not None:
+                    self._run[name] = graph
+        missing = [name for name in names if name not in self._run]
+        if missing:
+            graphs = self._graphs(copy_first=not _own_bundle)
+            for name in missing:
+                self._run[name] = self._runner(name, graphs[name])
+        self._face_inputs = self._run["faces"].input_names
+
+    def _graphs(self, copy_first: bool) -> dict[str, torch.nn.Module]:
+        """The networks as the graphs the Predictor runs (inference.graphs): inference copies
+        with BatchNorm folded into the convs, channels-last (faster on the CPU,
+        benchmarks/bench_speed.py). The bundle's own networks stay as loaded, unless the
+        Predictor loaded the bundle itself (copy_first False; same outputs either way)."""
+        b = self.bundle
         # Trunk stages shared by ANet and every head that reads a crop (0: nothing shared).
-        shared = [shared_trunk_stages(bundle.anet, self._anet, getattr(bundle, n), h) for n, h in heads.items()
+        shared = [shared_trunk_stages(b.anet, self._anet, b.net(n), h) for n, h in self._heads.items()
                   if not h.reads_anet_features]  # fmt: skip
         self._shared_stages = min(shared, default=0)
-        self._anet_net = fold_batchnorm(bundle.anet, copy_first)
-        self._head_nets = {name: fold_batchnorm(getattr(bundle, name), copy_first) for name in heads}
-        self._heads = {name: (self._head_nets[name], prep) for name, prep in heads.items()}
+        lnet = fold_batchnorm(b.lnet, copy_first)
+        heads = {name: (fold_batchnorm(b.net(name), copy_first), h) for name, h in self._heads.items()}
+        graphs = {"lnet": LNetGraph(lnet),
+                  "faces": FaceGraph(fold_batchnorm(b.anet, copy_first), self._anet, heads, self._shared_stages)}  # fmt: skip
+        if self.cascade is not None:
+            graphs["regions"] = RegionGraph(lnet, self.cascade.input_size)
+        return graphs
+
+    def _graph_settings(self, name: str) -> str:
+        return json.dumps({"graph": name, "preprocessing": self.bundle.preprocessing,
+                           "nets": self.bundle.config["nets"]}, sort_keys=True)  # fmt: skip
+
+    def _runner(self, name: str, graph: torch.nn.Module) -> TorchGraph | OrtGraph:
+        """The graph in torch, or exported for ONNX Runtime (inference.runtime; cached)."""
+        if self.backend == "torch":
+            return TorchGraph(graph, self.device)
+        h, w = self._lnet.input_size
+        if name == "lnet":
+            examples = [torch.zeros(2, 3, h, w)]
+            dynamic = {"canvases": {0: "n", 2: "h", 3: "w"}, "response": {0: "n", 1: "y", 2: "x"}}
+        elif name == "regions":
+            rois = torch.tensor([[0, 8, 8, w / 2, h / 2], [0, 0, 0, w, h]], dtype=torch.float32)
+            examples = [torch.zeros(1, 3, h, w), rois]
+            dynamic = {"canvases": {0: "n", 2: "h", 3: "w"}, "rois": {0: "k"}, "response": {0: "k"}}
+        else:
+            sizes = [self._anet.canonical_size] + [self._heads[i.removesuffix("_crops")].image_size
+                                                   for i in graph.input_names[1:]]  # fmt: skip
+            examples = [torch.zeros(2, 3, z, z) for z in sizes]
+            dynamic = {io: {0: "n"} for io in (*graph.input_names, *graph.output_names)}
+        key = graph_key(self._graph_settings(name), self.bundle.digest, None if self.bundle.digest else graph)
+        return OrtGraph.from_module(graph, examples, key, dynamic)
 
     @property
     def decision_thresholds(self) -> dict[str, float]:
@@ -126,9 +174,12 @@ class Predictor:
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: torch.device | str = "cpu",
-             max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Predictor:  # fmt: skip
-        """Load a bundle (default: lnet_anet/assets/default.lnetanet) onto `device`. Raises
-        FileNotFoundError (no bundle), BundleError (a bad one) or RuntimeError (no CUDA)."""
+             max_pixels: int | None = DEFAULT_MAX_PIXELS, backend: str = "auto") -> Predictor:  # fmt: skip
+        """Load a bundle (default: lnet_anet/assets/default.lnetanet) onto `device`. backend:
+        "torch", "onnxruntime" (CPU; the networks exported once and cached, see
+        lnet_anet.inference.runtime) or "auto" (ONNX Runtime on the CPU when installed). Raises
+        FileNotFoundError (no bundle), BundleError (a bad one), RuntimeError (no CUDA) or
+        ValueError (a backend that cannot run here)."""
         if path is None:
             if not DEFAULT_BUNDLE.is_file():
                 raise FileNotFoundError(
@@ -140,7 +191,8 @@ class Predictor:
         device = torch.device(device)
         if device.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("device 'cuda' was asked for, but torch sees no CUDA GPU")
-        return cls(load_bundle(path, device), max_pixels, _own_bundle=True)
+        # ONNX Runtime with cached graphs needs no torch network: they are built only if needed.
+        return cls(load_bundle(path, device, build_nets=False), max_pixels, _own_bundle=True, backend=backend)
 
     # -- public API --------------------------------------------------------------------------
     def predict(self, image: ImageInput, channel_order: str = "rgb") -> dict[str, Any]:
@@ -269,12 +321,12 @@ class Predictor:
         per_image: list[list[tuple[np.ndarray, float]]] = [[] for _ in images]
         for n, scale in enumerate(self._lnet.scales):
             placed = [place(img, self._lnet.input_size, scale, self._lnet.resize) for img in images]
-            x = torch.from_numpy(np.stack([self._lnet.normalize(c) for c, _ in placed])).to(self.device)
-            responses = self._lnet_net(x)["response"].float().cpu().numpy()
+            x = np.stack([self._lnet.normalize(c) for c, _ in placed])
+            (responses,) = self._run["lnet"](x)
             size = tuple(x.shape[-2:])
             found = [self.localizer(r, size) for r in responses]  # in canvas pixels
             if self.cascade is not None:  # LNet_s places each box again from its region
-                found = self.cascade.refine(self._lnet_net, x, found)
+                found = self.cascade.refine(None, torch.from_numpy(x), found, region_maps=self._region_maps)
             for k, (img, (_, where)) in enumerate(zip(images, placed, strict=True)):
                 for box, score in found[k]:
                     px = where.to_image(box, img.shape[:2])
@@ -286,62 +338,41 @@ class Predictor:
             return per_image
         return [merge(dets, self.localizer.nms_iou, self.localizer.max_faces) for dets in per_image]
 
+    def _region_maps(self, canvases: torch.Tensor, rois: torch.Tensor) -> np.ndarray:
+        """LNet_s's maps of the regions (Cascade.refine's region_maps)."""
+        return self._run["regions"](canvases.numpy(), rois.numpy())[0]
+
     def _analyse_faces(self, faces: list[tuple[np.ndarray, np.ndarray, float, dict]]) -> None:
-        """Attributes, age and attractiveness of several faces, each network run once on all."""
-        features, shared = self._face_features(faces)  # (N, patches, D), shared trunk maps
-        probs = self._svm_probabilities(features)
+        """Attributes, age and attractiveness of several faces: one FaceGraph run on all."""
+        features, *heads = self._face_features(faces)
+        probs = self.bundle.svm.average_over_patches(features)  # SVM scores averaged over patches
         decide = self.bundle.svm.decide(probs)
         for (*_, face), p, d in zip(faces, probs, decide, strict=True):
             face["attributes"] = {n: round(float(q), 4) for n, q in zip(self.attributes, p, strict=True)}
             # The bundle's decisions: p >= each attribute's threshold, tuned on a tune split
             # (Predictor.decision_thresholds); "attributes" keeps the calibrated probabilities.
             face["present"] = [n for n, yes in zip(self.attributes, d, strict=True) if yes]
-        self._run_heads(faces, features, shared)
-
-    def _crops(self, faces: list, enlarge: float, size: int, normalize) -> torch.Tensor:
-        """The faces' square crops (the training crop, for consistency), normalised: (N, 3, S, S)."""
-        return torch.from_numpy(np.stack([normalize(crop_face(img, box, enlarge, size)) for img, box, *_ in faces]))
-
-    def _face_features(self, faces: list) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """ANet's patch features of each face (N, nPatches [x2 mirrored], D) as
-        ANet.patch_features gives them, and the trunk maps after the stages shared with the
-        heads ((N [x2], C, h, w): crop, mirror, crop, mirror, ...) or None."""
-        p, anet = self._anet, self._anet_net
-        grid = anet.patch_grid(p.canonical_size, p.canonical_size, p.stride)  # validates them
-        x = self._crops(faces, p.enlarge, p.canonical_size, p.normalize).to(self.device)
-        views = torch.stack([x, x.flip(-1)], 1).flatten(0, 1) if p.mirror else x
-        k = self._shared_stages
-        shared = anet.trunk.forward_stages(views, 0, k) if k else None
-        trunk = anet.trunk.forward_stages(shared, k) if k else anet.trunk(views)
-        features = anet.dense_features_from_trunk(trunk, p.stride, grid)  # (V, nY, nX, D)
-        return features.reshape(len(faces), -1, anet.feature_dim), shared
-
-    def _svm_probabilities(self, features: torch.Tensor) -> np.ndarray:
-        """(N, nPatches, D) -> (N, attributes): SVM scores averaged over each face's patches."""
-        return self.bundle.svm.average_over_patches(features.float().cpu().numpy())
-
-    def _run_heads(self, faces: list, features: torch.Tensor, shared: torch.Tensor | None) -> None:
-        """Age / attractiveness of the faces, one forward per network: from the trunk maps
-        shared with ANet, on the face crop, or (preprocessing input "anet_features") on the
-        face's patch-averaged ANet feature."""
-        for name, (net, prep) in self._heads.items():
-            if prep.reads_anet_features:
-                logits = net(features.mean(1))["logits"]
-            elif shared is not None:  # ANetDLDL on the maps ANet's crops gave (same crop)
-                k, mirrored = self._shared_stages, self._anet.mirror
-                if mirrored and net.mirror:  # crops and mirror images in one pass
-                    logits = net.dense_logits_from_pairs(shared, stage=k)
-                else:
-                    logits = net.dense_logits_from_trunk(shared[0::2] if mirrored else shared, stage=k)
-            else:  # the training crop, for consistency
-                x = self._crops(faces, prep.enlarge, prep.image_size, prep.normalize).to(self.device)
-                logits = net(x)["logits"]
-            pred = net.head.predict(logits)
-            for (*_, face), mean, std in zip(faces, pred["mean"].tolist(), pred["std"].tolist(), strict=True):
+        for k, name in enumerate(self._heads):  # each head's (mean, std) outputs
+            for (*_, face), mean, std in zip(faces, heads[2 * k].tolist(), heads[2 * k + 1].tolist(), strict=True):
                 face[HEAD_KEYS[name]] = {"mean": round(mean, 3), "std": round(std, 3)}
+
+    def _face_features(self, faces: list) -> list[np.ndarray]:
+        """The FaceGraph's outputs for the faces: ANet's patch features (N, patches [x2
+        mirrored], D), then each head's logits (N, bins)."""
+        p = self._anet
+        crops = [_crops(faces, p.enlarge, p.canonical_size, p.normalize)]
+        for name in self._face_inputs[1:]:  # heads that read a crop of their own
+            prep = self._heads[name.removesuffix("_crops")]
+            crops.append(_crops(faces, prep.enlarge, prep.image_size, prep.normalize))
+        return self._run["faces"](*crops)
 
 
 _END = object()
+
+
+def _crops(faces: list, enlarge: float, size: int, normalize) -> np.ndarray:
+    """The faces' square crops (the training crop, for consistency), normalised: (N, 3, S, S)."""
+    return np.stack([normalize(crop_face(img, box, enlarge, size)) for img, box, *_ in faces])
 
 
 def _face_record(box: np.ndarray, score: float) -> dict[str, Any]:

@@ -14,12 +14,11 @@ it is LNet_o's weights read again (`refine` takes any net; bundles record weight
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torchvision.ops import roi_align
 
 from lnet_anet.lnet.localizer import (
     Detection,
@@ -30,6 +29,20 @@ from lnet_anet.lnet.localizer import (
     score_detections,
     score_localization,
 )
+
+# (canvases (N, 3, H, W), rois (K, 5)) -> LNet_s's response maps (K, h, w): a RegionGraph.
+RegionMaps = Callable[[torch.Tensor, torch.Tensor], "torch.Tensor | np.ndarray"]
+
+
+def region_crops(images: torch.Tensor, rois: torch.Tensor, size: int) -> torch.Tensor:
+    """(K, 3, size, size): the regions rois (K, 5) = (image index, x0, y0, x1, y1) in pixels of
+    images (N, 3, H, W), resized by torchvision's roi_align (aligned pixel centres, 2x2 samples
+    per output pixel); outside the image is 0."""
+    from torchvision.ops import (
+        roi_align,  # imported here: torchvision's ops import torch._dynamo (~1 s)
+    )
+
+    return roi_align(images, rois.to(images.dtype), size, spatial_scale=1.0, sampling_ratio=2, aligned=True)
 
 
 @dataclass
@@ -67,16 +80,21 @@ class Cascade:
         """The regions of (normalised) images resized to input_size; outside the image is 0 (the
         mean colour after normalisation)."""
         rois = torch.cat([image_of[:, None].to(images.dtype), regions.to(images.dtype)], dim=1)
-        return roi_align(images, rois, self.input_size, spatial_scale=1.0, sampling_ratio=2, aligned=True)
+        return region_crops(images, rois, self.input_size)
 
-    def second_maps(self, net: torch.nn.Module, images: torch.Tensor, first: Sequence[Sequence[Detection]]
-                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
-        """(LNet_s's response maps (N, h, w), regions (N, 4), image of each) for every first-stage face."""
+    def second_maps(self, net: torch.nn.Module, images: torch.Tensor, first: Sequence[Sequence[Detection]],
+                    region_maps: RegionMaps | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
+        """(LNet_s's response maps (N, h, w), regions (N, 4), image of each) for every first-stage
+        face: the regions cropped and read by `net`, or by `region_maps` when given (the
+        Predictor's inference.graphs.RegionGraph, in torch or ONNX Runtime)."""
         boxes = [torch.as_tensor(np.asarray(b), dtype=torch.float32) for dets in first for b, _ in dets]
         image_of = torch.tensor([i for i, dets in enumerate(first) for _ in dets], dtype=torch.long)
         if not boxes:
             return torch.zeros(0, 1, 1), torch.zeros(0, 4), image_of
         regions = self.regions(torch.stack(boxes))
+        if region_maps is not None:
+            rois = torch.cat([image_of[:, None].float(), regions], dim=1)
+            return torch.as_tensor(region_maps(images, rois)).float().cpu(), regions, image_of
         crops = self.crops(images, image_of.to(images.device), regions.to(images.device))
         return net(crops)["response"].float().cpu(), regions, image_of
 
@@ -91,12 +109,13 @@ class Cascade:
         return (box - region[:2].repeat(2)) * (self.input_size / float(region[2] - region[0]))
 
     @torch.no_grad()
-    def refine(self, net: torch.nn.Module, images: torch.Tensor, first: Sequence[Sequence[Detection]],
-               image_sizes: Sequence[tuple[int, int]] | None = None) -> list[list[Detection]]:  # fmt: skip
+    def refine(self, net: torch.nn.Module | None, images: torch.Tensor, first: Sequence[Sequence[Detection]],
+               image_sizes: Sequence[tuple[int, int]] | None = None,
+               region_maps: RegionMaps | None = None) -> list[list[Detection]]:  # fmt: skip
         """The first stage's detections of a batch of images with their boxes placed by LNet_s
         (a face whose region holds no peak keeps its first box); clipped to image_sizes when
-        given (default: the images' own size)."""
-        maps, regions, _ = self.second_maps(net, images, first)
+        given (default: the images' own size). LNet_s is `net` or `region_maps` (second_maps)."""
+        maps, regions, _ = self.second_maps(net, images, first, region_maps)
         sizes = image_sizes or [tuple(images.shape[-2:])] * len(first)
         out, k = [], 0
         for dets, (h, w) in zip(first, sizes, strict=True):
@@ -178,4 +197,4 @@ def evaluate_stages(net: torch.nn.Module, first: Localizer, cascade: Cascade | N
     return {**evaluate_cascade(net, cascade, first, loader, device), "stages": 2}
 
 
-__all__ = ["Cascade", "evaluate_cascade", "evaluate_stages", "fit_refiner", "region_responses"]
+__all__ = ["Cascade", "RegionMaps", "region_crops", "evaluate_cascade", "evaluate_stages", "fit_refiner", "region_responses"]

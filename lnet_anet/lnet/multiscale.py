@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torchvision.ops import nms
 
 from lnet_anet.data.transforms import resize as resize_image
 
@@ -78,6 +77,8 @@ def place(img: np.ndarray, input_size: tuple[int, int], scale: float = 1.0, resi
 def merge(detections: Sequence[Detection], iou: float, max_faces: int) -> list[Detection]:
     """One face per place: detections of several scales (image pixels), strongest first, a box
     dropped when it overlaps a stronger one by more than `iou`; at most `max_faces`."""
+    from torchvision.ops import nms  # imported here: torchvision's ops import torch._dynamo (~1 s)
+
     if not detections:
         return []
     boxes = torch.tensor(np.stack([b for b, _ in detections]), dtype=torch.float64)

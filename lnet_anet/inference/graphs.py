@@ -1,0 +1,102 @@
+"""The three computations a Predictor runs, each one module of plain tensors in and out, so that
+the same module runs in torch or, exported once, in ONNX Runtime (lnet_anet.inference.runtime).
+
+  LNetGraph     canvases (N, 3, H, W), normalised -> LNet's averaged response maps (N, h, w)
+  RegionGraph   LNet_s (Liu et al., ICCV 2015, Sec. 3): canvases (N, 3, H, W) and regions
+                (K, 5) = (canvas index, x0, y0, x1, y1) in canvas pixels -> the regions cut out
+                (torchvision's roi_align, aligned) at the cascade's input size and read by
+                LNet: response maps (K, h', w')
+  FaceGraph     the face crops of a batch -> ANet's patch features (N, patches, D) and the
+                mean and std (N,) of each age / attractiveness head's label distribution
+                (DLDL-v2's expectation); the ANet trunk stages a head shares with ANet
+                (fuse.shared_trunk_stages) run once for both ("interweaved")
+
+Inputs are float32, already normalised (the bundle's mean/std); boxes are pixels with
+exclusive ends, origin top-left.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lnet_anet.data.preprocess import ANetInput, HeadInput
+
+
+class LNetGraph(nn.Module):
+    """canvases (N, 3, H, W) -> response (N, h, w), float32."""
+
+    input_names = ("canvases",)
+    output_names = ("response",)
+
+    def __init__(self, lnet: nn.Module):
+        super().__init__()
+        self.lnet = lnet
+
+    def forward(self, canvases: torch.Tensor) -> torch.Tensor:
+        return self.lnet(canvases)["response"].float()
+
+
+class RegionGraph(nn.Module):
+    """LNet_s on regions of the canvases: (canvases (N, 3, H, W), rois (K, 5)) -> (K, h', w')."""
+
+    input_names = ("canvases", "rois")
+    output_names = ("response",)
+
+    def __init__(self, lnet: nn.Module, input_size: int):
+        super().__init__()
+        self.lnet, self.input_size = lnet, int(input_size)
+
+    def forward(self, canvases: torch.Tensor, rois: torch.Tensor) -> torch.Tensor:
+        from lnet_anet.lnet.cascade import region_crops
+
+        return self.lnet(region_crops(canvases, rois, self.input_size))["response"].float()
+
+
+class FaceGraph(nn.Module):
+    """(ANet's crops (N, 3, S, S), then one crop batch per head that reads its own crop) ->
+    (features (N, patches [x2 with the mirror image], D), then per head its mean and std (N,)
+    in the head's units: years, or the 1-5 attractiveness scale).
+
+    heads: {name: (net, HeadInput)} in output order. A head reads ANet's patch-averaged feature
+    (HeadInput.reads_anet_features), or ANet's trunk maps after the first `shared_stages` stages
+    (an ANetDLDL reading ANet's crop: the stages are computed once), or its own crop."""
+
+    def __init__(self, anet: nn.Module, anet_input: ANetInput, heads: dict[str, tuple[nn.Module, HeadInput]],
+                 shared_stages: int = 0):  # fmt: skip
+        super().__init__()
+        self.anet, self.anet_input, self.shared_stages = anet, anet_input, int(shared_stages)
+        self.heads = nn.ModuleDict({name: net for name, (net, _) in heads.items()})
+        self.head_inputs = {name: prep for name, (_, prep) in heads.items()}
+        size = anet_input.canonical_size
+        self.grid = anet.patch_grid(size, size, anet_input.stride)  # validates the sizes
+        self.own_crop = [n for n, p in self.head_inputs.items() if not p.reads_anet_features and not self.shared_stages]
+        self.input_names = ("anet_crops", *(f"{n}_crops" for n in self.own_crop))
+        self.output_names = ("features", *(f"{n}_{v}" for n in self.head_inputs for v in ("mean", "std")))
+
+    def forward(self, crops: torch.Tensor, *head_crops: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        anet, p, k = self.anet, self.anet_input, self.shared_stages
+        views = torch.stack([crops, crops.flip(-1)], 1).flatten(0, 1) if p.mirror else crops
+        shared = anet.trunk.forward_stages(views, 0, k) if k else None
+        trunk = anet.trunk.forward_stages(shared, k) if k else anet.trunk(views)
+        features = anet.dense_features_from_trunk(trunk, p.stride, self.grid)  # (V, nY, nX, D)
+        features = features.reshape(crops.shape[0], -1, anet.feature_dim)
+        own = dict(zip(self.own_crop, head_crops, strict=True))
+        outputs = [features.float()]
+        for name, prep in self.head_inputs.items():
+            net = self.heads[name]
+            if prep.reads_anet_features:
+                logits = net(features.mean(1))["logits"]
+            elif shared is not None:  # an ANetDLDL on the maps of ANet's crops (same crop)
+                if p.mirror and net.mirror:  # crops and mirror images in one pass
+                    logits = net.dense_logits_from_pairs(shared, stage=k)
+                else:
+                    logits = net.dense_logits_from_trunk(shared[0::2] if p.mirror else shared, stage=k)
+            else:
+                logits = net(own[name])["logits"]
+            pred = net.head.predict(logits.float())
+            outputs += [pred["mean"].float(), pred["std"].float()]
+        return tuple(outputs)
+
+
+__all__ = ["FaceGraph", "LNetGraph", "RegionGraph"]

@@ -1,0 +1,172 @@
+"""Where a Predictor's graphs (lnet_anet.inference.graphs) run: torch, or ONNX Runtime on the CPU.
+
+Both take and return numpy float32 arrays, so the Predictor's code is the same for either:
+
+    run = TorchGraph(graph, device)          # the module itself, under inference_mode
+    run = OrtGraph.from_module(graph, examples, key)   # exported once, cached, then ORT
+    outputs = run(array, ...)                # a list of arrays, in graph.output_names order
+
+ONNX Runtime runs the same folded networks faster on a CPU (benchmarks/bench_speed.py; its
+fused depthwise/pointwise kernels and the absence of per-op Python dispatch). A graph is exported
+with torch.onnx's TorchScript exporter the first time a bundle is loaded with
+backend="onnxruntime" (needs the `onnx` package; about 0.3 s per graph) and cached as
+`<cache>/onnx/<key>.onnx`, where key hashes the bundle's tensors, the graph's settings and
+the library versions (GRAPH_VERSION changes when the graphs' code does); later loads read the
+file. cache: $LNET_ANET_CACHE, else $XDG_CACHE_HOME/lnet_anet, else ~/.cache/lnet_anet. A cache
+that cannot be written is not an error: the graph is then exported at every load.
+tests/test_runtime.py checks the two backends' records agree (boxes to 0.01 px, probabilities
+and ages to 1e-3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+GRAPH_VERSION = "1"  # bump when graphs.py changes what a graph computes
+BACKENDS = ("auto", "torch", "onnxruntime")
+OPSET = 17
+
+
+def cache_dir() -> Path:
+    """The folder holding exported graphs (module doc)."""
+    root = os.environ.get("LNET_ANET_CACHE")
+    if root:
+        return Path(root) / "onnx"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "lnet_anet" / "onnx"
+
+
+def onnxruntime_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def resolve_backend(backend: str, device: torch.device) -> str:
+    """"auto" -> "onnxruntime" on the CPU when it is installed, else "torch". Raises ValueError
+    for an unknown name, or "onnxruntime" asked for on a GPU or without the package."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+    if backend == "auto":
+        return "onnxruntime" if device.type == "cpu" and onnxruntime_available() else "torch"
+    if backend == "onnxruntime":
+        if device.type != "cpu":
+            raise ValueError(f"backend 'onnxruntime' runs on the CPU only, not on {device}")
+        if not onnxruntime_available():
+            raise ValueError("backend 'onnxruntime' was asked for but the onnxruntime package is not "
+                             "installed (pip install onnxruntime), or use backend='torch'")  # fmt: skip
+    return backend
+
+
+def graph_key(settings: str, digest: str | None = None, module: nn.Module | None = None) -> str:
+    """A cache key for a graph's export: its settings (graph name, the bundle's config) and the
+    bundle's tensor digest (what the graph is built from), or, for a bundle not read from a
+    file, the graph module's own tensors. Raises ValueError with neither."""
+    import onnxruntime
+
+    h = hashlib.sha256()
+    h.update(f"{GRAPH_VERSION}|{OPSET}|{torch.__version__}|{onnxruntime.__version__}|{settings}|".encode())
+    if digest is not None:
+        h.update(digest.encode())
+    elif module is None:
+        raise ValueError("graph_key needs the bundle's digest or the graph module")
+    else:
+        for name, t in sorted(module.state_dict().items()):
+            t = t.detach().cpu().contiguous()
+            h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:32]
+
+
+class TorchGraph:
+    """A graph module run by torch on `device`: numpy arrays in, numpy float32 arrays out."""
+
+    def __init__(self, module: nn.Module, device: torch.device):
+        self.module, self.device = module.eval(), device
+        self.input_names = tuple(module.input_names)
+
+    @torch.inference_mode()
+    def __call__(self, *arrays: np.ndarray) -> list[np.ndarray]:
+        out = self.module(*(torch.as_tensor(a).to(self.device) for a in arrays))
+        out = out if isinstance(out, tuple) else (out,)
+        return [o.float().cpu().numpy() for o in out]
+
+
+class OrtGraph:
+    """A graph in an ONNX Runtime CPU session with torch's thread count: numpy in and out."""
+
+    def __init__(self, model: bytes, threads: int | None = None):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        self.input_names = [i.name for i in self.session.get_inputs()]
+
+    def __call__(self, *arrays: np.ndarray) -> list[np.ndarray]:
+        feeds = {n: np.ascontiguousarray(a, dtype=np.float32) for n, a in zip(self.input_names, arrays, strict=True)}
+        return self.session.run(None, feeds)
+
+    @classmethod
+    def cached(cls, key: str) -> OrtGraph | None:
+        """The graph cached under `key`, or None (none yet, or a file ORT cannot read)."""
+        try:
+            return cls((cache_dir() / f"{key}.onnx").read_bytes())
+        except Exception:  # noqa: BLE001 - a missing or damaged cache file: export again
+            return None
+
+    @classmethod
+    def from_module(cls, module: nn.Module, examples: Sequence[torch.Tensor], key: str,
+                    dynamic: dict[str, dict[int, str]]) -> OrtGraph:  # fmt: skip
+        """The module exported (or read from the cache under `key`; module doc). examples: one
+        input per module.input_names, of the shapes it will see except the `dynamic` axes."""
+        graph = cls.cached(key)
+        if graph is None:
+            model = export(module, examples, dynamic)
+            _store(cache_dir() / f"{key}.onnx", model)
+            graph = cls(model)
+        return graph
+
+
+def export(module: nn.Module, examples: Sequence[torch.Tensor], dynamic: dict[str, dict[int, str]]) -> bytes:
+    """The module as an ONNX model (bytes): input and output names from module.input_names /
+    output_names, the `dynamic` axes left free. Raises ImportError without the onnx package."""
+    try:
+        import onnx  # noqa: F401 - torch.onnx's exporter needs it
+    except ImportError:
+        raise ImportError("exporting a graph for ONNX Runtime needs the onnx package (pip install onnx); "
+                          "or load the Predictor with backend='torch'") from None  # fmt: skip
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer warnings about shape checks frozen as constants
+        torch.onnx.export(module.eval(), tuple(examples), buffer, dynamo=False, opset_version=OPSET,
+                          input_names=list(module.input_names), output_names=list(module.output_names),
+                          dynamic_axes=dynamic)  # fmt: skip
+    return buffer.getvalue()
+
+
+def _store(path: Path, model: bytes) -> None:
+    """Write the cache file atomically; a cache that cannot be written is skipped (module doc)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(model)
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
+__all__ = ["BACKENDS", "GRAPH_VERSION", "OrtGraph", "TorchGraph", "cache_dir", "export", "graph_key",
+           "onnxruntime_available", "resolve_backend"]  # fmt: skip

@@ -1,0 +1,115 @@
+"""The ONNX Runtime backend runs what the torch backend runs (lnet_anet.inference.runtime,
+issue 18): the same records to a stated tolerance, graphs exported once and cached, no torch
+network built when the cache has them, and clear errors for a backend that cannot run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lnet_anet.inference import runtime
+from lnet_anet.inference.build import rebundle
+from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+BOX_PX, PROB, UNITS = 0.11, 2e-3, 2e-2  # records round boxes to 0.1 px, probabilities to 1e-4
+
+
+def _assert_same_records(a: list[dict], b: list[dict]) -> int:
+    faces = 0
+    for x, y in zip(a, b, strict=True):
+        assert (x["width"], x["height"], x["error"]) == (y["width"], y["height"], y["error"])
+        assert len(x["faces"]) == len(y["faces"]), x["image"]
+        for f, g in zip(x["faces"], y["faces"], strict=True):
+            faces += 1
+            assert np.abs(np.subtract(f["box"], g["box"])).max() <= BOX_PX
+            assert max(abs(f["attributes"][n] - g["attributes"][n]) for n in f["attributes"]) <= PROB
+            for head in ("age", "attractiveness"):
+                if f[head] is not None:
+                    assert abs(f[head]["mean"] - g[head]["mean"]) <= UNITS
+                    assert abs(f[head]["std"] - g[head]["std"]) <= UNITS
+    return faces
+
+
+def _images(n: int = 4) -> list[np.ndarray]:
+    rng = np.random.default_rng(3)
+    return [rng.integers(0, 255, (90 + 30 * i, 160 - 10 * i, 3), dtype=np.uint8) for i in range(n)]
+
+
+def _two_stage_two_scale(src, dst):
+    """The tiny bundle with the LNet_s cascade and scales 1 and 2 (a larger canvas)."""
+    def update(config):
+        config = json.loads(json.dumps(config))
+        prep = config["preprocessing"]
+        prep["lnet"]["scales"] = [1.0, 2.0]
+        prep["cascade"] = {"weights": "lnet_o", "context": 2.0, "input_size": 64,
+                           "localizer": {"threshold": 0.0, "max_faces": 2}}
+        return config
+    return rebundle(src, dst, update)
+
+
+@pytest.mark.parametrize("variant", ["plain", "cascade_and_scales"])
+def test_onnxruntime_records_equal_torch(bundle_path, tmp_path, variant):
+    path = bundle_path if variant == "plain" else _two_stage_two_scale(bundle_path, tmp_path / "two.lnetanet")
+    torch_p = Predictor.load(path, backend="torch")
+    ort_p = Predictor.load(path, backend="onnxruntime")
+    assert isinstance(ort_p._run["faces"], runtime.OrtGraph)
+    assert set(ort_p._run) == ({"lnet", "faces", "regions"} if variant != "plain" else {"lnet", "faces"})
+    images = _images()
+    faces = _assert_same_records(list(torch_p.predict_many(images, batch_size=3)),
+                                 list(ort_p.predict_many(images, batch_size=3)))
+    assert faces >= 4  # threshold 0: the random nets find faces in each image
+
+
+@pytest.mark.skipif(not DEFAULT_BUNDLE.is_file(), reason="no embedded bundle")
+def test_default_bundle_backends_agree(scene):
+    """The embedded bundle (shared trunk stages, a head on ANet's feature) on both backends."""
+    images = [scene, _images(1)[0], np.ascontiguousarray(scene[::-1])]
+    a = list(Predictor.load(backend="torch").predict_many(images))
+    b = list(Predictor.load(backend="onnxruntime").predict_many(images))
+    assert _assert_same_records(a, b) >= 1
+
+
+def test_graphs_are_exported_once_and_then_need_no_network(bundle_path, graph_cache, monkeypatch):
+    Predictor.load(bundle_path, backend="onnxruntime")  # exports, or finds them cached
+    files = sorted(runtime.cache_dir().glob("*.onnx"))
+    assert files and all(f.is_relative_to(graph_cache) for f in files)
+
+    def no_export(*args, **kwargs):
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(runtime, "export", no_export)
+    p = Predictor.load(bundle_path, backend="onnxruntime")
+    assert p.bundle.nets == {}  # no torch network was built: the graphs came from the cache
+    assert p.predict(_images(1)[0])["error"] is None
+
+
+def test_a_damaged_cache_file_is_exported_again(bundle_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("LNET_ANET_CACHE", str(tmp_path))
+    reference = Predictor.load(bundle_path, backend="onnxruntime").predict(_images(1)[0])
+    for f in runtime.cache_dir().glob("*.onnx"):
+        f.write_bytes(b"not a model")
+    assert Predictor.load(bundle_path, backend="onnxruntime").predict(_images(1)[0]) == reference
+    assert all(f.stat().st_size > 1000 for f in runtime.cache_dir().glob("*.onnx"))
+
+
+def test_an_unwritable_cache_is_not_an_error(bundle_path, tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("LNET_ANET_CACHE", str(blocker))
+    assert Predictor.load(bundle_path, backend="onnxruntime").predict(_images(1)[0])["error"] is None
+
+
+def test_backend_errors(bundle_path, monkeypatch):
+    with pytest.raises(ValueError, match="backend must be one of"):
+        Predictor.load(bundle_path, backend="tensorrt")
+    with pytest.raises(ValueError, match="CPU only"):
+        runtime.resolve_backend("onnxruntime", torch.device("cuda"))
+    assert runtime.resolve_backend("auto", torch.device("cuda")) == "torch"
+    monkeypatch.setattr(runtime, "onnxruntime_available", lambda: False)
+    assert runtime.resolve_backend("auto", torch.device("cpu")) == "torch"
+    with pytest.raises(ValueError, match="pip install onnxruntime"):
+        runtime.resolve_backend("onnxruntime", torch.device("cpu"))
