@@ -113,3 +113,20 @@ def test_backend_errors(bundle_path, monkeypatch):
     assert runtime.resolve_backend("auto", torch.device("cpu")) == "torch"
     with pytest.raises(ValueError, match="pip install onnxruntime"):
         runtime.resolve_backend("onnxruntime", torch.device("cpu"))
+
+
+def test_cli_backend_flag(bundle_path, tmp_path, capsys, monkeypatch):
+    import cv2
+
+    from lnet_anet.cli.predict import main
+
+    photo = tmp_path / "p.png"
+    cv2.imwrite(str(photo), _images(1)[0])
+    lines = {}
+    for backend in ("torch", "onnxruntime"):
+        assert main([str(photo), "--json", "--bundle", str(bundle_path), "--backend", backend]) == 0
+        lines[backend] = json.loads(capsys.readouterr().out.splitlines()[0])
+    _assert_same_records([lines["torch"]], [lines["onnxruntime"]])
+    monkeypatch.setattr(runtime, "onnxruntime_available", lambda: False)
+    assert main([str(photo), "--json", "--bundle", str(bundle_path), "--backend", "onnxruntime"]) == 1
+    assert "pip install onnxruntime" in capsys.readouterr().err

@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_int_in(1, MAX_BATCH), default=8,
                    help="images per LNet batch")  # fmt: skip
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--backend", choices=("auto", "torch", "onnxruntime"), default="auto",
+                   help="auto: ONNX Runtime on the CPU (graphs exported once, cached), torch on a GPU")  # fmt: skip
     p.add_argument("--threshold", type=_finite_float, help="face score threshold (default: the bundle's)")
     p.add_argument("--top", type=_int_in(1, 1000), default=5, help="attributes shown per face")
     p.add_argument("--max-pixels", type=_int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,
@@ -260,8 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from lnet_anet.inference.predictor import Predictor
 
     try:
-        predictor = Predictor.load(args.bundle, device=args.device, max_pixels=args.max_pixels)
-    except (FileNotFoundError, BundleError, RuntimeError) as e:
+        predictor = Predictor.load(args.bundle, device=args.device, max_pixels=args.max_pixels, backend=args.backend)
+    except (FileNotFoundError, BundleError, RuntimeError, ValueError, ImportError) as e:
         print(f"error: {_safe(str(e))}", file=sys.stderr)
         return 1
     if args.threshold is not None:

@@ -8,8 +8,10 @@ Platt probabilities; the age and attractiveness networks run on the faces' crops
 When such a net is ANet-based and reads the same crop (the default bundle's age net), the trunk
 stages it shares with ANet (frozen ImageNet stages, identical weights) run once for both.
 The networks run as inference copies with BatchNorm folded into the convolutions
-(lnet_anet.inference.fuse); predict_many decodes the next images in a thread pool while the
-networks run.
+(lnet_anet.inference.fuse), grouped into graphs (lnet_anet.inference.graphs: LNet, LNet_s when
+the bundle has a cascade, and one face graph for ANet and the heads) that run in ONNX Runtime on
+the CPU (exported once per bundle and cached) or in torch (backend="torch"; lnet_anet.inference.
+runtime); predict_many decodes the next images in a thread pool while the networks run.
 
     predictor = Predictor.load()                  # lnet_anet/assets/default.lnetanet
     predictor.predict("photo.jpg")                # -> the JSON-ready record below
