@@ -463,8 +463,9 @@ def test_no_mirror_makes_an_anet_dldl_head_predict_from_the_crop_alone(runs, tmp
     _write_json(run / "preprocess.json", default.preprocessing["age"])
     out = tmp_path / "nm.lnetanet"
     argv = ["--from-bundle", str(DEFAULT_BUNDLE), "--attractiveness", str(run), "--no-mirror", "attractiveness"]
-    assert build_main([*argv, "--out", str(out)]) == 0
+    assert build_main([*argv, "--note", "why", "--out", str(out)]) == 0
     b = load_bundle(out)
+    assert b.config["provenance"]["built"]["note"] == "why"
     assert default.age.mirror and not b.attractiveness.mirror
     assert b.config["nets"]["attractiveness"]["kwargs"]["mirror"] is False
     assert b.config["provenance"]["attractiveness"]["mirror_at_prediction"] is False

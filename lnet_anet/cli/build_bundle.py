@@ -30,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-mirror", nargs="+", default=[], choices=("age", "attractiveness"), metavar="HEAD",
                         help="heads (age, attractiveness; given here) trained with the mirror view that predict from "
                              "the crop alone: half their own layers' work per face")  # fmt: skip
+    parser.add_argument("--note", help="with --from-bundle: why the heads were replaced (provenance.built.note)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}")
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
         args = parser.parse_args(argv)
@@ -48,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "lnet_anet.cli.build_bundle", *argv])
     try:
         if args.from_bundle is not None:
-            out = replace_heads(args.from_bundle, args.out, args.age, args.attractiveness, command, args.no_mirror)
+            out = replace_heads(args.from_bundle, args.out, args.age, args.attractiveness, command, args.no_mirror,
+                                args.note)  # fmt: skip
         else:
             out = build_from_runs(args.out, args.lnet, args.anet, args.age, args.attractiveness, command,
                                   args.no_mirror)  # fmt: skip

@@ -276,12 +276,13 @@ def replace_heads(
     attractiveness: str | Path | None = None,
     command: str | None = None,
     no_mirror: Sequence[str] = (),
+    note: str | None = None,
 ) -> Path:
     """Write `out`: the bundle `source` with its age and/or attractiveness head added or
     replaced from run folders. Every other part keeps its tensors (the float16 weights round-trip
     exactly), settings and provenance; the replaced head's provenance is the new run's, and
     provenance.built lists this step after the source's own. no_mirror: given heads that
-    predict from the crop alone (read_dldl_run mirror=False)."""
+    predict from the crop alone (read_dldl_run mirror=False). note: why, in provenance.built."""
     from lnet_anet.inference.bundle import NET_PARTS, load_bundle
 
     heads = {"age": age, "attractiveness": attractiveness}
@@ -308,6 +309,7 @@ def replace_heads(
         "command": command,
         "from_bundle": str(source),
         "replaced": sorted(heads),
+        **({"note": note} if note else {}),
     }
     return save_bundle(out, parts, config)
 
