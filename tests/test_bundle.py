@@ -447,3 +447,40 @@ def test_from_bundle_usage_errors(runs, bundle_path, tmp_path, capsys):
 def test_a_bundle_of_the_old_format_name_still_loads(bundle_path, tmp_path):
     old = _rewrite(bundle_path, tmp_path / "old.lnetanet", format="lnet_anet.bundle")
     assert load_bundle(old).config["provenance"] == {"test": "round trip"}
+
+
+def test_no_mirror_makes_an_anet_dldl_head_predict_from_the_crop_alone(runs, tmp_path, capsys):
+    """build_bundle --no-mirror: the same weights, mirror off in the net and its spec (the face
+    graph then runs the head's own layers on the crop only); a head without a mirror view, or
+    one not given, is refused."""
+    from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
+
+    default = load_bundle(DEFAULT_BUNDLE)
+    run = tmp_path / "attr-anet"
+    run.mkdir()
+    save_weights(default.age, run / "model.safetensors", {"target": "attractiveness"})
+    _write_json(run / "model.json", default.config["nets"]["age"])
+    _write_json(run / "preprocess.json", default.preprocessing["age"])
+    out = tmp_path / "nm.lnetanet"
+    argv = ["--from-bundle", str(DEFAULT_BUNDLE), "--attractiveness", str(run), "--no-mirror", "attractiveness"]
+    assert build_main([*argv, "--note", "why", "--out", str(out)]) == 0
+    b = load_bundle(out)
+    assert b.config["provenance"]["built"]["note"] == "why"
+    assert default.age.mirror and not b.attractiveness.mirror
+    assert b.config["nets"]["attractiveness"]["kwargs"]["mirror"] is False
+    assert b.config["provenance"]["attractiveness"]["mirror_at_prediction"] is False
+    ours, theirs = b.attractiveness.state_dict(), default.age.state_dict()
+    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
+    predictor = Predictor(b, backend="torch")
+    assert predictor._shared_stages == default.config["nets"]["age"]["kwargs"]["frozen_stages"]
+    x = torch.randn(2, 3, 160, 160)
+    with torch.inference_mode():
+        got = b.attractiveness(x)["logits"]
+        default.age.mirror = False
+        torch.testing.assert_close(got, default.age(x)["logits"])
+    # refused: a net without a mirror view; --no-mirror for a head not given
+    assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--attractiveness", str(runs["attractiveness"]),
+                       "--no-mirror", "attractiveness", "--out", str(tmp_path / "bad")]) == 1  # fmt: skip
+    assert "no mirror view" in capsys.readouterr().err
+    assert build_main([*argv[:2], "--attractiveness", str(run), "--no-mirror", "age", "--out", str(tmp_path / "b")]) == 2
+    assert not (tmp_path / "bad").exists() and not (tmp_path / "b").exists()

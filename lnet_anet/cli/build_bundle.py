@@ -27,6 +27,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="start from this bundle: add or replace only the --age / --attractiveness heads")
     parser.add_argument("--age", type=Path, help="age (DLDL) run folder")
     parser.add_argument("--attractiveness", type=Path, help="attractiveness (DLDL) run folder")
+    parser.add_argument("--no-mirror", nargs="+", default=[], choices=("age", "attractiveness"), metavar="HEAD",
+                        help="heads (age, attractiveness; given here) trained with the mirror view that predict from "
+                             "the crop alone: half their own layers' work per face")  # fmt: skip
+    parser.add_argument("--note", help="with --from-bundle: why the heads were replaced (provenance.built.note)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}")
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
         args = parser.parse_args(argv)
@@ -36,15 +40,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--from-bundle needs --age and/or --attractiveness")
         if args.from_bundle is None and not (args.lnet and args.anet):
             parser.error("give --lnet and --anet run folders, or --from-bundle FILE")
+        for name in args.no_mirror:
+            if getattr(args, name) is None:
+                parser.error(f"--no-mirror {name} needs --{name}")
     except SystemExit as e:
         return int(e.code or 0)
     argv = sys.argv[1:] if argv is None else list(argv)
     command = shlex.join(["python", "-m", "lnet_anet.cli.build_bundle", *argv])
     try:
         if args.from_bundle is not None:
-            out = replace_heads(args.from_bundle, args.out, args.age, args.attractiveness, command)
+            out = replace_heads(args.from_bundle, args.out, args.age, args.attractiveness, command, args.no_mirror,
+                                args.note)  # fmt: skip
         else:
-            out = build_from_runs(args.out, args.lnet, args.anet, args.age, args.attractiveness, command)
+            out = build_from_runs(args.out, args.lnet, args.anet, args.age, args.attractiveness, command,
+                                  args.no_mirror)  # fmt: skip
     except (RunFolderError, BundleError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

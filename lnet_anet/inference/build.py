@@ -196,11 +196,17 @@ def read_anet_run(folder: str | Path) -> dict[str, Any]:
             "provenance": _provenance(folder, spec)}  # fmt: skip
 
 
-def read_dldl_run(folder: str | Path, part: str) -> dict[str, Any]:
+def read_dldl_run(folder: str | Path, part: str, mirror: bool | None = None) -> dict[str, Any]:
     """An age ("age") or attractiveness ("attractiveness") run: {"net", "spec", "preprocessing",
-    "provenance"}."""
+    "provenance"}. mirror=False: a net trained with the mirror view (an anet_dldl with mirror)
+    predicts from the crop alone (half of its own layers' work at prediction; same weights)."""
     folder = Path(folder)
     net, spec, metadata = _build(part, folder, "model.safetensors")
+    if mirror is not None:
+        if "mirror" not in spec.get("kwargs", {}) or not hasattr(net, "mirror"):
+            raise RunFolderError(folder / "model.json", f"{spec.get('model')!r} has no mirror view to turn off")
+        spec = {**spec, "kwargs": {**spec["kwargs"], "mirror": bool(mirror)}}
+        net.mirror = bool(mirror)
     target = metadata.get("target")
     if target is not None and target != _TARGETS[part]:
         raise RunFolderError(folder / "model.safetensors",
@@ -211,8 +217,10 @@ def read_dldl_run(folder: str | Path, part: str) -> dict[str, Any]:
     settings = {k: v for k, v in settings.items() if k != "anet_run"}  # provenance, not preprocessing
     prep = (_schema(HeadInput, settings, path, input="image") if settings.get("input") != "anet_features"
             else HeadInput(input="anet_features")).to_dict()  # fmt: skip
-    return {"net": net, "spec": spec, "preprocessing": {part: prep},
-            "provenance": _provenance(folder, spec)}  # fmt: skip
+    provenance = _provenance(folder, spec)
+    if mirror is not None:
+        provenance["mirror_at_prediction"] = bool(mirror)
+    return {"net": net, "spec": spec, "preprocessing": {part: prep}, "provenance": provenance}
 
 
 # -- assembling ------------------------------------------------------------------------------
@@ -242,13 +250,17 @@ def build_from_runs(
     age: str | Path | None = None,
     attractiveness: str | Path | None = None,
     command: str | None = None,
+    no_mirror: Sequence[str] = (),
 ) -> Path:
-    """Read the run folders and write the bundle to `out`."""
+    """Read the run folders and write the bundle to `out`. no_mirror: heads ("age",
+    "attractiveness") that predict from the crop alone (read_dldl_run mirror=False)."""
+    _check_no_mirror(no_mirror, {"age": age, "attractiveness": attractiveness})
+    mirror = {name: False if name in no_mirror else None for name in ("age", "attractiveness")}
     parts, config = assemble(
         read_lnet_run(lnet),
         read_anet_run(anet),
-        read_dldl_run(age, "age") if age is not None else None,
-        read_dldl_run(attractiveness, "attractiveness") if attractiveness is not None else None,
+        read_dldl_run(age, "age", mirror["age"]) if age is not None else None,
+        read_dldl_run(attractiveness, "attractiveness", mirror["attractiveness"]) if attractiveness is not None else None,
     )
     config["provenance"]["built"] = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
@@ -263,14 +275,18 @@ def replace_heads(
     age: str | Path | None = None,
     attractiveness: str | Path | None = None,
     command: str | None = None,
+    no_mirror: Sequence[str] = (),
+    note: str | None = None,
 ) -> Path:
     """Write `out`: the bundle `source` with its age and/or attractiveness head added or
     replaced from run folders. Every other part keeps its tensors (the float16 weights round-trip
     exactly), settings and provenance; the replaced head's provenance is the new run's, and
-    provenance.built lists this step after the source's own."""
+    provenance.built lists this step after the source's own. no_mirror: given heads that
+    predict from the crop alone (read_dldl_run mirror=False). note: why, in provenance.built."""
     from lnet_anet.inference.bundle import NET_PARTS, load_bundle
 
     heads = {"age": age, "attractiveness": attractiveness}
+    _check_no_mirror(no_mirror, heads)
     heads = {k: v for k, v in heads.items() if v is not None}
     if not heads:
         raise ValueError("replace_heads: give an age and/or an attractiveness run")
@@ -280,7 +296,7 @@ def replace_heads(
     parts: dict[str, Any] = {name: getattr(bundle, name) for name in NET_PARTS if getattr(bundle, name) is not None}
     parts["svm"] = {k: bundle.svm.to_arrays()[k] for k in SVM_KEYS}
     for name, folder in heads.items():
-        run = read_dldl_run(folder, name)
+        run = read_dldl_run(folder, name, False if name in no_mirror else None)
         parts[name] = run["net"]
         config["nets"][name] = run["spec"]
         config["preprocessing"][name] = run["preprocessing"][name]
@@ -293,8 +309,15 @@ def replace_heads(
         "command": command,
         "from_bundle": str(source),
         "replaced": sorted(heads),
+        **({"note": note} if note else {}),
     }
     return save_bundle(out, parts, config)
+
+
+def _check_no_mirror(no_mirror: Sequence[str], heads: dict[str, Any]) -> None:
+    for name in no_mirror:
+        if heads.get(name) is None:
+            raise ValueError(f"no_mirror names {name!r}, but no {name} run is given")
 
 
 # -- random bundles (tests, benchmarks) ------------------------------------------------------
