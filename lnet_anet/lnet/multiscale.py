@@ -6,7 +6,9 @@ photo is therefore also placed on LNet's canvas smaller than the letterbox fit (
 whole-frame face becomes a mid-size one) or larger (scale > 1: the canvas grows by the same
 factor, LNet being fully convolutional, so small faces get more map cells). Each scale's faces
 are mapped back to the photo's pixels and merged by non-maximum suppression (torchvision's
-`nms`), the strongest first.
+`nms`), the strongest first; a weaker box that lies mostly inside a stronger one, or holds it, is
+dropped too: reading a photo smaller boxes a small face's surroundings as a larger, weaker face
+(on composed tune scenes these were all of the extra boxes that scale 0.45 added to scale 1).
 
 Coordinates: boxes are (x0, y0, x1, y1) pixels with exclusive ends; on a canvas,
 x = image x * kx + x0 and y = image y * ky + y0 (the `Placement`).
@@ -75,12 +77,29 @@ def place(img: np.ndarray, input_size: tuple[int, int], scale: float = 1.0, resi
     return canvas, Placement(kx=nw / w, ky=nh / h, x0=x0, y0=y0, h_c=nh, w_c=nw)
 
 
-def merge(detections: Sequence[Detection], iou: float, max_faces: int) -> list[Detection]:
+CONTAIN = 0.8  # merge: the share of the smaller box inside the other that makes them one face
+
+
+def merge(detections: Sequence[Detection], iou: float, max_faces: int, contain: float | None = CONTAIN
+          ) -> list[Detection]:  # fmt: skip
     """One face per place: detections of several scales (image pixels), strongest first, a box
-    dropped when it overlaps a stronger one by more than `iou`; at most `max_faces`."""
+    dropped when it overlaps a stronger one by more than `iou`, or (contain not None) when the
+    intersection covers more than `contain` of the smaller of the two (one box nested in the
+    other); at most `max_faces`."""
     if not detections:
         return []
     boxes = torch.tensor(np.stack([b for b, _ in detections]), dtype=torch.float64)
     scores = torch.tensor([s for _, s in detections], dtype=torch.float64)
-    keep = nms(boxes, scores, iou)[:max_faces]
-    return [detections[int(i)] for i in keep]
+    keep = nms(boxes, scores, iou).tolist()
+    if contain is not None and len(keep) > 1:
+        area = (boxes[:, 2:] - boxes[:, :2]).clamp(min=0).prod(1)
+        kept: list[int] = []
+        for i in keep:
+            if kept:
+                lt = torch.maximum(boxes[i, :2], boxes[kept, :2])
+                inter = (torch.minimum(boxes[i, 2:], boxes[kept, 2:]) - lt).clamp(min=0).prod(1)
+                if (inter > contain * torch.minimum(area[i], area[kept]).clamp(min=1e-12)).any():
+                    continue
+            kept.append(i)
+        keep = kept
+    return [detections[int(i)] for i in keep[:max_faces]]
