@@ -1,7 +1,8 @@
 """Localization on tight face photos (the face fills the frame) and on composed scenes, at several
 LNet scales, from cached response maps: the diagnostic behind the choice of the bundle's scales.
 
-    python benchmarks/tune_tight_faces.py --part tune [--n 200] [--bundle FILE] [--out DIR]
+    PYTHONPATH=. python benchmarks/tune_tight_faces.py --part tune [--n 200] [--bundle FILE]
+        [--thresholds T ...] [--out DIR]
 
 Sets (files as shipped; `--part tune` reads only TRAIN partitions, `--part val` the val parts):
 - utkface: UTKFace chips (tune: random train-part chips; val: the 20% hold-out);
@@ -144,11 +145,15 @@ def main(argv=None) -> int:
     ap.add_argument("--scales", type=float, nargs="*", default=list(SCALES))
     ap.add_argument("--cache", type=Path, default=REPO / "runs" / "tight-faces")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--scale-sets", nargs="*", default=None,
+                    help="scale sets as comma lists, e.g. 1 1,0.45 (default: every single scale and pair)")
+    ap.add_argument("--thresholds", type=float, nargs="*", default=None,
+                    help="localizer thresholds tried (default: the bundle's and 0.5)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     bundle = load_bundle(args.bundle)
-    lnet = LNetInput.from_dict(bundle.preprocessing["lnet"])
+    lnet = dataclasses.replace(LNetInput.from_dict(bundle.preprocessing["lnet"]), scales=(1.0,))
     base = bundle.localizer()
     args.cache.mkdir(parents=True, exist_ok=True)
     cache = args.cache / f"maps-{args.part}-{args.n}.pt"
@@ -167,9 +172,11 @@ def main(argv=None) -> int:
         torch.save(data, cache)
     scale_sets = [(s,) for s in args.scales] + [(1.0, s) for s in args.scales if s < 1] + [
         (a, b) for a, b in itertools.combinations([s for s in args.scales if s < 1], 2)]  # fmt: skip
+    if args.scale_sets:
+        scale_sets = [tuple(float(v) for v in text.split(",")) for text in args.scale_sets]
     rows = []
     for scales in scale_sets:
-        for thr, level, rel in itertools.product([base.threshold, 0.5], [base.box_level], [base.min_relative_score]):
+        for thr, level, rel in itertools.product(args.thresholds or [base.threshold, 0.5], [base.box_level], [base.min_relative_score]):
             loc = dataclasses.replace(base, threshold=thr, box_level=level, min_relative_score=rel)
             row = {"scales": list(scales), "threshold": thr, "box_level": level, "min_relative_score": rel}
             for name in ("utkface", "celeba_hq", "scut"):
