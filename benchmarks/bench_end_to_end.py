@@ -3,6 +3,7 @@
     python benchmarks/bench_end_to_end.py [--bundle [LABEL=]FILE ...] [--part val|tune]
         [--datasets ../shared/datasets] [--limit N] [--scut N] [--stability 200]
         [--perturb NAME ...] [--probe-train 6000] [--out DIR]
+    python benchmarks/bench_end_to_end.py --merge A/results.json B/results.json --out DIR
 
 Every figure here goes through `Predictor.predict_many` on the val files (celeba_hq128's val
 partition, the UTKFace 20% hold-out, SCUT-FBP5500 folds 3-5 of fold_of(name, 5, seed 0)): LNet
@@ -312,8 +313,25 @@ def _bundle_arg(text: str) -> tuple[str, Path]:
     return (label, Path(path)) if sep else (Path(text).stem, Path(text))
 
 
+def merge_runs(paths: list[Path]) -> dict:
+    """One results dict from runs of this script on the same files (same --part, --limit, --scut,
+    --stability, --perturb), one bundle or more each: their bundles side by side; the
+    ground-truth crops of the first."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    keys = ("part", "n")
+    for r in runs[1:]:
+        if any(r[k] != runs[0][k] for k in keys):
+            raise ValueError(f"runs on different files: {[{k: x[k] for k in keys} for x in runs]}")
+    out = {**runs[0], "command": " ; ".join(r["command"] for r in runs), "bundles": {}}
+    for r in runs:
+        out["bundles"] |= r["bundles"]
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--merge", type=Path, nargs="+", default=None,
+                    help="results.json of runs on the same files: write their bundles side by side to --out")
     ap.add_argument("--bundle", type=_bundle_arg, nargs="+", default=[("embedded", DEFAULT_BUNDLE)],
                     help="[LABEL=]FILE, several to compare them on the same files")
     ap.add_argument("--part", choices=("val", "tune"), default="val",
@@ -327,6 +345,14 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    if args.merge:
+        merged = merge_runs(args.merge)
+        out = args.out or Path(".")
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(json.dumps(merged, indent=2, default=float))
+        (out / "results.md").write_text(markdown(merged))
+        print(markdown(merged))
+        return 0
     if not (args.datasets / "celeba_hq128").exists() or not (args.datasets / "utkface128").exists():
         print(f"bench_end_to_end: needs celeba_hq128 and utkface128 under {args.datasets}", file=sys.stderr)
         return 1
