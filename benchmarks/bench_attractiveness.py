@@ -47,7 +47,7 @@ sys.path.insert(0, str(REPO))
 from benchmarks.bench_head_cost import head_cost  # noqa: E402
 from lnet_anet.data.readers.age import fold_of  # noqa: E402
 from lnet_anet.data.readers.attractiveness import read_scut_fbp5500, scut_group  # noqa: E402
-from lnet_anet.inference.build import replace_heads  # noqa: E402
+from lnet_anet.inference.build import rebundle, replace_heads  # noqa: E402
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor  # noqa: E402
 from lnet_anet.metrics.age import regression_metrics  # noqa: E402
 
@@ -66,6 +66,11 @@ class FeaturePredictor(Predictor):
         for (*_, face), features in zip(faces, out[0], strict=True):
             face["_feature"] = np.asarray(features, np.float32).mean(0)
         return out
+
+
+def _with_enlarge(config: dict, enlarge: float) -> dict:
+    config["preprocessing"]["attractiveness"]["enlarge"] = enlarge
+    return config
 
 
 def metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
@@ -139,6 +144,8 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--limit", type=int, help="images per fold (a smoke run)")
+    p.add_argument("--enlarge", type=float, default=None,
+                   help="the head's crop enlargement in the fold bundles (default: its run's)")  # fmt: skip
     p.add_argument("--out", type=Path, default=REPO / "experiments/2026-11-30-attractiveness-scut")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -162,6 +169,8 @@ def main(argv=None) -> int:
         run = Path(args.runs.format(k=k))
         bundle = replace_heads(args.base, tmp / f"fold{k}.lnetanet", attractiveness=run,
                                command=f"bench_attractiveness fold {k}")  # fmt: skip
+        if args.enlarge is not None:  # e.g. ANet's, so that the head shares ANet's trunk stages
+            bundle = rebundle(bundle, bundle, lambda c: _with_enlarge(c, args.enlarge))
         predictor = FeaturePredictor.load(bundle)
         rows = np.flatnonzero(folds == k)[: args.limit]
         t0 = time.time()

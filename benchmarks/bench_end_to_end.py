@@ -1,11 +1,19 @@
 """Attributes, age and their stability measured end to end: `Predictor` on the image files as shipped.
 
-    python benchmarks/bench_end_to_end.py [--bundle FILE] [--datasets ../shared/datasets]
-        [--limit N] [--stability 200] [--probe-train 6000] [--out DIR]
+    python benchmarks/bench_end_to_end.py [--bundle [LABEL=]FILE ...] [--part val|tune]
+        [--datasets ../shared/datasets] [--limit N] [--scut N] [--stability 200]
+        [--perturb NAME ...] [--probe-train 6000] [--out DIR]
+    python benchmarks/bench_end_to_end.py --merge A/results.json B/results.json --out DIR
 
 Every figure here goes through `Predictor.predict_many` on the val files (celeba_hq128's val
-partition, the UTKFace 20% hold-out): LNet finds the face, ANet and the heads read its crop. Beside
-them, in the same run:
+partition, the UTKFace 20% hold-out, SCUT-FBP5500 folds 3-5 of fold_of(name, 5, seed 0)): LNet
+finds the face, ANet and the heads read its crop. `--part tune` reads tune parts of the TRAIN
+partitions instead (random celeba_hq128 train-partition files, random UTKFace train-part chips,
+SCUT folds 1-2; the ANet and age net were trained on those files, so their accuracy there is
+in-sample: compare bundles there, never with the val figures). Several `--bundle`s are scored
+side by side on the same files (the ground-truth crops and the probe once, with the first).
+SCUT images (`--scut`, 0: skip) count only whether a face is found (the attractiveness figures
+are benchmarks/bench_attractiveness.py's). Beside them, in the same run:
 - the same bundle on the ground-truth crops (the aligned file handed straight to ANet / the age net,
   as benchmarks/bench_default.py measures): the cost of localization;
 - a linear probe: a frozen ImageNet EfficientNet-Lite0 (global-average features of the aligned
@@ -40,17 +48,61 @@ from PIL import Image
 from torchvision.ops import box_iou
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_default import age as age_on_crops  # noqa: E402
-from bench_default import attributes as attributes_on_crops  # noqa: E402
-from bench_default import data_cfg  # noqa: E402
+from bench_default import data_cfg, mean_features  # noqa: E402
+from torch.utils.data import DataLoader  # noqa: E402
 
-from lnet_anet.data.from_config import build_index, split_of  # noqa: E402
+from lnet_anet.data.dataset import collate_skip_bad  # noqa: E402
+from lnet_anet.data.from_config import build_index, face_dataset, split_of  # noqa: E402
+from lnet_anet.data.readers.age import fold_of  # noqa: E402
+from lnet_anet.data.readers.attractiveness import read_scut_fbp5500  # noqa: E402
 from lnet_anet.engine.runs import machine  # noqa: E402
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor  # noqa: E402
+from lnet_anet.metrics.age import regression_metrics  # noqa: E402
 from lnet_anet.metrics.attributes import attribute_metrics  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 AGE_BANDS = ((0, 12), (13, 19), (20, 39), (40, 59), (60, 200))
+WIDE_BANDS = ((0, 12), (13, 59), (60, 200))  # issue 15's bands
+SCUT_FOLDS = {"val": (3, 4, 5), "tune": (1, 2)}
+SAMPLE_SEED = {"val": 0, "tune": 1}
+
+
+def attributes_on_crops(bundle, datasets: Path, sample, train_labels: np.ndarray) -> dict:
+    """The bundle's ANet + SVMs on the aligned files handed straight to ANet (the training
+    framing: the whole file), as benchmarks/bench_default.py measures, on `sample`'s files."""
+    names = bundle.attributes
+    dataset = face_dataset(data_cfg("celeba_hq", datasets), sample, train=False,
+                           image_size=bundle.preprocessing["anet"]["canonical_size"], attributes=names)  # fmt: skip
+    feats, labels, _ = mean_features(bundle, dataset)
+    m = attribute_metrics(bundle.svm.decide(bundle.svm.probabilities(feats.numpy())), labels, names, train_labels)
+    return {k: m[k] for k in ("mean_accuracy", "mean_balanced_accuracy", "majority_mean_accuracy", "n_images")}
+
+
+@torch.no_grad()
+def age_on_crops(bundle, datasets: Path, sample) -> dict:
+    """The bundle's age net on the UTKFace chips handed straight to it (a crop-reading net)."""
+    if bundle.age is None or bundle.preprocessing["age"].get("input") == "anet_features":
+        return {"note": "not a crop-reading age net"}
+    prep = bundle.preprocessing["age"]
+    dataset = face_dataset(data_cfg("utkface", datasets), sample.reset_index(drop=True), train=False,
+                           image_size=prep["image_size"], mean=prep["mean"], std=prep["std"])  # fmt: skip
+    preds, ages = [], []
+    for batch in DataLoader(dataset, batch_size=64, num_workers=2, collate_fn=collate_skip_bad):
+        if batch is not None:
+            preds.append(bundle.age.head.predict(bundle.age(batch["image"])["logits"])["mean"])
+            ages.append(batch["age"])
+    pred, ages = torch.cat(preds).numpy(), torch.cat(ages).numpy()
+    m = regression_metrics(pred, ages)
+    err = pred - ages
+    bands = {f"{lo}-{hi if hi < 200 else ''}": {"n": int(sel.sum()), "mae": float(np.abs(err[sel]).mean()),
+                                              "bias": float(err[sel].mean())}
+             for lo, hi in WIDE_BANDS if (sel := (ages >= lo) & (ages <= hi)).any()}  # fmt: skip
+    return {**{k: m[k] for k in ("mae", "rmse", "n")}, "bias": float(err.mean()), "by_wide_band": bands}
+
+
+def faces_found(predictor: Predictor, paths: list[str]) -> dict:
+    faces = top_faces(predictor, paths)
+    return {"n_images": len(paths), "found": float(np.mean([f is not None for f in faces]))}
 
 
 def top_faces(predictor: Predictor, paths: list[str], batch_size: int = 8) -> list[dict | None]:
@@ -124,10 +176,17 @@ def age_end_to_end(predictor: Predictor, held, train_median: float) -> dict:
                 "n": int(sel.sum()), "mae": float(np.abs(err[sel]).mean()), "bias": float(err[sel].mean()),
                 "within_1_std": float((np.abs(err[sel]) <= std[sel]).mean()),
                 "within_2_std": float((np.abs(err[sel]) <= 2 * std[sel]).mean())}  # fmt: skip
+    wide = {}
+    for lo, hi in WIDE_BANDS:
+        sel = (true >= lo) & (true <= hi)
+        if sel.any():
+            wide[f"{lo}-{hi if hi < 200 else ''}"] = {"n": int(sel.sum()), "mae": float(np.abs(err[sel]).mean()),
+                                                    "bias": float(err[sel].mean())}  # fmt: skip
     return {"n_images": len(held), "found": float(found.mean()), "mae": float(np.abs(err).mean()),
             "bias": float(err.mean()), "within_1_std": float((np.abs(err) <= std).mean()),
             "within_2_std": float((np.abs(err) <= 2 * std).mean()),
-            "median_baseline_mae": float(np.abs(true - train_median).mean()), "by_band": bands}  # fmt: skip
+            "median_baseline_mae": float(np.abs(true - train_median).mean()), "by_band": bands,
+            "by_wide_band": wide}  # fmt: skip
 
 
 def _jpeg(img: Image.Image, quality: int) -> Image.Image:
@@ -154,7 +213,7 @@ def perturbations(img: Image.Image) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def stability(predictor: Predictor, paths: list[str]) -> dict:
+def stability(predictor: Predictor, paths: list[str], only: list[str] | None = None) -> dict:
     names = predictor.attributes
     thresholds = predictor.bundle.svm.threshold
     rows: dict[str, dict[str, list[float]]] = {}
@@ -163,7 +222,7 @@ def stability(predictor: Predictor, paths: list[str]) -> dict:
         base = top_faces(predictor, [np.asarray(img)])[0]
         if base is None:
             continue
-        variants = perturbations(img)
+        variants = {k: v for k, v in perturbations(img).items() if not only or k in only}
         got = top_faces(predictor, [v for v, _ in variants.values()])
         for (name, (_, (sx, sy, tx, ty))), face in zip(variants.items(), got, strict=True):
             r = rows.setdefault(name, {"found": [], "d_age": [], "flips": [], "iou": []})
@@ -187,74 +246,171 @@ def stability(predictor: Predictor, paths: list[str]) -> dict:
     return summary
 
 
+def _f(v, fmt: str) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, fmt)
+
+
 def markdown(results: dict) -> str:
-    a, g = results["attributes"], results["age"]
-    lines = [f"# End to end through Predictor ({results['date']})", "", f"Command: `{results['command']}`", "",
-             f"Machine: {results['machine']}; bundle {results['bundle']}", "",
-             "## Attributes, celeba_hq128 val files", "",
-             "| measured on | faces found | mean accuracy | mean balanced accuracy |", "|---|---|---|---|",
-             f"| end to end, p >= 0.5 | {a['end_to_end']['found']:.4f} | {a['end_to_end']['p_ge_0.5']['mean_accuracy']:.4f} | "
-             f"{a['end_to_end']['p_ge_0.5']['mean_balanced_accuracy']:.4f} |",
-             f"| end to end, the bundle's decisions | | {a['end_to_end']['bundle_thresholds']['mean_accuracy']:.4f} | "
-             f"{a['end_to_end']['bundle_thresholds']['mean_balanced_accuracy']:.4f} |",
-             f"| ground-truth crops (diagnostic), the bundle's decisions | 1 | {a['ground_truth_crops']['mean_accuracy']:.4f} | "
-             f"{a['ground_truth_crops']['mean_balanced_accuracy']:.4f} |",
-             f"| linear probe: frozen ImageNet Lite0 + logistic regression ({a['linear_probe']['n_train']} train faces) | 1 | "
-             f"{a['linear_probe']['mean_accuracy']:.4f} | {a['linear_probe']['mean_balanced_accuracy']:.4f} |",
-             f"| majority class | | {a['end_to_end']['p_ge_0.5']['majority_mean_accuracy']:.4f} | 0.5000 |", "",
-             "## Age, UTKFace hold-out files", "",
-             f"End to end: faces found {g['end_to_end']['found']:.4f}, MAE {g['end_to_end']['mae']:.3f}, bias "
-             f"{g['end_to_end']['bias']:+.2f}, within 1 std {g['end_to_end']['within_1_std']:.3f}, within 2 std "
-             f"{g['end_to_end']['within_2_std']:.3f}; ground-truth crops (diagnostic) MAE {g['ground_truth_crops'].get('mae', float('nan')):.3f}; "
-             f"train median {g['end_to_end']['median_baseline_mae']:.3f}.", "",
-             "| age band | faces | MAE | bias | within 1 std | within 2 std |", "|---|---|---|---|---|---|"]  # fmt: skip
-    lines += [f"| {b} | {v['n']} | {v['mae']:.2f} | {v['bias']:+.2f} | {v['within_1_std']:.3f} | {v['within_2_std']:.3f} |"
-              for b, v in g["end_to_end"]["by_band"].items()]  # fmt: skip
-    lines += ["", "## Stability (UTKFace hold-out files, the same face perturbed)", "",
-              "| perturbation | faces | found | median abs d age | p95 abs d age | decisions flipped | median box IoU |",
-              "|---|---|---|---|---|---|---|"]  # fmt: skip
-    lines += [f"| {n} | {v['faces']} | {v['found']:.3f} | {v['median_abs_d_age']:.2f} | {v['p95_abs_d_age']:.2f} | "
-              f"{v['decisions_flipped']:.4f} | {v['median_box_iou']:.3f} |" for n, v in results["stability"].items()]  # fmt: skip
+    labels = list(results["bundles"])
+    per = results["bundles"]
+    gt_a, gt_g = results["ground_truth_crops"]["attributes"], results["ground_truth_crops"]["age"]
+    head = "| | " + " | ".join(labels) + " |"
+    rule = "|---|" + "---|" * len(labels)
+
+    def row(name: str, get, fmt: str) -> str:
+        return f"| {name} | " + " | ".join(_f(get(per[b]), fmt) for b in labels) + " |"
+
+    lines = [f"# End to end through Predictor ({results['date']}, part: {results['part']})", "",
+             f"Command: `{results['command']}`", "", f"Machine: {results['machine']}", "", "Bundles:", ""]
+    lines += [f"- **{b}**: `{per[b]['bundle']}` (LNet scales {per[b]['scales']}, cascade "
+              f"{'yes' if per[b]['cascade'] else 'no'})" for b in labels]  # fmt: skip
+    lines += ["", "## Faces found", "", head, rule,
+              row(f"UTKFace chips ({results['n']['utkface']})", lambda r: r["age"]["found"], ".4f"),
+              row(f"CelebA-HQ files ({results['n']['celeba_hq']})", lambda r: r["attributes"]["found"], ".4f")]
+    if "scut" in per[labels[0]]:
+        lines.append(row(f"SCUT-FBP5500 images ({results['n']['scut']})", lambda r: r["scut"]["found"], ".4f"))
+    lines += ["", "## Attributes, celeba_hq128 files (the top face of each file; files with none left out)", "",
+              head, rule,
+              row("mean accuracy, the bundle's decisions", lambda r: r["attributes"]["bundle_thresholds"]["mean_accuracy"], ".4f"),
+              row("mean balanced accuracy, the bundle's decisions",
+                  lambda r: r["attributes"]["bundle_thresholds"]["mean_balanced_accuracy"], ".4f"),
+              row("mean accuracy, p >= 0.5", lambda r: r["attributes"]["p_ge_0.5"]["mean_accuracy"], ".4f"),
+              row("mean balanced accuracy, p >= 0.5", lambda r: r["attributes"]["p_ge_0.5"]["mean_balanced_accuracy"], ".4f"),
+              "", f"Ground-truth crops (diagnostic, the aligned file handed to ANet): mean accuracy "
+              f"{gt_a['mean_accuracy']:.4f} / balanced {gt_a['mean_balanced_accuracy']:.4f}; majority class "
+              f"{gt_a['majority_mean_accuracy']:.4f}."]  # fmt: skip
+    if "linear_probe" in results:
+        lp = results["linear_probe"]
+        lines[-1] += (f" Linear probe (frozen ImageNet Lite0 + logistic regression, {lp['n_train']} train faces): "
+                      f"{lp['mean_accuracy']:.4f} / {lp['mean_balanced_accuracy']:.4f}.")  # fmt: skip
+    lines += ["", "## Age, UTKFace chips (the top face of each chip; chips with none left out)", "", head, rule,
+              row("MAE", lambda r: r["age"]["mae"], ".3f"), row("bias", lambda r: r["age"]["bias"], "+.2f"),
+              row("within 1 std", lambda r: r["age"]["within_1_std"], ".3f"),
+              row("within 2 std", lambda r: r["age"]["within_2_std"], ".3f")]  # fmt: skip
+    for band in per[labels[0]]["age"]["by_wide_band"]:
+        lines.append(row(f"{band}: MAE", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("mae"), ".2f"))
+        lines.append(row(f"{band}: bias", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("bias"), "+.2f"))
+        lines.append(row(f"{band}: faces", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("n"), "d"))
+    gt_bands = "; ".join(f"{b}: {v['mae']:.2f} ({v['bias']:+.2f})" for b, v in gt_g.get("by_wide_band", {}).items())
+    lines += ["", f"Ground-truth crops (diagnostic, the chip handed to the age net): MAE {_f(gt_g.get('mae'), '.3f')}, "
+              f"bias {_f(gt_g.get('bias'), '+.2f')}; by band MAE (bias) {gt_bands}. Train median: MAE "
+              f"{per[labels[0]]['age']['median_baseline_mae']:.3f}."]  # fmt: skip
+    if per[labels[0]].get("stability"):
+        names = list(per[labels[0]]["stability"])
+        lines += ["", "## Stability (UTKFace chips, the same face perturbed; faces found on the original)", "",
+                  head, rule]
+        for n in names:
+            lines.append(row(f"{n}: median abs d age", lambda r, n=n: r["stability"][n]["median_abs_d_age"], ".2f"))
+            lines.append(row(f"{n}: p95 abs d age", lambda r, n=n: r["stability"][n]["p95_abs_d_age"], ".2f"))
+            lines.append(row(f"{n}: decisions flipped", lambda r, n=n: r["stability"][n]["decisions_flipped"], ".4f"))
+            lines.append(row(f"{n}: found", lambda r, n=n: r["stability"][n]["found"], ".3f"))
+            lines.append(row(f"{n}: median box IoU", lambda r, n=n: r["stability"][n]["median_box_iou"], ".3f"))
     return "\n".join(lines) + "\n"
+
+
+def _bundle_arg(text: str) -> tuple[str, Path]:
+    label, sep, path = text.partition("=")
+    return (label, Path(path)) if sep else (Path(text).stem, Path(text))
+
+
+def merge_runs(paths: list[Path]) -> dict:
+    """One results dict from runs of this script on the same files (same --part, --limit, --scut,
+    --stability, --perturb), one bundle or more each: their bundles side by side; the
+    ground-truth crops of the first."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    keys = ("part", "n")
+    for r in runs[1:]:
+        if any(r[k] != runs[0][k] for k in keys):
+            raise ValueError(f"runs on different files: {[{k: x[k] for k in keys} for x in runs]}")
+    out = {**runs[0], "command": " ; ".join(r["command"] for r in runs), "bundles": {}}
+    for r in runs:
+        out["bundles"] |= r["bundles"]
+    return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
+    ap.add_argument("--merge", type=Path, nargs="+", default=None,
+                    help="results.json of runs on the same files: write their bundles side by side to --out")
+    ap.add_argument("--bundle", type=_bundle_arg, nargs="+", default=[("embedded", DEFAULT_BUNDLE)],
+                    help="[LABEL=]FILE, several to compare them on the same files")
+    ap.add_argument("--part", choices=("val", "tune"), default="val",
+                    help="val parts (the record) or tune parts of the train partitions (choosing)")
     ap.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
-    ap.add_argument("--limit", type=int, default=None, help="files per val set (default: all)")
-    ap.add_argument("--stability", type=int, default=200, help="faces perturbed")
-    ap.add_argument("--probe-train", type=int, default=6000, help="train faces for the linear probe")
+    ap.add_argument("--limit", type=int, default=None, help="files per set (default: all)")
+    ap.add_argument("--scut", type=int, default=None, help="SCUT images for faces found (default: --limit; 0: skip)")
+    ap.add_argument("--stability", type=int, default=200, help="faces perturbed (0: skip)")
+    ap.add_argument("--perturb", nargs="*", default=None, help="only these perturbations (default: all)")
+    ap.add_argument("--probe-train", type=int, default=6000, help="train faces for the linear probe (0: skip)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    if args.merge:
+        merged = merge_runs(args.merge)
+        out = args.out or Path(".")
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(json.dumps(merged, indent=2, default=float))
+        (out / "results.md").write_text(markdown(merged))
+        print(markdown(merged))
+        return 0
     if not (args.datasets / "celeba_hq128").exists() or not (args.datasets / "utkface128").exists():
         print(f"bench_end_to_end: needs celeba_hq128 and utkface128 under {args.datasets}", file=sys.stderr)
         return 1
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    predictor = Predictor.load(args.bundle)
-    bundle = predictor.bundle
-    names = bundle.attributes
+    seed = SAMPLE_SEED[args.part]
+    split = "val" if args.part == "val" else "train"
+
+    def sample(df):
+        return df.sample(n=min(args.limit, len(df)), random_state=seed) if args.limit else df
+
     celeba = build_index(data_cfg("celeba_hq", args.datasets))
-    train, val = split_of(celeba, "train"), split_of(celeba, "val")
-    val = val.sample(n=min(args.limit, len(val)), random_state=0) if args.limit else val
-    train_labels = train[names].to_numpy()
-    probe_train = train.sample(n=min(args.probe_train, len(train)), random_state=0)
+    train = split_of(celeba, "train")
+    files = sample(split_of(celeba, split))
     utk = build_index(data_cfg("utkface", args.datasets))
-    held = split_of(utk, "val").reset_index(drop=True)
-    held = held.sample(n=min(args.limit, len(held)), random_state=0).reset_index(drop=True) if args.limit else held
+    chips = sample(split_of(utk, split).reset_index(drop=True)).reset_index(drop=True)
+    train_median = float(np.median(split_of(utk, "train")["age"]))
+    scut_paths: list[str] = []
+    n_scut = args.limit if args.scut is None else args.scut
+    if n_scut != 0 and (args.datasets / "scut_fbp5500_train").exists():
+        scut = read_scut_fbp5500(args.datasets / "scut_fbp5500_train")
+        scut = scut[scut["split"] == "train"].reset_index(drop=True)
+        folds = fold_of(scut["path"].map(lambda p: Path(p).name).tolist(), 5, 0)
+        scut = scut[np.isin(folds, SCUT_FOLDS[args.part])]
+        scut_paths = (scut.sample(n=min(n_scut, len(scut)), random_state=seed) if n_scut else scut)["path"].tolist()
+    stab_paths = chips["path"].sample(n=min(args.stability, len(chips)), random_state=seed).tolist() if args.stability else []
     results = {
-        "date": dt.date.today().isoformat(),
+        "date": dt.date.today().isoformat(), "part": args.part,
         "command": shlex.join(["python", "benchmarks/bench_end_to_end.py", *(argv if argv is not None else sys.argv[1:])]),
-        "bundle": str(args.bundle), "machine": machine(), "threads": args.threads,
-        "attributes": {"end_to_end": attributes_end_to_end(predictor, val, names, train_labels),
-                       "ground_truth_crops": attributes_on_crops(bundle, args.datasets, args.limit),  # same sample
-                       "linear_probe": linear_probe(probe_train, val, names, train_labels)},
-        "age": {"end_to_end": age_end_to_end(predictor, held, float(np.median(split_of(utk, "train")["age"]))),
-                "ground_truth_crops": age_on_crops(bundle, args.datasets, args.limit)},
-        "stability": stability(predictor, held["path"].sample(n=min(args.stability, len(held)), random_state=0).tolist()),
+        "machine": machine(), "threads": args.threads,
+        "n": {"celeba_hq": len(files), "utkface": len(chips), "scut": len(scut_paths), "stability": len(stab_paths)},
+        "bundles": {},
     }  # fmt: skip
+    names = None
+    for label, path in args.bundle:
+        predictor = Predictor.load(path)
+        names = predictor.bundle.attributes
+        t0 = time.perf_counter()
+        r = {"bundle": str(path), "scales": list(predictor.bundle.preprocessing["lnet"].get("scales", [1.0])),
+             "cascade": predictor.cascade is not None,
+             "attributes": attributes_end_to_end(predictor, files, names, train[names].to_numpy()),
+             "age": age_end_to_end(predictor, chips, train_median)}  # fmt: skip
+        if scut_paths:
+            r["scut"] = faces_found(predictor, scut_paths)
+        if stab_paths:
+            r["stability"] = stability(predictor, stab_paths, args.perturb)
+        r["seconds"] = time.perf_counter() - t0
+        results["bundles"][label] = r
+        print(f"{label}: {json.dumps({k: v for k, v in r.items() if k != 'stability'}, default=float)[:600]}", flush=True)
+    first = Predictor.load(args.bundle[0][1]).bundle
+    results["ground_truth_crops"] = {"bundle": args.bundle[0][0],
+                                     "attributes": attributes_on_crops(first, args.datasets, files, train[names].to_numpy()),
+                                     "age": age_on_crops(first, args.datasets, chips)}  # fmt: skip
+    if args.probe_train:
+        probe_train = train.sample(n=min(args.probe_train, len(train)), random_state=0)
+        if args.part == "tune":
+            probe_train = probe_train[~probe_train["path"].isin(set(files["path"]))]
+        results["linear_probe"] = linear_probe(probe_train, files, names, train[names].to_numpy())
     results["seconds"] = time.perf_counter() - start
     out = args.out or REPO / "experiments" / f"{results['date']}-end-to-end"
     out.mkdir(parents=True, exist_ok=True)

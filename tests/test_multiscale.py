@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.predictor import Predictor
@@ -42,15 +43,25 @@ def test_merge_keeps_the_strongest_of_overlapping_boxes_and_separate_faces():
     assert merge([], iou=0.3, max_faces=3) == []
 
 
+def test_merge_drops_a_weaker_box_nested_in_a_stronger_one_or_holding_it():
+    face, around = np.array([40.0, 40, 70, 70]), np.array([10.0, 10, 110, 110])  # IoU 0.09: nms keeps both
+    other = np.array([120.0, 10, 160, 50])
+    kept = merge([(face, 5.0), (around, 0.9), (other, 2.0)], iou=0.3, max_faces=10)
+    assert [s for _, s in kept] == [5.0, 2.0]
+    kept = merge([(around, 5.0), (face, 0.9)], iou=0.3, max_faces=10)  # the stronger box holds the weaker
+    assert [s for _, s in kept] == [5.0]
+    assert len(merge([(face, 5.0), (around, 0.9)], iou=0.3, max_faces=10, contain=None)) == 2
+
+
 def test_the_predictor_reads_every_scale_and_merges_their_faces(tmp_path, monkeypatch):
     path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
     predictor = Predictor.load(path)
     predictor._lnet = type(predictor._lnet).from_dict({**predictor._lnet.to_dict(), "scales": [1.0, 0.5]})
     sizes = []
 
-    def fake_localizer(response, image_size):  # the same canvas box at every scale
+    def fake_localizer(response, image_size):  # scale 1: a corner box; scale 0.5: a central one
         sizes.append(tuple(image_size))
-        return [(np.array([40.0, 40.0, 80.0, 80.0]), 0.9 if len(sizes) % 2 else 0.8)]
+        return [(np.array([0.0, 0.0, 30.0, 30.0]), 0.9) if len(sizes) % 2 else (np.array([40.0, 40.0, 80.0, 80.0]), 0.8)]
 
     fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
     monkeypatch.setattr(predictor, "localizer", fake_localizer)
@@ -59,5 +70,21 @@ def test_the_predictor_reads_every_scale_and_merges_their_faces(tmp_path, monkey
     boxes = [f["box"] for f in analysis.record["faces"]]
     # 128 px on a 128 canvas: scale 1 maps 1:1; scale 0.5 centres the image at 32..96, x2 back.
     assert sizes == [(128, 128), (128, 128)]
-    assert boxes == [[40.0, 40.0, 80.0, 80.0], [16.0, 16.0, 96.0, 96.0]]
+    assert boxes == [[0.0, 0.0, 30.0, 30.0], [16.0, 16.0, 96.0, 96.0]]
     assert analysis.heatmap().shape == (128, 128)
+
+
+def test_nms_keeps_what_torchvisions_nms_keeps():
+    from torchvision.ops import nms as tv_nms
+
+    from lnet_anet.lnet.multiscale import nms
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        n = int(rng.integers(1, 30))
+        xy = rng.uniform(0, 200, (n, 2))
+        boxes = np.concatenate([xy, xy + rng.uniform(1, 80, (n, 2))], axis=1)
+        scores = rng.normal(0, 1, n)  # negative scores too
+        iou = float(rng.choice([0.3, 0.5]))
+        assert nms(boxes, scores, iou) == tv_nms(torch.from_numpy(boxes), torch.from_numpy(scores), iou).tolist()
+    assert nms(np.zeros((0, 4)), np.zeros(0), 0.3) == []

@@ -92,7 +92,7 @@ def test_boxes_are_mapped_from_the_letterbox_canvas_to_image_pixels(predictor, m
 
 def test_a_cascade_places_the_boxes_again_from_each_face_region(predictor, monkeypatch):
     """With a second stage, the first stage's canvas boxes go through Cascade.refine (on LNet's
-    own canvas tensor) before they are mapped to image pixels."""
+    own canvas) before they are mapped to image pixels."""
     from lnet_anet.lnet.cascade import Cascade
     from lnet_anet.lnet.localizer import Localizer
 
@@ -100,14 +100,14 @@ def test_a_cascade_places_the_boxes_again_from_each_face_region(predictor, monke
     cascade = Cascade(localizer=Localizer(threshold=0.0), context=2.0, input_size=64)
     calls = []
 
-    def refine(net, x, first, region_maps=None):
+    def refine(net, x, first, image_sizes=None, region_maps=None):
         calls.append((tuple(x.shape), first))
         return [[(np.array([0.0, 0.0, 32.0, 32.0]), score) for _, score in dets] for dets in first]
 
     monkeypatch.setattr(cascade, "refine", refine)
     monkeypatch.setattr(predictor, "cascade", cascade)
     analysis = predictor.analyse(np.full((100, 200, 3), 128, np.uint8))
-    assert calls and calls[0][0] == (1, 3, 128, 128) and calls[0][1][0][0][1] == 0.9
+    assert calls and calls[0][0] == (1, 128, 128, 3) and calls[0][1][0][0][1] == 0.9  # the uint8 canvas
     assert [f["box"] for f in analysis.record["faces"]] == [[0.0, 0.0, 50.0, 50.0]]  # the refined box, scale 0.64
 
 

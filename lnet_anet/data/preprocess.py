@@ -99,14 +99,17 @@ class LNetInput(_Normalized):
     """The whole image -> LNet's input: letterboxed (aspect kept, black padding at the right
     and bottom) or stretched to input_size = (H, W) pixels, then normalised. scales: the image
     is also read at these multiples of the letterbox fit (lnet_anet.lnet.multiscale: < 1 for
-    faces that fill the photo, > 1 for small ones), the faces of all scales merged."""
+    faces that fill the photo, > 1 for small ones), the faces of all scales merged;
+    zoom_out_canvas: the canvas of a scale < 1, "input" (input_size, the photo padded all round)
+    or "fit" (shrunk with the photo, multiscale.canvas_size)."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
     mean: tuple[float, float, float] = INCEPTION_MEAN
     std: tuple[float, float, float] = INCEPTION_STD
     scales: tuple[float, ...] = (1.0,)
-    FIELDS = ("input_size", "resize", "mean", "std", "scales")
+    zoom_out_canvas: str = "input"
+    FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -123,11 +126,14 @@ class LNetInput(_Normalized):
         scales = tuple(_number({"scales": v}, "scales", where, 0.1, MAX_SCALE) for v in scales)
         if d["resize"] == "stretch" and scales != (1.0,):
             raise PreprocessError(f"{where}.scales: a stretched input has scale 1 only, got {list(scales)}")
-        return cls(size, d["resize"], **_normalize_of(d, where), scales=scales)
+        zoom_out = d.get("zoom_out_canvas", "input")
+        if zoom_out not in ("input", "fit"):
+            raise PreprocessError(f"{where}.zoom_out_canvas must be input or fit, got {zoom_out!r}")
+        return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out)
 
     def to_dict(self) -> dict[str, Any]:
         return {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
-                "std": list(self.std), "scales": list(self.scales)}  # fmt: skip
+                "std": list(self.std), "scales": list(self.scales), "zoom_out_canvas": self.zoom_out_canvas}  # fmt: skip
 
 
 @dataclass(frozen=True)

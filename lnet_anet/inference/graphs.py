@@ -1,8 +1,8 @@
 """The three computations a Predictor runs, each one module of plain tensors in and out, so that
 the same module runs in torch or, exported once, in ONNX Runtime (lnet_anet.inference.runtime).
 
-  LNetGraph     canvases (N, 3, H, W), normalised -> LNet's averaged response maps (N, h, w)
-  RegionGraph   LNet_s (Liu et al., ICCV 2015, Sec. 3): canvases (N, 3, H, W) and regions
+  LNetGraph     canvases (N, H, W, 3) -> LNet's averaged response maps (N, h, w)
+  RegionGraph   LNet_s (Liu et al., ICCV 2015, Sec. 3): canvases (N, H, W, 3) and regions
                 (K, 5) = (canvas index, x0, y0, x1, y1) in canvas pixels -> the regions cut out
                 (torchvision's roi_align, aligned) at the cascade's input size and read by
                 LNet: response maps (K, h', w')
@@ -11,8 +11,10 @@ the same module runs in torch or, exported once, in ONNX Runtime (lnet_anet.infe
                 (DLDL-v2's expectation); the ANet trunk stages a head shares with ANet
                 (fuse.shared_trunk_stages) run once for both ("interweaved")
 
-Inputs are float32, already normalised (the bundle's mean/std); boxes are pixels with
-exclusive ends, origin top-left.
+Images go in as they are cut: uint8 RGB, (N, H, W, 3); each graph normalises them with the
+bundle's mean/std (data.preprocess.Normalize: (x / 255 - mean) / std) as its first step, which
+ONNX Runtime does faster than numpy. rois are float32; boxes are pixels with exclusive ends,
+origin top-left.
 """
 
 from __future__ import annotations
@@ -20,41 +22,55 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lnet_anet.data.preprocess import ANetInput, HeadInput
+from lnet_anet.data.preprocess import ANetInput, HeadInput, Normalize
+
+
+class Normalized(nn.Module):
+    """uint8 RGB (N, H, W, 3) -> float32 (N, 3, H, W): (x / 255 - mean) / std per channel, as
+    data.preprocess.Normalize does for one image."""
+
+    def __init__(self, normalize: Normalize):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(normalize.mean, dtype=torch.float32).view(1, 3, 1, 1) * 255)
+        self.register_buffer("std", torch.tensor(normalize.std, dtype=torch.float32).view(1, 3, 1, 1) * 255)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return (images.permute(0, 3, 1, 2).float() - self.mean) / self.std
 
 
 class LNetGraph(nn.Module):
-    """canvases (N, 3, H, W) -> response (N, h, w), float32."""
+    """canvases (N, H, W, 3) uint8 -> response (N, h, w), float32."""
 
     input_names = ("canvases",)
     output_names = ("response",)
 
-    def __init__(self, lnet: nn.Module):
+    def __init__(self, lnet: nn.Module, normalize: Normalize):
         super().__init__()
-        self.lnet = lnet
+        self.lnet, self.normalize = lnet, Normalized(normalize)
 
     def forward(self, canvases: torch.Tensor) -> torch.Tensor:
-        return self.lnet(canvases)["response"].float()
+        return self.lnet(self.normalize(canvases))["response"].float()
 
 
 class RegionGraph(nn.Module):
-    """LNet_s on regions of the canvases: (canvases (N, 3, H, W), rois (K, 5)) -> (K, h', w')."""
+    """LNet_s on regions of the canvases: (canvases (N, H, W, 3) uint8, rois (K, 5)) ->
+    (K, h', w'); outside a canvas is 0 after normalisation (the mean colour)."""
 
     input_names = ("canvases", "rois")
     output_names = ("response",)
 
-    def __init__(self, lnet: nn.Module, input_size: int):
+    def __init__(self, lnet: nn.Module, input_size: int, normalize: Normalize):
         super().__init__()
-        self.lnet, self.input_size = lnet, int(input_size)
+        self.lnet, self.input_size, self.normalize = lnet, int(input_size), Normalized(normalize)
 
     def forward(self, canvases: torch.Tensor, rois: torch.Tensor) -> torch.Tensor:
         from lnet_anet.lnet.cascade import region_crops
 
-        return self.lnet(region_crops(canvases, rois, self.input_size))["response"].float()
+        return self.lnet(region_crops(self.normalize(canvases), rois, self.input_size))["response"].float()
 
 
 class FaceGraph(nn.Module):
-    """(ANet's crops (N, 3, S, S), then one crop batch per head that reads its own crop) ->
+    """(ANet's crops (N, S, S, 3) uint8, then one crop batch per head that reads its own crop) ->
     (features (N, patches [x2 with the mirror image], D), then per head its mean and std (N,)
     in the head's units: years, or the 1-5 attractiveness scale).
 
@@ -68,14 +84,17 @@ class FaceGraph(nn.Module):
         self.anet, self.anet_input, self.shared_stages = anet, anet_input, int(shared_stages)
         self.heads = nn.ModuleDict({name: net for name, (net, _) in heads.items()})
         self.head_inputs = {name: prep for name, (_, prep) in heads.items()}
+        self.normalize = Normalized(anet_input.normalize)
         size = anet_input.canonical_size
         self.grid = anet.patch_grid(size, size, anet_input.stride)  # validates the sizes
         self.own_crop = [n for n, p in self.head_inputs.items() if not p.reads_anet_features and not self.shared_stages]
         self.input_names = ("anet_crops", *(f"{n}_crops" for n in self.own_crop))
+        self.head_normalize = nn.ModuleDict({n: Normalized(self.head_inputs[n].normalize) for n in self.own_crop})
         self.output_names = ("features", *(f"{n}_{v}" for n in self.head_inputs for v in ("mean", "std")))
 
     def forward(self, crops: torch.Tensor, *head_crops: torch.Tensor) -> tuple[torch.Tensor, ...]:
         anet, p, k = self.anet, self.anet_input, self.shared_stages
+        crops = self.normalize(crops)
         views = torch.stack([crops, crops.flip(-1)], 1).flatten(0, 1) if p.mirror else crops
         shared = anet.trunk.forward_stages(views, 0, k) if k else None
         trunk = anet.trunk.forward_stages(shared, k) if k else anet.trunk(views)
@@ -93,7 +112,7 @@ class FaceGraph(nn.Module):
                 else:
                     logits = net.dense_logits_from_trunk(shared[0::2] if p.mirror else shared, stage=k)
             else:
-                logits = net(own[name])["logits"]
+                logits = net(self.head_normalize[name](own[name]))["logits"]
             pred = net.head.predict(logits.float())
             outputs += [pred["mean"].float(), pred["std"].float()]
         return tuple(outputs)

@@ -137,10 +137,10 @@ class Predictor:
         self._shared_stages = min(shared, default=0)
         lnet = fold_batchnorm(b.lnet, copy_first)
         heads = {name: (fold_batchnorm(b.net(name), copy_first), h) for name, h in self._heads.items()}
-        graphs = {"lnet": LNetGraph(lnet),
+        graphs = {"lnet": LNetGraph(lnet, self._lnet.normalize),
                   "faces": FaceGraph(fold_batchnorm(b.anet, copy_first), self._anet, heads, self._shared_stages)}  # fmt: skip
         if self.cascade is not None:
-            graphs["regions"] = RegionGraph(lnet, self.cascade.input_size)
+            graphs["regions"] = RegionGraph(lnet, self.cascade.input_size, self._lnet.normalize)
         return graphs
 
     def _graph_settings(self, name: str) -> str:
@@ -153,16 +153,16 @@ class Predictor:
             return TorchGraph(graph, self.device)
         h, w = self._lnet.input_size
         if name == "lnet":
-            examples = [torch.zeros(2, 3, h, w)]
-            dynamic = {"canvases": {0: "n", 2: "h", 3: "w"}, "response": {0: "n", 1: "y", 2: "x"}}
+            examples = [torch.zeros(2, h, w, 3, dtype=torch.uint8)]
+            dynamic = {"canvases": {0: "n", 1: "h", 2: "w"}, "response": {0: "n", 1: "y", 2: "x"}}
         elif name == "regions":
             rois = torch.tensor([[0, 8, 8, w / 2, h / 2], [0, 0, 0, w, h]], dtype=torch.float32)
-            examples = [torch.zeros(1, 3, h, w), rois]
-            dynamic = {"canvases": {0: "n", 2: "h", 3: "w"}, "rois": {0: "k"}, "response": {0: "k"}}
+            examples = [torch.zeros(1, h, w, 3, dtype=torch.uint8), rois]
+            dynamic = {"canvases": {0: "n", 1: "h", 2: "w"}, "rois": {0: "k"}, "response": {0: "k"}}
         else:
             sizes = [self._anet.canonical_size] + [self._heads[i.removesuffix("_crops")].image_size
                                                    for i in graph.input_names[1:]]  # fmt: skip
-            examples = [torch.zeros(2, 3, z, z) for z in sizes]
+            examples = [torch.zeros(2, z, z, 3, dtype=torch.uint8) for z in sizes]
             dynamic = {io: {0: "n"} for io in (*graph.input_names, *graph.output_names)}
         key = graph_key(self._graph_settings(name), self.bundle.digest, None if self.bundle.digest else graph)
         return OrtGraph.from_module(graph, examples, key, dynamic)
@@ -322,13 +322,15 @@ class Predictor:
         merged across scales (multiscale.merge). The first scale's map goes to the Analysis."""
         per_image: list[list[tuple[np.ndarray, float]]] = [[] for _ in images]
         for n, scale in enumerate(self._lnet.scales):
-            placed = [place(img, self._lnet.input_size, scale, self._lnet.resize) for img in images]
-            x = np.stack([self._lnet.normalize(c) for c, _ in placed])
+            placed = [place(img, self._lnet.input_size, scale, self._lnet.resize, self._lnet.zoom_out_canvas)
+                      for img in images]  # fmt: skip
+            x = np.stack([c for c, _ in placed])  # uint8 (N, H, W, 3): the graph normalises
             (responses,) = self._run["lnet"](x)
-            size = tuple(x.shape[-2:])
+            size = tuple(x.shape[1:3])
             found = [self.localizer(r, size) for r in responses]  # in canvas pixels
             if self.cascade is not None:  # LNet_s places each box again from its region
-                found = self.cascade.refine(None, torch.from_numpy(x), found, region_maps=self._region_maps)
+                found = self.cascade.refine(None, torch.from_numpy(x), found, [size] * len(found),
+                                            region_maps=self._region_maps)  # fmt: skip
             for k, (img, (_, where)) in enumerate(zip(images, placed, strict=True)):
                 for box, score in found[k]:
                     px = where.to_image(box, img.shape[:2])
@@ -362,19 +364,20 @@ class Predictor:
         """The FaceGraph's outputs for the faces: ANet's patch features (N, patches [x2
         mirrored], D), then each head's logits (N, bins)."""
         p = self._anet
-        crops = [_crops(faces, p.enlarge, p.canonical_size, p.normalize)]
+        crops = [_crops(faces, p.enlarge, p.canonical_size)]
         for name in self._face_inputs[1:]:  # heads that read a crop of their own
             prep = self._heads[name.removesuffix("_crops")]
-            crops.append(_crops(faces, prep.enlarge, prep.image_size, prep.normalize))
+            crops.append(_crops(faces, prep.enlarge, prep.image_size))
         return self._run["faces"](*crops)
 
 
 _END = object()
 
 
-def _crops(faces: list, enlarge: float, size: int, normalize) -> np.ndarray:
-    """The faces' square crops (the training crop, for consistency), normalised: (N, 3, S, S)."""
-    return np.stack([normalize(crop_face(img, box, enlarge, size)) for img, box, *_ in faces])
+def _crops(faces: list, enlarge: float, size: int) -> np.ndarray:
+    """The faces' square crops (the training crop, for consistency), uint8 (N, S, S, 3): the
+    face graph normalises them."""
+    return np.stack([crop_face(img, box, enlarge, size) for img, box, *_ in faces])
 
 
 def _face_record(box: np.ndarray, score: float) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Where a Predictor's graphs (lnet_anet.inference.graphs) run: torch, or ONNX Runtime on the CPU.
 
-Both take and return numpy float32 arrays, so the Predictor's code is the same for either:
+Both take numpy arrays (uint8 images, float32 boxes) and return float32 arrays, so the Predictor's code is the same for either:
 
     run = TorchGraph(graph, device)          # the module itself, under inference_mode
     run = OrtGraph.from_module(graph, examples, key)   # exported once, cached, then ORT
@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-GRAPH_VERSION = "1"  # bump when graphs.py changes what a graph computes
+GRAPH_VERSION = "2"  # bump when graphs.py changes what a graph computes
 BACKENDS = ("auto", "torch", "onnxruntime")
 OPSET = 17
 
@@ -116,7 +116,8 @@ class OrtGraph:
         self.input_names = [i.name for i in self.session.get_inputs()]
 
     def __call__(self, *arrays: np.ndarray) -> list[np.ndarray]:
-        feeds = {n: np.ascontiguousarray(a, dtype=np.float32) for n, a in zip(self.input_names, arrays, strict=True)}
+        feeds = {n: np.ascontiguousarray(a if a.dtype == np.uint8 else a.astype(np.float32, copy=False))
+                 for n, a in zip(self.input_names, arrays, strict=True)}  # fmt: skip
         return self.session.run(None, feeds)
 
     @classmethod

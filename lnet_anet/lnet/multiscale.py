@@ -5,8 +5,11 @@ or one of 20 pixels in a large photo, is outside that range at the single letter
 photo is therefore also placed on LNet's canvas smaller than the letterbox fit (scale < 1: a
 whole-frame face becomes a mid-size one) or larger (scale > 1: the canvas grows by the same
 factor, LNet being fully convolutional, so small faces get more map cells). Each scale's faces
-are mapped back to the photo's pixels and merged by non-maximum suppression (torchvision's
-`nms`), the strongest first.
+are mapped back to the photo's pixels and merged by non-maximum suppression (OpenCV's
+`NMSBoxes`, which keeps what torchvision's `nms` keeps, tests/test_multiscale.py, without
+torchvision's ~1 s import on every photo's path), the strongest first; a weaker box that lies mostly inside a stronger one, or holds it, is
+dropped too: reading a photo smaller boxes a small face's surroundings as a larger, weaker face
+(on composed tune scenes these were all of the extra boxes that scale 0.45 added to scale 1).
 
 Coordinates: boxes are (x0, y0, x1, y1) pixels with exclusive ends; on a canvas,
 x = image x * kx + x0 and y = image y * ky + y0 (the `Placement`).
@@ -14,9 +17,11 @@ x = image x * kx + x0 and y = image y * ky + y0 (the `Placement`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 
@@ -46,27 +51,35 @@ class Placement:
         return px if px[2] > px[0] and px[3] > px[1] else None
 
 
-def canvas_size(input_size: tuple[int, int], scale: float) -> tuple[int, int]:
-    """(H, W) of the canvas at `scale`: LNet's input size, grown by the scale when it is > 1
-    (rounded to whole multiples of 32, LNet's coarsest stride)."""
-    if scale <= 1:
-        return tuple(input_size)
-    return tuple(int(round(side * scale / 32)) * 32 for side in input_size)
+FIT_MARGIN = 8  # "fit": at least this many pixels of padding on each side of the zoomed-out photo
 
 
-def place(img: np.ndarray, input_size: tuple[int, int], scale: float = 1.0, resize: str = "letterbox"
-          ) -> tuple[np.ndarray, Placement]:  # fmt: skip
+def canvas_size(input_size: tuple[int, int], scale: float, zoom_out: str = "input") -> tuple[int, int]:
+    """(H, W) of the canvas at `scale`, in whole multiples of 32 (LNet's coarsest stride):
+    LNet's input size, grown by the scale when it is > 1. Below 1, zoom_out "input" keeps the
+    input size (the photo padded all round), "fit" shrinks the canvas with the photo to the
+    scaled input size plus FIT_MARGIN on each side: LNet being fully convolutional, it costs the
+    smaller area (scale 0.45 of 224: a 128 px canvas, a third of the work)."""
+    if scale > 1:
+        return tuple(int(round(side * scale / 32)) * 32 for side in input_size)
+    if zoom_out == "fit":
+        return tuple(min(side, math.ceil((side * scale + 2 * FIT_MARGIN) / 32) * 32) for side in input_size)
+    return tuple(input_size)
+
+
+def place(img: np.ndarray, input_size: tuple[int, int], scale: float = 1.0, resize: str = "letterbox",
+          zoom_out: str = "input") -> tuple[np.ndarray, Placement]:  # fmt: skip
     """The uint8 canvas holding `img` (uint8 RGB (h, w, 3)) at `scale` times the letterbox fit,
     and its Placement. Scale 1 is the plain letterbox (at the top-left, black padding right and
     below) or, with resize="stretch", the image stretched over the canvas; other scales centre
-    the image (zoom-out pads it all round)."""
-    h_in, w_in = canvas_size(input_size, scale)
+    the image (zoom-out pads it all round; canvas_size says how large the canvas is)."""
+    h_in, w_in = canvas_size(input_size, scale, zoom_out)
     h, w = img.shape[:2]
     if resize == "stretch":
         if scale != 1:
             raise ValueError("resize='stretch' takes scale 1 only: use letterbox for several scales")
         return resize_image(img, h_in, w_in), Placement(kx=w_in / w, ky=h_in / h, x0=0, y0=0, h_c=h_in, w_c=w_in)
-    fit = min(input_size[0] / h, input_size[1] / w) * scale
+    fit = min(input_size[0] / h, input_size[1] / w) * scale  # of the letterbox fit, whatever the canvas
     nh, nw = min(h_in, max(1, round(h * fit))), min(w_in, max(1, round(w * fit)))
     y0, x0 = (0, 0) if scale == 1 else ((h_in - nh) // 2, (w_in - nw) // 2)
     canvas = np.zeros((h_in, w_in, 3), np.uint8)
@@ -74,14 +87,41 @@ def place(img: np.ndarray, input_size: tuple[int, int], scale: float = 1.0, resi
     return canvas, Placement(kx=nw / w, ky=nh / h, x0=x0, y0=y0, h_c=nh, w_c=nw)
 
 
-def merge(detections: Sequence[Detection], iou: float, max_faces: int) -> list[Detection]:
-    """One face per place: detections of several scales (image pixels), strongest first, a box
-    dropped when it overlaps a stronger one by more than `iou`; at most `max_faces`."""
-    from torchvision.ops import nms  # imported here: torchvision's ops import torch._dynamo (~1 s)
+CONTAIN = 0.8  # merge: the share of the smaller box inside the other that makes them one face
 
+
+def merge(detections: Sequence[Detection], iou: float, max_faces: int, contain: float | None = CONTAIN
+          ) -> list[Detection]:  # fmt: skip
+    """One face per place: detections of several scales (image pixels), strongest first, a box
+    dropped when it overlaps a stronger one by more than `iou`, or (contain not None) when the
+    intersection covers more than `contain` of the smaller of the two (one box nested in the
+    other); at most `max_faces`."""
     if not detections:
         return []
     boxes = torch.tensor(np.stack([b for b, _ in detections]), dtype=torch.float64)
-    scores = torch.tensor([s for _, s in detections], dtype=torch.float64)
-    keep = nms(boxes, scores, iou)[:max_faces]
-    return [detections[int(i)] for i in keep]
+    scores = np.array([s for _, s in detections], dtype=np.float64)
+    keep = nms(boxes.numpy(), scores, iou)
+    if contain is not None and len(keep) > 1:
+        area = (boxes[:, 2:] - boxes[:, :2]).clamp(min=0).prod(1)
+        kept: list[int] = []
+        for i in keep:
+            if kept:
+                lt = torch.maximum(boxes[i, :2], boxes[kept, :2])
+                inter = (torch.minimum(boxes[i, 2:], boxes[kept, 2:]) - lt).clamp(min=0).prod(1)
+                if (inter > contain * torch.minimum(area[i], area[kept]).clamp(min=1e-12)).any():
+                    continue
+            kept.append(i)
+        keep = kept
+    return [detections[int(i)] for i in keep[:max_faces]]
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
+    """Greedy non-maximum suppression: indices of boxes (N, 4) (x0, y0, x1, y1) kept, strongest
+    first, a box dropped when its IoU with a kept stronger one exceeds `iou` (OpenCV's
+    NMSBoxes on (x, y, w, h), scores shifted to be positive: it takes scores >= 0 and uses only
+    their order)."""
+    if len(boxes) == 0:
+        return []
+    xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
+    order = (scores - scores.min() + 1.0).tolist()
+    return [int(i) for i in np.asarray(cv2.dnn.NMSBoxes(xywh.tolist(), order, 0.0, float(iou))).reshape(-1)]

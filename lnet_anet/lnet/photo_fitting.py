@@ -52,7 +52,7 @@ def photo_maps(net: torch.nn.Module, lnet_input: LNetInput, paths: Sequence[str]
         images = [load_image(p) for p in paths[start:start + batch_size]]
         per = [{} for _ in images]
         for scale in scales:
-            placed = [place(img, lnet_input.input_size, scale, lnet_input.resize) for img in images]
+            placed = [place(img, lnet_input.input_size, scale, lnet_input.resize, lnet_input.zoom_out_canvas) for img in images]
             x = torch.from_numpy(np.stack([lnet_input.normalize(c) for c, _ in placed]))
             responses = net(x)["response"].float()
             for k, (_, where) in enumerate(placed):
