@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from lnet_anet.data.preprocess import LNetInput, PreprocessError
 from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.lnet.multiscale import canvas_size, merge, place
@@ -13,16 +14,30 @@ from lnet_anet.lnet.multiscale import canvas_size, merge, place
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
+@pytest.mark.parametrize("zoom_out", ["input", "fit"])
 @pytest.mark.parametrize("scale", [1.0, 0.5, 0.4, 2.0])
-def test_a_box_on_the_canvas_maps_back_to_the_same_image_pixels(scale):
+def test_a_box_on_the_canvas_maps_back_to_the_same_image_pixels(scale, zoom_out):
     img = np.zeros((100, 200, 3), np.uint8)
     img[20:60, 50:90] = 255  # a bright 40 x 40 square
-    canvas, where = place(img, (128, 128), scale)
-    assert canvas.shape[:2] == canvas_size((128, 128), scale)
+    canvas, where = place(img, (128, 128), scale, zoom_out=zoom_out)
+    assert canvas.shape[:2] == canvas_size((128, 128), scale, zoom_out)
     ys, xs = np.nonzero(canvas[..., 0] > 128)
     found = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float64)
     np.testing.assert_allclose(where.to_image(found, img.shape[:2]), [50, 20, 90, 60], atol=2.5 / (where.kx * 1))
     assert where.to_image(np.array([0.0, 0.0, 2.0, 2.0]), img.shape[:2]) is None or scale == 1.0
+
+
+def test_a_fitted_zoom_out_canvas_holds_the_photo_with_a_margin():
+    assert canvas_size((224, 224), 0.45, "fit") == (128, 128)  # 101 px of photo + >= 8 px each side
+    assert canvas_size((224, 224), 0.45, "input") == (224, 224)
+    assert canvas_size((224, 224), 0.9, "fit") == (224, 224)  # never larger than the input
+    img = np.full((300, 200, 3), 200, np.uint8)
+    canvas, where = place(img, (224, 224), 0.45, zoom_out="fit")
+    assert canvas.shape[:2] == (128, 128) and (where.h_c, where.w_c) == (101, 67)
+    assert min(where.x0, where.y0, 128 - where.x0 - where.w_c, 128 - where.y0 - where.h_c) >= 8
+    with pytest.raises(PreprocessError, match="zoom_out_canvas"):
+        LNetInput.from_dict({"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3,
+                             "std": [0.5] * 3, "zoom_out_canvas": "crop"})  # fmt: skip
 
 
 def test_zoom_out_centres_the_image_and_zoom_in_grows_the_canvas():

@@ -51,13 +51,23 @@ def _two_stage_two_scale(src, dst):
     return rebundle(src, dst, update)
 
 
-@pytest.mark.parametrize("variant", ["plain", "cascade_and_scales"])
+def _fitted_zoom_out(src, dst):
+    """The tiny bundle read at scales 1 and 0.5, the latter on a smaller (fitted) canvas."""
+    def update(config):
+        config = json.loads(json.dumps(config))
+        config["preprocessing"]["lnet"].update(scales=[1.0, 0.5], zoom_out_canvas="fit")
+        return config
+    return rebundle(src, dst, update)
+
+
+@pytest.mark.parametrize("variant", ["plain", "cascade_and_scales", "fitted_zoom_out"])
 def test_onnxruntime_records_equal_torch(bundle_path, tmp_path, variant):
-    path = bundle_path if variant == "plain" else _two_stage_two_scale(bundle_path, tmp_path / "two.lnetanet")
+    build = {"cascade_and_scales": _two_stage_two_scale, "fitted_zoom_out": _fitted_zoom_out}.get(variant)
+    path = bundle_path if build is None else build(bundle_path, tmp_path / f"{variant}.lnetanet")
     torch_p = Predictor.load(path, backend="torch")
     ort_p = Predictor.load(path, backend="onnxruntime")
     assert isinstance(ort_p._run["faces"], runtime.OrtGraph)
-    assert set(ort_p._run) == ({"lnet", "faces", "regions"} if variant != "plain" else {"lnet", "faces"})
+    assert set(ort_p._run) == ({"lnet", "faces", "regions"} if variant == "cascade_and_scales" else {"lnet", "faces"})
     images = _images()
     faces = _assert_same_records(list(torch_p.predict_many(images, batch_size=3)),
                                  list(ort_p.predict_many(images, batch_size=3)))
