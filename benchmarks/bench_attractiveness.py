@@ -183,7 +183,7 @@ def main(argv=None) -> int:
                 pred[i], pred_std[i] = face["attractiveness"]["mean"], face["attractiveness"]["std"]
                 feats[i] = face["_feature"]
         seconds = time.time() - t0
-        if timing is None:  # the head's own cost, on this fold's found faces
+        if timing is None and args.timing_faces > 0:  # the head's own cost, on this fold's found faces
             sample = [i for i in rows if np.isfinite(pred[i])][: args.timing_faces]
             imgs = [cv2.cvtColor(cv2.imread(index["path"][i]), cv2.COLOR_BGR2RGB) for i in sample]
             boxes = [np.asarray(best_face(predictor.predict(img))["box"], np.float32) for img in imgs]

@@ -377,16 +377,19 @@ def photos_section(predictor, peer, tmp: Path, torch_predictor=None) -> dict:
 
 
 class GivenBoxes:
-    """A localizer that returns the known face boxes (image pixels) in LNet's input pixels."""
+    """A localizer that returns the known face boxes (image pixels) in LNet's input pixels, on
+    the scale-1 canvas only (a bundle's other scales then add nothing)."""
 
     def __init__(self, boxes: list, image_hw: tuple[int, int], predictor):
         h, w = image_hw
         h_in, w_in = predictor.bundle.preprocessing["lnet"]["input_size"]
         s = min(h_in / h, w_in / w)
+        self.size = (h_in, w_in)
         self.boxes = [np.asarray(b, np.float64) * s for b in boxes]
+        self.nms_iou, self.max_faces = predictor.localizer.nms_iou, len(boxes)  # read by the scales' merge
 
     def __call__(self, response, size):
-        return [(b.copy(), 1.0) for b in self.boxes]
+        return [(b.copy(), 1.0) for b in self.boxes] if tuple(size) == tuple(self.size) else []
 
 
 def folder_section(predictor, peer) -> dict:
