@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import pickle
 import struct
@@ -459,14 +460,16 @@ def test_no_mirror_makes_an_anet_dldl_head_predict_from_the_crop_alone(runs, tmp
     run = tmp_path / "attr-anet"
     run.mkdir()
     save_weights(default.age, run / "model.safetensors", {"target": "attractiveness"})
-    _write_json(run / "model.json", default.config["nets"]["age"])
+    spec = copy.deepcopy(default.config["nets"]["age"])
+    spec["kwargs"]["mirror"] = True  # a head trained with the mirror view (the shipped age net reads the crop alone)
+    _write_json(run / "model.json", spec)
     _write_json(run / "preprocess.json", default.preprocessing["age"])
     out = tmp_path / "nm.lnetanet"
     argv = ["--from-bundle", str(DEFAULT_BUNDLE), "--attractiveness", str(run), "--no-mirror", "attractiveness"]
     assert build_main([*argv, "--note", "why", "--out", str(out)]) == 0
     b = load_bundle(out)
     assert b.config["provenance"]["built"]["note"] == "why"
-    assert default.age.mirror and not b.attractiveness.mirror
+    assert not b.attractiveness.mirror
     assert b.config["nets"]["attractiveness"]["kwargs"]["mirror"] is False
     assert b.config["provenance"]["attractiveness"]["mirror_at_prediction"] is False
     ours, theirs = b.attractiveness.state_dict(), default.age.state_dict()

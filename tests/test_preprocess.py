@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.mark.parametrize("schema, good", [
     (LNetInput, {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3,
-                 "scales": [1.0, 0.45]}),
+                 "scales": [1.0, 0.45], "zoom_out_canvas": "fit"}),
     (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.2, "mirror": True, "mean": [0.5] * 3,
                  "std": [0.5] * 3}),
     (HeadInput, {"image_size": 64, "enlarge": 1.3, "mean": [0.4, 0.5, 0.6], "std": [0.2, 0.3, 0.4]}),
