@@ -43,8 +43,9 @@ from lnet_anet.data.readers.age import fold_of  # noqa: E402
 from lnet_anet.data.transforms import face_region  # noqa: E402
 from lnet_anet.inference.bundle import load_bundle  # noqa: E402
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE  # noqa: E402
-from lnet_anet.lnet.localizer import Localizer, score_detections  # noqa: E402
-from lnet_anet.lnet.multiscale import merge, place  # noqa: E402
+from lnet_anet.lnet.localizer import score_detections  # noqa: E402
+from lnet_anet.lnet.multiscale import place  # noqa: E402
+from lnet_anet.lnet.photo_fitting import detect  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SCALES = (1.0, 0.7, 0.6, 0.5, 0.45, 0.4)
@@ -87,23 +88,12 @@ def maps_of(net, lnet: LNetInput, images: list[np.ndarray], scales) -> list[dict
     for scale in scales:
         for start in range(0, len(images), 16):
             chunk = images[start:start + 16]
-            placed = [place(img, lnet.input_size, scale, lnet.resize) for img in chunk]
+            placed = [place(img, lnet.input_size, scale, lnet.resize, lnet.zoom_out_canvas) for img in chunk]
             x = torch.from_numpy(np.stack([lnet.normalize(c) for c, _ in placed]))
             r = net(x)["response"].float()
             for k, (_, where) in enumerate(placed):
                 out[start + k][scale] = (r[k].clone(), where, tuple(x.shape[-2:]))
     return out
-
-
-def detect(maps: dict, localizer: Localizer, scales, hw) -> list:
-    found = []
-    for scale in scales:
-        r, where, size = maps[scale]
-        for box, score in localizer(r, size):
-            px = where.to_image(box, hw)
-            if px is not None:
-                found.append((px, float(score)))
-    return merge(found, localizer.nms_iou, localizer.max_faces) if len(scales) > 1 else found
 
 
 def _iou(a, b) -> float:
