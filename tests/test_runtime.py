@@ -140,3 +140,18 @@ def test_cli_backend_flag(bundle_path, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(runtime, "onnxruntime_available", lambda: False)
     assert main([str(photo), "--json", "--bundle", str(bundle_path), "--backend", "onnxruntime"]) == 1
     assert "pip install onnxruntime" in capsys.readouterr().err
+
+
+def test_a_bundle_changed_in_memory_is_not_served_a_stale_graph(bundle_path):
+    from lnet_anet.inference.bundle import load_bundle
+
+    image = _images(1)[0]
+    before = Predictor.load(bundle_path, backend="onnxruntime").predict(image)  # caches the file's graphs
+    bundle = load_bundle(bundle_path)
+    with torch.no_grad():
+        for p in bundle.anet.parameters():
+            p.mul_(0.5)
+    changed = Predictor(bundle, backend="onnxruntime").predict(image)
+    reference = Predictor(bundle, backend="torch").predict(image)
+    _assert_same_records([changed], [reference])
+    assert changed["faces"][0]["attributes"] != before["faces"][0]["attributes"]

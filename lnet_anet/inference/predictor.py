@@ -113,9 +113,12 @@ class Predictor:
         self._heads = {name: HeadInput.from_dict(prep[name], name) for name in HEAD_KEYS if bundle.has(name)}
         names = ("lnet", "faces", "regions") if self.cascade is not None else ("lnet", "faces")
         self._run: dict[str, TorchGraph | OrtGraph] = {}
-        if self.backend == "onnxruntime" and bundle.digest is not None:  # graphs exported before
+        # The file's checksum names the graphs only when the Predictor loaded the bundle itself:
+        # a Bundle handed in may have had its networks changed in memory since.
+        self._digest = bundle.digest if _own_bundle else None
+        if self.backend == "onnxruntime" and self._digest is not None:  # graphs exported before
             for name in names:
-                graph = OrtGraph.cached(graph_key(self._graph_settings(name), bundle.digest))
+                graph = OrtGraph.cached(graph_key(self._graph_settings(name), self._digest))
                 if graph is not None:
                     self._run[name] = graph
         missing = [name for name in names if name not in self._run]
@@ -164,7 +167,7 @@ class Predictor:
                                                    for i in graph.input_names[1:]]  # fmt: skip
             examples = [torch.zeros(2, z, z, 3, dtype=torch.uint8) for z in sizes]
             dynamic = {io: {0: "n"} for io in (*graph.input_names, *graph.output_names)}
-        key = graph_key(self._graph_settings(name), self.bundle.digest, None if self.bundle.digest else graph)
+        key = graph_key(self._graph_settings(name), self._digest, None if self._digest else graph)
         return OrtGraph.from_module(graph, examples, key, dynamic)
 
     @property
