@@ -13,7 +13,8 @@ backend="onnxruntime" (needs the `onnx` package; about 0.3 s per graph) and cach
 `<cache>/onnx/<key>.onnx`, where key hashes the bundle's tensors, the graph's settings and
 the library versions (GRAPH_VERSION changes when the graphs' code does); later loads read the
 file. cache: $LNET_ANET_CACHE, else $XDG_CACHE_HOME/lnet_anet, else ~/.cache/lnet_anet. A cache
-that cannot be written is not an error: the graph is then exported at every load.
+that cannot be written is not an error: a RuntimeWarning says so, and the graph is exported at
+every load.
 tests/test_runtime.py checks the two backends' records agree (boxes to 0.01 px, probabilities
 and ages to 1e-3).
 """
@@ -165,8 +166,10 @@ def _store(path: Path, model: bytes) -> None:
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(model)
         tmp.replace(path)
-    except OSError:
-        pass
+    except OSError as e:
+        warnings.warn(f"lnet_anet: cannot write the ONNX graph cache {path.parent} ({e.strerror or e}); the graphs "
+                      "are exported again at every load (~3 s). Set LNET_ANET_CACHE to a writable folder.",
+                      RuntimeWarning, stacklevel=3)  # fmt: skip
 
 
 __all__ = ["BACKENDS", "GRAPH_VERSION", "OrtGraph", "TorchGraph", "cache_dir", "export", "graph_key",
