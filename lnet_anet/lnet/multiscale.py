@@ -7,9 +7,10 @@ whole-frame face becomes a mid-size one) or larger (scale > 1: the canvas grows 
 factor, LNet being fully convolutional, so small faces get more map cells). Each scale's faces
 are mapped back to the photo's pixels and merged by non-maximum suppression (OpenCV's
 `NMSBoxes`, which keeps what torchvision's `nms` keeps, tests/test_multiscale.py, without
-torchvision's ~1 s import on every photo's path), the strongest first; a weaker box that lies mostly inside a stronger one, or holds it, is
-dropped too: reading a photo smaller boxes a small face's surroundings as a larger, weaker face
-(on composed tune scenes these were all of the extra boxes that scale 0.45 added to scale 1).
+torchvision's ~1 s import on every photo's path), the strongest first; a weaker box that lies
+mostly inside a stronger one, or holds it, is dropped too: reading a photo smaller boxes a small
+face's surroundings as a larger, weaker face (on composed tune scenes these were all of the
+extra boxes that scale 0.45 added to scale 1).
 
 Coordinates: boxes are (x0, y0, x1, y1) pixels with exclusive ends; on a canvas,
 x = image x * kx + x0 and y = image y * ky + y0 (the `Placement`).
@@ -23,7 +24,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import torch
 
 from lnet_anet.data.transforms import resize as resize_image
 
@@ -98,17 +98,16 @@ def merge(detections: Sequence[Detection], iou: float, max_faces: int, contain: 
     other); at most `max_faces`."""
     if not detections:
         return []
-    boxes = torch.tensor(np.stack([b for b, _ in detections]), dtype=torch.float64)
-    scores = np.array([s for _, s in detections], dtype=np.float64)
-    keep = nms(boxes.numpy(), scores, iou)
+    boxes = np.stack([np.asarray(b, np.float64) for b, _ in detections])
+    keep = nms(boxes, np.array([s for _, s in detections], dtype=np.float64), iou)
     if contain is not None and len(keep) > 1:
-        area = (boxes[:, 2:] - boxes[:, :2]).clamp(min=0).prod(1)
+        area = np.clip(boxes[:, 2:] - boxes[:, :2], 0, None).prod(1)
         kept: list[int] = []
         for i in keep:
             if kept:
-                lt = torch.maximum(boxes[i, :2], boxes[kept, :2])
-                inter = (torch.minimum(boxes[i, 2:], boxes[kept, 2:]) - lt).clamp(min=0).prod(1)
-                if (inter > contain * torch.minimum(area[i], area[kept]).clamp(min=1e-12)).any():
+                lt = np.maximum(boxes[i, :2], boxes[kept, :2])
+                inter = np.clip(np.minimum(boxes[i, 2:], boxes[kept, 2:]) - lt, 0, None).prod(1)
+                if (inter > contain * np.maximum(np.minimum(area[i], area[kept]), 1e-12)).any():
                     continue
             kept.append(i)
         keep = kept
