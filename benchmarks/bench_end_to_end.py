@@ -2,7 +2,7 @@
 
     python benchmarks/bench_end_to_end.py [--bundle [LABEL=]FILE ...] [--part val|tune]
         [--datasets ../shared/datasets] [--limit N] [--scut N] [--stability 200]
-        [--perturb NAME ...] [--probe-train 6000] [--out DIR]
+        [--perturb NAME ...] [--probe-train 6000] [--framings 200] [--out DIR]
     python benchmarks/bench_end_to_end.py --merge A/results.json B/results.json --out DIR
 
 Every figure here goes through `Predictor.predict_many` on the val files (celeba_hq128's val
@@ -18,7 +18,12 @@ are benchmarks/bench_attractiveness.py's). Beside them, in the same run:
   as benchmarks/bench_default.py measures): the cost of localization;
 - a linear probe: a frozen ImageNet EfficientNet-Lite0 (global-average features of the aligned
   128 px face) with one logistic regression per attribute, fitted on `--probe-train` train faces;
-- the constant baselines (majority class per attribute; the train median age).
+- the constant baselines (majority class per attribute; the train median age);
+- age on photos framed as photos, a proxy: CelebA-HQ files have no ages, so the predicted age is
+  set against CelebA's "Young" tag (ROC AUC, median age per group);
+- a diagnostic of framing (`--framings` chips, given boxes, LNet skipped): the same chip read
+  through a box of 1x (about LNet's box on a chip) and 1.7x the chip (what LNet's box takes in on
+  a photo: hair, surroundings): a head that reads the same face as the same age at both.
 Per image, the face the predictor scores highest is the one scored; an image with no face counts in
 the "found" share and is left out of the accuracy (its share is reported beside it).
 
@@ -122,9 +127,48 @@ def attributes_end_to_end(predictor: Predictor, val, names: list[str], train_lab
     thresholds = predictor.bundle.svm.threshold
     at_half = attribute_metrics(probs >= 0.5, labels, names, train_labels)
     at_bundle = attribute_metrics(probs >= thresholds, labels, names, train_labels)
+    ages = np.array([f["age"]["mean"] if f["age"] is not None else np.nan for f in faces if f is not None])
     return {"n_images": len(val), "found": float(found.mean()),
             "p_ge_0.5": {k: at_half[k] for k in ("mean_accuracy", "mean_balanced_accuracy", "majority_mean_accuracy")},
-            "bundle_thresholds": {k: at_bundle[k] for k in ("mean_accuracy", "mean_balanced_accuracy")}}  # fmt: skip
+            "bundle_thresholds": {k: at_bundle[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
+            "age_vs_young": age_vs_young(ages, labels[:, names.index("Young")]) if "Young" in names else None}  # fmt: skip
+
+
+def age_vs_young(ages: np.ndarray, young: np.ndarray) -> dict | None:
+    """A proxy for age on photos framed as photos (CelebA-HQ files carry no ages): the predicted
+    age against CelebA's "Young" tag (a rater's yes / no). ROC AUC of the age for "not Young",
+    the median age of each group, and the share of "Young" faces given 45 years or more."""
+    from sklearn.metrics import roc_auc_score
+
+    ok = np.isfinite(ages)
+    ages, young = ages[ok], young[ok].astype(bool)
+    if not len(ages) or young.all() or not young.any():
+        return None
+    return {"n": int(len(ages)), "auc_not_young": float(roc_auc_score(~young, ages)),
+            "median_age_young": float(np.median(ages[young])), "median_age_not_young": float(np.median(ages[~young])),
+            "young_given_45_plus": float((ages[young] >= 45).mean())}  # fmt: skip
+
+
+PHOTO_FRAMING = 1.7  # LNet's box on photos / a tight face box (MTCNN's), median on CelebA-HQ, CelebA and SCUT files
+
+
+def age_at_framings(predictor: Predictor, held, scales=(1.0, 1.35, PHOTO_FRAMING)) -> dict:
+    """Diagnostic (given boxes, LNet skipped): the UTKFace chips read through boxes of `scales`
+    times the chip, centred. 1.0 is about LNet's box on a chip (the chip is a tight face crop);
+    PHOTO_FRAMING is how much more LNet's box takes in on a photo of the same face (hair,
+    surroundings): a head that reads the same face at both framings as the same age."""
+    out = {}
+    true = held["age"].to_numpy(np.float64)
+    for scale in scales:
+        preds = []
+        for path in held["path"]:
+            w, h = Image.open(path).size
+            half = scale * max(w, h) / 2
+            box = [w / 2 - half, h / 2 - half, w / 2 + half, h / 2 + half]
+            preds.append(predictor.analyse_boxes(path, [box])[0]["age"]["mean"])
+        err = np.array(preds) - true
+        out[f"{scale:g}"] = {"n": int(len(err)), "mae": float(np.abs(err).mean()), "bias": float(err.mean())}
+    return out
 
 
 @torch.no_grad()
@@ -291,6 +335,20 @@ def markdown(results: dict) -> str:
         lines.append(row(f"{band}: MAE", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("mae"), ".2f"))
         lines.append(row(f"{band}: bias", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("bias"), "+.2f"))
         lines.append(row(f"{band}: faces", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("n"), "d"))
+    if per[labels[0]]["attributes"].get("age_vs_young"):
+        lines += ["", "Age on photos framed as photos, a proxy (CelebA-HQ files carry no ages; CelebA's \"Young\" tag "
+                  "is a rater's yes / no):", "", head, rule,
+                  row("ROC AUC of the age for not Young", lambda r: (r["attributes"].get("age_vs_young") or {}).get("auc_not_young"), ".3f"),
+                  row("median age, Young", lambda r: (r["attributes"].get("age_vs_young") or {}).get("median_age_young"), ".1f"),
+                  row("median age, not Young", lambda r: (r["attributes"].get("age_vs_young") or {}).get("median_age_not_young"), ".1f"),
+                  row("Young given 45 years or more", lambda r: (r["attributes"].get("age_vs_young") or {}).get("young_given_45_plus"), ".3f")]  # fmt: skip
+    if per[labels[0]].get("age_at_framings"):
+        lines += ["", "Diagnostic, given boxes (LNet skipped): UTKFace chips read through a centred box of k x the chip "
+                  f"(1: about LNet's box on a chip; {PHOTO_FRAMING:g}: what LNet's box takes in around a face on a photo):",
+                  "", head, rule]  # fmt: skip
+        for k in per[labels[0]]["age_at_framings"]:
+            lines.append(row(f"box {k}x: MAE", lambda r, k=k: (r.get("age_at_framings") or {}).get(k, {}).get("mae"), ".2f"))
+            lines.append(row(f"box {k}x: bias", lambda r, k=k: (r.get("age_at_framings") or {}).get(k, {}).get("bias"), "+.2f"))
     gt_bands = "; ".join(f"{b}: {v['mae']:.2f} ({v['bias']:+.2f})" for b, v in gt_g.get("by_wide_band", {}).items())
     lines += ["", f"Ground-truth crops (diagnostic, the chip handed to the age net): MAE {_f(gt_g.get('mae'), '.3f')}, "
               f"bias {_f(gt_g.get('bias'), '+.2f')}; by band MAE (bias) {gt_bands}. Train median: MAE "
@@ -342,6 +400,8 @@ def main(argv=None) -> int:
     ap.add_argument("--stability", type=int, default=200, help="faces perturbed (0: skip)")
     ap.add_argument("--perturb", nargs="*", default=None, help="only these perturbations (default: all)")
     ap.add_argument("--probe-train", type=int, default=6000, help="train faces for the linear probe (0: skip)")
+    ap.add_argument("--framings", type=int, default=200,
+                    help="UTKFace chips read at given framings (age_at_framings, a diagnostic; 0: skip)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -394,7 +454,8 @@ def main(argv=None) -> int:
         r = {"bundle": str(path), "scales": list(predictor.bundle.preprocessing["lnet"].get("scales", [1.0])),
              "cascade": predictor.cascade is not None,
              "attributes": attributes_end_to_end(predictor, files, names, train[names].to_numpy()),
-             "age": age_end_to_end(predictor, chips, train_median)}  # fmt: skip
+             "age": age_end_to_end(predictor, chips, train_median),
+             "age_at_framings": age_at_framings(predictor, chips[: args.framings]) if args.framings else None}  # fmt: skip
         if scut_paths:
             r["scut"] = faces_found(predictor, scut_paths)
         if stab_paths:

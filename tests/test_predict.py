@@ -219,3 +219,19 @@ def test_table_and_caption_show_attractiveness():
     assert face_caption(face, 1) == "#1 3.20  age 31+-4"
     assert attractiveness_line(face) == "attractiveness 3.1+-0.4 /5"
     assert attractiveness_line({**face, "attractiveness": None}) is None
+
+
+def test_analyse_boxes_reads_given_boxes_as_it_reads_found_faces(predictor, scene, folder):
+    found = predictor.predict(scene)["faces"]
+    given = predictor.analyse_boxes(folder / "good.jpg", [f["box"] for f in found])
+    assert len(given) == len(found)
+    for g, f in zip(given, found, strict=True):
+        assert g["score"] is None and g["box"] == f["box"]
+        # the file is a JPEG of the scene: the same crops up to re-encoding
+        assert max(abs(g["attributes"][n] - f["attributes"][n]) for n in f["attributes"]) < 0.05
+        assert abs(g["age"]["mean"] - f["age"]["mean"]) < 2
+    exact = predictor.analyse_boxes(scene, [found[0]["box"]])[0]
+    assert max(abs(exact["attributes"][n] - p) for n, p in found[0]["attributes"].items()) < 1e-3
+    assert abs(exact["age"]["mean"] - found[0]["age"]["mean"]) < 1e-2
+    with pytest.raises(ValueError, match="bad box"):
+        predictor.analyse_boxes(scene, [[10, 10, 5, 40]])

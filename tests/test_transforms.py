@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
 
-from lnet_anet.data.transforms import CenterPatch, RandomPatch
+from lnet_anet.data.transforms import CenterPatch, RandomPatch, ZoomOut, mirror
 
 
 def test_patches_are_windows_of_the_image():
@@ -23,3 +24,30 @@ def test_patches_are_windows_of_the_image():
 def test_image_smaller_than_the_patch_is_named():
     with pytest.raises(ValueError, match="smaller than the 8px patch"):
         RandomPatch(8)(np.zeros((6, 20, 3), np.uint8))
+
+
+def test_zoom_out_shows_the_image_smaller_in_the_middle_of_a_black_or_blurred_frame():
+    img = np.zeros((80, 80, 3), np.uint8)
+    img[:, :40] = 200  # left half bright: flips and placement are visible
+    black = ZoomOut(2.0)(img)
+    assert black.shape == img.shape and black.dtype == np.uint8
+    assert (black[:20] == 0).all() and (black[:, :20] == 0).all() and (black[60:] == 0).all()
+    np.testing.assert_array_equal(black[20:60, 20:60], cv2.resize(img, (40, 40), interpolation=cv2.INTER_AREA))
+    flipped = ZoomOut(2.0, flip=True)(img)
+    np.testing.assert_array_equal(flipped[20:60, 20:60], black[20:60, 20:60][:, ::-1])
+    blur = ZoomOut(2.0, fill="blur")(img)
+    np.testing.assert_array_equal(blur[20:60, 20:60], black[20:60, 20:60])
+    assert blur[40, 2].mean() > 100 and blur[40, 77].mean() < 100  # the edges carried outwards
+    torch.manual_seed(0)
+    shifted = [ZoomOut(2.0, jitter=0.2)(img) for _ in range(20)]
+    assert any(not np.array_equal(s, black) for s in shifted)
+    assert all((s > 0).sum() == (black > 0).sum() for s in shifted)  # moved, never cut
+    np.testing.assert_array_equal(ZoomOut(1.0)(img), img)
+    np.testing.assert_array_equal(mirror(img), ZoomOut(1.0, flip=True)(img))
+
+
+@pytest.mark.parametrize("kwargs, match", [({"zoom": 0.8}, "zoom"), ({"zoom": 1.5, "fill": "noise"}, "fill"),
+                                           ({"zoom": 1.5, "jitter": 0.6}, "jitter")])  # fmt: skip
+def test_zoom_out_rejects_bad_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ZoomOut(**kwargs)

@@ -42,6 +42,48 @@ def mirror(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(img[:, ::-1])
 
 
+class ZoomOut:
+    """The face framed more loosely, as a box that also takes in hair and surroundings frames
+    it: the (H, W, 3) uint8 image shrunk `zoom` times (>= 1) and placed on an (H, W) canvas,
+    centred up to `jitter` of the side off (torch RNG, seeded per worker), the rest black (what
+    `crop_face` pads beyond a photo's edge) or, fill="blur", the image's edge pixels carried
+    outwards and blurred (a stand-in for the surroundings a photo has). flip mirrors the image
+    first. Why: on photos LNet's box frames face and hair (~1.7x a tight face box), on a tightly
+    cropped chip it frames the chip (~1.0x); a head trained on chips alone reads the looser
+    crop as an older face (UTKFace, experiments/2026-11-30-age-framing)."""
+
+    FILLS = ("black", "blur")
+
+    def __init__(self, zoom: float, fill: str = "black", jitter: float = 0.0, flip: bool = False):
+        if not zoom >= 1:
+            raise ValueError(f"zoom must be >= 1, got {zoom}")
+        if fill not in self.FILLS:
+            raise ValueError(f"fill must be one of {self.FILLS}, got {fill!r}")
+        if not 0 <= jitter < 0.5:
+            raise ValueError(f"jitter must be in [0, 0.5), got {jitter}")
+        self.zoom, self.fill, self.jitter, self.flip = float(zoom), fill, float(jitter), bool(flip)
+
+    def __repr__(self) -> str:
+        return f"ZoomOut(zoom={self.zoom}, fill={self.fill!r}, jitter={self.jitter}, flip={self.flip})"
+
+    def __call__(self, img: np.ndarray) -> np.ndarray:
+        if self.flip:
+            img = mirror(img)
+        h, w = img.shape[:2]
+        nh, nw = max(1, round(h / self.zoom)), max(1, round(w / self.zoom))
+        shift = (torch.rand(2) * 2 - 1).numpy() * self.jitter * np.array([h, w])
+        y0 = int(np.clip(round((h - nh) / 2 + shift[0]), 0, h - nh))
+        x0 = int(np.clip(round((w - nw) / 2 + shift[1]), 0, w - nw))
+        small = resize(img, nh, nw)
+        pads = (y0, h - nh - y0, x0, w - nw - x0)
+        if self.fill == "black":
+            return cv2.copyMakeBorder(small, *pads, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+        canvas = cv2.copyMakeBorder(small, *pads, cv2.BORDER_REPLICATE)
+        blurred = cv2.GaussianBlur(canvas, (0, 0), sigmaX=max(h, w) / 16)
+        blurred[y0:y0 + nh, x0:x0 + nw] = small
+        return blurred
+
+
 def resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
     """img resized to (height, width): area averaging when it shrinks, bilinear otherwise."""
     shrink = img.shape[0] > height or img.shape[1] > width

@@ -3,7 +3,8 @@
   image          a DLDL-v2 network on the face crop, trained end to end (ThinAgeNet, TinyAgeNet,
                  EfficientNet-Lite0: model=...)
   anet_layers    ANet's layers above its frozen trunk stages trained with the DLDL-v2 loss from an
-                 attribute ANet (a train_anet run or a bundle); the frozen stages' maps are cached
+                 attribute ANet (a train_anet run or a bundle); the frozen stages' maps are cached,
+                 for the crops, their mirror images and any looser `framings` (ZoomOut views)
   anet_features  a DLDL-v2 head on a fixed ANet's patch-averaged feature (shares ANet's pass)
 
 Each writes the run folder through finish_dldl_run (weights, model.json, preprocess.json, report).
@@ -29,7 +30,7 @@ from lnet_anet.anet.features import (
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, face_dataset, split_fit_tune, split_of
 from lnet_anet.data.preprocess import HeadInput
-from lnet_anet.data.transforms import mirror
+from lnet_anet.data.transforms import ZoomOut, mirror
 from lnet_anet.dldl.training import (
     FeatureSet,
     FromTrunkMaps,
@@ -112,6 +113,8 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
     # The frozen stages' maps of every crop (and of the mirrored training crops), computed once.
     cache = Path(cfg.trunk_cache_dir or out)
     ev = cfg.data.eval_split
+    if cfg.get("cache_whole_index") and cfg.get("framings"):
+        raise ValueError("framings need the per-split cache: set cache_whole_index=false (or framings=[])")
     if cfg.get("cache_whole_index"):  # one cache of every face, whatever the split (k-fold runs share it)
         parts = _whole_index_maps(cfg, index, net, stage, cache / f"{prefix}-all-{cfg.canonical_size}")
         maps = parts.pop("maps")
@@ -121,6 +124,7 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
         views = [("train", "train", {}), ("train-mirror", "train", {"transform": mirror}), (ev, ev, {})]
         if net.mirror:  # faces are scored with their mirror images too
             views.append((f"{ev}-mirror", ev, {"transform": mirror}))
+        views += [(name, "train", {"transform": zoom}) for name, zoom in framing_views(cfg.get("framings"))]
         for name, split, kw in views:
             crops = face_dataset(cfg.data, parts[split], train=False, image_size=cfg.canonical_size, **kw)
             maps[name] = cached_trunk_maps(cache / f"{prefix}-{name}.npz", net.anet, crops, 64, cfg.train.num_workers,
@@ -130,6 +134,10 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
             raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-{name}-mirror.npz hold different faces; "
                              "delete both")  # fmt: skip
     rows, train_maps = maps["train"]["index"], [maps["train"]["maps"], maps["train-mirror"]["maps"]]
+    for name, _ in framing_views(cfg.get("framings")):  # looser framings: more views of the same faces
+        if not np.array_equal(maps[name]["index"], rows):
+            raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-train.npz hold different faces; delete both")
+        train_maps.append(maps[name]["maps"])
     scored = {"split": ev, "part": parts[ev], "index": maps[ev]["index"],
               "maps": [maps[ev]["maps"], *([maps[f"{ev}-mirror"]["maps"]] if net.mirror else [])]}  # fmt: skip
     if cfg.tune_split:  # choosing settings: train on the fit part of the training faces, score their tune part
@@ -152,6 +160,17 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
                              DataLoader(faces, batch_size=256), part, scored["split"])  # fmt: skip
     log.info("%s on %s/%s (whole crops): MAE %.3f", cfg.target, cfg.data.name, scored["split"], result["mae"])
     return result
+
+
+def framing_views(framings) -> list[tuple[str, ZoomOut]]:
+    """(cache view name, transform) of each extra training framing of the anet_layers recipe,
+    from cfg.framings: a list of {zoom, fill, jitter, flip} (ZoomOut's arguments); the name
+    holds them all, so that a cached view is never read for another framing."""
+    views = []
+    for f in framings or []:
+        zoom = ZoomOut(**f)
+        views.append((f"train-zoom{zoom.zoom:g}-{zoom.fill}-j{zoom.jitter:g}{'-flip' if zoom.flip else ''}", zoom))
+    return views
 
 
 def _weights_digest(net) -> str:

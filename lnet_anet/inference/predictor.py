@@ -51,7 +51,7 @@ from PIL import Image
 from lnet_anet.data.errors import ImageReadError
 from lnet_anet.data.images import DEFAULT_MAX_PIXELS
 from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput
-from lnet_anet.data.transforms import crop_face
+from lnet_anet.data.transforms import crop_face, face_region
 from lnet_anet.inference.bundle import Bundle, load_bundle
 from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
 from lnet_anet.inference.graphs import FaceGraph, LNetGraph, RegionGraph
@@ -210,6 +210,24 @@ class Predictor:
         """predict's Analysis: the record plus the decoded image and response map."""
         _check_order(channel_order)
         return self._process([image], channel_order)[0]
+
+    def analyse_boxes(self, image: ImageInput, boxes, channel_order: str = "rgb") -> list[dict[str, Any]]:
+        """The face records of the given boxes, LNet skipped: ANet, the SVMs and the heads read
+        each box's crop as they read a found face's (a box from another detector, or a fixed
+        framing in a benchmark). boxes: (N, 4) (x0, y0, x1, y1) pixels of the image as displayed
+        (EXIF orientation applied, never shrunk), exclusive ends; each record's "score" is
+        null. Raises ImageReadError / InputError for an unreadable image, ValueError for a box
+        that is not finite or has no area."""
+        _check_order(channel_order)
+        img = to_rgb8(image, channel_order, None)
+        faces = []
+        for box in np.asarray(boxes, np.float64).reshape(-1, 4):
+            face_region(box, 1.0)  # raises ValueError for a bad box
+            faces.append((img, box, 0.0, {**_face_record(box, 0.0), "score": None}))
+        with torch.inference_mode():
+            for start in range(0, len(faces), FACE_CHUNK):
+                self._analyse_faces(faces[start : start + FACE_CHUNK])
+        return [face for *_, face in faces]
 
     def predict_many(self, images: Iterable[ImageInput], batch_size: int = 8,
                      channel_order: str = "rgb") -> Iterator[dict]:  # fmt: skip
