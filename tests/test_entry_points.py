@@ -59,7 +59,8 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
     run("lnet_anet.cli.train_anet_dldl", "data=synthetic_age", f"init_from={anet}", "name=age-anet",
         "model.c3_channels=96", "model.c4_channels=128", "model.pretrained=none", "model.mirror=true", "train=smoke",
         "train.batch_size=16", "data.index.n_images=240", "data.index.n_identities=40",
-        "framings=[{zoom: 1.5, fill: blur, jitter: 0.05, flip: true}]", runs=tmp_path)  # fmt: skip
+        "framings=[{zoom: 1.5, fill: blur, jitter: 0.05, flip: true}]", "balance={edges: [0, 30, 101], power: 0.5}",
+        runs=tmp_path)  # fmt: skip
     out = tmp_path / "age-anet"
     assert {"trunk-train.npz", "trunk-train-mirror.npz", "trunk-val.npz", "trunk-val-mirror.npz", "model.safetensors",
             "eval.md", "trunk-train-zoom1.5-blur-j0.05-flip.npz"} <= {p.name for p in out.iterdir()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -9,6 +10,7 @@ from lnet_anet.dldl.label_distribution import (
     DLDLHead,
     DLDLLoss,
     LabelBins,
+    band_weights,
     distribution_std,
     expectation,
     gaussian_label_distribution,
@@ -153,3 +155,30 @@ def test_head_predict_shapes_and_consistency():
 def test_wrong_logit_width_raises():
     with pytest.raises(ValueError, match="logits must be"):
         DLDLLoss(AGES)(torch.zeros(2, 50), torch.tensor([1.0, 2.0]))
+
+
+def test_band_weights_pull_rare_bands_up_and_average_one():
+    ages = np.array([5] * 10 + [30] * 80 + [70] * 10, dtype=np.float64)
+    w = band_weights(ages, edges=[0, 13, 60, 117], power=1.0)
+    assert w.mean() == pytest.approx(1.0)
+    assert w[0] == pytest.approx(w[-1]) and w[0] == pytest.approx(8 * w[50])  # shares 0.1 vs 0.8
+    assert w[:10].sum() == pytest.approx(w[10:90].sum())  # power 1: every band weighs the same
+    np.testing.assert_allclose(band_weights(ages, [0, 13, 60, 117], power=0.0), 1.0)
+    assert band_weights([150.0, 30.0], [0, 60, 117])[0] == band_weights([100.0, 30.0], [0, 60, 117])[0]
+    with pytest.raises(ValueError, match="increasing"):
+        band_weights(ages, [0, 60, 13])
+    with pytest.raises(ValueError, match="power"):
+        band_weights(ages, [0, 13, 60], power=-1)
+
+
+def test_weighted_loss_is_the_weighted_mean_of_per_sample_losses():
+    bins = LabelBins(0, 10, 1)
+    loss = DLDLLoss(bins, sigma=1.0)
+    torch.manual_seed(0)
+    logits, y = torch.randn(2, len(bins)), torch.tensor([2.0, 7.0])
+    first, _ = loss(logits[:1], y[:1])
+    second, _ = loss(logits[1:], y[1:])
+    both, _ = loss(logits, y, weight=torch.tensor([3.0, 1.0]))
+    assert both == pytest.approx(float(0.75 * first + 0.25 * second), rel=1e-5)
+    plain, _ = loss(logits, y)
+    assert plain == pytest.approx(float(loss(logits, y, weight=torch.ones(2))[0]), rel=1e-6)

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -163,8 +164,12 @@ class DLDLLoss(nn.Module):
         self.use_kl, self.use_l1 = use_kl, use_l1
 
     def forward(
-        self, logits: torch.Tensor, y: torch.Tensor, sigma: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, dict[str, float]]:
+        self, logits: torch.Tensor, y: torch.Tensor, sigma: torch.Tensor | None = None,
+        weight: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, dict[str, float]]:  # fmt: skip
+        """logits (B, bins), y (B,) labels, sigma (B,) per-sample spreads (NaN: the configured
+        one), weight (B,) per-sample weights (e.g. band_weights; None: all 1): both terms are
+        then weighted means over the batch."""
         if logits.ndim != 2 or logits.shape[1] != len(self.bins):
             raise ValueError(
                 f"logits must be (B, {len(self.bins)}) for {self.bins}, got {tuple(logits.shape)}"
@@ -178,14 +183,35 @@ class DLDLLoss(nn.Module):
         target = gaussian_label_distribution(y, per_sample, self.bins)
         log_probs = logits.log_softmax(dim=1)
 
+        w = torch.ones_like(y) if weight is None else weight.to(logits).reshape(-1)
+        w = w / w.sum().clamp_min(1e-12)
         with torch.set_grad_enabled(self.use_kl and torch.is_grad_enabled()):
-            kl = F.kl_div(log_probs, target, reduction="batchmean")
+            kl = (F.kl_div(log_probs, target, reduction="none").sum(1) * w).sum()
         with torch.set_grad_enabled(self.use_l1 and torch.is_grad_enabled()):
             mean = expectation(log_probs.exp(), self.bins)
-            l1 = (mean - y.clamp(self.bins.low, self.bins.high)).abs().mean()
+            l1 = ((mean - y.clamp(self.bins.low, self.bins.high)).abs() * w).sum()
 
         loss = (kl if self.use_kl else 0.0) + (self.lambda_l1 * l1 if self.use_l1 else 0.0)
         return loss, {"kl": float(kl.detach()), "l1": float(l1.detach())}
+
+
+def band_weights(values, edges, power: float = 0.5) -> np.ndarray:
+    """Per-sample loss weights that pull rare label bands up (e.g. the young and the old in
+    UTKFace): a sample in a band holding the share q of the samples weighs q ** -power (0: all
+    equal; 1: every band weighs as much as any other in total), normalised to mean 1. edges:
+    the bands' increasing boundaries [e0, e1, ...] (band k = [e_k, e_k+1)); a value outside
+    them joins the nearest band. Raises ValueError for fewer than 2 edges, edges that do not
+    increase, or power < 0."""
+    edges = np.asarray(edges, np.float64)
+    if edges.ndim != 1 or len(edges) < 2 or not (np.diff(edges) > 0).all():
+        raise ValueError(f"edges must be >= 2 increasing boundaries, got {edges.tolist()}")
+    if not power >= 0:
+        raise ValueError(f"power must be >= 0, got {power}")
+    values = np.asarray(values, np.float64)
+    band = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+    share = np.bincount(band, minlength=len(edges) - 1) / max(len(values), 1)
+    w = share[band] ** -power
+    return (w / w.mean()).astype(np.float32)
 
 
 class DLDLHead(nn.Module):

@@ -31,6 +31,7 @@ from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, face_dataset, split_fit_tune, split_of
 from lnet_anet.data.preprocess import HeadInput
 from lnet_anet.data.transforms import ZoomOut, mirror
+from lnet_anet.dldl.label_distribution import band_weights
 from lnet_anet.dldl.training import (
     FeatureSet,
     FromTrunkMaps,
@@ -147,6 +148,8 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
                   "maps": [m[held] for m in train_maps[: 1 + net.mirror]]}  # fmt: skip
         rows, train_maps = rows[~held], [m[~held] for m in train_maps]
     labels = {cfg.target: parts["train"][cfg.target].to_numpy(np.float32)[rows], "index": rows}
+    if cfg.get("balance"):  # rare bands weigh more in the loss (conf: balance: {edges, power})
+        labels[f"{cfg.target}_weight"] = band_weights(labels[cfg.target], **cfg.balance)
     window = net.anet.trunk.output_size(net.anet.patch_size, net.anet.frozen_stages)  # a patch's window of the cached map
     train_set = TrunkMapPatches(train_maps, labels, window, train=True)
 

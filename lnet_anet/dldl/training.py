@@ -180,7 +180,8 @@ def dldl_loss_fn(
     """The engine's loss_fn for any DLDL model: DLDLLoss on batch[target].
 
     Per-sample spreads come from batch[f"{target}_sigma"] (e.g. ChaLearn's "age_sigma") where
-    finite; otherwise `sigma`, default DEFAULT_SIGMA[target]. Bind options with functools.partial.
+    finite; otherwise `sigma`, default DEFAULT_SIGMA[target]; per-sample loss weights from
+    batch[f"{target}_weight"] when present (band_weights). Bind options with functools.partial.
     Reports "kl", "l1" and "mae" (of the expectation against the unclamped label).
     """
     if target not in batch:
@@ -193,7 +194,7 @@ def dldl_loss_fn(
     logits = model(batch["image"])["logits"]
     y = batch[target]
     criterion = DLDLLoss(bins, lambda_l1=lambda_l1, use_kl=use_kl, use_l1=use_l1, sigma=sigma)
-    loss, parts = criterion(logits, y, batch.get(f"{target}_sigma"))
+    loss, parts = criterion(logits, y, batch.get(f"{target}_sigma"), batch.get(f"{target}_weight"))
     with torch.no_grad():
         mean = logits.float().softmax(dim=1) @ bins.values_like(logits.float())
         parts["mae"] = float((mean - y.to(mean)).abs().mean())
