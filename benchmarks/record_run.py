@@ -3,6 +3,7 @@ images: grids of real faces stay in runs/, never in the repository) into
 experiments/<date>-<name>/ so it can be committed.
 
     python benchmarks/record_run.py runs/anet-celeba_hq128 [--name anet-celeba_hq128]
+    python benchmarks/record_run.py runs/age-framed-utkface128 --name age-framing/run   # into a record's folder
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ def main(argv=None) -> int:
     ap.add_argument("run", type=Path)
     ap.add_argument("--name", default=None)
     args = ap.parse_args(argv)
-    out = Path(__file__).parent / f"{dt.date.today().isoformat()}-{args.name or args.run.name}"
+    # the records live in experiments/ (this script moved to benchmarks/ with the others)
+    out = Path(__file__).resolve().parents[1] / "experiments" / f"{dt.date.today().isoformat()}-{args.name or args.run.name}"
     out.mkdir(parents=True, exist_ok=True)
     for rel in KEEP:
         src = args.run / rel
