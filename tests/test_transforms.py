@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from lnet_anet.data.transforms import CenterPatch, RandomPatch, ZoomOut, mirror
+from lnet_anet.data.transforms import CenterPatch, Chain, Photometric, RandomPatch, ZoomOut, mirror
 
 
 def test_patches_are_windows_of_the_image():
@@ -51,3 +51,29 @@ def test_zoom_out_shows_the_image_smaller_in_the_middle_of_a_black_or_blurred_fr
 def test_zoom_out_rejects_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ZoomOut(**kwargs)
+
+
+def test_photometric_darkens_brightens_and_drops_colour():
+    img = np.zeros((4, 4, 3), np.uint8)
+    img[..., 0], img[..., 1], img[..., 2] = 200, 100, 50
+    np.testing.assert_array_equal(Photometric(0.5)(img)[0, 0], [100, 50, 25])
+    np.testing.assert_array_equal(Photometric(1.5)(img)[0, 0], [255, 150, 75])  # clipped, not wrapped
+    gray = Photometric(gray=True)(img)
+    assert (gray[..., 0] == gray[..., 1]).all() and (gray[..., 1] == gray[..., 2]).all()
+    assert gray[0, 0, 0] == round(0.299 * 200 + 0.587 * 100 + 0.114 * 50)
+    assert Photometric(gamma=2.0)(img)[0, 0, 1] < 100 < Photometric(gamma=0.5)(img)[0, 0, 1]
+    with pytest.raises(ValueError, match="gain and gamma"):
+        Photometric(gain=0)
+
+
+def test_framing_views_name_every_setting_and_chain_photometric_after_the_framing():
+    from lnet_anet.dldl.recipes import framing_views
+
+    views = dict(framing_views([{"zoom": 2.0, "fill": "blur", "jitter": 0.1, "flip": True},
+                                {"zoom": 2.0, "photometric": {"gain": 0.5, "gray": True}}]))  # fmt: skip
+    assert list(views) == ["train-zoom2-blur-j0.1-flip", "train-zoom2-black-j0-g0.5-y1-gray"]
+    img = np.full((40, 40, 3), 200, np.uint8)
+    out = views["train-zoom2-black-j0-g0.5-y1-gray"](img)
+    assert isinstance(views["train-zoom2-black-j0-g0.5-y1-gray"], Chain)
+    assert out[20, 20].tolist() == [100, 100, 100] and out[0, 0].tolist() == [0, 0, 0]
+    assert framing_views(None) == [] and framing_views([]) == []

@@ -84,6 +84,43 @@ class ZoomOut:
         return blurred
 
 
+class Photometric:
+    """The photo as a darker, brighter or colourless shot of the same face: uint8 (H, W, 3) ->
+    255 * gain * (img / 255) ** gamma, clipped, then (gray) the ITU-R 601 luma in all three
+    channels. Why: a dark, over-exposed or black-and-white photo of a face is the same age (issue
+    15's stability benchmark perturbs brightness x0.6 / x1.5 and grayscale)."""
+
+    def __init__(self, gain: float = 1.0, gamma: float = 1.0, gray: bool = False):
+        if not (gain > 0 and gamma > 0):
+            raise ValueError(f"gain and gamma must be > 0, got {gain}, {gamma}")
+        self.gain, self.gamma, self.gray = float(gain), float(gamma), bool(gray)
+
+    def __repr__(self) -> str:
+        return f"Photometric(gain={self.gain}, gamma={self.gamma}, gray={self.gray})"
+
+    def __call__(self, img: np.ndarray) -> np.ndarray:
+        lut = np.clip(255.0 * self.gain * (np.arange(256) / 255.0) ** self.gamma, 0, 255).round().astype(np.uint8)
+        out = cv2.LUT(np.ascontiguousarray(img), lut)
+        if self.gray:
+            out = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+        return out
+
+
+class Chain:
+    """Transforms applied in order (a picklable composition for DataLoader workers)."""
+
+    def __init__(self, *steps):
+        self.steps = steps
+
+    def __repr__(self) -> str:
+        return f"Chain{self.steps!r}"
+
+    def __call__(self, img: np.ndarray) -> np.ndarray:
+        for step in self.steps:
+            img = step(img)
+        return img
+
+
 def resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
     """img resized to (height, width): area averaging when it shrinks, bilinear otherwise."""
     shrink = img.shape[0] > height or img.shape[1] > width

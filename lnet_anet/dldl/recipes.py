@@ -30,7 +30,7 @@ from lnet_anet.anet.features import (
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, face_dataset, split_fit_tune, split_of
 from lnet_anet.data.preprocess import HeadInput
-from lnet_anet.data.transforms import ZoomOut, mirror
+from lnet_anet.data.transforms import Chain, Photometric, ZoomOut, mirror
 from lnet_anet.dldl.label_distribution import band_weights
 from lnet_anet.dldl.training import (
     FeatureSet,
@@ -165,14 +165,23 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
     return result
 
 
-def framing_views(framings) -> list[tuple[str, ZoomOut]]:
-    """(cache view name, transform) of each extra training framing of the anet_layers recipe,
-    from cfg.framings: a list of {zoom, fill, jitter, flip} (ZoomOut's arguments); the name
-    holds them all, so that a cached view is never read for another framing."""
+def framing_views(framings) -> list[tuple[str, ZoomOut | Chain]]:
+    """(cache view name, transform) of each extra training view of the anet_layers recipe, from
+    cfg.framings: a list of {zoom, fill, jitter, flip} (ZoomOut's arguments), each optionally
+    with photometric: {gain, gamma, gray} (Photometric's, applied after the framing); the name
+    holds them all, so that a cached view is never read for another one."""
     views = []
     for f in framings or []:
+        f = dict(f)
+        photo = f.pop("photometric", None)
         zoom = ZoomOut(**f)
-        views.append((f"train-zoom{zoom.zoom:g}-{zoom.fill}-j{zoom.jitter:g}{'-flip' if zoom.flip else ''}", zoom))
+        name = f"train-zoom{zoom.zoom:g}-{zoom.fill}-j{zoom.jitter:g}{'-flip' if zoom.flip else ''}"
+        if photo:
+            p = Photometric(**photo)
+            name += f"-g{p.gain:g}-y{p.gamma:g}{'-gray' if p.gray else ''}"
+            views.append((name, Chain(zoom, p)))
+        else:
+            views.append((name, zoom))
     return views
 
 
