@@ -107,7 +107,7 @@ def test_fold_run_then_head_into_a_bundle_then_predictor(tmp_path):
     assert data["splits"] == {"train": 48 - expected, "val": expected}
     result = json.loads((out / "eval.json").read_text())
     assert result["split"] == "val" and result["n"] == expected
-    assert {p.name for p in (runs / "scut-trunk").iterdir()} == {"stage3-all-160.npz", "stage3-all-160-mirror.npz",
+    assert {p.name for p in (runs / "scut-trunk-e11").iterdir()} == {"stage3-all-160.npz", "stage3-all-160-mirror.npz",
                                                                  "stage3-all-160.key.json"}
     # the cache is of these faces and boxes: a run with other boxes must not reuse it
     rows = boxes.read_text().splitlines()
