@@ -107,7 +107,7 @@ def test_fold_run_then_head_into_a_bundle_then_predictor(tmp_path):
     assert data["splits"] == {"train": 48 - expected, "val": expected}
     result = json.loads((out / "eval.json").read_text())
     assert result["split"] == "val" and result["n"] == expected
-    assert {p.name for p in (runs / "scut-trunk").iterdir()} == {"stage3-all-160.npz", "stage3-all-160-mirror.npz",
+    assert {p.name for p in (runs / "scut-trunk-e11").iterdir()} == {"stage3-all-160.npz", "stage3-all-160-mirror.npz",
                                                                  "stage3-all-160.key.json"}
     # the cache is of these faces and boxes: a run with other boxes must not reuse it
     rows = boxes.read_text().splitlines()
@@ -142,6 +142,11 @@ def test_cache_key_refuses_a_cache_of_other_faces(tmp_path):
         check_cache_key(npz, index_cache_key(moved, data, size=160))
     with pytest.raises(ValueError, match="cached for other faces or settings"):
         check_cache_key(npz, index_cache_key(index, data, size=144))
+    looser = OmegaConf.merge(data, {"enlarge": 1.1})  # the same boxes framed looser: other crops
+    with pytest.raises(ValueError, match="cached for other faces or settings"):
+        check_cache_key(npz, index_cache_key(index, looser, size=160))
+    assert index_cache_key(index, OmegaConf.merge(data, {"enlarge": 1.0}), size=160) == index_cache_key(
+        index, data, size=160)  # enlarge 1.0 keeps the key the caches made before it had
 
 
 @pytest.mark.skipif(not SHARED_SCUT.is_dir(), reason="the shared SCUT-FBP5500 copy is not here")

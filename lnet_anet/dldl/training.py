@@ -89,8 +89,12 @@ def index_cache_key(index: pd.DataFrame, data_cfg, **settings) -> dict:
     h = hashlib.sha1("\n".join(map(str, index["path"])).encode())
     if all(c in index for c in ("x0", "y0", "x1", "y1")):
         h.update(np.round(index[["x0", "y0", "x1", "y1"]].to_numpy(np.float64), 2).tobytes())
-    return {"rows": len(index), "files_sha1": h.hexdigest(), "crop": str(data_cfg.get("crop")),
-            "box_scale": float(data_cfg.get("box_scale", 1.0)), **settings}  # fmt: skip
+    key = {"rows": len(index), "files_sha1": h.hexdigest(), "crop": str(data_cfg.get("crop")),
+           "box_scale": float(data_cfg.get("box_scale", 1.0))}  # fmt: skip
+    enlarge = float(data_cfg.get("enlarge", 1.0) or 1.0)
+    if enlarge != 1.0:  # the crop's framing (a key without it is a cache of enlarge 1.0: old caches stay valid)
+        key["enlarge"] = enlarge
+    return {**key, **settings}
 
 
 def check_cache_key(npz: Path, key: dict) -> None:
