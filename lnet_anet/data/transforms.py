@@ -94,13 +94,13 @@ class Photometric:
         if not (gain > 0 and gamma > 0):
             raise ValueError(f"gain and gamma must be > 0, got {gain}, {gamma}")
         self.gain, self.gamma, self.gray = float(gain), float(gamma), bool(gray)
+        self.lut = np.clip(255.0 * gain * (np.arange(256) / 255.0) ** gamma, 0, 255).round().astype(np.uint8)
 
     def __repr__(self) -> str:
         return f"Photometric(gain={self.gain}, gamma={self.gamma}, gray={self.gray})"
 
     def __call__(self, img: np.ndarray) -> np.ndarray:
-        lut = np.clip(255.0 * self.gain * (np.arange(256) / 255.0) ** self.gamma, 0, 255).round().astype(np.uint8)
-        out = cv2.LUT(np.ascontiguousarray(img), lut)
+        out = cv2.LUT(np.ascontiguousarray(img), self.lut)
         if self.gray:
             out = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
         return out

@@ -114,7 +114,8 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
     # The frozen stages' maps of every crop (and of the mirrored training crops), computed once.
     cache = Path(cfg.trunk_cache_dir or out)
     ev = cfg.data.eval_split
-    if cfg.get("cache_whole_index") and cfg.get("framings"):
+    extra_views = framing_views(cfg.get("framings"))  # (name, transform) of the looser framings
+    if cfg.get("cache_whole_index") and extra_views:
         raise ValueError("framings need the per-split cache: set cache_whole_index=false (or framings=[])")
     if cfg.get("cache_whole_index"):  # one cache of every face, whatever the split (k-fold runs share it)
         parts = _whole_index_maps(cfg, index, net, stage, cache / f"{prefix}-all-{cfg.canonical_size}")
@@ -125,7 +126,7 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
         views = [("train", "train", {}), ("train-mirror", "train", {"transform": mirror}), (ev, ev, {})]
         if net.mirror:  # faces are scored with their mirror images too
             views.append((f"{ev}-mirror", ev, {"transform": mirror}))
-        views += [(name, "train", {"transform": zoom}) for name, zoom in framing_views(cfg.get("framings"))]
+        views += [(name, "train", {"transform": view}) for name, view in extra_views]
         for name, split, kw in views:
             crops = face_dataset(cfg.data, parts[split], train=False, image_size=cfg.canonical_size, **kw)
             maps[name] = cached_trunk_maps(cache / f"{prefix}-{name}.npz", net.anet, crops, 64, cfg.train.num_workers,
@@ -135,7 +136,7 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
             raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-{name}-mirror.npz hold different faces; "
                              "delete both")  # fmt: skip
     rows, train_maps = maps["train"]["index"], [maps["train"]["maps"], maps["train-mirror"]["maps"]]
-    for name, _ in framing_views(cfg.get("framings")):  # looser framings: more views of the same faces
+    for name, _ in extra_views:  # looser framings: more views of the same faces
         if not np.array_equal(maps[name]["index"], rows):
             raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-train.npz hold different faces; delete both")
         train_maps.append(maps[name]["maps"])

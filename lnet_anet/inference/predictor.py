@@ -224,9 +224,7 @@ class Predictor:
         for box in np.asarray(boxes, np.float64).reshape(-1, 4):
             face_region(box, 1.0)  # raises ValueError for a bad box
             faces.append((img, box, 0.0, {**_face_record(box, 0.0), "score": None}))
-        with torch.inference_mode():
-            for start in range(0, len(faces), FACE_CHUNK):
-                self._analyse_faces(faces[start : start + FACE_CHUNK])
+        self._analyse_all(faces)
         return [face for *_, face in faces]
 
     def predict_many(self, images: Iterable[ImageInput], batch_size: int = 8,
@@ -331,8 +329,7 @@ class Predictor:
                 a.record["faces"].append(face)
                 a.faces_px.append(box)
                 faces.append((a.image, box, score, face))
-        for start in range(0, len(faces), FACE_CHUNK):
-            self._analyse_faces(faces[start : start + FACE_CHUNK])
+        self._analyse_all(faces)
         return out
 
     @torch.inference_mode()
@@ -366,6 +363,12 @@ class Predictor:
     def _region_maps(self, canvases: torch.Tensor, rois: torch.Tensor) -> np.ndarray:
         """LNet_s's maps of the regions (Cascade.refine's region_maps)."""
         return self._run["regions"](canvases.numpy(), rois.numpy())[0]
+
+    @torch.inference_mode()
+    def _analyse_all(self, faces: list[tuple[np.ndarray, np.ndarray, float, dict]]) -> None:
+        """_analyse_faces on FACE_CHUNK faces at a time (bounds the face graph's batch)."""
+        for start in range(0, len(faces), FACE_CHUNK):
+            self._analyse_faces(faces[start : start + FACE_CHUNK])
 
     def _analyse_faces(self, faces: list[tuple[np.ndarray, np.ndarray, float, dict]]) -> None:
         """Attributes, age and attractiveness of several faces: one FaceGraph run on all."""
