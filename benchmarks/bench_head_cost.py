@@ -32,20 +32,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from lnet_anet.inference.bundle import load_bundle  # noqa: E402
-from lnet_anet.inference.fuse import shared_trunk_stages  # noqa: E402
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor, _crops  # noqa: E402
 
 SCUT_IMAGES = REPO.parent / "shared/datasets/scut_fbp5500_train/SCUT-FBP5500_v2/Images"
 
 
 def shared_stages(path: Path) -> dict[str, int]:
-    """Each crop-reading head's trunk stages shared with ANet, and the Predictor's (the minimum)."""
-    predictor = Predictor(load_bundle(path), backend="torch")
-    b = predictor.bundle
-    out = {name: shared_trunk_stages(b.anet, predictor._anet, b.net(name), prep)
-           for name, prep in predictor._heads.items() if not prep.reads_anet_features}  # fmt: skip
-    out["predictor"] = predictor._shared_stages
-    return out
+    """Each crop-reading head's trunk stages shared with ANet (fuse.shared_trunk_stages, as the
+    Predictor's face graph uses them)."""
+    return dict(Predictor(load_bundle(path), backend="torch")._shared_stages)
 
 
 def face_graph_inputs(predictor: Predictor, faces: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:

@@ -49,7 +49,7 @@ def test_batched_shared_trunk_faces_equal_the_per_face_reference():
 
     bundle = load_bundle(DEFAULT_BUNDLE)
     predictor = Predictor(bundle, backend="torch")  # copies: bundle's nets stay unfolded
-    assert predictor._shared_stages == 3  # the default age net shares stem + blocks 0-1 with ANet
+    assert predictor._shared_stages == {"age": 3, "attractiveness": 3}  # both share stem + blocks 0-1 with ANet
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in bundle.anet.trunk.modules())
     rng = np.random.default_rng(0)
     image = rng.integers(0, 255, (200, 260, 3), dtype=np.uint8)
@@ -93,3 +93,39 @@ def test_predict_many_decodes_ahead_and_keeps_order(tmp_path):
     assert records[3]["error"] and records[3]["faces"] == []
     singles = [predictor.predict(f) for f in files]
     assert [r for r in records if r["error"] is None] == singles
+
+
+@pytest.mark.skipif(not DEFAULT_BUNDLE.is_file(), reason="no embedded bundle")
+def test_face_graph_gives_each_head_its_own_shared_depth_and_takes_an_ensemble():
+    """FaceGraph with heads that share 2 and 3 of ANet's trunk stages, one of them an ensemble of
+    ANetDLDL nets, equals the same heads each run on its own crop (nothing shared)."""
+    import copy
+
+    from lnet_anet.inference.fuse import shared_trunk_stages
+    from lnet_anet.inference.graphs import FaceGraph
+    from lnet_anet.inference.bundle import load_bundle
+    from lnet_anet.models.dldl import DLDLEnsemble
+
+    bundle = load_bundle(DEFAULT_BUNDLE)
+    anet, prep = bundle.anet.eval(), Predictor(bundle, backend="torch")._anet
+    age = bundle.age.eval()
+    shallow = copy.deepcopy(bundle.attractiveness).eval()  # block 1 trainable: shares 2 stages
+    shallow.anet.frozen_stages = 2
+    other = copy.deepcopy(bundle.attractiveness).eval()
+    with torch.no_grad():
+        for q in other.head.parameters():
+            q.add_(torch.randn_like(q) * 0.1)
+    ensemble = DLDLEnsemble([bundle.attractiveness.eval(), other]).eval()
+    preps = Predictor(bundle, backend="torch")._heads
+    heads = {"age": (age, preps["age"]), "shallow": (shallow, preps["attractiveness"]),
+             "ensemble": (ensemble, preps["attractiveness"])}  # fmt: skip
+    depth = {n: shared_trunk_stages(anet, prep, net, h) for n, (net, h) in heads.items()}
+    assert depth == {"age": 3, "shallow": 2, "ensemble": 3}
+    crops = torch.from_numpy(np.random.default_rng(0).integers(0, 255, (3, 160, 160, 3), dtype=np.uint8))
+    with torch.inference_mode():
+        shared = FaceGraph(anet, prep, heads, depth)(crops)
+        alone = FaceGraph(anet, prep, heads, 0)(crops, crops, crops, crops)
+    assert len(shared) == 7
+    for a, b in zip(shared, alone, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-3, rtol=1e-3)
+    assert not torch.allclose(shared[4], shared[6])  # the shallow head and the ensemble differ

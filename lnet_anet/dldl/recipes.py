@@ -4,7 +4,8 @@
                  EfficientNet-Lite0: model=...)
   anet_layers    ANet's layers above its frozen trunk stages trained with the DLDL-v2 loss from an
                  attribute ANet (a train_anet run or a bundle); the frozen stages' maps are cached,
-                 for the crops, their mirror images and any looser `framings` (ZoomOut views)
+                 for the crops, their mirror images, any looser `framings` (ZoomOut views) and
+                 any `augmented_views` (draws of the training augmentation)
   anet_features  a DLDL-v2 head on a fixed ANet's patch-averaged feature (shares ANet's pass)
 
 Each writes the run folder through finish_dldl_run (weights, model.json, preprocess.json, report).
@@ -17,6 +18,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
@@ -74,26 +76,46 @@ def train_on_image(cfg: DictConfig) -> dict:
     return result
 
 
+def _trunk_view_maps(cfg: DictConfig, net, stage: int | None, path: Path, part, view: dict) -> dict:
+    """The frozen stages' maps of one cached view of `part`'s crops (see augmented_views); an
+    augmented view draws its random numbers from torch's generator seeded with view["seed"], so
+    the same cache file always holds the same draws."""
+    crops = face_dataset(cfg.data, part, train=view.get("train", False), image_size=cfg.canonical_size,
+                         **({"transform": view["transform"]} if "transform" in view else {}))  # fmt: skip
+    if "seed" not in view:
+        return cached_trunk_maps(path, net.anet, crops, 64, cfg.train.num_workers, stage)
+    with torch.random.fork_rng(devices=[]):  # the run's own random numbers do not depend on the cache
+        torch.manual_seed(view["seed"])
+        return cached_trunk_maps(path, net.anet, crops, 64, 0, stage)  # one process: the draws follow the seed
+
+
+def augmented_views(n: int) -> list[tuple[str, dict]]:
+    """(cache view suffix, view) of `n` extra training views of each crop drawn with FaceDataset's
+    training augmentation (crop jitter, horizontal flip, colour jitter), view i seeded with 1000 + i."""
+    return [(f"-aug{i}", {"train": True, "seed": 1000 + i}) for i in range(int(n or 0))]
+
+
 def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path) -> dict:
-    """cache_whole_index: the frozen stages' maps of every face of the index and of its mirror
-    image, cached once as <stem>.npz / <stem>-mirror.npz, then cut into the train and evaluation
-    views. parts: "train" and the evaluation split both map to the whole index (rows are its
-    positions), plus "maps" {view name: {"maps", "index"}}."""
+    """cache_whole_index: the frozen stages' maps of every face of the index, of its mirror
+    image and of any `augmented_views`, cached once as <stem>.npz / <stem>-mirror.npz /
+    <stem>-aug<i>.npz, then cut into the train and evaluation views. parts: "train" and the
+    evaluation split both map to the whole index (rows are its positions), plus "maps" {view
+    name: {"maps", "index"}}; the augmented views are "train-aug<i>" only."""
     whole = index.reset_index(drop=True)
     check_cache_key(stem.with_name(stem.name + ".npz"), index_cache_key(whole, cfg.data, size=cfg.canonical_size,
                                                                         stage=stage))  # fmt: skip
     found = {}
-    for suffix, kw in (("", {}), ("-mirror", {"transform": mirror})):
-        crops = face_dataset(cfg.data, whole, train=False, image_size=cfg.canonical_size, **kw)
-        found[suffix] = cached_trunk_maps(stem.with_name(stem.name + suffix + ".npz"), net.anet, crops, 64,
-                                          cfg.train.num_workers, stage)  # fmt: skip
+    augmented = augmented_views(cfg.get("augmented_views"))
+    for suffix, view in (("", {}), ("-mirror", {"transform": mirror}), *augmented):
+        path = stem.with_name(stem.name + suffix + ".npz")
+        found[suffix] = _trunk_view_maps(cfg, net, stage, path, whole, view)
         if len(found[suffix]["index"]) and int(found[suffix]["index"].max()) >= len(whole):
             raise ValueError(f"{stem}{suffix}.npz holds rows of another index; delete it")
     split = whole["split"].to_numpy()
     ev = cfg.data.eval_split
     maps = {}
     for name, part in (("train", "train"), (ev, ev)):
-        for suffix in ("", "-mirror"):
+        for suffix in ("", "-mirror", *(s for s, _ in augmented if part == "train")):
             rows = found[suffix]["index"]
             keep = split[rows] == part
             maps[name + suffix] = {"maps": found[suffix]["maps"][keep], "index": rows[keep]}
@@ -127,16 +149,16 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
         if net.mirror:  # faces are scored with their mirror images too
             views.append((f"{ev}-mirror", ev, {"transform": mirror}))
         views += [(name, "train", {"transform": view}) for name, view in extra_views]
-        for name, split, kw in views:
-            crops = face_dataset(cfg.data, parts[split], train=False, image_size=cfg.canonical_size, **kw)
-            maps[name] = cached_trunk_maps(cache / f"{prefix}-{name}.npz", net.anet, crops, 64, cfg.train.num_workers,
-                                           stage)  # fmt: skip
+        views += [(f"train{suffix}", "train", view) for suffix, view in augmented_views(cfg.get("augmented_views"))]
+        for name, split, view in views:
+            maps[name] = _trunk_view_maps(cfg, net, stage, cache / f"{prefix}-{name}.npz", parts[split], view)
     for name in ("train", ev):
         if f"{name}-mirror" in maps and not np.array_equal(maps[name]["index"], maps[f"{name}-mirror"]["index"]):
             raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-{name}-mirror.npz hold different faces; "
                              "delete both")  # fmt: skip
     rows, train_maps = maps["train"]["index"], [maps["train"]["maps"], maps["train-mirror"]["maps"]]
-    for name, _ in extra_views:  # looser framings: more views of the same faces
+    extra_names = [name for name, _ in extra_views] + [f"train{s}" for s, _ in augmented_views(cfg.get("augmented_views"))]
+    for name in extra_names:  # looser framings and augmented draws: more views of the same faces
         if not np.array_equal(maps[name]["index"], rows):
             raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-train.npz hold different faces; delete both")
         train_maps.append(maps[name]["maps"])

@@ -84,7 +84,10 @@ def shared_trunk_stages(anet: nn.Module, anet_prep, head: nn.Module, head_prep) 
     """The number of ANet trunk stages (stem, blocks 0, 1, ...) the head net computes exactly as
     ANet does on the same input, or 0: the head must be an ANet-based DLDL net (.anet, .stride,
     .mirror) reading the same crop (size, enlargement, normalisation, and mirror image when it
-    mirrors), and the shared stages must be frozen in both and hold identical tensors."""
+    mirrors), and the shared stages must be frozen in both and hold identical tensors. For an
+    ensemble (DLDLEnsemble) of such nets: the fewest any member shares."""
+    if hasattr(head, "members"):
+        return min(shared_trunk_stages(anet, anet_prep, m, head_prep) for m in head.members)
     inner = getattr(head, "anet", None)
     trunk, own = getattr(inner, "trunk", None), getattr(anet, "trunk", None)
     if trunk is None or own is None or getattr(head_prep, "reads_anet_features", True):

@@ -75,42 +75,51 @@ class FaceGraph(nn.Module):
     in the head's units: years, or the 1-5 attractiveness scale).
 
     heads: {name: (net, HeadInput)} in output order. A head reads ANet's patch-averaged feature
-    (HeadInput.reads_anet_features), or ANet's trunk maps after the first `shared_stages` stages
-    (an ANetDLDL reading ANet's crop: the stages are computed once), or its own crop."""
+    (HeadInput.reads_anet_features), or ANet's trunk maps after the first k stages it shares
+    with ANet (an ANetDLDL, or an ensemble of them, reading ANet's crop: shared_stages[name] = k
+    >= 1; the stages are computed once, each head taking the map at its own depth), or its own
+    crop (k = 0). shared_stages: {name: k}, or one k for every head that reads a crop."""
 
     def __init__(self, anet: nn.Module, anet_input: ANetInput, heads: dict[str, tuple[nn.Module, HeadInput]],
-                 shared_stages: int = 0):  # fmt: skip
+                 shared_stages: int | dict[str, int] = 0):  # fmt: skip
         super().__init__()
-        self.anet, self.anet_input, self.shared_stages = anet, anet_input, int(shared_stages)
+        self.anet, self.anet_input = anet, anet_input
         self.heads = nn.ModuleDict({name: net for name, (net, _) in heads.items()})
         self.head_inputs = {name: prep for name, (_, prep) in heads.items()}
+        crop_heads = [n for n, p in self.head_inputs.items() if not p.reads_anet_features]
+        depth = shared_stages if isinstance(shared_stages, dict) else dict.fromkeys(crop_heads, shared_stages)
+        self.shared_stages = {n: int(depth.get(n, 0)) for n in crop_heads}
+        self.cuts = sorted({k for k in self.shared_stages.values() if k})  # where ANet's trunk pass is cut
         self.normalize = Normalized(anet_input.normalize)
         size = anet_input.canonical_size
         self.grid = anet.patch_grid(size, size, anet_input.stride)  # validates the sizes
-        self.own_crop = [n for n, p in self.head_inputs.items() if not p.reads_anet_features and not self.shared_stages]
+        self.own_crop = [n for n in crop_heads if not self.shared_stages[n]]
         self.input_names = ("anet_crops", *(f"{n}_crops" for n in self.own_crop))
         self.head_normalize = nn.ModuleDict({n: Normalized(self.head_inputs[n].normalize) for n in self.own_crop})
         self.output_names = ("features", *(f"{n}_{v}" for n in self.head_inputs for v in ("mean", "std")))
 
     def forward(self, crops: torch.Tensor, *head_crops: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        anet, p, k = self.anet, self.anet_input, self.shared_stages
+        anet, p = self.anet, self.anet_input
         crops = self.normalize(crops)
         views = torch.stack([crops, crops.flip(-1)], 1).flatten(0, 1) if p.mirror else crops
-        shared = anet.trunk.forward_stages(views, 0, k) if k else None
-        trunk = anet.trunk.forward_stages(shared, k) if k else anet.trunk(views)
+        maps, trunk, done = {}, views, 0  # the trunk's maps after each cut, computed once
+        for k in self.cuts:
+            trunk = maps[k] = anet.trunk.forward_stages(trunk, done, k)
+            done = k
+        trunk = anet.trunk.forward_stages(trunk, done) if done else anet.trunk(views)
         features = anet.dense_features_from_trunk(trunk, p.stride, self.grid)  # (V, nY, nX, D)
         features = features.reshape(crops.shape[0], -1, anet.feature_dim)
         own = dict(zip(self.own_crop, head_crops, strict=True))
         outputs = [features.float()]
         for name, prep in self.head_inputs.items():
-            net = self.heads[name]
+            net, k = self.heads[name], self.shared_stages.get(name, 0)
             if prep.reads_anet_features:
                 logits = net(features.mean(1))["logits"]
-            elif shared is not None:  # an ANetDLDL on the maps of ANet's crops (same crop)
+            elif k:  # an ANetDLDL (or an ensemble of them) on the maps of ANet's crops (same crop)
                 if p.mirror and net.mirror:  # crops and mirror images in one pass
-                    logits = net.dense_logits_from_pairs(shared, stage=k)
+                    logits = net.dense_logits_from_pairs(maps[k], stage=k)
                 else:
-                    logits = net.dense_logits_from_trunk(shared[0::2] if p.mirror else shared, stage=k)
+                    logits = net.dense_logits_from_trunk(maps[k][0::2] if p.mirror else maps[k], stage=k)
             else:
                 logits = net(self.head_normalize[name](own[name]))["logits"]
             pred = net.head.predict(logits.float())

@@ -134,10 +134,9 @@ class Predictor:
         benchmarks/bench_speed.py). The bundle's own networks stay as loaded, unless the
         Predictor loaded the bundle itself (copy_first False; same outputs either way)."""
         b = self.bundle
-        # Trunk stages shared by ANet and every head that reads a crop (0: nothing shared).
-        shared = [shared_trunk_stages(b.anet, self._anet, b.net(n), h) for n, h in self._heads.items()
-                  if not h.reads_anet_features]  # fmt: skip
-        self._shared_stages = min(shared, default=0)
+        # Trunk stages each head that reads a crop shares with ANet (0: it reads its own crop).
+        self._shared_stages = {n: shared_trunk_stages(b.anet, self._anet, b.net(n), h) for n, h in self._heads.items()
+                               if not h.reads_anet_features}  # fmt: skip
         lnet = fold_batchnorm(b.lnet, copy_first)
         heads = {name: (fold_batchnorm(b.net(name), copy_first), h) for name, h in self._heads.items()}
         graphs = {"lnet": LNetGraph(lnet, self._lnet.normalize),

@@ -203,8 +203,30 @@ class DLDLEnsemble(DLDLModel):
         """The first member's head: its bins and predict() (each member applies its own)."""
         return self.members[0].head
 
+    @property
+    def mirror(self) -> bool:
+        """Whether the members score each face with its mirror image too (ANetDLDL members;
+        mixed settings are refused)."""
+        found = {bool(getattr(m, "mirror", False)) for m in self.members}
+        if len(found) > 1:
+            raise ValueError("ensemble members differ in their mirror setting")
+        return found.pop()
+
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        probs = torch.stack([m(x)["logits"].float().softmax(-1) for m in self.members]).mean(0)
+        return self._mean([m(x)["logits"] for m in self.members])
+
+    def dense_logits_from_trunk(self, trunk_map: torch.Tensor, stage: int | None = None,
+                                mirrored: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+        """ANetDLDL.dense_logits_from_trunk of every member on the same maps, averaged as
+        distributions (members that share ANet's frozen stages: inference.graphs.FaceGraph)."""
+        return self._mean([m.dense_logits_from_trunk(trunk_map, stage, mirrored) for m in self.members])["logits"]
+
+    def dense_logits_from_pairs(self, trunk_map: torch.Tensor, stage: int | None = None) -> torch.Tensor:
+        return self._mean([m.dense_logits_from_pairs(trunk_map, stage) for m in self.members])["logits"]
+
+    @staticmethod
+    def _mean(logits: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        probs = torch.stack([x.float().softmax(-1) for x in logits]).mean(0)
         return {"logits": probs.clamp_min(1e-12).log()}
 
 
