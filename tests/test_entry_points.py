@@ -48,6 +48,33 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
     report = next(anet.glob("eval-attributes-*/attributes.md")).read_text()
     assert "majority class" in report and "Smiling" in report
 
+    # The run's SVMs refitted on boxed crops of its faces (the cascade's fit_svms), ANet unchanged,
+    # then put into a bundle in place of its ANet and SVMs.
+    images = sorted((tmp_path / "synthetic-data" / "seed0" / "img_align_celeba").iterdir())
+    boxes = tmp_path / "boxes.csv"
+    boxes.write_text("name,x0,y0,x1,y1\n" + "".join(f"{p.name},6,4,58,60\n" for p in images))
+    fit = ["data=synthetic", f"anet_from={anet}", "svm.C=[0.1]", "data.crop=box", f"data.boxes={boxes}",
+           "data.index.n_images=240", "data.index.n_identities=40", "train.batch_size=16", "train.num_workers=0"]
+    run("lnet_anet.cli.fit_svms", *fit, "data.enlarge=1.0", "name=svms", runs=tmp_path)
+    svms = tmp_path / "svms"
+    assert json.loads((svms / "source.json").read_text())["crop"] == "box"
+    assert {"features-fit.npz", "features-tune.npz", "features-eval.npz", "svm.safetensors"} <= {p.name for p in svms.iterdir()}
+    assert json.loads((svms / "eval.json").read_text())["svm"]["n_images"] > 10
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    bad = subprocess.run([sys.executable, "-m", "lnet_anet.cli.fit_svms", f"paths.runs={tmp_path}", *fit,
+                          "data.enlarge=1.3", "name=svms-bad"], cwd=REPO, env=env, capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode != 0 and "differs from the ANet's patches enlarge" in bad.stderr
+    from lnet_anet.cli.build_bundle import main as build_main
+    from lnet_anet.inference.build import random_bundle
+    from lnet_anet.inference.bundle import load_bundle
+
+    base = random_bundle(tmp_path / "base.lnetanet", threshold=0.0, max_faces=1)
+    assert build_main(["--from-bundle", str(base), "--anet", str(svms), "--out", str(tmp_path / "new.lnetanet")]) == 0
+    new = load_bundle(tmp_path / "new.lnetanet")
+    assert new.config["provenance"]["built"]["replaced"] == ["anet"]
+    assert new.preprocessing["anet"] == json.loads((svms / "patches.json").read_text())
+    assert new.preprocessing["lnet"] == load_bundle(base).preprocessing["lnet"]
+
     run("lnet_anet.cli.train_dldl_head", "data=synthetic_age", f"anet_run={anet}", "name=age-head",
         "train.epochs=3", "train.batch_size=32", "data.index.n_images=240", "data.index.n_identities=40",
         runs=tmp_path)  # fmt: skip

@@ -101,9 +101,9 @@ def test_face_graph_gives_each_head_its_own_shared_depth_and_takes_an_ensemble()
     ANetDLDL nets, equals the same heads each run on its own crop (nothing shared)."""
     import copy
 
+    from lnet_anet.inference.bundle import load_bundle
     from lnet_anet.inference.fuse import shared_trunk_stages
     from lnet_anet.inference.graphs import FaceGraph
-    from lnet_anet.inference.bundle import load_bundle
     from lnet_anet.models.dldl import DLDLEnsemble
 
     bundle = load_bundle(DEFAULT_BUNDLE)

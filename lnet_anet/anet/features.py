@@ -63,6 +63,20 @@ def load_anet_run(folder: Path):
     return model, head, json.loads((folder / "patches.json").read_text())
 
 
+def load_anet_source(path: Path) -> tuple[ANet, dict, dict]:
+    """(ANet, its patches settings, its model spec {"model", "kwargs"}) of a train_anet run folder
+    or of a model bundle file (its ANet and preprocessing.anet: features are then exactly those
+    the bundle's predictor reads). Raises FileNotFoundError when the path or a file is missing."""
+    path = Path(path)
+    if path.is_file():
+        from lnet_anet.inference.bundle import load_bundle
+
+        bundle = load_bundle(path)
+        return bundle.anet, dict(bundle.preprocessing["anet"]), dict(bundle.config["nets"]["anet"])
+    anet, _, patches = load_anet_run(path)
+    return anet, patches, json.loads((path / "model.json").read_text())
+
+
 @torch.no_grad()
 def dataset_trunk_maps(
     model: ANet,

@@ -24,7 +24,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--lnet", type=Path, help="LNet run folder")
     parser.add_argument("--anet", type=Path, help="ANet run folder (with SVMs)")
     parser.add_argument("--from-bundle", type=Path, metavar="FILE",
-                        help="start from this bundle: add or replace only the --age / --attractiveness heads")
+                        help="start from this bundle: add or replace only the --age / --attractiveness heads "
+                             "and/or its ANet and SVMs (--anet)")
     parser.add_argument("--age", type=Path, help="age (DLDL) run folder")
     parser.add_argument("--attractiveness", type=Path, help="attractiveness (DLDL) run folder")
     parser.add_argument("--no-mirror", nargs="+", default=[], choices=("age", "attractiveness"), metavar="HEAD",
@@ -34,10 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}")
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
         args = parser.parse_args(argv)
-        if args.from_bundle is not None and (args.lnet or args.anet):
-            parser.error("--from-bundle takes its LNet and ANet from the bundle: no --lnet / --anet")
-        if args.from_bundle is not None and not (args.age or args.attractiveness):
-            parser.error("--from-bundle needs --age and/or --attractiveness")
+        if args.from_bundle is not None and args.lnet:
+            parser.error("--from-bundle takes its LNet from the bundle: no --lnet")
+        if args.from_bundle is not None and not (args.age or args.attractiveness or args.anet):
+            parser.error("--from-bundle needs --age, --attractiveness and/or --anet")
         if args.from_bundle is None and not (args.lnet and args.anet):
             parser.error("give --lnet and --anet run folders, or --from-bundle FILE")
         for name in args.no_mirror:
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.from_bundle is not None:
             out = replace_heads(args.from_bundle, args.out, args.age, args.attractiveness, command, args.no_mirror,
-                                args.note)  # fmt: skip
+                                args.note, anet=args.anet)  # fmt: skip
         else:
             out = build_from_runs(args.out, args.lnet, args.anet, args.age, args.attractiveness, command,
                                   args.no_mirror)  # fmt: skip

@@ -16,10 +16,8 @@ import logging
 from pathlib import Path
 
 import hydra
-import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig
-from safetensors.numpy import save_file as save_arrays
 
 from lnet_anet.anet.features import (
     FromTrunk,
@@ -31,15 +29,13 @@ from lnet_anet.anet.features import (
     join_views,
 )
 from lnet_anet.anet.losses import attribute_bce_loss, identity_ce_loss
-from lnet_anet.anet.training import fit_svms, train_stage, with_dense_identities
+from lnet_anet.anet.training import fit_and_report_svms, train_stage, with_dense_identities
 from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.data.preprocess import ANetInput
 from lnet_anet.data.transforms import CenterPatch, RandomPatch, mirror
 from lnet_anet.engine.runs import save_weights, start_run, write_json, write_model_json
 from lnet_anet.metrics.attributes import (
-    attribute_metrics,
     evaluate_attribute_logits,
-    metrics_markdown,
 )
 
 log = logging.getLogger("lnet_anet.train")
@@ -104,39 +100,7 @@ def main(cfg: DictConfig) -> dict:
                 per_view.append(dataset_patch_features(model, whole(part, **kw), stride, cfg.train.batch_size,
                                                        cfg.train.num_workers, "cpu", desc=f"features {part_name}{view}"))  # fmt: skip
         feats[part_name] = join_views(per_view)
-    head, chosen_C, balance = fit_svms(feats["fit"], feats["tune"], list(cfg.svm.C), cfg.svm.class_weight,
-                                       list(cfg.svm.balance_weight), cfg.svm.accuracy_tolerance)  # fmt: skip
-    save_arrays({k: v.astype(np.float32) for k, v in head.to_arrays().items()}, str(out / "svm.safetensors"),
-                metadata={"attributes": ",".join(names)})  # fmt: skip
-
-    # Evaluation split: SVM on patch features vs the network's own sigmoid head (both averaged).
-    ev, train_labels = feats["eval"], fit[names].to_numpy()
-    probs = head.average_over_patches(ev["features"])
-    svm_m = attribute_metrics(head.decide(probs), ev["attributes"], names, train_labels)
-    half_m = attribute_metrics(probs >= 0.5, ev["attributes"], names, train_labels)
-    net_m = attribute_metrics(ev["attribute_logits"].mean(1) > 0, ev["attributes"], names, train_labels)
-    summary = {
-        "split": cfg.data.eval_split,
-        "svm": {k: svm_m[k] for k in ("mean_accuracy", "mean_balanced_accuracy", "majority_mean_accuracy", "n_images")},
-        "svm_threshold_0.5": {k: half_m[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
-        "sigmoid_head": {k: net_m[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
-        "svm_threshold": dict(zip(names, head.threshold.round(2).tolist(), strict=True)),
-        "svm_balance_weight": balance,
-        "svm_C": dict(zip(names, chosen_C, strict=True)),
-        "svm_per_attribute": svm_m["per_attribute"],
-    }
-    write_json(out / "eval.json", summary)
-    (out / "eval.md").write_text(
-        metrics_markdown(svm_m, f"ANet + SVMs on {cfg.data.name} {cfg.data.eval_split}")
-        + f"\nThresholds chosen on the tune split (balance weight {balance['chosen']}); at p >= 0.5 "
-        f"instead: mean accuracy {half_m['mean_accuracy']:.4f}, balanced {half_m['mean_balanced_accuracy']:.4f}.\n"
-        f"\nThe network's own sigmoid head (patch-averaged): mean accuracy {net_m['mean_accuracy']:.4f}, "
-        f"mean balanced accuracy {net_m['mean_balanced_accuracy']:.4f}.\n"
-    )
-    log.info("SVM: mean accuracy %.4f, balanced %.4f (majority %.4f); sigmoid head %.4f / %.4f",
-             svm_m["mean_accuracy"], svm_m["mean_balanced_accuracy"], svm_m["majority_mean_accuracy"],
-             net_m["mean_accuracy"], net_m["mean_balanced_accuracy"])  # fmt: skip
-    return summary
+    return fit_and_report_svms(out, cfg, names, feats, fit[names].to_numpy())
 
 
 if __name__ == "__main__":

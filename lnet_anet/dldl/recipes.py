@@ -27,7 +27,7 @@ from lnet_anet.anet.features import (
     TrunkMapPatches,
     cached_trunk_maps,
     frozen_stage_cache,
-    load_anet_run,
+    load_anet_source,
 )
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, face_dataset, split_fit_tune, split_of
@@ -219,21 +219,9 @@ def _weights_digest(net) -> str:
     return h.hexdigest()
 
 
-def _anet_source(path: Path):
-    """(ANet, patches settings) of a train_anet run folder, or of a model bundle file (its ANet
-    and preprocessing.anet: the features are then exactly those the bundle's predictor reads)."""
-    if path.is_file():
-        from lnet_anet.inference.bundle import load_bundle
-
-        bundle = load_bundle(path)
-        return bundle.anet, dict(bundle.preprocessing["anet"])
-    anet, _, patches = load_anet_run(path)
-    return anet, patches
-
-
 def train_on_anet_features(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
-    anet, patches = _anet_source(Path(cfg.anet_run))
+    anet, patches, _ = load_anet_source(Path(cfg.anet_run))
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     sets = {}

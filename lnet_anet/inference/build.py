@@ -277,24 +277,33 @@ def replace_heads(
     command: str | None = None,
     no_mirror: Sequence[str] = (),
     note: str | None = None,
+    anet: str | Path | None = None,
 ) -> Path:
     """Write `out`: the bundle `source` with its age and/or attractiveness head added or
-    replaced from run folders. Every other part keeps its tensors (the float16 weights round-trip
-    exactly), settings and provenance; the replaced head's provenance is the new run's, and
-    provenance.built lists this step after the source's own. no_mirror: given heads that
-    predict from the crop alone (read_dldl_run mirror=False). note: why, in provenance.built."""
+    replaced from run folders, and/or its ANet and SVMs replaced from an ANet run folder
+    (`anet`: a train_anet or fit_svms run). Every other part keeps its tensors (the float16
+    weights round-trip exactly), settings and provenance; a replaced part's provenance is the
+    new run's, and provenance.built lists this step after the source's own. no_mirror: given
+    heads that predict from the crop alone (read_dldl_run mirror=False). note: why, in
+    provenance.built."""
     from lnet_anet.inference.bundle import NET_PARTS, load_bundle
 
     heads = {"age": age, "attractiveness": attractiveness}
     _check_no_mirror(no_mirror, heads)
     heads = {k: v for k, v in heads.items() if v is not None}
-    if not heads:
-        raise ValueError("replace_heads: give an age and/or an attractiveness run")
+    if not heads and anet is None:
+        raise ValueError("replace_heads: give an age, attractiveness or ANet run")
     bundle = load_bundle(source)
     config = json.loads(json.dumps(bundle.config))  # a deep copy
     config.pop("versions", None)
     parts: dict[str, Any] = {name: getattr(bundle, name) for name in NET_PARTS if getattr(bundle, name) is not None}
     parts["svm"] = {k: bundle.svm.to_arrays()[k] for k in SVM_KEYS}
+    if anet is not None:
+        run = read_anet_run(anet)
+        parts["anet"], parts["svm"] = run["net"], run["svm"]
+        config["nets"]["anet"], config["attributes"] = run["spec"], list(run["attributes"])
+        config["preprocessing"]["anet"] = run["preprocessing"]["anet"]
+        config["provenance"]["anet"] = run["provenance"]
     for name, folder in heads.items():
         run = read_dldl_run(folder, name, False if name in no_mirror else None)
         parts[name] = run["net"]
@@ -308,7 +317,7 @@ def replace_heads(
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "command": command,
         "from_bundle": str(source),
-        "replaced": sorted(heads),
+        "replaced": sorted([*heads, *(["anet"] if anet is not None else [])]),
         **({"note": note} if note else {}),
     }
     return save_bundle(out, parts, config)
