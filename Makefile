@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.install-stamp
 ARGS ?=
 
-.PHONY: install test test-fast lint format demo train-lnet train-anet train-age train-age-anet train-attractiveness \
+.PHONY: install test test-fast lint format demo train-lnet train-anet fit-svms train-age train-age-anet train-attractiveness \
         evaluate-attributes evaluate-localization bench bench-install bench-detection synthetic clean
 
 install: $(STAMP)
@@ -38,6 +38,11 @@ train-lnet: install
 
 train-anet: install
 	$(PY) -m lnet_anet.cli.train_anet $(ARGS)
+
+# ANet's SVMs refitted on LNet's crops of the training faces, ANet unchanged (conf/fit_svms.yaml;
+# first: python -m lnet_anet.cli.lnet_boxes <image folder> --out runs/celeba-hq128-lnet-boxes.csv).
+fit-svms: install
+	$(PY) -m lnet_anet.cli.fit_svms $(ARGS)
 
 train-age: install
 	$(PY) -m lnet_anet.cli.train_age $(ARGS)
