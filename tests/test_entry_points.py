@@ -87,10 +87,14 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
         "model.c3_channels=96", "model.c4_channels=128", "model.pretrained=none", "model.mirror=true", "train=smoke",
         "train.batch_size=16", "data.index.n_images=240", "data.index.n_identities=40",
         "framings=[{zoom: 1.5, fill: blur, jitter: 0.05, flip: true}]", "balance={edges: [0, 30, 101], power: 0.5}",
-        runs=tmp_path)  # fmt: skip
+        "augmented_views=1", runs=tmp_path)  # fmt: skip
     out = tmp_path / "age-anet"
     assert {"trunk-train.npz", "trunk-train-mirror.npz", "trunk-val.npz", "trunk-val-mirror.npz", "model.safetensors",
-            "eval.md", "trunk-train-zoom1.5-blur-j0.05-flip.npz"} <= {p.name for p in out.iterdir()}
+            "eval.md", "trunk-train-zoom1.5-blur-j0.05-flip.npz", "trunk-train-aug0.npz"} <= {p.name for p in out.iterdir()}
+    import numpy as np
+
+    plain, drawn = np.load(out / "trunk-train.npz"), np.load(out / "trunk-train-aug0.npz")
+    assert np.array_equal(plain["index"], drawn["index"]) and not np.array_equal(plain["maps"], drawn["maps"])
     result = json.loads((out / "eval.json").read_text())
     assert result["split"] == "val" and result["n"] > 10 and 0 <= result["mae"] < 60
     assert json.loads((out / "preprocess.json").read_text())["image_size"] == 160
