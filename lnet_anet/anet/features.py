@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from lnet_anet.anet.svm import LinearSVMHead
 from lnet_anet.data.dataset import collate_skip_bad
+from lnet_anet.engine.checkpoint import save_npz_atomic
 from lnet_anet.engine.runs import load_run_net
 from lnet_anet.models.anet import ANet
 
@@ -170,9 +171,7 @@ def cached_trunk_maps(path: Path, model, dataset, batch_size: int, num_workers: 
     if path.exists():
         return dict(np.load(path))
     maps = dataset_trunk_maps(model, dataset, batch_size, num_workers, desc=f"trunk maps {path.stem}", stage=stage)
-    path.parent.mkdir(parents=True, exist_ok=True)  # a shared trunk_cache_dir may not exist yet
-    np.savez(path.with_suffix(".tmp.npz"), **maps)
-    path.with_suffix(".tmp.npz").replace(path)
+    save_npz_atomic(path, maps)  # a shared cache folder may not exist yet
     return maps
 
 

@@ -28,6 +28,7 @@ from lnet_anet.anet.features import dataset_patch_features, join_views, load_ane
 from lnet_anet.anet.training import fit_and_report_svms
 from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.data.transforms import mirror
+from lnet_anet.engine.checkpoint import save_npz_atomic
 from lnet_anet.engine.runs import save_weights, start_run, write_json
 
 log = logging.getLogger("lnet_anet.train")
@@ -43,8 +44,7 @@ def part_features(cfg: DictConfig, anet, patches: dict, part, names: list[str], 
                                                                   image_size=patches["canonical_size"], **kw),
                                                patches["stride"], cfg.train.batch_size, cfg.train.num_workers,
                                                desc=f"features {path.stem}") for kw in views])  # fmt: skip
-    np.savez(path.with_suffix(".tmp.npz"), **feats)
-    path.with_suffix(".tmp.npz").replace(path)
+    save_npz_atomic(path, feats)
     return feats
 
 

@@ -95,7 +95,8 @@ def augmented_views(n: int) -> list[tuple[str, dict]]:
     return [(f"-aug{i}", {"train": True, "seed": 1000 + i}) for i in range(int(n or 0))]
 
 
-def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path) -> dict:
+def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path,
+                      augmented: list[tuple[str, dict]]) -> dict:  # fmt: skip
     """cache_whole_index: the frozen stages' maps of every face of the index, of its mirror
     image and of any `augmented_views`, cached once as <stem>.npz / <stem>-mirror.npz /
     <stem>-aug<i>.npz, then cut into the train and evaluation views. parts: "train" and the
@@ -105,7 +106,6 @@ def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path
     check_cache_key(stem.with_name(stem.name + ".npz"), index_cache_key(whole, cfg.data, size=cfg.canonical_size,
                                                                         stage=stage))  # fmt: skip
     found = {}
-    augmented = augmented_views(cfg.get("augmented_views"))
     for suffix, view in (("", {}), ("-mirror", {"transform": mirror}), *augmented):
         path = stem.with_name(stem.name + suffix + ".npz")
         found[suffix] = _trunk_view_maps(cfg, net, stage, path, whole, view)
@@ -137,10 +137,11 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
     cache = Path(cfg.trunk_cache_dir or out)
     ev = cfg.data.eval_split
     extra_views = framing_views(cfg.get("framings"))  # (name, transform) of the looser framings
+    augmented = augmented_views(cfg.get("augmented_views"))  # (cache suffix, view) of the augmented draws
     if cfg.get("cache_whole_index") and extra_views:
         raise ValueError("framings need the per-split cache: set cache_whole_index=false (or framings=[])")
     if cfg.get("cache_whole_index"):  # one cache of every face, whatever the split (k-fold runs share it)
-        parts = _whole_index_maps(cfg, index, net, stage, cache / f"{prefix}-all-{cfg.canonical_size}")
+        parts = _whole_index_maps(cfg, index, net, stage, cache / f"{prefix}-all-{cfg.canonical_size}", augmented)
         maps = parts.pop("maps")
     else:
         parts = {s: split_of(index, s).reset_index(drop=True) for s in ("train", ev)}
@@ -149,7 +150,7 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
         if net.mirror:  # faces are scored with their mirror images too
             views.append((f"{ev}-mirror", ev, {"transform": mirror}))
         views += [(name, "train", {"transform": view}) for name, view in extra_views]
-        views += [(f"train{suffix}", "train", view) for suffix, view in augmented_views(cfg.get("augmented_views"))]
+        views += [(f"train{suffix}", "train", view) for suffix, view in augmented]
         for name, split, view in views:
             maps[name] = _trunk_view_maps(cfg, net, stage, cache / f"{prefix}-{name}.npz", parts[split], view)
     for name in ("train", ev):
@@ -157,7 +158,7 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
             raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-{name}-mirror.npz hold different faces; "
                              "delete both")  # fmt: skip
     rows, train_maps = maps["train"]["index"], [maps["train"]["maps"], maps["train-mirror"]["maps"]]
-    extra_names = [name for name, _ in extra_views] + [f"train{s}" for s, _ in augmented_views(cfg.get("augmented_views"))]
+    extra_names = [name for name, _ in extra_views] + [f"train{suffix}" for suffix, _ in augmented]
     for name in extra_names:  # looser framings and augmented draws: more views of the same faces
         if not np.array_equal(maps[name]["index"], rows):
             raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-train.npz hold different faces; delete both")

@@ -18,6 +18,18 @@ def save_atomic(state: dict[str, Any], path: str | Path) -> None:
     os.replace(tmp, path)
 
 
+def save_npz_atomic(path: str | Path, arrays: dict[str, Any]) -> None:
+    """np.savez to `<path stem>.tmp.npz` beside `path` (its folder made if missing), then
+    rename: a cache that a killed run leaves behind is whole or absent."""
+    import numpy as np
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint of plain tensors and numbers; never unpickles code."""
     path = Path(path)

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import face_dataset
 from lnet_anet.data.scenes import BackgroundBank, ComposedScenes
+from lnet_anet.engine.checkpoint import save_npz_atomic
 from lnet_anet.engine.runs import load_run_net
 from lnet_anet.lnet.localizer import (
     Localizer,
@@ -60,8 +61,7 @@ def cache_scenes(model: LNet, dataset, path, num_workers: int) -> dict[str, np.n
         for key in ("attributes", "has_face"):  # copies: a worker's shared tensors hold open files
             parts.setdefault(key, []).append(batch[key].numpy().copy())
     arrays = {k: np.concatenate(v) for k, v in parts.items()}
-    np.savez(path.with_suffix(".tmp.npz"), **arrays)
-    path.with_suffix(".tmp.npz").replace(path)
+    save_npz_atomic(path, arrays)
     return arrays
 
 
