@@ -487,3 +487,23 @@ def test_no_mirror_makes_an_anet_dldl_head_predict_from_the_crop_alone(runs, tmp
     assert "no mirror view" in capsys.readouterr().err
     assert build_main([*argv[:2], "--attractiveness", str(run), "--no-mirror", "age", "--out", str(tmp_path / "b")]) == 2
     assert not (tmp_path / "bad").exists() and not (tmp_path / "b").exists()
+
+
+def test_from_bundle_replaces_localizer_and_lnet_input_settings_and_nothing_else(runs, bundle_path, tmp_path, capsys):
+    out = tmp_path / "settings.lnetanet"
+    argv = ["--from-bundle", str(bundle_path), "--localizer", '{"separation": 0.3, "max_faces": 30, "max_peaks": 40}',
+            "--lnet-input", '{"zoom_in_scales": [2.0], "zoom_in_below": 96}', "--out", str(out)]  # fmt: skip
+    assert build_main(argv) == 0
+    before, after = _tensors(bundle_path), _tensors(out)
+    assert sorted(after) == sorted(before) and all(torch.equal(after[k], before[k]) for k in before)
+    b, src = load_bundle(out), load_bundle(bundle_path)
+    assert b.localizer().separation == 0.3 and b.localizer().max_faces == 30 and b.localizer().max_peaks == 40
+    assert b.localizer().threshold == src.localizer().threshold
+    assert b.config["preprocessing"]["lnet"] == {**src.config["preprocessing"]["lnet"], "zoom_in_scales": [2.0],
+                                                 "zoom_in_below": 96}  # fmt: skip
+    assert b.config["provenance"]["built"]["settings"]["localizer"]["separation"] == 0.3
+    bad = str(tmp_path / "bad.lnetanet")
+    assert build_main(["--from-bundle", str(bundle_path), "--localizer", '{"separation": 2}', "--out", bad]) == 1
+    assert "separation" in capsys.readouterr().err and not Path(bad).exists()
+    assert build_main(["--from-bundle", str(bundle_path), "--localizer", '{"separation": 0.3}',
+                       "--age", str(runs["age"]), "--out", bad]) == 2  # fmt: skip

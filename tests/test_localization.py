@@ -291,3 +291,57 @@ def test_max_size_leaves_out_larger_windows():
     assert all(b[2] - b[0] <= 6 * STRIDE + 1e-6 for b, _ in capped)
     with pytest.raises(ValueError, match="max_size"):
         Localizer(threshold=0.1, min_size=32, max_size=16)
+
+
+def _touching_faces() -> np.ndarray:
+    """Two blobs side by side whose tails meet (faces in a grid): a low saddle between them,
+    every cell between them positive."""
+    return _blob(12, 24, 6, 6, 2.5) + _blob(12, 24, 6, 17, 2.5, amp=0.9) + 0.02
+
+
+def test_separation_gives_touching_faces_one_box_each_where_the_window_rule_merges_them():
+    r = _touching_faces()
+    wide = dict(threshold=0.1, stride=STRIDE, box_level=0.03, min_relative_score=0.0)
+    merged = Localizer(**wide)(r, (12 * STRIDE, 24 * STRIDE))
+    assert len(merged) == 1 and _inside((6.5 * STRIDE, 6.5 * STRIDE), merged[0][0])
+    assert _inside((17.5 * STRIDE, 6.5 * STRIDE), merged[0][0])  # one box over both faces
+    dets = Localizer(**wide, separation=0.5)(r, (12 * STRIDE, 24 * STRIDE))
+    assert len(dets) == 2
+    (left, s1), (right, s2) = dets
+    assert s1 > s2
+    assert _inside((6.5 * STRIDE, 6.5 * STRIDE), left) and not _inside((17.5 * STRIDE, 6.5 * STRIDE), left)
+    assert _inside((17.5 * STRIDE, 6.5 * STRIDE), right) and not _inside((6.5 * STRIDE, 6.5 * STRIDE), right)
+
+
+def test_separation_keeps_one_face_with_a_dimpled_top_and_a_lone_face_as_before():
+    r = _blob(19, 19, 9, 5, 2.5) + _blob(19, 19, 9, 13, 2.5)  # two maxima, the saddle at 0.55 of them
+    assert len(find_peaks(r, 3)) == 2
+    loc = Localizer(threshold=0.1, stride=STRIDE, min_relative_score=0.0, box_level=0.6)
+    assert len(loc(r, 300)) == 2  # the window rule: the second maximum is outside the first box
+    assert len(Localizer(**{**vars(loc), "separation": 0.5})(r, 300)) == 1
+    assert len(Localizer(**{**vars(loc), "separation": 0.7})(r, 300)) == 2  # a saddle below 0.7: two
+    lone = _blob(19, 19, 9.0, 6.0, 1.6)
+    before, after = loc(lone, 300), Localizer(**{**vars(loc), "separation": 0.5})(lone, 300)
+    assert len(before) == len(after) == 1
+    np.testing.assert_array_equal(before[0][0], after[0][0])
+    assert before[0][1] == after[0][1]
+
+
+def test_separation_is_checked():
+    with pytest.raises(ValueError, match="separation"):
+        Localizer(threshold=0.0, separation=1.5)
+    with pytest.raises(ValueError, match="separation"):
+        Localizer(threshold=0.0, separation=0.0)
+
+
+def test_watershed_gives_every_positive_cell_to_the_seed_it_flows_to():
+    from lnet_anet.lnet.localizer import _watershed
+
+    r = _touching_faces()
+    left, right = np.zeros(r.shape, bool), np.zeros(r.shape, bool)
+    left[6, 6], right[6, 17] = True, True
+    owner = _watershed(r, [left, right])
+    assert ((owner == 1) | (owner == 2)).all()  # every cell is positive here
+    assert (owner[:, :11] == 1).all() and (owner[:, 13:] == 2).all()  # split at the saddle (x 11.5)
+    r[:, 11] = 0.0  # a zero column: its cells belong to no face
+    assert (_watershed(r, [left, right])[:, 11] == 0).all()

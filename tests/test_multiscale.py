@@ -103,3 +103,50 @@ def test_nms_keeps_what_torchvisions_nms_keeps():
         iou = float(rng.choice([0.3, 0.5]))
         assert nms(boxes, scores, iou) == tv_nms(torch.from_numpy(boxes), torch.from_numpy(scores), iou).tolist()
     assert nms(np.zeros((0, 4)), np.zeros(0), 0.3) == []
+
+
+def test_zoom_in_is_wanted_without_a_face_or_with_a_small_one():
+    from lnet_anet.lnet.multiscale import wants_zoom_in
+
+    hw, size = (448, 448), (224, 224)  # scale 1 halves the photo
+    assert wants_zoom_in([], hw, size, below=64)
+    assert not wants_zoom_in([np.array([0, 0, 200, 300])], hw, size, below=64)  # 100 px on the canvas
+    assert wants_zoom_in([np.array([0, 0, 200, 300]), np.array([0, 0, 100, 100])], hw, size, below=64)
+    assert not wants_zoom_in([np.array([0, 0, 100, 100])], hw, size, below=0)
+
+
+def test_lnet_input_zoom_in_settings_round_trip_and_are_checked():
+    d = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3, "scales": [1.0, 0.45], "zoom_in_scales": [2.0],
+         "zoom_in_below": 96}
+    prep = LNetInput.from_dict(d)
+    assert prep.zoom_in_scales == (2.0,) and prep.zoom_in_below == 96.0
+    assert LNetInput.from_dict(prep.to_dict()) == prep
+    assert LNetInput.from_dict({k: v for k, v in d.items() if not k.startswith("zoom_in")}).zoom_in_scales == ()
+    with pytest.raises(PreprocessError, match="repeat"):
+        LNetInput.from_dict({**d, "zoom_in_scales": [1.0]})
+    with pytest.raises(PreprocessError, match="zoom_in_scales"):
+        LNetInput.from_dict({**d, "zoom_in_scales": [0.5]})
+    with pytest.raises(PreprocessError, match="zoom_in_below"):
+        LNetInput.from_dict({**d, "zoom_in_below": -1})
+
+
+def test_the_predictor_zooms_in_only_on_images_whose_faces_want_it(tmp_path, monkeypatch):
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
+    predictor = Predictor.load(path)
+    predictor._lnet = LNetInput.from_dict({**predictor._lnet.to_dict(), "scales": [1.0], "zoom_in_scales": [2.0],
+                                           "zoom_in_below": 50})  # fmt: skip
+    canvases = []
+
+    boxes = iter([[0, 0, 30, 30], [60, 60, 150, 150], [0, 0, 90, 90]])  # canvas pixels, call by call
+
+    def fake_localizer(response, image_size):
+        canvases.append(tuple(image_size))
+        return [(np.array(next(boxes), np.float64), 0.9)]
+
+    fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
+    monkeypatch.setattr(predictor, "localizer", fake_localizer)
+    monkeypatch.setattr(predictor, "cascade", None)
+    small, large = (predictor.analyse(np.full((128, 128, 3), v, np.uint8)) for v in (90, 91))
+    # the first image: a 30 px face < 50 -> read again at scale 2 (a 256 px canvas); the second: not
+    assert canvases == [(128, 128), (256, 256), (128, 128)]
+    assert len(small.record["faces"]) == 2 and len(large.record["faces"]) == 1

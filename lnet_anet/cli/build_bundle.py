@@ -2,17 +2,28 @@
 a model bundle from training run folders (the format: lnet_anet.inference.build).
 
 `python -m lnet_anet.cli.build_bundle --from-bundle FILE [--age RUN] [--attractiveness RUN] --out FILE`:
-the bundle FILE with those heads added or replaced, every other part unchanged."""
+the bundle FILE with those heads added or replaced, every other part unchanged.
+
+`python -m lnet_anet.cli.build_bundle --from-bundle FILE --localizer '{"separation": 0.3}' --lnet-input
+'{"zoom_in_scales": [2.0], "zoom_in_below": 96}' --out FILE`: the same networks with some
+localizer / LNet input settings replaced (Localizer and LNetInput fields, as JSON)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lnet_anet.inference.build import DEFAULT_OUT, RunFolderError, build_from_runs, replace_heads
+from lnet_anet.inference.build import (
+    DEFAULT_OUT,
+    RunFolderError,
+    build_from_runs,
+    override_settings,
+    replace_heads,
+)
 from lnet_anet.inference.bundle import BundleError
 
 
@@ -31,14 +42,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-mirror", nargs="+", default=[], choices=("age", "attractiveness"), metavar="HEAD",
                         help="heads (age, attractiveness; given here) trained with the mirror view that predict from "
                              "the crop alone: half their own layers' work per face")  # fmt: skip
+    parser.add_argument("--localizer", type=json.loads, metavar="JSON",
+                        help="with --from-bundle: localizer settings to replace (Localizer fields)")
+    parser.add_argument("--lnet-input", type=json.loads, metavar="JSON",
+                        help="with --from-bundle: LNet input settings to replace (LNetInput fields, e.g. zoom_in_scales)")
     parser.add_argument("--note", help="with --from-bundle: why the heads were replaced (provenance.built.note)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}")
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
         args = parser.parse_args(argv)
         if args.from_bundle is not None and args.lnet:
             parser.error("--from-bundle takes its LNet from the bundle: no --lnet")
-        if args.from_bundle is not None and not (args.age or args.attractiveness or args.anet):
-            parser.error("--from-bundle needs --age, --attractiveness and/or --anet")
+        settings = args.localizer is not None or args.lnet_input is not None
+        if settings and (args.from_bundle is None or args.age or args.attractiveness or args.anet):
+            parser.error("--localizer / --lnet-input go with --from-bundle alone (no run folders)")
+        if args.from_bundle is not None and not (args.age or args.attractiveness or args.anet or settings):
+            parser.error("--from-bundle needs --age, --attractiveness, --anet, --localizer and/or --lnet-input")
         if args.from_bundle is None and not (args.lnet and args.anet):
             parser.error("give --lnet and --anet run folders, or --from-bundle FILE")
         for name in args.no_mirror:
@@ -49,13 +67,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = shlex.join(["python", "-m", "lnet_anet.cli.build_bundle", *argv])
     try:
-        if args.from_bundle is not None:
+        if settings:
+            out = override_settings(args.from_bundle, args.out, args.localizer, args.lnet_input, command, args.note)
+        elif args.from_bundle is not None:
             out = replace_heads(args.from_bundle, args.out, args.age, args.attractiveness, command, args.no_mirror,
                                 args.note, anet=args.anet)  # fmt: skip
         else:
             out = build_from_runs(args.out, args.lnet, args.anet, args.age, args.attractiveness, command,
                                   args.no_mirror)  # fmt: skip
-    except (RunFolderError, BundleError, FileNotFoundError) as e:
+    except (RunFolderError, BundleError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     from lnet_anet.inference.bundle import describe

@@ -101,7 +101,10 @@ class LNetInput(_Normalized):
     is also read at these multiples of the letterbox fit (lnet_anet.lnet.multiscale: < 1 for
     faces that fill the photo, > 1 for small ones), the faces of all scales merged;
     zoom_out_canvas: the canvas of a scale < 1, "input" (input_size, the photo padded all round)
-    or "fit" (shrunk with the photo, multiscale.canvas_size)."""
+    or "fit" (shrunk with the photo, multiscale.canvas_size). zoom_in_scales (each > 1) are read
+    after `scales`, only for an image where those found no face or a face whose box is less than
+    zoom_in_below pixels on its shorter side, on the scale-1 canvas (multiscale.wants_zoom_in):
+    a photo of one large face costs one pass, a crowd or a grid of small faces more."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
@@ -109,7 +112,9 @@ class LNetInput(_Normalized):
     std: tuple[float, float, float] = INCEPTION_STD
     scales: tuple[float, ...] = (1.0,)
     zoom_out_canvas: str = "input"
-    FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas")
+    zoom_in_scales: tuple[float, ...] = ()
+    zoom_in_below: float = 0.0
+    FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -129,11 +134,24 @@ class LNetInput(_Normalized):
         zoom_out = d.get("zoom_out_canvas", "input")
         if zoom_out not in ("input", "fit"):
             raise PreprocessError(f"{where}.zoom_out_canvas must be input or fit, got {zoom_out!r}")
-        return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out)
+        zoom_in = d.get("zoom_in_scales", [])
+        if not isinstance(zoom_in, list | tuple) or len(zoom_in) > 4:
+            raise PreprocessError(f"{where}.zoom_in_scales must be a list of at most 4 numbers, got {zoom_in!r}")
+        zoom_in = tuple(_number({"zoom_in_scales": v}, "zoom_in_scales", where, 1.0, MAX_SCALE) for v in zoom_in)
+        if zoom_in and d["resize"] == "stretch":
+            raise PreprocessError(f"{where}.zoom_in_scales: a stretched input has scale 1 only, got {list(zoom_in)}")
+        if any(s in scales for s in zoom_in):
+            raise PreprocessError(f"{where}.zoom_in_scales {list(zoom_in)} repeat a scale of scales {list(scales)}")
+        below = _number(d, "zoom_in_below", where, 0.0, 4 * MAX_INPUT_SIDE) if "zoom_in_below" in d else 0.0
+        return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
+                   zoom_in_scales=zoom_in, zoom_in_below=float(below))  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
-        return {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
-                "std": list(self.std), "scales": list(self.scales), "zoom_out_canvas": self.zoom_out_canvas}  # fmt: skip
+        d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
+             "std": list(self.std), "scales": list(self.scales), "zoom_out_canvas": self.zoom_out_canvas}  # fmt: skip
+        if self.zoom_in_scales:  # absent otherwise: bundles from before zoom-in read the same
+            d |= {"zoom_in_scales": list(self.zoom_in_scales), "zoom_in_below": self.zoom_in_below}
+        return d
 
 
 @dataclass(frozen=True)

@@ -323,6 +323,30 @@ def replace_heads(
     return save_bundle(out, parts, config)
 
 
+def override_settings(source: str | Path, out: str | Path, localizer: dict | None = None, lnet: dict | None = None,
+                      command: str | None = None, note: str | None = None) -> Path:  # fmt: skip
+    """Write `out`: the bundle `source` with some of its localizer settings (Localizer fields)
+    and/or LNet input settings (LNetInput fields, e.g. zoom_in_scales) replaced; networks, SVMs
+    and every other setting unchanged. provenance.built records the step. Raises BundleError
+    (via the loader's checks) for a field or value that does not build."""
+    if not localizer and not lnet:
+        raise ValueError("override_settings: give localizer and/or lnet settings")
+
+    def update(config: dict) -> dict:
+        config = json.loads(json.dumps(config))
+        prep = config["preprocessing"]
+        prep["localizer"] = {**prep["localizer"], **(localizer or {})}
+        prep["lnet"] = {**prep["lnet"], **(lnet or {})}
+        built = config["provenance"].get("built")
+        config["provenance"]["history"] = list(config["provenance"].get("history", [])) + ([built] if built else [])
+        config["provenance"]["built"] = {
+            "date": dt.datetime.now().isoformat(timespec="seconds"), "command": command, "from_bundle": str(source),
+            "settings": {"localizer": localizer or {}, "lnet": lnet or {}}, **({"note": note} if note else {})}  # fmt: skip
+        return config
+
+    return rebundle(source, out, update)
+
+
 def _check_no_mirror(no_mirror: Sequence[str], heads: dict[str, Any]) -> None:
     for name in no_mirror:
         if heads.get(name) is None:

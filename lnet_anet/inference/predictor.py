@@ -57,7 +57,7 @@ from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
 from lnet_anet.inference.graphs import FaceGraph, LNetGraph, RegionGraph
 from lnet_anet.inference.inputs import CHANNEL_ORDERS, InputError, describe, source_of, to_rgb8
 from lnet_anet.inference.runtime import OrtGraph, TorchGraph, graph_key, resolve_backend
-from lnet_anet.lnet.multiscale import Placement, merge, place
+from lnet_anet.lnet.multiscale import Placement, merge, place, wants_zoom_in
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
@@ -334,30 +334,45 @@ class Predictor:
     @torch.inference_mode()
     def _detect(self, images: list[np.ndarray], analyses: list[Analysis]) -> list[list[tuple[np.ndarray, float]]]:
         """Each image's faces (box in its pixels, score), strongest first: LNet on the image at
-        each of the bundle's scales (one batch per scale), the localizer and the cascade on each
+        each of the bundle's scales (one batch per scale), then at its zoom-in scales for the
+        images that want them (multiscale.wants_zoom_in), the localizer and the cascade on each
         canvas, the boxes mapped back to the image (those wholly in the padding dropped), then
         merged across scales (multiscale.merge). The first scale's map goes to the Analysis."""
         per_image: list[list[tuple[np.ndarray, float]]] = [[] for _ in images]
-        for n, scale in enumerate(self._lnet.scales):
-            placed = [place(img, self._lnet.input_size, scale, self._lnet.resize, self._lnet.zoom_out_canvas)
-                      for img in images]  # fmt: skip
-            x = np.stack([c for c, _ in placed])  # uint8 (N, H, W, 3): the graph normalises
-            (responses,) = self._run["lnet"](x)
-            size = tuple(x.shape[1:3])
-            found = [self.localizer(r, size) for r in responses]  # in canvas pixels
-            if self.cascade is not None:  # LNet_s places each box again from its region
-                found = self.cascade.refine(None, torch.from_numpy(x), found, [size] * len(found),
-                                            region_maps=self._region_maps)  # fmt: skip
-            for k, (img, (_, where)) in enumerate(zip(images, placed, strict=True)):
-                for box, score in found[k]:
-                    px = where.to_image(box, img.shape[:2])
-                    if px is not None:
-                        per_image[k].append((px, float(score)))
-                if n == 0:
-                    analyses[k].response, analyses[k].input_size, analyses[k].placement = responses[k], size, where
-        if len(self._lnet.scales) == 1:
+        prep = self._lnet
+        for n, scale in enumerate(prep.scales):
+            self._detect_at(scale, images, range(len(images)), per_image, analyses if n == 0 else None)
+        if prep.zoom_in_scales:
+            base = [merge(dets, self.localizer.nms_iou, self.localizer.max_faces) for dets in per_image]
+            wanted = [k for k, img in enumerate(images)
+                      if wants_zoom_in([b for b, _ in base[k]], img.shape[:2], prep.input_size, prep.zoom_in_below)]
+            for scale in prep.zoom_in_scales if wanted else ():
+                self._detect_at(scale, images, wanted, per_image, None)
+        if len(prep.scales) + len(prep.zoom_in_scales) == 1:
             return per_image
         return [merge(dets, self.localizer.nms_iou, self.localizer.max_faces) for dets in per_image]
+
+    def _detect_at(self, scale: float, images: list[np.ndarray], which: Iterable[int],
+                   per_image: list[list[tuple[np.ndarray, float]]], analyses: list[Analysis] | None) -> None:  # fmt: skip
+        """LNet, the localizer and the cascade at one scale on images[k] for k in `which`, one
+        batch; their faces appended to per_image[k] in image pixels; the map to analyses[k]."""
+        which = list(which)
+        placed = [place(images[k], self._lnet.input_size, scale, self._lnet.resize, self._lnet.zoom_out_canvas)
+                  for k in which]  # fmt: skip
+        x = np.stack([c for c, _ in placed])  # uint8 (N, H, W, 3): the graph normalises
+        (responses,) = self._run["lnet"](x)
+        size = tuple(x.shape[1:3])
+        found = [self.localizer(r, size) for r in responses]  # in canvas pixels
+        if self.cascade is not None:  # LNet_s places each box again from its region
+            found = self.cascade.refine(None, torch.from_numpy(x), found, [size] * len(found),
+                                        region_maps=self._region_maps)  # fmt: skip
+        for i, (k, (_, where)) in enumerate(zip(which, placed, strict=True)):
+            for box, score in found[i]:
+                px = where.to_image(box, images[k].shape[:2])
+                if px is not None:
+                    per_image[k].append((px, float(score)))
+            if analyses is not None:
+                analyses[k].response, analyses[k].input_size, analyses[k].placement = responses[i], size, where
 
     def _region_maps(self, canvases: torch.Tensor, rois: torch.Tensor) -> np.ndarray:
         """LNet_s's maps of the regions (Cascade.refine's region_maps)."""

@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 from torch.nn import functional as F
@@ -215,6 +216,13 @@ class Localizer:
     max_peaks: only the local maxima with the highest values are considered (bounds the cost on
         noisy maps; a smooth response map has far fewer).
     stride: image pixels per map cell; None takes image size / map size per axis.
+    separation: None keeps the rule above (a peak inside an accepted face's window is part of
+        it). A fraction in (0, 1] separates faces by the map's relief instead (persistence, as
+        in topological peak finding): on the map smoothed over 3 x 3 cells, a weaker peak is a
+        face of its own unless it is connected to a stronger face's peak through cells of at
+        least `separation` times its own smoothed value. Each face's window then contains no
+        other face's peak, and the cells of the other faces' regions (the cells so connected
+        to their peaks) count as zero for its box: side-by-side faces get one box each.
     """
 
     threshold: float
@@ -231,8 +239,11 @@ class Localizer:
     max_faces: int = 10
     max_peaks: int = 24
     stride: float | None = None
+    separation: float | None = None
 
     def __post_init__(self) -> None:
+        if self.separation is not None and not 0 < self.separation <= 1:
+            raise ValueError(f"separation must be None or in (0, 1], got {self.separation}")
         if not 0 < self.box_level <= 1:
             raise ValueError(f"box_level must be in (0, 1], got {self.box_level}")
         if self.box_scale <= 0:
@@ -263,15 +274,18 @@ class Localizer:
             return float(self.stride), float(self.stride), int(img_h), int(img_w)
         return img_h / map_hw[0], img_w / map_hw[1], int(img_h), int(img_w)
 
+    def _window_grid(self, map_hw: tuple[int, int], cell: float) -> _WindowGrid:
+        """Every window the localizer considers on a map of this size (cell: pixels per cell)."""
+        smallest = max(1, math.ceil(self.min_size / cell - 1e-6))
+        largest = None if self.max_size is None else max(smallest, math.floor(self.max_size / cell + 1e-6))
+        return _localizer_grid(*map_hw, smallest, tuple(self.aspect_range), largest)
+
     def _candidates(
         self, r: torch.Tensor, cell: float
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Windows (N, 4), scores (N,), peaks (P, 2), peak scores (P,) strongest first, and
         which windows contain which peak (P, N)."""
-        height, width = r.shape
-        smallest = max(1, math.ceil(self.min_size / cell - 1e-6))
-        largest = None if self.max_size is None else max(smallest, math.floor(self.max_size / cell + 1e-6))
-        grid = _localizer_grid(height, width, smallest, tuple(self.aspect_range), largest)
+        grid = self._window_grid(tuple(r.shape), cell)
         windows, scores = grid.boxes, grid.scores(r)
         peaks = find_peaks(r, self.peak_kernel)
         if len(peaks) > self.max_peaks:
@@ -293,8 +307,10 @@ class Localizer:
         _, _, _, peak_scores, _ = self._candidates(r, math.sqrt(cell_h * cell_w))
         return float(peak_scores[0]) if len(peak_scores) else 0.0
 
-    def faces(self, r: torch.Tensor, image_size: int | Sequence[int]) -> tuple[list[tuple[torch.Tensor, float]], tuple]:
-        """The faces of a map (as from _as_map) before boxes are made: ([(window in cells, score)],
+    def faces(self, r: torch.Tensor, image_size: int | Sequence[int]
+              ) -> tuple[list[tuple[torch.Tensor, float, torch.Tensor]], tuple]:  # fmt: skip
+        """The faces of a map (as from _as_map) before boxes are made: ([(window in cells, score,
+        the map its box reads: r, or r with the other faces' cells zeroed under `separation`)],
         best first; the _cell geometry)."""
         geometry = self._cell(tuple(r.shape), image_size)
         windows, scores, peaks, peak_scores, contains = self._candidates(r, math.sqrt(geometry[0] * geometry[1]))
@@ -303,8 +319,11 @@ class Localizer:
             strong &= peak_scores >= self.min_relative_score * peak_scores[0]
         peaks, peak_scores, contains = peaks[strong], peak_scores[strong], contains[strong]
         area = ((windows[:, 2] - windows[:, 0]) * (windows[:, 3] - windows[:, 1])).double()
+        if self.separation is not None:
+            grid = self._window_grid(tuple(r.shape), math.sqrt(geometry[0] * geometry[1]))
+            return self._separated_faces(r, grid, scores, area, peaks, peak_scores, contains), geometry
         kept: list[int] = []
-        found: list[tuple[torch.Tensor, float]] = []
+        found: list[tuple[torch.Tensor, float, torch.Tensor]] = []
         bounds: list[list[float]] = []
         for p in range(len(peaks)):  # a few peaks; every step is vectorised over the windows
             if len(kept) >= self.max_faces:
@@ -315,15 +334,55 @@ class Localizer:
             ok = contains[p].clone()
             if kept:
                 ok &= ~contains[kept].any(dim=0)
-                ok &= box_iou(windows, torch.stack([b for b, _ in found])).amax(dim=1) <= self.nms_iou
+                ok &= box_iou(windows, torch.stack([b for b, _, _ in found])).amax(dim=1) <= self.nms_iou
             if not ok.any():
                 continue
             gain = area * (scores - self.box_level * peak_scores[p])
             best = windows[int(torch.argmax(torch.where(ok, gain, -math.inf)))]
             kept.append(p)
-            found.append((best, float(peak_scores[p])))
+            found.append((best, float(peak_scores[p]), r))
             bounds.append(best.tolist())
         return found, geometry
+
+    def _separated_faces(self, r: torch.Tensor, grid: _WindowGrid, scores: torch.Tensor, area: torch.Tensor,
+                         peaks: torch.Tensor, peak_scores: torch.Tensor, contains: torch.Tensor
+                         ) -> list[tuple[torch.Tensor, float, torch.Tensor]]:  # fmt: skip
+        """faces() under `separation`: (window, score, the map its box reads), best first."""
+        windows = grid.boxes
+        smooth = cv2.blur(r.numpy(), (3, 3), borderType=cv2.BORDER_CONSTANT)  # evens out the cells of one face
+        faces: list[int] = []
+        regions: list[np.ndarray] = []  # bool (H, W): the cells connected to each face's peak
+        for p in range(len(peaks)):
+            if len(faces) >= self.max_faces:
+                break
+            y, x = peaks[p].tolist()
+            level = self.separation * smooth[y, x]
+            if level <= 0:
+                continue
+            _, labels = cv2.connectedComponents((smooth >= level).astype(np.uint8), connectivity=8)
+            region = labels == labels[y, x]
+            if any(region[peaks[q, 0], peaks[q, 1]] for q in faces):
+                continue  # connected to a stronger face high enough: the same face
+            faces.append(p)
+            regions.append(region)
+        owner = _watershed(smooth, regions) if len(faces) > 1 else None
+        found: list[tuple[torch.Tensor, float, torch.Tensor]] = []
+        for k, p in enumerate(faces):
+            ok = contains[p].clone()
+            own, face_scores = r, scores
+            if owner is not None:  # no other face's peak in the window; its cells count against
+                ok &= ~contains[[q for q in faces if q != p]].any(dim=0)
+                theirs = torch.from_numpy((owner > 0) & (owner != k + 1))
+                own = r.masked_fill(theirs, -float(peak_scores[p]))
+                face_scores = grid.scores(own)
+            if found:
+                ok &= box_iou(windows, torch.stack([b for b, _, _ in found])).amax(dim=1) <= self.nms_iou
+            if not ok.any():
+                continue
+            gain = area * (face_scores - self.box_level * peak_scores[p])
+            best = windows[int(torch.argmax(torch.where(ok, gain, -math.inf)))]
+            found.append((best, float(peak_scores[p]), own))
+        return found
 
     def box(self, r: torch.Tensor, window: torch.Tensor, score: float, geometry: tuple) -> np.ndarray:
         """A face's box in image pixels [x0, y0, x1, y1] from its window in cells (see box_scale,
@@ -348,7 +407,20 @@ class Localizer:
         image_size: int or (H, W) of the image the map was computed from."""
         r = _as_map(response)
         found, geometry = self.faces(r, image_size)
-        return [(self.box(r, window, score, geometry), score) for window, score in found]
+        return [(self.box(own, window, score, geometry), score) for window, score, own in found]
+
+
+def _watershed(relief: np.ndarray, seeds: Sequence[np.ndarray]) -> np.ndarray:
+    """Every cell of a map with a positive value given to one of the seed regions (bool (H, W)
+    each, disjoint) by a watershed on the map, flooding the highest cells first
+    (skimage.segmentation.watershed on the negated map, 8-connected): int32 (H, W) with k + 1
+    for seeds[k] and 0 for the cells of no face (value <= 0)."""
+    from skimage.segmentation import watershed  # imported on the first map with two faces
+
+    markers = np.zeros(relief.shape, np.int32)
+    for k, seed in enumerate(seeds):
+        markers[seed] = k + 1
+    return watershed(-relief, markers, connectivity=2, mask=(relief > 0) | (markers > 0)).astype(np.int32)
 
 
 BOX_FEATURES = ("log window width", "log window height", "log spread x", "log spread y", "log mass", "log score")
@@ -392,7 +464,7 @@ def fit_box_model(responses: Responses, localizer: Localizer) -> Localizer:
         found, (cell_h, cell_w, _, _) = localizer.faces(r, size)
         if not found:
             continue
-        window, score = found[0]
+        window, score, r = found[0]
         centre, features = box_features(r, window, score, localizer.box_level, (cell_h, cell_w))
         gt = box.double()
         if not (gt[0] <= centre[0] < gt[2] and gt[1] <= centre[1] < gt[3]):

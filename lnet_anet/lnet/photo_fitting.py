@@ -25,7 +25,7 @@ from tqdm import tqdm
 from lnet_anet.data.images import load_image
 from lnet_anet.data.preprocess import LNetInput
 from lnet_anet.lnet.localizer import BOX_FEATURES, Localizer, _as_map, box_features
-from lnet_anet.lnet.multiscale import Placement, merge, place
+from lnet_anet.lnet.multiscale import Placement, merge, place, wants_zoom_in
 from lnet_anet.metrics.detection import evaluate_detections, label_detections
 
 Detection = tuple[np.ndarray, float]
@@ -62,16 +62,34 @@ def photo_maps(net: torch.nn.Module, lnet_input: LNetInput, paths: Sequence[str]
     return PhotoMaps(maps, sizes)
 
 
-def detect(photo: dict, localizer: Localizer, scales: Sequence[float], image_hw: tuple[int, int]) -> list[Detection]:
-    """One photo's faces in its pixels from its maps at `scales`, merged across scales."""
-    found: list[Detection] = []
-    for scale in scales:
+@dataclass(frozen=True)
+class ZoomIn:
+    """LNetInput's zoom-in rule for fitting: `scales` read when the base scales' faces want them
+    (multiscale.wants_zoom_in with `below` and LNet's `input_size`)."""
+
+    scales: tuple[float, ...]
+    below: float
+    input_size: tuple[int, int]
+
+
+def detect(photo: dict, localizer: Localizer, scales: Sequence[float], image_hw: tuple[int, int],
+           zoom_in: ZoomIn | None = None) -> list[Detection]:  # fmt: skip
+    """One photo's faces in its pixels from its maps at `scales` (and at zoom_in.scales when
+    they are wanted; the maps must hold them), merged across scales, as Predictor finds them."""
+
+    def at(scale: float) -> list[Detection]:
         r, where, size = photo[scale]
-        for box, score in localizer(r, size):
-            px = where.to_image(box, image_hw)
-            if px is not None:
-                found.append((px, float(score)))
-    return merge(found, localizer.nms_iou, localizer.max_faces) if len(scales) > 1 else found
+        return [(px, float(score)) for box, score in localizer(r, size)
+                if (px := where.to_image(box, image_hw)) is not None]  # fmt: skip
+
+    found = [d for scale in scales for d in at(scale)]
+    n_scales = len(scales)
+    if zoom_in is not None and zoom_in.scales:
+        base = merge(found, localizer.nms_iou, localizer.max_faces) if len(scales) > 1 else found
+        if wants_zoom_in([b for b, _ in base], image_hw, zoom_in.input_size, zoom_in.below):
+            found += [d for scale in zoom_in.scales for d in at(scale)]
+        n_scales += len(zoom_in.scales)
+    return merge(found, localizer.nms_iou, localizer.max_faces) if n_scales > 1 else found
 
 
 def _detect_all(pm: PhotoMaps, localizer: Localizer, scales: Sequence[float]) -> list[list[Detection]]:
@@ -110,8 +128,8 @@ def fit_box_model_on_photos(pm: PhotoMaps, truth: Sequence, localizer: Localizer
             r, where, size = photo[scale]
             r = _as_map(r)
             found, (cell_h, cell_w, _, _) = localizer.faces(r, size)
-            for window, score in found:
-                centre, features = box_features(r, window, score, localizer.box_level, (cell_h, cell_w))
+            for window, score, own in found:
+                centre, features = box_features(own, window, score, localizer.box_level, (cell_h, cell_w))
                 cx = (float(centre[0]) - where.x0) / where.kx
                 cy = (float(centre[1]) - where.y0) / where.ky
                 inside = (care[:, 0] <= cx) & (cx < care[:, 2]) & (care[:, 1] <= cy) & (cy < care[:, 3])

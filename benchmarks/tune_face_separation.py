@@ -1,0 +1,110 @@
+"""Choose the localizer's face separation and zoom-in settings on tune data only (issue 14).
+
+    PYTHONPATH=. python benchmarks/tune_face_separation.py --grids runs/face-grids/tune \\
+        --wider ../shared/datasets/wider_face_train --wider-limit 300 --singles 300 \\
+        --out experiments/<date>-face-separation/tune.json
+
+LNet's maps are computed once per image and scale (lnet_anet.lnet.photo_fitting.photo_maps),
+then every combination of the settings below is scored by the same code the Predictor runs
+(photo_fitting.detect: localizer at each scale, zoom-in rule, merge), at the bundle's own
+threshold and box model (unchanged, so that a single face keeps its box and ANet its crop):
+- grids (benchmarks/make_face_grids.py --part tune: CelebA-HQ train faces): share of faces
+  found at IoU >= 0.5, share of boxes holding the centres of two faces;
+- WIDER FACE tune part (hash_part "tune", faces >= 24 px count): AP50 of the ranking and recall
+  at the operating threshold;
+- single CelebA-HQ train files (the whole file is the face): share found, extra boxes per image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from lnet_anet.data.preprocess import LNetInput
+from lnet_anet.data.readers.celeba import read_partition
+from lnet_anet.data.readers.detection import hash_part, mark_small, read_box_csv, read_wider_txt
+from lnet_anet.inference.bundle import load_bundle
+from lnet_anet.inference.predictor import DEFAULT_BUNDLE
+from lnet_anet.lnet.photo_fitting import ZoomIn, detect, photo_maps
+from lnet_anet.metrics.detection import evaluate_detections, truth_from_table
+
+SEARCH = {"separation": [None, 0.3, 0.5], "min_relative_score": [0.95, 0.5, 0.0]}
+ZOOM = [None, (2.0, 96.0), (2.0, 1e9)]  # (zoom-in scale, zoom_in_below px); 1e9: always
+
+
+def over_two(dets, truth) -> float:
+    """Share of boxes holding the centres of two or more faces that count."""
+    n = hits = 0
+    for boxes, (g, dc) in zip(dets, truth, strict=True):
+        c = (g[~dc, :2] + g[~dc, 2:]) / 2
+        for b in boxes:
+            n += 1
+            hits += int((((c[:, 0] >= b[0]) & (c[:, 0] < b[2]) & (c[:, 1] >= b[1]) & (c[:, 1] < b[3])).sum()) >= 2)
+    return hits / max(n, 1)
+
+
+def score(pm, truth, localizer, scales, zoom, at_threshold: bool) -> dict:
+    dets = [detect(m, localizer, scales, hw, zoom) for m, hw in zip(pm.maps, pm.image_sizes, strict=True)]
+    if at_threshold:
+        dets = [[d for d in ds if d[1] > localizer.threshold] for ds in dets]
+    pairs = [(np.array([b for b, _ in ds]).reshape(-1, 4), np.array([s for _, s in ds])) for ds in dets]
+    res = evaluate_detections(pairs, truth, bands=None)
+    return {"ap": res["ap"], "recall": res["max_recall"], "boxes_per_image": float(np.mean([len(d) for d in dets])),
+            "over_two": over_two([b for b, _ in pairs], truth)}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
+    ap.add_argument("--grids", type=Path, required=True)
+    ap.add_argument("--wider", type=Path, default=Path("../shared/datasets/wider_face_train"))
+    ap.add_argument("--wider-limit", type=int, default=300)
+    ap.add_argument("--celeba-hq", type=Path, default=Path("../shared/datasets/celeba_hq128"))
+    ap.add_argument("--singles", type=int, default=300)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+    bundle = load_bundle(args.bundle)
+    prep = LNetInput.from_dict(bundle.preprocessing["lnet"])
+    base = dataclasses.replace(bundle.localizer(), max_faces=50, max_peaks=100)
+    all_scales = sorted({*prep.scales, *(z[0] for z in ZOOM if z)})
+
+    grids = read_box_csv(args.grids / "boxes.csv")
+    wider = read_wider_txt(args.wider / "wider_face_split" / "wider_face_train_bbx_gt.txt")
+    wider = mark_small(wider[hash_part(wider["name"]) == "tune"].reset_index(drop=True).iloc[: args.wider_limit], 24.0)
+    part = read_partition(args.celeba_hq / "list_eval_partition.txt")
+    singles = sorted(part.index[part == "train"])[: args.singles]
+    single_paths = [str(args.celeba_hq / "img_celeba_hq" / n) for n in singles]
+    sets = {"grids": (list(grids["path"]), truth_from_table(grids)),
+            "wider_tune": (list(wider["path"]), truth_from_table(wider)),
+            "singles": (single_paths, [(np.array([[0.0, 0.0, 128.0, 128.0]]), np.array([False]))] * len(singles))}
+    maps = {k: photo_maps(bundle.lnet, prep, paths, all_scales) for k, (paths, _) in sets.items()}
+    trials = []
+    for values, zoom in itertools.product(itertools.product(*SEARCH.values()), ZOOM):
+        loc = dataclasses.replace(base, **dict(zip(SEARCH, values, strict=True)))
+        z = ZoomIn((zoom[0],), zoom[1], prep.input_size) if zoom else None
+        row = {"settings": dict(zip(SEARCH, values, strict=True)), "zoom_in": list(zoom) if zoom else None}
+        for k, (_, truth) in sets.items():
+            row[k] = score(maps[k], truth, loc, prep.scales, z, at_threshold=True)
+            if k == "wider_tune":
+                row[k]["ap_ranking"] = score(maps[k], truth, dataclasses.replace(loc, threshold=-1e9), prep.scales,
+                                             z, at_threshold=False)["ap"]  # fmt: skip
+        trials.append(row)
+        g, w, s = row["grids"], row["wider_tune"], row["singles"]
+        print(f"{row['settings']} zoom {row['zoom_in']}: grids found {g['recall']:.3f} over-two {g['over_two']:.3f} | "
+              f"wider AP {w['ap_ranking']:.3f} recall {w['recall']:.3f} | singles found {s['recall']:.3f} "
+              f"boxes/img {s['boxes_per_image']:.2f}", flush=True)  # fmt: skip
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"command": " ".join(sys.argv), "bundle": str(args.bundle), "scales": list(prep.scales),
+                                    "threshold": base.threshold, "n": {k: len(v[0]) for k, v in sets.items()},
+                                    "trials": trials}, indent=1, default=float))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
