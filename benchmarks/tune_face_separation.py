@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from lnet_anet.data.preprocess import LNetInput
 from lnet_anet.data.readers.celeba import read_partition
@@ -67,8 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wider-limit", type=int, default=300)
     ap.add_argument("--celeba-hq", type=Path, default=Path("../shared/datasets/celeba_hq128"))
     ap.add_argument("--singles", type=int, default=300)
+    ap.add_argument("--separation", type=json.loads, default=SEARCH["separation"], help="JSON list to try")
+    ap.add_argument("--min-relative-score", type=json.loads, default=SEARCH["min_relative_score"], help="JSON list")
+    ap.add_argument("--maps-cache", type=Path, default=None, help="LNet's maps saved here / read from here")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
+    search = {"separation": args.separation, "min_relative_score": args.min_relative_score}
     bundle = load_bundle(args.bundle)
     prep = LNetInput.from_dict(bundle.preprocessing["lnet"])
     base = dataclasses.replace(bundle.localizer(), max_faces=50, max_peaks=100)
@@ -83,12 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     sets = {"grids": (list(grids["path"]), truth_from_table(grids)),
             "wider_tune": (list(wider["path"]), truth_from_table(wider)),
             "singles": (single_paths, [(np.array([[0.0, 0.0, 128.0, 128.0]]), np.array([False]))] * len(singles))}
-    maps = {k: photo_maps(bundle.lnet, prep, paths, all_scales) for k, (paths, _) in sets.items()}
+    if args.maps_cache is not None and args.maps_cache.is_file():
+        maps = torch.load(args.maps_cache, weights_only=False)  # our own cache, written below
+    else:
+        maps = {k: photo_maps(bundle.lnet, prep, paths, all_scales) for k, (paths, _) in sets.items()}
+        if args.maps_cache is not None:
+            args.maps_cache.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(maps, args.maps_cache)
     trials = []
-    for values, zoom in itertools.product(itertools.product(*SEARCH.values()), ZOOM):
-        loc = dataclasses.replace(base, **dict(zip(SEARCH, values, strict=True)))
+    for values, zoom in itertools.product(itertools.product(*search.values()), ZOOM):
+        loc = dataclasses.replace(base, **dict(zip(search, values, strict=True)))
         z = ZoomIn((zoom[0],), zoom[1], prep.input_size) if zoom else None
-        row = {"settings": dict(zip(SEARCH, values, strict=True)), "zoom_in": list(zoom) if zoom else None}
+        row = {"settings": dict(zip(search, values, strict=True)), "zoom_in": list(zoom) if zoom else None}
         for k, (_, truth) in sets.items():
             row[k] = score(maps[k], truth, loc, prep.scales, z, at_threshold=True)
             if k == "wider_tune":

@@ -345,3 +345,28 @@ def test_watershed_gives_every_positive_cell_to_the_seed_it_flows_to():
     assert (owner[:, :11] == 1).all() and (owner[:, 13:] == 2).all()  # split at the saddle (x 11.5)
     r[:, 11] = 0.0  # a zero column: its cells belong to no face
     assert (_watershed(r, [left, right])[:, 11] == 0).all()
+
+
+def test_best_window_means_equal_the_best_window_holding_each_cell():
+    from lnet_anet.lnet.localizer import _best_window_means, _localizer_grid
+
+    r = torch.from_numpy(np.random.default_rng(3).random((11, 14)))
+    grid = _localizer_grid(11, 14, 2, (0.75, 1.34), 6)
+    scores = grid.scores(r)
+    cells = torch.cartesian_prod(torch.arange(11), torch.arange(14))
+    brute = torch.where(grid.contains(cells), scores[None, :], -np.inf).amax(dim=1).reshape(11, 14)
+    torch.testing.assert_close(_best_window_means(r, (2, 6), (0.75, 1.34)), brute, rtol=0, atol=1e-12)
+
+
+def test_separation_on_a_large_map_gives_what_the_window_tables_give(monkeypatch):
+    from lnet_anet.lnet import localizer as module
+
+    r = _blob(40, 48, 10, 10, 3.0) + _blob(40, 48, 12, 22, 3.0, amp=0.8) + _blob(40, 48, 30, 36, 2.0, amp=0.6)
+    loc = Localizer(threshold=0.1, stride=STRIDE, min_relative_score=0.0, box_level=0.03, separation=0.5)
+    fast = loc(r, (40 * STRIDE, 48 * STRIDE))
+    monkeypatch.setattr(module, "MANY_WINDOWS", 10**9)  # the (P, N) tables, as on a small map
+    slow = loc(r, (40 * STRIDE, 48 * STRIDE))
+    assert len(fast) == len(slow) == 3
+    for (a, sa), (b, sb) in zip(fast, slow, strict=True):
+        np.testing.assert_allclose(a, b)
+        assert sa == pytest.approx(sb, abs=1e-12)

@@ -106,11 +106,21 @@ class _WindowGrid:
         self.area = (h * w).to(torch.float64)
         self._cover: torch.Tensor | None = None
 
-    def scores(self, r: torch.Tensor) -> torch.Tensor:
-        """Mean of r over every window, from the integral image."""
+    def scores(self, r: torch.Tensor, which: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean of r over every window (or over the windows of index `which`), from the
+        integral image."""
         integral = F.pad(r.cumsum(0).cumsum(1), (1, 0, 1, 0)).reshape(-1)  # sum of r[:y, :x]
-        tl, tr, bl, br = integral[self.corners]
-        return (br - tr - bl + tl) / self.area
+        corners, area = (self.corners, self.area) if which is None else (self.corners[:, which], self.area[which])
+        tl, tr, bl, br = integral[corners]
+        return (br - tr - bl + tl) / area
+
+    @staticmethod
+    def means(r: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+        """Mean of r over each of the given windows (K, 4) in cells."""
+        integral = F.pad(r.cumsum(0).cumsum(1), (1, 0, 1, 0))
+        x0, y0, x1, y1 = boxes.long().unbind(dim=1)
+        area = ((y1 - y0) * (x1 - x0)).to(torch.float64)
+        return (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]) / area
 
     def contains(self, points: torch.Tensor) -> torch.Tensor:
         """(P, N) whether window n contains cell (y, x) = points[p]."""
@@ -120,6 +130,29 @@ class _WindowGrid:
         if self._cover is not None:
             return self._cover[points[:, 0] * self.width + points[:, 1]]
         return _contains(self.boxes, points)
+
+
+MANY_WINDOWS = 100_000  # beyond this many windows a map's peak scores come from _best_window_means
+
+
+def _best_window_means(r: torch.Tensor, sides: tuple[int, int | None], aspect_range: tuple[float, float]) -> torch.Tensor:
+    """(H, W) float64: for every cell, the best mean of r over the windows (every shape of
+    shape_range) that hold it. Per shape, the window means from the integral image, then a
+    running max over the cells each window covers (cv2.dilate anchored at the kernel's corner);
+    the same numbers as scoring every window and taking the best holding the cell."""
+    a = r.numpy()
+    height, width = a.shape
+    integral = np.pad(a.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    best = np.full((height, width), -np.inf)
+    padded = np.empty((height, width))
+    for h, w in shape_range(sides[0], aspect_range, height, width, sides[1]).tolist():
+        means = (integral[h:, w:] - integral[:-h, w:] - integral[h:, :-w] + integral[:-h, :-w]) / (h * w)
+        padded.fill(-np.inf)
+        padded[: height - h + 1, : width - w + 1] = means
+        held = cv2.dilate(padded, np.ones((h, w), np.uint8), anchor=(w - 1, h - 1), borderType=cv2.BORDER_CONSTANT,
+                          borderValue=-np.inf)  # fmt: skip
+        np.maximum(best, held, out=best)
+    return torch.from_numpy(best)
 
 
 @functools.lru_cache(maxsize=32)
@@ -274,23 +307,35 @@ class Localizer:
             return float(self.stride), float(self.stride), int(img_h), int(img_w)
         return img_h / map_hw[0], img_w / map_hw[1], int(img_h), int(img_w)
 
+    def _window_sides(self, cell: float) -> tuple[int, int | None]:
+        """The smallest and largest window side in cells (None: the map's), cell: pixels per cell."""
+        smallest = max(1, math.ceil(self.min_size / cell - 1e-6))
+        return smallest, None if self.max_size is None else max(smallest, math.floor(self.max_size / cell + 1e-6))
+
     def _window_grid(self, map_hw: tuple[int, int], cell: float) -> _WindowGrid:
         """Every window the localizer considers on a map of this size (cell: pixels per cell)."""
-        smallest = max(1, math.ceil(self.min_size / cell - 1e-6))
-        largest = None if self.max_size is None else max(smallest, math.floor(self.max_size / cell + 1e-6))
+        smallest, largest = self._window_sides(cell)
         return _localizer_grid(*map_hw, smallest, tuple(self.aspect_range), largest)
 
     def _candidates(
         self, r: torch.Tensor, cell: float
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Windows (N, 4), scores (N,), peaks (P, 2), peak scores (P,) strongest first, and
-        which windows contain which peak (P, N)."""
+        which windows contain which peak (P, N). Under `separation`, on a map with more than
+        MANY_WINDOWS windows (a zoomed-in canvas), scores and contains are None: the peak scores
+        come from _best_window_means, a few ms where the (P, N) tables take a hundred."""
         grid = self._window_grid(tuple(r.shape), cell)
-        windows, scores = grid.boxes, grid.scores(r)
+        windows = grid.boxes
         peaks = find_peaks(r, self.peak_kernel)
         if len(peaks) > self.max_peaks:
             top = torch.topk(r[peaks[:, 0], peaks[:, 1]], self.max_peaks).indices
             peaks = peaks[top]
+        if self.separation is not None and len(windows) > MANY_WINDOWS and len(peaks):
+            best = _best_window_means(r, self._window_sides(cell), tuple(self.aspect_range))
+            peak_scores = best[peaks[:, 0], peaks[:, 1]]
+            order = torch.argsort(peak_scores, descending=True, stable=True)
+            return windows, None, peaks[order], peak_scores[order], None
+        scores = grid.scores(r)
         if len(peaks) == 0 or len(windows) == 0:
             none = torch.zeros(0, dtype=torch.float64)
             return windows, scores, peaks[:0], none, torch.zeros(0, len(windows), dtype=torch.bool)
@@ -317,11 +362,12 @@ class Localizer:
         strong = peak_scores > self.threshold
         if len(peak_scores):
             strong &= peak_scores >= self.min_relative_score * peak_scores[0]
-        peaks, peak_scores, contains = peaks[strong], peak_scores[strong], contains[strong]
+        peaks, peak_scores = peaks[strong], peak_scores[strong]
+        contains = contains[strong] if contains is not None else None
         area = ((windows[:, 2] - windows[:, 0]) * (windows[:, 3] - windows[:, 1])).double()
         if self.separation is not None:
-            grid = self._window_grid(tuple(r.shape), math.sqrt(geometry[0] * geometry[1]))
-            return self._separated_faces(r, grid, scores, area, peaks, peak_scores, contains), geometry
+            sides = self._window_sides(math.sqrt(geometry[0] * geometry[1]))
+            return self._separated_faces(r, sides, windows, scores, area, peaks, peak_scores, contains), geometry
         kept: list[int] = []
         found: list[tuple[torch.Tensor, float, torch.Tensor]] = []
         bounds: list[list[float]] = []
@@ -344,11 +390,11 @@ class Localizer:
             bounds.append(best.tolist())
         return found, geometry
 
-    def _separated_faces(self, r: torch.Tensor, grid: _WindowGrid, scores: torch.Tensor, area: torch.Tensor,
-                         peaks: torch.Tensor, peak_scores: torch.Tensor, contains: torch.Tensor
-                         ) -> list[tuple[torch.Tensor, float, torch.Tensor]]:  # fmt: skip
+    def _separated_faces(self, r: torch.Tensor, sides: tuple[int, int | None], windows: torch.Tensor,
+                         scores: torch.Tensor | None, area: torch.Tensor, peaks: torch.Tensor, peak_scores: torch.Tensor,
+                         contains: torch.Tensor | None) -> list[tuple[torch.Tensor, float, torch.Tensor]]:  # fmt: skip
         """faces() under `separation`: (window, score, the map its box reads), best first."""
-        windows = grid.boxes
+        smallest, largest = sides
         smooth = cv2.blur(r.numpy(), (3, 3), borderType=cv2.BORDER_CONSTANT)  # evens out the cells of one face
         faces: list[int] = []
         regions: list[np.ndarray] = []  # bool (H, W): the cells connected to each face's peak
@@ -365,23 +411,36 @@ class Localizer:
                 continue  # connected to a stronger face high enough: the same face
             faces.append(p)
             regions.append(region)
-        owner = _watershed(smooth, regions) if len(faces) > 1 else None
+        if not faces:
+            return []
+        if len(faces) == 1:  # one face: the window rule over the whole map, as without separation
+            p = faces[0]
+            which = torch.nonzero(contains[p] if contains is not None else _contains(windows, peaks[p:p + 1])[0]).flatten()
+            window_scores = scores[which] if scores is not None else _WindowGrid.means(r, windows[which])
+            gain = area[which] * (window_scores - self.box_level * peak_scores[p])
+            return [(windows[which[int(torch.argmax(gain))]], float(peak_scores[p]), r)]
+        owner = _watershed(smooth, regions)
         found: list[tuple[torch.Tensor, float, torch.Tensor]] = []
         for k, p in enumerate(faces):
-            ok = contains[p].clone()
-            own, face_scores = r, scores
-            if owner is not None:  # no other face's peak in the window; its cells count against
-                ok &= ~contains[[q for q in faces if q != p]].any(dim=0)
-                theirs = torch.from_numpy((owner > 0) & (owner != k + 1))
-                own = r.masked_fill(theirs, -float(peak_scores[p]))
-                face_scores = grid.scores(own)
+            # Its cells' bounding box, padded by the smallest window side: outside it every cell is
+            # another face's (counted at -score) or empty, so no better window reaches beyond.
+            own = r.masked_fill(torch.from_numpy((owner > 0) & (owner != k + 1)), -float(peak_scores[p]))
+            ys, xs = np.nonzero(owner == k + 1)
+            (py, px), pad = peaks[p].tolist(), smallest
+            y0, x0 = max(0, min(int(ys.min()), py) - pad), max(0, min(int(xs.min()), px) - pad)
+            y1 = min(r.shape[0], max(int(ys.max()), py) + 1 + pad)
+            x1 = min(r.shape[1], max(int(xs.max()), px) + 1 + pad)
+            local = _localizer_grid(y1 - y0, x1 - x0, smallest, tuple(self.aspect_range), largest)
+            boxes = local.boxes + torch.tensor([x0, y0, x0, y0], dtype=torch.float32)
+            ok = _contains(boxes, peaks[p : p + 1])[0]
+            others = peaks[[q for q in faces if q != p]]
+            ok &= ~_contains(boxes, others).any(dim=0)  # no other face's peak in the window
             if found:
-                ok &= box_iou(windows, torch.stack([b for b, _, _ in found])).amax(dim=1) <= self.nms_iou
+                ok &= box_iou(boxes, torch.stack([b for b, _, _ in found])).amax(dim=1) <= self.nms_iou
             if not ok.any():
                 continue
-            gain = area * (face_scores - self.box_level * peak_scores[p])
-            best = windows[int(torch.argmax(torch.where(ok, gain, -math.inf)))]
-            found.append((best, float(peak_scores[p]), own))
+            gain = local.area * (local.scores(own[y0:y1, x0:x1]) - self.box_level * peak_scores[p])
+            found.append((boxes[int(torch.argmax(torch.where(ok, gain, -math.inf)))], float(peak_scores[p]), own))
         return found
 
     def box(self, r: torch.Tensor, window: torch.Tensor, score: float, geometry: tuple) -> np.ndarray:
