@@ -21,6 +21,8 @@ Detectors (each gets the image file; reading it is part of its time):
                    or heads): same boxes as lnet_anet_shipped, the time to set beside MTCNN's.
   lnet_anet_localize_open  the same, localizer opened up as for lnet_anet (the AP curve without
                    ANet's cost per box).
+  baseline_localize  lnet_anet_localize with the --baseline bundle (default: the embedded one):
+                   an older bundle beside the --bundle under test, in the same run.
   mtcnn            facenet-pytorch MTCNN(keep_all=True), default thresholds and min_face_size
                    20; its probabilities are the scores.
   dlib_hog         dlib.get_frontal_face_detector().run(image, 1, -1): upsample once, every
@@ -75,7 +77,8 @@ READERS = {
     "csv": read_box_csv,
     "voc": lambda folder, images: read_voc_xml(folder, images),
 }
-ALL = ("lnet_anet", "lnet_anet_shipped", "lnet_anet_localize", "lnet_anet_localize_open", "mtcnn", "dlib_hog", "haar")
+ALL = ("lnet_anet", "lnet_anet_shipped", "lnet_anet_localize", "lnet_anet_localize_open", "baseline_localize", "mtcnn",
+       "dlib_hog", "haar")
 
 
 def rgb(path: str) -> np.ndarray:
@@ -88,7 +91,7 @@ def rgb(path: str) -> np.ndarray:
 # ----------------------------------------------------------------------------- detectors
 
 
-def make_detector(name: str, bundle=None):
+def make_detector(name: str, bundle=None, baseline=None):
     """A function path -> (boxes (k, 4) [x0, y0, x1, y1] exclusive, scores (k,), extra dict)."""
     if name in ("lnet_anet", "lnet_anet_shipped"):
         from lnet_anet.inference.predictor import Predictor
@@ -114,6 +117,8 @@ def make_detector(name: str, bundle=None):
         return _localize_only(bundle)
     if name == "lnet_anet_localize_open":
         return _localize_only(bundle, opened=True)
+    if name == "baseline_localize":
+        return _localize_only(baseline)
     if name == "mtcnn":
         from facenet_pytorch import MTCNN
 
@@ -176,7 +181,8 @@ def _localize_only(bundle=None, opened: bool = False):
         boxes = np.array([b for b, _ in faces], np.float64).reshape(-1, 4)
         return boxes, np.array([s for _, s in faces], np.float64), {}
 
-    detect.settings = dict(vars(pred.localizer)) | {"shipped_threshold": shipped, "scales": list(pred._lnet.scales)}  # type: ignore[attr-defined]
+    detect.settings = dict(vars(pred.localizer)) | {"shipped_threshold": shipped, "lnet_input": pred._lnet.to_dict(),  # type: ignore[attr-defined]
+                                                    "bundle": str(bundle or "embedded")}  # fmt: skip
     return detect
 
 
@@ -280,6 +286,7 @@ def main(argv=None) -> int:
     ap.add_argument("--min-height", type=float, default=24.0)
     ap.add_argument("--detectors", default=",".join(ALL))
     ap.add_argument("--bundle", type=Path, default=None, help="lnet_anet's bundle (default: the embedded one)")
+    ap.add_argument("--baseline", type=Path, default=None, help="baseline_localize's bundle (default: the embedded one)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="score only the first N images (a smoke test)")
     ap.add_argument("--face-free", action="store_true")
@@ -311,7 +318,7 @@ def main(argv=None) -> int:
     diagnosis = None
     for name in [d.strip() for d in args.detectors.split(",") if d.strip()]:
         t0 = time.time()
-        detect = make_detector(name, args.bundle)
+        detect = make_detector(name, args.bundle, args.baseline)
         shipped_threshold = detect.settings.get("shipped_threshold")
         keep = None
         if name == "lnet_anet":

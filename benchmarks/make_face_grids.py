@@ -31,6 +31,7 @@ PARTS = {"tune": "train", "val": "val"}  # -> read_partition's split names
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--celeba-hq", type=Path, default=Path("../shared/datasets/celeba_hq128"))
+    ap.add_argument("--images", default="img_celeba_hq", help="the image folder under --celeba-hq")
     ap.add_argument("--part", choices=tuple(PARTS), default="val")
     ap.add_argument("--per-size", type=int, default=30, help="grids of each n")
     ap.add_argument("--sizes", default="2,3,4,5", help="n of the n x n grids")
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             name = f"images/grid{n}x{n}_{k:03d}_{side}px.jpg"
             for i in range(n * n):
                 y, x = divmod(i, n)
-                with Image.open(args.celeba_hq / "img_celeba_hq" / next(faces)) as face:
+                with Image.open(args.celeba_hq / args.images / next(faces)) as face:
                     grid.paste(face.convert("RGB").resize((side, side), Image.BILINEAR), (x * side, y * side))
                 rows.append([name, x * side, y * side, (x + 1) * side, (y + 1) * side])
             grid.save(args.out / name, quality=92)

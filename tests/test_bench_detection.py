@@ -64,3 +64,37 @@ def test_bench_detection_reads_a_csv_benchmark(tmp_path):
     assert record["data"]["format"] == "csv" and record["data"]["part"] == "all"
     assert record["data"]["n_images"] == 3 and record["data"]["n_faces"] == 2
     assert record["data"]["split_rule"].startswith("none")
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_face_grids_are_scored_for_a_bundle_beside_a_baseline(tmp_path):
+    from lnet_anet.data.synthetic import make_synthetic_celeba
+    from lnet_anet.inference.build import random_bundle
+
+    tree = make_synthetic_celeba(tmp_path / "celeba", n_images=80, n_identities=16, seed=2)
+    grids = tmp_path / "grids"
+    assert _script("make_face_grids").main(["--celeba-hq", str(tree), "--images", "img_align_celeba", "--part", "tune",
+                                            "--sizes", "2,3", "--per-size", "2", "--out", str(grids)]) == 0  # fmt: skip
+    rows = (grids / "boxes.csv").read_text().splitlines()
+    assert rows[0] == "path,x0,y0,x1,y1" and len(rows) == 1 + 2 * 4 + 2 * 9
+    first = rows[1].split(",")
+    side = int(first[0].rsplit("_", 1)[1].removesuffix("px.jpg"))
+    assert 48 <= side <= 128 and first[1:] == ["0", "0", str(side), str(side)]
+    assert cv2.imread(str(grids / first[0])).shape[:2] == (2 * side, 2 * side)
+    new = random_bundle(tmp_path / "new.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
+    old = random_bundle(tmp_path / "old.lnetanet", threshold=0.0, preset="tiny", max_faces=4, seed=1)
+    out = tmp_path / "out"
+    rc = _bench().main(["--format", "csv", "--labels", str(grids / "boxes.csv"), "--bundle", str(new), "--baseline",
+                        str(old), "--detectors", "lnet_anet_localize,baseline_localize", "--threads", "1",
+                        "--work", str(tmp_path / "work"), "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    results = json.loads((out / "results.json").read_text())["results"]
+    assert results["lnet_anet_localize"]["settings"]["bundle"] == str(new)
+    assert results["baseline_localize"]["settings"]["bundle"] == str(old)
+    assert 0 <= results["baseline_localize"]["share_boxes_over_two_faces"] <= 1

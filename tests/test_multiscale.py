@@ -150,3 +150,37 @@ def test_the_predictor_zooms_in_only_on_images_whose_faces_want_it(tmp_path, mon
     # the first image: a 30 px face < 50 -> read again at scale 2 (a 256 px canvas); the second: not
     assert canvases == [(128, 128), (256, 256), (128, 128)]
     assert len(small.record["faces"]) == 2 and len(large.record["faces"]) == 1
+
+
+def test_rotations_keep_the_upright_turn_and_give_boxes_in_the_image_pixels(tmp_path, monkeypatch):
+    from lnet_anet.inference.predictor import _turn_back
+
+    hw = (60, 100)
+    for k in range(4):  # the corners of a box turned and turned back
+        img = np.zeros((*hw, 1))
+        img[10:20, 30:45] = 1
+        ys, xs = np.nonzero(np.rot90(img, k)[..., 0])
+        box = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float64)
+        np.testing.assert_array_equal(_turn_back(box, k, hw), [30, 10, 45, 20])
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
+    predictor = Predictor.load(path)
+    seen = []
+
+    def fake_detect(images, analyses):  # a "face" where the bright patch is; upright when it is top-left
+        out = []
+        for img in images:
+            seen.append(img.shape[:2])
+            ys, xs = np.nonzero(img[..., 0] > 200)
+            box = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float64)
+            out.append([(box, 1.0 if ys.min() == 0 and xs.min() == 0 else 0.5)])
+        return out
+
+    monkeypatch.setattr(predictor, "_detect", fake_detect)
+    photo = np.full((60, 100, 3), 90, np.uint8)
+    photo[44:60, 0:24] = 255  # bottom-left: turning the photo 90 degrees clockwise (k = 3) puts it top-left
+    plain = predictor.analyse(photo).record
+    assert "rotation" not in plain and len(seen) == 1
+    predictor.rotations = True
+    record = predictor.analyse(photo).record
+    assert record["rotation"] == 270 and seen[1:] == [(60, 100), (100, 60), (60, 100), (100, 60)]
+    assert record["faces"][0]["box"] == [0.0, 44.0, 24.0, 60.0] and record["faces"][0]["score"] == 1.0

@@ -271,3 +271,15 @@ def test_max_pixels_flag_and_unwritable_output(bundle, tmp_path, capsys):
     folder.mkdir()
     assert main([str(path), "--output", str(folder), "--bundle", str(bundle)]) == 1
     assert "cannot write the output" in capsys.readouterr().err
+
+
+def test_rotations_flag_tries_every_quarter_turn(bundle, tmp_path, capsys):
+    photo = _image(tmp_path / "side.png", size=(48, 32))
+    assert main([str(photo), "--json", "--bundle", str(bundle), "--rotations"]) == 0
+    record = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert record["rotation"] in (0, 90, 180, 270) and record["error"] is None
+    for face in record["faces"]:  # boxes in the file's own pixels, whatever the turn
+        x0, y0, x1, y1 = face["box"]
+        assert 0 <= x0 < x1 <= 48 and 0 <= y0 < y1 <= 32
+    assert main([str(photo), "--json", "--bundle", str(bundle)]) == 0
+    assert "rotation" not in json.loads(capsys.readouterr().out.splitlines()[0])

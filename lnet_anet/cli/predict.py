@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("auto", "torch", "onnxruntime"), default="auto",
                    help="auto: ONNX Runtime on the CPU (graphs exported once, cached), torch on a GPU")  # fmt: skip
     p.add_argument("--threshold", type=_finite_float, help="face score threshold (default: the bundle's)")
+    p.add_argument("--rotations", action="store_true",
+                   help="also try the photo turned by 90, 180 and 270 degrees and keep the upright answer "
+                        "(photos stored sideways without EXIF orientation; 4x LNet's work)")  # fmt: skip
     p.add_argument("--top", type=_int_in(1, 1000), default=5, help="attributes shown per face")
     p.add_argument("--max-pixels", type=_int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,
                    help="largest image decoded, width*height from the header (default 100e6)")  # fmt: skip
@@ -268,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.threshold is not None:
         predictor.localizer.threshold = args.threshold
+    predictor.rotations = args.rotations
     from PIL import Image
 
     # --max-pixels is the cap; Pillow's own decompression-bomb check (at twice its limit) must

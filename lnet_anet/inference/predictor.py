@@ -1,7 +1,9 @@
 """Face boxes, 40 attributes, age and attractiveness for photos, from one model bundle.
 
-Per image: ONE LNet pass on the image letterboxed (or stretched, per the bundle) to LNet's input
-size -> averaged response map -> Localizer -> boxes, mapped back to the original pixels. Faces:
+Per image: one LNet pass per scale of the bundle on the image letterboxed (or stretched) to LNet's
+input size, or placed smaller or larger on the canvas (lnet_anet.lnet.multiscale), plus a pass at
+the zoom-in scales when the faces found are small or none was found -> averaged response maps ->
+Localizer -> boxes, mapped back to the original pixels and merged across scales. Faces:
 the canonical crops of ALL faces of a batch go through ANet's dense forward together (as
 ANet.patch_features does for one) -> the SVM head's score averaged over each face's patches ->
 Platt probabilities; the age and attractiveness networks run on the faces' crops at once too.
@@ -36,6 +38,7 @@ Predictor.decision_thresholds], "age": {"mean", "std"} (years) or None, "attract
 from __future__ import annotations
 
 import json
+import math
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -96,12 +99,18 @@ class Analysis:
 class Predictor:
     """The whole pipeline around a loaded Bundle. `localizer` is public: change its threshold
     (or other settings) to trade recall for false alarms; `max_pixels` (None: no cap) is the
-    largest image file or PIL image it decodes (width * height, from the header)."""
+    largest image file or PIL image it decodes (width * height, from the header). `rotations`
+    (default False): also look for faces in the image turned by 90, 180 and 270 degrees and keep
+    the turn whose best face scores highest (for photos stored sideways without an EXIF
+    orientation; four times LNet's work): faces are read upright, their boxes given in the
+    image's own pixels, and the record's "rotation" says the turn used (degrees
+    counterclockwise, 0 when upright)."""
 
     def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
                  backend: str = "auto"):  # fmt: skip
         self.bundle = bundle
         self.max_pixels = max_pixels
+        self.rotations = False
         self.device = bundle.device
         self.backend = resolve_backend(backend, self.device)
         self.localizer = bundle.localizer()
@@ -319,20 +328,42 @@ class Predictor:
             out.append(Analysis(record, img, source=source))
         if not good:
             return out
-        found = self._detect([read[i][0] for i in good], [out[i] for i in good])
-        faces: list[tuple[np.ndarray, np.ndarray, float, dict]] = []  # (image, box, score, record)
+        images = [read[i][0] for i in good]
+        found = self._detect(images, [out[i] for i in good])
+        turns = [0] * len(images)
+        if self.rotations:
+            found, turns = self._upright(images, found)
+        faces: list[tuple[np.ndarray, np.ndarray, float, dict]] = []  # (image read, box in it, score, record)
         for k, i in enumerate(good):
             a = out[i]
+            turned = np.ascontiguousarray(np.rot90(a.image, turns[k])) if turns[k] else a.image
+            if self.rotations:
+                a.record["rotation"] = 90 * turns[k]
             for box, score in found[k]:
-                face = _face_record(box, score)
+                shown = _turn_back(box, turns[k], a.image.shape[:2])
+                face = _face_record(shown, score)
                 a.record["faces"].append(face)
-                a.faces_px.append(box)
-                faces.append((a.image, box, score, face))
+                a.faces_px.append(shown)
+                faces.append((turned, box, score, face))
         self._analyse_all(faces)
         return out
 
+    def _upright(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]]
+                 ) -> tuple[list[list[tuple[np.ndarray, float]]], list[int]]:  # fmt: skip
+        """Per image, the faces of the quarter turn (np.rot90's k, counterclockwise) whose best
+        face scores highest, boxes in the turned image's pixels, and k; unturned on a tie."""
+        best = [max((s for _, s in f), default=-math.inf) for f in found]
+        turns = [0] * len(images)
+        for k in (1, 2, 3):
+            turned = [np.ascontiguousarray(np.rot90(img, k)) for img in images]
+            for i, faces in enumerate(self._detect(turned, None)):
+                top = max((s for _, s in faces), default=-math.inf)
+                if top > best[i]:
+                    best[i], found[i], turns[i] = top, faces, k
+        return found, turns
+
     @torch.inference_mode()
-    def _detect(self, images: list[np.ndarray], analyses: list[Analysis]) -> list[list[tuple[np.ndarray, float]]]:
+    def _detect(self, images: list[np.ndarray], analyses: list[Analysis] | None) -> list[list[tuple[np.ndarray, float]]]:
         """Each image's faces (box in its pixels, score), strongest first: LNet on the image at
         each of the bundle's scales (one batch per scale), then at its zoom-in scales for the
         images that want them (multiscale.wants_zoom_in), the localizer and the cascade on each
@@ -341,7 +372,7 @@ class Predictor:
         per_image: list[list[tuple[np.ndarray, float]]] = [[] for _ in images]
         prep = self._lnet
         for n, scale in enumerate(prep.scales):
-            self._detect_at(scale, images, range(len(images)), per_image, analyses if n == 0 else None)
+            self._detect_at(scale, images, range(len(images)), per_image, analyses if n == 0 else None)  # maps: scale 1
         if prep.zoom_in_scales:
             base = [merge(dets, self.localizer.nms_iou, self.localizer.max_faces) for dets in per_image]
             wanted = [k for k, img in enumerate(images)
@@ -416,6 +447,16 @@ def _crops(faces: list, enlarge: float, size: int) -> np.ndarray:
     """The faces' square crops (the training crop, for consistency), uint8 (N, S, S, 3): the
     face graph normalises them."""
     return np.stack([crop_face(img, box, enlarge, size) for img, box, *_ in faces])
+
+
+def _turn_back(box: np.ndarray, k: int, hw: tuple[int, int]) -> np.ndarray:
+    """A box (x0, y0, x1, y1) in the pixels of np.rot90(image, k), in the image's own pixels
+    (image (h, w) = hw): a turn by 90 * k degrees counterclockwise undone."""
+    h, w = hw
+    x0, y0, x1, y1 = (float(v) for v in box)
+    back = {0: (x0, y0, x1, y1), 1: (w - y1, x0, w - y0, x1), 2: (w - x1, h - y1, w - x0, h - y0),
+            3: (y0, h - x1, y1, h - x0)}[k % 4]  # fmt: skip
+    return np.array(back, np.float64)
 
 
 def _face_record(box: np.ndarray, score: float) -> dict[str, Any]:
