@@ -12,13 +12,16 @@ threshold and box model (unchanged, so that a single face keeps its box and ANet
   found at IoU >= 0.5, share of boxes holding the centres of two faces;
 - WIDER FACE tune part (hash_part "tune", faces >= 24 px count): AP50 of the ranking and recall
   at the operating threshold;
-- single CelebA-HQ train files (the whole file is the face): share found, extra boxes per image.
+- single CelebA-HQ train files (the whole file is the face): share found, extra boxes per image;
+- face-free crops of those WIDER tune photos (bench_detection.face_free_crops: away from every
+  box): false alarms per image.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import itertools
 import json
 import sys
@@ -35,7 +38,7 @@ from lnet_anet.inference.predictor import DEFAULT_BUNDLE
 from lnet_anet.lnet.photo_fitting import ZoomIn, detect, photo_maps
 from lnet_anet.metrics.detection import evaluate_detections, truth_from_table
 
-SEARCH = {"separation": [None, 0.3, 0.5], "min_relative_score": [0.95, 0.5, 0.0]}
+SEARCH = {"separation": [None, 0.3, 0.5], "min_relative_score": [0.95, 0.5, 0.0], "secondary_threshold": [None]}
 ZOOM = [None, (2.0, 96.0), (2.0, 1e9)]  # (zoom-in scale, zoom_in_below px); 1e9: always
 
 
@@ -70,10 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--singles", type=int, default=300)
     ap.add_argument("--separation", type=json.loads, default=SEARCH["separation"], help="JSON list to try")
     ap.add_argument("--min-relative-score", type=json.loads, default=SEARCH["min_relative_score"], help="JSON list")
+    ap.add_argument("--secondary-threshold", type=json.loads, default=SEARCH["secondary_threshold"], help="JSON list")
+    ap.add_argument("--zoom", type=json.loads, default=ZOOM, help="JSON list of null or [scale, below px]")
     ap.add_argument("--maps-cache", type=Path, default=None, help="LNet's maps saved here / read from here")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
-    search = {"separation": args.separation, "min_relative_score": args.min_relative_score}
+    search = {"separation": args.separation, "min_relative_score": args.min_relative_score,
+              "secondary_threshold": args.secondary_threshold}
     bundle = load_bundle(args.bundle)
     prep = LNetInput.from_dict(bundle.preprocessing["lnet"])
     base = dataclasses.replace(bundle.localizer(), max_faces=50, max_peaks=100)
@@ -85,22 +91,31 @@ def main(argv: list[str] | None = None) -> int:
     part = read_partition(args.celeba_hq / "list_eval_partition.txt")
     singles = sorted(part.index[part == "train"])[: args.singles]
     single_paths = [str(args.celeba_hq / "img_celeba_hq" / n) for n in singles]
+    spec = importlib.util.spec_from_file_location("bench_detection", Path(__file__).parent / "bench_detection.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    free = bench.face_free_crops(wider, Path("runs/face-separation/face_free_tune"))
     sets = {"grids": (list(grids["path"]), truth_from_table(grids)),
             "wider_tune": (list(wider["path"]), truth_from_table(wider)),
-            "singles": (single_paths, [(np.array([[0.0, 0.0, 128.0, 128.0]]), np.array([False]))] * len(singles))}
-    if args.maps_cache is not None and args.maps_cache.is_file():
-        maps = torch.load(args.maps_cache, weights_only=False)  # our own cache, written below
-    else:
-        maps = {k: photo_maps(bundle.lnet, prep, paths, all_scales) for k, (paths, _) in sets.items()}
-        if args.maps_cache is not None:
-            args.maps_cache.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(maps, args.maps_cache)
+            "singles": (single_paths, [(np.array([[0.0, 0.0, 128.0, 128.0]]), np.array([False]))] * len(singles)),
+            "face_free": (free, [(np.zeros((0, 4)), np.zeros(0, bool))] * len(free))}
+    cached = args.maps_cache is not None and args.maps_cache.is_file()
+    maps = torch.load(args.maps_cache, weights_only=False) if cached else {}  # our own cache, written below
+    missing = [k for k in sets if k not in maps]
+    maps |= {k: photo_maps(bundle.lnet, prep, sets[k][0], all_scales) for k in missing}
+    if missing and args.maps_cache is not None:
+        args.maps_cache.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(maps, args.maps_cache)
     trials = []
-    for values, zoom in itertools.product(itertools.product(*search.values()), ZOOM):
+    for values, zoom in itertools.product(itertools.product(*search.values()), args.zoom):
         loc = dataclasses.replace(base, **dict(zip(search, values, strict=True)))
         z = ZoomIn((zoom[0],), zoom[1], prep.input_size) if zoom else None
         row = {"settings": dict(zip(search, values, strict=True)), "zoom_in": list(zoom) if zoom else None}
         for k, (_, truth) in sets.items():
+            if k == "face_free":
+                found = [detect(m, loc, prep.scales, hw, z) for m, hw in zip(maps[k].maps, maps[k].image_sizes, strict=True)]
+                row[k] = {"false_alarms_per_image": float(np.mean([sum(s > loc.threshold for _, s in f) for f in found]))}
+                continue
             row[k] = score(maps[k], truth, loc, prep.scales, z, at_threshold=True)
             if k == "wider_tune":
                 row[k]["ap_ranking"] = score(maps[k], truth, dataclasses.replace(loc, threshold=-1e9), prep.scales,
@@ -109,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         g, w, s = row["grids"], row["wider_tune"], row["singles"]
         print(f"{row['settings']} zoom {row['zoom_in']}: grids found {g['recall']:.3f} over-two {g['over_two']:.3f} | "
               f"wider AP {w['ap_ranking']:.3f} recall {w['recall']:.3f} | singles found {s['recall']:.3f} "
-              f"boxes/img {s['boxes_per_image']:.2f}", flush=True)  # fmt: skip
+              f"boxes/img {s['boxes_per_image']:.2f} | face-free FA/img {row['face_free']['false_alarms_per_image']:.3f}",
+              flush=True)  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"command": " ".join(sys.argv), "bundle": str(args.bundle), "scales": list(prep.scales),
                                     "threshold": base.threshold, "n": {k: len(v[0]) for k, v in sets.items()},

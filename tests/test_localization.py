@@ -370,3 +370,12 @@ def test_separation_on_a_large_map_gives_what_the_window_tables_give(monkeypatch
     for (a, sa), (b, sb) in zip(fast, slow, strict=True):
         np.testing.assert_allclose(a, b)
         assert sa == pytest.approx(sb, abs=1e-12)
+
+
+def test_secondary_threshold_drops_weak_faces_beside_the_best_but_keeps_a_weak_lone_face():
+    r = _blob(19, 19, 4, 4, 1.5) + _blob(19, 19, 14, 13, 1.5, amp=0.3)
+    loc = Localizer(threshold=0.1, stride=STRIDE, min_relative_score=0.0)
+    assert len(loc(r, 300)) == 2
+    assert len(Localizer(**{**vars(loc), "secondary_threshold": 0.5})(r, 300)) == 1
+    lone = _blob(19, 19, 14, 13, 1.5, amp=0.3)  # the best face needs only `threshold`
+    assert len(Localizer(**{**vars(loc), "secondary_threshold": 0.5})(lone, 300)) == 1

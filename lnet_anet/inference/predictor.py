@@ -372,7 +372,7 @@ class Predictor:
         per_image: list[list[tuple[np.ndarray, float]]] = [[] for _ in images]
         prep = self._lnet
         for n, scale in enumerate(prep.scales):
-            self._detect_at(scale, images, range(len(images)), per_image, analyses if n == 0 else None)  # maps: scale 1
+            self._detect_at(scale, images, range(len(images)), per_image, analyses if n == 0 else None)
         if prep.zoom_in_scales:
             base = [merge(dets, self.localizer.nms_iou, self.localizer.max_faces) for dets in per_image]
             wanted = [k for k, img in enumerate(images)

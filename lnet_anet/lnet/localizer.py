@@ -233,6 +233,9 @@ class Localizer:
     min_relative_score: a further face needs at least this fraction of the best face's score
         (weak secondary peaks are mostly clutter: on composed CelebA-HQ scenes they scored about
         0.3 of the best and were almost never a face).
+    secondary_threshold: None, or the score every face after the best must exceed too (the
+        best keeps `threshold`, which says whether the image has a face at all): weak blobs
+        beside a clear face are clutter more often than faces.
     box_scale, box_offset: the chosen window's half sides h become box_scale * h + box_offset
         pixels about its centre (at least 1 pixel; then clipped to the image): the map's blob
         covers the face, while the box to report may frame more (e.g. hair), and a blob is never
@@ -253,9 +256,11 @@ class Localizer:
         it). A fraction in (0, 1] separates faces by the map's relief instead (persistence, as
         in topological peak finding): on the map smoothed over 3 x 3 cells, a weaker peak is a
         face of its own unless it is connected to a stronger face's peak through cells of at
-        least `separation` times its own smoothed value. Each face's window then contains no
-        other face's peak, and the cells of the other faces' regions (the cells so connected
-        to their peaks) count as zero for its box: side-by-side faces get one box each.
+        least `separation` times its own smoothed value. A watershed on the smoothed map then
+        gives every positive cell to one face; each face's window contains no other face's
+        peak, and the other faces' cells count at minus its score for its window and its box
+        measures: side-by-side faces get one box each. A map with one face is boxed exactly as
+        without separation.
     """
 
     threshold: float
@@ -273,6 +278,7 @@ class Localizer:
     max_peaks: int = 24
     stride: float | None = None
     separation: float | None = None
+    secondary_threshold: float | None = None
 
     def __post_init__(self) -> None:
         if self.separation is not None and not 0 < self.separation <= 1:
@@ -355,13 +361,15 @@ class Localizer:
     def faces(self, r: torch.Tensor, image_size: int | Sequence[int]
               ) -> tuple[list[tuple[torch.Tensor, float, torch.Tensor]], tuple]:  # fmt: skip
         """The faces of a map (as from _as_map) before boxes are made: ([(window in cells, score,
-        the map its box reads: r, or r with the other faces' cells zeroed under `separation`)],
+        the map its box reads: r, or under `separation` r with the other faces' cells at -score)],
         best first; the _cell geometry)."""
         geometry = self._cell(tuple(r.shape), image_size)
         windows, scores, peaks, peak_scores, contains = self._candidates(r, math.sqrt(geometry[0] * geometry[1]))
         strong = peak_scores > self.threshold
         if len(peak_scores):
             strong &= peak_scores >= self.min_relative_score * peak_scores[0]
+            if self.secondary_threshold is not None:  # the best face keeps `threshold`
+                strong[1:] &= peak_scores[1:] > self.secondary_threshold
         peaks, peak_scores = peaks[strong], peak_scores[strong]
         contains = contains[strong] if contains is not None else None
         area = ((windows[:, 2] - windows[:, 0]) * (windows[:, 3] - windows[:, 1])).double()
