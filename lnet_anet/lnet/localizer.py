@@ -114,14 +114,6 @@ class _WindowGrid:
         tl, tr, bl, br = integral[corners]
         return (br - tr - bl + tl) / area
 
-    @staticmethod
-    def means(r: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
-        """Mean of r over each of the given windows (K, 4) in cells."""
-        integral = F.pad(r.cumsum(0).cumsum(1), (1, 0, 1, 0))
-        x0, y0, x1, y1 = boxes.long().unbind(dim=1)
-        area = ((y1 - y0) * (x1 - x0)).to(torch.float64)
-        return (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]) / area
-
     def contains(self, points: torch.Tensor) -> torch.Tensor:
         """(P, N) whether window n contains cell (y, x) = points[p]."""
         if self._cover is None and self.height * self.width * len(self.boxes) <= self.COVER_LIMIT:
@@ -158,6 +150,13 @@ def _best_window_means(r: torch.Tensor, sides: tuple[int, int | None], aspect_ra
 @functools.lru_cache(maxsize=32)
 def _grid(height: int, width: int, shapes: tuple[tuple[int, int], ...], stride: int) -> _WindowGrid:
     return _WindowGrid(height, width, torch.tensor(shapes, dtype=torch.long), stride)
+
+
+@functools.lru_cache(maxsize=512)
+def _face_grid(height: int, width: int, min_side: int, aspect_range: tuple[float, float], max_side: int | None
+               ) -> _WindowGrid:  # fmt: skip
+    """_localizer_grid for one face's box of cells under `separation`: small, many sizes."""
+    return _WindowGrid(height, width, shape_range(min_side, aspect_range, height, width, max_side), 1)
 
 
 @functools.lru_cache(maxsize=32)
@@ -325,9 +324,9 @@ class Localizer:
 
     def _candidates(
         self, r: torch.Tensor, cell: float
-    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """Windows (N, 4), scores (N,), peaks (P, 2), peak scores (P,) strongest first, and
-        which windows contain which peak (P, N). Under `separation`, on a map with more than
+    ) -> tuple[_WindowGrid, torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The window grid (its windows (N, 4)), scores (N,), peaks (P, 2), peak scores (P,)
+        strongest first, and which windows contain which peak (P, N). Under `separation`, on a map with more than
         MANY_WINDOWS windows (a zoomed-in canvas), scores and contains are None: the peak scores
         come from _best_window_means, a few ms where the (P, N) tables take a hundred."""
         grid = self._window_grid(tuple(r.shape), cell)
@@ -340,15 +339,15 @@ class Localizer:
             best = _best_window_means(r, self._window_sides(cell), tuple(self.aspect_range))
             peak_scores = best[peaks[:, 0], peaks[:, 1]]
             order = torch.argsort(peak_scores, descending=True, stable=True)
-            return windows, None, peaks[order], peak_scores[order], None
+            return grid, None, peaks[order], peak_scores[order], None
         scores = grid.scores(r)
         if len(peaks) == 0 or len(windows) == 0:
             none = torch.zeros(0, dtype=torch.float64)
-            return windows, scores, peaks[:0], none, torch.zeros(0, len(windows), dtype=torch.bool)
+            return grid, scores, peaks[:0], none, torch.zeros(0, len(windows), dtype=torch.bool)
         contains = grid.contains(peaks)
         peak_scores = torch.where(contains, scores[None, :], -math.inf).amax(dim=1)
         order = torch.argsort(peak_scores, descending=True, stable=True)
-        return windows, scores, peaks[order], peak_scores[order], contains[order]
+        return grid, scores, peaks[order], peak_scores[order], contains[order]
 
     def score(self, response: torch.Tensor | np.ndarray, image_size: int | Sequence[int]) -> float:
         """Image-level face score: the best peak's best window mean (0 when there is no peak).
@@ -364,7 +363,8 @@ class Localizer:
         the map its box reads: r, or under `separation` r with the other faces' cells at -score)],
         best first; the _cell geometry)."""
         geometry = self._cell(tuple(r.shape), image_size)
-        windows, scores, peaks, peak_scores, contains = self._candidates(r, math.sqrt(geometry[0] * geometry[1]))
+        grid, scores, peaks, peak_scores, contains = self._candidates(r, math.sqrt(geometry[0] * geometry[1]))
+        windows, area = grid.boxes, grid.area
         strong = peak_scores > self.threshold
         if len(peak_scores):
             strong &= peak_scores >= self.min_relative_score * peak_scores[0]
@@ -372,10 +372,9 @@ class Localizer:
                 strong[1:] &= peak_scores[1:] > self.secondary_threshold
         peaks, peak_scores = peaks[strong], peak_scores[strong]
         contains = contains[strong] if contains is not None else None
-        area = ((windows[:, 2] - windows[:, 0]) * (windows[:, 3] - windows[:, 1])).double()
         if self.separation is not None:
             sides = self._window_sides(math.sqrt(geometry[0] * geometry[1]))
-            return self._separated_faces(r, sides, windows, scores, area, peaks, peak_scores, contains), geometry
+            return self._separated_faces(r, sides, grid, scores, peaks, peak_scores, contains), geometry
         kept: list[int] = []
         found: list[tuple[torch.Tensor, float, torch.Tensor]] = []
         bounds: list[list[float]] = []
@@ -398,8 +397,8 @@ class Localizer:
             bounds.append(best.tolist())
         return found, geometry
 
-    def _separated_faces(self, r: torch.Tensor, sides: tuple[int, int | None], windows: torch.Tensor,
-                         scores: torch.Tensor | None, area: torch.Tensor, peaks: torch.Tensor, peak_scores: torch.Tensor,
+    def _separated_faces(self, r: torch.Tensor, sides: tuple[int, int | None], grid: _WindowGrid,
+                         scores: torch.Tensor | None, peaks: torch.Tensor, peak_scores: torch.Tensor,
                          contains: torch.Tensor | None) -> list[tuple[torch.Tensor, float, torch.Tensor]]:  # fmt: skip
         """faces() under `separation`: (window, score, the map its box reads), best first."""
         smallest, largest = sides
@@ -423,10 +422,11 @@ class Localizer:
             return []
         if len(faces) == 1:  # one face: the window rule over the whole map, as without separation
             p = faces[0]
-            which = torch.nonzero(contains[p] if contains is not None else _contains(windows, peaks[p:p + 1])[0]).flatten()
-            window_scores = scores[which] if scores is not None else _WindowGrid.means(r, windows[which])
-            gain = area[which] * (window_scores - self.box_level * peak_scores[p])
-            return [(windows[which[int(torch.argmax(gain))]], float(peak_scores[p]), r)]
+            held = contains[p] if contains is not None else _contains(grid.boxes, peaks[p : p + 1])[0]
+            which = torch.nonzero(held).flatten()
+            window_scores = scores[which] if scores is not None else grid.scores(r, which)
+            gain = grid.area[which] * (window_scores - self.box_level * peak_scores[p])
+            return [(grid.boxes[which[int(torch.argmax(gain))]], float(peak_scores[p]), r)]
         owner = _watershed(smooth, regions)
         found: list[tuple[torch.Tensor, float, torch.Tensor]] = []
         for k, p in enumerate(faces):
@@ -438,7 +438,7 @@ class Localizer:
             y0, x0 = max(0, min(int(ys.min()), py) - pad), max(0, min(int(xs.min()), px) - pad)
             y1 = min(r.shape[0], max(int(ys.max()), py) + 1 + pad)
             x1 = min(r.shape[1], max(int(xs.max()), px) + 1 + pad)
-            local = _localizer_grid(y1 - y0, x1 - x0, smallest, tuple(self.aspect_range), largest)
+            local = _face_grid(y1 - y0, x1 - x0, smallest, tuple(self.aspect_range), largest)
             boxes = local.boxes + torch.tensor([x0, y0, x0, y0], dtype=torch.float32)
             ok = _contains(boxes, peaks[p : p + 1])[0]
             others = peaks[[q for q in faces if q != p]]
