@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     trials = []
     for values, zoom in itertools.product(itertools.product(*search.values()), args.zoom):
         loc = dataclasses.replace(base, **dict(zip(search, values, strict=True)))
-        z = ZoomIn((zoom[0],), zoom[1], prep.input_size) if zoom else None
+        z = ZoomIn((zoom[0],), zoom[1], prep.input_size, *zoom[2:]) if zoom else None  # [scale, below(, lone)]
         row = {"settings": dict(zip(search, values, strict=True)), "zoom_in": list(zoom) if zoom else None}
         for k, (_, truth) in sets.items():
             if k == "face_free":

@@ -113,6 +113,9 @@ def test_zoom_in_is_wanted_without_a_face_or_with_a_small_one():
     assert not wants_zoom_in([np.array([0, 0, 200, 300])], hw, size, below=64)  # 100 px on the canvas
     assert wants_zoom_in([np.array([0, 0, 200, 300]), np.array([0, 0, 100, 100])], hw, size, below=64)
     assert not wants_zoom_in([np.array([0, 0, 100, 100])], hw, size, below=0)
+    small = [np.array([0, 0, 100, 100])]  # 50 px on the canvas
+    assert wants_zoom_in(small, hw, size, below=64) and not wants_zoom_in(small, hw, size, below=64, lone=False)
+    assert wants_zoom_in(small * 2, hw, size, below=64, lone=False) and wants_zoom_in([], hw, size, 64, lone=False)
 
 
 def test_lnet_input_zoom_in_settings_round_trip_and_are_checked():
@@ -128,6 +131,9 @@ def test_lnet_input_zoom_in_settings_round_trip_and_are_checked():
         LNetInput.from_dict({**d, "zoom_in_scales": [0.5]})
     with pytest.raises(PreprocessError, match="zoom_in_below"):
         LNetInput.from_dict({**d, "zoom_in_below": -1})
+    assert LNetInput.from_dict({**d, "zoom_in_lone": False}).zoom_in_lone is False and prep.zoom_in_lone is True
+    with pytest.raises(PreprocessError, match="zoom_in_lone"):
+        LNetInput.from_dict({**d, "zoom_in_lone": "no"})
 
 
 def test_the_predictor_zooms_in_only_on_images_whose_faces_want_it(tmp_path, monkeypatch):

@@ -104,7 +104,8 @@ class LNetInput(_Normalized):
     or "fit" (shrunk with the photo, multiscale.canvas_size). zoom_in_scales (each > 1) are read
     after `scales`, only for an image where those found no face or a face whose box is less than
     zoom_in_below pixels on its shorter side, on the scale-1 canvas (multiscale.wants_zoom_in):
-    a photo of one large face costs one pass, a crowd or a grid of small faces more."""
+    a photo of one large face costs one pass, a crowd or a grid of small faces more;
+    zoom_in_lone False: not when a single face was found, whatever its size."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
@@ -114,7 +115,9 @@ class LNetInput(_Normalized):
     zoom_out_canvas: str = "input"
     zoom_in_scales: tuple[float, ...] = ()
     zoom_in_below: float = 0.0
-    FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below")
+    zoom_in_lone: bool = True
+    FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
+              "zoom_in_lone")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -143,14 +146,18 @@ class LNetInput(_Normalized):
         if any(s in scales for s in zoom_in):
             raise PreprocessError(f"{where}.zoom_in_scales {list(zoom_in)} repeat a scale of scales {list(scales)}")
         below = _number(d, "zoom_in_below", where, 0.0, 4 * MAX_INPUT_SIDE) if "zoom_in_below" in d else 0.0
+        lone = d.get("zoom_in_lone", True)
+        if not isinstance(lone, bool):
+            raise PreprocessError(f"{where}.zoom_in_lone must be true or false, got {lone!r}")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
-                   zoom_in_scales=zoom_in, zoom_in_below=float(below))  # fmt: skip
+                   zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
              "std": list(self.std), "scales": list(self.scales), "zoom_out_canvas": self.zoom_out_canvas}  # fmt: skip
         if self.zoom_in_scales:  # absent otherwise: bundles from before zoom-in read the same
-            d |= {"zoom_in_scales": list(self.zoom_in_scales), "zoom_in_below": self.zoom_in_below}
+            d |= {"zoom_in_scales": list(self.zoom_in_scales), "zoom_in_below": self.zoom_in_below,
+                  "zoom_in_lone": self.zoom_in_lone}
         return d
 
 

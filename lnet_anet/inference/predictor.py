@@ -376,7 +376,8 @@ class Predictor:
         if prep.zoom_in_scales:
             base = [merge(dets, self.localizer.nms_iou, self.localizer.max_faces) for dets in per_image]
             wanted = [k for k, img in enumerate(images)
-                      if wants_zoom_in([b for b, _ in base[k]], img.shape[:2], prep.input_size, prep.zoom_in_below)]
+                      if wants_zoom_in([b for b, _ in base[k]], img.shape[:2], prep.input_size, prep.zoom_in_below,
+                                       prep.zoom_in_lone)]  # fmt: skip
             for scale in prep.zoom_in_scales if wanted else ():
                 self._detect_at(scale, images, wanted, per_image, None)
         if len(prep.scales) + len(prep.zoom_in_scales) == 1:

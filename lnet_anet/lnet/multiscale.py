@@ -88,13 +88,16 @@ def place(img: np.ndarray, input_size: tuple[int, int], scale: float = 1.0, resi
 
 
 def wants_zoom_in(boxes: Sequence[np.ndarray], image_hw: tuple[int, int], input_size: tuple[int, int],
-                  below: float) -> bool:  # fmt: skip
+                  below: float, lone: bool = True) -> bool:  # fmt: skip
     """Whether an image whose base scales found these face boxes (image pixels) is read at the
     zoom-in scales too: when no face was found, or a face's shorter side is under `below` pixels
     on the scale-1 canvas (the letterbox fit): a face that small may stand beside others that
-    LNet's map, at that scale, does not separate."""
+    LNet's map, at that scale, does not separate. lone False: a single face found, whatever its
+    size, is left alone (a portrait costs no third pass)."""
     if not len(boxes):
         return True
+    if len(boxes) == 1 and not lone:
+        return False
     fit = min(input_size[0] / image_hw[0], input_size[1] / image_hw[1])
     sides = np.array([min(b[2] - b[0], b[3] - b[1]) for b in boxes], np.float64) * fit
     return bool((sides < below).any())

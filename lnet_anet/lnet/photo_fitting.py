@@ -70,6 +70,7 @@ class ZoomIn:
     scales: tuple[float, ...]
     below: float
     input_size: tuple[int, int]
+    lone: bool = True
 
 
 def detect(photo: dict, localizer: Localizer, scales: Sequence[float], image_hw: tuple[int, int],
@@ -86,7 +87,7 @@ def detect(photo: dict, localizer: Localizer, scales: Sequence[float], image_hw:
     n_scales = len(scales)
     if zoom_in is not None and zoom_in.scales:
         base = merge(found, localizer.nms_iou, localizer.max_faces) if len(scales) > 1 else found
-        if wants_zoom_in([b for b, _ in base], image_hw, zoom_in.input_size, zoom_in.below):
+        if wants_zoom_in([b for b, _ in base], image_hw, zoom_in.input_size, zoom_in.below, zoom_in.lone):
             found += [d for scale in zoom_in.scales for d in at(scale)]
         n_scales += len(zoom_in.scales)
     return merge(found, localizer.nms_iou, localizer.max_faces) if n_scales > 1 else found
