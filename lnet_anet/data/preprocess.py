@@ -104,7 +104,7 @@ class LNetInput(_Normalized):
     or "fit" (shrunk with the photo, multiscale.canvas_size). zoom_in_scales (each > 1) are read
     after `scales`, only for an image where those found no face or a face whose box is less than
     zoom_in_below pixels on its shorter side, on the scale-1 canvas (multiscale.wants_zoom_in):
-    a photo of one large face costs one pass, a crowd or a grid of small faces more;
+    a photo of one large face costs no extra pass, a crowd or a grid of small faces one more;
     zoom_in_lone False: not when a single face was found, whatever its size."""
 
     input_size: tuple[int, int]
