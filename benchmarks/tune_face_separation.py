@@ -1,8 +1,9 @@
 """Choose the localizer's face separation and zoom-in settings on tune data only (issue 14).
 
-    PYTHONPATH=. python benchmarks/tune_face_separation.py --grids runs/face-grids/tune \\
-        --wider ../shared/datasets/wider_face_train --wider-limit 300 --singles 300 \\
-        --out experiments/<date>-face-separation/tune.json
+    PYTHONPATH=. python benchmarks/tune_face_separation.py --bundle <the bundle before> \\
+        --grids runs/face-grids/tune --separation '[0.3, 0.5]' --min-relative-score '[0.5, 0.0]' \\
+        --secondary-threshold '[null, 3.0]' --zoom '[null, [2.0, 96.0], [2.0, 96.0, false]]' \\
+        --maps-cache runs/face-separation/maps.pt --out experiments/<date>-face-separation/tune/tune.json
 
 LNet's maps are computed once per image and scale (lnet_anet.lnet.photo_fitting.photo_maps),
 then every combination of the settings below is scored by the same code the Predictor runs
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--secondary-threshold", type=json.loads, default=SEARCH["secondary_threshold"], help="JSON list")
     ap.add_argument("--zoom", type=json.loads, default=ZOOM, help="JSON list of null or [scale, below px]")
     ap.add_argument("--maps-cache", type=Path, default=None, help="LNet's maps saved here / read from here")
+    ap.add_argument("--work", type=Path, default=Path("runs/face-separation"), help="face-free tune crops go here")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     search = {"separation": args.separation, "min_relative_score": args.min_relative_score,
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     bundle = load_bundle(args.bundle)
     prep = LNetInput.from_dict(bundle.preprocessing["lnet"])
     base = dataclasses.replace(bundle.localizer(), max_faces=50, max_peaks=100)
-    all_scales = sorted({*prep.scales, *(z[0] for z in ZOOM if z)})
+    all_scales = sorted({*prep.scales, *(z[0] for z in args.zoom if z)})
 
     grids = read_box_csv(args.grids / "boxes.csv")
     wider = read_wider_txt(args.wider / "wider_face_split" / "wider_face_train_bbx_gt.txt")
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = importlib.util.spec_from_file_location("bench_detection", Path(__file__).parent / "bench_detection.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    free = bench.face_free_crops(wider, Path("runs/face-separation/face_free_tune"))
+    free = bench.face_free_crops(wider, args.work / "face_free_tune")
     sets = {"grids": (list(grids["path"]), truth_from_table(grids)),
             "wider_tune": (list(wider["path"]), truth_from_table(wider)),
             "singles": (single_paths, [(np.array([[0.0, 0.0, 128.0, 128.0]]), np.array([False]))] * len(singles)),
