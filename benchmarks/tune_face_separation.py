@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from lnet_anet.data.preprocess import LNetInput
 from lnet_anet.data.readers.celeba import read_partition
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wider-limit", type=int, default=300)
     ap.add_argument("--celeba-hq", type=Path, default=Path("../shared/datasets/celeba_hq128"))
     ap.add_argument("--singles", type=int, default=300)
+    ap.add_argument("--chips", type=int, default=0, help="UTKFace train-part chips (the whole chip is the face; 0: none)")
+    ap.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     ap.add_argument("--separation", type=json.loads, default=SEARCH["separation"], help="JSON list to try")
     ap.add_argument("--min-relative-score", type=json.loads, default=SEARCH["min_relative_score"], help="JSON list")
     ap.add_argument("--secondary-threshold", type=json.loads, default=SEARCH["secondary_threshold"], help="JSON list")
@@ -85,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     bundle = load_bundle(args.bundle)
     prep = LNetInput.from_dict(bundle.preprocessing["lnet"])
     base = dataclasses.replace(bundle.localizer(), max_faces=50, max_peaks=100)
-    all_scales = sorted({*prep.scales, *(z[0] for z in args.zoom if z)})
+    all_scales = sorted({*prep.scales, *(z[0] for z in args.zoom if z), *(s for z in args.zoom if z and len(z) > 3 for s in z[3])})
 
     grids = read_box_csv(args.grids / "boxes.csv")
     wider = read_wider_txt(args.wider / "wider_face_split" / "wider_face_train_bbx_gt.txt")
@@ -101,6 +104,15 @@ def main(argv: list[str] | None = None) -> int:
             "wider_tune": (list(wider["path"]), truth_from_table(wider)),
             "singles": (single_paths, [(np.array([[0.0, 0.0, 128.0, 128.0]]), np.array([False]))] * len(singles)),
             "face_free": (free, [(np.zeros((0, 4)), np.zeros(0, bool))] * len(free))}
+    if args.chips:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from bench_default import data_cfg
+
+        from lnet_anet.data.from_config import build_index, split_of
+
+        chips = split_of(build_index(data_cfg("utkface", args.datasets)), "train").sample(args.chips, random_state=0)
+        sizes = [Image.open(f).size for f in chips["path"]]
+        sets["chips"] = (list(chips["path"]), [(np.array([[0.0, 0.0, w, h]], np.float64), np.array([False])) for w, h in sizes])
     cached = args.maps_cache is not None and args.maps_cache.is_file()
     maps = torch.load(args.maps_cache, weights_only=False) if cached else {}  # our own cache, written below
     missing = [k for k in sets if k not in maps]
@@ -111,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     trials = []
     for values, zoom in itertools.product(itertools.product(*search.values()), args.zoom):
         loc = dataclasses.replace(base, **dict(zip(search, values, strict=True)))
-        z = ZoomIn((zoom[0],), zoom[1], prep.input_size, *zoom[2:]) if zoom else None  # [scale, below(, lone)]
+        z = ZoomIn((zoom[0],), zoom[1], prep.input_size, *zoom[2:3], *[tuple(f) for f in zoom[3:]]) if zoom else None  # [scale, below(, lone(, fallback scales))]
         row = {"settings": dict(zip(search, values, strict=True)), "zoom_in": list(zoom) if zoom else None}
         for k, (_, truth) in sets.items():
             if k == "face_free":
@@ -124,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                                              z, at_threshold=False)["ap"]  # fmt: skip
         trials.append(row)
         g, w, s = row["grids"], row["wider_tune"], row["singles"]
+        if "chips" in row:
+            print(f"  chips found {row['chips']['recall']:.3f}", flush=True)
         print(f"{row['settings']} zoom {row['zoom_in']}: grids found {g['recall']:.3f} over-two {g['over_two']:.3f} | "
               f"wider AP {w['ap_ranking']:.3f} recall {w['recall']:.3f} | singles found {s['recall']:.3f} "
               f"boxes/img {s['boxes_per_image']:.2f} | face-free FA/img {row['face_free']['false_alarms_per_image']:.3f}",

@@ -190,3 +190,29 @@ def test_rotations_keep_the_upright_turn_and_give_boxes_in_the_image_pixels(tmp_
     record = predictor.analyse(photo).record
     assert record["rotation"] == 270 and seen[1:] == [(60, 100), (100, 60), (60, 100), (100, 60)]
     assert record["faces"][0]["box"] == [0.0, 44.0, 24.0, 60.0] and record["faces"][0]["score"] == 1.0
+
+
+def test_fallback_scales_are_read_only_for_images_without_a_face(tmp_path, monkeypatch):
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
+    predictor = Predictor.load(path)
+    predictor._lnet = LNetInput.from_dict({**predictor._lnet.to_dict(), "scales": [1.0], "fallback_scales": [0.5]})
+    canvases = []
+    answers = iter([[], [(np.array([40.0, 40.0, 80.0, 80.0]), 0.9)], [(np.array([0.0, 0.0, 90.0, 90.0]), 0.9)]])
+
+    def fake_localizer(response, image_size):  # 1st image: nothing at scale 1, a face at 0.5; 2nd: a face
+        canvases.append(tuple(image_size))
+        return next(answers)
+
+    fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
+    monkeypatch.setattr(predictor, "localizer", fake_localizer)
+    monkeypatch.setattr(predictor, "cascade", None)
+    missed, found = (predictor.analyse(np.full((128, 128, 3), v, np.uint8)) for v in (90, 91))
+    assert canvases == [(128, 128), (128, 128), (128, 128)]  # the fallback once, for the first image only
+    assert missed.record["faces"][0]["box"] == [16.0, 16.0, 96.0, 96.0]  # scale 0.5 centres the image
+    assert found.record["faces"][0]["box"] == [0.0, 0.0, 90.0, 90.0]
+    prep = LNetInput.from_dict({**predictor._lnet.to_dict()})
+    assert prep.fallback_scales == (0.5,) and LNetInput.from_dict(prep.to_dict()) == prep
+    with pytest.raises(PreprocessError, match="fallback_scales"):
+        LNetInput.from_dict({**prep.to_dict(), "fallback_scales": [1.5]})
+    with pytest.raises(PreprocessError, match="repeat"):
+        LNetInput.from_dict({**prep.to_dict(), "fallback_scales": [1.0]})

@@ -105,7 +105,9 @@ class LNetInput(_Normalized):
     after `scales`, only for an image where those found no face or a face whose box is less than
     zoom_in_below pixels on its shorter side, on the scale-1 canvas (multiscale.wants_zoom_in):
     a photo of one large face costs no extra pass, a crowd or a grid of small faces one more;
-    zoom_in_lone False: not when a single face was found, whatever its size."""
+    zoom_in_lone False: not when a single face was found, whatever its size. fallback_scales
+    (each < 1) are read last, only for an image where no scale found a face (a face filling a
+    chip that LNet's map misses at the other scales)."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
@@ -116,8 +118,9 @@ class LNetInput(_Normalized):
     zoom_in_scales: tuple[float, ...] = ()
     zoom_in_below: float = 0.0
     zoom_in_lone: bool = True
+    fallback_scales: tuple[float, ...] = ()
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
-              "zoom_in_lone")
+              "zoom_in_lone", "fallback_scales")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -149,8 +152,17 @@ class LNetInput(_Normalized):
         lone = d.get("zoom_in_lone", True)
         if not isinstance(lone, bool):
             raise PreprocessError(f"{where}.zoom_in_lone must be true or false, got {lone!r}")
+        fallback = d.get("fallback_scales", [])
+        if not isinstance(fallback, list | tuple) or len(fallback) > 4:
+            raise PreprocessError(f"{where}.fallback_scales must be a list of at most 4 numbers, got {fallback!r}")
+        fallback = tuple(_number({"fallback_scales": v}, "fallback_scales", where, 0.1, 1.0) for v in fallback)
+        if fallback and d["resize"] == "stretch":
+            raise PreprocessError(f"{where}.fallback_scales: a stretched input has scale 1 only, got {list(fallback)}")
+        if any(s in scales for s in fallback):
+            raise PreprocessError(f"{where}.fallback_scales {list(fallback)} repeat a scale of scales {list(scales)}")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
-                   zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone)  # fmt: skip
+                   zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
+                   fallback_scales=fallback)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -158,6 +170,8 @@ class LNetInput(_Normalized):
         if self.zoom_in_scales:  # absent otherwise: bundles from before zoom-in read the same
             d |= {"zoom_in_scales": list(self.zoom_in_scales), "zoom_in_below": self.zoom_in_below,
                   "zoom_in_lone": self.zoom_in_lone}
+        if self.fallback_scales:
+            d["fallback_scales"] = list(self.fallback_scales)
         return d
 
 

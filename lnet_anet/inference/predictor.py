@@ -366,7 +366,8 @@ class Predictor:
     def _detect(self, images: list[np.ndarray], analyses: list[Analysis] | None) -> list[list[tuple[np.ndarray, float]]]:
         """Each image's faces (box in its pixels, score), strongest first: LNet on the image at
         each of the bundle's scales (one batch per scale), then at its zoom-in scales for the
-        images that want them (multiscale.wants_zoom_in), the localizer and the cascade on each
+        images that want them (multiscale.wants_zoom_in), then at its fallback scales for the images
+        with no face yet, the localizer and the cascade on each
         canvas, the boxes mapped back to the image (those wholly in the padding dropped), then
         merged across scales (multiscale.merge). The first scale's map goes to the Analysis."""
         per_image: list[list[tuple[np.ndarray, float]]] = [[] for _ in images]
@@ -380,7 +381,10 @@ class Predictor:
                                        prep.zoom_in_lone)]  # fmt: skip
             for scale in prep.zoom_in_scales if wanted else ():
                 self._detect_at(scale, images, wanted, per_image, None)
-        if len(prep.scales) + len(prep.zoom_in_scales) == 1:
+        empty = [k for k in range(len(images)) if not per_image[k]]
+        for scale in prep.fallback_scales if empty else ():  # nothing found anywhere yet
+            self._detect_at(scale, images, empty, per_image, None)
+        if len(prep.scales) + len(prep.zoom_in_scales) + len(prep.fallback_scales) == 1:
             return per_image
         return [merge(dets, self.localizer.nms_iou, self.localizer.max_faces) for dets in per_image]
 

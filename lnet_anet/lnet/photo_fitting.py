@@ -71,6 +71,7 @@ class ZoomIn:
     below: float
     input_size: tuple[int, int]
     lone: bool = True
+    fallback: tuple[float, ...] = ()  # LNetInput.fallback_scales: read when no scale found a face
 
 
 def detect(photo: dict, localizer: Localizer, scales: Sequence[float], image_hw: tuple[int, int],
@@ -90,6 +91,10 @@ def detect(photo: dict, localizer: Localizer, scales: Sequence[float], image_hw:
         if wants_zoom_in([b for b, _ in base], image_hw, zoom_in.input_size, zoom_in.below, zoom_in.lone):
             found += [d for scale in zoom_in.scales for d in at(scale)]
         n_scales += len(zoom_in.scales)
+    if zoom_in is not None and zoom_in.fallback:
+        if not found:
+            found = [d for scale in zoom_in.fallback for d in at(scale)]
+        n_scales += len(zoom_in.fallback)
     return merge(found, localizer.nms_iou, localizer.max_faces) if n_scales > 1 else found
 
 
