@@ -366,10 +366,10 @@ class Predictor:
     def _detect(self, images: list[np.ndarray], analyses: list[Analysis] | None) -> list[list[tuple[np.ndarray, float]]]:
         """Each image's faces (box in its pixels, score), strongest first: LNet on the image at
         each of the bundle's scales (one batch per scale), then at its zoom-in scales for the
-        images that want them (multiscale.wants_zoom_in), then at its fallback scales for the images
-        with no face yet, the localizer and the cascade on each
-        canvas, the boxes mapped back to the image (those wholly in the padding dropped), then
-        merged across scales (multiscale.merge). The first scale's map goes to the Analysis."""
+        images that want them (multiscale.wants_zoom_in), then at its fallback scales for the
+        images with no face yet; the localizer and the cascade on each canvas, the boxes mapped
+        back to the image (those wholly in the padding dropped), then merged across scales
+        (multiscale.merge). The first scale's map goes to the Analysis."""
         per_image: list[list[tuple[np.ndarray, float]]] = [[] for _ in images]
         prep = self._lnet
         for n, scale in enumerate(prep.scales):
