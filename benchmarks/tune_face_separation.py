@@ -37,7 +37,7 @@ from lnet_anet.data.readers.celeba import read_partition
 from lnet_anet.data.readers.detection import hash_part, mark_small, read_box_csv, read_wider_txt
 from lnet_anet.inference.bundle import load_bundle
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE
-from lnet_anet.lnet.photo_fitting import ZoomIn, detect, photo_maps
+from lnet_anet.lnet.photo_fitting import detect, photo_maps
 from lnet_anet.metrics.detection import evaluate_detections, truth_from_table
 
 SEARCH = {"separation": [None, 0.3, 0.5], "min_relative_score": [0.95, 0.5, 0.0], "secondary_threshold": [None]}
@@ -123,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     trials = []
     for values, zoom in itertools.product(itertools.product(*search.values()), args.zoom):
         loc = dataclasses.replace(base, **dict(zip(search, values, strict=True)))
-        z = ZoomIn((zoom[0],), zoom[1], prep.input_size, *zoom[2:3], *[tuple(f) for f in zoom[3:]]) if zoom else None  # [scale, below(, lone(, fallback scales))]
+        z = None if not zoom else dataclasses.replace(  # [scale, below(, lone(, fallback scales))]
+            prep, zoom_in_scales=(zoom[0],), zoom_in_below=zoom[1], zoom_in_lone=zoom[2] if len(zoom) > 2 else True,
+            fallback_scales=tuple(zoom[3]) if len(zoom) > 3 else ())
         row = {"settings": dict(zip(search, values, strict=True)), "zoom_in": list(zoom) if zoom else None}
         for k, (_, truth) in sets.items():
             if k == "face_free":

@@ -310,16 +310,7 @@ def replace_heads(
         config["nets"][name] = run["spec"]
         config["preprocessing"][name] = run["preprocessing"][name]
         config["provenance"][name] = run["provenance"]
-    built = config["provenance"].get("built")
-    history = list(config["provenance"].get("history", [])) + ([built] if built else [])
-    config["provenance"]["history"] = history
-    config["provenance"]["built"] = {
-        "date": dt.datetime.now().isoformat(timespec="seconds"),
-        "command": command,
-        "from_bundle": str(source),
-        "replaced": sorted([*heads, *(["anet"] if anet is not None else [])]),
-        **({"note": note} if note else {}),
-    }
+    _record_build(config, source, command, note, replaced=sorted([*heads, *(["anet"] if anet is not None else [])]))
     return save_bundle(out, parts, config)
 
 
@@ -337,14 +328,19 @@ def override_settings(source: str | Path, out: str | Path, localizer: dict | Non
         prep = config["preprocessing"]
         prep["localizer"] = {**prep["localizer"], **(localizer or {})}
         prep["lnet"] = {**prep["lnet"], **(lnet or {})}
-        built = config["provenance"].get("built")
-        config["provenance"]["history"] = list(config["provenance"].get("history", [])) + ([built] if built else [])
-        config["provenance"]["built"] = {
-            "date": dt.datetime.now().isoformat(timespec="seconds"), "command": command, "from_bundle": str(source),
-            "settings": {"localizer": localizer or {}, "lnet": lnet or {}}, **({"note": note} if note else {})}  # fmt: skip
+        _record_build(config, source, command, note, settings={"localizer": localizer or {}, "lnet": lnet or {}})
         return config
 
     return rebundle(source, out, update)
+
+
+def _record_build(config: dict, source: str | Path, command: str | None, note: str | None, **what: Any) -> None:
+    """provenance.built for a bundle made from `source`: the source's own build moves into
+    provenance.history; `what` says what changed (replaced parts, settings)."""
+    built = config["provenance"].get("built")
+    config["provenance"]["history"] = list(config["provenance"].get("history", [])) + ([built] if built else [])
+    config["provenance"]["built"] = {"date": dt.datetime.now().isoformat(timespec="seconds"), "command": command,
+                                     "from_bundle": str(source), **what, **({"note": note} if note else {})}  # fmt: skip
 
 
 def _check_no_mirror(no_mirror: Sequence[str], heads: dict[str, Any]) -> None:

@@ -60,7 +60,7 @@ from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
 from lnet_anet.inference.graphs import FaceGraph, LNetGraph, RegionGraph
 from lnet_anet.inference.inputs import CHANNEL_ORDERS, InputError, describe, source_of, to_rgb8
 from lnet_anet.inference.runtime import OrtGraph, TorchGraph, graph_key, resolve_backend
-from lnet_anet.lnet.multiscale import Placement, merge, place, wants_zoom_in
+from lnet_anet.lnet.multiscale import Placement, place, read_scales
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
@@ -370,29 +370,16 @@ class Predictor:
         images with no face yet; the localizer and the cascade on each canvas, the boxes mapped
         back to the image (those wholly in the padding dropped), then merged across scales
         (multiscale.merge). The first scale's map goes to the Analysis."""
-        per_image: list[list[tuple[np.ndarray, float]]] = [[] for _ in images]
-        prep = self._lnet
-        for n, scale in enumerate(prep.scales):
-            self._detect_at(scale, images, range(len(images)), per_image, analyses if n == 0 else None)
-        if prep.zoom_in_scales:
-            base = [merge(dets, self.localizer.nms_iou, self.localizer.max_faces) for dets in per_image]
-            wanted = [k for k, img in enumerate(images)
-                      if wants_zoom_in([b for b, _ in base[k]], img.shape[:2], prep.input_size, prep.zoom_in_below,
-                                       prep.zoom_in_lone)]  # fmt: skip
-            for scale in prep.zoom_in_scales if wanted else ():
-                self._detect_at(scale, images, wanted, per_image, None)
-        empty = [k for k in range(len(images)) if not per_image[k]]
-        for scale in prep.fallback_scales if empty else ():  # nothing found anywhere yet
-            self._detect_at(scale, images, empty, per_image, None)
-        if len(prep.scales) + len(prep.zoom_in_scales) + len(prep.fallback_scales) == 1:
-            return per_image
-        return [merge(dets, self.localizer.nms_iou, self.localizer.max_faces) for dets in per_image]
+        first = self._lnet.scales[0]
+        return read_scales([img.shape[:2] for img in images],
+                           lambda scale, which: self._detect_at(scale, images, which,
+                                                                analyses if scale == first else None),
+                           self._lnet, self.localizer)  # fmt: skip
 
-    def _detect_at(self, scale: float, images: list[np.ndarray], which: Iterable[int],
-                   per_image: list[list[tuple[np.ndarray, float]]], analyses: list[Analysis] | None) -> None:  # fmt: skip
+    def _detect_at(self, scale: float, images: list[np.ndarray], which: list[int],
+                   analyses: list[Analysis] | None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
         """LNet, the localizer and the cascade at one scale on images[k] for k in `which`, one
-        batch; their faces appended to per_image[k] in image pixels; the map to analyses[k]."""
-        which = list(which)
+        batch: their faces in image pixels, in `which`'s order; the map goes to analyses[k]."""
         placed = [place(images[k], self._lnet.input_size, scale, self._lnet.resize, self._lnet.zoom_out_canvas)
                   for k in which]  # fmt: skip
         x = np.stack([c for c, _ in placed])  # uint8 (N, H, W, 3): the graph normalises
@@ -402,13 +389,13 @@ class Predictor:
         if self.cascade is not None:  # LNet_s places each box again from its region
             found = self.cascade.refine(None, torch.from_numpy(x), found, [size] * len(found),
                                         region_maps=self._region_maps)  # fmt: skip
+        faces = []
         for i, (k, (_, where)) in enumerate(zip(which, placed, strict=True)):
-            for box, score in found[i]:
-                px = where.to_image(box, images[k].shape[:2])
-                if px is not None:
-                    per_image[k].append((px, float(score)))
+            faces.append([(px, float(score)) for box, score in found[i]
+                          if (px := where.to_image(box, images[k].shape[:2])) is not None])  # fmt: skip
             if analyses is not None:
                 analyses[k].response, analyses[k].input_size, analyses[k].placement = responses[i], size, where
+        return faces
 
     def _region_maps(self, canvases: torch.Tensor, rois: torch.Tensor) -> np.ndarray:
         """LNet_s's maps of the regions (Cascade.refine's region_maps)."""

@@ -19,7 +19,7 @@ x = image x * kx + x0 and y = image y * ky + y0 (the `Placement`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -101,6 +101,36 @@ def wants_zoom_in(boxes: Sequence[np.ndarray], image_hw: tuple[int, int], input_
     fit = min(input_size[0] / image_hw[0], input_size[1] / image_hw[1])
     sides = np.array([min(b[2] - b[0], b[3] - b[1]) for b in boxes], np.float64) * fit
     return bool((sides < below).any())
+
+
+def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float, list[int]], list[list[Detection]]],
+                lnet, localizer) -> list[list[Detection]]:  # fmt: skip
+    """Each image's faces (image pixels, strongest first) by the bundle's scale policy (an
+    LNetInput `lnet`): every image at `lnet.scales`; then, at the zoom-in scales, the images
+    whose faces want them (wants_zoom_in); then, at the fallback scales, the images with no
+    face yet; the faces of all scales merged (merge, with the localizer's nms_iou and max_faces,
+    read only then) when more than one scale can be read. detect_at(scale, indices) gives the faces of images[k] for k in indices at that scale (one
+    batch in the Predictor, precomputed maps when fitting)."""
+    found: list[list[Detection]] = [[] for _ in image_hws]
+
+    def read(scale: float, which: list[int]) -> None:
+        for k, faces in zip(which, detect_at(scale, which), strict=True):
+            found[k] += faces
+
+    for scale in lnet.scales:
+        read(scale, list(range(len(image_hws))))
+    if lnet.zoom_in_scales:
+        wanted = [k for k, hw in enumerate(image_hws)
+                  if wants_zoom_in([b for b, _ in merge(found[k], localizer.nms_iou, localizer.max_faces)], hw, lnet.input_size,
+                                   lnet.zoom_in_below, lnet.zoom_in_lone)]  # fmt: skip
+        for scale in lnet.zoom_in_scales if wanted else ():
+            read(scale, wanted)
+    empty = [k for k in range(len(image_hws)) if not found[k]]
+    for scale in lnet.fallback_scales if empty else ():  # nothing found anywhere yet
+        read(scale, empty)
+    if len(lnet.scales) + len(lnet.zoom_in_scales) + len(lnet.fallback_scales) == 1:
+        return found
+    return [merge(faces, localizer.nms_iou, localizer.max_faces) for faces in found]
 
 
 CONTAIN = 0.8  # merge: the share of the smaller box inside the other that makes them one face

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from lnet_anet.data.images import load_image
 from lnet_anet.data.preprocess import LNetInput
 from lnet_anet.lnet.localizer import BOX_FEATURES, Localizer, _as_map, box_features
-from lnet_anet.lnet.multiscale import Placement, merge, place, wants_zoom_in
+from lnet_anet.lnet.multiscale import Placement, place, read_scales
 from lnet_anet.metrics.detection import evaluate_detections, label_detections
 
 Detection = tuple[np.ndarray, float]
@@ -62,40 +62,20 @@ def photo_maps(net: torch.nn.Module, lnet_input: LNetInput, paths: Sequence[str]
     return PhotoMaps(maps, sizes)
 
 
-@dataclass(frozen=True)
-class ZoomIn:
-    """LNetInput's zoom-in rule for fitting: `scales` read when the base scales' faces want them
-    (multiscale.wants_zoom_in with `below` and LNet's `input_size`)."""
-
-    scales: tuple[float, ...]
-    below: float
-    input_size: tuple[int, int]
-    lone: bool = True
-    fallback: tuple[float, ...] = ()  # LNetInput.fallback_scales: read when no scale found a face
-
-
 def detect(photo: dict, localizer: Localizer, scales: Sequence[float], image_hw: tuple[int, int],
-           zoom_in: ZoomIn | None = None) -> list[Detection]:  # fmt: skip
-    """One photo's faces in its pixels from its maps at `scales` (and at zoom_in.scales when
-    they are wanted; the maps must hold them), merged across scales, as Predictor finds them."""
+           lnet: LNetInput | None = None) -> list[Detection]:  # fmt: skip
+    """One photo's faces in its pixels from its maps at `scales`, merged across scales, as the
+    Predictor finds them (multiscale.read_scales). With `lnet`, its zoom-in and fallback
+    scales are read as the Predictor reads them too (the maps must hold them)."""
 
-    def at(scale: float) -> list[Detection]:
+    def at(scale: float, which: list[int]) -> list[list[Detection]]:
         r, where, size = photo[scale]
-        return [(px, float(score)) for box, score in localizer(r, size)
-                if (px := where.to_image(box, image_hw)) is not None]  # fmt: skip
+        return [[(px, float(score)) for box, score in localizer(r, size)
+                 if (px := where.to_image(box, image_hw)) is not None]]  # fmt: skip
 
-    found = [d for scale in scales for d in at(scale)]
-    n_scales = len(scales)
-    if zoom_in is not None and zoom_in.scales:
-        base = merge(found, localizer.nms_iou, localizer.max_faces) if len(scales) > 1 else found
-        if wants_zoom_in([b for b, _ in base], image_hw, zoom_in.input_size, zoom_in.below, zoom_in.lone):
-            found += [d for scale in zoom_in.scales for d in at(scale)]
-        n_scales += len(zoom_in.scales)
-    if zoom_in is not None and zoom_in.fallback:
-        if not found:
-            found = [d for scale in zoom_in.fallback for d in at(scale)]
-        n_scales += len(zoom_in.fallback)
-    return merge(found, localizer.nms_iou, localizer.max_faces) if n_scales > 1 else found
+    policy = lnet if lnet is not None else LNetInput(input_size=(1, 1))  # no zoom-in, no fallback
+    policy = dataclasses.replace(policy, scales=tuple(scales))
+    return read_scales([image_hw], at, policy, localizer)[0]
 
 
 def _detect_all(pm: PhotoMaps, localizer: Localizer, scales: Sequence[float]) -> list[list[Detection]]:
