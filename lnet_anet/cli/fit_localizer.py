@@ -76,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     def update(config: dict) -> dict:
         prep = dict(config["preprocessing"])
         prep["localizer"] = json.loads(json.dumps(settings))
-        # the fitted scale set replaces the bundle's scales and its zoom-in rule (not fitted here)
-        prep["lnet"] = {**{k: v for k, v in prep["lnet"].items() if not k.startswith("zoom_in")}, "scales": list(scales)}
+        # the fitted scale set replaces the bundle's scales, zoom-in rule and fallback (not fitted here)
+        kept = {k: v for k, v in prep["lnet"].items() if not k.startswith(("zoom_in", "fallback"))}
+        prep["lnet"] = {**kept, "scales": list(scales)}
         if not args.keep_cascade:
             prep.pop("cascade", None)
         provenance = {**config["provenance"], "photo_localizer": {
