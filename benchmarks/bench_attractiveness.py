@@ -186,7 +186,7 @@ def main(argv=None) -> int:
         if timing is None and args.timing_faces > 0:  # the head's own cost, on this fold's found faces
             sample = [i for i in rows if np.isfinite(pred[i])][: args.timing_faces]
             imgs = [cv2.cvtColor(cv2.imread(index["path"][i]), cv2.COLOR_BGR2RGB) for i in sample]
-            boxes = [np.asarray(best_face(predictor.predict(img))["box"], np.float32) for img in imgs]
+            boxes = [next(predictor.locate_many([img], kind="region"))[0][0].astype(np.float32) for img in imgs]
             timing = head_cost(args.base, bundle, list(zip(imgs, boxes, strict=True)), rounds=args.timing_rounds)
             timing["max_added_ms_per_face"] = max(t["added_ms_per_face"] for t in timing.values())
         pick = [i for i in rows if i in paste_pick]

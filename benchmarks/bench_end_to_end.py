@@ -163,7 +163,7 @@ def age_at_framings(predictor: Predictor, held, scales=(1.0, 1.35, PHOTO_FRAMING
         w, h = Image.open(path).size
         halves = [scale * max(w, h) / 2 for scale in scales]
         boxes = [[w / 2 - half, h / 2 - half, w / 2 + half, h / 2 + half] for half in halves]
-        preds.append([face["age"]["mean"] for face in predictor.analyse_boxes(path, boxes)])
+        preds.append([face["age"]["mean"] for face in predictor.analyse_boxes(path, boxes, kind="region")])
     err = np.array(preds).reshape(len(true), len(scales)) - true[:, None]
     return {f"{scale:g}": {"n": int(len(err)), "mae": float(np.abs(err[:, k]).mean()), "bias": float(err[:, k].mean())}
             for k, scale in enumerate(scales)}  # fmt: skip

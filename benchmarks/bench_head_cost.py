@@ -98,7 +98,7 @@ def head_cost(base: Path, variant: Path, faces: list, batches=(1, 5), threads=(1
 def lnet_faces(images: list[Path], bundle: Path) -> list[tuple[np.ndarray, np.ndarray]]:
     predictor = Predictor.load(bundle)
     faces = []
-    for path, found in zip(images, predictor.locate_many(images), strict=True):
+    for path, found in zip(images, predictor.locate_many(images, kind="region"), strict=True):
         if found:
             img = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
             faces.append((img, np.asarray(found[0][0], np.float32)))

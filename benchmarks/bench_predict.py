@@ -117,7 +117,7 @@ def stage_split(predictor: Predictor, image: np.ndarray, runs: int) -> dict[str,
     x = norm(canvas, p["lnet"])
     response = b.lnet(x)["response"][0].numpy()
     size = tuple(p["lnet"]["input_size"])
-    box = predictor.analyse(image).faces_px[0]
+    box = next(predictor.locate_many([image], kind="region"))[0][0]
     out = {
         "lnet": thread_cpu_ms(lambda: b.lnet(x), runs),
         "localizer": thread_cpu_ms(lambda: predictor.localizer(response, size), runs),

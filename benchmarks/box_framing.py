@@ -62,7 +62,7 @@ def framing(predictor: Predictor, mtcnn, paths: list[str]) -> dict:
         ref, _ = mtcnn.detect(img)
         if not faces or ref is None:
             continue
-        b = np.array(max(faces, key=lambda f: f["score"])["box"])
+        b = predictor.localizer.to_region(max(faces, key=lambda f: f["score"])["box"])  # what the heads read
         q = ref[0]
         wq, hq = q[2] - q[0], q[3] - q[1]
         width.append((b[2] - b[0]) / wq)

@@ -79,6 +79,7 @@ def test_the_predictor_reads_every_scale_and_merges_their_faces(tmp_path, monkey
         return [(np.array([0.0, 0.0, 30.0, 30.0]), 0.9) if len(sizes) % 2 else (np.array([40.0, 40.0, 80.0, 80.0]), 0.8)]
 
     fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
+    fake_localizer.to_face_box = lambda box: np.asarray(box, np.float64)  # no face_box: the region
     monkeypatch.setattr(predictor, "localizer", fake_localizer)
     monkeypatch.setattr(predictor, "cascade", None)
     analysis = predictor.analyse(np.full((128, 128, 3), 90, np.uint8))
@@ -150,6 +151,7 @@ def test_the_predictor_zooms_in_only_on_images_whose_faces_want_it(tmp_path, mon
         return [(np.array(next(boxes), np.float64), 0.9)]
 
     fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
+    fake_localizer.to_face_box = lambda box: np.asarray(box, np.float64)  # no face_box: the region
     monkeypatch.setattr(predictor, "localizer", fake_localizer)
     monkeypatch.setattr(predictor, "cascade", None)
     small, large = (predictor.analyse(np.full((128, 128, 3), v, np.uint8)) for v in (90, 91))
@@ -204,6 +206,7 @@ def test_fallback_scales_are_read_only_for_images_without_a_face(tmp_path, monke
         return next(answers)
 
     fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
+    fake_localizer.to_face_box = lambda box: np.asarray(box, np.float64)  # no face_box: the region
     monkeypatch.setattr(predictor, "localizer", fake_localizer)
     monkeypatch.setattr(predictor, "cascade", None)
     missed, found = (predictor.analyse(np.full((128, 128, 3), v, np.uint8)) for v in (90, 91))

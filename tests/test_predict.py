@@ -82,6 +82,7 @@ def test_boxes_are_mapped_from_the_letterbox_canvas_to_image_pixels(predictor, m
         seen.append(tuple(image_size))
         return canvas_boxes
 
+    fake_localizer.to_face_box = lambda box: np.asarray(box, np.float64)  # no face_box: the region
     monkeypatch.setattr(predictor, "localizer", fake_localizer)
     image = np.full((100, 200, 3), 128, np.uint8)
     analysis = predictor.analyse(image)
@@ -96,7 +97,11 @@ def test_a_cascade_places_the_boxes_again_from_each_face_region(predictor, monke
     from lnet_anet.lnet.cascade import Cascade
     from lnet_anet.lnet.localizer import Localizer
 
-    monkeypatch.setattr(predictor, "localizer", lambda response, size: [(np.array([0.0, 0.0, 64.0, 32.0]), 0.9)])
+    def first_stage(response, size):
+        return [(np.array([0.0, 0.0, 64.0, 32.0]), 0.9)]
+
+    first_stage.to_face_box = lambda box: np.asarray(box, np.float64)  # no face_box: the region
+    monkeypatch.setattr(predictor, "localizer", first_stage)
     cascade = Cascade(localizer=Localizer(threshold=0.0), context=2.0, input_size=64)
     calls = []
 

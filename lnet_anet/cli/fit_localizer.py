@@ -8,6 +8,13 @@ name that benchmarks/bench_detection.py scores the val part of) sets the scales,
 settings, the box model and the threshold (lnet_anet.lnet.photo_fitting); LNet's weights are
 unchanged and never see a box. Faces lower than --min-height pixels are don't-care. The new
 bundle's provenance says what was fitted on which boxes; a report (fit.json) goes beside it.
+
+    python -m lnet_anet.cli.fit_localizer --wider ../shared/datasets/wider_face_train --face-box-only \
+        --out runs/face-box/bundle.lnetanet
+
+--face-box-only fits the localizer's face_box alone (photo_fitting.fit_face_box: the face box
+WIDER labels, from the region the bundle's localizer finds, as the Predictor finds it); every
+other setting, and so every crop the heads read, stays as it is.
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ import json
 import shlex
 import sys
 from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
 
 # Tight windows around each peak (box_level) so that neighbours are not merged; box_model None:
 # the composed scenes' box model belongs to their box level, and is refitted on the tune faces.
@@ -39,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search", type=json.loads, default=DEFAULT_SEARCH,
                    help=f"Localizer settings to try, as JSON (default: {json.dumps(DEFAULT_SEARCH)})")
     p.add_argument("--keep-cascade", action="store_true", help="keep the bundle's LNet_s stage (default: drop it)")
+    p.add_argument("--face-box-only", action="store_true",
+                   help="fit the localizer's face_box alone, the bundle's localization unchanged")  # fmt: skip
     return p
 
 
@@ -63,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     table = read_wider_txt(label)
     tune = table[hash_part(table["name"]) == "tune"].reset_index(drop=True)
     tune = mark_small(tune.iloc[: args.limit] if args.limit else tune, args.min_height)
+    command = shlex.join(["python", "-m", "lnet_anet.cli.fit_localizer", *(argv if argv is not None else sys.argv[1:])])
+    if args.face_box_only:
+        return _fit_face_box(src, tune, label, args.out, command)
     scale_sets = [tuple(float(s) for s in group.split(",")) for group in args.scales.split(";")]
     bundle = load_bundle(src)
     lnet_input = LNetInput.from_dict(bundle.preprocessing["lnet"])
@@ -71,7 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     localizer, scales, report = fit_photo_localizer(pm, truth_from_table(tune), base, args.search, scale_sets,
                                                     args.fppi)  # fmt: skip
     settings = dataclasses.asdict(localizer)
-    command = shlex.join(["python", "-m", "lnet_anet.cli.fit_localizer", *(argv if argv is not None else sys.argv[1:])])
 
     def update(config: dict) -> dict:
         prep = dict(config["preprocessing"])
@@ -95,6 +109,38 @@ def main(argv: list[str] | None = None) -> int:
     t = report["tune"]
     print(f"{args.out}: scales {list(scales)}, tune AP50 {report['tune_ranking']['ap']:.3f}, recall at "
           f"{args.fppi:g} FPPI {t['max_recall']:.3f} (threshold {localizer.threshold:.3f})")  # fmt: skip
+    return 0
+
+
+def _fit_face_box(src: Path, tune, label: Path, out: Path, command: str) -> int:
+    """--face-box-only: the bundle's regions on the tune photos, the face box fitted to WIDER's
+    boxes, tune AP50 before / after in fit.json, the bundle written with it."""
+    from lnet_anet.inference.build import override_settings
+    from lnet_anet.inference.predictor import Predictor
+    from lnet_anet.lnet.photo_fitting import fit_face_box
+    from lnet_anet.metrics.detection import evaluate_detections, truth_from_table
+
+    predictor = Predictor.load(src)
+    regions = [list(faces) for faces in tqdm(predictor.locate_many(list(tune["path"]), kind="region"),
+                                             total=len(tune), desc="tune photos", dynamic_ncols=True)]  # fmt: skip
+    truth = truth_from_table(tune)
+    face_box, pairs = fit_face_box(regions, truth)
+    fitted = dataclasses.replace(predictor.localizer, face_box=face_box)
+
+    def scored(convert) -> dict:
+        dets = [(np.array([convert(b) for b, _ in faces]).reshape(-1, 4), np.array([s for _, s in faces])) for faces in regions]
+        return evaluate_detections(dets, truth, bands=None)
+
+    before, after = scored(predictor.localizer.to_face_box), scored(fitted.to_face_box)
+    report = {"command": command, "photos": str(label), "tune_photos": len(tune), "pairs": pairs,
+              "face_box": face_box, "tune_before": before, "tune_after": after}  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    (out.parent / "fit.json").write_text(json.dumps(report, indent=2, default=float))
+    override_settings(src, out, localizer={"face_box": list(face_box)}, command=command,
+                      note=f"face_box fitted on {len(tune)} WIDER tune photos ({pairs} faces); regions unchanged")  # fmt: skip
+    print(f"{out}: face_box {np.round(face_box, 3).tolist()} from {pairs} faces; tune AP50 {before['ap']:.3f} -> "
+          f"{after['ap']:.3f}, recall at 0.1 FPPI {before.get('recall_at_0.1_fppi', 0):.3f} -> "
+          f"{after.get('recall_at_0.1_fppi', 0):.3f}")  # fmt: skip
     return 0
 
 

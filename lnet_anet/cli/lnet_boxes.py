@@ -21,8 +21,9 @@ from lnet_anet.data.images import image_suffixes
 
 
 def lnet_boxes(predictor, paths: Sequence[Path], batch_size: int = 16):
-    """Yield (path, box or None, score, number of faces) per image, LNet only."""
-    for path, faces in zip(paths, predictor.locate_many(paths, batch_size), strict=True):
+    """Yield (path, box or None, score, number of faces) per image, LNet only; the box is the
+    best face's region, the box the heads crop (Predictor.locate_many kind "region")."""
+    for path, faces in zip(paths, predictor.locate_many(paths, batch_size, kind="region"), strict=True):
         if not faces:
             yield path, None, 0.0, 0
             continue

@@ -28,7 +28,8 @@ array (H, W) / (H, W, 1) gray, (H, W, 3) RGB, (H, W, 4) RGBA of uint8, uint16 or
 whose analysis fails, gets an error record; the other items go on.
 
 Record: {"image": path or None, "width", "height", "faces": [{"box": [x0, y0, x1, y1]
-(pixels of the displayed image, origin top-left, exclusive ends), "score", "attributes": {name:
+(the face box, as WIDER FACE labels faces, when the bundle's localizer has a face_box; pixels
+of the displayed image, origin top-left, exclusive ends, clipped to the image), "score", "attributes": {name:
 probability}, "present": [the names whose probability reaches the bundle's tuned threshold,
 Predictor.decision_thresholds], "age": {"mean", "std"} (years) or None, "attractiveness": {"mean",
 "std"} (1-5) or None}], "error": None or a message naming the item}. "image" is the path as a str
@@ -64,6 +65,7 @@ from lnet_anet.lnet.multiscale import Placement, place, read_scales
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
+BOX_KINDS = ("face", "region")  # analyse_boxes / locate_many: face boxes, or the regions the heads crop
 FACE_CHUNK = 16  # faces per ANet / head forward: bounds the trunk maps' memory (2 views each)
 DECODE_WORKERS = 2  # threads decoding ahead of the networks in predict_many
 ImageInput = str | bytes | Path | np.ndarray | Image.Image
@@ -81,7 +83,7 @@ class Analysis:
     input_size: tuple[int, int] = (0, 0)  # the canvas's (H, W)
     placement: Placement | None = None
     source: str | None = None  # the path as given, or None for an array
-    faces_px: list[np.ndarray] = field(default_factory=list)  # unrounded boxes
+    faces_px: list[np.ndarray] = field(default_factory=list)  # unrounded face boxes ("box")
 
     def heatmap(self) -> np.ndarray:
         """The response map on the original image's pixels, float32 (H, W)."""
@@ -219,19 +221,27 @@ class Predictor:
         _check_order(channel_order)
         return self._process([image], channel_order)[0]
 
-    def analyse_boxes(self, image: ImageInput, boxes, channel_order: str = "rgb") -> list[dict[str, Any]]:
+    def analyse_boxes(self, image: ImageInput, boxes, channel_order: str = "rgb",
+                      kind: str = "face") -> list[dict[str, Any]]:  # fmt: skip
         """The face records of the given boxes, LNet skipped: ANet, the SVMs and the heads read
-        each box's crop as they read a found face's (a box from another detector, or a fixed
-        framing in a benchmark). boxes: (N, 4) (x0, y0, x1, y1) pixels of the image as displayed
-        (EXIF orientation applied, never shrunk), exclusive ends; each record's "score" is
-        null. Raises ImageReadError / InputError for an unreadable image, ValueError for a box
-        that is not finite or has no area."""
+        each box's crop as they read a found face's. boxes: (N, 4) (x0, y0, x1, y1) pixels of
+        the image as displayed (EXIF orientation applied, never shrunk), exclusive ends; kind
+        "face": face boxes as the records give them and face detectors draw them (a box from
+        another detector), read through the region the localizer's face_box maps them from;
+        "region": the regions the heads crop (lnet_boxes' boxes, or a fixed framing in a
+        benchmark). Each record's "box" is the face box; its "score" is null. Raises
+        ImageReadError / InputError for an unreadable image, ValueError for a box that is not
+        finite or has no area, or another kind."""
         _check_order(channel_order)
+        if kind not in BOX_KINDS:
+            raise ValueError(f"kind must be one of {BOX_KINDS}, got {kind!r}")
         img = to_rgb8(image, channel_order, None)
         faces = []
         for box in np.asarray(boxes, np.float64).reshape(-1, 4):
             face_region(box, 1.0)  # raises ValueError for a bad box
-            faces.append((img, box, 0.0, {**_face_record(box, 0.0), "score": None}))
+            region = self.localizer.to_region(box) if kind == "face" else box
+            face = box if kind == "face" else self.localizer.to_face_box(box)
+            faces.append((img, region, 0.0, {**_face_record(face, 0.0), "score": None}))
         self._analyse_all(faces)
         return [face for *_, face in faces]
 
@@ -274,18 +284,25 @@ class Predictor:
                 future.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def locate_many(self, images: Iterable[ImageInput], batch_size: int = 8) -> Iterator[list[tuple[np.ndarray, float]]]:
+    def locate_many(self, images: Iterable[ImageInput], batch_size: int = 8,
+                    kind: str = "face") -> Iterator[list[tuple[np.ndarray, float]]]:  # fmt: skip
         """Localization alone (LNet, the localizer at every scale, the cascade; no ANet, no
         heads): per item, in order, its faces as (box (x0, y0, x1, y1) in the displayed image's
-        pixels, score), strongest first; [] for a face-free or unreadable item."""
+        pixels, score), strongest first; [] for a face-free or unreadable item. kind "face":
+        the face boxes the records give; "region": the regions the heads crop (analyse_boxes'
+        kind). Raises ValueError for batch_size < 1 or another kind."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if kind not in BOX_KINDS:
+            raise ValueError(f"kind must be one of {BOX_KINDS}, got {kind!r}")
         items = list(images)
         for start in range(0, len(items), batch_size):
             read = [self._read(item, "rgb") for item in items[start:start + batch_size]]
             good = [img for img, _, _ in read if img is not None]
             found = iter(self._detect(good, [Analysis({}) for _ in good]) if good else [])
-            yield from (next(found) if img is not None else [] for img, _, _ in read)
+            for img, _, _ in read:
+                faces = next(found) if img is not None else []
+                yield faces if kind == "region" else [(self._face_box(b, img.shape[:2]), s) for b, s in faces]
 
     # -- pipeline ----------------------------------------------------------------------------
     def _read(self, item: ImageInput, channel_order: str) -> tuple[Any, str | None, str | None]:
@@ -339,14 +356,19 @@ class Predictor:
             turned = np.ascontiguousarray(np.rot90(a.image, turns[k])) if turns[k] else a.image
             if self.rotations:
                 a.record["rotation"] = 90 * turns[k]
-            for box, score in found[k]:
-                shown = _turn_back(box, turns[k], a.image.shape[:2])
+            for box, score in found[k]:  # box: the face's region, which the heads crop
+                shown = _turn_back(self._face_box(box, turned.shape[:2]), turns[k], a.image.shape[:2])
                 face = _face_record(shown, score)
                 a.record["faces"].append(face)
                 a.faces_px.append(shown)
                 faces.append((turned, box, score, face))
         self._analyse_all(faces)
         return out
+
+    def _face_box(self, region: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+        """The face box reported for a region the localizer found in an (h, w) image (the
+        localizer's face_box), clipped to the image."""
+        return np.clip(self.localizer.to_face_box(region), 0, [hw[1], hw[0], hw[1], hw[0]])
 
     def _upright(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]]
                  ) -> tuple[list[list[tuple[np.ndarray, float]]], list[int]]:  # fmt: skip

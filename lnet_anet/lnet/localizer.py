@@ -260,6 +260,13 @@ class Localizer:
         peak, and the other faces' cells count at minus its score for its window and its box
         measures: side-by-side faces get one box each. A map with one face is boxed exactly as
         without separation.
+    face_box: None, or (width, height, dx, dy): the face box a detection benchmark labels
+        (WIDER FACE's: brow to chin, cheek to cheek), from the box above (the face's region,
+        which ANet and the heads crop: LNet's blob takes in hair and chin, about 1.8 x 1.3 the
+        face box on WIDER photos): width * w by height * h pixels, centred at (cx + dx * w,
+        cy + dy * h) for a region box w by h centred at (cx, cy). The Predictor reports this box
+        and reads a given one back (to_face_box / to_region); None: the region is the face box.
+        lnet_anet.lnet.photo_fitting.fit_face_box fits it on photos with face boxes.
     """
 
     threshold: float
@@ -278,8 +285,15 @@ class Localizer:
     stride: float | None = None
     separation: float | None = None
     secondary_threshold: float | None = None
+    face_box: tuple[float, float, float, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.face_box is not None:
+            convention = tuple(float(v) for v in self.face_box)
+            if len(convention) != 4 or not np.isfinite(convention).all() or min(convention[:2]) <= 0:
+                raise ValueError(f"face_box must be None or (width, height, dx, dy), finite, width and height > 0, "
+                                 f"got {self.face_box}")  # fmt: skip
+            self.face_box = convention  # JSON gives a list
         if self.separation is not None and not 0 < self.separation <= 1:
             raise ValueError(f"separation must be None or in (0, 1], got {self.separation}")
         if not 0 < self.box_level <= 1:
@@ -303,6 +317,28 @@ class Localizer:
                 "need min_size > 0 and 1 <= max_faces <= max_peaks, got "
                 f"{self.min_size}, {self.max_faces}, {self.max_peaks}"
             )
+
+    def to_face_box(self, region: np.ndarray) -> np.ndarray:
+        """The face box (x0, y0, x1, y1) of a region box (the localizer's, same pixels) by
+        `face_box`; the region itself when face_box is None. Not clipped."""
+        x0, y0, x1, y1 = (float(v) for v in region)
+        if self.face_box is None:
+            return np.array([x0, y0, x1, y1], np.float64)
+        width, height, dx, dy = self.face_box
+        w, h = x1 - x0, y1 - y0
+        cx, cy = (x0 + x1) / 2 + dx * w, (y0 + y1) / 2 + dy * h
+        return np.array([cx - width * w / 2, cy - height * h / 2, cx + width * w / 2, cy + height * h / 2])
+
+    def to_region(self, face: np.ndarray) -> np.ndarray:
+        """The region box whose face box (to_face_box) is `face` (x0, y0, x1, y1): the box the
+        heads' crops are cut from, for a face box given by another detector or a label."""
+        x0, y0, x1, y1 = (float(v) for v in face)
+        if self.face_box is None:
+            return np.array([x0, y0, x1, y1], np.float64)
+        width, height, dx, dy = self.face_box
+        w, h = (x1 - x0) / width, (y1 - y0) / height
+        cx, cy = (x0 + x1) / 2 - dx * w, (y0 + y1) / 2 - dy * h
+        return np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
 
     def _cell(
         self, map_hw: tuple[int, int], image_size: int | Sequence[int]

@@ -131,6 +131,31 @@ def fit_box_model_on_photos(pm: PhotoMaps, truth: Sequence, localizer: Localizer
     return dataclasses.replace(localizer, box_model=tuple(tuple(map(float, c)) for c in coef.T))
 
 
+def fit_face_box(detections: Sequence[Sequence[Detection]], truth: Sequence, min_faces: int = 20
+                 ) -> tuple[tuple[float, float, float, float], int]:  # fmt: skip
+    """The Localizer's face_box (width, height, dx, dy) that maps its boxes to the labelled
+    face boxes of these photos: per axis, the median of (face side / box side) and of (face
+    centre - box centre) / box side, over every detection (image pixels, as the Predictor's
+    locate_many(kind="region") gives them) whose centre lies in exactly one face box that
+    counts. Medians: a few boxes over two faces or on a neighbour do not pull it. Returns
+    (face_box, number of pairs). Raises ValueError with fewer than min_faces pairs."""
+    ratios = []
+    for dets, (boxes, dont_care) in zip(detections, truth, strict=True):
+        care = np.asarray(boxes, np.float64).reshape(-1, 4)[~np.asarray(dont_care, bool)]
+        for box, _ in dets:
+            x0, y0, x1, y1 = (float(v) for v in box)
+            cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
+            inside = (care[:, 0] <= cx) & (cx < care[:, 2]) & (care[:, 1] <= cy) & (cy < care[:, 3])
+            if inside.sum() != 1 or w <= 0 or h <= 0:
+                continue
+            g = care[inside][0]
+            ratios.append([(g[2] - g[0]) / w, (g[3] - g[1]) / h, ((g[0] + g[2]) / 2 - cx) / w, ((g[1] + g[3]) / 2 - cy) / h])
+    if len(ratios) < min_faces:
+        raise ValueError(f"fitting the face box needs {min_faces} faces found inside one box, got {len(ratios)}")
+    width, height, dx, dy = (float(v) for v in np.median(np.array(ratios), axis=0))
+    return (width, height, dx, dy), len(ratios)
+
+
 def fit_photo_localizer(pm: PhotoMaps, truth: Sequence, base: Localizer, search: dict[str, list],
                         scale_sets: Sequence[Sequence[float]], fppi: float = 0.1, refit_box: bool = True,
                         progress: bool = True) -> tuple[Localizer, tuple[float, ...], dict]:  # fmt: skip

@@ -1,0 +1,117 @@
+"""The localizer's face_box: the face box a benchmark labels, from the region the heads crop."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from lnet_anet.data.readers.detection import hash_part
+from lnet_anet.lnet.localizer import Localizer
+from lnet_anet.lnet.photo_fitting import fit_face_box
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+CONVENTION = (0.6, 0.8, 0.02, 0.05)
+
+
+def test_face_box_maps_a_region_to_a_smaller_lower_box_and_back():
+    loc = Localizer(threshold=0.0, face_box=[0.5, 0.75, 0.1, -0.2])  # a list, as JSON gives it
+    assert loc.face_box == (0.5, 0.75, 0.1, -0.2)
+    face = loc.to_face_box(np.array([10.0, 20.0, 110.0, 220.0]))  # 100 x 200, centre (60, 120)
+    np.testing.assert_allclose(face, [45.0, 5.0, 95.0, 155.0])  # 50 x 150 at (70, 80)
+    np.testing.assert_allclose(loc.to_region(face), [10.0, 20.0, 110.0, 220.0])
+    plain = Localizer(threshold=0.0)
+    np.testing.assert_array_equal(plain.to_face_box([1, 2, 3, 4]), [1, 2, 3, 4])
+    np.testing.assert_array_equal(plain.to_region([1, 2, 3, 4]), [1, 2, 3, 4])
+
+
+@pytest.mark.parametrize("bad", [(0.0, 1.0, 0.0, 0.0), (1.0, -1.0, 0.0, 0.0), (1.0, 1.0, 0.0), (1.0, 1.0, np.nan, 0.0)])
+def test_face_box_is_checked(bad):
+    with pytest.raises(ValueError, match="face_box"):
+        Localizer(threshold=0.0, face_box=bad)
+
+
+def test_fit_face_box_recovers_the_convention_past_a_few_wrong_boxes():
+    rng = np.random.default_rng(0)
+    truth_loc = Localizer(threshold=0.0, face_box=CONVENTION)
+    detections, truth = [], []
+    for _ in range(40):
+        x0, y0 = rng.uniform(0, 200, 2)
+        side = rng.uniform(30, 120)
+        region = np.array([x0, y0, x0 + side, y0 + side * rng.uniform(0.9, 1.2)])
+        dets = [(region, 1.0)]
+        if rng.random() < 0.2:  # clutter: a box whose centre lies in no face
+            dets.append((np.array([500.0, 500.0, 540.0, 540.0]), 0.5))
+        detections.append(dets)
+        truth.append((truth_loc.to_face_box(region)[None], np.array([False])))
+    convention, pairs = fit_face_box(detections, truth)
+    assert pairs == 40
+    np.testing.assert_allclose(convention, CONVENTION, atol=1e-9)
+    with pytest.raises(ValueError, match="needs 50 faces"):
+        fit_face_box(detections, truth, min_faces=50)
+
+
+def test_predictor_reports_face_boxes_and_reads_them_back(predictor, scene):
+    regions = next(predictor.locate_many([scene], kind="region"))
+    assert regions
+    predictor.localizer.face_box = CONVENTION
+    try:
+        record = predictor.predict(scene)
+        faces = next(predictor.locate_many([scene]))
+        given = predictor.analyse_boxes(scene, [f["box"] for f in record["faces"]])
+        as_regions = predictor.analyse_boxes(scene, [b for b, _ in regions], kind="region")
+    finally:
+        predictor.localizer.face_box = None
+    plain = predictor.predict(scene)
+    expected = [Localizer(threshold=0.0, face_box=CONVENTION).to_face_box(b) for b, _ in regions]
+    # the box reported is the face box of the region; the heads still read the region
+    np.testing.assert_allclose([f["box"] for f in record["faces"]], expected, atol=0.051)
+    np.testing.assert_allclose([b for b, _ in faces], expected, atol=1e-6)
+    for face, old in zip(record["faces"], plain["faces"], strict=True):
+        assert face["attributes"] == old["attributes"] and face["age"] == old["age"]
+    for g, r, f in zip(given, as_regions, record["faces"], strict=True):
+        assert g["box"] == f["box"] and r["box"] == f["box"]
+        assert max(abs(g["attributes"][n] - p) for n, p in f["attributes"].items()) < 1e-3
+        assert max(abs(r["attributes"][n] - p) for n, p in f["attributes"].items()) < 1e-6
+    with pytest.raises(ValueError, match="kind"):
+        predictor.analyse_boxes(scene, [[0, 0, 10, 10]], kind="tight")
+    with pytest.raises(ValueError, match="kind"):
+        next(predictor.locate_many([scene], kind="tight"))
+
+
+def test_fit_localizer_face_box_only_fits_the_convention_on_the_tune_photos(bundle_path, predictor, tmp_path):
+    """A WIDER-format tree whose labelled faces are CONVENTION's face boxes of the tiny bundle's
+    own regions: the fitted face_box is CONVENTION (up to WIDER's whole pixels), nothing else
+    in the bundle changes."""
+    from lnet_anet.cli.fit_localizer import main
+    from lnet_anet.inference.bundle import load_bundle
+
+    images = tmp_path / "WIDER_train" / "images" / "0--Parade"
+    images.mkdir(parents=True)
+    (tmp_path / "wider_face_split").mkdir()
+    rng = np.random.default_rng(0)
+    names = [n for n in (f"0--Parade/p_{i}.jpg" for i in range(100)) if hash_part([n])[0] == "tune"][:28]
+    paths = []
+    for name in names:
+        paths.append(tmp_path / "WIDER_train" / "images" / name)
+        cv2.imwrite(str(paths[-1]), rng.integers(0, 255, (240, 320, 3), dtype=np.uint8))
+    conv = Localizer(threshold=0.0, face_box=CONVENTION)
+    rows = []
+    for name, faces in zip(names, predictor.locate_many(paths, kind="region"), strict=True):
+        boxes = [conv.to_face_box(b) for b, _ in faces]
+        rows += [name, str(len(boxes))] + [f"{b[0]:.0f} {b[1]:.0f} {b[2] - b[0]:.0f} {b[3] - b[1]:.0f} 0 0 0 0 0 0 "
+                                           for b in boxes]  # fmt: skip
+    (tmp_path / "wider_face_split" / "wider_face_train_bbx_gt.txt").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "fit" / "b.lnetanet"
+    assert main(["--wider", str(tmp_path), "--bundle", str(bundle_path), "--face-box-only", "--min-height", "1",
+                 "--out", str(out)]) == 0  # fmt: skip
+    report = json.loads((out.parent / "fit.json").read_text())
+    assert report["pairs"] >= 20 and report["tune_after"]["ap"] > report["tune_before"]["ap"]
+    np.testing.assert_allclose(report["face_box"], CONVENTION, atol=0.03)
+    fitted, source = load_bundle(out).preprocessing, load_bundle(bundle_path).preprocessing
+    np.testing.assert_allclose(fitted["localizer"].pop("face_box"), report["face_box"])
+    assert fitted["localizer"] == {k: v for k, v in source["localizer"].items() if k != "face_box"}
+    assert fitted["lnet"] == source["lnet"]
