@@ -99,6 +99,7 @@ def test_the_stored_normalisation_is_the_one_used(tmp_path):
             return [(np.array([20.0, 16.0, 84.0, 80.0]), 1.0)]
 
         localizer.nms_iou, localizer.max_faces = 0.3, 1
+        localizer.to_face_box = lambda box: np.asarray(box, np.float64)  # no face_box: the region
         predictor.localizer, predictor.cascade = localizer, None
         (face,) = predictor.predict(image)["faces"]
         return face

@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     scale_sets = [tuple(float(s) for s in group.split(",")) for group in args.scales.split(";")]
     bundle = load_bundle(src)
     lnet_input = LNetInput.from_dict(bundle.preprocessing["lnet"])
-    base = dataclasses.replace(bundle.localizer(), max_faces=50, max_peaks=100)
+    # the box model is refitted to the photos' face boxes directly: no face_box on top of it
+    base = dataclasses.replace(bundle.localizer(), max_faces=50, max_peaks=100, face_box=None)
     pm = photo_maps(bundle.lnet, lnet_input, list(tune["path"]), sorted({s for g in scale_sets for s in g}))
     localizer, scales, report = fit_photo_localizer(pm, truth_from_table(tune), base, args.search, scale_sets,
                                                     args.fppi)  # fmt: skip
