@@ -107,7 +107,10 @@ class LNetInput(_Normalized):
     a photo of one large face costs no extra pass, a crowd or a grid of small faces one more;
     zoom_in_lone False: not when a single face was found, whatever its size. fallback_scales
     (each < 1) are read last, only for an image where no scale found a face (a face filling a
-    chip that LNet's map misses at the other scales)."""
+    chip that LNet's map misses at the other scales). detail_ratio (None: off): a photo that every
+    scale shrinks below this many canvas pixels per photo pixel (a large photo: 6000 x 4000 at
+    scale 2 is 0.075) is also read at this ratio, in overlapping tiles, for faces too small for
+    the whole-photo canvases (multiscale.read_scales)."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
@@ -119,8 +122,9 @@ class LNetInput(_Normalized):
     zoom_in_below: float = 0.0
     zoom_in_lone: bool = True
     fallback_scales: tuple[float, ...] = ()
+    detail_ratio: float | None = None
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
-              "zoom_in_lone", "fallback_scales")
+              "zoom_in_lone", "fallback_scales", "detail_ratio")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -160,9 +164,14 @@ class LNetInput(_Normalized):
             raise PreprocessError(f"{where}.fallback_scales: a stretched input has scale 1 only, got {list(fallback)}")
         if any(s in scales for s in fallback):
             raise PreprocessError(f"{where}.fallback_scales {list(fallback)} repeat a scale of scales {list(scales)}")
+        detail = d.get("detail_ratio")
+        if detail is not None:
+            detail = float(_number(d, "detail_ratio", where, 0.05, 1.0))
+            if d["resize"] == "stretch":
+                raise PreprocessError(f"{where}.detail_ratio: a stretched input has scale 1 only, got {detail}")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
-                   fallback_scales=fallback)  # fmt: skip
+                   fallback_scales=fallback, detail_ratio=detail)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -172,6 +181,8 @@ class LNetInput(_Normalized):
                   "zoom_in_lone": self.zoom_in_lone}
         if self.fallback_scales:
             d["fallback_scales"] = list(self.fallback_scales)
+        if self.detail_ratio is not None:
+            d["detail_ratio"] = self.detail_ratio
         return d
 
 

@@ -38,6 +38,7 @@ Predictor.decision_thresholds], "age": {"mean", "std"} (years) or None, "attract
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections import deque
@@ -61,11 +62,12 @@ from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
 from lnet_anet.inference.graphs import FaceGraph, LNetGraph, RegionGraph
 from lnet_anet.inference.inputs import CHANNEL_ORDERS, InputError, describe, source_of, to_rgb8
 from lnet_anet.inference.runtime import OrtGraph, TorchGraph, graph_key, resolve_backend
-from lnet_anet.lnet.multiscale import Placement, place, read_scales
+from lnet_anet.lnet.multiscale import DETAIL_MAX_REGION, Placement, detail_tiles, place, read_scales
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
 BOX_KINDS = ("face", "region")  # analyse_boxes / locate_many: face boxes, or the regions the heads crop
+DETAIL_BATCH = 1  # detail tiles per LNet run: a 768 px tile costs the same alone, and batches cost memory
 FACE_CHUNK = 16  # faces per ANet / head forward: bounds the trunk maps' memory (2 views each)
 DECODE_WORKERS = 2  # threads decoding ahead of the networks in predict_many
 ImageInput = str | bytes | Path | np.ndarray | Image.Image
@@ -106,7 +108,10 @@ class Predictor:
     the turn whose best face scores highest (for photos stored sideways without an EXIF
     orientation; four times LNet's work): faces are read upright, their boxes given in the
     image's own pixels, and the record's "rotation" says the turn used (degrees
-    counterclockwise, 0 when upright)."""
+    counterclockwise, 0 when upright). `detail_ratio` (default: the bundle's
+    preprocessing.lnet.detail_ratio, None: off): also read a large photo at this many pixels
+    per photo pixel, in tiles, for faces too small for the whole-photo canvases (a 100 px face
+    in a 6000 x 4000 photo; lnet_anet.lnet.multiscale); ValueError outside [0.05, 1]."""
 
     def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
                  backend: str = "auto"):  # fmt: skip
@@ -138,6 +143,14 @@ class Predictor:
             for name in missing:
                 self._run[name] = self._runner(name, graphs[name])
         self._face_inputs = self._run["faces"].input_names
+
+    @property
+    def detail_ratio(self) -> float | None:
+        return self._lnet.detail_ratio
+
+    @detail_ratio.setter
+    def detail_ratio(self, ratio: float | None) -> None:
+        self._lnet = LNetInput.from_dict({**self._lnet.to_dict(), "detail_ratio": ratio})
 
     def _graphs(self, copy_first: bool) -> dict[str, torch.nn.Module]:
         """The networks as the graphs the Predictor runs (inference.graphs): inference copies
@@ -396,7 +409,8 @@ class Predictor:
         return read_scales([img.shape[:2] for img in images],
                            lambda scale, which: self._detect_at(scale, images, which,
                                                                 analyses if scale == first else None),
-                           self._lnet, self.localizer)  # fmt: skip
+                           self._lnet, self.localizer,
+                           lambda which: [self._detect_detail(images[k]) for k in which])  # fmt: skip
 
     def _detect_at(self, scale: float, images: list[np.ndarray], which: list[int],
                    analyses: list[Analysis] | None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
@@ -418,6 +432,28 @@ class Predictor:
             if analyses is not None:
                 analyses[k].response, analyses[k].input_size, analyses[k].placement = responses[i], size, where
         return faces
+
+    def _detect_detail(self, image: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        """The detail pass of one image (multiscale module docstring): LNet on its tiles at
+        detail_ratio, DETAIL_BATCH tiles per run; in each tile the faces whose box is at most
+        DETAIL_MAX_REGION pixels and that beat the localizer's secondary threshold (its threshold
+        when it has none), in image pixels. The LNet_s cascade is not run on them."""
+        tiles, origins, (ky, kx), (nh, nw) = detail_tiles(image, self._lnet.detail_ratio)
+        loc = self.localizer
+        threshold = loc.secondary_threshold if loc.secondary_threshold is not None else loc.threshold
+        loc = dataclasses.replace(loc, max_size=max(DETAIL_MAX_REGION, loc.min_size), threshold=threshold,
+                                  secondary_threshold=None, min_relative_score=0.0)  # fmt: skip
+        h, w = image.shape[:2]
+        faces = []
+        for start in range(0, len(tiles), DETAIL_BATCH):
+            (responses,) = self._run["lnet"](tiles[start:start + DETAIL_BATCH])
+            for r, (y0, x0) in zip(responses, origins[start:start + DETAIL_BATCH], strict=True):
+                for box, score in loc(r, tiles.shape[1:3]):
+                    b = np.asarray(box, np.float64) + [x0, y0, x0, y0]
+                    b = np.clip(b, 0, [nw, nh, nw, nh]) / [kx, ky, kx, ky]  # off the padding, in image pixels
+                    if b[2] > b[0] and b[3] > b[1]:
+                        faces.append((np.clip(b, 0, [w, h, w, h]), float(score)))
+        return sorted(faces, key=lambda f: -f[1])
 
     def _region_maps(self, canvases: torch.Tensor, rois: torch.Tensor) -> np.ndarray:
         """LNet_s's maps of the regions (Cascade.refine's region_maps)."""

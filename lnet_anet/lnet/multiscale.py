@@ -12,6 +12,14 @@ mostly inside a stronger one, or holds it, is dropped too: reading a photo small
 face's surroundings as a larger, weaker face (on composed tune scenes these were all of the
 extra boxes that scale 0.45 added to scale 1).
 
+A large photo (a phone's 4000 x 3000, a camera's 6000 x 4000) is shrunk so far on every canvas
+that a face of 100 pixels becomes a few map cells. With LNetInput.detail_ratio it is also read at
+that many canvas pixels per photo pixel, cut into overlapping tiles of DETAIL_TILE pixels (LNet is
+fully convolutional: a tile's map is the canvas's, away from its edges; tiles bound the memory),
+and the localizer looks in each tile for faces whose box is at most DETAIL_MAX_REGION pixels, as
+the photo's further faces (its secondary threshold). A face that small lies whole in some tile,
+as tiles overlap by DETAIL_OVERLAP; larger faces are the whole-photo canvases' to find.
+
 Coordinates: boxes are (x0, y0, x1, y1) pixels with exclusive ends; on a canvas,
 x = image x * kx + x0 and y = image y * ky + y0 (the `Placement`).
 """
@@ -49,6 +57,41 @@ class Placement:
         px = (np.asarray(box, np.float64) - [self.x0, self.y0, self.x0, self.y0]) / [self.kx, self.ky, self.kx, self.ky]
         px = np.clip(px, 0, [w, h, w, h])
         return px if px[2] > px[0] and px[3] > px[1] else None
+
+
+DETAIL_TILE = 768  # a tile's side: LNet costs the same per pixel up to ~1024 px, far more beyond
+DETAIL_OVERLAP = 128  # tiles overlap by this many pixels, more than the largest box a tile reports
+DETAIL_MAX_REGION = 96.0  # the localizer's max_size in a tile (pixels of the detail canvas)
+
+
+def tile_origins(length: int, tile: int = DETAIL_TILE, overlap: int = DETAIL_OVERLAP) -> list[int]:
+    """Start offsets of tiles of `tile` pixels covering [0, length), overlapping by at least
+    `overlap` (the last one flush with the end; one tile when length <= tile)."""
+    if length <= tile:
+        return [0]
+    step = tile - overlap
+    return [min(i * step, length - tile) for i in range(math.ceil((length - tile) / step) + 1)]
+
+
+def detail_tiles(img: np.ndarray, ratio: float) -> tuple[np.ndarray, list[tuple[int, int]], tuple[float, float], tuple[int, int]]:
+    """The image (uint8 (h, w, 3)) resized by `ratio` and cut into DETAIL_TILE x DETAIL_TILE
+    tiles, zero-padded at the right and bottom where the image ends: tiles (N, T, T, 3), their
+    (y0, x0) origins on the resized image, its (ky, kx) = resized / original sides, and its (h, w)."""
+    h, w = img.shape[:2]
+    nh, nw = max(1, round(h * ratio)), max(1, round(w * ratio))
+    small = resize_image(img, nh, nw)
+    origins = [(y0, x0) for y0 in tile_origins(nh) for x0 in tile_origins(nw)]
+    tiles = np.zeros((len(origins), DETAIL_TILE, DETAIL_TILE, 3), np.uint8)
+    for t, (y0, x0) in enumerate(origins):
+        part = small[y0:y0 + DETAIL_TILE, x0:x0 + DETAIL_TILE]
+        tiles[t, : part.shape[0], : part.shape[1]] = part
+    return tiles, origins, (nh / h, nw / w), (nh, nw)
+
+
+def wants_detail(image_hw: tuple[int, int], input_size: tuple[int, int], ratio: float, largest_scale: float) -> bool:
+    """Whether the detail pass adds resolution: the largest of the bundle's scales and zoom-in
+    scales shows the image at fewer than `ratio` canvas pixels per image pixel."""
+    return ratio > min(input_size[0] / image_hw[0], input_size[1] / image_hw[1]) * largest_scale
 
 
 FIT_MARGIN = 8  # "fit": at least this many pixels of padding on each side of the zoomed-out photo
@@ -104,13 +147,17 @@ def wants_zoom_in(boxes: Sequence[np.ndarray], image_hw: tuple[int, int], input_
 
 
 def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float, list[int]], list[list[Detection]]],
-                lnet, localizer) -> list[list[Detection]]:  # fmt: skip
+                lnet, localizer, detect_detail: Callable[[list[int]], list[list[Detection]]] | None = None
+                ) -> list[list[Detection]]:  # fmt: skip
     """Each image's faces (image pixels, strongest first) by the bundle's scale policy (an
     LNetInput `lnet`): every image at `lnet.scales`; then, at the zoom-in scales, the images
-    whose faces want them (wants_zoom_in); then, at the fallback scales, the images with no
-    face yet; the faces of all scales merged (merge, with the localizer's nms_iou and max_faces,
-    read only then) when more than one scale can be read. detect_at(scale, indices) gives the faces of images[k] for k in indices at that scale (one
-    batch in the Predictor, precomputed maps when fitting)."""
+    whose faces want them (wants_zoom_in); then, with lnet.detail_ratio and `detect_detail`, the
+    detail pass of the images it adds resolution to (wants_detail), less its faces that lie
+    inside one already found (pieces of a large face); then, at the fallback scales, the images
+    with no face yet; the faces of all scales merged (merge, with the localizer's nms_iou and
+    max_faces, read only then) when more than one scale can be read. detect_at(scale, indices)
+    gives the faces of images[k] for k in indices at that scale (one batch in the Predictor,
+    precomputed maps when fitting); detect_detail(indices) their faces in the detail pass."""
     found: list[list[Detection]] = [[] for _ in image_hws]
 
     def read(scale: float, which: list[int]) -> None:
@@ -125,10 +172,16 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
                                    lnet.zoom_in_below, lnet.zoom_in_lone)]  # fmt: skip
         for scale in lnet.zoom_in_scales if wanted else ():
             read(scale, wanted)
+    detail = lnet.detail_ratio is not None and detect_detail is not None
+    if detail:
+        largest = max((*lnet.scales, *lnet.zoom_in_scales))
+        wanted = [k for k, hw in enumerate(image_hws) if wants_detail(hw, lnet.input_size, lnet.detail_ratio, largest)]
+        for k, faces in zip(wanted, detect_detail(wanted) if wanted else [], strict=True):
+            found[k] += [(box, score) for box, score in faces if not _inside_any(box, [b for b, _ in found[k]])]
     empty = [k for k in range(len(image_hws)) if not found[k]]
     for scale in lnet.fallback_scales if empty else ():  # nothing found anywhere yet
         read(scale, empty)
-    if len(lnet.scales) + len(lnet.zoom_in_scales) + len(lnet.fallback_scales) == 1:
+    if len(lnet.scales) + len(lnet.zoom_in_scales) + len(lnet.fallback_scales) + detail == 1:
         return found
     return [merge(faces, localizer.nms_iou, localizer.max_faces) for faces in found]
 
@@ -158,6 +211,17 @@ def merge(detections: Sequence[Detection], iou: float, max_faces: int, contain: 
             kept.append(i)
         keep = kept
     return [detections[int(i)] for i in keep[:max_faces]]
+
+
+def _inside_any(box: np.ndarray, boxes: Sequence[np.ndarray], contain: float = CONTAIN) -> bool:
+    """Whether more than `contain` of box's area lies inside one of `boxes`."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    area = max((x1 - x0) * (y1 - y0), 1e-12)
+    for b in boxes:
+        inter = max(0.0, min(x1, b[2]) - max(x0, b[0])) * max(0.0, min(y1, b[3]) - max(y0, b[1]))
+        if inter > contain * area:
+            return True
+    return False
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:

@@ -1,0 +1,117 @@
+"""The detail pass: a large photo also read in overlapping tiles at a fixed resolution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lnet_anet.data.preprocess import LNetInput, PreprocessError
+from lnet_anet.data.transforms import resize as resize_image
+from lnet_anet.inference.build import random_bundle
+from lnet_anet.inference.predictor import Predictor
+from lnet_anet.lnet.multiscale import (
+    DETAIL_OVERLAP,
+    DETAIL_TILE,
+    detail_tiles,
+    read_scales,
+    tile_origins,
+    wants_detail,
+)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+BASE = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
+
+
+@pytest.mark.parametrize("length", [1, 500, DETAIL_TILE, DETAIL_TILE + 1, 2000, 3001])
+def test_tiles_cover_the_line_and_overlap_enough_for_any_small_face(length):
+    starts = tile_origins(length)
+    assert starts[0] == 0 and starts == sorted(starts)
+    if length <= DETAIL_TILE:
+        assert starts == [0]
+        return
+    assert starts[-1] + DETAIL_TILE == length  # flush with the end
+    for a, b in zip(starts, starts[1:], strict=False):
+        assert a + DETAIL_TILE - b >= DETAIL_OVERLAP  # any interval of DETAIL_OVERLAP px lies in one tile
+
+
+def test_detail_tiles_hold_the_resized_photo_and_zero_padding():
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (1000, 1700, 3), dtype=np.uint8)
+    tiles, origins, (ky, kx), (nh, nw) = detail_tiles(img, 0.5)
+    assert (nh, nw) == (500, 850) and (ky, kx) == (0.5, 0.5)
+    assert tiles.shape == (len(origins), DETAIL_TILE, DETAIL_TILE, 3) and origins == [(0, 0), (0, 850 - DETAIL_TILE)]
+    small = resize_image(img, nh, nw)
+    np.testing.assert_array_equal(tiles[1, :500], small[:, 850 - DETAIL_TILE:])
+    assert not tiles[:, 500:].any()  # below the photo: padding
+
+
+def test_the_detail_pass_is_for_photos_the_other_scales_shrink_below_its_ratio():
+    assert wants_detail((4000, 6000), (224, 224), 0.5, 2.0)  # 224 / 6000 * 2 = 0.075
+    assert not wants_detail((480, 640), (224, 224), 0.5, 2.0)  # 0.7 already
+    with pytest.raises(PreprocessError, match="detail_ratio"):
+        LNetInput.from_dict({**BASE, "detail_ratio": 0.01})
+    lnet = LNetInput.from_dict({**BASE, "detail_ratio": 0.5})
+    assert lnet.detail_ratio == 0.5 and LNetInput.from_dict(lnet.to_dict()) == lnet
+    assert "detail_ratio" not in LNetInput.from_dict({**BASE}).to_dict()
+
+
+def test_read_scales_adds_detail_faces_except_pieces_of_faces_found():
+    lnet = LNetInput.from_dict({**BASE, "scales": [1.0], "zoom_in_scales": [2.0], "detail_ratio": 0.5})  # zoom-in: no face
+
+    class Settings:
+        nms_iou, max_faces = 0.3, 10
+
+    big = np.array([1000.0, 1000.0, 2000.0, 2000.0])
+    piece = np.array([1200.0, 1200.0, 1400.0, 1400.0])  # inside the big face: a part of it
+    small = np.array([4000.0, 500.0, 4100.0, 600.0])
+    asked = []
+
+    def detect_detail(which):
+        asked.append(which)
+        return [[(piece, 9.0), (small, 4.0)] for _ in which]
+
+    found = read_scales([(4000, 6000), (480, 640)], lambda scale, which: [[(big, 2.0)] for _ in which], lnet, Settings(),
+                        detect_detail)  # fmt: skip
+    assert asked == [[0]]  # the 640 x 480 photo gains nothing from it
+    assert [b.tolist() for b, _ in found[0]] == [small.tolist(), big.tolist()]  # strongest first
+    assert [b.tolist() for b, _ in found[1]] == [big.tolist()]
+
+
+def test_predictor_reads_a_large_photo_in_tiles_when_asked(tmp_path):
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4))
+    with pytest.raises(ValueError, match="detail_ratio"):
+        predictor.detail_ratio = 2.0
+    image = np.random.default_rng(1).integers(0, 255, (1200, 1600, 3), dtype=np.uint8)
+    shapes = []
+    lnet = predictor._run["lnet"]
+
+    def counting(x):
+        shapes.append(tuple(x.shape))
+        return lnet(x)
+
+    predictor._run["lnet"] = counting
+    plain = predictor.predict(image)
+    tiles_off = list(shapes)
+    predictor.detail_ratio = 0.5  # 800 x 600: two tiles side by side
+    record = predictor.predict(image)
+    tiles = [s for s in shapes[len(tiles_off):] if s[1:3] == (DETAIL_TILE, DETAIL_TILE)]
+    assert not any(s[1:3] == (DETAIL_TILE, DETAIL_TILE) for s in tiles_off)
+    assert tiles == [(1, DETAIL_TILE, DETAIL_TILE, 3)] * 2
+    assert len(record["faces"]) >= len(plain["faces"]) >= 1
+    for face in record["faces"]:
+        x0, y0, x1, y1 = face["box"]
+        assert 0 <= x0 < x1 <= 1600 and 0 <= y0 < y1 <= 1200
+
+
+def test_predict_cli_takes_a_detail_ratio_and_refuses_a_bad_one(tmp_path, capsys):
+    import cv2
+
+    from lnet_anet.predict import main
+
+    bundle = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=2)
+    photo = tmp_path / "large.jpg"
+    cv2.imwrite(str(photo), np.random.default_rng(2).integers(0, 255, (1000, 1800, 3), dtype=np.uint8))
+    assert main([str(photo), "--bundle", str(bundle), "--detail", "0.5", "--json"]) == 0
+    assert '"faces"' in capsys.readouterr().out
+    assert main([str(photo), "--bundle", str(bundle), "--detail", "2"]) == 1
+    assert "--detail" in capsys.readouterr().err
