@@ -55,23 +55,24 @@ def test_the_detail_pass_is_for_photos_the_other_scales_shrink_below_its_ratio()
     assert "detail_ratio" not in LNetInput.from_dict({**BASE}).to_dict()
 
 
-def test_read_scales_adds_detail_faces_except_pieces_of_faces_found():
+def test_read_scales_adds_detail_faces_and_merge_drops_weaker_pieces_of_a_face():
     lnet = LNetInput.from_dict({**BASE, "scales": [1.0], "zoom_in_scales": [2.0], "detail_ratio": 0.5})  # zoom-in: no face
 
     class Settings:
         nms_iou, max_faces = 0.3, 10
 
     big = np.array([1000.0, 1000.0, 2000.0, 2000.0])
-    piece = np.array([1200.0, 1200.0, 1400.0, 1400.0])  # inside the big face: a part of it
-    small = np.array([4000.0, 500.0, 4100.0, 600.0])
+    whole = np.array([0.0, 0.0, 6000.0, 4000.0])  # a weak box over the whole photo: it holds `big`, so merge drops it
+    piece = np.array([1200.0, 1200.0, 1400.0, 1400.0])  # inside the big face and weaker: a part of it
+    small = np.array([4000.0, 500.0, 4100.0, 600.0])  # inside `whole` only
     asked = []
 
     def detect_detail(which):
         asked.append(which)
-        return [[(piece, 9.0), (small, 4.0)] for _ in which]
+        return [[(small, 4.0), (piece, 1.0)] for _ in which]
 
-    found = read_scales([(4000, 6000), (480, 640)], lambda scale, which: [[(big, 2.0)] for _ in which], lnet, Settings(),
-                        detect_detail)  # fmt: skip
+    found = read_scales([(4000, 6000), (480, 640)], lambda scale, which: [[(big, 2.0), (whole, 1.5)] for _ in which],
+                        lnet, Settings(), detect_detail)  # fmt: skip
     assert asked == [[0]]  # the 640 x 480 photo gains nothing from it
     assert [b.tolist() for b, _ in found[0]] == [small.tolist(), big.tolist()]  # strongest first
     assert [b.tolist() for b, _ in found[1]] == [big.tolist()]
@@ -115,3 +116,26 @@ def test_predict_cli_takes_a_detail_ratio_and_refuses_a_bad_one(tmp_path, capsys
     assert '"faces"' in capsys.readouterr().out
     assert main([str(photo), "--bundle", str(bundle), "--detail", "2"]) == 1
     assert "--detail" in capsys.readouterr().err
+
+
+def test_a_large_photo_is_shrunk_once_and_its_canvases_placed_as_the_original_s():
+    from lnet_anet.lnet.multiscale import place, shrink_factor
+
+    lnet = LNetInput.from_dict({**BASE, "scales": [1.0, 0.45], "zoom_in_scales": [2.0]})
+    assert shrink_factor((480, 640), lnet) == 1.0  # a canvas at scale 2 already has 0.7 px per pixel
+    f = shrink_factor((4000, 6000), lnet)
+    assert f == pytest.approx(2 * 2 * 224 / 6000)  # twice the largest canvas's resolution
+    detail = LNetInput.from_dict({**lnet.to_dict(), "detail_ratio": 0.5})
+    assert shrink_factor((4000, 6000), detail) == 0.5 and shrink_factor((480, 640), detail) == 1.0
+    yy, xx = np.mgrid[0:2000, 0:3000]
+    img = np.stack([(xx / 12) % 256, (yy / 8) % 256, (xx + yy) / 20 % 256], axis=2).astype(np.uint8)  # smooth
+    work = resize_image(img, 500, 750)
+    for scale in (1.0, 0.45, 2.0):
+        direct, where = place(img, (224, 224), scale, "letterbox", "fit")
+        canvas, shrunk = place(work, (224, 224), scale, "letterbox", "fit")
+        moved = shrunk.of_original(750 / 3000, 500 / 2000)
+        assert (moved.x0, moved.y0, moved.h_c, moved.w_c) == (where.x0, where.y0, where.h_c, where.w_c)
+        assert moved.kx == pytest.approx(where.kx) and moved.ky == pytest.approx(where.ky)
+        assert np.abs(canvas.astype(int) - direct.astype(int)).mean() < 3  # the same picture
+        np.testing.assert_allclose(moved.to_image([10, 20, 60, 90], (2000, 3000)),
+                                   where.to_image([10, 20, 60, 90], (2000, 3000)), atol=1e-6)  # fmt: skip

@@ -57,12 +57,20 @@ from lnet_anet.data.errors import ImageReadError
 from lnet_anet.data.images import DEFAULT_MAX_PIXELS
 from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput
 from lnet_anet.data.transforms import crop_face, face_region
+from lnet_anet.data.transforms import resize as resize_image
 from lnet_anet.inference.bundle import Bundle, load_bundle
 from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
 from lnet_anet.inference.graphs import FaceGraph, LNetGraph, RegionGraph
 from lnet_anet.inference.inputs import CHANNEL_ORDERS, InputError, describe, source_of, to_rgb8
 from lnet_anet.inference.runtime import OrtGraph, TorchGraph, graph_key, resolve_backend
-from lnet_anet.lnet.multiscale import DETAIL_MAX_REGION, Placement, detail_tiles, place, read_scales
+from lnet_anet.lnet.multiscale import (
+    DETAIL_MAX_REGION,
+    Placement,
+    detail_tiles,
+    place,
+    read_scales,
+    shrink_factor,
+)
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
@@ -404,20 +412,26 @@ class Predictor:
         images that want them (multiscale.wants_zoom_in), then at its fallback scales for the
         images with no face yet; the localizer and the cascade on each canvas, the boxes mapped
         back to the image (those wholly in the padding dropped), then merged across scales
-        (multiscale.merge). The first scale's map goes to the Analysis."""
+        (multiscale.merge). The first scale's map goes to the Analysis. A large image is shrunk
+        once first (multiscale.shrink_factor), and the canvases are cut from that copy."""
         first = self._lnet.scales[0]
+        works = [_shrunk(img, shrink_factor(img.shape[:2], self._lnet)) for img in images]
         return read_scales([img.shape[:2] for img in images],
-                           lambda scale, which: self._detect_at(scale, images, which,
+                           lambda scale, which: self._detect_at(scale, images, works, which,
                                                                 analyses if scale == first else None),
                            self._lnet, self.localizer,
-                           lambda which: [self._detect_detail(images[k]) for k in which])  # fmt: skip
+                           lambda which: [self._detect_detail(images[k], works[k]) for k in which])  # fmt: skip
 
-    def _detect_at(self, scale: float, images: list[np.ndarray], which: list[int],
+    def _detect_at(self, scale: float, images: list[np.ndarray], works: list[np.ndarray], which: list[int],
                    analyses: list[Analysis] | None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
-        """LNet, the localizer and the cascade at one scale on images[k] for k in `which`, one
-        batch: their faces in image pixels, in `which`'s order; the map goes to analyses[k]."""
-        placed = [place(images[k], self._lnet.input_size, scale, self._lnet.resize, self._lnet.zoom_out_canvas)
-                  for k in which]  # fmt: skip
+        """LNet, the localizer and the cascade at one scale on images[k] for k in `which` (their
+        canvases cut from works[k], the image or its shrunk copy), one batch: their faces in
+        image pixels, in `which`'s order; the map goes to analyses[k]."""
+        placed = []
+        for k in which:
+            canvas, where = place(works[k], self._lnet.input_size, scale, self._lnet.resize, self._lnet.zoom_out_canvas)
+            (h, w), (hw, ww) = images[k].shape[:2], works[k].shape[:2]
+            placed.append((canvas, where.of_original(ww / w, hw / h)))
         x = np.stack([c for c, _ in placed])  # uint8 (N, H, W, 3): the graph normalises
         (responses,) = self._run["lnet"](x)
         size = tuple(x.shape[1:3])
@@ -433,12 +447,15 @@ class Predictor:
                 analyses[k].response, analyses[k].input_size, analyses[k].placement = responses[i], size, where
         return faces
 
-    def _detect_detail(self, image: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    def _detect_detail(self, image: np.ndarray, work: np.ndarray) -> list[tuple[np.ndarray, float]]:
         """The detail pass of one image (multiscale module docstring): LNet on its tiles at
-        detail_ratio, DETAIL_BATCH tiles per run; in each tile the faces whose box is at most
-        DETAIL_MAX_REGION pixels and that beat the localizer's secondary threshold (its threshold
-        when it has none), in image pixels. The LNet_s cascade is not run on them."""
-        tiles, origins, (ky, kx), (nh, nw) = detail_tiles(image, self._lnet.detail_ratio)
+        detail_ratio (cut from `work`, the image or its shrunk copy), DETAIL_BATCH tiles per run;
+        in each tile the faces whose box is at most DETAIL_MAX_REGION pixels and that beat the
+        localizer's secondary threshold (its threshold when it has none), in image pixels. The
+        LNet_s cascade is not run on them."""
+        shrink = work.shape[1] / image.shape[1]
+        tiles, origins, (ky, kx), (nh, nw) = detail_tiles(work, min(1.0, self._lnet.detail_ratio / shrink))
+        ky, kx = ky * work.shape[0] / image.shape[0], kx * shrink  # tile pixels per image pixel
         loc = self.localizer
         threshold = loc.secondary_threshold if loc.secondary_threshold is not None else loc.threshold
         loc = dataclasses.replace(loc, max_size=max(DETAIL_MAX_REGION, loc.min_size), threshold=threshold,
@@ -491,6 +508,13 @@ class Predictor:
 
 
 _END = object()
+
+
+def _shrunk(img: np.ndarray, factor: float) -> np.ndarray:
+    """The image resized by factor (< 1), or itself (factor 1)."""
+    if factor >= 1.0:
+        return img
+    return resize_image(img, max(1, round(img.shape[0] * factor)), max(1, round(img.shape[1] * factor)))
 
 
 def _crops(faces: list, enlarge: float, size: int) -> np.ndarray:
