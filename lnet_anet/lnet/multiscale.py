@@ -170,9 +170,9 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
     """Each image's faces (image pixels, strongest first) by the bundle's scale policy (an
     LNetInput `lnet`): every image at `lnet.scales`; then, at the zoom-in scales, the images
     whose faces want them (wants_zoom_in); then, with lnet.detail_ratio and `detect_detail`, the
-    detail pass of the images it adds resolution to (wants_detail; merge drops its pieces of a
-    large face that scores higher); then, at the fallback scales, the images
-    with no face yet; the faces of all scales merged (merge, with the localizer's nms_iou and
+    detail pass of the images it adds resolution to (wants_detail; merge then drops its faces
+    that lie inside a stronger one, pieces of a large face); then, at the fallback scales, the
+    images with no face yet; the faces of all scales merged (merge, with the localizer's nms_iou and
     max_faces, read only then) when more than one scale can be read. detect_at(scale, indices)
     gives the faces of images[k] for k in indices at that scale (one batch in the Predictor,
     precomputed maps when fitting); detect_detail(indices) their faces in the detail pass."""
