@@ -88,7 +88,7 @@ def maps_of(net, lnet: LNetInput, images: list[np.ndarray], scales) -> list[dict
     for scale in scales:
         for start in range(0, len(images), 16):
             chunk = images[start:start + 16]
-            placed = [place(img, lnet.input_size, scale, lnet.resize, lnet.zoom_out_canvas) for img in chunk]
+            placed = [place(img, lnet.input_size, scale, lnet.resize, lnet.zoom_out_canvas, lnet.zoom_in_canvas) for img in chunk]
             x = torch.from_numpy(np.stack([lnet.normalize(c) for c, _ in placed]))
             r = net(x)["response"].float()
             for k, (_, where) in enumerate(placed):

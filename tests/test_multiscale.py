@@ -219,3 +219,28 @@ def test_fallback_scales_are_read_only_for_images_without_a_face(tmp_path, monke
         LNetInput.from_dict({**prep.to_dict(), "fallback_scales": [1.5]})
     with pytest.raises(PreprocessError, match="repeat"):
         LNetInput.from_dict({**prep.to_dict(), "fallback_scales": [1.0]})
+
+
+def test_a_fitted_zoom_in_canvas_is_trimmed_to_the_photo_and_maps_back_alike():
+    img = np.random.default_rng(4).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    full, where_full = place(img, (224, 224), 2.0, "letterbox", "fit", "input")
+    trimmed, where_fit = place(img, (224, 224), 2.0, "letterbox", "fit", "fit")
+    assert full.shape[:2] == (448, 448) and trimmed.shape[:2] == (352, 448)  # the photo: 336 x 448
+    box = np.array([100.0, 40.0, 180.0, 120.0])  # canvas pixels of the trimmed canvas
+    moved = box + [0, where_full.y0 - where_fit.y0] * 2
+    np.testing.assert_allclose(where_fit.to_image(box, (480, 640)), where_full.to_image(moved, (480, 640)))
+    np.testing.assert_array_equal(trimmed[where_fit.y0:where_fit.y0 + where_fit.h_c],
+                                  full[where_full.y0:where_full.y0 + where_full.h_c])  # fmt: skip
+
+
+def test_photos_of_different_shapes_share_a_batch_with_fitted_zoom_in_canvases(tmp_path):
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4))
+    predictor._lnet = LNetInput.from_dict({**predictor._lnet.to_dict(), "scales": [1.0], "zoom_in_scales": [2.0],
+                                           "zoom_in_below": 1e4, "zoom_in_canvas": "fit"})  # fmt: skip
+    assert predictor._lnet.to_dict()["zoom_in_canvas"] == "fit"
+    rng = np.random.default_rng(5)
+    images = [rng.integers(0, 255, shape, dtype=np.uint8) for shape in ((120, 160, 3), (160, 120, 3), (120, 160, 3))]
+    together = list(predictor.predict_many(images, batch_size=3))
+    alone = [predictor.predict(img) for img in images]
+    assert [r["faces"] for r in together] == [r["faces"] for r in alone]
+    assert all(r["faces"] for r in together)

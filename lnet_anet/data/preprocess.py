@@ -105,7 +105,9 @@ class LNetInput(_Normalized):
     after `scales`, only for an image where those found no face or a face whose box is less than
     zoom_in_below pixels on its shorter side, on the scale-1 canvas (multiscale.wants_zoom_in):
     a photo of one large face costs no extra pass, a crowd or a grid of small faces one more;
-    zoom_in_lone False: not when a single face was found, whatever its size. fallback_scales
+    zoom_in_lone False: not when a single face was found, whatever its size; zoom_in_canvas "fit":
+    a zoom-in canvas trimmed to the photo (multiscale.place), "input" (default): the input size
+    times the scale, whatever the photo's shape. fallback_scales
     (each < 1) are read last, only for an image where no scale found a face (a face filling a
     chip that LNet's map misses at the other scales). detail_ratio (None: off): a photo that every
     scale shrinks below this many canvas pixels per photo pixel (a large photo: 6000 x 4000 at
@@ -121,10 +123,11 @@ class LNetInput(_Normalized):
     zoom_in_scales: tuple[float, ...] = ()
     zoom_in_below: float = 0.0
     zoom_in_lone: bool = True
+    zoom_in_canvas: str = "input"
     fallback_scales: tuple[float, ...] = ()
     detail_ratio: float | None = None
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
-              "zoom_in_lone", "fallback_scales", "detail_ratio")
+              "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -156,6 +159,9 @@ class LNetInput(_Normalized):
         lone = d.get("zoom_in_lone", True)
         if not isinstance(lone, bool):
             raise PreprocessError(f"{where}.zoom_in_lone must be true or false, got {lone!r}")
+        zoom_in_canvas = d.get("zoom_in_canvas", "input")
+        if zoom_in_canvas not in ("input", "fit"):
+            raise PreprocessError(f"{where}.zoom_in_canvas must be input or fit, got {zoom_in_canvas!r}")
         fallback = d.get("fallback_scales", [])
         if not isinstance(fallback, list | tuple) or len(fallback) > 4:
             raise PreprocessError(f"{where}.fallback_scales must be a list of at most 4 numbers, got {fallback!r}")
@@ -171,7 +177,7 @@ class LNetInput(_Normalized):
                 raise PreprocessError(f"{where}.detail_ratio: a stretched input has scale 1 only, got {detail}")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
-                   fallback_scales=fallback, detail_ratio=detail)  # fmt: skip
+                   zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -179,6 +185,8 @@ class LNetInput(_Normalized):
         if self.zoom_in_scales:  # absent otherwise: bundles from before zoom-in read the same
             d |= {"zoom_in_scales": list(self.zoom_in_scales), "zoom_in_below": self.zoom_in_below,
                   "zoom_in_lone": self.zoom_in_lone}
+        if self.zoom_in_canvas != "input":  # absent otherwise: bundles from before read the same
+            d["zoom_in_canvas"] = self.zoom_in_canvas
         if self.fallback_scales:
             d["fallback_scales"] = list(self.fallback_scales)
         if self.detail_ratio is not None:

@@ -427,25 +427,28 @@ class Predictor:
         """LNet, the localizer and the cascade at one scale on images[k] for k in `which` (their
         canvases cut from works[k], the image or its shrunk copy), one batch: their faces in
         image pixels, in `which`'s order; the map goes to analyses[k]."""
-        placed = []
+        lnet = self._lnet
+        placed = {}
         for k in which:
-            canvas, where = place(works[k], self._lnet.input_size, scale, self._lnet.resize, self._lnet.zoom_out_canvas)
+            canvas, where = place(works[k], lnet.input_size, scale, lnet.resize, lnet.zoom_out_canvas, lnet.zoom_in_canvas)
             (h, w), (hw, ww) = images[k].shape[:2], works[k].shape[:2]
-            placed.append((canvas, where.of_original(ww / w, hw / h)))
-        x = np.stack([c for c, _ in placed])  # uint8 (N, H, W, 3): the graph normalises
-        (responses,) = self._run["lnet"](x)
-        size = tuple(x.shape[1:3])
-        found = [self.localizer(r, size) for r in responses]  # in canvas pixels
-        if self.cascade is not None:  # LNet_s places each box again from its region
-            found = self.cascade.refine(None, torch.from_numpy(x), found, [size] * len(found),
-                                        region_maps=self._region_maps)  # fmt: skip
-        faces = []
-        for i, (k, (_, where)) in enumerate(zip(which, placed, strict=True)):
-            faces.append([(px, float(score)) for box, score in found[i]
-                          if (px := where.to_image(box, images[k].shape[:2])) is not None])  # fmt: skip
-            if analyses is not None:
-                analyses[k].response, analyses[k].input_size, analyses[k].placement = responses[i], size, where
-        return faces
+            placed[k] = (canvas, where.of_original(ww / w, hw / h))
+        faces = {}
+        for group in _same_shape(which, {k: c.shape for k, (c, _) in placed.items()}):  # one LNet batch each
+            x = np.stack([placed[k][0] for k in group])  # uint8 (N, H, W, 3): the graph normalises
+            (responses,) = self._run["lnet"](x)
+            size = tuple(x.shape[1:3])
+            found = [self.localizer(r, size) for r in responses]  # in canvas pixels
+            if self.cascade is not None:  # LNet_s places each box again from its region
+                found = self.cascade.refine(None, torch.from_numpy(x), found, [size] * len(found),
+                                            region_maps=self._region_maps)  # fmt: skip
+            for i, k in enumerate(group):
+                where = placed[k][1]
+                faces[k] = [(px, float(score)) for box, score in found[i]
+                            if (px := where.to_image(box, images[k].shape[:2])) is not None]  # fmt: skip
+                if analyses is not None:
+                    analyses[k].response, analyses[k].input_size, analyses[k].placement = responses[i], size, where
+        return [faces[k] for k in which]
 
     def _detect_detail(self, image: np.ndarray, work: np.ndarray) -> list[tuple[np.ndarray, float]]:
         """The detail pass of one image (multiscale module docstring): LNet on its tiles at
@@ -508,6 +511,14 @@ class Predictor:
 
 
 _END = object()
+
+
+def _same_shape(which: list[int], shapes: dict[int, tuple]) -> list[list[int]]:
+    """The indices grouped by canvas shape, in first-seen order (one LNet batch per shape)."""
+    groups: dict[tuple, list[int]] = {}
+    for k in which:
+        groups.setdefault(shapes[k], []).append(k)
+    return list(groups.values())
 
 
 def _shrunk(img: np.ndarray, factor: float) -> np.ndarray:

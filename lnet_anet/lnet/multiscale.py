@@ -129,13 +129,20 @@ def canvas_size(input_size: tuple[int, int], scale: float, zoom_out: str = "inpu
 
 
 def place(img: np.ndarray, input_size: tuple[int, int], scale: float = 1.0, resize: str = "letterbox",
-          zoom_out: str = "input") -> tuple[np.ndarray, Placement]:  # fmt: skip
+          zoom_out: str = "input", zoom_in: str = "input") -> tuple[np.ndarray, Placement]:  # fmt: skip
     """The uint8 canvas holding `img` (uint8 RGB (h, w, 3)) at `scale` times the letterbox fit,
     and its Placement. Scale 1 is the plain letterbox (at the top-left, black padding right and
     below) or, with resize="stretch", the image stretched over the canvas; other scales centre
-    the image (zoom-out pads it all round; canvas_size says how large the canvas is)."""
+    the image (zoom-out pads it all round; canvas_size says how large the canvas is). Above 1,
+    zoom_in "fit" trims the canvas to the photo, rounded up to whole multiples of 32: a 4:3
+    photo at scale 2 of 224 gets 352 x 448 instead of 448 x 448 (LNet's cost is its area), so
+    canvases then differ with the photo's shape."""
     h_in, w_in = canvas_size(input_size, scale, zoom_out)
     h, w = img.shape[:2]
+    if scale > 1 and zoom_in == "fit" and resize != "stretch":
+        fit = min(input_size[0] / h, input_size[1] / w) * scale
+        h_in = min(h_in, math.ceil(max(1, round(h * fit)) / 32) * 32)
+        w_in = min(w_in, math.ceil(max(1, round(w * fit)) / 32) * 32)
     if resize == "stretch":
         if scale != 1:
             raise ValueError("resize='stretch' takes scale 1 only: use letterbox for several scales")

@@ -52,11 +52,11 @@ def photo_maps(net: torch.nn.Module, lnet_input: LNetInput, paths: Sequence[str]
         images = [load_image(p) for p in paths[start:start + batch_size]]
         per = [{} for _ in images]
         for scale in scales:
-            placed = [place(img, lnet_input.input_size, scale, lnet_input.resize, lnet_input.zoom_out_canvas) for img in images]
-            x = torch.from_numpy(np.stack([lnet_input.normalize(c) for c, _ in placed]))
-            responses = net(x)["response"].float()
-            for k, (_, where) in enumerate(placed):
-                per[k][scale] = (responses[k].clone(), where, tuple(x.shape[-2:]))
+            placed = [place(img, lnet_input.input_size, scale, lnet_input.resize, lnet_input.zoom_out_canvas,
+                            lnet_input.zoom_in_canvas) for img in images]  # fmt: skip
+            for k, (canvas, where) in enumerate(placed):  # one at a time: fitted canvases differ in shape
+                x = torch.from_numpy(lnet_input.normalize(canvas))[None]
+                per[k][scale] = (net(x)["response"].float()[0].clone(), where, tuple(x.shape[-2:]))
         maps += per
         sizes += [img.shape[:2] for img in images]
     return PhotoMaps(maps, sizes)
