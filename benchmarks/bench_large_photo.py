@@ -34,6 +34,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
+from torchvision.ops import box_iou
 
 from lnet_anet.data.readers.detection import hash_part, read_wider_txt
 
@@ -73,15 +75,12 @@ def compose_photos(wider: Path, part: str, n: int, size: tuple[int, int], face: 
 
 
 def _iou(a, b) -> float:
-    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+    return float(box_iou(torch.tensor([a], dtype=torch.float64), torch.tensor([b], dtype=torch.float64))[0, 0])
 
 
 def _detector(setting: str, bundle: str | None):
     """path -> face boxes, for a setting of --ratios."""
     if setting == "mtcnn":
-        import torch
         from facenet_pytorch import MTCNN
         from PIL import Image
 

@@ -50,6 +50,28 @@ def _number(d: dict, key: str, where: str, lo: float, hi: float, integer: bool =
     return int(value) if integer else float(value)
 
 
+def _canvas_choice(d: dict, key: str, where: str) -> str:
+    """d[key] (default "input"), one of "input" and "fit"; PreprocessError otherwise."""
+    value = d.get(key, "input")
+    if value not in ("input", "fit"):
+        raise PreprocessError(f"{where}.{key} must be input or fit, got {value!r}")
+    return value
+
+
+def _extra_scales(d: dict, key: str, where: str, lo: float, hi: float, scales: tuple[float, ...]) -> tuple[float, ...]:
+    """d[key] (default none): at most 4 scales in [lo, hi] read besides `scales`, none of them
+    repeating one, and none for a stretched input; PreprocessError otherwise."""
+    values = d.get(key, [])
+    if not isinstance(values, list | tuple) or len(values) > 4:
+        raise PreprocessError(f"{where}.{key} must be a list of at most 4 numbers, got {values!r}")
+    values = tuple(_number({key: v}, key, where, lo, hi) for v in values)
+    if values and d["resize"] == "stretch":
+        raise PreprocessError(f"{where}.{key}: a stretched input has scale 1 only, got {list(values)}")
+    if any(s in scales for s in values):
+        raise PreprocessError(f"{where}.{key} {list(values)} repeat a scale of scales {list(scales)}")
+    return values
+
+
 def _known(d: Any, where: str, fields: tuple[str, ...]) -> dict:
     if not isinstance(d, dict):
         raise PreprocessError(f"{where} must be an object, got {type(d).__name__}")
@@ -144,32 +166,14 @@ class LNetInput(_Normalized):
         scales = tuple(_number({"scales": v}, "scales", where, 0.1, MAX_SCALE) for v in scales)
         if d["resize"] == "stretch" and scales != (1.0,):
             raise PreprocessError(f"{where}.scales: a stretched input has scale 1 only, got {list(scales)}")
-        zoom_out = d.get("zoom_out_canvas", "input")
-        if zoom_out not in ("input", "fit"):
-            raise PreprocessError(f"{where}.zoom_out_canvas must be input or fit, got {zoom_out!r}")
-        zoom_in = d.get("zoom_in_scales", [])
-        if not isinstance(zoom_in, list | tuple) or len(zoom_in) > 4:
-            raise PreprocessError(f"{where}.zoom_in_scales must be a list of at most 4 numbers, got {zoom_in!r}")
-        zoom_in = tuple(_number({"zoom_in_scales": v}, "zoom_in_scales", where, 1.0, MAX_SCALE) for v in zoom_in)
-        if zoom_in and d["resize"] == "stretch":
-            raise PreprocessError(f"{where}.zoom_in_scales: a stretched input has scale 1 only, got {list(zoom_in)}")
-        if any(s in scales for s in zoom_in):
-            raise PreprocessError(f"{where}.zoom_in_scales {list(zoom_in)} repeat a scale of scales {list(scales)}")
+        zoom_out = _canvas_choice(d, "zoom_out_canvas", where)
+        zoom_in = _extra_scales(d, "zoom_in_scales", where, 1.0, MAX_SCALE, scales)
         below = _number(d, "zoom_in_below", where, 0.0, 4 * MAX_INPUT_SIDE) if "zoom_in_below" in d else 0.0
         lone = d.get("zoom_in_lone", True)
         if not isinstance(lone, bool):
             raise PreprocessError(f"{where}.zoom_in_lone must be true or false, got {lone!r}")
-        zoom_in_canvas = d.get("zoom_in_canvas", "input")
-        if zoom_in_canvas not in ("input", "fit"):
-            raise PreprocessError(f"{where}.zoom_in_canvas must be input or fit, got {zoom_in_canvas!r}")
-        fallback = d.get("fallback_scales", [])
-        if not isinstance(fallback, list | tuple) or len(fallback) > 4:
-            raise PreprocessError(f"{where}.fallback_scales must be a list of at most 4 numbers, got {fallback!r}")
-        fallback = tuple(_number({"fallback_scales": v}, "fallback_scales", where, 0.1, 1.0) for v in fallback)
-        if fallback and d["resize"] == "stretch":
-            raise PreprocessError(f"{where}.fallback_scales: a stretched input has scale 1 only, got {list(fallback)}")
-        if any(s in scales for s in fallback):
-            raise PreprocessError(f"{where}.fallback_scales {list(fallback)} repeat a scale of scales {list(scales)}")
+        zoom_in_canvas = _canvas_choice(d, "zoom_in_canvas", where)
+        fallback = _extra_scales(d, "fallback_scales", where, 0.1, 1.0, scales)
         detail = d.get("detail_ratio")
         if detail is not None:
             detail = float(_number(d, "detail_ratio", where, 0.05, 1.0))

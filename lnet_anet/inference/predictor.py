@@ -69,6 +69,7 @@ from lnet_anet.lnet.multiscale import (
     detail_tiles,
     place,
     read_scales,
+    same_shape,
     shrink_factor,
 )
 
@@ -434,7 +435,7 @@ class Predictor:
             (h, w), (hw, ww) = images[k].shape[:2], works[k].shape[:2]
             placed[k] = (canvas, where.of_original(ww / w, hw / h))
         faces = {}
-        for group in _same_shape(which, {k: c.shape for k, (c, _) in placed.items()}):  # one LNet batch each
+        for group in same_shape(which, {k: c.shape for k, (c, _) in placed.items()}):  # one LNet batch each
             x = np.stack([placed[k][0] for k in group])  # uint8 (N, H, W, 3): the graph normalises
             (responses,) = self._run["lnet"](x)
             size = tuple(x.shape[1:3])
@@ -511,14 +512,6 @@ class Predictor:
 
 
 _END = object()
-
-
-def _same_shape(which: list[int], shapes: dict[int, tuple]) -> list[list[int]]:
-    """The indices grouped by canvas shape, in first-seen order (one LNet batch per shape)."""
-    groups: dict[tuple, list[int]] = {}
-    for k in which:
-        groups.setdefault(shapes[k], []).append(k)
-    return list(groups.values())
 
 
 def _shrunk(img: np.ndarray, factor: float) -> np.ndarray:

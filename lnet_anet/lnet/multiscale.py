@@ -27,7 +27,7 @@ x = image x * kx + x0 and y = image y * ky + y0 (the `Placement`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -153,6 +153,15 @@ def place(img: np.ndarray, input_size: tuple[int, int], scale: float = 1.0, resi
     canvas = np.zeros((h_in, w_in, 3), np.uint8)
     canvas[y0:y0 + nh, x0:x0 + nw] = resize_image(img, nh, nw)
     return canvas, Placement(kx=nw / w, ky=nh / h, x0=x0, y0=y0, h_c=nh, w_c=nw)
+
+
+def same_shape(indices: Iterable[int], shapes: Sequence[tuple] | dict[int, tuple]) -> list[list[int]]:
+    """The indices grouped by canvas shape (shapes[k]), in first-seen order: one LNet batch per
+    group, as canvases trimmed to their photos (zoom_in "fit") differ in shape."""
+    groups: dict[tuple, list[int]] = {}
+    for k in indices:
+        groups.setdefault(tuple(shapes[k]), []).append(k)
+    return list(groups.values())
 
 
 def wants_zoom_in(boxes: Sequence[np.ndarray], image_hw: tuple[int, int], input_size: tuple[int, int],

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from lnet_anet.data.images import load_image
 from lnet_anet.data.preprocess import LNetInput
 from lnet_anet.lnet.localizer import BOX_FEATURES, Localizer, _as_map, box_features
-from lnet_anet.lnet.multiscale import Placement, place, read_scales
+from lnet_anet.lnet.multiscale import Placement, place, read_scales, same_shape
 from lnet_anet.metrics.detection import evaluate_detections, label_detections
 
 Detection = tuple[np.ndarray, float]
@@ -54,9 +54,11 @@ def photo_maps(net: torch.nn.Module, lnet_input: LNetInput, paths: Sequence[str]
         for scale in scales:
             placed = [place(img, lnet_input.input_size, scale, lnet_input.resize, lnet_input.zoom_out_canvas,
                             lnet_input.zoom_in_canvas) for img in images]  # fmt: skip
-            for k, (canvas, where) in enumerate(placed):  # one at a time: fitted canvases differ in shape
-                x = torch.from_numpy(lnet_input.normalize(canvas))[None]
-                per[k][scale] = (net(x)["response"].float()[0].clone(), where, tuple(x.shape[-2:]))
+            for group in same_shape(range(len(images)), [c.shape for c, _ in placed]):  # fitted canvases differ
+                x = torch.from_numpy(np.stack([lnet_input.normalize(placed[k][0]) for k in group]))
+                responses = net(x)["response"].float()
+                for i, k in enumerate(group):
+                    per[k][scale] = (responses[i].clone(), placed[k][1], tuple(x.shape[-2:]))
         maps += per
         sizes += [img.shape[:2] for img in images]
     return PhotoMaps(maps, sizes)
@@ -102,6 +104,17 @@ def operating_threshold(detections: Sequence[Sequence[Detection]], truth: Sequen
     return float(scores[order][over[0]])  # that detection and the weaker ones are dropped
 
 
+def _care(boxes, dont_care) -> np.ndarray:
+    """The face boxes (N, 4) that count, of one photo's truth."""
+    return np.asarray(boxes, np.float64).reshape(-1, 4)[~np.asarray(dont_care, bool)]
+
+
+def _sole_face(care: np.ndarray, cx: float, cy: float) -> np.ndarray | None:
+    """The face box holding the point (cx, cy) when exactly one does, else None."""
+    inside = (care[:, 0] <= cx) & (cx < care[:, 2]) & (care[:, 1] <= cy) & (cy < care[:, 3])
+    return care[inside][0] if inside.sum() == 1 else None
+
+
 def fit_box_model_on_photos(pm: PhotoMaps, truth: Sequence, localizer: Localizer, scales: Sequence[float]) -> Localizer:
     """`localizer` with its box_model refitted by least squares on the photos' faces: for every
     face found (at every scale) whose weighted centre lies in exactly one face box that counts,
@@ -109,7 +122,7 @@ def fit_box_model_on_photos(pm: PhotoMaps, truth: Sequence, localizer: Localizer
     with fewer than 4 * (len(BOX_FEATURES) + 1) such faces."""
     rows, targets = [], []
     for photo, (boxes, dont_care) in zip(pm.maps, truth, strict=True):
-        care = np.asarray(boxes, np.float64).reshape(-1, 4)[~np.asarray(dont_care, bool)]
+        care = _care(boxes, dont_care)
         for scale in scales:
             r, where, size = photo[scale]
             r = _as_map(r)
@@ -118,10 +131,9 @@ def fit_box_model_on_photos(pm: PhotoMaps, truth: Sequence, localizer: Localizer
                 centre, features = box_features(own, window, score, localizer.box_level, (cell_h, cell_w))
                 cx = (float(centre[0]) - where.x0) / where.kx
                 cy = (float(centre[1]) - where.y0) / where.ky
-                inside = (care[:, 0] <= cx) & (cx < care[:, 2]) & (care[:, 1] <= cy) & (cy < care[:, 3])
-                if inside.sum() != 1:
+                gt = _sole_face(care, cx, cy)
+                if gt is None:
                     continue
-                gt = care[inside][0]
                 rows.append(np.concatenate([[1.0], features]))
                 targets.append(np.log(np.maximum([(gt[2] - gt[0]) * where.kx, (gt[3] - gt[1]) * where.ky], 1.0)))
     need = 4 * (len(BOX_FEATURES) + 1)
@@ -141,14 +153,13 @@ def fit_face_box(detections: Sequence[Sequence[Detection]], truth: Sequence, min
     (face_box, number of pairs). Raises ValueError with fewer than min_faces pairs."""
     ratios = []
     for dets, (boxes, dont_care) in zip(detections, truth, strict=True):
-        care = np.asarray(boxes, np.float64).reshape(-1, 4)[~np.asarray(dont_care, bool)]
+        care = _care(boxes, dont_care)
         for box, _ in dets:
             x0, y0, x1, y1 = (float(v) for v in box)
             cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
-            inside = (care[:, 0] <= cx) & (cx < care[:, 2]) & (care[:, 1] <= cy) & (cy < care[:, 3])
-            if inside.sum() != 1 or w <= 0 or h <= 0:
+            g = _sole_face(care, cx, cy)
+            if g is None or w <= 0 or h <= 0:
                 continue
-            g = care[inside][0]
             ratios.append([(g[2] - g[0]) / w, (g[3] - g[1]) / h, ((g[0] + g[2]) / 2 - cx) / w, ((g[1] + g[3]) / 2 - cy) / h])
     if len(ratios) < min_faces:
         raise ValueError(f"fitting the face box needs {min_faces} faces found inside one box, got {len(ratios)}")
