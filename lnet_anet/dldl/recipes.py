@@ -18,6 +18,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
@@ -30,7 +31,13 @@ from lnet_anet.anet.features import (
     load_anet_source,
 )
 from lnet_anet.data.dataset import collate_skip_bad
-from lnet_anet.data.from_config import build_index, face_dataset, split_fit_tune, split_of
+from lnet_anet.data.from_config import (
+    attach_boxes,
+    build_index,
+    face_dataset,
+    split_fit_tune,
+    split_of,
+)
 from lnet_anet.data.preprocess import HeadInput
 from lnet_anet.data.transforms import Chain, Photometric, ZoomOut, mirror
 from lnet_anet.dldl.label_distribution import band_weights
@@ -172,6 +179,14 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
                   "maps": [m[held] for m in train_maps[: 1 + net.mirror]]}  # fmt: skip
         rows, train_maps = rows[~held], [m[~held] for m in train_maps]
     labels = {cfg.target: parts["train"][cfg.target].to_numpy(np.float32)[rows], "index": rows}
+    if cfg.get("soft_labels"):  # distillation: faces outside the dataset, each with a teacher's target
+        if len(train_maps) != 2:
+            raise ValueError("soft_labels takes the crop and mirror views only: set framings=[] and augmented_views=0")
+        soft = soft_label_maps(cfg, net, stage, cache / f"{prefix}-soft-{cfg.canonical_size}")
+        train_maps = [np.concatenate([mine, theirs]) for mine, theirs in zip(train_maps, soft["maps"], strict=True)]
+        labels = {cfg.target: np.concatenate([labels[cfg.target], soft["targets"]]),
+                  "index": np.concatenate([rows, np.full(len(soft["targets"]), -1, rows.dtype)])}  # fmt: skip
+        log.info("soft labels: %d more faces from %s", len(soft["targets"]), cfg.soft_labels.faces)
     if cfg.get("balance"):  # rare bands weigh more in the loss (conf: balance: {edges, power})
         labels[f"{cfg.target}_weight"] = band_weights(labels[cfg.target], **cfg.balance)
     window = net.anet.trunk.output_size(net.anet.patch_size, net.anet.frozen_stages)  # a patch's window of the cached map
@@ -187,6 +202,50 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
                              DataLoader(faces, batch_size=256), part, scored["split"])  # fmt: skip
     log.info("%s on %s/%s (whole crops): MAE %.3f", cfg.target, cfg.data.name, scored["split"], result["mae"])
     return result
+
+
+def soft_label_maps(cfg: DictConfig, net, stage: int | None, stem: Path) -> dict:
+    """The training views of cfg.soft_labels' faces, for knowledge distillation (Hinton et al.,
+    "Distilling the knowledge in a neural network", 2015): {faces: CSV with `path` and a
+    `<target>` column (a teacher's prediction for each image file), boxes: CSV of LNet's face
+    boxes (lnet_anet.cli.lnet_boxes; needed when data.crop is "box")}, cropped as cfg.data
+    crops the dataset's faces.
+
+    Returns {"maps": [crops, mirror images] (N, C, h, w) float16 (face_list_maps), "targets":
+    (N,) float32}. Raises ValueError naming the CSV (and line) of a missing column or a
+    non-finite target, or when boxes are needed and not given."""
+    spec = cfg.soft_labels
+    faces = pd.read_csv(spec.faces)
+    for column in ("path", cfg.target):
+        if column not in faces:
+            raise ValueError(f"{spec.faces}: lacks the column {column!r}")
+    targets = pd.to_numeric(faces[cfg.target], errors="coerce").to_numpy(np.float64)
+    if not np.isfinite(targets).all():
+        raise ValueError(f"{spec.faces}, line {int(np.flatnonzero(~np.isfinite(targets))[0]) + 2}: "
+                         f"{cfg.target!r} is not a number")  # fmt: skip
+    index = faces[["path"]]
+    if spec.get("boxes"):
+        index = attach_boxes(index, spec.boxes)
+    elif cfg.data.crop == "box":
+        raise ValueError("soft_labels: data.crop is 'box' but soft_labels.boxes names no CSV of face boxes")
+    found = face_list_maps(cfg, net, stage, stem, index)
+    return {"maps": found["maps"], "targets": targets[found["index"]].astype(np.float32)}
+
+
+def face_list_maps(cfg: DictConfig, net, stage: int | None, stem: Path, index: pd.DataFrame) -> dict:
+    """The frozen stages' maps of the crops of `index`'s faces (column path; x0..y1 for crop: box) and of their
+    mirror images, cropped as cfg.data crops, cached once per list of files and boxes
+    (<stem>-<sha1>.npz, -mirror.npz). Unreadable images are skipped (reported by the dataset).
+    Returns {"maps": [crops, mirror images] (N, C, h, w) float16, "index": (N,) rows of `index`}."""
+    index = index.reset_index(drop=True).assign(split="train")
+    key = index_cache_key(index, cfg.data, size=cfg.canonical_size, stage=stage)
+    stem = stem.with_name(f"{stem.name}-{key['files_sha1'][:12]}")
+    check_cache_key(stem.with_name(stem.name + ".npz"), key)
+    views = [_trunk_view_maps(cfg, net, stage, stem.with_name(stem.name + suffix + ".npz"), index, view)
+             for suffix, view in (("", {}), ("-mirror", {"transform": mirror}))]  # fmt: skip
+    if not np.array_equal(views[0]["index"], views[1]["index"]):
+        raise ValueError(f"{stem}.npz and {stem}-mirror.npz hold different faces; delete both")
+    return {"maps": [v["maps"] for v in views], "index": views[0]["index"]}
 
 
 def framing_views(framings) -> list[tuple[str, ZoomOut | Chain]]:
