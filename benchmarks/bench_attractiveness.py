@@ -47,6 +47,7 @@ sys.path.insert(0, str(REPO))
 from benchmarks.bench_head_cost import head_cost  # noqa: E402
 from lnet_anet.data.readers.age import fold_of  # noqa: E402
 from lnet_anet.data.readers.attractiveness import read_scut_fbp5500, scut_group  # noqa: E402
+from lnet_anet.dldl.descriptor import DescriptorHead  # noqa: E402
 from lnet_anet.inference.build import rebundle, replace_heads  # noqa: E402
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor  # noqa: E402
 from lnet_anet.metrics.age import regression_metrics  # noqa: E402
@@ -111,6 +112,19 @@ def paste(face: np.ndarray, rng: np.random.Generator, size=(480, 640)) -> np.nda
     return canvas
 
 
+def descriptor_cost(predictor, paths: list[str]) -> dict[str, float]:
+    """Median ms per face of the descriptor head (dlib's landmarks and descriptor, then the
+    regression) on each image's best face box, one face per call, the torch threads as set."""
+    head, times = predictor.descriptor_head, []
+    for path, faces in zip(paths, predictor.locate_many(paths, kind="face"), strict=True):
+        if faces:
+            img = cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB)
+            t0 = time.perf_counter()
+            head.regress(head.describe(img, [faces[0][0]]))
+            times.append(1000 * (time.perf_counter() - t0))
+    return {"median_ms": round(float(np.median(times)), 2), "faces": len(times)}
+
+
 def ridge_cv(train_x, train_y, test_x, alphas=(0.1, 1.0, 10.0, 100.0, 1000.0), seed: int = 0):
     """Ridge on standardised features; alpha by 5-fold CV inside the training rows."""
     from sklearn.linear_model import Ridge
@@ -146,6 +160,8 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, help="images per fold (a smoke run)")
     p.add_argument("--enlarge", type=float, default=None,
                    help="the head's crop enlargement in the fold bundles (default: its run's)")  # fmt: skip
+    p.add_argument("--descriptor-heads", help="fold k's descriptor head, a pattern with {k} (fit_descriptor_head "
+                   "--fold k): mixed into the score (Predictor.descriptor_head)")  # fmt: skip
     p.add_argument("--out", type=Path, default=REPO / "experiments/2026-11-30-attractiveness-scut")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -165,6 +181,7 @@ def main(argv=None) -> int:
     paste_pick = set(rng.choice(len(index), size=min(args.paste, len(index)), replace=False).tolist())
     paste_rows: list[dict] = []
     timing, per_fold, tmp = None, {}, Path(tempfile.mkdtemp(prefix="bench_attr_"))
+    descriptor_ms = None
     for k in wanted:
         run = Path(args.runs.format(k=k))
         bundle = replace_heads(args.base, tmp / f"fold{k}.lnetanet", attractiveness=run,
@@ -172,6 +189,8 @@ def main(argv=None) -> int:
         if args.enlarge is not None:  # e.g. ANet's, so that the head shares ANet's trunk stages
             bundle = rebundle(bundle, bundle, lambda c: _with_enlarge(c, args.enlarge))
         predictor = FeaturePredictor.load(bundle)
+        if args.descriptor_heads:
+            predictor.descriptor_head = DescriptorHead.load(args.descriptor_heads.format(k=k))
         rows = np.flatnonzero(folds == k)[: args.limit]
         t0 = time.time()
         for i, record in zip(rows, predictor.predict_many([index["path"][i] for i in rows], args.batch_size),
@@ -189,6 +208,8 @@ def main(argv=None) -> int:
             boxes = [next(predictor.locate_many([img], kind="region"))[0][0].astype(np.float32) for img in imgs]
             timing = head_cost(args.base, bundle, list(zip(imgs, boxes, strict=True)), rounds=args.timing_rounds)
             timing["max_added_ms_per_face"] = max(t["added_ms_per_face"] for t in timing.values())
+        if args.descriptor_heads and descriptor_ms is None:  # what the opt-in descriptor adds per face
+            descriptor_ms = descriptor_cost(predictor, [index["path"][i] for i in rows[:30]])
         pick = [i for i in rows if i in paste_pick]
         for i in pick:
             img = cv2.cvtColor(cv2.imread(index["path"][i]), cv2.COLOR_BGR2RGB)
@@ -211,7 +232,8 @@ def main(argv=None) -> int:
                            "rule": "fold = floor(n * blake2b('<seed>\\0<file name>', 8 bytes) / 2^64) + 1 "
                                    "(lnet_anet.data.readers.age.fold_of)",
                            "sizes": {int(k): int((folds == k).sum()) for k in range(1, args.folds + 1)}}},
-        "runs": args.runs, "base_bundle": str(args.base),
+        "runs": args.runs, "base_bundle": str(args.base), "descriptor_heads": args.descriptor_heads,
+        "descriptor_ms_per_face": descriptor_ms,
         "no_face_share": round(float((scored & ~np.isfinite(pred)).sum() / max(scored.sum(), 1)), 4),
         "model": {**metrics(pred[found], true[found]), "pred_std_mean": round(float(np.nanmean(pred_std[found])), 4)},
         "per_fold": per_fold,
@@ -296,6 +318,11 @@ def render(r: dict) -> str:
             if isinstance(v, dict):
                 lines.append(f"| {key.replace('_', ' ')} | {v['base']['ms_per_face']} | {v['variant']['ms_per_face']} "
                              f"| {v['added_ms_per_face']} |")  # fmt: skip
+    if r.get("descriptor_heads"):
+        d = r.get("descriptor_ms_per_face") or {}
+        lines += ["", f"Mixed with the descriptor heads {r['descriptor_heads']} (dlib's face-recognition descriptor, "
+                      f"Predictor.descriptor_head): {d.get('median_ms')} ms more per face (median of {d.get('faces')}; "
+                      "dlib's landmarks, descriptor and the regression)."]  # fmt: skip
     g = r["paste_gap"]
     lines += ["", f"Paste gap ({g['images']} images, {g['background']}): found {g['found_in_pasted']:.1%}; "
                   f"mean |pasted - aligned| {g['mean_abs_gap']}, mean signed {g['mean_gap']}, 90th percentile "

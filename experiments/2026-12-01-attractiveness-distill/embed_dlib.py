@@ -2,7 +2,7 @@
 package ships its weights) of every image of a list: the teacher's input, at training time only.
 
     pip install dlib-bin face_recognition_models==0.3.0
-    python embed_dlib.py --images LIST.txt --out emb.npz [--boxes lnet-boxes.csv] [--part 0 --parts 2]
+    PYTHONPATH=. python experiments/2026-12-01-attractiveness-distill/embed_dlib.py --images LIST.txt --out emb.npz [--boxes lnet-boxes.csv] [--part 0 --parts 2]
 
 Per image: dlib's HOG detector (upsampled once) gives the face; its largest face, else the
 image's row of --boxes, else the image inset by 10% on each side; dlib's 5-point landmarks in it;
@@ -14,10 +14,11 @@ import time
 from pathlib import Path
 
 import dlib
-import face_recognition_models
 import numpy as np
 import pandas as pd
 from PIL import Image
+
+from lnet_anet.dldl.descriptor import DESCRIPTOR, LANDMARKS, models_folder
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--images", required=True, help="a text file of image paths, one per line")
@@ -27,9 +28,9 @@ parser.add_argument("--part", type=int, default=0)
 parser.add_argument("--parts", type=int, default=1)
 args = parser.parse_args()
 
-models = Path(face_recognition_models.__file__).parent / "models"
-landmarks = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
-descriptor = dlib.face_recognition_model_v1(str(models / "dlib_face_recognition_resnet_model_v1.dat"))
+models = models_folder()
+landmarks = dlib.shape_predictor(str(models / f"{LANDMARKS}.dat"))
+descriptor = dlib.face_recognition_model_v1(str(models / f"{DESCRIPTOR}.dat"))
 detector = dlib.get_frontal_face_detector()
 boxes = pd.read_csv(args.boxes).set_index("name") if args.boxes else None
 paths = Path(args.images).read_text().split()[args.part :: args.parts]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Issue 17: the attractiveness head distilled from a teacher that also reads dlib's face-recognition
-# descriptor. Run from the repository root; everything written goes to runs/distill (not committed).
-# Needs: pip install dlib-bin face_recognition_models==0.3.0 (training time only), the shared datasets,
+# Issue 17: a face-recognition descriptor for attractiveness: the teacher diagnostic, distillation into the
+# bundle's head (not kept), and the opt-in descriptor head through Predictor. Run from the repository root;
+# everything written goes to runs/distill (not committed).
+# Needs: the project venv active, pip install -e ".[descriptor]" (dlib-bin, face_recognition_models), the shared datasets,
 # and the fold runs of the shipped recipe (runs/scut/e11x16-f{1..5}, e11x16-all: session9/run_folds.sh).
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
@@ -23,6 +24,7 @@ for p in 0 1; do
 done; wait
 
 # 3. Per fold: the teacher's targets for the extra faces, then the student (the shipped recipe + soft labels).
+#    This record trained the students of folds 1-2 only (no gain; stopped), and the teachers of all 5.
 for k in 1 2 3 4 5; do
   python $X/teacher.py --fold $k --head-run runs/scut/e11x16-f$k --scut-emb runs/distill/scut-emb.npz \
       --extra-emb runs/distill/extra-emb-0.npz runs/distill/extra-emb-1.npz \
@@ -30,3 +32,18 @@ for k in 1 2 3 4 5; do
   python -m lnet_anet.cli.train_anet_dldl --config-name train_attractiveness_anet "data.fold={k: $k, n: 5, seed: 0}" \
       name=distill/s-f$k "soft_labels={faces: runs/distill/teacher-f$k.csv, boxes: runs/distill/extra-boxes.csv}"
 done
+
+# 4. The opt-in descriptor head (lnet_anet.dldl.descriptor), through Predictor: one descriptor head per
+#    fold (SVR on dlib's descriptor of each training image's best face box, found by the bundle's
+#    localizer; cached once), mixed 0.5 / 0.5 with the shipped recipe's fold heads; the plain fold heads
+#    beside it in the same script.
+for k in 1 2 3 4 5; do
+  python -m lnet_anet.cli.fit_descriptor_head --root $D/scut_fbp5500_train --cache runs/distill/scut-descriptors.npz \
+      --fold $k --out runs/distill/desc-f$k.safetensors
+done
+python -m lnet_anet.cli.fit_descriptor_head --root $D/scut_fbp5500_train --cache runs/distill/scut-descriptors.npz \
+    --out runs/distill/desc-all.safetensors          # for users: fitted on all 3,300 (not committed: see README)
+B="--runs runs/scut/e11x16-f{k} --base lnet_anet/assets/default.lnetanet --enlarge 1.1 --paste 0 --timing-faces 0 --threads 2"
+python benchmarks/bench_attractiveness.py $B --descriptor-heads 'runs/distill/desc-f{k}.safetensors' --out $X/predictor-descriptor
+python benchmarks/bench_attractiveness.py $B --out $X/predictor-plain
+python $X/summarize.py --runs runs --out $X

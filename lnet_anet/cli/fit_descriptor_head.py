@@ -1,0 +1,104 @@
+"""Fit the opt-in attractiveness descriptor head on SCUT-FBP5500's training list (issue 17).
+
+    python -m lnet_anet.cli.fit_descriptor_head --out runs/attractiveness-descriptor.safetensors
+    python -m lnet_anet.cli.fit_descriptor_head --fold 1 --out runs/desc/f1.safetensors   # CV: fold 1 held out
+    python -m lnet_anet.predict photo.jpg --attractiveness-descriptor runs/attractiveness-descriptor.safetensors
+
+Each training image goes through the Predictor's localizer (the bundle's LNet, as at
+prediction); dlib's face-recognition descriptor of its best face box is cached in --cache (one
+row per image file, reused by every fold), and an RBF SVR on the descriptors of the images not
+held out is fitted and saved (lnet_anet.dldl.descriptor.DescriptorHead; C and gamma by 3-fold
+CV inside them). Images without a face are left out and counted. Folds: --fold k of --folds n
+(seed --seed) holds out the images of fold k by lnet_anet.data.readers.age.fold_of, as
+benchmarks/bench_attractiveness.py scores them. Needs dlib-bin and face_recognition_models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+DEFAULT_ROOT = Path("../shared/datasets/scut_fbp5500_train")
+
+
+def descriptors_of(paths: list[str], predictor, describe, cache: Path) -> dict[str, np.ndarray]:
+    """{file name: (128,) descriptor of its best face box}; images without a face are absent.
+    Cached in `cache` (npz of names and descriptors), computed for the names it lacks."""
+    from lnet_anet.data.images import load_image
+
+    found: dict[str, np.ndarray] = {}
+    if cache.exists():
+        z = np.load(cache)
+        found = dict(zip(z["names"].tolist(), z["descriptors"], strict=True))
+        missing = set(z["missing"].tolist())
+    else:
+        missing = set()
+    todo = [p for p in paths if os.path.basename(p) not in found and os.path.basename(p) not in missing]
+    for path, faces in tqdm(zip(todo, predictor.locate_many(todo, 8, kind="face"), strict=True), total=len(todo),
+                            desc="descriptors", dynamic_ncols=True):  # fmt: skip
+        if not faces:
+            missing.add(os.path.basename(path))
+            continue
+        found[os.path.basename(path)] = describe(load_image(path), [faces[0][0]])[0]
+    if todo:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, names=np.array(list(found)), descriptors=np.stack(list(found.values())),
+                 missing=np.array(sorted(missing), dtype=str))  # fmt: skip
+    return found
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="SCUT-FBP5500 as released (or its parent)")
+    p.add_argument("--bundle", type=Path, help="model bundle whose localizer finds the faces (default: embedded)")
+    p.add_argument("--cache", type=Path, default=Path("runs/scut-descriptors.npz"))
+    p.add_argument("--fold", type=int, help="hold out this fold (1..folds); default: fit on the whole list")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weight", type=float, default=0.5, help="the descriptor's share of the mixed score")
+    args = p.parse_args(argv)
+
+    from lnet_anet.data.readers.age import fold_of
+    from lnet_anet.data.readers.attractiveness import read_scut_fbp5500
+    from lnet_anet.dldl.descriptor import DescriptorHead, FaceDescriptor
+    from lnet_anet.inference.predictor import Predictor
+
+    try:
+        describe = FaceDescriptor()
+        index = read_scut_fbp5500(args.root)
+    except (ImportError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    index = index[index["split"] == "train"].reset_index(drop=True)
+    paths = index["path"].astype(str).tolist()
+    names = [os.path.basename(q) for q in paths]
+    keep = np.ones(len(index), bool)
+    if args.fold is not None:
+        if not 1 <= args.fold <= args.folds:
+            print(f"error: --fold must be in 1..{args.folds}, got {args.fold}", file=sys.stderr)
+            return 1
+        keep = fold_of(names, args.folds, args.seed) != args.fold
+    predictor = Predictor.load(args.bundle)
+    found = descriptors_of(paths, predictor, describe, args.cache)
+    rows = [i for i in np.flatnonzero(keep) if names[i] in found]
+    x = np.stack([found[names[i]] for i in rows])
+    y = index["attractiveness"].to_numpy(np.float64)[rows]
+    info = {"data": str(args.root), "fold": args.fold, "folds": args.folds, "seed": args.seed,
+            "no_face": int(keep.sum()) - len(rows), "bundle": str(args.bundle or "embedded"),
+            "command": " ".join(["python -m lnet_anet.cli.fit_descriptor_head", *(argv or sys.argv[1:])])}  # fmt: skip
+    head = DescriptorHead.fit(x, y, weight=args.weight, info=info)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    head.save(args.out)
+    print(json.dumps({"out": str(args.out), **head.info}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

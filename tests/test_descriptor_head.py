@@ -1,0 +1,142 @@
+"""The opt-in attractiveness descriptor head (lnet_anet.dldl.descriptor): the SVR's dual form,
+its file, the mix, and the Predictor's use of it (a stand-in descriptor; dlib's own is tested
+where dlib and its models are installed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+from safetensors.torch import save_file
+
+from lnet_anet.dldl.descriptor import DescriptorHead, FaceDescriptor
+
+
+def _data(n=120, d=8, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d)).astype(np.float32) / np.sqrt(d)
+    return x, 3 + np.tanh(2 * x[:, 0]) + 0.05 * rng.normal(size=n)
+
+
+def test_the_stored_dual_form_predicts_as_sklearns_svr_and_survives_its_file(tmp_path):
+    from sklearn.svm import SVR
+
+    x, y = _data()
+    head = DescriptorHead.fit(x, y, weight=0.25, grid={"C": [1.0], "gamma": [0.5]}, info={"note": "test"})
+    reference = SVR(C=1.0, gamma=0.5).fit(x, y)
+    np.testing.assert_allclose(head.regress(x[:20]), reference.predict(x[:20]), atol=1e-4)
+    assert np.corrcoef(head.regress(x), y)[0, 1] > 0.9
+
+    head.save(tmp_path / "h.safetensors")
+    again = DescriptorHead.load(tmp_path / "h.safetensors")
+    np.testing.assert_allclose(again.regress(x), head.regress(x), atol=1e-6)
+    assert again.weight == 0.25 and again.info["note"] == "test" and again.info["faces"] == len(y)
+    # The mix: (1 - w) * head + w * regression, clipped to the 1-5 scale.
+    means = np.array([2.0, 4.0, 5.0])
+    expected = np.clip(0.75 * means + 0.25 * head.regress(x[:3]), 1, 5)
+    np.testing.assert_allclose(again.mix(means, x[:3]), expected)
+    assert again.mix(np.array([5.0]), x[:1] + 50).item() <= 5.0
+
+
+def test_bad_files_and_weights_are_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match="fit_descriptor_head"):
+        DescriptorHead.load(tmp_path / "missing.safetensors")
+    import torch
+
+    save_file({"w": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(ValueError, match="not a descriptor head"):
+        DescriptorHead.load(tmp_path / "other.safetensors")
+    with pytest.raises(ValueError, match="weight"):
+        DescriptorHead(np.zeros((2, 3)), np.zeros(2), 0.0, 1.0, weight=1.5)
+
+
+def test_the_predictor_mixes_the_descriptor_score_into_attractiveness(tmp_path):
+    from lnet_anet.inference.build import random_bundle
+    from lnet_anet.inference.predictor import Predictor
+
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    seen = []
+
+    def describe(img, boxes):  # a stand-in for dlib: a descriptor from the box's position
+        seen.append([list(map(float, b)) for b in boxes])
+        return np.array([[b[0] / 100, b[1] / 100, 0.5] for b in boxes], np.float32)
+
+    x, y = _data(d=3)
+    head = DescriptorHead.fit(x, y, grid={"C": [1.0], "gamma": [1.0]})
+    head._describe = describe
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, max_faces=2))
+    plain = predictor.predict(image)
+    assert plain["faces"]
+    predictor.descriptor_head = head
+    mixed = predictor.predict(image)
+    boxes = [f["box"] for f in mixed["faces"]]
+    assert np.allclose(sum(seen, []), boxes, atol=0.06)  # the reported face boxes, one call per image
+    for before, after in zip(plain["faces"], mixed["faces"], strict=True):
+        d = describe(image, [before["box"]])
+        expected = head.mix(np.array([before["attractiveness"]["mean"]]), d).item()
+        assert after["attractiveness"]["mean"] == pytest.approx(expected, abs=2e-3)
+        assert after["attractiveness"]["std"] == before["attractiveness"]["std"]
+        assert after["age"] == before["age"] and after["attributes"] == before["attributes"]
+
+    no_head = Predictor.load(random_bundle(tmp_path / "n.lnetanet", heads=("age",)))
+    with pytest.raises(ValueError, match="lacks"):
+        no_head.descriptor_head = head
+
+
+needs_dlib = pytest.mark.skipif(
+    importlib.util.find_spec("dlib") is None or importlib.util.find_spec("face_recognition_models") is None,
+    reason="dlib-bin and face_recognition_models are not installed (the `descriptor` extra)",
+)
+
+
+@needs_dlib
+def test_dlibs_descriptor_of_a_real_face():
+    from skimage.data import astronaut
+
+    image = astronaut()
+    face, background = [170, 40, 290, 190], [380, 380, 500, 500]
+    d = FaceDescriptor()(image, [face, background])
+    assert d.shape == (2, 128) and np.isfinite(d).all()
+    again = FaceDescriptor()(image, [face])
+    np.testing.assert_allclose(again[0], d[0], atol=1e-5)  # deterministic
+    assert np.linalg.norm(d[0] - d[1]) > 0.3  # another place, another descriptor
+
+
+def test_fit_descriptor_head_on_a_scut_layout_then_predict_with_it(tmp_path, monkeypatch, capsys):
+    """The command end to end on a generated SCUT-FBP5500 tree, with a stand-in for dlib's
+    descriptor (the image's mean colour in the face box, which the fixture's score drives)."""
+    from lnet_anet.cli import fit_descriptor_head, predict
+    from lnet_anet.dldl import descriptor
+    from lnet_anet.inference.build import random_bundle
+    from tests.test_attractiveness import _scut_tree
+
+    class MeanColour:
+        def __call__(self, image, boxes):
+            out = []
+            for x0, y0, x1, y1 in boxes:
+                patch = image[int(y0):max(int(y1), int(y0) + 1), int(x0):max(int(x1), int(x0) + 1)]
+                out.append(patch.reshape(-1, 3).mean(0) / 255)
+            return np.array(out, np.float32)
+
+    monkeypatch.setattr(descriptor, "FaceDescriptor", MeanColour)
+    root = _scut_tree(tmp_path / "SCUT-FBP5500_v2")
+    bundle = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, max_faces=1)
+    cache, out = tmp_path / "desc.npz", tmp_path / "head.safetensors"
+    args = ["--root", str(root), "--bundle", str(bundle), "--cache", str(cache), "--fold", "1", "--out", str(out)]
+    assert fit_descriptor_head.main(args) == 0
+    info = DescriptorHead.load(out).info
+    assert info["fold"] == 1 and 0 < info["faces"] < 48 and info["no_face"] == 0
+    assert len(np.load(cache)["names"]) == 48  # every training image described once, for every fold
+    assert fit_descriptor_head.main([*args[:-2], "--fold", "9", "--out", str(out)]) == 1
+    assert "--fold must be in 1..5" in capsys.readouterr().err
+
+    image = next((root / "Images").glob("*.jpg"))
+    capsys.readouterr()
+    assert predict.main([str(image), "--bundle", str(bundle), "--json", "--attractiveness-descriptor", str(out)]) == 0
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[0])
+    assert record["faces"] and 1 <= record["faces"][0]["attractiveness"]["mean"] <= 5
+    assert predict.main([str(image), "--bundle", str(bundle), "--attractiveness-descriptor", str(tmp_path / "no")]) == 1
+    assert "no such descriptor head" in capsys.readouterr().err
