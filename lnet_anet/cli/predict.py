@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0.5 finds a 100 px face in a 6000x4000 photo in ~1.5 s; default: the bundle's setting, off)")  # fmt: skip
     p.add_argument("--attractiveness-descriptor", type=Path, metavar="FILE",
                    help="mix FILE's score from dlib's face-recognition descriptor into attractiveness "
-                        "(lnet_anet.cli.fit_descriptor_head; SCUT-FBP5500 5-fold CV r 0.91 vs 0.885; about 75 ms "
+                        "(lnet_anet.cli.fit_descriptor_head; SCUT-FBP5500 5-fold CV r 0.905 vs 0.884; about 80 ms "
                         "more per face; needs dlib-bin and face_recognition_models)")  # fmt: skip
     p.add_argument("--top", type=_int_in(1, 1000), default=5, help="attributes shown per face")
     p.add_argument("--max-pixels", type=_int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,

@@ -233,9 +233,9 @@ def soft_label_maps(cfg: DictConfig, net, stage: int | None, stem: Path) -> dict
 
 
 def face_list_maps(cfg: DictConfig, net, stage: int | None, stem: Path, index: pd.DataFrame) -> dict:
-    """The frozen stages' maps of the crops of `index`'s faces (column path; x0..y1 for crop: box) and of their
-    mirror images, cropped as cfg.data crops, cached once per list of files and boxes
-    (<stem>-<sha1>.npz, -mirror.npz). Unreadable images are skipped (reported by the dataset).
+    """The frozen stages' maps of the crops of `index`'s faces (column path; x0..y1 for crop:
+    box) and of their mirror images, cropped as cfg.data crops, cached once per list of files
+    and boxes (<stem>-<sha1>.npz, -mirror.npz). Unreadable images are skipped (reported by the dataset).
     Returns {"maps": [crops, mirror images] (N, C, h, w) float16, "index": (N,) rows of `index`}."""
     index = index.reset_index(drop=True).assign(split="train")
     key = index_cache_key(index, cfg.data, size=cfg.canonical_size, stage=stage)
