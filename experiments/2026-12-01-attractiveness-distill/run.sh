@@ -34,7 +34,7 @@ for k in 1 2 3 4 5; do
 done
 
 # 4. The opt-in descriptor head (lnet_anet.dldl.descriptor), through Predictor: one descriptor head per
-#    fold (SVR on dlib's descriptor of each training image's best face box, found by the bundle's
+#    fold (a DLDL-v2 head on dlib's descriptor of each training image's best face box, found by the bundle's
 #    localizer; cached once), mixed 0.5 / 0.5 with the shipped recipe's fold heads; the plain fold heads
 #    beside it in the same script.
 for k in 1 2 3 4 5; do
@@ -42,7 +42,8 @@ for k in 1 2 3 4 5; do
       --fold $k --out runs/distill/desc-f$k.safetensors
 done
 python -m lnet_anet.cli.fit_descriptor_head --root $D/scut_fbp5500_train --cache runs/distill/scut-descriptors.npz \
-    --out runs/distill/desc-all.safetensors          # for users: fitted on all 3,300 (not committed: see README)
+    --out runs/distill/desc-all.safetensors
+cp runs/distill/desc-all.safetensors lnet_anet/assets/attractiveness_descriptor.safetensors   # the shipped head
 B="--runs runs/scut/e11x16-f{k} --base lnet_anet/assets/default.lnetanet --enlarge 1.1 --paste 0 --timing-faces 0 --threads 2"
 python benchmarks/bench_attractiveness.py $B --descriptor-heads 'runs/distill/desc-f{k}.safetensors' --out $X/predictor-descriptor
 python benchmarks/bench_attractiveness.py $B --out $X/predictor-plain

@@ -6,9 +6,9 @@
 
 Each training image goes through the Predictor's localizer (the bundle's LNet, as at
 prediction); dlib's face-recognition descriptor of its best face box is cached in --cache (one
-row per image file, reused by every fold), and an RBF SVR on the descriptors of the images not
-held out is fitted and saved (lnet_anet.dldl.descriptor.DescriptorHead; C and gamma by 3-fold
-CV inside them). Images without a face are left out and counted. Folds: --fold k of --folds n
+row per image file, reused by every fold), and a DLDL-v2 head on the descriptors of the images
+not held out is trained and saved (lnet_anet.dldl.descriptor.DescriptorHead: feature_dldl, KL +
+L1, sigma 0.3, 60 epochs, seed 0). Images without a face are left out and counted. Folds: --fold k of --folds n
 (seed --seed) holds out the images of fold k by lnet_anet.data.readers.age.fold_of, as
 benchmarks/bench_attractiveness.py scores them. Needs dlib-bin and face_recognition_models.
 """

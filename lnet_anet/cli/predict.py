@@ -68,10 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--detail", type=_finite_float, default=None, metavar="RATIO",
                    help="also read large photos at RATIO pixels per photo pixel, in tiles, for small faces "
                         "(0.5 finds a 100 px face in a 6000x4000 photo in ~1.5 s; default: the bundle's setting, off)")  # fmt: skip
-    p.add_argument("--attractiveness-descriptor", type=Path, metavar="FILE",
-                   help="mix FILE's score from dlib's face-recognition descriptor into attractiveness "
-                        "(lnet_anet.cli.fit_descriptor_head; SCUT-FBP5500 5-fold CV r 0.905 vs 0.884; about 80 ms "
-                        "more per face; needs dlib-bin and face_recognition_models)")  # fmt: skip
+    p.add_argument("--attractiveness-descriptor", action="store_true",
+                   help="mix a DLDL-v2 head on dlib's face-recognition descriptor into attractiveness: SCUT-FBP5500 "
+                        "5-fold CV r 0.903 vs 0.884, about 80 ms more per face; needs dlib-bin and "
+                        "face_recognition_models (pip install 'lnet_anet[descriptor]')")  # fmt: skip
+    p.add_argument("--descriptor-head", type=Path, metavar="FILE",
+                   help="with --attractiveness-descriptor: this head (lnet_anet.cli.fit_descriptor_head) instead "
+                        "of the shipped one")  # fmt: skip
     p.add_argument("--top", type=_int_in(1, 1000), default=5, help="attributes shown per face")
     p.add_argument("--max-pixels", type=_int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,
                    help="largest image decoded, width*height from the header (default 100e6)")  # fmt: skip
@@ -285,11 +288,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as e:
             print(f"error: --detail: {e}", file=sys.stderr)
             return 1
-    if args.attractiveness_descriptor is not None:
+    if args.descriptor_head is not None and not args.attractiveness_descriptor:
+        print("error: --descriptor-head needs --attractiveness-descriptor", file=sys.stderr)
+        return 1
+    if args.attractiveness_descriptor:
         from lnet_anet.dldl.descriptor import DescriptorHead, FaceDescriptor
 
         try:
-            predictor.descriptor_head = DescriptorHead.load(args.attractiveness_descriptor, describe=FaceDescriptor())
+            predictor.descriptor_head = DescriptorHead.load(args.descriptor_head, describe=FaceDescriptor())
         except (FileNotFoundError, ValueError, ImportError) as e:
             print(f"error: --attractiveness-descriptor: {_safe(str(e))}", file=sys.stderr)
             return 1

@@ -1,18 +1,17 @@
-"""Attractiveness from a face-recognition descriptor, mixed into the DLDL head's score (opt-in).
+"""Attractiveness from a face-recognition descriptor, mixed into the bundle head's score (opt-in).
 
 The bundle's attractiveness head (DLDL-v2 on ANet's layers) reads only what ANet's trunk learnt
 from ImageNet and CelebA attributes. dlib's face-recognition network (a ResNet trained on about
 3 million faces, 99.38% on LFW; weights in the `face_recognition_models` package, CC0) describes
-the face's shape far better. An RBF support-vector regression on its 128-d descriptor, averaged
-with the head, scores r 0.905 / MAE 0.226 / RMSE 0.299 in SCUT-FBP5500 5-fold CV through the
-Predictor, against 0.884 / 0.245 / 0.325 for the head alone
-(experiments/2026-12-01-attractiveness-distill); it costs about 80 ms per face on 2 CPU cores
-(dlib's own CPU code), so it is off unless asked for:
+the face's shape far better. A DLDL-v2 head on its 128-d descriptor, averaged with the bundle's
+head, reaches issue 17's accuracy in SCUT-FBP5500 5-fold CV through the Predictor (figures:
+experiments/2026-12-01-attractiveness-distill); dlib's own CPU code costs about 80 ms per face,
+so it is off unless asked for:
 
-    predictor.descriptor_head = DescriptorHead.load("attractiveness-descriptor.safetensors")
-    python -m lnet_anet.predict photo.jpg --attractiveness-descriptor FILE
+    predictor.descriptor_head = DescriptorHead.load()          # the shipped head
+    python -m lnet_anet.predict photo.jpg --attractiveness-descriptor [--descriptor-head FILE]
 
-Fit one with `python -m lnet_anet.cli.fit_descriptor_head` (SCUT-FBP5500's training list).
+Fit another with `python -m lnet_anet.cli.fit_descriptor_head` (SCUT-FBP5500's training list).
 Install: pip install dlib-bin face_recognition_models (the `descriptor` extra).
 """
 
@@ -30,6 +29,8 @@ from torchvision.ops import box_iou
 
 DESCRIPTOR = "dlib_face_recognition_resnet_model_v1"
 LANDMARKS = "shape_predictor_5_face_landmarks"
+# The shipped head: fitted on all 3,300 faces of SCUT-FBP5500's training list (non-commercial).
+DEFAULT_DESCRIPTOR_HEAD = Path(__file__).resolve().parents[1] / "assets" / "attractiveness_descriptor.safetensors"
 
 
 def models_folder() -> Path:
@@ -47,9 +48,9 @@ class FaceDescriptor:
 
     Per face: the box dlib's HOG detector gives near it (the boxes its landmark model was
     trained on; the given box where HOG finds none), dlib's 5-point landmarks inside it, the
-    aligned 150 px chip, the ResNet's descriptor (dlib.face_recognition_model_v1; King, "dlib-ml", JMLR 2009, and dlib's
-    dnn_face_recognition_ex). Raises ImportError naming the packages when dlib or the models
-    are not installed."""
+    aligned 150 px chip, the ResNet's descriptor (dlib.face_recognition_model_v1; King,
+    "dlib-ml", JMLR 2009, and dlib's dnn_face_recognition_ex). Raises ImportError naming the
+    packages when dlib or the models are not installed."""
 
     def __init__(self):
         try:
@@ -94,45 +95,54 @@ class FaceDescriptor:
 
 
 class DescriptorHead:
-    """Attractiveness from face descriptors: an RBF-kernel support-vector regression, f(x) =
-    sum_i coef_i exp(-gamma |x - support_i|^2) + intercept (the dual form of sklearn's SVR),
-    mixed with the bundle head's mean as (1 - weight) * head + weight * f(x), clipped to `scale`
-    (SCUT-FBP5500's 1-5).
+    """Attractiveness from face descriptors with DLDL-v2: the registry's `feature_dldl` (LayerNorm
+    -> 256 -> ReLU -> dropout -> 41 bins over 1.0..5.0 in steps of 0.1) trained with KL to
+    N(score, sigma^2) + L1 on the expectation (Gao et al., DLDL-v2, IJCAI 2018), mixed with the
+    bundle head's mean as (1 - weight) * head + weight * this head's expectation, clipped to
+    `scale`. Its weights are an MLP's, not the training faces' descriptors.
 
     `describe` computes the descriptors (default: FaceDescriptor, made when first needed)."""
 
-    def __init__(self, support: np.ndarray, coef: np.ndarray, intercept: float, gamma: float,
-                 weight: float = 0.5, info: dict | None = None, describe=None,
-                 scale: tuple[float, float] = (1.0, 5.0)):  # fmt: skip
+    def __init__(self, net: torch.nn.Module, kwargs: dict, weight: float = 0.5, info: dict | None = None,
+                 describe=None, scale: tuple[float, float] = (1.0, 5.0)):  # fmt: skip
         if not 0.0 <= weight <= 1.0:
             raise ValueError(f"weight must be in [0, 1], got {weight}")
-        if support.ndim != 2 or coef.shape != (len(support),):
-            raise ValueError(f"support (S, D) and coef (S,) do not match: {support.shape}, {coef.shape}")
-        self.support, self.coef = support.astype(np.float32), coef.astype(np.float32)
-        self.intercept, self.gamma, self.weight = float(intercept), float(gamma), float(weight)
-        self.info = dict(info or {})
+        self.net, self.kwargs = net.eval(), dict(kwargs)
+        self.weight, self.info = float(weight), dict(info or {})
         self.scale = (float(scale[0]), float(scale[1]))
         self._describe = describe
 
     @classmethod
-    def fit(cls, descriptors: np.ndarray, scores: np.ndarray, weight: float = 0.5,
-            grid: dict | None = None, info: dict | None = None) -> DescriptorHead:  # fmt: skip
-        """An SVR on (N, D) descriptors and their (N,) scores; C and gamma chosen by 3-fold CV
-        on these faces only (sklearn GridSearchCV, default grid C 0.3-10, gamma 0.5-4)."""
-        from sklearn.model_selection import GridSearchCV
-        from sklearn.svm import SVR
+    def fit(cls, descriptors: np.ndarray, scores: np.ndarray, weight: float = 0.5, epochs: int = 60,
+            sigma: float = 0.3, lr: float = 2e-3, seed: int = 0, info: dict | None = None) -> DescriptorHead:  # fmt: skip
+        """Train on (N, D) descriptors and their (N,) 1-5 scores: AdamW (weight decay 1e-4),
+        batch 128, `epochs` passes, sigma the label distribution's spread (the anet_layers
+        recipe's 0.3); seeded, so the same data gives the same head."""
+        from lnet_anet.dldl.training import dldl_loss_fn
+        from lnet_anet.models.registry import create_model
 
-        grid = grid or {"C": [0.3, 1, 3, 10], "gamma": [0.5, 1, 2, 4]}
-        search = GridSearchCV(SVR(), grid, cv=3).fit(descriptors, scores)
-        svr = search.best_estimator_
-        info = {**(info or {}), "svr": {k: float(v) for k, v in search.best_params_.items()}, "faces": len(scores)}
-        return cls(svr.support_vectors_, svr.dual_coef_[0], float(svr.intercept_[0]), float(svr._gamma), weight, info)
+        kwargs = {"in_features": int(descriptors.shape[1]), "low": 1.0, "high": 5.0, "step": 0.1}
+        x = torch.as_tensor(np.asarray(descriptors, np.float32))
+        y = torch.as_tensor(np.asarray(scores, np.float32))
+        with torch.random.fork_rng(devices=[]):  # initial weights, order and dropout all follow `seed`
+            torch.manual_seed(seed)
+            net = create_model("feature_dldl", **kwargs)
+            opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+            net.train()
+            for _ in range(epochs):
+                for batch in torch.randperm(len(x)).split(128):
+                    loss, _ = dldl_loss_fn(net, {"image": x[batch], "attractiveness": y[batch]},
+                                           target="attractiveness", sigma=sigma)  # fmt: skip
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+        info = {**(info or {}), "faces": len(y), "epochs": epochs, "sigma": sigma, "lr": lr, "seed": seed}
+        return cls(net, kwargs, weight, info)
 
+    @torch.no_grad()
     def regress(self, descriptors: np.ndarray) -> np.ndarray:
-        """(N, D) descriptors -> (N,) scores of the regression alone."""
-        x = np.asarray(descriptors, np.float32)
-        d2 = (x**2).sum(1)[:, None] + (self.support**2).sum(1)[None] - 2 * x @ self.support.T
-        return np.exp(-self.gamma * np.maximum(d2, 0)) @ self.coef + self.intercept
+        """(N, D) descriptors -> (N,) expectations of this head alone."""
+        return self.net.predict(torch.as_tensor(np.asarray(descriptors, np.float32)))["mean"].double().numpy()
 
     def mix(self, head_mean: np.ndarray, descriptors: np.ndarray) -> np.ndarray:
         """The mixed score, (N,), from the head's means (N,) and the faces' descriptors (N, D)."""
@@ -145,19 +155,23 @@ class DescriptorHead:
         return self._describe(image, boxes)
 
     def save(self, path: str | Path) -> None:
-        tensors = {"support": torch.from_numpy(self.support), "coef": torch.from_numpy(self.coef)}
-        meta = {"intercept": self.intercept, "gamma": self.gamma, "weight": self.weight, "scale": self.scale,
+        meta = {"model": "feature_dldl", "kwargs": self.kwargs, "weight": self.weight, "scale": self.scale,
                 "descriptor": DESCRIPTOR, "info": self.info}  # fmt: skip
-        save_file(tensors, str(path), metadata={"descriptor_head": json.dumps(meta)})
+        state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
+        save_file(state, str(path), metadata={"descriptor_head": json.dumps(meta)})
 
     @classmethod
-    def load(cls, path: str | Path, describe=None) -> DescriptorHead:
-        """Raises FileNotFoundError, or ValueError when the file is not a descriptor head."""
+    def load(cls, path: str | Path | None = None, describe=None) -> DescriptorHead:
+        """A saved head (default: the shipped one, DEFAULT_DESCRIPTOR_HEAD). Raises
+        FileNotFoundError, or ValueError when the file is not a descriptor head."""
+        path = DEFAULT_DESCRIPTOR_HEAD if path is None else path
+        from safetensors import safe_open
+
+        from lnet_anet.models.registry import create_model
+
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such descriptor head (python -m lnet_anet.cli.fit_descriptor_head)")
-        from safetensors import safe_open
-
         with safe_open(str(path), "pt") as f:
             meta = (f.metadata() or {}).get("descriptor_head")
         if meta is None:
@@ -165,6 +179,9 @@ class DescriptorHead:
         meta = json.loads(meta)
         if meta.get("descriptor") != DESCRIPTOR:
             raise ValueError(f"{path}: made for the descriptor {meta.get('descriptor')!r}, not {DESCRIPTOR!r}")
-        tensors = load_file(str(path))
-        return cls(tensors["support"].numpy(), tensors["coef"].numpy(), meta["intercept"], meta["gamma"],
-                   meta["weight"], meta.get("info"), describe, tuple(meta["scale"]))  # fmt: skip
+        net = create_model(meta["model"], **meta["kwargs"])
+        try:
+            net.load_state_dict(load_file(str(path)))
+        except RuntimeError as e:
+            raise ValueError(f"{path}: its weights do not fit {meta['model']} {meta['kwargs']}: {e}") from e
+        return cls(net, meta["kwargs"], meta["weight"], meta.get("info"), describe, tuple(meta["scale"]))
