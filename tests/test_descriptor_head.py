@@ -130,6 +130,9 @@ def test_fit_descriptor_head_on_a_scut_layout_then_predict_with_it(tmp_path, mon
     assert len(np.load(cache)["names"]) == 48  # every training image described once, for every fold
     assert fit_descriptor_head.main([*args[:-2], "--fold", "9", "--out", str(out)]) == 1
     assert "--fold must be in 1..5" in capsys.readouterr().err
+    other = random_bundle(tmp_path / "other.lnetanet", threshold=0.0, max_faces=1, seed=1)
+    assert fit_descriptor_head.main([*args[:2], "--bundle", str(other), *args[4:]]) == 1  # the cache is the first bundle's
+    assert "made with the bundle" in capsys.readouterr().err
 
     image = next((root / "Images").glob("*.jpg"))
     capsys.readouterr()

@@ -27,14 +27,18 @@ from tqdm import tqdm
 DEFAULT_ROOT = Path("../shared/datasets/scut_fbp5500_train")
 
 
-def descriptors_of(paths: list[str], predictor, describe, cache: Path) -> dict[str, np.ndarray]:
+def descriptors_of(paths: list[str], predictor, describe, cache: Path, bundle: str) -> dict[str, np.ndarray]:
     """{file name: (128,) descriptor of its best face box}; images without a face are absent.
-    Cached in `cache` (npz of names and descriptors), computed for the names it lacks."""
+    Cached in `cache` (npz of names and descriptors, and the bundle whose localizer found the
+    faces: a cache of another bundle is refused), computed for the names it lacks."""
     from lnet_anet.data.images import load_image
 
     found: dict[str, np.ndarray] = {}
     if cache.exists():
         z = np.load(cache)
+        made_with = str(z["bundle"]) if "bundle" in z.files else "an unrecorded bundle"
+        if made_with != bundle:
+            raise ValueError(f"{cache}: made with the bundle {made_with}, not {bundle}; delete it or pass --cache")
         found = dict(zip(z["names"].tolist(), z["descriptors"], strict=True))
         missing = set(z["missing"].tolist())
     else:
@@ -49,7 +53,7 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path) -> dict[s
     if todo:
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, names=np.array(list(found)), descriptors=np.stack(list(found.values())),
-                 missing=np.array(sorted(missing), dtype=str))  # fmt: skip
+                 missing=np.array(sorted(missing), dtype=str), bundle=np.array(bundle))  # fmt: skip
     return found
 
 
@@ -86,12 +90,17 @@ def main(argv=None) -> int:
             return 1
         keep = fold_of(names, args.folds, args.seed) != args.fold
     predictor = Predictor.load(args.bundle)
-    found = descriptors_of(paths, predictor, describe, args.cache)
+    bundle = str(args.bundle.resolve()) if args.bundle else "embedded"
+    try:
+        found = descriptors_of(paths, predictor, describe, args.cache, bundle)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     rows = [i for i in np.flatnonzero(keep) if names[i] in found]
     x = np.stack([found[names[i]] for i in rows])
     y = index["attractiveness"].to_numpy(np.float64)[rows]
     info = {"data": str(args.root), "fold": args.fold, "folds": args.folds, "seed": args.seed,
-            "no_face": int(keep.sum()) - len(rows), "bundle": str(args.bundle or "embedded"),
+            "no_face": int(keep.sum()) - len(rows), "bundle": bundle,
             "command": " ".join(["python -m lnet_anet.cli.fit_descriptor_head", *(argv or sys.argv[1:])])}  # fmt: skip
     head = DescriptorHead.fit(x, y, weight=args.weight, info=info)
     args.out.parent.mkdir(parents=True, exist_ok=True)
