@@ -28,9 +28,11 @@ DEFAULT_ROOT = Path("../shared/datasets/scut_fbp5500_train")
 
 
 def descriptors_of(paths: list[str], predictor, describe, cache: Path, bundle: str) -> dict[str, np.ndarray]:
-    """{file name: (128,) descriptor of its best face box}; images without a face are absent.
+    """{file name: (128,) descriptor of its best face box}; images without a face, or unreadable
+    (reported on stderr), are absent.
     Cached in `cache` (npz of names and descriptors, and the bundle whose localizer found the
     faces: a cache of another bundle is refused), computed for the names it lacks."""
+    from lnet_anet.data.errors import ImageReadError
     from lnet_anet.data.images import load_image
 
     found: dict[str, np.ndarray] = {}
@@ -44,12 +46,20 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path, bundle: s
     else:
         missing = set()
     todo = [p for p in paths if os.path.basename(p) not in found and os.path.basename(p) not in missing]
-    for path, faces in tqdm(zip(todo, predictor.locate_many(todo, 8, kind="face"), strict=True), total=len(todo),
-                            desc="descriptors", dynamic_ncols=True):  # fmt: skip
-        if not faces:
-            missing.add(os.path.basename(path))
-            continue
-        found[os.path.basename(path)] = describe(load_image(path), [faces[0][0]])[0]
+    for start in tqdm(range(0, len(todo), 8), desc="descriptors", unit="x8 images", dynamic_ncols=True):
+        read = []  # decoded once, for the localizer and for dlib
+        for path in todo[start : start + 8]:
+            try:
+                read.append((path, load_image(path)))
+            except ImageReadError as e:
+                print(f"skipped: {e}", file=sys.stderr)
+                missing.add(os.path.basename(path))
+        images = [image for _, image in read]
+        for (path, image), faces in zip(read, predictor.locate_many(images, 8, kind="face"), strict=True):
+            if faces:
+                found[os.path.basename(path)] = describe(image, [faces[0][0]])[0]
+            else:
+                missing.add(os.path.basename(path))
     if todo:
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, names=np.array(list(found)), descriptors=np.stack(list(found.values())),

@@ -102,6 +102,20 @@ def augmented_views(n: int) -> list[tuple[str, dict]]:
     return [(f"-aug{i}", {"train": True, "seed": 1000 + i}) for i in range(int(n or 0))]
 
 
+def _cached_views(cfg: DictConfig, net, stage: int | None, stem: Path, index, views) -> dict[str, dict]:
+    """{suffix: maps} of each (suffix, view) of `index`'s faces (rows: its positions), cached as
+    <stem><suffix>.npz under one key (<stem>.key.json: the files, boxes, crop and stages); a
+    cache made for other faces is refused."""
+    check_cache_key(stem.with_name(stem.name + ".npz"), index_cache_key(index, cfg.data, size=cfg.canonical_size,
+                                                                        stage=stage))  # fmt: skip
+    found = {}
+    for suffix, view in views:
+        found[suffix] = _trunk_view_maps(cfg, net, stage, stem.with_name(stem.name + suffix + ".npz"), index, view)
+        if len(found[suffix]["index"]) and int(found[suffix]["index"].max()) >= len(index):
+            raise ValueError(f"{stem}{suffix}.npz holds rows of another index; delete it")
+    return found
+
+
 def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path,
                       augmented: list[tuple[str, dict]]) -> dict:  # fmt: skip
     """cache_whole_index: the frozen stages' maps of every face of the index, of its mirror
@@ -110,14 +124,7 @@ def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path
     evaluation split both map to the whole index (rows are its positions), plus "maps" {view
     name: {"maps", "index"}}; the augmented views are "train-aug<i>" only."""
     whole = index.reset_index(drop=True)
-    check_cache_key(stem.with_name(stem.name + ".npz"), index_cache_key(whole, cfg.data, size=cfg.canonical_size,
-                                                                        stage=stage))  # fmt: skip
-    found = {}
-    for suffix, view in (("", {}), ("-mirror", {"transform": mirror}), *augmented):
-        path = stem.with_name(stem.name + suffix + ".npz")
-        found[suffix] = _trunk_view_maps(cfg, net, stage, path, whole, view)
-        if len(found[suffix]["index"]) and int(found[suffix]["index"].max()) >= len(whole):
-            raise ValueError(f"{stem}{suffix}.npz holds rows of another index; delete it")
+    found = _cached_views(cfg, net, stage, stem, whole, (("", {}), ("-mirror", {"transform": mirror}), *augmented))
     split = whole["split"].to_numpy()
     ev = cfg.data.eval_split
     maps = {}
@@ -238,14 +245,12 @@ def face_list_maps(cfg: DictConfig, net, stage: int | None, stem: Path, index: p
     and boxes (<stem>-<sha1>.npz, -mirror.npz). Unreadable images are skipped (reported by the dataset).
     Returns {"maps": [crops, mirror images] (N, C, h, w) float16, "index": (N,) rows of `index`}."""
     index = index.reset_index(drop=True).assign(split="train")
-    key = index_cache_key(index, cfg.data, size=cfg.canonical_size, stage=stage)
-    stem = stem.with_name(f"{stem.name}-{key['files_sha1'][:12]}")
-    check_cache_key(stem.with_name(stem.name + ".npz"), key)
-    views = [_trunk_view_maps(cfg, net, stage, stem.with_name(stem.name + suffix + ".npz"), index, view)
-             for suffix, view in (("", {}), ("-mirror", {"transform": mirror}))]  # fmt: skip
-    if not np.array_equal(views[0]["index"], views[1]["index"]):
+    sha = index_cache_key(index, cfg.data)["files_sha1"]
+    stem = stem.with_name(f"{stem.name}-{sha[:12]}")
+    found = _cached_views(cfg, net, stage, stem, index, (("", {}), ("-mirror", {"transform": mirror})))
+    if not np.array_equal(found[""]["index"], found["-mirror"]["index"]):
         raise ValueError(f"{stem}.npz and {stem}-mirror.npz hold different faces; delete both")
-    return {"maps": [v["maps"] for v in views], "index": views[0]["index"]}
+    return {"maps": [found[""]["maps"], found["-mirror"]["maps"]], "index": found[""]["index"]}
 
 
 def framing_views(framings) -> list[tuple[str, ZoomOut | Chain]]:

@@ -520,16 +520,14 @@ class Predictor:
 
     def _descriptors(self, faces: list) -> np.ndarray:
         """The descriptor head's descriptors of the faces' boxes (N, D), one call per image."""
-        rows: dict[int, list[int]] = {}
+        by_image: dict[int, tuple[np.ndarray, list[int]]] = {}
         for k, (img, *_) in enumerate(faces):
-            rows.setdefault(id(img), []).append(k)
-        out = None
-        for ks in rows.values():
-            img = faces[ks[0]][0]
-            found = self._descriptor_head.describe(img, [self._face_box(faces[k][1], img.shape[:2]) for k in ks])
-            out = np.zeros((len(faces), found.shape[1]), np.float32) if out is None else out
-            out[ks] = found
-        return out
+            by_image.setdefault(id(img), (img, []))[1].append(k)
+        found = {}
+        for img, ks in by_image.values():
+            boxes = [self._face_box(faces[k][1], img.shape[:2]) for k in ks]
+            found.update(zip(ks, self._descriptor_head.describe(img, boxes), strict=True))
+        return np.stack([found[k] for k in range(len(faces))])
 
     def _face_features(self, faces: list) -> list[np.ndarray]:
         """The FaceGraph's outputs for the faces: ANet's patch features (N, patches [x2
