@@ -30,6 +30,10 @@ def test_the_dldl_head_learns_the_scores_and_survives_its_file(tmp_path):
     again = DescriptorHead.load(tmp_path / "h.safetensors")
     np.testing.assert_allclose(again.regress(x), head.regress(x), atol=1e-6)
     assert again.weight == 0.25 and again.info["note"] == "test" and again.info["faces"] == len(y)
+    assert again.settings == {"refine": "map", "precision": "int8"}  # the descriptor it was fitted on
+    hog = DescriptorHead.fit(x, y, epochs=1, settings={"refine": "hog", "precision": "fp32"})
+    hog.save(tmp_path / "hog.safetensors")
+    assert DescriptorHead.load(tmp_path / "hog.safetensors").settings == {"refine": "hog", "precision": "fp32"}
     # The mix: (1 - w) * head + w * this head, clipped to the 1-5 scale.
     means = np.array([2.0, 4.0, 5.0])
     expected = np.clip(0.75 * means + 0.25 * head.regress(x[:3]), 1, 5)
@@ -48,6 +52,10 @@ def test_bad_files_and_weights_are_refused(tmp_path):
     x, y = _data()
     with pytest.raises(ValueError, match="weight"):
         DescriptorHead.fit(x, y, epochs=1, weight=1.5)
+    with pytest.raises(ValueError, match="refine must be one of"):
+        FaceDescriptor(refine="mtcnn")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        FaceDescriptor(precision="fp16")
 
 
 def test_the_predictor_mixes_the_descriptor_score_into_attractiveness(tmp_path):
@@ -112,6 +120,9 @@ def test_fit_descriptor_head_on_a_scut_layout_then_predict_with_it(tmp_path, mon
     from tests.test_attractiveness import _scut_tree
 
     class MeanColour:
+        def __init__(self, **settings):
+            self.settings = settings
+
         def __call__(self, image, boxes):
             out = []
             for x0, y0, x1, y1 in boxes:
@@ -132,7 +143,7 @@ def test_fit_descriptor_head_on_a_scut_layout_then_predict_with_it(tmp_path, mon
     assert "--fold must be in 1..5" in capsys.readouterr().err
     other = random_bundle(tmp_path / "other.lnetanet", threshold=0.0, max_faces=1, seed=1)
     assert fit_descriptor_head.main([*args[:2], "--bundle", str(other), *args[4:]]) == 1  # the cache is the first bundle's
-    assert "made with the bundle" in capsys.readouterr().err
+    assert "made with bundle" in capsys.readouterr().err
 
     image = next((root / "Images").glob("*.jpg"))
     capsys.readouterr()

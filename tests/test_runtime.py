@@ -157,3 +157,46 @@ def test_a_bundle_changed_in_memory_is_not_served_a_stale_graph(bundle_path):
     reference = Predictor(bundle, backend="torch").predict(image)
     _assert_same_records([changed], [reference])
     assert changed["faces"][0]["attributes"] != before["faces"][0]["attributes"]
+
+
+def test_int8_quantization_follows_recorded_ranges_and_refuses_another_graphs(tmp_path):
+    """calibrate_int8 records activation ranges; quantize_int8 builds an int8 graph from them that
+    tracks the float one, and refuses ranges recorded on a different graph."""
+    import onnxruntime
+
+    class Small(torch.nn.Module):
+        input_names, output_names = ("x",), ("y",)
+
+        def __init__(self, width):
+            super().__init__()
+            self.a, self.b = torch.nn.Conv2d(3, width, 3, padding=1), torch.nn.Conv2d(width, 4, 3, padding=1)
+
+        def forward(self, x):
+            return self.b(torch.relu(self.a(x))).mean(dim=(2, 3))
+
+    torch.manual_seed(0)
+    net, example = Small(8).eval(), [torch.zeros(1, 3, 16, 16)]
+    model = runtime.export(net, example, {"x": {0: "n"}})
+    rng = np.random.default_rng(0)
+    feeds = [{"x": rng.normal(size=(1, 3, 16, 16)).astype(np.float32)} for _ in range(20)]
+    runtime.calibrate_int8(model, feeds, tmp_path / "ranges.json")
+    quantized = runtime.quantize_int8(model, tmp_path / "ranges.json")
+    ops = {n.op_type for n in __import__("onnx").load_from_string(quantized).graph.node}
+    assert "QuantizeLinear" in ops and "DequantizeLinear" in ops
+    x = rng.normal(size=(5, 3, 16, 16)).astype(np.float32)
+    run = [onnxruntime.InferenceSession(m, providers=["CPUExecutionProvider"]) for m in (model, quantized)]
+    exact, approx = (s.run(None, {"x": x})[0] for s in run)
+    assert np.abs(approx - exact).max() < 0.05 * np.abs(exact).max()  # close, not equal
+    assert not np.array_equal(approx, exact)
+
+    class Other(torch.nn.Module):
+        input_names, output_names = ("x",), ("y",)
+
+        def forward(self, x):
+            return torch.sigmoid(x).mean(dim=(2, 3))
+
+    other = runtime.export(Other(), example, {})
+    with pytest.raises(ValueError, match="ranges.json: its ranges are of another graph"):
+        runtime.quantize_int8(other, tmp_path / "ranges.json")
+    with pytest.raises(FileNotFoundError, match="no int8 activation ranges"):
+        runtime.quantize_int8(model, tmp_path / "none.json")

@@ -24,23 +24,26 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from lnet_anet.dldl.descriptor import DEFAULT_SETTINGS, PRECISIONS, REFINES
+
 DEFAULT_ROOT = Path("../shared/datasets/scut_fbp5500_train")
 
 
-def descriptors_of(paths: list[str], predictor, describe, cache: Path, bundle: str) -> dict[str, np.ndarray]:
+def descriptors_of(paths: list[str], predictor, describe, cache: Path, made_by: str) -> dict[str, np.ndarray]:
     """{file name: (128,) descriptor of its best face box}; images without a face, or unreadable
     (reported on stderr), are absent.
-    Cached in `cache` (npz of names and descriptors, and the bundle whose localizer found the
-    faces: a cache of another bundle is refused), computed for the names it lacks."""
+    Cached in `cache` (npz of names and descriptors, and `made_by`: the bundle whose localizer
+    found the faces and the descriptor's settings; a cache made otherwise is refused), computed
+    for the names it lacks."""
     from lnet_anet.data.errors import ImageReadError
     from lnet_anet.data.images import load_image
 
     found: dict[str, np.ndarray] = {}
     if cache.exists():
         z = np.load(cache)
-        made_with = str(z["bundle"]) if "bundle" in z.files else "an unrecorded bundle"
-        if made_with != bundle:
-            raise ValueError(f"{cache}: made with the bundle {made_with}, not {bundle}; delete it or pass --cache")
+        made_with = str(z["made_by"]) if "made_by" in z.files else "unrecorded settings"
+        if made_with != made_by:
+            raise ValueError(f"{cache}: made with {made_with}, not {made_by}; delete it or pass --cache")
         found = dict(zip(z["names"].tolist(), z["descriptors"], strict=True))
         missing = set(z["missing"].tolist())
     else:
@@ -63,7 +66,7 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path, bundle: s
     if todo:
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, names=np.array(list(found)), descriptors=np.stack(list(found.values())),
-                 missing=np.array(sorted(missing), dtype=str), bundle=np.array(bundle))  # fmt: skip
+                 missing=np.array(sorted(missing), dtype=str), made_by=np.array(made_by))  # fmt: skip
     return found
 
 
@@ -77,6 +80,10 @@ def main(argv=None) -> int:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weight", type=float, default=0.5, help="the descriptor's share of the mixed score")
+    p.add_argument("--refine", choices=REFINES, default=DEFAULT_SETTINGS["refine"],
+                   help="dlib's landmark box: the localizer's box mapped (fast), or dlib's HOG detector near it")
+    p.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_SETTINGS["precision"],
+                   help="the descriptor network: int8 on ONNX Runtime (fast) or fp32 (dlib's own numbers)")
     args = p.parse_args(argv)
 
     from lnet_anet.data.readers.age import fold_of
@@ -85,7 +92,7 @@ def main(argv=None) -> int:
     from lnet_anet.inference.predictor import Predictor
 
     try:
-        describe = FaceDescriptor()
+        describe = FaceDescriptor(refine=args.refine, precision=args.precision)
         index = read_scut_fbp5500(args.root)
     except (ImportError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -102,7 +109,8 @@ def main(argv=None) -> int:
     predictor = Predictor.load(args.bundle)
     bundle = str(args.bundle.resolve()) if args.bundle else "embedded"
     try:
-        found = descriptors_of(paths, predictor, describe, args.cache, bundle)
+        made_by = f"bundle {bundle}, refine {args.refine}, precision {args.precision}"
+        found = descriptors_of(paths, predictor, describe, args.cache, made_by)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -112,7 +120,8 @@ def main(argv=None) -> int:
     info = {"data": str(args.root), "fold": args.fold, "folds": args.folds, "seed": args.seed,
             "no_face": int(keep.sum()) - len(rows), "bundle": bundle,
             "command": " ".join(["python -m lnet_anet.cli.fit_descriptor_head", *(argv or sys.argv[1:])])}  # fmt: skip
-    head = DescriptorHead.fit(x, y, weight=args.weight, info=info)
+    settings = {"refine": args.refine, "precision": args.precision}
+    head = DescriptorHead.fit(x, y, weight=args.weight, info=info, settings=settings)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     head.save(args.out)
     print(json.dumps({"out": str(args.out), **head.info}))

@@ -21,8 +21,10 @@ and ages to 1e-3).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import logging
 import os
 import warnings
 from collections.abc import Sequence
@@ -131,12 +133,14 @@ class OrtGraph:
 
     @classmethod
     def from_module(cls, module: nn.Module, examples: Sequence[torch.Tensor], key: str,
-                    dynamic: dict[str, dict[int, str]]) -> OrtGraph:  # fmt: skip
+                    dynamic: dict[str, dict[int, str]], transform=None) -> OrtGraph:  # fmt: skip
         """The module exported (or read from the cache under `key`; module doc). examples: one
-        input per module.input_names, of the shapes it will see except the `dynamic` axes."""
+        input per module.input_names, of the shapes it will see except the `dynamic` axes.
+        transform: ONNX bytes -> ONNX bytes applied before caching (e.g. quantize_int8)."""
         graph = cls.cached(key)
         if graph is None:
             model = export(module, examples, dynamic)
+            model = transform(model) if transform is not None else model
             _store(cache_dir() / f"{key}.onnx", model)
             graph = cls(model)
         return graph
@@ -159,6 +163,77 @@ def export(module: nn.Module, examples: Sequence[torch.Tensor], dynamic: dict[st
     return buffer.getvalue()
 
 
+@contextlib.contextmanager
+def _quiet_quantizer():
+    """ONNX Runtime's quantizer logs advice at WARNING on the root logger, which Python would
+    print to stderr; what matters is raised."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
+def _quantize_options() -> dict:
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType
+
+    # Activations uint8 per tensor, weights int8 per output channel, as QDQ pairs that ONNX
+    # Runtime fuses into integer convolutions (VNNI where the CPU has it).
+    return {"quant_format": QuantFormat.QDQ, "activation_type": QuantType.QUInt8, "weight_type": QuantType.QInt8,
+            "per_channel": True, "calibrate_method": CalibrationMethod.MinMax}
+
+
+def calibrate_int8(model: bytes, feeds: Sequence[dict[str, np.ndarray]], out: Path) -> None:
+    """Record the activation ranges of `model` (ONNX bytes) over `feeds` (input name -> array,
+    one dict per run; ONNX Runtime's MinMax calibration) as a JSON file at `out`, which
+    quantize_int8 reads."""
+    import tempfile
+
+    from onnxruntime.quantization import CalibrationDataReader, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.feeds = iter(feeds)
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    out = Path(out)
+    out.unlink(missing_ok=True)  # ONNX Runtime would reuse it instead of calibrating
+    with tempfile.TemporaryDirectory() as tmp, _quiet_quantizer():
+        (Path(tmp) / "float.onnx").write_bytes(model)
+        quantize_static(str(Path(tmp) / "float.onnx"), str(Path(tmp) / "int8.onnx"), Reader(),
+                        calibration_cache_path=out, **_quantize_options())  # fmt: skip
+
+
+def quantize_int8(model: bytes, ranges: Path) -> bytes:
+    """`model` (ONNX bytes) with int8 weights and activations at the ranges recorded by
+    calibrate_int8 in `ranges`. Raises FileNotFoundError, or ValueError when the ranges are of
+    another graph (tensor names the model lacks, or model activations without a range)."""
+    import json
+    import tempfile
+
+    import onnx
+    from onnxruntime.quantization import quantize_static
+
+    ranges = Path(ranges)
+    if not ranges.is_file():
+        raise FileNotFoundError(f"{ranges}: no int8 activation ranges")
+    named = set(json.loads(ranges.read_text()).get("data", {}))
+    graph = onnx.load_from_string(model).graph
+    produced = {o for node in graph.node for o in node.output} | {i.name for i in graph.input}
+    if not named or not named <= produced:
+        raise ValueError(f"{ranges}: its ranges are of another graph ({len(named - produced)} of {len(named)} "
+                         "tensors are not in this one); calibrate again with this torch version")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp, _quiet_quantizer():
+        (Path(tmp) / "float.onnx").write_bytes(model)
+        quantize_static(str(Path(tmp) / "float.onnx"), str(Path(tmp) / "int8.onnx"), None,
+                        calibration_cache_path=ranges, **_quantize_options())  # fmt: skip
+        return (Path(tmp) / "int8.onnx").read_bytes()
+
+
 def _store(path: Path, model: bytes) -> None:
     """Write the cache file atomically; a cache that cannot be written is skipped (module doc)."""
     try:
@@ -172,5 +247,5 @@ def _store(path: Path, model: bytes) -> None:
                       RuntimeWarning, stacklevel=3)  # fmt: skip
 
 
-__all__ = ["BACKENDS", "GRAPH_VERSION", "OrtGraph", "TorchGraph", "cache_dir", "export", "graph_key",
-           "onnxruntime_available", "resolve_backend"]  # fmt: skip
+__all__ = ["BACKENDS", "GRAPH_VERSION", "OrtGraph", "TorchGraph", "cache_dir", "calibrate_int8", "export",
+           "graph_key", "onnxruntime_available", "quantize_int8", "resolve_backend"]  # fmt: skip

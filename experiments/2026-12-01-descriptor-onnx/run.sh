@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Issue 17: dlib's face-recognition descriptor, ported (lnet_anet.models.dlib_resnet) and run int8 on ONNX Runtime,
+# with the landmark box mapped from the localizer's box instead of dlib's HOG detector. Run from the repository root;
+# everything written goes to runs/onnx-desc (not committed) except this folder's records and the shipped assets.
+# Needs: the project venv active, pip install -e ".[descriptor]", the shared datasets, runs/distill/extra.txt and
+# extra-boxes.csv (UTKFace / CelebA-HQ training faces and their localizer boxes: ../2026-12-01-attractiveness-distill/run.sh
+# step 1), and the fold runs of the shipped recipe (runs/scut/e11x16-f{1..5}: ../2026-11-30-attractiveness-scut/session9).
+set -euo pipefail
+export PYTHONPATH=. OMP_NUM_THREADS=2
+X=experiments/2026-12-01-descriptor-onnx
+D=../shared/datasets
+mkdir -p runs/onnx-desc
+
+# 1. The box map (LNet's box -> dlib's HOG box) and the int8 ranges, both on UTKFace / CelebA-HQ training faces.
+python $X/fit_box_map.py --images runs/distill/extra.txt --faces 2000 --out $X/box_map.json
+python $X/calibrate_int8.py --images runs/distill/extra.txt --boxes runs/distill/extra-boxes.csv --faces 300 \
+    --out lnet_anet/assets/dlib_resnet_int8_ranges.json
+
+# 2. Diagnostic on cached descriptors: the port against dlib's own network, and the descriptor head alone per setting.
+python $X/scut_descriptors.py --root $D/scut_fbp5500_train --dlib-cache runs/distill/scut-descriptors.npz \
+    --out runs/onnx-desc/scut.npz --record $X/scut-policies.json
+
+# 3. One descriptor head per fold (map, int8: the defaults), and the shipped one on all 3,300 faces.
+for k in 1 2 3 4 5; do
+  python -m lnet_anet.cli.fit_descriptor_head --root $D/scut_fbp5500_train --cache runs/onnx-desc/scut-descriptors.npz \
+      --fold $k --out runs/onnx-desc/desc-f$k.safetensors
+done
+python -m lnet_anet.cli.fit_descriptor_head --root $D/scut_fbp5500_train --cache runs/onnx-desc/scut-descriptors.npz \
+    --out runs/onnx-desc/desc-all.safetensors
+
+# 4. End to end through Predictor, the same script: the fold heads mixed with the shipped recipe's fold heads,
+#    and the plain fold heads beside them.
+B="--runs runs/scut/e11x16-f{k} --base lnet_anet/assets/default.lnetanet --enlarge 1.1 --paste 0 --timing-faces 0 --threads 2"
+python benchmarks/bench_attractiveness.py $B --descriptor-heads 'runs/onnx-desc/desc-f{k}.safetensors' --out $X/predictor-descriptor
+python benchmarks/bench_attractiveness.py $B --out $X/predictor-plain

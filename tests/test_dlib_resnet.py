@@ -1,0 +1,119 @@
+"""dlib's face-recognition ResNet ported to torch (lnet_anet.models.dlib_resnet): its file reader on
+a generated file in dlib's format, the network's shapes and dlib's zero-extending add, and,
+where dlib and its models are installed, equality with dlib's own descriptor."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+import torch
+
+from lnet_anet.models.dlib_resnet import (
+    DlibFaceResNet,
+    _add_zero_extended,
+    _convs,
+    read_dlib_weights,
+)
+
+
+def _int(v: int) -> bytes:
+    """dlib's integer: a control byte (byte count | 0x80 when negative), then little-endian bytes."""
+    body = abs(v).to_bytes(max(1, (abs(v).bit_length() + 7) // 8), "little")
+    return bytes([len(body) | (0x80 if v < 0 else 0)]) + body
+
+
+def _name(s: str) -> bytes:
+    return _int(len(s)) + s.encode()
+
+
+def _tensor(values: np.ndarray) -> bytes:
+    return _int(2) + b"".join(_int(d) for d in (values.size, 1, 1, 1)) + values.astype("<f4").tobytes()
+
+
+def _dlib_file(path, rng):
+    """A file laid out as dlib serializes the network (layers from the input to the loss), with
+    random weights; returns the weights it holds."""
+    parts, held = [_name("loss_metric_2"), _int(3), _name("input_rgb_image_sized")], []
+    for cin, cout, k, stride in _convs():
+        w, b = rng.normal(size=(cout, cin, k, k)), rng.normal(size=cout)
+        scale, shift = rng.uniform(0.5, 2, cout), rng.normal(size=cout)
+        parts += [_name("con_4"), _tensor(np.concatenate([w.ravel(), b])),
+                  *(_int(v) for v in (cout, k, k, stride, stride, 0 if stride > 1 else 1, 0 if stride > 1 else 1)),
+                  _name("affine_"), _tensor(np.concatenate([scale, shift])), _int(0), _name("relu_110")]  # fmt: skip
+        held.append((w, b, scale, shift))
+    fc = rng.normal(size=(256, 128))  # dlib: inputs x outputs
+    parts += [_name("avg_pool_2"), _name("fc_2"), _int(128), _int(256), _tensor(fc)]
+    path.write_bytes(b"".join(parts))
+    return held, fc
+
+
+def test_the_reader_folds_each_affine_into_its_conv_and_refuses_other_files(tmp_path):
+    held, fc = _dlib_file(tmp_path / "net.dat", np.random.default_rng(0))
+    state = read_dlib_weights(tmp_path / "net.dat")
+    assert len([k for k in state if k.endswith(".weight") and k.startswith("conv")]) == 29
+    for i in (0, 5, 28):
+        w, b, scale, shift = held[i]
+        np.testing.assert_allclose(state[f"conv{i}.weight"].numpy(), w * scale[:, None, None, None], rtol=1e-5)
+        np.testing.assert_allclose(state[f"conv{i}.bias"].numpy(), b * scale + shift, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(state["fc.weight"].numpy(), fc.T, rtol=1e-6)
+    net = DlibFaceResNet()
+    net.load_state_dict(state)  # every tensor has the module's shape
+
+    data = (tmp_path / "net.dat").read_bytes()
+    (tmp_path / "cut.dat").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="cut.dat"):
+        read_dlib_weights(tmp_path / "cut.dat")
+    (tmp_path / "short.dat").write_bytes(data[:400])  # inside the first conv's weights
+    with pytest.raises(ValueError, match="short.dat: not dlib's face-recognition ResNet .a cut tensor"):
+        read_dlib_weights(tmp_path / "short.dat")
+    (tmp_path / "other.dat").write_bytes(b"a shape predictor, say")
+    with pytest.raises(ValueError, match="other.dat: not dlib's face-recognition ResNet .no input_rgb"):
+        read_dlib_weights(tmp_path / "other.dat")
+    with pytest.raises(FileNotFoundError):
+        read_dlib_weights(tmp_path / "missing.dat")
+
+
+def test_the_network_maps_chips_to_descriptors_and_adds_as_dlib_does():
+    torch.manual_seed(0)
+    net = DlibFaceResNet().eval()
+    chips = torch.randint(0, 256, (3, 150, 150, 3), dtype=torch.uint8)
+    with torch.no_grad():
+        out = net(chips)
+        assert out.shape == (3, 128) and torch.isfinite(out).all()
+        np.testing.assert_allclose(net(chips[1:2]).numpy(), out[1:2].numpy(), atol=1e-5)  # faces independent
+    # dlib's add_prev of a (2, 3, 3) map and a (1, 4, 4) map: the (2, 4, 4) sum of both zero-extended.
+    a, b = torch.ones(1, 2, 3, 3), 2 * torch.ones(1, 1, 4, 4)
+    s = _add_zero_extended(a, b)
+    assert s.shape == (1, 2, 4, 4)
+    assert s[0, 0, 0, 0] == 3 and s[0, 0, 3, 3] == 2 and s[0, 1, 0, 0] == 1 and s[0, 1, 3, 3] == 0
+
+
+needs_dlib = pytest.mark.skipif(
+    importlib.util.find_spec("dlib") is None or importlib.util.find_spec("face_recognition_models") is None,
+    reason="dlib-bin and face_recognition_models are not installed (the `descriptor` extra)",
+)
+
+
+@needs_dlib
+def test_the_port_equals_dlibs_own_descriptor_on_a_real_face():
+    import dlib
+    from skimage.data import astronaut
+
+    from lnet_anet.dldl.descriptor import DESCRIPTOR, FaceDescriptor, models_folder
+
+    image = astronaut()
+    describe = FaceDescriptor(precision="fp32")
+    chip = describe.chip(image, [170, 40, 290, 190])
+    own = np.asarray(dlib.face_recognition_model_v1(str(models_folder() / f"{DESCRIPTOR}.dat")).compute_face_descriptor(chip))
+    port = DlibFaceResNet.from_dlib(models_folder() / f"{DESCRIPTOR}.dat")
+    with torch.no_grad():
+        np.testing.assert_allclose(port(torch.from_numpy(chip)[None])[0].numpy(), own, atol=1e-5)
+    np.testing.assert_allclose(describe(image, [[170, 40, 290, 190]])[0], own, atol=1e-4)  # ONNX Runtime or torch
+    int8 = FaceDescriptor()(image, [[170, 40, 290, 190]])[0]  # the default: quantized, close to dlib's
+    assert int8 @ own / np.linalg.norm(int8) / np.linalg.norm(own) > 0.998 and np.linalg.norm(int8 - own) < 0.1
+    # dlib reads only the area around the face: the same chip from the photo inside a larger canvas.
+    canvas = np.zeros((900, 1200, 3), np.uint8)
+    canvas[100:612, 300:812] = image
+    np.testing.assert_array_equal(describe.chip(canvas, [470, 140, 590, 290]), chip)
