@@ -92,6 +92,51 @@ def test_the_predictor_mixes_the_descriptor_score_into_attractiveness(tmp_path):
         no_head.descriptor_head = head
 
 
+def test_a_joint_head_reads_the_faces_anet_feature_of_its_own_anet_only(tmp_path):
+    """A joint head (ANet's feature + the descriptor) gets the feature Predictor computes for the
+    attributes, and is refused by a bundle with another ANet."""
+    from lnet_anet.dldl.descriptor import joined_inputs
+    from lnet_anet.inference.build import random_bundle
+    from lnet_anet.inference.predictor import Predictor
+
+    image = np.random.default_rng(2).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, max_faces=2))
+    plain = predictor.predict(image)
+    boxes = [f["box"] for f in plain["faces"]]
+    features = predictor.anet_features(image, boxes)
+    assert features.shape == (len(boxes), predictor.bundle.svm.feature_dim)
+
+    def describe(img, boxes):
+        return np.array([[b[0] / 100, b[1] / 100] for b in boxes], np.float32)
+
+    x, y = _data(n=60, d=features.shape[1] + 2)
+    digest = predictor.bundle.part_digest("anet")
+    head = DescriptorHead.fit(x, y, epochs=5, anet=digest)
+    head.save(tmp_path / "joint.safetensors")
+    head = DescriptorHead.load(tmp_path / "joint.safetensors", describe=describe)
+    assert head.anet == digest
+    with pytest.raises(ValueError, match="reads ANet's feature too"):
+        head.mix(np.array([3.0]), describe(image, boxes[:1]))
+    predictor.descriptor_head = head
+    mixed = predictor.predict(image)
+    expected = head.mix(np.array([f["attractiveness"]["mean"] for f in plain["faces"]]), describe(image, boxes), features)
+    np.testing.assert_allclose([f["attractiveness"]["mean"] for f in mixed["faces"]], expected, atol=2e-3)
+    np.testing.assert_allclose(joined_inputs(np.zeros((1, 2)), 3 * np.ones((1, 4)))[0], [0.7071] * 4 + [0, 0], atol=1e-4)
+
+    # The same ANet beside other heads has the same digest; another ANet is refused.
+    same = Predictor.load(random_bundle(tmp_path / "same.lnetanet", threshold=0.0, heads=("attractiveness",)))
+    assert same.bundle.part_digest("anet") == digest
+    other = Predictor.load(random_bundle(tmp_path / "other.lnetanet", threshold=0.0, seed=1))
+    with pytest.raises(ValueError, match="another ANet"):
+        other.descriptor_head = head
+    # Without the file's digest (a bundle made in memory), the network's tensors as a file stores them.
+    from lnet_anet.inference.bundle import load_bundle
+
+    bundle = load_bundle(tmp_path / "other.lnetanet")
+    from_file = bundle.part_digests.pop("anet")
+    assert bundle.part_digest("anet") == from_file
+
+
 needs_dlib = pytest.mark.skipif(
     importlib.util.find_spec("dlib") is None or importlib.util.find_spec("face_recognition_models") is None,
     reason="dlib-bin and face_recognition_models are not installed (the `descriptor` extra)",
@@ -159,9 +204,15 @@ def test_fit_descriptor_head_on_a_scut_layout_then_predict_with_it(tmp_path, mon
 
 
 def test_the_shipped_head_loads_and_scores_within_the_scale():
+    from lnet_anet.dldl.descriptor import joined_inputs
+    from lnet_anet.inference.bundle import load_bundle
+    from lnet_anet.inference.predictor import DEFAULT_BUNDLE
+
     head = DescriptorHead.load()  # lnet_anet/assets/attractiveness_descriptor.safetensors
     assert head.info["faces"] == 3300 and head.info["fold"] is None and head.weight == 0.5
+    assert head.settings == {"refine": "map", "precision": "int8"}
+    assert head.anet == load_bundle(DEFAULT_BUNDLE, build_nets=False).part_digests["anet"]  # the shipped ANet's
     rng = np.random.default_rng(0)
-    descriptors = rng.normal(0, 0.09, (16, 128)).astype(np.float32)  # dlib's descriptors have norm ~1
-    scores = head.regress(descriptors)
+    descriptors = rng.normal(0, 0.12, (16, 128)).astype(np.float32)  # dlib's descriptors have norm ~1.4
+    scores = head.regress(joined_inputs(descriptors, rng.normal(size=(16, 256))))
     assert scores.shape == (16,) and ((scores > 1) & (scores < 5)).all() and scores.std() > 0

@@ -20,16 +20,31 @@ python $X/calibrate_int8.py --images runs/distill/extra.txt --boxes runs/distill
 python $X/scut_descriptors.py --root $D/scut_fbp5500_train --dlib-cache runs/distill/scut-descriptors.npz \
     --out runs/onnx-desc/scut.npz --record $X/scut-policies.json
 
-# 3. One descriptor head per fold (map, int8: the defaults), and the shipped one on all 3,300 faces.
+# 3. The descriptor alone (the previous record's head, with this record's descriptor): one head per fold.
 for k in 1 2 3 4 5; do
   python -m lnet_anet.cli.fit_descriptor_head --root $D/scut_fbp5500_train --cache runs/onnx-desc/scut-descriptors.npz \
-      --fold $k --out runs/onnx-desc/desc-f$k.safetensors
+      --inputs descriptor --fold $k --out runs/onnx-desc/desc-f$k.safetensors
 done
-python -m lnet_anet.cli.fit_descriptor_head --root $D/scut_fbp5500_train --cache runs/onnx-desc/scut-descriptors.npz \
-    --out runs/onnx-desc/desc-all.safetensors
 
-# 4. End to end through Predictor, the same script: the fold heads mixed with the shipped recipe's fold heads,
-#    and the plain fold heads beside them.
+# 4. Which inputs: the descriptor alone, or ANet's feature joined to it, chosen by nested CV inside each fold's
+#    training part (cached; the bundle fold heads' out-of-fold scores only to report the outer mixed figure).
+python $X/anet_features.py --runs 'runs/scut/e11x16-f{k}' --out runs/onnx-desc/anet-feats.npz
+python $X/choose_inputs.py --descriptors runs/onnx-desc/scut.npz --features runs/onnx-desc/anet-feats.npz \
+    --out $X/choose_inputs.json
+
+# 5. The chosen joint heads (the CLI's default --inputs anet+descriptor): one per fold, and the shipped one.
+for k in 1 2 3 4 5; do
+  python -m lnet_anet.cli.fit_descriptor_head --root $D/scut_fbp5500_train --cache runs/onnx-desc/scut-joint.npz \
+      --fold $k --out runs/onnx-desc/joint-f$k.safetensors
+done
+python -m lnet_anet.cli.fit_descriptor_head --root $D/scut_fbp5500_train --cache runs/onnx-desc/scut-joint.npz \
+    --out runs/onnx-desc/joint-all.safetensors
+cp runs/onnx-desc/joint-all.safetensors lnet_anet/assets/attractiveness_descriptor.safetensors   # the shipped head
+
+# 6. End to end through Predictor, the same script: the joint heads and the descriptor-alone heads, each mixed with the
+#    shipped recipe's fold heads, and the plain fold heads beside them. Then the parts' times.
 B="--runs runs/scut/e11x16-f{k} --base lnet_anet/assets/default.lnetanet --enlarge 1.1 --paste 0 --timing-faces 0 --threads 2"
+python benchmarks/bench_attractiveness.py $B --descriptor-heads 'runs/onnx-desc/joint-f{k}.safetensors' --out $X/predictor-joint
 python benchmarks/bench_attractiveness.py $B --descriptor-heads 'runs/onnx-desc/desc-f{k}.safetensors' --out $X/predictor-descriptor
 python benchmarks/bench_attractiveness.py $B --out $X/predictor-plain
+python $X/timing.py --boxes runs/onnx-desc/scut.npz --out $X/timing.json

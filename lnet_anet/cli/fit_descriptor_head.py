@@ -2,13 +2,14 @@
 
     python -m lnet_anet.cli.fit_descriptor_head --out runs/attractiveness-descriptor.safetensors
     python -m lnet_anet.cli.fit_descriptor_head --fold 1 --out runs/desc/f1.safetensors   # CV: fold 1 held out
-    python -m lnet_anet.predict photo.jpg --attractiveness-descriptor runs/attractiveness-descriptor.safetensors
+    python -m lnet_anet.predict photo.jpg --attractiveness-descriptor --descriptor-head runs/attractiveness-descriptor.safetensors
 
 Each training image goes through the Predictor's localizer (the bundle's LNet, as at
-prediction); dlib's face-recognition descriptor of its best face box is cached in --cache (one
-row per image file, reused by every fold), and a DLDL-v2 head on the descriptors of the images
-not held out is trained and saved (lnet_anet.dldl.descriptor.DescriptorHead: feature_dldl, KL +
-L1, sigma 0.3, 60 epochs, seed 0). Images without a face are left out and counted. Folds: --fold k of --folds n
+prediction); dlib's face-recognition descriptor of its best face box and the bundle ANet's
+feature of it are cached in --cache (one row per image file, reused by every fold), and a
+DLDL-v2 head on the images not held out is trained and saved
+(lnet_anet.dldl.descriptor.DescriptorHead: feature_dldl, KL + L1, sigma 0.3, 60 epochs, seed 0;
+--inputs anet+descriptor, the default: it reads both, so it serves this bundle's ANet only). Images without a face are left out and counted. Folds: --fold k of --folds n
 (seed --seed) holds out the images of fold k by lnet_anet.data.readers.age.fold_of, as
 benchmarks/bench_attractiveness.py scores them. Needs dlib-bin and face_recognition_models.
 """
@@ -24,27 +25,30 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.dldl.descriptor import DEFAULT_SETTINGS, PRECISIONS, REFINES
+from lnet_anet.dldl.descriptor import DEFAULT_SETTINGS, PRECISIONS, REFINES, joined_inputs
 
 DEFAULT_ROOT = Path("../shared/datasets/scut_fbp5500_train")
+INPUTS = ("anet+descriptor", "descriptor")
 
 
-def descriptors_of(paths: list[str], predictor, describe, cache: Path, made_by: str) -> dict[str, np.ndarray]:
-    """{file name: (128,) descriptor of its best face box}; images without a face, or unreadable
-    (reported on stderr), are absent.
-    Cached in `cache` (npz of names and descriptors, and `made_by`: the bundle whose localizer
-    found the faces and the descriptor's settings; a cache made otherwise is refused), computed
-    for the names it lacks."""
+def descriptors_of(paths: list[str], predictor, describe, cache: Path,
+                   made_by: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+    """{file name: ((128,) descriptor, (F,) ANet feature) of its best face}; images without a
+    face, or unreadable (reported on stderr), are absent.
+    Cached in `cache` (npz of names, descriptors and features, and `made_by`: the bundle whose
+    localizer and ANet read the faces and the descriptor's settings; a cache made otherwise is
+    refused), computed for the names it lacks."""
     from lnet_anet.data.errors import ImageReadError
     from lnet_anet.data.images import load_image
 
-    found: dict[str, np.ndarray] = {}
+    found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if cache.exists():
         z = np.load(cache)
         made_with = str(z["made_by"]) if "made_by" in z.files else "unrecorded settings"
-        if made_with != made_by:
-            raise ValueError(f"{cache}: made with {made_with}, not {made_by}; delete it or pass --cache")
-        found = dict(zip(z["names"].tolist(), z["descriptors"], strict=True))
+        if made_with != made_by or "features" not in z.files:
+            raise ValueError(f"{cache}: made with {made_with}, not {made_by} (or by an older version); "
+                             "delete it or pass another --cache")  # fmt: skip
+        found = dict(zip(z["names"].tolist(), zip(z["descriptors"], z["features"], strict=True), strict=True))
         missing = set(z["missing"].tolist())
     else:
         missing = set()
@@ -58,14 +62,17 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path, made_by: 
                 print(f"skipped: {e}", file=sys.stderr)
                 missing.add(os.path.basename(path))
         images = [image for _, image in read]
-        for (path, image), faces in zip(read, predictor.locate_many(images, 8, kind="face"), strict=True):
-            if faces:
-                found[os.path.basename(path)] = describe(image, [faces[0][0]])[0]
+        for (path, image), regions in zip(read, predictor.locate_many(images, 8, kind="region"), strict=True):
+            if regions:  # the best face, read as Predictor reads it: the region for ANet, the face box for dlib
+                region = regions[0][0]
+                found[os.path.basename(path)] = (describe(image, [predictor.face_box(region, image.shape[:2])])[0],
+                                                 predictor.anet_features(image, [region], kind="region")[0])  # fmt: skip
             else:
                 missing.add(os.path.basename(path))
     if todo:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, names=np.array(list(found)), descriptors=np.stack(list(found.values())),
+        np.savez(cache, names=np.array(list(found)), descriptors=np.stack([d for d, _ in found.values()]),
+                 features=np.stack([f for _, f in found.values()]),
                  missing=np.array(sorted(missing), dtype=str), made_by=np.array(made_by))  # fmt: skip
     return found
 
@@ -80,6 +87,9 @@ def main(argv=None) -> int:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weight", type=float, default=0.5, help="the descriptor's share of the mixed score")
+    p.add_argument("--inputs", choices=INPUTS, default=INPUTS[0],
+                   help="what the head reads: ANet's feature (from the bundle) joined to dlib's descriptor, or the "
+                        "descriptor alone (chosen by nested CV: experiments/2026-12-01-descriptor-onnx)")  # fmt: skip
     p.add_argument("--refine", choices=REFINES, default=DEFAULT_SETTINGS["refine"],
                    help="dlib's landmark box: the localizer's box mapped (fast), or dlib's HOG detector near it")
     p.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_SETTINGS["precision"],
@@ -115,13 +125,16 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     rows = [i for i in np.flatnonzero(keep) if names[i] in found]
-    x = np.stack([found[names[i]] for i in rows])
+    x = np.stack([found[names[i]][0] for i in rows])
+    anet = None
+    if args.inputs == "anet+descriptor":
+        x, anet = joined_inputs(x, np.stack([found[names[i]][1] for i in rows])), predictor.bundle.part_digest("anet")
     y = index["attractiveness"].to_numpy(np.float64)[rows]
     info = {"data": str(args.root), "fold": args.fold, "folds": args.folds, "seed": args.seed,
-            "no_face": int(keep.sum()) - len(rows), "bundle": bundle,
+            "no_face": int(keep.sum()) - len(rows), "bundle": bundle, "inputs": args.inputs,
             "command": " ".join(["python -m lnet_anet.cli.fit_descriptor_head", *(argv or sys.argv[1:])])}  # fmt: skip
     settings = {"refine": args.refine, "precision": args.precision}
-    head = DescriptorHead.fit(x, y, weight=args.weight, info=info, settings=settings)
+    head = DescriptorHead.fit(x, y, weight=args.weight, info=info, settings=settings, anet=anet)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     head.save(args.out)
     print(json.dumps({"out": str(args.out), **head.info}))

@@ -3,12 +3,13 @@
 The bundle's attractiveness head (DLDL-v2 on ANet's layers) reads only what ANet's trunk learnt
 from ImageNet and CelebA attributes. dlib's face-recognition network (a ResNet trained on about
 3 million faces, 99.38% on LFW; weights in the `face_recognition_models` package, CC0) describes
-the face's shape far better. A DLDL-v2 head on its 128-d descriptor, averaged with the bundle's
-head, scores r 0.901 / MAE 0.228 / RMSE 0.305 in SCUT-FBP5500 5-fold CV through the Predictor
-(the bundle's head alone 0.884 / 0.245 / 0.325; experiments/2026-12-01-descriptor-onnx). The
-network is dlib's, ported to torch (lnet_anet.models.dlib_resnet) and run int8 on ONNX Runtime:
-about 4.5 ms per face on 2 cores, where dlib's own CPU code takes about 75 ms. It needs dlib
-(landmarks, alignment) and dlib's model files, so it is off unless asked for:
+the face's shape far better. A DLDL-v2 head on its 128-d descriptor joined to ANet's feature,
+averaged with the bundle's head, scores r 0.904 / MAE 0.222 / RMSE 0.298 in SCUT-FBP5500 5-fold
+CV through the Predictor (the bundle's head alone 0.884 / 0.245 / 0.325;
+experiments/2026-12-01-descriptor-onnx). The network is dlib's, ported to torch
+(lnet_anet.models.dlib_resnet) and run int8 on ONNX Runtime: about 4-6 ms per face on 2 cores,
+where dlib's own CPU code takes about 75 ms. It needs dlib (landmarks, alignment) and dlib's
+model files, so it is off unless asked for:
 
     predictor.descriptor_head = DescriptorHead.load()          # the shipped head
     python -m lnet_anet.predict photo.jpg --attractiveness-descriptor [--descriptor-head FILE]
@@ -168,6 +169,15 @@ def calibrate_int8(chips: np.ndarray, out: str | Path) -> None:
     runtime.calibrate_int8(model, [{"chips": chip[None]} for chip in chips], Path(out))
 
 
+def joined_inputs(descriptors: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """A joint head's input, (N, F + D): ANet's feature of each face (N, F; the patch average the
+    attribute SVMs read) L2-normalised to norm sqrt(2), about a descriptor's norm, then the
+    descriptor (N, D)."""
+    features = np.asarray(features, np.float32)
+    norms = np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    return np.concatenate([features / norms * np.sqrt(2), np.asarray(descriptors, np.float32)], axis=1)
+
+
 class DescriptorHead:
     """Attractiveness from face descriptors with DLDL-v2: the registry's `feature_dldl` (LayerNorm
     -> 256 -> ReLU -> dropout -> 41 bins over 1.0..5.0 in steps of 0.1) trained with KL to
@@ -175,13 +185,19 @@ class DescriptorHead:
     bundle head's mean as (1 - weight) * head + weight * this head's expectation, clipped to
     `scale`. Its weights are an MLP's, not the training faces' descriptors.
 
+    A joint head (`anet` set: the digest of the bundle ANet whose feature it was fitted on,
+    Bundle.part_digest("anet")) reads joined_inputs(descriptor, ANet's feature); the Predictor
+    passes the feature it computes anyway for the attributes.
+
     `describe` computes the descriptors (default: FaceDescriptor with the `settings` the head
     was fitted on, {"refine", "precision"}, made when first needed)."""
 
     def __init__(self, net: torch.nn.Module, kwargs: dict, weight: float = 0.5, info: dict | None = None,
-                 describe=None, scale: tuple[float, float] = (1.0, 5.0), settings: dict | None = None):  # fmt: skip
+                 describe=None, scale: tuple[float, float] = (1.0, 5.0), settings: dict | None = None,
+                 anet: str | None = None):  # fmt: skip
         if not 0.0 <= weight <= 1.0:
             raise ValueError(f"weight must be in [0, 1], got {weight}")
+        self.anet = anet
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
         self.net, self.kwargs = net.eval(), dict(kwargs)
         self.weight, self.info = float(weight), dict(info or {})
@@ -191,11 +207,13 @@ class DescriptorHead:
     @classmethod
     def fit(cls, descriptors: np.ndarray, scores: np.ndarray, weight: float = 0.5, epochs: int = 60,
             sigma: float = 0.3, lr: float = 2e-3, seed: int = 0, info: dict | None = None,
-            settings: dict | None = None) -> DescriptorHead:  # fmt: skip
-        """Train on (N, D) descriptors and their (N,) 1-5 scores: AdamW (weight decay 1e-4),
-        batch 128, `epochs` passes, sigma the label distribution's spread (the anet_layers
-        recipe's 0.3); seeded, so the same data gives the same head. settings: the
-        FaceDescriptor's that made the descriptors (default DEFAULT_SETTINGS)."""
+            settings: dict | None = None, anet: str | None = None) -> DescriptorHead:  # fmt: skip
+        """Train on (N, D) inputs and their (N,) 1-5 scores: AdamW (weight decay 1e-4), batch
+        128, `epochs` passes, sigma the label distribution's spread (the anet_layers recipe's
+        0.3); seeded, so the same data gives the same head. Inputs: descriptors, or, for a joint
+        head, joined_inputs(descriptors, features) with `anet` the digest of the ANet that gave
+        the features. settings: the FaceDescriptor's that made the descriptors (default
+        DEFAULT_SETTINGS)."""
         from lnet_anet.dldl.training import dldl_loss_fn
         from lnet_anet.models.registry import create_model
 
@@ -215,15 +233,20 @@ class DescriptorHead:
                     loss.backward()
                     opt.step()
         info = {**(info or {}), "faces": len(y), "epochs": epochs, "sigma": sigma, "lr": lr, "seed": seed}
-        return cls(net, kwargs, weight, info, settings=settings)
+        return cls(net, kwargs, weight, info, settings=settings, anet=anet)
 
     @torch.no_grad()
     def regress(self, descriptors: np.ndarray) -> np.ndarray:
         """(N, D) descriptors -> (N,) expectations of this head alone."""
         return self.net.predict(torch.as_tensor(np.asarray(descriptors, np.float32)))["mean"].double().numpy()
 
-    def mix(self, head_mean: np.ndarray, descriptors: np.ndarray) -> np.ndarray:
-        """The mixed score, (N,), from the head's means (N,) and the faces' descriptors (N, D)."""
+    def mix(self, head_mean: np.ndarray, descriptors: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
+        """The mixed score, (N,), from the head's means (N,), the faces' descriptors (N, D) and,
+        for a joint head, their ANet features (N, F); ValueError when a joint head gets none."""
+        if self.anet is not None:
+            if features is None:
+                raise ValueError("this descriptor head reads ANet's feature too (fitted with anet=...); pass features")
+            descriptors = joined_inputs(descriptors, features)
         mixed = (1 - self.weight) * np.asarray(head_mean, np.float64) + self.weight * self.regress(descriptors)
         return np.clip(mixed, *self.scale)
 
@@ -234,7 +257,7 @@ class DescriptorHead:
 
     def save(self, path: str | Path) -> None:
         meta = {"model": "feature_dldl", "kwargs": self.kwargs, "weight": self.weight, "scale": self.scale,
-                "descriptor": DESCRIPTOR, "settings": self.settings, "info": self.info}  # fmt: skip
+                "descriptor": DESCRIPTOR, "settings": self.settings, "anet": self.anet, "info": self.info}  # fmt: skip
         state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
         save_file(state, str(path), metadata={"descriptor_head": json.dumps(meta)})
 
@@ -263,4 +286,5 @@ class DescriptorHead:
         except RuntimeError as e:
             raise ValueError(f"{path}: its weights do not fit {meta['model']} {meta['kwargs']}: {e}") from e
         settings = meta.get("settings", {"refine": "hog", "precision": "fp32"})  # files before the settings
-        return cls(net, meta["kwargs"], meta["weight"], meta.get("info"), describe, tuple(meta["scale"]), settings)
+        return cls(net, meta["kwargs"], meta["weight"], meta.get("info"), describe, tuple(meta["scale"]), settings,
+                   meta.get("anet"))  # fmt: skip

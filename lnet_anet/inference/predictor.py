@@ -158,15 +158,18 @@ class Predictor:
     def descriptor_head(self):
         """Opt-in (default None): a lnet_anet.dldl.descriptor.DescriptorHead whose score, from
         dlib's face-recognition descriptor of each face box, is mixed into the attractiveness
-        mean (about 4.5 ms more per face on 2 CPU cores: the network int8 on ONNX Runtime); the
-        std stays the head's. ValueError
-        when the bundle has no attractiveness head."""
+        mean (about 4-6 ms more per face on 2 CPU cores: the network int8 on ONNX Runtime); the
+        std stays the head's. ValueError when the bundle has no attractiveness head, or when a
+        joint head was fitted on another ANet's feature."""
         return self._descriptor_head
 
     @descriptor_head.setter
     def descriptor_head(self, head) -> None:
         if head is not None and "attractiveness" not in self._heads:
             raise ValueError("descriptor_head mixes into the attractiveness head, which this bundle lacks")
+        if head is not None and getattr(head, "anet", None) not in (None, self.bundle.part_digest("anet")):
+            raise ValueError("this descriptor head was fitted on the feature of another ANet than this bundle's; "
+                             "fit one on this bundle (python -m lnet_anet.cli.fit_descriptor_head --bundle ...)")  # fmt: skip
         self._descriptor_head = head
 
     @property
@@ -271,17 +274,33 @@ class Predictor:
         ImageReadError / InputError for an unreadable image, ValueError for a box that is not
         finite or has no area, or another kind."""
         _check_order(channel_order)
+        faces = self._box_faces(to_rgb8(image, channel_order, None), boxes, kind)
+        self._analyse_all(faces)
+        return [face for *_, face in faces]
+
+    @torch.inference_mode()
+    def anet_features(self, image: ImageInput, boxes, kind: str = "face", channel_order: str = "rgb") -> np.ndarray:
+        """ANet's feature of each box, (N, D): its patch features averaged over the patches (and
+        the mirror image when the bundle mirrors), what the attribute SVMs read. image, boxes,
+        kind and the errors raised as analyse_boxes."""
+        _check_order(channel_order)
+        faces = self._box_faces(to_rgb8(image, channel_order, None), boxes, kind)
+        if not faces:
+            return np.zeros((0, self.bundle.svm.feature_dim), np.float32)
+        return np.concatenate([self._face_features(faces[s : s + FACE_CHUNK])[0].mean(1)
+                               for s in range(0, len(faces), FACE_CHUNK)])  # fmt: skip
+
+    def _box_faces(self, img: np.ndarray, boxes, kind: str) -> list[tuple[np.ndarray, np.ndarray, float, dict]]:
+        """analyse_boxes' faces: (image, region, 0, record) per box of `kind`."""
         if kind not in BOX_KINDS:
             raise ValueError(f"kind must be one of {BOX_KINDS}, got {kind!r}")
-        img = to_rgb8(image, channel_order, None)
         faces = []
         for box in np.asarray(boxes, np.float64).reshape(-1, 4):
             face_region(box, 1.0)  # raises ValueError for a bad box
             region = self.localizer.to_region(box) if kind == "face" else box
             face = box if kind == "face" else self.localizer.to_face_box(box)
             faces.append((img, region, 0.0, {**_face_record(face, 0.0), "score": None}))
-        self._analyse_all(faces)
-        return [face for *_, face in faces]
+        return faces
 
     def predict_many(self, images: Iterable[ImageInput], batch_size: int = 8,
                      channel_order: str = "rgb") -> Iterator[dict]:  # fmt: skip
@@ -340,7 +359,7 @@ class Predictor:
             found = iter(self._detect(good, [Analysis({}) for _ in good]) if good else [])
             for img, _, _ in read:
                 faces = next(found) if img is not None else []
-                yield faces if kind == "region" else [(self._face_box(b, img.shape[:2]), s) for b, s in faces]
+                yield faces if kind == "region" else [(self.face_box(b, img.shape[:2]), s) for b, s in faces]
 
     # -- pipeline ----------------------------------------------------------------------------
     def _read(self, item: ImageInput, channel_order: str) -> tuple[Any, str | None, str | None]:
@@ -395,7 +414,7 @@ class Predictor:
             if self.rotations:
                 a.record["rotation"] = 90 * turns[k]
             for box, score in found[k]:  # box: the face's region, which the heads crop
-                shown = _turn_back(self._face_box(box, turned.shape[:2]), turns[k], a.image.shape[:2])
+                shown = _turn_back(self.face_box(box, turned.shape[:2]), turns[k], a.image.shape[:2])
                 face = _face_record(shown, score)
                 a.record["faces"].append(face)
                 a.faces_px.append(shown)
@@ -403,7 +422,7 @@ class Predictor:
         self._analyse_all(faces)
         return out
 
-    def _face_box(self, region: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    def face_box(self, region: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
         """The face box reported for a region the localizer found in an (h, w) image (the
         localizer's face_box), clipped to the image."""
         return np.clip(self.localizer.to_face_box(region), 0, [hw[1], hw[0], hw[1], hw[0]])
@@ -515,7 +534,8 @@ class Predictor:
         for k, name in enumerate(self._heads):  # each head's (mean, std) outputs
             means = heads[2 * k]
             if name == "attractiveness" and self._descriptor_head is not None:
-                means = self._descriptor_head.mix(means, self._descriptors(faces))
+                joint = getattr(self._descriptor_head, "anet", None) is not None
+                means = self._descriptor_head.mix(means, self._descriptors(faces), features.mean(1) if joint else None)
             for (*_, face), mean, std in zip(faces, means.tolist(), heads[2 * k + 1].tolist(), strict=True):
                 face[HEAD_KEYS[name]] = {"mean": round(mean, 3), "std": round(std, 3)}
 
@@ -526,7 +546,7 @@ class Predictor:
             by_image.setdefault(id(img), (img, []))[1].append(k)
         found = {}
         for img, ks in by_image.values():
-            boxes = [self._face_box(faces[k][1], img.shape[:2]) for k in ks]
+            boxes = [self.face_box(faces[k][1], img.shape[:2]) for k in ks]
             found.update(zip(ks, self._descriptor_head.describe(img, boxes), strict=True))
         return np.stack([found[k] for k in range(len(faces))])
 
