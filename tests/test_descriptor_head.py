@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from safetensors.torch import save_file
 
 from lnet_anet.dldl.descriptor import DescriptorHead, FaceDescriptor
@@ -44,8 +45,6 @@ def test_the_dldl_head_learns_the_scores_and_survives_its_file(tmp_path):
 def test_bad_files_and_weights_are_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="fit_descriptor_head"):
         DescriptorHead.load(tmp_path / "missing.safetensors")
-    import torch
-
     save_file({"w": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
     with pytest.raises(ValueError, match="not a descriptor head"):
         DescriptorHead.load(tmp_path / "other.safetensors")
@@ -154,6 +153,33 @@ def test_dlibs_descriptor_of_a_real_face():
     again = FaceDescriptor()(image, [face])
     np.testing.assert_allclose(again[0], d[0], atol=1e-5)  # deterministic
     assert np.linalg.norm(d[0] - d[1]) > 0.3  # another place, another descriptor
+    with pytest.raises(ValueError, match="misses the 512x512 image"):
+        FaceDescriptor()(image, [[600, 600, 700, 700]])
+
+
+@needs_dlib
+def test_the_port_equals_dlibs_own_descriptor_on_a_real_face():
+    import dlib
+    from skimage.data import astronaut
+
+    from lnet_anet.dldl.descriptor import DESCRIPTOR, FaceDescriptor, models_folder
+
+    image = astronaut()
+    describe = FaceDescriptor(precision="fp32")
+    chip = describe.chip(image, [170, 40, 290, 190])
+    own = np.asarray(dlib.face_recognition_model_v1(str(models_folder() / f"{DESCRIPTOR}.dat")).compute_face_descriptor(chip))
+    from lnet_anet.models.dlib_resnet import DlibFaceResNet
+
+    port = DlibFaceResNet.from_dlib(models_folder() / f"{DESCRIPTOR}.dat")
+    with torch.no_grad():
+        np.testing.assert_allclose(port(torch.from_numpy(chip)[None])[0].numpy(), own, atol=1e-5)
+    np.testing.assert_allclose(describe(image, [[170, 40, 290, 190]])[0], own, atol=1e-4)  # ONNX Runtime or torch
+    int8 = FaceDescriptor()(image, [[170, 40, 290, 190]])[0]  # the default: quantized, close to dlib's
+    assert int8 @ own / np.linalg.norm(int8) / np.linalg.norm(own) > 0.998 and np.linalg.norm(int8 - own) < 0.1
+    # dlib reads only the area around the face: the same chip from the photo inside a larger canvas.
+    canvas = np.zeros((900, 1200, 3), np.uint8)
+    canvas[100:612, 300:812] = image
+    np.testing.assert_array_equal(describe.chip(canvas, [470, 140, 590, 290]), chip)
 
 
 def test_fit_descriptor_head_on_a_scut_layout_then_predict_with_it(tmp_path, monkeypatch, capsys):

@@ -1,10 +1,8 @@
 """dlib's face-recognition ResNet ported to torch (lnet_anet.models.dlib_resnet): its file reader on
-a generated file in dlib's format, the network's shapes and dlib's zero-extending add, and,
-where dlib and its models are installed, equality with dlib's own descriptor."""
+a generated file in dlib's format, the network's shapes and dlib's zero-extending add. Its
+equality with dlib's own descriptor, where dlib is installed: tests/test_descriptor_head.py."""
 
 from __future__ import annotations
-
-import importlib.util
 
 import numpy as np
 import pytest
@@ -88,32 +86,3 @@ def test_the_network_maps_chips_to_descriptors_and_adds_as_dlib_does():
     s = _add_zero_extended(a, b)
     assert s.shape == (1, 2, 4, 4)
     assert s[0, 0, 0, 0] == 3 and s[0, 0, 3, 3] == 2 and s[0, 1, 0, 0] == 1 and s[0, 1, 3, 3] == 0
-
-
-needs_dlib = pytest.mark.skipif(
-    importlib.util.find_spec("dlib") is None or importlib.util.find_spec("face_recognition_models") is None,
-    reason="dlib-bin and face_recognition_models are not installed (the `descriptor` extra)",
-)
-
-
-@needs_dlib
-def test_the_port_equals_dlibs_own_descriptor_on_a_real_face():
-    import dlib
-    from skimage.data import astronaut
-
-    from lnet_anet.dldl.descriptor import DESCRIPTOR, FaceDescriptor, models_folder
-
-    image = astronaut()
-    describe = FaceDescriptor(precision="fp32")
-    chip = describe.chip(image, [170, 40, 290, 190])
-    own = np.asarray(dlib.face_recognition_model_v1(str(models_folder() / f"{DESCRIPTOR}.dat")).compute_face_descriptor(chip))
-    port = DlibFaceResNet.from_dlib(models_folder() / f"{DESCRIPTOR}.dat")
-    with torch.no_grad():
-        np.testing.assert_allclose(port(torch.from_numpy(chip)[None])[0].numpy(), own, atol=1e-5)
-    np.testing.assert_allclose(describe(image, [[170, 40, 290, 190]])[0], own, atol=1e-4)  # ONNX Runtime or torch
-    int8 = FaceDescriptor()(image, [[170, 40, 290, 190]])[0]  # the default: quantized, close to dlib's
-    assert int8 @ own / np.linalg.norm(int8) / np.linalg.norm(own) > 0.998 and np.linalg.norm(int8 - own) < 0.1
-    # dlib reads only the area around the face: the same chip from the photo inside a larger canvas.
-    canvas = np.zeros((900, 1200, 3), np.uint8)
-    canvas[100:612, 300:812] = image
-    np.testing.assert_array_equal(describe.chip(canvas, [470, 140, 590, 290]), chip)

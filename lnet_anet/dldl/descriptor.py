@@ -20,6 +20,7 @@ Install: pip install dlib-bin face_recognition_models (the `descriptor` extra).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 from collections.abc import Sequence
@@ -70,11 +71,12 @@ class FaceDescriptor:
     150 px chip (dlib.get_face_chip, padding 0.25), then dlib's ResNet
     (lnet_anet.models.dlib_resnet: the same weights ported), all faces of an image in one batch.
     precision="int8" runs it quantized on ONNX Runtime at the shipped ranges (INT8_RANGES;
-    about 1.8 times faster, cosine ~0.9995 to the float descriptor); "fp32" equals dlib's own
+    1.4-1.5 times faster, cosine ~0.9995 to the float descriptor); "fp32" equals dlib's own
     descriptor to float rounding, on ONNX Runtime when installed, else torch.
     King, "dlib-ml", JMLR 2009; dlib's dnn_face_recognition_ex.
     Raises ImportError naming the packages when dlib, the models or (int8) onnxruntime are not
-    installed, ValueError for an unknown refine or precision."""
+    installed, ValueError for an unknown refine or precision, or a box that is not finite or
+    misses the image."""
 
     def __init__(self, refine: str = "map", precision: str = "int8", ranges: str | Path = INT8_RANGES):
         if refine not in REFINES:
@@ -106,6 +108,8 @@ class FaceDescriptor:
         x0, y0, x1, y1 = (float(v) for v in box)
         side = max(x1 - x0, y1 - y0, 1.0)
         h, w = image.shape[:2]
+        if not np.isfinite([x0, y0, x1, y1]).all() or x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
+            raise ValueError(f"face box {[x0, y0, x1, y1]} is not finite or misses the {w}x{h} image")
         ax0, ay0 = int(max(0, (x0 + x1) / 2 - 1.5 * side)), int(max(0, (y0 + y1) / 2 - 1.5 * side))
         ax1, ay1 = int(min(w, (x0 + x1) / 2 + 1.5 * side)), int(min(h, (y0 + y1) / 2 + 1.5 * side))
         area = np.ascontiguousarray(image[ay0:ay1, ax0:ax1])
@@ -138,6 +142,9 @@ class FaceDescriptor:
         return self._dlib.rectangle(int(round(x0)), int(round(y0)), int(round(x1)), int(round(y1)))
 
 
+_EXPORT = ([torch.zeros(1, CHIP_SIZE, CHIP_SIZE, 3, dtype=torch.uint8)], {"chips": {0: "faces"}})  # example, free axes
+
+
 def _network(path: Path, precision: str = "fp32", ranges: Path = INT8_RANGES):
     """dlib's ResNet ported (DlibFaceResNet): "fp32" on ONNX Runtime when installed, else torch;
     "int8" quantized at `ranges` on ONNX Runtime. Exported once and cached like the Predictor's
@@ -146,7 +153,7 @@ def _network(path: Path, precision: str = "fp32", ranges: Path = INT8_RANGES):
     from lnet_anet.models.dlib_resnet import DlibFaceResNet
 
     net = DlibFaceResNet.from_dlib(path)
-    example, dynamic = [torch.zeros(1, CHIP_SIZE, CHIP_SIZE, 3, dtype=torch.uint8)], {"chips": {0: "faces"}}
+    example, dynamic = _EXPORT
     if precision == "fp32":
         if not runtime.onnxruntime_available():
             return runtime.TorchGraph(net, torch.device("cpu"))
@@ -154,7 +161,8 @@ def _network(path: Path, precision: str = "fp32", ranges: Path = INT8_RANGES):
         return runtime.OrtGraph.from_module(net, example, key, dynamic)
     if not runtime.onnxruntime_available():
         raise ImportError("the int8 face descriptor runs on ONNX Runtime: pip install onnxruntime, or use precision='fp32'")
-    key = runtime.graph_key(f"dlib_face_resnet|{DESCRIPTOR}|int8|{Path(ranges).read_bytes().hex()}", module=net)
+    ranges_digest = hashlib.sha256(Path(ranges).read_bytes()).hexdigest()
+    key = runtime.graph_key(f"dlib_face_resnet|{DESCRIPTOR}|int8|{ranges_digest}", module=net)
     return runtime.OrtGraph.from_module(net, example, key, dynamic, lambda m: runtime.quantize_int8(m, ranges))
 
 
@@ -164,8 +172,7 @@ def calibrate_int8(chips: np.ndarray, out: str | Path) -> None:
     from lnet_anet.inference import runtime
     from lnet_anet.models.dlib_resnet import DlibFaceResNet
 
-    net = DlibFaceResNet.from_dlib(models_folder() / f"{DESCRIPTOR}.dat")
-    model = runtime.export(net, [torch.zeros(1, CHIP_SIZE, CHIP_SIZE, 3, dtype=torch.uint8)], {"chips": {0: "faces"}})
+    model = runtime.export(DlibFaceResNet.from_dlib(models_folder() / f"{DESCRIPTOR}.dat"), *_EXPORT)
     runtime.calibrate_int8(model, [{"chips": chip[None]} for chip in chips], Path(out))
 
 
@@ -237,7 +244,8 @@ class DescriptorHead:
 
     @torch.no_grad()
     def regress(self, descriptors: np.ndarray) -> np.ndarray:
-        """(N, D) descriptors -> (N,) expectations of this head alone."""
+        """(N, D) inputs (descriptors; a joint head's joined_inputs) -> (N,) expectations of
+        this head alone."""
         return self.net.predict(torch.as_tensor(np.asarray(descriptors, np.float32)))["mean"].double().numpy()
 
     def mix(self, head_mean: np.ndarray, descriptors: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
