@@ -48,3 +48,6 @@ python benchmarks/bench_attractiveness.py $B --descriptor-heads 'runs/onnx-desc/
 python benchmarks/bench_attractiveness.py $B --descriptor-heads 'runs/onnx-desc/desc-f{k}.safetensors' --out $X/predictor-descriptor
 python benchmarks/bench_attractiveness.py $B --out $X/predictor-plain
 python $X/timing.py --boxes runs/onnx-desc/scut.npz --out $X/timing.json
+
+# 7. A lead for issue 15 (diagnostic): the joint input for age on UTKFace chips (train part -> val part, scored once).
+python $X/age_diagnostic.py 6000 > $X/age_diagnostic.json
