@@ -60,6 +60,7 @@ from lnet_anet.data.dataset import collate_skip_bad  # noqa: E402
 from lnet_anet.data.from_config import build_index, face_dataset, split_of  # noqa: E402
 from lnet_anet.data.readers.age import fold_of  # noqa: E402
 from lnet_anet.data.readers.attractiveness import read_scut_fbp5500  # noqa: E402
+from lnet_anet.dldl.descriptor import DescriptorHead  # noqa: E402
 from lnet_anet.engine.runs import machine  # noqa: E402
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor  # noqa: E402
 from lnet_anet.metrics.age import regression_metrics  # noqa: E402
@@ -400,6 +401,9 @@ def main(argv=None) -> int:
     ap.add_argument("--probe-train", type=int, default=6000, help="train faces for the linear probe (0: skip)")
     ap.add_argument("--framings", type=int, default=200,
                     help="UTKFace chips read at given framings (age_at_framings, a diagnostic; 0: skip)")
+    ap.add_argument("--age-descriptor-head", type=Path, default=None,
+                    help="also run each bundle with this age descriptor head (lnet_anet.cli.fit_descriptor_head "
+                         "--target age; needs the descriptor extra)")  # fmt: skip
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -445,8 +449,13 @@ def main(argv=None) -> int:
         "bundles": {},
     }  # fmt: skip
     names = None
-    for label, path in args.bundle:
+    runs = [(label, path, None) for label, path in args.bundle]
+    if args.age_descriptor_head:  # each bundle again with the opt-in age descriptor head, in the same script
+        runs += [(f"{label}+age-descriptor", path, args.age_descriptor_head) for label, path in args.bundle]
+    for label, path, age_head in runs:
         predictor = Predictor.load(path)
+        if age_head is not None:
+            predictor.age_descriptor_head = DescriptorHead.load(age_head, target="age")
         names = predictor.bundle.attributes
         t0 = time.perf_counter()
         r = {"bundle": str(path), "scales": list(predictor.bundle.preprocessing["lnet"].get("scales", [1.0])),

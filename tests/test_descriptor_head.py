@@ -71,7 +71,7 @@ def test_the_predictor_mixes_the_descriptor_score_into_attractiveness(tmp_path):
 
     x, y = _data(d=3)
     head = DescriptorHead.fit(x, y, epochs=20)
-    head._describe = describe
+    head.describer = describe
     predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, max_faces=2))
     plain = predictor.predict(image)
     assert plain["faces"]
@@ -242,3 +242,69 @@ def test_the_shipped_head_loads_and_scores_within_the_scale():
     descriptors = rng.normal(0, 0.12, (16, 128)).astype(np.float32)  # dlib's descriptors have norm ~1.4
     scores = head.regress(joined_inputs(descriptors, rng.normal(size=(16, 256))))
     assert scores.shape == (16,) and ((scores > 1) & (scores < 5)).all() and scores.std() > 0
+
+
+def test_an_age_head_mixes_into_the_age_and_shares_the_faces_descriptors(tmp_path, monkeypatch, capsys):
+    """The age target (bins 0..116): its file, the Predictor's age mix (one descriptor call per
+    image for both heads), a head of the wrong target refused, and fit_descriptor_head --target
+    age on a generated UTKFace folder (UTKFace's hash-based 20% val part left out)."""
+    from PIL import Image
+
+    from lnet_anet.cli import fit_descriptor_head
+    from lnet_anet.dldl import descriptor
+    from lnet_anet.inference.build import random_bundle
+    from lnet_anet.inference.predictor import Predictor
+
+    x, _ = _data(n=200, d=3)
+    ages = 40 + 30 * np.tanh(2 * x[:, 0])
+    head = DescriptorHead.fit(x, ages, epochs=60, target="age")
+    assert head.kwargs["high"] == 116.0 and head.scale == (0.0, 116.0)
+    head.save(tmp_path / "age.safetensors")
+    head = DescriptorHead.load(tmp_path / "age.safetensors")
+    assert head.target == "age" and np.corrcoef(head.regress(x), ages)[0, 1] > 0.7  # learns the fixture
+    with pytest.raises(ValueError, match="target must be one of"):
+        DescriptorHead.fit(x, ages, epochs=1, target="gender")
+
+    calls = []
+
+    def describe(img, boxes):
+        calls.append(len(boxes))
+        return np.array([[b[0] / 100, b[1] / 100, 0.5] for b in boxes], np.float32)
+
+    image = np.random.default_rng(3).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, max_faces=2))
+    plain = predictor.predict(image)
+    scores = DescriptorHead.fit(x, 3 + np.tanh(x[:, 0]), epochs=5)
+    head.describer = scores.describer = describe
+    with pytest.raises(ValueError, match="predicts attractiveness, not age"):
+        predictor.age_descriptor_head = scores
+    predictor.age_descriptor_head, predictor.descriptor_head = head, scores
+    mixed = predictor.predict(image)
+    assert calls == [len(plain["faces"])]  # one descriptor call for both heads
+    boxes = [f["box"] for f in plain["faces"]]
+    expected = head.mix(np.array([f["age"]["mean"] for f in plain["faces"]]), describe(image, boxes))
+    np.testing.assert_allclose([f["age"]["mean"] for f in mixed["faces"]], expected, atol=2e-3)
+    predictor.age_descriptor_head = None
+    assert predictor.predict(image)["faces"][0]["age"] == plain["faces"][0]["age"]
+
+    class MeanColour:
+        def __init__(self, **settings):
+            self.settings = settings
+
+        def __call__(self, image, boxes):
+            return np.array([image.reshape(-1, 3).mean(0) / 255 for _ in boxes], np.float32)
+
+    monkeypatch.setattr(descriptor, "FaceDescriptor", MeanColour)
+    folder = tmp_path / "UTKFace"
+    folder.mkdir()
+    rng = np.random.default_rng(4)
+    for i in range(40):
+        age = int(rng.integers(1, 90))
+        Image.fromarray(np.full((64, 64, 3), age * 2, np.uint8)).save(folder / f"{age}_0_0_2017{i:010d}.jpg.chip.jpg")
+    bundle = random_bundle(tmp_path / "fit.lnetanet", threshold=0.0, max_faces=1)
+    out = tmp_path / "age-head.safetensors"
+    assert fit_descriptor_head.main(["--target", "age", "--root", str(folder), "--bundle", str(bundle),
+                                     "--cache", str(tmp_path / "c.npz"), "--out", str(out)]) == 0  # fmt: skip
+    fitted = DescriptorHead.load(out)
+    held = len(fit_descriptor_head.training_part("age", folder))
+    assert fitted.target == "age" and fitted.info["faces"] == held < 40  # the val part is not learnt from

@@ -1,17 +1,20 @@
-"""Fit the opt-in attractiveness descriptor head on SCUT-FBP5500's training list (issue 17).
+"""Fit an opt-in descriptor head: attractiveness on SCUT-FBP5500's training list (issue 17), or
+age on UTKFace's train part.
 
     python -m lnet_anet.cli.fit_descriptor_head --out runs/attractiveness-descriptor.safetensors
     python -m lnet_anet.cli.fit_descriptor_head --fold 1 --out runs/desc/f1.safetensors   # CV: fold 1 held out
+    python -m lnet_anet.cli.fit_descriptor_head --target age --limit 6000 --out runs/age-descriptor.safetensors
     python -m lnet_anet.predict photo.jpg --attractiveness-descriptor --descriptor-head runs/attractiveness-descriptor.safetensors
 
 Each training image goes through the Predictor's localizer (the bundle's LNet, as at
 prediction); dlib's face-recognition descriptor of its best face box and the bundle ANet's
 feature of it are cached in --cache (one row per image file, reused by every fold), and a
 DLDL-v2 head on the images not held out is trained and saved
-(lnet_anet.dldl.descriptor.DescriptorHead: feature_dldl, KL + L1, sigma 0.3, 60 epochs, seed 0;
---inputs anet+descriptor, the default: it reads both, so it serves this bundle's ANet only). Images without a face are left out and counted. Folds: --fold k of --folds n
-(seed --seed) holds out the images of fold k by lnet_anet.data.readers.age.fold_of, as
-benchmarks/bench_attractiveness.py scores them. Needs dlib-bin and face_recognition_models.
+(lnet_anet.dldl.descriptor.DescriptorHead: feature_dldl, KL + L1, the target's sigma, 60
+epochs, seed 0; --inputs anet+descriptor, the default, reads both, so the head serves this
+bundle's ANet only). Images without a face are left out and counted. Folds: --fold k of
+--folds n (seed --seed) holds out the images of fold k by lnet_anet.data.readers.age.fold_of,
+as benchmarks/bench_attractiveness.py scores them. Needs dlib-bin and face_recognition_models.
 """
 
 from __future__ import annotations
@@ -27,7 +30,23 @@ from tqdm import tqdm
 
 from lnet_anet.dldl.descriptor import DEFAULT_SETTINGS, PRECISIONS, REFINES, joined_inputs
 
-DEFAULT_ROOT = Path("../shared/datasets/scut_fbp5500_train")
+DEFAULT_ROOTS = {"attractiveness": Path("../shared/datasets/scut_fbp5500_train"),
+                 "age": Path("../shared/datasets/utkface128/UTKFace")}  # fmt: skip
+UTKFACE_HOLDOUT = {"frac": 0.2, "seed": 0}  # conf/data/utkface.yaml's: the age net's val part stays out
+
+
+def training_part(target: str, root: Path):
+    """The images a head for `target` may learn from: SCUT-FBP5500's training list
+    (attractiveness), or UTKFace without its hash-based 20% val part (age). A DataFrame with
+    path and the target's column; FileNotFoundError / ValueError from the readers."""
+    from lnet_anet.data.readers.age import holdout_split, read_utkface
+    from lnet_anet.data.readers.attractiveness import read_scut_fbp5500
+
+    if target == "age":
+        index = holdout_split(read_utkface(root), **UTKFACE_HOLDOUT)
+    else:
+        index = read_scut_fbp5500(root)
+    return index[index["split"] == "train"].reset_index(drop=True)
 INPUTS = ("anet+descriptor", "descriptor")
 
 
@@ -80,9 +99,13 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path,
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="SCUT-FBP5500 as released (or its parent)")
+    p.add_argument("--target", choices=tuple(DEFAULT_ROOTS), default="attractiveness",
+                   help="attractiveness (SCUT-FBP5500's training list) or age (UTKFace's train part)")
+    p.add_argument("--root", type=Path, help="the dataset as released: SCUT-FBP5500 (or its parent) for "
+                   f"attractiveness, UTKFace's chip folder for age (default {DEFAULT_ROOTS})")  # fmt: skip
+    p.add_argument("--limit", type=int, help="a seeded sample of this many training images (default: all)")
     p.add_argument("--bundle", type=Path, help="model bundle whose localizer finds the faces (default: embedded)")
-    p.add_argument("--cache", type=Path, default=Path("runs/scut-descriptors.npz"))
+    p.add_argument("--cache", type=Path, help="default runs/<target>-descriptors.npz")
     p.add_argument("--fold", type=int, help="hold out this fold (1..folds); default: fit on the whole list")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
@@ -97,17 +120,19 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     from lnet_anet.data.readers.age import fold_of
-    from lnet_anet.data.readers.attractiveness import read_scut_fbp5500
     from lnet_anet.dldl.descriptor import DescriptorHead, FaceDescriptor
     from lnet_anet.inference.predictor import Predictor
 
+    root = args.root or DEFAULT_ROOTS[args.target]
+    cache = args.cache or Path(f"runs/{args.target}-descriptors.npz")
     try:
         describe = FaceDescriptor(refine=args.refine, precision=args.precision)
-        index = read_scut_fbp5500(args.root)
+        index = training_part(args.target, root)
     except (ImportError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    index = index[index["split"] == "train"].reset_index(drop=True)
+    if args.limit is not None and args.limit < len(index):
+        index = index.sample(n=args.limit, random_state=args.seed).reset_index(drop=True)
     paths = index["path"].astype(str).tolist()
     names = [os.path.basename(q) for q in paths]
     keep = np.ones(len(index), bool)
@@ -120,7 +145,7 @@ def main(argv=None) -> int:
     bundle = str(args.bundle.resolve()) if args.bundle else "embedded"
     try:
         made_by = f"bundle {bundle}, refine {args.refine}, precision {args.precision}"
-        found = descriptors_of(paths, predictor, describe, args.cache, made_by)
+        found = descriptors_of(paths, predictor, describe, cache, made_by)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -129,12 +154,12 @@ def main(argv=None) -> int:
     anet = None
     if args.inputs == "anet+descriptor":
         x, anet = joined_inputs(x, np.stack([found[names[i]][1] for i in rows])), predictor.bundle.part_digest("anet")
-    y = index["attractiveness"].to_numpy(np.float64)[rows]
-    info = {"data": str(args.root), "fold": args.fold, "folds": args.folds, "seed": args.seed,
+    y = index[args.target].to_numpy(np.float64)[rows]
+    info = {"data": str(root), "target": args.target, "limit": args.limit, "fold": args.fold, "folds": args.folds, "seed": args.seed,
             "no_face": int(keep.sum()) - len(rows), "bundle": bundle, "inputs": args.inputs,
             "command": " ".join(["python -m lnet_anet.cli.fit_descriptor_head", *(argv or sys.argv[1:])])}  # fmt: skip
     settings = {"refine": args.refine, "precision": args.precision}
-    head = DescriptorHead.fit(x, y, weight=args.weight, info=info, settings=settings, anet=anet)
+    head = DescriptorHead.fit(x, y, weight=args.weight, info=info, settings=settings, anet=anet, target=args.target)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     head.save(args.out)
     print(json.dumps({"out": str(args.out), **head.info}))

@@ -35,8 +35,15 @@ from lnet_anet.models.dlib_resnet import CHIP_SIZE
 
 DESCRIPTOR = "dlib_face_recognition_resnet_model_v1"
 LANDMARKS = "shape_predictor_5_face_landmarks"
-# The shipped head: fitted on all 3,300 faces of SCUT-FBP5500's training list (non-commercial).
-DEFAULT_DESCRIPTOR_HEAD = Path(__file__).resolve().parents[1] / "assets" / "attractiveness_descriptor.safetensors"
+# The shipped heads. attractiveness: fitted on all 3,300 faces of SCUT-FBP5500's training list
+# (non-commercial); age: on 6,000 UTKFace chips of its train part (non-commercial).
+DEFAULT_DESCRIPTOR_HEADS = {target: Path(__file__).resolve().parents[1] / "assets" / f"{target}_descriptor.safetensors"
+                            for target in ("attractiveness", "age")}  # fmt: skip
+DEFAULT_DESCRIPTOR_HEAD = DEFAULT_DESCRIPTOR_HEADS["attractiveness"]
+# What a head predicts: its bins (low..high by step) and the label distribution's sigma
+# (attractiveness: the anet_layers recipe's; age: utkface.yaml's).
+TARGETS = {"attractiveness": {"low": 1.0, "high": 5.0, "step": 0.1, "sigma": 0.3},
+           "age": {"low": 0.0, "high": 116.0, "step": 1.0, "sigma": 2.0}}  # fmt: skip
 
 
 def models_folder() -> Path:
@@ -186,45 +193,55 @@ def joined_inputs(descriptors: np.ndarray, features: np.ndarray) -> np.ndarray:
 
 
 class DescriptorHead:
-    """Attractiveness from face descriptors with DLDL-v2: the registry's `feature_dldl` (LayerNorm
-    -> 256 -> ReLU -> dropout -> 41 bins over 1.0..5.0 in steps of 0.1) trained with KL to
-    N(score, sigma^2) + L1 on the expectation (Gao et al., DLDL-v2, IJCAI 2018), mixed with the
-    bundle head's mean as (1 - weight) * head + weight * this head's expectation, clipped to
-    `scale`. Its weights are an MLP's, not the training faces' descriptors.
+    """Attractiveness or age from face descriptors with DLDL-v2: the registry's `feature_dldl`
+    (LayerNorm -> 256 -> ReLU -> dropout -> bins over the target's range, TARGETS: 41 bins over
+    1.0..5.0 for attractiveness, 117 over 0..116 years for age) trained with KL to N(y, sigma^2)
+    + L1 on the expectation (Gao et al., DLDL-v2, IJCAI 2018), mixed with the bundle head's
+    mean as (1 - weight) * head + weight * this head's expectation, clipped to `scale` (the
+    target's range). Its weights are an MLP's, not the training faces' descriptors.
 
     A joint head (`anet` set: the digest of the bundle ANet whose feature it was fitted on,
     Bundle.part_digest("anet")) reads joined_inputs(descriptor, ANet's feature); the Predictor
     passes the feature it computes anyway for the attributes.
 
-    `describe` computes the descriptors (default: FaceDescriptor with the `settings` the head
-    was fitted on, {"refine", "precision"}, made when first needed)."""
+    `describer` computes the descriptors: image, boxes -> (N, 128) (default None: a
+    FaceDescriptor with the `settings` the head was fitted on, {"refine", "precision"}, made
+    when first needed)."""
 
     def __init__(self, net: torch.nn.Module, kwargs: dict, weight: float = 0.5, info: dict | None = None,
-                 describe=None, scale: tuple[float, float] = (1.0, 5.0), settings: dict | None = None,
-                 anet: str | None = None):  # fmt: skip
+                 describe=None, scale: tuple[float, float] | None = None, settings: dict | None = None,
+                 anet: str | None = None, target: str = "attractiveness"):  # fmt: skip
         if not 0.0 <= weight <= 1.0:
             raise ValueError(f"weight must be in [0, 1], got {weight}")
-        self.anet = anet
+        if target not in TARGETS:
+            raise ValueError(f"target must be one of {tuple(TARGETS)}, not {target!r}")
+        self.anet, self.target = anet, target
+        scale = scale if scale is not None else (TARGETS[target]["low"], TARGETS[target]["high"])
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
         self.net, self.kwargs = net.eval(), dict(kwargs)
         self.weight, self.info = float(weight), dict(info or {})
         self.scale = (float(scale[0]), float(scale[1]))
-        self._describe = describe
+        self.describer = describe
 
     @classmethod
     def fit(cls, descriptors: np.ndarray, scores: np.ndarray, weight: float = 0.5, epochs: int = 60,
-            sigma: float = 0.3, lr: float = 2e-3, seed: int = 0, info: dict | None = None,
-            settings: dict | None = None, anet: str | None = None) -> DescriptorHead:  # fmt: skip
-        """Train on (N, D) inputs and their (N,) 1-5 scores: AdamW (weight decay 1e-4), batch
-        128, `epochs` passes, sigma the label distribution's spread (the anet_layers recipe's
-        0.3); seeded, so the same data gives the same head. Inputs: descriptors, or, for a joint
+            sigma: float | None = None, lr: float = 2e-3, seed: int = 0, info: dict | None = None,
+            settings: dict | None = None, anet: str | None = None, target: str = "attractiveness") -> DescriptorHead:  # fmt: skip
+        """Train on (N, D) inputs and their (N,) targets (1-5 scores, or ages in years): AdamW
+        (weight decay 1e-4), batch 128, `epochs` passes, sigma the label distribution's spread
+        (default: the target's, TARGETS); seeded, so the same data gives the same head. Raises
+        ValueError for an unknown target. Inputs: descriptors, or, for a joint
         head, joined_inputs(descriptors, features) with `anet` the digest of the ANet that gave
         the features. settings: the FaceDescriptor's that made the descriptors (default
         DEFAULT_SETTINGS)."""
         from lnet_anet.dldl.training import dldl_loss_fn
         from lnet_anet.models.registry import create_model
 
-        kwargs = {"in_features": int(descriptors.shape[1]), "low": 1.0, "high": 5.0, "step": 0.1}
+        if target not in TARGETS:
+            raise ValueError(f"target must be one of {tuple(TARGETS)}, not {target!r}")
+        spec = TARGETS[target]
+        sigma = spec["sigma"] if sigma is None else sigma
+        kwargs = {"in_features": int(descriptors.shape[1]), "low": spec["low"], "high": spec["high"], "step": spec["step"]}
         x = torch.as_tensor(np.asarray(descriptors, np.float32))
         y = torch.as_tensor(np.asarray(scores, np.float32))
         with torch.random.fork_rng(devices=[]):  # initial weights, order and dropout all follow `seed`
@@ -234,13 +251,12 @@ class DescriptorHead:
             net.train()
             for _ in range(epochs):
                 for batch in torch.randperm(len(x)).split(128):
-                    loss, _ = dldl_loss_fn(net, {"image": x[batch], "attractiveness": y[batch]},
-                                           target="attractiveness", sigma=sigma)  # fmt: skip
+                    loss, _ = dldl_loss_fn(net, {"image": x[batch], target: y[batch]}, target=target, sigma=sigma)
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
         info = {**(info or {}), "faces": len(y), "epochs": epochs, "sigma": sigma, "lr": lr, "seed": seed}
-        return cls(net, kwargs, weight, info, settings=settings, anet=anet)
+        return cls(net, kwargs, weight, info, settings=settings, anet=anet, target=target)
 
     @torch.no_grad()
     def regress(self, descriptors: np.ndarray) -> np.ndarray:
@@ -259,21 +275,22 @@ class DescriptorHead:
         return np.clip(mixed, *self.scale)
 
     def describe(self, image: np.ndarray, boxes) -> np.ndarray:
-        if self._describe is None:
-            self._describe = FaceDescriptor(**self.settings)
-        return self._describe(image, boxes)
+        if self.describer is None:
+            self.describer = FaceDescriptor(**self.settings)
+        return self.describer(image, boxes)
 
     def save(self, path: str | Path) -> None:
         meta = {"model": "feature_dldl", "kwargs": self.kwargs, "weight": self.weight, "scale": self.scale,
-                "descriptor": DESCRIPTOR, "settings": self.settings, "anet": self.anet, "info": self.info}  # fmt: skip
+                "descriptor": DESCRIPTOR, "settings": self.settings, "anet": self.anet, "target": self.target,
+                "info": self.info}  # fmt: skip
         state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
         save_file(state, str(path), metadata={"descriptor_head": json.dumps(meta)})
 
     @classmethod
-    def load(cls, path: str | Path | None = None, describe=None) -> DescriptorHead:
-        """A saved head (default: the shipped one, DEFAULT_DESCRIPTOR_HEAD). Raises
-        FileNotFoundError, or ValueError when the file is not a descriptor head."""
-        path = DEFAULT_DESCRIPTOR_HEAD if path is None else path
+    def load(cls, path: str | Path | None = None, describe=None, target: str = "attractiveness") -> DescriptorHead:
+        """A saved head (default: the shipped one for `target`, DEFAULT_DESCRIPTOR_HEADS).
+        Raises FileNotFoundError, or ValueError when the file is not a descriptor head."""
+        path = DEFAULT_DESCRIPTOR_HEADS[target] if path is None else path
         from safetensors import safe_open
 
         from lnet_anet.models.registry import create_model
@@ -295,4 +312,4 @@ class DescriptorHead:
             raise ValueError(f"{path}: its weights do not fit {meta['model']} {meta['kwargs']}: {e}") from e
         settings = meta.get("settings", {"refine": "hog", "precision": "fp32"})  # files before the settings
         return cls(net, meta["kwargs"], meta["weight"], meta.get("info"), describe, tuple(meta["scale"]), settings,
-                   meta.get("anet"))  # fmt: skip
+                   meta.get("anet"), meta.get("target", "attractiveness"))  # fmt: skip

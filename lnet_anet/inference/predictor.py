@@ -152,25 +152,45 @@ class Predictor:
             for name in missing:
                 self._run[name] = self._runner(name, graphs[name])
         self._face_inputs = self._run["faces"].input_names
-        self._descriptor_head = None
+        self._descriptor_heads: dict[str, Any] = {}
 
     @property
     def descriptor_head(self):
         """Opt-in (default None): a lnet_anet.dldl.descriptor.DescriptorHead whose score, from
         dlib's face-recognition descriptor of each face box, is mixed into the attractiveness
         mean (about 4-6 ms more per face on 2 CPU cores: the network int8 on ONNX Runtime); the
-        std stays the head's. ValueError when the bundle has no attractiveness head, or when a
-        joint head was fitted on another ANet's feature."""
-        return self._descriptor_head
+        std stays the head's. Setting it raises as set_descriptor_head."""
+        return self._descriptor_heads.get("attractiveness")
 
     @descriptor_head.setter
     def descriptor_head(self, head) -> None:
-        if head is not None and "attractiveness" not in self._heads:
-            raise ValueError("descriptor_head mixes into the attractiveness head, which this bundle lacks")
-        if head is not None and getattr(head, "anet", None) not in (None, self.bundle.part_digest("anet")):
+        self.set_descriptor_head("attractiveness", head)
+
+    @property
+    def age_descriptor_head(self):
+        """Opt-in (default None): descriptor_head's counterpart for the age mean (years)."""
+        return self._descriptor_heads.get("age")
+
+    @age_descriptor_head.setter
+    def age_descriptor_head(self, head) -> None:
+        self.set_descriptor_head("age", head)
+
+    def set_descriptor_head(self, name: str, head) -> None:
+        """Mix `head` (a DescriptorHead; None: none) into the bundle head `name`'s mean. The faces'
+        descriptors are computed once for all heads of the same descriptor settings. Raises
+        ValueError when the bundle has no such head, `head` predicts another target, or a joint
+        head was fitted on the feature of another ANet than this bundle's."""
+        if head is None:
+            self._descriptor_heads.pop(name, None)
+            return
+        if name not in self._heads:
+            raise ValueError(f"a descriptor head mixes into the {name} head, which this bundle lacks")
+        if getattr(head, "target", name) != name:
+            raise ValueError(f"this descriptor head predicts {head.target}, not {name}")
+        if getattr(head, "anet", None) not in (None, self.bundle.part_digest("anet")):
             raise ValueError("this descriptor head was fitted on the feature of another ANet than this bundle's; "
                              "fit one on this bundle (python -m lnet_anet.cli.fit_descriptor_head --bundle ...)")  # fmt: skip
-        self._descriptor_head = head
+        self._descriptor_heads[name] = head
 
     @property
     def detail_ratio(self) -> float | None:
@@ -531,15 +551,19 @@ class Predictor:
             # The bundle's decisions: p >= each attribute's threshold, tuned on a tune split
             # (Predictor.decision_thresholds); "attributes" keeps the calibrated probabilities.
             face["present"] = [n for n, yes in zip(self.attributes, d, strict=True) if yes]
+        descriptors: dict[str, np.ndarray] = {}  # by descriptor settings: once for every head
         for k, name in enumerate(self._heads):  # each head's (mean, std) outputs
-            means = heads[2 * k]
-            if name == "attractiveness" and self._descriptor_head is not None:
-                joint = getattr(self._descriptor_head, "anet", None) is not None
-                means = self._descriptor_head.mix(means, self._descriptors(faces), features.mean(1) if joint else None)
+            means, head = heads[2 * k], self._descriptor_heads.get(name)
+            if head is not None:
+                settings = json.dumps(getattr(head, "settings", None), sort_keys=True)
+                if settings not in descriptors:
+                    descriptors[settings] = self._descriptors(faces, head)
+                joint = getattr(head, "anet", None) is not None
+                means = head.mix(means, descriptors[settings], features.mean(1) if joint else None)
             for (*_, face), mean, std in zip(faces, means.tolist(), heads[2 * k + 1].tolist(), strict=True):
                 face[HEAD_KEYS[name]] = {"mean": round(mean, 3), "std": round(std, 3)}
 
-    def _descriptors(self, faces: list) -> np.ndarray:
+    def _descriptors(self, faces: list, head) -> np.ndarray:
         """The descriptor head's descriptors of the faces' boxes (N, D), one call per image."""
         by_image: dict[int, tuple[np.ndarray, list[int]]] = {}
         for k, (img, *_) in enumerate(faces):
@@ -547,7 +571,7 @@ class Predictor:
         found = {}
         for img, ks in by_image.values():
             boxes = [self.face_box(faces[k][1], img.shape[:2]) for k in ks]
-            found.update(zip(ks, self._descriptor_head.describe(img, boxes), strict=True))
+            found.update(zip(ks, head.describe(img, boxes), strict=True))
         return np.stack([found[k] for k in range(len(faces))])
 
     def _face_features(self, faces: list) -> list[np.ndarray]:
