@@ -48,6 +48,18 @@ python benchmarks/bench_attractiveness.py $B --descriptor-heads 'runs/onnx-desc/
 python benchmarks/bench_attractiveness.py $B --descriptor-heads 'runs/onnx-desc/desc-f{k}.safetensors' --out $X/predictor-descriptor
 python benchmarks/bench_attractiveness.py $B --out $X/predictor-plain
 python $X/timing.py --boxes runs/onnx-desc/scut.npz --out $X/timing.json
+# The face inside a larger photo: the same benches with 300 pasted faces (their CV figures repeat the above).
+P="${B/--paste 0/--paste 300}"
+python benchmarks/bench_attractiveness.py $P --descriptor-heads 'runs/onnx-desc/joint-f{k}.safetensors' --out $X/paste-joint
+python benchmarks/bench_attractiveness.py $P --out $X/paste-plain
 
 # 7. A lead for issue 15 (diagnostic): the joint input for age on UTKFace chips (train part -> val part, scored once).
 python $X/age_diagnostic.py 6000 > $X/age_diagnostic.json
+
+# 8. The opt-in age descriptor head (shipped): fitted on 6,000 seeded chips of UTKFace's train part, then the
+#    end-to-end bench on the val part with and without it, in the same script.
+python -m lnet_anet.cli.fit_descriptor_head --target age --limit 6000 --cache runs/age-desc/utk-train-6000.npz \
+    --out runs/age-desc/age-head.safetensors
+cp runs/age-desc/age-head.safetensors lnet_anet/assets/age_descriptor.safetensors
+python benchmarks/bench_end_to_end.py --limit 1500 --scut 0 --probe-train 0 --framings 0 --stability 200 \
+    --age-descriptor-head lnet_anet/assets/age_descriptor.safetensors --out $X/age-end-to-end
