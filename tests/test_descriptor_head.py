@@ -241,6 +241,10 @@ def test_the_shipped_head_loads_and_scores_within_the_scale():
     rng = np.random.default_rng(0)
     descriptors = rng.normal(0, 0.12, (16, 128)).astype(np.float32)  # dlib's descriptors have norm ~1.4
     scores = head.regress(joined_inputs(descriptors, rng.normal(size=(16, 256))))
+    age = DescriptorHead.load(target="age")  # lnet_anet/assets/age_descriptor.safetensors
+    assert age.target == "age" and age.anet == head.anet and age.info["limit"] == 6000
+    years = age.regress(joined_inputs(descriptors, rng.normal(size=(16, 256))))
+    assert ((years > 0) & (years < 116)).all() and years.std() > 0
     assert scores.shape == (16,) and ((scores > 1) & (scores < 5)).all() and scores.std() > 0
 
 
