@@ -63,3 +63,6 @@ python -m lnet_anet.cli.fit_descriptor_head --target age --limit 6000 --cache ru
 cp runs/age-desc/age-head.safetensors lnet_anet/assets/age_descriptor.safetensors
 python benchmarks/bench_end_to_end.py --limit 1500 --scut 0 --probe-train 0 --framings 0 --stability 200 \
     --age-descriptor-head lnet_anet/assets/age_descriptor.safetensors --out $X/age-end-to-end
+
+# 9. Diagnostic for issue 15: the descriptor for attributes (no gain; not shipped).
+python $X/attributes_diagnostic.py 5000 > $X/attributes_diagnostic.json
