@@ -15,10 +15,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, "benchmarks")
+sys.path.insert(0, str(Path(__file__).parent))
 from bench_default import data_cfg
+from best_faces import best_face_rows
 
 from lnet_anet.data.from_config import build_index, split_of
-from lnet_anet.data.images import load_image
 from lnet_anet.dldl.descriptor import FaceDescriptor, joined_inputs
 from lnet_anet.dldl.training import dldl_loss_fn
 from lnet_anet.inference.predictor import Predictor
@@ -32,26 +33,8 @@ val = split_of(utk, "val").reset_index(drop=True).sample(n=1500, random_state=0)
 pred, desc = Predictor.load(), FaceDescriptor()
 def run(df, name):
     """Per chip with a face: ANet's feature, the descriptor, the bundle's age, the true age (cached)."""
-    out = Path(f"runs/age-desc/{name}.npz")
-    if out.exists():
-        return dict(np.load(out))
-    rows = {"F": [], "D": [], "A": [], "Y": []}
-    for i, path in enumerate(df["path"]):
-        img = load_image(path)
-        faces = pred.analyse(img).record["faces"]
-        if faces:
-            face = max(faces, key=lambda f: f["score"])
-            box = np.array(face["box"])
-            rows["F"].append(pred.anet_features(img, [box])[0])
-            rows["D"].append(desc(img, [box])[0])
-            rows["A"].append(face["age"]["mean"])
-            rows["Y"].append(float(df["age"][i]))
-        if i % 500 == 0:
-            print(name, i, flush=True)
-    r = {k: np.array(v) for k, v in rows.items()}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, **r)
-    return r
+    return best_face_rows(pred, desc, df, Path(f"runs/age-desc/{name}.npz"),
+                          lambda face, i: {"A": face["age"]["mean"], "Y": float(df["age"][i])})
 
 
 def fit(x, y, epochs=60, seed=0):

@@ -19,10 +19,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, "benchmarks")
+sys.path.insert(0, str(Path(__file__).parent))
 from bench_default import data_cfg
+from best_faces import best_face_rows
 
 from lnet_anet.data.from_config import build_index, split_of
-from lnet_anet.data.images import load_image
 from lnet_anet.dldl.descriptor import FaceDescriptor, joined_inputs
 from lnet_anet.inference.predictor import Predictor
 
@@ -36,26 +37,9 @@ val = split_of(index, "val").sample(n=1500, random_state=0).reset_index(drop=Tru
 
 def run(df, name):
     """Per file with a face: ANet's feature, the descriptor, the bundle's probabilities, the labels."""
-    out = Path(f"runs/attr-desc/{name}.npz")
-    if out.exists():
-        return dict(np.load(out))
-    rows = {"F": [], "D": [], "P": [], "Y": []}
-    for i, path in enumerate(df["path"]):
-        img = load_image(path)
-        faces = pred.analyse(img).record["faces"]
-        if faces:
-            face = max(faces, key=lambda f: f["score"])
-            box = np.array(face["box"])
-            rows["F"].append(pred.anet_features(img, [box])[0])
-            rows["D"].append(desc(img, [box])[0])
-            rows["P"].append([face["attributes"][n] for n in names])
-            rows["Y"].append(df.loc[i, names].to_numpy(float))
-        if i % 500 == 0:
-            print(name, i, file=sys.stderr, flush=True)
-    r = {k: np.array(v) for k, v in rows.items()}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, **r)
-    return r
+    return best_face_rows(pred, desc, df, Path(f"runs/attr-desc/{name}.npz"),
+                          lambda face, i: {"P": [face["attributes"][n] for n in names],
+                                           "Y": df.loc[i, names].to_numpy(float)})  # fmt: skip
 
 
 def scores(prob, y):
