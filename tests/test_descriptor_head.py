@@ -312,3 +312,18 @@ def test_an_age_head_mixes_into_the_age_and_shares_the_faces_descriptors(tmp_pat
     fitted = DescriptorHead.load(out)
     held = len(fit_descriptor_head.training_part("age", folder))
     assert fitted.target == "age" and fitted.info["faces"] == held < 40  # the val part is not learnt from
+
+    from lnet_anet.cli import predict
+
+    chip = next(folder.glob("*.jpg"))
+    capsys.readouterr()
+    assert predict.main([str(chip), "--bundle", str(bundle), "--json", "--age-descriptor",
+                         "--age-descriptor-head", str(out)]) == 0  # fmt: skip
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[0])
+    assert 0 <= record["faces"][0]["age"]["mean"] <= 116
+    assert predict.main([str(chip), "--bundle", str(bundle), "--age-descriptor-head", str(out)]) == 1
+    assert "--age-descriptor-head needs --age-descriptor" in capsys.readouterr().err
+    scores.save(tmp_path / "scores.safetensors")
+    assert predict.main([str(chip), "--bundle", str(bundle), "--age-descriptor", "--age-descriptor-head",
+                         str(tmp_path / "scores.safetensors")]) == 1  # fmt: skip
+    assert "--age-descriptor: this descriptor head predicts attractiveness, not age" in capsys.readouterr().err
