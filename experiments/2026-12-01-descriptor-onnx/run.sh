@@ -66,3 +66,6 @@ python benchmarks/bench_end_to_end.py --limit 1500 --scut 0 --probe-train 0 --fr
 
 # 9. Diagnostic for issue 15: the descriptor for attributes (no gain; not shipped).
 python $X/attributes_diagnostic.py 5000 > $X/attributes_diagnostic.json
+
+# 10. Diagnostic for the cost: smaller chips (fp32, cached features and bundle scores from step 4).
+python $X/chip_size.py --features runs/onnx-desc/anet-feats.npz --out $X/chip_size.json
