@@ -155,22 +155,26 @@ _EXPORT = ([torch.zeros(1, CHIP_SIZE, CHIP_SIZE, 3, dtype=torch.uint8)], {"chips
 def _network(path: Path, precision: str = "fp32", ranges: Path = INT8_RANGES):
     """dlib's ResNet ported (DlibFaceResNet): "fp32" on ONNX Runtime when installed, else torch;
     "int8" quantized at `ranges` on ONNX Runtime. Exported once and cached like the Predictor's
-    graphs. A callable: (N, 150, 150, 3) uint8 chips -> [(N, 128) float32]."""
+    graphs, under a key of dlib's file and the ranges: a cached graph needs no port built.
+    A callable: (N, 150, 150, 3) uint8 chips -> [(N, 128) float32]."""
     from lnet_anet.inference import runtime
     from lnet_anet.models.dlib_resnet import DlibFaceResNet
 
-    net = DlibFaceResNet.from_dlib(path)
-    example, dynamic = _EXPORT
-    if precision == "fp32":
-        if not runtime.onnxruntime_available():
-            return runtime.TorchGraph(net, torch.device("cpu"))
-        key = runtime.graph_key(f"dlib_face_resnet|{DESCRIPTOR}", module=net)
-        return runtime.OrtGraph.from_module(net, example, key, dynamic)
     if not runtime.onnxruntime_available():
-        raise ImportError("the int8 face descriptor runs on ONNX Runtime: pip install onnxruntime, or use precision='fp32'")
-    ranges_digest = hashlib.sha256(Path(ranges).read_bytes()).hexdigest()
-    key = runtime.graph_key(f"dlib_face_resnet|{DESCRIPTOR}|int8|{ranges_digest}", module=net)
-    return runtime.OrtGraph.from_module(net, example, key, dynamic, lambda m: runtime.quantize_int8(m, ranges))
+        if precision == "int8":
+            raise ImportError("the int8 face descriptor runs on ONNX Runtime: pip install onnxruntime, "
+                              "or use precision='fp32'")  # fmt: skip
+        return runtime.TorchGraph(DlibFaceResNet.from_dlib(path), torch.device("cpu"))
+    settings = f"dlib_face_resnet/{DlibFaceResNet.VERSION}|{precision}"
+    if precision == "int8":
+        settings += "|" + hashlib.sha256(Path(ranges).read_bytes()).hexdigest()
+    key = runtime.graph_key(settings, digest=hashlib.sha256(Path(path).read_bytes()).hexdigest())
+    graph = runtime.OrtGraph.cached(key)
+    if graph is None:
+        (examples, dynamic), net = _EXPORT, DlibFaceResNet.from_dlib(path)
+        transform = (lambda m: runtime.quantize_int8(m, ranges)) if precision == "int8" else None
+        graph = runtime.OrtGraph.from_module(net, examples, key, dynamic, transform)
+    return graph
 
 
 def calibrate_int8(chips: np.ndarray, out: str | Path) -> None:

@@ -82,7 +82,7 @@ class Bundle:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     digest: str | None = None  # the file's tensors_sha256 (None: not loaded from a file)
     unbuilt: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)  # part -> its tensors
-    part_digests: dict[str, str] = field(default_factory=dict)  # part -> tensors_digest of its stored tensors
+    part_digests: dict[str, str] = field(default_factory=dict)  # part -> its digest, once asked for (part_digest)
 
     def net(self, name: str) -> nn.Module | None:
         """The network `name` (one of NET_PARTS), built now if it was not; None if absent.
@@ -99,13 +99,21 @@ class Bundle:
 
     def part_digest(self, name: str) -> str:
         """tensors_digest of network `name`'s tensors as a bundle file stores them: the same for
-        the same weights in any bundle (e.g. ANet's, whatever heads sit beside it). Read from
-        the file at load; for a bundle made in memory, of the network's tensors now. Raises
-        KeyError when the bundle has no such network."""
+        the same weights in any bundle (e.g. ANet's, whatever heads sit beside it). Computed when
+        first asked for, from the bundle's file (a Predictor may fuse its built networks in
+        place), or for a bundle made in memory from the network's tensors. Raises KeyError when
+        the bundle has no such network."""
         if name not in self.part_digests:
             if not self.has(name):
                 raise KeyError(f"the bundle has no {name!r} network")
-            self.part_digests[name] = tensors_digest({k: _storage(v) for k, v in self.net(name).state_dict().items()})
+            if self.path is not None:
+                from safetensors import safe_open
+
+                with safe_open(str(self.path), "pt") as f:
+                    tensors = {k.partition(".")[2]: f.get_tensor(k) for k in f.keys() if k.startswith(f"{name}.")}
+            else:
+                tensors = {k: _storage(v) for k, v in self.net(name).state_dict().items()}
+            self.part_digests[name] = tensors_digest(tensors)
         return self.part_digests[name]
 
     def has(self, name: str) -> bool:
@@ -456,8 +464,7 @@ def load_bundle(path: str | Path, device: torch.device | str = "cpu", build_nets
         raise BundleError(path, f"the SVM head takes {svm.feature_dim}-d features, ANet gives "
                                 f"{anet_dim}")  # fmt: skip
     unbuilt = {name: groups[name] for name in nets if name not in built}
-    bundle = Bundle(config=config, svm=svm, nets=built, path=path, digest=digest, unbuilt=unbuilt,
-                    part_digests={name: tensors_digest(groups[name]) for name in nets})  # fmt: skip
+    bundle = Bundle(config=config, svm=svm, nets=built, path=path, digest=digest, unbuilt=unbuilt)
     return bundle.to(device)
 
 

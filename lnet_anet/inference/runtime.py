@@ -189,9 +189,7 @@ def calibrate_int8(model: bytes, feeds: Sequence[dict[str, np.ndarray]], out: Pa
     """Record the activation ranges of `model` (ONNX bytes) over `feeds` (input name -> array,
     one dict per run; ONNX Runtime's MinMax calibration) as a JSON file at `out`, which
     quantize_int8 reads."""
-    import tempfile
-
-    from onnxruntime.quantization import CalibrationDataReader, quantize_static
+    from onnxruntime.quantization import CalibrationDataReader
 
     class Reader(CalibrationDataReader):
         def __init__(self):
@@ -202,21 +200,16 @@ def calibrate_int8(model: bytes, feeds: Sequence[dict[str, np.ndarray]], out: Pa
 
     out = Path(out)
     out.unlink(missing_ok=True)  # ONNX Runtime would reuse it instead of calibrating
-    with tempfile.TemporaryDirectory() as tmp, _quiet_quantizer():
-        (Path(tmp) / "float.onnx").write_bytes(model)
-        quantize_static(str(Path(tmp) / "float.onnx"), str(Path(tmp) / "int8.onnx"), Reader(),
-                        calibration_cache_path=out, **_quantize_options())  # fmt: skip
+    _quantize_static(model, Reader(), out)
 
 
 def quantize_int8(model: bytes, ranges: Path) -> bytes:
     """`model` (ONNX bytes) with int8 weights and activations at the ranges recorded by
     calibrate_int8 in `ranges`. Raises FileNotFoundError, or ValueError when the ranges are of
-    another graph (tensor names the model lacks, or model activations without a range)."""
+    another graph (tensor names the model lacks)."""
     import json
-    import tempfile
 
     import onnx
-    from onnxruntime.quantization import quantize_static
 
     ranges = Path(ranges)
     if not ranges.is_file():
@@ -227,9 +220,19 @@ def quantize_int8(model: bytes, ranges: Path) -> bytes:
     if not named or not named <= produced:
         raise ValueError(f"{ranges}: its ranges are of another graph ({len(named - produced)} of {len(named)} "
                          "tensors are not in this one); calibrate again with this torch version")  # fmt: skip
+    return _quantize_static(model, None, ranges)
+
+
+def _quantize_static(model: bytes, reader, ranges: Path) -> bytes:
+    """ONNX Runtime's quantize_static on ONNX bytes (it reads and writes files): calibrating with
+    `reader` into `ranges`, or (reader None) reading them from it; the int8 model's bytes."""
+    import tempfile
+
+    from onnxruntime.quantization import quantize_static
+
     with tempfile.TemporaryDirectory() as tmp, _quiet_quantizer():
         (Path(tmp) / "float.onnx").write_bytes(model)
-        quantize_static(str(Path(tmp) / "float.onnx"), str(Path(tmp) / "int8.onnx"), None,
+        quantize_static(str(Path(tmp) / "float.onnx"), str(Path(tmp) / "int8.onnx"), reader,
                         calibration_cache_path=ranges, **_quantize_options())  # fmt: skip
         return (Path(tmp) / "int8.onnx").read_bytes()
 

@@ -129,6 +129,7 @@ class DlibFaceResNet(nn.Module):
     dlib.face_recognition_model_v1.compute_face_descriptor's to float rounding (tested)."""
 
     input_names, output_names = ("chips",), ("descriptors",)
+    VERSION = "1"  # bump when forward changes what the network computes (cached ONNX graphs' key)
     MEAN = (122.782, 117.001, 104.298)  # dlib's input_rgb_image: per-channel means, then / 256
 
     def __init__(self):
