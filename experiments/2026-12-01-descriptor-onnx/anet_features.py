@@ -8,7 +8,6 @@ run, framing 1.1), as benchmarks/bench_attractiveness.py scores them.
 """
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -17,9 +16,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from scut_folds import scut_training_list  # noqa: E402
+
 from benchmarks.bench_attractiveness import FeaturePredictor, _with_enlarge, best_face  # noqa: E402
-from lnet_anet.data.readers.age import fold_of  # noqa: E402
-from lnet_anet.data.readers.attractiveness import read_scut_fbp5500  # noqa: E402
 from lnet_anet.inference.build import rebundle, replace_heads  # noqa: E402
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE  # noqa: E402
 
@@ -30,10 +29,7 @@ parser.add_argument("--out", type=Path, required=True)
 args = parser.parse_args()
 torch.set_num_threads(2)
 
-index = read_scut_fbp5500(args.root)
-index = index[index["split"] == "train"].reset_index(drop=True)
-names = index["path"].map(os.path.basename).to_numpy()
-folds = fold_of(names.tolist(), 5, 0)
+index, names, _, folds = scut_training_list(args.root)
 feats, head_oof = np.full((len(index), 256), np.nan, np.float32), np.full(len(index), np.nan)
 tmp = Path(tempfile.mkdtemp())
 for k in range(1, 6):
@@ -47,5 +43,5 @@ for k in range(1, 6):
         if face is not None:
             feats[i], head_oof[i] = face["_feature"], face["attractiveness"]["mean"]
 args.out.parent.mkdir(parents=True, exist_ok=True)
-np.savez(args.out, names=names.astype(str), feats=feats, head_oof=head_oof)
+np.savez(args.out, names=np.array(names), feats=feats, head_oof=head_oof)
 print(f"{np.isfinite(head_oof).sum()} of {len(index)} images with a face")

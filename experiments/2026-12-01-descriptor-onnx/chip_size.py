@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import torch
+from scut_folds import metrics, scut_training_list
 
 from lnet_anet.data.images import load_image
-from lnet_anet.data.readers.age import fold_of
-from lnet_anet.data.readers.attractiveness import read_scut_fbp5500
 from lnet_anet.dldl.descriptor import (
     DESCRIPTOR,
     DescriptorHead,
@@ -40,11 +39,7 @@ parser.add_argument("--out", type=Path, required=True)
 args = parser.parse_args()
 torch.set_num_threads(2)
 
-index = read_scut_fbp5500(args.root)
-index = index[index["split"] == "train"].reset_index(drop=True)
-y = index["attractiveness"].to_numpy(np.float64)
-names = index["path"].map(os.path.basename).tolist()
-folds = fold_of(names, 5, 0)
+index, names, y, folds = scut_training_list(args.root)
 a = np.load(args.features, allow_pickle=True)
 box_of = dict(zip(np.load(args.boxes)["names"].tolist(), np.load(args.boxes)["boxes"], strict=True))
 describe = FaceDescriptor(precision="fp32")
@@ -54,11 +49,6 @@ options.intra_op_num_threads, options.inter_op_num_threads = 2, 1
 session = ort.InferenceSession(export(net, [torch.zeros(1, 150, 150, 3, dtype=torch.uint8)],
                                       {"chips": {0: "n", 1: "h", 2: "w"}}), options, providers=["CPUExecutionProvider"])  # fmt: skip
 
-
-def metrics(p, t):
-    e = p - t
-    return {"pearson_r": round(float(np.corrcoef(p, t)[0, 1]), 4), "mae": round(float(np.abs(e).mean()), 4),
-            "rmse": round(float(np.sqrt((e**2).mean())), 4)}
 
 
 shapes = {}

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scut_folds import metrics, scut_training_list
 
-from lnet_anet.data.readers.age import fold_of
-from lnet_anet.data.readers.attractiveness import read_scut_fbp5500
 from lnet_anet.dldl.descriptor import DescriptorHead, joined_inputs
 
 parser = argparse.ArgumentParser()
@@ -34,20 +33,11 @@ parser.add_argument("--out", type=Path, required=True)
 args = parser.parse_args()
 torch.set_num_threads(2)
 
-index = read_scut_fbp5500(args.root)
-index = index[index["split"] == "train"].reset_index(drop=True)
-y = index["attractiveness"].to_numpy(np.float64)
+index, names, y, folds = scut_training_list(args.root)
 d, a = np.load(args.descriptors), np.load(args.features, allow_pickle=True)  # older files: object names
-names = [str(n) for n in d["names"]]
-assert names == [str(n) for n in a["names"]] == index["path"].map(lambda p: Path(p).name).tolist()
-folds = fold_of(names, 5, 0)
+assert names == [str(n) for n in d["names"]] == [str(n) for n in a["names"]]
 inputs = {"descriptor": d["map-int8"], "anet+descriptor": joined_inputs(d["map-int8"], a["feats"])}
 
-
-def metrics(p, t):
-    e = p - t
-    return {"pearson_r": round(float(np.corrcoef(p, t)[0, 1]), 4), "mae": round(float(np.abs(e).mean()), 4),
-            "rmse": round(float(np.sqrt((e**2).mean())), 4)}
 
 
 record, outer, mixed = {"folds": {}}, np.zeros(len(y)), np.zeros(len(y))

@@ -10,17 +10,15 @@ cached descriptors, the descriptor head alone: not an end-to-end figure).
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from scut_folds import metrics, scut_training_list
 from tqdm import tqdm
 
 from lnet_anet.data.images import load_image
-from lnet_anet.data.readers.age import fold_of
-from lnet_anet.data.readers.attractiveness import read_scut_fbp5500
 from lnet_anet.dldl.descriptor import DescriptorHead, FaceDescriptor
 from lnet_anet.inference.predictor import Predictor
 
@@ -32,11 +30,8 @@ parser.add_argument("--record", type=Path, required=True)
 args = parser.parse_args()
 torch.set_num_threads(2)
 
-index = read_scut_fbp5500(args.root)
-index = index[index["split"] == "train"].reset_index(drop=True)
+index, names, scores, folds = scut_training_list(args.root)
 paths = index["path"].astype(str).tolist()
-names = [os.path.basename(p) for p in paths]
-scores = index["attractiveness"].to_numpy(np.float64)
 refines = ("hog-fp32", "map-fp32", "map-int8")  # the landmark box, the network's precision
 if args.out.exists():
     z = np.load(args.out)
@@ -69,7 +64,6 @@ if args.dlib_cache and args.dlib_cache.exists():  # the port against dlib's own 
     diff = np.array([np.abs(desc["hog-fp32"][i] - ref[names[i]]).max() for i in both])
     record["port_vs_dlib_hog"] = {"faces": len(both), "max_abs_diff_median": float(np.median(diff)),
                                   "share_within_1e-4": round(float((diff < 1e-4).mean()), 4)}
-folds = fold_of(names, 5, 0)
 for r in refines[1:]:
     a, b = desc["hog-fp32"], desc[r]
     cos = np.sum(a * b, 1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
@@ -79,8 +73,6 @@ for r in refines:
     for k in range(1, 6):
         train, test = found & (folds != k), found & (folds == k)
         pred[test] = DescriptorHead.fit(desc[r][train], scores[train]).regress(desc[r][test])
-    e = pred[found] - scores[found]
-    record[f"descriptor_head_alone_{r}"] = {"pearson_r": round(float(np.corrcoef(pred[found], scores[found])[0, 1]), 4),
-                                           "mae": round(float(np.abs(e).mean()), 4), "rmse": round(float(np.sqrt((e**2).mean())), 4)}
+    record[f"descriptor_head_alone_{r}"] = metrics(pred[found], scores[found])
 args.record.write_text(json.dumps(record, indent=2))
 print(json.dumps(record, indent=2))
