@@ -1,0 +1,110 @@
+"""What attractiveness costs inside a whole `Predictor.predict` call (one face per photo, batch 1):
+the shipped bundle without its attractiveness head, with it (the bundle head: ANet's layers in the
+face graph), and with the opt-in joint descriptor head mixed in, run on the same SCUT-FBP5500
+training-list images in interleaved rounds in one process. Also the descriptor's parts timed
+inside those calls (landmarks + chip, network, head and mix), which run slower there than alone
+(timing.py in ../2026-12-01-descriptor-onnx: the parts alone, warm caches).
+
+    PYTHONPATH=. python experiments/2026-12-01-attractiveness-cost/pipeline_cost.py --images 60 --rounds 7 \
+        --out experiments/2026-12-01-attractiveness-cost/pipeline_cost.json
+
+Per predictor: the median over rounds of the round's median wall time per image, and of its
+median process CPU time (both cores' time). "adds" = minus the bundle without attractiveness.
+"""
+
+import argparse
+import collections
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lnet_anet.data.images import load_image
+from lnet_anet.data.readers.attractiveness import read_scut_fbp5500
+from lnet_anet.dldl.descriptor import DescriptorHead
+from lnet_anet.inference.bundle import NET_PARTS, load_bundle, save_bundle
+from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--root", type=Path, default=Path("../shared/datasets/scut_fbp5500_train"))
+parser.add_argument("--images", type=int, default=60)
+parser.add_argument("--rounds", type=int, default=7)
+parser.add_argument("--out", type=Path, required=True)
+args = parser.parse_args()
+torch.set_num_threads(2)
+
+
+def without_attractiveness(out: Path) -> Path:
+    """The shipped bundle with its attractiveness head left out (every other part as shipped)."""
+    bundle = load_bundle(DEFAULT_BUNDLE)
+    config = json.loads(json.dumps(bundle.config))
+    config.pop("versions", None)
+    for key in ("nets", "preprocessing", "provenance"):
+        config[key].pop("attractiveness", None)
+    parts = {n: getattr(bundle, n) for n in NET_PARTS if n != "attractiveness" and getattr(bundle, n) is not None}
+    parts["svm"] = bundle.svm.to_arrays()
+    return save_bundle(out, parts, config)
+
+
+index = read_scut_fbp5500(args.root)
+paths = index[index["split"] == "train"]["path"].astype(str).tolist()
+paths = paths[:: max(1, len(paths) // args.images)][: args.images]
+images = [load_image(p) for p in paths]
+predictors = {"no attractiveness": Predictor.load(without_attractiveness(Path(tempfile.mkdtemp()) / "b.lnetanet")),
+              "bundle head (default)": Predictor.load(), "bundle head + joint descriptor head": Predictor.load()}
+head = DescriptorHead.load()
+predictors["bundle head + joint descriptor head"].descriptor_head = head
+for p in predictors.values():  # warm up: graphs built, caches filled
+    for image in images[:3]:
+        p.predict(image)
+
+parts = collections.defaultdict(list)  # the descriptor's parts inside predict calls
+
+
+def timed(obj, name: str, label: str) -> None:
+    f = getattr(obj, name)
+
+    def run(*a, **k):
+        t0 = time.perf_counter()
+        out = f(*a, **k)
+        parts[label].append(1000 * (time.perf_counter() - t0))
+        return out
+
+    setattr(obj, name, run)
+
+
+describer = head.describer
+timed(describer, "chip", "landmarks and aligned chip")
+timed(describer, "_net", "network (int8, ONNX Runtime)")
+timed(head, "mix", "joint head and mix")
+wall, cpu = collections.defaultdict(list), collections.defaultdict(list)
+for _ in range(args.rounds):
+    for name, p in predictors.items():
+        w, c = [], []
+        for image in images:
+            t0, c0 = time.perf_counter(), time.process_time()
+            p.predict(image)
+            w.append(1000 * (time.perf_counter() - t0))
+            c.append(1000 * (time.process_time() - c0))
+        wall[name].append(float(np.median(w)))
+        cpu[name].append(float(np.median(c)))
+med = {n: {"wall_ms": round(float(np.median(wall[n])), 2), "cpu_ms": round(float(np.median(cpu[n])), 2)} for n in predictors}
+base = med["no attractiveness"]
+for n in predictors:
+    med[n]["adds_wall_ms"] = round(med[n]["wall_ms"] - base["wall_ms"], 2)
+    med[n]["adds_cpu_ms"] = round(med[n]["cpu_ms"] - base["cpu_ms"], 2)
+out = {"command": "python experiments/2026-12-01-attractiveness-cost/pipeline_cost.py "
+                  + " ".join(f"--{k} {v}" for k, v in vars(args).items() if k != "root"),
+       "images": len(images), "rounds": args.rounds, "per_image": med,
+       "descriptor_parts_inside_predict_ms": {k: round(float(np.median(v)), 3) for k, v in parts.items()},
+       "machine": {"processor": platform.processor() or platform.machine(), "cores": os.cpu_count(), "threads": 2,
+                   "torch": torch.__version__, "onnxruntime": __import__("onnxruntime").__version__,
+                   "load_average": list(os.getloadavg())}}
+args.out.parent.mkdir(parents=True, exist_ok=True)
+args.out.write_text(json.dumps(out, indent=2))
+print(json.dumps(out, indent=2))
