@@ -1,14 +1,16 @@
-# Named tasks. `make test` and `make demo` install what they need first.
+# Named tasks (`make help` lists them). `make test` and `make demo` install what they need first;
+# the package lives in .venv: run `python -m lnet_anet...` as .venv/bin/python, or after
+# `source .venv/bin/activate`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.install-stamp
 ARGS ?=
 
-.PHONY: install test test-fast lint format demo train-lnet train-anet fit-svms train-age train-age-anet train-attractiveness \
-        evaluate-attributes evaluate-localization bench bench-install bench-detection synthetic clean
+.PHONY: help install test test-fast lint format demo train-lnet train-anet fit-svms train-age train-age-anet \
+        train-attractiveness evaluate-attributes evaluate-localization bench bench-install bench-detection synthetic clean
 
-install: $(STAMP)
+install: $(STAMP)  ## create .venv, install the package and its dev tools there
 
 # Re-installs only when pyproject.toml changes; torch/torchvision come from local wheels when present.
 $(STAMP): pyproject.toml
@@ -18,62 +20,66 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-test: install
+test: install  ## run the test suite (ARGS="-k name" passes options to pytest)
 	$(PY) -m pytest $(ARGS)
 
-test-fast: install
+test-fast: install  ## the test suite without the slow end-to-end tests
 	$(PY) -m pytest -m "not slow" $(ARGS)
 
-lint: install
+lint: install  ## ruff check lnet_anet, tests and benchmarks
 	$(VENV)/bin/ruff check lnet_anet tests benchmarks
 
-format: install
+format: install  ## ruff format lnet_anet, tests and benchmarks
 	$(VENV)/bin/ruff format lnet_anet tests benchmarks
 
-demo: install
+demo: install  ## predict faces, attributes, age on a sample photo; writes runs/demo/astronaut.png
 	$(PY) -m lnet_anet.cli.demo $(ARGS)
 
-train-lnet: install
+train-lnet: install  ## train LNet (ARGS: Hydra overrides, e.g. ARGS="experiment=lnet_cpu")
 	$(PY) -m lnet_anet.cli.train_lnet $(ARGS)
 
-train-anet: install
+train-anet: install  ## train ANet: identity pre-training, attribute fine-tuning, SVMs
 	$(PY) -m lnet_anet.cli.train_anet $(ARGS)
 
 # ANet's SVMs refitted on LNet's crops of the training faces, ANet unchanged (conf/fit_svms.yaml;
 # first: python -m lnet_anet.cli.lnet_boxes <image folder> --out runs/celeba-hq128-lnet-boxes.csv).
-fit-svms: install
+fit-svms: install  ## refit ANet's SVMs on LNet's crops, ANet unchanged (conf/fit_svms.yaml)
 	$(PY) -m lnet_anet.cli.fit_svms $(ARGS)
 
-train-age: install
+train-age: install  ## DLDL-v2 age on UTKFace (ARGS="paths.datasets=DIR" points at the data)
 	$(PY) -m lnet_anet.cli.train_age $(ARGS)
 
-train-age-anet: install
+train-age-anet: install  ## DLDL-v2 age on ANet's layers, started from an ANet run
 	$(PY) -m lnet_anet.cli.train_anet_dldl $(ARGS)
 
-train-attractiveness: install
+train-attractiveness: install  ## DLDL-v2 attractiveness on SCUT-FBP5500
 	$(PY) -m lnet_anet.cli.train_age --config-name train_attractiveness $(ARGS)
 
-evaluate-attributes: install
+evaluate-attributes: install  ## attribute accuracy of a trained ANet run (ARGS="run=runs/...")
 	$(PY) -m lnet_anet.cli.evaluate_attributes $(ARGS)
 
-evaluate-localization: install
+evaluate-localization: install  ## LNet's recall and false alarms on composed scenes (ARGS="run=runs/...")
 	$(PY) -m lnet_anet.cli.evaluate_localization $(ARGS)
 
-bench: install
+bench: install  ## re-measure the embedded bundle into experiments/<date>-default/
 	$(PY) benchmarks/bench_default.py $(ARGS)
 
 # Peers for the detection benchmark: the `bench` extra, then facenet-pytorch (MTCNN, weights in
 # the wheel) with --no-deps so pip never touches the pinned torch/torchvision.
-bench-install: install
+bench-install: install  ## install the detection benchmark's peers (MTCNN, dlib, ...)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m pip install -q --no-deps facenet-pytorch==2.6.0
 
 # lnet_anet vs MTCNN / dlib HOG / Haar on the WIDER val part (see the script's docstring).
-bench-detection: bench-install
+bench-detection: bench-install  ## lnet_anet vs MTCNN / dlib HOG / Haar on WIDER FACE's val part
 	PYTHONPATH=. $(PY) benchmarks/bench_detection.py --face-free $(ARGS)
 
-synthetic: install
+synthetic: install  ## write a small synthetic CelebA-format dataset into runs/synthetic-data/demo
 	$(PY) -m lnet_anet.data.synthetic runs/synthetic-data/demo --n-images 400
 
-clean:
+clean:  ## remove .venv and the caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+
+help:  ## this list
+	@echo "make TASK [ARGS=...]; python commands run in .venv (.venv/bin/python -m ... or source .venv/bin/activate)"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  \1\t\2/' | expand -t 25

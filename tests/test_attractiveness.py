@@ -79,6 +79,52 @@ def test_lnet_boxes_writes_one_row_per_image(tmp_path):
             assert r["x0"] == ""
 
 
+def test_lnet_boxes_names_unreadable_images_and_leaves_them_out(tmp_path, capsys):
+    from PIL import Image
+
+    from lnet_anet.cli.lnet_boxes import main
+    from lnet_anet.inference.predictor import Predictor
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for n in range(3):
+        Image.fromarray(rng.integers(0, 256, (48, 40, 3), dtype=np.uint8)).save(folder / f"good{n}.jpg")
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "text.png").write_text("not an image")
+    whole = (folder / "good0.jpg").read_bytes()
+    (folder / "truncated.jpg").write_bytes(whole[: len(whole) // 2])
+    bundle = random_bundle(tmp_path / "b.lnetanet", heads=(), threshold=0.0, max_faces=1)
+    out = tmp_path / "boxes.csv"
+    assert main([str(folder), "--out", str(out), "--bundle", str(bundle), "--batch-size", "2"]) == 1
+    captured = capsys.readouterr()
+    rows = list(csv.DictReader(out.open()))
+    assert [r["name"] for r in rows] == ["good0.jpg", "good1.jpg", "good2.jpg"]  # no row for the bad files
+    for name in ("empty.jpg", "text.png", "truncated.jpg"):
+        line = next(ln for ln in captured.err.splitlines() if name in ln)
+        assert line.startswith(f"warning: {name}: not read (") and "left out of the CSV" in line
+    no_face = sum(r["faces"] == "0" for r in rows)  # the unreadable ones are not counted here
+    assert f"6 images, {no_face} without a face, 3 unreadable" in captured.out
+    # the boxes are the predictor's own regions for those files, decoded by it
+    regions = Predictor.load(bundle).locate_many(sorted(folder.glob("good*.jpg")), kind="region")
+    for row, faces in zip(rows, regions, strict=True):
+        assert int(row["faces"]) == len(faces)
+        if faces:
+            assert [float(row[c]) for c in ("x0", "y0", "x1", "y1")] == pytest.approx(faces[0][0], abs=0.006)
+
+
+def test_lnet_boxes_refuses_a_missing_folder_or_a_file_in_one_line(tmp_path, capsys):
+    from lnet_anet.cli.lnet_boxes import main
+
+    missing, a_file = tmp_path / "nowhere", tmp_path / "photo.jpg"
+    a_file.write_bytes(b"\xff\xd8")
+    for path, why in ((missing, "no such folder"), (a_file, "not a folder")):
+        assert main([str(path), "--out", str(tmp_path / "boxes.csv")]) == 2
+        err = capsys.readouterr().err
+        assert err == f"error: {path}: {why}" + err.split(why, 1)[1] and err.count("\n") == 1
+    assert not (tmp_path / "boxes.csv").exists()
+
+
 @pytest.mark.slow
 def test_fold_run_then_head_into_a_bundle_then_predictor(tmp_path):
     """train_anet_dldl on fold 2 of 5 of a generated SCUT tree, with LNet boxes, one cache of

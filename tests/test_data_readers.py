@@ -786,3 +786,39 @@ def test_face_dataset_skips_unreadable_images(tmp_path):
     assert batch["n_skipped"] == 1 and batch["index"].tolist() == [0, 2]
     assert batch["image"].shape == (2, 3, 16, 16) and batch["image"].abs().sum() == 0
     assert collate_skip_bad([None, None]) is None
+
+
+@pytest.mark.parametrize(
+    ("reader", "args", "key"),
+    [(read_utkface, ("utkface128/UTKFace",), "folder"), (read_fgnet, ("fgnet/images",), "folder"),
+     (read_celeba, ("celeba",), "root"), (read_lfwa, ("lfwa",), "root"),
+     (read_scut_fbp5500, ("scut_fbp5500_train",), "root"), (read_morph, ("morph/morph.csv",), "csv_path"),
+     (read_chalearn, ("chalearn/train_gt.csv", "chalearn/train"), "csv_path"),
+     (read_age_csv, ("ages.csv",), "csv_path"), (read_score_csv, ("scores.csv",), "csv_path")],
+)  # fmt: skip
+def test_a_missing_dataset_names_its_path_and_how_to_point_at_the_data(tmp_path, reader, args, key):
+    datasets = tmp_path / "no-datasets-here"
+    missing = datasets / args[0]
+    with pytest.raises(FileNotFoundError) as err:
+        reader(*(str(datasets / a) for a in args))
+    message = str(err.value)
+    assert message.startswith(f"{missing}: ") and "not found" in message
+    assert "paths.datasets=DIR" in message and "LNET_ANET_DATASETS" in message
+    assert f"data.index.{key}=PATH" in message
+    assert isinstance(err.value, DatasetFormatError)  # what the readers' callers caught before
+
+
+def test_a_file_where_a_dataset_folder_belongs_and_a_missing_image_root(tmp_path):
+    a_file = tmp_path / "UTKFace"
+    a_file.write_text("")
+    with pytest.raises(FileNotFoundError, match=f"{a_file}: UTKFace folder is not a folder"):
+        read_utkface(a_file)
+    (tmp_path / "train_gt.csv").write_text("image,mean,stdv\na.jpg,20,3\n")
+    with pytest.raises(FileNotFoundError, match=f"{tmp_path / 'train'}: image folder of .*train_gt.csv not found"):
+        read_chalearn(tmp_path / "train_gt.csv", tmp_path / "train")
+    assert len(read_chalearn(tmp_path / "train_gt.csv", tmp_path / "train", check_images=False)) == 1
+
+
+def test_a_scut_root_that_is_not_a_release_says_how_to_point_at_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a SCUT-FBP5500 release .*paths.datasets=DIR"):
+        read_scut_fbp5500(tmp_path)

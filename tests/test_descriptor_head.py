@@ -227,7 +227,7 @@ def test_fit_descriptor_head_on_a_scut_layout_then_predict_with_it(tmp_path, mon
     assert predict.main([str(image), "--bundle", str(bundle), "--attractiveness-descriptor",
                          "--descriptor-head", str(tmp_path / "no")]) == 1  # fmt: skip
     assert "no such descriptor head" in capsys.readouterr().err
-    assert predict.main([str(image), "--bundle", str(bundle), "--descriptor-head", str(out)]) == 1
+    assert predict.main([str(image), "--bundle", str(bundle), "--descriptor-head", str(out)]) == 2  # usage
     assert "needs --attractiveness-descriptor" in capsys.readouterr().err
 
 
@@ -323,7 +323,7 @@ def test_an_age_head_mixes_into_the_age_and_shares_the_faces_descriptors(tmp_pat
                          "--age-descriptor-head", str(out)]) == 0  # fmt: skip
     record = json.loads(capsys.readouterr().out.strip().splitlines()[0])
     assert 0 <= record["faces"][0]["age"]["mean"] <= 116
-    assert predict.main([str(chip), "--bundle", str(bundle), "--age-descriptor-head", str(out)]) == 1
+    assert predict.main([str(chip), "--bundle", str(bundle), "--age-descriptor-head", str(out)]) == 2  # usage
     assert "--age-descriptor-head needs --age-descriptor" in capsys.readouterr().err
     scores.save(tmp_path / "scores.safetensors")
     assert predict.main([str(chip), "--bundle", str(bundle), "--age-descriptor", "--age-descriptor-head",

@@ -114,7 +114,7 @@ def test_predict_cli_takes_a_detail_ratio_and_refuses_a_bad_one(tmp_path, capsys
     cv2.imwrite(str(photo), np.random.default_rng(2).integers(0, 255, (1000, 1800, 3), dtype=np.uint8))
     assert main([str(photo), "--bundle", str(bundle), "--detail", "0.5", "--json"]) == 0
     assert '"faces"' in capsys.readouterr().out
-    assert main([str(photo), "--bundle", str(bundle), "--detail", "2"]) == 1
+    assert main([str(photo), "--bundle", str(bundle), "--detail", "2"]) == 2  # a bad value: usage
     assert "--detail" in capsys.readouterr().err
 
 

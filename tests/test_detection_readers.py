@@ -284,3 +284,15 @@ def test_hash_part_is_fixed_by_name_alone():
     assert list(hash_part(names[:7])) == list(part[:7])  # nor which other names are there
     assert (hash_part(names, seed="other") != part).any()
     assert set(hash_part(names, 0.0)) == {"tune"} and set(hash_part(names, 1.0)) == {"val"}
+
+
+def test_missing_label_files_and_folders_are_file_not_found_errors_naming_them(tmp_path):
+    missing = tmp_path / "nowhere"
+    cases = [(read_wider_mat, missing / "wider_face_val.mat", "WIDER FACE label file not found"),
+             (read_wider_txt, missing / "wider_face_val_bbx_gt.txt", "missing label file"),
+             (read_fddb, missing, "FDDB folds folder not found"), (read_voc_xml, missing, "VOC annotation folder not found"),
+             (read_box_csv, missing / "boxes.csv", "missing label file")]  # fmt: skip
+    for reader, path, message in cases:
+        with pytest.raises(FileNotFoundError) as err:
+            reader(path)
+        assert str(err.value) == f"{path}: {message}", reader.__name__

@@ -195,3 +195,31 @@ def test_lnet_cached_scenes_train_only_the_upper_part(tmp_path):
     assert tune[chosen]["recall"] - tune[chosen]["false_positives_per_image"] == max(
         t["recall"] - t["false_positives_per_image"] for t in tune.values())
     assert evaluation["by_response"][chosen]["recall"] == evaluation["recall"]
+
+
+@pytest.mark.parametrize("name", ["fit_descriptor_head", "ensemble_dldl", "lnet_boxes", "demo"])
+def test_help_names_the_command_as_it_is_run(name, capsys):
+    """--help prints `python -m lnet_anet.cli.<name>` as the program (not `<name>.py`) and,
+    for fit_descriptor_head, its whole first paragraph and readable default folders."""
+    import importlib
+
+    main = importlib.import_module(f"lnet_anet.cli.{name}").main
+    try:
+        code = main(["--help"])
+    except SystemExit as e:
+        code = e.code
+    assert code == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"usage: python -m lnet_anet.cli.{name} ")
+    if name == "fit_descriptor_head":
+        flat = " ".join(text.split())
+        assert "or age on UTKFace's train part." in flat
+        assert "PosixPath" not in text and "attractiveness: " in flat and "UTKFace)" in flat
+
+
+def test_fit_descriptor_head_names_a_missing_dataset_folder(tmp_path, capsys):
+    from lnet_anet.cli.fit_descriptor_head import main
+
+    missing = tmp_path / "SCUT"
+    assert main(["--root", str(missing), "--out", str(tmp_path / "h.safetensors")]) == 1
+    assert capsys.readouterr().err == f"error: {missing}: no such folder; pass --root DIR (your copy of the dataset)\n"

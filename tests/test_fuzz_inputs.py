@@ -130,7 +130,7 @@ def test_fuzzed_folder_through_the_cli_gives_one_record_each(tmp_path):
                           "--bundle", str(bundle), "--output", str(out), "--batch-size", "4",
                           "--top", "1", "--csv", str(tmp_path / "faces.csv")],
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.returncode == 1, run.stderr[-3000:]  # 1: some files could not be read, the others written
     assert "Traceback" not in run.stderr
     records = {Path(r["image"]).name: r for r in map(json.loads, run.stdout.splitlines())}
     assert set(records) == set(expected) | {"ok0.png", "ok1.png", "ok2.png"}

@@ -265,3 +265,18 @@ def test_ordinary_files_decode_to_the_same_pixels_as_before(tmp_path):
         paths.append(tmp_path / name)
     for path in paths:
         assert (load_image(path) == read_image(path)).all(), path.name
+
+
+def test_image_bytes_are_refused_with_what_to_pass_instead(tmp_path):
+    from lnet_anet.inference.inputs import describe, source_of
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), (10, 20, 30)).save(buffer, "PNG")
+    data = buffer.getvalue()
+    with pytest.raises(InputError, match=r"bytes of data: bytes are read as a file name.*BytesIO"):
+        to_rgb8(data)
+    assert source_of(data) is None and describe(data) == f"{len(data)} bytes of data"
+    assert to_rgb8(Image.open(io.BytesIO(data))).shape == (6, 8, 3)  # the way the message gives
+    path = tmp_path / "a.png"
+    path.write_bytes(data)
+    assert to_rgb8(bytes(path)).shape == (6, 8, 3)  # a file name as bytes is still a path

@@ -9,6 +9,7 @@ import torch
 from lnet_anet.data.preprocess import LNetInput, PreprocessError
 from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.predictor import Predictor
+from lnet_anet.inference.upright import UprightHead
 from lnet_anet.lnet.multiscale import canvas_size, merge, place
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -174,24 +175,31 @@ def test_rotations_keep_the_upright_turn_and_give_boxes_in_the_image_pixels(tmp_
     predictor = Predictor.load(path)
     seen = []
 
-    def fake_detect(images, analyses):  # a "face" where the bright patch is; upright when it is top-left
+    def fake_detect(images, analyses):  # a "face" where the bright patch is, scored higher when turned
         out = []
         for img in images:
             seen.append(img.shape[:2])
             ys, xs = np.nonzero(img[..., 0] > 200)
             box = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float64)
-            out.append([(box, 1.0 if ys.min() == 0 and xs.min() == 0 else 0.5)])
+            out.append([(box, 0.5 if ys.min() == 0 and xs.min() == 0 else 1.0)])
         return out
 
+    d = predictor.bundle.svm.feature_dim
+
+    def fake_features(faces):  # feature 0: whether the patch is top-left (what the fake head reads)
+        return np.array([np.eye(d)[0] * float(box[0] == 0 and box[1] == 0) for _, box, *_ in faces])
+
     monkeypatch.setattr(predictor, "_detect", fake_detect)
+    monkeypatch.setattr(predictor, "_mean_features", fake_features)
+    predictor.upright_head = UprightHead(np.zeros(d), np.ones(d), 10 * np.eye(d)[0], -5.0)  # upright: top-left
     photo = np.full((60, 100, 3), 90, np.uint8)
     photo[44:60, 0:24] = 255  # bottom-left: turning the photo 90 degrees clockwise (k = 3) puts it top-left
     plain = predictor.analyse(photo).record
     assert "rotation" not in plain and len(seen) == 1
     predictor.rotations = True
-    record = predictor.analyse(photo).record
+    record = predictor.analyse(photo).record  # the upright turn wins, though LNet scores it lowest
     assert record["rotation"] == 270 and seen[1:] == [(60, 100), (100, 60), (60, 100), (100, 60)]
-    assert record["faces"][0]["box"] == [0.0, 44.0, 24.0, 60.0] and record["faces"][0]["score"] == 1.0
+    assert record["faces"][0]["box"] == [0.0, 44.0, 24.0, 60.0] and record["faces"][0]["score"] == 0.5
 
 
 def test_fallback_scales_are_read_only_for_images_without_a_face(tmp_path, monkeypatch):

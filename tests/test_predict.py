@@ -165,7 +165,7 @@ def test_missing_default_bundle_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_cli_json_on_a_folder_with_bad_files(bundle_path, folder, capsys):
-    assert main([str(folder), "--json", "--bundle", str(bundle_path), "--batch-size", "2"]) == 0
+    assert main([str(folder), "--json", "--bundle", str(bundle_path), "--batch-size", "2"]) == 1  # 3 unreadable
     lines = capsys.readouterr().out.strip().splitlines()
     records = {Path(r["image"]).name: r for r in map(json.loads, lines)}
     assert sorted(records) == ["empty.jpg", "good.jpg", "text.jpg", "truncated.jpg"]
@@ -185,12 +185,73 @@ def test_cli_exit_codes(bundle_path, folder, tmp_path, capsys):
     missing = tmp_path / "absent.lnetanet"
     assert main([str(folder / "good.jpg"), "--bundle", str(missing)]) == 1
     assert str(missing) in capsys.readouterr().err
+    # every image analysed: 0; some of them not: 1, the others still written
+    assert main([str(folder / "good.jpg"), "--json", "--bundle", str(bundle_path)]) == 0
+    capsys.readouterr()
+    assert main([str(folder / "good.jpg"), str(folder / "text.jpg"), "--json", "--bundle", str(bundle_path)]) == 1
+    out = capsys.readouterr()
+    assert [json.loads(line)["error"] is None for line in out.out.splitlines()] == [True, False]
+    assert "1 of the 2 images could not be analysed" in out.err
+    a_file = folder / "good.jpg"  # --vis names a file: refused before anything is analysed
+    assert main([str(a_file), "--vis", str(a_file), "--bundle", str(bundle_path)]) == 2
+    out = capsys.readouterr()
+    assert f"--vis takes a folder: {a_file} is a file" in out.err and out.out == ""
+
+
+def test_cli_help_documents_the_exit_status_and_both_thresholds(capsys):
+    assert main(["--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for line in ("0 every image was analysed", "1 some image could not be read or analysed",
+                 "2 bad usage", "130 interrupted"):  # fmt: skip
+        assert line in text
+    assert "it alone decides the strongest face" in text and "--secondary-threshold THRESHOLD" in text
+    assert "pip install -e '.[descriptor]'" in text
+
+
+def test_cli_secondary_threshold_reaches_the_localizer(bundle_path, tmp_path, capsys, monkeypatch):
+    """--threshold and --secondary-threshold set the localizer's two thresholds; a secondary
+    threshold no face can beat leaves the strongest face, which --threshold alone decides."""
+    image = tmp_path / "noise.png"
+    cv2.imwrite(str(image), np.random.default_rng(3).integers(0, 256, (160, 200, 3), dtype=np.uint8))
+    seen = []
+    real_load = Predictor.load
+
+    def load(*args, **kwargs):
+        seen.append(real_load(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(Predictor, "load", load)
+    argv = [str(image), "--json", "--bundle", str(bundle_path)]
+    assert main(argv) == 0
+    assert len(json.loads(capsys.readouterr().out)["faces"]) == 1  # a random LNet's one smooth peak
+    assert seen[-1].localizer.secondary_threshold is None  # the tiny bundle has none
+    assert main([*argv, "--secondary-threshold", "1e9"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["faces"]) == 1
+    assert (seen[-1].localizer.threshold, seen[-1].localizer.secondary_threshold) == (0.0, 1e9)
+    assert main([*argv, "--threshold", "1e9", "--secondary-threshold", "-1"]) == 0
+    assert json.loads(capsys.readouterr().out)["faces"] == []
+    assert (seen[-1].localizer.threshold, seen[-1].localizer.secondary_threshold) == (1e9, -1.0)
+
+
+def test_demo_parses_its_arguments_and_names_the_picture(bundle_path, tmp_path, capsys):
+    from lnet_anet.cli import demo
+
+    assert demo.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m lnet_anet.cli.demo") and "--vis DIR" in out
+    assert demo.main(["--no-such-flag"]) == 2
+    capsys.readouterr()
+    vis = tmp_path / "demo"
+    assert demo.main(["--vis", str(vis), "--bundle", str(bundle_path)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == f"the photo with its faces drawn: {vis / 'astronaut.png'}"
+    assert cv2.imread(str(vis / "astronaut.png")).shape == (512, 512, 3)
 
 
 def test_cli_table_and_vis_pngs(bundle_path, folder, tmp_path, capsys):
     vis = tmp_path / "vis"
     argv = [str(folder), "--demo", "--vis", str(vis), "--bundle", str(bundle_path)]
-    assert main(argv) == 0
+    assert main(argv) == 1  # the unreadable files' records are errors; the others are written
     out = capsys.readouterr().out
     assert out.startswith("image") and "astronaut" in out and "good.jpg" in out
     assert "text.jpg  ERROR" in out

@@ -20,6 +20,8 @@ from PIL import Image
 from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
 from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.outputs import CSV_FIXED, read_records
+from lnet_anet.inference.predictor import Predictor
+from lnet_anet.inference.upright import UprightHead
 from lnet_anet.predict import main
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -54,12 +56,12 @@ def test_folder_scan_reads_every_format_follows_links_once_and_sums_up(bundle, t
     (root / "sub" / "loop").symlink_to(root, target_is_directory=True)  # a cycle
     (root / "again").symlink_to(root / "sub", target_is_directory=True)  # sub, twice
     (root / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
-    assert main([str(root), "--json", "--bundle", str(bundle)]) == 0
+    assert main([str(root), "--json", "--bundle", str(bundle)]) == 1  # bad.png: its error record
     out = capsys.readouterr()
     names = sorted(Path(r["image"]).name for r in _records(out.out))
     assert names == ["a.jpg", "b.gif", "bad.png", "c.tif", "d.TIFF", "e.webp", "f.png", "g.bmp"]
     assert "summary: 7 analysed (0 with no face), 1 errors, 4 skipped (--verbose names them)" in out.err
-    assert main([str(root), "--json", "--bundle", str(bundle), "--verbose"]) == 0
+    assert main([str(root), "--json", "--bundle", str(bundle), "--verbose"]) == 1
     err = capsys.readouterr().err
     assert "notes.txt (not an image suffix)" in err and "clip.eps (not an image suffix)" in err
     assert err.count("already scanned through another link") == 2
@@ -123,7 +125,7 @@ def test_a_visualisation_that_cannot_be_written_is_that_images_error(bundle, tmp
         return real(path, rgb)
 
     monkeypatch.setattr(visualize, "save_png", disk_full_once)
-    assert main([str(root), "--json", "--vis", str(tmp_path / "vis"), "--bundle", str(bundle)]) == 0
+    assert main([str(root), "--json", "--vis", str(tmp_path / "vis"), "--bundle", str(bundle)]) == 1
     records = _records(capsys.readouterr().out)
     assert [r["error"] is None for r in records] == [True, False, True]
     assert "No space left" in records[1]["error"]
@@ -153,8 +155,9 @@ def test_output_jsonl_and_csv_on_a_mixed_folder(bundle, tmp_path, capsys):
     root = tmp_path / "mixed"
     _mixed_folder(root, good=30, bad=2)
     out, table = tmp_path / "o" / "out.jsonl", tmp_path / "faces.csv"
+    # 1: the 2 bad files could not be read; the 30 others are written all the same
     assert main([str(root), "--output", str(out), "--csv", str(table), "--bundle", str(bundle),
-                 "--batch-size", "4"]) == 0  # fmt: skip
+                 "--batch-size", "4"]) == 1  # fmt: skip
     err = capsys.readouterr().err
     assert "summary: 30 analysed" in err and "2 errors" in err
     records = read_records(out)
@@ -193,7 +196,7 @@ def test_interrupted_run_resumes_without_repeats_or_losses(bundle, tmp_path, cap
     assert not table.exists()  # written whole or not at all
     assert "rerun with --resume" in capsys.readouterr().err
     assert not out.exists() and len(read_records(out.with_name("out.jsonl.part"))) == 6
-    assert main([*argv, "--resume"]) == 0
+    assert main([*argv, "--resume"]) == 1  # bad000.jpg is still an error
     assert "5 already in the output" in capsys.readouterr().err  # 6 logged, 1 an error: retried
     records = read_records(out)
     images = [r["image"] for r in records]
@@ -204,7 +207,7 @@ def test_interrupted_run_resumes_without_repeats_or_losses(bundle, tmp_path, cap
         rows = list(csv.DictReader(f))
     assert sorted({r["image"] for r in rows}) == sorted(r["image"] for r in records if r["faces"])
     assert len(rows) == sum(len(r["faces"]) for r in records)
-    assert main([*argv, "--resume"]) == 0  # all done: only the bad file is tried again
+    assert main([*argv, "--resume"]) == 1  # all done: only the bad file is tried again, and fails
     assert len(analysed) == 13 and analysed[-1].endswith("bad000.jpg")
     assert read_records(out) == records
 
@@ -241,7 +244,7 @@ def test_kill_9_half_way_then_resume(bundle, tmp_path, capsys):
     proc.wait()
     before = {r["image"] for r in read_records(part) if r["error"] is None}
     assert 4 <= len(before) < 16 and not out.exists()  # 5 lines: the bad file and 4 good
-    assert main([*argv, "--resume", "--json"]) == 0
+    assert main([*argv, "--resume", "--json"]) == 1  # the bad file, retried, fails again
     second = {r["image"] for r in _records(capsys.readouterr().out)}
     assert not before & second  # nothing analysed twice
     records = read_records(out)
@@ -275,7 +278,15 @@ def test_max_pixels_flag_and_unwritable_output(bundle, tmp_path, capsys):
 
 def test_rotations_flag_tries_every_quarter_turn(bundle, tmp_path, capsys):
     photo = _image(tmp_path / "side.png", size=(48, 32))
-    assert main([str(photo), "--json", "--bundle", str(bundle), "--rotations"]) == 0
+    # The shipped upright head reads the shipped ANet's feature: refused for this bundle, once.
+    assert main([str(photo), "--json", "--bundle", str(bundle), "--rotations"]) == 1
+    assert "another ANet" in capsys.readouterr().err
+    assert main([str(photo), "--bundle", str(bundle), "--upright-head", str(tmp_path / "u.safetensors")]) == 2
+    assert "--upright-head needs --rotations" in capsys.readouterr().err
+    d = Predictor.load(bundle).bundle.svm.feature_dim
+    UprightHead(np.zeros(d), np.ones(d), np.ones(d), 0.0).save(tmp_path / "u.safetensors")
+    assert main([str(photo), "--json", "--bundle", str(bundle), "--rotations",
+                 "--upright-head", str(tmp_path / "u.safetensors")]) == 0  # fmt: skip
     record = json.loads(capsys.readouterr().out.splitlines()[0])
     assert record["rotation"] in (0, 90, 180, 270) and record["error"] is None
     for face in record["faces"]:  # boxes in the file's own pixels, whatever the turn

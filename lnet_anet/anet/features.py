@@ -37,7 +37,7 @@ def dataset_patch_features(
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers,
                         collate_fn=collate_skip_bad)  # fmt: skip
     parts: dict[str, list[np.ndarray]] = {}
-    for batch in tqdm(loader, desc=desc, dynamic_ncols=True):
+    for batch in tqdm(loader, desc=desc, dynamic_ncols=True, disable=None):
         if batch is None:
             continue
         dense = model.dense_features(batch["image"].to(device), stride)  # (B, nY, nX, D)
@@ -93,7 +93,7 @@ def dataset_trunk_maps(
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=collate_skip_bad)
     parts: dict[str, list[np.ndarray]] = {}
-    for batch in tqdm(loader, desc=desc, dynamic_ncols=True):
+    for batch in tqdm(loader, desc=desc, dynamic_ncols=True, disable=None):
         if batch is None:
             continue
         maps = model.trunk.forward_stages(batch["image"], 0, stage)

@@ -1,27 +1,58 @@
-"""`make demo`: run the predictor on a public-domain photo shipped with scikit-image."""
+"""`make demo`: run the predictor on a public-domain photo shipped with scikit-image.
+
+    python -m lnet_anet.cli.demo                 # table on stdout, runs/demo/astronaut.png
+    python -m lnet_anet.cli.demo --vis DIR --bundle my.lnetanet
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 # = lnet_anet.inference.predictor.DEFAULT_BUNDLE, without importing torch before it is needed
 BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
+DEMO_NAME = "astronaut"  # = lnet_anet.cli.predict.DEMO_NAME: its picture is <vis>/astronaut.png
 
 
-def main() -> int:
-    if not BUNDLE.exists():
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m lnet_anet.cli.demo",
+        description="Face boxes, 40 attributes, age and attractiveness of skimage.data.astronaut() (a "
+        "public-domain NASA photo): a table on stdout and the photo with its faces drawn, as a PNG. "
+        "The same as `python -m lnet_anet.predict --demo --vis DIR`.",
+        epilog="exit status: as python -m lnet_anet.predict (0 analysed; 1 no bundle or the analysis "
+        "failed; 2 bad usage).",
+    )
+    p.add_argument("--vis", type=Path, default=Path("runs/demo"), metavar="DIR",
+                   help="folder the annotated PNG is written into (default: runs/demo)")  # fmt: skip
+    p.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    if args.bundle is None and not BUNDLE.exists():
         print(
             f"no model bundle yet: {BUNDLE} does not exist. Train the networks (`make train-lnet "
             "train-anet train-age train-attractiveness`), then build it with `python -m "
             "lnet_anet.cli.build_bundle --lnet RUN --anet RUN --age RUN --attractiveness RUN`, or pass "
-            "--bundle to `python -m lnet_anet.predict`.",
+            "--bundle.",
             file=sys.stderr,
         )
         return 1
     from lnet_anet.predict import main as predict_main
 
-    return predict_main(["--demo", "--vis", "runs/demo"])
+    argv = ["--demo", "--vis", str(args.vis)] + (["--bundle", str(args.bundle)] if args.bundle else [])
+    status = predict_main(argv)
+    picture = args.vis / f"{DEMO_NAME}.png"
+    if status == 0 and picture.is_file():
+        print(f"the photo with its faces drawn: {picture}")
+    return status
 
 
 if __name__ == "__main__":

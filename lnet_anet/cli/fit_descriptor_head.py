@@ -14,7 +14,8 @@ DLDL-v2 head on the images not held out is trained and saved
 epochs, seed 0; --inputs anet+descriptor, the default, reads both, so the head serves this
 bundle's ANet only). Images without a face are left out and counted. Folds: --fold k of
 --folds n (seed --seed) holds out the images of fold k by lnet_anet.data.readers.age.fold_of,
-as benchmarks/bench_attractiveness.py scores them. Needs dlib-bin and face_recognition_models.
+as benchmarks/bench_attractiveness.py scores them. Needs dlib-bin and face_recognition_models
+(pip install -e '.[descriptor]').
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from tqdm import tqdm
 
 from lnet_anet.dldl.descriptor import DEFAULT_SETTINGS, PRECISIONS, REFINES, joined_inputs
 
-DEFAULT_ROOTS = {"attractiveness": Path("../shared/datasets/scut_fbp5500_train"),
-                 "age": Path("../shared/datasets/utkface128/UTKFace")}  # fmt: skip
+DATASETS = Path(os.environ.get("LNET_ANET_DATASETS", "../shared/datasets"))  # as conf/paths/default.yaml
+DEFAULT_ROOTS = {"attractiveness": DATASETS / "scut_fbp5500_train", "age": DATASETS / "utkface128" / "UTKFace"}
 UTKFACE_HOLDOUT = {"frac": 0.2, "seed": 0}  # conf/data/utkface.yaml's: the age net's val part stays out
 
 
@@ -72,7 +73,8 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path,
     else:
         missing = set()
     todo = [p for p in paths if os.path.basename(p) not in found and os.path.basename(p) not in missing]
-    for start in tqdm(range(0, len(todo), 8), desc="descriptors", unit="x8 images", dynamic_ncols=True):
+    for start in tqdm(range(0, len(todo), 8), desc="descriptors", unit="x8 images", dynamic_ncols=True,
+                      disable=None):  # fmt: skip
         read = []  # decoded once, for the localizer and for dlib
         for path in todo[start : start + 8]:
             try:
@@ -97,12 +99,14 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path,
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_descriptor_head",
+                                description=" ".join(__doc__.split("\n\n")[0].split()))  # fmt: skip
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--target", choices=tuple(DEFAULT_ROOTS), default="attractiveness",
                    help="attractiveness (SCUT-FBP5500's training list) or age (UTKFace's train part)")
     p.add_argument("--root", type=Path, help="the dataset as released: SCUT-FBP5500 (or its parent) for "
-                   f"attractiveness, UTKFace's chip folder for age (default {DEFAULT_ROOTS})")  # fmt: skip
+                   "attractiveness, UTKFace's chip folder for age (default: "
+                   + "; ".join(f"{target}: {root}" for target, root in DEFAULT_ROOTS.items()) + ")")  # fmt: skip
     p.add_argument("--limit", type=int, help="a seeded sample of this many training images (default: all)")
     p.add_argument("--bundle", type=Path, help="model bundle whose localizer finds the faces (default: embedded)")
     p.add_argument("--cache", type=Path, help="default runs/<target>-descriptors.npz")
@@ -124,6 +128,10 @@ def main(argv=None) -> int:
     from lnet_anet.inference.predictor import Predictor
 
     root = args.root or DEFAULT_ROOTS[args.target]
+    if not root.exists():
+        how = "" if args.root else " or set LNET_ANET_DATASETS to the folder holding your datasets"
+        print(f"error: {root}: no such folder; pass --root DIR (your copy of the dataset){how}", file=sys.stderr)
+        return 1
     cache = args.cache or Path(f"runs/{args.target}-descriptors.npz")
     try:
         describe = FaceDescriptor(refine=args.refine, precision=args.precision)

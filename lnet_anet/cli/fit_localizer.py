@@ -123,7 +123,8 @@ def _fit_face_box(src: Path, tune, label: Path, out: Path, command: str) -> int:
 
     predictor = Predictor.load(src)
     regions = [list(faces) for faces in tqdm(predictor.locate_many(list(tune["path"]), kind="region"),
-                                             total=len(tune), desc="tune photos", dynamic_ncols=True)]  # fmt: skip
+                                             total=len(tune), desc="tune photos", dynamic_ncols=True,
+                                             disable=None)]  # fmt: skip
     truth = truth_from_table(tune)
     face_box, pairs = fit_face_box(regions, truth)
     fitted = dataclasses.replace(predictor.localizer, face_box=face_box)

@@ -17,10 +17,11 @@ Every problem with one image (unreadable, truncated, over --max-pixels, a visual
 cannot be written) is that image's error record and the others go on. --output FILE writes
 JSON Lines atomically (FILE.part while running, FILE whole at the end); --resume skips the
 images FILE (or the FILE.part a killed run left) already has without an error. --csv FILE: one
-row per face (lnet_anet.inference.outputs). Exit status: 0 when at least one image was analysed
-(or all were already in --output), 1 when none was (or the bundle is missing or bad, or an
-output file cannot be written: what was written so far is kept for --resume), 2 for bad usage,
-130 when interrupted.
+row per face (lnet_anet.inference.outputs). Exit status (EXIT_STATUS, also in --help): 0 when
+every image was analysed (or all were already in --output), 1 when some image could not be read
+or analysed (its error record says why; the others are still written) or the run could not be
+done (the bundle is missing or bad, an output file cannot be written: what was written so far
+is kept for --resume), 2 for bad usage, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -38,6 +39,18 @@ from typing import Any
 DEMO_NAME = "astronaut"  # skimage.data.astronaut(): NASA photo of Eileen Collins, public domain
 MAX_BATCH = 1024
 VIS_STEM_BYTES = 200  # room for "_<n>.png" and the temporary ".<name>.tmp<pid>" in 255 bytes
+DESCRIPTOR_INSTALL = "pip install -e '.[descriptor]'"  # = lnet_anet.dldl.descriptor's hint, from a clone
+EXIT_STATUS = """\
+exit status:
+  0    every image was analysed (with or without a face), or all were already in --output
+  1    some image could not be read or analysed, or its --vis picture not written: its record
+       says why and the other images are still written; also when the run cannot be done: no
+       image found, the bundle or a descriptor head missing or bad, an output file that cannot
+       be written (what was written is kept for --resume)
+  2    bad usage: an unknown option or a bad value (--detail out of range ...), no image
+       given, --vis naming a file, a --*descriptor-head without its --*-descriptor flag,
+       --upright-head without --rotations
+  130  interrupted (Ctrl-C): rerun with --output FILE --resume to go on"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m lnet_anet.predict",
         description="Face boxes, 40 CelebA attributes, age and attractiveness of photos.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("images", nargs="*", type=Path, help="image files or folders (recursive)")
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout: one per image")
@@ -54,24 +69,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="skip the images --output FILE (or FILE.part) already has without error")  # fmt: skip
     p.add_argument("--csv", type=Path, metavar="FILE", help="one row per face, for spreadsheets")
-    p.add_argument("--vis", type=Path, metavar="DIR", help="write a PNG per image into DIR")
+    p.add_argument("--vis", type=Path, metavar="DIR", help="write a PNG per image into the folder DIR")
     p.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
     p.add_argument("--batch-size", type=_int_in(1, MAX_BATCH), default=8,
                    help="images per LNet batch")  # fmt: skip
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--backend", choices=("auto", "torch", "onnxruntime"), default="auto",
                    help="auto: ONNX Runtime on the CPU (graphs exported once, cached), torch on a GPU")  # fmt: skip
-    p.add_argument("--threshold", type=_finite_float, help="face score threshold (default: the bundle's)")
+    p.add_argument("--threshold", type=_finite_float,
+                   help="face score threshold (default: the bundle's); it alone decides the strongest face, "
+                        "i.e. whether the image has a face: every further face must also exceed the secondary "
+                        "threshold (--secondary-threshold)")  # fmt: skip
+    p.add_argument("--secondary-threshold", type=_finite_float, metavar="THRESHOLD",
+                   help="the score every face after the strongest must also exceed (default: the bundle's "
+                        "secondary threshold, when it has one; often higher than its --threshold)")  # fmt: skip
     p.add_argument("--rotations", action="store_true",
-                   help="also try the photo turned by 90, 180 and 270 degrees and keep the upright answer "
-                        "(photos stored sideways without EXIF orientation; 4x LNet's work)")  # fmt: skip
+                   help="also try the photo turned by 90, 180 and 270 degrees and keep the turn whose best face "
+                        "the upright head finds most likely upright (photos stored sideways without EXIF "
+                        "orientation; 4x LNet's work)")  # fmt: skip
+    p.add_argument("--upright-head", type=Path, default=None, metavar="FILE",
+                   help="with --rotations: an upright head fitted on this bundle (python -m "
+                        "lnet_anet.cli.fit_upright; default: the shipped one, for the shipped bundle)")  # fmt: skip
     p.add_argument("--detail", type=_finite_float, default=None, metavar="RATIO",
                    help="also read large photos at RATIO pixels per photo pixel, in tiles, for small faces "
                         "(0.5 finds a 100 px face in a 6000x4000 photo in ~1.5 s; default: the bundle's setting, off)")  # fmt: skip
     p.add_argument("--attractiveness-descriptor", action="store_true",
                    help="mix a DLDL-v2 head on dlib's face-recognition descriptor into attractiveness: SCUT-FBP5500 "
                         "5-fold CV r 0.904 vs 0.884, about 4-6 ms more per face; needs dlib-bin and "
-                        "face_recognition_models (pip install 'lnet_anet[descriptor]')")  # fmt: skip
+                        f"face_recognition_models ({DESCRIPTOR_INSTALL})")  # fmt: skip
     p.add_argument("--age-descriptor", action="store_true",
                    help="likewise for age: a DLDL-v2 head on dlib's descriptor and ANet's feature, mixed into the "
                         "age (UTKFace val chips end to end: MAE 5.40 vs 5.77)")  # fmt: skip
@@ -180,13 +205,10 @@ def collect_images(inputs: Sequence[Path]) -> Collected:
 def _use_descriptor_heads(args, predictor) -> int:
     """--attractiveness-descriptor / --age-descriptor: load each head (its file's descriptor
     settings; one FaceDescriptor for heads that share them) into the predictor. 1 on an error."""
-    chosen = (("attractiveness", args.attractiveness_descriptor, args.descriptor_head, "--descriptor-head"),
-              ("age", args.age_descriptor, args.age_descriptor_head, "--age-descriptor-head"))  # fmt: skip
+    chosen = (("attractiveness", args.attractiveness_descriptor, args.descriptor_head),
+              ("age", args.age_descriptor, args.age_descriptor_head))  # fmt: skip
     describers: dict[str, Any] = {}
-    for target, on, path, flag in chosen:
-        if path is not None and not on:
-            print(f"error: {flag} needs --{target}-descriptor", file=sys.stderr)
-            return 1
+    for target, on, path in chosen:  # a head file without its flag is a usage error (main)
         if not on:
             continue
         from lnet_anet.dldl.descriptor import DescriptorHead, FaceDescriptor
@@ -289,6 +311,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("give image files or folders, or --demo")
         if args.resume and args.output is None:
             parser.error("--resume needs --output FILE.jsonl (the file to resume)")
+        if args.vis is not None and args.vis.exists() and not args.vis.is_dir():
+            parser.error(f"--vis takes a folder: {args.vis} is a file")
+        if args.descriptor_head is not None and not args.attractiveness_descriptor:
+            parser.error("--descriptor-head needs --attractiveness-descriptor")
+        if args.age_descriptor_head is not None and not args.age_descriptor:
+            parser.error("--age-descriptor-head needs --age-descriptor")
+        if args.upright_head is not None and not args.rotations:
+            parser.error("--upright-head needs --rotations")
     except SystemExit as e:
         return int(e.code or 0)
     collected = collect_images(args.images)
@@ -313,13 +343,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.threshold is not None:
         predictor.localizer.threshold = args.threshold
-    predictor.rotations = args.rotations
+    if args.secondary_threshold is not None:
+        predictor.localizer.secondary_threshold = args.secondary_threshold
+    try:
+        if args.upright_head is not None:
+            from lnet_anet.inference.upright import UprightHead
+
+            predictor.upright_head = UprightHead.load(args.upright_head)
+        predictor.rotations = args.rotations
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: --rotations: {_safe(str(e))}", file=sys.stderr)
+        return 1
     if args.detail is not None:
         try:
             predictor.detail_ratio = args.detail
-        except ValueError as e:
+        except ValueError as e:  # a bad value of an option: bad usage
             print(f"error: --detail: {e}", file=sys.stderr)
-            return 1
+            return 2
     if _use_descriptor_heads(args, predictor) != 0:
         return 1
     from PIL import Image
@@ -388,7 +428,8 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
     if not args.json:
         print(TABLE_HEADER)
     analyses = predictor.analyse_many((item for _, item in items), args.batch_size)
-    progress = tqdm(total=len(items), disable=not any_folder, file=sys.stderr, unit="img")
+    # a bar for folder runs, on a terminal only (disable=None: off when stderr is not a TTY)
+    progress = tqdm(total=len(items), disable=None if any_folder else True, file=sys.stderr, unit="img")
     for (name, _), analysis in zip(items, analyses, strict=True):
         record = analysis.record
         if args.vis is not None and record["error"] is None:
@@ -410,11 +451,15 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
                 _emit(row)
         progress.update()
     progress.close()
+    if not tally.errors:
+        return 0
     if tally.analysed == 0 and tally.resumed == 0:
         print(f"error: none of the {len(items)} images was analysed without an error",
               file=sys.stderr)  # fmt: skip
-        return 1
-    return 0
+    elif not any_folder:  # a folder run's summary line counts them
+        print(f"error: {tally.errors} of the {len(items)} images could not be analysed (their records say why)",
+              file=sys.stderr)  # fmt: skip
+    return 1
 
 
 if __name__ == "__main__":

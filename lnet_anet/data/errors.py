@@ -16,6 +16,25 @@ class DatasetFormatError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+# How the configs find a dataset (conf/paths/default.yaml), for the readers' "not found" errors.
+DATA_HINT = ("the configs look for every dataset under paths.datasets (default ../shared/datasets): "
+             "point it at the folder holding your copies with paths.datasets=DIR on the command line "
+             "or the LNET_ANET_DATASETS environment variable")  # fmt: skip
+
+
+def data_hint(key: str | None = None) -> str:
+    """DATA_HINT, with `data.index.<key>=PATH` (the reader's own argument) for one dataset
+    alone, and where the layouts are described."""
+    alone = f", or data.index.{key}=PATH for this dataset alone" if key else ""
+    return f"{DATA_HINT}{alone} (the expected layouts: data/README.md)"
+
+
+class DataNotFoundError(DatasetFormatError, FileNotFoundError):
+    """A dataset folder or label file that is not there: a FileNotFoundError (and, as a missing
+    label file always was, a DatasetFormatError). `str(err)` reads `path: message`, the message
+    saying how to point at the data where a config names the path."""
+
+
 class ImageReadError(OSError):
     """An image file that is missing, empty, truncated or not an image."""
 

@@ -15,7 +15,7 @@ model files, so it is off unless asked for:
     python -m lnet_anet.predict photo.jpg --attractiveness-descriptor [--descriptor-head FILE]
 
 Fit another with `python -m lnet_anet.cli.fit_descriptor_head` (SCUT-FBP5500's training list).
-Install: pip install dlib-bin face_recognition_models (the `descriptor` extra).
+Install: pip install -e '.[descriptor]' (the `descriptor` extra: dlib-bin, face_recognition_models).
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def models_folder() -> Path:
     __init__ needs pkg_resources, which recent setuptools no longer ship)."""
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the face descriptor needs dlib's models: pip install dlib-bin face_recognition_models "
-                          "(or the project's `descriptor` extra)")  # fmt: skip
+        raise ImportError("the face descriptor needs dlib's models: pip install -e '.[descriptor]' "
+                          "(dlib-bin, face_recognition_models)")  # fmt: skip
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
@@ -93,7 +93,8 @@ class FaceDescriptor:
         try:
             import dlib
         except ImportError as e:
-            raise ImportError("the face descriptor needs dlib: pip install dlib-bin face_recognition_models") from e
+            raise ImportError("the face descriptor needs dlib: pip install -e '.[descriptor]' "
+                              "(dlib-bin, face_recognition_models)") from e  # fmt: skip
         folder = models_folder()
         self.refine, self.precision = refine, precision
         self._dlib = dlib

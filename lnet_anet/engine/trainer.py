@@ -152,7 +152,8 @@ class Trainer:
                      self.total_steps, self.steps_per_epoch, self.device, self.world_size, self.run_dir)  # fmt: skip
         last_eval: dict[str, float] = dict(self.last_eval)
         skipped_images = 0
-        bar = tqdm(total=self.total_steps, initial=self.step, disable=not (self.main and cfg.progress),
+        # disable=None: no bar when stderr is not a terminal (a log file); the epochs are logged anyway
+        bar = tqdm(total=self.total_steps, initial=self.step, disable=None if self.main and cfg.progress else True,
                    desc="train", dynamic_ncols=True)  # fmt: skip
         for epoch in range(self.epoch, cfg.epochs):
             self.epoch = epoch

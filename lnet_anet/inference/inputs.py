@@ -1,6 +1,7 @@
 """What the predictor accepts as an image, and how each kind becomes uint8 RGB (H, W, 3).
 
-- a path (str, bytes or os.PathLike): read by lnet_anet.data.images.load_image (Pillow: every
+- a path (str, bytes or os.PathLike; bytes holding a NUL are image data, not a name, and are
+  refused: pass PIL.Image.open(io.BytesIO(data))): read by lnet_anet.data.images.load_image (Pillow: every
   format it decodes, the first frame of a GIF/TIFF, EXIF orientation applied, the pixel cap
   checked from the header before decoding; alpha composited onto white);
 - a PIL.Image.Image of any mode: EXIF orientation applied, then the same conversion as a file
@@ -42,8 +43,15 @@ class InputError(ValueError):
     """An item the predictor cannot turn into an RGB image; the message names it."""
 
 
+def _image_data(item: Any) -> bool:
+    """Bytes that cannot be a file name (a NUL in them): a file's contents passed by mistake."""
+    return isinstance(item, (bytes, bytearray)) and b"\0" in item
+
+
 def describe(item: Any) -> str:
     """A short name of an input for messages: the path, or the array's shape and dtype."""
+    if _image_data(item):
+        return f"{len(item)} bytes of data"
     if isinstance(item, np.ndarray):
         return f"array {tuple(item.shape)} {item.dtype}"
     if isinstance(item, Image.Image):
@@ -56,7 +64,7 @@ def describe(item: Any) -> str:
 def source_of(item: Any) -> str | None:
     """The record's "image" field: the path as a str (undecodable bytes of a file name as
     os.fsdecode's surrogates, which json.dumps escapes as \\udcXX), None for in-memory images."""
-    if isinstance(item, (str, bytes, os.PathLike)):
+    if isinstance(item, (str, bytes, os.PathLike)) and not _image_data(item):
         return os.fsdecode(item)
     return None
 
@@ -116,6 +124,9 @@ def to_rgb8(item: Any, channel_order: str = "rgb",
             raise
         except Exception as e:  # noqa: BLE001 - a lazily opened image may fail to decode here
             raise InputError(f"{describe(item)}: cannot convert ({type(e).__name__}: {e})") from None
+    if _image_data(item):
+        raise InputError(f"{describe(item)}: bytes are read as a file name; for an encoded image pass "
+                         "PIL.Image.open(io.BytesIO(data))")  # fmt: skip
     if isinstance(item, (str, bytes, os.PathLike)):
         try:
             return load_image(Path(os.fsdecode(item)), max_pixels)

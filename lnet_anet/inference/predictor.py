@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -63,6 +62,7 @@ from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
 from lnet_anet.inference.graphs import FaceGraph, LNetGraph, RegionGraph
 from lnet_anet.inference.inputs import CHANNEL_ORDERS, InputError, describe, source_of, to_rgb8
 from lnet_anet.inference.runtime import OrtGraph, TorchGraph, graph_key, resolve_backend
+from lnet_anet.inference.upright import UprightHead, choose_turn
 from lnet_anet.lnet.multiscale import (
     DETAIL_MAX_REGION,
     Placement,
@@ -78,6 +78,9 @@ HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part ->
 BOX_KINDS = ("face", "region")  # analyse_boxes / locate_many: face boxes, or the regions the heads crop
 DETAIL_BATCH = 1  # detail tiles per LNet run: a 768 px tile costs the same alone, and batches cost memory
 FACE_CHUNK = 16  # faces per ANet / head forward: bounds the trunk maps' memory (2 views each)
+# rotations: each turn's P(upright) is the mean over its strongest faces, up to this many (chosen
+# on tune parts: experiments/2026-12-01-upright/choose_rule.json)
+UPRIGHT_FACES = 3
 DECODE_WORKERS = 2  # threads decoding ahead of the networks in predict_many
 ImageInput = str | bytes | Path | np.ndarray | Image.Image
 
@@ -114,19 +117,20 @@ class Predictor:
     (or other settings) to trade recall for false alarms; `max_pixels` (None: no cap) is the
     largest image file or PIL image it decodes (width * height, from the header). `rotations`
     (default False): also look for faces in the image turned by 90, 180 and 270 degrees and keep
-    the turn whose best face scores highest (for photos stored sideways without an EXIF
-    orientation; four times LNet's work): faces are read upright, their boxes given in the
-    image's own pixels, and the record's "rotation" says the turn used (degrees
-    counterclockwise, 0 when upright). `detail_ratio` (default: the bundle's
-    preprocessing.lnet.detail_ratio, None: off): also read a large photo at this many pixels
-    per photo pixel, in tiles, for faces too small for the whole-photo canvases (a 100 px face
-    in a 6000 x 4000 photo; lnet_anet.lnet.multiscale); ValueError outside [0.05, 1]."""
+    the turn whose strongest faces (up to UPRIGHT_FACES) `upright_head` finds most likely
+    upright (for photos stored sideways without an EXIF orientation; four times LNet's work and
+    up to 12 face crops through ANet): faces are read upright, their boxes given in the image's
+    own pixels, and the record's "rotation" says the turn used (degrees counterclockwise, 0
+    when upright). `detail_ratio` (default: the bundle's preprocessing.lnet.detail_ratio, None:
+    off): also read a large photo at this many pixels per photo pixel, in tiles, for faces too
+    small for the whole-photo canvases (a 100 px face in a 6000 x 4000 photo;
+    lnet_anet.lnet.multiscale); ValueError outside [0.05, 1]."""
 
     def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
                  backend: str = "auto"):  # fmt: skip
         self.bundle = bundle
         self.max_pixels = max_pixels
-        self.rotations = False
+        self._rotations = False
         self.device = bundle.device
         self.backend = resolve_backend(backend, self.device)
         self.localizer = bundle.localizer()
@@ -153,6 +157,36 @@ class Predictor:
                 self._run[name] = self._runner(name, graphs[name])
         self._face_inputs = self._run["faces"].input_names
         self._descriptor_heads: dict[str, Any] = {}
+        self._upright_head: UprightHead | None = None
+
+    @property
+    def rotations(self) -> bool:
+        """Whether quarter turns are tried (class doc). Turning it on loads upright_head, so a
+        missing head or one of another ANet fails here (FileNotFoundError, ValueError), not
+        once per image."""
+        return self._rotations
+
+    @rotations.setter
+    def rotations(self, on: bool) -> None:
+        if on:
+            _ = self.upright_head
+        self._rotations = bool(on)
+
+    @property
+    def upright_head(self) -> UprightHead:
+        """The UprightHead that picks the quarter turn when `rotations` is on (default: the
+        shipped one, lnet_anet.inference.upright.DEFAULT_UPRIGHT_HEAD, loaded when first needed).
+        Setting one fitted on another ANet's feature than this bundle's raises ValueError."""
+        if self._upright_head is None:
+            self.upright_head = UprightHead.load()
+        return self._upright_head
+
+    @upright_head.setter
+    def upright_head(self, head: UprightHead) -> None:
+        if head.feature_dim != self.bundle.svm.feature_dim or head.anet not in (None, self.bundle.part_digest("anet")):
+            raise ValueError("this upright head was fitted on the feature of another ANet than this bundle's; fit one "
+                             "on this bundle (python -m lnet_anet.cli.fit_upright --bundle ...)")  # fmt: skip
+        self._upright_head = head
 
     @property
     def descriptor_head(self):
@@ -246,7 +280,7 @@ class Predictor:
         """Each attribute's decision threshold on its probability (the bundle's SVM head: chosen
         on a tune split to trade accuracy against balanced accuracy; 0.5 where none was tuned).
         A face's "present" list holds the attributes whose probability reaches it."""
-        return {n: float(t) for n, t in zip(self.attributes, self.bundle.svm.threshold, strict=True)}
+        return {n: round(float(t), 4) for n, t in zip(self.attributes, self.bundle.svm.threshold, strict=True)}
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: torch.device | str = "cpu",
@@ -307,8 +341,7 @@ class Predictor:
         faces = self._box_faces(to_rgb8(image, channel_order, None), boxes, kind)
         if not faces:
             return np.zeros((0, self.bundle.svm.feature_dim), np.float32)
-        return np.concatenate([self._face_features(faces[s : s + FACE_CHUNK])[0].mean(1)
-                               for s in range(0, len(faces), FACE_CHUNK)])  # fmt: skip
+        return self._mean_features(faces)
 
     def _box_faces(self, img: np.ndarray, boxes, kind: str) -> list[tuple[np.ndarray, np.ndarray, float, dict]]:
         """analyse_boxes' faces: (image, region, 0, record) per box of `kind`."""
@@ -449,17 +482,62 @@ class Predictor:
 
     def _upright(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]]
                  ) -> tuple[list[list[tuple[np.ndarray, float]]], list[int]]:  # fmt: skip
-        """Per image, the faces of the quarter turn (np.rot90's k, counterclockwise) whose best
-        face scores highest, boxes in the turned image's pixels, and k; unturned on a tie."""
-        best = [max((s for _, s in f), default=-math.inf) for f in found]
-        turns = [0] * len(images)
+        """Per image, the faces of the quarter turn (np.rot90's k, counterclockwise) that
+        upright.choose_turn picks from _turn_chances, boxes in the turned image's pixels, and k.
+        found: the faces of the unturned images."""
+        candidates = [{0: (img, faces)} for img, faces in zip(images, found, strict=True)]
         for k in (1, 2, 3):
             turned = [np.ascontiguousarray(np.rot90(img, k)) for img in images]
             for i, faces in enumerate(self._detect(turned, None)):
-                top = max((s for _, s in faces), default=-math.inf)
-                if top > best[i]:
-                    best[i], found[i], turns[i] = top, faces, k
-        return found, turns
+                candidates[i][k] = (turned[i], faces)
+        turns = [choose_turn(c) for c in self._turn_chances(candidates)]
+        return [candidates[i][k][1] for i, k in enumerate(turns)], turns
+
+    def _turn_chances(self, candidates: list[dict[int, tuple[np.ndarray, list]]]) -> list[dict[int, float]]:
+        """Per image ({turn k: (turned image, its faces strongest first)}), each turn's mean
+        P(upright) (upright_head) over its UPRIGHT_FACES strongest faces; turns without a face
+        are left out. All the crops go through the face graph together."""
+        crops = [(i, k, (img, box, score, {})) for i, turns in enumerate(candidates)
+                 for k, (img, faces) in turns.items() for box, score in faces[:UPRIGHT_FACES]]  # fmt: skip
+        p = self.upright_head.probability(self._mean_features([c for *_, c in crops])) if crops else []
+        votes: list[dict[int, list[float]]] = [{} for _ in candidates]
+        for (i, k, _), q in zip(crops, p, strict=True):
+            votes[i].setdefault(k, []).append(float(q))
+        return [{k: float(np.mean(v)) for k, v in turns.items()} for turns in votes]
+
+    def _mean_features(self, faces: list) -> np.ndarray:
+        """ANet's feature of each face (image, region, score, record), the patch average: (N, D)."""
+        return np.concatenate([self._face_features(faces[s : s + FACE_CHUNK])[0].mean(1)
+                               for s in range(0, len(faces), FACE_CHUNK)])  # fmt: skip
+
+    def _turns(self, image: ImageInput, channel_order: str) -> dict[int, tuple[np.ndarray, list]]:
+        """{k: (the image turned by k quarter turns, its faces strongest first)} for k = 0..3."""
+        _check_order(channel_order)
+        img = to_rgb8(image, channel_order, self.max_pixels)
+        turned = [np.ascontiguousarray(np.rot90(img, k)) for k in range(4)]
+        return dict(enumerate(zip(turned, self._detect(turned, None), strict=True)))
+
+    @torch.inference_mode()
+    def turn_features(self, image: ImageInput, channel_order: str = "rgb", faces: int = UPRIGHT_FACES
+                      ) -> dict[int, np.ndarray]:  # fmt: skip
+        """For each quarter turn of the image (np.rot90's k, counterclockwise) in which LNet finds
+        a face: ANet's features of its strongest faces (up to `faces`, the ones `rotations`
+        reads), {k: (n, D) float32}: what UprightHead.fit learns from (fit_upright). image and
+        errors as `predict`."""
+        crops = [(k, (img, box, score, {})) for k, (img, found) in self._turns(image, channel_order).items()
+                 for box, score in found[:faces]]  # fmt: skip
+        if not crops:
+            return {}
+        features = self._mean_features([c for _, c in crops])
+        turns = np.array([k for k, _ in crops])
+        return {int(k): features[turns == k] for k in dict.fromkeys(turns.tolist())}
+
+    @torch.inference_mode()
+    def upright_chances(self, image: ImageInput, channel_order: str = "rgb") -> dict[int, float]:
+        """What `rotations` decides by: for each quarter turn of the image (np.rot90's k) in
+        which LNet finds a face, upright_head's mean P(upright) of its UPRIGHT_FACES strongest
+        faces, {k: p}; upright.choose_turn takes the highest. image and errors as `predict`."""
+        return self._turn_chances([self._turns(image, channel_order)])[0]
 
     @torch.inference_mode()
     def _detect(self, images: list[np.ndarray], analyses: list[Analysis] | None) -> list[list[tuple[np.ndarray, float]]]:

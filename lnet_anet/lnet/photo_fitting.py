@@ -48,7 +48,7 @@ def photo_maps(net: torch.nn.Module, lnet_input: LNetInput, paths: Sequence[str]
     net.eval()
     maps: list[dict] = []
     sizes: list[tuple[int, int]] = []
-    for start in tqdm(range(0, len(paths), batch_size), desc="LNet maps", dynamic_ncols=True):
+    for start in tqdm(range(0, len(paths), batch_size), desc="LNet maps", dynamic_ncols=True, disable=None):
         images = [load_image(p) for p in paths[start:start + batch_size]]
         per = [{} for _ in images]
         for scale in scales:
@@ -180,7 +180,7 @@ def fit_photo_localizer(pm: PhotoMaps, truth: Sequence, base: Localizer, search:
     trials = []
     combos = list(itertools.product(*search.values()))
     for values, scales in tqdm(list(itertools.product(combos, scale_sets)), desc="localizer search",
-                               disable=not progress, dynamic_ncols=True):  # fmt: skip
+                               disable=None if progress else True, dynamic_ncols=True):  # fmt: skip
         candidate = dataclasses.replace(base, threshold=-1e9, **dict(zip(search, values, strict=True)))
         m = evaluate_detections(_detect_all(pm, candidate, scales), truth, bands=None)
         if progress:

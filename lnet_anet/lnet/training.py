@@ -50,7 +50,7 @@ def cache_scenes(model: LNet, dataset, path, num_workers: int) -> dict[str, np.n
     model.eval()
     parts: dict[str, list[np.ndarray]] = {}
     loader = DataLoader(dataset, batch_size=16, num_workers=num_workers, collate_fn=collate_skip_bad)
-    for batch in tqdm(loader, desc=f"caching {path.stem}", dynamic_ncols=True):
+    for batch in tqdm(loader, desc=f"caching {path.stem}", dynamic_ncols=True, disable=None):
         if batch is None:
             continue
         for image in batch["image"]:

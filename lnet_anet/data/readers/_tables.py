@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lnet_anet.data.errors import DatasetFormatError
+from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError, data_hint
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 BOX_COLUMNS = ("x0", "y0", "x1", "y1")
@@ -36,7 +36,7 @@ def read_lines(path: str | Path) -> list[str]:
     """A text file as a list of lines (CRLF/CR/LF, UTF-8 with or without BOM), stripped."""
     path = Path(path)
     if not path.is_file():
-        raise DatasetFormatError(path, "missing label file")
+        raise DataNotFoundError(path, "missing label file")
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -329,6 +329,19 @@ class CsvTable:
 
 
 # --------------------------------------------------------------------------- images on disk
+
+
+def require_path(path: str | Path, what: str, key: str | None = None, folder: bool = True,
+                 hint: bool = True) -> Path:  # fmt: skip
+    """`path` as a Path when it is a folder (folder=True) or a file. Otherwise raises
+    DataNotFoundError (a FileNotFoundError) naming it and `what` it should be and, with hint,
+    how the configs are pointed at the data (paths.datasets, LNET_ANET_DATASETS or
+    data.index.<key>; errors.data_hint)."""
+    path = Path(path)
+    if path.is_dir() if folder else path.is_file():
+        return path
+    problem = "not found" if not path.exists() else "is not a folder" if folder else "is a folder, not a file"
+    raise DataNotFoundError(path, f"{what} {problem}" + (f"; {data_hint(key)}" if hint else ""))
 
 
 def list_files(folder: str | Path) -> set[str]:

@@ -25,6 +25,7 @@ from lnet_anet.data.readers._tables import (
     is_image_name,
     keep_existing,
     list_files,
+    require_path,
 )
 
 MAX_AGE = 130.0
@@ -46,9 +47,10 @@ def read_utkface(folder: str | Path) -> pd.DataFrame:
     """UTKFace: labels in file names `age_gender_race_datetime.jpg.chip.jpg` (or `.jpg`).
 
     Malformed names (a missing field, a space, a missing dot, out-of-range codes) and other files
-    are left out with the reason in df.attrs["skipped"] and a warning with the count.
+    are left out with the reason in df.attrs["skipped"] and a warning with the count. Raises
+    DataNotFoundError (a FileNotFoundError) naming a missing folder and how to point at the data.
     """
-    folder = Path(folder).resolve()
+    folder = require_path(folder, "UTKFace folder", "folder").resolve()
     names = sorted(list_files(folder))
     parts = pd.Series(names, dtype=object).str.extract(_UTKFACE)
     age, gender, race = (pd.to_numeric(parts[i]).to_numpy() for i in range(3))
@@ -90,8 +92,9 @@ def _utkface_problem(name: str) -> str:
 def read_fgnet(folder: str | Path) -> pd.DataFrame:
     """FG-NET: `001A02.JPG` (subject 1, age 2; `078A11a.JPG` suffix letters allowed).
     identity = subject; "split" is "" (FG-NET is evaluated leave-one-person-out: see
-    holdout_split(by="identity"))."""
-    folder = Path(folder).resolve()
+    holdout_split(by="identity")). Raises DataNotFoundError (a FileNotFoundError) naming a
+    missing folder and how to point at the data."""
+    folder = require_path(folder, "FG-NET folder", "folder").resolve()
     names = sorted(list_files(folder))
     parts = pd.Series(names, dtype=object).str.extract(_FGNET)
     ok = parts[0].notna().to_numpy()
@@ -118,6 +121,8 @@ def _age_index(
     age_key: str = "age",
     sigma_key: str = "sigma",
 ) -> pd.DataFrame:
+    if image_root is not None and check_images:
+        require_path(image_root, f"image folder of {csv.path}", "image_root")
     paths = csv.image_paths(image_root)
     columns: dict[str, object] = {
         "path": paths,
@@ -145,8 +150,10 @@ def read_morph(
     Columns are found by name: path/file/filename/photo, age, gender (M/F, male/female or 0/1 as
     0 male 1 female), race (B/W/A/H/O/I letters or 0-4), id_num. Without an id column the
     identity comes from MORPH file names `003285_00M21.JPG` when they follow that pattern.
-    Paths resolve against image_root (default: the CSV's folder).
+    Paths resolve against image_root (default: the CSV's folder). A missing CSV or image_root
+    raises DataNotFoundError (a FileNotFoundError) naming it and how to point at the data.
     """
+    require_path(csv_path, "MORPH CSV", "csv_path", folder=False)
     aliases = {
         "path": PATH_ALIASES,
         "age": ("age",),
@@ -169,7 +176,9 @@ def read_chalearn(
 ) -> pd.DataFrame:
     """ChaLearn LAP apparent age (2015 `image;mean;stdv`, 2016 `image,mean,stdv`, with or
     without header; APPA-REAL's gt_avg_*.csv column names work too): mean -> age,
-    stdv -> age_sigma."""
+    stdv -> age_sigma. A missing CSV or image_root raises DataNotFoundError (a
+    FileNotFoundError) naming it and how to point at the data."""
+    require_path(csv_path, "ChaLearn CSV", "csv_path", folder=False)
     aliases = {
         "path": ("image", "file", "filename", "file_name", "name", "path"),
         "mean": ("mean", "apparent_age_avg"),
@@ -185,7 +194,8 @@ def read_age_csv(
 ) -> pd.DataFrame:
     """A generic `path,age[,sigma]` CSV (header optional; optional split, identity, gender and
     race columns when there is a header). Paths resolve against image_root (default: the CSV's
-    folder)."""
+    folder). A missing CSV or image_root raises DataNotFoundError (a FileNotFoundError)."""
+    require_path(csv_path, "age CSV", "csv_path", folder=False)
     aliases = {
         "path": PATH_ALIASES,
         "age": ("age",),

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lnet_anet.data.errors import DatasetFormatError
+from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError, data_hint
 from lnet_anet.data.readers._tables import (
     PATH_ALIASES,
     SPLIT_ALIASES,
@@ -27,6 +27,7 @@ from lnet_anet.data.readers._tables import (
     keep_existing,
     parse_table,
     read_lines,
+    require_path,
 )
 
 SCORE_RANGE = (1.0, 5.0)
@@ -37,12 +38,14 @@ _GROUP_RACE = {"A": 2, "C": 0}
 
 
 def _scut_root(root: Path) -> Path:
+    require_path(root, "SCUT-FBP5500 folder", "root")
     if (root / "train_test_files").is_dir():
         return root
     inner = root / "SCUT-FBP5500_v2"
     if (inner / "train_test_files").is_dir():
         return inner
-    raise FileNotFoundError(f"{root}: not a SCUT-FBP5500 release (no train_test_files/ folder)")
+    raise DataNotFoundError(root, "not a SCUT-FBP5500 release (no train_test_files/ folder, nor "
+                                  f"SCUT-FBP5500_v2/train_test_files/); {data_hint('root')}")  # fmt: skip
 
 
 def scut_split_files(root: str | Path, split: str = "60/40") -> dict[str, Path]:
@@ -118,7 +121,9 @@ def read_scut_fbp5500(
     shared copy ships train.txt without test.txt); none present is an error. An image in both
     train and test is an error; with All_labels.txt present, a split row whose name or score
     disagrees with it is one too. bad_rows: "error" or "skip" a malformed row (see
-    read_score_list; skipped rows are listed in df.attrs["skipped"] with file and line)."""
+    read_score_list; skipped rows are listed in df.attrs["skipped"] with file and line). A
+    missing root, or one that is not a release, raises DataNotFoundError (a FileNotFoundError)
+    naming it and how to point at the data."""
     root = Path(root)
     images = _scut_root(root) / "Images"
     skipped: list[str] = []
@@ -181,7 +186,11 @@ def read_score_csv(
     check_images: bool = True,
 ) -> pd.DataFrame:
     """A generic `path,score` CSV (header optional; an optional split column with a header).
-    Paths resolve against image_root (default: the CSV's folder)."""
+    Paths resolve against image_root (default: the CSV's folder). A missing CSV or image_root
+    raises DataNotFoundError (a FileNotFoundError)."""
+    require_path(csv_path, "score CSV", "csv_path", folder=False)
+    if image_root is not None and check_images:
+        require_path(image_root, f"image folder of {csv_path}", "image_root")
     aliases = {
         "path": PATH_ALIASES,
         "attractiveness": ("attractiveness", "score", "rating", "beauty"),

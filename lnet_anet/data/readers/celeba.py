@@ -46,6 +46,7 @@ from lnet_anet.data.readers._tables import (
     parse_count_line,
     parse_table,
     read_lines,
+    require_path,
 )
 
 PARTITION_NAMES = {0: "train", 1: "val", 2: "test"}
@@ -250,10 +251,10 @@ def read_celeba(
     images: "auto" or the image folder (name relative to root, or a path).
     check_images: leave out (and report) rows whose image file is missing; one folder listing.
     coords: which boxes/landmarks to attach: "auto", "align", "wild" or "none".
+    A missing root raises DataNotFoundError (a FileNotFoundError) naming it and how to point at
+    the data.
     """
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root}: CelebA root folder not found")
+    root = require_path(root, "CelebA root folder", "root")
     image_dir = find_image_dir(root, images)
     attr_file = find_label_file(root, "list_attr_celeba")
     part_file = find_label_file(root, "list_eval_partition")

@@ -11,7 +11,9 @@ Every reader returns a DataFrame with one row per image (images without a face i
                 illumination, invalid, occlusion, pose)
 
 df.attrs["source"] names the label file(s). A malformed row raises DatasetFormatError naming
-the file and line. `mark_small(df, min_height)` adds the "faces under a size" rule afterwards.
+the file and line; a missing label file or label folder raises DataNotFoundError (a
+FileNotFoundError and a DatasetFormatError) naming it (image folders are not checked here).
+`mark_small(df, min_height)` adds the "faces under a size" rule afterwards.
 
 Formats:
 - WIDER FACE `wider_face_{train,val}_bbx_gt.txt`: name, count, then `x y w h blur expression
@@ -44,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from lnet_anet.data.errors import DatasetFormatError
-from lnet_anet.data.readers._tables import read_lines
+from lnet_anet.data.readers._tables import read_lines, require_path
 
 WIDER_FLAGS = ("blur", "expression", "illumination", "invalid", "occlusion", "pose")
 _WIDER_FLAG_RANGE = {"blur": 2, "expression": 1, "illumination": 1, "invalid": 1, "occlusion": 2, "pose": 1}
@@ -153,7 +155,7 @@ def read_wider_mat(mat_file: str | Path, images: str | Path | None = None) -> pd
     when present, blur_label_list ... pose_label_list; missing label lists read as 0)."""
     from scipy.io import loadmat
 
-    path = Path(mat_file)
+    path = require_path(mat_file, "WIDER FACE label file", folder=False, hint=False)
     try:
         mat = loadmat(str(path))
     except Exception as e:  # scipy raises ValueError/TypeError/MatReadError for bad files
@@ -228,7 +230,7 @@ def read_fddb(
     the `originalPics` folder (default: folds_dir/../originalPics, else folds_dir); image names
     get `.jpg`. The fold list orders the images; each must appear once in the ellipse list.
     clip=True clips boxes at 0 (image sizes are not read, so the right/bottom are left)."""
-    folds_dir = Path(folds_dir)
+    folds_dir = require_path(folds_dir, "FDDB folds folder", hint=False)
     if images is None:
         guess = folds_dir.resolve().parent / "originalPics"
         images = guess if guess.is_dir() else folds_dir
@@ -370,7 +372,7 @@ def read_voc_xml(
     <name> is in `classes` are faces; <difficult>1</difficult> ones are don't-care. images: the
     folder of the images (default: `JPEGImages` beside the annotations folder, else that folder)."""
     if isinstance(annotations, str | Path):
-        folder = Path(annotations)
+        folder = require_path(annotations, "VOC annotation folder", hint=False)
         files = sorted(folder.glob("*.xml"))
         if not files:
             raise FileNotFoundError(f"{folder}: no .xml annotation files")

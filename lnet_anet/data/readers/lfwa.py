@@ -27,6 +27,7 @@ from lnet_anet.data.readers._tables import (
     parse_table,
     person_ids,
     read_lines,
+    require_path,
     split_fields,
 )
 from lnet_anet.data.readers.celeba import read_attr_list
@@ -111,8 +112,10 @@ def read_lfwa(
     attr_file: default: the one `list_attr*.txt` in root (or root/anno).
     split_file: default: root/lfwa_split.txt when present, else the first-n_train rule.
     Adds a "person" column (the LFW name) and "identity" (person rank in sorted order).
+    A missing root raises DataNotFoundError (a FileNotFoundError) naming it and how to point at
+    the data.
     """
-    root = Path(root)
+    root = require_path(root, "LFWA root folder", "root")
     tree = find_lfw_tree(root, images)
     attr_path = Path(attr_file) if attr_file is not None else find_attr_file(root)
     attrs = read_attr_list(attr_path)
@@ -162,9 +165,10 @@ def read_lfw_attributes(
     `Name Words<TAB>1<TAB><73 floats>`. Row -> lfw/Name_Words/Name_Words_0001.jpg.
     Attribute names get "_" for spaces ("Black Hair" -> "Black_Hair"); columns hold the score
     binarised at 0 (int8 0/1) and `raw_<name>` the score itself. "split" is "" (none defined).
+    A missing lfw_root raises DataNotFoundError (a FileNotFoundError) naming it.
     """
     path = Path(path)
-    tree = find_lfw_tree(lfw_root, images)
+    tree = find_lfw_tree(require_path(lfw_root, "LFW root folder", "lfw_root"), images)
     lines = read_lines(path)
     n_comments = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
     if n_comments == 0:

@@ -1,0 +1,104 @@
+"""The upright head that `rotations` decides by (lnet_anet.inference.upright), its file, the
+Predictor's use of it and the fit_upright command, on generated data and a random bundle."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from safetensors.numpy import save_file
+
+from lnet_anet.cli import fit_upright
+from lnet_anet.inference.build import random_bundle
+from lnet_anet.inference.predictor import Predictor
+from lnet_anet.inference.upright import UprightHead, choose_turn
+
+
+def _features(n=200, d=16, seed=0):
+    """Upright crops' features lean one way along the first axis, turned crops' the other."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 4 == 0  # one upright crop for every three turned ones, as fit_upright gives
+    x = rng.normal(size=(n, d)) + np.where(y, 3.0, -2.0)[:, None] * np.eye(d)[0]
+    return x, y
+
+
+def test_the_head_tells_upright_from_turned_and_survives_its_file(tmp_path):
+    x, y = _features()
+    head = UprightHead.fit(x, y, anet="abc", info={"note": "test"})
+    p = head.probability(x)
+    assert p.shape == (len(y),) and ((p > 0.5) == y).mean() > 0.95
+    assert p[y].mean() > 0.8 > 0.2 > p[~y].mean()
+    head.save(tmp_path / "u.safetensors")
+    again = UprightHead.load(tmp_path / "u.safetensors")
+    np.testing.assert_allclose(again.probability(x), p, atol=1e-5)
+    assert again.anet == "abc" and again.info["note"] == "test" and again.info["crops"] == len(y)
+    with pytest.raises(ValueError, match=r"\(N, 16\)"):
+        head.probability(x[:, :8])
+    with pytest.raises(ValueError, match="both upright and turned"):
+        UprightHead.fit(x, np.ones(len(x), bool))
+
+
+def test_a_missing_or_foreign_file_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match="fit_upright"):
+        UprightHead.load(tmp_path / "none.safetensors")
+    save_file({"w": np.zeros(3, np.float32)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(ValueError, match="not an upright head"):
+        UprightHead.load(tmp_path / "other.safetensors")
+
+
+def test_choose_turn_takes_the_most_likely_upright_and_the_unturned_photo_on_a_tie():
+    assert choose_turn({}) == 0
+    assert choose_turn({0: 0.2, 1: 0.9, 3: 0.4}) == 1
+    assert choose_turn({2: 0.7, 0: 0.7}) == 0
+    assert choose_turn({3: 0.1}) == 3
+
+
+def test_the_predictor_refuses_a_head_of_another_anet_and_reads_turns(tmp_path):
+    # one face per turn: its chance is the head's P(upright) of that face's feature
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1))
+    with pytest.raises(ValueError, match="another ANet"):  # the shipped head reads the shipped ANet's feature
+        predictor.rotations = True
+    assert predictor.rotations is False
+    d = predictor.bundle.svm.feature_dim
+    zeros = np.zeros(d)
+    with pytest.raises(ValueError, match="another ANet"):
+        predictor.upright_head = UprightHead(zeros, np.ones(d), zeros, 0.0, anet="not this one")
+    with pytest.raises(ValueError, match="another ANet"):
+        predictor.upright_head = UprightHead(np.zeros(3), np.ones(3), np.zeros(3), 0.0)
+    coef = np.random.default_rng(0).normal(size=d)
+    predictor.upright_head = UprightHead(zeros, np.ones(d), coef, 0.0, anet=predictor.bundle.part_digest("anet"))
+    photo = np.random.default_rng(1).integers(0, 255, (48, 80, 3), dtype=np.uint8)
+    features = predictor.turn_features(photo)
+    assert set(features) <= {0, 1, 2, 3} and all(f.shape == (1, d) for f in features.values())
+    chances = predictor.upright_chances(photo)
+    assert set(chances) == set(features)
+    for k, p in chances.items():  # the head's probability of that turn's face
+        assert p == pytest.approx(float(predictor.upright_head.probability(features[k])[0]))
+    predictor.rotations = True
+    record = predictor.predict(photo)
+    assert record["rotation"] == 90 * choose_turn(chances)
+
+
+def test_fit_upright_fits_a_head_on_turned_photos_and_skips_bad_files(tmp_path, capsys):
+    bundle = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=2)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 255, (40 + 8 * i, 64, 3), dtype=np.uint8)).save(folder / f"p{i}.png")
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    listed = tmp_path / "list.txt"
+    listed.write_text(f"{folder / 'p0.png'}\n{folder / 'p1.png'}\n")
+    out = tmp_path / "u.safetensors"
+    assert fit_upright.main([str(folder), str(listed), "--bundle", str(bundle), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "broken.jpg: skipped" in captured.err
+    info = json.loads(captured.out.strip().splitlines()[-1])
+    assert info["images"] == 7 and info["skipped"] == 1 and info["crops"] > info["upright"] > 0
+    head = UprightHead.load(out)
+    predictor = Predictor.load(bundle)
+    predictor.upright_head = head  # fitted on this bundle's ANet: accepted
+    assert fit_upright.main([str(tmp_path / "missing"), "--bundle", str(bundle), "--out", str(out)]) == 2
+    assert "no such image file, list or folder" in capsys.readouterr().err
