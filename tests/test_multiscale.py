@@ -252,3 +252,22 @@ def test_photos_of_different_shapes_share_a_batch_with_fitted_zoom_in_canvases(t
     alone = [predictor.predict(img) for img in images]
     assert [r["faces"] for r in together] == [r["faces"] for r in alone]
     assert all(r["faces"] for r in together)
+
+
+def test_the_heatmap_shows_each_scales_response_on_the_image():
+    from lnet_anet.inference.predictor import Analysis
+    from lnet_anet.lnet.multiscale import Placement
+
+    image = np.zeros((100, 100, 3), np.uint8)
+    whole = Placement(kx=1.0, ky=1.0, x0=0, y0=0, h_c=100, w_c=100)  # the image fills a 100 px canvas
+    half = Placement(kx=0.5, ky=0.5, x0=25, y0=25, h_c=50, w_c=50)  # scale 0.5: centred on the canvas
+    first = np.zeros((10, 10), np.float32)  # nothing at the first scale
+    second = np.zeros((10, 10), np.float32)
+    second[2, 2] = 4.0  # canvas (20..30, 20..30) at scale 0.5: the image's top-left corner region
+    analysis = Analysis({}, image, maps=[(first, (100, 100), whole), (second, (100, 100), half)])
+    heat = analysis.heatmap()
+    assert heat.shape == (100, 100) and heat.max() > 0  # the face found at the second scale shows
+    assert heat[:20, :20].max() == heat.max() and heat[50:, 50:].max() == 0
+    assert np.array_equal(Analysis({}, image, maps=[(first, (100, 100), whole)]).heatmap(), np.zeros((100, 100)))
+    with pytest.raises(ValueError, match="no image or response map"):
+        Analysis({}, image).heatmap()

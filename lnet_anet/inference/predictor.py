@@ -88,28 +88,28 @@ ImageInput = str | bytes | Path | np.ndarray | Image.Image
 @dataclass
 class Analysis:
     """One image's record plus what a visualisation needs: the decoded image and LNet's
-    averaged response map over its canvas (the first scale's), where `placement` says where the
-    image lies."""
+    averaged response map at each scale it was read at (`maps`: the response, the canvas's
+    (H, W) and the Placement of the image on it)."""
 
     record: dict[str, Any]
     image: np.ndarray | None = None
-    response: np.ndarray | None = None
-    input_size: tuple[int, int] = (0, 0)  # the canvas's (H, W)
-    placement: Placement | None = None
+    maps: list[tuple[np.ndarray, tuple[int, int], Placement]] = field(default_factory=list)
     source: str | None = None  # the path as given, or None for an array
     faces_px: list[np.ndarray] = field(default_factory=list)  # unrounded face boxes ("box")
 
     def heatmap(self) -> np.ndarray:
-        """The response map on the original image's pixels, float32 (H, W)."""
-        if self.image is None or self.response is None:
+        """LNet's response on the original image's pixels, float32 (H, W): at each pixel the
+        largest of the scales' maps, so a face found at any scale shows. Raises ValueError when
+        there is no image or map."""
+        if self.image is None or not self.maps:
             raise ValueError(f"{self.source}: no image or response map to draw")
-        h_in, w_in = self.input_size
-        canvas = cv2.resize(self.response.astype(np.float32), (w_in, h_in),
-                            interpolation=cv2.INTER_LINEAR)  # fmt: skip
-        p = self.placement
-        on_image = canvas[p.y0:p.y0 + p.h_c, p.x0:p.x0 + p.w_c]
         h, w = self.image.shape[:2]
-        return cv2.resize(on_image, (w, h), interpolation=cv2.INTER_LINEAR)
+        heat = np.zeros((h, w), np.float32)
+        for response, (h_in, w_in), p in self.maps:
+            canvas = cv2.resize(response.astype(np.float32), (w_in, h_in), interpolation=cv2.INTER_LINEAR)
+            on_image = canvas[p.y0:p.y0 + p.h_c, p.x0:p.x0 + p.w_c]
+            np.maximum(heat, cv2.resize(on_image, (w, h), interpolation=cv2.INTER_LINEAR), out=heat)
+        return heat
 
 
 class Predictor:
@@ -546,13 +546,11 @@ class Predictor:
         images that want them (multiscale.wants_zoom_in), then at its fallback scales for the
         images with no face yet; the localizer and the cascade on each canvas, the boxes mapped
         back to the image (those wholly in the padding dropped), then merged across scales
-        (multiscale.merge). The first scale's map goes to the Analysis. A large image is shrunk
-        once first (multiscale.shrink_factor), and the canvases are cut from that copy."""
-        first = self._lnet.scales[0]
+        (multiscale.merge). Each scale's map goes to the Analysis (its `maps`). A large image is
+        shrunk once first (multiscale.shrink_factor), and the canvases are cut from that copy."""
         works = [_shrunk(img, shrink_factor(img.shape[:2], self._lnet)) for img in images]
         return read_scales([img.shape[:2] for img in images],
-                           lambda scale, which: self._detect_at(scale, images, works, which,
-                                                                analyses if scale == first else None),
+                           lambda scale, which: self._detect_at(scale, images, works, which, analyses),
                            self._lnet, self.localizer,
                            lambda which: [self._detect_detail(images[k], works[k]) for k in which])  # fmt: skip
 
@@ -581,7 +579,7 @@ class Predictor:
                 faces[k] = [(px, float(score)) for box, score in found[i]
                             if (px := where.to_image(box, images[k].shape[:2])) is not None]  # fmt: skip
                 if analyses is not None:
-                    analyses[k].response, analyses[k].input_size, analyses[k].placement = responses[i], size, where
+                    analyses[k].maps.append((responses[i], size, where))
         return [faces[k] for k in which]
 
     def _detect_detail(self, image: np.ndarray, work: np.ndarray) -> list[tuple[np.ndarray, float]]:
