@@ -97,6 +97,10 @@ def test_fit_upright_fits_a_head_on_turned_photos_and_skips_bad_files(tmp_path, 
     assert "broken.jpg: skipped" in captured.err
     info = json.loads(captured.out.strip().splitlines()[-1])
     assert info["images"] == 7 and info["skipped"] == 1 and info["crops"] > info["upright"] > 0
+    assert fit_upright.main([str(folder), "--faces", "2", "--bundle", str(bundle), "--out", str(tmp_path / "u2.st")]) == 0
+    two = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    readable = two["images"] - two["skipped"]  # one face per turn would give at most 4 crops each
+    assert two["faces"] == 2 and two["crops"] > 4 * readable  # the random bundle finds 2 faces in some turns
     head = UprightHead.load(out)
     predictor = Predictor.load(bundle)
     predictor.upright_head = head  # fitted on this bundle's ANet: accepted

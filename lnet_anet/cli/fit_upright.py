@@ -6,7 +6,7 @@
 Each source (an image file, a .txt list of image paths, or a folder, read recursively) gives up to --limit images (a seeded
 sample). Each image is turned by 0, 90, 180 and 270 degrees; the Predictor's best face in each
 turn gives one ANet feature (Predictor.turn_features), labelled upright for the unturned image
-only (fitting on each turn's 3 strongest faces, as `rotations` reads them, gained nothing on tune
+only (--faces 3, each turn's 3 strongest faces as `rotations` reads them, gained nothing on tune
 images: experiments/2026-12-01-upright/choose_rule_top3fit.json). Use photos that are stored upright (training partitions: never the photos you score).
 Unreadable files are reported and skipped. The head is tied to the bundle's ANet.
 """
@@ -49,11 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("sources", nargs="+", type=Path, help="upright photos: image files, .txt lists of image paths, or folders")
     ap.add_argument("--limit", type=int, default=None, help="at most this many images per source (seeded sample)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--faces", type=int, default=1,
+                    help="faces per turn to learn from, strongest first (default 1: the best face)")
     ap.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation of the logistic regression")
     ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
     ap.add_argument("--out", type=Path, default=DEFAULT_UPRIGHT_HEAD)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
+    if args.faces < 1:
+        ap.error("--faces must be >= 1")
     torch.set_num_threads(args.threads)
     try:
         files = [f for s in args.sources for f in _images(s, args.limit, args.seed)]
@@ -64,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     features, upright, skipped = [], [], 0
     for path in tqdm(files, desc="turned faces", disable=None):
         try:
-            turns = predictor.turn_features(path, faces=1)
+            turns = predictor.turn_features(path, faces=args.faces)
         except Exception as e:  # noqa: BLE001 - one bad file is reported, the others go on
             print(f"fit_upright: {path}: skipped ({e})", file=sys.stderr)
             skipped += 1
@@ -77,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     sources = [str(s) for s in args.sources]
     head = UprightHead.fit(np.stack(features), np.array(upright), c=args.c, anet=predictor.bundle.part_digest("anet"),
-                           info={"sources": sources, "limit": args.limit, "seed": args.seed, "images": len(files),
+                           info={"sources": sources, "limit": args.limit, "seed": args.seed, "images": len(files), "faces": args.faces,
                                  "skipped": skipped, "command": " ".join(["python -m lnet_anet.cli.fit_upright",
                                                                           *(argv or sys.argv[1:])])})  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
