@@ -106,3 +106,5 @@ def test_fit_upright_fits_a_head_on_turned_photos_and_skips_bad_files(tmp_path, 
     predictor.upright_head = head  # fitted on this bundle's ANet: accepted
     assert fit_upright.main([str(tmp_path / "missing"), "--bundle", str(bundle), "--out", str(out)]) == 2
     assert "no such image file, list or folder" in capsys.readouterr().err
+    assert fit_upright.main([str(folder), "--bundle", str(tmp_path / "none.lnetanet"), "--out", str(out)]) == 1
+    assert "none.lnetanet" in capsys.readouterr().err

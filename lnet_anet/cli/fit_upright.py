@@ -1,14 +1,16 @@
 """Fit the upright head that `predict --rotations` decides by (lnet_anet.inference.upright).
 
-    python -m lnet_anet.cli.fit_upright IMAGES_OR_FOLDERS... [--limit 600] [--bundle B] \\
-        [--out lnet_anet/assets/upright_head.safetensors]
+    python -m lnet_anet.cli.fit_upright IMAGES_OR_FOLDERS... --out upright.safetensors [--limit 600] \\
+        [--bundle B] [--faces 1]
 
-Each source (an image file, a .txt list of image paths, or a folder, read recursively) gives up to --limit images (a seeded
-sample). Each image is turned by 0, 90, 180 and 270 degrees; the Predictor's best face in each
-turn gives one ANet feature (Predictor.turn_features), labelled upright for the unturned image
-only (--faces 3, each turn's 3 strongest faces as `rotations` reads them, gained nothing on tune
-images: experiments/2026-12-01-upright/choose_rule_top3fit.json). Use photos that are stored upright (training partitions: never the photos you score).
-Unreadable files are reported and skipped. The head is tied to the bundle's ANet.
+Each source (an image file, a .txt list of image paths, or a folder, read recursively) gives up
+to --limit images (a seeded sample). Each image is turned by 0, 90, 180 and 270 degrees; the
+Predictor's best face in each turn gives one ANet feature (Predictor.turn_features), labelled
+upright for the unturned image only (--faces 3, each turn's 3 strongest faces as `rotations`
+reads them, gained nothing on tune images:
+experiments/2026-12-01-upright/choose_rule_top3fit.json). Use photos that are stored upright
+(training partitions: never the photos you score). Unreadable files are reported and skipped.
+The head is tied to the bundle's ANet.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="faces per turn to learn from, strongest first (default 1: the best face)")
     ap.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation of the logistic regression")
     ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
-    ap.add_argument("--out", type=Path, default=DEFAULT_UPRIGHT_HEAD)
+    ap.add_argument("--out", type=Path, required=True,
+                    help=f"the head's file (the shipped one is {DEFAULT_UPRIGHT_HEAD.name}, in lnet_anet/assets)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     if args.faces < 1:
@@ -64,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as e:
         print(f"fit_upright: {e}", file=sys.stderr)
         return 2
-    predictor = Predictor.load(args.bundle)
+    try:
+        predictor = Predictor.load(args.bundle)
+    except (FileNotFoundError, ValueError) as e:  # BundleError is a ValueError
+        print(f"fit_upright: {e}", file=sys.stderr)
+        return 1
     features, upright, skipped = [], [], 0
     for path in tqdm(files, desc="turned faces", disable=None):
         try:
