@@ -19,12 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from bench_default import data_cfg  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lists import unused_tune_images  # noqa: E402
 
-from lnet_anet.data.from_config import build_index, split_of  # noqa: E402
 from lnet_anet.data.images import load_image  # noqa: E402
-from lnet_anet.data.readers.detection import hash_part, read_wider_txt  # noqa: E402
 from lnet_anet.inference.predictor import UPRIGHT_FACES, Predictor, _turn_back  # noqa: E402
 
 parser = argparse.ArgumentParser()
@@ -35,20 +33,7 @@ parser.add_argument("--out", type=Path, required=True)
 args = parser.parse_args()
 torch.set_num_threads(2)
 
-used = set()
-for f in args.fit_lists.glob("fit-*.txt"):
-    used |= {line.strip() for line in f.read_text().splitlines() if line.strip()}
-wider_root = args.datasets / "wider_face_train"
-wider = read_wider_txt(next(iter(sorted((wider_root / "wider_face_split").glob("wider_face_*_bbx_gt.txt")))))
-wider = wider[hash_part(wider["name"]) == "tune"]
-celeba = split_of(build_index(data_cfg("celeba_hq", args.datasets)), "train")
-utk = split_of(build_index(data_cfg("utkface", args.datasets)), "train")
-rng = np.random.default_rng(1)  # the same draw as choose_rule.py
-sets = {}
-for name, paths in (("wider-tune-unused", wider["path"]), ("celeba-train-unused", celeba["path"]),
-                    ("utk-train-unused", utk["path"])):  # fmt: skip
-    free = sorted(set(map(str, paths)) - used)
-    sets[name] = [free[i] for i in sorted(rng.choice(len(free), min(args.n, len(free)), replace=False))]
+sets = unused_tune_images(args.datasets, args.fit_lists, args.n)
 
 predictor = Predictor.load()
 record = {"images": {}, "read_upright": {}}

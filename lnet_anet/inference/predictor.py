@@ -528,9 +528,10 @@ class Predictor:
                  for box, score in found[:faces]]  # fmt: skip
         if not crops:
             return {}
-        features = self._mean_features([c for _, c in crops])
-        turns = np.array([k for k, _ in crops])
-        return {int(k): features[turns == k] for k in dict.fromkeys(turns.tolist())}
+        by_turn: dict[int, list[np.ndarray]] = {}
+        for (k, _), feature in zip(crops, self._mean_features([c for _, c in crops]), strict=True):
+            by_turn.setdefault(k, []).append(feature)
+        return {k: np.stack(v) for k, v in by_turn.items()}
 
     @torch.inference_mode()
     def upright_chances(self, image: ImageInput, channel_order: str = "rgb") -> dict[int, float]:
