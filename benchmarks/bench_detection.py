@@ -205,10 +205,9 @@ def peak_stats(analysis, boxes: np.ndarray, dont_care: np.ndarray, kernel: int) 
     """Where LNet's response map peaks, in image pixels, and which true faces hold a peak."""
     from lnet_anet.lnet.localizer import find_peaks
 
-    r = torch.as_tensor(analysis.response, dtype=torch.float64)
+    response, (h_in, w_in), where = analysis.maps[0]  # the first scale's map and canvas
+    r = torch.as_tensor(response, dtype=torch.float64)
     mh, mw = r.shape
-    h_in, w_in = analysis.input_size
-    where = analysis.placement  # the first scale's canvas
     peaks = find_peaks(r, kernel).numpy()
     vals = r[peaks[:, 0], peaks[:, 1]].numpy() if len(peaks) else np.zeros(0)
     # cell centre on LNet's canvas, then on the image

@@ -52,18 +52,24 @@ def test_bench_detection_writes_a_record(tmp_path):
 
 
 def test_bench_detection_reads_a_csv_benchmark(tmp_path):
+    """Its default first detector, lnet_anet (with its response-map diagnosis), beside Haar."""
+    from lnet_anet.inference.build import random_bundle
+
     rng = np.random.default_rng(1)
     for i in range(3):
         cv2.imwrite(str(tmp_path / f"{i}.png"), rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
     (tmp_path / "boxes.csv").write_text("path,x0,y0,x1,y1\n0.png,10,10,40,50\n1.png,,,,\n2.png,5,5,50,60\n")
     out = tmp_path / "out"
-    rc = _bench().main(["--format", "csv", "--labels", str(tmp_path / "boxes.csv"), "--detectors", "haar",
-                        "--threads", "1", "--work", str(tmp_path / "work"), "--out", str(out)])  # fmt: skip
+    bundle = random_bundle(tmp_path / "tiny.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
+    rc = _bench().main(["--format", "csv", "--labels", str(tmp_path / "boxes.csv"), "--detectors", "lnet_anet,haar",
+                        "--bundle", str(bundle), "--threads", "1", "--work", str(tmp_path / "work"),
+                        "--out", str(out)])  # fmt: skip
     assert rc == 0
     record = json.loads((out / "results.json").read_text())
     assert record["data"]["format"] == "csv" and record["data"]["part"] == "all"
     assert record["data"]["n_images"] == 3 and record["data"]["n_faces"] == 2
     assert record["data"]["split_rule"].startswith("none")
+    assert set(record["results"]) == {"lnet_anet", "haar"} and "ap" in record["results"]["lnet_anet"]
 
 
 def _script(name: str):

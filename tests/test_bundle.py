@@ -363,6 +363,9 @@ def test_build_bundle_reports_bad_run_folders(runs, tmp_path, capsys):
     assert "lnet.safetensors: missing" in capsys.readouterr().err
     assert build_main(["--anet", str(runs["anet"])]) == 2  # --lnet is required
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    # no --out: refused, rather than writing over the bundle shipped in the package
+    assert build_main(base) == 2
+    assert "--out" in capsys.readouterr().err
 
 
 def test_a_kept_cascade_goes_into_the_bundle_and_a_bad_one_is_refused(runs, tmp_path, capsys):

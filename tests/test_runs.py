@@ -142,6 +142,16 @@ def test_weights_are_atomic_and_done_only_with_the_marker(tmp_path):
     assert json.loads((tmp_path / "w.safetensors.done").read_text()) == {"file": "w.safetensors", "step": 3}
 
 
+def test_weights_get_the_usual_file_mode(tmp_path):
+    """safetensors alone writes 0600: weights and bundles shared with others must be readable."""
+    old = os.umask(0o022)
+    try:
+        save_weights(TinyAttributeNet(), tmp_path / "w.safetensors")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "w.safetensors").stat().st_mode & 0o777 == 0o644
+
+
 def test_a_stage_killed_while_writing_its_weights_is_redone_without_training(tmp_path):
     from lnet_anet.anet.training import train_stage
 
@@ -222,8 +232,13 @@ def test_kill_9_mid_run_still_resumes(tmp_path):
     proc.wait()
     subprocess.run([sys.executable, "-c", script, str(run)], cwd=REPO, env=env, check=True,
                    capture_output=True)  # fmt: skip
-    reference = _trainer(tmp_path / "ref")
-    reference.fit()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the subprocesses (OMP_NUM_THREADS=1): the same sums in the same order
+    try:
+        reference = _trainer(tmp_path / "ref")
+        reference.fit()
+    finally:
+        torch.set_num_threads(threads)
     resumed = torch.load(run / "checkpoints" / "last.pt", weights_only=True)["model"]
     for k, v in reference.model.state_dict().items():
         assert torch.equal(resumed[k], v)

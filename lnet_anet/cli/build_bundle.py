@@ -1,4 +1,4 @@
-"""`python -m lnet_anet.cli.build_bundle --lnet RUN --anet RUN [--age RUN] [--attractiveness RUN] [--out FILE]`:
+"""`python -m lnet_anet.cli.build_bundle --lnet RUN --anet RUN [--age RUN] [--attractiveness RUN] --out FILE`:
 a model bundle from training run folders (the format: lnet_anet.inference.build).
 
 `python -m lnet_anet.cli.build_bundle --from-bundle FILE [--age RUN] [--attractiveness RUN] --out FILE`:
@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lnet_anet.inference.build import (
-    DEFAULT_OUT,
     RunFolderError,
     build_from_runs,
     override_settings,
@@ -47,7 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--lnet-input", type=json.loads, metavar="JSON",
                         help="with --from-bundle: LNet input settings to replace (LNetInput fields, e.g. zoom_in_scales)")
     parser.add_argument("--note", help="with --from-bundle: why the heads were replaced (provenance.built.note)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="the bundle to write (required: a default would overwrite the bundle shipped in the "
+                             "package; pass its path to replace it on purpose)")
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
         args = parser.parse_args(argv)
         if args.from_bundle is not None and args.lnet:

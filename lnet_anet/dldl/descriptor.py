@@ -28,9 +28,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torchvision.ops import box_iou
 
+from lnet_anet.engine.checkpoint import save_safetensors_atomic
 from lnet_anet.models.dlib_resnet import CHIP_SIZE
 
 DESCRIPTOR = "dlib_face_recognition_resnet_model_v1"
@@ -289,7 +290,7 @@ class DescriptorHead:
                 "descriptor": DESCRIPTOR, "settings": self.settings, "anet": self.anet, "target": self.target,
                 "info": self.info}  # fmt: skip
         state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
-        save_file(state, str(path), metadata={"descriptor_head": json.dumps(meta)})
+        save_safetensors_atomic(state, path, {"descriptor_head": json.dumps(meta)})
 
     @classmethod
     def load(cls, path: str | Path | None = None, describe=None, target: str = "attractiveness") -> DescriptorHead:

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
+from lnet_anet.engine.checkpoint import save_safetensors_atomic
 from lnet_anet.engine.runs import write_json, write_regression_report
 from lnet_anet.metrics.age import regression_metrics
 
@@ -60,7 +61,7 @@ def build_ensemble(runs: list[Path], out: Path) -> dict:
     preds = join_predictions(members)
     out.mkdir(parents=True, exist_ok=True)
     state = {f"members.{i}.{k}": v for i, m in enumerate(members) for k, v in load_file(str(m["folder"] / "model.safetensors")).items()}
-    save_file(state, str(out / "model.safetensors"), metadata={"target": members[0]["target"], "model": "dldl_ensemble"})
+    save_safetensors_atomic(state, out / "model.safetensors", {"target": members[0]["target"], "model": "dldl_ensemble"})
     write_json(out / "model.json", {"model": "dldl_ensemble", "kwargs": {"members": [m["spec"] for m in members]}})
     shutil.copy2(members[0]["folder"] / "preprocess.json", out / "preprocess.json")
     result = regression_metrics(preds["pred"].to_numpy(), preds["true"].to_numpy(), pred_sigma=preds["pred_std"].to_numpy())

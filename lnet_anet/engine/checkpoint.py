@@ -18,6 +18,21 @@ def save_atomic(state: dict[str, Any], path: str | Path) -> None:
     os.replace(tmp, path)
 
 
+def save_safetensors_atomic(tensors: dict, path: str | Path, metadata: dict[str, str] | None = None) -> None:
+    """safetensors.torch.save_file to a temporary file beside `path`, then rename: readers see the
+    old file or the whole new one. The file gets the usual mode (0666 less the umask, e.g. 0644);
+    safetensors alone makes it 0600, unreadable to anyone else sharing the models."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    save_file(tensors, str(tmp), metadata=metadata)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
 def save_npz_atomic(path: str | Path, arrays: dict[str, Any]) -> None:
     """np.savez to `<path stem>.tmp.npz` beside `path` (its folder made if missing), then
     rename: a cache that a killed run leaves behind is whole or absent."""

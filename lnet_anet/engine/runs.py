@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 import torch
 from hydra.core.hydra_config import HydraConfig
-from safetensors.torch import save_file
 
+from lnet_anet.engine.checkpoint import save_safetensors_atomic
 from lnet_anet.engine.lock import (  # noqa: F401 - part of this module's interface
     RunInUseError,
     lock_run_dir,
@@ -83,9 +83,7 @@ def save_weights(model: torch.nn.Module, path: Path, metadata: dict[str, str] | 
     absent, the old file or the whole new one."""
     path = Path(path)
     state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    save_file(state, str(tmp), metadata=metadata)
-    os.replace(tmp, path)
+    save_safetensors_atomic(state, path, metadata)
 
 
 def _marker(path: Path) -> Path:

@@ -38,7 +38,6 @@ from lnet_anet.data.preprocess import (
 )
 from lnet_anet.inference.bundle import SVM_KEYS, BundleError, build_net, save_bundle
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 # The DLDL target each optional head must have been trained on (model.safetensors metadata).
 _TARGETS = {"age": "age", "attractiveness": "attractiveness"}
 

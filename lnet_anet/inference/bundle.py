@@ -259,7 +259,7 @@ def save_bundle(
     """Write a bundle. parts: "lnet", "anet" (modules), "svm" (LinearSVMHead.to_arrays()) and
     optionally "age", "attractiveness" (modules). config: see the module doc; "versions" is filled in
     here. The config is validated first, and the networks are checked to rebuild from it."""
-    from safetensors.torch import save_file
+    from lnet_anet.engine.checkpoint import save_safetensors_atomic
 
     path = Path(path)
     unknown = sorted(set(parts) - set(REQUIRED_PARTS) - set(OPTIONAL_PARTS))
@@ -295,9 +295,7 @@ def save_bundle(
         "tensors_sha256": tensors_digest(tensors),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
-    tmp.replace(path)  # atomic: a reader never sees half a bundle
+    save_safetensors_atomic(tensors, path, metadata)  # a reader never sees half a bundle
     return path
 
 

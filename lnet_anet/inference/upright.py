@@ -69,12 +69,13 @@ class UprightHead:
 
     def save(self, path: str | Path) -> None:
         import torch
-        from safetensors.torch import save_file
+
+        from lnet_anet.engine.checkpoint import save_safetensors_atomic
 
         tensors = {k: torch.as_tensor(v, dtype=torch.float32).contiguous()
                    for k, v in (("mean", self.mean), ("scale", self.scale), ("coef", self.coef))}  # fmt: skip
         meta = {"intercept": self.intercept, "anet": self.anet, "info": self.info}
-        save_file(tensors, str(path), metadata={"upright_head": json.dumps(meta)})
+        save_safetensors_atomic(tensors, path, {"upright_head": json.dumps(meta)})
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> UprightHead:
