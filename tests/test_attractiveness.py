@@ -60,6 +60,16 @@ def test_init_from_a_bundle_copies_its_anet_layers(tmp_path):
     assert torch.equal(state["trunk.conv_stem.weight"], before["trunk.conv_stem.weight"])  # frozen: untouched
     with pytest.raises(FileNotFoundError, match="no model bundle"):
         init_from_anet_run(net, tmp_path / "nothing")
+    # A source of other sizes: one line naming the layers and what to set, not a wall of shapes.
+    from lnet_anet.dldl.training import anet_source_shape
+
+    shape = anet_source_shape(path)
+    assert set(shape) >= {"c3_channels", "c4_channels", "feature_dim"}
+    other = create_model("anet_dldl", pretrained="none", low=1, high=5, step=0.1, frozen_stages=3,
+                         c3_channels=shape["c3_channels"] + 8)  # fmt: skip
+    with pytest.raises(ValueError, match=r"other sizes for .*'c3\.weight'") as err:
+        init_from_anet_run(other, path)
+    assert "c3_channels" in str(err.value) and len(str(err.value).splitlines()) == 1
 
 
 def test_lnet_boxes_writes_one_row_per_image(tmp_path):

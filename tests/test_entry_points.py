@@ -82,9 +82,10 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
     assert age["mae"] < 40 and (tmp_path / "age-head" / "features-train.npz").exists()
     assert json.loads((tmp_path / "age-head" / "preprocess.json").read_text())["input"] == "anet_features"
 
-    # ANet's layers trained for age from the attribute run's (C3/C4 sizes of conf/model/anet.yaml).
+    # ANet's layers trained for age from the attribute run's: its C3/C4 sizes (conf/model/anet.yaml's)
+    # are taken from the run, whatever conf/model/anet_dldl.yaml says.
     run("lnet_anet.cli.train_anet_dldl", "data=synthetic_age", f"init_from={anet}", "name=age-anet",
-        "model.c3_channels=96", "model.c4_channels=128", "model.pretrained=none", "model.mirror=true", "train=smoke",
+        "model.pretrained=none", "model.mirror=true", "train=smoke",
         "train.batch_size=16", "data.index.n_images=240", "data.index.n_identities=40",
         "framings=[{zoom: 1.5, fill: blur, jitter: 0.05, flip: true}]", "balance={edges: [0, 30, 101], power: 0.5}",
         "augmented_views=1", runs=tmp_path)  # fmt: skip
@@ -98,7 +99,8 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
     result = json.loads((out / "eval.json").read_text())
     assert result["split"] == "val" and result["n"] > 10 and 0 <= result["mae"] < 60
     assert json.loads((out / "preprocess.json").read_text())["image_size"] == 160
-    assert json.loads((out / "model.json").read_text())["model"] == "anet_dldl"
+    spec = json.loads((out / "model.json").read_text())
+    assert spec["model"] == "anet_dldl" and (spec["kwargs"]["c3_channels"], spec["kwargs"]["c4_channels"]) == (96, 128)
 
 
 @pytest.mark.slow

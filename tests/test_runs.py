@@ -70,6 +70,38 @@ def test_a_finished_run_returns_its_last_evaluation_and_a_longer_one_goes_on(tmp
     assert longer["step"] == 7
 
 
+def test_resuming_with_another_model_or_other_settings_says_so(tmp_path, caplog):
+    _trainer(tmp_path, max_steps=3).fit()
+    torch.manual_seed(0)
+    other = Trainer(TinyAttributeNet(num_attributes=3), bce_loss, RandomFaces(), TrainConfig(**CFG), tmp_path)
+    with pytest.raises(ValueError, match="checkpoint of another model .*another name=") as err:
+        other.fit()
+    assert len(str(err.value).splitlines()) == 1  # one line, not the state dict's every mismatch
+    with caplog.at_level("WARNING", logger="lnet_anet.train"):
+        _trainer(tmp_path, max_steps=6, lr=0.01, num_workers=1).fit()  # a longer run, another lr
+    warned = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert "lr 0.05 -> 0.01" in warned and "max_steps 3 -> 6" in warned and "num_workers" not in warned
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("epochs", "abc", "train.epochs must be int, got 'abc'"), ("amp", "yes", "train.amp must be bool"),
+    ("max_steps", 2.5, "train.max_steps must be int or null"), ("optimizer", "sgd", "train/optimizer=NAME"),
+])  # fmt: skip
+def test_a_bad_train_option_is_named(option, value, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        TrainConfig(**{option: value})
+    assert TrainConfig(lr=1, grad_clip=None).lr == 1  # an int stands for a float; None where allowed
+
+
+def test_only_the_main_process_writes_a_dldl_run(tmp_path, monkeypatch):
+    """Under torchrun every process ends the run; rank 0 alone evaluates and writes its files."""
+    from lnet_anet.dldl.training import finish_dldl_run
+
+    monkeypatch.setenv("RANK", "1")
+    assert finish_dldl_run(tmp_path, None, None, None, None, [], None, "val") == {}
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_run_folder_in_use_is_refused_and_a_dead_owners_lock_taken_over(tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from lnet_anet.engine.lock import lock_run_dir;"

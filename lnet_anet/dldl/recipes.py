@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 from torch.utils.data import DataLoader
 
 from lnet_anet.anet.features import (
@@ -44,6 +44,7 @@ from lnet_anet.dldl.label_distribution import band_weights
 from lnet_anet.dldl.training import (
     FeatureSet,
     FromTrunkMaps,
+    anet_source_shape,
     cached_features,
     check_cache_key,
     evaluate_dldl,
@@ -142,6 +143,15 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
+    if cfg.init_from:  # its layers fit only a net of its own sizes: take them from the source
+        shape = anet_source_shape(Path(cfg.init_from))
+        differ = {k: (cfg.model[k], v) for k, v in shape.items() if k in cfg.model and cfg.model[k] != v}
+        if differ:
+            log.info("init_from %s: model %s, as the source's", cfg.init_from,
+                     ", ".join(f"{k}={v} (config: {c})" for k, (c, v) in differ.items()))  # fmt: skip
+            with open_dict(cfg):  # model.json (the bundle builder's spec) records what was built
+                for k, (_, v) in differ.items():
+                    cfg.model[k] = v
     net = instantiate(cfg.model)
     stage, prefix = frozen_stage_cache(net.anet)
     if cfg.init_from:

@@ -25,6 +25,7 @@ from lnet_anet.dldl.label_distribution import (
     DEFAULT_SIGMA,
     DLDLLoss,
 )
+from lnet_anet.engine.distributed import is_main_process
 from lnet_anet.engine.runs import (
     save_weights,
     write_json,
@@ -137,6 +138,36 @@ class FromTrunkMaps(nn.Module):
         return self.net.forward_from_trunk(maps, self.stage)
 
 
+# The ANet sizes an init_from source fixes: its layers only load into a net of the same shape.
+ANET_SHAPE_KEYS = ("patch_size", "grid", "local", "c3_channels", "c4_channels", "feature_dim")
+
+
+def anet_source_shape(source: Path) -> dict:
+    """The ANET_SHAPE_KEYS of the attribute ANet in a train_anet run folder (model.json) or a
+    model bundle file (its header: nets.anet; anet_lite0's defaults for those it leaves out),
+    without loading any weights. Raises
+    FileNotFoundError naming the file when neither is there."""
+    import json
+
+    source = Path(source)
+    if source.is_file():
+        from lnet_anet.inference.bundle import read_header
+
+        kwargs = read_header(source)[1]["nets"]["anet"]["kwargs"]
+    else:
+        spec = source / "model.json"
+        if not spec.exists():
+            raise FileNotFoundError(f"{spec}: init_from names no train_anet run (no model.json) and no model bundle")
+        kwargs = json.loads(spec.read_text()).get("kwargs", {})
+    import inspect
+
+    from lnet_anet.models.anet import ANet, anet_lite0
+
+    defaults = {k: p.default for f in (ANet.__init__, anet_lite0)  # what a spec leaves out
+                for k, p in inspect.signature(f).parameters.items() if p.default is not inspect.Parameter.empty}
+    return {k: kwargs.get(k, defaults.get(k)) for k in ANET_SHAPE_KEYS if k in kwargs or k in defaults}
+
+
 def init_from_anet_run(net: ANetDLDL, folder: Path) -> None:
     """Copy an attribute ANet's layers above the frozen trunk stages (C3, C4, FC and any trunk
     stage that trains) into `net`, from a train_anet run folder or a model bundle file (its
@@ -164,7 +195,10 @@ def init_from_anet_run(net: ANetDLDL, folder: Path) -> None:
     try:
         net.anet.load_state_dict(state, strict=False)
     except RuntimeError as e:  # same names, other shapes
-        raise ValueError(f"{path}: its layers do not fit this model (same c3/c4/feature sizes?): {e}") from e
+        wrong = sorted({line.split("size mismatch for ")[1].split(":")[0] for line in str(e).splitlines()
+                        if "size mismatch for " in line})  # fmt: skip
+        raise ValueError(f"{path}: its layers do not fit this model (other sizes for {wrong or 'some layers'}); "
+                         f"set the model's {', '.join(ANET_SHAPE_KEYS)} as the source's") from None
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
@@ -263,7 +297,10 @@ def finish_dldl_run(out: Path, cfg: DictConfig, net: nn.Module, prep: HeadInput,
     run, the same for every input (images, ANet's layers, ANet's features): model.safetensors
     (metadata: target, model), model.json, preprocess.json (`prep`), and the report of `scored`
     (the model as it reads `loader`'s batches) on `part`'s faces, the `split` ones: eval.json,
-    eval.md, predictions.csv. Returns the metrics (regression_metrics)."""
+    eval.md, predictions.csv. Returns the metrics (regression_metrics). Under torchrun only rank 0
+    evaluates and writes (the others return {}): every process holds the same trained weights."""
+    if not is_main_process():
+        return {}
     save_weights(net, out / "model.safetensors", {"target": cfg.target, "model": cfg.model._target_})
     write_model_json(out, cfg.model)
     write_json(out / "preprocess.json", prep.to_dict())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,13 +41,15 @@ class TrainConfig:
     resume: bool = True  # continue from run_dir/checkpoints/last.pt when it exists
 
     def __post_init__(self) -> None:
+        _check_types(self)
         for key in ("optimizer", "scheduler"):
             value = getattr(self, key)
             if isinstance(value, Mapping):  # a Hydra DictConfig: plain values, interpolations resolved
                 value = {k: value[k] for k in value}
                 setattr(self, key, value)
             if not (isinstance(value, dict) and isinstance(value.get("_target_"), str) and value.get("_partial_")):
-                raise ValueError(f"train.{key} must be a mapping with _target_ and _partial_: true, got {value!r}")
+                raise ValueError(f"train.{key} must be a mapping with _target_ and _partial_: true, got {value!r} "
+                                 f"(a preset is chosen with train/{key}=NAME, a file of conf/train/{key}/)")
         if self.monitor_mode not in ("max", "min"):
             raise ValueError(f"train.monitor_mode must be max or min, not {self.monitor_mode!r}")
         if self.epochs < 1 or self.batch_size < 1:
@@ -63,3 +66,25 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def _check_types(cfg: TrainConfig) -> None:
+    """Each plain option has its field's type (an int may stand for a float), or ValueError
+    naming the option: `train.epochs=abc` fails here, not deep in the loop."""
+    hints = typing.get_type_hints(type(cfg))
+    for f in dataclasses.fields(cfg):
+        kinds = typing.get_args(hints[f.name]) or (hints[f.name],)  # `int | None` -> (int, NoneType)
+        if not all(k in (int, float, bool, str, type(None)) for k in kinds):
+            continue  # mappings: checked by their own rule
+        value = getattr(cfg, f.name)
+        if not any(_fits(value, k) for k in kinds):
+            names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+            raise ValueError(f"train.{f.name} must be {names}, got {value!r}")
+
+
+def _fits(value: Any, kind: type) -> bool:
+    if kind is type(None):
+        return value is None
+    if kind is bool or isinstance(value, bool):  # True is an int to Python, not to a config
+        return kind is bool and isinstance(value, bool)
+    return isinstance(value, (int, float) if kind is float else kind)

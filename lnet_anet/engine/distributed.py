@@ -17,6 +17,14 @@ def world() -> tuple[int, int]:
     return 0, 1
 
 
+def is_main_process() -> bool:
+    """Whether this process writes a run's outputs: rank 0 of the process group, or of the
+    torchrun environment (RANK) before the group is joined; always true outside torchrun."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank() == 0
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def init_from_env(device: torch.device) -> bool:
     """Join the process group torchrun describes in the environment (gloo on CPU, nccl on GPU).
     Returns whether this is a distributed run."""

@@ -20,6 +20,7 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 
 from lnet_anet.engine.checkpoint import save_safetensors_atomic
+from lnet_anet.engine.distributed import is_main_process
 from lnet_anet.engine.lock import (  # noqa: F401 - part of this module's interface
     RunInUseError,
     lock_run_dir,
@@ -41,7 +42,7 @@ def start_run(seed: int) -> Path:
     from lnet_anet.engine.trainer import seed_everything
 
     folder = run_dir()
-    if int(os.environ.get("RANK", "0")) == 0:
+    if is_main_process():
         lock_run_dir(folder)
         remove_stale_temporaries(folder)
     seed_everything(seed)

@@ -40,6 +40,9 @@ from lnet_anet.engine.lock import lock_run_dir, release_run_dir, remove_stale_te
 LossFn = Callable[[nn.Module, dict], tuple[torch.Tensor, dict[str, float]]]
 EvalFn = Callable[[nn.Module, DataLoader, torch.device], dict[str, float]]
 log = logging.getLogger("lnet_anet.train")
+# Train settings a resumed run may change without a warning: they do not change what is learnt.
+_FREE_TO_CHANGE = frozenset({"num_workers", "device", "num_threads", "checkpoint_every", "eval_every", "log_every",
+                             "progress", "resume"})  # fmt: skip
 
 
 def pick_device(name: str) -> torch.device:
@@ -280,6 +283,7 @@ class Trainer:
             "finished": self.finished,
             "total_steps": self.total_steps,
             "last_eval": dict(self.last_eval),
+            "train_config": self.cfg.to_dict(),
         }
 
     def _save_last(self) -> None:
@@ -291,7 +295,18 @@ class Trainer:
         if not (self.cfg.resume and path.exists()):
             return
         state = load_checkpoint(path)
-        self.model.load_state_dict(state["model"])
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as e:  # another model (or other sizes) trained in this folder before
+            first = next((line.strip() for line in str(e).splitlines()[1:] if line.strip()), str(e))
+            raise ValueError(f"{path}: this run folder holds a checkpoint of another model ({first}); "
+                             "give the run another name= (or remove the folder to start over)") from None
+        changed = {k: (v, self.cfg.to_dict().get(k)) for k, v in state.get("train_config", {}).items()
+                   if k not in _FREE_TO_CHANGE and self.cfg.to_dict().get(k) != v}  # fmt: skip
+        if changed and self.main:
+            log.warning("resuming %s with train settings other than the run's: %s (the rest of the run follows "
+                        "the new ones; another name= starts afresh)", path,
+                        ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in sorted(changed.items())))  # fmt: skip
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
