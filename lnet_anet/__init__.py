@@ -5,6 +5,20 @@ Pipeline: data -> LNet (localize) -> ANet (features) -> heads (SVMs, DLDL) -> pr
 
 __version__ = "0.1.0"
 
+
+def _register_config_resolvers() -> None:
+    """${lnet_anet.asset:NAME}: a file shipped in lnet_anet/assets, as an absolute path, so that
+    the configs name the embedded bundle from any working directory (or an installed wheel)."""
+    from pathlib import Path
+
+    from omegaconf import OmegaConf
+
+    if not OmegaConf.has_resolver("lnet_anet.asset"):
+        OmegaConf.register_new_resolver("lnet_anet.asset", lambda name: str(Path(__file__).parent / "assets" / name))
+
+
+_register_config_resolvers()
+
 __all__ = ["__version__", "Predictor", "create_model", "list_models"]
 
 

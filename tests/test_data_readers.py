@@ -678,6 +678,13 @@ def test_build_index_fold_and_boxes(tmp_path):
     assert by_name.loc["AF1.jpg", ["x0", "y0", "x1", "y1"]].tolist() == [2, 3, 20, 22]
     assert by_name.loc["AM1.jpg", ["x0", "y0", "x1", "y1"]].tolist() == [0, 0, 24, 24]  # no face: whole image
     assert by_name.loc["CF1.jpg", ["x0", "y0", "x1", "y1"]].tolist() == [0, 0, 24, 24]  # not in the CSV
+    # Only crop: box reads the CSV; when it needs one that is missing, the error says how to make it.
+    cfg.boxes = str(tmp_path / "missing.csv")
+    cfg.crop = "full"
+    assert "x0" not in build_index(cfg)
+    cfg.crop = "box"
+    with pytest.raises(FileNotFoundError, match="missing.csv: no such boxes CSV .*lnet_boxes"):
+        build_index(cfg)
 
 
 def test_read_score_csv(tmp_path):

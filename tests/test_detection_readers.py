@@ -74,6 +74,7 @@ def test_read_wider_txt_count_zero_without_its_line_of_zeros(tmp_path):
         (WIDER_TXT.replace("\n2\n", "\ntwo\n"), 2, "face count"),
         (WIDER_TXT.replace("50 60 8 10 2 1 0 1 2 1", "50 60 8 10 3 1 0 1 2 1"), 4, "flag out of range"),
         (WIDER_TXT.replace("1\n5 5 100 120", "3\n5 5 100 120"), 9, "file ends"),
+        (WIDER_TXT.replace("0 0 0 0 0 0 0 0 0 0", "150 60 50 60 0 0 0 1 0 0"), 7, "count says 0 faces, but a face box"),
     ],
 )
 def test_read_wider_txt_names_file_and_line_of_a_bad_row(tmp_path, text, line, message):

@@ -186,3 +186,36 @@ def test_optimizer_and_schedule_are_built_from_their_target_configs():
         opt.step()
         sched.step()
     assert lrs[:3] == pytest.approx([0.05, 0.1, 0.1]) and lrs[-1] < 0.01 and lrs == sorted(lrs[:2]) + sorted(lrs[2:], reverse=True)
+
+
+@pytest.mark.parametrize(("command", "overrides"), [("train_lnet", []), ("train_age", ["input=anet_layers"]),
+                                                    ("train_anet_dldl", []), ("train_anet", [])])
+def test_experiment_smoke_wins_over_each_commands_own_train_settings(command, overrides):
+    from pathlib import Path
+
+    from hydra import compose, initialize_config_dir
+
+    import lnet_anet
+
+    conf = str(Path(lnet_anet.__file__).parent / "conf")
+    with initialize_config_dir(config_dir=conf, version_base="1.3"):
+        train = TrainConfig.from_dict(compose(command, overrides=[*overrides, "experiment=smoke"]).train)
+    assert (train.epochs, train.batch_size, train.max_steps, train.warmup_steps, train.num_workers) == (1, 16, 4, 0, 0)
+
+
+@pytest.mark.parametrize(("command", "key", "overrides"), [
+    ("fit_svms", "anet_from", []), ("train_attractiveness_anet", "init_from", []),
+    ("train_attractiveness_head", "anet_run", []), ("train_anet_dldl", "init_from", ["experiment=age_framed"]),
+])  # fmt: skip
+def test_configs_name_the_shipped_bundle_from_any_directory(command, key, overrides, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from hydra import compose, initialize_config_dir
+
+    import lnet_anet
+
+    monkeypatch.chdir(tmp_path)  # not the repository root
+    conf = str(Path(lnet_anet.__file__).parent / "conf")
+    with initialize_config_dir(config_dir=conf, version_base="1.3"):
+        path = Path(compose(command, overrides=overrides)[key])
+    assert path.is_absolute() and path.is_file() and path.name == "default.lnetanet"

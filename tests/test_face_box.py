@@ -115,3 +115,16 @@ def test_fit_localizer_face_box_only_fits_the_convention_on_the_tune_photos(bund
     np.testing.assert_allclose(fitted["localizer"].pop("face_box"), report["face_box"])
     assert fitted["localizer"] == {k: v for k, v in source["localizer"].items() if k != "face_box"}
     assert fitted["lnet"] == source["lnet"]
+
+
+def test_fit_localizer_refuses_a_tree_with_no_tune_photo(bundle_path, tmp_path, capsys):
+    from lnet_anet.cli.fit_localizer import main
+
+    (tmp_path / "wider_face_split").mkdir()
+    names = [n for n in (f"0--Parade/p_{i}.jpg" for i in range(20)) if hash_part([n])[0] != "tune"][:3]
+    rows = [line for name in names for line in (name, "1", "10 10 40 50 0 0 0 0 0 0 ")]
+    (tmp_path / "wider_face_split" / "wider_face_val_bbx_gt.txt").write_text("\n".join(rows) + "\n")
+    assert main(["--wider", str(tmp_path), "--split", "val", "--bundle", str(bundle_path),
+                 "--out", str(tmp_path / "b.lnetanet")]) == 1  # fmt: skip
+    assert "0 of its 3 photos fall in the tune part" in capsys.readouterr().err
+    assert not (tmp_path / "b.lnetanet").exists()

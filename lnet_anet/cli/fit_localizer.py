@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     table = read_wider_txt(label)
     tune = table[hash_part(table["name"]) == "tune"].reset_index(drop=True)
     tune = mark_small(tune.iloc[: args.limit] if args.limit else tune, args.min_height)
+    if not len(tune) or not any(len(b) for b in tune["boxes"]):
+        print(f"error: {label}: {len(tune)} of its {len(table)} photos fall in the tune part (hash_part, about 70%), "
+              "with no face among them: nothing to fit on; give more photos", file=sys.stderr)  # fmt: skip
+        return 1
     command = shlex.join(["python", "-m", "lnet_anet.cli.fit_localizer", *(argv if argv is not None else sys.argv[1:])])
     if args.face_box_only:
         return _fit_face_box(src, tune, label, args.out, command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,9 +24,13 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
     `from_split` when given: e.g. carve a validation set out of a train partition).
     `fold: {k, n, seed[, holdout, from_split]}` replaces it: k-fold cross-validation, fold k
     scored (see readers.age.fold_split). `boxes: CSV` (lnet_anet.cli.lnet_boxes) adds each
-    image's x0..y1 face box, for crop: box."""
+    image's x0..y1 face box, for crop: box (other crops do not read it). Raises
+    FileNotFoundError naming the CSV and how to make it when crop: box needs one that is missing."""
     index = instantiate(data_cfg.index)
-    if data_cfg.get("boxes"):
+    if data_cfg.get("boxes") and data_cfg.get("crop", "box") == "box":
+        if not Path(data_cfg.boxes).is_file():
+            raise FileNotFoundError(f"{data_cfg.boxes}: no such boxes CSV (data.crop=box reads LNet's boxes: make it "
+                                    "with python -m lnet_anet.cli.lnet_boxes IMAGES --out CSV, or set data.boxes=)")  # fmt: skip
         index = attach_boxes(index, data_cfg.boxes)
     for line in index.attrs.get("skipped", [])[:20]:
         log.warning("left out: %s", line)

@@ -304,6 +304,9 @@ def _counted_blocks(path: Path, is_name, zero_line: bool = False):
         if count == 0 and zero_line:
             nxt = lines[i + 2].split() if i + 2 < n else []
             body = 1 if nxt and all(f.lstrip("-").replace(".", "", 1).isdigit() for f in nxt) else 0
+            if body and any(float(f) != 0 for f in nxt):  # a face's line, not the filler of zeros
+                raise DatasetFormatError(path, f"{name}: count says 0 faces, but a face box follows "
+                                               "(the line after a count of 0 may only be all zeros)", i + 3)  # fmt: skip
         if i + 2 + body > n:
             raise DatasetFormatError(path, f"{name}: count says {count} faces, file ends first", i + 2)
         yield name, count, [(j + 1, lines[j].split()) for j in range(i + 2, i + 2 + body)]
