@@ -185,6 +185,7 @@ def test_read_celeba_official_layout_and_partition_only(tmp_path):
     (root / "list_eval_partition.txt").rename(official / "Eval" / "list_eval_partition.txt")
     df = read_celeba(official)  # no attribute list: rows come from the partition file
     assert len(df) == N and df.attrs["attributes"] == []
+    assert len(read_celeba(official, images="img_align_celeba")) == N  # named as data.index.images= names it
     assert df["split"].value_counts().to_dict() == {"train": 4, "val": 1, "test": 1}
 
 
@@ -200,7 +201,7 @@ def test_read_celeba_image_folder_must_be_unambiguous(tmp_path):
         read_celeba(root)
     _jpeg(root / "img_align_celeba" / "000001.jpg")
     _jpeg(root / "img_celeba_hq" / "000001.jpg")
-    with pytest.raises(ValueError, match="several image folders"):
+    with pytest.raises(ValueError, match="several image folders .*data.index.images="):
         read_celeba(root)
     assert len(read_celeba(root, images="img_celeba_hq", check_images=False)) == N
 

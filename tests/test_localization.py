@@ -379,3 +379,16 @@ def test_secondary_threshold_drops_weak_faces_beside_the_best_but_keeps_a_weak_l
     assert len(Localizer(**{**vars(loc), "secondary_threshold": 0.5})(r, 300)) == 1
     lone = _blob(19, 19, 14, 13, 1.5, amp=0.3)  # the best face needs only `threshold`
     assert len(Localizer(**{**vars(loc), "secondary_threshold": 0.5})(lone, 300)) == 1
+
+
+def test_wild_photos_without_a_listed_box_are_left_out_with_a_warning():
+    import pandas as pd
+
+    from lnet_anet.lnet.training import with_listed_boxes
+
+    part = pd.DataFrame({"path": ["a.jpg", "b.jpg", "c.jpg"], "x0": [1.0, np.nan, 3.0], "y0": [1.0, np.nan, 3.0],
+                         "x1": [9.0, np.nan, 9.0], "y1": [9.0, np.nan, 9.0]})  # fmt: skip
+    with pytest.warns(UserWarning, match="1 image.* without a listed face box left out, e.g. b.jpg"):
+        kept = with_listed_boxes(part)
+    assert kept["path"].tolist() == ["a.jpg", "c.jpg"]
+    assert with_listed_boxes(part[["path"]]) is not None and len(with_listed_boxes(part[["path"]])) == 3

@@ -274,3 +274,14 @@ def test_kill_9_mid_run_still_resumes(tmp_path):
     resumed = torch.load(run / "checkpoints" / "last.pt", weights_only=True)["model"]
     for k, v in reference.model.state_dict().items():
         assert torch.equal(resumed[k], v)
+
+
+def test_run_records_are_strict_json(tmp_path):
+    import numpy as np
+
+    from lnet_anet.engine.runs import write_json
+
+    write_json(tmp_path / "r.json", {"ap": float("nan"), "by_size": [np.float32(0.5), np.inf], "n": np.int64(3)})
+    text = (tmp_path / "r.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(c)) == {"ap": None, "by_size": [0.5, None], "n": 3.0}

@@ -15,6 +15,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 from hydra.core.hydra_config import HydraConfig
@@ -107,7 +108,19 @@ def is_done(path: Path) -> bool:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    path.write_text(json.dumps(obj, indent=2, default=float))
+    """`obj` as strict JSON (numpy scalars as numbers): NaN and infinities, which JSON has no
+    words for and strict parsers refuse, are written as null."""
+    path.write_text(json.dumps(_finite(obj), indent=2, default=float, allow_nan=False))
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
+    return obj
 
 
 def write_model_json(folder: Path, model_cfg: Any, **extra_kwargs: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from tqdm import tqdm
 
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import face_dataset
+from lnet_anet.data.readers._tables import BOX_COLUMNS
 from lnet_anet.data.scenes import BackgroundBank, ComposedScenes
 from lnet_anet.engine.checkpoint import save_npz_atomic
 from lnet_anet.engine.runs import load_run_net
@@ -30,9 +32,23 @@ class RandomSubset(Subset):
         super().__init__(dataset, np.random.default_rng(seed).permutation(len(dataset))[:n].tolist())
 
 
+def with_listed_boxes(part):
+    """The rows of an index whose face box is listed (x0..y1 finite): a wild photo missing from
+    list_bbox_celeba.txt has no ground truth to score. The others are left out with a warning
+    naming how many and one of them; an index without boxes is returned as it is."""
+    if not set(BOX_COLUMNS) <= set(part.columns):
+        return part
+    unboxed = ~np.isfinite(part[list(BOX_COLUMNS)].to_numpy(np.float64)).all(axis=1)
+    if unboxed.any():
+        warnings.warn(f"{int(unboxed.sum())} image(s) without a listed face box left out, "
+                      f"e.g. {part['path'].iloc[int(np.argmax(unboxed))]}", stacklevel=3)  # fmt: skip
+    return part[~unboxed].reset_index(drop=True)
+
+
 def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int, n: int | None = None):
-    if cfg.scenes == "wild":
-        dataset = face_dataset(cfg.data, part, train=train, image_size=cfg.canvas, crop="full", attributes=names)
+    if cfg.scenes == "wild":  # the photos as they are; their listed boxes are the ground truth
+        dataset = face_dataset(cfg.data, with_listed_boxes(part), train=train, image_size=cfg.canvas, crop="full",
+                               attributes=names)  # fmt: skip
     else:
         dataset = ComposedScenes(part, BackgroundBank(cfg.canvas), canvas=cfg.canvas, seed=seed, p_empty=p_empty,
                                  scale_range=tuple(cfg.scale_range), max_rotation_deg=cfg.max_rotation_deg,

@@ -193,14 +193,15 @@ def find_label_file(root: Path, stem: str) -> Path | None:
 
 
 def find_image_dir(root: Path, images: str | Path = "auto") -> Path:
-    """The folder of CelebA images: `images` names it (relative to root), or "auto" finds the one
-    folder holding CelebA-named images. Kaggle's nesting (`img_align_celeba/img_align_celeba/`)
-    is followed."""
+    """The folder of CelebA images: `images` names it (relative to root, or to root/Img as in the
+    official tree), or "auto" finds the one folder holding CelebA-named images. Kaggle's nesting
+    (`img_align_celeba/img_align_celeba/`) is followed."""
     if str(images) != "auto":
-        folder = root / images
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{folder}: image folder not found")
-        return _unnest(folder).resolve()
+        for parent in _IMAGE_PARENTS:
+            folder = root / parent / images
+            if folder.is_dir():
+                return _unnest(folder).resolve()
+        raise FileNotFoundError(f"{root / images}: image folder not found (nor {root / 'Img' / images})")
     found = [
         _unnest(d)
         for parent in _IMAGE_PARENTS
@@ -215,7 +216,7 @@ def find_image_dir(root: Path, images: str | Path = "auto") -> Path:
         )
     if len(found) > 1:
         names = ", ".join(str(d.relative_to(root)) for d in found)
-        raise ValueError(f"{root}: several image folders ({names}); pass images=<one of them>")
+        raise ValueError(f"{root}: several image folders ({names}); pass data.index.images=<one of them>")
     return found[0].resolve()
 
 
