@@ -57,13 +57,16 @@ def test_resume_after_kill_gives_the_uninterrupted_model(tmp_path):
         return bce_loss(model, batch)
 
     with pytest.raises(KeyboardInterrupt):
-        train(tmp_path / "run", loss_fn=dies_at_step_8)
+        train(tmp_path / "run", loss_fn=dies_at_step_8, log_every=1)
     assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["step"] == 6
-    resumed = train(tmp_path / "run")  # same folder: picks up at step 6, mid-epoch
+    resumed = train(tmp_path / "run", log_every=1)  # same folder: picks up at step 6, mid-epoch
     assert resumed.step == 24
     assert same_weights(resumed.model, reference)
     log = (tmp_path / "run" / "train.log").read_text()
     assert "resumed from" in log and "at step 6" in log
+    assert "interrupted at step 7" in log and "Run the same command again to resume" in log
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps))  # the steps redone after the resume are logged once
 
 
 

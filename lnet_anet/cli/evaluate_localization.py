@@ -40,7 +40,7 @@ def main(cfg: DictConfig) -> dict:
     metrics = evaluate_stages(model, localizer, cascade, loader)
     write_json(out / "localization.json", metrics)
     response_grid(model, dataset, localizer, out / "grid.png")
-    log.info("%s", {k: round(v, 4) for k, v in metrics.items()})
+    log.info("%s; written to %s (localization.json, grid.png)", {k: round(v, 4) for k, v in metrics.items()}, out)
     return metrics
 
 

@@ -137,6 +137,11 @@ class Trainer:
             for folder in (self.run_dir, self.run_dir / "checkpoints"):  # ours, left by a kill
                 remove_stale_temporaries(folder)
             return self._fit()
+        except KeyboardInterrupt:
+            kept = self.run_dir / "checkpoints" / "last.pt"
+            log.warning("interrupted at step %d; %s. Run the same command again to resume.", self.step,
+                        f"{kept} is kept" if kept.exists() else "no checkpoint was written yet")  # fmt: skip
+            raise
         finally:
             release_run_dir(self.run_dir)
 
@@ -264,6 +269,17 @@ class Trainer:
 
         return instantiate({**defaults, **spec})
 
+    def _forget_metrics_after(self, step: int) -> None:
+        """Drop metrics.jsonl's lines of steps after `step`: a resumed run takes those steps again,
+        so each step keeps one line."""
+        path = self.run_dir / "metrics.jsonl"
+        if not self.main or not path.exists():
+            return
+        lines = path.read_text().splitlines(keepends=True)
+        kept = [line for line in lines if json.loads(line).get("step", 0) <= step]
+        if len(kept) < len(lines):
+            path.write_text("".join(kept))
+
     def _log_metrics(self, record: dict[str, Any]) -> None:
         if self.main:
             with open(self.run_dir / "metrics.jsonl", "a") as f:
@@ -313,6 +329,7 @@ class Trainer:
         self.step, self.best = int(state["step"]), state["best"]
         self.epoch, self.batch_in_epoch = int(state["epoch"]), int(state["batch_in_epoch"])
         self.last_eval = {k: float(v) for k, v in state.get("last_eval", {}).items()}
+        self._forget_metrics_after(self.step)
         # Finished: marked so by a run of the same length, or every step taken (checkpoints
         # from before the mark); a longer run (more epochs or steps) goes on.
         same_length = state.get("total_steps", self.total_steps) == self.total_steps
