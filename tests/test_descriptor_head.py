@@ -25,6 +25,8 @@ def test_the_dldl_head_learns_the_scores_and_survives_its_file(tmp_path):
     x, y = _data()
     head = DescriptorHead.fit(x, y, weight=0.25, epochs=40, info={"note": "test"})
     assert np.corrcoef(head.regress(x), y)[0, 1] > 0.9  # learns the fixture's function
+    with torch.no_grad():  # regress (numpy) is the network's own expectation
+        np.testing.assert_allclose(head.regress(x), head.net.predict(torch.as_tensor(x, dtype=torch.float32))["mean"].numpy(), atol=1e-5)
     assert np.allclose(DescriptorHead.fit(x, y, weight=0.25, epochs=40).regress(x), head.regress(x))  # seeded
 
     head.save(tmp_path / "h.safetensors")

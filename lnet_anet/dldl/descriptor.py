@@ -80,13 +80,16 @@ class FaceDescriptor:
     (lnet_anet.models.dlib_resnet: the same weights ported), all faces of an image in one batch.
     precision="int8" runs it quantized on ONNX Runtime at the shipped ranges (INT8_RANGES;
     1.4-1.5 times faster, cosine ~0.9995 to the float descriptor); "fp32" equals dlib's own
-    descriptor to float rounding, on ONNX Runtime when installed, else torch.
+    descriptor to float rounding, on ONNX Runtime when installed, else torch. threads: the
+    network's ONNX Runtime threads (default 1: one face's small layers gain nothing from a second
+    thread, whose wake-ups cost time inside the Predictor; None: torch's count).
     King, "dlib-ml", JMLR 2009; dlib's dnn_face_recognition_ex.
     Raises ImportError naming the packages when dlib, the models or (int8) onnxruntime are not
     installed, ValueError for an unknown refine or precision, or a box that is not finite or
     misses the image."""
 
-    def __init__(self, refine: str = "map", precision: str = "int8", ranges: str | Path = INT8_RANGES):
+    def __init__(self, refine: str = "map", precision: str = "int8", ranges: str | Path = INT8_RANGES,
+                 threads: int | None = 1):  # fmt: skip
         if refine not in REFINES:
             raise ValueError(f"refine must be one of {REFINES}, not {refine!r}")
         if precision not in PRECISIONS:
@@ -100,7 +103,7 @@ class FaceDescriptor:
         self.refine, self.precision = refine, precision
         self._dlib = dlib
         self._landmarks = dlib.shape_predictor(str(folder / f"{LANDMARKS}.dat"))
-        self._net = _network(folder / f"{DESCRIPTOR}.dat", precision, Path(ranges))
+        self._net = _network(folder / f"{DESCRIPTOR}.dat", precision, Path(ranges), threads)
         self._hog = dlib.get_frontal_face_detector() if refine == "hog" else None
 
     def __call__(self, image: np.ndarray, boxes: Sequence[Sequence[float]]) -> np.ndarray:
@@ -154,7 +157,7 @@ class FaceDescriptor:
 _EXPORT = ([torch.zeros(1, CHIP_SIZE, CHIP_SIZE, 3, dtype=torch.uint8)], {"chips": {0: "faces"}})  # example, free axes
 
 
-def _network(path: Path, precision: str = "fp32", ranges: Path = INT8_RANGES):
+def _network(path: Path, precision: str = "fp32", ranges: Path = INT8_RANGES, threads: int | None = None):
     """dlib's ResNet ported (DlibFaceResNet): "fp32" on ONNX Runtime when installed, else torch;
     "int8" quantized at `ranges` on ONNX Runtime. Exported once and cached like the Predictor's
     graphs, under a key of dlib's file and the ranges: a cached graph needs no port built.
@@ -171,11 +174,11 @@ def _network(path: Path, precision: str = "fp32", ranges: Path = INT8_RANGES):
     if precision == "int8":
         settings += "|" + hashlib.sha256(Path(ranges).read_bytes()).hexdigest()
     key = runtime.graph_key(settings, digest=hashlib.sha256(Path(path).read_bytes()).hexdigest())
-    graph = runtime.OrtGraph.cached(key)
+    graph = runtime.OrtGraph.cached(key, threads)
     if graph is None:
         (examples, dynamic), net = _EXPORT, DlibFaceResNet.from_dlib(path)
         transform = (lambda m: runtime.quantize_int8(m, ranges)) if precision == "int8" else None
-        graph = runtime.OrtGraph.from_module(net, examples, key, dynamic, transform)
+        graph = runtime.OrtGraph.from_module(net, examples, key, dynamic, transform, threads)
     return graph
 
 
@@ -228,6 +231,7 @@ class DescriptorHead:
         self.weight, self.info = float(weight), dict(info or {})
         self.scale = (float(scale[0]), float(scale[1]))
         self.describer = describe
+        self._numpy = None  # regress's weights as numpy arrays, made when first needed
 
     @classmethod
     def fit(cls, descriptors: np.ndarray, scores: np.ndarray, weight: float = 0.5, epochs: int = 60,
@@ -264,11 +268,22 @@ class DescriptorHead:
         info = {**(info or {}), "faces": len(y), "epochs": epochs, "sigma": sigma, "lr": lr, "seed": seed}
         return cls(net, kwargs, weight, info, settings=settings, anet=anet, target=target)
 
-    @torch.no_grad()
     def regress(self, descriptors: np.ndarray) -> np.ndarray:
         """(N, D) inputs (descriptors; a joint head's joined_inputs) -> (N,) expectations of
-        this head alone."""
-        return self.net.predict(torch.as_tensor(np.asarray(descriptors, np.float32)))["mean"].double().numpy()
+        this head alone. In numpy: the MLP is a few small products, which torch's per-call
+        overhead made take 0.7 ms per face inside the Predictor; equal to self.net.predict's
+        mean to float rounding."""
+        if self._numpy is None:
+            state = {k: v.detach().double().numpy() for k, v in self.net.state_dict().items()}
+            self._numpy = (state, self.net.mlp[0].eps, self.net.head.bins.values.double().numpy())
+        state, eps, values = self._numpy
+        x = np.asarray(descriptors, np.float64)
+        x = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + eps)  # LayerNorm
+        x = x * state["mlp.0.weight"] + state["mlp.0.bias"]
+        h = np.maximum(x @ state["mlp.1.weight"].T + state["mlp.1.bias"], 0.0)  # Linear, ReLU (dropout: off)
+        z = h @ state["head.fc.weight"].T + state["head.fc.bias"]
+        p = np.exp(z - z.max(1, keepdims=True))
+        return (p / p.sum(1, keepdims=True)) @ values  # the expectation over the bins
 
     def mix(self, head_mean: np.ndarray, descriptors: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
         """The mixed score, (N,), from the head's means (N,), the faces' descriptors (N, D) and,

@@ -124,25 +124,27 @@ class OrtGraph:
         return self.session.run(None, feeds)
 
     @classmethod
-    def cached(cls, key: str) -> OrtGraph | None:
-        """The graph cached under `key`, or None (none yet, or a file ORT cannot read)."""
+    def cached(cls, key: str, threads: int | None = None) -> OrtGraph | None:
+        """The graph cached under `key` (on `threads` threads; default torch's), or None (none
+        yet, or a file ORT cannot read)."""
         try:
-            return cls((cache_dir() / f"{key}.onnx").read_bytes())
+            return cls((cache_dir() / f"{key}.onnx").read_bytes(), threads)
         except Exception:  # noqa: BLE001 - a missing or damaged cache file: export again
             return None
 
     @classmethod
     def from_module(cls, module: nn.Module, examples: Sequence[torch.Tensor], key: str,
-                    dynamic: dict[str, dict[int, str]], transform=None) -> OrtGraph:  # fmt: skip
+                    dynamic: dict[str, dict[int, str]], transform=None, threads: int | None = None) -> OrtGraph:  # fmt: skip
         """The module exported (or read from the cache under `key`; module doc). examples: one
         input per module.input_names, of the shapes it will see except the `dynamic` axes.
-        transform: ONNX bytes -> ONNX bytes applied before caching (e.g. quantize_int8)."""
-        graph = cls.cached(key)
+        transform: ONNX bytes -> ONNX bytes applied before caching (e.g. quantize_int8).
+        threads: the session's (default torch's)."""
+        graph = cls.cached(key, threads)
         if graph is None:
             model = export(module, examples, dynamic)
             model = transform(model) if transform is not None else model
             _store(cache_dir() / f"{key}.onnx", model)
-            graph = cls(model)
+            graph = cls(model, threads)
         return graph
 
 
