@@ -46,10 +46,10 @@ def shared_stages(path: Path) -> dict[str, int]:
 def face_graph_inputs(predictor: Predictor, faces: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
     """The face graph's inputs for the faces, as Predictor._face_features builds them."""
     p = predictor._anet
-    crops = [_crops(faces, p.enlarge, p.canonical_size, p.normalize)]
+    crops = [_crops(faces, p.enlarge, p.canonical_size)]  # uint8: the face graph normalises
     for name in predictor._face_inputs[1:]:  # heads that read a crop of their own
         prep = predictor._heads[name.removesuffix("_crops")]
-        crops.append(_crops(faces, prep.enlarge, prep.image_size, prep.normalize))
+        crops.append(_crops(faces, prep.enlarge, prep.image_size))
     return crops
 
 

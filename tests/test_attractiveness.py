@@ -15,11 +15,12 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from _real import REAL_DATASETS  # noqa: E402 - tests/ is on the path
 
 from lnet_anet.inference.build import random_bundle
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_SCUT = REPO.parent / "shared" / "datasets" / "scut_fbp5500_train"
+SHARED_SCUT = REAL_DATASETS / "scut_fbp5500_train"
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -104,3 +104,18 @@ def test_face_grids_are_scored_for_a_bundle_beside_a_baseline(tmp_path):
     assert results["lnet_anet_localize"]["settings"]["bundle"] == str(new)
     assert results["baseline_localize"]["settings"]["bundle"] == str(old)
     assert 0 <= results["baseline_localize"]["share_boxes_over_two_faces"] <= 1
+
+
+def test_head_cost_times_two_bundles_face_graphs():
+    """benchmarks/bench_head_cost.py (and bench_attractiveness, which imports it) builds the face
+    graph's inputs as the Predictor does."""
+    import tempfile
+
+    from lnet_anet.inference.build import random_bundle
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = random_bundle(Path(tmp) / "base.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
+        faces = [(np.random.default_rng(i).integers(0, 255, (96, 96, 3), dtype=np.uint8),
+                  np.array([10, 10, 80, 80], np.float32)) for i in range(2)]  # fmt: skip
+        got = _script("bench_head_cost").head_cost(base, base, faces, batches=(1,), threads=(1,), rounds=1)
+    assert got["threads_1_batch_1"]["base"]["ms_per_face"] > 0

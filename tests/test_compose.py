@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _real import REAL_DATASETS  # noqa: E402 - tests/ is on the path
 
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.scenes import (
@@ -19,7 +20,7 @@ from lnet_anet.data.scenes import (
     feathered_ellipse,
 )
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+REAL = REAL_DATASETS
 ATTRS = ["Smiling", "Male", "Young"]
 
 

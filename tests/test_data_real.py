@@ -6,14 +6,14 @@ Only names are read here: no image is decoded, so these stay fast.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
+from _real import REAL_DATASETS  # noqa: E402 - tests/ is on the path
 
 from lnet_anet.data.readers.age import read_utkface
 from lnet_anet.data.readers.celeba import CELEBA_ATTRIBUTES, read_celeba
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+REAL = REAL_DATASETS
 pytestmark = [
     pytest.mark.real_data,
     pytest.mark.skipif(not REAL.exists(), reason=f"real data not found at {REAL}"),

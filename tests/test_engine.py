@@ -192,7 +192,8 @@ def test_optimizer_and_schedule_are_built_from_their_target_configs():
 
 
 @pytest.mark.parametrize(("command", "overrides"), [("train_lnet", []), ("train_age", ["input=anet_layers"]),
-                                                    ("train_anet_dldl", []), ("train_anet", [])])
+                                                    ("train_anet_dldl", []), ("train_anet", []),
+                                                    ("train_lnet", ["experiment=smoke_lnet"])])
 def test_experiment_smoke_wins_over_each_commands_own_train_settings(command, overrides):
     from pathlib import Path
 
@@ -202,8 +203,12 @@ def test_experiment_smoke_wins_over_each_commands_own_train_settings(command, ov
 
     conf = str(Path(lnet_anet.__file__).parent / "conf")
     with initialize_config_dir(config_dir=conf, version_base="1.3"):
-        train = TrainConfig.from_dict(compose(command, overrides=[*overrides, "experiment=smoke"]).train)
+        chosen = any(o.startswith("experiment=") for o in overrides)
+        cfg = compose(command, overrides=overrides if chosen else [*overrides, "experiment=smoke"])
+        train = TrainConfig.from_dict(cfg.train)
     assert (train.epochs, train.batch_size, train.max_steps, train.warmup_steps, train.num_workers) == (1, 16, 4, 0, 0)
+    if "experiment=smoke_lnet" in overrides:  # LNet's localizer fitted on a few scenes, one stage
+        assert (cfg.calibration_images, cfg.localizer.fit_box, cfg.cascade.enabled) == (20, False, False)
 
 
 @pytest.mark.parametrize(("command", "key", "overrides"), [

@@ -153,10 +153,10 @@ def test_dldl_entry_point_writes_report_and_model(tmp_path):
 def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path):
     lnet_args = ["data=synthetic", "canvas=96", "calibration_images=16", "eval_images=16", "train_fraction=1.0",
                  "data.index.n_images=120", "data.index.n_identities=20"]  # fmt: skip
-    # 16 tune scenes are too few to fit box models (tests/test_localization.py and test_cascade.py fit
-    # them): box_scale instead, and one stage.
-    run("lnet_anet.cli.train_lnet", "name=lnet", *lnet_args, "localizer.fit_box=false", "+localizer.search.box_scale=[1.0,1.5]",
-        "cascade.enabled=false", *SMOKE[:3], runs=tmp_path)  # fmt: skip
+    # experiment=smoke_lnet (the README's first LNet run): 16 tune scenes are too few to fit box models
+    # (tests/test_localization.py and test_cascade.py fit them): box_scale instead, and one stage.
+    run("lnet_anet.cli.train_lnet", "name=lnet", "experiment=smoke_lnet", *lnet_args,
+        "+localizer.search.box_scale=[1.0,1.5]", "model.pretrained=none", runs=tmp_path)  # fmt: skip
     out = tmp_path / "lnet"
     localizer = json.loads((out / "localizer.json").read_text())
     assert localizer["input_size"] == 96 and localizer["threshold"] == json.loads((out / "eval.json").read_text())["threshold"]

@@ -285,3 +285,24 @@ def test_run_records_are_strict_json(tmp_path):
     text = (tmp_path / "r.json").read_text()
     assert "NaN" not in text and "Infinity" not in text
     assert json.loads(text, parse_constant=lambda c: pytest.fail(c)) == {"ap": None, "by_size": [0.5, None], "n": 3.0}
+
+
+def test_a_run_folder_refuses_other_data_once_it_has_trained(tmp_path):
+    """A rerun resumes; with another fold (or dataset) it would score one fold with another's model."""
+    import pandas as pd
+    from omegaconf import OmegaConf
+
+    from lnet_anet.engine.runs import record_data
+
+    cfg = OmegaConf.create({"name": "scut", "index": {"_target_": "reader", "root": "/data"}})
+    index = pd.DataFrame({"path": ["a", "b", "c"], "split": ["train", "train", "val"]})
+    index.attrs["fold"] = {"k": 1, "n": 5, "seed": 0}
+    record_data(tmp_path, cfg, index)
+    index.attrs["fold"] = {"k": 2, "n": 5, "seed": 0}
+    record_data(tmp_path, cfg, index)  # nothing trained yet: the new data is recorded
+    (tmp_path / "checkpoints").mkdir()
+    record_data(tmp_path, cfg, index)  # the same data: a resume
+    index.attrs["fold"] = {"k": 3, "n": 5, "seed": 0}
+    with pytest.raises(ValueError, match="trained on other data \\(fold differ.*another name="):
+        record_data(tmp_path, cfg, index)
+    assert json.loads((tmp_path / "data.json").read_text())["fold"]["k"] == 2

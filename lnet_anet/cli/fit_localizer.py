@@ -56,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return _fit(args, argv)
+    except ValueError as e:  # too few photos or faces to fit on, a bad --search grid: one line
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+def _fit(args, argv: list[str] | None) -> int:
     import torch
 
     from lnet_anet.data.preprocess import LNetInput

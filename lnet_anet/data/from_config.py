@@ -93,7 +93,8 @@ def split_of(index: pd.DataFrame, split: str) -> pd.DataFrame:
     part = index[index["split"] == split]
     if part.empty:
         found = sorted(index["split"].astype(str).unique())
-        raise ValueError(f"the dataset has no {split!r} rows (its splits: {found})")
+        hint = f"; score another one with data.eval_split={found[-1]}" if found and split != "train" else ""
+        raise ValueError(f"the dataset has no {split!r} rows (its splits: {found}){hint}")
     part.attrs = dict(index.attrs)
     return part
 

@@ -135,7 +135,9 @@ def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path
             keep = split[rows] == part
             maps[name + suffix] = {"maps": found[suffix]["maps"][keep], "index": rows[keep]}
         if not len(maps[name]["index"]):
-            raise ValueError(f"the dataset has no {part!r} rows (its splits: {sorted(set(split))})")
+            found = sorted(set(split))
+            hint = f"; score another one with data.eval_split={found[-1]}" if found and part != "train" else ""
+            raise ValueError(f"the dataset has no {part!r} rows (its splits: {found}){hint}")
     return {"train": whole, ev: whole, "maps": maps}
 
 

@@ -66,8 +66,22 @@ def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
     for key in ("fold", "boxes"):  # k-fold cross-validation, LNet face boxes (data.fold, data.boxes)
         if index.attrs.get(key):
             summary[key] = index.attrs[key]
+    summary = json.loads(json.dumps(summary))  # as the file will read back (lists, not tuples)
+    path = folder / "data.json"
+    if path.exists() and _has_trained(folder):  # a rerun resumes: it must read the same data
+        before = json.loads(path.read_text())
+        changed = sorted(k for k in set(before) | set(summary) if k != "skipped" and before.get(k) != summary.get(k))
+        if changed:
+            raise ValueError(f"{folder}: this run folder was trained on other data ({', '.join(changed)} differ from "
+                             f"its data.json); give the run another name= (or remove the folder to start over)")  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "data.json").write_text(json.dumps(summary, indent=2))
+    path.write_text(json.dumps(summary, indent=2))
+
+
+def _has_trained(folder: Path) -> bool:
+    """Whether a run folder holds what a run learnt or cached: checkpoints, weights, features."""
+    return (folder / "checkpoints").is_dir() or any(p.suffix in (".safetensors", ".npz", ".pt")
+                                                    for p in folder.rglob("*") if p.is_file())
 
 
 def machine() -> dict[str, Any]:

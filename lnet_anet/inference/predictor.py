@@ -29,7 +29,8 @@ whose analysis fails, gets an error record; the other items go on.
 
 Record: {"image": path or None, "width", "height", "faces": [{"box": [x0, y0, x1, y1]
 (the face box, as WIDER FACE labels faces, when the bundle's localizer has a face_box; pixels
-of the displayed image, origin top-left, exclusive ends, clipped to the image), "score", "attributes": {name:
+of the displayed image, origin top-left, exclusive ends; clipped to the image for the faces LNet
+finds, as given for analyse_boxes' own boxes), "score", "attributes": {name:
 probability}, "present": [the names whose probability reaches the bundle's tuned threshold,
 Predictor.decision_thresholds], "age": {"mean", "std"} (years) or None, "attractiveness": {"mean",
 "std"} (1-5) or None}], "error": None or a message naming the item}. "image" is the path as a str
@@ -192,7 +193,7 @@ class Predictor:
     def descriptor_head(self):
         """Opt-in (default None): a lnet_anet.dldl.descriptor.DescriptorHead whose score, from
         dlib's face-recognition descriptor of each face box, is mixed into the attractiveness
-        mean (about 4-6 ms more per face on 2 CPU cores: the network int8 on ONNX Runtime); the
+        mean (about 6 ms more per face on 2 CPU cores: the network int8 on ONNX Runtime); the
         std stays the head's. Setting it raises as set_descriptor_head."""
         return self._descriptor_heads.get("attractiveness")
 
