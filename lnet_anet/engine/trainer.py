@@ -45,6 +45,14 @@ _FREE_TO_CHANGE = frozenset({"num_workers", "device", "num_threads", "checkpoint
                              "progress", "resume"})  # fmt: skip
 
 
+def _logged_step(line: str) -> float:
+    """The step of a metrics.jsonl line; infinity for a line a kill cut short (not JSON)."""
+    try:
+        return json.loads(line).get("step", 0)
+    except json.JSONDecodeError:
+        return float("inf")
+
+
 def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -276,7 +284,7 @@ class Trainer:
         if not self.main or not path.exists():
             return
         lines = path.read_text().splitlines(keepends=True)
-        kept = [line for line in lines if json.loads(line).get("step", 0) <= step]
+        kept = [line for line in lines if _logged_step(line) <= step]  # a line cut by a kill goes too
         if len(kept) < len(lines):
             path.write_text("".join(kept))
 
