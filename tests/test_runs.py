@@ -306,3 +306,17 @@ def test_a_run_folder_refuses_other_data_once_it_has_trained(tmp_path):
     with pytest.raises(ValueError, match="trained on other data \\(fold differ.*another name="):
         record_data(tmp_path, cfg, index)
     assert json.loads((tmp_path / "data.json").read_text())["fold"]["k"] == 2
+
+
+def test_training_commands_end_on_ctrl_c_with_status_130_and_no_traceback(capsys):
+    from lnet_anet.engine.runs import exits_on_interrupt
+
+    @exits_on_interrupt
+    def main():
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 130 and "run the same command again to resume" in capsys.readouterr().err
+    for name in ("train_lnet", "train_anet", "train_age", "train_anet_dldl", "train_dldl_head", "fit_svms"):
+        assert "@exits_on_interrupt\ndef main(" in (REPO / "lnet_anet" / "cli" / f"{name}.py").read_text(), name

@@ -33,7 +33,13 @@ from lnet_anet.anet.training import fit_and_report_svms, train_stage, with_dense
 from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.data.preprocess import ANetInput
 from lnet_anet.data.transforms import CenterPatch, RandomPatch, mirror
-from lnet_anet.engine.runs import save_weights, start_run, write_json, write_model_json
+from lnet_anet.engine.runs import (
+    exits_on_interrupt,
+    save_weights,
+    start_run,
+    write_json,
+    write_model_json,
+)
 from lnet_anet.metrics.attributes import (
     evaluate_attribute_logits,
 )
@@ -42,6 +48,7 @@ log = logging.getLogger("lnet_anet.train")
 
 
 @hydra.main(config_path="../conf", config_name="train_anet", version_base="1.3")
+@exits_on_interrupt
 def main(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     names, fit, tune, evaluation = attribute_splits(cfg, out)

@@ -9,9 +9,12 @@ is done only when its marker, written last (mark_done), exists (is_done).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,21 @@ from lnet_anet.engine.lock import (  # noqa: F401 - part of this module's interf
 def run_dir() -> Path:
     """The Hydra run folder of this job (conf: hydra.run.dir = runs/<name>)."""
     return Path(HydraConfig.get().runtime.output_dir)
+
+
+def exits_on_interrupt(main: Callable) -> Callable:
+    """A training command's main (under @hydra.main): Ctrl-C ends it with exit status 130 and one
+    line on resuming (the trainer has logged the step reached), not a traceback."""
+
+    @functools.wraps(main)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return main(*args, **kwargs)
+        except KeyboardInterrupt:
+            print("interrupted: run the same command again to resume from the last checkpoint", file=sys.stderr)
+            raise SystemExit(130) from None
+
+    return run
 
 
 def start_run(seed: int) -> Path:
