@@ -287,6 +287,23 @@ def test_table_and_caption_show_attractiveness():
     assert attractiveness_line({**face, "attractiveness": None}) is None
 
 
+def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, scene):
+    from lnet_anet.inference.visualize import legend_lines, render
+
+    analysis = predictor.analyse(scene)
+    face = {"box": [10.0, 10.0, 40.0, 50.0], "score": 3.0, "attributes": {"Smiling": 0.9, "Young": 0.8},
+            "age": {"mean": 30.0, "std": 4.0}, "attractiveness": {"mean": 3.1, "std": 0.4}}  # fmt: skip
+    analysis.record["faces"] = [face]
+    one = render(analysis)
+    assert one.shape == (*scene.shape[:2], 3)  # one face: its labels beside its box
+    analysis.record["faces"] = [face, {**face, "box": [45.0, 10.0, 75.0, 50.0]}]
+    two = render(analysis)
+    assert two.shape[0] > scene.shape[0] and two.shape[1] == scene.shape[1]  # the panel under the image
+    assert legend_lines(analysis.record["faces"], top_k=1) == [
+        "#1 3.00  age 30+-4", "   attractiveness 3.1+-0.4 /5, Smiling 0.90",
+        "#2 3.00  age 30+-4", "   attractiveness 3.1+-0.4 /5, Smiling 0.90"]
+
+
 def test_analyse_boxes_reads_given_boxes_as_it_reads_found_faces(predictor, scene, folder):
     found = predictor.predict(scene)["faces"]
     given = predictor.analyse_boxes(folder / "good.jpg", [f["box"] for f in found])

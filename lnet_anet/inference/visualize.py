@@ -68,22 +68,41 @@ def attractiveness_line(face: dict[str, Any]) -> str | None:
     return None if score is None else f"attractiveness {score['mean']:.1f}+-{score['std']:.1f} /5"
 
 
+def legend_lines(faces: list[dict[str, Any]], top_k: int = 3) -> list[str]:
+    """The text of each face, two lines per face (caption; attractiveness and top attributes), for
+    the panel under a picture of several faces, whose labels beside the boxes would overlap."""
+    lines = []
+    for n, face in enumerate(faces, start=1):
+        lines.append(face_caption(face, n))
+        more = [f"{name} {p:.2f}" for name, p in top_attributes(face, top_k)]
+        if attractiveness_line(face) is not None:
+            more.insert(0, attractiveness_line(face))
+        lines.append("   " + ", ".join(more))
+    return lines
+
+
 def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
-    """RGB uint8 picture of one analysed image."""
+    """RGB uint8 picture of one analysed image: LNet's response as a heatmap, each face's box.
+    One face: its caption above the box, its attributes below. Several faces: "#n" at each box
+    and their text in a panel under the image (legend_lines), so that no label covers another."""
     if analysis.image is None:
         raise ValueError(f"{analysis.source}: nothing to draw ({analysis.record['error']})")
     canvas = overlay_heatmap(analysis.image, analysis.heatmap())
     h, w = canvas.shape[:2]
     scale = float(np.clip(min(h, w) / 700, 0.35, 1.2))
     line = max(1, round(min(h, w) / 250))
-    for n, face in enumerate(analysis.record["faces"], start=1):
+    step = _line_height(scale)
+    faces = analysis.record["faces"]
+    for n, face in enumerate(faces, start=1):
         x0, y0, x1, y1 = (int(round(v)) for v in face["box"])
         cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), BOX_COLOR, line)
         tx = int(np.clip(x0 + 2, 0, max(0, w - 10)))
-        step = _line_height(scale)
         # The caption sits above the box, or just inside it at the image's top edge; the
         # attributes below it, or moved up inside it so that every line stays on the image.
-        _text(canvas, face_caption(face, n), tx, y0 - 4 if y0 - 4 >= step else y0 + step, scale)
+        caption = face_caption(face, n) if len(faces) == 1 else f"#{n}"
+        _text(canvas, caption, tx, y0 - 4 if y0 - 4 >= step else y0 + step, scale)
+        if len(faces) > 1:
+            continue
         lines = [f"{name} {p:.2f}" for name, p in top_attributes(face, top_k)]
         if attractiveness_line(face) is not None:
             lines.insert(0, attractiveness_line(face))
@@ -91,9 +110,29 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
         for text in lines:
             _text(canvas, text, tx, y, scale)
             y += step
-    if not analysis.record["faces"]:
-        _text(canvas, "no face found", 4, _line_height(scale), scale)
+    if not faces:
+        _text(canvas, "no face found", 4, step, scale)
+    if len(faces) > 1:
+        canvas = np.concatenate([canvas, _panel(legend_lines(faces, top_k), w, scale)])
     return canvas
+
+
+def _panel(rows: list[str], width: int, scale: float) -> np.ndarray:
+    """A dark strip `width` pixels wide holding `rows`, the text shrunk (down to scale 0.3) so
+    that the longest row fits, and rows still too long cut with '..'."""
+    widest = max(cv2.getTextSize(r, FONT, scale, max(1, round(scale * 2)) + 2)[0][0] for r in rows)
+    scale = max(0.3, min(scale, scale * (width - 8) / max(widest, 1)))
+    thick = max(1, round(scale * 2)) + 2
+    fitted = []
+    for row in rows:
+        while len(row) > 4 and cv2.getTextSize(row, FONT, scale, thick)[0][0] > width - 8:
+            row = row[:-3] + ".."
+        fitted.append(row)
+    step = _line_height(scale)
+    panel = np.full((step * len(fitted) + 8, width, 3), 32, np.uint8)
+    for k, row in enumerate(fitted):
+        _text(panel, row, 4, step * (k + 1), scale)
+    return panel
 
 
 def save_png(path: str | Path, rgb: np.ndarray) -> Path:
