@@ -510,3 +510,14 @@ def test_from_bundle_replaces_localizer_and_lnet_input_settings_and_nothing_else
     assert "separation" in capsys.readouterr().err and not Path(bad).exists()
     assert build_main(["--from-bundle", str(bundle_path), "--localizer", '{"separation": 0.3}',
                        "--age", str(runs["age"]), "--out", bad]) == 2  # fmt: skip
+
+
+def test_a_missing_or_folder_path_is_named_as_such_by_describe_and_load(tmp_path):
+    from lnet_anet.inference.bundle import describe
+
+    for path, what in ((tmp_path / "none.lnetanet", "no such model bundle file"), (tmp_path, "a folder")):
+        for read in (describe, load_bundle):
+            with pytest.raises(FileNotFoundError, match=what):
+                read(path)
+    with pytest.raises(TypeError, match="pretrained names the weights"):
+        create_model("tiny_age_net", pretrained=True)

@@ -316,5 +316,15 @@ def test_analyse_boxes_reads_given_boxes_as_it_reads_found_faces(predictor, scen
     exact = predictor.analyse_boxes(scene, [found[0]["box"]])[0]
     assert max(abs(exact["attributes"][n] - p) for n, p in found[0]["attributes"].items()) < 1e-3
     assert abs(exact["age"]["mean"] - found[0]["age"]["mean"]) < 1e-2
-    with pytest.raises(ValueError, match="bad box"):
-        predictor.analyse_boxes(scene, [[10, 10, 5, 40]])
+    h, w = scene.shape[:2]
+    bad = {"box 0 .*need finite x0 < x1": [[10, 10, 5, 40]], "box 1 .*need finite": [[1, 1, 9, 9], [0, 0, np.nan, 5]],
+           rf"box 0 .*wholly outside the {w}x{h} image": [[w + 10, 0, w + 50, 40]],
+           r"\(N, 4\).*got shape \(1, 5\).*boxes\[:, :4\]": [[1, 1, 9, 9, 0.9]],
+           r"\(N, 4\).*got shape \(8,\)": [1, 1, 9, 9, 2, 2, 8, 8], "must be numbers": [["a", 1, 2, 3]]}  # fmt: skip
+    for message, boxes in bad.items():
+        with pytest.raises(ValueError, match=message):
+            predictor.analyse_boxes(scene, boxes)
+    assert len(predictor.analyse_boxes(scene, found[0]["box"])) == 1  # one box given flat
+    assert predictor.analyse_boxes(scene, []) == []
+    with pytest.raises(TypeError, match="iterable of images"):
+        next(predictor.predict_many(str(folder / "good.jpg")))

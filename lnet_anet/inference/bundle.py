@@ -321,6 +321,9 @@ def read_header(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _read_header(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
+    if not path.is_file():
+        what = "a folder, not a model bundle file" if path.is_dir() else "no such model bundle file"
+        raise FileNotFoundError(f"{path}: {what}")
     size = path.stat().st_size
     with path.open("rb") as f:
         prefix = f.read(_PREFIX)
@@ -435,7 +438,8 @@ def load_bundle(path: str | Path, device: torch.device | str = "cpu", build_nets
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such model bundle file")
+        what = "a folder, not a model bundle file" if path.is_dir() else "no such model bundle file"
+        raise FileNotFoundError(f"{path}: {what}")
     _, config, digest = _read_header(path)
     try:
         tensors = load_file(str(path))

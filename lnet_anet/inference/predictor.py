@@ -56,7 +56,7 @@ from PIL import Image
 from lnet_anet.data.errors import ImageReadError
 from lnet_anet.data.images import DEFAULT_MAX_PIXELS
 from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput
-from lnet_anet.data.transforms import crop_face, face_region
+from lnet_anet.data.transforms import crop_face
 from lnet_anet.data.transforms import resize as resize_image
 from lnet_anet.inference.bundle import Bundle, load_bundle
 from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
@@ -327,7 +327,9 @@ class Predictor:
         "region": the regions the heads crop (lnet_boxes' boxes, or a fixed framing in a
         benchmark). Each record's "box" is the face box; its "score" is null. Raises
         ImageReadError / InputError for an unreadable image, ValueError for a box that is not
-        finite or has no area, or another kind."""
+        finite, has no area, lies wholly outside the image or is not (N, 4), or another kind.
+        Does not turn the image (`rotations` is for found faces): give boxes of the image as
+        displayed."""
         _check_order(channel_order)
         faces = self._box_faces(to_rgb8(image, channel_order, None), boxes, kind)
         self._analyse_all(faces)
@@ -348,9 +350,25 @@ class Predictor:
         """analyse_boxes' faces: (image, region, 0, record) per box of `kind`."""
         if kind not in BOX_KINDS:
             raise ValueError(f"kind must be one of {BOX_KINDS}, got {kind!r}")
+        try:
+            table = np.asarray(boxes, np.float64)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"boxes must be numbers, (N, 4) x0, y0, x1, y1: {e}") from None
+        if table.size == 0:
+            table = table.reshape(0, 4)
+        if table.ndim == 1 and table.shape[0] == 4:
+            table = table[None]  # one box
+        if table.ndim != 2 or table.shape[1] != 4:
+            raise ValueError(f"boxes must be (N, 4) x0, y0, x1, y1, got shape {table.shape} "
+                             "(a detector's (N, 5) with scores: pass boxes[:, :4])")  # fmt: skip
+        h, w = img.shape[:2]
         faces = []
-        for box in np.asarray(boxes, np.float64).reshape(-1, 4):
-            face_region(box, 1.0)  # raises ValueError for a bad box
+        for k, box in enumerate(table):
+            x0, y0, x1, y1 = box
+            if not (np.isfinite(box).all() and x1 > x0 and y1 > y0):
+                raise ValueError(f"box {k} {box.tolist()}: need finite x0 < x1 and y0 < y1")
+            if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
+                raise ValueError(f"box {k} {box.tolist()} lies wholly outside the {w}x{h} image")
             region = self.localizer.to_region(box) if kind == "face" else box
             face = box if kind == "face" else self.localizer.to_face_box(box)
             faces.append((img, region, 0.0, {**_face_record(face, 0.0), "score": None}))
@@ -359,7 +377,8 @@ class Predictor:
     def predict_many(self, images: Iterable[ImageInput], batch_size: int = 8,
                      channel_order: str = "rgb") -> Iterator[dict]:  # fmt: skip
         """Records in input order, one per item; bad items give error records and the rest go
-        on. Raises ValueError (at the call) for batch_size < 1 or a bad channel_order."""
+        on. Raises ValueError (at the call) for batch_size < 1 or a bad channel_order, TypeError
+        for a single path or bytes (an iterable of images is wanted: predict takes one)."""
         return (a.record for a in self.analyse_many(images, batch_size, channel_order))
 
     def analyse_many(self, images: Iterable[ImageInput], batch_size: int = 8,
@@ -367,6 +386,9 @@ class Predictor:
         """Analyses in input order, `batch_size` images per LNet pass."""
         if batch_size < 1:  # checked here, not at the generator's first step
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if isinstance(images, (str, bytes, Path)):
+            raise TypeError(f"predict_many takes an iterable of images, not one {type(images).__name__} "
+                            "(use predict for a single image, or a list)")  # fmt: skip
         _check_order(channel_order)
         return self._batches(images, batch_size, channel_order)
 

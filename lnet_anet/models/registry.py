@@ -32,7 +32,13 @@ def list_models() -> list[str]:
 
 
 def create_model(name: str, **kwargs):
+    """The registered model `name` built with `kwargs` (its builder's docstring lists them).
+    `pretrained` names weights ("package", "none", a file; as each builder says), not True/False:
+    TypeError for a bool. KeyError for an unknown name."""
     _load_families()
     if name not in _REGISTRY:
         raise KeyError(f"unknown model {name!r}; registered: {', '.join(sorted(_REGISTRY))}")
+    if isinstance(kwargs.get("pretrained"), bool):
+        raise TypeError(f"pretrained names the weights to load (e.g. 'package' for the shipped ImageNet ones, "
+                        f"'none', or a file), not {kwargs['pretrained']}: see {name}'s docstring")  # fmt: skip
     return _REGISTRY[name](**kwargs)
