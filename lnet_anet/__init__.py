@@ -32,4 +32,8 @@ def __getattr__(name):
         from lnet_anet.models import registry
 
         return getattr(registry, name)
-    raise AttributeError(name)
+    raise AttributeError(f"module 'lnet_anet' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

@@ -521,3 +521,11 @@ def test_a_missing_or_folder_path_is_named_as_such_by_describe_and_load(tmp_path
                 read(path)
     with pytest.raises(TypeError, match="pretrained names the weights"):
         create_model("tiny_age_net", pretrained=True)
+
+
+def test_the_package_lists_its_lazy_names_and_names_a_missing_one():
+    import lnet_anet
+
+    assert {"Predictor", "create_model", "list_models"} <= set(dir(lnet_anet))
+    with pytest.raises(AttributeError, match="module 'lnet_anet' has no attribute 'foo'"):
+        lnet_anet.foo  # noqa: B018

@@ -33,8 +33,11 @@ of the displayed image, origin top-left, exclusive ends; clipped to the image fo
 finds, as given for analyse_boxes' own boxes), "score", "attributes": {name:
 probability}, "present": [the names whose probability reaches the bundle's tuned threshold,
 Predictor.decision_thresholds], "age": {"mean", "std"} (years) or None, "attractiveness": {"mean",
-"std"} (1-5) or None}], "error": None or a message naming the item}. "image" is the path as a str
-(os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes).
+"std"} (1-5) or None}], "error": None or a message naming the item}, and, with
+Predictor.rotations on, "rotation": the turn the faces were read at (degrees counterclockwise;
+absent from an error record). "image" is the path as a str (os.fsdecode: bytes a file name cannot
+decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
+decimals, probabilities to 4, ages and attractiveness to 3.
 """
 
 from __future__ import annotations
