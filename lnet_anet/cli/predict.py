@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=_finite_float,
                    help="face score threshold (default: the bundle's); it alone decides the strongest face, "
                         "i.e. whether the image has a face: every further face must also exceed the secondary "
-                        "threshold (--secondary-threshold)")  # fmt: skip
+                        "threshold (--secondary-threshold), and with --detail so must the detail pass's faces")  # fmt: skip
     p.add_argument("--secondary-threshold", type=_finite_float, metavar="THRESHOLD",
                    help="the score every face after the strongest must also exceed (default: the bundle's "
                         "secondary threshold, when it has one; often higher than its --threshold)")  # fmt: skip

@@ -92,11 +92,17 @@ def split_of(index: pd.DataFrame, split: str) -> pd.DataFrame:
     """The rows of one split (attrs kept); a clear error when the split is empty."""
     part = index[index["split"] == split]
     if part.empty:
-        found = sorted(index["split"].astype(str).unique())
-        hint = f"; score another one with data.eval_split={found[-1]}" if found and split != "train" else ""
-        raise ValueError(f"the dataset has no {split!r} rows (its splits: {found}){hint}")
+        raise no_rows_error(split, index["split"].astype(str).unique())
     part.attrs = dict(index.attrs)
     return part
+
+
+def no_rows_error(split: str, splits) -> ValueError:
+    """The error for a split the dataset has no rows of, naming the splits it has and, for an
+    evaluation split, the override that scores another."""
+    found = sorted(str(s) for s in set(splits))
+    hint = f"; score another one with data.eval_split={found[-1]}" if found and split != "train" else ""
+    return ValueError(f"the dataset has no {split!r} rows (its splits: {found}){hint}")
 
 
 def face_dataset(data_cfg: Any, index: pd.DataFrame, train: bool, **overrides) -> FaceDataset:

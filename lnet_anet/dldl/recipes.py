@@ -35,6 +35,7 @@ from lnet_anet.data.from_config import (
     attach_boxes,
     build_index,
     face_dataset,
+    no_rows_error,
     split_fit_tune,
     split_of,
 )
@@ -135,9 +136,7 @@ def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path
             keep = split[rows] == part
             maps[name + suffix] = {"maps": found[suffix]["maps"][keep], "index": rows[keep]}
         if not len(maps[name]["index"]):
-            found = sorted(set(split))
-            hint = f"; score another one with data.eval_split={found[-1]}" if found and part != "train" else ""
-            raise ValueError(f"the dataset has no {part!r} rows (its splits: {found}){hint}")
+            raise no_rows_error(part, split)
     return {"train": whole, ev: whole, "maps": maps}
 
 

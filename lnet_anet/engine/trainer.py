@@ -325,8 +325,9 @@ class Trainer:
             first = next((line.strip() for line in str(e).splitlines()[1:] if line.strip()), str(e))
             raise ValueError(f"{path}: this run folder holds a checkpoint of another model ({first}); "
                              "give the run another name= (or remove the folder to start over)") from None
-        changed = {k: (v, self.cfg.to_dict().get(k)) for k, v in state.get("train_config", {}).items()
-                   if k not in _FREE_TO_CHANGE and self.cfg.to_dict().get(k) != v}  # fmt: skip
+        now = self.cfg.to_dict()
+        changed = {k: (v, now.get(k)) for k, v in state.get("train_config", {}).items()
+                   if k not in _FREE_TO_CHANGE and now.get(k) != v}  # fmt: skip
         if changed and self.main:
             log.warning("resuming %s with train settings other than the run's: %s (the rest of the run follows "
                         "the new ones; another name= starts afresh)", path,

@@ -522,14 +522,22 @@ class Predictor:
     def _turn_chances(self, candidates: list[dict[int, tuple[np.ndarray, list]]]) -> list[dict[int, float]]:
         """Per image ({turn k: (turned image, its faces strongest first)}), each turn's mean
         P(upright) (upright_head) over its UPRIGHT_FACES strongest faces; turns without a face
-        are left out. All the crops go through the face graph together."""
+        are left out."""
+        return [{k: float(np.mean(self.upright_head.probability(f))) for k, f in turns.items()}
+                for turns in self._turn_features(candidates, UPRIGHT_FACES)]  # fmt: skip
+
+    def _turn_features(self, candidates: list[dict[int, tuple[np.ndarray, list]]], faces: int
+                       ) -> list[dict[int, np.ndarray]]:  # fmt: skip
+        """Per image ({turn k: (turned image, its faces strongest first)}), ANet's features of
+        each turn's `faces` strongest faces, {k: (n, D)}; turns without a face are left out. All
+        the crops go through the face graph together."""
         crops = [(i, k, (img, box, score, {})) for i, turns in enumerate(candidates)
-                 for k, (img, faces) in turns.items() for box, score in faces[:UPRIGHT_FACES]]  # fmt: skip
-        p = self.upright_head.probability(self._mean_features([c for *_, c in crops])) if crops else []
-        votes: list[dict[int, list[float]]] = [{} for _ in candidates]
-        for (i, k, _), q in zip(crops, p, strict=True):
-            votes[i].setdefault(k, []).append(float(q))
-        return [{k: float(np.mean(v)) for k, v in turns.items()} for turns in votes]
+                 for k, (img, found) in turns.items() for box, score in found[:faces]]  # fmt: skip
+        by_turn: list[dict[int, list[np.ndarray]]] = [{} for _ in candidates]
+        if crops:
+            for (i, k, _), feature in zip(crops, self._mean_features([c for *_, c in crops]), strict=True):
+                by_turn[i].setdefault(k, []).append(feature)
+        return [{k: np.stack(v) for k, v in turns.items()} for turns in by_turn]
 
     def _mean_features(self, faces: list) -> np.ndarray:
         """ANet's feature of each face (image, region, score, record), the patch average: (N, D)."""
@@ -550,14 +558,7 @@ class Predictor:
         a face: ANet's features of its strongest faces (up to `faces`, the ones `rotations`
         reads), {k: (n, D) float32}: what UprightHead.fit learns from (fit_upright). image and
         errors as `predict`."""
-        crops = [(k, (img, box, score, {})) for k, (img, found) in self._turns(image, channel_order).items()
-                 for box, score in found[:faces]]  # fmt: skip
-        if not crops:
-            return {}
-        by_turn: dict[int, list[np.ndarray]] = {}
-        for (k, _), feature in zip(crops, self._mean_features([c for _, c in crops]), strict=True):
-            by_turn.setdefault(k, []).append(feature)
-        return {k: np.stack(v) for k, v in by_turn.items()}
+        return self._turn_features([self._turns(image, channel_order)], faces)[0]
 
     @torch.inference_mode()
     def upright_chances(self, image: ImageInput, channel_order: str = "rgb") -> dict[int, float]:
