@@ -73,6 +73,11 @@ def test_pil_images_of_any_mode():
     for mode in ("L", "LA", "RGBA", "P", "1", "CMYK", "I", "F", "I;16"):
         out = to_rgb8(im.convert(mode) if mode != "I;16" else Image.new("I;16", (10, 8), 300))
         assert out.shape == (8, 10, 3) and out.dtype == np.uint8, mode
+    # 32-bit integer gray has no stated depth: 8-bit values stay, 16-bit ones are divided by 257.
+    gray = np.asarray(im.convert("L"))
+    assert (to_rgb8(im.convert("I"))[:, :, 0] == gray).all()  # not divided into black
+    assert (to_rgb8(Image.fromarray(gray.astype(np.int32) * 257))[:, :, 0] == gray).all()
+    assert to_rgb8(Image.fromarray(np.full((2, 2), 1 << 20, np.int32))).max() == 255
 
 
 def test_predict_many_gives_an_error_record_per_bad_item_and_goes_on(predictor, scene, tmp_path):

@@ -122,8 +122,9 @@ def image_suffixes() -> frozenset[str]:
 def pil_to_rgb8(image: Image.Image) -> np.ndarray:
     """A decoded PIL image of any mode -> uint8 RGB (H, W, 3). Rules: 8-bit RGB as is; "L" and
     "1" gray copied to the three channels; alpha ("RGBA", "LA", "PA", palette transparency)
-    composited onto white; 16-bit gray ("I;16*", "I") divided by 257 and rounded; float ("F")
-    as to_rgb8 does; anything else (CMYK, YCbCr, LAB, ...) through Pillow's convert("RGB").
+    composited onto white; 16-bit gray ("I;16*") divided by 257 and rounded; 32-bit integer
+    gray ("I": 32-bit TIFFs, Image.convert("I"), 16-bit PNGs on old Pillow) by its values'
+    range (_int32_gray); float ("F") as to_rgb8 does; anything else (CMYK, YCbCr, LAB, ...) through Pillow's convert("RGB").
     Raises ValueError when a mode cannot be converted."""
     mode = image.mode
     if mode == "RGB":
@@ -134,8 +135,8 @@ def pil_to_rgb8(image: Image.Image) -> np.ndarray:
         return to_rgb8(np.asarray(image.convert("L")))
     if mode.startswith("I;16"):
         return to_rgb8(np.asarray(image).astype(np.uint16))
-    if mode == "I":  # 32-bit integers: 16-bit PNG/TIFF gray on some Pillow versions
-        return to_rgb8(np.clip(np.asarray(image), 0, 65535).astype(np.uint16))
+    if mode == "I":  # 32-bit integers: no bit depth stated, so the values' range decides
+        return to_rgb8(_int32_gray(np.asarray(image)))
     if mode == "F":
         return to_rgb8(np.nan_to_num(np.asarray(image, dtype=np.float32)))
     if mode in ("P", "PA") and (mode == "PA" or "transparency" in image.info):
@@ -143,6 +144,19 @@ def pil_to_rgb8(image: Image.Image) -> np.ndarray:
     if mode in ("RGBa", "La", "RGBX"):
         return to_rgb8(np.asarray(image.convert("RGBA" if mode != "RGBX" else "RGB")))
     return np.ascontiguousarray(np.asarray(image.convert("RGB")))
+
+
+def _int32_gray(values: np.ndarray) -> np.ndarray:
+    """32-bit integer gray (H, W) -> uint8: values within 0..255 are 8-bit gray as they are (an
+    8-bit image converted to "I"), within 0..65535 16-bit gray (divided by 257), larger ones
+    scaled so the maximum is 255; negatives are 0."""
+    values = np.clip(values, 0, None)
+    top = int(values.max(initial=0))
+    if top <= 255:
+        return values.astype(np.uint8)
+    if top <= 65535:
+        return values.astype(np.uint16)
+    return (values * (255.0 / top)).round().astype(np.uint8)
 
 
 def check_pixels(width: int, height: int, max_pixels: int | None) -> str | None:

@@ -7,7 +7,7 @@ the face's shape far better. A DLDL-v2 head on its 128-d descriptor joined to AN
 averaged with the bundle's head, scores r 0.904 / MAE 0.222 / RMSE 0.298 in SCUT-FBP5500 5-fold
 CV through the Predictor (the bundle's head alone 0.884 / 0.245 / 0.325;
 experiments/2026-12-01-descriptor-onnx). The network is dlib's, ported to torch
-(lnet_anet.models.dlib_resnet) and run int8 on ONNX Runtime: it adds about 6.3 ms per face to a
+(lnet_anet.models.dlib_resnet) and run int8 on ONNX Runtime: it adds about 5.1 ms per face to a
 Predictor call on 2 cores (experiments/2026-12-01-attractiveness-cost), where dlib's own CPU code
 takes about 75 ms. It needs dlib (landmarks, alignment) and dlib's
 model files, so it is off unless asked for:
@@ -80,7 +80,7 @@ class FaceDescriptor:
     150 px chip (dlib.get_face_chip, padding 0.25), then dlib's ResNet
     (lnet_anet.models.dlib_resnet: the same weights ported), all faces of an image in one batch.
     precision="int8" runs it quantized on ONNX Runtime at the shipped ranges (INT8_RANGES;
-    1.4-1.5 times faster, cosine ~0.9995 to the float descriptor); "fp32" equals dlib's own
+    about 2.5 times faster, cosine ~0.9995 to the float descriptor); "fp32" equals dlib's own
     descriptor to float rounding, on ONNX Runtime when installed, else torch. threads: the
     network's ONNX Runtime threads (default 1: one face's small layers gain nothing from a second
     thread, whose wake-ups cost time inside the Predictor; None: torch's count).
