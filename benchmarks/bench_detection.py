@@ -6,8 +6,13 @@ the same images, the same scoring code (lnet_anet.metrics.detection.evaluate_det
         --out experiments/2026-11-30-detection-wider
 
 Data: WIDER FACE's `wider_face_split/wider_face_*_bbx_gt.txt` under --wider (read by
-read_wider_txt); or, with --format wider-mat / fddb / csv / voc and --labels (and --images), any
-benchmark the readers of lnet_anet.data.readers.detection take (scored whole: --part all). Split rule (hash_part): an image is in the val part when the first 8 bytes of
+read_wider_txt; the first by name when there are several, e.g. train before val); or, with
+--format wider-mat / fddb / csv / voc and --labels (and --images), any benchmark the readers of
+lnet_anet.data.readers.detection take (scored whole: --part all). --format wider-mat without
+--labels takes wider_face_train.mat or wider_face_val.mat, else the one *.mat, from --wider or
+--wider/wider_face_split (an error when there are none or several). --format fddb reads the
+folds --fddb-folds names (default all 10). The label file used is printed and recorded.
+Split rule (hash_part): an image is in the val part when the first 8 bytes of
 sha256("lnet_anet-wider-v1:<event>/<file>.jpg") / 2**64 >= 0.7 (30%), else in the tune part
 (kept for fitting the localizer; never scored here). Faces lower than --min-height (24) pixels,
 and WIDER's invalid faces, are don't-care.
@@ -38,7 +43,16 @@ crops are written under --work (runs/, never committed) and each detector's fals
 crop are counted at its own operating point (lnet_anet_shipped: the bundle's threshold; mtcnn:
 its thresholds; dlib_hog: score >= 0, dlib's default; haar: every detection).
 
-Writes results.json and results.md to --out; per-image detections go to --work.
+Images the labels name that cannot be read (missing, empty, truncated, not an image) are checked
+once before any detector runs, with the readers the chosen detectors use (the Predictor's
+load_image; read_image, OpenCV, for the peers), reported on stderr with the reason and left out for
+every detector alike; results.json lists them under data.skipped, results.md counts them.
+
+Writes results.json (strict JSON: an AP over no faces is null) and results.md to --out (default
+runs/bench_detection/<format>-<time>, never committed; pass --out experiments/... for a recorded
+run); per-image detections go to --work. Exit status: 0 done; 1 the data cannot be scored (a bad
+or missing label file, an empty part, no readable image), one `error: ...` line on stderr; 2 a
+bad command line (unknown detector, --fddb-folds out of 1-10, ...), likewise one line.
 """
 
 from __future__ import annotations
@@ -48,6 +62,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shlex
 import statistics
 import sys
@@ -58,6 +73,8 @@ import cv2
 import numpy as np
 import torch
 
+from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError, ImageReadError
+from lnet_anet.data.images import load_image, read_image
 from lnet_anet.data.readers.detection import (
     hash_part,
     mark_small,
@@ -73,12 +90,18 @@ from lnet_anet.metrics.detection import FPPI, SIZE_BANDS, evaluate_detections, t
 READERS = {
     "wider": read_wider_txt,
     "wider-mat": read_wider_mat,
-    "fddb": lambda folds_dir, images: read_fddb(folds_dir, images),
+    "fddb": read_fddb,  # called with folds= (--fddb-folds)
     "csv": read_box_csv,
     "voc": lambda folder, images: read_voc_xml(folder, images),
 }
 ALL = ("lnet_anet", "lnet_anet_shipped", "lnet_anet_localize", "lnet_anet_localize_open", "baseline_localize", "mtcnn",
        "dlib_hog", "haar")
+PREDICTOR_DETECTORS = ("lnet_anet", "lnet_anet_shipped", "lnet_anet_localize", "lnet_anet_localize_open", "baseline_localize")
+FDDB_FOLDS = tuple(range(1, 11))
+
+
+class UsageError(ValueError):
+    """A command line the script cannot run (exit status 2, one `error: ...` line)."""
 
 
 def rgb(path: str) -> np.ndarray:
@@ -268,6 +291,125 @@ def operating_point(name: str, scores: np.ndarray, shipped_threshold: float | No
     return np.ones(len(scores), bool)
 
 
+# ----------------------------------------------------------------------------- data
+
+
+def find_wider_labels(root: Path, fmt: str) -> tuple[Path, str]:
+    """The label file under --wider when --labels is not given, and how it was chosen. wider: the
+    first by name of wider_face_*_bbx_gt.txt in root/wider_face_split, else in root. wider-mat:
+    wider_face_train.mat or wider_face_val.mat there, else the only *.mat. Raises
+    DataNotFoundError when there is none, DatasetFormatError when several .mat files could be it."""
+    if not root.is_dir():
+        raise DataNotFoundError(root, "WIDER FACE folder not found (--wider DIR, the folder holding wider_face_split/; "
+                                      "or give the label file with --labels)")  # fmt: skip
+    where = [d for d in (root / "wider_face_split", root) if d.is_dir()]
+    if fmt == "wider":
+        for d in where:
+            found = sorted(d.glob("wider_face_*_bbx_gt.txt"))
+            if found:
+                also = f"; also there: {', '.join(f.name for f in found[1:])} (choose with --labels)" if found[1:] else ""
+                return found[0], f"found in {d}{also}"
+        raise DataNotFoundError(root, "no wider_face_*_bbx_gt.txt here or in wider_face_split/; give the label file with --labels")
+    official = [d / n for d in where for n in ("wider_face_train.mat", "wider_face_val.mat") if (d / n).is_file()]
+    found = official or [f for d in where for f in sorted(d.glob("*.mat"))]
+    if not found:
+        raise DataNotFoundError(root, "no .mat label file here or in wider_face_split/ (wider_face_train.mat or "
+                                      "wider_face_val.mat); give the label file with --labels")  # fmt: skip
+    if len(found) > 1:
+        raise DatasetFormatError(root, f"several .mat label files: {', '.join(map(str, found))}; choose one with --labels")
+    return found[0], f"found in {found[0].parent}; --labels to choose another"
+
+
+def read_labels(fmt: str, labels: Path, images: Path | None, folds=FDDB_FOLDS):
+    """The reader's table (lnet_anet.data.readers.detection). A missing FDDB fold is named with the
+    --fddb-folds that would read the folds that are there."""
+    if fmt != "fddb":
+        return READERS[fmt](labels, images)
+    try:
+        return read_fddb(labels, images, folds=folds)
+    except DataNotFoundError as e:
+        if not re.fullmatch(r"FDDB-fold-\d\d(-ellipseList)?\.txt", Path(e.path).name):
+            raise
+        have = [k for k in FDDB_FOLDS if (labels / f"FDDB-fold-{k:02d}.txt").is_file()
+                and (labels / f"FDDB-fold-{k:02d}-ellipseList.txt").is_file()]  # fmt: skip
+        which = f"--fddb-folds {' '.join(map(str, have))}" if have else "--fddb-folds K [K ...]"
+        raise DataNotFoundError(e.path, f"missing label file; to score only the folds that are there: {which}") from None
+
+
+def unreadable(paths: list[str], names: list[str], detectors: list[str]) -> list[dict]:
+    """The images a chosen detector could not read, as [{"name", "path", "reason"}]: each is read
+    once, before any detector runs, with the readers the detectors use (the Predictor's
+    load_image; read_image, OpenCV, for the peers), so that every detector scores the same images
+    (locate_many would give an unreadable image no face without a word)."""
+    predictor = any(d in PREDICTOR_DETECTORS for d in detectors)
+    peers = any(d not in PREDICTOR_DETECTORS for d in detectors)
+    bad = []
+    for path, name in zip(paths, names, strict=True):
+        try:
+            if predictor:
+                load_image(path)
+            if peers:
+                read_image(path)
+        except ImageReadError as e:
+            bad.append({"name": name, "path": path, "reason": e.reason})
+    return bad
+
+
+def benchmark_data(args, detectors: list[str]) -> dict:
+    """Checks the command line and reads the benchmark: {"labels", "found" (how --labels was
+    chosen, or None), "table" (every image), "df" (the scored ones), "skipped" (unreadable())}.
+    Raises UsageError for a bad command line, DatasetFormatError / DataNotFoundError (label
+    files) or ValueError (nothing to score) for the data."""
+    unknown = [d for d in detectors if d not in ALL]
+    if unknown or not detectors:
+        what = f"unknown detector {unknown[0]!r}" if unknown else "--detectors names no detector"
+        raise UsageError(f"{what} (--detectors takes a comma-separated list of: {', '.join(ALL)})")
+    if args.fddb_folds is not None and args.format != "fddb":
+        raise UsageError("--fddb-folds is for --format fddb")
+    bad = [k for k in args.fddb_folds or () if k not in FDDB_FOLDS]
+    if bad or len(set(args.fddb_folds or ())) != len(args.fddb_folds or ()):
+        raise UsageError(f"--fddb-folds takes distinct fold numbers 1-10, got {' '.join(map(str, args.fddb_folds))}")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be at least 1, got {args.limit}")
+    if args.threads < 1:
+        raise UsageError(f"--threads must be at least 1, got {args.threads}")
+    for opt, path in (("--bundle", args.bundle), ("--baseline", args.baseline)):
+        if path is not None and not path.exists():
+            raise UsageError(f"{opt} {path}: no such file")
+    if args.labels is None and args.format not in ("wider", "wider-mat"):
+        raise UsageError(f"--format {args.format} needs --labels (the label file or folder)")
+
+    found = None
+    labels = args.labels
+    if labels is None:
+        labels, found = find_wider_labels(args.wider, args.format)
+        print(f"labels: {labels} ({found})", flush=True)
+    table = read_labels(args.format, labels, args.images, tuple(args.fddb_folds or FDDB_FOLDS))
+    if not len(table):
+        raise ValueError(f"{labels}: the labels name no image")
+    table["part"] = hash_part(table["name"])
+    df = table if args.part == "all" else table[table["part"] == args.part].reset_index(drop=True)
+    if not len(df):
+        raise ValueError(f"{labels}: the {args.part} part holds none of its {len(table)} images (a fixed 70/30 split "
+                         "by file name, hash_part); to score every image: --part all")  # fmt: skip
+    if args.limit:
+        df = df.iloc[: args.limit].reset_index(drop=True)
+    skipped = unreadable(list(df["path"]), list(df["name"]), detectors)
+    for i, s in enumerate(skipped):
+        if i == 20:
+            print(f"skipped: {len(skipped) - 20} more (all listed in results.json)", file=sys.stderr)
+            break
+        print(f"skipped {s['path']}: {s['reason']}", file=sys.stderr)
+    if len(skipped) == len(df):
+        s = skipped[0]
+        raise ValueError(f"none of the {len(df)} images can be read (the first: {s['path']}: {s['reason']}); "
+                         "is the image folder right (--images)?")  # fmt: skip
+    if skipped:
+        gone = {s["path"] for s in skipped}
+        df = df[[p not in gone for p in df["path"]]].reset_index(drop=True)
+    return {"labels": labels, "found": found, "table": table, "df": mark_small(df, args.min_height), "skipped": skipped}
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -276,46 +418,52 @@ def main(argv=None) -> int:
     ap.add_argument("--format", choices=tuple(READERS), default="wider",
                     help="wider: *_bbx_gt.txt; wider-mat: wider_face_*.mat; fddb: the FDDB-folds folder; "
                          "csv: path,x0,y0,x1,y1; voc: a folder of Pascal VOC XML")  # fmt: skip
-    ap.add_argument("--wider", type=Path, default=Path("../shared/datasets/wider_face_train"))
+    ap.add_argument("--wider", type=Path, default=Path("../shared/datasets/wider_face_train"),
+                    help="WIDER FACE's folder, where --format wider / wider-mat look for the labels without --labels")  # fmt: skip
     ap.add_argument("--labels", type=Path, default=None,
-                    help="the label file or folder (default for wider: the one wider_face_split/*_bbx_gt.txt)")  # fmt: skip
+                    help="the label file or folder (default for wider: the first wider_face_split/*_bbx_gt.txt; for "
+                         "wider-mat: wider_face_{train,val}.mat or the one *.mat under --wider)")  # fmt: skip
     ap.add_argument("--images", type=Path, default=None, help="image folder (default: the reader's)")
     ap.add_argument("--part", choices=("val", "tune", "all"), default=None,
                     help="hash_part of the image names (default: val for wider, all for the other formats)")  # fmt: skip
+    ap.add_argument("--fddb-folds", type=int, nargs="+", default=None, metavar="K",
+                    help="--format fddb: the folds to read, FDDB-fold-K.txt (default: all 10)")  # fmt: skip
     ap.add_argument("--min-height", type=float, default=24.0)
-    ap.add_argument("--detectors", default=",".join(ALL))
+    ap.add_argument("--detectors", default=",".join(ALL), help=f"comma-separated, of: {', '.join(ALL)}")
     ap.add_argument("--bundle", type=Path, default=None, help="lnet_anet's bundle (default: the embedded one)")
     ap.add_argument("--baseline", type=Path, default=None, help="baseline_localize's bundle (default: the embedded one)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="score only the first N images (a smoke test)")
     ap.add_argument("--face-free", action="store_true")
     ap.add_argument("--work", type=Path, default=Path("runs/bench_detection"))
-    ap.add_argument("--out", type=Path, default=None, help="default: experiments/<today>-detection-<format>")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="default: runs/bench_detection/<format>-<time>; experiments/... for a recorded run")  # fmt: skip
     args = ap.parse_args(argv)
     args.part = args.part or ("val" if args.format == "wider" else "all")
-    args.out = args.out or Path(f"experiments/{dt.date.today().isoformat()}-detection-{args.format}")
+    args.out = args.out or Path("runs/bench_detection") / f"{args.format}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    detectors = [d.strip() for d in args.detectors.split(",") if d.strip()]
+    try:
+        data = benchmark_data(args, detectors)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as e:  # DatasetFormatError, DataNotFoundError, ...: the message names the file
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    labels, table, df, skipped = data["labels"], data["table"], data["df"], data["skipped"]
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
-
-    if args.labels is None and args.format != "wider":
-        ap.error(f"--format {args.format} needs --labels")
-    labels = args.labels or next(iter(sorted((args.wider / "wider_face_split").glob("wider_face_*_bbx_gt.txt"))))
-    table = READERS[args.format](labels, args.images)
-    table["part"] = hash_part(table["name"])
-    df = table if args.part == "all" else table[table["part"] == args.part].reset_index(drop=True)
-    if args.limit:
-        df = df.iloc[: args.limit].reset_index(drop=True)
-    df = mark_small(df, args.min_height)
     truth = truth_from_table(df)
     paths = list(df["path"])
     care, dont = n_faces(df)
-    print(f"{len(df)} images ({args.part} part of {len(table)}), {care} faces that count, {dont} don't-care", flush=True)
+    gone = f", {len(skipped)} unreadable skipped" if skipped else ""
+    print(f"{len(df)} images ({args.part} part of {len(table)}{gone}), {care} faces that count, {dont} don't-care", flush=True)
     args.work.mkdir(parents=True, exist_ok=True)
 
     free_paths = face_free_crops(df, args.work / "face_free") if args.face_free else []
     results: dict = {}
     diagnosis = None
-    for name in [d.strip() for d in args.detectors.split(",") if d.strip()]:
+    for name in detectors:
         t0 = time.time()
         detect = make_detector(name, args.bundle, args.baseline)
         shipped_threshold = detect.settings.get("shipped_threshold")
@@ -352,8 +500,8 @@ def main(argv=None) -> int:
         if name == "lnet_anet":
             diagnosis = diagnose(df, truth, dets, extras)
             (args.work / "peaks_lnet_anet.json").write_text(json.dumps(extras))
-        print(f"{name}: AP50 {res['ap']:.3f}, recall@0.1 {res['recall_at_0.1_fppi']:.3f}, recall@1 "
-              f"{res['recall_at_1_fppi']:.3f}, {res['median_ms']:.0f} ms/img ({time.time() - t0:.0f} s)", flush=True)  # fmt: skip
+        print(f"{name}: AP50 {_num(res['ap'])}, recall@0.1 {_num(res['recall_at_0.1_fppi'])}, recall@1 "
+              f"{_num(res['recall_at_1_fppi'])}, {res['median_ms']:.0f} ms/img ({time.time() - t0:.0f} s)", flush=True)  # fmt: skip
 
     record = {
         "command": "OMP_NUM_THREADS=" + os.environ.get("OMP_NUM_THREADS", "") + " python " + shlex.join(sys.argv),
@@ -361,11 +509,15 @@ def main(argv=None) -> int:
         "data": {
             "format": args.format,
             "labels": str(labels),
+            "labels_found": data["found"],  # how the file was chosen without --labels, else null
+            "fddb_folds": list(args.fddb_folds or FDDB_FOLDS) if args.format == "fddb" else None,
             "part": args.part,
             "split_rule": "none: every image" if args.part == "all" else
                           "val = sha256('lnet_anet-wider-v1:' + name)[:8 bytes] / 2**64 >= 0.7 (hash_part); else tune",
             "n_images": len(df),
             "n_images_all": len(table),
+            "n_skipped": len(skipped),
+            "skipped": skipped,  # [{"name", "path", "reason"}]: unreadable, left out for every detector
             "n_faces": care,
             "n_dont_care": dont,
             "dont_care_rule": f"WIDER invalid=1, or face height < {args.min_height:g} px",
@@ -380,7 +532,7 @@ def main(argv=None) -> int:
         "diagnosis": diagnosis,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(finite(record), indent=2, default=float))
+    (args.out / "results.json").write_text(json.dumps(finite(record), indent=2, default=float, allow_nan=False))
     (args.out / "results.md").write_text(to_markdown(record))
     print(to_markdown(record))
     return 0
@@ -456,14 +608,20 @@ def diagnose(df, truth, dets, extras) -> dict:
 
 
 def finite(obj):
-    """A copy for strict JSON: non-finite floats become the strings "inf", "-inf", "nan"."""
+    """A copy for strict JSON: NaN (an AP or recall over no faces) becomes null, +-inf the strings
+    "inf" and "-inf" (a threshold opened up)."""
     if isinstance(obj, dict):
         return {k: finite(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [finite(v) for v in obj]
     if isinstance(obj, float | np.floating) and not np.isfinite(obj):
-        return str(float(obj))
+        return None if np.isnan(obj) else str(float(obj))
     return obj
+
+
+def _num(v, spec: str = ".3f") -> str:
+    """A table cell: `n/a` for a value that is missing or NaN (an AP over a size group with no face)."""
+    return "n/a" if v is None or not np.isfinite(float(v)) else format(float(v), spec)
 
 
 def to_markdown(record: dict) -> str:
@@ -472,18 +630,29 @@ def to_markdown(record: dict) -> str:
              f"`{record['command']}`", "",
              f"{d['n_images']} images, {d['n_faces']} faces that count, {d['n_dont_care']} don't-care "
              f"({d['dont_care_rule']}); IoU {record['iou']}; {record['machine']['threads']} thread(s).", "",
+             *_skipped_lines(d),
              "| detector | AP50 | recall @0.1 FPPI | recall @1 FPPI | max recall | AP50 easy / medium / hard by size | boxes/img | median ms/img | face-free FA/img |",
              "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for name, r in record["results"].items():
         bs = r.get("by_size", {})
-        split = " / ".join(f"{float(bs[k]['ap']):.3f}" for k in SIZE_BANDS if k in bs)
+        split = " / ".join(_num(bs[k]["ap"]) for k in SIZE_BANDS if k in bs)
         ff = r.get("face_free")
         ffs = f"{ff['false_alarms_per_image']:.3f}" if ff else "-"
-        lines.append(f"| {name} | {r['ap']:.3f} | {r['recall_at_0.1_fppi']:.3f} | {r['recall_at_1_fppi']:.3f} | "
-                     f"{r['max_recall']:.3f} | {split} | {r['boxes_per_image']:.1f} | {r['median_ms']:.0f} | {ffs} |")  # fmt: skip
+        lines.append(f"| {name} | {_num(r['ap'])} | {_num(r['recall_at_0.1_fppi'])} | {_num(r['recall_at_1_fppi'])} | "
+                     f"{_num(r['max_recall'])} | {split} | {r['boxes_per_image']:.1f} | {r['median_ms']:.0f} | {ffs} |")  # fmt: skip
     lines += ["", "By size: " + ", ".join(f"{k} = faces {lo:g}-{hi:g} px high" for k, (lo, hi) in SIZE_BANDS.items())
               + " (cumulative like WIDER's settings; WIDER's official split is by detector difficulty, not size)."]  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def _skipped_lines(d: dict) -> list[str]:
+    """The markdown's word on unreadable images (none: no line)."""
+    skipped = d.get("skipped") or []
+    if not skipped:
+        return []
+    shown = "; ".join(f"`{s['name']}` ({s['reason']})" for s in skipped[:5]) + ("; ..." if len(skipped) > 5 else "")
+    return [f"Skipped, cannot be read: {len(skipped)} image(s), left out for every detector (results.json: "
+            f"data.skipped): {shown}.", ""]  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -119,3 +119,181 @@ def test_head_cost_times_two_bundles_face_graphs():
                   np.array([10, 10, 80, 80], np.float32)) for i in range(2)]  # fmt: skip
         got = _script("bench_head_cost").head_cost(base, base, faces, batches=(1,), threads=(1,), rounds=1)
     assert got["threads_1_batch_1"]["base"]["ms_per_face"] > 0
+
+
+# ----------------------------------------------------------------------------- user-reported problems
+
+
+def _csv_tree(tmp_path: Path, n: int, extra_rows: tuple[str, ...] = ()) -> Path:
+    """n noise images (120 x 160) with one 30 x 40 face box each, and extra_rows, in boxes.csv."""
+    rng = np.random.default_rng(3)
+    rows = ["path,x0,y0,x1,y1"]
+    for i in range(n):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+        rows.append(f"{i}.png,10,10,40,50")
+    (tmp_path / "boxes.csv").write_text("\n".join([*rows, *extra_rows]) + "\n")
+    return tmp_path / "boxes.csv"
+
+
+def _strict_json(path: Path):
+    def refuse(token):
+        raise AssertionError(f"{path}: non-standard JSON token {token}")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def test_an_empty_part_is_a_one_line_error(tmp_path, capsys):
+    """WIDER labels whose images all fall in the tune part: the default --part val is empty, which
+    used to crash in run_detector (IndexError on paths[0])."""
+    from lnet_anet.data.readers.detection import hash_part
+
+    names = [n for n in (f"0--Parade/p_{i}.jpg" for i in range(40)) if hash_part([n])[0] == "tune"][:3]
+    images = tmp_path / "WIDER_val" / "images" / "0--Parade"
+    images.mkdir(parents=True)
+    (tmp_path / "wider_face_split").mkdir()
+    rows = []
+    for n in names:
+        cv2.imwrite(str(images.parent / n), np.zeros((60, 80, 3), np.uint8))
+        rows += [n, "1", "10 10 30 40 0 0 0 0 0 0"]
+    (tmp_path / "wider_face_split" / "wider_face_val_bbx_gt.txt").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    rc = _bench().main(["--wider", str(tmp_path), "--detectors", "haar", "--threads", "1", "--work", str(tmp_path / "work"),
+                        "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and not out.exists()
+    assert len(err) == 1 and err[0].startswith("error: ") and "val part holds none of its 3 images" in err[0]
+    assert "--part all" in err[0]
+
+
+def test_unreadable_images_are_skipped_for_every_detector(tmp_path, monkeypatch, capsys):
+    """A missing, an empty and a non-image file in the labels: reported on stderr with the reason,
+    left out for both detectors (checked once up front), and counted in results.json / .md."""
+    labels = _csv_tree(tmp_path, 3, ("gone.png,1,1,30,30", "empty.png,1,1,30,30", "text.png,,,,"))
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_bytes(b"not an image at all")
+    bench = _bench()
+    seen: dict[str, list[str]] = {}
+    real = bench.make_detector
+
+    def fake(name, bundle=None, baseline=None):  # Haar's boxes under either name; the paths each one gets
+        inner = real("haar")
+
+        def detect(path):
+            seen.setdefault(name, []).append(path)
+            return inner(path)
+
+        detect.settings = inner.settings
+        return detect
+
+    monkeypatch.setattr(bench, "make_detector", fake)
+    out = tmp_path / "out"
+    # lnet_anet_localize (a Predictor detector) makes the check read with load_image as well as read_image
+    rc = bench.main(["--format", "csv", "--labels", str(labels), "--detectors", "haar,lnet_anet_localize",
+                     "--threads", "1", "--work", str(tmp_path / "work"), "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert f"skipped {tmp_path / 'gone.png'}: file not found" in err
+    assert f"skipped {tmp_path / 'empty.png'}: file is empty" in err
+    assert f"skipped {tmp_path / 'text.png'}: not a readable image" in err
+    good = {str(tmp_path / f"{i}.png") for i in range(3)}
+    assert set(seen) == {"haar", "lnet_anet_localize"}
+    assert set(seen["haar"]) == set(seen["lnet_anet_localize"]) == good
+    record = _strict_json(out / "results.json")
+    assert record["data"]["n_images"] == 3 and record["data"]["n_images_all"] == 6
+    assert record["data"]["n_skipped"] == 3
+    assert {s["name"]: s["reason"] for s in record["data"]["skipped"]} == {
+        "gone.png": "file not found", "empty.png": "file is empty",
+        "text.png": "not a readable image (corrupt, truncated or unknown format)"}  # fmt: skip
+    assert set(record["results"]) == {"haar", "lnet_anet_localize"}
+    assert "Skipped, cannot be read: 3 image(s)" in (out / "results.md").read_text()
+
+
+def _fddb_fold(folds: Path, pics: Path, k: int) -> None:
+    name = f"2002/07/19/big/img_{k}"
+    (pics / name).parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(pics / f"{name}.jpg"), np.full((100, 120, 3), 90, np.uint8))
+    (folds / f"FDDB-fold-{k:02d}.txt").write_text(name + "\n")
+    (folds / f"FDDB-fold-{k:02d}-ellipseList.txt").write_text(f"{name}\n1\n30 20 1.570796 60 50 1\n")
+
+
+def test_fddb_folds_can_be_chosen(tmp_path, capsys):
+    folds, pics = tmp_path / "FDDB-folds", tmp_path / "originalPics"
+    folds.mkdir()
+    for k in (1, 3):
+        _fddb_fold(folds, pics, k)
+    bench = _bench()
+    common = ["--format", "fddb", "--labels", str(folds), "--detectors", "haar", "--threads", "1", "--work",
+              str(tmp_path / "work")]  # fmt: skip
+    # All 10 folds by default: fold 2 is missing, named with the option that reads the folds there.
+    assert bench.main([*common, "--out", str(tmp_path / "all")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {folds / 'FDDB-fold-02.txt'}: missing label file; to score only the folds that are there: "
+                   "--fddb-folds 1 3"]  # fmt: skip
+    assert not (tmp_path / "all").exists()
+    assert bench.main([*common, "--fddb-folds", "1", "3", "--out", str(tmp_path / "out")]) == 0
+    data = _strict_json(tmp_path / "out" / "results.json")["data"]
+    assert data["fddb_folds"] == [1, 3] and data["n_images"] == 2 and data["n_faces"] == 2
+    capsys.readouterr()
+    assert bench.main([*common, "--fddb-folds", "1", "11", "--out", str(tmp_path / "bad")]) == 2
+    assert capsys.readouterr().err.strip() == "error: --fddb-folds takes distinct fold numbers 1-10, got 1 11"
+
+
+def test_bad_labels_and_detectors_are_one_line_errors(tmp_path, capsys):
+    labels = _csv_tree(tmp_path, 1, ("1.png,5,5,oops,9",))
+    bench = _bench()
+    common = ["--format", "csv", "--labels", str(labels), "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out")]
+    assert bench.main([*common, "--detectors", "haar"]) == 1
+    assert capsys.readouterr().err.strip() == f"error: {labels}:3: not a number in '5,5,oops,9'"
+    assert bench.main([*common, "--detectors", "haar,foo"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: unknown detector 'foo' (") and "haar" in err[0]
+
+
+def _wider_mat(path: Path, names: list[str], boxes: list[list]) -> None:
+    """A wider_face_*.mat as scipy reads the official ones: one event, cells of file names and boxes."""
+    from scipy.io import savemat
+
+    def cell(values):
+        c = np.empty((len(values), 1), dtype=object)
+        for i, v in enumerate(values):
+            c[i, 0] = v
+        return c
+
+    savemat(str(path), {"event_list": cell([np.array(["0--Parade"])]), "file_list": cell([cell([np.array([n]) for n in names])]),
+                        "face_bbx_list": cell([cell([np.array(b, np.float64).reshape(-1, 4) for b in boxes])])})  # fmt: skip
+
+
+def test_wider_mat_is_found_under_wider_and_the_default_out_is_under_runs(tmp_path, monkeypatch, capsys):
+    """--format wider-mat without --labels takes the official .mat under --wider; without --out the
+    results go under runs/ (not experiments/); an AP over no faces is n/a in the table, null in
+    strict JSON."""
+    images = tmp_path / "wider" / "WIDER_val" / "images" / "0--Parade"
+    images.mkdir(parents=True)
+    split = tmp_path / "wider" / "wider_face_split"
+    split.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(images / f"p_{i}.jpg"), np.full((120, 160, 3), 120, np.uint8))
+    _wider_mat(split / "wider_face_val.mat", ["p_0", "p_1"], [[[10, 10, 30, 40]], []])  # x y w h: 40 px high
+    monkeypatch.chdir(tmp_path)
+    bench = _bench()
+    rc = bench.main(["--format", "wider-mat", "--wider", "wider", "--detectors", "haar", "--threads", "1"])
+    assert rc == 0
+    assert f"labels: {Path('wider/wider_face_split/wider_face_val.mat')} (found in" in capsys.readouterr().out
+    (run,) = (tmp_path / "runs" / "bench_detection").glob("wider-mat-*")
+    assert not (tmp_path / "experiments").exists()
+    record = _strict_json(run / "results.json")
+    assert record["data"]["labels"] == str(Path("wider/wider_face_split/wider_face_val.mat"))
+    assert record["data"]["n_images"] == 2 and record["data"]["n_faces"] == 1
+    haar = record["results"]["haar"]
+    assert haar["by_size"]["easy_by_size"]["ap"] is None  # no face is 64 px high
+    row = next(line for line in (run / "results.md").read_text().splitlines() if line.startswith("| haar |"))
+    assert "n/a / " in row and "nan" not in row
+    # Several official files: which one is for the user to say.
+    _wider_mat(split / "wider_face_train.mat", ["p_0"], [[]])
+    assert bench.main(["--format", "wider-mat", "--wider", "wider", "--detectors", "haar", "--out", "o"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "several .mat label files" in err[0] and "--labels" in err[0]
+    # None at all.
+    (tmp_path / "empty").mkdir()
+    assert bench.main(["--format", "wider-mat", "--wider", "empty", "--detectors", "haar", "--out", "o"]) == 1
+    assert "no .mat label file" in capsys.readouterr().err

@@ -531,6 +531,14 @@ def test_a_tune_split_with_the_hold_out_seed_is_refused_not_left_empty():
     assert len(fit) + len(tune) == len(train) and 0.03 < len(tune) / len(train) < 0.2
     with pytest.raises(ValueError, match="leaves the tune part empty"):  # hash < 0.1 rows all went to the hold-out
         split_fit_tune(train, frac=0.1, seed=0)
+    few = pd.DataFrame({"path": [f"/d/{i}.jpg" for i in range(32)], "identity": [i % 3 for i in range(32)]})
+    tries = []  # 3 people: some seed puts none of them in a 10% tune part, and the error says why
+    for seed in range(20):
+        try:
+            split_fit_tune(few, frac=0.1, seed=seed)
+        except ValueError as e:
+            tries.append(str(e))
+    assert tries and "3 identities are split by identity" in tries[0] and "raise tune_split.frac" in tries[0]
 
 
 # --------------------------------------------------------------------------- attractiveness
@@ -830,3 +838,14 @@ def test_a_file_where_a_dataset_folder_belongs_and_a_missing_image_root(tmp_path
 def test_a_scut_root_that_is_not_a_release_says_how_to_point_at_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a SCUT-FBP5500 release .*paths.datasets=DIR"):
         read_scut_fbp5500(tmp_path)
+
+
+def test_a_dataset_without_splits_names_the_partition_file_or_a_hold_out():
+    from lnet_anet.data.from_config import split_of
+
+    index = pd.DataFrame({"path": ["a.jpg", "b.jpg"], "split": ["", ""]})
+    with pytest.raises(ValueError, match=r"no 'train' rows .*no image has a split: .*list_eval_partition.txt.*data.holdout="):
+        split_of(index, "train")
+    index["split"] = ["train", "val"]
+    with pytest.raises(ValueError, match=r"no 'test' rows \(its splits: \['train', 'val'\]\); score another one"):
+        split_of(index, "test")

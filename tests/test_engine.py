@@ -227,3 +227,8 @@ def test_configs_name_the_shipped_bundle_from_any_directory(command, key, overri
     with initialize_config_dir(config_dir=conf, version_base="1.3"):
         path = Path(compose(command, overrides=overrides)[key])
     assert path.is_absolute() and path.is_file() and path.name == "default.lnetanet"
+
+
+def test_too_few_samples_for_a_batch_name_the_setting(tmp_path):
+    with pytest.raises(ValueError, match=r"6 training samples make no full batch of 16: set train.batch_size to 6 or less"):
+        train(tmp_path, data=RandomFaces(n=6), batch_size=16)

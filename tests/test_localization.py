@@ -392,3 +392,21 @@ def test_wild_photos_without_a_listed_box_are_left_out_with_a_warning():
         kept = with_listed_boxes(part)
     assert kept["path"].tolist() == ["a.jpg", "c.jpg"]
     assert with_listed_boxes(part[["path"]]) is not None and len(with_listed_boxes(part[["path"]])) == 3
+
+
+def test_wild_scenes_to_score_need_listed_boxes():
+    """evaluate_localization / train_lnet scenes=wild on a set that lists no face boxes (aligned
+    CelebA without list_bbox_celeba.txt): a ValueError naming the fix, before any training."""
+    import pandas as pd
+    from omegaconf import OmegaConf
+
+    from lnet_anet.lnet.training import check_scorable, scenes
+
+    boxed = pd.DataFrame({"path": ["a.jpg"], "x0": [1.0], "y0": [1.0], "x1": [9.0], "y1": [9.0]})
+    wild = OmegaConf.create({"scenes": "wild", "data": {"name": "celeba"}})
+    with pytest.raises(ValueError, match="celeba lists none: for CelebA, data.index.images=img_celeba"):
+        check_scorable(wild, boxed[["path"]])
+    with pytest.raises(ValueError, match="scenes=composed"):
+        scenes(wild, boxed[["path"]], [], False, 0.5, 0, scored=True)
+    check_scorable(wild, boxed)  # boxes listed: scorable
+    check_scorable(OmegaConf.create({"scenes": "composed", "data": {"name": "celeba"}}), boxed[["path"]])

@@ -299,6 +299,11 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     analysis.record["faces"] = [face, {**face, "box": [45.0, 10.0, 75.0, 50.0]}]
     two = render(analysis)
     assert two.shape[0] > scene.shape[0] and two.shape[1] == scene.shape[1]  # the panel under the image
+    small = predictor.analyse(np.ascontiguousarray(scene[:40, :50]))  # a 40 px picture: drawn 4x
+    small.record["faces"] = [{**face, "box": [5.0, 5.0, 30.0, 35.0]}]
+    big = render(small)
+    assert big.shape == (160, 200, 3)
+    assert (big[40:120, 20] == (60, 255, 60)).all(axis=1).mean() > 0.9  # the box's left side, scaled
     assert legend_lines(analysis.record["faces"], top_k=1) == [
         "#1 3.00  age 30+-4", "   attractiveness 3.1+-0.4 /5, Smiling 0.90",
         "#2 3.00  age 30+-4", "   attractiveness 3.1+-0.4 /5, Smiling 0.90"]

@@ -210,6 +210,10 @@ def test_interrupted_run_resumes_without_repeats_or_losses(bundle, tmp_path, cap
     assert main([*argv, "--resume"]) == 1  # all done: only the bad file is tried again, and fails
     assert len(analysed) == 13 and analysed[-1].endswith("bad000.jpg")
     assert read_records(out) == records
+    monkeypatch.chdir(tmp_path)  # the same folder spelt relative: the same images, not new ones
+    assert main(["mixed", *argv[1:], "--resume"]) == 1
+    assert len(analysed) == 14 and "10 already in the output" in capsys.readouterr().err
+    assert len(read_records(out)) == 11
 
 
 SLOW_RUNNER = """

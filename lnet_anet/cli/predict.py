@@ -378,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot write the output: {_safe(str(e))}", file=sys.stderr)
         return 1
     if log is not None and log.done:
-        kept = [(name, item) for name, item in items if name not in log.done]
+        kept = [(name, item) for name, item in items if not log.is_done(name)]
         tally.resumed = len(items) - len(kept)
         if table is not None:
             for record in log.done.values():

@@ -47,7 +47,7 @@ from lnet_anet.lnet.localizer import (
     score_localization,
 )
 from lnet_anet.lnet.maps import response_grid
-from lnet_anet.lnet.training import CachedScenes, RandomSubset, cache_scenes, scenes
+from lnet_anet.lnet.training import CachedScenes, RandomSubset, cache_scenes, check_scorable, scenes
 from lnet_anet.models.lnet import RESPONSES, LNetUpper, lnet_loss
 
 log = logging.getLogger("lnet_anet.train")
@@ -58,6 +58,7 @@ log = logging.getLogger("lnet_anet.train")
 def main(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     names, fit, tune, evaluation = attribute_splits(cfg, out)
+    check_scorable(cfg, tune)  # before training: the localizer is fitted on the tune part's boxes
     model = instantiate(cfg.model, num_attributes=len(names))
 
     weights = out / "lnet.safetensors"
@@ -82,8 +83,8 @@ def main(cfg: DictConfig) -> dict:
     # (the response ablation); the configured one is the run's localizer.
     loader = lambda ds: DataLoader(ds, batch_size=cfg.train.batch_size, num_workers=cfg.train.num_workers,  # noqa: E731
                                    collate_fn=collate_skip_bad)  # fmt: skip
-    tune_scenes = loader(scenes(cfg, tune, names, False, 0.5, 1, cfg.calibration_images))
-    val_scenes = scenes(cfg, evaluation, names, False, 0.5, 2, cfg.eval_images)
+    tune_scenes = loader(scenes(cfg, tune, names, False, 0.5, 1, cfg.calibration_images, scored=True))
+    val_scenes = scenes(cfg, evaluation, names, False, 0.5, 2, cfg.eval_images, scored=True)
     results = {}
     for response in dict.fromkeys([model.response, *(RESPONSES if model.face_tag else ())]):
         model.response = response

@@ -101,7 +101,13 @@ def no_rows_error(split: str, splits) -> ValueError:
     """The error for a split the dataset has no rows of, naming the splits it has and, for an
     evaluation split, the override that scores another."""
     found = sorted(str(s) for s in set(splits))
-    hint = f"; score another one with data.eval_split={found[-1]}" if found and split != "train" else ""
+    if found == [""]:  # no row has a split: the partition file was not found or not read
+        hint = ("; no image has a split: give the dataset's partition file (CelebA: list_eval_partition.txt), "
+                "or hold some out: data.holdout='{frac: 0.2, seed: 0, by: null, holdout: val}'")  # fmt: skip
+    elif found and split != "train":
+        hint = f"; score another one with data.eval_split={found[-1]}"
+    else:
+        hint = ""
     return ValueError(f"the dataset has no {split!r} rows (its splits: {found}){hint}")
 
 
@@ -118,9 +124,11 @@ def split_fit_tune(train: pd.DataFrame, frac: float, seed: int) -> tuple[pd.Data
     parts = holdout_split(train, frac=frac, seed=seed, by=by, overwrite=True)
     fit, tune = parts[parts.split == "train"], parts[parts.split == "val"]
     if fit.empty or tune.empty:  # a file's hash decides both splits: the same seed as a hold-out rule repeats it
+        units = f"{train['identity'].nunique()} identities" if by else f"{len(train)} images"
         raise ValueError(f"tune_split {{frac: {frac}, seed: {seed}}} leaves the {'fit' if fit.empty else 'tune'} part "
-                         "empty; if the training part was itself carved by a hold-out rule with this seed, "
-                         "pick another seed")  # fmt: skip
+                         f"empty: the training part's {units} are split{' by identity' if by else ''}, and too few of "
+                         "them fall in it; raise tune_split.frac (or add data), or, if the training part was itself "
+                         "carved by a hold-out rule with this seed, pick another seed")  # fmt: skip
     fit.attrs = tune.attrs = dict(train.attrs)
     return fit, tune
 

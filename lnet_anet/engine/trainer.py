@@ -121,7 +121,8 @@ class Trainer:
         self.steps_per_epoch = len(self.sampler) // (cfg.batch_size // self.world_size)
         if self.steps_per_epoch == 0:
             raise ValueError(
-                f"{len(train_set)} training samples make no full batch of {cfg.batch_size}"
+                f"{len(train_set)} training samples make no full batch of {cfg.batch_size}: "
+                f"set train.batch_size to {len(train_set)} or less, or train on more of the data"
             )
         self.total_steps = cfg.epochs * self.steps_per_epoch
         if cfg.max_steps is not None:

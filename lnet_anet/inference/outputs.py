@@ -90,6 +90,12 @@ def _complete_lines(path: Path) -> None:
         os.truncate(path, end)
 
 
+def image_key(image: str) -> str:
+    """A record's "image" path as the file it names: absolute (relative to the working folder),
+    links and ".." resolved, so that two spellings of one path are one image."""
+    return os.path.normcase(os.path.realpath(image))
+
+
 class RecordLog:
     """A resumable JSON Lines output (module docstring). Raises OSError when a file cannot be
     written; what was logged stays in `<path>.part` for a rerun with resume=True."""
@@ -107,9 +113,15 @@ class RecordLog:
             self._file: TextIO = open(self.part, "a", encoding="utf-8")
         else:
             self._file = open(self.part, "w", encoding="utf-8")
-        self.done = {r["image"]: r for r in self.previous
+        # Keyed by the file itself: "photos/a.jpg" and "/home/me/photos/a.jpg" are one image.
+        self.done = {image_key(r["image"]): r for r in self.previous
                      if r["image"] is not None and r.get("error") is None}  # fmt: skip
         self.written = 0
+
+    def is_done(self, image: str) -> bool:
+        """Whether an earlier run's output holds a record without error for this image file
+        (the same file however its path is written)."""
+        return image_key(image) in self.done
 
     def write(self, record: dict[str, Any]) -> None:
         """Append one record (one line, flushed: a kill loses at most this line)."""
@@ -128,7 +140,7 @@ class RecordLog:
         earlier = [r for r in self.previous if r["image"] is not None]
         merged: dict[Any, dict[str, Any]] = {}
         for n, record in enumerate(earlier + mine):
-            key = record["image"] if record["image"] is not None else ("no path", n)
+            key = image_key(record["image"]) if record["image"] is not None else ("no path", n)
             merged[key] = record  # the last record of an image wins, in the first one's place
         tmp = _temporary(self.path)
         with open(tmp, "w", encoding="utf-8") as f:

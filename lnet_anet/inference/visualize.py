@@ -16,6 +16,7 @@ from lnet_anet.inference.predictor import Analysis
 
 BOX_COLOR = (60, 255, 60)  # RGB
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+MIN_SIDE = 128  # pixels: a smaller picture is drawn enlarged, for legible text
 
 
 def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
@@ -84,17 +85,22 @@ def legend_lines(faces: list[dict[str, Any]], top_k: int = 3) -> list[str]:
 def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     """RGB uint8 picture of one analysed image: LNet's response as a heatmap, each face's box.
     One face: its caption above the box, its attributes below. Several faces: "#n" at each box
-    and their text in a panel under the image (legend_lines), so that no label covers another."""
+    and their text in a panel under the image (legend_lines), so that no label covers another.
+    An image under MIN_SIDE pixels a side is drawn enlarged by a whole factor (its pixels as
+    blocks), so that the text stays legible; the boxes are scaled with it."""
     if analysis.image is None:
         raise ValueError(f"{analysis.source}: nothing to draw ({analysis.record['error']})")
     canvas = overlay_heatmap(analysis.image, analysis.heatmap())
+    zoom = max(1, -(-MIN_SIDE // min(canvas.shape[:2])))  # ceil
+    if zoom > 1:
+        canvas = cv2.resize(canvas, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
     h, w = canvas.shape[:2]
     scale = float(np.clip(min(h, w) / 700, 0.35, 1.2))
     line = max(1, round(min(h, w) / 250))
     step = _line_height(scale)
     faces = analysis.record["faces"]
     for n, face in enumerate(faces, start=1):
-        x0, y0, x1, y1 = (int(round(v)) for v in face["box"])
+        x0, y0, x1, y1 = (int(round(v * zoom)) for v in face["box"])
         cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), BOX_COLOR, line)
         tx = int(np.clip(x0 + 2, 0, max(0, w - 10)))
         # The caption sits above the box, or just inside it at the image's top edge; the

@@ -45,7 +45,22 @@ def with_listed_boxes(part):
     return part[~unboxed].reset_index(drop=True)
 
 
-def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int, n: int | None = None):
+def check_scorable(cfg: DictConfig, part) -> None:
+    """Raise ValueError (naming the dataset and the fix) when cfg.scenes is "wild" and the index
+    part lists no face boxes to fit or score: checked before a run trains."""
+    if cfg.scenes == "wild" and not set(BOX_COLUMNS) <= set(part.columns):
+        raise ValueError(f"scenes=wild scores the photos' listed face boxes, and {cfg.data.name} lists none: "
+                         "for CelebA, data.index.images=img_celeba with Anno/list_bbox_celeba.txt; "
+                         "or scenes=composed")  # fmt: skip
+
+
+def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int, n: int | None = None,
+           scored: bool = False):  # fmt: skip
+    """LNet's scenes of an index part: the photos as they are (cfg.scenes "wild") or faces composed
+    on backgrounds. scored: their boxes will be fitted or scored, so wild photos need listed face
+    boxes (ValueError naming the dataset and the fix when it lists none)."""
+    if scored:
+        check_scorable(cfg, part)
     if cfg.scenes == "wild":  # the photos as they are; their listed boxes are the ground truth
         dataset = face_dataset(cfg.data, with_listed_boxes(part), train=train, image_size=cfg.canvas, crop="full",
                                attributes=names)  # fmt: skip
