@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_head_cost import head_cost  # noqa: E402
+from lnet_anet.data import datasets_root  # noqa: E402
 from lnet_anet.data.readers.age import fold_of  # noqa: E402
 from lnet_anet.data.readers.attractiveness import read_scut_fbp5500, scut_group  # noqa: E402
 from lnet_anet.dldl.descriptor import DescriptorHead  # noqa: E402
@@ -151,7 +152,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--runs", required=True, help="run folder pattern with {k}")
     p.add_argument("--base", type=Path, default=DEFAULT_BUNDLE)
-    p.add_argument("--root", type=Path, default=REPO.parent / "shared/datasets/scut_fbp5500_train")
+    p.add_argument("--root", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets") / "scut_fbp5500_train")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--only-folds", type=int, nargs="*", help="score only these folds (a partial check)")

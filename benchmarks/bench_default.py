@@ -27,6 +27,7 @@ import torch
 from omegaconf import OmegaConf
 from torch.utils.data import DataLoader, Subset
 
+from lnet_anet.data import datasets_root
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.data.scenes import BackgroundBank, ComposedScenes
@@ -115,7 +116,7 @@ def age(bundle, datasets: Path, limit: int | None) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
-    ap.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"))
     ap.add_argument("--quick", action="store_true", help="500 faces per figure (a smoke run)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -134,12 +135,15 @@ def main(argv=None) -> int:
         "bundle": str(args.bundle),
         "provenance": bundle.config.get("provenance"),
         "machine": machine(),
-        "attributes_celeba_hq128_val": attributes(bundle, args.datasets, limit),
-        "localization_composed_val_scenes": localization(bundle, args.datasets, limit or 600),
-        "age_utkface128_holdout": age(bundle, args.datasets, limit),
     }
     out = args.out or REPO / "experiments" / f"{results['date']}-default"
     out.mkdir(parents=True, exist_ok=True)
+    figures = {"attributes_celeba_hq128_val": lambda: attributes(bundle, args.datasets, limit),
+               "localization_composed_val_scenes": lambda: localization(bundle, args.datasets, limit or 600),
+               "age_utkface128_holdout": lambda: age(bundle, args.datasets, limit)}  # fmt: skip
+    for name, measure in figures.items():  # results.json after each: a failure later keeps these
+        results[name] = measure()
+        (out / "results.json").write_text(json.dumps(results, indent=2, default=float))
     subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_predict.py"), "--bundle", str(args.bundle),
                     "--out", str(out / "speed")], check=True)  # fmt: skip
     results["speed"] = json.loads((out / "speed" / "results.json").read_text())

@@ -73,6 +73,7 @@ import cv2
 import numpy as np
 import torch
 
+from lnet_anet.data import datasets_root
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError, ImageReadError
 from lnet_anet.data.images import load_image, read_image
 from lnet_anet.data.readers.detection import (
@@ -418,7 +419,7 @@ def main(argv=None) -> int:
     ap.add_argument("--format", choices=tuple(READERS), default="wider",
                     help="wider: *_bbx_gt.txt; wider-mat: wider_face_*.mat; fddb: the FDDB-folds folder; "
                          "csv: path,x0,y0,x1,y1; voc: a folder of Pascal VOC XML")  # fmt: skip
-    ap.add_argument("--wider", type=Path, default=Path("../shared/datasets/wider_face_train"),
+    ap.add_argument("--wider", type=Path, default=datasets_root() / "wider_face_train",
                     help="WIDER FACE's folder, where --format wider / wider-mat look for the labels without --labels")  # fmt: skip
     ap.add_argument("--labels", type=Path, default=None,
                     help="the label file or folder (default for wider: the first wider_face_split/*_bbx_gt.txt; for "

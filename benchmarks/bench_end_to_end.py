@@ -56,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_default import data_cfg, mean_features  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
+from lnet_anet.data import datasets_root
 from lnet_anet.data.dataset import collate_skip_bad  # noqa: E402
 from lnet_anet.data.from_config import build_index, face_dataset, split_of  # noqa: E402
 from lnet_anet.data.readers.age import fold_of  # noqa: E402
@@ -393,7 +394,7 @@ def main(argv=None) -> int:
                     help="[LABEL=]FILE, several to compare them on the same files")
     ap.add_argument("--part", choices=("val", "tune"), default="val",
                     help="val parts (the record) or tune parts of the train partitions (choosing)")
-    ap.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"))
     ap.add_argument("--limit", type=int, default=None, help="files per set (default: all)")
     ap.add_argument("--scut", type=int, default=None, help="SCUT images for faces found (default: --limit; 0: skip)")
     ap.add_argument("--stability", type=int, default=200, help="faces perturbed (0: skip)")

@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from torchvision.ops import box_iou
 
+from lnet_anet.data import datasets_root
 from lnet_anet.data.readers.detection import hash_part, read_wider_txt
 
 
@@ -120,7 +121,7 @@ def run_setting(photos: list[dict], setting: str, bundle: str | None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--wider", type=Path, default=Path("../shared/datasets/wider_face_train"))
+    ap.add_argument("--wider", type=Path, default=datasets_root() / "wider_face_train")
     ap.add_argument("--part", choices=("tune", "val"), default="tune")
     ap.add_argument("--n", type=int, default=10, help="photos")
     ap.add_argument("--size", default="6000x4000", help="WxH of the photos")

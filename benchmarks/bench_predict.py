@@ -107,9 +107,11 @@ def thread_cpu_ms(fn: Callable[[], object], runs: int) -> float:
 def stage_split(predictor: Predictor, image: np.ndarray, runs: int) -> dict[str, float]:
     """One-thread CPU ms of each stage for one image and its first face."""
     from lnet_anet.data.transforms import crop_resize
+    from lnet_anet.lnet.multiscale import place
 
     b, p = predictor.bundle, predictor.bundle.preprocessing
-    canvas, _ = predictor._canvas(image)
+    lnet = predictor._lnet  # the first scale's canvas, as Predictor._detect_at places it
+    canvas, _ = place(image, lnet.input_size, lnet.scales[0], lnet.resize, lnet.zoom_out_canvas, lnet.zoom_in_canvas)
     norm = lambda img, s: torch.from_numpy(  # noqa: E731
         ((img.astype(np.float32) - np.array(s["mean"]) * 255) / (np.array(s["std"]) * 255))
         .astype(np.float32).transpose(2, 0, 1).copy()

@@ -49,7 +49,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WIDER = ROOT.parent / "shared" / "datasets" / "wider_face_train"
+WIDER = Path(os.environ.get("LNET_ANET_DATASETS") or ROOT.parent / "shared" / "datasets") / "wider_face_train"  # as datasets_root; lnet_anet is imported from --repo
 
 
 def parse_args(argv=None):

@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_default import data_cfg  # noqa: E402
 
+from lnet_anet.data import datasets_root  # noqa: E402
 from lnet_anet.data.from_config import build_index, split_of  # noqa: E402
 from lnet_anet.data.readers.age import fold_of  # noqa: E402
 from lnet_anet.data.readers.attractiveness import read_scut_fbp5500  # noqa: E402
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=60, help="files per set")
     ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
-    ap.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"))
     ap.add_argument("--out", type=Path, default=REPO / "experiments" / "2026-11-30-age-framing")
     args = ap.parse_args(argv)
     try:

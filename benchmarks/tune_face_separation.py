@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from lnet_anet.data import datasets_root
 from lnet_anet.data.preprocess import LNetInput
 from lnet_anet.data.readers.celeba import read_partition
 from lnet_anet.data.readers.detection import hash_part, mark_small, read_box_csv, read_wider_txt
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--celeba-hq", type=Path, default=Path("../shared/datasets/celeba_hq128"))
     ap.add_argument("--singles", type=int, default=300)
     ap.add_argument("--chips", type=int, default=0, help="UTKFace train-part chips (the whole chip is the face; 0: none)")
-    ap.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    ap.add_argument("--datasets", type=Path, default=datasets_root())
     ap.add_argument("--separation", type=json.loads, default=SEARCH["separation"], help="JSON list to try")
     ap.add_argument("--min-relative-score", type=json.loads, default=SEARCH["min_relative_score"], help="JSON list")
     ap.add_argument("--secondary-threshold", type=json.loads, default=SEARCH["secondary_threshold"], help="JSON list")

@@ -36,6 +36,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_default import data_cfg  # noqa: E402
 
+from lnet_anet.data import datasets_root
 from lnet_anet.data.from_config import build_index, split_of  # noqa: E402
 from lnet_anet.data.images import load_image  # noqa: E402
 from lnet_anet.data.preprocess import LNetInput  # noqa: E402
@@ -129,7 +130,7 @@ def score_scenes(all_maps, items, localizer, scales) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
-    ap.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"))
     ap.add_argument("--part", choices=("tune", "val"), default="tune")
     ap.add_argument("--n", type=int, default=200, help="images per set")
     ap.add_argument("--scales", type=float, nargs="*", default=list(SCALES))

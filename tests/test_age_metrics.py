@@ -115,3 +115,14 @@ def test_to_markdown_tables():
     assert lines[3] == "| c | 0 | - |"
     md = to_markdown({"mae": 2.5, "n": 4.0})
     assert md.split("\n")[2:4] == ["| mae | 2.500 |", "| n | 4 |"]
+
+
+def test_attractiveness_cs_thresholds_are_on_its_own_scale():
+    import pandas as pd
+
+    from lnet_anet.dldl.training import prediction_metrics
+
+    df = pd.DataFrame({"pred": [3.0, 3.25, 2.0], "true": [3.05, 3.0, 3.9], "pred_std": [0.3, 0.3, 0.3]})
+    m = prediction_metrics(df, "attractiveness")
+    assert m["cs_0.1"] == pytest.approx(1 / 3) and m["cs_0.3"] == pytest.approx(2 / 3) and "cs_2" not in m
+    assert prediction_metrics(df.assign(pred=[30.0, 32.0, 20.0], true=[31.0, 30.0, 39.0]))["cs_2"] == pytest.approx(2 / 3)

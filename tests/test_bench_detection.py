@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests._bench import load_benchmark
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_detection", ROOT / "benchmarks" / "bench_detection.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("bench_detection")
 
 
 def test_bench_detection_writes_a_record(tmp_path):
@@ -72,20 +68,13 @@ def test_bench_detection_reads_a_csv_benchmark(tmp_path):
     assert set(record["results"]) == {"lnet_anet", "haar"} and "ap" in record["results"]["lnet_anet"]
 
 
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_face_grids_are_scored_for_a_bundle_beside_a_baseline(tmp_path):
     from lnet_anet.data.synthetic import make_synthetic_celeba
     from lnet_anet.inference.build import random_bundle
 
     tree = make_synthetic_celeba(tmp_path / "celeba", n_images=80, n_identities=16, seed=2)
     grids = tmp_path / "grids"
-    assert _script("make_face_grids").main(["--celeba-hq", str(tree), "--images", "img_align_celeba", "--part", "tune",
+    assert load_benchmark("make_face_grids").main(["--celeba-hq", str(tree), "--images", "img_align_celeba", "--part", "tune",
                                             "--sizes", "2,3", "--per-size", "2", "--out", str(grids)]) == 0  # fmt: skip
     rows = (grids / "boxes.csv").read_text().splitlines()
     assert rows[0] == "path,x0,y0,x1,y1" and len(rows) == 1 + 2 * 4 + 2 * 9
@@ -117,7 +106,7 @@ def test_head_cost_times_two_bundles_face_graphs():
         base = random_bundle(Path(tmp) / "base.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
         faces = [(np.random.default_rng(i).integers(0, 255, (96, 96, 3), dtype=np.uint8),
                   np.array([10, 10, 80, 80], np.float32)) for i in range(2)]  # fmt: skip
-        got = _script("bench_head_cost").head_cost(base, base, faces, batches=(1,), threads=(1,), rounds=1)
+        got = load_benchmark("bench_head_cost").head_cost(base, base, faces, batches=(1,), threads=(1,), rounds=1)
     assert got["threads_1_batch_1"]["base"]["ms_per_face"] > 0
 
 

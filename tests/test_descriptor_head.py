@@ -233,6 +233,39 @@ def test_fit_descriptor_head_on_a_scut_layout_then_predict_with_it(tmp_path, mon
     assert "needs --attractiveness-descriptor" in capsys.readouterr().err
 
 
+def test_a_killed_fit_descriptor_head_keeps_the_descriptors_it_made(tmp_path, monkeypatch):
+    """The cache is saved every SAVE_EVERY images: a run killed half-way goes on where it stopped."""
+    from lnet_anet.cli import fit_descriptor_head
+    from lnet_anet.dldl import descriptor
+    from lnet_anet.inference.build import random_bundle
+    from tests.test_attractiveness import _scut_tree
+
+    calls = []
+
+    class Counting:
+        def __init__(self, **settings):
+            self.settings = settings
+
+        def __call__(self, image, boxes):
+            if len(calls) == 20 and not any(c is None for c in calls):
+                calls.append(None)
+                raise KeyboardInterrupt  # the kill, after 20 faces
+            calls.append(len(boxes))
+            return np.full((len(boxes), 3), image.mean() / 255, np.float32)
+
+    monkeypatch.setattr(descriptor, "FaceDescriptor", Counting)
+    monkeypatch.setattr(fit_descriptor_head, "SAVE_EVERY", 16)
+    root = _scut_tree(tmp_path / "SCUT-FBP5500_v2")
+    bundle = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, max_faces=1)
+    cache = tmp_path / "desc.npz"
+    args = ["--root", str(root), "--bundle", str(bundle), "--cache", str(cache), "--out", str(tmp_path / "h.safetensors")]
+    with pytest.raises(KeyboardInterrupt):
+        fit_descriptor_head.main(args)
+    assert len(np.load(cache)["names"]) == 16  # the first save; the 4 faces after it are done again
+    assert fit_descriptor_head.main(args) == 0
+    assert len(np.load(cache)["names"]) == 48 and len([c for c in calls if c is not None]) == 20 + 32
+
+
 def test_the_shipped_head_loads_and_scores_within_the_scale():
     from lnet_anet.dldl.descriptor import joined_inputs
     from lnet_anet.inference.bundle import load_bundle

@@ -232,3 +232,20 @@ def test_configs_name_the_shipped_bundle_from_any_directory(command, key, overri
 def test_too_few_samples_for_a_batch_name_the_setting(tmp_path):
     with pytest.raises(ValueError, match=r"6 training samples make no full batch of 16: set train.batch_size to 6 or less"):
         train(tmp_path, data=RandomFaces(n=6), batch_size=16)
+
+
+@pytest.mark.parametrize("command", ["train_age", "train_anet", "train_lnet", "train_attractiveness", "train_anet_dldl"])
+def test_a_misspelt_experiment_is_refused_not_ignored(command):
+    """experiment=smok must not silently train the full default recipe."""
+    from pathlib import Path
+
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import MissingConfigException
+
+    import lnet_anet
+
+    conf = str(Path(lnet_anet.__file__).parent / "conf")
+    with initialize_config_dir(config_dir=conf, version_base="1.3"):
+        compose(command, overrides=["experiment=smoke"])
+        with pytest.raises(MissingConfigException, match="experiment/smok"):
+            compose(command, overrides=["experiment=smok"])

@@ -225,3 +225,21 @@ def test_fit_descriptor_head_names_a_missing_dataset_folder(tmp_path, capsys):
     missing = tmp_path / "SCUT"
     assert main(["--root", str(missing), "--out", str(tmp_path / "h.safetensors")]) == 1
     assert capsys.readouterr().err == f"error: {missing}: no such folder; pass --root DIR (your copy of the dataset)\n"
+
+
+def test_evaluate_attributes_names_a_framing_the_run_was_not_trained_on(tmp_path):
+    """SVMs fitted on LNet's box crops (fit_svms: data.crop=box, data.boxes=CSV) would score
+    lower on the full aligned images evaluate_attributes reads by default: it says so."""
+    from omegaconf import OmegaConf
+
+    from lnet_anet.cli.evaluate_attributes import framing_differences
+
+    run = tmp_path / "svms"
+    (run / ".hydra").mkdir(parents=True)
+    OmegaConf.save(OmegaConf.create({"paths": {"runs": "runs"},
+                                     "data": {"crop": "box", "boxes": "${paths.runs}/boxes.csv", "enlarge": 1.1}}),
+                   run / ".hydra" / "config.yaml")  # fmt: skip
+    default = OmegaConf.create({"crop": "full", "boxes": None, "enlarge": 1.1})
+    assert framing_differences(run, default) == ["data.crop=box", "data.boxes=runs/boxes.csv"]
+    assert framing_differences(run, OmegaConf.create({"crop": "box", "boxes": "runs/boxes.csv", "enlarge": 1.1})) == []
+    assert framing_differences(tmp_path / "no-config", default) == []

@@ -317,6 +317,38 @@ def test_training_commands_end_on_ctrl_c_with_status_130_and_no_traceback(capsys
 
     with pytest.raises(SystemExit) as done:
         main()
-    assert done.value.code == 130 and "run the same command again to resume" in capsys.readouterr().err
+    assert done.value.code == 130 and "run the same command again to go on" in capsys.readouterr().err
     for name in ("train_lnet", "train_anet", "train_age", "train_anet_dldl", "train_dldl_head", "fit_svms"):
         assert "@exits_on_interrupt\ndef main(" in (REPO / "lnet_anet" / "cli" / f"{name}.py").read_text(), name
+
+
+def test_a_refused_launch_leaves_the_runs_recorded_config_as_it_was(tmp_path, monkeypatch):
+    """Hydra writes each launch's config into <run>/.hydra before main runs; a launch the folder
+    refuses (another model, other data) must not leave its config there for build_bundle."""
+    from lnet_anet.engine import runs
+    from lnet_anet.engine.runs import RunRefusedError, exits_on_interrupt
+
+    monkeypatch.setattr(runs, "run_dir", lambda: tmp_path)
+    hydra = tmp_path / ".hydra"
+    hydra.mkdir()
+
+    def launch(overrides: str, refused: bool):
+        for name in ("config.yaml", "overrides.yaml"):  # what Hydra writes first
+            (hydra / name).write_text(overrides)
+
+        @exits_on_interrupt
+        def main():
+            if refused:
+                raise RunRefusedError("this run folder holds a checkpoint of another model")
+            return "trained"
+
+        return main()
+
+    assert launch("- model=lite0_dldl", refused=False) == "trained"
+    with pytest.raises(RunRefusedError):
+        launch("- model=tiny_age_net", refused=True)
+    assert (hydra / "overrides.yaml").read_text() == "- model=lite0_dldl"  # put back
+    assert launch("- train.epochs=9", refused=False) == "trained"  # an accepted launch is the record now
+    with pytest.raises(RunRefusedError):
+        launch("- data=other", refused=True)
+    assert (hydra / "config.yaml").read_text() == "- train.epochs=9"

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from lnet_anet.anet.features import dataset_patch_features, join_views, load_anet_run
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
@@ -20,12 +20,32 @@ from lnet_anet.engine.runs import record_data, run_dir, write_json
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
 log = logging.getLogger("lnet_anet.evaluate")
+FRAMING = ("crop", "boxes", "enlarge")  # how a face is cut from its image before ANet reads it
+
+
+def framing_differences(run: Path, data_cfg) -> list[str]:
+    """The run's own data.crop / data.boxes / data.enlarge (its .hydra/config.yaml) where they
+    differ from `data_cfg`'s, as the overrides that would frame the faces as the run was
+    trained on them; [] when they agree or the run has no recorded config."""
+    recorded = run / ".hydra" / "config.yaml"
+    if not recorded.is_file():
+        return []
+    try:
+        trained = OmegaConf.to_container(OmegaConf.load(recorded), resolve=True).get("data", {})
+    except Exception:  # noqa: BLE001 - a config that no longer resolves (an old run): nothing to compare
+        return []
+    now = OmegaConf.to_container(data_cfg, resolve=True)
+    return [f"data.{k}={trained[k]}" for k in FRAMING if k in trained and trained[k] != now.get(k)]
 
 
 @hydra.main(config_path="../conf", config_name="evaluate_attributes", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
     out = run_dir()
     model, head, patches = load_anet_run(Path(cfg.run))
+    differ = framing_differences(Path(cfg.run), cfg.data)
+    if differ:  # not silently: SVMs fitted on LNet's box crops score lower on full aligned images
+        log.warning("%s was trained on faces framed otherwise; to score it on the faces it learnt from, add: %s",
+                    cfg.run, " ".join(differ))  # fmt: skip
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     part = split_of(index, cfg.split)

@@ -29,9 +29,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from lnet_anet.data import datasets_root
 from lnet_anet.dldl.descriptor import DEFAULT_SETTINGS, PRECISIONS, REFINES, joined_inputs
+from lnet_anet.engine.checkpoint import save_npz_atomic
 
-DATASETS = Path(os.environ.get("LNET_ANET_DATASETS", "../shared/datasets"))  # as conf/paths/default.yaml
+DATASETS = datasets_root()
 DEFAULT_ROOTS = {"attractiveness": DATASETS / "scut_fbp5500_train", "age": DATASETS / "utkface128" / "UTKFace"}
 UTKFACE_HOLDOUT = {"frac": 0.2, "seed": 0}  # conf/data/utkface.yaml's: the age net's val part stays out
 
@@ -49,6 +51,7 @@ def training_part(target: str, root: Path):
         index = read_scut_fbp5500(root)
     return index[index["split"] == "train"].reset_index(drop=True)
 INPUTS = ("anet+descriptor", "descriptor")
+SAVE_EVERY = 1000  # images between saves of the descriptor cache
 
 
 def descriptors_of(paths: list[str], predictor, describe, cache: Path,
@@ -57,7 +60,8 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path,
     face, or unreadable (reported on stderr), are absent.
     Cached in `cache` (npz of names, descriptors and features, and `made_by`: the bundle whose
     localizer and ANet read the faces and the descriptor's settings; a cache made otherwise is
-    refused), computed for the names it lacks."""
+    refused), computed for the names it lacks and saved every SAVE_EVERY images, so that a killed
+    run goes on where it stopped."""
     from lnet_anet.data.errors import ImageReadError
     from lnet_anet.data.images import load_image
 
@@ -73,6 +77,14 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path,
     else:
         missing = set()
     todo = [p for p in paths if os.path.basename(p) not in found and os.path.basename(p) not in missing]
+
+    def save() -> None:
+        rows = list(found.values())
+        save_npz_atomic(cache, {"names": np.array(list(found), dtype=str),
+                                "descriptors": np.stack([d for d, _ in rows]) if rows else np.zeros((0, 128), np.float32),
+                                "features": np.stack([f for _, f in rows]) if rows else np.zeros((0, 0), np.float32),
+                                "missing": np.array(sorted(missing), dtype=str), "made_by": np.array(made_by)})  # fmt: skip
+
     for start in tqdm(range(0, len(todo), 8), desc="descriptors", unit="x8 images", dynamic_ncols=True,
                       disable=None):  # fmt: skip
         read = []  # decoded once, for the localizer and for dlib
@@ -90,11 +102,10 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path,
                                                  predictor.anet_features(image, [region], kind="region")[0])  # fmt: skip
             else:
                 missing.add(os.path.basename(path))
+        if (start // 8 + 1) % (SAVE_EVERY // 8) == 0:
+            save()
     if todo:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, names=np.array(list(found)), descriptors=np.stack([d for d, _ in found.values()]),
-                 features=np.stack([f for _, f in found.values()]),
-                 missing=np.array(sorted(missing), dtype=str), made_by=np.array(made_by))  # fmt: skip
+        save()
     return found
 
 

@@ -13,3 +13,15 @@ Index schema (every reader returns a pandas DataFrame with these columns where t
 df.attrs["attributes"]: list[str] of attribute names (empty when none)
 df.attrs["skipped"]: list[str] of human-readable "path: reason" lines for rows left out
 """
+
+import os
+from pathlib import Path
+
+DATASETS_ENV = "LNET_ANET_DATASETS"
+
+
+def datasets_root(default: str | Path = "../shared/datasets") -> Path:
+    """The folder that holds the datasets: $LNET_ANET_DATASETS when set, else `default` (the
+    configs' paths.datasets default, relative to the working folder). Every command and
+    benchmark reads its default from here, as conf/paths/default.yaml does."""
+    return Path(os.environ.get(DATASETS_ENV) or default)

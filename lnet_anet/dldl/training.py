@@ -276,18 +276,23 @@ def evaluate_dldl(
     model: nn.Module, loader: Iterable, device: torch.device | str, target: str = "age"
 ) -> dict[str, float]:
     """The engine's evaluate_fn: regression_metrics of the expectation (mae, rmse, pearson_r,
-    cs_1..cs_10, pred_std_mean, within_pred_std; eps_error when every sample has a finite
+    cs_<theta> at CS_THRESHOLDS[target], pred_std_mean, within_pred_std; eps_error when every sample has a finite
     positive true sigma). Bind target with functools.partial."""
-    return prediction_metrics(collect_predictions(model, loader, device, target))
+    return prediction_metrics(collect_predictions(model, loader, device, target), target)
 
 
-def prediction_metrics(df: pd.DataFrame) -> dict[str, float]:
-    """regression_metrics of collect_predictions' rows (with the label spreads when all known)."""
+# CS(theta) thresholds on each target's scale: ages 1..10 years; attractiveness 0.1..1.0 on 1-5.
+CS_THRESHOLDS = {"age": tuple(range(1, 11)), "attractiveness": tuple(k / 10 for k in range(1, 11))}
+
+
+def prediction_metrics(df: pd.DataFrame, target: str = "age") -> dict[str, float]:
+    """regression_metrics of collect_predictions' rows (with the label spreads when all known),
+    CS(theta) at the target's thresholds (CS_THRESHOLDS; age's for another target)."""
     sigma = df["true_sigma"].to_numpy() if "true_sigma" in df else None
     use_sigma = sigma is not None and bool(np.all(np.isfinite(sigma) & (sigma > 0)))
-    return regression_metrics(
-        df["pred"], df["true"], pred_sigma=df["pred_std"], true_sigma=sigma if use_sigma else None
-    )
+    return regression_metrics(df["pred"], df["true"], pred_sigma=df["pred_std"],
+                              true_sigma=sigma if use_sigma else None,
+                              cs_thresholds=CS_THRESHOLDS.get(target, CS_THRESHOLDS["age"]))  # fmt: skip
 
 
 def finish_dldl_run(out: Path, cfg: DictConfig, net: nn.Module, prep: HeadInput, scored: nn.Module,
@@ -305,6 +310,6 @@ def finish_dldl_run(out: Path, cfg: DictConfig, net: nn.Module, prep: HeadInput,
     write_model_json(out, cfg.model)
     write_json(out / "preprocess.json", prep.to_dict())
     preds = collect_predictions(scored, loader, device, cfg.target)
-    result = prediction_metrics(preds)
+    result = prediction_metrics(preds, cfg.target)
     write_regression_report(out, preds, part, split, cfg.target, result)
     return result

@@ -17,6 +17,10 @@ class RunInUseError(RuntimeError):
     """Another process holds the run folder's lock."""
 
 
+class RunRefusedError(ValueError):
+    """A run folder that trained another model, or on other data, refuses this launch."""
+
+
 def lock_run_dir(folder: str | Path) -> Path:
     """Lock `folder` for this process until it exits (or release_run_dir): an exclusive
     fcntl.flock on folder/.lock, which holds the owner's pid. The kernel drops the lock when

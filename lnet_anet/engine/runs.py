@@ -27,6 +27,7 @@ from lnet_anet.engine.checkpoint import save_safetensors_atomic
 from lnet_anet.engine.distributed import is_main_process
 from lnet_anet.engine.lock import (  # noqa: F401 - part of this module's interface
     RunInUseError,
+    RunRefusedError,
     lock_run_dir,
     release_run_dir,
     remove_stale_temporaries,
@@ -38,19 +39,58 @@ def run_dir() -> Path:
     return Path(HydraConfig.get().runtime.output_dir)
 
 
+HYDRA_RECORD = ("config.yaml", "hydra.yaml", "overrides.yaml")  # what Hydra writes into <run>/.hydra
+
+
 def exits_on_interrupt(main: Callable) -> Callable:
     """A training command's main (under @hydra.main): Ctrl-C ends it with exit status 130 and one
-    line on resuming (the trainer has logged the step reached), not a traceback."""
+    line on resuming (the trainer has logged the step reached), not a traceback.
+
+    It also keeps the run folder's record true. Hydra writes this launch's config into
+    <run>/.hydra before main starts, so a launch the folder refuses (RunRefusedError: another
+    model, other data) would leave its config there, over the one the weights were trained with,
+    and build_bundle would copy it into a bundle's provenance. Every launch that is not refused
+    keeps a copy in .hydra/accepted/; a refused one puts that copy back."""
 
     @functools.wraps(main)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
-            return main(*args, **kwargs)
+            result = main(*args, **kwargs)
+        except RunRefusedError:
+            _hydra_record(restore=True)
+            raise
         except KeyboardInterrupt:
-            print("interrupted: run the same command again to resume from the last checkpoint", file=sys.stderr)
+            _hydra_record(restore=False)
+            print("interrupted: run the same command again to go on from what was kept (the log says what)", file=sys.stderr)
             raise SystemExit(130) from None
+        except BaseException:
+            _hydra_record(restore=False)  # it may have trained: its config is the run's now
+            raise
+        _hydra_record(restore=False)
+        return result
 
     return run
+
+
+def _hydra_record(restore: bool) -> None:
+    """Copy <run>/.hydra's files into .hydra/accepted/ (restore=False), or back (restore=True,
+    when there is a copy). Outside a Hydra job, or off rank 0, nothing."""
+    import shutil
+
+    if not is_main_process():
+        return
+    try:
+        hydra_dir = run_dir() / ".hydra"
+    except ValueError:  # HydraConfig not set: called outside @hydra.main
+        return
+    kept = hydra_dir / "accepted"
+    source, target = (kept, hydra_dir) if restore else (hydra_dir, kept)
+    if not source.is_dir() or (restore and not (kept / "config.yaml").is_file()):
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    for name in HYDRA_RECORD:
+        if (source / name).is_file():
+            shutil.copy2(source / name, target / name)
 
 
 def start_run(seed: int) -> Path:
@@ -90,7 +130,7 @@ def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
         before = json.loads(path.read_text())
         changed = sorted(k for k in set(before) | set(summary) if k != "skipped" and before.get(k) != summary.get(k))
         if changed:
-            raise ValueError(f"{folder}: this run folder was trained on other data ({', '.join(changed)} differ from "
+            raise RunRefusedError(f"{folder}: this run folder was trained on other data ({', '.join(changed)} differ from "
                              f"its data.json); give the run another name= (or remove the folder to start over)")  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=2))

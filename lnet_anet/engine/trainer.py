@@ -35,7 +35,12 @@ from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.engine.checkpoint import load_checkpoint, save_atomic
 from lnet_anet.engine.config import TrainConfig
 from lnet_anet.engine.distributed import EpochSampler, all_true, init_from_env, world
-from lnet_anet.engine.lock import lock_run_dir, release_run_dir, remove_stale_temporaries
+from lnet_anet.engine.lock import (
+    RunRefusedError,
+    lock_run_dir,
+    release_run_dir,
+    remove_stale_temporaries,
+)
 
 LossFn = Callable[[nn.Module, dict], tuple[torch.Tensor, dict[str, float]]]
 EvalFn = Callable[[nn.Module, DataLoader, torch.device], dict[str, float]]
@@ -259,7 +264,9 @@ class Trainer:
         """This epoch's batches, starting after the `done_in_epoch` already consumed."""
         per_process = self.cfg.batch_size // self.world_size
         self.sampler.set_epoch(epoch, start=done_in_epoch * per_process)
-        # Worker seeds come from this generator: the same epoch gets the same augmentation.
+        # Worker seeds come from this generator: an epoch run whole gets the same augmentation. A
+        # resume mid-epoch restarts the draws at the checkpoint's batch, so the rest of that epoch
+        # sees other augmentations (and dropout masks) than an uninterrupted run would.
         g = torch.Generator().manual_seed(self.cfg.seed * 7919 + epoch * 104729 + self.rank)
         torch.manual_seed(self.cfg.seed + epoch * 1000 + done_in_epoch)
         return DataLoader(self.train_set, batch_size=per_process, sampler=self.sampler,
@@ -324,7 +331,7 @@ class Trainer:
             self.model.load_state_dict(state["model"])
         except RuntimeError as e:  # another model (or other sizes) trained in this folder before
             first = next((line.strip() for line in str(e).splitlines()[1:] if line.strip()), str(e))
-            raise ValueError(f"{path}: this run folder holds a checkpoint of another model ({first}); "
+            raise RunRefusedError(f"{path}: this run folder holds a checkpoint of another model ({first}); "
                              "give the run another name= (or remove the folder to start over)") from None
         now = self.cfg.to_dict()
         changed = {k: (v, now.get(k)) for k, v in state.get("train_config", {}).items()

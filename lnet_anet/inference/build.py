@@ -53,9 +53,21 @@ class RunFolderError(ValueError):
 # -- reading run folders ---------------------------------------------------------------------
 
 
+RUN_LAYOUT = __doc__.split("Run folders", 1)[1].split("`random_bundle`", 1)[0].strip()
+
+
+def _missing(path: Path) -> RunFolderError:
+    """The error for a run file that is not there: no such folder at all, or a folder of
+    another kind (python -m lnet_anet.cli.build_bundle --help lists what each kind holds)."""
+    if not path.parent.is_dir():
+        return RunFolderError(path.parent, "no such run folder")
+    return RunFolderError(path, "missing: not a run folder of this kind, or its training has not finished "
+                                "(python -m lnet_anet.cli.build_bundle --help lists what each run folder holds)")  # fmt: skip
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise RunFolderError(path, "missing (see lnet_anet.cli.build_bundle for the run folder layout)")
+        raise _missing(path)
     try:
         value = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -69,7 +81,7 @@ def _read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     from safetensors import SafetensorError, safe_open
 
     if not path.is_file():
-        raise RunFolderError(path, "missing (see lnet_anet.cli.build_bundle for the run folder layout)")
+        raise _missing(path)
     try:
         with safe_open(str(path), framework="pt") as f:
             return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})

@@ -1,0 +1,86 @@
+"""Issue 15, the opt-in age descriptor head: how much of UTKFace's train part it learns from, and
+whether balanced sampling by age band keeps the extremes from being pulled to the middle. Chosen
+on a tune part of the train part; the val part is not read here.
+
+    PYTHONPATH=. python -m lnet_anet.cli.fit_descriptor_head --target age --cache runs/age-desc/utk-train-all.npz \
+        --out runs/age-desc/all.safetensors            # the cache: every train chip's descriptor and ANet feature
+    PYTHONPATH=. python experiments/2026-12-01-age-descriptor-data/choose.py --cache runs/age-desc/utk-train-all.npz \
+        --out experiments/2026-12-01-age-descriptor-data/choose.json
+
+Tune part: the train chips in fold 1 of 5 (lnet_anet.data.readers.age.fold_of, seed 1: by file
+name, disjoint); the heads learn from the other 4 folds (the fit part). Per tune chip the
+Predictor's age (the bundle's, end to end on the chip as shipped) is what the head's expectation
+is mixed with (weight 0.5, as shipped). Candidates, each DescriptorHead.fit as shipped (joint
+input, 60 epochs, seed 0):
+- "6000": a seeded sample of 6,000 fit chips (the shipped head's recipe);
+- "all": every fit chip;
+- "all, balanced": every fit chip, each age band's chips repeated until every band has about
+  as many as the largest (bands 0-12, 13-29, 30-44, 45-59, 60+).
+Figures on the tune chips: MAE, and by band MAE and bias, of the mixed age and of the head alone.
+"""
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lnet_anet.cli.fit_descriptor_head import DEFAULT_ROOTS, training_part
+from lnet_anet.data.readers.age import fold_of
+from lnet_anet.dldl.descriptor import DescriptorHead, joined_inputs
+from lnet_anet.inference.predictor import Predictor
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--cache", type=Path, required=True)
+parser.add_argument("--root", type=Path, default=DEFAULT_ROOTS["age"])
+parser.add_argument("--out", type=Path, required=True)
+args = parser.parse_args()
+torch.set_num_threads(2)
+BANDS = ((0, 12), (13, 29), (30, 44), (45, 59), (60, 200))
+
+index = training_part("age", args.root)
+age_of = dict(zip(index["path"].map(os.path.basename), index["age"].astype(float), strict=True))
+path_of = dict(zip(index["path"].map(os.path.basename), index["path"], strict=True))
+z = np.load(args.cache)
+names = [n for n in z["names"].tolist() if n in age_of]
+keep = np.isin(z["names"], names)
+x = joined_inputs(z["descriptors"][keep], z["features"][keep])
+y = np.array([age_of[n] for n in names])
+tune = fold_of(names, 5, 1) == 1
+band = np.digitize(y, [b[1] + 0.5 for b in BANDS[:-1]])
+
+predictor = Predictor.load()
+bundle_age = np.full(len(names), np.nan)
+for i in np.flatnonzero(tune):
+    faces = predictor.predict(path_of[names[i]])["faces"]
+    if faces:
+        bundle_age[i] = faces[0]["age"]["mean"]
+scored = tune & np.isfinite(bundle_age)
+
+
+def figures(pred: np.ndarray) -> dict:
+    e = pred[scored] - y[scored]
+    out = {"mae": round(float(np.abs(e).mean()), 3)}
+    for k, (lo, hi) in enumerate(BANDS):
+        sel = band[scored] == k
+        out[f"{lo}-{hi if hi < 200 else ''}"] = {"n": int(sel.sum()), "mae": round(float(np.abs(e[sel]).mean()), 2),
+                                                  "bias": round(float(e[sel].mean()), 2)}  # fmt: skip
+    return out
+
+
+fit_rows = np.flatnonzero(~tune)
+sample = np.random.default_rng(0).choice(fit_rows, min(6000, len(fit_rows)), replace=False)
+counts = np.bincount(band[fit_rows], minlength=len(BANDS))
+balanced = np.concatenate([np.resize(fit_rows[band[fit_rows] == k], counts.max()) for k in range(len(BANDS))])
+record = {"fit_chips": int(len(fit_rows)), "tune_chips": int(tune.sum()), "tune_scored": int(scored.sum()),
+          "fit_band_counts": counts.tolist(), "bundle alone": figures(bundle_age)}  # fmt: skip
+print("bundle alone", record["bundle alone"], flush=True)
+for name, rows in (("6000", sample), ("all", fit_rows), ("all, balanced", balanced)):
+    head = DescriptorHead.fit(x[rows], y[rows], target="age")
+    alone = head.regress(x)
+    mixed = np.clip(0.5 * bundle_age + 0.5 * alone, 0, 116)
+    record[name] = {"rows": int(len(rows)), "mixed": figures(mixed), "head alone": figures(alone)}
+    print(name, record[name], flush=True)
+args.out.write_text(json.dumps(record, indent=2) + "\n")
