@@ -309,9 +309,9 @@ def test_a_run_folder_refuses_other_data_once_it_has_trained(tmp_path):
 
 
 def test_training_commands_end_on_ctrl_c_with_status_130_and_no_traceback(capsys):
-    from lnet_anet.engine.runs import exits_on_interrupt
+    from lnet_anet.engine.runs import training_command
 
-    @exits_on_interrupt
+    @training_command
     def main():
         raise KeyboardInterrupt
 
@@ -319,14 +319,14 @@ def test_training_commands_end_on_ctrl_c_with_status_130_and_no_traceback(capsys
         main()
     assert done.value.code == 130 and "run the same command again to go on" in capsys.readouterr().err
     for name in ("train_lnet", "train_anet", "train_age", "train_anet_dldl", "train_dldl_head", "fit_svms"):
-        assert "@exits_on_interrupt\ndef main(" in (REPO / "lnet_anet" / "cli" / f"{name}.py").read_text(), name
+        assert "@training_command\ndef main(" in (REPO / "lnet_anet" / "cli" / f"{name}.py").read_text(), name
 
 
 def test_a_refused_launch_leaves_the_runs_recorded_config_as_it_was(tmp_path, monkeypatch):
     """Hydra writes each launch's config into <run>/.hydra before main runs; a launch the folder
     refuses (another model, other data) must not leave its config there for build_bundle."""
     from lnet_anet.engine import runs
-    from lnet_anet.engine.runs import RunRefusedError, exits_on_interrupt
+    from lnet_anet.engine.runs import RunRefusedError, training_command
 
     monkeypatch.setattr(runs, "run_dir", lambda: tmp_path)
     hydra = tmp_path / ".hydra"
@@ -336,7 +336,7 @@ def test_a_refused_launch_leaves_the_runs_recorded_config_as_it_was(tmp_path, mo
         for name in ("config.yaml", "overrides.yaml"):  # what Hydra writes first
             (hydra / name).write_text(overrides)
 
-        @exits_on_interrupt
+        @training_command
         def main():
             if refused:
                 raise RunRefusedError("this run folder holds a checkpoint of another model")

@@ -29,7 +29,7 @@ from lnet_anet.anet.training import fit_and_report_svms
 from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.data.transforms import mirror
 from lnet_anet.engine.checkpoint import save_npz_atomic
-from lnet_anet.engine.runs import exits_on_interrupt, save_weights, start_run, write_json
+from lnet_anet.engine.runs import save_weights, start_run, training_command, write_json
 
 log = logging.getLogger("lnet_anet.train")
 
@@ -49,7 +49,7 @@ def part_features(cfg: DictConfig, anet, patches: dict, part, names: list[str], 
 
 
 @hydra.main(config_path="../conf", config_name="fit_svms", version_base="1.3")
-@exits_on_interrupt
+@training_command
 def main(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))
     anet, patches, spec = load_anet_source(Path(cfg.anet_from))

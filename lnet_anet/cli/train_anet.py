@@ -34,9 +34,9 @@ from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.data.preprocess import ANetInput
 from lnet_anet.data.transforms import CenterPatch, RandomPatch, mirror
 from lnet_anet.engine.runs import (
-    exits_on_interrupt,
     save_weights,
     start_run,
+    training_command,
     write_json,
     write_model_json,
 )
@@ -48,7 +48,7 @@ log = logging.getLogger("lnet_anet.train")
 
 
 @hydra.main(config_path="../conf", config_name="train_anet", version_base="1.3")
-@exits_on_interrupt
+@training_command
 def main(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     names, fit, tune, evaluation = attribute_splits(cfg, out)

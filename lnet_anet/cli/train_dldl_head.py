@@ -7,11 +7,11 @@ import hydra
 from omegaconf import DictConfig
 
 from lnet_anet.dldl.recipes import train
-from lnet_anet.engine.runs import exits_on_interrupt
+from lnet_anet.engine.runs import training_command
 
 
 @hydra.main(config_path="../conf", config_name="train_dldl_head", version_base="1.3")
-@exits_on_interrupt
+@training_command
 def main(cfg: DictConfig) -> dict:
     return train(cfg)
 

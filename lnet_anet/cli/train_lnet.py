@@ -33,11 +33,11 @@ from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import attribute_splits
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.runs import (
-    exits_on_interrupt,
     is_done,
     mark_done,
     save_weights,
     start_run,
+    training_command,
     write_json,
     write_model_json,
 )
@@ -54,7 +54,7 @@ log = logging.getLogger("lnet_anet.train")
 
 
 @hydra.main(config_path="../conf", config_name="train_lnet", version_base="1.3")
-@exits_on_interrupt
+@training_command
 def main(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     names, fit, tune, evaluation = attribute_splits(cfg, out)

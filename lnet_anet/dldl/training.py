@@ -276,8 +276,8 @@ def evaluate_dldl(
     model: nn.Module, loader: Iterable, device: torch.device | str, target: str = "age"
 ) -> dict[str, float]:
     """The engine's evaluate_fn: regression_metrics of the expectation (mae, rmse, pearson_r,
-    cs_<theta> at CS_THRESHOLDS[target], pred_std_mean, within_pred_std; eps_error when every sample has a finite
-    positive true sigma). Bind target with functools.partial."""
+    cs_<theta> at CS_THRESHOLDS[target], pred_std_mean, within_pred_std; eps_error when every
+    sample has a finite positive true sigma). Bind target with functools.partial."""
     return prediction_metrics(collect_predictions(model, loader, device, target), target)
 
 

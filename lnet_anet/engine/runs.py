@@ -42,7 +42,7 @@ def run_dir() -> Path:
 HYDRA_RECORD = ("config.yaml", "hydra.yaml", "overrides.yaml")  # what Hydra writes into <run>/.hydra
 
 
-def exits_on_interrupt(main: Callable) -> Callable:
+def training_command(main: Callable) -> Callable:
     """A training command's main (under @hydra.main): Ctrl-C ends it with exit status 130 and one
     line on resuming (the trainer has logged the step reached), not a traceback.
 
@@ -130,8 +130,9 @@ def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
         before = json.loads(path.read_text())
         changed = sorted(k for k in set(before) | set(summary) if k != "skipped" and before.get(k) != summary.get(k))
         if changed:
-            raise RunRefusedError(f"{folder}: this run folder was trained on other data ({', '.join(changed)} differ from "
-                             f"its data.json); give the run another name= (or remove the folder to start over)")  # fmt: skip
+            raise RunRefusedError(f"{folder}: this run folder was trained on other data ({', '.join(changed)} differ "
+                                  f"from its data.json); give the run another name= (or remove the folder to start "
+                                  "over)")  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=2))
 
