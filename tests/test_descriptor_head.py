@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -67,8 +68,11 @@ def test_the_predictor_mixes_the_descriptor_score_into_attractiveness(tmp_path):
     image = rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)
     seen = []
 
+    threads = []
+
     def describe(img, boxes):  # a stand-in for dlib: a descriptor from the box's position
         seen.append([list(map(float, b)) for b in boxes])
+        threads.append(threading.current_thread().name)
         return np.array([[b[0] / 100, b[1] / 100, 0.5] for b in boxes], np.float32)
 
     x, y = _data(d=3)
@@ -81,12 +85,19 @@ def test_the_predictor_mixes_the_descriptor_score_into_attractiveness(tmp_path):
     mixed = predictor.predict(image)
     boxes = [f["box"] for f in mixed["faces"]]
     assert np.allclose(sum(seen, []), boxes, atol=0.06)  # the reported face boxes, one call per image
+    assert threads == ["lnet_anet-descriptor_0"]  # beside the face graph, on the worker thread
     for before, after in zip(plain["faces"], mixed["faces"], strict=True):
         d = describe(image, [before["box"]])
         expected = head.mix(np.array([before["attractiveness"]["mean"]]), d).item()
         assert after["attractiveness"]["mean"] == pytest.approx(expected, abs=2e-3)
         assert after["attractiveness"]["std"] == before["attractiveness"]["std"]
         assert after["age"] == before["age"] and after["attributes"] == before["attributes"]
+
+    def failing(img, boxes):
+        raise ValueError("dlib failed")
+
+    head.describer = failing  # the worker's error reaches the image's record, as before
+    assert "dlib failed" in predictor.predict(image)["error"]
 
     no_head = Predictor.load(random_bundle(tmp_path / "n.lnetanet", heads=("age",)))
     with pytest.raises(ValueError, match="lacks"):

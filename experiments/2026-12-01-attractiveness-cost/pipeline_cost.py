@@ -10,6 +10,13 @@ inside those calls (landmarks + chip, network, head and mix), which run slower t
 
 Per predictor: the median over rounds of the round's median wall time per image, and of its
 median process CPU time (both cores' time). "adds" = minus the bundle without attractiveness.
+--paired (session 16): each image goes through the three predictors in turn, the order rotating
+from image to image, and "adds" is the median of the per-image differences. The block design
+above let the host's drift between blocks move the bundle head's figure from 0.6 to 3.7 ms
+between runs.
+
+    PYTHONPATH=. python experiments/2026-12-01-attractiveness-cost/pipeline_cost.py --images 60 --rounds 5 --paired \
+        --out experiments/2026-12-01-attractiveness-cost/pipeline_cost-paired.json
 """
 
 import argparse
@@ -34,6 +41,8 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--root", type=Path, default=Path("../shared/datasets/scut_fbp5500_train"))
 parser.add_argument("--images", type=int, default=60)
 parser.add_argument("--rounds", type=int, default=7)
+parser.add_argument("--paired", action="store_true",
+                    help="the three predictors image by image in rotating order; adds = median of per-image differences")  # fmt: skip
 parser.add_argument("--out", type=Path, required=True)
 args = parser.parse_args()
 torch.set_num_threads(2)
@@ -83,23 +92,32 @@ timed(describer, "chip", "landmarks and aligned chip")
 timed(describer, "_net", "network (int8, ONNX Runtime)")
 timed(head, "mix", "joint head and mix")
 wall, cpu = collections.defaultdict(list), collections.defaultdict(list)
-for _ in range(args.rounds):
-    for name, p in predictors.items():
-        w, c = [], []
-        for image in images:
+names = list(predictors)
+for r in range(args.rounds):
+    for i, image in enumerate(images):
+        if args.paired:  # each image through the three in turn, the order rotating (descriptor_cost.py)
+            shift = (i + r) % len(names)
+            order = names[shift:] + names[:shift]
+        else:
+            order = names
+        for name in order:
             t0, c0 = time.perf_counter(), time.process_time()
-            p.predict(image)
-            w.append(1000 * (time.perf_counter() - t0))
-            c.append(1000 * (time.process_time() - c0))
-        wall[name].append(float(np.median(w)))
-        cpu[name].append(float(np.median(c)))
-med = {n: {"wall_ms": round(float(np.median(wall[n])), 2), "cpu_ms": round(float(np.median(cpu[n])), 2)} for n in predictors}
-base = med["no attractiveness"]
-for n in predictors:
-    med[n]["adds_wall_ms"] = round(med[n]["wall_ms"] - base["wall_ms"], 2)
-    med[n]["adds_cpu_ms"] = round(med[n]["cpu_ms"] - base["cpu_ms"], 2)
+            predictors[name].predict(image)
+            wall[name].append(1000 * (time.perf_counter() - t0))
+            cpu[name].append(1000 * (time.process_time() - c0))
+if not args.paired:  # as session 14 measured: each predictor's block of images, medians of the rounds' medians
+    n = len(images)
+    wall = {k: [float(np.median(v[j:j + n])) for j in range(0, len(v), n)] for k, v in wall.items()}
+    cpu = {k: [float(np.median(v[j:j + n])) for j in range(0, len(v), n)] for k, v in cpu.items()}
+base = names[0]
+med = {}
+for name in names:
+    w, c = np.array(wall[name]), np.array(cpu[name])
+    med[name] = {"wall_ms": round(float(np.median(w)), 2), "cpu_ms": round(float(np.median(c)), 2),
+                 "adds_wall_ms": round(float(np.median(w - np.array(wall[base]))), 2),
+                 "adds_cpu_ms": round(float(np.median(c - np.array(cpu[base]))), 2)}  # fmt: skip
 out = {"command": "python experiments/2026-12-01-attractiveness-cost/pipeline_cost.py "
-                  + " ".join(f"--{k} {v}" for k, v in vars(args).items() if k != "root"),
+                  + " ".join(f"--{k}" if v is True else f"--{k} {v}" for k, v in vars(args).items() if k != "root" and v is not False),
        "images": len(images), "rounds": args.rounds, "per_image": med,
        "descriptor_parts_inside_predict_ms": {k: round(float(np.median(v)), 3) for k, v in parts.items()},
        "machine": {"processor": platform.processor() or platform.machine(), "cores": os.cpu_count(), "threads": 2,

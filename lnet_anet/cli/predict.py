@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0.5 finds a 100 px face in a 6000x4000 photo in ~1.5 s; default: the bundle's setting, off)")  # fmt: skip
     p.add_argument("--attractiveness-descriptor", action="store_true",
                    help="mix a DLDL-v2 head on dlib's face-recognition descriptor into attractiveness: SCUT-FBP5500 "
-                        "5-fold CV r 0.904 vs 0.884, about 5 ms more per face; needs dlib-bin and "
+                        "5-fold CV r 0.904 vs 0.884, about 4 ms more per face; needs dlib-bin and "
                         f"face_recognition_models ({DESCRIPTOR_INSTALL})")  # fmt: skip
     p.add_argument("--age-descriptor", action="store_true",
                    help="likewise for age: a DLDL-v2 head on dlib's descriptor and ANet's feature, mixed into the "

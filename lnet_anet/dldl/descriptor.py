@@ -7,8 +7,8 @@ the face's shape far better. A DLDL-v2 head on its 128-d descriptor joined to AN
 averaged with the bundle's head, scores r 0.904 / MAE 0.222 / RMSE 0.298 in SCUT-FBP5500 5-fold
 CV through the Predictor (the bundle's head alone 0.884 / 0.245 / 0.325;
 experiments/2026-12-01-descriptor-onnx). The network is dlib's, ported to torch
-(lnet_anet.models.dlib_resnet) and run int8 on ONNX Runtime: it adds about 5.1 ms per face to a
-Predictor call on 2 cores (experiments/2026-12-01-attractiveness-cost), where dlib's own CPU code
+(lnet_anet.models.dlib_resnet) and run int8 on ONNX Runtime, beside the face graph on a worker
+thread: it adds about 3.7 ms per face to a Predictor call on 2 cores (experiments/2026-12-01-attractiveness-cost), where dlib's own CPU code
 takes about 75 ms. It needs dlib (landmarks, alignment) and dlib's
 model files, so it is off unless asked for:
 

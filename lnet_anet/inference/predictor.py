@@ -161,6 +161,7 @@ class Predictor:
                 self._run[name] = self._runner(name, graphs[name])
         self._face_inputs = self._run["faces"].input_names
         self._descriptor_heads: dict[str, Any] = {}
+        self._descriptor_pool: ThreadPoolExecutor | None = None  # made when a descriptor head first runs
         self._upright_head: UprightHead | None = None
 
     @property
@@ -646,7 +647,11 @@ class Predictor:
             self._analyse_faces(faces[start : start + FACE_CHUNK])
 
     def _analyse_faces(self, faces: list[tuple[np.ndarray, np.ndarray, float, dict]]) -> None:
-        """Attributes, age and attractiveness of several faces: one FaceGraph run on all."""
+        """Attributes, age and attractiveness of several faces: one FaceGraph run on all. The
+        descriptor heads' descriptors (dlib's landmarks, chip and network, on one thread) are
+        computed on a worker thread meanwhile: the face graph leaves part of the second core idle
+        (experiments/2026-12-01-attractiveness-cost, section 6)."""
+        pending = self._start_descriptors(faces)
         features, *heads = self._face_features(faces)
         probs = self.bundle.svm.average_over_patches(features)  # SVM scores averaged over patches
         decide = self.bundle.svm.decide(probs)
@@ -655,17 +660,26 @@ class Predictor:
             # The bundle's decisions: p >= each attribute's threshold, tuned on a tune split
             # (Predictor.decision_thresholds); "attributes" keeps the calibrated probabilities.
             face["present"] = [n for n, yes in zip(self.attributes, d, strict=True) if yes]
-        descriptors: dict[str, np.ndarray] = {}  # by descriptor settings: once for every head
+        descriptors = {settings: job.result() for settings, job in pending.items()}  # raises as the job did
         for k, name in enumerate(self._heads):  # each head's (mean, std) outputs
             means, head = heads[2 * k], self._descriptor_heads.get(name)
             if head is not None:
-                settings = json.dumps(getattr(head, "settings", None), sort_keys=True)
-                if settings not in descriptors:
-                    descriptors[settings] = self._descriptors(faces, head)
                 joint = getattr(head, "anet", None) is not None
-                means = head.mix(means, descriptors[settings], features.mean(1) if joint else None)
+                means = head.mix(means, descriptors[_settings_key(head)], features.mean(1) if joint else None)
             for (*_, face), mean, std in zip(faces, means.tolist(), heads[2 * k + 1].tolist(), strict=True):
                 face[HEAD_KEYS[name]] = {"mean": round(mean, 3), "std": round(std, 3)}
+
+    def _start_descriptors(self, faces: list) -> dict[str, Any]:
+        """Futures of the descriptor heads' descriptors of `faces` (_descriptors), one per
+        descriptor setting (heads of the same settings share them), on the worker thread."""
+        pending: dict[str, Any] = {}
+        for name in self._heads:
+            head = self._descriptor_heads.get(name)
+            if head is not None and _settings_key(head) not in pending:
+                if self._descriptor_pool is None:
+                    self._descriptor_pool = ThreadPoolExecutor(1, thread_name_prefix="lnet_anet-descriptor")
+                pending[_settings_key(head)] = self._descriptor_pool.submit(self._descriptors, faces, head)
+        return pending
 
     def _descriptors(self, faces: list, head) -> np.ndarray:
         """The descriptor head's descriptors of the faces' boxes (N, D), one call per image."""
@@ -697,6 +711,11 @@ def _shrunk(img: np.ndarray, factor: float) -> np.ndarray:
     if factor >= 1.0:
         return img
     return resize_image(img, max(1, round(img.shape[0] * factor)), max(1, round(img.shape[1] * factor)))
+
+
+def _settings_key(head) -> str:
+    """A descriptor head's FaceDescriptor settings as a key: heads with equal ones share descriptors."""
+    return json.dumps(getattr(head, "settings", None), sort_keys=True)
 
 
 def _crops(faces: list, enlarge: float, size: int) -> np.ndarray:
