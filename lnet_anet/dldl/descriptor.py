@@ -8,9 +8,9 @@ averaged with the bundle's head, scores r 0.904 / MAE 0.222 / RMSE 0.298 in SCUT
 CV through the Predictor (the bundle's head alone 0.884 / 0.245 / 0.325;
 experiments/2026-12-01-descriptor-onnx). The network is dlib's, ported to torch
 (lnet_anet.models.dlib_resnet) and run int8 on ONNX Runtime, beside the face graph on a worker
-thread: it adds about 3.7 ms per face to a Predictor call on 2 cores (experiments/2026-12-01-attractiveness-cost), where dlib's own CPU code
-takes about 75 ms. It needs dlib (landmarks, alignment) and dlib's
-model files, so it is off unless asked for:
+thread: it adds about 3.7 ms per face to a Predictor call on 2 cores
+(experiments/2026-12-01-attractiveness-cost), where dlib's own CPU code takes about 75 ms. It
+needs dlib (landmarks, alignment) and dlib's model files, so it is off unless asked for:
 
     predictor.descriptor_head = DescriptorHead.load()          # the shipped head
     python -m lnet_anet.predict photo.jpg --attractiveness-descriptor [--descriptor-head FILE]

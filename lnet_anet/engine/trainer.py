@@ -332,7 +332,7 @@ class Trainer:
         except RuntimeError as e:  # another model (or other sizes) trained in this folder before
             first = next((line.strip() for line in str(e).splitlines()[1:] if line.strip()), str(e))
             raise RunRefusedError(f"{path}: this run folder holds a checkpoint of another model ({first}); "
-                             "give the run another name= (or remove the folder to start over)") from None
+                                  "give the run another name= (or remove the folder to start over)") from None
         now = self.cfg.to_dict()
         changed = {k: (v, now.get(k)) for k, v in state.get("train_config", {}).items()
                    if k not in _FREE_TO_CHANGE and now.get(k) != v}  # fmt: skip

@@ -437,10 +437,7 @@ def load_bundle(path: str | Path, device: torch.device | str = "cpu", build_nets
     from lnet_anet.anet.svm import LinearSVMHead
 
     path = Path(path)
-    if not path.is_file():
-        what = "a folder, not a model bundle file" if path.is_dir() else "no such model bundle file"
-        raise FileNotFoundError(f"{path}: {what}")
-    _, config, digest = _read_header(path)
+    _, config, digest = _read_header(path)  # FileNotFoundError for a missing file or a folder
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:

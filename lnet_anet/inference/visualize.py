@@ -74,12 +74,15 @@ def legend_lines(faces: list[dict[str, Any]], top_k: int = 3) -> list[str]:
     the panel under a picture of several faces, whose labels beside the boxes would overlap."""
     lines = []
     for n, face in enumerate(faces, start=1):
-        lines.append(face_caption(face, n))
-        more = [f"{name} {p:.2f}" for name, p in top_attributes(face, top_k)]
-        if attractiveness_line(face) is not None:
-            more.insert(0, attractiveness_line(face))
-        lines.append("   " + ", ".join(more))
+        lines += [face_caption(face, n), "   " + ", ".join(_detail_lines(face, top_k))]
     return lines
+
+
+def _detail_lines(face: dict[str, Any], top_k: int) -> list[str]:
+    """A face's attractiveness (when scored), then its top_k attributes with their probabilities."""
+    lines = [f"{name} {p:.2f}" for name, p in top_attributes(face, top_k)]
+    score = attractiveness_line(face)
+    return lines if score is None else [score, *lines]
 
 
 def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
@@ -109,9 +112,7 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
         _text(canvas, caption, tx, y0 - 4 if y0 - 4 >= step else y0 + step, scale)
         if len(faces) > 1:
             continue
-        lines = [f"{name} {p:.2f}" for name, p in top_attributes(face, top_k)]
-        if attractiveness_line(face) is not None:
-            lines.insert(0, attractiveness_line(face))
+        lines = _detail_lines(face, top_k)
         y = min(y1 + step, h - 2 - step * (len(lines) - 1))
         for text in lines:
             _text(canvas, text, tx, y, scale)
