@@ -112,6 +112,17 @@ def _convs() -> list[tuple[int, int, int, int]]:
     return convs
 
 
+def _normalized(chips: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+    """(chips - mean) / 256 per channel, (N, H, W, 3) float, computed on each chip flattened
+    against the means tiled to its size: the same numbers, but an exported graph then holds one
+    elementwise Sub, where broadcasting over a 3-wide innermost axis cost ONNX Runtime 0.3 ms of
+    the int8 network's 2.5 (experiments/2026-12-01-attractiveness-cost, section 7). The sizes are
+    read as Python ints, as in _add_zero_extended."""
+    h, w = int(chips.shape[1]), int(chips.shape[2])
+    tiled = mean.view(1, 1, 1, 3).expand(1, h, w, 3).reshape(1, h * w * 3)
+    return ((chips.flatten(1).float() - tiled) / 256.0).reshape(-1, h, w, 3)
+
+
 def _add_zero_extended(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """dlib's add_prev: the sum over the larger shape, each input zero-extended to it.
 
@@ -134,7 +145,7 @@ class DlibFaceResNet(nn.Module):
     dlib.face_recognition_model_v1.compute_face_descriptor's to float rounding (tested)."""
 
     input_names, output_names = ("chips",), ("descriptors",)
-    VERSION = "2"  # bump when forward changes what the network computes or its exported graph (the cache key)
+    VERSION = "3"  # bump when forward changes what the network computes or its exported graph (the cache key)
     MEAN = (122.782, 117.001, 104.298)  # dlib's input_rgb_image: per-channel means, then / 256
 
     def __init__(self):
@@ -149,7 +160,7 @@ class DlibFaceResNet(nn.Module):
         return getattr(self, f"conv{i}")(x)  # the affine layer is folded into the conv
 
     def forward(self, chips: torch.Tensor) -> torch.Tensor:
-        x = (chips.permute(0, 3, 1, 2).float() - self.mean) / 256.0
+        x = _normalized(chips, self.mean).permute(0, 3, 1, 2)
         x = F.max_pool2d(F.relu(self._layer(0, x)), 3, 2)
         i = 1
         for stage, (_, blocks) in enumerate(STAGES):
