@@ -27,7 +27,7 @@ def test_the_dldl_head_learns_the_scores_and_survives_its_file(tmp_path):
     head = DescriptorHead.fit(x, y, weight=0.25, epochs=40, info={"note": "test"})
     assert np.corrcoef(head.regress(x), y)[0, 1] > 0.9  # learns the fixture's function
     with torch.no_grad():  # regress (numpy) is the network's own expectation
-        np.testing.assert_allclose(head.regress(x), head.net.predict(torch.as_tensor(x, dtype=torch.float32))["mean"].numpy(), atol=1e-5)
+        np.testing.assert_allclose(head.regress(x), head.nets[0].predict(torch.as_tensor(x, dtype=torch.float32))["mean"].numpy(), atol=1e-5)
     assert np.allclose(DescriptorHead.fit(x, y, weight=0.25, epochs=40).regress(x), head.regress(x))  # seeded
 
     head.save(tmp_path / "h.safetensors")
@@ -43,6 +43,25 @@ def test_the_dldl_head_learns_the_scores_and_survives_its_file(tmp_path):
     expected = np.clip(0.75 * means + 0.25 * head.regress(x[:3]), 1, 5)
     np.testing.assert_allclose(again.mix(means, x[:3]), expected)
     assert 1.0 <= again.mix(np.array([5.0]), x[:1] + 50).item() <= 5.0
+
+
+def test_a_head_of_several_seeds_averages_them_and_survives_its_file(tmp_path):
+    x, y = _data()
+    single = DescriptorHead.fit(x, y, epochs=10, seed=3)
+    head = DescriptorHead.fit(x, y, epochs=10, seed=3, members=3)
+    assert len(head.nets) == 3 and head.info["members"] == 3
+    seeds = [DescriptorHead.fit(x, y, epochs=10, seed=s).regress(x) for s in (3, 4, 5)]  # seed, seed + 1, ...
+    np.testing.assert_allclose(head.regress(x), np.mean(seeds, 0), atol=1e-9)
+    np.testing.assert_allclose(seeds[0], single.regress(x))  # the first member is the one-network head
+    assert not np.allclose(seeds[0], seeds[1])  # the members differ
+    head.save(tmp_path / "three.safetensors")
+    again = DescriptorHead.load(tmp_path / "three.safetensors")
+    assert len(again.nets) == 3
+    np.testing.assert_allclose(again.regress(x), head.regress(x), atol=1e-6)
+    single.save(tmp_path / "one.safetensors")  # one network: plain tensor names, as files before members
+    assert len(DescriptorHead.load(tmp_path / "one.safetensors").nets) == 1
+    with pytest.raises(ValueError, match="members must be >= 1"):
+        DescriptorHead.fit(x, y, epochs=1, members=0)
 
 
 def test_bad_files_and_weights_are_refused(tmp_path):
@@ -224,6 +243,9 @@ def test_fit_descriptor_head_on_a_scut_layout_then_predict_with_it(tmp_path, mon
     assert fit_descriptor_head.main(args) == 0
     info = DescriptorHead.load(out).info
     assert info["fold"] == 1 and 0 < info["faces"] < 48 and info["no_face"] == 0
+    assert info["members"] == 3 and len(DescriptorHead.load(out).nets) == 3  # attractiveness's default
+    assert fit_descriptor_head.main([*args, "--members", "0"]) == 1
+    assert "--members must be >= 1" in capsys.readouterr().err
     assert len(np.load(cache)["names"]) == 48  # every training image described once, for every fold
     assert fit_descriptor_head.main([*args[:-2], "--fold", "9", "--out", str(out)]) == 1
     assert "--fold must be in 1..5" in capsys.readouterr().err

@@ -14,7 +14,7 @@ convolution (reshapes and the transpose, which carry it unchanged). This script:
    (cut as FaceDescriptor cuts them, at the localizer's box);
 3. times the two int8 networks alone, 1 thread, paired chip by chip in alternating order.
 
-    git show HEAD:lnet_anet/assets/dlib_resnet_int8_ranges.json > /tmp/ranges-before.json
+    git show b15a587~1:lnet_anet/assets/dlib_resnet_int8_ranges.json > /tmp/ranges-before.json
     PYTHONPATH=. python experiments/2026-12-01-attractiveness-cost/flat_input.py --before-ranges /tmp/ranges-before.json \
         --ranges-out lnet_anet/assets/dlib_resnet_int8_ranges.json --out experiments/2026-12-01-attractiveness-cost/flat_input.json
 """

@@ -11,8 +11,8 @@ prediction); dlib's face-recognition descriptor of its best face box and the bun
 feature of it are cached in --cache (one row per image file, reused by every fold), and a
 DLDL-v2 head on the images not held out is trained and saved
 (lnet_anet.dldl.descriptor.DescriptorHead: feature_dldl, KL + L1, the target's sigma, 60
-epochs, seed 0; --inputs anet+descriptor, the default, reads both, so the head serves this
-bundle's ANet only). Images without a face are left out and counted. Folds: --fold k of
+epochs, --members networks of seeds 0, 1, ... averaged; --inputs anet+descriptor, the default,
+reads both, so the head serves this bundle's ANet only). Images without a face are left out and counted. Folds: --fold k of
 --folds n (seed --seed) holds out the images of fold k by lnet_anet.data.readers.age.fold_of,
 as benchmarks/bench_attractiveness.py scores them. Needs dlib-bin and face_recognition_models
 (pip install -e '.[descriptor]').
@@ -34,6 +34,9 @@ from lnet_anet.dldl.descriptor import DEFAULT_SETTINGS, PRECISIONS, REFINES, joi
 from lnet_anet.engine.checkpoint import save_npz_atomic
 
 DATASETS = datasets_root()
+# Networks per head, of seeds 0, 1, ...: three for attractiveness (the 3-seed joint head led the nested CV of
+# experiments/2026-12-01-attractiveness-cost, section 2; end to end in its section 7); one for age, as shipped.
+DEFAULT_MEMBERS = {"attractiveness": 3, "age": 1}
 DEFAULT_ROOTS = {"attractiveness": DATASETS / "scut_fbp5500_train", "age": DATASETS / "utkface128" / "UTKFace"}
 UTKFACE_HOLDOUT = {"frac": 0.2, "seed": 0}  # conf/data/utkface.yaml's: the age net's val part stays out
 
@@ -125,6 +128,8 @@ def main(argv=None) -> int:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weight", type=float, default=0.5, help="the descriptor's share of the mixed score")
+    p.add_argument("--members", type=int, help="networks of seeds 0, 1, ... averaged (default: "
+                   + ", ".join(f"{t}: {n}" for t, n in DEFAULT_MEMBERS.items()) + ")")  # fmt: skip
     p.add_argument("--inputs", choices=INPUTS, default=INPUTS[0],
                    help="what the head reads: ANet's feature (from the bundle) joined to dlib's descriptor, or the "
                         "descriptor alone (chosen by nested CV: experiments/2026-12-01-descriptor-onnx)")  # fmt: skip
@@ -138,6 +143,10 @@ def main(argv=None) -> int:
     from lnet_anet.dldl.descriptor import DescriptorHead, FaceDescriptor
     from lnet_anet.inference.predictor import Predictor
 
+    members = DEFAULT_MEMBERS[args.target] if args.members is None else args.members
+    if members < 1:
+        print(f"error: --members must be >= 1, got {members}", file=sys.stderr)
+        return 1
     root = args.root or DEFAULT_ROOTS[args.target]
     if not root.exists():
         how = "" if args.root else " or set LNET_ANET_DATASETS to the folder holding your datasets"
@@ -178,7 +187,8 @@ def main(argv=None) -> int:
             "no_face": int(keep.sum()) - len(rows), "bundle": bundle, "inputs": args.inputs,
             "command": " ".join(["python -m lnet_anet.cli.fit_descriptor_head", *(argv or sys.argv[1:])])}  # fmt: skip
     settings = {"refine": args.refine, "precision": args.precision}
-    head = DescriptorHead.fit(x, y, weight=args.weight, info=info, settings=settings, anet=anet, target=args.target)
+    head = DescriptorHead.fit(x, y, weight=args.weight, info=info, settings=settings, anet=anet, target=args.target,
+                              members=members)  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     head.save(args.out)
     print(json.dumps({"out": str(args.out), **head.info}))

@@ -202,13 +202,54 @@ def joined_inputs(descriptors: np.ndarray, features: np.ndarray) -> np.ndarray:
     return np.concatenate([features / norms * np.sqrt(2), np.asarray(descriptors, np.float32)], axis=1)
 
 
+MEMBER_PREFIX = "member"  # a saved head's tensors of network i are "member{i}.<name>" when it has several
+
+
+def _fit_mlp(x: torch.Tensor, y: torch.Tensor, kwargs: dict, target: str, sigma: float, epochs: int, lr: float,
+             seed: int) -> torch.nn.Module:  # fmt: skip
+    """One feature_dldl MLP trained as DescriptorHead.fit says; initial weights, order and dropout
+    all follow `seed`."""
+    from lnet_anet.dldl.training import dldl_loss_fn
+    from lnet_anet.models.registry import create_model
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = create_model("feature_dldl", **kwargs)
+        opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+        net.train()
+        for _ in range(epochs):
+            for batch in torch.randperm(len(x)).split(128):
+                loss, _ = dldl_loss_fn(net, {"image": x[batch], target: y[batch]}, target=target, sigma=sigma)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+    return net.eval()
+
+
+def _stacked(nets: Sequence[torch.nn.Module]) -> tuple[np.ndarray, ...]:
+    """feature_dldl MLPs as numpy arrays for one pass over all of them (float64): the LayerNorm's
+    affine folded into the first Linear, the members' first layers side by side (D, M * H), their
+    output layers stacked (M, bins, H); then LayerNorm's eps and the bins' values."""
+    first, bias, out, out_bias = [], [], [], []
+    for net in nets:
+        state = {k: v.detach().double().numpy() for k, v in net.state_dict().items()}
+        w = state["mlp.1.weight"]  # (H, D)
+        first.append(state["mlp.0.weight"][:, None] * w.T)
+        bias.append(state["mlp.0.bias"] @ w.T + state["mlp.1.bias"])
+        out.append(state["head.fc.weight"])
+        out_bias.append(state["head.fc.bias"])
+    values = nets[0].head.bins.values.double().numpy()
+    return (np.concatenate(first, 1), np.concatenate(bias), np.stack(out), np.stack(out_bias), nets[0].mlp[0].eps, values)
+
+
 class DescriptorHead:
     """Attractiveness or age from face descriptors with DLDL-v2: the registry's `feature_dldl`
     (LayerNorm -> 256 -> ReLU -> dropout -> bins over the target's range, TARGETS: 41 bins over
     1.0..5.0 for attractiveness, 117 over 0..116 years for age) trained with KL to N(y, sigma^2)
     + L1 on the expectation (Gao et al., DLDL-v2, IJCAI 2018), mixed with the bundle head's
     mean as (1 - weight) * head + weight * this head's expectation, clipped to `scale` (the
-    target's range). Its weights are an MLP's, not the training faces' descriptors.
+    target's range). Its weights are an MLP's, not the training faces' descriptors. `net` may be
+    several such MLPs of different seeds (fit's `members`): the expectation is their mean.
 
     A joint head (`anet` set: the digest of the bundle ANet whose feature it was fitted on,
     Bundle.part_digest("anet")) reads joined_inputs(descriptor, ANet's feature); the Predictor
@@ -218,9 +259,9 @@ class DescriptorHead:
     FaceDescriptor with the `settings` the head was fitted on, {"refine", "precision"}, made
     when first needed)."""
 
-    def __init__(self, net: torch.nn.Module, kwargs: dict, weight: float = 0.5, info: dict | None = None,
-                 describe=None, scale: tuple[float, float] | None = None, settings: dict | None = None,
-                 anet: str | None = None, target: str = "attractiveness"):  # fmt: skip
+    def __init__(self, net: torch.nn.Module | Sequence[torch.nn.Module], kwargs: dict, weight: float = 0.5,
+                 info: dict | None = None, describe=None, scale: tuple[float, float] | None = None,
+                 settings: dict | None = None, anet: str | None = None, target: str = "attractiveness"):  # fmt: skip
         if not 0.0 <= weight <= 1.0:
             raise ValueError(f"weight must be in [0, 1], got {weight}")
         if target not in TARGETS:
@@ -228,7 +269,10 @@ class DescriptorHead:
         self.anet, self.target = anet, target
         scale = scale if scale is not None else (TARGETS[target]["low"], TARGETS[target]["high"])
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
-        self.net, self.kwargs = net.eval(), dict(kwargs)
+        self.nets = [m.eval() for m in ([net] if isinstance(net, torch.nn.Module) else net)]
+        if not self.nets:
+            raise ValueError("a descriptor head needs at least one network")
+        self.kwargs = dict(kwargs)
         self.weight, self.info = float(weight), dict(info or {})
         self.scale = (float(scale[0]), float(scale[1]))
         self.describer = describe
@@ -237,54 +281,44 @@ class DescriptorHead:
     @classmethod
     def fit(cls, descriptors: np.ndarray, scores: np.ndarray, weight: float = 0.5, epochs: int = 60,
             sigma: float | None = None, lr: float = 2e-3, seed: int = 0, info: dict | None = None,
-            settings: dict | None = None, anet: str | None = None, target: str = "attractiveness") -> DescriptorHead:  # fmt: skip
+            settings: dict | None = None, anet: str | None = None, target: str = "attractiveness",
+            members: int = 1) -> DescriptorHead:  # fmt: skip
         """Train on (N, D) inputs and their (N,) targets (1-5 scores, or ages in years): AdamW
         (weight decay 1e-4), batch 128, `epochs` passes, sigma the label distribution's spread
-        (default: the target's, TARGETS); seeded, so the same data gives the same head. Raises
-        ValueError for an unknown target. Inputs: descriptors, or, for a joint
-        head, joined_inputs(descriptors, features) with `anet` the digest of the ANet that gave
-        the features. settings: the FaceDescriptor's that made the descriptors (default
-        DEFAULT_SETTINGS)."""
-        from lnet_anet.dldl.training import dldl_loss_fn
-        from lnet_anet.models.registry import create_model
-
+        (default: the target's, TARGETS); seeded, so the same data gives the same head.
+        members: that many networks, of seeds seed, seed + 1, ..., whose expectations are
+        averaged. Raises ValueError for an unknown target or members < 1. Inputs: descriptors,
+        or, for a joint head, joined_inputs(descriptors, features) with `anet` the digest of the
+        ANet that gave the features. settings: the FaceDescriptor's that made the descriptors
+        (default DEFAULT_SETTINGS)."""
         if target not in TARGETS:
             raise ValueError(f"target must be one of {tuple(TARGETS)}, not {target!r}")
+        if members < 1:
+            raise ValueError(f"members must be >= 1, got {members}")
         spec = TARGETS[target]
         sigma = spec["sigma"] if sigma is None else sigma
         kwargs = {"in_features": int(descriptors.shape[1]), "low": spec["low"], "high": spec["high"], "step": spec["step"]}
         x = torch.as_tensor(np.asarray(descriptors, np.float32))
         y = torch.as_tensor(np.asarray(scores, np.float32))
-        with torch.random.fork_rng(devices=[]):  # initial weights, order and dropout all follow `seed`
-            torch.manual_seed(seed)
-            net = create_model("feature_dldl", **kwargs)
-            opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
-            net.train()
-            for _ in range(epochs):
-                for batch in torch.randperm(len(x)).split(128):
-                    loss, _ = dldl_loss_fn(net, {"image": x[batch], target: y[batch]}, target=target, sigma=sigma)
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-        info = {**(info or {}), "faces": len(y), "epochs": epochs, "sigma": sigma, "lr": lr, "seed": seed}
-        return cls(net, kwargs, weight, info, settings=settings, anet=anet, target=target)
+        nets = [_fit_mlp(x, y, kwargs, target, sigma, epochs, lr, seed + k) for k in range(members)]
+        info = {**(info or {}), "faces": len(y), "epochs": epochs, "sigma": sigma, "lr": lr, "seed": seed,
+                "members": members}  # fmt: skip
+        return cls(nets, kwargs, weight, info, settings=settings, anet=anet, target=target)
 
     def regress(self, descriptors: np.ndarray) -> np.ndarray:
         """(N, D) inputs (descriptors; a joint head's joined_inputs) -> (N,) expectations of
-        this head alone. In numpy: the MLP is a few small products, which torch's per-call
-        overhead made take 0.7 ms per face inside the Predictor; equal to self.net.predict's
-        mean to float rounding."""
+        this head alone (the mean of its networks'). In numpy, all networks in one pass (_stacked):
+        each MLP is a few small products, which torch's per-call overhead made take 0.7 ms per
+        face inside the Predictor; equal to the networks' predict means to float rounding."""
         if self._numpy is None:
-            state = {k: v.detach().double().numpy() for k, v in self.net.state_dict().items()}
-            self._numpy = (state, self.net.mlp[0].eps, self.net.head.bins.values.double().numpy())
-        state, eps, values = self._numpy
+            self._numpy = _stacked(self.nets)
+        first, bias, out, out_bias, eps, values = self._numpy
         x = np.asarray(descriptors, np.float64)
-        x = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + eps)  # LayerNorm
-        x = x * state["mlp.0.weight"] + state["mlp.0.bias"]
-        h = np.maximum(x @ state["mlp.1.weight"].T + state["mlp.1.bias"], 0.0)  # Linear, ReLU (dropout: off)
-        z = h @ state["head.fc.weight"].T + state["head.fc.bias"]
-        p = np.exp(z - z.max(1, keepdims=True))
-        return (p / p.sum(1, keepdims=True)) @ values  # the expectation over the bins
+        x = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + eps)  # LayerNorm (its affine folded)
+        h = np.maximum(x @ first + bias, 0.0).reshape(len(x), len(out), -1)  # (N, M, H): Linear, ReLU (no dropout)
+        z = np.einsum("nmh,mbh->nmb", h, out) + out_bias
+        p = np.exp(z - z.max(2, keepdims=True))
+        return ((p / p.sum(2, keepdims=True)) @ values).mean(1)  # each network's expectation, averaged
 
     def mix(self, head_mean: np.ndarray, descriptors: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
         """The mixed score, (N,), from the head's means (N,), the faces' descriptors (N, D) and,
@@ -304,8 +338,9 @@ class DescriptorHead:
     def save(self, path: str | Path) -> None:
         meta = {"model": "feature_dldl", "kwargs": self.kwargs, "weight": self.weight, "scale": self.scale,
                 "descriptor": DESCRIPTOR, "settings": self.settings, "anet": self.anet, "target": self.target,
-                "info": self.info}  # fmt: skip
-        state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
+                "info": self.info, "members": len(self.nets)}  # fmt: skip
+        state = {f"{MEMBER_PREFIX}{i}.{k}" if len(self.nets) > 1 else k: v.detach().contiguous()
+                 for i, net in enumerate(self.nets) for k, v in net.state_dict().items()}  # fmt: skip
         save_safetensors_atomic(state, path, {"descriptor_head": json.dumps(meta)})
 
     @classmethod
@@ -327,11 +362,16 @@ class DescriptorHead:
         meta = json.loads(meta)
         if meta.get("descriptor") != DESCRIPTOR:
             raise ValueError(f"{path}: made for the descriptor {meta.get('descriptor')!r}, not {DESCRIPTOR!r}")
-        net = create_model(meta["model"], **meta["kwargs"])
-        try:
-            net.load_state_dict(load_file(str(path)))
-        except RuntimeError as e:
-            raise ValueError(f"{path}: its weights do not fit {meta['model']} {meta['kwargs']}: {e}") from e
+        state, members = load_file(str(path)), int(meta.get("members", 1))  # one network in files before members
+        nets = []
+        for i in range(members):
+            prefix = f"{MEMBER_PREFIX}{i}." if members > 1 else ""
+            net = create_model(meta["model"], **meta["kwargs"])
+            try:
+                net.load_state_dict({k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)})
+            except RuntimeError as e:
+                raise ValueError(f"{path}: its weights do not fit {members} x {meta['model']} {meta['kwargs']}: {e}") from e
+            nets.append(net)
         settings = meta.get("settings", {"refine": "hog", "precision": "fp32"})  # files before the settings
-        return cls(net, meta["kwargs"], meta["weight"], meta.get("info"), describe, tuple(meta["scale"]), settings,
+        return cls(nets, meta["kwargs"], meta["weight"], meta.get("info"), describe, tuple(meta["scale"]), settings,
                    meta.get("anet"), meta.get("target", "attractiveness"))  # fmt: skip
