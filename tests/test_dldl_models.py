@@ -180,3 +180,21 @@ def test_anet_dldl_averages_the_patch_distributions_of_a_crop():
     assert not torch.allclose(flipped, logits.softmax(-1), atol=1e-4)  # the two views differ here
     with pytest.raises(ValueError, match="patches"):
         net.train()(crop)
+
+
+def test_anet_dldl_scores_the_centre_patch_alone_when_asked():
+    """patches="centre": the centre 128 px patch of the 160 px crop, from the whole trunk's map or
+    from the map after the frozen stages (as the face graph shares them); an unknown set is refused."""
+    torch.manual_seed(0)
+    net = create_model("anet_dldl", pretrained="none", c3_channels=16, c4_channels=16, feature_dim=32,
+                       frozen_stages=3, patches="centre").eval()  # fmt: skip
+    crop = torch.randn(2, 3, 160, 160)
+    with torch.no_grad():
+        centre = net(crop[:, :, 16:144, 16:144])["logits"].softmax(-1)  # the per-patch forward
+        torch.testing.assert_close(net(crop)["logits"].softmax(-1), centre, atol=1e-5, rtol=0)
+        maps = net.anet.trunk.forward_stages(crop, 0, 3)
+        torch.testing.assert_close(net.dense_logits_from_trunk(maps, stage=3).softmax(-1), centre, atol=1e-5, rtol=0)
+        net.patches = "grid"
+        assert not torch.allclose(net(crop)["logits"].softmax(-1), centre, atol=1e-4)  # the mean of 9 differs
+    with pytest.raises(ValueError, match="patches must be one of"):
+        create_model("anet_dldl", pretrained="none", c3_channels=16, c4_channels=16, feature_dim=32, patches="corners")

@@ -56,3 +56,33 @@ def test_trunk_map_windows_are_the_patches_forward(tmp_path):
     torch.testing.assert_close(from_map, from_patch, atol=1e-4, rtol=1e-4)
     train = TrunkMapPatches([trunk[None].numpy()] * 2, {"attributes": np.zeros((1, 1))}, window=8, train=True)
     assert train[0]["image"].shape == (40, 8, 8)
+
+
+def test_training_windows_stay_near_the_centre_when_jittered():
+    """jitter=j: training windows within j map pixels of the centre window; None: anywhere (the
+    same draws as before the option: one randint over the whole span)."""
+    maps = np.arange(2 * 3 * 12 * 12, dtype=np.float32).reshape(2, 3, 12, 12)  # the window's corner names its offset
+    labels = {"age": np.zeros(2, np.float32)}
+
+    def offsets(dataset, n=200):
+        seen = set()
+        for i in range(n):
+            corner = float(dataset[i % 2]["image"][0, 0, 0]) - (i % 2) * 3 * 144
+            seen.add(divmod(int(corner), 12))
+        return seen
+
+    torch.manual_seed(0)
+    near = offsets(TrunkMapPatches([maps], labels, window=8, train=True, jitter=1))
+    assert near <= {(y, x) for y in (1, 2, 3) for x in (1, 2, 3)} and len(near) > 4  # centre offset 2, +-1
+    torch.manual_seed(0)
+    anywhere = offsets(TrunkMapPatches([maps], labels, window=8, train=True))
+    assert {0, 4} <= {y for y, _ in anywhere}  # the whole span, 0..4
+    torch.manual_seed(0)
+    dataset = TrunkMapPatches([maps], labels, window=8, train=True)
+    got = [divmod(int(dataset[0]["image"][0, 0, 0]), 12) for _ in range(3)]
+    torch.manual_seed(0)
+    want = []
+    for _ in range(3):  # the draws the recipe made before `jitter`: the view, then both offsets over 0..span
+        torch.randint(1, ())
+        want.append(tuple(int(v) for v in torch.randint(0, 5, (2,))))
+    assert got == want

@@ -56,7 +56,8 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--root", type=Path, default=Path("../shared/datasets/scut_fbp5500_train"))
 parser.add_argument("--runs", required=True, help="fold run pattern with {k}")
 parser.add_argument("--cache", type=Path, required=True, help="box_chip.py's cache: feats, head_oof, landmark_descriptors")
-parser.add_argument("--oof", type=Path, required=True, help="this script's cache of the variants' out-of-fold scores")
+parser.add_argument("--oof", type=Path, required=True,
+                    help="this script's cache of the variants' out-of-fold scores (and the joint head's)")
 parser.add_argument("--seeds", type=int, default=3)
 parser.add_argument("--out", type=Path, required=True)
 args = parser.parse_args()
@@ -65,7 +66,7 @@ torch.set_num_threads(2)
 index, names, y, folds = scut_training_list(args.root)
 z = np.load(args.cache)
 found = np.isfinite(z["head_oof"])
-oof = dict(np.load(args.oof)) if args.oof.exists() else {}
+oof = {k: v for k, v in np.load(args.oof).items() if k != "joint"} if args.oof.exists() else {}
 for variant in VARIANTS:
     if variant in oof:
         continue
@@ -92,6 +93,7 @@ for seed in range(args.seeds):
         train, test = (folds != k) & found, (folds == k) & found
         pred[test] = DescriptorHead.fit(x[train], y[train], seed=seed).regress(x[test])
     joint.append(pred)
+np.savez(args.oof, **oof, joint=np.array(joint))  # (seeds, N): patch_subsets.py mixes with their mean
 record = {"faces": int(found.sum()), "seeds": args.seeds,
           "torch_all_vs_onnx_cache_max_abs": round(float(np.nanmax(np.abs(oof["all"][found] - z["head_oof"][found]))), 4)}  # fmt: skip
 for variant in VARIANTS:

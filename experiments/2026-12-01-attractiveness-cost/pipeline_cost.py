@@ -17,6 +17,13 @@ between runs.
 
     PYTHONPATH=. python experiments/2026-12-01-attractiveness-cost/pipeline_cost.py --images 60 --rounds 5 --paired \
         --out experiments/2026-12-01-attractiveness-cost/pipeline_cost-paired.json
+
+--centre (session 17, section 8): two more predictors, the shipped bundle with its attractiveness
+head scoring the centre patch alone (ANetDLDL patches="centre"), without and with the joint
+descriptor head.
+
+    PYTHONPATH=. python experiments/2026-12-01-attractiveness-cost/pipeline_cost.py --images 60 --rounds 5 --paired \
+        --centre --out experiments/2026-12-01-attractiveness-cost/pipeline_cost-centre.json
 """
 
 import argparse
@@ -34,6 +41,7 @@ import torch
 from lnet_anet.data.images import load_image
 from lnet_anet.data.readers.attractiveness import read_scut_fbp5500
 from lnet_anet.dldl.descriptor import DescriptorHead
+from lnet_anet.inference.build import rebundle
 from lnet_anet.inference.bundle import NET_PARTS, load_bundle, save_bundle
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
 
@@ -43,6 +51,8 @@ parser.add_argument("--images", type=int, default=60)
 parser.add_argument("--rounds", type=int, default=7)
 parser.add_argument("--paired", action="store_true",
                     help="the three predictors image by image in rotating order; adds = median of per-image differences")  # fmt: skip
+parser.add_argument("--centre", action="store_true",
+                    help="also the bundle with its attractiveness head on the centre patch alone, without and with the descriptor head")  # fmt: skip
 parser.add_argument("--out", type=Path, required=True)
 args = parser.parse_args()
 torch.set_num_threads(2)
@@ -68,6 +78,15 @@ predictors = {"no attractiveness": Predictor.load(without_attractiveness(Path(te
               "bundle head (default)": Predictor.load(), "bundle head + joint descriptor head": Predictor.load()}
 head = DescriptorHead.load()
 predictors["bundle head + joint descriptor head"].descriptor_head = head
+if args.centre:
+    def centre(config: dict) -> dict:
+        config["nets"]["attractiveness"]["kwargs"]["patches"] = "centre"
+        return config
+
+    centred = rebundle(DEFAULT_BUNDLE, Path(tempfile.mkdtemp()) / "centre.lnetanet", centre)
+    predictors["bundle head, centre patch"] = Predictor.load(centred)
+    predictors["bundle head, centre patch + joint descriptor head"] = Predictor.load(centred)
+    predictors["bundle head, centre patch + joint descriptor head"].descriptor_head = DescriptorHead.load()
 for p in predictors.values():  # warm up: graphs built, caches filled
     for image in images[:3]:
         p.predict(image)

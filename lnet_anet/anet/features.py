@@ -124,13 +124,17 @@ class TrunkMapPatches(Dataset):
     unpadded, stride 8), so training on random windows = training on random patches.
 
     maps: one (N, C, h, w) array per view (e.g. the crops and their mirror images); train picks
-    a random view and window, otherwise the unflipped centre window."""
+    a random view and window (jitter: within that many map pixels of the centre window in each
+    axis; None: anywhere), otherwise the unflipped centre window."""
 
-    def __init__(self, views: list[np.ndarray], labels: dict[str, np.ndarray], window: int, train: bool):
+    def __init__(self, views: list[np.ndarray], labels: dict[str, np.ndarray], window: int, train: bool,
+                 jitter: int | None = None):  # fmt: skip
         self.views = [torch.from_numpy(v) for v in views]
         self.labels = {k: torch.from_numpy(np.asarray(v)) for k, v in labels.items()}
         self.window, self.train = window, train
         self.span = self.views[0].shape[-1] - window  # largest offset
+        centre = self.span // 2
+        self.low, self.high = (0, self.span) if jitter is None else (max(0, centre - jitter), min(self.span, centre + jitter))
 
     def __len__(self) -> int:
         return len(self.views[0])
@@ -138,7 +142,7 @@ class TrunkMapPatches(Dataset):
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         if self.train:
             view = self.views[int(torch.randint(len(self.views), ()))]
-            y, x = (int(v) for v in torch.randint(0, self.span + 1, (2,)))
+            y, x = (int(v) for v in torch.randint(self.low, self.high + 1, (2,)))
         else:
             view, y, x = self.views[0], self.span // 2, self.span // 2
         window = view[i, :, y:y + self.window, x:x + self.window].float()

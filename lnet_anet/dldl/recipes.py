@@ -208,7 +208,7 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
     if cfg.get("balance"):  # rare bands weigh more in the loss (conf: balance: {edges, power})
         labels[f"{cfg.target}_weight"] = band_weights(labels[cfg.target], **cfg.balance)
     window = net.anet.trunk.output_size(net.anet.patch_size, net.anet.frozen_stages)  # a patch's window of the cached map
-    train_set = TrunkMapPatches(train_maps, labels, window, train=True)
+    train_set = TrunkMapPatches(train_maps, labels, window, train=True, jitter=cfg.get("patch_jitter"))
 
     loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
     train_cfg = TrainConfig.from_dict({**cfg.train, "num_workers": 0})  # the maps are in memory

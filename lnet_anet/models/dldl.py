@@ -124,6 +124,9 @@ class FeatureDLDL(DLDLModel):
         return self.mlp(x)
 
 
+PATCH_SETS = ("grid", "centre")  # ANetDLDL's `patches`
+
+
 class ANetDLDL(DLDLModel):
     """The DLDL head on ANet's FC feature, ANet's layers trained for this target: one face crop
     (canonical_size, normalised) -> the patch-averaged label distribution.
@@ -132,14 +135,20 @@ class ANetDLDL(DLDLModel):
     in eval mode a larger crop goes through ANet's dense (interweaved) forward and the patches'
     distributions are averaged: logits = log(mean softmax), so `predict` and the metrics see one
     distribution per face, as the attribute SVMs see one score. mirror=True averages in the
-    patches of the crop's mirror image too.
+    patches of the crop's mirror image too. patches="centre" scores the centre patch alone (its
+    window of the trunk map through the per-patch layers: a ninth of C4 and FC's work on a 160 px
+    crop; experiments/2026-12-01-attractiveness-cost, section 8); "grid" (default) every patch
+    at `stride`.
     """
 
-    def __init__(self, anet: nn.Module, bins: LabelBins, stride: int = 16, mirror: bool = False):
+    def __init__(self, anet: nn.Module, bins: LabelBins, stride: int = 16, mirror: bool = False,
+                 patches: str = "grid"):  # fmt: skip
         super().__init__()
         if getattr(anet, "attribute_head", None) is not None:
             raise ValueError("ANetDLDL takes an ANet built with num_attributes=0")
-        self.anet, self.stride, self.mirror = anet, int(stride), bool(mirror)
+        if patches not in PATCH_SETS:
+            raise ValueError(f"patches must be one of {PATCH_SETS}, not {patches!r}")
+        self.anet, self.stride, self.mirror, self.patches = anet, int(stride), bool(mirror), patches
         self.head = DLDLHead(anet.feature_dim, bins)
 
     def _patch_logits(self, features: torch.Tensor) -> torch.Tensor:
@@ -154,6 +163,11 @@ class ANetDLDL(DLDLModel):
         }
 
     def _dense_probs(self, trunk_map: torch.Tensor, stage: int | None) -> torch.Tensor:
+        if self.patches == "centre":  # the centre window of the map (after `stage` stages; all when None)
+            window = self.anet.trunk.output_size(self.anet.patch_size, stage)
+            y, x = ((int(side) - window) // 2 for side in trunk_map.shape[-2:])
+            centre = trunk_map[..., y:y + window, x:x + window]
+            return self._patch_logits(self.anet.forward_from_trunk(centre, stage)["features"]).float().softmax(-1)
         feats = self.anet.dense_features_from_trunk(trunk_map, self.stride, stage=stage)  # (B, nY, nX, D)
         return self._patch_logits(feats.flatten(1, 2)).float().softmax(-1).mean(1)
 
@@ -303,14 +317,16 @@ def anet_dldl(
     step: float | None = None,
     stride: int = 16,
     mirror: bool = False,
+    patches: str = "grid",
     **anet_kwargs,
 ) -> ANetDLDL:
     """ANet (anet_lite0: `pretrained` names its trunk's ImageNet weights; anet_kwargs: patch_size,
-    grid, local, c3_channels, c4_channels, feature_dim, drop_rate, frozen_stages) + DLDLHead."""
+    grid, local, c3_channels, c4_channels, feature_dim, drop_rate, frozen_stages) + DLDLHead;
+    patches: the patches a face is scored from (ANetDLDL)."""
     from lnet_anet.models.anet import anet_lite0
 
     anet = anet_lite0(pretrained=pretrained, num_attributes=0, **anet_kwargs)
-    return ANetDLDL(anet, make_bins(num_bins, low, high, step), stride, mirror)
+    return ANetDLDL(anet, make_bins(num_bins, low, high, step), stride, mirror, patches)
 
 
 @register_model
