@@ -38,11 +38,13 @@ torch.set_num_threads(2)
 
 
 class TorchMLPHead(DescriptorHead):
-    """The head as it ran before: its MLP through torch."""
+    """The head as it ran before: its MLP through torch (each network's, averaged, since the head
+    holds several: section 7)."""
 
     @torch.no_grad()
     def regress(self, descriptors):
-        return self.net.predict(torch.as_tensor(np.asarray(descriptors, np.float32)))["mean"].double().numpy()
+        x = torch.as_tensor(np.asarray(descriptors, np.float32))
+        return np.mean([net.predict(x)["mean"].double().numpy() for net in self.nets], axis=0)
 
 
 index = read_scut_fbp5500(args.root)
