@@ -70,6 +70,11 @@ def test_bad_files_and_weights_are_refused(tmp_path):
     save_file({"w": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
     with pytest.raises(ValueError, match="not a descriptor head"):
         DescriptorHead.load(tmp_path / "other.safetensors")
+    (tmp_path / "text.safetensors").write_text("not weights")
+    with pytest.raises(ValueError, match="text.safetensors: not a readable descriptor head"):
+        DescriptorHead.load(tmp_path / "text.safetensors")
+    with pytest.raises(ValueError, match="a folder, not a descriptor head file"):
+        DescriptorHead.load(tmp_path)
     x, y = _data()
     with pytest.raises(ValueError, match="weight"):
         DescriptorHead.fit(x, y, epochs=1, weight=1.5)
@@ -244,8 +249,12 @@ def test_fit_descriptor_head_on_a_scut_layout_then_predict_with_it(tmp_path, mon
     info = DescriptorHead.load(out).info
     assert info["fold"] == 1 and 0 < info["faces"] < 48 and info["no_face"] == 0
     assert info["members"] == 3 and len(DescriptorHead.load(out).nets) == 3  # attractiveness's default
-    assert fit_descriptor_head.main([*args, "--members", "0"]) == 1
-    assert "--members must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:  # a usage error, as argparse reports them
+        fit_descriptor_head.main([*args, "--members", "0"])
+    assert usage.value.code == 2 and "must be >= 1" in capsys.readouterr().err
+    assert fit_descriptor_head.main([*args[:1], str(root / "Images"), *args[2:]]) == 1  # not the release's folder
+    err = capsys.readouterr().err
+    assert "pass --root DIR" in err and "paths.datasets" not in err  # this command's own hint
     assert len(np.load(cache)["names"]) == 48  # every training image described once, for every fold
     assert fit_descriptor_head.main([*args[:-2], "--fold", "9", "--out", str(out)]) == 1
     assert "--fold must be in 1..5" in capsys.readouterr().err
@@ -396,4 +405,5 @@ def test_an_age_head_mixes_into_the_age_and_shares_the_faces_descriptors(tmp_pat
     scores.save(tmp_path / "scores.safetensors")
     assert predict.main([str(chip), "--bundle", str(bundle), "--age-descriptor", "--age-descriptor-head",
                          str(tmp_path / "scores.safetensors")]) == 1  # fmt: skip
-    assert "--age-descriptor: this descriptor head predicts attractiveness, not age" in capsys.readouterr().err
+    assert (f"--age-descriptor: {tmp_path / 'scores.safetensors'}: this descriptor head predicts attractiveness, not age"
+            in capsys.readouterr().err)  # the file named

@@ -196,6 +196,9 @@ def test_cli_exit_codes(bundle_path, folder, tmp_path, capsys):
     assert main([str(a_file), "--vis", str(a_file), "--bundle", str(bundle_path)]) == 2
     out = capsys.readouterr()
     assert f"--vis takes a folder: {a_file} is a file" in out.err and out.out == ""
+    picture = folder / "out.png"  # a picture's name, not there yet: refused too, no folder made
+    assert main([str(a_file), "--vis", str(picture), "--bundle", str(bundle_path)]) == 2
+    assert "not a picture's name" in capsys.readouterr().err and not picture.exists()
 
 
 def test_cli_help_documents_the_exit_status_and_both_thresholds(capsys):

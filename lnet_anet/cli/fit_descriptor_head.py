@@ -30,6 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lnet_anet.data import datasets_root
+from lnet_anet.data.errors import DATA_HINT, DataNotFoundError
 from lnet_anet.dldl.descriptor import DEFAULT_SETTINGS, PRECISIONS, REFINES, joined_inputs
 from lnet_anet.engine.checkpoint import save_npz_atomic
 
@@ -112,23 +113,35 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path,
     return found
 
 
+def _positive(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_descriptor_head",
                                 description=" ".join(__doc__.split("\n\n")[0].split()))  # fmt: skip
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="the head's file (.safetensors) to write")
     p.add_argument("--target", choices=tuple(DEFAULT_ROOTS), default="attractiveness",
                    help="attractiveness (SCUT-FBP5500's training list) or age (UTKFace's train part)")
     p.add_argument("--root", type=Path, help="the dataset as released: SCUT-FBP5500 (or its parent) for "
-                   "attractiveness, UTKFace's chip folder for age (default: "
+                   "attractiveness, UTKFace's chip folder for age (default, under LNET_ANET_DATASETS or "
+                   "../shared/datasets from the current folder: "
                    + "; ".join(f"{target}: {root}" for target, root in DEFAULT_ROOTS.items()) + ")")  # fmt: skip
-    p.add_argument("--limit", type=int, help="a seeded sample of this many training images (default: all)")
+    p.add_argument("--limit", type=_positive, help="a seeded sample of this many training images (default: all)")
     p.add_argument("--bundle", type=Path, help="model bundle whose localizer finds the faces (default: embedded)")
     p.add_argument("--cache", type=Path, help="default runs/<target>-descriptors.npz")
     p.add_argument("--fold", type=int, help="hold out this fold (1..folds); default: fit on the whole list")
-    p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--folds", type=_positive, default=5, help="folds of the training list for --fold (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="the folds' and --limit's seed (default 0)")
     p.add_argument("--weight", type=float, default=0.5, help="the descriptor's share of the mixed score")
-    p.add_argument("--members", type=int, help="networks of seeds 0, 1, ... averaged (default: "
+    p.add_argument("--members", type=_positive, help="networks of seeds 0, 1, ... averaged (default: "
                    + ", ".join(f"{t}: {n}" for t, n in DEFAULT_MEMBERS.items()) + ")")  # fmt: skip
     p.add_argument("--inputs", choices=INPUTS, default=INPUTS[0],
                    help="what the head reads: ANet's feature (from the bundle) joined to dlib's descriptor, or the "
@@ -144,9 +157,6 @@ def main(argv=None) -> int:
     from lnet_anet.inference.predictor import Predictor
 
     members = DEFAULT_MEMBERS[args.target] if args.members is None else args.members
-    if members < 1:
-        print(f"error: --members must be >= 1, got {members}", file=sys.stderr)
-        return 1
     root = args.root or DEFAULT_ROOTS[args.target]
     if not root.exists():
         how = "" if args.root else " or set LNET_ANET_DATASETS to the folder holding your datasets"
@@ -156,6 +166,11 @@ def main(argv=None) -> int:
     try:
         describe = FaceDescriptor(refine=args.refine, precision=args.precision)
         index = training_part(args.target, root)
+    except DataNotFoundError as e:  # the readers' hint names the training configs' settings: this command's instead
+        where = "the folder holding train_test_files/ (or SCUT-FBP5500_v2/)" if args.target == "attractiveness" \
+            else "UTKFace's chip folder"  # fmt: skip
+        print(f"error: {e.path}: {e.message.split('; ' + DATA_HINT)[0]}; pass --root DIR, {where}", file=sys.stderr)
+        return 1
     except (ImportError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -178,6 +193,10 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     rows = [i for i in np.flatnonzero(keep) if names[i] in found]
+    if not rows:
+        print(f"error: the localizer found no face in any of the {int(keep.sum())} training images; nothing to fit",
+              file=sys.stderr)  # fmt: skip
+        return 1
     x = np.stack([found[names[i]][0] for i in rows])
     anet = None
     if args.inputs == "anet+descriptor":

@@ -40,6 +40,7 @@ DEMO_NAME = "astronaut"  # skimage.data.astronaut(): NASA photo of Eileen Collin
 MAX_BATCH = 1024
 VIS_STEM_BYTES = 200  # room for "_<n>.png" and the temporary ".<name>.tmp<pid>" in 255 bytes
 DESCRIPTOR_INSTALL = "pip install -e '.[descriptor]'"  # = lnet_anet.dldl.descriptor's hint, from a clone
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")  # --vis naming one of these, not yet there: a picture meant, not a folder
 EXIT_STATUS = """\
 exit status:
   0    every image was analysed (with or without a face), or all were already in --output
@@ -95,8 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0.5 finds a 100 px face in a 6000x4000 photo in ~1.5 s; default: the bundle's setting, off)")  # fmt: skip
     p.add_argument("--attractiveness-descriptor", action="store_true",
                    help="mix a DLDL-v2 head on dlib's face-recognition descriptor into attractiveness: SCUT-FBP5500 "
-                        "5-fold CV r 0.904 vs 0.884, about 4 ms more per face; needs dlib-bin and "
-                        f"face_recognition_models ({DESCRIPTOR_INSTALL})")  # fmt: skip
+                        "5-fold CV r 0.903 vs 0.877, about 4 ms more per face (and ~2.5 s once, loading dlib's "
+                        f"models); needs dlib-bin and face_recognition_models ({DESCRIPTOR_INSTALL})")  # fmt: skip
     p.add_argument("--age-descriptor", action="store_true",
                    help="likewise for age: a DLDL-v2 head on dlib's descriptor and ANet's feature, mixed into the "
                         "age (UTKFace val chips end to end: MAE 5.40 vs 5.77)")  # fmt: skip
@@ -219,7 +220,10 @@ def _use_descriptor_heads(args, predictor) -> int:
             if key not in describers:  # made now: a missing dlib is reported before any image
                 describers[key] = FaceDescriptor(**head.settings)
             head.describer = describers[key]
-            predictor.set_descriptor_head(target, head)
+            try:
+                predictor.set_descriptor_head(target, head)
+            except ValueError as e:  # the head does not fit this bundle: name the file
+                raise ValueError(f"{path or 'the shipped head'}: {e}") from None
         except (FileNotFoundError, ValueError, ImportError) as e:
             print(f"error: --{target}-descriptor: {_safe(str(e))}", file=sys.stderr)
             return 1
@@ -313,6 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--resume needs --output FILE.jsonl (the file to resume)")
         if args.vis is not None and args.vis.exists() and not args.vis.is_dir():
             parser.error(f"--vis takes a folder: {args.vis} is a file")
+        if args.vis is not None and not args.vis.exists() and args.vis.suffix.lower() in PICTURE_SUFFIXES:
+            parser.error(f"--vis takes a folder (one picture per image is written into it), not a picture's "
+                         f"name: {args.vis}")  # fmt: skip
         if args.descriptor_head is not None and not args.attractiveness_descriptor:
             parser.error("--descriptor-head needs --attractiveness-descriptor")
         if args.age_descriptor_head is not None and not args.age_descriptor:

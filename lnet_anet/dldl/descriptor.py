@@ -355,14 +355,20 @@ class DescriptorHead:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such descriptor head (python -m lnet_anet.cli.fit_descriptor_head)")
-        with safe_open(str(path), "pt") as f:
-            meta = (f.metadata() or {}).get("descriptor_head")
+        if path.is_dir():
+            raise ValueError(f"{path}: a folder, not a descriptor head file (.safetensors)")
+        try:
+            with safe_open(str(path), "pt") as f:
+                meta = (f.metadata() or {}).get("descriptor_head")
+            state = load_file(str(path))
+        except Exception as e:  # noqa: BLE001 - safetensors' own error types: a file that is not one
+            raise ValueError(f"{path}: not a readable descriptor head (a safetensors file): {e}") from None
         if meta is None:
             raise ValueError(f"{path}: not a descriptor head (no 'descriptor_head' metadata)")
         meta = json.loads(meta)
         if meta.get("descriptor") != DESCRIPTOR:
             raise ValueError(f"{path}: made for the descriptor {meta.get('descriptor')!r}, not {DESCRIPTOR!r}")
-        state, members = load_file(str(path)), int(meta.get("members", 1))  # one network in files before members
+        members = int(meta.get("members", 1))  # one network in files before members
         nets = []
         for i in range(members):
             prefix = f"{MEMBER_PREFIX}{i}." if members > 1 else ""
