@@ -107,6 +107,7 @@ def test_the_predictor_mixes_the_descriptor_score_into_attractiveness(tmp_path):
     assert plain["faces"]
     predictor.descriptor_head = head
     mixed = predictor.predict(image)
+    assert mixed["descriptor_heads"] == ["attractiveness"] and "descriptor_heads" not in plain  # the mode recorded
     boxes = [f["box"] for f in mixed["faces"]]
     assert np.allclose(sum(seen, []), boxes, atol=0.06)  # the reported face boxes, one call per image
     assert threads == ["lnet_anet-descriptor_0"]  # beside the face graph, on the worker thread

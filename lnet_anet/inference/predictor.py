@@ -35,7 +35,8 @@ probability}, "present": [the names whose probability reaches the bundle's tuned
 Predictor.decision_thresholds], "age": {"mean", "std"} (years) or None, "attractiveness": {"mean",
 "std"} (1-5) or None}], "error": None or a message naming the item}, and, with
 Predictor.rotations on, "rotation": the turn the faces were read at (degrees counterclockwise;
-absent from an error record). "image" is the path as a str (os.fsdecode: bytes a file name cannot
+absent from an error record), and with descriptor heads set, "descriptor_heads": the outputs
+they mixed into, e.g. ["attractiveness"] (absent from an error record). "image" is the path as a str (os.fsdecode: bytes a file name cannot
 decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
 decimals, probabilities to 4, ages and attractiveness to 3.
 """
@@ -494,6 +495,8 @@ class Predictor:
             turned = np.ascontiguousarray(np.rot90(a.image, turns[k])) if turns[k] else a.image
             if self.rotations:
                 a.record["rotation"] = 90 * turns[k]
+            if self._descriptor_heads:  # which outputs a descriptor head mixed into, so records tell the modes apart
+                a.record["descriptor_heads"] = sorted(self._descriptor_heads)
             for box, score in found[k]:  # box: the face's region, which the heads crop
                 shown = _turn_back(self.face_box(box, turned.shape[:2]), turns[k], a.image.shape[:2])
                 face = _face_record(shown, score)
