@@ -12,10 +12,10 @@ feature of it are cached in --cache (one row per image file, reused by every fol
 DLDL-v2 head on the images not held out is trained and saved
 (lnet_anet.dldl.descriptor.DescriptorHead: feature_dldl, KL + L1, the target's sigma, 60
 epochs, --members networks of seeds 0, 1, ... averaged; --inputs anet+descriptor, the default,
-reads both, so the head serves this bundle's ANet only). Images without a face are left out and counted. Folds: --fold k of
---folds n (seed --seed) holds out the images of fold k by lnet_anet.data.readers.age.fold_of,
-as benchmarks/bench_attractiveness.py scores them. Needs dlib-bin and face_recognition_models
-(pip install -e '.[descriptor]').
+reads both, so the head serves this bundle's ANet only). Images without a face are left out
+and counted. Folds: --fold k of --folds n (seed --seed) holds out the images of fold k by
+lnet_anet.data.readers.age.fold_of, as benchmarks/bench_attractiveness.py scores them. Needs
+dlib-bin and face_recognition_models (pip install -e '.[descriptor]').
 """
 
 from __future__ import annotations
