@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from lnet_anet.cli.arguments import int_in
 from lnet_anet.data import datasets_root
 from lnet_anet.data.errors import DATA_HINT, DataNotFoundError
 from lnet_anet.dldl.descriptor import DEFAULT_SETTINGS, PRECISIONS, REFINES, joined_inputs
@@ -113,17 +114,6 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path,
     return found
 
 
-def _positive(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_descriptor_head",
                                 description=" ".join(__doc__.split("\n\n")[0].split()))  # fmt: skip
@@ -134,14 +124,14 @@ def main(argv=None) -> int:
                    "attractiveness, UTKFace's chip folder for age (default, under LNET_ANET_DATASETS or "
                    "../shared/datasets from the current folder: "
                    + "; ".join(f"{target}: {root}" for target, root in DEFAULT_ROOTS.items()) + ")")  # fmt: skip
-    p.add_argument("--limit", type=_positive, help="a seeded sample of this many training images (default: all)")
+    p.add_argument("--limit", type=int_in(1), help="a seeded sample of this many training images (default: all)")
     p.add_argument("--bundle", type=Path, help="model bundle whose localizer finds the faces (default: embedded)")
     p.add_argument("--cache", type=Path, help="default runs/<target>-descriptors.npz")
     p.add_argument("--fold", type=int, help="hold out this fold (1..folds); default: fit on the whole list")
-    p.add_argument("--folds", type=_positive, default=5, help="folds of the training list for --fold (default 5)")
+    p.add_argument("--folds", type=int_in(1), default=5, help="folds of the training list for --fold (default 5)")
     p.add_argument("--seed", type=int, default=0, help="the folds' and --limit's seed (default 0)")
     p.add_argument("--weight", type=float, default=0.5, help="the descriptor's share of the mixed score")
-    p.add_argument("--members", type=_positive, help="networks of seeds 0, 1, ... averaged (default: "
+    p.add_argument("--members", type=int_in(1), help="networks of seeds 0, 1, ... averaged (default: "
                    + ", ".join(f"{t}: {n}" for t, n in DEFAULT_MEMBERS.items()) + ")")  # fmt: skip
     p.add_argument("--inputs", choices=INPUTS, default=INPUTS[0],
                    help="what the head reads: ANet's feature (from the bundle) joined to dlib's descriptor, or the "

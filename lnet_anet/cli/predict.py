@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from lnet_anet.cli.arguments import finite_float, int_in
 
 DEMO_NAME = "astronaut"  # skimage.data.astronaut(): NASA photo of Eileen Collins, public domain
 MAX_BATCH = 1024
@@ -72,16 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, metavar="FILE", help="one row per face, for spreadsheets")
     p.add_argument("--vis", type=Path, metavar="DIR", help="write a PNG per image into the folder DIR")
     p.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
-    p.add_argument("--batch-size", type=_int_in(1, MAX_BATCH), default=8,
+    p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=8,
                    help="images per LNet batch")  # fmt: skip
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--backend", choices=("auto", "torch", "onnxruntime"), default="auto",
                    help="auto: ONNX Runtime on the CPU (graphs exported once, cached), torch on a GPU")  # fmt: skip
-    p.add_argument("--threshold", type=_finite_float,
+    p.add_argument("--threshold", type=finite_float,
                    help="face score threshold (default: the bundle's); it alone decides the strongest face, "
                         "i.e. whether the image has a face: every further face must also exceed the secondary "
                         "threshold (--secondary-threshold), and with --detail so must the detail pass's faces")  # fmt: skip
-    p.add_argument("--secondary-threshold", type=_finite_float, metavar="THRESHOLD",
+    p.add_argument("--secondary-threshold", type=finite_float, metavar="THRESHOLD",
                    help="the score every face after the strongest must also exceed (default: the bundle's "
                         "secondary threshold, when it has one; often higher than its --threshold)")  # fmt: skip
     p.add_argument("--rotations", action="store_true",
@@ -91,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--upright-head", type=Path, default=None, metavar="FILE",
                    help="with --rotations: an upright head fitted on this bundle (python -m "
                         "lnet_anet.cli.fit_upright; default: the shipped one, for the shipped bundle)")  # fmt: skip
-    p.add_argument("--detail", type=_finite_float, default=None, metavar="RATIO",
+    p.add_argument("--detail", type=finite_float, default=None, metavar="RATIO",
                    help="also read large photos at RATIO pixels per photo pixel, in tiles, for small faces "
                         "(0.5 finds a 100 px face in a 6000x4000 photo in ~1.5 s; default: the bundle's setting, off)")  # fmt: skip
     p.add_argument("--attractiveness-descriptor", action="store_true",
@@ -106,41 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--descriptor-head", type=Path, metavar="FILE",
                    help="with --attractiveness-descriptor: this head (lnet_anet.cli.fit_descriptor_head) instead "
                         "of the shipped one")  # fmt: skip
-    p.add_argument("--top", type=_int_in(1, 1000), default=5, help="attributes shown per face")
-    p.add_argument("--max-pixels", type=_int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,
+    p.add_argument("--top", type=int_in(1, 1000), default=5, help="attributes shown per face")
+    p.add_argument("--max-pixels", type=int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,
                    help="largest image decoded, width*height from the header (default 100e6)")  # fmt: skip
     p.add_argument("--verbose", action="store_true", help="name the files a folder scan skipped")
     p.add_argument("--demo", action="store_true",
                    help="also run on skimage.data.astronaut(), a public-domain photo")  # fmt: skip
     return p
-
-
-def _int_in(low: int, high: int):
-    """An argparse type: an integer (1e8 and 100_000_000 spellings too) in [low, high]."""
-
-    def parse(text: str) -> int:
-        try:
-            value = float(text) if any(c in text for c in ".eE") else int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if not (math.isfinite(value) and value == int(value)):
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}")
-        if not low <= int(value) <= high:
-            raise argparse.ArgumentTypeError(f"must be in [{low}, {high}], got {text}")
-        return int(value)
-
-    parse.__name__ = "integer"
-    return parse
-
-
-def _finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-    return value
 
 
 # -- finding the images ----------------------------------------------------------------------

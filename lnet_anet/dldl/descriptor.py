@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
 from torchvision.ops import box_iou
 
 from lnet_anet.engine.checkpoint import save_safetensors_atomic
@@ -360,7 +359,7 @@ class DescriptorHead:
         try:
             with safe_open(str(path), "pt") as f:
                 meta = (f.metadata() or {}).get("descriptor_head")
-            state = load_file(str(path))
+                state = {k: f.get_tensor(k) for k in f.keys()}
         except Exception as e:  # noqa: BLE001 - safetensors' own error types: a file that is not one
             raise ValueError(f"{path}: not a readable descriptor head (a safetensors file): {e}") from None
         if meta is None:

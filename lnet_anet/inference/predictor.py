@@ -36,8 +36,8 @@ Predictor.decision_thresholds], "age": {"mean", "std"} (years) or None, "attract
 "std"} (1-5) or None}], "error": None or a message naming the item}, and, with
 Predictor.rotations on, "rotation": the turn the faces were read at (degrees counterclockwise;
 absent from an error record), and with descriptor heads set, "descriptor_heads": the outputs
-they mixed into, e.g. ["attractiveness"] (absent from an error record). "image" is the path as a str (os.fsdecode: bytes a file name cannot
-decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
+they mixed into, e.g. ["attractiveness"] (absent from an error record). "image" is the path as
+a str (os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
 decimals, probabilities to 4, ages and attractiveness to 3.
 """
 
@@ -199,8 +199,8 @@ class Predictor:
         """Opt-in (default None): a lnet_anet.dldl.descriptor.DescriptorHead whose score, from
         dlib's face-recognition descriptor of each face box, is mixed into the attractiveness
         mean (about 4 ms more per face on 2 CPU cores: the network int8 on ONNX Runtime, on a
-        worker thread beside the face graph); the
-        std stays the head's. Setting it raises as set_descriptor_head."""
+        worker thread beside the face graph); the std stays the head's. Setting it raises as
+        set_descriptor_head."""
         return self._descriptor_heads.get("attractiveness")
 
     @descriptor_head.setter
