@@ -75,6 +75,11 @@ def _with_enlarge(config: dict, enlarge: float) -> dict:
     return config
 
 
+def _with_patches(config: dict, patches: str) -> dict:
+    config["nets"]["attractiveness"]["kwargs"]["patches"] = patches
+    return config
+
+
 def metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
     m = regression_metrics(pred, true)
     return {k: round(float(m[k]), 4) for k in ("n", "pearson_r", "mae", "rmse")}
@@ -164,6 +169,9 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, help="images per fold (a smoke run)")
     p.add_argument("--enlarge", type=float, default=None,
                    help="the head's crop enlargement in the fold bundles (default: its run's)")  # fmt: skip
+    p.add_argument("--patches", choices=("all", "centre"), default="all",
+                   help="the fold heads' patches (ANetDLDL's patches): all 9, or the centre one alone (a ninth of "
+                        "the head's cost)")  # fmt: skip
     p.add_argument("--descriptor-heads", help="fold k's descriptor head, a pattern with {k} (fit_descriptor_head "
                    "--fold k): mixed into the score (Predictor.descriptor_head)")  # fmt: skip
     p.add_argument("--out", type=Path, default=REPO / "experiments/2026-11-30-attractiveness-scut")
@@ -192,6 +200,8 @@ def main(argv=None) -> int:
                                command=f"bench_attractiveness fold {k}")  # fmt: skip
         if args.enlarge is not None:  # e.g. ANet's, so that the head shares ANet's trunk stages
             bundle = rebundle(bundle, bundle, lambda c: _with_enlarge(c, args.enlarge))
+        if args.patches != "all":
+            bundle = rebundle(bundle, bundle, lambda c: _with_patches(c, args.patches))
         predictor = FeaturePredictor.load(bundle)
         if args.descriptor_heads:
             predictor.descriptor_head = DescriptorHead.load(args.descriptor_heads.format(k=k))
@@ -236,7 +246,7 @@ def main(argv=None) -> int:
                            "rule": "fold = floor(n * blake2b('<seed>\\0<file name>', 8 bytes) / 2^64) + 1 "
                                    "(lnet_anet.data.readers.age.fold_of)",
                            "sizes": {int(k): int((folds == k).sum()) for k in range(1, args.folds + 1)}}},
-        "runs": args.runs, "base_bundle": str(args.base), "descriptor_heads": args.descriptor_heads,
+        "runs": args.runs, "patches": args.patches, "base_bundle": str(args.base), "descriptor_heads": args.descriptor_heads,
         "descriptor_ms_per_face": descriptor_ms,
         "no_face_share": round(float((scored & ~np.isfinite(pred)).sum() / max(scored.sum(), 1)), 4),
         "model": {**metrics(pred[found], true[found]), "pred_std_mean": round(float(np.nanmean(pred_std[found])), 4)},

@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from lnet_anet.dldl.descriptor import DescriptorHead, FaceDescriptor
+from lnet_anet.dldl.descriptor import DESCRIPTOR_SIZE, MAP_SIZE, DescriptorHead, FaceDescriptor
 
 
 def _data(n=120, d=8, seed=0):
@@ -21,6 +21,13 @@ def _data(n=120, d=8, seed=0):
     x = rng.normal(size=(n, d)).astype(np.float32) / np.sqrt(d)
     return x, 3 + np.tanh(2 * x[:, 0]) + 0.05 * rng.normal(size=n)
 
+
+
+def _as_network_outputs(values: np.ndarray, with_map: bool) -> np.ndarray:
+    """A stand-in describer's (N, d) values tiled to FaceDescriptor's widths: a (N, 128)
+    "descriptor", then with_map a (N, 1024) "map"."""
+    descriptors = np.tile(values, (1, DESCRIPTOR_SIZE // values.shape[1] + 1))[:, :DESCRIPTOR_SIZE]
+    return np.concatenate([descriptors, np.tile(descriptors, (1, MAP_SIZE // DESCRIPTOR_SIZE))], 1) if with_map else descriptors
 
 def test_the_dldl_head_learns_the_scores_and_survives_its_file(tmp_path):
     x, y = _data()
@@ -176,6 +183,43 @@ def test_a_joint_head_reads_the_faces_anet_feature_of_its_own_anet_only(tmp_path
     assert bundle.part_digest("anet") == from_file
 
 
+
+def test_a_head_that_reads_dlibs_map_gets_it_from_the_shared_network_outputs(tmp_path):
+    """reads_map: the head reads the last map (L2-normalised) beside the descriptor, from the
+    (N, 128 + 1024) outputs a describer gives once for every head; it survives a save; a head
+    without the map reads the descriptor columns of the same outputs; descriptors alone are refused."""
+    from lnet_anet.dldl.descriptor import network_inputs
+
+    rng = np.random.default_rng(5)
+    outputs = rng.normal(size=(40, DESCRIPTOR_SIZE + MAP_SIZE)).astype(np.float32)
+    inputs = network_inputs(outputs, True)
+    assert inputs.shape == (40, MAP_SIZE + DESCRIPTOR_SIZE)
+    np.testing.assert_allclose(np.linalg.norm(inputs[:, :MAP_SIZE], axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(inputs[:, MAP_SIZE:], outputs[:, :DESCRIPTOR_SIZE])
+    np.testing.assert_array_equal(network_inputs(outputs, False), outputs[:, :DESCRIPTOR_SIZE])
+    y = 3 + np.tanh(inputs[:, 0] * 10)
+    head = DescriptorHead.fit(inputs, y, epochs=3, reads_map=True)
+    head.save(tmp_path / "map.safetensors")
+    loaded = DescriptorHead.load(tmp_path / "map.safetensors")
+    assert loaded.reads_map and not DescriptorHead.fit(inputs[:, MAP_SIZE:], y, epochs=1).reads_map
+    means = np.full(40, 3.0)
+    np.testing.assert_allclose(loaded.mix(means, outputs), np.clip(1.5 + 0.5 * head.regress(inputs), 1, 5), atol=1e-6)
+    with pytest.raises(ValueError, match="reads dlib's last map too"):
+        loaded.mix(means, outputs[:, :DESCRIPTOR_SIZE])
+
+    class Describer(FaceDescriptor):  # a FaceDescriptor without dlib: describe asks it for the map
+        def __init__(self):
+            self.asked = []
+
+        def __call__(self, image, boxes, with_map=False):
+            self.asked.append(with_map)
+            return outputs[: len(boxes)] if with_map else outputs[: len(boxes), :DESCRIPTOR_SIZE]
+
+    plain = DescriptorHead.fit(outputs[:, :DESCRIPTOR_SIZE], y, epochs=1)
+    plain.describer = Describer()
+    assert plain.describe(None, [[0, 0, 1, 1]]).shape == (1, DESCRIPTOR_SIZE + MAP_SIZE)  # shareable with a map head
+    assert plain.describer.asked == [True]
+
 needs_dlib = pytest.mark.skipif(
     importlib.util.find_spec("dlib") is None or importlib.util.find_spec("face_recognition_models") is None,
     reason="dlib-bin and face_recognition_models are not installed (the `descriptor` extra)",
@@ -212,10 +256,16 @@ def test_the_port_equals_dlibs_own_descriptor_on_a_real_face():
 
     port = DlibFaceResNet.from_dlib(models_folder() / f"{DESCRIPTOR}.dat")
     with torch.no_grad():
-        np.testing.assert_allclose(port(torch.from_numpy(chip)[None])[0].numpy(), own, atol=1e-5)
+        np.testing.assert_allclose(port(torch.from_numpy(chip)[None])[0][0].numpy(), own, atol=1e-5)
     np.testing.assert_allclose(describe(image, [[170, 40, 290, 190]])[0], own, atol=1e-4)  # ONNX Runtime or torch
     int8 = FaceDescriptor()(image, [[170, 40, 290, 190]])[0]  # the default: quantized, close to dlib's
     assert int8 @ own / np.linalg.norm(int8) / np.linalg.norm(own) > 0.998 and np.linalg.norm(int8 - own) < 0.1
+    # with_map: the same descriptor, then the last map, close to the float port's
+    with torch.no_grad():
+        float_map = port(torch.from_numpy(chip)[None])[1][0].flatten().numpy()
+    outputs = FaceDescriptor()(image, [[170, 40, 290, 190]], with_map=True)[0]
+    np.testing.assert_array_equal(outputs[:128], int8)
+    assert outputs.shape == (128 + 1024,) and outputs[128:] @ float_map / np.linalg.norm(outputs[128:]) / np.linalg.norm(float_map) > 0.998
     # dlib reads only the area around the face: the same chip from the photo inside a larger canvas.
     canvas = np.zeros((900, 1200, 3), np.uint8)
     canvas[100:612, 300:812] = image
@@ -234,12 +284,12 @@ def test_fit_descriptor_head_on_a_scut_layout_then_predict_with_it(tmp_path, mon
         def __init__(self, **settings):
             self.settings = settings
 
-        def __call__(self, image, boxes):
+        def __call__(self, image, boxes, with_map=False):
             out = []
             for x0, y0, x1, y1 in boxes:
                 patch = image[int(y0):max(int(y1), int(y0) + 1), int(x0):max(int(x1), int(x0) + 1)]
                 out.append(patch.reshape(-1, 3).mean(0) / 255)
-            return np.array(out, np.float32)
+            return _as_network_outputs(np.array(out, np.float32), with_map)
 
     monkeypatch.setattr(descriptor, "FaceDescriptor", MeanColour)
     root = _scut_tree(tmp_path / "SCUT-FBP5500_v2")
@@ -289,12 +339,12 @@ def test_a_killed_fit_descriptor_head_keeps_the_descriptors_it_made(tmp_path, mo
         def __init__(self, **settings):
             self.settings = settings
 
-        def __call__(self, image, boxes):
+        def __call__(self, image, boxes, with_map=False):
             if len(calls) == 20 and not any(c is None for c in calls):
                 calls.append(None)
                 raise KeyboardInterrupt  # the kill, after 20 faces
             calls.append(len(boxes))
-            return np.full((len(boxes), 3), image.mean() / 255, np.float32)
+            return _as_network_outputs(np.full((len(boxes), 3), image.mean() / 255, np.float32), with_map)
 
     monkeypatch.setattr(descriptor, "FaceDescriptor", Counting)
     monkeypatch.setattr(fit_descriptor_head, "SAVE_EVERY", 16)
@@ -310,20 +360,22 @@ def test_a_killed_fit_descriptor_head_keeps_the_descriptors_it_made(tmp_path, mo
 
 
 def test_the_shipped_head_loads_and_scores_within_the_scale():
-    from lnet_anet.dldl.descriptor import joined_inputs
+    from lnet_anet.dldl.descriptor import joined_inputs, network_inputs
     from lnet_anet.inference.bundle import load_bundle
     from lnet_anet.inference.predictor import DEFAULT_BUNDLE
 
     head = DescriptorHead.load()  # lnet_anet/assets/attractiveness_descriptor.safetensors
     assert head.info["faces"] == 3300 and head.info["fold"] is None and head.weight == 0.5
     assert head.settings == {"refine": "map", "precision": "int8"}
+    assert head.reads_map and head.info["inputs"] == "anet+map+descriptor" and len(head.nets) == 3
     assert head.anet == load_bundle(DEFAULT_BUNDLE, build_nets=False).part_digest("anet")  # the shipped ANet's
     rng = np.random.default_rng(0)
     descriptors = rng.normal(0, 0.12, (16, 128)).astype(np.float32)  # dlib's descriptors have norm ~1.4
-    scores = head.regress(joined_inputs(descriptors, rng.normal(size=(16, 256))))
+    outputs = np.concatenate([descriptors, np.abs(rng.normal(0, 0.5, (16, MAP_SIZE)))], 1)  # the map: after a ReLU
+    scores = head.regress(joined_inputs(network_inputs(outputs, True), rng.normal(size=(16, 256))))
     age = DescriptorHead.load(target="age")  # lnet_anet/assets/age_descriptor.safetensors
-    assert age.target == "age" and age.anet == head.anet and age.info["limit"] == 6000
-    years = age.regress(joined_inputs(descriptors, rng.normal(size=(16, 256))))
+    assert age.target == "age" and age.anet == head.anet and age.info["limit"] == 9000 and age.reads_map
+    years = age.regress(joined_inputs(network_inputs(outputs, True), rng.normal(size=(16, 256))))
     assert ((years > 0) & (years < 116)).all() and years.std() > 0
     assert scores.shape == (16,) and ((scores > 1) & (scores < 5)).all() and scores.std() > 0
 
@@ -375,8 +427,8 @@ def test_an_age_head_mixes_into_the_age_and_shares_the_faces_descriptors(tmp_pat
         def __init__(self, **settings):
             self.settings = settings
 
-        def __call__(self, image, boxes):
-            return np.array([image.reshape(-1, 3).mean(0) / 255 for _ in boxes], np.float32)
+        def __call__(self, image, boxes, with_map=False):
+            return _as_network_outputs(np.array([image.reshape(-1, 3).mean(0) / 255 for _ in boxes], np.float32), with_map)
 
     monkeypatch.setattr(descriptor, "FaceDescriptor", MeanColour)
     folder = tmp_path / "UTKFace"

@@ -78,9 +78,10 @@ def test_the_network_maps_chips_to_descriptors_and_adds_as_dlib_does():
     net = DlibFaceResNet().eval()
     chips = torch.randint(0, 256, (3, 150, 150, 3), dtype=torch.uint8)
     with torch.no_grad():
-        out = net(chips)
-        assert out.shape == (3, 128) and torch.isfinite(out).all()
-        np.testing.assert_allclose(net(chips[1:2]).numpy(), out[1:2].numpy(), atol=1e-5)  # faces independent
+        out, grid = net(chips)
+        assert out.shape == (3, 128) and torch.isfinite(out).all() and grid.shape == (3, 256, 2, 2)
+        np.testing.assert_allclose(net(chips[1:2])[0].numpy(), out[1:2].numpy(), atol=1e-5)  # faces independent
+        np.testing.assert_allclose(net.fc(grid.mean((2, 3))).numpy(), out.numpy(), atol=1e-6)  # the descriptor reads the map's mean
     # dlib's add_prev of a (2, 3, 3) map and a (1, 4, 4) map: the (2, 4, 4) sum of both zero-extended.
     a, b = torch.ones(1, 2, 3, 3), 2 * torch.ones(1, 1, 4, 4)
     s = _add_zero_extended(a, b)
@@ -105,5 +106,6 @@ def test_the_exported_graph_pads_by_constants_and_keeps_a_free_batch():
     session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
     chips = torch.randint(0, 256, (3, 150, 150, 3), dtype=torch.uint8)
     with torch.no_grad():
-        expected = net(chips).numpy()
-    np.testing.assert_allclose(session.run(None, {"chips": chips.numpy()})[0], expected, rtol=1e-4, atol=1e-4)
+        expected = [t.numpy() for t in net(chips)]
+    for got, want in zip(session.run(None, {"chips": chips.numpy()}), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)

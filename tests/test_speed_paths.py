@@ -129,3 +129,35 @@ def test_face_graph_gives_each_head_its_own_shared_depth_and_takes_an_ensemble()
     for a, b in zip(shared, alone, strict=True):
         torch.testing.assert_close(a, b, atol=1e-3, rtol=1e-3)
     assert not torch.allclose(shared[4], shared[6])  # the shallow head and the ensemble differ
+
+
+def test_a_bundle_head_on_anets_layers_can_score_its_centre_patch_alone(tmp_path):
+    """Predictor.load(patches=...): the embedded attractiveness head on its centre patch changes
+    that head's score only; heads that have no patches, and unknown sets, are refused.
+    predict's --attractiveness-descriptor asks for the centre patch when the bundle's head has one."""
+    from skimage.data import astronaut
+
+    from lnet_anet.cli.predict import _head_patches, build_parser
+    from lnet_anet.inference.build import random_bundle
+
+    grid = Predictor.load(DEFAULT_BUNDLE, backend="torch").predict(astronaut())["faces"][0]
+    predictor = Predictor.load(DEFAULT_BUNDLE, backend="torch", patches={"attractiveness": "centre"})
+    assert predictor.bundle.config["nets"]["attractiveness"]["kwargs"]["patches"] == "centre"
+    centre = predictor.predict(astronaut())["faces"][0]
+    assert centre["attractiveness"] != grid["attractiveness"] and abs(centre["attractiveness"]["mean"] - grid["attractiveness"]["mean"]) < 0.5
+    assert centre["age"] == grid["age"] and centre["attributes"] == grid["attributes"] and centre["box"] == grid["box"]
+    with pytest.raises(ValueError, match="'lnet' is not a head on ANet's layers"):
+        Predictor.load(DEFAULT_BUNDLE, patches={"lnet": "centre"})
+    with pytest.raises(ValueError, match="must be one of"):
+        Predictor.load(DEFAULT_BUNDLE, patches={"attractiveness": "corners"})
+    other = random_bundle(tmp_path / "b.lnetanet")  # its heads read a crop of their own: no patches
+    with pytest.raises(ValueError, match="not a head on ANet's layers"):
+        Predictor.load(other, patches={"attractiveness": "grid"})
+
+    def chosen(*argv):
+        return _head_patches(build_parser().parse_args(["x.jpg", *argv]))
+
+    assert chosen() is None and chosen("--attractiveness-patches", "centre") == {"attractiveness": "centre"}
+    assert chosen("--attractiveness-descriptor") == {"attractiveness": "centre"}
+    assert chosen("--attractiveness-descriptor", "--attractiveness-patches", "grid") == {"attractiveness": "grid"}
+    assert chosen("--attractiveness-descriptor", "--bundle", str(other)) is None  # nothing to choose

@@ -21,16 +21,17 @@ Figures on the tune chips: MAE, and by band MAE and bias, of the mixed age and o
 
 import argparse
 import json
-import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from lnet_anet.cli.fit_descriptor_head import DEFAULT_ROOTS, training_part
-from lnet_anet.data.readers.age import fold_of
+from lnet_anet.cli.fit_descriptor_head import DEFAULT_ROOTS
 from lnet_anet.dldl.descriptor import DescriptorHead, joined_inputs
-from lnet_anet.inference.predictor import Predictor
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tune_part import BANDS, tune_part  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--cache", type=Path, required=True)
@@ -38,37 +39,9 @@ parser.add_argument("--root", type=Path, default=DEFAULT_ROOTS["age"])
 parser.add_argument("--out", type=Path, required=True)
 args = parser.parse_args()
 torch.set_num_threads(2)
-BANDS = ((0, 12), (13, 29), (30, 44), (45, 59), (60, 200))
-
-index = training_part("age", args.root)
-age_of = dict(zip(index["path"].map(os.path.basename), index["age"].astype(float), strict=True))
-path_of = dict(zip(index["path"].map(os.path.basename), index["path"], strict=True))
-z = np.load(args.cache)
-names = [n for n in z["names"].tolist() if n in age_of]
-keep = np.isin(z["names"], names)
-x = joined_inputs(z["descriptors"][keep], z["features"][keep])
-y = np.array([age_of[n] for n in names])
-tune = fold_of(names, 5, 1) == 1
-band = np.digitize(y, [b[1] + 0.5 for b in BANDS[:-1]])
-
-predictor = Predictor.load()
-bundle_age = np.full(len(names), np.nan)
-for i in np.flatnonzero(tune):
-    faces = predictor.predict(path_of[names[i]])["faces"]
-    if faces:
-        bundle_age[i] = faces[0]["age"]["mean"]
-scored = tune & np.isfinite(bundle_age)
-
-
-def figures(pred: np.ndarray) -> dict:
-    e = pred[scored] - y[scored]
-    out = {"mae": round(float(np.abs(e).mean()), 3)}
-    for k, (lo, hi) in enumerate(BANDS):
-        sel = band[scored] == k
-        out[f"{lo}-{hi if hi < 200 else ''}"] = {"n": int(sel.sum()), "mae": round(float(np.abs(e[sel]).mean()), 2),
-                                                  "bias": round(float(e[sel].mean()), 2)}  # fmt: skip
-    return out
-
+part = tune_part(args.cache, args.root)
+x = joined_inputs(part.outputs, part.features)
+y, tune, band, bundle_age, scored, figures = part.y, part.tune, part.band, part.bundle_age, part.scored, part.figures
 
 fit_rows = np.flatnonzero(~tune)
 sample = np.random.default_rng(0).choice(fit_rows, min(6000, len(fit_rows)), replace=False)

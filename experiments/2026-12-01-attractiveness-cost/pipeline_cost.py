@@ -24,6 +24,15 @@ descriptor head.
 
     PYTHONPATH=. python experiments/2026-12-01-attractiveness-cost/pipeline_cost.py --images 60 --rounds 5 --paired \
         --centre --out experiments/2026-12-01-attractiveness-cost/pipeline_cost-centre.json
+
+Section 9: the centre patch now comes from Predictor.load(patches={"attractiveness": "centre"}) (what
+`predict --attractiveness-descriptor` loads; the same config as the rebundled copy used before), and
+--peer-head adds the bundle head on its centre patch with another descriptor head (the previous
+shipped one, which reads no map), for the cost of reading dlib's map.
+
+    git show b903127:lnet_anet/assets/attractiveness_descriptor.safetensors > /tmp/joint3.safetensors
+    PYTHONPATH=. python experiments/2026-12-01-attractiveness-cost/pipeline_cost.py --images 60 --rounds 5 --paired \
+        --centre --peer-head /tmp/joint3.safetensors --out experiments/2026-12-01-attractiveness-cost/pipeline_cost-map.json
 """
 
 import argparse
@@ -41,7 +50,6 @@ import torch
 from lnet_anet.data.images import load_image
 from lnet_anet.data.readers.attractiveness import read_scut_fbp5500
 from lnet_anet.dldl.descriptor import DescriptorHead
-from lnet_anet.inference.build import rebundle
 from lnet_anet.inference.bundle import NET_PARTS, load_bundle, save_bundle
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
 
@@ -53,6 +61,9 @@ parser.add_argument("--paired", action="store_true",
                     help="the three predictors image by image in rotating order; adds = median of per-image differences")  # fmt: skip
 parser.add_argument("--centre", action="store_true",
                     help="also the bundle with its attractiveness head on the centre patch alone, without and with the descriptor head")  # fmt: skip
+parser.add_argument("--only", nargs="+", help="time these predictors alone beside 'no attractiveness' (fewer "
+                    "predictors, fewer sessions sharing the caches)")  # fmt: skip
+parser.add_argument("--peer-head", type=Path, help="with --centre: also the centre patch with this descriptor head")
 parser.add_argument("--out", type=Path, required=True)
 args = parser.parse_args()
 torch.set_num_threads(2)
@@ -79,14 +90,18 @@ predictors = {"no attractiveness": Predictor.load(without_attractiveness(Path(te
 head = DescriptorHead.load()
 predictors["bundle head + joint descriptor head"].descriptor_head = head
 if args.centre:
-    def centre(config: dict) -> dict:
-        config["nets"]["attractiveness"]["kwargs"]["patches"] = "centre"
-        return config
-
-    centred = rebundle(DEFAULT_BUNDLE, Path(tempfile.mkdtemp()) / "centre.lnetanet", centre)
-    predictors["bundle head, centre patch"] = Predictor.load(centred)
-    predictors["bundle head, centre patch + joint descriptor head"] = Predictor.load(centred)
+    centre = {"attractiveness": "centre"}
+    predictors["bundle head, centre patch"] = Predictor.load(patches=centre)
+    predictors["bundle head, centre patch + joint descriptor head"] = Predictor.load(patches=centre)
     predictors["bundle head, centre patch + joint descriptor head"].descriptor_head = DescriptorHead.load()
+    if args.peer_head:
+        predictors["bundle head, centre patch + peer descriptor head"] = Predictor.load(patches=centre)
+        predictors["bundle head, centre patch + peer descriptor head"].descriptor_head = DescriptorHead.load(args.peer_head)
+if args.only:
+    unknown = set(args.only) - set(predictors)
+    if unknown:
+        parser.error(f"--only: no predictor {sorted(unknown)}; they are {list(predictors)}")
+    predictors = {k: v for k, v in predictors.items() if k == "no attractiveness" or k in args.only}
 for p in predictors.values():  # warm up: graphs built, caches filled
     for image in images[:3]:
         p.predict(image)
@@ -106,10 +121,11 @@ def timed(obj, name: str, label: str) -> None:
     setattr(obj, name, run)
 
 
-describer = head.describer
-timed(describer, "chip", "landmarks and aligned chip")
-timed(describer, "_net", "network (int8, ONNX Runtime)")
-timed(head, "mix", "joint head and mix")
+timed_head = next((p.descriptor_head for p in predictors.values() if p.descriptor_head is not None), None)
+if timed_head is not None:  # the parts of the first predictor's descriptor head that is timed
+    timed(timed_head.describer, "chip", "landmarks and aligned chip")
+    timed(timed_head.describer, "_net", "network (int8, ONNX Runtime)")
+    timed(timed_head, "mix", "joint head and mix")
 wall, cpu = collections.defaultdict(list), collections.defaultdict(list)
 names = list(predictors)
 for r in range(args.rounds):
@@ -136,7 +152,7 @@ for name in names:
                  "adds_wall_ms": round(float(np.median(w - np.array(wall[base]))), 2),
                  "adds_cpu_ms": round(float(np.median(c - np.array(cpu[base]))), 2)}  # fmt: skip
 out = {"command": "python experiments/2026-12-01-attractiveness-cost/pipeline_cost.py "
-                  + " ".join(f"--{k}" if v is True else f"--{k} {v}" for k, v in vars(args).items() if k != "root" and v is not False),
+                  + " ".join(f"--{k}" if v is True else f"--{k} {v}" for k, v in vars(args).items() if k != "root" and v not in (False, None)),
        "images": len(images), "rounds": args.rounds, "per_image": med,
        "descriptor_parts_inside_predict_ms": {k: round(float(np.median(v)), 3) for k, v in parts.items()},
        "machine": {"processor": platform.processor() or platform.machine(), "cores": os.cpu_count(), "threads": 2,

@@ -3,7 +3,7 @@ age on UTKFace's train part.
 
     python -m lnet_anet.cli.fit_descriptor_head --out runs/attractiveness-descriptor.safetensors
     python -m lnet_anet.cli.fit_descriptor_head --fold 1 --out runs/desc/f1.safetensors   # CV: fold 1 held out
-    python -m lnet_anet.cli.fit_descriptor_head --target age --limit 6000 --out runs/age-descriptor.safetensors
+    python -m lnet_anet.cli.fit_descriptor_head --target age --limit 9000 --out runs/age-descriptor.safetensors
     python -m lnet_anet.predict photo.jpg --attractiveness-descriptor --descriptor-head runs/attractiveness-descriptor.safetensors
 
 Each training image goes through the Predictor's localizer (the bundle's LNet, as at
@@ -11,8 +11,9 @@ prediction); dlib's face-recognition descriptor of its best face box and the bun
 feature of it are cached in --cache (one row per image file, reused by every fold), and a
 DLDL-v2 head on the images not held out is trained and saved
 (lnet_anet.dldl.descriptor.DescriptorHead: feature_dldl, KL + L1, the target's sigma, 60
-epochs, --members networks of seeds 0, 1, ... averaged; --inputs anet+descriptor, the default,
-reads both, so the head serves this bundle's ANet only). Images without a face are left out
+epochs, --members networks of seeds 0, 1, ... averaged; --inputs: what it reads, by default
+ANet's feature, dlib's last map and its descriptor; a head that reads ANet's feature serves this
+bundle's ANet only). Images without a face are left out
 and counted. Folds: --fold k of --folds n (seed --seed) holds out the images of fold k by
 lnet_anet.data.readers.age.fold_of, as benchmarks/bench_attractiveness.py scores them. Needs
 dlib-bin and face_recognition_models (pip install -e '.[descriptor]').
@@ -32,13 +33,25 @@ from tqdm import tqdm
 from lnet_anet.cli.arguments import int_in
 from lnet_anet.data import datasets_root
 from lnet_anet.data.errors import DATA_HINT, DataNotFoundError
-from lnet_anet.dldl.descriptor import DEFAULT_SETTINGS, PRECISIONS, REFINES, joined_inputs
+from lnet_anet.dldl.descriptor import (
+    DEFAULT_SETTINGS,
+    PRECISIONS,
+    REFINES,
+    joined_inputs,
+    network_inputs,
+)
 from lnet_anet.engine.checkpoint import save_npz_atomic
 
 DATASETS = datasets_root()
-# Networks per head, of seeds 0, 1, ...: three for attractiveness (the 3-seed joint head led the nested CV of
-# experiments/2026-12-01-attractiveness-cost, section 2; end to end in its section 7); one for age, as shipped.
-DEFAULT_MEMBERS = {"attractiveness": 3, "age": 1}
+# Networks per head, of seeds 0, 1, ...: three (for attractiveness the 3-seed joint head led the nested CV of
+# experiments/2026-12-01-attractiveness-cost, section 2; end to end in its section 7; for age, chosen on a
+# tune part of UTKFace's train part: experiments/2026-12-01-age-descriptor-data, map.json).
+DEFAULT_MEMBERS = {"attractiveness": 3, "age": 3}
+# What a head reads: ANet's feature, dlib's last map (the input of its descriptor's layer), its descriptor.
+INPUTS = ("anet+map+descriptor", "anet+descriptor", "descriptor")
+# The map cut attractiveness's RMSE by 0.009 in 5-fold CV (experiments/2026-12-01-attractiveness-cost,
+# section 9) and age's tune-part MAE by 0.16 years (experiments/2026-12-01-age-descriptor-data, map.json).
+DEFAULT_INPUTS = {"attractiveness": "anet+map+descriptor", "age": "anet+map+descriptor"}
 DEFAULT_ROOTS = {"attractiveness": DATASETS / "scut_fbp5500_train", "age": DATASETS / "utkface128" / "UTKFace"}
 UTKFACE_HOLDOUT = {"frac": 0.2, "seed": 0}  # conf/data/utkface.yaml's: the age net's val part stays out
 
@@ -55,14 +68,13 @@ def training_part(target: str, root: Path):
     else:
         index = read_scut_fbp5500(root)
     return index[index["split"] == "train"].reset_index(drop=True)
-INPUTS = ("anet+descriptor", "descriptor")
 SAVE_EVERY = 1000  # images between saves of the descriptor cache
 
 
-def descriptors_of(paths: list[str], predictor, describe, cache: Path,
-                   made_by: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:  # fmt: skip
-    """{file name: ((128,) descriptor, (F,) ANet feature) of its best face}; images without a
-    face, or unreadable (reported on stderr), are absent.
+def descriptors_of(paths: list[str], predictor, describe, cache: Path, made_by: str,
+                   with_map: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+    """{file name: ((128,) descriptor, or (128 + 1024,) with dlib's last map, and (F,) ANet
+    feature) of its best face}; images without a face, or unreadable (reported on stderr), are absent.
     Cached in `cache` (npz of names, descriptors and features, and `made_by`: the bundle whose
     localizer and ANet read the faces and the descriptor's settings; a cache made otherwise is
     refused), computed for the names it lacks and saved every SAVE_EVERY images, so that a killed
@@ -86,7 +98,7 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path,
     def save() -> None:
         rows = list(found.values())
         save_npz_atomic(cache, {"names": np.array(list(found), dtype=str),
-                                "descriptors": np.stack([d for d, _ in rows]) if rows else np.zeros((0, 128), np.float32),
+                                "descriptors": np.stack([d for d, _ in rows]) if rows else np.zeros((0, 0), np.float32),
                                 "features": np.stack([f for _, f in rows]) if rows else np.zeros((0, 0), np.float32),
                                 "missing": np.array(sorted(missing), dtype=str), "made_by": np.array(made_by)})  # fmt: skip
 
@@ -103,7 +115,8 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path,
         for (path, image), regions in zip(read, predictor.locate_many(images, 8, kind="region"), strict=True):
             if regions:  # the best face, read as Predictor reads it: the region for ANet, the face box for dlib
                 region = regions[0][0]
-                found[os.path.basename(path)] = (describe(image, [predictor.face_box(region, image.shape[:2])])[0],
+                box = predictor.face_box(region, image.shape[:2])
+                found[os.path.basename(path)] = (describe(image, [box], with_map=True)[0] if with_map else describe(image, [box])[0],
                                                  predictor.anet_features(image, [region], kind="region")[0])  # fmt: skip
             else:
                 missing.add(os.path.basename(path))
@@ -133,9 +146,11 @@ def main(argv=None) -> int:
     p.add_argument("--weight", type=float, default=0.5, help="the descriptor's share of the mixed score")
     p.add_argument("--members", type=int_in(1), help="networks of seeds 0, 1, ... averaged (default: "
                    + ", ".join(f"{t}: {n}" for t, n in DEFAULT_MEMBERS.items()) + ")")  # fmt: skip
-    p.add_argument("--inputs", choices=INPUTS, default=INPUTS[0],
-                   help="what the head reads: ANet's feature (from the bundle) joined to dlib's descriptor, or the "
-                        "descriptor alone (chosen by nested CV: experiments/2026-12-01-descriptor-onnx)")  # fmt: skip
+    p.add_argument("--inputs", choices=INPUTS,
+                   help="what the head reads: ANet's feature (from the bundle), dlib's last map (the 256 x 2 x 2 "
+                        "features its descriptor averages) and descriptor (default: "
+                        + ", ".join(f"{t}: {i}" for t, i in DEFAULT_INPUTS.items())
+                        + "; experiments/2026-12-01-attractiveness-cost, section 9)")  # fmt: skip
     p.add_argument("--refine", choices=REFINES, default=DEFAULT_SETTINGS["refine"],
                    help="dlib's landmark box: the localizer's box mapped (fast), or dlib's HOG detector near it")
     p.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_SETTINGS["precision"],
@@ -147,6 +162,8 @@ def main(argv=None) -> int:
     from lnet_anet.inference.predictor import Predictor
 
     members = DEFAULT_MEMBERS[args.target] if args.members is None else args.members
+    inputs = DEFAULT_INPUTS[args.target] if args.inputs is None else args.inputs
+    reads_map = "map" in inputs.split("+")
     root = args.root or DEFAULT_ROOTS[args.target]
     if not root.exists():
         how = "" if args.root else " or set LNET_ANET_DATASETS to the folder holding your datasets"
@@ -177,8 +194,8 @@ def main(argv=None) -> int:
     predictor = Predictor.load(args.bundle)
     bundle = str(args.bundle.resolve()) if args.bundle else "embedded"
     try:
-        made_by = f"bundle {bundle}, refine {args.refine}, precision {args.precision}"
-        found = descriptors_of(paths, predictor, describe, cache, made_by)
+        made_by = f"bundle {bundle}, refine {args.refine}, precision {args.precision}" + (", with map" if reads_map else "")
+        found = descriptors_of(paths, predictor, describe, cache, made_by, reads_map)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -187,17 +204,17 @@ def main(argv=None) -> int:
         print(f"error: the localizer found no face in any of the {int(keep.sum())} training images; nothing to fit",
               file=sys.stderr)  # fmt: skip
         return 1
-    x = np.stack([found[names[i]][0] for i in rows])
+    x = network_inputs(np.stack([found[names[i]][0] for i in rows]), reads_map)
     anet = None
-    if args.inputs == "anet+descriptor":
+    if inputs.startswith("anet+"):
         x, anet = joined_inputs(x, np.stack([found[names[i]][1] for i in rows])), predictor.bundle.part_digest("anet")
     y = index[args.target].to_numpy(np.float64)[rows]
     info = {"data": str(root), "target": args.target, "limit": args.limit, "fold": args.fold, "folds": args.folds, "seed": args.seed,
-            "no_face": int(keep.sum()) - len(rows), "bundle": bundle, "inputs": args.inputs,
+            "no_face": int(keep.sum()) - len(rows), "bundle": bundle, "inputs": inputs,
             "command": " ".join(["python -m lnet_anet.cli.fit_descriptor_head", *(argv or sys.argv[1:])])}  # fmt: skip
     settings = {"refine": args.refine, "precision": args.precision}
     head = DescriptorHead.fit(x, y, weight=args.weight, info=info, settings=settings, anet=anet, target=args.target,
-                              members=members)  # fmt: skip
+                              members=members, reads_map=reads_map)  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     head.save(args.out)
     print(json.dumps({"out": str(args.out), **head.info}))

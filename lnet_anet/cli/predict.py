@@ -96,12 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also read large photos at RATIO pixels per photo pixel, in tiles, for small faces "
                         "(0.5 finds a 100 px face in a 6000x4000 photo in ~1.5 s; default: the bundle's setting, off)")  # fmt: skip
     p.add_argument("--attractiveness-descriptor", action="store_true",
-                   help="mix a DLDL-v2 head on dlib's face-recognition descriptor into attractiveness: SCUT-FBP5500 "
-                        "5-fold CV r 0.903 vs 0.877, about 4 ms more per face (and ~2.5 s once, loading dlib's "
-                        f"models); needs dlib-bin and face_recognition_models ({DESCRIPTOR_INSTALL})")  # fmt: skip
+                   help="mix a DLDL-v2 head on dlib's face-recognition network into attractiveness, the bundle's "
+                        "head on its centre patch: SCUT-FBP5500 5-fold CV r 0.906 vs 0.877, a few ms more per face "
+                        "(and ~2.5 s once, loading dlib's models); needs dlib-bin and face_recognition_models "
+                        f"({DESCRIPTOR_INSTALL})")  # fmt: skip
+    p.add_argument("--attractiveness-patches", choices=("grid", "centre"),
+                   help="the patches the bundle's attractiveness head scores a face from: its 3 x 3 grid, or the "
+                        "centre one alone (a ninth of its branch: about 1.2 ms less per face; head alone r 0.870 vs "
+                        "0.877). Default: centre with --attractiveness-descriptor (its figures are measured so), else "
+                        "the grid")  # fmt: skip
     p.add_argument("--age-descriptor", action="store_true",
                    help="likewise for age: a DLDL-v2 head on dlib's descriptor and ANet's feature, mixed into the "
-                        "age (UTKFace val chips end to end: MAE 5.40 vs 5.77)")  # fmt: skip
+                        "age (UTKFace val chips end to end: MAE 5.16 vs 5.77)")  # fmt: skip
     p.add_argument("--age-descriptor-head", type=Path, metavar="FILE",
                    help="with --age-descriptor: this head instead of the shipped one")
     p.add_argument("--descriptor-head", type=Path, metavar="FILE",
@@ -174,6 +180,24 @@ def collect_images(inputs: Sequence[Path]) -> Collected:
         else:
             out.paths.append(item)
     return out
+
+
+def _head_patches(args) -> dict[str, str] | None:
+    """Predictor.load's patches: --attractiveness-patches, else with --attractiveness-descriptor
+    the centre patch when the bundle's head is on ANet's layers (the descriptor mode's figures
+    are measured so: experiments/2026-12-01-attractiveness-cost, section 9)."""
+    if args.attractiveness_patches is not None:
+        return {"attractiveness": args.attractiveness_patches}
+    if not args.attractiveness_descriptor:
+        return None
+    from lnet_anet.inference.bundle import read_header
+    from lnet_anet.inference.predictor import DEFAULT_BUNDLE
+
+    try:
+        nets = read_header(args.bundle or DEFAULT_BUNDLE)[1]["nets"]
+    except Exception:  # noqa: BLE001 - Predictor.load reports a missing or bad bundle itself
+        return None
+    return {"attractiveness": "centre"} if nets.get("attractiveness", {}).get("model") == "anet_dldl" else None
 
 
 def _use_descriptor_heads(args, predictor) -> int:
@@ -317,7 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from lnet_anet.inference.predictor import Predictor
 
     try:
-        predictor = Predictor.load(args.bundle, device=args.device, max_pixels=args.max_pixels, backend=args.backend)
+        predictor = Predictor.load(args.bundle, device=args.device, max_pixels=args.max_pixels, backend=args.backend,
+                                   patches=_head_patches(args))  # fmt: skip
     except (FileNotFoundError, BundleError, RuntimeError, ValueError, ImportError) as e:
         print(f"error: {_safe(str(e))}", file=sys.stderr)
         return 1

@@ -3,15 +3,19 @@
 The bundle's attractiveness head (DLDL-v2 on ANet's layers) reads only what ANet's trunk learnt
 from ImageNet and CelebA attributes. dlib's face-recognition network (a ResNet trained on about
 3 million faces, 99.38% on LFW; weights in the `face_recognition_models` package, CC0) describes
-the face's shape far better. A DLDL-v2 head on its 128-d descriptor joined to ANet's feature,
-averaged with the bundle's head, scores r 0.904 / MAE 0.222 / RMSE 0.298 in SCUT-FBP5500 5-fold
-CV through the Predictor (the bundle's head alone 0.884 / 0.245 / 0.325;
-experiments/2026-12-01-descriptor-onnx). The network is dlib's, ported to torch
-(lnet_anet.models.dlib_resnet) and run int8 on ONNX Runtime, beside the face graph on a worker
-thread: it adds about 3.7 ms per face to a Predictor call on 2 cores
-(experiments/2026-12-01-attractiveness-cost), where dlib's own CPU code takes about 75 ms. It
-needs dlib (landmarks, alignment) and dlib's model files, so it is off unless asked for:
+the face's shape far better. The shipped head (3 DLDL-v2 networks) reads the network's last map
+(256 features x 2 x 2 places on the face, which the 128-d descriptor averages away), the
+descriptor and ANet's feature; averaged with the bundle's head scored from its centre patch, it
+gives r 0.906 / MAE 0.219 / RMSE 0.295 in SCUT-FBP5500 5-fold CV through the Predictor (the
+bundle's head alone 0.877 / 0.252 / 0.334; the previous head, without the map: 0.900 / 0.226 /
+0.303; experiments/2026-12-01-attractiveness-cost, section 9). The network is dlib's, ported to
+torch (lnet_anet.models.dlib_resnet) and run int8 on ONNX Runtime, beside the face graph on a
+worker thread: its parts come to about 3.6 ms of one core per face, where dlib's own CPU code
+takes about 75 ms (what attractiveness adds to a whole Predictor call on 2 shared cores moved from
+3 to 8 ms with the timing design: same record). It needs dlib (landmarks,
+alignment) and dlib's model files, so it is off unless asked for:
 
+    predictor = Predictor.load(patches={"attractiveness": "centre"})   # as predict does with the flag
     predictor.descriptor_head = DescriptorHead.load()          # the shipped head
     python -m lnet_anet.predict photo.jpg --attractiveness-descriptor [--descriptor-head FILE]
 
@@ -37,7 +41,7 @@ from lnet_anet.models.dlib_resnet import CHIP_SIZE
 DESCRIPTOR = "dlib_face_recognition_resnet_model_v1"
 LANDMARKS = "shape_predictor_5_face_landmarks"
 # The shipped heads. attractiveness: fitted on all 3,300 faces of SCUT-FBP5500's training list
-# (non-commercial); age: on 6,000 UTKFace chips of its train part (non-commercial).
+# (non-commercial); age: on 8,773 UTKFace chips of its train part (non-commercial).
 DEFAULT_DESCRIPTOR_HEADS = {target: Path(__file__).resolve().parents[1] / "assets" / f"{target}_descriptor.safetensors"
                             for target in ("attractiveness", "age")}  # fmt: skip
 DEFAULT_DESCRIPTOR_HEAD = DEFAULT_DESCRIPTOR_HEADS["attractiveness"]
@@ -68,6 +72,7 @@ DEFAULT_SETTINGS = {"refine": "map", "precision": "int8"}  # FaceDescriptor's de
 # ONNX Runtime's int8 activation ranges of the ported network, calibrated on UTKFace and CelebA-HQ
 # training faces (experiments/2026-12-01-descriptor-onnx/calibrate_int8.py): numbers, no faces.
 INT8_RANGES = Path(__file__).resolve().parents[1] / "assets" / "dlib_resnet_int8_ranges.json"
+DESCRIPTOR_SIZE, MAP_SIZE = 128, 256 * 2 * 2  # the network's outputs: the descriptor, its last map flattened
 
 
 class FaceDescriptor:
@@ -106,13 +111,15 @@ class FaceDescriptor:
         self._net = _network(folder / f"{DESCRIPTOR}.dat", precision, Path(ranges), threads)
         self._hog = dlib.get_frontal_face_detector() if refine == "hog" else None
 
-    def __call__(self, image: np.ndarray, boxes: Sequence[Sequence[float]]) -> np.ndarray:
+    def __call__(self, image: np.ndarray, boxes: Sequence[Sequence[float]], with_map: bool = False) -> np.ndarray:
         """image: (H, W, 3) uint8 RGB; boxes: (x0, y0, x1, y1) face boxes in its pixels.
-        Returns (N, 128) float32."""
+        Returns (N, 128) float32 descriptors; with_map, (N, 128 + 1024): each descriptor, then
+        the network's last map (256 channels x 2 x 2, channel-major) that it is computed from."""
         if not len(boxes):
-            return np.zeros((0, 128), np.float32)
+            return np.zeros((0, DESCRIPTOR_SIZE + (MAP_SIZE if with_map else 0)), np.float32)
         chips = np.stack([self.chip(image, box) for box in boxes])
-        return self._net(chips)[0]
+        descriptors, grid = self._net(chips)
+        return np.concatenate([descriptors, grid.reshape(len(grid), -1)], 1) if with_map else descriptors
 
     def chip(self, image: np.ndarray, box: Sequence[float]) -> np.ndarray:
         """The aligned (150, 150, 3) uint8 chip of the face in `box`. dlib reads only the area
@@ -161,7 +168,7 @@ def _network(path: Path, precision: str = "fp32", ranges: Path = INT8_RANGES, th
     """dlib's ResNet ported (DlibFaceResNet): "fp32" on ONNX Runtime when installed, else torch;
     "int8" quantized at `ranges` on ONNX Runtime. Exported once and cached like the Predictor's
     graphs, under a key of dlib's file and the ranges: a cached graph needs no port built.
-    A callable: (N, 150, 150, 3) uint8 chips -> [(N, 128) float32]."""
+    A callable: (N, 150, 150, 3) uint8 chips -> [(N, 128) descriptors, (N, 256, 2, 2) last map], float32."""
     from lnet_anet.inference import runtime
     from lnet_anet.models.dlib_resnet import DlibFaceResNet
 
@@ -190,6 +197,22 @@ def calibrate_int8(chips: np.ndarray, out: str | Path) -> None:
 
     model = runtime.export(DlibFaceResNet.from_dlib(models_folder() / f"{DESCRIPTOR}.dat"), *_EXPORT)
     runtime.calibrate_int8(model, [{"chips": chip[None]} for chip in chips], Path(out))
+
+
+def network_inputs(outputs: np.ndarray, reads_map: bool) -> np.ndarray:
+    """What a head reads of dlib's network, from FaceDescriptor's outputs (N, 128 [+ 1024],
+    with_map): the descriptor (N, 128); reads_map, the last map L2-normalised to norm 1 (about a
+    descriptor's) then the descriptor, (N, 1024 + 128). Raises ValueError when a head that reads
+    the map gets descriptors alone."""
+    outputs = np.asarray(outputs, np.float32)
+    if not reads_map:
+        return outputs[:, :DESCRIPTOR_SIZE]
+    if outputs.shape[1] != DESCRIPTOR_SIZE + MAP_SIZE:
+        raise ValueError(f"this descriptor head reads dlib's last map too: it needs (N, {DESCRIPTOR_SIZE + MAP_SIZE}) "
+                         f"network outputs (FaceDescriptor(..., with_map=True)), got (N, {outputs.shape[1]})")  # fmt: skip
+    grid = outputs[:, DESCRIPTOR_SIZE:]
+    grid = grid / np.maximum(np.linalg.norm(grid, axis=1, keepdims=True), 1e-12)
+    return np.concatenate([grid, outputs[:, :DESCRIPTOR_SIZE]], 1)
 
 
 def joined_inputs(descriptors: np.ndarray, features: np.ndarray) -> np.ndarray:
@@ -252,20 +275,24 @@ class DescriptorHead:
 
     A joint head (`anet` set: the digest of the bundle ANet whose feature it was fitted on,
     Bundle.part_digest("anet")) reads joined_inputs(descriptor, ANet's feature); the Predictor
-    passes the feature it computes anyway for the attributes.
+    passes the feature it computes anyway for the attributes. A head with reads_map reads
+    network_inputs(outputs, True), dlib's last map beside the descriptor, in place of the
+    descriptor: the map keeps where on the face the features fired, at no extra cost (the
+    shipped attractiveness head; experiments/2026-12-01-attractiveness-cost, section 9).
 
-    `describer` computes the descriptors: image, boxes -> (N, 128) (default None: a
-    FaceDescriptor with the `settings` the head was fitted on, {"refine", "precision"}, made
-    when first needed)."""
+    `describer` computes the network's outputs: image, boxes -> (N, 128) descriptors, or, a
+    FaceDescriptor, (N, 128 + 1024) with the map (default None: a FaceDescriptor with the
+    `settings` the head was fitted on, {"refine", "precision"}, made when first needed)."""
 
     def __init__(self, net: torch.nn.Module | Sequence[torch.nn.Module], kwargs: dict, weight: float = 0.5,
                  info: dict | None = None, describe=None, scale: tuple[float, float] | None = None,
-                 settings: dict | None = None, anet: str | None = None, target: str = "attractiveness"):  # fmt: skip
+                 settings: dict | None = None, anet: str | None = None, target: str = "attractiveness",
+                 reads_map: bool = False):  # fmt: skip
         if not 0.0 <= weight <= 1.0:
             raise ValueError(f"weight must be in [0, 1], got {weight}")
         if target not in TARGETS:
             raise ValueError(f"target must be one of {tuple(TARGETS)}, not {target!r}")
-        self.anet, self.target = anet, target
+        self.anet, self.target, self.reads_map = anet, target, bool(reads_map)
         scale = scale if scale is not None else (TARGETS[target]["low"], TARGETS[target]["high"])
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
         self.nets = [m.eval() for m in ([net] if isinstance(net, torch.nn.Module) else net)]
@@ -281,14 +308,15 @@ class DescriptorHead:
     def fit(cls, descriptors: np.ndarray, scores: np.ndarray, weight: float = 0.5, epochs: int = 60,
             sigma: float | None = None, lr: float = 2e-3, seed: int = 0, info: dict | None = None,
             settings: dict | None = None, anet: str | None = None, target: str = "attractiveness",
-            members: int = 1) -> DescriptorHead:  # fmt: skip
+            members: int = 1, reads_map: bool = False) -> DescriptorHead:  # fmt: skip
         """Train on (N, D) inputs and their (N,) targets (1-5 scores, or ages in years): AdamW
         (weight decay 1e-4), batch 128, `epochs` passes, sigma the label distribution's spread
         (default: the target's, TARGETS); seeded, so the same data gives the same head.
         members: that many networks, of seeds seed, seed + 1, ..., whose expectations are
         averaged. Raises ValueError for an unknown target or members < 1. Inputs: descriptors,
         or, for a joint head, joined_inputs(descriptors, features) with `anet` the digest of the
-        ANet that gave the features. settings: the FaceDescriptor's that made the descriptors
+        ANet that gave the features; reads_map: network_inputs(outputs, True) in place of the
+        descriptors. settings: the FaceDescriptor's that made the descriptors
         (default DEFAULT_SETTINGS)."""
         if target not in TARGETS:
             raise ValueError(f"target must be one of {tuple(TARGETS)}, not {target!r}")
@@ -302,7 +330,7 @@ class DescriptorHead:
         nets = [_fit_mlp(x, y, kwargs, target, sigma, epochs, lr, seed + k) for k in range(members)]
         info = {**(info or {}), "faces": len(y), "epochs": epochs, "sigma": sigma, "lr": lr, "seed": seed,
                 "members": members}  # fmt: skip
-        return cls(nets, kwargs, weight, info, settings=settings, anet=anet, target=target)
+        return cls(nets, kwargs, weight, info, settings=settings, anet=anet, target=target, reads_map=reads_map)
 
     def regress(self, descriptors: np.ndarray) -> np.ndarray:
         """(N, D) inputs (descriptors; a joint head's joined_inputs) -> (N,) expectations of
@@ -320,8 +348,11 @@ class DescriptorHead:
         return ((p / p.sum(2, keepdims=True)) @ values).mean(1)  # each network's expectation, averaged
 
     def mix(self, head_mean: np.ndarray, descriptors: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
-        """The mixed score, (N,), from the head's means (N,), the faces' descriptors (N, D) and,
-        for a joint head, their ANet features (N, F); ValueError when a joint head gets none."""
+        """The mixed score, (N,), from the head's means (N,), the faces' network outputs
+        (describe's: (N, 128) descriptors, or (N, 128 + 1024) with the map) and, for a joint
+        head, their ANet features (N, F). Raises ValueError when a joint head gets no features
+        or a head that reads the map gets descriptors alone."""
+        descriptors = network_inputs(descriptors, self.reads_map)
         if self.anet is not None:
             if features is None:
                 raise ValueError("this descriptor head reads ANet's feature too (fitted with anet=...); pass features")
@@ -330,14 +361,19 @@ class DescriptorHead:
         return np.clip(mixed, *self.scale)
 
     def describe(self, image: np.ndarray, boxes) -> np.ndarray:
+        """The network's outputs for the faces in `boxes` (class doc): a FaceDescriptor gives
+        the map too, whether or not this head reads it, so that heads of the same settings can
+        share one call (the Predictor does)."""
         if self.describer is None:
             self.describer = FaceDescriptor(**self.settings)
+        if isinstance(self.describer, FaceDescriptor):
+            return self.describer(image, boxes, with_map=True)
         return self.describer(image, boxes)
 
     def save(self, path: str | Path) -> None:
         meta = {"model": "feature_dldl", "kwargs": self.kwargs, "weight": self.weight, "scale": self.scale,
                 "descriptor": DESCRIPTOR, "settings": self.settings, "anet": self.anet, "target": self.target,
-                "info": self.info, "members": len(self.nets)}  # fmt: skip
+                "info": self.info, "members": len(self.nets), "map": self.reads_map}  # fmt: skip
         state = {f"{MEMBER_PREFIX}{i}.{k}" if len(self.nets) > 1 else k: v.detach().contiguous()
                  for i, net in enumerate(self.nets) for k, v in net.state_dict().items()}  # fmt: skip
         save_safetensors_atomic(state, path, {"descriptor_head": json.dumps(meta)})
@@ -379,4 +415,4 @@ class DescriptorHead:
             nets.append(net)
         settings = meta.get("settings", {"refine": "hog", "precision": "fp32"})  # files before the settings
         return cls(nets, meta["kwargs"], meta["weight"], meta.get("info"), describe, tuple(meta["scale"]), settings,
-                   meta.get("anet"), meta.get("target", "attractiveness"))  # fmt: skip
+                   meta.get("anet"), meta.get("target", "attractiveness"), meta.get("map", False))  # fmt: skip

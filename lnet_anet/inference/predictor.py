@@ -291,12 +291,18 @@ class Predictor:
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: torch.device | str = "cpu",
-             max_pixels: int | None = DEFAULT_MAX_PIXELS, backend: str = "auto") -> Predictor:  # fmt: skip
+             max_pixels: int | None = DEFAULT_MAX_PIXELS, backend: str = "auto",
+             patches: dict[str, str] | None = None) -> Predictor:  # fmt: skip
         """Load a bundle (default: lnet_anet/assets/default.lnetanet) onto `device`. backend:
         "torch", "onnxruntime" (CPU; the networks exported once and cached, see
-        lnet_anet.inference.runtime) or "auto" (ONNX Runtime on the CPU when installed). Raises
-        FileNotFoundError (no bundle), BundleError (a bad one), RuntimeError (no CUDA) or
-        ValueError (a backend that cannot run here)."""
+        lnet_anet.inference.runtime) or "auto" (ONNX Runtime on the CPU when installed).
+        patches: {head: "grid" or "centre"}, the patches a head on ANet's layers (anet_dldl)
+        scores a face from: its 3 x 3 grid, as trained and bundled, or the centre one alone, a
+        ninth of its cost (e.g. {"attractiveness": "centre"}: its branch of the face graph takes
+        0.8 instead of 2.0 ms; the setting the descriptor head's figures are measured with;
+        experiments/2026-12-01-attractiveness-cost, sections 8-9). Raises FileNotFoundError (no bundle), BundleError (a
+        bad one), RuntimeError (no CUDA) or ValueError (a backend that cannot run here; a head
+        the bundle lacks or that is not on ANet's layers, or an unknown patch set)."""
         if path is None:
             if not DEFAULT_BUNDLE.is_file():
                 raise FileNotFoundError(
@@ -309,7 +315,10 @@ class Predictor:
         if device.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("device 'cuda' was asked for, but torch sees no CUDA GPU")
         # ONNX Runtime with cached graphs needs no torch network: they are built only if needed.
-        return cls(load_bundle(path, device, build_nets=False), max_pixels, _own_bundle=True, backend=backend)
+        bundle = load_bundle(path, device, build_nets=False)
+        for name, which in (patches or {}).items():  # before any graph is made: its cache key holds the nets' config
+            _score_patches(bundle, name, which)
+        return cls(bundle, max_pixels, _own_bundle=True, backend=backend)
 
     # -- public API --------------------------------------------------------------------------
     def predict(self, image: ImageInput, channel_order: str = "rgb") -> dict[str, Any]:
@@ -715,6 +724,18 @@ def _shrunk(img: np.ndarray, factor: float) -> np.ndarray:
     if factor >= 1.0:
         return img
     return resize_image(img, max(1, round(img.shape[0] * factor)), max(1, round(img.shape[1] * factor)))
+
+
+def _score_patches(bundle: Bundle, name: str, which: str) -> None:
+    """Predictor.load's patches: the bundle's config says which patches head `name` scores."""
+    from lnet_anet.models.dldl import PATCH_SETS
+
+    net = bundle.config["nets"].get(name) if name in HEAD_KEYS else None
+    if net is None or net["model"] != "anet_dldl":
+        raise ValueError(f"patches: {name!r} is not a head on ANet's layers (anet_dldl) in this bundle")
+    if which not in PATCH_SETS:
+        raise ValueError(f"patches: {name}'s must be one of {PATCH_SETS}, not {which!r}")
+    net["kwargs"]["patches"] = which
 
 
 def _settings_key(head) -> str:

@@ -139,13 +139,16 @@ def _add_zero_extended(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 class DlibFaceResNet(nn.Module):
-    """(N, 150, 150, 3) uint8 RGB chips -> (N, 128) float descriptors (module doc).
+    """(N, 150, 150, 3) uint8 RGB chips -> (N, 128) float descriptors and the last stage's map,
+    (N, 256, 2, 2) float, whose global mean the descriptor's linear layer reads (module doc).
 
     Chips are dlib.get_face_chip(image, landmarks, 150, 0.25); the descriptors equal
-    dlib.face_recognition_model_v1.compute_face_descriptor's to float rounding (tested)."""
+    dlib.face_recognition_model_v1.compute_face_descriptor's to float rounding (tested). The
+    map keeps where on the face each of the 256 features fired, which the descriptor averages
+    away; the attractiveness head reads it (experiments/2026-12-01-attractiveness-cost, section 9)."""
 
-    input_names, output_names = ("chips",), ("descriptors",)
-    VERSION = "3"  # bump when forward changes what the network computes or its exported graph (the cache key)
+    input_names, output_names = ("chips",), ("descriptors", "map")
+    VERSION = "4"  # bump when forward changes what the network computes or its exported graph (the cache key)
     MEAN = (122.782, 117.001, 104.298)  # dlib's input_rgb_image: per-channel means, then / 256
 
     def __init__(self):
@@ -159,7 +162,8 @@ class DlibFaceResNet(nn.Module):
     def _layer(self, i: int, x: torch.Tensor) -> torch.Tensor:
         return getattr(self, f"conv{i}")(x)  # the affine layer is folded into the conv
 
-    def forward(self, chips: torch.Tensor) -> torch.Tensor:
+    def forward_features(self, chips: torch.Tensor) -> torch.Tensor:
+        """(N, 150, 150, 3) uint8 chips -> the last stage's map, (N, 256, 2, 2) float (timm's name)."""
         x = _normalized(chips, self.mean).permute(0, 3, 1, 2)
         x = F.max_pool2d(F.relu(self._layer(0, x)), 3, 2)
         i = 1
@@ -169,7 +173,11 @@ class DlibFaceResNet(nn.Module):
                 y = self._layer(i + 1, F.relu(self._layer(i, x)))
                 x = F.relu(_add_zero_extended(F.avg_pool2d(x, 2, 2) if down else x, y))
                 i += 2
-        return self.fc(x.mean(dim=(2, 3)))
+        return x
+
+    def forward(self, chips: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.forward_features(chips)
+        return self.fc(x.mean(dim=(2, 3))), x
 
     @classmethod
     def from_dlib(cls, path: str | Path) -> DlibFaceResNet:

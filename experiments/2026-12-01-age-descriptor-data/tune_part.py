@@ -1,0 +1,59 @@
+"""choose.py's and map.py's shared pieces: the cached train chips with their ages, the tune part
+(fold 1 of 5 by file name, seed 1), the bundle's own age on it end to end, and the figures by band."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lnet_anet.cli.fit_descriptor_head import training_part
+from lnet_anet.data.readers.age import fold_of
+from lnet_anet.inference.predictor import Predictor
+
+BANDS = ((0, 12), (13, 29), (30, 44), (45, 59), (60, 200))
+
+
+@dataclass
+class TunePart:
+    names: list            # the cached chips of the train part
+    outputs: np.ndarray    # their dlib outputs, as cached (descriptors, or descriptors + map)
+    features: np.ndarray   # their ANet features
+    y: np.ndarray          # their ages
+    tune: np.ndarray       # bool: in the tune part
+    band: np.ndarray       # index into BANDS
+    bundle_age: np.ndarray  # the Predictor's age on the tune chips (NaN elsewhere, or no face)
+
+    @property
+    def scored(self) -> np.ndarray:
+        return self.tune & np.isfinite(self.bundle_age)
+
+    def figures(self, pred: np.ndarray) -> dict:
+        """MAE over the scored tune chips, and MAE and bias by band."""
+        scored = self.scored
+        e = pred[scored] - self.y[scored]
+        out = {"mae": round(float(np.abs(e).mean()), 3)}
+        for k, (lo, hi) in enumerate(BANDS):
+            sel = self.band[scored] == k
+            out[f"{lo}-{hi if hi < 200 else ''}"] = {"n": int(sel.sum()), "mae": round(float(np.abs(e[sel]).mean()), 2),
+                                                      "bias": round(float(e[sel].mean()), 2)}  # fmt: skip
+        return out
+
+
+def tune_part(cache: Path, root: Path) -> TunePart:
+    index = training_part("age", root)
+    age_of = dict(zip(index["path"].map(os.path.basename), index["age"].astype(float), strict=True))
+    path_of = dict(zip(index["path"].map(os.path.basename), index["path"], strict=True))
+    z = np.load(cache)
+    names = [n for n in z["names"].tolist() if n in age_of]
+    keep = np.isin(z["names"], names)
+    y = np.array([age_of[n] for n in names])
+    tune = fold_of(names, 5, 1) == 1
+    predictor = Predictor.load()
+    bundle_age = np.full(len(names), np.nan)
+    for i in np.flatnonzero(tune):
+        faces = predictor.predict(path_of[names[i]])["faces"]
+        if faces:
+            bundle_age[i] = faces[0]["age"]["mean"]
+    band = np.digitize(y, [b[1] + 0.5 for b in BANDS[:-1]])
+    return TunePart(names, z["descriptors"][keep], z["features"][keep], y, tune, band, bundle_age)
