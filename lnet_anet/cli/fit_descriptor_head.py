@@ -13,10 +13,10 @@ DLDL-v2 head on the images not held out is trained and saved
 (lnet_anet.dldl.descriptor.DescriptorHead: feature_dldl, KL + L1, the target's sigma, 60
 epochs, --members networks of seeds 0, 1, ... averaged; --inputs: what it reads, by default
 ANet's feature, dlib's last map and its descriptor; a head that reads ANet's feature serves this
-bundle's ANet only). Images without a face are left out
-and counted. Folds: --fold k of --folds n (seed --seed) holds out the images of fold k by
-lnet_anet.data.readers.age.fold_of, as benchmarks/bench_attractiveness.py scores them. Needs
-dlib-bin and face_recognition_models (pip install -e '.[descriptor]').
+bundle's ANet only). Images without a face are left out and counted. Folds: --fold k of
+--folds n (seed --seed) holds out the images of fold k by lnet_anet.data.readers.age.fold_of, as
+benchmarks/bench_attractiveness.py scores them. Needs dlib-bin and face_recognition_models (pip
+install -e '.[descriptor]').
 """
 
 from __future__ import annotations
@@ -116,8 +116,8 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path, made_by: 
             if regions:  # the best face, read as Predictor reads it: the region for ANet, the face box for dlib
                 region = regions[0][0]
                 box = predictor.face_box(region, image.shape[:2])
-                found[os.path.basename(path)] = (describe(image, [box], with_map=True)[0] if with_map else describe(image, [box])[0],
-                                                 predictor.anet_features(image, [region], kind="region")[0])  # fmt: skip
+                described = describe(image, [box], with_map=True) if with_map else describe(image, [box])
+                found[os.path.basename(path)] = (described[0], predictor.anet_features(image, [region], kind="region")[0])
             else:
                 missing.add(os.path.basename(path))
         if (start // 8 + 1) % (SAVE_EVERY // 8) == 0:

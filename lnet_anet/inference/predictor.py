@@ -300,9 +300,10 @@ class Predictor:
         scores a face from: its 3 x 3 grid, as trained and bundled, or the centre one alone, a
         ninth of its cost (e.g. {"attractiveness": "centre"}: its branch of the face graph takes
         0.8 instead of 2.0 ms; the setting the descriptor head's figures are measured with;
-        experiments/2026-12-01-attractiveness-cost, sections 8-9). Raises FileNotFoundError (no bundle), BundleError (a
-        bad one), RuntimeError (no CUDA) or ValueError (a backend that cannot run here; a head
-        the bundle lacks or that is not on ANet's layers, or an unknown patch set)."""
+        experiments/2026-12-01-attractiveness-cost, sections 8-9).
+        Raises FileNotFoundError (no bundle), BundleError (a bad one), RuntimeError (no CUDA) or
+        ValueError (a backend that cannot run here; a head the bundle lacks or that is not on
+        ANet's layers, or an unknown patch set)."""
         if path is None:
             if not DEFAULT_BUNDLE.is_file():
                 raise FileNotFoundError(
