@@ -75,11 +75,6 @@ def _with_enlarge(config: dict, enlarge: float) -> dict:
     return config
 
 
-def _with_patches(config: dict, patches: str) -> dict:
-    config["nets"]["attractiveness"]["kwargs"]["patches"] = patches
-    return config
-
-
 def metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
     m = regression_metrics(pred, true)
     return {k: round(float(m[k]), 4) for k in ("n", "pearson_r", "mae", "rmse")}
@@ -200,9 +195,7 @@ def main(argv=None) -> int:
                                command=f"bench_attractiveness fold {k}")  # fmt: skip
         if args.enlarge is not None:  # e.g. ANet's, so that the head shares ANet's trunk stages
             bundle = rebundle(bundle, bundle, lambda c: _with_enlarge(c, args.enlarge))
-        if args.patches != "all":
-            bundle = rebundle(bundle, bundle, lambda c: _with_patches(c, args.patches))
-        predictor = FeaturePredictor.load(bundle)
+        predictor = FeaturePredictor.load(bundle, patches=None if args.patches == "all" else {"attractiveness": args.patches})
         if args.descriptor_heads:
             predictor.descriptor_head = DescriptorHead.load(args.descriptor_heads.format(k=k))
         rows = np.flatnonzero(folds == k)[: args.limit]

@@ -197,10 +197,10 @@ class Predictor:
     @property
     def descriptor_head(self):
         """Opt-in (default None): a lnet_anet.dldl.descriptor.DescriptorHead whose score, from
-        dlib's face-recognition descriptor of each face box, is mixed into the attractiveness
-        mean (about 4 ms more per face on 2 CPU cores: the network int8 on ONNX Runtime, on a
-        worker thread beside the face graph); the std stays the head's. Setting it raises as
-        set_descriptor_head."""
+        dlib's face-recognition network run on each face box (its descriptor, and its last map
+        for a head that reads it), is mixed into the attractiveness mean (the network int8 on
+        ONNX Runtime, on a worker thread beside the face graph: a few ms per face on 2 CPU
+        cores); the std stays the head's. Setting it raises as set_descriptor_head."""
         return self._descriptor_heads.get("attractiveness")
 
     @descriptor_head.setter
