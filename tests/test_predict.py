@@ -174,6 +174,15 @@ def test_cli_json_on_a_folder_with_bad_files(bundle_path, folder, capsys):
         assert records[name]["faces"] == [] and name in records[name]["error"]
 
 
+def test_cli_says_why_a_first_run_pauses_while_it_exports_the_graphs(bundle_path, folder, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LNET_ANET_CACHE", str(tmp_path / "empty-cache"))
+    assert main([str(folder / "good.jpg"), "--json", "--bundle", str(bundle_path), "--backend", "onnxruntime"]) == 0
+    err = capsys.readouterr().err
+    assert "note: first use of this graph: exporting" in err and str(tmp_path / "empty-cache") in err
+    assert main([str(folder / "good.jpg"), "--json", "--bundle", str(bundle_path), "--backend", "onnxruntime"]) == 0
+    assert "note:" not in capsys.readouterr().err  # cached now: nothing to explain
+
+
 def test_cli_exit_codes(bundle_path, folder, tmp_path, capsys):
     bad = [str(folder / "empty.jpg"), str(folder / "text.jpg")]
     assert main([*bad, "--bundle", str(bundle_path)]) == 1

@@ -56,14 +56,17 @@ def test_folder_scan_reads_every_format_follows_links_once_and_sums_up(bundle, t
     (root / "sub" / "loop").symlink_to(root, target_is_directory=True)  # a cycle
     (root / "again").symlink_to(root / "sub", target_is_directory=True)  # sub, twice
     (root / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    (root / "._a.jpg").write_bytes(b"\x00\x05\x16\x07 AppleDouble")  # a macOS resource fork: not a photo
+    _image(root / ".thumbnails" / "t.png", 8)  # a hidden folder: not the user's photos
     assert main([str(root), "--json", "--bundle", str(bundle)]) == 1  # bad.png: its error record
     out = capsys.readouterr()
     names = sorted(Path(r["image"]).name for r in _records(out.out))
     assert names == ["a.jpg", "b.gif", "bad.png", "c.tif", "d.TIFF", "e.webp", "f.png", "g.bmp"]
-    assert "summary: 7 analysed (0 with no face), 1 errors, 4 skipped (--verbose names them)" in out.err
+    assert "summary: 7 analysed (0 with no face), 1 errors, 6 skipped (--verbose names them)" in out.err
     assert main([str(root), "--json", "--bundle", str(bundle), "--verbose"]) == 1
     err = capsys.readouterr().err
     assert "notes.txt (not an image suffix)" in err and "clip.eps (not an image suffix)" in err
+    assert "._a.jpg (hidden file)" in err and ".thumbnails (hidden folder)" in err
     assert err.count("already scanned through another link") == 2
 
 
@@ -92,6 +95,7 @@ def test_any_file_name_in_json_table_csv_and_vis(bundle, tmp_path, capsys):
     written = {os.fsencode(p.name) for p in vis.iterdir()}
     assert b"caf\xe9 latin-1.png" in written and b"\xff\xfe.png" in written
     assert all(len(n) <= 255 for n in written) and len(written) == 4
+    assert {os.fsencode(Path(r["vis"]).name) for r in records} == written  # each record names its picture
     assert main([str(root), "--bundle", str(bundle)]) == 0  # the table prints them too
     assert "caf\\xe9 latin-1.png" in capsys.readouterr().out
     with open(table, encoding="utf-8") as f:

@@ -9,9 +9,10 @@
 
 Folders are searched recursively, following symlinked folders (each folder once), for every
 format Pillow decodes (lnet_anet.data.images.image_suffixes(): .jpg .png .gif .tif .webp .bmp
-...); other files are skipped, counted in the summary line printed on stderr at the end of a
-folder run, and named with --verbose. Files named on the command line are tried whatever their
-suffix. Files are read as displayed (EXIF orientation applied; boxes are in those pixels).
+...); other files and hidden ones (".*") are skipped, counted in the summary line printed on
+stderr at the end of a folder run, and named with --verbose. Files named on the command line are
+tried whatever their suffix. Files are read as displayed (EXIF orientation applied; boxes are in
+those pixels). With --vis each record names its picture ("vis": DIR/<stem>[_n].png).
 
 Every problem with one image (unreadable, truncated, over --max-pixels, a visualisation that
 cannot be written) is that image's error record and the others go on. --output FILE writes
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -71,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="skip the images --output FILE (or FILE.part) already has without error")  # fmt: skip
     p.add_argument("--csv", type=Path, metavar="FILE", help="one row per face, for spreadsheets")
-    p.add_argument("--vis", type=Path, metavar="DIR", help="write a PNG per image into the folder DIR")
+    p.add_argument("--vis", type=Path, metavar="DIR",
+                   help="write a PNG per image into the folder DIR (each JSON record's \"vis\" names it)")
     p.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
     p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=8,
                    help="images per LNet batch")  # fmt: skip
@@ -122,6 +125,22 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Notes(logging.Handler):
+    """Log records as "note: ..." lines on the current sys.stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"note: {record.getMessage()}", file=sys.stderr)
+
+
+def _show_export_notes() -> None:
+    """Print the runtime's export notes on stderr, so that a first run's pause while the graphs
+    are exported is explained; one handler per process."""
+    logger = logging.getLogger("lnet_anet.inference")
+    if not any(isinstance(h, _Notes) for h in logger.handlers):
+        logger.addHandler(_Notes())
+        logger.setLevel(logging.INFO)
+
+
 # -- finding the images ----------------------------------------------------------------------
 
 
@@ -135,7 +154,9 @@ class Collected:
 def scan_folder(root: Path, suffixes: frozenset[str], out: Collected) -> None:
     """The files under `root` with an image suffix, sorted, into out.paths; the others into
     out.skipped. Symlinked folders are followed; a folder reached twice (a link loop, two
-    links to one folder) is read once."""
+    links to one folder) is read once. Hidden files and folders (names starting with "."; e.g.
+    macOS's "._photo.jpg" resource forks, ".thumbnails/") are skipped, not read: they hold no
+    photos of the user's."""
     seen: set[tuple[int, int]] = set()
     found: list[Path] = []
 
@@ -153,10 +174,15 @@ def scan_folder(root: Path, suffixes: frozenset[str], out: Collected) -> None:
             out.skipped.append(f"{folder} (folder already scanned through another link)")
             continue
         seen.add((st.st_dev, st.st_ino))
+        for d in [d for d in subfolders if d.startswith(".")]:
+            subfolders.remove(d)
+            out.skipped.append(f"{Path(folder, d)} (hidden folder)")
         subfolders.sort(key=lambda d: (os.path.islink(os.path.join(folder, d)), d))  # real first
         for name in files:
             path = Path(folder, name)
-            if path.suffix.lower() in suffixes:
+            if name.startswith("."):
+                out.skipped.append(f"{path} (hidden file)")
+            elif path.suffix.lower() in suffixes:
                 found.append(path)
             else:
                 out.skipped.append(f"{path} (not an image suffix)")
@@ -340,6 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from lnet_anet.inference.outputs import CsvTable, RecordLog
     from lnet_anet.inference.predictor import Predictor
 
+    _show_export_notes()
     try:
         predictor = Predictor.load(args.bundle, device=args.device, max_pixels=args.max_pixels, backend=args.backend,
                                    patches=_head_patches(args))  # fmt: skip
@@ -363,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             predictor.detail_ratio = args.detail
         except ValueError as e:  # a bad value of an option: bad usage
-            print(f"error: --detail: {e}", file=sys.stderr)
+            print(f"error: --detail: {str(e).removeprefix('lnet.detail_ratio ')}", file=sys.stderr)  # the bundle's name
             return 2
     if _use_descriptor_heads(args, predictor) != 0:
         return 1
@@ -441,6 +468,7 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
             target = _vis_path(args.vis, name, used)
             try:
                 save_png(target, render(analysis))
+                record["vis"] = os.fsdecode(target)  # which picture is this image's (stems can repeat)
             except Exception as e:  # noqa: BLE001 - one picture's failure is that image's error
                 reason = e.strerror if isinstance(e, OSError) and e.strerror else e
                 record["error"] = f"{name}: visualisation not written: {reason}"

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+log = logging.getLogger("lnet_anet.inference")  # an export's note at INFO (the predict CLI shows it)
 GRAPH_VERSION = "2"  # bump when graphs.py changes what a graph computes
 BACKENDS = ("auto", "torch", "onnxruntime")
 OPSET = 17
@@ -141,6 +142,8 @@ class OrtGraph:
         threads: the session's (default torch's)."""
         graph = cls.cached(key, threads)
         if graph is None:
+            log.info("first use of this graph: exporting %s to ONNX once (a few seconds), cached in %s",
+                     type(module).__name__, cache_dir())  # fmt: skip
             model = export(module, examples, dynamic)
             model = transform(model) if transform is not None else model
             _store(cache_dir() / f"{key}.onnx", model)
