@@ -224,8 +224,9 @@ def age_end_to_end(predictor: Predictor, held, train_median: float) -> dict:
     for lo, hi in WIDE_BANDS:
         sel = (true >= lo) & (true <= hi)
         if sel.any():
-            wide[f"{lo}-{hi if hi < 200 else ''}"] = {"n": int(sel.sum()), "mae": float(np.abs(err[sel]).mean()),
-                                                    "bias": float(err[sel].mean())}  # fmt: skip
+            wide[f"{lo}-{hi if hi < 200 else ''}"] = {
+                "n": int(sel.sum()), "mae": float(np.abs(err[sel]).mean()), "bias": float(err[sel].mean()),
+                "within_1_std": float((np.abs(err[sel]) <= std[sel]).mean())}  # fmt: skip
     return {"n_images": len(held), "found": float(found.mean()), "mae": float(np.abs(err).mean()),
             "bias": float(err.mean()), "within_1_std": float((np.abs(err) <= std).mean()),
             "within_2_std": float((np.abs(err) <= 2 * std).mean()),
@@ -334,6 +335,7 @@ def markdown(results: dict) -> str:
     for band in per[labels[0]]["age"]["by_wide_band"]:
         lines.append(row(f"{band}: MAE", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("mae"), ".2f"))
         lines.append(row(f"{band}: bias", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("bias"), "+.2f"))
+        lines.append(row(f"{band}: within 1 std", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("within_1_std"), ".3f"))
         lines.append(row(f"{band}: faces", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("n"), "d"))
     if per[labels[0]]["attributes"].get("age_vs_young"):
         lines += ["", "Age on photos framed as photos, a proxy (CelebA-HQ files carry no ages; CelebA's \"Young\" tag "

@@ -393,13 +393,17 @@ def test_an_age_head_mixes_into_the_age_and_shares_the_faces_descriptors(tmp_pat
 
     x, _ = _data(n=200, d=3)
     ages = 40 + 30 * np.tanh(2 * x[:, 0])
-    head = DescriptorHead.fit(x, ages, epochs=60, target="age")
+    head = DescriptorHead.fit(x, ages, epochs=60, target="age", std_scale=0.5)
     assert head.kwargs["high"] == 116.0 and head.scale == (0.0, 116.0)
     head.save(tmp_path / "age.safetensors")
     head = DescriptorHead.load(tmp_path / "age.safetensors")
     assert head.target == "age" and np.corrcoef(head.regress(x), ages)[0, 1] > 0.7  # learns the fixture
+    assert head.std_scale == 0.5  # kept in the file
     with pytest.raises(ValueError, match="target must be one of"):
         DescriptorHead.fit(x, ages, epochs=1, target="gender")
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="std_scale must be a number > 0"):
+            DescriptorHead.fit(x, ages, epochs=1, target="age", std_scale=bad)
 
     calls = []
 
@@ -420,6 +424,10 @@ def test_an_age_head_mixes_into_the_age_and_shares_the_faces_descriptors(tmp_pat
     boxes = [f["box"] for f in plain["faces"]]
     expected = head.mix(np.array([f["age"]["mean"] for f in plain["faces"]]), describe(image, boxes))
     np.testing.assert_allclose([f["age"]["mean"] for f in mixed["faces"]], expected, atol=2e-3)
+    # The std beside the mixed mean: the bundle head's times the head's std_scale.
+    np.testing.assert_allclose([f["age"]["std"] for f in mixed["faces"]],
+                               [0.5 * f["age"]["std"] for f in plain["faces"]], atol=2e-3)  # fmt: skip
+    assert [f["attractiveness"]["std"] for f in mixed["faces"]] == [f["attractiveness"]["std"] for f in plain["faces"]]  # its scale 1
     predictor.age_descriptor_head = None
     assert predictor.predict(image)["faces"][0]["age"] == plain["faces"][0]["age"]
 
@@ -440,10 +448,13 @@ def test_an_age_head_mixes_into_the_age_and_shares_the_faces_descriptors(tmp_pat
     bundle = random_bundle(tmp_path / "fit.lnetanet", threshold=0.0, max_faces=1)
     out = tmp_path / "age-head.safetensors"
     assert fit_descriptor_head.main(["--target", "age", "--root", str(folder), "--bundle", str(bundle),
-                                     "--cache", str(tmp_path / "c.npz"), "--out", str(out)]) == 0  # fmt: skip
+                                     "--cache", str(tmp_path / "c.npz"), "--out", str(out), "--std-scale", "0.7"]) == 0  # fmt: skip
     fitted = DescriptorHead.load(out)
     held = len(fit_descriptor_head.training_part("age", folder))
     assert fitted.target == "age" and fitted.info["faces"] == held < 40  # the val part is not learnt from
+    assert fitted.std_scale == 0.7
+    assert fit_descriptor_head.main(["--target", "age", "--root", str(folder), "--out", str(out), "--std-scale", "0"]) == 1
+    assert "--std-scale must be a number > 0" in capsys.readouterr().err
 
     from lnet_anet.cli import predict
 

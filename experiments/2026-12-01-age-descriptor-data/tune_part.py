@@ -1,5 +1,5 @@
 """choose.py's and map.py's shared pieces: the cached train chips with their ages, the tune part
-(fold 1 of 5 by file name, seed 1), the bundle's own age on it end to end, and the figures by band."""
+(fold 1 of 5 by file name, seed 1), the bundle's own age (mean and std) on it end to end, and the figures by band."""
 
 import os
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ class TunePart:
     tune: np.ndarray       # bool: in the tune part
     band: np.ndarray       # index into BANDS
     bundle_age: np.ndarray  # the Predictor's age on the tune chips (NaN elsewhere, or no face)
+    bundle_std: np.ndarray  # its std (the bundle age net's label distribution's), likewise
 
     @property
     def scored(self) -> np.ndarray:
@@ -50,10 +51,10 @@ def tune_part(cache: Path, root: Path) -> TunePart:
     y = np.array([age_of[n] for n in names])
     tune = fold_of(names, 5, 1) == 1
     predictor = Predictor.load()
-    bundle_age = np.full(len(names), np.nan)
+    bundle_age, bundle_std = np.full(len(names), np.nan), np.full(len(names), np.nan)
     for i in np.flatnonzero(tune):
         faces = predictor.predict(path_of[names[i]])["faces"]
         if faces:
-            bundle_age[i] = faces[0]["age"]["mean"]
+            bundle_age[i], bundle_std[i] = faces[0]["age"]["mean"], faces[0]["age"]["std"]
     band = np.digitize(y, [b[1] + 0.5 for b in BANDS[:-1]])
-    return TunePart(names, z["descriptors"][keep], z["features"][keep], y, tune, band, bundle_age)
+    return TunePart(names, z["descriptors"][keep], z["features"][keep], y, tune, band, bundle_age, bundle_std)

@@ -151,6 +151,9 @@ def main(argv=None) -> int:
                         "features its descriptor averages) and descriptor (default: "
                         + ", ".join(f"{t}: {i}" for t, i in DEFAULT_INPUTS.items())
                         + "; experiments/2026-12-01-attractiveness-cost, section 9)")  # fmt: skip
+    p.add_argument("--std-scale", type=float, default=1.0,
+                   help="the factor on the bundle head's std reported beside the mixed mean (default 1); choose it on "
+                        "held-out faces, as experiments/2026-12-01-age-descriptor-data/std_scale.py does")  # fmt: skip
     p.add_argument("--refine", choices=REFINES, default=DEFAULT_SETTINGS["refine"],
                    help="dlib's landmark box: the localizer's box mapped (fast), or dlib's HOG detector near it")
     p.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_SETTINGS["precision"],
@@ -165,6 +168,9 @@ def main(argv=None) -> int:
     inputs = DEFAULT_INPUTS[args.target] if args.inputs is None else args.inputs
     reads_map = "map" in inputs.split("+")
     root = args.root or DEFAULT_ROOTS[args.target]
+    if not (np.isfinite(args.std_scale) and args.std_scale > 0):
+        print(f"error: --std-scale must be a number > 0, got {args.std_scale}", file=sys.stderr)
+        return 1
     if not root.exists():
         how = "" if args.root else " or set LNET_ANET_DATASETS to the folder holding your datasets"
         print(f"error: {root}: no such folder; pass --root DIR (your copy of the dataset){how}", file=sys.stderr)
@@ -214,7 +220,7 @@ def main(argv=None) -> int:
             "command": " ".join(["python -m lnet_anet.cli.fit_descriptor_head", *(argv or sys.argv[1:])])}  # fmt: skip
     settings = {"refine": args.refine, "precision": args.precision}
     head = DescriptorHead.fit(x, y, weight=args.weight, info=info, settings=settings, anet=anet, target=args.target,
-                              members=members, reads_map=reads_map)  # fmt: skip
+                              members=members, reads_map=reads_map, std_scale=args.std_scale)  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     head.save(args.out)
     print(json.dumps({"out": str(args.out), **head.info}))

@@ -282,14 +282,23 @@ class DescriptorHead:
 
     `describer` computes the network's outputs: image, boxes -> (N, 128) descriptors, or, a
     FaceDescriptor, (N, 128 + 1024) with the map (default None: a FaceDescriptor with the
-    `settings` the head was fitted on, {"refine", "precision"}, made when first needed)."""
+    `settings` the head was fitted on, {"refine", "precision"}, made when first needed).
+
+    std_scale: the factor on the bundle head's std that the Predictor reports beside the mixed
+    mean (scale_std), chosen on held-out faces so that mean +- 1 std covers 68% of them: the mix
+    is more accurate than the bundle head alone, whose std it would otherwise keep (the shipped
+    age head; experiments/2026-12-01-age-descriptor-data, std_scale.json). Raises ValueError
+    for a weight outside [0, 1], an unknown target or a std_scale that is not > 0."""
 
     def __init__(self, net: torch.nn.Module | Sequence[torch.nn.Module], kwargs: dict, weight: float = 0.5,
                  info: dict | None = None, describe=None, scale: tuple[float, float] | None = None,
                  settings: dict | None = None, anet: str | None = None, target: str = "attractiveness",
-                 reads_map: bool = False):  # fmt: skip
+                 reads_map: bool = False, std_scale: float = 1.0):  # fmt: skip
         if not 0.0 <= weight <= 1.0:
             raise ValueError(f"weight must be in [0, 1], got {weight}")
+        if not (np.isfinite(std_scale) and std_scale > 0):
+            raise ValueError(f"std_scale must be a number > 0, got {std_scale}")
+        self.std_scale = float(std_scale)
         if target not in TARGETS:
             raise ValueError(f"target must be one of {tuple(TARGETS)}, not {target!r}")
         self.anet, self.target, self.reads_map = anet, target, bool(reads_map)
@@ -308,20 +317,22 @@ class DescriptorHead:
     def fit(cls, descriptors: np.ndarray, scores: np.ndarray, weight: float = 0.5, epochs: int = 60,
             sigma: float | None = None, lr: float = 2e-3, seed: int = 0, info: dict | None = None,
             settings: dict | None = None, anet: str | None = None, target: str = "attractiveness",
-            members: int = 1, reads_map: bool = False) -> DescriptorHead:  # fmt: skip
+            members: int = 1, reads_map: bool = False, std_scale: float = 1.0) -> DescriptorHead:  # fmt: skip
         """Train on (N, D) inputs and their (N,) targets (1-5 scores, or ages in years): AdamW
         (weight decay 1e-4), batch 128, `epochs` passes, sigma the label distribution's spread
         (default: the target's, TARGETS); seeded, so the same data gives the same head.
         members: that many networks, of seeds seed, seed + 1, ..., whose expectations are
-        averaged. Raises ValueError for an unknown target or members < 1. Inputs: descriptors,
+        averaged. Raises ValueError for an unknown target, members < 1 or std_scale <= 0. Inputs: descriptors,
         or, for a joint head, joined_inputs(descriptors, features) with `anet` the digest of the
         ANet that gave the features; reads_map: network_inputs(outputs, True) in place of the
         descriptors. settings: the FaceDescriptor's that made the descriptors
-        (default DEFAULT_SETTINGS)."""
+        (default DEFAULT_SETTINGS); std_scale: the class doc's."""
         if target not in TARGETS:
             raise ValueError(f"target must be one of {tuple(TARGETS)}, not {target!r}")
         if members < 1:
             raise ValueError(f"members must be >= 1, got {members}")
+        if not (np.isfinite(std_scale) and std_scale > 0):  # before training, not after
+            raise ValueError(f"std_scale must be a number > 0, got {std_scale}")
         spec = TARGETS[target]
         sigma = spec["sigma"] if sigma is None else sigma
         kwargs = {"in_features": int(descriptors.shape[1]), "low": spec["low"], "high": spec["high"], "step": spec["step"]}
@@ -330,7 +341,8 @@ class DescriptorHead:
         nets = [_fit_mlp(x, y, kwargs, target, sigma, epochs, lr, seed + k) for k in range(members)]
         info = {**(info or {}), "faces": len(y), "epochs": epochs, "sigma": sigma, "lr": lr, "seed": seed,
                 "members": members}  # fmt: skip
-        return cls(nets, kwargs, weight, info, settings=settings, anet=anet, target=target, reads_map=reads_map)
+        return cls(nets, kwargs, weight, info, settings=settings, anet=anet, target=target, reads_map=reads_map,
+                   std_scale=std_scale)  # fmt: skip
 
     def regress(self, descriptors: np.ndarray) -> np.ndarray:
         """(N, D) inputs (descriptors; a joint head's joined_inputs) -> (N,) expectations of
@@ -360,6 +372,10 @@ class DescriptorHead:
         mixed = (1 - self.weight) * np.asarray(head_mean, np.float64) + self.weight * self.regress(descriptors)
         return np.clip(mixed, *self.scale)
 
+    def scale_std(self, head_std: np.ndarray) -> np.ndarray:
+        """The std reported beside mix's mean: the bundle head's std (N,) times std_scale."""
+        return np.asarray(head_std, np.float64) * self.std_scale
+
     def describe(self, image: np.ndarray, boxes) -> np.ndarray:
         """The network's outputs for the faces in `boxes` (class doc): a FaceDescriptor gives
         the map too, whether or not this head reads it, so that heads of the same settings can
@@ -373,7 +389,8 @@ class DescriptorHead:
     def save(self, path: str | Path) -> None:
         meta = {"model": "feature_dldl", "kwargs": self.kwargs, "weight": self.weight, "scale": self.scale,
                 "descriptor": DESCRIPTOR, "settings": self.settings, "anet": self.anet, "target": self.target,
-                "info": self.info, "members": len(self.nets), "map": self.reads_map}  # fmt: skip
+                "info": self.info, "members": len(self.nets), "map": self.reads_map,
+                "std_scale": self.std_scale}  # fmt: skip
         state = {f"{MEMBER_PREFIX}{i}.{k}" if len(self.nets) > 1 else k: v.detach().contiguous()
                  for i, net in enumerate(self.nets) for k, v in net.state_dict().items()}  # fmt: skip
         save_safetensors_atomic(state, path, {"descriptor_head": json.dumps(meta)})
@@ -415,4 +432,5 @@ class DescriptorHead:
             nets.append(net)
         settings = meta.get("settings", {"refine": "hog", "precision": "fp32"})  # files before the settings
         return cls(nets, meta["kwargs"], meta["weight"], meta.get("info"), describe, tuple(meta["scale"]), settings,
-                   meta.get("anet"), meta.get("target", "attractiveness"), meta.get("map", False))  # fmt: skip
+                   meta.get("anet"), meta.get("target", "attractiveness"), meta.get("map", False),
+                   meta.get("std_scale", 1.0))  # fmt: skip

@@ -676,11 +676,12 @@ class Predictor:
             face["present"] = [n for n, yes in zip(self.attributes, d, strict=True) if yes]
         descriptors = {settings: job.result() for settings, job in pending.items()}  # raises as the job did
         for k, name in enumerate(self._heads):  # each head's (mean, std) outputs
-            means, head = heads[2 * k], self._descriptor_heads.get(name)
+            means, stds, head = heads[2 * k], heads[2 * k + 1], self._descriptor_heads.get(name)
             if head is not None:
                 joint = getattr(head, "anet", None) is not None
                 means = head.mix(means, descriptors[_settings_key(head)], features.mean(1) if joint else None)
-            for (*_, face), mean, std in zip(faces, means.tolist(), heads[2 * k + 1].tolist(), strict=True):
+                stds = head.scale_std(stds) if hasattr(head, "scale_std") else stds
+            for (*_, face), mean, std in zip(faces, means.tolist(), stds.tolist(), strict=True):
                 face[HEAD_KEYS[name]] = {"mean": round(mean, 3), "std": round(std, 3)}
 
     def _start_descriptors(self, faces: list) -> dict[str, Any]:
