@@ -21,7 +21,9 @@ score(aligned)| and the share found. Baselines in the same folds: the training f
 score (a constant) and a ridge regression on the bundle's ANet feature of the same face (the
 256-d patch-averaged feature the attribute SVMs read), its alpha chosen inside the training folds.
 
-Writes results.json and results.md to --out (the README there is written by hand).
+Writes results.json, results.md and predictions.csv (per image: fold, group, true score, predicted
+mean and std: the dataset's labels, so keep it beside your copy of the data, out of shared records) to
+--out (the README there is written by hand).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
@@ -242,7 +245,9 @@ def main(argv=None) -> int:
         "runs": args.runs, "patches": args.patches, "base_bundle": str(args.base), "descriptor_heads": args.descriptor_heads,
         "descriptor_ms_per_face": descriptor_ms,
         "no_face_share": round(float((scored & ~np.isfinite(pred)).sum() / max(scored.sum(), 1)), 4),
-        "model": {**metrics(pred[found], true[found]), "pred_std_mean": round(float(np.nanmean(pred_std[found])), 4)},
+        "model": {**metrics(pred[found], true[found]), "pred_std_mean": round(float(np.nanmean(pred_std[found])), 4),
+                  **{f"within_{m}_std": round(float((np.abs(pred - true)[found] <= m * pred_std[found]).mean()), 4)
+                     for m in (1, 2)}},  # fmt: skip
         "per_fold": per_fold,
         "by_group": by_group(pred[found], true[found], groups[found]),
     }
@@ -293,6 +298,8 @@ def main(argv=None) -> int:
     results["seconds"] = round(time.time() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    pd.DataFrame({"image": names, "fold": folds, "group": groups, "true": true, "mean": pred, "std": pred_std})[scored].to_csv(
+        args.out / "predictions.csv", index=False, float_format="%.4f")  # per image: scores only, no face data
     (args.out / "results.md").write_text(render(results))
     print(render(results))
     return 0

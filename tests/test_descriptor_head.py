@@ -375,6 +375,8 @@ def test_the_shipped_head_loads_and_scores_within_the_scale():
     scores = head.regress(joined_inputs(network_inputs(outputs, True), rng.normal(size=(16, 256))))
     age = DescriptorHead.load(target="age")  # lnet_anet/assets/age_descriptor.safetensors
     assert age.target == "age" and age.anet == head.anet and age.info["limit"] == 9000 and age.reads_map
+    # Both narrow the bundle head's std beside their more accurate mean (factors chosen on held-out faces).
+    assert 0 < head.std_scale < 1 and 0 < age.std_scale < 1 and "std_scale" in head.info and "std_scale" in age.info
     years = age.regress(joined_inputs(network_inputs(outputs, True), rng.normal(size=(16, 256))))
     assert ((years > 0) & (years < 116)).all() and years.std() > 0
     assert scores.shape == (16,) and ((scores > 1) & (scores < 5)).all() and scores.std() > 0

@@ -287,7 +287,8 @@ class DescriptorHead:
     std_scale: the factor on the bundle head's std that the Predictor reports beside the mixed
     mean (scale_std), chosen on held-out faces so that mean +- 1 std covers 68% of them: the mix
     is more accurate than the bundle head alone, whose std it would otherwise keep (the shipped
-    age head; experiments/2026-12-01-age-descriptor-data, std_scale.json). Raises ValueError
+    heads: attractiveness 0.63, experiments/2026-12-01-attractiveness-cost, section 10; age 0.69,
+    experiments/2026-12-01-age-descriptor-data, std_scale.json). Raises ValueError
     for a weight outside [0, 1], an unknown target or a std_scale that is not > 0."""
 
     def __init__(self, net: torch.nn.Module | Sequence[torch.nn.Module], kwargs: dict, weight: float = 0.5,
