@@ -19,32 +19,24 @@ input, 60 epochs, seed 0):
 Figures on the tune chips: MAE, and by band MAE and bias, of the mixed age and of the head alone.
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from lnet_anet.cli.fit_descriptor_head import DEFAULT_ROOTS
 from lnet_anet.dldl.descriptor import DescriptorHead, joined_inputs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tune_part import BANDS, tune_part  # noqa: E402
+from tune_part import BANDS, arguments, fit_sample, tune_part  # noqa: E402
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--cache", type=Path, required=True)
-parser.add_argument("--root", type=Path, default=DEFAULT_ROOTS["age"])
-parser.add_argument("--out", type=Path, required=True)
-args = parser.parse_args()
-torch.set_num_threads(2)
+args = arguments()
 part = tune_part(args.cache, args.root)
 x = joined_inputs(part.outputs, part.features)
 y, tune, band, bundle_age, scored, figures = part.y, part.tune, part.band, part.bundle_age, part.scored, part.figures
 
 fit_rows = np.flatnonzero(~tune)
-sample = np.random.default_rng(0).choice(fit_rows, min(6000, len(fit_rows)), replace=False)
+sample = fit_sample(tune)
 counts = np.bincount(band[fit_rows], minlength=len(BANDS))
 balanced = np.concatenate([np.resize(fit_rows[band[fit_rows] == k], counts.max()) for k in range(len(BANDS))])
 record = {"fit_chips": int(len(fit_rows)), "tune_chips": int(tune.sum()), "tune_scored": int(scored.sum()),

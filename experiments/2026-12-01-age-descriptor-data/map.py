@@ -16,33 +16,24 @@ epochs, 1 network, seed 0) on the joint input (ANet's feature + descriptor: the 
 on the map's input (ANet's feature + the map + the descriptor); also 3 networks of each (seeds 0-2).
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from lnet_anet.cli.fit_descriptor_head import DEFAULT_ROOTS
 from lnet_anet.dldl.descriptor import DescriptorHead, joined_inputs, network_inputs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tune_part import tune_part  # noqa: E402
+from tune_part import arguments, fit_sample, tune_part  # noqa: E402
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--cache", type=Path, required=True)
-parser.add_argument("--root", type=Path, default=DEFAULT_ROOTS["age"])
-parser.add_argument("--out", type=Path, required=True)
-args = parser.parse_args()
-torch.set_num_threads(2)
+args = arguments()
 part = tune_part(args.cache, args.root)
 inputs = {"joint (shipped)": joined_inputs(network_inputs(part.outputs, False), part.features),
           "joint + map": joined_inputs(network_inputs(part.outputs, True), part.features)}
 y, tune, bundle_age, scored, figures = part.y, part.tune, part.bundle_age, part.scored, part.figures
 
-fit_rows = np.flatnonzero(~tune)
-sample = np.random.default_rng(0).choice(fit_rows, min(6000, len(fit_rows)), replace=False)
+sample = fit_sample(tune)
 record = {"chips": len(part.names), "fit_rows": int(len(sample)), "tune_chips": int(tune.sum()), "tune_scored": int(scored.sum()),
           "bundle alone": figures(bundle_age)}  # fmt: skip
 print("bundle alone", record["bundle alone"], flush=True)

@@ -16,19 +16,16 @@ of the tune chips, scored on the other, both ways): share within +-1 and +-2 std
 band, and the Gaussian negative log-likelihood.
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from lnet_anet.cli.fit_descriptor_head import DEFAULT_ROOTS
 from lnet_anet.dldl.descriptor import DescriptorHead, joined_inputs, network_inputs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tune_part import BANDS, tune_part  # noqa: E402
+from tune_part import BANDS, arguments, fit_sample, tune_part  # noqa: E402
 
 COVER = 0.6827  # a Gaussian's share within +- 1 std
 
@@ -63,16 +60,10 @@ def scored(err: np.ndarray, std: np.ndarray, band: np.ndarray) -> dict:
     return out
 
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--cache", type=Path, required=True)
-parser.add_argument("--root", type=Path, default=DEFAULT_ROOTS["age"])
-parser.add_argument("--out", type=Path, required=True)
-args = parser.parse_args()
-torch.set_num_threads(2)
+args = arguments()
 part = tune_part(args.cache, args.root)
 x = joined_inputs(network_inputs(part.outputs, True), part.features)
-fit_rows = np.flatnonzero(~part.tune)
-sample = np.random.default_rng(0).choice(fit_rows, min(6000, len(fit_rows)), replace=False)
+sample = fit_sample(part.tune)
 head = DescriptorHead.fit(x[sample], part.y[sample], target="age", members=3, reads_map=True)
 rows = np.flatnonzero(part.scored)
 mean = np.clip(0.5 * part.bundle_age[rows] + 0.5 * head.regress(x[rows]), 0, 116)

@@ -20,26 +20,20 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from lnet_anet.cli.fit_descriptor_head import DEFAULT_ROOTS
 from lnet_anet.dldl.descriptor import DescriptorHead, joined_inputs, network_inputs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tune_part import BANDS, tune_part  # noqa: E402
+from tune_part import BANDS, arguments, fit_sample, tune_part  # noqa: E402
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--cache", type=Path, required=True)
-parser.add_argument("--root", type=Path, default=DEFAULT_ROOTS["age"])
 parser.add_argument("--mixed", type=Path, default=Path("runs/age-map/tune-mixed.npz"),
                     help="the tune chips' mixed ages and true ages, made once and reused")  # fmt: skip
-parser.add_argument("--out", type=Path, required=True)
-args = parser.parse_args()
-torch.set_num_threads(2)
+args = arguments(parser)
 if not args.mixed.exists():
     part = tune_part(args.cache, args.root)
     x = joined_inputs(network_inputs(part.outputs, True), part.features)
-    sample = np.random.default_rng(0).choice(np.flatnonzero(~part.tune), min(6000, int((~part.tune).sum())), replace=False)
+    sample = fit_sample(part.tune)
     head = DescriptorHead.fit(x[sample], part.y[sample], target="age", members=3, reads_map=True)
     rows = np.flatnonzero(part.scored)
     mixed = np.clip(0.5 * part.bundle_age[rows] + 0.5 * head.regress(x[rows]), 0, 116)

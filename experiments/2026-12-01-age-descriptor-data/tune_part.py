@@ -1,17 +1,31 @@
-"""choose.py's and map.py's shared pieces: the cached train chips with their ages, the tune part
-(fold 1 of 5 by file name, seed 1), the bundle's own age (mean and std) on it end to end, and the figures by band."""
+"""The shared pieces of choose.py, map.py, std_scale.py and stretch.py: their command line, the
+cached train chips with their ages, the tune part (fold 1 of 5 by file name, seed 1), the bundle's
+own age (mean and std) on it end to end, the figures by band, and the heads' fit sample."""
 
+import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from lnet_anet.cli.fit_descriptor_head import training_part
+from lnet_anet.cli.fit_descriptor_head import DEFAULT_ROOTS, training_part
 from lnet_anet.data.readers.age import fold_of
 from lnet_anet.inference.predictor import Predictor
 
 BANDS = ((0, 12), (13, 29), (30, 44), (45, 59), (60, 200))
+
+
+def arguments(parser: argparse.ArgumentParser | None = None) -> argparse.Namespace:
+    """--cache (the cached chips), --root (UTKFace) and --out (the record), beside what `parser`
+    has already; torch on the 2 cores."""
+    parser = parser or argparse.ArgumentParser()
+    parser.add_argument("--cache", type=Path, required=True)
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOTS["age"])
+    parser.add_argument("--out", type=Path, required=True)
+    torch.set_num_threads(2)
+    return parser.parse_args()
 
 
 @dataclass
@@ -58,3 +72,10 @@ def tune_part(cache: Path, root: Path) -> TunePart:
             bundle_age[i], bundle_std[i] = faces[0]["age"]["mean"], faces[0]["age"]["std"]
     band = np.digitize(y, [b[1] + 0.5 for b in BANDS[:-1]])
     return TunePart(names, z["descriptors"][keep], z["features"][keep], y, tune, band, bundle_age, bundle_std)
+
+
+def fit_sample(tune: np.ndarray, size: int = 6000) -> np.ndarray:
+    """The heads' training rows: a seeded sample of `size` of the chips outside the tune part
+    (the shipped recipe's size)."""
+    fit_rows = np.flatnonzero(~tune)
+    return np.random.default_rng(0).choice(fit_rows, min(size, len(fit_rows)), replace=False)
