@@ -224,6 +224,13 @@ def joined_inputs(descriptors: np.ndarray, features: np.ndarray) -> np.ndarray:
     return np.concatenate([features / norms * np.sqrt(2), np.asarray(descriptors, np.float32)], axis=1)
 
 
+def _checked_std_scale(std_scale: float) -> float:
+    """DescriptorHead's std_scale as a float; ValueError unless it is a finite number > 0."""
+    if not (np.isfinite(std_scale) and std_scale > 0):
+        raise ValueError(f"std_scale must be a number > 0, got {std_scale}")
+    return float(std_scale)
+
+
 MEMBER_PREFIX = "member"  # a saved head's tensors of network i are "member{i}.<name>" when it has several
 
 
@@ -297,9 +304,7 @@ class DescriptorHead:
                  reads_map: bool = False, std_scale: float = 1.0):  # fmt: skip
         if not 0.0 <= weight <= 1.0:
             raise ValueError(f"weight must be in [0, 1], got {weight}")
-        if not (np.isfinite(std_scale) and std_scale > 0):
-            raise ValueError(f"std_scale must be a number > 0, got {std_scale}")
-        self.std_scale = float(std_scale)
+        self.std_scale = _checked_std_scale(std_scale)
         if target not in TARGETS:
             raise ValueError(f"target must be one of {tuple(TARGETS)}, not {target!r}")
         self.anet, self.target, self.reads_map = anet, target, bool(reads_map)
@@ -323,17 +328,16 @@ class DescriptorHead:
         (weight decay 1e-4), batch 128, `epochs` passes, sigma the label distribution's spread
         (default: the target's, TARGETS); seeded, so the same data gives the same head.
         members: that many networks, of seeds seed, seed + 1, ..., whose expectations are
-        averaged. Raises ValueError for an unknown target, members < 1 or std_scale <= 0. Inputs: descriptors,
-        or, for a joint head, joined_inputs(descriptors, features) with `anet` the digest of the
-        ANet that gave the features; reads_map: network_inputs(outputs, True) in place of the
-        descriptors. settings: the FaceDescriptor's that made the descriptors
-        (default DEFAULT_SETTINGS); std_scale: the class doc's."""
+        averaged. Raises ValueError for an unknown target, members < 1 or std_scale <= 0.
+        Inputs: descriptors, or, for a joint head, joined_inputs(descriptors, features) with
+        `anet` the digest of the ANet that gave the features; reads_map: network_inputs(outputs,
+        True) in place of the descriptors. settings: the FaceDescriptor's that made the
+        descriptors (default DEFAULT_SETTINGS); std_scale: the class doc's."""
         if target not in TARGETS:
             raise ValueError(f"target must be one of {tuple(TARGETS)}, not {target!r}")
         if members < 1:
             raise ValueError(f"members must be >= 1, got {members}")
-        if not (np.isfinite(std_scale) and std_scale > 0):  # before training, not after
-            raise ValueError(f"std_scale must be a number > 0, got {std_scale}")
+        _checked_std_scale(std_scale)  # before training, not after
         spec = TARGETS[target]
         sigma = spec["sigma"] if sigma is None else sigma
         kwargs = {"in_features": int(descriptors.shape[1]), "low": spec["low"], "high": spec["high"], "step": spec["step"]}
