@@ -294,6 +294,9 @@ def test_table_and_caption_show_attractiveness():
             "age": {"mean": 31.2, "std": 4.0}, "attractiveness": {"mean": 3.14, "std": 0.42}}  # fmt: skip
     record = {"error": None, "faces": [face], "width": 50, "height": 50}
     assert table_rows("a.jpg", record, 1) == ["a.jpg  [1, 2, 30, 40]  3.200  Smiling 0.90  31.2+-4.0  3.1+-0.4"]
+    turned = table_rows("a.jpg", {**record, "rotation": 90}, 1)  # --rotations: the table says the turn too
+    assert turned == ["a.jpg (read turned 90 deg ccw)  [1, 2, 30, 40]  3.200  Smiling 0.90  31.2+-4.0  3.1+-0.4"]
+    assert table_rows("a.jpg", {**record, "rotation": 0}, 1)[0].startswith("a.jpg  [1")
     assert face_caption(face, 1) == "#1 3.20  age 31+-4"
     assert attractiveness_line(face) == "attractiveness 3.1+-0.4 /5"
     assert attractiveness_line({**face, "attractiveness": None}) is None

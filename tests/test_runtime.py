@@ -110,9 +110,10 @@ def test_an_unwritable_cache_is_not_an_error(bundle_path, tmp_path, monkeypatch)
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder would be")
     monkeypatch.setenv("LNET_ANET_CACHE", str(blocker))
-    with pytest.warns(RuntimeWarning, match="cannot write the ONNX graph cache"):
+    with pytest.warns(RuntimeWarning, match="cannot write the ONNX graph cache") as caught:
         predictor = Predictor.load(bundle_path, backend="onnxruntime")
     assert predictor.predict(_images(1)[0])["error"] is None
+    assert sum("graph cache" in str(w.message) for w in caught) == 1  # once per folder, not once per graph
 
 
 def test_backend_errors(bundle_path, monkeypatch):

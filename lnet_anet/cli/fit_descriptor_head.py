@@ -1,4 +1,4 @@
-"""Fit an opt-in descriptor head: attractiveness on SCUT-FBP5500's training list (issue 17), or
+"""Fit an opt-in descriptor head: attractiveness on SCUT-FBP5500's training list, or
 age on UTKFace's train part.
 
     python -m lnet_anet.cli.fit_descriptor_head --out runs/attractiveness-descriptor.safetensors

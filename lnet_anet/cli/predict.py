@@ -275,6 +275,8 @@ def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
     if not record["faces"]:
         return [f"{name}  no face ({record['width']}x{record['height']})"]
     rows = []
+    if record.get("rotation"):  # --rotations read the faces at a turn: say which
+        name = f"{name} (read turned {record['rotation']} deg ccw)"
     for face in record["faces"]:
         box = "[" + ", ".join(f"{v:.0f}" for v in face["box"]) + "]"
         ranked = sorted(face["attributes"].items(), key=lambda kv: kv[1], reverse=True)[:top]

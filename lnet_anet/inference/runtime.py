@@ -13,7 +13,7 @@ backend="onnxruntime" (needs the `onnx` package; about 0.3 s per graph) and cach
 `<cache>/onnx/<key>.onnx`, where key hashes the bundle's tensors, the graph's settings and
 the library versions (GRAPH_VERSION changes when the graphs' code does); later loads read the
 file. cache: $LNET_ANET_CACHE, else $XDG_CACHE_HOME/lnet_anet, else ~/.cache/lnet_anet. A cache
-that cannot be written is not an error: a RuntimeWarning says so, and the graph is exported at
+that cannot be written is not an error: a RuntimeWarning says so (once per folder), and the graph is exported at
 every load.
 tests/test_runtime.py checks the two backends' records agree (boxes to 0.01 px, probabilities
 and ages to 1e-3).
@@ -242,14 +242,21 @@ def _quantize_static(model: bytes, reader, ranges: Path) -> bytes:
         return (Path(tmp) / "int8.onnx").read_bytes()
 
 
+_UNWRITABLE: set[Path] = set()  # cache folders already warned about: one warning each per process
+
+
 def _store(path: Path, model: bytes) -> None:
-    """Write the cache file atomically; a cache that cannot be written is skipped (module doc)."""
+    """Write the cache file atomically; a cache that cannot be written is skipped (module doc),
+    with one RuntimeWarning per folder."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(model)
         tmp.replace(path)
     except OSError as e:
+        if path.parent in _UNWRITABLE:
+            return
+        _UNWRITABLE.add(path.parent)
         warnings.warn(f"lnet_anet: cannot write the ONNX graph cache {path.parent} ({e.strerror or e}); the graphs "
                       "are exported again at every load (~3 s). Set LNET_ANET_CACHE to a writable folder.",
                       RuntimeWarning, stacklevel=3)  # fmt: skip
