@@ -67,6 +67,26 @@ def test_resume_after_kill_gives_the_uninterrupted_model(tmp_path):
     assert "interrupted at step 7" in log and "Run the same command again to resume" in log
     steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert steps == sorted(set(steps))  # the steps redone after the resume are logged once
+    assert "step 24/24 epoch 2: loss" in log  # the step lines (log_every) are in train.log too
+
+
+def test_sigterm_stops_like_ctrl_c_and_the_run_resumes(tmp_path):
+    import signal
+
+    calls = {"n": 0}
+
+    def stopped_at_step_8(model, batch):  # a job scheduler's stop (SIGTERM) in the middle of a step
+        calls["n"] += 1
+        if calls["n"] == 8:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return bce_loss(model, batch)
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path / "run", loss_fn=stopped_at_step_8)
+    assert signal.getsignal(signal.SIGTERM) is before  # the handler is the caller's again
+    assert "interrupted at step" in (tmp_path / "run" / "train.log").read_text()
+    assert train(tmp_path / "run").step == 24  # the lock was released: the same command resumes
 
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import platform
 import sys
@@ -94,8 +95,9 @@ def _hydra_record(restore: bool) -> None:
 
 
 def start_run(seed: int) -> Path:
-    """The Hydra run folder, locked (lock_run_dir; the rank-0 process only under torchrun),
-    cleared of stale temporary files, with every generator seeded by `seed`: call it first,
+    """The Hydra run folder, locked (lock_run_dir; the rank-0 process only under torchrun, whose
+    other processes log warnings only), cleared of stale temporary files, with every generator
+    seeded by `seed`: call it first,
     before anything random (the model's initial weights) is made. Raises RunInUseError when
     another process is running in that folder."""
     from lnet_anet.engine.trainer import seed_everything
@@ -104,6 +106,8 @@ def start_run(seed: int) -> Path:
     if is_main_process():
         lock_run_dir(folder)
         remove_stale_temporaries(folder)
+    else:  # under torchrun the rank-0 process reports (results, stages); the others warn only
+        logging.getLogger("lnet_anet").setLevel(logging.WARNING)
     seed_everything(seed)
     return folder
 

@@ -2,7 +2,7 @@
 
 A run folder holds everything about a run:
   run_dir/train_config.json     the TrainConfig used (Hydra's resolved config sits in .hydra/)
-  run_dir/train.log             the log
+  run_dir/train.log             the loop's log: resumes, evaluations, a line per log_every steps
   run_dir/metrics.jsonl         one JSON object per logged step and per evaluation
   run_dir/checkpoints/last.pt   written atomically every `checkpoint_every` steps and per epoch
   run_dir/checkpoints/best.pt   model weights at the best `monitor` value
@@ -18,9 +18,12 @@ from __future__ import annotations
 import json
 import logging
 import random
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +47,11 @@ from lnet_anet.engine.lock import (
 
 LossFn = Callable[[nn.Module, dict], tuple[torch.Tensor, dict[str, float]]]
 EvalFn = Callable[[nn.Module, DataLoader, torch.device], dict[str, float]]
-log = logging.getLogger("lnet_anet.train")
+# The loop's own lines (train.log and the console); the commands' lines (data, stages, results) go
+# to "lnet_anet.train", which Hydra writes to <command>.log. Step lines go to train.log, and to the
+# console only where no progress bar shows (output redirected to a file).
+log = logging.getLogger("lnet_anet.train.loop")
+step_log = logging.getLogger("lnet_anet.train.steps")
 # Train settings a resumed run may change without a warning: they do not change what is learnt.
 _FREE_TO_CHANGE = frozenset({"num_workers", "device", "num_threads", "checkpoint_every", "eval_every", "log_every",
                              "progress", "resume"})  # fmt: skip
@@ -72,19 +79,43 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def setup_logging(run_dir: Path, main_process: bool) -> None:
-    """Log to run_dir/train.log and the console (rank 0 only); a new run_dir moves the file."""
+def setup_logging(run_dir: Path, main_process: bool, bar_shown: bool = True) -> None:
+    """The loop's lines to run_dir/train.log and the console, its step lines to train.log and,
+    when no progress bar shows (bar_shown False), the console too (rank 0 only); a new run_dir
+    moves the file."""
     if not main_process:
         return
-    for handler in [h for h in log.handlers if getattr(h, "_lnet_anet", False)]:
-        log.removeHandler(handler)
-        handler.close()
-    for handler in (logging.FileHandler(run_dir / "train.log"), logging.StreamHandler()):
+    for logger in (log, step_log):
+        for handler in [h for h in logger.handlers if getattr(h, "_lnet_anet", False)]:
+            logger.removeHandler(handler)
+            handler.close()
+    file, console = logging.FileHandler(run_dir / "train.log"), logging.StreamHandler()
+    for handler in (file, console):
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         handler._lnet_anet = True  # type: ignore[attr-defined]
-        log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
+    for logger, handlers in ((log, (file, console)), (step_log, (file,) if bar_shown else (file, console))):
+        for handler in handlers:
+            logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt while the block runs (main thread only: Python installs
+    signal handlers there), so a stopped job reports and releases its run like Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Trainer:
@@ -115,7 +146,8 @@ class Trainer:
             torch.set_num_threads(cfg.num_threads)
         seed_everything(cfg.seed)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        setup_logging(self.run_dir, self.main)
+        # tqdm's bar (disable=None) shows on a terminal only; elsewhere the step lines stand in for it
+        setup_logging(self.run_dir, self.main, bar_shown=bool(cfg.progress) and sys.stderr.isatty())
 
         self.model = model.to(self.device)
         self.ddp_model: nn.Module = (
@@ -143,14 +175,17 @@ class Trainer:
     # ---- the loop -------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
         """Train to the end (or resume there) and return {"step", "skipped_images", and the
-        last evaluation's metrics}. Raises RunInUseError when another process holds run_dir."""
+        last evaluation's metrics}. Raises RunInUseError when another process holds run_dir.
+        Ctrl-C and SIGTERM (a job scheduler's stop, `kill`) end it alike: KeyboardInterrupt,
+        after a line saying which checkpoint a rerun resumes from."""
         if not self.main:
             return self._fit()
         lock_run_dir(self.run_dir)
         try:
-            for folder in (self.run_dir, self.run_dir / "checkpoints"):  # ours, left by a kill
-                remove_stale_temporaries(folder)
-            return self._fit()
+            with _sigterm_as_interrupt():
+                for folder in (self.run_dir, self.run_dir / "checkpoints"):  # ours, left by a kill
+                    remove_stale_temporaries(folder)
+                return self._fit()
         except KeyboardInterrupt:
             kept = self.run_dir / "checkpoints" / "last.pt"
             log.warning("interrupted at step %d; %s. Run the same command again to resume.", self.step,
@@ -191,8 +226,11 @@ class Trainer:
                 bar.update(1)
                 bar.set_postfix(loss=f"{stats['loss']:.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}")
                 if self.step % cfg.log_every == 0 or self.step == self.total_steps:
-                    self._log_metrics({"step": self.step, "epoch": epoch, **stats,
-                                       "lr": self.scheduler.get_last_lr()[0], "skipped_images": skipped_images})  # fmt: skip
+                    lr = self.scheduler.get_last_lr()[0]
+                    self._log_metrics({"step": self.step, "epoch": epoch, **stats, "lr": lr, "skipped_images": skipped_images})
+                    if self.main:
+                        step_log.info("step %d/%d epoch %d: loss %.4f, lr %.2e", self.step, self.total_steps, epoch,
+                                      stats["loss"], lr)  # fmt: skip
                 if self.step % cfg.checkpoint_every == 0:
                     self._save_last()
                 if self.step >= self.total_steps:
