@@ -49,7 +49,7 @@ fit-svms: install  ## refit ANet's SVMs on LNet's crops, ANet unchanged (conf/fi
 train-age: install  ## DLDL-v2 age on UTKFace (ARGS="paths.datasets=DIR" points at the data)
 	$(PY) -m lnet_anet.cli.train_age $(ARGS)
 
-train-age-anet: install  ## DLDL-v2 age on ANet's layers, started from an ANet run
+train-age-anet: install  ## DLDL-v2 age on ANet's layers, from an ANet (default runs/anet-celeba_hq128, made by train-anet; ARGS='init_from=RUN_OR_BUNDLE')
 	$(PY) -m lnet_anet.cli.train_anet_dldl $(ARGS)
 
 train-attractiveness: install  ## DLDL-v2 attractiveness on SCUT-FBP5500

@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="the new bundle")
     p.add_argument("--min-height", type=float, default=24.0, help="smaller faces are don't-care (pixels)")
     p.add_argument("--fppi", type=float, default=0.1, help="false alarms per tune image at the threshold")
-    p.add_argument("--limit", type=int, default=None, help="at most this many tune photos")
+    p.add_argument("--limit", type=int, default=None,
+                   help="at most this many tune photos (the box fits need about 20 faces found inside a labelled "
+                        "box: keep it at 60 or more)")  # fmt: skip
     p.add_argument("--scales", default="1.0;1.0,0.5;1.0,1.5;1.0,2.0;0.5,1.0,2.0",
                    help="scale sets to try, ';'-separated lists")  # fmt: skip
     p.add_argument("--search", type=json.loads, default=DEFAULT_SEARCH,
