@@ -219,6 +219,30 @@ def test_help_names_the_command_as_it_is_run(name, capsys):
         assert "PosixPath" not in text and "attractiveness: " in flat and "UTKFace)" in flat
 
 
+HYDRA_COMMANDS = ["train_lnet", "train_anet", "fit_svms", "train_age", "train_anet_dldl", "train_dldl_head",
+                  "evaluate_attributes", "evaluate_localization"]  # fmt: skip
+
+
+def test_hydra_commands_help_says_what_each_does():
+    """Each Hydra command's --help opens with its name, what it does and how it is run (its
+    config's hydra.help.header), not Hydra's generic line; one is run for real."""
+    from hydra import compose, initialize_config_dir
+
+    import lnet_anet
+
+    conf = str(Path(lnet_anet.__file__).parent / "conf")
+    headers = {}
+    with initialize_config_dir(config_dir=conf, version_base="1.3"):
+        for name in HYDRA_COMMANDS:
+            headers[name] = compose(name, return_hydra_config=True).hydra.help.header
+    for name, header in headers.items():
+        assert header.startswith(f"{name}: ") and f"python -m lnet_anet.cli.{name} " in header
+    assert len(set(headers.values())) == len(HYDRA_COMMANDS)  # each its own, none inherited
+    shown = subprocess.run([sys.executable, "-m", "lnet_anet.cli.train_anet_dldl", "--help"], capture_output=True,
+                           text=True, check=True).stdout  # fmt: skip
+    assert shown.startswith(headers["train_anet_dldl"].splitlines()[0]) and "== Configuration groups ==" in shown
+
+
 def test_fit_descriptor_head_names_a_missing_dataset_folder(tmp_path, capsys):
     from lnet_anet.cli.fit_descriptor_head import main
 
