@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lnet_anet.dldl.descriptor import DescriptorHead, joined_inputs, network_inputs
+from lnet_anet.dldl.descriptor import DescriptorHead
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tune_part import BANDS, arguments, fit_sample, tune_part  # noqa: E402
+from tune_part import BANDS, arguments, fit_sample, shipped_mix, tune_part  # noqa: E402
 
 COVER = 0.6827  # a Gaussian's share within +- 1 std
 
@@ -62,18 +62,14 @@ def scored(err: np.ndarray, std: np.ndarray, band: np.ndarray) -> dict:
 
 args = arguments()
 part = tune_part(args.cache, args.root)
-x = joined_inputs(network_inputs(part.outputs, True), part.features)
-sample = fit_sample(part.tune)
-head = DescriptorHead.fit(x[sample], part.y[sample], target="age", members=3, reads_map=True)
-rows = np.flatnonzero(part.scored)
-mean = np.clip(0.5 * part.bundle_age[rows] + 0.5 * head.regress(x[rows]), 0, 116)
+head, x, rows, mean = shipped_mix(part)
 err, band = part.y[rows] - mean, part.band[rows]
 own = head_std(head, x[rows])
 stds = {"bundle's": part.bundle_std[rows], "head's own": own,
         "root mean square of both": np.sqrt(0.5 * part.bundle_std[rows] ** 2 + 0.5 * own**2),
         "one constant": np.ones(len(rows))}  # fmt: skip
 halves = np.random.default_rng(1).permutation(len(rows)) % 2
-record = {"tune chips scored": len(rows), "fit rows": len(sample), "mae": round(float(np.abs(err).mean()), 3),
+record = {"tune chips scored": len(rows), "fit rows": len(fit_sample(part.tune)), "mae": round(float(np.abs(err).mean()), 3),
           "as shipped (the bundle's std, s = 1)": scored(err, stds["bundle's"], band), "candidates": {}}  # fmt: skip
 print("as shipped", record["as shipped (the bundle's std, s = 1)"], flush=True)
 for name, std in stds.items():

@@ -21,10 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lnet_anet.dldl.descriptor import DescriptorHead, joined_inputs, network_inputs
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tune_part import BANDS, arguments, fit_sample, tune_part  # noqa: E402
+from tune_part import BANDS, arguments, shipped_mix, tune_part  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--mixed", type=Path, default=Path("runs/age-map/tune-mixed.npz"),
@@ -32,11 +30,7 @@ parser.add_argument("--mixed", type=Path, default=Path("runs/age-map/tune-mixed.
 args = arguments(parser)
 if not args.mixed.exists():
     part = tune_part(args.cache, args.root)
-    x = joined_inputs(network_inputs(part.outputs, True), part.features)
-    sample = fit_sample(part.tune)
-    head = DescriptorHead.fit(x[sample], part.y[sample], target="age", members=3, reads_map=True)
-    rows = np.flatnonzero(part.scored)
-    mixed = np.clip(0.5 * part.bundle_age[rows] + 0.5 * head.regress(x[rows]), 0, 116)
+    _, _, rows, mixed = shipped_mix(part)
     args.mixed.parent.mkdir(parents=True, exist_ok=True)
     np.savez(args.mixed, mixed=mixed, y=part.y[rows], band=part.band[rows], bundle_std=part.bundle_std[rows])
 z = np.load(args.mixed)

@@ -79,3 +79,16 @@ def fit_sample(tune: np.ndarray, size: int = 6000) -> np.ndarray:
     (the shipped recipe's size)."""
     fit_rows = np.flatnonzero(~tune)
     return np.random.default_rng(0).choice(fit_rows, min(size, len(fit_rows)), replace=False)
+
+
+def shipped_mix(part: TunePart):
+    """The shipped recipe's head (3 networks reading ANet's feature, dlib's last map and the
+    descriptor) fitted on fit_sample, and its mix with the Predictor's age (0.5 each, as shipped)
+    on the scored tune chips: (head, the inputs of every chip, the scored rows, their mixed ages)."""
+    from lnet_anet.dldl.descriptor import DescriptorHead, joined_inputs, network_inputs
+
+    x = joined_inputs(network_inputs(part.outputs, True), part.features)
+    sample = fit_sample(part.tune)
+    head = DescriptorHead.fit(x[sample], part.y[sample], target="age", members=3, reads_map=True)
+    rows = np.flatnonzero(part.scored)
+    return head, x, rows, np.clip(0.5 * part.bundle_age[rows] + 0.5 * head.regress(x[rows]), 0, 116)

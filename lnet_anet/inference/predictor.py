@@ -200,7 +200,8 @@ class Predictor:
         dlib's face-recognition network run on each face box (its descriptor, and its last map
         for a head that reads it), is mixed into the attractiveness mean (the network int8 on
         ONNX Runtime, on a worker thread beside the face graph: a few ms per face on 2 CPU
-        cores); the std stays the head's. Setting it raises as set_descriptor_head."""
+        cores); the std is the bundle head's times the descriptor head's std_scale. Setting it
+        raises as set_descriptor_head."""
         return self._descriptor_heads.get("attractiveness")
 
     @descriptor_head.setter
@@ -680,7 +681,7 @@ class Predictor:
             if head is not None:
                 joint = getattr(head, "anet", None) is not None
                 means = head.mix(means, descriptors[_settings_key(head)], features.mean(1) if joint else None)
-                stds = head.scale_std(stds) if hasattr(head, "scale_std") else stds
+                stds = head.scale_std(stds)
             for (*_, face), mean, std in zip(faces, means.tolist(), stds.tolist(), strict=True):
                 face[HEAD_KEYS[name]] = {"mean": round(mean, 3), "std": round(std, 3)}
 

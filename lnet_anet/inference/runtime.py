@@ -13,8 +13,8 @@ backend="onnxruntime" (needs the `onnx` package; about 0.3 s per graph) and cach
 `<cache>/onnx/<key>.onnx`, where key hashes the bundle's tensors, the graph's settings and
 the library versions (GRAPH_VERSION changes when the graphs' code does); later loads read the
 file. cache: $LNET_ANET_CACHE, else $XDG_CACHE_HOME/lnet_anet, else ~/.cache/lnet_anet. A cache
-that cannot be written is not an error: a RuntimeWarning says so (once per folder), and the graph is exported at
-every load.
+that cannot be written is not an error: a RuntimeWarning says so (once per folder), and the graph
+is exported at every load.
 tests/test_runtime.py checks the two backends' records agree (boxes to 0.01 px, probabilities
 and ages to 1e-3).
 """
