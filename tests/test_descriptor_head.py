@@ -58,7 +58,7 @@ def test_a_head_of_several_seeds_averages_them_and_survives_its_file(tmp_path):
     head = DescriptorHead.fit(x, y, epochs=10, seed=3, members=3)
     assert len(head.nets) == 3 and head.info["members"] == 3
     seeds = [DescriptorHead.fit(x, y, epochs=10, seed=s).regress(x) for s in (3, 4, 5)]  # seed, seed + 1, ...
-    np.testing.assert_allclose(head.regress(x), np.mean(seeds, 0), atol=1e-9)
+    np.testing.assert_allclose(head.regress(x), np.mean(seeds, 0), atol=1e-5)  # float32
     np.testing.assert_allclose(seeds[0], single.regress(x))  # the first member is the one-network head
     assert not np.allclose(seeds[0], seeds[1])  # the members differ
     head.save(tmp_path / "three.safetensors")
@@ -219,6 +219,31 @@ def test_a_head_that_reads_dlibs_map_gets_it_from_the_shared_network_outputs(tmp
     plain.describer = Describer()
     assert plain.describe(None, [[0, 0, 1, 1]]).shape == (1, DESCRIPTOR_SIZE + MAP_SIZE)  # shareable with a map head
     assert plain.describer.asked == [True]
+
+def test_prepare_moves_the_descriptor_part_of_the_first_layer_and_changes_no_score():
+    """prepare (the Predictor's worker thread) takes dlib's part of the networks' first layer and
+    mix adds ANet's part: the same scores as mixing the raw outputs, and as regress on the whole
+    joined input (LayerNorm applied after the product); inputs of the wrong width are refused."""
+    from lnet_anet.dldl.descriptor import PreparedInputs, joined_inputs, network_inputs
+
+    rng = np.random.default_rng(6)
+    outputs = rng.normal(size=(12, DESCRIPTOR_SIZE + MAP_SIZE)).astype(np.float32)
+    features = rng.normal(size=(12, 8)).astype(np.float32) * 5
+    x = joined_inputs(network_inputs(outputs, True), features)
+    y = 3 + np.tanh(x[:, 0] * 4 + x[:, -1])
+    head = DescriptorHead.fit(x, y, epochs=3, members=2, reads_map=True, anet="digest")
+    part = head.prepare(outputs)
+    assert isinstance(part, PreparedInputs) and part.row == 8 and part.width == MAP_SIZE + DESCRIPTOR_SIZE
+    means = rng.uniform(1, 5, 12)
+    expected = np.clip((1 - head.weight) * means + head.weight * head.regress(x), 1, 5)
+    np.testing.assert_allclose(head.mix(means, part, features), expected, atol=1e-5)
+    np.testing.assert_array_equal(head.mix(means, part, features), head.mix(means, outputs, features))
+    with torch.no_grad():  # the layer-normalised product equals the networks' own forward
+        own = np.mean([net.predict(torch.as_tensor(x, dtype=torch.float32))["mean"].numpy() for net in head.nets], 0)
+    np.testing.assert_allclose(head.regress(x), own, atol=1e-5)
+    with pytest.raises(ValueError, match="reads 8 inputs here, got 9"):
+        head.mix(means, part, np.zeros((12, 9)))
+
 
 needs_dlib = pytest.mark.skipif(
     importlib.util.find_spec("dlib") is None or importlib.util.find_spec("face_recognition_models") is None,

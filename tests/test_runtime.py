@@ -201,3 +201,59 @@ def test_int8_quantization_follows_recorded_ranges_and_refuses_another_graphs(tm
         runtime.quantize_int8(other, tmp_path / "ranges.json")
     with pytest.raises(FileNotFoundError, match="no int8 activation ranges"):
         runtime.quantize_int8(model, tmp_path / "none.json")
+
+
+def _blas_threads() -> set[int]:
+    from threadpoolctl import threadpool_info
+
+    return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+
+def test_op_threads_sets_torch_and_blas_and_restores_them():
+    import threading
+
+    before, blas_before = torch.get_num_threads(), _blas_threads()
+    torch.set_num_threads(2)
+    try:
+        with runtime.op_threads(None):
+            assert torch.get_num_threads() == 2  # None leaves them
+        with runtime.op_threads(1):
+            assert torch.get_num_threads() == 1 and _blas_threads() <= {1}
+            with runtime.op_threads(1):  # nested: the outer block restores
+                pass
+            assert torch.get_num_threads() == 1 and _blas_threads() <= {1}
+        assert torch.get_num_threads() == 2 and _blas_threads() == blas_before
+        seen = []
+
+        def in_a_thread():
+            torch.set_num_threads(2)
+            with runtime.op_threads(1):
+                seen.append(torch.get_num_threads())
+            seen.append(torch.get_num_threads())
+
+        worker = threading.Thread(target=in_a_thread)
+        worker.start()
+        worker.join(10)
+        assert seen == [1, 2] and _blas_threads() == blas_before
+        with pytest.raises(ValueError, match=">= 1"):
+            with runtime.op_threads(0):
+                pass
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_predictor_runs_its_own_ops_on_op_threads(bundle_path, monkeypatch):
+    p = Predictor.load(bundle_path, backend="onnxruntime")
+    assert p.op_threads == 1 and Predictor.load(bundle_path, backend="torch").op_threads is None
+    seen = []
+    face_features = p._face_features
+    monkeypatch.setattr(p, "_face_features", lambda faces: seen.append(torch.get_num_threads()) or face_features(faces))
+    before = torch.get_num_threads()
+    image = _images(1)[0]
+    assert p.predict(image)["faces"] and seen and set(seen) == {1}
+    assert torch.get_num_threads() == before
+    if before > 1:  # None: the Predictor leaves torch's count
+        seen.clear()
+        p.op_threads = None
+        p.predict(image)
+        assert set(seen) == {before}

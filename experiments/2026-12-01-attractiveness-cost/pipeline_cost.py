@@ -63,9 +63,13 @@ parser.add_argument("--centre", action="store_true",
                     help="also the bundle with its attractiveness head on the centre patch alone, without and with the descriptor head")  # fmt: skip
 parser.add_argument("--only", nargs="+", help="time these predictors alone beside 'no attractiveness' (fewer "
                     "predictors, fewer sessions sharing the caches)")  # fmt: skip
+parser.add_argument("--block", type=int, default=1,
+                    help="with --paired: images each predictor takes in a row before the next takes them")
 parser.add_argument("--peer-head", type=Path, help="with --centre: also the centre patch with this descriptor head")
 parser.add_argument("--out", type=Path, required=True)
 args = parser.parse_args()
+if not args.paired and args.block > 1:
+    parser.error("--block needs --paired")
 torch.set_num_threads(2)
 
 
@@ -129,17 +133,18 @@ if timed_head is not None:  # the parts of the first predictor's descriptor head
 wall, cpu = collections.defaultdict(list), collections.defaultdict(list)
 names = list(predictors)
 for r in range(args.rounds):
-    for i, image in enumerate(images):
-        if args.paired:  # each image through the three in turn, the order rotating (descriptor_cost.py)
-            shift = (i + r) % len(names)
+    for b, start in enumerate(range(0, len(images), args.block)):
+        if args.paired:  # each image (block) through the three in turn, the order rotating (descriptor_cost.py)
+            shift = (b + r) % len(names)
             order = names[shift:] + names[:shift]
         else:
             order = names
         for name in order:
-            t0, c0 = time.perf_counter(), time.process_time()
-            predictors[name].predict(image)
-            wall[name].append(1000 * (time.perf_counter() - t0))
-            cpu[name].append(1000 * (time.process_time() - c0))
+            for image in images[start:start + args.block]:
+                t0, c0 = time.perf_counter(), time.process_time()
+                predictors[name].predict(image)
+                wall[name].append(1000 * (time.perf_counter() - t0))
+                cpu[name].append(1000 * (time.process_time() - c0))
 if not args.paired:  # as session 14 measured: each predictor's block of images, medians of the rounds' medians
     n = len(images)
     wall = {k: [float(np.median(v[j:j + n])) for j in range(0, len(v), n)] for k, v in wall.items()}
@@ -153,7 +158,7 @@ for name in names:
                  "adds_cpu_ms": round(float(np.median(c - np.array(cpu[base]))), 2)}  # fmt: skip
 out = {"command": "python experiments/2026-12-01-attractiveness-cost/pipeline_cost.py "
                   + " ".join(f"--{k}" if v is True else f"--{k} {v}" for k, v in vars(args).items() if k != "root" and v not in (False, None)),
-       "images": len(images), "rounds": args.rounds, "per_image": med,
+       "images": len(images), "block": args.block, "rounds": args.rounds, "per_image": med,
        "descriptor_parts_inside_predict_ms": {k: round(float(np.median(v)), 3) for k, v in parts.items()},
        "machine": {"processor": platform.processor() or platform.machine(), "cores": os.cpu_count(), "threads": 2,
                    "torch": torch.__version__, "onnxruntime": __import__("onnxruntime").__version__,

@@ -11,8 +11,9 @@ bundle's head alone 0.877 / 0.252 / 0.334; the previous head, without the map: 0
 0.303; experiments/2026-12-01-attractiveness-cost, section 9). The network is dlib's, ported to
 torch (lnet_anet.models.dlib_resnet) and run int8 on ONNX Runtime, beside the face graph on a
 worker thread: its parts come to about 3.6 ms of one core per face, where dlib's own CPU code
-takes about 75 ms (what attractiveness adds to a whole Predictor call on 2 shared cores moved from
-3 to 8 ms with the timing design: same record). It needs dlib (landmarks,
+takes about 75 ms; attractiveness as a whole adds 3.2-4.6 ms to a Predictor call on 2 cores (same
+record, section 11: the head's first layer is split so that dlib's part runs on the worker too,
+DescriptorHead.prepare). It needs dlib (landmarks,
 alignment) and dlib's model files, so it is off unless asked for:
 
     predictor = Predictor.load(patches={"attractiveness": "centre"})   # as predict does with the flag
@@ -25,6 +26,8 @@ Install: pip install -e '.[descriptor]' (the `descriptor` extra: dlib-bin, face_
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import importlib.util
 import json
@@ -219,9 +222,14 @@ def joined_inputs(descriptors: np.ndarray, features: np.ndarray) -> np.ndarray:
     """A joint head's input, (N, F + D): ANet's feature of each face (N, F; the patch average the
     attribute SVMs read) L2-normalised to norm sqrt(2), about a descriptor's norm, then the
     descriptor (N, D)."""
+    return np.concatenate([anet_inputs(features), np.asarray(descriptors, np.float32)], axis=1)
+
+
+def anet_inputs(features: np.ndarray) -> np.ndarray:
+    """joined_inputs' first part: ANet's features (N, F) L2-normalised to norm sqrt(2), float32."""
     features = np.asarray(features, np.float32)
     norms = np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
-    return np.concatenate([features / norms * np.sqrt(2), np.asarray(descriptors, np.float32)], axis=1)
+    return features * (np.float32(np.sqrt(2)) / norms)
 
 
 def _checked_std_scale(std_scale: float) -> float:
@@ -256,9 +264,11 @@ def _fit_mlp(x: torch.Tensor, y: torch.Tensor, kwargs: dict, target: str, sigma:
 
 
 def _stacked(nets: Sequence[torch.nn.Module]) -> tuple[np.ndarray, ...]:
-    """feature_dldl MLPs as numpy arrays for one pass over all of them (float64): the LayerNorm's
-    affine folded into the first Linear, the members' first layers side by side (D, M * H), their
-    output layers stacked (M, bins, H); then LayerNorm's eps and the bins' values."""
+    """feature_dldl MLPs as numpy arrays for one pass over all of them (float32, folded in
+    float64): the LayerNorm's affine folded into the first Linear, the members' first layers side
+    by side (D, M * H), their output layers stacked (M, bins, H); then LayerNorm's eps and the
+    bins' values. float32, as the networks were trained: the first layer (1,408 x 768 for the
+    shipped heads) is read from memory for every face, in half the time of float64's."""
     first, bias, out, out_bias = [], [], [], []
     for net in nets:
         state = {k: v.detach().double().numpy() for k, v in net.state_dict().items()}
@@ -268,7 +278,26 @@ def _stacked(nets: Sequence[torch.nn.Module]) -> tuple[np.ndarray, ...]:
         out.append(state["head.fc.weight"])
         out_bias.append(state["head.fc.bias"])
     values = nets[0].head.bins.values.double().numpy()
-    return (np.concatenate(first, 1), np.concatenate(bias), np.stack(out), np.stack(out_bias), nets[0].mlp[0].eps, values)
+    arrays = (np.concatenate(first, 1), np.concatenate(bias), np.stack(out), np.stack(out_bias))
+    return (*(a.astype(np.float32) for a in arrays), nets[0].mlp[0].eps, values.astype(np.float32))
+
+
+@dataclasses.dataclass
+class PreparedInputs:
+    """Part of a DescriptorHead's input through its networks' first layer (DescriptorHead.prepare):
+    product (N, M * H) float32, the inputs' sums and sums of squares (N,) float64, how many
+    inputs (width) and the first of them (row) in the networks' input."""
+
+    product: np.ndarray
+    total: np.ndarray
+    squares: np.ndarray
+    width: int
+    row: int
+
+    def joined(self, other: PreparedInputs) -> PreparedInputs:
+        """This part and another of the same faces (the inputs before this part's)."""
+        return PreparedInputs(self.product + other.product, self.total + other.total, self.squares + other.squares,
+                              self.width + other.width, other.row)  # fmt: skip
 
 
 class DescriptorHead:
@@ -354,28 +383,63 @@ class DescriptorHead:
         this head alone (the mean of its networks'). In numpy, all networks in one pass (_stacked):
         each MLP is a few small products, which torch's per-call overhead made take 0.7 ms per
         face inside the Predictor; equal to the networks' predict means to float rounding."""
-        if self._numpy is None:
-            self._numpy = _stacked(self.nets)
-        first, bias, out, out_bias, eps, values = self._numpy
-        x = np.asarray(descriptors, np.float64)
-        x = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + eps)  # LayerNorm (its affine folded)
-        h = np.maximum(x @ first + bias, 0.0).reshape(len(x), len(out), -1)  # (N, M, H): Linear, ReLU (no dropout)
-        z = np.einsum("nmh,mbh->nmb", h, out) + out_bias
-        p = np.exp(z - z.max(2, keepdims=True))
-        return ((p / p.sum(2, keepdims=True)) @ values).mean(1)  # each network's expectation, averaged
+        return self._expectations(self._first_layer(np.asarray(descriptors, np.float32), 0))
 
-    def mix(self, head_mean: np.ndarray, descriptors: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
+    def prepare(self, outputs: np.ndarray) -> PreparedInputs:
+        """The part of the networks' first layer that reads dlib's outputs (describe's, (N, 128
+        [+ 1024])), for mix: the Predictor computes it on its worker thread beside the face
+        graph, so that mix, which waits for ANet's feature, has only the feature's part left (the
+        first layer is most of the head's time: its 4 MB of weights are read for every face).
+        Raises ValueError as network_inputs."""
+        x = network_inputs(outputs, self.reads_map)
+        return self._first_layer(x, self._stacks()[0].shape[0] - x.shape[1])
+
+    def mix(self, head_mean: np.ndarray, descriptors, features: np.ndarray | None = None) -> np.ndarray:
         """The mixed score, (N,), from the head's means (N,), the faces' network outputs
-        (describe's: (N, 128) descriptors, or (N, 128 + 1024) with the map) and, for a joint
-        head, their ANet features (N, F). Raises ValueError when a joint head gets no features
-        or a head that reads the map gets descriptors alone."""
-        descriptors = network_inputs(descriptors, self.reads_map)
+        (describe's: (N, 128) descriptors, or (N, 128 + 1024) with the map; or prepare's of them)
+        and, for a joint head, their ANet features (N, F). Raises ValueError when a joint head
+        gets no features or a head that reads the map gets descriptors alone."""
+        part = descriptors if isinstance(descriptors, PreparedInputs) else self.prepare(descriptors)
         if self.anet is not None:
             if features is None:
                 raise ValueError("this descriptor head reads ANet's feature too (fitted with anet=...); pass features")
-            descriptors = joined_inputs(descriptors, features)
-        mixed = (1 - self.weight) * np.asarray(head_mean, np.float64) + self.weight * self.regress(descriptors)
+            part = part.joined(self._first_layer(anet_inputs(features), 0, rows=part.row))
+        mixed = (1 - self.weight) * np.asarray(head_mean, np.float64) + self.weight * self._expectations(part)
         return np.clip(mixed, *self.scale)
+
+    def _stacks(self) -> tuple:
+        if self._numpy is None:
+            self._numpy = _stacked(self.nets)
+        return self._numpy
+
+    def _first_layer(self, x: np.ndarray, row: int, rows: int | None = None) -> PreparedInputs:
+        """x (N, d) float32, the inputs from index `row` of the networks' input: its product with
+        those rows of the first layer (up to `rows`, default the rest), its sums and sums of
+        squares (for the LayerNorm that is applied to the whole input after, in _expectations)."""
+        first = self._stacks()[0][row:rows]
+        if len(first) != x.shape[1]:
+            raise ValueError(f"this descriptor head reads {len(first)} inputs here, got {x.shape[1]}")
+        x64 = x.astype(np.float64)
+        return PreparedInputs(x @ first, x64.sum(1), (x64 * x64).sum(1), x.shape[1], row)
+
+    def _expectations(self, part: PreparedInputs) -> np.ndarray:
+        """The mean expectation of the networks (N,) from the whole input's first-layer product:
+        LayerNorm (its affine folded into the first layer) applied after the product, as
+        (x - mean) / s @ W = (x @ W - mean * sum of W's rows) / s."""
+        first, bias, out, out_bias, eps, values = self._stacks()
+        if part.width != len(first):
+            raise ValueError(f"this descriptor head reads {len(first)} inputs, got {part.width}")
+        mean = part.total / part.width
+        scale = np.sqrt(np.maximum(part.squares / part.width - mean * mean, 0.0) + eps)
+        h = (part.product - (mean[:, None] * self._column_sums).astype(np.float32)) / scale[:, None].astype(np.float32)
+        h = np.maximum(h + bias, 0.0).reshape(len(h), len(out), -1)  # (N, M, H): Linear, ReLU (no dropout)
+        z = np.matmul(h.transpose(1, 0, 2), out.transpose(0, 2, 1)).transpose(1, 0, 2) + out_bias  # (N, M, bins)
+        p = np.exp(z - z.max(2, keepdims=True))
+        return ((p / p.sum(2, keepdims=True)) @ values).mean(1).astype(np.float64)  # each network's expectation, averaged
+
+    @functools.cached_property
+    def _column_sums(self) -> np.ndarray:
+        return self._stacks()[0].astype(np.float64).sum(0)
 
     def scale_std(self, head_std: np.ndarray) -> np.ndarray:
         """The std reported beside mix's mean: the bundle head's std (N,) times std_scale."""

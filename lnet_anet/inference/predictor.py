@@ -44,6 +44,7 @@ decimals, probabilities to 4, ages and attractiveness to 3.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -66,7 +67,7 @@ from lnet_anet.inference.bundle import Bundle, load_bundle
 from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
 from lnet_anet.inference.graphs import FaceGraph, LNetGraph, RegionGraph
 from lnet_anet.inference.inputs import CHANNEL_ORDERS, InputError, describe, source_of, to_rgb8
-from lnet_anet.inference.runtime import OrtGraph, TorchGraph, graph_key, resolve_backend
+from lnet_anet.inference.runtime import OrtGraph, TorchGraph, graph_key, op_threads, resolve_backend
 from lnet_anet.inference.upright import UprightHead, choose_turn
 from lnet_anet.lnet.multiscale import (
     DETAIL_MAX_REGION,
@@ -88,6 +89,17 @@ FACE_CHUNK = 16  # faces per ANet / head forward: bounds the trunk maps' memory 
 UPRIGHT_FACES = 3
 DECODE_WORKERS = 2  # threads decoding ahead of the networks in predict_many
 ImageInput = str | bytes | Path | np.ndarray | Image.Image
+
+
+def _on_op_threads(method):
+    """Run a pipeline stage with torch and BLAS on the Predictor's `op_threads` (runtime.op_threads)."""
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        with op_threads(self.op_threads):
+            return method(self, *args, **kwargs)
+
+    return run
 
 
 @dataclass
@@ -129,7 +141,9 @@ class Predictor:
     when upright). `detail_ratio` (default: the bundle's preprocessing.lnet.detail_ratio, None:
     off): also read a large photo at this many pixels per photo pixel, in tiles, for faces too
     small for the whole-photo canvases (a 100 px face in a 6000 x 4000 photo;
-    lnet_anet.lnet.multiscale); ValueError outside [0.05, 1]."""
+    lnet_anet.lnet.multiscale); ValueError outside [0.05, 1]. `op_threads` (default 1 on ONNX
+    Runtime, None with backend="torch"): the thread count of torch's and numpy's BLAS ops while
+    a call runs, None to leave them (runtime.op_threads: restored after each call)."""
 
     def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
                  backend: str = "auto"):  # fmt: skip
@@ -138,6 +152,8 @@ class Predictor:
         self._rotations = False
         self.device = bundle.device
         self.backend = resolve_backend(backend, self.device)
+        # On ONNX Runtime the networks are not torch's: the Predictor's own small ops run best on one thread.
+        self.op_threads: int | None = 1 if self.backend == "onnxruntime" else None
         self.localizer = bundle.localizer()
         self.cascade = bundle.cascade()  # None: one stage
         self.attributes = bundle.attributes
@@ -555,6 +571,7 @@ class Predictor:
                 by_turn[i].setdefault(k, []).append(feature)
         return [{k: np.stack(v) for k, v in turns.items()} for turns in by_turn]
 
+    @_on_op_threads
     def _mean_features(self, faces: list) -> np.ndarray:
         """ANet's feature of each face (image, region, score, record), the patch average: (N, D)."""
         return np.concatenate([self._face_features(faces[s : s + FACE_CHUNK])[0].mean(1)
@@ -583,6 +600,7 @@ class Predictor:
         faces, {k: p}; upright.choose_turn takes the highest. image and errors as `predict`."""
         return self._turn_chances([self._turns(image, channel_order)])[0]
 
+    @_on_op_threads
     @torch.inference_mode()
     def _detect(self, images: list[np.ndarray], analyses: list[Analysis] | None) -> list[list[tuple[np.ndarray, float]]]:
         """Each image's faces (box in its pixels, score), strongest first: LNet on the image at
@@ -655,6 +673,7 @@ class Predictor:
         """LNet_s's maps of the regions (Cascade.refine's region_maps)."""
         return self._run["regions"](canvases.numpy(), rois.numpy())[0]
 
+    @_on_op_threads
     @torch.inference_mode()
     def _analyse_all(self, faces: list[tuple[np.ndarray, np.ndarray, float, dict]]) -> None:
         """_analyse_faces on FACE_CHUNK faces at a time (bounds the face graph's batch)."""
@@ -675,27 +694,33 @@ class Predictor:
             # The bundle's decisions: p >= each attribute's threshold, tuned on a tune split
             # (Predictor.decision_thresholds); "attributes" keeps the calibrated probabilities.
             face["present"] = [n for n, yes in zip(self.attributes, d, strict=True) if yes]
-        descriptors = {settings: job.result() for settings, job in pending.items()}  # raises as the job did
+        prepared = {name: part for job in pending.values() for name, part in job.result().items()}  # raises as the job did
         for k, name in enumerate(self._heads):  # each head's (mean, std) outputs
             means, stds, head = heads[2 * k], heads[2 * k + 1], self._descriptor_heads.get(name)
             if head is not None:
                 joint = getattr(head, "anet", None) is not None
-                means = head.mix(means, descriptors[_settings_key(head)], features.mean(1) if joint else None)
+                means = head.mix(means, prepared[name], features.mean(1) if joint else None)
                 stds = head.scale_std(stds)
             for (*_, face), mean, std in zip(faces, means.tolist(), stds.tolist(), strict=True):
                 face[HEAD_KEYS[name]] = {"mean": round(mean, 3), "std": round(std, 3)}
 
     def _start_descriptors(self, faces: list) -> dict[str, Any]:
-        """Futures of the descriptor heads' descriptors of `faces` (_descriptors), one per
-        descriptor setting (heads of the same settings share them), on the worker thread."""
-        pending: dict[str, Any] = {}
+        """Futures of the descriptor heads' prepared inputs of `faces` ({head name:
+        DescriptorHead.prepare of the faces' descriptors}), one per descriptor setting (heads of
+        the same settings share the descriptors), on the worker thread."""
+        by_settings: dict[str, dict[str, Any]] = {}
         for name in self._heads:
             head = self._descriptor_heads.get(name)
-            if head is not None and _settings_key(head) not in pending:
-                if self._descriptor_pool is None:
-                    self._descriptor_pool = ThreadPoolExecutor(1, thread_name_prefix="lnet_anet-descriptor")
-                pending[_settings_key(head)] = self._descriptor_pool.submit(self._descriptors, faces, head)
-        return pending
+            if head is not None:
+                by_settings.setdefault(_settings_key(head), {})[name] = head
+        if by_settings and self._descriptor_pool is None:
+            self._descriptor_pool = ThreadPoolExecutor(1, thread_name_prefix="lnet_anet-descriptor")
+        return {key: self._descriptor_pool.submit(self._prepared, faces, heads) for key, heads in by_settings.items()}
+
+    def _prepared(self, faces: list, heads: dict[str, Any]) -> dict[str, Any]:
+        """{name: head.prepare(the faces' descriptors)} for heads of the same settings."""
+        outputs = self._descriptors(faces, next(iter(heads.values())))
+        return {name: head.prepare(outputs) for name, head in heads.items()}
 
     def _descriptors(self, faces: list, head) -> np.ndarray:
         """The descriptor head's descriptors of the faces' boxes (N, D), one call per image."""

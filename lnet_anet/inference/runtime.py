@@ -26,6 +26,7 @@ import hashlib
 import io
 import logging
 import os
+import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,6 +54,42 @@ def onnxruntime_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("onnxruntime") is not None
+
+
+_blas = None  # threadpoolctl's controller of the BLAS libraries numpy loaded, made at first use
+
+
+@contextlib.contextmanager
+def op_threads(count: int | None):
+    """Run torch's CPU ops and, in the main thread, numpy's BLAS (OpenBLAS / MKL, through
+    threadpoolctl) on `count` threads inside the block (None: leave both), then restore them.
+    torch's count is the calling thread's (OpenMP's); BLAS's is the process's, and OpenBLAS
+    takes it from the main thread only, so other threads leave it. Why: the Predictor's own ops
+    are small (box decoding, the SVMs, the descriptor heads' MLPs), and after each one torch's
+    and OpenBLAS's idle threads spin, taking a core from ONNX Runtime and from the descriptor
+    thread: OpenBLAS's alone burnt about 30 ms of CPU per image in `--attractiveness-descriptor`
+    (experiments/2026-12-02-op-threads). Raises ValueError for a count under 1."""
+    global _blas
+    if count is None:
+        yield
+        return
+    if count < 1:
+        raise ValueError(f"op threads must be >= 1 or None, not {count}")
+    blas = None
+    if threading.current_thread() is threading.main_thread():
+        if _blas is None:
+            from threadpoolctl import ThreadpoolController
+
+            _blas = ThreadpoolController()
+        blas = _blas.limit(limits=count, user_api="blas")
+    torch_count = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(torch_count)
+        if blas is not None:
+            blas.restore_original_limits()
 
 
 def resolve_backend(backend: str, device: torch.device) -> str:
@@ -262,5 +299,5 @@ def _store(path: Path, model: bytes) -> None:
                       RuntimeWarning, stacklevel=3)  # fmt: skip
 
 
-__all__ = ["BACKENDS", "GRAPH_VERSION", "OrtGraph", "TorchGraph", "cache_dir", "calibrate_int8", "export",
+__all__ = ["BACKENDS", "GRAPH_VERSION", "OrtGraph", "TorchGraph", "cache_dir", "calibrate_int8", "export", "op_threads",
            "graph_key", "onnxruntime_available", "quantize_int8", "resolve_backend"]  # fmt: skip
