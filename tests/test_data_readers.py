@@ -849,3 +849,24 @@ def test_a_dataset_without_splits_names_the_partition_file_or_a_hold_out():
     index["split"] = ["train", "val"]
     with pytest.raises(ValueError, match=r"no 'test' rows \(its splits: \['train', 'val'\]\); score another one"):
         split_of(index, "test")
+
+
+def test_data_limit_keeps_at_most_n_rows_of_each_split_nested_and_refuses_a_bad_limit():
+    import pandas as pd
+
+    from lnet_anet.data.from_config import limit_rows
+    from lnet_anet.engine.config import ConfigError
+
+    index = pd.DataFrame({"path": [f"{i}.jpg" for i in range(50)], "split": ["train"] * 35 + ["val"] * 15})
+    index.attrs = {"attributes": ["Smiling"]}
+    small, large = limit_rows(index, 10), limit_rows(index, 20)
+    assert small["split"].value_counts().to_dict() == {"train": 10, "val": 10}
+    assert large["split"].value_counts().to_dict() == {"train": 20, "val": 15}  # a split smaller than the limit stays whole
+    assert set(small["path"]) <= set(large["path"])  # a larger limit keeps a smaller one's rows
+    assert list(small.index) == sorted(small.index)  # the rows stay in the index's order
+    assert list(small[small["split"] == "train"].index) != list(range(10))  # drawn, not the first rows
+    assert small.attrs == {"attributes": ["Smiling"], "limit": 10}
+    assert set(limit_rows(index, 10)["path"]) == set(small["path"])  # fixed seed
+    for bad in (0, -3, 2.5, "10", True):
+        with pytest.raises(ConfigError, match="data.limit must be a whole number"):
+            limit_rows(index, bad)

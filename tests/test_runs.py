@@ -322,7 +322,7 @@ def test_training_commands_end_on_ctrl_c_with_status_130_and_no_traceback(capsys
         assert "@training_command\ndef main(" in (REPO / "lnet_anet" / "cli" / f"{name}.py").read_text(), name
 
 
-def test_a_refused_launch_leaves_the_runs_recorded_config_as_it_was(tmp_path, monkeypatch):
+def test_a_refused_launch_leaves_the_runs_recorded_config_as_it_was(tmp_path, monkeypatch, capsys):
     """Hydra writes each launch's config into <run>/.hydra before main runs; a launch the folder
     refuses (another model, other data) must not leave its config there for build_bundle."""
     from lnet_anet.engine import runs
@@ -345,10 +345,54 @@ def test_a_refused_launch_leaves_the_runs_recorded_config_as_it_was(tmp_path, mo
         return main()
 
     assert launch("- model=lite0_dldl", refused=False) == "trained"
-    with pytest.raises(RunRefusedError):
+    with pytest.raises(SystemExit) as done:  # one line and status 2, not a traceback
         launch("- model=tiny_age_net", refused=True)
+    assert done.value.code == 2
+    assert capsys.readouterr().err == "error: this run folder holds a checkpoint of another model\n"
     assert (hydra / "overrides.yaml").read_text() == "- model=lite0_dldl"  # put back
     assert launch("- train.epochs=9", refused=False) == "trained"  # an accepted launch is the record now
-    with pytest.raises(RunRefusedError):
+    with pytest.raises(SystemExit):
         launch("- data=other", refused=True)
     assert (hydra / "config.yaml").read_text() == "- train.epochs=9"
+    assert tmp_path.is_dir()  # a refused folder is another run's: kept
+
+
+@pytest.mark.parametrize("trained", [False, True])
+def test_a_bad_setting_ends_a_command_in_one_line_and_removes_the_run_it_left_empty(tmp_path, monkeypatch, capsys, trained):
+    """A ConfigError or a missing dataset (also when hydra's instantiate wraps it): "error: ..."
+    and status 2; the run folder goes when it holds only what the launch wrote, and stays when
+    anything trained (or anything else) is in it."""
+    from types import SimpleNamespace
+
+    from hydra.errors import InstantiationException
+
+    from lnet_anet.data.errors import DataNotFoundError
+    from lnet_anet.engine import runs
+    from lnet_anet.engine.config import ConfigError, TrainConfig
+    from lnet_anet.engine.runs import training_command
+
+    folder = tmp_path / "run"
+    monkeypatch.setattr(runs, "run_dir", lambda: folder)
+    monkeypatch.setattr(runs, "HydraConfig", SimpleNamespace(get=lambda: SimpleNamespace(job=SimpleNamespace(name="train_age"))))
+    def missing_data():  # as hydra.utils.instantiate reports a reader's error
+        raise InstantiationException("Error in call to target") from DataNotFoundError("/nowhere", "folder not found")
+
+    for error in (lambda: TrainConfig(epochs="abc"), missing_data):
+        (folder / ".hydra").mkdir(parents=True, exist_ok=True)
+        for name in (".lock", "data.json", "train_age.log"):
+            (folder / name).write_text("x")
+        if trained:
+            (folder / "checkpoints").mkdir(exist_ok=True)
+
+        @training_command
+        def main(error=error):
+            error()
+
+        with pytest.raises(SystemExit) as done:
+            main()
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and err.startswith("error: ") and err.count("\n") == 1
+        assert ("train.epochs must be int" in err) or ("folder not found" in err)
+        assert folder.is_dir() == trained and (f"{folder} removed" in err) != trained
+    with pytest.raises(ConfigError):  # a ConfigError is a ValueError to code that catches those
+        TrainConfig(epochs=0)

@@ -13,6 +13,7 @@ from hydra.utils import instantiate
 from lnet_anet.data.dataset import FaceDataset
 from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
 from lnet_anet.data.readers.age import fold_split, holdout_split
+from lnet_anet.engine.config import ConfigError
 
 log = logging.getLogger("lnet_anet.data")
 
@@ -24,7 +25,8 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
     `from_split` when given: e.g. carve a validation set out of a train partition).
     `fold: {k, n, seed[, holdout, from_split]}` replaces it: k-fold cross-validation, fold k
     scored (see readers.age.fold_split). `boxes: CSV` (lnet_anet.cli.lnet_boxes) adds each
-    image's x0..y1 face box, for crop: box (other crops do not read it). Raises
+    image's x0..y1 face box, for crop: box (other crops do not read it). `limit: N` keeps at
+    most N rows of each split (limit_rows). Raises
     FileNotFoundError naming the CSV and how to make it when crop: box needs one that is missing."""
     index = instantiate(data_cfg.index)
     if data_cfg.get("boxes") and data_cfg.get("crop", "box") == "box":
@@ -54,7 +56,25 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
             resplit = holdout_split(index[part], overwrite=True, **rule)
             index = index.copy()
             index.loc[part, "split"] = resplit["split"]
+    limit = data_cfg.get("limit")
+    if limit is not None:
+        index = limit_rows(index, limit)
     return index
+
+
+def limit_rows(index: pd.DataFrame, limit: Any) -> pd.DataFrame:
+    """At most `limit` rows of each split (data.limit: a quick run on part of a real dataset),
+    drawn in a fixed random order, so a larger limit keeps a smaller one's rows; the rows stay in
+    the index's order, and index.attrs["limit"] records it (data.json). Raises ConfigError for a
+    limit that is not a whole number >= 1."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ConfigError(f"data.limit must be a whole number >= 1 (rows of each split) or null, got {limit!r}")
+    order = np.random.default_rng(0).permutation(len(index))
+    rank = pd.Series(order, index=index.index).groupby(index["split"]).rank(method="first")
+    limited = index[rank <= limit]
+    limited.attrs = {**index.attrs, "limit": limit}
+    log.info("data.limit %d: %s", limit, limited["split"].value_counts().to_dict())
+    return limited
 
 
 def attach_boxes(index: pd.DataFrame, csv_path) -> pd.DataFrame:
@@ -68,10 +88,10 @@ def attach_boxes(index: pd.DataFrame, csv_path) -> pd.DataFrame:
     boxes = pd.read_csv(csv_path)
     missing_cols = [c for c in ("name", "x0", "y0", "x1", "y1") if c not in boxes]
     if missing_cols:
-        raise ValueError(f"{csv_path}: lacks the columns {missing_cols}")
+        raise ConfigError(f"{csv_path}: lacks the columns {missing_cols}")
     table = boxes.set_index("name")[["x0", "y0", "x1", "y1"]]
     if table.index.duplicated().any():
-        raise ValueError(f"{csv_path}: {table.index[table.index.duplicated()][0]!r} appears twice")
+        raise ConfigError(f"{csv_path}: {table.index[table.index.duplicated()][0]!r} appears twice")
     names = index["path"].map(os.path.basename)
     found = table.reindex(names.to_numpy()).to_numpy(np.float64)
     whole = ~np.isfinite(found).all(axis=1)
@@ -125,7 +145,7 @@ def split_fit_tune(train: pd.DataFrame, frac: float, seed: int) -> tuple[pd.Data
     fit, tune = parts[parts.split == "train"], parts[parts.split == "val"]
     if fit.empty or tune.empty:  # a file's hash decides both splits: the same seed as a hold-out rule repeats it
         units = f"{train['identity'].nunique()} identities" if by else f"{len(train)} images"
-        raise ValueError(f"tune_split {{frac: {frac}, seed: {seed}}} leaves the {'fit' if fit.empty else 'tune'} part "
+        raise ConfigError(f"tune_split {{frac: {frac}, seed: {seed}}} leaves the {'fit' if fit.empty else 'tune'} part "
                          f"empty: the training part's {units} are split{' by identity' if by else ''}, and too few of "
                          "them fall in it; raise tune_split.frac (or add data), or, if the training part was itself "
                          "carved by a hold-out rule with this seed, pick another seed")  # fmt: skip

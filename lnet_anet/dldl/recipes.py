@@ -54,6 +54,7 @@ from lnet_anet.dldl.training import (
     init_from_anet_run,
 )
 from lnet_anet.engine import TrainConfig, Trainer
+from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.runs import (
     record_data,
     start_run,
@@ -114,7 +115,7 @@ def _cached_views(cfg: DictConfig, net, stage: int | None, stem: Path, index, vi
     for suffix, view in views:
         found[suffix] = _trunk_view_maps(cfg, net, stage, stem.with_name(stem.name + suffix + ".npz"), index, view)
         if len(found[suffix]["index"]) and int(found[suffix]["index"].max()) >= len(index):
-            raise ValueError(f"{stem}{suffix}.npz holds rows of another index; delete it")
+            raise ConfigError(f"{stem}{suffix}.npz holds rows of another index; delete it")
     return found
 
 
@@ -164,7 +165,7 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
     extra_views = framing_views(cfg.get("framings"))  # (name, transform) of the looser framings
     augmented = augmented_views(cfg.get("augmented_views"))  # (cache suffix, view) of the augmented draws
     if cfg.get("cache_whole_index") and extra_views:
-        raise ValueError("framings need the per-split cache: set cache_whole_index=false (or framings=[])")
+        raise ConfigError("framings need the per-split cache: set cache_whole_index=false (or framings=[])")
     if cfg.get("cache_whole_index"):  # one cache of every face, whatever the split (k-fold runs share it)
         parts = _whole_index_maps(cfg, index, net, stage, cache / f"{prefix}-all-{cfg.canonical_size}", augmented)
         maps = parts.pop("maps")
@@ -180,13 +181,13 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
             maps[name] = _trunk_view_maps(cfg, net, stage, cache / f"{prefix}-{name}.npz", parts[split], view)
     for name in ("train", ev):
         if f"{name}-mirror" in maps and not np.array_equal(maps[name]["index"], maps[f"{name}-mirror"]["index"]):
-            raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-{name}-mirror.npz hold different faces; "
+            raise ConfigError(f"{cache}: {prefix}-{name}.npz and {prefix}-{name}-mirror.npz hold different faces; "
                              "delete both")  # fmt: skip
     rows, train_maps = maps["train"]["index"], [maps["train"]["maps"], maps["train-mirror"]["maps"]]
     extra_names = [name for name, _ in extra_views] + [f"train{suffix}" for suffix, _ in augmented]
     for name in extra_names:  # looser framings and augmented draws: more views of the same faces
         if not np.array_equal(maps[name]["index"], rows):
-            raise ValueError(f"{cache}: {prefix}-{name}.npz and {prefix}-train.npz hold different faces; delete both")
+            raise ConfigError(f"{cache}: {prefix}-{name}.npz and {prefix}-train.npz hold different faces; delete both")
         train_maps.append(maps[name]["maps"])
     scored = {"split": ev, "part": parts[ev], "index": maps[ev]["index"],
               "maps": [maps[ev]["maps"], *([maps[f"{ev}-mirror"]["maps"]] if net.mirror else [])]}  # fmt: skip
@@ -199,7 +200,7 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
     labels = {cfg.target: parts["train"][cfg.target].to_numpy(np.float32)[rows], "index": rows}
     if cfg.get("soft_labels"):  # distillation: faces outside the dataset, each with a teacher's target
         if len(train_maps) != 2:
-            raise ValueError("soft_labels takes the crop and mirror views only: set framings=[] and augmented_views=0")
+            raise ConfigError("soft_labels takes the crop and mirror views only: set framings=[] and augmented_views=0")
         soft = soft_label_maps(cfg, net, stage, cache / f"{prefix}-soft-{cfg.canonical_size}")
         train_maps = [np.concatenate([mine, theirs]) for mine, theirs in zip(train_maps, soft["maps"], strict=True)]
         labels = {cfg.target: np.concatenate([labels[cfg.target], soft["targets"]]),
@@ -236,16 +237,16 @@ def soft_label_maps(cfg: DictConfig, net, stage: int | None, stem: Path) -> dict
     faces = pd.read_csv(spec.faces)
     for column in ("path", cfg.target):
         if column not in faces:
-            raise ValueError(f"{spec.faces}: lacks the column {column!r}")
+            raise ConfigError(f"{spec.faces}: lacks the column {column!r}")
     targets = pd.to_numeric(faces[cfg.target], errors="coerce").to_numpy(np.float64)
     if not np.isfinite(targets).all():
-        raise ValueError(f"{spec.faces}, line {int(np.flatnonzero(~np.isfinite(targets))[0]) + 2}: "
+        raise ConfigError(f"{spec.faces}, line {int(np.flatnonzero(~np.isfinite(targets))[0]) + 2}: "
                          f"{cfg.target!r} is not a number")  # fmt: skip
     index = faces[["path"]]
     if spec.get("boxes"):
         index = attach_boxes(index, spec.boxes)
     elif cfg.data.crop == "box":
-        raise ValueError("soft_labels: data.crop is 'box' but soft_labels.boxes names no CSV of face boxes")
+        raise ConfigError("soft_labels: data.crop is 'box' but soft_labels.boxes names no CSV of face boxes")
     found = face_list_maps(cfg, net, stage, stem, index)
     return {"maps": found["maps"], "targets": targets[found["index"]].astype(np.float32)}
 
@@ -260,7 +261,7 @@ def face_list_maps(cfg: DictConfig, net, stage: int | None, stem: Path, index: p
     stem = stem.with_name(f"{stem.name}-{sha[:12]}")
     found = _cached_views(cfg, net, stage, stem, index, (("", {}), ("-mirror", {"transform": mirror})))
     if not np.array_equal(found[""]["index"], found["-mirror"]["index"]):
-        raise ValueError(f"{stem}.npz and {stem}-mirror.npz hold different faces; delete both")
+        raise ConfigError(f"{stem}.npz and {stem}-mirror.npz hold different faces; delete both")
     return {"maps": [found[""]["maps"], found["-mirror"]["maps"]], "index": found[""]["index"]}
 
 
@@ -339,5 +340,5 @@ RECIPES = {"image": train_on_image, "anet_layers": train_on_anet_layers, "anet_f
 def train(cfg: DictConfig) -> dict:
     """Run the recipe of cfg.input (image | anet_layers | anet_features); returns its metrics."""
     if cfg.input not in RECIPES:
-        raise ValueError(f"input must be one of {sorted(RECIPES)}, got {cfg.input!r}")
+        raise ConfigError(f"input must be one of {sorted(RECIPES)}, got {cfg.input!r}")
     return RECIPES[cfg.input](cfg)

@@ -8,6 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+
+class ConfigError(ValueError):
+    """A setting that cannot work, named with what to do instead. The training commands report it
+    in one line and exit with status 2 (engine.runs.training_command)."""
+
+
 # The defaults of conf/train/optimizer/adamw.yaml and conf/train/scheduler/cosine.yaml, for
 # TrainConfigs made in code (tests, scripts) rather than from Hydra.
 ADAMW = {"_target_": "torch.optim.AdamW", "_partial_": True}
@@ -48,12 +54,12 @@ class TrainConfig:
                 value = {k: value[k] for k in value}
                 setattr(self, key, value)
             if not (isinstance(value, dict) and isinstance(value.get("_target_"), str) and value.get("_partial_")):
-                raise ValueError(f"train.{key} must be a mapping with _target_ and _partial_: true, got {value!r} "
+                raise ConfigError(f"train.{key} must be a mapping with _target_ and _partial_: true, got {value!r} "
                                  f"(a preset is chosen with train/{key}=NAME, a file of conf/train/{key}/)")
         if self.monitor_mode not in ("max", "min"):
-            raise ValueError(f"train.monitor_mode must be max or min, not {self.monitor_mode!r}")
+            raise ConfigError(f"train.monitor_mode must be max or min, not {self.monitor_mode!r}")
         if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("train.epochs and train.batch_size must be >= 1")
+            raise ConfigError("train.epochs and train.batch_size must be >= 1")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
@@ -61,7 +67,7 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"unknown train options {unknown}; known: {sorted(known)}")
+            raise ConfigError(f"unknown train options {unknown}; known: {sorted(known)}")
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,7 +85,7 @@ def _check_types(cfg: TrainConfig) -> None:
         value = getattr(cfg, f.name)
         if not any(_fits(value, k) for k in kinds):
             names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
-            raise ValueError(f"train.{f.name} must be {names}, got {value!r}")
+            raise ConfigError(f"train.{f.name} must be {names}, got {value!r}")
 
 
 def _fits(value: Any, kind: type) -> bool:

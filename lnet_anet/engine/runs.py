@@ -23,8 +23,11 @@ import numpy as np
 import pandas as pd
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 
+from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.engine.checkpoint import save_safetensors_atomic
+from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.distributed import is_main_process
 from lnet_anet.engine.lock import (  # noqa: F401 - part of this module's interface
     RunInUseError,
@@ -43,9 +46,17 @@ def run_dir() -> Path:
 HYDRA_RECORD = ("config.yaml", "hydra.yaml", "overrides.yaml")  # what Hydra writes into <run>/.hydra
 
 
+# What a user fixes in the command or the data: one line, exit status 2 (training_command)
+USER_ERRORS = (ConfigError, DatasetFormatError, RunRefusedError, RunInUseError)
+
+
 def training_command(main: Callable) -> Callable:
     """A training command's main (under @hydra.main): Ctrl-C ends it with exit status 130 and one
-    line on resuming (the trainer has logged the step reached), not a traceback.
+    line on resuming (the trainer has logged the step reached), not a traceback. A setting or
+    dataset that cannot work (ConfigError, DatasetFormatError: the message names it) or a folder
+    that refuses the run ends it with "error: ..." on stderr and exit status 2, not a traceback;
+    a run folder that then holds nothing trained (only Hydra's record, the lock, data.json and the
+    log) is removed, so a mistyped command leaves no empty run behind.
 
     It also keeps the run folder's record true. Hydra writes this launch's config into
     <run>/.hydra before main starts, so a launch the folder refuses (RunRefusedError: another
@@ -56,10 +67,16 @@ def training_command(main: Callable) -> Callable:
     @functools.wraps(main)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
-            result = main(*args, **kwargs)
-        except RunRefusedError:
+            try:
+                result = main(*args, **kwargs)
+            except InstantiationException as e:  # hydra.utils.instantiate wraps what a reader raised
+                raise (e.__cause__ if isinstance(e.__cause__, USER_ERRORS) else e) from None
+        except USER_ERRORS as e:
             _hydra_record(restore=True)
-            raise
+            kept = isinstance(e, (RunRefusedError, RunInUseError))  # the folder is another run's
+            removed = None if kept else _remove_untrained_run()
+            print(f"error: {e}" + (f" (nothing was trained: {removed} removed)" if removed else ""), file=sys.stderr)
+            raise SystemExit(2) from None
         except KeyboardInterrupt:
             _hydra_record(restore=False)
             print("interrupted: run the same command again to go on from what was kept (the log says what)", file=sys.stderr)
@@ -71,6 +88,26 @@ def training_command(main: Callable) -> Callable:
         return result
 
     return run
+
+
+def _remove_untrained_run() -> Path | None:
+    """Remove this job's run folder when it holds only what a launch writes before training
+    (HYDRA's record, the lock, data.json, the command's and the trainer's logs); the folder, or None
+    when it was kept (anything else in it, outside a Hydra job, or off rank 0)."""
+    import shutil
+
+    if not is_main_process():
+        return None
+    try:
+        folder, job = run_dir(), HydraConfig.get().job.name
+    except ValueError:  # HydraConfig not set: called outside @hydra.main
+        return None
+    launch_files = {".hydra", ".lock", "data.json", f"{job}.log", "train.log"}
+    if not folder.is_dir() or any(p.name not in launch_files for p in folder.iterdir()) or folder.resolve() == Path.cwd().resolve():
+        return None
+    logging.shutdown()  # Hydra's file handler holds the command's log open
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
 
 
 def _hydra_record(restore: bool) -> None:
@@ -125,7 +162,7 @@ def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
         "attributes": list(index.attrs.get("attributes", [])),
         "skipped": skipped,
     }
-    for key in ("fold", "boxes"):  # k-fold cross-validation, LNet face boxes (data.fold, data.boxes)
+    for key in ("fold", "boxes", "limit"):  # k-fold cross-validation, LNet face boxes, a row limit (data.*)
         if index.attrs.get(key):
             summary[key] = index.attrs[key]
     summary = json.loads(json.dumps(summary))  # as the file will read back (lists, not tuples)

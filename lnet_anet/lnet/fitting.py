@@ -9,6 +9,7 @@ import logging
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from lnet_anet.engine.config import ConfigError
 from lnet_anet.lnet.cascade import Cascade, evaluate_cascade, fit_refiner, region_responses
 from lnet_anet.lnet.localizer import (
     Localizer,
@@ -33,7 +34,7 @@ def second_stage(cfg: DictConfig, model: LNet, first: Localizer, one: dict, tune
         refiner, levels = fit_refiner(region_responses(cascade, model, tune_scenes, first), first,
                                       list(cfg.cascade.search.box_level))  # fmt: skip
     except ValueError as e:
-        raise ValueError(f"LNet_s: {e}: compose more tune scenes (calibration_images) or set cascade.enabled=false") from e
+        raise ConfigError(f"LNet_s: {e}: compose more tune scenes (calibration_images) or set cascade.enabled=false") from e
     cascade = dataclasses.replace(cascade, localizer=refiner)
     tune = evaluate_cascade(model, cascade, first, tune_scenes)
     gain = (tune["recall"] - tune["false_positives_per_image"]) - (one["recall"] - one["false_positives_per_image"])
@@ -58,14 +59,14 @@ def fit_localizer(tune: Responses, localizer_cfg) -> tuple[Localizer, dict]:
     grid = settings.pop("search", None) or {}
     bad = {k: v for k, v in grid.items() if not (isinstance(v, list) and v)}
     if bad:
-        raise ValueError(f"localizer.search: each setting takes a non-empty list of values to try, got {bad}")
+        raise ConfigError(f"localizer.search: each setting takes a non-empty list of values to try, got {bad}")
     if fit_box and {"box_scale", "box_offset"} & set(grid):
-        raise ValueError("localizer.fit_box fits the box from the map: box_scale and box_offset are not used, "
+        raise ConfigError("localizer.fit_box fits the box from the map: box_scale and box_offset are not used, "
                          "do not search them")  # fmt: skip
     fixed = {k: v for k, v in settings.items() if k not in grid}
     listed = [k for k, v in fixed.items() if isinstance(v, list) and k != "aspect_range"]
     if listed:
-        raise ValueError(f"localizer.{listed[0]} is a list: put the values to try under localizer.search.{listed[0]}")
+        raise ConfigError(f"localizer.{listed[0]} is a list: put the values to try under localizer.search.{listed[0]}")
     trials, thresholds = [], {}
     face = tune.has_face.numpy()
     for values in itertools.product(*grid.values()):
@@ -81,7 +82,7 @@ def fit_localizer(tune: Responses, localizer_cfg) -> tuple[Localizer, dict]:
             try:
                 candidate = fit_box_model(tune, candidate)
             except ValueError as e:
-                raise ValueError(f"{e}: compose more tune scenes (calibration_images) or set localizer.fit_box=false") from e
+                raise ConfigError(f"{e}: compose more tune scenes (calibration_images) or set localizer.fit_box=false") from e
         trials.append((candidate, score_localization(tune, candidate)))
     best, scores = max(trials, key=lambda t: t[1]["recall"] - t[1]["false_positives_per_image"])
     tried = [{**dict(zip(grid, (getattr(c, k) for k in grid), strict=True)), "recall": m["recall"],

@@ -17,6 +17,7 @@ from lnet_anet.data.from_config import face_dataset
 from lnet_anet.data.readers._tables import BOX_COLUMNS
 from lnet_anet.data.scenes import BackgroundBank, ComposedScenes
 from lnet_anet.engine.checkpoint import save_npz_atomic
+from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.runs import load_run_net
 from lnet_anet.lnet.localizer import (
     Localizer,
@@ -49,7 +50,7 @@ def check_scorable(cfg: DictConfig, part) -> None:
     """Raise ValueError (naming the dataset and the fix) when cfg.scenes is "wild" and the index
     part lists no face boxes to fit or score: checked before a run trains."""
     if cfg.scenes == "wild" and not set(BOX_COLUMNS) <= set(part.columns):
-        raise ValueError(f"scenes=wild scores the photos' listed face boxes, and {cfg.data.name} lists none: "
+        raise ConfigError(f"scenes=wild scores the photos' listed face boxes, and {cfg.data.name} lists none: "
                          "for CelebA, data.index.images=img_celeba with Anno/list_bbox_celeba.txt; "
                          "or scenes=composed")  # fmt: skip
 
