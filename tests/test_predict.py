@@ -348,3 +348,11 @@ def test_analyse_boxes_reads_given_boxes_as_it_reads_found_faces(predictor, scen
     assert predictor.analyse_boxes(scene, []) == []
     with pytest.raises(TypeError, match="iterable of images"):
         next(predictor.predict_many(str(folder / "good.jpg")))
+
+
+def test_a_negative_threshold_in_exponent_form_is_a_number_not_an_option():
+    from lnet_anet.cli.predict import build_parser
+
+    args = build_parser().parse_args(["a.jpg", "b.jpg", "--threshold", "-1e9", "--secondary-threshold", "-.5"])
+    assert (args.threshold, args.secondary_threshold) == (-1e9, -0.5)
+    assert [str(p) for p in args.images] == ["a.jpg", "b.jpg"]

@@ -31,6 +31,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    # "--threshold -1e9" is a number, not an option: Python 3.13's rule for negative numbers
+    # (argparse before it took only -1 and -1.5 forms).
+    p._negative_number_matcher = re.compile(r"^-\.?\d")
     p.add_argument("images", nargs="*", type=Path, help="image files or folders (recursive)")
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout: one per image")
     p.add_argument("--output", type=Path, metavar="FILE.jsonl",
@@ -100,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0.5 finds a 100 px face in a 6000x4000 photo in ~1.5 s; default: the bundle's setting, off)")  # fmt: skip
     p.add_argument("--attractiveness-descriptor", action="store_true",
                    help="mix a DLDL-v2 head on dlib's face-recognition network into attractiveness, the bundle's "
-                        "head on its centre patch: SCUT-FBP5500 5-fold CV r 0.906 vs 0.877, a few ms more per face "
+                        "head on its centre patch: SCUT-FBP5500 5-fold CV r 0.906 vs 0.877, about 4 ms more per face "
                         "(and ~2.5 s once, loading dlib's models); needs dlib-bin and face_recognition_models "
                         f"({DESCRIPTOR_INSTALL})")  # fmt: skip
     p.add_argument("--attractiveness-patches", choices=("grid", "centre"),
