@@ -225,16 +225,25 @@ def test_op_threads_sets_torch_and_blas_and_restores_them():
         assert torch.get_num_threads() == 2 and _blas_threads() == blas_before
         seen = []
 
-        def in_a_thread():
-            torch.set_num_threads(2)
+        def in_a_thread():  # other threads leave the counts: part of each is process-wide
+            seen.append(torch.get_num_threads())
             with runtime.op_threads(1):
                 seen.append(torch.get_num_threads())
+                seen.append(_blas_threads())
             seen.append(torch.get_num_threads())
 
         worker = threading.Thread(target=in_a_thread)
         worker.start()
         worker.join(10)
-        assert seen == [1, 2] and _blas_threads() == blas_before
+        assert seen == [2, 2, blas_before, 2] and _blas_threads() == blas_before
+        later = []
+        with runtime.op_threads(1):  # a thread started inside the block but first using torch after it
+            started = threading.Event()
+            worker = threading.Thread(target=lambda: (started.wait(10), later.append(torch.get_num_threads())))
+            worker.start()
+        started.set()
+        worker.join(10)
+        assert later == [2]
         with pytest.raises(ValueError, match=">= 1"):
             with runtime.op_threads(0):
                 pass

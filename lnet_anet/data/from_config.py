@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,12 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
     image's x0..y1 face box, for crop: box (other crops do not read it). `limit: N` keeps at
     most N rows of each split (limit_rows). Raises
     FileNotFoundError naming the CSV and how to make it when crop: box needs one that is missing."""
-    index = instantiate(data_cfg.index)
+    with warnings.catch_warnings(record=True) as caught:  # the reader's count of rows left out: logged below, row by row
+        warnings.simplefilter("always")
+        index = instantiate(data_cfg.index)
+    for w in caught:
+        if "left out" not in str(w.message):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if data_cfg.get("boxes") and data_cfg.get("crop", "box") == "box":
         if not Path(data_cfg.boxes).is_file():
             raise FileNotFoundError(f"{data_cfg.boxes}: no such boxes CSV (data.crop=box reads LNet's boxes: make it "

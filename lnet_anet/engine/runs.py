@@ -70,7 +70,9 @@ def training_command(main: Callable) -> Callable:
             try:
                 result = main(*args, **kwargs)
             except InstantiationException as e:  # hydra.utils.instantiate wraps what a reader raised
-                raise (e.__cause__ if isinstance(e.__cause__, USER_ERRORS) else e) from None
+                if isinstance(e.__cause__, USER_ERRORS):
+                    raise e.__cause__ from None
+                raise
         except USER_ERRORS as e:
             _hydra_record(restore=True)
             kept = isinstance(e, (RunRefusedError, RunInUseError))  # the folder is another run's
@@ -92,7 +94,7 @@ def training_command(main: Callable) -> Callable:
 
 def _remove_untrained_run() -> Path | None:
     """Remove this job's run folder when it holds only what a launch writes before training
-    (HYDRA's record, the lock, data.json, the command's and the trainer's logs); the folder, or None
+    (Hydra's record, the lock, data.json, the command's and the trainer's logs); the folder, or None
     when it was kept (anything else in it, outside a Hydra job, or off rank 0)."""
     import shutil
 

@@ -143,7 +143,8 @@ class Predictor:
     small for the whole-photo canvases (a 100 px face in a 6000 x 4000 photo;
     lnet_anet.lnet.multiscale); ValueError outside [0.05, 1]. `op_threads` (default 1 on ONNX
     Runtime, None with backend="torch"): the thread count of torch's and numpy's BLAS ops while
-    a call runs, None to leave them (runtime.op_threads: restored after each call)."""
+    a call made from the main thread runs, None to leave them (runtime.op_threads: restored after
+    each call; calls from other threads leave them)."""
 
     def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
                  backend: str = "auto"):  # fmt: skip

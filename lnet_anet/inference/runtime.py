@@ -61,35 +61,35 @@ _blas = None  # threadpoolctl's controller of the BLAS libraries numpy loaded, m
 
 @contextlib.contextmanager
 def op_threads(count: int | None):
-    """Run torch's CPU ops and, in the main thread, numpy's BLAS (OpenBLAS / MKL, through
-    threadpoolctl) on `count` threads inside the block (None: leave both), then restore them.
-    torch's count is the calling thread's (OpenMP's); BLAS's is the process's, and OpenBLAS
-    takes it from the main thread only, so other threads leave it. Why: the Predictor's own ops
-    are small (box decoding, the SVMs, the descriptor heads' MLPs), and after each one torch's
-    and OpenBLAS's idle threads spin, taking a core from ONNX Runtime and from the descriptor
-    thread: OpenBLAS's alone burnt about 30 ms of CPU per image in `--attractiveness-descriptor`
-    (experiments/2026-12-02-op-threads). Raises ValueError for a count under 1."""
+    """In the main thread, run torch's CPU ops and numpy's BLAS (OpenBLAS / MKL, through
+    threadpoolctl) on `count` threads inside the block, then restore both counts; in other
+    threads, and for None, leave them as they are. Both libraries keep part of their count
+    process-wide (OpenBLAS takes it from the main thread only; a thread's first torch op takes
+    torch's process-wide count), so changing it from worker threads would leave threads started
+    meanwhile on `count`; a thread that makes its first torch op while the main thread is inside
+    the block starts on `count` too. Why: the Predictor's own ops are small (box decoding, the
+    SVMs, the descriptor heads' MLPs), and after each one torch's and OpenBLAS's idle threads
+    spin, taking a core from ONNX Runtime and from the descriptor thread: OpenBLAS's alone burnt
+    about 30 ms of CPU per image in `--attractiveness-descriptor` (experiments/2026-12-02-op-threads).
+    Raises ValueError for a count under 1."""
     global _blas
-    if count is None:
+    if count is not None and count < 1:
+        raise ValueError(f"op threads must be >= 1 or None, not {count}")
+    if count is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    if count < 1:
-        raise ValueError(f"op threads must be >= 1 or None, not {count}")
-    blas = None
-    if threading.current_thread() is threading.main_thread():
-        if _blas is None:
-            from threadpoolctl import ThreadpoolController
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
 
-            _blas = ThreadpoolController()
-        blas = _blas.limit(limits=count, user_api="blas")
+        _blas = ThreadpoolController()
+    blas = _blas.limit(limits=count, user_api="blas")
     torch_count = torch.get_num_threads()
     torch.set_num_threads(count)
     try:
         yield
     finally:
         torch.set_num_threads(torch_count)
-        if blas is not None:
-            blas.restore_original_limits()
+        blas.restore_original_limits()
 
 
 def resolve_backend(backend: str, device: torch.device) -> str:
