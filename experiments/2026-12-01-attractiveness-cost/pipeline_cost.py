@@ -33,6 +33,11 @@ shipped one, which reads no map), for the cost of reading dlib's map.
     git show b903127:lnet_anet/assets/attractiveness_descriptor.safetensors > /tmp/joint3.safetensors
     PYTHONPATH=. python experiments/2026-12-01-attractiveness-cost/pipeline_cost.py --images 60 --rounds 5 --paired \
         --centre --peer-head /tmp/joint3.safetensors --out experiments/2026-12-01-attractiveness-cost/pipeline_cost-map.json
+
+Section 11 (session 20): --block B with --paired: each predictor reads B images in a row before the
+next reads the same ones (as a user's run reads many images with one predictor): idle threads left
+spinning by one predictor's call then run on into its own next call, not into another predictor's
+(threads/run.sh runs --block 1 and 10).
 """
 
 import argparse
