@@ -396,3 +396,27 @@ def test_a_bad_setting_ends_a_command_in_one_line_and_removes_the_run_it_left_em
         assert folder.is_dir() == trained and (f"{folder} removed" in err) != trained
     with pytest.raises(ConfigError):  # a ConfigError is a ValueError to code that catches those
         TrainConfig(epochs=0)
+
+
+def test_a_bad_train_setting_stops_the_command_before_it_reads_data(tmp_path, monkeypatch, capsys):
+    from omegaconf import OmegaConf
+
+    from lnet_anet.engine import runs
+    from lnet_anet.engine.runs import training_command
+
+    monkeypatch.setattr(runs, "run_dir", lambda: tmp_path / "run")
+    called = []
+
+    @training_command
+    def main(cfg):
+        called.append(cfg)  # where a command would read its dataset
+
+    with pytest.raises(SystemExit) as done:
+        main(OmegaConf.create({"train": {"epochs": "abc"}, "data": {"name": "x"}}))
+    assert done.value.code == 2 and not called
+    assert capsys.readouterr().err.startswith("error: train.epochs must be int, got 'abc'")
+    with pytest.raises(SystemExit):
+        main(OmegaConf.create({"train": {"epoch": 3}}))  # an unknown train option
+    assert "unknown train options ['epoch']" in capsys.readouterr().err and not called
+    main(OmegaConf.create({"train": {"epochs": 2}}))
+    assert len(called) == 1

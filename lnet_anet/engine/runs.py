@@ -68,6 +68,7 @@ def training_command(main: Callable) -> Callable:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             try:
+                _check_train_settings(args[0] if args else None)  # before any data is read
                 result = main(*args, **kwargs)
             except InstantiationException as e:  # hydra.utils.instantiate wraps what a reader raised
                 if isinstance(e.__cause__, USER_ERRORS):
@@ -90,6 +91,17 @@ def training_command(main: Callable) -> Callable:
         return result
 
     return run
+
+
+def _check_train_settings(cfg: Any) -> None:
+    """A command config's `train` group as the loop will read it (TrainConfig.from_dict), so that
+    `train.epochs=abc` stops the command before it reads a dataset. Raises ConfigError."""
+    from omegaconf import DictConfig, OmegaConf
+
+    from lnet_anet.engine.config import TrainConfig
+
+    if isinstance(cfg, DictConfig) and isinstance(cfg.get("train"), DictConfig):
+        TrainConfig.from_dict(OmegaConf.to_container(cfg.train, resolve=True))
 
 
 def _remove_untrained_run() -> Path | None:
