@@ -27,7 +27,6 @@ Install: pip install -e '.[descriptor]' (the `descriptor` extra: dlib-bin, face_
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import importlib.util
 import json
@@ -266,8 +265,9 @@ def _fit_mlp(x: torch.Tensor, y: torch.Tensor, kwargs: dict, target: str, sigma:
 def _stacked(nets: Sequence[torch.nn.Module]) -> tuple[np.ndarray, ...]:
     """feature_dldl MLPs as numpy arrays for one pass over all of them (float32, folded in
     float64): the LayerNorm's affine folded into the first Linear, the members' first layers side
-    by side (D, M * H), their output layers stacked (M, bins, H); then LayerNorm's eps and the
-    bins' values. float32, as the networks were trained: the first layer (1,408 x 768 for the
+    by side (D, M * H), their output layers stacked (M, bins, H); then LayerNorm's eps, the
+    bins' values and the first layer's column sums (float64, for the LayerNorm applied after the
+    product: DescriptorHead._expectations). float32, as the networks were trained: the first layer (1,408 x 768 for the
     shipped heads) is read from memory for every face, in half the time of float64's."""
     first, bias, out, out_bias = [], [], [], []
     for net in nets:
@@ -279,7 +279,7 @@ def _stacked(nets: Sequence[torch.nn.Module]) -> tuple[np.ndarray, ...]:
         out_bias.append(state["head.fc.bias"])
     values = nets[0].head.bins.values.double().numpy()
     arrays = (np.concatenate(first, 1), np.concatenate(bias), np.stack(out), np.stack(out_bias))
-    return (*(a.astype(np.float32) for a in arrays), nets[0].mlp[0].eps, values.astype(np.float32))
+    return (*(a.astype(np.float32) for a in arrays), nets[0].mlp[0].eps, values.astype(np.float32), arrays[0].sum(0))
 
 
 @dataclasses.dataclass
@@ -403,7 +403,7 @@ class DescriptorHead:
         if self.anet is not None:
             if features is None:
                 raise ValueError("this descriptor head reads ANet's feature too (fitted with anet=...); pass features")
-            part = part.joined(self._first_layer(anet_inputs(features), 0, rows=part.row))
+            part = part.joined(self._first_layer(anet_inputs(features), 0, stop=part.row))
         mixed = (1 - self.weight) * np.asarray(head_mean, np.float64) + self.weight * self._expectations(part)
         return np.clip(mixed, *self.scale)
 
@@ -412,34 +412,30 @@ class DescriptorHead:
             self._numpy = _stacked(self.nets)
         return self._numpy
 
-    def _first_layer(self, x: np.ndarray, row: int, rows: int | None = None) -> PreparedInputs:
-        """x (N, d) float32, the inputs from index `row` of the networks' input: its product with
-        those rows of the first layer (up to `rows`, default the rest), its sums and sums of
-        squares (for the LayerNorm that is applied to the whole input after, in _expectations)."""
-        first = self._stacks()[0][row:rows]
+    def _first_layer(self, x: np.ndarray, start: int, stop: int | None = None) -> PreparedInputs:
+        """x (N, d) float32, the networks' inputs start..stop (default: to the end): its product
+        with those rows of the first layer, its sums and sums of squares (for the LayerNorm that
+        is applied to the whole input after, in _expectations)."""
+        first = self._stacks()[0][start:stop]
         if len(first) != x.shape[1]:
             raise ValueError(f"this descriptor head reads {len(first)} inputs here, got {x.shape[1]}")
         x64 = x.astype(np.float64)
-        return PreparedInputs(x @ first, x64.sum(1), (x64 * x64).sum(1), x.shape[1], row)
+        return PreparedInputs(x @ first, x64.sum(1), (x64 * x64).sum(1), x.shape[1], start)
 
     def _expectations(self, part: PreparedInputs) -> np.ndarray:
         """The mean expectation of the networks (N,) from the whole input's first-layer product:
         LayerNorm (its affine folded into the first layer) applied after the product, as
         (x - mean) / s @ W = (x @ W - mean * sum of W's rows) / s."""
-        first, bias, out, out_bias, eps, values = self._stacks()
+        first, bias, out, out_bias, eps, values, column_sums = self._stacks()
         if part.width != len(first):
             raise ValueError(f"this descriptor head reads {len(first)} inputs, got {part.width}")
         mean = part.total / part.width
         scale = np.sqrt(np.maximum(part.squares / part.width - mean * mean, 0.0) + eps)
-        h = (part.product - (mean[:, None] * self._column_sums).astype(np.float32)) / scale[:, None].astype(np.float32)
+        h = (part.product - (mean[:, None] * column_sums).astype(np.float32)) / scale[:, None].astype(np.float32)
         h = np.maximum(h + bias, 0.0).reshape(len(h), len(out), -1)  # (N, M, H): Linear, ReLU (no dropout)
         z = np.matmul(h.transpose(1, 0, 2), out.transpose(0, 2, 1)).transpose(1, 0, 2) + out_bias  # (N, M, bins)
         p = np.exp(z - z.max(2, keepdims=True))
         return ((p / p.sum(2, keepdims=True)) @ values).mean(1).astype(np.float64)  # each network's expectation, averaged
-
-    @functools.cached_property
-    def _column_sums(self) -> np.ndarray:
-        return self._stacks()[0].astype(np.float64).sum(0)
 
     def scale_std(self, head_std: np.ndarray) -> np.ndarray:
         """The std reported beside mix's mean: the bundle head's std (N,) times std_scale."""

@@ -24,10 +24,11 @@ import pandas as pd
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
+from omegaconf import DictConfig, OmegaConf
 
 from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.engine.checkpoint import save_safetensors_atomic
-from lnet_anet.engine.config import ConfigError
+from lnet_anet.engine.config import ConfigError, TrainConfig
 from lnet_anet.engine.distributed import is_main_process
 from lnet_anet.engine.lock import (  # noqa: F401 - part of this module's interface
     RunInUseError,
@@ -96,10 +97,6 @@ def training_command(main: Callable) -> Callable:
 def _check_train_settings(cfg: Any) -> None:
     """A command config's `train` group as the loop will read it (TrainConfig.from_dict), so that
     `train.epochs=abc` stops the command before it reads a dataset. Raises ConfigError."""
-    from omegaconf import DictConfig, OmegaConf
-
-    from lnet_anet.engine.config import TrainConfig
-
     if isinstance(cfg, DictConfig) and isinstance(cfg.get("train"), DictConfig):
         TrainConfig.from_dict(OmegaConf.to_container(cfg.train, resolve=True))
 
