@@ -5,6 +5,7 @@ numeric flags."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import signal
@@ -85,13 +86,17 @@ def test_any_file_name_in_json_table_csv_and_vis(bundle, tmp_path, capsys):
     for n, raw in enumerate(_names()):
         _image(Path(os.fsdecode(os.path.join(os.fsencode(root), raw))), n)
     vis, table = tmp_path / "vis", tmp_path / "faces.csv"
-    argv = [str(root), "--json", "--vis", str(vis), "--csv", str(table), "--bundle", str(bundle)]
+    log = tmp_path / "out.jsonl"
+    argv = [str(root), "--json", "--vis", str(vis), "--csv", str(table), "--output", str(log), "--bundle", str(bundle)]
     assert main(argv) == 0
     out = capsys.readouterr()
-    assert out.out.isascii()  # names escaped (\udcXX, \uXXXX) by json.dumps
+    out.out.encode("utf-8")  # valid UTF-8: undecodable bytes stay escaped (\udcXX) ...
+    assert "\\udce9" in out.out and "\\udcff\\udcfe" in out.out
+    assert "émoji 😀" in out.out  # ... and readable names stay readable
     records = _records(out.out)
     assert all(r["error"] is None for r in records)
     assert {os.fsencode(Path(r["image"]).name) for r in records} == set(_names())
+    assert log.read_text(encoding="utf-8").splitlines() == out.out.splitlines()  # the same lines
     written = {os.fsencode(p.name) for p in vis.iterdir()}
     assert b"caf\xe9 latin-1.png" in written and b"\xff\xfe.png" in written
     assert all(len(n) <= 255 for n in written) and len(written) == 4
@@ -302,3 +307,15 @@ def test_rotations_flag_tries_every_quarter_turn(bundle, tmp_path, capsys):
         assert 0 <= x0 < x1 <= 48 and 0 <= y0 < y1 <= 32
     assert main([str(photo), "--json", "--bundle", str(bundle)]) == 0
     assert "rotation" not in json.loads(capsys.readouterr().out.splitlines()[0])
+
+
+def test_json_lines_on_a_terminal_that_is_not_utf8_are_ascii(bundle, tmp_path, monkeypatch):
+    root = tmp_path / "names"
+    root.mkdir()
+    _image(root / "émoji 😀.png", 0)
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert main([str(root), "--json", "--bundle", str(bundle)]) == 0
+    stdout.flush()
+    text = stdout.buffer.getvalue().decode("cp1252")
+    assert text.isascii() and Path(json.loads(text)["image"]).name == "émoji 😀.png"

@@ -460,8 +460,12 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
     raises OSError when an output file (not a visualisation) cannot be written."""
     from tqdm import tqdm
 
+    from lnet_anet.inference.outputs import json_line
+
     if args.vis is not None:
         from lnet_anet.inference.visualize import render, save_png
+    # JSON Lines are UTF-8; a terminal in another encoding gets every non-ASCII character escaped
+    as_text = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
     used: set[str] = set()
     if not args.json:
         print(TABLE_HEADER)
@@ -484,7 +488,7 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
         if table is not None:
             table.add(record)
         if args.json:
-            print(json.dumps(record), flush=True)
+            print(json_line(record) if as_text else json.dumps(record), flush=True)
         else:
             for row in table_rows(name, record, args.top):
                 _emit(row)

@@ -21,9 +21,22 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
+
+# Lone surrogates: the undecodable bytes of a file name as os.fsdecode gives them (U+DC80-U+DCFF).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """One JSON Lines line (no newline) of `record`: non-ASCII text as itself (a file name
+    "café.jpg" stays readable), lone surrogates as JSON escapes ("\\udcff"), so the line is valid
+    UTF-8 and json.loads gives the name back as os.fsdecode had it (os.fsencode -> the bytes)."""
+    text = json.dumps(record, ensure_ascii=False)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
 
 CSV_FIXED = ["image", "face", "x0", "y0", "x1", "y1", "score", "age_mean", "age_std",
              "attractiveness_mean", "attractiveness_std"]  # fmt: skip
@@ -125,7 +138,7 @@ class RecordLog:
 
     def write(self, record: dict[str, Any]) -> None:
         """Append one record (one line, flushed: a kill loses at most this line)."""
-        self._file.write(json.dumps(record) + "\n")
+        self._file.write(json_line(record) + "\n")
         self._file.flush()
         self.written += 1
 
@@ -145,7 +158,7 @@ class RecordLog:
         tmp = _temporary(self.path)
         with open(tmp, "w", encoding="utf-8") as f:
             for record in merged.values():
-                f.write(json.dumps(record) + "\n")
+                f.write(json_line(record) + "\n")
         _replace(tmp, self.path)
         self.part.unlink(missing_ok=True)
         return len(merged)
