@@ -240,7 +240,37 @@ def test_hydra_commands_help_says_what_each_does():
     assert len(set(headers.values())) == len(HYDRA_COMMANDS)  # each its own, none inherited
     shown = subprocess.run([sys.executable, "-m", "lnet_anet.cli.train_anet_dldl", "--help"], capture_output=True,
                            text=True, check=True).stdout  # fmt: skip
-    assert shown.startswith(headers["train_anet_dldl"].splitlines()[0]) and "== Configuration groups ==" in shown
+    assert shown.startswith(headers["train_anet_dldl"].splitlines()[0]) and "Choices (group=option" in shown
+    assert "lnet_paper" not in shown  # another command's option: Hydra's own list would name it
+
+
+def _choices(header: str) -> dict[str, list[str]]:
+    """The "Choices" block of a command's help header: {group: [options, the default first]}."""
+    block = header.split("Choices (group=option; the default first):\n", 1)[1]
+    return {group.strip(): [o.strip() for o in options.split(",")]
+            for group, options in (line.split(":", 1) for line in block.splitlines() if line.strip())}  # fmt: skip
+
+
+def test_hydra_commands_help_lists_the_choices_that_compose_with_them():
+    """Each choice a command's --help offers composes with that command, its default is listed
+    first, and every option file under conf/ (but paths and hydra) is offered by some command."""
+    from hydra import compose, initialize_config_dir
+
+    import lnet_anet
+
+    conf = Path(lnet_anet.__file__).parent / "conf"
+    offered: set[str] = set()
+    with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
+        for name in HYDRA_COMMANDS:
+            cfg = compose(name, return_hydra_config=True)
+            choices, defaults = _choices(cfg.hydra.help.header), cfg.hydra.runtime.choices
+            for group, options in choices.items():
+                assert options[0] == (defaults.get(group) or "(none)"), (name, group)
+                for option in options[1:] if options[0] == "(none)" else options:
+                    compose(name, overrides=[f"{group}={option}"])  # raises for an option that does not fit
+                    offered.add(f"{group}/{option}")
+    files = {str(f.relative_to(conf).with_suffix("")) for f in conf.glob("*/**/*.yaml")}
+    assert files - offered == {f for f in files if f.startswith(("paths/", "hydra/"))}
 
 
 def test_fit_descriptor_head_names_a_missing_dataset_folder(tmp_path, capsys):
