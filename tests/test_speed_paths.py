@@ -161,3 +161,28 @@ def test_a_bundle_head_on_anets_layers_can_score_its_centre_patch_alone(tmp_path
     assert chosen("--attractiveness-descriptor") == {"attractiveness": "centre"}
     assert chosen("--attractiveness-descriptor", "--attractiveness-patches", "grid") == {"attractiveness": "grid"}
     assert chosen("--attractiveness-descriptor", "--bundle", str(other)) is None  # nothing to choose
+
+
+def test_mirror_views_answer_a_face_and_its_mirror_image_alike():
+    """Predictor.load(mirror=True) averages each face's crop with its mirror image (ANet and the
+    heads on ANet's layers), so a face and its mirror image get nearly the same answers, closer
+    than the crop alone gives them; predict's --mirror asks for it."""
+    from skimage.data import astronaut
+
+    from lnet_anet.cli.predict import build_parser
+
+    image = astronaut()
+    flipped, width = np.ascontiguousarray(image[:, ::-1]), image.shape[1]
+    gaps = {}
+    for mirror in (False, True):
+        predictor = Predictor.load(DEFAULT_BUNDLE, backend="torch", mirror=mirror)
+        assert predictor.bundle.preprocessing["anet"]["mirror"] is mirror
+        assert predictor.bundle.config["nets"]["age"]["kwargs"]["mirror"] is mirror
+        face = predictor.predict(image)["faces"][0]
+        x0, y0, x1, y1 = face["box"]
+        (other,) = predictor.analyse_boxes(flipped, [[width - x1, y0, width - x0, y1]])
+        gaps[mirror] = (abs(face["age"]["mean"] - other["age"]["mean"]),
+                        max(abs(face["attributes"][k] - other["attributes"][k]) for k in face["attributes"]))  # fmt: skip
+    assert gaps[True][0] < 2.0 and gaps[True][1] < 0.15
+    assert gaps[True][0] < gaps[False][0] and gaps[True][1] < gaps[False][1]
+    assert build_parser().parse_args(["x.jpg", "--mirror"]).mirror
