@@ -18,11 +18,12 @@ sha256("lnet_anet-wider-v1:<event>/<file>.jpg") / 2**64 >= 0.7 (30%), else in th
 and WIDER's invalid faces, are don't-care.
 
 Detectors (each gets the image file; reading it is part of its time):
-  lnet_anet        Predictor.load() end to end (analyse(path): LNet, localizer, LNet_s cascade,
-                   ANet attributes, age) with its localizer opened up so the AP curve is
-                   complete: threshold -inf, min_relative_score 0, max_faces 100, max_peaks 200.
+  lnet_anet        Predictor.load() end to end (analyse(path): LNet, localizer, the LNet_s cascade
+                   when the bundle has one (the embedded one has none), ANet attributes, age)
+                   with its localizer opened up so the AP curve is complete: threshold -inf,
+                   min_relative_score 0, max_faces 100, max_peaks 200.
   lnet_anet_shipped the same with the bundle's localizer settings as shipped.
-  lnet_anet_localize the shipped localization part alone (read, LNet, localizer, LNet_s; no ANet
+  lnet_anet_localize the shipped localization part alone (read, LNet, localizer, LNet_s if any; no ANet
                    or heads): same boxes as lnet_anet_shipped, the time to set beside MTCNN's.
   lnet_anet_localize_open  the same, localizer opened up as for lnet_anet (the AP curve without
                    ANet's cost per box).

@@ -325,7 +325,7 @@ def test_read_lfwa_split_by_file_order_survives_missing_images(tmp_path):
     np.testing.assert_array_equal(
         df[list(CELEBA_ATTRIBUTES)].to_numpy(), _labels(5)[[0, 2, 3, 4]] > 0
     )
-    with pytest.raises(ValueError, match="n_train=6263"):
+    with pytest.raises(DatasetFormatError, match="n_train=6263 .* pass data.index.n_train=N with N < 5, or data.index.split_file"):
         read_lfwa(tmp_path)
 
 

@@ -321,9 +321,10 @@ def test_fit_descriptor_head_on_a_scut_layout_then_predict_with_it(tmp_path, mon
     bundle = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, max_faces=1)
     cache, out = tmp_path / "desc.npz", tmp_path / "head.safetensors"
     args = ["--root", str(root), "--bundle", str(bundle), "--cache", str(cache), "--fold", "1", "--out", str(out)]
-    assert fit_descriptor_head.main(args) == 0
+    assert fit_descriptor_head.main([*args, "--seed", "3"]) == 0
     info = DescriptorHead.load(out).info
     assert info["fold"] == 1 and 0 < info["faces"] < 48 and info["no_face"] == 0
+    assert info["data_seed"] == 3 and info["seed"] == 0  # the folds' seed, then the networks' first one
     assert info["members"] == 3 and len(DescriptorHead.load(out).nets) == 3  # attractiveness's default
     with pytest.raises(SystemExit) as usage:  # a usage error, as argparse reports them
         fit_descriptor_head.main([*args, "--members", "0"])

@@ -250,7 +250,10 @@ def test_configs_name_the_shipped_bundle_from_any_directory(command, key, overri
 
 
 def test_too_few_samples_for_a_batch_name_the_setting(tmp_path):
-    with pytest.raises(ValueError, match=r"6 training samples make no full batch of 16: set train.batch_size to 6 or less"):
+    from lnet_anet.engine.config import ConfigError
+
+    # a ConfigError: a command ends on it in one line (training_command)
+    with pytest.raises(ConfigError, match=r"6 training samples make no full batch of 16: set train.batch_size to 6 or less"):
         train(tmp_path, data=RandomFaces(n=6), batch_size=16)
 
 

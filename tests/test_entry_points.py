@@ -297,3 +297,7 @@ def test_evaluate_attributes_names_a_framing_the_run_was_not_trained_on(tmp_path
     assert framing_differences(run, default) == ["data.crop=box", "data.boxes=runs/boxes.csv"]
     assert framing_differences(run, OmegaConf.create({"crop": "box", "boxes": "runs/boxes.csv", "enlarge": 1.1})) == []
     assert framing_differences(tmp_path / "no-config", default) == []
+    lfwa = OmegaConf.create({"name": "lfwa", "crop": "full", "boxes": None, "enlarge": 1.1})
+    OmegaConf.save(OmegaConf.create({"data": {"name": "celeba_hq128", "crop": "box", "boxes": "b.csv", "enlarge": 1.1}}),
+                   run / ".hydra" / "config.yaml")  # fmt: skip
+    assert framing_differences(run, lfwa) == ["data.crop=box", "data.boxes=CSV"]  # not CelebA-HQ's boxes

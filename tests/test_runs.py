@@ -318,7 +318,8 @@ def test_training_commands_end_on_ctrl_c_with_status_130_and_no_traceback(capsys
     with pytest.raises(SystemExit) as done:
         main()
     assert done.value.code == 130 and "run the same command again to go on" in capsys.readouterr().err
-    for name in ("train_lnet", "train_anet", "train_age", "train_anet_dldl", "train_dldl_head", "fit_svms"):
+    for name in ("train_lnet", "train_anet", "train_age", "train_anet_dldl", "train_dldl_head", "fit_svms",
+                 "evaluate_attributes", "evaluate_localization"):  # fmt: skip
         assert "@training_command\ndef main(" in (REPO / "lnet_anet" / "cli" / f"{name}.py").read_text(), name
 
 
@@ -393,7 +394,7 @@ def test_a_bad_setting_ends_a_command_in_one_line_and_removes_the_run_it_left_em
         err = capsys.readouterr().err
         assert done.value.code == 2 and err.startswith("error: ") and err.count("\n") == 1
         assert ("train.epochs must be int" in err) or ("folder not found" in err)
-        assert folder.is_dir() == trained and (f"{folder} removed" in err) != trained
+        assert folder.is_dir() == trained and (f"({folder}, made by this launch, held nothing" in err) != trained
     with pytest.raises(ConfigError):  # a ConfigError is a ValueError to code that catches those
         TrainConfig(epochs=0)
 
@@ -420,3 +421,34 @@ def test_a_bad_train_setting_stops_the_command_before_it_reads_data(tmp_path, mo
     assert "unknown train options ['epoch']" in capsys.readouterr().err and not called
     main(OmegaConf.create({"train": {"epochs": 2}}))
     assert len(called) == 1
+
+
+def test_an_evaluation_of_a_run_that_is_not_there_ends_in_one_line_and_leaves_no_folder(tmp_path, monkeypatch, capsys):
+    """evaluate_* run=runs/nope: Hydra makes runs/nope/<eval name>/ before main runs; the missing
+    run is named in one line (status 2) and both folders go, as the launch made them empty."""
+    from types import SimpleNamespace
+
+    from omegaconf import OmegaConf
+
+    from lnet_anet.engine import runs
+    from lnet_anet.engine.runs import RunNotFoundError, load_run_net, training_command
+
+    scored = tmp_path / "runs" / "nope"
+    folder = scored / "eval-attributes-x-val"
+    (folder / ".hydra").mkdir(parents=True)
+    (folder / "evaluate_attributes.log").write_text("")
+    monkeypatch.setattr(runs, "run_dir", lambda: folder)
+    monkeypatch.setattr(runs, "HydraConfig",
+                        SimpleNamespace(get=lambda: SimpleNamespace(job=SimpleNamespace(name="evaluate_attributes"))))  # fmt: skip
+
+    @training_command
+    def main(cfg):
+        load_run_net(Path(cfg.run), "anet.safetensors", "train_anet")
+
+    with pytest.raises(RunNotFoundError, match="nope/model.json: not found; is .* a finished train_anet run"):
+        load_run_net(scored, "anet.safetensors", "train_anet")
+    with pytest.raises(SystemExit) as done:
+        main(OmegaConf.create({"run": str(scored)}))
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and err.startswith(f"error: {scored}/model.json: not found") and err.count("\n") == 1
+    assert not scored.exists() and (tmp_path / "runs").is_dir()

@@ -16,17 +16,20 @@ from omegaconf import DictConfig, OmegaConf
 from lnet_anet.anet.features import dataset_patch_features, join_views, load_anet_run
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.data.transforms import mirror
-from lnet_anet.engine.runs import record_data, run_dir, write_json
+from lnet_anet.engine.runs import record_data, run_dir, training_command, write_json
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
 log = logging.getLogger("lnet_anet.evaluate")
 FRAMING = ("crop", "boxes", "enlarge")  # how a face is cut from its image before ANet reads it
+BOXES_OF_THESE = "CSV"  # framing_differences' placeholder: LNet's boxes of the images scored
 
 
 def framing_differences(run: Path, data_cfg) -> list[str]:
     """The run's own data.crop / data.boxes / data.enlarge (its .hydra/config.yaml) where they
     differ from `data_cfg`'s, as the overrides that would frame the faces as the run was
-    trained on them; [] when they agree or the run has no recorded config."""
+    trained on them; [] when they agree or the run has no recorded config. The run's boxes CSV
+    is named only for the data it was trained on; for other data (another data.name) the value
+    is BOXES_OF_THESE, a placeholder for that data's own boxes."""
     recorded = run / ".hydra" / "config.yaml"
     if not recorded.is_file():
         return []
@@ -35,17 +38,26 @@ def framing_differences(run: Path, data_cfg) -> list[str]:
     except Exception:  # noqa: BLE001 - a config that no longer resolves (an old run): nothing to compare
         return []
     now = OmegaConf.to_container(data_cfg, resolve=True)
-    return [f"data.{k}={trained[k]}" for k in FRAMING if k in trained and trained[k] != now.get(k)]
+    differ = []
+    for key in FRAMING:
+        if key in trained and trained[key] != now.get(key):
+            # a boxes CSV names the images of the data the run trained on; other data needs its own
+            other_data = key == "boxes" and trained[key] and trained.get("name") != now.get("name")
+            differ.append(f"data.{key}={BOXES_OF_THESE if other_data else trained[key]}")
+    return differ
 
 
 @hydra.main(config_path="../conf", config_name="evaluate_attributes", version_base="1.3")
+@training_command
 def main(cfg: DictConfig) -> dict:
     out = run_dir()
     model, head, patches = load_anet_run(Path(cfg.run))
     differ = framing_differences(Path(cfg.run), cfg.data)
     if differ:  # not silently: SVMs fitted on LNet's box crops score lower on full aligned images
-        log.warning("%s was trained on faces framed otherwise; to score it on the faces it learnt from, add: %s",
-                    cfg.run, " ".join(differ))  # fmt: skip
+        how = (f" ({BOXES_OF_THESE}: LNet's boxes of these images, from python -m lnet_anet.cli.lnet_boxes "
+               f"IMAGE_FOLDER --out {BOXES_OF_THESE})") if f"data.boxes={BOXES_OF_THESE}" in differ else ""  # fmt: skip
+        log.warning("%s was trained on faces framed otherwise; to score it on the faces it learnt from, add: %s%s",
+                    cfg.run, " ".join(differ), how)  # fmt: skip
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     part = split_of(index, cfg.split)

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader
 
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, split_of
-from lnet_anet.engine.runs import record_data, run_dir, write_json
+from lnet_anet.engine.runs import record_data, run_dir, training_command, write_json
 from lnet_anet.lnet.cascade import Cascade, evaluate_stages
 from lnet_anet.lnet.maps import response_grid
 from lnet_anet.lnet.training import load_lnet_run, scenes
@@ -27,6 +27,7 @@ log = logging.getLogger("lnet_anet.evaluate")
 
 
 @hydra.main(config_path="../conf", config_name="evaluate_localization", version_base="1.3")
+@training_command
 def main(cfg: DictConfig) -> dict:
     out = run_dir()
     model, localizer, _ = load_lnet_run(Path(cfg.run))

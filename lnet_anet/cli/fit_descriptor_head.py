@@ -215,7 +215,7 @@ def main(argv=None) -> int:
     if inputs.startswith("anet+"):
         x, anet = joined_inputs(x, np.stack([found[names[i]][1] for i in rows])), predictor.bundle.part_digest("anet")
     y = index[args.target].to_numpy(np.float64)[rows]
-    info = {"data": str(root), "target": args.target, "limit": args.limit, "fold": args.fold, "folds": args.folds, "seed": args.seed,
+    info = {"data": str(root), "target": args.target, "limit": args.limit, "fold": args.fold, "folds": args.folds, "data_seed": args.seed,
             "no_face": int(keep.sum()) - len(rows), "bundle": bundle, "inputs": inputs,
             "command": " ".join(["python -m lnet_anet.cli.fit_descriptor_head", *(argv or sys.argv[1:])])}  # fmt: skip
     settings = {"refine": args.refine, "precision": args.precision}

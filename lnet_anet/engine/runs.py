@@ -47,12 +47,17 @@ def run_dir() -> Path:
 HYDRA_RECORD = ("config.yaml", "hydra.yaml", "overrides.yaml")  # what Hydra writes into <run>/.hydra
 
 
+class RunNotFoundError(FileNotFoundError):
+    """A run folder a command reads (run=, init_from=, anet_run=), or a file it must hold, is not
+    there; the message names the file."""
+
+
 # What a user fixes in the command or the data: one line, exit status 2 (training_command)
-USER_ERRORS = (ConfigError, DatasetFormatError, RunRefusedError, RunInUseError)
+USER_ERRORS = (ConfigError, DatasetFormatError, RunRefusedError, RunInUseError, RunNotFoundError)
 
 
 def training_command(main: Callable) -> Callable:
-    """A training command's main (under @hydra.main): Ctrl-C ends it with exit status 130 and one
+    """A training or evaluation command's main (under @hydra.main): Ctrl-C ends it with exit status 130 and one
     line on resuming (the trainer has logged the step reached), not a traceback. A setting or
     dataset that cannot work (ConfigError, DatasetFormatError: the message names it) or a folder
     that refuses the run ends it with "error: ..." on stderr and exit status 2, not a traceback;
@@ -78,8 +83,8 @@ def training_command(main: Callable) -> Callable:
         except USER_ERRORS as e:
             _hydra_record(restore=True)
             kept = isinstance(e, (RunRefusedError, RunInUseError))  # the folder is another run's
-            removed = None if kept else _remove_untrained_run()
-            print(f"error: {e}" + (f" (nothing was trained: {removed} removed)" if removed else ""), file=sys.stderr)
+            removed = None if kept else _remove_untrained_run(args[0] if args else None)
+            print(f"error: {e}" + (f" ({removed}, made by this launch, held nothing and was removed)" if removed else ""), file=sys.stderr)
             raise SystemExit(2) from None
         except KeyboardInterrupt:
             _hydra_record(restore=False)
@@ -101,10 +106,12 @@ def _check_train_settings(cfg: Any) -> None:
         TrainConfig.from_dict(OmegaConf.to_container(cfg.train, resolve=True))
 
 
-def _remove_untrained_run() -> Path | None:
+def _remove_untrained_run(cfg: Any = None) -> Path | None:
     """Remove this job's run folder when it holds only what a launch writes before training
     (Hydra's record, the lock, data.json, the command's and the trainer's logs); the folder, or None
-    when it was kept (anything else in it, outside a Hydra job, or off rank 0)."""
+    when it was kept (anything else in it, outside a Hydra job, or off rank 0). An evaluation's
+    folder lies inside the run it scores (cfg.run): that one goes too when Hydra made it for this
+    launch and it is left empty (a mistyped run=)."""
     import shutil
 
     if not is_main_process():
@@ -118,6 +125,10 @@ def _remove_untrained_run() -> Path | None:
         return None
     logging.shutdown()  # Hydra's file handler holds the command's log open
     shutil.rmtree(folder, ignore_errors=True)
+    scored = Path(str(cfg.run)) if isinstance(cfg, DictConfig) and cfg.get("run") is not None else None
+    if scored is not None and folder.parent.resolve() == scored.resolve() and not any(scored.iterdir()):
+        scored.rmdir()
+        return scored
     return folder
 
 
@@ -268,7 +279,7 @@ def load_run_net(folder: Path, weights: str, stage: str, also: tuple[str, ...] =
 
     for needed in ("model.json", weights, *also):
         if not (folder / needed).exists():
-            raise FileNotFoundError(f"{folder / needed}: not found; is {folder} a finished {stage} run?")
+            raise RunNotFoundError(f"{folder / needed}: not found; is {folder} a finished {stage} run?")
     spec = json.loads((folder / "model.json").read_text())
     model = create_model(spec["model"], pretrained="none", **spec["kwargs"])
     model.load_state_dict(load_file(str(folder / weights)))

@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.engine.checkpoint import load_checkpoint, save_atomic
-from lnet_anet.engine.config import TrainConfig
+from lnet_anet.engine.config import ConfigError, TrainConfig
 from lnet_anet.engine.distributed import EpochSampler, all_true, init_from_env, world
 from lnet_anet.engine.lock import (
     RunRefusedError,
@@ -157,7 +157,7 @@ class Trainer:
         self.sampler = EpochSampler(len(train_set), cfg.seed, self.rank, self.world_size)
         self.steps_per_epoch = len(self.sampler) // (cfg.batch_size // self.world_size)
         if self.steps_per_epoch == 0:
-            raise ValueError(
+            raise ConfigError(
                 f"{len(train_set)} training samples make no full batch of {cfg.batch_size}: "
                 f"set train.batch_size to {len(train_set)} or less, or train on more of the data"
             )

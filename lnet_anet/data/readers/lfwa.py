@@ -140,10 +140,10 @@ def read_lfwa(
         split = split.fillna("").to_numpy(object)
     else:
         if len(attrs) <= n_train:
-            raise ValueError(
-                f"{attr_path}: n_train={n_train} but the list has only {len(attrs)} rows; "
-                "pass a smaller n_train or a split file"
-            )
+            raise DatasetFormatError(
+                attr_path, f"n_train={n_train} (the paper's split: the first n_train rows train, the rest test) "
+                f"but the list has only {len(attrs)} rows; pass data.index.n_train=N with N < {len(attrs)}, or "
+                "data.index.split_file=FILE (a 'name train|val|test' lines)")  # fmt: skip
         split = np.where(np.arange(len(attrs)) < n_train, "train", "test").astype(object)
     if check_images:
         exists = keep_existing(paths[keep], skipped)
