@@ -122,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "of the shipped one")  # fmt: skip
     p.add_argument("--mirror", action="store_true",
                    help="read each face's mirror image too and average (ANet's features, the age and attractiveness "
-                        "heads): steadier, slightly more accurate answers for about 8 ms more per face "
-                        "(experiments/2026-12-02-mirror-views)")  # fmt: skip
+                        "heads): 10-20%% fewer attribute decisions flip when a photo is re-saved or re-exposed, same "
+                        "accuracy, 5-7 ms more per face (experiments/2026-12-02-mirror-views)")  # fmt: skip
     p.add_argument("--top", type=int_in(1, 1000), default=5, help="attributes shown per face")
     p.add_argument("--max-pixels", type=int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,
                    help="largest image decoded, width*height from the header (default 100e6)")  # fmt: skip

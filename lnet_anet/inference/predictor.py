@@ -322,9 +322,9 @@ class Predictor:
         mirror: True reads each face's mirror image too (test-time averaging: ANet's patch
         features and every head on ANet's layers average both; the bundled ANet and heads were
         trained with mirror views), False reads the crop alone, None as the bundle says (the
-        embedded bundle: off). On 2 CPU cores it costs about 8 ms per face, for +0.15 / +0.4
-        points of attribute accuracy / balanced accuracy, -0.12 years of age MAE and 10-30% less
-        movement in the stability tails (tune parts; experiments/2026-12-02-mirror-views).
+        embedded bundle: off). On 2 CPU cores it adds 5-7 ms per face; end to end on val, the
+        accuracy is unchanged and 10-20% fewer attribute decisions flip when the file is
+        re-saved, shifted, rescaled or re-exposed (experiments/2026-12-02-mirror-views).
         Raises FileNotFoundError (no bundle), BundleError (a bad one), RuntimeError (no CUDA) or
         ValueError (a backend that cannot run here; a head the bundle lacks or that is not on
         ANet's layers, or an unknown patch set)."""
