@@ -301,3 +301,36 @@ def test_evaluate_attributes_names_a_framing_the_run_was_not_trained_on(tmp_path
     OmegaConf.save(OmegaConf.create({"data": {"name": "celeba_hq128", "crop": "box", "boxes": "b.csv", "enlarge": 1.1}}),
                    run / ".hydra" / "config.yaml")  # fmt: skip
     assert framing_differences(run, lfwa) == ["data.crop=box", "data.boxes=CSV"]  # not CelebA-HQ's boxes
+
+
+ARGPARSE_COMMANDS = ["predict", "demo", "build_bundle", "ensemble_dldl", "fit_descriptor_head", "fit_localizer",
+                     "fit_upright", "lnet_boxes"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ARGPARSE_COMMANDS)
+def test_every_option_of_a_command_says_its_default(name, monkeypatch):
+    """Each option of each argparse command has help, and its --help states the default whenever
+    it is a value (not None, False: off, or described in words)."""
+    import argparse
+    import importlib
+
+    seen = []
+
+    def caught(self, *args, **kwargs):
+        seen.append(self)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", caught)
+    try:  # some commands turn argparse's exit into their own return status
+        importlib.import_module(f"lnet_anet.cli.{name}").main(["--help"])
+    except SystemExit:
+        pass
+    parser = seen[0]
+    formatter = parser._get_formatter()
+    for action in parser._actions:
+        if not action.option_strings or action.help == argparse.SUPPRESS or isinstance(action, argparse._HelpAction):
+            continue
+        assert action.help, f"{name} {action.option_strings[0]}: no help"
+        shown = formatter._expand_help(action) if action.help else ""
+        if action.default not in (None, False, argparse.SUPPRESS):
+            assert "default" in shown.lower(), f"{name} {action.option_strings[0]}: default {action.default!r} not said"

@@ -37,3 +37,21 @@ def finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
     return value
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """argparse's help with " (default: X)" after each option whose default is a value its help
+    does not already state (None, False and argparse.SUPPRESS are not values: an option that is
+    off, or whose default the help describes in words)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (not action.option_strings or default is None or default is False or default is argparse.SUPPRESS
+                or "default" in text.lower()):  # fmt: skip
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class RawDescriptionDefaultsHelpFormatter(DefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """DefaultsHelpFormatter for commands whose description and epilog are laid out by hand."""

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter
 from lnet_anet.inference.build import (
     RUN_LAYOUT,
     RunFolderError,
@@ -31,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lnet_anet.cli.build_bundle",
         description="Assemble a model bundle (.lnetanet) from training run folders.",
-        epilog="Run folders " + RUN_LAYOUT + "\n", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run folders " + RUN_LAYOUT + "\n", formatter_class=RawDescriptionDefaultsHelpFormatter,
     )
     parser.add_argument("--lnet", type=Path, help="LNet run folder")
     parser.add_argument("--anet", type=Path, help="ANet run folder (with SVMs)")

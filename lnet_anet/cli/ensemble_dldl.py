@@ -17,12 +17,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter
 from lnet_anet.dldl.ensemble import build_ensemble  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.ensemble_dldl", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+                                 formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
     ap.add_argument("runs", nargs="+", type=Path, help="finished DLDL run folders (2 or more)")
     ap.add_argument("--out", type=Path, required=True, help="the ensemble's run folder")
     args = ap.parse_args(argv)

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import int_in
+from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in
 from lnet_anet.data import datasets_root
 from lnet_anet.data.errors import DATA_HINT, DataNotFoundError
 from lnet_anet.dldl.descriptor import (
@@ -129,7 +129,8 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path, made_by: 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_descriptor_head",
-                                description=" ".join(__doc__.split("\n\n")[0].split()))  # fmt: skip
+                                description=" ".join(__doc__.split("\n\n")[0].split()),
+                                formatter_class=DefaultsHelpFormatter)  # fmt: skip
     p.add_argument("--out", type=Path, required=True, help="the head's file (.safetensors) to write")
     p.add_argument("--target", choices=tuple(DEFAULT_ROOTS), default="attractiveness",
                    help="attractiveness (SCUT-FBP5500's training list) or age (UTKFace's train part)")

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from lnet_anet.cli.arguments import DefaultsHelpFormatter
+
 # Tight windows around each peak (box_level) so that neighbours are not merged; box_model None:
 # the composed scenes' box model belongs to their box level, and is refitted on the tune faces.
 DEFAULT_SEARCH = {"box_level": [0.2, 0.35, 0.5], "min_relative_score": [0.0, 0.3], "min_size": [16],
@@ -36,7 +38,8 @@ DEFAULT_SEARCH = {"box_level": [0.2, 0.35, 0.5], "min_relative_score": [0.0, 0.3
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_localizer", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_localizer", description=__doc__.split("\n")[0],
+                                formatter_class=DefaultsHelpFormatter)
     p.add_argument("--wider", type=Path, required=True, help="a WIDER FACE folder (wider_face_split/, WIDER_*/images/)")
     p.add_argument("--split", default="train", help="which bbx_gt file: wider_face_<split>_bbx_gt.txt")
     p.add_argument("--bundle", type=Path, default=None, help="default: the embedded bundle")
@@ -45,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fppi", type=float, default=0.1, help="false alarms per tune image at the threshold")
     p.add_argument("--limit", type=int, default=None,
                    help="at most this many tune photos (the box fits need about 20 faces found inside a labelled "
-                        "box: keep it at 60 or more)")  # fmt: skip
+                        "box: keep it at 60 or more; default: all)")  # fmt: skip
     p.add_argument("--scales", default="1.0;1.0,0.5;1.0,1.5;1.0,2.0;0.5,1.0,2.0",
                    help="scale sets to try, ';'-separated lists")  # fmt: skip
     p.add_argument("--search", type=json.loads, default=DEFAULT_SEARCH,

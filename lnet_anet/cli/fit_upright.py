@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from lnet_anet.cli.arguments import DefaultsHelpFormatter
 from lnet_anet.data.readers._tables import IMAGE_SUFFIXES
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
 from lnet_anet.inference.upright import DEFAULT_UPRIGHT_HEAD, UprightHead
@@ -47,17 +48,18 @@ def _images(source: Path, limit: int | None, seed: int) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_upright", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_upright", description=__doc__.split("\n\n")[0],
+                                 formatter_class=DefaultsHelpFormatter)
     ap.add_argument("sources", nargs="+", type=Path, help="upright photos: image files, .txt lists of image paths, or folders")
-    ap.add_argument("--limit", type=int, default=None, help="at most this many images per source (seeded sample)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=None, help="at most this many images per source (seeded sample; default: all)")
+    ap.add_argument("--seed", type=int, default=0, help="the --limit sample's seed")
     ap.add_argument("--faces", type=int, default=1,
                     help="faces per turn to learn from, strongest first (default 1: the best face)")
     ap.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation of the logistic regression")
     ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
     ap.add_argument("--out", type=Path, required=True,
                     help=f"the head's file (the shipped one is {DEFAULT_UPRIGHT_HEAD.name}, in lnet_anet/assets)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="torch's threads")
     args = ap.parse_args(argv)
     if args.faces < 1:
         ap.error("--faces must be >= 1")

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter
 from lnet_anet.data.images import image_suffixes
 
 EPILOG = """\
@@ -74,11 +75,11 @@ def lnet_boxes(predictor, paths: Sequence[Path], batch_size: int = 16) -> Iterat
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lnet_anet.cli.lnet_boxes",
                                      description=__doc__.split("\n\n")[0],
-                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+                                     epilog=EPILOG, formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
     parser.add_argument("folder", type=Path, help="a folder of images (not recursive)")
     parser.add_argument("--out", type=Path, required=True, help="CSV to write (columns below)")
     parser.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batch-size", type=int, default=16, help="images per LNet batch")
     args = parser.parse_args(argv)
     if not args.folder.exists():
         print(f"error: {args.folder}: no such folder", file=sys.stderr)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lnet_anet.cli.arguments import finite_float, int_in
+from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, finite_float, int_in
 
 DEMO_NAME = "astronaut"  # skimage.data.astronaut(): NASA photo of Eileen Collins, public domain
 MAX_BATCH = 1024
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m lnet_anet.predict",
         description="Face boxes, 40 CelebA attributes, age and attractiveness of photos.",
         epilog=EXIT_STATUS,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawDescriptionDefaultsHelpFormatter,
     )
     # "--threshold -1e9" is a number, not an option: Python 3.13's rule for negative numbers
     # (argparse before it took only -1 and -1.5 forms).
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
     p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=8,
                    help="images per LNet batch")  # fmt: skip
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the networks run")
     p.add_argument("--backend", choices=("auto", "torch", "onnxruntime"), default="auto",
                    help="auto: ONNX Runtime on the CPU (graphs exported once, cached), torch on a GPU")  # fmt: skip
     p.add_argument("--threshold", type=finite_float,
