@@ -270,9 +270,9 @@ def test_cli_table_and_vis_pngs(bundle_path, folder, tmp_path, capsys):
     pngs = sorted(p.name for p in vis.iterdir())
     assert pngs == ["astronaut.png", "good.png"]  # none for the unreadable files
     drawn = cv2.imread(str(vis / "good.png"))
-    assert drawn.shape == (140, 180, 3)
+    assert drawn.shape[1:] == (180, 3) and drawn.shape[0] > 140  # a small picture: its text in a panel below
     original = cv2.imread(str(folder / "good.jpg"))
-    assert np.abs(drawn.astype(int) - original.astype(int)).mean() > 1  # overlay + boxes drawn
+    assert np.abs(drawn[:140].astype(int) - original.astype(int)).mean() > 1  # overlay + boxes drawn
 
 
 def test_present_lists_the_attributes_at_the_bundles_tuned_thresholds(predictor, scene, monkeypatch):
@@ -309,16 +309,23 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     face = {"box": [10.0, 10.0, 40.0, 50.0], "score": 3.0, "attributes": {"Smiling": 0.9, "Young": 0.8},
             "age": {"mean": 30.0, "std": 4.0}, "attractiveness": {"mean": 3.1, "std": 0.4}}  # fmt: skip
     analysis.record["faces"] = [face]
-    one = render(analysis)
-    assert one.shape == (*scene.shape[:2], 3)  # one face: its labels beside its box
+    one = render(analysis)  # one face on a small picture: its text below, off the face
+    assert one.shape[0] > scene.shape[0] and one.shape[1] == scene.shape[1]
+    large = predictor.analyse(np.ascontiguousarray(np.kron(scene, np.ones((3, 3, 1), np.uint8))))
+    large.record["faces"] = [{**face, "box": [30.0, 30.0, 120.0, 150.0]}]
+    assert render(large).shape == (3 * scene.shape[0], 3 * scene.shape[1], 3)  # its labels beside its box
     analysis.record["faces"] = [face, {**face, "box": [45.0, 10.0, 75.0, 50.0]}]
     two = render(analysis)
     assert two.shape[0] > scene.shape[0] and two.shape[1] == scene.shape[1]  # the panel under the image
     small = predictor.analyse(np.ascontiguousarray(scene[:40, :50]))  # a 40 px picture: drawn 4x
     small.record["faces"] = [{**face, "box": [5.0, 5.0, 30.0, 35.0]}]
     big = render(small)
-    assert big.shape == (160, 200, 3)
+    assert big.shape[1] == 200 and big.shape[0] > 160  # drawn 4x, its text in the panel below
     assert (big[40:120, 20] == (60, 255, 60)).all(axis=1).mean() > 0.9  # the box's left side, scaled
+    from lnet_anet.inference.visualize import _panel
+
+    narrow = _panel(["   attractiveness 3.1+-0.4 /5, Smiling 0.90, Young 0.80, Wavy_Hair 0.70"], 120, 0.5)
+    assert narrow.shape[0] > _panel(["   attractiveness 3.1+-0.4 /5"], 120, 0.5).shape[0]  # wrapped, not cut
     assert legend_lines(analysis.record["faces"], top_k=1) == [
         "#1 3.00  age 30+-4", "   attractiveness 3.1+-0.4 /5, Smiling 0.90",
         "#2 3.00  age 30+-4", "   attractiveness 3.1+-0.4 /5, Smiling 0.90"]

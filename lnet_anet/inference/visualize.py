@@ -17,6 +17,7 @@ from lnet_anet.inference.predictor import Analysis
 BOX_COLOR = (60, 255, 60)  # RGB
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 MIN_SIDE = 128  # pixels: a smaller picture is drawn enlarged, for legible text
+PANEL_BELOW = 256  # pixels: under this (drawn) side, even one face's text goes in the panel, off the face
 
 
 def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
@@ -36,12 +37,14 @@ def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.45) ->
 
 
 def _text(canvas: np.ndarray, text: str, x: int, y: int, scale: float) -> None:
-    """White text with a dark outline (readable on any background), baseline at y; moved left
-    when it would run off the image's right edge."""
+    """White text on a darkened box (readable on any background, a white wall included),
+    baseline at y; moved left when it would run off the image's right edge."""
     thick = max(1, round(scale * 2))
-    (tw, _), _ = cv2.getTextSize(text, FONT, scale, thick + 2)
+    (tw, th), base = cv2.getTextSize(text, FONT, scale, thick)
     x = max(0, min(x, canvas.shape[1] - tw - 2))
-    cv2.putText(canvas, text, (x, y), FONT, scale, (0, 0, 0), thick + 2, cv2.LINE_AA)
+    pad = max(1, round(scale * 3))
+    box = canvas[max(0, y - th - pad):max(0, y + base + pad), max(0, x - pad):max(0, x + tw + pad)]
+    box[:] = (box.astype(np.float32) * 0.3).astype(np.uint8)
     cv2.putText(canvas, text, (x, y), FONT, scale, (255, 255, 255), thick, cv2.LINE_AA)
 
 
@@ -87,10 +90,12 @@ def _detail_lines(face: dict[str, Any], top_k: int) -> list[str]:
 
 def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     """RGB uint8 picture of one analysed image: LNet's response as a heatmap, each face's box.
-    One face: its caption above the box, its attributes below. Several faces: "#n" at each box
-    and their text in a panel under the image (legend_lines), so that no label covers another.
+    One face: its caption above the box, its attributes below. Several faces, or a picture under
+    PANEL_BELOW pixels a side (where the text would cover the face): "#n" at each box and the
+    text in a panel under the image (legend_lines), so that no label covers another or the face.
     An image under MIN_SIDE pixels a side is drawn enlarged by a whole factor (its pixels as
-    blocks), so that the text stays legible; the boxes are scaled with it."""
+    blocks), so that the text stays legible; the boxes are scaled with it. The text grows with
+    the picture (a 6000 x 4000 photo's is as legible as a 700 px one's)."""
     if analysis.image is None:
         raise ValueError(f"{analysis.source}: nothing to draw ({analysis.record['error']})")
     canvas = overlay_heatmap(analysis.image, analysis.heatmap())
@@ -98,19 +103,20 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     if zoom > 1:
         canvas = cv2.resize(canvas, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
     h, w = canvas.shape[:2]
-    scale = float(np.clip(min(h, w) / 700, 0.35, 1.2))
+    scale = float(np.clip(min(h, w) / 700, 0.35, 8.0))
     line = max(1, round(min(h, w) / 250))
     step = _line_height(scale)
     faces = analysis.record["faces"]
+    in_panel = len(faces) > 1 or (faces and min(h, w) < PANEL_BELOW)
     for n, face in enumerate(faces, start=1):
         x0, y0, x1, y1 = (int(round(v * zoom)) for v in face["box"])
         cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), BOX_COLOR, line)
         tx = int(np.clip(x0 + 2, 0, max(0, w - 10)))
         # The caption sits above the box, or just inside it at the image's top edge; the
         # attributes below it, or moved up inside it so that every line stays on the image.
-        caption = face_caption(face, n) if len(faces) == 1 else f"#{n}"
+        caption = f"#{n}" if in_panel else face_caption(face, n)
         _text(canvas, caption, tx, y0 - 4 if y0 - 4 >= step else y0 + step, scale)
-        if len(faces) > 1:
+        if in_panel:
             continue
         lines = _detail_lines(face, top_k)
         y = min(y1 + step, h - 2 - step * (len(lines) - 1))
@@ -119,22 +125,39 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
             y += step
     if not faces:
         _text(canvas, "no face found", 4, step, scale)
-    if len(faces) > 1:
+    if in_panel:
         canvas = np.concatenate([canvas, _panel(legend_lines(faces, top_k), w, scale)])
     return canvas
 
 
 def _panel(rows: list[str], width: int, scale: float) -> np.ndarray:
     """A dark strip `width` pixels wide holding `rows`, the text shrunk (down to scale 0.3) so
-    that the longest row fits, and rows still too long cut with '..'."""
-    widest = max(cv2.getTextSize(r, FONT, scale, max(1, round(scale * 2)) + 2)[0][0] for r in rows)
+    that the longest row fits; a row still too long is wrapped after a comma (indented), and a
+    single item too long for the width is cut with '..'."""
+    thick = max(1, round(scale * 2))
+    widest = max(cv2.getTextSize(r, FONT, scale, thick)[0][0] for r in rows)
     scale = max(0.3, min(scale, scale * (width - 8) / max(widest, 1)))
-    thick = max(1, round(scale * 2)) + 2
-    fitted = []
+    thick = max(1, round(scale * 2))
+
+    def fits(text: str) -> bool:
+        return cv2.getTextSize(text, FONT, scale, thick)[0][0] <= width - 8
+
+    wrapped = []
     for row in rows:
-        while len(row) > 4 and cv2.getTextSize(row, FONT, scale, thick)[0][0] > width - 8:
-            row = row[:-3] + ".."
-        fitted.append(row)
+        indent = row[: len(row) - len(row.lstrip())]
+        line = ""
+        for item in row.strip().split(", "):
+            joined = f"{line}, {item}" if line else f"{indent}{item}"
+            if line and not fits(joined):
+                wrapped.append(line + ",")
+                joined = f"{indent}   {item}"
+            line = joined
+        wrapped.append(line)
+    fitted = []
+    for line in wrapped:
+        while len(line) > 4 and not fits(line):
+            line = line[:-3] + ".."
+        fitted.append(line)
     step = _line_height(scale)
     panel = np.full((step * len(fitted) + 8, width, 3), 32, np.uint8)
     for k, row in enumerate(fitted):
