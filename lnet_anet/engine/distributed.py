@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterator
 
@@ -32,7 +33,15 @@ def init_from_env(device: torch.device) -> bool:
         return False
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        # Left to the interpreter's exit, gloo's threads can abort the process ("terminate called
+        # without an active exception", SIGABRT) after a run that finished well: close the group first.
+        atexit.register(_leave_process_group)
     return True
+
+
+def _leave_process_group() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def all_true(flag: bool, device: torch.device) -> bool:
