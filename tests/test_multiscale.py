@@ -271,3 +271,38 @@ def test_the_heatmap_shows_each_scales_response_on_the_image():
     assert np.array_equal(Analysis({}, image, maps=[(first, (100, 100), whole)]).heatmap(), np.zeros((100, 100)))
     with pytest.raises(ValueError, match="no image or response map"):
         Analysis({}, image).heatmap()
+
+
+def test_a_dark_or_over_exposed_image_without_a_face_is_read_again_with_its_contrast_stretched(tmp_path, monkeypatch):
+    """retry_exposure: an image with no face whose mean luma is out of [dark, bright] is read again
+    stretched (stretch_contrast); its faces are then that copy's, the heads read that copy, and the
+    record says "exposure": "stretched". An ordinary image without a face is read once."""
+    from lnet_anet.data.preprocess import mean_luma, stretch_contrast
+
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
+    predictor = Predictor.load(path)
+    predictor._lnet = LNetInput.from_dict({**predictor._lnet.to_dict(), "scales": [1.0], "retry_exposure": [50, 200]})
+    seen = []
+
+    def only_bright_faces(images, analyses):  # a stand-in LNet: faces only in a normally exposed image
+        seen.append([round(mean_luma(im)) for im in images])
+        return [[(np.array([20.0, 20.0, 100.0, 100.0]), 0.9)] if 60 < mean_luma(im) < 190 else [] for im in images]
+
+    monkeypatch.setattr(predictor, "_read_scales", only_bright_faces)
+    monkeypatch.setattr(predictor.localizer, "face_box", None)
+    rng = np.random.default_rng(0)
+    texture = rng.integers(0, 256, (128, 128, 3)).astype(np.float32)
+    dark, gray, flat = (texture * 0.12).astype(np.uint8), np.full((128, 128, 3), 120, np.uint8), np.zeros((128, 128, 3), np.uint8)
+    records = [predictor.analyse(im) for im in (dark, gray, flat)]
+    assert seen[0] == [round(mean_luma(dark))] and seen[1][0] > 100  # dark: read once more, lifted
+    assert seen[2:] == [[120], [0], [0]]  # ordinary exposure with a face: once; black: again, still black
+    assert records[0].record["exposure"] == "stretched" and len(records[0].record["faces"]) == 1
+    assert np.array_equal(records[0].read_as, stretch_contrast(dark)) and records[0].image is not records[0].read_as
+    lifted = predictor.analyse_boxes(stretch_contrast(dark), [records[0].record["faces"][0]["box"]])[0]
+    assert lifted["attributes"] == records[0].record["faces"][0]["attributes"]  # the heads read the lifted copy
+    assert "exposure" not in records[1].record and records[1].record["faces"]  # found at once
+    assert records[2].read_as is None and "exposure" not in records[2].record  # black: nothing to stretch, no face
+    prep = LNetInput.from_dict(predictor._lnet.to_dict())
+    assert prep.retry_exposure == (50.0, 200.0) and LNetInput.from_dict(prep.to_dict()) == prep
+    with pytest.raises(PreprocessError, match="dark must be below bright"):
+        LNetInput.from_dict({**prep.to_dict(), "retry_exposure": [200, 50]})

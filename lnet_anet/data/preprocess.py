@@ -34,6 +34,23 @@ MAX_ENLARGE = 10.0
 MAX_SCALE = 4.0  # LNet's canvas grows with a scale > 1: 4x a 224 input is 896 px
 
 
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # Rec. 601 weights of R, G, B
+
+
+def mean_luma(image: np.ndarray) -> float:
+    """The mean Rec. 601 luma (0-255) of an (H, W, 3) uint8 RGB image."""
+    return float(image.reshape(-1, 3).astype(np.float32).mean(0) @ LUMA)
+
+
+def stretch_contrast(image: np.ndarray, cutoff: float = 1.0) -> np.ndarray:
+    """(H, W, 3) uint8 RGB with its luma stretched to the full 0-255 range, hues kept: Pillow's
+    ImageOps.autocontrast (the `cutoff` percent darkest and brightest pixels clipped,
+    preserve_tone). A dark or washed-out photo comes out as an ordinary one."""
+    from PIL import Image, ImageOps
+
+    return np.asarray(ImageOps.autocontrast(Image.fromarray(image), cutoff=cutoff, preserve_tone=True))
+
+
 class PreprocessError(ValueError):
     """A preprocessing setting of the wrong type or out of range; the message names the field."""
 
@@ -134,7 +151,11 @@ class LNetInput(_Normalized):
     chip that LNet's map misses at the other scales). detail_ratio (None: off): a photo that every
     scale shrinks below this many canvas pixels per photo pixel (a large photo: 6000 x 4000 at
     scale 2 is 0.075) is also read at this ratio, in overlapping tiles, for faces too small for
-    the whole-photo canvases (multiscale.read_scales)."""
+    the whole-photo canvases (multiscale.read_scales). retry_exposure (None: off): (dark, bright)
+    mean luma levels (Rec. 601, 0-255): an image where no scale found a face and whose mean luma
+    is below `dark` or above `bright` is read again at every scale with its contrast stretched
+    (stretch_contrast), and its faces are analysed on that copy: a photo shot in the dark, or
+    over-exposed."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
@@ -148,8 +169,9 @@ class LNetInput(_Normalized):
     zoom_in_canvas: str = "input"
     fallback_scales: tuple[float, ...] = ()
     detail_ratio: float | None = None
+    retry_exposure: tuple[float, float] | None = None
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
-              "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio")
+              "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -179,9 +201,17 @@ class LNetInput(_Normalized):
             detail = float(_number(d, "detail_ratio", where, 0.05, 1.0))
             if d["resize"] == "stretch":
                 raise PreprocessError(f"{where}.detail_ratio: a stretched input has scale 1 only, got {detail}")
+        retry = d.get("retry_exposure")
+        if retry is not None:
+            if not isinstance(retry, list | tuple) or len(retry) != 2:
+                raise PreprocessError(f"{where}.retry_exposure must be null or [dark, bright], got {retry!r}")
+            retry = tuple(_number({"retry_exposure": v}, "retry_exposure", where, 0.0, 255.0) for v in retry)
+            if retry[0] >= retry[1]:
+                raise PreprocessError(f"{where}.retry_exposure: dark must be below bright, got {list(retry)}")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
-                   zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail)  # fmt: skip
+                   zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
+                   retry_exposure=retry)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -195,7 +225,17 @@ class LNetInput(_Normalized):
             d["fallback_scales"] = list(self.fallback_scales)
         if self.detail_ratio is not None:
             d["detail_ratio"] = self.detail_ratio
+        if self.retry_exposure is not None:
+            d["retry_exposure"] = list(self.retry_exposure)
         return d
+
+    def wants_exposure_retry(self, image: np.ndarray) -> bool:
+        """Whether an image (H, W, 3) uint8 RGB in which no face was found is read again with its
+        contrast stretched (retry_exposure)."""
+        if self.retry_exposure is None:
+            return False
+        level = mean_luma(image)
+        return level < self.retry_exposure[0] or level > self.retry_exposure[1]
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,9 @@ Predictor.decision_thresholds], "age": {"mean", "std"} (years) or None, "attract
 "std"} (1-5) or None}], "error": None or a message naming the item}, and, with
 Predictor.rotations on, "rotation": the turn the faces were read at (degrees counterclockwise;
 absent from an error record), and with descriptor heads set, "descriptor_heads": the outputs
-they mixed into, e.g. ["attractiveness"] (absent from an error record). "image" is the path as
+they mixed into, e.g. ["attractiveness"] (absent from an error record), and, when the faces were
+found only in a copy of a dark or over-exposed image with its contrast stretched (the bundle's
+preprocessing.lnet.retry_exposure), "exposure": "stretched" (the heads read that copy). "image" is the path as
 a str (os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
 decimals, probabilities to 4, ages and attractiveness to 3.
 """
@@ -60,7 +62,7 @@ from PIL import Image
 
 from lnet_anet.data.errors import ImageReadError
 from lnet_anet.data.images import DEFAULT_MAX_PIXELS
-from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput
+from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput, stretch_contrast
 from lnet_anet.data.transforms import crop_face
 from lnet_anet.data.transforms import resize as resize_image
 from lnet_anet.inference.bundle import Bundle, load_bundle
@@ -113,6 +115,7 @@ class Analysis:
     maps: list[tuple[np.ndarray, tuple[int, int], Placement]] = field(default_factory=list)
     source: str | None = None  # the path as given, or None for an array
     faces_px: list[np.ndarray] = field(default_factory=list)  # unrounded face boxes ("box")
+    read_as: np.ndarray | None = None  # the copy the faces were found in and are cut from, when not `image`
 
     def heatmap(self) -> np.ndarray:
         """LNet's response on the original image's pixels, float32 (H, W): at each pixel the
@@ -520,15 +523,16 @@ class Predictor:
             out.append(Analysis(record, img, source=source))
         if not good:
             return out
-        images = [read[i][0] for i in good]
-        found = self._detect(images, [out[i] for i in good])
+        analyses = [out[i] for i in good]
+        found = self._detect([a.image for a in analyses], analyses)
+        images = [a.read_as if a.read_as is not None else a.image for a in analyses]  # what the faces are cut from
         turns = [0] * len(images)
         if self.rotations:
             found, turns = self._upright(images, found)
         faces: list[tuple[np.ndarray, np.ndarray, float, dict]] = []  # (image read, box in it, score, record)
         for k, i in enumerate(good):
             a = out[i]
-            turned = np.ascontiguousarray(np.rot90(a.image, turns[k])) if turns[k] else a.image
+            turned = np.ascontiguousarray(np.rot90(images[k], turns[k])) if turns[k] else images[k]
             if self.rotations:
                 a.record["rotation"] = 90 * turns[k]
             if self._descriptor_heads:  # which outputs a descriptor head mixed into, so records tell the modes apart
@@ -618,7 +622,26 @@ class Predictor:
         images with no face yet; the localizer and the cascade on each canvas, the boxes mapped
         back to the image (those wholly in the padding dropped), then merged across scales
         (multiscale.merge). Each scale's map goes to the Analysis (its `maps`). A large image is
-        shrunk once first (multiscale.shrink_factor), and the canvases are cut from that copy."""
+        shrunk once first (multiscale.shrink_factor), and the canvases are cut from that copy.
+        An image with no face whose exposure the bundle retries (LNetInput.retry_exposure) is
+        read again with its contrast stretched; its faces are then that copy's, which goes to
+        the Analysis (`read_as`, for the heads' crops) with the record's "exposure": "stretched"."""
+        found = self._read_scales(images, analyses)
+        # A photo shot in the dark or over-exposed: read again with its contrast stretched.
+        again = [k for k, faces in enumerate(found) if not faces and self._lnet.wants_exposure_retry(images[k])]
+        if again:
+            stretched = [stretch_contrast(images[k]) for k in again]
+            others = [analyses[k] for k in again] if analyses is not None else None
+            for k, image, faces in zip(again, stretched, self._read_scales(stretched, others), strict=True):
+                if faces and analyses is not None:
+                    analyses[k].read_as = image
+                    analyses[k].record["exposure"] = "stretched"
+                found[k] = faces
+        return found
+
+    def _read_scales(self, images: list[np.ndarray], analyses: list[Analysis] | None
+                     ) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
+        """_detect's faces of each image by the bundle's scale policy (multiscale.read_scales)."""
         works = [_shrunk(img, shrink_factor(img.shape[:2], self._lnet)) for img in images]
         return read_scales([img.shape[:2] for img in images],
                            lambda scale, which: self._detect_at(scale, images, works, which, analyses),
