@@ -49,6 +49,22 @@ def gray(img: np.ndarray) -> np.ndarray:
     return np.repeat(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
 
 
+DATA = Path("../shared/datasets")
+
+
+def tune_chips(n: int, seed: int) -> list:
+    """A seeded sample of n UTKFace train-part chips (paths)."""
+    utk = split_of(build_index(data_cfg("utkface", DATA)), "train").reset_index(drop=True)
+    return list(utk.sample(n=n, random_state=seed)["path"])
+
+
+def tune_face_free() -> list[str]:
+    """The face-free crops of WIDER's tune photos (bench_detection.face_free_crops), written under runs/."""
+    table = read_wider_txt(next(iter(sorted((DATA / "wider_face_train" / "wider_face_split").glob("wider_face_*_bbx_gt.txt")))))
+    tune = mark_small(table[hash_part(table["name"]) == "tune"].reset_index(drop=True), 24)
+    return bd.face_free_crops(tune, Path("runs/photometric-fallback/face_free"))
+
+
 VARIANTS = {"autocontrast": autocontrast, "equalize": equalize, "clahe": clahe, "gamma_0.6": brighter, "gray": gray}
 
 
@@ -57,14 +73,8 @@ def main() -> None:
     ap.add_argument("--chips", type=int, default=3000)
     ap.add_argument("--out", type=Path, default=Path("experiments/2026-12-02-photometric-fallback/diagnose.json"))
     args = ap.parse_args(argv[1:])
-    data = Path("../shared/datasets")
     p = Predictor.load()
-    utk = split_of(build_index(data_cfg("utkface", data)), "train").reset_index(drop=True)
-    chips = list(utk.sample(n=args.chips, random_state=1)["path"])
-    table = read_wider_txt(next(iter(sorted((data / "wider_face_train" / "wider_face_split").glob("wider_face_*_bbx_gt.txt")))))
-    tune = mark_small(table[hash_part(table["name"]) == "tune"].reset_index(drop=True), 24)
-    free = bd.face_free_crops(tune, Path("runs/photometric-fallback/face_free"))
-    sets = {"utk_chips": chips, "face_free": free}
+    sets = {"utk_chips": tune_chips(args.chips, seed=1), "face_free": tune_face_free()}
     out = {"n": {k: len(v) for k, v in sets.items()}, "threshold": p.localizer.threshold}
     for name, paths in sets.items():
         found = [len(f) > 0 for f in p.locate_many(paths)]

@@ -31,10 +31,9 @@ def main() -> None:
     ap.add_argument("--dark", type=float, default=50.0)
     ap.add_argument("--bright", type=float, default=200.0)
     args = ap.parse_args(argv[1:])
-    data = Path("../shared/datasets")
+    data = dg.DATA
     p = dg.Predictor.load()
-    utk = dg.split_of(dg.build_index(dg.data_cfg("utkface", data)), "train").reset_index(drop=True)
-    chips = list(utk.sample(n=args.n, random_state=2)["path"])
+    chips = dg.tune_chips(args.n, seed=2)
     part = read_partition(data / "celeba_hq128" / "list_eval_partition.txt")
     rng = np.random.default_rng(2)
     celeb = [data / "celeba_hq128" / "img_celeba_hq" / n for n in rng.choice(sorted(part.index[part == "train"]), args.n, replace=False)]

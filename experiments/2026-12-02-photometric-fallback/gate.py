@@ -30,15 +30,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--chips", type=int, default=3000)
     args = ap.parse_args(argv[1:])
-    data = Path("../shared/datasets")
     p = dg.Predictor.load()
-    utk = dg.split_of(dg.build_index(dg.data_cfg("utkface", data)), "train").reset_index(drop=True)
-    chips = list(utk.sample(n=args.chips, random_state=1)["path"])
-    table = dg.read_wider_txt(next(iter(sorted((data / "wider_face_train" / "wider_face_split").glob("wider_face_*_bbx_gt.txt")))))
-    tune = dg.mark_small(table[dg.hash_part(table["name"]) == "tune"].reset_index(drop=True), 24)
-    free = dg.bd.face_free_crops(tune, Path("runs/photometric-fallback/face_free"))
     out = {}
-    for name, paths in {"utk_chips": chips, "face_free": free}.items():
+    for name, paths in {"utk_chips": dg.tune_chips(args.chips, seed=1), "face_free": dg.tune_face_free()}.items():
         rows = []
         for path, faces in zip(paths, p.locate_many(paths), strict=True):
             img = np.asarray(load_image(path))
