@@ -252,9 +252,12 @@ def _choices(header: str) -> dict[str, list[str]]:
 
 
 def test_hydra_commands_help_lists_the_choices_that_compose_with_them():
-    """Each choice a command's --help offers composes with that command, its default is listed
-    first, and every option file under conf/ (but paths and hydra) is offered by some command."""
+    """Each choice a command's --help offers composes with that command and builds its network,
+    its default is listed first, and every option file under conf/ (but paths and hydra) is
+    offered by some command."""
     from hydra import compose, initialize_config_dir
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
 
     import lnet_anet
 
@@ -267,7 +270,10 @@ def test_hydra_commands_help_lists_the_choices_that_compose_with_them():
             for group, options in choices.items():
                 assert options[0] == (defaults.get(group) or "(none)"), (name, group)
                 for option in options[1:] if options[0] == "(none)" else options:
-                    compose(name, overrides=[f"{group}={option}"])  # raises for an option that does not fit
+                    cfg = compose(name, overrides=[f"{group}={option}"])  # raises for an option that does not fit
+                    if group in ("model", "experiment", "input") and "model" in cfg:  # the network it gives can be built
+                        instantiate({**OmegaConf.to_container(cfg.model, resolve=False), "pretrained": "none"}
+                                    if "pretrained" in cfg.model else cfg.model)  # fmt: skip
                     offered.add(f"{group}/{option}")
     files = {str(f.relative_to(conf).with_suffix("")) for f in conf.glob("*/**/*.yaml")}
     assert files - offered == {f for f in files if f.startswith(("paths/", "hydra/"))}

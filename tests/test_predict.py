@@ -257,7 +257,8 @@ def test_demo_parses_its_arguments_and_names_the_picture(bundle_path, tmp_path, 
     assert demo.main(["--vis", str(vis), "--bundle", str(bundle_path)]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == f"the photo with its faces drawn: {vis / 'astronaut.png'}"
-    assert cv2.imread(str(vis / "astronaut.png")).shape == (512, 512, 3)
+    drawn = cv2.imread(str(vis / "astronaut.png"))
+    assert drawn.shape[1:] == (512, 3) and drawn.shape[0] >= 512  # a panel below when the text would cover the face
 
 
 def test_cli_table_and_vis_pngs(bundle_path, folder, tmp_path, capsys):
@@ -314,9 +315,17 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     large = predictor.analyse(np.ascontiguousarray(np.kron(scene, np.ones((3, 3, 1), np.uint8))))
     large.record["faces"] = [{**face, "box": [30.0, 30.0, 120.0, 150.0]}]
     assert render(large).shape == (3 * scene.shape[0], 3 * scene.shape[1], 3)  # its labels beside its box
+    low = 3 * scene.shape[0] - 10.0  # a box down to the bottom edge: no room for its lines below it
+    large.record["faces"] = [{**face, "box": [30.0, 30.0, 120.0, low]}]
+    assert render(large).shape[0] > 3 * scene.shape[0]  # so they go in the panel, not over the face
     analysis.record["faces"] = [face, {**face, "box": [45.0, 10.0, 75.0, 50.0]}]
     two = render(analysis)
     assert two.shape[0] > scene.shape[0] and two.shape[1] == scene.shape[1]  # the panel under the image
+    lifted = np.clip(scene.astype(int) + 80, 0, 255).astype(np.uint8)  # as if found in a stretched copy
+    analysis.read_as = lifted
+    h = scene.shape[0]
+    assert render(analysis)[:h].mean() > two[:h].mean() + 40  # the picture shows the copy the faces were read in
+    analysis.read_as = None
     small = predictor.analyse(np.ascontiguousarray(scene[:40, :50]))  # a 40 px picture: drawn 4x
     small.record["faces"] = [{**face, "box": [5.0, 5.0, 30.0, 35.0]}]
     big = render(small)

@@ -309,7 +309,7 @@ def test_rotations_flag_tries_every_quarter_turn(bundle, tmp_path, capsys):
     assert "rotation" not in json.loads(capsys.readouterr().out.splitlines()[0])
 
 
-def test_json_lines_on_a_terminal_that_is_not_utf8_are_ascii(bundle, tmp_path, monkeypatch):
+def test_output_on_a_terminal_that_is_not_utf8_is_escaped(bundle, tmp_path, monkeypatch):
     root = tmp_path / "names"
     root.mkdir()
     _image(root / "émoji 😀.png", 0)
@@ -319,3 +319,8 @@ def test_json_lines_on_a_terminal_that_is_not_utf8_are_ascii(bundle, tmp_path, m
     stdout.flush()
     text = stdout.buffer.getvalue().decode("cp1252")
     assert text.isascii() and Path(json.loads(text)["image"]).name == "émoji 😀.png"
+    ascii_out = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", ascii_out)
+    assert main([str(root), "--bundle", str(bundle)]) == 0  # the table too: escaped, not an error
+    ascii_out.flush()
+    assert "\\xe9moji \\U0001f600.png" in ascii_out.buffer.getvalue().decode("ascii")

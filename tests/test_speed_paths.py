@@ -178,7 +178,9 @@ def test_mirror_views_answer_a_face_and_its_mirror_image_alike():
         predictor = Predictor.load(DEFAULT_BUNDLE, backend="torch", mirror=mirror)
         assert predictor.bundle.preprocessing["anet"]["mirror"] is mirror
         assert predictor.bundle.config["nets"]["age"]["kwargs"]["mirror"] is mirror
-        face = predictor.predict(image)["faces"][0]
+        record = predictor.predict(image)
+        assert predictor.mirror is mirror and record.get("mirror", False) is mirror  # the record says so
+        face = record["faces"][0]
         x0, y0, x1, y1 = face["box"]
         (other,) = predictor.analyse_boxes(flipped, [[width - x1, y0, width - x0, y1]])
         gaps[mirror] = (abs(face["age"]["mean"] - other["age"]["mean"]),
@@ -186,3 +188,5 @@ def test_mirror_views_answer_a_face_and_its_mirror_image_alike():
     assert gaps[True][0] < 2.0 and gaps[True][1] < 0.15
     assert gaps[True][0] < gaps[False][0] and gaps[True][1] < gaps[False][1]
     assert build_parser().parse_args(["x.jpg", "--mirror"]).mirror
+    with pytest.raises(ValueError, match="mirror must be True, False or None"):
+        Predictor.load(DEFAULT_BUNDLE, mirror="no")

@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read each face's mirror image too and average (ANet's features, the age and attractiveness "
                         "heads): 10-20%% fewer attribute decisions flip when a photo is re-saved or re-exposed, same "
                         "accuracy, 5-7 ms more per face (experiments/2026-12-02-mirror-views)")  # fmt: skip
-    p.add_argument("--top", type=int_in(1, 1000), default=5, help="attributes shown per face")
+    p.add_argument("--top", type=int_in(1, 1000), default=5, help="attributes shown per face, in the table and the --vis pictures")
     p.add_argument("--max-pixels", type=int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,
                    help="largest image decoded, width*height from the header (default 100e6)")  # fmt: skip
     p.add_argument("--verbose", action="store_true", help="name the files a folder scan skipped")
@@ -285,6 +285,8 @@ def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
     rows = []
     if record.get("rotation"):  # --rotations read the faces at a turn: say which
         name = f"{name} (read turned {record['rotation']} deg ccw)"
+    if record.get("exposure") == "stretched":  # found only in the contrast-stretched copy: say so
+        name = f"{name} (read with its contrast stretched)"
     for face in record["faces"]:
         box = "[" + ", ".join(f"{v:.0f}" for v in face["box"]) + "]"
         ranked = sorted(face["attributes"].items(), key=lambda kv: kv[1], reverse=True)[:top]
@@ -309,7 +311,10 @@ def _vis_path(folder: Path, name: str, used: set[str]) -> Path:
 
 
 def _emit(text: str) -> None:
-    print(_safe(text), flush=True)
+    """A table line on stdout; characters the terminal's encoding lacks as escapes (\\xe9), not an error."""
+    line = _safe(text)
+    encoding = sys.stdout.encoding or "utf-8"
+    print(line.encode(encoding, "backslashreplace").decode(encoding), flush=True)
 
 
 @dataclass
@@ -481,7 +486,7 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
         if args.vis is not None and record["error"] is None:
             target = _vis_path(args.vis, name, used)
             try:
-                save_png(target, render(analysis))
+                save_png(target, render(analysis, args.top))
                 record["vis"] = os.fsdecode(target)  # which picture is this image's (stems can repeat)
             except Exception as e:  # noqa: BLE001 - one picture's failure is that image's error
                 reason = e.strerror if isinstance(e, OSError) and e.strerror else e

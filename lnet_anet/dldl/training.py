@@ -27,6 +27,7 @@ from lnet_anet.dldl.label_distribution import (
 )
 from lnet_anet.engine.distributed import is_main_process
 from lnet_anet.engine.runs import (
+    RunNotFoundError,
     save_weights,
     write_json,
     write_model_json,
@@ -157,7 +158,7 @@ def anet_source_shape(source: Path) -> dict:
     else:
         spec = source / "model.json"
         if not spec.exists():
-            raise FileNotFoundError(f"{spec}: init_from names no train_anet run (no model.json) and no model bundle")
+            raise RunNotFoundError(f"{spec}: init_from names no train_anet run (no model.json) and no model bundle")
         kwargs = json.loads(spec.read_text()).get("kwargs", {})
     import inspect
 
@@ -181,7 +182,7 @@ def init_from_anet_run(net: ANetDLDL, folder: Path) -> None:
     else:
         path = folder / "anet.safetensors"
         if not path.exists():
-            raise FileNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors) "
+            raise RunNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors) "
                                     "and no model bundle")  # fmt: skip
         source = load_file(str(path))
     frozen = net.anet.frozen_stages

@@ -84,7 +84,7 @@ def training_command(main: Callable) -> Callable:
             _hydra_record(restore=True)
             kept = isinstance(e, (RunRefusedError, RunInUseError))  # the folder is another run's
             removed = None if kept else _remove_untrained_run(args[0] if args else None)
-            print(f"error: {e}" + (f" ({removed}, made by this launch, held nothing and was removed)" if removed else ""), file=sys.stderr)
+            print(f"error: {e}" + (f" ({removed})" if removed else ""), file=sys.stderr)
             raise SystemExit(2) from None
         except KeyboardInterrupt:
             _hydra_record(restore=False)
@@ -106,12 +106,12 @@ def _check_train_settings(cfg: Any) -> None:
         TrainConfig.from_dict(OmegaConf.to_container(cfg.train, resolve=True))
 
 
-def _remove_untrained_run(cfg: Any = None) -> Path | None:
+def _remove_untrained_run(cfg: Any = None) -> str | None:
     """Remove this job's run folder when it holds only what a launch writes before training
-    (Hydra's record, the lock, data.json, the command's and the trainer's logs); the folder, or None
-    when it was kept (anything else in it, outside a Hydra job, or off rank 0). An evaluation's
-    folder lies inside the run it scores (cfg.run): that one goes too when Hydra made it for this
-    launch and it is left empty (a mistyped run=)."""
+    (Hydra's record, the lock, data.json, the command's and the trainer's logs); what was removed,
+    in words, or None when it was kept (anything else in it, outside a Hydra job, or off rank 0).
+    An evaluation's output folder lies inside the run it scores (cfg.run): that one goes too when
+    it is left empty (Hydra made it for this launch's output: a mistyped run=)."""
     import shutil
 
     if not is_main_process():
@@ -128,8 +128,8 @@ def _remove_untrained_run(cfg: Any = None) -> Path | None:
     scored = Path(str(cfg.run)) if isinstance(cfg, DictConfig) and cfg.get("run") is not None else None
     if scored is not None and folder.parent.resolve() == scored.resolve() and not any(scored.iterdir()):
         scored.rmdir()
-        return scored
-    return folder
+        return f"the output folder {folder} held nothing and was removed, with {scored}, which Hydra had made for it"
+    return f"{folder}, made by this launch, held nothing and was removed"
 
 
 def _hydra_record(restore: bool) -> None:

@@ -38,7 +38,8 @@ Predictor.rotations on, "rotation": the turn the faces were read at (degrees cou
 absent from an error record), and with descriptor heads set, "descriptor_heads": the outputs
 they mixed into, e.g. ["attractiveness"] (absent from an error record), and, when the faces were
 found only in a copy of a dark or over-exposed image with its contrast stretched (the bundle's
-preprocessing.lnet.retry_exposure), "exposure": "stretched" (the heads read that copy). "image" is the path as
+preprocessing.lnet.retry_exposure), "exposure": "stretched" (the heads read that copy), and
+with mirror views (Predictor.mirror), "mirror": true. "image" is the path as
 a str (os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
 decimals, probabilities to 4, ages and attractiveness to 3.
 """
@@ -186,6 +187,12 @@ class Predictor:
         self._upright_head: UprightHead | None = None
 
     @property
+    def mirror(self) -> bool:
+        """Whether each face's mirror image is read too (Predictor.load's mirror, or the bundle's
+        preprocessing.anet.mirror); records then say "mirror": true."""
+        return self._anet.mirror
+
+    @property
     def rotations(self) -> bool:
         """Whether quarter turns are tried (class doc). Turning it on loads upright_head, so a
         missing head or one of another ANet fails here (FileNotFoundError, ValueError), not
@@ -330,7 +337,7 @@ class Predictor:
         re-saved, shifted, rescaled or re-exposed (experiments/2026-12-02-mirror-views).
         Raises FileNotFoundError (no bundle), BundleError (a bad one), RuntimeError (no CUDA) or
         ValueError (a backend that cannot run here; a head the bundle lacks or that is not on
-        ANet's layers, or an unknown patch set)."""
+        ANet's layers, an unknown patch set, or a mirror that is not a bool or None)."""
         if path is None:
             if not DEFAULT_BUNDLE.is_file():
                 raise FileNotFoundError(
@@ -347,6 +354,8 @@ class Predictor:
         for name, which in (patches or {}).items():  # before any graph is made: its cache key holds the nets' config
             _score_patches(bundle, name, which)
         if mirror is not None:
+            if not isinstance(mirror, bool):
+                raise ValueError(f"mirror must be True, False or None, not {mirror!r}")
             _mirror_views(bundle, mirror)
         return cls(bundle, max_pixels, _own_bundle=True, backend=backend)
 
@@ -537,6 +546,8 @@ class Predictor:
                 a.record["rotation"] = 90 * turns[k]
             if self._descriptor_heads:  # which outputs a descriptor head mixed into, so records tell the modes apart
                 a.record["descriptor_heads"] = sorted(self._descriptor_heads)
+            if self.mirror:  # likewise for the mirror views (Predictor.load(mirror=True), --mirror)
+                a.record["mirror"] = True
             for box, score in found[k]:  # box: the face's region, which the heads crop
                 shown = _turn_back(self.face_box(box, turned.shape[:2]), turns[k], a.image.shape[:2])
                 face = _face_record(shown, score)

@@ -90,15 +90,19 @@ def _detail_lines(face: dict[str, Any], top_k: int) -> list[str]:
 
 def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     """RGB uint8 picture of one analysed image: LNet's response as a heatmap, each face's box.
-    One face: its caption above the box, its attributes below. Several faces, or a picture under
-    PANEL_BELOW pixels a side (where the text would cover the face): "#n" at each box and the
-    text in a panel under the image (legend_lines), so that no label covers another or the face.
+    One face: its caption above the box, its attributes below. Several faces, a picture under
+    PANEL_BELOW pixels a side, or a face whose text does not fit above and below its box: "#n"
+    at each box and the text in a panel under the image (legend_lines), so that no label covers
+    another or the face. A face found in the contrast-stretched copy of a dark or over-exposed
+    image (Analysis.read_as) is drawn on that copy, marked "contrast stretched".
     An image under MIN_SIDE pixels a side is drawn enlarged by a whole factor (its pixels as
     blocks), so that the text stays legible; the boxes are scaled with it. The text grows with
     the picture (a 6000 x 4000 photo's is as legible as a 700 px one's)."""
     if analysis.image is None:
         raise ValueError(f"{analysis.source}: nothing to draw ({analysis.record['error']})")
-    canvas = overlay_heatmap(analysis.image, analysis.heatmap())
+    # A dark or over-exposed photo whose faces were found in its contrast-stretched copy: draw that copy.
+    shown = analysis.read_as if analysis.read_as is not None else analysis.image
+    canvas = overlay_heatmap(shown, analysis.heatmap())
     zoom = max(1, -(-MIN_SIDE // min(canvas.shape[:2])))  # ceil
     if zoom > 1:
         canvas = cv2.resize(canvas, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
@@ -107,27 +111,34 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     line = max(1, round(min(h, w) / 250))
     step = _line_height(scale)
     faces = analysis.record["faces"]
-    in_panel = len(faces) > 1 or (faces and min(h, w) < PANEL_BELOW)
+    in_panel = len(faces) > 1 or (faces and (min(h, w) < PANEL_BELOW or not _fits_around(faces[0], zoom, h, step, top_k)))
     for n, face in enumerate(faces, start=1):
         x0, y0, x1, y1 = (int(round(v * zoom)) for v in face["box"])
         cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), BOX_COLOR, line)
         tx = int(np.clip(x0 + 2, 0, max(0, w - 10)))
-        # The caption sits above the box, or just inside it at the image's top edge; the
-        # attributes below it, or moved up inside it so that every line stays on the image.
+        # Out of the panel, the caption fits above the box and the attributes below it (_fits_around).
         caption = f"#{n}" if in_panel else face_caption(face, n)
         _text(canvas, caption, tx, y0 - 4 if y0 - 4 >= step else y0 + step, scale)
         if in_panel:
             continue
-        lines = _detail_lines(face, top_k)
-        y = min(y1 + step, h - 2 - step * (len(lines) - 1))
-        for text in lines:
+        y = y1 + step
+        for text in _detail_lines(face, top_k):
             _text(canvas, text, tx, y, scale)
             y += step
     if not faces:
         _text(canvas, "no face found", 4, step, scale)
+    if analysis.read_as is not None:
+        _text(canvas, "contrast stretched", 4, h - 4, scale)
     if in_panel:
         canvas = np.concatenate([canvas, _panel(legend_lines(faces, top_k), w, scale)])
     return canvas
+
+
+def _fits_around(face: dict[str, Any], zoom: int, height: int, step: int, top_k: int) -> bool:
+    """Whether a lone face's caption fits above its box and its detail lines below it, on a
+    picture `height` pixels high (else they would be drawn over the face)."""
+    y0, y1 = face["box"][1] * zoom, face["box"][3] * zoom
+    return y0 - 4 >= step and y1 + step * len(_detail_lines(face, top_k)) <= height - 2
 
 
 def _panel(rows: list[str], width: int, scale: float) -> np.ndarray:
@@ -151,6 +162,15 @@ def _panel(rows: list[str], width: int, scale: float) -> np.ndarray:
             if line and not fits(joined):
                 wrapped.append(line + ",")
                 joined = f"{indent}   {item}"
+            while not fits(joined) and " " in joined.strip():  # one item too long: at its last space that fits
+                head, _, tail = joined.rpartition(" ")
+                while not fits(head) and " " in head.strip():
+                    head, _, more = head.rpartition(" ")
+                    tail = f"{more} {tail}"
+                if not head.strip():
+                    break
+                wrapped.append(head)
+                joined = f"{indent}   {tail}"
             line = joined
         wrapped.append(line)
     fitted = []
