@@ -306,3 +306,29 @@ def test_a_dark_or_over_exposed_image_without_a_face_is_read_again_with_its_cont
     assert prep.retry_exposure == (50.0, 200.0) and LNetInput.from_dict(prep.to_dict()) == prep
     with pytest.raises(PreprocessError, match="dark must be below bright"):
         LNetInput.from_dict({**prep.to_dict(), "retry_exposure": [200, 50]})
+
+
+def test_a_weak_face_in_a_dark_image_is_read_again_when_retry_weaker_than_is_set(tmp_path, monkeypatch):
+    """retry_weaker_than: a dark image whose best face scores under it is read again stretched, and
+    the reading whose best face scores higher is kept; without it, a weak face stops the retry."""
+    from lnet_anet.data.preprocess import mean_luma
+
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
+    dark = (np.random.default_rng(0).integers(0, 256, (128, 128, 3)) * 0.12).astype(np.uint8)
+
+    def weak_in_dark(images, analyses):  # a stand-in LNet: a weak face in the dark, a strong one once lifted
+        return [[(np.array([10.0, 10.0, 60.0, 60.0]), 1.0)] if mean_luma(im) < 50 else
+                [(np.array([20.0, 20.0, 100.0, 100.0]), 5.0)] for im in images]  # fmt: skip
+
+    scores = {}
+    for weaker in (None, 3.0, 0.5):
+        predictor = Predictor.load(path)
+        settings = {**predictor._lnet.to_dict(), "scales": [1.0], "retry_exposure": [50, 200]}
+        predictor._lnet = LNetInput.from_dict(settings if weaker is None else {**settings, "retry_weaker_than": weaker})
+        monkeypatch.setattr(predictor, "_read_scales", weak_in_dark)
+        monkeypatch.setattr(predictor.localizer, "face_box", None)
+        record = predictor.analyse(dark).record
+        scores[weaker] = (record["faces"][0]["score"], record.get("exposure"))
+    assert scores == {None: (1.0, None), 3.0: (5.0, "stretched"), 0.5: (1.0, None)}
+    with pytest.raises(PreprocessError, match="retry_weaker_than needs retry_exposure"):
+        LNetInput.from_dict({**LNetInput.from_dict(settings).to_dict(), "retry_exposure": None, "retry_weaker_than": 3.0})

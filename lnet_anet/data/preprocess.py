@@ -152,10 +152,11 @@ class LNetInput(_Normalized):
     scale shrinks below this many canvas pixels per photo pixel (a large photo: 6000 x 4000 at
     scale 2 is 0.075) is also read at this ratio, in overlapping tiles, for faces too small for
     the whole-photo canvases (multiscale.read_scales). retry_exposure (None: off): (dark, bright)
-    mean luma levels (Rec. 601, 0-255): an image where no scale found a face and whose mean luma
-    is below `dark` or above `bright` is read again at every scale with its contrast stretched
-    (stretch_contrast), and its faces are analysed on that copy: a photo shot in the dark, or
-    over-exposed."""
+    mean luma levels (Rec. 601, 0-255): an image where no scale found a face (or none scoring
+    retry_weaker_than or more, when set) and whose mean luma is below `dark` or above `bright` is
+    read again at every scale with its contrast stretched (stretch_contrast); when that reading's
+    best face scores higher, its faces are the image's and are analysed on that copy: a photo
+    shot in the dark, or over-exposed."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
@@ -170,8 +171,10 @@ class LNetInput(_Normalized):
     fallback_scales: tuple[float, ...] = ()
     detail_ratio: float | None = None
     retry_exposure: tuple[float, float] | None = None
+    retry_weaker_than: float | None = None
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
-              "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure")
+              "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
+              "retry_weaker_than")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -208,10 +211,15 @@ class LNetInput(_Normalized):
             retry = tuple(_number({"retry_exposure": v}, "retry_exposure", where, 0.0, 255.0) for v in retry)
             if retry[0] >= retry[1]:
                 raise PreprocessError(f"{where}.retry_exposure: dark must be below bright, got {list(retry)}")
+        weaker = d.get("retry_weaker_than")
+        if weaker is not None:
+            weaker = float(_number(d, "retry_weaker_than", where, -1e6, 1e6))
+            if retry is None:
+                raise PreprocessError(f"{where}.retry_weaker_than needs retry_exposure, which is not set")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
-                   retry_exposure=retry)  # fmt: skip
+                   retry_exposure=retry, retry_weaker_than=weaker)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -227,12 +235,16 @@ class LNetInput(_Normalized):
             d["detail_ratio"] = self.detail_ratio
         if self.retry_exposure is not None:
             d["retry_exposure"] = list(self.retry_exposure)
+        if self.retry_weaker_than is not None:
+            d["retry_weaker_than"] = self.retry_weaker_than
         return d
 
-    def wants_exposure_retry(self, image: np.ndarray) -> bool:
-        """Whether an image (H, W, 3) uint8 RGB in which no face was found is read again with its
-        contrast stretched (retry_exposure)."""
+    def wants_exposure_retry(self, image: np.ndarray, best_score: float | None) -> bool:
+        """Whether an image (H, W, 3) uint8 RGB whose best face scored `best_score` (None: no
+        face) is read again with its contrast stretched (retry_exposure, retry_weaker_than)."""
         if self.retry_exposure is None:
+            return False
+        if best_score is not None and (self.retry_weaker_than is None or best_score >= self.retry_weaker_than):
             return False
         level = mean_luma(image)
         return level < self.retry_exposure[0] or level > self.retry_exposure[1]

@@ -634,20 +634,24 @@ class Predictor:
         back to the image (those wholly in the padding dropped), then merged across scales
         (multiscale.merge). Each scale's map goes to the Analysis (its `maps`). A large image is
         shrunk once first (multiscale.shrink_factor), and the canvases are cut from that copy.
-        An image with no face whose exposure the bundle retries (LNetInput.retry_exposure) is
-        read again with its contrast stretched; its faces are then that copy's, which goes to
-        the Analysis (`read_as`, for the heads' crops) with the record's "exposure": "stretched"."""
+        An image with no face (or only weak ones) whose exposure the bundle retries
+        (LNetInput.retry_exposure, retry_weaker_than) is read again with its contrast stretched;
+        when that reading's best face scores higher, its faces are the image's, and the copy goes
+        to the Analysis (`read_as`, for the heads' crops) with the record's "exposure": "stretched"."""
         found = self._read_scales(images, analyses)
-        # A photo shot in the dark or over-exposed: read again with its contrast stretched.
-        again = [k for k, faces in enumerate(found) if not faces and self._lnet.wants_exposure_retry(images[k])]
+        # A photo shot in the dark or over-exposed: read again with its contrast stretched, and
+        # kept when that reading's best face scores higher.
+        again = [k for k, faces in enumerate(found)
+                 if self._lnet.wants_exposure_retry(images[k], faces[0][1] if faces else None)]  # fmt: skip
         if again:
             stretched = [stretch_contrast(images[k]) for k in again]
             others = [analyses[k] for k in again] if analyses is not None else None
             for k, image, faces in zip(again, stretched, self._read_scales(stretched, others), strict=True):
-                if faces and analyses is not None:
-                    analyses[k].read_as = image
-                    analyses[k].record["exposure"] = "stretched"
-                found[k] = faces
+                if faces and (not found[k] or faces[0][1] > found[k][0][1]):
+                    found[k] = faces
+                    if analyses is not None:
+                        analyses[k].read_as = image
+                        analyses[k].record["exposure"] = "stretched"
         return found
 
     def _read_scales(self, images: list[np.ndarray], analyses: list[Analysis] | None
