@@ -2,12 +2,14 @@
 reading often finds a weak face (score under the localizer's secondary threshold, 3.0), so the
 exposure retry never runs. Would retrying then too, and keeping the reading whose best face scores
 higher, give better faces? Per tune image: IoU of the top box with the box found on the original
-file, and the age error (chips). The rule is patched into Predictor._detect here; nothing shipped.
+file, and the age error (chips). "shipped rule" is the rule before this step (retry only without
+a face); the second arm became preprocessing.lnet.retry_weaker_than 3.0 in the embedded bundle.
 
     PYTHONPATH=. OMP_NUM_THREADS=2 python experiments/2026-12-02-photometric-fallback/weak.py --n 200
 """
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -21,27 +23,7 @@ argv, sys.argv = sys.argv, sys.argv[:1]
 import diagnose as dg  # noqa: E402
 
 from lnet_anet.data.images import load_image  # noqa: E402
-from lnet_anet.data.preprocess import stretch_contrast  # noqa: E402
 from lnet_anet.inference.predictor import Predictor  # noqa: E402
-
-
-def weak_retry(predictor: Predictor, below: float):
-    """Predictor._detect with the retry also for a dark / bright image whose best face scores under `below`."""
-
-    def detect(images, analyses):
-        found = predictor._read_scales(images, analyses)
-        again = [k for k, f in enumerate(found) if (not f or f[0][1] < below) and predictor._lnet.wants_exposure_retry(images[k], None)]
-        if again:
-            stretched = [stretch_contrast(images[k]) for k in again]
-            for k, image, faces in zip(again, stretched, predictor._read_scales(stretched, None), strict=True):
-                if faces and (not found[k] or faces[0][1] > found[k][0][1]):
-                    found[k] = faces
-                    if analyses is not None:
-                        analyses[k].read_as = image
-                        analyses[k].record["exposure"] = "stretched"
-        return found
-
-    return detect
 
 
 def main() -> None:
@@ -55,9 +37,8 @@ def main() -> None:
     free = [np.asarray(load_image(p)) for p in dg.tune_face_free()]
     out = {}
     for label, below in (("shipped rule", None), ("retry under 3.0 too", 3.0)):
-        p = Predictor.load()
-        if below is not None:
-            p._detect = weak_retry(p, below)
+        p = Predictor.load()  # the rule as preprocessing.lnet.retry_weaker_than sets it (first run: patched in, the same rule)
+        p._lnet = dataclasses.replace(p._lnet, retry_exposure=(50.0, 200.0), retry_weaker_than=below)
         recs = list(p.predict_many(dark))
         ious, errors = [], []
         for r, ref, age in zip(recs, reference, chips["age"], strict=True):
