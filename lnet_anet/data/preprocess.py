@@ -39,7 +39,7 @@ LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # Rec. 601 weights of R, G, 
 
 def mean_luma(image: np.ndarray) -> float:
     """The mean Rec. 601 luma (0-255) of an (H, W, 3) uint8 RGB image."""
-    return float(image.reshape(-1, 3).astype(np.float32).mean(0) @ LUMA)
+    return float(image.reshape(-1, 3).mean(0, dtype=np.float64) @ LUMA)  # no float copy of a large photo
 
 
 def stretch_contrast(image: np.ndarray, cutoff: float = 1.0) -> np.ndarray:

@@ -143,8 +143,9 @@ def _fits_around(face: dict[str, Any], zoom: int, height: int, step: int, top_k:
 
 def _panel(rows: list[str], width: int, scale: float) -> np.ndarray:
     """A dark strip `width` pixels wide holding `rows`, the text shrunk (down to scale 0.3) so
-    that the longest row fits; a row still too long is wrapped after a comma (indented), and a
-    single item too long for the width is cut with '..'."""
+    that the longest row fits; a row still too long is wrapped between its comma-separated items
+    (at spaces inside an item too long for a line; continuation lines indented), and a single
+    word too long for the width is cut with '..'."""
     thick = max(1, round(scale * 2))
     widest = max(cv2.getTextSize(r, FONT, scale, thick)[0][0] for r in rows)
     scale = max(0.3, min(scale, scale * (width - 8) / max(widest, 1)))
@@ -156,21 +157,16 @@ def _panel(rows: list[str], width: int, scale: float) -> np.ndarray:
     wrapped = []
     for row in rows:
         indent = row[: len(row) - len(row.lstrip())]
+        items = row.strip().split(", ")
+        # Whole items (with their commas), or the words of an item too long for a line of its own.
+        pieces = [item + ("," if n < len(items) - 1 else "") for n, item in enumerate(items)]
+        tokens = [t for piece in pieces for t in ([piece] if fits(f"{indent}   {piece}") else piece.split(" "))]
         line = ""
-        for item in row.strip().split(", "):
-            joined = f"{line}, {item}" if line else f"{indent}{item}"
+        for token in tokens:  # greedy: each line as full as fits, continuation lines indented
+            joined = f"{line} {token}" if line else f"{indent}{token}"
             if line and not fits(joined):
-                wrapped.append(line + ",")
-                joined = f"{indent}   {item}"
-            while not fits(joined) and " " in joined.strip():  # one item too long: at its last space that fits
-                head, _, tail = joined.rpartition(" ")
-                while not fits(head) and " " in head.strip():
-                    head, _, more = head.rpartition(" ")
-                    tail = f"{more} {tail}"
-                if not head.strip():
-                    break
-                wrapped.append(head)
-                joined = f"{indent}   {tail}"
+                wrapped.append(line)
+                joined = f"{indent}   {token}"
             line = joined
         wrapped.append(line)
     fitted = []
