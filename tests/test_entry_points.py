@@ -43,10 +43,12 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
     again = run("lnet_anet.cli.train_anet", "data=synthetic", "name=anet", "svm.C=[0.1]", *SMOKE, runs=tmp_path)
     assert "stage finetune: done before" in again.stderr + again.stdout or "done before" in (anet / "train_anet.log").read_text()
 
-    run("lnet_anet.cli.evaluate_attributes", "data=synthetic", f"run={anet}", "num_workers=0",
-        "data.index.n_images=240", "data.index.n_identities=40", runs=tmp_path)  # fmt: skip
-    report = next(anet.glob("eval-attributes-*/attributes.md")).read_text()
-    assert "majority class" in report and "Smiling" in report
+    for _ in range(2):  # a rerun keeps the figures before it: one folder per launch
+        run("lnet_anet.cli.evaluate_attributes", "data=synthetic", f"run={anet}", "num_workers=0",
+            "data.index.n_images=240", "data.index.n_identities=40", runs=tmp_path)  # fmt: skip
+    reports = sorted(anet.glob("eval-attributes-synthetic-val/*/attributes.md"))
+    assert len(reports) == 2 and reports[0].read_text() == reports[1].read_text()
+    assert "majority class" in reports[0].read_text() and "Smiling" in reports[0].read_text()
 
     # The run's SVMs refitted on boxed crops of its faces (the cascade's fit_svms), ANet unchanged,
     # then put into a bundle in place of its ANet and SVMs.
@@ -162,7 +164,7 @@ def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path):
     assert localizer["input_size"] == 96 and localizer["threshold"] == json.loads((out / "eval.json").read_text())["threshold"]
     assert (out / "eval_grid.png").stat().st_size > 1000
     run("lnet_anet.cli.evaluate_localization", f"run={out}", "images=8", *lnet_args, runs=tmp_path)
-    metrics = json.loads(next(out.glob("eval-localization-*/localization.json")).read_text())
+    metrics = json.loads(next(out.glob("eval-localization-*/*/localization.json")).read_text())
     assert {"recall", "mean_iou", "false_positives_per_image", "empty_image_rate"} <= set(metrics)
 
 
@@ -340,3 +342,31 @@ def test_every_option_of_a_command_says_its_default(name, monkeypatch):
         shown = formatter._expand_help(action) if action.help else ""
         if action.default not in (None, False, argparse.SUPPRESS):
             assert "default" in shown.lower(), f"{name} {action.option_strings[0]}: default {action.default!r} not said"
+
+
+def test_age_labels_on_attractiveness_bins_stop_before_training(tmp_path):
+    """model=lite0_attractiveness (bins 1-5) on ages would clamp every label to 5 and train on:
+    the command stops with one line naming both ranges, and leaves no run folder."""
+    cmd = [sys.executable, "-m", "lnet_anet.cli.train_age", f"paths.runs={tmp_path}", "data=synthetic_age",
+           "name=mismatch", "model=lite0_attractiveness", *SMOKE]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr[-2000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: data synthetic_age's age labels run") and "bins cover 1-5" in last
+    assert not (tmp_path / "mismatch").exists()
+
+
+def test_labels_inside_the_bins_pass_the_check():
+    import pandas as pd
+    from omegaconf import OmegaConf
+
+    from lnet_anet.dldl.label_distribution import make_bins
+    from lnet_anet.dldl.recipes import check_labels_fit_bins
+    from lnet_anet.engine.config import ConfigError
+
+    cfg = OmegaConf.create({"target": "attractiveness", "data": {"name": "scut"}})
+    scores = pd.DataFrame({"split": ["train"] * 100 + ["val"] * 10, "attractiveness": [1.0, 4.98] * 50 + [9.0] * 10})
+    check_labels_fit_bins(cfg, scores, make_bins(low=1, high=5, step=0.1))  # the val rows are not read
+    scores.loc[:1, "attractiveness"] = 6.0  # 2% of the train rows beyond the top bin
+    with pytest.raises(ConfigError, match="2% of the training labels"):
+        check_labels_fit_bins(cfg, scores, make_bins(low=1, high=5, step=0.1))

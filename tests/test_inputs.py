@@ -102,7 +102,10 @@ def test_predict_many_gives_an_error_record_per_bad_item_and_goes_on(predictor, 
 
 def test_bgr_arrays_match_rgb(predictor, scene):
     rgb = predictor.predict(scene)
-    assert predictor.predict(np.ascontiguousarray(scene[:, :, ::-1]), channel_order="bgr") == rgb
+    bgr = np.ascontiguousarray(scene[:, :, ::-1])
+    assert predictor.predict(bgr, channel_order="bgr") == rgb
+    assert predictor.predict(bgr, channel_order="BGR") == rgb  # OpenCV's docs spell it in capitals
+    assert list(predictor.predict_many([bgr], channel_order="Bgr")) == [rgb]
 
 
 def test_a_failing_analysis_is_that_items_error(predictor, scene, monkeypatch):

@@ -434,7 +434,7 @@ def test_an_evaluation_of_a_run_that_is_not_there_ends_in_one_line_and_leaves_no
     from lnet_anet.engine.runs import RunNotFoundError, load_run_net, training_command
 
     scored = tmp_path / "runs" / "nope"
-    folder = scored / "eval-attributes-x-val"
+    folder = scored / "eval-attributes-x-val" / "2026-12-02_08-30-00"
     (folder / ".hydra").mkdir(parents=True)
     (folder / "evaluate_attributes.log").write_text("")
     monkeypatch.setattr(runs, "run_dir", lambda: folder)
@@ -452,3 +452,12 @@ def test_an_evaluation_of_a_run_that_is_not_there_ends_in_one_line_and_leaves_no
     err = capsys.readouterr().err
     assert done.value.code == 2 and err.startswith(f"error: {scored}/model.json: not found") and err.count("\n") == 1
     assert not scored.exists() and (tmp_path / "runs").is_dir()
+
+    # A real run's earlier evaluation stays; only this launch's empty folder goes.
+    earlier = scored / "eval-attributes-x-val" / "2026-12-01_10-00-00" / "attributes.json"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text("{}")
+    (folder / ".hydra").mkdir(parents=True)
+    with pytest.raises(SystemExit):
+        main(OmegaConf.create({"run": str(scored)}))
+    assert earlier.is_file() and not folder.exists()

@@ -62,6 +62,30 @@ from lnet_anet.engine.runs import (
 
 log = logging.getLogger("lnet_anet.train")
 
+OUTSIDE_BINS_LIMIT = 0.01  # the share of training labels beyond the model's bins that a run tolerates
+
+
+def check_labels_fit_bins(cfg: DictConfig, index: pd.DataFrame, bins) -> None:
+    """Stop before training when the training labels do not fit the model's label bins (say
+    model=lite0_attractiveness, bins 1-5, on UTKFace's ages 0-116): DLDL clamps a label to the
+    nearest end bin, so such a run would train without an error and learn nothing of use.
+    Raises ConfigError when more than OUTSIDE_BINS_LIMIT of the train split's cfg.target labels
+    lie outside [bins.low, bins.high] by more than half a step."""
+    if cfg.target not in index.columns:
+        return  # the recipe names the missing column itself
+    labels = pd.to_numeric(split_of(index, "train")[cfg.target], errors="coerce").dropna().to_numpy(np.float64)
+    if not len(labels):
+        return
+    half = bins.step / 2
+    outside = float(np.mean((labels < bins.low - half) | (labels > bins.high + half)))
+    if outside > OUTSIDE_BINS_LIMIT:
+        raise ConfigError(
+            f"data {cfg.data.name}'s {cfg.target} labels run {labels.min():g}-{labels.max():g}, but the model's "
+            f"bins cover {bins.low:g}-{bins.high:g}: {outside:.0%} of the training labels lie outside them. "
+            f"Pick a model for this target (age: model=lite0_dldl, thin_age_net, tiny_age_net; attractiveness: "
+            f"--config-name train_attractiveness) or set model.low / model.high."
+        )
+
 
 def train_on_image(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
@@ -72,6 +96,7 @@ def train_on_image(cfg: DictConfig) -> dict:
     eval_set = face_dataset(cfg.data, eval_index, train=False)
 
     model = instantiate(cfg.model)
+    check_labels_fit_bins(cfg, index, model.bins)
     loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
     evaluate_fn = functools.partial(evaluate_dldl, target=cfg.target)
     trainer = Trainer(model, loss_fn, train_set, TrainConfig.from_dict(cfg.train), out,
@@ -155,6 +180,7 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
                 for k, (_, v) in differ.items():
                     cfg.model[k] = v
     net = instantiate(cfg.model)
+    check_labels_fit_bins(cfg, index, net.bins)
     stage, prefix = frozen_stage_cache(net.anet)
     if cfg.init_from:
         init_from_anet_run(net, Path(cfg.init_from))
@@ -322,6 +348,7 @@ def train_on_anet_features(cfg: DictConfig) -> dict:
             sets[name] = (FeatureSet(feats["features"], cfg.target, part[cfg.target].to_numpy()[rows], rows), part)
 
     model = instantiate(cfg.model)
+    check_labels_fit_bins(cfg, index, model.bins)
     loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
     evaluate_fn = functools.partial(evaluate_dldl, target=cfg.target)
     eval_set, eval_part = sets[cfg.data.eval_split]

@@ -110,8 +110,9 @@ def _remove_untrained_run(cfg: Any = None) -> str | None:
     """Remove this job's run folder when it holds only what a launch writes before training
     (Hydra's record, the lock, data.json, the command's and the trainer's logs); what was removed,
     in words, or None when it was kept (anything else in it, outside a Hydra job, or off rank 0).
-    An evaluation's output folder lies inside the run it scores (cfg.run): that one goes too when
-    it is left empty (Hydra made it for this launch's output: a mistyped run=)."""
+    An evaluation's output folder lies inside the run it scores (cfg.run, as <run>/<name>/<time>):
+    the folders between, and the run's, go too when they are left empty (Hydra made them for this
+    launch's output: a mistyped run=)."""
     import shutil
 
     if not is_main_process():
@@ -125,9 +126,14 @@ def _remove_untrained_run(cfg: Any = None) -> str | None:
         return None
     logging.shutdown()  # Hydra's file handler holds the command's log open
     shutil.rmtree(folder, ignore_errors=True)
-    scored = Path(str(cfg.run)) if isinstance(cfg, DictConfig) and cfg.get("run") is not None else None
-    if scored is not None and folder.parent.resolve() == scored.resolve() and not any(scored.iterdir()):
-        scored.rmdir()
+    scored = Path(str(cfg.run)).resolve() if isinstance(cfg, DictConfig) and cfg.get("run") is not None else None
+    emptied = []  # the folders above it, up to the scored run, that Hydra made for it and now hold nothing
+    parent = folder.resolve().parent
+    while scored is not None and (parent == scored or scored in parent.parents) and not any(parent.iterdir()):
+        parent.rmdir()
+        emptied.append(parent)
+        parent = parent.parent
+    if emptied and emptied[-1] == scored:
         return f"the output folder {folder} held nothing and was removed, with {scored}, which Hydra had made for it"
     return f"{folder}, made by this launch, held nothing and was removed"
 

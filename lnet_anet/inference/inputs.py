@@ -69,11 +69,19 @@ def source_of(item: Any) -> str | None:
     return None
 
 
+def channel_order_of(channel_order: str) -> str:
+    """channel_order as CHANNEL_ORDERS spells it, any case ("BGR" -> "bgr"). Raises ValueError
+    for anything else."""
+    order = channel_order.lower() if isinstance(channel_order, str) else channel_order
+    if order not in CHANNEL_ORDERS:
+        raise ValueError(f"channel_order must be one of {CHANNEL_ORDERS} (any case), not {channel_order!r}")
+    return order
+
+
 def array_to_rgb8(array: np.ndarray, channel_order: str = "rgb") -> np.ndarray:
     """A numpy image -> uint8 RGB (H, W, 3) by the rules in the module docstring. Raises
-    InputError for anything else."""
-    if channel_order not in CHANNEL_ORDERS:
-        raise ValueError(f"channel_order must be one of {CHANNEL_ORDERS}, not {channel_order!r}")
+    InputError for anything else, ValueError for a channel_order not in CHANNEL_ORDERS (any case)."""
+    channel_order = channel_order_of(channel_order)
     what = describe(array)
     shape = array.shape
     if not (array.ndim == 2 or (array.ndim == 3 and shape[2] in (1, 3, 4))):
@@ -140,4 +148,4 @@ def to_rgb8(item: Any, channel_order: str = "rgb",
     )
 
 
-__all__ = ["CHANNEL_ORDERS", "InputError", "array_to_rgb8", "describe", "source_of", "to_rgb8"]
+__all__ = ["CHANNEL_ORDERS", "InputError", "array_to_rgb8", "channel_order_of", "describe", "source_of", "to_rgb8"]

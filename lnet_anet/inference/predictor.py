@@ -69,7 +69,7 @@ from lnet_anet.data.transforms import resize as resize_image
 from lnet_anet.inference.bundle import Bundle, load_bundle
 from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
 from lnet_anet.inference.graphs import FaceGraph, LNetGraph, RegionGraph
-from lnet_anet.inference.inputs import CHANNEL_ORDERS, InputError, describe, source_of, to_rgb8
+from lnet_anet.inference.inputs import InputError, channel_order_of, describe, source_of, to_rgb8
 from lnet_anet.inference.runtime import OrtGraph, TorchGraph, graph_key, op_threads, resolve_backend
 from lnet_anet.inference.upright import UprightHead, choose_turn
 from lnet_anet.lnet.multiscale import (
@@ -368,7 +368,7 @@ class Predictor:
 
     def analyse(self, image: ImageInput, channel_order: str = "rgb") -> Analysis:
         """predict's Analysis: the record plus the decoded image and response map."""
-        _check_order(channel_order)
+        channel_order = channel_order_of(channel_order)
         return self._process([image], channel_order)[0]
 
     def analyse_boxes(self, image: ImageInput, boxes, channel_order: str = "rgb",
@@ -384,7 +384,7 @@ class Predictor:
         finite, has no area, lies wholly outside the image or is not (N, 4), or another kind.
         Does not turn the image (`rotations` is for found faces): give boxes of the image as
         displayed."""
-        _check_order(channel_order)
+        channel_order = channel_order_of(channel_order)
         faces = self._box_faces(to_rgb8(image, channel_order, None), boxes, kind)
         self._analyse_all(faces)
         return [face for *_, face in faces]
@@ -394,7 +394,7 @@ class Predictor:
         """ANet's feature of each box, (N, D): its patch features averaged over the patches (and
         the mirror image when the bundle mirrors), what the attribute SVMs read. image, boxes,
         kind and the errors raised as analyse_boxes."""
-        _check_order(channel_order)
+        channel_order = channel_order_of(channel_order)
         faces = self._box_faces(to_rgb8(image, channel_order, None), boxes, kind)
         if not faces:
             return np.zeros((0, self.bundle.svm.feature_dim), np.float32)
@@ -443,7 +443,7 @@ class Predictor:
         if isinstance(images, (str, bytes, Path)):
             raise TypeError(f"predict_many takes an iterable of images, not one {type(images).__name__} "
                             "(use predict for a single image, or a list)")  # fmt: skip
-        _check_order(channel_order)
+        channel_order = channel_order_of(channel_order)
         return self._batches(images, batch_size, channel_order)
 
     def _batches(self, images: Iterable[ImageInput], batch_size: int,
@@ -603,7 +603,7 @@ class Predictor:
 
     def _turns(self, image: ImageInput, channel_order: str) -> dict[int, tuple[np.ndarray, list]]:
         """{k: (the image turned by k quarter turns, its faces strongest first)} for k = 0..3."""
-        _check_order(channel_order)
+        channel_order = channel_order_of(channel_order)
         img = to_rgb8(image, channel_order, self.max_pixels)
         turned = [np.ascontiguousarray(np.rot90(img, k)) for k in range(4)]
         return dict(enumerate(zip(turned, self._detect(turned, None), strict=True)))
@@ -847,11 +847,6 @@ def _turn_back(box: np.ndarray, k: int, hw: tuple[int, int]) -> np.ndarray:
 def _face_record(box: np.ndarray, score: float) -> dict[str, Any]:
     return {"box": [round(float(v), 1) for v in box], "score": round(score, 5), "attributes": {}, "present": [],
             "age": None, "attractiveness": None}  # fmt: skip
-
-
-def _check_order(channel_order: str) -> None:
-    if channel_order not in CHANNEL_ORDERS:
-        raise ValueError(f"channel_order must be one of {CHANNEL_ORDERS}, not {channel_order!r}")
 
 
 __all__ = ["DEFAULT_BUNDLE", "Analysis", "Predictor"]
