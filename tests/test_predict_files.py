@@ -107,6 +107,7 @@ def test_any_file_name_in_json_table_csv_and_vis(bundle, tmp_path, capsys):
         rows = list(csv.reader(f))
     assert rows[0] == CSV_FIXED + list(CELEBA_ATTRIBUTES)
     assert len(rows) - 1 == sum(len(r["faces"]) for r in records)
+    assert b"\r" not in table.read_bytes()  # lines end in \n, as pandas writes them (cut, awk: no stray \r)
 
 
 def test_a_visualisation_that_cannot_be_written_is_that_images_error(bundle, tmp_path, capsys,

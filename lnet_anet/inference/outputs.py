@@ -188,7 +188,7 @@ class CsvTable:
         _check_writable(self.path)
         self._tmp = _temporary(self.path)
         self._file = open(self._tmp, "w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._file)
+        self._writer = csv.writer(self._file, lineterminator="\n")  # as pandas writes: line tools see no \r
         self._writer.writerow(CSV_FIXED + self.attributes)
         self.rows = 0
 
