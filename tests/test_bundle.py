@@ -21,6 +21,7 @@ from lnet_anet.inference.bundle import (
     FORMAT,
     FORMAT_VERSION,
     BundleError,
+    check_config,
     load_bundle,
     read_header,
     save_bundle,
@@ -531,3 +532,53 @@ def test_the_package_lists_its_lazy_names_and_names_a_missing_one():
     assert {"Predictor", "create_model", "list_models"} <= set(dir(lnet_anet))
     with pytest.raises(AttributeError, match="module 'lnet_anet' has no attribute 'foo'"):
         lnet_anet.foo  # noqa: B018
+
+
+def test_age_prior_divides_the_training_labels_prior_out_of_the_age_head(parts, bundle_path, tmp_path, capsys):
+    """build_bundle --age-prior: the age head's predictions become prior_corrected's of the same
+    logits; the networks are untouched; 0 takes the correction out again; bad uses are refused."""
+    from PIL import Image
+
+    from lnet_anet.cli.fit_descriptor_head import training_part
+    from lnet_anet.dldl.label_distribution import label_prior, prior_corrected
+
+    folder = tmp_path / "UTKFace"  # UTKFace's file names carry the age
+    folder.mkdir()
+    for i, age in enumerate(np.random.default_rng(0).normal(30, 12, 60).clip(1, 99).astype(int)):
+        Image.new("RGB", (8, 8)).save(folder / f"{age}_0_0_2017{i:010d}.jpg.chip.jpg")
+    out = tmp_path / "prior.lnetanet"
+    argv = ["--from-bundle", str(bundle_path), "--age-prior", "0.5", "--age-labels", str(folder), "--out", str(out)]
+    assert build_main(argv) == 0 and "label prior ** 0.5 divided out" in capsys.readouterr().out
+    before, after = _tensors(bundle_path), _tensors(out)
+    assert sorted(after) == sorted(before) and all(torch.equal(after[k], before[k]) for k in before)
+    src, b = load_bundle(bundle_path), load_bundle(out)
+    ages = training_part("age", folder)["age"].to_numpy()
+    assert b.config["nets"]["age"]["prior_correction"]["labels"] == len(ages) < 60  # the val part is not read
+    crops = torch.rand(3, 3, 32, 32)
+    logits = src.age(crops)["logits"]
+    want = prior_corrected(logits, label_prior(ages, src.age.bins), 0.5, src.age.bins)["mean"]
+    assert torch.allclose(b.age.predict(crops)["mean"], want, atol=1e-3)
+    assert not torch.allclose(src.age.predict(crops)["mean"], want, atol=1e-2)
+
+    undone = tmp_path / "undone.lnetanet"
+    assert build_main(["--from-bundle", str(out), "--age-prior", "0", "--age-labels", str(folder), "--out", str(undone)]) == 0
+    assert "prior_correction" not in load_bundle(undone).config["nets"]["age"]
+    bad = str(tmp_path / "bad.lnetanet")
+    for strength in ("-1", "5", "nan"):  # refused before any label is read
+        assert build_main(["--from-bundle", str(bundle_path), "--age-prior", strength, "--age-labels", str(folder),
+                           "--out", bad]) == 2  # fmt: skip
+        assert "argument --age-prior: must be" in capsys.readouterr().err
+    assert build_main(["--from-bundle", str(bundle_path), "--age-prior", "0.5", "--age-labels", str(tmp_path),
+                       "--out", bad]) == 1  # fmt: skip
+    assert f"{tmp_path}: no UTKFace-named images" in capsys.readouterr().err and not Path(bad).exists()
+    assert build_main(["--from-bundle", str(bundle_path), "--age-labels", str(folder), "--localizer", "{}",
+                       "--out", bad]) == 2  # fmt: skip
+    config = json.loads(json.dumps(b.config))
+    config.pop("versions")
+    config["nets"]["age"]["prior_correction"]["prior"] = [1.0, -1.0]
+    with pytest.raises(BundleError, match="prior must be a non-empty list of positive numbers"):
+        check_config(config, {"lnet", "anet", "age"}, "x.lnetanet")
+    config["nets"]["age"]["prior_correction"]["prior"] = [1.0, 1.0]  # 2 values for 101 bins
+    short = save_bundle(tmp_path / "short.lnetanet", parts, config)
+    with pytest.raises(BundleError, match="101 positive finite values"):
+        load_bundle(short)

@@ -223,6 +223,8 @@ def test_help_names_the_command_as_it_is_run(name, capsys):
 
 HYDRA_COMMANDS = ["train_lnet", "train_anet", "fit_svms", "train_age", "train_anet_dldl", "train_dldl_head",
                   "evaluate_attributes", "evaluate_localization"]  # fmt: skip
+# --config-name configs of train_age / train_anet_dldl / train_dldl_head, each with its own --help header
+ATTRACTIVENESS_CONFIGS = ["train_attractiveness", "train_attractiveness_anet", "train_attractiveness_head"]
 
 
 def test_hydra_commands_help_says_what_each_does():
@@ -266,7 +268,7 @@ def test_hydra_commands_help_lists_the_choices_that_compose_with_them():
     conf = Path(lnet_anet.__file__).parent / "conf"
     offered: set[str] = set()
     with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
-        for name in HYDRA_COMMANDS:
+        for name in [*HYDRA_COMMANDS, *ATTRACTIVENESS_CONFIGS]:
             cfg = compose(name, return_hydra_config=True)
             choices, defaults = _choices(cfg.hydra.help.header), cfg.hydra.runtime.choices
             for group, options in choices.items():
@@ -344,15 +346,22 @@ def test_every_option_of_a_command_says_its_default(name, monkeypatch):
             assert "default" in shown.lower(), f"{name} {action.option_strings[0]}: default {action.default!r} not said"
 
 
-def test_age_labels_on_attractiveness_bins_stop_before_training(tmp_path):
-    """model=lite0_attractiveness (bins 1-5) on ages would clamp every label to 5 and train on:
-    the command stops with one line naming both ranges, and leaves no run folder."""
+@pytest.mark.parametrize("model, says", [
+    # bins 1-5 on ages would clamp every label to 5 and train on
+    ("lite0_attractiveness", "error: data synthetic_age's age labels run .* bins cover 1-5"),
+    ("anet", "error: model anet \\(ANet\\) is not an age / attractiveness \\(DLDL\\) model; input=image trains"),
+    ("anet_dldl", "error: model anet_dldl trains with input=anet_layers, not input=image"),
+])  # fmt: skip
+def test_a_model_that_does_not_fit_the_recipe_or_labels_stops_before_training(tmp_path, model, says):
+    """train_age with a model of another kind or other bins: one line saying what to pick instead,
+    status 2, and no run folder left behind."""
+    import re
+
     cmd = [sys.executable, "-m", "lnet_anet.cli.train_age", f"paths.runs={tmp_path}", "data=synthetic_age",
-           "name=mismatch", "model=lite0_attractiveness", *SMOKE]  # fmt: skip
+           "name=mismatch", f"model={model}", *SMOKE]  # fmt: skip
     done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
     assert done.returncode == 2, done.stderr[-2000:]
-    last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: data synthetic_age's age labels run") and "bins cover 1-5" in last
+    assert re.match(says, done.stderr.strip().splitlines()[-1]), done.stderr[-2000:]
     assert not (tmp_path / "mismatch").exists()
 
 

@@ -216,7 +216,7 @@ def test_huge_declared_size_is_refused_from_the_header(tmp_path, make):
     path = tmp_path / "huge.img"
     path.write_bytes(make(30000, 30000))
     start = time.perf_counter()
-    with pytest.raises(ImageReadError, match="900.0 megapixels, over the limit of 100 "):
+    with pytest.raises(ImageReadError, match="900 megapixels, over the limit of 100 "):
         load_image(path)
     assert time.perf_counter() - start < 1.0  # nothing decoded
     path.write_bytes(make(3000, 2000))  # 6 MP: under a 10 MP cap, over a 5 MP one

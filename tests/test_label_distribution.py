@@ -14,7 +14,10 @@ from lnet_anet.dldl.label_distribution import (
     distribution_std,
     expectation,
     gaussian_label_distribution,
+    label_prior,
     make_bins,
+    predict_from_logits,
+    prior_corrected,
 )
 
 AGES = LabelBins(0, 100, 1)
@@ -182,3 +185,37 @@ def test_weighted_loss_is_the_weighted_mean_of_per_sample_losses():
     assert both == pytest.approx(float(0.75 * first + 0.25 * second), rel=1e-5)
     plain, _ = loss(logits, y)
     assert plain == pytest.approx(float(loss(logits, y, weight=torch.ones(2))[0]), rel=1e-6)
+
+
+def test_label_prior_is_the_mean_target_floored_and_normalised():
+    ages = np.array([20.0] * 90 + [80.0] * 10)
+    prior = label_prior(ages, AGES, sigma=2.0, floor=0.1)
+    assert prior.shape == (101,) and torch.isclose(prior.sum(), torch.tensor(1.0))
+    assert int(prior.argmax()) == 20 and prior[20] / prior[80] == pytest.approx(9.0, rel=1e-3)
+    assert torch.isclose(prior[50], prior.min()) and prior.min() > 0  # raised to the floor, far from any label
+    assert torch.isclose(label_prior(ages, AGES, floor=0.0)[50], torch.tensor(0.0), atol=1e-12)
+    with pytest.raises(ValueError, match="at least one"):
+        label_prior([], AGES)
+
+
+def test_prior_correction_moves_a_rare_label_back_from_the_middle():
+    """A net that learnt on mostly 20-year-olds reads a 70-year-old's face as a blend of its
+    evidence and that prior; dividing the prior out moves the estimate back towards 70."""
+    ages = np.random.default_rng(0).normal(30.0, 15.0, 5000).clip(0, 100)  # few labels near 70
+    prior = label_prior(ages, AGES, floor=0.1)
+    evidence = gaussian_label_distribution(torch.tensor([70.0]), 6.0, AGES).log()
+    posterior = (evidence + prior.log()).log_softmax(1)  # what such a net outputs
+    before = predict_from_logits(posterior, AGES)["mean"].item()
+    after = prior_corrected(posterior, prior, 1.0, AGES)["mean"].item()
+    assert before < 68.0 and after == pytest.approx(70.0, abs=0.05)
+    assert prior_corrected(posterior, prior, 0.0, AGES)["mean"].item() == pytest.approx(before)
+
+    head = DLDLHead(4, AGES)
+    assert head.predict(posterior)["mean"].item() == pytest.approx(before)  # no correction set: as trained
+    head.set_prior_correction(prior.numpy(), 1.0)
+    assert head.predict(posterior)["mean"].item() == pytest.approx(after, abs=1e-4)
+    assert "logit_offset" not in head.state_dict()  # the bundle's config keeps it, not the weights
+    with pytest.raises(ValueError, match="positive"):
+        head.set_prior_correction(np.zeros(101), 1.0)
+    with pytest.raises(ValueError, match="strength"):
+        head.set_prior_correction(prior, -0.5)

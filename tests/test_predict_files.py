@@ -63,7 +63,7 @@ def test_folder_scan_reads_every_format_follows_links_once_and_sums_up(bundle, t
     out = capsys.readouterr()
     names = sorted(Path(r["image"]).name for r in _records(out.out))
     assert names == ["a.jpg", "b.gif", "bad.png", "c.tif", "d.TIFF", "e.webp", "f.png", "g.bmp"]
-    assert "summary: 7 analysed (0 with no face), 1 errors, 6 skipped (--verbose names them)" in out.err
+    assert "summary: 7 analysed (0 with no face), 1 error, 6 skipped (--verbose names them)" in out.err
     assert main([str(root), "--json", "--bundle", str(bundle), "--verbose"]) == 1
     err = capsys.readouterr().err
     assert "notes.txt (not an image suffix)" in err and "clip.eps (not an image suffix)" in err

@@ -39,6 +39,19 @@ def finite_float(text: str) -> float:
     return value
 
 
+def float_in(low: float, high: float):
+    """An argparse type: a finite number in [low, high]."""
+
+    def parse(text: str) -> float:
+        value = finite_float(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be in [{low:g}, {high:g}], got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
 class DefaultsHelpFormatter(argparse.HelpFormatter):
     """argparse's help with " (default: X)" after each option whose default is a value its help
     does not already state (None, False and argparse.SUPPRESS are not values: an option that is

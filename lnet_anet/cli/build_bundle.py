@@ -6,7 +6,12 @@ the bundle FILE with those heads added or replaced, every other part unchanged.
 
 `python -m lnet_anet.cli.build_bundle --from-bundle FILE --localizer '{"separation": 0.3}' --lnet-input
 '{"zoom_in_scales": [2.0], "zoom_in_below": 96}' --out FILE`: the same networks with some
-localizer / LNet input settings replaced (Localizer and LNetInput fields, as JSON)."""
+localizer / LNet input settings replaced (Localizer and LNetInput fields, as JSON).
+
+`python -m lnet_anet.cli.build_bundle --from-bundle FILE --age-prior 0.5 [--age-labels UTKFACE_DIR] --out FILE`:
+the same networks, the age head dividing its training labels' prior ** 0.5 out of each prediction
+(lnet_anet.inference.build.correct_label_prior; the labels: UTKFace's train part, without its 20%
+val part; 0 removes the correction)."""
 
 from __future__ import annotations
 
@@ -17,11 +22,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter
+from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, float_in
 from lnet_anet.inference.build import (
     RUN_LAYOUT,
     RunFolderError,
     build_from_runs,
+    correct_label_prior,
     override_settings,
     replace_heads,
 )
@@ -31,7 +37,8 @@ from lnet_anet.inference.bundle import BundleError
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lnet_anet.cli.build_bundle",
-        description="Assemble a model bundle (.lnetanet) from training run folders.",
+        description="Assemble a model bundle (.lnetanet) from training run folders, or derive one from a bundle "
+                    "(other heads, localizer or LNet input settings, the age head's label-prior correction).",
         epilog="Run folders " + RUN_LAYOUT + "\n", formatter_class=RawDescriptionDefaultsHelpFormatter,
     )
     parser.add_argument("--lnet", type=Path, help="LNet run folder")
@@ -48,6 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="with --from-bundle: localizer settings to replace (Localizer fields)")
     parser.add_argument("--lnet-input", type=json.loads, metavar="JSON",
                         help="with --from-bundle: LNet input settings to replace (LNetInput fields, e.g. zoom_in_scales)")
+    parser.add_argument("--age-prior", type=float_in(0.0, 1.0), metavar="STRENGTH",
+                        help="with --from-bundle alone: divide the age head's training-label prior ** STRENGTH out "
+                             "of its predictions, STRENGTH in [0, 1] (0: no correction; 1: all of the prior; "
+                             "experiments/2026-12-02-age-prior)")
+    parser.add_argument("--age-labels", type=Path, metavar="DIR",
+                        help="with --age-prior: the UTKFace folder whose train part the age head learnt from "
+                             "(default: the datasets root's utkface128/UTKFace)")
     parser.add_argument("--note", help="with --from-bundle: why the heads were replaced (provenance.built.note)")
     parser.add_argument("--out", type=Path, required=True,
                         help="the bundle to write (required: a default would overwrite the bundle shipped in the "
@@ -59,8 +73,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = args.localizer is not None or args.lnet_input is not None
         if settings and (args.from_bundle is None or args.age or args.attractiveness or args.anet):
             parser.error("--localizer / --lnet-input go with --from-bundle alone (no run folders)")
-        if args.from_bundle is not None and not (args.age or args.attractiveness or args.anet or settings):
-            parser.error("--from-bundle needs --age, --attractiveness, --anet, --localizer and/or --lnet-input")
+        prior = args.age_prior is not None
+        if prior and (args.from_bundle is None or args.age or args.attractiveness or args.anet or settings):
+            parser.error("--age-prior goes with --from-bundle alone (no run folders or other settings)")
+        if args.age_labels is not None and not prior:
+            parser.error("--age-labels goes with --age-prior")
+        if args.from_bundle is not None and not (args.age or args.attractiveness or args.anet or settings or prior):
+            parser.error("--from-bundle needs --age, --attractiveness, --anet, --localizer, --lnet-input and/or "
+                         "--age-prior")
         if args.from_bundle is None and not (args.lnet and args.anet):
             parser.error("give --lnet and --anet run folders, or --from-bundle FILE")
         for name in args.no_mirror:
@@ -71,7 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = shlex.join(["python", "-m", "lnet_anet.cli.build_bundle", *argv])
     try:
-        if settings:
+        if prior:
+            out = correct_label_prior(args.from_bundle, args.out, "age", args.age_prior, _age_labels(args.age_labels),
+                                      command, args.note)  # fmt: skip
+        elif settings:
             out = override_settings(args.from_bundle, args.out, args.localizer, args.lnet_input, command, args.note)
         elif args.from_bundle is not None:
             out = replace_heads(args.from_bundle, args.out, args.age, args.attractiveness, command, args.no_mirror,
@@ -86,6 +109,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(describe(out))
     return 0
+
+
+def _age_labels(folder: Path | None):
+    """The ages of UTKFace's train part (its 20% val part left out, as the age net's training
+    left it out) in `folder` (None: the datasets root's utkface128/UTKFace). Files the reader
+    leaves out are named in one note line. Raises FileNotFoundError for no such folder and
+    ValueError for a folder without UTKFace-named images."""
+    import warnings
+
+    from lnet_anet.cli.fit_descriptor_head import DEFAULT_ROOTS, training_part
+
+    root = folder or DEFAULT_ROOTS["age"]
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such folder; pass --age-labels DIR (your copy of UTKFace's images, "
+                                "named age_gender_race_date.jpg...) or set LNET_ANET_DATASETS to the datasets root")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ages = training_part("age", root)["age"].to_numpy()
+    for w in caught:
+        print(f"note: {str(w.message).splitlines()[0]}", file=sys.stderr)
+    if not len(ages):
+        raise ValueError(f"{root}: no UTKFace-named images (age_gender_race_date.jpg...) in its train part; "
+                         "--age-labels takes the folder of UTKFace's images")
+    return ages
 
 
 if __name__ == "__main__":

@@ -334,7 +334,7 @@ class Tally:
 
 def summary_line(tally: Tally, skipped: int, verbose: bool) -> str:
     line = (f"summary: {tally.analysed} analysed ({tally.no_face} with no face), "
-            f"{tally.errors} errors, {skipped} skipped")  # fmt: skip
+            f"{tally.errors} error{'' if tally.errors == 1 else 's'}, {skipped} skipped")  # fmt: skip
     if skipped and not verbose:
         line += " (--verbose names them)"
     if tally.resumed:

@@ -164,7 +164,7 @@ def check_pixels(width: int, height: int, max_pixels: int | None) -> str | None:
     if width < 1 or height < 1:
         return f"image has no pixels ({width}x{height})"
     if max_pixels is not None and width * height > max_pixels:
-        return (f"{width}x{height} = {width * height / 1e6:.1f} megapixels, over the limit of "
+        return (f"{width}x{height} = {width * height / 1e6:.3g} megapixels, over the limit of "
                 f"{max_pixels / 1e6:g} megapixels (--max-pixels {max_pixels})")  # fmt: skip
     return None
 
@@ -212,7 +212,7 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
         found = re.search(r"\((\d+) pixels\)", str(e))
         pixels = int(found.group(1)) if found else 0
         if max_pixels is not None and pixels > max_pixels:
-            reason = (f"{pixels / 1e6:.1f} megapixels, over the limit of {max_pixels / 1e6:g} megapixels "
+            reason = (f"{pixels / 1e6:.3g} megapixels, over the limit of {max_pixels / 1e6:g} megapixels "
                       f"(--max-pixels {max_pixels})")  # fmt: skip
         else:
             reason = f"over Pillow's limit (PIL.Image.MAX_IMAGE_PIXELS): {e}"

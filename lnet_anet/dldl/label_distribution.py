@@ -214,21 +214,62 @@ def band_weights(values, edges, power: float = 0.5) -> np.ndarray:
     return (w / w.mean()).astype(np.float32)
 
 
+def label_prior(labels, bins: LabelBins, sigma: float = DEFAULT_SIGMA["age"], floor: float = 0.1) -> torch.Tensor:
+    """The training labels' distribution over the bins as a DLDL net learns it: the mean of their
+    discretised Gaussian targets (gaussian_label_distribution, `sigma`), each bin raised to at
+    least floor / K (K bins; so that a bin next to no training label is not divided by ~0 in
+    prior_corrected) and renormalised. labels: (N,) finite values, N >= 1. Returns (K,) float32,
+    summing to 1. Raises ValueError for no labels or floor outside [0, 1]."""
+    labels = torch.as_tensor(np.asarray(labels, np.float32)).reshape(-1)
+    if not len(labels):
+        raise ValueError("label_prior needs at least one label")
+    if not 0 <= floor <= 1:
+        raise ValueError(f"floor must be in [0, 1], got {floor}")
+    prior = gaussian_label_distribution(labels, sigma, bins).mean(0).clamp_min(floor / len(bins))
+    return (prior / prior.sum()).float()
+
+
+def prior_corrected(logits: torch.Tensor, prior: torch.Tensor, strength: float,
+                    bins: LabelBins) -> dict[str, torch.Tensor]:  # fmt: skip
+    """predict_from_logits of softmax(logits) / prior ** strength, renormalised: the training
+    label prior divided out of the predicted distribution (strength 1: all of it, as if every
+    label had been equally common in training; 0: nothing). A DLDL net's softmax estimates
+    p(label | face) under the training labels' prior, which pulls the rare ends of the range
+    (the very young, the old) towards the middle; Balanced MSE (Ren et al., CVPR 2022, its
+    Bayesian view) and logit adjustment (Menon et al., ICLR 2021) remove it so. logits (B, K),
+    prior (K,) from label_prior."""
+    return predict_from_logits(logits.float() - strength * prior.to(logits.device).float().log(), bins)
+
+
 class DLDLHead(nn.Module):
-    """Linear features -> logits over the bins; `predict` turns logits into mean, std, probs."""
+    """Linear features -> logits over the bins; `predict` turns logits into mean, std, probs
+    (with the label-prior correction when one is set: set_prior_correction)."""
 
     def __init__(self, in_features: int, bins: LabelBins):
         super().__init__()
         self.bins = bins
         self.fc = nn.Linear(in_features, len(bins))
         nn.init.zeros_(self.fc.bias)
+        # -strength * log(prior), added to the logits by predict; not in the state dict (a bundle
+        # keeps the correction in its config, so weights saved before it load as they are).
+        self.register_buffer("logit_offset", torch.zeros(len(bins)), persistent=False)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.fc(features)
 
+    def set_prior_correction(self, prior, strength: float) -> None:
+        """Divide prior ** strength out of every prediction (prior_corrected): prior (K,) with
+        positive entries (label_prior's), strength >= 0 (0: off). Raises ValueError otherwise."""
+        prior = torch.as_tensor(np.asarray(prior, np.float32)).reshape(-1)
+        if len(prior) != len(self.bins) or not bool((prior > 0).all()) or not bool(torch.isfinite(prior).all()):
+            raise ValueError(f"prior must hold {len(self.bins)} positive finite values (one per bin of {self.bins})")
+        if not (math.isfinite(strength) and strength >= 0):
+            raise ValueError(f"prior correction strength must be finite and >= 0, got {strength}")
+        self.logit_offset.copy_(-float(strength) * (prior / prior.sum()).log())
+
     @torch.no_grad()
     def predict(self, logits: torch.Tensor) -> dict[str, torch.Tensor]:
-        return predict_from_logits(logits, self.bins)
+        return predict_from_logits(logits.float() + self.logit_offset.to(logits.device), self.bins)
 
 
 def predict_from_logits(logits: torch.Tensor, bins: LabelBins) -> dict[str, torch.Tensor]:
@@ -251,6 +292,8 @@ __all__ = [
     "distribution_std",
     "expectation",
     "gaussian_label_distribution",
+    "label_prior",
     "make_bins",
     "predict_from_logits",
+    "prior_corrected",
 ]

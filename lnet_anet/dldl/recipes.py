@@ -65,6 +65,39 @@ log = logging.getLogger("lnet_anet.train")
 OUTSIDE_BINS_LIMIT = 0.01  # the share of training labels beyond the model's bins that a run tolerates
 
 
+def label_model(cfg: DictConfig, index: pd.DataFrame):
+    """instantiate(cfg.model), checked against the recipe (cfg.input) and the data: a DLDL model
+    of the kind the recipe trains (anet_layers: model=anet_dldl; anet_features: feature_dldl;
+    image: a net on the crop) whose bins hold the labels (check_labels_fit_bins). Raises
+    ConfigError naming the model to pick otherwise, before anything is read or cached."""
+    from lnet_anet.models.dldl import ANetDLDL, DLDLModel, FeatureDLDL
+
+    model = instantiate(cfg.model)
+    name = _model_choice(cfg)
+    wants = {"anet_layers": "model=anet_dldl", "anet_features": "model=feature_dldl",
+             "image": "model=lite0_dldl, thin_age_net or tiny_age_net (attractiveness: lite0_attractiveness)"}  # fmt: skip
+    kind = ("anet_layers" if isinstance(model, ANetDLDL) else "anet_features" if isinstance(model, FeatureDLDL)
+            else "image" if isinstance(model, DLDLModel) else None)  # fmt: skip
+    if kind is None:
+        raise ConfigError(f"model {name} ({type(model).__name__}) is not an age / attractiveness (DLDL) model; "
+                          f"input={cfg.input} trains {wants[cfg.input]}")  # fmt: skip
+    if kind != cfg.input:
+        raise ConfigError(f"model {name} trains with input={kind}, not input={cfg.input}: pick input={kind} "
+                          f"(python -m lnet_anet.cli.train_age input={kind} ...) or {wants[cfg.input]}")  # fmt: skip
+    check_labels_fit_bins(cfg, index, model.bins)
+    return model
+
+
+def _model_choice(cfg: DictConfig) -> str:
+    """The model= option as the user gave it (Hydra's choice), else the model's factory name."""
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        return str(HydraConfig.get().runtime.choices["model"])
+    except (ValueError, KeyError):  # outside @hydra.main, or no model group
+        return str(cfg.model.get("_target_", "?")).rsplit(".", 1)[-1]
+
+
 def check_labels_fit_bins(cfg: DictConfig, index: pd.DataFrame, bins) -> None:
     """Stop before training when the training labels do not fit the model's label bins (say
     model=lite0_attractiveness, bins 1-5, on UTKFace's ages 0-116): DLDL clamps a label to the
@@ -95,8 +128,7 @@ def train_on_image(cfg: DictConfig) -> dict:
     eval_index = split_of(index, cfg.data.eval_split)
     eval_set = face_dataset(cfg.data, eval_index, train=False)
 
-    model = instantiate(cfg.model)
-    check_labels_fit_bins(cfg, index, model.bins)
+    model = label_model(cfg, index)
     loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
     evaluate_fn = functools.partial(evaluate_dldl, target=cfg.target)
     trainer = Trainer(model, loss_fn, train_set, TrainConfig.from_dict(cfg.train), out,
@@ -179,8 +211,7 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
             with open_dict(cfg):  # model.json (the bundle builder's spec) records what was built
                 for k, (_, v) in differ.items():
                     cfg.model[k] = v
-    net = instantiate(cfg.model)
-    check_labels_fit_bins(cfg, index, net.bins)
+    net = label_model(cfg, index)
     stage, prefix = frozen_stage_cache(net.anet)
     if cfg.init_from:
         init_from_anet_run(net, Path(cfg.init_from))
@@ -347,8 +378,7 @@ def train_on_anet_features(cfg: DictConfig) -> dict:
             rows = feats["index"]
             sets[name] = (FeatureSet(feats["features"], cfg.target, part[cfg.target].to_numpy()[rows], rows), part)
 
-    model = instantiate(cfg.model)
-    check_labels_fit_bins(cfg, index, model.bins)
+    model = label_model(cfg, index)
     loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
     evaluate_fn = functools.partial(evaluate_dldl, target=cfg.target)
     eval_set, eval_part = sets[cfg.data.eval_split]

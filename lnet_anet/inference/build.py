@@ -345,6 +345,39 @@ def override_settings(source: str | Path, out: str | Path, localizer: dict | Non
     return rebundle(source, out, update)
 
 
+def correct_label_prior(source: str | Path, out: str | Path, head: str, strength: float, labels,
+                        command: str | None = None, note: str | None = None, floor: float = 0.1) -> Path:  # fmt: skip
+    """Write `out`: the bundle `source` whose `head` ("age" or "attractiveness") divides its
+    training labels' prior ** strength out of every prediction (dldl.label_distribution:
+    label_prior of `labels`, the labels the head learnt from, at the head's sigma and `floor`;
+    prior_corrected); strength 0 removes a correction. Networks and every other setting are
+    unchanged; provenance.built records the step. Raises ValueError for a head the bundle lacks,
+    no labels or a bad strength / floor."""
+    from lnet_anet.dldl.label_distribution import DEFAULT_SIGMA, label_prior
+    from lnet_anet.inference.bundle import load_bundle
+
+    if not (np.isfinite(strength) and strength >= 0):
+        raise ValueError(f"the prior correction's strength must be finite and >= 0, got {strength}")
+    net = load_bundle(source).net(head) if head in ("age", "attractiveness") else None
+    if net is None:
+        raise ValueError(f"{source} has no {head!r} head to correct (heads: age, attractiveness)")
+    labels = np.asarray(labels, np.float64)
+    prior = label_prior(labels, net.bins, DEFAULT_SIGMA[head], floor)
+
+    def update(config: dict) -> dict:
+        config = json.loads(json.dumps(config))
+        spec = config["nets"][head]
+        spec.pop("prior_correction", None)
+        if strength > 0:
+            spec["prior_correction"] = {"strength": float(strength), "floor": float(floor),
+                                        "sigma": DEFAULT_SIGMA[head], "labels": int(len(labels)),
+                                        "prior": [float(f"{p:.6g}") for p in prior.tolist()]}  # fmt: skip
+        _record_build(config, source, command, note, prior_correction={head: float(strength)})
+        return config
+
+    return rebundle(source, out, update)
+
+
 def _record_build(config: dict, source: str | Path, command: str | None, note: str | None, **what: Any) -> None:
     """provenance.built for a bundle made from `source`: the source's own build moves into
     provenance.history; `what` says what changed (replaced parts, settings)."""

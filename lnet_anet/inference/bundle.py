@@ -11,7 +11,10 @@ The config (see `check_config` for the exact keys):
 
   nets           {"lnet" | "anet" | "age" | "attractiveness": {"model": <registry name>, "kwargs": {...}}}
                  -- the loader builds each with lnet_anet.models.registry.create_model(model,
-                 pretrained="none", **kwargs) and nothing else, then loads the tensors into it
+                 pretrained="none", **kwargs) and nothing else, then loads the tensors into it;
+                 an age / attractiveness head may add "prior_correction": {"strength": s,
+                 "prior": [one positive value per label bin], ...}: its predictions divide
+                 prior ** s out (lnet_anet.dldl.label_distribution.prior_corrected)
   preprocessing  lnet {input_size [H, W], resize, mean, std}, localizer {Localizer kwargs},
                  optionally cascade {context, input_size, localizer {...}, weights: "lnet_o"},
                  anet {enlarge, canonical_size, stride, mean, std}, age / attractiveness {image_size,
@@ -203,6 +206,8 @@ def check_config(config: Any, nets: set[str], path: str | Path | None = None) ->
             raise BundleError(path, f"config nets.{name}.kwargs must not set 'pretrained'")
         if not model.isidentifier():
             raise BundleError(path, f"config nets.{name}.model {model!r} is not a registry name")
+        if spec.get("prior_correction") is not None:
+            _check_prior_correction(name, spec["prior_correction"], path)
     prep = _need(config, "preprocessing", dict, "config", path)
     localizer = _need(prep, "localizer", dict, "preprocessing", path)
     _need(localizer, "threshold", int | float, "preprocessing.localizer", path)
@@ -219,6 +224,22 @@ def check_config(config: Any, nets: set[str], path: str | Path | None = None) ->
     if len(set(attributes)) != len(attributes):
         raise BundleError(path, "config.attributes has duplicate names")
     _need(config, "provenance", dict, "config", path)
+
+
+def _check_prior_correction(name: str, correction: Any, path) -> None:
+    """nets.<head>.prior_correction: a label head's {"strength": number >= 0, "prior": [numbers
+    > 0]} (the prior's length is checked against the head's bins when it is built)."""
+    where = f"nets.{name}.prior_correction"
+    if name not in OPTIONAL_PARTS:
+        raise BundleError(path, f"config {where}: only a label head ({', '.join(OPTIONAL_PARTS)}) has one")
+    if not isinstance(correction, dict):
+        raise BundleError(path, f"config {where} must be a JSON object, got {type(correction).__name__}")
+    strength = _need(correction, "strength", int | float, where, path)
+    prior = _need(correction, "prior", list, where, path)
+    if not (np.isfinite(strength) and strength >= 0):
+        raise BundleError(path, f"config {where}.strength must be finite and >= 0, got {strength}")
+    if not prior or not all(isinstance(p, int | float) and np.isfinite(p) and p > 0 for p in prior):
+        raise BundleError(path, f"config {where}.prior must be a non-empty list of positive numbers")
 
 
 def _check_localizer(prep: dict, path) -> None:
@@ -423,6 +444,12 @@ def build_net(
         net.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as e:
         raise BundleError(path, f"{name} weights do not fit {spec['model']!r}: {e}") from None
+    correction = spec.get("prior_correction")
+    if correction is not None:  # checked by check_config but for the number of bins
+        try:
+            net.head.set_prior_correction(correction["prior"], correction["strength"])
+        except ValueError as e:
+            raise BundleError(path, f"config nets.{name}.prior_correction: {e}") from None
     return net.eval()
 
 
@@ -474,7 +501,12 @@ def describe(path: str | Path) -> str:
     parts: dict[str, int] = {}
     for key in header:
         parts[key.split(".", 1)[0]] = parts.get(key.split(".", 1)[0], 0) + 1
-    nets = ", ".join(f"{n}={config['nets'][n]['model']}" for n in NET_PARTS if n in config["nets"])
+    def net(name: str) -> str:
+        spec = config["nets"][name]
+        correction = spec.get("prior_correction")
+        return spec["model"] + (f" (label prior ** {correction['strength']:g} divided out)" if correction else "")
+
+    nets = ", ".join(f"{n}={net(n)}" for n in NET_PARTS if n in config["nets"])
     mb = path.stat().st_size / 1e6
     return (f"{path} ({mb:.1f} MB): {nets}; {len(config.get('attributes', []))} attributes; "
             f"versions {config.get('versions')}")  # fmt: skip
