@@ -237,7 +237,7 @@ def test_every_training_command_seeds_before_building_its_model(module, function
     body = source[source.index(f"def {function}("):]
     body = body[: body.find("\ndef ", 1) if "\ndef " in body[1:] else len(body)]
     start = body.index("start_run(")
-    built = re.search(r"instantiate\(cfg\.model", body)
+    built = re.search(r"instantiate\(cfg\.model|label_model\(cfg", body)  # label_model instantiates it, checked
     assert built and start < built.start()
 
 

@@ -379,7 +379,9 @@ class Predictor:
         "face": face boxes as the records give them and face detectors draw them (a box from
         another detector), read through the region the localizer's face_box maps them from;
         "region": the regions the heads crop (lnet_boxes' boxes, or a fixed framing in a
-        benchmark). Each record's "box" is the face box; its "score" is null. Raises
+        benchmark). Each record's "box" is the face box; its "score" is null. A record's box
+        that predict clipped at the image's edge maps back to a smaller region than the one the
+        face was read through, so its answers can differ a little from predict's. Raises
         ImageReadError / InputError for an unreadable image, ValueError for a box that is not
         finite, has no area, lies wholly outside the image or is not (N, 4), or another kind.
         Does not turn the image (`rotations` is for found faces): give boxes of the image as
