@@ -560,6 +560,16 @@ def test_age_prior_divides_the_training_labels_prior_out_of_the_age_head(parts, 
     assert torch.allclose(b.age.predict(crops)["mean"], want, atol=1e-3)
     assert not torch.allclose(src.age.predict(crops)["mean"], want, atol=1e-2)
 
+    scaled = tmp_path / "scaled.lnetanet"  # the std's scale, beside the correction (kept)
+    assert build_main(["--from-bundle", str(out), "--age-std-scale", "0.5", "--out", str(scaled)]) == 0
+    assert "std x 0.5" in capsys.readouterr().out
+    s = load_bundle(scaled)
+    assert s.config["nets"]["age"]["prior_correction"] == b.config["nets"]["age"]["prior_correction"]
+    assert torch.allclose(s.age.predict(crops)["mean"], want, atol=1e-3)
+    assert torch.allclose(s.age.predict(crops)["std"], b.age.predict(crops)["std"] * 0.5, atol=1e-4)
+    assert build_main(["--from-bundle", str(out), "--age-std-scale", "0", "--out", str(scaled)]) == 2
+    assert "argument --age-std-scale: must be in [0.1, 10]" in capsys.readouterr().err
+
     undone = tmp_path / "undone.lnetanet"
     assert build_main(["--from-bundle", str(out), "--age-prior", "0", "--age-labels", str(folder), "--out", str(undone)]) == 0
     assert "prior_correction" not in load_bundle(undone).config["nets"]["age"]
@@ -578,6 +588,11 @@ def test_age_prior_divides_the_training_labels_prior_out_of_the_age_head(parts, 
     config["nets"]["age"]["prior_correction"]["prior"] = [1.0, -1.0]
     with pytest.raises(BundleError, match="prior must be a non-empty list of positive numbers"):
         check_config(config, {"lnet", "anet", "age"}, "x.lnetanet")
+    config["nets"]["age"]["prior_correction"]["prior"] = [0.5, 0.5]
+    config["nets"]["age"]["std_scale"] = -1
+    with pytest.raises(BundleError, match="std_scale must be a number > 0"):
+        check_config(config, {"lnet", "anet", "age"}, "x.lnetanet")
+    del config["nets"]["age"]["std_scale"]
     config["nets"]["age"]["prior_correction"]["prior"] = [1.0, 1.0]  # 2 values for 101 bins
     short = save_bundle(tmp_path / "short.lnetanet", parts, config)
     with pytest.raises(BundleError, match="101 positive finite values"):

@@ -458,6 +458,16 @@ def test_an_age_head_mixes_into_the_age_and_shares_the_faces_descriptors(tmp_pat
     assert [f["attractiveness"]["std"] for f in mixed["faces"]] == [f["attractiveness"]["std"] for f in plain["faces"]]  # its scale 1
     predictor.age_descriptor_head = None
     assert predictor.predict(image)["faces"][0]["age"] == plain["faces"][0]["age"]
+    # A bundle whose age std is scaled (nets.age.std_scale): the head's std_scale still applies
+    # to the std as predicted, not on top of the bundle's scale.
+    from lnet_anet.inference.build import calibrate_label_head
+
+    scaled = Predictor.load(calibrate_label_head(tmp_path / "b.lnetanet", tmp_path / "s.lnetanet", "age", std_scale=0.8))
+    np.testing.assert_allclose([f["age"]["std"] for f in scaled.predict(image)["faces"]],
+                               [0.8 * f["age"]["std"] for f in plain["faces"]], atol=2e-3)  # fmt: skip
+    scaled.age_descriptor_head = head
+    np.testing.assert_allclose([f["age"]["std"] for f in scaled.predict(image)["faces"]],
+                               [0.5 * f["age"]["std"] for f in plain["faces"]], atol=2e-3)  # fmt: skip
 
     class MeanColour:
         def __init__(self, **settings):

@@ -215,6 +215,12 @@ def test_prior_correction_moves_a_rare_label_back_from_the_middle():
     head.set_prior_correction(prior.numpy(), 1.0)
     assert head.predict(posterior)["mean"].item() == pytest.approx(after, abs=1e-4)
     assert "logit_offset" not in head.state_dict()  # the bundle's config keeps it, not the weights
+    std = head.predict(posterior)["std"]
+    head.set_std_scale(0.8)
+    assert torch.allclose(head.predict(posterior)["std"], std * 0.8) and "std_scale" not in head.state_dict()
+    assert head.predict(posterior)["mean"].item() == pytest.approx(after, abs=1e-4)  # the mean is not scaled
+    with pytest.raises(ValueError, match="std scale"):
+        head.set_std_scale(0.0)
     with pytest.raises(ValueError, match="positive"):
         head.set_prior_correction(np.zeros(101), 1.0)
     with pytest.raises(ValueError, match="strength"):

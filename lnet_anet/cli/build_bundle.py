@@ -8,10 +8,11 @@ the bundle FILE with those heads added or replaced, every other part unchanged.
 '{"zoom_in_scales": [2.0], "zoom_in_below": 96}' --out FILE`: the same networks with some
 localizer / LNet input settings replaced (Localizer and LNetInput fields, as JSON).
 
-`python -m lnet_anet.cli.build_bundle --from-bundle FILE --age-prior 0.5 [--age-labels UTKFACE_DIR] --out FILE`:
-the same networks, the age head dividing its training labels' prior ** 0.5 out of each prediction
-(lnet_anet.inference.build.correct_label_prior; the labels: UTKFace's train part, without its 20%
-val part; 0 removes the correction)."""
+`python -m lnet_anet.cli.build_bundle --from-bundle FILE --age-prior 0.5 [--age-labels UTKFACE_DIR]
+[--age-std-scale 0.9] --out FILE`: the same networks, the age head dividing its training labels'
+prior ** 0.5 out of each prediction and/or reporting its std x 0.9
+(lnet_anet.inference.build.calibrate_label_head; the labels: UTKFace's train part, without its
+20% val part; --age-prior 0 removes the correction, --age-std-scale 1 the scale)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from lnet_anet.inference.build import (
     RUN_LAYOUT,
     RunFolderError,
     build_from_runs,
-    correct_label_prior,
+    calibrate_label_head,
     override_settings,
     replace_heads,
 )
@@ -62,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--age-labels", type=Path, metavar="DIR",
                         help="with --age-prior: the UTKFace folder whose train part the age head learnt from "
                              "(default: the datasets root's utkface128/UTKFace)")
+    parser.add_argument("--age-std-scale", type=float_in(0.1, 10.0), metavar="SCALE",
+                        help="with --from-bundle alone (or with --age-prior): report the age head's std x SCALE, "
+                             "in [0.1, 10] (1: as predicted)")
     parser.add_argument("--note", help="with --from-bundle: why the heads were replaced (provenance.built.note)")
     parser.add_argument("--out", type=Path, required=True,
                         help="the bundle to write (required: a default would overwrite the bundle shipped in the "
@@ -73,14 +77,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = args.localizer is not None or args.lnet_input is not None
         if settings and (args.from_bundle is None or args.age or args.attractiveness or args.anet):
             parser.error("--localizer / --lnet-input go with --from-bundle alone (no run folders)")
-        prior = args.age_prior is not None
+        prior = args.age_prior is not None or args.age_std_scale is not None
         if prior and (args.from_bundle is None or args.age or args.attractiveness or args.anet or settings):
-            parser.error("--age-prior goes with --from-bundle alone (no run folders or other settings)")
-        if args.age_labels is not None and not prior:
+            parser.error("--age-prior / --age-std-scale go with --from-bundle alone (no run folders or other "
+                         "settings)")
+        if args.age_labels is not None and args.age_prior is None:
             parser.error("--age-labels goes with --age-prior")
         if args.from_bundle is not None and not (args.age or args.attractiveness or args.anet or settings or prior):
-            parser.error("--from-bundle needs --age, --attractiveness, --anet, --localizer, --lnet-input and/or "
-                         "--age-prior")
+            parser.error("--from-bundle needs --age, --attractiveness, --anet, --localizer, --lnet-input, "
+                         "--age-prior and/or --age-std-scale")
         if args.from_bundle is None and not (args.lnet and args.anet):
             parser.error("give --lnet and --anet run folders, or --from-bundle FILE")
         for name in args.no_mirror:
@@ -92,8 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "lnet_anet.cli.build_bundle", *argv])
     try:
         if prior:
-            out = correct_label_prior(args.from_bundle, args.out, "age", args.age_prior, _age_labels(args.age_labels),
-                                      command, args.note)  # fmt: skip
+            labels = _age_labels(args.age_labels) if args.age_prior else None
+            out = calibrate_label_head(args.from_bundle, args.out, "age", args.age_prior, labels, args.age_std_scale,
+                                       command, args.note)  # fmt: skip
         elif settings:
             out = override_settings(args.from_bundle, args.out, args.localizer, args.lnet_input, command, args.note)
         elif args.from_bundle is not None:

@@ -243,7 +243,8 @@ def prior_corrected(logits: torch.Tensor, prior: torch.Tensor, strength: float,
 
 class DLDLHead(nn.Module):
     """Linear features -> logits over the bins; `predict` turns logits into mean, std, probs
-    (with the label-prior correction when one is set: set_prior_correction)."""
+    (with the label-prior correction and the std's scale when they are set: set_prior_correction,
+    set_std_scale)."""
 
     def __init__(self, in_features: int, bins: LabelBins):
         super().__init__()
@@ -253,6 +254,7 @@ class DLDLHead(nn.Module):
         # -strength * log(prior), added to the logits by predict; not in the state dict (a bundle
         # keeps the correction in its config, so weights saved before it load as they are).
         self.register_buffer("logit_offset", torch.zeros(len(bins)), persistent=False)
+        self.register_buffer("std_scale", torch.ones(()), persistent=False)  # set_std_scale; kept likewise
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.fc(features)
@@ -267,9 +269,18 @@ class DLDLHead(nn.Module):
             raise ValueError(f"prior correction strength must be finite and >= 0, got {strength}")
         self.logit_offset.copy_(-float(strength) * (prior / prior.sum()).log())
 
+    def set_std_scale(self, scale: float) -> None:
+        """Report the distribution's std times `scale` (> 0; 1: as predicted), e.g. so that a
+        tune part's true labels fall within mean ± 1 std about as often as a normal's do (68%).
+        Raises ValueError for a scale that is not finite and > 0."""
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError(f"std scale must be finite and > 0, got {scale}")
+        self.std_scale.fill_(float(scale))
+
     @torch.no_grad()
     def predict(self, logits: torch.Tensor) -> dict[str, torch.Tensor]:
-        return predict_from_logits(logits.float() + self.logit_offset.to(logits.device), self.bins)
+        out = predict_from_logits(logits.float() + self.logit_offset.to(logits.device), self.bins)
+        return {**out, "std": out["std"] * self.std_scale.to(logits.device)}
 
 
 def predict_from_logits(logits: torch.Tensor, bins: LabelBins) -> dict[str, torch.Tensor]:

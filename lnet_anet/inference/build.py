@@ -345,34 +345,48 @@ def override_settings(source: str | Path, out: str | Path, localizer: dict | Non
     return rebundle(source, out, update)
 
 
-def correct_label_prior(source: str | Path, out: str | Path, head: str, strength: float, labels,
-                        command: str | None = None, note: str | None = None, floor: float = 0.1) -> Path:  # fmt: skip
-    """Write `out`: the bundle `source` whose `head` ("age" or "attractiveness") divides its
-    training labels' prior ** strength out of every prediction (dldl.label_distribution:
-    label_prior of `labels`, the labels the head learnt from, at the head's sigma and `floor`;
-    prior_corrected); strength 0 removes a correction. Networks and every other setting are
+def calibrate_label_head(source: str | Path, out: str | Path, head: str, strength: float | None = None,
+                         labels=None, std_scale: float | None = None, command: str | None = None,
+                         note: str | None = None, floor: float = 0.1) -> Path:  # fmt: skip
+    """Write `out`: the bundle `source` whose `head` ("age" or "attractiveness") is calibrated:
+    `strength` (None: as it is) divides its training labels' prior ** strength out of every
+    prediction (dldl.label_distribution: label_prior of `labels`, the labels the head learnt
+    from, at the head's sigma and `floor`; prior_corrected), 0 removes a correction; `std_scale`
+    (None: as it is) multiplies its std (1: as predicted). Networks and every other setting are
     unchanged; provenance.built records the step. Raises ValueError for a head the bundle lacks,
-    no labels or a bad strength / floor."""
+    nothing to change, no labels for a strength, or a bad strength / scale / floor."""
     from lnet_anet.dldl.label_distribution import DEFAULT_SIGMA, label_prior
     from lnet_anet.inference.bundle import load_bundle
 
-    if not (np.isfinite(strength) and strength >= 0):
+    if strength is None and std_scale is None:
+        raise ValueError("calibrate_label_head: give a prior strength and/or a std scale")
+    if strength is not None and not (np.isfinite(strength) and strength >= 0):
         raise ValueError(f"the prior correction's strength must be finite and >= 0, got {strength}")
+    if std_scale is not None and not (np.isfinite(std_scale) and std_scale > 0):
+        raise ValueError(f"the std scale must be finite and > 0, got {std_scale}")
     net = load_bundle(source).net(head) if head in ("age", "attractiveness") else None
     if net is None:
-        raise ValueError(f"{source} has no {head!r} head to correct (heads: age, attractiveness)")
-    labels = np.asarray(labels, np.float64)
-    prior = label_prior(labels, net.bins, DEFAULT_SIGMA[head], floor)
+        raise ValueError(f"{source} has no {head!r} head to calibrate (heads: age, attractiveness)")
+    prior = None
+    if strength:
+        labels = np.asarray(labels, np.float64)
+        prior = label_prior(labels, net.bins, DEFAULT_SIGMA[head], floor)
 
     def update(config: dict) -> dict:
         config = json.loads(json.dumps(config))
         spec = config["nets"][head]
-        spec.pop("prior_correction", None)
-        if strength > 0:
+        if strength is not None:
+            spec.pop("prior_correction", None)
+        if prior is not None:
             spec["prior_correction"] = {"strength": float(strength), "floor": float(floor),
                                         "sigma": DEFAULT_SIGMA[head], "labels": int(len(labels)),
                                         "prior": [float(f"{p:.6g}") for p in prior.tolist()]}  # fmt: skip
-        _record_build(config, source, command, note, prior_correction={head: float(strength)})
+        if std_scale is not None:
+            spec.pop("std_scale", None)
+            if std_scale != 1:
+                spec["std_scale"] = float(std_scale)
+        changed = {"prior_correction": strength, "std_scale": std_scale}
+        _record_build(config, source, command, note, calibrated={head: {k: v for k, v in changed.items() if v is not None}})
         return config
 
     return rebundle(source, out, update)

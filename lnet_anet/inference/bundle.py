@@ -14,7 +14,8 @@ The config (see `check_config` for the exact keys):
                  pretrained="none", **kwargs) and nothing else, then loads the tensors into it;
                  an age / attractiveness head may add "prior_correction": {"strength": s,
                  "prior": [one positive value per label bin], ...}: its predictions divide
-                 prior ** s out (lnet_anet.dldl.label_distribution.prior_corrected)
+                 prior ** s out (lnet_anet.dldl.label_distribution.prior_corrected); and
+                 "std_scale": a number > 0 that multiplies its std (DLDLHead.set_std_scale)
   preprocessing  lnet {input_size [H, W], resize, mean, std}, localizer {Localizer kwargs},
                  optionally cascade {context, input_size, localizer {...}, weights: "lnet_o"},
                  anet {enlarge, canonical_size, stride, mean, std}, age / attractiveness {image_size,
@@ -208,6 +209,11 @@ def check_config(config: Any, nets: set[str], path: str | Path | None = None) ->
             raise BundleError(path, f"config nets.{name}.model {model!r} is not a registry name")
         if spec.get("prior_correction") is not None:
             _check_prior_correction(name, spec["prior_correction"], path)
+        if spec.get("std_scale") is not None:
+            scale = spec["std_scale"]
+            if name not in OPTIONAL_PARTS or not isinstance(scale, int | float) or not (np.isfinite(scale) and scale > 0):
+                raise BundleError(path, f"config nets.{name}.std_scale must be a number > 0 of a label head "
+                                        f"({', '.join(OPTIONAL_PARTS)}), got {scale!r}")  # fmt: skip
     prep = _need(config, "preprocessing", dict, "config", path)
     localizer = _need(prep, "localizer", dict, "preprocessing", path)
     _need(localizer, "threshold", int | float, "preprocessing.localizer", path)
@@ -450,6 +456,8 @@ def build_net(
             net.head.set_prior_correction(correction["prior"], correction["strength"])
         except ValueError as e:
             raise BundleError(path, f"config nets.{name}.prior_correction: {e}") from None
+    if spec.get("std_scale") is not None:
+        net.head.set_std_scale(float(spec["std_scale"]))
     return net.eval()
 
 
@@ -504,7 +512,9 @@ def describe(path: str | Path) -> str:
     def net(name: str) -> str:
         spec = config["nets"][name]
         correction = spec.get("prior_correction")
-        return spec["model"] + (f" (label prior ** {correction['strength']:g} divided out)" if correction else "")
+        notes = ([f"label prior ** {correction['strength']:g} divided out"] if correction else []) + (
+            [f"std x {spec['std_scale']:g}"] if spec.get("std_scale") is not None else [])
+        return spec["model"] + (f" ({'; '.join(notes)})" if notes else "")
 
     nets = ", ".join(f"{n}={net(n)}" for n in NET_PARTS if n in config["nets"])
     mb = path.stat().st_size / 1e6

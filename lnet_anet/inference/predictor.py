@@ -749,7 +749,9 @@ class Predictor:
             if head is not None:
                 joint = getattr(head, "anet", None) is not None
                 means = head.mix(means, prepared[name], features.mean(1) if joint else None)
-                stds = head.scale_std(stds)
+                # The descriptor head's std_scale was fitted on the head's std as predicted: undo
+                # the bundle's own scale (nets.<head>.std_scale) first, so that the two don't stack.
+                stds = head.scale_std(stds / float(self.bundle.config["nets"][name].get("std_scale") or 1.0))
             for (*_, face), mean, std in zip(faces, means.tolist(), stds.tolist(), strict=True):
                 face[HEAD_KEYS[name]] = {"mean": round(mean, 3), "std": round(std, 3)}
 
