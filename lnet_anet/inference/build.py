@@ -355,8 +355,9 @@ def calibrate_label_head(source: str | Path, out: str | Path, head: str, strengt
     (None: as it is) multiplies its std (1: as predicted). Networks and every other setting are
     unchanged; provenance.built records the step. Raises ValueError for a head the bundle lacks,
     nothing to change, no labels for a strength, or a bad strength / scale / floor."""
-    from lnet_anet.dldl.label_distribution import DEFAULT_SIGMA, label_prior
-    from lnet_anet.inference.bundle import load_bundle
+    from lnet_anet.dldl.label_distribution import DEFAULT_SIGMA, LabelBins, label_prior
+    from lnet_anet.inference.bundle import read_header
+    from lnet_anet.models.registry import create_model
 
     if strength is None and std_scale is None:
         raise ValueError("calibrate_label_head: give a prior strength and/or a std scale")
@@ -364,13 +365,15 @@ def calibrate_label_head(source: str | Path, out: str | Path, head: str, strengt
         raise ValueError(f"the prior correction's strength must be finite and >= 0, got {strength}")
     if std_scale is not None and not (np.isfinite(std_scale) and std_scale > 0):
         raise ValueError(f"the std scale must be finite and > 0, got {std_scale}")
-    net = load_bundle(source).net(head) if head in ("age", "attractiveness") else None
-    if net is None:
+    spec = read_header(source)[1]["nets"].get(head) if head in ("age", "attractiveness") else None
+    if spec is None:
         raise ValueError(f"{source} has no {head!r} head to calibrate (heads: age, attractiveness)")
     prior = None
     if strength:
+        with torch.device("meta"):  # only the head's bins are needed: no weights (rebundle loads the bundle)
+            meta = create_model(spec["model"], pretrained="none", **spec["kwargs"]).bins
         labels = np.asarray(labels, np.float64)
-        prior = label_prior(labels, net.bins, DEFAULT_SIGMA[head], floor)
+        prior = label_prior(labels, LabelBins(meta.low, meta.high, meta.step), DEFAULT_SIGMA[head], floor)
 
     def update(config: dict) -> dict:
         config = json.loads(json.dumps(config))

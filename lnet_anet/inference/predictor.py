@@ -166,6 +166,8 @@ class Predictor:
         self._lnet = LNetInput.from_dict(prep["lnet"])
         self._anet = ANetInput.from_dict(prep["anet"])
         self._heads = {name: HeadInput.from_dict(prep[name], name) for name in HEAD_KEYS if bundle.has(name)}
+        # Each head's std scale (nets.<head>.std_scale), which the face graph's std already carries.
+        self._std_scales = {name: float(bundle.config["nets"][name].get("std_scale") or 1.0) for name in self._heads}
         names = ("lnet", "faces", "regions") if self.cascade is not None else ("lnet", "faces")
         self._run: dict[str, TorchGraph | OrtGraph] = {}
         # The file's checksum names the graphs only when the Predictor loaded the bundle itself:
@@ -751,7 +753,7 @@ class Predictor:
                 means = head.mix(means, prepared[name], features.mean(1) if joint else None)
                 # The descriptor head's std_scale was fitted on the head's std as predicted: undo
                 # the bundle's own scale (nets.<head>.std_scale) first, so that the two don't stack.
-                stds = head.scale_std(stds / float(self.bundle.config["nets"][name].get("std_scale") or 1.0))
+                stds = head.scale_std(stds / self._std_scales[name])
             for (*_, face), mean, std in zip(faces, means.tolist(), stds.tolist(), strict=True):
                 face[HEAD_KEYS[name]] = {"mean": round(mean, 3), "std": round(std, 3)}
 
