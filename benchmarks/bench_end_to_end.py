@@ -407,6 +407,8 @@ def main(argv=None) -> int:
     ap.add_argument("--age-descriptor-head", type=Path, default=None,
                     help="also run each bundle with this age descriptor head (lnet_anet.cli.fit_descriptor_head "
                          "--target age; needs the descriptor extra)")  # fmt: skip
+    ap.add_argument("--box-jitter", action="store_true",
+                    help="also run each bundle with Predictor.box_jitter on (7 views of each face's region averaged)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -452,11 +454,13 @@ def main(argv=None) -> int:
         "bundles": {},
     }  # fmt: skip
     names = None
-    runs = [(label, path, None) for label, path in args.bundle]
+    runs = [(label, path, None, False) for label, path in args.bundle]
     if args.age_descriptor_head:  # each bundle again with the opt-in age descriptor head, in the same script
-        runs += [(f"{label}+age-descriptor", path, args.age_descriptor_head) for label, path in args.bundle]
-    for label, path, age_head in runs:
-        predictor = Predictor.load(path)
+        runs += [(f"{label}+age-descriptor", path, args.age_descriptor_head, False) for label, path in args.bundle]
+    if args.box_jitter:  # and with the opt-in jittered views
+        runs += [(f"{label}+box-jitter", path, None, True) for label, path in args.bundle]
+    for label, path, age_head, jitter in runs:
+        predictor = Predictor.load(path, box_jitter=jitter or None)
         if age_head is not None:
             predictor.age_descriptor_head = DescriptorHead.load(age_head, target="age")
         names = predictor.bundle.attributes

@@ -9,11 +9,13 @@ import pytest
 import torch
 
 from lnet_anet.data.preprocess import (
+    BOX_JITTER,
     ANetInput,
     HeadInput,
     LNetInput,
     Normalize,
     PreprocessError,
+    jitter_box,
 )
 from lnet_anet.data.transforms import crop_face, face_region
 from lnet_anet.inference.build import random_bundle, rebundle
@@ -28,6 +30,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")
                  "scales": [1.0, 0.45], "zoom_out_canvas": "fit"}),
     (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.2, "mirror": True, "mean": [0.5] * 3,
                  "std": [0.5] * 3}),
+    (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.2, "mirror": False, "mean": [0.5] * 3,
+                 "std": [0.5] * 3, "views": [[0.0, 0.0, 1.0], [0.02, -0.02, 0.93]]}),
     (HeadInput, {"image_size": 64, "enlarge": 1.3, "mean": [0.4, 0.5, 0.6], "std": [0.2, 0.3, 0.4]}),
     (HeadInput, {"input": "anet_features"}),
 ])  # fmt: skip
@@ -53,6 +57,12 @@ def test_round_trip(schema, good):
      r"anet.std must be in"),
     (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.0, "mirror": "yes", "mean": [0.5] * 3,
                  "std": [0.5] * 3}, "mirror must be true or false"),
+    (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.0, "views": [[0.0, 0.0]], "mean": [0.5] * 3,
+                 "std": [0.5] * 3}, r"anet.views\[0\] must be \[dx, dy, scale\]"),
+    (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.0, "views": [[0.0, 0.0, 1.0], [0.0, 0.3, 1.0]],
+                 "mean": [0.5] * 3, "std": [0.5] * 3}, r"anet.views\[1\].dy must be in \[-0.25, 0.25\]"),
+    (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.0, "views": [[0.0, 0.0, 1.0]] * 17,
+                 "mean": [0.5] * 3, "std": [0.5] * 3}, "views must be a list of at most 16"),
     (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.0, "patch": 3, "mean": [0.5] * 3, "std": [0.5] * 3},
      r"unknown keys \['patch'\]"),
     (HeadInput, {"image_size": 64.5, "enlarge": 1.3, "mean": [0.5] * 3, "std": [0.5] * 3}, "whole number"),
@@ -62,6 +72,17 @@ def test_round_trip(schema, good):
 def test_bad_settings_name_the_field(schema, bad, message):
     with pytest.raises(PreprocessError, match=message):
         schema.from_dict(bad)
+
+
+def test_jitter_box_shifts_by_a_share_of_the_box_and_scales_about_its_centre():
+    box = [10.0, 20.0, 110.0, 70.0]  # 100 x 50, centre (60, 45)
+    np.testing.assert_allclose(jitter_box(box, (0.0, 0.0, 1.0)), box)
+    np.testing.assert_allclose(jitter_box(box, (0.1, -0.2, 1.0)), [20.0, 10.0, 120.0, 60.0])
+    np.testing.assert_allclose(jitter_box(box, (0.0, 0.0, 0.5)), [35.0, 32.5, 85.0, 57.5])
+    assert BOX_JITTER[0] == (0.0, 0.0, 1.0)  # the region as found is one of the views
+    assert ANetInput.from_dict({"canonical_size": 144, "stride": 16, "enlarge": 1.0, "mean": [0.5] * 3, "std": [0.5] * 3,
+                                "views": [list(v) for v in BOX_JITTER]}).views == BOX_JITTER  # fmt: skip
+    assert "views" not in ANetInput(144, 16, 1.0).to_dict()  # bundles without views are written as before
 
 
 def test_normalize_and_face_crop():

@@ -190,3 +190,41 @@ def test_mirror_views_answer_a_face_and_its_mirror_image_alike():
     assert build_parser().parse_args(["x.jpg", "--mirror"]).mirror
     with pytest.raises(ValueError, match="mirror must be True, False or None"):
         Predictor.load(DEFAULT_BUNDLE, mirror="no")
+
+
+def test_box_jitter_averages_the_views_of_each_face_region():
+    """Predictor.load(box_jitter=True) reads each face through BOX_JITTER's views of its region:
+    its age is the mean of those views' ages read one by one (analyse_boxes, kind "region"), its
+    std is their mixture's, its features are the views' average; the record says so, the
+    setting can be switched on a loaded Predictor, and predict's --box-jitter asks for it."""
+    from skimage.data import astronaut
+
+    from lnet_anet.cli.predict import build_parser
+    from lnet_anet.data.preprocess import BOX_JITTER, jitter_box
+
+    image = astronaut()
+    predictor = Predictor.load(DEFAULT_BUNDLE, backend="torch")
+    plain = predictor.predict(image)
+    assert "box_jitter" not in plain and not predictor.box_jitter
+    region = predictor.localizer.to_region(np.array(plain["faces"][0]["box"]))
+    views = predictor.analyse_boxes(image, [jitter_box(region, v) for v in BOX_JITTER], kind="region")
+    means = np.array([v["age"]["mean"] for v in views])
+    stds = np.array([v["age"]["std"] for v in views])
+    assert np.ptp(means) > 0.01  # the views differ, so the average below is a real check
+    features = predictor.anet_features(image, [jitter_box(region, v) for v in BOX_JITTER], kind="region")
+    predictor.box_jitter = True
+    jittered = predictor.predict(image)
+    assert jittered["box_jitter"] is True and jittered["faces"][0]["box"] == plain["faces"][0]["box"]
+    age = jittered["faces"][0]["age"]
+    assert age["mean"] == pytest.approx(means.mean(), abs=2e-3)
+    assert age["std"] == pytest.approx(np.sqrt((stds**2 + means**2).mean() - means.mean() ** 2), abs=2e-3)
+    np.testing.assert_allclose(predictor.anet_features(image, [region], kind="region")[0], features.mean(0),
+                               rtol=1e-4, atol=1e-5)  # fmt: skip
+    predictor.box_jitter = False
+    assert predictor.predict(image) == plain
+    assert Predictor.load(DEFAULT_BUNDLE, backend="torch", box_jitter=True).box_jitter
+    assert build_parser().parse_args(["x.jpg", "--box-jitter"]).box_jitter
+    with pytest.raises(ValueError, match="box_jitter must be True, False or None"):
+        Predictor.load(DEFAULT_BUNDLE, box_jitter=1)
+    with pytest.raises(ValueError, match="box_jitter must be True or False"):
+        predictor.box_jitter = "yes"

@@ -124,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read each face's mirror image too and average (ANet's features, the age and attractiveness "
                         "heads): 10-20%% fewer attribute decisions flip when a photo is re-saved or re-exposed, same "
                         "accuracy, 5-7 ms more per face (experiments/2026-12-02-mirror-views)")  # fmt: skip
+    p.add_argument("--box-jitter", action="store_true",
+                   help="read each face through 7 views of its box (shifted 2%% each way, scaled 0.93 and 1.07) and "
+                        "average: answers that move less when LNet's box moves, at about 6 more faces' cost "
+                        "(experiments/2026-12-02-box-jitter)")  # fmt: skip
     p.add_argument("--top", type=int_in(1, 1000), default=5, help="attributes shown per face, in the table and the --vis pictures")
     p.add_argument("--max-pixels", type=int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,
                    help="largest image decoded, width*height from the header (default 100e6)")  # fmt: skip
@@ -384,7 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _show_export_notes()
     try:
         predictor = Predictor.load(args.bundle, device=args.device, max_pixels=args.max_pixels, backend=args.backend,
-                                   patches=_head_patches(args), mirror=True if args.mirror else None)  # fmt: skip
+                                   patches=_head_patches(args), mirror=True if args.mirror else None,
+                                   box_jitter=True if args.box_jitter else None)  # fmt: skip
     except (FileNotFoundError, BundleError, RuntimeError, ValueError, ImportError) as e:
         print(f"error: {_safe(str(e))}", file=sys.stderr)
         return 1

@@ -8,7 +8,7 @@ stored are the values used: `Normalize` turns a uint8 image into the network's i
 stored mean and std, and the face crops use the stored size and enlargement.
 
   LNetInput   the whole image -> LNet: input_size [H, W], resize (letterbox | stretch), mean, std
-  ANetInput   a face -> ANet's dense patches: canonical_size, stride, enlarge, mirror, mean, std
+  ANetInput   a face -> ANet's dense patches: canonical_size, stride, enlarge, mirror, views, mean, std
   HeadInput   a face -> an age / attractiveness net: image_size, enlarge, mean, std; or
               input="anet_features" for a head that reads ANet's patch-averaged feature
 
@@ -250,19 +250,57 @@ class LNetInput(_Normalized):
         return level < self.retry_exposure[0] or level > self.retry_exposure[1]
 
 
+# (dx, dy, scale) views of a face's region for Predictor.load(box_jitter=True): the region, then
+# shifted by 2% of its width or height each way, then scaled by 0.93 and 1.07 about its centre.
+# Averaging over them makes the answers depend less on where exactly LNet put the box
+# (experiments/2026-12-02-box-jitter).
+BOX_JITTER = ((0.0, 0.0, 1.0), (0.02, 0.0, 1.0), (-0.02, 0.0, 1.0), (0.0, 0.02, 1.0), (0.0, -0.02, 1.0),
+              (0.0, 0.0, 0.93), (0.0, 0.0, 1.07))  # fmt: skip
+MAX_VIEWS = 16
+
+
+def jitter_box(box, view: tuple[float, float, float]) -> np.ndarray:
+    """The box (x0, y0, x1, y1) moved by view = (dx, dy, scale): its centre shifted by dx times
+    its width and dy times its height, then its sides multiplied by scale about that centre.
+    Float64 (4,), the same pixels; not clipped (the face crop pads outside the image)."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    dx, dy, scale = view
+    w, h = x1 - x0, y1 - y0
+    cx, cy = (x0 + x1) / 2 + dx * w, (y0 + y1) / 2 + dy * h
+    return np.array([cx - scale * w / 2, cy - scale * h / 2, cx + scale * w / 2, cy + scale * h / 2])
+
+
+def _views(d: dict, where: str) -> tuple[tuple[float, float, float], ...]:
+    """d["views"] (default none): at most MAX_VIEWS [dx, dy, scale] triples, |dx|, |dy| <= 0.25
+    and scale in [0.5, 2]; PreprocessError otherwise."""
+    values = d.get("views", [])
+    if not isinstance(values, list | tuple) or len(values) > MAX_VIEWS:
+        raise PreprocessError(f"{where}.views must be a list of at most {MAX_VIEWS} [dx, dy, scale], got {values!r}")
+    views = []
+    for k, view in enumerate(values):
+        if not isinstance(view, list | tuple) or len(view) != 3:
+            raise PreprocessError(f"{where}.views[{k}] must be [dx, dy, scale], got {view!r}")
+        item, at = dict(zip(("dx", "dy", "scale"), view, strict=True)), f"{where}.views[{k}]"
+        views.append((_number(item, "dx", at, -0.25, 0.25), _number(item, "dy", at, -0.25, 0.25),
+                      _number(item, "scale", at, 0.5, 2.0)))  # fmt: skip
+    return tuple(views)
+
+
 @dataclass(frozen=True)
 class ANetInput(_Normalized):
     """A face -> ANet: the face box made square, `enlarge` times its longer side, resized to
     canonical_size; patches at offsets 0, stride, 2*stride, ... (ANet.patch_grid); mirror: the
-    crop's mirror image is scored too."""
+    crop's mirror image is scored too; views: () reads the face's region as found, else each
+    (dx, dy, scale) view of it (jitter_box) is read and the answers averaged (BOX_JITTER)."""
 
     canonical_size: int
     stride: int
     enlarge: float
     mirror: bool = False
+    views: tuple[tuple[float, float, float], ...] = ()
     mean: tuple[float, float, float] = INCEPTION_MEAN
     std: tuple[float, float, float] = INCEPTION_STD
-    FIELDS = ("canonical_size", "stride", "enlarge", "mirror", "mean", "std")
+    FIELDS = ("canonical_size", "stride", "enlarge", "mirror", "views", "mean", "std")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "anet") -> ANetInput:
@@ -272,10 +310,16 @@ class ANetInput(_Normalized):
         mirror = d.get("mirror", False)
         if not isinstance(mirror, bool):
             raise PreprocessError(f"{where}.mirror must be true or false, got {mirror!r}")
-        return cls(size, stride, _number(d, "enlarge", where, 1e-3, MAX_ENLARGE), mirror, **_normalize_of(d, where))
+        enlarge = _number(d, "enlarge", where, 1e-3, MAX_ENLARGE)
+        return cls(size, stride, enlarge, mirror, _views(d, where), **_normalize_of(d, where))
 
     def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "mean": list(self.mean), "std": list(self.std)}
+        d = {**dataclasses.asdict(self), "mean": list(self.mean), "std": list(self.std)}
+        if self.views:  # written only when set: a bundle without views reads as before
+            d["views"] = [list(v) for v in self.views]
+        else:
+            del d["views"]
+        return d
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,8 @@ absent from an error record), and with descriptor heads set, "descriptor_heads":
 they mixed into, e.g. ["attractiveness"] (absent from an error record), and, when the faces were
 found only in a copy of a dark or over-exposed image with its contrast stretched (the bundle's
 preprocessing.lnet.retry_exposure), "exposure": "stretched" (the heads read that copy), and
-with mirror views (Predictor.mirror), "mirror": true. "image" is the path as
+with mirror views (Predictor.mirror), "mirror": true, and with jittered views of each face's
+region (Predictor.box_jitter), "box_jitter": true. "image" is the path as
 a str (os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
 decimals, probabilities to 4, ages and attractiveness to 3.
 """
@@ -63,7 +64,14 @@ from PIL import Image
 
 from lnet_anet.data.errors import ImageReadError
 from lnet_anet.data.images import DEFAULT_MAX_PIXELS
-from lnet_anet.data.preprocess import ANetInput, HeadInput, LNetInput, stretch_contrast
+from lnet_anet.data.preprocess import (
+    BOX_JITTER,
+    ANetInput,
+    HeadInput,
+    LNetInput,
+    jitter_box,
+    stretch_contrast,
+)
 from lnet_anet.data.transforms import crop_face
 from lnet_anet.data.transforms import resize as resize_image
 from lnet_anet.inference.bundle import Bundle, load_bundle
@@ -195,6 +203,25 @@ class Predictor:
         return self._anet.mirror
 
     @property
+    def box_jitter(self) -> bool:
+        """Whether each face is read through several views of its region (Predictor.load's
+        box_jitter, or the bundle's preprocessing.anet.views) and the answers averaged; records
+        then say "box_jitter": true. Setting it True reads the standard views
+        (lnet_anet.data.preprocess.BOX_JITTER), False the region alone; ValueError for a non-bool."""
+        return bool(self._anet.views)
+
+    @box_jitter.setter
+    def box_jitter(self, on: bool) -> None:
+        if not isinstance(on, bool):
+            raise ValueError(f"box_jitter must be True or False, not {on!r}")
+        self._anet = dataclasses.replace(self._anet, views=BOX_JITTER if on else ())
+
+    @property
+    def _face_chunk(self) -> int:
+        """Faces per face-graph run: FACE_CHUNK crops' worth, whatever the views per face."""
+        return max(1, FACE_CHUNK // max(1, len(self._anet.views)))
+
+    @property
     def rotations(self) -> bool:
         """Whether quarter turns are tried (class doc). Turning it on loads upright_head, so a
         missing head or one of another ANet fails here (FileNotFoundError, ValueError), not
@@ -289,7 +316,9 @@ class Predictor:
         return graphs
 
     def _graph_settings(self, name: str) -> str:
-        return json.dumps({"graph": name, "preprocessing": self.bundle.preprocessing,
+        # The views of a face's region are cut before the graph: they leave its key (and cache) as it was.
+        anet = {k: v for k, v in self.bundle.preprocessing["anet"].items() if k != "views"}
+        return json.dumps({"graph": name, "preprocessing": {**self.bundle.preprocessing, "anet": anet},
                            "nets": self.bundle.config["nets"]}, sort_keys=True)  # fmt: skip
 
     def _runner(self, name: str, graph: torch.nn.Module) -> TorchGraph | OrtGraph:
@@ -322,7 +351,8 @@ class Predictor:
     @classmethod
     def load(cls, path: str | Path | None = None, device: torch.device | str = "cpu",
              max_pixels: int | None = DEFAULT_MAX_PIXELS, backend: str = "auto",
-             patches: dict[str, str] | None = None, mirror: bool | None = None) -> Predictor:  # fmt: skip
+             patches: dict[str, str] | None = None, mirror: bool | None = None,
+             box_jitter: bool | None = None) -> Predictor:  # fmt: skip
         """Load a bundle (default: lnet_anet/assets/default.lnetanet) onto `device`. backend:
         "torch", "onnxruntime" (CPU; the networks exported once and cached, see
         lnet_anet.inference.runtime) or "auto" (ONNX Runtime on the CPU when installed).
@@ -337,9 +367,15 @@ class Predictor:
         embedded bundle: off). On 2 CPU cores it adds 5-7 ms per face; end to end on val, the
         accuracy is unchanged and 10-20% fewer attribute decisions flip when the file is
         re-saved, shifted, rescaled or re-exposed (experiments/2026-12-02-mirror-views).
+        box_jitter: True reads each face through 7 views of its region (BOX_JITTER: shifted by
+        2% each way, scaled by 0.93 and 1.07) and averages ANet's features and the heads'
+        answers (test-time averaging over the box LNet found), False the region alone, None as
+        the bundle says (preprocessing.anet.views; the embedded bundle: off); its gain and cost:
+        experiments/2026-12-02-box-jitter.
         Raises FileNotFoundError (no bundle), BundleError (a bad one), RuntimeError (no CUDA) or
         ValueError (a backend that cannot run here; a head the bundle lacks or that is not on
-        ANet's layers, an unknown patch set, or a mirror that is not a bool or None)."""
+        ANet's layers, an unknown patch set, or a mirror or box_jitter that is not a bool or
+        None)."""
         if path is None:
             if not DEFAULT_BUNDLE.is_file():
                 raise FileNotFoundError(
@@ -359,6 +395,10 @@ class Predictor:
             if not isinstance(mirror, bool):
                 raise ValueError(f"mirror must be True, False or None, not {mirror!r}")
             _mirror_views(bundle, mirror)
+        if box_jitter is not None:
+            if not isinstance(box_jitter, bool):
+                raise ValueError(f"box_jitter must be True, False or None, not {box_jitter!r}")
+            bundle.preprocessing["anet"]["views"] = [list(v) for v in BOX_JITTER] if box_jitter else []
         return cls(bundle, max_pixels, _own_bundle=True, backend=backend)
 
     # -- public API --------------------------------------------------------------------------
@@ -552,6 +592,8 @@ class Predictor:
                 a.record["descriptor_heads"] = sorted(self._descriptor_heads)
             if self.mirror:  # likewise for the mirror views (Predictor.load(mirror=True), --mirror)
                 a.record["mirror"] = True
+            if self.box_jitter:  # and for the jittered views (Predictor.load(box_jitter=True), --box-jitter)
+                a.record["box_jitter"] = True
             for box, score in found[k]:  # box: the face's region, which the heads crop
                 shown = _turn_back(self.face_box(box, turned.shape[:2]), turns[k], a.image.shape[:2])
                 face = _face_record(shown, score)
@@ -602,8 +644,9 @@ class Predictor:
     @_on_op_threads
     def _mean_features(self, faces: list) -> np.ndarray:
         """ANet's feature of each face (image, region, score, record), the patch average: (N, D)."""
-        return np.concatenate([self._face_features(faces[s : s + FACE_CHUNK])[0].mean(1)
-                               for s in range(0, len(faces), FACE_CHUNK)])  # fmt: skip
+        chunk = self._face_chunk
+        return np.concatenate([self._face_features(faces[s : s + chunk])[0].mean(1)
+                               for s in range(0, len(faces), chunk)])  # fmt: skip
 
     def _turns(self, image: ImageInput, channel_order: str) -> dict[int, tuple[np.ndarray, list]]:
         """{k: (the image turned by k quarter turns, its faces strongest first)} for k = 0..3."""
@@ -728,8 +771,9 @@ class Predictor:
     @torch.inference_mode()
     def _analyse_all(self, faces: list[tuple[np.ndarray, np.ndarray, float, dict]]) -> None:
         """_analyse_faces on FACE_CHUNK faces at a time (bounds the face graph's batch)."""
-        for start in range(0, len(faces), FACE_CHUNK):
-            self._analyse_faces(faces[start : start + FACE_CHUNK])
+        chunk = self._face_chunk
+        for start in range(0, len(faces), chunk):
+            self._analyse_faces(faces[start : start + chunk])
 
     def _analyse_faces(self, faces: list[tuple[np.ndarray, np.ndarray, float, dict]]) -> None:
         """Attributes, age and attractiveness of several faces: one FaceGraph run on all. The
@@ -788,13 +832,28 @@ class Predictor:
 
     def _face_features(self, faces: list) -> list[np.ndarray]:
         """The FaceGraph's outputs for the faces: ANet's patch features (N, patches [x2
-        mirrored], D), then each head's logits (N, bins)."""
+        mirrored] [x views], D), then each head's mean and std (N,). With box_jitter, every view
+        of each face's region is read: the views' patches are the face's patches, and each head's
+        answer is the mixture of its views' (the mean of the means; the std of the mixture,
+        sqrt(mean(std**2 + mean**2) - mean**2))."""
         p = self._anet
+        if p.views:
+            faces = [(img, jitter_box(box, view), *rest) for img, box, *rest in faces for view in p.views]
         crops = [_crops(faces, p.enlarge, p.canonical_size)]
         for name in self._face_inputs[1:]:  # heads that read a crop of their own
             prep = self._heads[name.removesuffix("_crops")]
             crops.append(_crops(faces, prep.enlarge, prep.image_size))
-        return self._run["faces"](*crops)
+        outputs = self._run["faces"](*crops)
+        if not p.views:
+            return outputs
+        k = len(p.views)
+        features, *heads = outputs
+        combined = [features.reshape(len(features) // k, k * features.shape[1], features.shape[2])]
+        for means, stds in zip(heads[0::2], heads[1::2], strict=True):
+            means, stds = means.reshape(-1, k), stds.reshape(-1, k)
+            mean = means.mean(1)
+            combined += [mean, np.sqrt(np.maximum((stds**2 + means**2).mean(1) - mean**2, 0.0))]
+        return combined
 
 
 _END = object()
