@@ -16,6 +16,7 @@ from lnet_anet.data.scenes import (
     SKIMAGE_FACE_FREE,
     BackgroundBank,
     ComposedScenes,
+    ScenePhotometric,
     compose_scene,
     feathered_ellipse,
 )
@@ -140,6 +141,36 @@ def test_empty_scenes_have_no_face_no_tags_and_no_box(tmp_path):
     flags = [ComposedScenes(df, _procedural((64, 64)), canvas=(64, 64), p_empty=0.5)[i]["has_face"]
              for i in range(40)]  # fmt: skip
     assert 5 < sum(flags) < 35
+
+
+def test_scene_photometric_changes_whole_scenes_and_nothing_else(tmp_path):
+    """ScenePhotometric (issue 14, LNet trained on other shots) changes face and face-free scenes
+    alike, leaves the composition (box, tags, where the face is) as without it, repeats per seed,
+    and with p 0 changes nothing; gray makes the channels equal."""
+    df = _index(tmp_path, 6)
+    kw = dict(canvas=(64, 64), seed=3, p_empty=0.5, attributes=ATTRS)
+    plain = ComposedScenes(df, _procedural((64, 64)), **kw)
+    always = ScenePhotometric(p=1.0, gain=(0.3, 0.3), gamma=(1.0, 1.0), p_gray=1.0, p_blur=0.0, p_jpeg=0.0)
+    shot = ComposedScenes(df, _procedural((64, 64)), photometric=always, **kw)
+    never = ComposedScenes(df, _procedural((64, 64)), photometric=ScenePhotometric(p=0.0), **kw)
+    kinds = set()
+    for i in range(6):
+        a, b, c = plain.scene(i), shot.scene(i), never.scene(i)
+        kinds.add(a[2])
+        assert b[2] == a[2] and np.array_equal(b[1], a[1], equal_nan=True)  # the same composition
+        assert np.array_equal(c[0], a[0])  # p 0: unchanged
+        assert (b[0][..., 0] == b[0][..., 1]).all() and (b[0][..., 1] == b[0][..., 2]).all()  # gray
+        assert b[0].mean() < 0.5 * a[0].mean()  # gain 0.3: darker
+        assert np.array_equal(shot.scene(i)[0], b[0])  # a pure function of (seed, i)
+    assert kinds == {True, False}  # both kinds of scene were changed
+    image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    rng = np.random.default_rng(1)
+    jpeg = ScenePhotometric(p=1.0, gain=(1.0, 1.0), gamma=(1.0, 1.0), p_gray=0.0, p_blur=1.0, p_jpeg=1.0)(image, rng)
+    assert jpeg.shape == image.shape and jpeg.dtype == np.uint8 and jpeg.std() < image.std()  # blurred
+    with pytest.raises(ValueError, match="p_gray must be in"):
+        ScenePhotometric(p_gray=1.5)
+    with pytest.raises(ValueError, match="gain must be"):
+        ScenePhotometric(gain=(2.0, 1.0))
 
 
 def test_unreadable_face_warns_with_its_name_and_is_dropped(tmp_path):

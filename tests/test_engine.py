@@ -234,6 +234,7 @@ def test_experiment_smoke_wins_over_each_commands_own_train_settings(command, ov
 @pytest.mark.parametrize(("command", "key", "overrides"), [
     ("fit_svms", "anet_from", []), ("train_attractiveness_anet", "init_from", []),
     ("train_attractiveness_head", "anet_run", []), ("train_anet_dldl", "init_from", ["experiment=age_framed"]),
+    ("train_lnet", "init_from", ["experiment=lnet_photometric"]),
 ])  # fmt: skip
 def test_configs_name_the_shipped_bundle_from_any_directory(command, key, overrides, tmp_path, monkeypatch):
     from pathlib import Path

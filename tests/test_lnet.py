@@ -153,3 +153,24 @@ def test_fixed_last_stage_moves_it_into_lower_and_max_pooled_face_logit():
     torch.testing.assert_close(out["logits"], maps[:, :40].mean(dim=(2, 3)))
     with pytest.raises(ValueError, match="face_pool"):
         LNet(pretrained="none", face_tag=True, face_pool="lse")
+
+
+def test_init_weights_reads_a_bundles_lnet_or_a_run_folder(tmp_path, bundle_path):
+    """train_lnet's init_from: a model bundle's LNet weights or a run folder's lnet.safetensors;
+    anything else is a ConfigError naming it."""
+    from safetensors.torch import save_file
+
+    from lnet_anet.engine.config import ConfigError
+    from lnet_anet.inference.bundle import load_bundle
+    from lnet_anet.lnet.training import init_weights
+
+    lnet = load_bundle(bundle_path).lnet
+    from_bundle = init_weights(bundle_path)
+    assert from_bundle.keys() == lnet.state_dict().keys()
+    assert all(torch.equal(from_bundle[k], v) for k, v in lnet.state_dict().items())
+    run = tmp_path / "run"
+    run.mkdir()
+    save_file({k: v.contiguous() for k, v in from_bundle.items()}, str(run / "lnet.safetensors"))
+    assert all(torch.equal(init_weights(run)[k], v) for k, v in from_bundle.items())
+    with pytest.raises(ConfigError, match="init_from=.*nowhere"):
+        init_weights(tmp_path / "nowhere")

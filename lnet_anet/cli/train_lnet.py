@@ -47,7 +47,14 @@ from lnet_anet.lnet.localizer import (
     score_localization,
 )
 from lnet_anet.lnet.maps import response_grid
-from lnet_anet.lnet.training import CachedScenes, RandomSubset, cache_scenes, check_scorable, scenes
+from lnet_anet.lnet.training import (
+    CachedScenes,
+    RandomSubset,
+    cache_scenes,
+    check_scorable,
+    init_weights,
+    scenes,
+)
 from lnet_anet.models.lnet import RESPONSES, LNetUpper, lnet_loss
 
 log = logging.getLogger("lnet_anet.train")
@@ -66,13 +73,15 @@ def main(cfg: DictConfig) -> dict:
         log.info("trained before: loading %s", weights)
         model.load_state_dict(load_file(str(weights)))
     else:
+        if cfg.get("init_from"):
+            model.load_state_dict(init_weights(cfg.init_from))
         if cfg.cache_scenes > 0:
-            fixed = scenes(cfg, fit, names, False, cfg.train_p_empty, cfg.train.seed + 100, cfg.cache_scenes)
+            fixed = scenes(cfg, fit, names, False, cfg.train_p_empty, cfg.train.seed + 100, cfg.cache_scenes, augment=True)
             cached = cache_scenes(model, fixed, out / "scenes-fit.npz", cfg.train.num_workers)
             train_cfg = TrainConfig.from_dict({**cfg.train, "num_workers": 0})
             Trainer(LNetUpper(model), lnet_loss, CachedScenes(cached), train_cfg, out).fit()
         else:
-            train_set = scenes(cfg, fit, names, True, cfg.train_p_empty, cfg.train.seed)
+            train_set = scenes(cfg, fit, names, True, cfg.train_p_empty, cfg.train.seed, augment=True)
             train_set = RandomSubset(train_set, cfg.train_fraction, cfg.train.seed)
             Trainer(model, lnet_loss, train_set, TrainConfig.from_dict(cfg.train), out).fit()
         save_weights(model, weights)

@@ -28,7 +28,7 @@ from lnet_anet.data.errors import ImageReadError
 from lnet_anet.data.images import read_image, to_rgb8
 from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
 from lnet_anet.data.synthetic import draw_background
-from lnet_anet.data.transforms import resize
+from lnet_anet.data.transforms import Photometric, resize
 
 # scikit-image sample photos checked by eye to hold no face, human or animal. Left out on purpose:
 # astronaut and camera (a person), coins (most coins show a head), chelsea (a cat's face), logo
@@ -191,6 +191,53 @@ class BackgroundBank:
         return np.clip(x + 0.5, 0, 255).astype(np.uint8)
 
 
+class ScenePhotometric:
+    """A composed scene as a different shot (issue 14, photometric range: LNet trained on dark,
+    over-exposed, low-contrast, grayscale, blurred and heavily JPEG-compressed photos). With
+    probability p the whole scene, face and background alike (so that no photometric cue marks a
+    face), gets a gain drawn log-uniformly from `gain` and a gamma from `gamma` (Photometric),
+    then, each with its own probability, turns gray, is blurred (Gaussian, sigma in pixels from
+    `blur_sigma`) and is re-saved as JPEG at a quality from `jpeg_quality`. Every number is drawn
+    whether used or not, so a scene's other draws never shift."""
+
+    def __init__(self, p: float = 0.5, gain: Sequence[float] = (0.3, 2.5), gamma: Sequence[float] = (0.7, 1.4),
+                 p_gray: float = 0.3, p_blur: float = 0.2, blur_sigma: Sequence[float] = (0.5, 2.0),
+                 p_jpeg: float = 0.3, jpeg_quality: Sequence[int] = (25, 90)):  # fmt: skip
+        for name, value in (("p", p), ("p_gray", p_gray), ("p_blur", p_blur), ("p_jpeg", p_jpeg)):
+            if not 0 <= value <= 1:
+                raise ValueError(f"ScenePhotometric: {name} must be in [0, 1], got {value}")
+        for name, (lo, hi) in (("gain", gain), ("gamma", gamma), ("blur_sigma", blur_sigma), ("jpeg_quality", jpeg_quality)):
+            if not 0 < lo <= hi:
+                raise ValueError(f"ScenePhotometric: {name} must be (low, high) with 0 < low <= high, got {(lo, hi)}")
+        if jpeg_quality[1] > 100:
+            raise ValueError(f"ScenePhotometric: jpeg_quality must be at most 100, got {jpeg_quality}")
+        self.p, self.p_gray, self.p_blur, self.p_jpeg = p, p_gray, p_blur, p_jpeg
+        self.gain, self.gamma = tuple(gain), tuple(gamma)
+        self.blur_sigma, self.jpeg_quality = tuple(blur_sigma), tuple(int(q) for q in jpeg_quality)
+
+    def __repr__(self) -> str:
+        return (f"ScenePhotometric(p={self.p}, gain={self.gain}, gamma={self.gamma}, p_gray={self.p_gray}, "
+                f"p_blur={self.p_blur}, blur_sigma={self.blur_sigma}, p_jpeg={self.p_jpeg}, "
+                f"jpeg_quality={self.jpeg_quality})")  # fmt: skip
+
+    def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """uint8 RGB (H, W, 3) -> the same shape, changed with probability p."""
+        on, gray, blur, jpeg = rng.random(4) < (self.p, self.p_gray, self.p_blur, self.p_jpeg)
+        gain = math.exp(rng.uniform(math.log(self.gain[0]), math.log(self.gain[1])))
+        gamma = math.exp(rng.uniform(math.log(self.gamma[0]), math.log(self.gamma[1])))
+        sigma = rng.uniform(*self.blur_sigma)
+        quality = int(rng.integers(self.jpeg_quality[0], self.jpeg_quality[1] + 1))
+        if not on:
+            return image
+        out = Photometric(gain, gamma, bool(gray))(image)
+        if blur:
+            out = cv2.GaussianBlur(out, (0, 0), sigmaX=sigma)
+        if jpeg:
+            _, data = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+            out = np.ascontiguousarray(cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1])
+        return out
+
+
 def _skimage_photo(name: str) -> np.ndarray:
     import skimage.data
 
@@ -208,7 +255,8 @@ class ComposedScenes(Dataset):
     pixels). Keys: image (3xHxW float, (pixel/255 - mean) / std), attributes, box, has_face,
     index. Scenes are a pure function of (seed, i), so a validation set is fixed; train=True
     mixes in a number from torch's generator so every epoch composes new scenes (repeatable
-    under torch.manual_seed and DataLoader worker seeding). Unreadable face images: a warning
+    under torch.manual_seed and DataLoader worker seeding). photometric: a ScenePhotometric that
+    changes each finished scene, empty or not (None: none). Unreadable face images: a warning
     naming the file and None (use collate_fn=collate_skip_bad).
     """
 
@@ -225,6 +273,7 @@ class ComposedScenes(Dataset):
         attributes: Sequence[str] | None = None,
         mean: Sequence[float] = INCEPTION_MEAN,
         std: Sequence[float] = INCEPTION_STD,
+        photometric: ScenePhotometric | None = None,
     ):
         if not 0 <= p_empty <= 1:
             raise ValueError(f"p_empty must be in [0, 1], got {p_empty}")
@@ -240,6 +289,7 @@ class ComposedScenes(Dataset):
         if missing:
             raise ValueError(f"index lacks attribute columns {missing[:5]}")
         self.backgrounds = backgrounds
+        self.photometric = photometric
         self.seed, self.p_empty, self.train = seed, p_empty, train
         self.scale_range, self.max_rotation_deg = scale_range, max_rotation_deg
         self.paths = index["path"].astype(str).tolist()
@@ -261,12 +311,13 @@ class ComposedScenes(Dataset):
         empty = rng.random() < self.p_empty  # always drawn, so p_empty never shifts the stream
         background = self.backgrounds.sample(rng)
         if empty:
-            return background, np.full(4, np.nan), False
-        face = read_image(self.paths[i])
-        image, box = compose_scene(
-            face, background, rng, self.canvas, self.scale_range, self.max_rotation_deg
-        )
-        return image, box, True
+            image, box = background, np.full(4, np.nan)
+        else:
+            face = read_image(self.paths[i])
+            image, box = compose_scene(face, background, rng, self.canvas, self.scale_range, self.max_rotation_deg)
+        if self.photometric is not None:  # the whole scene, empty or not, after its other draws
+            image = self.photometric(image, rng)
+        return image, box, not empty
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor] | None:
         try:
@@ -291,6 +342,7 @@ __all__ = [
     "SKIMAGE_FACE_FREE",
     "BackgroundBank",
     "ComposedScenes",
+    "ScenePhotometric",
     "compose_scene",
     "feathered_ellipse",
 ]

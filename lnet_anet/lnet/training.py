@@ -15,7 +15,7 @@ from tqdm import tqdm
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import face_dataset
 from lnet_anet.data.readers._tables import BOX_COLUMNS
-from lnet_anet.data.scenes import BackgroundBank, ComposedScenes
+from lnet_anet.data.scenes import BackgroundBank, ComposedScenes, ScenePhotometric
 from lnet_anet.engine.checkpoint import save_npz_atomic
 from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.runs import load_run_net
@@ -56,19 +56,22 @@ def check_scorable(cfg: DictConfig, part) -> None:
 
 
 def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int, n: int | None = None,
-           scored: bool = False):  # fmt: skip
+           scored: bool = False, augment: bool = False):  # fmt: skip
     """LNet's scenes of an index part: the photos as they are (cfg.scenes "wild") or faces composed
     on backgrounds. scored: their boxes will be fitted or scored, so wild photos need listed face
-    boxes (ValueError naming the dataset and the fix when it lists none)."""
+    boxes (ValueError naming the dataset and the fix when it lists none). augment: the training
+    scenes, changed by cfg.photometric (ScenePhotometric's settings; null: none) when composed."""
     if scored:
         check_scorable(cfg, part)
     if cfg.scenes == "wild":  # the photos as they are; their listed boxes are the ground truth
         dataset = face_dataset(cfg.data, with_listed_boxes(part), train=train, image_size=cfg.canvas, crop="full",
                                attributes=names)  # fmt: skip
     else:
+        settings = cfg.get("photometric") if augment else None
+        photometric = ScenePhotometric(**settings) if settings else None
         dataset = ComposedScenes(part, BackgroundBank(cfg.canvas), canvas=cfg.canvas, seed=seed, p_empty=p_empty,
                                  scale_range=tuple(cfg.scale_range), max_rotation_deg=cfg.max_rotation_deg,
-                                 train=train, attributes=names)  # fmt: skip
+                                 train=train, attributes=names, photometric=photometric)  # fmt: skip
     return dataset if n is None else Subset(dataset, list(range(min(n, len(dataset)))))
 
 
@@ -108,6 +111,23 @@ class CachedScenes(Dataset):
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         return {k: v[i].float() for k, v in self.arrays.items()}
+
+
+def init_weights(source: str | Path) -> dict[str, torch.Tensor]:
+    """The LNet weights to start training from (train_lnet's init_from): a model bundle's LNet
+    (*.lnetanet) or a train_lnet run folder's lnet.safetensors. Raises ConfigError naming the
+    path when it is neither."""
+    path = Path(source)
+    if path.is_file() and path.suffix == ".lnetanet":
+        from lnet_anet.inference.bundle import load_bundle
+
+        return load_bundle(path).lnet.state_dict()
+    if (path / "lnet.safetensors").is_file():
+        from safetensors.torch import load_file
+
+        return load_file(str(path / "lnet.safetensors"))
+    raise ConfigError(f"init_from={source}: neither a model bundle (*.lnetanet) nor an LNet run folder "
+                      "(with lnet.safetensors)")  # fmt: skip
 
 
 def load_lnet_run(folder: Path):
