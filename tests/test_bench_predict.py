@@ -19,3 +19,29 @@ def test_the_stage_split_times_each_stage(tmp_path):
     assert {"lnet", "localizer", "anet_svm", "age", "attractiveness"} <= set(split)
     assert all(v >= 0 for v in split.values())
     assert abs(split["sum"] - sum(v for k, v in split.items() if k != "sum")) < 0.05
+
+
+def test_option_cost_times_each_arm_on_the_same_images(tmp_path, one_thread):
+    """benchmarks/bench_option_cost.py (the records of --mirror and --box-jitter): the plain, null and
+    option arms on the same faces, the added ms per face written; a folder with no face says so."""
+    import json
+
+    import pytest
+    from PIL import Image
+    from skimage.data import astronaut
+
+    bench = load_benchmark("bench_option_cost")
+    images = tmp_path / "images"
+    images.mkdir()
+    Image.fromarray(astronaut()).save(images / "a.jpg")
+    out = tmp_path / "cost.json"
+    bench.main(["--option", "box_jitter", "--images", str(images), "--n", "1", "--rounds", "1", "--block", "1", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert result["faces"] >= 1 and set(result["ms_per_face"]) == {"plain", "null", "box_jitter"}
+    assert result["added_ms_per_face"]["box_jitter"] == pytest.approx(
+        result["ms_per_face"]["box_jitter"] - result["ms_per_face"]["plain"], abs=0.02)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(empty / "black.jpg")
+    with pytest.raises(SystemExit, match="no face found"):
+        bench.main(["--option", "mirror", "--images", str(empty), "--n", "1", "--out", str(tmp_path / "x.json")])

@@ -50,14 +50,19 @@ def summary(names: np.ndarray, data: np.ndarray) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def arguments(n: int) -> argparse.ArgumentParser:
+    """The options this folder's scripts share: --bundle, --datasets, --part, --n, --out."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
     ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"))
     ap.add_argument("--part", choices=("tune", "val"), default="tune")
-    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--n", type=int, default=n)
     ap.add_argument("--out", type=Path, required=True, help="per-face npz (read back when it exists)")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv=None) -> int:
+    args = arguments(200).parse_args(argv)
     if args.out.exists():
         z = np.load(args.out)
         print(summary(z["names"], z["data"]))

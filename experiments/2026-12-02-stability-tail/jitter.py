@@ -11,7 +11,6 @@ attribute probabilities, so that any subset of views can be averaged afterwards 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -23,9 +22,11 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
 from bench_end_to_end import SAMPLE_SEED, data_cfg, perturbations  # noqa: E402
 
-from lnet_anet.data import datasets_root  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from diagnose import arguments  # noqa: E402
+
 from lnet_anet.data.from_config import build_index, split_of  # noqa: E402
-from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor  # noqa: E402
+from lnet_anet.inference.predictor import Predictor  # noqa: E402
 
 # (dx, dy, scale): the box shifted by dx * width, dy * height, then scaled about its centre
 JITTERS = [(0, 0, 1), (0.03, 0, 1), (-0.03, 0, 1), (0, 0.03, 1), (0, -0.03, 1), (0.06, 0, 1), (-0.06, 0, 1),
@@ -73,13 +74,7 @@ def summarise(path: Path, thresholds: np.ndarray) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
-    ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"))
-    ap.add_argument("--part", choices=("tune", "val"), default="tune")
-    ap.add_argument("--n", type=int, default=150)
-    ap.add_argument("--out", type=Path, required=True)
-    args = ap.parse_args(argv)
+    args = arguments(150).parse_args(argv)
     torch.set_num_threads(2)
     predictor = Predictor.load(args.bundle)
     thresholds = np.asarray(predictor.bundle.svm.threshold)
