@@ -172,5 +172,54 @@ def test_init_weights_reads_a_bundles_lnet_or_a_run_folder(tmp_path, bundle_path
     run.mkdir()
     save_file({k: v.contiguous() for k, v in from_bundle.items()}, str(run / "lnet.safetensors"))
     assert all(torch.equal(init_weights(run)[k], v) for k, v in from_bundle.items())
-    with pytest.raises(ConfigError, match="init_from=.*nowhere"):
+    assert all(torch.equal(init_weights(run / "lnet.safetensors")[k], v) for k, v in from_bundle.items())  # the file itself
+    with pytest.raises(ConfigError, match="init_from=.*nowhere: neither a model bundle"):
         init_weights(tmp_path / "nowhere")
+    junk = tmp_path / "junk.lnetanet"
+    junk.write_bytes(b"junk")
+    with pytest.raises(ConfigError, match="junk.lnetanet: cannot be read"):
+        init_weights(junk)
+    other = create_model("lnet_lite0", pretrained="none", stride=16, neck_channels=8, face_tag=True)
+    with pytest.raises(ConfigError, match=r"its LNet does not fit this model \(\d+ tensors differ"):
+        init_weights(bundle_path, other)
+    same = create_model("lnet_lite0", pretrained="none", **load_bundle(bundle_path).config["nets"]["lnet"]["kwargs"])
+    init_weights(bundle_path, same)  # loaded into the model
+    assert all(torch.equal(same.state_dict()[k], v) for k, v in from_bundle.items())
+
+
+def test_photometric_settings_and_the_recipe_are_checked_before_training(tmp_path):
+    """train_lnet's photometric= is checked before any data is read (one ConfigError naming the
+    setting), and a run folder that trained with another init_from / photometric refuses a
+    relaunch with other ones instead of silently reusing what it trained or cached."""
+    from omegaconf import OmegaConf
+
+    from lnet_anet.data.scenes import ScenePhotometric
+    from lnet_anet.engine.config import ConfigError
+    from lnet_anet.engine.lock import RunRefusedError
+    from lnet_anet.lnet.training import record_recipe, scene_photometric
+
+    def cfg(**kw):
+        return OmegaConf.create({"scenes": "composed", "init_from": None, "photometric": None, **kw})
+
+    assert scene_photometric(cfg()) is None
+    assert isinstance(scene_photometric(cfg(photometric={"p": 1.0, "gain": [0.5, 2]})), ScenePhotometric)
+    for bad, message in (({"gian": [0.5, 2]}, r"unknown keys \['gian'\] \(known: p, gain"), (True, "must be a mapping"),
+                         ({"gain": 2}, r"gain must be \[low, high\], got 2"), ({"p": "abc"}, "p must be a finite number"),
+                         ({"p": 2}, r"p must be in \[0, 1\]")):  # fmt: skip
+        with pytest.raises(ConfigError, match=message):
+            scene_photometric(cfg(photometric=bad))
+    with pytest.raises(ConfigError, match="scenes=wild reads the photos as they are"):
+        scene_photometric(cfg(scenes="wild", photometric={"p": 0.5}))
+    run = tmp_path / "run"
+    assert record_recipe(run, cfg(photometric={"p": 1.0}))["photometric"] == {"p": 1.0}
+    assert record_recipe(run, cfg(photometric={"p": 0.5}))["photometric"] == {"p": 0.5}  # nothing trained yet
+    (run / "scenes-fit.npz").write_bytes(b"cached")  # now it has cached scenes of that recipe
+    record_recipe(run, cfg(photometric={"p": 0.5}))  # the same recipe resumes
+    with pytest.raises(RunRefusedError, match="trained with other photometric"):
+        record_recipe(run, cfg(photometric={"p": 1.0}))
+    with pytest.raises(RunRefusedError, match="trained with other init_from"):
+        record_recipe(run, cfg(photometric={"p": 0.5}, init_from=str(tmp_path)))
+    (run / "recipe.json").unlink()  # a folder trained before recipes were recorded: both null
+    with pytest.raises(RunRefusedError, match="other photometric"):
+        record_recipe(run, cfg(photometric={"p": 0.5}))
+    record_recipe(run, cfg())

@@ -126,8 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "accuracy, 5-7 ms more per face (experiments/2026-12-02-mirror-views)")  # fmt: skip
     p.add_argument("--box-jitter", action="store_true",
                    help="read each face through 7 views of its box (shifted 2%% each way, scaled 0.93 and 1.07) and "
-                        "average: answers that move less when LNet's box moves, at about 6 more faces' cost "
-                        "(experiments/2026-12-02-box-jitter)")  # fmt: skip
+                        "average: answers that move less when LNet's box moves, same accuracy, about 22-25 ms more "
+                        "per face on 2 CPU cores (experiments/2026-12-02-box-jitter)")  # fmt: skip
     p.add_argument("--top", type=int_in(1, 1000), default=5, help="attributes shown per face, in the table and the --vis pictures")
     p.add_argument("--max-pixels", type=int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,
                    help="largest image decoded, width*height from the header (default 100e6)")  # fmt: skip

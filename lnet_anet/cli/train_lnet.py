@@ -53,6 +53,8 @@ from lnet_anet.lnet.training import (
     cache_scenes,
     check_scorable,
     init_weights,
+    record_recipe,
+    scene_photometric,
     scenes,
 )
 from lnet_anet.models.lnet import RESPONSES, LNetUpper, lnet_loss
@@ -64,7 +66,9 @@ log = logging.getLogger("lnet_anet.train")
 @training_command
 def main(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
+    scene_photometric(cfg)  # a bad photometric= stops here, before any data is read
     names, fit, tune, evaluation = attribute_splits(cfg, out)
+    recipe = record_recipe(out, cfg)  # a folder trained with another init_from / photometric refuses this one
     check_scorable(cfg, tune)  # before training: the localizer is fitted on the tune part's boxes
     model = instantiate(cfg.model, num_attributes=len(names))
 
@@ -73,8 +77,10 @@ def main(cfg: DictConfig) -> dict:
         log.info("trained before: loading %s", weights)
         model.load_state_dict(load_file(str(weights)))
     else:
+        if recipe["init_from"] or recipe["photometric"]:
+            log.info("init_from: %s; photometric: %s", recipe["init_from"], recipe["photometric"])
         if cfg.get("init_from"):
-            model.load_state_dict(init_weights(cfg.init_from))
+            init_weights(cfg.init_from, model)
         if cfg.cache_scenes > 0:
             fixed = scenes(cfg, fit, names, False, cfg.train_p_empty, cfg.train.seed + 100, cfg.cache_scenes, augment=True)
             cached = cache_scenes(model, fixed, out / "scenes-fit.npz", cfg.train.num_workers)

@@ -17,6 +17,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -198,17 +199,28 @@ class ScenePhotometric:
     face), gets a gain drawn log-uniformly from `gain` and a gamma from `gamma` (Photometric),
     then, each with its own probability, turns gray, is blurred (Gaussian, sigma in pixels from
     `blur_sigma`) and is re-saved as JPEG at a quality from `jpeg_quality`. Every number is drawn
-    whether used or not, so a scene's other draws never shift."""
+    whether used or not, so a scene's other draws never shift. Raises ValueError naming a setting
+    of the wrong type or out of range."""
+
+    FIELDS = ("p", "gain", "gamma", "p_gray", "p_blur", "blur_sigma", "p_jpeg", "jpeg_quality")
 
     def __init__(self, p: float = 0.5, gain: Sequence[float] = (0.3, 2.5), gamma: Sequence[float] = (0.7, 1.4),
                  p_gray: float = 0.3, p_blur: float = 0.2, blur_sigma: Sequence[float] = (0.5, 2.0),
                  p_jpeg: float = 0.3, jpeg_quality: Sequence[int] = (25, 90)):  # fmt: skip
+        def number(name: str, value: Any) -> float:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(f"ScenePhotometric: {name} must be a finite number, got {value!r}")
+            return float(value)
+
         for name, value in (("p", p), ("p_gray", p_gray), ("p_blur", p_blur), ("p_jpeg", p_jpeg)):
-            if not 0 <= value <= 1:
+            if not 0 <= number(name, value) <= 1:
                 raise ValueError(f"ScenePhotometric: {name} must be in [0, 1], got {value}")
-        for name, (lo, hi) in (("gain", gain), ("gamma", gamma), ("blur_sigma", blur_sigma), ("jpeg_quality", jpeg_quality)):
+        for name, pair in (("gain", gain), ("gamma", gamma), ("blur_sigma", blur_sigma), ("jpeg_quality", jpeg_quality)):
+            if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
+                raise ValueError(f"ScenePhotometric: {name} must be [low, high], got {pair!r}")
+            lo, hi = (number(name, v) for v in pair)
             if not 0 < lo <= hi:
-                raise ValueError(f"ScenePhotometric: {name} must be (low, high) with 0 < low <= high, got {(lo, hi)}")
+                raise ValueError(f"ScenePhotometric: {name} must be [low, high] with 0 < low <= high, got {list(pair)}")
         if jpeg_quality[1] > 100:
             raise ValueError(f"ScenePhotometric: jpeg_quality must be at most 100, got {jpeg_quality}")
         self.p, self.p_gray, self.p_blur, self.p_jpeg = p, p_gray, p_blur, p_jpeg

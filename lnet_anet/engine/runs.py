@@ -108,7 +108,7 @@ def _check_train_settings(cfg: Any) -> None:
 
 def _remove_untrained_run(cfg: Any = None) -> str | None:
     """Remove this job's run folder when it holds only what a launch writes before training
-    (Hydra's record, the lock, data.json, the command's and the trainer's logs); what was removed,
+    (Hydra's record, the lock, data.json, recipe.json, the command's and the trainer's logs); what was removed,
     in words, or None when it was kept (anything else in it, outside a Hydra job, or off rank 0).
     An evaluation's output folder lies inside the run it scores (cfg.run, as <run>/<name>/<time>):
     the folders between, and the run's, go too when they are left empty (Hydra made them for this
@@ -121,7 +121,7 @@ def _remove_untrained_run(cfg: Any = None) -> str | None:
         folder, job = run_dir(), HydraConfig.get().job.name
     except ValueError:  # HydraConfig not set: called outside @hydra.main
         return None
-    launch_files = {".hydra", ".lock", "data.json", f"{job}.log", "train.log"}
+    launch_files = {".hydra", ".lock", "data.json", "recipe.json", f"{job}.log", "train.log"}  # recipe.json: train_lnet's
     if not folder.is_dir() or any(p.name not in launch_files for p in folder.iterdir()) or folder.resolve() == Path.cwd().resolve():
         return None
     logging.shutdown()  # Hydra's file handler holds the command's log open

@@ -436,7 +436,8 @@ class Predictor:
     @torch.inference_mode()
     def anet_features(self, image: ImageInput, boxes, kind: str = "face", channel_order: str = "rgb") -> np.ndarray:
         """ANet's feature of each box, (N, D): its patch features averaged over the patches (and
-        the mirror image when the bundle mirrors), what the attribute SVMs read. image, boxes,
+        the mirror image when the bundle mirrors, and the views of box_jitter when it is on), what
+        the attribute SVMs read. image, boxes,
         kind and the errors raised as analyse_boxes."""
         channel_order = channel_order_of(channel_order)
         faces = self._box_faces(to_rgb8(image, channel_order, None), boxes, kind)

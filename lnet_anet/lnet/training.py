@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
@@ -55,6 +55,60 @@ def check_scorable(cfg: DictConfig, part) -> None:
                          "or scenes=composed")  # fmt: skip
 
 
+def scene_photometric(cfg: DictConfig) -> ScenePhotometric | None:
+    """cfg.photometric (null: none) as a ScenePhotometric, checked before any data is read.
+    Raises ConfigError naming the setting: not a mapping, an unknown key (the known ones listed),
+    a value of the wrong type or out of range, or any setting with scenes=wild (photos are read as
+    they are)."""
+    settings = cfg.get("photometric")
+    if settings is None:
+        return None
+    if cfg.scenes == "wild":
+        raise ConfigError("photometric= changes composed scenes (scenes=composed); scenes=wild reads the photos as "
+                          "they are: drop photometric=")  # fmt: skip
+    if not isinstance(settings, DictConfig | dict):
+        raise ConfigError(f"photometric must be a mapping of {', '.join(ScenePhotometric.FIELDS)} "
+                          f"(e.g. 'photometric={{p: 0.5}}'), got {settings!r}")  # fmt: skip
+    settings = OmegaConf.to_container(settings, resolve=True) if isinstance(settings, DictConfig) else dict(settings)
+    unknown = sorted(set(settings) - set(ScenePhotometric.FIELDS))
+    if unknown:
+        raise ConfigError(f"photometric has unknown keys {unknown} (known: {', '.join(ScenePhotometric.FIELDS)})")
+    try:
+        return ScenePhotometric(**settings)
+    except ValueError as e:
+        raise ConfigError(f"photometric: {str(e).removeprefix('ScenePhotometric: ')}") from None
+
+
+RECIPE = "recipe.json"
+
+
+def record_recipe(folder: Path, cfg: DictConfig) -> dict:
+    """<run>/recipe.json: what a train_lnet run started from and trained on beyond its data and
+    model (init_from, resolved to an absolute path; photometric). A folder that has trained
+    refuses another recipe (RunRefusedError naming what differs), so that a changed setting is
+    never silently left unused by a resumed or finished run; a folder trained before the file
+    existed counts as both null. Returns the recipe."""
+    from lnet_anet.engine.lock import RunRefusedError
+    from lnet_anet.engine.runs import _has_trained
+
+    source = cfg.get("init_from")
+    photometric = cfg.get("photometric")
+    recipe = {"init_from": str(Path(source).resolve()) if source else None,
+              "photometric": OmegaConf.to_container(photometric, resolve=True) if isinstance(photometric, DictConfig)
+              else photometric}  # fmt: skip
+    path = folder / RECIPE
+    if _has_trained(folder):
+        before = json.loads(path.read_text()) if path.exists() else {"init_from": None, "photometric": None}
+        changed = sorted(k for k in recipe if before.get(k) != recipe[k])
+        if changed:
+            raise RunRefusedError(f"{folder}: this run folder was trained with other {' and '.join(changed)} "
+                                  f"({', '.join(f'{k}={before.get(k)}' for k in changed)}; {RECIPE}); give the run "
+                                  "another name= (or remove the folder to start over)")  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(recipe, indent=2))
+    return recipe
+
+
 def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int, n: int | None = None,
            scored: bool = False, augment: bool = False):  # fmt: skip
     """LNet's scenes of an index part: the photos as they are (cfg.scenes "wild") or faces composed
@@ -67,8 +121,7 @@ def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int,
         dataset = face_dataset(cfg.data, with_listed_boxes(part), train=train, image_size=cfg.canvas, crop="full",
                                attributes=names)  # fmt: skip
     else:
-        settings = cfg.get("photometric") if augment else None
-        photometric = ScenePhotometric(**settings) if settings else None
+        photometric = scene_photometric(cfg) if augment else None
         dataset = ComposedScenes(part, BackgroundBank(cfg.canvas), canvas=cfg.canvas, seed=seed, p_empty=p_empty,
                                  scale_range=tuple(cfg.scale_range), max_rotation_deg=cfg.max_rotation_deg,
                                  train=train, attributes=names, photometric=photometric)  # fmt: skip
@@ -113,21 +166,40 @@ class CachedScenes(Dataset):
         return {k: v[i].float() for k, v in self.arrays.items()}
 
 
-def init_weights(source: str | Path) -> dict[str, torch.Tensor]:
+def init_weights(source: str | Path, model: torch.nn.Module | None = None) -> dict[str, torch.Tensor]:
     """The LNet weights to start training from (train_lnet's init_from): a model bundle's LNet
-    (*.lnetanet) or a train_lnet run folder's lnet.safetensors. Raises ConfigError naming the
-    path when it is neither."""
+    (*.lnetanet), a train_lnet run folder's lnet.safetensors, or that file itself; loaded into
+    `model` when given. Raises ConfigError naming the path when it is none of these, cannot be
+    read, or holds weights of other shapes than `model`'s (naming one and the model settings)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from lnet_anet.inference.bundle import BundleError, load_bundle
+
     path = Path(source)
-    if path.is_file() and path.suffix == ".lnetanet":
-        from lnet_anet.inference.bundle import load_bundle
-
-        return load_bundle(path).lnet.state_dict()
-    if (path / "lnet.safetensors").is_file():
-        from safetensors.torch import load_file
-
-        return load_file(str(path / "lnet.safetensors"))
-    raise ConfigError(f"init_from={source}: neither a model bundle (*.lnetanet) nor an LNet run folder "
-                      "(with lnet.safetensors)")  # fmt: skip
+    weights = path / "lnet.safetensors" if path.is_dir() else path
+    try:
+        if path.is_file() and path.suffix == ".lnetanet":
+            state = load_bundle(path).lnet.state_dict()
+        elif weights.is_file() and weights.suffix == ".safetensors":
+            state = load_file(str(weights))
+        else:
+            raise ConfigError(f"init_from={source}: neither a model bundle (*.lnetanet) nor an LNet run folder "
+                              "(with lnet.safetensors) nor such a file")  # fmt: skip
+    except (BundleError, SafetensorError, OSError) as e:
+        raise ConfigError(f"init_from={source}: cannot be read: {e}") from None
+    if model is not None:
+        own = model.state_dict()
+        wrong = [k for k in own if k in state and state[k].shape != own[k].shape]
+        missing = sorted(set(own) ^ set(state))
+        if wrong or missing:
+            example = (f"{wrong[0]} is {tuple(state[wrong[0]].shape)} there, {tuple(own[wrong[0]].shape)} here" if wrong
+                       else f"{missing[0]} is in one only")  # fmt: skip
+            raise ConfigError(f"init_from={source}: its LNet does not fit this model ({len(wrong) + len(missing)} "
+                              f"tensors differ, e.g. {example}): use the model= settings it was trained with "
+                              "(model.neck_channels, model.stride, model.face_tag, model.tune_last_stage)")  # fmt: skip
+        model.load_state_dict(state)
+    return state
 
 
 def load_lnet_run(folder: Path):
