@@ -226,6 +226,29 @@ def test_interrupted_run_resumes_without_repeats_or_losses(bundle, tmp_path, cap
     assert len(read_records(out)) == 11
 
 
+def test_resume_refuses_an_output_read_with_other_options(bundle, tmp_path, capsys):
+    """--resume into an output written with other reading options (--mirror, --box-jitter,
+    --rotations, descriptor heads) stops with exit 2 and names them, instead of mixing records
+    read two ways in one file; the same options resume."""
+    root = tmp_path / "photos"
+    _mixed_folder(root, good=3, bad=0)
+    out = tmp_path / "out.jsonl"
+    argv = [str(root), "--output", str(out), "--bundle", str(bundle)]
+    assert main([*argv, "--box-jitter"]) == 0
+    records = read_records(out)
+    assert records and all(r["box_jitter"] is True for r in records)
+    _image(root / "img100.png", 100, size=(24, 20))  # one more image to do
+    assert main([*argv, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "holds records read with other options (--box-jitter on)" in err
+    assert read_records(out) == records  # the output is untouched
+    assert main([*argv, "--resume", "--box-jitter", "--mirror"]) == 2
+    assert "--mirror off" in capsys.readouterr().err
+    assert main([*argv, "--resume", "--box-jitter"]) == 0
+    assert "3 already in the output" in capsys.readouterr().err
+    assert len(read_records(out)) == 4 and all(r["box_jitter"] for r in read_records(out))
+
+
 SLOW_RUNNER = """
 import sys, time
 from lnet_anet.inference.predictor import Predictor

@@ -17,7 +17,9 @@ those pixels). With --vis each record names its picture ("vis": DIR/<stem>[_n].p
 Every problem with one image (unreadable, truncated, over --max-pixels, a visualisation that
 cannot be written) is that image's error record and the others go on. --output FILE writes
 JSON Lines atomically (FILE.part while running, FILE whole at the end); --resume skips the
-images FILE (or the FILE.part a killed run left) already has without an error. --csv FILE: one
+images FILE (or the FILE.part a killed run left) already has without an error, and refuses
+(exit 2) a FILE whose records were read with other options (--mirror, --box-jitter,
+--rotations, descriptor heads). --csv FILE: one
 row per face (lnet_anet.inference.outputs). Exit status (EXIT_STATUS, also in --help): 0 when
 every image was analysed (or all were already in --output), 1 when some image could not be read
 or analysed (its error record says why; the others are still written) or the run could not be
@@ -75,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, metavar="FILE.jsonl",
                    help="also write JSON Lines to FILE, atomically (FILE.part while running)")  # fmt: skip
     p.add_argument("--resume", action="store_true",
-                   help="skip the images --output FILE (or FILE.part) already has without error")  # fmt: skip
+                   help="skip the images --output FILE (or FILE.part) already has without error (read with the same "
+                        "--mirror / --box-jitter / --rotations / descriptor heads: another mix is refused)")  # fmt: skip
     p.add_argument("--csv", type=Path, metavar="FILE", help="one row per face, for spreadsheets")
     p.add_argument("--vis", type=Path, metavar="DIR",
                    help="write a PNG per image into the folder DIR (each JSON record's \"vis\" names it)")
@@ -429,6 +432,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as e:
         print(f"error: cannot write the output: {_safe(str(e))}", file=sys.stderr)
         return 1
+    if log is not None and log.done and (mixed := _other_options(log, predictor)):
+        log.abandon()
+        print(f"error: --resume: {_safe(str(args.output))} holds records read with other options ({mixed}); rerun "
+              "with the options it was written with, or write another --output", file=sys.stderr)  # fmt: skip
+        return 2
     if log is not None and log.done:
         kept = [(name, item) for name, item in items if not log.is_done(name)]
         tally.resumed = len(items) - len(kept)
@@ -467,6 +475,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"skipped: {_safe(what)}", file=sys.stderr)
         print(summary_line(tally, len(collected.skipped), args.verbose), file=sys.stderr)
     return status
+
+
+def _other_options(log, predictor) -> str:
+    """How the resumed output's records were read where this run would read otherwise (e.g.
+    "--box-jitter on"), or "" when they agree: one file, one way of reading."""
+    from lnet_anet.inference.outputs import reading_options
+
+    now = {"--mirror": predictor.mirror, "--box-jitter": predictor.box_jitter, "--rotations": predictor.rotations,
+           "descriptor heads": predictor.descriptor_heads}  # fmt: skip
+    differ: dict[str, Any] = {}
+    for record in log.done.values():
+        for key, value in reading_options(record).items():
+            if value != now[key]:
+                differ.setdefault(key, value)
+    return ", ".join(f"{k} {'on' if v is True else 'off' if v is False else v or 'none'}" for k, v in differ.items())
 
 
 def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:

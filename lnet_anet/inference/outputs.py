@@ -168,6 +168,15 @@ class RecordLog:
         self._file.close()
 
 
+def reading_options(record: dict[str, Any]) -> dict[str, Any]:
+    """The predict options a record says it was read with (the keys Predictor adds: "mirror",
+    "box_jitter", "rotation", "descriptor_heads"), as predict's flags: {"--mirror": bool,
+    "--box-jitter": bool, "--rotations": bool, "descriptor heads": [names]}. Meaningful for a
+    record without error (an error record carries none of them)."""
+    return {"--mirror": bool(record.get("mirror")), "--box-jitter": bool(record.get("box_jitter")),
+            "--rotations": "rotation" in record, "descriptor heads": sorted(record.get("descriptor_heads") or [])}  # fmt: skip
+
+
 def face_rows(record: dict[str, Any], attributes: Iterable[str]) -> Iterator[list[Any]]:
     """CSV rows (CSV_FIXED + attributes) of one record's faces."""
     attributes = list(attributes)

@@ -203,6 +203,11 @@ class Predictor:
         return self._anet.mirror
 
     @property
+    def descriptor_heads(self) -> list[str]:
+        """The outputs a descriptor head mixes into, sorted (what records say as "descriptor_heads")."""
+        return sorted(self._descriptor_heads)
+
+    @property
     def box_jitter(self) -> bool:
         """Whether each face is read through several views of its region (Predictor.load's
         box_jitter, or the bundle's preprocessing.anet.views) and the answers averaged; records
@@ -590,7 +595,7 @@ class Predictor:
             if self.rotations:
                 a.record["rotation"] = 90 * turns[k]
             if self._descriptor_heads:  # which outputs a descriptor head mixed into, so records tell the modes apart
-                a.record["descriptor_heads"] = sorted(self._descriptor_heads)
+                a.record["descriptor_heads"] = self.descriptor_heads
             if self.mirror:  # likewise for the mirror views (Predictor.load(mirror=True), --mirror)
                 a.record["mirror"] = True
             if self.box_jitter:  # and for the jittered views (Predictor.load(box_jitter=True), --box-jitter)
