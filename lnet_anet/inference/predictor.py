@@ -442,8 +442,7 @@ class Predictor:
     def anet_features(self, image: ImageInput, boxes, kind: str = "face", channel_order: str = "rgb") -> np.ndarray:
         """ANet's feature of each box, (N, D): its patch features averaged over the patches (and
         the mirror image when the bundle mirrors, and the views of box_jitter when it is on), what
-        the attribute SVMs read. image, boxes,
-        kind and the errors raised as analyse_boxes."""
+        the attribute SVMs read. image, boxes, kind and the errors raised as analyse_boxes."""
         channel_order = channel_order_of(channel_order)
         faces = self._box_faces(to_rgb8(image, channel_order, None), boxes, kind)
         if not faces:
@@ -776,7 +775,7 @@ class Predictor:
     @_on_op_threads
     @torch.inference_mode()
     def _analyse_all(self, faces: list[tuple[np.ndarray, np.ndarray, float, dict]]) -> None:
-        """_analyse_faces on FACE_CHUNK faces at a time (bounds the face graph's batch)."""
+        """_analyse_faces on _face_chunk faces at a time (bounds the face graph's batch)."""
         chunk = self._face_chunk
         for start in range(0, len(faces), chunk):
             self._analyse_faces(faces[start : start + chunk])
