@@ -215,11 +215,11 @@ def test_photometric_settings_and_the_recipe_are_checked_before_training(tmp_pat
     assert record_recipe(run, cfg(photometric={"p": 0.5}))["photometric"] == {"p": 0.5}  # nothing trained yet
     (run / "scenes-fit.npz").write_bytes(b"cached")  # now it has cached scenes of that recipe
     record_recipe(run, cfg(photometric={"p": 0.5}))  # the same recipe resumes
-    with pytest.raises(RunRefusedError, match="trained with other photometric"):
+    with pytest.raises(RunRefusedError, match="trained with another recipe \\(photometric differ"):
         record_recipe(run, cfg(photometric={"p": 1.0}))
-    with pytest.raises(RunRefusedError, match="trained with other init_from"):
+    with pytest.raises(RunRefusedError, match="trained with another recipe \\(init_from differ"):
         record_recipe(run, cfg(photometric={"p": 0.5}, init_from=str(tmp_path)))
     (run / "recipe.json").unlink()  # a folder trained before recipes were recorded: both null
-    with pytest.raises(RunRefusedError, match="other photometric"):
+    with pytest.raises(RunRefusedError, match="another recipe \\(photometric differ"):
         record_recipe(run, cfg(photometric={"p": 0.5}))
     record_recipe(run, cfg())

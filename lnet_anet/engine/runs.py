@@ -194,16 +194,26 @@ def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
         if index.attrs.get(key):
             summary[key] = index.attrs[key]
     summary = json.loads(json.dumps(summary))  # as the file will read back (lists, not tuples)
-    path = folder / "data.json"
-    if path.exists() and _has_trained(folder):  # a rerun resumes: it must read the same data
-        before = json.loads(path.read_text())
-        changed = sorted(k for k in set(before) | set(summary) if k != "skipped" and before.get(k) != summary.get(k))
+    keep_run_record(folder, "data.json", summary, "on other data", ignore=("skipped",))
+
+
+def keep_run_record(folder: Path, name: str, record: dict[str, Any], what: str, ignore: tuple[str, ...] = (),
+                    before_records: dict[str, Any] | None = None) -> None:  # fmt: skip
+    """Write <folder>/<name>, a JSON record of what the run reads or starts from (a rerun resumes,
+    so it must be the same). A folder that has trained (checkpoints, weights, caches) refuses a
+    record that differs from the one it holds, apart from the `ignore` keys: RunRefusedError
+    naming the keys and `what` ("on other data"). before_records: what a trained folder without
+    the file counts as (None: anything)."""
+    path = folder / name
+    before = json.loads(path.read_text()) if path.exists() else before_records
+    if before is not None and _has_trained(folder):
+        changed = sorted(k for k in set(before) | set(record) if k not in ignore and before.get(k) != record.get(k))
         if changed:
-            raise RunRefusedError(f"{folder}: this run folder was trained on other data ({', '.join(changed)} differ "
-                                  f"from its data.json); give the run another name= (or remove the folder to start "
-                                  "over)")  # fmt: skip
+            raise RunRefusedError(f"{folder}: this run folder was trained {what} ({', '.join(changed)} differ from its "
+                                  f"{name}: {', '.join(f'{k}={before.get(k)}' for k in changed)}); give the run "
+                                  "another name= (or remove the folder to start over)")  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(summary, indent=2))
+    path.write_text(json.dumps(record, indent=2))
 
 
 def _has_trained(folder: Path) -> bool:

@@ -88,24 +88,14 @@ def record_recipe(folder: Path, cfg: DictConfig) -> dict:
     refuses another recipe (RunRefusedError naming what differs), so that a changed setting is
     never silently left unused by a resumed or finished run; a folder trained before the file
     existed counts as both null. Returns the recipe."""
-    from lnet_anet.engine.lock import RunRefusedError
-    from lnet_anet.engine.runs import _has_trained
+    from lnet_anet.engine.runs import keep_run_record
 
     source = cfg.get("init_from")
     photometric = cfg.get("photometric")
     recipe = {"init_from": str(Path(source).resolve()) if source else None,
               "photometric": OmegaConf.to_container(photometric, resolve=True) if isinstance(photometric, DictConfig)
               else photometric}  # fmt: skip
-    path = folder / RECIPE
-    if _has_trained(folder):
-        before = json.loads(path.read_text()) if path.exists() else {"init_from": None, "photometric": None}
-        changed = sorted(k for k in recipe if before.get(k) != recipe[k])
-        if changed:
-            raise RunRefusedError(f"{folder}: this run folder was trained with other {' and '.join(changed)} "
-                                  f"({', '.join(f'{k}={before.get(k)}' for k in changed)}; {RECIPE}); give the run "
-                                  "another name= (or remove the folder to start over)")  # fmt: skip
-    folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(recipe, indent=2))
+    keep_run_record(folder, RECIPE, recipe, "with another recipe", before_records={"init_from": None, "photometric": None})
     return recipe
 
 
