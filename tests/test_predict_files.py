@@ -249,6 +249,16 @@ def test_resume_refuses_an_output_read_with_other_options(bundle, tmp_path, caps
     assert len(read_records(out)) == 4 and all(r["box_jitter"] for r in read_records(out))
 
 
+def test_images_may_follow_options(bundle, tmp_path, capsys):
+    """predict a.jpg --json b.jpg reads both images (argparse's intermixed parsing), as other
+    command-line tools take files around their flags."""
+    for n in range(2):
+        _image(tmp_path / f"img{n}.png", n, size=(24, 20))
+    assert main([str(tmp_path / "img0.png"), "--json", "--bundle", str(bundle), str(tmp_path / "img1.png")]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [Path(r["image"]).name for r in records] == ["img0.png", "img1.png"]
+
+
 SLOW_RUNNER = """
 import sys, time
 from lnet_anet.inference.predictor import Predictor

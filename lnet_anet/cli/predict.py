@@ -355,7 +355,7 @@ def summary_line(tally: Tally, skipped: int, verbose: bool) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
-        args = parser.parse_args(argv)
+        args = parser.parse_intermixed_args(argv)  # images may come after options too: a.jpg --json b.jpg
         if not args.images and not args.demo:
             parser.error("give image files or folders, or --demo")
         if args.resume and args.output is None:
