@@ -66,7 +66,7 @@ log = logging.getLogger("lnet_anet.train")
 @training_command
 def main(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
-    scene_photometric(cfg)  # a bad photometric= stops here, before any data is read
+    photometric = scene_photometric(cfg)  # a bad photometric= stops here, before any data is read
     names, fit, tune, evaluation = attribute_splits(cfg, out)
     recipe = record_recipe(out, cfg)  # a folder trained with another init_from / photometric refuses this one
     check_scorable(cfg, tune)  # before training: the localizer is fitted on the tune part's boxes
@@ -82,12 +82,13 @@ def main(cfg: DictConfig) -> dict:
         if cfg.get("init_from"):
             init_weights(cfg.init_from, model)
         if cfg.cache_scenes > 0:
-            fixed = scenes(cfg, fit, names, False, cfg.train_p_empty, cfg.train.seed + 100, cfg.cache_scenes, augment=True)
+            fixed = scenes(cfg, fit, names, False, cfg.train_p_empty, cfg.train.seed + 100, cfg.cache_scenes,
+                           photometric=photometric)  # fmt: skip
             cached = cache_scenes(model, fixed, out / "scenes-fit.npz", cfg.train.num_workers)
             train_cfg = TrainConfig.from_dict({**cfg.train, "num_workers": 0})
             Trainer(LNetUpper(model), lnet_loss, CachedScenes(cached), train_cfg, out).fit()
         else:
-            train_set = scenes(cfg, fit, names, True, cfg.train_p_empty, cfg.train.seed, augment=True)
+            train_set = scenes(cfg, fit, names, True, cfg.train_p_empty, cfg.train.seed, photometric=photometric)
             train_set = RandomSubset(train_set, cfg.train_fraction, cfg.train.seed)
             Trainer(model, lnet_loss, train_set, TrainConfig.from_dict(cfg.train), out).fit()
         save_weights(model, weights)

@@ -100,18 +100,17 @@ def record_recipe(folder: Path, cfg: DictConfig) -> dict:
 
 
 def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int, n: int | None = None,
-           scored: bool = False, augment: bool = False):  # fmt: skip
+           scored: bool = False, photometric: ScenePhotometric | None = None):  # fmt: skip
     """LNet's scenes of an index part: the photos as they are (cfg.scenes "wild") or faces composed
     on backgrounds. scored: their boxes will be fitted or scored, so wild photos need listed face
-    boxes (ValueError naming the dataset and the fix when it lists none). augment: the training
-    scenes, changed by cfg.photometric (ScenePhotometric's settings; null: none) when composed."""
+    boxes (ValueError naming the dataset and the fix when it lists none). photometric: the
+    training scenes' ScenePhotometric (scene_photometric(cfg); composed scenes only)."""
     if scored:
         check_scorable(cfg, part)
     if cfg.scenes == "wild":  # the photos as they are; their listed boxes are the ground truth
         dataset = face_dataset(cfg.data, with_listed_boxes(part), train=train, image_size=cfg.canvas, crop="full",
                                attributes=names)  # fmt: skip
     else:
-        photometric = scene_photometric(cfg) if augment else None
         dataset = ComposedScenes(part, BackgroundBank(cfg.canvas), canvas=cfg.canvas, seed=seed, p_empty=p_empty,
                                  scale_range=tuple(cfg.scale_range), max_rotation_deg=cfg.max_rotation_deg,
                                  train=train, attributes=names, photometric=photometric)  # fmt: skip
@@ -170,7 +169,7 @@ def init_weights(source: str | Path, model: torch.nn.Module | None = None) -> di
     weights = path / "lnet.safetensors" if path.is_dir() else path
     try:
         if path.is_file() and path.suffix == ".lnetanet":
-            state = load_bundle(path).lnet.state_dict()
+            state = load_bundle(path, build_nets=False).lnet.state_dict()  # LNet alone is built
         elif weights.is_file() and weights.suffix == ".safetensors":
             state = load_file(str(weights))
         else:
