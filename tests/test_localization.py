@@ -410,3 +410,23 @@ def test_wild_scenes_to_score_need_listed_boxes():
         scenes(wild, boxed[["path"]], [], False, 0.5, 0, scored=True)
     check_scorable(wild, boxed)  # boxes listed: scorable
     check_scorable(OmegaConf.create({"scenes": "composed", "data": {"name": "celeba"}}), boxed[["path"]])
+
+
+@pytest.mark.parametrize("separation", [None, 0.5])
+def test_candidates_computed_once_serve_a_copy_with_other_thresholds(separation):
+    """Localizer.candidates holds what no threshold changes: a copy of the localizer that differs
+    only in its thresholds and max_faces finds the same faces from them as from the map alone."""
+    import dataclasses
+
+    r = _blob(20, 20, 5, 5, 1.5, 1.0) + _blob(20, 20, 14, 13, 1.5, 0.3) + _blob(20, 20, 15, 3, 1.0, 0.05)
+    shipped = Localizer(threshold=0.5, separation=separation, min_relative_score=0.0)
+    held = shipped.candidates(r, 300)
+    assert _same(shipped(r, 300, held), shipped(r, 300))
+    for changes in ({"threshold": 0.0}, {"threshold": 0.2, "max_faces": 1}, {"secondary_threshold": 0.4}):
+        lowered = dataclasses.replace(shipped, **changes)
+        assert _same(lowered(r, 300, held), lowered(r, 300))
+    assert len(dataclasses.replace(shipped, threshold=0.0)(r, 300, held)) > len(shipped(r, 300, held))
+
+
+def _same(a, b) -> bool:
+    return len(a) == len(b) and all(np.allclose(x[0], y[0]) and x[1] == y[1] for x, y in zip(a, b, strict=True))

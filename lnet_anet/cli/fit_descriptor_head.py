@@ -22,7 +22,6 @@ install -e '.[descriptor]').
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in
+from lnet_anet.cli.head_fitting import save_head
 from lnet_anet.data import datasets_root
 from lnet_anet.data.errors import DATA_HINT, DataNotFoundError
 from lnet_anet.dldl.descriptor import (
@@ -222,9 +222,7 @@ def main(argv=None) -> int:
     settings = {"refine": args.refine, "precision": args.precision}
     head = DescriptorHead.fit(x, y, weight=args.weight, info=info, settings=settings, anet=anet, target=args.target,
                               members=members, reads_map=reads_map, std_scale=args.std_scale)  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    head.save(args.out)
-    print(json.dumps({"out": str(args.out), **head.info}))
+    save_head(head, args.out)
     return 0
 
 

@@ -52,7 +52,7 @@ exit status:
   0    every image was analysed (with or without a face), or all were already in --output
   1    some image could not be read or analysed, or its --vis picture not written: its record
        says why and the other images are still written; also when the run cannot be done: no
-       image found, the bundle or a descriptor head missing or bad, an output file that cannot
+       image found, the bundle, a face head or a descriptor head missing or bad, an output file that cannot
        be written (what was written is kept for --resume)
   2    bad usage: an unknown option or a bad value (--detail out of range ...), no image
        given, --vis naming a file, a --*descriptor-head without its --*-descriptor flag,
@@ -102,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--upright-head", type=Path, default=None, metavar="FILE",
                    help="with --rotations: an upright head fitted on this bundle (python -m "
                         "lnet_anet.cli.fit_upright; default: the shipped one, for the shipped bundle)")  # fmt: skip
+    p.add_argument("--face-head", type=Path, default=None, metavar="FILE",
+                   help="for a bundle that rescues photos with no face found (preprocessing.lnet.rescue_faces, as "
+                        "the embedded one): a face head fitted on this bundle (python -m lnet_anet.cli.fit_face_head; "
+                        "default: the shipped one, for the shipped bundle's ANet)")  # fmt: skip
     p.add_argument("--detail", type=finite_float, default=None, metavar="RATIO",
                    help="also read large photos at RATIO pixels per photo pixel, in tiles, for small faces "
                         "(0.5 finds a 100 px face in a 6000x4000 photo in ~1.5 s; default: the bundle's setting, off)")  # fmt: skip
@@ -294,6 +298,8 @@ def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
         name = f"{name} (read turned {record['rotation']} deg ccw)"
     if record.get("exposure") == "stretched":  # found only in the contrast-stretched copy: say so
         name = f"{name} (read with its contrast stretched)"
+    if record.get("rescued"):  # a weak candidate the face head vouched for: say so
+        name = f"{name} (weak face, kept by the face head)"
     for face in record["faces"]:
         box = "[" + ", ".join(f"{v:.0f}" for v in face["box"]) + "]"
         ranked = sorted(face["attributes"].items(), key=lambda kv: kv[1], reverse=True)[:top]
@@ -392,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         predictor = Predictor.load(args.bundle, device=args.device, max_pixels=args.max_pixels, backend=args.backend,
                                    patches=_head_patches(args), mirror=True if args.mirror else None,
-                                   box_jitter=True if args.box_jitter else None)  # fmt: skip
+                                   box_jitter=True if args.box_jitter else None, face_head=args.face_head)  # fmt: skip
     except (FileNotFoundError, BundleError, RuntimeError, ValueError, ImportError) as e:
         print(f"error: {_safe(str(e))}", file=sys.stderr)
         return 1

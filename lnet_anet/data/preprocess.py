@@ -156,7 +156,10 @@ class LNetInput(_Normalized):
     retry_weaker_than or more, when set) and whose mean luma is below `dark` or above `bright` is
     read again at every scale with its contrast stretched (stretch_contrast); when that reading's
     best face scores higher, its faces are the image's and are analysed on that copy: a photo
-    shot in the dark, or over-exposed."""
+    shot in the dark, or over-exposed. rescue_faces (None: off): (min_score, min_probability): an
+    image still without a face is read again with the localizer's threshold lowered to min_score,
+    and its strongest candidate is kept when the face head (lnet_anet.inference.face_head) gives
+    it P(face) > min_probability."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
@@ -172,9 +175,10 @@ class LNetInput(_Normalized):
     detail_ratio: float | None = None
     retry_exposure: tuple[float, float] | None = None
     retry_weaker_than: float | None = None
+    rescue_faces: tuple[float, float] | None = None
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
               "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
-              "retry_weaker_than")
+              "retry_weaker_than", "rescue_faces")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -216,10 +220,16 @@ class LNetInput(_Normalized):
             weaker = float(_number(d, "retry_weaker_than", where, -1e6, 1e6))
             if retry is None:
                 raise PreprocessError(f"{where}.retry_weaker_than needs retry_exposure, which is not set")
+        rescue = d.get("rescue_faces")
+        if rescue is not None:
+            if not isinstance(rescue, list | tuple) or len(rescue) != 2:
+                raise PreprocessError(f"{where}.rescue_faces must be null or [min_score, min_probability], got {rescue!r}")
+            rescue = (float(_number({"rescue_faces": rescue[0]}, "rescue_faces", where, -1e6, 1e6)),
+                      float(_number({"rescue_faces": rescue[1]}, "rescue_faces", where, 0.0, 1.0)))
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
-                   retry_exposure=retry, retry_weaker_than=weaker)  # fmt: skip
+                   retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -237,6 +247,8 @@ class LNetInput(_Normalized):
             d["retry_exposure"] = list(self.retry_exposure)
         if self.retry_weaker_than is not None:
             d["retry_weaker_than"] = self.retry_weaker_than
+        if self.rescue_faces is not None:
+            d["rescue_faces"] = list(self.rescue_faces)
         return d
 
     def wants_exposure_retry(self, image: np.ndarray, best_score: float | None) -> bool:

@@ -75,6 +75,7 @@ from lnet_anet.data.preprocess import (
 from lnet_anet.data.transforms import crop_face
 from lnet_anet.data.transforms import resize as resize_image
 from lnet_anet.inference.bundle import Bundle, load_bundle
+from lnet_anet.inference.face_head import FaceHead
 from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
 from lnet_anet.inference.graphs import FaceGraph, LNetGraph, RegionGraph
 from lnet_anet.inference.inputs import InputError, channel_order_of, describe, source_of, to_rgb8
@@ -159,7 +160,7 @@ class Predictor:
     each call; calls from other threads leave them)."""
 
     def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
-                 backend: str = "auto"):  # fmt: skip
+                 backend: str = "auto", face_head: FaceHead | str | Path | None = None):  # fmt: skip
         self.bundle = bundle
         self.max_pixels = max_pixels
         self._rotations = False
@@ -195,6 +196,12 @@ class Predictor:
         self._descriptor_heads: dict[str, Any] = {}
         self._descriptor_pool: ThreadPoolExecutor | None = None  # made when a descriptor head first runs
         self._upright_head: UprightHead | None = None
+        self._face_head: FaceHead | None = None
+        if self._lnet.rescue_faces is not None:  # loaded now: a head that does not fit this bundle stops here
+            self.face_head = face_head if isinstance(face_head, FaceHead) else FaceHead.load(face_head)
+        elif face_head is not None:
+            raise ValueError("a face head was given, but this bundle does not rescue faces "
+                             "(preprocessing.lnet.rescue_faces is not set)")
 
     @property
     def mirror(self) -> bool:
@@ -250,10 +257,27 @@ class Predictor:
 
     @upright_head.setter
     def upright_head(self, head: UprightHead) -> None:
-        if head.feature_dim != self.bundle.svm.feature_dim or head.anet not in (None, self.bundle.part_digest("anet")):
+        if not head.fits(self.bundle):
             raise ValueError("this upright head was fitted on the feature of another ANet than this bundle's; fit one "
                              "on this bundle (python -m lnet_anet.cli.fit_upright --bundle ...)")  # fmt: skip
         self._upright_head = head
+
+    @property
+    def face_head(self) -> FaceHead | None:
+        """The FaceHead that rescues a photo with no face found (lnet_anet.inference.face_head),
+        when the bundle's preprocessing.lnet.rescue_faces is set (default: the shipped one,
+        DEFAULT_FACE_HEAD); None otherwise. Setting one fitted on another ANet's feature than
+        this bundle's raises ValueError."""
+        return self._face_head
+
+    @face_head.setter
+    def face_head(self, head: FaceHead) -> None:
+        if not head.fits(self.bundle):
+            raise ValueError("this bundle rescues faces (preprocessing.lnet.rescue_faces) with a face head, and this one "
+                             "was fitted on the feature of another ANet than the bundle's; fit one on this bundle "
+                             "(python -m lnet_anet.cli.fit_face_head --bundle ...) and pass it (Predictor.load("
+                             "face_head=...), predict --face-head), or build the bundle without rescue_faces")  # fmt: skip
+        self._face_head = head
 
     @property
     def descriptor_head(self):
@@ -357,7 +381,7 @@ class Predictor:
     def load(cls, path: str | Path | None = None, device: torch.device | str = "cpu",
              max_pixels: int | None = DEFAULT_MAX_PIXELS, backend: str = "auto",
              patches: dict[str, str] | None = None, mirror: bool | None = None,
-             box_jitter: bool | None = None) -> Predictor:  # fmt: skip
+             box_jitter: bool | None = None, face_head: FaceHead | str | Path | None = None) -> Predictor:  # fmt: skip
         """Load a bundle (default: lnet_anet/assets/default.lnetanet) onto `device`. backend:
         "torch", "onnxruntime" (CPU; the networks exported once and cached, see
         lnet_anet.inference.runtime) or "auto" (ONNX Runtime on the CPU when installed).
@@ -377,10 +401,14 @@ class Predictor:
         answers (test-time averaging over the box LNet found), False the region alone, None as
         the bundle says (preprocessing.anet.views; the embedded bundle: off); its gain and cost:
         experiments/2026-12-02-box-jitter.
-        Raises FileNotFoundError (no bundle), BundleError (a bad one), RuntimeError (no CUDA) or
-        ValueError (a backend that cannot run here; a head the bundle lacks or that is not on
-        ANet's layers, an unknown patch set, or a mirror or box_jitter that is not a bool or
-        None)."""
+        face_head: the FaceHead (or its file) that rescues photos with no face found, for a
+        bundle whose preprocessing.lnet.rescue_faces is set (default: the shipped one; see the
+        face_head property).
+        Raises FileNotFoundError (no bundle, no face head file), BundleError (a bad bundle),
+        RuntimeError (no CUDA) or ValueError (a backend that cannot run here; a head the bundle
+        lacks or that is not on ANet's layers, an unknown patch set, a mirror or box_jitter that
+        is not a bool or None; a face head for a bundle without rescue_faces, or fitted on
+        another ANet)."""
         if path is None:
             if not DEFAULT_BUNDLE.is_file():
                 raise FileNotFoundError(
@@ -404,7 +432,7 @@ class Predictor:
             if not isinstance(box_jitter, bool):
                 raise ValueError(f"box_jitter must be True, False or None, not {box_jitter!r}")
             bundle.preprocessing["anet"]["views"] = [list(v) for v in BOX_JITTER] if box_jitter else []
-        return cls(bundle, max_pixels, _own_bundle=True, backend=backend)
+        return cls(bundle, max_pixels, _own_bundle=True, backend=backend, face_head=face_head)
 
     # -- public API --------------------------------------------------------------------------
     def predict(self, image: ImageInput, channel_order: str = "rgb") -> dict[str, Any]:
@@ -678,6 +706,24 @@ class Predictor:
 
     @_on_op_threads
     @torch.inference_mode()
+    def candidates(self, image: ImageInput, min_score: float = -float("inf"), channel_order: str = "rgb"
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+        """The localizer's candidate faces in an image down to `min_score` (its threshold lowered;
+        up to 100, strongest first, read at the bundle's scales) with ANet's feature of each:
+        regions (k, 4) [x0, y0, x1, y1] in image pixels (the crops the heads read; face_box maps
+        them to face boxes), LNet scores (k,), features (k, D). What a face head is fitted on
+        (python -m lnet_anet.cli.fit_face_head). image and errors as analyse_boxes."""
+        img = to_rgb8(image, channel_order_of(channel_order), None)
+        opened = dataclasses.replace(self.localizer, threshold=min_score, min_relative_score=0.0, max_faces=100,
+                                     max_peaks=200)  # fmt: skip
+        (faces,) = self._read_scales([img], None, opened)
+        if not faces:
+            return np.zeros((0, 4)), np.zeros(0), np.zeros((0, self.bundle.svm.feature_dim), np.float32)
+        features = self._mean_features([(img, box, score, {}) for box, score in faces])
+        return np.stack([box for box, _ in faces]), np.array([score for _, score in faces]), features
+
+    @_on_op_threads
+    @torch.inference_mode()
     def _detect(self, images: list[np.ndarray], analyses: list[Analysis] | None) -> list[list[tuple[np.ndarray, float]]]:
         """Each image's faces (box in its pixels, score), strongest first: LNet on the image at
         each of the bundle's scales (one batch per scale), then at its zoom-in scales for the
@@ -689,8 +735,11 @@ class Predictor:
         An image with no face (or only weak ones) whose exposure the bundle retries
         (LNetInput.retry_exposure, retry_weaker_than) is read again with its contrast stretched;
         when that reading's best face scores higher, its faces are the image's, and the copy goes
-        to the Analysis (`read_as`, for the heads' crops) with the record's "exposure": "stretched"."""
-        found = self._read_scales(images, analyses)
+        to the Analysis (`read_as`, for the heads' crops) with the record's "exposure": "stretched".
+        An image still without a face may then be rescued (LNetInput.rescue_faces, _rescue)."""
+        # LNet's maps of this call and the localizer's candidates in them, which the rescue reads again
+        maps: dict | None = {} if self._lnet.rescue_faces is not None else None
+        found = self._read_scales(images, analyses, maps=maps)
         # A photo shot in the dark or over-exposed: read again with its contrast stretched, and
         # kept when that reading's best face scores higher.
         again = [k for k, faces in enumerate(found)
@@ -704,22 +753,55 @@ class Predictor:
                     if analyses is not None:
                         analyses[k].read_as = image
                         analyses[k].record["exposure"] = "stretched"
+        if maps is not None:
+            self._rescue(images, found, analyses, maps)
         return found
 
-    def _read_scales(self, images: list[np.ndarray], analyses: list[Analysis] | None
-                     ) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
-        """_detect's faces of each image by the bundle's scale policy (multiscale.read_scales)."""
+    def _rescue(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]],
+                analyses: list[Analysis] | None, maps: dict) -> None:  # fmt: skip
+        """An image still without a face is read again with the localizer's threshold lowered to
+        rescue_faces[0] (from LNet's maps of the first reading, `maps`, where it made them); its
+        strongest candidate becomes its face when the face head gives it P(face) >
+        rescue_faces[1], and the record says "rescued": true (found is updated in place;
+        experiments/2026-12-02-face-verifier)."""
+        lost = [k for k, faces in enumerate(found) if not faces]
+        if not lost:
+            return
+        min_score, min_probability = self._lnet.rescue_faces
+        lowered = dataclasses.replace(self.localizer, threshold=min_score)
+        again = self._read_scales([images[k] for k in lost], None, lowered, maps)
+        tries = [(k, faces[0]) for k, faces in zip(lost, again, strict=True) if faces]
+        if not tries:
+            return
+        chances = self.face_head.probability(self._mean_features([(images[k], box, score, {}) for k, (box, score) in tries]))
+        for (k, face), chance in zip(tries, chances, strict=True):
+            if chance > min_probability:
+                found[k] = [face]
+                if analyses is not None:
+                    analyses[k].record["rescued"] = True
+
+    def _read_scales(self, images: list[np.ndarray], analyses: list[Analysis] | None, localizer=None,
+                     maps: dict | None = None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
+        """_detect's faces of each image by the bundle's scale policy (multiscale.read_scales),
+        found by `localizer` (default: the Predictor's). maps: LNet's map of each (image, scale)
+        read and the localizer's candidates in it, kept and reused (keyed by the image object's
+        id: valid while the images live; the localizers that share them differ only in their
+        thresholds: Localizer.candidates)."""
+        localizer = localizer or self.localizer
         works = [_shrunk(img, shrink_factor(img.shape[:2], self._lnet)) for img in images]
         return read_scales([img.shape[:2] for img in images],
-                           lambda scale, which: self._detect_at(scale, images, works, which, analyses),
-                           self._lnet, self.localizer,
+                           lambda scale, which: self._detect_at(scale, images, works, which, analyses, localizer, maps),
+                           self._lnet, localizer,
                            lambda which: [self._detect_detail(images[k], works[k]) for k in which])  # fmt: skip
 
     def _detect_at(self, scale: float, images: list[np.ndarray], works: list[np.ndarray], which: list[int],
-                   analyses: list[Analysis] | None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
+                   analyses: list[Analysis] | None, localizer, maps: dict | None = None
+                   ) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
         """LNet, the localizer and the cascade at one scale on images[k] for k in `which` (their
         canvases cut from works[k], the image or its shrunk copy), one batch: their faces in
-        image pixels, in `which`'s order; the map goes to analyses[k]."""
+        image pixels, in `which`'s order; the map goes to analyses[k], and with the localizer's
+        candidates to `maps` (neither LNet nor the candidates are computed again for a batch whose
+        maps are all there)."""
         lnet = self._lnet
         placed = {}
         for k in which:
@@ -729,9 +811,17 @@ class Predictor:
         faces = {}
         for group in same_shape(which, {k: c.shape for k, (c, _) in placed.items()}):  # one LNet batch each
             x = np.stack([placed[k][0] for k in group])  # uint8 (N, H, W, 3): the graph normalises
-            (responses,) = self._run["lnet"](x)
             size = tuple(x.shape[1:3])
-            found = [self.localizer(r, size) for r in responses]  # in canvas pixels
+            keys = [(id(images[k]), scale) for k in group]
+            if maps is None:
+                (responses,) = self._run["lnet"](x)
+                found = [localizer(r, size) for r in responses]  # in canvas pixels
+            else:
+                if not all(key in maps for key in keys):  # else read before: LNet's maps and their candidates
+                    (responses,) = self._run["lnet"](x)
+                    maps.update((key, (r, localizer.candidates(r, size))) for key, r in zip(keys, responses, strict=True))
+                responses = np.stack([maps[key][0] for key in keys])
+                found = [localizer(maps[key][0], size, maps[key][1]) for key in keys]
             if self.cascade is not None:  # LNet_s places each box again from its region
                 found = self.cascade.refine(None, torch.from_numpy(x), found, [size] * len(found),
                                             region_maps=self._region_maps)  # fmt: skip

@@ -393,13 +393,26 @@ class Localizer:
         _, _, _, peak_scores, _ = self._candidates(r, math.sqrt(cell_h * cell_w))
         return float(peak_scores[0]) if len(peak_scores) else 0.0
 
-    def faces(self, r: torch.Tensor, image_size: int | Sequence[int]
+    def candidates(self, response: torch.Tensor | np.ndarray, image_size: int | Sequence[int]) -> tuple:
+        """The part of finding faces in a map that no threshold changes (its window grid and
+        scores, peaks and peak scores): what faces() starts from. It does not depend on
+        threshold, min_relative_score, secondary_threshold or max_faces, so a copy of the
+        localizer that differs only in those (dataclasses.replace) may reuse it for the same map:
+        pass it to __call__ / faces as `candidates`."""
+        r = _as_map(response)
+        cell_h, cell_w, _, _ = self._cell(tuple(r.shape), image_size)
+        return self._candidates(r, math.sqrt(cell_h * cell_w))
+
+    def faces(self, r: torch.Tensor, image_size: int | Sequence[int], candidates: tuple | None = None
               ) -> tuple[list[tuple[torch.Tensor, float, torch.Tensor]], tuple]:  # fmt: skip
         """The faces of a map (as from _as_map) before boxes are made: ([(window in cells, score,
         the map its box reads: r, or under `separation` r with the other faces' cells at -score)],
-        best first; the _cell geometry)."""
+        best first; the _cell geometry). candidates: this map's candidates(), when computed
+        before."""
         geometry = self._cell(tuple(r.shape), image_size)
-        grid, scores, peaks, peak_scores, contains = self._candidates(r, math.sqrt(geometry[0] * geometry[1]))
+        if candidates is None:
+            candidates = self._candidates(r, math.sqrt(geometry[0] * geometry[1]))
+        grid, scores, peaks, peak_scores, contains = candidates
         windows, area = grid.boxes, grid.area
         strong = peak_scores > self.threshold
         if len(peak_scores):
@@ -504,12 +517,14 @@ class Localizer:
         return torch.minimum(torch.cat([centre - half, centre + half]).clamp(min=0), limit).numpy()
 
     def __call__(
-        self, response: torch.Tensor | np.ndarray, image_size: int | Sequence[int]
+        self, response: torch.Tensor | np.ndarray, image_size: int | Sequence[int], candidates: tuple | None = None
     ) -> list[Detection]:
         """Detections (box in image pixels, score), best first; [] for a face-free map.
-        image_size: int or (H, W) of the image the map was computed from."""
+        image_size: int or (H, W) of the image the map was computed from. candidates: the map's
+        candidates() when computed before (by this localizer or a copy differing only in its
+        thresholds or max_faces)."""
         r = _as_map(response)
-        found, geometry = self.faces(r, image_size)
+        found, geometry = self.faces(r, image_size, candidates)
         return [(self.box(own, window, score, geometry), score) for window, score, own in found]
 
 

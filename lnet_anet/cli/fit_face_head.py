@@ -1,0 +1,76 @@
+"""Fit the face head that rescues photos with no face found (lnet_anet.inference.face_head).
+
+    python -m lnet_anet.cli.fit_face_head --faces FACES... --face-free FREE... --out face_head.safetensors \\
+        [--limit N] [--c 1.0] [--bundle B]
+
+Image-level tags only, as LNet learns: each --faces source (an image file, a .txt list of image
+paths, or a folder, read recursively) holds photos of one face each, whose strongest candidate
+(the localizer opened, Predictor.candidates) is taken as a face; each --face-free source holds
+photos with no face, all of whose candidates are taken as not faces. Use training photos (never
+the photos you score). Unreadable files are reported and skipped. The head is tied to the
+bundle's ANet; a bundle uses it when its preprocessing.lnet.rescue_faces is set
+(build_bundle --lnet-input '{"rescue_faces": [min_score, min_probability]}').
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from lnet_anet.cli.arguments import DefaultsHelpFormatter
+from lnet_anet.cli.head_fitting import add_fit_options, open_sources, save_head
+from lnet_anet.inference.face_head import DEFAULT_FACE_HEAD, FaceHead
+from lnet_anet.inference.predictor import Predictor
+
+
+def _features(predictor: Predictor, files: list[Path], strongest_only: bool, desc: str) -> tuple[list, int]:
+    """ANet's features of the files' candidates (the strongest one, or all), and how many files
+    were skipped as unreadable."""
+    features, skipped = [], 0
+    for path in tqdm(files, desc=desc, disable=None):
+        try:
+            _, _, found = predictor.candidates(path)
+        except Exception as e:  # noqa: BLE001 - one bad file is reported, the others go on
+            print(f"fit_face_head: {path}: skipped ({e})", file=sys.stderr)
+            skipped += 1
+            continue
+        features.extend(found[:1] if strongest_only else found)
+    return features, skipped
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_face_head", description=__doc__.split("\n\n")[0],
+                                 formatter_class=DefaultsHelpFormatter)
+    ap.add_argument("--faces", nargs="+", type=Path, required=True,
+                    help="photos of one face each: image files, .txt lists of image paths, or folders")
+    ap.add_argument("--face-free", nargs="+", type=Path, required=True,
+                    help="photos with no face: image files, .txt lists of image paths, or folders")
+    add_fit_options(ap, DEFAULT_FACE_HEAD)
+    args = ap.parse_args(argv)
+    opened = open_sources("fit_face_head", [args.faces, args.face_free], args)
+    if isinstance(opened, int):
+        return opened
+    (faces, free), predictor = opened
+    positive, skipped_faces = _features(predictor, faces, True, "faces")
+    negative, skipped_free = _features(predictor, free, False, "face-free")
+    if not positive or not negative:
+        print(f"fit_face_head: too few candidates to fit ({len(positive)} faces, {len(negative)} face-free "
+              "candidates; both are needed)", file=sys.stderr)  # fmt: skip
+        return 1
+    command = " ".join(["python -m lnet_anet.cli.fit_face_head", *(argv if argv is not None else sys.argv[1:])])
+    head = FaceHead.fit(np.stack(positive + negative), np.r_[np.ones(len(positive), bool), np.zeros(len(negative), bool)],
+                        c=args.c, anet=predictor.bundle.part_digest("anet"),
+                        info={"faces": [str(s) for s in args.faces], "face_free": [str(s) for s in args.face_free],
+                              "limit": args.limit, "seed": args.seed, "face_images": len(faces),
+                              "face_free_images": len(free), "skipped": skipped_faces + skipped_free,
+                              "command": command})  # fmt: skip
+    save_head(head, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""What the commands that fit a small head on the Predictor's output share (fit_upright,
+fit_face_head): their image sources, common options, the bundle they read, and the head's file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lnet_anet.data.readers._tables import IMAGE_SUFFIXES
+from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
+
+
+def image_files(source: Path, limit: int | None, seed: int) -> list[Path]:
+    """The images of one source: an image file, a .txt list of image paths (one per line), or
+    a folder (recursively); at most `limit` of them, a seeded sample. FileNotFoundError when the
+    source does not exist."""
+    if source.is_file() and source.suffix.lower() == ".txt":
+        files = [Path(line.strip()) for line in source.read_text().splitlines() if line.strip()]
+    elif source.is_file():
+        return [source]
+    elif source.is_dir():
+        files = sorted(p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    else:
+        raise FileNotFoundError(f"{source}: no such image file, list or folder")
+    if limit is not None and len(files) > limit:
+        pick = np.random.default_rng(seed).choice(len(files), limit, replace=False)
+        files = [files[i] for i in sorted(pick)]
+    return files
+
+
+def add_fit_options(ap: argparse.ArgumentParser, shipped: Path) -> None:
+    """--limit, --seed, --c, --bundle, --out and --threads; `shipped`: the shipped head's file."""
+    ap.add_argument("--limit", type=int, default=None, help="at most this many images per source (seeded sample; default: all)")
+    ap.add_argument("--seed", type=int, default=0, help="the --limit sample's seed")
+    ap.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation of the logistic regression")
+    ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
+    ap.add_argument("--out", type=Path, required=True,
+                    help=f"the head's file (the shipped one is {shipped.name}, in lnet_anet/assets)")
+    ap.add_argument("--threads", type=int, default=2, help="torch's threads")
+
+
+def open_sources(prog: str, groups: list[list[Path]], args: argparse.Namespace) -> tuple[list[list[Path]], Predictor] | int:
+    """Each group's image files (image_files of its sources, args.limit / args.seed) and the
+    Predictor of args.bundle, with torch on args.threads; or, after one `prog: ...` line on
+    stderr, the exit status: 2 for a missing source, 1 for a missing or bad bundle."""
+    torch.set_num_threads(args.threads)
+    try:
+        files = [[f for source in group for f in image_files(source, args.limit, args.seed)] for group in groups]
+    except FileNotFoundError as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        return 2
+    try:
+        return files, Predictor.load(args.bundle)
+    except (FileNotFoundError, ValueError) as e:  # BundleError is a ValueError
+        print(f"{prog}: {e}", file=sys.stderr)
+        return 1
+
+
+def save_head(head, out: Path) -> None:
+    """Write a fitted head (anything with save() and info) to `out` and print its record."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    head.save(out)
+    print(json.dumps({"out": str(out), **head.info}))
+
+
+__all__ = ["add_fit_options", "image_files", "open_sources", "save_head"]

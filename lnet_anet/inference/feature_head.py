@@ -1,0 +1,107 @@
+"""A logistic regression on ANet's face feature, saved as a small safetensors file: the shared
+form of the Predictor's yes/no heads on a face crop (UprightHead: is the crop upright?
+FaceHead: is it a face?). Each head is tied to the ANet whose feature it reads (`anet`:
+Bundle.part_digest("anet"))."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+class LogisticFeatureHead:
+    """P(yes) from ANet's face feature: sigmoid(coef . (x - mean) / scale + intercept).
+    features (N, D) float -> (N,) probabilities in [0, 1].
+
+    mean, scale, coef: (D,); intercept: float; anet: digest of the ANet that gave the features;
+    info: how it was fitted (recorded in the file). Subclasses name their file's metadata key
+    (META_KEY), what they tell apart (LABELS: the yes and the no kind) and the command that fits
+    one (FIT_COMMAND)."""
+
+    META_KEY = "feature_head"
+    LABELS = ("yes", "no")
+    FIT_COMMAND = ""
+    DEFAULT_PATH: Path | None = None
+
+    def __init__(self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float,
+                 anet: str | None = None, info: dict | None = None):  # fmt: skip
+        self.mean, self.scale = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
+        self.coef, self.intercept = np.asarray(coef, np.float64), float(intercept)
+        if not self.mean.shape == self.scale.shape == self.coef.shape or self.mean.ndim != 1:
+            raise ValueError(f"mean, scale and coef must be (D,) arrays of one D, got {self.mean.shape}, "
+                             f"{self.scale.shape}, {self.coef.shape}")  # fmt: skip
+        self.anet, self.info = anet, dict(info or {})
+
+    @property
+    def feature_dim(self) -> int:
+        return int(self.coef.shape[0])
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        """(N, D) ANet features -> (N,) P(yes). ValueError for another D."""
+        x = np.asarray(features, np.float64)
+        if x.ndim != 2 or x.shape[1] != self.feature_dim:
+            raise ValueError(f"features must be (N, {self.feature_dim}), got {x.shape}")
+        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+
+    @classmethod
+    def fit(cls, features: np.ndarray, labels: np.ndarray, c: float = 1.0, anet: str | None = None,
+            info: dict | None = None):  # fmt: skip
+        """Fit on (N, D) features and (N,) booleans (True: the yes kind): standardised inputs,
+        L2-regularised logistic regression (scikit-learn, C=c, balanced class weights). ValueError
+        unless both kinds are present."""
+        from sklearn.linear_model import LogisticRegression
+
+        x, y = np.asarray(features, np.float64), np.asarray(labels, bool)
+        if x.ndim != 2 or len(x) != len(y) or y.all() or not y.any():
+            raise ValueError(f"fit needs (N, D) features and (N,) labels with both {cls.LABELS[0]} and "
+                             f"{cls.LABELS[1]} crops")  # fmt: skip
+        mean, scale = x.mean(0), np.maximum(x.std(0), 1e-6)
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit((x - mean) / scale, y)
+        info = {**(info or {}), "crops": len(y), cls.LABELS[0]: int(y.sum()), "C": c}
+        return cls(mean, scale, model.coef_[0], float(model.intercept_[0]), anet, info)
+
+    def save(self, path: str | Path) -> None:
+        import torch
+
+        from lnet_anet.engine.checkpoint import save_safetensors_atomic
+
+        tensors = {k: torch.as_tensor(v, dtype=torch.float32).contiguous()
+                   for k, v in (("mean", self.mean), ("scale", self.scale), ("coef", self.coef))}  # fmt: skip
+        meta = {"intercept": self.intercept, "anet": self.anet, "info": self.info}
+        save_safetensors_atomic(tensors, path, {self.META_KEY: json.dumps(meta)})
+
+    @classmethod
+    def load(cls, path: str | Path | None = None):
+        """A saved head (default: the shipped one, DEFAULT_PATH). Raises FileNotFoundError, or
+        ValueError when the file is not this kind of head."""
+        from safetensors import safe_open
+
+        kind = cls.META_KEY.replace("_", " ")
+        if path is None and cls.DEFAULT_PATH is None:
+            raise FileNotFoundError(f"no default {kind} ships; pass a file")
+        path = Path(cls.DEFAULT_PATH if path is None else path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such {kind} ({cls.FIT_COMMAND})")
+        with safe_open(str(path), "np") as f:
+            meta = (f.metadata() or {}).get(cls.META_KEY)
+            if meta is None:
+                article = "an" if kind[0] in "aeiou" else "a"
+                raise ValueError(f"{path}: not {article} {kind} (no '{cls.META_KEY}' metadata)")
+            arrays = {k: f.get_tensor(k) for k in f.keys()}
+        meta = json.loads(meta)
+        try:
+            return cls(arrays["mean"], arrays["scale"], arrays["coef"], meta["intercept"], meta.get("anet"),
+                       meta.get("info"))  # fmt: skip
+        except KeyError as e:
+            raise ValueError(f"{path}: {kind} file without {e}") from e
+
+    def fits(self, bundle) -> bool:
+        """Whether the head reads this bundle's ANet feature (its dimension, and its digest
+        when the head records one)."""
+        return self.feature_dim == bundle.svm.feature_dim and self.anet in (None, bundle.part_digest("anet"))
+
+
+__all__ = ["LogisticFeatureHead"]

@@ -1,0 +1,168 @@
+"""The face head that rescues photos with no face found (lnet_anet.inference.face_head): its file,
+the bundle setting (preprocessing.lnet.rescue_faces), the Predictor's rescue and candidates, and
+the fit_face_head command, on generated data and a random bundle."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lnet_anet.cli import fit_face_head
+from lnet_anet.data.preprocess import LNetInput, PreprocessError
+from lnet_anet.inference.build import random_bundle
+from lnet_anet.inference.bundle import load_bundle
+from lnet_anet.inference.face_head import FaceHead
+from lnet_anet.inference.predictor import Predictor
+from lnet_anet.inference.upright import UprightHead
+
+
+def _photo(seed: int = 1, shape=(48, 80, 3)) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 255, shape, dtype=np.uint8)
+
+
+def _constant_head(predictor: Predictor, logit: float) -> FaceHead:
+    """A head that gives every candidate the same P(face): sigmoid(logit)."""
+    d = predictor.bundle.svm.feature_dim
+    return FaceHead(np.zeros(d), np.ones(d), np.zeros(d), logit, anet=predictor.bundle.part_digest("anet"))
+
+
+def _rescuing(path, head_logit: float | None, min_score: float = -1e6, min_probability: float = 0.5):
+    """A Predictor of the random bundle at `path` whose localizer finds nothing (threshold 1e6),
+    rescuing with a constant head (None: the shipped head, of another ANet)."""
+    bundle = load_bundle(path)
+    bundle.preprocessing["lnet"]["rescue_faces"] = [min_score, min_probability]
+    plain = Predictor.load(path)
+    head = None if head_logit is None else _constant_head(plain, head_logit)
+    return Predictor(bundle, face_head=head)
+
+
+def test_the_face_head_file_round_trips_and_refuses_other_heads(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.arange(300) % 3 == 0
+    x = rng.normal(size=(300, 8)) + np.where(y, 2.5, -1.5)[:, None] * np.eye(8)[0]
+    head = FaceHead.fit(x, y, c=0.5, anet="abc", info={"note": "test"})
+    p = head.probability(x)
+    assert ((p > 0.5) == y).mean() > 0.95
+    head.save(tmp_path / "f.safetensors")
+    again = FaceHead.load(tmp_path / "f.safetensors")
+    np.testing.assert_allclose(again.probability(x), p, atol=1e-5)
+    assert again.anet == "abc" and again.info["face"] == int(y.sum()) and again.info["C"] == 0.5
+    with pytest.raises(ValueError, match="both face and not_face"):
+        FaceHead.fit(x, np.zeros(len(x), bool))
+    UprightHead(np.zeros(3), np.ones(3), np.zeros(3), 0.0).save(tmp_path / "u.safetensors")
+    with pytest.raises(ValueError, match="not a face head"):  # another head's file
+        FaceHead.load(tmp_path / "u.safetensors")
+    with pytest.raises(FileNotFoundError, match="fit_face_head"):
+        FaceHead.load(tmp_path / "none.safetensors")
+
+
+def test_rescue_faces_is_checked_and_survives_the_bundle_settings():
+    base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
+    lnet = LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7]})
+    assert lnet.rescue_faces == (0.0, 0.7)
+    assert LNetInput.from_dict(lnet.to_dict()) == lnet
+    assert "rescue_faces" not in LNetInput.from_dict(base).to_dict()  # older bundles read the same
+    for bad, message in (([0.0], "min_score, min_probability"), ([0.0, 1.5], r"\[0.0, 1.0\]"), (0.5, "null or")):
+        with pytest.raises(PreprocessError, match=message):
+            LNetInput.from_dict({**base, "rescue_faces": bad})
+
+
+def test_a_photo_with_no_face_gets_its_strongest_candidate_when_the_head_says_face(tmp_path):
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=1e6, preset="tiny", max_faces=3)
+    photo = _photo()
+    assert Predictor.load(path).predict(photo)["faces"] == []  # nothing above the threshold
+    regions, scores, features = Predictor.load(path).candidates(photo, min_score=-1e6)
+    assert len(scores) >= 1 and (np.diff(scores) <= 0).all() and features.shape == (len(scores), 256)
+
+    yes = _rescuing(path, head_logit=20.0)
+    record = yes.predict(photo)
+    assert record["rescued"] is True and len(record["faces"]) == 1
+    assert record["faces"][0]["score"] == pytest.approx(scores[0], abs=1e-4)  # the strongest candidate
+    assert "attributes" in record["faces"][0] and "age" in record["faces"][0]  # analysed as any face
+    (located,) = yes.locate_many([photo])  # localization alone rescues too
+    assert len(located) == 1
+
+    no = _rescuing(path, head_logit=-20.0)
+    record = no.predict(photo)
+    assert record["faces"] == [] and "rescued" not in record
+    too_high = _rescuing(path, head_logit=20.0, min_score=float(scores[0]) + 1.0)  # no candidate reaches min_score
+    assert too_high.predict(photo)["faces"] == []
+
+
+def test_a_face_head_that_does_not_fit_the_bundle_is_refused_at_load(tmp_path):
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=1e6, preset="tiny")
+    with pytest.raises(ValueError, match="another ANet"):  # the shipped head reads the shipped ANet's feature
+        _rescuing(path, head_logit=None)
+    plain = Predictor.load(path)
+    with pytest.raises(ValueError, match="does not rescue faces"):
+        Predictor.load(path, face_head=_constant_head(plain, 1.0))
+
+
+def test_fit_face_head_fits_on_faces_and_face_free_photos_and_skips_bad_files(tmp_path, capsys):
+    bundle = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=2)
+    faces, free = tmp_path / "faces", tmp_path / "free"
+    faces.mkdir()
+    free.mkdir()
+    for i in range(3):
+        Image.fromarray(_photo(i, (40 + 8 * i, 64, 3))).save(faces / f"f{i}.png")
+        Image.fromarray(_photo(10 + i, (56, 56 + 8 * i, 3))).save(free / f"n{i}.png")
+    (free / "broken.jpg").write_bytes(b"not a jpeg")
+    out = tmp_path / "f.safetensors"
+    assert fit_face_head.main(["--faces", str(faces), "--face-free", str(free), "--bundle", str(bundle),
+                               "--out", str(out)]) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    assert "broken.jpg: skipped" in captured.err
+    info = json.loads(captured.out.strip().splitlines()[-1])
+    assert info["face_images"] == 3 and info["face_free_images"] == 4 and info["skipped"] == 1
+    assert info["face"] == 3 and info["crops"] > 3  # one face per face photo, every face-free candidate
+    head = FaceHead.load(out)
+    assert head.fits(Predictor.load(bundle).bundle)
+    assert fit_face_head.main(["--faces", str(tmp_path / "missing"), "--face-free", str(free), "--bundle", str(bundle),
+                               "--out", str(out)]) == 2  # fmt: skip
+    assert "no such image file, list or folder" in capsys.readouterr().err
+
+
+def test_predict_takes_a_face_head_for_a_bundle_that_rescues(tmp_path, capsys):
+    from lnet_anet.cli import build_bundle
+    from lnet_anet.predict import main
+
+    plain = random_bundle(tmp_path / "b.lnetanet", threshold=1e6, preset="tiny")
+    rescuing = tmp_path / "r.lnetanet"
+    assert build_bundle.main(["--from-bundle", str(plain), "--lnet-input", '{"rescue_faces": [-1e6, 0.5]}',
+                              "--out", str(rescuing)]) == 0  # fmt: skip
+    photo = tmp_path / "p.png"
+    Image.fromarray(_photo()).save(photo)
+    head = tmp_path / "f.safetensors"
+    _constant_head(Predictor.load(plain), 20.0).save(head)
+    capsys.readouterr()
+    assert main([str(photo), "--json", "--bundle", str(rescuing)]) == 1  # the shipped head: another ANet's
+    assert "another ANet" in capsys.readouterr().err
+    assert main([str(photo), "--json", "--bundle", str(plain), "--face-head", str(head)]) == 1
+    assert "does not rescue faces" in capsys.readouterr().err
+    assert main([str(photo), "--json", "--bundle", str(rescuing), "--face-head", str(head)]) == 0
+    record = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert record["rescued"] is True and len(record["faces"]) == 1
+    assert main([str(photo), "--bundle", str(rescuing), "--face-head", str(head)]) == 0  # the table says so
+    assert "weak face, kept by the face head" in capsys.readouterr().out
+
+
+def test_the_rescue_reads_lnets_maps_again_instead_of_running_it_again(tmp_path):
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=1e6, preset="tiny")
+    photo = _photo()
+    calls = {}
+    for name, predictor in (("plain", Predictor.load(path)), ("rescue", _rescuing(path, head_logit=20.0))):
+        graph = predictor._run["lnet"]
+        count = [0]
+
+        def counted(*args, graph=graph, count=count):
+            count[0] += 1
+            return graph(*args)
+
+        predictor._run["lnet"] = counted
+        record = predictor.predict(photo)
+        calls[name] = count[0]
+        assert len(record["faces"]) == (1 if name == "rescue" else 0)
+    assert calls["rescue"] == calls["plain"] > 0
