@@ -273,3 +273,30 @@ def test_a_misspelt_experiment_is_refused_not_ignored(command):
         compose(command, overrides=["experiment=smoke"])
         with pytest.raises(MissingConfigException, match="experiment/smok"):
             compose(command, overrides=["experiment=smok"])
+
+
+def test_each_experiment_names_its_commands_and_another_command_refuses_it():
+    """train_age experiment=lnet_cpu must stop, not merge LNet's recipe into an age run."""
+    from pathlib import Path
+
+    import yaml
+    from hydra import compose, initialize_config_dir
+
+    import lnet_anet
+    from lnet_anet.engine.config import ConfigError
+    from lnet_anet.engine.runs import _check_experiment_command
+
+    conf = Path(lnet_anet.__file__).parent / "conf"
+    recipes = {p.stem: yaml.safe_load(p.read_text()).get("for_commands") for p in sorted((conf / "experiment").glob("*.yaml"))}
+    assert recipes.pop("smoke") is None  # a few steps of any command
+    commands = ("train_age", "train_anet", "train_lnet", "train_anet_dldl")
+    with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
+        for name, allowed in recipes.items():
+            assert allowed and set(allowed) <= set(commands), name
+            for command in commands:
+                cfg = compose(command, overrides=[f"experiment={name}"])
+                if command in allowed:
+                    _check_experiment_command(cfg, command)
+                else:
+                    with pytest.raises(ConfigError, match=f"is a recipe for .*not for {command}"):
+                        _check_experiment_command(cfg, command)

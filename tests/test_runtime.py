@@ -266,3 +266,50 @@ def test_predictor_runs_its_own_ops_on_op_threads(bundle_path, monkeypatch):
         p.op_threads = None
         p.predict(image)
         assert set(seen) == {before}
+
+
+def test_the_graph_cache_prunes_old_and_least_recently_used_graphs(tmp_path):
+    import os
+
+    from lnet_anet.inference.runtime import prune_cache
+
+    now = 1_000_000_000.0
+    ages = {"old.onnx": 40, "used.onnx": 1, "recent.onnx": 2, "killed.onnx.123.tmp": 45, "keep.onnx": 90}
+    for name, days in ages.items():
+        path = tmp_path / name
+        path.write_bytes(b"x" * 100)
+        os.utime(path, (now - days * 86400, now - days * 86400))
+    (tmp_path / "notes.txt").write_text("not a graph")
+    removed = prune_cache(tmp_path, keep=tmp_path / "keep.onnx", max_age_days=30, now=now)
+    assert sorted(p.name for p in removed) == ["killed.onnx.123.tmp", "old.onnx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.onnx", "notes.txt", "recent.onnx", "used.onnx"]
+    # over the size cap: the least recently used go first, the kept one never
+    removed = prune_cache(tmp_path, keep=tmp_path / "keep.onnx", max_age_days=1e9, max_bytes=250, now=now)
+    assert [p.name for p in removed] == ["recent.onnx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.onnx", "notes.txt", "used.onnx"]
+
+
+def test_reading_a_cached_graph_marks_it_used_and_storing_one_prunes(tmp_path, monkeypatch):
+    import os
+
+    from lnet_anet.inference import runtime
+
+    monkeypatch.setenv("LNET_ANET_CACHE", str(tmp_path))
+    folder = runtime.cache_dir()
+    folder.mkdir(parents=True)
+    stale = folder / "stale.onnx"
+    stale.write_bytes(b"x")
+    os.utime(stale, (1.0, 1.0))  # last used in 1970
+    graph = runtime.OrtGraph.from_module(_Double(), [torch.zeros(2, 3)], "double-key", {"x": {0: "n"}})
+    assert not stale.exists() and (folder / "double-key.onnx").exists()  # storing pruned the stale graph
+    os.utime(folder / "double-key.onnx", (1.0, 1.0))
+    assert runtime.OrtGraph.cached("double-key") is not None
+    assert (folder / "double-key.onnx").stat().st_mtime > 1e9  # the read marked it used
+    np.testing.assert_allclose(graph(np.ones((2, 3), np.float32))[0], 2 * np.ones((2, 3)))
+
+
+class _Double(torch.nn.Module):
+    input_names, output_names = ("x",), ("y",)
+
+    def forward(self, x):
+        return 2 * x

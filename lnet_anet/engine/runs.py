@@ -70,10 +70,13 @@ def training_command(main: Callable) -> Callable:
     and build_bundle would copy it into a bundle's provenance. Every launch that is not refused
     keeps a copy in .hydra/accepted/; a refused one puts that copy back."""
 
+    command = Path(main.__code__.co_filename).stem  # train_age, train_lnet, ...: the module run
+
     @functools.wraps(main)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             try:
+                _check_experiment_command(args[0] if args else None, command)
                 _check_train_settings(args[0] if args else None)  # before any data is read
                 result = main(*args, **kwargs)
             except InstantiationException as e:  # hydra.utils.instantiate wraps what a reader raised
@@ -97,6 +100,22 @@ def training_command(main: Callable) -> Callable:
         return result
 
     return run
+
+
+def _check_experiment_command(cfg: Any, command: str) -> None:
+    """An experiment recipe (conf/experiment/*.yaml) names the commands it is for in `for_commands`;
+    run by another (train_age experiment=lnet_cpu), its settings would be merged in and mostly
+    ignored, so the command stops instead. Raises ConfigError."""
+    allowed = cfg.get("for_commands") if isinstance(cfg, DictConfig) else None
+    if allowed is None or command in allowed:
+        return
+    try:
+        name = HydraConfig.get().runtime.choices.get("experiment")
+    except ValueError:  # not under Hydra
+        name = None
+    which = f"experiment={name}" if name else "this experiment"
+    raise ConfigError(f"{which} is a recipe for {' or '.join(f'python -m lnet_anet.cli.{c}' for c in allowed)}, "
+                      f"not for {command}; see lnet_anet/conf/experiment/ for the recipes of each command")
 
 
 def _check_train_settings(cfg: Any) -> None:

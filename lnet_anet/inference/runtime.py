@@ -14,7 +14,9 @@ backend="onnxruntime" (needs the `onnx` package; about 0.3 s per graph) and cach
 the library versions (GRAPH_VERSION changes when the graphs' code does); later loads read the
 file. cache: $LNET_ANET_CACHE, else $XDG_CACHE_HOME/lnet_anet, else ~/.cache/lnet_anet. A cache
 that cannot be written is not an error: a RuntimeWarning says so (once per folder), and the graph
-is exported at every load.
+is exported at every load. The cache prunes itself when it stores a graph (prune_cache): graphs
+unused for CACHE_MAX_AGE_DAYS go, then the least recently used ones while the folder holds more
+than CACHE_MAX_BYTES (a read counts as a use).
 tests/test_runtime.py checks the two backends' records agree (boxes to 0.01 px, probabilities
 and ages to 1e-3).
 """
@@ -39,6 +41,10 @@ log = logging.getLogger("lnet_anet.inference")  # an export's note at INFO (the 
 GRAPH_VERSION = "2"  # bump when graphs.py changes what a graph computes
 BACKENDS = ("auto", "torch", "onnxruntime")
 OPSET = 17
+
+
+CACHE_MAX_AGE_DAYS = 30
+CACHE_MAX_BYTES = 2 << 30  # 2 GiB: a bundle's graphs take ~40 MB
 
 
 def cache_dir() -> Path:
@@ -165,10 +171,14 @@ class OrtGraph:
     def cached(cls, key: str, threads: int | None = None) -> OrtGraph | None:
         """The graph cached under `key` (on `threads` threads; default torch's), or None (none
         yet, or a file ORT cannot read)."""
+        path = cache_dir() / f"{key}.onnx"
         try:
-            return cls((cache_dir() / f"{key}.onnx").read_bytes(), threads)
+            graph = cls(path.read_bytes(), threads)
         except Exception:  # noqa: BLE001 - a missing or damaged cache file: export again
             return None
+        with contextlib.suppress(OSError):  # a use: prune_cache keeps recently used graphs
+            os.utime(path)
+        return graph
 
     @classmethod
     def from_module(cls, module: nn.Module, examples: Sequence[torch.Tensor], key: str,
@@ -290,6 +300,7 @@ def _store(path: Path, model: bytes) -> None:
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(model)
         tmp.replace(path)
+        prune_cache(path.parent, keep=path)
     except OSError as e:
         if path.parent in _UNWRITABLE:
             return
@@ -299,5 +310,34 @@ def _store(path: Path, model: bytes) -> None:
                       RuntimeWarning, stacklevel=3)  # fmt: skip
 
 
-__all__ = ["BACKENDS", "GRAPH_VERSION", "OrtGraph", "TorchGraph", "cache_dir", "calibrate_int8", "export", "op_threads",
+def prune_cache(folder: Path, keep: Path | None = None, max_age_days: float = CACHE_MAX_AGE_DAYS,
+                max_bytes: int = CACHE_MAX_BYTES, now: float | None = None) -> list[Path]:
+    """Remove the cached graphs (*.onnx, and *.tmp files a killed export left) of `folder` last
+    used (modified or read: OrtGraph.cached touches them) more than max_age_days ago, then the
+    least recently used ones while the rest exceed max_bytes; never `keep`. Files another
+    process removes meanwhile are skipped. Returns the removed paths."""
+    import time
+
+    now = time.time() if now is None else now
+    files = []
+    for path in list(folder.glob("*.onnx")) + list(folder.glob("*.tmp")):
+        with contextlib.suppress(OSError):
+            stat = path.stat()
+            files.append((stat.st_mtime, stat.st_size, path))
+    files.sort()  # least recently used first
+    removed, total = [], sum(size for _, size, _ in files)
+    for used, size, path in files:
+        if path == keep:
+            continue
+        if now - used > max_age_days * 86400 or total > max_bytes:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+                total -= size
+    if removed:
+        log.info("pruned %d cached graph file(s) from %s", len(removed), folder)
+    return removed
+
+
+__all__ = ["BACKENDS", "CACHE_MAX_AGE_DAYS", "CACHE_MAX_BYTES", "GRAPH_VERSION", "OrtGraph", "TorchGraph", "cache_dir", "calibrate_int8", "export", "op_threads", "prune_cache",
            "graph_key", "onnxruntime_available", "quantize_int8", "resolve_backend"]  # fmt: skip
