@@ -57,6 +57,9 @@ def test_the_face_head_file_round_trips_and_refuses_other_heads(tmp_path):
         FaceHead.load(tmp_path / "u.safetensors")
     with pytest.raises(FileNotFoundError, match="fit_face_head"):
         FaceHead.load(tmp_path / "none.safetensors")
+    (tmp_path / "text.safetensors").write_text("not a safetensors file")
+    with pytest.raises(ValueError, match="not a face head .not a safetensors file"):
+        FaceHead.load(tmp_path / "text.safetensors")
 
 
 def test_rescue_faces_is_checked_and_survives_the_bundle_settings():
@@ -84,6 +87,11 @@ def test_a_photo_with_no_face_gets_its_strongest_candidate_when_the_head_says_fa
     assert "attributes" in record["faces"][0] and "age" in record["faces"][0]  # analysed as any face
     (located,) = yes.locate_many([photo])  # localization alone rescues too
     assert len(located) == 1
+
+    yes.rescue = False  # predict --no-rescue: the threshold is final
+    assert yes.predict(photo)["faces"] == []
+    with pytest.raises(ValueError, match="does not rescue faces"):
+        Predictor.load(path).rescue = True
 
     no = _rescuing(path, head_logit=-20.0)
     record = no.predict(photo)
@@ -123,6 +131,10 @@ def test_fit_face_head_fits_on_faces_and_face_free_photos_and_skips_bad_files(tm
     assert fit_face_head.main(["--faces", str(tmp_path / "missing"), "--face-free", str(free), "--bundle", str(bundle),
                                "--out", str(out)]) == 2  # fmt: skip
     assert "no such image file, list or folder" in capsys.readouterr().err
+    for bad in (["--c", "0"], ["--limit", "0"], ["--threads", "0"]):  # usage errors, not tracebacks
+        with pytest.raises(SystemExit) as stop:
+            fit_face_head.main(["--faces", str(faces), "--face-free", str(free), "--out", str(out), *bad])
+        assert stop.value.code == 2 and bad[0] in capsys.readouterr().err
 
 
 def test_predict_takes_a_face_head_for_a_bundle_that_rescues(tmp_path, capsys):
@@ -146,7 +158,10 @@ def test_predict_takes_a_face_head_for_a_bundle_that_rescues(tmp_path, capsys):
     record = json.loads(capsys.readouterr().out.splitlines()[0])
     assert record["rescued"] is True and len(record["faces"]) == 1
     assert main([str(photo), "--bundle", str(rescuing), "--face-head", str(head)]) == 0  # the table says so
-    assert "weak face, kept by the face head" in capsys.readouterr().out
+    assert "under the threshold, kept by the face head" in capsys.readouterr().out
+    assert main([str(photo), "--json", "--bundle", str(rescuing), "--face-head", str(head), "--no-rescue"]) == 0
+    record = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert record["faces"] == [] and "rescued" not in record
 
 
 def test_the_rescue_reads_lnets_maps_again_instead_of_running_it_again(tmp_path):
@@ -166,3 +181,42 @@ def test_the_rescue_reads_lnets_maps_again_instead_of_running_it_again(tmp_path)
         calls[name] = count[0]
         assert len(record["faces"]) == (1 if name == "rescue" else 0)
     assert calls["rescue"] == calls["plain"] > 0
+
+
+def test_with_rotations_only_a_rescued_turn_is_marked_rescued(tmp_path):
+    """The flag follows the faces read: a photo whose chosen turn found its face above the
+    threshold is not marked, whatever the unturned reading needed."""
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=1e6, preset="tiny")
+    predictor = _rescuing(path, head_logit=20.0)
+    d = predictor.bundle.svm.feature_dim
+    predictor.upright_head = UprightHead(np.zeros(d), np.ones(d), np.zeros(d), 0.0, anet=predictor.bundle.part_digest("anet"))
+    predictor.rotations = True
+    record = predictor.predict(_photo())
+    assert record["rescued"] is True and record["rotation"] == 0  # every turn rescued; a tie keeps the photo
+    predictor.localizer.threshold = -1e6  # every turn finds its faces above the threshold: none rescued
+    record = predictor.predict(_photo())
+    assert record["faces"] and "rescued" not in record
+
+
+def test_with_rotations_a_turn_read_above_the_threshold_is_not_marked_rescued(tmp_path, monkeypatch):
+    """The unturned photo needs a rescue, the quarter turn chosen finds its face outright: the
+    record is not marked rescued (the flag follows the turn read)."""
+    import lnet_anet.inference.predictor as predictor_module
+
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=1e6, preset="tiny")
+    predictor = _rescuing(path, head_logit=20.0)
+    d = predictor.bundle.svm.feature_dim
+    predictor.upright_head = UprightHead(np.zeros(d), np.ones(d), np.zeros(d), 0.0, anet=predictor.bundle.part_digest("anet"))
+    predictor.rotations = True
+
+    def stand_in(images, analyses, localizer=None, maps=None):  # wide readings: only a weak candidate; tall: a face
+        box = np.array([4.0, 4.0, 40.0, 40.0])
+        return [([(box, 0.5)] if localizer is not None else []) if im.shape[0] < im.shape[1] else [(box, 5.0)]
+                for im in images]  # fmt: skip
+
+    monkeypatch.setattr(predictor, "_read_scales", stand_in)
+    monkeypatch.setattr(predictor_module, "choose_turn", lambda chances: 0)
+    assert predictor.predict(_photo(shape=(48, 80, 3)))["rescued"] is True  # the unturned photo, rescued
+    monkeypatch.setattr(predictor_module, "choose_turn", lambda chances: 1)
+    record = predictor.predict(_photo(shape=(48, 80, 3)))
+    assert record["rotation"] == 90 and record["faces"] and "rescued" not in record

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lnet_anet.cli.arguments import float_in, int_in
 from lnet_anet.data.readers._tables import IMAGE_SUFFIXES
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
 
@@ -35,13 +36,14 @@ def image_files(source: Path, limit: int | None, seed: int) -> list[Path]:
 
 def add_fit_options(ap: argparse.ArgumentParser, shipped: Path) -> None:
     """--limit, --seed, --c, --bundle, --out and --threads; `shipped`: the shipped head's file."""
-    ap.add_argument("--limit", type=int, default=None, help="at most this many images per source (seeded sample; default: all)")
-    ap.add_argument("--seed", type=int, default=0, help="the --limit sample's seed")
-    ap.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation of the logistic regression")
+    ap.add_argument("--limit", type=int_in(1), default=None,
+                    help="at most this many images per source (seeded sample; default: all)")
+    ap.add_argument("--seed", type=int_in(0), default=0, help="the --limit sample's seed")
+    ap.add_argument("--c", type=float_in(1e-6, 1e6), default=1.0, help="inverse L2 regularisation of the logistic regression")
     ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
     ap.add_argument("--out", type=Path, required=True,
                     help=f"the head's file (the shipped one is {shipped.name}, in lnet_anet/assets)")
-    ap.add_argument("--threads", type=int, default=2, help="torch's threads")
+    ap.add_argument("--threads", type=int_in(1), default=2, help="torch's threads")
 
 
 def open_sources(prog: str, groups: list[list[Path]], args: argparse.Namespace) -> tuple[list[list[Path]], Predictor] | int:

@@ -91,7 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=finite_float,
                    help="face score threshold (default: the bundle's); it alone decides the strongest face, "
                         "i.e. whether the image has a face: every further face must also exceed the secondary "
-                        "threshold (--secondary-threshold), and with --detail so must the detail pass's faces")  # fmt: skip
+                        "threshold (--secondary-threshold), and with --detail so must the detail pass's faces. "
+                        "With a bundle that rescues faces (the embedded one), a photo with none above it may "
+                        "still get its strongest candidate when the face head vouches for it: --no-rescue "
+                        "makes the threshold final")  # fmt: skip
     p.add_argument("--secondary-threshold", type=finite_float, metavar="THRESHOLD",
                    help="the score every face after the strongest must also exceed (default: the bundle's "
                         "secondary threshold, when it has one; often higher than its --threshold)")  # fmt: skip
@@ -102,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--upright-head", type=Path, default=None, metavar="FILE",
                    help="with --rotations: an upright head fitted on this bundle (python -m "
                         "lnet_anet.cli.fit_upright; default: the shipped one, for the shipped bundle)")  # fmt: skip
+    p.add_argument("--no-rescue", action="store_true",
+                   help="do not rescue photos with no face found (the bundle's preprocessing.lnet.rescue_faces: "
+                        "their strongest candidate kept when the face head gives it P(face) above the bundle's "
+                        "level; the record then says \"rescued\": true)")  # fmt: skip
     p.add_argument("--face-head", type=Path, default=None, metavar="FILE",
                    help="for a bundle that rescues photos with no face found (preprocessing.lnet.rescue_faces, as "
                         "the embedded one): a face head fitted on this bundle (python -m lnet_anet.cli.fit_face_head; "
@@ -298,8 +305,8 @@ def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
         name = f"{name} (read turned {record['rotation']} deg ccw)"
     if record.get("exposure") == "stretched":  # found only in the contrast-stretched copy: say so
         name = f"{name} (read with its contrast stretched)"
-    if record.get("rescued"):  # a weak candidate the face head vouched for: say so
-        name = f"{name} (weak face, kept by the face head)"
+    if record.get("rescued"):  # no face passed the threshold; the face head vouched for the strongest candidate
+        name = f"{name} (under the threshold, kept by the face head)"
     for face in record["faces"]:
         box = "[" + ", ".join(f"{v:.0f}" for v in face["box"]) + "]"
         ranked = sorted(face["attributes"].items(), key=lambda kv: kv[1], reverse=True)[:top]
@@ -402,6 +409,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, BundleError, RuntimeError, ValueError, ImportError) as e:
         print(f"error: {_safe(str(e))}", file=sys.stderr)
         return 1
+    if args.no_rescue:
+        predictor.rescue = False
     if args.threshold is not None:
         predictor.localizer.threshold = args.threshold
     if args.secondary_threshold is not None:

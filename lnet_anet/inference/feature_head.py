@@ -64,39 +64,21 @@ class LogisticFeatureHead:
         return cls(mean, scale, model.coef_[0], float(model.intercept_[0]), anet, info)
 
     def save(self, path: str | Path) -> None:
-        import torch
-
-        from lnet_anet.engine.checkpoint import save_safetensors_atomic
-
-        tensors = {k: torch.as_tensor(v, dtype=torch.float32).contiguous()
-                   for k, v in (("mean", self.mean), ("scale", self.scale), ("coef", self.coef))}  # fmt: skip
-        meta = {"intercept": self.intercept, "anet": self.anet, "info": self.info}
-        save_safetensors_atomic(tensors, path, {self.META_KEY: json.dumps(meta)})
+        arrays = {"mean": self.mean, "scale": self.scale, "coef": self.coef}
+        save_arrays(path, arrays, self.META_KEY, {"intercept": self.intercept, "anet": self.anet, "info": self.info})
 
     @classmethod
     def load(cls, path: str | Path | None = None):
         """A saved head (default: the shipped one, DEFAULT_PATH). Raises FileNotFoundError, or
         ValueError when the file is not this kind of head."""
-        from safetensors import safe_open
-
-        kind = cls.META_KEY.replace("_", " ")
         if path is None and cls.DEFAULT_PATH is None:
-            raise FileNotFoundError(f"no default {kind} ships; pass a file")
-        path = Path(cls.DEFAULT_PATH if path is None else path)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such {kind} ({cls.FIT_COMMAND})")
-        with safe_open(str(path), "np") as f:
-            meta = (f.metadata() or {}).get(cls.META_KEY)
-            if meta is None:
-                article = "an" if kind[0] in "aeiou" else "a"
-                raise ValueError(f"{path}: not {article} {kind} (no '{cls.META_KEY}' metadata)")
-            arrays = {k: f.get_tensor(k) for k in f.keys()}
-        meta = json.loads(meta)
+            raise FileNotFoundError(f"no default {cls.META_KEY.replace('_', ' ')} ships; pass a file")
+        arrays, meta = load_arrays(cls.DEFAULT_PATH if path is None else path, cls.META_KEY, cls.FIT_COMMAND)
         try:
             return cls(arrays["mean"], arrays["scale"], arrays["coef"], meta["intercept"], meta.get("anet"),
                        meta.get("info"))  # fmt: skip
         except KeyError as e:
-            raise ValueError(f"{path}: {kind} file without {e}") from e
+            raise ValueError(f"{path}: {cls.META_KEY.replace('_', ' ')} file without {e}") from e
 
     def fits(self, bundle) -> bool:
         """Whether the head reads this bundle's ANet feature (its dimension, and its digest
@@ -104,4 +86,34 @@ class LogisticFeatureHead:
         return self.feature_dim == bundle.svm.feature_dim and self.anet in (None, bundle.part_digest("anet"))
 
 
-__all__ = ["LogisticFeatureHead"]
+def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], meta_key: str, meta: dict) -> None:
+    """A small head's file: its arrays as float32 safetensors, `meta` as JSON under `meta_key`."""
+    import torch
+
+    from lnet_anet.engine.checkpoint import save_safetensors_atomic
+
+    tensors = {k: torch.as_tensor(np.asarray(v), dtype=torch.float32).contiguous() for k, v in arrays.items()}
+    save_safetensors_atomic(tensors, path, {meta_key: json.dumps(meta)})
+
+
+def load_arrays(path: str | Path, meta_key: str, fit_command: str) -> tuple[dict[str, np.ndarray], dict]:
+    """save_arrays' (arrays, meta). FileNotFoundError (naming `fit_command`) when the file is
+    missing, ValueError when it holds no `meta_key`."""
+    from safetensors import safe_open
+
+    path, kind = Path(path), meta_key.replace("_", " ")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such {kind} file ({fit_command})")
+    article = "an" if kind[0] in "aeiou" else "a"
+    try:
+        with safe_open(str(path), "np") as f:
+            meta = (f.metadata() or {}).get(meta_key)
+            arrays = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as e:  # noqa: BLE001 - safetensors' own errors: not a safetensors file at all
+        raise ValueError(f"{path}: not {article} {kind} (not a safetensors file: {e})") from None
+    if meta is None:
+        raise ValueError(f"{path}: not {article} {kind} (no '{meta_key}' metadata)")
+    return arrays, json.loads(meta)
+
+
+__all__ = ["LogisticFeatureHead", "load_arrays", "save_arrays"]

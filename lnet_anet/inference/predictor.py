@@ -197,6 +197,7 @@ class Predictor:
         self._descriptor_pool: ThreadPoolExecutor | None = None  # made when a descriptor head first runs
         self._upright_head: UprightHead | None = None
         self._face_head: FaceHead | None = None
+        self._rescue_on = self._lnet.rescue_faces is not None
         if self._lnet.rescue_faces is not None:  # loaded now: a head that does not fit this bundle stops here
             self.face_head = face_head if isinstance(face_head, FaceHead) else FaceHead.load(face_head)
         elif face_head is not None:
@@ -261,6 +262,21 @@ class Predictor:
             raise ValueError("this upright head was fitted on the feature of another ANet than this bundle's; fit one "
                              "on this bundle (python -m lnet_anet.cli.fit_upright --bundle ...)")  # fmt: skip
         self._upright_head = head
+
+    @property
+    def rescue(self) -> bool:
+        """Whether a photo with no face found is rescued by the face head (lnet_anet.inference.
+        face_head): on by default when the bundle sets preprocessing.lnet.rescue_faces (the
+        embedded one does); False turns it off (predict --no-rescue). Turning it on for a bundle
+        without rescue_faces raises ValueError."""
+        return self._rescue_on
+
+    @rescue.setter
+    def rescue(self, on: bool) -> None:
+        if on and self._lnet.rescue_faces is None:
+            raise ValueError("this bundle does not rescue faces (preprocessing.lnet.rescue_faces is not set; "
+                             "build_bundle --lnet-input '{\"rescue_faces\": [0.0, 0.7]}' sets it)")  # fmt: skip
+        self._rescue_on = bool(on)
 
     @property
     def face_head(self) -> FaceHead | None:
@@ -627,6 +643,8 @@ class Predictor:
                 a.record["mirror"] = True
             if self.box_jitter:  # and for the jittered views (Predictor.load(box_jitter=True), --box-jitter)
                 a.record["box_jitter"] = True
+            if found[k] and isinstance(found[k][0], _Rescued):  # of the turn read, when rotations chose one
+                a.record["rescued"] = True
             for box, score in found[k]:  # box: the face's region, which the heads crop
                 shown = _turn_back(self.face_box(box, turned.shape[:2]), turns[k], a.image.shape[:2])
                 face = _face_record(shown, score)
@@ -738,7 +756,7 @@ class Predictor:
         to the Analysis (`read_as`, for the heads' crops) with the record's "exposure": "stretched".
         An image still without a face may then be rescued (LNetInput.rescue_faces, _rescue)."""
         # LNet's maps of this call and the localizer's candidates in them, which the rescue reads again
-        maps: dict | None = {} if self._lnet.rescue_faces is not None else None
+        maps: dict | None = {} if self.rescue else None
         found = self._read_scales(images, analyses, maps=maps)
         # A photo shot in the dark or over-exposed: read again with its contrast stretched, and
         # kept when that reading's best face scores higher.
@@ -754,16 +772,15 @@ class Predictor:
                         analyses[k].read_as = image
                         analyses[k].record["exposure"] = "stretched"
         if maps is not None:
-            self._rescue(images, found, analyses, maps)
+            self._rescue(images, found, maps)
         return found
 
-    def _rescue(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]],
-                analyses: list[Analysis] | None, maps: dict) -> None:  # fmt: skip
+    def _rescue(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]], maps: dict) -> None:
         """An image still without a face is read again with the localizer's threshold lowered to
         rescue_faces[0] (from LNet's maps of the first reading, `maps`, where it made them); its
         strongest candidate becomes its face when the face head gives it P(face) >
-        rescue_faces[1], and the record says "rescued": true (found is updated in place;
-        experiments/2026-12-02-face-verifier)."""
+        rescue_faces[1], marked _Rescued (found is updated in place; the record then says
+        "rescued": true; experiments/2026-12-02-face-verifier)."""
         lost = [k for k, faces in enumerate(found) if not faces]
         if not lost:
             return
@@ -776,9 +793,7 @@ class Predictor:
         chances = self.face_head.probability(self._mean_features([(images[k], box, score, {}) for k, (box, score) in tries]))
         for (k, face), chance in zip(tries, chances, strict=True):
             if chance > min_probability:
-                found[k] = [face]
-                if analyses is not None:
-                    analyses[k].record["rescued"] = True
+                found[k] = [_Rescued(face)]
 
     def _read_scales(self, images: list[np.ndarray], analyses: list[Analysis] | None, localizer=None,
                      maps: dict | None = None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
@@ -949,6 +964,11 @@ class Predictor:
             mean = means.mean(1)
             combined += [mean, np.sqrt(np.maximum((stds**2 + means**2).mean(1) - mean**2, 0.0))]
         return combined
+
+
+class _Rescued(tuple):
+    """A face (box, score) that the face head rescued (Predictor._rescue): the record says so
+    once the photo's turn is chosen."""
 
 
 _END = object()

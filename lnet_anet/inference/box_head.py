@@ -1,0 +1,122 @@
+"""Where exactly the face box lies: a box model that reads ANet's feature of the region.
+
+The face box the Predictor reports is LNet's region mapped by four fixed ratios
+(Localizer.face_box, fitted on WIDER's tune part). LNet's map does not say where in its region
+the face sits, so many boxes centred on a face miss it at IoU 0.5 (on WIDER's tune part a third of
+them). `BoxHead` moves and resizes that face box by what ANet's feature of the region (computed
+anyway for every face) says: a ridge regression to (log width ratio, log height ratio, dx / width,
+dy / height) of the labelled face box relative to the fixed one, its prediction scaled by
+`shrink`. Like the four ratios it is fitted on WIDER's boxes of the tune part (LNet and ANet never
+see a box); the choice and figures: experiments/2026-12-02-box-head. A bundle uses it when its
+preprocessing.lnet.refine_boxes is true (Predictor.box_head).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from lnet_anet.inference.feature_head import load_arrays, save_arrays
+
+DEFAULT_BOX_HEAD = Path(__file__).resolve().parents[1] / "assets" / "box_head.safetensors"
+
+
+def encode_boxes(boxes: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """(log width ratio, log height ratio, dx / width, dy / height) of `targets` relative to
+    `boxes`, both (N, 4) [x0, y0, x1, y1] with positive sides: (N, 4)."""
+    bw, bh = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    gw, gh = targets[:, 2] - targets[:, 0], targets[:, 3] - targets[:, 1]
+    dx = ((targets[:, 0] + targets[:, 2]) - (boxes[:, 0] + boxes[:, 2])) / 2 / bw
+    dy = ((targets[:, 1] + targets[:, 3]) - (boxes[:, 1] + boxes[:, 3])) / 2 / bh
+    return np.stack([np.log(gw / bw), np.log(gh / bh), dx, dy], 1)
+
+
+def decode_boxes(boxes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """The boxes that `offsets` (encode_boxes' (N, 4)) describe relative to `boxes` (N, 4)."""
+    bw, bh = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    cx = (boxes[:, 0] + boxes[:, 2]) / 2 + offsets[:, 2] * bw
+    cy = (boxes[:, 1] + boxes[:, 3]) / 2 + offsets[:, 3] * bh
+    w, h = bw * np.exp(offsets[:, 0]), bh * np.exp(offsets[:, 1])
+    return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1)
+
+
+class BoxHead:
+    """Face boxes corrected by ANet's feature of their regions (module doc).
+
+    Inputs of the regression: the feature standardised by (mean, scale), both (D,), then the log
+    width and log height of the fixed face box in pixels. coef (4, D + 2), intercept (4,):
+    the offsets of encode_boxes; shrink: the share of the predicted offsets applied. anet: digest
+    of the ANet whose feature it reads; info: how it was fitted."""
+
+    META_KEY = "box_head"
+
+    def __init__(self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
+                 shrink: float = 1.0, anet: str | None = None, info: dict | None = None):  # fmt: skip
+        self.mean, self.scale = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
+        self.coef, self.intercept = np.asarray(coef, np.float64), np.asarray(intercept, np.float64)
+        d = self.mean.shape[0] if self.mean.ndim == 1 else -1
+        if self.scale.shape != (d,) or self.coef.shape != (4, d + 2) or self.intercept.shape != (4,):
+            raise ValueError(f"mean and scale must be (D,), coef (4, D + 2) and intercept (4,), got {self.mean.shape}, "
+                             f"{self.scale.shape}, {self.coef.shape}, {self.intercept.shape}")  # fmt: skip
+        self.shrink, self.anet, self.info = float(shrink), anet, dict(info or {})
+
+    @property
+    def feature_dim(self) -> int:
+        return int(self.mean.shape[0])
+
+    def _inputs(self, boxes: np.ndarray, features: np.ndarray) -> np.ndarray:
+        b, x = np.asarray(boxes, np.float64).reshape(-1, 4), np.asarray(features, np.float64)
+        if x.ndim != 2 or x.shape != (len(b), self.feature_dim):
+            raise ValueError(f"features must be (N, {self.feature_dim}) for N = {len(b)} boxes, got {x.shape}")
+        sides = np.maximum(b[:, 2:] - b[:, :2], 1e-6)
+        return np.concatenate([(x - self.mean) / self.scale, np.log(sides)], 1)
+
+    def correct(self, boxes: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """(N, 4) face boxes [x0, y0, x1, y1] in pixels and (N, D) ANet features of their
+        regions -> (N, 4) corrected boxes, same pixels (not clipped). ValueError for other shapes."""
+        b = np.asarray(boxes, np.float64).reshape(-1, 4)
+        offsets = self._inputs(b, features) @ self.coef.T + self.intercept
+        return decode_boxes(b, self.shrink * offsets)
+
+    @classmethod
+    def fit(cls, boxes: np.ndarray, features: np.ndarray, targets: np.ndarray, alpha: float = 1000.0,
+            shrink: float = 0.5, anet: str | None = None, info: dict | None = None) -> BoxHead:  # fmt: skip
+        """Ridge regression (scikit-learn, `alpha`) of the labelled face boxes `targets` (N, 4)
+        relative to the fixed face boxes `boxes` (N, 4) on the regions' features (N, D).
+        ValueError for fewer than 10 pairs or mismatched shapes."""
+        from sklearn.linear_model import Ridge
+
+        b, x, t = (np.asarray(a, np.float64) for a in (boxes, features, targets))
+        if len(b) < 10 or b.shape != t.shape or x.ndim != 2 or len(x) != len(b):
+            raise ValueError(f"fit needs at least 10 (box, feature, target) triples of matching shapes, got {b.shape}, "
+                             f"{x.shape}, {t.shape}")  # fmt: skip
+        mean, scale = x.mean(0), x.std(0) + 1e-6
+        head = cls(mean, scale, np.zeros((4, x.shape[1] + 2)), np.zeros(4), shrink, anet)
+        model = Ridge(alpha=alpha).fit(head._inputs(b, x), encode_boxes(b, t))
+        info = {**(info or {}), "pairs": len(b), "alpha": alpha, "shrink": shrink}
+        return cls(mean, scale, model.coef_, model.intercept_, shrink, anet, info)
+
+    def fits(self, bundle) -> bool:
+        """Whether the head reads this bundle's ANet feature (its dimension, and its digest when
+        the head records one)."""
+        return self.feature_dim == bundle.svm.feature_dim and self.anet in (None, bundle.part_digest("anet"))
+
+    def save(self, path: str | Path) -> None:
+        arrays = {"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept}
+        save_arrays(path, arrays, self.META_KEY, {"shrink": self.shrink, "anet": self.anet, "info": self.info})
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> BoxHead:
+        """A saved head (default: the shipped one, DEFAULT_BOX_HEAD). FileNotFoundError, or
+        ValueError when the file is not a box head."""
+        arrays, meta = load_arrays(DEFAULT_BOX_HEAD if path is None else path, cls.META_KEY,
+                                   "python -m lnet_anet.cli.fit_localizer --box-head")  # fmt: skip
+        try:
+            return cls(arrays["mean"], arrays["scale"], arrays["coef"], arrays["intercept"], meta["shrink"],
+                       meta.get("anet"), meta.get("info"))  # fmt: skip
+        except KeyError as e:
+            raise ValueError(f"{path}: box head file without {e}") from e
+
+
+__all__ = ["DEFAULT_BOX_HEAD", "BoxHead", "decode_boxes", "encode_boxes"]
