@@ -52,7 +52,7 @@ exit status:
   0    every image was analysed (with or without a face), or all were already in --output
   1    some image could not be read or analysed, or its --vis picture not written: its record
        says why and the other images are still written; also when the run cannot be done: no
-       image found, the bundle, a face head or a descriptor head missing or bad, an output file that cannot
+       image found, the bundle, a face, box or descriptor head missing or bad, an output file that cannot
        be written (what was written is kept for --resume)
   2    bad usage: an unknown option or a bad value (--detail out of range ...), no image
        given, --vis naming a file, a --*descriptor-head without its --*-descriptor flag,
@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--face-head", type=Path, default=None, metavar="FILE",
                    help="for a bundle that rescues photos with no face found (preprocessing.lnet.rescue_faces, as "
                         "the embedded one): a face head fitted on this bundle (python -m lnet_anet.cli.fit_face_head; "
+                        "default: the shipped one, for the shipped bundle's ANet)")  # fmt: skip
+    p.add_argument("--box-head", type=Path, default=None, metavar="FILE",
+                   help="for a bundle that places its face boxes by ANet's feature (preprocessing.lnet.refine_boxes, "
+                        "as the embedded one): a box head fitted on this bundle (python -m lnet_anet.cli.fit_box_head; "
                         "default: the shipped one, for the shipped bundle's ANet)")  # fmt: skip
     p.add_argument("--detail", type=finite_float, default=None, metavar="RATIO",
                    help="also read large photos at RATIO pixels per photo pixel, in tiles, for small faces "
@@ -405,7 +409,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         predictor = Predictor.load(args.bundle, device=args.device, max_pixels=args.max_pixels, backend=args.backend,
                                    patches=_head_patches(args), mirror=True if args.mirror else None,
-                                   box_jitter=True if args.box_jitter else None, face_head=args.face_head)  # fmt: skip
+                                   box_jitter=True if args.box_jitter else None, face_head=args.face_head,
+                                   box_head=args.box_head)  # fmt: skip
     except (FileNotFoundError, BundleError, RuntimeError, ValueError, ImportError) as e:
         print(f"error: {_safe(str(e))}", file=sys.stderr)
         return 1

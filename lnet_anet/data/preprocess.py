@@ -159,7 +159,8 @@ class LNetInput(_Normalized):
     shot in the dark, or over-exposed. rescue_faces (None: off): (min_score, min_probability): an
     image still without a face is read again with the localizer's threshold lowered to min_score,
     and its strongest candidate is kept when the face head (lnet_anet.inference.face_head) gives
-    it P(face) > min_probability."""
+    it P(face) > min_probability. refine_boxes (False: off): each face box is moved and resized by
+    the box head (lnet_anet.inference.box_head) from ANet's feature of its region."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
@@ -176,9 +177,10 @@ class LNetInput(_Normalized):
     retry_exposure: tuple[float, float] | None = None
     retry_weaker_than: float | None = None
     rescue_faces: tuple[float, float] | None = None
+    refine_boxes: bool = False
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
               "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
-              "retry_weaker_than", "rescue_faces")
+              "retry_weaker_than", "rescue_faces", "refine_boxes")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -226,10 +228,14 @@ class LNetInput(_Normalized):
                 raise PreprocessError(f"{where}.rescue_faces must be null or [min_score, min_probability], got {rescue!r}")
             rescue = (float(_number({"rescue_faces": rescue[0]}, "rescue_faces", where, -1e6, 1e6)),
                       float(_number({"rescue_faces": rescue[1]}, "rescue_faces", where, 0.0, 1.0)))
+        refine = d.get("refine_boxes", False)
+        if not isinstance(refine, bool):
+            raise PreprocessError(f"{where}.refine_boxes must be true or false, got {refine!r}")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
-                   retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue)  # fmt: skip
+                   retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue,
+                   refine_boxes=refine)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -249,6 +255,8 @@ class LNetInput(_Normalized):
             d["retry_weaker_than"] = self.retry_weaker_than
         if self.rescue_faces is not None:
             d["rescue_faces"] = list(self.rescue_faces)
+        if self.refine_boxes:
+            d["refine_boxes"] = True
         return d
 
     def wants_exposure_retry(self, image: np.ndarray, best_score: float | None) -> bool:

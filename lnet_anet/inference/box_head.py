@@ -111,7 +111,7 @@ class BoxHead:
         """A saved head (default: the shipped one, DEFAULT_BOX_HEAD). FileNotFoundError, or
         ValueError when the file is not a box head."""
         arrays, meta = load_arrays(DEFAULT_BOX_HEAD if path is None else path, cls.META_KEY,
-                                   "python -m lnet_anet.cli.fit_localizer --box-head")  # fmt: skip
+                                   "python -m lnet_anet.cli.fit_box_head")  # fmt: skip
         try:
             return cls(arrays["mean"], arrays["scale"], arrays["coef"], arrays["intercept"], meta["shrink"],
                        meta.get("anet"), meta.get("info"))  # fmt: skip

@@ -74,6 +74,7 @@ from lnet_anet.data.preprocess import (
 )
 from lnet_anet.data.transforms import crop_face
 from lnet_anet.data.transforms import resize as resize_image
+from lnet_anet.inference.box_head import BoxHead
 from lnet_anet.inference.bundle import Bundle, load_bundle
 from lnet_anet.inference.face_head import FaceHead
 from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
@@ -160,7 +161,8 @@ class Predictor:
     each call; calls from other threads leave them)."""
 
     def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
-                 backend: str = "auto", face_head: FaceHead | str | Path | None = None):  # fmt: skip
+                 backend: str = "auto", face_head: FaceHead | str | Path | None = None,
+                 box_head: BoxHead | str | Path | None = None):  # fmt: skip
         self.bundle = bundle
         self.max_pixels = max_pixels
         self._rotations = False
@@ -198,6 +200,13 @@ class Predictor:
         self._upright_head: UprightHead | None = None
         self._face_head: FaceHead | None = None
         self._rescue_on = self._lnet.rescue_faces is not None
+        self._box_head: BoxHead | None = None
+        if self._lnet.refine_boxes:  # loaded now: a head that does not fit this bundle stops here
+            self.box_head = box_head if isinstance(box_head, BoxHead) else BoxHead.load(box_head)
+        elif box_head is not None:
+            raise ValueError("a box head was given, but this bundle does not refine boxes "
+                             "(preprocessing.lnet.refine_boxes is not set)")
+        self._refine_on = self._box_head is not None
         if self._lnet.rescue_faces is not None:  # loaded now: a head that does not fit this bundle stops here
             self.face_head = face_head if isinstance(face_head, FaceHead) else FaceHead.load(face_head)
         elif face_head is not None:
@@ -277,6 +286,39 @@ class Predictor:
             raise ValueError("this bundle does not rescue faces (preprocessing.lnet.rescue_faces is not set; "
                              "build_bundle --lnet-input '{\"rescue_faces\": [0.0, 0.7]}' sets it)")  # fmt: skip
         self._rescue_on = bool(on)
+
+    @property
+    def refine_boxes(self) -> bool:
+        """Whether the reported face boxes are the box head's (on by default when the bundle sets
+        preprocessing.lnet.refine_boxes; the embedded one does). False reports the fixed face
+        box, the one analyse_boxes maps back to the region exactly. Turning it on for a bundle
+        without refine_boxes raises ValueError."""
+        return self._refine_on
+
+    @refine_boxes.setter
+    def refine_boxes(self, on: bool) -> None:
+        if on and self._box_head is None:
+            raise ValueError("this bundle does not refine boxes (preprocessing.lnet.refine_boxes is not set; "
+                             "build_bundle --lnet-input '{\"refine_boxes\": true}' sets it)")  # fmt: skip
+        self._refine_on = bool(on)
+
+    @property
+    def box_head(self) -> BoxHead | None:
+        """The BoxHead that places each face box from ANet's feature of its region
+        (lnet_anet.inference.box_head), when the bundle's preprocessing.lnet.refine_boxes is set
+        (default: the shipped one, DEFAULT_BOX_HEAD); None otherwise. locate_many and
+        analyse_boxes' face boxes do not use it (no ANet there; the given boxes). Setting one
+        fitted on another ANet's feature than this bundle's raises ValueError."""
+        return self._box_head
+
+    @box_head.setter
+    def box_head(self, head: BoxHead) -> None:
+        if not head.fits(self.bundle):
+            raise ValueError("this bundle refines its face boxes (preprocessing.lnet.refine_boxes) with a box head, and "
+                             "this one was fitted on the feature of another ANet than the bundle's; fit one on this "
+                             "bundle (python -m lnet_anet.cli.fit_box_head --bundle ...) and pass it (Predictor.load("
+                             "box_head=...), predict --box-head), or build the bundle without refine_boxes")  # fmt: skip
+        self._box_head = head
 
     @property
     def face_head(self) -> FaceHead | None:
@@ -397,7 +439,8 @@ class Predictor:
     def load(cls, path: str | Path | None = None, device: torch.device | str = "cpu",
              max_pixels: int | None = DEFAULT_MAX_PIXELS, backend: str = "auto",
              patches: dict[str, str] | None = None, mirror: bool | None = None,
-             box_jitter: bool | None = None, face_head: FaceHead | str | Path | None = None) -> Predictor:  # fmt: skip
+             box_jitter: bool | None = None, face_head: FaceHead | str | Path | None = None,
+             box_head: BoxHead | str | Path | None = None) -> Predictor:  # fmt: skip
         """Load a bundle (default: lnet_anet/assets/default.lnetanet) onto `device`. backend:
         "torch", "onnxruntime" (CPU; the networks exported once and cached, see
         lnet_anet.inference.runtime) or "auto" (ONNX Runtime on the CPU when installed).
@@ -419,12 +462,13 @@ class Predictor:
         experiments/2026-12-02-box-jitter.
         face_head: the FaceHead (or its file) that rescues photos with no face found, for a
         bundle whose preprocessing.lnet.rescue_faces is set (default: the shipped one; see the
-        face_head property).
+        face_head property). box_head: likewise the BoxHead (or its file) that places the face
+        boxes, for a bundle whose preprocessing.lnet.refine_boxes is set (box_head property).
         Raises FileNotFoundError (no bundle, no face head file), BundleError (a bad bundle),
         RuntimeError (no CUDA) or ValueError (a backend that cannot run here; a head the bundle
         lacks or that is not on ANet's layers, an unknown patch set, a mirror or box_jitter that
-        is not a bool or None; a face head for a bundle without rescue_faces, or fitted on
-        another ANet)."""
+        is not a bool or None; a face or box head for a bundle without rescue_faces /
+        refine_boxes, or fitted on another ANet)."""
         if path is None:
             if not DEFAULT_BUNDLE.is_file():
                 raise FileNotFoundError(
@@ -448,7 +492,7 @@ class Predictor:
             if not isinstance(box_jitter, bool):
                 raise ValueError(f"box_jitter must be True, False or None, not {box_jitter!r}")
             bundle.preprocessing["anet"]["views"] = [list(v) for v in BOX_JITTER] if box_jitter else []
-        return cls(bundle, max_pixels, _own_bundle=True, backend=backend, face_head=face_head)
+        return cls(bundle, max_pixels, _own_bundle=True, backend=backend, face_head=face_head, box_head=box_head)
 
     # -- public API --------------------------------------------------------------------------
     def predict(self, image: ImageInput, channel_order: str = "rgb") -> dict[str, Any]:
@@ -472,7 +516,9 @@ class Predictor:
         "region": the regions the heads crop (lnet_boxes' boxes, or a fixed framing in a
         benchmark). Each record's "box" is the face box; its "score" is null. A record's box
         that predict clipped at the image's edge maps back to a smaller region than the one the
-        face was read through, so its answers can differ a little from predict's. Raises
+        face was read through, so its answers can differ a little from predict's; so do those of
+        a box the box head placed (refine_boxes): its region is centred on the box head's face
+        box, not on LNet's region (refine_boxes = False reports boxes that map back exactly). Raises
         ImageReadError / InputError for an unreadable image, ValueError for a box that is not
         finite, has no area, lies wholly outside the image or is not (N, 4), or another kind.
         Does not turn the image (`rotations` is for found faces): give boxes of the image as
@@ -632,6 +678,7 @@ class Predictor:
         if self.rotations:
             found, turns = self._upright(images, found)
         faces: list[tuple[np.ndarray, np.ndarray, float, dict]] = []  # (image read, box in it, score, record)
+        shown_in: list[tuple[Analysis, int, int]] = []  # per face: its Analysis, index in faces_px, turn
         for k, i in enumerate(good):
             a = out[i]
             turned = np.ascontiguousarray(np.rot90(images[k], turns[k])) if turns[k] else images[k]
@@ -651,8 +698,23 @@ class Predictor:
                 a.record["faces"].append(face)
                 a.faces_px.append(shown)
                 faces.append((turned, box, score, face))
-        self._analyse_all(faces)
+                shown_in.append((a, len(a.faces_px) - 1, turns[k]))
+        features = self._analyse_all(faces)
+        if self._refine_on and faces:
+            self._refine_boxes(faces, features, shown_in)
         return out
+
+    def _refine_boxes(self, faces: list, features: np.ndarray, shown_in: list[tuple[Analysis, int, int]]) -> None:
+        """The box head's face boxes (refine_boxes): each face box moved and resized from ANet's
+        feature of its region, in the pixels of the image read (turned, for rotations), clipped to
+        it, then turned back; the record's "box" and the Analysis' faces_px become them."""
+        fixed = np.stack([self.face_box(region, img.shape[:2]) for img, region, *_ in faces])
+        for (img, _, _, face), (a, j, turn), box in zip(faces, shown_in, self._box_head.correct(fixed, features),
+                                                        strict=True):  # fmt: skip
+            h, w = img.shape[:2]
+            shown = _turn_back(np.clip(box, 0, [w, h, w, h]), turn, a.image.shape[:2])
+            face["box"] = [round(float(v), 1) for v in shown]
+            a.faces_px[j] = shown
 
     def face_box(self, region: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
         """The face box reported for a region the localizer found in an (h, w) image (the
@@ -879,13 +941,14 @@ class Predictor:
 
     @_on_op_threads
     @torch.inference_mode()
-    def _analyse_all(self, faces: list[tuple[np.ndarray, np.ndarray, float, dict]]) -> None:
-        """_analyse_faces on _face_chunk faces at a time (bounds the face graph's batch)."""
+    def _analyse_all(self, faces: list[tuple[np.ndarray, np.ndarray, float, dict]]) -> np.ndarray:
+        """_analyse_faces on _face_chunk faces at a time (bounds the face graph's batch); ANet's
+        feature of each face (N, D), the patch average."""
         chunk = self._face_chunk
-        for start in range(0, len(faces), chunk):
-            self._analyse_faces(faces[start : start + chunk])
+        features = [self._analyse_faces(faces[start : start + chunk]) for start in range(0, len(faces), chunk)]
+        return np.concatenate(features) if features else np.zeros((0, self.bundle.svm.feature_dim), np.float32)
 
-    def _analyse_faces(self, faces: list[tuple[np.ndarray, np.ndarray, float, dict]]) -> None:
+    def _analyse_faces(self, faces: list[tuple[np.ndarray, np.ndarray, float, dict]]) -> np.ndarray:
         """Attributes, age and attractiveness of several faces: one FaceGraph run on all. The
         descriptor heads' descriptors (dlib's landmarks, chip and network, on one thread) are
         computed on a worker thread meanwhile: the face graph leaves part of the second core idle
@@ -910,6 +973,7 @@ class Predictor:
                 stds = head.scale_std(stds / self._std_scales[name])
             for (*_, face), mean, std in zip(faces, means.tolist(), stds.tolist(), strict=True):
                 face[HEAD_KEYS[name]] = {"mean": round(mean, 3), "std": round(std, 3)}
+        return features.mean(1)
 
     def _start_descriptors(self, faces: list) -> dict[str, Any]:
         """Futures of the descriptor heads' prepared inputs of `faces` ({head name:

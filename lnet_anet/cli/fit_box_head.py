@@ -1,0 +1,108 @@
+"""Fit the box head that places face boxes from ANet's feature (lnet_anet.inference.box_head).
+
+    python -m lnet_anet.cli.fit_box_head --labels wider_face_split/wider_face_train_bbx_gt.txt \\
+        [--images DIR] [--part tune] [--min-height 24] [--alpha 1000] [--shrink 0.5] [--bundle B] \\
+        --out box_head.safetensors
+
+WIDER FACE's box labels (`*_bbx_gt.txt`) of the photos of one part (hash_part: "tune", the 70%
+the benchmarks never score; "all": every photo). Every candidate the localizer finds in a photo
+(opened: Predictor.candidates) whose fixed face box (Localizer.face_box) has its centre in exactly
+one labelled face that counts (not invalid, at least --min-height pixels high) is a pair: that
+face is where the box head should put it. The head is a ridge regression (--alpha) whose
+correction is applied at --shrink. LNet and ANet never see a box; the head is tied to the
+bundle's ANet; a bundle uses it when its preprocessing.lnet.refine_boxes is true
+(build_bundle --lnet-input '{"refine_boxes": true}'). Unreadable photos are reported and skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from lnet_anet.cli.arguments import DefaultsHelpFormatter, float_in, int_in
+from lnet_anet.cli.head_fitting import save_head
+from lnet_anet.data.errors import DatasetFormatError
+from lnet_anet.data.images import load_image
+from lnet_anet.data.readers.detection import hash_part, mark_small, read_wider_txt
+from lnet_anet.inference.box_head import DEFAULT_BOX_HEAD, BoxHead
+from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
+
+
+def labelled_pairs(boxes: np.ndarray, truth: np.ndarray, dont_care: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which face boxes (N, 4) have their centre in exactly one labelled face (G, 4) and that face
+    counts (dont_care False): (mask (N,), the face of each, (N, 4); rows of the others are 0)."""
+    targets, keep = np.zeros_like(boxes, dtype=np.float64), np.zeros(len(boxes), bool)
+    for k, b in enumerate(boxes):
+        cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+        inside = (truth[:, 0] <= cx) & (cx < truth[:, 2]) & (truth[:, 1] <= cy) & (cy < truth[:, 3])
+        if inside.sum() == 1 and not dont_care[inside][0]:
+            targets[k], keep[k] = truth[inside][0], True
+    return keep, targets
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_box_head", description=__doc__.split("\n\n")[0],
+                                 formatter_class=DefaultsHelpFormatter)
+    ap.add_argument("--labels", type=Path, required=True, help="WIDER FACE's *_bbx_gt.txt")
+    ap.add_argument("--images", type=Path, default=None, help="the photos' folder (default: the reader's, next to the labels)")
+    ap.add_argument("--part", choices=("tune", "all"), default="tune", help="the photos to learn from (hash_part)")
+    ap.add_argument("--min-height", type=float_in(1, 1e5), default=24.0, help="faces lower than this many pixels do not count")
+    ap.add_argument("--alpha", type=float_in(1e-6, 1e9), default=1000.0, help="the ridge regression's regularisation")
+    ap.add_argument("--shrink", type=float_in(0.0, 1.0), default=0.5, help="the share of the predicted correction applied")
+    ap.add_argument("--limit", type=int_in(1), default=None, help="at most this many photos (the first; default: all)")
+    ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
+    ap.add_argument("--out", type=Path, required=True,
+                    help=f"the head's file (the shipped one is {DEFAULT_BOX_HEAD.name}, in lnet_anet/assets)")
+    ap.add_argument("--threads", type=int_in(1), default=2, help="torch's threads")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    try:
+        table = read_wider_txt(args.labels, args.images)
+    except (OSError, DatasetFormatError) as e:
+        print(f"fit_box_head: {e}", file=sys.stderr)
+        return 2 if isinstance(e, FileNotFoundError) else 1
+    if args.part == "tune":
+        table = table[hash_part(table["name"]) == "tune"]
+    table = mark_small(table.reset_index(drop=True).iloc[: args.limit], args.min_height)
+    try:
+        predictor = Predictor.load(args.bundle)
+    except (FileNotFoundError, ValueError) as e:  # BundleError is a ValueError
+        print(f"fit_box_head: {e}", file=sys.stderr)
+        return 1
+    boxes, features, targets, skipped = [], [], [], 0
+    for path, truth, dont_care in tqdm(list(zip(table["path"], table["boxes"], table["dont_care"], strict=True)),
+                                       desc="photos", disable=None):  # fmt: skip
+        try:
+            image = load_image(path)
+        except Exception as e:  # noqa: BLE001 - one bad file is reported, the others go on
+            print(f"fit_box_head: {path}: skipped ({e})", file=sys.stderr)
+            skipped += 1
+            continue
+        regions, _, found = predictor.candidates(image)
+        if not len(regions):
+            continue
+        fixed = np.stack([predictor.face_box(r, image.shape[:2]) for r in regions])
+        keep, faces = labelled_pairs(fixed, np.asarray(truth, np.float64).reshape(-1, 4), np.asarray(dont_care, bool))
+        boxes.append(fixed[keep])
+        features.append(found[keep])
+        targets.append(faces[keep])
+    pairs = sum(len(b) for b in boxes)
+    if pairs < 10:
+        print(f"fit_box_head: {pairs} candidate(s) centred on a labelled face: too few to fit (10 or more)", file=sys.stderr)
+        return 1
+    command = " ".join(["python -m lnet_anet.cli.fit_box_head", *(argv if argv is not None else sys.argv[1:])])
+    head = BoxHead.fit(np.concatenate(boxes), np.concatenate(features), np.concatenate(targets), alpha=args.alpha,
+                       shrink=args.shrink, anet=predictor.bundle.part_digest("anet"),
+                       info={"labels": str(args.labels), "part": args.part, "photos": len(table), "skipped": skipped,
+                             "min_height": args.min_height, "command": command})  # fmt: skip
+    save_head(head, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""The box head that places face boxes from ANet's feature (lnet_anet.inference.box_head): its
+maths and file, the bundle setting (preprocessing.lnet.refine_boxes), the Predictor's use of it
+and the fit_box_head command, on generated data and a random bundle."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lnet_anet.cli import fit_box_head
+from lnet_anet.data.preprocess import LNetInput, PreprocessError
+from lnet_anet.inference.box_head import BoxHead, decode_boxes, encode_boxes
+from lnet_anet.inference.build import random_bundle
+from lnet_anet.inference.bundle import load_bundle
+from lnet_anet.inference.predictor import Predictor
+from lnet_anet.inference.upright import UprightHead
+
+
+def _constant_head(predictor: Predictor, offsets, shrink: float = 1.0) -> BoxHead:
+    """A head that moves every box by the same offsets (encode_boxes' four numbers)."""
+    d = predictor.bundle.svm.feature_dim
+    return BoxHead(np.zeros(d), np.ones(d), np.zeros((4, d + 2)), np.asarray(offsets, float), shrink,
+                   anet=predictor.bundle.part_digest("anet"))  # fmt: skip
+
+
+def test_offsets_round_trip_and_the_head_learns_where_the_face_is(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 400
+    x0, y0 = rng.uniform(0, 200, n), rng.uniform(0, 200, n)
+    size = rng.uniform(20, 80, n)
+    boxes = np.stack([x0, y0, x0 + size, y0 + size], 1)
+    features = rng.normal(size=(n, 6))
+    truth = np.stack([0.3 * features[:, 0], -0.2 * features[:, 1], 0.1 * features[:, 2], 0.05 * features[:, 3]], 1)
+    targets = decode_boxes(boxes, truth)
+    np.testing.assert_allclose(encode_boxes(boxes, targets), truth, atol=1e-9)
+    head = BoxHead.fit(boxes, features, targets, alpha=1.0, shrink=1.0, anet="abc")
+    np.testing.assert_allclose(head.correct(boxes, features), targets, atol=0.5)  # pixels
+    half = BoxHead.fit(boxes, features, targets, alpha=1.0, shrink=0.5)
+    moved = np.abs(half.correct(boxes, features) - boxes).mean()
+    assert 0.4 < moved / np.abs(targets - boxes).mean() < 0.6  # half the way, about
+    head.save(tmp_path / "b.safetensors")
+    again = BoxHead.load(tmp_path / "b.safetensors")
+    np.testing.assert_allclose(again.correct(boxes, features), head.correct(boxes, features), atol=1e-3)
+    assert again.anet == "abc" and again.info["pairs"] == n and again.shrink == 1.0
+    with pytest.raises(ValueError, match=r"\(N, 6\)"):
+        head.correct(boxes, features[:, :3])
+    with pytest.raises(ValueError, match="at least 10"):
+        BoxHead.fit(boxes[:5], features[:5], targets[:5])
+    UprightHead(np.zeros(3), np.ones(3), np.zeros(3), 0.0).save(tmp_path / "u.safetensors")
+    with pytest.raises(ValueError, match="not a box head"):
+        BoxHead.load(tmp_path / "u.safetensors")
+    with pytest.raises(FileNotFoundError, match="fit_box_head"):
+        BoxHead.load(tmp_path / "none.safetensors")
+
+
+def test_refine_boxes_is_checked_and_survives_the_bundle_settings():
+    base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
+    assert LNetInput.from_dict({**base, "refine_boxes": True}).to_dict()["refine_boxes"] is True
+    assert "refine_boxes" not in LNetInput.from_dict(base).to_dict()  # older bundles read the same
+    with pytest.raises(PreprocessError, match="refine_boxes must be true or false"):
+        LNetInput.from_dict({**base, "refine_boxes": "yes"})
+
+
+def test_the_predictor_reports_the_box_heads_face_boxes(tmp_path):
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=3)
+    photo = np.random.default_rng(1).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    plain = Predictor.load(path)
+    before = plain.predict(photo)
+    assert before["faces"]
+    bundle = load_bundle(path)
+    bundle.preprocessing["lnet"]["refine_boxes"] = True
+    head = _constant_head(plain, [np.log(0.5), np.log(0.5), 0.1, 0.0])  # half as large, 10% of the width right
+    refined = Predictor(bundle, box_head=head)
+    analysis = refined.analyse(photo)
+    for old, new, px in zip(before["faces"], analysis.record["faces"], analysis.faces_px, strict=True):
+        want = np.clip(head.correct(np.array([old["box"]]), np.zeros((1, head.feature_dim)))[0], 0, [128, 96, 128, 96])
+        np.testing.assert_allclose(new["box"], want, atol=0.15)  # the record's box is rounded to 0.1 px
+        np.testing.assert_allclose(px, new["box"], atol=0.06)
+        assert new["attributes"] == old["attributes"] and new["score"] == old["score"]  # the heads read the same region
+    refined.refine_boxes = False  # the fixed face boxes again
+    assert [f["box"] for f in refined.predict(photo)["faces"]] == [f["box"] for f in before["faces"]]
+    with pytest.raises(ValueError, match="does not refine boxes"):
+        plain.refine_boxes = True
+    with pytest.raises(ValueError, match="another ANet"):
+        refined.box_head = BoxHead(np.zeros(3), np.ones(3), np.zeros((4, 5)), np.zeros(4))
+    with pytest.raises(ValueError, match="another ANet"):  # the shipped head reads the shipped ANet's feature
+        Predictor(bundle)
+    with pytest.raises(ValueError, match="does not refine boxes"):
+        Predictor.load(path, box_head=head)
+
+
+def _wider(tmp_path, n: int = 12):
+    """A WIDER-format label file of n generated photos, each with one labelled face covering it."""
+    images = tmp_path / "images" / "0--Event"
+    images.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    lines = []
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8)).save(images / f"p{i}.jpg")
+        lines += [f"0--Event/p{i}.jpg", "1", "0 0 96 64 0 0 0 0 0 0"]
+    labels = tmp_path / "wider_face_train_bbx_gt.txt"
+    labels.write_text("\n".join(lines) + "\n")
+    return labels, tmp_path / "images"
+
+
+def test_fit_box_head_fits_on_wider_labels_and_says_when_it_cannot(tmp_path, capsys):
+    bundle = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=2)
+    labels, images = _wider(tmp_path)
+    out = tmp_path / "box.safetensors"
+    assert fit_box_head.main(["--labels", str(labels), "--images", str(images), "--part", "all", "--bundle", str(bundle),
+                              "--out", str(out)]) == 0  # fmt: skip
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert info["photos"] == 12 and info["pairs"] >= 10 and info["shrink"] == 0.5
+    assert BoxHead.load(out).fits(Predictor.load(bundle).bundle)
+    assert fit_box_head.main(["--labels", str(labels), "--images", str(images), "--part", "all", "--limit", "2",
+                              "--bundle", str(bundle), "--out", str(out)]) == 1  # fmt: skip
+    assert "too few to fit" in capsys.readouterr().err
+    assert fit_box_head.main(["--labels", str(tmp_path / "none.txt"), "--out", str(out)]) == 2
+    assert "none.txt" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        fit_box_head.main(["--labels", str(labels), "--shrink", "2", "--out", str(out)])
+    assert stop.value.code == 2
+
+
+def test_predict_takes_a_box_head_for_a_bundle_that_refines_boxes(tmp_path, capsys):
+    from lnet_anet.cli import build_bundle
+    from lnet_anet.predict import main
+
+    plain = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
+    refining = tmp_path / "r.lnetanet"
+    assert build_bundle.main(["--from-bundle", str(plain), "--lnet-input", '{"refine_boxes": true}',
+                              "--out", str(refining)]) == 0  # fmt: skip
+    photo = tmp_path / "p.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (96, 128, 3), dtype=np.uint8)).save(photo)
+    head = tmp_path / "box.safetensors"
+    _constant_head(Predictor.load(plain), [0.0, 0.0, 0.0, 0.0]).save(head)  # moves nothing
+    capsys.readouterr()
+    assert main([str(photo), "--json", "--bundle", str(plain)]) == 0
+    before = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert main([str(photo), "--json", "--bundle", str(refining)]) == 1  # the shipped head: another ANet's
+    assert "another ANet" in capsys.readouterr().err
+    assert main([str(photo), "--json", "--bundle", str(plain), "--box-head", str(head)]) == 1
+    assert "does not refine boxes" in capsys.readouterr().err
+    assert main([str(photo), "--json", "--bundle", str(refining), "--box-head", str(head)]) == 0
+    after = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert [f["box"] for f in after["faces"]] == [f["box"] for f in before["faces"]]
