@@ -118,6 +118,9 @@ def test_fit_box_head_fits_on_wider_labels_and_says_when_it_cannot(tmp_path, cap
     assert fit_box_head.main(["--labels", str(labels), "--images", str(images), "--part", "all", "--limit", "2",
                               "--bundle", str(bundle), "--out", str(out)]) == 1  # fmt: skip
     assert "too few to fit" in capsys.readouterr().err
+    assert fit_box_head.main(["--labels", str(labels), "--images", str(tmp_path / "elsewhere"), "--part", "all",
+                              "--bundle", str(bundle), "--out", str(out)]) == 1  # fmt: skip
+    assert "none of the 12 photos could be read" in capsys.readouterr().err
     assert fit_box_head.main(["--labels", str(tmp_path / "none.txt"), "--out", str(out)]) == 2
     assert "none.txt" in capsys.readouterr().err
     with pytest.raises(SystemExit) as stop:
@@ -147,3 +150,10 @@ def test_predict_takes_a_box_head_for_a_bundle_that_refines_boxes(tmp_path, caps
     assert main([str(photo), "--json", "--bundle", str(refining), "--box-head", str(head)]) == 0
     after = json.loads(capsys.readouterr().out.splitlines()[0])
     assert [f["box"] for f in after["faces"]] == [f["box"] for f in before["faces"]]
+    _constant_head(Predictor.load(plain), [np.log(0.5), np.log(0.5), 0.0, 0.0]).save(head)  # half the size
+    assert main([str(photo), "--json", "--bundle", str(refining), "--box-head", str(head)]) == 0
+    halved = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert [f["box"] for f in halved["faces"]] != [f["box"] for f in before["faces"]]
+    assert main([str(photo), "--json", "--bundle", str(refining), "--box-head", str(head), "--no-refine-boxes"]) == 0
+    fixed = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert [f["box"] for f in fixed["faces"]] == [f["box"] for f in before["faces"]]

@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=DefaultsHelpFormatter)
     ap.add_argument("--labels", type=Path, required=True, help="WIDER FACE's *_bbx_gt.txt")
     ap.add_argument("--images", type=Path, default=None, help="the photos' folder (default: the reader's, next to the labels)")
-    ap.add_argument("--part", choices=("tune", "all"), default="tune", help="the photos to learn from (hash_part)")
+    ap.add_argument("--part", choices=("tune", "all"), default="tune",
+                    help="the photos to learn from: tune, the 70%% of hash_part the benchmarks never score, or all")
     ap.add_argument("--min-height", type=float_in(1, 1e5), default=24.0, help="faces lower than this many pixels do not count")
     ap.add_argument("--alpha", type=float_in(1e-6, 1e9), default=1000.0, help="the ridge regression's regularisation")
     ap.add_argument("--shrink", type=float_in(0.0, 1.0), default=0.5, help="the share of the predicted correction applied")
@@ -91,9 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         boxes.append(fixed[keep])
         features.append(found[keep])
         targets.append(faces[keep])
+    if skipped == len(table):
+        print(f"fit_box_head: none of the {len(table)} photos could be read (each is listed above); is the photos' "
+              "folder right (--images)?", file=sys.stderr)  # fmt: skip
+        return 1
     pairs = sum(len(b) for b in boxes)
     if pairs < 10:
-        print(f"fit_box_head: {pairs} candidate(s) centred on a labelled face: too few to fit (10 or more)", file=sys.stderr)
+        print(f"fit_box_head: {pairs} candidate(s) centred on a labelled face: too few to fit (10 or more; more photos: "
+              "--limit, --part all)", file=sys.stderr)  # fmt: skip
         return 1
     command = " ".join(["python -m lnet_anet.cli.fit_box_head", *(argv if argv is not None else sys.argv[1:])])
     head = BoxHead.fit(np.concatenate(boxes), np.concatenate(features), np.concatenate(targets), alpha=args.alpha,

@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="for a bundle that places its face boxes by ANet's feature (preprocessing.lnet.refine_boxes, "
                         "as the embedded one): a box head fitted on this bundle (python -m lnet_anet.cli.fit_box_head; "
                         "default: the shipped one, for the shipped bundle's ANet)")  # fmt: skip
+    p.add_argument("--no-refine-boxes", action="store_true",
+                   help="report the fixed face box (LNet's region by the bundle's four face-box ratios) instead of "
+                        "the box head's (preprocessing.lnet.refine_boxes): the box analyse_boxes maps back to the "
+                        "region the heads read")  # fmt: skip
     p.add_argument("--detail", type=finite_float, default=None, metavar="RATIO",
                    help="also read large photos at RATIO pixels per photo pixel, in tiles, for small faces "
                         "(0.5 finds a 100 px face in a 6000x4000 photo in ~1.5 s; default: the bundle's setting, off)")  # fmt: skip
@@ -416,6 +420,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.no_rescue:
         predictor.rescue = False
+    if args.no_refine_boxes:
+        predictor.refine_boxes = False
     if args.threshold is not None:
         predictor.localizer.threshold = args.threshold
     if args.secondary_threshold is not None:

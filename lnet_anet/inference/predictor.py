@@ -464,7 +464,7 @@ class Predictor:
         bundle whose preprocessing.lnet.rescue_faces is set (default: the shipped one; see the
         face_head property). box_head: likewise the BoxHead (or its file) that places the face
         boxes, for a bundle whose preprocessing.lnet.refine_boxes is set (box_head property).
-        Raises FileNotFoundError (no bundle, no face head file), BundleError (a bad bundle),
+        Raises FileNotFoundError (no bundle, no face or box head file), BundleError (a bad bundle),
         RuntimeError (no CUDA) or ValueError (a backend that cannot run here; a head the bundle
         lacks or that is not on ANet's layers, an unknown patch set, a mirror or box_jitter that
         is not a bool or None; a face or box head for a bundle without rescue_faces /
