@@ -157,3 +157,31 @@ def test_predict_takes_a_box_head_for_a_bundle_that_refines_boxes(tmp_path, caps
     assert main([str(photo), "--json", "--bundle", str(refining), "--box-head", str(head), "--no-refine-boxes"]) == 0
     fixed = json.loads(capsys.readouterr().out.splitlines()[0])
     assert [f["box"] for f in fixed["faces"]] == [f["box"] for f in before["faces"]]
+
+
+def test_resume_refuses_an_output_read_with_the_box_head_turned_off(tmp_path, capsys):
+    from lnet_anet.cli import build_bundle
+    from lnet_anet.inference.outputs import read_records
+    from lnet_anet.predict import main
+
+    plain = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
+    refining = tmp_path / "r.lnetanet"
+    assert build_bundle.main(["--from-bundle", str(plain), "--lnet-input", '{"refine_boxes": true}',
+                              "--out", str(refining)]) == 0  # fmt: skip
+    head = tmp_path / "box.safetensors"
+    _constant_head(Predictor.load(plain), [0.0, 0.0, 0.0, 0.0]).save(head)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(2)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 255, (64, 80, 3), dtype=np.uint8)).save(photos / f"p{i}.png")
+    out = tmp_path / "out.jsonl"
+    argv = [str(photos), "--output", str(out), "--bundle", str(refining), "--box-head", str(head)]
+    assert main([*argv, "--no-refine-boxes"]) == 0
+    assert all(r["refine_boxes"] is False for r in read_records(out))
+    Image.fromarray(rng.integers(0, 255, (64, 80, 3), dtype=np.uint8)).save(photos / "p9.png")
+    capsys.readouterr()
+    assert main([*argv, "--resume"]) == 2  # the new record would be read with the box head
+    assert "--no-refine-boxes on" in capsys.readouterr().err
+    assert main([*argv, "--resume", "--no-refine-boxes"]) == 0
+    assert len(read_records(out)) == 3

@@ -220,3 +220,20 @@ def test_with_rotations_a_turn_read_above_the_threshold_is_not_marked_rescued(tm
     monkeypatch.setattr(predictor_module, "choose_turn", lambda chances: 1)
     record = predictor.predict(_photo(shape=(48, 80, 3)))
     assert record["rotation"] == 90 and record["faces"] and "rescued" not in record
+
+
+def test_a_record_read_with_the_rescue_turned_off_says_so():
+    from lnet_anet.inference.outputs import reading_options
+
+    assert reading_options({"rescue": False})["--no-rescue"] is True
+    assert reading_options({"rescued": True})["--no-rescue"] is False  # the rescue on: no key but "rescued"
+    assert reading_options({})["--no-rescue"] is False
+
+
+def test_no_rescue_marks_the_records_of_a_rescuing_bundle_only(tmp_path):
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=1e6, preset="tiny")
+    predictor = _rescuing(path, head_logit=20.0)
+    predictor.rescue = False
+    assert predictor.predict(_photo())["rescue"] is False
+    plain = Predictor.load(path)  # no rescue in the bundle: nothing turned off, nothing to say
+    assert "rescue" not in plain.predict(_photo())

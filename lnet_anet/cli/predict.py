@@ -509,7 +509,9 @@ def _other_options(log, predictor) -> str:
     from lnet_anet.inference.outputs import reading_options
 
     now = {"--mirror": predictor.mirror, "--box-jitter": predictor.box_jitter, "--rotations": predictor.rotations,
-           "descriptor heads": predictor.descriptor_heads}  # fmt: skip
+           "descriptor heads": predictor.descriptor_heads,
+           "--no-rescue": predictor.face_head is not None and not predictor.rescue,
+           "--no-refine-boxes": predictor.box_head is not None and not predictor.refine_boxes}  # fmt: skip
     differ: dict[str, Any] = {}
     for record in log.done.values():
         for key, value in reading_options(record).items():

@@ -170,11 +170,13 @@ class RecordLog:
 
 def reading_options(record: dict[str, Any]) -> dict[str, Any]:
     """The predict options a record says it was read with (the keys Predictor adds: "mirror",
-    "box_jitter", "rotation", "descriptor_heads"), as predict's flags: {"--mirror": bool,
-    "--box-jitter": bool, "--rotations": bool, "descriptor heads": [names]}. Meaningful for a
-    record without error (an error record carries none of them)."""
+    "box_jitter", "rotation", "descriptor_heads", and "rescue" / "refine_boxes" false when the
+    bundle's were turned off), as predict's flags: {"--mirror": bool, "--box-jitter": bool,
+    "--rotations": bool, "descriptor heads": [names], "--no-rescue": bool, "--no-refine-boxes":
+    bool}. Meaningful for a record without error (an error record carries none of them)."""
     return {"--mirror": bool(record.get("mirror")), "--box-jitter": bool(record.get("box_jitter")),
-            "--rotations": "rotation" in record, "descriptor heads": sorted(record.get("descriptor_heads") or [])}  # fmt: skip
+            "--rotations": "rotation" in record, "descriptor heads": sorted(record.get("descriptor_heads") or []),
+            "--no-rescue": record.get("rescue") is False, "--no-refine-boxes": record.get("refine_boxes") is False}  # fmt: skip
 
 
 def face_rows(record: dict[str, Any], attributes: Iterable[str]) -> Iterator[list[Any]]:

@@ -692,6 +692,10 @@ class Predictor:
                 a.record["box_jitter"] = True
             if found[k] and isinstance(found[k][0], _Rescued):  # of the turn read, when rotations chose one
                 a.record["rescued"] = True
+            if self._face_head is not None and not self.rescue:  # the bundle's rescue turned off (--no-rescue)
+                a.record["rescue"] = False
+            if self._box_head is not None and not self.refine_boxes:  # likewise its box head (--no-refine-boxes)
+                a.record["refine_boxes"] = False
             for box, score in found[k]:  # box: the face's region, which the heads crop
                 shown = _turn_back(self.face_box(box, turned.shape[:2]), turns[k], a.image.shape[:2])
                 face = _face_record(shown, score)
