@@ -114,6 +114,8 @@ def test_fit_box_head_fits_on_wider_labels_and_says_when_it_cannot(tmp_path, cap
                               "--out", str(out)]) == 0  # fmt: skip
     info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert info["photos"] == 12 and info["pairs"] >= 10 and info["shrink"] == 0.5
+    assert set(info["in_sample"]) == {"median_iou_fixed", "median_iou_head", "iou_0.5_fixed", "iou_0.5_head"}
+    assert 0.0 <= info["in_sample"]["median_iou_fixed"] <= 1.0 and 0.0 <= info["in_sample"]["median_iou_head"] <= 1.0
     assert BoxHead.load(out).fits(Predictor.load(bundle).bundle)
     assert fit_box_head.main(["--labels", str(labels), "--images", str(images), "--part", "all", "--limit", "2",
                               "--bundle", str(bundle), "--out", str(out)]) == 1  # fmt: skip

@@ -123,6 +123,7 @@ def test_fit_face_head_fits_on_faces_and_face_free_photos_and_skips_bad_files(tm
                                "--out", str(out)]) == 0  # fmt: skip
     captured = capsys.readouterr()
     assert "broken.jpg: skipped" in captured.err
+    assert "warning: only 3 faces" in captured.err  # so few photos: said
     info = json.loads(captured.out.strip().splitlines()[-1])
     assert info["face_images"] == 3 and info["face_free_images"] == 4 and info["skipped"] == 1
     assert info["face"] == 3 and info["crops"] > 3  # one face per face photo, every face-free candidate

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torchvision.ops import box_iou
 from tqdm import tqdm
 
 from lnet_anet.cli.arguments import DefaultsHelpFormatter, float_in, int_in
@@ -106,6 +107,15 @@ def main(argv: list[str] | None = None) -> int:
                        shrink=args.shrink, anet=predictor.bundle.part_digest("anet"),
                        info={"labels": str(args.labels), "part": args.part, "photos": len(table), "skipped": skipped,
                              "min_height": args.min_height, "command": command})  # fmt: skip
+    # How much closer the head puts the boxes, on the pairs it learnt from (in-sample: a check that
+    # it fitted, not a score; score a bundle with benchmarks/bench_detection.py on photos it did not see)
+    fixed, faces = np.concatenate(boxes), np.concatenate(targets)
+    moved = head.correct(fixed, np.concatenate(features))
+    before, after = (np.diag(box_iou(torch.from_numpy(b), torch.from_numpy(faces)).numpy()) for b in (fixed, moved))
+    head.info["in_sample"] = {"median_iou_fixed": round(float(np.median(before)), 4),
+                              "median_iou_head": round(float(np.median(after)), 4),
+                              "iou_0.5_fixed": round(float(np.mean(before >= 0.5)), 4),
+                              "iou_0.5_head": round(float(np.mean(after >= 0.5)), 4)}  # fmt: skip
     save_head(head, args.out)
     return 0
 

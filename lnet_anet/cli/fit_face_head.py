@@ -26,6 +26,8 @@ from lnet_anet.cli.head_fitting import add_fit_options, open_sources, save_head
 from lnet_anet.inference.face_head import DEFAULT_FACE_HEAD, FaceHead
 from lnet_anet.inference.predictor import Predictor
 
+FEW = 50  # faces or face-free candidates under which the fit is warned about (the shipped head: 1,494 / 233)
+
 
 def _features(predictor: Predictor, files: list[Path], strongest_only: bool, desc: str) -> tuple[list, int]:
     """ANet's features of the files' candidates (the strongest one, or all), and how many files
@@ -61,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fit_face_head: too few candidates to fit ({len(positive)} faces, {len(negative)} face-free "
               "candidates; both are needed)", file=sys.stderr)  # fmt: skip
         return 1
+    if min(len(positive), len(negative)) < FEW:
+        print(f"fit_face_head: warning: only {len(positive)} faces and {len(negative)} face-free candidates; a head "
+              f"fitted on fewer than {FEW} of either may not hold on other photos (more images, or --limit)",
+              file=sys.stderr)  # fmt: skip
     command = " ".join(["python -m lnet_anet.cli.fit_face_head", *(argv if argv is not None else sys.argv[1:])])
     head = FaceHead.fit(np.stack(positive + negative), np.r_[np.ones(len(positive), bool), np.zeros(len(negative), bool)],
                         c=args.c, anet=predictor.bundle.part_digest("anet"),
