@@ -130,14 +130,21 @@ def test_fit_box_head_fits_on_wider_labels_and_says_when_it_cannot(tmp_path, cap
     assert stop.value.code == 2
 
 
-def test_predict_takes_a_box_head_for_a_bundle_that_refines_boxes(tmp_path, capsys):
+def _refining_bundle(tmp_path):
+    """A random bundle and its copy with refine_boxes set (build_bundle)."""
     from lnet_anet.cli import build_bundle
-    from lnet_anet.predict import main
 
     plain = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
     refining = tmp_path / "r.lnetanet"
     assert build_bundle.main(["--from-bundle", str(plain), "--lnet-input", '{"refine_boxes": true}',
                               "--out", str(refining)]) == 0  # fmt: skip
+    return plain, refining
+
+
+def test_predict_takes_a_box_head_for_a_bundle_that_refines_boxes(tmp_path, capsys):
+    from lnet_anet.predict import main
+
+    plain, refining = _refining_bundle(tmp_path)
     photo = tmp_path / "p.png"
     Image.fromarray(np.random.default_rng(1).integers(0, 255, (96, 128, 3), dtype=np.uint8)).save(photo)
     head = tmp_path / "box.safetensors"
@@ -162,14 +169,10 @@ def test_predict_takes_a_box_head_for_a_bundle_that_refines_boxes(tmp_path, caps
 
 
 def test_resume_refuses_an_output_read_with_the_box_head_turned_off(tmp_path, capsys):
-    from lnet_anet.cli import build_bundle
     from lnet_anet.inference.outputs import read_records
     from lnet_anet.predict import main
 
-    plain = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
-    refining = tmp_path / "r.lnetanet"
-    assert build_bundle.main(["--from-bundle", str(plain), "--lnet-input", '{"refine_boxes": true}',
-                              "--out", str(refining)]) == 0  # fmt: skip
+    plain, refining = _refining_bundle(tmp_path)
     head = tmp_path / "box.safetensors"
     _constant_head(Predictor.load(plain), [0.0, 0.0, 0.0, 0.0]).save(head)
     photos = tmp_path / "photos"

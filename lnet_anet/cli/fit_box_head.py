@@ -26,12 +26,12 @@ from torchvision.ops import box_iou
 from tqdm import tqdm
 
 from lnet_anet.cli.arguments import DefaultsHelpFormatter, float_in, int_in
-from lnet_anet.cli.head_fitting import save_head
+from lnet_anet.cli.head_fitting import load_predictor, save_head
 from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.data.images import load_image
 from lnet_anet.data.readers.detection import hash_part, mark_small, read_wider_txt
 from lnet_anet.inference.box_head import DEFAULT_BOX_HEAD, BoxHead
-from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
+from lnet_anet.inference.predictor import DEFAULT_BUNDLE
 
 
 def labelled_pairs(boxes: np.ndarray, truth: np.ndarray, dont_care: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -71,11 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.part == "tune":
         table = table[hash_part(table["name"]) == "tune"]
     table = mark_small(table.reset_index(drop=True).iloc[: args.limit], args.min_height)
-    try:
-        predictor = Predictor.load(args.bundle)
-    except (FileNotFoundError, ValueError) as e:  # BundleError is a ValueError
-        print(f"fit_box_head: {e}", file=sys.stderr)
-        return 1
+    predictor = load_predictor("fit_box_head", args.bundle)
+    if isinstance(predictor, int):
+        return predictor
     boxes, features, targets, skipped = [], [], [], 0
     for path, truth, dont_care in tqdm(list(zip(table["path"], table["boxes"], table["dont_care"], strict=True)),
                                        desc="photos", disable=None):  # fmt: skip

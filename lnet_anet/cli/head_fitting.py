@@ -56,8 +56,15 @@ def open_sources(prog: str, groups: list[list[Path]], args: argparse.Namespace) 
     except FileNotFoundError as e:
         print(f"{prog}: {e}", file=sys.stderr)
         return 2
+    predictor = load_predictor(prog, args.bundle)
+    return predictor if isinstance(predictor, int) else (files, predictor)
+
+
+def load_predictor(prog: str, bundle: Path | None) -> Predictor | int:
+    """The Predictor of `bundle` (None: the embedded one); or, after one `prog: ...` line on
+    stderr, exit status 1 for a missing or bad bundle."""
     try:
-        return files, Predictor.load(args.bundle)
+        return Predictor.load(bundle)
     except (FileNotFoundError, ValueError) as e:  # BundleError is a ValueError
         print(f"{prog}: {e}", file=sys.stderr)
         return 1
@@ -70,4 +77,4 @@ def save_head(head, out: Path) -> None:
     print(json.dumps({"out": str(out), **head.info}))
 
 
-__all__ = ["add_fit_options", "image_files", "open_sources", "save_head"]
+__all__ = ["add_fit_options", "image_files", "load_predictor", "open_sources", "save_head"]

@@ -313,12 +313,7 @@ class Predictor:
 
     @box_head.setter
     def box_head(self, head: BoxHead) -> None:
-        if not head.fits(self.bundle):
-            raise ValueError("this bundle refines its face boxes (preprocessing.lnet.refine_boxes) with a box head, and "
-                             "this one was fitted on the feature of another ANet than the bundle's; fit one on this "
-                             "bundle (python -m lnet_anet.cli.fit_box_head --bundle ...) and pass it (Predictor.load("
-                             "box_head=...), predict --box-head), or build the bundle without refine_boxes")  # fmt: skip
-        self._box_head = head
+        self._box_head = _fitting(head, self.bundle, "refines its face boxes", "refine_boxes", "box_head")
 
     @property
     def face_head(self) -> FaceHead | None:
@@ -330,12 +325,7 @@ class Predictor:
 
     @face_head.setter
     def face_head(self, head: FaceHead) -> None:
-        if not head.fits(self.bundle):
-            raise ValueError("this bundle rescues faces (preprocessing.lnet.rescue_faces) with a face head, and this one "
-                             "was fitted on the feature of another ANet than the bundle's; fit one on this bundle "
-                             "(python -m lnet_anet.cli.fit_face_head --bundle ...) and pass it (Predictor.load("
-                             "face_head=...), predict --face-head), or build the bundle without rescue_faces")  # fmt: skip
-        self._face_head = head
+        self._face_head = _fitting(head, self.bundle, "rescues faces", "rescue_faces", "face_head")
 
     @property
     def descriptor_head(self):
@@ -1032,6 +1022,18 @@ class Predictor:
             mean = means.mean(1)
             combined += [mean, np.sqrt(np.maximum((stds**2 + means**2).mean(1) - mean**2, 0.0))]
         return combined
+
+
+def _fitting(head, bundle: Bundle, does: str, setting: str, name: str):
+    """`head` (a FaceHead or BoxHead: `name`) when it reads this bundle's ANet feature; else the
+    ValueError that says how to get one, for a bundle that `does` so by preprocessing.lnet.<setting>."""
+    if not head.fits(bundle):
+        kind, option = name.replace("_", " "), name.replace("_", "-")
+        raise ValueError(f"this bundle {does} (preprocessing.lnet.{setting}) with a {kind}, and this one was fitted on "
+                         f"the feature of another ANet than the bundle's; fit one on this bundle (python -m "
+                         f"lnet_anet.cli.fit_{name} --bundle ...) and pass it (Predictor.load({name}=...), predict "
+                         f"--{option}), or build the bundle without {setting}")  # fmt: skip
+    return head
 
 
 class _Rescued(tuple):
