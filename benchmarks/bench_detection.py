@@ -116,12 +116,13 @@ def rgb(path: str) -> np.ndarray:
 # ----------------------------------------------------------------------------- detectors
 
 
-def make_detector(name: str, bundle=None, baseline=None):
-    """A function path -> (boxes (k, 4) [x0, y0, x1, y1] exclusive, scores (k,), extra dict)."""
+def make_detector(name: str, bundle=None, baseline=None, box_head=None):
+    """A function path -> (boxes (k, 4) [x0, y0, x1, y1] exclusive, scores (k,), extra dict).
+    box_head: the box head file lnet_anet and lnet_anet_shipped use (default: the bundle's)."""
     if name in ("lnet_anet", "lnet_anet_shipped"):
         from lnet_anet.inference.predictor import Predictor
 
-        pred = Predictor.load(bundle)
+        pred = Predictor.load(bundle, box_head=box_head)
         shipped = float(pred.localizer.threshold)
         if name == "lnet_anet":
             loc = pred.localizer
@@ -136,7 +137,8 @@ def make_detector(name: str, bundle=None, baseline=None):
             boxes = np.array([f["box"] for f in faces], np.float64).reshape(-1, 4)
             return boxes, np.array([f["score"] for f in faces], np.float64), {"analysis": a}
 
-        detect.settings = dict(vars(pred.localizer)) | {"shipped_threshold": shipped}  # type: ignore[attr-defined]
+        detect.settings = dict(vars(pred.localizer)) | {"shipped_threshold": shipped,  # type: ignore[attr-defined]
+                                                        "box_head": str(box_head or "the bundle's")}  # fmt: skip
         return detect
     if name == "lnet_anet_localize":
         return _localize_only(bundle)
@@ -375,7 +377,7 @@ def benchmark_data(args, detectors: list[str]) -> dict:
         raise UsageError(f"--limit must be at least 1, got {args.limit}")
     if args.threads < 1:
         raise UsageError(f"--threads must be at least 1, got {args.threads}")
-    for opt, path in (("--bundle", args.bundle), ("--baseline", args.baseline)):
+    for opt, path in (("--bundle", args.bundle), ("--baseline", args.baseline), ("--box-head", args.box_head)):
         if path is not None and not path.exists():
             raise UsageError(f"{opt} {path}: no such file")
     if args.labels is None and args.format not in ("wider", "wider-mat"):
@@ -434,6 +436,8 @@ def main(argv=None) -> int:
     ap.add_argument("--detectors", default=",".join(ALL), help=f"comma-separated, of: {', '.join(ALL)}")
     ap.add_argument("--bundle", type=Path, default=None, help="lnet_anet's bundle (default: the embedded one)")
     ap.add_argument("--baseline", type=Path, default=None, help="baseline_localize's bundle (default: the embedded one)")
+    ap.add_argument("--box-head", type=Path, default=None,
+                    help="the box head file of lnet_anet and lnet_anet_shipped (default: the bundle's)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="score only the first N images (a smoke test)")
     ap.add_argument("--face-free", action="store_true")
@@ -467,7 +471,7 @@ def main(argv=None) -> int:
     diagnosis = None
     for name in detectors:
         t0 = time.time()
-        detect = make_detector(name, args.bundle, args.baseline)
+        detect = make_detector(name, args.bundle, args.baseline, args.box_head)
         shipped_threshold = detect.settings.get("shipped_threshold")
         keep = None
         if name == "lnet_anet":

@@ -164,7 +164,7 @@ def test_unreadable_images_are_skipped_for_every_detector(tmp_path, monkeypatch,
     seen: dict[str, list[str]] = {}
     real = bench.make_detector
 
-    def fake(name, bundle=None, baseline=None):  # Haar's boxes under either name; the paths each one gets
+    def fake(name, bundle=None, baseline=None, box_head=None):  # Haar's boxes under either name; the paths each one gets
         inner = real("haar")
 
         def detect(path):
@@ -236,6 +236,8 @@ def test_bad_labels_and_detectors_are_one_line_errors(tmp_path, capsys):
     assert bench.main([*common, "--detectors", "haar,foo"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: unknown detector 'foo' (") and "haar" in err[0]
+    assert bench.main([*common, "--detectors", "lnet_anet", "--box-head", str(tmp_path / "none.safetensors")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: --box-head {tmp_path / 'none.safetensors'}: no such file"
 
 
 def _wider_mat(path: Path, names: list[str], boxes: list[list]) -> None:

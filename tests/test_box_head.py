@@ -56,6 +56,51 @@ def test_offsets_round_trip_and_the_head_learns_where_the_face_is(tmp_path):
         BoxHead.load(tmp_path / "none.safetensors")
 
 
+def test_the_invariance_penalty_makes_the_correction_ignore_what_the_exposure_changes():
+    # Feature 0 says where the face is; feature 1 tracks it on the fit photos too, but it is the
+    # one an exposure change moves (the feature changes point along it). The plain ridge leans on
+    # both; with the penalty the correction should follow feature 0 and barely move with feature 1.
+    rng = np.random.default_rng(1)
+    n = 500
+    boxes = np.tile([50.0, 50.0, 100.0, 100.0], (n, 1))
+    where = rng.normal(size=n)
+    features = np.stack([where + 0.3 * rng.normal(size=n), where + 0.3 * rng.normal(size=n), rng.normal(size=n)], 1)
+    targets = decode_boxes(boxes, np.stack([np.zeros(n), np.zeros(n), 0.2 * where, np.zeros(n)], 1))
+    changes = np.stack([np.zeros(200), rng.normal(size=200), np.zeros(200)], 1)  # along feature 1
+    plain = BoxHead.fit(boxes, features, targets, alpha=1.0, shrink=1.0)
+    steady = BoxHead.fit(boxes, features, targets, alpha=1.0, shrink=1.0, feature_changes=changes, invariance=10.0)
+    nudged = features + [0.0, 1.0, 0.0]  # the same photos, feature 1 moved by the exposure
+
+    def moved(head):
+        return np.abs(head.correct(boxes, nudged) - head.correct(boxes, features)).mean()
+
+    assert moved(steady) < 0.2 * moved(plain)
+    err = np.abs(steady.correct(boxes, features) - targets).mean()
+    assert err < np.abs(boxes - targets).mean()  # still places the face better than the fixed box
+    assert steady.info["invariance"] == 10.0 and steady.info["feature_changes"] == 200
+    assert "invariance" not in plain.info
+    with pytest.raises(ValueError, match="feature_changes"):
+        BoxHead.fit(boxes, features, targets, invariance=1.0)
+    with pytest.raises(ValueError, match="feature_changes"):
+        BoxHead.fit(boxes, features, targets, feature_changes=changes[:, :2], invariance=1.0)
+
+
+def test_exposure_views_keep_the_pixels_in_place_and_vary_the_exposure():
+    from lnet_anet.data.transforms import EXPOSURE_KINDS, exposure_view
+
+    image = np.random.default_rng(0).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    kinds = set()
+    for seed in range(30):
+        kind, view = exposure_view(image, np.random.default_rng(seed))
+        kinds.add(kind)
+        assert view.shape == image.shape and view.dtype == np.uint8
+        if kind == "grayscale":
+            assert (view[..., 0] == view[..., 1]).all() and (view[..., 1] == view[..., 2]).all()
+        again = exposure_view(image, np.random.default_rng(seed))[1]
+        assert (again == view).all()  # drawn from the rng alone
+    assert kinds == set(EXPOSURE_KINDS)
+
+
 def test_refine_boxes_is_checked_and_survives_the_bundle_settings():
     base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
     assert LNetInput.from_dict({**base, "refine_boxes": True}).to_dict()["refine_boxes"] is True
@@ -114,9 +159,15 @@ def test_fit_box_head_fits_on_wider_labels_and_says_when_it_cannot(tmp_path, cap
                               "--out", str(out)]) == 0  # fmt: skip
     info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert info["photos"] == 12 and info["pairs"] >= 10 and info["shrink"] == 0.5
+    # by default taught to ignore the exposure: two views of each photo, every candidate's change
+    assert info["invariance"] == 1.0 and info["views"] == 2 and info["feature_changes"] >= 2 * info["pairs"]
     assert set(info["in_sample"]) == {"median_iou_fixed", "median_iou_head", "iou_0.5_fixed", "iou_0.5_head"}
     assert 0.0 <= info["in_sample"]["median_iou_fixed"] <= 1.0 and 0.0 <= info["in_sample"]["median_iou_head"] <= 1.0
     assert BoxHead.load(out).fits(Predictor.load(bundle).bundle)
+    assert fit_box_head.main(["--labels", str(labels), "--images", str(images), "--part", "all", "--bundle", str(bundle),
+                              "--invariance", "0", "--out", str(out)]) == 0  # fmt: skip
+    plain = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "invariance" not in plain and plain["views"] == 0 and plain["pairs"] == info["pairs"]
     assert fit_box_head.main(["--labels", str(labels), "--images", str(images), "--part", "all", "--limit", "2",
                               "--bundle", str(bundle), "--out", str(out)]) == 1  # fmt: skip
     assert "too few to fit" in capsys.readouterr().err

@@ -1,15 +1,18 @@
 """Fit the box head that places face boxes from ANet's feature (lnet_anet.inference.box_head).
 
     python -m lnet_anet.cli.fit_box_head --labels wider_face_split/wider_face_train_bbx_gt.txt \\
-        [--images DIR] [--part tune] [--min-height 24] [--alpha 1000] [--shrink 0.5] [--bundle B] \\
-        --out box_head.safetensors
+        [--images DIR] [--part tune] [--min-height 24] [--alpha 1000] [--shrink 0.5] \\
+        [--invariance 1] [--views 2] [--seed 0] [--bundle B] --out box_head.safetensors
 
 WIDER FACE's box labels (`*_bbx_gt.txt`) of the photos of one part (hash_part: "tune", the 70%
 the benchmarks never score; "all": every photo). Every candidate the localizer finds in a photo
 (opened: Predictor.candidates) whose fixed face box (Localizer.face_box) has its centre in exactly
 one labelled face that counts (not invalid, at least --min-height pixels high) is a pair: that
 face is where the box head should put it. The head is a ridge regression (--alpha) whose
-correction is applied at --shrink. LNet and ANet never see a box; the head is tied to the
+correction is applied at --shrink. With --invariance > 0 it is also taught to ignore the exposure:
+each photo is read again in --views exposure views (brighter or darker, gray, re-saved as JPEG;
+lnet_anet.data.transforms.exposure_view, drawn with --seed), and the change of ANet's feature of
+each candidate's region between the photo and a view is penalised (BoxHead.fit). LNet and ANet never see a box; the head is tied to the
 bundle's ANet; a bundle uses it when its preprocessing.lnet.refine_boxes is true
 (build_bundle --lnet-input '{"refine_boxes": true}'). Unreadable photos are reported and skipped.
 """
@@ -30,6 +33,7 @@ from lnet_anet.cli.head_fitting import load_predictor, save_head
 from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.data.images import load_image
 from lnet_anet.data.readers.detection import hash_part, mark_small, read_wider_txt
+from lnet_anet.data.transforms import exposure_view
 from lnet_anet.inference.box_head import DEFAULT_BOX_HEAD, BoxHead
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE
 
@@ -56,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-height", type=float_in(1, 1e5), default=24.0, help="faces lower than this many pixels do not count")
     ap.add_argument("--alpha", type=float_in(1e-6, 1e9), default=1000.0, help="the ridge regression's regularisation")
     ap.add_argument("--shrink", type=float_in(0.0, 1.0), default=0.5, help="the share of the predicted correction applied")
+    ap.add_argument("--invariance", type=float_in(0.0, 1e9), default=1.0,
+                    help="weight of the penalty on the correction's change with the exposure (0: plain ridge)")
+    ap.add_argument("--views", type=int_in(1, 10), default=2, help="exposure views per photo (with --invariance > 0)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the exposure views")
     ap.add_argument("--limit", type=int_in(1), default=None, help="at most this many photos (the first; default: all)")
     ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
     ap.add_argument("--out", type=Path, required=True,
@@ -74,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     predictor = load_predictor("fit_box_head", args.bundle)
     if isinstance(predictor, int):
         return predictor
-    boxes, features, targets, skipped = [], [], [], 0
+    boxes, features, targets, changes, skipped = [], [], [], [], 0
+    rng = np.random.default_rng(args.seed)
     for path, truth, dont_care in tqdm(list(zip(table["path"], table["boxes"], table["dont_care"], strict=True)),
                                        desc="photos", disable=None):  # fmt: skip
         try:
@@ -83,9 +92,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"fit_box_head: {path}: skipped ({e})", file=sys.stderr)
             skipped += 1
             continue
+        views = [exposure_view(image, rng)[1] for _ in range(args.views)] if args.invariance > 0 else []
         regions, _, found = predictor.candidates(image)
         if not len(regions):
             continue
+        # the same regions read in the exposure views: what the correction should ignore
+        changes += [predictor.anet_features(view, regions, kind="region") - found for view in views]
         fixed = np.stack([predictor.face_box(r, image.shape[:2]) for r in regions])
         keep, faces = labelled_pairs(fixed, np.asarray(truth, np.float64).reshape(-1, 4), np.asarray(dont_care, bool))
         boxes.append(fixed[keep])
@@ -103,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python -m lnet_anet.cli.fit_box_head", *(argv if argv is not None else sys.argv[1:])])
     head = BoxHead.fit(np.concatenate(boxes), np.concatenate(features), np.concatenate(targets), alpha=args.alpha,
                        shrink=args.shrink, anet=predictor.bundle.part_digest("anet"),
+                       feature_changes=np.concatenate(changes) if changes else None, invariance=args.invariance,
                        info={"labels": str(args.labels), "part": args.part, "photos": len(table), "skipped": skipped,
-                             "min_height": args.min_height, "command": command})  # fmt: skip
+                             "min_height": args.min_height, "views": args.views if changes else 0,
+                             "seed": args.seed, "command": command})  # fmt: skip
     # How much closer the head puts the boxes, on the pairs it learnt from (in-sample: a check that
     # it fitted, not a score; score a bundle with benchmarks/bench_detection.py on photos it did not see)
     fixed, faces = np.concatenate(boxes), np.concatenate(targets)

@@ -5,9 +5,12 @@ offsets 0, stride, 2*stride, ...), and the mirror view of a face."""
 
 from __future__ import annotations
 
+import io
+
 import cv2
 import numpy as np
 import torch
+from PIL import Image
 
 
 class _Patch:
@@ -104,6 +107,26 @@ class Photometric:
         if self.gray:
             out = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
         return out
+
+
+EXPOSURE_KINDS = ("brightness", "grayscale", "jpeg")
+
+
+def exposure_view(image: np.ndarray, rng: np.random.Generator) -> tuple[str, np.ndarray]:
+    """The same photo as another camera or file would give it, drawn with `rng`: one of its
+    brightness x U(0.5, 1.7) (clipped), grayscale (Pillow's ITU-R 601 luma in all three channels)
+    or a JPEG re-save at quality U(50, 95) (Pillow). uint8 RGB (H, W, 3) -> (kind, uint8 RGB of the
+    same shape); the pixels do not move. The box head learns to ignore these changes
+    (lnet_anet.cli.fit_box_head --invariance; experiments/2026-12-02-box-head-views)."""
+    kind = EXPOSURE_KINDS[int(rng.integers(len(EXPOSURE_KINDS)))]
+    if kind == "brightness":
+        return kind, np.clip(image * rng.uniform(0.5, 1.7), 0, 255).astype(np.uint8)
+    img = Image.fromarray(image)
+    if kind == "grayscale":
+        return kind, np.asarray(img.convert("L").convert("RGB"))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=int(rng.integers(50, 96)))
+    return kind, np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
 
 
 class Chain:

@@ -6,7 +6,8 @@ the face sits, so many boxes centred on a face miss it at IoU 0.5 (on WIDER's tu
 them). `BoxHead` moves and resizes that face box by what ANet's feature of the region (computed
 anyway for every face) says: a ridge regression to (log width ratio, log height ratio, dx / width,
 dy / height) of the labelled face box relative to the fixed one, its prediction scaled by
-`shrink`. Like the four ratios it is fitted on WIDER's boxes of the tune part (LNet and ANet never
+`shrink`, taught to ignore how the feature changes with the photo's exposure (`invariance`;
+experiments/2026-12-02-box-head-views). Like the four ratios it is fitted on WIDER's boxes of the tune part (LNet and ANet never
 see a box); the choice and figures: experiments/2026-12-02-box-head. A bundle uses it when its
 preprocessing.lnet.refine_boxes is true (Predictor.box_head).
 """
@@ -81,21 +82,43 @@ class BoxHead:
 
     @classmethod
     def fit(cls, boxes: np.ndarray, features: np.ndarray, targets: np.ndarray, alpha: float = 1000.0,
-            shrink: float = 0.5, anet: str | None = None, info: dict | None = None) -> BoxHead:  # fmt: skip
-        """Ridge regression (scikit-learn, `alpha`) of the labelled face boxes `targets` (N, 4)
-        relative to the fixed face boxes `boxes` (N, 4) on the regions' features (N, D).
-        ValueError for fewer than 10 pairs or mismatched shapes."""
+            shrink: float = 0.5, anet: str | None = None, info: dict | None = None,
+            feature_changes: np.ndarray | None = None, invariance: float = 0.0) -> BoxHead:  # fmt: skip
+        """Ridge regression (`alpha`) of the labelled face boxes `targets` (N, 4) relative to the
+        fixed face boxes `boxes` (N, 4) on the regions' features (N, D).
+
+        With `invariance` > 0, the correction is also taught to ignore what `feature_changes` (M, D)
+        holds: how ANet's feature of a region changes when only the photo's exposure does (the
+        same region read in an exposure_view of the photo, minus its feature in the photo). The
+        fit then minimises ||X w - y||^2 + alpha ||w||^2 + invariance (N / M) ||C w||^2 (C: the
+        standardised changes; closed form), so that a brighter, gray or re-saved copy of a photo
+        gets about the same box (experiments/2026-12-02-box-head-views). Without it: scikit-learn's
+        Ridge. ValueError for fewer than 10 pairs, mismatched shapes, or invariance without changes."""
         from sklearn.linear_model import Ridge
 
         b, x, t = (np.asarray(a, np.float64) for a in (boxes, features, targets))
         if len(b) < 10 or b.shape != t.shape or x.ndim != 2 or len(x) != len(b):
             raise ValueError(f"fit needs at least 10 (box, feature, target) triples of matching shapes, got {b.shape}, "
                              f"{x.shape}, {t.shape}")  # fmt: skip
+        changes = None if feature_changes is None else np.asarray(feature_changes, np.float64)
+        if invariance < 0 or (invariance > 0 and (changes is None or changes.ndim != 2 or not len(changes)
+                                                   or changes.shape[1] != x.shape[1])):  # fmt: skip
+            raise ValueError(f"invariance must be >= 0 and, when > 0, come with (M, {x.shape[1]}) feature_changes, "
+                             f"got {invariance} and {None if changes is None else changes.shape}")  # fmt: skip
         mean, scale = x.mean(0), x.std(0) + 1e-6
         head = cls(mean, scale, np.zeros((4, x.shape[1] + 2)), np.zeros(4), shrink, anet)
-        model = Ridge(alpha=alpha).fit(head._inputs(b, x), encode_boxes(b, t))
+        inputs, offsets = head._inputs(b, x), encode_boxes(b, t)
         info = {**(info or {}), "pairs": len(b), "alpha": alpha, "shrink": shrink}
-        return cls(mean, scale, model.coef_, model.intercept_, shrink, anet, info)
+        if invariance == 0:
+            model = Ridge(alpha=alpha).fit(inputs, offsets)
+            return cls(mean, scale, model.coef_, model.intercept_, shrink, anet, info)
+        c = np.concatenate([changes / scale, np.zeros((len(changes), 2))], 1)  # the log sides do not change
+        xm, ym = inputs.mean(0), offsets.mean(0)
+        xc = inputs - xm
+        gram = xc.T @ xc + alpha * np.eye(xc.shape[1]) + invariance * len(b) / len(c) * (c.T @ c)
+        w = np.linalg.solve(gram, xc.T @ (offsets - ym))  # (D + 2, 4)
+        info.update(invariance=invariance, feature_changes=len(c))
+        return cls(mean, scale, w.T, ym - xm @ w, shrink, anet, info)
 
     def fits(self, bundle) -> bool:
         """Whether the head reads this bundle's ANet feature (its dimension, and its digest when
