@@ -45,6 +45,7 @@ def test_offsets_round_trip_and_the_head_learns_where_the_face_is(tmp_path):
     again = BoxHead.load(tmp_path / "b.safetensors")
     np.testing.assert_allclose(again.correct(boxes, features), head.correct(boxes, features), atol=1e-3)
     assert again.anet == "abc" and again.info["pairs"] == n and again.shrink == 1.0
+    assert again.digest == head.digest != half.digest != BoxHead.load().digest  # its numbers and shrink
     with pytest.raises(ValueError, match=r"\(N, 6\)"):
         head.correct(boxes, features[:, :3])
     with pytest.raises(ValueError, match="at least 10"):
@@ -214,9 +215,11 @@ def test_predict_takes_a_box_head_for_a_bundle_that_refines_boxes(tmp_path, caps
     assert main([str(photo), "--json", "--bundle", str(refining), "--box-head", str(head)]) == 0
     halved = json.loads(capsys.readouterr().out.splitlines()[0])
     assert [f["box"] for f in halved["faces"]] != [f["box"] for f in before["faces"]]
+    assert halved["box_head"] == BoxHead.load(head).digest and "box_head" not in before  # a head of one's own
     assert main([str(photo), "--json", "--bundle", str(refining), "--box-head", str(head), "--no-refine-boxes"]) == 0
     fixed = json.loads(capsys.readouterr().out.splitlines()[0])
     assert [f["box"] for f in fixed["faces"]] == [f["box"] for f in before["faces"]]
+    assert "box_head" not in fixed  # turned off: "refine_boxes": false says it all
 
 
 def test_resume_refuses_an_output_read_with_the_box_head_turned_off(tmp_path, capsys):

@@ -50,6 +50,7 @@ def test_the_face_head_file_round_trips_and_refuses_other_heads(tmp_path):
     again = FaceHead.load(tmp_path / "f.safetensors")
     np.testing.assert_allclose(again.probability(x), p, atol=1e-5)
     assert again.anet == "abc" and again.info["face"] == int(y.sum()) and again.info["C"] == 0.5
+    assert again.digest == head.digest != FaceHead.load().digest  # names the numbers: the file's, not the shipped head's
     with pytest.raises(ValueError, match="both face and not_face"):
         FaceHead.fit(x, np.zeros(len(x), bool))
     UprightHead(np.zeros(3), np.ones(3), np.zeros(3), 0.0).save(tmp_path / "u.safetensors")
@@ -83,6 +84,8 @@ def test_a_photo_with_no_face_gets_its_strongest_candidate_when_the_head_says_fa
     yes = _rescuing(path, head_logit=20.0)
     record = yes.predict(photo)
     assert record["rescued"] is True and len(record["faces"]) == 1
+    assert record["faces"][0]["face_probability"] == pytest.approx(1.0, abs=1e-4)  # sigmoid(20): why it was kept
+    assert record["face_head"] == yes.face_head.digest == yes.custom_heads["face_head"]  # not the shipped head
     assert record["faces"][0]["score"] == pytest.approx(scores[0], abs=1e-4)  # the strongest candidate
     assert "attributes" in record["faces"][0] and "age" in record["faces"][0]  # analysed as any face
     (located,) = yes.locate_many([photo])  # localization alone rescues too
@@ -158,8 +161,23 @@ def test_predict_takes_a_face_head_for_a_bundle_that_rescues(tmp_path, capsys):
     assert main([str(photo), "--json", "--bundle", str(rescuing), "--face-head", str(head)]) == 0
     record = json.loads(capsys.readouterr().out.splitlines()[0])
     assert record["rescued"] is True and len(record["faces"]) == 1
-    assert main([str(photo), "--bundle", str(rescuing), "--face-head", str(head)]) == 0  # the table says so
-    assert "under the threshold, kept by the face head" in capsys.readouterr().out
+    assert record["faces"][0]["face_probability"] > 0.99 and record["face_head"] == FaceHead.load(head).digest
+    table, output, vis = tmp_path / "faces.csv", tmp_path / "out.jsonl", tmp_path / "vis"
+    assert main([str(photo), "--bundle", str(rescuing), "--face-head", str(head), "--csv", str(table), "--output",
+                 str(output), "--vis", str(vis)]) == 0  # fmt: skip
+    assert "under the threshold, kept by the face head" in capsys.readouterr().out  # the table says so
+    header, row = (line.split(",") for line in table.read_text().splitlines())
+    assert row[header.index("rescued")] == "1"  # and so does the CSV
+    assert (vis / "p.png").is_file()
+    # --resume with another head of one's own: the records say which head read them
+    other = tmp_path / "g.safetensors"
+    _constant_head(Predictor.load(plain), 19.0).save(other)
+    assert main([str(photo), "--bundle", str(rescuing), "--face-head", str(other), "--output", str(output),
+                 "--resume"]) == 2  # fmt: skip
+    assert f"--face-head of digest {FaceHead.load(head).digest}" in capsys.readouterr().err
+    assert main([str(photo), "--bundle", str(rescuing), "--face-head", str(head), "--output", str(output),
+                 "--resume"]) == 0  # fmt: skip
+    capsys.readouterr()
     assert main([str(photo), "--json", "--bundle", str(rescuing), "--face-head", str(head), "--no-rescue"]) == 0
     record = json.loads(capsys.readouterr().out.splitlines()[0])
     assert record["faces"] == [] and "rescued" not in record
@@ -227,6 +245,7 @@ def test_a_record_read_with_the_rescue_turned_off_says_so():
     from lnet_anet.inference.outputs import reading_options
 
     assert reading_options({"rescue": False})["--no-rescue"] is True
+    assert reading_options({"face_head": "abc"})["--face-head"] == "abc" and reading_options({})["--box-head"] is None
     assert reading_options({"rescued": True})["--no-rescue"] is False  # the rescue on: no key but "rescued"
     assert reading_options({})["--no-rescue"] is False
 

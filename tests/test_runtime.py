@@ -78,9 +78,12 @@ def test_onnxruntime_records_equal_torch(bundle_path, tmp_path, variant):
 def test_default_bundle_backends_agree(scene):
     """The embedded bundle (shared trunk stages, a head on ANet's feature) on both backends."""
     images = [scene, _images(1)[0], np.ascontiguousarray(scene[::-1])]
-    a = list(Predictor.load(backend="torch").predict_many(images))
+    shipped = Predictor.load(backend="torch")
+    a = list(shipped.predict_many(images))
     b = list(Predictor.load(backend="onnxruntime").predict_many(images))
     assert _assert_same_records(a, b) >= 1
+    # the shipped face and box heads: the records name no head of one's own
+    assert shipped.custom_heads == {} and not any("face_head" in r or "box_head" in r for r in a)
 
 
 def test_graphs_are_exported_once_and_then_need_no_network(bundle_path, graph_cache, monkeypatch):

@@ -511,13 +511,20 @@ def _other_options(log, predictor) -> str:
     now = {"--mirror": predictor.mirror, "--box-jitter": predictor.box_jitter, "--rotations": predictor.rotations,
            "descriptor heads": predictor.descriptor_heads,
            "--no-rescue": predictor.face_head is not None and not predictor.rescue,
-           "--no-refine-boxes": predictor.box_head is not None and not predictor.refine_boxes}  # fmt: skip
+           "--no-refine-boxes": predictor.box_head is not None and not predictor.refine_boxes,
+           "--face-head": predictor.custom_heads.get("face_head"), "--box-head": predictor.custom_heads.get("box_head")}  # fmt: skip
     differ: dict[str, Any] = {}
     for record in log.done.values():
         for key, value in reading_options(record).items():
             if value != now[key]:
                 differ.setdefault(key, value)
-    return ", ".join(f"{k} {'on' if v is True else 'off' if v is False else v or 'none'}" for k, v in differ.items())
+
+    def said(key: str, value: Any) -> str:
+        if key in ("--face-head", "--box-head"):  # a head's digest, or None: the shipped one
+            return f"{key} {'of digest ' + value if value else 'the shipped one'}"
+        return f"{key} {'on' if value is True else 'off' if value is False else value or 'none'}"
+
+    return ", ".join(said(k, v) for k, v in differ.items())
 
 
 def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lnet_anet.inference.feature_head import load_arrays, save_arrays
+from lnet_anet.inference.feature_head import arrays_digest, load_arrays, save_arrays
 
 DEFAULT_BOX_HEAD = Path(__file__).resolve().parents[1] / "assets" / "box_head.safetensors"
 
@@ -124,6 +124,13 @@ class BoxHead:
         """Whether the head reads this bundle's ANet feature (its dimension, and its digest when
         the head records one)."""
         return self.feature_dim == bundle.svm.feature_dim and self.anet in (None, bundle.part_digest("anet"))
+
+    @property
+    def digest(self) -> str:
+        """12 hex digits naming the head's numbers and shrink (arrays_digest): what a record
+        says when it was read with a head other than the shipped one."""
+        return arrays_digest({"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept,
+                              "shrink": self.shrink})  # fmt: skip
 
     def save(self, path: str | Path) -> None:
         arrays = {"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept}

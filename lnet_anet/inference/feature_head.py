@@ -5,6 +5,7 @@ Bundle.part_digest("anet"))."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -85,6 +86,21 @@ class LogisticFeatureHead:
         when the head records one)."""
         return self.feature_dim == bundle.svm.feature_dim and self.anet in (None, bundle.part_digest("anet"))
 
+    @property
+    def digest(self) -> str:
+        """12 hex digits naming the head's numbers (arrays_digest): what a record says when it
+        was read with a head other than the shipped one."""
+        return arrays_digest({"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept})
+
+
+def arrays_digest(arrays: dict[str, np.ndarray | float]) -> str:
+    """sha256 of the arrays as saved (float32, by name), first 12 hex digits: the same for a head
+    and its file read back."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        h.update(name.encode() + np.asarray(arrays[name], np.float32).tobytes())
+    return h.hexdigest()[:12]
+
 
 def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], meta_key: str, meta: dict) -> None:
     """A small head's file: its arrays as float32 safetensors, `meta` as JSON under `meta_key`."""
@@ -116,4 +132,4 @@ def load_arrays(path: str | Path, meta_key: str, fit_command: str) -> tuple[dict
     return arrays, json.loads(meta)
 
 
-__all__ = ["LogisticFeatureHead", "load_arrays", "save_arrays"]
+__all__ = ["LogisticFeatureHead", "arrays_digest", "load_arrays", "save_arrays"]

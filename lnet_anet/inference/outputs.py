@@ -11,7 +11,8 @@ and never skipped.
 
 CsvTable(path, attributes): one row per face, written to a temporary file and renamed on
 close(). Columns: image, face (1-based index within the image), x0, y0, x1, y1 (pixels of the
-displayed image, exclusive ends), score, age_mean, age_std (years), attractiveness_mean,
+displayed image, exclusive ends), score, rescued (1: under the localizer's threshold, kept by the
+face head, whose P(face) the record gives as "face_probability"; else 0), age_mean, age_std (years), attractiveness_mean,
 attractiveness_std (1-5; empty when the bundle has no such head), then one probability column
 per attribute. An image with no face or an error has no row (the JSON Lines record says why).
 """
@@ -38,7 +39,7 @@ def json_line(record: dict[str, Any]) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-CSV_FIXED = ["image", "face", "x0", "y0", "x1", "y1", "score", "age_mean", "age_std",
+CSV_FIXED = ["image", "face", "x0", "y0", "x1", "y1", "score", "rescued", "age_mean", "age_std",
              "attractiveness_mean", "attractiveness_std"]  # fmt: skip
 
 
@@ -170,13 +171,16 @@ class RecordLog:
 
 def reading_options(record: dict[str, Any]) -> dict[str, Any]:
     """The predict options a record says it was read with (the keys Predictor adds: "mirror",
-    "box_jitter", "rotation", "descriptor_heads", and "rescue" / "refine_boxes" false when the
-    bundle's were turned off), as predict's flags: {"--mirror": bool, "--box-jitter": bool,
-    "--rotations": bool, "descriptor heads": [names], "--no-rescue": bool, "--no-refine-boxes":
-    bool}. Meaningful for a record without error (an error record carries none of them)."""
+    "box_jitter", "rotation", "descriptor_heads", "rescue" / "refine_boxes" false when the
+    bundle's were turned off, and "face_head" / "box_head", the digest of a head other than the
+    shipped one), as predict's flags: {"--mirror": bool, "--box-jitter": bool, "--rotations":
+    bool, "descriptor heads": [names], "--no-rescue": bool, "--no-refine-boxes": bool,
+    "--face-head": digest or None, "--box-head": digest or None}. Meaningful for a record without
+    error (an error record carries none of them)."""
     return {"--mirror": bool(record.get("mirror")), "--box-jitter": bool(record.get("box_jitter")),
             "--rotations": "rotation" in record, "descriptor heads": sorted(record.get("descriptor_heads") or []),
-            "--no-rescue": record.get("rescue") is False, "--no-refine-boxes": record.get("refine_boxes") is False}  # fmt: skip
+            "--no-rescue": record.get("rescue") is False, "--no-refine-boxes": record.get("refine_boxes") is False,
+            "--face-head": record.get("face_head"), "--box-head": record.get("box_head")}  # fmt: skip
 
 
 def face_rows(record: dict[str, Any], attributes: Iterable[str]) -> Iterator[list[Any]]:
@@ -185,7 +189,7 @@ def face_rows(record: dict[str, Any], attributes: Iterable[str]) -> Iterator[lis
     for n, face in enumerate(record["faces"], start=1):
         age, attr = face.get("age") or {}, face.get("attractiveness") or {}
         yield [printable(record["image"]) if record["image"] is not None else "", n,
-               *face["box"], face["score"], age.get("mean", ""), age.get("std", ""),
+               *face["box"], face["score"], int("face_probability" in face), age.get("mean", ""), age.get("std", ""),
                attr.get("mean", ""), attr.get("std", ""),
                *(face["attributes"].get(a, "") for a in attributes)]  # fmt: skip
 

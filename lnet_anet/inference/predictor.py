@@ -328,6 +328,17 @@ class Predictor:
         self._face_head = _fitting(head, self.bundle, "rescues faces", "rescue_faces", "face_head")
 
     @property
+    def custom_heads(self) -> dict[str, str]:
+        """{"face_head" / "box_head": its digest} for each of the two heads in use (rescue /
+        refine_boxes on) that is not the shipped one (a head of your own: Predictor.load(face_head=
+        / box_head=), predict --face-head / --box-head). Records read so say it under the same
+        keys, so that `predict --resume` refuses to mix them with records read otherwise."""
+        heads = {"face_head": self._face_head if self.rescue else None,
+                 "box_head": self._box_head if self.refine_boxes else None}  # fmt: skip
+        return {name: head.digest for name, head in heads.items()
+                if head is not None and head.digest != _shipped_digest(type(head))}  # fmt: skip
+
+    @property
     def descriptor_head(self):
         """Opt-in (default None): a lnet_anet.dldl.descriptor.DescriptorHead whose score, from
         dlib's face-recognition network run on each face box (its descriptor, and its last map
@@ -669,6 +680,7 @@ class Predictor:
             found, turns = self._upright(images, found)
         faces: list[tuple[np.ndarray, np.ndarray, float, dict]] = []  # (image read, box in it, score, record)
         shown_in: list[tuple[Analysis, int, int]] = []  # per face: its Analysis, index in faces_px, turn
+        custom = self.custom_heads
         for k, i in enumerate(good):
             a = out[i]
             turned = np.ascontiguousarray(np.rot90(images[k], turns[k])) if turns[k] else images[k]
@@ -686,9 +698,13 @@ class Predictor:
                 a.record["rescue"] = False
             if self._box_head is not None and not self.refine_boxes:  # likewise its box head (--no-refine-boxes)
                 a.record["refine_boxes"] = False
-            for box, score in found[k]:  # box: the face's region, which the heads crop
+            a.record.update(custom)  # a face or box head of the user's own: its digest
+            for found_face in found[k]:  # box: the face's region, which the heads crop
+                box, score = found_face
                 shown = _turn_back(self.face_box(box, turned.shape[:2]), turns[k], a.image.shape[:2])
                 face = _face_record(shown, score)
+                if isinstance(found_face, _Rescued):  # the face head's P(face), which kept it
+                    face["face_probability"] = round(found_face.probability, 4)
                 a.record["faces"].append(face)
                 a.faces_px.append(shown)
                 faces.append((turned, box, score, face))
@@ -849,7 +865,7 @@ class Predictor:
         chances = self.face_head.probability(self._mean_features([(images[k], box, score, {}) for k, (box, score) in tries]))
         for (k, face), chance in zip(tries, chances, strict=True):
             if chance > min_probability:
-                found[k] = [_Rescued(face)]
+                found[k] = [_Rescued(face, float(chance))]
 
     def _read_scales(self, images: list[np.ndarray], analyses: list[Analysis] | None, localizer=None,
                      maps: dict | None = None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
@@ -1037,8 +1053,22 @@ def _fitting(head, bundle: Bundle, does: str, setting: str, name: str):
 
 
 class _Rescued(tuple):
-    """A face (box, score) that the face head rescued (Predictor._rescue): the record says so
-    once the photo's turn is chosen."""
+    """A face (box, score) that the face head rescued (Predictor._rescue), with the face head's
+    P(face) (`probability`): the record says so once the photo's turn is chosen."""
+
+    def __new__(cls, face: tuple[np.ndarray, float], probability: float):
+        made = super().__new__(cls, face)
+        made.probability = probability
+        return made
+
+
+@functools.cache
+def _shipped_digest(kind: type) -> str | None:
+    """The digest of the shipped head of this kind (FaceHead, BoxHead), None when none ships."""
+    try:
+        return kind.load().digest
+    except FileNotFoundError:
+        return None
 
 
 _END = object()
