@@ -40,7 +40,11 @@ they mixed into, e.g. ["attractiveness"] (absent from an error record), and, whe
 found only in a copy of a dark or over-exposed image with its contrast stretched (the bundle's
 preprocessing.lnet.retry_exposure), "exposure": "stretched" (the heads read that copy), and
 with mirror views (Predictor.mirror), "mirror": true, and with jittered views of each face's
-region (Predictor.box_jitter), "box_jitter": true. "image" is the path as
+region (Predictor.box_jitter), "box_jitter": true, and when the face head kept a candidate under
+the threshold (Predictor.rescue), "rescued": true and that face's "face_probability" (its
+P(face)); "rescue": false / "refine_boxes": false when the bundle's rescue / box head was turned
+off, and "face_head" / "box_head": the digest of a head other than the shipped one
+(Predictor.custom_heads). "image" is the path as
 a str (os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
 decimals, probabilities to 4, ages and attractiveness to 3.
 """
