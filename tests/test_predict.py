@@ -33,7 +33,8 @@ def folder(scene, tmp_path_factory) -> Path:
 
 
 def _check_record(record: dict, width: int, height: int, heads: bool = True) -> None:
-    assert set(record) == {"image", "width", "height", "faces", "error"}
+    assert set(record) == {"image", "width", "height", "faces", "error", "bundle"}
+    assert len(record["bundle"]) == 12  # the bundle file's identity (Bundle.identity)
     assert record["error"] is None and (record["width"], record["height"]) == (width, height)
     assert record["faces"], "threshold 0 on a random LNet finds at least one peak"
     for face in record["faces"]:

@@ -20,6 +20,7 @@ from PIL import Image
 
 from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
 from lnet_anet.inference.build import random_bundle
+from lnet_anet.inference.bundle import load_bundle
 from lnet_anet.inference.outputs import CSV_FIXED, read_records
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.upright import UprightHead
@@ -247,6 +248,15 @@ def test_resume_refuses_an_output_read_with_other_options(bundle, tmp_path, caps
     assert main([*argv, "--resume", "--box-jitter"]) == 0
     assert "3 already in the output" in capsys.readouterr().err
     assert len(read_records(out)) == 4 and all(r["box_jitter"] for r in read_records(out))
+    # another bundle (a retrained one, say) never adds its records to this output
+    other = random_bundle(tmp_path / "other.lnetanet", threshold=0.0, max_faces=2, seed=1)
+    assert load_bundle(other).identity != load_bundle(bundle).identity == read_records(out)[0]["bundle"]
+    _image(root / "img101.png", 101, size=(24, 20))
+    assert main([str(root), "--output", str(out), "--bundle", str(other), "--resume", "--box-jitter"]) == 2
+    assert f"--bundle of identity {load_bundle(bundle).identity}" in capsys.readouterr().err
+    old = [{k: v for k, v in r.items() if k != "bundle"} for r in read_records(out)]  # written before records said it
+    out.write_text("".join(json.dumps(r) + "\n" for r in old))
+    assert main([str(root), "--output", str(out), "--bundle", str(other), "--resume", "--box-jitter"]) == 0
 
 
 def test_images_may_follow_options(bundle, tmp_path, capsys):

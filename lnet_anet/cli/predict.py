@@ -512,16 +512,21 @@ def _other_options(log, predictor) -> str:
            "descriptor heads": predictor.descriptor_heads,
            "--no-rescue": predictor.face_head is not None and not predictor.rescue,
            "--no-refine-boxes": predictor.box_head is not None and not predictor.refine_boxes,
-           "--face-head": predictor.custom_heads.get("face_head"), "--box-head": predictor.custom_heads.get("box_head")}  # fmt: skip
+           "--face-head": predictor.custom_heads.get("face_head"), "--box-head": predictor.custom_heads.get("box_head"),
+           "--bundle": predictor.bundle.identity}  # fmt: skip
     differ: dict[str, Any] = {}
     for record in log.done.values():
         for key, value in reading_options(record).items():
+            if key == "--bundle" and value is None:  # written before records named their bundle: unknown
+                continue
             if value != now[key]:
                 differ.setdefault(key, value)
 
     def said(key: str, value: Any) -> str:
         if key in ("--face-head", "--box-head"):  # a head's digest, or None: the shipped one
             return f"{key} {'of digest ' + value if value else 'the shipped one'}"
+        if key == "--bundle":
+            return f"--bundle of identity {value} (this run's: {predictor.bundle.identity})"
         return f"{key} {'on' if value is True else 'off' if value is False else value or 'none'}"
 
     return ", ".join(said(k, v) for k, v in differ.items())

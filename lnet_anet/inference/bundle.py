@@ -87,6 +87,7 @@ class Bundle:
     digest: str | None = None  # the file's tensors_sha256 (None: not loaded from a file)
     unbuilt: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)  # part -> its tensors
     part_digests: dict[str, str] = field(default_factory=dict)  # part -> its digest, once asked for (part_digest)
+    identity: str | None = None  # the file's tensors and config as loaded (bundle_identity; None: not from a file)
 
     def net(self, name: str) -> nn.Module | None:
         """The network `name` (one of NET_PARTS), built now if it was not; None if absent.
@@ -498,8 +499,16 @@ def load_bundle(path: str | Path, device: torch.device | str = "cpu", build_nets
         raise BundleError(path, f"the SVM head takes {svm.feature_dim}-d features, ANet gives "
                                 f"{anet_dim}")  # fmt: skip
     unbuilt = {name: groups[name] for name in nets if name not in built}
-    bundle = Bundle(config=config, svm=svm, nets=built, path=path, digest=digest, unbuilt=unbuilt)
+    bundle = Bundle(config=config, svm=svm, nets=built, path=path, digest=digest, unbuilt=unbuilt,
+                    identity=bundle_identity(config, digest))  # fmt: skip
     return bundle.to(device)
+
+
+def bundle_identity(config: dict[str, Any], digest: str) -> str:
+    """12 hex digits naming a bundle file: sha256 of its tensors' checksum and its config as
+    stored (before a Predictor changes any setting in memory). Records carry it ("bundle"), so
+    that predict --resume never mixes the records of two bundles in one output."""
+    return hashlib.sha256((digest + json.dumps(config, sort_keys=True)).encode()).hexdigest()[:12]
 
 
 def describe(path: str | Path) -> str:

@@ -172,15 +172,17 @@ class RecordLog:
 def reading_options(record: dict[str, Any]) -> dict[str, Any]:
     """The predict options a record says it was read with (the keys Predictor adds: "mirror",
     "box_jitter", "rotation", "descriptor_heads", "rescue" / "refine_boxes" false when the
-    bundle's were turned off, and "face_head" / "box_head", the digest of a head other than the
-    shipped one), as predict's flags: {"--mirror": bool, "--box-jitter": bool, "--rotations":
-    bool, "descriptor heads": [names], "--no-rescue": bool, "--no-refine-boxes": bool,
-    "--face-head": digest or None, "--box-head": digest or None}. Meaningful for a record without
-    error (an error record carries none of them)."""
+    bundle's were turned off, "face_head" / "box_head", the digest of a head other than the
+    shipped one, and "bundle", the bundle file's identity), as predict's flags: {"--mirror": bool,
+    "--box-jitter": bool, "--rotations": bool, "descriptor heads": [names], "--no-rescue": bool,
+    "--no-refine-boxes": bool, "--face-head": digest or None, "--box-head": digest or None,
+    "--bundle": identity or None (None: a record written before records said it)}. Meaningful for
+    a record without error (an error record carries none of them)."""
     return {"--mirror": bool(record.get("mirror")), "--box-jitter": bool(record.get("box_jitter")),
             "--rotations": "rotation" in record, "descriptor heads": sorted(record.get("descriptor_heads") or []),
             "--no-rescue": record.get("rescue") is False, "--no-refine-boxes": record.get("refine_boxes") is False,
-            "--face-head": record.get("face_head"), "--box-head": record.get("box_head")}  # fmt: skip
+            "--face-head": record.get("face_head"), "--box-head": record.get("box_head"),
+            "--bundle": record.get("bundle")}  # fmt: skip
 
 
 def face_rows(record: dict[str, Any], attributes: Iterable[str]) -> Iterator[list[Any]]:

@@ -44,7 +44,8 @@ region (Predictor.box_jitter), "box_jitter": true, and when the face head kept a
 the threshold (Predictor.rescue), "rescued": true and that face's "face_probability" (its
 P(face)); "rescue": false / "refine_boxes": false when the bundle's rescue / box head was turned
 off, and "face_head" / "box_head": the digest of a head other than the shipped one
-(Predictor.custom_heads). "image" is the path as
+(Predictor.custom_heads), and "bundle": the bundle file's identity (Bundle.identity: its
+tensors and config; absent from an error record and for a bundle made in memory). "image" is the path as
 a str (os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
 decimals, probabilities to 4, ages and attractiveness to 3.
 """
@@ -703,6 +704,8 @@ class Predictor:
             if self._box_head is not None and not self.refine_boxes:  # likewise its box head (--no-refine-boxes)
                 a.record["refine_boxes"] = False
             a.record.update(custom)  # a face or box head of the user's own: its digest
+            if self.bundle.identity is not None:  # which bundle file read it (Bundle.identity)
+                a.record["bundle"] = self.bundle.identity
             for found_face in found[k]:  # box: the face's region, which the heads crop
                 box, score = found_face
                 shown = _turn_back(self.face_box(box, turned.shape[:2]), turns[k], a.image.shape[:2])
