@@ -174,7 +174,9 @@ def test_predict_takes_a_face_head_for_a_bundle_that_rescues(tmp_path, capsys):
     _constant_head(Predictor.load(plain), 19.0).save(other)
     assert main([str(photo), "--bundle", str(rescuing), "--face-head", str(other), "--output", str(output),
                  "--resume"]) == 2  # fmt: skip
-    assert f"--face-head of digest {FaceHead.load(head).digest}" in capsys.readouterr().err
+    refusal = capsys.readouterr().err
+    assert f"--face-head: the head of digest {FaceHead.load(head).digest} (this run's: the head of digest " \
+        f"{FaceHead.load(other).digest}" in refusal  # fmt: skip
     assert main([str(photo), "--bundle", str(rescuing), "--face-head", str(head), "--output", str(output),
                  "--resume"]) == 0  # fmt: skip
     capsys.readouterr()

@@ -37,6 +37,14 @@ from lnet_anet.data.transforms import exposure_view
 from lnet_anet.inference.box_head import DEFAULT_BOX_HEAD, BoxHead
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE
 
+PRINTED = """It prints one JSON line: out, digest (what the records of photos read with this head say
+under "box_head"), pairs (candidates centred on exactly one labelled face: the regression's
+examples), feature_changes (the region / exposure-view changes its correction learnt to ignore;
+with --invariance > 0), views and seed (likewise), in_sample (the median IoU and the share at IoU
+0.5 of the fixed and of the head's boxes on those same pairs: a check that the fit worked, not a
+score; score a head on photos it never saw with benchmarks/bench_detection.py --box-head)."""
+MIN_GOOD_PAIRS = 100  # fewer: a warning (the ridge has ANet's feature dimension + 2 inputs)
+
 
 def labelled_pairs(boxes: np.ndarray, truth: np.ndarray, dont_care: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which face boxes (N, 4) have their centre in exactly one labelled face (G, 4) and that face
@@ -52,7 +60,7 @@ def labelled_pairs(boxes: np.ndarray, truth: np.ndarray, dont_care: np.ndarray) 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_box_head", description=__doc__.split("\n\n")[0],
-                                 formatter_class=DefaultsHelpFormatter)
+                                 epilog=PRINTED, formatter_class=DefaultsHelpFormatter)
     ap.add_argument("--labels", type=Path, required=True, help="WIDER FACE's *_bbx_gt.txt")
     ap.add_argument("--images", type=Path, default=None, help="the photos' folder (default: the reader's, next to the labels)")
     ap.add_argument("--part", choices=("tune", "all"), default="tune",
@@ -112,13 +120,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fit_box_head: {pairs} candidate(s) centred on a labelled face: too few to fit (10 or more; more photos: "
               "--limit, --part all)", file=sys.stderr)  # fmt: skip
         return 1
+    if pairs < MIN_GOOD_PAIRS:
+        inputs = np.concatenate(features).shape[1] + 2
+        print(f"fit_box_head: warning: only {pairs} pairs for a ridge on {inputs} inputs; the head may not place boxes "
+              "better than the fixed face box on other photos (more photos: --limit, --part all)", file=sys.stderr)
     command = " ".join(["python -m lnet_anet.cli.fit_box_head", *(argv if argv is not None else sys.argv[1:])])
     head = BoxHead.fit(np.concatenate(boxes), np.concatenate(features), np.concatenate(targets), alpha=args.alpha,
                        shrink=args.shrink, anet=predictor.bundle.part_digest("anet"),
                        feature_changes=np.concatenate(changes) if changes else None, invariance=args.invariance,
                        info={"labels": str(args.labels), "part": args.part, "photos": len(table), "skipped": skipped,
-                             "min_height": args.min_height, "views": args.views if changes else 0,
-                             "seed": args.seed, "command": command})  # fmt: skip
+                             "min_height": args.min_height, "command": command,
+                             **({"views": args.views, "seed": args.seed} if changes else {})})  # fmt: skip
     # How much closer the head puts the boxes, on the pairs it learnt from (in-sample: a check that
     # it fitted, not a score; score a bundle with benchmarks/bench_detection.py on photos it did not see)
     fixed, faces = np.concatenate(boxes), np.concatenate(targets)

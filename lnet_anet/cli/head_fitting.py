@@ -71,10 +71,13 @@ def load_predictor(prog: str, bundle: Path | None) -> Predictor | int:
 
 
 def save_head(head, out: Path) -> None:
-    """Write a fitted head (anything with save() and info) to `out` and print its record."""
+    """Write a fitted head (anything with save() and info) to `out` and print its record, with
+    the head's digest when it has one (face, box and upright heads): what the records of photos
+    read with it say (e.g. "box_head")."""
     out.parent.mkdir(parents=True, exist_ok=True)
     head.save(out)
-    print(json.dumps({"out": str(out), **head.info}))
+    digest = {"digest": head.digest} if hasattr(head, "digest") else {}
+    print(json.dumps({"out": str(out), **digest, **head.info}))
 
 
 __all__ = ["add_fit_options", "image_files", "load_predictor", "open_sources", "save_head"]

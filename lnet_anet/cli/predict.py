@@ -19,7 +19,8 @@ cannot be written) is that image's error record and the others go on. --output F
 JSON Lines atomically (FILE.part while running, FILE whole at the end); --resume skips the
 images FILE (or the FILE.part a killed run left) already has without an error, and refuses
 (exit 2) a FILE whose records were read with other options (--mirror, --box-jitter,
---rotations, descriptor heads). --csv FILE: one
+--rotations, descriptor heads, --no-rescue, --no-refine-boxes, another --face-head or
+--box-head) or by another bundle. --csv FILE: one
 row per face (lnet_anet.inference.outputs). Exit status (EXIT_STATUS, also in --help): 0 when
 every image was analysed (or all were already in --output), 1 when some image could not be read
 or analysed (its error record says why; the others are still written) or the run could not be
@@ -56,7 +57,8 @@ exit status:
        be written (what was written is kept for --resume)
   2    bad usage: an unknown option or a bad value (--detail out of range ...), no image
        given, --vis naming a file, a --*descriptor-head without its --*-descriptor flag,
-       --upright-head without --rotations
+       --upright-head without --rotations; --resume into an --output read with other options or
+       another bundle
   130  interrupted (Ctrl-C): rerun with --output FILE --resume to go on"""
 
 
@@ -78,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write JSON Lines to FILE, atomically (FILE.part while running)")  # fmt: skip
     p.add_argument("--resume", action="store_true",
                    help="skip the images --output FILE (or FILE.part) already has without error (read with the same "
-                        "--mirror / --box-jitter / --rotations / descriptor heads: another mix is refused)")  # fmt: skip
+                        "--mirror / --box-jitter / --rotations / descriptor heads / --no-rescue / --no-refine-boxes / "
+                        "--face-head / --box-head and the same bundle: another mix is refused, exit 2)")  # fmt: skip
     p.add_argument("--csv", type=Path, metavar="FILE", help="one row per face, for spreadsheets")
     p.add_argument("--vis", type=Path, metavar="DIR",
                    help="write a PNG per image into the folder DIR (each JSON record's \"vis\" names it)")
@@ -112,11 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--face-head", type=Path, default=None, metavar="FILE",
                    help="for a bundle that rescues photos with no face found (preprocessing.lnet.rescue_faces, as "
                         "the embedded one): a face head fitted on this bundle (python -m lnet_anet.cli.fit_face_head; "
-                        "default: the shipped one, for the shipped bundle's ANet)")  # fmt: skip
+                        "default: the shipped one, for the shipped bundle's ANet; a bundle of your own needs its head "
+                        "even with --no-rescue, to load)")  # fmt: skip
     p.add_argument("--box-head", type=Path, default=None, metavar="FILE",
                    help="for a bundle that places its face boxes by ANet's feature (preprocessing.lnet.refine_boxes, "
                         "as the embedded one): a box head fitted on this bundle (python -m lnet_anet.cli.fit_box_head; "
-                        "default: the shipped one, for the shipped bundle's ANet)")  # fmt: skip
+                        "default: the shipped one, for the shipped bundle's ANet; a bundle of your own needs its head "
+                        "even with --no-refine-boxes, to load)")  # fmt: skip
     p.add_argument("--no-refine-boxes", action="store_true",
                    help="report the fixed face box (LNet's region by the bundle's four face-box ratios) instead of "
                         "the box head's (preprocessing.lnet.refine_boxes): the box analyse_boxes maps back to the "
@@ -524,7 +529,9 @@ def _other_options(log, predictor) -> str:
 
     def said(key: str, value: Any) -> str:
         if key in ("--face-head", "--box-head"):  # a head's digest, or None: the shipped one
-            return f"{key} {'of digest ' + value if value else 'the shipped one'}"
+            mine = predictor.custom_heads.get(key[2:].replace("-", "_"))
+            return (f"{key}: {'the head of digest ' + value if value else 'the shipped head'} (this run's: "
+                    f"{'the head of digest ' + mine if mine else 'the shipped head'}; fit_* prints a head's digest)")
         if key == "--bundle":
             return f"--bundle of identity {value} (this run's: {predictor.bundle.identity})"
         return f"{key} {'on' if value is True else 'off' if value is False else value or 'none'}"
