@@ -156,6 +156,27 @@ def collect(args) -> None:
              tune_paths=np.array(tune["path"].tolist()))  # fmt: skip
 
 
+def collect_changes(args) -> None:
+    """Round 3: ANet's feature of each unperturbed fit chip's region read in two exposure views of
+    the chip (lnet_anet.data.transforms.exposure_view, seed 0), minus its feature as shipped."""
+    from lnet_anet.data.transforms import exposure_view
+
+    torch.set_num_threads(2)
+    z = np.load(args.out / "views.npz")
+    fit, _ = chips(args.datasets)
+    fit = fit.sample(n=args.fit, random_state=7).reset_index(drop=True)
+    predictor = Predictor.load(args.bundle)
+    rng = np.random.default_rng(0)
+    sel = np.flatnonzero((z["part"] == "fit") & (z["view"] == "original"))
+    changes = []
+    for k in sel:
+        arr = np.asarray(Image.open(fit["path"][int(z["chip"][k])]).convert("RGB"))
+        for _ in range(2):
+            view = exposure_view(arr, rng)[1]
+            changes.append(predictor.anet_features(view, [z["region"][k]], kind="region")[0] - z["feature"][k])
+    np.save(args.out / "changes.npy", np.stack(changes))
+
+
 def collect_wider(args) -> None:
     """WIDER tune photos (real photos): every found face (candidates above the bundle's threshold)
     whose fixed face box is centred in exactly one labelled face that counts, as fit_box_head pairs
@@ -230,16 +251,19 @@ def evaluate(args) -> None:
     views = {i: None for i in range(len(paths))}
     results = {"canonical": c.tolist(), "fit_views": int(fit.sum()), "settings": {}}
     print(f"canonical region (chip units): {np.round(c, 3).tolist()}; fit views {fit.sum()}")
-    settings = [(None, None)] + [(a, s) for a in args.alphas for s in args.shrinks]
-    for alpha, shrink in settings:
+    settings = [(None, None, 0.0)] + [(a, s, lam) for a in args.alphas for s in args.shrinks for lam in args.lambdas]
+    changes = np.load(args.out / "changes.npy") if any(lam for *_, lam in settings) else None
+    for alpha, shrink, lam in settings:
         if alpha is None:
             regions = z["region"][tune]
             label = "LNet's region"
             head = None
         else:
-            head = (FeatureOnlyHead if args.feature_only else BoxHead).fit(z["region"][fit], z["feature"][fit], targets[fit], alpha=alpha, shrink=shrink)
+            head = (FeatureOnlyHead if args.feature_only else BoxHead).fit(
+                z["region"][fit], z["feature"][fit], targets[fit], alpha=alpha, shrink=shrink,
+                feature_changes=changes if lam else None, invariance=lam)
             regions = head.correct(z["region"][tune], z["feature"][tune])
-            label = f"alpha {alpha:g} shrink {shrink:g}"
+            label = f"alpha {alpha:g} shrink {shrink:g}" + (f" lambda {lam:g}" if lam else "")
         ages = np.empty(len(regions))
         chip, view = z["chip"][tune], z["view"][tune]
         for k, (i, name) in enumerate(zip(chip, view, strict=True)):
@@ -285,7 +309,7 @@ def report(label, chip, view, ages, regions, affines, true_ages, targets) -> dic
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("step", choices=("collect", "wider", "evaluate"))
+    ap.add_argument("step", choices=("collect", "changes", "wider", "evaluate"))
     ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
     ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"))
     ap.add_argument("--fit", type=int, default=1500, help="fit chips (each as shipped, in a random view, and pasted on a face-free crop in a random view)")
@@ -294,10 +318,11 @@ def main(argv=None) -> int:
     ap.add_argument("--alphas", type=float, nargs="+", default=[100.0, 1000.0, 10000.0])
     ap.add_argument("--shrinks", type=float, nargs="+", default=[0.5, 1.0])
     ap.add_argument("--feature-only", action="store_true", help="round 2: the head without the log sides")
+    ap.add_argument("--lambdas", type=float, nargs="+", default=[0.0], help="round 3: invariance penalties")
     ap.add_argument("--tag", default="", help="suffix of evaluate's json")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
-    {"collect": collect, "wider": collect_wider, "evaluate": evaluate}[args.step](args)
+    {"collect": collect, "changes": collect_changes, "wider": collect_wider, "evaluate": evaluate}[args.step](args)
     return 0
 
 

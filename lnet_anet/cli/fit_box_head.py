@@ -12,9 +12,10 @@ face is where the box head should put it. The head is a ridge regression (--alph
 correction is applied at --shrink. With --invariance > 0 it is also taught to ignore the exposure:
 each photo is read again in --views exposure views (brighter or darker, gray, re-saved as JPEG;
 lnet_anet.data.transforms.exposure_view, drawn with --seed), and the change of ANet's feature of
-each candidate's region between the photo and a view is penalised (BoxHead.fit). LNet and ANet never see a box; the head is tied to the
-bundle's ANet; a bundle uses it when its preprocessing.lnet.refine_boxes is true
-(build_bundle --lnet-input '{"refine_boxes": true}'). Unreadable photos are reported and skipped.
+each candidate's region between the photo and a view is penalised (BoxHead.fit). LNet and ANet
+never see a box; the head is tied to the bundle's ANet; a bundle uses it when its
+preprocessing.lnet.refine_boxes is true (build_bundle --lnet-input '{"refine_boxes": true}').
+Unreadable photos are reported and skipped.
 """
 
 from __future__ import annotations

@@ -45,8 +45,8 @@ the threshold (Predictor.rescue), "rescued": true and that face's "face_probabil
 P(face)); "rescue": false / "refine_boxes": false when the bundle's rescue / box head was turned
 off, and "face_head" / "box_head": the digest of a head other than the shipped one
 (Predictor.custom_heads), and "bundle": the bundle file's identity (Bundle.identity: its
-tensors and config; absent from an error record and for a bundle made in memory). "image" is the path as
-a str (os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
+tensors and config; absent from an error record and for a bundle made in memory). "image" is
+the path as a str (os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
 decimals, probabilities to 4, ages and attractiveness to 3.
 """
 
