@@ -103,7 +103,7 @@ def collect(args) -> None:
     np.savez(args.out / "features.npz", names=np.array(names), **{k: np.array(v) for k, v in out.items()})
 
 
-def fit_heads(x: np.ndarray, y: np.ndarray, changes: np.ndarray, lam: float, c: float = 0.1):
+def fit_heads(x: np.ndarray, y: np.ndarray, changes: np.ndarray, lam: float, c: float = 0.1, scores_only: bool = False):
     """Per-attribute logistic regressions on standardised features whose L2 penalty is
     w' (I + lam K) w, K the covariance of the standardised feature changes: fitted as a plain L2
     fit on x L^-T (L L' = I + lam K), the weights mapped back. Returns a function x -> (N, A) bools."""
@@ -121,7 +121,29 @@ def fit_heads(x: np.ndarray, y: np.ndarray, changes: np.ndarray, lam: float, c: 
             continue
         m = LogisticRegression(C=c, max_iter=2000).fit(z, y[:, a])
         w[:, a], b[a] = back @ m.coef_[0], m.intercept_[0]
-    return lambda q: ((q - mean) / scale) @ w + b > 0
+    if scores_only:
+        return lambda q: ((q - mean) / scale) @ w + b
+    return lambda q, t=0.0: ((q - mean) / scale) @ w + b > t
+
+
+def tuned_thresholds(x: np.ndarray, y: np.ndarray, changes: np.ndarray, lam: float, folds: int = 5) -> np.ndarray:
+    """Round 2: per attribute, the score threshold (A,) that maximises balanced accuracy on 5-fold
+    out-of-fold scores of the fit files (fit_heads' scores: log-odds)."""
+    scores = np.zeros(y.shape, np.float64)
+    part = np.arange(len(x)) % folds
+    for f in range(folds):
+        held = part == f
+        head = fit_heads(x[~held], y[~held], changes, lam, scores_only=True)
+        scores[held] = head(x[held])
+    out = np.zeros(y.shape[1])
+    for a in range(y.shape[1]):
+        pos, neg = y[:, a], ~y[:, a]
+        if not (pos.any() and neg.any()):
+            continue
+        grid = np.quantile(scores[:, a], np.linspace(0.01, 0.99, 99))
+        bal = [0.5 * ((scores[pos, a] > t).mean() + (scores[neg, a] <= t).mean()) for t in grid]
+        out[a] = grid[int(np.argmax(bal))]
+    return out
 
 
 def balanced(decided: np.ndarray, y: np.ndarray) -> float:
@@ -149,10 +171,12 @@ def evaluate(args) -> None:
     score("bundle's SVMs (in-sample)", d["tune_bundle"], {p: d[f"{p}_bundle"] for p in PERTURB})
     for lam in LAMBDAS:
         decide = fit_heads(d["fit_x"], y_fit, d["changes"], lam)
-        score(f"refit, lambda {lam:g}", decide(d["tune_x"]), {p: decide(d[f"{p}_x"]) for p in PERTURB})
+        t = tuned_thresholds(d["fit_x"], y_fit, d["changes"], lam) if args.round == 2 else 0.0
+        score(f"refit, lambda {lam:g}" + (", tuned" if args.round == 2 else ""), decide(d["tune_x"], t),
+              {p: decide(d[f"{p}_x"], t) for p in PERTURB})  # fmt: skip
     info = {"fit_files": int(len(y_fit)), "tune_files": int(len(y_tune)), "changes": int(len(d["changes"])),
             "rows": rows}  # fmt: skip
-    (args.out / "evaluate.json").write_text(json.dumps(info, indent=1))
+    (args.out / ("evaluate.json" if args.round == 1 else "evaluate-round2.json")).write_text(json.dumps(info, indent=1))
 
 
 def main(argv=None) -> int:
@@ -162,6 +186,7 @@ def main(argv=None) -> int:
     ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"))
     ap.add_argument("--fit", type=int, default=3000)
     ap.add_argument("--tune", type=int, default=1000, help="the first files of the tune sample (a smoke run: fewer)")
+    ap.add_argument("--round", type=int, choices=(1, 2), default=1, help="evaluate: 2 tunes thresholds on the fit files")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     {"collect": collect, "evaluate": evaluate}[args.step](args)
