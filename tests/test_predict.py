@@ -327,6 +327,14 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     h = scene.shape[0]
     assert render(analysis)[:h].mean() > two[:h].mean() + 40  # the picture shows the copy the faces were read in
     analysis.read_as = None
+    both = analysis.record["faces"]
+    analysis.record["faces"] = [{**face, "face_probability": 0.93}]
+    plain = render(analysis)
+    analysis.record["rescued"] = True  # kept by the face head: marked at the image's bottom left
+    marked = render(analysis)
+    assert marked.shape == plain.shape and not np.array_equal(marked[h - 12 : h, :60], plain[h - 12 : h, :60])
+    del analysis.record["rescued"]
+    analysis.record["faces"] = both
     small = predictor.analyse(np.ascontiguousarray(scene[:40, :50]))  # a 40 px picture: drawn 4x
     small.record["faces"] = [{**face, "box": [5.0, 5.0, 30.0, 35.0]}]
     big = render(small)
