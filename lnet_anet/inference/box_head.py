@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lnet_anet.inference.feature_head import arrays_digest, load_arrays, save_arrays
+from lnet_anet.inference.feature_head import FeatureHead
 
 DEFAULT_BOX_HEAD = Path(__file__).resolve().parents[1] / "assets" / "box_head.safetensors"
 
@@ -42,7 +42,7 @@ def decode_boxes(boxes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1)
 
 
-class BoxHead:
+class BoxHead(FeatureHead):
     """Face boxes corrected by ANet's feature of their regions (module doc).
 
     Inputs of the regression: the feature standardised by (mean, scale), both (D,), then the log
@@ -51,6 +51,8 @@ class BoxHead:
     of the ANet whose feature it reads; info: how it was fitted."""
 
     META_KEY = "box_head"
+    FIT_COMMAND = "python -m lnet_anet.cli.fit_box_head"
+    DEFAULT_PATH = DEFAULT_BOX_HEAD
 
     def __init__(self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
                  shrink: float = 1.0, anet: str | None = None, info: dict | None = None):  # fmt: skip
@@ -120,33 +122,16 @@ class BoxHead:
         info.update(invariance=invariance, feature_changes=len(c))
         return cls(mean, scale, w.T, ym - xm @ w, shrink, anet, info)
 
-    def fits(self, bundle) -> bool:
-        """Whether the head reads this bundle's ANet feature (its dimension, and its digest when
-        the head records one)."""
-        return self.feature_dim == bundle.svm.feature_dim and self.anet in (None, bundle.part_digest("anet"))
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept}
 
-    @property
-    def digest(self) -> str:
-        """12 hex digits naming the head's numbers and shrink (arrays_digest): what a record
-        says when it was read with a head other than the shipped one."""
-        return arrays_digest({"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept,
-                              "shrink": self.shrink})  # fmt: skip
-
-    def save(self, path: str | Path) -> None:
-        arrays = {"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept}
-        save_arrays(path, arrays, self.META_KEY, {"shrink": self.shrink, "anet": self.anet, "info": self.info})
+    def meta(self) -> dict:
+        return {"shrink": self.shrink, "anet": self.anet, "info": self.info}
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> BoxHead:
-        """A saved head (default: the shipped one, DEFAULT_BOX_HEAD). FileNotFoundError, or
-        ValueError when the file is not a box head."""
-        arrays, meta = load_arrays(DEFAULT_BOX_HEAD if path is None else path, cls.META_KEY,
-                                   "python -m lnet_anet.cli.fit_box_head")  # fmt: skip
-        try:
-            return cls(arrays["mean"], arrays["scale"], arrays["coef"], arrays["intercept"], meta["shrink"],
-                       meta.get("anet"), meta.get("info"))  # fmt: skip
-        except KeyError as e:
-            raise ValueError(f"{path}: box head file without {e}") from e
+    def from_file(cls, arrays: dict[str, np.ndarray], meta: dict) -> BoxHead:
+        return cls(arrays["mean"], arrays["scale"], arrays["coef"], arrays["intercept"], meta["shrink"],
+                   meta.get("anet"), meta.get("info"))  # fmt: skip
 
 
 __all__ = ["DEFAULT_BOX_HEAD", "BoxHead", "decode_boxes", "encode_boxes"]

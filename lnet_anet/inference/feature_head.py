@@ -1,7 +1,8 @@
-"""A logistic regression on ANet's face feature, saved as a small safetensors file: the shared
-form of the Predictor's yes/no heads on a face crop (UprightHead: is the crop upright?
-FaceHead: is it a face?). Each head is tied to the ANet whose feature it reads (`anet`:
-Bundle.part_digest("anet"))."""
+"""Small models on ANet's face feature, each saved as a small safetensors file and tied to the
+ANet whose feature it reads (`anet`: Bundle.part_digest("anet")): FeatureHead, what they share
+(the file, the tie, the digest), and LogisticFeatureHead, the form of the Predictor's yes/no heads
+on a face crop (UprightHead: is the crop upright? FaceHead: is it a face?). BoxHead
+(lnet_anet.inference.box_head) is the other kind."""
 
 from __future__ import annotations
 
@@ -12,7 +13,58 @@ from pathlib import Path
 import numpy as np
 
 
-class LogisticFeatureHead:
+class FeatureHead:
+    """What the heads on ANet's feature share. A subclass names its file's metadata key
+    (META_KEY), the command that fits one (FIT_COMMAND) and the shipped file (DEFAULT_PATH, or
+    None), has `feature_dim` and `anet`, and says what its file holds: arrays() (saved as
+    float32), meta() (JSON) and from_file(arrays, meta), the inverse (KeyError for a missing
+    part)."""
+
+    META_KEY = "feature_head"
+    FIT_COMMAND = ""
+    DEFAULT_PATH: Path | None = None
+    feature_dim: int
+    anet: str | None
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def meta(self) -> dict:
+        raise NotImplementedError
+
+    @classmethod
+    def from_file(cls, arrays: dict[str, np.ndarray], meta: dict):
+        raise NotImplementedError
+
+    def save(self, path: str | Path) -> None:
+        save_arrays(path, self.arrays(), self.META_KEY, self.meta())
+
+    @classmethod
+    def load(cls, path: str | Path | None = None):
+        """A saved head (default: the shipped one, DEFAULT_PATH). Raises FileNotFoundError, or
+        ValueError when the file is not this kind of head."""
+        if path is None and cls.DEFAULT_PATH is None:
+            raise FileNotFoundError(f"no default {cls.META_KEY.replace('_', ' ')} ships; pass a file")
+        arrays, meta = load_arrays(cls.DEFAULT_PATH if path is None else path, cls.META_KEY, cls.FIT_COMMAND)
+        try:
+            return cls.from_file(arrays, meta)
+        except KeyError as e:
+            raise ValueError(f"{path}: {cls.META_KEY.replace('_', ' ')} file without {e}") from e
+
+    def fits(self, bundle) -> bool:
+        """Whether the head reads this bundle's ANet feature (its dimension, and its digest
+        when the head records one)."""
+        return self.feature_dim == bundle.svm.feature_dim and self.anet in (None, bundle.part_digest("anet"))
+
+    @property
+    def digest(self) -> str:
+        """12 hex digits naming the head's numbers (its arrays and the numbers of its meta:
+        arrays_digest): what a record says when it was read with a head other than the shipped one."""
+        numbers = {k: v for k, v in self.meta().items() if isinstance(v, float)}
+        return arrays_digest({**self.arrays(), **numbers})
+
+
+class LogisticFeatureHead(FeatureHead):
     """P(yes) from ANet's face feature: sigmoid(coef . (x - mean) / scale + intercept).
     features (N, D) float -> (N,) probabilities in [0, 1].
 
@@ -21,10 +73,7 @@ class LogisticFeatureHead:
     (META_KEY), what they tell apart (LABELS: the yes and the no kind) and the command that fits
     one (FIT_COMMAND)."""
 
-    META_KEY = "feature_head"
     LABELS = ("yes", "no")
-    FIT_COMMAND = ""
-    DEFAULT_PATH: Path | None = None
 
     def __init__(self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float,
                  anet: str | None = None, info: dict | None = None):  # fmt: skip
@@ -64,33 +113,15 @@ class LogisticFeatureHead:
         info = {**(info or {}), "crops": len(y), cls.LABELS[0]: int(y.sum()), "C": c}
         return cls(mean, scale, model.coef_[0], float(model.intercept_[0]), anet, info)
 
-    def save(self, path: str | Path) -> None:
-        arrays = {"mean": self.mean, "scale": self.scale, "coef": self.coef}
-        save_arrays(path, arrays, self.META_KEY, {"intercept": self.intercept, "anet": self.anet, "info": self.info})
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"mean": self.mean, "scale": self.scale, "coef": self.coef}
+
+    def meta(self) -> dict:
+        return {"intercept": self.intercept, "anet": self.anet, "info": self.info}
 
     @classmethod
-    def load(cls, path: str | Path | None = None):
-        """A saved head (default: the shipped one, DEFAULT_PATH). Raises FileNotFoundError, or
-        ValueError when the file is not this kind of head."""
-        if path is None and cls.DEFAULT_PATH is None:
-            raise FileNotFoundError(f"no default {cls.META_KEY.replace('_', ' ')} ships; pass a file")
-        arrays, meta = load_arrays(cls.DEFAULT_PATH if path is None else path, cls.META_KEY, cls.FIT_COMMAND)
-        try:
-            return cls(arrays["mean"], arrays["scale"], arrays["coef"], meta["intercept"], meta.get("anet"),
-                       meta.get("info"))  # fmt: skip
-        except KeyError as e:
-            raise ValueError(f"{path}: {cls.META_KEY.replace('_', ' ')} file without {e}") from e
-
-    def fits(self, bundle) -> bool:
-        """Whether the head reads this bundle's ANet feature (its dimension, and its digest
-        when the head records one)."""
-        return self.feature_dim == bundle.svm.feature_dim and self.anet in (None, bundle.part_digest("anet"))
-
-    @property
-    def digest(self) -> str:
-        """12 hex digits naming the head's numbers (arrays_digest): what a record says when it
-        was read with a head other than the shipped one."""
-        return arrays_digest({"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept})
+    def from_file(cls, arrays: dict[str, np.ndarray], meta: dict):
+        return cls(arrays["mean"], arrays["scale"], arrays["coef"], meta["intercept"], meta.get("anet"), meta.get("info"))
 
 
 def arrays_digest(arrays: dict[str, np.ndarray | float]) -> str:
@@ -132,4 +163,4 @@ def load_arrays(path: str | Path, meta_key: str, fit_command: str) -> tuple[dict
     return arrays, json.loads(meta)
 
 
-__all__ = ["LogisticFeatureHead", "arrays_digest", "load_arrays", "save_arrays"]
+__all__ = ["FeatureHead", "LogisticFeatureHead", "arrays_digest", "load_arrays", "save_arrays"]
