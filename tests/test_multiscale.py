@@ -284,7 +284,7 @@ def test_a_dark_or_over_exposed_image_without_a_face_is_read_again_with_its_cont
     predictor._lnet = LNetInput.from_dict({**predictor._lnet.to_dict(), "scales": [1.0], "retry_exposure": [50, 200]})
     seen = []
 
-    def only_bright_faces(images, analyses, localizer=None, maps=None):  # a stand-in LNet: faces only in a normally exposed image
+    def only_bright_faces(images, analyses, localizer=None, maps=None, checks=None):  # a stand-in LNet: faces only in a normally exposed image
         seen.append([round(mean_luma(im)) for im in images])
         return [[(np.array([20.0, 20.0, 100.0, 100.0]), 0.9)] if 60 < mean_luma(im) < 190 else [] for im in images]
 
@@ -316,7 +316,7 @@ def test_a_weak_face_in_a_dark_image_is_read_again_when_retry_weaker_than_is_set
     path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
     dark = (np.random.default_rng(0).integers(0, 256, (128, 128, 3)) * 0.12).astype(np.uint8)
 
-    def weak_in_dark(images, analyses, localizer=None, maps=None):  # a stand-in LNet: a weak face in the dark, a strong one once lifted
+    def weak_in_dark(images, analyses, localizer=None, maps=None, checks=None):  # a stand-in LNet: a weak face in the dark, a strong one once lifted
         return [[(np.array([10.0, 10.0, 60.0, 60.0]), 1.0)] if mean_luma(im) < 50 else
                 [(np.array([20.0, 20.0, 100.0, 100.0]), 5.0)] for im in images]  # fmt: skip
 

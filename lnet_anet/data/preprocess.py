@@ -160,7 +160,10 @@ class LNetInput(_Normalized):
     image still without a face is read again with the localizer's threshold lowered to min_score,
     and its strongest candidate is kept when the face head (lnet_anet.inference.face_head) gives
     it P(face) > min_probability. refine_boxes (False: off): each face box is moved and resized by
-    the box head (lnet_anet.inference.box_head) from ANet's feature of its region."""
+    the box head (lnet_anet.inference.box_head) from ANet's feature of its region. check_faces
+    (None: off; needs an LNet with check=True): a face whose region holds no value of at least
+    this in LNet's check map, at any scale it was read at (multiscale.check_evidence), is dropped
+    before the rescue (experiments/2026-12-02-lnet-wild)."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
@@ -178,9 +181,10 @@ class LNetInput(_Normalized):
     retry_weaker_than: float | None = None
     rescue_faces: tuple[float, float] | None = None
     refine_boxes: bool = False
+    check_faces: float | None = None
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
               "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
-              "retry_weaker_than", "rescue_faces", "refine_boxes")
+              "retry_weaker_than", "rescue_faces", "refine_boxes", "check_faces")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -231,11 +235,14 @@ class LNetInput(_Normalized):
         refine = d.get("refine_boxes", False)
         if not isinstance(refine, bool):
             raise PreprocessError(f"{where}.refine_boxes must be true or false, got {refine!r}")
+        check = d.get("check_faces")
+        if check is not None:
+            check = float(_number(d, "check_faces", where, 0.0, 1e6))
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
                    retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue,
-                   refine_boxes=refine)  # fmt: skip
+                   refine_boxes=refine, check_faces=check)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -257,6 +264,8 @@ class LNetInput(_Normalized):
             d["rescue_faces"] = list(self.rescue_faces)
         if self.refine_boxes:
             d["refine_boxes"] = True
+        if self.check_faces is not None:
+            d["check_faces"] = self.check_faces
         return d
 
     def wants_exposure_retry(self, image: np.ndarray, best_score: float | None) -> bool:

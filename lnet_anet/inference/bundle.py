@@ -225,6 +225,9 @@ def check_config(config: Any, nets: set[str], path: str | Path | None = None) ->
             schema.from_dict(_need(prep, name, dict, "preprocessing", path), f"preprocessing.{name}")
         except PreprocessError as e:
             raise BundleError(path, f"config {e}") from None
+    if prep["lnet"].get("check_faces") is not None and not (described["lnet"].get("kwargs") or {}).get("check"):
+        raise BundleError(path, "config preprocessing.lnet.check_faces is set, but its LNet has no check map "
+                                "(nets.lnet.kwargs.check is not true)")  # fmt: skip
     attributes = _need(config, "attributes", list, "config", path)
     if not attributes or not all(isinstance(a, str) for a in attributes):
         raise BundleError(path, "config.attributes must be a non-empty list of names")

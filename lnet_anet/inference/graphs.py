@@ -39,17 +39,21 @@ class Normalized(nn.Module):
 
 
 class LNetGraph(nn.Module):
-    """canvases (N, H, W, 3) uint8 -> response (N, h, w), float32."""
+    """canvases (N, H, W, 3) uint8 -> response (N, h, w), float32; and the check map (N, h, w)
+    too when the LNet has one (LNet's check=True: output_names has "check")."""
 
     input_names = ("canvases",)
-    output_names = ("response",)
 
     def __init__(self, lnet: nn.Module, normalize: Normalize):
         super().__init__()
         self.lnet, self.normalize = lnet, Normalized(normalize)
+        self.output_names = ("response", "check") if getattr(lnet, "check", False) else ("response",)
 
-    def forward(self, canvases: torch.Tensor) -> torch.Tensor:
-        return self.lnet(self.normalize(canvases))["response"].float()
+    def forward(self, canvases: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        out = self.lnet(self.normalize(canvases))
+        if "check" in out:
+            return out["response"].float(), out["check"].float()
+        return out["response"].float()
 
 
 class RegionGraph(nn.Module):

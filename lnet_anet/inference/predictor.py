@@ -90,6 +90,7 @@ from lnet_anet.inference.upright import UprightHead, choose_turn
 from lnet_anet.lnet.multiscale import (
     DETAIL_MAX_REGION,
     Placement,
+    check_evidence,
     detail_tiles,
     place,
     read_scales,
@@ -421,7 +422,7 @@ class Predictor:
         h, w = self._lnet.input_size
         if name == "lnet":
             examples = [torch.zeros(2, h, w, 3, dtype=torch.uint8)]
-            dynamic = {"canvases": {0: "n", 1: "h", 2: "w"}, "response": {0: "n", 1: "y", 2: "x"}}
+            dynamic = {"canvases": {0: "n", 1: "h", 2: "w"}} | {o: {0: "n", 1: "y", 2: "x"} for o in graph.output_names}
         elif name == "regions":
             rois = torch.tensor([[0, 8, 8, w / 2, h / 2], [0, 0, 0, w, h]], dtype=torch.float32)
             examples = [torch.zeros(1, h, w, 3, dtype=torch.uint8), rois]
@@ -836,7 +837,11 @@ class Predictor:
         An image still without a face may then be rescued (LNetInput.rescue_faces, _rescue)."""
         # LNet's maps of this call and the localizer's candidates in them, which the rescue reads again
         maps: dict | None = {} if self.rescue else None
-        found = self._read_scales(images, analyses, maps=maps)
+        # The check map's readings of each image read (id -> [(map, canvas size, Placement)]):
+        # a face without evidence >= check_faces in them is dropped (LNetInput.check_faces).
+        checks: dict | None = {} if self._lnet.check_faces is not None else None
+        read = list(images)  # the copy each image's faces come from (the exposure retry may swap it)
+        found = self._read_scales(images, analyses, maps=maps, checks=checks)
         # A photo shot in the dark or over-exposed: read again with its contrast stretched, and
         # kept when that reading's best face scores higher.
         again = [k for k, faces in enumerate(found)
@@ -844,12 +849,16 @@ class Predictor:
         if again:
             stretched = [stretch_contrast(images[k]) for k in again]
             others = [analyses[k] for k in again] if analyses is not None else None
-            for k, image, faces in zip(again, stretched, self._read_scales(stretched, others), strict=True):
+            for k, image, faces in zip(again, stretched, self._read_scales(stretched, others, checks=checks), strict=True):
                 if faces and (not found[k] or faces[0][1] > found[k][0][1]):
-                    found[k] = faces
+                    found[k], read[k] = faces, image
                     if analyses is not None:
                         analyses[k].read_as = image
                         analyses[k].record["exposure"] = "stretched"
+        if checks is not None:  # before the rescue, whose faces the face head checks
+            floor = self._lnet.check_faces
+            found = [[f for f in faces if check_evidence(f[0], checks.get(id(read[k]), ())) >= floor]
+                     for k, faces in enumerate(found)]  # fmt: skip
         if maps is not None:
             self._rescue(images, found, maps)
         return found
@@ -875,21 +884,22 @@ class Predictor:
                 found[k] = [_Rescued(face, float(chance))]
 
     def _read_scales(self, images: list[np.ndarray], analyses: list[Analysis] | None, localizer=None,
-                     maps: dict | None = None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
+                     maps: dict | None = None, checks: dict | None = None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
         """_detect's faces of each image by the bundle's scale policy (multiscale.read_scales),
         found by `localizer` (default: the Predictor's). maps: LNet's map of each (image, scale)
         read and the localizer's candidates in it, kept and reused (keyed by the image object's
         id: valid while the images live; the localizers that share them differ only in their
-        thresholds: Localizer.candidates)."""
+        thresholds: Localizer.candidates). checks: where the check map's readings go (_detect)."""
         localizer = localizer or self.localizer
         works = [_shrunk(img, shrink_factor(img.shape[:2], self._lnet)) for img in images]
         return read_scales([img.shape[:2] for img in images],
-                           lambda scale, which: self._detect_at(scale, images, works, which, analyses, localizer, maps),
+                           lambda scale, which: self._detect_at(scale, images, works, which, analyses, localizer, maps,
+                                                                checks),
                            self._lnet, localizer,
-                           lambda which: [self._detect_detail(images[k], works[k]) for k in which])  # fmt: skip
+                           lambda which: [self._detect_detail(images[k], works[k], checks) for k in which])  # fmt: skip
 
     def _detect_at(self, scale: float, images: list[np.ndarray], works: list[np.ndarray], which: list[int],
-                   analyses: list[Analysis] | None, localizer, maps: dict | None = None
+                   analyses: list[Analysis] | None, localizer, maps: dict | None = None, checks: dict | None = None
                    ) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
         """LNet, the localizer and the cascade at one scale on images[k] for k in `which` (their
         canvases cut from works[k], the image or its shrunk copy), one batch: their faces in
@@ -908,11 +918,12 @@ class Predictor:
             size = tuple(x.shape[1:3])
             keys = [(id(images[k]), scale) for k in group]
             if maps is None:
-                (responses,) = self._run["lnet"](x)
+                responses, *check = self._run["lnet"](x)
                 found = [localizer(r, size) for r in responses]  # in canvas pixels
             else:
+                check = []
                 if not all(key in maps for key in keys):  # else read before: LNet's maps and their candidates
-                    (responses,) = self._run["lnet"](x)
+                    responses, *check = self._run["lnet"](x)
                     maps.update((key, (r, localizer.candidates(r, size))) for key, r in zip(keys, responses, strict=True))
                 responses = np.stack([maps[key][0] for key in keys])
                 found = [localizer(maps[key][0], size, maps[key][1]) for key in keys]
@@ -921,13 +932,16 @@ class Predictor:
                                             region_maps=self._region_maps)  # fmt: skip
             for i, k in enumerate(group):
                 where = placed[k][1]
+                if checks is not None and check:
+                    checks.setdefault(id(images[k]), []).append((check[0][i], size, where))
                 faces[k] = [(px, float(score)) for box, score in found[i]
                             if (px := where.to_image(box, images[k].shape[:2])) is not None]  # fmt: skip
                 if analyses is not None:
                     analyses[k].maps.append((responses[i], size, where))
         return [faces[k] for k in which]
 
-    def _detect_detail(self, image: np.ndarray, work: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    def _detect_detail(self, image: np.ndarray, work: np.ndarray, checks: dict | None = None
+                       ) -> list[tuple[np.ndarray, float]]:  # fmt: skip
         """The detail pass of one image (multiscale module docstring): LNet on its tiles at
         detail_ratio (cut from `work`, the image or its shrunk copy), DETAIL_BATCH tiles per run;
         in each tile the faces whose box is at most DETAIL_MAX_REGION pixels and that beat the
@@ -943,8 +957,11 @@ class Predictor:
         h, w = image.shape[:2]
         faces = []
         for start in range(0, len(tiles), DETAIL_BATCH):
-            (responses,) = self._run["lnet"](tiles[start:start + DETAIL_BATCH])
-            for r, (y0, x0) in zip(responses, origins[start:start + DETAIL_BATCH], strict=True):
+            responses, *check = self._run["lnet"](tiles[start:start + DETAIL_BATCH])
+            for i, (r, (y0, x0)) in enumerate(zip(responses, origins[start:start + DETAIL_BATCH], strict=True)):
+                if checks is not None and check:  # the tile's map: tile x = image x * kx - x0
+                    where = Placement(kx=kx, ky=ky, x0=-x0, y0=-y0, h_c=tiles.shape[1], w_c=tiles.shape[2])
+                    checks.setdefault(id(image), []).append((check[0][i], tiles.shape[1:3], where))
                 for box, score in loc(r, tiles.shape[1:3]):
                     b = np.asarray(box, np.float64) + [x0, y0, x0, y0]
                     b = np.clip(b, 0, [nw, nh, nw, nh]) / [kx, ky, kx, ky]  # off the padding, in image pixels

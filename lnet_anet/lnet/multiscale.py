@@ -155,6 +155,27 @@ def place(img: np.ndarray, input_size: tuple[int, int], scale: float = 1.0, resi
     return canvas, Placement(kx=nw / w, ky=nh / h, x0=x0, y0=y0, h_c=nh, w_c=nw)
 
 
+def check_evidence(box, readings) -> float:
+    """A face's evidence in LNet's check map (LNet's check=True; LNetInput.check_faces): the
+    largest map value whose cell centre lies in `box` (x0, y0, x1, y1 image pixels), over
+    `readings`, (map (h, w), canvas size (H, W), Placement of the image on that canvas) each; in a
+    reading where the box is narrower or shorter than a cell, the cells holding its centre line.
+    0.0 with no reading (the map is ReLU'd: no evidence)."""
+    best = 0.0
+    for m, (h_in, w_in), where in readings:
+        cell_y, cell_x = h_in / m.shape[0], w_in / m.shape[1]
+        x0, x1 = box[0] * where.kx + where.x0, box[2] * where.kx + where.x0
+        y0, y1 = box[1] * where.ky + where.y0, box[3] * where.ky + where.y0
+        centres_y, centres_x = (np.arange(m.shape[0]) + 0.5) * cell_y, (np.arange(m.shape[1]) + 0.5) * cell_x
+        rows, cols = (centres_y >= y0) & (centres_y < y1), (centres_x >= x0) & (centres_x < x1)
+        if not rows.any():
+            rows = np.arange(m.shape[0]) == int(np.clip((y0 + y1) / 2 / cell_y, 0, m.shape[0] - 1))
+        if not cols.any():
+            cols = np.arange(m.shape[1]) == int(np.clip((x0 + x1) / 2 / cell_x, 0, m.shape[1] - 1))
+        best = max(best, float(m[np.ix_(rows, cols)].max()))
+    return best
+
+
 def same_shape(indices: Iterable[int], shapes: Sequence[tuple] | dict[int, tuple]) -> list[list[int]]:
     """The indices grouped by canvas shape (shapes[k]), in first-seen order: one LNet batch per
     group, as canvases trimmed to their photos (zoom_in "fit") differ in shape."""

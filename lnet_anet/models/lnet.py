@@ -21,9 +21,17 @@ stride-16 features (a one-level FPN), so boxes of small faces are placed to 8 pi
 The net is `upper(*lower(x))`: `lower` is the stem and the backbone stages, `upper` the neck and
 the tag filters, and the last stage too when `tune_last_stage`. With a fixed lower part, training
 needs only its cached maps (lnet_anet.cli.train_lnet, cache_scenes).
+
+With `check=True` the net has a second upper part of the same shape, a neck and one "check"
+filter, read from the same lower maps: a face map learnt from real photos (WIDER FACE photos
+tagged "a face", the same photos with their faces filled tagged "no face"; image-level tags,
+experiments/2026-12-02-lnet-wild). The Predictor drops a face whose region this map gives no
+evidence (LNetInput.check_faces): a second opinion that costs a 1x1 neck, not a second backbone.
 """
 
 from __future__ import annotations
+
+import copy
 
 import torch
 from torch import nn
@@ -78,6 +86,7 @@ class LNet(nn.Module):
         response: str = "attributes",
         tune_last_stage: bool = True,
         face_pool: str = "avg",
+        check: bool = False,
     ):
         super().__init__()
         if stride not in _LITE0_STAGES:
@@ -107,6 +116,10 @@ class LNet(nn.Module):
             self.neck = nn.Identity()
         self.dropout = nn.Dropout2d(drop_rate)
         self.attribute_filters = nn.Conv2d(channels, num_attributes + int(face_tag), 1)
+        self.check = check
+        if check:  # the second opinion's neck and filter (module docstring), on the same lower maps
+            self.check_neck = copy.deepcopy(self.neck)
+            self.check_filter = nn.Conv2d(channels, 1, 1)
 
     def lower(self, x: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
         """(stride-8 map when stride == 8 else None, input of the last stage when
@@ -127,6 +140,13 @@ class LNet(nn.Module):
         x = self.neck(fine, x) if self.stride == 8 else self.neck(x)
         return self.attribute_filters(self.dropout(x))
 
+    def check_map(self, fine: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor:
+        """The check map (B, H', W'), ReLU'd, from `lower`'s output (needs check=True)."""
+        if self.tune_last_stage:
+            x = self.backbone.blocks[-1](x)
+        x = self.check_neck(fine, x) if self.stride == 8 else self.check_neck(x)
+        return F.relu(self.check_filter(x)[:, 0])
+
     def attribute_maps(self, x: torch.Tensor) -> torch.Tensor:
         """Per-tag response maps (B, A [+1 face], H', W'); their spatial mean is the logit."""
         return self.upper(*self.lower(x))
@@ -141,7 +161,11 @@ class LNet(nn.Module):
         return out
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.outputs(self.attribute_maps(x))
+        """outputs() of x (B, 3, H, W), and with check=True also "check": check_map (B, H', W')."""
+        if not self.check:
+            return self.outputs(self.attribute_maps(x))
+        lower = self.lower(x)
+        return self.outputs(self.upper(*lower)) | {"check": self.check_map(*lower)}
 
 
 class LNetUpper(nn.Module):
@@ -183,7 +207,7 @@ def lnet_loss(model: nn.Module, batch: dict) -> tuple[torch.Tensor, dict[str, fl
 @register_model
 def lnet_lite0(pretrained: str = "package", num_attributes: int = 40, **kwargs) -> LNet:
     """LNet on EfficientNet-Lite0 (ImageNet weights by default); kwargs: stride, neck_channels,
-    drop_rate, face_tag, response, tune_last_stage, face_pool."""
+    drop_rate, face_tag, response, tune_last_stage, face_pool, check."""
     return LNet(pretrained=pretrained, num_attributes=num_attributes, **kwargs)
 
 

@@ -1,0 +1,100 @@
+"""LNet's check map (LNet(check=True)) and the Predictor's face check (preprocessing.lnet.check_faces,
+multiscale.check_evidence), on generated data and a random bundle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lnet_anet.data.preprocess import LNetInput, PreprocessError
+from lnet_anet.inference.build import random_bundle
+from lnet_anet.inference.bundle import BundleError, load_bundle, save_bundle
+from lnet_anet.inference.predictor import Predictor
+from lnet_anet.lnet.multiscale import Placement, check_evidence
+from lnet_anet.models.lnet import LNet
+from lnet_anet.models.registry import create_model
+
+
+def test_the_check_map_is_read_from_the_same_lower_maps():
+    torch.manual_seed(0)
+    net = LNet(pretrained="none", num_attributes=3, stride=8, neck_channels=8, face_tag=True, response="face",
+               tune_last_stage=False, check=True).eval()  # fmt: skip
+    x = torch.randn(2, 3, 64, 96)
+    with torch.no_grad():
+        out = net(x)
+        lower = net.lower(x)
+        assert out["check"].shape == out["response"].shape == (2, 8, 12)
+        torch.testing.assert_close(out["check"], net.check_map(*lower))
+        assert (out["check"] >= 0).all()  # ReLU'd, like the response
+        # its own neck: changing it moves the check map, not the response
+        net.check_neck.mix[0].weight.mul_(-1)
+        again = net(x)
+    torch.testing.assert_close(again["response"], out["response"])
+    assert not torch.allclose(again["check"], out["check"])
+    plain = LNet(pretrained="none", num_attributes=3, stride=8, neck_channels=8, face_tag=True, response="face",
+                 tune_last_stage=False)  # fmt: skip
+    assert "check" not in plain(x) and not any(k.startswith("check_") for k in plain.state_dict())
+
+
+def test_check_evidence_reads_the_cells_inside_the_box_at_every_reading():
+    m = np.zeros((4, 4), np.float32)
+    m[1, 2] = 3.0  # the cell spanning x 16-24, y 8-16 of a 32 x 32 canvas (8 px cells)
+    at_scale_1 = (m, (32, 32), Placement(kx=1.0, ky=1.0, x0=0, y0=0, h_c=32, w_c=32))
+    assert check_evidence(np.array([14, 6, 26, 18]), [at_scale_1]) == 3.0
+    assert check_evidence(np.array([0, 16, 32, 32]), [at_scale_1]) == 0.0  # the cell's centre lies outside
+    assert check_evidence(np.array([19, 11, 21, 12]), [at_scale_1]) == 3.0  # narrower than a cell: its centre's cell
+    # the same image read at half size, shifted by 8 px: the box maps onto the canvas first
+    half = (m, (32, 32), Placement(kx=0.5, ky=0.5, x0=8, y0=0, h_c=16, w_c=16))
+    assert check_evidence(np.array([16, 16, 32, 32]), [half]) == 3.0
+    assert check_evidence(np.array([0, 0, 8, 8]), [half]) == 0.0
+    assert check_evidence(np.array([0, 0, 8, 8]), [half, at_scale_1]) == 0.0
+    assert check_evidence(np.array([0, 0, 32, 32]), [half, at_scale_1]) == 3.0  # the largest over readings
+    assert check_evidence(np.array([0, 0, 32, 32]), []) == 0.0  # no reading: no evidence
+
+
+def test_check_faces_is_checked_and_survives_the_bundle_settings():
+    base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
+    assert LNetInput.from_dict({**base, "check_faces": 1}).to_dict()["check_faces"] == 1.0
+    assert "check_faces" not in LNetInput.from_dict(base).to_dict()  # older bundles read the same
+    for bad in (-1, "1", True):
+        with pytest.raises(PreprocessError, match="check_faces"):
+            LNetInput.from_dict({**base, "check_faces": bad})
+
+
+def _checking_bundle(tmp_path, plain, check_faces, check_level: float, check: bool = True):
+    """The random bundle `plain` with a check map that is check_level everywhere (zero weights,
+    bias check_level) and preprocessing.lnet.check_faces; check False: its LNet without one."""
+    b = load_bundle(plain)
+    spec = b.config["nets"]["lnet"]
+    lnet = create_model(spec["model"], **{**spec["kwargs"], "check": check})
+    state = b.lnet.state_dict()
+    if check:
+        state |= {"check_" + k: v for k, v in state.items() if k.startswith("neck.")}
+        state |= {"check_filter.weight": torch.zeros(1, state["attribute_filters.weight"].shape[1], 1, 1),
+                  "check_filter.bias": torch.full((1,), check_level)}  # fmt: skip
+    lnet.load_state_dict(state)
+    config = {k: v for k, v in b.config.items() if k != "versions"}
+    config["nets"]["lnet"]["kwargs"] = {**spec["kwargs"], "check": check}
+    config["preprocessing"]["lnet"]["check_faces"] = check_faces
+    parts = {"lnet": lnet, "anet": b.anet, "svm": b.svm.to_arrays(), "age": b.age, "attractiveness": b.attractiveness}
+    return save_bundle(tmp_path / f"check-{check_faces}-{check}.lnetanet", {k: v for k, v in parts.items() if v is not None},
+                       config)  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["torch", "auto"])  # auto: ONNX Runtime where installed
+def test_the_predictor_drops_faces_without_check_evidence(tmp_path, backend):
+    plain = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=3)
+    photo = np.random.default_rng(1).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    before = Predictor.load(plain, backend=backend).predict(photo)
+    assert before["faces"]
+    kept = Predictor.load(_checking_bundle(tmp_path, plain, 0.5, 0.7), backend=backend).predict(photo)
+    assert kept["faces"] == before["faces"]  # evidence 0.7 >= 0.5 everywhere: nothing dropped
+    dropped = Predictor.load(_checking_bundle(tmp_path, plain, 1.0, 0.7), backend=backend).predict(photo)
+    assert dropped["faces"] == [] and dropped["error"] is None  # 0.7 < 1.0 in every region
+
+
+def test_a_bundle_that_checks_faces_needs_a_check_map(tmp_path):
+    plain = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
+    with pytest.raises(BundleError, match="no check map"):  # refused when written, and when read
+        _checking_bundle(tmp_path, plain, 1.0, 0.0, check=False)
