@@ -513,6 +513,10 @@ def test_from_bundle_replaces_localizer_and_lnet_input_settings_and_nothing_else
     assert "separation" in capsys.readouterr().err and not Path(bad).exists()
     assert build_main(["--from-bundle", str(bundle_path), "--localizer", '{"separation": 0.3}',
                        "--age", str(runs["age"]), "--out", bad]) == 2  # fmt: skip
+    for not_settings, said in (('"check_faces"', "must be a JSON object"), ("[1]", "must be a JSON object"),
+                               ("{check_faces: 1}", "not valid JSON")):  # a usage error, not a traceback
+        assert build_main(["--from-bundle", str(bundle_path), "--lnet-input", not_settings, "--out", bad]) == 2
+        assert said in capsys.readouterr().err and not Path(bad).exists()
 
 
 def test_a_missing_or_folder_path_is_named_as_such_by_describe_and_load(tmp_path):

@@ -57,7 +57,7 @@ def test_check_faces_is_checked_and_survives_the_bundle_settings():
     base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
     assert LNetInput.from_dict({**base, "check_faces": 1}).to_dict()["check_faces"] == 1.0
     assert "check_faces" not in LNetInput.from_dict(base).to_dict()  # older bundles read the same
-    for bad in (-1, "1", True):
+    for bad in (-1, 0, "1", True):
         with pytest.raises(PreprocessError, match="check_faces"):
             LNetInput.from_dict({**base, "check_faces": bad})
 
@@ -98,3 +98,78 @@ def test_a_bundle_that_checks_faces_needs_a_check_map(tmp_path):
     plain = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
     with pytest.raises(BundleError, match="no check map"):  # refused when written, and when read
         _checking_bundle(tmp_path, plain, 1.0, 0.0, check=False)
+
+
+def _wider_photos(tmp_path, n: int = 6):
+    """A WIDER-format label file of n generated photos with two labelled faces each, one photo
+    corrupt."""
+    from PIL import Image
+
+    images = tmp_path / "images" / "0--Event"
+    images.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    lines = []
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8)).save(images / f"p{i}.jpg")
+        lines += [f"0--Event/p{i}.jpg", "2", "4 4 20 24 0 0 0 0 0 0", "50 10 20 24 0 0 0 0 0 0"]
+    (images / "p0.jpg").write_bytes(b"not a jpeg")
+    labels = tmp_path / "wider_face_train_bbx_gt.txt"
+    labels.write_text("\n".join(lines) + "\n")
+    return labels, tmp_path / "images"
+
+
+def _with_face_tag(tmp_path, plain):
+    """The random bundle `plain` with an LNet that has a face tag and reads its map (the shipped kind)."""
+    b = load_bundle(plain)
+    spec = b.config["nets"]["lnet"]
+    kwargs = {**spec["kwargs"], "face_tag": True, "response": "face", "face_pool": "max"}
+    lnet = create_model(spec["model"], **kwargs)
+    config = {k: v for k, v in b.config.items() if k != "versions"}
+    config["nets"]["lnet"]["kwargs"] = kwargs
+    parts = {"lnet": lnet, "anet": b.anet, "svm": b.svm.to_arrays(), "age": b.age, "attractiveness": b.attractiveness}
+    return save_bundle(tmp_path / "face-tag.lnetanet", {k: v for k, v in parts.items() if v is not None}, config)
+
+
+def test_fill_faces_fills_each_grown_box_with_the_mean_colour():
+    from lnet_anet.lnet.check_map import fill_faces
+
+    image = np.zeros((40, 40, 3), np.uint8)
+    image[:, 20:] = 200
+    filled = fill_faces(image, np.array([[10, 10, 18, 18]]), grow=0.25)
+    assert (filled[8:20, 8:20] == 100).all()  # grown by 2 px each side, the mean colour (0 and 200 halves)
+    assert (filled[:8] == image[:8]).all() and (filled[20:] == image[20:]).all()
+    assert (image[10:18, 10:18] == 0).all()  # the input is not changed
+
+
+def test_fit_check_map_writes_a_bundle_that_checks_faces(tmp_path, capsys, monkeypatch):
+    import json
+
+    from lnet_anet.cli import fit_check_map
+
+    monkeypatch.chdir(tmp_path)  # the synthetic data's folder (paths.runs) is relative
+    no_face_tag = random_bundle(tmp_path / "b0.lnetanet", threshold=0.0, preset="tiny", max_faces=2)
+    bundle = _with_face_tag(tmp_path, no_face_tag)
+    labels, images = _wider_photos(tmp_path)
+    out = tmp_path / "checked.lnetanet"
+    common = ["--labels", str(labels), "--images", str(images), "--part", "all", "--bundle", str(bundle),
+              "--epochs", "1", "--batch-size", "8", "--threads", "1"]  # fmt: skip
+    assert fit_check_map.main([*common, "--composed", "8", "--composed-data", "synthetic", "--work", str(tmp_path / "w"),
+                               "--out", str(out)]) == 0  # fmt: skip
+    printed = capsys.readouterr()
+    info = json.loads(printed.out.strip().splitlines()[-1])
+    assert info["photos"] == 5 and info["skipped"] == 1 and info["composed"] == 8 and info["ratio"] > 0
+    assert "p0.jpg" in printed.err  # the corrupt photo is named
+    checked = load_bundle(out)
+    assert checked.config["preprocessing"]["lnet"]["check_faces"] == 1.0 and checked.lnet.check
+    plain = load_bundle(bundle)
+    for key, value in plain.lnet.state_dict().items():  # the bundle's own LNet is unchanged
+        torch.testing.assert_close(checked.lnet.state_dict()[key], value)
+    assert Predictor.load(out).predict(np.zeros((64, 96, 3), np.uint8))["error"] is None
+    # the same work folder with other settings is refused; the labels' mistakes are named
+    assert fit_check_map.main([*common, "--composed", "0", "--work", str(tmp_path / "w"), "--out", str(out)]) == 1
+    assert "other settings" in capsys.readouterr().err
+    assert fit_check_map.main(["--labels", str(tmp_path / "none.txt"), "--out", str(out)]) == 2
+    assert "none.txt" in capsys.readouterr().err
+    assert fit_check_map.main([*common[:-8], "--bundle", str(no_face_tag), "--composed", "0", "--work", str(tmp_path / "w0"),
+                               "--out", str(out)]) == 1  # fmt: skip
+    assert "no face tag" in capsys.readouterr().err

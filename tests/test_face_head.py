@@ -165,7 +165,7 @@ def test_predict_takes_a_face_head_for_a_bundle_that_rescues(tmp_path, capsys):
     table, output, vis = tmp_path / "faces.csv", tmp_path / "out.jsonl", tmp_path / "vis"
     assert main([str(photo), "--bundle", str(rescuing), "--face-head", str(head), "--csv", str(table), "--output",
                  str(output), "--vis", str(vis)]) == 0  # fmt: skip
-    assert "under the threshold, kept by the face head" in capsys.readouterr().out  # the table says so
+    assert "no face passed the localizer; kept by the face head" in capsys.readouterr().out  # the table says so
     header, row = (line.split(",") for line in table.read_text().splitlines())
     assert row[header.index("rescued")] == "1"  # and so does the CSV
     assert (vis / "p.png").is_file()

@@ -15,7 +15,7 @@ if [ "${1:-val}" = tune ]; then
   $PY $E/wild.py cache_masked
   $PY $E/wild.py train name=masked negatives=masked    # rounds 4-7: photos vs the same photos, faces filled
   $PY $E/wild.py bundle name=masked
-  cp lnet_anet/assets/default.lnetanet $R/shipped.lnetanet
+  git show 5b3820c:lnet_anet/assets/default.lnetanet > $R/shipped.lnetanet   # the bundle before the check map
   for b in wild shipped-fit shipped masked; do
     $PY benchmarks/bench_detection.py --format csv --labels $R/choose.csv --part all --face-free \
         --detectors lnet_anet,lnet_anet_localize_open,lnet_anet_localize --bundle $R/$b.lnetanet --threads 2 \
@@ -36,6 +36,7 @@ if [ "${1:-val}" = tune ]; then
   done
   exit 0
 fi
+[ -f $R/shipped.lnetanet ] || git show 5b3820c:lnet_anet/assets/default.lnetanet > $R/shipped.lnetanet
 [ -f runs/face-grids/val/faces.csv ] || $PY benchmarks/make_face_grids.py --part val --out runs/face-grids/val
 $PY benchmarks/bench_detection.py --part val --face-free --detectors lnet_anet,mtcnn --bundle $R/shipped.lnetanet \
     --threads 2 --work $R/wider-work-shipped --out $R/wider-val-shipped

@@ -4,6 +4,7 @@ which argparse prints as a usage error (exit 2)."""
 from __future__ import annotations
 
 import argparse
+import json
 import math
 
 
@@ -26,6 +27,17 @@ def int_in(low: int, high: int | None = None):
 
     parse.__name__ = "integer"
     return parse
+
+
+def json_object(text: str) -> dict:
+    """A JSON object ({"key": value, ...}), as the settings options take."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({e.msg} at character {e.pos}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f'must be a JSON object of settings, e.g. {{"check_faces": 1.0}}, got {text!r}')
+    return value
 
 
 def finite_float(text: str) -> float:

@@ -17,13 +17,12 @@ prior ** 0.5 out of each prediction and/or reporting its std x 0.9
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, float_in
+from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, float_in, json_object
 from lnet_anet.inference.build import (
     RUN_LAYOUT,
     RunFolderError,
@@ -52,9 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-mirror", nargs="+", default=[], choices=("age", "attractiveness"), metavar="HEAD",
                         help="heads (age, attractiveness; given here) trained with the mirror view that predict from "
                              "the crop alone: half their own layers' work per face")  # fmt: skip
-    parser.add_argument("--localizer", type=json.loads, metavar="JSON",
+    parser.add_argument("--localizer", type=json_object, metavar="JSON",
                         help="with --from-bundle: localizer settings to replace (Localizer fields)")
-    parser.add_argument("--lnet-input", type=json.loads, metavar="JSON",
+    parser.add_argument("--lnet-input", type=json_object, metavar="JSON",
                         help="with --from-bundle: LNet input settings to replace (LNetInput fields, e.g. zoom_in_scales)")
     parser.add_argument("--age-prior", type=float_in(0.0, 1.0), metavar="STRENGTH",
                         help="with --from-bundle alone: divide the age head's training-label prior ** STRENGTH out "

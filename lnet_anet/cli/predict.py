@@ -318,8 +318,8 @@ def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
         name = f"{name} (read turned {record['rotation']} deg ccw)"
     if record.get("exposure") == "stretched":  # found only in the contrast-stretched copy: say so
         name = f"{name} (read with its contrast stretched)"
-    if record.get("rescued"):  # no face passed the threshold; the face head vouched for the strongest candidate
-        name = f"{name} (under the threshold, kept by the face head)"
+    if record.get("rescued"):  # no face passed the threshold and the check map; the face head vouched for the strongest candidate
+        name = f"{name} (no face passed the localizer; kept by the face head)"
     for face in record["faces"]:
         box = "[" + ", ".join(f"{v:.0f}" for v in face["box"]) + "]"
         ranked = sorted(face["attributes"].items(), key=lambda kv: kv[1], reverse=True)[:top]

@@ -238,6 +238,8 @@ class LNetInput(_Normalized):
         check = d.get("check_faces")
         if check is not None:
             check = float(_number(d, "check_faces", where, 0.0, 1e6))
+            if check == 0:  # the check map is ReLU'd: 0 would keep every face
+                raise PreprocessError(f"{where}.check_faces must be > 0 (null turns the check off), got 0")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,

@@ -325,6 +325,28 @@ def replace_heads(
     return save_bundle(out, parts, config)
 
 
+def add_check_map(source: str | Path, out: str | Path, lnet: torch.nn.Module, check_faces: float,
+                  command: str | None = None, note: str | None = None) -> Path:  # fmt: skip
+    """Write `out`: the bundle `source` with its LNet replaced by `lnet`, the same LNet with a
+    check map (LNet(check=True); lnet_anet.lnet.check_map.with_check_map), nets.lnet.kwargs.check
+    true and preprocessing.lnet.check_faces set; every other part, setting and provenance
+    unchanged; provenance.built records the step."""
+    from lnet_anet.inference.bundle import NET_PARTS, load_bundle
+
+    if not getattr(lnet, "check", False):
+        raise ValueError("add_check_map: the LNet has no check map (build it with check=True)")
+    bundle = load_bundle(source)
+    config = json.loads(json.dumps(bundle.config))  # a deep copy
+    config.pop("versions", None)
+    parts: dict[str, Any] = {name: getattr(bundle, name) for name in NET_PARTS if getattr(bundle, name) is not None}
+    parts["svm"] = {k: bundle.svm.to_arrays()[k] for k in SVM_KEYS}
+    parts["lnet"] = lnet
+    config["nets"]["lnet"]["kwargs"] = {**config["nets"]["lnet"].get("kwargs", {}), "check": True}
+    config["preprocessing"]["lnet"]["check_faces"] = float(check_faces)
+    _record_build(config, source, command, note, replaced=["lnet"])
+    return save_bundle(out, parts, config)
+
+
 def override_settings(source: str | Path, out: str | Path, localizer: dict | None = None, lnet: dict | None = None,
                       command: str | None = None, note: str | None = None) -> Path:  # fmt: skip
     """Write `out`: the bundle `source` with some of its localizer settings (Localizer fields)

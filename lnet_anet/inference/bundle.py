@@ -526,6 +526,9 @@ def describe(path: str | Path) -> str:
         correction = spec.get("prior_correction")
         notes = ([f"label prior ** {correction['strength']:g} divided out"] if correction else []) + (
             [f"std x {spec['std_scale']:g}"] if spec.get("std_scale") is not None else [])
+        if name == "lnet" and (spec.get("kwargs") or {}).get("check"):
+            check = config["preprocessing"]["lnet"].get("check_faces")
+            notes.append(f"check map, check_faces {check:g}" if check is not None else "check map, off")
         return spec["model"] + (f" ({'; '.join(notes)})" if notes else "")
 
     nets = ", ".join(f"{n}={net(n)}" for n in NET_PARTS if n in config["nets"])

@@ -131,7 +131,7 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
         _text(canvas, "no face found", 4, step, scale)
     if analysis.read_as is not None:
         _text(canvas, "contrast stretched", 4, h - 4, scale)
-    elif analysis.record.get("rescued"):  # under the threshold: say who vouched for it, and how much
+    elif analysis.record.get("rescued"):  # no face passed the localizer: say who vouched for it, and how much
         chance = faces[0].get("face_probability") if faces else None
         _text(canvas, "rescued" + (f": P(face) {chance:.2f}" if chance is not None else ""), 4, h - 4, scale)
     if in_panel:
