@@ -5,6 +5,8 @@ and the fit_box_head command, on generated data and a random bundle."""
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +19,9 @@ from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.bundle import load_bundle
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.upright import UprightHead
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _wider import wider_photos  # noqa: E402
 
 
 def _constant_head(predictor: Predictor, offsets, shrink: float = 1.0) -> BoxHead:
@@ -140,16 +145,7 @@ def test_the_predictor_reports_the_box_heads_face_boxes(tmp_path):
 
 def _wider(tmp_path, n: int = 12):
     """A WIDER-format label file of n generated photos, each with one labelled face covering it."""
-    images = tmp_path / "images" / "0--Event"
-    images.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    lines = []
-    for i in range(n):
-        Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8)).save(images / f"p{i}.jpg")
-        lines += [f"0--Event/p{i}.jpg", "1", "0 0 96 64 0 0 0 0 0 0"]
-    labels = tmp_path / "wider_face_train_bbx_gt.txt"
-    labels.write_text("\n".join(lines) + "\n")
-    return labels, tmp_path / "images"
+    return wider_photos(tmp_path, n, ["0 0 96 64 0 0 0 0 0 0"])
 
 
 def test_fit_box_head_fits_on_wider_labels_and_says_when_it_cannot(tmp_path, capsys):

@@ -3,6 +3,9 @@ multiscale.check_evidence), on generated data and a random bundle."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -14,6 +17,9 @@ from lnet_anet.inference.predictor import Predictor
 from lnet_anet.lnet.multiscale import Placement, check_evidence
 from lnet_anet.models.lnet import LNet
 from lnet_anet.models.registry import create_model
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _wider import wider_photos  # noqa: E402
 
 
 def test_the_check_map_is_read_from_the_same_lower_maps():
@@ -94,6 +100,27 @@ def test_the_predictor_drops_faces_without_check_evidence(tmp_path, backend):
     assert dropped["faces"] == [] and dropped["error"] is None  # 0.7 < 1.0 in every region
 
 
+def test_the_rescue_takes_only_a_candidate_that_passes_the_check_with_check_rescue(tmp_path):
+    from lnet_anet.inference.face_head import FaceHead
+
+    plain = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=3)
+    photo = np.random.default_rng(1).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    bundle = load_bundle(_checking_bundle(tmp_path, plain, 1.0, 0.7))  # every face dropped by the check
+    bundle.preprocessing["lnet"]["rescue_faces"] = [-1e6, 0.5]
+    d = bundle.svm.feature_dim
+    vouching = FaceHead(np.zeros(d), np.ones(d), np.zeros(d), 20.0, anet=bundle.part_digest("anet"))  # P(face) ~1
+    rescued = Predictor(bundle, face_head=vouching).predict(photo)
+    assert len(rescued["faces"]) == 1 and rescued["rescued"] is True  # the rescue keeps a candidate the check dropped
+    bundle.preprocessing["lnet"]["check_rescue"] = True
+    assert Predictor(bundle, face_head=vouching).predict(photo)["faces"] == []  # now it must pass the check too
+    base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
+    with pytest.raises(PreprocessError, match="check_rescue needs check_faces"):
+        LNetInput.from_dict({**base, "check_rescue": True})
+    with pytest.raises(PreprocessError, match="check_rescue must be true or false"):
+        LNetInput.from_dict({**base, "check_faces": 1.0, "check_rescue": 1})
+    assert LNetInput.from_dict({**base, "check_faces": 1.0, "check_rescue": True}).to_dict()["check_rescue"] is True
+
+
 def test_a_bundle_that_checks_faces_needs_a_check_map(tmp_path):
     plain = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
     with pytest.raises(BundleError, match="no check map"):  # refused when written, and when read
@@ -103,19 +130,7 @@ def test_a_bundle_that_checks_faces_needs_a_check_map(tmp_path):
 def _wider_photos(tmp_path, n: int = 6):
     """A WIDER-format label file of n generated photos with two labelled faces each, one photo
     corrupt."""
-    from PIL import Image
-
-    images = tmp_path / "images" / "0--Event"
-    images.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    lines = []
-    for i in range(n):
-        Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8)).save(images / f"p{i}.jpg")
-        lines += [f"0--Event/p{i}.jpg", "2", "4 4 20 24 0 0 0 0 0 0", "50 10 20 24 0 0 0 0 0 0"]
-    (images / "p0.jpg").write_bytes(b"not a jpeg")
-    labels = tmp_path / "wider_face_train_bbx_gt.txt"
-    labels.write_text("\n".join(lines) + "\n")
-    return labels, tmp_path / "images"
+    return wider_photos(tmp_path, n, ["4 4 20 24 0 0 0 0 0 0", "50 10 20 24 0 0 0 0 0 0"], corrupt_first=True)
 
 
 def _with_face_tag(tmp_path, plain):

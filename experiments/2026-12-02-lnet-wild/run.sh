@@ -34,6 +34,14 @@ if [ "${1:-val}" = tune ]; then
     $PY benchmarks/bench_end_to_end.py --part tune --limit 400 --scut 400 --stability 0 --probe-train 0 --framings 0 \
         --bundle shipped=$R/shipped.lnetanet check$c=$R/check-$c.lnetanet --out $R/e2e-tune-check$c
   done
+  $PY -m lnet_anet.cli.build_bundle --from-bundle $R/check-1.lnetanet --lnet-input '{"check_rescue": true}' \
+      --note "the rescue checked too (experiments/2026-12-02-lnet-wild, round 8)" --out $R/check-rescue.lnetanet
+  for b in check-1 check-rescue; do                                                               # round 8
+    $PY benchmarks/bench_detection.py --format csv --labels $R/choose.csv --part all --face-free \
+        --detectors lnet_anet_shipped --bundle $R/$b.lnetanet --threads 2 --work $R/det-work-r8-$b --out $R/det-choose-r8-$b
+  done
+  $PY benchmarks/bench_end_to_end.py --part tune --limit 400 --scut 400 --stability 0 --probe-train 0 --framings 0 \
+      --bundle check1=$R/check-1.lnetanet rescue=$R/check-rescue.lnetanet --out $R/e2e-tune-r8
   exit 0
 fi
 [ -f $R/shipped.lnetanet ] || git show 5b3820c:lnet_anet/assets/default.lnetanet > $R/shipped.lnetanet

@@ -31,6 +31,7 @@ from lnet_anet.data import datasets_root  # noqa: E402
 from lnet_anet.data.readers.detection import hash_part, read_wider_txt  # noqa: E402
 from lnet_anet.inference.bundle import load_bundle  # noqa: E402
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE  # noqa: E402
+from lnet_anet.lnet.check_map import check_loss, fill_faces  # noqa: E402  (moved here from this script, unchanged)
 from lnet_anet.lnet.multiscale import place  # noqa: E402
 from lnet_anet.lnet.training import CachedScenes, cache_scenes, scenes  # noqa: E402
 from lnet_anet.models.lnet import LNetUpper  # noqa: E402
@@ -87,25 +88,13 @@ class Photos(torch.utils.data.Dataset):
         path, mirror = self.items[i]
         img = cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB)
         if self.masks is not None:
-            img = mask_faces(img, self.masks[path])
+            img = fill_faces(img, self.masks[path])
         if mirror:
             img = img[:, ::-1].copy()
         canvas, _ = place(img, (self.size, self.size))
         x = (canvas.astype(np.float32) / 255 - self.mean) / self.std
         return {"image": torch.from_numpy(x.transpose(2, 0, 1).copy()), "has_face": torch.tensor(self.has_face),
                 "attributes": torch.zeros(self.num_attributes), "box": torch.zeros(4)}
-
-
-def mask_faces(img: np.ndarray, boxes: np.ndarray, grow: float = 0.25) -> np.ndarray:
-    """The photo with every box (x0, y0, x1, y1 pixels) grown by `grow` of its size on each side
-    and filled with the photo's mean colour (round 4's negatives)."""
-    out = img.copy()
-    fill = img.reshape(-1, 3).mean(axis=0).astype(np.uint8)
-    h, w = img.shape[:2]
-    for x0, y0, x1, y1 in np.asarray(boxes, np.float64).reshape(-1, 4):
-        dx, dy = grow * (x1 - x0), grow * (y1 - y0)
-        out[max(0, int(y0 - dy)) : min(h, int(np.ceil(y1 + dy))), max(0, int(x0 - dx)) : min(w, int(np.ceil(x1 + dx)))] = fill
-    return out
 
 
 def cache_masked() -> None:
@@ -115,7 +104,7 @@ def cache_masked() -> None:
     fit, _ = wider_tune_halves()
     photos = Photos(list(fit["path"]), 0.0, pre["mean"], pre["std"], bundle.lnet.num_attributes,
                     masks=[np.asarray(b).reshape(-1, 4) for b in fit["boxes"]])  # fmt: skip
-    cv2.imwrite(str(RUN / "masked-example.jpg"), cv2.cvtColor(mask_faces(cv2.cvtColor(cv2.imread(fit["path"][0]),
+    cv2.imwrite(str(RUN / "masked-example.jpg"), cv2.cvtColor(fill_faces(cv2.cvtColor(cv2.imread(fit["path"][0]),
                 cv2.COLOR_BGR2RGB), photos.masks[fit["path"][0]]), cv2.COLOR_RGB2BGR))  # fmt: skip
     cache_scenes(bundle.lnet.eval(), photos, RUN / "masked.npz", 1)
 
@@ -136,19 +125,6 @@ def cache() -> None:
     names, fit_faces, _, _ = attribute_splits(cfg, RUN)
     fixed = scenes(cfg, fit_faces, names, False, cfg.train_p_empty, cfg.train.seed + 100, cfg.cache_scenes)
     cache_scenes(lnet, fixed, RUN / "scenes-fit.npz", 1)
-
-
-def loss_fn(model, batch):
-    """lnet_loss with the attribute loss only where the attributes are known (composed scenes)."""
-    out = model(batch["image"], batch["fine"])
-    known = batch["has_face"] * batch["attributes_known"]
-    per_image = F.binary_cross_entropy_with_logits(out["logits"], batch["attributes"], reduction="none").mean(dim=1)
-    attribute_loss = (per_image * known).sum() / known.sum().clamp(min=1)
-    face_loss = F.binary_cross_entropy_with_logits(out["face"], batch["has_face"])
-    with torch.no_grad():
-        accuracy = ((out["face"] > 0) == (batch["has_face"] > 0.5)).float().mean()
-    return attribute_loss + face_loss, {"bce": float(attribute_loss), "face_bce": float(face_loss),
-                                        "face_accuracy": float(accuracy)}  # fmt: skip
 
 
 def cached(path: Path, known: float) -> CachedScenes:
@@ -173,7 +149,7 @@ def train(epochs: int = 4, lr: float = 1e-3, repeat: int = 0, name: str = "wild"
     print(f"composed {len(composed)}, photos {len(photos)}, {negatives} {len(free)}, x{repeat}: {len(data)}")
     out = RUN / name
     cfg = TrainConfig(epochs=epochs, batch_size=64, lr=lr, warmup_steps=50, num_threads=2, num_workers=0)
-    Trainer(LNetUpper(lnet), loss_fn, data, cfg, out).fit()
+    Trainer(LNetUpper(lnet), check_loss, data, cfg, out).fit()
     save_weights(lnet, out / "lnet.safetensors")
     print(out / "lnet.safetensors")
 

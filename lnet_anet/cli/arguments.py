@@ -40,6 +40,18 @@ def json_object(text: str) -> dict:
     return value
 
 
+def add_wider_label_options(parser: argparse.ArgumentParser) -> None:
+    """--labels (WIDER FACE's *_bbx_gt.txt), --images and --part (tune / all of hash_part), as the
+    commands that learn from a copy of WIDER FACE take them."""
+    from pathlib import Path
+
+    parser.add_argument("--labels", type=Path, required=True, help="WIDER FACE's *_bbx_gt.txt")
+    parser.add_argument("--images", type=Path, default=None,
+                        help="the photos' folder (default: the reader's, next to the labels)")
+    parser.add_argument("--part", choices=("tune", "all"), default="tune",
+                        help="the photos to learn from: tune, the 70%% of hash_part the benchmarks never score, or all")
+
+
 def finite_float(text: str) -> float:
     """An argparse type: a finite number."""
     try:

@@ -29,7 +29,7 @@ import torch
 from torchvision.ops import box_iou
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter, float_in, int_in
+from lnet_anet.cli.arguments import DefaultsHelpFormatter, add_wider_label_options, float_in, int_in
 from lnet_anet.cli.head_fitting import load_predictor, save_head
 from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.data.images import load_image
@@ -62,10 +62,7 @@ def labelled_pairs(boxes: np.ndarray, truth: np.ndarray, dont_care: np.ndarray) 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_box_head", description=__doc__.split("\n\n")[0],
                                  epilog=PRINTED, formatter_class=DefaultsHelpFormatter)
-    ap.add_argument("--labels", type=Path, required=True, help="WIDER FACE's *_bbx_gt.txt")
-    ap.add_argument("--images", type=Path, default=None, help="the photos' folder (default: the reader's, next to the labels)")
-    ap.add_argument("--part", choices=("tune", "all"), default="tune",
-                    help="the photos to learn from: tune, the 70%% of hash_part the benchmarks never score, or all")
+    add_wider_label_options(ap)
     ap.add_argument("--min-height", type=float_in(1, 1e5), default=24.0, help="faces lower than this many pixels do not count")
     ap.add_argument("--alpha", type=float_in(1e-6, 1e9), default=1000.0, help="the ridge regression's regularisation")
     ap.add_argument("--shrink", type=float_in(0.0, 1.0), default=0.5, help="the share of the predicted correction applied")

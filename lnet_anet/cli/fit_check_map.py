@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter, float_in, int_in
+from lnet_anet.cli.arguments import DefaultsHelpFormatter, add_wider_label_options, float_in, int_in
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
 from lnet_anet.data.readers.detection import hash_part, read_wider_txt
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE
@@ -55,10 +55,7 @@ def composed_scenes(data: str, n: int, work: Path):
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_check_map", description=__doc__.split("\n\n")[0],
                                  epilog=PRINTED, formatter_class=DefaultsHelpFormatter)
-    ap.add_argument("--labels", type=Path, required=True, help="WIDER FACE's *_bbx_gt.txt")
-    ap.add_argument("--images", type=Path, default=None, help="the photos' folder (default: the reader's, next to the labels)")
-    ap.add_argument("--part", choices=("tune", "all"), default="tune",
-                    help="the photos to learn from: tune, the 70%% of hash_part the benchmarks never score, or all")
+    add_wider_label_options(ap)
     ap.add_argument("--limit", type=int_in(1), default=None, help="at most this many photos (the first; default: all)")
     ap.add_argument("--composed", type=int_in(0), default=12000,
                     help="composed scenes of --composed-data's train faces trained beside the photos (0: none)")

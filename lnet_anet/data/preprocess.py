@@ -163,7 +163,8 @@ class LNetInput(_Normalized):
     the box head (lnet_anet.inference.box_head) from ANet's feature of its region. check_faces
     (None: off; needs an LNet with check=True): a face whose region holds no value of at least
     this in LNet's check map, at any scale it was read at (multiscale.check_evidence), is dropped
-    before the rescue (experiments/2026-12-02-lnet-wild)."""
+    before the rescue (experiments/2026-12-02-lnet-wild). check_rescue (False: off; needs
+    check_faces): the rescue takes the strongest candidate that passes the check too."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
@@ -182,9 +183,11 @@ class LNetInput(_Normalized):
     rescue_faces: tuple[float, float] | None = None
     refine_boxes: bool = False
     check_faces: float | None = None
+    check_rescue: bool = False
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
               "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
-              "retry_weaker_than", "rescue_faces", "refine_boxes", "check_faces")
+              "retry_weaker_than", "rescue_faces", "refine_boxes", "check_faces",
+              "check_rescue")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -240,11 +243,16 @@ class LNetInput(_Normalized):
             check = float(_number(d, "check_faces", where, 0.0, 1e6))
             if check == 0:  # the check map is ReLU'd: 0 would keep every face
                 raise PreprocessError(f"{where}.check_faces must be > 0 (null turns the check off), got 0")
+        check_rescue = d.get("check_rescue", False)
+        if not isinstance(check_rescue, bool):
+            raise PreprocessError(f"{where}.check_rescue must be true or false, got {check_rescue!r}")
+        if check_rescue and check is None:
+            raise PreprocessError(f"{where}.check_rescue needs check_faces, which is not set")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
                    retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue,
-                   refine_boxes=refine, check_faces=check)  # fmt: skip
+                   refine_boxes=refine, check_faces=check, check_rescue=check_rescue)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -268,6 +276,8 @@ class LNetInput(_Normalized):
             d["refine_boxes"] = True
         if self.check_faces is not None:
             d["check_faces"] = self.check_faces
+        if self.check_rescue:
+            d["check_rescue"] = True
         return d
 
     def wants_exposure_retry(self, image: np.ndarray, best_score: float | None) -> bool:

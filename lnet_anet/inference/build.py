@@ -280,6 +280,19 @@ def build_from_runs(
     return save_bundle(out, parts, config)
 
 
+def _editable(source: str | Path) -> tuple[dict, dict[str, Any]]:
+    """(a deep copy of the bundle's config without its versions, its parts as save_bundle takes
+    them) of the bundle at `source`, for a step that replaces some of them."""
+    from lnet_anet.inference.bundle import NET_PARTS, load_bundle
+
+    bundle = load_bundle(source)
+    config = json.loads(json.dumps(bundle.config))  # a deep copy
+    config.pop("versions", None)
+    parts: dict[str, Any] = {name: getattr(bundle, name) for name in NET_PARTS if getattr(bundle, name) is not None}
+    parts["svm"] = {k: bundle.svm.to_arrays()[k] for k in SVM_KEYS}
+    return config, parts
+
+
 def replace_heads(
     source: str | Path,
     out: str | Path,
@@ -297,18 +310,12 @@ def replace_heads(
     new run's, and provenance.built lists this step after the source's own. no_mirror: given
     heads that predict from the crop alone (read_dldl_run mirror=False). note: why, in
     provenance.built."""
-    from lnet_anet.inference.bundle import NET_PARTS, load_bundle
-
     heads = {"age": age, "attractiveness": attractiveness}
     _check_no_mirror(no_mirror, heads)
     heads = {k: v for k, v in heads.items() if v is not None}
     if not heads and anet is None:
         raise ValueError("replace_heads: give an age, attractiveness or ANet run")
-    bundle = load_bundle(source)
-    config = json.loads(json.dumps(bundle.config))  # a deep copy
-    config.pop("versions", None)
-    parts: dict[str, Any] = {name: getattr(bundle, name) for name in NET_PARTS if getattr(bundle, name) is not None}
-    parts["svm"] = {k: bundle.svm.to_arrays()[k] for k in SVM_KEYS}
+    config, parts = _editable(source)
     if anet is not None:
         run = read_anet_run(anet)
         parts["anet"], parts["svm"] = run["net"], run["svm"]
@@ -331,15 +338,9 @@ def add_check_map(source: str | Path, out: str | Path, lnet: torch.nn.Module, ch
     check map (LNet(check=True); lnet_anet.lnet.check_map.with_check_map), nets.lnet.kwargs.check
     true and preprocessing.lnet.check_faces set; every other part, setting and provenance
     unchanged; provenance.built records the step."""
-    from lnet_anet.inference.bundle import NET_PARTS, load_bundle
-
     if not getattr(lnet, "check", False):
         raise ValueError("add_check_map: the LNet has no check map (build it with check=True)")
-    bundle = load_bundle(source)
-    config = json.loads(json.dumps(bundle.config))  # a deep copy
-    config.pop("versions", None)
-    parts: dict[str, Any] = {name: getattr(bundle, name) for name in NET_PARTS if getattr(bundle, name) is not None}
-    parts["svm"] = {k: bundle.svm.to_arrays()[k] for k in SVM_KEYS}
+    config, parts = _editable(source)
     parts["lnet"] = lnet
     config["nets"]["lnet"]["kwargs"] = {**config["nets"]["lnet"].get("kwargs", {}), "check": True}
     config["preprocessing"]["lnet"]["check_faces"] = float(check_faces)

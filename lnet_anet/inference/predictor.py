@@ -860,21 +860,27 @@ class Predictor:
             found = [[f for f in faces if check_evidence(f[0], checks.get(id(read[k]), ())) >= floor]
                      for k, faces in enumerate(found)]  # fmt: skip
         if maps is not None:
-            self._rescue(images, found, maps)
+            self._rescue(images, found, maps, checks if self._lnet.check_rescue else None)
         return found
 
-    def _rescue(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]], maps: dict) -> None:
+    def _rescue(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]], maps: dict,
+                checks: dict | None = None) -> None:  # fmt: skip
         """An image still without a face is read again with the localizer's threshold lowered to
         rescue_faces[0] (from LNet's maps of the first reading, `maps`, where it made them); its
         strongest candidate becomes its face when the face head gives it P(face) >
         rescue_faces[1], marked _Rescued (found is updated in place; the record then says
-        "rescued": true; experiments/2026-12-02-face-verifier)."""
+        "rescued": true; experiments/2026-12-02-face-verifier). checks (check_rescue): the check
+        map's readings (_detect); only candidates that pass the check are tried."""
         lost = [k for k, faces in enumerate(found) if not faces]
         if not lost:
             return
         min_score, min_probability = self._lnet.rescue_faces
         lowered = dataclasses.replace(self.localizer, threshold=min_score)
         again = self._read_scales([images[k] for k in lost], None, lowered, maps)
+        if checks is not None:  # check_rescue: only candidates that pass the check too
+            floor = self._lnet.check_faces
+            again = [[f for f in faces if check_evidence(f[0], checks.get(id(images[k]), ())) >= floor]
+                     for k, faces in zip(lost, again, strict=True)]  # fmt: skip
         tries = [(k, faces[0]) for k, faces in zip(lost, again, strict=True) if faces]
         if not tries:
             return
