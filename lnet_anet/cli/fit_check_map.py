@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     pre = bundle.config["preprocessing"]["lnet"]
     boxes = [np.asarray(b, np.float64).reshape(-1, 4) for b in table["boxes"]]
     try:
-        state, ratio = train_check_map(bundle.lnet, list(table["path"]), boxes, args.work, (pre["mean"], pre["std"]),
+        state, ratio, read = train_check_map(bundle.lnet, list(table["path"]), boxes, args.work, (pre["mean"], pre["std"]),
                                        composed, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                                        threads=args.threads)  # fmt: skip
     except ValueError as e:
@@ -121,7 +121,6 @@ def main(argv: list[str] | None = None) -> int:
     note = f"check map learnt from {len(table)} photos of {args.labels} ({args.part}), {args.composed} composed scenes"
     add_check_map(source, args.out, lnet, args.check_faces, shlex.join(["python -m lnet_anet.cli.fit_check_map", *sys.argv[1:]]),
                   note)  # fmt: skip
-    read = len(np.load(args.work / "photos.npz")["image"]) // 2
     print(json.dumps({"out": str(args.out), "photos": read, "skipped": len(table) - read, "composed": args.composed,
                       "ratio": round(ratio, 4), "check_faces": args.check_faces}))  # fmt: skip
     return 0

@@ -11,10 +11,11 @@ and never skipped.
 
 CsvTable(path, attributes): one row per face, written to a temporary file and renamed on
 close(). Columns: image, face (1-based index within the image), x0, y0, x1, y1 (pixels of the
-displayed image, exclusive ends), score, rescued (1: under the localizer's threshold, kept by the
-face head, whose P(face) the record gives as "face_probability"; else 0), age_mean, age_std
-(years), attractiveness_mean, attractiveness_std (1-5; empty when the bundle has no such head),
-then one probability column per attribute. An image with no face or an error has no row (the JSON Lines record says why).
+displayed image, exclusive ends), score, rescued (1: not kept by the localizer, under its
+threshold or its check map, but kept by the face head, whose P(face) the record gives as
+"face_probability"; else 0), age_mean, age_std (years), attractiveness_mean, attractiveness_std
+(1-5; empty when the bundle has no such head), then one probability column per attribute. An
+image with no face or an error has no row (the JSON Lines record says why).
 """
 
 from __future__ import annotations

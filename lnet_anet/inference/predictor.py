@@ -856,12 +856,15 @@ class Predictor:
                         analyses[k].read_as = image
                         analyses[k].record["exposure"] = "stretched"
         if checks is not None:  # before the rescue, whose faces the face head checks
-            floor = self._lnet.check_faces
-            found = [[f for f in faces if check_evidence(f[0], checks.get(id(read[k]), ())) >= floor]
-                     for k, faces in enumerate(found)]  # fmt: skip
+            found = [self._pass_check(faces, checks.get(id(read[k]), ())) for k, faces in enumerate(found)]
         if maps is not None:
             self._rescue(images, found, maps, checks if self._lnet.check_rescue else None)
         return found
+
+    def _pass_check(self, faces: list[tuple[np.ndarray, float]], readings) -> list[tuple[np.ndarray, float]]:
+        """The faces whose region holds check evidence >= check_faces in the check map's
+        `readings` of their image (multiscale.check_evidence), in their order."""
+        return [f for f in faces if check_evidence(f[0], readings) >= self._lnet.check_faces]
 
     def _rescue(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]], maps: dict,
                 checks: dict | None = None) -> None:  # fmt: skip
@@ -878,9 +881,7 @@ class Predictor:
         lowered = dataclasses.replace(self.localizer, threshold=min_score)
         again = self._read_scales([images[k] for k in lost], None, lowered, maps)
         if checks is not None:  # check_rescue: only candidates that pass the check too
-            floor = self._lnet.check_faces
-            again = [[f for f in faces if check_evidence(f[0], checks.get(id(images[k]), ())) >= floor]
-                     for k, faces in zip(lost, again, strict=True)]  # fmt: skip
+            again = [self._pass_check(faces, checks.get(id(images[k]), ())) for k, faces in zip(lost, again, strict=True)]
         tries = [(k, faces[0]) for k, faces in zip(lost, again, strict=True) if faces]
         if not tries:
             return

@@ -113,16 +113,16 @@ def median_peak(lnet: LNet, arrays: dict[str, np.ndarray]) -> float:
 
 def train_check_map(lnet: LNet, photos: list[str], boxes: list[np.ndarray], work: Path, normalize: tuple,
                     composed: Dataset | None = None, epochs: int = 4, lr: float = 1e-3, batch_size: int = 64,
-                    threads: int | None = None) -> tuple[dict[str, torch.Tensor], float]:  # fmt: skip
+                    threads: int | None = None) -> tuple[dict[str, torch.Tensor], float, int]:  # fmt: skip
     """The check map learnt from `photos` (their listed faces `boxes`, (k, 4) pixels each) and,
     optionally, `composed` scenes (lnet.training.scenes), from `lnet`'s weights (it is not changed).
     normalize: LNet's (mean, std). The lower part's maps are cached in `work` (photos.npz,
     filled.npz, composed.npz: reused when there) and the training's checkpoints go to
     work/train (a killed run resumes). Photos and filled photos are repeated to about half the
-    samples when composed scenes are given. Returns (the state of LNet(check=True)'s check_neck.* and
-    check_filter.*, the ratio the face filter was divided by: the trained map's median peak over
-    the photos / lnet's). Raises ValueError when no photo can be read, or when lnet has no face
-    tag (face_tag=True: the check map is the face tag's map)."""
+    samples when composed scenes are given. Returns (the state of LNet(check=True)'s check_neck.*
+    and check_filter.*; the ratio the face filter was divided by: the trained map's median peak
+    over the photos / lnet's; the number of photos read). Raises ValueError when no photo can be
+    read, or when lnet has no face tag (face_tag=True: the check map is the face tag's map)."""
     from lnet_anet.engine import TrainConfig, Trainer
 
     if not lnet.face_tag:
@@ -149,7 +149,7 @@ def train_check_map(lnet: LNet, photos: list[str], boxes: list[np.ndarray], work
     state = {"check_" + k: v.clone() for k, v in trained.state_dict().items() if k.startswith("neck.")}
     state["check_filter.weight"] = trained.attribute_filters.weight[-1:].detach().clone() / ratio
     state["check_filter.bias"] = trained.attribute_filters.bias[-1:].detach().clone() / ratio
-    return state, ratio
+    return state, ratio, len(photo_maps["image"]) // 2  # each photo cached with its mirror image
 
 
 def with_check_map(lnet: LNet, state: dict[str, torch.Tensor], model: str, kwargs: dict) -> LNet:
