@@ -116,13 +116,14 @@ def rgb(path: str) -> np.ndarray:
 # ----------------------------------------------------------------------------- detectors
 
 
-def make_detector(name: str, bundle=None, baseline=None, box_head=None):
+def make_detector(name: str, bundle=None, baseline=None, box_head=None, face_head=None):
     """A function path -> (boxes (k, 4) [x0, y0, x1, y1] exclusive, scores (k,), extra dict).
-    box_head: the box head file lnet_anet and lnet_anet_shipped use (default: the bundle's)."""
+    box_head / face_head: the box head / face head files lnet_anet and lnet_anet_shipped use
+    (default: the shipped ones; a bundle with another ANet needs heads fitted on it)."""
     if name in ("lnet_anet", "lnet_anet_shipped"):
         from lnet_anet.inference.predictor import Predictor
 
-        pred = Predictor.load(bundle, box_head=box_head)
+        pred = Predictor.load(bundle, box_head=box_head, face_head=face_head)
         shipped = float(pred.localizer.threshold)
         if name == "lnet_anet":
             loc = pred.localizer
@@ -138,7 +139,8 @@ def make_detector(name: str, bundle=None, baseline=None, box_head=None):
             return boxes, np.array([f["score"] for f in faces], np.float64), {"analysis": a}
 
         detect.settings = dict(vars(pred.localizer)) | {"shipped_threshold": shipped,  # type: ignore[attr-defined]
-                                                        "box_head": str(box_head or "the bundle's")}  # fmt: skip
+                                                        "box_head": str(box_head or "the bundle's"),
+                                                        "face_head": str(face_head or "the bundle's")}  # fmt: skip
         return detect
     if name == "lnet_anet_localize":
         return _localize_only(bundle)
@@ -377,7 +379,8 @@ def benchmark_data(args, detectors: list[str]) -> dict:
         raise UsageError(f"--limit must be at least 1, got {args.limit}")
     if args.threads < 1:
         raise UsageError(f"--threads must be at least 1, got {args.threads}")
-    for opt, path in (("--bundle", args.bundle), ("--baseline", args.baseline), ("--box-head", args.box_head)):
+    for opt, path in (("--bundle", args.bundle), ("--baseline", args.baseline), ("--box-head", args.box_head),
+                      ("--face-head", args.face_head)):
         if path is not None and not path.exists():
             raise UsageError(f"{opt} {path}: no such file")
     if args.labels is None and args.format not in ("wider", "wider-mat"):
@@ -438,6 +441,8 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline", type=Path, default=None, help="baseline_localize's bundle (default: the embedded one)")
     ap.add_argument("--box-head", type=Path, default=None,
                     help="the box head file of lnet_anet and lnet_anet_shipped (default: the bundle's)")
+    ap.add_argument("--face-head", type=Path, default=None,
+                    help="the face head file (rescue) of lnet_anet and lnet_anet_shipped (default: the bundle's)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="score only the first N images (a smoke test)")
     ap.add_argument("--face-free", action="store_true")
@@ -471,7 +476,7 @@ def main(argv=None) -> int:
     diagnosis = None
     for name in detectors:
         t0 = time.time()
-        detect = make_detector(name, args.bundle, args.baseline, args.box_head)
+        detect = make_detector(name, args.bundle, args.baseline, args.box_head, args.face_head)
         shipped_threshold = detect.settings.get("shipped_threshold")
         keep = None
         if name == "lnet_anet":

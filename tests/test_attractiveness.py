@@ -73,6 +73,29 @@ def test_init_from_a_bundle_copies_its_anet_layers(tmp_path):
     assert "c3_channels" in str(err.value) and len(str(err.value).splitlines()) == 1
 
 
+def test_train_anet_init_from_loads_a_bundles_whole_anet_but_not_an_identity_head(tmp_path):
+    """train_anet's init_from: every ANet tensor from the source (bundle or run folder), the model's
+    own identity head kept; a source of other sizes is one ConfigError naming a tensor."""
+    from lnet_anet.anet.training import init_from_anet
+    from lnet_anet.engine.config import ConfigError
+    from lnet_anet.inference.bundle import load_bundle
+    from lnet_anet.models.registry import create_model
+
+    path = random_bundle(tmp_path / "b.lnetanet", heads=())
+    source = load_bundle(path).anet.state_dict()
+    spec = {k: v for k, v in load_bundle(path).config["nets"]["anet"]["kwargs"].items() if k != "pretrained"}
+    model = create_model("anet_lite0", **{**spec, "pretrained": "none", "num_identities": 7})
+    identity = {k: v.clone() for k, v in model.state_dict().items() if k.startswith("identity_head.")}
+    assert identity  # the model has one; the bundle's ANet has none
+    init_from_anet(model, path)
+    state = model.state_dict()
+    assert all(torch.equal(state[k], v.float()) for k, v in source.items())
+    assert all(torch.equal(state[k], v) for k, v in identity.items())
+    other = create_model("anet_lite0", **{**spec, "pretrained": "none", "c3_channels": spec.get("c3_channels", 96) + 8})
+    with pytest.raises(ConfigError, match=r"its ANet \(b\.lnetanet\) does not fit this model \(\d+ tensors differ, e\.g\. \w"):
+        init_from_anet(other, path)
+
+
 def test_lnet_boxes_writes_one_row_per_image(tmp_path):
     from lnet_anet.cli.lnet_boxes import main
 

@@ -173,6 +173,22 @@ def test_scene_photometric_changes_whole_scenes_and_nothing_else(tmp_path):
         ScenePhotometric(gain=(2.0, 1.0))
 
 
+def test_torch_seeded_photometric_repeats_under_torch_seed_and_draws_anew_otherwise():
+    """TorchSeededPhotometric (train_anet's photometric=) draws from torch's generator: the same
+    torch seed gives the same picture, successive calls give other draws."""
+    import torch
+
+    from lnet_anet.data.scenes import TorchSeededPhotometric
+
+    image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    draw = TorchSeededPhotometric(ScenePhotometric(p=1.0, gain=(0.3, 3.0), p_gray=0.5, p_blur=0.0, p_jpeg=0.0))
+    torch.manual_seed(5)
+    first, second = draw(image), draw(image)
+    torch.manual_seed(5)
+    assert np.array_equal(draw(image), first) and not np.array_equal(first, second)
+    assert first.shape == image.shape and first.dtype == np.uint8 and not np.array_equal(first, image)
+
+
 def test_unreadable_face_warns_with_its_name_and_is_dropped(tmp_path):
     df = _index(tmp_path, 3, bad=(1,))
     ds = ComposedScenes(df, _procedural((64, 64)), canvas=(64, 64))

@@ -134,6 +134,22 @@ def test_anet_caches_the_frozen_stages_and_trains_block_2_above_them(tmp_path):
     )
     assert json.loads((out / "eval.json").read_text())["svm"]["n_images"] > 10
 
+    # Trained further from that run on image patches with photometric draws (experiment=anet_photometric's
+    # recipe): the stem and blocks 0-1 still ImageNet's, block 2 moved on from the run it started from.
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    photo = ["data=synthetic", "svm.C=[0.1]", "pretrain.epochs=0", "model.frozen_stages=3", f"init_from={out}",
+             "photometric={p: 1.0, p_gray: 0.5, p_jpeg: 0.5}", *[o for o in SMOKE if o != "model.pretrained=none"]]
+    cached = subprocess.run([sys.executable, "-m", "lnet_anet.cli.train_anet", f"paths.runs={tmp_path}", *photo,
+                             "name=anet3-cached"], cwd=REPO, env=env, capture_output=True, text=True)  # fmt: skip
+    assert cached.returncode != 0 and "add cache_trunk=false" in cached.stderr
+    done = run("lnet_anet.cli.train_anet", *photo, "cache_trunk=false", "name=anet3-photo", runs=tmp_path)
+    assert "ANet weights loaded" in done.stderr + (tmp_path / "anet3-photo" / "train_anet.log").read_text()
+    further = load_file(str(tmp_path / "anet3-photo" / "anet.safetensors"))
+    torch.testing.assert_close(further["trunk.blocks.1.0.conv_pw.weight"], imagenet["blocks.1.0.conv_pw.weight"])
+    assert not torch.equal(further["trunk.blocks.2.0.conv_pw.weight"], trained["trunk.blocks.2.0.conv_pw.weight"])
+    assert not (tmp_path / "anet3-photo" / "stage3-fit.npz").exists()  # patches, not cached maps
+    assert json.loads((tmp_path / "anet3-photo" / "eval.json").read_text())["svm"]["n_images"] > 10
+
 
 @pytest.mark.slow
 def test_dldl_entry_point_writes_report_and_model(tmp_path):

@@ -14,10 +14,44 @@ from safetensors.torch import load_file
 
 from lnet_anet.anet.svm import LinearSVMHead, fit_linear_svms
 from lnet_anet.engine import TrainConfig, Trainer
-from lnet_anet.engine.runs import is_done, mark_done, save_weights, write_json
+from lnet_anet.engine.runs import RunNotFoundError, is_done, mark_done, save_weights, write_json
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
 log = logging.getLogger("lnet_anet.train")
+
+
+def read_anet_weights(source: str | Path) -> tuple[Path, dict[str, torch.Tensor]]:
+    """(the file read, the attribute ANet's float tensors by name) from a train_anet run folder
+    (its anet.safetensors) or a model bundle file (*.lnetanet, its ANet). Raises
+    RunNotFoundError naming the file when neither is there."""
+    source = Path(source)
+    if source.is_file():  # a model bundle (.lnetanet): its attribute ANet
+        from lnet_anet.inference.bundle import load_bundle
+
+        return source, {k: v.float() for k, v in load_bundle(source).anet.state_dict().items()}
+    path = source / "anet.safetensors"
+    if not path.exists():
+        raise RunNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors) and no model bundle")
+    return path, load_file(str(path))
+
+
+def init_from_anet(model: torch.nn.Module, source: str | Path) -> None:
+    """Load an attribute ANet's weights (read_anet_weights) into `model`, all but its identity
+    head (`model` keeps its own). Raises ConfigError naming the source when its tensors do not fit
+    the model (the model= settings it was trained with differ)."""
+    from lnet_anet.engine.config import ConfigError
+
+    path, state = read_anet_weights(source)
+    own = model.state_dict()
+    state = {k: v for k, v in state.items() if not k.startswith("identity_head.")}
+    wanted = {k for k in own if not k.startswith("identity_head.")}
+    wrong = sorted(k for k in wanted & set(state) if state[k].shape != own[k].shape)
+    if wrong or set(state) != wanted:
+        differ = wrong or sorted(set(state) ^ wanted)
+        raise ConfigError(f"init_from={source}: its ANet ({path.name}) does not fit this model ({len(differ)} tensors "
+                          f"differ, e.g. {differ[0]}): use the model= settings it was trained with")  # fmt: skip
+    model.load_state_dict({**{k: v for k, v in own.items() if k.startswith("identity_head.")}, **state})
+    log.info("init_from %s: ANet weights loaded (not its identity head)", path)
 
 
 def with_dense_identities(index: pd.DataFrame) -> tuple[pd.DataFrame, int]:

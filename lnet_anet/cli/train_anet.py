@@ -29,10 +29,17 @@ from lnet_anet.anet.features import (
     join_views,
 )
 from lnet_anet.anet.losses import attribute_bce_loss, identity_ce_loss
-from lnet_anet.anet.training import fit_and_report_svms, train_stage, with_dense_identities
-from lnet_anet.data.from_config import attribute_splits, face_dataset
+from lnet_anet.anet.training import (
+    fit_and_report_svms,
+    init_from_anet,
+    train_stage,
+    with_dense_identities,
+)
+from lnet_anet.data.from_config import attribute_splits, face_dataset, photometric_from_config
 from lnet_anet.data.preprocess import ANetInput
-from lnet_anet.data.transforms import CenterPatch, RandomPatch, mirror
+from lnet_anet.data.scenes import TorchSeededPhotometric
+from lnet_anet.data.transforms import CenterPatch, Chain, RandomPatch, mirror
+from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.runs import (
     save_weights,
     start_run,
@@ -56,11 +63,17 @@ def main(cfg: DictConfig) -> dict:
     log.info("fit %d faces (%d identities), tune %d, evaluate on %s: %d",
              len(fit), n_identities, len(tune), cfg.data.eval_split, len(evaluation))  # fmt: skip
 
+    photometric = photometric_from_config(cfg.get("photometric"))  # a bad setting stops here, before any data is read
+    if photometric is not None and cfg.cache_trunk:
+        raise ConfigError("photometric= draws new pixels for every sample, which cached trunk maps cannot hold: "
+                          "add cache_trunk=false")  # fmt: skip
     P, S, stride = cfg.model.patch_size, cfg.patches.canonical_size, cfg.patches.stride
     # A face's features: its crop's patches, and with patches.mirror its mirror image's too.
     views = {"": {}, **({"-mirror": {"transform": mirror}} if cfg.patches.mirror else {})}
     model = instantiate(cfg.model, num_attributes=len(names),
                         num_identities=n_identities if cfg.pretrain.epochs > 0 else 0)  # fmt: skip
+    if cfg.get("init_from"):
+        init_from_anet(model, cfg.init_from)
     whole = lambda part, **kw: face_dataset(cfg.data, part, train=False, image_size=S, attributes=names, **kw)  # noqa: E731
 
     # The maps of the frozen trunk stages are computed once; the layers above train on them.
@@ -82,7 +95,8 @@ def main(cfg: DictConfig) -> dict:
     else:
         patches = lambda part, train: face_dataset(  # noqa: E731
             cfg.data, part, train=train, image_size=S, attributes=names,
-            transform=RandomPatch(P) if train else CenterPatch(P))
+            transform=(Chain(TorchSeededPhotometric(photometric), RandomPatch(P)) if train and photometric
+                       else RandomPatch(P) if train else CenterPatch(P)))  # fmt: skip
         train_set, tune_set, net, in_memory = patches(fit, True), patches(tune, False), model, {}
 
     if cfg.pretrain.epochs > 0:

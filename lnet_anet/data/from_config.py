@@ -10,10 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
 
 from lnet_anet.data.dataset import FaceDataset
 from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
 from lnet_anet.data.readers.age import fold_split, holdout_split
+from lnet_anet.data.scenes import ScenePhotometric
 from lnet_anet.engine.config import ConfigError
 
 log = logging.getLogger("lnet_anet.data")
@@ -142,6 +144,25 @@ def face_dataset(data_cfg: Any, index: pd.DataFrame, train: bool, **overrides) -
     kwargs = dict(image_size=data_cfg.image_size, crop=data_cfg.crop, enlarge=data_cfg.enlarge,
                   mean=INCEPTION_MEAN, std=INCEPTION_STD, train=train)  # fmt: skip
     return FaceDataset(index, **{**kwargs, **overrides})
+
+
+def photometric_from_config(settings: Any) -> ScenePhotometric | None:
+    """A `photometric=` setting (null: none; a mapping of ScenePhotometric's keys) as a
+    ScenePhotometric, checked before any data is read. Raises ConfigError naming the setting: not
+    a mapping, an unknown key (the known ones listed), a value of the wrong type or out of range."""
+    if settings is None:
+        return None
+    if not isinstance(settings, DictConfig | dict):
+        raise ConfigError(f"photometric must be a mapping of {', '.join(ScenePhotometric.FIELDS)} "
+                          f"(e.g. 'photometric={{p: 0.5}}'), got {settings!r}")  # fmt: skip
+    settings = OmegaConf.to_container(settings, resolve=True) if isinstance(settings, DictConfig) else dict(settings)
+    unknown = sorted(set(settings) - set(ScenePhotometric.FIELDS))
+    if unknown:
+        raise ConfigError(f"photometric has unknown keys {unknown} (known: {', '.join(ScenePhotometric.FIELDS)})")
+    try:
+        return ScenePhotometric(**settings)
+    except ValueError as e:
+        raise ConfigError(f"photometric: {str(e).removeprefix('ScenePhotometric: ')}") from None
 
 
 def split_fit_tune(train: pd.DataFrame, frac: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:

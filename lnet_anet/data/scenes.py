@@ -250,6 +250,23 @@ class ScenePhotometric:
         return out
 
 
+class TorchSeededPhotometric:
+    """A ScenePhotometric as a FaceDataset transform (uint8 RGB (H, W, 3) -> the same shape): each
+    call draws its numbers from a generator seeded by torch's, so torch.manual_seed and DataLoader
+    worker seeding make the draws repeatable, as FaceDataset's own augmentation is. Used to train
+    ANet on dark, bright, gray, blurred and re-saved face crops (train_anet's photometric=)."""
+
+    def __init__(self, photometric: ScenePhotometric):
+        self.photometric = photometric
+
+    def __repr__(self) -> str:
+        return f"TorchSeededPhotometric({self.photometric!r})"
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, ())))
+        return self.photometric(image, rng)
+
+
 def _skimage_photo(name: str) -> np.ndarray:
     import skimage.data
 
@@ -355,6 +372,7 @@ __all__ = [
     "BackgroundBank",
     "ComposedScenes",
     "ScenePhotometric",
+    "TorchSeededPhotometric",
     "compose_scene",
     "feathered_ellipse",
 ]

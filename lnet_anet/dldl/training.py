@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import torch
 from omegaconf import DictConfig
-from safetensors.torch import load_file
 from torch import nn
 from torch.utils.data import Dataset
 
@@ -19,6 +18,7 @@ from lnet_anet.anet.features import (
     dataset_patch_features,
     features_from_maps,
 )
+from lnet_anet.anet.training import read_anet_weights
 from lnet_anet.data.from_config import face_dataset
 from lnet_anet.data.preprocess import HeadInput
 from lnet_anet.dldl.label_distribution import (
@@ -174,17 +174,7 @@ def init_from_anet_run(net: ANetDLDL, folder: Path) -> None:
     stage that trains) into `net`, from a train_anet run folder or a model bundle file (its
     ANet). Not its heads, and not the frozen stages: they stay the
     ImageNet ones the cached maps come from (the attribute ANet may have tuned block 2)."""
-    folder = Path(folder)
-    if folder.is_file():  # a model bundle (.lnetanet): its attribute ANet
-        from lnet_anet.inference.bundle import load_bundle
-
-        path, source = folder, {k: v.float() for k, v in load_bundle(folder).anet.state_dict().items()}
-    else:
-        path = folder / "anet.safetensors"
-        if not path.exists():
-            raise RunNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors) "
-                                    "and no model bundle")  # fmt: skip
-        source = load_file(str(path))
+    path, source = read_anet_weights(folder)
     frozen = net.anet.frozen_stages
     skip = ("attribute_head.", "identity_head.", *(("trunk.conv_stem.", "trunk.bn1.") if frozen else ()),
             *(f"trunk.blocks.{i}." for i in range(frozen - 1)))  # fmt: skip

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
 from lnet_anet.data.dataset import collate_skip_bad
-from lnet_anet.data.from_config import face_dataset
+from lnet_anet.data.from_config import face_dataset, photometric_from_config
 from lnet_anet.data.readers._tables import BOX_COLUMNS
 from lnet_anet.data.scenes import BackgroundBank, ComposedScenes, ScenePhotometric
 from lnet_anet.engine.checkpoint import save_npz_atomic
@@ -57,26 +57,12 @@ def check_scorable(cfg: DictConfig, part) -> None:
 
 def scene_photometric(cfg: DictConfig) -> ScenePhotometric | None:
     """cfg.photometric (null: none) as a ScenePhotometric, checked before any data is read.
-    Raises ConfigError naming the setting: not a mapping, an unknown key (the known ones listed),
-    a value of the wrong type or out of range, or any setting with scenes=wild (photos are read as
-    they are)."""
-    settings = cfg.get("photometric")
-    if settings is None:
-        return None
-    if cfg.scenes == "wild":
+    Raises ConfigError naming the setting (photometric_from_config), or for any setting with
+    scenes=wild (photos are read as they are)."""
+    if cfg.get("photometric") is not None and cfg.scenes == "wild":
         raise ConfigError("photometric= changes composed scenes (scenes=composed); scenes=wild reads the photos as "
                           "they are: drop photometric=")  # fmt: skip
-    if not isinstance(settings, DictConfig | dict):
-        raise ConfigError(f"photometric must be a mapping of {', '.join(ScenePhotometric.FIELDS)} "
-                          f"(e.g. 'photometric={{p: 0.5}}'), got {settings!r}")  # fmt: skip
-    settings = OmegaConf.to_container(settings, resolve=True) if isinstance(settings, DictConfig) else dict(settings)
-    unknown = sorted(set(settings) - set(ScenePhotometric.FIELDS))
-    if unknown:
-        raise ConfigError(f"photometric has unknown keys {unknown} (known: {', '.join(ScenePhotometric.FIELDS)})")
-    try:
-        return ScenePhotometric(**settings)
-    except ValueError as e:
-        raise ConfigError(f"photometric: {str(e).removeprefix('ScenePhotometric: ')}") from None
+    return photometric_from_config(cfg.get("photometric"))
 
 
 RECIPE = "recipe.json"
