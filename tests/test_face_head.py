@@ -103,6 +103,40 @@ def test_a_photo_with_no_face_gets_its_strongest_candidate_when_the_head_says_fa
     assert too_high.predict(photo)["faces"] == []
 
 
+def test_rescue_frame_tries_the_whole_picture_as_the_face_box_last(tmp_path):
+    """rescue_frame: a picture the rescue leaves without a face (no candidate reaches min_score)
+    gets the whole picture as its face box when the face head says face, marked rescued; the
+    setting needs rescue_faces and survives the bundle settings."""
+    base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
+    lnet = LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7], "rescue_frame": 0.9})
+    assert lnet.rescue_frame == 0.9 and LNetInput.from_dict(lnet.to_dict()) == lnet
+    assert "rescue_frame" not in LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7]}).to_dict()
+    with pytest.raises(PreprocessError, match="rescue_frame needs rescue_faces"):
+        LNetInput.from_dict({**base, "rescue_frame": 0.9})
+    for bad in (1.5, True, "0.9"):
+        with pytest.raises(PreprocessError, match="rescue_frame"):
+            LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7], "rescue_frame": bad})
+
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=1e6, preset="tiny", max_faces=3)
+    photo = _photo(shape=(60, 80, 3))
+    plain = Predictor.load(path)
+    (best,) = plain.candidates(photo, min_score=-1e6)[1][:1]
+
+    def frame_rescuing(logit: float) -> Predictor:
+        bundle = load_bundle(path)
+        bundle.preprocessing["lnet"] |= {"rescue_faces": [float(best) + 1.0, 0.99], "rescue_frame": 0.5}
+        refine = bundle.preprocessing["lnet"].get("refine_boxes")
+        assert not refine  # the face box read back is the whole picture itself
+        return Predictor(bundle, face_head=_constant_head(plain, logit))
+
+    record = frame_rescuing(20.0).predict(photo)
+    assert record["rescued"] is True and len(record["faces"]) == 1
+    np.testing.assert_allclose(record["faces"][0]["box"], [0, 0, 80, 60], atol=1e-3)
+    assert record["faces"][0]["score"] == pytest.approx(float(best) + 1.0, abs=1e-4)  # scored min_score
+    assert frame_rescuing(-20.0).predict(photo)["faces"] == []  # the head says no: still nothing
+    assert frame_rescuing(0.5).predict(photo)["faces"] != []  # P 0.62: over the frame's own bar (0.5)
+
+
 def test_a_face_head_that_does_not_fit_the_bundle_is_refused_at_load(tmp_path):
     path = random_bundle(tmp_path / "b.lnetanet", threshold=1e6, preset="tiny")
     with pytest.raises(ValueError, match="another ANet"):  # the shipped head reads the shipped ANet's feature

@@ -92,7 +92,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bundle", nargs="+", required=True, help="LABEL=BUNDLE[:BOX_HEAD:FACE_HEAD]")
     ap.add_argument("--part", choices=("tune", "val"), default="tune")
-    ap.add_argument("--flips", type=int, default=600, help="CelebA-HQ files perturbed")
+    ap.add_argument("--flips", type=int, default=600, help="CelebA-HQ files perturbed (0: skip)")
     ap.add_argument("--chips", type=int, default=2000, help="UTKFace chips for faces found")
     ap.add_argument("--flip-chips", type=int, default=0, help="UTKFace chips perturbed too (the stability benchmark's set)")
     ap.add_argument("--limit", type=int, default=None, help="at most this many files of each set (a smoke run)")
@@ -125,7 +125,8 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         r = {"spec": spec, "attributes": attributes(predictor, files, names, train[names].to_numpy())}
         print(label, json.dumps(r), flush=True)
-        r["flips"] = flips(predictor, flip_paths)
+        if flip_paths:
+            r["flips"] = flips(predictor, flip_paths)
         if args.flip_chips:
             r["flips_utkface"] = flips(predictor, chips[: args.flip_chips])
         r["found"] = {"utkface": faces_found(predictor, chips), "scut": faces_found(predictor, scut_paths)}
@@ -145,9 +146,10 @@ def main(argv=None) -> int:
     for key in ("decisions", "p_ge_0.5"):
         for m in ("mean_accuracy", "mean_balanced_accuracy"):
             row(f"attributes, {key}: {m}", lambda b, key=key, m=m: b["attributes"][key][m])
-    for p in PERTURB:
+    for p in PERTURB if flip_paths else ():
         row(f"decisions flipped, {p}", lambda b, p=p: b["flips"][p]["flips"])
-    row("decisions flipped, mean of the five", lambda b: float(np.mean([b["flips"][p]["flips"] for p in PERTURB])))
+    if flip_paths:
+        row("decisions flipped, mean of the five", lambda b: float(np.mean([b["flips"][p]["flips"] for p in PERTURB])))
     if args.flip_chips:
         for p in PERTURB:
             row(f"decisions flipped, UTKFace chips, {p}", lambda b, p=p: b["flips_utkface"][p]["flips"])

@@ -164,7 +164,11 @@ class LNetInput(_Normalized):
     (None: off; needs an LNet with check=True): a face whose region holds no value of at least
     this in LNet's check map, at any scale it was read at (multiscale.check_evidence), is dropped
     before the rescue (experiments/2026-12-02-lnet-wild). check_rescue (False: off; needs
-    check_faces): the rescue takes the strongest candidate that passes the check too."""
+    check_faces): the rescue takes the strongest candidate that passes the check too.
+    rescue_frame (None: off; needs rescue_faces): min_probability of a last try: an image the
+    rescue leaves without a face gets the whole picture as its face box (a face cut by the frame,
+    which LNet's map has no blob for) when the face head gives it P(face) > rescue_frame
+    (experiments/2026-12-02-frame-rescue)."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
@@ -184,10 +188,11 @@ class LNetInput(_Normalized):
     refine_boxes: bool = False
     check_faces: float | None = None
     check_rescue: bool = False
+    rescue_frame: float | None = None
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
               "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
               "retry_weaker_than", "rescue_faces", "refine_boxes", "check_faces",
-              "check_rescue")
+              "check_rescue", "rescue_frame")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -248,11 +253,17 @@ class LNetInput(_Normalized):
             raise PreprocessError(f"{where}.check_rescue must be true or false, got {check_rescue!r}")
         if check_rescue and check is None:
             raise PreprocessError(f"{where}.check_rescue needs check_faces, which is not set")
+        frame = d.get("rescue_frame")
+        if frame is not None:
+            frame = float(_number(d, "rescue_frame", where, 0.0, 1.0))
+        if frame is not None and rescue is None:
+            raise PreprocessError(f"{where}.rescue_frame needs rescue_faces, which is not set")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
                    retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue,
-                   refine_boxes=refine, check_faces=check, check_rescue=check_rescue)  # fmt: skip
+                   refine_boxes=refine, check_faces=check, check_rescue=check_rescue,
+                   rescue_frame=frame)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -278,6 +289,8 @@ class LNetInput(_Normalized):
             d["check_faces"] = self.check_faces
         if self.check_rescue:
             d["check_rescue"] = True
+        if self.rescue_frame is not None:
+            d["rescue_frame"] = self.rescue_frame
         return d
 
     def wants_exposure_retry(self, image: np.ndarray, best_score: float | None) -> bool:

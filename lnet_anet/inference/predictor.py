@@ -873,7 +873,8 @@ class Predictor:
         strongest candidate becomes its face when the face head gives it P(face) >
         rescue_faces[1], marked _Rescued (found is updated in place; the record then says
         "rescued": true; experiments/2026-12-02-face-verifier). checks (check_rescue): the check
-        map's readings (_detect); only candidates that pass the check are tried."""
+        map's readings (_detect); only candidates that pass the check are tried. rescue_frame: an
+        image still without a face then tries the whole picture as its face box (frame_region)."""
         lost = [k for k, faces in enumerate(found) if not faces]
         if not lost:
             return
@@ -883,10 +884,24 @@ class Predictor:
         if checks is not None:  # check_rescue: only candidates that pass the check too
             again = [self._pass_check(faces, checks.get(id(images[k]), ())) for k, faces in zip(lost, again, strict=True)]
         tries = [(k, faces[0]) for k, faces in zip(lost, again, strict=True) if faces]
+        self._keep_likely_faces(images, found, tries, min_probability)
+        if self._lnet.rescue_frame is not None:  # the last try: the whole picture as the face box, scored min_score
+            frames = [(k, (self.frame_region(images[k].shape[:2]), min_score)) for k in lost if not found[k]]
+            self._keep_likely_faces(images, found, frames, self._lnet.rescue_frame)
+
+    def frame_region(self, shape: tuple[int, int]) -> np.ndarray:
+        """The region box (x0, y0, x1, y1, image pixels of an (H, W) image) whose face box is the
+        whole picture: rescue_frame's candidate (Localizer.to_region)."""
+        return self.localizer.to_region(np.array([0.0, 0.0, shape[1], shape[0]], np.float64))
+
+    def _keep_likely_faces(self, images: list[np.ndarray], found: list, tries: list[tuple[int, tuple]],
+                           min_probability: float) -> None:  # fmt: skip
+        """found[k] = [that face, _Rescued] for each (k, (region, score)) in `tries` whose face head
+        P(face) > min_probability."""
         if not tries:
             return
-        chances = self.face_head.probability(self._mean_features([(images[k], box, score, {}) for k, (box, score) in tries]))
-        for (k, face), chance in zip(tries, chances, strict=True):
+        features = self._mean_features([(images[k], box, score, {}) for k, (box, score) in tries])
+        for (k, face), chance in zip(tries, self.face_head.probability(features), strict=True):
             if chance > min_probability:
                 found[k] = [_Rescued(face, float(chance))]
 
