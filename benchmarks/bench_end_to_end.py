@@ -394,6 +394,10 @@ def main(argv=None) -> int:
                     help="results.json of runs on the same files: write their bundles side by side to --out")
     ap.add_argument("--bundle", type=_bundle_arg, nargs="+", default=[("embedded", DEFAULT_BUNDLE)],
                     help="[LABEL=]FILE, several to compare them on the same files")
+    ap.add_argument("--face-head", type=_bundle_arg, nargs="+", default=[],
+                    help="LABEL=FILE: that bundle's face head (rescue) instead of the shipped one")
+    ap.add_argument("--box-head", type=_bundle_arg, nargs="+", default=[],
+                    help="LABEL=FILE: that bundle's box head instead of the shipped one")
     ap.add_argument("--part", choices=("val", "tune"), default="val",
                     help="val parts (the record) or tune parts of the train partitions (choosing)")
     ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"))
@@ -454,13 +458,22 @@ def main(argv=None) -> int:
         "bundles": {},
     }  # fmt: skip
     names = None
+    heads = {"face_head": dict(args.face_head), "box_head": dict(args.box_head)}
+    unknown = sorted((set(heads["face_head"]) | set(heads["box_head"])) - {label for label, _ in args.bundle})
+    if unknown:
+        print(f"bench_end_to_end: --face-head / --box-head name no --bundle label: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+
+    def load(label: str, path: Path, **kw) -> Predictor:
+        return Predictor.load(path, **kw, **{k: v[label] for k, v in heads.items() if label in v})
+
     runs = [(label, path, None, False) for label, path in args.bundle]
     if args.age_descriptor_head:  # each bundle again with the opt-in age descriptor head, in the same script
         runs += [(f"{label}+age-descriptor", path, args.age_descriptor_head, False) for label, path in args.bundle]
     if args.box_jitter:  # and with the opt-in jittered views
         runs += [(f"{label}+box-jitter", path, None, True) for label, path in args.bundle]
     for label, path, age_head, jitter in runs:
-        predictor = Predictor.load(path, box_jitter=jitter or None)
+        predictor = load(label.split("+")[0], path, box_jitter=jitter or None)
         if age_head is not None:
             predictor.age_descriptor_head = DescriptorHead.load(age_head, target="age")
         names = predictor.bundle.attributes
@@ -477,7 +490,7 @@ def main(argv=None) -> int:
         r["seconds"] = time.perf_counter() - t0
         results["bundles"][label] = r
         print(f"{label}: {json.dumps({k: v for k, v in r.items() if k != 'stability'}, default=float)[:600]}", flush=True)
-    first = Predictor.load(args.bundle[0][1]).bundle
+    first = load(*args.bundle[0]).bundle
     results["ground_truth_crops"] = {"bundle": args.bundle[0][0],
                                      "attributes": attributes_on_crops(first, args.datasets, files, train[names].to_numpy()),
                                      "age": age_on_crops(first, args.datasets, chips)}  # fmt: skip

@@ -164,7 +164,7 @@ def test_unreadable_images_are_skipped_for_every_detector(tmp_path, monkeypatch,
     seen: dict[str, list[str]] = {}
     real = bench.make_detector
 
-    def fake(name, bundle=None, baseline=None, box_head=None):  # Haar's boxes under either name; the paths each one gets
+    def fake(name, bundle=None, baseline=None, box_head=None, face_head=None):  # Haar's boxes under either name; the paths each one gets
         inner = real("haar")
 
         def detect(path):

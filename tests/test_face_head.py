@@ -166,6 +166,11 @@ def test_fit_face_head_fits_on_faces_and_face_free_photos_and_skips_bad_files(tm
     assert info["face"] == 3 and info["crops"] > 3  # one face per face photo, every face-free candidate
     head = FaceHead.load(out)
     assert head.fits(Predictor.load(bundle).bundle)
+    # --frames: each readable photo's frame candidate too, a face or not by its source
+    assert fit_face_head.main(["--faces", str(faces), "--face-free", str(free), "--bundle", str(bundle), "--frames",
+                               "--out", str(tmp_path / "frames.safetensors")]) == 0  # fmt: skip
+    framed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert framed["frames"] is True and framed["face"] == info["face"] + 3 and framed["crops"] == info["crops"] + 6
     assert fit_face_head.main(["--faces", str(tmp_path / "missing"), "--face-free", str(free), "--bundle", str(bundle),
                                "--out", str(out)]) == 2  # fmt: skip
     assert "no such image file, list or folder" in capsys.readouterr().err

@@ -6,7 +6,8 @@
         --out experiments/2026-12-02-anet-photometric/tune
 
 --bundle LABEL=BUNDLE[:BOX_HEAD:FACE_HEAD]: a bundle whose ANet is not the shipped one needs the
-box head and face head fitted on it (Predictor.load(box_head=, face_head=)).
+box head and face head fitted on it (Predictor.load(box_head=, face_head=)); an empty field keeps the
+shipped head (BUNDLE::FACE_HEAD).
 
 Parts. tune: celeba_hq128 train's tune part as train_anet splits it (identity-disjoint 10%,
 tune_split {frac 0.1, seed 0}: neither ANet trained on it), UTKFace train chips (seeded sample)
@@ -50,7 +51,7 @@ PERTURB = ("jpeg_q95", "jpeg_q75", "brightness_x0.6", "brightness_x1.5", "graysc
 
 def load(spec: str) -> Predictor:
     bundle, *heads = spec.split(":")
-    box_head, face_head = (heads + [None, None])[:2] if heads else (None, None)
+    box_head, face_head = ([h or None for h in heads] + [None, None])[:2]  # an empty field: the shipped head
     return Predictor.load(bundle, box_head=box_head, face_head=face_head)
 
 

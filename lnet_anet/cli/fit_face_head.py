@@ -7,8 +7,11 @@ Image-level tags only, as LNet learns: each --faces source (an image file, a .tx
 paths, or a folder, read recursively) holds photos of one face each, whose strongest candidate
 (the localizer opened, Predictor.candidates) is taken as a face; each --face-free source holds
 photos with no face, all of whose candidates are taken as not faces. Use training photos (never
-the photos you score). Unreadable files are reported and skipped. The head is tied to the
-bundle's ANet; a bundle uses it when its preprocessing.lnet.rescue_faces is set
+the photos you score). --frames: each photo's frame candidate (the whole picture as the face
+box, Predictor.frame_region) is taken too, as a face or not by its source: a head for bundles that
+also try the frame (preprocessing.lnet.rescue_frame; experiments/2026-12-02-frame-rescue).
+Unreadable files are reported and skipped. The head is tied to the bundle's ANet; a bundle uses
+it when its preprocessing.lnet.rescue_faces is set
 (build_bundle --lnet-input '{"rescue_faces": [min_score, min_probability]}').
 """
 
@@ -23,24 +26,29 @@ from tqdm import tqdm
 
 from lnet_anet.cli.arguments import DefaultsHelpFormatter
 from lnet_anet.cli.head_fitting import add_fit_options, open_sources, save_head
+from lnet_anet.data.images import load_image
 from lnet_anet.inference.face_head import DEFAULT_FACE_HEAD, FaceHead
 from lnet_anet.inference.predictor import Predictor
 
 FEW = 50  # faces or face-free candidates under which the fit is warned about (the shipped head: 1,494 / 233)
 
 
-def _features(predictor: Predictor, files: list[Path], strongest_only: bool, desc: str) -> tuple[list, int]:
-    """ANet's features of the files' candidates (the strongest one, or all), and how many files
-    were skipped as unreadable."""
+def _features(predictor: Predictor, files: list[Path], strongest_only: bool, desc: str,
+              frames: bool = False) -> tuple[list, int]:  # fmt: skip
+    """ANet's features of the files' candidates (the strongest one, or all; with frames, each
+    file's frame candidate too), and how many files were skipped as unreadable."""
     features, skipped = [], 0
     for path in tqdm(files, desc=desc, disable=None):
         try:
-            _, _, found = predictor.candidates(path)
+            image = load_image(path)
+            _, _, found = predictor.candidates(image)
         except Exception as e:  # noqa: BLE001 - one bad file is reported, the others go on
             print(f"fit_face_head: {path}: skipped ({e})", file=sys.stderr)
             skipped += 1
             continue
         features.extend(found[:1] if strongest_only else found)
+        if frames:
+            features.append(predictor._mean_features([(image, predictor.frame_region(image.shape[:2]), 0.0, {})])[0])
     return features, skipped
 
 
@@ -51,14 +59,17 @@ def main(argv: list[str] | None = None) -> int:
                     help="photos of one face each: image files, .txt lists of image paths, or folders")
     ap.add_argument("--face-free", nargs="+", type=Path, required=True,
                     help="photos with no face: image files, .txt lists of image paths, or folders")
+    ap.add_argument("--frames", action="store_true",
+                    help="also learn from each photo's frame candidate (the whole picture as the face box), for "
+                         "bundles with preprocessing.lnet.rescue_frame")  # fmt: skip
     add_fit_options(ap, DEFAULT_FACE_HEAD)
     args = ap.parse_args(argv)
     opened = open_sources("fit_face_head", [args.faces, args.face_free], args)
     if isinstance(opened, int):
         return opened
     (faces, free), predictor = opened
-    positive, skipped_faces = _features(predictor, faces, True, "faces")
-    negative, skipped_free = _features(predictor, free, False, "face-free")
+    positive, skipped_faces = _features(predictor, faces, True, "faces", args.frames)
+    negative, skipped_free = _features(predictor, free, False, "face-free", args.frames)
     if not positive or not negative:
         print(f"fit_face_head: too few candidates to fit ({len(positive)} faces, {len(negative)} face-free "
               "candidates; both are needed)", file=sys.stderr)  # fmt: skip
@@ -73,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                         info={"faces": [str(s) for s in args.faces], "face_free": [str(s) for s in args.face_free],
                               "limit": args.limit, "seed": args.seed, "face_images": len(faces),
                               "face_free_images": len(free), "skipped": skipped_faces + skipped_free,
+                              "frames": bool(args.frames),
                               "command": command})  # fmt: skip
     save_head(head, args.out)
     return 0
