@@ -424,6 +424,13 @@ def main(argv=None) -> int:
         (out / "results.md").write_text(markdown(merged))
         print(markdown(merged))
         return 0
+    heads = {"face_head": dict(args.face_head), "box_head": dict(args.box_head)}
+    unknown = sorted((set(heads["face_head"]) | set(heads["box_head"])) - {label for label, _ in args.bundle})
+    if unknown:  # before any data is read
+        print(f"bench_end_to_end: --face-head / --box-head name no --bundle label: {', '.join(unknown)} (give them "
+              "as LABEL=FILE with a --bundle LABEL=FILE, e.g. --bundle mine=B.lnetanet --face-head mine=H)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     if not (args.datasets / "celeba_hq128").exists() or not (args.datasets / "utkface128").exists():
         print(f"bench_end_to_end: needs celeba_hq128 and utkface128 under {args.datasets}", file=sys.stderr)
         return 1
@@ -458,12 +465,6 @@ def main(argv=None) -> int:
         "bundles": {},
     }  # fmt: skip
     names = None
-    heads = {"face_head": dict(args.face_head), "box_head": dict(args.box_head)}
-    unknown = sorted((set(heads["face_head"]) | set(heads["box_head"])) - {label for label, _ in args.bundle})
-    if unknown:
-        print(f"bench_end_to_end: --face-head / --box-head name no --bundle label: {', '.join(unknown)}", file=sys.stderr)
-        return 2
-
     def load(label: str, path: Path, **kw) -> Predictor:
         return Predictor.load(path, **kw, **{k: v[label] for k, v in heads.items() if label in v})
 

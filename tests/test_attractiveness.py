@@ -94,6 +94,9 @@ def test_train_anet_init_from_loads_a_bundles_whole_anet_but_not_an_identity_hea
     other = create_model("anet_lite0", **{**spec, "pretrained": "none", "c3_channels": spec.get("c3_channels", 96) + 8})
     with pytest.raises(ConfigError, match=r"its ANet \(b\.lnetanet\) does not fit this model \(\d+ tensors differ, e\.g\. \w"):
         init_from_anet(other, path)
+    (tmp_path / "notes.txt").write_text("not a bundle")
+    with pytest.raises(FileNotFoundError, match="notes.txt: init_from names a file that is not a model bundle"):
+        init_from_anet(model, tmp_path / "notes.txt")  # RunNotFoundError: a one-line error, exit 2
 
 
 def test_lnet_boxes_writes_one_row_per_image(tmp_path):

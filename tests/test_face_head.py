@@ -88,6 +88,7 @@ def test_a_photo_with_no_face_gets_its_strongest_candidate_when_the_head_says_fa
     assert record["face_head"] == yes.face_head.digest == yes.custom_heads["face_head"]  # not the shipped head
     assert record["faces"][0]["score"] == pytest.approx(scores[0], abs=1e-4)  # the strongest candidate
     assert "attributes" in record["faces"][0] and "age" in record["faces"][0]  # analysed as any face
+    assert "frame" not in record["faces"][0]  # LNet's candidate, not the frame try
     (located,) = yes.locate_many([photo])  # localization alone rescues too
     assert len(located) == 1
 
@@ -133,6 +134,11 @@ def test_rescue_frame_tries_the_whole_picture_as_the_face_box_last(tmp_path):
     assert record["rescued"] is True and len(record["faces"]) == 1
     np.testing.assert_allclose(record["faces"][0]["box"], [0, 0, 80, 60], atol=1e-3)
     assert record["faces"][0]["score"] == pytest.approx(float(best) + 1.0, abs=1e-4)  # scored min_score
+    assert record["faces"][0]["frame"] is True  # the record tells the frame try from LNet's candidate
+    from lnet_anet.inference.outputs import CSV_FIXED, face_rows
+
+    (row,) = face_rows(record, [])
+    assert row[CSV_FIXED.index("rescued")] == 2  # and so does the CSV
     assert frame_rescuing(-20.0).predict(photo)["faces"] == []  # the head says no: still nothing
     assert frame_rescuing(0.5).predict(photo)["faces"] != []  # P 0.62: over the frame's own bar (0.5)
 

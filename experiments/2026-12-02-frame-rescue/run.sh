@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole picture as the rescue's last try (RULE.md, README.md), from the repository root.
-#   run.sh tune   -- rounds 1-4 on the tune parts
+#   run.sh tune   -- rounds 1-5 on the tune parts
 #   run.sh        -- val once: the bundle before and round 4's, in the same scripts
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
@@ -45,6 +45,9 @@ if [ "${1:-val}" = tune ]; then
       --face-head $H --threads 2 --work $R/wider-tune-frame4 --out $E/tune/wider-frame4
   $PY $E/held_out.py --free $R/wider-tune-before/face_free --fit-list runs/face-verifier/free-fit.txt \
       --bundle frame4=$R/frame4.lnetanet::$H --out $E/tune/round4/face_free_held_out.json
+  # round 5: the rescue's bar and the frame's together, round 4's bundle and head
+  $PY $E/bars.py --bundle $R/frame4.lnetanet::$H --free $R/wider-tune-before/face_free \
+      --exclude runs/face-verifier/free-fit.txt --out $E/tune/round5/bars.json
   exit 0
 fi
 $PY benchmarks/bench_end_to_end.py --part val --stability 0 --probe-train 0 --framings 0 \

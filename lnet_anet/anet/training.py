@@ -23,12 +23,15 @@ log = logging.getLogger("lnet_anet.train")
 def read_anet_weights(source: str | Path) -> tuple[Path, dict[str, torch.Tensor]]:
     """(the file read, the attribute ANet's float tensors by name) from a train_anet run folder
     (its anet.safetensors) or a model bundle file (*.lnetanet, its ANet). Raises
-    RunNotFoundError naming the file when neither is there."""
+    RunNotFoundError naming the file when neither is there, or when a file is not a bundle."""
     source = Path(source)
     if source.is_file():  # a model bundle (.lnetanet): its attribute ANet
-        from lnet_anet.inference.bundle import load_bundle
+        from lnet_anet.inference.bundle import BundleError, load_bundle
 
-        return source, {k: v.float() for k, v in load_bundle(source).anet.state_dict().items()}
+        try:
+            return source, {k: v.float() for k, v in load_bundle(source).anet.state_dict().items()}
+        except BundleError as e:
+            raise RunNotFoundError(f"{source}: init_from names a file that is not a model bundle ({e})") from None
     path = source / "anet.safetensors"
     if not path.exists():
         raise RunNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors) and no model bundle")

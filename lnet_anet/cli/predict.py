@@ -111,10 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-rescue", action="store_true",
                    help="do not rescue photos with no face found (the bundle's preprocessing.lnet.rescue_faces: "
                         "their strongest candidate kept when the face head gives it P(face) above the bundle's "
-                        "level; the record then says \"rescued\": true)")  # fmt: skip
+                        "level, then with rescue_frame the whole picture as the face box; the record then says "
+                        "\"rescued\": true, and \"frame\": true on a face of the frame try)")  # fmt: skip
     p.add_argument("--face-head", type=Path, default=None, metavar="FILE",
                    help="for a bundle that rescues photos with no face found (preprocessing.lnet.rescue_faces, as "
-                        "the embedded one): a face head fitted on this bundle (python -m lnet_anet.cli.fit_face_head; "
+                        "the embedded one): a face head fitted on this bundle (python -m lnet_anet.cli.fit_face_head, "
+                        "with --frames for a bundle with rescue_frame; "
                         "default: the shipped one, for the shipped bundle's ANet; a bundle of your own needs its head "
                         "even with --no-rescue, to load)")  # fmt: skip
     p.add_argument("--box-head", type=Path, default=None, metavar="FILE",
@@ -319,7 +321,9 @@ def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
     if record.get("exposure") == "stretched":  # found only in the contrast-stretched copy: say so
         name = f"{name} (read with its contrast stretched)"
     if record.get("rescued"):  # no face passed the threshold and the check map; the face head vouched for the strongest candidate
-        name = f"{name} (no face passed the localizer; kept by the face head)"
+        frame = any(face.get("frame") for face in record["faces"])  # or for the whole picture (rescue_frame)
+        kept = "the whole picture kept by the face head" if frame else "kept by the face head"
+        name = f"{name} (no face passed the localizer; {kept})"
     for face in record["faces"]:
         box = "[" + ", ".join(f"{v:.0f}" for v in face["box"]) + "]"
         ranked = sorted(face["attributes"].items(), key=lambda kv: kv[1], reverse=True)[:top]

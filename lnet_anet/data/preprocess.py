@@ -167,8 +167,8 @@ class LNetInput(_Normalized):
     check_faces): the rescue takes the strongest candidate that passes the check too.
     rescue_frame (None: off; needs rescue_faces): min_probability of a last try: an image the
     rescue leaves without a face gets the whole picture as its face box (a face cut by the frame,
-    which LNet's map has no blob for) when the face head gives it P(face) > rescue_frame
-    (experiments/2026-12-02-frame-rescue)."""
+    which LNet's map has no blob for) when the face head gives it P(face) > rescue_frame; its
+    score is rescue_faces[0] (experiments/2026-12-02-frame-rescue)."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"

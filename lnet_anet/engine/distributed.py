@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import datetime
 import os
 from collections.abc import Iterator
 
@@ -41,7 +42,13 @@ def init_from_env(device: torch.device) -> bool:
 
 def _leave_process_group() -> None:
     if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+        try:  # every rank here before any tears gloo down (one rank leaving first aborted the other, under load)
+            if dist.get_backend() == "gloo":
+                dist.monitored_barrier(timeout=datetime.timedelta(seconds=30))
+        except Exception:  # noqa: BLE001 - a rank that failed or left: close this one's group all the same
+            pass
+        finally:
+            dist.destroy_process_group()
 
 
 def all_true(flag: bool, device: torch.device) -> bool:

@@ -13,7 +13,7 @@ CsvTable(path, attributes): one row per face, written to a temporary file and re
 close(). Columns: image, face (1-based index within the image), x0, y0, x1, y1 (pixels of the
 displayed image, exclusive ends), score, rescued (1: not kept by the localizer, under its
 threshold or its check map, but kept by the face head, whose P(face) the record gives as
-"face_probability"; else 0), age_mean, age_std (years), attractiveness_mean, attractiveness_std
+"face_probability"; 2: likewise, the whole picture as its face box, the frame try; else 0), age_mean, age_std (years), attractiveness_mean, attractiveness_std
 (1-5; empty when the bundle has no such head), then one probability column per attribute. An
 image with no face or an error has no row (the JSON Lines record says why).
 """
@@ -192,7 +192,7 @@ def face_rows(record: dict[str, Any], attributes: Iterable[str]) -> Iterator[lis
     for n, face in enumerate(record["faces"], start=1):
         age, attr = face.get("age") or {}, face.get("attractiveness") or {}
         yield [printable(record["image"]) if record["image"] is not None else "", n,
-               *face["box"], face["score"], int("face_probability" in face), age.get("mean", ""), age.get("std", ""),
+               *face["box"], face["score"], (2 if face.get("frame") else 1) if "face_probability" in face else 0, age.get("mean", ""), age.get("std", ""),
                attr.get("mean", ""), attr.get("std", ""),
                *(face["attributes"].get(a, "") for a in attributes)]  # fmt: skip
 

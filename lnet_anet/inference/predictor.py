@@ -42,7 +42,10 @@ preprocessing.lnet.retry_exposure), "exposure": "stretched" (the heads read that
 with mirror views (Predictor.mirror), "mirror": true, and with jittered views of each face's
 region (Predictor.box_jitter), "box_jitter": true, and when the face head kept a candidate under
 the threshold (Predictor.rescue), "rescued": true and that face's "face_probability" (its
-P(face)); "rescue": false / "refine_boxes": false when the bundle's rescue / box head was turned
+P(face)), and "frame": true on a face whose box started as the whole picture (the frame try,
+preprocessing.lnet.rescue_frame: its score is rescue_faces[0], its crop padded beyond the
+picture, so its attributes are less sure: a black band above the picture can read as a hat);
+"rescue": false / "refine_boxes": false when the bundle's rescue / box head was turned
 off, and "face_head" / "box_head": the digest of a head other than the shipped one
 (Predictor.custom_heads), and "bundle": the bundle file's identity (Bundle.identity: its
 tensors and config; absent from an error record and for a bundle made in memory). "image" is
@@ -713,6 +716,8 @@ class Predictor:
                 face = _face_record(shown, score)
                 if isinstance(found_face, _Rescued):  # the face head's P(face), which kept it
                     face["face_probability"] = round(found_face.probability, 4)
+                    if found_face.frame:  # the whole picture as its face box (rescue_frame)
+                        face["frame"] = True
                 a.record["faces"].append(face)
                 a.faces_px.append(shown)
                 faces.append((turned, box, score, face))
@@ -887,7 +892,7 @@ class Predictor:
         self._keep_likely_faces(images, found, tries, min_probability)
         if self._lnet.rescue_frame is not None:  # the last try: the whole picture as the face box, scored min_score
             frames = [(k, (self.frame_region(images[k].shape[:2]), min_score)) for k in lost if not found[k]]
-            self._keep_likely_faces(images, found, frames, self._lnet.rescue_frame)
+            self._keep_likely_faces(images, found, frames, self._lnet.rescue_frame, frame=True)
 
     def frame_region(self, shape: tuple[int, int]) -> np.ndarray:
         """The region box (x0, y0, x1, y1, image pixels of an (H, W) image) whose face box is the
@@ -895,15 +900,15 @@ class Predictor:
         return self.localizer.to_region(np.array([0.0, 0.0, shape[1], shape[0]], np.float64))
 
     def _keep_likely_faces(self, images: list[np.ndarray], found: list, tries: list[tuple[int, tuple]],
-                           min_probability: float) -> None:  # fmt: skip
+                           min_probability: float, frame: bool = False) -> None:  # fmt: skip
         """found[k] = [that face, _Rescued] for each (k, (region, score)) in `tries` whose face head
-        P(face) > min_probability."""
+        P(face) > min_probability (frame: they are frame tries)."""
         if not tries:
             return
         features = self._mean_features([(images[k], box, score, {}) for k, (box, score) in tries])
         for (k, face), chance in zip(tries, self.face_head.probability(features), strict=True):
             if chance > min_probability:
-                found[k] = [_Rescued(face, float(chance))]
+                found[k] = [_Rescued(face, float(chance), frame)]
 
     def _read_scales(self, images: list[np.ndarray], analyses: list[Analysis] | None, localizer=None,
                      maps: dict | None = None, checks: dict | None = None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
@@ -1100,11 +1105,12 @@ def _fitting(head, bundle: Bundle, does: str, setting: str, name: str):
 
 class _Rescued(tuple):
     """A face (box, score) that the face head rescued (Predictor._rescue), with the face head's
-    P(face) (`probability`): the record says so once the photo's turn is chosen."""
+    P(face) (`probability`) and whether it is the frame try's (`frame`): the record says so once
+    the photo's turn is chosen."""
 
-    def __new__(cls, face: tuple[np.ndarray, float], probability: float):
+    def __new__(cls, face: tuple[np.ndarray, float], probability: float, frame: bool = False):
         made = super().__new__(cls, face)
-        made.probability = probability
+        made.probability, made.frame = probability, frame
         return made
 
 

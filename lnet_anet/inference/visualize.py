@@ -96,7 +96,7 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     another or the face. A face found in the contrast-stretched copy of a dark or over-exposed
     image (Analysis.read_as) is drawn on that copy, marked "contrast stretched"; a face under the
     threshold that the face head kept (the record's "rescued") is marked "rescued" with its
-    P(face) (short enough for a 128 px chip).
+    P(face), "rescued (whole picture)" for the frame try (short enough for a 128 px chip).
     An image under MIN_SIDE pixels a side is drawn enlarged by a whole factor (its pixels as
     blocks), so that the text stays legible; the boxes are scaled with it. The text grows with
     the picture (a 6000 x 4000 photo's is as legible as a 700 px one's)."""
@@ -133,7 +133,8 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
         _text(canvas, "contrast stretched", 4, h - 4, scale)
     elif analysis.record.get("rescued"):  # no face passed the localizer: say who vouched for it, and how much
         chance = faces[0].get("face_probability") if faces else None
-        _text(canvas, "rescued" + (f": P(face) {chance:.2f}" if chance is not None else ""), 4, h - 4, scale)
+        frame = " (whole picture)" if faces and faces[0].get("frame") else ""
+        _text(canvas, "rescued" + frame + (f": P(face) {chance:.2f}" if chance is not None else ""), 4, h - 4, scale)
     if in_panel:
         canvas = np.concatenate([canvas, _panel(legend_lines(faces, top_k), w, scale)])
     return canvas
