@@ -141,6 +141,9 @@ def test_rescue_frame_tries_the_whole_picture_as_the_face_box_last(tmp_path):
     assert row[CSV_FIXED.index("rescued")] == 2  # and so does the CSV
     assert frame_rescuing(-20.0).predict(photo)["faces"] == []  # the head says no: still nothing
     assert frame_rescuing(0.5).predict(photo)["faces"] != []  # P 0.62: over the frame's own bar (0.5)
+    feature = plain.frame_feature(photo)  # what the face head judged: ANet's feature of the frame's region
+    np.testing.assert_allclose(feature, plain.anet_features(photo, [plain.frame_region((60, 80))], kind="region")[0],
+                               rtol=1e-4, atol=1e-5)  # fmt: skip
 
 
 def test_a_face_head_that_does_not_fit_the_bundle_is_refused_at_load(tmp_path):

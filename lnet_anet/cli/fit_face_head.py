@@ -48,7 +48,7 @@ def _features(predictor: Predictor, files: list[Path], strongest_only: bool, des
             continue
         features.extend(found[:1] if strongest_only else found)
         if frames:
-            features.append(predictor._mean_features([(image, predictor.frame_region(image.shape[:2]), 0.0, {})])[0])
+            features.append(predictor.frame_feature(image))
     return features, skipped
 
 

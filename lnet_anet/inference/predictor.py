@@ -899,6 +899,13 @@ class Predictor:
         whole picture: rescue_frame's candidate (Localizer.to_region)."""
         return self.localizer.to_region(np.array([0.0, 0.0, shape[1], shape[0]], np.float64))
 
+    def frame_feature(self, image: ImageInput, channel_order: str = "rgb") -> np.ndarray:
+        """ANet's feature (D,) of an image's frame candidate (frame_region): what the face head
+        judges in the frame try, and what fit_face_head --frames learns from. image and errors as
+        candidates."""
+        img = to_rgb8(image, channel_order_of(channel_order), None)
+        return self._mean_features([(img, self.frame_region(img.shape[:2]), 0.0, {})])[0]
+
     def _keep_likely_faces(self, images: list[np.ndarray], found: list, tries: list[tuple[int, tuple]],
                            min_probability: float, frame: bool = False) -> None:  # fmt: skip
         """found[k] = [that face, _Rescued] for each (k, (region, score)) in `tries` whose face head
