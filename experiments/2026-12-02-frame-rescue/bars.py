@@ -48,9 +48,8 @@ def chances(predictor, paths: list[str]) -> dict:
         if faces[-1]:
             continue
         _, _, features = predictor.candidates(image, min_score=min_score)
-        frame = predictor._mean_features([(image, predictor.frame_region(image.shape[:2]), min_score, {})])
         p_candidate = float(predictor.face_head.probability(features[:1])[0]) if len(features) else -1.0
-        lost.append((p_candidate, float(predictor.face_head.probability(frame)[0])))
+        lost.append((p_candidate, float(predictor.face_head.probability(predictor.frame_feature(image)[None])[0])))
     return {"faces": faces, "lost": lost}
 
 

@@ -44,8 +44,7 @@ def frame_chances(predictor: Predictor, paths: list[str]) -> tuple[list[int], li
         found.append(len(predictor.predict(image)["faces"]))
         if found[-1]:
             continue
-        features = predictor._mean_features([(image, predictor.frame_region(image.shape[:2]), 0.0, {})])
-        chances.append(float(predictor.face_head.probability(features)[0]))
+        chances.append(float(predictor.face_head.probability(predictor.frame_feature(image)[None])[0]))
     return found, chances
 
 

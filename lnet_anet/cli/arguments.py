@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from pathlib import Path
 
 
 def int_in(low: int, high: int | None = None):
@@ -43,8 +44,6 @@ def json_object(text: str) -> dict:
 def add_wider_label_options(parser: argparse.ArgumentParser) -> None:
     """--labels (WIDER FACE's *_bbx_gt.txt), --images and --part (tune / all of hash_part), as the
     commands that learn from a copy of WIDER FACE take them."""
-    from pathlib import Path
-
     parser.add_argument("--labels", type=Path, required=True, help="WIDER FACE's *_bbx_gt.txt")
     parser.add_argument("--images", type=Path, default=None,
                         help="the photos' folder (default: the reader's, next to the labels)")

@@ -533,9 +533,13 @@ def describe(path: str | Path) -> str:
 
     nets = ", ".join(f"{n}={net(n)}" for n in NET_PARTS if n in config["nets"])
     lnet = (config.get("preprocessing") or {}).get("lnet") or {}
-    steps = (["box head"] if lnet.get("refine_boxes") else []) + (
-        [f"rescue P(face) > {lnet['rescue_faces'][1]:g}"] if lnet.get("rescue_faces") else []) + (
-        [f"frame P(face) > {lnet['rescue_frame']:g}"] if lnet.get("rescue_frame") is not None else [])
+    steps = []  # what the Predictor does with the faces LNet finds, beyond the localizer
+    if lnet.get("refine_boxes"):
+        steps.append("box head")
+    if lnet.get("rescue_faces"):
+        steps.append(f"rescue P(face) > {lnet['rescue_faces'][1]:g}")
+    if lnet.get("rescue_frame") is not None:
+        steps.append(f"frame P(face) > {lnet['rescue_frame']:g}")
     mb = path.stat().st_size / 1e6
     return (f"{path} ({mb:.1f} MB): {nets}; {len(config.get('attributes', []))} attributes; "
             + (f"faces: {', '.join(steps)}; " if steps else "") + f"versions {config.get('versions')}")  # fmt: skip

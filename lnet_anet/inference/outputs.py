@@ -13,9 +13,10 @@ CsvTable(path, attributes): one row per face, written to a temporary file and re
 close(). Columns: image, face (1-based index within the image), x0, y0, x1, y1 (pixels of the
 displayed image, exclusive ends), score, rescued (1: not kept by the localizer, under its
 threshold or its check map, but kept by the face head, whose P(face) the record gives as
-"face_probability"; 2: likewise, the whole picture as its face box, the frame try; else 0), age_mean, age_std (years), attractiveness_mean, attractiveness_std
-(1-5; empty when the bundle has no such head), then one probability column per attribute. An
-image with no face or an error has no row (the JSON Lines record says why).
+"face_probability"; 2: likewise, the whole picture as its face box, the frame try; else 0),
+age_mean, age_std (years), attractiveness_mean, attractiveness_std (1-5; empty when the bundle
+has no such head), then one probability column per attribute. An image with no face or an error
+has no row (the JSON Lines record says why).
 """
 
 from __future__ import annotations
@@ -186,13 +187,20 @@ def reading_options(record: dict[str, Any]) -> dict[str, Any]:
             "--bundle": record.get("bundle")}  # fmt: skip
 
 
+def _rescued(face: dict[str, Any]) -> int:
+    """The CSV's rescued column: 0 the localizer's face, 1 the rescue's, 2 the frame try's."""
+    if "face_probability" not in face:
+        return 0
+    return 2 if face.get("frame") else 1
+
+
 def face_rows(record: dict[str, Any], attributes: Iterable[str]) -> Iterator[list[Any]]:
     """CSV rows (CSV_FIXED + attributes) of one record's faces."""
     attributes = list(attributes)
     for n, face in enumerate(record["faces"], start=1):
         age, attr = face.get("age") or {}, face.get("attractiveness") or {}
         yield [printable(record["image"]) if record["image"] is not None else "", n,
-               *face["box"], face["score"], (2 if face.get("frame") else 1) if "face_probability" in face else 0, age.get("mean", ""), age.get("std", ""),
+               *face["box"], face["score"], _rescued(face), age.get("mean", ""), age.get("std", ""),
                attr.get("mean", ""), attr.get("std", ""),
                *(face["attributes"].get(a, "") for a in attributes)]  # fmt: skip
 
