@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lnet_anet.cli import fit_face_head
+from lnet_anet.cli import build_bundle, fit_face_head
 from lnet_anet.data.preprocess import LNetInput, PreprocessError
 from lnet_anet.inference.build import random_bundle
-from lnet_anet.inference.bundle import load_bundle
+from lnet_anet.inference.bundle import describe, load_bundle
 from lnet_anet.inference.face_head import FaceHead
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.upright import UprightHead
@@ -112,6 +112,11 @@ def test_rescue_frame_tries_the_whole_picture_as_the_face_box_last(tmp_path):
     lnet = LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7], "rescue_frame": 0.9})
     assert lnet.rescue_frame == 0.9 and LNetInput.from_dict(lnet.to_dict()) == lnet
     assert "rescue_frame" not in LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7]}).to_dict()
+    assert "frame_read" not in lnet.to_dict() and lnet.frame_read == "padded"  # older bundles read the same
+    picture = LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7], "rescue_frame": 0.9, "frame_read": "picture"})
+    assert LNetInput.from_dict(picture.to_dict()) == picture and picture.frame_read == "picture"
+    with pytest.raises(PreprocessError, match="frame_read must be padded or picture"):
+        LNetInput.from_dict({**base, "frame_read": "whole"})
     with pytest.raises(PreprocessError, match="rescue_frame needs rescue_faces"):
         LNetInput.from_dict({**base, "rescue_frame": 0.9})
     for bad in (1.5, True, "0.9"):
@@ -123,9 +128,11 @@ def test_rescue_frame_tries_the_whole_picture_as_the_face_box_last(tmp_path):
     plain = Predictor.load(path)
     (best,) = plain.candidates(photo, min_score=-1e6)[1][:1]
 
-    def frame_rescuing(logit: float) -> Predictor:
+    def frame_rescuing(logit: float, frame_read: str = "padded") -> Predictor:
         bundle = load_bundle(path)
-        bundle.preprocessing["lnet"] |= {"rescue_faces": [float(best) + 1.0, 0.99], "rescue_frame": 0.5}
+        bundle.preprocessing["lnet"] |= {"rescue_faces": [float(best) + 1.0, 0.99], "rescue_frame": 0.5,
+                                         "frame_read": frame_read}  # fmt: skip
+        bundle.preprocessing["localizer"]["face_box"] = [0.6, 0.7, 0.0, 0.05]  # a region larger than its face box
         refine = bundle.preprocessing["lnet"].get("refine_boxes")
         assert not refine  # the face box read back is the whole picture itself
         return Predictor(bundle, face_head=_constant_head(plain, logit))
@@ -140,10 +147,54 @@ def test_rescue_frame_tries_the_whole_picture_as_the_face_box_last(tmp_path):
     (row,) = face_rows(record, [])
     assert row[CSV_FIXED.index("rescued")] == 2  # and so does the CSV
     assert frame_rescuing(-20.0).predict(photo)["faces"] == []  # the head says no: still nothing
+    # frame_read "picture": the same decision, the face read through the picture itself (no padding)
+    inside = frame_rescuing(20.0, "picture").predict(photo)["faces"]
+    assert len(inside) == 1 and inside[0]["frame"] is True
+    np.testing.assert_allclose(inside[0]["box"], [16, 12.0, 64, 54], atol=0.11)  # the picture's face box: 0.6 x 0.7 of it
+    assert inside[0]["attributes"] != record["faces"][0]["attributes"]  # another crop read: no black padding
+    assert frame_rescuing(-20.0, "picture").predict(photo)["faces"] == []
     assert frame_rescuing(0.5).predict(photo)["faces"] != []  # P 0.62: over the frame's own bar (0.5)
     feature = plain.frame_feature(photo)  # what the face head judged: ANet's feature of the frame's region
     np.testing.assert_allclose(feature, plain.anet_features(photo, [plain.frame_region((60, 80))], kind="region")[0],
                                rtol=1e-4, atol=1e-5)  # fmt: skip
+
+
+def test_verify_faces_drops_weak_faces_the_head_refuses_before_the_rescue(tmp_path):
+    """verify_faces (s_high, p_min): a face LNet scores under s_high stays only when the face
+    head's P(face) > p_min; a face scoring s_high or more stays whatever the head says; a picture
+    left with no face goes on to the rescue. The setting needs rescue_faces and survives the
+    bundle settings."""
+    base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
+    lnet = LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7], "verify_faces": [2.0, 0.01]})
+    assert lnet.verify_faces == (2.0, 0.01) and LNetInput.from_dict(lnet.to_dict()) == lnet
+    assert "verify_faces" not in LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7]}).to_dict()
+    with pytest.raises(PreprocessError, match="verify_faces needs rescue_faces"):
+        LNetInput.from_dict({**base, "verify_faces": [2.0, 0.01]})
+    for bad, message in (([2.0], "s_high, p_min"), ([2.0, 1.5], r"\[0.0, 1.0\]"), (0.5, "null or")):
+        with pytest.raises(PreprocessError, match=message):
+            LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7], "verify_faces": bad})
+
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=-1e6, preset="tiny", max_faces=3)
+    photo = _photo(shape=(60, 80, 3))
+    plain = Predictor.load(path)
+    faces = plain.predict(photo)["faces"]
+    assert len(faces) >= 1
+    top = faces[0]["score"]
+
+    def verifying(s_high: float, logit: float, rescue: tuple = (1e6, 0.5)) -> Predictor:
+        bundle = load_bundle(path)
+        bundle.preprocessing["lnet"] |= {"rescue_faces": list(rescue), "verify_faces": [s_high, 0.5]}
+        return Predictor(bundle, face_head=_constant_head(plain, logit))
+
+    assert verifying(top + 1.0, -20.0).predict(photo)["faces"] == []  # every face weak, every face refused
+    assert len(verifying(top + 1.0, 20.0).predict(photo)["faces"]) == len(faces)  # the head says face: all stay
+    strong = verifying(top - 1e-3, -20.0).predict(photo)["faces"]  # only the strongest is over s_high
+    assert [f["score"] for f in strong] == [f["score"] for f in faces if f["score"] >= top - 1e-3]
+    rescued = verifying(top + 1.0, -20.0, rescue=(-1e6, 0.0)).predict(photo)  # left with none: the rescue runs
+    assert rescued["rescued"] is True and len(rescued["faces"]) == 1  # P(face) 2e-9 > its bar, 0
+    assert build_bundle.main(["--from-bundle", str(path), "--out", str(tmp_path / "v.lnetanet"), "--lnet-input",
+                              '{"rescue_faces": [0, 0.7], "verify_faces": [2, 0.01]}']) == 0  # fmt: skip
+    assert "faces: verify P(face) > 0.01 below score 2, rescue P(face) > 0.7" in describe(tmp_path / "v.lnetanet")
 
 
 def test_a_face_head_that_does_not_fit_the_bundle_is_refused_at_load(tmp_path):

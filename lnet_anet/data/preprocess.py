@@ -168,7 +168,13 @@ class LNetInput(_Normalized):
     rescue_frame (None: off; needs rescue_faces): min_probability of a last try: an image the
     rescue leaves without a face gets the whole picture as its face box (a face cut by the frame,
     which LNet's map has no blob for) when the face head gives it P(face) > rescue_frame; its
-    score is rescue_faces[0] (experiments/2026-12-02-frame-rescue)."""
+    score is rescue_faces[0] (experiments/2026-12-02-frame-rescue). verify_faces (None: off;
+    needs rescue_faces, for its face head): (s_high, p_min): after the check and before the
+    rescue, a face LNet scores below s_high is kept only when the face head gives it P(face) >
+    p_min; a picture left with no face goes on to the rescue (experiments/2026-12-03-face-filter).
+    frame_read: the region a face the frame try kept is read through (ANet, its heads, the box
+    head): "padded" (default), the frame's own region, which reaches beyond the picture and is
+    padded black; "picture", the picture itself, [0, 0, W, H] (experiments/2026-12-03-frame-read)."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
@@ -189,10 +195,12 @@ class LNetInput(_Normalized):
     check_faces: float | None = None
     check_rescue: bool = False
     rescue_frame: float | None = None
+    verify_faces: tuple[float, float] | None = None
+    frame_read: str = "padded"
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
               "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
               "retry_weaker_than", "rescue_faces", "refine_boxes", "check_faces",
-              "check_rescue", "rescue_frame")
+              "check_rescue", "rescue_frame", "verify_faces", "frame_read")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -258,12 +266,23 @@ class LNetInput(_Normalized):
             frame = float(_number(d, "rescue_frame", where, 0.0, 1.0))
         if frame is not None and rescue is None:
             raise PreprocessError(f"{where}.rescue_frame needs rescue_faces, which is not set")
+        verify = d.get("verify_faces")
+        if verify is not None:
+            if not isinstance(verify, list | tuple) or len(verify) != 2:
+                raise PreprocessError(f"{where}.verify_faces must be null or [s_high, p_min], got {verify!r}")
+            verify = (float(_number({"verify_faces": verify[0]}, "verify_faces", where, -1e6, 1e6)),
+                      float(_number({"verify_faces": verify[1]}, "verify_faces", where, 0.0, 1.0)))
+            if rescue is None:
+                raise PreprocessError(f"{where}.verify_faces needs rescue_faces (its face head), which is not set")
+        frame_read = d.get("frame_read", "padded")
+        if frame_read not in ("padded", "picture"):
+            raise PreprocessError(f"{where}.frame_read must be padded or picture, got {frame_read!r}")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
                    retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue,
                    refine_boxes=refine, check_faces=check, check_rescue=check_rescue,
-                   rescue_frame=frame)  # fmt: skip
+                   rescue_frame=frame, verify_faces=verify, frame_read=frame_read)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -291,6 +310,10 @@ class LNetInput(_Normalized):
             d["check_rescue"] = True
         if self.rescue_frame is not None:
             d["rescue_frame"] = self.rescue_frame
+        if self.verify_faces is not None:
+            d["verify_faces"] = list(self.verify_faces)
+        if self.frame_read != "padded":  # absent otherwise: bundles from before read the same
+            d["frame_read"] = self.frame_read
         return d
 
     def wants_exposure_retry(self, image: np.ndarray, best_score: float | None) -> bool:

@@ -536,6 +536,8 @@ def describe(path: str | Path) -> str:
     steps = []  # what the Predictor does with the faces LNet finds, beyond the localizer
     if lnet.get("refine_boxes"):
         steps.append("box head")
+    if lnet.get("verify_faces"):
+        steps.append("verify P(face) > {1:g} below score {0:g}".format(*lnet["verify_faces"]))
     if lnet.get("rescue_faces"):
         steps.append(f"rescue P(face) > {lnet['rescue_faces'][1]:g}")
     if lnet.get("rescue_frame") is not None:

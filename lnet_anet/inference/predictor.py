@@ -342,7 +342,7 @@ class Predictor:
         refine_boxes on) that is not the shipped one (a head of your own: Predictor.load(face_head=
         / box_head=), predict --face-head / --box-head). Records read so say it under the same
         keys, so that `predict --resume` refuses to mix them with records read otherwise."""
-        heads = {"face_head": self._face_head if self.rescue else None,
+        heads = {"face_head": self._face_head if self.rescue or self._lnet.verify_faces is not None else None,
                  "box_head": self._box_head if self.refine_boxes else None}  # fmt: skip
         return {name: head.digest for name, head in heads.items()
                 if head is not None and head.digest != _shipped_digest(type(head))}  # fmt: skip
@@ -862,6 +862,8 @@ class Predictor:
                         analyses[k].record["exposure"] = "stretched"
         if checks is not None:  # before the rescue, whose faces the face head checks
             found = [self._pass_check(faces, checks.get(id(read[k]), ())) for k, faces in enumerate(found)]
+        if self._lnet.verify_faces is not None:  # before the rescue too: a picture left with no face goes on to it
+            found = self._verify(read, found)
         if maps is not None:
             self._rescue(images, found, maps, checks if self._lnet.check_rescue else None)
         return found
@@ -871,6 +873,19 @@ class Predictor:
         `readings` of their image (multiscale.check_evidence), in their order."""
         return [f for f in faces if check_evidence(f[0], readings) >= self._lnet.check_faces]
 
+    def _verify(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]]
+                ) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
+        """The faces of each image that pass verify_faces = (s_high, p_min): LNet's score >= s_high,
+        or the face head's P(face) > p_min on ANet's feature of the face's region in `images[k]`
+        (the copy its faces were read from), in their order (experiments/2026-12-03-face-filter)."""
+        s_high, p_min = self._lnet.verify_faces
+        weak = [(k, j) for k, faces in enumerate(found) for j, (_, score) in enumerate(faces) if score < s_high]
+        if not weak:
+            return found
+        features = self._mean_features([(images[k], *found[k][j], {}) for k, j in weak])
+        refused = {kj for kj, chance in zip(weak, self.face_head.probability(features), strict=True) if chance <= p_min}
+        return [[face for j, face in enumerate(faces) if (k, j) not in refused] for k, faces in enumerate(found)]
+
     def _rescue(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]], maps: dict,
                 checks: dict | None = None) -> None:  # fmt: skip
         """An image still without a face is read again with the localizer's threshold lowered to
@@ -879,7 +894,8 @@ class Predictor:
         rescue_faces[1], marked _Rescued (found is updated in place; the record then says
         "rescued": true; experiments/2026-12-02-face-verifier). checks (check_rescue): the check
         map's readings (_detect); only candidates that pass the check are tried. rescue_frame: an
-        image still without a face then tries the whole picture as its face box (frame_region)."""
+        image still without a face then tries the whole picture as its face box (frame_region);
+        frame_read "picture": a frame kept is then read through the picture itself."""
         lost = [k for k, faces in enumerate(found) if not faces]
         if not lost:
             return
@@ -893,6 +909,12 @@ class Predictor:
         if self._lnet.rescue_frame is not None:  # the last try: the whole picture as the face box, scored min_score
             frames = [(k, (self.frame_region(images[k].shape[:2]), min_score)) for k in lost if not found[k]]
             self._keep_likely_faces(images, found, frames, self._lnet.rescue_frame, frame=True)
+            if self._lnet.frame_read == "picture":  # decided on the padded region; read from the picture itself
+                for k, _ in frames:
+                    if found[k]:
+                        (kept,) = found[k]
+                        h, w = images[k].shape[:2]
+                        found[k] = [_Rescued((np.array([0.0, 0.0, w, h]), kept[1]), kept.probability, frame=True)]
 
     def frame_region(self, shape: tuple[int, int]) -> np.ndarray:
         """The region box (x0, y0, x1, y1, image pixels of an (H, W) image) whose face box is the
