@@ -8,8 +8,9 @@ First the bundle reads every chip of the partition (train for tune, val for val)
 chips it frame-rescues (a face with "frame": true; the list is kept under --work). Then each arm
 (frame_read "padded" and "picture", the same bundle otherwise) reads those chips again. Per arm:
 age MAE against the file name's age, the share with Wearing_Hat among the decisions ("present")
-and its mean probability, the mean number of attributes present; and over the arms' records, how
-many chips differ in faces found (none should: the frame try decides on the padded region in both).
+and its mean probability, the mean number of attributes present, the share whose Male decision
+agrees with the file name's gender (and the share of male chips, what "male" always would get).
+Per-chip rows go under --work (they name dataset files: never committed).
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def arm(bundle_path: str, frame_read: str) -> Predictor:
     return Predictor(bundle)
 
 
-def read_arm(predictor: Predictor, paths: list[str], ages: dict[str, float]) -> dict:
-    errors, hats, hat_p, present, framed, rows = [], [], [], [], 0, []
+def read_arm(predictor: Predictor, paths: list[str], ages: dict[str, float], male: dict[str, bool]) -> dict:
+    errors, hats, hat_p, present, male_right, framed, rows = [], [], [], [], [], 0, []
     for path, record in zip(paths, predictor.predict_many(paths, batch_size=8), strict=True):
         if not record["faces"]:
             rows.append({"path": path, "face": False})
@@ -64,13 +65,16 @@ def read_arm(predictor: Predictor, paths: list[str], ages: dict[str, float]) -> 
         hats.append("Wearing_Hat" in face["present"])
         hat_p.append(face["attributes"]["Wearing_Hat"])
         present.append(len(face["present"]))
+        male_right.append(("Male" in face["present"]) == male[path])
         rows.append({"path": Path(path).name, "face": True, "box": face["box"], "age": face["age"]["mean"],
                      "true_age": ages[path], "present": face["present"]})  # fmt: skip
     return {"n": len(paths), "with_a_face": len(errors), "frame_faces": framed,
             "age_mae": float(np.mean(errors)) if errors else None,
             "wearing_hat_share": float(np.mean(hats)) if hats else None,
             "wearing_hat_mean_p": float(np.mean(hat_p)) if hat_p else None,
-            "attributes_present_mean": float(np.mean(present)) if present else None, "rows": rows}  # fmt: skip
+            "attributes_present_mean": float(np.mean(present)) if present else None,
+            "male_decision_right": float(np.mean(male_right)) if male_right else None,
+            "male_share": float(np.mean([male[p] for p in paths])) if paths else None, "rows": rows}  # fmt: skip
 
 
 def main(argv=None) -> int:
@@ -85,6 +89,7 @@ def main(argv=None) -> int:
     chips = split_of(build_index(data_cfg("utkface", datasets_root())), "train" if args.part == "tune" else "val")
     chips = chips.iloc[: args.limit]
     ages = dict(zip(chips["path"], chips["age"].astype(float), strict=True))
+    male = dict(zip(chips["path"], chips["gender"].astype(int) == 0, strict=True))  # UTKFace: 0 male, 1 female
     listed = args.work / f"frame-{args.part}{'-limit' if args.limit else ''}.txt"
     if listed.is_file():
         paths = listed.read_text().split()
@@ -96,8 +101,10 @@ def main(argv=None) -> int:
     results = {"command": shlex.join(["python", *sys.argv]), "part": args.part, "bundle": args.bundle,
                "n_chips": len(chips), "n_frame_rescued": len(paths), "machine": machine(), "arms": {}}  # fmt: skip
     for name in ARMS:
-        results["arms"][name] = read_arm(arm(args.bundle, name), paths, ages)
+        results["arms"][name] = read_arm(arm(args.bundle, name), paths, ages, male)
         print(name, json.dumps({k: v for k, v in results["arms"][name].items() if k != "rows"}), flush=True)
+    rows = {name: results["arms"][name].pop("rows") for name in ARMS}  # per chip: under --work (names dataset files)
+    (args.work / f"rows-{args.part}.json").write_text(json.dumps(rows))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))
     return 0
