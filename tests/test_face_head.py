@@ -170,6 +170,12 @@ def test_verify_faces_drops_weak_faces_the_head_refuses_before_the_rescue(tmp_pa
     assert "verify_faces" not in LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7]}).to_dict()
     with pytest.raises(PreprocessError, match="verify_faces needs rescue_faces"):
         LNetInput.from_dict({**base, "verify_faces": [2.0, 0.01]})
+    luma = LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7], "verify_faces": [2.0, 0.01], "verify_luma": [50, 200]})
+    assert luma.verify_luma == (50.0, 200.0) and LNetInput.from_dict(luma.to_dict()) == luma
+    with pytest.raises(PreprocessError, match="verify_luma needs verify_faces"):
+        LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7], "verify_luma": [50, 200]})
+    with pytest.raises(PreprocessError, match="verify_luma: dark must be below bright"):
+        LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7], "verify_faces": [2.0, 0.01], "verify_luma": [200, 50]})
     for bad, message in (([2.0], "s_high, p_min"), ([2.0, 1.5], r"\[0.0, 1.0\]"), (0.5, "null or")):
         with pytest.raises(PreprocessError, match=message):
             LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7], "verify_faces": bad})
@@ -181,12 +187,14 @@ def test_verify_faces_drops_weak_faces_the_head_refuses_before_the_rescue(tmp_pa
     assert len(faces) >= 1
     top = faces[0]["score"]
 
-    def verifying(s_high: float, logit: float, rescue: tuple = (1e6, 0.5)) -> Predictor:
+    def verifying(s_high: float, logit: float, rescue: tuple = (1e6, 0.5), luma=None) -> Predictor:
         bundle = load_bundle(path)
-        bundle.preprocessing["lnet"] |= {"rescue_faces": list(rescue), "verify_faces": [s_high, 0.5]}
+        bundle.preprocessing["lnet"] |= {"rescue_faces": list(rescue), "verify_faces": [s_high, 0.5], "verify_luma": luma}
         return Predictor(bundle, face_head=_constant_head(plain, logit))
 
     assert verifying(top + 1.0, -20.0).predict(photo)["faces"] == []  # every face weak, every face refused
+    assert verifying(top + 1.0, -20.0, luma=[0, 254]).predict(photo)["faces"] == []  # its mean luma (~127) is within
+    assert len(verifying(top + 1.0, -20.0, luma=[0, 10]).predict(photo)["faces"]) == len(faces)  # outside: not verified
     assert len(verifying(top + 1.0, 20.0).predict(photo)["faces"]) == len(faces)  # the head says face: all stay
     strong = verifying(top - 1e-3, -20.0).predict(photo)["faces"]  # only the strongest is over s_high
     assert [f["score"] for f in strong] == [f["score"] for f in faces if f["score"] >= top - 1e-3]

@@ -381,6 +381,30 @@ def test_secondary_threshold_drops_weak_faces_beside_the_best_but_keeps_a_weak_l
     assert len(Localizer(**{**vars(loc), "secondary_threshold": 0.5})(lone, 300)) == 1
 
 
+def test_weak_threshold_adds_weak_faces_apart_from_stronger_ones_and_keeps_their_windows():
+    """weak_threshold: a face scoring in (weak_threshold, secondary_threshold] is added when its
+    window lies mostly outside every stronger face's; the stronger faces' boxes do not move."""
+    import torch
+
+    r = _blob(40, 48, 12, 12, 2.0) + _blob(40, 48, 30, 38, 2.0, amp=0.5)  # a clear face, a weak one apart
+    size = (40 * STRIDE, 48 * STRIDE)
+    loc = Localizer(threshold=0.1, stride=STRIDE, min_relative_score=0.0, box_level=0.03, separation=0.5,
+                    secondary_threshold=0.7)  # fmt: skip
+    (alone,) = loc(r, size)  # the weak face is under secondary_threshold
+    weak = Localizer(**{**vars(loc), "weak_threshold": 0.1})(r, size)
+    assert len(weak) == 2 and weak[1][1] < 0.7 < weak[0][1]
+    np.testing.assert_allclose(weak[0][0], alone[0])  # the clear face's box as without the weak one
+    assert _inside((38 * STRIDE, 30 * STRIDE), weak[1][0])
+    assert len(Localizer(**{**vars(loc), "weak_threshold": 0.6})(r, size)) == 1  # under weak_threshold too
+    # the overlap rule: a weak window half inside the strong one is a part of it; one apart is a face
+    strong = [(torch.tensor([0.0, 0, 10, 10]), 2.0, None)]
+    every = strong + [(torch.tensor([5.0, 0, 15, 10]), 0.5, None), (torch.tensor([8.0, 0, 18, 10]), 0.4, None)]
+    kept = Localizer(**{**vars(loc), "weak_threshold": 0.1})._with_weak_faces(strong, every)
+    assert [s for _, s, _ in kept] == [2.0, 0.4]  # 50% inside: dropped; 20% inside: kept (WEAK_OVERLAP 0.3)
+    with pytest.raises(ValueError, match="weak_threshold needs separation and secondary_threshold"):
+        Localizer(threshold=0.1, separation=0.5, weak_threshold=0.1)
+
+
 def test_wild_photos_without_a_listed_box_are_left_out_with_a_warning():
     import pandas as pd
 

@@ -340,7 +340,12 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     big = render(small)
     assert big.shape[1] == 200 and big.shape[0] > 160  # drawn 4x, its text in the panel below
     assert (big[40:120, 20] == (60, 255, 60)).all(axis=1).mean() > 0.9  # the box's left side, scaled
-    from lnet_anet.inference.visualize import _panel
+    from lnet_anet.inference.visualize import FONT, _panel, _scale_to_fit
+
+    note = "rescued (whole picture): P(face) 0.97"  # the frame try's footer on a narrow picture
+    fitted = _scale_to_fit(note, 250, 0.5)
+    assert fitted < 0.5 and cv2.getTextSize(note, FONT, fitted, max(1, round(fitted * 2)))[0][0] <= 250
+    assert _scale_to_fit("rescued", 250, 0.5) == 0.5  # short enough: as it was
 
     narrow = _panel(["   attractiveness 3.1+-0.4 /5, Smiling 0.90, Young 0.80, Wavy_Hair 0.70"], 120, 0.5)
     assert narrow.shape[0] > _panel(["   attractiveness 3.1+-0.4 /5"], 120, 0.5).shape[0]  # wrapped, not cut

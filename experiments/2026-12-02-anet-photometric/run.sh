@@ -21,7 +21,7 @@ if [ "${1:-val}" = tune ]; then
   # that refines boxes or rescues faces needs heads that fit its ANet), then with them on again
   $PY -m lnet_anet.cli.build_bundle --from-bundle $R/before-default.lnetanet \
       --anet runs/anet-photometric-celeba_hq128 --note 'ANet trained on photometric draws (experiments/2026-12-02-anet-photometric)' --out $R/anet.lnetanet
-  $PY -m lnet_anet.cli.build_bundle --from-bundle $R/anet.lnetanet --lnet-input '{"refine_boxes": false, "rescue_faces": null}' \
+  $PY -m lnet_anet.cli.build_bundle --from-bundle $R/anet.lnetanet --lnet-input '{"refine_boxes": false, "rescue_faces": null, "rescue_frame": null, "verify_faces": null}' \
       --note 'heads off while they are fitted' --out $R/no-heads.lnetanet
   $PY -m lnet_anet.cli.build_bundle --from-bundle $R/no-heads.lnetanet --lnet-input '{"refine_boxes": true, "rescue_faces": [0.0, 0.7]}' \
       --note 'ANet trained on photometric draws (experiments/2026-12-02-anet-photometric)' --out $B

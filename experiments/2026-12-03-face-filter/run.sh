@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The face filter (RULE.md, README.md), from the repository root.
-#   run.sh tune   -- one pass of the embedded bundle, the grid, the chosen setting's real run (~9 min)
-#   run.sh        -- val once: the embedded bundle and the filter's, in the same scripts (~15 min)
+#   run.sh tune   -- round 1: one pass, the grid, the chosen setting's real run; round 2 (~25 min)
+#   run.sh        -- val once (round 1): the bundle before and the filter's, in the same scripts (~15 min)
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
 E=experiments/2026-12-03-face-filter
@@ -16,6 +16,12 @@ if [ "${1:-val}" = tune ]; then
   $PY $E/simulate.py $R/tune.pkl --out $E/tune/grid.json
   $PY $E/collect.py --part tune --bundle $R/verify.lnetanet --out $R/real.pkl   # the chosen setting, run for real
   $PY $E/simulate.py $R/real.pkl --only none --out $E/tune/real.json
+  # round 2: dark, over-exposed and gray copies; the filter on normally exposed pictures only
+  $PY -m lnet_anet.cli.build_bundle --from-bundle $R/verify.lnetanet --lnet-input '{"verify_luma": [50, 200]}' \
+      --note 'verify_faces on pictures of mean luma 50-200 (experiments/2026-12-03-face-filter, round 2)' \
+      --out $R/verify-luma.lnetanet
+  $PY $E/photometric.py --part tune --bundle none=$R/before.lnetanet filter=$R/verify.lnetanet \
+      luma=$R/verify-luma.lnetanet --out $E/tune/photometric.json
   exit 0
 fi
 [ "${1:-val}" = val ] || { echo "usage: run.sh [tune|val]" >&2; exit 2; }

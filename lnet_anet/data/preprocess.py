@@ -67,6 +67,23 @@ def _number(d: dict, key: str, where: str, lo: float, hi: float, integer: bool =
     return int(value) if integer else float(value)
 
 
+# Said when a setting that needs rescue_faces is left on without it (a user turning the rescue off).
+_RESCUE_OFF = " (to turn the rescue off, set rescue_frame, verify_faces and verify_luma to null too)"
+
+
+def _luma_levels(d: dict, key: str, where: str) -> tuple[float, float] | None:
+    """d[key] as (dark, bright) mean luma levels, 0-255, dark below bright; None when null."""
+    levels = d.get(key)
+    if levels is None:
+        return None
+    if not isinstance(levels, list | tuple) or len(levels) != 2:
+        raise PreprocessError(f"{where}.{key} must be null or [dark, bright], got {levels!r}")
+    levels = tuple(_number({key: v}, key, where, 0.0, 255.0) for v in levels)
+    if levels[0] >= levels[1]:
+        raise PreprocessError(f"{where}.{key}: dark must be below bright, got {list(levels)}")
+    return levels
+
+
 def _canvas_choice(d: dict, key: str, where: str) -> str:
     """d[key] (default "input"), one of "input" and "fit"; PreprocessError otherwise."""
     value = d.get(key, "input")
@@ -172,6 +189,9 @@ class LNetInput(_Normalized):
     needs rescue_faces, for its face head): (s_high, p_min): after the check and before the
     rescue, a face LNet scores below s_high is kept only when the face head gives it P(face) >
     p_min; a picture left with no face goes on to the rescue (experiments/2026-12-03-face-filter).
+    verify_luma (None: every picture; needs verify_faces): (dark, bright) mean luma levels (Rec.
+    601, 0-255): only a picture whose mean luma lies within them is verified (the face head
+    learnt from photos exposed as most are; a dark or over-exposed face scores low with it).
     frame_read: the region a face the frame try kept is read through (ANet, its heads, the box
     head): "padded" (default), the frame's own region, which reaches beyond the picture and is
     padded black; "picture", the picture itself, [0, 0, W, H] (experiments/2026-12-03-frame-read)."""
@@ -197,10 +217,11 @@ class LNetInput(_Normalized):
     rescue_frame: float | None = None
     verify_faces: tuple[float, float] | None = None
     frame_read: str = "padded"
+    verify_luma: tuple[float, float] | None = None
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
               "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
               "retry_weaker_than", "rescue_faces", "refine_boxes", "check_faces",
-              "check_rescue", "rescue_frame", "verify_faces", "frame_read")
+              "check_rescue", "rescue_frame", "verify_faces", "frame_read", "verify_luma")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -230,13 +251,7 @@ class LNetInput(_Normalized):
             detail = float(_number(d, "detail_ratio", where, 0.05, 1.0))
             if d["resize"] == "stretch":
                 raise PreprocessError(f"{where}.detail_ratio: a stretched input has scale 1 only, got {detail}")
-        retry = d.get("retry_exposure")
-        if retry is not None:
-            if not isinstance(retry, list | tuple) or len(retry) != 2:
-                raise PreprocessError(f"{where}.retry_exposure must be null or [dark, bright], got {retry!r}")
-            retry = tuple(_number({"retry_exposure": v}, "retry_exposure", where, 0.0, 255.0) for v in retry)
-            if retry[0] >= retry[1]:
-                raise PreprocessError(f"{where}.retry_exposure: dark must be below bright, got {list(retry)}")
+        retry = _luma_levels(d, "retry_exposure", where)
         weaker = d.get("retry_weaker_than")
         if weaker is not None:
             weaker = float(_number(d, "retry_weaker_than", where, -1e6, 1e6))
@@ -265,24 +280,30 @@ class LNetInput(_Normalized):
         if frame is not None:
             frame = float(_number(d, "rescue_frame", where, 0.0, 1.0))
         if frame is not None and rescue is None:
-            raise PreprocessError(f"{where}.rescue_frame needs rescue_faces, which is not set")
+            raise PreprocessError(f"{where}.rescue_frame needs rescue_faces, which is not set{_RESCUE_OFF}")
         verify = d.get("verify_faces")
         if verify is not None:
             if not isinstance(verify, list | tuple) or len(verify) != 2:
                 raise PreprocessError(f"{where}.verify_faces must be null or [s_high, p_min], got {verify!r}")
-            verify = (float(_number({"verify_faces": verify[0]}, "verify_faces", where, -1e6, 1e6)),
-                      float(_number({"verify_faces": verify[1]}, "verify_faces", where, 0.0, 1.0)))
+            verify = (float(_number({"verify_faces[0] (s_high)": verify[0]}, "verify_faces[0] (s_high)", where, -1e6, 1e6)),
+                      float(_number({"verify_faces[1] (p_min)": verify[1]}, "verify_faces[1] (p_min)", where, 0.0, 1.0)))
             if rescue is None:
-                raise PreprocessError(f"{where}.verify_faces needs rescue_faces (its face head), which is not set")
+                raise PreprocessError(f"{where}.verify_faces needs rescue_faces (its face head), which is not set{_RESCUE_OFF}")
+        verify_luma = _luma_levels(d, "verify_luma", where)
+        if verify_luma is not None and verify is None:
+            raise PreprocessError(f"{where}.verify_luma needs verify_faces, which is not set")
         frame_read = d.get("frame_read", "padded")
         if frame_read not in ("padded", "picture"):
             raise PreprocessError(f"{where}.frame_read must be padded or picture, got {frame_read!r}")
+        if frame_read != "padded" and frame is None:
+            raise PreprocessError(f"{where}.frame_read {frame_read!r} needs rescue_frame, which is not set")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
                    retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue,
                    refine_boxes=refine, check_faces=check, check_rescue=check_rescue,
-                   rescue_frame=frame, verify_faces=verify, frame_read=frame_read)  # fmt: skip
+                   rescue_frame=frame, verify_faces=verify, frame_read=frame_read,
+                   verify_luma=verify_luma)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -314,6 +335,8 @@ class LNetInput(_Normalized):
             d["verify_faces"] = list(self.verify_faces)
         if self.frame_read != "padded":  # absent otherwise: bundles from before read the same
             d["frame_read"] = self.frame_read
+        if self.verify_luma is not None:
+            d["verify_luma"] = list(self.verify_luma)
         return d
 
     def wants_exposure_retry(self, image: np.ndarray, best_score: float | None) -> bool:

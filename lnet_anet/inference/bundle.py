@@ -537,11 +537,12 @@ def describe(path: str | Path) -> str:
     if lnet.get("refine_boxes"):
         steps.append("box head")
     if lnet.get("verify_faces"):
-        steps.append("verify P(face) > {1:g} below score {0:g}".format(*lnet["verify_faces"]))
+        luma = " on mean luma {:g}-{:g}".format(*lnet["verify_luma"]) if lnet.get("verify_luma") else ""
+        steps.append("verify P(face) > {1:g} below score {0:g}".format(*lnet["verify_faces"]) + luma)
     if lnet.get("rescue_faces"):
         steps.append(f"rescue P(face) > {lnet['rescue_faces'][1]:g}")
     if lnet.get("rescue_frame") is not None:
-        steps.append(f"frame P(face) > {lnet['rescue_frame']:g}")
+        steps.append(f"frame P(face) > {lnet['rescue_frame']:g}" + (", read from the picture" if lnet.get("frame_read") == "picture" else ""))
     mb = path.stat().st_size / 1e6
     return (f"{path} ({mb:.1f} MB): {nets}; {len(config.get('attributes', []))} attributes; "
             + (f"faces: {', '.join(steps)}; " if steps else "") + f"versions {config.get('versions')}")  # fmt: skip

@@ -78,6 +78,7 @@ from lnet_anet.data.preprocess import (
     HeadInput,
     LNetInput,
     jitter_box,
+    mean_luma,
     stretch_contrast,
 )
 from lnet_anet.data.transforms import crop_face
@@ -863,7 +864,7 @@ class Predictor:
         if checks is not None:  # before the rescue, whose faces the face head checks
             found = [self._pass_check(faces, checks.get(id(read[k]), ())) for k, faces in enumerate(found)]
         if self._lnet.verify_faces is not None:  # before the rescue too: a picture left with no face goes on to it
-            found = self._verify(read, found)
+            found = self._verify(read, found, images)
         if maps is not None:
             self._rescue(images, found, maps, checks if self._lnet.check_rescue else None)
         return found
@@ -873,13 +874,17 @@ class Predictor:
         `readings` of their image (multiscale.check_evidence), in their order."""
         return [f for f in faces if check_evidence(f[0], readings) >= self._lnet.check_faces]
 
-    def _verify(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]]
+    def _verify(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]], originals: list[np.ndarray]
                 ) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
         """The faces of each image that pass verify_faces = (s_high, p_min): LNet's score >= s_high,
         or the face head's P(face) > p_min on ANet's feature of the face's region in `images[k]`
-        (the copy its faces were read from), in their order (experiments/2026-12-03-face-filter)."""
+        (the copy its faces were read from), in their order (experiments/2026-12-03-face-filter).
+        verify_luma: only the images whose `originals[k]` (as given) has its mean luma within
+        those levels are verified; the others keep their faces."""
         s_high, p_min = self._lnet.verify_faces
-        weak = [(k, j) for k, faces in enumerate(found) for j, (_, score) in enumerate(faces) if score < s_high]
+        levels = self._lnet.verify_luma
+        verified = [levels is None or levels[0] <= mean_luma(image) <= levels[1] for image in originals]
+        weak = [(k, j) for k, faces in enumerate(found) if verified[k] for j, (_, score) in enumerate(faces) if score < s_high]
         if not weak:
             return found
         features = self._mean_features([(images[k], *found[k][j], {}) for k, j in weak])

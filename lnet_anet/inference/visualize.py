@@ -134,10 +134,24 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     elif analysis.record.get("rescued"):  # no face passed the localizer: say who vouched for it, and how much
         chance = faces[0].get("face_probability") if faces else None
         frame = " (whole picture)" if faces and faces[0].get("frame") else ""
-        _text(canvas, "rescued" + frame + (f": P(face) {chance:.2f}" if chance is not None else ""), 4, h - 4, scale)
+        note = "rescued" + frame + (f": P(face) {chance:.2f}" if chance is not None else "")
+        _text(canvas, note, 4, h - 4, _scale_to_fit(note, w - 8, scale))
     if in_panel:
         canvas = np.concatenate([canvas, _panel(legend_lines(faces, top_k), w, scale)])
     return canvas
+
+
+def _scale_to_fit(text: str, width: int, scale: float) -> float:
+    """`scale`, or less (down to 0.3) so that `text` is at most `width` pixels wide."""
+    def wide(s: float) -> int:
+        return cv2.getTextSize(text, FONT, s, max(1, round(s * 2)))[0][0]
+
+    if wide(scale) <= width:
+        return scale
+    fitted = scale * width / wide(scale)
+    while fitted > 0.3 and wide(fitted) > width:  # the width is not quite linear in the scale
+        fitted *= 0.97
+    return max(0.3, fitted)
 
 
 def _fits_around(face: dict[str, Any], zoom: int, height: int, step: int, top_k: int) -> bool:

@@ -124,6 +124,9 @@ class _WindowGrid:
         return _contains(self.boxes, points)
 
 
+# weak_threshold: a weak face's window may have at most this share of its area inside a stronger
+# face's window (more: a part of that face, as when a portrait's face splits into two blobs).
+WEAK_OVERLAP = 0.3
 MANY_WINDOWS = 100_000  # beyond this many windows a map's peak scores come from _best_window_means
 
 
@@ -235,6 +238,12 @@ class Localizer:
     secondary_threshold: None, or the score every face after the best must exceed too (the
         best keeps `threshold`, which says whether the image has a face at all): weak blobs
         beside a clear face are clutter more often than faces.
+    weak_threshold: None, or a lower bar for faces after the best (needs separation and
+        secondary_threshold): a face scoring in (weak_threshold, secondary_threshold] is added
+        when its window lies mostly apart from every stronger face's (at most WEAK_OVERLAP of
+        its area inside one); the stronger faces keep the windows they get without the weak
+        ones. A weak blob beside a face in a crowd is a face more often than one inside a
+        portrait's face (experiments/2026-12-03-secondary).
     box_scale, box_offset: the chosen window's half sides h become box_scale * h + box_offset
         pixels about its centre (at least 1 pixel; then clipped to the image): the map's blob
         covers the face, while the box to report may frame more (e.g. hair), and a blob is never
@@ -285,6 +294,7 @@ class Localizer:
     stride: float | None = None
     separation: float | None = None
     secondary_threshold: float | None = None
+    weak_threshold: float | None = None
     face_box: tuple[float, float, float, float] | None = None
 
     def __post_init__(self) -> None:
@@ -294,6 +304,8 @@ class Localizer:
                 raise ValueError(f"face_box must be None or (width, height, dx, dy), finite, width and height > 0, "
                                  f"got {self.face_box}")  # fmt: skip
             self.face_box = convention  # JSON gives a list
+        if self.weak_threshold is not None and (self.separation is None or self.secondary_threshold is None):
+            raise ValueError("weak_threshold needs separation and secondary_threshold")
         if self.separation is not None and not 0 < self.separation <= 1:
             raise ValueError(f"separation must be None or in (0, 1], got {self.separation}")
         if not 0 < self.box_level <= 1:
@@ -415,15 +427,24 @@ class Localizer:
         grid, scores, peaks, peak_scores, contains = candidates
         windows, area = grid.boxes, grid.area
         strong = peak_scores > self.threshold
+        weak = strong.clone()
         if len(peak_scores):
             strong &= peak_scores >= self.min_relative_score * peak_scores[0]
             if self.secondary_threshold is not None:  # the best face keeps `threshold`
                 strong[1:] &= peak_scores[1:] > self.secondary_threshold
-        peaks, peak_scores = peaks[strong], peak_scores[strong]
-        contains = contains[strong] if contains is not None else None
+            if self.weak_threshold is not None:
+                weak &= peak_scores >= self.min_relative_score * peak_scores[0]
+                weak[1:] &= peak_scores[1:] > self.weak_threshold
         if self.separation is not None:
             sides = self._window_sides(math.sqrt(geometry[0] * geometry[1]))
-            return self._separated_faces(r, sides, grid, scores, peaks, peak_scores, contains), geometry
+            found = self._separated_faces(r, sides, grid, scores, peaks[strong], peak_scores[strong],
+                                          contains[strong] if contains is not None else None)  # fmt: skip
+            if self.weak_threshold is not None and bool((weak & ~strong).any()):
+                found = self._with_weak_faces(found, self._separated_faces(
+                    r, sides, grid, scores, peaks[weak], peak_scores[weak], contains[weak] if contains is not None else None))
+            return found, geometry
+        peaks, peak_scores = peaks[strong], peak_scores[strong]
+        contains = contains[strong] if contains is not None else None
         kept: list[int] = []
         found: list[tuple[torch.Tensor, float, torch.Tensor]] = []
         bounds: list[list[float]] = []
@@ -445,6 +466,22 @@ class Localizer:
             found.append((best, float(peak_scores[p]), r))
             bounds.append(best.tolist())
         return found, geometry
+
+    def _with_weak_faces(self, strong: list[tuple[torch.Tensor, float, torch.Tensor]],
+                         every: list[tuple[torch.Tensor, float, torch.Tensor]]) -> list[tuple[torch.Tensor, float, torch.Tensor]]:  # fmt: skip
+        """weak_threshold: the strong faces, and those of `every` (the faces found with the weak
+        ones too) scoring at most secondary_threshold whose window has at most WEAK_OVERLAP of its
+        area inside any strong face's window; best first, up to max_faces."""
+        added = []
+        for window, score, own in every:
+            if score > self.secondary_threshold:
+                continue
+            if strong:
+                inside = _intersection(window, torch.stack([w for w, _, _ in strong])).amax()
+                if float(inside) > WEAK_OVERLAP * float((window[2] - window[0]) * (window[3] - window[1])):
+                    continue
+            added.append((window, score, own))
+        return sorted(strong + added, key=lambda f: -f[1])[: self.max_faces]
 
     def _separated_faces(self, r: torch.Tensor, sides: tuple[int, int | None], grid: _WindowGrid,
                          scores: torch.Tensor | None, peaks: torch.Tensor, peak_scores: torch.Tensor,
@@ -594,6 +631,13 @@ def fit_box_model(responses: Responses, localizer: Localizer) -> Localizer:
         raise ValueError(f"fitting a box model needs {need} found faces with known boxes, got {len(rows)}")
     coef, *_ = np.linalg.lstsq(np.array(rows), np.array(targets), rcond=None)  # (features + 1, 2)
     return dataclasses.replace(localizer, box_model=tuple(tuple(map(float, c)) for c in coef.T))
+
+
+def _intersection(window: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
+    """The area of a window (4,) [x0, y0, x1, y1] inside each of `others` (k, 4): (k,)."""
+    lo = torch.maximum(window[:2], others[:, :2])
+    hi = torch.minimum(window[2:], others[:, 2:])
+    return (hi - lo).clamp(min=0).prod(dim=1)
 
 
 def _contains(windows: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
