@@ -120,6 +120,24 @@ def test_zoom_in_is_wanted_without_a_face_or_with_a_small_one():
     assert wants_zoom_in(small * 2, hw, size, below=64, lone=False) and wants_zoom_in([], hw, size, 64, lone=False)
 
 
+def test_weak_faces_do_not_ask_for_the_zoom_in():
+    """Under the localizer's weak_threshold, a weak face (score at most secondary_threshold)
+    beside the best neither makes a portrait a crowd nor asks for the zoom-in by its size."""
+    from lnet_anet.lnet.localizer import Localizer
+    from lnet_anet.lnet.multiscale import _asking, wants_zoom_in
+
+    hw, size = (448, 448), (224, 224)
+    portrait = (np.array([0, 0, 300, 300]), 2.5)  # the best face: 150 px on the canvas, scoring under 3
+    weak, strong = (np.array([300, 0, 360, 60]), 2.0), (np.array([300, 300, 360, 360]), 3.5)  # 30 px each
+    loc = Localizer(threshold=0.5, separation=0.5, secondary_threshold=3.0, weak_threshold=1.5)
+    asking = _asking([portrait, weak], loc)
+    assert [s for _, s in asking] == [2.5]  # the best stays, whatever its score
+    assert not wants_zoom_in([b for b, _ in asking], hw, size, below=64, lone=False)  # a portrait: no zoom-in
+    assert wants_zoom_in([b for b, _ in _asking([portrait, weak, strong], loc)], hw, size, below=64, lone=False)
+    plain = Localizer(threshold=0.5, separation=0.5, secondary_threshold=3.0)  # no weak_threshold: every face asks
+    assert len(_asking([portrait, weak], plain)) == 2
+
+
 def test_lnet_input_zoom_in_settings_round_trip_and_are_checked():
     d = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3, "scales": [1.0, 0.45], "zoom_in_scales": [2.0],
          "zoom_in_below": 96}

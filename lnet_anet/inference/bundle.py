@@ -534,6 +534,9 @@ def describe(path: str | Path) -> str:
     nets = ", ".join(f"{n}={net(n)}" for n in NET_PARTS if n in config["nets"])
     lnet = (config.get("preprocessing") or {}).get("lnet") or {}
     steps = []  # what the Predictor does with the faces LNet finds, beyond the localizer
+    weak = ((config.get("preprocessing") or {}).get("localizer") or {}).get("weak_threshold")
+    if weak is not None:  # the localizer's own step that a user may miss: weak faces apart from stronger ones
+        steps.append(f"weak faces apart over {weak:g}")
     if lnet.get("refine_boxes"):
         steps.append("box head")
     if lnet.get("verify_faces"):
