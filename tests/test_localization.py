@@ -401,6 +401,9 @@ def test_weak_threshold_adds_weak_faces_apart_from_stronger_ones_and_keeps_their
     every = strong + [(torch.tensor([5.0, 0, 15, 10]), 0.5, None), (torch.tensor([8.0, 0, 18, 10]), 0.4, None)]
     kept = Localizer(**{**vars(loc), "weak_threshold": 0.1})._with_weak_faces(strong, every)
     assert [s for _, s, _ in kept] == [2.0, 0.4]  # 50% inside: dropped; 20% inside: kept (WEAK_OVERLAP 0.3)
+    best = [(torch.tensor([0.0, 0, 10, 10]), 0.6, None)]  # a best face under secondary_threshold, found again
+    moved = best + [(torch.tensor([8.0, 0, 18, 10]), 0.6, None)]  # with another window beside the weak faces
+    assert len(Localizer(**{**vars(loc), "weak_threshold": 0.1})._with_weak_faces(best, moved)) == 1  # not twice
     with pytest.raises(ValueError, match="weak_threshold needs separation and secondary_threshold"):
         Localizer(threshold=0.1, separation=0.5, weak_threshold=0.1)
 

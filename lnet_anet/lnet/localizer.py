@@ -473,8 +473,9 @@ class Localizer:
         ones too) scoring at most secondary_threshold whose window has at most WEAK_OVERLAP of its
         area inside any strong face's window; best first, up to max_faces."""
         added = []
+        stronger = {score for _, score, _ in strong}  # their peaks (a face's score is its peak's)
         for window, score, own in every:
-            if score > self.secondary_threshold:
+            if score > self.secondary_threshold or score in stronger:  # found already, maybe with another window
                 continue
             if strong:
                 inside = _intersection(window, torch.stack([w for w, _, _ in strong])).amax()
