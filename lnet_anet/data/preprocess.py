@@ -71,6 +71,18 @@ def _number(d: dict, key: str, where: str, lo: float, hi: float, integer: bool =
 _RESCUE_OFF = " (to turn the rescue off, set rescue_frame, verify_faces and verify_luma to null too)"
 
 
+def _score_and_probability(d: dict, key: str, where: str, names: tuple[str, str]) -> tuple[float, float] | None:
+    """d[key] as (an LNet score, a probability in [0, 1]) named `names`; None when null."""
+    pair = d.get(key)
+    if pair is None:
+        return None
+    if not isinstance(pair, list | tuple) or len(pair) != 2:
+        raise PreprocessError(f"{where}.{key} must be null or [{', '.join(names)}], got {pair!r}")
+    first, second = (f"{key}[{i}] ({name})" for i, name in enumerate(names))
+    return (float(_number({first: pair[0]}, first, where, -1e6, 1e6)),
+            float(_number({second: pair[1]}, second, where, 0.0, 1.0)))  # fmt: skip
+
+
 def _luma_levels(d: dict, key: str, where: str) -> tuple[float, float] | None:
     """d[key] as (dark, bright) mean luma levels, 0-255, dark below bright; None when null."""
     levels = d.get(key)
@@ -257,12 +269,7 @@ class LNetInput(_Normalized):
             weaker = float(_number(d, "retry_weaker_than", where, -1e6, 1e6))
             if retry is None:
                 raise PreprocessError(f"{where}.retry_weaker_than needs retry_exposure, which is not set")
-        rescue = d.get("rescue_faces")
-        if rescue is not None:
-            if not isinstance(rescue, list | tuple) or len(rescue) != 2:
-                raise PreprocessError(f"{where}.rescue_faces must be null or [min_score, min_probability], got {rescue!r}")
-            rescue = (float(_number({"rescue_faces": rescue[0]}, "rescue_faces", where, -1e6, 1e6)),
-                      float(_number({"rescue_faces": rescue[1]}, "rescue_faces", where, 0.0, 1.0)))
+        rescue = _score_and_probability(d, "rescue_faces", where, ("min_score", "min_probability"))
         refine = d.get("refine_boxes", False)
         if not isinstance(refine, bool):
             raise PreprocessError(f"{where}.refine_boxes must be true or false, got {refine!r}")
@@ -281,14 +288,9 @@ class LNetInput(_Normalized):
             frame = float(_number(d, "rescue_frame", where, 0.0, 1.0))
         if frame is not None and rescue is None:
             raise PreprocessError(f"{where}.rescue_frame needs rescue_faces, which is not set{_RESCUE_OFF}")
-        verify = d.get("verify_faces")
-        if verify is not None:
-            if not isinstance(verify, list | tuple) or len(verify) != 2:
-                raise PreprocessError(f"{where}.verify_faces must be null or [s_high, p_min], got {verify!r}")
-            verify = (float(_number({"verify_faces[0] (s_high)": verify[0]}, "verify_faces[0] (s_high)", where, -1e6, 1e6)),
-                      float(_number({"verify_faces[1] (p_min)": verify[1]}, "verify_faces[1] (p_min)", where, 0.0, 1.0)))
-            if rescue is None:
-                raise PreprocessError(f"{where}.verify_faces needs rescue_faces (its face head), which is not set{_RESCUE_OFF}")
+        verify = _score_and_probability(d, "verify_faces", where, ("s_high", "p_min"))
+        if verify is not None and rescue is None:
+            raise PreprocessError(f"{where}.verify_faces needs rescue_faces (its face head), which is not set{_RESCUE_OFF}")
         verify_luma = _luma_levels(d, "verify_luma", where)
         if verify_luma is not None and verify is None:
             raise PreprocessError(f"{where}.verify_luma needs verify_faces, which is not set")
