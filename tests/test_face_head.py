@@ -159,7 +159,7 @@ def test_rescue_frame_tries_the_whole_picture_as_the_face_box_last(tmp_path):
                                rtol=1e-4, atol=1e-5)  # fmt: skip
 
 
-def test_verify_faces_drops_weak_faces_the_head_refuses_before_the_rescue(tmp_path):
+def test_verify_faces_drops_weak_faces_the_head_refuses_before_the_rescue(tmp_path, capsys):
     """verify_faces (s_high, p_min): a face LNet scores under s_high stays only when the face
     head's P(face) > p_min; a face scoring s_high or more stays whatever the head says; a picture
     left with no face goes on to the rescue. The setting needs rescue_faces and survives the
@@ -203,6 +203,12 @@ def test_verify_faces_drops_weak_faces_the_head_refuses_before_the_rescue(tmp_pa
     assert build_bundle.main(["--from-bundle", str(path), "--out", str(tmp_path / "v.lnetanet"), "--lnet-input",
                               '{"rescue_faces": [0, 0.7], "verify_faces": [2, 0.01]}']) == 0  # fmt: skip
     assert "faces: verify P(face) > 0.01 below score 2, rescue P(face) > 0.7" in describe(tmp_path / "v.lnetanet")
+    capsys.readouterr()
+    assert build_bundle.main(["--from-bundle", str(path), "--out", str(tmp_path / "bad.lnetanet"), "--lnet-input",
+                              '{"rescue_faces": [0, 0.7], "verify_faces": [2, 1.5]}']) == 1  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.startswith("error: --localizer / --lnet-input: ") and "verify_faces[1] (p_min)" in err  # the setting, not the file
+    assert not (tmp_path / "bad.lnetanet").exists()
 
 
 def test_a_face_head_that_does_not_fit_the_bundle_is_refused_at_load(tmp_path):

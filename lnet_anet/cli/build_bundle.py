@@ -107,7 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             out = build_from_runs(args.out, args.lnet, args.anet, args.age, args.attractiveness, command,
                                   args.no_mirror)  # fmt: skip
-    except (RunFolderError, BundleError, FileNotFoundError, ValueError) as e:
+    except BundleError as e:
+        if settings and e.path == str(args.out):  # the settings given do not build: say so, not the output file
+            print(f"error: --localizer / --lnet-input: {e.message} (nothing written to {args.out})", file=sys.stderr)
+        else:
+            print(f"error: {e}", file=sys.stderr)
+        return 1
+    except (RunFolderError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     from lnet_anet.inference.bundle import describe
