@@ -40,15 +40,21 @@ def opened_predictor(threshold: float, bundle=None) -> Predictor:
     pred = Predictor.load(bundle)
     loc = pred.localizer
     loc.threshold, loc.min_relative_score, loc.max_faces, loc.max_peaks = threshold, 0.0, 100, 200
+    return keep_features(pred)
+
+
+def keep_features(pred: Predictor) -> Predictor:
+    """pred, its face features hook keeping ANet's patch-average feature of each face it
+    analyses in the face's record (as "_feature")."""
     inner = pred._face_features
 
-    def keep_features(faces):  # ANet's patch-average feature of each candidate, into its record
+    def hook(faces):
         out = inner(faces)
         for (*_, face), f in zip(faces, out[0].mean(1), strict=True):
             face["_feature"] = np.asarray(f, np.float32)
         return out
 
-    pred._face_features = keep_features
+    pred._face_features = hook
     return pred
 
 

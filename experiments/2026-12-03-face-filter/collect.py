@@ -17,6 +17,7 @@ here from the same seeds) are marked "fitted".
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import pickle
 import sys
 import time
@@ -84,19 +85,13 @@ def sets(part: str, root: Path, work: Path) -> dict:
 
 
 def instrumented(bundle: str | None, face_head: str | None) -> Predictor:
-    """The Predictor, its face features hook keeping ANet's patch-average feature of each
-    returned face in the face's record (as "_feature")."""
-    pred = Predictor.load(bundle, face_head=face_head)
-    inner = pred._face_features
-
-    def keep_features(faces):
-        out = inner(faces)
-        for (*_, face), f in zip(faces, out[0].mean(1), strict=True):
-            face["_feature"] = np.asarray(f, np.float32)
-        return out
-
-    pred._face_features = keep_features
-    return pred
+    """The Predictor, keeping ANet's patch-average feature of each returned face in the face's
+    record (as "_feature"; the face-verifier study's hook)."""
+    path = REPO / "experiments" / "2026-12-02-face-verifier" / "collect.py"
+    spec = importlib.util.spec_from_file_location("face_verifier_collect", path)  # another collect.py
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.keep_features(Predictor.load(bundle, face_head=face_head))
 
 
 def read_faces(pred: Predictor, path: str) -> dict:

@@ -474,11 +474,12 @@ class Localizer:
         area inside any strong face's window; best first, up to max_faces."""
         added = []
         stronger = {score for _, score, _ in strong}  # their peaks (a face's score is its peak's)
+        windows = torch.stack([w for w, _, _ in strong]) if strong else None
         for window, score, own in every:
             if score > self.secondary_threshold or score in stronger:  # found already, maybe with another window
                 continue
-            if strong:
-                inside = _intersection(window, torch.stack([w for w, _, _ in strong])).amax()
+            if windows is not None:
+                inside = _intersection(window, windows).amax()
                 if float(inside) > WEAK_OVERLAP * float((window[2] - window[0]) * (window[3] - window[1])):
                     continue
             added.append((window, score, own))

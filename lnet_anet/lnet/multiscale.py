@@ -245,7 +245,7 @@ def _asking(faces: list[Detection], localizer) -> list[Detection]:
     """The faces whose size and number decide the zoom-in (wants_zoom_in): all of them, but
     under the localizer's weak_threshold only the best and those over its secondary_threshold (a
     weak face beside a portrait's face does not make it a crowd: experiments/2026-12-03-secondary)."""
-    if getattr(localizer, "weak_threshold", None) is None or not faces:
+    if getattr(localizer, "weak_threshold", None) is None or not faces:  # any object with nms_iou, max_faces
         return faces
     return faces[:1] + [f for f in faces[1:] if f[1] > localizer.secondary_threshold]
 
