@@ -139,3 +139,18 @@ def test_a_large_photo_is_shrunk_once_and_its_canvases_placed_as_the_original_s(
         assert np.abs(canvas.astype(int) - direct.astype(int)).mean() < 3  # the same picture
         np.testing.assert_allclose(moved.to_image([10, 20, 60, 90], (2000, 3000)),
                                    where.to_image([10, 20, 60, 90], (2000, 3000)), atol=1e-6)  # fmt: skip
+
+
+def test_the_detail_pass_works_with_a_localizer_that_adds_weak_faces(tmp_path):
+    """The embedded bundle's localizer has weak_threshold (session 28); the detail pass's own
+    localizer drops secondary_threshold, so it must drop weak_threshold with it (a ValueError
+    on every large photo otherwise)."""
+    import dataclasses
+
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4))
+    predictor.localizer = dataclasses.replace(predictor.localizer, separation=0.5, secondary_threshold=0.5,
+                                              weak_threshold=0.1)  # fmt: skip
+    predictor.detail_ratio = 0.5
+    image = np.random.default_rng(3).integers(0, 255, (1200, 1600, 3), dtype=np.uint8)
+    record = predictor.predict(image)
+    assert record.get("error") is None and len(record["faces"]) >= 1
