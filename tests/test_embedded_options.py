@@ -1,0 +1,92 @@
+"""Every opt-in setting of `predict` and of a derived bundle works with the embedded bundle.
+
+The options are tested one by one on small random bundles elsewhere; a setting of the embedded
+bundle can still break one of them (session 28's weak_threshold broke --detail on every large
+photo). Each case reads one real photo (scikit-image's astronaut, enlarged so that the detail pass
+runs) end to end through the CLI and asks for a readable record with the same face.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+import torch
+from torchvision.ops import box_iou
+
+from lnet_anet.inference.predictor import DEFAULT_BUNDLE
+
+pytestmark = [pytest.mark.usefixtures("one_thread"),
+              pytest.mark.skipif(not DEFAULT_BUNDLE.is_file(), reason="no embedded bundle")]  # fmt: skip
+
+OPTIONS = [
+    [],
+    ["--mirror"],
+    ["--box-jitter"],
+    ["--rotations"],
+    ["--detail", "0.5"],
+    ["--no-rescue"],
+    ["--no-refine-boxes"],
+    ["--threshold", "2.5", "--secondary-threshold", "2.0"],
+    ["--mirror", "--rotations", "--detail", "0.5", "--no-refine-boxes"],
+    pytest.param(["--attractiveness-descriptor", "--age-descriptor", "--detail", "0.5"],
+                 marks=pytest.mark.skipif(importlib.util.find_spec("dlib") is None, reason="the `descriptor` extra")),
+]
+BUNDLE_SETTINGS = [
+    {"detail_ratio": 0.5},
+    {"frame_read": "picture"},
+    {"verify_faces": [2.0, 0.01]},
+    {"verify_faces": [2.0, 0.01], "verify_luma": [50, 200]},
+]
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    import cv2
+    from skimage.data import astronaut
+
+    path = tmp_path_factory.mktemp("photo") / "astronaut-1200.jpg"
+    big = cv2.resize(astronaut(), (1200, 1200), interpolation=cv2.INTER_CUBIC)
+    cv2.imwrite(str(path), cv2.cvtColor(big, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return path
+
+
+def _faces(argv, capsys) -> list[dict]:
+    from lnet_anet.predict import main
+
+    assert main([*argv, "--json"]) == 0, capsys.readouterr().err
+    (record,) = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert record.get("error") is None
+    return record["faces"]
+
+
+@pytest.fixture(scope="module")
+def plain_box(photo):
+    from lnet_anet.inference.predictor import Predictor
+
+    return Predictor.load().predict(str(photo))["faces"][0]["box"]
+
+
+def _same_face(faces: list[dict], box: list[float]) -> bool:
+    boxes = torch.tensor([f["box"] for f in faces], dtype=torch.float64)
+    return bool(len(faces)) and float(box_iou(boxes, torch.tensor([box], dtype=torch.float64)).max()) >= 0.5
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=lambda o: " ".join(o) or "plain")
+def test_each_predict_option_reads_the_photo_with_the_embedded_bundle(options, photo, plain_box, capsys):
+    faces = _faces([str(photo), *options], capsys)
+    assert _same_face(faces, plain_box)
+    for face in faces:
+        assert np.isfinite(face["age"]["mean"]) and 0 <= face["attributes"]["Smiling"] <= 1
+
+
+@pytest.mark.parametrize("settings", BUNDLE_SETTINGS, ids=lambda s: ",".join(s))
+def test_each_opt_in_bundle_setting_builds_and_reads_the_photo(settings, photo, plain_box, tmp_path, capsys):
+    from lnet_anet.cli.build_bundle import main as build
+
+    out = tmp_path / "derived.lnetanet"
+    assert build(["--from-bundle", str(DEFAULT_BUNDLE), "--lnet-input", json.dumps(settings), "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert _same_face(_faces([str(photo), "--bundle", str(out)], capsys), plain_box)
