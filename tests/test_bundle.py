@@ -601,3 +601,16 @@ def test_age_prior_divides_the_training_labels_prior_out_of_the_age_head(parts, 
     short = save_bundle(tmp_path / "short.lnetanet", parts, config)
     with pytest.raises(BundleError, match="101 positive finite values"):
         load_bundle(short)
+
+
+def test_build_bundle_names_a_misspelt_localizer_key_and_an_out_folder_and_leaves_nothing(bundle_path, tmp_path,
+                                                                                         capsys):  # fmt: skip
+    bad = tmp_path / "bad.lnetanet"
+    assert build_main(["--from-bundle", str(bundle_path), "--localizer", '{"separaton": 0.3}', "--out", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "unknown settings ['separaton']" in err and "'separation'" in err and not bad.exists()
+    folder = tmp_path / "bundles"
+    folder.mkdir()
+    assert build_main(["--from-bundle", str(bundle_path), "--localizer", '{"separation": 0.3}', "--out", str(folder)]) == 1
+    assert "is a folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundles"] and not any(folder.iterdir())  # no temporary file

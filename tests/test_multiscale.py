@@ -138,6 +138,23 @@ def test_weak_faces_do_not_ask_for_the_zoom_in():
     assert len(_asking([portrait, weak], plain)) == 2
 
 
+def test_several_weak_faces_ask_for_the_zoom_in_as_a_crowd():
+    """zoom_in_weak k: when the weak faces after the best number at least k, every face decides
+    the zoom-in (a crowd); fewer, and only the best and the strong ones do (a portrait)."""
+    from lnet_anet.lnet.localizer import Localizer
+    from lnet_anet.lnet.multiscale import _asking, wants_zoom_in
+
+    hw, size = (448, 448), (224, 224)
+    best = (np.array([0, 0, 300, 300]), 5.0)
+    weak = [(np.array([300 + 40 * i, 0, 340 + 40 * i, 40]), 2.0) for i in range(3)]  # 20 px on the canvas each
+    loc = Localizer(threshold=0.5, separation=0.5, secondary_threshold=3.0, weak_threshold=1.5)
+    assert len(_asking([best, *weak[:1]], loc, weak_crowd=2)) == 1  # one weak blob: a portrait
+    crowd = _asking([best, *weak[:2]], loc, weak_crowd=2)
+    assert len(crowd) == 3 and wants_zoom_in([b for b, _ in crowd], hw, size, below=64, lone=False)
+    assert len(_asking([best, *weak], loc, weak_crowd=None)) == 1  # None: weak faces never ask
+    assert len(_asking([best, *weak[:1]], loc, weak_crowd=1)) == 2  # 1: any weak face asks
+
+
 def test_lnet_input_zoom_in_settings_round_trip_and_are_checked():
     d = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3, "scales": [1.0, 0.45], "zoom_in_scales": [2.0],
          "zoom_in_below": 96}
@@ -154,6 +171,13 @@ def test_lnet_input_zoom_in_settings_round_trip_and_are_checked():
     assert LNetInput.from_dict({**d, "zoom_in_lone": False}).zoom_in_lone is False and prep.zoom_in_lone is True
     with pytest.raises(PreprocessError, match="zoom_in_lone"):
         LNetInput.from_dict({**d, "zoom_in_lone": "no"})
+    crowd = LNetInput.from_dict({**d, "zoom_in_weak": 2})
+    assert crowd.zoom_in_weak == 2 and prep.zoom_in_weak is None and LNetInput.from_dict(crowd.to_dict()) == crowd
+    for bad in (0, 1.5, "2", True):
+        with pytest.raises(PreprocessError, match="zoom_in_weak"):
+            LNetInput.from_dict({**d, "zoom_in_weak": bad})
+    with pytest.raises(PreprocessError, match="zoom_in_weak needs zoom_in_scales"):
+        LNetInput.from_dict({**{k: v for k, v in d.items() if not k.startswith("zoom_in")}, "zoom_in_weak": 2})
 
 
 def test_the_predictor_zooms_in_only_on_images_whose_faces_want_it(tmp_path, monkeypatch):

@@ -116,6 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RunFolderError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except OSError as e:  # a full disk, a read-only folder: the temporary file is removed (save_safetensors_atomic)
+        if args.out is not None and Path(args.out).is_dir():
+            print(f"error: --out {args.out} is a folder; give the bundle file's name, e.g. "
+                  f"{Path(args.out) / 'bundle.lnetanet'} (nothing written)", file=sys.stderr)  # fmt: skip
+        else:
+            print(f"error: {e}", file=sys.stderr)
+        return 1
     from lnet_anet.inference.bundle import describe
 
     print(describe(out))

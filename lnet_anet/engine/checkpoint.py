@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
 
+@contextlib.contextmanager
+def _replacing(path: Path, tmp: Path) -> Iterator[Path]:
+    """Yield `tmp` to write, then rename it to `path`; when writing or renaming fails (a full
+    disk, `path` a folder), `tmp` is removed and the error raised: nothing is left behind."""
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def save_atomic(state: dict[str, Any], path: str | Path) -> None:
     """torch.save to a temporary file beside `path`, then rename: readers see old or new."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with _replacing(path, path.with_name(f".{path.name}.tmp{os.getpid()}")) as tmp:
+        torch.save(state, tmp)
 
 
 def save_safetensors_atomic(tensors: dict, path: str | Path, metadata: dict[str, str] | None = None) -> None:
@@ -25,12 +38,11 @@ def save_safetensors_atomic(tensors: dict, path: str | Path, metadata: dict[str,
     from safetensors.torch import save_file
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    save_file(tensors, str(tmp), metadata=metadata)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
+    with _replacing(path, path.with_name(f".{path.name}.tmp{os.getpid()}")) as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
 
 
 def save_npz_atomic(path: str | Path, arrays: dict[str, Any]) -> None:
@@ -40,9 +52,8 @@ def save_npz_atomic(path: str | Path, arrays: dict[str, Any]) -> None:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
+    with _replacing(path, path.with_suffix(".tmp.npz")) as tmp:
+        np.savez(tmp, **arrays)
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

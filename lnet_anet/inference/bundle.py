@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -259,6 +259,9 @@ def _check_localizer(prep: dict, path) -> None:
     from lnet_anet.lnet.localizer import Localizer
 
     settings = dict(prep["localizer"])
+    known = {f.name for f in fields(Localizer)}
+    if unknown := sorted(set(settings) - known):  # a misspelt key: say which keys there are
+        raise BundleError(path, f"config preprocessing.localizer: unknown settings {unknown}; known: {sorted(known)}")
     if isinstance(settings.get("aspect_range"), list):
         settings["aspect_range"] = tuple(settings["aspect_range"])
     for name, build in (("localizer", lambda: Localizer(**settings)),
@@ -536,7 +539,8 @@ def describe(path: str | Path) -> str:
     steps = []  # what the Predictor does with the faces LNet finds, beyond the localizer
     weak = ((config.get("preprocessing") or {}).get("localizer") or {}).get("weak_threshold")
     if weak is not None:  # the localizer's own step that a user may miss: weak faces apart from stronger ones
-        steps.append(f"weak faces apart over {weak:g}")
+        crowd = lnet.get("zoom_in_weak")
+        steps.append(f"weak faces apart over {weak:g}" + (f", {crowd} or more ask for the zoom-in" if crowd else ""))
     if lnet.get("refine_boxes"):
         steps.append("box head")
     if lnet.get("verify_faces"):

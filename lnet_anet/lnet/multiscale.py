@@ -223,7 +223,8 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
         read(scale, list(range(len(image_hws))))
     if lnet.zoom_in_scales:
         wanted = [k for k, hw in enumerate(image_hws)
-                  if wants_zoom_in([b for b, _ in _asking(merge(found[k], localizer.nms_iou, localizer.max_faces), localizer)],
+                  if wants_zoom_in([b for b, _ in _asking(merge(found[k], localizer.nms_iou, localizer.max_faces), localizer,
+                                                          getattr(lnet, "zoom_in_weak", None))],
                                    hw, lnet.input_size, lnet.zoom_in_below, lnet.zoom_in_lone)]  # fmt: skip
         for scale in lnet.zoom_in_scales if wanted else ():
             read(scale, wanted)
@@ -241,13 +242,18 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
     return [merge(faces, localizer.nms_iou, localizer.max_faces) for faces in found]
 
 
-def _asking(faces: list[Detection], localizer) -> list[Detection]:
+def _asking(faces: list[Detection], localizer, weak_crowd: int | None = None) -> list[Detection]:
     """The faces whose size and number decide the zoom-in (wants_zoom_in): all of them, but
     under the localizer's weak_threshold only the best and those over its secondary_threshold (a
-    weak face beside a portrait's face does not make it a crowd: experiments/2026-12-03-secondary)."""
+    weak face beside a portrait's face does not make it a crowd: experiments/2026-12-03-secondary),
+    unless the weak ones after the best number at least `weak_crowd` (LNetInput.zoom_in_weak; a
+    crowd: experiments/2026-12-03-crowd-zoom)."""
     if getattr(localizer, "weak_threshold", None) is None or not faces:  # any object with nms_iou, max_faces
         return faces
-    return faces[:1] + [f for f in faces[1:] if f[1] > localizer.secondary_threshold]
+    strong = faces[:1] + [f for f in faces[1:] if f[1] > localizer.secondary_threshold]
+    if weak_crowd is not None and len(faces) - len(strong) >= weak_crowd:
+        return faces
+    return strong
 
 
 CONTAIN = 0.8  # merge: the share of the smaller box inside the other that makes them one face
