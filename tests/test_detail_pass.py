@@ -154,3 +154,9 @@ def test_the_detail_pass_works_with_a_localizer_that_adds_weak_faces(tmp_path):
     image = np.random.default_rng(3).integers(0, 255, (1200, 1600, 3), dtype=np.uint8)
     record = predictor.predict(image)
     assert record.get("error") is None and len(record["faces"]) >= 1
+
+
+def test_locate_many_refuses_one_path_as_predict_many_does(tmp_path):
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4))
+    with pytest.raises(TypeError, match="locate_many takes an iterable of images"):
+        list(predictor.locate_many("photo.jpg"))

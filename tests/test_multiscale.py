@@ -10,7 +10,7 @@ from lnet_anet.data.preprocess import LNetInput, PreprocessError
 from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.upright import UprightHead
-from lnet_anet.lnet.multiscale import canvas_size, merge, place
+from lnet_anet.lnet.multiscale import canvas_size, merge, place, read_scales
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -374,3 +374,24 @@ def test_a_weak_face_in_a_dark_image_is_read_again_when_retry_weaker_than_is_set
     assert scores == {None: (1.0, None), 3.0: (5.0, "stretched"), 0.5: (1.0, None)}
     with pytest.raises(PreprocessError, match="retry_weaker_than needs retry_exposure"):
         LNetInput.from_dict({**LNetInput.from_dict(settings).to_dict(), "retry_exposure": None, "retry_weaker_than": 3.0})
+
+
+def test_faces_after_the_photos_best_are_held_to_the_bar_for_further_faces_across_scales():
+    """Each scale's canvas has a best of its own, which passes at the localizer's threshold; merged,
+    a face after the photo's best must beat weak_threshold (or secondary_threshold): a 0.67 blob
+    read at scale 1 beside a portrait's face found at scale 0.45 is no second face."""
+    from lnet_anet.lnet.localizer import Localizer
+    from lnet_anet.lnet.multiscale import further_faces
+
+    face, weak = (np.array([0, 0, 100, 100]), 6.0), (np.array([200, 0, 240, 40]), 2.0)
+    blob = (np.array([120, 0, 140, 20]), 0.67)
+    loc = Localizer(threshold=0.5, separation=0.5, secondary_threshold=3.0, weak_threshold=1.5)
+    assert [s for _, s in further_faces([face, weak, blob], loc)] == [6.0, 2.0]
+    assert [s for _, s in further_faces([blob], loc)] == [0.67]  # the best stays, whatever its score
+    no_weak = Localizer(threshold=0.5, separation=0.5, secondary_threshold=3.0)
+    assert [s for _, s in further_faces([face, weak, blob], no_weak)] == [6.0]
+    assert len(further_faces([face, weak, blob], Localizer(threshold=0.5))) == 3  # no bar: all kept
+    lnet = LNetInput.from_dict({"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3,
+                                "scales": [1.0, 0.45]})  # fmt: skip
+    found = read_scales([(300, 300)], lambda scale, which: [[face] if scale < 1 else [blob] for _ in which], lnet, loc)
+    assert [s for _, s in found[0]] == [6.0]  # read_scales holds the merged faces to it

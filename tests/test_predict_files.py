@@ -368,3 +368,25 @@ def test_output_on_a_terminal_that_is_not_utf8_is_escaped(bundle, tmp_path, monk
     assert main([str(root), "--bundle", str(bundle)]) == 0  # the table too: escaped, not an error
     ascii_out.flush()
     assert "\\xe9moji \\U0001f600.png" in ascii_out.buffer.getvalue().decode("ascii")
+
+
+def test_resume_refuses_an_output_read_with_other_localization_settings(bundle, tmp_path, capsys):
+    """--threshold, --secondary-threshold and --detail change which faces are found: records say
+    them ("settings", Predictor.reading_settings) and --resume refuses to mix them (a fresh-user
+    trial resumed with another --detail and got records read two ways in one file)."""
+    root = tmp_path / "photos"
+    _mixed_folder(root, good=2, bad=0)
+    out = tmp_path / "out.jsonl"
+    argv = [str(root), "--output", str(out), "--bundle", str(bundle)]
+    assert main([*argv, "--threshold", "0.5", "--detail", "0.5"]) == 0
+    records = read_records(out)
+    assert records and all(r["settings"] == {"threshold": 0.5, "detail_ratio": 0.5} for r in records)
+    _image(root / "img100.png", 100, size=(24, 20))
+    assert main([*argv, "--resume", "--threshold", "0.5"]) == 2
+    assert "settings {'threshold': 0.5, 'detail_ratio': 0.5}" in capsys.readouterr().err
+    assert read_records(out) == records
+    assert main([*argv, "--resume", "--threshold", "0.5", "--detail", "0.5"]) == 0
+    assert len(read_records(out)) == 3
+    plain = tmp_path / "plain.jsonl"
+    assert main([str(root), "--output", str(plain), "--bundle", str(bundle)]) == 0
+    assert all("settings" not in r for r in read_records(plain))  # as the bundle says: no key

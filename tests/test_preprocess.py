@@ -156,7 +156,7 @@ def test_saver_and_loader_refuse_a_bad_preprocessing_field(tmp_path, monkeypatch
 
 
 @pytest.mark.parametrize("localizer, message", [
-    ({"no_such_setting": 1}, "unexpected keyword argument 'no_such_setting'"),
+    ({"no_such_setting": 1}, r"unknown settings \['no_such_setting'\]; known: .*'threshold'"),
     ({"threshold": 0.5, "min_size": -3}, "min_size"),
 ])  # fmt: skip
 def test_a_bad_localizer_setting_is_an_error_naming_the_file(tmp_path, monkeypatch, localizer, message):

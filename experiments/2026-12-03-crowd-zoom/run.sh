@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Weak faces ask for the zoom-in in crowds (RULE.md, README.md), from the repository root.
 #   run.sh tune   -- base and k = 1, 2, 3 on the tune data (~45 min on 2 cores)
-#   run.sh        -- val once: base and the chosen k in the same scripts (CHOSEN=k; ~25 min)
+#   run.sh        -- val once: base and the chosen k in the same scripts (CHOSEN=k; not run: none chosen)
+#   run.sh fixes  -- the fixes of sections 2 and 4 on tune, then val once beside session 28's code (~25 min)
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
 E=experiments/2026-12-03-crowd-zoom
@@ -32,7 +33,28 @@ if [ "${1:-val}" = tune ]; then
   done
   exit 0
 fi
-[ "${1:-val}" = val ] || { echo "usage: run.sh [tune|val]" >&2; exit 2; }
+if [ "${1:-val}" = fixes ]; then
+  # sections 2, 4, 5: the tune pass of the code after the fixes (embedded bundle unchanged), the gate,
+  # then val once: session 28's code (a worktree at 9ed48b5) and this code, same scripts, same files
+  [ -f $R/fixed.pkl ] || $PY $F/collect.py --part tune --bundle $R/base.lnetanet --work $R --out $R/fixed.pkl
+  $PY $F/simulate.py $R/fixed.pkl --only none --out $E/tune/pass-fixed.json
+  $PY $S/extra.py --base $R/base.pkl --passes fixed=$R/fixed.pkl --out $E/tune/extra-fixed.json
+  $PY $E/flat_gate.py --part tune --out $E/tune/flat-gate-after.json
+  $PY $E/flat_gate.py --part val --out $E/val/flat-gate.json
+  [ -d $R/before-code ] || git worktree add --detach $R/before-code 9ed48b5
+  [ -f runs/face-grids/val/faces.csv ] || $PY benchmarks/make_face_grids.py --part val --out runs/face-grids/val
+  for code in before after; do
+    root=.; [ $code = before ] && root=$R/before-code
+    PYTHONPATH=$root $PY $root/benchmarks/bench_detection.py --part val --face-free --detectors lnet_anet_shipped \
+        --bundle $R/base.lnetanet --threads 2 --work $R/wider-val-$code --out $E/val/wider-$code
+    PYTHONPATH=$root $PY $root/benchmarks/bench_detection.py --format csv --labels runs/face-grids/val/faces.csv \
+        --detectors lnet_anet_shipped --bundle $R/base.lnetanet --threads 2 --work $R/grids-val-$code --out $E/val/grids-$code
+  done
+  $PY benchmarks/bench_large_photo.py --part val --n 20 --ratios none,0.5 --work runs/large-photo/photos \
+      --out $E/val/large-photo
+  exit 0
+fi
+[ "${1:-val}" = val ] || { echo "usage: run.sh [tune|val|fixes]" >&2; exit 2; }
 C=${CHOSEN:?set CHOSEN to the chosen k, e.g. CHOSEN=2}
 $PY benchmarks/bench_end_to_end.py --part val --stability 0 --probe-train 0 --framings 0 \
     --bundle base=$R/base.lnetanet crowd=$R/k$C.lnetanet --out $E/val/e2e

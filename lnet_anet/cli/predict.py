@@ -20,7 +20,8 @@ JSON Lines atomically (FILE.part while running, FILE whole at the end); --resume
 images FILE (or the FILE.part a killed run left) already has without an error, and refuses
 (exit 2) a FILE whose records were read with other options (--mirror, --box-jitter,
 --rotations, descriptor heads, --no-rescue, --no-refine-boxes, another --face-head or
---box-head) or by another bundle. --csv FILE: one
+--box-head, --threshold, --secondary-threshold, --detail, --attractiveness-patches) or by
+another bundle. --csv FILE: one
 row per face (lnet_anet.inference.outputs). Exit status (EXIT_STATUS, also in --help): 0 when
 every image was analysed (or all were already in --output), 1 when some image could not be read
 or analysed (its error record says why; the others are still written) or the run could not be
@@ -522,7 +523,7 @@ def _other_options(log, predictor) -> str:
            "--no-rescue": predictor.face_head is not None and not predictor.rescue,
            "--no-refine-boxes": predictor.box_head is not None and not predictor.refine_boxes,
            "--face-head": predictor.custom_heads.get("face_head"), "--box-head": predictor.custom_heads.get("box_head"),
-           "--bundle": predictor.bundle.identity}  # fmt: skip
+           "--bundle": predictor.bundle.identity, "settings": predictor.reading_settings}  # fmt: skip
     differ: dict[str, Any] = {}
     for record in log.done.values():
         for key, value in reading_options(record).items():
@@ -538,6 +539,8 @@ def _other_options(log, predictor) -> str:
                     f"{'the head of digest ' + mine if mine else 'the shipped head'}; fit_* prints a head's digest)")
         if key == "--bundle":
             return f"--bundle of identity {value} (this run's: {predictor.bundle.identity})"
+        if key == "settings":  # --threshold, --secondary-threshold, --detail, --attractiveness-patches
+            return f"settings {value or 'as the bundle says'} (this run's: {predictor.reading_settings or 'as the bundle says'})"
         return f"{key} {'on' if value is True else 'off' if value is False else value or 'none'}"
 
     return ", ".join(said(k, v) for k, v in differ.items())

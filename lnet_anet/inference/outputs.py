@@ -178,13 +178,15 @@ def reading_options(record: dict[str, Any]) -> dict[str, Any]:
     shipped one, and "bundle", the bundle file's identity), as predict's flags: {"--mirror": bool,
     "--box-jitter": bool, "--rotations": bool, "descriptor heads": [names], "--no-rescue": bool,
     "--no-refine-boxes": bool, "--face-head": digest or None, "--box-head": digest or None,
-    "--bundle": identity or None (None: a record written before records said it)}. Meaningful for
-    a record without error (an error record carries none of them)."""
+    "--bundle": identity or None (None: a record written before records said it), "settings": the
+    localization settings changed from the bundle's (Predictor.reading_settings: --threshold,
+    --secondary-threshold, --detail, --attractiveness-patches), {} for none}. Meaningful for a
+    record without error (an error record carries none of them)."""
     return {"--mirror": bool(record.get("mirror")), "--box-jitter": bool(record.get("box_jitter")),
             "--rotations": "rotation" in record, "descriptor heads": sorted(record.get("descriptor_heads") or []),
             "--no-rescue": record.get("rescue") is False, "--no-refine-boxes": record.get("refine_boxes") is False,
             "--face-head": record.get("face_head"), "--box-head": record.get("box_head"),
-            "--bundle": record.get("bundle")}  # fmt: skip
+            "--bundle": record.get("bundle"), "settings": record.get("settings") or {}}  # fmt: skip
 
 
 def _rescued(face: dict[str, Any]) -> int:

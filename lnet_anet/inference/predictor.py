@@ -47,7 +47,8 @@ preprocessing.lnet.rescue_frame: its score is rescue_faces[0], its crop padded b
 picture, so its attributes are less sure: a black band above the picture can read as a hat);
 "rescue": false / "refine_boxes": false when the bundle's rescue / box head was turned
 off, and "face_head" / "box_head": the digest of a head other than the shipped one
-(Predictor.custom_heads), and "bundle": the bundle file's identity (Bundle.identity: its
+(Predictor.custom_heads), and "settings": the localization settings changed from the bundle's
+(Predictor.reading_settings, e.g. {"threshold": 2.0}; absent when none is), and "bundle": the bundle file's identity (Bundle.identity: its
 tensors and config; absent from an error record and for a bundle made in memory). "image" is
 the path as a str (os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
 decimals, probabilities to 4, ages and attractiveness to 3.
@@ -77,6 +78,7 @@ from lnet_anet.data.preprocess import (
     ANetInput,
     HeadInput,
     LNetInput,
+    flat_share,
     jitter_box,
     mean_luma,
     stretch_contrast,
@@ -105,6 +107,10 @@ from lnet_anet.lnet.multiscale import (
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
 BOX_KINDS = ("face", "region")  # analyse_boxes / locate_many: face boxes, or the regions the heads crop
+# The frame try (rescue_frame) skips a picture more than this share flat (flat_share): a blank or
+# one-colour picture, a page of text, to which the face head gave P(face) ~1; no face on the tune
+# sets, as shipped, x0.15 or x3, is over it (experiments/2026-12-03-crowd-zoom, "Blank pictures").
+FRAME_MAX_FLAT = 0.95
 DETAIL_BATCH = 1  # detail tiles per LNet run: a 768 px tile costs the same alone, and batches cost memory
 FACE_CHUNK = 16  # faces per ANet / head forward: bounds the trunk maps' memory (2 views each)
 # rotations: each turn's P(upright) is the mean over its strongest faces, up to this many (chosen
@@ -176,6 +182,7 @@ class Predictor:
         self.bundle = bundle
         self.max_pixels = max_pixels
         self._rotations = False
+        self._patches: dict[str, str] = {}  # Predictor.load(patches=...): the bundle's config says them too
         self.device = bundle.device
         self.backend = resolve_backend(backend, self.device)
         # On ONNX Runtime the networks are not torch's: the Predictor's own small ops run best on one thread.
@@ -349,6 +356,22 @@ class Predictor:
                 if head is not None and head.digest != _shipped_digest(type(head))}  # fmt: skip
 
     @property
+    def reading_settings(self) -> dict[str, Any]:
+        """The settings this Predictor reads with where they differ from its bundle's (empty: as
+        the bundle says): the localizer's "threshold" and "secondary_threshold" (predict
+        --threshold / --secondary-threshold), "detail_ratio" (--detail) and "patches" ({head:
+        "grid" or "centre"}, Predictor.load(patches=), --attractiveness-patches). Records say them
+        under "settings", so that `predict --resume` refuses to mix records read otherwise."""
+        own = self.bundle.localizer()
+        out: dict[str, Any] = {key: getattr(self.localizer, key) for key in ("threshold", "secondary_threshold")
+                               if getattr(self.localizer, key, getattr(own, key)) != getattr(own, key)}  # fmt: skip
+        if self._lnet.detail_ratio != self.bundle.preprocessing["lnet"].get("detail_ratio"):
+            out["detail_ratio"] = self._lnet.detail_ratio
+        if self._patches:
+            out["patches"] = dict(sorted(self._patches.items()))
+        return out
+
+    @property
     def descriptor_head(self):
         """Opt-in (default None): a lnet_anet.dldl.descriptor.DescriptorHead whose score, from
         dlib's face-recognition network run on each face box (its descriptor, and its last map
@@ -503,7 +526,9 @@ class Predictor:
             if not isinstance(box_jitter, bool):
                 raise ValueError(f"box_jitter must be True, False or None, not {box_jitter!r}")
             bundle.preprocessing["anet"]["views"] = [list(v) for v in BOX_JITTER] if box_jitter else []
-        return cls(bundle, max_pixels, _own_bundle=True, backend=backend, face_head=face_head, box_head=box_head)
+        predictor = cls(bundle, max_pixels, _own_bundle=True, backend=backend, face_head=face_head, box_head=box_head)
+        predictor._patches = dict(patches or {})
+        return predictor
 
     # -- public API --------------------------------------------------------------------------
     def predict(self, image: ImageInput, channel_order: str = "rgb") -> dict[str, Any]:
@@ -632,6 +657,9 @@ class Predictor:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if kind not in BOX_KINDS:
             raise ValueError(f"kind must be one of {BOX_KINDS}, got {kind!r}")
+        if isinstance(images, (str, bytes, Path)):
+            raise TypeError(f"locate_many takes an iterable of images, not one {type(images).__name__} "
+                            "(a list of one, e.g. locate_many([path]))")  # fmt: skip
         items = list(images)
         for start in range(0, len(items), batch_size):
             read = [self._read(item, "rgb") for item in items[start:start + batch_size]]
@@ -690,7 +718,7 @@ class Predictor:
             found, turns = self._upright(images, found)
         faces: list[tuple[np.ndarray, np.ndarray, float, dict]] = []  # (image read, box in it, score, record)
         shown_in: list[tuple[Analysis, int, int]] = []  # per face: its Analysis, index in faces_px, turn
-        custom = self.custom_heads
+        custom, settings = self.custom_heads, self.reading_settings
         for k, i in enumerate(good):
             a = out[i]
             turned = np.ascontiguousarray(np.rot90(images[k], turns[k])) if turns[k] else images[k]
@@ -709,6 +737,8 @@ class Predictor:
             if self._box_head is not None and not self.refine_boxes:  # likewise its box head (--no-refine-boxes)
                 a.record["refine_boxes"] = False
             a.record.update(custom)  # a face or box head of the user's own: its digest
+            if settings:  # localization settings other than the bundle's (reading_settings)
+                a.record["settings"] = settings
             if self.bundle.identity is not None:  # which bundle file read it (Bundle.identity)
                 a.record["bundle"] = self.bundle.identity
             for found_face in found[k]:  # box: the face's region, which the heads crop
@@ -780,10 +810,22 @@ class Predictor:
 
     @_on_op_threads
     def _mean_features(self, faces: list) -> np.ndarray:
-        """ANet's feature of each face (image, region, score, record), the patch average: (N, D)."""
+        """ANet's feature of each face (image, region, score, record), the patch average: (N, D).
+        With mirror views on, the average of the crop's own patches (of each view's, with
+        box_jitter): what the face, box and upright heads read, fitted on crops read alone (the
+        mirror images' patches in it made --mirror drop rescued faces)."""
         chunk = self._face_chunk
-        return np.concatenate([self._face_features(faces[s : s + chunk])[0].mean(1)
+        return np.concatenate([self._crop_patches(self._face_features(faces[s : s + chunk])[0]).mean(1)
                                for s in range(0, len(faces), chunk)])  # fmt: skip
+
+    def _crop_patches(self, features: np.ndarray) -> np.ndarray:
+        """_face_features' patch features (N, M, D) without the mirror images' when mirror views
+        are on (per view, FaceGraph gives the crop's patches, then its mirror image's)."""
+        if not self.mirror:
+            return features
+        n, m, d = features.shape
+        views = max(1, len(self._anet.views))
+        return features.reshape(n, views, 2, m // (2 * views), d)[:, :, 0].reshape(n, -1, d)
 
     def _turns(self, image: ImageInput, channel_order: str) -> dict[int, tuple[np.ndarray, list]]:
         """{k: (the image turned by k quarter turns, its faces strongest first)} for k = 0..3."""
@@ -912,7 +954,8 @@ class Predictor:
         tries = [(k, faces[0]) for k, faces in zip(lost, again, strict=True) if faces]
         self._keep_likely_faces(images, found, tries, min_probability)
         if self._lnet.rescue_frame is not None:  # the last try: the whole picture as the face box, scored min_score
-            frames = [(k, (self.frame_region(images[k].shape[:2]), min_score)) for k in lost if not found[k]]
+            frames = [(k, (self.frame_region(images[k].shape[:2]), min_score)) for k in lost
+                      if not found[k] and flat_share(images[k]) <= FRAME_MAX_FLAT]  # fmt: skip
             self._keep_likely_faces(images, found, frames, self._lnet.rescue_frame, frame=True)
             if self._lnet.frame_read == "picture":  # decided on the padded region; read from the picture itself
                 for k, _ in frames:

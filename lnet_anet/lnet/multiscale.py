@@ -210,7 +210,8 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
     detail pass of the images it adds resolution to (wants_detail; merge then drops its faces
     that lie inside a stronger one, pieces of a large face); then, at the fallback scales, the
     images with no face yet; the faces of all scales merged (merge, with the localizer's nms_iou and
-    max_faces, read only then) when more than one scale can be read. detect_at(scale, indices)
+    max_faces, read only then; further_faces then holds the faces after the best to the bar for
+    further faces) when more than one scale can be read. detect_at(scale, indices)
     gives the faces of images[k] for k in indices at that scale (one batch in the Predictor,
     precomputed maps when fitting); detect_detail(indices) their faces in the detail pass."""
     found: list[list[Detection]] = [[] for _ in image_hws]
@@ -239,7 +240,20 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
         read(scale, empty)
     if len(lnet.scales) + len(lnet.zoom_in_scales) + len(lnet.fallback_scales) + detail == 1:
         return found
-    return [merge(faces, localizer.nms_iou, localizer.max_faces) for faces in found]
+    return [further_faces(merge(faces, localizer.nms_iou, localizer.max_faces), localizer) for faces in found]
+
+
+def further_faces(faces: list[Detection], localizer) -> list[Detection]:
+    """A photo's faces (strongest first) with those after its best held to the localizer's bar
+    for further faces, its weak_threshold or else its secondary_threshold (none set: all kept).
+    Each scale's canvas has a best of its own, which passes at the lower threshold; merged across
+    scales only the photo's best may (a 0.67 blob read at scale 1 beside a portrait's face found at
+    scale 0.45 came back as a second face: experiments/2026-12-03-crowd-zoom, section 4)."""
+    bar = getattr(localizer, "weak_threshold", None)
+    bar = getattr(localizer, "secondary_threshold", None) if bar is None else bar
+    if bar is None or len(faces) < 2:
+        return faces
+    return faces[:1] + [f for f in faces[1:] if f[1] > bar]
 
 
 def _asking(faces: list[Detection], localizer, weak_crowd: int | None = None) -> list[Detection]:
