@@ -2,6 +2,7 @@
 # Weak faces ask for the zoom-in in crowds (RULE.md, README.md), from the repository root.
 #   run.sh tune   -- base and k = 1, 2, 3 on the tune data (~45 min on 2 cores)
 #   run.sh        -- val once: base and the chosen k in the same scripts (CHOSEN=k; not run: none chosen)
+#   run.sh detail -- round 2 on tune; run.sh detail-val (CHOSEN=ratio) val once
 #   run.sh fixes  -- the fixes of sections 2 and 4 on tune, then val once beside session 28's code (~25 min)
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
@@ -31,6 +32,15 @@ if [ "${1:-val}" = tune ]; then
     $PY benchmarks/bench_localize_speed.py --before $R/base.lnetanet --after $R/k$k.lnetanet --calls 30 \
         --out $E/tune/localize-speed-k$k.json
   done
+  exit 0
+fi
+if [ "${1:-val}" = detail ] || [ "${1:-val}" = detail-val ]; then
+  # round 2 (RULE.md): the detail pass on by default; (a) a phone photo's face, (b) issue 14's line
+  part=tune; ratios=none,0.25,0.35,0.5; [ "$1" = detail-val ] && { part=val; ratios=none,${CHOSEN:?set CHOSEN}; }
+  $PY benchmarks/bench_large_photo.py --part $part --n 20 --size 4000x3000 --face 240 --ratios $ratios \
+      --work runs/large-photo/phone --out $E/$part/detail-phone
+  $PY benchmarks/bench_large_photo.py --part $part --n 20 --ratios $ratios --work runs/large-photo/photos \
+      --out $E/$part/detail-large
   exit 0
 fi
 if [ "${1:-val}" = fixes ]; then
