@@ -160,3 +160,16 @@ def test_locate_many_refuses_one_path_as_predict_many_does(tmp_path):
     predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4))
     with pytest.raises(TypeError, match="locate_many takes an iterable of images"):
         list(predictor.locate_many("photo.jpg"))
+
+
+def test_predict_many_and_locate_many_refuse_one_array_or_pil_image(tmp_path):
+    from PIL import Image
+
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4))
+    image = np.zeros((24, 32, 3), np.uint8)
+    for one in (image, image[..., 0], Image.fromarray(image)):  # read row by row before
+        with pytest.raises(TypeError, match="takes an iterable of images"):
+            list(predictor.locate_many(one))
+        with pytest.raises(TypeError, match="takes an iterable of images"):
+            list(predictor.predict_many(one))
+    assert len(list(predictor.locate_many(np.stack([image, image])))) == 2  # a batch array: its images

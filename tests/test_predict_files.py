@@ -390,3 +390,16 @@ def test_resume_refuses_an_output_read_with_other_localization_settings(bundle, 
     plain = tmp_path / "plain.jsonl"
     assert main([str(root), "--output", str(plain), "--bundle", str(bundle)]) == 0
     assert all("settings" not in r for r in read_records(plain))  # as the bundle says: no key
+
+
+def test_output_and_csv_never_overwrite_a_photo_or_each_other(bundle, tmp_path, capsys):
+    """--output / --csv naming a picture (`--csv *.jpg` makes the first photo the CSV) or the same
+    file are usage errors (exit 2), checked before anything is read: the photo is untouched."""
+    photo = tmp_path / "victim.jpg"
+    _image(photo, 1, size=(24, 20))
+    before = photo.read_bytes()
+    for argv in (["--output", str(photo)], ["--csv", str(tmp_path / "other.png")],
+                 ["--output", str(tmp_path / "o.jsonl"), "--csv", str(tmp_path / "o.jsonl")]):  # fmt: skip
+        assert main([str(photo), "--bundle", str(bundle), *argv]) == 2
+        assert "names a picture" in (err := capsys.readouterr().err) or "name the same file" in err
+    assert photo.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["victim.jpg"]

@@ -57,9 +57,9 @@ exit status:
        image found, the bundle, a face, box or descriptor head missing or bad, an output file that cannot
        be written (what was written is kept for --resume)
   2    bad usage: an unknown option or a bad value (--detail out of range ...), no image
-       given, --vis naming a file, a --*descriptor-head without its --*-descriptor flag,
-       --upright-head without --rotations; --resume into an --output read with other options or
-       another bundle
+       given, --vis naming a file, --output or --csv naming a picture or the same file, a
+       --*descriptor-head without its --*-descriptor flag, --upright-head without --rotations;
+       --resume into an --output read with other options or another bundle
   130  interrupted (Ctrl-C): rerun with --output FILE --resume to go on"""
 
 
@@ -231,6 +231,21 @@ def scan_folder(root: Path, suffixes: frozenset[str], out: Collected) -> None:
     out.paths += sorted(found)
 
 
+def _check_output_files(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """parser.error (exit 2) for --output / --csv naming a picture (a photo is never overwritten:
+    `--csv *.jpg` makes the first photo the CSV's name) or the same file."""
+    from lnet_anet.data.images import image_suffixes
+
+    given = {p.resolve() for p in args.images if not p.is_dir()}
+    for flag, path in (("--output", args.output), ("--csv", args.csv)):
+        if path is not None and (path.suffix.lower() in image_suffixes() or path.resolve() in given):
+            parser.error(f"{flag} names a picture ({path}); give a new file's name, e.g. out"
+                         f"{'.jsonl' if flag == '--output' else '.csv'} (a shell pattern such as {flag} *.jpg makes "
+                         "the first photo the file)")  # fmt: skip
+    if args.output is not None and args.csv is not None and args.output.resolve() == args.csv.resolve():
+        parser.error(f"--output and --csv name the same file ({args.output}): give each its own")
+
+
 def collect_images(inputs: Sequence[Path]) -> Collected:
     """Files as given (whatever their suffix: a bad one gets an error record) and the image
     files under each folder."""
@@ -396,6 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.vis is not None and not args.vis.exists() and args.vis.suffix.lower() in PICTURE_SUFFIXES:
             parser.error(f"--vis takes a folder (one picture per image is written into it), not a picture's "
                          f"name: {args.vis}")  # fmt: skip
+        _check_output_files(parser, args)
         if args.descriptor_head is not None and not args.attractiveness_descriptor:
             parser.error("--descriptor-head needs --attractiveness-descriptor")
         if args.age_descriptor_head is not None and not args.age_descriptor:

@@ -48,8 +48,9 @@ picture, so its attributes are less sure: a black band above the picture can rea
 "rescue": false / "refine_boxes": false when the bundle's rescue / box head was turned
 off, and "face_head" / "box_head": the digest of a head other than the shipped one
 (Predictor.custom_heads), and "settings": the localization settings changed from the bundle's
-(Predictor.reading_settings, e.g. {"threshold": 2.0}; absent when none is), and "bundle": the bundle file's identity (Bundle.identity: its
-tensors and config; absent from an error record and for a bundle made in memory). "image" is
+(Predictor.reading_settings, e.g. {"threshold": 2.0}; absent when none is), and "bundle": the
+bundle file's identity (Bundle.identity: its tensors and config; absent from an error record and
+for a bundle made in memory). "image" is
 the path as a str (os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
 decimals, probabilities to 4, ages and attractiveness to 3.
 """
@@ -615,7 +616,7 @@ class Predictor:
         """Analyses in input order, `batch_size` images per LNet pass."""
         if batch_size < 1:  # checked here, not at the generator's first step
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if isinstance(images, (str, bytes, Path)):
+        if _one_image(images):
             raise TypeError(f"predict_many takes an iterable of images, not one {type(images).__name__} "
                             "(use predict for a single image, or a list)")  # fmt: skip
         channel_order = channel_order_of(channel_order)
@@ -657,7 +658,7 @@ class Predictor:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if kind not in BOX_KINDS:
             raise ValueError(f"kind must be one of {BOX_KINDS}, got {kind!r}")
-        if isinstance(images, (str, bytes, Path)):
+        if _one_image(images):
             raise TypeError(f"locate_many takes an iterable of images, not one {type(images).__name__} "
                             "(a list of one, e.g. locate_many([path]))")  # fmt: skip
         items = list(images)
@@ -1166,6 +1167,13 @@ class Predictor:
             mean = means.mean(1)
             combined += [mean, np.sqrt(np.maximum((stds**2 + means**2).mean(1) - mean**2, 0.0))]
         return combined
+
+
+def _one_image(images) -> bool:
+    """Whether predict_many / locate_many were handed one image instead of an iterable of them: a
+    path, a PIL image, or an array of one picture's (H, W) or (H, W, C) pixels (iterating over it
+    would read it row by row)."""
+    return isinstance(images, (str, bytes, Path, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3)
 
 
 def _fitting(head, bundle: Bundle, does: str, setting: str, name: str):
