@@ -60,7 +60,7 @@ exit status:
        given, --vis naming a file, --output or --csv naming a picture or the same file, a
        --*descriptor-head without its --*-descriptor flag, --upright-head without --rotations;
        --resume into an --output read with other options or another bundle
-  130  interrupted (Ctrl-C): rerun with --output FILE --resume to go on"""
+  130  interrupted (Ctrl-C, or SIGTERM): rerun with --output FILE --resume to go on"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -496,8 +496,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             for record in log.done.values():
                 table.add(record)
         items = kept
+    from lnet_anet.engine.signals import sigterm_as_interrupt
+
     try:
-        status = _run(args, predictor, items, collected.any_folder, tally, log, table)
+        with sigterm_as_interrupt():  # a job scheduler's SIGTERM stops it as Ctrl-C does: nothing half-written left
+            status = _run(args, predictor, items, collected.any_folder, tally, log, table)
     except KeyboardInterrupt:
         for out in (log, table):
             if out is not None:

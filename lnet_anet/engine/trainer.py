@@ -18,12 +18,10 @@ from __future__ import annotations
 import json
 import logging
 import random
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +42,7 @@ from lnet_anet.engine.lock import (
     release_run_dir,
     remove_stale_temporaries,
 )
+from lnet_anet.engine.signals import sigterm_as_interrupt
 
 LossFn = Callable[[nn.Module, dict], tuple[torch.Tensor, dict[str, float]]]
 EvalFn = Callable[[nn.Module, DataLoader, torch.device], dict[str, float]]
@@ -98,24 +97,6 @@ def setup_logging(run_dir: Path, main_process: bool, bar_shown: bool = True) -> 
             logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
-
-
-@contextmanager
-def _sigterm_as_interrupt():
-    """SIGTERM raises KeyboardInterrupt while the block runs (main thread only: Python installs
-    signal handlers there), so a stopped job reports and releases its run like Ctrl-C."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class Trainer:
@@ -182,7 +163,7 @@ class Trainer:
             return self._fit()
         lock_run_dir(self.run_dir)
         try:
-            with _sigterm_as_interrupt():
+            with sigterm_as_interrupt():
                 for folder in (self.run_dir, self.run_dir / "checkpoints"):  # ours, left by a kill
                     remove_stale_temporaries(folder)
                 return self._fit()
