@@ -282,21 +282,29 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+def _slow_run_until(argv: list[str], part: Path, lines: int, stderr=subprocess.DEVNULL) -> subprocess.Popen:
+    """`predict argv` in a process of its own, slowed (SLOW_RUNNER), once `part` holds `lines`
+    records: for the tests that stop it half-way (stderr: PIPE only for a run read with
+    communicate, whose few lines cannot fill the pipe before it stops)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_RUNNER, *argv], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=stderr)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if part.exists() and part.read_bytes().count(b"\n") >= lines:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be stopped"
+    return proc
+
+
 def test_kill_9_half_way_then_resume(bundle, tmp_path, capsys):
     root = tmp_path / "mixed"
     _mixed_folder(root, good=16, bad=1)
     out = tmp_path / "out.jsonl"
     part = out.with_name("out.jsonl.part")
     argv = [str(root), "--output", str(out), "--bundle", str(bundle), "--batch-size", "1"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_RUNNER, *argv, "--json"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if part.exists() and part.read_bytes().count(b"\n") >= 5:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run ended before it could be killed"
+    proc = _slow_run_until([*argv, "--json"], part, 5)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = {r["image"] for r in read_records(part) if r["error"] is None}
@@ -413,15 +421,7 @@ def test_sigterm_stops_predict_as_ctrl_c_does_and_leaves_no_temporary_file(bundl
     out, csv = tmp_path / "o.jsonl", tmp_path / "o.csv"
     part = out.with_name("o.jsonl.part")
     argv = [str(root), "--output", str(out), "--csv", str(csv), "--bundle", str(bundle), "--batch-size", "1"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_RUNNER, *argv], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if part.exists() and part.read_bytes().count(b"\n") >= 3:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run ended before it could be stopped"
+    proc = _slow_run_until(argv, part, 3, stderr=subprocess.PIPE)
     os.kill(proc.pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and b"interrupted" in err
