@@ -363,9 +363,9 @@ class Predictor:
         --threshold / --secondary-threshold), "detail_ratio" (--detail) and "patches" ({head:
         "grid" or "centre"}, Predictor.load(patches=), --attractiveness-patches). Records say them
         under "settings", so that `predict --resume` refuses to mix records read otherwise."""
-        own = self.bundle.localizer()
+        own = self.bundle.preprocessing["localizer"]  # its settings as stored: no Localizer built per batch
         out: dict[str, Any] = {key: getattr(self.localizer, key) for key in ("threshold", "secondary_threshold")
-                               if getattr(self.localizer, key, getattr(own, key)) != getattr(own, key)}  # fmt: skip
+                               if getattr(self.localizer, key, own.get(key)) != own.get(key)}  # fmt: skip
         if self._lnet.detail_ratio != self.bundle.preprocessing["lnet"].get("detail_ratio"):
             out["detail_ratio"] = self._lnet.detail_ratio
         if self._patches:

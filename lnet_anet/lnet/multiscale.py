@@ -225,7 +225,7 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
     if lnet.zoom_in_scales:
         wanted = [k for k, hw in enumerate(image_hws)
                   if wants_zoom_in([b for b, _ in _asking(merge(found[k], localizer.nms_iou, localizer.max_faces), localizer,
-                                                          getattr(lnet, "zoom_in_weak", None))],
+                                                          lnet.zoom_in_weak)],
                                    hw, lnet.input_size, lnet.zoom_in_below, lnet.zoom_in_lone)]  # fmt: skip
         for scale in lnet.zoom_in_scales if wanted else ():
             read(scale, wanted)
