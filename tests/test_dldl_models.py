@@ -95,6 +95,35 @@ def test_loss_fn_gives_gradients_and_reports_parts():
     assert parts["mae"] > parts["l1"]
 
 
+def test_band_weights_reach_the_loss_through_face_dataset(tmp_path):
+    """train_age input=image balance=...: the rare band's faces weigh more, carried by FaceDataset
+    as age_weight into dldl_loss_fn (a weight of 0 removes a face from the loss)."""
+    import cv2
+    import numpy as np
+    import pandas as pd
+
+    from lnet_anet.data.dataset import FaceDataset
+    from lnet_anet.dldl.label_distribution import band_weights
+
+    paths = []
+    for k in range(4):
+        paths.append(str(tmp_path / f"{k}.png"))
+        cv2.imwrite(paths[-1], np.full((40, 40, 3), 60 * k, np.uint8))
+    ages = [3.0, 30.0, 31.0, 32.0]
+    index = pd.DataFrame({"path": paths, "age": ages, "age_weight": band_weights(ages, [0, 13, 117], power=0.5)})
+    batch = torch.utils.data.default_collate([FaceDataset(index, image_size=32)[k] for k in range(4)])
+    assert batch["age_weight"][0] > 1 > batch["age_weight"][1] and batch["age_weight"].mean() == pytest.approx(1)
+    model = tiny_age_net()
+    model.eval()
+    with torch.no_grad():
+        weighted = float(dldl_loss_fn(model, batch)[0])
+        plain = float(dldl_loss_fn(model, {k: v for k, v in batch.items() if k != "age_weight"})[0])
+        only_child = float(dldl_loss_fn(model, {**batch, "age_weight": torch.tensor([1.0, 0.0, 0.0, 0.0])})[0])
+        alone = float(dldl_loss_fn(model, {k: v[:1] for k, v in batch.items() if k != "age_weight"})[0])
+    assert only_child == pytest.approx(alone, rel=1e-4)  # a weighted mean over the batch
+    assert weighted != pytest.approx(plain, rel=1e-4)
+
+
 def test_loss_fn_for_scores_and_ablation_flags():
     model = tiny_age_net(low=1, high=5, step=0.1)
     loss_fn = functools.partial(dldl_loss_fn, target="attractiveness", use_kl=False)

@@ -166,6 +166,14 @@ def test_dldl_entry_point_writes_report_and_model(tmp_path):
     assert len(preds) == result["n"] and preds["image"].str.fullmatch(r"[^/]+\.(jpg|png)").all()
     assert abs((preds["pred"] - preds["true"]).abs().mean() - result["mae"]) < 1e-4
 
+    # Choosing settings: train on the fit part of train with a looser framing drawn per sample, score the tune part.
+    run("lnet_anet.cli.train_age", "data=synthetic_age", "name=age-tune", "model=tiny_age_net", "data.image_size=32",
+        "tune_split={frac: 0.3, seed: 1}", "framings=[{zoom: 1.5, fill: blur, photometric: {gray: true}}]",
+        *[o for o in SMOKE if o != "model.pretrained=none"], runs=tmp_path)  # fmt: skip
+    tune = pd.read_csv(tmp_path / "age-tune" / "predictions.csv")
+    assert len(tune) > 0 and not set(tune["image"]) & set(preds["image"])  # train faces, none of the val part's
+    assert json.loads((tmp_path / "age-tune" / "eval.json").read_text())["split"] == "tune"
+
 
 @pytest.mark.slow
 def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path):

@@ -5,7 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from lnet_anet.data.transforms import CenterPatch, Chain, Photometric, RandomPatch, ZoomOut, mirror
+from lnet_anet.data.transforms import (
+    CenterPatch,
+    Chain,
+    OneOf,
+    Photometric,
+    RandomPatch,
+    ZoomOut,
+    mirror,
+)
 
 
 def test_patches_are_windows_of_the_image():
@@ -44,6 +52,22 @@ def test_zoom_out_shows_the_image_smaller_in_the_middle_of_a_black_or_blurred_fr
     assert all((s > 0).sum() == (black > 0).sum() for s in shifted)  # moved, never cut
     np.testing.assert_array_equal(ZoomOut(1.0)(img), img)
     np.testing.assert_array_equal(mirror(img), ZoomOut(1.0, flip=True)(img))
+
+
+def test_one_of_draws_every_view_and_none_keeps_the_image():
+    """OneOf (train_age input=image with framings): each call gives the image as it is (None) or
+    one of the views, drawn from torch's generator, so a seed repeats the draws."""
+    img = np.full((16, 16, 3), 120, np.uint8)
+    img[4:12, 4:12] = 250
+    pick = OneOf(None, ZoomOut(2.0), Photometric(gray=True, gain=0.5))
+    torch.manual_seed(3)
+    first = [pick(img) for _ in range(60)]
+    kinds = {"as is" if np.array_equal(o, img) else "zoom" if o[0, 0, 0] == 0 else "dark" for o in first}
+    assert kinds == {"as is", "zoom", "dark"}
+    torch.manual_seed(3)
+    assert all(np.array_equal(a, pick(img)) for a in first)
+    with pytest.raises(ValueError, match="at least one view"):
+        OneOf()
 
 
 @pytest.mark.parametrize("kwargs, match", [({"zoom": 0.8}, "zoom"), ({"zoom": 1.5, "fill": "noise"}, "fill"),

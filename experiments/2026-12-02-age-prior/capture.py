@@ -56,9 +56,10 @@ def main(argv=None) -> int:
     real = DLDLHead.predict
 
     def catch(self, logits):
+        out = real(self, logits)
         if self.bins.num_bins == age_bins.num_bins:
-            caught.append(logits.detach().clone())
-        return real(self, logits)
+            caught.append((logits.detach().clone(), out["mean"].detach().clone()))
+        return out
 
     DLDLHead.predict = catch
     rows, logits, missing = [], [], 0
@@ -68,10 +69,15 @@ def main(argv=None) -> int:
         if not record["faces"] or not caught:
             missing += 1
             continue
-        top = caught[0][0]
-        mean = float(top.softmax(0) @ age_bins.values_like(top))
-        if abs(mean - record["faces"][0]["age"]["mean"]) > 0.01:
-            raise SystemExit(f"{path}: caught logits give {mean:.3f}, the record {record['faces'][0]['age']['mean']}")
+        # The predictor may read a face more than once (the frame try, the rescue): the call whose
+        # answer is the record's top face is the one kept (the last such; raw logits, before any
+        # prior correction the bundle adds).
+        said = record["faces"][0]["age"]["mean"]
+        found = [lg[0] for lg, means in caught if abs(float(means[0]) - said) <= 0.01]
+        if not found:
+            raise SystemExit(f"{path}: no age head call gives the record's {said} "
+                             f"(caught: {[round(float(m[0]), 3) for _, m in caught]})")
+        top = found[-1]
         rows.append((str(path), float(age)))
         logits.append(top.numpy())
     DLDLHead.predict = real

@@ -129,6 +129,25 @@ def exposure_view(image: np.ndarray, rng: np.random.Generator) -> tuple[str, np.
     return kind, np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
 
 
+class OneOf:
+    """One of several views per call, drawn uniformly with torch's generator (seeded per
+    DataLoader worker); None among them is the image as it is. Used to train a network on the
+    face crop with the looser framings and exposures the anet_layers recipe caches as extra
+    views (lnet_anet.dldl.recipes.framing_views), one drawn per sample instead."""
+
+    def __init__(self, *views):
+        if not views:
+            raise ValueError("OneOf needs at least one view")
+        self.views = views
+
+    def __repr__(self) -> str:
+        return f"OneOf{self.views!r}"
+
+    def __call__(self, img: np.ndarray) -> np.ndarray:
+        view = self.views[int(torch.randint(len(self.views), ()))]
+        return img if view is None else view(img)
+
+
 class Chain:
     """Transforms applied in order (a picklable composition for DataLoader workers)."""
 

@@ -40,7 +40,7 @@ from lnet_anet.data.from_config import (
     split_of,
 )
 from lnet_anet.data.preprocess import HeadInput
-from lnet_anet.data.transforms import Chain, Photometric, ZoomOut, mirror
+from lnet_anet.data.transforms import Chain, OneOf, Photometric, ZoomOut, mirror
 from lnet_anet.dldl.label_distribution import band_weights
 from lnet_anet.dldl.training import (
     FeatureSet,
@@ -124,8 +124,15 @@ def train_on_image(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
-    train_set = face_dataset(cfg.data, split_of(index, "train"), train=True)
-    eval_index = split_of(index, cfg.data.eval_split)
+    train_part, eval_split = split_of(index, "train"), cfg.data.eval_split
+    eval_index = split_of(index, eval_split)
+    if cfg.get("tune_split"):  # choosing settings: train on the fit part of the training faces, score their tune part
+        train_part, eval_index = split_fit_tune(train_part, **cfg.tune_split)
+        eval_split = "tune"
+    if cfg.get("balance"):  # rare label bands weigh more in the loss (conf: balance: {edges, power})
+        train_part = train_part.assign(**{f"{cfg.target}_weight": band_weights(train_part[cfg.target], **cfg.balance)})
+    views = [view for _, view in framing_views(cfg.get("framings"))]  # each sample: the crop or one of these
+    train_set = face_dataset(cfg.data, train_part, train=True, transform=OneOf(None, *views) if views else None)
     eval_set = face_dataset(cfg.data, eval_index, train=False)
 
     model = label_model(cfg, index)
@@ -137,8 +144,8 @@ def train_on_image(cfg: DictConfig) -> dict:
     loader = DataLoader(eval_set, batch_size=cfg.train.batch_size, num_workers=cfg.train.num_workers,
                         collate_fn=collate_skip_bad)  # fmt: skip
     result = finish_dldl_run(out, cfg, model, HeadInput(cfg.data.image_size, cfg.enlarge), model, loader,
-                             eval_index.reset_index(drop=True), cfg.data.eval_split, trainer.device)  # fmt: skip
-    log.info("%s on %s/%s: %s", cfg.target, cfg.data.name, cfg.data.eval_split,
+                             eval_index.reset_index(drop=True), eval_split, trainer.device)  # fmt: skip
+    log.info("%s on %s/%s: %s", cfg.target, cfg.data.name, eval_split,
              {k: round(v, 3) for k, v in result.items() if isinstance(v, float) and not k.startswith("cs_")})  # fmt: skip
     return result
 
@@ -323,7 +330,8 @@ def face_list_maps(cfg: DictConfig, net, stage: int | None, stem: Path, index: p
 
 
 def framing_views(framings) -> list[tuple[str, ZoomOut | Chain]]:
-    """(cache view name, transform) of each extra training view of the anet_layers recipe, from
+    """(cache view name, transform) of each extra training view (the anet_layers recipe caches
+    each; the image recipe draws one per sample), from
     cfg.framings: a list of {zoom, fill, jitter, flip} (ZoomOut's arguments), each optionally
     with photometric: {gain, gamma, gray} (Photometric's, applied after the framing); the name
     holds them all, so that a cached view is never read for another one."""
