@@ -65,6 +65,7 @@ def test_resume_after_kill_gives_the_uninterrupted_model(tmp_path):
     log = (tmp_path / "run" / "train.log").read_text()
     assert "resumed from" in log and "at step 6" in log
     assert "interrupted at step 7" in log and "Run the same command again to resume" in log
+    assert "last.pt is kept (it holds step 6: a rerun redoes the steps after it)" in log
     steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert steps == sorted(set(steps))  # the steps redone after the resume are logged once
     assert "step 24/24 epoch 2: loss" in log  # the step lines (log_every) are in train.log too

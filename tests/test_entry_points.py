@@ -173,6 +173,15 @@ def test_dldl_entry_point_writes_report_and_model(tmp_path):
     tune = pd.read_csv(tmp_path / "age-tune" / "predictions.csv")
     assert len(tune) > 0 and not set(tune["image"]) & set(preds["image"])  # train faces, none of the val part's
     assert json.loads((tmp_path / "age-tune" / "eval.json").read_text())["split"] == "tune"
+    assert (tmp_path / "age-tune" / "eval.md").read_text().startswith(f"age on the tune split ({len(tune)} faces)")
+    # The same folder refuses other training settings: its tune part would hold faces it trained on.
+    cmd = [sys.executable, "-m", "lnet_anet.cli.train_age", f"paths.runs={tmp_path}", "data=synthetic_age",
+           "name=age-tune", "model=tiny_age_net", "data.image_size=32", "tune_split={frac: 0.5, seed: 7}",
+           "framings=[{zoom: 1.5, fill: blur, photometric: {gray: true}}]",
+           *[o for o in SMOKE if o != "model.pretrained=none"]]  # fmt: skip
+    again = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+    assert again.returncode != 0 and "with other training settings (tune_split differ" in again.stderr
+    assert json.loads((tmp_path / "age-tune" / "recipe.json").read_text())["tune_split"] == {"frac": 0.3, "seed": 1}
 
 
 @pytest.mark.slow
@@ -388,6 +397,28 @@ def test_a_model_that_does_not_fit_the_recipe_or_labels_stops_before_training(tm
     assert done.returncode == 2, done.stderr[-2000:]
     assert re.match(says, done.stderr.strip().splitlines()[-1]), done.stderr[-2000:]
     assert not (tmp_path / "mismatch").exists()
+
+
+@pytest.mark.parametrize("setting, says", [
+    ("framings=[{zoom: 0.8}]", "error: framings\\[0\\]: zoom must be >= 1, got 0.8"),
+    ("framings=[{zoom: 1.5, fil: blur}]", "error: framings\\[0\\] has unknown keys \\['fil'\\]"),
+    ("framings=[{zoom: 1.5, photometric: {bright: 2}}]", "error: framings\\[0\\] has unknown keys \\['photometric.bright'\\]"),
+    ("framings=[{fill: blur}]", "error: framings\\[0\\] must be a mapping with a zoom"),
+    ("framings=1.5", "error: framings must be a list"),
+    ("tune_split={frac: 1.5, seed: 1}", "error: tune_split.frac must be a share in \\(0, 1\\), got 1.5"),
+    ("tune_split={frac: 0.3}", "error: tune_split takes exactly frac and seed.*seed: missing"),
+    ("tune_split=0.3", "error: tune_split must be a mapping"),
+])  # fmt: skip
+def test_bad_framings_or_tune_split_stop_before_any_data_is_read(tmp_path, setting, says):
+    """train_age input=image: one line naming the setting, status 2, no run folder left behind."""
+    import re
+
+    cmd = [sys.executable, "-m", "lnet_anet.cli.train_age", f"paths.runs={tmp_path}", "data=synthetic_age",
+           "name=bad", "model=tiny_age_net", setting, *[o for o in SMOKE if o != "model.pretrained=none"]]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert re.match(says, done.stderr.strip().splitlines()[-1]), done.stderr[-2000:]
+    assert not (tmp_path / "bad").exists()
 
 
 def test_labels_inside_the_bins_pass_the_check():

@@ -165,6 +165,28 @@ def photometric_from_config(settings: Any) -> ScenePhotometric | None:
         raise ConfigError(f"photometric: {str(e).removeprefix('ScenePhotometric: ')}") from None
 
 
+def tune_split_from_config(setting: Any) -> dict | None:
+    """A `tune_split=` setting (null: none; {frac, seed}) as split_fit_tune's keyword arguments,
+    checked before any data is read. Raises ConfigError naming the setting: not a mapping, a
+    missing or unknown key, frac outside (0, 1), a seed that is not an integer."""
+    if setting is None:
+        return None
+    example = "e.g. 'tune_split={frac: 0.15, seed: 1}'"
+    if not isinstance(setting, DictConfig | dict):
+        raise ConfigError(f"tune_split must be a mapping {{frac, seed}} ({example}), got {setting!r}")
+    setting = OmegaConf.to_container(setting, resolve=True) if isinstance(setting, DictConfig) else dict(setting)
+    if set(setting) != {"frac", "seed"}:
+        wrong = sorted(set(setting) ^ {"frac", "seed"})
+        raise ConfigError(f"tune_split takes exactly frac and seed ({example}); {', '.join(wrong)}: "
+                          f"{'unknown' if set(wrong) - {'frac', 'seed'} else 'missing'}")  # fmt: skip
+    frac, seed = setting["frac"], setting["seed"]
+    if isinstance(frac, bool) or not isinstance(frac, int | float) or not 0 < frac < 1:
+        raise ConfigError(f"tune_split.frac must be a share in (0, 1), got {frac!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(f"tune_split.seed must be an integer, got {seed!r}")
+    return {"frac": float(frac), "seed": seed}
+
+
 def split_fit_tune(train: pd.DataFrame, frac: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Identity-disjoint fit / tune parts of the training partition."""
     by = "identity" if "identity" in train and (train["identity"] >= 0).all() else None

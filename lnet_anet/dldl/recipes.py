@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 from hydra.utils import instantiate
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from torch.utils.data import DataLoader
 
 from lnet_anet.anet.features import (
@@ -38,6 +38,7 @@ from lnet_anet.data.from_config import (
     no_rows_error,
     split_fit_tune,
     split_of,
+    tune_split_from_config,
 )
 from lnet_anet.data.preprocess import HeadInput
 from lnet_anet.data.transforms import Chain, OneOf, Photometric, ZoomOut, mirror
@@ -56,6 +57,7 @@ from lnet_anet.dldl.training import (
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.runs import (
+    keep_run_record,
     record_data,
     start_run,
 )
@@ -121,17 +123,19 @@ def check_labels_fit_bins(cfg: DictConfig, index: pd.DataFrame, bins) -> None:
 
 
 def train_on_image(cfg: DictConfig) -> dict:
+    views = [view for _, view in framing_views(cfg.get("framings"))]  # each sample: the crop or one of these
+    tune_split = tune_split_from_config(cfg.get("tune_split"))  # both checked before any folder or data
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
+    record_recipe(out, cfg)
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     train_part, eval_split = split_of(index, "train"), cfg.data.eval_split
     eval_index = split_of(index, eval_split)
-    if cfg.get("tune_split"):  # choosing settings: train on the fit part of the training faces, score their tune part
-        train_part, eval_index = split_fit_tune(train_part, **cfg.tune_split)
+    if tune_split:  # choosing settings: train on the fit part of the training faces, score their tune part
+        train_part, eval_index = split_fit_tune(train_part, **tune_split)
         eval_split = "tune"
     if cfg.get("balance"):  # rare label bands weigh more in the loss (conf: balance: {edges, power})
         train_part = train_part.assign(**{f"{cfg.target}_weight": band_weights(train_part[cfg.target], **cfg.balance)})
-    views = [view for _, view in framing_views(cfg.get("framings"))]  # each sample: the crop or one of these
     train_set = face_dataset(cfg.data, train_part, train=True, transform=OneOf(None, *views) if views else None)
     eval_set = face_dataset(cfg.data, eval_index, train=False)
 
@@ -206,7 +210,10 @@ def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path
 
 
 def train_on_anet_layers(cfg: DictConfig) -> dict:
+    extra_views = framing_views(cfg.get("framings"))  # (name, transform) of the looser framings
+    tune_split = tune_split_from_config(cfg.get("tune_split"))  # both checked before any folder or data
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
+    record_recipe(out, cfg)
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     if cfg.init_from:  # its layers fit only a net of its own sizes: take them from the source
@@ -226,7 +233,6 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
     # The frozen stages' maps of every crop (and of the mirrored training crops), computed once.
     cache = Path(cfg.trunk_cache_dir or out)
     ev = cfg.data.eval_split
-    extra_views = framing_views(cfg.get("framings"))  # (name, transform) of the looser framings
     augmented = augmented_views(cfg.get("augmented_views"))  # (cache suffix, view) of the augmented draws
     if cfg.get("cache_whole_index") and extra_views:
         raise ConfigError("framings need the per-split cache: set cache_whole_index=false (or framings=[])")
@@ -255,8 +261,8 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
         train_maps.append(maps[name]["maps"])
     scored = {"split": ev, "part": parts[ev], "index": maps[ev]["index"],
               "maps": [maps[ev]["maps"], *([maps[f"{ev}-mirror"]["maps"]] if net.mirror else [])]}  # fmt: skip
-    if cfg.tune_split:  # choosing settings: train on the fit part of the training faces, score their tune part
-        _, tune = split_fit_tune(parts["train"], **cfg.tune_split)
+    if tune_split:  # choosing settings: train on the fit part of the training faces, score their tune part
+        _, tune = split_fit_tune(parts["train"], **tune_split)
         held = np.isin(rows, tune.index.to_numpy())
         scored = {"split": "tune", "part": parts["train"], "index": rows[held],
                   "maps": [m[held] for m in train_maps[: 1 + net.mirror]]}  # fmt: skip
@@ -329,20 +335,56 @@ def face_list_maps(cfg: DictConfig, net, stage: int | None, stem: Path, index: p
     return {"maps": [found[""]["maps"], found["-mirror"]["maps"]], "index": found[""]["index"]}
 
 
+RECIPE_KEYS = ("tune_split", "framings", "balance")  # what a rerun in the same folder must not change
+
+
+def record_recipe(out: Path, cfg: DictConfig) -> None:
+    """<run>/recipe.json: the training settings beyond the data that a rerun in the same folder
+    must keep (tune_split, framings, balance); a trained folder refuses others
+    (engine.runs.keep_run_record; a folder trained before the file existed counts as the defaults)."""
+    record = {k: OmegaConf.to_container(v, resolve=True) if isinstance(v, DictConfig | ListConfig) else v
+              for k, v in ((k, cfg.get(k)) for k in RECIPE_KEYS)}  # fmt: skip
+    keep_run_record(out, "recipe.json", record, "with other training settings",
+                    before_records={"tune_split": None, "framings": [], "balance": None})  # fmt: skip
+
+
+FRAMING_KEYS, PHOTOMETRIC_KEYS = ("zoom", "fill", "jitter", "flip", "photometric"), ("gain", "gamma", "gray")
+
+
 def framing_views(framings) -> list[tuple[str, ZoomOut | Chain]]:
     """(cache view name, transform) of each extra training view (the anet_layers recipe caches
     each; the image recipe draws one per sample), from
     cfg.framings: a list of {zoom, fill, jitter, flip} (ZoomOut's arguments), each optionally
     with photometric: {gain, gamma, gray} (Photometric's, applied after the framing); the name
-    holds them all, so that a cached view is never read for another one."""
+    holds them all, so that a cached view is never read for another one. Raises ConfigError
+    naming the item (framings[i]) for anything else: not a list, a missing zoom, an unknown key,
+    a value ZoomOut or Photometric refuses."""
+    if isinstance(framings, DictConfig | ListConfig):
+        framings = OmegaConf.to_container(framings, resolve=True)
+    example = "e.g. 'framings=[{zoom: 1.4, fill: blur, photometric: {gray: true}}]'"
+    if framings is not None and not isinstance(framings, list):
+        raise ConfigError(f"framings must be a list of {{{', '.join(FRAMING_KEYS)}}} mappings ({example}), "
+                          f"got {framings!r}")  # fmt: skip
     views = []
-    for f in framings or []:
+    for i, f in enumerate(framings or []):
+        where = f"framings[{i}]"
+        if not isinstance(f, dict) or "zoom" not in f:
+            raise ConfigError(f"{where} must be a mapping with a zoom >= 1 ({example}), got {f!r}")
         f = dict(f)
         photo = f.pop("photometric", None)
-        zoom = ZoomOut(**f)
+        unknown = sorted(set(f) - set(FRAMING_KEYS))
+        if photo is not None and not isinstance(photo, dict):
+            raise ConfigError(f"{where}.photometric must be a mapping of {', '.join(PHOTOMETRIC_KEYS)}, got {photo!r}")
+        unknown += [f"photometric.{k}" for k in sorted(set(photo or {}) - set(PHOTOMETRIC_KEYS))]
+        if unknown:
+            raise ConfigError(f"{where} has unknown keys {unknown} (known: {', '.join(FRAMING_KEYS)}; photometric: "
+                              f"{', '.join(PHOTOMETRIC_KEYS)})")  # fmt: skip
+        try:
+            zoom, p = ZoomOut(**f), Photometric(**photo) if photo else None
+        except (TypeError, ValueError) as e:  # a value of the wrong kind or out of range
+            raise ConfigError(f"{where}: {e}") from None
         name = f"train-zoom{zoom.zoom:g}-{zoom.fill}-j{zoom.jitter:g}{'-flip' if zoom.flip else ''}"
-        if photo:
-            p = Photometric(**photo)
+        if p is not None:
             name += f"-g{p.gain:g}-y{p.gamma:g}{'-gray' if p.gray else ''}"
             views.append((name, Chain(zoom, p)))
         else:

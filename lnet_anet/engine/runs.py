@@ -140,7 +140,7 @@ def _remove_untrained_run(cfg: Any = None) -> str | None:
         folder, job = run_dir(), HydraConfig.get().job.name
     except ValueError:  # HydraConfig not set: called outside @hydra.main
         return None
-    launch_files = {".hydra", ".lock", "data.json", "recipe.json", f"{job}.log", "train.log"}  # recipe.json: train_lnet's
+    launch_files = {".hydra", ".lock", "data.json", "recipe.json", f"{job}.log", "train.log"}  # recipe.json: train_lnet's, train_age's
     if not folder.is_dir() or any(p.name not in launch_files for p in folder.iterdir()) or folder.resolve() == Path.cwd().resolve():
         return None
     logging.shutdown()  # Hydra's file handler holds the command's log open
@@ -333,7 +333,7 @@ def write_regression_report(folder: Path, preds: pd.DataFrame, part: pd.DataFram
     write_json(
         folder / "eval.json", {"split": split, **result, "by_group": table.to_dict("records")}
     )
-    (folder / "eval.md").write_text(to_markdown(table))
+    (folder / "eval.md").write_text(f"{target} on the {split} split ({len(groups)} faces)\n\n{to_markdown(table)}")
     if "path" in part and "index" in groups:  # the face's file, for looking at the worst ones
         groups = groups.join(part["path"].map(lambda p: Path(p).name).rename("image"), on="index")
     groups.to_csv(folder / "predictions.csv", index=False)

@@ -169,8 +169,11 @@ class Trainer:
                 return self._fit()
         except KeyboardInterrupt:
             kept = self.run_dir / "checkpoints" / "last.pt"
+            saved = getattr(self, "saved_step", None)
+            since = (f" (it holds step {saved}: a rerun redoes the steps after it)"
+                     if saved is not None and saved < self.step else "")  # fmt: skip
             log.warning("interrupted at step %d; %s. Run the same command again to resume.", self.step,
-                        f"{kept} is kept" if kept.exists() else "no checkpoint was written yet")  # fmt: skip
+                        f"{kept} is kept{since}" if kept.exists() else "no checkpoint was written yet")  # fmt: skip
             raise
         finally:
             release_run_dir(self.run_dir)
@@ -340,6 +343,7 @@ class Trainer:
     def _save_last(self) -> None:
         if self.main:
             save_atomic(self._state(), self.run_dir / "checkpoints" / "last.pt")
+            self.saved_step = self.step
 
     def _resume(self) -> None:
         path = self.run_dir / "checkpoints" / "last.pt"
@@ -363,6 +367,7 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
         self.step, self.best = int(state["step"]), state["best"]
+        self.saved_step = self.step
         self.epoch, self.batch_in_epoch = int(state["epoch"]), int(state["batch_in_epoch"])
         self.last_eval = {k: float(v) for k, v in state.get("last_eval", {}).items()}
         self._forget_metrics_after(self.step)
