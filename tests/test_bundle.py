@@ -330,6 +330,8 @@ def runs(parts, tmp_path_factory) -> dict[str, Path]:
             {"model": "tiny_age_net", "kwargs": {"low": 0, "high": 100, "step": 1}},
         )
         _write_json(folders[name] / "preprocess.json", {"image_size": 32, "enlarge": 1.3})
+    _write_json(folders["age"] / "data.json", {"name": "utkface128", "rows": 3, "skipped": [
+        "/data/UTKFace/61_1_20170109142408075.jpg.chip.jpg: malformed name"]})  # fmt: skip
     return folders  # fmt: skip
 
 
@@ -347,6 +349,7 @@ def test_build_bundle_from_run_folders(runs, parts, tmp_path, capsys):
     assert b.config["nets"]["anet"]["kwargs"] == {"num_identities": 0}  # pretrained dropped
     prov = b.config["provenance"]
     assert prov["lnet"]["eval"] == {"recall": 0.9}
+    assert prov["age"]["data"] == {"name": "utkface128", "rows": 3, "skipped": 1}  # counted: no dataset file names
     assert "build_bundle" in prov["built"]["command"]
     x = torch.randn(1, 3, 32, 32)
     torch.testing.assert_close(b.attractiveness(x)["logits"], parts["age"](x)["logits"], atol=1e-2, rtol=0)

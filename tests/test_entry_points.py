@@ -408,6 +408,7 @@ def test_a_model_that_does_not_fit_the_recipe_or_labels_stops_before_training(tm
     ("tune_split={frac: 1.5, seed: 1}", "error: tune_split.frac must be a share in \\(0, 1\\), got 1.5"),
     ("tune_split={frac: 0.3}", "error: tune_split takes exactly frac and seed.*seed: missing"),
     ("tune_split=0.3", "error: tune_split must be a mapping"),
+    ("balance={edges: [0, 13], pow: 0.5}", "error: balance must be .*unexpected keyword argument 'pow'"),
 ])  # fmt: skip
 def test_bad_framings_or_tune_split_stop_before_any_data_is_read(tmp_path, setting, says):
     """train_age input=image: one line naming the setting, status 2, no run folder left behind."""

@@ -124,7 +124,8 @@ def check_labels_fit_bins(cfg: DictConfig, index: pd.DataFrame, bins) -> None:
 
 def train_on_image(cfg: DictConfig) -> dict:
     views = [view for _, view in framing_views(cfg.get("framings"))]  # each sample: the crop or one of these
-    tune_split = tune_split_from_config(cfg.get("tune_split"))  # both checked before any folder or data
+    tune_split = tune_split_from_config(cfg.get("tune_split"))  # all three checked before any folder or data
+    check_balance(cfg.get("balance"))
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     record_recipe(out, cfg)
     index = build_index(cfg.data)
@@ -333,6 +334,18 @@ def face_list_maps(cfg: DictConfig, net, stage: int | None, stem: Path, index: p
     if not np.array_equal(found[""]["index"], found["-mirror"]["index"]):
         raise ConfigError(f"{stem}.npz and {stem}-mirror.npz hold different faces; delete both")
     return {"maps": [found[""]["maps"], found["-mirror"]["maps"]], "index": found[""]["index"]}
+
+
+def check_balance(balance) -> None:
+    """A `balance=` setting (null, or band_weights' {edges, power}) that band_weights takes; else
+    ConfigError naming the setting."""
+    if balance is None:
+        return
+    try:
+        band_weights([0.0], **(OmegaConf.to_container(balance) if isinstance(balance, DictConfig) else balance))
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"balance must be {{edges: [increasing band boundaries], power: p >= 0}} "
+                          f"(e.g. 'balance={{edges: [0, 13, 60, 117], power: 0.5}}'): {e}") from None
 
 
 RECIPE_KEYS = ("tune_split", "framings", "balance")  # what a rerun in the same folder must not change

@@ -151,6 +151,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         # Progress: optimizer steps taken, and batches consumed (skipped ones too) in the epoch.
         self.step, self.epoch, self.batch_in_epoch, self.best = 0, 0, 0, None
+        self.saved_step: int | None = None  # the step last.pt holds (said when a run is interrupted)
         self.finished, self.last_eval = False, {}  # whether the run ended; its last figures
 
     # ---- the loop -------------------------------------------------------------------------
@@ -169,7 +170,7 @@ class Trainer:
                 return self._fit()
         except KeyboardInterrupt:
             kept = self.run_dir / "checkpoints" / "last.pt"
-            saved = getattr(self, "saved_step", None)
+            saved = self.saved_step
             since = (f" (it holds step {saved}: a rerun redoes the steps after it)"
                      if saved is not None and saved < self.step else "")  # fmt: skip
             log.warning("interrupted at step %d; %s. Run the same command again to resume.", self.step,

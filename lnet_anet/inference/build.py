@@ -114,6 +114,8 @@ def _provenance(folder: Path, spec: dict) -> dict[str, Any]:
     for name in ("eval.json", "data.json"):
         if (folder / name).is_file():
             out[name.removesuffix(".json")] = _read_json(folder / name)
+    if isinstance(out.get("data", {}).get("skipped"), list):  # a bundle is shared: no dataset file names in it
+        out["data"]["skipped"] = len(out["data"]["skipped"])
     overrides = folder / ".hydra" / "overrides.yaml"
     if overrides.is_file():
         out["overrides"] = overrides.read_text()
