@@ -57,7 +57,7 @@ from lnet_anet.dldl.training import (
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.runs import (
-    keep_run_record,
+    keep_recipe,
     record_data,
     start_run,
 )
@@ -352,13 +352,10 @@ RECIPE_KEYS = ("tune_split", "framings", "balance")  # what a rerun in the same 
 
 
 def record_recipe(out: Path, cfg: DictConfig) -> None:
-    """<run>/recipe.json: the training settings beyond the data that a rerun in the same folder
-    must keep (tune_split, framings, balance); a trained folder refuses others
-    (engine.runs.keep_run_record; a folder trained before the file existed counts as the defaults)."""
-    record = {k: OmegaConf.to_container(v, resolve=True) if isinstance(v, DictConfig | ListConfig) else v
-              for k, v in ((k, cfg.get(k)) for k in RECIPE_KEYS)}  # fmt: skip
-    keep_run_record(out, "recipe.json", record, "with other training settings",
-                    before_records={"tune_split": None, "framings": [], "balance": None})  # fmt: skip
+    """<run>/recipe.json (engine.runs.keep_recipe): tune_split, framings and balance, which a rerun
+    in the same folder must keep; a folder trained before the file existed counts as the defaults."""
+    keep_recipe(out, {k: cfg.get(k) for k in RECIPE_KEYS}, {"tune_split": None, "framings": [], "balance": None},
+                "with other training settings")  # fmt: skip
 
 
 FRAMING_KEYS, PHOTOMETRIC_KEYS = ("zoom", "fill", "jitter", "flip", "photometric"), ("gain", "gamma", "gray")

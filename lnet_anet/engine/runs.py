@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.engine.checkpoint import save_safetensors_atomic
@@ -233,6 +233,20 @@ def keep_run_record(folder: Path, name: str, record: dict[str, Any], what: str, 
                                   "another name= (or remove the folder to start over)")  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2))
+
+
+RECIPE = "recipe.json"
+
+
+def keep_recipe(folder: Path, recipe: dict[str, Any], defaults: dict[str, Any], what: str) -> dict[str, Any]:
+    """<folder>/recipe.json: a training command's settings beyond its data and model (config
+    values made plain) that a rerun in the same folder must keep, so that a changed setting is never
+    silently left unused by a resumed or finished run (keep_run_record; `defaults`: what a folder
+    trained before the file existed counts as; `what`: the refusal's wording). Returns the record."""
+    recipe = {k: OmegaConf.to_container(v, resolve=True) if isinstance(v, DictConfig | ListConfig) else v
+              for k, v in recipe.items()}  # fmt: skip
+    keep_run_record(folder, RECIPE, recipe, what, before_records=defaults)
+    return recipe
 
 
 def _has_trained(folder: Path) -> bool:

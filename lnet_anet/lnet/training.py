@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
@@ -65,24 +65,18 @@ def scene_photometric(cfg: DictConfig) -> ScenePhotometric | None:
     return photometric_from_config(cfg.get("photometric"))
 
 
-RECIPE = "recipe.json"
-
-
 def record_recipe(folder: Path, cfg: DictConfig) -> dict:
     """<run>/recipe.json: what a train_lnet run started from and trained on beyond its data and
     model (init_from, resolved to an absolute path; photometric). A folder that has trained
     refuses another recipe (RunRefusedError naming what differs), so that a changed setting is
     never silently left unused by a resumed or finished run; a folder trained before the file
     existed counts as both null. Returns the recipe."""
-    from lnet_anet.engine.runs import keep_run_record
+    from lnet_anet.engine.runs import keep_recipe
 
     source = cfg.get("init_from")
-    photometric = cfg.get("photometric")
-    recipe = {"init_from": str(Path(source).resolve()) if source else None,
-              "photometric": OmegaConf.to_container(photometric, resolve=True) if isinstance(photometric, DictConfig)
-              else photometric}  # fmt: skip
-    keep_run_record(folder, RECIPE, recipe, "with another recipe", before_records={"init_from": None, "photometric": None})
-    return recipe
+    return keep_recipe(folder, {"init_from": str(Path(source).resolve()) if source else None,
+                                "photometric": cfg.get("photometric")},
+                       {"init_from": None, "photometric": None}, "with another recipe")  # fmt: skip
 
 
 def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int, n: int | None = None,
