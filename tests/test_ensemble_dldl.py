@@ -56,3 +56,52 @@ def test_runs_that_do_not_fit_together_are_refused(tmp_path, capsys):
     assert main([str(a), str(tmp_path / "missing"), "--out", str(tmp_path / "z")]) == 1
     assert "model.json: not found" in capsys.readouterr().err
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_an_ensemble_run_goes_into_a_bundle_and_the_predictor_reads_it(tmp_path):
+    from lnet_anet.cli.build_bundle import main as build_main
+    from lnet_anet.inference.build import random_bundle
+    from lnet_anet.inference.bundle import load_bundle
+
+    true = np.array([10.0, 30.0, 50.0])
+    a = _run(tmp_path / "a", 0, true + 1, true)
+    b = _run(tmp_path / "b", 1, true - 1, true)
+    assert main([str(a), str(b), "--out", str(tmp_path / "ens")]) == 0
+    source = random_bundle(tmp_path / "src.lnetanet")
+    out = tmp_path / "ens.lnetanet"
+    assert build_main(["--from-bundle", str(source), "--age", str(tmp_path / "ens"), "--out", str(out)]) == 0
+    age = load_bundle(out).age
+    members = [load_run_net(f, "model.safetensors", "dldl") for f in (a, b)]
+    x = torch.randn(2, 3, 32, 32)
+    expected = sum(m.head.predict(m(x)["logits"])["mean"] for m in members) / 2
+    torch.testing.assert_close(age.head.predict(age(x)["logits"])["mean"], expected, atol=0.05, rtol=0)
+    from lnet_anet.inference.predictor import Predictor
+
+    faces = Predictor(load_bundle(out), backend="torch").predict(np.full((96, 96, 3), 128, np.uint8))["faces"]
+    assert faces and all(0 <= f["age"]["mean"] <= 100 for f in faces)
+    with pytest.raises(ValueError, match="share their label bins"):
+        create_model("dldl_ensemble", members=[{"model": "tiny_age_net", "kwargs": {"low": 0, "high": 100, "step": 1}},
+                                               {"model": "tiny_age_net", "kwargs": {"low": 0, "high": 50, "step": 1}}])
+
+
+def test_mirror_views_average_a_head_that_reads_its_own_crop(tmp_path):
+    """Predictor.load(mirror=True): a head on its own crop (the ensemble above, or any image net)
+    averages the crop's and its mirror image's distributions, so a face and its mirror image get
+    the same age; without mirror views they differ."""
+    from lnet_anet.inference.build import random_bundle
+    from lnet_anet.inference.predictor import Predictor
+
+    bundle = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, max_faces=1)
+    image = np.random.default_rng(0).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    flipped = np.ascontiguousarray(image[:, ::-1])
+    ages = {}
+    for mirror in (False, True):
+        predictor = Predictor.load(bundle, backend="torch", mirror=mirror)
+        predictor.refine_boxes = False
+        assert predictor._shared_stages.get("age", 0) == 0  # the tiny bundle's age net reads its own crop
+        a, b = (predictor.analyse_boxes(im, [box], kind="region")[0]["age"]
+                for im, box in ((image, [20, 10, 84, 80]), (flipped, [128 - 84, 10, 128 - 20, 80])))
+        ages[mirror] = (a, b)
+    assert abs(ages[True][0]["mean"] - ages[True][1]["mean"]) < 1e-3
+    assert abs(ages[True][0]["std"] - ages[True][1]["std"]) < 1e-3
+    assert abs(ages[False][0]["mean"] - ages[False][1]["mean"]) > 1e-3

@@ -422,6 +422,24 @@ def test_bad_framings_or_tune_split_stop_before_any_data_is_read(tmp_path, setti
     assert not (tmp_path / "bad").exists()
 
 
+@pytest.mark.parametrize("command, args, setting, says", [
+    ("train_anet", ["data=synthetic", "svm.C=[0.1]", *SMOKE], "tune_split={frac: 0, seed: 1}",
+     "error: tune_split.frac must be a share in \\(0, 1\\), got 0"),
+    ("train_lnet", ["experiment=smoke_lnet", "data=synthetic", "model.pretrained=none", "canvas=96"], "tune_split=null",
+     "error: tune_split is needed here"),
+])  # fmt: skip
+def test_a_bad_tune_split_stops_the_attribute_commands_before_any_data(tmp_path, command, args, setting, says):
+    """train_anet / train_lnet (and fit_svms: data.from_config.attribute_splits) check tune_split
+    as train_age does: one line naming it, status 2, no run folder left behind."""
+    import re
+
+    cmd = [sys.executable, "-m", f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", "name=bad", setting, *args]
+    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert re.match(says, done.stderr.strip().splitlines()[-1]), done.stderr[-2000:]
+    assert not (tmp_path / "bad").exists() and not (tmp_path / "synthetic-data").exists()
+
+
 def test_labels_inside_the_bins_pass_the_check():
     import pandas as pd
     from omegaconf import OmegaConf

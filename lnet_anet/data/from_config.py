@@ -204,10 +204,15 @@ def split_fit_tune(train: pd.DataFrame, frac: float, seed: int) -> tuple[pd.Data
 
 def attribute_splits(cfg: Any, out) -> tuple[list[str], pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(attribute names, fit, tune, evaluation) for a stage config with `data` and `tune_split`;
-    records data.json in the run folder `out`. Tune is never the evaluation split."""
+    records data.json in the run folder `out`. Tune is never the evaluation split. Raises
+    ConfigError for a tune_split that is missing or malformed, before any data is read."""
     from lnet_anet.engine.runs import record_data
 
+    tune_split = tune_split_from_config(cfg.get("tune_split"))
+    if tune_split is None:
+        raise ConfigError("tune_split is needed here: the part of the training faces this command chooses its "
+                          "settings on (SVM C, Platt scaling, the localizer), e.g. 'tune_split={frac: 0.1, seed: 0}'")  # fmt: skip
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
-    fit, tune = split_fit_tune(split_of(index, "train"), **cfg.tune_split)
+    fit, tune = split_fit_tune(split_of(index, "train"), **tune_split)
     return list(index.attrs["attributes"]), fit, tune, split_of(index, cfg.data.eval_split)

@@ -82,7 +82,8 @@ class FaceGraph(nn.Module):
     (HeadInput.reads_anet_features), or ANet's trunk maps after the first k stages it shares
     with ANet (an ANetDLDL, or an ensemble of them, reading ANet's crop: shared_stages[name] = k
     >= 1; the stages are computed once, each head taking the map at its own depth), or its own
-    crop (k = 0). shared_stages: {name: k}, or one k for every head that reads a crop."""
+    crop (k = 0; with ANet's mirror views on, that crop's mirror image too, the two predicted
+    distributions averaged). shared_stages: {name: k}, or one k for every head that reads a crop."""
 
     def __init__(self, anet: nn.Module, anet_input: ANetInput, heads: dict[str, tuple[nn.Module, HeadInput]],
                  shared_stages: int | dict[str, int] = 0):  # fmt: skip
@@ -125,7 +126,12 @@ class FaceGraph(nn.Module):
                 else:
                     logits = net.dense_logits_from_trunk(maps[k][0::2] if p.mirror else maps[k], stage=k)
             else:
-                logits = net(self.head_normalize[name](own[name]))["logits"]
+                x = self.head_normalize[name](own[name])
+                if p.mirror:  # the crop and its mirror image in one batch, their distributions averaged
+                    probs = net(torch.cat([x, x.flip(-1)]))["logits"].float().softmax(-1)
+                    logits = probs.unflatten(0, (2, -1)).mean(0).clamp_min(1e-12).log()  # as DLDLEnsemble
+                else:
+                    logits = net(x)["logits"]
             pred = net.head.predict(logits.float())
             outputs += [pred["mean"].float(), pred["std"].float()]
         return tuple(outputs)

@@ -485,11 +485,13 @@ class Predictor:
         0.8 instead of 2.0 ms; the setting the descriptor head's figures are measured with;
         experiments/2026-12-01-attractiveness-cost, sections 8-9).
         mirror: True reads each face's mirror image too (test-time averaging: ANet's patch
-        features and every head on ANet's layers average both; the bundled ANet and heads were
-        trained with mirror views), False reads the crop alone, None as the bundle says (the
-        embedded bundle: off). On 2 CPU cores it adds 5-7 ms per face; end to end on val, the
-        accuracy is unchanged and 10-20% fewer attribute decisions flip when the file is
-        re-saved, shifted, rescaled or re-exposed (experiments/2026-12-02-mirror-views).
+        features, every head on ANet's layers and every head reading its own crop average both;
+        the bundled ANet and heads were trained with mirror views), False reads the crop alone,
+        None as the bundle says (the embedded bundle: off). On 2 CPU cores it adds 5-7 ms per
+        face with the embedded bundle (a head reading its own crop costs twice its own time);
+        end to end on val, the accuracy is unchanged and 10-20% fewer attribute decisions flip
+        when the file is re-saved, shifted, rescaled or re-exposed
+        (experiments/2026-12-02-mirror-views).
         box_jitter: True reads each face through 7 views of its region (BOX_JITTER: shifted by
         2% each way, scaled by 0.93 and 1.07) and averages ANet's features and the heads'
         answers (test-time averaging over the box LNet found), False the region alone, None as
@@ -1232,7 +1234,8 @@ def _score_patches(bundle: Bundle, name: str, which: str) -> None:
 
 def _mirror_views(bundle: Bundle, on: bool) -> None:
     """Predictor.load's mirror: ANet's crops and every head on ANet's layers with (or without)
-    the crop's mirror image, in the bundle's config (before any network or graph is made)."""
+    the crop's mirror image, in the bundle's config (before any network or graph is made); heads
+    that read their own crop follow preprocessing.anet.mirror (graphs.FaceGraph)."""
     bundle.preprocessing["anet"]["mirror"] = bool(on)
     for name in HEAD_KEYS:
         net = bundle.config["nets"].get(name)

@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 log = logging.getLogger("lnet_anet.inference")  # an export's note at INFO (the predict CLI shows it)
-GRAPH_VERSION = "2"  # bump when graphs.py changes what a graph computes
+GRAPH_VERSION = "3"  # bump when graphs.py changes what a graph computes (3: own-crop heads mirror)
 BACKENDS = ("auto", "torch", "onnxruntime")
 OPSET = 17
 

@@ -208,7 +208,9 @@ class DLDLEnsemble(DLDLModel):
             raise ValueError(f"an ensemble needs at least 2 members, got {len(members)}")
         first = members[0].bins
         for m in members[1:]:
-            if m.bins.num_bins != first.num_bins or not torch.equal(m.bins.values, first.values):
+            # compared by their numbers, not their value tensors: the bundle builder first builds
+            # nets on the meta device, where tensors hold no values
+            if (m.bins.num_bins, m.bins.low, m.bins.step) != (first.num_bins, first.low, first.step):
                 raise ValueError("ensemble members must share their label bins")
         self.members = nn.ModuleList(members)
 
