@@ -54,8 +54,31 @@ def test_runs_that_do_not_fit_together_are_refused(tmp_path, capsys):
     assert main([str(a), str(c), "--out", str(tmp_path / "y")]) == 1
     assert "scores other faces" in capsys.readouterr().err
     assert main([str(a), str(tmp_path / "missing"), "--out", str(tmp_path / "z")]) == 1
+    assert "missing: no such folder" in capsys.readouterr().err
+    (tmp_path / "unfinished").mkdir()
+    assert main([str(a), str(tmp_path / "unfinished"), "--out", str(tmp_path / "z")]) == 1
     assert "model.json: not found" in capsys.readouterr().err
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_an_ensemble_never_overwrites_a_run_or_averages_a_net_with_itself(tmp_path, capsys):
+    true = np.array([10.0, 30.0, 50.0])
+    a, b = _run(tmp_path / "a", 0, true, true), _run(tmp_path / "b", 1, true, true)
+    before = (b / "model.safetensors").read_bytes()
+    assert main([str(a), str(b), "--out", str(b)]) == 1  # a member's trained weights
+    assert "is one of the runs" in capsys.readouterr().err and (b / "model.safetensors").read_bytes() == before
+    other = _run(tmp_path / "other", 2, true, true)
+    assert main([str(a), str(b), "--out", str(other)]) == 1
+    assert "already holds a tiny_age_net run" in capsys.readouterr().err
+    assert main([str(a), str(tmp_path / "a"), "--out", str(tmp_path / "e")]) == 1
+    assert "is given twice" in capsys.readouterr().err
+    twin = _run(tmp_path / "twin", 0, true, true)  # the same seed: the same weights
+    assert main([str(a), str(twin), "--out", str(tmp_path / "e")]) == 1
+    assert "holds the same weights" in capsys.readouterr().err and not (tmp_path / "e").exists()
+    assert main([str(a), "--out", str(tmp_path / "e")]) == 2  # usage: one run
+    assert "at least 2 run folders" in capsys.readouterr().err
+    assert main([str(a), str(b), "--out", str(tmp_path / "e")]) == 0
+    assert main([str(a), str(b), "--out", str(tmp_path / "e")]) == 0  # an earlier ensemble is replaced
 
 
 def test_an_ensemble_run_goes_into_a_bundle_and_the_predictor_reads_it(tmp_path):
@@ -105,3 +128,22 @@ def test_mirror_views_average_a_head_that_reads_its_own_crop(tmp_path):
     assert abs(ages[True][0]["mean"] - ages[True][1]["mean"]) < 1e-3
     assert abs(ages[True][0]["std"] - ages[True][1]["std"]) < 1e-3
     assert abs(ages[False][0]["mean"] - ages[False][1]["mean"]) > 1e-3
+
+
+def test_replacing_a_calibrated_age_head_says_its_calibration_stays_behind(tmp_path, capsys):
+    """build_bundle --from-bundle B --age RUN: B's label-prior correction and std scale were
+    chosen for B's age net, so the new head comes without them, and a note says how to add them."""
+    from lnet_anet.cli.build_bundle import main as build_main
+    from lnet_anet.inference.bundle import read_header
+    from lnet_anet.inference.predictor import DEFAULT_BUNDLE
+
+    spec = read_header(DEFAULT_BUNDLE)[1]["nets"]["age"]
+    strength, scale = spec["prior_correction"]["strength"], spec["std_scale"]
+    a = _run(tmp_path / "a", 0, np.array([10.0, 30.0]), np.array([10.0, 30.0]))
+    out = tmp_path / "x.lnetanet"
+    assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--age", str(a), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"label-prior correction {strength:g} and std scale {scale:g} are not carried over" in err
+    assert f"--from-bundle {out} --age-prior" in err
+    new = read_header(out)[1]["nets"]["age"]
+    assert "prior_correction" not in new and "std_scale" not in new

@@ -427,10 +427,13 @@ def test_bad_framings_or_tune_split_stop_before_any_data_is_read(tmp_path, setti
      "error: tune_split.frac must be a share in \\(0, 1\\), got 0"),
     ("train_lnet", ["experiment=smoke_lnet", "data=synthetic", "model.pretrained=none", "canvas=96"], "tune_split=null",
      "error: tune_split is needed here"),
+    ("train_anet", ["data=synthetic", "svm.C=[0.1]", "data.crop=box", "data.boxes=missing.csv", *SMOKE],
+     "tune_split={frac: 0.1, seed: 0}", "error: missing.csv: no such boxes CSV .*data.crop=full"),
 ])  # fmt: skip
 def test_a_bad_tune_split_stops_the_attribute_commands_before_any_data(tmp_path, command, args, setting, says):
     """train_anet / train_lnet (and fit_svms: data.from_config.attribute_splits) check tune_split
-    as train_age does: one line naming it, status 2, no run folder left behind."""
+    as train_age does, and a missing boxes CSV (data.crop=box) before the dataset is made: one
+    line naming it, status 2, no run folder left behind."""
     import re
 
     cmd = [sys.executable, "-m", f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", "name=bad", setting, *args]

@@ -46,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--from-bundle", type=Path, metavar="FILE",
                         help="start from this bundle: add or replace only the --age / --attractiveness heads "
                              "and/or its ANet and SVMs (--anet)")
-    parser.add_argument("--age", type=Path, help="age (DLDL) run folder")
+    parser.add_argument("--age", type=Path, help="age (DLDL) run folder, or an ensemble_dldl folder; a bundle's "
+                                                 "label-prior correction and std scale go with the net it replaces")
     parser.add_argument("--attractiveness", type=Path, help="attractiveness (DLDL) run folder")
     parser.add_argument("--no-mirror", nargs="+", default=[], choices=("age", "attractiveness"), metavar="HEAD",
                         help="heads (age, attractiveness; given here) trained with the mirror view that predict from "
@@ -104,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.from_bundle is not None:
             out = replace_heads(args.from_bundle, args.out, args.age, args.attractiveness, command, args.no_mirror,
                                 args.note, anet=args.anet)  # fmt: skip
+            if args.age is not None:
+                _note_calibration_left(args.from_bundle, args.out)
         else:
             out = build_from_runs(args.out, args.lnet, args.anet, args.age, args.attractiveness, command,
                                   args.no_mirror)  # fmt: skip
@@ -127,6 +130,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(describe(out))
     return 0
+
+
+def _note_calibration_left(source: Path, out: Path) -> None:
+    """A note on stderr when the age head replaced in `source` had a label-prior correction or
+    a std scale: they were fitted to that net, so the new one is written without them."""
+    from lnet_anet.inference.bundle import read_header
+
+    old = read_header(source)[1]["nets"].get("age") or {}
+    strength = (old.get("prior_correction") or {}).get("strength")
+    scale = old.get("std_scale")
+    if strength is None and scale is None:
+        return
+    was = " and ".join(x for x in (f"label-prior correction {strength:g}" if strength is not None else "",
+                                   f"std scale {scale:g}" if scale is not None else "") if x)  # fmt: skip
+    print(f"note: the replaced age net's {was} are not carried over (they were chosen for it); choose them for "
+          f"the new net on a tune part (experiments/2026-12-02-age-prior) and add them with: python -m "
+          f"lnet_anet.cli.build_bundle --from-bundle {out} --age-prior STRENGTH --age-std-scale SCALE --out FILE",
+          file=sys.stderr)  # fmt: skip
 
 
 def _age_labels(folder: Path | None):

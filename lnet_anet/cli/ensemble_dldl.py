@@ -26,11 +26,16 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
     ap.add_argument("runs", nargs="+", type=Path, help="finished DLDL run folders (2 or more)")
     ap.add_argument("--out", type=Path, required=True, help="the ensemble's run folder")
-    args = ap.parse_args(argv)
+    try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
+        args = ap.parse_args(argv)
+        if len(args.runs) < 2:
+            ap.error(f"give at least 2 run folders to average, got {len(args.runs)}")
+    except SystemExit as e:
+        return int(e.code or 0)
     try:
         result = build_ensemble(args.runs, args.out)
     except (FileNotFoundError, ValueError) as e:
-        print(f"ensemble_dldl: {e}", file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 1
     print(f"{args.out}: MAE {result['mae']:.3f} on {result['split']} "
           f"(members: {', '.join(f'{v:.3f}' for v in result['member_mae'])})")  # fmt: skip

@@ -13,6 +13,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from lnet_anet.data.dataset import FaceDataset
+from lnet_anet.data.errors import DataNotFoundError
 from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
 from lnet_anet.data.readers.age import fold_split, holdout_split
 from lnet_anet.data.scenes import ScenePhotometric
@@ -29,19 +30,22 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
     `fold: {k, n, seed[, holdout, from_split]}` replaces it: k-fold cross-validation, fold k
     scored (see readers.age.fold_split). `boxes: CSV` (lnet_anet.cli.lnet_boxes) adds each
     image's x0..y1 face box, for crop: box (other crops do not read it). `limit: N` keeps at
-    most N rows of each split (limit_rows). Raises
-    FileNotFoundError naming the CSV and how to make it when crop: box needs one that is missing."""
+    most N rows of each split (limit_rows). Raises DataNotFoundError (a FileNotFoundError)
+    naming the CSV and how to make it when crop: box needs one that is missing, before the
+    dataset is read."""
+    boxes = data_cfg.get("boxes") if data_cfg.get("crop", "box") == "box" else None
+    if boxes and not Path(boxes).is_file():  # before the reader runs: a generated dataset is not made for nothing
+        raise DataNotFoundError(boxes, "no such boxes CSV (data.crop=box reads LNet's boxes: make it with "
+                                       "python -m lnet_anet.cli.lnet_boxes IMAGES --out CSV, set data.boxes=, "
+                                       "or read the whole images with data.crop=full)")  # fmt: skip
     with warnings.catch_warnings(record=True) as caught:  # the reader's count of rows left out: logged below, row by row
         warnings.simplefilter("always")
         index = instantiate(data_cfg.index)
     for w in caught:
         if "left out" not in str(w.message):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if data_cfg.get("boxes") and data_cfg.get("crop", "box") == "box":
-        if not Path(data_cfg.boxes).is_file():
-            raise FileNotFoundError(f"{data_cfg.boxes}: no such boxes CSV (data.crop=box reads LNet's boxes: make it "
-                                    "with python -m lnet_anet.cli.lnet_boxes IMAGES --out CSV, or set data.boxes=)")  # fmt: skip
-        index = attach_boxes(index, data_cfg.boxes)
+    if boxes:
+        index = attach_boxes(index, boxes)
     for line in index.attrs.get("skipped", [])[:20]:
         log.warning("left out: %s", line)
     if len(index.attrs.get("skipped", [])) > 20:
@@ -211,7 +215,7 @@ def attribute_splits(cfg: Any, out) -> tuple[list[str], pd.DataFrame, pd.DataFra
     tune_split = tune_split_from_config(cfg.get("tune_split"))
     if tune_split is None:
         raise ConfigError("tune_split is needed here: the part of the training faces this command chooses its "
-                          "settings on (SVM C, Platt scaling, the localizer), e.g. 'tune_split={frac: 0.1, seed: 0}'")  # fmt: skip
+                          "settings on, e.g. 'tune_split={frac: 0.1, seed: 0}'")  # fmt: skip
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     fit, tune = split_fit_tune(split_of(index, "train"), **tune_split)

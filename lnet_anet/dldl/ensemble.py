@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
 
@@ -19,6 +20,8 @@ NEEDED = ("model.json", "model.safetensors", "preprocess.json", "eval.json", "pr
 
 
 def read_member(folder: Path) -> dict:
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder (give finished DLDL run folders)")
     for name in NEEDED:
         if not (folder / name).exists():
             raise FileNotFoundError(f"{folder / name}: not found; is {folder} a finished DLDL run (scored by this version)?")
@@ -47,20 +50,49 @@ def join_predictions(members: list[dict]) -> pd.DataFrame:
     return out.reset_index()
 
 
+def check_out(runs: list[Path], out: Path) -> None:
+    """Refuse, before anything is read or written, a run given twice, an `out` that is one of the
+    runs, and an `out` that holds another run (anything but an earlier ensemble, which is
+    replaced). Raises ValueError naming the folder."""
+    resolved = [Path(f).resolve() for f in runs]
+    twice = next((f for i, f in enumerate(runs) if resolved[i] in resolved[:i]), None)
+    if twice is not None:
+        raise ValueError(f"{twice} is given twice: an ensemble needs different runs")
+    if Path(out).resolve() in resolved:
+        raise ValueError(f"--out {out} is one of the runs: its weights would be overwritten; give a new folder")
+    if Path(out).is_dir() and any(Path(out).iterdir()):
+        spec = Path(out) / "model.json"
+        model = json.loads(spec.read_text()).get("model") if spec.is_file() else None
+        if model != "dldl_ensemble":
+            raise ValueError(f"--out {out} already holds " + (f"a {model} run" if model else "other files")
+                             + ": give a new folder (an earlier ensemble there would be replaced)")  # fmt: skip
+
+
 def build_ensemble(runs: list[Path], out: Path) -> dict:
     """Join finished DLDL runs (2 or more, same target, preprocessing and scored split) into
     one `dldl_ensemble` run folder at `out`: model.json, model.safetensors, preprocess.json and
     the regression report of the averaged distribution on the members' scored faces.
-    Returns the metrics. Raises FileNotFoundError / ValueError naming the run that does not fit."""
+    Returns the metrics. Raises FileNotFoundError / ValueError naming the run that does not fit
+    (check_out: the runs and `out` themselves; other targets, preprocessing or scored faces;
+    the same weights twice)."""
     if len(runs) < 2:
         raise ValueError("give at least 2 runs")
+    check_out(runs, out)
     members = [read_member(Path(f)) for f in runs]
     for key in ("target", "preprocess", "split"):
-        if any(m[key] != members[0][key] for m in members[1:]):
-            raise ValueError(f"the runs differ in their {key}: {[m[key] for m in members]}")
+        differ = [(m["folder"], m[key]) for m in members if m[key] != members[0][key]]
+        if differ:
+            raise ValueError(f"the runs differ in their {key}: {members[0]['folder']} has {members[0][key]}, "
+                             f"{differ[0][0]} has {differ[0][1]}")  # fmt: skip
     preds = join_predictions(members)
+    weights = [load_file(str(m["folder"] / "model.safetensors")) for m in members]
+    for j in range(1, len(members)):
+        for i in range(j):
+            if weights[j].keys() == weights[i].keys() and all(torch.equal(weights[j][k], weights[i][k]) for k in weights[j]):
+                raise ValueError(f"{members[j]['folder']} holds the same weights as {members[i]['folder']}: an ensemble "
+                                 "needs nets that differ (train them with another train.seed, recipe or data)")  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
-    state = {f"members.{i}.{k}": v for i, m in enumerate(members) for k, v in load_file(str(m["folder"] / "model.safetensors")).items()}
+    state = {f"members.{i}.{k}": v for i, w in enumerate(weights) for k, v in w.items()}
     save_safetensors_atomic(state, out / "model.safetensors", {"target": members[0]["target"], "model": "dldl_ensemble"})
     write_json(out / "model.json", {"model": "dldl_ensemble", "kwargs": {"members": [m["spec"] for m in members]}})
     shutil.copy2(members[0]["folder"] / "preprocess.json", out / "preprocess.json")

@@ -10,7 +10,8 @@ name, "kwargs": {...}} and:
                 "resize", "mean", "std")
   ANet          anet.safetensors, svm.safetensors (LinearSVMHead.to_arrays(), float32),
                 patches.json {"canonical_size", "stride", "enlarge"}
-  age / attractiveness  model.safetensors, preprocess.json {"image_size", "enlarge"}
+  age / attractiveness  model.safetensors, preprocess.json {"image_size", "enlarge"} (a DLDL run,
+                or an ensemble of them from python -m lnet_anet.cli.ensemble_dldl)
 Each may have eval.json, data.json and .hydra/overrides.yaml: copied into the provenance.
 
 `random_bundle` writes a bundle of randomly initialised networks, for tests and benchmarks.
