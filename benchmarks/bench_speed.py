@@ -29,7 +29,8 @@ What is timed, all on CPU with torch on --threads (2) threads:
   (WIDER photos upscaled), read from the child's rusage.
 
 --repo names the lnet_anet checkout to measure (default: this one), so that a before/after
-pair uses the same script. Writes results.json and a short results.md to --out.
+pair uses the same script. Writes results.json and a short results.md to --out. `make
+bench-install` installs the peers; a peer that does not import is reported and left out.
 """
 
 from __future__ import annotations
