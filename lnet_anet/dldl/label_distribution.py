@@ -283,6 +283,14 @@ class DLDLHead(nn.Module):
         return {**out, "std": out["std"] * self.std_scale.to(logits.device)}
 
 
+def mixture_logits(logits) -> torch.Tensor:
+    """Log-probabilities (B, K) of the equal mixture of softmax(l) over the (B, K) logits in
+    `logits`: the prediction of an ensemble, or of a crop with its mirror image (its expectation
+    is the mean of theirs). Floored at 1e-12 before the log."""
+    probs = torch.stack([x.float().softmax(-1) for x in logits]).mean(0)
+    return probs.clamp_min(1e-12).log()
+
+
 def predict_from_logits(logits: torch.Tensor, bins: LabelBins) -> dict[str, torch.Tensor]:
     """{"mean": (B,), "std": (B,), "probs": (B, K)}: the estimate is the expectation.
     Differentiable (DLDLHead.predict is the no-grad version)."""

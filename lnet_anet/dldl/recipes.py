@@ -342,7 +342,7 @@ def check_balance(balance) -> None:
     if balance is None:
         return
     try:
-        band_weights([0.0], **(OmegaConf.to_container(balance) if isinstance(balance, DictConfig) else balance))
+        band_weights([0.0], **balance)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"balance must be {{edges: [increasing band boundaries], power: p >= 0}} "
                           f"(e.g. 'balance={{edges: [0, 13, 60, 117], power: 0.5}}'): {e}") from None

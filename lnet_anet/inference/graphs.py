@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from lnet_anet.data.preprocess import ANetInput, HeadInput, Normalize
+from lnet_anet.dldl.label_distribution import mixture_logits
 
 
 class Normalized(nn.Module):
@@ -128,8 +129,7 @@ class FaceGraph(nn.Module):
             else:
                 x = self.head_normalize[name](own[name])
                 if p.mirror:  # the crop and its mirror image in one batch, their distributions averaged
-                    probs = net(torch.cat([x, x.flip(-1)]))["logits"].float().softmax(-1)
-                    logits = probs.unflatten(0, (2, -1)).mean(0).clamp_min(1e-12).log()  # as DLDLEnsemble
+                    logits = mixture_logits(net(torch.cat([x, x.flip(-1)]))["logits"].chunk(2))
                 else:
                     logits = net(x)["logits"]
             pred = net.head.predict(logits.float())

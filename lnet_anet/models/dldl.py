@@ -25,6 +25,7 @@ from lnet_anet.dldl.label_distribution import (
     DLDLHead,
     LabelBins,
     make_bins,
+    mixture_logits,
 )
 from lnet_anet.models.backbones import PACKAGE_MODEL, create_backbone
 from lnet_anet.models.registry import register_model
@@ -242,8 +243,7 @@ class DLDLEnsemble(DLDLModel):
 
     @staticmethod
     def _mean(logits: list[torch.Tensor]) -> dict[str, torch.Tensor]:
-        probs = torch.stack([x.float().softmax(-1) for x in logits]).mean(0)
-        return {"logits": probs.clamp_min(1e-12).log()}
+        return {"logits": mixture_logits(logits)}
 
 
 def _load_own_weights(model: nn.Module, pretrained: str) -> None:
