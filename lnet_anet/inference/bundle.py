@@ -541,6 +541,9 @@ def describe(path: str | Path) -> str:
     if weak is not None:  # the localizer's own step that a user may miss: weak faces apart from stronger ones
         crowd = lnet.get("zoom_in_weak")
         steps.append(f"weak faces apart over {weak:g}" + (f", {crowd} or more ask for the zoom-in" if crowd else ""))
+    crowd = ((config.get("preprocessing") or {}).get("localizer") or {}).get("crowd")
+    if crowd is not None:  # likewise: further faces at a lower bar in a photo of small faces
+        steps.append("further faces over {1:g} when the best is at most {0:g} of the picture".format(*crowd))
     if lnet.get("refine_boxes"):
         steps.append("box head")
     if lnet.get("verify_faces"):

@@ -1060,7 +1060,8 @@ class Predictor:
         loc = self.localizer
         threshold = loc.secondary_threshold if loc.secondary_threshold is not None else loc.threshold
         loc = dataclasses.replace(loc, max_size=max(DETAIL_MAX_REGION, loc.min_size), threshold=threshold,
-                                  secondary_threshold=None, weak_threshold=None, min_relative_score=0.0)  # fmt: skip
+                                  secondary_threshold=None, weak_threshold=None, crowd=None,
+                                  min_relative_score=0.0)  # fmt: skip
         h, w = image.shape[:2]
         faces = []
         for start in range(0, len(tiles), DETAIL_BATCH):

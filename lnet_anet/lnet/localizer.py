@@ -244,6 +244,12 @@ class Localizer:
         its area inside one); the stronger faces keep the windows they get without the weak
         ones. A weak blob beside a face in a crowd is a face more often than one inside a
         portrait's face (experiments/2026-12-03-secondary).
+    crowd: None, or (share, threshold): faces after the best need only `threshold` instead of
+        secondary_threshold when the best face's box (found with that lower bar) is at most
+        `share` of the picture's shorter side (needs separation and secondary_threshold). Beside a
+        face that fills the picture, weaker blobs are mostly parts of it (secondary_threshold
+        keeps them out); in a crowd the faces are small and a neighbour scores as weakly as a
+        blob (experiments/2026-12-03-crowd-faces).
     box_scale, box_offset: the chosen window's half sides h become box_scale * h + box_offset
         pixels about its centre (at least 1 pixel; then clipped to the image): the map's blob
         covers the face, while the box to report may frame more (e.g. hair), and a blob is never
@@ -295,6 +301,7 @@ class Localizer:
     separation: float | None = None
     secondary_threshold: float | None = None
     weak_threshold: float | None = None
+    crowd: tuple[float, float] | None = None
     face_box: tuple[float, float, float, float] | None = None
 
     def __post_init__(self) -> None:
@@ -306,6 +313,13 @@ class Localizer:
             self.face_box = convention  # JSON gives a list
         if self.weak_threshold is not None and (self.separation is None or self.secondary_threshold is None):
             raise ValueError("weak_threshold needs separation and secondary_threshold")
+        if self.crowd is not None:
+            share, bar = (float(v) for v in self.crowd)
+            if not (0 < share <= 1 and math.isfinite(bar)):
+                raise ValueError(f"crowd must be None or (share in (0, 1], finite threshold), got {self.crowd}")
+            if self.separation is None or self.secondary_threshold is None:
+                raise ValueError("crowd needs separation and secondary_threshold")
+            self.crowd = (share, bar)  # JSON gives a list
         if self.separation is not None and not 0 < self.separation <= 1:
             raise ValueError(f"separation must be None or in (0, 1], got {self.separation}")
         if not 0 < self.box_level <= 1:
@@ -437,6 +451,10 @@ class Localizer:
                 weak[1:] &= peak_scores[1:] > self.weak_threshold
         if self.separation is not None:
             sides = self._window_sides(math.sqrt(geometry[0] * geometry[1]))
+            if self.crowd is not None and len(peak_scores) > 1:
+                crowd = self._crowd_faces(r, geometry, sides, candidates)
+                if crowd is not None:
+                    return crowd, geometry
             found = self._separated_faces(r, sides, grid, scores, peaks[strong], peak_scores[strong],
                                           contains[strong] if contains is not None else None)  # fmt: skip
             if self.weak_threshold is not None and bool((weak & ~strong).any()):
@@ -466,6 +484,23 @@ class Localizer:
             found.append((best, float(peak_scores[p]), r))
             bounds.append(best.tolist())
         return found, geometry
+
+    def _crowd_faces(self, r: torch.Tensor, geometry: tuple, sides: tuple[int, int | None], candidates: tuple
+                     ) -> list[tuple[torch.Tensor, float, torch.Tensor]] | None:  # fmt: skip
+        """`crowd`: the faces found with the crowd's bar after the best, when the best face's box
+        is at most the crowd's share of the picture's shorter side; else None (the picture is
+        read with secondary_threshold)."""
+        share, bar = self.crowd
+        grid, scores, peaks, peak_scores, contains = candidates
+        keep = (peak_scores > self.threshold) & (peak_scores >= self.min_relative_score * peak_scores[0])
+        keep[1:] &= peak_scores[1:] > bar
+        found = self._separated_faces(r, sides, grid, scores, peaks[keep], peak_scores[keep],
+                                      contains[keep] if contains is not None else None)  # fmt: skip
+        if len(found) < 2:
+            return None  # one face: the picture's reading does not change
+        window, score, own = found[0]
+        box = self.box(own, window, score, geometry)
+        return found if max(box[2] - box[0], box[3] - box[1]) <= share * min(geometry[2], geometry[3]) else None
 
     def _with_weak_faces(self, strong: list[tuple[torch.Tensor, float, torch.Tensor]],
                          every: list[tuple[torch.Tensor, float, torch.Tensor]]) -> list[tuple[torch.Tensor, float, torch.Tensor]]:  # fmt: skip

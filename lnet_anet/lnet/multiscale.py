@@ -225,7 +225,7 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
     if lnet.zoom_in_scales:
         wanted = [k for k, hw in enumerate(image_hws)
                   if wants_zoom_in([b for b, _ in _asking(merge(found[k], localizer.nms_iou, localizer.max_faces), localizer,
-                                                          lnet.zoom_in_weak)],
+                                                          lnet.zoom_in_weak, hw)],
                                    hw, lnet.input_size, lnet.zoom_in_below, lnet.zoom_in_lone)]  # fmt: skip
         for scale in lnet.zoom_in_scales if wanted else ():
             read(scale, wanted)
@@ -240,29 +240,48 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
         read(scale, empty)
     if len(lnet.scales) + len(lnet.zoom_in_scales) + len(lnet.fallback_scales) + detail == 1:
         return found
-    return [further_faces(merge(faces, localizer.nms_iou, localizer.max_faces), localizer) for faces in found]
+    return [further_faces(merge(faces, localizer.nms_iou, localizer.max_faces), localizer, hw)
+            for faces, hw in zip(found, image_hws, strict=True)]
 
 
-def further_faces(faces: list[Detection], localizer) -> list[Detection]:
+def further_faces(faces: list[Detection], localizer, image_hw: tuple[int, int] | None = None) -> list[Detection]:
     """A photo's faces (strongest first) with those after its best held to the localizer's bar
-    for further faces, its weak_threshold or else its secondary_threshold (none set: all kept).
-    Each scale's canvas has a best of its own, which passes at the lower threshold; merged across
-    scales only the photo's best may (a 0.67 blob read at scale 1 beside a portrait's face found at
-    scale 0.45 came back as a second face: experiments/2026-12-03-crowd-zoom, section 4)."""
+    for further faces, its weak_threshold or else its secondary_threshold (none set: all kept);
+    with the localizer's `crowd` (share, bar) and the photo's (h, w), its crowd bar when the best
+    face's box is at most `share` of the photo's shorter side, as the localizer holds them on a
+    canvas. Each scale's canvas has a best of its own, which passes at the lower threshold; merged
+    across scales only the photo's best may (a 0.67 blob read at scale 1 beside a portrait's face
+    found at scale 0.45 came back as a second face: experiments/2026-12-03-crowd-zoom, section 4)."""
     bar = getattr(localizer, "weak_threshold", None)
     bar = getattr(localizer, "secondary_threshold", None) if bar is None else bar
     if bar is None or len(faces) < 2:
         return faces
+    if image_hw is not None and _is_crowd(faces, localizer, image_hw):
+        bar = min(bar, localizer.crowd[1])
     return faces[:1] + [f for f in faces[1:] if f[1] > bar]
 
 
-def _asking(faces: list[Detection], localizer, weak_crowd: int | None = None) -> list[Detection]:
+def _is_crowd(faces: list[Detection], localizer, image_hw: tuple[int, int]) -> bool:
+    """Whether a photo's best face (faces strongest first) is small enough for the localizer's
+    `crowd` rule: its box at most `share` of the photo's shorter side (False without the rule)."""
+    crowd = getattr(localizer, "crowd", None)
+    if crowd is None or not faces:
+        return False
+    x0, y0, x1, y1 = faces[0][0]
+    return max(x1 - x0, y1 - y0) <= crowd[0] * min(image_hw)
+
+
+def _asking(faces: list[Detection], localizer, weak_crowd: int | None = None,
+            image_hw: tuple[int, int] | None = None) -> list[Detection]:  # fmt: skip
     """The faces whose size and number decide the zoom-in (wants_zoom_in): all of them, but
     under the localizer's weak_threshold only the best and those over its secondary_threshold (a
     weak face beside a portrait's face does not make it a crowd: experiments/2026-12-03-secondary),
     unless the weak ones after the best number at least `weak_crowd` (LNetInput.zoom_in_weak; a
-    crowd: experiments/2026-12-03-crowd-zoom)."""
+    crowd: experiments/2026-12-03-crowd-zoom), or the photo (h, w) = image_hw is a crowd by the
+    localizer's `crowd` rule (further_faces)."""
     if getattr(localizer, "weak_threshold", None) is None or not faces:  # any object with nms_iou, max_faces
+        return faces
+    if image_hw is not None and _is_crowd(faces, localizer, image_hw):
         return faces
     strong = faces[:1] + [f for f in faces[1:] if f[1] > localizer.secondary_threshold]
     if weak_crowd is not None and len(faces) - len(strong) >= weak_crowd:
