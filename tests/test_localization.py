@@ -408,6 +408,30 @@ def test_weak_threshold_adds_weak_faces_apart_from_stronger_ones_and_keeps_their
         Localizer(threshold=0.1, separation=0.5, weak_threshold=0.1)
 
 
+def test_crowd_lowers_the_bar_after_the_best_only_when_the_best_face_is_small():
+    """crowd (share, bar): small faces side by side are a crowd, read with `bar` after the best;
+    a weak blob beside a face that fills the picture stays out (secondary_threshold)."""
+    size = (40 * STRIDE, 48 * STRIDE)
+    loc = Localizer(threshold=0.1, stride=STRIDE, min_relative_score=0.0, box_level=0.03, separation=0.5,
+                    secondary_threshold=0.7)  # fmt: skip
+    crowd = _blob(40, 48, 10, 10, 1.5) + _blob(40, 48, 10, 30, 1.5, amp=0.5) + _blob(40, 48, 30, 20, 1.5, amp=0.45)
+    assert len(loc(crowd, size)) == 1  # the neighbours score under secondary_threshold
+    found = Localizer(**{**vars(loc), "crowd": (0.5, 0.1)})(crowd, size)
+    assert len(found) == 3 and found[0][1] > 0.7 > found[1][1] > found[2][1]
+    assert _inside((30 * STRIDE, 10 * STRIDE), found[1][0]) and _inside((20 * STRIDE, 30 * STRIDE), found[2][0])
+    assert len(Localizer(**{**vars(loc), "crowd": (0.05, 0.1)})(crowd, size)) == 1  # best box over 5%: no crowd
+    portrait = _blob(40, 48, 20, 24, 9.0) + _blob(40, 48, 36, 44, 1.5, amp=0.3)
+    (alone,) = loc(portrait, size)
+    (same,) = Localizer(**{**vars(loc), "crowd": (0.35, 0.1)})(portrait, size)
+    np.testing.assert_allclose(same[0], alone[0])
+    assert len(Localizer(**{**vars(loc), "crowd": (1.0, 0.1)})(portrait, size)) == 2  # every picture a crowd
+    with pytest.raises(ValueError, match="crowd needs separation and secondary_threshold"):
+        Localizer(threshold=0.1, separation=0.5, crowd=(0.35, 0.5))
+    with pytest.raises(ValueError, match="crowd must be None or"):
+        Localizer(threshold=0.1, separation=0.5, secondary_threshold=3.0, crowd=(1.5, 0.5))
+    assert Localizer(threshold=0.1, separation=0.5, secondary_threshold=3.0, crowd=[0.35, 0.5]).crowd == (0.35, 0.5)
+
+
 def test_wild_photos_without_a_listed_box_are_left_out_with_a_warning():
     import pandas as pd
 

@@ -391,6 +391,14 @@ def test_faces_after_the_photos_best_are_held_to_the_bar_for_further_faces_acros
     no_weak = Localizer(threshold=0.5, separation=0.5, secondary_threshold=3.0)
     assert [s for _, s in further_faces([face, weak, blob], no_weak)] == [6.0]
     assert len(further_faces([face, weak, blob], Localizer(threshold=0.5))) == 3  # no bar: all kept
+    crowd = Localizer(threshold=0.5, separation=0.5, secondary_threshold=3.0, weak_threshold=1.5, crowd=(0.35, 0.6))
+    assert [s for _, s in further_faces([face, weak, blob], crowd, (1000, 1000))] == [6.0, 2.0, 0.67]  # 100 px: small
+    assert [s for _, s in further_faces([face, weak, blob], crowd, (200, 300))] == [6.0, 2.0]  # half the photo: no crowd
+    assert [s for _, s in further_faces([face, weak, blob], crowd)] == [6.0, 2.0]  # the photo's size unknown
+    from lnet_anet.lnet.multiscale import _asking  # a crowd's faces all decide the zoom-in; a portrait's weak ones do not
+
+    assert len(_asking([face, weak, blob], crowd, None, (1000, 1000))) == 3
+    assert len(_asking([face, weak, blob], crowd, None, (200, 300))) == 1
     lnet = LNetInput.from_dict({"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3,
                                 "scales": [1.0, 0.45]})  # fmt: skip
     found = read_scales([(300, 300)], lambda scale, which: [[face] if scale < 1 else [blob] for _ in which], lnet, loc)
