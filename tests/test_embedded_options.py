@@ -90,3 +90,28 @@ def test_each_opt_in_bundle_setting_builds_and_reads_the_photo(settings, photo, 
     assert build(["--from-bundle", str(DEFAULT_BUNDLE), "--lnet-input", json.dumps(settings), "--out", str(out)]) == 0
     capsys.readouterr()
     assert _same_face(_faces([str(photo), "--bundle", str(out)], capsys), plain_box)
+
+
+def test_secondary_threshold_holds_every_further_face_and_a_crowd_bundle_reads_the_photo(photo, plain_box, tmp_path,
+                                                                                         capsys):  # fmt: skip
+    """--secondary-threshold T: every face after the best must exceed T, the bundle's lower bars for
+    weak faces apart and for crowds off (before, a higher T let more weak faces in); the record
+    says so under "settings". A bundle with the localizer's crowd rule reads the photo too."""
+    import cv2
+    from skimage.data import astronaut
+
+    from lnet_anet.cli.build_bundle import main as build
+    from lnet_anet.predict import main
+
+    path = tmp_path / "astronaut-512-q75.jpg"
+    cv2.imwrite(str(path), cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 75])
+    plain = _faces([str(path)], capsys)
+    assert len(plain) >= 2 and min(f["score"] for f in plain[1:]) < 3.0  # a weak face apart from the best
+    assert main([str(path), "--json", "--secondary-threshold", "100"]) == 0
+    (record,) = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert len(record["faces"]) == 1 and record["settings"]["weak_threshold"] is None
+    out = tmp_path / "crowd.lnetanet"
+    assert build(["--from-bundle", str(DEFAULT_BUNDLE), "--localizer", '{"crowd": [0.35, 0.66]}', "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert _same_face(_faces([str(photo), "--bundle", str(out)], capsys), plain_box)
+

@@ -98,3 +98,42 @@ def test_whole_jpeg_with_trailing_bytes_is_accepted(tmp_path):
     path = tmp_path / "tail.jpg"
     path.write_bytes(_jpeg_bytes() + b"\x00" * 2000)  # vendor data after the end marker
     assert read_image(path).shape == (32, 32, 3)
+
+
+def _progressive_jpeg_bytes() -> bytes:
+    img = np.random.default_rng(2).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    return cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])[1].tobytes()
+
+
+def test_a_whole_image_followed_by_other_data_is_read_and_a_cut_scan_is_not(tmp_path):
+    """A phone's "motion photo" is a JPEG with a video after its end marker, whose bytes may hold
+    0xFFDA (a start of scan) anywhere; a PNG may have bytes after IEND. Both are whole images. A
+    progressive JPEG (several scans) is whole only up to its end marker."""
+    from lnet_anet.data.images import load_image
+
+    video = np.random.default_rng(0).integers(0, 256, 200_000, dtype=np.uint8).tobytes()
+    assert b"\xff\xda" in video
+    cases = {"motion.jpg": _jpeg_bytes() + b"\x00\x00\x00\x18ftypmp42" + video,
+             "tail.png": _png_bytes() + b"\x00" * 200 + b"IEND" * 3 + video[:500],
+             "progressive.jpg": _progressive_jpeg_bytes()}  # fmt: skip
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert read_image(path).shape[2] == 3 and load_image(path).shape[2] == 3
+    whole = _progressive_jpeg_bytes()
+    first_scan_end = whole.index(b"\xff\xda", whole.index(b"\xff\xda") + 2)  # inside the scans
+    path = tmp_path / "cut-progressive.jpg"
+    path.write_bytes(whole[:first_scan_end - 10])
+    with pytest.raises(ImageReadError, match="truncated"):
+        read_image(path)
+
+
+def test_a_heic_photo_gets_a_message_saying_what_to_do(tmp_path):
+    from lnet_anet.data.images import load_image
+
+    path = tmp_path / "IMG_0001.HEIC"
+    path.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(500))
+    with pytest.raises(ImageReadError, match="HEIC/HEIF photo .*convert it to JPEG or PNG") as err:
+        load_image(path)
+    assert err.value.path == str(path)
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import cv2
@@ -275,6 +276,35 @@ def test_cli_table_and_vis_pngs(bundle_path, folder, tmp_path, capsys):
     assert drawn.shape[1:] == (180, 3) and drawn.shape[0] > 140  # a small picture: its text in a panel below
     original = cv2.imread(str(folder / "good.jpg"))
     assert np.abs(drawn[:140].astype(int) - original.astype(int)).mean() > 1  # overlay + boxes drawn
+
+
+def test_a_large_photo_is_drawn_at_max_side_with_its_boxes_scaled(predictor, scene):
+    from lnet_anet.inference.visualize import MAX_SIDE, render
+
+    k = -(-MAX_SIDE * 2 // max(scene.shape[:2]))  # whole factor: over twice MAX_SIDE
+    large = predictor.analyse(np.ascontiguousarray(np.kron(scene, np.ones((k, k, 1), np.uint8))))
+    h, w = large.image.shape[:2]
+    large.record["faces"] = [{"box": [0.0, 0.0, w / 2, h / 2], "score": 3.0, "attributes": {"Smiling": 0.9},
+                              "age": {"mean": 30.0, "std": 4.0}}]  # fmt: skip
+    drawn = render(large)
+    assert max(drawn.shape[:2]) == MAX_SIDE or drawn.shape[1] == round(w * MAX_SIDE / max(h, w))
+    shrink = MAX_SIDE / max(h, w)
+    right = round(w / 2 * shrink)  # the box's right edge, in the picture's pixels: green
+    assert drawn[round(h * shrink / 4), right - 1, 1] > 200 and drawn[round(h * shrink / 4), right - 1, 0] < 120
+
+
+def test_cli_json_names_the_demo_picture_and_stops_quietly_when_its_reader_does(bundle_path, capsys):
+    import subprocess
+    import sys
+
+    assert main(["--demo", "--json", "--bundle", str(bundle_path)]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[0])["image"] == "astronaut"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "lnet_anet.predict", "--demo", "--json", "--bundle",
+                             str(bundle_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
+    proc.stdout.close()  # as `| head -0` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141 and "Traceback" not in err and "error" not in err, err
 
 
 def test_present_lists_the_attributes_at_the_bundles_tuned_thresholds(predictor, scene, monkeypatch):

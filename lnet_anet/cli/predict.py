@@ -60,7 +60,8 @@ exit status:
        given, --vis naming a file, --output or --csv naming a picture or the same file, a
        --*descriptor-head without its --*-descriptor flag, --upright-head without --rotations;
        --resume into an --output read with other options or another bundle
-  130  interrupted (Ctrl-C, or SIGTERM): rerun with --output FILE --resume to go on"""
+  130  interrupted (Ctrl-C, or SIGTERM): rerun with --output FILE --resume to go on
+  141  the standard output was closed by its reader (`| head`): stopped quietly"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "makes the threshold final")  # fmt: skip
     p.add_argument("--secondary-threshold", type=finite_float, metavar="THRESHOLD",
                    help="the score every face after the strongest must also exceed (default: the bundle's "
-                        "secondary threshold, when it has one; often higher than its --threshold)")  # fmt: skip
+                        "secondary threshold, when it has one; often higher than its --threshold). It replaces "
+                        "the bundle's lower bars for further faces too (weak faces apart from stronger ones, "
+                        "faces in a crowd)")  # fmt: skip
     p.add_argument("--rotations", action="store_true",
                    help="also try the photo turned by 90, 180 and 270 degrees and keep the turn whose best face "
                         "the upright head finds most likely upright (photos stored sideways without EXIF "
@@ -450,8 +453,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         predictor.refine_boxes = False
     if args.threshold is not None:
         predictor.localizer.threshold = args.threshold
-    if args.secondary_threshold is not None:
-        predictor.localizer.secondary_threshold = args.secondary_threshold
+    if args.secondary_threshold is not None:  # every face after the best: the bundle's lower bars (weak, crowd) off
+        loc = predictor.localizer
+        loc.secondary_threshold, loc.weak_threshold, loc.crowd = args.secondary_threshold, None, None
     try:
         if args.upright_head is not None:
             from lnet_anet.inference.upright import UprightHead
@@ -508,6 +512,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         done = f"; {log.written} records are in {log.part}: rerun with --resume" if log else ""
         print(f"\ninterrupted{_safe(done)}", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of stdout stopped (`| head`): stop quietly, as a shell tool does
+        for out in (log, table):
+            if out is not None:
+                out.abandon()
+        try:  # Python would complain again when it flushes stdout at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+        done = f"; {log.written} records are in {log.part}: rerun with --resume for the rest" if log else ""
+        if done:
+            print(f"output closed{_safe(done)}", file=sys.stderr)
+        return 141  # 128 + SIGPIPE, the status a shell reports for a tool stopped this way
     except OSError as e:  # an output file could not be written (disk full, ...)
         for out in (log, table):
             if out is not None:
@@ -584,6 +600,8 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
     progress = tqdm(total=len(items), disable=None if any_folder else True, file=sys.stderr, unit="img")
     for (name, _), analysis in zip(items, analyses, strict=True):
         record = analysis.record
+        if record["image"] is None:  # the --demo picture, handed over as an array: its name, as the table says
+            record["image"] = name
         if args.vis is not None and record["error"] is None:
             target = _vis_path(args.vis, name, used)
             try:

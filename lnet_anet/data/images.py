@@ -85,14 +85,55 @@ def read_image(path: str | Path) -> np.ndarray:
 
 
 def _looks_truncated(data: bytes) -> bool:
-    # Older OpenCV builds decode a cut JPEG into a grey-padded image with only a warning. A whole
-    # JPEG has an end-of-image marker after its last start-of-scan (embedded EXIF thumbnails come
-    # before it, trailing vendor data after it); a whole PNG ends with its IEND chunk.
+    """Whether a JPEG or PNG file ends before its image does. Older OpenCV builds decode a cut
+    JPEG into a grey-padded image with only a warning, so the file's structure is walked: a JPEG's
+    segments (by their lengths: an EXIF thumbnail inside APP1 is skipped whole) and, after each
+    start of scan, its entropy-coded data up to the next marker, until the end-of-image marker; a
+    PNG's chunks until IEND. Bytes after the end (a phone's "motion photo" video, vendor data)
+    are not part of the image. Other formats, or a structure this walk does not follow: False
+    (the decoder decides)."""
     if data[:2] == b"\xff\xd8":
-        return data.rfind(b"\xff\xd9") < data.rfind(b"\xff\xda")
+        return _jpeg_truncated(data)
     if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return b"IEND" not in data[-64:]
+        pos = 8
+        while pos + 8 <= len(data):
+            if data[pos + 4:pos + 8] == b"IEND":
+                return False
+            pos += 12 + int.from_bytes(data[pos:pos + 4], "big")  # length, type, data, CRC
+        return True
     return False
+
+
+def _jpeg_truncated(data: bytes) -> bool:
+    n, pos = len(data), 2
+    while pos + 1 < n:
+        if data[pos] != 0xFF:
+            return False  # not a marker where one belongs: leave it to the decoder
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+            continue
+        if marker == 0xD9:  # end of image
+            return False
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
+            pos += 2
+            continue
+        if pos + 4 > n:
+            return True
+        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+        if marker == 0xDA:  # start of scan: entropy-coded data up to the next real marker
+            while True:
+                pos = data.find(b"\xff", pos)
+                if pos < 0 or pos + 1 >= n:
+                    return True
+                following = data[pos + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7:  # a stuffed 0xFF or a restart marker
+                    pos += 2
+                elif following == 0xFF:
+                    pos += 1
+                else:
+                    break
+    return True
 
 
 # -- any image a user has: Pillow, EXIF orientation, a pixel cap -------------------------------
@@ -206,7 +247,7 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
     except ImageReadError:
         raise
     except UnidentifiedImageError:
-        reason = "not a readable image (corrupt, truncated or unknown format)"
+        reason = _heif_reason(data) or "not a readable image (corrupt, truncated or unknown format)"
         raise ImageReadError(path, reason) from None
     except Image.DecompressionBombError as e:  # Pillow's own cap, checked inside Image.open
         found = re.search(r"\((\d+) pixels\)", str(e))
@@ -220,6 +261,19 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
     except Exception as e:  # noqa: BLE001 - Pillow raises many types on corrupt data
         reason = "truncated image" if "truncated" in str(e).lower() else "cannot decode"
         raise ImageReadError(path, f"{reason} ({type(e).__name__}: {e})") from None
+
+
+# HEIF brands (ISO/IEC 23008-12) in an ISO base media file's "ftyp" box: an iPhone's HEIC photos
+HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
+
+
+def _heif_reason(data: bytes) -> str | None:
+    """For a HEIC/HEIF file, which this Pillow cannot decode, what to do instead; else None."""
+    if data[4:8] != b"ftyp" or data[8:12] not in HEIF_BRANDS:
+        return None
+    return ("a HEIC/HEIF photo (an iPhone's default format), which Pillow cannot decode without a plugin: "
+            "convert it to JPEG or PNG, or `pip install pillow-heif` and register it "
+            "(pillow_heif.register_heif_opener())")
 
 
 def _deep_colour(image: Image.Image) -> bool:

@@ -145,13 +145,13 @@ class Analysis:
     faces_px: list[np.ndarray] = field(default_factory=list)  # unrounded face boxes ("box")
     read_as: np.ndarray | None = None  # the copy the faces were found in and are cut from, when not `image`
 
-    def heatmap(self) -> np.ndarray:
+    def heatmap(self, size: tuple[int, int] | None = None) -> np.ndarray:
         """LNet's response on the original image's pixels, float32 (H, W): at each pixel the
-        largest of the scales' maps, so a face found at any scale shows. Raises ValueError when
-        there is no image or map."""
+        largest of the scales' maps, so a face found at any scale shows; size (h, w): on the image
+        resized to that many pixels instead. Raises ValueError when there is no image or map."""
         if self.image is None or not self.maps:
             raise ValueError(f"{self.source}: no image or response map to draw")
-        h, w = self.image.shape[:2]
+        h, w = self.image.shape[:2] if size is None else size
         heat = np.zeros((h, w), np.float32)
         for response, (h_in, w_in), p in self.maps:
             canvas = cv2.resize(response.astype(np.float32), (w_in, h_in), interpolation=cv2.INTER_LINEAR)
@@ -359,13 +359,16 @@ class Predictor:
     @property
     def reading_settings(self) -> dict[str, Any]:
         """The settings this Predictor reads with where they differ from its bundle's (empty: as
-        the bundle says): the localizer's "threshold" and "secondary_threshold" (predict
-        --threshold / --secondary-threshold), "detail_ratio" (--detail) and "patches" ({head:
+        the bundle says): the localizer's "threshold", "secondary_threshold", "weak_threshold" and
+        "crowd" (predict --threshold / --secondary-threshold), "detail_ratio" (--detail) and "patches" ({head:
         "grid" or "centre"}, Predictor.load(patches=), --attractiveness-patches). Records say them
         under "settings", so that `predict --resume` refuses to mix records read otherwise."""
         own = self.bundle.preprocessing["localizer"]  # its settings as stored: no Localizer built per batch
-        out: dict[str, Any] = {key: getattr(self.localizer, key) for key in ("threshold", "secondary_threshold")
-                               if getattr(self.localizer, key, own.get(key)) != own.get(key)}  # fmt: skip
+        out: dict[str, Any] = {}
+        for key in ("threshold", "secondary_threshold", "weak_threshold", "crowd"):
+            value = getattr(self.localizer, key, own.get(key))
+            if _as_json(value) != _as_json(own.get(key)):  # a bundle's crowd is a list, the localizer's a tuple
+                out[key] = _as_json(value)
         if self._lnet.detail_ratio != self.bundle.preprocessing["lnet"].get("detail_ratio"):
             out["detail_ratio"] = self._lnet.detail_ratio
         if self._patches:
@@ -1170,6 +1173,11 @@ class Predictor:
             mean = means.mean(1)
             combined += [mean, np.sqrt(np.maximum((stds**2 + means**2).mean(1) - mean**2, 0.0))]
         return combined
+
+
+def _as_json(value: Any) -> Any:
+    """A setting as JSON gives it back (tuples as lists), so that stored and live settings compare."""
+    return [_as_json(v) for v in value] if isinstance(value, (tuple, list)) else value
 
 
 def _one_image(images) -> bool:

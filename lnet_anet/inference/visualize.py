@@ -17,6 +17,7 @@ from lnet_anet.inference.predictor import Analysis
 BOX_COLOR = (60, 255, 60)  # RGB
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 MIN_SIDE = 128  # pixels: a smaller picture is drawn enlarged, for legible text
+MAX_SIDE = 2048  # pixels: a larger photo is drawn shrunk to this longer side (a picture to look at, not a copy)
 PANEL_BELOW = 256  # pixels: under this (drawn) side, even one face's text goes in the panel, off the face
 
 
@@ -98,16 +99,23 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     threshold that the face head kept (the record's "rescued") is marked "rescued" with its
     P(face), "rescued (whole picture)" for the frame try (short enough for a 128 px chip).
     An image under MIN_SIDE pixels a side is drawn enlarged by a whole factor (its pixels as
-    blocks), so that the text stays legible; the boxes are scaled with it. The text grows with
-    the picture (a 6000 x 4000 photo's is as legible as a 700 px one's)."""
+    blocks), so that the text stays legible; one over MAX_SIDE pixels on its longer side is drawn
+    shrunk to MAX_SIDE (a 48 MP photo's picture in a second, not a 19 MB PNG in ten); the boxes
+    are scaled with it. The text grows with the picture (a 2048 x 1365 picture's is as legible as
+    a 700 px one's)."""
     if analysis.image is None:
         raise ValueError(f"{analysis.source}: nothing to draw ({analysis.record['error']})")
     # A dark or over-exposed photo whose faces were found in its contrast-stretched copy: draw that copy.
     shown = analysis.read_as if analysis.read_as is not None else analysis.image
-    canvas = overlay_heatmap(shown, analysis.heatmap())
+    shrink = min(1.0, MAX_SIDE / max(shown.shape[:2]))
+    if shrink < 1:
+        size = (max(1, round(shown.shape[1] * shrink)), max(1, round(shown.shape[0] * shrink)))
+        shown = cv2.resize(shown, size, interpolation=cv2.INTER_AREA)
+    canvas = overlay_heatmap(shown, analysis.heatmap(shown.shape[:2]))
     zoom = max(1, -(-MIN_SIDE // min(canvas.shape[:2])))  # ceil
     if zoom > 1:
         canvas = cv2.resize(canvas, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
+    zoom = zoom * shrink if shrink < 1 else zoom  # image pixels -> picture pixels
     h, w = canvas.shape[:2]
     scale = float(np.clip(min(h, w) / 700, 0.35, 8.0))
     line = max(1, round(min(h, w) / 250))
@@ -154,7 +162,7 @@ def _scale_to_fit(text: str, width: int, scale: float) -> float:
     return max(0.3, fitted)
 
 
-def _fits_around(face: dict[str, Any], zoom: int, height: int, step: int, top_k: int) -> bool:
+def _fits_around(face: dict[str, Any], zoom: float, height: int, step: int, top_k: int) -> bool:
     """Whether a lone face's caption fits above its box and its detail lines below it, on a
     picture `height` pixels high (else they would be drawn over the face)."""
     y0, y1 = face["box"][1] * zoom, face["box"][3] * zoom
