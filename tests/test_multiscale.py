@@ -381,7 +381,7 @@ def test_faces_after_the_photos_best_are_held_to_the_bar_for_further_faces_acros
     a face after the photo's best must beat weak_threshold (or secondary_threshold): a 0.67 blob
     read at scale 1 beside a portrait's face found at scale 0.45 is no second face."""
     from lnet_anet.lnet.localizer import Localizer
-    from lnet_anet.lnet.multiscale import further_faces
+    from lnet_anet.lnet.multiscale import _asking, further_faces
 
     face, weak = (np.array([0, 0, 100, 100]), 6.0), (np.array([200, 0, 240, 40]), 2.0)
     blob = (np.array([120, 0, 140, 20]), 0.67)
@@ -395,8 +395,7 @@ def test_faces_after_the_photos_best_are_held_to_the_bar_for_further_faces_acros
     assert [s for _, s in further_faces([face, weak, blob], crowd, (1000, 1000))] == [6.0, 2.0, 0.67]  # 100 px: small
     assert [s for _, s in further_faces([face, weak, blob], crowd, (200, 300))] == [6.0, 2.0]  # half the photo: no crowd
     assert [s for _, s in further_faces([face, weak, blob], crowd)] == [6.0, 2.0]  # the photo's size unknown
-    from lnet_anet.lnet.multiscale import _asking  # a crowd's faces all decide the zoom-in; a portrait's weak ones do not
-
+    # a crowd's faces all decide the zoom-in; a portrait's weak ones do not
     assert len(_asking([face, weak, blob], crowd, None, (1000, 1000))) == 3
     assert len(_asking([face, weak, blob], crowd, None, (200, 300))) == 1
     lnet = LNetInput.from_dict({"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3,
