@@ -234,6 +234,10 @@ def main(argv=None) -> int:
     scored = np.isin(folds, wanted) if args.limit is None else np.isfinite(pred) | np.isin(
         np.arange(len(index)), np.concatenate([np.flatnonzero(folds == k)[: args.limit] for k in wanted]))
     found = scored & np.isfinite(pred)
+    if not found.any():
+        print(f"error: no face was found in any of the {int(scored.sum())} scored images: nothing to score "
+              "(are they face photos?)", file=sys.stderr)  # fmt: skip
+        return 1
     results: dict = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "command": shlex.join(["python", "benchmarks/bench_attractiveness.py", *(argv or sys.argv[1:])]),

@@ -30,6 +30,8 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
     for name in ("anet.safetensors", "svm.safetensors", "model.json", "patches.json", "data.json",
                  "eval.md", ".hydra/config.yaml", "pretrain/checkpoints/last.pt", "finetune/metrics.jsonl"):  # fmt: skip
         assert (anet / name).exists(), name
+    # the SVMs' file as readable as the weights beside it (safetensors alone writes 0600)
+    assert (anet / "svm.safetensors").stat().st_mode & 0o777 == (anet / "anet.safetensors").stat().st_mode & 0o777
     summary = json.loads((anet / "eval.json").read_text())
     assert 0 <= summary["svm"]["mean_accuracy"] <= 1 and summary["svm"]["n_images"] > 10
     assert set(summary["svm_per_attribute"]) == set(json.loads((anet / "data.json").read_text())["attributes"])
@@ -441,6 +443,47 @@ def test_a_bad_tune_split_stops_the_attribute_commands_before_any_data(tmp_path,
     assert done.returncode == 2, done.stderr[-2000:]
     assert re.match(says, done.stderr.strip().splitlines()[-1]), done.stderr[-2000:]
     assert not (tmp_path / "bad").exists() and not (tmp_path / "synthetic-data").exists()
+
+
+@pytest.mark.parametrize("args, says", [
+    (["lnet_anet.cli.train_age", "data=synthetic_age", "model=tiny_age_net", "data.eval_split=tset"],
+     "error: the dataset has no 'tset' rows \\(its splits: \\[.*'val'\\]\\); score another one with data.eval_split="),
+    (["lnet_anet.cli.train_age", "data=synthetic", "model=tiny_age_net"],
+     "error: the data \\(synthetic\\) has no 'age' labels, which this command learns"),
+    (["lnet_anet.cli.train_anet", "data=celeba", "data.index.root={celeba}", "data.index.images=img_align_celeba",
+      "svm.C=[0.1]"],
+     "error: identity pre-training \\(pretrain.epochs > 0\\) needs identity labels.*pretrain.epochs=0"),
+])  # fmt: skip
+def test_data_that_cannot_serve_the_command_stops_it_in_one_line(tmp_path, args, says):
+    """A split the data does not have, labels of another task, a CelebA copy without its identity
+    file (Kaggle's) for identity pre-training: one line saying what to do, status 2, no run folder."""
+    import re
+
+    from lnet_anet.data.synthetic.celeba_tree import read_synthetic
+
+    celeba = tmp_path / "celeba"
+    if any("{celeba}" in a for a in args):
+        read_synthetic(celeba, n_images=40, n_identities=8)
+        (celeba / "identity_CelebA.txt").unlink()
+    smoke = [o for o in SMOKE if (o != "model.pretrained=none" or args[0].endswith("train_anet"))
+             and not (o.startswith("data.index.n_") and "data=celeba" in args)]  # fmt: skip
+    cmd = [sys.executable, "-m", args[0], f"paths.runs={tmp_path}", "name=bad", *(a.format(celeba=celeba) for a in args[1:]),
+           *smoke]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert re.match(says, done.stderr.strip().splitlines()[-1]), done.stderr[-2000:]
+    assert not (tmp_path / "bad").exists()
+
+
+def test_a_trunk_cache_of_other_faces_is_a_config_error(tmp_path):
+    from lnet_anet.dldl.training import check_cache_key
+    from lnet_anet.engine.config import ConfigError
+
+    npz = tmp_path / "stage3-all-160.npz"
+    check_cache_key(npz, {"faces": 10})
+    check_cache_key(npz, {"faces": 10})  # the same faces: fine
+    with pytest.raises(ConfigError, match="cached for other faces or settings"):
+        check_cache_key(npz, {"faces": 11})
 
 
 def test_labels_inside_the_bins_pass_the_check():

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import torch
 from omegaconf import DictConfig
-from safetensors.numpy import save_file as save_arrays
 from safetensors.torch import load_file
 
 from lnet_anet.anet.svm import LinearSVMHead, fit_linear_svms
 from lnet_anet.engine import TrainConfig, Trainer
+from lnet_anet.engine.checkpoint import save_safetensors_atomic
 from lnet_anet.engine.runs import RunNotFoundError, is_done, mark_done, save_weights, write_json
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
@@ -122,8 +122,8 @@ def fit_and_report_svms(out: Path, cfg: DictConfig, names: list[str], feats: dic
     train_labels (N, A) give the majority-class baseline. Returns the summary (eval.json)."""
     head, chosen_C, balance = fit_svms(feats["fit"], feats["tune"], list(cfg.svm.C), cfg.svm.class_weight,
                                        list(cfg.svm.balance_weight), cfg.svm.accuracy_tolerance)  # fmt: skip
-    save_arrays({k: v.astype(np.float32) for k, v in head.to_arrays().items()}, str(out / "svm.safetensors"),
-                metadata={"attributes": ",".join(names)})  # fmt: skip
+    save_safetensors_atomic({k: torch.from_numpy(v.astype(np.float32)) for k, v in head.to_arrays().items()},
+                            out / "svm.safetensors", metadata={"attributes": ",".join(names)})  # fmt: skip
 
     # Evaluation split: SVM on patch features vs the network's own sigmoid head (both averaged).
     ev = feats["eval"]

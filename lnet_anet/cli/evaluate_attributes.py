@@ -60,7 +60,7 @@ def main(cfg: DictConfig) -> dict:
                     cfg.run, " ".join(differ), how)  # fmt: skip
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
-    part = split_of(index, cfg.split)
+    part = split_of(index, cfg.split, override="split")
     names = list(index.attrs["attributes"])
     train_labels = index.loc[index.split == "train", names].to_numpy() if (index.split == "train").any() else None
     dataset = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"], attributes=names)

@@ -33,7 +33,7 @@ def main(cfg: DictConfig) -> dict:
     model, localizer, _ = load_lnet_run(Path(cfg.run))
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
-    part = split_of(index, cfg.split)
+    part = split_of(index, cfg.split, override="split")
     dataset = scenes(cfg, part, list(index.attrs["attributes"]), False, cfg.p_empty, cfg.seed, cfg.images, scored=True)
     loader = DataLoader(dataset, batch_size=32, num_workers=cfg.train.num_workers, collate_fn=collate_skip_bad)
     kept = Path(cfg.run) / "cascade.json"  # the run kept LNet_s: both stages, as the predictor runs them

@@ -59,7 +59,14 @@ log = logging.getLogger("lnet_anet.train")
 def main(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     names, fit, tune, evaluation = attribute_splits(cfg, out)
-    fit, n_identities = with_dense_identities(fit)
+    if "identity" in fit.columns:
+        fit, n_identities = with_dense_identities(fit)
+    elif cfg.pretrain.epochs > 0:
+        raise ConfigError("identity pre-training (pretrain.epochs > 0) needs identity labels, and this copy of the "
+                          "data has none (CelebA: identity_CelebA.txt beside list_attr_celeba.txt; Kaggle's copy "
+                          "ships without it): add the file, or add pretrain.epochs=0")  # fmt: skip
+    else:
+        n_identities = 0
     log.info("fit %d faces (%d identities), tune %d, evaluate on %s: %d",
              len(fit), n_identities, len(tune), cfg.data.eval_split, len(evaluation))  # fmt: skip
 

@@ -120,27 +120,29 @@ def attach_boxes(index: pd.DataFrame, csv_path) -> pd.DataFrame:
     return out
 
 
-def split_of(index: pd.DataFrame, split: str) -> pd.DataFrame:
-    """The rows of one split (attrs kept); a clear error when the split is empty."""
+def split_of(index: pd.DataFrame, split: str, override: str = "data.eval_split") -> pd.DataFrame:
+    """The rows of one split (attrs kept). Raises ConfigError when the split is empty,
+    naming the splits the data has and `override`, the setting that picks another."""
     part = index[index["split"] == split]
     if part.empty:
-        raise no_rows_error(split, index["split"].astype(str).unique())
+        raise no_rows_error(split, index["split"].astype(str).unique(), override)
     part.attrs = dict(index.attrs)
     return part
 
 
-def no_rows_error(split: str, splits) -> ValueError:
+def no_rows_error(split: str, splits, override: str = "data.eval_split") -> ConfigError:
     """The error for a split the dataset has no rows of, naming the splits it has and, for an
-    evaluation split, the override that scores another."""
+    evaluation split, the override that scores another (a ConfigError: the commands report it
+    in one line, exit status 2)."""
     found = sorted(str(s) for s in set(splits))
     if found == [""]:  # no row has a split: the partition file was not found or not read
         hint = ("; no image has a split: give the dataset's partition file (CelebA: list_eval_partition.txt), "
                 "or hold some out: data.holdout='{frac: 0.2, seed: 0, by: null, holdout: val}'")  # fmt: skip
     elif found and split != "train":
-        hint = f"; score another one with data.eval_split={found[-1]}"
+        hint = f"; score another one with {override}={found[-1]}"
     else:
         hint = ""
-    return ValueError(f"the dataset has no {split!r} rows (its splits: {found}){hint}")
+    return ConfigError(f"the dataset has no {split!r} rows (its splits: {found}){hint}")
 
 
 def face_dataset(data_cfg: Any, index: pd.DataFrame, train: bool, **overrides) -> FaceDataset:

@@ -25,6 +25,7 @@ from lnet_anet.dldl.label_distribution import (
     DEFAULT_SIGMA,
     DLDLLoss,
 )
+from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.distributed import is_main_process
 from lnet_anet.engine.runs import (
     RunNotFoundError,
@@ -108,7 +109,7 @@ def check_cache_key(npz: Path, key: dict) -> None:
     if path.exists():
         found = json.loads(path.read_text())
         if found != key:
-            raise ValueError(f"{npz}: cached for other faces or settings ({path}: {found} != {key}); "
+            raise ConfigError(f"{npz}: cached for other faces or settings ({path}: {found} != {key}); "
                              "delete the cache or use another cache folder")  # fmt: skip
         return
     path.parent.mkdir(parents=True, exist_ok=True)
