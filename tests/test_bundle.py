@@ -498,6 +498,25 @@ def test_no_mirror_makes_an_anet_dldl_head_predict_from_the_crop_alone(runs, tmp
     assert not (tmp_path / "bad").exists() and not (tmp_path / "b").exists()
 
 
+def test_another_anet_turns_off_the_steps_that_read_heads_fitted_on_the_old_one(runs, tmp_path, capsys):
+    """build_bundle --from-bundle B --anet RUN: B's box and face heads were fitted on B's ANet's
+    feature, so a bundle with another ANet has the steps that read them turned off (Predictor.load
+    would refuse it), with a note on how to fit new ones; the same ANet keeps them."""
+    from lnet_anet.inference.bundle import load_bundle
+    from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
+
+    out = tmp_path / "mine.lnetanet"
+    assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--anet", str(runs["anet"]), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "refine_boxes, rescue_faces, rescue_frame turned off" in err and "fit_box_head --bundle" in err
+    lnet = load_bundle(out, build_nets=False).preprocessing["lnet"]
+    assert lnet["refine_boxes"] is False and lnet.get("rescue_faces") is None and lnet.get("rescue_frame") is None
+    Predictor.load(out)  # loads: no head of another ANet is asked for
+    same = tmp_path / "same.lnetanet"
+    assert build_main(["--from-bundle", str(out), "--anet", str(runs["anet"]), "--out", str(same)]) == 0
+    assert "turned off" not in capsys.readouterr().err
+
+
 def test_from_bundle_replaces_localizer_and_lnet_input_settings_and_nothing_else(runs, bundle_path, tmp_path, capsys):
     out = tmp_path / "settings.lnetanet"
     argv = ["--from-bundle", str(bundle_path), "--localizer", '{"separation": 0.3, "max_faces": 30, "max_peaks": 40}',

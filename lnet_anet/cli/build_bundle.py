@@ -107,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 args.note, anet=args.anet)  # fmt: skip
             if args.age is not None:
                 _note_calibration_left(args.from_bundle, args.out)
+            if args.anet is not None:
+                _feature_heads_off(args.from_bundle, args.out, command)
         else:
             out = build_from_runs(args.out, args.lnet, args.anet, args.age, args.attractiveness, command,
                                   args.no_mirror)  # fmt: skip
@@ -130,6 +132,41 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(describe(out))
     return 0
+
+
+# The bundle's steps that read a head fitted on its ANet's feature (LNetInput settings): with
+# another ANet they would read features the head never saw, and Predictor.load refuses them.
+FEATURE_HEAD_STEPS = {"refine_boxes": (False, "fit_box_head"), "rescue_faces": (None, "fit_face_head"),
+                      "rescue_frame": (None, "fit_face_head --frames"), "verify_faces": (None, "fit_face_head")}
+
+
+def _feature_heads_off(source: Path, out: Path, command: str) -> None:
+    """With another ANet than `source`'s in `out`, the steps that read the shipped box and face
+    heads (fitted on the old ANet's feature) are turned off in `out`, with a note on stderr
+    saying how to fit heads on the new ANet and turn them back on. The same ANet (SVMs refitted
+    by fit_svms): nothing changes."""
+    import os
+
+    from lnet_anet.inference.build import override_settings
+    from lnet_anet.inference.bundle import load_bundle
+
+    old, new = load_bundle(source, build_nets=False), load_bundle(out, build_nets=False)
+    if old.part_digest("anet") == new.part_digest("anet"):
+        return
+    lnet = new.preprocessing["lnet"]
+    steps = [k for k in FEATURE_HEAD_STEPS if lnet.get(k) not in (None, False)]
+    if not steps:
+        return
+    tmp = out.with_name(f".{out.name}.heads{os.getpid()}")
+    override_settings(out, tmp, lnet={k: FEATURE_HEAD_STEPS[k][0] for k in steps}, command=command,
+                      note="steps reading heads fitted on the source bundle's ANet turned off")  # fmt: skip
+    os.replace(tmp, out)
+    fits = sorted({FEATURE_HEAD_STEPS[k][1] for k in steps})
+    print(f"note: {', '.join(steps)} turned off in {out}: they read heads fitted on the feature of {source}'s ANet, "
+          f"not this one. To have them, fit heads on {out} ("
+          + "; ".join(f"python -m lnet_anet.cli.{f} --bundle {out} ..." for f in fits)
+          + f") and pass them (predict --box-head / --face-head), with the steps turned back on: "
+          f"build_bundle --from-bundle {out} --lnet-input '{{...}}'", file=sys.stderr)  # fmt: skip
 
 
 def _note_calibration_left(source: Path, out: Path) -> None:
