@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 from PIL import Image
 
@@ -41,6 +44,19 @@ def test_features_from_cached_maps_equal_the_dense_forward(tmp_path):
     # float16 storage of the maps is the only difference
     np.testing.assert_allclose(cached["features"], direct["features"], atol=2e-2, rtol=2e-2)
     np.testing.assert_array_equal(cached["attributes"], direct["attributes"])
+
+
+def test_unreadable_images_are_counted_in_the_training_log(tmp_path, caplog):
+    model = anet_lite0(pretrained="none", num_attributes=1, frozen_stages=4).eval()
+    dataset = faces(tmp_path)
+    Path(dataset.paths[1]).write_bytes(b"not an image")
+    with pytest.warns(UserWarning, match="skipping unreadable image"), caplog.at_level("WARNING", "lnet_anet.train"):
+        maps = dataset_trunk_maps(model, dataset, num_workers=0, desc="trunk maps")
+        features = dataset_patch_features(model, dataset, stride=16, num_workers=0)
+    assert len(maps["maps"]) == len(features["features"]) == 2
+    said = [r.getMessage() for r in caplog.records if r.name == "lnet_anet.train"]
+    assert said == ["trunk maps: 1 unreadable images were skipped (named in the warnings above)",
+                    "features: 1 unreadable images were skipped (named in the warnings above)"]  # fmt: skip
 
 
 def test_trunk_map_windows_are_the_patches_forward(tmp_path):

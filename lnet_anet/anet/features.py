@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +54,17 @@ def dataset_patch_features(
             parts.setdefault(k, []).append(v.cpu().numpy())
     if not parts:
         raise ValueError("no readable image in the dataset")
+    _log_skipped(dataset, parts["index"], desc)
     return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def _log_skipped(dataset: Dataset, read: list[np.ndarray], desc: str) -> None:
+    """Say in the training log (train.log), not only in the dataset's warnings on stderr, how
+    many images were unreadable: they drop out of the split for good."""
+    skipped = len(dataset) - sum(len(r) for r in read)
+    if skipped:
+        logging.getLogger("lnet_anet.train").warning("%s: %d unreadable images were skipped (named in the warnings "
+                                                     "above)", desc, skipped)  # fmt: skip
 
 
 def load_anet_run(folder: Path):
@@ -103,6 +114,7 @@ def dataset_trunk_maps(
                 parts.setdefault(key, []).append(batch[key].numpy())
     if not parts:
         raise ValueError("no readable image in the dataset")
+    _log_skipped(dataset, parts["maps"], desc)
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
