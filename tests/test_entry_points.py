@@ -453,6 +453,8 @@ def test_a_bad_tune_split_stops_the_attribute_commands_before_any_data(tmp_path,
     (["lnet_anet.cli.train_anet", "data=celeba", "data.index.root={celeba}", "data.index.images=img_align_celeba",
       "svm.C=[0.1]"],
      "error: identity pre-training \\(pretrain.epochs > 0\\) needs identity labels.*pretrain.epochs=0"),
+    (["lnet_anet.cli.train_anet", "data=celeba", "data.index.root={celeba}", "svm.C=[0.1]"],
+     "error: .*celeba: several image folders .*pass data.index.images=<one of them>"),
 ])  # fmt: skip
 def test_data_that_cannot_serve_the_command_stops_it_in_one_line(tmp_path, args, says):
     """A split the data does not have, labels of another task, a CelebA copy without its identity

@@ -216,7 +216,7 @@ def find_image_dir(root: Path, images: str | Path = "auto") -> Path:
         )
     if len(found) > 1:
         names = ", ".join(str(d.relative_to(root)) for d in found)
-        raise ValueError(f"{root}: several image folders ({names}); pass data.index.images=<one of them>")
+        raise DatasetFormatError(root, f"several image folders ({names}); pass data.index.images=<one of them>")
     return found[0].resolve()
 
 
