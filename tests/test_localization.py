@@ -409,8 +409,9 @@ def test_weak_threshold_adds_weak_faces_apart_from_stronger_ones_and_keeps_their
 
 
 def test_crowd_lowers_the_bar_after_the_best_only_when_the_best_face_is_small():
-    """crowd (share, bar): small faces side by side are a crowd, read with `bar` after the best;
-    a weak blob beside a face that fills the picture stays out (secondary_threshold)."""
+    """crowd (share, bar): small faces side by side, the best a clear one, are a crowd, read with
+    `bar` after the best; a weak blob beside a face that fills the picture stays out
+    (secondary_threshold), and so do faint faces beside a best that is not clear."""
     size = (40 * STRIDE, 48 * STRIDE)
     loc = Localizer(threshold=0.1, stride=STRIDE, min_relative_score=0.0, box_level=0.03, separation=0.5,
                     secondary_threshold=0.7)  # fmt: skip
@@ -424,7 +425,8 @@ def test_crowd_lowers_the_bar_after_the_best_only_when_the_best_face_is_small():
     (alone,) = loc(portrait, size)
     (same,) = Localizer(**{**vars(loc), "crowd": (0.35, 0.1)})(portrait, size)
     np.testing.assert_allclose(same[0], alone[0])
-    assert len(Localizer(**{**vars(loc), "crowd": (1.0, 0.1)})(portrait, size)) == 2  # every picture a crowd
+    faint = 0.5 * crowd  # the same small faces, the best no clear face (under secondary_threshold): no crowd
+    assert len(Localizer(**{**vars(loc), "crowd": (0.5, 0.1)})(faint, size)) == 1 == len(loc(faint, size))
     with pytest.raises(ValueError, match="crowd needs separation and secondary_threshold"):
         Localizer(threshold=0.1, separation=0.5, crowd=(0.35, 0.5))
     with pytest.raises(ValueError, match="crowd must be None or"):

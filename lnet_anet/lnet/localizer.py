@@ -245,9 +245,10 @@ class Localizer:
         ones. A weak blob beside a face in a crowd is a face more often than one inside a
         portrait's face (experiments/2026-12-03-secondary).
     crowd: None, or (share, threshold): faces after the best need only `threshold` instead of
-        secondary_threshold when the best face's box (found with that lower bar) is at most
-        `share` of the picture's shorter side (needs separation and secondary_threshold). Beside a
-        face that fills the picture, weaker blobs are mostly parts of it (secondary_threshold
+        secondary_threshold (and weak_threshold) in a crowd: a picture whose best face, as read
+        without the rule, scores over secondary_threshold and has a box of at most `share` of
+        the picture's shorter side (is_crowd; needs separation and secondary_threshold). Beside
+        a face that fills the picture, weaker blobs are mostly parts of it (secondary_threshold
         keeps them out); in a crowd the faces are small and a neighbour scores as weakly as a
         blob (experiments/2026-12-03-crowd-faces).
     box_scale, box_offset: the chosen window's half sides h become box_scale * h + box_offset
@@ -451,15 +452,15 @@ class Localizer:
                 weak[1:] &= peak_scores[1:] > self.weak_threshold
         if self.separation is not None:
             sides = self._window_sides(math.sqrt(geometry[0] * geometry[1]))
-            if self.crowd is not None and len(peak_scores) > 1:
-                crowd = self._crowd_faces(r, geometry, sides, candidates)
-                if crowd is not None:
-                    return crowd, geometry
             found = self._separated_faces(r, sides, grid, scores, peaks[strong], peak_scores[strong],
                                           contains[strong] if contains is not None else None)  # fmt: skip
             if self.weak_threshold is not None and bool((weak & ~strong).any()):
                 found = self._with_weak_faces(found, self._separated_faces(
                     r, sides, grid, scores, peaks[weak], peak_scores[weak], contains[weak] if contains is not None else None))
+            if self.crowd is not None and found and len(peak_scores) > len(found):
+                window, score, own = found[0]
+                if self.is_crowd(self.box(own, window, score, geometry), score, geometry[2:]):
+                    return self._crowd_faces(r, sides, candidates), geometry
             return found, geometry
         peaks, peak_scores = peaks[strong], peak_scores[strong]
         contains = contains[strong] if contains is not None else None
@@ -485,22 +486,23 @@ class Localizer:
             bounds.append(best.tolist())
         return found, geometry
 
-    def _crowd_faces(self, r: torch.Tensor, geometry: tuple, sides: tuple[int, int | None], candidates: tuple
-                     ) -> list[tuple[torch.Tensor, float, torch.Tensor]] | None:  # fmt: skip
-        """`crowd`: the faces found with the crowd's bar after the best, when the best face's box
-        is at most the crowd's share of the picture's shorter side; else None (the picture is
-        read with secondary_threshold)."""
-        share, bar = self.crowd
+    def is_crowd(self, best: np.ndarray, score: float, picture_hw: tuple[int, int]) -> bool:
+        """`crowd`: whether a picture (h, w) whose best face has this box (x0, y0, x1, y1) and score
+        is a crowd: a clear face (over secondary_threshold) of at most the crowd's share of the
+        picture's shorter side. False without the rule."""
+        if self.crowd is None:
+            return False
+        x0, y0, x1, y1 = (float(v) for v in best)
+        return score > self.secondary_threshold and max(x1 - x0, y1 - y0) <= self.crowd[0] * min(picture_hw)
+
+    def _crowd_faces(self, r: torch.Tensor, sides: tuple[int, int | None], candidates: tuple
+                     ) -> list[tuple[torch.Tensor, float, torch.Tensor]]:  # fmt: skip
+        """`crowd`: the faces of a crowd's map, those after the best held to the crowd's bar."""
         grid, scores, peaks, peak_scores, contains = candidates
         keep = (peak_scores > self.threshold) & (peak_scores >= self.min_relative_score * peak_scores[0])
-        keep[1:] &= peak_scores[1:] > bar
-        found = self._separated_faces(r, sides, grid, scores, peaks[keep], peak_scores[keep],
-                                      contains[keep] if contains is not None else None)  # fmt: skip
-        if len(found) < 2:
-            return None  # one face: the picture's reading does not change
-        window, score, own = found[0]
-        box = self.box(own, window, score, geometry)
-        return found if max(box[2] - box[0], box[3] - box[1]) <= share * min(geometry[2], geometry[3]) else None
+        keep[1:] &= peak_scores[1:] > self.crowd[1]
+        return self._separated_faces(r, sides, grid, scores, peaks[keep], peak_scores[keep],
+                                     contains[keep] if contains is not None else None)  # fmt: skip
 
     def _with_weak_faces(self, strong: list[tuple[torch.Tensor, float, torch.Tensor]],
                          every: list[tuple[torch.Tensor, float, torch.Tensor]]) -> list[tuple[torch.Tensor, float, torch.Tensor]]:  # fmt: skip

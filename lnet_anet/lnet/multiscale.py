@@ -247,9 +247,8 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
 def further_faces(faces: list[Detection], localizer, image_hw: tuple[int, int] | None = None) -> list[Detection]:
     """A photo's faces (strongest first) with those after its best held to the localizer's bar
     for further faces, its weak_threshold or else its secondary_threshold (none set: all kept);
-    with the localizer's `crowd` (share, bar) and the photo's (h, w), its crowd bar when the best
-    face's box is at most `share` of the photo's shorter side, as the localizer holds them on a
-    canvas. Each scale's canvas has a best of its own, which passes at the lower threshold; merged
+    with the localizer's `crowd` (share, bar) and the photo's (h, w), its crowd bar when the photo
+    is a crowd (Localizer.is_crowd of its best face), as the localizer holds them on a canvas. Each scale's canvas has a best of its own, which passes at the lower threshold; merged
     across scales only the photo's best may (a 0.67 blob read at scale 1 beside a portrait's face
     found at scale 0.45 came back as a second face: experiments/2026-12-03-crowd-zoom, section 4)."""
     bar = getattr(localizer, "weak_threshold", None)
@@ -262,13 +261,11 @@ def further_faces(faces: list[Detection], localizer, image_hw: tuple[int, int] |
 
 
 def _is_crowd(faces: list[Detection], localizer, image_hw: tuple[int, int]) -> bool:
-    """Whether a photo's best face (faces strongest first) is small enough for the localizer's
-    `crowd` rule: its box at most `share` of the photo's shorter side (False without the rule)."""
-    crowd = getattr(localizer, "crowd", None)
-    if crowd is None or not faces:
+    """Whether a photo (h, w) whose faces are these (strongest first) is a crowd by the
+    localizer's `crowd` rule (Localizer.is_crowd; False without the rule)."""
+    if getattr(localizer, "crowd", None) is None or not faces:
         return False
-    x0, y0, x1, y1 = faces[0][0]
-    return max(x1 - x0, y1 - y0) <= crowd[0] * min(image_hw)
+    return localizer.is_crowd(faces[0][0], faces[0][1], image_hw)
 
 
 def _asking(faces: list[Detection], localizer, weak_crowd: int | None = None,
