@@ -94,10 +94,9 @@ def main(cfg: DictConfig) -> dict:
                                        *((f"{p}{v}", part, kw) for p, part in (("tune", tune), ("eval", evaluation))
                                          for v, kw in views.items()))}  # fmt: skip
         window = model.trunk.output_size(P, model.frozen_stages)  # a patch's window of the cached map
-        labels = lambda m, *keys: {k: m[k] for k in keys}  # noqa: E731
+        labels = lambda m, *keys: {k: m[k] for k in keys if k in m}  # noqa: E731 - "identity" when the data has it
         train_set = TrunkMapPatches([maps["fit"]["maps"], maps["fit-mirror"]["maps"]],
-                                    labels(maps["fit"], "attributes", *("identity",) * ("identity" in maps["fit"]),
-                                           "index"), window, train=True)  # fmt: skip
+                                    labels(maps["fit"], "attributes", "identity", "index"), window, train=True)  # fmt: skip
         tune_set = TrunkMapPatches([maps["tune"]["maps"]], labels(maps["tune"], "attributes", "index"), window, False)
         net, in_memory = FromTrunk(model, stage), {"num_workers": 0}
     else:

@@ -108,9 +108,8 @@ def check_labels_fit_bins(cfg: DictConfig, index: pd.DataFrame, bins) -> None:
     lie outside [bins.low, bins.high] by more than half a step."""
     if cfg.target not in index.columns:
         labels = [c for c in index.columns if c not in ("path", "split", "identity", "image", "name")]
-        other = {"age": "train_attractiveness", "attractiveness": "train_age"}.get(cfg.target)
-        hint = (f"; for its {labels[0]} labels: --config-name {other}"
-                if other and labels and labels[0] in ("age", "attractiveness") else "")  # fmt: skip
+        learnt = [c for c in ("age", "attractiveness") if c in labels]  # each has its config: train_<target>
+        hint = f"; for its {learnt[0]} labels: --config-name train_{learnt[0]}" if learnt else ""
         raise ConfigError(f"the data ({cfg.data.name}) has no {cfg.target!r} labels, which this command learns "
                           f"(its label columns: {labels}){hint}")  # fmt: skip
     labels = pd.to_numeric(split_of(index, "train")[cfg.target], errors="coerce").dropna().to_numpy(np.float64)

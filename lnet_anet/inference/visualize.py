@@ -115,7 +115,7 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     zoom = max(1, -(-MIN_SIDE // min(canvas.shape[:2])))  # ceil
     if zoom > 1:
         canvas = cv2.resize(canvas, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
-    zoom = zoom * shrink if shrink < 1 else zoom  # image pixels -> picture pixels
+    zoom *= shrink  # image pixels -> picture pixels
     h, w = canvas.shape[:2]
     scale = float(np.clip(min(h, w) / 700, 0.35, 8.0))
     line = max(1, round(min(h, w) / 250))

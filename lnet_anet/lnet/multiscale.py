@@ -248,9 +248,10 @@ def further_faces(faces: list[Detection], localizer, image_hw: tuple[int, int] |
     """A photo's faces (strongest first) with those after its best held to the localizer's bar
     for further faces, its weak_threshold or else its secondary_threshold (none set: all kept);
     with the localizer's `crowd` (share, bar) and the photo's (h, w), its crowd bar when the photo
-    is a crowd (Localizer.is_crowd of its best face), as the localizer holds them on a canvas. Each scale's canvas has a best of its own, which passes at the lower threshold; merged
-    across scales only the photo's best may (a 0.67 blob read at scale 1 beside a portrait's face
-    found at scale 0.45 came back as a second face: experiments/2026-12-03-crowd-zoom, section 4)."""
+    is a crowd (Localizer.is_crowd of its best face), as the localizer holds them on a canvas.
+    Each scale's canvas has a best of its own, which passes at the lower threshold; merged across
+    scales only the photo's best may (a 0.67 blob read at scale 1 beside a portrait's face found
+    at scale 0.45 came back as a second face: experiments/2026-12-03-crowd-zoom, section 4)."""
     bar = getattr(localizer, "weak_threshold", None)
     bar = getattr(localizer, "secondary_threshold", None) if bar is None else bar
     if bar is None or len(faces) < 2:
