@@ -226,3 +226,37 @@ def test_patch_features_with_the_mirror_view(local_net):
     # The mirror view's patches are the plain patches of the mirrored image and box.
     flipped = local_net.patch_features(np.ascontiguousarray(image[:, ::-1]), (100 - 80, 20, 100 - 10, 100), 1.0, 144, 16)
     torch.testing.assert_close(both[len(plain):], flipped, atol=1e-4, rtol=0)
+
+
+def test_unknown_identities_stay_unknown_and_add_nothing_to_the_loss():
+    """-1 (a face missing from the identity file) is not one more person: it stays -1 after the
+    renumbering, and the softmax loss ignores it."""
+    import pandas as pd
+
+    from lnet_anet.anet.losses import identity_ce_loss
+    from lnet_anet.anet.training import with_dense_identities
+
+    index = pd.DataFrame({"identity": [7, -1, 3, 7, -1, 12]})
+    dense, n = with_dense_identities(index)
+    assert n == 3
+    assert dense["identity"].tolist() == [1, -1, 0, 1, -1, 2]
+
+    class Logits(nn.Module):
+        def __init__(self, logits):
+            super().__init__()
+            self.logits = nn.Parameter(logits)
+
+        def forward(self, image):
+            return {"identity": self.logits}
+
+    torch.manual_seed(0)
+    logits = torch.randn(4, 3)
+    target = torch.tensor([2, -1, 0, -1])
+    loss, parts = identity_ce_loss(Logits(logits), {"image": None, "identity": target})
+    known = target >= 0
+    assert torch.allclose(loss, nn.functional.cross_entropy(logits[known], target[known]))
+    assert parts["accuracy"] == float((logits.argmax(1)[known] == target[known]).float().mean())
+    model = Logits(logits.clone())
+    loss, parts = identity_ce_loss(model, {"image": None, "identity": torch.tensor([-1, -1, -1, -1])})
+    loss.backward()
+    assert loss.item() == 0.0 and parts == {} and float(model.logits.grad.abs().sum()) == 0.0

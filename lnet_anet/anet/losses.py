@@ -18,9 +18,14 @@ def attribute_bce_loss(model: nn.Module, batch: dict) -> tuple[torch.Tensor, dic
 
 
 def identity_ce_loss(model: nn.Module, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
-    """Softmax classification of face identities (ANet pre-training); labels 0..K-1."""
+    """Softmax classification of face identities (ANet pre-training); labels 0..K-1, and -1 for a
+    face of unknown identity, which adds nothing to the loss (a batch of only those: loss 0)."""
     logits = model(batch["image"])["identity"]
-    loss = F.cross_entropy(logits, batch["identity"])
+    target = batch["identity"]
+    known = target >= 0
+    if not bool(known.any()):
+        return logits.sum() * 0.0, {}
+    loss = F.cross_entropy(logits, target, ignore_index=-1)
     with torch.no_grad():
-        accuracy = (logits.argmax(1) == batch["identity"]).float().mean()
+        accuracy = (logits.argmax(1)[known] == target[known]).float().mean()
     return loss, {"accuracy": float(accuracy)}

@@ -58,9 +58,15 @@ def init_from_anet(model: torch.nn.Module, source: str | Path) -> None:
 
 
 def with_dense_identities(index: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Identity labels renumbered 0..K-1 for the softmax."""
+    """Identity labels renumbered 0..K-1 for the softmax. A negative label (-1: the face is
+    missing from the identity file, see data.readers.celeba) is unknown, not one more person: it
+    stays -1, which identity_ce_loss ignores."""
     out = index.copy()
-    out["identity"], uniques = pd.factorize(out["identity"], sort=True)
+    known = out["identity"].to_numpy() >= 0
+    codes, uniques = pd.factorize(out["identity"][known], sort=True)
+    dense = np.full(len(out), -1, np.int64)
+    dense[known] = codes
+    out["identity"] = dense
     out.attrs = dict(index.attrs)
     return out, len(uniques)
 
