@@ -329,6 +329,15 @@ def test_read_lfwa_split_by_file_order_survives_missing_images(tmp_path):
         read_lfwa(tmp_path)
 
 
+def test_read_lfwa_takes_windows_names(tmp_path):
+    """lfw_att_40.mat lists `Person\\Person_0001.jpg`: the same images as the forward-slash names."""
+    rel = _lfw(tmp_path)
+    _write(tmp_path / "list_attr_lfw.txt", _attr_lines([r.replace("/", "\\") for r in rel], _labels(5)))
+    df = read_lfwa(tmp_path, n_train=3)
+    assert df["path"].tolist() == [str((tmp_path / "lfw" / r).resolve()) for r in rel]
+    assert df["person"].tolist() == ["Ann_Lee", "Bo_Di", "Ann_Lee", "Cy_Ra", "Bo_Di"]
+
+
 def test_read_lfwa_split_file_and_tree_as_root(tmp_path):
     rel = _lfw(tmp_path)
     attr = _write(tmp_path / "labels" / "list_attr_lfw.txt", _attr_lines(rel, _labels(5)))

@@ -75,6 +75,7 @@ def test_read_wider_txt_count_zero_without_its_line_of_zeros(tmp_path):
         (WIDER_TXT.replace("50 60 8 10 2 1 0 1 2 1", "50 60 8 10 3 1 0 1 2 1"), 4, "flag out of range"),
         (WIDER_TXT.replace("1\n5 5 100 120", "3\n5 5 100 120"), 9, "file ends"),
         (WIDER_TXT.replace("0 0 0 0 0 0 0 0 0 0", "150 60 50 60 0 0 0 1 0 0"), 7, "count says 0 faces, but a face box"),
+        (WIDER_TXT + "0--Parade/0_Parade_a_1.jpg\n0\n", 11, r"0_Parade_a_1.jpg is listed twice \(first on line 1\)"),
     ],
 )
 def test_read_wider_txt_names_file_and_line_of_a_bad_row(tmp_path, text, line, message):
@@ -179,6 +180,8 @@ def test_read_fddb_folds_in_fold_order(tmp_path):
         (FDDB_ELLIPSES.replace("\n2\n", "\nx\n"), None, ("ellipseList.txt", 2), "face count"),
         (FDDB_ELLIPSES.replace("123.583300", "-1"), None, ("ellipseList.txt", 7), "bad ellipse"),
         (FDDB_ELLIPSES, "2002/08/11/big/img_591\n2002/08/26/big/img_999\n", ("fold-01.txt", 2), "no entry"),
+        (FDDB_ELLIPSES, "2002/08/11/big/img_591\n2002/08/26/big/img_265\n2002/08/11/big/img_591\n",
+         ("fold-01.txt", 3), r"img_591 is listed twice \(first on line 1\)"),
     ],
 )
 def test_read_fddb_names_file_and_line(tmp_path, text, fold, where, message):

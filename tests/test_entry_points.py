@@ -502,3 +502,51 @@ def test_labels_inside_the_bins_pass_the_check():
     scores.loc[:1, "attractiveness"] = 6.0  # 2% of the train rows beyond the top bin
     with pytest.raises(ConfigError, match="2% of the training labels"):
         check_labels_fit_bins(cfg, scores, make_bins(low=1, high=5, step=0.1))
+
+
+def test_evaluate_attributes_matches_the_label_columns_to_the_run_by_name(tmp_path):
+    """A label file listing the attributes in another order is scored in the run's order (its SVMs'),
+    and data without labels, or without some of the run's attributes, is a ConfigError."""
+    import pandas as pd
+    import torch
+    from safetensors.torch import save_file
+
+    from lnet_anet.cli.evaluate_attributes import attributes_to_score
+    from lnet_anet.engine.config import ConfigError
+
+    save_file({"w": torch.zeros(1)}, str(tmp_path / "anet.safetensors"), {"attributes": "Smiling,Male,Young"})
+    index = pd.DataFrame({"path": ["a.jpg"], "Young": [1], "Smiling": [0], "Eyeglasses": [0], "Male": [1]})
+    index.attrs["attributes"] = ["Young", "Smiling", "Eyeglasses", "Male"]
+    assert attributes_to_score(tmp_path, index, "lfwa", 3) == ["Smiling", "Male", "Young"]
+    with pytest.raises(ConfigError, match="no labels for 1 of the 3.*Male"):
+        attributes_to_score(tmp_path, index.drop(columns="Male").assign(), "lfwa", 3)
+    bare = pd.DataFrame({"path": ["a.jpg"]})
+    with pytest.raises(ConfigError, match="no attribute labels"):
+        attributes_to_score(tmp_path, bare, "celeba", 3)
+    save_file({"w": torch.zeros(1)}, str(tmp_path / "anet.safetensors"))  # an old run: no names recorded
+    with pytest.raises(ConfigError, match="has 3 SVMs; lfwa has 4"):
+        attributes_to_score(tmp_path, index, "lfwa", 3)
+
+
+def test_data_that_cannot_be_read_as_configured_is_a_config_error(tmp_path):
+    """data.crop=box on data without boxes, and a folder in which every row is left out, stop with a
+    ConfigError that says why (not a ValueError from deep in the dataset, or 'no train rows')."""
+    from omegaconf import OmegaConf
+    from PIL import Image
+
+    from lnet_anet.data.from_config import build_index
+    from lnet_anet.engine.config import ConfigError
+
+    folder = tmp_path / "UTKFace"
+    folder.mkdir()
+    for name in ("25_0_0_20170116174525125.jpg.chip.jpg", "61_1_0_20170109150557335.jpg.chip.jpg"):
+        Image.new("RGB", (40, 40)).save(folder / name)
+    cfg = OmegaConf.create({"name": "utkface", "crop": "box", "boxes": None,
+                            "index": {"_target_": "lnet_anet.data.readers.age.read_utkface", "folder": str(folder)}})
+    with pytest.raises(ConfigError, match="data.crop=box needs a face box.*data.boxes=CSV"):
+        build_index(cfg)
+    cfg.crop = "full"
+    assert len(build_index(cfg)) == 2
+    cfg.index.folder = str(tmp_path)  # the parent of UTKFace/: no chips there
+    with pytest.raises(ConfigError, match="utkface .*no images|utkface .*left out"):
+        build_index(cfg)

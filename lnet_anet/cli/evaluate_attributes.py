@@ -12,10 +12,12 @@ from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
+from safetensors import safe_open
 
 from lnet_anet.anet.features import dataset_patch_features, join_views, load_anet_run
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.data.transforms import mirror
+from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.runs import record_data, run_dir, training_command, write_json
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
@@ -47,6 +49,38 @@ def framing_differences(run: Path, data_cfg) -> list[str]:
     return differ
 
 
+def run_attributes(run: Path) -> list[str] | None:
+    """The attribute names of a train_anet run, in the order of its SVMs (anet.safetensors'
+    metadata), or None for a run that did not record them."""
+    with safe_open(str(run / "anet.safetensors"), framework="pt") as f:
+        recorded = (f.metadata() or {}).get("attributes")
+    return recorded.split(",") if recorded else None
+
+
+def attributes_to_score(run: Path, index, data_name: str, n_svms: int) -> list[str]:
+    """The dataset's label columns in the order of the run's SVMs: a label file may list the
+    attributes in another order (matched by name). Raises ConfigError when the data has no
+    attribute labels or lacks some of the run's attributes."""
+    names = [n for n in index.attrs.get("attributes", []) if n in index.columns]
+    if not names:
+        raise ConfigError(f"{data_name}: this copy of the data has no attribute labels (CelebA: list_attr_celeba.txt; "
+                          "LFWA: its list_attr file), so there is nothing to score")  # fmt: skip
+    trained = run_attributes(run)
+    if trained is None:  # an old run: its SVMs are in the data's order, if the counts agree
+        if len(names) != n_svms:
+            raise ConfigError(f"{run} records no attribute names and has {n_svms} SVMs; {data_name} has "
+                              f"{len(names)} attributes")  # fmt: skip
+        return names
+    missing = [n for n in trained if n not in names]
+    if missing:
+        raise ConfigError(f"{data_name} has no labels for {len(missing)} of the {len(trained)} attributes {run} "
+                          f"was trained on: {', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''}")  # fmt: skip
+    if trained != names:
+        log.info("%s's attributes are matched by name (the label file lists them in another order%s)", data_name,
+                 f", with {len(names) - len(trained)} more" if len(names) > len(trained) else "")  # fmt: skip
+    return trained
+
+
 @hydra.main(config_path="../conf", config_name="evaluate_attributes", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:
@@ -61,7 +95,7 @@ def main(cfg: DictConfig) -> dict:
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     part = split_of(index, cfg.split, override="split")
-    names = list(index.attrs["attributes"])
+    names = attributes_to_score(Path(cfg.run), index, cfg.data.name, len(head.bias))
     train_labels = index.loc[index.split == "train", names].to_numpy() if (index.split == "train").any() else None
     dataset = face_dataset(cfg.data, part, train=False, image_size=patches["canonical_size"], attributes=names)
     feats = dataset_patch_features(model, dataset, patches["stride"], cfg.batch_size, cfg.num_workers, cfg.device)

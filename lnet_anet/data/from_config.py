@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from lnet_anet.data.dataset import FaceDataset
 from lnet_anet.data.errors import DataNotFoundError
 from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
+from lnet_anet.data.readers._tables import BOX_COLUMNS
 from lnet_anet.data.readers.age import fold_split, holdout_split
 from lnet_anet.data.scenes import ScenePhotometric
 from lnet_anet.engine.config import ConfigError
@@ -50,6 +51,16 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
         log.warning("left out: %s", line)
     if len(index.attrs.get("skipped", [])) > 20:
         log.warning("... %d rows left out in all", len(index.attrs["skipped"]))
+    if len(index) == 0:  # said here, not as "no 'train' rows" further on
+        where = {k: v for k, v in dict(data_cfg.index).items() if k != "_target_"}
+        skipped = index.attrs.get("skipped", [])
+        why = (f"all {len(skipped)} rows were left out, e.g. {skipped[0]}" if skipped
+               else "the reader found no images")  # fmt: skip
+        raise ConfigError(f"{data_cfg.get('name', 'the data')} ({where}): {why}")
+    if data_cfg.get("crop") == "box" and not all(c in index.columns for c in BOX_COLUMNS):
+        raise ConfigError(f"data.crop=box needs a face box per image, and {data_cfg.get('name', 'this data')} has "
+                          "none: set data.boxes=CSV (LNet's boxes: python -m lnet_anet.cli.lnet_boxes IMAGES --out "
+                          "CSV), or read the whole images with data.crop=full")  # fmt: skip
     rule = data_cfg.get("holdout")
     fold = data_cfg.get("fold")
     if fold:

@@ -241,12 +241,17 @@ def read_fddb(
         fold = folds_dir / f"FDDB-fold-{k:02d}.txt"
         ell = folds_dir / f"FDDB-fold-{k:02d}-ellipseList.txt"
         sources.append(str(ell))
-        order = [line for line in read_lines(fold) if line]
+        listed = read_lines(fold)
+        order = [line for line in listed if line]
+        first: dict[str, int] = {}
+        for line_no, name in enumerate(listed, 1):
+            if name and name in first:
+                raise DatasetFormatError(fold, f"{name} is listed twice (first on line {first[name]})", line_no)
+            first.setdefault(name, line_no)
         by_name = _read_ellipses(ell)
         for name in order:
             if name not in by_name:
-                line = read_lines(fold).index(name) + 1
-                raise DatasetFormatError(fold, f"{name} has no entry in {ell.name}", line)
+                raise DatasetFormatError(fold, f"{name} has no entry in {ell.name}", first[name])
             boxes = by_name.pop(name)
             if clip:
                 boxes = np.maximum(boxes, 0)
@@ -290,6 +295,7 @@ def _counted_blocks(path: Path, is_name, zero_line: bool = False):
     DatasetFormatError naming the file and line of a name, count or block that is not there."""
     lines = read_lines(path)
     i, n = 0, len(lines)
+    seen: dict[str, int] = {}  # name -> its line: an image listed twice would count its faces twice
     while i < n:
         if not lines[i]:
             i += 1
@@ -297,6 +303,9 @@ def _counted_blocks(path: Path, is_name, zero_line: bool = False):
         name = lines[i]
         if not is_name(name):
             raise DatasetFormatError(path, f"expected an image name, found {name!r}", i + 1)
+        if name in seen:
+            raise DatasetFormatError(path, f"{name} is listed twice (first on line {seen[name]})", i + 1)
+        seen[name] = i + 1
         if i + 1 >= n or not lines[i + 1].isdigit():
             found = lines[i + 1] if i + 1 < n else "end of file"
             raise DatasetFormatError(path, f"expected the face count of {name}, found {found!r}", i + 2)

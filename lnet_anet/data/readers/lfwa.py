@@ -72,7 +72,9 @@ def _is_lfw_tree(folder: Path) -> bool:
 
 
 def _lfw_relative(names: np.ndarray) -> np.ndarray:
-    """`Person_0001.jpg` -> `Person/Person_0001.jpg`; `Person/...` names are kept."""
+    """`Person_0001.jpg` -> `Person/Person_0001.jpg`; `Person/...` names are kept, and so are
+    Windows ones (`Person\\Person_0001.jpg`, as lfw_att_40.mat lists them), with a forward slash."""
+    names = [str(n).replace("\\", "/") for n in names]
     return np.array([n if "/" in n else f"{n.rsplit('_', 1)[0]}/{n}" for n in names], dtype=object)
 
 
@@ -82,7 +84,7 @@ def find_attr_file(root: Path) -> Path:
         what = "no" if not found else f"{len(found)}"
         raise DatasetFormatError(
             root / "list_attr_lfw.txt",
-            f"missing label file: found {what} list_attr*.txt in {root} (pass attr_file=)",
+            f"missing label file: found {what} list_attr*.txt in {root} (pass data.index.attr_file=)",
         )
     return found[0]
 
