@@ -47,7 +47,7 @@ def main(argv=None) -> int:
         result = json.loads((args.runs / name / "eval.json").read_text())
         rows[label] = {"overrides": overrides, **{k: result.get(k) for k in KEYS}}
 
-    out = Path(__file__).parent / f"{dt.date.today().isoformat()}-dldl-ablation"
+    out = Path(__file__).resolve().parents[1] / "experiments" / f"{dt.date.today().isoformat()}-dldl-ablation"
     out.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/ablate_dldl.py --base " + str(args.base)
     (out / "results.json").write_text(json.dumps({"command": command, "base_overrides": base_cfg, "rows": rows,

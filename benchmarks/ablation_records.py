@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -22,9 +23,17 @@ def finished_runs(variants: dict[str, tuple[str, str]]) -> Iterator[tuple[str, s
         yield label, command, json.loads(path.read_text())
 
 
+def parse_args(doc: str) -> argparse.Namespace:
+    """The collect scripts' command line: no options, --help prints their docstring."""
+    return argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+
+
 def write_record(name: str, rows: list[dict], lines: list[str]) -> None:
-    """experiments/<date>-<name>/results.json (rows + machine) and results.md (lines)."""
-    out = Path(__file__).parent / f"{dt.date.today().isoformat()}-{name}"
+    """experiments/<date>-<name>/results.json (rows + machine) and results.md (lines). Exits
+    with status 2, writing nothing, when no variant has finished (no empty record)."""
+    if not rows:
+        raise SystemExit(f"error: no finished run of any variant under {RUNS.resolve()}: nothing recorded")
+    out = Path(__file__).resolve().parents[1] / "experiments" / f"{dt.date.today().isoformat()}-{name}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({"rows": rows, "machine": machine()}, indent=2))
     (out / "results.md").write_text("\n".join(lines) + "\n")

@@ -185,7 +185,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     today = dt.date.today().isoformat()
-    out_dir = args.out or Path(__file__).resolve().parent / f"{today}-anet-dense"
+    out_dir = args.out or Path(__file__).resolve().parents[1] / "experiments" / f"{today}-anet-dense"
 
     model = anet_lite0(pretrained=args.pretrained).eval()
     results = {

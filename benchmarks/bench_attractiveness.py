@@ -2,7 +2,7 @@
 
     python benchmarks/bench_attractiveness.py --runs 'runs/attractiveness-anetdldl-fold{k}' \
         [--base lnet_anet/assets/default.lnetanet] [--root ../shared/datasets/scut_fbp5500_train] \
-        [--folds 5] [--seed 0] [--paste 300] [--threads 1] [--out experiments/2026-11-30-attractiveness-scut]
+        [--folds 5] [--seed 0] [--paste 300] [--threads 1] [--out runs/bench-attractiveness]
 
 For each fold k the head trained on the other folds (--runs, `{k}` replaced; train_anet_dldl
 with data.fold='{k: K, n: 5, seed: 0}') is put into the base bundle (build_bundle --from-bundle:
@@ -29,11 +29,13 @@ mean and std: the dataset's labels, so keep it beside your copy of the data, out
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import json
 import os
 import platform
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -172,7 +174,7 @@ def main(argv=None) -> int:
                         "the head's cost)")  # fmt: skip
     p.add_argument("--descriptor-heads", help="fold k's descriptor head, a pattern with {k} (fit_descriptor_head "
                    "--fold k): mixed into the score (Predictor.descriptor_head)")  # fmt: skip
-    p.add_argument("--out", type=Path, default=REPO / "experiments/2026-11-30-attractiveness-scut")
+    p.add_argument("--out", type=Path, default=REPO / "runs" / "bench-attractiveness")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     started = time.time()
@@ -191,6 +193,7 @@ def main(argv=None) -> int:
     paste_pick = set(rng.choice(len(index), size=min(args.paste, len(index)), replace=False).tolist())
     paste_rows: list[dict] = []
     timing, per_fold, tmp = None, {}, Path(tempfile.mkdtemp(prefix="bench_attr_"))
+    atexit.register(shutil.rmtree, tmp, True)  # the fold bundles (~12 MB each), gone however the run ends
     descriptor_ms = None
     for k in wanted:
         run = Path(args.runs.format(k=k))

@@ -264,7 +264,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     result = bench(args)
-    out = args.out or Path(__file__).parent / f"{result['date']}-dldl-models"
+    out = args.out or Path(__file__).resolve().parents[1] / "experiments" / f"{result['date']}-dldl-models"
     write_report(result, out)
     print(f"wrote {out / 'results.md'} and results.json")
 

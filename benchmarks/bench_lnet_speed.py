@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> dict:
     if unknown:
         ap.error(f"unknown cases {unknown}; known: {list(CASES)}")
     today = dt.date.today().isoformat()
-    out = args.out or Path(__file__).resolve().parent / f"{today}-lnet-speed"
+    out = args.out or Path(__file__).resolve().parents[1] / "experiments" / f"{today}-lnet-speed"
     load_before = [round(v, 2) for v in os.getloadavg()]
     cases = {}
     for name in args.cases:

@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = shlex.join(["python", "benchmarks/bench_predict.py", *(argv or sys.argv[1:])])
     today = dt.date.today().isoformat()
-    out = args.out or Path(__file__).resolve().parent / f"{today}-predict"
+    out = args.out or Path(__file__).resolve().parents[1] / "experiments" / f"{today}-predict"
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:

@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=60, help="files per set")
     ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
     ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"))
-    ap.add_argument("--out", type=Path, default=REPO / "experiments" / "2026-11-30-age-framing")
+    ap.add_argument("--out", type=Path, default=REPO / "runs" / "box-framing")
     args = ap.parse_args(argv)
     try:
         from facenet_pytorch import MTCNN

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ablation_records import finished_runs, write_record
+from ablation_records import finished_runs, parse_args, write_record
 
 VARIANTS = {  # label: (run folder, command)
     "locally shared C3/C4, no identity pre-training, 3 epochs (the ablations' base)":
@@ -58,4 +58,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    parse_args(__doc__)
     raise SystemExit(main())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ablation_records import finished_runs, write_record
+from ablation_records import finished_runs, parse_args, write_record
 
 # label: (run folder, command; all share experiment=lnet_cpu's 12,000 cached scenes unless noted)
 VARIANTS = {
@@ -53,4 +53,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    parse_args(__doc__)
     raise SystemExit(main())

@@ -22,10 +22,13 @@ KEEP = ("eval.md", "eval.json", "data.json", "model.json", "patches.json", "loca
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("run", type=Path)
-    ap.add_argument("--name", default=None)
+    ap = argparse.ArgumentParser(description="Copy a run folder's record (no weights, no images) into "
+                                             "experiments/<date>-<name>/.")  # fmt: skip
+    ap.add_argument("run", type=Path, help="a run folder under runs/")
+    ap.add_argument("--name", default=None, help="the record's name (default: the run folder's)")
     args = ap.parse_args(argv)
+    if not any((args.run / rel).exists() for rel in KEEP):  # not a run: no empty record
+        ap.error(f"{args.run}: no run record there (none of {', '.join(KEEP[:4])}, ...)")
     # the records live in experiments/ (this script moved to benchmarks/ with the others)
     out = Path(__file__).resolve().parents[1] / "experiments" / f"{dt.date.today().isoformat()}-{args.name or args.run.name}"
     out.mkdir(parents=True, exist_ok=True)
