@@ -82,10 +82,10 @@ def test_predictor_reports_face_boxes_and_reads_them_back(predictor, scene):
         next(predictor.locate_many([scene], kind="tight"))
 
 
-def test_fit_localizer_face_box_only_fits_the_convention_on_the_tune_photos(bundle_path, predictor, tmp_path):
+def test_fit_localizer_face_box_only_fits_the_convention_on_the_tune_photos(bundle_path, predictor, tmp_path, capsys):
     """A WIDER-format tree whose labelled faces are CONVENTION's face boxes of the tiny bundle's
     own regions: the fitted face_box is CONVENTION (up to WIDER's whole pixels), nothing else
-    in the bundle changes."""
+    in the bundle changes. A labelled photo missing from the tree is named and left out."""
     from lnet_anet.cli.fit_localizer import main
     from lnet_anet.inference.bundle import load_bundle
 
@@ -93,7 +93,8 @@ def test_fit_localizer_face_box_only_fits_the_convention_on_the_tune_photos(bund
     images.mkdir(parents=True)
     (tmp_path / "wider_face_split").mkdir()
     rng = np.random.default_rng(0)
-    names = [n for n in (f"0--Parade/p_{i}.jpg" for i in range(100)) if hash_part([n])[0] == "tune"][:28]
+    names = [n for n in (f"0--Parade/p_{i}.jpg" for i in range(100)) if hash_part([n])[0] == "tune"][:29]
+    names, missing = names[:28], names[28]
     paths = []
     for name in names:
         paths.append(tmp_path / "WIDER_train" / "images" / name)
@@ -104,10 +105,12 @@ def test_fit_localizer_face_box_only_fits_the_convention_on_the_tune_photos(bund
         boxes = [conv.to_face_box(b) for b, _ in faces]
         rows += [name, str(len(boxes))] + [f"{b[0]:.0f} {b[1]:.0f} {b[2] - b[0]:.0f} {b[3] - b[1]:.0f} 0 0 0 0 0 0 "
                                            for b in boxes]  # fmt: skip
+    rows += [missing, "1", "10 10 40 50 0 0 0 0 0 0 "]
     (tmp_path / "wider_face_split" / "wider_face_train_bbx_gt.txt").write_text("\n".join(rows) + "\n")
     out = tmp_path / "fit" / "b.lnetanet"
     assert main(["--wider", str(tmp_path), "--bundle", str(bundle_path), "--face-box-only", "--min-height", "1",
                  "--out", str(out)]) == 0  # fmt: skip
+    assert f"skipped: {tmp_path / 'WIDER_train' / 'images' / missing}" in capsys.readouterr().err
     report = json.loads((out.parent / "fit.json").read_text())
     assert report["pairs"] >= 20 and report["tune_after"]["ap"] > report["tune_before"]["ap"]
     np.testing.assert_allclose(report["face_box"], CONVENTION, atol=0.03)

@@ -59,6 +59,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _readable(photos):
+    """The photos whose files can be read; each one that cannot is named on stderr with the reason
+    and left out (as bench_detection and fit_box_head do), before any fitting starts."""
+    from lnet_anet.data.errors import ImageReadError
+    from lnet_anet.data.images import load_image
+
+    keep = []
+    for path in tqdm(photos["path"], desc="checking photos", dynamic_ncols=True, disable=None):
+        try:
+            load_image(path)
+            keep.append(True)
+        except ImageReadError as e:
+            print(f"skipped: {e}", file=sys.stderr)
+            keep.append(False)
+    return photos[np.array(keep, bool)].reset_index(drop=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -88,6 +105,7 @@ def _fit(args, argv: list[str] | None) -> int:
     table = read_wider_txt(label)
     tune = table[hash_part(table["name"]) == "tune"].reset_index(drop=True)
     tune = mark_small(tune.iloc[: args.limit] if args.limit else tune, args.min_height)
+    tune = _readable(tune)
     if not len(tune) or not any(len(b) for b in tune["boxes"]):
         print(f"error: {label}: {len(tune)} of its {len(table)} photos fall in the tune part (hash_part, about 70%), "
               "with no face among them: nothing to fit on; give more photos", file=sys.stderr)  # fmt: skip
