@@ -189,6 +189,23 @@ def test_read_celeba_official_layout_and_partition_only(tmp_path):
     assert df["split"].value_counts().to_dict() == {"train": 4, "val": 1, "test": 1}
 
 
+def test_read_celeba_png_release_with_the_jpg_lists(tmp_path):
+    """img_align_celeba_png holds 000001.png ... for the official lists' 000001.jpg names."""
+    from PIL import Image
+
+    root = _celeba(tmp_path)
+    png = root / "img_align_celeba_png"
+    png.mkdir()
+    for jpg in sorted((root / "img_align_celeba").glob("*.jpg")):
+        Image.open(jpg).save(png / (jpg.stem + ".png"))
+        jpg.unlink()
+    (root / "img_align_celeba").rmdir()
+    df = read_celeba(root)
+    assert len(df) == N and df.attrs["skipped"] == []
+    assert df["path"].map(os.path.basename).tolist() == [n.replace(".jpg", ".png") for n in _names()]
+    assert df["split"].tolist() == ["train", "train", "train", "val", "test", "train"]
+
+
 def test_read_celeba_image_folder_must_be_unambiguous(tmp_path):
     root = _celeba(tmp_path)
     with pytest.raises(FileNotFoundError, match="nope: image folder not found"):

@@ -241,6 +241,19 @@ def _coords_mode(image_dir: Path, coords: str) -> str:
     return "wild" if name == "img_celeba" else "none"
 
 
+def _as_stored(image_dir: Path, names) -> list[str]:
+    """The lists' `000001.jpg` names as the folder stores them: the official img_align_celeba_png
+    holds `000001.png` for the same lists (the first listed image decides)."""
+    names = [str(n) for n in names]
+    if not names or (image_dir / names[0]).exists():
+        return names
+    stem, ext = os.path.splitext(names[0])
+    for other in (".png", ".jpg", ".jpeg"):
+        if other != ext.lower() and (image_dir / (stem + other)).exists():
+            return [os.path.splitext(n)[0] + other for n in names]
+    return names
+
+
 def read_celeba(
     root: str | Path,
     images: str | Path = "auto",
@@ -269,7 +282,7 @@ def read_celeba(
     attrs = read_attr_list(attr_file) if attr_file else None
     partition = read_partition(part_file) if part_file else None
     names = (attrs if attrs is not None else partition).index
-    columns: dict[str, object] = {"path": join_paths(image_dir, names)}
+    columns: dict[str, object] = {"path": join_paths(image_dir, _as_stored(image_dir, names))}
     keep = np.ones(len(names), dtype=bool)
     if partition is not None:
         split = partition.reindex(names)
