@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import itertools
 import json
 import os
@@ -147,7 +148,11 @@ def main(argv=None) -> int:
     lnet = dataclasses.replace(LNetInput.from_dict(bundle.preprocessing["lnet"]), scales=(1.0,))
     base = bundle.localizer()
     args.cache.mkdir(parents=True, exist_ok=True)
-    cache = args.cache / f"maps-{args.part}-{args.n}.pt"
+    # the maps depend on the bundle's LNet, the data and the scales: all in the key, so another run reads its own
+    key = hashlib.sha256(repr((bundle.part_digest("lnet"), sorted(bundle.preprocessing["lnet"].items()),
+                               str(Path(args.datasets).resolve()),
+                               sorted(args.scales))).encode()).hexdigest()[:12]  # fmt: skip
+    cache = args.cache / f"maps-{args.part}-{args.n}-{key}.pt"
     if cache.exists():
         data = torch.load(cache, weights_only=False)
     else:
@@ -160,7 +165,8 @@ def main(argv=None) -> int:
         items = scenes(args.datasets, args.part, args.n, lnet.input_size[0])
         data["scenes"] = {"maps": maps_of(bundle.lnet.eval(), lnet, [img for img, _, _ in items], args.scales),
                           "items": items}  # fmt: skip
-        torch.save(data, cache)
+        torch.save(data, cache.with_suffix(".tmp"))
+        os.replace(cache.with_suffix(".tmp"), cache)  # a run killed while saving leaves no cache to trust
     scale_sets = [(s,) for s in args.scales] + [(1.0, s) for s in args.scales if s < 1] + [
         (a, b) for a, b in itertools.combinations([s for s in args.scales if s < 1], 2)]  # fmt: skip
     if args.scale_sets:
