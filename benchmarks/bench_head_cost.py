@@ -31,10 +31,11 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from lnet_anet.data import datasets_root  # noqa: E402
 from lnet_anet.inference.bundle import load_bundle  # noqa: E402
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor, _crops  # noqa: E402
 
-SCUT_IMAGES = REPO.parent / "shared/datasets/scut_fbp5500_train/SCUT-FBP5500_v2/Images"
+SCUT_IMAGES = datasets_root(REPO.parent / "shared" / "datasets") / "scut_fbp5500_train/SCUT-FBP5500_v2/Images"
 
 
 def shared_stages(path: Path) -> dict[str, int]:
@@ -116,6 +117,8 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
+    if not args.images.is_dir():
+        p.error(f"--images {args.images}: no such folder (SCUT-FBP5500's Images/; or set LNET_ANET_DATASETS)")
     images = sorted(q for q in args.images.iterdir() if q.suffix.lower() in (".jpg", ".jpeg", ".png"))[: args.faces]
     faces = lnet_faces(images, args.base)
     result = {"base": str(args.base), "variant": str(args.variant), "faces": len(faces),

@@ -138,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         photos = json.loads(listing.read_text())
         print(json.dumps(run_setting(photos, args.one, args.bundle)))
         return 0
+    if not any((args.wider / "wider_face_split").glob("wider_face_*_bbx_gt.txt")):
+        ap.error(f"--wider {args.wider}: no WIDER FACE label file there (wider_face_split/wider_face_*_bbx_gt.txt); "
+                 "pass --wider DIR or set LNET_ANET_DATASETS")  # fmt: skip
     w, h = (int(v) for v in args.size.lower().split("x"))
     photos = compose_photos(args.wider, args.part, args.n, (w, h), args.face, args.work, args.seed)
     listing.write_text(json.dumps(photos))

@@ -68,7 +68,11 @@ def parse_args(argv=None):
     p.add_argument("--label", default="", help="free text stored with the results (e.g. before/after)")
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-speed")
     p.add_argument("--name", default="results", help="results file stem")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not (args.wider / "wider_face_split" / "wider_face_train_bbx_gt.txt").is_file():  # its faces make the photos
+        p.error(f"--wider {args.wider}: no WIDER FACE train folder there (wider_face_split/wider_face_train_bbx_gt.txt "
+                "and WIDER_train/images/); pass --wider DIR or set LNET_ANET_DATASETS")  # fmt: skip
+    return args
 
 
 ARGS = parse_args()
