@@ -51,10 +51,11 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_head_cost import head_cost  # noqa: E402
 from lnet_anet.data import datasets_root  # noqa: E402
+from lnet_anet.data.errors import DatasetFormatError  # noqa: E402
 from lnet_anet.data.readers.age import fold_of  # noqa: E402
 from lnet_anet.data.readers.attractiveness import read_scut_fbp5500, scut_group  # noqa: E402
 from lnet_anet.dldl.descriptor import DescriptorHead  # noqa: E402
-from lnet_anet.inference.build import rebundle, replace_heads  # noqa: E402
+from lnet_anet.inference.build import RunFolderError, rebundle, replace_heads  # noqa: E402
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor  # noqa: E402
 from lnet_anet.metrics.age import regression_metrics  # noqa: E402
 
@@ -356,4 +357,8 @@ def render(r: dict) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (DatasetFormatError, RunFolderError) as e:  # missing SCUT data, a run folder that is not there: one line
+        print(f"error: {e} (this script's options: --help)", file=sys.stderr)
+        sys.exit(2)
