@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -123,8 +124,10 @@ def main(argv=None) -> int:
     if not args.bundle.exists():
         print(f"no model bundle yet: {args.bundle} does not exist", file=sys.stderr)
         return 1
-    if not (args.datasets / "celeba_hq128").exists() or not (args.datasets / "utkface128").exists():
-        print(f"bench_default: needs celeba_hq128 and utkface128 under {args.datasets}", file=sys.stderr)
+    missing = [d for d in ("celeba_hq128", "utkface128") if not (args.datasets / d).exists()]
+    if missing:
+        print(f"bench_default: needs {' and '.join(missing)} under {args.datasets} (--datasets DIR or "
+              "LNET_ANET_DATASETS)", file=sys.stderr)  # fmt: skip
         return 1
     torch.set_num_threads(2)
     bundle = load_bundle(args.bundle)
@@ -138,6 +141,11 @@ def main(argv=None) -> int:
     }
     out = args.out or REPO / "experiments" / f"{results['date']}-default"
     out.mkdir(parents=True, exist_ok=True)
+    # an earlier run's files here would sit beside this run's figures: gone first; "complete" is set at the end
+    for stale in (out / "results.md", out / "results.json"):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(out / "speed", ignore_errors=True)
+    results["complete"] = False
     figures = {"attributes_celeba_hq128_val": lambda: attributes(bundle, args.datasets, limit),
                "localization_composed_val_scenes": lambda: localization(bundle, args.datasets, limit or 600),
                "age_utkface128_holdout": lambda: age(bundle, args.datasets, limit)}  # fmt: skip
@@ -147,6 +155,7 @@ def main(argv=None) -> int:
     subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_predict.py"), "--bundle", str(args.bundle),
                     "--out", str(out / "speed")], check=True)  # fmt: skip
     results["speed"] = json.loads((out / "speed" / "results.json").read_text())
+    results["complete"] = True
     (out / "results.json").write_text(json.dumps(results, indent=2, default=float))
     a, loc, g = (results["attributes_celeba_hq128_val"], results["localization_composed_val_scenes"],
                  results["age_utkface128_holdout"])  # fmt: skip
@@ -154,7 +163,7 @@ def main(argv=None) -> int:
         f"# Default bundle figures ({results['date']})", "", f"Command: `{results['command']}`", "",
         f"Machine: {results['machine']}", "",
         "| figure | value | baseline |", "|---|---|---|",
-        f"| attributes: mean accuracy (celeba_hq128 val, {a['n_images']} faces) | {a['mean_accuracy']:.4f} | majority {a['majority_mean_accuracy']:.4f} |",
+        f"| attributes: mean accuracy (celeba_hq128 val, {int(a['n_images'])} faces) | {a['mean_accuracy']:.4f} | majority {a['majority_mean_accuracy']:.4f} |",
         f"| attributes: mean balanced accuracy | {a['mean_balanced_accuracy']:.4f} | majority 0.5000 |",
         f"| localization: recall@IoU0.5 (composed val scenes) | {loc['recall']:.4f} | |",
         f"| localization: false positives per image | {loc['false_positives_per_image']:.4f} | |",
@@ -162,7 +171,7 @@ def main(argv=None) -> int:
         f"| localization: mean IoU | {loc['mean_iou']:.4f} | |",
     ]  # fmt: skip
     if "mae" in g:
-        lines.append(f"| age: MAE (UTKFace 20% hold-out, {g['n']} faces) | {g['mae']:.3f} | median {g['median_baseline_mae']:.3f} |")
+        lines.append(f"| age: MAE (UTKFace 20% hold-out, {int(g['n'])} faces) | {g['mae']:.3f} | median {g['median_baseline_mae']:.3f} |")
     lines += ["", "Speed: see speed/results.md.", ""]
     (out / "results.md").write_text("\n".join(lines))
     print("\n".join(lines))
