@@ -256,9 +256,11 @@ def _has_trained(folder: Path) -> bool:
 
 
 def machine() -> dict[str, Any]:
+    """The machine a record was made on: processor, CPU cores, the threads torch used, versions."""
     return {
         "processor": platform.processor() or platform.machine(),
-        "cores": torch.get_num_threads(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
     }
