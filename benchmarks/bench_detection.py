@@ -303,7 +303,7 @@ def operating_point(name: str, scores: np.ndarray, shipped_threshold: float | No
 def find_wider_labels(root: Path, fmt: str) -> tuple[Path, str]:
     """The label file under --wider when --labels is not given, and how it was chosen. wider: the
     first by name of wider_face_*_bbx_gt.txt in root/wider_face_split, else in root. wider-mat:
-    wider_face_train.mat or wider_face_val.mat there, else the only *.mat. Raises
+    wider_face_train.mat, else wider_face_val.mat there, else the only *.mat. Raises
     DataNotFoundError when there is none, DatasetFormatError when several .mat files could be it."""
     if not root.is_dir():
         raise DataNotFoundError(root, "WIDER FACE folder not found (--wider DIR, the folder holding wider_face_split/; "
@@ -321,6 +321,9 @@ def find_wider_labels(root: Path, fmt: str) -> tuple[Path, str]:
     if not found:
         raise DataNotFoundError(root, "no .mat label file here or in wider_face_split/ (wider_face_train.mat or "
                                       "wider_face_val.mat); give the label file with --labels")  # fmt: skip
+    if len(official) > 1:  # the official wider_face_split/ holds both: the first by name, as for the .txt files
+        return official[0], (f"found in {official[0].parent}; also there: "
+                             f"{', '.join(f.name for f in official[1:])} (choose with --labels)")  # fmt: skip
     if len(found) > 1:
         raise DatasetFormatError(root, f"several .mat label files: {', '.join(map(str, found))}; choose one with --labels")
     return found[0], f"found in {found[0].parent}; --labels to choose another"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -279,8 +280,17 @@ def test_wider_mat_is_found_under_wider_and_the_default_out_is_under_runs(tmp_pa
     assert haar["by_size"]["easy_by_size"]["ap"] is None  # no face is 64 px high
     row = next(line for line in (run / "results.md").read_text().splitlines() if line.startswith("| haar |"))
     assert "n/a / " in row and "nan" not in row
-    # Several official files: which one is for the user to say.
+    # Both official files, as wider_face_split/ ships them: train, as for the .txt files, and the other named.
     _wider_mat(split / "wider_face_train.mat", ["p_0"], [[]])
+    (tmp_path / "wider" / "WIDER_train" / "images" / "0--Parade").mkdir(parents=True)
+    shutil.copy(images / "p_0.jpg", tmp_path / "wider" / "WIDER_train" / "images" / "0--Parade" / "p_0.jpg")
+    assert bench.main(["--format", "wider-mat", "--wider", "wider", "--detectors", "haar", "--out", "o"]) == 0
+    out = capsys.readouterr().out
+    assert f"labels: {Path('wider/wider_face_split/wider_face_train.mat')} (found in" in out
+    assert "also there: wider_face_val.mat (choose with --labels)" in out
+    # Several other .mat files: which one is for the user to say.
+    for f in ("wider_face_train.mat", "wider_face_val.mat"):
+        (split / f).rename(split / f.replace("wider_face_", "mine_"))
     assert bench.main(["--format", "wider-mat", "--wider", "wider", "--detectors", "haar", "--out", "o"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "several .mat label files" in err[0] and "--labels" in err[0]
