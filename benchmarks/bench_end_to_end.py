@@ -456,6 +456,8 @@ def main(argv=None) -> int:
         folds = fold_of(scut["path"].map(lambda p: Path(p).name).tolist(), 5, 0)
         scut = scut[np.isin(folds, SCUT_FOLDS[args.part])]
         scut_paths = (scut.sample(n=min(n_scut, len(scut)), random_state=seed) if n_scut else scut)["path"].tolist()
+    elif n_scut != 0:  # the row goes; say why
+        print(f"note: no scut_fbp5500_train under {args.datasets}: the SCUT-FBP5500 rows are left out", file=sys.stderr)
     stab_paths = chips["path"].sample(n=min(args.stability, len(chips)), random_state=seed).tolist() if args.stability else []
     results = {
         "date": dt.date.today().isoformat(), "part": args.part,

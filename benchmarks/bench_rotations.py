@@ -53,10 +53,15 @@ class BestScorePredictor(Predictor):
 
 
 def turned_files(paths: list[str], work: Path) -> list[tuple[Path, int]]:
-    """Each image saved turned by k = 0..3 quarter turns (JPEG q95): [(file, k)]."""
+    """Each image saved turned by k = 0..3 quarter turns (JPEG q95): [(file, k)]. An image that
+    cannot be read is named on stderr and left out."""
     out = []
     for j, path in enumerate(paths):
-        img = np.asarray(Image.open(path).convert("RGB"))
+        try:
+            img = np.asarray(Image.open(path).convert("RGB"))
+        except OSError as e:  # missing, truncated, not an image
+            print(f"skipped: {path}: {e}", file=sys.stderr)
+            continue
         for k in range(4):
             file = work / f"{j:05d}_k{k}.jpg"
             Image.fromarray(np.ascontiguousarray(np.rot90(img, k))).save(file, quality=95)
@@ -87,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
+    missing = [str(f) for f in args.lists if not f.is_file()]
+    if missing:  # before any list is scored: no results lost to the last one
+        ap.error(f"no such list file: {', '.join(missing)}")
     torch.set_num_threads(args.threads)
     rules = {"upright head": Predictor.load(), "best score": BestScorePredictor.load()}
     for p in rules.values():
@@ -99,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         paths = [line.strip() for line in path.read_text().splitlines() if line.strip()][: args.n]
         with tempfile.TemporaryDirectory() as work:
             files = turned_files(paths, Path(work))
-            results["lists"][path.stem] = {"images": len(paths), **{name: score(p, files) for name, p in rules.items()}}
+            results["lists"][path.stem] = {"images": len(files) // 4, "skipped": len(paths) - len(files) // 4,
+                                           **{name: score(p, files) for name, p in rules.items()}}  # fmt: skip
         print(path.stem, json.dumps(results["lists"][path.stem]), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
