@@ -150,6 +150,32 @@ def test_lnet_boxes_names_unreadable_images_and_leaves_them_out(tmp_path, capsys
             assert [float(row[c]) for c in ("x0", "y0", "x1", "y1")] == pytest.approx(faces[0][0], abs=0.006)
 
 
+def test_lnet_boxes_recursive_reads_a_folder_per_person(tmp_path, capsys):
+    """LFW's layout (lfw/<Person>/<Person>_0001.jpg): without --recursive, an error that says to add
+    it; with it, one row per image, named by file name (what data.boxes matches on)."""
+    from PIL import Image
+
+    from lnet_anet.cli.lnet_boxes import main
+
+    rng = np.random.default_rng(2)
+    for person in ("Ann_Lee", "Bo_Di"):
+        (tmp_path / "lfw" / person).mkdir(parents=True)
+        for k in (1, 2):
+            Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(
+                tmp_path / "lfw" / person / f"{person}_{k:04d}.jpg")
+    bundle = random_bundle(tmp_path / "b.lnetanet", heads=(), threshold=0.0, max_faces=1)
+    out = tmp_path / "boxes.csv"
+    assert main([str(tmp_path / "lfw"), "--out", str(out), "--bundle", str(bundle)]) == 1
+    assert "only sub-folders: add --recursive" in capsys.readouterr().err
+    assert main([str(tmp_path / "lfw"), "--recursive", "--out", str(out), "--bundle", str(bundle)]) == 0
+    assert [r["name"] for r in csv.DictReader(out.open())] == [
+        "Ann_Lee_0001.jpg", "Ann_Lee_0002.jpg", "Bo_Di_0001.jpg", "Bo_Di_0002.jpg"]
+    (tmp_path / "lfw" / "Cy_Ra").mkdir()
+    (tmp_path / "lfw" / "Cy_Ra" / "Ann_Lee_0001.jpg").write_bytes((tmp_path / "lfw" / "Bo_Di" / "Bo_Di_0001.jpg").read_bytes())
+    assert main([str(tmp_path / "lfw"), "--recursive", "--out", str(tmp_path / "b2.csv"), "--bundle", str(bundle)]) == 2
+    assert "have the same file name" in capsys.readouterr().err
+
+
 def test_lnet_boxes_refuses_a_missing_folder_or_a_file_in_one_line(tmp_path, capsys):
     from lnet_anet.cli.lnet_boxes import main
 

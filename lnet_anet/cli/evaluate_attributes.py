@@ -89,7 +89,7 @@ def main(cfg: DictConfig) -> dict:
     differ = framing_differences(Path(cfg.run), cfg.data)
     if differ:  # not silently: SVMs fitted on LNet's box crops score lower on full aligned images
         how = (f" ({BOXES_OF_THESE}: LNet's boxes of these images, from python -m lnet_anet.cli.lnet_boxes "
-               f"IMAGE_FOLDER --out {BOXES_OF_THESE})") if f"data.boxes={BOXES_OF_THESE}" in differ else ""  # fmt: skip
+               f"IMAGE_FOLDER --out {BOXES_OF_THESE}; --recursive for a folder per person, as LFW's)") if f"data.boxes={BOXES_OF_THESE}" in differ else ""  # fmt: skip
         log.warning("%s was trained on faces framed otherwise; to score it on the faces it learnt from, add: %s%s",
                     cfg.run, " ".join(differ), how)  # fmt: skip
     index = build_index(cfg.data)

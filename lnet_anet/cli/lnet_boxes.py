@@ -76,7 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lnet_anet.cli.lnet_boxes",
                                      description=__doc__.split("\n\n")[0],
                                      epilog=EPILOG, formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
-    parser.add_argument("folder", type=Path, help="a folder of images (not recursive)")
+    parser.add_argument("folder", type=Path, help="a folder of images")
+    parser.add_argument("--recursive", action="store_true",
+                        help="also the images in its sub-folders (LFW's one folder per person); rows keep the file "
+                             "name, which must then be unique, as data.boxes matches on it")  # fmt: skip
     parser.add_argument("--out", type=Path, required=True, help="CSV to write (columns below)")
     parser.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
     parser.add_argument("--batch-size", type=int, default=16, help="images per LNet batch")
@@ -88,13 +91,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {args.folder}: not a folder (give the folder of images)", file=sys.stderr)
         return 2
     try:
-        paths = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in image_suffixes())
+        listing = args.folder.rglob("*") if args.recursive else args.folder.iterdir()
+        paths = sorted(p for p in listing if p.suffix.lower() in image_suffixes() and p.is_file())
     except OSError as e:
         print(f"error: {args.folder}: cannot be read ({e.strerror})", file=sys.stderr)
         return 1
     if not paths:
-        print(f"error: {args.folder}: no images", file=sys.stderr)
+        nested = not args.recursive and any(p.is_dir() for p in args.folder.iterdir())
+        print(f"error: {args.folder}: no images" + (" (only sub-folders: add --recursive)" if nested else ""),
+              file=sys.stderr)  # fmt: skip
         return 1
+    seen: dict[str, Path] = {}
+    for p in paths:
+        if p.name in seen:  # data.boxes matches rows on the file name
+            print(f"error: {p} and {seen[p.name]} have the same file name; a boxes CSV cannot tell them apart",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        seen[p.name] = p
     from lnet_anet.inference.bundle import BundleError
     from lnet_anet.inference.predictor import Predictor
 
