@@ -173,6 +173,15 @@ def test_read_fddb_folds_in_fold_order(tmp_path):
     assert df["boxes"][1].shape == (2, 4) and not df["dont_care"][1].any()
 
 
+def test_read_fddb_finds_the_pictures_unpacked_beside_the_folds(tmp_path):
+    """originalPics.tar.gz unpacks to 2002/ and 2003/: beside FDDB-folds/, with no originalPics/."""
+    d = _fddb(tmp_path, FDDB_ELLIPSES)
+    (tmp_path / "originalPics").rmdir()
+    (tmp_path / "2002").mkdir()
+    df = read_fddb(d, folds=[1])
+    assert df["path"][0] == str(tmp_path / "2002/08/11/big/img_591.jpg")
+
+
 @pytest.mark.parametrize(
     "text, fold, where, message",
     [

@@ -227,13 +227,15 @@ def read_fddb(
     clip: bool = False,
 ) -> pd.DataFrame:
     """FDDB folds (`FDDB-fold-XX.txt` and `FDDB-fold-XX-ellipseList.txt` in folds_dir). images:
-    the `originalPics` folder (default: folds_dir/../originalPics, else folds_dir); image names
+    the `originalPics` folder (default: folds_dir/../originalPics, else folds_dir/.. when it holds 2002/, as
+    originalPics.tar.gz unpacks, else folds_dir); image names
     get `.jpg`. The fold list orders the images; each must appear once in the ellipse list.
     clip=True clips boxes at 0 (image sizes are not read, so the right/bottom are left)."""
     folds_dir = require_path(folds_dir, "FDDB folds folder", hint=False)
-    if images is None:
-        guess = folds_dir.resolve().parent / "originalPics"
-        images = guess if guess.is_dir() else folds_dir
+    if images is None:  # originalPics.tar.gz unpacks to 2002/ and 2003/ themselves: beside FDDB-folds too
+        parent = folds_dir.resolve().parent
+        images = (parent / "originalPics" if (parent / "originalPics").is_dir()
+                  else parent if (parent / "2002").is_dir() else folds_dir)  # fmt: skip
     root = Path(images).resolve()
     rows: list[dict] = []
     sources = []
