@@ -3,6 +3,9 @@
     PYTHONPATH=. python experiments/2026-12-03-age-lite0/cost.py --bundle shipped=A.lnetanet lite0=B.lnetanet \
         [--calls 20] [--out cost.json]
 
+LABEL=BUNDLE[:BOX_HEAD:FACE_HEAD]: a bundle whose ANet is not the shipped one is passed with the box
+head and face head fitted on it (an empty field keeps the shipped head).
+
 scikit-image's astronaut resized to 300x300 (one face). The bundles take turns call by call in
 one process (torch on 2 threads), so each sees the same machine load; the median per bundle and
 the median of the per-call differences from the first bundle are printed as JSON.
@@ -22,6 +25,12 @@ from skimage import data
 from lnet_anet.inference.predictor import Predictor
 
 
+def load(spec: str) -> Predictor:
+    bundle, *heads = spec.split(":")
+    box_head, face_head = ([h or None for h in heads] + [None, None])[:2]
+    return Predictor.load(bundle, box_head=box_head, face_head=face_head)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bundle", nargs="+", required=True, help="LABEL=FILE, the first is the reference")
@@ -31,7 +40,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     photo = cv2.resize(data.astronaut(), (300, 300), interpolation=cv2.INTER_AREA)
-    predictors = {label: Predictor.load(path) for label, path in (b.split("=", 1) for b in args.bundle)}
+    predictors = {label: load(spec) for label, spec in (b.split("=", 1) for b in args.bundle)}
     for p in predictors.values():  # warm-up: first calls build graphs and caches
         for _ in range(3):
             p.predict(photo)
