@@ -76,6 +76,9 @@ def test_read_wider_txt_count_zero_without_its_line_of_zeros(tmp_path):
         (WIDER_TXT.replace("1\n5 5 100 120", "3\n5 5 100 120"), 9, "file ends"),
         (WIDER_TXT.replace("0 0 0 0 0 0 0 0 0 0", "150 60 50 60 0 0 0 1 0 0"), 7, "count says 0 faces, but a face box"),
         (WIDER_TXT + "0--Parade/0_Parade_a_1.jpg\n0\n", 11, r"0_Parade_a_1.jpg is listed twice \(first on line 1\)"),
+        (WIDER_TXT.replace("2\n10 20", "3\n10 20"), 2, "count says 3 faces, 2 face lines follow"),
+        (WIDER_TXT.replace("1\n5 5 100 120 1 0 1 0 1 0 \n", "2\n5 5 100 120 1 0 1 0 1 0 \n\n\n"), 9,
+         "count says 2 faces, 1 face lines follow"),
     ],
 )
 def test_read_wider_txt_names_file_and_line_of_a_bad_row(tmp_path, text, line, message):

@@ -320,6 +320,10 @@ def _counted_blocks(path: Path, is_name, zero_line: bool = False):
                                                "(the line after a count of 0 may only be all zeros)", i + 3)  # fmt: skip
         if i + 2 + body > n:
             raise DatasetFormatError(path, f"{name}: count says {count} faces, file ends first", i + 2)
+        for j in range(i + 2, i + 2 + body):  # a blank line or the next image's name: the block is short
+            if not lines[j] or (is_name(lines[j]) and len(lines[j].split()) == 1):
+                raise DatasetFormatError(path, f"{name}: count says {count} faces, {j - i - 2} face lines follow",
+                                         i + 2)  # fmt: skip
         yield name, count, [(j + 1, lines[j].split()) for j in range(i + 2, i + 2 + body)]
         i += 2 + body
 
