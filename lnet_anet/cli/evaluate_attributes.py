@@ -12,13 +12,13 @@ from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
-from safetensors import safe_open
 
 from lnet_anet.anet.features import dataset_patch_features, join_views, load_anet_run
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.data.transforms import mirror
 from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.runs import record_data, run_dir, training_command, write_json
+from lnet_anet.inference.build import recorded_attributes
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
 log = logging.getLogger("lnet_anet.evaluate")
@@ -49,14 +49,6 @@ def framing_differences(run: Path, data_cfg) -> list[str]:
     return differ
 
 
-def run_attributes(run: Path) -> list[str] | None:
-    """The attribute names of a train_anet run, in the order of its SVMs (anet.safetensors'
-    metadata), or None for a run that did not record them."""
-    with safe_open(str(run / "anet.safetensors"), framework="pt") as f:
-        recorded = (f.metadata() or {}).get("attributes")
-    return recorded.split(",") if recorded else None
-
-
 def attributes_to_score(run: Path, index, data_name: str, n_svms: int) -> list[str]:
     """The dataset's label columns in the order of the run's SVMs: a label file may list the
     attributes in another order (matched by name). Raises ConfigError when the data has no
@@ -65,7 +57,7 @@ def attributes_to_score(run: Path, index, data_name: str, n_svms: int) -> list[s
     if not names:
         raise ConfigError(f"{data_name}: this copy of the data has no attribute labels (CelebA: list_attr_celeba.txt; "
                           "LFWA: its list_attr file), so there is nothing to score")  # fmt: skip
-    trained = run_attributes(run)
+    trained = recorded_attributes(run)
     if trained is None:  # an old run: its SVMs are in the data's order, if the counts agree
         if len(names) != n_svms:
             raise ConfigError(f"{run} records no attribute names and has {n_svms} SVMs; {data_name} has "

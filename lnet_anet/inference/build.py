@@ -171,6 +171,25 @@ def read_cascade(path: Path) -> dict[str, Any]:
     return settings
 
 
+def recorded_attributes(folder: str | Path) -> list[str] | None:
+    """The attribute names a train_anet run recorded, in its SVMs' order (svm.safetensors'
+    metadata, else anet.safetensors'), or None for a run that recorded none."""
+    from safetensors import safe_open
+
+    metadata = []
+    for name in ("svm.safetensors", "anet.safetensors"):
+        if (Path(folder) / name).is_file():
+            with safe_open(str(Path(folder) / name), framework="pt") as f:
+                metadata.append(f.metadata() or {})
+    return _attribute_names(*metadata)
+
+
+def _attribute_names(*metadata: dict[str, str]) -> list[str] | None:
+    """The first "attributes" entry of these safetensors metadata, as a list; None if none has one."""
+    text = next((m["attributes"] for m in metadata if m.get("attributes")), None)
+    return text.split(",") if text else None
+
+
 def read_anet_run(folder: str | Path) -> dict[str, Any]:
     """{"net": ANet, "svm": arrays, "attributes", "spec", "preprocessing": {"anet"},
     "provenance"}."""
@@ -185,14 +204,12 @@ def read_anet_run(folder: str | Path) -> dict[str, Any]:
         head = LinearSVMHead.from_arrays(arrays)
     except ValueError as e:
         raise RunFolderError(svm_path, f"not a LinearSVMHead: {e}") from None
-    names_text = svm_meta.get("attributes") or metadata.get("attributes")
-    if names_text:
-        attributes = names_text.split(",")
-    elif head.num_attributes == len(CELEBA_ATTRIBUTES):
+    attributes = _attribute_names(svm_meta, metadata)
+    if attributes is None:
+        if head.num_attributes != len(CELEBA_ATTRIBUTES):
+            raise RunFolderError(svm_path, f"no 'attributes' metadata for its {head.num_attributes} "
+                                           "attributes")  # fmt: skip
         attributes = list(CELEBA_ATTRIBUTES)  # runs without the metadata are CelebA's 40
-    else:
-        raise RunFolderError(svm_path, f"no 'attributes' metadata for its {head.num_attributes} "
-                                       "attributes")  # fmt: skip
     if len(attributes) != head.num_attributes:
         raise RunFolderError(svm_path, f"{head.num_attributes} SVM rows, {len(attributes)} names")
     if head.feature_dim != net.feature_dim:
