@@ -373,6 +373,12 @@ def _bundle_arg(text: str) -> tuple[str, Path]:
     return (label, Path(path)) if sep else (Path(text).stem, Path(text))
 
 
+def _head_arg(text: str) -> tuple[str | None, Path]:
+    """LABEL=FILE -> (LABEL, FILE); a bare FILE -> (None, FILE): every bundle's."""
+    label, sep, path = text.partition("=")
+    return (label, Path(path)) if sep else (None, Path(text))
+
+
 def merge_runs(paths: list[Path]) -> dict:
     """One results dict from runs of this script on the same files (same --part, --limit, --scut,
     --stability, --perturb), one bundle or more each: their bundles side by side; the
@@ -408,9 +414,10 @@ def main(argv=None) -> int:
     ap.add_argument("--probe-train", type=int, default=6000, help="train faces for the linear probe (0: skip)")
     ap.add_argument("--framings", type=int, default=200,
                     help="UTKFace chips read at given framings (age_at_framings, a diagnostic; 0: skip)")
-    ap.add_argument("--age-descriptor-head", type=Path, default=None,
-                    help="also run each bundle with this age descriptor head (lnet_anet.cli.fit_descriptor_head "
-                         "--target age; needs the descriptor extra)")  # fmt: skip
+    ap.add_argument("--age-descriptor-head", type=_head_arg, nargs="+", default=[],
+                    help="[LABEL=]FILE: also run that bundle (a bare FILE: each bundle) with this age descriptor head "
+                         "(lnet_anet.cli.fit_descriptor_head --target age, fitted on that bundle's ANet; needs the "
+                         "descriptor extra)")  # fmt: skip
     ap.add_argument("--box-jitter", action="store_true",
                     help="also run each bundle with Predictor.box_jitter on (7 views of each face's region averaged)")
     ap.add_argument("--threads", type=int, default=2)
@@ -425,11 +432,15 @@ def main(argv=None) -> int:
         print(markdown(merged))
         return 0
     heads = {"face_head": dict(args.face_head), "box_head": dict(args.box_head)}
-    unknown = sorted((set(heads["face_head"]) | set(heads["box_head"])) - {label for label, _ in args.bundle})
+    labels = {label for label, _ in args.bundle}
+    age_heads = {}  # a bare FILE is the age descriptor head of every bundle
+    for label, path in args.age_descriptor_head:
+        age_heads.update(dict.fromkeys(labels, path) if label is None else {label: path})
+    unknown = sorted((set(heads["face_head"]) | set(heads["box_head"]) | set(age_heads)) - labels)
     if unknown:  # before any data is read
-        print(f"bench_end_to_end: --face-head / --box-head name no --bundle label: {', '.join(unknown)} (give them "
-              "as LABEL=FILE with a --bundle LABEL=FILE, e.g. --bundle mine=B.lnetanet --face-head mine=H)",
-              file=sys.stderr)  # fmt: skip
+        print(f"bench_end_to_end: --face-head / --box-head / --age-descriptor-head name no --bundle label: "
+              f"{', '.join(unknown)} (give them as LABEL=FILE with a --bundle LABEL=FILE, e.g. --bundle mine=B.lnetanet "
+              "--face-head mine=H)", file=sys.stderr)  # fmt: skip
         return 2
     if not (args.datasets / "celeba_hq128").exists() or not (args.datasets / "utkface128").exists():
         print(f"bench_end_to_end: needs celeba_hq128 and utkface128 under {args.datasets}", file=sys.stderr)
@@ -471,8 +482,8 @@ def main(argv=None) -> int:
         return Predictor.load(path, **kw, **{k: v[label] for k, v in heads.items() if label in v})
 
     runs = [(label, path, None, False) for label, path in args.bundle]
-    if args.age_descriptor_head:  # each bundle again with the opt-in age descriptor head, in the same script
-        runs += [(f"{label}+age-descriptor", path, args.age_descriptor_head, False) for label, path in args.bundle]
+    # each bundle given an age descriptor head again with it (opt-in), in the same script
+    runs += [(f"{label}+age-descriptor", path, age_heads[label], False) for label, path in args.bundle if label in age_heads]
     if args.box_jitter:  # and with the opt-in jittered views
         runs += [(f"{label}+box-jitter", path, None, True) for label, path in args.bundle]
     for label, path, age_head, jitter in runs:
