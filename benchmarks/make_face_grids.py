@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from lnet_anet.data import datasets_root
 from lnet_anet.data.readers.celeba import read_partition
 
 PARTS = {"tune": "train", "val": "val"}  # -> read_partition's split names
@@ -36,7 +37,8 @@ ALIGNED_FACE_BOX = (0.2421, 0.1980, 0.7661, 0.9154)
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--celeba-hq", type=Path, default=Path("../shared/datasets/celeba_hq128"))
+    ap.add_argument("--celeba-hq", type=Path, default=datasets_root(Path("../shared/datasets")) / "celeba_hq128",
+                    help="the celeba_hq128 folder (default: under LNET_ANET_DATASETS or ../shared/datasets)")
     ap.add_argument("--images", default="img_celeba_hq", help="the image folder under --celeba-hq")
     ap.add_argument("--part", choices=tuple(PARTS), default="val")
     ap.add_argument("--per-size", type=int, default=30, help="grids of each n")

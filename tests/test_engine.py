@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from lnet_anet.engine import TrainConfig, Trainer
-from lnet_anet.engine.checkpoint import load_checkpoint, save_atomic
+from lnet_anet.engine.checkpoint import CheckpointError, load_checkpoint, save_atomic
 from lnet_anet.engine.distributed import EpochSampler
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -143,7 +143,8 @@ def test_checkpoint_save_is_atomic_and_truncated_files_are_named(tmp_path):
     save_atomic({"w": torch.ones(3)}, path)
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
     path.write_bytes(path.read_bytes()[:20])
-    with pytest.raises(RuntimeError, match="c.pt: not a readable checkpoint"):
+    with pytest.raises(CheckpointError, match="c.pt: not a readable checkpoint .*delete it to train this run from "
+                                              "its start, or give the run another name="):  # fmt: skip
         load_checkpoint(path)
 
 

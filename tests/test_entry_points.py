@@ -550,3 +550,30 @@ def test_data_that_cannot_be_read_as_configured_is_a_config_error(tmp_path):
     cfg.index.folder = str(tmp_path)  # the parent of UTKFace/: no chips there
     with pytest.raises(ConfigError, match="utkface .*no images|utkface .*left out"):
         build_index(cfg)
+
+
+def test_an_age_run_refuses_another_input_size_or_loss_once_trained(tmp_path):
+    """recipe.json keeps how faces are read and the loss: a resumed run at another data.image_size
+    would train the rest at a size its recorded preprocessing does not say."""
+    from omegaconf import OmegaConf
+
+    from lnet_anet.dldl.recipes import record_recipe
+    from lnet_anet.engine.runs import RunRefusedError
+
+    def cfg(size=64, sigma=2.0, lambda_l1=1.0):
+        return OmegaConf.create({"tune_split": None, "framings": [], "balance": None,
+                                 "data": {"image_size": size, "crop": "full", "enlarge": 1.0, "sigma": sigma},
+                                 "loss": {"_target_": "x", "sigma": "${data.sigma}", "lambda_l1": lambda_l1}})  # fmt: skip
+
+    record_recipe(tmp_path, cfg())
+    (tmp_path / "checkpoints").mkdir()
+    record_recipe(tmp_path, cfg())  # the same recipe resumes
+    for changed, says in ((cfg(size=48), "input"), (cfg(sigma=3.0), "input, loss"), (cfg(lambda_l1=0.5), "loss")):
+        with pytest.raises(RunRefusedError, match=f"with other training settings \\({says} differ"):
+            record_recipe(tmp_path, changed)
+    old = {"tune_split": None, "framings": [], "balance": None}  # a recipe.json written before input and loss were kept
+    (tmp_path / "recipe.json").write_text(json.dumps(old))
+    record_recipe(tmp_path, cfg(size=48))  # taken as they are now, and kept from here on
+    assert json.loads((tmp_path / "recipe.json").read_text())["input"]["image_size"] == 48
+    with pytest.raises(RunRefusedError, match="input differ"):
+        record_recipe(tmp_path, cfg())

@@ -427,3 +427,18 @@ def test_sigterm_stops_predict_as_ctrl_c_does_and_leaves_no_temporary_file(bundl
     assert proc.returncode == 130 and b"interrupted" in err
     assert part.exists() and not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.jsonl.part", "photos"]  # no .o.csv.tmp*
+
+
+def test_resume_keeps_the_pictures_of_the_records_it_keeps(bundle, tmp_path, capsys):
+    """--resume --vis: a new image whose stem an earlier record's picture holds gets a numbered
+    picture; the earlier one is not written over."""
+    first, second = _image(tmp_path / "a" / "noise.png", 1), _image(tmp_path / "b" / "noise.jpg", 2)
+    out, vis = tmp_path / "out.jsonl", tmp_path / "vis"
+    argv = ["--output", str(out), "--vis", str(vis), "--bundle", str(bundle)]
+    assert main([str(first), *argv]) == 0
+    kept = (vis / "noise.png").read_bytes()
+    assert main([str(first), str(second), *argv, "--resume"]) == 0
+    capsys.readouterr()
+    records = {Path(r["image"]).name: r["vis"] for r in read_records(out)}
+    assert records == {"noise.png": str(vis / "noise.png"), "noise.jpg": str(vis / "noise_2.png")}
+    assert (vis / "noise.png").read_bytes() == kept and (vis / "noise_2.png").is_file()

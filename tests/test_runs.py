@@ -461,3 +461,54 @@ def test_an_evaluation_of_a_run_that_is_not_there_ends_in_one_line_and_leaves_no
     with pytest.raises(SystemExit):
         main(OmegaConf.create({"run": str(scored)}))
     assert earlier.is_file() and not folder.exists()
+
+
+def test_a_damaged_checkpoint_or_run_record_ends_the_command_in_one_line_naming_the_file(tmp_path, monkeypatch, capsys):
+    """A cut or emptied last.pt, or a cut data.json / recipe.json: "error: <file>: ..." with the
+    way on and status 2, not a traceback; the trained folder stays."""
+    from types import SimpleNamespace
+
+    from lnet_anet.engine import runs
+    from lnet_anet.engine.runs import record_data, training_command
+
+    folder = tmp_path / "run"
+    monkeypatch.setattr(runs, "run_dir", lambda: folder)
+    monkeypatch.setattr(runs, "HydraConfig", SimpleNamespace(get=lambda: SimpleNamespace(job=SimpleNamespace(name="train_age"))))
+    _trainer(folder, max_steps=3).fit()
+    last = folder / "checkpoints" / "last.pt"
+    cfg = OmegaConf.create({"name": "d", "index": {"_target_": "reader", "root": "/data"}})
+    import pandas as pd
+
+    index = pd.DataFrame({"path": ["a", "b"], "split": ["train", "val"]})
+    record_data(folder, cfg, index)
+    whole = {p: p.read_bytes() for p in (last, folder / "data.json")}
+    for damaged, says, resume in ((last, "not a readable checkpoint", lambda: _trainer(folder, max_steps=6).fit()),
+                                  (folder / "data.json", "not a readable run record",
+                                   lambda: record_data(folder, cfg, index))):  # fmt: skip
+        for content in (whole[damaged][:20], b""):
+            damaged.write_bytes(content)
+
+            @training_command
+            def main(resume=resume):
+                resume()
+
+            with pytest.raises(SystemExit) as done:
+                main()
+            err = capsys.readouterr().err.splitlines()[-1]  # the trainer's log lines before it
+            assert done.value.code == 2 and err.startswith(f"error: {damaged}: {says}")
+            assert "Traceback" not in err and "another name=" in err and folder.is_dir()
+        damaged.write_bytes(whole[damaged])
+    record_data(folder, cfg, index)  # whole again: the run goes on
+
+
+def test_a_done_stage_loaded_with_other_settings_says_they_are_not_used(tmp_path, caplog):
+    from lnet_anet.anet.training import train_stage
+
+    cfg = OmegaConf.create({"train": {**CFG, "max_steps": 2}})
+    train_stage("pretrain", TinyAttributeNet(), bce_loss, RandomFaces(), None, None, cfg, {"lr": 0.05}, tmp_path)
+    with caplog.at_level("WARNING", logger="lnet_anet"):
+        train_stage("pretrain", TinyAttributeNet(), bce_loss, RandomFaces(), None, None, cfg,
+                    {"lr": 0.05, "progress": True}, tmp_path)  # fmt: skip
+        assert not [r for r in caplog.records if r.levelname == "WARNING"]  # the same (progress is free to change)
+        train_stage("pretrain", TinyAttributeNet(), bce_loss, RandomFaces(), None, None, cfg, {"lr": 0.5}, tmp_path)
+    assert "stage pretrain was trained with lr=0.05; this launch's lr=0.5 are not used" in caplog.text

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from safetensors.torch import load_file
 
 from lnet_anet.anet.svm import LinearSVMHead, fit_linear_svms
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.checkpoint import save_safetensors_atomic
 from lnet_anet.engine.runs import RunNotFoundError, is_done, mark_done, save_weights, write_json
+from lnet_anet.engine.trainer import FREE_TO_CHANGE
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
 log = logging.getLogger("lnet_anet.train")
@@ -79,15 +81,37 @@ def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, 
     before marking) is trained again, which resumes its finished checkpoint: no step repeated."""
     folder = out / name
     weights = folder / "weights.safetensors"
+    plain = lambda c: OmegaConf.to_container(c, resolve=True) if isinstance(c, DictConfig) else dict(c)  # noqa: E731
+    train_cfg = TrainConfig.from_dict({**plain(cfg.train), **plain(overrides)})
+    settings = json.loads(json.dumps(train_cfg.to_dict(), default=str))  # as settings.json reads back
     if is_done(weights):
         log.info("stage %s: done before, loading %s", name, weights)
+        _warn_unused_settings(name, folder / STAGE_SETTINGS, settings)
         model.load_state_dict(load_file(str(weights)))
         return
-    train_cfg = TrainConfig.from_dict({**cfg.train, **overrides})
     result = Trainer(model, loss_fn, train_set, train_cfg, folder, val_set=val_set,
                      evaluate_fn=evaluate_fn).fit()  # fmt: skip
     save_weights(model, weights)
+    write_json(folder / STAGE_SETTINGS, settings)
     mark_done(weights, step=result["step"])
+
+
+STAGE_SETTINGS = "settings.json"  # a done stage's train settings, beside its weights
+
+
+def _warn_unused_settings(name: str, recorded: Path, settings: dict) -> None:
+    """Warn when this launch's settings of a done stage differ from those it was trained with
+    (recorded by train_stage; stages done before it was kept are not compared): the stage is
+    loaded as it was, so the changed values are not used."""
+    if not recorded.exists():
+        return
+    before = json.loads(recorded.read_text())
+    changed = sorted(k for k in set(before) | set(settings)
+                     if k not in FREE_TO_CHANGE and before.get(k) != settings.get(k))  # fmt: skip
+    if changed:
+        log.warning("stage %s was trained with %s; this launch's %s are not used: the stage is done and is loaded as "
+                    "it was (remove %s to train it again)", name, ", ".join(f"{k}={before.get(k)}" for k in changed),
+                    ", ".join(f"{k}={settings.get(k)}" for k in changed), recorded.parent)  # fmt: skip
 
 
 def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight, balance_weights: list[float],

@@ -592,7 +592,9 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
         from lnet_anet.inference.visualize import render, save_png
     # JSON Lines are UTF-8; a terminal in another encoding gets every non-ASCII character escaped
     as_text = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
-    used: set[str] = set()
+    # the pictures of records a --resume keeps are theirs: a new image with the same stem is numbered
+    used = {Path(r["vis"]).stem for r in (log.done.values() if log is not None else ())
+            if args.vis is not None and r.get("vis") and Path(r["vis"]).parent.resolve() == args.vis.resolve()}  # fmt: skip
     if not args.json:
         print(TABLE_HEADER)
     analyses = predictor.analyse_many((item for _, item in items), args.batch_size)

@@ -353,13 +353,20 @@ def check_balance(balance) -> None:
 
 
 RECIPE_KEYS = ("tune_split", "framings", "balance")  # what a rerun in the same folder must not change
+INPUT_KEYS = ("image_size", "crop", "enlarge", "sigma")  # data.*: how each face is read and labelled
 
 
 def record_recipe(out: Path, cfg: DictConfig) -> None:
-    """<run>/recipe.json (engine.runs.keep_recipe): tune_split, framings and balance, which a rerun
-    in the same folder must keep; a folder trained before the file existed counts as the defaults."""
-    keep_recipe(out, {k: cfg.get(k) for k in RECIPE_KEYS}, {"tune_split": None, "framings": [], "balance": None},
-                "with other training settings")  # fmt: skip
+    """<run>/recipe.json (engine.runs.keep_recipe): tune_split, framings, balance, how faces are
+    read and labelled (data.image_size, crop, enlarge, sigma) and the loss, which a rerun in the
+    same folder must keep; a folder trained before the file existed counts as the defaults, and
+    one whose recipe.json predates the input and loss keys takes them as they are now."""
+    recipe = {k: cfg.get(k) for k in RECIPE_KEYS}
+    recipe["input"] = {k: cfg.data.get(k) for k in INPUT_KEYS}
+    recipe["loss"] = {k: v for k, v in OmegaConf.to_container(cfg.loss, resolve=True).items() if not k.startswith("_")} \
+        if cfg.get("loss") is not None else None  # fmt: skip
+    keep_recipe(out, recipe, {"tune_split": None, "framings": [], "balance": None}, "with other training settings",
+                unrecorded=("input", "loss"))  # fmt: skip
 
 
 FRAMING_KEYS, PHOTOMETRIC_KEYS = ("zoom", "fill", "jitter", "flip", "photometric"), ("gain", "gamma", "gray")

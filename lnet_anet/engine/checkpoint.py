@@ -45,6 +45,10 @@ def save_safetensors_atomic(tensors: dict, path: str | Path, metadata: dict[str,
         os.chmod(tmp, 0o666 & ~umask)
 
 
+class CheckpointError(RuntimeError):
+    """A checkpoint file that cannot be read (load_checkpoint): a user error, reported in one line."""
+
+
 def save_npz_atomic(path: str | Path, arrays: dict[str, Any]) -> None:
     """np.savez to `<path stem>.tmp.npz` beside `path` (its folder made if missing), then
     rename: a cache that a killed run leaves behind is whole or absent."""
@@ -57,9 +61,11 @@ def save_npz_atomic(path: str | Path, arrays: dict[str, Any]) -> None:
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Load a checkpoint of plain tensors and numbers; never unpickles code."""
+    """Load a checkpoint of plain tensors and numbers; never unpickles code. A file that is not
+    one (cut short, emptied, foreign) raises CheckpointError naming it and the ways on."""
     path = Path(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for truncated or foreign files
-        raise RuntimeError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from e
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e}); delete it to train this "
+                              "run from its start, or give the run another name=") from e  # fmt: skip

@@ -27,7 +27,7 @@ from hydra.errors import InstantiationException
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from lnet_anet.data.errors import DatasetFormatError
-from lnet_anet.engine.checkpoint import save_safetensors_atomic
+from lnet_anet.engine.checkpoint import CheckpointError, save_safetensors_atomic
 from lnet_anet.engine.config import ConfigError, TrainConfig
 from lnet_anet.engine.distributed import is_main_process
 from lnet_anet.engine.lock import (  # noqa: F401 - part of this module's interface
@@ -53,7 +53,7 @@ class RunNotFoundError(FileNotFoundError):
 
 
 # What a user fixes in the command or the data: one line, exit status 2 (training_command)
-USER_ERRORS = (ConfigError, DatasetFormatError, RunRefusedError, RunInUseError, RunNotFoundError)
+USER_ERRORS = (ConfigError, DatasetFormatError, RunRefusedError, RunInUseError, RunNotFoundError, CheckpointError)
 
 
 def training_command(main: Callable) -> Callable:
@@ -217,15 +217,18 @@ def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
 
 
 def keep_run_record(folder: Path, name: str, record: dict[str, Any], what: str, ignore: tuple[str, ...] = (),
-                    before_records: dict[str, Any] | None = None) -> None:  # fmt: skip
+                    before_records: dict[str, Any] | None = None, unrecorded: tuple[str, ...] = ()) -> None:  # fmt: skip
     """Write <folder>/<name>, a JSON record of what the run reads or starts from (a rerun resumes,
     so it must be the same). A folder that has trained (checkpoints, weights, caches) refuses a
     record that differs from the one it holds, apart from the `ignore` keys: RunRefusedError
     naming the keys and `what` ("on other data"). before_records: what a trained folder without
-    the file counts as (None: anything)."""
+    the file counts as (None: anything); unrecorded: keys that records written before they were
+    kept lack, taken as they are now when absent. A record that is not JSON raises RunRefusedError
+    naming the file."""
     path = folder / name
-    before = json.loads(path.read_text()) if path.exists() else before_records
+    before = read_run_record(path) if path.exists() else before_records
     if before is not None and _has_trained(folder):
+        before = {**{k: record.get(k) for k in unrecorded}, **before}
         changed = sorted(k for k in set(before) | set(record) if k not in ignore and before.get(k) != record.get(k))
         if changed:
             raise RunRefusedError(f"{folder}: this run folder was trained {what} ({', '.join(changed)} differ from its "
@@ -235,17 +238,33 @@ def keep_run_record(folder: Path, name: str, record: dict[str, Any], what: str, 
     path.write_text(json.dumps(record, indent=2))
 
 
+def read_run_record(path: Path) -> dict[str, Any]:
+    """A run folder's JSON record (data.json, recipe.json); RunRefusedError naming the file and
+    the fix when it is not a JSON object (cut short or overwritten)."""
+    try:
+        record = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RunRefusedError(f"{path}: not a readable run record ({e}); the run folder is damaged: remove the "
+                              "folder to start over, or give the run another name=") from None  # fmt: skip
+    if not isinstance(record, dict):
+        raise RunRefusedError(f"{path}: not a run record (a JSON object); remove the folder to start over, or give "
+                              "the run another name=")  # fmt: skip
+    return record
+
+
 RECIPE = "recipe.json"
 
 
-def keep_recipe(folder: Path, recipe: dict[str, Any], defaults: dict[str, Any], what: str) -> dict[str, Any]:
+def keep_recipe(folder: Path, recipe: dict[str, Any], defaults: dict[str, Any], what: str,
+                unrecorded: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
     """<folder>/recipe.json: a training command's settings beyond its data and model (config
     values made plain) that a rerun in the same folder must keep, so that a changed setting is never
     silently left unused by a resumed or finished run (keep_run_record; `defaults`: what a folder
-    trained before the file existed counts as; `what`: the refusal's wording). Returns the record."""
+    trained before the file existed counts as; unrecorded: keys kept since a later version, which
+    an older recipe.json lacks; `what`: the refusal's wording). Returns the record."""
     recipe = {k: OmegaConf.to_container(v, resolve=True) if isinstance(v, DictConfig | ListConfig) else v
               for k, v in recipe.items()}  # fmt: skip
-    keep_run_record(folder, RECIPE, recipe, what, before_records=defaults)
+    keep_run_record(folder, RECIPE, recipe, what, before_records=defaults, unrecorded=unrecorded)
     return recipe
 
 

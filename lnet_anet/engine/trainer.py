@@ -52,7 +52,7 @@ EvalFn = Callable[[nn.Module, DataLoader, torch.device], dict[str, float]]
 log = logging.getLogger("lnet_anet.train.loop")
 step_log = logging.getLogger("lnet_anet.train.steps")
 # Train settings a resumed run may change without a warning: they do not change what is learnt.
-_FREE_TO_CHANGE = frozenset({"num_workers", "device", "num_threads", "checkpoint_every", "eval_every", "log_every",
+FREE_TO_CHANGE = frozenset({"num_workers", "device", "num_threads", "checkpoint_every", "eval_every", "log_every",
                              "progress", "resume"})  # fmt: skip
 
 
@@ -359,7 +359,7 @@ class Trainer:
                                   "give the run another name= (or remove the folder to start over)") from None
         now = self.cfg.to_dict()
         changed = {k: (v, now.get(k)) for k, v in state.get("train_config", {}).items()
-                   if k not in _FREE_TO_CHANGE and now.get(k) != v}  # fmt: skip
+                   if k not in FREE_TO_CHANGE and now.get(k) != v}  # fmt: skip
         if changed and self.main:
             log.warning("resuming %s with train settings other than the run's: %s (the rest of the run follows "
                         "the new ones; another name= starts afresh)", path,
