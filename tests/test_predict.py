@@ -273,9 +273,10 @@ def test_cli_table_and_vis_pngs(bundle_path, folder, tmp_path, capsys):
     pngs = sorted(p.name for p in vis.iterdir())
     assert pngs == ["astronaut.png", "good.png"]  # none for the unreadable files
     drawn = cv2.imread(str(vis / "good.png"))
-    assert drawn.shape[1:] == (180, 3) and drawn.shape[0] > 140  # a small picture: its text in a panel below
+    assert drawn.shape[1:] == (360, 3) and drawn.shape[0] > 280  # a small picture: drawn 2x, its text in a panel below
     original = cv2.imread(str(folder / "good.jpg"))
-    assert np.abs(drawn[:140].astype(int) - original.astype(int)).mean() > 1  # overlay + boxes drawn
+    enlarged = np.kron(original, np.ones((2, 2, 1), np.uint8))  # as drawn: each pixel a 2 x 2 block
+    assert np.abs(drawn[:280].astype(int) - enlarged.astype(int)).mean() > 1  # overlay + boxes drawn
 
 
 def test_a_large_photo_is_drawn_at_max_side_with_its_boxes_scaled(predictor, scene):
@@ -341,8 +342,8 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     face = {"box": [10.0, 10.0, 40.0, 50.0], "score": 3.0, "attributes": {"Smiling": 0.9, "Young": 0.8},
             "age": {"mean": 30.0, "std": 4.0}, "attractiveness": {"mean": 3.1, "std": 0.4}}  # fmt: skip
     analysis.record["faces"] = [face]
-    one = render(analysis)  # one face on a small picture: its text below, off the face
-    assert one.shape[0] > scene.shape[0] and one.shape[1] == scene.shape[1]
+    one = render(analysis)  # one face on a small picture: drawn 2x (MIN_SIDE), its text below, off the face
+    assert one.shape[0] > 2 * scene.shape[0] and one.shape[1] == 2 * scene.shape[1]
     large = predictor.analyse(np.ascontiguousarray(np.kron(scene, np.ones((3, 3, 1), np.uint8))))
     large.record["faces"] = [{**face, "box": [30.0, 30.0, 120.0, 150.0]}]
     assert render(large).shape == (3 * scene.shape[0], 3 * scene.shape[1], 3)  # its labels beside its box
@@ -351,10 +352,10 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     assert render(large).shape[0] > 3 * scene.shape[0]  # so they go in the panel, not over the face
     analysis.record["faces"] = [face, {**face, "box": [45.0, 10.0, 75.0, 50.0]}]
     two = render(analysis)
-    assert two.shape[0] > scene.shape[0] and two.shape[1] == scene.shape[1]  # the panel under the image
+    assert two.shape[0] > 2 * scene.shape[0] and two.shape[1] == 2 * scene.shape[1]  # the panel under the image
     lifted = np.clip(scene.astype(int) + 80, 0, 255).astype(np.uint8)  # as if found in a stretched copy
     analysis.read_as = lifted
-    h = scene.shape[0]
+    h = 2 * scene.shape[0]
     assert render(analysis)[:h].mean() > two[:h].mean() + 40  # the picture shows the copy the faces were read in
     analysis.read_as = None
     both = analysis.record["faces"]
@@ -365,11 +366,11 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     assert marked.shape == plain.shape and not np.array_equal(marked[h - 12 : h, :60], plain[h - 12 : h, :60])
     del analysis.record["rescued"]
     analysis.record["faces"] = both
-    small = predictor.analyse(np.ascontiguousarray(scene[:40, :50]))  # a 40 px picture: drawn 4x
+    small = predictor.analyse(np.ascontiguousarray(scene[:40, :50]))  # a 40 px picture: drawn 7x
     small.record["faces"] = [{**face, "box": [5.0, 5.0, 30.0, 35.0]}]
     big = render(small)
-    assert big.shape[1] == 200 and big.shape[0] > 160  # drawn 4x, its text in the panel below
-    assert (big[40:120, 20] == (60, 255, 60)).all(axis=1).mean() > 0.9  # the box's left side, scaled
+    assert big.shape[1] == 350 and big.shape[0] > 280  # drawn 7x (over MIN_SIDE), its text in the panel below
+    assert (big[60:220, 35] == (60, 255, 60)).all(axis=1).mean() > 0.9  # the box's left side (x 5 -> 35), scaled
     from lnet_anet.inference.visualize import FONT, _panel, _scale_to_fit
 
     note = "rescued (whole picture): P(face) 0.97"  # the frame try's footer on a narrow picture

@@ -442,3 +442,22 @@ def test_resume_keeps_the_pictures_of_the_records_it_keeps(bundle, tmp_path, cap
     records = {Path(r["image"]).name: r["vis"] for r in read_records(out)}
     assert records == {"noise.png": str(vis / "noise.png"), "noise.jpg": str(vis / "noise_2.png")}
     assert (vis / "noise.png").read_bytes() == kept and (vis / "noise_2.png").is_file()
+
+
+def test_a_folder_lists_a_linked_file_once_and_names_its_heic_photos(bundle, tmp_path, capsys):
+    """A file link beside its target is one image (stdout, --output and --csv agree); a HEIC
+    photo in a folder gets its own error record saying how to read it, not a silent skip."""
+    root = tmp_path / "photos"
+    _image(root / "chip.png", 1)
+    (root / "link.png").symlink_to(root / "chip.png")
+    (root / "IMG_0001.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64)
+    out, table = tmp_path / "o.jsonl", tmp_path / "faces.csv"
+    assert main([str(root), "--json", "--output", str(out), "--csv", str(table), "--bundle", str(bundle),
+                 "--verbose"]) == 1  # fmt: skip
+    assert "link.png (file already listed through another link)" in capsys.readouterr().err
+    records = read_records(out)
+    assert sorted(Path(r["image"]).name for r in records) == ["IMG_0001.HEIC", "chip.png"]
+    heic = next(r for r in records if r["image"].endswith(".HEIC"))
+    assert "HEIC" in heic["error"] and "pillow-heif" in heic["error"]
+    with open(table, encoding="utf-8") as f:
+        assert {Path(r["image"]).name for r in csv.DictReader(f)} <= {"chip.png"}

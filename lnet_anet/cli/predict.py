@@ -199,10 +199,12 @@ class Collected:
 def scan_folder(root: Path, suffixes: frozenset[str], out: Collected) -> None:
     """The files under `root` with an image suffix, sorted, into out.paths; the others into
     out.skipped. Symlinked folders are followed; a folder reached twice (a link loop, two
-    links to one folder) is read once. Hidden files and folders (names starting with "."; e.g.
+    links to one folder) is read once, and so is a file reached twice (a link beside its target:
+    the real file is kept). Hidden files and folders (names starting with "."; e.g.
     macOS's "._photo.jpg" resource forks, ".thumbnails/") are skipped, not read: they hold no
     photos of the user's."""
     seen: set[tuple[int, int]] = set()
+    seen_files: set[tuple[int, int]] = set()
     found: list[Path] = []
 
     def unreadable(err: OSError) -> None:
@@ -223,12 +225,21 @@ def scan_folder(root: Path, suffixes: frozenset[str], out: Collected) -> None:
             subfolders.remove(d)
             out.skipped.append(f"{Path(folder, d)} (hidden folder)")
         subfolders.sort(key=lambda d: (os.path.islink(os.path.join(folder, d)), d))  # real first
-        for name in files:
+        for name in sorted(files, key=lambda f: (os.path.islink(os.path.join(folder, f)), f)):  # real first
             path = Path(folder, name)
             if name.startswith("."):
                 out.skipped.append(f"{path} (hidden file)")
             elif path.suffix.lower() in suffixes:
-                found.append(path)
+                try:
+                    st = os.stat(path)
+                except OSError:  # a broken link: read, and reported, as the missing file it is
+                    found.append(path)
+                    continue
+                if (st.st_dev, st.st_ino) in seen_files:
+                    out.skipped.append(f"{path} (file already listed through another link)")
+                else:
+                    seen_files.add((st.st_dev, st.st_ino))
+                    found.append(path)
             else:
                 out.skipped.append(f"{path} (not an image suffix)")
     out.paths += sorted(found)
@@ -249,12 +260,16 @@ def _check_output_files(parser: argparse.ArgumentParser, args: argparse.Namespac
         parser.error(f"--output and --csv name the same file ({args.output}): give each its own")
 
 
+HEIF_SUFFIXES = frozenset({".heic", ".heif"})  # an iPhone's photos: listed, so that each says why it is not read
+
+
 def collect_images(inputs: Sequence[Path]) -> Collected:
     """Files as given (whatever their suffix: a bad one gets an error record) and the image
-    files under each folder."""
+    files under each folder, HEIC/HEIF photos among them (their error record says how to read
+    them: load_image)."""
     from lnet_anet.data.images import image_suffixes
 
-    suffixes = image_suffixes()
+    suffixes = image_suffixes() | HEIF_SUFFIXES
     out = Collected()
     for item in inputs:
         if item.is_dir():

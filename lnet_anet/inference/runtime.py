@@ -28,6 +28,7 @@ import hashlib
 import io
 import logging
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Sequence
@@ -62,7 +63,8 @@ def onnxruntime_available() -> bool:
     return importlib.util.find_spec("onnxruntime") is not None
 
 
-_blas = None  # threadpoolctl's controller of the BLAS libraries numpy loaded, made at first use
+_blas = None  # threadpoolctl's controller of the BLAS libraries loaded, made at first use
+_blas_modules = 0  # len(sys.modules) when it was made: an import since may have loaded another BLAS
 
 
 @contextlib.contextmanager
@@ -78,16 +80,16 @@ def op_threads(count: int | None):
     spin, taking a core from ONNX Runtime and from the descriptor thread: OpenBLAS's alone burnt
     about 30 ms of CPU per image in `--attractiveness-descriptor` (experiments/2026-12-02-op-threads).
     Raises ValueError for a count under 1."""
-    global _blas
+    global _blas, _blas_modules
     if count is not None and count < 1:
         raise ValueError(f"op threads must be >= 1 or None, not {count}")
     if count is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    if _blas is None:
+    if _blas is None or len(sys.modules) != _blas_modules:  # scanning the libraries takes ~1 ms: not per call
         from threadpoolctl import ThreadpoolController
 
-        _blas = ThreadpoolController()
+        _blas, _blas_modules = ThreadpoolController(), len(sys.modules)
     blas = _blas.limit(limits=count, user_api="blas")
     torch_count = torch.get_num_threads()
     torch.set_num_threads(count)

@@ -16,9 +16,9 @@ from lnet_anet.inference.predictor import Analysis
 
 BOX_COLOR = (60, 255, 60)  # RGB
 FONT = cv2.FONT_HERSHEY_SIMPLEX
-MIN_SIDE = 128  # pixels: a smaller picture is drawn enlarged, for legible text
+MIN_SIDE = 256  # pixels: a smaller picture (a 128 px chip) is drawn enlarged, for a panel whose text fits
 MAX_SIDE = 2048  # pixels: a larger photo is drawn shrunk to this longer side (a picture to look at, not a copy)
-PANEL_BELOW = 256  # pixels: under this (drawn) side, even one face's text goes in the panel, off the face
+PANEL_BELOW = 320  # pixels: under this (drawn) side, even one face's text goes in the panel, off the face
 
 
 def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
