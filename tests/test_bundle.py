@@ -638,3 +638,24 @@ def test_build_bundle_names_a_misspelt_localizer_key_and_an_out_folder_and_leave
     assert build_main(["--from-bundle", str(bundle_path), "--localizer", '{"separation": 0.3}', "--out", str(folder)]) == 1
     assert "is a folder" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundles"] and not any(folder.iterdir())  # no temporary file
+
+
+def test_crop_pad_fills_every_face_crop_alike_and_keeps_the_shared_stages(bundle_path, tmp_path, capsys):
+    """build_bundle --crop-pad: ANet's crop and each head's that reads a crop get the same pad
+    (so the heads keep sharing ANet's stages); networks unchanged; a bad mode is refused."""
+    from lnet_anet.inference.predictor import Predictor
+
+    out = tmp_path / "edge.lnetanet"
+    assert build_main(["--from-bundle", str(bundle_path), "--crop-pad", "edge", "--out", str(out)]) == 0
+    before, after = _tensors(bundle_path), _tensors(out)
+    assert all(torch.equal(after[k], before[k]) for k in before)
+    b, src = load_bundle(out), load_bundle(bundle_path)
+    prep = b.config["preprocessing"]
+    assert prep["anet"]["pad"] == "edge" and "pad" not in src.config["preprocessing"]["anet"]
+    for head in ("age", "attractiveness"):
+        if head in prep:
+            assert prep[head].get("pad") == ("edge" if prep[head].get("input", "image") == "image" else None)
+    assert Predictor(b, backend="torch")._shared_stages == Predictor(src, backend="torch")._shared_stages
+    assert b.config["provenance"]["built"]["settings"]["crop_pad"] == "edge"
+    assert build_main(["--from-bundle", str(bundle_path), "--crop-pad", "white", "--out", str(out)]) == 2
+    assert "invalid choice: 'white'" in capsys.readouterr().err

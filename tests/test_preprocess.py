@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
@@ -34,6 +32,9 @@ pytestmark = pytest.mark.usefixtures("one_thread")
                  "std": [0.5] * 3, "views": [[0.0, 0.0, 1.0], [0.02, -0.02, 0.93]]}),
     (HeadInput, {"image_size": 64, "enlarge": 1.3, "mean": [0.4, 0.5, 0.6], "std": [0.2, 0.3, 0.4]}),
     (HeadInput, {"input": "anet_features"}),
+    (ANetInput, {"canonical_size": 144, "stride": 16, "enlarge": 1.2, "mirror": False, "mean": [0.5] * 3,
+                 "std": [0.5] * 3, "pad": "edge"}),
+    (HeadInput, {"image_size": 64, "enlarge": 1.3, "mean": [0.5] * 3, "std": [0.5] * 3, "pad": "reflect"}),
 ])  # fmt: skip
 def test_round_trip(schema, good):
     assert schema.from_dict(schema.from_dict(good).to_dict()) == schema.from_dict(good)
@@ -68,6 +69,8 @@ def test_round_trip(schema, good):
     (HeadInput, {"image_size": 64.5, "enlarge": 1.3, "mean": [0.5] * 3, "std": [0.5] * 3}, "whole number"),
     (HeadInput, {"image_size": 64, "enlarge": 1.3, "mean": [0.5] * 2, "std": [0.5] * 3}, "mean must be 3 numbers"),
     (HeadInput, "not an object", "must be an object"),
+    (HeadInput, {"image_size": 64, "enlarge": 1.3, "mean": [0.5] * 3, "std": [0.5] * 3, "pad": "white"},
+     "head.pad must be one of black, edge, reflect, got 'white'"),
 ])  # fmt: skip
 def test_bad_settings_name_the_field(schema, bad, message):
     with pytest.raises(PreprocessError, match=message):
@@ -130,7 +133,7 @@ def test_the_stored_normalisation_is_the_one_used(tmp_path):
     assert face_a["box"] == face_b["box"] and face_a["attributes"] != face_b["attributes"]
     assert face_a["age"]["mean"] != face_b["age"]["mean"]
     prep = b._anet
-    assert dataclasses.astuple(prep)[-2:] == ((0.2, 0.4, 0.6), (0.25, 0.5, 0.3))
+    assert (prep.mean, prep.std) == ((0.2, 0.4, 0.6), (0.25, 0.5, 0.3))
     crop = crop_face(image, np.array(face_b["box"]), prep.enlarge, prep.canonical_size)
     views = torch.from_numpy(Normalize(prep.mean, prep.std)(crop))[None]
     if prep.mirror:
@@ -166,3 +169,18 @@ def test_a_bad_localizer_setting_is_an_error_naming_the_file(tmp_path, monkeypat
         dst = _with_preprocessing(src, tmp_path / "b.lnetanet", localizer=localizer)
     with pytest.raises(BundleError, match=f"b.lnetanet: config preprocessing.localizer: .*{message}"):
         load_bundle(dst)
+
+
+def test_a_crop_past_the_picture_is_filled_black_by_its_edge_or_mirrored():
+    """crop_face's pad: a tight chip's region leaves the picture at the top; "black" (the default,
+    as trained) fills it black, "edge" repeats the top row, "reflect" mirrors the picture."""
+    img = np.zeros((20, 40, 3), np.uint8)
+    img[:, :, 0] = np.arange(20, dtype=np.uint8)[:, None] * 10 + 5  # red grows downwards
+    box = [5.0, -10.0, 35.0, 20.0]  # a 30 px square starting 10 px above the picture (enlarge 1), inside it sideways
+    black, edge, mirrored = (crop_face(img, box, 1.0, 30, pad) for pad in ("black", "edge", "reflect"))
+    assert np.array_equal(black, crop_face(img, box, 1.0, 30))
+    assert black[:10, :, 0].max() == 0 and edge[:10, :, 0].min() == 5  # the top row (5) repeated
+    assert (mirrored[:9, :, 0] > 5).all() and mirrored[0, 0, 0] > mirrored[8, 0, 0]  # rows 10, 9, ... 1 above row 0
+    assert np.array_equal(black[10:], edge[10:]) and np.array_equal(edge[10:], mirrored[10:])  # inside: the same
+    thin = crop_face(img[:2], [9.0, -10.0, 31.0, 2.0], 1.0, 22, "reflect")  # 2 rows cannot mirror 10: repeated
+    assert thin[:10, :, 0].min() == 5 and thin[:10, :, 0].max() == 5

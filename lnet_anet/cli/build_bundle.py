@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, float_in, json_object
+from lnet_anet.data.preprocess import PADS
 from lnet_anet.inference.build import (
     RUN_LAYOUT,
     RunFolderError,
@@ -56,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="with --from-bundle: localizer settings to replace (Localizer fields)")
     parser.add_argument("--lnet-input", type=json_object, metavar="JSON",
                         help="with --from-bundle: LNet input settings to replace (LNetInput fields, e.g. zoom_in_scales)")
+    parser.add_argument("--crop-pad", choices=PADS,
+                        help="with --from-bundle: how face crops are filled where they leave the picture: black (as "
+                             "trained), edge (its edge pixels repeated) or reflect (mirrored); ANet's and the heads' "
+                             "crops alike (experiments/2026-12-03-crop-pad)")  # fmt: skip
     parser.add_argument("--age-prior", type=float_in(0.0, 1.0), metavar="STRENGTH",
                         help="with --from-bundle alone: divide the age head's training-label prior ** STRENGTH out "
                              "of its predictions, STRENGTH in [0, 1] (0: no correction; 1: all of the prior; "
@@ -74,9 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.from_bundle is not None and args.lnet:
             parser.error("--from-bundle takes its LNet from the bundle: no --lnet")
-        settings = args.localizer is not None or args.lnet_input is not None
+        settings = args.localizer is not None or args.lnet_input is not None or args.crop_pad is not None
         if settings and (args.from_bundle is None or args.age or args.attractiveness or args.anet):
-            parser.error("--localizer / --lnet-input go with --from-bundle alone (no run folders)")
+            parser.error("--localizer / --lnet-input / --crop-pad go with --from-bundle alone (no run folders)")
         prior = args.age_prior is not None or args.age_std_scale is not None
         if prior and (args.from_bundle is None or args.age or args.attractiveness or args.anet or settings):
             parser.error("--age-prior / --age-std-scale go with --from-bundle alone (no run folders or other "
@@ -85,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--age-labels goes with --age-prior")
         if args.from_bundle is not None and not (args.age or args.attractiveness or args.anet or settings or prior):
             parser.error("--from-bundle needs --age, --attractiveness, --anet, --localizer, --lnet-input, "
-                         "--age-prior and/or --age-std-scale")
+                         "--crop-pad, --age-prior and/or --age-std-scale")
         if args.from_bundle is None and not (args.lnet and args.anet):
             parser.error("give --lnet and --anet run folders, or --from-bundle FILE")
         for name in args.no_mirror:
@@ -101,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = calibrate_label_head(args.from_bundle, args.out, "age", args.age_prior, labels, args.age_std_scale,
                                        command, args.note)  # fmt: skip
         elif settings:
-            out = override_settings(args.from_bundle, args.out, args.localizer, args.lnet_input, command, args.note)
+            out = override_settings(args.from_bundle, args.out, args.localizer, args.lnet_input, command, args.note,
+                                    crop_pad=args.crop_pad)  # fmt: skip
         elif args.from_bundle is not None:
             out = replace_heads(args.from_bundle, args.out, args.age, args.attractiveness, command, args.no_mirror,
                                 args.note, anet=args.anet)  # fmt: skip

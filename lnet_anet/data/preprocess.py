@@ -422,12 +422,26 @@ def _views(d: dict, where: str) -> tuple[tuple[float, float, float], ...]:
     return tuple(views)
 
 
+PADS = ("black", "edge", "reflect")  # how a face crop is filled outside the picture (transforms.PAD_MODES)
+
+
+def _pad(d: dict[str, Any], where: str) -> str:
+    """d["pad"] (default "black": a crop region outside the picture is black), one of PADS;
+    PreprocessError naming the setting otherwise."""
+    pad = d.get("pad", "black")
+    if pad not in PADS:
+        raise PreprocessError(f"{where}.pad must be one of {', '.join(PADS)}, got {pad!r}")
+    return pad
+
+
 @dataclass(frozen=True)
 class ANetInput(_Normalized):
     """A face -> ANet: the face box made square, `enlarge` times its longer side, resized to
     canonical_size; patches at offsets 0, stride, 2*stride, ... (ANet.patch_grid); mirror: the
     crop's mirror image is scored too; views: () reads the face's region as found, else each
-    (dx, dy, scale) view of it (jitter_box) is read and the answers averaged (BOX_JITTER)."""
+    (dx, dy, scale) view of it (jitter_box) is read and the answers averaged (BOX_JITTER); pad:
+    how the crop is filled where the region leaves the picture (PADS: black, the edge repeated, or
+    the picture mirrored; transforms.PAD_MODES)."""
 
     canonical_size: int
     stride: int
@@ -436,7 +450,8 @@ class ANetInput(_Normalized):
     views: tuple[tuple[float, float, float], ...] = ()
     mean: tuple[float, float, float] = INCEPTION_MEAN
     std: tuple[float, float, float] = INCEPTION_STD
-    FIELDS = ("canonical_size", "stride", "enlarge", "mirror", "views", "mean", "std")
+    pad: str = "black"
+    FIELDS = ("canonical_size", "stride", "enlarge", "mirror", "views", "mean", "std", "pad")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "anet") -> ANetInput:
@@ -447,7 +462,7 @@ class ANetInput(_Normalized):
         if not isinstance(mirror, bool):
             raise PreprocessError(f"{where}.mirror must be true or false, got {mirror!r}")
         enlarge = _number(d, "enlarge", where, 1e-3, MAX_ENLARGE)
-        return cls(size, stride, enlarge, mirror, _views(d, where), **_normalize_of(d, where))
+        return cls(size, stride, enlarge, mirror, _views(d, where), **_normalize_of(d, where), pad=_pad(d, where))
 
     def to_dict(self) -> dict[str, Any]:
         d = {**dataclasses.asdict(self), "mean": list(self.mean), "std": list(self.std)}
@@ -455,21 +470,25 @@ class ANetInput(_Normalized):
             d["views"] = [list(v) for v in self.views]
         else:
             del d["views"]
+        if self.pad == "black":  # likewise
+            del d["pad"]
         return d
 
 
 @dataclass(frozen=True)
 class HeadInput(_Normalized):
     """A face -> an age or attractiveness net: the square crop (`enlarge` times the box's longer
-    side) resized to image_size and normalised; or, with input="anet_features", no crop: the
-    head reads the face's patch-averaged ANet feature."""
+    side) resized to image_size and normalised, filled outside the picture as `pad` says (as
+    ANetInput's); or, with input="anet_features", no crop: the head reads the face's
+    patch-averaged ANet feature."""
 
     image_size: int | None = None
     enlarge: float | None = None
     mean: tuple[float, float, float] = INCEPTION_MEAN
     std: tuple[float, float, float] = INCEPTION_STD
     input: str = "image"
-    FIELDS = ("image_size", "enlarge", "mean", "std", "input")
+    pad: str = "black"
+    FIELDS = ("image_size", "enlarge", "mean", "std", "input", "pad")
 
     @property
     def reads_anet_features(self) -> bool:
@@ -484,13 +503,13 @@ class HeadInput(_Normalized):
         if kind != "image":
             raise PreprocessError(f"{where}.input must be image or anet_features, got {kind!r}")
         return cls(_number(d, "image_size", where, 16, MAX_INPUT_SIDE, True),
-                   _number(d, "enlarge", where, 1e-3, MAX_ENLARGE), **_normalize_of(d, where))  # fmt: skip
+                   _number(d, "enlarge", where, 1e-3, MAX_ENLARGE), **_normalize_of(d, where), pad=_pad(d, where))  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         if self.reads_anet_features:
             return {"input": "anet_features"}
         return {"image_size": self.image_size, "enlarge": self.enlarge, "mean": list(self.mean),
-                "std": list(self.std)}  # fmt: skip
+                "std": list(self.std), **({"pad": self.pad} if self.pad != "black" else {})}  # fmt: skip
 
 
 __all__ = ["INCEPTION_MEAN", "INCEPTION_STD", "ANetInput", "HeadInput", "LNetInput", "Normalize",

@@ -181,20 +181,24 @@ def face_region(box, enlarge: float) -> np.ndarray:
     return np.array([cx - half, cy - half, cx + half, cy + half])
 
 
-def crop_face(img: np.ndarray, box, enlarge: float, size: int) -> np.ndarray:
+def crop_face(img: np.ndarray, box, enlarge: float, size: int, pad: str = "black") -> np.ndarray:
     """The uint8 (size, size, 3) crop of a face: `face_region(box, enlarge)` cut and resized
-    the way FaceDataset cuts training crops."""
-    return crop_resize(img, face_region(box, enlarge), (size, size))[0]
+    the way FaceDataset cuts training crops; `pad` as crop_resize's."""
+    return crop_resize(img, face_region(box, enlarge), (size, size), pad)[0]
 
 
 MAX_CROP_PIXELS = 16_000_000  # a padded crop region larger than this (and 4x the image) is shrunk
+# How a crop region is filled outside the picture: black, the edge pixels repeated, or the picture
+# mirrored at its edge (cv2's border modes; a tight chip's black band above the head reads as a hat).
+PAD_MODES = {"black": cv2.BORDER_CONSTANT, "edge": cv2.BORDER_REPLICATE, "reflect": cv2.BORDER_REFLECT_101}
 
 
 def crop_resize(
-    img: np.ndarray, region: np.ndarray, size: tuple[int, int]
+    img: np.ndarray, region: np.ndarray, size: tuple[int, int], pad: str = "black"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cut `region` = (x0, y0, x1, y1) image pixels (exclusive ends, padded with black outside
-    the image) out of the uint8 (H, W, 3) `img` and resize it to size=(H', W') (area when
+    """Cut `region` = (x0, y0, x1, y1) image pixels (exclusive ends, filled outside the image as
+    `pad` says: PAD_MODES; a region wholly outside is black) out of the uint8 (H, W, 3) `img` and
+    resize it to size=(H', W') (area when
     shrinking, bilinear when enlarging). Returns the uint8 (H', W', 3) crop, the region's integer
     origin (x, y) and the scale (sx, sy) that map source coordinates to output ones:
     out = (src - origin) * scale. A region far larger than the image (a square around a wide
@@ -209,12 +213,13 @@ def crop_resize(
         sw, sh = max(1, round(w * f)), max(1, round(h * f))
         small = cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA)
         fx, fy = sw / w, sh / h
-        out = _cut(small, np.array([x0 * fx, y0 * fy, x1 * fx, y1 * fy]), size)[0]
+        out = _cut(small, np.array([x0 * fx, y0 * fy, x1 * fx, y1 * fy]), size, pad)[0]
         return out, np.array([x0, y0], dtype=np.float64), np.array([size[1] / (x1 - x0), size[0] / (y1 - y0)])
-    return _cut(img, region, size)
+    return _cut(img, region, size, pad)
 
 
-def _cut(img: np.ndarray, region: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cut(img: np.ndarray, region: np.ndarray, size: tuple[int, int],
+         pad: str = "black") -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     h, w = img.shape[:2]
     x0, y0 = int(np.floor(region[0])), int(np.floor(region[1]))
     x1, y1 = max(int(np.ceil(region[2])), x0 + 1), max(int(np.ceil(region[3])), y0 + 1)
@@ -224,7 +229,11 @@ def _cut(img: np.ndarray, region: np.ndarray, size: tuple[int, int]) -> tuple[np
         if patch.size == 0:  # the region lies wholly outside the image
             patch = np.zeros((y1 - y0, x1 - x0, 3), dtype=np.uint8)
         else:
-            patch = cv2.copyMakeBorder(patch, *pads, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+            thin = max(pads[0], pads[1]) >= patch.shape[0] or max(pads[2], pads[3]) >= patch.shape[1]
+            if pad == "reflect" and thin:
+                patch = cv2.copyMakeBorder(patch, *pads, cv2.BORDER_REPLICATE)  # too thin a picture to mirror
+            else:
+                patch = cv2.copyMakeBorder(patch, *pads, PAD_MODES[pad], value=(0, 0, 0))
     out_h, out_w = size
     shrink = patch.shape[0] > out_h or patch.shape[1] > out_w
     out = cv2.resize(

@@ -369,20 +369,27 @@ def add_check_map(source: str | Path, out: str | Path, lnet: torch.nn.Module, ch
 
 
 def override_settings(source: str | Path, out: str | Path, localizer: dict | None = None, lnet: dict | None = None,
-                      command: str | None = None, note: str | None = None) -> Path:  # fmt: skip
+                      command: str | None = None, note: str | None = None, crop_pad: str | None = None) -> Path:  # fmt: skip
     """Write `out`: the bundle `source` with some of its localizer settings (Localizer fields)
-    and/or LNet input settings (LNetInput fields, e.g. zoom_in_scales) replaced; networks, SVMs
+    and/or LNet input settings (LNetInput fields, e.g. zoom_in_scales) replaced, and/or its face
+    crops filled outside the picture as `crop_pad` says (preprocessing.anet.pad and the pad of
+    each head that reads a crop, so that they keep sharing ANet's stages: PADS); networks, SVMs
     and every other setting unchanged. provenance.built records the step. Raises BundleError
     (via the loader's checks) for a field or value that does not build."""
-    if not localizer and not lnet:
-        raise ValueError("override_settings: give localizer and/or lnet settings")
+    if not localizer and not lnet and crop_pad is None:
+        raise ValueError("override_settings: give localizer, lnet and/or crop_pad settings")
 
     def update(config: dict) -> dict:
         config = json.loads(json.dumps(config))
         prep = config["preprocessing"]
         prep["localizer"] = {**prep["localizer"], **(localizer or {})}
         prep["lnet"] = {**prep["lnet"], **(lnet or {})}
-        _record_build(config, source, command, note, settings={"localizer": localizer or {}, "lnet": lnet or {}})
+        if crop_pad is not None:
+            for name in ("anet", "age", "attractiveness"):
+                if name in prep and prep[name].get("input", "image") == "image":
+                    prep[name] = {**prep[name], "pad": crop_pad}
+        _record_build(config, source, command, note, settings={"localizer": localizer or {}, "lnet": lnet or {},
+                                                               **({"crop_pad": crop_pad} if crop_pad else {})})  # fmt: skip
         return config
 
     return rebundle(source, out, update)

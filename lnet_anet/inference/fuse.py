@@ -83,7 +83,7 @@ def fold_batchnorm(net: nn.Module, copy_first: bool = True) -> nn.Module:
 def shared_trunk_stages(anet: nn.Module, anet_prep, head: nn.Module, head_prep) -> int:
     """The number of ANet trunk stages (stem, blocks 0, 1, ...) the head net computes exactly as
     ANet does on the same input, or 0: the head must be an ANet-based DLDL net (.anet, .stride,
-    .mirror) reading the same crop (size, enlargement, normalisation, and mirror image when it
+    .mirror) reading the same crop (size, enlargement, normalisation, padding, and mirror image when it
     mirrors), and the shared stages must be frozen in both and hold identical tensors. For an
     ensemble (DLDLEnsemble) of such nets: the fewest any member shares."""
     if hasattr(head, "members"):
@@ -93,7 +93,8 @@ def shared_trunk_stages(anet: nn.Module, anet_prep, head: nn.Module, head_prep) 
     if trunk is None or own is None or getattr(head_prep, "reads_anet_features", True):
         return 0
     same_crop = (head_prep.image_size == anet_prep.canonical_size and head_prep.enlarge == anet_prep.enlarge
-                 and tuple(head_prep.mean) == tuple(anet_prep.mean) and tuple(head_prep.std) == tuple(anet_prep.std))  # fmt: skip
+                 and tuple(head_prep.mean) == tuple(anet_prep.mean) and tuple(head_prep.std) == tuple(anet_prep.std)
+                 and getattr(head_prep, "pad", "black") == getattr(anet_prep, "pad", "black"))  # fmt: skip
     if not same_crop or (getattr(head, "mirror", False) and not anet_prep.mirror):
         return 0
     n = min(getattr(anet, "frozen_stages", 0), getattr(inner, "frozen_stages", 0))

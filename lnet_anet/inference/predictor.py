@@ -1158,10 +1158,10 @@ class Predictor:
         p = self._anet
         if p.views:
             faces = [(img, jitter_box(box, view), *rest) for img, box, *rest in faces for view in p.views]
-        crops = [_crops(faces, p.enlarge, p.canonical_size)]
+        crops = [_crops(faces, p.enlarge, p.canonical_size, p.pad)]
         for name in self._face_inputs[1:]:  # heads that read a crop of their own
             prep = self._heads[name.removesuffix("_crops")]
-            crops.append(_crops(faces, prep.enlarge, prep.image_size))
+            crops.append(_crops(faces, prep.enlarge, prep.image_size, prep.pad))
         outputs = self._run["faces"](*crops)
         if not p.views:
             return outputs
@@ -1257,10 +1257,10 @@ def _settings_key(head) -> str:
     return json.dumps(getattr(head, "settings", None), sort_keys=True)
 
 
-def _crops(faces: list, enlarge: float, size: int) -> np.ndarray:
-    """The faces' square crops (the training crop, for consistency), uint8 (N, S, S, 3): the
-    face graph normalises them."""
-    return np.stack([crop_face(img, box, enlarge, size) for img, box, *_ in faces])
+def _crops(faces: list, enlarge: float, size: int, pad: str = "black") -> np.ndarray:
+    """The faces' square crops (the training crop, for consistency), uint8 (N, S, S, 3), filled
+    outside the picture as `pad` says: the face graph normalises them."""
+    return np.stack([crop_face(img, box, enlarge, size, pad) for img, box, *_ in faces])
 
 
 def _turn_back(box: np.ndarray, k: int, hw: tuple[int, int]) -> np.ndarray:
