@@ -657,5 +657,8 @@ def test_crop_pad_fills_every_face_crop_alike_and_keeps_the_shared_stages(bundle
             assert prep[head].get("pad") == ("edge" if prep[head].get("input", "image") == "image" else None)
     assert Predictor(b, backend="torch")._shared_stages == Predictor(src, backend="torch")._shared_stages
     assert b.config["provenance"]["built"]["settings"]["crop_pad"] == "edge"
+    again = tmp_path / "black.lnetanet"  # black again: no pad key, the settings as the source's
+    assert build_main(["--from-bundle", str(out), "--crop-pad", "black", "--out", str(again)]) == 0
+    assert {k: v for k, v in load_bundle(again).config["preprocessing"].items()} == src.config["preprocessing"]
     assert build_main(["--from-bundle", str(bundle_path), "--crop-pad", "white", "--out", str(out)]) == 2
     assert "invalid choice: 'white'" in capsys.readouterr().err

@@ -371,6 +371,11 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     big = render(small)
     assert big.shape[1] == 350 and big.shape[0] > 280  # drawn 7x (over MIN_SIDE), its text in the panel below
     assert (big[60:220, 35] == (60, 255, 60)).all(axis=1).mean() > 0.9  # the box's left side (x 5 -> 35), scaled
+    from lnet_anet.inference.visualize import MAX_SIDE
+
+    strip = predictor.analyse(np.ascontiguousarray(np.tile(scene[:16], (1, 12, 1))))  # 16 x 1680: thin
+    strip.record["faces"] = []
+    assert render(strip).shape[1] <= MAX_SIDE  # enlarged for its short side only as far as MAX_SIDE allows
     from lnet_anet.inference.visualize import FONT, _panel, _scale_to_fit
 
     note = "rescued (whole picture): P(face) 0.97"  # the frame try's footer on a narrow picture

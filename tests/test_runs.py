@@ -512,3 +512,27 @@ def test_a_done_stage_loaded_with_other_settings_says_they_are_not_used(tmp_path
         assert not [r for r in caplog.records if r.levelname == "WARNING"]  # the same (progress is free to change)
         train_stage("pretrain", TinyAttributeNet(), bce_loss, RandomFaces(), None, None, cfg, {"lr": 0.5}, tmp_path)
     assert "stage pretrain was trained with lr=0.05; this launch's lr=0.5 are not used" in caplog.text
+
+
+def test_a_stage_lr_reaches_the_optimizer_and_a_foreign_or_cut_record_is_named(tmp_path, caplog):
+    """train_stage: a stage's own lr wins over the train group's, also where the optimizer's spec
+    read it by interpolation (${..lr}, as conf/train/optimizer/*.yaml do); a readable last.pt that
+    is not a checkpoint of the trainer, and a cut settings.json, are named, not a traceback."""
+    from lnet_anet.anet.training import train_stage
+    from lnet_anet.engine.checkpoint import CheckpointError
+
+    cfg = OmegaConf.create({"train": {**CFG, "max_steps": 2, "lr": 1e-3,
+                                      "optimizer": {"_target_": "torch.optim.SGD", "_partial_": True, "lr": "${..lr}"}}})  # fmt: skip
+    train_stage("s", TinyAttributeNet(), bce_loss, RandomFaces(), None, None, cfg, {"lr": 0.05}, tmp_path)
+    groups = load_checkpoint(tmp_path / "s" / "checkpoints" / "last.pt")["optimizer"]["param_groups"]
+    assert groups[0]["initial_lr"] == pytest.approx(0.05)
+    assert json.loads((tmp_path / "s" / "settings.json").read_text())["optimizer"]["lr"] == pytest.approx(0.05)
+    (tmp_path / "s" / "settings.json").write_text('{"lr": 0.0')  # cut
+    with caplog.at_level("WARNING", logger="lnet_anet"):
+        train_stage("s", TinyAttributeNet(), bce_loss, RandomFaces(), None, None, cfg, {"lr": 0.05}, tmp_path)
+    assert "settings.json is not readable" in caplog.text
+    run = tmp_path / "foreign"
+    _trainer(run, max_steps=2).fit()
+    torch.save(TinyAttributeNet().state_dict(), run / "checkpoints" / "last.pt")  # a bare state_dict saved over it
+    with pytest.raises(CheckpointError, match="last.pt: not a checkpoint of this trainer \\(no model, optimizer"):
+        _trainer(run, max_steps=4).fit()

@@ -82,7 +82,11 @@ def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, 
     folder = out / name
     weights = folder / "weights.safetensors"
     plain = lambda c: OmegaConf.to_container(c, resolve=True) if isinstance(c, DictConfig) else dict(c)  # noqa: E731
-    train_cfg = TrainConfig.from_dict({**plain(cfg.train), **plain(overrides)})
+    train, stage = plain(cfg.train), plain(overrides)
+    for key in ("lr", "weight_decay"):  # the optimizer's spec read train.<key> (${..lr}): a stage's own value wins
+        if key in stage and isinstance(train.get("optimizer"), dict) and key in train["optimizer"]:
+            train["optimizer"] = {**train["optimizer"], key: stage[key]}
+    train_cfg = TrainConfig.from_dict({**train, **stage})
     settings = json.loads(json.dumps(train_cfg.to_dict(), default=str))  # as settings.json reads back
     if is_done(weights):
         log.info("stage %s: done before, loading %s", name, weights)
@@ -105,7 +109,14 @@ def _warn_unused_settings(name: str, recorded: Path, settings: dict) -> None:
     loaded as it was, so the changed values are not used."""
     if not recorded.exists():
         return
-    before = json.loads(recorded.read_text())
+    try:
+        before = json.loads(recorded.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:  # only a warning rides on it: say so, go on
+        log.warning("stage %s: %s is not readable (%s): its settings are not compared", name, recorded, e)
+        return
+    if not isinstance(before, dict):
+        log.warning("stage %s: %s is not a settings record: its settings are not compared", name, recorded)
+        return
     changed = sorted(k for k in set(before) | set(settings)
                      if k not in FREE_TO_CHANGE and before.get(k) != settings.get(k))  # fmt: skip
     if changed:

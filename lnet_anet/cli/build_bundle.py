@@ -6,7 +6,9 @@ the bundle FILE with those heads added or replaced, every other part unchanged.
 
 `python -m lnet_anet.cli.build_bundle --from-bundle FILE --localizer '{"separation": 0.3}' --lnet-input
 '{"zoom_in_scales": [2.0], "zoom_in_below": 96}' --out FILE`: the same networks with some
-localizer / LNet input settings replaced (Localizer and LNetInput fields, as JSON).
+localizer / LNet input settings replaced (Localizer and LNetInput fields, as JSON); `--crop-pad edge`
+fills the face crops outside the picture with its edge pixels instead of black (tight chips read
+black as a hat; experiments/2026-12-03-crop-pad).
 
 `python -m lnet_anet.cli.build_bundle --from-bundle FILE --age-prior 0.5 [--age-labels UTKFACE_DIR]
 [--age-std-scale 0.9] --out FILE`: the same networks, the age head dividing its training labels'
@@ -46,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--anet", type=Path, help="ANet run folder (with SVMs)")
     parser.add_argument("--from-bundle", type=Path, metavar="FILE",
                         help="start from this bundle: add or replace only the --age / --attractiveness heads "
-                             "and/or its ANet and SVMs (--anet)")
+                             "and/or its ANet and SVMs (--anet), or change settings (--localizer, --lnet-input, "
+                             "--crop-pad, --age-prior, --age-std-scale)")
     parser.add_argument("--age", type=Path, help="age (DLDL) run folder, or an ensemble_dldl folder; a bundle's "
                                                  "label-prior correction and std scale go with the net it replaces")
     parser.add_argument("--attractiveness", type=Path, help="attractiveness (DLDL) run folder")

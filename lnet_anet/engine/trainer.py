@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from lnet_anet.data.dataset import collate_skip_bad
-from lnet_anet.engine.checkpoint import load_checkpoint, save_atomic
+from lnet_anet.engine.checkpoint import CheckpointError, load_checkpoint, save_atomic
 from lnet_anet.engine.config import ConfigError, TrainConfig
 from lnet_anet.engine.distributed import EpochSampler, all_true, init_from_env, world
 from lnet_anet.engine.lock import (
@@ -52,6 +52,7 @@ EvalFn = Callable[[nn.Module, DataLoader, torch.device], dict[str, float]]
 log = logging.getLogger("lnet_anet.train.loop")
 step_log = logging.getLogger("lnet_anet.train.steps")
 # Train settings a resumed run may change without a warning: they do not change what is learnt.
+CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "scaler", "step", "epoch", "batch_in_epoch", "best")  # _resume's
 FREE_TO_CHANGE = frozenset({"num_workers", "device", "num_threads", "checkpoint_every", "eval_every", "log_every",
                              "progress", "resume"})  # fmt: skip
 
@@ -351,6 +352,10 @@ class Trainer:
         if not (self.cfg.resume and path.exists()):
             return
         state = load_checkpoint(path)
+        missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
+        if missing:  # readable, but not this trainer's (a bare state_dict saved over it, another tool's file)
+            raise CheckpointError(f"{path}: not a checkpoint of this trainer (no {', '.join(missing)}); delete it to "
+                                  "train this run from its start, or give the run another name=")  # fmt: skip
         try:
             self.model.load_state_dict(state["model"])
         except RuntimeError as e:  # another model (or other sizes) trained in this folder before

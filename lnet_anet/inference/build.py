@@ -384,10 +384,11 @@ def override_settings(source: str | Path, out: str | Path, localizer: dict | Non
         prep = config["preprocessing"]
         prep["localizer"] = {**prep["localizer"], **(localizer or {})}
         prep["lnet"] = {**prep["lnet"], **(lnet or {})}
-        if crop_pad is not None:
+        if crop_pad is not None:  # black, the default, is written as no key: a bundle made black again is as before
             for name in ("anet", "age", "attractiveness"):
                 if name in prep and prep[name].get("input", "image") == "image":
-                    prep[name] = {**prep[name], "pad": crop_pad}
+                    prep[name] = {**{k: v for k, v in prep[name].items() if k != "pad"},
+                                  **({"pad": crop_pad} if crop_pad != "black" else {})}  # fmt: skip
         _record_build(config, source, command, note, settings={"localizer": localizer or {}, "lnet": lnet or {},
                                                                **({"crop_pad": crop_pad} if crop_pad else {})})  # fmt: skip
         return config

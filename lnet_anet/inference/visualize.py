@@ -113,6 +113,7 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
         shown = cv2.resize(shown, size, interpolation=cv2.INTER_AREA)
     canvas = overlay_heatmap(shown, analysis.heatmap(shown.shape[:2]))
     zoom = max(1, -(-MIN_SIDE // min(canvas.shape[:2])))  # ceil
+    zoom = max(1, min(zoom, MAX_SIDE // max(canvas.shape[:2])))  # a thin picture: not past MAX_SIDE
     if zoom > 1:
         canvas = cv2.resize(canvas, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
     zoom *= shrink  # image pixels -> picture pixels
