@@ -160,6 +160,16 @@ def test_rescue_frame_tries_the_whole_picture_as_the_face_box_last(tmp_path):
     feature = plain.frame_feature(photo)  # what the face head judged: ANet's feature of the frame's region
     np.testing.assert_allclose(feature, plain.anet_features(photo, [plain.frame_region((60, 80))], kind="region")[0],
                                rtol=1e-4, atol=1e-5)  # fmt: skip
+    # a bundle whose crops are filled by their edge still judges the frame on a black-filled crop
+    # (FRAME_PAD; the face head learnt frames so), and reads the faces with its own fill
+    edge = load_bundle(path)
+    for name in ("anet", "age", "attractiveness"):
+        if name in edge.preprocessing and edge.preprocessing[name].get("input", "image") == "image":
+            edge.preprocessing[name]["pad"] = "edge"
+    edged = Predictor(edge)
+    np.testing.assert_allclose(edged.frame_feature(photo), feature, rtol=1e-4, atol=1e-5)
+    region = edged.frame_region((60, 80))
+    assert not np.allclose(edged.anet_features(photo, [region], kind="region")[0], feature, atol=1e-3)
 
 
 def test_verify_faces_drops_weak_faces_the_head_refuses_before_the_rescue(tmp_path, capsys):

@@ -107,6 +107,10 @@ from lnet_anet.lnet.multiscale import (
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
+# The frame try's candidate (the whole picture as the face box) is judged on a crop filled black
+# outside the picture, whatever the bundle's pad: mostly outside it, that fill is the frame's shape
+# (experiments/2026-12-03-crop-pad, round 3).
+FRAME_PAD = "black"
 BOX_KINDS = ("face", "region")  # analyse_boxes / locate_many: face boxes, or the regions the heads crop
 # The frame try (rescue_frame) skips a picture more than this share flat (flat_share): a blank or
 # one-colour picture, a page of text, to which the face head gave P(face) ~1; no face on the tune
@@ -815,13 +819,13 @@ class Predictor:
         return [{k: np.stack(v) for k, v in turns.items()} for turns in by_turn]
 
     @_on_op_threads
-    def _mean_features(self, faces: list) -> np.ndarray:
+    def _mean_features(self, faces: list, pad: str | None = None) -> np.ndarray:
         """ANet's feature of each face (image, region, score, record), the patch average: (N, D).
         With mirror views on, the average of the crop's own patches (of each view's, with
         box_jitter): what the face, box and upright heads read, fitted on crops read alone (the
-        mirror images' patches in it made --mirror drop rescued faces)."""
+        mirror images' patches in it made --mirror drop rescued faces). pad: _face_features'."""
         chunk = self._face_chunk
-        return np.concatenate([self._crop_patches(self._face_features(faces[s : s + chunk])[0]).mean(1)
+        return np.concatenate([self._crop_patches(self._face_features(faces[s : s + chunk], pad)[0]).mean(1)
                                for s in range(0, len(faces), chunk)])  # fmt: skip
 
     def _crop_patches(self, features: np.ndarray) -> np.ndarray:
@@ -976,11 +980,11 @@ class Predictor:
         return self.localizer.to_region(np.array([0.0, 0.0, shape[1], shape[0]], np.float64))
 
     def frame_feature(self, image: ImageInput, channel_order: str = "rgb") -> np.ndarray:
-        """ANet's feature (D,) of an image's frame candidate (frame_region): what the face head
-        judges in the frame try, and what fit_face_head --frames learns from. image and errors as
-        candidates."""
+        """ANet's feature (D,) of an image's frame candidate (frame_region), its crop filled black
+        outside the picture whatever the bundle's pad (FRAME_PAD): what the face head judges in the
+        frame try, and what fit_face_head --frames learns from. image and errors as candidates."""
         img = to_rgb8(image, channel_order_of(channel_order), None)
-        return self._mean_features([(img, self.frame_region(img.shape[:2]), 0.0, {})])[0]
+        return self._mean_features([(img, self.frame_region(img.shape[:2]), 0.0, {})], FRAME_PAD)[0]
 
     def _keep_likely_faces(self, images: list[np.ndarray], found: list, tries: list[tuple[int, tuple]],
                            min_probability: float, frame: bool = False) -> None:  # fmt: skip
@@ -988,7 +992,8 @@ class Predictor:
         P(face) > min_probability (frame: they are frame tries)."""
         if not tries:
             return
-        features = self._mean_features([(images[k], box, score, {}) for k, (box, score) in tries])
+        features = self._mean_features([(images[k], box, score, {}) for k, (box, score) in tries],
+                                       FRAME_PAD if frame else None)  # fmt: skip
         for (k, face), chance in zip(tries, self.face_head.probability(features), strict=True):
             if chance > min_probability:
                 found[k] = [_Rescued(face, float(chance), frame)]
@@ -1149,19 +1154,20 @@ class Predictor:
             found.update(zip(ks, head.describe(img, boxes), strict=True))
         return np.stack([found[k] for k in range(len(faces))])
 
-    def _face_features(self, faces: list) -> list[np.ndarray]:
+    def _face_features(self, faces: list, pad: str | None = None) -> list[np.ndarray]:
         """The FaceGraph's outputs for the faces: ANet's patch features (N, patches [x2
         mirrored] [x views], D), then each head's mean and std (N,). With box_jitter, every view
         of each face's region is read: the views' patches are the face's patches, and each head's
         answer is the mixture of its views' (the mean of the means; the std of the mixture,
-        sqrt(mean(std**2 + mean**2) - mean**2))."""
+        sqrt(mean(std**2 + mean**2) - mean**2)). pad: every crop filled so outside the picture
+        (None: as the bundle says)."""
         p = self._anet
         if p.views:
             faces = [(img, jitter_box(box, view), *rest) for img, box, *rest in faces for view in p.views]
-        crops = [_crops(faces, p.enlarge, p.canonical_size, p.pad)]
+        crops = [_crops(faces, p.enlarge, p.canonical_size, pad or p.pad)]
         for name in self._face_inputs[1:]:  # heads that read a crop of their own
             prep = self._heads[name.removesuffix("_crops")]
-            crops.append(_crops(faces, prep.enlarge, prep.image_size, prep.pad))
+            crops.append(_crops(faces, prep.enlarge, prep.image_size, pad or prep.pad))
         outputs = self._run["faces"](*crops)
         if not p.views:
             return outputs
