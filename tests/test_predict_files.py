@@ -461,3 +461,22 @@ def test_a_folder_lists_a_linked_file_once_and_names_its_heic_photos(bundle, tmp
     assert "HEIC" in heic["error"] and "pillow-heif" in heic["error"]
     with open(table, encoding="utf-8") as f:
         assert {Path(r["image"]).name for r in csv.DictReader(f)} <= {"chip.png"}
+
+
+def test_a_file_reached_through_two_arguments_is_read_once(bundle, tmp_path, capsys):
+    """A folder and a file in it, or a folder and its subfolder: each file once on stdout, in the
+    JSONL and in the CSV, the first spelling kept and the others named with --verbose."""
+    root = tmp_path / "photos"
+    _image(root / "a.png", 1)
+    _image(root / "sub" / "b.png", 2)
+    out, table = tmp_path / "o.jsonl", tmp_path / "faces.csv"
+    argv = [str(root), str(root / "a.png"), str(root / "sub"), "--json", "--output", str(out), "--csv", str(table),
+            "--bundle", str(bundle), "--verbose"]  # fmt: skip
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    printed = sorted(r["image"] for r in _records(captured.out))
+    assert printed == sorted(r["image"] for r in read_records(out)) == [str(root / "a.png"), str(root / "sub" / "b.png")]
+    assert f"{root / 'a.png'} (listed twice)" in captured.err and f"{root / 'sub' / 'b.png'} (listed twice)" in captured.err
+    with open(table, encoding="utf-8") as f:
+        images = [r["image"] for r in csv.DictReader(f)]
+    assert len(images) == len(set(images))

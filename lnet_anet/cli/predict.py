@@ -280,7 +280,28 @@ def collect_images(inputs: Sequence[Path]) -> Collected:
                 print(f"warning: {_safe(str(item))}: no image files", file=sys.stderr)
         else:
             out.paths.append(item)
+    out.paths = _once(out.paths, out.skipped)
     return out
+
+
+def _once(paths: list[Path], skipped: list[str]) -> list[Path]:
+    """`paths` with each file once (by device and inode: a file given and also found in a given
+    folder, a folder given with its subfolder), the first kept; the others into `skipped`. A
+    path that cannot be read stays, for its error record."""
+    seen: dict[tuple[int, int], Path] = {}
+    kept = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            kept.append(path)
+            continue
+        first = seen.setdefault((st.st_dev, st.st_ino), path)
+        if first is path:
+            kept.append(path)
+        else:
+            skipped.append(f"{path} (listed twice)" if path == first else f"{path} (the same file as {first})")
+    return kept
 
 
 def _head_patches(args) -> dict[str, str] | None:
