@@ -15,7 +15,15 @@ from safetensors.torch import load_file
 from lnet_anet.anet.svm import LinearSVMHead, fit_linear_svms
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.checkpoint import save_safetensors_atomic
-from lnet_anet.engine.runs import RunNotFoundError, is_done, mark_done, save_weights, write_json
+from lnet_anet.engine.runs import (
+    RunNotFoundError,
+    RunRefusedError,
+    is_done,
+    mark_done,
+    read_run_record,
+    save_weights,
+    write_json,
+)
 from lnet_anet.engine.trainer import FREE_TO_CHANGE
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
@@ -110,12 +118,9 @@ def _warn_unused_settings(name: str, recorded: Path, settings: dict) -> None:
     if not recorded.exists():
         return
     try:
-        before = json.loads(recorded.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:  # only a warning rides on it: say so, go on
+        before = read_run_record(recorded)
+    except RunRefusedError as e:  # only a warning rides on it: say so, go on
         log.warning("stage %s: %s is not readable (%s): its settings are not compared", name, recorded, e)
-        return
-    if not isinstance(before, dict):
-        log.warning("stage %s: %s is not a settings record: its settings are not compared", name, recorded)
         return
     changed = sorted(k for k in set(before) | set(settings)
                      if k not in FREE_TO_CHANGE and before.get(k) != settings.get(k))  # fmt: skip

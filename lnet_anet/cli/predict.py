@@ -199,12 +199,10 @@ class Collected:
 def scan_folder(root: Path, suffixes: frozenset[str], out: Collected) -> None:
     """The files under `root` with an image suffix, sorted, into out.paths; the others into
     out.skipped. Symlinked folders are followed; a folder reached twice (a link loop, two
-    links to one folder) is read once, and so is a file reached twice (a link beside its target:
-    the real file is kept). Hidden files and folders (names starting with "."; e.g.
+    links to one folder) is read once (a file reached twice: collect_images). Hidden files and folders (names starting with "."; e.g.
     macOS's "._photo.jpg" resource forks, ".thumbnails/") are skipped, not read: they hold no
     photos of the user's."""
     seen: set[tuple[int, int]] = set()
-    seen_files: set[tuple[int, int]] = set()
     found: list[Path] = []
 
     def unreadable(err: OSError) -> None:
@@ -225,21 +223,12 @@ def scan_folder(root: Path, suffixes: frozenset[str], out: Collected) -> None:
             subfolders.remove(d)
             out.skipped.append(f"{Path(folder, d)} (hidden folder)")
         subfolders.sort(key=lambda d: (os.path.islink(os.path.join(folder, d)), d))  # real first
-        for name in sorted(files, key=lambda f: (os.path.islink(os.path.join(folder, f)), f)):  # real first
+        for name in files:
             path = Path(folder, name)
             if name.startswith("."):
                 out.skipped.append(f"{path} (hidden file)")
             elif path.suffix.lower() in suffixes:
-                try:
-                    st = os.stat(path)
-                except OSError:  # a broken link: read, and reported, as the missing file it is
-                    found.append(path)
-                    continue
-                if (st.st_dev, st.st_ino) in seen_files:
-                    out.skipped.append(f"{path} (file already listed through another link)")
-                else:
-                    seen_files.add((st.st_dev, st.st_ino))
-                    found.append(path)
+                found.append(path)
             else:
                 out.skipped.append(f"{path} (not an image suffix)")
     out.paths += sorted(found)
@@ -285,20 +274,27 @@ def collect_images(inputs: Sequence[Path]) -> Collected:
 
 
 def _once(paths: list[Path], skipped: list[str]) -> list[Path]:
-    """`paths` with each file once (by device and inode: a file given and also found in a given
-    folder, a folder given with its subfolder), the first kept; the others into `skipped`. A
-    path that cannot be read stays, for its error record."""
-    seen: dict[tuple[int, int], Path] = {}
-    kept = []
+    """`paths` with each file once (by device and inode: a link beside its target, a file given
+    and also found in a given folder, a folder given with its subfolder): the first, or the real
+    file over a link to it, kept in the first one's place; the others into `skipped`. A path that
+    cannot be read (a broken link) stays, for its error record."""
+    kept: list[Path] = []
+    where: dict[tuple[int, int], int] = {}  # file -> its index in kept
     for path in paths:
         try:
             st = os.stat(path)
         except OSError:
             kept.append(path)
             continue
-        first = seen.setdefault((st.st_dev, st.st_ino), path)
-        if first is path:
+        i = where.setdefault((st.st_dev, st.st_ino), len(kept))
+        if i == len(kept):
             kept.append(path)
+            continue
+        first = kept[i]
+        if os.path.islink(first) and not os.path.islink(path):  # the real file, not the link, is read
+            kept[i], path, first = path, first, path
+        if os.path.islink(path):
+            skipped.append(f"{path} (file already listed through another link)")
         else:
             skipped.append(f"{path} (listed twice)" if path == first else f"{path} (the same file as {first})")
     return kept
