@@ -143,6 +143,52 @@ def test_the_predictor_reports_the_box_heads_face_boxes(tmp_path):
         Predictor.load(path, box_head=head)
 
 
+def test_a_bundles_crop_pad_moves_no_box_the_heads_judge_black_filled_crops(tmp_path):
+    """The face and box heads learnt crops filled black outside the picture: a bundle whose crops
+    are filled by their edge gives the same faces, boxes and P(face) as black, and only the
+    reading (attributes, age) changes where a crop leaves the picture (JUDGE_PAD)."""
+    from lnet_anet.inference.face_head import FaceHead
+    from lnet_anet.inference.predictor import JUDGE_PAD
+
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=3)
+    blind = random_bundle(tmp_path / "blind.lnetanet", threshold=1e6, preset="tiny", max_faces=3)  # finds nothing
+    plain = Predictor.load(path)
+    d = plain.bundle.svm.feature_dim
+    photo = np.random.default_rng(1).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    _, _, judged = plain.candidates(photo)  # the candidates' features as the heads judge them
+    rng = np.random.default_rng(3)
+    coef = np.concatenate([rng.normal(0, 0.01, (4, d)), np.zeros((4, 2))], 1)
+    # boxes halved and moved by how far the feature is from the strongest candidate's, in 1e-3
+    # steps (a random tiny ANet's features move little): sensitive, yet inside the picture
+    box_head = BoxHead(judged[0], np.full(d, 1e-3), coef, np.log([0.5, 0.5, 1.0, 1.0]), anet=plain.bundle.part_digest("anet"))
+    face_head = FaceHead(np.zeros(d), np.ones(d), rng.normal(0, 1.0, d), 0.0, anet=plain.bundle.part_digest("anet"))
+
+    def predictor(pad: str, rescue: bool) -> Predictor:
+        bundle = load_bundle(blind if rescue else path)
+        bundle.preprocessing["lnet"]["refine_boxes"] = True
+        if rescue:  # nothing found at the threshold: the strongest candidate judged by the face head
+            bundle.preprocessing["lnet"]["rescue_faces"] = [-1e6, 0.0]
+        else:  # every face found is weak: the face head keeps or drops each
+            bundle.preprocessing["lnet"] |= {"rescue_faces": [1e6, 1.0], "verify_faces": [1e6, 0.5]}
+        for name in ("anet", "age", "attractiveness"):
+            if name in bundle.preprocessing and bundle.preprocessing[name].get("input", "image") == "image":
+                bundle.preprocessing[name]["pad"] = pad
+        return Predictor(bundle, box_head=box_head, face_head=face_head)
+
+    assert JUDGE_PAD == "black"
+    for rescue in (False, True):
+        black, edge = predictor("black", rescue).predict(photo), predictor("edge", rescue).predict(photo)
+        assert black["faces"], "the photo should give the heads a face to judge"
+        where = ("box", "score", "face_probability")
+        assert [[f.get(k) for k in where] for f in edge["faces"]] == [[f.get(k) for k in where] for f in black["faces"]]
+        assert edge.get("rescued") == black.get("rescued") == (True if rescue else None)
+        assert [f["attributes"] for f in edge["faces"]] != [f["attributes"] for f in black["faces"]]  # read with its fill
+    edged = predictor("edge", False)
+    region = edged.localizer.to_region(np.array([0.0, 0.0, 64.0, 80.0]))  # leaves the 128x96 picture
+    assert not np.allclose(edged.anet_features(photo, [region], kind="region")[0],
+                           edged.anet_features(photo, [region], kind="region", pad=JUDGE_PAD)[0], atol=1e-3)  # fmt: skip
+
+
 def _wider(tmp_path, n: int = 12):
     """A WIDER-format label file of n generated photos, each with one labelled face covering it."""
     return wider_photos(tmp_path, n, ["0 0 96 64 0 0 0 0 0 0"])

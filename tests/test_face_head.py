@@ -161,7 +161,7 @@ def test_rescue_frame_tries_the_whole_picture_as_the_face_box_last(tmp_path):
     np.testing.assert_allclose(feature, plain.anet_features(photo, [plain.frame_region((60, 80))], kind="region")[0],
                                rtol=1e-4, atol=1e-5)  # fmt: skip
     # a bundle whose crops are filled by their edge still judges the frame on a black-filled crop
-    # (FRAME_PAD; the face head learnt frames so), and reads the faces with its own fill
+    # (JUDGE_PAD; the face head learnt frames so), and reads the faces with its own fill
     edge = load_bundle(path)
     for name in ("anet", "age", "attractiveness"):
         if name in edge.preprocessing and edge.preprocessing[name].get("input", "image") == "image":

@@ -36,7 +36,7 @@ from lnet_anet.data.images import load_image
 from lnet_anet.data.readers.detection import hash_part, mark_small, read_wider_txt
 from lnet_anet.data.transforms import exposure_view
 from lnet_anet.inference.box_head import DEFAULT_BOX_HEAD, BoxHead
-from lnet_anet.inference.predictor import DEFAULT_BUNDLE
+from lnet_anet.inference.predictor import DEFAULT_BUNDLE, JUDGE_PAD
 
 PRINTED = """It prints one JSON line: out, digest (what the records of photos read with this head say
 under "box_head"), pairs (candidates centred on exactly one labelled face: the regression's
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         if not len(regions):
             continue
         # the same regions read in the exposure views: what the correction should ignore
-        changes += [predictor.anet_features(view, regions, kind="region") - found for view in views]
+        changes += [predictor.anet_features(view, regions, kind="region", pad=JUDGE_PAD) - found for view in views]
         fixed = np.stack([predictor.face_box(r, image.shape[:2]) for r in regions])
         keep, faces = labelled_pairs(fixed, np.asarray(truth, np.float64).reshape(-1, 4), np.asarray(dont_care, bool))
         boxes.append(fixed[keep])

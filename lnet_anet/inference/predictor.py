@@ -84,7 +84,7 @@ from lnet_anet.data.preprocess import (
     mean_luma,
     stretch_contrast,
 )
-from lnet_anet.data.transforms import crop_face
+from lnet_anet.data.transforms import crop_face, face_region
 from lnet_anet.data.transforms import resize as resize_image
 from lnet_anet.inference.box_head import BoxHead
 from lnet_anet.inference.bundle import Bundle, load_bundle
@@ -107,10 +107,12 @@ from lnet_anet.lnet.multiscale import (
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
-# The frame try's candidate (the whole picture as the face box) is judged on a crop filled black
-# outside the picture, whatever the bundle's pad: mostly outside it, that fill is the frame's shape
-# (experiments/2026-12-03-crop-pad, round 3).
-FRAME_PAD = "black"
+# The face, box and upright heads judge a region on its crop filled so outside the picture,
+# whatever the bundle's pad: they learnt crops filled black, and where a region leaves the picture
+# (the frame try's candidate mostly) that fill is part of what they judge. Only the reading
+# (attributes, age, attractiveness) takes the bundle's pad, so that a bundle's pad moves no box
+# (experiments/2026-12-03-crop-pad, rounds 3-4).
+JUDGE_PAD = "black"
 BOX_KINDS = ("face", "region")  # analyse_boxes / locate_many: face boxes, or the regions the heads crop
 # The frame try (rescue_frame) skips a picture more than this share flat (flat_share): a blank or
 # one-colour picture, a page of text, to which the face head gave P(face) ~1; no face on the tune
@@ -575,15 +577,18 @@ class Predictor:
         return [face for *_, face in faces]
 
     @torch.inference_mode()
-    def anet_features(self, image: ImageInput, boxes, kind: str = "face", channel_order: str = "rgb") -> np.ndarray:
+    def anet_features(self, image: ImageInput, boxes, kind: str = "face", channel_order: str = "rgb",
+                      pad: str | None = None) -> np.ndarray:  # fmt: skip
         """ANet's feature of each box, (N, D): its patch features averaged over the patches (and
-        the mirror image when the bundle mirrors, and the views of box_jitter when it is on), what
-        the attribute SVMs read. image, boxes, kind and the errors raised as analyse_boxes."""
+        the views of box_jitter when it is on; without the mirror images' patches). pad: how the
+        crops are filled outside the picture (data.transforms.PAD_MODES); None: the bundle's, as
+        the attribute SVMs and the descriptor heads read them; JUDGE_PAD: as the face, box and
+        upright heads judge them. image, boxes, kind and the errors raised as analyse_boxes."""
         channel_order = channel_order_of(channel_order)
         faces = self._box_faces(to_rgb8(image, channel_order, None), boxes, kind)
         if not faces:
             return np.zeros((0, self.bundle.svm.feature_dim), np.float32)
-        return self._mean_features(faces)
+        return self._mean_features(faces, pad)
 
     def _box_faces(self, img: np.ndarray, boxes, kind: str) -> list[tuple[np.ndarray, np.ndarray, float, dict]]:
         """analyse_boxes' faces: (image, region, 0, record) per box of `kind`."""
@@ -765,8 +770,26 @@ class Predictor:
                 shown_in.append((a, len(a.faces_px) - 1, turns[k]))
         features = self._analyse_all(faces)
         if self._refine_on and faces:
-            self._refine_boxes(faces, features, shown_in)
+            self._refine_boxes(faces, self._judged(faces, features), shown_in)
         return out
+
+    def _judged(self, faces: list, features: np.ndarray) -> np.ndarray:
+        """What the box head reads of the faces: the reading's features (_analyse_all's, (N, D)),
+        those of the faces whose ANet crop leaves the picture read again filled JUDGE_PAD when the
+        bundle fills otherwise (a crop inside the picture is the same whatever the fill)."""
+        p = self._anet
+        if p.pad == JUDGE_PAD:
+            return features
+        views = p.views or ((0.0, 0.0, 1.0),)
+        redo = [k for k, (img, box, *_) in enumerate(faces)
+                if any(_leaves(img.shape[:2], face_region(jitter_box(box, v), p.enlarge)) for v in views)]  # fmt: skip
+        if not redo:
+            return features
+        judged, chunk = features.copy(), self._face_chunk
+        again = [faces[k] for k in redo]
+        judged[redo] = np.concatenate([self._face_features(again[s : s + chunk], JUDGE_PAD)[0].mean(1)
+                                       for s in range(0, len(again), chunk)])  # fmt: skip
+        return judged
 
     def _refine_boxes(self, faces: list, features: np.ndarray, shown_in: list[tuple[Analysis, int, int]]) -> None:
         """The box head's face boxes (refine_boxes): each face box moved and resized from ANet's
@@ -819,11 +842,12 @@ class Predictor:
         return [{k: np.stack(v) for k, v in turns.items()} for turns in by_turn]
 
     @_on_op_threads
-    def _mean_features(self, faces: list, pad: str | None = None) -> np.ndarray:
+    def _mean_features(self, faces: list, pad: str | None = JUDGE_PAD) -> np.ndarray:
         """ANet's feature of each face (image, region, score, record), the patch average: (N, D).
         With mirror views on, the average of the crop's own patches (of each view's, with
         box_jitter): what the face, box and upright heads read, fitted on crops read alone (the
-        mirror images' patches in it made --mirror drop rescued faces). pad: _face_features'."""
+        mirror images' patches in it made --mirror drop rescued faces). pad: _face_features'
+        (JUDGE_PAD, what those heads judge, unless told)."""
         chunk = self._face_chunk
         return np.concatenate([self._crop_patches(self._face_features(faces[s : s + chunk], pad)[0]).mean(1)
                                for s in range(0, len(faces), chunk)])  # fmt: skip
@@ -981,10 +1005,10 @@ class Predictor:
 
     def frame_feature(self, image: ImageInput, channel_order: str = "rgb") -> np.ndarray:
         """ANet's feature (D,) of an image's frame candidate (frame_region), its crop filled black
-        outside the picture whatever the bundle's pad (FRAME_PAD): what the face head judges in the
+        outside the picture whatever the bundle's pad (JUDGE_PAD): what the face head judges in the
         frame try, and what fit_face_head --frames learns from. image and errors as candidates."""
         img = to_rgb8(image, channel_order_of(channel_order), None)
-        return self._mean_features([(img, self.frame_region(img.shape[:2]), 0.0, {})], FRAME_PAD)[0]
+        return self._mean_features([(img, self.frame_region(img.shape[:2]), 0.0, {})])[0]
 
     def _keep_likely_faces(self, images: list[np.ndarray], found: list, tries: list[tuple[int, tuple]],
                            min_probability: float, frame: bool = False) -> None:  # fmt: skip
@@ -992,8 +1016,7 @@ class Predictor:
         P(face) > min_probability (frame: they are frame tries)."""
         if not tries:
             return
-        features = self._mean_features([(images[k], box, score, {}) for k, (box, score) in tries],
-                                       FRAME_PAD if frame else None)  # fmt: skip
+        features = self._mean_features([(images[k], box, score, {}) for k, (box, score) in tries])
         for (k, face), chance in zip(tries, self.face_head.probability(features), strict=True):
             if chance > min_probability:
                 found[k] = [_Rescued(face, float(chance), frame)]
@@ -1261,6 +1284,12 @@ def _mirror_views(bundle: Bundle, on: bool) -> None:
 def _settings_key(head) -> str:
     """A descriptor head's FaceDescriptor settings as a key: heads with equal ones share descriptors."""
     return json.dumps(getattr(head, "settings", None), sort_keys=True)
+
+
+def _leaves(hw: tuple[int, int], region: np.ndarray) -> bool:
+    """Whether crop_resize's cut of `region` (x0, y0, x1, y1) reaches outside an (H, W) picture."""
+    return bool(np.floor(region[0]) < 0 or np.floor(region[1]) < 0 or np.ceil(region[2]) > hw[1]
+                or np.ceil(region[3]) > hw[0])  # fmt: skip
 
 
 def _crops(faces: list, enlarge: float, size: int, pad: str = "black") -> np.ndarray:
