@@ -46,8 +46,10 @@ def scores(y: np.ndarray, p: np.ndarray) -> dict:
             "rmse": round(float(np.sqrt(((p - y) ** 2).mean())), 4), "faces": len(y)}  # fmt: skip
 
 
-def same_attractiveness(bundles: list[tuple[str, str]], paths: list[str]) -> dict:
-    """Each bundle's top-face attractiveness per file; the share equal to the first bundle's."""
+def same_attractiveness(bundles: list[tuple[str, str]], paths: list[str], truth: np.ndarray | None = None) -> dict:
+    """Each bundle's top-face attractiveness per file; the share equal to the first bundle's, the
+    mean change (added in session 36, crop-pad round 4) and, given the scores, each bundle's
+    scores against them (in-sample for a head trained on these images)."""
     values = {}
     for label, spec in bundles:
         bundle, *heads = spec.split(":")
@@ -60,11 +62,14 @@ def same_attractiveness(bundles: list[tuple[str, str]], paths: list[str]) -> dic
         values[label] = np.array(out, np.float64)
     first, *rest = values
     r = {"files": len(paths), "with_a_face": {k: float(np.mean(np.isfinite(v))) for k, v in values.items()}}
+    if truth is not None:
+        r["against the scores"] = {k: scores(truth[np.isfinite(v)], v[np.isfinite(v)]) for k, v in values.items()}
     for label in rest:
         both = np.isfinite(values[first]) & np.isfinite(values[label])
         diff = np.abs(values[first][both] - values[label][both])
         r[f"{label} vs {first}"] = {"same (|diff| < 1e-4)": round(float(np.mean(diff < 1e-4)), 4),
-                                    "max |diff|": round(float(diff.max()), 4) if diff.size else None}  # fmt: skip
+                                    "max |diff|": round(float(diff.max()), 4) if diff.size else None,
+                                    "mean |diff|": round(float(diff.mean()), 5) if diff.size else None}  # fmt: skip
     return r
 
 
@@ -99,7 +104,8 @@ def main(argv=None) -> int:
     index = training_part("attractiveness", args.root)
     results = {"command": " ".join(["python experiments/2026-12-03-anet-block1/attractiveness.py", *(argv or sys.argv[1:])])}
     if args.same:
-        results["bundle head, end to end"] = same_attractiveness(args.same, index["path"].astype(str).tolist())
+        results["bundle head, end to end"] = same_attractiveness(args.same, index["path"].astype(str).tolist(),
+                                                                        index["attractiveness"].to_numpy(np.float64))
         print(json.dumps(results["bundle head, end to end"]), flush=True)
     results["descriptor part, 5-fold CV (diagnostic)"] = {
         label: descriptor_cv(Path(cache), index) for label, cache in args.caches}  # fmt: skip

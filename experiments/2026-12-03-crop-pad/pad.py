@@ -58,7 +58,7 @@ def attributes(predictor, paths: list[str], labels: np.ndarray, names: list[str]
     m = attribute_metrics(decided, labels[found], names, train_labels)
     hat = names.index("Wearing_Hat")
     truth = labels[found][:, hat] > 0.5
-    return {"n": len(paths), "found": round(float(found.mean()), 4),
+    return {"n": len(paths), "found": round(float(found.mean()), 4), "boxes": _boxes(faces),
             "mean_accuracy": round(float(m["mean_accuracy"]), 4),
             "mean_balanced_accuracy": round(float(m["mean_balanced_accuracy"]), 4),
             "Wearing_Hat": {"accuracy": round(float((decided[:, hat] == truth).mean()), 4),
@@ -73,10 +73,29 @@ def chips(predictor, paths: list[str], ages: np.ndarray, names: list[str]) -> di
     present = np.array([[f["attributes"][n] >= t for n, t in zip(names, predictor.bundle.svm.threshold, strict=True)]
                         for f in kept])  # fmt: skip
     err = np.abs(np.array([f["age"]["mean"] for f in kept]) - ages[found])
-    return {"n": len(paths), "found": round(float(found.mean()), 4), "age_mae": round(float(err.mean()), 3),
+    return {"n": len(paths), "found": round(float(found.mean()), 4), "boxes": _boxes(faces),
+            "age_mae": round(float(err.mean()), 3),
             "Wearing_Hat_present": round(float(present[:, names.index("Wearing_Hat")].mean()), 4),
             "present_per_face": round(float(present.sum(1).mean()), 3),
             "present_rate": {n: round(float(v), 4) for n, v in zip(names, present.mean(0), strict=True)}}  # fmt: skip
+
+
+def _boxes(faces: list) -> list:
+    """Each picture's top face box (None: no face), to compare bundles picture by picture."""
+    return [None if f is None else f["box"] for f in faces]
+
+
+def same_boxes(results: dict) -> None:
+    """Round 4: each bundle's share of pictures per set whose top face box (or its absence) is the
+    first bundle's exactly; the boxes themselves are dropped from the record."""
+    first, *_ = results.values()
+    for sets in results.values():
+        for name, got in sets.items():
+            got["same_boxes_as_first"] = round(float(np.mean([a == b for a, b in zip(got["boxes"], first[name]["boxes"],
+                                                                                     strict=True)])), 4)  # fmt: skip
+    for sets in results.values():
+        for got in sets.values():
+            del got["boxes"]
 
 
 def main(argv=None) -> int:
@@ -109,8 +128,11 @@ def main(argv=None) -> int:
                 "A celeba_hq128 files": attributes(predictor, files["path"].tolist(), labels, names, train_labels),
                 "B the same files cut tight": attributes(predictor, tight, labels, names, train_labels),
                 "C UTKFace chips": chips(predictor, utk["path"].tolist(), utk["age"].to_numpy(np.float64), names)}
-            print(label, json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "present_rate"}
+            print(label, json.dumps({k: {kk: vv for kk, vv in v.items() if kk not in ("present_rate", "boxes")}
                                      for k, v in results["bundles"][label].items()}), flush=True)  # fmt: skip
+    same_boxes(results["bundles"])
+    print(json.dumps({label: {k: v["same_boxes_as_first"] for k, v in sets.items()}
+                      for label, sets in results["bundles"].items()}))  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     return 0
