@@ -128,12 +128,29 @@ def test_a_whole_image_followed_by_other_data_is_read_and_a_cut_scan_is_not(tmp_
         read_image(path)
 
 
-def test_a_heic_photo_gets_a_message_saying_what_to_do(tmp_path):
-    from lnet_anet.data.images import load_image
+def test_a_heic_photo_is_read_as_displayed_and_a_broken_one_says_why(tmp_path, monkeypatch):
+    """An iPhone's HEIC photo is read through pillow-heif, turned as its EXIF orientation says
+    (once: libheif turns it, and the EXIF it leaves says upright); a corrupt one gets an error
+    naming the file; without the plugin the error says how to read such files."""
+    pytest.importorskip("pillow_heif")
+    from lnet_anet.data import images
+    from lnet_anet.data.images import image_suffixes, load_image
 
-    path = tmp_path / "IMG_0001.HEIC"
-    path.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(500))
-    with pytest.raises(ImageReadError, match="HEIC/HEIF photo .*convert it to JPEG or PNG") as err:
-        load_image(path)
-    assert err.value.path == str(path)
+    assert {".heic", ".heif"} <= image_suffixes()
+    stored = np.zeros((40, 60, 3), np.uint8)
+    stored[:, :30] = 255  # white on the left as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90 degrees clockwise: the white half on top
+    path = tmp_path / "IMG_0002.HEIC"
+    Image.fromarray(stored).save(path, format="HEIF", exif=exif.tobytes(), quality=90)
+    shown = load_image(path)
+    assert shown.shape == (60, 40, 3)
+    assert shown[:25].mean() > 200 and shown[35:].mean() < 50
+    broken = tmp_path / "IMG_0001.HEIC"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(500))
+    with pytest.raises(ImageReadError, match="HEIC/HEIF photo that pillow-heif cannot decode") as err:
+        load_image(broken)
+    assert err.value.path == str(broken)
+    monkeypatch.setattr(images, "HEIF_READER", False)  # a machine without the plugin
+    assert "`pip install pillow-heif`" in images._heif_reason(broken.read_bytes())
 

@@ -445,8 +445,8 @@ def test_resume_keeps_the_pictures_of_the_records_it_keeps(bundle, tmp_path, cap
 
 
 def test_a_folder_lists_a_linked_file_once_and_names_its_heic_photos(bundle, tmp_path, capsys):
-    """A file link beside its target is one image (stdout, --output and --csv agree); a HEIC
-    photo in a folder gets its own error record saying how to read it, not a silent skip."""
+    """A file link beside its target is one image (stdout, --output and --csv agree); a broken
+    HEIC photo in a folder gets its own error record saying why, not a silent skip."""
     root = tmp_path / "photos"
     _image(root / "chip.png", 1)
     (root / "link.png").symlink_to(root / "chip.png")
@@ -458,7 +458,7 @@ def test_a_folder_lists_a_linked_file_once_and_names_its_heic_photos(bundle, tmp
     records = read_records(out)
     assert sorted(Path(r["image"]).name for r in records) == ["IMG_0001.HEIC", "chip.png"]
     heic = next(r for r in records if r["image"].endswith(".HEIC"))
-    assert "HEIC" in heic["error"] and "pillow-heif" in heic["error"]
+    assert "HEIC/HEIF photo that pillow-heif cannot decode" in heic["error"]
     with open(table, encoding="utf-8") as f:
         assert {Path(r["image"]).name for r in csv.DictReader(f)} <= {"chip.png"}
 

@@ -249,13 +249,14 @@ def _check_output_files(parser: argparse.ArgumentParser, args: argparse.Namespac
         parser.error(f"--output and --csv name the same file ({args.output}): give each its own")
 
 
-HEIF_SUFFIXES = frozenset({".heic", ".heif"})  # an iPhone's photos: listed, so that each says why it is not read
+# an iPhone's photos: listed even where pillow-heif is missing, so that each says how to read it
+HEIF_SUFFIXES = frozenset({".heic", ".heif"})
 
 
 def collect_images(inputs: Sequence[Path]) -> Collected:
     """Files as given (whatever their suffix: a bad one gets an error record) and the image
-    files under each folder, HEIC/HEIF photos among them (their error record says how to read
-    them: load_image)."""
+    files under each folder, HEIC/HEIF photos among them (read through pillow-heif; where it
+    is missing, their error record says how to read them: load_image)."""
     from lnet_anet.data.images import image_suffixes
 
     suffixes = image_suffixes() | HEIF_SUFFIXES

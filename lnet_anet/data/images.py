@@ -16,6 +16,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lnet_anet.data.errors import ImageReadError
 
+try:  # an iPhone's HEIC photos: Pillow reads them through pillow-heif's plugin (a dependency)
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()  # libheif applies the photo's turn, and its EXIF then says upright
+    HEIF_READER = True
+except ImportError:  # installed without it: such files get an error saying how to read them
+    HEIF_READER = False
+
 
 def to_rgb8(img: np.ndarray) -> np.ndarray:
     """Grayscale, gray+alpha, RGBA (alpha composited onto white), 16-bit and float arrays in RGB
@@ -268,12 +276,13 @@ HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b
 
 
 def _heif_reason(data: bytes) -> str | None:
-    """For a HEIC/HEIF file, which this Pillow cannot decode, what to do instead; else None."""
+    """For a HEIC/HEIF file that could not be read, why, and what to do; else None."""
     if data[4:8] != b"ftyp" or data[8:12] not in HEIF_BRANDS:
         return None
+    if HEIF_READER:
+        return "a HEIC/HEIF photo that pillow-heif cannot decode (corrupt or truncated)"
     return ("a HEIC/HEIF photo (an iPhone's default format), which Pillow cannot decode without a plugin: "
-            "convert it to JPEG or PNG, or `pip install pillow-heif` and register it "
-            "(pillow_heif.register_heif_opener())")
+            "`pip install pillow-heif` (lnet_anet then reads it), or convert it to JPEG or PNG")
 
 
 def _deep_colour(image: Image.Image) -> bool:

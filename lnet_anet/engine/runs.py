@@ -231,11 +231,21 @@ def keep_run_record(folder: Path, name: str, record: dict[str, Any], what: str, 
         before = {**{k: record.get(k) for k in unrecorded}, **before}
         changed = sorted(k for k in set(before) | set(record) if k not in ignore and before.get(k) != record.get(k))
         if changed:
+            moves = "; ".join(m for k in changed for m in _moves(k, before.get(k), record.get(k)))
             raise RunRefusedError(f"{folder}: this run folder was trained {what} ({', '.join(changed)} differ from its "
-                                  f"{name}: {', '.join(f'{k}={before.get(k)}' for k in changed)}); give the run "
-                                  "another name= (or remove the folder to start over)")  # fmt: skip
+                                  f"{name}: {moves}); give the run another name= (or remove the folder to start "
+                                  "over)")  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2))
+
+
+def _moves(key: str, before: Any, now: Any) -> list[str]:
+    """The leaves that differ between two values of a record's `key`, "a.b: old -> new" (the keys
+    of nested objects dotted), in key order."""
+    if isinstance(before, dict) and isinstance(now, dict):
+        return [m for k in sorted(set(before) | set(now), key=str) if before.get(k) != now.get(k)
+                for m in _moves(f"{key}.{k}", before.get(k), now.get(k))]  # fmt: skip
+    return [f"{key}: {before} -> {now}"]
 
 
 def read_run_record(path: Path) -> dict[str, Any]:
