@@ -811,14 +811,16 @@ class Predictor:
     def _upright(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]]
                  ) -> tuple[list[list[tuple[np.ndarray, float]]], list[int]]:  # fmt: skip
         """Per image, the faces of the quarter turn (np.rot90's k, counterclockwise) that
-        upright.choose_turn picks from _turn_chances, boxes in the turned image's pixels, and k.
-        found: the faces of the unturned images."""
+        upright.choose_turn picks from _turn_chances (among the turns with a face found at the
+        threshold, when there are any), boxes in the turned image's pixels, and k. found: the faces
+        of the unturned images."""
         candidates = [{0: (img, faces)} for img, faces in zip(images, found, strict=True)]
         for k in (1, 2, 3):
             turned = [np.ascontiguousarray(np.rot90(img, k)) for img in images]
             for i, faces in enumerate(self._detect(turned, None)):
                 candidates[i][k] = (turned[i], faces)
-        turns = [choose_turn(c) for c in self._turn_chances(candidates)]
+        turns = [choose_turn(chances, {k for k, (_, faces) in c.items() if any(not isinstance(f, _Rescued) for f in faces)})
+                 for chances, c in zip(self._turn_chances(candidates), candidates, strict=True)]  # fmt: skip
         return [candidates[i][k][1] for i, k in enumerate(turns)], turns
 
     def _turn_chances(self, candidates: list[dict[int, tuple[np.ndarray, list]]]) -> list[dict[int, float]]:
@@ -881,7 +883,8 @@ class Predictor:
     def upright_chances(self, image: ImageInput, channel_order: str = "rgb") -> dict[int, float]:
         """What `rotations` decides by: for each quarter turn of the image (np.rot90's k) in
         which LNet finds a face, upright_head's mean P(upright) of its UPRIGHT_FACES strongest
-        faces, {k: p}; upright.choose_turn takes the highest. image and errors as `predict`."""
+        faces, {k: p}; upright.choose_turn takes the highest (among the turns with a face found at
+        the threshold, when there are any). image and errors as `predict`."""
         return self._turn_chances([self._turns(image, channel_order)])[0]
 
     @_on_op_threads
