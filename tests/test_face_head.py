@@ -294,7 +294,7 @@ def test_predict_takes_a_face_head_for_a_bundle_that_rescues(tmp_path, capsys):
     assert "no face passed the localizer; kept by the face head" in capsys.readouterr().out  # the table says so
     header, row = (line.split(",") for line in table.read_text().splitlines())
     assert row[header.index("rescued")] == "1"  # and so does the CSV
-    assert (vis / "p.png").is_file()
+    assert (vis / "p.png.png").is_file()
     # --resume with another head of one's own: the records say which head read them
     other = tmp_path / "g.safetensors"
     _constant_head(Predictor.load(plain), 19.0).save(other)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import cv2
 import numpy as np
 import pytest
@@ -92,6 +94,34 @@ def test_missing_file_and_directory(tmp_path):
         read_image(tmp_path / "nope.jpg")
     with pytest.raises(ImageReadError, match="is a directory"):
         read_image(tmp_path)
+    (tmp_path / "gone.jpg").symlink_to(tmp_path / "moved.jpg")
+    with pytest.raises(ImageReadError, match=r"gone.jpg: a link to .*moved.jpg, which does not exist"):
+        read_image(tmp_path / "gone.jpg")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    """Opening a pipe blocks until something writes to it: a folder holding one hung predict."""
+    import threading
+
+    from lnet_anet.data.images import load_image
+
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)
+    errors = []
+
+    def read(reader):
+        try:
+            reader(fifo)
+        except ImageReadError as e:
+            errors.append(str(e))
+
+    for reader in (load_image, read_image):
+        worker = threading.Thread(target=read, args=(reader,), daemon=True)  # a hang fails the test, not the run
+        worker.start()
+        worker.join(timeout=20)
+        assert not worker.is_alive(), f"{reader.__name__} waits on a named pipe"
+    assert errors == [f"{fifo}: not a regular file (a pipe, socket or device), not read"] * 2
 
 
 def test_whole_jpeg_with_trailing_bytes_is_accepted(tmp_path):

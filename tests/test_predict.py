@@ -271,8 +271,8 @@ def test_cli_table_and_vis_pngs(bundle_path, folder, tmp_path, capsys):
     assert out.startswith("image") and "astronaut" in out and "good.jpg" in out
     assert "text.jpg  ERROR" in out
     pngs = sorted(p.name for p in vis.iterdir())
-    assert pngs == ["astronaut.png", "good.png"]  # none for the unreadable files
-    drawn = cv2.imread(str(vis / "good.png"))
+    assert pngs == ["astronaut.png", "good.jpg.png"]  # none for the unreadable files
+    drawn = cv2.imread(str(vis / "good.jpg.png"))
     assert drawn.shape[1:] == (360, 3) and drawn.shape[0] > 280  # a small picture: drawn 2x, its text in a panel below
     original = cv2.imread(str(folder / "good.jpg"))
     enlarged = np.kron(original, np.ones((2, 2, 1), np.uint8))  # as drawn: each pixel a 2 x 2 block

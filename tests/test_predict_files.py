@@ -99,7 +99,7 @@ def test_any_file_name_in_json_table_csv_and_vis(bundle, tmp_path, capsys):
     assert {os.fsencode(Path(r["image"]).name) for r in records} == set(_names())
     assert log.read_text(encoding="utf-8").splitlines() == out.out.splitlines()  # the same lines
     written = {os.fsencode(p.name) for p in vis.iterdir()}
-    assert b"caf\xe9 latin-1.png" in written and b"\xff\xfe.png" in written
+    assert b"caf\xe9 latin-1.png.png" in written and b"\xff\xfe.jpg.png" in written  # each picture named by its file
     assert all(len(n) <= 255 for n in written) and len(written) == 4
     assert {os.fsencode(Path(r["vis"]).name) for r in records} == written  # each record names its picture
     assert main([str(root), "--bundle", str(bundle)]) == 0  # the table prints them too
@@ -174,6 +174,7 @@ def test_output_jsonl_and_csv_on_a_mixed_folder(bundle, tmp_path, capsys):
     records = read_records(out)
     assert len(records) == 32 and not out.with_name("out.jsonl.part").exists()
     assert sum(r["error"] is not None for r in records) == 2
+    assert len({r["bundle"] for r in records}) == 1  # every record names its bundle, an error record too
     assert not [p for p in out.parent.iterdir() if p.name != "out.jsonl"]  # no temporaries
     with open(table, encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -338,7 +339,12 @@ def test_max_pixels_flag_and_unwritable_output(bundle, tmp_path, capsys):
     folder = tmp_path / "taken"
     folder.mkdir()
     assert main([str(path), "--output", str(folder), "--bundle", str(bundle)]) == 1
-    assert "cannot write the output" in capsys.readouterr().err
+    assert f"error: cannot write --output {folder}: a folder, not a file" in capsys.readouterr().err
+    (tmp_path / "plain.txt").write_text("a file where a folder should be")
+    table = tmp_path / "plain.txt" / "faces.csv"
+    assert main([str(path), "--csv", str(table), "--output", str(tmp_path / "o.jsonl"), "--bundle", str(bundle)]) == 1
+    err = capsys.readouterr().err
+    assert f"error: cannot write --csv {table}: " in err and ".tmp" not in err  # the file given, not the temporary one
 
 
 def test_rotations_flag_tries_every_quarter_turn(bundle, tmp_path, capsys):
@@ -430,18 +436,18 @@ def test_sigterm_stops_predict_as_ctrl_c_does_and_leaves_no_temporary_file(bundl
 
 
 def test_resume_keeps_the_pictures_of_the_records_it_keeps(bundle, tmp_path, capsys):
-    """--resume --vis: a new image whose stem an earlier record's picture holds gets a numbered
-    picture; the earlier one is not written over."""
-    first, second = _image(tmp_path / "a" / "noise.png", 1), _image(tmp_path / "b" / "noise.jpg", 2)
+    """--resume --vis: a new image whose name an earlier record's picture holds (a file of that
+    name in another folder) gets a numbered picture; the earlier one is not written over."""
+    first, second = _image(tmp_path / "a" / "noise.png", 1), _image(tmp_path / "b" / "noise.png", 2)
     out, vis = tmp_path / "out.jsonl", tmp_path / "vis"
     argv = ["--output", str(out), "--vis", str(vis), "--bundle", str(bundle)]
     assert main([str(first), *argv]) == 0
-    kept = (vis / "noise.png").read_bytes()
+    kept = (vis / "noise.png.png").read_bytes()
     assert main([str(first), str(second), *argv, "--resume"]) == 0
     capsys.readouterr()
-    records = {Path(r["image"]).name: r["vis"] for r in read_records(out)}
-    assert records == {"noise.png": str(vis / "noise.png"), "noise.jpg": str(vis / "noise_2.png")}
-    assert (vis / "noise.png").read_bytes() == kept and (vis / "noise_2.png").is_file()
+    records = {Path(r["image"]).parent.name: r["vis"] for r in read_records(out)}
+    assert records == {"a": str(vis / "noise.png.png"), "b": str(vis / "noise.png_2.png")}
+    assert (vis / "noise.png.png").read_bytes() == kept and (vis / "noise.png_2.png").is_file()
 
 
 def test_a_folder_lists_a_linked_file_once_and_names_its_heic_photos(bundle, tmp_path, capsys):

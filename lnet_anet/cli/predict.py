@@ -12,7 +12,7 @@ format Pillow decodes (lnet_anet.data.images.image_suffixes(): .jpg .png .gif .t
 ...); other files and hidden ones (".*") are skipped, counted in the summary line printed on
 stderr at the end of a folder run, and named with --verbose. Files named on the command line are
 tried whatever their suffix. Files are read as displayed (EXIF orientation applied; boxes are in
-those pixels). With --vis each record names its picture ("vis": DIR/<stem>[_n].png).
+those pixels). With --vis each record names its picture ("vis": DIR/<file name>[_n].png).
 
 Every problem with one image (unreadable, truncated, over --max-pixels, a visualisation that
 cannot be written) is that image's error record and the others go on. --output FILE writes
@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="skip the images --output FILE (or FILE.part) already has without error (read with the same "
                         "--mirror / --box-jitter / --rotations / descriptor heads / --no-rescue / --no-refine-boxes / "
-                        "--face-head / --box-head and the same bundle: another mix is refused, exit 2)")  # fmt: skip
+                        "--face-head / --box-head / --threshold / --secondary-threshold / --detail / "
+                        "--attractiveness-patches and the same bundle: another mix is refused, exit 2)")  # fmt: skip
     p.add_argument("--csv", type=Path, metavar="FILE", help="one row per face, for spreadsheets")
     p.add_argument("--vis", type=Path, metavar="DIR",
                    help="write a PNG per image into the folder DIR (each JSON record's \"vis\" names it)")
@@ -386,9 +387,10 @@ def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
 
 
 def _vis_path(folder: Path, name: str, used: set[str]) -> Path:
-    """folder/<stem>.png, numbered when two inputs share a stem; a stem longer than
-    VIS_STEM_BYTES (encoded) is shortened so that every name fits the usual 255-byte limit."""
-    stem = Path(name).stem or "image"
+    """folder/<file name>.png (photo.jpg -> photo.jpg.png: photo.heic beside it gets its own, in
+    any run), numbered when two inputs in different folders share a name; a name longer than
+    VIS_STEM_BYTES (encoded) is shortened so that every picture's name fits the usual 255-byte limit."""
+    stem = Path(name).name or "image"
     while len(os.fsencode(stem)) > VIS_STEM_BYTES:
         stem = stem[: max(1, len(stem) - max(1, (len(os.fsencode(stem)) - VIS_STEM_BYTES) // 4))]
     candidate, n = stem, 1
@@ -513,13 +515,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, args.max_pixels)
 
     tally, log, table = Tally(), None, None
+    flag = "--output"
     try:
         if args.output is not None:
             log = RecordLog(args.output, resume=args.resume)
+        flag = "--csv"
         if args.csv is not None:
             table = CsvTable(args.csv, predictor.attributes)
-    except OSError as e:
-        print(f"error: cannot write the output: {_safe(str(e))}", file=sys.stderr)
+    except OSError as e:  # named as the user gave it, not as the temporary file beside it that failed
+        path = args.output if flag == "--output" else args.csv
+        print(f"error: cannot write {flag} {_safe(str(path))}: {_safe(e.strerror or str(e))}", file=sys.stderr)
+        if log is not None:
+            log.abandon()
         return 1
     if log is not None and log.done and (mixed := _other_options(log, predictor)):
         log.abandon()
@@ -625,7 +632,7 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
         from lnet_anet.inference.visualize import render, save_png
     # JSON Lines are UTF-8; a terminal in another encoding gets every non-ASCII character escaped
     as_text = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
-    # the pictures of records a --resume keeps are theirs: a new image with the same stem is numbered
+    # the pictures of records a --resume keeps are theirs: a new image of the same name is numbered
     used = {Path(r["vis"]).stem for r in (log.done.values() if log is not None else ())
             if args.vis is not None and r.get("vis") and Path(r["vis"]).parent.resolve() == args.vis.resolve()}  # fmt: skip
     if not args.json:

@@ -6,7 +6,9 @@ orientation applied, a pixel cap) reads what users give the predictor."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 import warnings
 from pathlib import Path
 
@@ -51,17 +53,25 @@ def to_rgb8(img: np.ndarray) -> np.ndarray:
 
 
 def _file_bytes(path: Path, max_pixels: int | None = None) -> bytes:
-    """The file's bytes, or ImageReadError naming it: missing, a folder, unreadable, empty, an
-    image cut before its end marker, or (max_pixels) larger than an image under the cap can be."""
+    """The file's bytes, or ImageReadError naming it: missing, a link to nothing, a folder, a
+    pipe, socket or device (opening a pipe would wait for a writer forever), unreadable, empty,
+    an image cut before its end marker, or (max_pixels) larger than an image under the cap can be."""
     try:
         if path.is_dir():
             raise ImageReadError(path, "is a directory, not an image")
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise ImageReadError(path, "not a regular file (a pipe, socket or device), not read")
+        size = st.st_size
         if max_pixels is not None and size > 8 * max_pixels + (1 << 20):  # 16-bit RGBA + 1 MB
             raise ImageReadError(path, f"file is {size / 1e6:.0f} MB, more than an image under "
                                        f"the limit of {max_pixels / 1e6:g} megapixels holds")  # fmt: skip
         data = path.read_bytes()
+    except ImageReadError:  # an OSError too: as it is, not wrapped in "cannot read"
+        raise
     except FileNotFoundError:
+        if path.is_symlink():
+            raise ImageReadError(path, f"a link to {os.readlink(path)}, which does not exist") from None
         raise ImageReadError(path, "file not found") from None
     except OSError as e:
         raise ImageReadError(path, f"cannot read ({e.strerror or e})") from None

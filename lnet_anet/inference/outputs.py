@@ -69,7 +69,7 @@ def _replace(tmp: Path, path: Path) -> None:
 def _check_writable(path: Path) -> None:
     """Create the folder of `path`; raise IsADirectoryError when `path` is a folder."""
     if path.is_dir():
-        raise IsADirectoryError(21, f"{path} is a folder, not a file")
+        raise IsADirectoryError(21, "a folder, not a file", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
 
 

@@ -711,17 +711,26 @@ class Predictor:
             _, source, _ = read[0]
             name = source if source is not None else describe(items[0])
             error = f"{name}: analysis failed ({type(e).__name__}: {e})"
-            record = {"image": source, "width": None, "height": None, "faces": [], "error": error}
-            return [Analysis(record, source=source)]
+            return [Analysis(self._error_record(source, error), source=source)]
+
+    def _error_record(self, source: str | None, error: str) -> dict[str, Any]:
+        """The record of an image that could not be read or analysed; it names the bundle as
+        every record does (a --resume retries it with the same bundle only)."""
+        record = {"image": source, "width": None, "height": None, "faces": [], "error": error}
+        if self.bundle.identity is not None:
+            record["bundle"] = self.bundle.identity
+        return record
 
     @torch.inference_mode()
     def _analyse_batch(self, read: list[tuple]) -> list[Analysis]:
         good = [i for i, (img, _, _) in enumerate(read) if img is not None]
         out: list[Analysis] = []
         for img, source, error in read:
-            record = {"image": source, "width": None, "height": None, "faces": [], "error": error}
-            if img is not None:
-                record["width"], record["height"] = int(img.shape[1]), int(img.shape[0])
+            if img is None:
+                out.append(Analysis(self._error_record(source, error), source=source))
+                continue
+            record = {"image": source, "width": int(img.shape[1]), "height": int(img.shape[0]), "faces": [],
+                      "error": None}  # fmt: skip
             out.append(Analysis(record, img, source=source))
         if not good:
             return out
