@@ -41,32 +41,20 @@ from lnet_anet.inference.upright import UprightHead, choose_turn  # noqa: E402
 
 
 class BestScorePredictor(Predictor):
-    """The rule `rotations` used before the upright head: the turn whose best face scores highest."""
+    """The rule `rotations` used before the upright head: the turn whose best face scores highest
+    (the earliest turn on a tie)."""
 
-    def _upright(self, images, found):
-        best = [max((s for _, s in f), default=-math.inf) for f in found]
-        turns = [0] * len(images)
-        for k in (1, 2, 3):
-            turned = [np.ascontiguousarray(np.rot90(img, k)) for img in images]
-            for i, faces in enumerate(self._detect(turned, None)):
-                top = max((s for _, s in faces), default=-math.inf)
-                if top > best[i]:
-                    best[i], found[i], turns[i] = top, faces, k
-        return found, turns
+    def _choose_turns(self, candidates):
+        best = [{k: max((s for _, s in faces), default=-math.inf) for k, (_, faces) in c.items()} for c in candidates]
+        return [max(sorted(scores), key=lambda k, scores=scores: scores[k]) for scores in best]
 
 
 class EveryTurnPredictor(Predictor):
     """The rule `rotations` used from 2026-12-01 to 2026-12-04: the upright head over every turn
     with a face, rescued faces alike (experiments/2026-12-04-rotations-found-first)."""
 
-    def _upright(self, images, found):
-        candidates = [{0: (img, faces)} for img, faces in zip(images, found, strict=True)]
-        for k in (1, 2, 3):
-            turned = [np.ascontiguousarray(np.rot90(img, k)) for img in images]
-            for i, faces in enumerate(self._detect(turned, None)):
-                candidates[i][k] = (turned[i], faces)
-        turns = [choose_turn(c) for c in self._turn_chances(candidates)]
-        return [candidates[i][k][1] for i, k in enumerate(turns)], turns
+    def _choose_turns(self, candidates):
+        return [choose_turn(chances) for chances in self._turn_chances(candidates)]
 
 
 def turned_files(paths: list[str], work: Path) -> list[tuple[Path, int]]:

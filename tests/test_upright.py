@@ -85,6 +85,27 @@ def test_the_predictor_refuses_a_head_of_another_anet_and_reads_turns(tmp_path):
     assert record["rotation"] == 90 * choose_turn(chances)
 
 
+def test_with_rotations_the_heatmap_is_the_read_turns_turned_back(tmp_path, monkeypatch):
+    """--vis draws the response of the turn whose faces the record gives (it drew the unturned
+    reading's), on the picture as stored."""
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
+    plain = Predictor.load(path)
+    turning = Predictor.load(path)
+    d = turning.bundle.svm.feature_dim
+    turning.upright_head = UprightHead(np.zeros(d), np.ones(d), np.zeros(d), 0.0, anet=turning.bundle.part_digest("anet"))
+    turning.rotations = True
+    monkeypatch.setattr(turning, "_choose_turns", lambda candidates: [1] * len(candidates))
+    photo = np.random.default_rng(2).integers(0, 255, (48, 80, 3), dtype=np.uint8)
+    analysis = turning.analyse(photo)
+    assert analysis.record["rotation"] == 90 and analysis.maps_turn == 1
+    read = plain.analyse(np.ascontiguousarray(np.rot90(photo, 1)))  # the turn it read, read alone
+    heat = analysis.heatmap()
+    assert heat.shape == (48, 80)
+    np.testing.assert_allclose(heat, np.rot90(read.heatmap(), -1), atol=1e-5)
+    assert analysis.heatmap((24, 40)).shape == (24, 40)
+    assert not np.allclose(heat, plain.analyse(photo).heatmap(), atol=1e-3)  # not the unturned reading's
+
+
 def test_fit_upright_fits_a_head_on_turned_photos_and_skips_bad_files(tmp_path, capsys):
     bundle = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=2)
     folder = tmp_path / "photos"

@@ -150,20 +150,24 @@ class Analysis:
     source: str | None = None  # the path as given, or None for an array
     faces_px: list[np.ndarray] = field(default_factory=list)  # unrounded face boxes ("box")
     read_as: np.ndarray | None = None  # the copy the faces were found in and are cut from, when not `image`
+    maps_turn: int = 0  # rotations: the quarter turns (np.rot90's k) of the image the maps were read on
 
     def heatmap(self, size: tuple[int, int] | None = None) -> np.ndarray:
         """LNet's response on the original image's pixels, float32 (H, W): at each pixel the
         largest of the scales' maps, so a face found at any scale shows; size (h, w): on the image
-        resized to that many pixels instead. Raises ValueError when there is no image or map."""
+        resized to that many pixels instead. With rotations, the response of the turn whose faces
+        the record gives, turned back. Raises ValueError when there is no image or map."""
         if self.image is None or not self.maps:
             raise ValueError(f"{self.source}: no image or response map to draw")
         h, w = self.image.shape[:2] if size is None else size
+        if self.maps_turn % 2:  # the maps are of the turned image: (w, h)
+            h, w = w, h
         heat = np.zeros((h, w), np.float32)
         for response, (h_in, w_in), p in self.maps:
             canvas = cv2.resize(response.astype(np.float32), (w_in, h_in), interpolation=cv2.INTER_LINEAR)
             on_image = canvas[p.y0:p.y0 + p.h_c, p.x0:p.x0 + p.w_c]
             np.maximum(heat, cv2.resize(on_image, (w, h), interpolation=cv2.INTER_LINEAR), out=heat)
-        return heat
+        return np.ascontiguousarray(np.rot90(heat, -self.maps_turn)) if self.maps_turn else heat
 
 
 class Predictor:
@@ -738,14 +742,15 @@ class Predictor:
         found = self._detect([a.image for a in analyses], analyses)
         images = [a.read_as if a.read_as is not None else a.image for a in analyses]  # what the faces are cut from
         turns = [0] * len(images)
+        cut_from = images
         if self.rotations:
-            found, turns = self._upright(images, found)
+            found, turns, cut_from = self._upright(images, found, analyses)
         faces: list[tuple[np.ndarray, np.ndarray, float, dict]] = []  # (image read, box in it, score, record)
         shown_in: list[tuple[Analysis, int, int]] = []  # per face: its Analysis, index in faces_px, turn
         custom, settings = self.custom_heads, self.reading_settings
         for k, i in enumerate(good):
             a = out[i]
-            turned = np.ascontiguousarray(np.rot90(images[k], turns[k])) if turns[k] else images[k]
+            turned = cut_from[k]
             if self.rotations:
                 a.record["rotation"] = 90 * turns[k]
             if self._descriptor_heads:  # which outputs a descriptor head mixed into, so records tell the modes apart
@@ -817,20 +822,39 @@ class Predictor:
         localizer's face_box), clipped to the image."""
         return np.clip(self.localizer.to_face_box(region), 0, [hw[1], hw[0], hw[1], hw[0]])
 
-    def _upright(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]]
-                 ) -> tuple[list[list[tuple[np.ndarray, float]]], list[int]]:  # fmt: skip
+    def _upright(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]],
+                 analyses: list[Analysis]) -> tuple[list[list[tuple[np.ndarray, float]]], list[int], list[np.ndarray]]:  # fmt: skip
         """Per image, the faces of the quarter turn (np.rot90's k, counterclockwise) that
-        upright.choose_turn picks from _turn_chances (among the turns with a face found at the
-        threshold, when there are any), boxes in the turned image's pixels, and k. found: the faces
-        of the unturned images."""
+        _choose_turns picks, boxes in the turned image's pixels; k; and the turned copy
+        they are cut from (the exposure retry's, when that turn's reading took it). found: the
+        faces of the unturned images (`images`, each analyses[i]'s copy read). analyses[i] of an
+        image read at another turn takes that turn's maps (maps_turn), its read_as turned back
+        and its record's "exposure"."""
         candidates = [{0: (img, faces)} for img, faces in zip(images, found, strict=True)]
+        readings: dict[int, list[Analysis]] = {}  # each turn's reading of each image: its maps and copy read
         for k in (1, 2, 3):
             turned = [np.ascontiguousarray(np.rot90(img, k)) for img in images]
-            for i, faces in enumerate(self._detect(turned, None)):
+            readings[k] = [Analysis({}, img) for img in turned]
+            for i, faces in enumerate(self._detect(turned, readings[k])):
                 candidates[i][k] = (turned[i], faces)
-        turns = [choose_turn(chances, {k for k, (_, faces) in c.items() if any(not isinstance(f, _Rescued) for f in faces)})
-                 for chances, c in zip(self._turn_chances(candidates), candidates, strict=True)]  # fmt: skip
-        return [candidates[i][k][1] for i, k in enumerate(turns)], turns
+        turns = self._choose_turns(candidates)
+        cut_from = list(images)
+        for i, k in enumerate(turns):
+            if k:
+                reading, a = readings[k][i], analyses[i]
+                cut_from[i] = reading.read_as if reading.read_as is not None else reading.image
+                a.maps, a.maps_turn = reading.maps, k
+                a.read_as = None if reading.read_as is None else np.ascontiguousarray(np.rot90(reading.read_as, -k))
+                a.record.pop("exposure", None)
+                a.record.update((key, v) for key, v in reading.record.items() if key == "exposure")
+        return [candidates[i][k][1] for i, k in enumerate(turns)], turns, cut_from
+
+    def _choose_turns(self, candidates: list[dict[int, tuple[np.ndarray, list]]]) -> list[int]:
+        """Per image ({turn k: (turned image, its faces strongest first)}), the turn to read:
+        upright.choose_turn of _turn_chances, among the turns with a face found at the threshold
+        (not rescued) when there are any."""
+        return [choose_turn(chances, {k for k, (_, faces) in c.items() if any(not isinstance(f, _Rescued) for f in faces)})
+                for chances, c in zip(self._turn_chances(candidates), candidates, strict=True)]  # fmt: skip
 
     def _turn_chances(self, candidates: list[dict[int, tuple[np.ndarray, list]]]) -> list[dict[int, float]]:
         """Per image ({turn k: (turned image, its faces strongest first)}), each turn's mean
