@@ -6,11 +6,8 @@
 Each list (a .txt of image paths, e.g. experiments/2026-12-01-upright/lists.py's val parts) gives
 its first --n images. Each image is saved turned by 0, 90, 180 and 270 degrees (np.rot90's k,
 counterclockwise; JPEG quality 95, no EXIF orientation: a photo stored sideways) and each file is
-read by Predictor(rotations=True) with three rules in the same script:
-  upright head  (shipped) the turn whose faces the upright head finds most likely upright, among
-                the turns with a face found at the threshold when there are any
-  upright head, every turn  (the rule from 2026-12-01 to 2026-12-04) the same over every turn
-                with a face, rescued faces alike
+read by Predictor(rotations=True) with two rules in the same script:
+  upright head  (shipped) the turn whose best face the upright head finds most likely upright
   best score    (the rule before 2026-12-01, a peer) the turn whose best face LNet scores highest
 A file is read correctly when its record's "rotation" undoes the turn: 90 * ((4 - k) % 4).
 Reports, per list and rule, the share read correctly, by turn and overall, and the share of
@@ -37,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from lnet_anet.engine.runs import machine  # noqa: E402
 from lnet_anet.inference.predictor import Predictor  # noqa: E402
-from lnet_anet.inference.upright import UprightHead, choose_turn  # noqa: E402
+from lnet_anet.inference.upright import UprightHead  # noqa: E402
 
 
 class BestScorePredictor(Predictor):
@@ -47,14 +44,6 @@ class BestScorePredictor(Predictor):
     def _choose_turns(self, candidates):
         best = [{k: max((s for _, s in faces), default=-math.inf) for k, (_, faces) in c.items()} for c in candidates]
         return [max(sorted(scores), key=lambda k, scores=scores: scores[k]) for scores in best]
-
-
-class EveryTurnPredictor(Predictor):
-    """The rule `rotations` used from 2026-12-01 to 2026-12-04: the upright head over every turn
-    with a face, rescued faces alike (experiments/2026-12-04-rotations-found-first)."""
-
-    def _choose_turns(self, candidates):
-        return [choose_turn(chances) for chances in self._turn_chances(candidates)]
 
 
 def turned_files(paths: list[str], work: Path) -> list[tuple[Path, int]]:
@@ -101,8 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:  # before any list is scored: no results lost to the last one
         ap.error(f"no such list file: {', '.join(missing)}")
     torch.set_num_threads(args.threads)
-    rules = {"upright head": Predictor.load(), "upright head, every turn": EveryTurnPredictor.load(),
-             "best score": BestScorePredictor.load()}  # fmt: skip
+    rules = {"upright head": Predictor.load(), "best score": BestScorePredictor.load()}
     for p in rules.values():
         if args.upright_head is not None:
             p.upright_head = UprightHead.load(args.upright_head)

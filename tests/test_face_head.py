@@ -362,30 +362,9 @@ def test_with_rotations_a_turn_read_above_the_threshold_is_not_marked_rescued(tm
                 for im in images]  # fmt: skip
 
     monkeypatch.setattr(predictor, "_read_scales", stand_in)
-    monkeypatch.setattr(predictor_module, "choose_turn", lambda chances, found=None: 0)
+    monkeypatch.setattr(predictor_module, "choose_turn", lambda chances: 0)
     assert predictor.predict(_photo(shape=(48, 80, 3)))["rescued"] is True  # the unturned photo, rescued
-    monkeypatch.setattr(predictor_module, "choose_turn", lambda chances, found=None: 1)
-    record = predictor.predict(_photo(shape=(48, 80, 3)))
-    assert record["rotation"] == 90 and record["faces"] and "rescued" not in record
-
-
-def test_with_rotations_a_turn_found_at_the_threshold_beats_a_rescued_one(tmp_path, monkeypatch):
-    """The unturned (wide) readings hold only a weak face the rescue keeps, the quarter turns a
-    face found outright, every turn equally likely upright: the found turn is read, where the
-    whole tie would keep the unturned photo (upright.choose_turn's found)."""
-    path = random_bundle(tmp_path / "b.lnetanet", threshold=1e6, preset="tiny")
-    predictor = _rescuing(path, head_logit=20.0)
-    d = predictor.bundle.svm.feature_dim
-    predictor.upright_head = UprightHead(np.zeros(d), np.ones(d), np.zeros(d), 0.0, anet=predictor.bundle.part_digest("anet"))
-    predictor.rotations = True
-
-    def stand_in(images, analyses, localizer=None, maps=None, checks=None):  # wide: only a weak candidate; tall: a face
-        box = np.array([4.0, 4.0, 40.0, 40.0])
-        return [([(box, 0.5)] if localizer is not None else []) if im.shape[0] < im.shape[1] else [(box, 5.0)]
-                for im in images]  # fmt: skip
-
-    monkeypatch.setattr(predictor, "_read_scales", stand_in)
-    assert set(predictor.upright_chances(_photo(shape=(48, 80, 3)))) == {0, 1, 2, 3}  # a face at every turn
+    monkeypatch.setattr(predictor_module, "choose_turn", lambda chances: 1)
     record = predictor.predict(_photo(shape=(48, 80, 3)))
     assert record["rotation"] == 90 and record["faces"] and "rescued" not in record
 

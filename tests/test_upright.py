@@ -53,10 +53,6 @@ def test_choose_turn_takes_the_most_likely_upright_and_the_unturned_photo_on_a_t
     assert choose_turn({0: 0.2, 1: 0.9, 3: 0.4}) == 1
     assert choose_turn({2: 0.7, 0: 0.7}) == 0
     assert choose_turn({3: 0.1}) == 3
-    # a turn whose face was found at the threshold beats one whose only face the rescue kept
-    assert choose_turn({0: 0.2, 1: 0.9, 3: 0.4}, found={0, 3}) == 3
-    assert choose_turn({0: 0.2, 1: 0.9}, found={2}) == 1  # no found turn with a face: all turns
-    assert choose_turn({0: 0.2, 1: 0.9}, found=set()) == 1
 
 
 def test_the_predictor_refuses_a_head_of_another_anet_and_reads_turns(tmp_path):

@@ -95,8 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("auto", "torch", "onnxruntime"), default="auto",
                    help="auto: ONNX Runtime on the CPU (graphs exported once, cached), torch on a GPU")  # fmt: skip
     p.add_argument("--threshold", type=finite_float,
-                   help="face score threshold (default: the bundle's); it alone decides the strongest face, "
-                        "i.e. whether the image has a face: every further face must also exceed the secondary "
+                   help="face score threshold (default: the bundle's); among the candidates (the peaks where "
+                        "LNet's response is positive: a picture whose response is nowhere positive has none, "
+                        "whatever the threshold) it alone decides the strongest face, i.e. whether the image "
+                        "has a face: every further face must also exceed the secondary "
                         "threshold (--secondary-threshold), and with --detail so must the detail pass's faces. "
                         "With a bundle that rescues faces (the embedded one), a photo with none above it may "
                         "still get its strongest candidate when the face head vouches for it: --no-rescue "

@@ -851,10 +851,9 @@ class Predictor:
 
     def _choose_turns(self, candidates: list[dict[int, tuple[np.ndarray, list]]]) -> list[int]:
         """Per image ({turn k: (turned image, its faces strongest first)}), the turn to read:
-        upright.choose_turn of _turn_chances, among the turns with a face found at the threshold
-        (not rescued) when there are any."""
-        return [choose_turn(chances, {k for k, (_, faces) in c.items() if any(not isinstance(f, _Rescued) for f in faces)})
-                for chances, c in zip(self._turn_chances(candidates), candidates, strict=True)]  # fmt: skip
+        upright.choose_turn of _turn_chances. (Preferring turns with a face found at the threshold
+        over rescued ones passed tune but not val: experiments/2026-12-04-rotations-found-first.)"""
+        return [choose_turn(chances) for chances in self._turn_chances(candidates)]
 
     def _turn_chances(self, candidates: list[dict[int, tuple[np.ndarray, list]]]) -> list[dict[int, float]]:
         """Per image ({turn k: (turned image, its faces strongest first)}), each turn's mean
@@ -916,8 +915,7 @@ class Predictor:
     def upright_chances(self, image: ImageInput, channel_order: str = "rgb") -> dict[int, float]:
         """What `rotations` decides by: for each quarter turn of the image (np.rot90's k) in
         which LNet finds a face, upright_head's mean P(upright) of its UPRIGHT_FACES strongest
-        faces, {k: p}; upright.choose_turn takes the highest (among the turns with a face found at
-        the threshold, when there are any). image and errors as `predict`."""
+        faces, {k: p}; upright.choose_turn takes the highest. image and errors as `predict`."""
         return self._turn_chances([self._turns(image, channel_order)])[0]
 
     @_on_op_threads

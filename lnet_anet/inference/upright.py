@@ -33,14 +33,9 @@ class UprightHead(LogisticFeatureHead):
     DEFAULT_PATH = DEFAULT_UPRIGHT_HEAD
 
 
-def choose_turn(probabilities: dict[int, float], found: set[int] | None = None) -> int:
-    """The quarter turn (np.rot90's k) whose faces are most likely upright ({k: mean P(upright)},
-    turns with a face); 0 when no turn has a face, and the unturned photo on a tie. found: the
-    turns with a face found at LNet's threshold (not rescued); when any of them has a face, the
-    turn is chosen among them only, so that a weak face the rescue kept at a wrong turn does not
-    outvote a face found upright (experiments/2026-12-04-rotations-found-first)."""
-    if found:
-        probabilities = {k: p for k, p in probabilities.items() if k in found} or probabilities
+def choose_turn(probabilities: dict[int, float]) -> int:
+    """The quarter turn (np.rot90's k) whose best face is most likely upright; 0 when no turn
+    has a face, and the unturned photo on a tie."""
     if not probabilities:
         return 0
     return max(sorted(probabilities), key=lambda k: (probabilities[k], k == 0))
