@@ -301,7 +301,7 @@ def test_predict_takes_a_face_head_for_a_bundle_that_rescues(tmp_path, capsys):
     assert main([str(photo), "--bundle", str(rescuing), "--face-head", str(other), "--output", str(output),
                  "--resume"]) == 2  # fmt: skip
     refusal = capsys.readouterr().err
-    assert f"--face-head: the head of digest {FaceHead.load(head).digest} (this run's: the head of digest " \
+    assert f"--face-head: the head of digest {FaceHead.load(head).digest} where this run has the head of digest " \
         f"{FaceHead.load(other).digest}" in refusal  # fmt: skip
     assert main([str(photo), "--bundle", str(rescuing), "--face-head", str(head), "--output", str(output),
                  "--resume"]) == 0  # fmt: skip

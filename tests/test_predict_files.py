@@ -397,7 +397,7 @@ def test_resume_refuses_an_output_read_with_other_localization_settings(bundle, 
     assert records and all(r["settings"] == {"threshold": 0.5, "detail_ratio": 0.5} for r in records)
     _image(root / "img100.png", 100, size=(24, 20))
     assert main([*argv, "--resume", "--threshold", "0.5"]) == 2
-    assert "settings {'threshold': 0.5, 'detail_ratio': 0.5}" in capsys.readouterr().err
+    assert "(settings: threshold=0.5, detail_ratio=0.5 where this run has threshold=0.5)" in capsys.readouterr().err
     assert read_records(out) == records
     assert main([*argv, "--resume", "--threshold", "0.5", "--detail", "0.5"]) == 0
     assert len(read_records(out)) == 3

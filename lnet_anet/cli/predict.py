@@ -609,15 +609,18 @@ def _other_options(log, predictor) -> str:
             if value != now[key]:
                 differ.setdefault(key, value)
 
+    def settings(values: dict | None) -> str:
+        return ", ".join(f"{k}={v}" for k, v in values.items()) if values else "the bundle's"
+
     def said(key: str, value: Any) -> str:
         if key in ("--face-head", "--box-head"):  # a head's digest, or None: the shipped one
             mine = predictor.custom_heads.get(key[2:].replace("-", "_"))
-            return (f"{key}: {'the head of digest ' + value if value else 'the shipped head'} (this run's: "
-                    f"{'the head of digest ' + mine if mine else 'the shipped head'}; fit_* prints a head's digest)")
+            return (f"{key}: {'the head of digest ' + value if value else 'the shipped head'} where this run has "
+                    f"{'the head of digest ' + mine if mine else 'the shipped head'} (fit_* prints a head's digest)")
         if key == "--bundle":
-            return f"--bundle of identity {value} (this run's: {predictor.bundle.identity})"
+            return f"--bundle of identity {value} where this run has {predictor.bundle.identity}"
         if key == "settings":  # --threshold, --secondary-threshold, --detail, --attractiveness-patches
-            return f"settings {value or 'as the bundle says'} (this run's: {predictor.reading_settings or 'as the bundle says'})"
+            return f"settings: {settings(value)} where this run has {settings(predictor.reading_settings)}"
         return f"{key} {'on' if value is True else 'off' if value is False else value or 'none'}"
 
     return ", ".join(said(k, v) for k, v in differ.items())
