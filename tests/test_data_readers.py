@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -721,6 +722,38 @@ def test_build_index_fold_and_boxes(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.csv: no such boxes CSV .*lnet_boxes"):
         build_index(cfg)
 
+
+
+def test_a_finished_run_refuses_another_holdout_rule(tmp_path):
+    """data.holdout.seed=1 on a run trained with seed 0 moves rows between train and val with the
+    same counts; data.json keeps the rule, so the rerun is refused instead of scoring its own
+    training images (a fresh-user trial)."""
+    from omegaconf import OmegaConf
+
+    from lnet_anet.data.from_config import build_index
+    from lnet_anet.engine.lock import RunRefusedError
+    from lnet_anet.engine.runs import record_data
+
+    root = _shipped_scut(tmp_path)
+    cfg = OmegaConf.create({
+        "name": "scut", "index": {"_target_": "lnet_anet.data.readers.attractiveness.read_scut_fbp5500",
+                                  "root": str(root)},
+        "holdout": {"frac": 0.5, "seed": 0, "by": None, "holdout": "val"},
+    })  # fmt: skip
+    run = tmp_path / "run"
+    index = build_index(cfg)
+    assert index.attrs["holdout"] == {"frac": 0.5, "seed": 0, "by": None, "holdout": "val", "from_split": None}
+    record_data(run, cfg, index)
+    (run / "checkpoints").mkdir()
+    cfg.holdout.seed = 1
+    with pytest.raises(RunRefusedError, match=r"\(holdout.* differ .*holdout\.seed: 0 -> 1"):
+        record_data(run, cfg, build_index(cfg))
+    # a data.json written before the rule was kept: taken as today's rule, so the run goes on
+    old = json.loads((run / "data.json").read_text())
+    del old["holdout"]
+    (run / "data.json").write_text(json.dumps(old))
+    cfg.holdout.seed = 0
+    record_data(run, cfg, build_index(cfg))
 
 def test_read_score_csv(tmp_path):
     for name in ["a.png", "b.png"]:

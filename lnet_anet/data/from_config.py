@@ -71,6 +71,7 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
         log.info("fold %s: %s", fold, index["split"].value_counts().to_dict())
     elif rule:
         rule = dict(rule)
+        attrs = dict(index.attrs)
         source = rule.pop("from_split", None)
         if source is None:
             index = holdout_split(index, overwrite=True, **rule)
@@ -79,6 +80,9 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
             resplit = holdout_split(index[part], overwrite=True, **rule)
             index = index.copy()
             index.loc[part, "split"] = resplit["split"]
+        # data.json keeps the rule: another seed or frac moves rows between train and val, which
+        # the counts alone may not show, and a finished run would score its own training images
+        index.attrs = {**attrs, "holdout": {**rule, "from_split": source}}
     limit = data_cfg.get("limit")
     if limit is not None:
         index = limit_rows(index, limit)

@@ -197,7 +197,7 @@ def start_run(seed: int) -> Path:
 
 
 def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
-    """data.json: which dataset, where, how many rows per split, which rows were left out."""
+    """data.json: which dataset, where, how many rows per split, the hold-out rule or fold, which rows were left out."""
     skipped = list(index.attrs.get("skipped", []))
     summary = {
         "name": data_cfg.name,
@@ -209,11 +209,12 @@ def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
         "attributes": list(index.attrs.get("attributes", [])),
         "skipped": skipped,
     }
-    for key in ("fold", "boxes", "limit"):  # k-fold cross-validation, LNet face boxes, a row limit (data.*)
+    for key in ("fold", "holdout", "boxes", "limit"):  # k-fold CV, a hold-out rule, LNet face boxes, a row limit (data.*)
         if index.attrs.get(key):
             summary[key] = index.attrs[key]
     summary = json.loads(json.dumps(summary))  # as the file will read back (lists, not tuples)
-    keep_run_record(folder, "data.json", summary, "on other data", ignore=("skipped",))
+    # "holdout": data.json written before it was kept lacks it; such a run is taken to have used today's rule
+    keep_run_record(folder, "data.json", summary, "on other data", ignore=("skipped",), unrecorded=("holdout",))
 
 
 def keep_run_record(folder: Path, name: str, record: dict[str, Any], what: str, ignore: tuple[str, ...] = (),
