@@ -44,6 +44,12 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path):
     # Re-running finds each stage done and only redoes the cheap SVM step.
     again = run("lnet_anet.cli.train_anet", "data=synthetic", "name=anet", "svm.C=[0.1]", *SMOKE, runs=tmp_path)
     assert "stage finetune: done before" in again.stderr + again.stdout or "done before" in (anet / "train_anet.log").read_text()
+    # ... and another patch layout is refused: its stages would load as they were, under a patches.json they never saw
+    resized = subprocess.run([sys.executable, "-m", "lnet_anet.cli.train_anet", f"paths.runs={tmp_path}", "data=synthetic",
+                              "name=anet", "svm.C=[0.1]", *SMOKE, "patches.canonical_size=144"], cwd=REPO,
+                             capture_output=True, text=True)  # fmt: skip
+    assert resized.returncode == 2 and "patches.canonical_size: 160 -> 144" in resized.stderr, resized.stderr[-2000:]
+    assert json.loads((anet / "patches.json").read_text())["canonical_size"] == 160
 
     for _ in range(2):  # a rerun keeps the figures before it: one folder per launch
         run("lnet_anet.cli.evaluate_attributes", "data=synthetic", f"run={anet}", "num_workers=0",
@@ -260,6 +266,7 @@ HYDRA_COMMANDS = ["train_lnet", "train_anet", "fit_svms", "train_age", "train_an
                   "evaluate_attributes", "evaluate_localization"]  # fmt: skip
 # --config-name configs of train_age / train_anet_dldl / train_dldl_head, each with its own --help header
 ATTRACTIVENESS_CONFIGS = ["train_attractiveness", "train_attractiveness_anet", "train_attractiveness_head"]
+COMMAND_OF_CONFIG = dict(zip(ATTRACTIVENESS_CONFIGS, ["train_age", "train_anet_dldl", "train_dldl_head"], strict=True))
 
 
 def test_hydra_commands_help_says_what_each_does():
@@ -299,6 +306,7 @@ def test_hydra_commands_help_lists_the_choices_that_compose_with_them():
     from omegaconf import OmegaConf
 
     import lnet_anet
+    from lnet_anet.engine.runs import _check_experiment_command
 
     conf = Path(lnet_anet.__file__).parent / "conf"
     offered: set[str] = set()
@@ -310,6 +318,7 @@ def test_hydra_commands_help_lists_the_choices_that_compose_with_them():
                 assert options[0] == (defaults.get(group) or "(none)"), (name, group)
                 for option in options[1:] if options[0] == "(none)" else options:
                     cfg = compose(name, overrides=[f"{group}={option}"])  # raises for an option that does not fit
+                    _check_experiment_command(cfg, COMMAND_OF_CONFIG.get(name, name))  # a recipe it would refuse
                     if group in ("model", "experiment", "input") and "model" in cfg:  # the network it gives can be built
                         instantiate({**OmegaConf.to_container(cfg.model, resolve=False), "pretrained": "none"}
                                     if "pretrained" in cfg.model else cfg.model)  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from torch.nn import functional as F
@@ -196,7 +198,7 @@ def test_photometric_settings_and_the_recipe_are_checked_before_training(tmp_pat
     from lnet_anet.data.scenes import ScenePhotometric
     from lnet_anet.engine.config import ConfigError
     from lnet_anet.engine.lock import RunRefusedError
-    from lnet_anet.lnet.training import record_recipe, scene_photometric
+    from lnet_anet.lnet.training import SCENE_SETTINGS, record_recipe, scene_photometric
 
     def cfg(**kw):
         return OmegaConf.create({"scenes": "composed", "init_from": None, "photometric": None, **kw})
@@ -223,3 +225,34 @@ def test_photometric_settings_and_the_recipe_are_checked_before_training(tmp_pat
     with pytest.raises(RunRefusedError, match="another recipe \\(photometric differ"):
         record_recipe(run, cfg(photometric={"p": 0.5}))
     record_recipe(run, cfg())
+    # the scenes it trained on: another canvas or share of face-free scenes is refused, not left unused
+    scene = {"canvas": 224, "scale_range": [0.15, 0.7], "train_p_empty": 0.3}
+    older = {k: v for k, v in json.loads((run / "recipe.json").read_text()).items() if k not in SCENE_SETTINGS}
+    (run / "recipe.json").write_text(json.dumps(older))
+    record_recipe(run, cfg(**scene))  # a recipe kept before the scene settings: taken as this launch's
+    assert json.loads((run / "recipe.json").read_text())["scale_range"] == [0.15, 0.7]
+    for key, value in (("canvas", 160), ("scale_range", [0.3, 0.7]), ("train_p_empty", 0.0)):
+        with pytest.raises(RunRefusedError, match=f"another recipe \\({key} differ.*{key}: "):
+            record_recipe(run, cfg(**{**scene, key: value}))
+
+
+def test_evaluate_localization_scores_at_the_runs_input_size(monkeypatch):
+    """Composed scenes are made at cfg.canvas; a run trained at 160 px is scored at 160 px, not at
+    train_lnet's default 224 (its localizer was fitted at 160), and canvas= given on the command
+    line that differs from the run's stops with the fix."""
+    from omegaconf import OmegaConf
+
+    from lnet_anet.cli import evaluate_localization
+    from lnet_anet.engine.config import ConfigError
+
+    cfg = OmegaConf.create({"canvas": 224, "run": "runs/lnet-160"})
+    evaluate_localization.use_run_canvas(cfg, 160)
+    assert cfg.canvas == 160
+
+    class Given:  # HydraConfig.get() of a launch with canvas=200 on its command line
+        overrides = OmegaConf.create({"task": ["run=runs/lnet-160", "canvas=200"]})
+
+    monkeypatch.setattr(evaluate_localization.HydraConfig, "get", staticmethod(lambda: Given))
+    cfg.canvas = 200
+    with pytest.raises(ConfigError, match="canvas=200: runs/lnet-160 was trained .* at 160 px.*pass canvas=160"):
+        evaluate_localization.use_run_canvas(cfg, 160)

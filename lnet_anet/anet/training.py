@@ -19,6 +19,7 @@ from lnet_anet.engine.runs import (
     RunNotFoundError,
     RunRefusedError,
     is_done,
+    keep_recipe,
     mark_done,
     read_run_record,
     save_weights,
@@ -65,6 +66,19 @@ def init_from_anet(model: torch.nn.Module, source: str | Path) -> None:
                           f"differ, e.g. {differ[0]}): use the model= settings it was trained with")  # fmt: skip
     model.load_state_dict({**{k: v for k, v in own.items() if k.startswith("identity_head.")}, **state})
     log.info("init_from %s: ANet weights loaded (not its identity head)", path)
+
+
+def record_recipe(folder: Path, cfg: DictConfig) -> dict:
+    """<run>/recipe.json of a train_anet run: the network (model.*: frozen_stages, patch_size, ...),
+    the patch layout (patches.*), photometric and init_from (resolved). A finished run rerun with
+    another patches.canonical_size or model.frozen_stages would load its stages as they were and
+    rewrite patches.json / model.json with values its weights never saw; a folder that has trained
+    refuses it instead (RunRefusedError naming each change). A folder trained before the file
+    existed is taken as it is. Returns the recipe."""
+    source = cfg.get("init_from")
+    return keep_recipe(folder, {"model": cfg.model, "patches": cfg.patches, "photometric": cfg.get("photometric"),
+                                "init_from": str(Path(source).resolve()) if source else None},
+                       None, "with another network, patch layout or start")  # fmt: skip
 
 
 def with_dense_identities(index: pd.DataFrame) -> tuple[pd.DataFrame, int]:

@@ -13,11 +13,13 @@ import logging
 from pathlib import Path
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, split_of
+from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.runs import record_data, run_dir, training_command, write_json
 from lnet_anet.lnet.cascade import Cascade, evaluate_stages
 from lnet_anet.lnet.maps import response_grid
@@ -30,7 +32,8 @@ log = logging.getLogger("lnet_anet.evaluate")
 @training_command
 def main(cfg: DictConfig) -> dict:
     out = run_dir()
-    model, localizer, _ = load_lnet_run(Path(cfg.run))
+    model, localizer, size = load_lnet_run(Path(cfg.run))
+    use_run_canvas(cfg, size)
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     part = split_of(index, cfg.split, override="split")
@@ -43,6 +46,23 @@ def main(cfg: DictConfig) -> dict:
     response_grid(model, dataset, localizer, out / "grid.png")
     log.info("%s; written to %s (localization.json, grid.png)", {k: round(v, 4) for k, v in metrics.items()}, out)
     return metrics
+
+
+def use_run_canvas(cfg: DictConfig, size: int) -> None:
+    """Score at the side the run's localizer was fitted at (localizer.json's input_size): composed
+    scenes are made at cfg.canvas, and train_lnet's default canvas need not be the run's. A canvas=
+    given on the command line that differs raises ConfigError: the thresholds were fitted at `size`."""
+    if cfg.canvas == size:
+        return
+    try:
+        given = any(o.split("=", 1)[0].lstrip("+~") == "canvas" for o in HydraConfig.get().overrides.task)
+    except ValueError:  # not under Hydra
+        given = False
+    if given:
+        raise ConfigError(f"canvas={cfg.canvas}: {cfg.run} was trained and its localizer fitted at {size} px "
+                          f"(localizer.json's input_size): drop canvas= or pass canvas={size}")  # fmt: skip
+    log.info("scenes made at %d px, the run's input size (localizer.json)", size)
+    cfg.canvas = size
 
 
 if __name__ == "__main__":

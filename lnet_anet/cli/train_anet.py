@@ -32,6 +32,7 @@ from lnet_anet.anet.losses import attribute_bce_loss, identity_ce_loss
 from lnet_anet.anet.training import (
     fit_and_report_svms,
     init_from_anet,
+    record_recipe,
     train_stage,
     with_dense_identities,
 )
@@ -59,6 +60,7 @@ log = logging.getLogger("lnet_anet.train")
 def main(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     names, fit, tune, evaluation = attribute_splits(cfg, out)
+    record_recipe(out, cfg)  # a finished run refuses another network or patch layout (recipe.json)
     if "identity" in fit.columns:
         fit, n_identities = with_dense_identities(fit)
     elif cfg.pretrain.epochs > 0:

@@ -266,12 +266,12 @@ def read_run_record(path: Path) -> dict[str, Any]:
 RECIPE = "recipe.json"
 
 
-def keep_recipe(folder: Path, recipe: dict[str, Any], defaults: dict[str, Any], what: str,
+def keep_recipe(folder: Path, recipe: dict[str, Any], defaults: dict[str, Any] | None, what: str,
                 unrecorded: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
     """<folder>/recipe.json: a training command's settings beyond its data and model (config
     values made plain) that a rerun in the same folder must keep, so that a changed setting is never
     silently left unused by a resumed or finished run (keep_run_record; `defaults`: what a folder
-    trained before the file existed counts as; unrecorded: keys kept since a later version, which
+    trained before the file existed counts as, None: whatever this launch's is; unrecorded: keys kept since a later version, which
     an older recipe.json lacks; `what`: the refusal's wording). Returns the record."""
     recipe = {k: OmegaConf.to_container(v, resolve=True) if isinstance(v, DictConfig | ListConfig) else v
               for k, v in recipe.items()}  # fmt: skip

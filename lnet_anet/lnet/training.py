@@ -65,18 +65,23 @@ def scene_photometric(cfg: DictConfig) -> ScenePhotometric | None:
     return photometric_from_config(cfg.get("photometric"))
 
 
+SCENE_SETTINGS = ("scenes", "canvas", "scale_range", "max_rotation_deg", "train_fraction", "train_p_empty", "cache_scenes")
+
+
 def record_recipe(folder: Path, cfg: DictConfig) -> dict:
     """<run>/recipe.json: what a train_lnet run started from and trained on beyond its data and
-    model (init_from, resolved to an absolute path; photometric). A folder that has trained
-    refuses another recipe (RunRefusedError naming what differs), so that a changed setting is
-    never silently left unused by a resumed or finished run; a folder trained before the file
-    existed counts as both null. Returns the recipe."""
+    model (init_from, resolved to an absolute path; photometric; the training scenes' settings,
+    SCENE_SETTINGS). A folder that has trained refuses another recipe (RunRefusedError naming what
+    differs), so that a changed setting is never silently left unused by a resumed or finished
+    run; a folder trained before the file existed counts as init_from and photometric null, and
+    one whose recipe predates the scene settings as trained with this launch's. Returns the recipe."""
     from lnet_anet.engine.runs import keep_recipe
 
     source = cfg.get("init_from")
-    return keep_recipe(folder, {"init_from": str(Path(source).resolve()) if source else None,
-                                "photometric": cfg.get("photometric")},
-                       {"init_from": None, "photometric": None}, "with another recipe")  # fmt: skip
+    recipe = {"init_from": str(Path(source).resolve()) if source else None, "photometric": cfg.get("photometric"),
+              **{k: cfg.get(k) for k in SCENE_SETTINGS}}  # fmt: skip
+    return keep_recipe(folder, recipe, {"init_from": None, "photometric": None}, "with another recipe",
+                       unrecorded=SCENE_SETTINGS)  # fmt: skip
 
 
 def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int, n: int | None = None,
