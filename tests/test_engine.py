@@ -13,6 +13,7 @@ import torch
 
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.checkpoint import CheckpointError, load_checkpoint, save_atomic
+from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.distributed import EpochSampler
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -136,6 +137,33 @@ def test_config_rejects_unknown_and_bad_values():
         TrainConfig.from_dict({"lrr": 1})
     with pytest.raises(ValueError, match="optimizer"):
         TrainConfig(optimizer="adam")
+    # values of the right type that cannot train: said before any data is read (a fresh-user trial)
+    for bad, says in (({"lr": -1}, r"train.lr must be > 0, got -1"), ({"lr": float("nan")}, "train.lr must be > 0"),
+                      ({"eval_every": 0}, "train.eval_every must be >= 1"), ({"grad_clip": 0.0}, "> 0 or null"),
+                      ({"num_workers": -2}, "train.num_workers must be >= 0"),
+                      ({"device": "gpu"}, "train.device must be auto, cpu, cuda or cuda:N, got 'gpu'")):  # fmt: skip
+        with pytest.raises(ConfigError, match=says):
+            TrainConfig(**bad)
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="train.device=cuda:0 but torch sees no CUDA device.*train.device=auto"):
+            TrainConfig(device="cuda:0")
+
+
+def test_a_mistyped_monitor_stops_the_run_before_its_first_step(tmp_path):
+    """train.monitor names a metric of the stage's evaluation: a typo was found only at the first
+    evaluation, after a whole epoch; a stage without evaluation cannot monitor anything."""
+
+    def evaluate(model, loader, device):
+        return {"neg_loss": -float(sum(bce_loss(model, b)[0] for b in loader))}
+
+    cfg = TrainConfig(**{**CFG, "monitor": "neg_los"})
+    trainer = Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), cfg, tmp_path, val_set=RandomFaces(n=24),
+                      evaluate_fn=evaluate)  # fmt: skip
+    with pytest.raises(ConfigError, match=r"train.monitor=neg_los is not among this stage's metrics \['neg_loss'\]"):
+        trainer.fit()
+    assert trainer.step == 0 and not (tmp_path / "checkpoints").exists()
+    with pytest.raises(ConfigError, match="no evaluation to take it from"):
+        Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), cfg, tmp_path / "b")
 
 
 def test_checkpoint_save_is_atomic_and_truncated_files_are_named(tmp_path):
@@ -146,6 +174,10 @@ def test_checkpoint_save_is_atomic_and_truncated_files_are_named(tmp_path):
     with pytest.raises(CheckpointError, match="c.pt: not a readable checkpoint .*delete it to train this run from "
                                               "its start, or give the run another name="):  # fmt: skip
         load_checkpoint(path)
+    path.write_bytes(b"not a checkpoint at all")  # torch's refusal advises weights_only=False: not repeated
+    with pytest.raises(CheckpointError, match="c.pt: not a readable checkpoint \\(not a file of plain tensors") as e:
+        load_checkpoint(path)
+    assert "weights_only" not in str(e.value) and "\n" not in str(e.value)
 
 
 def test_epoch_sampler_shards_partition_the_single_process_batches():

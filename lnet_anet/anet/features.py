@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -87,6 +88,21 @@ def load_anet_source(path: Path) -> tuple[ANet, dict, dict]:
         return bundle.anet, dict(bundle.preprocessing["anet"]), dict(bundle.config["nets"]["anet"])
     anet, _, patches = load_anet_run(path)
     return anet, patches, json.loads((path / "model.json").read_text())
+
+
+def weights_digest(net: torch.nn.Module, as_stored: bool = False) -> str:
+    """sha1 (hex) of a network's weights, its state_dict in key order as float32 (a feature
+    cache's key: the cache belongs to these weights). as_stored: each tensor as a bundle stores it
+    (inference.bundle.stored_tensor: weight matrices in float16), so that a run folder's ANet and
+    the same ANet in a bundle give one digest (a head trained on ANet's features records it)."""
+    from lnet_anet.inference.bundle import stored_tensor
+
+    h = hashlib.sha1()
+    for key, value in sorted(net.state_dict().items()):
+        h.update(key.encode())
+        value = stored_tensor(value) if as_stored else value.detach()
+        h.update(value.float().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 @torch.no_grad()

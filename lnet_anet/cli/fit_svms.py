@@ -29,6 +29,7 @@ from lnet_anet.anet.training import fit_and_report_svms
 from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.data.transforms import mirror
 from lnet_anet.engine.checkpoint import save_npz_atomic
+from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.runs import save_weights, start_run, training_command, write_json
 
 log = logging.getLogger("lnet_anet.train")
@@ -54,12 +55,12 @@ def main(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))
     anet, patches, spec = load_anet_source(Path(cfg.anet_from))
     if cfg.data.crop == "box" and float(cfg.data.enlarge) != float(patches["enlarge"]):
-        raise ValueError(f"data.enlarge {cfg.data.enlarge} differs from the ANet's patches enlarge "
-                         f"{patches['enlarge']} ({cfg.anet_from}): the SVMs would learn another framing "
-                         "than the predictor's")  # fmt: skip
+        raise ConfigError(f"data.enlarge {cfg.data.enlarge} differs from the ANet's patches enlarge "
+                          f"{patches['enlarge']} ({cfg.anet_from}): the SVMs would learn another framing than the "
+                          f"predictor's; pass data.enlarge={patches['enlarge']}")  # fmt: skip
     names, fit, tune, evaluation = attribute_splits(cfg, out)
     if anet.attribute_head is None or anet.attribute_head.out_features != len(names):
-        raise ValueError(f"{cfg.anet_from}: its ANet has no head for the {len(names)} attributes of {cfg.data.name}")
+        raise ConfigError(f"{cfg.anet_from}: its ANet has no head for the {len(names)} attributes of {cfg.data.name}")
     log.info("fit %d faces, tune %d, evaluate on %s: %d (crop %s)", min(len(fit), cfg.svm.max_train_images),
              len(tune), cfg.data.eval_split, len(evaluation), cfg.data.crop)  # fmt: skip
     feats = {name: part_features(cfg, anet, patches, part, names, out / f"features-{name}.npz")

@@ -234,6 +234,11 @@ def attribute_splits(cfg: Any, out) -> tuple[list[str], pd.DataFrame, pd.DataFra
         raise ConfigError("tune_split is needed here: the part of the training faces this command chooses its "
                           "settings on, e.g. 'tune_split={frac: 0.1, seed: 0}'")  # fmt: skip
     index = build_index(cfg.data)
+    if not index.attrs.get("attributes"):  # said now: further on it is a KeyError, after ANet's identity pre-training
+        where = {k: str(v) for k, v in dict(cfg.data.index).items() if k != "_target_"}
+        raise ConfigError(f"{cfg.data.get('name', 'the data')} ({where}) has no attribute labels, which this command "
+                          "learns from: CelebA's list_attr_celeba.txt (or .csv) beside its images, LFWA's attribute "
+                          "table (conf/data/lfwa.yaml); age and attractiveness data train with train_age")  # fmt: skip
     record_data(out, cfg.data, index)
     fit, tune = split_fit_tune(split_of(index, "train"), **tune_split)
     return list(index.attrs["attributes"]), fit, tune, split_of(index, cfg.data.eval_split)

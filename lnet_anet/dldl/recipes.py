@@ -29,6 +29,7 @@ from lnet_anet.anet.features import (
     cached_trunk_maps,
     frozen_stage_cache,
     load_anet_source,
+    weights_digest,
 )
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import (
@@ -356,17 +357,21 @@ RECIPE_KEYS = ("tune_split", "framings", "balance")  # what a rerun in the same 
 INPUT_KEYS = ("image_size", "crop", "enlarge", "sigma")  # data.*: how each face is read and labelled
 
 
-def record_recipe(out: Path, cfg: DictConfig) -> None:
+def record_recipe(out: Path, cfg: DictConfig, anet: dict | None = None) -> None:
     """<run>/recipe.json (engine.runs.keep_recipe): tune_split, framings, balance, how faces are
-    read and labelled (data.image_size, crop, enlarge, sigma) and the loss, which a rerun in the
-    same folder must keep; a folder trained before the file existed counts as the defaults, and
-    one whose recipe.json predates the input and loss keys takes them as they are now."""
+    read and labelled (data.image_size, crop, enlarge, sigma), the loss and, for a head on ANet's
+    features, `anet` (the ANet's weights_sha1 and patch settings: another anet_run would leave the
+    cached features of the first in use), which a rerun in the same folder must keep; a folder
+    trained before the file existed counts as the defaults, and one whose recipe.json predates the
+    input, loss and anet keys takes them as they are now."""
     recipe = {k: cfg.get(k) for k in RECIPE_KEYS}
     recipe["input"] = {k: cfg.data.get(k) for k in INPUT_KEYS}
     recipe["loss"] = {k: v for k, v in OmegaConf.to_container(cfg.loss, resolve=True).items() if not k.startswith("_")} \
         if cfg.get("loss") is not None else None  # fmt: skip
+    if anet is not None:
+        recipe["anet"] = anet
     keep_recipe(out, recipe, {"tune_split": None, "framings": [], "balance": None}, "with other training settings",
-                unrecorded=("input", "loss"))  # fmt: skip
+                unrecorded=("input", "loss", "anet"))  # fmt: skip
 
 
 FRAMING_KEYS, PHOTOMETRIC_KEYS = ("zoom", "fill", "jitter", "flip", "photometric"), ("gain", "gamma", "gray")
@@ -413,27 +418,18 @@ def framing_views(framings) -> list[tuple[str, ZoomOut | Chain]]:
     return views
 
 
-def _weights_digest(net) -> str:
-    """sha1 of a network's weights: a feature cache belongs to these weights, wherever they came from."""
-    import hashlib
-
-    h = hashlib.sha1()
-    for key, value in sorted(net.state_dict().items()):
-        h.update(key.encode())
-        h.update(value.detach().float().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
-
-
 def train_on_anet_features(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     anet, patches, _ = load_anet_source(Path(cfg.anet_run))
+    anet_digest = weights_digest(anet, as_stored=True)  # the head reads this ANet's features: recipe, preprocess.json
+    record_recipe(out, cfg, anet={"weights_sha1": anet_digest, "patches": dict(patches)})
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
     sets = {}
     if cfg.get("features_cache_dir"):  # one cache of every face of the index (k-fold runs share it)
         whole = index.reset_index(drop=True)
         name = f"all-{patches['canonical_size']}"
-        key = index_cache_key(whole, cfg.data, anet=_weights_digest(anet), patches=dict(patches))
+        key = index_cache_key(whole, cfg.data, anet=weights_digest(anet), patches=dict(patches))
         check_cache_key(Path(cfg.features_cache_dir) / f"features-{name}.npz", key)
         feats = cached_features(Path(cfg.features_cache_dir), name, cfg, whole, anet, patches)
         split = whole["split"].to_numpy()[feats["index"]]
@@ -457,7 +453,8 @@ def train_on_anet_features(cfg: DictConfig) -> dict:
                       val_set=eval_set, evaluate_fn=evaluate_fn, collate_fn=None)  # fmt: skip
     trainer.fit()
     result = finish_dldl_run(out, cfg, model, HeadInput(input="anet_features"), model,
-                             DataLoader(eval_set, batch_size=1024), eval_part, cfg.data.eval_split)
+                             DataLoader(eval_set, batch_size=1024), eval_part, cfg.data.eval_split,
+                             reads_anet={"anet_run": str(Path(cfg.anet_run).resolve()), "anet_sha1": anet_digest})
     log.info("%s on %s/%s: MAE %.3f", cfg.target, cfg.data.name, cfg.data.eval_split, result["mae"])
     return result
 
@@ -469,4 +466,10 @@ def train(cfg: DictConfig) -> dict:
     """Run the recipe of cfg.input (image | anet_layers | anet_features); returns its metrics."""
     if cfg.input not in RECIPES:
         raise ConfigError(f"input must be one of {sorted(RECIPES)}, got {cfg.input!r}")
+    task = cfg.data.get("task")  # conf/data/*.yaml: what the dataset labels; said before its settings are resolved
+    if task is not None and task != cfg.target:
+        raise ConfigError(f"the data ({cfg.data.name}) has no {cfg.target!r} labels, which this command learns "
+                          f"(it is {task} data): age data with data=utkface (or morph, fgnet, chalearn), "
+                          "attractiveness with --config-name train_attractiveness, attributes with "
+                          "python -m lnet_anet.cli.train_anet")  # fmt: skip
     return RECIPES[cfg.input](cfg)

@@ -288,11 +288,13 @@ def prediction_metrics(df: pd.DataFrame, target: str = "age") -> dict[str, float
 
 
 def finish_dldl_run(out: Path, cfg: DictConfig, net: nn.Module, prep: HeadInput, scored: nn.Module,
-                    loader: Iterable, part: pd.DataFrame, split: str, device: torch.device | str = "cpu"
-                    ) -> dict[str, float]:  # fmt: skip
+                    loader: Iterable, part: pd.DataFrame, split: str, device: torch.device | str = "cpu",
+                    reads_anet: dict[str, str] | None = None) -> dict[str, float]:  # fmt: skip
     """Write what the bundle builder and the records take from a finished age or attractiveness
     run, the same for every input (images, ANet's layers, ANet's features): model.safetensors
-    (metadata: target, model), model.json, preprocess.json (`prep`), and the report of `scored`
+    (metadata: target, model), model.json, preprocess.json (`prep`; with `reads_anet`, a head on
+    ANet's features, also its anet_run and anet_sha1, which the bundle builder checks against
+    the bundle's ANet), and the report of `scored`
     (the model as it reads `loader`'s batches) on `part`'s faces, the `split` ones: eval.json,
     eval.md, predictions.csv. Returns the metrics (regression_metrics). Under torchrun only rank 0
     evaluates and writes (the others return {}): every process holds the same trained weights."""
@@ -300,7 +302,7 @@ def finish_dldl_run(out: Path, cfg: DictConfig, net: nn.Module, prep: HeadInput,
         return {}
     save_weights(net, out / "model.safetensors", {"target": cfg.target, "model": cfg.model._target_})
     write_model_json(out, cfg.model)
-    write_json(out / "preprocess.json", prep.to_dict())
+    write_json(out / "preprocess.json", {**prep.to_dict(), **(reads_anet or {})})
     preds = collect_predictions(scored, loader, device, cfg.target)
     result = prediction_metrics(preds, cfg.target)
     write_regression_report(out, preds, part, split, cfg.target, result)

@@ -67,5 +67,18 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for truncated or foreign files
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e}); delete it to train this "
+        raise CheckpointError(f"{path}: not a readable checkpoint ({_why_unreadable(e)}); delete it to train this "
                               "run from its start, or give the run another name=") from e  # fmt: skip
+
+
+def _why_unreadable(e: Exception) -> str:
+    """torch.load's error in a line. Its weights_only refusal carries torch's advice to load the
+    file with weights_only=False (running whatever code it holds), which is not advice this
+    project gives: only the unpickler's own reason is kept."""
+    text = str(e)
+    if "Weights only load failed" in text:
+        detail = text.split("WeightsUnpickler error:", 1)[-1].strip() if "WeightsUnpickler error:" in text else ""
+        detail = detail.splitlines()[0].split(". Please")[0].strip() if detail else ""  # torch's allow-list advice goes too
+        return "not a file of plain tensors and numbers" + (f": {detail}" if detail else "") + \
+            "; files that would run code are never loaded"  # fmt: skip
+    return f"{type(e).__name__}: {text.strip().splitlines()[0] if text.strip() else 'no detail'}"

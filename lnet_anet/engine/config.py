@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -60,6 +62,8 @@ class TrainConfig:
             raise ConfigError(f"train.monitor_mode must be max or min, not {self.monitor_mode!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ConfigError("train.epochs and train.batch_size must be >= 1")
+        _check_ranges(self)
+        _check_device(self.device)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
@@ -86,6 +90,32 @@ def _check_types(cfg: TrainConfig) -> None:
         if not any(_fits(value, k) for k in kinds):
             names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
             raise ConfigError(f"train.{f.name} must be {names}, got {value!r}")
+
+
+def _check_ranges(cfg: TrainConfig) -> None:
+    """Values that type-check but cannot train (train.lr=-1): ConfigError naming the option."""
+    rules = {"lr": (cfg.lr, "> 0", lambda v: v > 0), "weight_decay": (cfg.weight_decay, ">= 0", lambda v: v >= 0),
+             "warmup_steps": (cfg.warmup_steps, ">= 0", lambda v: v >= 0),
+             "num_workers": (cfg.num_workers, ">= 0", lambda v: v >= 0),
+             "grad_clip": (cfg.grad_clip, "> 0 or null", lambda v: v is None or v > 0),
+             "max_steps": (cfg.max_steps, ">= 1 or null", lambda v: v is None or v >= 1),
+             **{k: (getattr(cfg, k), ">= 1", lambda v: v >= 1) for k in ("checkpoint_every", "eval_every", "log_every")}}  # fmt: skip
+    for key, (value, rule, ok) in rules.items():
+        if isinstance(value, float) and not math.isfinite(value) or not ok(value):
+            raise ConfigError(f"train.{key} must be {rule}, got {value!r}")
+
+
+def _check_device(device: str) -> None:
+    """train.device: auto, cpu, cuda or cuda:N, and a CUDA device only where torch sees one: said
+    before any data is read, not when the loop starts."""
+    if device not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", device):
+        raise ConfigError(f"train.device must be auto, cpu, cuda or cuda:N, got {device!r}")
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"train.device={device} but torch sees no CUDA device on this machine: use "
+                              "train.device=auto (a GPU when there is one) or train.device=cpu")  # fmt: skip
 
 
 def _fits(value: Any, kind: type) -> bool:

@@ -20,6 +20,7 @@ import logging
 import random
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
@@ -29,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
 from lnet_anet.data.dataset import collate_skip_bad
@@ -68,8 +69,8 @@ def _logged_step(line: str) -> float:
 def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("train.device=cuda but no CUDA device is visible; use device=cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"train.device={name} but no CUDA device is visible; use train.device=cpu")
     return torch.device(name)
 
 
@@ -116,6 +117,9 @@ class Trainer:
         self.cfg, self.run_dir = cfg, Path(run_dir)
         self.loss_fn, self.evaluate_fn, self.collate_fn = loss_fn, evaluate_fn, collate_fn
         self.train_set, self.val_set = train_set, val_set
+        if cfg.monitor and (val_set is None or evaluate_fn is None):
+            raise ConfigError(f"train.monitor={cfg.monitor}: this stage has no evaluation to take it from; "
+                              "drop train.monitor")  # fmt: skip
         self.device = pick_device(cfg.device)
         self.distributed = init_from_env(self.device)
         self.rank, self.world_size = world()
@@ -190,6 +194,8 @@ class Trainer:
                          self.run_dir / "checkpoints" / "last.pt")  # fmt: skip
             return {"step": self.step, "skipped_images": 0, **self.last_eval}
         if self.main:
+            if cfg.monitor and self.step == 0:
+                self._check_monitor()
             (self.run_dir / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
             log.info("training %s steps (%s per epoch) on %s, %d process(es); run folder %s",
                      self.total_steps, self.steps_per_epoch, self.device, self.world_size, self.run_dir)  # fmt: skip
@@ -273,7 +279,7 @@ class Trainer:
                  ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))  # fmt: skip
         if self.cfg.monitor:
             if self.cfg.monitor not in metrics:
-                raise KeyError(f"train.monitor={self.cfg.monitor!r} is not among {sorted(metrics)}")
+                raise ConfigError(f"train.monitor={self.cfg.monitor} is not among this stage's metrics {sorted(metrics)}")
             value = metrics[self.cfg.monitor]
             better = self.best is None or (value > self.best if self.cfg.monitor_mode == "max" else value < self.best)
             if better:
@@ -282,6 +288,26 @@ class Trainer:
                             self.run_dir / "checkpoints" / "best.pt")  # fmt: skip
         self.model.train()
         return metrics
+
+    @torch.no_grad()
+    def _check_monitor(self) -> None:
+        """A mistyped train.monitor stops the run now, not after its first epoch: the metric
+        names are those of evaluate_fn on one batch of val_set. An evaluation that fails on so few
+        faces is not a verdict: the name is then checked at the first evaluation."""
+        probe = Subset(self.val_set, range(min(len(self.val_set), self.cfg.batch_size)))
+        loader = DataLoader(probe, batch_size=self.cfg.batch_size, num_workers=0, collate_fn=self.collate_fn)
+        self.model.eval()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a metric of one batch may be undefined: only its name is read
+                names = set(self.evaluate_fn(self.model, loader, self.device))
+        except Exception as e:  # noqa: BLE001 - the first evaluation checks it instead
+            log.debug("train.monitor not checked before training: %r", e)
+            return
+        finally:
+            self.model.train()
+        if self.cfg.monitor not in names:
+            raise ConfigError(f"train.monitor={self.cfg.monitor} is not among this stage's metrics {sorted(names)}")
 
     # ---- pieces ---------------------------------------------------------------------------
     def _train_loader(self, epoch: int, done_in_epoch: int) -> DataLoader:

@@ -245,13 +245,32 @@ def read_dldl_run(folder: str | Path, part: str, mirror: bool | None = None) -> 
                              f"is it the right run for --{part}?")  # fmt: skip
     path = folder / "preprocess.json"
     settings = _read_json(path)
-    settings = {k: v for k, v in settings.items() if k != "anet_run"}  # provenance, not preprocessing
+    reads_anet = {k: settings.pop(k) for k in ("anet_run", "anet_sha1") if k in settings}  # which ANet, not preprocessing
     prep = (_schema(HeadInput, settings, path, input="image") if settings.get("input") != "anet_features"
             else HeadInput(input="anet_features")).to_dict()  # fmt: skip
     provenance = _provenance(folder, spec)
     if mirror is not None:
         provenance["mirror_at_prediction"] = bool(mirror)
-    return {"net": net, "spec": spec, "preprocessing": {part: prep}, "provenance": provenance}
+    return {"net": net, "spec": spec, "preprocessing": {part: prep}, "provenance": provenance,
+            "reads_anet": {**reads_anet, "file": str(path)} if "anet_sha1" in reads_anet else None}  # fmt: skip
+
+
+def check_head_reads_anet(head: dict, anet: torch.nn.Module, part: str) -> None:
+    """A head on ANet's features (read_dldl_run's "reads_anet": the anet_sha1 its run recorded)
+    reads the features of the ANet it was trained on, or its outputs mean nothing: RunFolderError
+    naming its preprocess.json when the bundle's `anet` has other weights (weights_digest as a
+    bundle stores them). A head whose run predates the record is not checked."""
+    from lnet_anet.anet.features import weights_digest
+
+    reads = head.get("reads_anet")
+    if reads is None:
+        return
+    have = weights_digest(anet, as_stored=True)
+    if have != reads["anet_sha1"]:
+        raise RunFolderError(reads["file"], f"this {part} head was trained on the features of another ANet "
+                                            f"({reads.get('anet_run')}, weights sha1 {reads['anet_sha1'][:12]}; this "
+                                            f"bundle's ANet: {have[:12]}): bundle it with the ANet it was trained on, "
+                                            "or train it again with anet_run= this ANet")  # fmt: skip
 
 
 # -- assembling ------------------------------------------------------------------------------
@@ -263,6 +282,9 @@ def assemble(
     """(parts, config) for save_bundle from the read_*_run results."""
     runs = {"lnet": lnet, "anet": anet, "age": age, "attractiveness": attractiveness}
     runs = {k: v for k, v in runs.items() if v is not None}
+    for part in ("age", "attractiveness"):
+        if part in runs:
+            check_head_reads_anet(runs[part], anet["net"], part)
     parts: dict[str, Any] = {name: run["net"] for name, run in runs.items()}
     parts["svm"] = anet["svm"]
     config = {
@@ -344,6 +366,7 @@ def replace_heads(
         config["provenance"]["anet"] = run["provenance"]
     for name, folder in heads.items():
         run = read_dldl_run(folder, name, False if name in no_mirror else None)
+        check_head_reads_anet(run, parts["anet"], name)
         parts[name] = run["net"]
         config["nets"][name] = run["spec"]
         config["preprocessing"][name] = run["preprocessing"][name]

@@ -117,7 +117,7 @@ class Bundle:
                 with safe_open(str(self.path), "pt") as f:
                     tensors = {k.partition(".")[2]: f.get_tensor(k) for k in f.keys() if k.startswith(f"{name}.")}
             else:
-                tensors = {k: _storage(v) for k, v in self.net(name).state_dict().items()}
+                tensors = {k: stored_tensor(v) for k, v in self.net(name).state_dict().items()}
             self.part_digests[name] = tensors_digest(tensors)
         return self.part_digests[name]
 
@@ -275,7 +275,7 @@ def _check_localizer(prep: dict, path) -> None:
 # -- saving ----------------------------------------------------------------------------------
 
 
-def _storage(t: torch.Tensor) -> torch.Tensor:
+def stored_tensor(t: torch.Tensor) -> torch.Tensor:
     """The tensor as stored: float16 for finite weight matrices / kernels inside its range,
     float32 for every other floating tensor, integers unchanged (see the module doc)."""
     t = t.detach().cpu()
@@ -309,7 +309,7 @@ def save_bundle(
         if not isinstance(module, nn.Module):
             raise BundleError(path, f"part {name!r} must be an nn.Module, got {type(module)}")
         for key, value in module.state_dict().items():
-            tensors[f"{name}.{key}"] = _storage(value)
+            tensors[f"{name}.{key}"] = stored_tensor(value)
     svm = parts["svm"]
     if not isinstance(svm, dict) or sorted(svm) != sorted(SVM_KEYS):
         got = sorted(svm) if isinstance(svm, dict) else type(svm).__name__

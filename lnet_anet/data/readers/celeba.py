@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
-from lnet_anet.data.errors import DatasetFormatError
+from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
 from lnet_anet.data.readers._tables import (
     BOX_COLUMNS,
     LANDMARK_COLUMNS,
@@ -201,7 +201,7 @@ def find_image_dir(root: Path, images: str | Path = "auto") -> Path:
             folder = root / parent / images
             if folder.is_dir():
                 return _unnest(folder).resolve()
-        raise FileNotFoundError(f"{root / images}: image folder not found (nor {root / 'Img' / images})")
+        raise DataNotFoundError(root / images, f"image folder not found (nor {root / 'Img' / images})")
     found = [
         _unnest(d)
         for parent in _IMAGE_PARENTS
@@ -210,10 +210,8 @@ def find_image_dir(root: Path, images: str | Path = "auto") -> Path:
         if d.is_dir() and _holds_celeba_images(_unnest(d))
     ]
     if not found:
-        raise FileNotFoundError(
-            f"{root}: no folder of CelebA images (looked for sub-folders such as img_align_celeba/ "
-            "holding files named like 000001.jpg, in the root and in Img/)"
-        )
+        raise DataNotFoundError(root, "no folder of CelebA images (looked for sub-folders such as img_align_celeba/ "
+                                      "holding files named like 000001.jpg, in the root and in Img/)")  # fmt: skip
     if len(found) > 1:
         names = ", ".join(str(d.relative_to(root)) for d in found)
         raise DatasetFormatError(root, f"several image folders ({names}); pass data.index.images=<one of them>")

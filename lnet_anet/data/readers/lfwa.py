@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lnet_anet.data.errors import DatasetFormatError
+from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
 from lnet_anet.data.readers._tables import (
     SPLITS,
     finish_index,
@@ -42,20 +42,18 @@ def find_lfw_tree(root: str | Path, images: str | Path = "auto") -> Path:
     if str(images) != "auto":
         tree = root / images
         if not tree.is_dir():
-            raise FileNotFoundError(f"{tree}: LFW image folder not found")
+            raise DataNotFoundError(tree, "LFW image folder not found")
         return tree.resolve()
     found = [root / n for n in _TREE_NAMES if (root / n).is_dir()]
     found = [_unnest(t) for t in found]
     if len(found) > 1:
         names = ", ".join(t.name for t in found)
-        raise ValueError(f"{root}: several LFW image trees ({names}); pass images=<one of them>")
+        raise DatasetFormatError(root, f"several LFW image trees ({names}); pass data.index.images=<one of them>")
     if found:
         return found[0].resolve()
     if _is_lfw_tree(root):
         return root.resolve()
-    raise FileNotFoundError(
-        f"{root}: no LFW image tree (expected lfw/<Person>/<Person>_0001.jpg or root itself)"
-    )
+    raise DataNotFoundError(root, "no LFW image tree (expected lfw/<Person>/<Person>_0001.jpg or root itself)")
 
 
 def _unnest(tree: Path) -> Path:
