@@ -253,11 +253,11 @@ BAD_ATTR_FILES = {
         "duplicate image name '000002.jpg' (first at line 4)",
     ),
     "bad header": (2, lambda s: "000001.jpg " + s, 2, "bad header"),
-    "missing header": (
+    "a name missing from the header": (  # every row is off by one: the header is named, not line 3
         2,
         lambda s: " ".join(CELEBA_ATTRIBUTES[:39]),
-        3,
-        "expected 40 fields, found 41",
+        2,
+        "it names 39 attributes, and the rows hold 40 labels (lines 3-7): a name is missing from the header",
     ),
 }
 
@@ -654,7 +654,8 @@ def test_malformed_scut_row_is_refused_or_skipped_by_file_and_line(tmp_path, bad
     with pytest.warns(UserWarning, match="left out 1 row"):
         df = read_scut_fbp5500(root, bad_rows="skip")
     assert len(df) == 40
-    assert df.attrs["skipped"] == [f"{train}:4: {err.value.message}"]
+    assert err.value.message.endswith("; to leave such rows out, each named in the log, and go on: data.index.bad_rows=skip")
+    assert df.attrs["skipped"] == [f"{train}:4: {err.value.message.rsplit('; to leave such rows out', 1)[0]}"]
 
 
 def test_scut_split_row_must_agree_with_all_labels(tmp_path):

@@ -465,6 +465,25 @@ def test_wild_scenes_to_score_need_listed_boxes():
     check_scorable(OmegaConf.create({"scenes": "composed", "data": {"name": "celeba"}}), boxed[["path"]])
 
 
+
+def test_more_scenes_asked_for_than_the_part_makes_are_said(caplog):
+    """evaluate_localization images=20 on a part of 3 faces scores 3 scenes, and says so (a trial
+    saw its count capped without a word)."""
+    import pandas as pd
+    from omegaconf import OmegaConf
+
+    from lnet_anet.lnet.training import scenes
+
+    cfg = OmegaConf.create({"scenes": "composed", "canvas": 64, "scale_range": [0.3, 0.6], "max_rotation_deg": 0,
+                            "data": {"name": "celeba"}})  # fmt: skip
+    part = pd.DataFrame({"path": ["a.jpg", "b.jpg", "c.jpg"]})
+    with caplog.at_level("WARNING", logger="lnet_anet.train"):
+        assert len(scenes(cfg, part, [], False, 0.5, 0, n=20)) == 3
+        assert len(scenes(cfg, part, [], False, 0.5, 0, n=2)) == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "20 scenes asked for, and the 3 images of this part make only 3: all 3 are used"]
+
+
 @pytest.mark.parametrize("separation", [None, 0.5])
 def test_candidates_computed_once_serve_a_copy_with_other_thresholds(separation):
     """Localizer.candidates holds what no threshold changes: a copy of the localizer that differs

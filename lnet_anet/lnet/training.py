@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from lnet_anet.lnet.localizer import (
     Localizer,
 )
 from lnet_anet.models.lnet import LNet
+
+log = logging.getLogger("lnet_anet.train")
 
 
 class RandomSubset(Subset):
@@ -99,6 +102,9 @@ def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int,
         dataset = ComposedScenes(part, BackgroundBank(cfg.canvas), canvas=cfg.canvas, seed=seed, p_empty=p_empty,
                                  scale_range=tuple(cfg.scale_range), max_rotation_deg=cfg.max_rotation_deg,
                                  train=train, attributes=names, photometric=photometric)  # fmt: skip
+    if n is not None and n > len(dataset):
+        log.warning("%d scenes asked for, and the %d images of this part make only %d: all %d are used",
+                    n, len(part), len(dataset), len(dataset))  # fmt: skip
     return dataset if n is None else Subset(dataset, list(range(min(n, len(dataset)))))
 
 

@@ -37,6 +37,10 @@ _GROUP_GENDER = {"F": 1, "M": 0}
 _GROUP_RACE = {"A": 2, "C": 0}
 
 
+# How a user goes on past a malformed row (the readers' bad_rows, set from the data config)
+SKIP_HINT = "; to leave such rows out, each named in the log, and go on: data.index.bad_rows=skip"
+
+
 def _scut_root(root: Path) -> Path:
     require_path(root, "SCUT-FBP5500 folder", "root")
     if (root / "train_test_files").is_dir():
@@ -100,7 +104,7 @@ def read_score_list(
         if reason is None:
             continue
         if bad_rows == "error":
-            raise DatasetFormatError(path, reason, i + 1)
+            raise DatasetFormatError(path, reason + SKIP_HINT, i + 1)
         if skipped is not None:
             skipped.append(f"{path}:{i + 1}: {reason}")
         lines[i] = ""  # blank lines are ignored below; the others keep their line numbers
@@ -154,7 +158,7 @@ def read_scut_fbp5500(
                                f"{all_labels.name} ({reference[name]:g})")  # fmt: skip
                 if problem is not None:
                     if bad_rows == "error":
-                        raise table.error(row, problem)
+                        raise table.error(row, problem + SKIP_HINT)
                     skipped.append(f"{path}:{int(table.lines[row])}: {problem}")
                     keep[row] = False
         names.append(np.asarray(part_names)[keep])

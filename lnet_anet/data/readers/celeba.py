@@ -47,6 +47,7 @@ from lnet_anet.data.readers._tables import (
     parse_table,
     read_lines,
     require_path,
+    split_fields,
 )
 
 PARTITION_NAMES = {0: "train", 1: "val", 2: "test"}
@@ -76,11 +77,13 @@ def read_attr_list(path: str | Path) -> pd.DataFrame:
                 path, f"bad header: first column must be image_id, found {header[0]!r}", 1
             )
         names = _check_attr_names(path, header[1:], 1)
+        _check_header_fits_rows(path, lines, 1, len(names), ",")
         table = parse_table(path, lines, 1, len(names) + 1, sep=",")
     else:
         # The header line lists the attribute names; some writers prefix it with "image_id".
         header = header_fields(path, lines, 1, None)
         names = _check_attr_names(path, header[1:] if header[0] == "image_id" else header, 2)
+        _check_header_fits_rows(path, lines, 2, len(names), None)
         table = parse_table(path, lines, 2, len(names) + 1)
         parse_count_line(path, lines, len(table))
     images = table.unique_strings(0, "image name")
@@ -88,6 +91,23 @@ def read_attr_list(path: str | Path) -> pd.DataFrame:
     frame = pd.DataFrame((labels > 0).astype(np.int8), columns=names)
     frame.index = pd.Index(images, name="image_id")
     return frame
+
+
+def _check_header_fits_rows(path: Path, lines: list[str], first_row: int, n_names: int, sep: str | None) -> None:
+    """A header naming an attribute too few (or too many) puts every row off by one: said of the
+    header, not of the first row, when the first rows (two to five) all hold -1/1 labels of one
+    other count. first_row: the first row's 0-based index, which is the header's 1-based line
+    number. Raises DatasetFormatError."""
+    rows = [(i + 1, split_fields(line, sep)[1:]) for i, line in enumerate(lines) if i >= first_row and line][:5]
+    counts = {len(labels) for _, labels in rows}
+    if len(rows) < 2 or len(counts) != 1 or n_names in counts:
+        return
+    if all(f in ("-1", "1") for _, labels in rows for f in labels):
+        n = counts.pop()
+        raise DatasetFormatError(path, f"bad header: it names {n_names} attributes, and the rows hold {n} labels "
+                                       f"(lines {rows[0][0]}-{rows[-1][0]}): "
+                                       f"{'a name is missing from' if n > n_names else 'a name too many in'} the "
+                                       "header", first_row)  # fmt: skip
 
 
 def _check_attr_names(path: Path, names: list[str], line: int) -> list[str]:
