@@ -46,6 +46,21 @@ def test_fit_writes_run_folder_and_learns(tmp_path):
     assert (tmp_path / "checkpoints" / "last.pt").exists() and (tmp_path / "train.log").exists()
 
 
+def test_a_finished_run_refuses_train_settings_it_would_not_use(tmp_path):
+    """A finished run rerun with another train.lr trained nothing, yet its .hydra record took the
+    new value (a fresh-user trial): refused now (RunRefusedError, which keeps the record); the
+    run's own settings, settings free to change, or more epochs go on."""
+    from lnet_anet.engine.lock import RunRefusedError
+
+    first = train(tmp_path)
+    assert train(tmp_path, num_workers=0, progress=False).step == first.step  # the same: nothing to do
+    assert train(tmp_path, log_every=5).step == first.step  # free to change
+    with pytest.raises(RunRefusedError, match=r"finished at step 24 with other train settings \(lr 0.05 -> 0.01\): "
+                                              "a rerun trains nothing with them"):  # fmt: skip
+        train(tmp_path, lr=0.01)
+    assert train(tmp_path, epochs=4).step == 32  # a longer run goes on
+
+
 def test_resume_after_kill_gives_the_uninterrupted_model(tmp_path):
     reference = train(tmp_path / "ref").model
 

@@ -391,10 +391,7 @@ class Trainer:
         now = self.cfg.to_dict()
         changed = {k: (v, now.get(k)) for k, v in state.get("train_config", {}).items()
                    if k not in FREE_TO_CHANGE and now.get(k) != v}  # fmt: skip
-        if changed and self.main:
-            log.warning("resuming %s with train settings other than the run's: %s (the rest of the run follows "
-                        "the new ones; another name= starts afresh)", path,
-                        ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in sorted(changed.items())))  # fmt: skip
+        moves = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in sorted(changed.items()))
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
@@ -407,5 +404,12 @@ class Trainer:
         # from before the mark); a longer run (more epochs or steps) goes on.
         same_length = state.get("total_steps", self.total_steps) == self.total_steps
         self.finished = self.step >= self.total_steps or (bool(state.get("finished")) and same_length)
+        if self.finished and changed:  # nothing would train with them, yet the run's record would say them
+            raise RunRefusedError(f"{self.run_dir}: this run finished at step {self.step} with other train settings "
+                                  f"({moves}): a rerun trains nothing with them; give the run another name= to train "
+                                  "with them, or rerun with the run's own")  # fmt: skip
+        if changed and self.main:
+            log.warning("resuming %s with train settings other than the run's: %s (the rest of the run follows "
+                        "the new ones; another name= starts afresh)", path, moves)  # fmt: skip
         if self.main and not self.finished:
             log.info("resumed from %s at step %d", path, self.step)
