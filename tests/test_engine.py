@@ -107,6 +107,47 @@ def test_sigterm_stops_like_ctrl_c_and_the_run_resumes(tmp_path):
 
 
 
+STOPPED_WITH_WORKERS = """
+import sys, time
+sys.path[:0] = [{tests!r}, {repo!r}]
+from _tiny import RandomFaces, TinyAttributeNet, bce_loss
+from lnet_anet.engine import TrainConfig, Trainer
+
+class Slow(RandomFaces):
+    def __getitem__(self, i):
+        time.sleep(0.05)
+        return super().__getitem__(i)
+
+cfg = TrainConfig(epochs=100, batch_size=8, num_workers=2, progress=False, checkpoint_every=1)
+try:
+    Trainer(TinyAttributeNet(), bce_loss, Slow(n=64), cfg, {run!r}).fit()
+except KeyboardInterrupt:
+    raise SystemExit(130)
+"""
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_process_group_stops_a_run_with_workers_without_a_traceback(tmp_path):
+    """`timeout` and job schedulers signal the whole process group: the DataLoader workers
+    leave SIGTERM to the main process (engine.signals.ignore_sigterm), which stops as on Ctrl-C,
+    not with torch's "DataLoader worker is killed by signal" traceback."""
+    import signal
+    import time
+
+    run = tmp_path / "run"
+    script = tmp_path / "train.py"
+    script.write_text(STOPPED_WITH_WORKERS.format(tests=str(Path(__file__).parent), repo=str(Path(__file__).parents[1]),
+                                                  run=str(run)))  # fmt: skip
+    job = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (run / "checkpoints" / "last.pt").exists() and time.monotonic() < deadline and job.poll() is None:
+        time.sleep(0.2)
+    os.killpg(job.pid, signal.SIGTERM)
+    _, err = job.communicate(timeout=120)
+    assert job.returncode == 130 and "interrupted at step" in err, err[-3000:]
+    assert "Traceback" not in err and "DataLoader worker" not in err, err[-3000:]
+
+
 def test_resume_false_starts_over(tmp_path):
     train(tmp_path, epochs=1)
     again = train(tmp_path, epochs=1, resume=False, max_steps=2)

@@ -26,3 +26,11 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def ignore_sigterm(_worker_id: int = 0) -> None:
+    """A DataLoader worker's worker_init_fn: SIGTERM is left to the main process. A stop sent to
+    the whole process group (`timeout`, a job scheduler) would otherwise kill the workers first,
+    and torch's SIGCHLD handler would turn that into a "DataLoader worker is killed by signal"
+    traceback over the clean interrupt; the main process shuts its workers down itself."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)

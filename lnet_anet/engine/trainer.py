@@ -43,7 +43,7 @@ from lnet_anet.engine.lock import (
     release_run_dir,
     remove_stale_temporaries,
 )
-from lnet_anet.engine.signals import sigterm_as_interrupt
+from lnet_anet.engine.signals import ignore_sigterm, sigterm_as_interrupt
 
 LossFn = Callable[[nn.Module, dict], tuple[torch.Tensor, dict[str, float]]]
 EvalFn = Callable[[nn.Module, DataLoader, torch.device], dict[str, float]]
@@ -270,7 +270,8 @@ class Trainer:
             return {}
         self.model.eval()
         loader = DataLoader(self.val_set, batch_size=self.cfg.batch_size, shuffle=False,
-                            num_workers=self.cfg.num_workers, collate_fn=self.collate_fn)  # fmt: skip
+                            num_workers=self.cfg.num_workers, collate_fn=self.collate_fn,
+                            worker_init_fn=ignore_sigterm)  # fmt: skip
         t0 = time.perf_counter()
         metrics = {k: float(v) for k, v in self.evaluate_fn(self.model, loader, self.device).items()}
         self._log_metrics({"step": self.step, "epoch": epoch, "eval_seconds": time.perf_counter() - t0,
@@ -322,7 +323,7 @@ class Trainer:
         return DataLoader(self.train_set, batch_size=per_process, sampler=self.sampler,
                           num_workers=self.cfg.num_workers, collate_fn=self.collate_fn,
                           drop_last=True, generator=g, pin_memory=self.device.type == "cuda",
-                          persistent_workers=False)  # fmt: skip
+                          persistent_workers=False, worker_init_fn=ignore_sigterm)  # fmt: skip
 
     def _make_optimizer(self, groups: list[dict[str, Any]]) -> torch.optim.Optimizer:
         return self._build(self.cfg.optimizer, {"lr": self.cfg.lr, "weight_decay": self.cfg.weight_decay})(groups)
