@@ -221,6 +221,12 @@ def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path):
     run("lnet_anet.cli.evaluate_localization", f"run={out}", "images=8", *lnet_args, runs=tmp_path)
     metrics = json.loads(next(out.glob("eval-localization-*/*/localization.json")).read_text())
     assert {"recall", "mean_iou", "false_positives_per_image", "empty_image_rate"} <= set(metrics)
+    # the finished run relaunched with another train.lr: refused (nothing would train with it), its record kept
+    relaunch = subprocess.run([sys.executable, "-m", "lnet_anet.cli.train_lnet", f"paths.runs={tmp_path}", "name=lnet",
+                               "experiment=smoke_lnet", *lnet_args, "+localizer.search.box_scale=[1.0,1.5]",
+                               "model.pretrained=none", "train.lr=0.5"], cwd=REPO, capture_output=True, text=True)  # fmt: skip
+    assert relaunch.returncode == 2 and "LNet finished training with other train settings (lr " in relaunch.stderr
+    assert "train.lr=0.5" not in (out / ".hydra" / "overrides.yaml").read_text()
 
 
 @pytest.mark.slow

@@ -501,8 +501,11 @@ def test_a_damaged_checkpoint_or_run_record_ends_the_command_in_one_line_naming_
     record_data(folder, cfg, index)  # whole again: the run goes on
 
 
-def test_a_done_stage_loaded_with_other_settings_says_they_are_not_used(tmp_path, caplog):
+def test_a_done_stage_loaded_with_other_settings_refuses_them(tmp_path, caplog):
+    """A done stage is loaded as it was: another lr would not be used, yet the launch's record
+    would say it, so the launch is refused (as a finished Trainer run and a finished LNet are)."""
     from lnet_anet.anet.training import train_stage
+    from lnet_anet.engine.lock import RunRefusedError
 
     cfg = OmegaConf.create({"train": {**CFG, "max_steps": 2}})
     train_stage("pretrain", TinyAttributeNet(), bce_loss, RandomFaces(), None, None, cfg, {"lr": 0.05}, tmp_path)
@@ -510,8 +513,9 @@ def test_a_done_stage_loaded_with_other_settings_says_they_are_not_used(tmp_path
         train_stage("pretrain", TinyAttributeNet(), bce_loss, RandomFaces(), None, None, cfg,
                     {"lr": 0.05, "progress": True}, tmp_path)  # fmt: skip
         assert not [r for r in caplog.records if r.levelname == "WARNING"]  # the same (progress is free to change)
+    with pytest.raises(RunRefusedError, match=r"pretrain: stage pretrain is done \(it is loaded as it was\) with other "
+                                              r"train settings \(lr 0.05 -> 0.5\)"):  # fmt: skip
         train_stage("pretrain", TinyAttributeNet(), bce_loss, RandomFaces(), None, None, cfg, {"lr": 0.5}, tmp_path)
-    assert "stage pretrain was trained with lr=0.05; this launch's lr=0.5 are not used" in caplog.text
 
 
 def test_a_stage_lr_reaches_the_optimizer_and_a_foreign_or_cut_record_is_named(tmp_path, caplog):

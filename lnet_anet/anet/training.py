@@ -25,7 +25,7 @@ from lnet_anet.engine.runs import (
     save_weights,
     write_json,
 )
-from lnet_anet.engine.trainer import FREE_TO_CHANGE
+from lnet_anet.engine.trainer import refuse_unused_settings
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
 log = logging.getLogger("lnet_anet.train")
@@ -112,7 +112,7 @@ def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, 
     settings = json.loads(json.dumps(train_cfg.to_dict(), default=str))  # as settings.json reads back
     if is_done(weights):
         log.info("stage %s: done before, loading %s", name, weights)
-        _warn_unused_settings(name, folder / STAGE_SETTINGS, settings)
+        _refuse_unused_settings(name, folder / STAGE_SETTINGS, settings)
         model.load_state_dict(load_file(str(weights)))
         return
     result = Trainer(model, loss_fn, train_set, train_cfg, folder, val_set=val_set,
@@ -125,23 +125,18 @@ def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, 
 STAGE_SETTINGS = "settings.json"  # a done stage's train settings, beside its weights
 
 
-def _warn_unused_settings(name: str, recorded: Path, settings: dict) -> None:
-    """Warn when this launch's settings of a done stage differ from those it was trained with
-    (recorded by train_stage; stages done before it was kept are not compared): the stage is
-    loaded as it was, so the changed values are not used."""
+def _refuse_unused_settings(name: str, recorded: Path, settings: dict) -> None:
+    """A done stage is loaded as it was: this launch's train settings for it must be those it was
+    trained with (recorded by train_stage; stages done before it was kept are not compared), or
+    RunRefusedError naming the changes (engine.trainer.refuse_unused_settings)."""
     if not recorded.exists():
         return
     try:
         before = read_run_record(recorded)
-    except RunRefusedError as e:  # only a warning rides on it: say so, go on
+    except RunRefusedError as e:  # the settings cannot be compared: say so, go on with the stage as it is
         log.warning("stage %s: %s is not readable (%s): its settings are not compared", name, recorded, e)
         return
-    changed = sorted(k for k in set(before) | set(settings)
-                     if k not in FREE_TO_CHANGE and before.get(k) != settings.get(k))  # fmt: skip
-    if changed:
-        log.warning("stage %s was trained with %s; this launch's %s are not used: the stage is done and is loaded as "
-                    "it was (remove %s to train it again)", name, ", ".join(f"{k}={before.get(k)}" for k in changed),
-                    ", ".join(f"{k}={settings.get(k)}" for k in changed), recorded.parent)  # fmt: skip
+    refuse_unused_settings(recorded.parent, f"stage {name} is done (it is loaded as it was)", before, settings)
 
 
 def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight, balance_weights: list[float],

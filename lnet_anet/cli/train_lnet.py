@@ -21,6 +21,7 @@ Writes lnet.safetensors, model.json, localizer.json, [cascade.json,] eval.json, 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 
 import hydra
@@ -35,12 +36,14 @@ from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.runs import (
     is_done,
     mark_done,
+    read_run_record,
     save_weights,
     start_run,
     training_command,
     write_json,
     write_model_json,
 )
+from lnet_anet.engine.trainer import refuse_unused_settings
 from lnet_anet.lnet.fitting import fit_localizer, second_stage
 from lnet_anet.lnet.localizer import (
     collect_responses,
@@ -75,6 +78,9 @@ def main(cfg: DictConfig) -> dict:
     weights = out / "lnet.safetensors"
     if is_done(weights):  # the marker is written after the weights (atomically) are whole
         log.info("trained before: loading %s", weights)
+        if (out / "train_config.json").exists():  # the Trainer's record of the settings it trained with
+            now = json.loads(json.dumps(TrainConfig.from_dict(cfg.train).to_dict()))
+            refuse_unused_settings(out, "LNet finished training", read_run_record(out / "train_config.json"), now)
         model.load_state_dict(load_file(str(weights)))
     else:
         if recipe["init_from"] or recipe["photometric"]:

@@ -58,6 +58,24 @@ FREE_TO_CHANGE = frozenset({"num_workers", "device", "num_threads", "checkpoint_
                              "progress", "resume"})  # fmt: skip
 
 
+def changed_settings(before: dict[str, Any], now: dict[str, Any]) -> str:
+    """"key old -> new, ..." of the train settings a run recorded (`before`) that `now` changes,
+    FREE_TO_CHANGE aside; "" when none. Keys a record lacks (kept since) are not compared."""
+    return ", ".join(f"{k} {before[k]!r} -> {now.get(k)!r}" for k in sorted(before)
+                     if k not in FREE_TO_CHANGE and now.get(k) != before[k])  # fmt: skip
+
+
+def refuse_unused_settings(folder: Path, done: str, before: dict[str, Any], now: dict[str, Any]) -> None:
+    """A finished run or stage (`done`, in words) relaunched with train settings other than those
+    it trained with (`before`): nothing would train with them, yet the launch's .hydra record
+    would say them. RunRefusedError naming each change (training_command then puts the run's own
+    record back); the same settings, or only FREE_TO_CHANGE ones, pass."""
+    moves = changed_settings(before, now)
+    if moves:
+        raise RunRefusedError(f"{folder}: {done} with other train settings ({moves}): a rerun trains nothing with "
+                              "them; give the run another name= to train with them, or rerun with the run's own")  # fmt: skip
+
+
 def _logged_step(line: str) -> float:
     """The step of a metrics.jsonl line; infinity for a line a kill cut short (not JSON)."""
     try:
@@ -389,10 +407,8 @@ class Trainer:
             first = next((line.strip() for line in str(e).splitlines()[1:] if line.strip()), str(e))
             raise RunRefusedError(f"{path}: this run folder holds a checkpoint of another model ({first}); "
                                   "give the run another name= (or remove the folder to start over)") from None
-        now = self.cfg.to_dict()
-        changed = {k: (v, now.get(k)) for k, v in state.get("train_config", {}).items()
-                   if k not in FREE_TO_CHANGE and now.get(k) != v}  # fmt: skip
-        moves = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in sorted(changed.items()))
+        before, now = state.get("train_config", {}), self.cfg.to_dict()
+        moves = changed_settings(before, now)
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
@@ -405,11 +421,9 @@ class Trainer:
         # from before the mark); a longer run (more epochs or steps) goes on.
         same_length = state.get("total_steps", self.total_steps) == self.total_steps
         self.finished = self.step >= self.total_steps or (bool(state.get("finished")) and same_length)
-        if self.finished and changed:  # nothing would train with them, yet the run's record would say them
-            raise RunRefusedError(f"{self.run_dir}: this run finished at step {self.step} with other train settings "
-                                  f"({moves}): a rerun trains nothing with them; give the run another name= to train "
-                                  "with them, or rerun with the run's own")  # fmt: skip
-        if changed and self.main:
+        if self.finished:
+            refuse_unused_settings(self.run_dir, f"this run finished at step {self.step}", before, now)
+        if moves and self.main:
             log.warning("resuming %s with train settings other than the run's: %s (the rest of the run follows "
                         "the new ones; another name= starts afresh)", path, moves)  # fmt: skip
         if self.main and not self.finished:
