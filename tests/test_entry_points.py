@@ -510,6 +510,22 @@ def test_data_that_cannot_serve_the_command_stops_it_in_one_line(tmp_path, args,
     assert not (tmp_path / "bad").exists()
 
 
+def test_a_commands_warnings_are_log_lines_without_code_locations(tmp_path):
+    """A reader's warning (a CelebA copy without its partition file) reaches the user as a log
+    line, "UserWarning: <message>", not as "<our file>.py:<line>: UserWarning" plus a source line."""
+    from lnet_anet.data.synthetic.celeba_tree import read_synthetic
+
+    celeba = tmp_path / "celeba"
+    read_synthetic(celeba, n_images=40, n_identities=8)
+    (celeba / "list_eval_partition.txt").unlink()
+    cmd = [sys.executable, "-m", "lnet_anet.cli.train_anet", f"paths.runs={tmp_path}", "data=celeba",
+           f"data.index.root={celeba}", "data.index.images=img_align_celeba", "svm.C=[0.1]", "train=smoke"]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+    assert done.returncode == 2 and "error: the dataset has no 'train' rows" in done.stderr, done.stderr[-2000:]
+    assert f"WARNING] - UserWarning: {celeba}: no list_eval_partition file" in done.stderr, done.stderr[-2000:]
+    assert ".py:" not in done.stderr and "warnings.warn" not in done.stderr, done.stderr[-2000:]
+
+
 def test_a_trunk_cache_of_other_faces_is_a_config_error(tmp_path):
     from lnet_anet.dldl.training import check_cache_key
     from lnet_anet.engine.config import ConfigError

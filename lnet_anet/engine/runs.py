@@ -15,6 +15,7 @@ import logging
 import os
 import platform
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,7 @@ def training_command(main: Callable) -> Callable:
 
     @functools.wraps(main)
     def run(*args: Any, **kwargs: Any) -> Any:
+        _warnings_as_log_lines()
         try:
             try:
                 _check_experiment_command(args[0] if args else None, command)
@@ -100,6 +102,19 @@ def training_command(main: Callable) -> Callable:
         return result
 
     return run
+
+
+def _warnings_as_log_lines() -> None:
+    """Under a Hydra job (a command run by a user), Python warnings (an unreadable image skipped, a
+    metric undefined) become log lines "WARNING UserWarning: <message>" on the console and in the
+    command's log file, not "<our file>:<line>: UserWarning" plus that source line; DataLoader
+    workers, forked later, inherit it. Outside Hydra (tests, a library caller), nothing changes."""
+    try:
+        HydraConfig.get()
+    except ValueError:
+        return
+    warnings.formatwarning = lambda message, category, *_, **__: f"{category.__name__}: {message}"
+    logging.captureWarnings(True)
 
 
 def _check_experiment_command(cfg: Any, command: str) -> None:
