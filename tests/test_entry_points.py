@@ -79,6 +79,12 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path, capsys):
     from lnet_anet.inference.bundle import load_bundle
 
     base = random_bundle(tmp_path / "base.lnetanet", threshold=0.0, max_faces=1)
+    # the folder's cached features are its ANet's: another anet_from is refused, not fitted on them
+    other_anet = subprocess.run([sys.executable, "-m", "lnet_anet.cli.fit_svms", f"paths.runs={tmp_path}", *fit,
+                                 "data.enlarge=1.0", "name=svms", f"anet_from={tmp_path / 'base.lnetanet'}"], cwd=REPO,
+                                env=env, capture_output=True, text=True)  # fmt: skip
+    assert other_anet.returncode == 2 and "trained from another ANet (anet_sha1" in other_anet.stderr, other_anet.stderr
+    assert json.loads((svms / "source.json").read_text())["anet_from"] == str(anet)
     assert build_main(["--from-bundle", str(base), "--anet", str(svms), "--out", str(tmp_path / "new.lnetanet")]) == 0
     new = load_bundle(tmp_path / "new.lnetanet")
     assert new.config["provenance"]["built"]["replaced"] == ["anet"]
@@ -460,6 +466,9 @@ def test_bad_framings_or_tune_split_stop_before_any_data_is_read(tmp_path, setti
      "error: tune_split is needed here"),
     ("train_anet", ["data=synthetic", "svm.C=[0.1]", "data.crop=box", "data.boxes=missing.csv", *SMOKE],
      "tune_split={frac: 0.1, seed: 0}", "error: missing.csv: no such boxes CSV .*data.crop=full"),
+    ("train_anet", ["data=synthetic", *SMOKE], "svm.C=2", "error: svm.C must be a list of numbers > 0 .*'svm.C=\\["),
+    ("train_anet", ["data=synthetic", "svm.C=[0.1]", *SMOKE], "finetune.lr=-1", "error: finetune.lr must be > 0, got -1"),
+    ("fit_svms", ["data=synthetic"], "svm.balance_weight=[-1]", "error: svm.balance_weight must be a list of numbers >= 0"),
 ])  # fmt: skip
 def test_a_bad_tune_split_stops_the_attribute_commands_before_any_data(tmp_path, command, args, setting, says):
     """train_anet / train_lnet (and fit_svms: data.from_config.attribute_splits) check tune_split

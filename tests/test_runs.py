@@ -358,6 +358,42 @@ def test_a_refused_launch_leaves_the_runs_recorded_config_as_it_was(tmp_path, mo
     assert tmp_path.is_dir()  # a refused folder is another run's: kept
 
 
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, TypeError])
+def test_a_launch_that_stops_before_it_trains_leaves_the_runs_record(tmp_path, monkeypatch, stop):
+    """A crash or Ctrl-C before anything trained (a trial: svm.C=2 crashed after the stages had
+    loaded) leaves the run's .hydra record as it was; once it has written a checkpoint, weights or
+    a cache, the launch's config is the run's."""
+    from lnet_anet.engine import runs
+    from lnet_anet.engine.runs import training_command
+
+    monkeypatch.setattr(runs, "run_dir", lambda: tmp_path)
+    hydra = tmp_path / ".hydra"
+    hydra.mkdir()
+
+    def launch(overrides: str, writes: str | None = None):
+        (hydra / "overrides.yaml").write_text(overrides)
+        (hydra / "config.yaml").write_text(overrides)
+
+        @training_command
+        def main():
+            if writes:
+                (tmp_path / writes).write_bytes(b"learnt")
+            raise stop("stopped")
+
+        with pytest.raises((SystemExit, stop)):
+            main()
+
+    (hydra / "accepted").mkdir()
+    for name in ("overrides.yaml", "config.yaml"):
+        (hydra / "accepted" / name).write_text("- svm.C=[0.1]")
+    (tmp_path / "svm.safetensors").write_bytes(b"before this launch")
+    launch("- svm.C=2")
+    assert (hydra / "overrides.yaml").read_text() == "- svm.C=[0.1]"  # nothing trained: the record stays
+    launch("- finetune.epochs=9", writes="weights.safetensors")
+    assert (hydra / "overrides.yaml").read_text() == "- finetune.epochs=9"  # it trained with it
+
+
 @pytest.mark.parametrize("trained", [False, True])
 def test_a_bad_setting_ends_a_command_in_one_line_and_removes_the_run_it_left_empty(tmp_path, monkeypatch, capsys, trained):
     """A ConfigError or a missing dataset (also when hydra's instantiate wraps it): "error: ..."

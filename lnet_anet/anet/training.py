@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from safetensors.torch import load_file
 
 from lnet_anet.anet.svm import LinearSVMHead, fit_linear_svms
 from lnet_anet.engine import TrainConfig, Trainer
 from lnet_anet.engine.checkpoint import save_safetensors_atomic
+from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.runs import (
     RunNotFoundError,
     RunRefusedError,
@@ -66,6 +67,45 @@ def init_from_anet(model: torch.nn.Module, source: str | Path) -> None:
                           f"differ, e.g. {differ[0]}): use the model= settings it was trained with")  # fmt: skip
     model.load_state_dict({**{k: v for k, v in own.items() if k.startswith("identity_head.")}, **state})
     log.info("init_from %s: ANet weights loaded (not its identity head)", path)
+
+
+def check_svm_settings(svm: DictConfig) -> None:
+    """The svm group (conf/svm/linear.yaml) as fit_svms will read it, checked before any data is
+    read or any stage trains: C and balance_weight are lists (grids chosen on the tune split), C of
+    positive numbers, balance_weight of numbers >= 0, accuracy_tolerance >= 0, max_train_images
+    >= 1. Raises ConfigError naming the setting and an example."""
+    def numbers(key: str, ok, rule: str) -> None:
+        value = svm.get(key)
+        values = list(value) if isinstance(value, ListConfig | list | tuple) else None
+        if not values or not all(isinstance(v, int | float) and not isinstance(v, bool) and ok(v) for v in values):
+            raise ConfigError(f"svm.{key} must be a list of {rule} (a grid chosen on the tune split), got "
+                              f"{OmegaConf.to_container(value) if isinstance(value, ListConfig) else value!r}: e.g. "
+                              f"'svm.{key}=[{', '.join(map(str, DEFAULT_SVM_GRIDS[key]))}]'")  # fmt: skip
+
+    numbers("C", lambda v: v > 0, "numbers > 0")
+    numbers("balance_weight", lambda v: v >= 0, "numbers >= 0")
+    for key, low in (("accuracy_tolerance", 0), ("max_train_images", 1)):
+        value = svm.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
+            raise ConfigError(f"svm.{key} must be a number >= {low}, got {value!r}")
+
+
+DEFAULT_SVM_GRIDS = {"C": [0.003, 0.03, 0.3], "balance_weight": [0.0, 0.1, 0.2, 0.3, 0.5, 1.0]}  # conf/svm/linear.yaml's
+
+
+def check_stage_settings(cfg: DictConfig, stages: tuple[str, ...]) -> None:
+    """Each stage's train settings (cfg.train overridden by cfg.<stage>, as train_stage merges
+    them) checked before any stage trains, the error naming the stage's key (finetune.lr, not
+    train.lr): a bad finetune setting was found only after pre-training. Raises ConfigError."""
+    for name in stages:
+        stage = OmegaConf.to_container(cfg[name], resolve=True)
+        try:
+            TrainConfig.from_dict({**OmegaConf.to_container(cfg.train, resolve=True), **stage})
+        except ConfigError as e:
+            said = str(e)
+            for key in stage:
+                said = said.replace(f"train.{key} ", f"{name}.{key} ")
+            raise ConfigError(said) from None
 
 
 def record_recipe(folder: Path, cfg: DictConfig) -> dict:

@@ -24,13 +24,18 @@ import hydra
 import numpy as np
 from omegaconf import DictConfig
 
-from lnet_anet.anet.features import dataset_patch_features, join_views, load_anet_source
-from lnet_anet.anet.training import fit_and_report_svms
+from lnet_anet.anet.features import (
+    dataset_patch_features,
+    join_views,
+    load_anet_source,
+    weights_digest,
+)
+from lnet_anet.anet.training import check_svm_settings, fit_and_report_svms
 from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.data.transforms import mirror
 from lnet_anet.engine.checkpoint import save_npz_atomic
 from lnet_anet.engine.config import ConfigError
-from lnet_anet.engine.runs import save_weights, start_run, training_command, write_json
+from lnet_anet.engine.runs import keep_recipe, save_weights, start_run, training_command, write_json
 
 log = logging.getLogger("lnet_anet.train")
 
@@ -52,8 +57,11 @@ def part_features(cfg: DictConfig, anet, patches: dict, part, names: list[str], 
 @hydra.main(config_path="../conf", config_name="fit_svms", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:
+    check_svm_settings(cfg.svm)
     out = start_run(cfg.train.get("seed", 0))
     anet, patches, spec = load_anet_source(Path(cfg.anet_from))
+    # the cached features are this ANet's: another anet_from in the same folder is refused, not fitted on them
+    keep_recipe(out, {"anet_sha1": weights_digest(anet), "patches": patches}, None, "from another ANet")
     if cfg.data.crop == "box" and float(cfg.data.enlarge) != float(patches["enlarge"]):
         raise ConfigError(f"data.enlarge {cfg.data.enlarge} differs from the ANet's patches enlarge "
                           f"{patches['enlarge']} ({cfg.anet_from}): the SVMs would learn another framing than the "

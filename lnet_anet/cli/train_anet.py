@@ -30,6 +30,8 @@ from lnet_anet.anet.features import (
 )
 from lnet_anet.anet.losses import attribute_bce_loss, identity_ce_loss
 from lnet_anet.anet.training import (
+    check_stage_settings,
+    check_svm_settings,
     fit_and_report_svms,
     init_from_anet,
     record_recipe,
@@ -58,6 +60,8 @@ log = logging.getLogger("lnet_anet.train")
 @hydra.main(config_path="../conf", config_name="train_anet", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:
+    check_svm_settings(cfg.svm)  # the last step's settings and each stage's: said before anything trains
+    check_stage_settings(cfg, ("pretrain", "finetune"))
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     names, fit, tune, evaluation = attribute_splits(cfg, out)
     record_recipe(out, cfg)  # a finished run refuses another network or patch layout (recipe.json)

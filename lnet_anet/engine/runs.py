@@ -15,6 +15,7 @@ import logging
 import os
 import platform
 import sys
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -76,6 +77,7 @@ def training_command(main: Callable) -> Callable:
     @functools.wraps(main)
     def run(*args: Any, **kwargs: Any) -> Any:
         _warnings_as_log_lines()
+        started = time.time()
         try:
             try:
                 _check_experiment_command(args[0] if args else None, command)
@@ -92,11 +94,11 @@ def training_command(main: Callable) -> Callable:
             print(f"error: {e}" + (f" ({removed})" if removed else ""), file=sys.stderr)
             raise SystemExit(2) from None
         except KeyboardInterrupt:
-            _hydra_record(restore=False)
+            _hydra_record(restore=not _trained_since(started))
             print("interrupted: run the same command again to go on from what was kept (the log says what)", file=sys.stderr)
             raise SystemExit(130) from None
         except BaseException:
-            _hydra_record(restore=False)  # it may have trained: its config is the run's now
+            _hydra_record(restore=not _trained_since(started))  # what trained with this config makes it the run's
             raise
         _hydra_record(restore=False)
         return result
@@ -170,6 +172,24 @@ def _remove_untrained_run(cfg: Any = None) -> str | None:
     if emptied and emptied[-1] == scored:
         return f"the output folder {folder} held nothing and was removed, with {scored}, which Hydra had made for it"
     return f"{folder}, made by this launch, held nothing and was removed"
+
+
+def _trained_since(started: float) -> bool:
+    """Whether this launch wrote anything a run learns or caches into its folder (checkpoints,
+    weights, caches, done markers, modified at or after `started`): a launch that stopped or
+    crashed before that leaves the folder's record as it was. Outside a Hydra job: True."""
+    try:
+        folder = run_dir()
+    except ValueError:
+        return True
+    def written_since(path: Path) -> bool:
+        try:
+            return path.stat().st_mtime >= started
+        except OSError:  # a temporary file renamed away meanwhile
+            return False
+
+    learnt = (".safetensors", ".npz", ".pt", ".done")
+    return any(p.suffix in learnt and written_since(p) for p in folder.rglob("*"))
 
 
 def _hydra_record(restore: bool) -> None:
