@@ -183,6 +183,35 @@ def test_evaluation_and_best_checkpoint(tmp_path):
     assert best["neg_loss"] == max(e["val/neg_loss"] for e in evals)
 
 
+@pytest.mark.parametrize("epochs", [1, 2])
+def test_a_stop_during_an_evaluation_keeps_the_epoch_and_the_rerun_evaluates(tmp_path, epochs):
+    """Ctrl-C in the evaluation at an epoch's end lost the epoch (no checkpoint yet: a trial saw
+    "no checkpoint was written yet" after four steps). The steps are kept now; the rerun trains
+    no step twice and runs the evaluation it missed (the last one too)."""
+    calls = {"n": 0}
+
+    def evaluate(model, loader, device):
+        calls["n"] += 1
+        if calls["n"] == epochs:  # the last epoch's evaluation
+            raise KeyboardInterrupt
+        return {"n": float(sum(len(b["image"]) for b in loader))}
+
+    def trainer():
+        torch.manual_seed(0)
+        return Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), TrainConfig(**{**CFG, "epochs": epochs}), tmp_path,
+                       val_set=RandomFaces(n=24), evaluate_fn=evaluate)  # fmt: skip
+
+    with pytest.raises(KeyboardInterrupt):
+        trainer().fit()
+    kept = load_checkpoint(tmp_path / "checkpoints" / "last.pt")
+    assert kept["step"] == 8 * epochs and not kept["finished"]
+    resumed = trainer()
+    result = resumed.fit()
+    assert result["step"] == 8 * epochs and result["n"] == 24 and calls["n"] == epochs + 1
+    assert load_checkpoint(tmp_path / "checkpoints" / "last.pt")["finished"]
+    assert trainer().fit()["step"] == 8 * epochs and calls["n"] == epochs + 1  # finished: nothing more
+
+
 def test_nonfinite_loss_stops_with_a_clear_error(tmp_path):
     with pytest.raises(FloatingPointError, match="lower train.lr"):
         train(tmp_path, loss_fn=lambda m, b: (bce_loss(m, b)[0] * float("nan"), {}))

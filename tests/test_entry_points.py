@@ -519,6 +519,23 @@ def test_data_that_cannot_serve_the_command_stops_it_in_one_line(tmp_path, args,
     assert not (tmp_path / "bad").exists()
 
 
+@pytest.mark.parametrize("command, setting, says", [
+    ("evaluate_attributes", "batch_size=0", "error: batch_size must be an integer >= 1, got 0"),
+    ("evaluate_attributes", "num_workers=-1", "error: num_workers must be an integer >= 0, got -1"),
+    ("evaluate_attributes", "device=gpu", "error: device must be auto, cpu, cuda or cuda:N, got 'gpu'"),
+    ("evaluate_localization", "images=0", "error: images must be an integer >= 1, got 0"),
+])  # fmt: skip
+def test_the_evaluation_commands_check_their_settings_and_leave_no_folder(tmp_path, command, setting, says):
+    """A trial: images=0 or batch_size=0 ended in torch's traceback and left an output folder holding
+    nothing inside the run scored; now one line, status 2, and the folder Hydra made is removed."""
+    scored = tmp_path / "run"
+    cmd = [sys.executable, "-m", f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", f"run={scored}", "data=synthetic",
+           setting]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].startswith(says), done.stderr[-2000:]
+    assert not scored.exists()
+
+
 def test_a_commands_warnings_are_log_lines_without_code_locations(tmp_path):
     """A reader's warning (a CelebA copy without its partition file) reaches the user as a log
     line, "UserWarning: <message>", not as "<our file>.py:<line>: UserWarning" plus a source line."""

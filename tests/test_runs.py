@@ -308,6 +308,38 @@ def test_a_run_folder_refuses_other_data_once_it_has_trained(tmp_path):
     assert json.loads((tmp_path / "data.json").read_text())["fold"]["k"] == 2
 
 
+
+def test_the_same_data_by_another_path_is_the_same_data(tmp_path):
+    """paths.datasets=DIR/ against DIR, a link to the folder, or a relative path: a resume, not
+    "trained on other data" (a trial could not resume after adding a trailing slash)."""
+    import os
+
+    import pandas as pd
+    from omegaconf import OmegaConf
+
+    from lnet_anet.engine.lock import RunRefusedError
+    from lnet_anet.engine.runs import record_data
+
+    data = tmp_path / "datasets" / "utkface"
+    data.mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "datasets")
+    run = tmp_path / "run"
+    index = pd.DataFrame({"path": ["a", "b"], "split": ["train", "val"]})
+
+    def cfg(folder: str):
+        return OmegaConf.create({"name": "utk", "index": {"_target_": "reader", "folder": folder, "images": "auto"}})
+
+    record_data(run, cfg(str(data)), index)
+    (run / "checkpoints").mkdir()
+    for same in (f"{tmp_path}/datasets//utkface/", str(tmp_path / "link" / "utkface"),
+                 os.path.relpath(data)):  # fmt: skip
+        record_data(run, cfg(same), index)
+    other = tmp_path / "datasets" / "other"
+    other.mkdir()
+    with pytest.raises(RunRefusedError, match="root differ"):
+        record_data(run, cfg(str(other)), index)
+
+
 def test_training_commands_end_on_ctrl_c_with_status_130_and_no_traceback(capsys):
     from lnet_anet.engine.runs import training_command
 

@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from lnet_anet.anet.features import dataset_patch_features, join_views, load_anet_run
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.data.transforms import mirror
-from lnet_anet.engine.config import ConfigError
+from lnet_anet.engine.config import ConfigError, check_at_least, check_device
 from lnet_anet.engine.runs import record_data, run_dir, training_command, write_json
 from lnet_anet.inference.build import recorded_attributes
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
@@ -76,6 +76,8 @@ def attributes_to_score(run: Path, index, data_name: str, n_svms: int) -> list[s
 @hydra.main(config_path="../conf", config_name="evaluate_attributes", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:
+    check_at_least(cfg, {"batch_size": 1, "num_workers": 0})
+    check_device(cfg.device)
     out = run_dir()
     model, head, patches = load_anet_run(Path(cfg.run))
     differ = framing_differences(Path(cfg.run), cfg.data)

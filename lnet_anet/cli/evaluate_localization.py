@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, split_of
-from lnet_anet.engine.config import ConfigError
+from lnet_anet.engine.config import ConfigError, check_at_least
 from lnet_anet.engine.runs import record_data, run_dir, training_command, write_json
 from lnet_anet.lnet.cascade import Cascade, evaluate_stages
 from lnet_anet.lnet.maps import response_grid
@@ -31,6 +31,7 @@ log = logging.getLogger("lnet_anet.evaluate")
 @hydra.main(config_path="../conf", config_name="evaluate_localization", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:
+    check_at_least(cfg, {"images": 1, "seed": 0})  # its train.* settings are checked as train_lnet's
     out = run_dir()
     model, localizer, size = load_lnet_run(Path(cfg.run))
     use_run_canvas(cfg, size)

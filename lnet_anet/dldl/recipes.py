@@ -464,6 +464,13 @@ def train_on_anet_features(cfg: DictConfig) -> dict:
 RECIPES = {"image": train_on_image, "anet_layers": train_on_anet_layers, "anet_features": train_on_anet_features}
 
 
+# conf/data/*.yaml's tasks: where each is, and which command learns it (train()'s error)
+DATA_OF_TASK = {"age": "data=utkface (or morph, fgnet, chalearn)", "attractiveness": "data=scut_fbp5500",
+                "attributes": "data=celeba_hq (or celeba, lfwa)"}  # fmt: skip
+COMMAND_OF_TASK = {"age": "python -m lnet_anet.cli.train_age", "attributes": "python -m lnet_anet.cli.train_anet",
+                   "attractiveness": "python -m lnet_anet.cli.train_age --config-name train_attractiveness"}  # fmt: skip
+
+
 def train(cfg: DictConfig) -> dict:
     """Run the recipe of cfg.input (image | anet_layers | anet_features); returns its metrics."""
     if cfg.input not in RECIPES:
@@ -471,7 +478,6 @@ def train(cfg: DictConfig) -> dict:
     task = cfg.data.get("task")  # conf/data/*.yaml: what the dataset labels; said before its settings are resolved
     if task is not None and task != cfg.target:
         raise ConfigError(f"the data ({cfg.data.name}) has no {cfg.target!r} labels, which this command learns "
-                          f"(it is {task} data): age data with data=utkface (or morph, fgnet, chalearn), "
-                          "attractiveness with --config-name train_attractiveness, attributes with "
-                          "python -m lnet_anet.cli.train_anet")  # fmt: skip
+                          f"(it is {task} data): {cfg.target} data is {DATA_OF_TASK[cfg.target]}; {task} data trains "
+                          f"with {COMMAND_OF_TASK[task]}")  # fmt: skip
     return RECIPES[cfg.input](cfg)

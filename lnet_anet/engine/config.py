@@ -63,7 +63,7 @@ class TrainConfig:
         if self.epochs < 1 or self.batch_size < 1:
             raise ConfigError("train.epochs and train.batch_size must be >= 1")
         _check_ranges(self)
-        _check_device(self.device)
+        check_device(self.device, "train.device")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
@@ -105,17 +105,28 @@ def _check_ranges(cfg: TrainConfig) -> None:
             raise ConfigError(f"train.{key} must be {rule}, got {value!r}")
 
 
-def _check_device(device: str) -> None:
-    """train.device: auto, cpu, cuda or cuda:N, and a CUDA device only where torch sees one: said
-    before any data is read, not when the loop starts."""
+def check_at_least(settings: Any, lows: dict[str, int]) -> None:
+    """An evaluation command's counts (batch_size, num_workers, images) as integers of at least
+    their low, checked before any data is read: ConfigError naming the setting (torch's own error
+    came after the run's output folder was made)."""
+    for key, low in lows.items():
+        value = settings.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"{key} must be an integer >= {low}, got {value!r}")
+
+
+def check_device(device: str, key: str = "device") -> None:
+    """train.device (and evaluate_attributes' device=; `key`: the setting's name in messages): auto,
+    cpu, cuda or cuda:N, and a CUDA device only where torch sees one: said before any data is read,
+    not when the loop starts."""
     if device not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", device):
-        raise ConfigError(f"train.device must be auto, cpu, cuda or cuda:N, got {device!r}")
+        raise ConfigError(f"{key} must be auto, cpu, cuda or cuda:N, got {device!r}")
     if device.startswith("cuda"):
         import torch
 
         if not torch.cuda.is_available():
-            raise ConfigError(f"train.device={device} but torch sees no CUDA device on this machine: use "
-                              "train.device=auto (a GPU when there is one) or train.device=cpu")  # fmt: skip
+            raise ConfigError(f"{key}={device} but torch sees no CUDA device on this machine: use {key}=auto (a GPU "
+                              f"when there is one) or {key}=cpu")  # fmt: skip
 
 
 def _fits(value: Any, kind: type) -> bool:

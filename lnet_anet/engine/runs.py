@@ -237,7 +237,7 @@ def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
     summary = {
         "name": data_cfg.name,
         "reader": data_cfg.index._target_,
-        "root": {k: str(v) for k, v in data_cfg.index.items() if k != "_target_"},
+        "root": _real_paths({k: str(v) for k, v in data_cfg.index.items() if k != "_target_"}),
         "rows": len(index),
         "splits": {str(k): int(v) for k, v in index["split"].value_counts().items()},
         "identities": int(index["identity"].nunique()) if "identity" in index else None,
@@ -249,26 +249,39 @@ def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
             summary[key] = index.attrs[key]
     summary = json.loads(json.dumps(summary))  # as the file will read back (lists, not tuples)
     # "holdout": data.json written before it was kept lacks it; such a run is taken to have used today's rule
-    keep_run_record(folder, "data.json", summary, "on other data", ignore=("skipped",), unrecorded=("holdout",))
+    keep_run_record(folder, "data.json", summary, "on other data", ignore=("skipped",), unrecorded=("holdout",),
+                    normalize=lambda before: {**before, "root": _real_paths(before.get("root") or {})})  # fmt: skip
+
+
+def _real_paths(settings: dict[str, str]) -> dict[str, str]:
+    """A reader's settings with each one that names an existing file or folder made its real path:
+    datasets=DIR/ and datasets=DIR, a link to the data or a relative path name the same data.
+    Other values ("auto", a count) stay as they are."""
+    return {k: os.path.realpath(v) if isinstance(v, str) and v and os.path.exists(v) else v for k, v in settings.items()}
 
 
 def keep_run_record(folder: Path, name: str, record: dict[str, Any], what: str, ignore: tuple[str, ...] = (),
-                    before_records: dict[str, Any] | None = None, unrecorded: tuple[str, ...] = ()) -> None:  # fmt: skip
+                    before_records: dict[str, Any] | None = None, unrecorded: tuple[str, ...] = (),
+                    normalize: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:  # fmt: skip
     """Write <folder>/<name>, a JSON record of what the run reads or starts from (a rerun resumes,
     so it must be the same). A folder that has trained (checkpoints, weights, caches) refuses a
     record that differs from the one it holds, apart from the `ignore` keys: RunRefusedError
     naming the keys and `what` ("on other data"). before_records: what a trained folder without
     the file counts as (None: anything); unrecorded: keys that records written before they were
     kept lack, taken as they are now when absent. A record that is not JSON raises RunRefusedError
-    naming the file."""
+    naming the file. normalize: applied to the record held before comparing (record_data: the paths
+    it names made real, as this launch's are)."""
     path = folder / name
     before = read_run_record(path) if path.exists() else before_records
+    if before is not None and normalize is not None:
+        before = normalize(before)
     if before is not None and _has_trained(folder):
         before = {**{k: record.get(k) for k in unrecorded}, **before}
         changed = sorted(k for k in set(before) | set(record) if k not in ignore and before.get(k) != record.get(k))
         if changed:
             moves = "; ".join(m for k in changed for m in _moves(k, before.get(k), record.get(k)))
-            raise RunRefusedError(f"{folder}: this run folder was trained {what} ({', '.join(changed)} differ from its "
+            raise RunRefusedError(f"{folder}: this run folder was trained {what} ({', '.join(changed)} "
+                                  f"{'differs' if len(changed) == 1 else 'differ'} from its "
                                   f"{name}: {moves}); give the run another name= (or remove the folder to start "
                                   "over)")  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)

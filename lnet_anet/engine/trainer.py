@@ -225,7 +225,9 @@ class Trainer:
         for epoch in range(self.epoch, cfg.epochs):
             self.epoch = epoch
             self.model.train()
-            for batch in self._train_loader(epoch, self.batch_in_epoch):
+            # a run resumed from the checkpoint written before its last evaluation has no step left
+            batches = self._train_loader(epoch, self.batch_in_epoch) if self.step < self.total_steps else ()
+            for batch in batches:
                 self.batch_in_epoch += 1
                 if not all_true(batch is not None, self.device):
                     log.warning("step %d: a whole batch was unreadable; skipped", self.step)
@@ -249,6 +251,8 @@ class Trainer:
             if self.val_set is not None and self.evaluate_fn is not None and (
                 finished or (epoch + 1) % cfg.eval_every == 0
             ):
+                if self.saved_step != self.step:  # a stop during a long evaluation keeps the epoch's steps
+                    self._save_last()
                 last_eval = self._evaluate(epoch)
             if finished:
                 self.finished, self.last_eval = True, last_eval
@@ -405,6 +409,7 @@ class Trainer:
             self.model.load_state_dict(state["model"])
         except RuntimeError as e:  # another model (or other sizes) trained in this folder before
             first = next((line.strip() for line in str(e).splitlines()[1:] if line.strip()), str(e))
+            first = first if len(first) <= 240 else first[:240] + " ..."  # torch lists every missing key
             raise RunRefusedError(f"{path}: this run folder holds a checkpoint of another model ({first}); "
                                   "give the run another name= (or remove the folder to start over)") from None
         before, now = state.get("train_config", {}), self.cfg.to_dict()
@@ -420,7 +425,10 @@ class Trainer:
         # Finished: marked so by a run of the same length, or every step taken (checkpoints
         # from before the mark); a longer run (more epochs or steps) goes on.
         same_length = state.get("total_steps", self.total_steps) == self.total_steps
-        self.finished = self.step >= self.total_steps or (bool(state.get("finished")) and same_length)
+        if "finished" in state:  # False: stopped, perhaps in the evaluation after its last step, which is then run
+            self.finished = bool(state["finished"]) and same_length
+        else:  # checkpoints from before the mark
+            self.finished = self.step >= self.total_steps
         if self.finished:
             refuse_unused_settings(self.run_dir, f"this run finished at step {self.step}", before, now)
         if moves and self.main:
