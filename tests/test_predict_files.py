@@ -244,6 +244,7 @@ def test_resume_refuses_an_output_read_with_other_options(bundle, tmp_path, caps
     err = capsys.readouterr().err
     assert "holds records read with other options (--box-jitter on)" in err
     assert read_records(out) == records  # the output is untouched
+    assert not out.with_name("out.jsonl.part").exists()  # and no empty log is left beside it
     assert main([*argv, "--resume", "--box-jitter", "--mirror"]) == 2
     assert "--mirror off" in capsys.readouterr().err
     assert main([*argv, "--resume", "--box-jitter"]) == 0

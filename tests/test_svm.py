@@ -136,3 +136,19 @@ def test_thresholds_trade_accuracy_for_balanced_accuracy_on_a_rare_attribute():
     assert np.array_equal(LinearSVMHead.from_arrays(arrays).threshold, [0.5])
     with pytest.raises(ValueError, match="balance_weight"):
         head.choose_thresholds(tune_p, y[2000:3000], -1.0)
+
+
+def test_the_grid_says_a_constant_attribute_once(head_and_data):
+    """ANet's SVM step fits one head per C of its grid; an attribute with one class in the fit
+    part was warned about once per C (three times in a trial's log): now once."""
+    import warnings
+
+    from lnet_anet.anet.training import fit_svms
+
+    _, x, y = head_and_data
+    y = np.concatenate([y[:, :1], np.zeros_like(y[:, 1:])], axis=1)
+    feats = {"features": x[:, None, :], "attributes": y}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit_svms(feats, feats, [0.01, 0.1, 1.0], None, [0.0], 0.005)
+    assert sum("only one class" in str(w.message) for w in caught) == 1

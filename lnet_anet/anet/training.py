@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -189,7 +190,11 @@ def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight,
     row: its mean patch feature. Returns the head, the chosen Cs and the weights' tune figures."""
     x, y = train_feats["features"].mean(1), train_feats["attributes"]
     xt, yt = tune_feats["features"].mean(1), tune_feats["attributes"]
-    heads = [fit_linear_svms(x, y, C=c, class_weight=class_weight) for c in Cs]
+    with warnings.catch_warnings(record=True) as caught:  # the same data warns alike for every C: said once
+        warnings.simplefilter("always")
+        heads = [fit_linear_svms(x, y, C=c, class_weight=class_weight) for c in Cs]
+    for category, message in dict.fromkeys((w.category, str(w.message)) for w in caught):
+        warnings.warn(message, category, stacklevel=2)
     tune_acc = np.stack([((h.scores(xt) > 0) == (yt > 0.5)).mean(0) for h in heads])  # (C, A)
     best = tune_acc.argmax(0)
     pick = lambda key: np.stack([heads[b].to_arrays()[key][a] for a, b in enumerate(best)])  # noqa: E731

@@ -167,8 +167,11 @@ class RecordLog:
         return len(merged)
 
     def abandon(self) -> None:
-        """Close the .part log without writing `path` (an interrupted run: resume later)."""
+        """Close the .part log without writing `path` (an interrupted run: resume later); a log
+        that holds nothing, this run's or an earlier one's (a refused --resume), is removed."""
         self._file.close()
+        if self.part.exists() and self.part.stat().st_size == 0:
+            self.part.unlink()
 
 
 def reading_options(record: dict[str, Any]) -> dict[str, Any]:
