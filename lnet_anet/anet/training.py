@@ -100,6 +100,8 @@ def check_stage_settings(cfg: DictConfig, stages: tuple[str, ...]) -> None:
     train.lr): a bad finetune setting was found only after pre-training. Raises ConfigError."""
     for name in stages:
         stage = OmegaConf.to_container(cfg[name], resolve=True)
+        if stage.get("epochs") == 0:  # a stage left out (pretrain.epochs=0: the ablation) trains nothing
+            continue
         try:
             TrainConfig.from_dict({**OmegaConf.to_container(cfg.train, resolve=True), **stage})
         except ConfigError as e:
