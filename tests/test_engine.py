@@ -44,6 +44,11 @@ def test_fit_writes_run_folder_and_learns(tmp_path):
     assert bce_loss(trainer.model, batch)[0].item() < before - 0.1
     assert json.loads((tmp_path / "train_config.json").read_text())["lr"] == 0.01
     assert (tmp_path / "checkpoints" / "last.pt").exists() and (tmp_path / "train.log").exists()
+    # the loop's lines in Hydra's format, as the command's own lines beside them on the console
+    import re
+
+    first = (tmp_path / "train.log").read_text().splitlines()[0]
+    assert re.match(r"\[\d{4}-\d\d-\d\d [\d:,]+\]\[lnet_anet\.train[.\w]*\]\[INFO\] - training ", first), first
 
 
 def test_a_finished_run_refuses_train_settings_it_would_not_use(tmp_path):
@@ -181,6 +186,9 @@ def test_evaluation_and_best_checkpoint(tmp_path):
     assert len(evals) == 3
     best = load_checkpoint(tmp_path / "checkpoints" / "best.pt")
     assert best["neg_loss"] == max(e["val/neg_loss"] for e in evals)
+    import re  # the last figures in the log as a line, rounded (a trial read 300 characters of float digits)
+
+    assert re.search(r"done at step 24; n=24, neg_loss=-?[\d.e+-]{1,9}$", (tmp_path / "train.log").read_text(), re.M)
 
 
 @pytest.mark.parametrize("epochs", [1, 2])

@@ -98,6 +98,9 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+LOG_FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"  # Hydra's own: one format on the console
+
+
 def setup_logging(run_dir: Path, main_process: bool, bar_shown: bool = True) -> None:
     """The loop's lines to run_dir/train.log and the console, its step lines to train.log and,
     when no progress bar shows (bar_shown False), the console too (rank 0 only); a new run_dir
@@ -110,7 +113,7 @@ def setup_logging(run_dir: Path, main_process: bool, bar_shown: bool = True) -> 
             handler.close()
     file, console = logging.FileHandler(run_dir / "train.log"), logging.StreamHandler()
     for handler in (file, console):
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
         handler._lnet_anet = True  # type: ignore[attr-defined]
     for logger, handlers in ((log, (file, console)), (step_log, (file,) if bar_shown else (file, console))):
         for handler in handlers:
@@ -265,7 +268,8 @@ class Trainer:
             log.warning("%d unreadable training images were skipped (named in the warnings above)",
                         skipped_images)  # fmt: skip
         if self.main:
-            log.info("done at step %d; %s", self.step, last_eval or "no evaluation")
+            log.info("done at step %d; %s", self.step,
+                     ", ".join(f"{k}={v:.4g}" for k, v in last_eval.items()) or "no evaluation")  # fmt: skip
         return {"step": self.step, "skipped_images": skipped_images, **last_eval}
 
     def _train_step(self, batch: dict) -> dict[str, float]:
