@@ -182,6 +182,7 @@ def _trained_since(started: float) -> bool:
         folder = run_dir()
     except ValueError:
         return True
+
     def written_since(path: Path) -> bool:
         try:
             return path.stat().st_mtime >= started
@@ -232,7 +233,8 @@ def start_run(seed: int) -> Path:
 
 
 def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
-    """data.json: which dataset, where, how many rows per split, the hold-out rule or fold, which rows were left out."""
+    """data.json: which dataset, where (real paths), how many rows per split, the hold-out rule or
+    fold, which rows were left out."""
     skipped = list(index.attrs.get("skipped", []))
     summary = {
         "name": data_cfg.name,
@@ -319,8 +321,9 @@ def keep_recipe(folder: Path, recipe: dict[str, Any], defaults: dict[str, Any] |
     """<folder>/recipe.json: a training command's settings beyond its data and model (config
     values made plain) that a rerun in the same folder must keep, so that a changed setting is never
     silently left unused by a resumed or finished run (keep_run_record; `defaults`: what a folder
-    trained before the file existed counts as, None: whatever this launch's is; unrecorded: keys kept since a later version, which
-    an older recipe.json lacks; `what`: the refusal's wording). Returns the record."""
+    trained before the file existed counts as, None: whatever this launch's is; unrecorded: keys
+    kept since a later version, which an older recipe.json lacks; `what`: the refusal's wording).
+    Returns the record."""
     recipe = {k: OmegaConf.to_container(v, resolve=True) if isinstance(v, DictConfig | ListConfig) else v
               for k, v in recipe.items()}  # fmt: skip
     keep_run_record(folder, RECIPE, recipe, what, before_records=defaults, unrecorded=unrecorded)
