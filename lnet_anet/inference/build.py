@@ -11,7 +11,9 @@ name, "kwargs": {...}} and:
   ANet          anet.safetensors, svm.safetensors (LinearSVMHead.to_arrays(), float32),
                 patches.json {"canonical_size", "stride", "enlarge"}
   age / attractiveness  model.safetensors, preprocess.json {"image_size", "enlarge"} (a DLDL run,
-                or an ensemble of them from python -m lnet_anet.cli.ensemble_dldl)
+                or an ensemble of them from python -m lnet_anet.cli.ensemble_dldl), or
+                {"input": "anet_features", "anet_run", "anet_sha1"} for a head on ANet's feature:
+                bundled only beside the ANet of that weights digest (check_head_reads_anet)
 Each may have eval.json, data.json and .hydra/overrides.yaml: copied into the provenance.
 
 `random_bundle` writes a bundle of randomly initialised networks, for tests and benchmarks.
