@@ -715,6 +715,13 @@ def test_build_index_fold_and_boxes(tmp_path):
     assert by_name.loc["AF1.jpg", ["x0", "y0", "x1", "y1"]].tolist() == [2, 3, 20, 22]
     assert by_name.loc["AM1.jpg", ["x0", "y0", "x1", "y1"]].tolist() == [0, 0, 24, 24]  # no face: whole image
     assert by_name.loc["CF1.jpg", ["x0", "y0", "x1", "y1"]].tolist() == [0, 0, 24, 24]  # not in the CSV
+    # With data.limit, only the rows kept are matched and counted (fit_svms' "without a box" warning).
+    assert index.attrs["boxes"]["whole_image"] == len(index) - 1
+    cfg.limit = 1
+    limited = build_index(cfg)
+    assert len(limited) == 2 and limited.attrs["limit"] == 1  # one row of each split
+    assert limited.attrs["boxes"]["whole_image"] == len(limited) - limited["path"].str.endswith("AF1.jpg").sum()
+    del cfg.limit
     # Only crop: box reads the CSV; when it needs one that is missing, the error says how to make it.
     cfg.boxes = str(tmp_path / "missing.csv")
     cfg.crop = "full"

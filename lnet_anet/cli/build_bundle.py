@@ -76,8 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "in [0.1, 10] (1: as predicted)")
     parser.add_argument("--note", help="with --from-bundle: why the heads were replaced (provenance.built.note)")
     parser.add_argument("--out", type=Path, required=True,
-                        help="the bundle to write (required: a default would overwrite the bundle shipped in the "
-                             "package; pass its path to replace it on purpose)")
+                        help="the bundle file to write, its folders made when missing (required: a default would "
+                             "overwrite the bundle shipped in the package; pass its path to replace it on purpose)")
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
         args = parser.parse_args(argv)
         if args.from_bundle is not None and args.lnet:

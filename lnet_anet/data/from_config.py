@@ -45,8 +45,6 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
     for w in caught:
         if "left out" not in str(w.message):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if boxes:
-        index = attach_boxes(index, boxes)
     for line in index.attrs.get("skipped", [])[:20]:
         log.warning("left out: %s", line)
     if len(index.attrs.get("skipped", [])) > 20:
@@ -57,10 +55,6 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
         why = (f"all {len(skipped)} rows were left out, e.g. {skipped[0]}" if skipped
                else "the reader found no images")  # fmt: skip
         raise ConfigError(f"{data_cfg.get('name', 'the data')} ({where}): {why}")
-    if data_cfg.get("crop") == "box" and not all(c in index.columns for c in BOX_COLUMNS):
-        raise ConfigError(f"data.crop=box needs a face box per image, and {data_cfg.get('name', 'this data')} has "
-                          "none: set data.boxes=CSV (LNet's boxes: python -m lnet_anet.cli.lnet_boxes IMAGES --out "
-                          "CSV), or read the whole images with data.crop=full")  # fmt: skip
     rule = data_cfg.get("holdout")
     fold = data_cfg.get("fold")
     if fold:
@@ -86,6 +80,12 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
     limit = data_cfg.get("limit")
     if limit is not None:
         index = limit_rows(index, limit)
+    if boxes:  # after the limit: only the rows used are matched, and counted when they have no box
+        index = attach_boxes(index, boxes)
+    if data_cfg.get("crop") == "box" and not all(c in index.columns for c in BOX_COLUMNS):
+        raise ConfigError(f"data.crop=box needs a face box per image, and {data_cfg.get('name', 'this data')} has "
+                          "none: set data.boxes=CSV (LNet's boxes: python -m lnet_anet.cli.lnet_boxes IMAGES --out "
+                          "CSV), or read the whole images with data.crop=full")  # fmt: skip
     return index
 
 
