@@ -119,9 +119,12 @@ def test_a_visualisation_that_cannot_be_written_is_that_images_error(bundle, tmp
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     assert main([str(root), "--json", "--vis", str(blocker / "vis"), "--bundle", str(bundle)]) == 1
-    records = _records(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    records = _records(captured.out)
     assert len(records) == 3 and all("visualisation not written" in r["error"] for r in records)
     assert all(r["faces"] for r in records)  # the analysis itself is kept
+    # and the last line says so, not "none of the 3 images was analysed without an error"
+    assert f"error: 3 of the 3 pictures could not be written into --vis {blocker / 'vis'}" in captured.err
 
     import errno
 
@@ -259,6 +262,25 @@ def test_resume_refuses_an_output_read_with_other_options(bundle, tmp_path, caps
     old = [{k: v for k, v in r.items() if k != "bundle"} for r in read_records(out)]  # written before records said it
     out.write_text("".join(json.dumps(r) + "\n" for r in old))
     assert main([str(root), "--output", str(out), "--bundle", str(other), "--resume", "--box-jitter"]) == 0
+
+
+def test_resume_refuses_a_file_that_is_not_predicts_output(bundle, tmp_path, capsys):
+    """--resume into another program's file (a line that is not a record) stops with exit 2,
+    naming the file and line, and leaves the file as it was: before, it was replaced silently."""
+    root = tmp_path / "photos"
+    _mixed_folder(root, good=2, bad=0)
+    out = tmp_path / "notes.jsonl"
+    mine = '{"image": "x.jpg", "faces": []}\n{"note": "my own lines"}\n'
+    out.write_text(mine)
+    assert main([str(root), "--output", str(out), "--bundle", str(bundle), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert f"{out}, line 2: not a record of predict's JSON Lines output" in err and "my own lines" in err
+    assert out.read_text() == mine and not out.with_name("notes.jsonl.part").exists()
+    # predict's own output, with a half-written last line in .part after a kill, still resumes
+    assert main([str(root), "--output", str(out), "--bundle", str(bundle)]) == 0
+    out.with_name("notes.jsonl.part").write_text('{"image": "cut sh')
+    assert main([str(root), "--output", str(out), "--bundle", str(bundle), "--resume"]) == 0
+    assert len(read_records(out)) == 2
 
 
 def test_images_may_follow_options(bundle, tmp_path, capsys):
@@ -462,6 +484,10 @@ def test_a_folder_lists_a_linked_file_once_and_names_its_heic_photos(bundle, tmp
     assert main([str(root), "--json", "--output", str(out), "--csv", str(table), "--bundle", str(bundle),
                  "--verbose"]) == 1  # fmt: skip
     assert "link.png (file already listed through another link)" in capsys.readouterr().err
+    # the link given as well as found in its folder: said once, counted once
+    assert main([str(root / "link.png"), str(root), "--bundle", str(bundle), "--verbose"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("link.png (file already listed through another link)") == 1 and "1 skipped" in err
     records = read_records(out)
     assert sorted(Path(r["image"]).name for r in records) == ["IMG_0001.HEIC", "chip.png"]
     heic = next(r for r in records if r["image"].endswith(".HEIC"))

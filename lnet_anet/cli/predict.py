@@ -284,6 +284,7 @@ def _once(paths: list[Path], skipped: list[str]) -> list[Path]:
     cannot be read (a broken link) stays, for its error record."""
     kept: list[Path] = []
     where: dict[tuple[int, int], int] = {}  # file -> its index in kept
+    left_out: set[Path] = set()  # paths already said to be skipped: a path given and found in a folder is said once
     for path in paths:
         try:
             st = os.stat(path)
@@ -297,6 +298,9 @@ def _once(paths: list[Path], skipped: list[str]) -> list[Path]:
         first = kept[i]
         if os.path.islink(first) and not os.path.islink(path):  # the real file, not the link, is read
             kept[i], path, first = path, first, path
+        if path in left_out:
+            continue
+        left_out.add(path)
         if os.path.islink(path):
             skipped.append(f"{path} (file already listed through another link)")
         else:
@@ -416,6 +420,7 @@ class Tally:
     no_face: int = 0
     errors: int = 0
     resumed: int = 0
+    vis_failed: int = 0  # of the errors: analysed, but the --vis picture could not be written
 
     def add(self, record: dict[str, Any]) -> None:
         if record["error"] is not None:
@@ -472,7 +477,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     from lnet_anet.inference.bundle import BundleError
-    from lnet_anet.inference.outputs import CsvTable, RecordLog
+    from lnet_anet.inference.outputs import CsvTable, NotARecordLog, RecordLog
     from lnet_anet.inference.predictor import Predictor
 
     _show_export_notes()
@@ -524,6 +529,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         flag = "--csv"
         if args.csv is not None:
             table = CsvTable(args.csv, predictor.attributes)
+    except NotARecordLog as e:  # --resume on another program's file: refused, the file left as it is
+        print(f"error: --resume: {_safe(str(e))}; give predict's --output to resume, or another file",
+              file=sys.stderr)  # fmt: skip
+        return 2
     except OSError as e:  # named as the user gave it, not as the temporary file beside it that failed
         path = args.output if flag == "--output" else args.csv
         print(f"error: cannot write {flag} {_safe(str(path))}: {_safe(e.strerror or str(e))}", file=sys.stderr)
@@ -657,6 +666,7 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
             except Exception as e:  # noqa: BLE001 - one picture's failure is that image's error
                 reason = e.strerror if isinstance(e, OSError) and e.strerror else e
                 record["error"] = f"{name}: visualisation not written: {reason}"
+                tally.vis_failed += 1
         tally.add(record)
         if log is not None:
             log.write(record)
@@ -671,7 +681,10 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
     progress.close()
     if not tally.errors:
         return 0
-    if tally.analysed == 0 and tally.resumed == 0:
+    if tally.vis_failed == tally.errors:  # every image was analysed; their pictures were not written
+        print(f"error: {tally.vis_failed} of the {len(items)} pictures could not be written into --vis "
+              f"{_safe(str(args.vis))} (their records say why, and count as errors)", file=sys.stderr)  # fmt: skip
+    elif tally.analysed == 0 and tally.resumed == 0:
         print(f"error: none of the {len(items)} images was analysed without an error",
               file=sys.stderr)  # fmt: skip
     elif not any_folder:  # a folder run's summary line counts them

@@ -73,25 +73,34 @@ def _check_writable(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
+class NotARecordLog(ValueError):
+    """A file given to resume holds a line that is not one of predict's records: it is some
+    other file, which a resumed run would overwrite."""
+
+
+def read_records(path: Path, strict: bool = False) -> list[dict[str, Any]]:
     """The complete JSON object lines of a JSON Lines file ([] when it does not exist); a
-    line that is cut short or not an object (a run killed mid-write) is left out."""
+    line that is cut short or not an object (a run killed mid-write) is left out, or with
+    `strict` raises NotARecordLog naming the file and the line (blank lines pass)."""
     try:
-        return read_lines(path.read_bytes())
+        return read_lines(path.read_bytes(), path if strict else None)
     except FileNotFoundError:
         return []
 
 
-def read_lines(data: bytes) -> list[dict[str, Any]]:
-    """read_records on the bytes of a file."""
+def read_lines(data: bytes, strict: Path | None = None) -> list[dict[str, Any]]:
+    """read_records on the bytes of a file (strict: the file's path, for its error)."""
     records = []
-    for line in data.split(b"\n"):
+    for n, line in enumerate(data.split(b"\n"), start=1):
         try:
             record = json.loads(line)
         except ValueError:
-            continue
-        if isinstance(record, dict) and "image" in record:
+            record = None
+        if isinstance(record, dict) and "image" in record and "faces" in record:
             records.append(record)
+        elif strict is not None and line.strip():
+            raise NotARecordLog(f"{strict}, line {n}: not a record of predict's JSON Lines output "
+                                f"({line[:60].decode('utf-8', 'replace')!r})")  # fmt: skip
     return records
 
 
@@ -114,7 +123,9 @@ def image_key(image: str) -> str:
 
 class RecordLog:
     """A resumable JSON Lines output (module docstring). Raises OSError when a file cannot be
-    written; what was logged stays in `<path>.part` for a rerun with resume=True."""
+    written; what was logged stays in `<path>.part` for a rerun with resume=True. With resume,
+    raises NotARecordLog, before anything is written, when `<path>` or `<path>.part` holds a
+    line that is not a record (another program's file)."""
 
     def __init__(self, path: str | Path, resume: bool = False):
         self.path = Path(path)
@@ -124,7 +135,8 @@ class RecordLog:
         self._start = 0  # where this run's records begin in .part
         if resume:
             _complete_lines(self.part)
-            self.previous = read_records(self.path) + read_records(self.part)
+            # strict: a file that is not predict's output is refused, not overwritten without its lines
+            self.previous = read_records(self.path, strict=True) + read_records(self.part, strict=True)
             self._start = self.part.stat().st_size if self.part.exists() else 0
             self._file: TextIO = open(self.part, "a", encoding="utf-8")
         else:
@@ -246,4 +258,4 @@ def printable(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-__all__ = ["CSV_FIXED", "CsvTable", "RecordLog", "face_rows", "printable", "read_records"]
+__all__ = ["CSV_FIXED", "CsvTable", "NotARecordLog", "RecordLog", "face_rows", "printable", "read_records"]
