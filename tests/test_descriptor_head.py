@@ -130,6 +130,10 @@ def test_the_predictor_mixes_the_descriptor_score_into_attractiveness(tmp_path):
 
     head.describer = failing  # the worker's error reaches the image's record, as before
     assert "dlib failed" in predictor.predict(image)["error"]
+    if importlib.util.find_spec("dlib") is None:  # a head without a describer: dlib's is made when set, or said there
+        with pytest.raises(ImportError, match=r"pip install -e '\.\[descriptor\]'"):
+            predictor.descriptor_head = DescriptorHead.fit(x, y, epochs=1)
+        assert predictor.descriptor_head is head  # not one that every later record would fail on
 
     no_head = Predictor.load(random_bundle(tmp_path / "n.lnetanet", heads=("age",)))
     with pytest.raises(ValueError, match="lacks"):

@@ -107,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the score every face after the strongest must also exceed (default: the bundle's "
                         "secondary threshold, when it has one; often higher than its --threshold). It replaces "
                         "the bundle's lower bars for further faces too (weak faces apart from stronger ones, "
-                        "faces in a crowd)")  # fmt: skip
+                        "faces in a crowd). A lower value can also send the photo to the zoom-in scale, where a "
+                        "weak face may go (README); a negative one takes '=': --secondary-threshold=-1")  # fmt: skip
     p.add_argument("--rotations", action="store_true",
                    help="also try the photo turned by 90, 180 and 270 degrees and keep the turn whose best face "
                         "the upright head finds most likely upright (photos stored sideways without EXIF "
@@ -326,12 +327,14 @@ def _head_patches(args) -> dict[str, str] | None:
     return {"attractiveness": "centre"} if nets.get("attractiveness", {}).get("model") == "anet_dldl" else None
 
 
-def _use_descriptor_heads(args, predictor) -> int:
-    """--attractiveness-descriptor / --age-descriptor: load each head (its file's descriptor
-    settings; one FaceDescriptor for heads that share them) into the predictor. 1 on an error."""
+def _load_descriptor_heads(args) -> list[tuple[str, Any, Any]] | None:
+    """--attractiveness-descriptor / --age-descriptor: each head (its file's descriptor settings;
+    one FaceDescriptor for heads that share them) as (target, its file or None, head), made before
+    the bundle is loaded, so that a missing dlib is said first. None (said) on an error."""
     chosen = (("attractiveness", args.attractiveness_descriptor, args.descriptor_head),
               ("age", args.age_descriptor, args.age_descriptor_head))  # fmt: skip
     describers: dict[str, Any] = {}
+    heads = []
     for target, on, path in chosen:  # a head file without its flag is a usage error (main)
         if not on:
             continue
@@ -340,15 +343,25 @@ def _use_descriptor_heads(args, predictor) -> int:
         try:
             head = DescriptorHead.load(path, target=target)
             key = json.dumps(head.settings, sort_keys=True)
-            if key not in describers:  # made now: a missing dlib is reported before any image
+            if key not in describers:
                 describers[key] = FaceDescriptor(**head.settings)
             head.describer = describers[key]
-            try:
-                predictor.set_descriptor_head(target, head)
-            except ValueError as e:  # the head does not fit this bundle: name the file
-                raise ValueError(f"{path or 'the shipped head'}: {e}") from None
         except (FileNotFoundError, ValueError, ImportError) as e:
             print(f"error: --{target}-descriptor: {_safe(str(e))}", file=sys.stderr)
+            return None
+        heads.append((target, path, head))
+    return heads
+
+
+def _use_descriptor_heads(heads: list[tuple[str, Any, Any]], predictor) -> int:
+    """Set the heads of _load_descriptor_heads into the predictor. 1 (said) for a head that does
+    not fit its bundle."""
+    for target, path, head in heads:
+        try:
+            predictor.set_descriptor_head(target, head)
+        except ValueError as e:  # the head does not fit this bundle: name the file
+            print(f"error: --{target}-descriptor: {_safe(str(path or 'the shipped head'))}: {_safe(str(e))}",
+                  file=sys.stderr)  # fmt: skip
             return 1
     return 0
 
@@ -480,6 +493,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from lnet_anet.inference.outputs import CsvTable, NotARecordLog, RecordLog
     from lnet_anet.inference.predictor import Predictor
 
+    descriptor_heads = _load_descriptor_heads(args)
+    if descriptor_heads is None:
+        return 1
     _show_export_notes()
     try:
         predictor = Predictor.load(args.bundle, device=args.device, max_pixels=args.max_pixels, backend=args.backend,
@@ -510,10 +526,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.detail is not None:
         try:
             predictor.detail_ratio = args.detail
-        except ValueError as e:  # a bad value of an option: bad usage
-            print(f"error: --detail: {str(e).removeprefix('lnet.detail_ratio ')}", file=sys.stderr)  # the bundle's name
+        except ValueError as e:  # a bad value of an option: bad usage, said as argparse says it
+            parser.print_usage(sys.stderr)
+            print(f"{parser.prog}: error: argument --detail: {str(e).removeprefix('lnet.detail_ratio ')}",
+                  file=sys.stderr)  # fmt: skip
             return 2
-    if _use_descriptor_heads(args, predictor) != 0:
+    if _use_descriptor_heads(descriptor_heads, predictor) != 0:
         return 1
     from PIL import Image
 

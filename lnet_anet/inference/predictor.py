@@ -412,7 +412,9 @@ class Predictor:
         """Mix `head` (a DescriptorHead; None: none) into the bundle head `name`'s mean. The faces'
         descriptors are computed once for all heads of the same descriptor settings. Raises
         ValueError when the bundle has no such head, `head` predicts another target, or a joint
-        head was fitted on the feature of another ANet than this bundle's."""
+        head was fitted on the feature of another ANet than this bundle's; ImportError (naming the
+        packages) when `head` has no describer yet and dlib or its models are missing: said here,
+        not by every later predict's error record."""
         if head is None:
             self._descriptor_heads.pop(name, None)
             return
@@ -423,6 +425,10 @@ class Predictor:
         if getattr(head, "anet", None) not in (None, self.bundle.part_digest("anet")):
             raise ValueError("this descriptor head was fitted on the feature of another ANet than this bundle's; "
                              "fit one on this bundle (python -m lnet_anet.cli.fit_descriptor_head --bundle ...)")  # fmt: skip
+        if getattr(head, "describer", False) is None:  # a DescriptorHead's network, made now (dlib)
+            from lnet_anet.dldl.descriptor import FaceDescriptor
+
+            head.describer = FaceDescriptor(**head.settings)
         self._descriptor_heads[name] = head
 
     @property
