@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -402,3 +404,57 @@ def test_faces_after_the_photos_best_are_held_to_the_bar_for_further_faces_acros
                                 "scales": [1.0, 0.45]})  # fmt: skip
     found = read_scales([(300, 300)], lambda scale, which: [[face] if scale < 1 else [blob] for _ in which], lnet, loc)
     assert [s for _, s in found[0]] == [6.0]  # read_scales holds the merged faces to it
+
+
+def test_a_lowered_threshold_reads_the_scales_the_bundles_thresholds_ask_for():
+    """With `policy` (the bundle's localizer), the zoom-in and fallback scales are asked for by the
+    faces over the policy's thresholds, so a threshold lowered by the user reads the same scales and
+    only adds faces. Without it, a weak blob found at scale 1 under the lowered threshold stood for
+    "a face found" and kept the photo from the zoom-in scale where its four faces are (a WIDER photo
+    that `predict --threshold 0.3` left with no face)."""
+    from lnet_anet.lnet.localizer import Localizer
+
+    lnet = LNetInput.from_dict({"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3,
+                                "scales": [1.0], "zoom_in_scales": [2.0], "zoom_in_below": 96,
+                                "zoom_in_lone": False, "fallback_scales": [0.5]})  # fmt: skip
+    shipped = Localizer(threshold=0.66, separation=0.5, secondary_threshold=3.0, weak_threshold=1.5)
+    lowered = dataclasses.replace(shipped, threshold=0.3)
+    blob = (np.array([230.0, 160.0, 300.0, 220.0]), 0.47)  # over 0.3 only, at scale 1
+    faces = [(np.array([90.0 + 60 * i, 10.0, 120.0 + 60 * i, 40.0]), s) for i, s in enumerate((6.5, 5.4, 3.1))]
+    read = []
+
+    def detect_at(scale, which, loc):
+        read.append(scale)
+        return [([blob] if blob[1] > loc.threshold else []) if scale == 1.0 else faces for _ in which]
+
+    def scores(loc, policy=None):
+        read.clear()
+        found = read_scales([(224, 300)], lambda s, w: detect_at(s, w, loc), lnet, loc, policy=policy)[0]
+        return [s for _, s in found], list(read)
+
+    assert scores(shipped) == ([6.5, 5.4, 3.1], [1.0, 2.0])  # nothing at scale 1: the zoom-in finds them
+    assert scores(lowered) == ([0.47], [1.0])  # the weak blob, alone: no zoom-in, no fallback
+    assert scores(lowered, policy=shipped) == ([6.5, 5.4, 3.1], [1.0, 2.0])  # the bundle's scales, its faces
+    assert scores(shipped, policy=shipped) == scores(shipped)  # the bundle's own thresholds: as without
+
+
+def test_the_predictor_reads_its_bundles_scales_under_thresholds_the_user_set(tmp_path, monkeypatch):
+    """Predictor's own reading hands read_scales the bundle's localizer as the policy once the
+    user changes the localizer's thresholds (predict --threshold), and none before."""
+    import lnet_anet.inference.predictor as module
+
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=2))
+    policies, real = [], module.read_scales
+
+    def spy(*args, **kwargs):
+        policies.append(args[5] if len(args) > 5 else kwargs.get("policy"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "read_scales", spy)
+    image = np.full((64, 64, 3), 90, np.uint8)
+    predictor.predict(image)
+    assert policies[0] is None
+    policies.clear()
+    predictor.localizer.threshold = -5.0
+    predictor.predict(image)
+    assert policies[0] is not None and policies[0].threshold == 0.0 and predictor.localizer.threshold == -5.0

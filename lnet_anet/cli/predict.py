@@ -107,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the score every face after the strongest must also exceed (default: the bundle's "
                         "secondary threshold, when it has one; often higher than its --threshold). It replaces "
                         "the bundle's lower bars for further faces too (weak faces apart from stronger ones, "
-                        "faces in a crowd). A lower value can also send the photo to the zoom-in scale, where a "
-                        "weak face may go (README); a negative one takes '=': --secondary-threshold=-1")  # fmt: skip
+                        "faces in a crowd). A lower value can also split a weak face's region among weaker "
+                        "peaks, and the face may go (README); a negative one takes '=': --secondary-threshold=-1")  # fmt: skip
     p.add_argument("--rotations", action="store_true",
                    help="also try the photo turned by 90, 180 and 270 degrees and keep the turn whose best face "
                         "the upright head finds most likely upright (photos stored sideways without EXIF "

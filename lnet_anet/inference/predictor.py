@@ -199,6 +199,8 @@ class Predictor:
         # On ONNX Runtime the networks are not torch's: the Predictor's own small ops run best on one thread.
         self.op_threads: int | None = 1 if self.backend == "onnxruntime" else None
         self.localizer = bundle.localizer()
+        # the bundle's own thresholds, which decide the scales read when the user changes self.localizer's
+        self._policy_localizer = bundle.localizer()
         self.cascade = bundle.cascade()  # None: one stage
         self.attributes = bundle.attributes
         prep = bundle.preprocessing  # checked by the loader: these cannot fail
@@ -1067,14 +1069,22 @@ class Predictor:
         found by `localizer` (default: the Predictor's). maps: LNet's map of each (image, scale)
         read and the localizer's candidates in it, kept and reused (keyed by the image object's
         id: valid while the images live; the localizers that share them differ only in their
-        thresholds: Localizer.candidates). checks: where the check map's readings go (_detect)."""
-        localizer = localizer or self.localizer
+        thresholds: Localizer.candidates). checks: where the check map's readings go (_detect).
+        The Predictor's own reading (localizer None) reads the scales its bundle's thresholds ask
+        for, whatever thresholds the user set (predict --threshold, --secondary-threshold), so
+        that a lower one only adds faces (multiscale.read_scales' policy)."""
+        policy = None
+        if localizer is None:
+            localizer = self.localizer
+            if self._policy_localizer != localizer:
+                policy = self._policy_localizer
         works = [_shrunk(img, shrink_factor(img.shape[:2], self._lnet)) for img in images]
         return read_scales([img.shape[:2] for img in images],
                            lambda scale, which: self._detect_at(scale, images, works, which, analyses, localizer, maps,
                                                                 checks),
                            self._lnet, localizer,
-                           lambda which: [self._detect_detail(images[k], works[k], checks) for k in which])  # fmt: skip
+                           lambda which: [self._detect_detail(images[k], works[k], checks) for k in which],
+                           policy)  # fmt: skip
 
     def _detect_at(self, scale: float, images: list[np.ndarray], works: list[np.ndarray], which: list[int],
                    analyses: list[Analysis] | None, localizer, maps: dict | None = None, checks: dict | None = None

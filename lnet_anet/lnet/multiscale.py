@@ -202,8 +202,8 @@ def wants_zoom_in(boxes: Sequence[np.ndarray], image_hw: tuple[int, int], input_
 
 
 def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float, list[int]], list[list[Detection]]],
-                lnet, localizer, detect_detail: Callable[[list[int]], list[list[Detection]]] | None = None
-                ) -> list[list[Detection]]:  # fmt: skip
+                lnet, localizer, detect_detail: Callable[[list[int]], list[list[Detection]]] | None = None,
+                policy=None) -> list[list[Detection]]:  # fmt: skip
     """Each image's faces (image pixels, strongest first) by the bundle's scale policy (an
     LNetInput `lnet`): every image at `lnet.scales`; then, at the zoom-in scales, the images
     whose faces want them (wants_zoom_in); then, with lnet.detail_ratio and `detect_detail`, the
@@ -213,8 +213,16 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
     max_faces, read only then; further_faces then holds the faces after the best to the bar for
     further faces) when more than one scale can be read. detect_at(scale, indices)
     gives the faces of images[k] for k in indices at that scale (one batch in the Predictor,
-    precomputed maps when fitting); detect_detail(indices) their faces in the detail pass."""
+    precomputed maps when fitting); detect_detail(indices) their faces in the detail pass.
+    policy: None, or the localizer whose thresholds decide which images want the zoom-in and
+    fallback scales (a bundle's, when `localizer` is the same with thresholds a user changed):
+    the faces over its thresholds decide, so that a lower threshold reads the same scales and
+    only adds faces (a weak face once kept a photo from the zoom-in scale that finds its faces)."""
     found: list[list[Detection]] = [[] for _ in image_hws]
+    decide = localizer if policy is None else policy
+
+    def deciding(faces: list[Detection]) -> list[Detection]:  # the faces the policy's threshold reports
+        return faces if policy is None else [f for f in faces if f[1] > policy.threshold]
 
     def read(scale: float, which: list[int]) -> None:
         for k, faces in zip(which, detect_at(scale, which), strict=True):
@@ -224,8 +232,8 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
         read(scale, list(range(len(image_hws))))
     if lnet.zoom_in_scales:
         wanted = [k for k, hw in enumerate(image_hws)
-                  if wants_zoom_in([b for b, _ in _asking(merge(found[k], localizer.nms_iou, localizer.max_faces), localizer,
-                                                          lnet.zoom_in_weak, hw)],
+                  if wants_zoom_in([b for b, _ in _asking(merge(deciding(found[k]), decide.nms_iou, decide.max_faces),
+                                                          decide, lnet.zoom_in_weak, hw)],
                                    hw, lnet.input_size, lnet.zoom_in_below, lnet.zoom_in_lone)]  # fmt: skip
         for scale in lnet.zoom_in_scales if wanted else ():
             read(scale, wanted)
@@ -235,7 +243,7 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
         wanted = [k for k, hw in enumerate(image_hws) if wants_detail(hw, lnet.input_size, lnet.detail_ratio, largest)]
         for k, faces in zip(wanted, detect_detail(wanted) if wanted else [], strict=True):
             found[k] += faces
-    empty = [k for k in range(len(image_hws)) if not found[k]]
+    empty = [k for k in range(len(image_hws)) if not deciding(found[k])]
     for scale in lnet.fallback_scales if empty else ():  # nothing found anywhere yet
         read(scale, empty)
     if len(lnet.scales) + len(lnet.zoom_in_scales) + len(lnet.fallback_scales) + detail == 1:
