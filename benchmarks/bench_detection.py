@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -100,6 +101,11 @@ ALL = ("lnet_anet", "lnet_anet_shipped", "lnet_anet_localize", "lnet_anet_locali
        "dlib_hog", "haar")
 PREDICTOR_DETECTORS = ("lnet_anet", "lnet_anet_shipped", "lnet_anet_localize", "lnet_anet_localize_open", "baseline_localize")
 FDDB_FOLDS = tuple(range(1, 11))
+# what each format's labels mark don't-care, before the faces under --min-height
+DONT_CARE_LABEL = {"wider": "WIDER invalid=1, or ", "wider-mat": "WIDER invalid=1, or ", "fddb": "",
+                   "csv": "the CSV's dont_care column = 1, or ", "voc": "VOC difficult=1, or "}  # fmt: skip
+# the peers' packages (`make bench-install`): checked before any detector runs
+PEER_PACKAGES = {"mtcnn": ("facenet_pytorch", "facenet-pytorch"), "dlib_hog": ("dlib", "dlib-bin")}
 
 
 class UsageError(ValueError):
@@ -373,6 +379,11 @@ def benchmark_data(args, detectors: list[str]) -> dict:
     if unknown or not detectors:
         what = f"unknown detector {unknown[0]!r}" if unknown else "--detectors names no detector"
         raise UsageError(f"{what} (--detectors takes a comma-separated list of: {', '.join(ALL)})")
+    missing = [f"{d} needs {PEER_PACKAGES[d][1]}" for d in detectors
+               if d in PEER_PACKAGES and importlib.util.find_spec(PEER_PACKAGES[d][0]) is None]  # fmt: skip
+    if missing:
+        raise UsageError(f"{'; '.join(missing)}: `make bench-install` installs the peers (or leave them out of "
+                         "--detectors)")  # fmt: skip
     if args.fddb_folds is not None and args.format != "fddb":
         raise UsageError("--fddb-folds is for --format fddb")
     bad = [k for k in args.fddb_folds or () if k not in FDDB_FOLDS]
@@ -438,7 +449,8 @@ def main(argv=None) -> int:
                     help="hash_part of the image names (default: val for wider, all for the other formats)")  # fmt: skip
     ap.add_argument("--fddb-folds", type=int, nargs="+", default=None, metavar="K",
                     help="--format fddb: the folds to read, FDDB-fold-K.txt (default: all 10)")  # fmt: skip
-    ap.add_argument("--min-height", type=float, default=24.0)
+    ap.add_argument("--min-height", type=float, default=24.0,
+                    help="faces lower than this many pixels are don't-care (default: 24)")
     ap.add_argument("--detectors", default=",".join(ALL), help=f"comma-separated, of: {', '.join(ALL)}")
     ap.add_argument("--bundle", type=Path, default=None, help="lnet_anet's bundle (default: the embedded one)")
     ap.add_argument("--baseline", type=Path, default=None, help="baseline_localize's bundle (default: the embedded one)")
@@ -446,10 +458,12 @@ def main(argv=None) -> int:
                     help="the box head file of lnet_anet and lnet_anet_shipped (default: the bundle's)")
     ap.add_argument("--face-head", type=Path, default=None,
                     help="the face head file (rescue) of lnet_anet and lnet_anet_shipped (default: the bundle's)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="torch and OpenCV threads (default: 2)")
     ap.add_argument("--limit", type=int, default=None, help="score only the first N images (a smoke test)")
-    ap.add_argument("--face-free", action="store_true")
-    ap.add_argument("--work", type=Path, default=Path("runs/bench_detection"))
+    ap.add_argument("--face-free", action="store_true",
+                    help="also count false alarms on face-free crops of the photos (the docstring says how they are cut)")
+    ap.add_argument("--work", type=Path, default=Path("runs/bench_detection"),
+                    help="per-image detections and the face-free crops (default: runs/bench_detection)")
     ap.add_argument("--out", type=Path, default=None,
                     help="default: runs/bench_detection/<format>-<time>; experiments/... for a recorded run")  # fmt: skip
     args = ap.parse_args(argv)
@@ -534,7 +548,7 @@ def main(argv=None) -> int:
             "skipped": skipped,  # [{"name", "path", "reason"}]: unreadable, left out for every detector
             "n_faces": care,
             "n_dont_care": dont,
-            "dont_care_rule": f"WIDER invalid=1, or face height < {args.min_height:g} px",
+            "dont_care_rule": f"{DONT_CARE_LABEL[args.format]}face height < {args.min_height:g} px",
             "size_bands_px": {k: list(v) for k, v in SIZE_BANDS.items()},
             "face_free": f"{len(free_paths)} crops (one per val photo where one fits), see README" if free_paths else None,
         },

@@ -66,6 +66,7 @@ def test_bench_detection_reads_a_csv_benchmark(tmp_path):
     assert record["data"]["format"] == "csv" and record["data"]["part"] == "all"
     assert record["data"]["n_images"] == 3 and record["data"]["n_faces"] == 2
     assert record["data"]["split_rule"].startswith("none")
+    assert record["data"]["dont_care_rule"] == "the CSV's dont_care column = 1, or face height < 24 px"  # not WIDER's
     assert set(record["results"]) == {"lnet_anet", "haar"} and "ap" in record["results"]["lnet_anet"]
 
 
@@ -228,7 +229,7 @@ def test_fddb_folds_can_be_chosen(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == "error: --fddb-folds takes distinct fold numbers 1-10, got 1 11"
 
 
-def test_bad_labels_and_detectors_are_one_line_errors(tmp_path, capsys):
+def test_bad_labels_and_detectors_are_one_line_errors(tmp_path, capsys, monkeypatch):
     labels = _csv_tree(tmp_path, 1, ("1.png,5,5,oops,9",))
     bench = _bench()
     common = ["--format", "csv", "--labels", str(labels), "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out")]
@@ -239,6 +240,13 @@ def test_bad_labels_and_detectors_are_one_line_errors(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("error: unknown detector 'foo' (") and "haar" in err[0]
     assert bench.main([*common, "--detectors", "lnet_anet", "--box-head", str(tmp_path / "none.safetensors")]) == 2
     assert capsys.readouterr().err.strip() == f"error: --box-head {tmp_path / 'none.safetensors'}: no such file"
+    # a peer whose package is missing: said before any detector runs (it crashed after them, losing their figures)
+    monkeypatch.setitem(bench.PEER_PACKAGES, "mtcnn", ("a_package_that_is_not_installed", "facenet-pytorch"))
+    assert bench.main([*common, "--detectors", "haar,mtcnn"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: mtcnn needs facenet-pytorch: `make bench-install` installs the peers (or leave them out "
+                   "of --detectors)"]  # fmt: skip
+    assert not (tmp_path / "work").exists()
 
 
 def _wider_mat(path: Path, names: list[str], boxes: list[list]) -> None:

@@ -131,6 +131,16 @@ def test_read_wider_mat_official_field_names(tmp_path):
     savemat(str(f2), {k: mat[k] for k in ("event_list", "file_list")})
     with pytest.raises(DatasetFormatError, match="face_bbx_list"):
         read_wider_mat(f2)
+    # A box of 3 numbers, or a flag out of WIDER's range, is named where it is, as the .txt reader does.
+    bad = {**mat, "face_bbx_list": _cell([_cell(boxes_a), _cell([np.array([[1.0, 2, 3]])])])}
+    savemat(str(f2), bad)
+    with pytest.raises(DatasetFormatError, match=r"face_bbx_list\{2\}\{1\} \(1--Handshaking/1_Handshaking_b_3\): "
+                                                 r"boxes must be rows of 4 numbers \(x y w h\), got shape 1x3"):
+        read_wider_mat(f2, images=tmp_path)
+    bad = {**mat, "blur_label_list": _cell([_cell([np.array([[0], [9]]), np.zeros((0, 1))]), _cell([np.array([[1]])])])}
+    savemat(str(f2), bad)
+    with pytest.raises(DatasetFormatError, match=r"face_bbx_list\{1\}\{1\} .*blur label out of range 0-2"):
+        read_wider_mat(f2, images=tmp_path)
 
 
 def test_ellipse_to_box_is_the_bounding_box_of_the_rotated_ellipse():

@@ -178,8 +178,11 @@ def read_wider_mat(mat_file: str | Path, images: str | Path | None = None) -> pd
         for j, stem in enumerate(names):
             stem = _mat_string(stem)
             b = np.asarray(boxes[j], dtype=np.float64)
-            b = b.reshape(-1, 4) if b.size else np.zeros((0, 4))
             where = f"face_bbx_list{{{e + 1}}}{{{j + 1}}} ({event}/{stem})"
+            if b.size and (b.ndim != 2 or b.shape[1] != 4):  # one x y w h row per face
+                raise DatasetFormatError(path, f"{where}: boxes must be rows of 4 numbers (x y w h), got shape "
+                                               f"{'x'.join(map(str, b.shape))}")  # fmt: skip
+            b = b.reshape(-1, 4) if b.size else np.zeros((0, 4))
             if not np.isfinite(b).all() or (b[:, 2:] < 0).any():
                 raise DatasetFormatError(path, f"{where}: bad box")
             flags = np.zeros((len(b), len(WIDER_FLAGS)), dtype=np.int64)
@@ -188,6 +191,9 @@ def read_wider_mat(mat_file: str | Path, images: str | Path | None = None) -> pd
                     v = np.asarray(_cells(labels[f][e])[j]).reshape(-1)
                     if len(v) != len(b):
                         raise DatasetFormatError(path, f"{where}: {len(v)} {f} labels for {len(b)} boxes")
+                    if ((v != np.round(v)) | (v < 0) | (v > _WIDER_FLAG_RANGE[f])).any():  # as the .txt reader checks
+                        raise DatasetFormatError(path, f"{where}: {f} label out of range 0-{_WIDER_FLAG_RANGE[f]} "
+                                                       f"({v.tolist()})")  # fmt: skip
                     flags[:, k] = v
             name = f"{event}/{stem}" if stem.lower().endswith((".jpg", ".png")) else f"{event}/{stem}.jpg"
             rows.append(_wider_row(root, name, b, flags))
