@@ -343,8 +343,8 @@ def read_labels(fmt: str, labels: Path, images: Path | None, folds=FDDB_FOLDS):
     try:
         return read_fddb(labels, images, folds=folds)
     except DataNotFoundError as e:
-        if not re.fullmatch(r"FDDB-fold-\d\d(-ellipseList)?\.txt", Path(e.path).name):
-            raise
+        if not re.fullmatch(r"FDDB-fold-\d\d(-ellipseList)?\.txt", Path(e.path).name) or Path(e.path) == labels:
+            raise  # not a fold missing from the folds folder (a fold file given as --labels: "is not a folder")
         have = [k for k in FDDB_FOLDS if (labels / f"FDDB-fold-{k:02d}.txt").is_file()
                 and (labels / f"FDDB-fold-{k:02d}-ellipseList.txt").is_file()]  # fmt: skip
         which = f"--fddb-folds {' '.join(map(str, have))}" if have else "--fddb-folds K [K ...]"
@@ -428,7 +428,13 @@ def benchmark_data(args, detectors: list[str]) -> dict:
     if skipped:
         gone = {s["path"] for s in skipped}
         df = df[[p not in gone for p in df["path"]]].reset_index(drop=True)
-    return {"labels": labels, "found": found, "table": table, "df": mark_small(df, args.min_height), "skipped": skipped}
+    df = mark_small(df, args.min_height)
+    care, dont = n_faces(df)
+    if care == 0:  # AP is not defined over no face
+        why = (f"none of the {dont} faces of the {len(df)} images counts (each is lower than --min-height "
+               f"{args.min_height:g} px or marked don't-care)" if dont else f"the labels name no face in the {len(df)} images")
+        raise ValueError(f"{labels}: {why}: nothing to score AP on; lower --min-height or check the labels")
+    return {"labels": labels, "found": found, "table": table, "df": df, "skipped": skipped}
 
 
 # ----------------------------------------------------------------------------- main

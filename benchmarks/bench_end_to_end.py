@@ -240,6 +240,10 @@ def _jpeg(img: Image.Image, quality: int) -> Image.Image:
     return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
 
 
+PERTURBATIONS = ("jpeg_q95", "jpeg_q75", "shift_x_4px", "shift_y_4px", "brightness_x0.6", "brightness_x1.5",
+                 "grayscale", "scale_x0.9", "scale_x1.1", "resize_256px")  # perturbations' names, in their order
+
+
 def perturbations(img: Image.Image) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """name -> (perturbed RGB uint8 array, the affine map (sx, sy, tx, ty) from original pixels
     into the perturbed image's pixels: x' = sx * x + tx)."""
@@ -406,22 +410,27 @@ def main(argv=None) -> int:
                     help="LABEL=FILE: that bundle's box head instead of the shipped one")
     ap.add_argument("--part", choices=("val", "tune"), default="val",
                     help="val parts (the record) or tune parts of the train partitions (choosing)")
-    ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"))
+    ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"),
+                    help="the folder holding celeba_hq128, utkface128 (and scut_fbp5500_train) (default: "
+                         "LNET_ANET_DATASETS, else ../shared/datasets beside the repository)")
     ap.add_argument("--limit", type=int, default=None, help="files per set (default: all)")
     ap.add_argument("--scut", type=int, default=None, help="SCUT images for faces found (default: --limit; 0: skip)")
-    ap.add_argument("--stability", type=int, default=200, help="faces perturbed (0: skip)")
-    ap.add_argument("--perturb", nargs="*", default=None, help="only these perturbations (default: all)")
-    ap.add_argument("--probe-train", type=int, default=6000, help="train faces for the linear probe (0: skip)")
+    ap.add_argument("--stability", type=int, default=200, help="faces perturbed (default: 200; 0: skip)")
+    ap.add_argument("--perturb", nargs="*", default=None, choices=PERTURBATIONS, metavar="NAME",
+                    help=f"only these perturbations (default: all: {', '.join(PERTURBATIONS)})")
+    ap.add_argument("--probe-train", type=int, default=6000,
+                    help="train faces for the linear probe (default: 6000; 0: skip)")
     ap.add_argument("--framings", type=int, default=200,
-                    help="UTKFace chips read at given framings (age_at_framings, a diagnostic; 0: skip)")
+                    help="UTKFace chips read at given framings (age_at_framings, a diagnostic; default: 200; 0: skip)")
     ap.add_argument("--age-descriptor-head", type=_head_arg, nargs="+", default=[],
                     help="[LABEL=]FILE: also run that bundle (a bare FILE: each bundle) with this age descriptor head "
                          "(lnet_anet.cli.fit_descriptor_head --target age, fitted on that bundle's ANet; needs the "
                          "descriptor extra)")  # fmt: skip
     ap.add_argument("--box-jitter", action="store_true",
                     help="also run each bundle with Predictor.box_jitter on (7 views of each face's region averaged)")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="where results.json and results.md go (default: experiments/<date>-end-to-end)")
     args = ap.parse_args(argv)
     if args.merge:
         merged = merge_runs(args.merge)

@@ -240,6 +240,9 @@ def test_bad_labels_and_detectors_are_one_line_errors(tmp_path, capsys, monkeypa
     assert len(err) == 1 and err[0].startswith("error: unknown detector 'foo' (") and "haar" in err[0]
     assert bench.main([*common, "--detectors", "lnet_anet", "--box-head", str(tmp_path / "none.safetensors")]) == 2
     assert capsys.readouterr().err.strip() == f"error: --box-head {tmp_path / 'none.safetensors'}: no such file"
+    folder = ["--format", "csv", "--labels", str(tmp_path), "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out")]
+    assert bench.main([*folder, "--detectors", "haar"]) == 1  # a folder where the CSV should be: said so, not "missing"
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path}: a folder, not a label file"
     # a peer whose package is missing: said before any detector runs (it crashed after them, losing their figures)
     monkeypatch.setitem(bench.PEER_PACKAGES, "mtcnn", ("a_package_that_is_not_installed", "facenet-pytorch"))
     assert bench.main([*common, "--detectors", "haar,mtcnn"]) == 2
@@ -289,13 +292,17 @@ def test_wider_mat_is_found_under_wider_and_the_default_out_is_under_runs(tmp_pa
     row = next(line for line in (run / "results.md").read_text().splitlines() if line.startswith("| haar |"))
     assert "n/a / " in row and "nan" not in row
     # Both official files, as wider_face_split/ ships them: train, as for the .txt files, and the other named.
-    _wider_mat(split / "wider_face_train.mat", ["p_0"], [[]])
+    _wider_mat(split / "wider_face_train.mat", ["p_0"], [[[10, 10, 30, 40]]])
     (tmp_path / "wider" / "WIDER_train" / "images" / "0--Parade").mkdir(parents=True)
     shutil.copy(images / "p_0.jpg", tmp_path / "wider" / "WIDER_train" / "images" / "0--Parade" / "p_0.jpg")
     assert bench.main(["--format", "wider-mat", "--wider", "wider", "--detectors", "haar", "--out", "o"]) == 0
     out = capsys.readouterr().out
     assert f"labels: {Path('wider/wider_face_split/wider_face_train.mat')} (found in" in out
     assert "also there: wider_face_val.mat (choose with --labels)" in out
+    # No face that counts: AP cannot be scored, said in one line (it was n/a with exit 0)
+    assert bench.main(["--format", "wider-mat", "--wider", "wider", "--detectors", "haar", "--out", "o",
+                       "--min-height", "50"]) == 1  # fmt: skip
+    assert "none of the 1 faces of the 1 images counts (each is lower than --min-height 50 px" in capsys.readouterr().err
     # Several other .mat files: which one is for the user to say.
     for f in ("wider_face_train.mat", "wider_face_val.mat"):
         (split / f).rename(split / f.replace("wider_face_", "mine_"))

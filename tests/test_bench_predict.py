@@ -45,3 +45,17 @@ def test_option_cost_times_each_arm_on_the_same_images(tmp_path, one_thread):
     Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(empty / "black.jpg")
     with pytest.raises(SystemExit, match="no face found"):
         bench.main(["--option", "mirror", "--images", str(empty), "--n", "1", "--out", str(tmp_path / "x.json")])
+
+
+def test_end_to_end_stability_names_its_perturbations_and_refuses_others(capsys):
+    """bench_end_to_end's --perturb takes the names `perturbations` makes (a wrong one was
+    ignored, leaving the stability section out of the record without a word)."""
+    import pytest
+    from PIL import Image
+
+    bench = load_benchmark("bench_end_to_end")
+    made = bench.perturbations(Image.fromarray(np.zeros((40, 48, 3), np.uint8)))
+    assert tuple(made) == bench.PERTURBATIONS
+    with pytest.raises(SystemExit) as stop:
+        bench.main(["--perturb", "bogus"])
+    assert stop.value.code == 2 and "invalid choice: 'bogus'" in capsys.readouterr().err

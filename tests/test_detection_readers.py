@@ -233,6 +233,7 @@ def test_read_box_csv_with_and_without_header(tmp_path):
         ("path,x0,y0,x1,y1\na.jpg,1,2,11\n", 2, "expected 5 fields"),
         ("path,x0,y0,x1,y1\na.jpg,1,2,11,22\nb.jpg,1,2,z,22\n", 3, "not a number"),
         ("a.jpg,10,2,1,22\n", 1, "bad box"),
+        ("a.jpg,10,2,11,22\nb.jpg,10,2,10,22\n", 2, r"bad box .* \(need x0 < x1"),  # no area: never matched
         ("path,left,top,right,bottom\n", 1, "header"),
         ("a.jpg,1,2,11,22,maybe\n", 1, "dont_care"),
     ],
@@ -280,6 +281,9 @@ def test_read_voc_xml_faces_difficult_and_one_based_corners(tmp_path):
     assert list(df["dont_care"][1]) == [False, True]
     assert df["path"][1] == str(tmp_path / "JPEGImages" / "b.jpg")
     assert read_voc_xml(ann, classes=("person",))["boxes"][1].shape == (1, 4)
+    # no object of the classes asked for: every image would read as face-free, so it is said
+    with pytest.warns(UserWarning, match=r"no object is named cat, .*named face, person"):
+        assert not any(len(b) for b in read_voc_xml(ann, classes=("cat",))["boxes"])
 
 
 @pytest.mark.parametrize(

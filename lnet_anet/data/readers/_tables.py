@@ -36,7 +36,7 @@ def read_lines(path: str | Path) -> list[str]:
     """A text file as a list of lines (CRLF/CR/LF, UTF-8 with or without BOM), stripped."""
     path = Path(path)
     if not path.is_file():
-        raise DataNotFoundError(path, "missing label file")
+        raise DataNotFoundError(path, "a folder, not a label file" if path.is_dir() else "missing label file")
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")

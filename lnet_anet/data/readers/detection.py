@@ -26,7 +26,7 @@ Formats:
   sqrt((a cos t)^2 + (b sin t)^2), half height sqrt((a sin t)^2 + (b cos t)^2)), as the FDDB
   tools do when they draw an ellipse's region.
 - CSV: `path,x0,y0,x1,y1` one row per face (optional header; optional `dont_care` column); a row
-  `path,,,,` is an image without a face.
+  `path,,,,` (`path,,,,,` with the dont_care column) is an image without a face.
 - Pascal VOC XML: one file per image (`<filename>`, `<object><name>face</name><difficult>`,
   `<bndbox>` 1-based inclusive corners, converted to 0-based exclusive: x0 = xmin - 1, x1 = xmax).
 """
@@ -37,6 +37,7 @@ import csv
 import hashlib
 import os
 import re
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -374,8 +375,8 @@ def read_box_csv(csv_file: str | Path, images: str | Path | None = None) -> pd.D
             box = [float(c) for c in coords]
         except ValueError:
             raise DatasetFormatError(path, f"not a number in {','.join(coords)!r}", number) from None
-        if not np.isfinite(box).all() or box[2] < box[0] or box[3] < box[1]:
-            raise DatasetFormatError(path, f"bad box {box} (need x0 <= x1, y0 <= y1)", number)
+        if not np.isfinite(box).all() or box[2] <= box[0] or box[3] <= box[1]:  # no area: no detection can match it
+            raise DatasetFormatError(path, f"bad box {box} (need x0 < x1, y0 < y1)", number)
         flag = fields[5].lower() if len(fields) == 6 else "0"
         if flag not in ("0", "1", "true", "false", ""):
             raise DatasetFormatError(path, f"dont_care: expected 0 or 1, found {fields[5]!r}", number)
@@ -408,6 +409,7 @@ def read_voc_xml(
     root = root.resolve()
     wanted = {c.lower() for c in classes}
     rows = []
+    others: set[str] = set()  # the names of the objects left out: said when no object is a face
     for f in files:
         tree, line_of = _parse_xml(f)
         name = _text(tree, "filename", f, line_of)
@@ -415,6 +417,7 @@ def read_voc_xml(
         for obj in tree.iter("object"):
             label = _text(obj, "name", f, line_of).lower()
             if label not in wanted:
+                others.add(label)
                 continue
             bb = obj.find("bndbox")
             if bb is None:
@@ -431,6 +434,10 @@ def read_voc_xml(
             dont_care.append(diff is not None and (diff.text or "0").strip() == "1")
         rows.append({"path": os.path.normpath(os.path.join(root, name)), "name": name,
                      "boxes": _box_array(boxes), "dont_care": np.asarray(dont_care, dtype=bool)})  # fmt: skip
+    if others and not any(len(r["boxes"]) for r in rows):
+        warnings.warn(f"{files[0].parent}: no object is named {' or '.join(sorted(wanted))}, so every image reads as "
+                      f"face-free; the objects are named {', '.join(sorted(others)[:8])} (read_voc_xml's classes)",
+                      stacklevel=2)  # fmt: skip
     return _frame(rows, str(files[0].parent) if files else "")
 
 
