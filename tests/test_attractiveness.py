@@ -116,6 +116,33 @@ def test_lnet_boxes_writes_one_row_per_image(tmp_path):
             assert r["x0"] == ""
 
 
+def test_lnet_boxes_writes_its_csv_whole_or_not_at_all(tmp_path, capsys, monkeypatch):
+    """Stopped half-way, lnet_boxes leaves no CSV (readers would give the images missing from a
+    partial one the whole image) and exits 130; --out a folder or --batch-size 0 stop first."""
+    import lnet_anet.cli.lnet_boxes as module
+
+    root = _scut_tree(tmp_path / "SCUT-FBP5500_v2", n=6)
+    bundle = random_bundle(tmp_path / "b.lnetanet", heads=(), threshold=0.0, max_faces=1)
+    out = tmp_path / "boxes.csv"
+    real = module.lnet_boxes
+
+    def stopped(*args):
+        for n, row in enumerate(real(*args)):
+            if n == 3:
+                raise KeyboardInterrupt
+            yield row
+
+    monkeypatch.setattr(module, "lnet_boxes", stopped)
+    assert module.main([str(root / "Images"), "--out", str(out), "--bundle", str(bundle)]) == 130
+    assert f"interrupted: nothing written to {out}" in capsys.readouterr().err
+    assert not out.exists() and not out.with_name("boxes.csv.part").exists()
+    for bad, says in ((["--out", str(tmp_path)], "is a folder"), (["--out", str(out), "--batch-size", "0"], "at least 1")):
+        with pytest.raises(SystemExit) as stop:
+            module.main([str(root / "Images"), *bad, "--bundle", str(bundle)])
+        assert stop.value.code == 2 and says in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_lnet_boxes_names_unreadable_images_and_leaves_them_out(tmp_path, capsys):
     from PIL import Image
 

@@ -653,3 +653,15 @@ def test_an_age_run_refuses_another_input_size_or_loss_once_trained(tmp_path):
     assert json.loads((tmp_path / "recipe.json").read_text())["input"]["image_size"] == 48
     with pytest.raises(RunRefusedError, match=r"input differs .*: input\.image_size: 48 -> 64\)"):  # the value in the folder, the new one
         record_recipe(tmp_path, cfg())
+
+
+@pytest.mark.parametrize("command", ["fit_box_head", "fit_face_head", "fit_upright", "fit_localizer", "fit_check_map",
+                                     "fit_descriptor_head", "lnet_boxes"])  # fmt: skip
+def test_an_output_file_that_is_a_folder_stops_the_command_before_any_work(command, tmp_path, capsys):
+    """--out naming a folder was found by the write at the end of the fit: a traceback, the fit lost."""
+    import importlib
+
+    main = importlib.import_module(f"lnet_anet.cli.{command}").main
+    with pytest.raises(SystemExit) as stop:
+        main(["--out", str(tmp_path)])
+    assert stop.value.code == 2 and f"argument --out: {tmp_path} is a folder; give the file's name" in capsys.readouterr().err

@@ -129,3 +129,35 @@ def test_fit_upright_fits_a_head_on_turned_photos_and_skips_bad_files(tmp_path, 
     assert "no such image file, list or folder" in capsys.readouterr().err
     assert fit_upright.main([str(folder), "--bundle", str(tmp_path / "none.lnetanet"), "--out", str(out)]) == 1
     assert "none.lnetanet" in capsys.readouterr().err
+
+
+def test_records_name_an_upright_head_of_ones_own_and_resume_refuses_another(tmp_path, capsys):
+    """As for the face and box heads: records read with --rotations and an upright head of one's own
+    carry its digest ("upright_head"), and --resume refuses to add records read with another (it
+    mixed them silently: two turns of one chip in one output)."""
+    from lnet_anet.inference.outputs import read_records
+    from lnet_anet.predict import main
+
+    bundle = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1)
+    predictor = Predictor.load(bundle)
+    d, anet = predictor.bundle.svm.feature_dim, predictor.bundle.part_digest("anet")
+    heads = []
+    for seed in (0, 1):
+        path = tmp_path / f"upright{seed}.safetensors"
+        UprightHead(np.zeros(d), np.ones(d), np.random.default_rng(seed).normal(size=d), 0.0, anet=anet).save(path)
+        heads.append(path)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(3)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(photos / f"p{i}.png")
+    out = tmp_path / "out.jsonl"
+    argv = [str(photos), "--output", str(out), "--bundle", str(bundle), "--rotations"]
+    assert main([*argv, "--upright-head", str(heads[0])]) == 0
+    digest = UprightHead.load(heads[0]).digest
+    assert [r["upright_head"] for r in read_records(out)] == [digest, digest]
+    Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(photos / "p9.png")
+    capsys.readouterr()
+    assert main([*argv, "--upright-head", str(heads[1]), "--resume"]) == 2
+    assert f"--upright-head: the head of digest {digest} where this run has the head of digest" in capsys.readouterr().err
+    assert main([*argv, "--upright-head", str(heads[0]), "--resume"]) == 0 and len(read_records(out)) == 3

@@ -30,6 +30,15 @@ def int_in(low: int, high: int | None = None):
     return parse
 
 
+def output_file(text: str) -> Path:
+    """A file to write: refused at once when it names a folder (the write at the end of a long fit
+    would fail there)."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give the file's name, e.g. {path / 'out'}")
+    return path
+
+
 def json_object(text: str) -> dict:
     """A JSON object ({"key": value, ...}), as the settings options take."""
     try:

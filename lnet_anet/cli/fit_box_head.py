@@ -29,7 +29,13 @@ import torch
 from torchvision.ops import box_iou
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter, add_wider_label_options, float_in, int_in
+from lnet_anet.cli.arguments import (
+    DefaultsHelpFormatter,
+    add_wider_label_options,
+    float_in,
+    int_in,
+    output_file,
+)
 from lnet_anet.cli.head_fitting import load_predictor, save_head
 from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.data.images import load_image
@@ -72,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the exposure views")
     ap.add_argument("--limit", type=int_in(1), default=None, help="at most this many photos (the first; default: all)")
     ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
-    ap.add_argument("--out", type=Path, required=True,
+    ap.add_argument("--out", type=output_file, required=True,
                     help=f"the head's file (the shipped one is {DEFAULT_BOX_HEAD.name}, in lnet_anet/assets)")
     ap.add_argument("--threads", type=int_in(1), default=2, help="torch's threads")
     args = ap.parse_args(argv)

@@ -28,7 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter, add_wider_label_options, float_in, int_in
+from lnet_anet.cli.arguments import (
+    DefaultsHelpFormatter,
+    add_wider_label_options,
+    float_in,
+    int_in,
+    output_file,
+)
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
 from lnet_anet.data.readers.detection import hash_part, read_wider_txt
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE
@@ -68,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
     ap.add_argument("--work", type=Path, default=Path("runs/check-map"),
                     help="cached maps, checkpoints and config.json (a run with other settings needs another folder)")
-    ap.add_argument("--out", type=Path, required=True, help="the new bundle")
+    ap.add_argument("--out", type=output_file, required=True, help="the new bundle")
     ap.add_argument("--threads", type=int_in(1), default=2, help="torch's threads")
     args = ap.parse_args(argv)
     prog = "fit_check_map"

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in
+from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in, output_file
 from lnet_anet.cli.head_fitting import save_head
 from lnet_anet.data import datasets_root
 from lnet_anet.data.errors import DATA_HINT, DataNotFoundError
@@ -131,7 +131,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_descriptor_head",
                                 description=" ".join(__doc__.split("\n\n")[0].split()),
                                 formatter_class=DefaultsHelpFormatter)  # fmt: skip
-    p.add_argument("--out", type=Path, required=True, help="the head's file (.safetensors) to write")
+    p.add_argument("--out", type=output_file, required=True, help="the head's file (.safetensors) to write")
     p.add_argument("--target", choices=tuple(DEFAULT_ROOTS), default="attractiveness",
                    help="attractiveness (SCUT-FBP5500's training list) or age (UTKFace's train part)")
     p.add_argument("--root", type=Path, help="the dataset as released: SCUT-FBP5500 (or its parent) for "

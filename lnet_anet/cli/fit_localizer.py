@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter
+from lnet_anet.cli.arguments import DefaultsHelpFormatter, output_file
 
 # Tight windows around each peak (box_level) so that neighbours are not merged; box_model None:
 # the composed scenes' box model belongs to their box level, and is refitted on the tune faces.
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wider", type=Path, required=True, help="a WIDER FACE folder (wider_face_split/, WIDER_*/images/)")
     p.add_argument("--split", default="train", help="which bbx_gt file: wider_face_<split>_bbx_gt.txt")
     p.add_argument("--bundle", type=Path, default=None, help="default: the embedded bundle")
-    p.add_argument("--out", type=Path, required=True, help="the new bundle")
+    p.add_argument("--out", type=output_file, required=True, help="the new bundle")
     p.add_argument("--min-height", type=float, default=24.0, help="smaller faces are don't-care (pixels)")
     p.add_argument("--fppi", type=float, default=0.1, help="false alarms per tune image at the threshold")
     p.add_argument("--limit", type=int, default=None,

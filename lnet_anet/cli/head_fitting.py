@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lnet_anet.cli.arguments import float_in, int_in
+from lnet_anet.cli.arguments import float_in, int_in, output_file
 from lnet_anet.data.readers._tables import IMAGE_SUFFIXES
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
 
@@ -41,7 +41,7 @@ def add_fit_options(ap: argparse.ArgumentParser, shipped: Path) -> None:
     ap.add_argument("--seed", type=int_in(0), default=0, help="the --limit sample's seed")
     ap.add_argument("--c", type=float_in(1e-6, 1e6), default=1.0, help="inverse L2 regularisation of the logistic regression")
     ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
-    ap.add_argument("--out", type=Path, required=True,
+    ap.add_argument("--out", type=output_file, required=True,
                     help=f"the head's file (the shipped one is {shipped.name}, in lnet_anet/assets)")
     ap.add_argument("--threads", type=int_in(1), default=2, help="torch's threads")
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter
+from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, output_file
 from lnet_anet.data.images import image_suffixes
 
 EPILOG = """\
@@ -39,8 +39,12 @@ CSV columns, one row per image that could be read:
 Unreadable images (empty, truncated, not an image) get a warning on stderr with the reason and
 no row; the summary line counts them apart from the images without a face.
 
+The CSV is written whole at the end (OUT.part while running, then renamed): a stopped run leaves no
+CSV that looks complete, since readers give an image missing from it the whole image.
+
 exit status: 0 every image was read; 1 some images could not be read (the others are written),
-or the bundle cannot be loaded; 2 bad usage (no such folder, a file instead of a folder)."""
+or the bundle cannot be loaded; 2 bad usage (no such folder, a file instead of a folder, --out a
+folder, --batch-size under 1); 130 interrupted (nothing written)."""
 
 
 def lnet_boxes(predictor, paths: Sequence[Path], batch_size: int = 16) -> Iterator[tuple]:
@@ -80,10 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--recursive", action="store_true",
                         help="also the images in its sub-folders (LFW's one folder per person); rows keep the file "
                              "name, which must then be unique, as data.boxes matches on it")  # fmt: skip
-    parser.add_argument("--out", type=Path, required=True, help="CSV to write (columns below)")
+    parser.add_argument("--out", type=output_file, required=True, help="CSV to write (columns below)")
     parser.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
     parser.add_argument("--batch-size", type=int, default=16, help="images per LNet batch")
     args = parser.parse_args(argv)
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
     if not args.folder.exists():
         print(f"error: {args.folder}: no such folder", file=sys.stderr)
         return 2
@@ -116,19 +122,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, BundleError, RuntimeError, ValueError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    from tqdm import tqdm
+
+    from lnet_anet.engine.signals import sigterm_as_interrupt
+
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    part = args.out.with_name(args.out.name + ".part")  # renamed to --out once every image is done
     missing = unreadable = 0
-    with args.out.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["name", "x0", "y0", "x1", "y1", "score", "faces"])
-        for path, box, score, n, error in lnet_boxes(predictor, paths, args.batch_size):
-            if error is not None:
-                unreadable += 1
-                print(f"warning: {path.name}: not read ({error}); left out of the CSV", file=sys.stderr)
-                continue
-            missing += box is None
-            coords = ["", "", "", ""] if box is None else [f"{v:.2f}" for v in box]
-            writer.writerow([path.name, *coords, f"{score:.5f}", n])
+    try:
+        with sigterm_as_interrupt(), part.open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["name", "x0", "y0", "x1", "y1", "score", "faces"])
+            rows = lnet_boxes(predictor, paths, args.batch_size)
+            for path, box, score, n, error in tqdm(rows, total=len(paths), unit="img", disable=None, file=sys.stderr):
+                if error is not None:
+                    unreadable += 1
+                    tqdm.write(f"warning: {path.name}: not read ({error}); left out of the CSV", file=sys.stderr)
+                    continue
+                missing += box is None
+                coords = ["", "", "", ""] if box is None else [f"{v:.2f}" for v in box]
+                writer.writerow([path.name, *coords, f"{score:.5f}", n])
+    except KeyboardInterrupt:
+        part.unlink(missing_ok=True)
+        print(f"interrupted: nothing written to {args.out}", file=sys.stderr)
+        return 130
+    part.replace(args.out)
     print(f"{args.out}: {len(paths)} images, {missing} without a face, {unreadable} unreadable (left out)")
     return 1 if unreadable else 0
 

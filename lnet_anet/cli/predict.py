@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="skip the images --output FILE (or FILE.part) already has without error (read with the same "
                         "--mirror / --box-jitter / --rotations / descriptor heads / --no-rescue / --no-refine-boxes / "
-                        "--face-head / --box-head / --threshold / --secondary-threshold / --detail / "
+                        "--face-head / --box-head / --upright-head / --threshold / --secondary-threshold / --detail / "
                         "--attractiveness-patches and the same bundle: another mix is refused, exit 2)")  # fmt: skip
     p.add_argument("--csv", type=Path, metavar="FILE", help="one row per face, for spreadsheets")
     p.add_argument("--vis", type=Path, metavar="DIR",
@@ -627,6 +627,7 @@ def _other_options(log, predictor) -> str:
            "--no-rescue": predictor.face_head is not None and not predictor.rescue,
            "--no-refine-boxes": predictor.box_head is not None and not predictor.refine_boxes,
            "--face-head": predictor.custom_heads.get("face_head"), "--box-head": predictor.custom_heads.get("box_head"),
+           "--upright-head": predictor.custom_heads.get("upright_head"),
            "--bundle": predictor.bundle.identity, "settings": predictor.reading_settings}  # fmt: skip
     differ: dict[str, Any] = {}
     for record in log.done.values():
@@ -640,7 +641,7 @@ def _other_options(log, predictor) -> str:
         return ", ".join(f"{k}={v}" for k, v in values.items()) if values else "the bundle's"
 
     def said(key: str, value: Any) -> str:
-        if key in ("--face-head", "--box-head"):  # a head's digest, or None: the shipped one
+        if key in ("--face-head", "--box-head", "--upright-head"):  # a head's digest, or None: the shipped one
             mine = predictor.custom_heads.get(key[2:].replace("-", "_"))
             return (f"{key}: {'the head of digest ' + value if value else 'the shipped head'} where this run has "
                     f"{'the head of digest ' + mine if mine else 'the shipped head'} (fit_* prints a head's digest)")

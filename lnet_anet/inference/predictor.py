@@ -359,12 +359,14 @@ class Predictor:
 
     @property
     def custom_heads(self) -> dict[str, str]:
-        """{"face_head" / "box_head": its digest} for each of the two heads in use (rescue /
-        refine_boxes on) that is not the shipped one (a head of your own: Predictor.load(face_head=
-        / box_head=), predict --face-head / --box-head). Records read so say it under the same
-        keys, so that `predict --resume` refuses to mix them with records read otherwise."""
+        """{"face_head" / "box_head" / "upright_head": its digest} for each of the three heads in use
+        (rescue / refine_boxes / rotations on) that is not the shipped one (a head of your own:
+        Predictor.load(face_head= / box_head=), the upright_head setter, predict --face-head /
+        --box-head / --upright-head). Records read so say it under the same keys, so that `predict
+        --resume` refuses to mix them with records read otherwise."""
         heads = {"face_head": self._face_head if self.rescue or self._lnet.verify_faces is not None else None,
-                 "box_head": self._box_head if self.refine_boxes else None}  # fmt: skip
+                 "box_head": self._box_head if self.refine_boxes else None,
+                 "upright_head": self._upright_head if self.rotations else None}  # fmt: skip
         return {name: head.digest for name, head in heads.items()
                 if head is not None and head.digest != _shipped_digest(type(head))}  # fmt: skip
 
@@ -1291,7 +1293,7 @@ class _Rescued(tuple):
 
 @functools.cache
 def _shipped_digest(kind: type) -> str | None:
-    """The digest of the shipped head of this kind (FaceHead, BoxHead), None when none ships."""
+    """The digest of the shipped head of this kind (FaceHead, BoxHead, UprightHead), None when none ships."""
     try:
         return kind.load().digest
     except FileNotFoundError:
