@@ -131,3 +131,20 @@ def test_fit_localizer_refuses_a_tree_with_no_tune_photo(bundle_path, tmp_path, 
                  "--out", str(tmp_path / "b.lnetanet")]) == 1  # fmt: skip
     assert "0 of its 3 photos fall in the tune part" in capsys.readouterr().err
     assert not (tmp_path / "b.lnetanet").exists()
+
+
+def test_fit_localizer_checks_its_options_and_bundle_before_reading_photos(tmp_path, capsys):
+    """A typo in --search or --scales, --limit 0 (which read every photo) and a missing bundle:
+    each one line, before any photo is read (they came after every photo was checked, as
+    tracebacks for the last two)."""
+    from lnet_anet.cli.fit_localizer import main
+
+    common = ["--wider", str(tmp_path / "no-such-wider"), "--out", str(tmp_path / "b.lnetanet")]
+    for bad, says in ((["--search", '{"box_levle": [0.2]}'], "argument --search: not Localizer settings: box_levle"),
+                      (["--scales", "1.0;abc"], "argument --scales: not ';'-separated lists of numbers"),
+                      (["--limit", "0"], "argument --limit: must be >= 1, got 0")):  # fmt: skip
+        with pytest.raises(SystemExit) as stop:
+            main([*common, *bad])
+        assert stop.value.code == 2 and says in capsys.readouterr().err
+    assert main([*common, "--bundle", str(tmp_path / "none.lnetanet")]) == 1
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'none.lnetanet'}: no such model bundle file"

@@ -182,7 +182,13 @@ def test_fit_check_map_writes_a_bundle_that_checks_faces(tmp_path, capsys, monke
     assert Predictor.load(out).predict(np.zeros((64, 96, 3), np.uint8))["error"] is None
     # the same work folder with other settings is refused; the labels' mistakes are named
     assert fit_check_map.main([*common, "--composed", "0", "--work", str(tmp_path / "w"), "--out", str(out)]) == 1
-    assert "other settings" in capsys.readouterr().err
+    assert "other settings (composed: 8 -> 0, composed_data: synthetic -> celeba_hq; " in capsys.readouterr().err
+    # another --out, --threads or --check-faces is the same training: its maps and checkpoint are reused
+    other = tmp_path / "checked2.lnetanet"
+    assert fit_check_map.main([*common[:-2], "--threads", "2", "--composed", "8", "--composed-data", "synthetic",
+                               "--check-faces", "2.0", "--work", str(tmp_path / "w"), "--out", str(other)]) == 0  # fmt: skip
+    assert load_bundle(other).config["preprocessing"]["lnet"]["check_faces"] == 2.0
+    capsys.readouterr()
     assert fit_check_map.main(["--labels", str(tmp_path / "none.txt"), "--out", str(out)]) == 2
     assert "none.txt" in capsys.readouterr().err
     assert fit_check_map.main([*common[:-8], "--bundle", str(no_face_tag), "--composed", "0", "--work", str(tmp_path / "w0"),

@@ -93,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--age-labels goes with --age-prior")
         if args.from_bundle is not None and not (args.age or args.attractiveness or args.anet or settings or prior):
             parser.error("--from-bundle needs --age, --attractiveness, --anet, --localizer, --lnet-input, "
-                         "--crop-pad, --age-prior and/or --age-std-scale")
+                         "--crop-pad, --age-prior and/or --age-std-scale (--note says why they changed; alone it "
+                         "changes nothing: copy the file instead)")
         if args.from_bundle is None and not (args.lnet and args.anet):
             parser.error("give --lnet and --anet run folders, or --from-bundle FILE")
         for name in args.no_mirror:

@@ -58,6 +58,9 @@ def composed_scenes(data: str, n: int, work: Path):
     return scenes(cfg, fit, names, False, cfg.train_p_empty, cfg.train.seed + 100, n)
 
 
+UNTRAINED_SETTINGS = ("out", "threads", "check_faces")  # free to change between runs of one --work folder
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_check_map", description=__doc__.split("\n\n")[0],
                                  epilog=PRINTED, formatter_class=DefaultsHelpFormatter)
@@ -101,11 +104,18 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as e:  # BundleError is a ValueError
         print(f"{prog}: {e}", file=sys.stderr)
         return 1
-    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()} | {"bundle": str(source)}
+    # what the trained map depends on: not where the bundle goes, the threads, or the bundle's check_faces value
+    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+                if k not in UNTRAINED_SETTINGS} | {"bundle": str(source)}  # fmt: skip
     args.work.mkdir(parents=True, exist_ok=True)
     recorded = args.work / "config.json"
-    if recorded.exists() and json.loads(recorded.read_text()) != settings:
-        print(f"{prog}: {args.work} holds a run with other settings ({recorded}); give another --work", file=sys.stderr)
+    before = json.loads(recorded.read_text()) if recorded.exists() else settings
+    before = {k: v for k, v in before.items() if k not in UNTRAINED_SETTINGS}  # a config.json that kept them
+    if before != settings:
+        changed = ", ".join(f"{k}: {before.get(k)} -> {settings.get(k)}" for k in sorted(set(before) | set(settings))
+                            if before.get(k) != settings.get(k))  # fmt: skip
+        print(f"{prog}: {args.work} holds a run with other settings ({changed}; {recorded}); give another --work",
+              file=sys.stderr)  # fmt: skip
         return 1
     recorded.write_text(json.dumps(settings, indent=1) + "\n")
     try:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter, output_file
+from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in, output_file
 
 # Tight windows around each peak (box_level) so that neighbours are not merged; box_model None:
 # the composed scenes' box model belongs to their box level, and is refitted on the tune faces.
@@ -46,17 +46,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=output_file, required=True, help="the new bundle")
     p.add_argument("--min-height", type=float, default=24.0, help="smaller faces are don't-care (pixels)")
     p.add_argument("--fppi", type=float, default=0.1, help="false alarms per tune image at the threshold")
-    p.add_argument("--limit", type=int, default=None,
+    p.add_argument("--limit", type=int_in(1), default=None,
                    help="at most this many tune photos (the box fits need about 20 faces found inside a labelled "
                         "box: keep it at 60 or more; default: all)")  # fmt: skip
-    p.add_argument("--scales", default="1.0;1.0,0.5;1.0,1.5;1.0,2.0;0.5,1.0,2.0",
+    p.add_argument("--scales", type=_scale_sets, default="1.0;1.0,0.5;1.0,1.5;1.0,2.0;0.5,1.0,2.0",
                    help="scale sets to try, ';'-separated lists")  # fmt: skip
-    p.add_argument("--search", type=json.loads, default=DEFAULT_SEARCH,
+    p.add_argument("--search", type=_search_grid, default=DEFAULT_SEARCH,
                    help=f"Localizer settings to try, as JSON (default: {json.dumps(DEFAULT_SEARCH)})")
     p.add_argument("--keep-cascade", action="store_true", help="keep the bundle's LNet_s stage (default: drop it)")
     p.add_argument("--face-box-only", action="store_true",
                    help="fit the localizer's face_box alone, the bundle's localization unchanged")  # fmt: skip
     return p
+
+
+def _scale_sets(text: str) -> list[tuple[float, ...]]:
+    """--scales: ';'-separated lists of ','-separated positive scales."""
+    try:
+        sets = [tuple(float(v) for v in group.split(",")) for group in text.split(";")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not ';'-separated lists of numbers, e.g. 1.0;1.0,0.5: {text!r}") from None
+    if not all(v > 0 and np.isfinite(v) for group in sets for v in group):
+        raise argparse.ArgumentTypeError(f"scales must be positive numbers: {text!r}")
+    return sets
+
+
+def _search_grid(text: str) -> dict:
+    """--search: a JSON object of Localizer settings, each with a list of values to try."""
+    from lnet_anet.lnet.localizer import Localizer
+
+    try:
+        grid = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({e.msg}): {text!r}") from None
+    if not isinstance(grid, dict):
+        raise argparse.ArgumentTypeError(f'must be a JSON object, e.g. {{"box_level": [0.2, 0.35]}}: {text!r}')
+    known = {f.name for f in dataclasses.fields(Localizer)}
+    unknown = sorted(set(grid) - known)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"not Localizer settings: {', '.join(unknown)} (they are: {', '.join(sorted(known))})")
+    return grid
 
 
 def _readable(photos):
@@ -98,6 +126,11 @@ def _fit(args, argv: list[str] | None) -> int:
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     src = args.bundle or DEFAULT_BUNDLE
+    try:  # before the photos are read and checked
+        bundle = load_bundle(src)
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     label = args.wider / "wider_face_split" / f"wider_face_{args.split}_bbx_gt.txt"
     if not label.is_file():
         print(f"error: {label}: not found (is --wider a WIDER FACE folder?)", file=sys.stderr)
@@ -113,8 +146,7 @@ def _fit(args, argv: list[str] | None) -> int:
     command = shlex.join(["python", "-m", "lnet_anet.cli.fit_localizer", *(argv if argv is not None else sys.argv[1:])])
     if args.face_box_only:
         return _fit_face_box(src, tune, label, args.out, command)
-    scale_sets = [tuple(float(s) for s in group.split(",")) for group in args.scales.split(";")]
-    bundle = load_bundle(src)
+    scale_sets = args.scales
     lnet_input = LNetInput.from_dict(bundle.preprocessing["lnet"])
     # the box model is refitted to the photos' face boxes directly: no face_box on top of it
     base = dataclasses.replace(bundle.localizer(), max_faces=50, max_peaks=100, face_box=None)
