@@ -199,8 +199,10 @@ class Predictor:
         # On ONNX Runtime the networks are not torch's: the Predictor's own small ops run best on one thread.
         self.op_threads: int | None = 1 if self.backend == "onnxruntime" else None
         self.localizer = bundle.localizer()
-        # the bundle's own thresholds, which decide the scales read when the user changes self.localizer's
-        self._policy_localizer = bundle.localizer()
+        # Whose thresholds decide which scales a picture is read at (zoom-in, fallback): the bundle's,
+        # whatever the user sets on self.localizer. Trying thresholds as a new bundle would hold them
+        # (tuning) means setting both: a bundle built with them reads its scales by them.
+        self.scale_policy = bundle.localizer()
         self.cascade = bundle.cascade()  # None: one stage
         self.attributes = bundle.attributes
         prep = bundle.preprocessing  # checked by the loader: these cannot fail
@@ -1078,8 +1080,8 @@ class Predictor:
         policy = None
         if localizer is None:
             localizer = self.localizer
-            if self._policy_localizer != localizer:
-                policy = self._policy_localizer
+            if self.scale_policy != localizer:
+                policy = self.scale_policy
         works = [_shrunk(img, shrink_factor(img.shape[:2], self._lnet)) for img in images]
         return read_scales([img.shape[:2] for img in images],
                            lambda scale, which: self._detect_at(scale, images, works, which, analyses, localizer, maps,
