@@ -1080,7 +1080,7 @@ class Predictor:
         policy = None
         if localizer is None:
             localizer = self.localizer
-            if self.scale_policy != localizer:
+            if type(localizer) is type(self.scale_policy) and localizer != self.scale_policy:  # not a stand-in
                 policy = self.scale_policy
         works = [_shrunk(img, shrink_factor(img.shape[:2], self._lnet)) for img in images]
         return read_scales([img.shape[:2] for img in images],
