@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in, output_file
+from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in, json_object, output_file
 
 # Tight windows around each peak (box_level) so that neighbours are not merged; box_model None:
 # the composed scenes' box model belongs to their box level, and is refitted on the tune faces.
@@ -74,12 +74,7 @@ def _search_grid(text: str) -> dict:
     """--search: a JSON object of Localizer settings, each with a list of values to try."""
     from lnet_anet.lnet.localizer import Localizer
 
-    try:
-        grid = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({e.msg}): {text!r}") from None
-    if not isinstance(grid, dict):
-        raise argparse.ArgumentTypeError(f'must be a JSON object, e.g. {{"box_level": [0.2, 0.35]}}: {text!r}')
+    grid = json_object(text)
     known = {f.name for f in dataclasses.fields(Localizer)}
     unknown = sorted(set(grid) - known)
     if unknown:
