@@ -111,7 +111,7 @@ def test_fit_localizer_face_box_only_fits_the_convention_on_the_tune_photos(bund
     assert main(["--wider", str(tmp_path), "--bundle", str(bundle_path), "--face-box-only", "--min-height", "1",
                  "--out", str(out)]) == 0  # fmt: skip
     assert f"skipped: {tmp_path / 'WIDER_train' / 'images' / missing}" in capsys.readouterr().err
-    report = json.loads((out.parent / "fit.json").read_text())
+    report = json.loads(out.with_name(out.name + ".fit.json").read_text())  # named after the bundle
     assert report["pairs"] >= 20 and report["tune_after"]["ap"] > report["tune_before"]["ap"]
     np.testing.assert_allclose(report["face_box"], CONVENTION, atol=0.03)
     fitted, source = load_bundle(out).preprocessing, load_bundle(bundle_path).preprocessing

@@ -6,7 +6,7 @@ OUT=experiments/2026-12-01-face-box
 cp lnet_anet/assets/default.lnetanet runs/before-face-box.lnetanet   # run on the commit before 9209ce9
 .venv/bin/python -m lnet_anet.cli.fit_localizer --wider ../shared/datasets/wider_face_train --face-box-only \
     --bundle runs/before-face-box.lnetanet --out runs/face-box/bundle.lnetanet
-cp runs/face-box/fit.json $OUT/fit.json
+cp runs/face-box/bundle.lnetanet.fit.json $OUT/fit.json   # fit.json before session 38
 .venv/bin/python benchmarks/bench_detection.py --part val --face-free \
     --detectors lnet_anet_localize,baseline_localize,mtcnn,dlib_hog,haar \
     --bundle runs/face-box/bundle.lnetanet --baseline runs/before-face-box.lnetanet \

@@ -7,7 +7,7 @@ The photos' tune part (lnet_anet.data.readers.detection.hash_part: the same fixe
 name that benchmarks/bench_detection.py scores the val part of) sets the scales, the suppression
 settings, the box model and the threshold (lnet_anet.lnet.photo_fitting); LNet's weights are
 unchanged and never see a box. Faces lower than --min-height pixels are don't-care. The new
-bundle's provenance says what was fitted on which boxes; a report (fit.json) goes beside it.
+bundle's provenance says what was fitted on which boxes; a report (`<out>.fit.json`) goes beside it.
 
     python -m lnet_anet.cli.fit_localizer --wider ../shared/datasets/wider_face_train --face-box-only \
         --out runs/face-box/bundle.lnetanet
@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--face-box-only", action="store_true",
                    help="fit the localizer's face_box alone, the bundle's localization unchanged")  # fmt: skip
     return p
+
+
+def report_path(out: Path) -> Path:
+    """The fit's report beside the bundle `out`, named after it (`b.lnetanet.fit.json`), so that two
+    bundles fitted into one folder keep their reports."""
+    return out.with_name(out.name + ".fit.json")
 
 
 def _scale_sets(text: str) -> list[tuple[float, ...]]:
@@ -166,7 +172,7 @@ def _fit(args, argv: list[str] | None) -> int:
         return {**config, "preprocessing": prep, "provenance": provenance}
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    (args.out.parent / "fit.json").write_text(json.dumps({"command": command, "scales": scales, "localizer": settings,
+    report_path(args.out).write_text(json.dumps({"command": command, "scales": scales, "localizer": settings,
                                                           **report}, indent=2, default=float))  # fmt: skip
     rebundle(src, args.out, update)
     t = report["tune"]
@@ -177,7 +183,7 @@ def _fit(args, argv: list[str] | None) -> int:
 
 def _fit_face_box(src: Path, tune, label: Path, out: Path, command: str) -> int:
     """--face-box-only: the bundle's regions on the tune photos, the face box fitted to WIDER's
-    boxes, tune AP50 before / after in fit.json, the bundle written with it."""
+    boxes, tune AP50 before / after in report_path(out), the bundle written with it."""
     from lnet_anet.inference.build import override_settings
     from lnet_anet.inference.predictor import Predictor
     from lnet_anet.lnet.photo_fitting import fit_face_box
@@ -199,7 +205,7 @@ def _fit_face_box(src: Path, tune, label: Path, out: Path, command: str) -> int:
     report = {"command": command, "photos": str(label), "tune_photos": len(tune), "pairs": pairs,
               "face_box": face_box, "tune_before": before, "tune_after": after}  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
-    (out.parent / "fit.json").write_text(json.dumps(report, indent=2, default=float))
+    report_path(out).write_text(json.dumps(report, indent=2, default=float))
     override_settings(src, out, localizer={"face_box": list(face_box)}, command=command,
                       note=f"face_box fitted on {len(tune)} WIDER tune photos ({pairs} faces); regions unchanged")  # fmt: skip
     print(f"{out}: face_box {np.round(face_box, 3).tolist()} from {pairs} faces; tune AP50 {before['ap']:.3f} -> "
