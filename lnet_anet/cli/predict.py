@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "secondary threshold, when it has one; often higher than its --threshold). It replaces "
                         "the bundle's lower bars for further faces too (weak faces apart from stronger ones, "
                         "faces in a crowd). A lower value can also split a weak face's region among weaker "
-                        "peaks, and the face may go (README); -inf takes '=': --secondary-threshold=-inf")  # fmt: skip
+                        "peaks, and the face may go (README)")  # fmt: skip
     p.add_argument("--rotations", action="store_true",
                    help="also try the photo turned by 90, 180 and 270 degrees and keep the turn whose best face "
                         "the upright head finds most likely upright (photos stored sideways without EXIF "
