@@ -45,7 +45,20 @@ def main(argv=None) -> int:
     ap.add_argument("--part", choices=("tune", "val"), required=True)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--soften", type=float, default=1.0,
+                    help="a diagnostic: each chip shrunk this many times and enlarged back before it is read "
+                         "(experiments/2026-12-04-age-gpu/proxy.py)")
     args = ap.parse_args(argv)
+    read = str
+    if args.soften != 1:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "2026-12-04-age-gpu"))
+        from proxy import soften
+
+        from lnet_anet.data.images import load_image
+
+        def read(path):
+            return soften(load_image(path), args.soften)
+
     torch.set_num_threads(2)
     scored, learnt = parts(args.run, args.part)
     if args.limit:
@@ -65,7 +78,7 @@ def main(argv=None) -> int:
     rows, logits, missing = [], [], 0
     for path, age in tqdm(list(zip(scored["path"], scored["age"], strict=True)), desc=f"{args.part} chips"):
         caught.clear()
-        record = predictor.predict(str(path))
+        record = predictor.predict(read(path))
         if not record["faces"] or not caught:
             missing += 1
             continue
