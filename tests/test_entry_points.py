@@ -665,3 +665,14 @@ def test_an_output_file_that_is_a_folder_stops_the_command_before_any_work(comma
     with pytest.raises(SystemExit) as stop:
         main(["--out", str(tmp_path)])
     assert stop.value.code == 2 and f"argument --out: {tmp_path} is a folder; give the file's name" in capsys.readouterr().err
+
+
+def test_an_output_file_in_the_shipped_assets_is_taken_with_a_note(tmp_path, capsys):
+    """--out lnet_anet/assets/...: the fit replaced what every default run reads, and its report landed
+    in the package, with no word said."""
+    from lnet_anet.cli.arguments import SHIPPED_ASSETS, output_file
+
+    assert output_file(str(SHIPPED_ASSETS / "box_head.safetensors")) == SHIPPED_ASSETS / "box_head.safetensors"
+    assert "is in the package's shipped assets" in capsys.readouterr().err
+    assert output_file(str(tmp_path / "head.safetensors")) == tmp_path / "head.safetensors"
+    assert capsys.readouterr().err == ""

@@ -6,7 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
+
+SHIPPED_ASSETS = Path(__file__).resolve().parents[1] / "assets"  # the bundle and heads an install reads by default
 
 
 def int_in(low: int, high: int | None = None):
@@ -32,10 +35,15 @@ def int_in(low: int, high: int | None = None):
 
 def output_file(text: str) -> Path:
     """A file to write: refused at once when it names a folder (the write at the end of a long fit
-    would fail there)."""
+    would fail there). One inside the package's shipped assets is written, with a note on stderr
+    first: every run of this install that uses the defaults reads what is there."""
     path = Path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a folder; give the file's name, e.g. {path / 'out'}")
+    if path.resolve().parent == SHIPPED_ASSETS:
+        print(f"note: {text} is in the package's shipped assets ({SHIPPED_ASSETS}): every run of this install "
+              "that uses the defaults will read it, and any report written beside it lands there too",
+              file=sys.stderr)  # fmt: skip
     return path
 
 
