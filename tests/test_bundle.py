@@ -662,3 +662,39 @@ def test_crop_pad_fills_every_face_crop_alike_and_keeps_the_shared_stages(bundle
     assert {k: v for k, v in load_bundle(again).config["preprocessing"].items()} == src.config["preprocessing"]
     assert build_main(["--from-bundle", str(bundle_path), "--crop-pad", "white", "--out", str(out)]) == 2
     assert "invalid choice: 'white'" in capsys.readouterr().err
+
+
+def test_age_input_softens_the_age_heads_crop_and_nothing_else(bundle_path, tmp_path, capsys):
+    """build_bundle --age-input '{"soften": ...}': the age head reads its crop softened when the crop
+    is sharper than soften_above; the networks, ANet's crop and the boxes are unchanged; the step is
+    recorded; a bad value, or an age head that reads ANet's feature, is refused."""
+    from lnet_anet.inference.predictor import Predictor
+
+    rng = np.random.default_rng(0)
+    image = np.kron(rng.integers(0, 256, (24, 24, 3), dtype=np.uint8), np.ones((8, 8, 1), np.uint8))  # sharp edges
+    source = Predictor(load_bundle(bundle_path), backend="torch").predict(image)["faces"]
+    assert source, "the tiny bundle finds a face on any picture at threshold 0"
+    ages = {}
+    for label, above in (("always", 0), ("never", 1e12)):
+        out = tmp_path / f"{label}.lnetanet"
+        settings = json.dumps({"soften": 2, "soften_above": above})
+        assert build_main(["--from-bundle", str(bundle_path), "--age-input", settings, "--out", str(out)]) == 0
+        before, after = _tensors(bundle_path), _tensors(out)
+        assert all(torch.equal(after[k], before[k]) for k in before)
+        b = load_bundle(out)
+        assert b.config["preprocessing"]["age"]["soften"] == 2
+        assert b.config["provenance"]["built"]["settings"]["age_input"] == {"soften": 2, "soften_above": above}
+        faces = Predictor(b, backend="torch").predict(image)["faces"]
+        assert [f["box"] for f in faces] == [f["box"] for f in source]
+        assert [f["attributes"] for f in faces] == [f["attributes"] for f in source]
+        ages[label] = [f["age"]["mean"] for f in faces]
+    assert ages["never"] == [f["age"]["mean"] for f in source]  # no crop over the bar: as before
+    assert ages["always"] != ages["never"]
+    bad = tmp_path / "bad.lnetanet"
+    assert build_main(["--from-bundle", str(bundle_path), "--age-input", '{"soften": 0.5}', "--out", str(bad)]) == 1
+    assert "soften" in capsys.readouterr().err and not bad.exists()
+    from lnet_anet.inference.build import random_bundle
+
+    features = random_bundle(tmp_path / "features.lnetanet", feature_heads=True)
+    assert build_main(["--from-bundle", str(features), "--age-input", '{"soften": 2}', "--out", str(bad)]) == 1
+    assert "need an age head that reads a face crop" in capsys.readouterr().err and not bad.exists()

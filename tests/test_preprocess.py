@@ -184,3 +184,17 @@ def test_a_crop_past_the_picture_is_filled_black_by_its_edge_or_mirrored():
     assert np.array_equal(black[10:], edge[10:]) and np.array_equal(edge[10:], mirrored[10:])  # inside: the same
     thin = crop_face(img[:2], [9.0, -10.0, 31.0, 2.0], 1.0, 22, "reflect")  # 2 rows cannot mirror 10: repeated
     assert thin[:10, :, 0].min() == 5 and thin[:10, :, 0].max() == 5
+
+
+def test_head_input_soften_round_trips_and_is_checked():
+    """A head's soften / soften_above are kept through a bundle's JSON; left at 1 they are not
+    written, so a bundle without them reads as before; out of range is refused, naming the field."""
+    base = {"image_size": 128, "enlarge": 1.1, "mean": [0.5] * 3, "std": [0.5] * 3}
+    prep = HeadInput.from_dict({**base, "soften": 2, "soften_above": 5052}, "age")
+    assert (prep.soften, prep.soften_above) == (2.0, 5052.0)
+    assert HeadInput.from_dict(prep.to_dict(), "age") == prep
+    plain = HeadInput.from_dict(base, "age")
+    assert plain.soften == 1 and "soften" not in plain.to_dict() and "soften_above" not in plain.to_dict()
+    for bad in ({"soften": 0.5}, {"soften": 100}, {"soften": 2, "soften_above": -1}):
+        with pytest.raises(PreprocessError, match=r"age\.soften"):
+            HeadInput.from_dict({**base, **bad}, "age")

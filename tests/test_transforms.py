@@ -12,7 +12,10 @@ from lnet_anet.data.transforms import (
     Photometric,
     RandomPatch,
     ZoomOut,
+    focus,
     mirror,
+    soften,
+    soften_sharp,
 )
 
 
@@ -101,3 +104,22 @@ def test_framing_views_name_every_setting_and_chain_photometric_after_the_framin
     assert isinstance(views["train-zoom2-black-j0-g0.5-y1-gray"], Chain)
     assert out[20, 20].tolist() == [100, 100, 100] and out[0, 0].tolist() == [0, 0, 0]
     assert framing_views(None) == [] and framing_views([]) == []
+
+
+def test_soften_takes_fine_detail_out_and_soften_sharp_only_from_sharp_crops():
+    """An age net trained on soft chips read sharp photos' faces as old (experiments/2026-12-04-age-gpu):
+    soften keeps the size and the coarse picture, and lowers the focus measure; soften_sharp
+    leaves a crop at or under its bar as it is."""
+    rng = np.random.default_rng(0)
+    sharp = cv2.resize(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8), (128, 128), interpolation=cv2.INTER_NEAREST)
+    soft = cv2.GaussianBlur(sharp, (0, 0), 3)
+    out = soften(sharp, 2)
+    assert out.shape == sharp.shape and out.dtype == np.uint8
+    assert focus(out) < 0.5 * focus(sharp)
+    assert abs(float(out.mean()) - float(sharp.mean())) < 2  # the same picture, less detail
+    bar = (focus(soft) + focus(sharp)) / 2
+    assert soften_sharp(soft, 2, bar) is soft
+    assert np.array_equal(soften_sharp(sharp, 2, bar), out)
+    assert soften_sharp(sharp, 1, 0) is sharp  # times 1: never softened
+    with pytest.raises(ValueError, match=">= 1"):
+        soften(sharp, 0.5)

@@ -47,17 +47,16 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--soften", type=float, default=1.0,
                     help="a diagnostic: each chip shrunk this many times and enlarged back before it is read "
-                         "(experiments/2026-12-04-age-gpu/proxy.py)")
+                         "(lnet_anet.data.transforms.soften; experiments/2026-12-04-age-gpu)")
+    ap.add_argument("--soften-above", type=float, default=0.0, help="with --soften: only chips whose focus is over this")
     args = ap.parse_args(argv)
     read = str
     if args.soften != 1:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "2026-12-04-age-gpu"))
-        from proxy import soften
-
         from lnet_anet.data.images import load_image
+        from lnet_anet.data.transforms import soften_sharp
 
         def read(path):
-            return soften(load_image(path), args.soften)
+            return soften_sharp(load_image(path), args.soften, args.soften_above)
 
     torch.set_num_threads(2)
     scored, learnt = parts(args.run, args.part)

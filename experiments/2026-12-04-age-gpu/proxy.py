@@ -12,6 +12,8 @@ more). JSON holds counts and figures only, no file names.
 
 `--soften S` (a diagnostic of why faces in photos read older): each file is shrunk S times
 (area) and enlarged back (bilinear) before it is read: the same faces with less fine detail.
+With `--soften-above F`, only files whose focus measure (`lnet_anet.data.transforms.focus`) is
+over F are.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import json
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -31,14 +32,8 @@ from bench_end_to_end import age_vs_young  # noqa: E402
 from lnet_anet.data import datasets_root  # noqa: E402
 from lnet_anet.data.images import load_image  # noqa: E402
 from lnet_anet.data.readers.celeba import read_celeba  # noqa: E402
+from lnet_anet.data.transforms import soften_sharp  # noqa: E402
 from lnet_anet.inference.predictor import Predictor  # noqa: E402
-
-
-def soften(image: np.ndarray, times: float) -> np.ndarray:
-    """uint8 RGB (H, W, 3) shrunk `times` times (area) and enlarged back (bilinear): same size, less detail."""
-    h, w = image.shape[:2]
-    small = cv2.resize(image, (max(1, round(w / times)), max(1, round(h / times))), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def main() -> None:
@@ -46,17 +41,19 @@ def main() -> None:
     ap.add_argument("--bundle", nargs="+", required=True, help="LABEL=FILE")
     ap.add_argument("--files", type=int, default=1000)
     ap.add_argument("--soften", type=float, default=1.0, help="shrink each file this many times and enlarge it back")
+    ap.add_argument("--soften-above", type=float, default=0.0, help="soften only files whose focus is over this")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     index = read_celeba(datasets_root() / "celeba_hq128", images="auto", coords="none")
     train = index[index["split"] == "train"].sample(args.files, random_state=0)
     young = train["Young"].to_numpy() > 0
-    out = {"part": "CelebA-HQ train", "files": len(train), "seed": 0, "soften": args.soften, "bundles": {}}
+    out = {"part": "CelebA-HQ train", "files": len(train), "seed": 0, "soften": args.soften, "soften_above": args.soften_above, "bundles": {}}
     for label, path in (b.split("=", 1) for b in args.bundle):
         predictor = Predictor.load(path)
         ages = np.full(len(train), np.nan)
         for i, f in enumerate(tqdm(train["path"], desc=label)):
-            faces = predictor.predict(soften(load_image(f), args.soften) if args.soften != 1 else str(f))["faces"]
+            image = soften_sharp(load_image(f), args.soften, args.soften_above) if args.soften != 1 else str(f)
+            faces = predictor.predict(image)["faces"]
             if faces:
                 ages[i] = faces[0]["age"]["mean"]
         out["bundles"][label] = {"file": path, "with_a_face": int(np.isfinite(ages).sum()),

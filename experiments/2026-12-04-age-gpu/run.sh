@@ -7,6 +7,8 @@
 #     bash experiments/2026-12-04-age-gpu/run.sh tune      # ensemble, bundles, tune capture, choose
 #     bash experiments/2026-12-04-age-gpu/run.sh photos    # RULE line 4: CelebA-HQ train proxy and WIDER tune photos
 #     bash experiments/2026-12-04-age-gpu/run.sh detail    # why photos read older: softened files, focus measure
+#     bash experiments/2026-12-04-age-gpu/run.sh detail-above   # softened only where sharper than the chips
+#     bash experiments/2026-12-04-age-gpu/run.sh round5    # RULE.md round 5: that as a bundle setting
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
 PY=.venv/bin/python
@@ -40,5 +42,25 @@ detail)
         --out "$OUT/tune-ensemble-soften2.npz"
     $PY $PRIOR/choose.py "$OUT/tune-ensemble-soften2.npz" --floors 0.1 0.01 --out $REC/choose-ensemble-soften2.json
     $PY $REC/detail.py --files 500 --out $REC/detail.json
+    ;;
+detail-above)  # soften only faces sharper than 90% of UTKFace's train chips (detail.json's p90, 5052)
+    $PY $PRIOR/capture.py --bundle "$OUT/ensemble.lnetanet" --run runs/age-lite0-gpu-tune85 --part tune --soften 2 \
+        --soften-above 5052 --out "$OUT/tune-ensemble-soften2-above.npz"
+    $PY $PRIOR/choose.py "$OUT/tune-ensemble-soften2-above.npz" --floors 0.1 0.01 \
+        --out $REC/choose-ensemble-soften2-above.json
+    $PY $REC/proxy.py --bundle ensemble=$OUT/ensemble.lnetanet --files 1000 --soften 2 --soften-above 5052 \
+        --out $REC/proxy-soften2-above.json
+    ;;
+round5)  # RULE.md round 5: round 4's ensemble reading crops sharper than the chips softened x2
+    $PY -m lnet_anet.cli.build_bundle --from-bundle $OUT/ensemble.lnetanet \
+        --age-input '{"soften": 2, "soften_above": 5052}' --out $OUT/ensemble-detail.lnetanet
+    $PY $PRIOR/capture.py --bundle "$OUT/ensemble-detail.lnetanet" --run runs/age-lite0-gpu-tune85 --part tune \
+        --out "$OUT/tune-ensemble-detail.npz"
+    $PY $PRIOR/choose.py "$OUT/tune-ensemble-detail.npz" --floors 0.1 0.01 --out $REC/choose-round5.json
+    $PY $REC/proxy.py --bundle shipped=$SHIPPED round5=$OUT/ensemble-detail.lnetanet --files 1000 \
+        --out $REC/proxy-round5.json
+    $PY $LITE/photos.py --bundle shipped=$SHIPPED round5=$OUT/ensemble-detail.lnetanet --photos 120 \
+        --out $REC/photos-round5.json
+    $PY $LITE/cost.py --bundle shipped=$SHIPPED round5=$OUT/ensemble-detail.lnetanet --out $REC/cost-round5.json
     ;;
 esac

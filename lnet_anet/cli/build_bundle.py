@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--from-bundle", type=Path, metavar="FILE",
                         help="start from this bundle: add or replace only the --age / --attractiveness heads "
                              "and/or its ANet and SVMs (--anet), or change settings (--localizer, --lnet-input, "
-                             "--crop-pad, --age-prior, --age-std-scale)")
+                             "--age-input, --crop-pad, --age-prior, --age-std-scale)")
     parser.add_argument("--age", type=Path, help="age (DLDL) run folder, or an ensemble_dldl folder; a bundle's "
                                                  "label-prior correction and std scale go with the net it replaces")
     parser.add_argument("--attractiveness", type=Path, help="attractiveness (DLDL) run folder")
@@ -60,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="with --from-bundle: localizer settings to replace (Localizer fields)")
     parser.add_argument("--lnet-input", type=json_object, metavar="JSON",
                         help="with --from-bundle: LNet input settings to replace (LNetInput fields, e.g. zoom_in_scales)")
+    parser.add_argument("--age-input", type=json_object, metavar="JSON",
+                        help="with --from-bundle: the age head's input settings to replace (HeadInput fields), e.g. "
+                             "'{\"soften\": 2, \"soften_above\": 5052}': a crop sharper than the net's training "
+                             "chips read with less detail (experiments/2026-12-04-age-gpu)")
     parser.add_argument("--crop-pad", choices=PADS,
                         help="with --from-bundle: how face crops are filled where they leave the picture: black (as "
                              "trained), edge (its edge pixels repeated) or reflect (mirrored); ANet's and the heads' "
@@ -82,9 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.from_bundle is not None and args.lnet:
             parser.error("--from-bundle takes its LNet from the bundle: no --lnet")
-        settings = args.localizer is not None or args.lnet_input is not None or args.crop_pad is not None
+        settings = (args.localizer is not None or args.lnet_input is not None or args.crop_pad is not None
+                    or args.age_input is not None)  # fmt: skip
         if settings and (args.from_bundle is None or args.age or args.attractiveness or args.anet):
-            parser.error("--localizer / --lnet-input / --crop-pad go with --from-bundle alone (no run folders)")
+            parser.error("--localizer / --lnet-input / --age-input / --crop-pad go with --from-bundle alone (no run "
+                         "folders)")
         prior = args.age_prior is not None or args.age_std_scale is not None
         if prior and (args.from_bundle is None or args.age or args.attractiveness or args.anet or settings):
             parser.error("--age-prior / --age-std-scale go with --from-bundle alone (no run folders or other "
@@ -92,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.age_labels is not None and args.age_prior is None:
             parser.error("--age-labels goes with --age-prior")
         if args.from_bundle is not None and not (args.age or args.attractiveness or args.anet or settings or prior):
-            parser.error("--from-bundle needs --age, --attractiveness, --anet, --localizer, --lnet-input, "
+            parser.error("--from-bundle needs --age, --attractiveness, --anet, --localizer, --lnet-input, --age-input, "
                          "--crop-pad, --age-prior and/or --age-std-scale (--note says why they changed; alone it "
                          "changes nothing: copy the file instead)")
         if args.from_bundle is None and not (args.lnet and args.anet):
@@ -111,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                        command, args.note)  # fmt: skip
         elif settings:
             out = override_settings(args.from_bundle, args.out, args.localizer, args.lnet_input, command, args.note,
-                                    crop_pad=args.crop_pad)  # fmt: skip
+                                    crop_pad=args.crop_pad, age_input=args.age_input)  # fmt: skip
         elif args.from_bundle is not None:
             out = replace_heads(args.from_bundle, args.out, args.age, args.attractiveness, command, args.no_mirror,
                                 args.note, anet=args.anet)  # fmt: skip
@@ -124,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   args.no_mirror)  # fmt: skip
     except BundleError as e:
         if settings and e.path == str(args.out):  # the settings given do not build: say so, not the output file
-            print(f"error: --localizer / --lnet-input: {e.message} (nothing written to {args.out})", file=sys.stderr)
+            print(f"error: --localizer / --lnet-input / --age-input: {e.message} (nothing written to {args.out})", file=sys.stderr)
         else:
             print(f"error: {e}", file=sys.stderr)
         return 1

@@ -31,6 +31,7 @@ INCEPTION_MEAN = (0.5, 0.5, 0.5)
 INCEPTION_STD = (0.5, 0.5, 0.5)
 MAX_INPUT_SIDE = 4096  # pixels: a bigger input is a malformed setting, not a model
 MAX_ENLARGE = 10.0
+MAX_SOFTEN = 8.0  # a head crop shrunk more than this before it is read holds little of the face
 MAX_SCALE = 4.0  # LNet's canvas grows with a scale > 1: 4x a 224 input is 896 px
 
 
@@ -480,7 +481,9 @@ class HeadInput(_Normalized):
     """A face -> an age or attractiveness net: the square crop (`enlarge` times the box's longer
     side) resized to image_size and normalised, filled outside the picture as `pad` says (as
     ANetInput's); or, with input="anet_features", no crop: the head reads the face's
-    patch-averaged ANet feature."""
+    patch-averaged ANet feature. soften / soften_above: a crop whose focus measure is over
+    soften_above is read with less detail, shrunk soften times and enlarged back
+    (transforms.soften_sharp; soften 1, the default: as cut)."""
 
     image_size: int | None = None
     enlarge: float | None = None
@@ -488,7 +491,9 @@ class HeadInput(_Normalized):
     std: tuple[float, float, float] = INCEPTION_STD
     input: str = "image"
     pad: str = "black"
-    FIELDS = ("image_size", "enlarge", "mean", "std", "input", "pad")
+    soften: float = 1.0
+    soften_above: float = 0.0
+    FIELDS = ("image_size", "enlarge", "mean", "std", "input", "pad", "soften", "soften_above")
 
     @property
     def reads_anet_features(self) -> bool:
@@ -502,14 +507,20 @@ class HeadInput(_Normalized):
             return cls(input="anet_features")
         if kind != "image":
             raise PreprocessError(f"{where}.input must be image or anet_features, got {kind!r}")
+        soften = {"soften": _number(d, "soften", where, 1, MAX_SOFTEN)} if "soften" in d else {}
+        if "soften_above" in d:
+            soften["soften_above"] = _number(d, "soften_above", where, 0, math.inf)
         return cls(_number(d, "image_size", where, 16, MAX_INPUT_SIDE, True),
-                   _number(d, "enlarge", where, 1e-3, MAX_ENLARGE), **_normalize_of(d, where), pad=_pad(d, where))  # fmt: skip
+                   _number(d, "enlarge", where, 1e-3, MAX_ENLARGE), **_normalize_of(d, where), pad=_pad(d, where),
+                   **soften)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         if self.reads_anet_features:
             return {"input": "anet_features"}
+        # pad black and soften 1 (the defaults) are written as no keys: such a bundle reads as before
         return {"image_size": self.image_size, "enlarge": self.enlarge, "mean": list(self.mean),
-                "std": list(self.std), **({"pad": self.pad} if self.pad != "black" else {})}  # fmt: skip
+                "std": list(self.std), **({"pad": self.pad} if self.pad != "black" else {}),
+                **({"soften": self.soften, "soften_above": self.soften_above} if self.soften != 1 else {})}  # fmt: skip
 
 
 __all__ = ["INCEPTION_MEAN", "INCEPTION_STD", "ANetInput", "HeadInput", "LNetInput", "Normalize",

@@ -394,15 +394,18 @@ def add_check_map(source: str | Path, out: str | Path, lnet: torch.nn.Module, ch
 
 
 def override_settings(source: str | Path, out: str | Path, localizer: dict | None = None, lnet: dict | None = None,
-                      command: str | None = None, note: str | None = None, crop_pad: str | None = None) -> Path:  # fmt: skip
+                      command: str | None = None, note: str | None = None, crop_pad: str | None = None,
+                      age_input: dict | None = None) -> Path:  # fmt: skip
     """Write `out`: the bundle `source` with some of its localizer settings (Localizer fields)
-    and/or LNet input settings (LNetInput fields, e.g. zoom_in_scales) replaced, and/or its face
-    crops filled outside the picture as `crop_pad` says (preprocessing.anet.pad and the pad of
-    each head that reads a crop, so that they keep sharing ANet's stages: PADS); networks, SVMs
-    and every other setting unchanged. provenance.built records the step. Raises BundleError
-    (via the loader's checks) for a field or value that does not build."""
-    if not localizer and not lnet and crop_pad is None:
-        raise ValueError("override_settings: give localizer, lnet and/or crop_pad settings")
+    and/or LNet input settings (LNetInput fields, e.g. zoom_in_scales) and/or the age head's
+    input settings (HeadInput fields, e.g. soften) replaced, and/or its face crops filled outside
+    the picture as `crop_pad` says (preprocessing.anet.pad and the pad of each head that reads a
+    crop, so that they keep sharing ANet's stages: PADS); networks, SVMs and every other setting
+    unchanged. provenance.built records the step. Raises BundleError (via the loader's checks)
+    for a field or value that does not build, ValueError for age_input on a bundle without an
+    age head that reads a crop."""
+    if not localizer and not lnet and crop_pad is None and not age_input:
+        raise ValueError("override_settings: give localizer, lnet, crop_pad and/or age_input settings")
 
     def update(config: dict) -> dict:
         config = json.loads(json.dumps(config))
@@ -414,8 +417,13 @@ def override_settings(source: str | Path, out: str | Path, localizer: dict | Non
                 if name in prep and prep[name].get("input", "image") == "image":
                     prep[name] = {**{k: v for k, v in prep[name].items() if k != "pad"},
                                   **({"pad": crop_pad} if crop_pad != "black" else {})}  # fmt: skip
+        if age_input:
+            if prep.get("age", {}).get("input", "image") != "image" or "age" not in prep:
+                raise ValueError(f"{source}: age input settings need an age head that reads a face crop")
+            prep["age"] = {**prep["age"], **age_input}
         _record_build(config, source, command, note, settings={"localizer": localizer or {}, "lnet": lnet or {},
-                                                               **({"crop_pad": crop_pad} if crop_pad else {})})  # fmt: skip
+                                                               **({"crop_pad": crop_pad} if crop_pad else {}),
+                                                               **({"age_input": age_input} if age_input else {})})  # fmt: skip
         return config
 
     return rebundle(source, out, update)

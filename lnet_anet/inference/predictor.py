@@ -84,7 +84,7 @@ from lnet_anet.data.preprocess import (
     mean_luma,
     stretch_contrast,
 )
-from lnet_anet.data.transforms import crop_face, face_region
+from lnet_anet.data.transforms import crop_face, face_region, soften_sharp
 from lnet_anet.data.transforms import resize as resize_image
 from lnet_anet.inference.box_head import BoxHead
 from lnet_anet.inference.bundle import Bundle, load_bundle
@@ -454,6 +454,11 @@ class Predictor:
         # Trunk stages each head that reads a crop shares with ANet (0: it reads its own crop).
         self._shared_stages = {n: shared_trunk_stages(b.anet, self._anet, b.net(n), h) for n, h in self._heads.items()
                                if not h.reads_anet_features}  # fmt: skip
+        for name, k in self._shared_stages.items():
+            if k and self._heads[name].soften != 1:  # it reads ANet's crop, never a crop of its own
+                raise ValueError(f"{self.bundle.path}: preprocessing.{name}.soften is set, but the {name} head "
+                                 "shares ANet's stages and reads ANet's crop: only a head that reads its own crop "
+                                 "can soften it")  # fmt: skip
         lnet = fold_batchnorm(b.lnet, copy_first)
         heads = {name: (fold_batchnorm(b.net(name), copy_first), h) for name, h in self._heads.items()}
         graphs = {"lnet": LNetGraph(lnet, self._lnet.normalize),
@@ -1244,7 +1249,10 @@ class Predictor:
         crops = [_crops(faces, p.enlarge, p.canonical_size, pad or p.pad)]
         for name in self._face_inputs[1:]:  # heads that read a crop of their own
             prep = self._heads[name.removesuffix("_crops")]
-            crops.append(_crops(faces, prep.enlarge, prep.image_size, pad or prep.pad))
+            head_crops = _crops(faces, prep.enlarge, prep.image_size, pad or prep.pad)
+            if prep.soften != 1:  # sharper crops than the net learnt from, read with less detail
+                head_crops = np.stack([soften_sharp(c, prep.soften, prep.soften_above) for c in head_crops])
+            crops.append(head_crops)
         outputs = self._run["faces"](*crops)
         if not p.views:
             return outputs
