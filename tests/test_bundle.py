@@ -667,8 +667,10 @@ def test_crop_pad_fills_every_face_crop_alike_and_keeps_the_shared_stages(bundle
 def test_age_input_softens_the_age_heads_crop_and_nothing_else(bundle_path, tmp_path, capsys):
     """build_bundle --age-input '{"soften": ...}': the age head reads its crop softened when the crop
     is sharper than soften_above; the networks, ANet's crop and the boxes are unchanged; the step is
-    recorded; a bad value, or an age head that reads ANet's feature, is refused."""
-    from lnet_anet.inference.predictor import Predictor
+    recorded; a bad value, or an age head that reads ANet's feature or ANet's crop, is refused
+    and nothing is written."""
+    from lnet_anet.inference.build import random_bundle
+    from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
 
     rng = np.random.default_rng(0)
     image = np.kron(rng.integers(0, 256, (24, 24, 3), dtype=np.uint8), np.ones((8, 8, 1), np.uint8))  # sharp edges
@@ -693,8 +695,8 @@ def test_age_input_softens_the_age_heads_crop_and_nothing_else(bundle_path, tmp_
     bad = tmp_path / "bad.lnetanet"
     assert build_main(["--from-bundle", str(bundle_path), "--age-input", '{"soften": 0.5}', "--out", str(bad)]) == 1
     assert "soften" in capsys.readouterr().err and not bad.exists()
-    from lnet_anet.inference.build import random_bundle
-
     features = random_bundle(tmp_path / "features.lnetanet", feature_heads=True)
     assert build_main(["--from-bundle", str(features), "--age-input", '{"soften": 2}', "--out", str(bad)]) == 1
     assert "need an age head that reads a face crop" in capsys.readouterr().err and not bad.exists()
+    assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--age-input", '{"soften": 2}', "--out", str(bad)]) == 1
+    assert "shares ANet's stages and reads ANet's crop" in capsys.readouterr().err and not bad.exists()

@@ -402,8 +402,8 @@ def override_settings(source: str | Path, out: str | Path, localizer: dict | Non
     the picture as `crop_pad` says (preprocessing.anet.pad and the pad of each head that reads a
     crop, so that they keep sharing ANet's stages: PADS); networks, SVMs and every other setting
     unchanged. provenance.built records the step. Raises BundleError (via the loader's checks)
-    for a field or value that does not build, ValueError for age_input on a bundle without an
-    age head that reads a crop."""
+    for a field or value that does not build, ValueError (nothing written) for age_input on a
+    bundle whose age head reads no crop of its own (ANet's feature, or ANet's shared stages)."""
     if not localizer and not lnet and crop_pad is None and not age_input:
         raise ValueError("override_settings: give localizer, lnet, crop_pad and/or age_input settings")
 
@@ -418,7 +418,7 @@ def override_settings(source: str | Path, out: str | Path, localizer: dict | Non
                     prep[name] = {**{k: v for k, v in prep[name].items() if k != "pad"},
                                   **({"pad": crop_pad} if crop_pad != "black" else {})}  # fmt: skip
         if age_input:
-            if prep.get("age", {}).get("input", "image") != "image" or "age" not in prep:
+            if "age" not in prep or prep["age"].get("input", "image") != "image":
                 raise ValueError(f"{source}: age input settings need an age head that reads a face crop")
             prep["age"] = {**prep["age"], **age_input}
         _record_build(config, source, command, note, settings={"localizer": localizer or {}, "lnet": lnet or {},
@@ -426,7 +426,16 @@ def override_settings(source: str | Path, out: str | Path, localizer: dict | Non
                                                                **({"age_input": age_input} if age_input else {})})  # fmt: skip
         return config
 
-    return rebundle(source, out, update)
+    path = rebundle(source, out, update)
+    if age_input:  # whether the age head reads a crop of its own shows only once its graph is built
+        from lnet_anet.inference.predictor import Predictor
+
+        try:
+            Predictor.load(path, backend="torch")
+        except ValueError:
+            Path(path).unlink(missing_ok=True)
+            raise
+    return path
 
 
 def calibrate_label_head(source: str | Path, out: str | Path, head: str, strength: float | None = None,
