@@ -130,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   args.no_mirror)  # fmt: skip
     except BundleError as e:
         if settings and e.path == str(args.out):  # the settings given do not build: say so, not the output file
-            print(f"error: --localizer / --lnet-input / --age-input: {e.message} (nothing written to {args.out})", file=sys.stderr)
+            names = "--localizer / --lnet-input" + (" / --age-input" if args.age_input is not None else "")
+            print(f"error: {names}: {e.message} (nothing written to {args.out})", file=sys.stderr)
         else:
             print(f"error: {e}", file=sys.stderr)
         return 1
