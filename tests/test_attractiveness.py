@@ -136,7 +136,7 @@ def test_lnet_boxes_writes_its_csv_whole_or_not_at_all(tmp_path, capsys, monkeyp
     assert module.main([str(root / "Images"), "--out", str(out), "--bundle", str(bundle)]) == 130
     assert f"interrupted: nothing written to {out}" in capsys.readouterr().err
     assert not out.exists() and not out.with_name("boxes.csv.part").exists()
-    for bad, says in ((["--out", str(tmp_path)], "is a folder"), (["--out", str(out), "--batch-size", "0"], "at least 1")):
+    for bad, says in ((["--out", str(tmp_path)], "is a folder"), (["--out", str(out), "--batch-size", "0"], "must be >= 1, got 0")):
         with pytest.raises(SystemExit) as stop:
             module.main([str(root / "Images"), *bad, "--bundle", str(bundle)])
         assert stop.value.code == 2 and says in capsys.readouterr().err

@@ -20,6 +20,7 @@ from lnet_anet.engine.runs import save_weights
 from lnet_anet.inference.bundle import (
     FORMAT,
     FORMAT_VERSION,
+    Bundle,
     BundleError,
     check_config,
     load_bundle,
@@ -293,6 +294,19 @@ def test_save_rejects_a_config_that_does_not_match_the_parts(parts, tmp_path):
 BOX_MODEL = [[2.0, 0.5, 0.0, 0.25, 0.0, 0.25, -0.1], [2.1, 0.0, 0.5, 0.0, 0.25, 0.25, -0.1]]
 
 
+def _anet_dldl_run(default: Bundle, run: Path, target: str, mirror: bool | None = None) -> Path:
+    """A run folder holding the bundle's attractiveness head (ANet's own layers, anet_dldl) as a
+    `target` net, with the mirror view on when asked: what build_bundle takes as --age / --attractiveness."""
+    run.mkdir()
+    save_weights(default.attractiveness, run / "model.safetensors", {"target": target})
+    spec = copy.deepcopy(default.config["nets"]["attractiveness"])
+    if mirror is not None:
+        spec["kwargs"]["mirror"] = mirror
+    _write_json(run / "model.json", spec)
+    _write_json(run / "preprocess.json", default.preprocessing["attractiveness"])
+    return run
+
+
 def _write_json(path: Path, obj: dict) -> None:
     path.write_text(json.dumps(obj))
 
@@ -466,13 +480,7 @@ def test_no_mirror_makes_an_anet_dldl_head_predict_from_the_crop_alone(runs, tmp
     from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
 
     default = load_bundle(DEFAULT_BUNDLE)
-    run = tmp_path / "attr-anet"
-    run.mkdir()
-    save_weights(default.age, run / "model.safetensors", {"target": "attractiveness"})
-    spec = copy.deepcopy(default.config["nets"]["age"])
-    spec["kwargs"]["mirror"] = True  # a head trained with the mirror view (the shipped age net reads the crop alone)
-    _write_json(run / "model.json", spec)
-    _write_json(run / "preprocess.json", default.preprocessing["age"])
+    run = _anet_dldl_run(default, tmp_path / "attr-anet", "attractiveness", mirror=True)  # trained with the mirror view
     out = tmp_path / "nm.lnetanet"
     argv = ["--from-bundle", str(DEFAULT_BUNDLE), "--attractiveness", str(run), "--no-mirror", "attractiveness"]
     assert build_main([*argv, "--note", "why", "--out", str(out)]) == 0
@@ -481,17 +489,18 @@ def test_no_mirror_makes_an_anet_dldl_head_predict_from_the_crop_alone(runs, tmp
     assert not b.attractiveness.mirror
     assert b.config["nets"]["attractiveness"]["kwargs"]["mirror"] is False
     assert b.config["provenance"]["attractiveness"]["mirror_at_prediction"] is False
-    ours, theirs = b.attractiveness.state_dict(), default.age.state_dict()
+    ours, theirs = b.attractiveness.state_dict(), default.attractiveness.state_dict()
     assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
     predictor = Predictor(b, backend="torch")
-    # the same stages shared with ANet as the age net's (the stem and block 0 since ANet's block 1 trained further)
-    shared = Predictor(default, backend="torch")._shared_stages["age"]
-    assert set(predictor._shared_stages.values()) == {shared} and 0 < shared <= default.config["nets"]["age"]["kwargs"]["frozen_stages"]
+    # the same stages shared with ANet as the shipped head's (the stem and block 0 since ANet's block 1 trained further)
+    shared = Predictor(default, backend="torch")._shared_stages["attractiveness"]
+    frozen = default.config["nets"]["attractiveness"]["kwargs"]["frozen_stages"]
+    assert predictor._shared_stages["attractiveness"] == shared and 0 < shared <= frozen
     x = torch.randn(2, 3, 160, 160)
     with torch.inference_mode():
         got = b.attractiveness(x)["logits"]
-        default.age.mirror = False
-        torch.testing.assert_close(got, default.age(x)["logits"])
+        default.attractiveness.mirror = False
+        torch.testing.assert_close(got, default.attractiveness(x)["logits"])
     # refused: a net without a mirror view; --no-mirror for a head not given
     assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--attractiveness", str(runs["attractiveness"]),
                        "--no-mirror", "attractiveness", "--out", str(tmp_path / "bad")]) == 1  # fmt: skip
@@ -698,5 +707,9 @@ def test_age_input_softens_the_age_heads_crop_and_nothing_else(bundle_path, tmp_
     features = random_bundle(tmp_path / "features.lnetanet", feature_heads=True)
     assert build_main(["--from-bundle", str(features), "--age-input", '{"soften": 2}', "--out", str(bad)]) == 1
     assert "need an age head that reads a face crop" in capsys.readouterr().err and not bad.exists()
-    assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--age-input", '{"soften": 2}', "--out", str(bad)]) == 1
+    # an age head on ANet's own layers (the shipped bundle's before session 40): it reads ANet's crop
+    run = _anet_dldl_run(load_bundle(DEFAULT_BUNDLE), tmp_path / "age-on-anet", "age")
+    shared = tmp_path / "shared.lnetanet"
+    assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--age", str(run), "--out", str(shared)]) == 0
+    assert build_main(["--from-bundle", str(shared), "--age-input", '{"soften": 2}', "--out", str(bad)]) == 1
     assert "shares ANet's stages and reads ANet's crop" in capsys.readouterr().err and not bad.exists()

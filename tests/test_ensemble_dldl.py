@@ -147,3 +147,7 @@ def test_replacing_a_calibrated_age_head_says_its_calibration_stays_behind(tmp_p
     assert f"--from-bundle {out} --age-prior" in err
     new = read_header(out)[1]["nets"]["age"]
     assert "prior_correction" not in new and "std_scale" not in new
+    # the shipped head's crop softening too (since session 40): said, and how to set it again
+    soften = {k: read_header(DEFAULT_BUNDLE)[1]["preprocessing"]["age"][k] for k in ("soften", "soften_above")}
+    assert f"input settings {json.dumps(soften)} are not carried over" in err and f"--age-input '{json.dumps(soften)}'" in err
+    assert "soften" not in read_header(out)[1]["preprocessing"]["age"]

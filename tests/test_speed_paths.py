@@ -44,13 +44,13 @@ def test_folded_batchnorm_gives_the_same_outputs():
 def test_batched_shared_trunk_faces_equal_the_per_face_reference():
     """Predictor's batched, shared-trunk, folded path against the plain per-face reference on
     the loaded bundle's own networks: ANet.patch_features + SVMs, and the age net on its crop."""
-    from lnet_anet.data.transforms import crop_face
+    from lnet_anet.data.transforms import crop_face, soften_sharp
     from lnet_anet.inference.bundle import load_bundle
 
     bundle = load_bundle(DEFAULT_BUNDLE)
     predictor = Predictor(bundle, backend="torch")  # copies: bundle's nets stay unfolded
-    # both share the stem and block 0 with ANet (block 1 too until ANet's was trained further, session 34)
-    assert predictor._shared_stages == {"age": 2, "attractiveness": 2}
+    # attractiveness shares the stem and block 0 with ANet; the age ensemble reads a crop of its own (session 40)
+    assert predictor._shared_stages == {"age": 0, "attractiveness": 2}
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in bundle.anet.trunk.modules())
     rng = np.random.default_rng(0)
     image = rng.integers(0, 255, (200, 260, 3), dtype=np.uint8)
@@ -65,7 +65,9 @@ def test_batched_shared_trunk_faces_equal_the_per_face_reference():
             feats = bundle.anet.patch_features(image, box, enlarge=p.enlarge, size=p.canonical_size, stride=p.stride,
                                                mirror=p.mirror, mean=p.mean, std=p.std)  # fmt: skip
             probs = bundle.svm.average_over_patches(feats.numpy())
-            crop = torch.from_numpy(age_prep.normalize(crop_face(image, box, age_prep.enlarge, age_prep.image_size)))
+            crop = soften_sharp(crop_face(image, box, age_prep.enlarge, age_prep.image_size), age_prep.soften,
+                                age_prep.soften_above)  # fmt: skip
+            crop = torch.from_numpy(age_prep.normalize(crop))
             age = bundle.age.head.predict(bundle.age(crop[None])["logits"])
         got = np.array([face["attributes"][n] for n in predictor.attributes])
         assert np.abs(got - probs).max() < 1e-3
@@ -109,7 +111,7 @@ def test_face_graph_gives_each_head_its_own_shared_depth_and_takes_an_ensemble()
 
     bundle = load_bundle(DEFAULT_BUNDLE)
     anet, prep = bundle.anet.eval(), Predictor(bundle, backend="torch")._anet
-    age = bundle.age.eval()
+    deep = bundle.attractiveness.eval()  # block 0 frozen too: shares the stem and block 0
     shallow = copy.deepcopy(bundle.attractiveness).eval()  # block 0 trainable: shares the stem alone
     shallow.anet.frozen_stages = 1
     other = copy.deepcopy(bundle.attractiveness).eval()
@@ -118,10 +120,11 @@ def test_face_graph_gives_each_head_its_own_shared_depth_and_takes_an_ensemble()
             q.add_(torch.randn_like(q) * 0.1)
     ensemble = DLDLEnsemble([bundle.attractiveness.eval(), other]).eval()
     preps = Predictor(bundle, backend="torch")._heads
-    heads = {"age": (age, preps["age"]), "shallow": (shallow, preps["attractiveness"]),
+    heads = {"deep": (deep, preps["attractiveness"]), "shallow": (shallow, preps["attractiveness"]),
              "ensemble": (ensemble, preps["attractiveness"])}  # fmt: skip
     depth = {n: shared_trunk_stages(anet, prep, net, h) for n, (net, h) in heads.items()}
-    assert depth == {"age": 2, "shallow": 1, "ensemble": 2}
+    assert depth == {"deep": 2, "shallow": 1, "ensemble": 2}
+    assert shared_trunk_stages(anet, prep, bundle.age.eval(), preps["age"]) == 0  # the age ensemble: a crop of its own
     crops = torch.from_numpy(np.random.default_rng(0).integers(0, 255, (3, 160, 160, 3), dtype=np.uint8))
     with torch.inference_mode():
         shared = FaceGraph(anet, prep, heads, depth)(crops)
@@ -179,7 +182,7 @@ def test_mirror_views_answer_a_face_and_its_mirror_image_alike():
         predictor = Predictor.load(DEFAULT_BUNDLE, backend="torch", mirror=mirror)
         predictor.refine_boxes = False  # the reported box maps back to the region the heads read
         assert predictor.bundle.preprocessing["anet"]["mirror"] is mirror
-        assert predictor.bundle.config["nets"]["age"]["kwargs"]["mirror"] is mirror
+        assert predictor.bundle.config["nets"]["attractiveness"]["kwargs"]["mirror"] is mirror  # on ANet's layers
         record = predictor.predict(image)
         assert predictor.mirror is mirror and record.get("mirror", False) is mirror  # the record says so
         face = record["faces"][0]
@@ -187,7 +190,9 @@ def test_mirror_views_answer_a_face_and_its_mirror_image_alike():
         (other,) = predictor.analyse_boxes(flipped, [[width - x1, y0, width - x0, y1]])
         gaps[mirror] = (abs(face["age"]["mean"] - other["age"]["mean"]),
                         max(abs(face["attributes"][k] - other["attributes"][k]) for k in face["attributes"]))  # fmt: skip
-    assert gaps[True][0] < 2.0 and gaps[True][1] < 0.15
+    # the mirrored box's crop differs from the mirror image of the crop by up to a pixel, which moves the age net's
+    # reading (20.9 and 23.5 years here with the session 40 head; 20.7 and 25.0 without mirror views)
+    assert gaps[True][0] < 3.0 and gaps[True][1] < 0.15
     assert gaps[True][0] < gaps[False][0] and gaps[True][1] < gaps[False][1]
     assert build_parser().parse_args(["x.jpg", "--mirror"]).mirror
     with pytest.raises(ValueError, match="mirror must be True, False or None"):

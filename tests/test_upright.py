@@ -116,6 +116,7 @@ def test_fit_upright_fits_a_head_on_turned_photos_and_skips_bad_files(tmp_path, 
     assert fit_upright.main([str(folder), str(listed), "--bundle", str(bundle), "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert "broken.jpg: skipped" in captured.err
+    assert "warning: only" in captured.err and "6 readable images" in captured.err  # a tiny fit is said to be one
     info = json.loads(captured.out.strip().splitlines()[-1])
     assert info["images"] == 7 and info["skipped"] == 1 and info["crops"] > info["upright"] > 0
     assert fit_upright.main([str(folder), "--faces", "2", "--bundle", str(bundle), "--out", str(tmp_path / "u2.st")]) == 0
@@ -127,6 +128,9 @@ def test_fit_upright_fits_a_head_on_turned_photos_and_skips_bad_files(tmp_path, 
     predictor.upright_head = head  # fitted on this bundle's ANet: accepted
     assert fit_upright.main([str(tmp_path / "missing"), "--bundle", str(bundle), "--out", str(out)]) == 2
     assert "no such image file, list or folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert fit_upright.main([str(tmp_path / "empty"), "--bundle", str(bundle), "--out", str(out)]) == 2
+    assert f"no image files in {tmp_path / 'empty'} (suffixes: " in capsys.readouterr().err
     assert fit_upright.main([str(folder), "--bundle", str(tmp_path / "none.lnetanet"), "--out", str(out)]) == 1
     assert "none.lnetanet" in capsys.readouterr().err
 

@@ -19,6 +19,7 @@ prior ** 0.5 out of each prediction and/or reporting its std x 0.9
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from collections.abc import Sequence
@@ -62,8 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="with --from-bundle: LNet input settings to replace (LNetInput fields, e.g. zoom_in_scales)")
     parser.add_argument("--age-input", type=json_object, metavar="JSON",
                         help="with --from-bundle: the age head's input settings to replace (HeadInput fields), e.g. "
-                             "'{\"soften\": 2, \"soften_above\": 5052}': a crop sharper than the net's training "
-                             "chips read with less detail (experiments/2026-12-04-age-gpu)")
+                             "'{\"soften\": 2, \"soften_above\": 4350}' (the shipped head's): a crop sharper than 90%% of "
+                             "the crops of the net's training chips read with less detail (experiments/2026-12-04-age-gpu)")
     parser.add_argument("--crop-pad", choices=PADS,
                         help="with --from-bundle: how face crops are filled where they leave the picture: black (as "
                              "trained), edge (its edge pixels repeated) or reflect (mirrored); ANet's and the heads' "
@@ -187,11 +188,18 @@ def _feature_heads_off(source: Path, out: Path, command: str) -> None:
 
 
 def _note_calibration_left(source: Path, out: Path) -> None:
-    """A note on stderr when the age head replaced in `source` had a label-prior correction or
-    a std scale: they were fitted to that net, so the new one is written without them."""
+    """Notes on stderr when the age head replaced in `source` had a crop softening, a label-prior
+    correction or a std scale: they were chosen for that net, so the new one is written without
+    them (its crop settings come from its run's preprocess.json)."""
     from lnet_anet.inference.bundle import read_header
 
-    old = read_header(source)[1]["nets"].get("age") or {}
+    config = read_header(source)[1]
+    old = config["nets"].get("age") or {}
+    soften = {k: v for k, v in (config["preprocessing"].get("age") or {}).items() if k in ("soften", "soften_above")}
+    if soften:
+        print(f"note: the replaced age net's input settings {json.dumps(soften)} are not carried over; if the new "
+              f"net needs them: python -m lnet_anet.cli.build_bundle --from-bundle {out} "
+              f"--age-input '{json.dumps(soften)}' --out FILE", file=sys.stderr)  # fmt: skip
     strength = (old.get("prior_correction") or {}).get("strength")
     scale = old.get("std_scale")
     if strength is None and scale is None:

@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter
-from lnet_anet.dldl.ensemble import build_ensemble  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"give at least 2 run folders to average, got {len(args.runs)}")
     except SystemExit as e:
         return int(e.code or 0)
+    # torch and timm load only once the arguments are good, so that --help is instant
+    from lnet_anet.dldl.ensemble import build_ensemble
+
     try:
         result = build_ensemble(args.runs, args.out)
     except (FileNotFoundError, ValueError) as e:

@@ -26,6 +26,8 @@ from lnet_anet.cli.arguments import DefaultsHelpFormatter
 from lnet_anet.cli.head_fitting import add_fit_options, open_sources, save_head
 from lnet_anet.inference.upright import DEFAULT_UPRIGHT_HEAD, UprightHead
 
+FEW_UPRIGHT = 50  # upright faces under which a fit is reported as unreliable (the shipped head: --limit 600)
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_upright", description=__doc__.split("\n\n")[0],
@@ -55,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     if not any(upright) or all(upright):
         print("fit_upright: too few faces found to fit (need upright and turned ones)", file=sys.stderr)
         return 1
+    if sum(upright) < FEW_UPRIGHT:
+        print(f"fit_upright: warning: only {sum(upright)} upright faces ({len(files) - skipped} readable images); "
+              f"a head fitted on fewer than {FEW_UPRIGHT} decides turns unreliably: give more upright photos",
+              file=sys.stderr)  # fmt: skip
     sources = [str(s) for s in args.sources]
     head = UprightHead.fit(np.stack(features), np.array(upright), c=args.c, anet=predictor.bundle.part_digest("anet"),
                            info={"sources": sources, "limit": args.limit, "seed": args.seed, "images": len(files), "faces": args.faces,

@@ -49,13 +49,19 @@ def add_fit_options(ap: argparse.ArgumentParser, shipped: Path) -> None:
 def open_sources(prog: str, groups: list[list[Path]], args: argparse.Namespace) -> tuple[list[list[Path]], Predictor] | int:
     """Each group's image files (image_files of its sources, args.limit / args.seed) and the
     Predictor of args.bundle, with torch on args.threads; or, after one `prog: ...` line on
-    stderr, the exit status: 2 for a missing source, 1 for a missing or bad bundle."""
+    stderr, the exit status: 2 for a missing source or a group without image files, 1 for a
+    missing or bad bundle."""
     torch.set_num_threads(args.threads)
     try:
         files = [[f for source in group for f in image_files(source, args.limit, args.seed)] for group in groups]
     except FileNotFoundError as e:
         print(f"{prog}: {e}", file=sys.stderr)
         return 2
+    for group, found in zip(groups, files, strict=True):
+        if group and not found:  # say which sources were empty, rather than "too few faces" after loading
+            print(f"{prog}: no image files in {', '.join(map(str, group))} (suffixes: {' '.join(sorted(IMAGE_SUFFIXES))})",
+                  file=sys.stderr)  # fmt: skip
+            return 2
     predictor = load_predictor(prog, args.bundle)
     return predictor if isinstance(predictor, int) else (files, predictor)
 

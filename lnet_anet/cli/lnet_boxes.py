@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, output_file
+from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, int_in, output_file
 from lnet_anet.data.images import image_suffixes
 
 EPILOG = """\
@@ -86,10 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "name, which must then be unique, as data.boxes matches on it")  # fmt: skip
     parser.add_argument("--out", type=output_file, required=True, help="CSV to write (columns below)")
     parser.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
-    parser.add_argument("--batch-size", type=int, default=16, help="images per LNet batch")
+    parser.add_argument("--batch-size", type=int_in(1), default=16, help="images per LNet batch")
     args = parser.parse_args(argv)
-    if args.batch_size < 1:
-        parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
     if not args.folder.exists():
         print(f"error: {args.folder}: no such folder", file=sys.stderr)
         return 2
@@ -125,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tqdm import tqdm
 
     from lnet_anet.engine.signals import sigterm_as_interrupt
+    from lnet_anet.inference.outputs import replace_durably
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     part = args.out.with_name(args.out.name + ".part")  # renamed to --out once every image is done
@@ -146,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         part.unlink(missing_ok=True)
         print(f"interrupted: nothing written to {args.out}", file=sys.stderr)
         return 130
-    part.replace(args.out)
+    replace_durably(part, args.out)  # the CSV is on disk before the run says it is done
     print(f"{args.out}: {len(paths)} images, {missing} without a face, {unreadable} unreadable (left out)")
     return 1 if unreadable else 0
 

@@ -160,11 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mirror", action="store_true",
                    help="read each face's mirror image too and average (ANet's features, the age and attractiveness "
                         "heads): 10-20%% fewer attribute decisions flip when a photo is re-saved or re-exposed, same "
-                        "accuracy, 5-7 ms more per face (experiments/2026-12-02-mirror-views)")  # fmt: skip
+                        "accuracy, 5-7 ms more per face with an age head on ANet's layers, about 1.5x that with the shipped "
+                        "one, which reads a crop of its own (experiments/2026-12-02-mirror-views, "
+                        "experiments/2026-12-04-age-gpu/options-cost.json)")  # fmt: skip
     p.add_argument("--box-jitter", action="store_true",
                    help="read each face through 7 views of its box (shifted 2%% each way, scaled 0.93 and 1.07) and "
                         "average: answers that move less when LNet's box moves, same accuracy, about 22-25 ms more "
-                        "per face on 2 CPU cores (experiments/2026-12-02-box-jitter)")  # fmt: skip
+                        "per face on 2 CPU cores with an age head on ANet's layers, about 1.75x that with the shipped one "
+                        "(experiments/2026-12-02-box-jitter, experiments/2026-12-04-age-gpu/options-cost.json)")  # fmt: skip
     p.add_argument("--top", type=int_in(1, 1000), default=5, help="attributes shown per face, in the table and the --vis pictures")
     p.add_argument("--max-pixels", type=int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,
                    help="largest image decoded, width*height from the header (default 100e6)")  # fmt: skip

@@ -52,6 +52,17 @@ def to_rgb8(img: np.ndarray) -> np.ndarray:
 
 
 
+def _declared_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) as the file's header declares them (Pillow reads the header only), or None."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # DecompressionBombWarning: the caller's cap rules
+            with Image.open(path, formats=_pillow_formats()) as image:
+                return image.size
+    except Exception:  # noqa: BLE001 - only to word the error better; unreadable headers say nothing
+        return None
+
+
 def _file_bytes(path: Path, max_pixels: int | None = None) -> bytes:
     """The file's bytes, or ImageReadError naming it: missing, a link to nothing, a folder, a
     pipe, socket or device (opening a pipe would wait for a writer forever), unreadable, empty,
@@ -64,8 +75,11 @@ def _file_bytes(path: Path, max_pixels: int | None = None) -> bytes:
             raise ImageReadError(path, "not a regular file (a pipe, socket or device), not read")
         size = st.st_size
         if max_pixels is not None and size > 8 * max_pixels + (1 << 20):  # 16-bit RGBA + 1 MB
-            raise ImageReadError(path, f"file is {size / 1e6:.0f} MB, more than an image under "
-                                       f"the limit of {max_pixels / 1e6:g} megapixels holds")  # fmt: skip
+            declared = _declared_size(path)
+            problem = check_pixels(*declared, max_pixels) if declared else None
+            raise ImageReadError(path, problem or (
+                f"file is {size / 1e6:.0f} MB, more than an image under the limit of {max_pixels / 1e6:g} "
+                f"megapixels holds" + (f" (its header says {declared[0]}x{declared[1]})" if declared else "")))
         data = path.read_bytes()
     except ImageReadError:  # an OSError too: as it is, not wrapped in "cannot read"
         raise

@@ -49,7 +49,7 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp{os.getpid()}")
 
 
-def _replace(tmp: Path, path: Path) -> None:
+def replace_durably(tmp: Path, path: Path) -> None:
     """fsync `tmp`, rename it over `path`, then fsync the folder (the rename itself)."""
     with open(tmp, "rb+") as f:
         os.fsync(f.fileno())
@@ -174,7 +174,7 @@ class RecordLog:
         with open(tmp, "w", encoding="utf-8") as f:
             for record in merged.values():
                 f.write(json_line(record) + "\n")
-        _replace(tmp, self.path)
+        replace_durably(tmp, self.path)
         self.part.unlink(missing_ok=True)
         return len(merged)
 
@@ -243,7 +243,7 @@ class CsvTable:
 
     def close(self) -> None:
         self._file.close()
-        _replace(self._tmp, self.path)
+        replace_durably(self._tmp, self.path)
 
     def abandon(self) -> None:
         self._file.close()
@@ -259,4 +259,5 @@ def printable(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-__all__ = ["CSV_FIXED", "CsvTable", "NotARecordLog", "RecordLog", "face_rows", "printable", "read_records"]
+__all__ = ["CSV_FIXED", "CsvTable", "NotARecordLog", "RecordLog", "face_rows", "printable", "read_records",
+           "replace_durably"]
