@@ -384,7 +384,30 @@ def test_evaluate_attributes_names_a_framing_the_run_was_not_trained_on(tmp_path
 
 
 ARGPARSE_COMMANDS = ["predict", "demo", "build_bundle", "ensemble_dldl", "fit_descriptor_head", "fit_localizer",
-                     "fit_upright", "lnet_boxes"]  # fmt: skip
+                     "fit_upright", "fit_face_head", "fit_box_head", "fit_check_map", "lnet_boxes"]  # fmt: skip
+# Commands whose --help answers without loading torch (well under a second; build_bundle and
+# fit_descriptor_head read their help from modules that need it)
+LIGHT_HELP = [c for c in ARGPARSE_COMMANDS if c not in ("build_bundle", "fit_descriptor_head")]
+
+
+def test_help_of_the_light_commands_loads_no_torch():
+    """`python -m lnet_anet.cli.X --help` of each LIGHT_HELP command prints its help without
+    importing torch, torchvision or timm (each costs seconds on a cold start)."""
+    script = (
+        "import contextlib, io, sys, importlib\n"
+        f"for name in {LIGHT_HELP!r}:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "        try:\n"
+        "            importlib.import_module(f'lnet_anet.cli.{name}').main(['--help'])\n"
+        "        except SystemExit:\n"
+        "            pass\n"
+        "    heavy = sorted(m for m in ('torch', 'torchvision', 'timm') if m in sys.modules)\n"
+        "    print(name, len(out.getvalue()) > 200, ','.join(heavy) or '-')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:-1] == [f"{name} True -" for name in LIGHT_HELP]
 
 
 @pytest.mark.parametrize("name", ARGPARSE_COMMANDS)

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-# = lnet_anet.inference.predictor.DEFAULT_BUNDLE, without importing torch before it is needed
-BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
+from lnet_anet.inference.shipped import DEFAULT_BUNDLE
+
 DEMO_NAME = "astronaut"  # = lnet_anet.cli.predict.DEMO_NAME: its picture is <vis>/astronaut.png
 
 
@@ -36,9 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as e:
         return int(e.code or 0)
-    if args.bundle is None and not BUNDLE.exists():
+    if args.bundle is None and not DEFAULT_BUNDLE.exists():
         print(
-            f"no model bundle yet: {BUNDLE} does not exist. Train the networks (`make train-lnet "
+            f"no model bundle yet: {DEFAULT_BUNDLE} does not exist. Train the networks (`make train-lnet "
             "train-anet train-age train-attractiveness`), then build it with `python -m "
             "lnet_anet.cli.build_bundle --lnet RUN --anet RUN --age RUN --attractiveness RUN`, or pass "
             "--bundle.",

@@ -25,8 +25,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
-from torchvision.ops import box_iou
 from tqdm import tqdm
 
 from lnet_anet.cli.arguments import (
@@ -40,9 +38,8 @@ from lnet_anet.cli.head_fitting import load_predictor, save_head
 from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.data.images import load_image
 from lnet_anet.data.readers.detection import hash_part, mark_small, read_wider_txt
-from lnet_anet.data.transforms import exposure_view
 from lnet_anet.inference.box_head import DEFAULT_BOX_HEAD, BoxHead
-from lnet_anet.inference.predictor import DEFAULT_BUNDLE, JUDGE_PAD
+from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
 PRINTED = """It prints one JSON line: out, digest (what the records of photos read with this head say
 under "box_head"), pairs (candidates centred on exactly one labelled face: the regression's
@@ -82,6 +79,13 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"the head's file (the shipped one is {DEFAULT_BOX_HEAD.name}, in lnet_anet/assets)")
     ap.add_argument("--threads", type=int_in(1), default=2, help="torch's threads")
     args = ap.parse_args(argv)
+    # torch loads once the arguments are good: --help stays instant
+    import torch
+    from torchvision.ops import box_iou
+
+    from lnet_anet.data.transforms import exposure_view
+    from lnet_anet.inference.predictor import JUDGE_PAD
+
     torch.set_num_threads(args.threads)
     try:
         table = read_wider_txt(args.labels, args.images)

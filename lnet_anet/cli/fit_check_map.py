@@ -37,7 +37,7 @@ from lnet_anet.cli.arguments import (
 )
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
 from lnet_anet.data.readers.detection import hash_part, read_wider_txt
-from lnet_anet.inference.predictor import DEFAULT_BUNDLE
+from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
 PRINTED = """It prints one JSON line: out, photos (read), skipped (unreadable), composed (scenes),
 ratio (the trained face map's median peak over the photos / the bundle's: its filter was divided
@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--composed", type=int_in(0), default=12000,
                     help="composed scenes of --composed-data's train faces trained beside the photos (0: none)")
     ap.add_argument("--composed-data", default="celeba_hq", help="the lnet_anet/conf/data option the scenes are made of")
-    ap.add_argument("--epochs", type=int_in(1, 1000), default=4)
-    ap.add_argument("--lr", type=float_in(1e-7, 1.0), default=1e-3)
+    ap.add_argument("--epochs", type=int_in(1, 1000), default=4, help="passes over the tagged photos and scenes")
+    ap.add_argument("--lr", type=float_in(1e-7, 1.0), default=1e-3, help="learning rate of the upper part (the Trainer's)")
     ap.add_argument("--batch-size", type=int_in(1), default=64, help="training batch (the Trainer's train.batch_size)")
     ap.add_argument("--check-faces", type=float_in(1e-6, 1e6), default=1.0,
                     help="preprocessing.lnet.check_faces of the new bundle: the least check value a face's region needs")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
@@ -28,7 +29,9 @@ from lnet_anet.cli.arguments import DefaultsHelpFormatter
 from lnet_anet.cli.head_fitting import add_fit_options, open_sources, save_head
 from lnet_anet.data.images import load_image
 from lnet_anet.inference.face_head import DEFAULT_FACE_HEAD, FaceHead
-from lnet_anet.inference.predictor import Predictor
+
+if TYPE_CHECKING:  # loaded by open_sources once the arguments are good: --help stays instant
+    from lnet_anet.inference.predictor import Predictor
 
 FEW = 50  # faces or face-free candidates under which the fit is warned about (the shipped head: 5,988 / 671, frames included)
 

@@ -7,13 +7,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from lnet_anet.cli.arguments import float_in, int_in, output_file
 from lnet_anet.data.readers._tables import IMAGE_SUFFIXES
-from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
+from lnet_anet.inference.shipped import DEFAULT_BUNDLE
+
+if TYPE_CHECKING:  # torch and the Predictor load once the arguments are good: --help stays instant
+    from lnet_anet.inference.predictor import Predictor
 
 
 def image_files(source: Path, limit: int | None, seed: int) -> list[Path]:
@@ -51,6 +54,8 @@ def open_sources(prog: str, groups: list[list[Path]], args: argparse.Namespace) 
     Predictor of args.bundle, with torch on args.threads; or, after one `prog: ...` line on
     stderr, the exit status: 2 for a missing source or a group without image files, 1 for a
     missing or bad bundle."""
+    import torch
+
     torch.set_num_threads(args.threads)
     try:
         files = [[f for source in group for f in image_files(source, args.limit, args.seed)] for group in groups]
@@ -69,6 +74,8 @@ def open_sources(prog: str, groups: list[list[Path]], args: argparse.Namespace) 
 def load_predictor(prog: str, bundle: Path | None) -> Predictor | int:
     """The Predictor of `bundle` (None: the embedded one); or, after one `prog: ...` line on
     stderr, exit status 1 for a missing or bad bundle."""
+    from lnet_anet.inference.predictor import Predictor
+
     try:
         return Predictor.load(bundle)
     except (FileNotFoundError, ValueError) as e:  # BundleError is a ValueError

@@ -93,6 +93,7 @@ from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
 from lnet_anet.inference.graphs import FaceGraph, LNetGraph, RegionGraph
 from lnet_anet.inference.inputs import InputError, channel_order_of, describe, source_of, to_rgb8
 from lnet_anet.inference.runtime import OrtGraph, TorchGraph, graph_key, op_threads, resolve_backend
+from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 from lnet_anet.inference.upright import UprightHead, choose_turn
 from lnet_anet.lnet.multiscale import (
     DETAIL_MAX_REGION,
@@ -105,7 +106,6 @@ from lnet_anet.lnet.multiscale import (
     shrink_factor,
 )
 
-DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "default.lnetanet"
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
 # The face, box and upright heads judge a region on its crop filled so outside the picture,
 # whatever the bundle's pad: they learnt crops filled black, and where a region leaves the picture
