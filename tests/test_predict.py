@@ -210,6 +210,14 @@ def test_cli_exit_codes(bundle_path, folder, tmp_path, capsys):
     picture = folder / "out.png"  # a picture's name, not there yet: refused too, no folder made
     assert main([str(a_file), "--vis", str(picture), "--bundle", str(bundle_path)]) == 2
     assert "not a picture's name" in capsys.readouterr().err and not picture.exists()
+    # the same refusals, in demo's own usage (predict's lists options demo lacks)
+    from lnet_anet.cli import demo
+
+    for bad in (a_file, picture):
+        assert demo.main(["--vis", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("usage: python -m lnet_anet.cli.demo") and "--vis takes a folder" in err
+    assert not picture.exists()
 
 
 def test_cli_help_documents_the_exit_status_and_both_thresholds(capsys):
@@ -219,7 +227,11 @@ def test_cli_help_documents_the_exit_status_and_both_thresholds(capsys):
                  "2 bad usage", "130 interrupted"):  # fmt: skip
         assert line in text
     assert "it alone decides the strongest face" in text and "--secondary-threshold THRESHOLD" in text
-    assert "pip install -e '.[descriptor]'" in text
+    assert "pip install -e '.[descriptor]'" in text and ".venv/bin/pip" in text
+    from lnet_anet.cli.predict import DESCRIPTOR_INSTALL
+    from lnet_anet.dldl.descriptor import INSTALL
+
+    assert DESCRIPTOR_INSTALL == INSTALL  # one hint, whichever part says it
 
 
 def test_cli_secondary_threshold_reaches_the_localizer(bundle_path, tmp_path, capsys, monkeypatch):

@@ -32,8 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from lnet_anet.cli.predict import vis_folder_problem
+
+    parser = build_parser()
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
+        if problem := vis_folder_problem(args.vis):  # in demo's own usage, not predict's
+            parser.error(problem)
     except SystemExit as e:
         return int(e.code or 0)
     if args.bundle is None and not DEFAULT_BUNDLE.exists():

@@ -75,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     negative, skipped_free = _features(predictor, free, False, "face-free", args.frames)
     if not positive or not negative:
         print(f"fit_face_head: too few candidates to fit ({len(positive)} faces, {len(negative)} face-free "
-              "candidates; both are needed)", file=sys.stderr)  # fmt: skip
+              "candidates; both are needed): LNet finds no candidate in plain pictures, so give face-free photos "
+              "of real scenes (rooms, streets, crowds' backgrounds), more of them (--limit), or --frames to learn "
+              "from each photo's whole frame too", file=sys.stderr)  # fmt: skip
         return 1
     if min(len(positive), len(negative)) < FEW:
         print(f"fit_face_head: warning: only {len(positive)} faces and {len(negative)} face-free candidates; a head "

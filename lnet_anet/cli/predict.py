@@ -47,21 +47,33 @@ from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, finite_
 DEMO_NAME = "astronaut"  # skimage.data.astronaut(): NASA photo of Eileen Collins, public domain
 MAX_BATCH = 1024
 VIS_STEM_BYTES = 200  # room for "_<n>.png" and the temporary ".<name>.tmp<pid>" in 255 bytes
-DESCRIPTOR_INSTALL = "pip install -e '.[descriptor]'"  # = lnet_anet.dldl.descriptor's hint, from a clone
+# = lnet_anet.dldl.descriptor's hint, from a clone, into the environment lnet_anet runs in
+DESCRIPTOR_INSTALL = ("pip install -e '.[descriptor]' from the clone, with the pip of lnet_anet's environment "
+                      "(.venv/bin/pip after make install)")
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")  # --vis naming one of these, not yet there: a picture meant, not a folder
 EXIT_STATUS = """\
 exit status:
   0    every image was analysed (with or without a face), or all were already in --output
   1    some image could not be read or analysed, or its --vis picture not written: its record
        says why and the other images are still written; also when the run cannot be done: no
-       image found, the bundle, a face, box or descriptor head missing or bad, an output file that cannot
-       be written (what was written is kept for --resume)
+       image found, the bundle, a face, box or descriptor head missing or bad, a --device that torch
+       cannot use (cuda without a GPU), an output file that cannot be written (what was written is
+       kept for --resume)
   2    bad usage: an unknown option or a bad value (--detail out of range ...), no image
        given, --vis naming a file, --output or --csv naming a picture or the same file, a
        --*descriptor-head without its --*-descriptor flag, --upright-head without --rotations;
        --resume into an --output read with other options or another bundle
   130  interrupted (Ctrl-C, or SIGTERM): rerun with --output FILE --resume to go on
   141  the standard output was closed by its reader (`| head`): stopped quietly"""
+
+
+def vis_folder_problem(vis: Path) -> str | None:
+    """Why `vis` cannot be --vis's folder (an existing file, or a picture's name), or None."""
+    if vis.exists() and not vis.is_dir():
+        return f"--vis takes a folder: {vis} is a file"
+    if not vis.exists() and vis.suffix.lower() in PICTURE_SUFFIXES:
+        return f"--vis takes a folder (one picture per image is written into it), not a picture's name: {vis}"
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,14 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mirror", action="store_true",
                    help="read each face's mirror image too and average (ANet's features, the age and attractiveness "
                         "heads): 10-20%% fewer attribute decisions flip when a photo is re-saved or re-exposed, same "
-                        "accuracy, 5-7 ms more per face with an age head on ANet's layers, about 1.5x that with the shipped "
-                        "one, which reads a crop of its own (experiments/2026-12-02-mirror-views, "
+                        "accuracy, about 10-25 ms more per face on 2 CPU cores with the embedded bundle, whose age "
+                        "head reads a crop of its own (experiments/2026-12-02-mirror-views, "
                         "experiments/2026-12-04-age-gpu/options-cost.json)")  # fmt: skip
     p.add_argument("--box-jitter", action="store_true",
                    help="read each face through 7 views of its box (shifted 2%% each way, scaled 0.93 and 1.07) and "
-                        "average: answers that move less when LNet's box moves, same accuracy, about 22-25 ms more "
-                        "per face on 2 CPU cores with an age head on ANet's layers, about 1.75x that with the shipped one "
-                        "(experiments/2026-12-02-box-jitter, experiments/2026-12-04-age-gpu/options-cost.json)")  # fmt: skip
+                        "average: answers that move less when LNet's box moves, same accuracy, about 75-140 ms more "
+                        "per face on 2 CPU cores with the embedded bundle (experiments/2026-12-02-box-jitter, "
+                        "experiments/2026-12-04-age-gpu/options-cost.json)")  # fmt: skip
     p.add_argument("--top", type=int_in(1, 1000), default=5, help="attributes shown per face, in the table and the --vis pictures")
     p.add_argument("--max-pixels", type=int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,
                    help="largest image decoded, width*height from the header (default 100e6)")  # fmt: skip
@@ -467,11 +479,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("give image files or folders, or --demo")
         if args.resume and args.output is None:
             parser.error("--resume needs --output FILE.jsonl (the file to resume)")
-        if args.vis is not None and args.vis.exists() and not args.vis.is_dir():
-            parser.error(f"--vis takes a folder: {args.vis} is a file")
-        if args.vis is not None and not args.vis.exists() and args.vis.suffix.lower() in PICTURE_SUFFIXES:
-            parser.error(f"--vis takes a folder (one picture per image is written into it), not a picture's "
-                         f"name: {args.vis}")  # fmt: skip
+        if args.vis is not None and (problem := vis_folder_problem(args.vis)):
+            parser.error(problem)
         _check_output_files(parser, args)
         if args.descriptor_head is not None and not args.attractiveness_descriptor:
             parser.error("--descriptor-head needs --attractiveness-descriptor")

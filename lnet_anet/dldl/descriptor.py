@@ -21,7 +21,8 @@ alignment) and dlib's model files, so it is off unless asked for:
     python -m lnet_anet.predict photo.jpg --attractiveness-descriptor [--descriptor-head FILE]
 
 Fit another with `python -m lnet_anet.cli.fit_descriptor_head` (SCUT-FBP5500's training list).
-Install: pip install -e '.[descriptor]' (the `descriptor` extra: dlib-bin, face_recognition_models).
+Install: pip install -e '.[descriptor]' in the clone (after `make install`: .venv/bin/pip ...; the
+`descriptor` extra: dlib-bin, face_recognition_models).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ from lnet_anet.engine.checkpoint import save_safetensors_atomic
 from lnet_anet.models.dlib_resnet import CHIP_SIZE
 
 DESCRIPTOR = "dlib_face_recognition_resnet_model_v1"
+# How to add the `descriptor` extra, into the environment lnet_anet runs in (= cli.predict.DESCRIPTOR_INSTALL)
+INSTALL = ("pip install -e '.[descriptor]' from the clone, with the pip of lnet_anet's environment "
+           "(.venv/bin/pip after make install)")
 LANDMARKS = "shape_predictor_5_face_landmarks"
 # The shipped heads. attractiveness: fitted on all 3,300 faces of SCUT-FBP5500's training list
 # (non-commercial); age: on 8,773 UTKFace chips of its train part (non-commercial).
@@ -58,8 +62,7 @@ def models_folder() -> Path:
     __init__ needs pkg_resources, which recent setuptools no longer ship)."""
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the face descriptor needs dlib's models: pip install -e '.[descriptor]' "
-                          "(dlib-bin, face_recognition_models)")  # fmt: skip
+        raise ImportError(f"the face descriptor needs dlib's models (dlib-bin, face_recognition_models): {INSTALL}")
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
@@ -104,8 +107,7 @@ class FaceDescriptor:
         try:
             import dlib
         except ImportError as e:
-            raise ImportError("the face descriptor needs dlib: pip install -e '.[descriptor]' "
-                              "(dlib-bin, face_recognition_models)") from e  # fmt: skip
+            raise ImportError(f"the face descriptor needs dlib (dlib-bin, face_recognition_models): {INSTALL}") from e
         folder = models_folder()
         self.refine, self.precision = refine, precision
         self._dlib = dlib
