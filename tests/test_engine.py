@@ -427,3 +427,20 @@ def test_each_experiment_names_its_commands_and_another_command_refuses_it():
                 else:
                     with pytest.raises(ConfigError, match=f"is a recipe for .*not for {command}"):
                         _check_experiment_command(cfg, command)
+
+
+def test_the_engine_package_loads_the_trainer_only_when_asked():
+    """predict imports lnet_anet.engine.signals: the package must not import the Trainer and its
+    data loaders with it (about 0.2 s of every CLI start); `from lnet_anet.engine import Trainer`
+    still gives it."""
+    script = ("import sys, lnet_anet.engine.signals\n"
+              "print('lnet_anet.engine.trainer' in sys.modules)\n"
+              "from lnet_anet.engine import TrainConfig, Trainer\n"
+              "print(Trainer.__module__, TrainConfig.__module__)\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "lnet_anet.engine.trainer", "lnet_anet.engine.config"]
+    import lnet_anet.engine
+
+    with pytest.raises(AttributeError, match="has no attribute 'Trainers'"):
+        lnet_anet.engine.Trainers  # noqa: B018
