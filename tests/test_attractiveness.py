@@ -97,6 +97,9 @@ def test_train_anet_init_from_loads_a_bundles_whole_anet_but_not_an_identity_hea
     (tmp_path / "notes.txt").write_text("not a bundle")
     with pytest.raises(FileNotFoundError, match="notes.txt: init_from names a file that is not a model bundle"):
         init_from_anet(model, tmp_path / "notes.txt")  # RunNotFoundError: a one-line error, exit 2
+    with pytest.raises(FileNotFoundError, match="init_from names no train_anet run .*make train-anet writes "
+                                                "runs/anet-<data>, or give init_from=lnet_anet/assets/default.lnetanet"):
+        init_from_anet(model, tmp_path / "anet-celeba_hq128")  # the default, before train_anet ran: what to do
 
 
 def test_lnet_boxes_writes_one_row_per_image(tmp_path):

@@ -378,10 +378,13 @@ def test_build_bundle_reports_bad_run_folders(runs, tmp_path, capsys):
     # a run folder without its localizer settings
     assert build_main(["--lnet", str(runs["anet"]), "--anet", str(runs["anet"]),
                        "--out", str(tmp_path / "b")]) == 1  # fmt: skip
-    assert "lnet.safetensors: missing: not a run folder of this kind" in capsys.readouterr().err
+    err = capsys.readouterr().err  # the kind of run it is, from its model.json
+    assert "lnet.safetensors: missing: not a run folder of this kind" in err and "holds a run of model anet_lite0" in err
     assert build_main([*base, "--age", str(tmp_path / "nope"), "--out", str(tmp_path / "c")]) == 1
     assert f"{tmp_path / 'nope'}: no such run folder" in capsys.readouterr().err
-    assert build_main(["--anet", str(runs["anet"])]) == 2  # --lnet is required
+    assert build_main(["--anet", str(runs["anet"])]) == 2  # --out is required
+    assert build_main(["--anet", str(runs["anet"]), "--out", str(tmp_path / "d")]) == 2  # --lnet too, or --from-bundle
+    assert "--from-bundle lnet_anet/assets/default.lnetanet --age RUN" in capsys.readouterr().err
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     # no --out: refused, rather than writing over the bundle shipped in the package
     assert build_main(base) == 2

@@ -444,3 +444,13 @@ def test_the_engine_package_loads_the_trainer_only_when_asked():
 
     with pytest.raises(AttributeError, match="has no attribute 'Trainers'"):
         lnet_anet.engine.Trainers  # noqa: B018
+
+
+def test_a_warmup_as_long_as_the_run_is_said(tmp_path):
+    """A short trial run whose warm-up never ends trains at a fraction of train.lr: its log says so
+    (and says nothing when the warm-up ends inside the run)."""
+    train(tmp_path / "a", warmup_steps=100, max_steps=4)
+    said = (tmp_path / "a" / "train.log").read_text()
+    assert "warmup_steps 100 is longer than the run's 4 steps" in said and "train.lr 0.05" in said
+    train(tmp_path / "b", warmup_steps=2, max_steps=4)
+    assert "warmup_steps" not in (tmp_path / "b" / "train.log").read_text()

@@ -587,7 +587,7 @@ def test_a_trunk_cache_of_other_faces_is_a_config_error(tmp_path):
         check_cache_key(npz, {"faces": 11})
 
 
-def test_labels_inside_the_bins_pass_the_check():
+def test_labels_inside_the_bins_pass_the_check(caplog):
     import pandas as pd
     from omegaconf import OmegaConf
 
@@ -598,6 +598,11 @@ def test_labels_inside_the_bins_pass_the_check():
     cfg = OmegaConf.create({"target": "attractiveness", "data": {"name": "scut"}})
     scores = pd.DataFrame({"split": ["train"] * 100 + ["val"] * 10, "attractiveness": [1.0, 4.98] * 50 + [9.0] * 10})
     check_labels_fit_bins(cfg, scores, make_bins(low=1, high=5, step=0.1))  # the val rows are not read
+    assert "outside the model's bins" not in caplog.text
+    scores.loc[:0, "attractiveness"] = 6.0  # 1% beyond the top bin (UTKFace's 101-116 under bins to 100): trained, said
+    with caplog.at_level("WARNING", logger="lnet_anet.train"):
+        check_labels_fit_bins(cfg, scores, make_bins(low=1, high=5, step=0.1))
+    assert "1 of 100 training attractiveness labels (1.00%) lie outside the model's bins 1-5" in caplog.text
     scores.loc[:1, "attractiveness"] = 6.0  # 2% of the train rows beyond the top bin
     with pytest.raises(ConfigError, match="2% of the training labels"):
         check_labels_fit_bins(cfg, scores, make_bins(low=1, high=5, step=0.1))

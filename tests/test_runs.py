@@ -122,6 +122,11 @@ def test_a_run_folder_in_use_is_refused_and_a_dead_owners_lock_taken_over(tmp_pa
     lock_run_dir(tmp_path)
     release_run_dir(tmp_path)
     release_run_dir(tmp_path)
+    # a lock held until the process ends is closed on the way out: no "unclosed file" warning
+    ended = subprocess.run([sys.executable, "-X", "dev", "-c", "import sys; from lnet_anet.engine.lock import "
+                            "lock_run_dir; lock_run_dir(sys.argv[1])", str(tmp_path / "held")],
+                           cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True)  # fmt: skip
+    assert ended.returncode == 0 and "ResourceWarning" not in ended.stderr, ended.stderr
 
 
 def test_two_processes_on_one_folder_train_once(tmp_path):
@@ -350,6 +355,17 @@ def test_training_commands_end_on_ctrl_c_with_status_130_and_no_traceback(capsys
     with pytest.raises(SystemExit) as done:
         main()
     assert done.value.code == 130 and "run the same command again to go on" in capsys.readouterr().err
+
+    @training_command
+    def stopped():  # a scheduler's SIGTERM outside the training loop (computing caches, scoring): the same
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler interrupts this
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as done:
+        stopped()
+    assert done.value.code == 130 and "run the same command again to go on" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is before  # put back
     for name in ("train_lnet", "train_anet", "train_age", "train_anet_dldl", "train_dldl_head", "fit_svms",
                  "evaluate_attributes", "evaluate_localization"):  # fmt: skip
         assert "@training_command\ndef main(" in (REPO / "lnet_anet" / "cli" / f"{name}.py").read_text(), name
@@ -608,3 +624,17 @@ def test_a_stage_lr_reaches_the_optimizer_and_a_foreign_or_cut_record_is_named(t
     torch.save(TinyAttributeNet().state_dict(), run / "checkpoints" / "last.pt")  # a bare state_dict saved over it
     with pytest.raises(CheckpointError, match="last.pt: not a checkpoint of this trainer \\(no model, optimizer"):
         _trainer(run, max_steps=4).fit()
+
+
+def test_a_missing_or_other_run_folder_is_named_with_what_it_is(tmp_path):
+    """load_run_net (evaluate_attributes, train_anet_dldl's init_from ...): a folder that is not
+    there says which command writes it; a run of another model says which model it holds."""
+    from lnet_anet.engine.runs import RunNotFoundError, load_run_net
+
+    with pytest.raises(RunNotFoundError, match=r"no such folder: python -m lnet_anet.cli.train_anet writes it"):
+        load_run_net(tmp_path / "anet-celeba_hq128", "anet.safetensors", "train_anet")
+    age = tmp_path / "age-small"
+    age.mkdir()
+    (age / "model.json").write_text(json.dumps({"model": "lite0_dldl", "kwargs": {}}))
+    with pytest.raises(RunNotFoundError, match=r"anet.safetensors: not found; .*names model lite0_dldl"):
+        load_run_net(age, "anet.safetensors", "train_anet")

@@ -202,6 +202,9 @@ def cached_trunk_maps(path: Path, model, dataset, batch_size: int, num_workers: 
                       stage: int | None = None) -> dict[str, np.ndarray]:  # fmt: skip
     if path.exists():
         return dict(np.load(path))
+    # said in the log too: the progress bar is hidden when the output goes to a file, and this can take minutes
+    logging.getLogger(__name__).info("trunk maps %s: computing them for %d faces once (cached in %s)",
+                                     path.stem, len(dataset), path.parent)  # fmt: skip
     maps = dataset_trunk_maps(model, dataset, batch_size, num_workers, desc=f"trunk maps {path.stem}", stage=stage)
     save_npz_atomic(path, maps)  # a shared cache folder may not exist yet
     return maps

@@ -31,6 +31,10 @@ from lnet_anet.engine.trainer import refuse_unused_settings
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
 log = logging.getLogger("lnet_anet.train")
+# What an init_from that names no ANet is told (train_anet's and train_anet_dldl's default is the run
+# folder train_anet writes for the data)
+INIT_FROM_HINT = ("; make train-anet writes runs/anet-<data>, or give init_from=lnet_anet/assets/default.lnetanet "
+                  "(the embedded bundle's ANet)")
 
 
 def read_anet_weights(source: str | Path) -> tuple[Path, dict[str, torch.Tensor]]:
@@ -47,7 +51,8 @@ def read_anet_weights(source: str | Path) -> tuple[Path, dict[str, torch.Tensor]
             raise RunNotFoundError(f"{source}: init_from names a file that is not a model bundle ({e})") from None
     path = source / "anet.safetensors"
     if not path.exists():
-        raise RunNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors) and no model bundle")
+        raise RunNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors) and no model bundle"
+                               f"{INIT_FROM_HINT}")
     return path, load_file(str(path))
 
 

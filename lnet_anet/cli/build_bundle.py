@@ -103,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "--crop-pad, --age-prior and/or --age-std-scale (--note says why they changed; alone it "
                          "changes nothing: copy the file instead)")
         if args.from_bundle is None and not (args.lnet and args.anet):
-            parser.error("give --lnet and --anet run folders, or --from-bundle FILE")
+            parser.error("give --lnet and --anet run folders, or --from-bundle FILE (e.g. --from-bundle "
+                         "lnet_anet/assets/default.lnetanet --age RUN: the embedded bundle with your age head)")
         for name in args.no_mirror:
             if getattr(args, name) is None:
                 parser.error(f"--no-mirror {name} needs --{name}")

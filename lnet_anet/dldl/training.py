@@ -18,7 +18,7 @@ from lnet_anet.anet.features import (
     dataset_patch_features,
     features_from_maps,
 )
-from lnet_anet.anet.training import read_anet_weights
+from lnet_anet.anet.training import INIT_FROM_HINT, read_anet_weights
 from lnet_anet.data.from_config import face_dataset
 from lnet_anet.data.preprocess import HeadInput
 from lnet_anet.dldl.label_distribution import (
@@ -159,7 +159,8 @@ def anet_source_shape(source: Path) -> dict:
     else:
         spec = source / "model.json"
         if not spec.exists():
-            raise RunNotFoundError(f"{spec}: init_from names no train_anet run (no model.json) and no model bundle")
+            raise RunNotFoundError(f"{spec}: init_from names no train_anet run (no model.json) and no model bundle"
+                                   f"{INIT_FROM_HINT}")
         kwargs = json.loads(spec.read_text()).get("kwargs", {})
     import inspect
 

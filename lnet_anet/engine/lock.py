@@ -3,6 +3,7 @@ temporary files an atomic write leaves when its process is killed."""
 
 from __future__ import annotations
 
+import atexit
 import errno
 import fcntl
 import os
@@ -63,6 +64,15 @@ def release_run_dir(folder: str | Path) -> None:
     if _held[key][1] == 0:
         f, _ = _held.pop(key)
         fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+        f.close()
+
+
+@atexit.register
+def _release_all() -> None:
+    """At exit, close the lock files still held (the kernel would drop the locks anyway; closing
+    them here keeps Python from warning "unclosed file .lock" as the process ends)."""
+    while _held:
+        f, _ = _held.popitem()[1]
         f.close()
 
 

@@ -39,6 +39,7 @@ from lnet_anet.engine.lock import (  # noqa: F401 - part of this module's interf
     release_run_dir,
     remove_stale_temporaries,
 )
+from lnet_anet.engine.signals import sigterm_as_interrupt
 
 
 def run_dir() -> Path:
@@ -82,7 +83,8 @@ def training_command(main: Callable) -> Callable:
             try:
                 _check_experiment_command(args[0] if args else None, command)
                 _check_train_settings(args[0] if args else None)  # before any data is read
-                result = main(*args, **kwargs)
+                with sigterm_as_interrupt():  # a scheduler's stop, also outside the training loop (caches, scoring)
+                    result = main(*args, **kwargs)
             except InstantiationException as e:  # hydra.utils.instantiate wraps what a reader raised
                 if isinstance(e.__cause__, USER_ERRORS):
                     raise e.__cause__ from None
@@ -402,6 +404,16 @@ def write_model_json(folder: Path, model_cfg: Any, **extra_kwargs: Any) -> None:
     write_json(folder / "model.json", {"model": name, "kwargs": {**kwargs, **extra_kwargs}})
 
 
+def run_model(folder: Path) -> str | None:
+    """The registry name of the model a run folder trained (its model.json's "model"), or None
+    when it has no readable model.json: what an error names when a run of another kind is given."""
+    try:
+        model = json.loads((Path(folder) / "model.json").read_text()).get("model")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return model if isinstance(model, str) else None
+
+
 def load_run_net(folder: Path, weights: str, stage: str, also: tuple[str, ...] = ()) -> torch.nn.Module:
     """The network a finished run folder holds (model.json + weights), in eval mode; built only
     through the model registry. `also`: further files the caller needs, checked up front."""
@@ -411,7 +423,13 @@ def load_run_net(folder: Path, weights: str, stage: str, also: tuple[str, ...] =
 
     for needed in ("model.json", weights, *also):
         if not (folder / needed).exists():
-            raise RunNotFoundError(f"{folder / needed}: not found; is {folder} a finished {stage} run?")
+            if not folder.is_dir():
+                why = f"no such folder: python -m lnet_anet.cli.{stage} writes it, or name another run"
+            else:
+                kind = run_model(folder)
+                why = (f"its model.json names model {kind}: a run of another kind, or not finished" if kind
+                       else "or its training has not finished")
+            raise RunNotFoundError(f"{folder / needed}: not found; is {folder} a finished {stage} run? ({why})")
     spec = json.loads((folder / "model.json").read_text())
     model = create_model(spec["model"], pretrained="none", **spec["kwargs"])
     model.load_state_dict(load_file(str(folder / weights)))

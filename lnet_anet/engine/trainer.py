@@ -220,6 +220,10 @@ class Trainer:
             (self.run_dir / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
             log.info("training %s steps (%s per epoch) on %s, %d process(es); run folder %s",
                      self.total_steps, self.steps_per_epoch, self.device, self.world_size, self.run_dir)  # fmt: skip
+            if cfg.warmup_steps > self.total_steps > 0:  # a short trial run: the rate never reaches train.lr
+                log.warning("warmup_steps %d is longer than the run's %d steps: the learning rate stays below "
+                            "train.lr %g throughout; set train.warmup_steps lower for a short run",
+                            cfg.warmup_steps, self.total_steps, cfg.lr)  # fmt: skip
         last_eval: dict[str, float] = dict(self.last_eval)
         skipped_images = 0
         # disable=None: no bar when stderr is not a terminal (a log file); the epochs are logged anyway

@@ -64,6 +64,12 @@ def _missing(path: Path) -> RunFolderError:
     another kind (python -m lnet_anet.cli.build_bundle --help lists what each kind holds)."""
     if not path.parent.is_dir():
         return RunFolderError(path.parent, "no such run folder")
+    from lnet_anet.engine.runs import run_model  # only on this error path: it imports Hydra
+
+    if kind := run_model(path.parent):
+        return RunFolderError(path, f"missing: not a run folder of this kind ({path.parent} holds a run of model "
+                                    f"{kind}, its model.json says; python -m lnet_anet.cli.build_bundle --help lists what "
+                                    "each run folder holds)")  # fmt: skip
     return RunFolderError(path, "missing: not a run folder of this kind, or its training has not finished "
                                 "(python -m lnet_anet.cli.build_bundle --help lists what each run folder holds)")  # fmt: skip
 
