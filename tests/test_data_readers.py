@@ -731,6 +731,33 @@ def test_build_index_fold_and_boxes(tmp_path):
         build_index(cfg)
 
 
+def test_a_dataset_folder_one_level_too_high_or_relative_is_said_so(tmp_path, monkeypatch):
+    """UTKFace unpacked as utkface128/UTKFace/: pointing at utkface128 finds no images, and the
+    error names the sub-folder that holds them; a relative path that is missing is also shown
+    absolute (a relative default resolves from where the command runs)."""
+    from omegaconf import OmegaConf
+
+    from lnet_anet.data.errors import DataNotFoundError
+    from lnet_anet.data.from_config import build_index
+    from lnet_anet.engine.config import ConfigError
+
+    inner = tmp_path / "utkface128" / "UTKFace"
+    inner.mkdir(parents=True)
+    cv2.imwrite(str(inner / "25_0_1_20170116174525125.jpg.chip.jpg"), np.zeros((8, 8, 3), np.uint8))
+    cfg = OmegaConf.create({"name": "utkface", "index": {"_target_": "lnet_anet.data.readers.age.read_utkface",
+                                                         "folder": str(tmp_path / "utkface128")}})  # fmt: skip
+    with pytest.raises(ConfigError, match=r"found no images; .*utkface128 holds images in its sub-folder UTKFace: "
+                                          r"point at one, e\.g\. data\.index\.folder=.*utkface128/UTKFace"):
+        build_index(cfg)
+    cfg.index.folder = str(inner)
+    assert len(build_index(cfg)) == 1
+    monkeypatch.chdir(tmp_path)
+    from lnet_anet.data.readers.age import read_utkface
+
+    with pytest.raises(DataNotFoundError, match=rf"^elsewhere: .*\[looked at {tmp_path / 'elsewhere'}\]"):
+        read_utkface("elsewhere")
+
+
 
 def test_a_finished_run_refuses_another_holdout_rule(tmp_path):
     """data.holdout.seed=1 on a run trained with seed 0 moves rows between train and val with the

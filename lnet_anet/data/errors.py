@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -32,7 +33,13 @@ def data_hint(key: str | None = None) -> str:
 class DataNotFoundError(DatasetFormatError, FileNotFoundError):
     """A dataset folder or label file that is not there: a FileNotFoundError (and, as a missing
     label file always was, a DatasetFormatError). `str(err)` reads `path: message`, the message
-    saying how to point at the data where a config names the path."""
+    saying how to point at the data where a config names the path; a relative path is followed by
+    the absolute one it stands for (a relative default resolves from the working directory)."""
+
+    def __init__(self, path: str | Path, message: str, line: int | None = None):
+        if not Path(path).is_absolute():
+            message = f"{message} [looked at {os.path.abspath(path)}]"
+        super().__init__(path, message, line)
 
 
 class ImageReadError(OSError):

@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from lnet_anet.data.dataset import FaceDataset
 from lnet_anet.data.errors import DataNotFoundError
 from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
-from lnet_anet.data.readers._tables import BOX_COLUMNS
+from lnet_anet.data.readers._tables import BOX_COLUMNS, is_image_name
 from lnet_anet.data.readers.age import fold_split, holdout_split
 from lnet_anet.data.scenes import ScenePhotometric
 from lnet_anet.engine.config import ConfigError
@@ -53,7 +53,7 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
         where = {k: v for k, v in dict(data_cfg.index).items() if k != "_target_"}
         skipped = index.attrs.get("skipped", [])
         why = (f"all {len(skipped)} rows were left out, e.g. {skipped[0]}" if skipped
-               else "the reader found no images")  # fmt: skip
+               else "the reader found no images" + _images_one_level_down(where))  # fmt: skip
         raise ConfigError(f"{data_cfg.get('name', 'the data')} ({where}): {why}")
     rule = data_cfg.get("holdout")
     fold = data_cfg.get("fold")
@@ -158,6 +158,22 @@ def no_rows_error(split: str, splits, override: str = "data.eval_split") -> Conf
     else:
         hint = ""
     return ConfigError(f"the dataset has no {split!r} rows (its splits: {found}){hint}")
+
+
+def _images_one_level_down(where: dict[str, Any]) -> str:
+    """For a reader that found no images: "; <folder> holds images in its sub-folder ..." when a
+    folder it was given has sub-folders with images (the release unpacked one level deeper, as
+    utkface128/UTKFace/), else ""."""
+    for key, value in where.items():
+        folder = Path(str(value)) if isinstance(value, str | Path) else None
+        if folder is None or not folder.is_dir():
+            continue
+        holding = [d for d in sorted(folder.iterdir())
+                   if d.is_dir() and any(is_image_name(f.name) for f in list(d.iterdir())[:500])]  # fmt: skip
+        if holding:
+            return (f"; {folder} holds images in its sub-folder{'s' if len(holding) > 1 else ''} "
+                    f"{', '.join(d.name for d in holding[:3])}: point at one, e.g. data.index.{key}={holding[0]}")
+    return ""
 
 
 def face_dataset(data_cfg: Any, index: pd.DataFrame, train: bool, **overrides) -> FaceDataset:
