@@ -279,6 +279,9 @@ def test_fit_localizer_fits_a_box_model_for_each_setting_tried():
         fit_localizer(_blob_scenes(160, 0), OmegaConf.create({**settings, "search": {"box_scale": [1.0, 2.0]}}))
     with pytest.raises(ValueError, match="localizer.search"):  # a list is searched only when asked for
         fit_localizer(_blob_scenes(160, 0), OmegaConf.create({**settings, "peak_kernel": [3, 5]}))
+    # too few tune faces for a box model (a smoke run): the error says how to go on
+    with pytest.raises(ValueError, match=r"needs 28 found faces .*localizer.fit_box=false \(experiment=smoke_lnet"):
+        fit_localizer(_blob_scenes(12, 0), OmegaConf.create(settings))
 
 
 def test_max_size_leaves_out_larger_windows():

@@ -82,7 +82,8 @@ def fit_localizer(tune: Responses, localizer_cfg) -> tuple[Localizer, dict]:
             try:
                 candidate = fit_box_model(tune, candidate)
             except ValueError as e:
-                raise ConfigError(f"{e}: compose more tune scenes (calibration_images) or set localizer.fit_box=false") from e
+                raise ConfigError(f"{e}: compose more tune scenes (calibration_images) or set localizer.fit_box=false "
+                                  "(experiment=smoke_lnet, train_lnet's smoke run, turns the box fit off)") from e
         trials.append((candidate, score_localization(tune, candidate)))
     best, scores = max(trials, key=lambda t: t[1]["recall"] - t[1]["false_positives_per_image"])
     tried = [{**dict(zip(grid, (getattr(c, k) for k in grid), strict=True)), "recall": m["recall"],
