@@ -69,6 +69,17 @@ def test_a_finished_run_returns_its_last_evaluation_and_a_longer_one_goes_on(tmp
     longer = trainer(max_steps=7).fit()
     assert longer["step"] == 7
 
+    # a run finished at the end of its epochs, given more: the next epoch, not the last one again
+    epochs = tmp_path / "epochs"
+    runs = [Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), TrainConfig(**{**CFG, "max_steps": None, "epochs": n}),
+                    epochs, val_set=RandomFaces(n=16), evaluate_fn=evaluate) for n in (1, 2)]  # fmt: skip
+    for run in runs:
+        torch.manual_seed(0)
+        run.fit()
+    rows = [json.loads(line) for line in (epochs / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows if "eval_seconds" in r] == [0, 1]  # each epoch evaluated once
+    assert runs[1].step == 2 * runs[0].step
+
 
 def test_resuming_with_another_model_or_other_settings_says_so(tmp_path, caplog):
     _trainer(tmp_path, max_steps=3).fit()

@@ -437,6 +437,10 @@ class Trainer:
             self.finished = bool(state["finished"]) and same_length
         else:  # checkpoints from before the mark
             self.finished = self.step >= self.total_steps
+        if state.get("finished") and not self.finished and self.batch_in_epoch >= self.steps_per_epoch:
+            # a finished run made longer, its last epoch whole (trained and evaluated): go on with the
+            # next one, rather than loop over that epoch's spent batches and evaluate it again
+            self.epoch, self.batch_in_epoch = self.epoch + 1, 0
         if self.finished:
             refuse_unused_settings(self.run_dir, f"this run finished at step {self.step}", before, now)
         if moves and self.main:
