@@ -227,3 +227,31 @@ def test_anet_dldl_scores_the_centre_patch_alone_when_asked():
         assert not torch.allclose(net(crop)["logits"].softmax(-1), centre, atol=1e-4)  # the mean of 9 differs
     with pytest.raises(ValueError, match="patches must be one of"):
         create_model("anet_dldl", pretrained="none", c3_channels=16, c4_channels=16, feature_dim=32, patches="corners")
+
+
+def test_a_runs_report_reuses_the_final_evaluation_without_scoring_again(tmp_path):
+    """DLDLEvaluation gives evaluate_dldl's metrics and keeps its predictions; finish_dldl_run
+    writes the run's report from them without running the scored model over the split again."""
+    import pandas as pd
+    from omegaconf import OmegaConf
+
+    from lnet_anet.data.preprocess import HeadInput
+    from lnet_anet.dldl.training import DLDLEvaluation, finish_dldl_run
+
+    model, batch = tiny_age_net(), _batch(4)
+    batch["index"] = torch.arange(4)
+    evaluation = DLDLEvaluation("age")
+    assert evaluation.last is None
+    metrics = evaluation(model, [batch], "cpu")
+    assert metrics == evaluate_dldl(model, [batch], "cpu") and len(evaluation.last) == 4
+
+    class Refuses(nn.Module):  # the model as the report would read it: must not run
+        def forward(self, x):
+            raise AssertionError("scored the split again")
+
+    cfg = OmegaConf.create({"target": "age", "model": {"_target_": "lnet_anet.models.dldl.tiny_age_net"}})
+    part = pd.DataFrame({"path": [f"{k}.jpg" for k in range(4)], "age": batch["age"].numpy(), "gender": [0, 1, 0, 1]})
+    result = finish_dldl_run(tmp_path, cfg, model, HeadInput(32, 1.0), Refuses(), [batch], part, "val",
+                             predictions=evaluation.last)  # fmt: skip
+    assert result["mae"] == pytest.approx(metrics["mae"])
+    assert len(pd.read_csv(tmp_path / "predictions.csv")) == 4 and (tmp_path / "model.safetensors").is_file()

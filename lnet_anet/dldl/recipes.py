@@ -13,7 +13,6 @@ Each writes the run folder through finish_dldl_run (weights, model.json, preproc
 
 from __future__ import annotations
 
-import functools
 import logging
 from pathlib import Path
 
@@ -45,12 +44,12 @@ from lnet_anet.data.preprocess import HeadInput
 from lnet_anet.data.transforms import Chain, OneOf, Photometric, ZoomOut, mirror
 from lnet_anet.dldl.label_distribution import band_weights
 from lnet_anet.dldl.training import (
+    DLDLEvaluation,
     FeatureSet,
     FromTrunkMaps,
     anet_source_shape,
     cached_features,
     check_cache_key,
-    evaluate_dldl,
     finish_dldl_run,
     index_cache_key,
     init_from_anet_run,
@@ -151,14 +150,15 @@ def train_on_image(cfg: DictConfig) -> dict:
 
     model = label_model(cfg, index)
     loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
-    evaluate_fn = functools.partial(evaluate_dldl, target=cfg.target)
+    evaluation = DLDLEvaluation(cfg.target)  # its final predictions make the report: val is scored once
     trainer = Trainer(model, loss_fn, train_set, TrainConfig.from_dict(cfg.train), out,
-                      val_set=eval_set, evaluate_fn=evaluate_fn)  # fmt: skip
+                      val_set=eval_set, evaluate_fn=evaluation)  # fmt: skip
     trainer.fit()
     loader = DataLoader(eval_set, batch_size=cfg.train.batch_size, num_workers=cfg.train.num_workers,
                         collate_fn=collate_skip_bad)  # fmt: skip
     result = finish_dldl_run(out, cfg, model, HeadInput(cfg.data.image_size, cfg.enlarge), model, loader,
-                             eval_index.reset_index(drop=True), eval_split, trainer.device)  # fmt: skip
+                             eval_index.reset_index(drop=True), eval_split, trainer.device,
+                             predictions=evaluation.last)  # fmt: skip
     log.info("%s on %s/%s: %s", cfg.target, cfg.data.name, eval_split,
              {k: round(v, 3) for k, v in result.items() if isinstance(v, float) and not k.startswith("cs_")})  # fmt: skip
     return result
@@ -453,14 +453,15 @@ def train_on_anet_features(cfg: DictConfig) -> dict:
 
     model = label_model(cfg, index)
     loss_fn = instantiate(cfg.loss)  # conf/loss/dldl.yaml: dldl_loss_fn with its options bound
-    evaluate_fn = functools.partial(evaluate_dldl, target=cfg.target)
+    evaluation = DLDLEvaluation(cfg.target)  # its final predictions make the report: val is scored once
     eval_set, eval_part = sets[cfg.data.eval_split]
     trainer = Trainer(model, loss_fn, sets["train"][0], TrainConfig.from_dict(cfg.train), out,
-                      val_set=eval_set, evaluate_fn=evaluate_fn, collate_fn=None)  # fmt: skip
+                      val_set=eval_set, evaluate_fn=evaluation, collate_fn=None)  # fmt: skip
     trainer.fit()
     result = finish_dldl_run(out, cfg, model, HeadInput(input="anet_features"), model,
                              DataLoader(eval_set, batch_size=1024), eval_part, cfg.data.eval_split,
-                             reads_anet={"anet_run": str(Path(cfg.anet_run).resolve()), "anet_sha1": anet_digest})
+                             reads_anet={"anet_run": str(Path(cfg.anet_run).resolve()), "anet_sha1": anet_digest},
+                             predictions=evaluation.last)  # fmt: skip
     log.info("%s on %s/%s: MAE %.3f", cfg.target, cfg.data.name, cfg.data.eval_split, result["mae"])
     return result
 

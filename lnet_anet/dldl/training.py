@@ -274,6 +274,20 @@ def evaluate_dldl(
     return prediction_metrics(collect_predictions(model, loader, device, target), target)
 
 
+class DLDLEvaluation:
+    """evaluate_dldl as an object that keeps the predictions of its last call (`last`, a
+    collect_predictions frame; None before any): a recipe hands its trainer's final evaluation to
+    finish_dldl_run, which then writes the run's report without scoring the split again."""
+
+    def __init__(self, target: str = "age"):
+        self.target = target
+        self.last: pd.DataFrame | None = None
+
+    def __call__(self, model: nn.Module, loader: Iterable, device: torch.device | str) -> dict[str, float]:
+        self.last = collect_predictions(model, loader, device, self.target)
+        return prediction_metrics(self.last, self.target)
+
+
 # CS(theta) thresholds on each target's scale: ages 1..10 years; attractiveness 0.1..1.0 on 1-5.
 CS_THRESHOLDS = {"age": tuple(range(1, 11)), "attractiveness": tuple(k / 10 for k in range(1, 11))}
 
@@ -290,21 +304,24 @@ def prediction_metrics(df: pd.DataFrame, target: str = "age") -> dict[str, float
 
 def finish_dldl_run(out: Path, cfg: DictConfig, net: nn.Module, prep: HeadInput, scored: nn.Module,
                     loader: Iterable, part: pd.DataFrame, split: str, device: torch.device | str = "cpu",
-                    reads_anet: dict[str, str] | None = None) -> dict[str, float]:  # fmt: skip
+                    reads_anet: dict[str, str] | None = None,
+                    predictions: pd.DataFrame | None = None) -> dict[str, float]:  # fmt: skip
     """Write what the bundle builder and the records take from a finished age or attractiveness
     run, the same for every input (images, ANet's layers, ANet's features): model.safetensors
     (metadata: target, model), model.json, preprocess.json (`prep`; with `reads_anet`, a head on
     ANet's features, also its anet_run and anet_sha1, which the bundle builder checks against
     the bundle's ANet), and the report of `scored`
     (the model as it reads `loader`'s batches) on `part`'s faces, the `split` ones: eval.json,
-    eval.md, predictions.csv. Returns the metrics (regression_metrics). Under torchrun only rank 0
-    evaluates and writes (the others return {}): every process holds the same trained weights."""
+    eval.md, predictions.csv; `predictions`, when given, are `scored`'s on `loader` already (the
+    trainer's final evaluation, DLDLEvaluation.last), and the split is not scored again. Returns the
+    metrics (regression_metrics). Under torchrun only rank 0 evaluates and writes (the others
+    return {}): every process holds the same trained weights."""
     if not is_main_process():
         return {}
     save_weights(net, out / "model.safetensors", {"target": cfg.target, "model": cfg.model._target_})
     write_model_json(out, cfg.model)
     write_json(out / "preprocess.json", {**prep.to_dict(), **(reads_anet or {})})
-    preds = collect_predictions(scored, loader, device, cfg.target)
+    preds = predictions if predictions is not None else collect_predictions(scored, loader, device, cfg.target)
     result = prediction_metrics(preds, cfg.target)
     write_regression_report(out, preds, part, split, cfg.target, result)
     return result
