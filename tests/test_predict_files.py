@@ -264,18 +264,29 @@ def test_resume_refuses_an_output_read_with_other_options(bundle, tmp_path, caps
     assert main([str(root), "--output", str(out), "--bundle", str(other), "--resume", "--box-jitter"]) == 0
 
 
-def test_resume_refuses_a_file_that_is_not_predicts_output(bundle, tmp_path, capsys):
+def test_resume_refuses_a_file_that_is_not_predicts_output(bundle, tmp_path, capsys, monkeypatch):
     """--resume into another program's file (a line that is not a record) stops with exit 2,
-    naming the file and line, and leaves the file as it was: before, it was replaced silently."""
+    naming the file and line, and leaves the file as it was: before, it was replaced silently.
+    It is refused before the models load (that took seconds, and exported ONNX graphs)."""
+    from lnet_anet.inference.predictor import Predictor
+
     root = tmp_path / "photos"
     _mixed_folder(root, good=2, bad=0)
     out = tmp_path / "notes.jsonl"
     mine = '{"image": "x.jpg", "faces": []}\n{"note": "my own lines"}\n'
     out.write_text(mine)
-    assert main([str(root), "--output", str(out), "--bundle", str(bundle), "--resume"]) == 2
+    with monkeypatch.context() as m:
+        m.setattr(Predictor, "load", classmethod(lambda cls, *a, **k: pytest.fail("loaded the models first")))
+        assert main([str(root), "--output", str(out), "--bundle", str(bundle), "--resume"]) == 2
     err = capsys.readouterr().err
     assert f"{out}, line 2: not a record of predict's JSON Lines output" in err and "my own lines" in err
     assert out.read_text() == mine and not out.with_name("notes.jsonl.part").exists()
+    part = out.with_name("notes.jsonl.part")  # a foreign line in the .part log is refused alike
+    out.write_text(mine.splitlines(keepends=True)[0])
+    part.write_text('{"image": "y.jpg", "faces": []}\nsome other text\n')
+    assert main([str(root), "--output", str(out), "--bundle", str(bundle), "--resume"]) == 2
+    assert f"{part}, line 2" in capsys.readouterr().err and part.read_text().endswith("some other text\n")
+    part.unlink()
     # predict's own output, with a half-written last line in .part after a kill, still resumes
     assert main([str(root), "--output", str(out), "--bundle", str(bundle)]) == 0
     out.with_name("notes.jsonl.part").write_text('{"image": "cut sh')

@@ -471,6 +471,12 @@ def summary_line(tally: Tally, skipped: int, verbose: bool) -> str:
 # -- main ------------------------------------------------------------------------------------
 
 
+def _refuse_resume(e: Exception) -> int:
+    """--resume on another program's file: said, the file left as it is; bad usage (2)."""
+    print(f"error: --resume: {_safe(str(e))}; give predict's --output to resume, or another file", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
@@ -502,9 +508,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     from lnet_anet.inference.bundle import BundleError
-    from lnet_anet.inference.outputs import CsvTable, NotARecordLog, RecordLog
+    from lnet_anet.inference.outputs import CsvTable, NotARecordLog, RecordLog, check_resumable
     from lnet_anet.inference.predictor import Predictor
 
+    if args.resume:  # another program's file is refused now, not after the models load (seconds)
+        try:
+            check_resumable(args.output)
+        except NotARecordLog as e:
+            return _refuse_resume(e)
     descriptor_heads = _load_descriptor_heads(args)
     if descriptor_heads is None:
         return 1
@@ -559,10 +570,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         flag = "--csv"
         if args.csv is not None:
             table = CsvTable(args.csv, predictor.attributes)
-    except NotARecordLog as e:  # --resume on another program's file: refused, the file left as it is
-        print(f"error: --resume: {_safe(str(e))}; give predict's --output to resume, or another file",
-              file=sys.stderr)  # fmt: skip
-        return 2
+    except NotARecordLog as e:  # written in between by another program: refused, the file left as it is
+        return _refuse_resume(e)
     except OSError as e:  # named as the user gave it, not as the temporary file beside it that failed
         path = args.output if flag == "--output" else args.csv
         print(f"error: cannot write {flag} {_safe(str(path))}: {_safe(e.strerror or str(e))}", file=sys.stderr)

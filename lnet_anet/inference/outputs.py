@@ -104,6 +104,21 @@ def read_lines(data: bytes, strict: Path | None = None) -> list[dict[str, Any]]:
     return records
 
 
+def check_resumable(path: str | Path) -> None:
+    """Raise NotARecordLog when `path` or its `<path>.part` log holds a line that is not one of
+    predict's records (the check RecordLog(resume=True) makes), changing neither file: predict
+    makes it before loading its models (seconds), so another program's file is refused at once.
+    A half-written last line of the .part log (a kill) is not held against it."""
+    path = Path(path)
+    read_records(path, strict=True)
+    part = path.with_name(path.name + ".part")
+    try:
+        data = part.read_bytes()
+    except FileNotFoundError:
+        return
+    read_lines(data[: data.rfind(b"\n") + 1], part)
+
+
 def _complete_lines(path: Path) -> None:
     """Cut a half-written last line off `path` (after a kill), so appending stays valid."""
     try:
