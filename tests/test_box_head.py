@@ -21,6 +21,7 @@ from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.upright import UprightHead
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _images import noise_images  # noqa: E402
 from _wider import wider_photos  # noqa: E402
 
 
@@ -274,16 +275,13 @@ def test_resume_refuses_an_output_read_with_the_box_head_turned_off(tmp_path, ca
     plain, refining = _refining_bundle(tmp_path)
     head = tmp_path / "box.safetensors"
     _constant_head(Predictor.load(plain), [0.0, 0.0, 0.0, 0.0]).save(head)
-    photos = tmp_path / "photos"
-    photos.mkdir()
     rng = np.random.default_rng(2)
-    for i in range(2):
-        Image.fromarray(rng.integers(0, 255, (64, 80, 3), dtype=np.uint8)).save(photos / f"p{i}.png")
+    photos = noise_images(tmp_path / "photos", ["p0.png", "p1.png"], (64, 80), rng)
     out = tmp_path / "out.jsonl"
     argv = [str(photos), "--output", str(out), "--bundle", str(refining), "--box-head", str(head)]
     assert main([*argv, "--no-refine-boxes"]) == 0
     assert all(r["refine_boxes"] is False for r in read_records(out))
-    Image.fromarray(rng.integers(0, 255, (64, 80, 3), dtype=np.uint8)).save(photos / "p9.png")
+    noise_images(photos, ["p9.png"], (64, 80), rng)
     capsys.readouterr()
     assert main([*argv, "--resume"]) == 2  # the new record would be read with the box head
     assert "--no-refine-boxes on" in capsys.readouterr().err

@@ -4,6 +4,8 @@ Predictor's use of it and the fit_upright command, on generated data and a rando
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +16,9 @@ from lnet_anet.cli import fit_upright
 from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.upright import UprightHead, choose_turn
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _images import noise_images  # noqa: E402 - tests/ is on the path
 
 
 def _features(n=200, d=16, seed=0):
@@ -150,17 +155,14 @@ def test_records_name_an_upright_head_of_ones_own_and_resume_refuses_another(tmp
         path = tmp_path / f"upright{seed}.safetensors"
         UprightHead(np.zeros(d), np.ones(d), np.random.default_rng(seed).normal(size=d), 0.0, anet=anet).save(path)
         heads.append(path)
-    photos = tmp_path / "photos"
-    photos.mkdir()
     rng = np.random.default_rng(3)
-    for i in range(2):
-        Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(photos / f"p{i}.png")
+    photos = noise_images(tmp_path / "photos", ["p0.png", "p1.png"], (48, 64), rng)
     out = tmp_path / "out.jsonl"
     argv = [str(photos), "--output", str(out), "--bundle", str(bundle), "--rotations"]
     assert main([*argv, "--upright-head", str(heads[0])]) == 0
     digest = UprightHead.load(heads[0]).digest
     assert [r["upright_head"] for r in read_records(out)] == [digest, digest]
-    Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(photos / "p9.png")
+    noise_images(photos, ["p9.png"], (48, 64), rng)
     capsys.readouterr()
     assert main([*argv, "--upright-head", str(heads[1]), "--resume"]) == 2
     assert f"--upright-head: the head of digest {digest} where this run has the head of digest" in capsys.readouterr().err

@@ -6,13 +6,15 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from lnet_anet.dldl.recipes import train
 from lnet_anet.engine.runs import training_command
 
 
 @hydra.main(config_path="../conf", config_name="train_anet_dldl", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:
+    # imported here: --help and a mistyped override answer without loading torch
+    from lnet_anet.dldl.recipes import train
+
     return train(cfg)
 
 

@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import torch
-
 
 @contextlib.contextmanager
 def _replacing(path: Path, tmp: Path) -> Iterator[Path]:
@@ -25,6 +23,8 @@ def _replacing(path: Path, tmp: Path) -> Iterator[Path]:
 
 def save_atomic(state: dict[str, Any], path: str | Path) -> None:
     """torch.save to a temporary file beside `path`, then rename: readers see old or new."""
+    import torch  # here, not above: the training commands' --help reads this module
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _replacing(path, path.with_name(f".{path.name}.tmp{os.getpid()}")) as tmp:
@@ -63,6 +63,8 @@ def save_npz_atomic(path: str | Path, arrays: dict[str, Any]) -> None:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint of plain tensors and numbers; never unpickles code. A file that is not
     one (cut short, emptied, foreign) raises CheckpointError naming it and the ways on."""
+    import torch
+
     path = Path(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)

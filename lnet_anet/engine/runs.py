@@ -19,11 +19,8 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -31,7 +28,6 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.engine.checkpoint import CheckpointError, save_safetensors_atomic
 from lnet_anet.engine.config import ConfigError, TrainConfig
-from lnet_anet.engine.distributed import is_main_process
 from lnet_anet.engine.lock import (  # noqa: F401 - part of this module's interface
     RunInUseError,
     RunRefusedError,
@@ -40,6 +36,17 @@ from lnet_anet.engine.lock import (  # noqa: F401 - part of this module's interf
     remove_stale_temporaries,
 )
 from lnet_anet.engine.signals import sigterm_as_interrupt
+
+
+def is_main_process() -> bool:
+    """engine.distributed.is_main_process, loading torch only when called."""
+    from lnet_anet.engine.distributed import is_main_process as main_process
+
+    return main_process()
+
+if TYPE_CHECKING:  # torch, numpy and pandas load where used: a training command's --help needs none of them
+    import pandas as pd
+    import torch
 
 
 def run_dir() -> Path:
@@ -340,6 +347,8 @@ def _has_trained(folder: Path) -> bool:
 
 def machine() -> dict[str, Any]:
     """The machine a record was made on: processor, CPU cores, the threads torch used, versions."""
+    import torch
+
     return {
         "processor": platform.processor() or platform.machine(),
         "cores": os.cpu_count(),
@@ -388,6 +397,8 @@ def _finite(obj: Any) -> Any:
         return {k: _finite(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_finite(v) for v in obj]
+    import numpy as np
+
     if isinstance(obj, (float, np.floating)):
         return float(obj) if np.isfinite(obj) else None
     return obj
