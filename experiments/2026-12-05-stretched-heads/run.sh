@@ -8,3 +8,7 @@ mkdir -p "$PARTS/.hydra"  # diagnose.py reads the tune part from the age run's r
 cp experiments/2026-12-04-age-gpu/device-runs/age-lite0-gpu-tune85/hydra/config.yaml "$PARTS/.hydra/"
 PYTHONPATH=. $PY experiments/2026-12-05-stretched-heads/diagnose.py --run "$PARTS" --chips 400 --files 400 \
     --out experiments/2026-12-05-stretched-heads/tune.json
+PYTHONPATH=. $PY experiments/2026-12-05-stretched-heads/fixed_box.py --run "$PARTS" --chips 400 \
+    --out experiments/2026-12-05-stretched-heads/fixed_box.json
+PYTHONPATH=. $PY experiments/2026-12-05-stretched-heads/fixed_box.py --run "$PARTS" --chips 400 --no-refine-boxes \
+    --out experiments/2026-12-05-stretched-heads/fixed_box-no-refine.json
