@@ -64,18 +64,24 @@ def top(predictor: Predictor, images: list[np.ndarray]) -> list[dict | None]:
     return out
 
 
+def perturbed_reads(predictor: Predictor, chips, names: tuple[str, ...]):
+    """Per chip with a face: (chip image, its perturbations (bench_end_to_end.perturbations), true
+    age, the top face of the chip, the top face of each named perturbation, None when none)."""
+    for path, age in zip(chips["path"], chips["age"], strict=True):
+        img = Image.open(path).convert("RGB")
+        variants = bench.perturbations(img)
+        base, *others = top(predictor, [np.asarray(img)] + [variants[p][0] for p in names])
+        if base is not None:
+            yield img, variants, age, base, others
+
+
 def score(predictor: Predictor, chips, files, names: list[str]) -> dict:
     thresholds = np.asarray(predictor.bundle.svm.threshold)
     result: dict = {}
     t0 = time.perf_counter()
     errors, d_age = [], {p: [] for p in PERTURB}
     flips = {p: [] for p in PERTURB}
-    for path, age in zip(chips["path"], chips["age"], strict=True):
-        img = Image.open(path).convert("RGB")
-        variants = bench.perturbations(img)
-        base, *others = top(predictor, [np.asarray(img)] + [variants[p][0] for p in PERTURB])
-        if base is None:
-            continue
+    for _, _, age, base, others in perturbed_reads(predictor, chips, PERTURB):
         errors.append(base["age"]["mean"] - age)
         d0 = np.array([base["attributes"][n] for n in names]) >= thresholds
         for p, face in zip(PERTURB, others, strict=True):

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from diagnose import PERTURB, bench, capture, top  # noqa: E402
+from diagnose import PERTURB, capture, perturbed_reads  # noqa: E402
 
 from lnet_anet.inference.predictor import Predictor  # noqa: E402
 
@@ -43,12 +42,7 @@ def main(argv=None) -> int:
     errors = []
     found = {p: [] for p in PERTURBATIONS}
     fixed = {p: [] for p in PERTURBATIONS}
-    for path, age in zip(chips["path"], chips["age"], strict=True):
-        img = Image.open(path).convert("RGB")
-        variants = bench.perturbations(img)
-        base, *others = top(predictor, [np.asarray(img)] + [variants[p][0] for p in PERTURBATIONS])
-        if base is None:
-            continue
+    for img, variants, age, base, others in perturbed_reads(predictor, chips, PERTURBATIONS):
         errors.append(base["age"]["mean"] - age)
         box = np.array(base["box"], dtype=float)
         age0 = predictor.analyse_boxes(np.asarray(img), [box], kind="face")[0]["age"]["mean"]
