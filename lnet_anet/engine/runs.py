@@ -37,16 +37,16 @@ from lnet_anet.engine.lock import (  # noqa: F401 - part of this module's interf
 )
 from lnet_anet.engine.signals import sigterm_as_interrupt
 
+if TYPE_CHECKING:  # torch, numpy and pandas load where used: a training command's --help needs none of them
+    import pandas as pd
+    import torch
+
 
 def is_main_process() -> bool:
     """engine.distributed.is_main_process, loading torch only when called."""
     from lnet_anet.engine.distributed import is_main_process as main_process
 
     return main_process()
-
-if TYPE_CHECKING:  # torch, numpy and pandas load where used: a training command's --help needs none of them
-    import pandas as pd
-    import torch
 
 
 def run_dir() -> Path:
