@@ -385,9 +385,8 @@ def test_evaluate_attributes_names_a_framing_the_run_was_not_trained_on(tmp_path
 
 ARGPARSE_COMMANDS = ["predict", "demo", "build_bundle", "ensemble_dldl", "fit_descriptor_head", "fit_localizer",
                      "fit_upright", "fit_face_head", "fit_box_head", "fit_check_map", "lnet_boxes"]  # fmt: skip
-# Commands whose --help answers without loading torch (well under a second; build_bundle and
-# fit_descriptor_head read their help from modules that need it)
-LIGHT_HELP = [c for c in ARGPARSE_COMMANDS if c not in ("build_bundle", "fit_descriptor_head")]
+# Every argparse command answers --help without loading torch (well under a second)
+LIGHT_HELP = ARGPARSE_COMMANDS
 
 
 def test_help_of_the_light_commands_loads_no_torch():

@@ -27,15 +27,7 @@ from pathlib import Path
 
 from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, float_in, json_object
 from lnet_anet.data.preprocess import PADS
-from lnet_anet.inference.build import (
-    RUN_LAYOUT,
-    RunFolderError,
-    build_from_runs,
-    calibrate_label_head,
-    override_settings,
-    replace_heads,
-)
-from lnet_anet.inference.bundle import BundleError
+from lnet_anet.inference.layout import RUN_LAYOUT
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,6 +102,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.error(f"--no-mirror {name} needs --{name}")
     except SystemExit as e:
         return int(e.code or 0)
+    # imported after the arguments: --help and bad usage answer without loading torch
+    from lnet_anet.inference.build import (
+        RunFolderError,
+        build_from_runs,
+        calibrate_label_head,
+        override_settings,
+        replace_heads,
+    )
+    from lnet_anet.inference.bundle import BundleError
+
     argv = sys.argv[1:] if argv is None else list(argv)
     command = shlex.join(["python", "-m", "lnet_anet.cli.build_bundle", *argv])
     try:

@@ -33,13 +33,7 @@ from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in, output_file
 from lnet_anet.cli.head_fitting import save_head
 from lnet_anet.data import datasets_root
 from lnet_anet.data.errors import DATA_HINT, DataNotFoundError
-from lnet_anet.dldl.descriptor import (
-    DEFAULT_SETTINGS,
-    PRECISIONS,
-    REFINES,
-    joined_inputs,
-    network_inputs,
-)
+from lnet_anet.dldl.descriptor_settings import DEFAULT_SETTINGS, PRECISIONS, REFINES
 from lnet_anet.engine.checkpoint import save_npz_atomic
 
 DATASETS = datasets_root()
@@ -162,7 +156,12 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     from lnet_anet.data.readers.age import fold_of
-    from lnet_anet.dldl.descriptor import DescriptorHead, FaceDescriptor
+    from lnet_anet.dldl.descriptor import (
+        DescriptorHead,
+        FaceDescriptor,
+        joined_inputs,
+        network_inputs,
+    )
     from lnet_anet.inference.predictor import Predictor
 
     members = DEFAULT_MEMBERS[args.target] if args.members is None else args.members

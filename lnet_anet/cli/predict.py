@@ -43,13 +43,11 @@ from pathlib import Path
 from typing import Any
 
 from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, finite_float, int_in
+from lnet_anet.dldl.descriptor_settings import INSTALL
 
 DEMO_NAME = "astronaut"  # skimage.data.astronaut(): NASA photo of Eileen Collins, public domain
 MAX_BATCH = 1024
 VIS_STEM_BYTES = 200  # room for "_<n>.png" and the temporary ".<name>.tmp<pid>" in 255 bytes
-# = lnet_anet.dldl.descriptor's hint, from a clone, into the environment lnet_anet runs in
-DESCRIPTOR_INSTALL = ("pip install -e '.[descriptor]' from the clone, with the pip of lnet_anet's environment "
-                      "(.venv/bin/pip after make install)")
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")  # --vis naming one of these, not yet there: a picture meant, not a folder
 EXIT_STATUS = """\
 exit status:
@@ -155,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mix a DLDL-v2 head on dlib's face-recognition network into attractiveness, the bundle's "
                         "head on its centre patch: SCUT-FBP5500 5-fold CV r 0.906 vs 0.877, about 4 ms more per face "
                         "(and ~2.5 s once, loading dlib's models); needs dlib-bin and face_recognition_models "
-                        f"({DESCRIPTOR_INSTALL})")  # fmt: skip
+                        f"({INSTALL})")  # fmt: skip
     p.add_argument("--attractiveness-patches", choices=("grid", "centre"),
                    help="the patches the bundle's attractiveness head scores a face from: its 3 x 3 grid, or the "
                         "centre one alone (a ninth of its branch: about 1.2 ms less per face; head alone r 0.870 vs "

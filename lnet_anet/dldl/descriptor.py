@@ -38,13 +38,11 @@ import numpy as np
 import torch
 from torchvision.ops import box_iou
 
+from lnet_anet.dldl.descriptor_settings import DEFAULT_SETTINGS, INSTALL, PRECISIONS, REFINES  # noqa: F401 - re-exported
 from lnet_anet.engine.checkpoint import save_safetensors_atomic
 from lnet_anet.models.dlib_resnet import CHIP_SIZE
 
 DESCRIPTOR = "dlib_face_recognition_resnet_model_v1"
-# How to add the `descriptor` extra, into the environment lnet_anet runs in (= cli.predict.DESCRIPTOR_INSTALL)
-INSTALL = ("pip install -e '.[descriptor]' from the clone, with the pip of lnet_anet's environment "
-           "(.venv/bin/pip after make install)")
 LANDMARKS = "shape_predictor_5_face_landmarks"
 # The shipped heads. attractiveness: fitted on all 3,300 faces of SCUT-FBP5500's training list
 # (non-commercial); age: on 8,773 UTKFace chips of its train part (non-commercial).
@@ -71,9 +69,6 @@ def models_folder() -> Path:
 # side; medians over UTKFace and CelebA-HQ training faces where HOG finds the face
 # (experiments/2026-12-01-descriptor-onnx/box_map.json).
 DLIB_BOX_MAP = (-0.0568, -0.0076, 1.038)
-REFINES = ("map", "hog")
-PRECISIONS = ("int8", "fp32")
-DEFAULT_SETTINGS = {"refine": "map", "precision": "int8"}  # FaceDescriptor's defaults
 # ONNX Runtime's int8 activation ranges of the ported network, calibrated on UTKFace and CelebA-HQ
 # training faces (experiments/2026-12-01-descriptor-onnx/calibrate_int8.py): numbers, no faces.
 INT8_RANGES = Path(__file__).resolve().parents[1] / "assets" / "dlib_resnet_int8_ranges.json"

@@ -4,17 +4,7 @@
         [--age runs/age-utkface128] [--attractiveness runs/attractiveness-scut_fbp5500] \\
         [--out lnet_anet/assets/default.lnetanet]
 
-Run folders (written by the training entry points) hold `model.json` = {"model": registry
-name, "kwargs": {...}} and:
-  LNet          lnet.safetensors, localizer.json (Localizer kwargs plus "input_size"; optional
-                "resize", "mean", "std")
-  ANet          anet.safetensors, svm.safetensors (LinearSVMHead.to_arrays(), float32),
-                patches.json {"canonical_size", "stride", "enlarge"}
-  age / attractiveness  model.safetensors, preprocess.json {"image_size", "enlarge"} (a DLDL run,
-                or an ensemble of them from python -m lnet_anet.cli.ensemble_dldl), or
-                {"input": "anet_features", "anet_run", "anet_sha1"} for a head on ANet's feature:
-                bundled only beside the ANet of that weights digest (check_head_reads_anet)
-Each may have eval.json, data.json and .hydra/overrides.yaml: copied into the provenance.
+Run folders: lnet_anet.inference.layout.RUN_LAYOUT (what each kind of run folder holds).
 
 `random_bundle` writes a bundle of randomly initialised networks, for tests and benchmarks.
 """
@@ -56,7 +46,6 @@ class RunFolderError(ValueError):
 # -- reading run folders ---------------------------------------------------------------------
 
 
-RUN_LAYOUT = __doc__.split("Run folders", 1)[1].split("`random_bundle`", 1)[0].strip()
 
 
 def _missing(path: Path) -> RunFolderError:
