@@ -33,12 +33,14 @@ def main(argv=None) -> int:
     ap.add_argument("--chips", type=int, default=400)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--no-refine-boxes", action="store_true", help="the bundle's box head off (predict --no-refine-boxes)")
+    ap.add_argument("--box-jitter", action="store_true", help="each face read through 7 views of its region (predict --box-jitter)")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
     tune, _ = capture.parts(args.run, "tune")
     chips = tune.sample(n=min(args.chips, len(tune)), random_state=0)
     predictor = Predictor.load()
     predictor.refine_boxes = not args.no_refine_boxes
+    predictor.box_jitter = args.box_jitter
     errors = []
     found = {p: [] for p in PERTURBATIONS}
     fixed = {p: [] for p in PERTURBATIONS}
@@ -55,7 +57,7 @@ def main(argv=None) -> int:
     summary = {p: {way: {"faces": len(d), "median_abs_d_age": float(np.median(d)), "p95_abs_d_age": float(np.percentile(d, 95))}
                    for way, d in (("found", found[p]), ("fixed box", fixed[p]))} for p in PERTURBATIONS}  # fmt: skip
     result = {"part": "UTKFace tune part (diagnostic)", "command": " ".join(["python", *sys.argv]),
-              "refine_boxes": predictor.refine_boxes, "with_face": len(errors), "mae": float(np.abs(errors).mean()),
+              "refine_boxes": predictor.refine_boxes, "box_jitter": predictor.box_jitter, "with_face": len(errors), "mae": float(np.abs(errors).mean()),
               "bias": float(np.mean(errors)), "perturbations": summary}  # fmt: skip
     args.out.write_text(json.dumps(result, indent=2))
     for p, s in summary.items():

@@ -12,3 +12,5 @@ PYTHONPATH=. $PY experiments/2026-12-05-stretched-heads/fixed_box.py --run "$PAR
     --out experiments/2026-12-05-stretched-heads/fixed_box.json
 PYTHONPATH=. $PY experiments/2026-12-05-stretched-heads/fixed_box.py --run "$PARTS" --chips 400 --no-refine-boxes \
     --out experiments/2026-12-05-stretched-heads/fixed_box-no-refine.json
+PYTHONPATH=. $PY experiments/2026-12-05-stretched-heads/fixed_box.py --run "$PARTS" --chips 400 --box-jitter \
+    --out experiments/2026-12-05-stretched-heads/fixed_box-box-jitter.json
