@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -37,7 +38,7 @@ from lnet_anet.engine.lock import (  # noqa: F401 - part of this module's interf
 )
 from lnet_anet.engine.signals import sigterm_as_interrupt
 
-if TYPE_CHECKING:  # torch, numpy and pandas load where used: a training command's --help needs none of them
+if TYPE_CHECKING:  # torch and pandas load where used: a training command's --help needs neither
     import pandas as pd
     import torch
 
@@ -397,8 +398,6 @@ def _finite(obj: Any) -> Any:
         return {k: _finite(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_finite(v) for v in obj]
-    import numpy as np
-
     if isinstance(obj, (float, np.floating)):
         return float(obj) if np.isfinite(obj) else None
     return obj
