@@ -71,6 +71,73 @@ def test_merge_drops_a_weaker_box_nested_in_a_stronger_one_or_holding_it():
     assert len(merge([(face, 5.0), (around, 0.9)], iou=0.3, max_faces=10, contain=None)) == 2
 
 
+def test_merge_arbiter_gives_a_part_the_face_box_that_holds_it_when_judged_so():
+    eye, face = np.array([40.0, 40, 54, 58]), np.array([10.0, 10, 110, 110])  # the eye: 2.5% of the face's area
+    asked = []
+
+    def larger(kept, bigger):
+        asked.append((kept.tolist(), bigger.tolist()))
+        return True
+
+    kept = merge([(eye, 3.0), (face, 1.0)], iou=0.3, max_faces=10, arbiter=larger)
+    assert asked == [(eye.tolist(), face.tolist())]
+    assert [(b.tolist(), s) for b, s in kept] == [(face.tolist(), 3.0)]  # the face's box, the part's score
+    kept = merge([(eye, 3.0), (face, 1.0)], iou=0.3, max_faces=10, arbiter=lambda kept, bigger: False)
+    assert [(b.tolist(), s) for b, s in kept] == [(eye.tolist(), 3.0)]
+    half = np.array([10.0, 10, 110, 60])  # half the face's area: not a part, never asked
+    kept = merge([(half, 3.0), (face, 1.0)], iou=0.3, max_faces=10, arbiter=lambda kept, bigger: pytest.fail("asked"))
+    assert [(b.tolist(), s) for b, s in kept] == [(half.tolist(), 3.0)]
+    kept = merge([(face, 3.0), (eye, 1.0)], iou=0.3, max_faces=10, arbiter=lambda kept, bigger: pytest.fail("asked"))
+    assert [(b.tolist(), s) for b, s in kept] == [(face.tolist(), 3.0)]  # the stronger is the larger: as before
+
+
+def test_the_predictor_arbitrates_nested_faces_only_when_asked(tmp_path, monkeypatch):
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
+    predictor = Predictor.load(path)
+    predictor._lnet = type(predictor._lnet).from_dict({**predictor._lnet.to_dict(), "scales": [1.0, 0.5]})
+    sizes = []
+
+    def fake_localizer(response, image_size):  # scale 1: an eye, strong; scale 0.5: the face around it, weak
+        sizes.append(tuple(image_size))
+        return [(np.array([40.0, 40.0, 50.0, 50.0]), 3.0) if len(sizes) % 2 else (np.array([48.0, 48.0, 72.0, 72.0]), 0.8)]
+
+    fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
+    fake_localizer.to_face_box = lambda box: np.asarray(box, np.float64)  # no face_box: the region
+    monkeypatch.setattr(predictor, "localizer", fake_localizer)
+    monkeypatch.setattr(predictor, "cascade", None)
+    monkeypatch.setattr(predictor, "_refine_on", False)
+    asked = []
+    monkeypatch.setattr(predictor, "_nested_arbiter", lambda image: lambda kept, larger: asked.append(larger.tolist()) or True)
+    img = np.full((128, 128, 3), 90, np.uint8)
+    assert predictor.arbitrate_nested is False
+    assert [f["box"] for f in predictor.predict(img)["faces"]] == [[40.0, 40.0, 50.0, 50.0]] and asked == []
+    predictor.arbitrate_nested = True
+    faces = predictor.predict(img)["faces"]  # scale 0.5 centres the image at 32..96: its face is 32..80 back
+    assert asked == [[32.0, 32.0, 80.0, 80.0]]
+    assert [(f["box"], f["score"]) for f in faces] == [([32.0, 32.0, 80.0, 80.0], 3.0)]
+    assert predictor.predict(img)["arbitrate_nested"] is True
+
+
+def test_the_nested_arbiter_asks_the_face_head_about_faces_that_fill_the_picture(tmp_path, monkeypatch):
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny"))
+    chances = iter([np.array([0.4, 0.9]), np.array([0.9, 0.4])])
+
+    class FakeHead:
+        def probability(self, features):
+            assert len(features) == 2  # the kept box, then the larger
+            return next(chances)
+
+    monkeypatch.setattr(type(predictor), "face_head", property(lambda self: FakeHead()))
+    judge = predictor._nested_arbiter(np.zeros((100, 200, 3), np.uint8))
+    part, face = np.array([40.0, 30, 50, 40]), np.array([20.0, 10, 80, 70])  # the face: 60 of 100 px
+    assert judge(part, face) is True and judge(part, face) is False
+    small = np.array([30.0, 20, 60, 50])  # 30 of 100 px: under FILL, not asked (the iterator would run out)
+    assert judge(part, small) is False
+    predictor.arbitrate_fill = None
+    with pytest.raises(StopIteration):
+        judge(part, small)
+
+
 def test_the_predictor_reads_every_scale_and_merges_their_faces(tmp_path, monkeypatch):
     path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
     predictor = Predictor.load(path)

@@ -97,6 +97,7 @@ from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 from lnet_anet.inference.upright import UprightHead, choose_turn
 from lnet_anet.lnet.multiscale import (
     DETAIL_MAX_REGION,
+    FILL,
     Placement,
     check_evidence,
     detail_tiles,
@@ -185,7 +186,14 @@ class Predictor:
     lnet_anet.lnet.multiscale); ValueError outside [0.05, 1]. `op_threads` (default 1 on ONNX
     Runtime, None with backend="torch"): the thread count of torch's and numpy's BLAS ops while
     a call made from the main thread runs, None to leave them (runtime.op_threads: restored after
-    each call; calls from other threads leave them)."""
+    each call; calls from other threads leave them). `arbitrate_nested` (default False; a
+    prototype, not yet a bundle setting): when the faces of several scales are merged and a
+    stronger box is nested in a weaker one of over 1 / multiscale.PART_AREA its area (an eye read
+    at scale 1 inside the whole face read at 0.45), the face head (needs the bundle's rescue_faces)
+    judges which is the face (multiscale.merge's arbiter); with `arbitrate_fill` (default
+    multiscale.FILL; None: always) only when the larger region's shorter side is at least that
+    share of the picture's, a face that fills it; the records then say "arbitrate_nested": true
+    (experiments/2026-12-05-nested-faces)."""
 
     def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
                  backend: str = "auto", face_head: FaceHead | str | Path | None = None,
@@ -239,6 +247,8 @@ class Predictor:
             raise ValueError("a box head was given, but this bundle does not refine boxes "
                              "(preprocessing.lnet.refine_boxes is not set)")
         self._refine_on = self._box_head is not None
+        self.arbitrate_nested = False  # the class docstring; experiments/2026-12-05-nested-faces
+        self.arbitrate_fill: float | None = FILL  # that experiment's rules: 2 (FILL), 3 (0.8); None: rule 1
         if self._lnet.rescue_faces is not None:  # loaded now: a head that does not fit this bundle stops here
             self.face_head = face_head if isinstance(face_head, FaceHead) else FaceHead.load(face_head)
         elif face_head is not None:
@@ -776,6 +786,8 @@ class Predictor:
                 a.record["mirror"] = True
             if self.box_jitter:  # and for the jittered views (Predictor.load(box_jitter=True), --box-jitter)
                 a.record["box_jitter"] = True
+            if self.arbitrate_nested:  # and for the face head's say on nested faces (a prototype)
+                a.record["arbitrate_nested"] = True
             if found[k] and isinstance(found[k][0], _Rescued):  # of the turn read, when rotations chose one
                 a.record["rescued"] = True
             if self._face_head is not None and not self.rescue:  # the bundle's rescue turned off (--no-rescue)
@@ -1093,7 +1105,20 @@ class Predictor:
                                                                 checks),
                            self._lnet, localizer,
                            lambda which: [self._detect_detail(images[k], works[k], checks) for k in which],
-                           policy)  # fmt: skip
+                           policy, (lambda k: self._nested_arbiter(images[k])) if self.arbitrate_nested else None)  # fmt: skip
+
+    def _nested_arbiter(self, image: np.ndarray):
+        """multiscale.merge's arbiter for faces of `image`: the larger of two nested regions is
+        the face when the face head gives it the higher P(face) (ANet's feature filled JUDGE_PAD)."""
+
+        def larger_is_face(kept: np.ndarray, larger: np.ndarray) -> bool:
+            fill = self.arbitrate_fill
+            if fill is not None and min(larger[2] - larger[0], larger[3] - larger[1]) < fill * min(image.shape[:2]):
+                return False  # not a face that fills the picture: in a crowd a larger box is mostly several faces
+            chances = self.face_head.probability(self._mean_features([(image, kept, 0.0, {}), (image, larger, 0.0, {})]))
+            return bool(chances[1] > chances[0])
+
+        return larger_is_face
 
     def _detect_at(self, scale: float, images: list[np.ndarray], works: list[np.ndarray], which: list[int],
                    analyses: list[Analysis] | None, localizer, maps: dict | None = None, checks: dict | None = None

@@ -203,7 +203,7 @@ def wants_zoom_in(boxes: Sequence[np.ndarray], image_hw: tuple[int, int], input_
 
 def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float, list[int]], list[list[Detection]]],
                 lnet, localizer, detect_detail: Callable[[list[int]], list[list[Detection]]] | None = None,
-                policy=None) -> list[list[Detection]]:  # fmt: skip
+                policy=None, arbiter: Callable[[int], Arbiter] | None = None) -> list[list[Detection]]:  # fmt: skip
     """Each image's faces (image pixels, strongest first) by the bundle's scale policy (an
     LNetInput `lnet`): every image at `lnet.scales`; then, at the zoom-in scales, the images
     whose faces want them (wants_zoom_in); then, with lnet.detail_ratio and `detect_detail`, the
@@ -217,7 +217,8 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
     policy: None, or the localizer whose thresholds decide which images want the zoom-in and
     fallback scales (a bundle's, when `localizer` is the same with thresholds a user changed):
     the faces over its thresholds decide, so that a lower threshold reads the same scales and
-    only adds faces (a weak face once kept a photo from the zoom-in scale that finds its faces)."""
+    only adds faces (a weak face once kept a photo from the zoom-in scale that finds its faces).
+    arbiter: None, or k -> merge's arbiter for images[k] (the final merge's)."""
     found: list[list[Detection]] = [[] for _ in image_hws]
     decide = localizer if policy is None else policy
 
@@ -248,8 +249,8 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
         read(scale, empty)
     if len(lnet.scales) + len(lnet.zoom_in_scales) + len(lnet.fallback_scales) + detail == 1:
         return found
-    return [further_faces(merge(faces, localizer.nms_iou, localizer.max_faces), localizer, hw)
-            for faces, hw in zip(found, image_hws, strict=True)]
+    return [further_faces(merge(faces, localizer.nms_iou, localizer.max_faces, arbiter=arbiter and arbiter(k)), localizer, hw)
+            for k, (faces, hw) in enumerate(zip(found, image_hws, strict=True))]
 
 
 def further_faces(faces: list[Detection], localizer, image_hw: tuple[int, int] | None = None) -> list[Detection]:
@@ -296,30 +297,48 @@ def _asking(faces: list[Detection], localizer, weak_crowd: int | None = None,
 
 
 CONTAIN = 0.8  # merge: the share of the smaller box inside the other that makes them one face
+PART_AREA = 0.3  # merge's arbiter: a kept box under this share of a nesting box's area may be a part of that face
+FILL = 0.4  # Predictor's arbiter: only a nesting region this large (shorter sides) in the picture may be a face broken into parts
+
+# merge's arbiter: (the kept box, the larger box nested with it), both regions in image pixels
+# -> True when the larger is the face (the face head's judgement, in the Predictor)
+Arbiter = Callable[[np.ndarray, np.ndarray], bool]
 
 
-def merge(detections: Sequence[Detection], iou: float, max_faces: int, contain: float | None = CONTAIN
-          ) -> list[Detection]:  # fmt: skip
+def merge(detections: Sequence[Detection], iou: float, max_faces: int, contain: float | None = CONTAIN,
+          arbiter: Arbiter | None = None) -> list[Detection]:  # fmt: skip
     """One face per place: detections of several scales (image pixels), strongest first, a box
     dropped when it overlaps a stronger one by more than `iou`, or (contain not None) when the
     intersection covers more than `contain` of the smaller of the two (one box nested in the
-    other); at most `max_faces`."""
+    other); at most `max_faces`. arbiter (needs contain): when the dropped box is the larger and
+    the stronger box has under PART_AREA of its area (perhaps an eye read at scale 1 inside the
+    whole face read at 0.45), arbiter(stronger box, larger box) True gives the stronger face the
+    larger box, its score kept (each kept face is judged once, against its first such box;
+    experiments/2026-12-05-nested-faces)."""
     if not detections:
         return []
     boxes = np.stack([np.asarray(b, np.float64) for b, _ in detections])
     keep = nms(boxes, np.array([s for _, s in detections], dtype=np.float64), iou)
-    if contain is not None and len(keep) > 1:
-        area = np.clip(boxes[:, 2:] - boxes[:, :2], 0, None).prod(1)
-        kept: list[int] = []
-        for i in keep:
-            if kept:
-                lt = np.maximum(boxes[i, :2], boxes[kept, :2])
-                inter = np.clip(np.minimum(boxes[i, 2:], boxes[kept, 2:]) - lt, 0, None).prod(1)
-                if (inter > contain * np.maximum(np.minimum(area[i], area[kept]), 1e-12)).any():
-                    continue
-            kept.append(i)
-        keep = kept
-    return [detections[int(i)] for i in keep[:max_faces]]
+    if contain is None or len(keep) < 2:
+        return [detections[int(i)] for i in keep[:max_faces]]
+    area = np.clip(boxes[:, 2:] - boxes[:, :2], 0, None).prod(1)
+    kept: list[int] = []
+    box_of: dict[int, int] = {}  # kept face -> the detection whose box it takes (arbiter)
+    judged: set[int] = set()
+    for i in keep:
+        if kept:
+            lt = np.maximum(boxes[i, :2], boxes[kept, :2])
+            inter = np.clip(np.minimum(boxes[i, 2:], boxes[kept, 2:]) - lt, 0, None).prod(1)
+            nested = inter > contain * np.maximum(np.minimum(area[i], area[kept]), 1e-12)
+            if nested.any():
+                for j in (kept[n] for n in np.flatnonzero(nested)):
+                    if arbiter is not None and j not in judged and area[j] < PART_AREA * area[i]:
+                        judged.add(j)
+                        if arbiter(boxes[j], boxes[i]):
+                            box_of[j] = int(i)
+                continue
+        kept.append(int(i))
+    return [(detections[box_of[i]][0], detections[i][1]) if i in box_of else detections[i] for i in kept[:max_faces]]
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:

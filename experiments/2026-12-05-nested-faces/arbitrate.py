@@ -1,0 +1,124 @@
+"""Nested boxes arbitrated by the face head, against the shipped merge (RULE.md)
+
+    PYTHONPATH=. python experiments/2026-12-05-nested-faces/arbitrate.py stability --run PARTS --chips 300 --files 400 \
+        --out experiments/2026-12-05-nested-faces/stability-tune.json
+    PYTHONPATH=. python experiments/2026-12-05-nested-faces/arbitrate.py wider --part tune \
+        --out experiments/2026-12-05-nested-faces/wider-tune.json
+    PYTHONPATH=. python experiments/2026-12-05-nested-faces/arbitrate.py cost --out experiments/2026-12-05-nested-faces/cost.json
+
+PARTS as experiments/2026-12-05-settled-box/settle.py (run.sh makes it). Policies, both through
+Predictor on the same inputs: "shipped" (the embedded bundle), "arbitrate" (the same, with
+Predictor.arbitrate_nested on: rule 1), "arbitrate large" (arbitrate_fill 0.4: rule 2) and "arbitrate whole"
+(arbitrate_fill 0.8: rule 3)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "2026-12-05-settled-box"))
+from settle import _module, diagnose, stability  # noqa: E402
+
+from lnet_anet.data import datasets_root  # noqa: E402
+from lnet_anet.data.from_config import build_index, split_of  # noqa: E402
+from lnet_anet.inference.predictor import Predictor  # noqa: E402
+
+ROOT = HERE.parents[1]
+
+
+FILLS = {"shipped": None, "arbitrate": None, "arbitrate large": 0.4, "arbitrate whole": 0.8}  # RULE.md's rules 1-3
+POLICIES = tuple(FILLS)
+NAMES = POLICIES
+
+
+def policies():
+    for name in NAMES:
+        predictor = Predictor.load()
+        predictor.arbitrate_nested = name != "shipped"
+        predictor.arbitrate_fill = FILLS[name]
+        yield name, predictor
+
+
+def run_stability(args) -> dict:
+    tune, _ = diagnose.capture.parts(args.run, "tune")
+    chips = tune.sample(n=min(args.chips, len(tune)), random_state=0)
+    celeba = build_index(diagnose.bench.data_cfg("celeba_hq", datasets_root()))
+    files = split_of(celeba, "train").sample(n=args.files, random_state=0)
+    out = {"part": "tune (UTKFace tune part; CelebA-HQ train files)", "policies": {}}
+    for name, predictor in policies():
+        t0 = time.perf_counter()
+        out["policies"][name] = stability(predictor, chips, files) | {"seconds": round(time.perf_counter() - t0, 1)}
+        print(name, json.dumps(out["policies"][name]), flush=True)
+    return out
+
+
+def run_wider(args) -> dict:
+    bench = _module(ROOT / "benchmarks" / "bench_detection.py")
+    ns = argparse.Namespace(format="wider", wider=datasets_root() / "wider_face_train", labels=None, images=None,
+                            part=args.part, fddb_folds=None, min_height=24.0, limit=args.limit, threads=2,
+                            bundle=None, baseline=None, box_head=None, face_head=None)  # fmt: skip
+    df = bench.benchmark_data(ns, ["lnet_anet"])["df"]
+    truth = bench.truth_from_table(df)
+    out = {"part": args.part, "n_images": len(df), "policies": {}}
+    for name, predictor in policies():
+        loc = predictor.localizer  # opened up as bench_detection's "lnet_anet"
+        loc.threshold, loc.min_relative_score, loc.max_faces, loc.max_peaks = -float("inf"), 0.0, 100, 200
+        dets, t0 = [], time.perf_counter()
+        for path in df["path"]:
+            faces = predictor.analyse(path).record["faces"]
+            dets.append((np.array([f["box"] for f in faces], np.float64).reshape(-1, 4),
+                         np.array([f["score"] for f in faces], np.float64)))  # fmt: skip
+        res = bench.evaluate_detections(dets, truth, iou=0.5, fppi=bench.FPPI, bands=bench.SIZE_BANDS)
+        out["policies"][name] = {"ap50": res["ap"], "recall_at_0.1_fppi": res["recall_at_0.1_fppi"],
+                                 "recall_at_1_fppi": res["recall_at_1_fppi"], "seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
+        print(name, out["policies"][name], flush=True)
+    return out
+
+
+def run_cost(args) -> dict:
+    from skimage.data import astronaut
+
+    img = astronaut()
+    out = {"image": "skimage.data.astronaut (512x512)", "calls": 20, "policies": {}}
+    for name, predictor in policies():
+        predictor.predict(img)
+        times = []
+        for _ in range(20):
+            t = time.perf_counter()
+            predictor.predict(img)
+            times.append((time.perf_counter() - t) * 1000)
+        out["policies"][name] = {"median_ms": statistics.median(times)}
+        print(name, out["policies"][name], flush=True)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=("stability", "wider", "cost"))
+    ap.add_argument("--run", type=Path, help="stability: folder with .hydra/config.yaml defining the tune part")
+    ap.add_argument("--chips", type=int, default=300)
+    ap.add_argument("--files", type=int, default=400)
+    ap.add_argument("--part", choices=("tune", "val"), default="tune")
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--policies", default=",".join(POLICIES), help=f"comma-separated, of: {', '.join(POLICIES)}")
+    args = ap.parse_args(argv)
+    global NAMES
+    NAMES = tuple(args.policies.split(","))
+    torch.set_num_threads(2)
+    result = {"rule": "RULE.md", "command": " ".join(["python", *sys.argv])}
+    result |= {"stability": run_stability, "wider": run_wider, "cost": run_cost}[args.what](args)
+    args.out.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
