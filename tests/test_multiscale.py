@@ -12,6 +12,7 @@ from lnet_anet.data.preprocess import LNetInput, PreprocessError
 from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.upright import UprightHead
+from lnet_anet.lnet.localizer import Detection
 from lnet_anet.lnet.multiscale import canvas_size, merge, place, read_scales
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -91,20 +92,27 @@ def test_merge_arbiter_gives_a_part_the_face_box_that_holds_it_when_judged_so():
     assert [(b.tolist(), s) for b, s in kept] == [(face.tolist(), 3.0)]  # the stronger is the larger: as before
 
 
-def test_the_predictor_arbitrates_nested_faces_only_when_asked(tmp_path, monkeypatch):
-    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
-    predictor = Predictor.load(path)
+def _two_scale_predictor(tmp_path, monkeypatch, at_1: Detection, at_half: Detection) -> tuple[Predictor, list]:
+    """A tiny bundle's Predictor reading scales 1 and 0.5, whose localizer finds `at_1` on the
+    scale-1 canvas and `at_half` on the other (canvas pixels), and the canvas sizes it was given."""
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4))
     predictor._lnet = type(predictor._lnet).from_dict({**predictor._lnet.to_dict(), "scales": [1.0, 0.5]})
     sizes = []
 
-    def fake_localizer(response, image_size):  # scale 1: an eye, strong; scale 0.5: the face around it, weak
+    def fake_localizer(response, image_size):
         sizes.append(tuple(image_size))
-        return [(np.array([40.0, 40.0, 50.0, 50.0]), 3.0) if len(sizes) % 2 else (np.array([48.0, 48.0, 72.0, 72.0]), 0.8)]
+        return [at_1 if len(sizes) % 2 else at_half]
 
     fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
     fake_localizer.to_face_box = lambda box: np.asarray(box, np.float64)  # no face_box: the region
     monkeypatch.setattr(predictor, "localizer", fake_localizer)
     monkeypatch.setattr(predictor, "cascade", None)
+    return predictor, sizes
+
+
+def test_the_predictor_arbitrates_nested_faces_only_when_asked(tmp_path, monkeypatch):
+    eye, face = (np.array([40.0, 40.0, 50.0, 50.0]), 3.0), (np.array([48.0, 48.0, 72.0, 72.0]), 0.8)  # strong; weak
+    predictor, _ = _two_scale_predictor(tmp_path, monkeypatch, eye, face)
     monkeypatch.setattr(predictor, "_refine_on", False)
     asked = []
     monkeypatch.setattr(predictor, "_nested_arbiter", lambda image: lambda kept, larger: asked.append(larger.tolist()) or True)
@@ -139,19 +147,8 @@ def test_the_nested_arbiter_asks_the_face_head_about_faces_that_fill_the_picture
 
 
 def test_the_predictor_reads_every_scale_and_merges_their_faces(tmp_path, monkeypatch):
-    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
-    predictor = Predictor.load(path)
-    predictor._lnet = type(predictor._lnet).from_dict({**predictor._lnet.to_dict(), "scales": [1.0, 0.5]})
-    sizes = []
-
-    def fake_localizer(response, image_size):  # scale 1: a corner box; scale 0.5: a central one
-        sizes.append(tuple(image_size))
-        return [(np.array([0.0, 0.0, 30.0, 30.0]), 0.9) if len(sizes) % 2 else (np.array([40.0, 40.0, 80.0, 80.0]), 0.8)]
-
-    fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
-    fake_localizer.to_face_box = lambda box: np.asarray(box, np.float64)  # no face_box: the region
-    monkeypatch.setattr(predictor, "localizer", fake_localizer)
-    monkeypatch.setattr(predictor, "cascade", None)
+    corner, central = (np.array([0.0, 0.0, 30.0, 30.0]), 0.9), (np.array([40.0, 40.0, 80.0, 80.0]), 0.8)
+    predictor, sizes = _two_scale_predictor(tmp_path, monkeypatch, corner, central)
     analysis = predictor.analyse(np.full((128, 128, 3), 90, np.uint8))
     boxes = [f["box"] for f in analysis.record["faces"]]
     # 128 px on a 128 canvas: scale 1 maps 1:1; scale 0.5 centres the image at 32..96, x2 back.

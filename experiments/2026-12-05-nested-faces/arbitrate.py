@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "2026-12-05-settled-box"))
-from settle import _module, diagnose, stability  # noqa: E402
+from settle import _module, cli, diagnose, stability, time_policies  # noqa: E402
 
 from lnet_anet.data import datasets_root  # noqa: E402
 from lnet_anet.data.from_config import build_index, split_of  # noqa: E402
@@ -84,40 +82,23 @@ def run_wider(args) -> dict:
 
 
 def run_cost(args) -> dict:
-    from skimage.data import astronaut
-
-    img = astronaut()
-    out = {"image": "skimage.data.astronaut (512x512)", "calls": 20, "policies": {}}
-    for name, predictor in policies():
-        predictor.predict(img)
-        times = []
-        for _ in range(20):
-            t = time.perf_counter()
-            predictor.predict(img)
-            times.append((time.perf_counter() - t) * 1000)
-        out["policies"][name] = {"median_ms": statistics.median(times)}
-        print(name, out["policies"][name], flush=True)
-    return out
+    return time_policies(policies())
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=("stability", "wider", "cost"))
-    ap.add_argument("--run", type=Path, help="stability: folder with .hydra/config.yaml defining the tune part")
-    ap.add_argument("--chips", type=int, default=300)
-    ap.add_argument("--files", type=int, default=400)
-    ap.add_argument("--part", choices=("tune", "val"), default="tune")
-    ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--policies", default=",".join(POLICIES), help=f"comma-separated, of: {', '.join(POLICIES)}")
-    args = ap.parse_args(argv)
-    global NAMES
-    NAMES = tuple(args.policies.split(","))
-    torch.set_num_threads(2)
-    result = {"rule": "RULE.md", "command": " ".join(["python", *sys.argv])}
-    result |= {"stability": run_stability, "wider": run_wider, "cost": run_cost}[args.what](args)
-    args.out.write_text(json.dumps(result, indent=2))
-    return 0
+    def more(ap):
+        ap.add_argument("--policies", default=",".join(POLICIES), help=f"comma-separated, of: {', '.join(POLICIES)}")
+
+    def chosen(run):  # the --policies named, then the runner
+        def runner(args):
+            global NAMES
+            NAMES = tuple(args.policies.split(","))
+            return run(args)
+
+        return runner
+
+    return cli(__doc__, {k: chosen(v) for k, v in (("stability", run_stability), ("wider", run_wider), ("cost", run_cost))},
+               argv, more)  # fmt: skip
 
 
 if __name__ == "__main__":

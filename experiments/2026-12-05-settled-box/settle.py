@@ -12,7 +12,6 @@ through Predictor: "shipped" (the embedded bundle as it is) and "settle k" (k = 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import sys
@@ -33,15 +32,10 @@ STEPS = (1, 2, 3)
 PERTURB = ("jpeg_q95", "shift_x_4px", "shift_y_4px", "scale_x0.9", "brightness_x0.6", "brightness_x1.5", "grayscale")
 
 
-def _module(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module
-    spec.loader.exec_module(module)
-    return module
+sys.path.insert(0, str(ROOT / "experiments" / "2026-12-05-stretched-heads"))
+import diagnose  # noqa: E402  (top, perturbed_reads, capture, bench)
 
-
-diagnose = _module(ROOT / "experiments" / "2026-12-05-stretched-heads" / "diagnose.py")  # top, perturbed_reads, capture, bench
+_module = diagnose._module
 
 
 class Settled(Predictor):
@@ -157,12 +151,13 @@ def run_wider(args) -> dict:
     return out
 
 
-def run_cost(args) -> dict:
+def time_policies(named_predictors) -> dict:
+    """The astronaut photo's median time of 20 `predict` calls under each (name, predictor)."""
     from skimage.data import astronaut
 
     img = astronaut()
     out = {"image": "skimage.data.astronaut (512x512)", "calls": 20, "policies": {}}
-    for name, predictor in policies():
+    for name, predictor in named_predictors:
         predictor.predict(img)
         times = []
         for _ in range(20):
@@ -174,21 +169,34 @@ def run_cost(args) -> dict:
     return out
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=("stability", "wider", "cost"))
+def run_cost(args) -> dict:
+    return time_policies(policies())
+
+
+def cli(doc: str, runners: dict, argv=None, more=None) -> int:
+    """The command line of this script and of scripts built on it: `what` picks one of `runners`
+    (name -> function of the parsed args, giving the record), written to --out with the command.
+    more: a function adding arguments to the parser."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=tuple(runners))
     ap.add_argument("--run", type=Path, help="stability: folder with .hydra/config.yaml defining the tune part")
     ap.add_argument("--chips", type=int, default=300)
     ap.add_argument("--files", type=int, default=400)
     ap.add_argument("--part", choices=("tune", "val"), default="tune")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", type=Path, required=True)
+    if more is not None:
+        more(ap)
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
     result = {"rule": "RULE.md", "command": " ".join(["python", *sys.argv])}
-    result |= {"stability": run_stability, "wider": run_wider, "cost": run_cost}[args.what](args)
+    result |= runners[args.what](args)
     args.out.write_text(json.dumps(result, indent=2))
     return 0
+
+
+def main(argv=None) -> int:
+    return cli(__doc__, {"stability": run_stability, "wider": run_wider, "cost": run_cost}, argv)
 
 
 if __name__ == "__main__":
