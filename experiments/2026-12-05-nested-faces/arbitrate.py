@@ -13,8 +13,6 @@ Predictor.arbitrate_nested on: rule 1), "arbitrate large" (arbitrate_fill 0.4: r
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,10 +21,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "2026-12-05-settled-box"))
-from settle import _module, cli, diagnose, stability, time_policies  # noqa: E402
+import settle  # noqa: E402
+from settle import cli, time_policies  # noqa: E402
 
-from lnet_anet.data import datasets_root  # noqa: E402
-from lnet_anet.data.from_config import build_index, split_of  # noqa: E402
 from lnet_anet.inference.predictor import Predictor  # noqa: E402
 
 ROOT = HERE.parents[1]
@@ -46,25 +43,11 @@ def policies():
 
 
 def run_stability(args) -> dict:
-    tune, _ = diagnose.capture.parts(args.run, "tune")
-    chips = tune.sample(n=min(args.chips, len(tune)), random_state=0)
-    celeba = build_index(diagnose.bench.data_cfg("celeba_hq", datasets_root()))
-    files = split_of(celeba, "train").sample(n=args.files, random_state=0)
-    out = {"part": "tune (UTKFace tune part; CelebA-HQ train files)", "policies": {}}
-    for name, predictor in policies():
-        t0 = time.perf_counter()
-        out["policies"][name] = stability(predictor, chips, files) | {"seconds": round(time.perf_counter() - t0, 1)}
-        print(name, json.dumps(out["policies"][name]), flush=True)
-    return out
+    return settle.run_stability(args, policies())
 
 
 def run_wider(args) -> dict:
-    bench = _module(ROOT / "benchmarks" / "bench_detection.py")
-    ns = argparse.Namespace(format="wider", wider=datasets_root() / "wider_face_train", labels=None, images=None,
-                            part=args.part, fddb_folds=None, min_height=24.0, limit=args.limit, threads=2,
-                            bundle=None, baseline=None, box_head=None, face_head=None)  # fmt: skip
-    df = bench.benchmark_data(ns, ["lnet_anet"])["df"]
-    truth = bench.truth_from_table(df)
+    bench, df, truth = settle.wider_part(args.part, args.limit)
     out = {"part": args.part, "n_images": len(df), "policies": {}}
     for name, predictor in policies():
         loc = predictor.localizer  # opened up as bench_detection's "lnet_anet"

@@ -19,10 +19,9 @@ import numpy as np
 import torch
 from torchvision.ops import box_iou
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from arbitrate import ROOT, _module  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "2026-12-05-settled-box"))
+import settle  # noqa: E402
 
-from lnet_anet.data import datasets_root  # noqa: E402
 from lnet_anet.inference.predictor import Predictor  # noqa: E402
 
 
@@ -44,12 +43,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
-    bench = _module(ROOT / "benchmarks" / "bench_detection.py")
-    ns = argparse.Namespace(format="wider", wider=datasets_root() / "wider_face_train", labels=None, images=None,
-                            part="tune", fddb_folds=None, min_height=24.0, limit=None, threads=2,
-                            bundle=None, baseline=None, box_head=None, face_head=None)  # fmt: skip
-    df = bench.benchmark_data(ns, ["lnet_anet"])["df"]
-    truth = bench.truth_from_table(df)
+    _, df, truth = settle.wider_part("tune")
     shipped, arbitrate = opened(False), opened(True)
     changed = []
     for (path, (boxes, dont)) in zip(df["path"], truth, strict=True):

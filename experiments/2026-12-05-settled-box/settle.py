@@ -106,27 +106,33 @@ def stability(predictor: Predictor, chips, files) -> dict:
     return result
 
 
-def run_stability(args) -> dict:
+def run_stability(args, named_predictors=None) -> dict:
+    """stability() of each (name, predictor) (default: this script's policies) on the tune data."""
     tune, _ = diagnose.capture.parts(args.run, "tune")
     chips = tune.sample(n=min(args.chips, len(tune)), random_state=0)
     celeba = build_index(diagnose.bench.data_cfg("celeba_hq", datasets_root()))
     files = split_of(celeba, "train").sample(n=args.files, random_state=0)
     out = {"part": "tune (UTKFace tune part; CelebA-HQ train files)", "policies": {}}
-    for name, predictor in policies():
+    for name, predictor in named_predictors or policies():
         t0 = time.perf_counter()
         out["policies"][name] = stability(predictor, chips, files) | {"seconds": round(time.perf_counter() - t0, 1)}
         print(name, json.dumps(out["policies"][name]), flush=True)
     return out
 
 
-def run_wider(args) -> dict:
+def wider_part(part: str, limit: int | None = None):
+    """benchmarks/bench_detection.py (the module), and the WIDER photos of `part` as it reads
+    them: (bench, table, truth)."""
     bench = _module(ROOT / "benchmarks" / "bench_detection.py")
     ns = argparse.Namespace(format="wider", wider=datasets_root() / "wider_face_train", labels=None, images=None,
-                            part=args.part, fddb_folds=None, min_height=24.0, limit=args.limit, threads=2,
+                            part=part, fddb_folds=None, min_height=24.0, limit=limit, threads=2,
                             bundle=None, baseline=None, box_head=None, face_head=None)  # fmt: skip
-    data = bench.benchmark_data(ns, ["lnet_anet"])
-    df = data["df"]
-    truth = bench.truth_from_table(df)
+    df = bench.benchmark_data(ns, ["lnet_anet"])["df"]
+    return bench, df, bench.truth_from_table(df)
+
+
+def run_wider(args) -> dict:
+    bench, df, truth = wider_part(args.part, args.limit)
     predictor = Settled.load()
     predictor.settle, predictor.reread = max(STEPS), False  # the boxes of every k from one run
     loc = predictor.localizer  # opened up as bench_detection's "lnet_anet"
