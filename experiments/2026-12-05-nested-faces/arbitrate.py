@@ -9,7 +9,9 @@
 PARTS as experiments/2026-12-05-settled-box/settle.py (run.sh makes it). Policies, both through
 Predictor on the same inputs: "shipped" (the embedded bundle), "arbitrate" (the same, with
 Predictor.arbitrate_nested on: rule 1), "arbitrate large" (arbitrate_fill 0.4: rule 2) and "arbitrate whole"
-(arbitrate_fill 0.8: rule 3)."""
+(arbitrate_fill 0.8: rule 3), and "arbitrate whole + picture" (rule 3 with Predictor.arbitrate_picture: rule 4).
+wider --threshold shipped reads the photos at the bundle's own threshold (bench_detection's
+"lnet_anet_shipped"; rule 4's line 5b) instead of the opened one."""
 
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ from lnet_anet.inference.predictor import Predictor  # noqa: E402
 ROOT = HERE.parents[1]
 
 
-FILLS = {"shipped": None, "arbitrate": None, "arbitrate large": 0.4, "arbitrate whole": 0.8}  # RULE.md's rules 1-3
+FILLS = {"shipped": None, "arbitrate": None, "arbitrate large": 0.4, "arbitrate whole": 0.8,
+         "arbitrate whole + picture": 0.8}  # RULE.md's rules 1-4
 POLICIES = tuple(FILLS)
 NAMES = POLICIES
 
@@ -39,6 +42,7 @@ def policies():
         predictor = Predictor.load()
         predictor.arbitrate_nested = name != "shipped"
         predictor.arbitrate_fill = FILLS[name]
+        predictor.arbitrate_picture = name.endswith("+ picture")
         yield name, predictor
 
 
@@ -48,10 +52,11 @@ def run_stability(args) -> dict:
 
 def run_wider(args) -> dict:
     bench, df, truth = settle.wider_part(args.part, args.limit)
-    out = {"part": args.part, "n_images": len(df), "policies": {}}
+    out = {"part": args.part, "threshold": args.threshold, "n_images": len(df), "policies": {}}
     for name, predictor in policies():
-        loc = predictor.localizer  # opened up as bench_detection's "lnet_anet"
-        loc.threshold, loc.min_relative_score, loc.max_faces, loc.max_peaks = -float("inf"), 0.0, 100, 200
+        if args.threshold == "opened":  # as bench_detection's "lnet_anet"
+            loc = predictor.localizer
+            loc.threshold, loc.min_relative_score, loc.max_faces, loc.max_peaks = -float("inf"), 0.0, 100, 200
         dets, t0 = [], time.perf_counter()
         for path in df["path"]:
             faces = predictor.analyse(path).record["faces"]
@@ -71,6 +76,7 @@ def run_cost(args) -> dict:
 def main(argv=None) -> int:
     def more(ap):
         ap.add_argument("--policies", default=",".join(POLICIES), help=f"comma-separated, of: {', '.join(POLICIES)}")
+        ap.add_argument("--threshold", choices=("opened", "shipped"), default="opened", help="wider: the localizer's threshold")
 
     def chosen(run):  # the --policies named, then the runner
         def runner(args):
