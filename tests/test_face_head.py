@@ -284,6 +284,8 @@ def test_predict_takes_a_face_head_for_a_bundle_that_rescues(tmp_path, capsys):
     assert "another ANet" in capsys.readouterr().err
     assert main([str(photo), "--json", "--bundle", str(plain), "--face-head", str(head)]) == 1
     assert "does not rescue faces" in capsys.readouterr().err
+    assert main([str(photo), "--json", "--bundle", str(plain), "--arbitrate", "on"]) == 1  # no face head to judge with
+    assert "--arbitrate: this bundle has no face head" in capsys.readouterr().err
     assert main([str(photo), "--json", "--bundle", str(rescuing), "--face-head", str(head)]) == 0
     record = json.loads(capsys.readouterr().out.splitlines()[0])
     assert record["rescued"] is True and len(record["faces"]) == 1
@@ -306,6 +308,9 @@ def test_predict_takes_a_face_head_for_a_bundle_that_rescues(tmp_path, capsys):
     assert main([str(photo), "--bundle", str(rescuing), "--face-head", str(head), "--output", str(output),
                  "--resume"]) == 0  # fmt: skip
     capsys.readouterr()
+    assert main([str(photo), "--bundle", str(rescuing), "--face-head", str(head), "--output", str(output),
+                 "--resume", "--arbitrate", "on"]) == 2  # records read without the face head's say on nested faces
+    assert "arbitrate_nested" in capsys.readouterr().err
     assert main([str(photo), "--json", "--bundle", str(rescuing), "--face-head", str(head), "--no-rescue"]) == 0
     record = json.loads(capsys.readouterr().out.splitlines()[0])
     assert record["faces"] == [] and "rescued" not in record

@@ -10,10 +10,12 @@ import torch
 
 from lnet_anet.data.preprocess import LNetInput, PreprocessError
 from lnet_anet.inference.build import random_bundle
+from lnet_anet.inference.bundle import load_bundle
+from lnet_anet.inference.face_head import FaceHead
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.upright import UprightHead
 from lnet_anet.lnet.localizer import Detection
-from lnet_anet.lnet.multiscale import canvas_size, merge, place, read_scales
+from lnet_anet.lnet.multiscale import canvas_size, lone_part, merge, place, read_scales
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -92,6 +94,26 @@ def test_merge_arbiter_gives_a_part_the_face_box_that_holds_it_when_judged_so():
     assert [(b.tolist(), s) for b, s in kept] == [(face.tolist(), 3.0)]  # the stronger is the larger: as before
 
 
+def test_lone_part_gives_a_pictures_only_face_the_whole_picture_when_judged_so():
+    hw, whole = (120, 150), [0.0, 0.0, 150.0, 120.0]
+    part = (np.array([30.0, 40, 80, 95]), 2.0)  # 50 x 55 px: 15% of the picture's area, 0.42 of its shorter side
+    asked = []
+
+    def judge(answer):
+        return lambda kept, larger: asked.append((kept.tolist(), larger.tolist())) or answer
+
+    assert [(b.tolist(), s) for b, s in lone_part([part], hw, judge(True))] == [(whole, 2.0)]  # its score kept
+    assert asked == [(part[0].tolist(), whole)]
+    assert lone_part([part], hw, judge(False)) == [part]
+    never = judge(None)
+    asked.clear()
+    assert lone_part([part, (np.array([100.0, 10, 140, 50]), 1.0)], hw, never)[0] is part  # two faces: a group
+    small = (np.array([30.0, 40, 65, 75]), 2.0)  # 35 px: under a third of 120, a face of its own
+    large = (np.array([0.0, 0.0, 100, 100]), 2.0)  # over PART_AREA of the picture: a face, not a part
+    assert lone_part([small], hw, never) == [small] and lone_part([large], hw, never) == [large]
+    assert lone_part([], hw, never) == [] and asked == []
+
+
 def _two_scale_predictor(tmp_path, monkeypatch, at_1: Detection, at_half: Detection) -> tuple[Predictor, list]:
     """A tiny bundle's Predictor reading scales 1 and 0.5, whose localizer finds `at_1` on the
     scale-1 canvas and `at_half` on the other (canvas pixels), and the canvas sizes it was given."""
@@ -126,6 +148,58 @@ def test_the_predictor_arbitrates_nested_faces_only_when_asked(tmp_path, monkeyp
     assert predictor.predict(img)["arbitrate_nested"] is True
 
 
+def test_the_predictor_judges_a_lone_part_against_the_whole_picture_only_when_asked(tmp_path, monkeypatch):
+    part = (np.array([40.0, 40.0, 90.0, 90.0]), 3.0)  # read at both scales: one face after the merge
+    predictor, _ = _two_scale_predictor(tmp_path, monkeypatch, part, (np.array([52.0, 52.0, 77.0, 77.0]), 2.0))
+    monkeypatch.setattr(predictor, "_refine_on", False)
+    asked = []
+    monkeypatch.setattr(predictor, "_nested_arbiter", lambda image: lambda kept, larger: asked.append(larger.tolist()) or True)
+    img = np.full((128, 128, 3), 90, np.uint8)
+    predictor.arbitrate_nested = True
+    assert predictor.arbitrate_picture is False
+    record = predictor.predict(img)
+    assert [f["box"] for f in record["faces"]] == [[40.0, 40.0, 90.0, 90.0]] and asked == []
+    assert "arbitrate_picture" not in record
+    predictor.arbitrate_picture = True
+    record = predictor.predict(img)
+    assert asked == [[0.0, 0.0, 128.0, 128.0]]
+    assert [(f["box"], f["score"]) for f in record["faces"]] == [([0.0, 0.0, 128.0, 128.0], 3.0)]
+    assert record["arbitrate_picture"] is True
+
+
+def test_arbitration_is_a_bundle_setting_that_the_predictor_reads(tmp_path):
+    base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3,
+            "rescue_faces": [0.0, 0.7]}  # fmt: skip
+    plain = LNetInput.from_dict(base)
+    assert plain.arbitrate_nested is None and not plain.arbitrate_picture  # older bundles read the same
+    assert "arbitrate_nested" not in plain.to_dict() and "arbitrate_picture" not in plain.to_dict()
+    both = LNetInput.from_dict({**base, "arbitrate_nested": 0.8, "arbitrate_picture": True})
+    assert LNetInput.from_dict(both.to_dict()) == both and (both.arbitrate_nested, both.arbitrate_picture) == (0.8, True)
+    for bad, message in (({"arbitrate_nested": 1.5}, "arbitrate_nested"), ({"arbitrate_picture": True}, "needs arbitrate_nested"),
+                         ({"arbitrate_nested": 0.8, "arbitrate_picture": "yes"}, "true or false")):  # fmt: skip
+        with pytest.raises(PreprocessError, match=message):
+            LNetInput.from_dict({**base, **bad})
+    with pytest.raises(PreprocessError, match="needs rescue_faces"):
+        LNetInput.from_dict({k: v for k, v in base.items() if k != "rescue_faces"} | {"arbitrate_nested": 0.8})
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny")
+    plain = Predictor.load(path)
+    assert not plain.arbitrate_nested and not plain.arbitrate_picture
+    with pytest.raises(ValueError, match="no face head"):  # no rescue_faces: nothing to judge with
+        plain.arbitrate = True
+    bundle = load_bundle(path)
+    bundle.preprocessing["lnet"] |= {"rescue_faces": [0.0, 0.7], "arbitrate_nested": 0.8, "arbitrate_picture": True}
+    d = bundle.svm.feature_dim  # a constant face head of this bundle's ANet
+    arbitrating = Predictor(bundle, face_head=FaceHead(np.zeros(d), np.ones(d), np.zeros(d), 0.0,
+                                                       anet=bundle.part_digest("anet")))  # fmt: skip
+    assert arbitrating.arbitrate_nested and arbitrating.arbitrate_fill == 0.8 and arbitrating.arbitrate_picture
+    record = arbitrating.predict(np.full((96, 96, 3), 90, np.uint8))
+    assert record["arbitrate_nested"] is True and record["arbitrate_picture"] is True
+    assert arbitrating.reading_settings == {}  # as the bundle says
+    arbitrating.arbitrate = False  # predict --arbitrate off: said under "settings", so --resume keeps files apart
+    assert arbitrating.reading_settings == {"arbitrate_nested": None, "arbitrate_picture": False}
+    assert "arbitrate_nested" not in arbitrating.predict(np.full((96, 96, 3), 90, np.uint8))
+
+
 def test_the_nested_arbiter_asks_the_face_head_about_faces_that_fill_the_picture(tmp_path, monkeypatch):
     predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny"))
     chances = iter([np.array([0.4, 0.9]), np.array([0.9, 0.4])])
@@ -137,9 +211,9 @@ def test_the_nested_arbiter_asks_the_face_head_about_faces_that_fill_the_picture
 
     monkeypatch.setattr(type(predictor), "face_head", property(lambda self: FakeHead()))
     judge = predictor._nested_arbiter(np.zeros((100, 200, 3), np.uint8))
-    part, face = np.array([40.0, 30, 50, 40]), np.array([20.0, 10, 80, 70])  # the face: 60 of 100 px
+    part, face = np.array([40.0, 30, 50, 40]), np.array([10.0, 5, 100, 95])  # the face: 90 of 100 px
     assert judge(part, face) is True and judge(part, face) is False
-    small = np.array([30.0, 20, 60, 50])  # 30 of 100 px: under FILL, not asked (the iterator would run out)
+    small = np.array([30.0, 20, 90, 80])  # 60 of 100 px: under FILL, not asked (the iterator would run out)
     assert judge(part, small) is False
     predictor.arbitrate_fill = None
     with pytest.raises(StopIteration):

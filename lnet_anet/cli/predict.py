@@ -20,7 +20,7 @@ JSON Lines atomically (FILE.part while running, FILE whole at the end); --resume
 images FILE (or the FILE.part a killed run left) already has without an error, and refuses
 (exit 2) a FILE whose records were read with other options (--mirror, --box-jitter,
 --rotations, descriptor heads, --no-rescue, --no-refine-boxes, another --face-head or
---box-head, --threshold, --secondary-threshold, --detail, --attractiveness-patches) or by
+--box-head, --threshold, --secondary-threshold, --detail, --arbitrate, --attractiveness-patches) or by
 another bundle. --csv FILE: one
 row per face (lnet_anet.inference.outputs). Exit status (EXIT_STATUS, also in --help): 0 when
 every image was analysed (or all were already in --output), 1 when some image could not be read
@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="skip the images --output FILE (or FILE.part) already has without error (read with the same "
                         "--mirror / --box-jitter / --rotations / descriptor heads / --no-rescue / --no-refine-boxes / "
-                        "--face-head / --box-head / --upright-head / --threshold / --secondary-threshold / --detail / "
+                        "--face-head / --box-head / --upright-head / --threshold / --secondary-threshold / --detail / --arbitrate / "
                         "--attractiveness-patches and the same bundle: another mix is refused, exit 2)")  # fmt: skip
     p.add_argument("--csv", type=Path, metavar="FILE", help="one row per face, for spreadsheets")
     p.add_argument("--vis", type=Path, metavar="DIR",
@@ -146,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="report the fixed face box (LNet's region by the bundle's four face-box ratios) instead of "
                         "the box head's (preprocessing.lnet.refine_boxes): the box analyse_boxes maps back to the "
                         "region the heads read")  # fmt: skip
+    p.add_argument("--arbitrate", choices=("on", "off"), default=None,
+                   help="whether the face head judges which of two nested regions is the face (a part of a face "
+                        "that fills the picture, such as an eye, read stronger than the whole face), and a "
+                        "picture's only face against the whole picture (preprocessing.lnet.arbitrate_nested / "
+                        "arbitrate_picture; needs a bundle that rescues faces, for its face head; default: the "
+                        "bundle's setting)")  # fmt: skip
     p.add_argument("--detail", type=finite_float, default=None, metavar="RATIO",
                    help="also read large photos at RATIO pixels per photo pixel, in tiles, for small faces "
                         "(0.5 finds a 100 px face in a 6000x4000 photo in ~1.5 s; default: the bundle's setting, off)")  # fmt: skip
@@ -544,6 +550,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as e:
         print(f"error: --rotations: {_safe(str(e))}", file=sys.stderr)
         return 1
+    if args.arbitrate is not None:
+        try:
+            predictor.arbitrate = args.arbitrate == "on"
+        except ValueError as e:
+            print(f"error: --arbitrate: {_safe(str(e))}", file=sys.stderr)
+            return 1
     if args.detail is not None:
         try:
             predictor.detail_ratio = args.detail

@@ -233,7 +233,15 @@ class LNetInput(_Normalized):
     learnt from photos exposed as most are; a dark or over-exposed face scores low with it).
     frame_read: the region a face the frame try kept is read through (ANet, its heads, the box
     head): "padded" (default), the frame's own region, which reaches beyond the picture and is
-    padded black; "picture", the picture itself, [0, 0, W, H] (experiments/2026-12-03-frame-read)."""
+    padded black; "picture", the picture itself, [0, 0, W, H] (experiments/2026-12-03-frame-read).
+    arbitrate_nested (None: off; needs rescue_faces, for its face head): when the faces of
+    several scales are merged and a stronger face is nested in a weaker one over 1 /
+    multiscale.PART_AREA its area (an eye read at scale 1 inside the whole face read at 0.45),
+    the face head judges which region is the face, for larger regions whose shorter side is at
+    least this share (0-1) of the picture's (Predictor.arbitrate_fill; 0: all).
+    arbitrate_picture (needs arbitrate_nested): a picture's only face that may be a part of a face
+    filling the picture is judged against the whole picture too (multiscale.lone_part;
+    experiments/2026-12-05-nested-faces)."""
 
     input_size: tuple[int, int]
     resize: str = "letterbox"
@@ -258,10 +266,13 @@ class LNetInput(_Normalized):
     frame_read: str = "padded"
     verify_luma: tuple[float, float] | None = None
     zoom_in_weak: int | None = None
+    arbitrate_nested: float | None = None
+    arbitrate_picture: bool = False
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
               "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
               "retry_weaker_than", "rescue_faces", "refine_boxes", "check_faces",
-              "check_rescue", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak")
+              "check_rescue", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
+              "arbitrate_nested", "arbitrate_picture")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -332,13 +343,24 @@ class LNetInput(_Normalized):
             raise PreprocessError(f"{where}.frame_read must be padded or picture, got {frame_read!r}")
         if frame_read != "padded" and frame is None:
             raise PreprocessError(f"{where}.frame_read {frame_read!r} needs rescue_frame, which is not set")
+        arbitrate = d.get("arbitrate_nested")
+        if arbitrate is not None:
+            arbitrate = float(_number(d, "arbitrate_nested", where, 0.0, 1.0))
+            if rescue is None:
+                raise PreprocessError(f"{where}.arbitrate_nested needs rescue_faces (its face head), which is not set")
+        picture = d.get("arbitrate_picture", False)
+        if not isinstance(picture, bool):
+            raise PreprocessError(f"{where}.arbitrate_picture must be true or false, got {picture!r}")
+        if picture and arbitrate is None:
+            raise PreprocessError(f"{where}.arbitrate_picture needs arbitrate_nested, which is not set")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
                    retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue,
                    refine_boxes=refine, check_faces=check, check_rescue=check_rescue,
                    rescue_frame=frame, verify_faces=verify, frame_read=frame_read,
-                   verify_luma=verify_luma, zoom_in_weak=zoom_in_weak)  # fmt: skip
+                   verify_luma=verify_luma, zoom_in_weak=zoom_in_weak, arbitrate_nested=arbitrate,
+                   arbitrate_picture=picture)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -374,6 +396,10 @@ class LNetInput(_Normalized):
             d["frame_read"] = self.frame_read
         if self.verify_luma is not None:
             d["verify_luma"] = list(self.verify_luma)
+        if self.arbitrate_nested is not None:
+            d["arbitrate_nested"] = self.arbitrate_nested
+        if self.arbitrate_picture:
+            d["arbitrate_picture"] = True
         return d
 
     def wants_exposure_retry(self, image: np.ndarray, best_score: float | None) -> bool:

@@ -186,14 +186,18 @@ class Predictor:
     lnet_anet.lnet.multiscale); ValueError outside [0.05, 1]. `op_threads` (default 1 on ONNX
     Runtime, None with backend="torch"): the thread count of torch's and numpy's BLAS ops while
     a call made from the main thread runs, None to leave them (runtime.op_threads: restored after
-    each call; calls from other threads leave them). `arbitrate_nested` (default False; a
-    prototype, not yet a bundle setting): when the faces of several scales are merged and a
-    stronger box is nested in a weaker one of over 1 / multiscale.PART_AREA its area (an eye read
-    at scale 1 inside the whole face read at 0.45), the face head (needs the bundle's rescue_faces)
-    judges which is the face (multiscale.merge's arbiter); with `arbitrate_fill` (default
-    multiscale.FILL; None: always) only when the larger region's shorter side is at least that
-    share of the picture's, a face that fills it; the records then say "arbitrate_nested": true
-    (experiments/2026-12-05-nested-faces)."""
+    each call; calls from other threads leave them). `arbitrate_nested` (default: whether the
+    bundle sets preprocessing.lnet.arbitrate_nested): when the faces of several scales are merged
+    and a stronger box is nested in a weaker one of over 1 / multiscale.PART_AREA its area (an
+    eye read at scale 1 inside the whole face read at 0.45), the face head (needs the bundle's
+    rescue_faces) judges which is the face (multiscale.merge's arbiter); with `arbitrate_fill`
+    (default: the bundle's share, else multiscale.FILL; None: always) only when the larger
+    region's shorter side is at least that share of the picture's, a face that fills it; the
+    records then say "arbitrate_nested": true (experiments/2026-12-05-nested-faces). With it,
+    `arbitrate_picture` (default: the bundle's preprocessing.lnet.arbitrate_picture): a picture's
+    only face whose region may be a part of a face that fills the picture is judged against the
+    whole picture the same way (multiscale.lone_part); the records then say "arbitrate_picture":
+    true."""
 
     def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
                  backend: str = "auto", face_head: FaceHead | str | Path | None = None,
@@ -247,8 +251,11 @@ class Predictor:
             raise ValueError("a box head was given, but this bundle does not refine boxes "
                              "(preprocessing.lnet.refine_boxes is not set)")
         self._refine_on = self._box_head is not None
-        self.arbitrate_nested = False  # the class docstring; experiments/2026-12-05-nested-faces
-        self.arbitrate_fill: float | None = FILL  # that experiment's rules: 2 (FILL), 3 (0.8); None: rule 1
+        # The class docstring, the bundle's preprocessing.lnet.arbitrate_nested / arbitrate_picture;
+        # experiments/2026-12-05-nested-faces: rules 2 (0.4), 3 (FILL), None rule 1; rule 4 adds the picture.
+        self.arbitrate_nested = self._lnet.arbitrate_nested is not None
+        self.arbitrate_fill: float | None = FILL if self._lnet.arbitrate_nested is None else self._lnet.arbitrate_nested
+        self.arbitrate_picture = self._lnet.arbitrate_picture
         if self._lnet.rescue_faces is not None:  # loaded now: a head that does not fit this bundle stops here
             self.face_head = face_head if isinstance(face_head, FaceHead) else FaceHead.load(face_head)
         elif face_head is not None:
@@ -386,8 +393,9 @@ class Predictor:
     def reading_settings(self) -> dict[str, Any]:
         """The settings this Predictor reads with where they differ from its bundle's (empty: as
         the bundle says): the localizer's "threshold", "secondary_threshold", "weak_threshold" and
-        "crowd" (predict --threshold / --secondary-threshold), "detail_ratio" (--detail) and "patches" ({head:
-        "grid" or "centre"}, Predictor.load(patches=), --attractiveness-patches). Records say them
+        "crowd" (predict --threshold / --secondary-threshold), "detail_ratio" (--detail), "patches" ({head:
+        "grid" or "centre"}, Predictor.load(patches=), --attractiveness-patches) and "arbitrate_nested"
+        (the share, None: off) with "arbitrate_picture" (--arbitrate). Records say them
         under "settings", so that `predict --resume` refuses to mix records read otherwise."""
         own = self.bundle.preprocessing["localizer"]  # its settings as stored: no Localizer built per batch
         out: dict[str, Any] = {}
@@ -399,7 +407,26 @@ class Predictor:
             out["detail_ratio"] = self._lnet.detail_ratio
         if self._patches:
             out["patches"] = dict(sorted(self._patches.items()))
+        fill = self.arbitrate_fill if self.arbitrate_nested else None
+        if (fill, self.arbitrate_nested and self.arbitrate_picture) != (self._lnet.arbitrate_nested, self._lnet.arbitrate_picture):
+            out |= {"arbitrate_nested": fill, "arbitrate_picture": bool(self.arbitrate_nested and self.arbitrate_picture)}
         return out
+
+    @property
+    def arbitrate(self) -> bool:
+        """Whether the face head judges nested faces and a lone part (arbitrate_nested and
+        arbitrate_picture, the class docstring; predict --arbitrate on / off). Setting True turns
+        both on, at the bundle's share or multiscale.FILL; ValueError for a bundle without a face
+        head (preprocessing.lnet.rescue_faces)."""
+        return self.arbitrate_nested and self.arbitrate_picture
+
+    @arbitrate.setter
+    def arbitrate(self, on: bool) -> None:
+        if on and self._lnet.rescue_faces is None:
+            raise ValueError("this bundle has no face head to judge nested faces (preprocessing.lnet.rescue_faces is not set)")
+        self.arbitrate_nested = self.arbitrate_picture = bool(on)
+        if on and self.arbitrate_fill is None:
+            self.arbitrate_fill = FILL
 
     @property
     def descriptor_head(self):
@@ -788,6 +815,8 @@ class Predictor:
                 a.record["box_jitter"] = True
             if self.arbitrate_nested:  # and for the face head's say on nested faces (a prototype)
                 a.record["arbitrate_nested"] = True
+                if self.arbitrate_picture:
+                    a.record["arbitrate_picture"] = True
             if found[k] and isinstance(found[k][0], _Rescued):  # of the turn read, when rotations chose one
                 a.record["rescued"] = True
             if self._face_head is not None and not self.rescue:  # the bundle's rescue turned off (--no-rescue)
@@ -1105,7 +1134,8 @@ class Predictor:
                                                                 checks),
                            self._lnet, localizer,
                            lambda which: [self._detect_detail(images[k], works[k], checks) for k in which],
-                           policy, (lambda k: self._nested_arbiter(images[k])) if self.arbitrate_nested else None)  # fmt: skip
+                           policy, (lambda k: self._nested_arbiter(images[k])) if self.arbitrate_nested else None,
+                           self.arbitrate_picture)  # fmt: skip
 
     def _nested_arbiter(self, image: np.ndarray):
         """multiscale.merge's arbiter for faces of `image`: the larger of two nested regions is

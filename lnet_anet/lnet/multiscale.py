@@ -203,7 +203,8 @@ def wants_zoom_in(boxes: Sequence[np.ndarray], image_hw: tuple[int, int], input_
 
 def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float, list[int]], list[list[Detection]]],
                 lnet, localizer, detect_detail: Callable[[list[int]], list[list[Detection]]] | None = None,
-                policy=None, arbiter: Callable[[int], Arbiter] | None = None) -> list[list[Detection]]:  # fmt: skip
+                policy=None, arbiter: Callable[[int], Arbiter] | None = None,
+                whole_picture: bool = False) -> list[list[Detection]]:  # fmt: skip
     """Each image's faces (image pixels, strongest first) by the bundle's scale policy (an
     LNetInput `lnet`): every image at `lnet.scales`; then, at the zoom-in scales, the images
     whose faces want them (wants_zoom_in); then, with lnet.detail_ratio and `detect_detail`, the
@@ -218,7 +219,8 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
     fallback scales (a bundle's, when `localizer` is the same with thresholds a user changed):
     the faces over its thresholds decide, so that a lower threshold reads the same scales and
     only adds faces (a weak face once kept a photo from the zoom-in scale that finds its faces).
-    arbiter: None, or k -> merge's arbiter for images[k] (the final merge's)."""
+    arbiter: None, or k -> merge's arbiter for images[k] (the final merge's); with whole_picture,
+    it judges a picture's lone part too (lone_part)."""
     found: list[list[Detection]] = [[] for _ in image_hws]
     decide = localizer if policy is None else policy
 
@@ -249,8 +251,31 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
         read(scale, empty)
     if len(lnet.scales) + len(lnet.zoom_in_scales) + len(lnet.fallback_scales) + detail == 1:
         return found
-    return [further_faces(merge(faces, localizer.nms_iou, localizer.max_faces, arbiter=arbiter and arbiter(k)), localizer, hw)
-            for k, (faces, hw) in enumerate(zip(found, image_hws, strict=True))]
+    merged = [further_faces(merge(faces, localizer.nms_iou, localizer.max_faces, arbiter=arbiter and arbiter(k)), localizer, hw)
+              for k, (faces, hw) in enumerate(zip(found, image_hws, strict=True))]
+    if arbiter is not None and whole_picture:
+        merged = [lone_part(faces, hw, arbiter(k)) for k, (faces, hw) in enumerate(zip(merged, image_hws, strict=True))]
+    return merged
+
+
+def lone_part(faces: list[Detection], image_hw: tuple[int, int], arbiter: Arbiter) -> list[Detection]:
+    """A picture's faces, its only face given the whole picture ([0, 0, W, H], the region LNet
+    gives a face that fills it) as its region, its score kept, when that face's region may be a
+    part of such a face and arbiter(region, whole picture) says the whole picture is the face.
+    It may be a part when its area is under PART_AREA of the picture's and its shorter side at
+    least PICTURE_PART of the picture's (image_hw = (H, W)): a grayscale copy of a face-filling
+    chip whose whole face LNet no longer finds at any scale, only its lower half
+    (experiments/2026-12-05-nested-faces, rule 4). Several faces are left alone: there a whole
+    picture holds several."""
+    if len(faces) != 1:
+        return faces
+    ((region, score),) = faces
+    h, w = image_hw
+    x0, y0, x1, y1 = np.asarray(region, np.float64)
+    if max(x1 - x0, 0) * max(y1 - y0, 0) >= PART_AREA * h * w or min(x1 - x0, y1 - y0) < PICTURE_PART * min(h, w):
+        return faces
+    whole = np.array([0.0, 0.0, w, h], np.float64)
+    return [(whole, score)] if arbiter(np.asarray(region, np.float64), whole) else faces
 
 
 def further_faces(faces: list[Detection], localizer, image_hw: tuple[int, int] | None = None) -> list[Detection]:
@@ -298,7 +323,10 @@ def _asking(faces: list[Detection], localizer, weak_crowd: int | None = None,
 
 CONTAIN = 0.8  # merge: the share of the smaller box inside the other that makes them one face
 PART_AREA = 0.3  # merge's arbiter: a kept box under this share of a nesting box's area may be a part of that face
-FILL = 0.4  # Predictor's arbiter: only a nesting region this large (shorter sides) in the picture may be a face broken into parts
+PICTURE_PART = 1 / 3  # lone_part: a part of a face that fills the picture covers whole coarse cells, this share of its side
+# Predictor's arbiter: only a nesting region this large (shorter sides) in the picture may be a face
+# broken into parts (experiments/2026-12-05-nested-faces: at 0.4, rule 2, crowds lost faces to a person's box)
+FILL = 0.8
 
 # merge's arbiter: (the kept box, the larger box nested with it), both regions in image pixels
 # -> True when the larger is the face (the face head's judgement, in the Predictor)
