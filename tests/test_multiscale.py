@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 import torch
 
+from lnet_anet.cli import build_bundle
 from lnet_anet.data.preprocess import LNetInput, PreprocessError
 from lnet_anet.inference.build import random_bundle
-from lnet_anet.inference.bundle import load_bundle
+from lnet_anet.inference.bundle import describe, load_bundle
 from lnet_anet.inference.face_head import FaceHead
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.upright import UprightHead
 from lnet_anet.lnet.localizer import Detection
-from lnet_anet.lnet.multiscale import canvas_size, lone_part, merge, place, read_scales
+from lnet_anet.lnet.multiscale import FILL, canvas_size, lone_part, merge, place, read_scales
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -145,7 +146,7 @@ def test_the_predictor_arbitrates_nested_faces_only_when_asked(tmp_path, monkeyp
     faces = predictor.predict(img)["faces"]  # scale 0.5 centres the image at 32..96: its face is 32..80 back
     assert asked == [[32.0, 32.0, 80.0, 80.0]]
     assert [(f["box"], f["score"]) for f in faces] == [([32.0, 32.0, 80.0, 80.0], 3.0)]
-    assert predictor.predict(img)["arbitrate_nested"] is True
+    assert predictor.predict(img)["settings"] == {"arbitrate_nested": FILL, "arbitrate_picture": False}  # not the bundle's
 
 
 def test_the_predictor_judges_a_lone_part_against_the_whole_picture_only_when_asked(tmp_path, monkeypatch):
@@ -159,12 +160,12 @@ def test_the_predictor_judges_a_lone_part_against_the_whole_picture_only_when_as
     assert predictor.arbitrate_picture is False
     record = predictor.predict(img)
     assert [f["box"] for f in record["faces"]] == [[40.0, 40.0, 90.0, 90.0]] and asked == []
-    assert "arbitrate_picture" not in record
+    assert record["settings"]["arbitrate_picture"] is False
     predictor.arbitrate_picture = True
     record = predictor.predict(img)
     assert asked == [[0.0, 0.0, 128.0, 128.0]]
     assert [(f["box"], f["score"]) for f in record["faces"]] == [([0.0, 0.0, 128.0, 128.0], 3.0)]
-    assert record["arbitrate_picture"] is True
+    assert record["settings"]["arbitrate_picture"] is True
 
 
 def test_arbitration_is_a_bundle_setting_that_the_predictor_reads(tmp_path):
@@ -193,11 +194,14 @@ def test_arbitration_is_a_bundle_setting_that_the_predictor_reads(tmp_path):
                                                        anet=bundle.part_digest("anet")))  # fmt: skip
     assert arbitrating.arbitrate_nested and arbitrating.arbitrate_fill == 0.8 and arbitrating.arbitrate_picture
     record = arbitrating.predict(np.full((96, 96, 3), 90, np.uint8))
-    assert record["arbitrate_nested"] is True and record["arbitrate_picture"] is True
-    assert arbitrating.reading_settings == {}  # as the bundle says
+    assert "settings" not in record and arbitrating.reading_settings == {}  # as the bundle says
     arbitrating.arbitrate = False  # predict --arbitrate off: said under "settings", so --resume keeps files apart
     assert arbitrating.reading_settings == {"arbitrate_nested": None, "arbitrate_picture": False}
-    assert "arbitrate_nested" not in arbitrating.predict(np.full((96, 96, 3), 90, np.uint8))
+    assert arbitrating.predict(np.full((96, 96, 3), 90, np.uint8))["settings"]["arbitrate_nested"] is None
+    out = tmp_path / "arbitrating.lnetanet"  # the bundle setting by build_bundle, said by describe
+    assert build_bundle.main(["--from-bundle", str(path), "--out", str(out), "--lnet-input",
+                              '{"rescue_faces": [0, 0.7], "arbitrate_nested": 0.8, "arbitrate_picture": true}']) == 0
+    assert "nested faces judged (regions over 0.8 of the picture, a lone part against the whole picture)" in describe(out)
 
 
 def test_the_nested_arbiter_asks_the_face_head_about_faces_that_fill_the_picture(tmp_path, monkeypatch):

@@ -553,6 +553,9 @@ def describe(path: str | Path) -> str:
         steps.append(f"rescue P(face) > {lnet['rescue_faces'][1]:g}")
     if lnet.get("rescue_frame") is not None:
         steps.append(f"frame P(face) > {lnet['rescue_frame']:g}" + (", read from the picture" if lnet.get("frame_read") == "picture" else ""))
+    if lnet.get("arbitrate_nested") is not None:
+        steps.append(f"nested faces judged (regions over {lnet['arbitrate_nested']:g} of the picture"
+                     + (", a lone part against the whole picture)" if lnet.get("arbitrate_picture") else ")"))
     mb = path.stat().st_size / 1e6
     return (f"{path} ({mb:.1f} MB): {nets}; {len(config.get('attributes', []))} attributes; "
             + (f"faces: {', '.join(steps)}; " if steps else "") + f"versions {config.get('versions')}")  # fmt: skip

@@ -192,12 +192,12 @@ class Predictor:
     eye read at scale 1 inside the whole face read at 0.45), the face head (needs the bundle's
     rescue_faces) judges which is the face (multiscale.merge's arbiter); with `arbitrate_fill`
     (default: the bundle's share, else multiscale.FILL; None: always) only when the larger
-    region's shorter side is at least that share of the picture's, a face that fills it; the
-    records then say "arbitrate_nested": true (experiments/2026-12-05-nested-faces). With it,
+    region's shorter side is at least that share of the picture's, a face that fills it
+    (experiments/2026-12-05-nested-faces). With it,
     `arbitrate_picture` (default: the bundle's preprocessing.lnet.arbitrate_picture): a picture's
     only face whose region may be a part of a face that fills the picture is judged against the
-    whole picture the same way (multiscale.lone_part); the records then say "arbitrate_picture":
-    true."""
+    whole picture the same way (multiscale.lone_part). Records say either under "settings" where
+    it differs from the bundle's (reading_settings)."""
 
     def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
                  backend: str = "auto", face_head: FaceHead | str | Path | None = None,
@@ -813,10 +813,6 @@ class Predictor:
                 a.record["mirror"] = True
             if self.box_jitter:  # and for the jittered views (Predictor.load(box_jitter=True), --box-jitter)
                 a.record["box_jitter"] = True
-            if self.arbitrate_nested:  # and for the face head's say on nested faces (a prototype)
-                a.record["arbitrate_nested"] = True
-                if self.arbitrate_picture:
-                    a.record["arbitrate_picture"] = True
             if found[k] and isinstance(found[k][0], _Rescued):  # of the turn read, when rotations chose one
                 a.record["rescued"] = True
             if self._face_head is not None and not self.rescue:  # the bundle's rescue turned off (--no-rescue)
