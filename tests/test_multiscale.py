@@ -13,7 +13,7 @@ from lnet_anet.data.preprocess import LNetInput, PreprocessError
 from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.bundle import describe, load_bundle
 from lnet_anet.inference.face_head import FaceHead
-from lnet_anet.inference.predictor import Predictor
+from lnet_anet.inference.predictor import Predictor, _Rescued
 from lnet_anet.inference.upright import UprightHead
 from lnet_anet.lnet.localizer import Detection
 from lnet_anet.lnet.multiscale import FILL, canvas_size, lone_part, merge, place, read_scales
@@ -166,6 +166,15 @@ def test_the_predictor_judges_a_lone_part_against_the_whole_picture_only_when_as
     assert asked == [[0.0, 0.0, 128.0, 128.0]]
     assert [(f["box"], f["score"]) for f in record["faces"]] == [([0.0, 0.0, 128.0, 128.0], 3.0)]
     assert record["settings"]["arbitrate_picture"] is True
+
+
+def test_a_rescued_lone_part_stays_rescued_when_it_takes_the_whole_picture(tmp_path, monkeypatch):
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny"))
+    monkeypatch.setattr(predictor, "_nested_arbiter", lambda image: lambda kept, larger: True)
+    part = _Rescued((np.array([40.0, 40, 90, 90]), 0.0), 0.8)  # the rescue's face: a part of a face filling the chip
+    (face,) = predictor._whole_picture(np.zeros((128, 128, 3), np.uint8), [part])
+    assert isinstance(face, _Rescued) and (face.probability, face.frame) == (0.8, False)
+    assert face[0].tolist() == [0.0, 0.0, 128.0, 128.0] and face[1] == 0.0
 
 
 def test_arbitration_is_a_bundle_setting_that_the_predictor_reads(tmp_path):

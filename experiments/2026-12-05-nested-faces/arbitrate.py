@@ -9,7 +9,9 @@
 PARTS as experiments/2026-12-05-settled-box/settle.py (run.sh makes it). Policies, both through
 Predictor on the same inputs: "shipped" (the embedded bundle), "arbitrate" (the same, with
 Predictor.arbitrate_nested on: rule 1), "arbitrate large" (arbitrate_fill 0.4: rule 2) and "arbitrate whole"
-(arbitrate_fill 0.8: rule 3), and "arbitrate whole + picture" (rule 3 with Predictor.arbitrate_picture: rule 4).
+(arbitrate_fill 0.8: rule 3), "arbitrate whole + picture" (rule 3 with Predictor.arbitrate_picture, the lone
+part judged right after the merge: rule 4, PictureInMerge) and "arbitrate whole + picture, decided" (the same
+judged once the faces are decided, as the library does: rule 5).
 wider --threshold shipped reads the photos at the bundle's own threshold (bench_detection's
 "lnet_anet_shipped"; rule 4's line 5b) instead of the opened one."""
 
@@ -27,22 +29,39 @@ import settle  # noqa: E402
 from settle import cli, time_policies  # noqa: E402
 
 from lnet_anet.inference.predictor import Predictor  # noqa: E402
+from lnet_anet.lnet.multiscale import lone_part  # noqa: E402
 
 ROOT = HERE.parents[1]
 
 
 FILLS = {"shipped": None, "arbitrate": None, "arbitrate large": 0.4, "arbitrate whole": 0.8,
-         "arbitrate whole + picture": 0.8}  # RULE.md's rules 1-4
+         "arbitrate whole + picture": 0.8, "arbitrate whole + picture, decided": 0.8}  # RULE.md's rules 1-5
 POLICIES = tuple(FILLS)
 NAMES = POLICIES
 
 
+class PictureInMerge(Predictor):
+    """Rule 4's placement: a picture's lone part judged against the whole picture right after the
+    scales are merged, before the check map, the face filter and the rescue decide the faces (on val
+    its whole-picture regions then passed the check and the rescue on face-free crops; the library
+    asks after them: rule 5). Rule 4's figures were made at db26ae8, whose merge also arbitrated in
+    the rescue's reading; the library no longer does (rule 5), so this class re-creates rule 4 but
+    for that."""
+
+    def _read_scales(self, images, analyses, localizer=None, maps=None, checks=None):
+        found = super()._read_scales(images, analyses, localizer, maps, checks)
+        return [lone_part(faces, img.shape[:2], self._nested_arbiter(img)) for img, faces in zip(images, found, strict=True)]
+
+    def _whole_picture(self, image, faces):
+        return faces
+
+
 def policies():
     for name in NAMES:
-        predictor = Predictor.load()
+        predictor = (PictureInMerge if name == "arbitrate whole + picture" else Predictor).load()
         predictor.arbitrate_nested = name != "shipped"
         predictor.arbitrate_fill = FILLS[name]
-        predictor.arbitrate_picture = name.endswith("+ picture")
+        predictor.arbitrate_picture = "+ picture" in name
         yield name, predictor
 
 

@@ -101,6 +101,7 @@ from lnet_anet.lnet.multiscale import (
     Placement,
     check_evidence,
     detail_tiles,
+    lone_part,
     place,
     read_scales,
     same_shape,
@@ -1031,7 +1032,17 @@ class Predictor:
             found = self._verify(read, found, images)
         if maps is not None:
             self._rescue(images, found, maps, checks if self._lnet.check_rescue else None)
+        if self.arbitrate_nested and self.arbitrate_picture:  # last: it may change a face's region, not whether it is one
+            found = [self._whole_picture(read[k], faces) for k, faces in enumerate(found)]
         return found
+
+    def _whole_picture(self, image: np.ndarray, faces: list) -> list:
+        """multiscale.lone_part of an image's decided faces, judged by _nested_arbiter; a rescued
+        face stays marked so (experiments/2026-12-05-nested-faces, rule 5)."""
+        judged = lone_part(faces, image.shape[:2], self._nested_arbiter(image))
+        if judged is faces or not isinstance(faces[0], _Rescued):
+            return judged
+        return [_Rescued(judged[0], faces[0].probability, faces[0].frame)]
 
     def _pass_check(self, faces: list[tuple[np.ndarray, float]], readings) -> list[tuple[np.ndarray, float]]:
         """The faces whose region holds check evidence >= check_faces in the check map's
@@ -1118,8 +1129,10 @@ class Predictor:
         thresholds: Localizer.candidates). checks: where the check map's readings go (_detect).
         The Predictor's own reading (localizer None) reads the scales its bundle's thresholds ask
         for, whatever thresholds the user set (predict --threshold, --secondary-threshold), so
-        that a lower one only adds faces (multiscale.read_scales' policy)."""
-        policy = None
+        that a lower one only adds faces (multiscale.read_scales' policy). Only that reading's
+        merge asks the face head about nested faces (arbitrate_nested): the rescue's candidates are
+        judged on their own regions (experiments/2026-12-05-nested-faces, rule 5)."""
+        policy, own = None, localizer is None
         if localizer is None:
             localizer = self.localizer
             if type(localizer) is type(self.scale_policy) and localizer != self.scale_policy:  # not a stand-in
@@ -1130,8 +1143,7 @@ class Predictor:
                                                                 checks),
                            self._lnet, localizer,
                            lambda which: [self._detect_detail(images[k], works[k], checks) for k in which],
-                           policy, (lambda k: self._nested_arbiter(images[k])) if self.arbitrate_nested else None,
-                           self.arbitrate_picture)  # fmt: skip
+                           policy, (lambda k: self._nested_arbiter(images[k])) if self.arbitrate_nested and own else None)  # fmt: skip
 
     def _nested_arbiter(self, image: np.ndarray):
         """multiscale.merge's arbiter for faces of `image`: the larger of two nested regions is

@@ -203,8 +203,7 @@ def wants_zoom_in(boxes: Sequence[np.ndarray], image_hw: tuple[int, int], input_
 
 def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float, list[int]], list[list[Detection]]],
                 lnet, localizer, detect_detail: Callable[[list[int]], list[list[Detection]]] | None = None,
-                policy=None, arbiter: Callable[[int], Arbiter] | None = None,
-                whole_picture: bool = False) -> list[list[Detection]]:  # fmt: skip
+                policy=None, arbiter: Callable[[int], Arbiter] | None = None) -> list[list[Detection]]:  # fmt: skip
     """Each image's faces (image pixels, strongest first) by the bundle's scale policy (an
     LNetInput `lnet`): every image at `lnet.scales`; then, at the zoom-in scales, the images
     whose faces want them (wants_zoom_in); then, with lnet.detail_ratio and `detect_detail`, the
@@ -219,8 +218,7 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
     fallback scales (a bundle's, when `localizer` is the same with thresholds a user changed):
     the faces over its thresholds decide, so that a lower threshold reads the same scales and
     only adds faces (a weak face once kept a photo from the zoom-in scale that finds its faces).
-    arbiter: None, or k -> merge's arbiter for images[k] (the final merge's); with whole_picture,
-    it judges a picture's lone part too (lone_part)."""
+    arbiter: None, or k -> merge's arbiter for images[k] (the final merge's)."""
     found: list[list[Detection]] = [[] for _ in image_hws]
     decide = localizer if policy is None else policy
 
@@ -251,11 +249,8 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
         read(scale, empty)
     if len(lnet.scales) + len(lnet.zoom_in_scales) + len(lnet.fallback_scales) + detail == 1:
         return found
-    merged = [further_faces(merge(faces, localizer.nms_iou, localizer.max_faces, arbiter=arbiter and arbiter(k)), localizer, hw)
-              for k, (faces, hw) in enumerate(zip(found, image_hws, strict=True))]
-    if arbiter is not None and whole_picture:
-        merged = [lone_part(faces, hw, arbiter(k)) for k, (faces, hw) in enumerate(zip(merged, image_hws, strict=True))]
-    return merged
+    return [further_faces(merge(faces, localizer.nms_iou, localizer.max_faces, arbiter=arbiter and arbiter(k)), localizer, hw)
+            for k, (faces, hw) in enumerate(zip(found, image_hws, strict=True))]
 
 
 def lone_part(faces: list[Detection], image_hw: tuple[int, int], arbiter: Arbiter) -> list[Detection]:
@@ -265,8 +260,9 @@ def lone_part(faces: list[Detection], image_hw: tuple[int, int], arbiter: Arbite
     It may be a part when its area is under PART_AREA of the picture's and its shorter side at
     least PICTURE_PART of the picture's (image_hw = (H, W)): a grayscale copy of a face-filling
     chip whose whole face LNet no longer finds at any scale, only its lower half
-    (experiments/2026-12-05-nested-faces, rule 4). Several faces are left alone: there a whole
-    picture holds several."""
+    (experiments/2026-12-05-nested-faces, rule 5: the Predictor asks once its faces are decided, so
+    that only a face's region changes, never whether there is one). Several faces are left alone:
+    there a whole picture holds several."""
     if len(faces) != 1:
         return faces
     ((region, score),) = faces
