@@ -10,7 +10,7 @@ PARTS as experiments/2026-12-05-settled-box/settle.py (run.sh makes it). Policie
 Predictor on the same inputs: "shipped" (the embedded bundle), "arbitrate" (the same, with
 Predictor.arbitrate_nested on: rule 1), "arbitrate large" (arbitrate_fill 0.4: rule 2) and "arbitrate whole"
 (arbitrate_fill 0.8: rule 3), "arbitrate whole + picture" (rule 3 with Predictor.arbitrate_picture, the lone
-part judged right after the merge: rule 4, PictureInMerge) and "arbitrate whole + picture, decided" (the same
+part judged right after the merge: rule 4, PictureInMerge) and "arbitrate whole + picture (decided)" (the same
 judged once the faces are decided, as the library does: rule 5).
 wider --threshold shipped reads the photos at the bundle's own threshold (bench_detection's
 "lnet_anet_shipped"; rule 4's line 5b) instead of the opened one."""
@@ -35,7 +35,7 @@ ROOT = HERE.parents[1]
 
 
 FILLS = {"shipped": None, "arbitrate": None, "arbitrate large": 0.4, "arbitrate whole": 0.8,
-         "arbitrate whole + picture": 0.8, "arbitrate whole + picture, decided": 0.8}  # RULE.md's rules 1-5
+         "arbitrate whole + picture": 0.8, "arbitrate whole + picture (decided)": 0.8}  # RULE.md's rules 1-5
 POLICIES = tuple(FILLS)
 NAMES = POLICIES
 

@@ -6,8 +6,9 @@
 The face-free crops bench_detection cuts (--face-free: one square crop per photo that overlaps no
 grown WIDER box; written under runs/nested-faces/face-free-<part>, never committed), read through
 each policy's Predictor at the bundle's own threshold (bench_detection's "lnet_anet_shipped"): false
-alarms per crop, and of them how many the rescue kept ("rescued"). Policies as arbitrate.py's, plus "arbitrate whole + picture, decided" (rule 5: the lone part
-judged only after the check, the filter and the rescue decided the faces)."""
+alarms per crop, and of them how many the rescue kept ("rescued"). Policies: arbitrate.py's, among
+them "arbitrate whole + picture (decided)" (rule 5: the lone part judged only after the check, the
+filter and the rescue decided the faces)."""
 
 from __future__ import annotations
 
