@@ -29,7 +29,7 @@ OPTIONS = [
     ["--detail", "0.5"],
     ["--no-rescue"],
     ["--no-refine-boxes"],
-    ["--arbitrate", "on"],
+    ["--arbitrate", "off"],
     ["--threshold", "2.5", "--secondary-threshold", "2.0"],
     ["--mirror", "--rotations", "--detail", "0.5", "--no-refine-boxes"],
     pytest.param(["--attractiveness-descriptor", "--age-descriptor", "--detail", "0.5"],
@@ -40,7 +40,7 @@ BUNDLE_SETTINGS = [
     {"frame_read": "picture"},
     {"verify_faces": [2.0, 0.01]},
     {"verify_faces": [2.0, 0.01], "verify_luma": [50, 200]},
-    {"arbitrate_nested": 0.8, "arbitrate_picture": True},
+    {"arbitrate_nested": None, "arbitrate_picture": False},  # the embedded bundle's arbitration off
 ]
 
 

@@ -194,11 +194,12 @@ class Predictor:
     rescue_faces) judges which is the face (multiscale.merge's arbiter); with `arbitrate_fill`
     (default: the bundle's share, else multiscale.FILL; None: always) only when the larger
     region's shorter side is at least that share of the picture's, a face that fills it
-    (experiments/2026-12-05-nested-faces). With it,
-    `arbitrate_picture` (default: the bundle's preprocessing.lnet.arbitrate_picture): a picture's
-    only face whose region may be a part of a face that fills the picture is judged against the
-    whole picture the same way (multiscale.lone_part). Records say either under "settings" where
-    it differs from the bundle's (reading_settings)."""
+    (experiments/2026-12-05-nested-faces). With it, `arbitrate_picture` (default: the bundle's
+    preprocessing.lnet.arbitrate_picture): once the picture's faces are decided (check, filter,
+    rescue), its only face, when its region may be a part of a face that fills the picture, is
+    judged against the whole picture the same way (multiscale.lone_part). The embedded bundle sets
+    both (0.8). Records say either under "settings" where it differs from the bundle's
+    (reading_settings; predict --arbitrate on / off)."""
 
     def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
                  backend: str = "auto", face_head: FaceHead | str | Path | None = None,
@@ -253,7 +254,7 @@ class Predictor:
                              "(preprocessing.lnet.refine_boxes is not set)")
         self._refine_on = self._box_head is not None
         # The class docstring, the bundle's preprocessing.lnet.arbitrate_nested / arbitrate_picture;
-        # experiments/2026-12-05-nested-faces: rules 2 (0.4), 3 (FILL), None rule 1; rule 4 adds the picture.
+        # experiments/2026-12-05-nested-faces: rules 2 (0.4), 3 (FILL), None rule 1; rules 4-5 add the picture.
         self.arbitrate_nested = self._lnet.arbitrate_nested is not None
         self.arbitrate_fill: float | None = FILL if self._lnet.arbitrate_nested is None else self._lnet.arbitrate_nested
         self.arbitrate_picture = self._lnet.arbitrate_picture
