@@ -11,9 +11,12 @@ cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
 PARTS=${PARTS:-runs/nested-faces/parts}
 HERE=experiments/2026-12-05-nested-faces
-SHIPPED=${SHIPPED:-lnet_anet/assets/default.lnetanet}  # the bundle before rule 4 (main at 9b2e08b)
+# The bundle before rule 5 shipped (main at 9b2e08b). arbitrate.py's policies set the arbitration themselves, so
+# its "shipped" is that bundle's reading with today's embedded one too (they differ only in the two settings).
+SHIPPED=${SHIPPED:-runs/nested-faces/before.lnetanet}
 export PYTHONPATH=. OMP_NUM_THREADS=2
-mkdir -p "$PARTS/.hydra"  # the age run's recorded config defines UTKFace's tune part
+mkdir -p "$PARTS/.hydra" runs/nested-faces  # the age run's recorded config defines UTKFace's tune part
+[ -f "$SHIPPED" ] || git show 9b2e08b:lnet_anet/assets/default.lnetanet > "$SHIPPED"
 cp experiments/2026-12-04-age-gpu/device-runs/age-lite0-gpu-tune85/hydra/config.yaml "$PARTS/.hydra/"
 case "${1:-tune}" in
 tune)

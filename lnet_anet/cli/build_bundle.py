@@ -158,7 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 # The bundle's steps that read a head fitted on its ANet's feature (LNetInput settings): with
 # another ANet they would read features the head never saw, and Predictor.load refuses them.
 FEATURE_HEAD_STEPS = {"refine_boxes": (False, "fit_box_head"), "rescue_faces": (None, "fit_face_head"),
-                      "rescue_frame": (None, "fit_face_head --frames"), "verify_faces": (None, "fit_face_head")}
+                      "rescue_frame": (None, "fit_face_head --frames"), "verify_faces": (None, "fit_face_head"),
+                      "arbitrate_nested": (None, "fit_face_head"), "arbitrate_picture": (False, "fit_face_head")}
 
 
 def _feature_heads_off(source: Path, out: Path, command: str) -> None:

@@ -106,6 +106,14 @@ def _score_and_probability(d: dict, key: str, where: str, names: tuple[str, str]
             float(_number({second: pair[1]}, second, where, 0.0, 1.0)))  # fmt: skip
 
 
+def _flag(d: dict, key: str, where: str, default: bool = False) -> bool:
+    """d[key] (default when absent), which must be true or false (PreprocessError names it)."""
+    value = d.get(key, default)
+    if not isinstance(value, bool):
+        raise PreprocessError(f"{where}.{key} must be true or false, got {value!r}")
+    return value
+
+
 def _luma_levels(d: dict, key: str, where: str) -> tuple[float, float] | None:
     """d[key] as (dark, bright) mean luma levels, 0-255, dark below bright; None when null."""
     levels = d.get(key)
@@ -292,9 +300,7 @@ class LNetInput(_Normalized):
         zoom_out = _canvas_choice(d, "zoom_out_canvas", where)
         zoom_in = _extra_scales(d, "zoom_in_scales", where, 1.0, MAX_SCALE, scales)
         below = _number(d, "zoom_in_below", where, 0.0, 4 * MAX_INPUT_SIDE) if "zoom_in_below" in d else 0.0
-        lone = d.get("zoom_in_lone", True)
-        if not isinstance(lone, bool):
-            raise PreprocessError(f"{where}.zoom_in_lone must be true or false, got {lone!r}")
+        lone = _flag(d, "zoom_in_lone", where, True)
         zoom_in_weak = d.get("zoom_in_weak")
         if zoom_in_weak is not None:
             zoom_in_weak = int(_number(d, "zoom_in_weak", where, 1, 1000, True))
@@ -314,17 +320,13 @@ class LNetInput(_Normalized):
             if retry is None:
                 raise PreprocessError(f"{where}.retry_weaker_than needs retry_exposure, which is not set")
         rescue = _score_and_probability(d, "rescue_faces", where, ("min_score", "min_probability"))
-        refine = d.get("refine_boxes", False)
-        if not isinstance(refine, bool):
-            raise PreprocessError(f"{where}.refine_boxes must be true or false, got {refine!r}")
+        refine = _flag(d, "refine_boxes", where)
         check = d.get("check_faces")
         if check is not None:
             check = float(_number(d, "check_faces", where, 0.0, 1e6))
             if check == 0:  # the check map is ReLU'd: 0 would keep every face
                 raise PreprocessError(f"{where}.check_faces must be > 0 (null turns the check off), got 0")
-        check_rescue = d.get("check_rescue", False)
-        if not isinstance(check_rescue, bool):
-            raise PreprocessError(f"{where}.check_rescue must be true or false, got {check_rescue!r}")
+        check_rescue = _flag(d, "check_rescue", where)
         if check_rescue and check is None:
             raise PreprocessError(f"{where}.check_rescue needs check_faces, which is not set")
         frame = d.get("rescue_frame")
@@ -348,9 +350,7 @@ class LNetInput(_Normalized):
             arbitrate = float(_number(d, "arbitrate_nested", where, 0.0, 1.0))
             if rescue is None:
                 raise PreprocessError(f"{where}.arbitrate_nested needs rescue_faces (its face head), which is not set")
-        picture = d.get("arbitrate_picture", False)
-        if not isinstance(picture, bool):
-            raise PreprocessError(f"{where}.arbitrate_picture must be true or false, got {picture!r}")
+        picture = _flag(d, "arbitrate_picture", where)
         if picture and arbitrate is None:
             raise PreprocessError(f"{where}.arbitrate_picture needs arbitrate_nested, which is not set")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
@@ -485,9 +485,7 @@ class ANetInput(_Normalized):
         d = _known(d, where, cls.FIELDS)
         size = _number(d, "canonical_size", where, 16, MAX_INPUT_SIDE, True)
         stride = _number(d, "stride", where, 1, size, True)
-        mirror = d.get("mirror", False)
-        if not isinstance(mirror, bool):
-            raise PreprocessError(f"{where}.mirror must be true or false, got {mirror!r}")
+        mirror = _flag(d, "mirror", where)
         enlarge = _number(d, "enlarge", where, 1e-3, MAX_ENLARGE)
         return cls(size, stride, enlarge, mirror, _views(d, where), **_normalize_of(d, where), pad=_pad(d, where))
 
