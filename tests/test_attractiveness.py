@@ -98,8 +98,18 @@ def test_train_anet_init_from_loads_a_bundles_whole_anet_but_not_an_identity_hea
     with pytest.raises(FileNotFoundError, match="notes.txt: init_from names a file that is not a model bundle"):
         init_from_anet(model, tmp_path / "notes.txt")  # RunNotFoundError: a one-line error, exit 2
     with pytest.raises(FileNotFoundError, match="init_from names no train_anet run .*make train-anet writes "
-                                                "runs/anet-<data>, or give init_from=lnet_anet/assets/default.lnetanet"):
+                                                "runs/anet-<data>.*, or give 'init_from=") as err:
         init_from_anet(model, tmp_path / "anet-celeba_hq128")  # the default, before train_anet ran: what to do
+    # the bundle it suggests is named so that the override works from any folder (lnet_anet/assets/... held only
+    # in the repository's root)
+    import re
+
+    from omegaconf import OmegaConf
+
+    suggested = re.search(r"'init_from=(\S+)'", str(err.value)).group(1)
+    assert "lnet_anet/assets" not in suggested
+    bundle = Path(OmegaConf.create({"init_from": suggested}).init_from)
+    assert bundle.is_absolute() and bundle.name == "default.lnetanet" and bundle.parent.name == "assets"
 
 
 def test_lnet_boxes_writes_one_row_per_image(tmp_path):

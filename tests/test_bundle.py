@@ -384,7 +384,9 @@ def test_build_bundle_reports_bad_run_folders(runs, tmp_path, capsys):
     assert f"{tmp_path / 'nope'}: no such run folder" in capsys.readouterr().err
     assert build_main(["--anet", str(runs["anet"])]) == 2  # --out is required
     assert build_main(["--anet", str(runs["anet"]), "--out", str(tmp_path / "d")]) == 2  # --lnet too, or --from-bundle
-    assert "--from-bundle lnet_anet/assets/default.lnetanet --age RUN" in capsys.readouterr().err
+    from lnet_anet.inference.shipped import DEFAULT_BUNDLE
+
+    assert f"--from-bundle {DEFAULT_BUNDLE} --age RUN" in capsys.readouterr().err  # its full path: works from any folder
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     # no --out: refused, rather than writing over the bundle shipped in the package
     assert build_main(base) == 2

@@ -51,9 +51,12 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path, capsys):
     assert resized.returncode == 2 and "patches.canonical_size: 160 -> 144" in resized.stderr, resized.stderr[-2000:]
     assert json.loads((anet / "patches.json").read_text())["canonical_size"] == 160
 
-    for _ in range(2):  # a rerun keeps the figures before it: one folder per launch
-        run("lnet_anet.cli.evaluate_attributes", "data=synthetic", f"run={anet}", "num_workers=0",
-            "data.index.n_images=240", "data.index.n_identities=40", runs=tmp_path)  # fmt: skip
+    run("lnet_anet.cli.evaluate_attributes", "data=synthetic", f"run={anet}", "num_workers=0",
+        "data.index.n_images=240", "data.index.n_identities=40", runs=tmp_path)  # fmt: skip
+    # a rerun keeps the figures before it: one folder per launch; with no data=, the data the run was
+    # trained on (its .hydra record), not the config's default celeba_hq
+    said = run("lnet_anet.cli.evaluate_attributes", f"run={anet}", "num_workers=0", runs=tmp_path).stderr
+    assert "note: scoring on the data" in said and "data=synthetic data.index.n_images=240" in said, said[-2000:]
     reports = sorted(anet.glob("eval-attributes-synthetic-val/*/attributes.md"))
     assert len(reports) == 2 and reports[0].read_text() == reports[1].read_text()
     assert "majority class" in reports[0].read_text() and "Smiling" in reports[0].read_text()
@@ -224,8 +227,9 @@ def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path):
     localizer = json.loads((out / "localizer.json").read_text())
     assert localizer["input_size"] == 96 and localizer["threshold"] == json.loads((out / "eval.json").read_text())["threshold"]
     assert (out / "eval_grid.png").stat().st_size > 1000
-    run("lnet_anet.cli.evaluate_localization", f"run={out}", "images=8", *lnet_args, runs=tmp_path)
-    metrics = json.loads(next(out.glob("eval-localization-*/*/localization.json")).read_text())
+    # no data= (nor the run's canvas): the data and size the run was trained at, from its records
+    run("lnet_anet.cli.evaluate_localization", f"run={out}", "images=8", runs=tmp_path)
+    metrics = json.loads(next(out.glob("eval-localization-synthetic-val/*/localization.json")).read_text())
     assert {"recall", "mean_iou", "false_positives_per_image", "empty_image_rate"} <= set(metrics)
     # the finished run relaunched with another train.lr: refused (nothing would train with it), its record kept
     relaunch = subprocess.run([sys.executable, "-m", "lnet_anet.cli.train_lnet", f"paths.runs={tmp_path}", "name=lnet",
@@ -517,6 +521,34 @@ def test_a_bad_tune_split_stops_the_attribute_commands_before_any_data(tmp_path,
     assert not (tmp_path / "bad").exists() and not (tmp_path / "synthetic-data").exists()
 
 
+@pytest.mark.parametrize("command, args, setting, says", [
+    ("train_age", ["data=synthetic_age", "model=tiny_age_net"], "data.holdout=0.3",
+     "error: data.holdout must be a mapping .* \\(e.g. data.holdout='\\{frac: 0.2, seed: 0, by: null, holdout: val\\}'\\), "
+     "got 0.3"),
+    ("train_age", ["data=synthetic_age", "model=tiny_age_net"], "data.holdout={frac: 1.5, seed: 0}",
+     "error: data.holdout.frac must be a share in \\(0, 1\\), got 1.5 \\(e.g. data.holdout="),
+    ("train_age", ["data=synthetic_age", "model=tiny_age_net"], "+data.fold={k: 7, n: 5}",
+     "error: data.fold.k must be the fold scored, an integer in 1..5, got 7 \\(e.g. data.fold="),
+    ("train_anet_dldl", ["data=synthetic_age"], "data.holdout=0.3", "error: data.holdout must be a mapping"),
+    ("train_anet", ["data=synthetic", "svm.C=[0.1]"], "data.holdout=0.2", "error: data.holdout must be a mapping"),
+    ("train_lnet", ["experiment=smoke_lnet", "data=synthetic", "canvas=96"], "data.holdout={frac: 0.2, holdout: train}",
+     "error: data.holdout.holdout must be val or test"),
+    ("fit_svms", ["data=synthetic"], "data.holdout=0.2", "error: data.holdout must be a mapping"),
+])  # fmt: skip
+def test_a_bad_holdout_or_fold_stops_every_training_command_in_one_line(tmp_path, command, args, setting, says):
+    """A trial: data.holdout=0.2 (a share, not a rule) ended train_age in "TypeError: 'float' object
+    is not iterable" and data.holdout.frac=1.5 in a raw ValueError, leaving the run folder behind.
+    Now, as train.lr=-1: one line saying what a valid rule looks like, status 2, no run folder, and
+    no generated dataset (said before the reader runs)."""
+    import re
+
+    cmd = [sys.executable, "-m", f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", "name=bad", setting, *args]
+    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert re.match(says, done.stderr.strip().splitlines()[-1]), done.stderr[-2000:]
+    assert not (tmp_path / "bad").exists() and not (tmp_path / "synthetic-data").exists()
+
+
 @pytest.mark.parametrize("args, says", [
     (["lnet_anet.cli.train_age", "data=synthetic_age", "model=tiny_age_net", "data.eval_split=tset"],
      "error: the dataset has no 'tset' rows \\(its splits: \\[.*'val'\\]\\); score another one with data.eval_split="),
@@ -568,6 +600,31 @@ def test_the_evaluation_commands_check_their_settings_and_leave_no_folder(tmp_pa
     done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].startswith(says), done.stderr[-2000:]
     assert not scored.exists()
+
+
+def test_an_evaluation_without_data_takes_the_data_its_run_was_trained_on(tmp_path, capsys):
+    """evaluate_localization run=runs/lnet-synthetic and evaluate_attributes run=runs/anet-synthetic
+    failed with "CelebA root folder not found": with no data=, they compose the run's own data= and
+    data.* overrides (its .hydra record), the user's data.* overrides coming after and replacing
+    the run's; data= given, no run=, or a run without a record: the arguments as they were. (The
+    slow tests above score smoke runs this way.)"""
+    from omegaconf import OmegaConf
+
+    from lnet_anet.engine.runs import with_run_data
+
+    record = tmp_path / "lnet-synthetic" / ".hydra"
+    record.mkdir(parents=True)
+    OmegaConf.save({"hydra": {"runtime": {"choices": {"data": "synthetic", "model": "lnet"}}}}, record / "hydra.yaml")
+    OmegaConf.save(["paths.runs=/x", "name=lnet-synthetic", "data=synthetic", "data.index.n_images=120",
+                    "data.index.n_identities=20", "canvas=96"], record / "overrides.yaml")  # fmt: skip
+    run = f"run={tmp_path / 'lnet-synthetic'}"
+    assert with_run_data(["--config-name", "x", run, "images=8"]) == [
+        "--config-name", "x", "data=synthetic", "data.index.n_images=120", "data.index.n_identities=20", run, "images=8"]
+    assert "note: scoring on the data" in capsys.readouterr().err
+    assert with_run_data([run, "data.index.n_images=60"]) == [
+        "data=synthetic", "data.index.n_identities=20", run, "data.index.n_images=60"]  # the user's own replaces it
+    for kept in ([run, "data=celeba"], ["images=8"], [f"run={tmp_path}", "images=8"]):
+        assert with_run_data(kept) == kept
 
 
 def test_a_commands_warnings_are_log_lines_without_code_locations(tmp_path):
@@ -692,6 +749,40 @@ def test_an_age_run_refuses_another_input_size_or_loss_once_trained(tmp_path):
     assert json.loads((tmp_path / "recipe.json").read_text())["input"]["image_size"] == 48
     with pytest.raises(RunRefusedError, match=r"input differs .*: input\.image_size: 48 -> 64\)"):  # the value in the folder, the new one
         record_recipe(tmp_path, cfg())
+
+
+def test_an_age_run_refuses_another_model_naming_each_change(tmp_path):
+    """A trial: train_age name=age-res, then again with model=tiny_age_net, ended in "holds a checkpoint
+    of another model (Missing key(s) in state_dict: ...)". recipe.json keeps the model as configured
+    (record_recipe runs before the net is built or a checkpoint read), so the rerun is refused naming
+    each change as `key: old -> new`; a recipe.json from before the model was kept takes this one's."""
+    from omegaconf import OmegaConf
+
+    from lnet_anet.dldl.recipes import record_recipe
+    from lnet_anet.engine.runs import RunRefusedError
+
+    lite0 = OmegaConf.load(REPO / "lnet_anet" / "conf" / "model" / "lite0_dldl.yaml")
+    tiny = OmegaConf.load(REPO / "lnet_anet" / "conf" / "model" / "tiny_age_net.yaml")
+
+    def cfg(model):
+        return OmegaConf.create({"tune_split": None, "framings": [], "balance": None, "model": model,
+                                 "data": {"image_size": 64, "crop": "full", "enlarge": 1.0, "sigma": 2.0}})  # fmt: skip
+
+    record_recipe(tmp_path, cfg(lite0))
+    (tmp_path / "checkpoints").mkdir()
+    record_recipe(tmp_path, cfg(lite0))  # the same model resumes
+    with pytest.raises(RunRefusedError, match=r"\(model differs from its recipe.json: model\._target_: "
+                       r"lnet_anet\.models\.dldl\.lite0_dldl -> lnet_anet\.models\.dldl\.tiny_age_net; "
+                       r"model\.drop_rate: 0\.2 -> None; model\.pretrained: package -> None\)") as err:
+        record_recipe(tmp_path, cfg(tiny))
+    assert "state_dict" not in str(err.value)
+    with pytest.raises(RunRefusedError, match=r"\(model differs .*: model\.high: 100 -> 80\)"):
+        record_recipe(tmp_path, cfg({**lite0, "high": 80}))
+    old = json.loads((tmp_path / "recipe.json").read_text())
+    del old["model"]  # a recipe.json written before the model was kept
+    (tmp_path / "recipe.json").write_text(json.dumps(old))
+    record_recipe(tmp_path, cfg(tiny))  # taken as it is now, and kept from here on
+    assert json.loads((tmp_path / "recipe.json").read_text())["model"]["_target_"].endswith("tiny_age_net")
 
 
 @pytest.mark.parametrize("command", ["fit_box_head", "fit_face_head", "fit_upright", "fit_localizer", "fit_check_map",

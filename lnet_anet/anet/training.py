@@ -32,9 +32,11 @@ from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
 log = logging.getLogger("lnet_anet.train")
 # What an init_from that names no ANet is told (train_anet's and train_anet_dldl's default is the run
-# folder train_anet writes for the data)
-INIT_FROM_HINT = ("; make train-anet writes runs/anet-<data>, or give init_from=lnet_anet/assets/default.lnetanet "
-                  "(the embedded bundle's ANet)")
+# folder train_anet writes for the data). The bundle by the config resolver, not as
+# lnet_anet/assets/...: that path holds only from the repository's root
+INIT_FROM_HINT = ("; make train-anet writes runs/anet-<data> (python -m lnet_anet.cli.train_anet experiment=smoke "
+                  "data=synthetic: runs/anet-synthetic), or give 'init_from=${lnet_anet.asset:default.lnetanet}' "
+                  "(the embedded bundle's ANet, from any folder)")
 
 
 def read_anet_weights(source: str | Path) -> tuple[Path, dict[str, torch.Tensor]]:

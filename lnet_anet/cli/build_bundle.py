@@ -28,6 +28,7 @@ from pathlib import Path
 from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, float_in, json_object
 from lnet_anet.data.preprocess import PADS
 from lnet_anet.inference.layout import RUN_LAYOUT
+from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "changes nothing: copy the file instead)")
         if args.from_bundle is None and not (args.lnet and args.anet):
             parser.error("give --lnet and --anet run folders, or --from-bundle FILE (e.g. --from-bundle "
-                         "lnet_anet/assets/default.lnetanet --age RUN: the embedded bundle with your age head)")
+                         f"{DEFAULT_BUNDLE} --age RUN: the embedded bundle with your age head)")  # its full path: any folder
         for name in args.no_mirror:
             if getattr(args, name) is None:
                 parser.error(f"--no-mirror {name} needs --{name}")

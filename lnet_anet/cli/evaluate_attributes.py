@@ -2,12 +2,14 @@
 with the majority-class baseline beside them (markdown + JSON in the run's eval folder).
 
     python -m lnet_anet.cli.evaluate_attributes data=celeba_hq run=runs/anet-celeba_hq128
+    python -m lnet_anet.cli.evaluate_attributes run=runs/anet-synthetic   # no data=: the data the run was trained on
     python -m lnet_anet.cli.evaluate_attributes data=lfwa data.index.root=/data/lfwa run=...
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import hydra
@@ -17,7 +19,7 @@ from lnet_anet.anet.features import dataset_patch_features, join_views, load_ane
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.data.transforms import mirror
 from lnet_anet.engine.config import ConfigError, check_at_least, check_device
-from lnet_anet.engine.runs import record_data, run_dir, training_command, write_json
+from lnet_anet.engine.runs import record_data, run_dir, training_command, with_run_data, write_json
 from lnet_anet.inference.build import recorded_attributes
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
@@ -109,4 +111,5 @@ def main(cfg: DictConfig) -> dict:
 
 
 if __name__ == "__main__":
+    sys.argv[1:] = with_run_data(sys.argv[1:])  # no data=: the data the run was trained on
     main()

@@ -2,7 +2,7 @@
 empty, for a trained LNet run (both stages when it kept the LNet_s cascade: cascade.json),
 plus a PNG grid of the first stage's response maps and boxes.
 
-    python -m lnet_anet.cli.evaluate_localization run=runs/lnet-celeba_hq128
+    python -m lnet_anet.cli.evaluate_localization run=runs/lnet-celeba_hq128   # on the data the run was trained on
     python -m lnet_anet.cli.evaluate_localization data=celeba data.index.images=img_celeba scenes=wild run=...
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 
 import hydra
@@ -20,7 +21,7 @@ from torch.utils.data import DataLoader
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, split_of
 from lnet_anet.engine.config import ConfigError, check_at_least
-from lnet_anet.engine.runs import record_data, run_dir, training_command, write_json
+from lnet_anet.engine.runs import record_data, run_dir, training_command, with_run_data, write_json
 from lnet_anet.lnet.cascade import Cascade, evaluate_stages
 from lnet_anet.lnet.maps import response_grid
 from lnet_anet.lnet.training import load_lnet_run, scenes
@@ -67,4 +68,5 @@ def use_run_canvas(cfg: DictConfig, size: int) -> None:
 
 
 if __name__ == "__main__":
+    sys.argv[1:] = with_run_data(sys.argv[1:])  # no data=: the data the run was trained on
     main()

@@ -32,8 +32,11 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
     scored (see readers.age.fold_split). `boxes: CSV` (lnet_anet.cli.lnet_boxes) adds each
     image's x0..y1 face box, for crop: box (other crops do not read it). `limit: N` keeps at
     most N rows of each split (limit_rows). Raises DataNotFoundError (a FileNotFoundError)
-    naming the CSV and how to make it when crop: box needs one that is missing, before the
-    dataset is read."""
+    naming the CSV and how to make it when crop: box needs one that is missing, and ConfigError
+    for a holdout or fold rule that cannot work (holdout_from_config, fold_from_config), before
+    the dataset is read."""
+    rule = holdout_from_config(data_cfg.get("holdout"))  # both checked before the reader runs (a generated
+    fold = fold_from_config(data_cfg.get("fold"))  # dataset is not made for a command that stops)
     boxes = data_cfg.get("boxes") if data_cfg.get("crop", "box") == "box" else None
     if boxes and not Path(boxes).is_file():  # before the reader runs: a generated dataset is not made for nothing
         raise DataNotFoundError(boxes, "no such boxes CSV (data.crop=box reads LNet's boxes: make it with "
@@ -55,16 +58,19 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
         why = (f"all {len(skipped)} rows were left out, e.g. {skipped[0]}" if skipped
                else "the reader found no images" + _images_one_level_down(where))  # fmt: skip
         raise ConfigError(f"{data_cfg.get('name', 'the data')} ({where}): {why}")
-    rule = data_cfg.get("holdout")
-    fold = data_cfg.get("fold")
     if fold:
-        fold = dict(fold)
         attrs = dict(index.attrs)
-        index = fold_split(index, **fold)
+        try:
+            index = fold_split(index, **fold)
+        except ValueError as e:  # no rows of its from_split in this data
+            raise ConfigError(f"data.fold: {e}") from None
         index.attrs = {**attrs, "fold": fold}
         log.info("fold %s: %s", fold, index["split"].value_counts().to_dict())
     elif rule:
-        rule = dict(rule)
+        if rule.get("by") is not None and rule["by"] not in index:
+            raise ConfigError(f"data.holdout.by={rule['by']}: {data_cfg.get('name', 'the data')} has no such column "
+                              f"(its columns: {', '.join(map(str, index.columns))}); by: null splits by image file, "
+                              "by: identity keeps each person on one side")  # fmt: skip
         attrs = dict(index.attrs)
         source = rule.pop("from_split", None)
         if source is None:
@@ -222,6 +228,73 @@ def tune_split_from_config(setting: Any) -> dict | None:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"tune_split.seed must be an integer, got {seed!r}")
     return {"frac": float(frac), "seed": seed}
+
+
+HOLDOUT_EXAMPLE = "e.g. data.holdout='{frac: 0.2, seed: 0, by: null, holdout: val}'"
+FOLD_EXAMPLE = "e.g. data.fold='{k: 1, n: 5, seed: 0}'"
+
+
+def holdout_from_config(setting: Any) -> dict | None:
+    """A `data.holdout` setting (null: none; {frac, seed, by, holdout[, from_split]}, holdout_split's
+    arguments and the split re-split) as a plain dict, checked before any data is read. Raises
+    ConfigError naming the setting and what a valid one looks like: not a mapping (data.holdout=0.2),
+    an unknown key, frac outside (0, 1), a seed that is not an integer, holdout not val or test."""
+    keys = ("frac", "seed", "by", "holdout", "from_split")
+    rule = _mapping_setting("data.holdout", setting, keys, HOLDOUT_EXAMPLE)
+    if rule is None:
+        return None
+    frac = rule.get("frac", 0.2)
+    if isinstance(frac, bool) or not isinstance(frac, int | float) or not 0 < frac < 1:
+        raise ConfigError(f"data.holdout.frac must be a share in (0, 1), got {frac!r} ({HOLDOUT_EXAMPLE})")
+    _check_split_keys("data.holdout", rule, HOLDOUT_EXAMPLE)
+    for key in ("by", "from_split"):
+        if rule.get(key) is not None and not isinstance(rule[key], str):
+            raise ConfigError(f"data.holdout.{key} must be a column name or null, got {rule[key]!r} ({HOLDOUT_EXAMPLE})")
+    return rule
+
+
+def fold_from_config(setting: Any) -> dict | None:
+    """A `data.fold` setting (null: none; {k, n, seed[, holdout, from_split]}, fold_split's
+    arguments) as a plain dict, checked before any data is read. Raises ConfigError naming the
+    setting and what a valid one looks like: not a mapping, an unknown key, no k, n not an integer
+    >= 2, k not in 1..n, a seed that is not an integer."""
+    fold = _mapping_setting("data.fold", setting, ("k", "n", "seed", "holdout", "from_split"), FOLD_EXAMPLE)
+    if fold is None:
+        return None
+    n = fold.get("n", 5)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ConfigError(f"data.fold.n must be an integer >= 2 (the number of folds), got {n!r} ({FOLD_EXAMPLE})")
+    k = fold.get("k")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
+        raise ConfigError(f"data.fold.k must be the fold scored, an integer in 1..{n}, got {k!r} ({FOLD_EXAMPLE})")
+    _check_split_keys("data.fold", fold, FOLD_EXAMPLE)
+    if fold.get("from_split") is not None and not isinstance(fold["from_split"], str):
+        raise ConfigError(f"data.fold.from_split must be a split name or null, got {fold['from_split']!r} ({FOLD_EXAMPLE})")
+    return fold
+
+
+def _mapping_setting(name: str, setting: Any, keys: tuple[str, ...], example: str) -> dict | None:
+    """A split setting as a plain dict (None for null), or ConfigError when it is not a mapping or
+    has keys other than `keys`."""
+    if setting is None:
+        return None
+    if not isinstance(setting, DictConfig | dict):
+        raise ConfigError(f"{name} must be a mapping {{{', '.join(keys)}}} or null ({example}), got {setting!r}")
+    setting = OmegaConf.to_container(setting, resolve=True) if isinstance(setting, DictConfig) else dict(setting)
+    unknown = sorted(set(setting) - set(keys))
+    if unknown:
+        raise ConfigError(f"{name} has unknown keys {unknown} (known: {', '.join(keys)}; {example})")
+    return setting
+
+
+def _check_split_keys(name: str, setting: dict, example: str) -> None:
+    """The seed and held-out split name a split setting shares: ConfigError naming the key."""
+    seed = setting.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(f"{name}.seed must be an integer, got {seed!r} ({example})")
+    if setting.get("holdout", "val") not in ("val", "test"):
+        raise ConfigError(f"{name}.holdout must be val or test (the split the held-out rows get), got "
+                          f"{setting['holdout']!r} ({example})")  # fmt: skip
 
 
 def split_fit_tune(train: pd.DataFrame, frac: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -363,12 +363,16 @@ INPUT_KEYS = ("image_size", "crop", "enlarge", "sigma")  # data.*: how each face
 
 def record_recipe(out: Path, cfg: DictConfig, anet: dict | None = None) -> None:
     """<run>/recipe.json (engine.runs.keep_recipe): tune_split, framings, balance, how faces are
-    read and labelled (data.image_size, crop, enlarge, sigma), the loss, init_from (resolved) and,
-    for a head on ANet's features, `anet` (the ANet's weights_sha1 and patch settings: another
-    anet_run would leave the cached features of the first in use), which a rerun in the same
-    folder must keep; a folder trained before the file existed counts as the defaults, and one
-    whose recipe.json predates the input, loss, anet and init_from keys takes them as they are now."""
+    read and labelled (data.image_size, crop, enlarge, sigma), the loss, the model (model.*, as
+    configured), init_from (resolved) and, for a head on ANet's features, `anet` (the ANet's
+    weights_sha1 and patch settings: another anet_run would leave the cached features of the first
+    in use), which a rerun in the same folder must keep; a folder trained before the file existed
+    counts as the defaults, and one whose recipe.json predates the input, loss, model, anet and
+    init_from keys takes them as they are now."""
     recipe = {k: cfg.get(k) for k in RECIPE_KEYS}
+    # another model (model=tiny_age_net over a lite0_dldl run) is named key by key here, before its
+    # checkpoint fails to load into the new net with a list of the state dict's missing keys
+    recipe["model"] = cfg.get("model")
     recipe["input"] = {k: cfg.data.get(k) for k in INPUT_KEYS}
     recipe["loss"] = {k: v for k, v in OmegaConf.to_container(cfg.loss, resolve=True).items() if not k.startswith("_")} \
         if cfg.get("loss") is not None else None  # fmt: skip
@@ -377,7 +381,7 @@ def record_recipe(out: Path, cfg: DictConfig, anet: dict | None = None) -> None:
     source = cfg.get("init_from")  # the layers it started from (anet_layers): another start trains nothing new
     recipe["init_from"] = str(Path(source).resolve()) if source else None
     keep_recipe(out, recipe, {"tune_split": None, "framings": [], "balance": None}, "with other training settings",
-                unrecorded=("input", "loss", "anet", "init_from"))  # fmt: skip
+                unrecorded=("input", "loss", "model", "anet", "init_from"))  # fmt: skip
 
 
 FRAMING_KEYS, PHOTOMETRIC_KEYS = ("zoom", "fill", "jitter", "flip", "photometric"), ("gain", "gamma", "gray")

@@ -116,6 +116,35 @@ def training_command(main: Callable) -> Callable:
     return run
 
 
+def with_run_data(argv: list[str]) -> list[str]:
+    """An evaluation command's arguments (sys.argv[1:], before Hydra reads them) with the data of
+    the run it scores put before the user's overrides, when they name the run (run=FOLDER) and no
+    data=: the run's data= choice and data.* overrides, from its .hydra/hydra.yaml and
+    overrides.yaml. `evaluate_localization run=runs/lnet-synthetic` then scores it on the data it was
+    trained on, not on the config's default (CelebA-HQ, which may not be there), and names its output
+    folder by that data; a data.* override the user gives replaces the run's. Said in a note on
+    stderr. Unchanged when no run= is given or the run has no readable record."""
+    given = {a.split("=", 1)[0].lstrip("+~"): a.split("=", 1)[1] for a in argv if "=" in a and not a.startswith("-")}
+    run = given.get("run")
+    if run is None or "${" in run or "data" in given:  # the default run follows data=; data named: kept
+        return argv
+    record = Path(run).expanduser() / ".hydra"
+    try:
+        choice = OmegaConf.load(record / "hydra.yaml").hydra.runtime.choices.get("data")
+        overrides = [str(o) for o in OmegaConf.load(record / "overrides.yaml")]
+    except Exception:  # noqa: BLE001 - no record, or one that does not read: the config's default stays
+        return argv
+    if not choice:
+        return argv
+    keys = [o.split("=", 1)[0].lstrip("+~") for o in overrides]
+    taken = [f"data={choice}", *(o for o, k in zip(overrides, keys, strict=True)
+                                 if "=" in o and k.startswith("data.") and k not in given)]  # fmt: skip
+    print(f"note: scoring on the data {run} was trained on: {' '.join(taken)} (its .hydra record; give data= "
+          "for other data)", file=sys.stderr)  # fmt: skip
+    first = next(i for i, a in enumerate(argv) if "=" in a and not a.startswith("-"))
+    return [*argv[:first], *taken, *argv[first:]]
+
+
 def _warnings_as_log_lines() -> None:
     """Under a Hydra job (a command run by a user), Python warnings (an unreadable image skipped, a
     metric undefined) become log lines "WARNING UserWarning: <message>" on the console and in the
