@@ -37,12 +37,13 @@ Detectors (each gets the image file; reading it is part of its time):
                    minNeighbors 3, minSize 20x20, outputRejectLevels=True); levelWeights as scores.
 Times: median ms per image over the scored images, torch/OpenCV threads = --threads, batch 1.
 
-Face-free check (--face-free): from each val photo, at most one square crop of side >= 64 px
-(random, seeded) that overlaps no WIDER box of any size (each box grown by 50% per side for hair
-and head) -- WIDER labels even tiny faces, but an unlabelled face or a body part may remain. The
-crops are written under --work (runs/, never committed) and each detector's false alarms per
-crop are counted at its own operating point (lnet_anet_shipped: the bundle's threshold; mtcnn:
-its thresholds; dlib_hog: score >= 0, dlib's default; haar: every detection).
+Face-free check (--face-free): from each scored photo (those of --part: val, tune or all), at most
+one square crop of side >= 64 px (random, seeded) that overlaps no labelled box of any size (each
+box grown by 50% per side for hair and head) -- WIDER labels even tiny faces, but an unlabelled
+face or a body part may remain. The crops are written under --work (runs/, never committed) and
+each detector's false alarms per crop are counted at its own operating point (lnet_anet_shipped:
+the bundle's threshold; mtcnn: its thresholds; dlib_hog: score >= 0, dlib's default; haar: every
+detection). results.json's data.face_free says how many crops of which part.
 
 Images the labels name that cannot be read (missing, empty, truncated, not an image) are checked
 once before any detector runs, with the readers the chosen detectors use (the Predictor's
@@ -556,7 +557,8 @@ def main(argv=None) -> int:
             "n_dont_care": dont,
             "dont_care_rule": f"{DONT_CARE_LABEL[args.format]}face height < {args.min_height:g} px",
             "size_bands_px": {k: list(v) for k, v in SIZE_BANDS.items()},
-            "face_free": f"{len(free_paths)} crops (one per val photo where one fits), see README" if free_paths else None,
+            "face_free": (f"{len(free_paths)} crops (one per photo of --part {args.part} where one fits; how they "
+                          "are cut: benchmarks/bench_detection.py's docstring)" if free_paths else None),
         },
         "iou": 0.5,
         "machine": {"processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),

@@ -38,6 +38,9 @@ def test_bench_detection_writes_a_record(tmp_path):
     haar = record["results"]["haar"]
     assert set(haar) >= {"ap", "recall_at_0.1_fppi", "recall_at_1_fppi", "by_size", "median_ms", "face_free"}
     assert haar["face_free"]["n_images"] == 4  # a 64+ px crop away from both boxes fits every image
+    # the part read named (it said "one per val photo" for --part all), and where the cut is said: the docstring
+    assert record["data"]["face_free"] == ("4 crops (one per photo of --part all where one fits; how they are cut: "
+                                           "benchmarks/bench_detection.py's docstring)")  # fmt: skip
     assert "| haar |" in (out / "results.md").read_text()
     # The face-free crops overlap no (grown) box.
     for crop in (work / "face_free").iterdir():

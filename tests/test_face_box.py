@@ -133,6 +133,33 @@ def test_fit_localizer_refuses_a_tree_with_no_tune_photo(bundle_path, tmp_path, 
     assert not (tmp_path / "b.lnetanet").exists()
 
 
+def test_fit_localizer_warns_when_it_fits_on_fewer_photos_than_its_help_asks(bundle_path, tmp_path, capsys, monkeypatch):
+    """--limit 10 on 12 photos fitted a bundle on 8 tune photos (16 faces) without a word, where
+    --limit's help asks for 60 or more: a warning line says so, and the bundle is still written
+    (the user's choice); none with enough photos."""
+    from lnet_anet.cli import fit_localizer
+
+    images = tmp_path / "WIDER_train" / "images"
+    (tmp_path / "wider_face_split").mkdir()
+    rng = np.random.default_rng(0)
+    names = [f"0--Parade/p_{i}.jpg" for i in range(12)]
+    rows = []
+    for name in names:
+        (images / name).parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(images / name), rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+        rows += [name, "2", "10 10 40 50 0 0 0 0 0 0 ", "80 30 40 50 0 0 0 0 0 0 "]
+    (tmp_path / "wider_face_split" / "wider_face_train_bbx_gt.txt").write_text("\n".join(rows) + "\n")
+    tune = int((hash_part(names) == "tune").sum())
+    argv = ["--wider", str(tmp_path), "--bundle", str(bundle_path), "--limit", "10", "--scales", "1.0",
+            "--search", '{"box_level": [0.35]}', "--out", str(tmp_path / "fl.lnetanet")]  # fmt: skip
+    assert fit_localizer.main(argv) == 0 and (tmp_path / "fl.lnetanet").is_file()
+    err = capsys.readouterr().err
+    assert (f"warning: fitting on {tune} tune photos with {2 * tune} faces that count, fewer than the 60 photos "
+            "--help recommends") in err and "or a --limit of 60 or more" in err  # fmt: skip
+    monkeypatch.setattr(fit_localizer, "ENOUGH_PHOTOS", tune)
+    assert fit_localizer.main(argv) == 0 and "warning" not in capsys.readouterr().err
+
+
 def test_fit_localizer_checks_its_options_and_bundle_before_reading_photos(tmp_path, capsys):
     """A typo in --search or --scales, --limit 0 (which read every photo) and a missing bundle:
     each one line, before any photo is read (they came after every photo was checked, as

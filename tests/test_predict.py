@@ -305,6 +305,20 @@ def test_a_large_photo_is_drawn_at_max_side_with_its_boxes_scaled(predictor, sce
     assert drawn[round(h * shrink / 4), right - 1, 1] > 200 and drawn[round(h * shrink / 4), right - 1, 0] < 120
 
 
+def test_a_thin_picture_is_drawn_with_a_usable_short_side(predictor):
+    """A 1 x 5000 strip was drawn 1 x 2048 (5000 x 1: 2048 x 1), too thin for its box or text: the
+    picture is padded below (a tall one: on its right) to MIN_SIDE, the long side still MAX_SIDE."""
+    from lnet_anet.inference.visualize import MAX_SIDE, MIN_SIDE, PAD_GRAY, render
+
+    rng = np.random.default_rng(0)
+    for h, w in ((1, 5000), (5000, 1)):
+        strip = predictor.analyse(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+        strip.record["faces"] = []
+        drawn = render(strip)
+        assert drawn.shape == ((MIN_SIDE, MAX_SIDE, 3) if h < w else (MAX_SIDE, MIN_SIDE, 3))
+        assert (drawn[MIN_SIDE - 8 :, MIN_SIDE - 8 :] == PAD_GRAY).all()  # the padding, past the picture's 1 px
+
+
 def test_cli_json_names_the_demo_picture_and_stops_quietly_when_its_reader_does(bundle_path, capsys):
     import subprocess
     import sys
@@ -416,6 +430,7 @@ def test_analyse_boxes_reads_given_boxes_as_it_reads_found_faces(predictor, scen
     h, w = scene.shape[:2]
     bad = {"box 0 .*need finite x0 < x1": [[10, 10, 5, 40]], "box 1 .*need finite": [[1, 1, 9, 9], [0, 0, np.nan, 5]],
            rf"box 0 .*wholly outside the {w}x{h} image": [[w + 10, 0, w + 50, 40]],
+           rf"box 0 .*over 64x the {w}x{h} image's longer side": [[0, 0, 1e9, 1e9]],  # not a crop of 1e18 pixels
            r"\(N, 4\).*got shape \(1, 5\).*boxes\[:, :4\]": [[1, 1, 9, 9, 0.9]],
            r"\(N, 4\).*got shape \(8,\)": [1, 1, 9, 9, 2, 2, 8, 8], "must be numbers": [["a", 1, 2, 3]]}  # fmt: skip
     for message, boxes in bad.items():

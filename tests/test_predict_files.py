@@ -440,6 +440,64 @@ def test_resume_refuses_an_output_read_with_other_localization_settings(bundle, 
     assert all("settings" not in r for r in read_records(plain))  # as the bundle says: no key
 
 
+def test_resume_refuses_other_options_before_the_models_load(bundle, tmp_path, capsys, monkeypatch):
+    """--resume --mirror, --bundle B or --threshold T into an output read otherwise is refused from
+    the arguments and the bundle's header, before the Predictor loads: a bundle's first load
+    exports its ONNX graphs (seconds, with a "note: first use of this graph" line), and the run
+    was refused only after that."""
+    root = tmp_path / "photos"
+    _mixed_folder(root, good=2, bad=0)
+    out = tmp_path / "out.jsonl"
+    argv = [str(root), "--output", str(out), "--bundle", str(bundle)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    records = read_records(out)
+    other = random_bundle(tmp_path / "other.lnetanet", threshold=0.0, max_faces=2, seed=1)
+    _image(root / "img100.png", 100, size=(24, 20))
+    monkeypatch.setattr(Predictor, "load", classmethod(lambda cls, *a, **k: pytest.fail("loaded the models first")))
+    for extra, says in ((["--mirror"], "(--mirror off)"), (["--box-jitter"], "(--box-jitter off)"),
+                        (["--bundle", str(other)], f"--bundle of identity {records[0]['bundle']} where this run has "
+                                                   f"{load_bundle(other).identity}"),
+                        (["--threshold", "0.5"], "settings: the bundle's (threshold=0.0) where this run has threshold=0.5"),
+                        (["--detail", "0.5", "--attractiveness-patches", "grid"], "where this run has detail_ratio=0.5, "
+                                                                                 "patches={'attractiveness': 'grid'}")):  # fmt: skip
+        assert main([*argv, "--resume", *extra]) == 2
+        err = capsys.readouterr().err
+        assert says in err and "note:" not in err, err
+    assert read_records(out) == records and not out.with_name("out.jsonl.part").exists()
+
+
+def test_resume_takes_a_restated_value_as_the_runs_and_refuses_another(tmp_path, capsys):
+    """--resume --threshold 0.123 into an output read at the bundle's threshold 0.1234567 restates
+    it (as 0.662 restates the shipped bundle's 0.6624905531191163, which the README gives as
+    0.662): resumed, read at 0.1234567, so that the records still say no setting. It was refused.
+    0.12 and 0.124 are other values: refused, the message giving the bundle's. --detail alike."""
+    bundle = random_bundle(tmp_path / "b.lnetanet", threshold=0.1234567, max_faces=2)
+    root = tmp_path / "photos"
+    _mixed_folder(root, good=2, bad=0)
+    out = tmp_path / "out.jsonl"
+    argv = [str(root), "--output", str(out), "--bundle", str(bundle)]
+    assert main(argv) == 0
+    _image(root / "img100.png", 100, size=(24, 20))
+    for other in ("0.12", "0.124"):
+        assert main([*argv, "--resume", "--threshold", other]) == 2
+        assert (f"settings: the bundle's (threshold=0.1234567) where this run has threshold={other}"
+                in capsys.readouterr().err)  # fmt: skip
+    assert main([*argv, "--resume", "--threshold", "0.123"]) == 0
+    assert "note: --resume: --threshold 0.123 taken as 0.1234567" in capsys.readouterr().err
+    assert len(read_records(out)) == 3 and all("settings" not in r for r in read_records(out))
+    detail = tmp_path / "detail.jsonl"  # the other numbers a run records: --secondary-threshold, --detail
+    argv = [str(root), "--output", str(detail), "--bundle", str(bundle)]
+    assert main([*argv, "--secondary-threshold", "0.3456789", "--detail", "0.2345678"]) == 0
+    said = {"secondary_threshold": 0.3456789, "detail_ratio": 0.2345678}
+    assert all(r["settings"] == said for r in read_records(detail))
+    _image(root / "img101.png", 101, size=(24, 20))
+    assert main([*argv, "--resume", "--secondary-threshold", "0.346", "--detail", "0.24"]) == 2
+    assert main([*argv, "--resume", "--secondary-threshold", "0.35", "--detail", "0.235"]) == 2
+    assert main([*argv, "--resume", "--secondary-threshold", "0.346", "--detail", "0.235"]) == 0
+    assert len(read_records(detail)) == 4 and all(r["settings"] == said for r in read_records(detail))
+
+
 def test_output_and_csv_never_overwrite_a_photo_or_each_other(bundle, tmp_path, capsys):
     """--output / --csv naming a picture (`--csv *.jpg` makes the first photo the CSV) or the same
     file are usage errors (exit 2), checked before anything is read: the photo is untouched."""

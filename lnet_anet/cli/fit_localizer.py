@@ -35,6 +35,8 @@ from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in, json_object, 
 # the composed scenes' box model belongs to their box level, and is refitted on the tune faces.
 DEFAULT_SEARCH = {"box_level": [0.2, 0.35, 0.5], "min_relative_score": [0.0, 0.3], "min_size": [16],
                   "nms_iou": [0.3], "box_model": [None], "box_scale": [1.0, 1.3]}
+# Tune photos to fit on, at least: the box fits need about 20 faces found inside a labelled box.
+ENOUGH_PHOTOS = 60
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fppi", type=float, default=0.1, help="false alarms per tune image at the threshold")
     p.add_argument("--limit", type=int_in(1), default=None,
                    help="at most this many tune photos (the box fits need about 20 faces found inside a labelled "
-                        "box: keep it at 60 or more; default: all)")  # fmt: skip
+                        f"box: keep it at {ENOUGH_PHOTOS} or more; default: all)")  # fmt: skip
     p.add_argument("--scales", type=_scale_sets, default="1.0;1.0,0.5;1.0,1.5;1.0,2.0;0.5,1.0,2.0",
                    help="scale sets to try, ';'-separated lists")  # fmt: skip
     p.add_argument("--search", type=_search_grid, default=DEFAULT_SEARCH,
@@ -118,7 +120,7 @@ def _fit(args, argv: list[str] | None) -> int:
     import torch
 
     from lnet_anet.data.preprocess import LNetInput
-    from lnet_anet.data.readers.detection import hash_part, mark_small, read_wider_txt
+    from lnet_anet.data.readers.detection import hash_part, mark_small, n_faces, read_wider_txt
     from lnet_anet.inference.build import rebundle
     from lnet_anet.inference.bundle import load_bundle
     from lnet_anet.inference.predictor import DEFAULT_BUNDLE
@@ -144,6 +146,11 @@ def _fit(args, argv: list[str] | None) -> int:
         print(f"error: {label}: {len(tune)} of its {len(table)} photos fall in the tune part (hash_part, about 70%), "
               "with no face among them: nothing to fit on; give more photos", file=sys.stderr)  # fmt: skip
         return 1
+    if len(tune) < ENOUGH_PHOTOS:  # the user's choice (--limit, a small tree), not refused, but said: the fit may be poor
+        more = f" or a --limit of {ENOUGH_PHOTOS} or more" if args.limit is not None and args.limit < ENOUGH_PHOTOS else ""
+        print(f"warning: fitting on {len(tune)} tune photos with {n_faces(tune)[0]} faces that count, fewer than the "
+              f"{ENOUGH_PHOTOS} photos --help recommends (the box fits need about 20 faces found inside a labelled "
+              f"box): the fitted localizer may be poor; give more photos{more}", file=sys.stderr)  # fmt: skip
     command = shlex.join(["python", "-m", "lnet_anet.cli.fit_localizer", *(argv if argv is not None else sys.argv[1:])])
     if args.face_box_only:
         return _fit_face_box(src, tune, label, args.out, command)

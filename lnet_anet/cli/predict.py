@@ -21,7 +21,9 @@ images FILE (or the FILE.part a killed run left) already has without an error, a
 (exit 2) a FILE whose records were read with other options (--mirror, --box-jitter,
 --rotations, descriptor heads, --no-rescue, --no-refine-boxes, another --face-head or
 --box-head, --threshold, --secondary-threshold, --detail, --arbitrate, --attractiveness-patches) or by
-another bundle. --csv FILE: one
+another bundle, before the models load (but for the heads' digests); a number that restates the
+run's to 3 or more significant digits (--threshold 0.662 for the shipped bundle's
+0.6624905531191163) is read as the run's. --csv FILE: one
 row per face (lnet_anet.inference.outputs). Exit status (EXIT_STATUS, also in --help): 0 when
 every image was analysed (or all were already in --output), 1 when some image could not be read
 or analysed (its error record says why; the others are still written) or the run could not be
@@ -515,11 +517,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from lnet_anet.inference.outputs import CsvTable, NotARecordLog, RecordLog, check_resumable
     from lnet_anet.inference.predictor import Predictor
 
-    if args.resume:  # another program's file is refused now, not after the models load (seconds)
+    if args.resume:  # another program's file, or one read otherwise, is refused now, not after the models load (seconds)
         try:
             check_resumable(args.output)
         except NotARecordLog as e:
             return _refuse_resume(e)
+        if (mixed := _resume_before_loading(args)) is not None:
+            return _refuse_mixed(args.output, mixed)
     descriptor_heads = _load_descriptor_heads(args)
     if descriptor_heads is None:
         return 1
@@ -588,11 +592,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if log is not None:
             log.abandon()
         return 1
-    if log is not None and log.done and (mixed := _other_options(log, predictor)):
+    # the heads' digests are known only now; the rest was compared before loading (_resume_before_loading)
+    if log is not None and log.done and (mixed := _other_options(log.done.values(), _reading_options_of(predictor),
+                                                                 predictor.bundle.preprocessing)):  # fmt: skip
         log.abandon()
-        print(f"error: --resume: {_safe(str(args.output))} holds records read with other options ({mixed}); rerun "
-              "with the options it was written with, or write another --output", file=sys.stderr)  # fmt: skip
-        return 2
+        return _refuse_mixed(args.output, mixed)
     if log is not None and log.done:
         kept = [(name, item) for name, item in items if not log.is_done(name)]
         tally.resumed = len(items) - len(kept)
@@ -648,38 +652,132 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def _other_options(log, predictor) -> str:
-    """How the resumed output's records were read where this run would read otherwise (e.g.
-    "--box-jitter on"), or "" when they agree: one file, one way of reading."""
+def _refuse_mixed(output: Path, mixed: str) -> int:
+    """--resume into an output read with other options (_other_options says which): bad usage (2)."""
+    print(f"error: --resume: {_safe(str(output))} holds records read with other options ({mixed}); rerun "
+          "with the options it was written with, or write another --output", file=sys.stderr)  # fmt: skip
+    return 2
+
+
+# A number restating the one a resumed run read with is that number written to as many significant
+# digits as it has, at least this many: the bundle's threshold 0.6624905531191163 is 0.662 in the README.
+RESTATED_DIGITS = 3
+# (flag, its args name, the bundle's preprocessing part, the setting there and in records' "settings")
+RESTATABLE = (("--threshold", "threshold", "localizer", "threshold"),
+              ("--secondary-threshold", "secondary_threshold", "localizer", "secondary_threshold"),
+              ("--detail", "detail", "lnet", "detail_ratio"))  # fmt: skip
+
+
+def _restates(given: float, used: float) -> bool:
+    """Whether `given` is `used` written to as many significant digits as `given` has (at least
+    RESTATED_DIGITS): 0.662 and 0.6625 restate 0.6624905531191163; 0.66 and 0.663 do not."""
+    digits = next(n for n in range(1, 18) if float(f"{given:.{n}g}") == given)
+    return digits >= RESTATED_DIGITS and float(f"{used:.{digits}g}") == given
+
+
+def _resume_before_loading(args) -> str | None:
+    """--resume: how the output's records were read where this run would read otherwise
+    (_other_options), decided from the arguments and the bundle's header before the Predictor is
+    loaded (a bundle's first load exports its graphs: seconds); None when they agree, or when the
+    bundle cannot be read (Predictor.load says why). A --threshold, --secondary-threshold or
+    --detail that restates the value the records were read with (_restates) is set to that value,
+    said on stderr. The digests of --face-head / --box-head / --upright-head are compared once
+    the Predictor is loaded."""
+    from lnet_anet.inference.bundle import BundleError, _read_header, bundle_identity
+    from lnet_anet.inference.outputs import image_key, read_records
+    from lnet_anet.inference.predictor import DEFAULT_BUNDLE, FILL
+
+    part = args.output.with_name(args.output.name + ".part")
+    # the records RecordLog(resume=True).done keeps: each image's last one without an error
+    records = list({image_key(r["image"]): r for r in read_records(args.output) + read_records(part)
+                    if r["image"] is not None and r.get("error") is None}.values())  # fmt: skip
+    if not records:
+        return None
+    try:
+        _, config, digest = _read_header(Path(args.bundle or DEFAULT_BUNDLE))
+        prep = config["preprocessing"]
+        lnet, anet, own = prep["lnet"], prep["anet"], prep["localizer"]
+    except (FileNotFoundError, BundleError, KeyError, TypeError):
+        return None
+    run = records[0].get("settings") or {}
+    for flag, name, where, key in RESTATABLE:
+        given, used = getattr(args, name), run.get(key, prep[where].get(key))
+        if given is not None and used is not None and given != used and _restates(given, used):
+            print(f"note: --resume: {flag} {given} taken as {used}, the value {_safe(str(args.output))} was "
+                  "read with", file=sys.stderr)  # fmt: skip
+            setattr(args, name, used)
+    # This run's Predictor.reading_settings, as main will set them up
+    loc = {key: own.get(key) for key in ("threshold", "secondary_threshold", "weak_threshold", "crowd")}
+    if args.threshold is not None:
+        loc["threshold"] = args.threshold
+    if args.secondary_threshold is not None:  # the bundle's lower bars off, as main sets it
+        loc |= {"secondary_threshold": args.secondary_threshold, "weak_threshold": None, "crowd": None}
+    settings = {key: value for key, value in loc.items() if value != own.get(key)}
+    if args.detail is not None and args.detail != lnet.get("detail_ratio"):
+        settings["detail_ratio"] = args.detail
+    if patches := _head_patches(args):
+        settings["patches"] = dict(sorted(patches.items()))
+    nested, picture = lnet.get("arbitrate_nested"), bool(lnet.get("arbitrate_picture"))
+    if args.arbitrate is not None and (args.arbitrate == "off" or lnet.get("rescue_faces") is not None):
+        on = args.arbitrate == "on"
+        fill = (FILL if nested is None else nested) if on else None
+        if (fill, on) != (nested, picture):
+            settings |= {"arbitrate_nested": fill, "arbitrate_picture": on}
+    targets = (("attractiveness", args.attractiveness_descriptor), ("age", args.age_descriptor))
+    now = {"--mirror": args.mirror or bool(anet.get("mirror")), "--box-jitter": args.box_jitter or bool(anet.get("views")),
+           "--rotations": args.rotations, "descriptor heads": sorted(target for target, on in targets if on),
+           "--no-rescue": args.no_rescue and lnet.get("rescue_faces") is not None,
+           "--no-refine-boxes": args.no_refine_boxes and bool(lnet.get("refine_boxes")),
+           "--bundle": bundle_identity(config, digest), "settings": settings}  # fmt: skip
+    return _other_options(records, now, prep) or None
+
+
+def _reading_options_of(predictor) -> dict[str, Any]:
+    """How `predictor` reads, as lnet_anet.inference.outputs.reading_options names a record's options."""
+    return {"--mirror": predictor.mirror, "--box-jitter": predictor.box_jitter, "--rotations": predictor.rotations,
+            "descriptor heads": predictor.descriptor_heads,
+            "--no-rescue": predictor.face_head is not None and not predictor.rescue,
+            "--no-refine-boxes": predictor.box_head is not None and not predictor.refine_boxes,
+            "--face-head": predictor.custom_heads.get("face_head"), "--box-head": predictor.custom_heads.get("box_head"),
+            "--upright-head": predictor.custom_heads.get("upright_head"),
+            "--bundle": predictor.bundle.identity, "settings": predictor.reading_settings}  # fmt: skip
+
+
+def _other_options(records, now: dict[str, Any], prep: dict[str, Any]) -> str:
+    """How the resumed output's `records` were read where this run would read otherwise (e.g.
+    "--box-jitter on"), or "" when they agree: one file, one way of reading. `now`: this run's
+    options as reading_options names them (those it holds are compared); `prep`: the bundle's
+    preprocessing, whose settings the message names where one side reads as the bundle says."""
     from lnet_anet.inference.outputs import reading_options
 
-    now = {"--mirror": predictor.mirror, "--box-jitter": predictor.box_jitter, "--rotations": predictor.rotations,
-           "descriptor heads": predictor.descriptor_heads,
-           "--no-rescue": predictor.face_head is not None and not predictor.rescue,
-           "--no-refine-boxes": predictor.box_head is not None and not predictor.refine_boxes,
-           "--face-head": predictor.custom_heads.get("face_head"), "--box-head": predictor.custom_heads.get("box_head"),
-           "--upright-head": predictor.custom_heads.get("upright_head"),
-           "--bundle": predictor.bundle.identity, "settings": predictor.reading_settings}  # fmt: skip
     differ: dict[str, Any] = {}
-    for record in log.done.values():
+    for record in records:
         for key, value in reading_options(record).items():
-            if key == "--bundle" and value is None:  # written before records named their bundle: unknown
+            if key not in now or (key == "--bundle" and value is None):  # None: written before records named their bundle
                 continue
             if value != now[key]:
                 differ.setdefault(key, value)
+    own = {**{key: prep["localizer"].get(key) for key in ("threshold", "secondary_threshold", "weak_threshold", "crowd")},
+           **{key: prep["lnet"].get(key) for key in ("detail_ratio", "arbitrate_nested", "arbitrate_picture")}}  # fmt: skip
 
-    def settings(values: dict | None) -> str:
-        return ", ".join(f"{k}={v}" for k, v in values.items()) if values else "the bundle's"
+    def settings(values: dict, other: dict) -> str:
+        if values:
+            return ", ".join(f"{k}={v}" for k, v in values.items())
+        shown = ", ".join(f"{k}={own[k]}" for k in other if k in own)  # the bundle's values of what the other sets
+        return f"the bundle's ({shown})" if shown else "the bundle's"
 
     def said(key: str, value: Any) -> str:
         if key in ("--face-head", "--box-head", "--upright-head"):  # a head's digest, or None: the shipped one
-            mine = predictor.custom_heads.get(key[2:].replace("-", "_"))
+            mine = now[key]
             return (f"{key}: {'the head of digest ' + value if value else 'the shipped head'} where this run has "
                     f"{'the head of digest ' + mine if mine else 'the shipped head'} (fit_* prints a head's digest)")
         if key == "--bundle":
-            return f"--bundle of identity {value} where this run has {predictor.bundle.identity}"
-        if key == "settings":  # --threshold, --secondary-threshold, --detail, --attractiveness-patches
-            return f"settings: {settings(value)} where this run has {settings(predictor.reading_settings)}"
+            return f"--bundle of identity {value} where this run has {now[key]}"
+        if key == "settings":  # --threshold, --secondary-threshold, --detail, --arbitrate, --attractiveness-patches
+            mine = now[key]
+            lower = (" (--secondary-threshold turns the bundle's weak_threshold and crowd off)"
+                     if any((k in value) != (k in mine) for k in ("weak_threshold", "crowd")) else "")  # fmt: skip
+            return f"settings: {settings(value, mine)} where this run has {settings(mine, value)}{lower}"
         return f"{key} {'on' if value is True else 'off' if value is False else value or 'none'}"
 
     return ", ".join(said(k, v) for k, v in differ.items())

@@ -116,6 +116,7 @@ HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part ->
 # (experiments/2026-12-03-crop-pad, rounds 3-4).
 JUDGE_PAD = "black"
 BOX_KINDS = ("face", "region")  # analyse_boxes / locate_many: face boxes, or the regions the heads crop
+MAX_BOX_SIDE = 64  # analyse_boxes refuses a box whose side is more than this many times the image's longer side
 # The frame try (rescue_frame) skips a picture more than this share flat (flat_share): a blank or
 # one-colour picture, a page of text, to which the face head gave P(face) ~1; no face on the tune
 # sets, as shipped, x0.15 or x3, is over it (experiments/2026-12-03-crowd-zoom, "Blank pictures").
@@ -628,7 +629,8 @@ class Predictor:
         a box the box head placed (refine_boxes): its region is centred on the box head's face
         box, not on LNet's region (refine_boxes = False reports boxes that map back exactly). Raises
         ImageReadError / InputError for an unreadable image, ValueError for a box that is not
-        finite, has no area, lies wholly outside the image or is not (N, 4), or another kind.
+        finite, has no area, lies wholly outside the image, has a side over MAX_BOX_SIDE times the
+        image's longer side or is not (N, 4), or another kind.
         Does not turn the image (`rotations` is for found faces): give boxes of the image as
         displayed."""
         channel_order = channel_order_of(channel_order)
@@ -673,6 +675,8 @@ class Predictor:
                 raise ValueError(f"box {k} {box.tolist()}: need finite x0 < x1 and y0 < y1")
             if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
                 raise ValueError(f"box {k} {box.tolist()} lies wholly outside the {w}x{h} image")
+            if max(x1 - x0, y1 - y0) > MAX_BOX_SIDE * max(w, h):  # its crop would be padding, and huge
+                raise ValueError(f"box {k} {box.tolist()} is over {MAX_BOX_SIDE}x the {w}x{h} image's longer side")
             region = self.localizer.to_region(box) if kind == "face" else box
             face = box if kind == "face" else self.localizer.to_face_box(box)
             faces.append((img, region, 0.0, {**_face_record(face, 0.0), "score": None}))
@@ -1015,14 +1019,14 @@ class Predictor:
         read = list(images)  # the copy each image's faces come from (the exposure retry may swap it)
         found = self._read_scales(images, analyses, maps=maps, checks=checks)
         # A photo shot in the dark or over-exposed: read again with its contrast stretched, and
-        # kept when that reading's best face scores higher.
+        # kept when that reading's best face (of those the check keeps) scores higher.
         again = [k for k, faces in enumerate(found)
                  if self._lnet.wants_exposure_retry(images[k], faces[0][1] if faces else None)]  # fmt: skip
         if again:
             stretched = [stretch_contrast(images[k]) for k in again]
             others = [analyses[k] for k in again] if analyses is not None else None
             for k, image, faces in zip(again, stretched, self._read_scales(stretched, others, checks=checks), strict=True):
-                if faces and (not found[k] or faces[0][1] > found[k][0][1]):
+                if self._better_reading(faces, image, found[k], read[k], checks):
                     found[k], read[k] = faces, image
                     if analyses is not None:
                         analyses[k].read_as = image
@@ -1036,6 +1040,17 @@ class Predictor:
         if self.arbitrate_nested and self.arbitrate_picture:  # last: it may change a face's region, not whether it is one
             found = [self._whole_picture(read[k], faces) for k, faces in enumerate(found)]
         return found
+
+    def _better_reading(self, faces: list, image: np.ndarray, before: list, before_image: np.ndarray,
+                        checks: dict | None) -> bool:  # fmt: skip
+        """Whether the exposure retry's reading (`faces` of the stretched copy `image`) replaces
+        the first one (`before` of `before_image`): its best face scores higher. With a check map
+        (checks: _detect's readings) only faces that pass the check count, since the check decides
+        which faces are kept (experiments/2026-12-05-retry-check)."""
+        if checks is not None:
+            faces = self._pass_check(faces, checks.get(id(image), ()))
+            before = self._pass_check(before, checks.get(id(before_image), ()))
+        return bool(faces) and (not before or faces[0][1] > before[0][1])
 
     def _whole_picture(self, image: np.ndarray, faces: list) -> list:
         """multiscale.lone_part of an image's decided faces, judged by _nested_arbiter; a rescued

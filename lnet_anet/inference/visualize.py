@@ -19,6 +19,7 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 MIN_SIDE = 256  # pixels: a smaller picture (a 128 px chip) is drawn enlarged, for a panel whose text fits
 MAX_SIDE = 2048  # pixels: a larger photo is drawn shrunk to this longer side (a picture to look at, not a copy)
 PANEL_BELOW = 320  # pixels: under this (drawn) side, even one face's text goes in the panel, off the face
+PAD_GRAY = 32  # the panel's dark gray, also around a picture too thin to draw at MIN_SIDE
 
 
 def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
@@ -101,8 +102,11 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     An image under MIN_SIDE pixels a side is drawn enlarged by a whole factor (its pixels as
     blocks), so that the text stays legible; one over MAX_SIDE pixels on its longer side is drawn
     shrunk to MAX_SIDE (a 48 MP photo's picture in a second, not a 19 MB PNG in ten); the boxes
-    are scaled with it. The text grows with the picture (a 2048 x 1365 picture's is as legible as
-    a 700 px one's)."""
+    are scaled with it. A thin image, whose short side stays under MIN_SIDE when its long side
+    reaches MAX_SIDE, is drawn so and padded with the panel's gray below it (a tall one: on its
+    right) up to MIN_SIDE, so that the picture and its text stay usable: a strip 1 pixel high and
+    5000 wide is drawn 2048 wide and 256 high, not 1. The text grows with the picture (a 2048 x 1365 picture's is as
+    legible as a 700 px one's)."""
     if analysis.image is None:
         raise ValueError(f"{analysis.source}: nothing to draw ({analysis.record['error']})")
     # A dark or over-exposed photo whose faces were found in its contrast-stretched copy: draw that copy.
@@ -116,6 +120,9 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     zoom = max(1, min(zoom, MAX_SIDE // max(canvas.shape[:2])))  # a thin picture: not past MAX_SIDE
     if zoom > 1:
         canvas = cv2.resize(canvas, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
+    if min(canvas.shape[:2]) < MIN_SIDE:  # still thin (a 1 x 5000 strip): padded below or right, as the panel is
+        pad = ((0, max(0, MIN_SIDE - canvas.shape[0])), (0, max(0, MIN_SIDE - canvas.shape[1])), (0, 0))
+        canvas = np.pad(canvas, pad, constant_values=PAD_GRAY)
     zoom *= shrink  # image pixels -> picture pixels
     h, w = canvas.shape[:2]
     scale = float(np.clip(min(h, w) / 700, 0.35, 8.0))
@@ -204,7 +211,7 @@ def _panel(rows: list[str], width: int, scale: float) -> np.ndarray:
             line = line[:-3] + ".."
         fitted.append(line)
     step = _line_height(scale)
-    panel = np.full((step * len(fitted) + 8, width, 3), 32, np.uint8)
+    panel = np.full((step * len(fitted) + 8, width, 3), PAD_GRAY, np.uint8)
     for k, row in enumerate(fitted):
         _text(panel, row, 4, step * (k + 1), scale)
     return panel
