@@ -529,33 +529,6 @@ def test_a_weak_face_in_a_dark_image_is_read_again_when_retry_weaker_than_is_set
         LNetInput.from_dict({**LNetInput.from_dict(settings).to_dict(), "retry_exposure": None, "retry_weaker_than": 3.0})
 
 
-def test_the_exposure_retry_compares_the_readings_on_the_faces_the_check_keeps(tmp_path, monkeypatch):
-    """With a check map (check_faces), the stretched reading replaces the first only when its best
-    face that passes the check scores higher: a stronger face the check drops does not take the
-    place of a weaker one it keeps (experiments/2026-12-05-retry-check)."""
-    from lnet_anet.data.preprocess import mean_luma
-
-    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
-    dark = (np.random.default_rng(0).integers(0, 256, (128, 128, 3)) * 0.12).astype(np.uint8)
-
-    def weak_in_dark(images, analyses, localizer=None, maps=None, checks=None):  # a stand-in LNet
-        return [[(np.array([10.0, 10.0, 60.0, 60.0]), 1.0)] if mean_luma(im) < 50 else
-                [(np.array([20.0, 20.0, 100.0, 100.0]), 5.0)] for im in images]  # fmt: skip
-
-    records = {}
-    for check in (None, 1.0):
-        predictor = Predictor.load(path)
-        predictor._lnet = LNetInput.from_dict({**predictor._lnet.to_dict(), "scales": [1.0], "retry_exposure": [50, 200],
-                                               "retry_weaker_than": 3.0, "check_faces": check})  # fmt: skip
-        monkeypatch.setattr(predictor, "_read_scales", weak_in_dark)
-        # a stand-in check map: the lifted copy's strong face has no evidence, the dark one's weak face has
-        monkeypatch.setattr(predictor, "_pass_check", lambda faces, readings: [f for f in faces if f[1] < 5.0])
-        monkeypatch.setattr(predictor.localizer, "face_box", None)
-        record = predictor.analyse(dark).record
-        records[check] = ([f["score"] for f in record["faces"]], record.get("exposure"))
-    assert records == {None: ([5.0], "stretched"), 1.0: ([1.0], None)}
-
-
 def test_faces_after_the_photos_best_are_held_to_the_bar_for_further_faces_across_scales():
     """Each scale's canvas has a best of its own, which passes at the localizer's threshold; merged,
     a face after the photo's best must beat weak_threshold (or secondary_threshold): a 0.67 blob

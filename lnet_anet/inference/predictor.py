@@ -1019,14 +1019,15 @@ class Predictor:
         read = list(images)  # the copy each image's faces come from (the exposure retry may swap it)
         found = self._read_scales(images, analyses, maps=maps, checks=checks)
         # A photo shot in the dark or over-exposed: read again with its contrast stretched, and
-        # kept when that reading's best face (of those the check keeps) scores higher.
+        # kept when that reading's best face scores higher. Compared before the check: compared
+        # after it, darkened face-free crops kept more false faces (experiments/2026-12-05-retry-check).
         again = [k for k, faces in enumerate(found)
                  if self._lnet.wants_exposure_retry(images[k], faces[0][1] if faces else None)]  # fmt: skip
         if again:
             stretched = [stretch_contrast(images[k]) for k in again]
             others = [analyses[k] for k in again] if analyses is not None else None
             for k, image, faces in zip(again, stretched, self._read_scales(stretched, others, checks=checks), strict=True):
-                if self._better_reading(faces, image, found[k], read[k], checks):
+                if faces and (not found[k] or faces[0][1] > found[k][0][1]):
                     found[k], read[k] = faces, image
                     if analyses is not None:
                         analyses[k].read_as = image
@@ -1040,17 +1041,6 @@ class Predictor:
         if self.arbitrate_nested and self.arbitrate_picture:  # last: it may change a face's region, not whether it is one
             found = [self._whole_picture(read[k], faces) for k, faces in enumerate(found)]
         return found
-
-    def _better_reading(self, faces: list, image: np.ndarray, before: list, before_image: np.ndarray,
-                        checks: dict | None) -> bool:  # fmt: skip
-        """Whether the exposure retry's reading (`faces` of the stretched copy `image`) replaces
-        the first one (`before` of `before_image`): its best face scores higher. With a check map
-        (checks: _detect's readings) only faces that pass the check count, since the check decides
-        which faces are kept (experiments/2026-12-05-retry-check)."""
-        if checks is not None:
-            faces = self._pass_check(faces, checks.get(id(image), ()))
-            before = self._pass_check(before, checks.get(id(before_image), ()))
-        return bool(faces) and (not before or faces[0][1] > before[0][1])
 
     def _whole_picture(self, image: np.ndarray, faces: list) -> list:
         """multiscale.lone_part of an image's decided faces, judged by _nested_arbiter; a rescued
