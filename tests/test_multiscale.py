@@ -95,6 +95,22 @@ def test_merge_arbiter_gives_a_part_the_face_box_that_holds_it_when_judged_so():
     assert [(b.tolist(), s) for b, s in kept] == [(face.tolist(), 3.0)]  # the stronger is the larger: as before
 
 
+def test_merge_gives_a_larger_box_to_one_face_only():
+    """Two parts of one face (an eye and the mouth read at scale 1), each judged against the whole
+    face read at 0.45: the face takes the box once, with the stronger part's score; the weaker part
+    is the same face again, not a second face with the same box (a fresh-user trial, session 45)."""
+    eye, mouth, face = np.array([40.0, 40, 54, 58]), np.array([50.0, 80, 70, 95]), np.array([10.0, 10, 110, 110])
+    kept = merge([(eye, 3.0), (mouth, 2.5), (face, 1.0)], iou=0.3, max_faces=10, arbiter=lambda kept, bigger: True)
+    assert [(b.tolist(), s) for b, s in kept] == [(face.tolist(), 3.0)]
+    other = np.array([200.0, 10, 300, 110])  # a face of its own elsewhere stays
+    kept = merge([(eye, 3.0), (mouth, 2.5), (face, 1.0), (other, 2.0)], iou=0.3, max_faces=10,
+                 arbiter=lambda kept, bigger: True)  # fmt: skip
+    assert [(b.tolist(), s) for b, s in kept] == [(face.tolist(), 3.0), (other.tolist(), 2.0)]
+    kept = merge([(eye, 3.0), (mouth, 2.5), (face, 1.0)], iou=0.3, max_faces=10,
+                 arbiter=lambda kept, bigger: kept[1] > 50)  # only the mouth judged part of the face
+    assert [(b.tolist(), s) for b, s in kept] == [(eye.tolist(), 3.0), (face.tolist(), 2.5)]
+
+
 def test_lone_part_gives_a_pictures_only_face_the_whole_picture_when_judged_so():
     hw, whole = (120, 150), [0.0, 0.0, 150.0, 120.0]
     part = (np.array([30.0, 40, 80, 95]), 2.0)  # 50 x 55 px: 15% of the picture's area, 0.42 of its shorter side

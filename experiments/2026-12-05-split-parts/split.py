@@ -4,6 +4,8 @@
         --chips 300 --files 400 --out experiments/2026-12-05-split-parts/stability-tune.json
     PYTHONPATH=. python experiments/2026-12-05-split-parts/split.py sets --run runs/split-parts/parts --part tune \
         --out experiments/2026-12-05-split-parts/sets-tune.json
+    PYTHONPATH=. python experiments/2026-12-05-split-parts/split.py nested --run runs/split-parts/parts --part tune \
+        --out experiments/2026-12-05-split-parts/nested-tune.json   # rule 2 (RULE.md)
 
 "stability": experiments/2026-12-05-settled-box's stability() of each policy (300 tune chips x 7
 perturbations, age MAE on them, CelebA-HQ train files' attributes). "sets": the whole UTKFace tune
@@ -58,6 +60,35 @@ class SplitParts(Predictor):
         return super()._whole_picture(image, split_pair(faces, image.shape[:2], self._nested_arbiter(image)))
 
 
+NESTED_INSIDE = 0.4  # rule 2: a further face this much inside the first face's region is a part of it
+
+
+def nested_further(faces: list, image_hw: tuple[int, int]) -> list:
+    """Rule 2: the faces, less the further ones whose region lies NESTED_INSIDE within the first's
+    (intersection over the further region's area) when the first's shorter side is at least FILL
+    of the picture's. The first face is never changed."""
+    if len(faces) < 2:
+        return faces
+    first = np.asarray(faces[0][0], np.float64)
+    if min(first[2] - first[0], first[3] - first[1]) < FILL * min(image_hw):
+        return faces
+    kept = faces[:1]
+    for region, score in faces[1:]:
+        r = np.asarray(region, np.float64)
+        inter = (max(0.0, min(first[2], r[2]) - max(first[0], r[0])) *
+                 max(0.0, min(first[3], r[3]) - max(first[1], r[1])))  # fmt: skip
+        if inter < NESTED_INSIDE * max((r[2] - r[0]) * (r[3] - r[1]), 1e-12):
+            kept.append((region, score))
+    return kept
+
+
+class NestedFurther(Predictor):
+    """Rule 2's candidate: nested_further once the faces are decided, then rule 5's step."""
+
+    def _whole_picture(self, image, faces):
+        return super()._whole_picture(image, nested_further(faces, image.shape[:2]))
+
+
 def policies():
     yield "shipped", Predictor.load()
     yield "split parts", SplitParts.load()
@@ -74,16 +105,20 @@ def both(shipped: Predictor, candidate: Predictor, items, read=lambda p, x: p.pr
         yield record, (read(candidate, item) if len(record["faces"]) >= 2 else record)
 
 
-def run_sets(args) -> dict:
-    shipped, candidate = (p for _, p in policies())
+def run_sets(args, named=None) -> dict:
+    """The sets' figures of two (name, predictor) policies (default: shipped and split parts), the
+    second read only where the first's record has two faces or more."""
+    (first, shipped), (second, candidate) = named or list(policies())
+    names = (first, second)
     out = {"part": args.part, "sets": {}}
     t0 = time.perf_counter()
     chips, _ = settle.diagnose.capture.parts(args.run, args.part)
     ages = chips["age"].to_numpy(np.float64)
     pairs = list(both(shipped, candidate, list(chips["path"]), lambda p, x: p.predict(str(x))))
     differ = [k for k, (s, c) in enumerate(pairs) if s is not c and _key(s) != _key(c)]
-    utk = {"chips": len(pairs), "chips_that_differ": len(differ)}
-    for i, name in enumerate(("shipped", "split parts")):
+    utk = {"chips": len(pairs), "chips_that_differ": len(differ),
+           "faces": {name: sum(len(pair[i]["faces"]) for pair in pairs) for i, name in enumerate(names)}}
+    for i, name in enumerate(names):
         recs = [pair[i] for pair in pairs]
         found = [k for k, r in enumerate(recs) if r["faces"]]
         err = {k: abs(recs[k]["faces"][0]["age"]["mean"] - ages[k]) for k in found}
@@ -96,7 +131,7 @@ def run_sets(args) -> dict:
     bench, df, truth = settle.wider_part(args.part, args.limit)
     pairs = list(both(shipped, candidate, list(df["path"]), lambda p, x: p.analyse(x).record))
     wider = {"photos": len(pairs), "photos_that_differ": sum(_key(s) != _key(c) for s, c in pairs)}
-    for i, name in enumerate(("shipped", "split parts")):
+    for i, name in enumerate(names):
         dets = [(np.array([f["box"] for f in pair[i]["faces"]], np.float64).reshape(-1, 4),
                  np.array([f["score"] for f in pair[i]["faces"]], np.float64)) for pair in pairs]  # fmt: skip
         res = bench.evaluate_detections(dets, truth, iou=0.5, fppi=bench.FPPI, bands=bench.SIZE_BANDS)
@@ -107,7 +142,7 @@ def run_sets(args) -> dict:
     crops = bench.face_free_crops(df, ROOT / "runs" / "split-parts" / f"face-free-{args.part}")
     pairs = list(both(shipped, candidate, crops, lambda p, x: p.predict(str(x))))
     free = {"crops": len(pairs)}
-    for i, name in enumerate(("shipped", "split parts")):
+    for i, name in enumerate(names):
         free[name] = {"false_alarms_per_crop": float(np.mean([len(pair[i]["faces"]) for pair in pairs]))}
     out["sets"]["face_free"] = free
     print("face_free", free, f"{time.perf_counter() - t0:.0f} s", flush=True)
@@ -120,7 +155,10 @@ def _key(record: dict) -> str:
 
 
 def main(argv=None) -> int:
-    return settle.cli(__doc__, {"stability": run_stability, "sets": run_sets}, argv)
+    def nested(args):  # rule 2 against the library as it is (after the merge fix)
+        return run_sets(args, [("shipped", Predictor.load()), ("nested further", NestedFurther.load())])
+
+    return settle.cli(__doc__, {"stability": run_stability, "sets": run_sets, "nested": nested}, argv)
 
 
 if __name__ == "__main__":

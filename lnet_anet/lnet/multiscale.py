@@ -338,7 +338,8 @@ def merge(detections: Sequence[Detection], iou: float, max_faces: int, contain: 
     the stronger box has under PART_AREA of its area (perhaps an eye read at scale 1 inside the
     whole face read at 0.45), arbiter(stronger box, larger box) True gives the stronger face the
     larger box, its score kept (each kept face is judged once, against its first such box;
-    experiments/2026-12-05-nested-faces)."""
+    experiments/2026-12-05-nested-faces); a larger box given to two faces goes to the stronger,
+    and the weaker is dropped (the same face twice)."""
     if not detections:
         return []
     boxes = np.stack([np.asarray(b, np.float64) for b, _ in detections])
@@ -362,6 +363,17 @@ def merge(detections: Sequence[Detection], iou: float, max_faces: int, contain: 
                             box_of[j] = int(i)
                 continue
         kept.append(int(i))
+    # One face per place: a larger box given to two kept faces (two parts of one face, each judged
+    # against it) goes to the stronger; the weaker is that face again and is dropped.
+    given: set[int] = set()
+    faces = []
+    for i in kept:
+        if i in box_of:
+            if box_of[i] in given:
+                continue
+            given.add(box_of[i])
+        faces.append(i)
+    kept = faces
     return [(detections[box_of[i]][0], detections[i][1]) if i in box_of else detections[i] for i in kept[:max_faces]]
 
 
