@@ -27,6 +27,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "2026-12-05-settled-box"))
 import settle  # noqa: E402  (cli, stability, wider_part, diagnose.capture)
 
+from lnet_anet.data import datasets_root  # noqa: E402
+from lnet_anet.data.from_config import build_index, split_of  # noqa: E402
 from lnet_anet.inference.predictor import Predictor  # noqa: E402
 from lnet_anet.lnet.multiscale import FILL  # noqa: E402
 
@@ -112,7 +114,10 @@ def run_sets(args, named=None) -> dict:
     names = (first, second)
     out = {"part": args.part, "sets": {}}
     t0 = time.perf_counter()
-    chips, _ = settle.diagnose.capture.parts(args.run, args.part)
+    if args.part == "val":  # UTKFace's 20% hold-out, as bench_end_to_end reads it (not the run folder's eval split)
+        chips = split_of(build_index(settle.diagnose.bench.data_cfg("utkface", datasets_root())), "val")
+    else:
+        chips, _ = settle.diagnose.capture.parts(args.run, "tune")
     ages = chips["age"].to_numpy(np.float64)
     pairs = list(both(shipped, candidate, list(chips["path"]), lambda p, x: p.predict(str(x))))
     differ = [k for k, (s, c) in enumerate(pairs) if s is not c and _key(s) != _key(c)]
