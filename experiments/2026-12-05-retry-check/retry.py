@@ -72,11 +72,16 @@ def _key(record: dict) -> str:
     return repr([(f["box"], f.get("score")) for f in record["faces"]])
 
 
-def run(args) -> dict:
-    predictors = {"shipped": Shipped.load(), "candidate": Predictor.load()}
-    out = {"part": args.part, "policies": list(predictors), "sets": {}}
+def run(args, predictors: dict | None = None, gains: dict | None = None) -> dict:
+    """Every set's figures under each policy (default: shipped and candidate) at each gain (default: GAINS)."""
+    predictors = predictors or {"shipped": Shipped.load(), "candidate": Predictor.load()}
+    gains = gains or GAINS
+    out = {"part": args.part, "policies": list(predictors), "gains": gains, "sets": {}}
     t0 = time.perf_counter()
-    chips_part, _ = settle.diagnose.capture.parts(args.run, args.part)
+    if args.part == "val":  # UTKFace's 20% hold-out, as bench_end_to_end reads it (not the run folder's eval split)
+        chips_part = split_of(build_index(settle.diagnose.bench.data_cfg("utkface", datasets_root())), "val")
+    else:
+        chips_part, _ = settle.diagnose.capture.parts(args.run, "tune")
     chips = chips_part.sample(n=min(args.chips, len(chips_part)), random_state=0)
     images = [np.asarray(load_image(p)) for p in chips["path"]]
     ages = chips["age"].to_numpy(np.float64)
@@ -86,14 +91,15 @@ def run(args) -> dict:
         errs = [abs(records[k]["faces"][0]["age"]["mean"] - ages[k]) for k in found]
         return {"with_face": len(found) / len(records), "age_mae": float(np.mean(errs)) if errs else None}
 
-    for gain in GAINS["utkface"]:
+    for gain in gains["utkface"]:
         out["sets"][f"utkface x{gain:g}"] = tally(list(read_both(predictors, images, gain)), age_score)
         print(f"utkface x{gain:g}", out["sets"][f"utkface x{gain:g}"], f"{time.perf_counter() - t0:.0f} s", flush=True)
 
     celeba = build_index(settle.diagnose.bench.data_cfg("celeba_hq", datasets_root()))
     files = split_of(celeba, "train" if args.part == "tune" else "val").sample(n=args.files, random_state=0)
-    names = predictors["candidate"].attributes
-    thresholds = np.asarray(predictors["candidate"].bundle.svm.threshold)
+    any_one = next(iter(predictors.values()))
+    names = any_one.attributes
+    thresholds = np.asarray(any_one.bundle.svm.threshold)
     truth = files[names].to_numpy().astype(bool)
     images = [np.asarray(load_image(p)) for p in files["path"]]
 
@@ -103,7 +109,7 @@ def run(args) -> dict:
                    for k in found]  # fmt: skip
         return {"with_face": len(found) / len(records), "attribute_accuracy": float(np.mean(correct)) if correct else None}
 
-    for gain in GAINS["celeba_hq"]:
+    for gain in gains["celeba_hq"]:
         out["sets"][f"celeba_hq x{gain:g}"] = tally(list(read_both(predictors, images, gain)), attribute_score)
         print(f"celeba_hq x{gain:g}", out["sets"][f"celeba_hq x{gain:g}"], f"{time.perf_counter() - t0:.0f} s", flush=True)
 
@@ -114,7 +120,7 @@ def run(args) -> dict:
     def false_alarms(records):
         return {"false_alarms_per_crop": float(np.mean([len(r["faces"]) for r in records]))}
 
-    for gain in GAINS["face_free"]:
+    for gain in gains["face_free"]:
         out["sets"][f"face_free x{gain:g}"] = tally(list(read_both(predictors, images, gain)), false_alarms)
         print(f"face_free x{gain:g}", out["sets"][f"face_free x{gain:g}"], f"{time.perf_counter() - t0:.0f} s", flush=True)
 
@@ -125,7 +131,7 @@ def run(args) -> dict:
         return {"ap50": res["ap"], "recall_at_0.1_fppi": res["recall_at_0.1_fppi"]}
 
     photos = [np.asarray(load_image(p)) for p in df["path"]]  # as displayed: EXIF orientation applied
-    for gain in GAINS["wider"]:
+    for gain in gains["wider"]:
         out["sets"][f"wider x{gain:g}"] = tally(list(read_both(predictors, photos, gain)), detection)
         print(f"wider x{gain:g}", out["sets"][f"wider x{gain:g}"], f"{time.perf_counter() - t0:.0f} s", flush=True)
     out["seconds"] = round(time.perf_counter() - t0)
