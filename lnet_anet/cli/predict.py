@@ -685,7 +685,7 @@ def _resume_before_loading(args) -> str | None:
     the Predictor is loaded."""
     from lnet_anet.inference.bundle import BundleError, _read_header, bundle_identity
     from lnet_anet.inference.outputs import image_key, read_records
-    from lnet_anet.inference.predictor import DEFAULT_BUNDLE, FILL
+    from lnet_anet.inference.predictor import DEFAULT_BUNDLE, FILL, reading_settings_of
 
     part = args.output.with_name(args.output.name + ".part")
     # the records RecordLog(resume=True).done keeps: each image's last one without an error
@@ -696,7 +696,7 @@ def _resume_before_loading(args) -> str | None:
     try:
         _, config, digest = _read_header(Path(args.bundle or DEFAULT_BUNDLE))
         prep = config["preprocessing"]
-        lnet, anet, own = prep["lnet"], prep["anet"], prep["localizer"]
+        lnet, anet = prep["lnet"], prep["anet"]
     except (FileNotFoundError, BundleError, KeyError, TypeError):
         return None
     run = records[0].get("settings") or {}
@@ -707,22 +707,15 @@ def _resume_before_loading(args) -> str | None:
                   "read with", file=sys.stderr)  # fmt: skip
             setattr(args, name, used)
     # This run's Predictor.reading_settings, as main will set them up
-    loc = {key: own.get(key) for key in ("threshold", "secondary_threshold", "weak_threshold", "crowd")}
-    if args.threshold is not None:
-        loc["threshold"] = args.threshold
+    loc = {} if args.threshold is None else {"threshold": args.threshold}
     if args.secondary_threshold is not None:  # the bundle's lower bars off, as main sets it
         loc |= {"secondary_threshold": args.secondary_threshold, "weak_threshold": None, "crowd": None}
-    settings = {key: value for key, value in loc.items() if value != own.get(key)}
-    if args.detail is not None and args.detail != lnet.get("detail_ratio"):
-        settings["detail_ratio"] = args.detail
-    if patches := _head_patches(args):
-        settings["patches"] = dict(sorted(patches.items()))
-    nested, picture = lnet.get("arbitrate_nested"), bool(lnet.get("arbitrate_picture"))
+    arbitrate = (lnet.get("arbitrate_nested"), bool(lnet.get("arbitrate_picture")))
     if args.arbitrate is not None and (args.arbitrate == "off" or lnet.get("rescue_faces") is not None):
-        on = args.arbitrate == "on"
-        fill = (FILL if nested is None else nested) if on else None
-        if (fill, on) != (nested, picture):
-            settings |= {"arbitrate_nested": fill, "arbitrate_picture": on}
+        on = args.arbitrate == "on"  # Predictor.arbitrate's setter: on at the bundle's share, else FILL
+        arbitrate = ((FILL if arbitrate[0] is None else arbitrate[0]) if on else None, on)
+    settings = reading_settings_of(prep, loc, lnet.get("detail_ratio") if args.detail is None else args.detail,
+                                   _head_patches(args), arbitrate)  # fmt: skip
     targets = (("attractiveness", args.attractiveness_descriptor), ("age", args.age_descriptor))
     now = {"--mirror": args.mirror or bool(anet.get("mirror")), "--box-jitter": args.box_jitter or bool(anet.get("views")),
            "--rotations": args.rotations, "descriptor heads": sorted(target for target, on in targets if on),
@@ -749,6 +742,7 @@ def _other_options(records, now: dict[str, Any], prep: dict[str, Any]) -> str:
     options as reading_options names them (those it holds are compared); `prep`: the bundle's
     preprocessing, whose settings the message names where one side reads as the bundle says."""
     from lnet_anet.inference.outputs import reading_options
+    from lnet_anet.inference.predictor import LOCALIZER_SETTINGS
 
     differ: dict[str, Any] = {}
     for record in records:
@@ -757,7 +751,7 @@ def _other_options(records, now: dict[str, Any], prep: dict[str, Any]) -> str:
                 continue
             if value != now[key]:
                 differ.setdefault(key, value)
-    own = {**{key: prep["localizer"].get(key) for key in ("threshold", "secondary_threshold", "weak_threshold", "crowd")},
+    own = {**{key: prep["localizer"].get(key) for key in LOCALIZER_SETTINGS},
            **{key: prep["lnet"].get(key) for key in ("detail_ratio", "arbitrate_nested", "arbitrate_picture")}}  # fmt: skip
 
     def settings(values: dict, other: dict) -> str:

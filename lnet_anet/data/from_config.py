@@ -222,12 +222,21 @@ def tune_split_from_config(setting: Any) -> dict | None:
         wrong = sorted(set(setting) ^ {"frac", "seed"})
         raise ConfigError(f"tune_split takes exactly frac and seed ({example}); {', '.join(wrong)}: "
                           f"{'unknown' if set(wrong) - {'frac', 'seed'} else 'missing'}")  # fmt: skip
-    frac, seed = setting["frac"], setting["seed"]
-    if isinstance(frac, bool) or not isinstance(frac, int | float) or not 0 < frac < 1:
-        raise ConfigError(f"tune_split.frac must be a share in (0, 1), got {frac!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ConfigError(f"tune_split.seed must be an integer, got {seed!r}")
-    return {"frac": float(frac), "seed": seed}
+    return {"frac": float(_share("tune_split.frac", setting["frac"])), "seed": _seed("tune_split.seed", setting["seed"])}
+
+
+def _share(name: str, value: Any, example: str = "") -> float:
+    """A split's frac, a number in (0, 1); ConfigError naming the setting (and the example) otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise ConfigError(f"{name} must be a share in (0, 1), got {value!r}" + (f" ({example})" if example else ""))
+    return value
+
+
+def _seed(name: str, value: Any, example: str = "") -> int:
+    """A split's seed, an integer; ConfigError naming the setting (and the example) otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be an integer, got {value!r}" + (f" ({example})" if example else ""))
+    return value
 
 
 HOLDOUT_EXAMPLE = "e.g. data.holdout='{frac: 0.2, seed: 0, by: null, holdout: val}'"
@@ -243,9 +252,7 @@ def holdout_from_config(setting: Any) -> dict | None:
     rule = _mapping_setting("data.holdout", setting, keys, HOLDOUT_EXAMPLE)
     if rule is None:
         return None
-    frac = rule.get("frac", 0.2)
-    if isinstance(frac, bool) or not isinstance(frac, int | float) or not 0 < frac < 1:
-        raise ConfigError(f"data.holdout.frac must be a share in (0, 1), got {frac!r} ({HOLDOUT_EXAMPLE})")
+    _share("data.holdout.frac", rule.get("frac", 0.2), HOLDOUT_EXAMPLE)
     _check_split_keys("data.holdout", rule, HOLDOUT_EXAMPLE)
     for key in ("by", "from_split"):
         if rule.get(key) is not None and not isinstance(rule[key], str):
@@ -289,9 +296,7 @@ def _mapping_setting(name: str, setting: Any, keys: tuple[str, ...], example: st
 
 def _check_split_keys(name: str, setting: dict, example: str) -> None:
     """The seed and held-out split name a split setting shares: ConfigError naming the key."""
-    seed = setting.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ConfigError(f"{name}.seed must be an integer, got {seed!r} ({example})")
+    _seed(f"{name}.seed", setting.get("seed", 0), example)
     if setting.get("holdout", "val") not in ("val", "test"):
         raise ConfigError(f"{name}.holdout must be val or test (the split the held-out rows get), got "
                           f"{setting['holdout']!r} ({example})")  # fmt: skip

@@ -400,20 +400,10 @@ class Predictor:
         "grid" or "centre"}, Predictor.load(patches=), --attractiveness-patches) and "arbitrate_nested"
         (the share, None: off) with "arbitrate_picture" (--arbitrate). Records say them
         under "settings", so that `predict --resume` refuses to mix records read otherwise."""
-        own = self.bundle.preprocessing["localizer"]  # its settings as stored: no Localizer built per batch
-        out: dict[str, Any] = {}
-        for key in ("threshold", "secondary_threshold", "weak_threshold", "crowd"):
-            value = getattr(self.localizer, key, own.get(key))
-            if _as_json(value) != _as_json(own.get(key)):  # a bundle's crowd is a list, the localizer's a tuple
-                out[key] = _as_json(value)
-        if self._lnet.detail_ratio != self.bundle.preprocessing["lnet"].get("detail_ratio"):
-            out["detail_ratio"] = self._lnet.detail_ratio
-        if self._patches:
-            out["patches"] = dict(sorted(self._patches.items()))
-        fill = self.arbitrate_fill if self.arbitrate_nested else None
-        if (fill, self.arbitrate_nested and self.arbitrate_picture) != (self._lnet.arbitrate_nested, self._lnet.arbitrate_picture):
-            out |= {"arbitrate_nested": fill, "arbitrate_picture": bool(self.arbitrate_nested and self.arbitrate_picture)}
-        return out
+        arbitrate = (self.arbitrate_fill if self.arbitrate_nested else None, bool(self.arbitrate_nested and self.arbitrate_picture))
+        return reading_settings_of(self.bundle.preprocessing,  # its settings as stored: no Localizer built per batch
+                                   {key: getattr(self.localizer, key) for key in LOCALIZER_SETTINGS if hasattr(self.localizer, key)},
+                                   self._lnet.detail_ratio, self._patches, arbitrate)  # fmt: skip
 
     @property
     def arbitrate(self) -> bool:
@@ -1333,6 +1323,32 @@ class Predictor:
             mean = means.mean(1)
             combined += [mean, np.sqrt(np.maximum((stds**2 + means**2).mean(1) - mean**2, 0.0))]
         return combined
+
+
+# The localizer's settings a user may change (predict --threshold, --secondary-threshold), said under a record's "settings"
+LOCALIZER_SETTINGS = ("threshold", "secondary_threshold", "weak_threshold", "crowd")
+
+
+def reading_settings_of(prep: dict[str, Any], localizer: dict[str, Any], detail_ratio: float | None,
+                        patches: dict[str, str] | None, arbitrate: tuple[float | None, bool]) -> dict[str, Any]:  # fmt: skip
+    """Predictor.reading_settings of a Predictor whose bundle's preprocessing (as its config stores
+    it) is `prep`, reading with the localizer's `localizer` values (LOCALIZER_SETTINGS; one absent:
+    the bundle's), `detail_ratio`, its heads' `patches` ({head: "grid" or "centre"}, or None) and
+    `arbitrate` = (arbitrate_nested's share or None, arbitrate_picture): those that differ from the
+    bundle's. predict --resume asks it before any Predictor is loaded, from the arguments."""
+    own, lnet = prep["localizer"], prep["lnet"]
+    out: dict[str, Any] = {}
+    for key in LOCALIZER_SETTINGS:
+        value = localizer.get(key, own.get(key))
+        if _as_json(value) != _as_json(own.get(key)):  # a bundle's crowd is a list, the localizer's a tuple
+            out[key] = _as_json(value)
+    if detail_ratio != lnet.get("detail_ratio"):
+        out["detail_ratio"] = detail_ratio
+    if patches:
+        out["patches"] = dict(sorted(patches.items()))
+    if arbitrate != (lnet.get("arbitrate_nested"), bool(lnet.get("arbitrate_picture"))):
+        out |= {"arbitrate_nested": arbitrate[0], "arbitrate_picture": arbitrate[1]}
+    return out
 
 
 def _as_json(value: Any) -> Any:
