@@ -50,6 +50,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_head_cost import head_cost  # noqa: E402
+from lnet_anet.cli.arguments import DefaultsHelpFormatter  # noqa: E402
 from lnet_anet.data import datasets_root  # noqa: E402
 from lnet_anet.data.errors import DatasetFormatError  # noqa: E402
 from lnet_anet.data.readers.age import fold_of  # noqa: E402
@@ -83,7 +84,7 @@ def _with_enlarge(config: dict, enlarge: float) -> dict:
 
 def metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
     m = regression_metrics(pred, true)
-    return {k: round(float(m[k]), 4) for k in ("n", "pearson_r", "mae", "rmse")}
+    return {"n": int(m["n"]), **{k: round(float(m[k]), 4) for k in ("pearson_r", "mae", "rmse")}}  # n: a count
 
 
 def by_group(pred: np.ndarray, true: np.ndarray, groups: np.ndarray) -> dict[str, dict[str, float]]:
@@ -154,29 +155,41 @@ def ridge_cv(train_x, train_y, test_x, alphas=(0.1, 1.0, 10.0, 100.0, 1000.0), s
     return np.clip(model.predict(test_x), 1, 5), best
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--runs", required=True, help="run folder pattern with {k}")
-    p.add_argument("--base", type=Path, default=DEFAULT_BUNDLE)
-    p.add_argument("--root", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets") / "scut_fbp5500_train")
-    p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--only-folds", type=int, nargs="*", help="score only these folds (a partial check)")
+def build_parser() -> argparse.ArgumentParser:
+    # DefaultsHelpFormatter: --help shows each option's default after its text
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=DefaultsHelpFormatter)
+    p.add_argument("--runs", required=True,
+                   help="the fold heads' run folders (train_anet_dldl), a pattern with {k} for the fold: required")
+    p.add_argument("--base", type=Path, default=DEFAULT_BUNDLE,
+                   help="the bundle each fold's head is put into (every other part unchanged)")
+    p.add_argument("--root", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets") / "scut_fbp5500_train",
+                   help="your copy of SCUT-FBP5500")  # fmt: skip
+    p.add_argument("--folds", type=int, default=5, help="n of the k-fold split (fold_of), as the runs were trained")
+    p.add_argument("--seed", type=int, default=0,
+                   help="the folds' seed (as the runs were trained); also picks the paste images and places")
+    p.add_argument("--only-folds", type=int, nargs="*",
+                   help="score only these folds, a partial check (default: every fold, 1..--folds)")
     p.add_argument("--paste", type=int, default=300, help="images for the paste gap (0: skip)")
-    p.add_argument("--timing-faces", type=int, default=30, help="faces for the face-graph timing (bench_head_cost)")
-    p.add_argument("--timing-rounds", type=int, default=5)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--limit", type=int, help="images per fold (a smoke run)")
+    p.add_argument("--timing-faces", type=int, default=30,
+                   help="faces for the face-graph timing (bench_head_cost; 0: skip)")
+    p.add_argument("--timing-rounds", type=int, default=5, help="interleaved rounds of that timing (median)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--batch-size", type=int, default=8, help="images per Predictor.predict_many batch")
+    p.add_argument("--limit", type=int, help="images per fold, a smoke run (default: all)")
     p.add_argument("--enlarge", type=float, default=None,
                    help="the head's crop enlargement in the fold bundles (default: its run's)")  # fmt: skip
     p.add_argument("--patches", choices=("all", "centre"), default="all",
                    help="the fold heads' patches (ANetDLDL's patches): all 9, or the centre one alone (a ninth of "
                         "the head's cost)")  # fmt: skip
     p.add_argument("--descriptor-heads", help="fold k's descriptor head, a pattern with {k} (fit_descriptor_head "
-                   "--fold k): mixed into the score (Predictor.descriptor_head)")  # fmt: skip
-    p.add_argument("--out", type=Path, default=REPO / "runs" / "bench-attractiveness")
-    args = p.parse_args(argv)
+                   "--fold k): mixed into the score (Predictor.descriptor_head; default: none)")  # fmt: skip
+    p.add_argument("--out", type=Path, default=REPO / "runs" / "bench-attractiveness",
+                   help="folder for results.json, results.md and predictions.csv")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     started = time.time()
 
@@ -346,10 +359,11 @@ def render(r: dict) -> str:
                       f"Predictor.descriptor_head): {d.get('median_ms')} ms more per face (median of {d.get('faces')}; "
                       "dlib's landmarks, descriptor and the regression)."]  # fmt: skip
     g = r["paste_gap"]
-    lines += ["", f"Paste gap ({g['images']} images, {g['background']}): found {g['found_in_pasted']:.1%}; "
-                  f"mean |pasted - aligned| {g['mean_abs_gap']}, mean signed {g['mean_gap']}, 90th percentile "
-                  f"{g['p90_abs_gap']}, r {g['pearson_aligned_vs_pasted']}; MAE of the pasted score "
-                  f"{g['mae_pasted_vs_truth']}."]  # fmt: skip
+    if g["images"]:  # --paste 0: no gap measured, no line of Nones
+        lines += ["", f"Paste gap ({g['images']} images, {g['background']}): found {g['found_in_pasted']:.1%}; "
+                      f"mean |pasted - aligned| {g['mean_abs_gap']}, mean signed {g['mean_gap']}, 90th percentile "
+                      f"{g['p90_abs_gap']}, r {g['pearson_aligned_vs_pasted']}; MAE of the pasted score "
+                      f"{g['mae_pasted_vs_truth']}."]  # fmt: skip
     lines += ["", "| target | value | reached |", "|---|---|---|"]
     for k, t in r["targets"].items():
         lines.append(f"| {k} {t['target']} | {t.get('value', '-')} | {t['reached']} |")

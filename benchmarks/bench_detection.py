@@ -458,7 +458,9 @@ def main(argv=None) -> int:
                     help="--format fddb: the folds to read, FDDB-fold-K.txt (default: all 10)")  # fmt: skip
     ap.add_argument("--min-height", type=float, default=24.0,
                     help="faces lower than this many pixels are don't-care (default: 24)")
-    ap.add_argument("--detectors", default=",".join(ALL), help=f"comma-separated, of: {', '.join(ALL)}")
+    ap.add_argument("--detectors", default=None,
+                    help=f"comma-separated, of: {', '.join(ALL)} (default: all of them; a peer whose package is "
+                         "missing is then left out, said in one line: `make bench-install` installs them)")  # fmt: skip
     ap.add_argument("--bundle", type=Path, default=None, help="lnet_anet's bundle (default: the embedded one)")
     ap.add_argument("--baseline", type=Path, default=None, help="baseline_localize's bundle (default: the embedded one)")
     ap.add_argument("--box-head", type=Path, default=None,
@@ -476,7 +478,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     args.part = args.part or ("val" if args.format == "wider" else "all")
     args.out = args.out or Path("runs/bench_detection") / f"{args.format}-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    detectors = [d.strip() for d in args.detectors.split(",") if d.strip()]
+    if args.detectors is None:  # the default, all: run the peers that are installed (named ones must be: exit 2)
+        absent = [d for d in ALL if d in PEER_PACKAGES and importlib.util.find_spec(PEER_PACKAGES[d][0]) is None]
+        detectors = [d for d in ALL if d not in absent]
+        if absent:
+            print(f"note: skipping {', '.join(f'{d} (needs {PEER_PACKAGES[d][1]})' for d in absent)}: `make "
+                  "bench-install` installs the peers", file=sys.stderr)  # fmt: skip
+    else:
+        detectors = [d.strip() for d in args.detectors.split(",") if d.strip()]
     try:
         data = benchmark_data(args, detectors)
     except UsageError as e:

@@ -216,6 +216,28 @@ def test_lnet_boxes_recursive_reads_a_folder_per_person(tmp_path, capsys):
     assert "have the same file name" in capsys.readouterr().err
 
 
+def test_lnet_boxes_lists_a_folder_as_predict_does(tmp_path, capsys):
+    """Hidden files and folders are skipped, as predict skips them; without --recursive a note
+    says how many sub-folders were not read (a fresh-user trial)."""
+    from PIL import Image
+
+    from lnet_anet.cli.lnet_boxes import main
+
+    rng = np.random.default_rng(3)
+    folder = tmp_path / "inputs"
+    for name in ("a.jpg", ".hidden.jpg", "nested/b.jpg", "dir with spaces/c.jpg", ".thumbnails/t.jpg"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(folder / name)
+    bundle = random_bundle(tmp_path / "b.lnetanet", heads=(), threshold=0.0, max_faces=1)
+    out = tmp_path / "boxes.csv"
+    assert main([str(folder), "--out", str(out), "--bundle", str(bundle)]) == 0
+    assert [r["name"] for r in csv.DictReader(out.open())] == ["a.jpg"]
+    assert f"note: {folder}: 2 sub-folders not read (add --recursive to read them too)" in capsys.readouterr().err
+    assert main([str(folder), "--recursive", "--out", str(out), "--bundle", str(bundle)]) == 0
+    assert [r["name"] for r in csv.DictReader(out.open())] == ["a.jpg", "c.jpg", "b.jpg"]  # sorted by path
+    assert "not read" not in capsys.readouterr().err
+
+
 def test_lnet_boxes_refuses_a_missing_folder_or_a_file_in_one_line(tmp_path, capsys):
     from lnet_anet.cli.lnet_boxes import main
 

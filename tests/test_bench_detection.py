@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from tests._bench import load_benchmark
 
@@ -316,3 +317,26 @@ def test_wider_mat_is_found_under_wider_and_the_default_out_is_under_runs(tmp_pa
     (tmp_path / "empty").mkdir()
     assert bench.main(["--format", "wider-mat", "--wider", "empty", "--detectors", "haar", "--out", "o"]) == 1
     assert "no .mat label file" in capsys.readouterr().err
+
+
+def test_the_default_detectors_leave_out_missing_peers_in_one_line(tmp_path, capsys, monkeypatch):
+    """--help states the --detectors default (all of them); run with it where a peer's package is
+    missing, the installed detectors run and one line names the peers left out and
+    `make bench-install`; a peer named in --detectors is still an error (exit 2)."""
+    bench = _bench()
+    with pytest.raises(SystemExit) as done:
+        bench.main(["--help"])
+    assert done.value.code == 0
+    assert "(default: all of them;" in " ".join(capsys.readouterr().out.split())
+    labels = _csv_tree(tmp_path, 2)
+    monkeypatch.setattr(bench, "ALL", ("haar", "mtcnn", "dlib_hog"))  # the default, without the Predictor's five
+    monkeypatch.setitem(bench.PEER_PACKAGES, "mtcnn", ("a_package_that_is_not_installed", "facenet-pytorch"))
+    monkeypatch.setitem(bench.PEER_PACKAGES, "dlib_hog", ("another_package_not_installed", "dlib-bin"))
+    common = ["--format", "csv", "--labels", str(labels), "--threads", "1", "--work", str(tmp_path / "work")]
+    assert bench.main([*common, "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["note: skipping mtcnn (needs facenet-pytorch), dlib_hog (needs dlib-bin): `make bench-install` "
+                   "installs the peers"]  # fmt: skip
+    assert set(json.loads((tmp_path / "out" / "results.json").read_text())["results"]) == {"haar"}
+    assert bench.main([*common, "--detectors", "haar,mtcnn", "--out", str(tmp_path / "out2")]) == 2
+    assert "error: mtcnn needs facenet-pytorch" in capsys.readouterr().err

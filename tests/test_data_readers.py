@@ -964,3 +964,33 @@ def test_data_limit_keeps_at_most_n_rows_of_each_split_nested_and_refuses_a_bad_
     for bad in (0, -3, 2.5, "10", True):
         with pytest.raises(ConfigError, match="data.limit must be a whole number"):
             limit_rows(index, bad)
+
+
+def test_a_holdout_that_moves_rows_into_a_split_the_data_already_has_says_so(tmp_path, caplog):
+    """LFWA's config carves val out of train; with a split file that already has val rows, val
+    grew silently (a fresh-user trial): a warning now says by how much and how to turn it off."""
+    import logging
+
+    from omegaconf import OmegaConf
+
+    from lnet_anet.data.from_config import build_index
+
+    rows = [f"p{i:02d}.jpg,{split},{i // 2}" for i, split in enumerate(["train"] * 20 + ["val"] * 6 + ["test"] * 6)]
+    table = _write(tmp_path / "index.csv", ["path,split,identity", *rows])
+    cfg = OmegaConf.create({"name": "lfwa", "index": {"_target_": "pandas.read_csv", "filepath_or_buffer": str(table)},
+                            "holdout": {"frac": 0.3, "seed": 0, "by": "identity", "holdout": "val",
+                                        "from_split": "train"}})  # fmt: skip
+    caplog.set_level(logging.INFO, logger="lnet_anet.data")
+    index = build_index(cfg)
+    moved = int((index["split"] == "val").sum()) - 6
+    assert moved > 0 and (index["split"] == "test").sum() == 6
+    (said,) = [r for r in caplog.records if "data.holdout moved" in r.getMessage()]
+    assert said.levelno == logging.WARNING
+    assert said.getMessage() == (f"data.holdout moved {moved} of the 20 train rows into val (the data's own split "
+                                 "already had 6 val rows); data.holdout=null keeps the data's own split")  # fmt: skip
+    caplog.clear()  # data without val rows: the holdout makes them, said as information
+    cfg.index.filepath_or_buffer = str(_write(tmp_path / "no_val.csv", ["path,split,identity",
+                                                                       *(r for r in rows if ",val," not in r)]))
+    build_index(cfg)
+    (said,) = [r for r in caplog.records if "data.holdout moved" in r.getMessage()]
+    assert said.levelno == logging.INFO and "already had" not in said.getMessage()

@@ -387,6 +387,31 @@ def test_evaluate_attributes_names_a_framing_the_run_was_not_trained_on(tmp_path
     assert framing_differences(run, lfwa) == ["data.crop=box", "data.boxes=CSV"]  # not CelebA-HQ's boxes
 
 
+def test_evaluate_attributes_records_the_framing_it_scored_with(tmp_path):
+    """attributes.json and attributes.md say how the faces were cut (data.crop; with crop=box the
+    boxes CSV and data.enlarge), so that two eval folders of one run can be told apart."""
+    from omegaconf import OmegaConf
+
+    from lnet_anet.cli.evaluate_attributes import framing_of, write_report
+
+    metrics = {"mean_accuracy": 0.76, "mean_balanced_accuracy": 0.7, "majority_mean_accuracy": 0.6, "n_images": 8,
+               "per_attribute": {"Smiling": {"accuracy": 0.75, "balanced_accuracy": 0.7, "majority_accuracy": 0.6,
+                                             "positive_rate": 0.4}}}  # fmt: skip
+    full = OmegaConf.create({"crop": "full", "boxes": None, "enlarge": 1.1})
+    boxed = OmegaConf.create({"crop": "box", "boxes": "runs/boxes.csv", "enlarge": 1.1})
+    assert framing_of(full) == {"crop": "full"}  # the whole image: boxes and enlarge are not read
+    assert framing_of(boxed) == {"crop": "box", "boxes": "runs/boxes.csv", "enlarge": 1.1}
+    for name, cfg in (("full", full), ("box", boxed)):
+        (tmp_path / name).mkdir()
+        scored = write_report(tmp_path / name, metrics, "run on celeba val", framing_of(cfg))
+        assert json.loads((tmp_path / name / "attributes.json").read_text()) == scored == {**metrics,
+                                                                                         "framing": framing_of(cfg)}
+    assert (tmp_path / "box" / "attributes.md").read_text().startswith(
+        "# run on celeba val\n\nFaces framed as data.crop=box data.boxes=runs/boxes.csv data.enlarge=1.1.\n\n8 images.")
+    assert "Faces framed as data.crop=full.\n" in (tmp_path / "full" / "attributes.md").read_text()
+    assert "| Smiling | 0.7500 |" in (tmp_path / "full" / "attributes.md").read_text()
+
+
 ARGPARSE_COMMANDS = ["predict", "demo", "build_bundle", "ensemble_dldl", "fit_descriptor_head", "fit_localizer",
                      "fit_upright", "fit_face_head", "fit_box_head", "fit_check_map", "lnet_boxes"]  # fmt: skip
 # Every argparse command answers --help without loading torch (well under a second)

@@ -106,8 +106,8 @@ def test_any_file_name_in_json_table_csv_and_vis(bundle, tmp_path, capsys):
     assert "caf\\xe9 latin-1.png" in capsys.readouterr().out
     with open(table, encoding="utf-8") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == CSV_FIXED + list(CELEBA_ATTRIBUTES)
-    assert len(rows) - 1 == sum(len(r["faces"]) for r in records)
+    assert rows[0] == [*CSV_FIXED, *CELEBA_ATTRIBUTES, "error"]
+    assert len(rows) - 1 == sum(max(1, len(r["faces"])) for r in records)
     assert b"\r" not in table.read_bytes()  # lines end in \n, as pandas writes them (cut, awk: no stray \r)
 
 
@@ -116,19 +116,23 @@ def test_a_visualisation_that_cannot_be_written_is_that_images_error(bundle, tmp
     root = tmp_path / "in"
     for n in range(3):
         _image(root / f"{n}.png", n)
-    blocker = tmp_path / "a_file"
-    blocker.write_text("not a folder")
-    assert main([str(root), "--json", "--vis", str(blocker / "vis"), "--bundle", str(bundle)]) == 1
+    import errno
+
+    import lnet_anet.inference.visualize as visualize
+
+    def disk_full(path, rgb):
+        raise OSError(errno.ENOSPC, f"{path}: could not write the PNG (No space left on device)")
+
+    vis = tmp_path / "vis"
+    with monkeypatch.context() as m:
+        m.setattr(visualize, "save_png", disk_full)
+        assert main([str(root), "--json", "--vis", str(vis), "--bundle", str(bundle)]) == 1
     captured = capsys.readouterr()
     records = _records(captured.out)
     assert len(records) == 3 and all("visualisation not written" in r["error"] for r in records)
     assert all(r["faces"] for r in records)  # the analysis itself is kept
     # and the last line says so, not "none of the 3 images was analysed without an error"
-    assert f"error: 3 of the 3 pictures could not be written into --vis {blocker / 'vis'}" in captured.err
-
-    import errno
-
-    import lnet_anet.inference.visualize as visualize
+    assert f"error: 3 of the 3 pictures could not be written into --vis {vis}" in captured.err
 
     real, calls = visualize.save_png, []
 
@@ -181,7 +185,8 @@ def test_output_jsonl_and_csv_on_a_mixed_folder(bundle, tmp_path, capsys):
     assert not [p for p in out.parent.iterdir() if p.name != "out.jsonl"]  # no temporaries
     with open(table, encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == sum(len(r["faces"]) for r in records) > 0
+    assert len(rows) == sum(max(1, len(r["faces"])) for r in records) > 0  # a row for the bad files too
+    assert sorted(r["image"] for r in rows if r["error"]) == sorted(r["image"] for r in records if r["error"])
     first = next(r for r in records if r["faces"])
     row = next(r for r in rows if r["image"] == first["image"])
     assert float(row["x0"]) == first["faces"][0]["box"][0]
@@ -220,8 +225,8 @@ def test_interrupted_run_resumes_without_repeats_or_losses(bundle, tmp_path, cap
     assert len(good) == len(set(good)) == 10  # each good image analysed once, none lost
     with open(table, encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert sorted({r["image"] for r in rows}) == sorted(r["image"] for r in records if r["faces"])
-    assert len(rows) == sum(len(r["faces"]) for r in records)
+    assert sorted({r["image"] for r in rows}) == sorted(r["image"] for r in records)
+    assert len(rows) == sum(max(1, len(r["faces"])) for r in records)
     assert main([*argv, "--resume"]) == 1  # all done: only the bad file is tried again, and fails
     assert len(analysed) == 13 and analysed[-1].endswith("bad000.jpg")
     assert read_records(out) == records
@@ -562,7 +567,8 @@ def test_a_folder_lists_a_linked_file_once_and_names_its_heic_photos(bundle, tmp
     heic = next(r for r in records if r["image"].endswith(".HEIC"))
     assert "HEIC/HEIF photo that pillow-heif cannot decode" in heic["error"]
     with open(table, encoding="utf-8") as f:
-        assert {Path(r["image"]).name for r in csv.DictReader(f)} <= {"chip.png"}
+        rows = {Path(r["image"]).name: r for r in csv.DictReader(f)}
+    assert set(rows) == {"chip.png", "IMG_0001.HEIC"} and rows["IMG_0001.HEIC"]["error"] == heic["error"]
 
 
 def test_a_file_reached_through_two_arguments_is_read_once(bundle, tmp_path, capsys):
@@ -582,3 +588,94 @@ def test_a_file_reached_through_two_arguments_is_read_once(bundle, tmp_path, cap
     with open(table, encoding="utf-8") as f:
         images = [r["image"] for r in csv.DictReader(f)]
     assert len(images) == len(set(images))
+
+
+# ----------------------------------------------------------------------------- a fresh-user trial's findings
+
+
+def test_csv_gives_every_image_a_row_and_keeps_the_face_rows(bundle, tmp_path, capsys):
+    """--csv: an image with no face or an error gets one row, its face columns empty and its error
+    in the last column; face rows are face_rows' own, with an empty error after them."""
+    from lnet_anet.inference.outputs import face_rows
+
+    root = tmp_path / "in"
+    _image(root / "a.png", 1)
+    _image(root / "b.png", 2)
+    (root / "bad.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    table = tmp_path / "faces.csv"
+    argv = [str(root), "--json", "--csv", str(table), "--bundle", str(bundle)]
+    assert main([*argv, "--threshold", "1e9"]) == 1  # no face anywhere; bad.jpg an error
+    records = {Path(r["image"]).name: r for r in _records(capsys.readouterr().out)}
+    with open(table, encoding="utf-8") as f:
+        header, *rows = list(csv.reader(f))
+    assert header == [*CSV_FIXED, *CELEBA_ATTRIBUTES, "error"]
+    assert [Path(row[0]).name for row in rows] == ["a.png", "b.png", "bad.jpg"]
+    assert all(len(row) == len(header) and not any(row[1:-1]) for row in rows)  # face columns empty
+    assert [row[-1] for row in rows] == ["", "", records["bad.jpg"]["error"]]
+    assert main(argv) == 1
+    records = {Path(r["image"]).name: r for r in _records(capsys.readouterr().out)}
+    with open(table, encoding="utf-8") as f:
+        rows = list(csv.reader(f))[1:]
+    faces = [[str(v) for v in row] + [""] for name in ("a.png", "b.png")
+             for row in face_rows(records[name], CELEBA_ATTRIBUTES)]  # fmt: skip
+    assert faces and rows[:-1] == faces and rows[-1][-1] == records["bad.jpg"]["error"]
+
+
+def test_csv_spells_undecodable_name_bytes_as_the_json_lines_do(bundle, tmp_path, capsys):
+    root = tmp_path / "names"
+    name = _image(Path(os.fsdecode(os.fsencode(root) + b"/x\xff.png")))
+    table = tmp_path / "faces.csv"
+    assert main([str(root), "--json", "--csv", str(table), "--bundle", str(bundle)]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    spelt = os.fsdecode(os.fsencode(root)) + "/x\\udcff.png"  # the JSON Lines' text: \udcff, not \xff
+    assert f'"image": "{spelt}"' in line and json.loads(line)["image"] == str(name)
+    with open(table, encoding="utf-8") as f:
+        assert {row["image"] for row in csv.DictReader(f)} == {spelt}
+
+
+def test_a_control_character_in_a_name_stays_on_its_table_line(bundle, tmp_path, capsys):
+    """A newline in a file name: escaped in the table (one line per face), as it is in JSON."""
+    root = tmp_path / "odd"
+    _image(root / "new\nline.png")
+    (root / "bad\tone.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    assert main([str(root), "--bundle", str(bundle)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("image  box")
+    assert lines[1].startswith(f"{root}/bad\\tone.jpg  ERROR  {root}/bad\\tone.jpg: ")
+    assert lines[2].startswith(f"{root}/new\\nline.png  [")
+    assert main([str(root), "--json", "--bundle", str(bundle)]) == 1  # JSON as it was: json.dumps' escape
+    assert '/new\\nline.png"' in capsys.readouterr().out
+
+
+def test_vis_below_a_file_is_refused_before_any_image_is_read(bundle, tmp_path, capsys, monkeypatch):
+    from lnet_anet.inference.predictor import Predictor
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr(Predictor, "load", lambda *a, **k: pytest.fail("loaded the models"))
+    for vis in (blocker / "vis", blocker / "deeper" / "vis"):
+        assert main([str(_image(tmp_path / "x.png")), "--json", "--vis", str(vis), "--bundle", str(bundle)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and f"--vis {vis} cannot be made: {blocker} is a file" in captured.err
+
+
+def test_a_large_photo_with_no_face_ends_with_one_detail_note(bundle, tmp_path, capsys, monkeypatch):
+    """Photos over LARGE_PHOTO_PIXELS with no face found: one note on stderr for the run (not one per
+    photo) suggesting --detail; the records and the table stay as they are."""
+    import lnet_anet.cli.predict as cli
+
+    monkeypatch.setattr(cli, "LARGE_PHOTO_PIXELS", 1000)  # 40 x 32 photos stand for 24 MP ones
+    photos = [str(_image(tmp_path / f"{n}.png", n)) for n in range(2)]
+    argv = [*photos, "--json", "--bundle", str(bundle), "--threshold", "1e9"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert [r["faces"] for r in _records(captured.out)] == [[], []]
+    notes = [line for line in captured.err.splitlines() if "--detail 0.5" in line]
+    assert notes == [line for line in captured.err.splitlines() if line.startswith("note: no face found")]
+    assert len(notes) == 1 and notes[0].startswith(f"note: no face found in 2 photos over 0.001 megapixels "
+                                                   f"(the first: {photos[0]}, 40x32): ")  # fmt: skip
+    assert "(~40 px as read)" in notes[0]
+    assert main([*argv, "--detail", "0.5"]) == 0  # --detail on: nothing to suggest
+    assert "--detail" not in capsys.readouterr().err
+    monkeypatch.setattr(cli, "LARGE_PHOTO_PIXELS", 12_000_000)  # a small photo: no note
+    assert main(argv) == 0 and "note: no face found" not in capsys.readouterr().err

@@ -51,6 +51,27 @@ def framing_differences(run: Path, data_cfg) -> list[str]:
     return differ
 
 
+def framing_of(data_cfg) -> dict:
+    """How the scored faces were cut from their images: data.crop, and with crop=box the boxes
+    CSV (null: the data's own boxes) and data.enlarge (the others read neither), so that two eval
+    folders of one run and data, framed otherwise, can be told apart."""
+    crop = data_cfg.get("crop", "full")
+    if crop != "box":
+        return {"crop": crop}
+    return {"crop": crop, "boxes": data_cfg.get("boxes"), "enlarge": data_cfg.get("enlarge", 1.0)}
+
+
+def write_report(out: Path, metrics: dict, title: str, framing: dict) -> dict:
+    """attributes.json (the metrics and their "framing": framing_of) and attributes.md (the
+    framing as overrides under its title); returns what attributes.json holds."""
+    scored = {**metrics, "framing": framing}
+    write_json(out / "attributes.json", scored)
+    head, rest = metrics_markdown(metrics, title).split("\n", 1)
+    said = " ".join(f"data.{k}={'null' if v is None else v}" for k, v in framing.items())
+    (out / "attributes.md").write_text(f"{head}\n\nFaces framed as {said}.\n{rest}")
+    return scored
+
+
 def attributes_to_score(run: Path, index, data_name: str, n_svms: int) -> list[str]:
     """The dataset's label columns in the order of the run's SVMs: a label file may list the
     attributes in another order (matched by name). Raises ConfigError when the data has no
@@ -102,12 +123,12 @@ def main(cfg: DictConfig) -> dict:
                                                           cfg.num_workers, cfg.device)])  # fmt: skip
     metrics = attribute_metrics(head.decide(head.average_over_patches(feats["features"])), feats["attributes"], names,
                                 train_labels)  # fmt: skip
-    write_json(out / "attributes.json", metrics)
-    (out / "attributes.md").write_text(metrics_markdown(metrics, f"{cfg.run} on {cfg.data.name} {cfg.split}"))
-    log.info("mean accuracy %.4f, mean balanced accuracy %.4f, majority %.4f (%d images) -> %s",
+    framing = framing_of(cfg.data)
+    scored = write_report(out, metrics, f"{cfg.run} on {cfg.data.name} {cfg.split}", framing)
+    log.info("mean accuracy %.4f, mean balanced accuracy %.4f, majority %.4f (%d images, %s) -> %s",
              metrics["mean_accuracy"], metrics["mean_balanced_accuracy"], metrics["majority_mean_accuracy"],
-             metrics["n_images"], out)  # fmt: skip
-    return metrics
+             metrics["n_images"], ", ".join(f"{k} {v}" for k, v in framing.items()), out)  # fmt: skip
+    return scored
 
 
 if __name__ == "__main__":

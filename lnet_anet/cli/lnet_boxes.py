@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -37,7 +38,9 @@ CSV columns, one row per image that could be read:
   faces        how many faces the localizer found in the image
 
 Unreadable images (empty, truncated, not an image) get a warning on stderr with the reason and
-no row; the summary line counts them apart from the images without a face.
+no row; the summary line counts them apart from the images without a face. The folder is listed
+as predict lists one: hidden files and folders (names starting with ".") are skipped, symlinked
+folders followed; without --recursive its sub-folders are not read, and a note says how many.
 
 The CSV is written whole at the end (OUT.part while running, then renamed): a stopped run leaves no
 CSV that looks complete, since readers give an image missing from it the whole image.
@@ -94,17 +97,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.folder.is_dir():
         print(f"error: {args.folder}: not a folder (give the folder of images)", file=sys.stderr)
         return 2
+    from lnet_anet.cli.predict import Collected, scan_folder
+
     try:
-        listing = args.folder.rglob("*") if args.recursive else args.folder.iterdir()
-        paths = sorted(p for p in listing if p.suffix.lower() in image_suffixes() and p.is_file())
+        os.listdir(args.folder)  # said as such, not as "no images" (scan_folder notes it among the skipped)
     except OSError as e:
         print(f"error: {args.folder}: cannot be read ({e.strerror})", file=sys.stderr)
         return 1
+    listed = Collected()
+    scan_folder(args.folder, image_suffixes(), listed, recursive=args.recursive)  # as predict lists a folder
+    paths = listed.paths
     if not paths:
-        nested = not args.recursive and any(p.is_dir() for p in args.folder.iterdir())
-        print(f"error: {args.folder}: no images" + (" (only sub-folders: add --recursive)" if nested else ""),
+        print(f"error: {args.folder}: no images" + (" (only sub-folders: add --recursive)" if listed.subfolders else ""),
               file=sys.stderr)  # fmt: skip
         return 1
+    if listed.subfolders:  # not silently: LFW's layout is a folder per person
+        n = len(listed.subfolders)
+        print(f"note: {args.folder}: {n} sub-folder{'s' if n > 1 else ''} not read (add --recursive to read "
+              f"{'them' if n > 1 else 'it'} too)", file=sys.stderr)  # fmt: skip
     seen: dict[str, Path] = {}
     for p in paths:
         if p.name in seen:  # data.boxes matches rows on the file name

@@ -24,7 +24,8 @@ images FILE (or the FILE.part a killed run left) already has without an error, a
 another bundle, before the models load (but for the heads' digests); a number that restates the
 run's to 3 or more significant digits (--threshold 0.662 for the shipped bundle's
 0.6624905531191163) is read as the run's. --csv FILE: one
-row per face (lnet_anet.inference.outputs). Exit status (EXIT_STATUS, also in --help): 0 when
+row per face (lnet_anet.inference.outputs), and one with empty face columns for an image with no
+face or an error, whose last column, "error", says why. Exit status (EXIT_STATUS, also in --help): 0 when
 every image was analysed (or all were already in --output), 1 when some image could not be read
 or analysed (its error record says why; the others are still written) or the run could not be
 done (the bundle is missing or bad, an output file cannot be written: what was written so far
@@ -51,6 +52,8 @@ DEMO_NAME = "astronaut"  # skimage.data.astronaut(): NASA photo of Eileen Collin
 MAX_BATCH = 1024
 VIS_STEM_BYTES = 200  # room for "_<n>.png" and the temporary ".<name>.tmp<pid>" in 255 bytes
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")  # --vis naming one of these, not yet there: a picture meant, not a folder
+LARGE_PHOTO_PIXELS = 12_000_000  # a photo this large with no face found gets detail_note's hint (a phone's 12 MP)
+SMALL_FACE_PX = 40  # README: faces under ~40 px (as LNet reads the photo) are often missed
 EXIT_STATUS = """\
 exit status:
   0    every image was analysed (with or without a face), or all were already in --output
@@ -60,19 +63,24 @@ exit status:
        cannot use (cuda without a GPU), an output file that cannot be written (what was written is
        kept for --resume)
   2    bad usage: an unknown option or a bad value (--detail out of range ...), no image
-       given, --vis naming a file, --output or --csv naming a picture or the same file, a
-       --*descriptor-head without its --*-descriptor flag, --upright-head without --rotations;
-       --resume into an --output read with other options or another bundle
+       given, --vis naming a file or a folder below one, --output or --csv naming a picture or
+       the same file, a --*descriptor-head without its --*-descriptor flag, --upright-head without
+       --rotations; --resume into an --output read with other options or another bundle
   130  interrupted (Ctrl-C, or SIGTERM): rerun with --output FILE --resume to go on
   141  the standard output was closed by its reader (`| head`): stopped quietly"""
 
 
 def vis_folder_problem(vis: Path) -> str | None:
-    """Why `vis` cannot be --vis's folder (an existing file, or a picture's name), or None."""
+    """Why `vis` cannot be --vis's folder (an existing file, a picture's name, or a folder that
+    cannot be made because a file stands where one of its parent folders would be), or None."""
     if vis.exists() and not vis.is_dir():
         return f"--vis takes a folder: {vis} is a file"
     if not vis.exists() and vis.suffix.lower() in PICTURE_SUFFIXES:
         return f"--vis takes a folder (one picture per image is written into it), not a picture's name: {vis}"
+    if not vis.exists():  # said now, not as every image's error once all of them are analysed
+        above = next((a for a in vis.parents if a.exists()), None)
+        if above is not None and not above.is_dir():
+            return f"--vis {vis} cannot be made: {above} is a file, not a folder"
     return None
 
 
@@ -97,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "--mirror / --box-jitter / --rotations / descriptor heads / --no-rescue / --no-refine-boxes / "
                         "--face-head / --box-head / --upright-head / --threshold / --secondary-threshold / --detail / --arbitrate / "
                         "--attractiveness-patches and the same bundle: another mix is refused, exit 2)")  # fmt: skip
-    p.add_argument("--csv", type=Path, metavar="FILE", help="one row per face, for spreadsheets")
+    p.add_argument("--csv", type=Path, metavar="FILE",
+                   help="one row per face, for spreadsheets; an image with no face or an error gets one row with "
+                        "the face columns empty, its error in the last column")  # fmt: skip
     p.add_argument("--vis", type=Path, metavar="DIR",
                    help="write a PNG per image into the folder DIR (each JSON record's \"vis\" names it)")
     p.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
@@ -219,14 +229,16 @@ class Collected:
     paths: list[Path] = field(default_factory=list)  # to analyse, in order
     skipped: list[str] = field(default_factory=list)  # "path (why)" of what a scan left out
     any_folder: bool = False
+    subfolders: list[Path] = field(default_factory=list)  # not searched (scan_folder's recursive=False)
 
 
-def scan_folder(root: Path, suffixes: frozenset[str], out: Collected) -> None:
+def scan_folder(root: Path, suffixes: frozenset[str], out: Collected, recursive: bool = True) -> None:
     """The files under `root` with an image suffix, sorted, into out.paths; the others into
     out.skipped. Symlinked folders are followed; a folder reached twice (a link loop, two
     links to one folder) is read once (a file reached twice: collect_images). Hidden files and folders (names starting with "."; e.g.
     macOS's "._photo.jpg" resource forks, ".thumbnails/") are skipped, not read: they hold no
-    photos of the user's."""
+    photos of the user's. recursive=False: `root`'s own files only, its (not hidden) sub-folders
+    into out.subfolders, sorted."""
     seen: set[tuple[int, int]] = set()
     found: list[Path] = []
 
@@ -248,6 +260,9 @@ def scan_folder(root: Path, suffixes: frozenset[str], out: Collected) -> None:
             subfolders.remove(d)
             out.skipped.append(f"{Path(folder, d)} (hidden folder)")
         subfolders.sort(key=lambda d: (os.path.islink(os.path.join(folder, d)), d))  # real first
+        if not recursive:
+            out.subfolders += sorted(Path(folder, d) for d in subfolders)
+            subfolders[:] = []
         for name in files:
             path = Path(folder, name)
             if name.startswith("."):
@@ -402,10 +417,17 @@ def _estimate(value: dict | None) -> str:
     return "-" if value is None else f"{value['mean']:.1f}+-{value['std']:.1f}"
 
 
+def one_line(text: str) -> str:
+    """`text` with its control characters escaped (a newline as \\n, ESC as \\x1b), so that a file
+    name holding one stays on its table line."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
     """Readable lines for one image: one per face, or one saying why there is none."""
+    name = one_line(name)
     if record["error"] is not None:
-        return [f"{name}  ERROR  {record['error']}"]
+        return [f"{name}  ERROR  {one_line(record['error'])}"]
     if not record["faces"]:
         return [f"{name}  no face ({record['width']}x{record['height']})"]
     rows = []
@@ -446,6 +468,23 @@ def _emit(text: str) -> None:
     line = _safe(text)
     encoding = sys.stdout.encoding or "utf-8"
     print(line.encode(encoding, "backslashreplace").decode(encoding), flush=True)
+
+
+def detail_note(photos: list[tuple[str, int, int]], lnet: dict[str, Any]) -> str:
+    """One stderr note for the (name, width, height) of this run's photos over LARGE_PHOTO_PIXELS
+    with no face found, --detail off: LNet reads a photo that large shrunk (`lnet`: the bundle's
+    preprocessing.lnet), so a face of a few hundred pixels can be under SMALL_FACE_PX as read."""
+    from lnet_anet.data.preprocess import LNetInput
+
+    spec = LNetInput.from_dict(lnet)
+    name, width, height = photos[0]
+    ratio = min(spec.input_size[0] / height, spec.input_size[1] / width) * max((*spec.scales, *spec.zoom_in_scales))
+    which = f"{len(photos)} photos" if len(photos) > 1 else "1 photo"
+    first = "the first: " if len(photos) > 1 else ""
+    return (f"note: no face found in {which} over {LARGE_PHOTO_PIXELS / 1e6:g} megapixels ({first}"
+            f"{_safe(one_line(name))}, {width}x{height}): LNet reads it at ~{ratio:.2g} px per pixel, where faces "
+            f"under ~{round(SMALL_FACE_PX / ratio, -1):.0f} px (~{SMALL_FACE_PX} px as read) are often missed; try --detail 0.5, "
+            "which also reads it in tiles, for faces of about 100 px")
 
 
 @dataclass
@@ -796,6 +835,7 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
     analyses = predictor.analyse_many((item for _, item in items), args.batch_size)
     # a bar for folder runs, on a terminal only (disable=None: off when stderr is not a TTY)
     progress = tqdm(total=len(items), disable=None if any_folder else True, file=sys.stderr, unit="img")
+    large: list[tuple[str, int, int]] = []  # photos over LARGE_PHOTO_PIXELS with no face found: detail_note
     for (name, _), analysis in zip(items, analyses, strict=True):
         record = analysis.record
         if record["image"] is None:  # the --demo picture, handed over as an array: its name, as the table says
@@ -810,6 +850,9 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
                 record["error"] = f"{name}: visualisation not written: {reason}"
                 tally.vis_failed += 1
         tally.add(record)
+        if (record["error"] is None and not record["faces"] and predictor.detail_ratio is None
+                and record["width"] * record["height"] > LARGE_PHOTO_PIXELS):  # fmt: skip
+            large.append((name, record["width"], record["height"]))
         if log is not None:
             log.write(record)
         if table is not None:
@@ -821,6 +864,8 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
                 _emit(row)
         progress.update()
     progress.close()
+    if large:  # once per run, not per photo: the table and the records stay as documented
+        print(detail_note(large, predictor.bundle.preprocessing["lnet"]), file=sys.stderr)
     if not tally.errors:
         return 0
     if tally.vis_failed == tally.errors:  # every image was analysed; their pictures were not written

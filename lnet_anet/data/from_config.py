@@ -73,6 +73,7 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
                               "by: identity keeps each person on one side")  # fmt: skip
         attrs = dict(index.attrs)
         source = rule.pop("from_split", None)
+        before = index["split"].astype(str).to_numpy() if "split" in index else np.full(len(index), "")
         if source is None:
             index = holdout_split(index, overwrite=True, **rule)
         else:
@@ -80,6 +81,14 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
             resplit = holdout_split(index[part], overwrite=True, **rule)
             index = index.copy()
             index.loc[part, "split"] = resplit["split"]
+        # said, not silent: a split file that already has val rows gets more of them (LFWA's config)
+        target = rule.get("holdout", "val")
+        moved = int(((index["split"].to_numpy() == target) & (before != target)).sum())
+        pool, had = int((before == source).sum()) if source else len(index), int((before == target).sum())
+        (log.warning if had else log.info)(
+            "data.holdout moved %d of the %d %srows into %s%s; data.holdout=null keeps the data's own split",
+            moved, pool, f"{source} " if source else "", target,
+            f" (the data's own split already had {had} {target} rows)" if had else "")  # fmt: skip
         # data.json keeps the rule: another seed or frac moves rows between train and val, which
         # the counts alone may not show, and a finished run would score its own training images
         index.attrs = {**attrs, "holdout": {**rule, "from_split": source}}

@@ -15,8 +15,10 @@ displayed image, exclusive ends), score, rescued (1: not kept by the localizer, 
 threshold or its check map, but kept by the face head, whose P(face) the record gives as
 "face_probability"; 2: likewise, the whole picture as its face box, the frame try; else 0),
 age_mean, age_std (years), attractiveness_mean, attractiveness_std (1-5; empty when the bundle
-has no such head), then one probability column per attribute. An image with no face or an error
-has no row (the JSON Lines record says why).
+has no such head), then one probability column per attribute, then "error". An image with no
+face or an error gets one row of its own, its face columns empty and its record's error (if any)
+in the last column, so that every image read has a row. Names are spelt as in the JSON Lines
+(json_spelling: undecodable bytes as \\udcXX), so the two files join on "image".
 """
 
 from __future__ import annotations
@@ -33,12 +35,16 @@ from typing import Any, TextIO
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def json_spelling(text: str) -> str:
+    """`text` with its lone surrogates as JSON escapes ("\\udcff"): how the JSON Lines spell them."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def json_line(record: dict[str, Any]) -> str:
     """One JSON Lines line (no newline) of `record`: non-ASCII text as itself (a file name
     "café.jpg" stays readable), lone surrogates as JSON escapes ("\\udcff"), so the line is valid
     UTF-8 and json.loads gives the name back as os.fsdecode had it (os.fsencode -> the bytes)."""
-    text = json.dumps(record, ensure_ascii=False)
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return json_spelling(json.dumps(record, ensure_ascii=False))
 
 
 CSV_FIXED = ["image", "face", "x0", "y0", "x1", "y1", "score", "rescued", "age_mean", "age_std",
@@ -232,14 +238,15 @@ def face_rows(record: dict[str, Any], attributes: Iterable[str]) -> Iterator[lis
     attributes = list(attributes)
     for n, face in enumerate(record["faces"], start=1):
         age, attr = face.get("age") or {}, face.get("attractiveness") or {}
-        yield [printable(record["image"]) if record["image"] is not None else "", n,
+        yield [json_spelling(record["image"]) if record["image"] is not None else "", n,
                *face["box"], face["score"], _rescued(face), age.get("mean", ""), age.get("std", ""),
                attr.get("mean", ""), attr.get("std", ""),
                *(face["attributes"].get(a, "") for a in attributes)]  # fmt: skip
 
 
 class CsvTable:
-    """One row per face (module docstring); the file appears whole on close()."""
+    """One row per face, one per image without a face or with an error (module docstring); the
+    file appears whole on close()."""
 
     def __init__(self, path: str | Path, attributes: Iterable[str]):
         self.path = Path(path)
@@ -248,13 +255,17 @@ class CsvTable:
         self._tmp = _temporary(self.path)
         self._file = open(self._tmp, "w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._file, lineterminator="\n")  # as pandas writes: line tools see no \r
-        self._writer.writerow(CSV_FIXED + self.attributes)
+        self._writer.writerow([*CSV_FIXED, *self.attributes, "error"])  # error last: the other columns keep their places
         self.rows = 0
 
     def add(self, record: dict[str, Any]) -> None:
-        for row in face_rows(record, self.attributes):
-            self._writer.writerow(row)
-            self.rows += 1
+        error = "" if record.get("error") is None else json_spelling(record["error"])
+        rows = [[*row, error] for row in face_rows(record, self.attributes)]
+        if not rows:  # every image read has a row: a spreadsheet shows what is missing, and why
+            image = json_spelling(record["image"]) if record["image"] is not None else ""
+            rows = [[image, *[""] * (len(CSV_FIXED) - 1 + len(self.attributes)), error]]
+        self._writer.writerows(rows)
+        self.rows += len(rows)
 
     def close(self) -> None:
         self._file.close()
@@ -274,5 +285,5 @@ def printable(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-__all__ = ["CSV_FIXED", "CsvTable", "NotARecordLog", "RecordLog", "face_rows", "printable", "read_records",
+__all__ = ["CSV_FIXED", "CsvTable", "NotARecordLog", "RecordLog", "face_rows", "json_spelling", "printable", "read_records",
            "replace_durably"]
