@@ -48,8 +48,8 @@ def keep_features(pred: Predictor) -> Predictor:
     analyses in the face's record (as "_feature")."""
     inner = pred._face_features
 
-    def hook(faces):
-        out = inner(faces)
+    def hook(faces, *args, **kwargs):  # _face_features(faces, pad=None) since session 44
+        out = inner(faces, *args, **kwargs)
         for (*_, face), f in zip(faces, out[0].mean(1), strict=True):
             face["_feature"] = np.asarray(f, np.float32)
         return out
