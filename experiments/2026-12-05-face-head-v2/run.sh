@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The v2 face head (RULE.md, README.md), from the repository root.
-#   run.sh fit    -- the lists, the shipped recipe reproduced (v1), the candidate head (v2) (~20 min on 2 cores)
-#   run.sh tune   -- the passes, the filter grid, the real run, photometric copies, end to end (~40 min)
-#   run.sh val    -- val once, the bundle before beside it in the same scripts
+#   run.sh fit    -- the lists, the shipped recipe reproduced (v1), round 1's head (v2) (~20 min on 2 cores)
+#   run.sh tune   -- round 1: both heads' passes and the filter grid (~20 min)
+#   run.sh tune2  -- round 2: photometric copies, darkened / washed-out face-free crops, end to end (~25 min)
+#   run.sh fit3   -- round 3's head (v3): photometric copies of the face-free crops too (~20 min)
+#   run.sh tune3  -- round 3's lines (~25 min)
+#   run.sh val    -- val once, the bundle before beside the candidate head in the same scripts (V=head file)
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
 E=experiments/2026-12-05-face-head-v2
@@ -10,8 +13,9 @@ F=experiments/2026-12-03-face-filter
 R=runs/face-head-v2
 PY=${PYTHON:-.venv/bin/python}
 B=lnet_anet/assets/default.lnetanet
+V=${V:-$R/v3.safetensors}
 mkdir -p $R
-case "${1:-val}" in
+case "${1:-}" in
 fit)
   $PY experiments/2026-12-02-face-verifier/fit_lists.py --out runs/face-verifier
   [ -f runs/frame-rescue/utk-fit.txt ] || $PY experiments/2026-12-02-frame-rescue/lists.py --out runs/frame-rescue/utk-fit.txt
@@ -22,39 +26,46 @@ fit)
   $PY -m lnet_anet.cli.fit_face_head --faces runs/face-verifier/faces-fit.txt runs/frame-rescue/utk-fit.txt \
       $R/faces-photometric.txt --face-free runs/face-verifier/free-fit.txt $R/free-more.txt --frames --c 1.0 \
       --bundle $B --out $R/v2.safetensors ;;
-fit3)  # round 3: photometric copies of the face-free crops too
+tune)
+  $PY $F/collect.py --part tune --bundle $B --out $R/tune-shipped.pkl
+  $PY $F/collect.py --part tune --bundle $B --face-head $R/v2.safetensors --out $R/tune-v2.pkl
+  $PY $E/choose.py --shipped $R/tune-shipped.pkl --candidate $R/tune-v2.pkl --out $E/tune/grid.json
+  $PY $E/choose.py --shipped $R/tune-shipped.pkl --candidate $R/tune-shipped.pkl --out $E/tune/grid-shipped-head.json ;;
+tune2)
+  $PY -m lnet_anet.cli.build_bundle --from-bundle $B --lnet-input '{"verify_faces": [2.0, 0.1]}' \
+      --note 'verify_faces [2, 0.1] (experiments/2026-12-05-face-head-v2, diagnostic)' --out $R/verify-2-0.1.lnetanet
+  $PY $E/photometric.py --part tune --bundle shipped=$B v1-filter=$R/verify-2-0.1.lnetanet \
+      v2-filter=$R/verify-2-0.1.lnetanet::$R/v2.safetensors v2=$B::$R/v2.safetensors \
+      --out $E/tune/photometric-diagnostic.json
+  $PY $E/exposed_free.py --part tune --bundle shipped=$B v2=$B::$R/v2.safetensors --out $E/tune/exposed-free.json
+  $PY benchmarks/bench_end_to_end.py --part tune --limit 1000 --scut 0 --stability 0 --probe-train 0 --framings 0 \
+      --bundle shipped=$B v2=$B --face-head v2=$R/v2.safetensors --out $E/tune/e2e ;;
+fit3)
   $PY $E/free_copies.py --lists runs/face-verifier/free-fit.txt $R/free-more.txt --out $R
   $PY -m lnet_anet.cli.fit_face_head --faces runs/face-verifier/faces-fit.txt runs/frame-rescue/utk-fit.txt \
       $R/faces-photometric.txt --face-free runs/face-verifier/free-fit.txt $R/free-more.txt $R/free-photometric.txt \
       --frames --c 1.0 --bundle $B --out $R/v3.safetensors ;;
-tune)
-  $PY $F/collect.py --part tune --bundle $B --out $R/tune-shipped.pkl
-  $PY $F/collect.py --part tune --bundle $B --face-head $R/v2.safetensors --out $R/tune-v2.pkl
-  $PY $E/choose.py --shipped $R/tune-shipped.pkl --candidate $R/tune-v2.pkl --out $E/tune/grid.json ;;
-tune-real)  # the chosen setting run for real: run.sh tune-real S_HIGH P_MIN (or none)
-  if [ "$2" = none ]; then cp $B $R/chosen.lnetanet; else
-    $PY -m lnet_anet.cli.build_bundle --from-bundle $B --lnet-input "{\"verify_faces\": [$2, $3]}" \
-        --note "verify_faces [$2, $3] with the v2 face head (experiments/2026-12-05-face-head-v2)" --out $R/chosen.lnetanet
-  fi
-  $PY $F/collect.py --part tune --bundle $R/chosen.lnetanet --face-head $R/v2.safetensors --out $R/tune-real.pkl
-  $PY $E/choose.py --shipped $R/tune-shipped.pkl --candidate $R/tune-real.pkl --only none --out $E/tune/real.json
-  $PY $E/photometric.py --part tune --bundle shipped=$B chosen=$R/chosen.lnetanet::$R/v2.safetensors \
-      --out $E/tune/photometric.json
+tune3)  # the shipped head's columns are round 1-2's runs of the same scripts on the same data
+  $PY $F/collect.py --part tune --bundle $B --face-head $R/v3.safetensors --out $R/tune-v3.pkl
+  $PY $E/choose.py --shipped $R/tune-shipped.pkl --candidate $R/tune-v3.pkl --only none --out $E/tune/round3/t1-t3.json
+  $PY $E/photometric.py --part tune --bundle v3=$B::$R/v3.safetensors --out $E/tune/round3/photometric.json
+  $PY $E/exposed_free.py --part tune --bundle v3=$B::$R/v3.safetensors --out $E/tune/round3/exposed-free.json
   $PY benchmarks/bench_end_to_end.py --part tune --limit 1000 --scut 0 --stability 0 --probe-train 0 --framings 0 \
-      --bundle shipped=$B chosen=$R/chosen.lnetanet --face-head chosen=$R/v2.safetensors --out $E/tune/e2e ;;
-val)  # once, after tune-real passed every line of RULE.md
+      --bundle v3=$B --face-head v3=$R/v3.safetensors --out $E/tune/round3/e2e ;;
+val)  # once, for a head that passed its round's tune lines; the bundle is the embedded one in both columns
   $PY benchmarks/bench_end_to_end.py --part val --stability 0 --probe-train 0 --framings 0 \
-      --bundle before=$B chosen=$R/chosen.lnetanet --face-head chosen=$R/v2.safetensors --out $E/val/e2e
+      --bundle before=$B head=$B --face-head head=$V --out $E/val/e2e
   $PY benchmarks/bench_detection.py --part val --face-free --detectors lnet_anet_shipped --bundle $B \
       --threads 2 --work $R/wider-val-before --out $E/val/wider-before
-  $PY benchmarks/bench_detection.py --part val --face-free --detectors lnet_anet_shipped --bundle $R/chosen.lnetanet \
-      --face-head $R/v2.safetensors --threads 2 --work $R/wider-val-chosen --out $E/val/wider-chosen
+  $PY benchmarks/bench_detection.py --part val --face-free --detectors lnet_anet_shipped --bundle $B \
+      --face-head $V --threads 2 --work $R/wider-val-head --out $E/val/wider-head
+  $PY $E/photometric.py --part val --bundle before=$B head=$B::$V --work $R --out $E/val/photometric.json
+  $PY $E/exposed_free.py --part val --bundle before=$B head=$B::$V --work $R --out $E/val/exposed-free.json
   [ -f runs/face-grids/val/faces.csv ] || $PY benchmarks/make_face_grids.py --part val --out runs/face-grids/val
-  $PY benchmarks/bench_detection.py --format csv --labels runs/face-grids/val/faces.csv --detectors lnet_anet_shipped \
-      --bundle $B --threads 2 --work $R/grids-before --out $E/val/grids-before
-  $PY benchmarks/bench_detection.py --format csv --labels runs/face-grids/val/faces.csv --detectors lnet_anet_shipped \
-      --bundle $R/chosen.lnetanet --face-head $R/v2.safetensors --threads 2 --work $R/grids-chosen --out $E/val/grids-chosen
-  $PY $E/photometric.py --part val --bundle before=$B chosen=$R/chosen.lnetanet::$R/v2.safetensors \
-      --work $R --out $E/val/photometric.json ;;
-*) echo "usage: run.sh fit|tune|val" >&2; exit 2 ;;
+  for h in before head; do
+    args=(--bundle $B); [ $h = head ] && args+=(--face-head $V)
+    $PY benchmarks/bench_detection.py --format csv --labels runs/face-grids/val/faces.csv --detectors lnet_anet_shipped \
+        "${args[@]}" --threads 2 --work $R/grids-$h --out $E/val/grids-$h
+  done ;;
+*) echo "usage: run.sh fit|tune|tune2|fit3|tune3|val" >&2; exit 2 ;;
 esac
