@@ -305,6 +305,25 @@ def test_a_large_photo_is_drawn_at_max_side_with_its_boxes_scaled(predictor, sce
     assert drawn[round(h * shrink / 4), right - 1, 1] > 200 and drawn[round(h * shrink / 4), right - 1, 0] < 120
 
 
+def test_a_small_face_in_a_large_photo_keeps_its_box_clear_of_its_caption(predictor, scene):
+    """A fresh-user trial: on a 6000 x 4000 photo the caption's darkened box (its text grows with
+    the picture) hung below its baseline over the face box's top edge. The whole box stays drawn."""
+    from lnet_anet.inference.visualize import MAX_SIDE, render
+
+    k = -(-MAX_SIDE * 2 // max(scene.shape[:2]))
+    large = predictor.analyse(np.ascontiguousarray(np.kron(scene, np.ones((k, k, 1), np.uint8))))
+    h, w = large.image.shape[:2]
+    box = [0.4 * w, 0.45 * h, 0.45 * w, 0.55 * h]  # a face a few % of the photo, text room above and below
+    large.record["faces"] = [{"box": box, "score": 6.1, "attributes": {"No_Beard": 0.99},
+                              "age": {"mean": 33.0, "std": 15.0}}]  # fmt: skip
+    drawn = render(large)
+    assert drawn.shape[:2] == (round(h * MAX_SIDE / max(h, w)), MAX_SIDE)  # in place, not in a panel
+    zoom = MAX_SIDE / max(h, w)
+    x0, y0, x1 = (round(v * zoom) for v in box[:3])
+    top = drawn[y0, x0 + 2 : x1 - 2].astype(int)
+    assert ((top[:, 1] > 200) & (top[:, 0] < 120)).all()  # green all along, none of it darkened
+
+
 def test_a_thin_picture_is_drawn_with_a_usable_short_side(predictor):
     """A 1 x 5000 strip was drawn 1 x 2048 (5000 x 1: 2048 x 1), too thin for its box or text: the
     picture is padded below (a tall one: on its right) to MIN_SIDE, the long side still MAX_SIDE."""
@@ -370,10 +389,12 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     one = render(analysis)  # one face on a small picture: drawn 2x (MIN_SIDE), its text below, off the face
     assert one.shape[0] > 2 * scene.shape[0] and one.shape[1] == 2 * scene.shape[1]
     large = predictor.analyse(np.ascontiguousarray(np.kron(scene, np.ones((3, 3, 1), np.uint8))))
-    large.record["faces"] = [{**face, "box": [30.0, 30.0, 120.0, 150.0]}]
+    large.record["faces"] = [{**face, "box": [30.0, 40.0, 120.0, 150.0]}]  # room above for the caption, clear of the box
     assert render(large).shape == (3 * scene.shape[0], 3 * scene.shape[1], 3)  # its labels beside its box
+    large.record["faces"] = [{**face, "box": [30.0, 20.0, 120.0, 150.0]}]  # no room above: the caption would hide its top
+    assert render(large).shape[0] > 3 * scene.shape[0]
     low = 3 * scene.shape[0] - 10.0  # a box down to the bottom edge: no room for its lines below it
-    large.record["faces"] = [{**face, "box": [30.0, 30.0, 120.0, low]}]
+    large.record["faces"] = [{**face, "box": [30.0, 40.0, 120.0, low]}]
     assert render(large).shape[0] > 3 * scene.shape[0]  # so they go in the panel, not over the face
     analysis.record["faces"] = [face, {**face, "box": [45.0, 10.0, 75.0, 50.0]}]
     two = render(analysis)

@@ -50,6 +50,13 @@ def _text(canvas: np.ndarray, text: str, x: int, y: int, scale: float) -> None:
     cv2.putText(canvas, text, (x, y), FONT, scale, (255, 255, 255), thick, cv2.LINE_AA)
 
 
+def _below_baseline(scale: float) -> int:
+    """Pixels of a line's darkened box below its baseline (_text): a caption above a box has its
+    baseline this far (and the box's line width) above the box, or it hides the box's top edge."""
+    _, base = cv2.getTextSize("Ag", FONT, scale, max(1, round(scale * 2)))
+    return base + max(1, round(scale * 3))
+
+
 def _line_height(scale: float) -> int:
     (_, th), base = cv2.getTextSize("Ag", FONT, scale, max(1, round(scale * 2)))
     return th + base + 3
@@ -129,14 +136,16 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     line = max(1, round(min(h, w) / 250))
     step = _line_height(scale)
     faces = analysis.record["faces"]
-    in_panel = len(faces) > 1 or (faces and (min(h, w) < PANEL_BELOW or not _fits_around(faces[0], zoom, h, step, top_k)))
+    lift = _below_baseline(scale) + line  # a caption's baseline above its box's top edge
+    in_panel = len(faces) > 1 or (faces and (min(h, w) < PANEL_BELOW
+                                             or not _fits_around(faces[0], zoom, h, step, lift, top_k)))  # fmt: skip
     for n, face in enumerate(faces, start=1):
         x0, y0, x1, y1 = (int(round(v * zoom)) for v in face["box"])
         cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), BOX_COLOR, line)
         tx = int(np.clip(x0 + 2, 0, max(0, w - 10)))
         # Out of the panel, the caption fits above the box and the attributes below it (_fits_around).
         caption = f"#{n}" if in_panel else face_caption(face, n)
-        _text(canvas, caption, tx, y0 - 4 if y0 - 4 >= step else y0 + step, scale)
+        _text(canvas, caption, tx, y0 - lift if y0 - lift >= step else y0 + step, scale)
         if in_panel:
             continue
         y = y1 + step
@@ -170,11 +179,12 @@ def _scale_to_fit(text: str, width: int, scale: float) -> float:
     return max(0.3, fitted)
 
 
-def _fits_around(face: dict[str, Any], zoom: float, height: int, step: int, top_k: int) -> bool:
-    """Whether a lone face's caption fits above its box and its detail lines below it, on a
-    picture `height` pixels high (else they would be drawn over the face)."""
+def _fits_around(face: dict[str, Any], zoom: float, height: int, step: int, lift: int, top_k: int) -> bool:
+    """Whether a lone face's caption fits above its box (its baseline `lift` pixels above the
+    box) and its detail lines below it, on a picture `height` pixels high (else they would be
+    drawn over the face)."""
     y0, y1 = face["box"][1] * zoom, face["box"][3] * zoom
-    return y0 - 4 >= step and y1 + step * len(_detail_lines(face, top_k)) <= height - 2
+    return y0 - lift >= step and y1 + step * len(_detail_lines(face, top_k)) <= height - 2
 
 
 def _panel(rows: list[str], width: int, scale: float) -> np.ndarray:
