@@ -475,10 +475,10 @@ def detail_note(photos: list[tuple[str, int, int]], lnet: dict[str, Any]) -> str
     with no face found, --detail off: LNet reads a photo that large shrunk (`lnet`: the bundle's
     preprocessing.lnet), so a face of a few hundred pixels can be under SMALL_FACE_PX as read."""
     from lnet_anet.data.preprocess import LNetInput
+    from lnet_anet.lnet.multiscale import reading_ratio
 
-    spec = LNetInput.from_dict(lnet)
     name, width, height = photos[0]
-    ratio = min(spec.input_size[0] / height, spec.input_size[1] / width) * max((*spec.scales, *spec.zoom_in_scales))
+    ratio = reading_ratio((height, width), LNetInput.from_dict(lnet))
     which = f"{len(photos)} photos" if len(photos) > 1 else "1 photo"
     first = "the first: " if len(photos) > 1 else ""
     return (f"note: no face found in {which} over {LARGE_PHOTO_PIXELS / 1e6:g} megapixels ({first}"

@@ -99,6 +99,13 @@ def wants_detail(image_hw: tuple[int, int], input_size: tuple[int, int], ratio: 
     return ratio > min(input_size[0] / image_hw[0], input_size[1] / image_hw[1]) * largest_scale
 
 
+def reading_ratio(image_hw: tuple[int, int], lnet) -> float:
+    """LNet's canvas pixels per image pixel at its largest scale (scales and zoom-in) for an image
+    of `image_hw` (a LNetInput `lnet`): a face is read this many times its size in pixels."""
+    largest = max((*lnet.scales, *lnet.zoom_in_scales))
+    return largest * min(lnet.input_size[0] / image_hw[0], lnet.input_size[1] / image_hw[1])
+
+
 def shrink_factor(image_hw: tuple[int, int], lnet) -> float:
     """The factor (<= 1) by which an image can be shrunk once before LNet's canvases are cut from
     it (a LNetInput `lnet`): twice the resolution of its largest canvas (scales and zoom-in;
@@ -106,7 +113,7 @@ def shrink_factor(image_hw: tuple[int, int], lnet) -> float:
     ratio when that reads the image; 1 (not shrunk) when that is over half the image. A 24 MP
     photo is resized once instead of once per canvas: ~80 ms a canvas on 2 cores."""
     largest = max((*lnet.scales, *lnet.zoom_in_scales))
-    need = 2 * largest * min(lnet.input_size[0] / image_hw[0], lnet.input_size[1] / image_hw[1])
+    need = 2 * reading_ratio(image_hw, lnet)
     if lnet.detail_ratio is not None and wants_detail(image_hw, lnet.input_size, lnet.detail_ratio, largest):
         need = max(need, lnet.detail_ratio)
     return need if need <= 0.5 else 1.0
