@@ -63,6 +63,29 @@ def test_the_face_head_file_round_trips_and_refuses_other_heads(tmp_path):
         FaceHead.load(tmp_path / "text.safetensors")
 
 
+def test_a_face_head_with_a_hidden_layer_separates_what_a_logistic_one_cannot_and_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    corner = rng.integers(0, 2, size=(1200, 2))  # four clusters, faces in two opposite corners: no line separates them
+    x = np.c_[np.where(corner, 2.0, -2.0) + rng.normal(scale=0.5, size=(1200, 2)), rng.normal(size=(1200, 4))]
+    y = corner[:, 0] == corner[:, 1]
+    logistic = FaceHead.fit(x, y)
+    mlp = FaceHead.fit(x, y, hidden=16, seed=0, anet="abc")
+    assert logistic.hidden == 0 and mlp.hidden == 16 and mlp.info["hidden"] == 16
+    assert ((logistic.probability(x) > 0.5) == y).mean() < 0.7
+    assert ((mlp.probability(x) > 0.5) == y).mean() > 0.9
+    mlp.save(tmp_path / "mlp.safetensors")
+    again = FaceHead.load(tmp_path / "mlp.safetensors")
+    assert again.hidden == 16 and again.digest == mlp.digest != logistic.digest
+    np.testing.assert_allclose(again.probability(x), mlp.probability(x), atol=1e-5)
+    np.testing.assert_array_equal(FaceHead.fit(x, y, hidden=16, seed=0).probability(x), mlp.probability(x))  # seeded
+    with pytest.raises(ValueError, match=r"coef must be \(16,\)"):
+        FaceHead(mlp.mean, mlp.scale, np.zeros(6), 0.0, hidden_weight=mlp.hidden_weight, hidden_bias=mlp.hidden_bias)
+    with pytest.raises(ValueError, match="go together"):
+        FaceHead(mlp.mean, mlp.scale, mlp.coef, 0.0, hidden_weight=mlp.hidden_weight)
+    with pytest.raises(ValueError, match="features must be"):
+        mlp.probability(x[:, :5])
+
+
 def test_rescue_faces_is_checked_and_survives_the_bundle_settings():
     base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
     lnet = LNetInput.from_dict({**base, "rescue_faces": [0.0, 0.7]})
@@ -258,10 +281,15 @@ def test_fit_face_head_fits_on_faces_and_face_free_photos_and_skips_bad_files(tm
                                "--out", str(tmp_path / "frames.safetensors")]) == 0  # fmt: skip
     framed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert framed["frames"] is True and framed["face"] == info["face"] + 3 and framed["crops"] == info["crops"] + 6
+    # --hidden: an MLP head on the same candidates
+    assert fit_face_head.main(["--faces", str(faces), "--face-free", str(free), "--bundle", str(bundle), "--frames",
+                               "--hidden", "8", "--out", str(tmp_path / "mlp.safetensors")]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["hidden"] == 8
+    assert FaceHead.load(tmp_path / "mlp.safetensors").hidden == 8
     assert fit_face_head.main(["--faces", str(tmp_path / "missing"), "--face-free", str(free), "--bundle", str(bundle),
                                "--out", str(out)]) == 2  # fmt: skip
     assert "no such image file, list or folder" in capsys.readouterr().err
-    for bad in (["--c", "0"], ["--limit", "0"], ["--threads", "0"]):  # usage errors, not tracebacks
+    for bad in (["--c", "0"], ["--limit", "0"], ["--threads", "0"], ["--hidden", "-1"]):  # usage errors, not tracebacks
         with pytest.raises(SystemExit) as stop:
             fit_face_head.main(["--faces", str(faces), "--face-free", str(free), "--out", str(out), *bad])
         assert stop.value.code == 2 and bad[0] in capsys.readouterr().err

@@ -33,13 +33,14 @@ def main(argv=None) -> int:
     ap.add_argument("--shipped", type=Path, required=True)
     ap.add_argument("--candidate", type=Path, required=True)
     ap.add_argument("--only", choices=("none",), default=None, help="none: the candidate's pass as it is")
+    ap.add_argument("--p-min", type=float, nargs="+", default=list(P_MIN), help="the grid's p_min values (round 4 adds 0.7)")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     shipped = score(pickle.loads(args.shipped.read_bytes()), None, 0.0)
     data = pickle.loads(args.candidate.read_bytes())
     rows = [{"s_high": None, "p_min": None, **score(data, None, 0.0)}]
     if args.only is None:
-        rows += [{"s_high": s, "p_min": p, **score(data, s, p)} for s in S_HIGH for p in P_MIN]
+        rows += [{"s_high": s, "p_min": p, **score(data, s, p)} for s in S_HIGH for p in args.p_min]
     for r in rows:
         r["qualifies"] = qualifies(r, shipped)
     ok = [r for r in rows if r["qualifies"]]

@@ -5,6 +5,9 @@
 #   run.sh tune2  -- round 2: photometric copies, darkened / washed-out face-free crops, end to end (~25 min)
 #   run.sh fit3   -- round 3's head (v3): photometric copies of the face-free crops too (~20 min)
 #   run.sh tune3  -- round 3's lines (~25 min)
+#   run.sh fit4   -- round 4's MLP head from the capacity diagnostic's feature cache (capacity.py first; seconds)
+#   run.sh tune4  -- round 4: the MLP head's pass and the filter grid (~13 min)
+#   run.sh real4  -- round 4: the chosen setting's real run and lines L1-L5 (S=s_high P=p_min; ~35 min)
 #   run.sh val    -- val once, the bundle before beside the candidate head in the same scripts (V=head file)
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
@@ -67,5 +70,20 @@ val)  # once, for a head that passed its round's tune lines; the bundle is the e
     $PY benchmarks/bench_detection.py --format csv --labels runs/face-grids/val/faces.csv --detectors lnet_anet_shipped \
         "${args[@]}" --threads 2 --work $R/grids-$h --out $E/val/grids-$h
   done ;;
-*) echo "usage: run.sh fit|tune|tune2|fit3|tune3|val" >&2; exit 2 ;;
+fit4)
+  $PY $E/fit_mlp.py --out $R/mlp.safetensors ;;
+tune4)
+  $PY $F/collect.py --part tune --bundle $B --face-head $R/mlp.safetensors --out $R/tune-mlp.pkl
+  $PY $E/choose.py --shipped $R/tune-shipped.pkl --candidate $R/tune-mlp.pkl --p-min 0.01 0.02 0.05 0.1 0.2 0.3 0.5 0.7 \
+      --out $E/tune/round4/grid.json ;;
+real4)  # the setting choose.py chose in tune4 (S, P); the shipped head's columns are round 1-2's runs
+  $PY -m lnet_anet.cli.build_bundle --from-bundle $B --lnet-input "{\"verify_faces\": [$S, $P]}" \
+      --note "verify_faces [$S, $P] with the MLP face head (experiments/2026-12-05-face-head-v2, round 4)" --out $R/mlp-filter.lnetanet
+  $PY $F/collect.py --part tune --bundle $R/mlp-filter.lnetanet --face-head $R/mlp.safetensors --out $R/tune-mlp-real.pkl
+  $PY $E/choose.py --shipped $R/tune-shipped.pkl --candidate $R/tune-mlp-real.pkl --only none --out $E/tune/round4/l1-l2.json
+  $PY $E/photometric.py --part tune --bundle mlp=$R/mlp-filter.lnetanet::$R/mlp.safetensors --out $E/tune/round4/photometric.json
+  $PY $E/exposed_free.py --part tune --bundle mlp=$R/mlp-filter.lnetanet::$R/mlp.safetensors --out $E/tune/round4/exposed-free.json
+  $PY benchmarks/bench_end_to_end.py --part tune --limit 1000 --scut 0 --stability 0 --probe-train 0 --framings 0 \
+      --bundle mlp=$R/mlp-filter.lnetanet --face-head mlp=$R/mlp.safetensors --out $E/tune/round4/e2e ;;
+*) echo "usage: run.sh fit|tune|tune2|fit3|tune3|fit4|tune4|real4|val" >&2; exit 2 ;;
 esac

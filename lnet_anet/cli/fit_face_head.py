@@ -1,7 +1,7 @@
 """Fit the face head that rescues photos with no face found (lnet_anet.inference.face_head).
 
     python -m lnet_anet.cli.fit_face_head --faces FACES... --face-free FREE... --out face_head.safetensors \\
-        [--frames] [--limit N] [--c 1.0] [--bundle B]
+        [--frames] [--hidden H] [--limit N] [--c 1.0] [--bundle B]
 
 Image-level tags only, as LNet learns: each --faces source (an image file, a .txt list of image
 paths, or a folder, read recursively) holds photos of one face each, whose strongest candidate
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter
+from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in
 from lnet_anet.cli.head_fitting import add_fit_options, open_sources, save_head
 from lnet_anet.data.images import load_image
 from lnet_anet.inference.face_head import DEFAULT_FACE_HEAD, FaceHead
@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", action="store_true",
                     help="also learn from each photo's frame candidate (the whole picture as the face box), for "
                          "bundles with preprocessing.lnet.rescue_frame")  # fmt: skip
+    ap.add_argument("--hidden", type=int_in(0), default=0,
+                    help="hidden units of an MLP head (0: a logistic regression; --c applies to it only); "
+                         "the MLP's seed is --seed")  # fmt: skip
     add_fit_options(ap, DEFAULT_FACE_HEAD)
     args = ap.parse_args(argv)
     opened = open_sources("fit_face_head", [args.faces, args.face_free], args)
@@ -85,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)  # fmt: skip
     command = " ".join(["python -m lnet_anet.cli.fit_face_head", *(argv if argv is not None else sys.argv[1:])])
     head = FaceHead.fit(np.stack(positive + negative), np.r_[np.ones(len(positive), bool), np.zeros(len(negative), bool)],
-                        c=args.c, anet=predictor.bundle.part_digest("anet"),
+                        c=args.c, hidden=args.hidden, seed=args.seed, anet=predictor.bundle.part_digest("anet"),
                         info={"faces": [str(s) for s in args.faces], "face_free": [str(s) for s in args.face_free],
                               "limit": args.limit, "seed": args.seed, "face_images": len(faces),
                               "face_free_images": len(free), "skipped": skipped_faces + skipped_free,

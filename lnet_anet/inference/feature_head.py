@@ -65,63 +65,105 @@ class FeatureHead:
 
 
 class LogisticFeatureHead(FeatureHead):
-    """P(yes) from ANet's face feature: sigmoid(coef . (x - mean) / scale + intercept).
+    """P(yes) from ANet's face feature: a logistic regression on the standardised feature,
+    sigmoid(coef . z + intercept) with z = (x - mean) / scale, or, with a hidden layer, on
+    z = relu(hidden_weight @ ((x - mean) / scale) + hidden_bias) (a one-hidden-layer MLP).
     features (N, D) float -> (N,) probabilities in [0, 1].
 
-    mean, scale, coef: (D,); intercept: float; anet: digest of the ANet that gave the features;
-    info: how it was fitted (recorded in the file). Subclasses name their file's metadata key
-    (META_KEY), what they tell apart (LABELS: the yes and the no kind) and the command that fits
-    one (FIT_COMMAND)."""
+    mean, scale: (D,); hidden_weight (H, D) and hidden_bias (H,), or both None; coef: (H,), or
+    (D,) without a hidden layer; intercept: float; anet: digest of the ANet that gave the
+    features; info: how it was fitted (recorded in the file). ValueError for shapes that do not
+    agree. Subclasses name their file's metadata key (META_KEY), what they tell apart (LABELS: the
+    yes and the no kind) and the command that fits one (FIT_COMMAND)."""
 
     LABELS = ("yes", "no")
+    MLP_ALPHA = 1e-2  # the MLP's L2 penalty (experiments/2026-12-05-face-head-v2, capacity diagnostic)
 
     def __init__(self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float,
-                 anet: str | None = None, info: dict | None = None):  # fmt: skip
+                 anet: str | None = None, info: dict | None = None, hidden_weight: np.ndarray | None = None,
+                 hidden_bias: np.ndarray | None = None):  # fmt: skip
         self.mean, self.scale = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
         self.coef, self.intercept = np.asarray(coef, np.float64), float(intercept)
-        if not self.mean.shape == self.scale.shape == self.coef.shape or self.mean.ndim != 1:
-            raise ValueError(f"mean, scale and coef must be (D,) arrays of one D, got {self.mean.shape}, "
-                             f"{self.scale.shape}, {self.coef.shape}")  # fmt: skip
+        if (hidden_weight is None) != (hidden_bias is None):
+            raise ValueError("hidden_weight and hidden_bias go together")
+        self.hidden_weight = None if hidden_weight is None else np.asarray(hidden_weight, np.float64)
+        self.hidden_bias = None if hidden_bias is None else np.asarray(hidden_bias, np.float64)
+        if self.mean.ndim != 1 or self.mean.shape != self.scale.shape:
+            raise ValueError(f"mean and scale must be (D,) arrays of one D, got {self.mean.shape}, {self.scale.shape}")
+        d = self.mean.shape[0]
+        if self.hidden_weight is None:
+            expected = (d,)
+        else:
+            if self.hidden_weight.ndim != 2 or self.hidden_weight.shape[1] != d or self.hidden_bias.shape != self.hidden_weight.shape[:1]:
+                raise ValueError(f"hidden_weight must be (H, {d}) and hidden_bias (H,), got "
+                                 f"{self.hidden_weight.shape}, {self.hidden_bias.shape}")  # fmt: skip
+            expected = self.hidden_weight.shape[:1]
+        if self.coef.shape != expected:
+            raise ValueError(f"coef must be {expected}, got {self.coef.shape}")
         self.anet, self.info = anet, dict(info or {})
 
     @property
     def feature_dim(self) -> int:
-        return int(self.coef.shape[0])
+        return int(self.mean.shape[0])
+
+    @property
+    def hidden(self) -> int:
+        """The hidden layer's width H; 0 for a logistic regression."""
+        return 0 if self.hidden_weight is None else int(self.hidden_weight.shape[0])
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         """(N, D) ANet features -> (N,) P(yes). ValueError for another D."""
         x = np.asarray(features, np.float64)
         if x.ndim != 2 or x.shape[1] != self.feature_dim:
             raise ValueError(f"features must be (N, {self.feature_dim}), got {x.shape}")
-        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+        z = (x - self.mean) / self.scale
+        if self.hidden_weight is not None:
+            z = np.maximum(z @ self.hidden_weight.T + self.hidden_bias, 0.0)
+        logit = z @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(logit, -60, 60)))
 
     @classmethod
     def fit(cls, features: np.ndarray, labels: np.ndarray, c: float = 1.0, anet: str | None = None,
-            info: dict | None = None):  # fmt: skip
-        """Fit on (N, D) features and (N,) booleans (True: the yes kind): standardised inputs,
-        L2-regularised logistic regression (scikit-learn, C=c, balanced class weights). ValueError
-        unless both kinds are present."""
+            info: dict | None = None, hidden: int = 0, seed: int = 0):  # fmt: skip
+        """Fit on (N, D) features and (N,) booleans (True: the yes kind), on standardised inputs
+        (scikit-learn). hidden 0: L2-regularised logistic regression (C=c, balanced class
+        weights). hidden H > 0: an MLP with one ReLU layer of H units (MLPClassifier: adam, L2
+        penalty MLP_ALPHA, early stopping on 10% of the crops, at most 300 epochs, random_state
+        seed; c unused). ValueError unless both kinds are present."""
         from sklearn.linear_model import LogisticRegression
+        from sklearn.neural_network import MLPClassifier
 
         x, y = np.asarray(features, np.float64), np.asarray(labels, bool)
         if x.ndim != 2 or len(x) != len(y) or y.all() or not y.any():
             raise ValueError(f"fit needs (N, D) features and (N,) labels with both {cls.LABELS[0]} and "
                              f"{cls.LABELS[1]} crops")  # fmt: skip
+        if hidden < 0:
+            raise ValueError(f"hidden must be >= 0, got {hidden}")
         mean, scale = x.mean(0), np.maximum(x.std(0), 1e-6)
-        model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit((x - mean) / scale, y)
-        info = {**(info or {}), "crops": len(y), cls.LABELS[0]: int(y.sum()), "C": c}
-        return cls(mean, scale, model.coef_[0], float(model.intercept_[0]), anet, info)
+        z = (x - mean) / scale
+        info = {**(info or {}), "crops": len(y), cls.LABELS[0]: int(y.sum())}
+        if not hidden:
+            model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(z, y)
+            return cls(mean, scale, model.coef_[0], float(model.intercept_[0]), anet, {**info, "C": c})
+        model = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=cls.MLP_ALPHA, early_stopping=True,
+                              random_state=seed, max_iter=300).fit(z, y)  # fmt: skip
+        (w1, w2), (b1, b2) = model.coefs_, model.intercepts_
+        info = {**info, "hidden": hidden, "alpha": cls.MLP_ALPHA, "seed": seed, "epochs": int(model.n_iter_)}
+        return cls(mean, scale, w2[:, 0], float(b2[0]), anet, info, w1.T, b1)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"mean": self.mean, "scale": self.scale, "coef": self.coef}
+        out = {"mean": self.mean, "scale": self.scale, "coef": self.coef}
+        if self.hidden_weight is not None:
+            out |= {"hidden_weight": self.hidden_weight, "hidden_bias": self.hidden_bias}
+        return out
 
     def meta(self) -> dict:
         return {"intercept": self.intercept, "anet": self.anet, "info": self.info}
 
     @classmethod
     def from_file(cls, arrays: dict[str, np.ndarray], meta: dict):
-        return cls(arrays["mean"], arrays["scale"], arrays["coef"], meta["intercept"], meta.get("anet"), meta.get("info"))
+        return cls(arrays["mean"], arrays["scale"], arrays["coef"], meta["intercept"], meta.get("anet"), meta.get("info"),
+                   arrays.get("hidden_weight"), arrays.get("hidden_bias"))  # fmt: skip
 
 
 def arrays_digest(arrays: dict[str, np.ndarray | float]) -> str:
