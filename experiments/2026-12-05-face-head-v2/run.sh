@@ -8,6 +8,9 @@
 #   run.sh fit4   -- round 4's MLP head from the capacity diagnostic's feature cache (capacity.py first; seconds)
 #   run.sh tune4  -- round 4: the MLP head's pass and the filter grid (~13 min)
 #   run.sh real4  -- round 4: the chosen setting's real run and lines L1-L5 (S=s_high P=p_min; ~35 min)
+#   run.sh tune5  -- round 5: real passes of the MLP head with the filter at (1e6, 0.02) and (1e6, 0.05) (~30 min)
+#   run.sh real5  -- round 5: lines L3-L5 of the chosen setting (P=p_min; ~25 min)
+#   run.sh val4   -- round 4's val, once: the bundle before beside the MLP head with its filter (after real4)
 #   run.sh val    -- val once, the bundle before beside the candidate head in the same scripts (V=head file)
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
@@ -85,5 +88,35 @@ real4)  # the setting choose.py chose in tune4 (S, P); the shipped head's column
   $PY $E/exposed_free.py --part tune --bundle mlp=$R/mlp-filter.lnetanet::$R/mlp.safetensors --out $E/tune/round4/exposed-free.json
   $PY benchmarks/bench_end_to_end.py --part tune --limit 1000 --scut 0 --stability 0 --probe-train 0 --framings 0 \
       --bundle mlp=$R/mlp-filter.lnetanet --face-head mlp=$R/mlp.safetensors --out $E/tune/round4/e2e ;;
-*) echo "usage: run.sh fit|tune|tune2|fit3|tune3|fit4|tune4|real4|val" >&2; exit 2 ;;
+tune5)
+  for P in 0.02 0.05; do
+    $PY -m lnet_anet.cli.build_bundle --from-bundle $B --lnet-input "{\"verify_faces\": [1e6, $P]}" \
+        --note "verify_faces [1e6, $P] with the MLP face head (experiments/2026-12-05-face-head-v2, round 5)" \
+        --out $R/mlp-filter-$P.lnetanet
+    $PY $F/collect.py --part tune --bundle $R/mlp-filter-$P.lnetanet --face-head $R/mlp.safetensors --out $R/tune-mlp-$P.pkl
+    $PY $E/choose.py --shipped $R/tune-shipped.pkl --candidate $R/tune-mlp-$P.pkl --only none --out $E/tune/round5/real-$P.json
+  done ;;
+real5)  # L3-L5 of round 5's chosen setting
+  M=$R/mlp-filter-$P.lnetanet
+  $PY $E/photometric.py --part tune --bundle mlp=$M::$R/mlp.safetensors --out $E/tune/round5/photometric.json
+  $PY $E/exposed_free.py --part tune --bundle mlp=$M::$R/mlp.safetensors --out $E/tune/round5/exposed-free.json
+  $PY benchmarks/bench_end_to_end.py --part tune --limit 1000 --scut 0 --stability 0 --probe-train 0 --framings 0 \
+      --bundle mlp=$M --face-head mlp=$R/mlp.safetensors --out $E/tune/round5/e2e ;;
+val4)  # once, for round 4's head and filter (real4's bundle); the bundle before in the same scripts
+  M=${M:-$R/mlp-filter.lnetanet} H=$R/mlp.safetensors
+  $PY benchmarks/bench_end_to_end.py --part val --stability 0 --probe-train 0 --framings 0 \
+      --bundle before=$B mlp=$M --face-head mlp=$H --out $E/val/round4/e2e
+  $PY benchmarks/bench_detection.py --part val --face-free --detectors lnet_anet_shipped --bundle $B \
+      --threads 2 --work $R/wider-val-before --out $E/val/round4/wider-before
+  $PY benchmarks/bench_detection.py --part val --face-free --detectors lnet_anet_shipped --bundle $M \
+      --face-head $H --threads 2 --work $R/wider-val-mlp --out $E/val/round4/wider-mlp
+  $PY $E/photometric.py --part val --bundle before=$B mlp=$M::$H --work $R --out $E/val/round4/photometric.json
+  $PY $E/exposed_free.py --part val --bundle before=$B mlp=$M::$H --work $R --out $E/val/round4/exposed-free.json
+  [ -f runs/face-grids/val/faces.csv ] || $PY benchmarks/make_face_grids.py --part val --out runs/face-grids/val
+  for h in before mlp; do
+    args=(--bundle $B); [ $h = mlp ] && args=(--bundle $M --face-head $H)
+    $PY benchmarks/bench_detection.py --format csv --labels runs/face-grids/val/faces.csv --detectors lnet_anet_shipped \
+        "${args[@]}" --threads 2 --work $R/grids-$h --out $E/val/round4/grids-$h
+  done ;;
+*) echo "usage: run.sh fit|tune|tune2|fit3|tune3|fit4|tune4|real4|tune5|real5|val|val4" >&2; exit 2 ;;
 esac
