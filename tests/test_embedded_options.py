@@ -33,7 +33,8 @@ OPTIONS = [
     ["--threshold", "2.5", "--secondary-threshold", "2.0"],
     ["--mirror", "--rotations", "--detail", "0.5", "--no-refine-boxes"],
     pytest.param(["--attractiveness-descriptor", "--age-descriptor", "--detail", "0.5"],
-                 marks=pytest.mark.skipif(importlib.util.find_spec("dlib") is None, reason="the `descriptor` extra")),
+                 marks=pytest.mark.skipif(None in (importlib.util.find_spec("dlib"), importlib.util.find_spec("face_recognition_models")),
+                                          reason="the `descriptor` extra (dlib and its models)")),
 ]
 BUNDLE_SETTINGS = [
     {"detail_ratio": 0.5},

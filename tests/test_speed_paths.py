@@ -236,3 +236,21 @@ def test_box_jitter_averages_the_views_of_each_face_region():
         Predictor.load(DEFAULT_BUNDLE, box_jitter=1)
     with pytest.raises(ValueError, match="box_jitter must be True or False"):
         predictor.box_jitter = "yes"
+
+
+def test_the_heads_that_judge_a_region_read_anets_graph_alone_with_the_same_features():
+    """_mean_features (what the face, box and upright heads read; the face filter asks it about
+    every face LNet returns) runs ANet's graph without the age and attractiveness nets: the same
+    features as the whole face graph's, without running it."""
+    from lnet_anet.inference.predictor import JUDGE_PAD
+
+    predictor = Predictor.load(DEFAULT_BUNDLE, backend="torch")
+    image = np.random.default_rng(0).integers(0, 255, (160, 200, 3), dtype=np.uint8)
+    faces = [(image, np.array(b, np.float64), 0.9, {}) for b in ([10, 20, 90, 110], [100, 10, 190, 150], [-20, -10, 50, 60])]
+    full = predictor._face_features(faces, JUDGE_PAD)
+    alone = predictor._face_features(faces, JUDGE_PAD, with_heads=False)
+    assert len(full) == 5 and len(alone) == 1  # features, then the age and attractiveness means and stds
+    np.testing.assert_allclose(alone[0], full[0], rtol=1e-5, atol=1e-5)
+    predictor._run["faces"] = None  # the whole face graph is not run by the judges
+    np.testing.assert_allclose(predictor._mean_features(faces), predictor._crop_patches(full[0]).mean(1),
+                               rtol=1e-5, atol=1e-5)  # fmt: skip

@@ -851,7 +851,7 @@ class Predictor:
             return features
         judged, chunk = features.copy(), self._face_chunk
         again = [faces[k] for k in redo]
-        judged[redo] = np.concatenate([self._face_features(again[s : s + chunk], JUDGE_PAD)[0].mean(1)
+        judged[redo] = np.concatenate([self._face_features(again[s : s + chunk], JUDGE_PAD, False)[0].mean(1)
                                        for s in range(0, len(again), chunk)])  # fmt: skip
         return judged
 
@@ -933,7 +933,7 @@ class Predictor:
         mirror images' patches in it made --mirror drop rescued faces). pad: _face_features'
         (JUDGE_PAD, what those heads judge, unless told)."""
         chunk = self._face_chunk
-        return np.concatenate([self._crop_patches(self._face_features(faces[s : s + chunk], pad)[0]).mean(1)
+        return np.concatenate([self._crop_patches(self._face_features(faces[s : s + chunk], pad, False)[0]).mean(1)
                                for s in range(0, len(faces), chunk)])  # fmt: skip
 
     def _crop_patches(self, features: np.ndarray) -> np.ndarray:
@@ -1295,24 +1295,37 @@ class Predictor:
             found.update(zip(ks, head.describe(img, boxes), strict=True))
         return np.stack([found[k] for k in range(len(faces))])
 
-    def _face_features(self, faces: list, pad: str | None = None) -> list[np.ndarray]:
+    def _anet_only(self) -> TorchGraph | OrtGraph:
+        """ANet's graph without the heads (a FaceGraph of ANet alone: features only), built on
+        first use: the face, box and upright heads read ANet's feature of a region, and the age
+        and attractiveness nets in the face graph cost most of its time (the face filter judges
+        every face LNet returns; experiments/2026-12-05-face-head-v2, speed)."""
+        if "anet_only" not in self._run:
+            self._run["anet_only"] = self._runner("anet_only", FaceGraph(fold_batchnorm(self.bundle.anet, True), self._anet, {}))
+        return self._run["anet_only"]
+
+    def _face_features(self, faces: list, pad: str | None = None, with_heads: bool = True) -> list[np.ndarray]:
         """The FaceGraph's outputs for the faces: ANet's patch features (N, patches [x2
         mirrored] [x views], D), then each head's mean and std (N,). With box_jitter, every view
         of each face's region is read: the views' patches are the face's patches, and each head's
         answer is the mixture of its views' (the mean of the means; the std of the mixture,
         sqrt(mean(std**2 + mean**2) - mean**2)). pad: every crop filled so outside the picture
-        (None: as the bundle says)."""
+        (None: as the bundle says). with_heads False: ANet's patch features alone, [(N, ..., D)],
+        from ANet's graph without the heads (_anet_only): what the face, box and upright heads read."""
         p = self._anet
         if p.views:
             faces = [(img, jitter_box(box, view), *rest) for img, box, *rest in faces for view in p.views]
         crops = [_crops(faces, p.enlarge, p.canonical_size, pad or p.pad)]
-        for name in self._face_inputs[1:]:  # heads that read a crop of their own
-            prep = self._heads[name.removesuffix("_crops")]
-            head_crops = _crops(faces, prep.enlarge, prep.image_size, pad or prep.pad)
-            if prep.soften != 1:  # sharper crops than the net learnt from, read with less detail
-                head_crops = np.stack([soften_sharp(c, prep.soften, prep.soften_above) for c in head_crops])
-            crops.append(head_crops)
-        outputs = self._run["faces"](*crops)
+        if not with_heads:
+            outputs = self._anet_only()(*crops)
+        else:
+            for name in self._face_inputs[1:]:  # heads that read a crop of their own
+                prep = self._heads[name.removesuffix("_crops")]
+                head_crops = _crops(faces, prep.enlarge, prep.image_size, pad or prep.pad)
+                if prep.soften != 1:  # sharper crops than the net learnt from, read with less detail
+                    head_crops = np.stack([soften_sharp(c, prep.soften, prep.soften_above) for c in head_crops])
+                crops.append(head_crops)
+            outputs = self._run["faces"](*crops)
         if not p.views:
             return outputs
         k = len(p.views)
