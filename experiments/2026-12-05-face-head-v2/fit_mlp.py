@@ -6,7 +6,7 @@ ANet passes are not run twice. The same head as
         runs/face-head-v2/faces-photometric.txt --face-free runs/face-verifier/free-fit.txt runs/face-head-v2/free-more.txt \\
         runs/face-head-v2/free-photometric.txt --frames --hidden 128 --out runs/face-head-v2/mlp.safetensors
 
-(`run.sh fit4-check` runs that and compares).
+(`run.sh fit4-check` runs that and compares the digests).
 
     PYTHONPATH=. python experiments/2026-12-05-face-head-v2/fit_mlp.py --out runs/face-head-v2/mlp.safetensors
 """

@@ -6,12 +6,17 @@
 #   run.sh fit3   -- round 3's head (v3): photometric copies of the face-free crops too (~20 min)
 #   run.sh tune3  -- round 3's lines (~25 min)
 #   run.sh fit4   -- round 4's MLP head from the capacity diagnostic's feature cache (capacity.py first; seconds)
+#   run.sh fit4-check -- fit_face_head --hidden 128 on round 3's lists (~20 min): the same head as fit4's (digests compared)
 #   run.sh tune4  -- round 4: the MLP head's pass and the filter grid (~13 min)
 #   run.sh real4  -- round 4: the chosen setting's real run and lines L1-L5 (S=s_high P=p_min; ~35 min)
 #   run.sh tune5  -- round 5: real passes of the MLP head with the filter at (1e6, 0.02) and (1e6, 0.05) (~30 min)
 #   run.sh real5  -- round 5: lines L3-L5 of the chosen setting (P=p_min; ~25 min)
 #   run.sh val4   -- round 4's val, once: the bundle before beside the MLP head with its filter (after real4)
 #   run.sh val    -- val once, the bundle before beside the candidate head in the same scripts (V=head file)
+# Rounds 1-5 ran at c0e4802, before round 5 shipped: "shipped" ($B) is that commit's embedded bundle and
+# face head. Since 5e62e01 lnet_anet/assets holds round 5's; to rerun a round as recorded, run this from a
+# worktree of c0e4802's assets (git worktree add /tmp/before c0e4802; copy runs/ there) or set B=$B_BEFORE
+# and pass the old face head (git show c0e4802:lnet_anet/assets/face_head.safetensors).
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
 E=experiments/2026-12-05-face-head-v2
@@ -20,6 +25,9 @@ R=runs/face-head-v2
 PY=${PYTHON:-.venv/bin/python}
 B=lnet_anet/assets/default.lnetanet
 V=${V:-$R/v3.safetensors}
+# the embedded bundle before round 5 shipped (c0e4802): the bundle the heads of rounds 1-5 were fitted and judged on
+B_BEFORE=${B_BEFORE:-$R/before.lnetanet}
+[ -f "$B_BEFORE" ] || git show c0e4802:lnet_anet/assets/default.lnetanet > "$B_BEFORE"
 mkdir -p $R
 case "${1:-}" in
 fit)
@@ -75,6 +83,12 @@ val)  # once, for a head that passed its round's tune lines; the bundle is the e
   done ;;
 fit4)
   $PY $E/fit_mlp.py --out $R/mlp.safetensors ;;
+fit4-check)
+  $PY -m lnet_anet.cli.fit_face_head --faces runs/face-verifier/faces-fit.txt runs/frame-rescue/utk-fit.txt \
+      $R/faces-photometric.txt --face-free runs/face-verifier/free-fit.txt $R/free-more.txt $R/free-photometric.txt \
+      --frames --hidden 128 --bundle $B_BEFORE --out $R/mlp-cli.safetensors
+  $PY -c "import sys; from lnet_anet.inference.face_head import FaceHead as H; a, b = (H.load(f) for f in sys.argv[1:]); \
+print(a.digest, b.digest, 'same' if a.digest == b.digest else 'DIFFERENT')" $R/mlp.safetensors $R/mlp-cli.safetensors ;;
 tune4)
   $PY $F/collect.py --part tune --bundle $B --face-head $R/mlp.safetensors --out $R/tune-mlp.pkl
   $PY $E/choose.py --shipped $R/tune-shipped.pkl --candidate $R/tune-mlp.pkl --p-min 0.01 0.02 0.05 0.1 0.2 0.3 0.5 0.7 \
@@ -118,5 +132,5 @@ val4)  # once, for round 4's head and filter (real4's bundle); the bundle before
     $PY benchmarks/bench_detection.py --format csv --labels runs/face-grids/val/faces.csv --detectors lnet_anet_shipped \
         "${args[@]}" --threads 2 --work $R/grids-$h --out $E/val/round4/grids-$h
   done ;;
-*) echo "usage: run.sh fit|tune|tune2|fit3|tune3|fit4|tune4|real4|tune5|real5|val|val4" >&2; exit 2 ;;
+*) echo "usage: run.sh fit|tune|tune2|fit3|tune3|fit4|fit4-check|tune4|real4|tune5|real5|val|val4" >&2; exit 2 ;;
 esac
