@@ -14,6 +14,7 @@ import torch
 from safetensors.torch import save_file
 
 from lnet_anet.dldl.descriptor import DESCRIPTOR_SIZE, MAP_SIZE, DescriptorHead, FaceDescriptor
+from tests._extras import needs_dlib
 
 
 def _data(n=120, d=8, seed=0):
@@ -247,12 +248,6 @@ def test_prepare_moves_the_descriptor_part_of_the_first_layer_and_changes_no_sco
     np.testing.assert_allclose(head.regress(x), own, atol=1e-5)
     with pytest.raises(ValueError, match="reads 8 inputs here, got 9"):
         head.mix(means, part, np.zeros((12, 9)))
-
-
-needs_dlib = pytest.mark.skipif(
-    importlib.util.find_spec("dlib") is None or importlib.util.find_spec("face_recognition_models") is None,
-    reason="dlib-bin and face_recognition_models are not installed (the `descriptor` extra)",
-)
 
 
 @needs_dlib

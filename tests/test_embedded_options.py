@@ -8,7 +8,6 @@ runs) end to end through the CLI and asks for a readable record with the same fa
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
@@ -17,6 +16,7 @@ import torch
 from torchvision.ops import box_iou
 
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE
+from tests._extras import needs_dlib
 
 pytestmark = [pytest.mark.usefixtures("one_thread"),
               pytest.mark.skipif(not DEFAULT_BUNDLE.is_file(), reason="no embedded bundle")]  # fmt: skip
@@ -33,8 +33,7 @@ OPTIONS = [
     ["--threshold", "2.5", "--secondary-threshold", "2.0"],
     ["--mirror", "--rotations", "--detail", "0.5", "--no-refine-boxes"],
     pytest.param(["--attractiveness-descriptor", "--age-descriptor", "--detail", "0.5"],
-                 marks=pytest.mark.skipif(None in (importlib.util.find_spec("dlib"), importlib.util.find_spec("face_recognition_models")),
-                                          reason="the `descriptor` extra (dlib and its models)")),
+                 marks=needs_dlib),
 ]
 BUNDLE_SETTINGS = [
     {"detail_ratio": 0.5},

@@ -71,14 +71,23 @@ def score(data: dict, s_high: float | None, p_min: float) -> dict:
     return out
 
 
+def qualifies(r: dict, before: dict) -> bool:
+    """RULE.md's qualification: faces found, WIDER AP50 and recall held against `before`."""
+    return (all(r[f"found_{n}"] >= before[f"found_{n}"] - 0.002 for n in FOUND)
+            and r["wider_ap50"] >= before["wider_ap50"] - 0.005
+            and r["wider_recall_at_0.1_fppi"] >= before["wider_recall_at_0.1_fppi"] - 0.01)  # fmt: skip
+
+
+def write_record(path: Path, record: dict) -> None:
+    """The record as JSON, an infinite s_high written "inf"."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, default=lambda v: None if v == math.inf else v)
+                    .replace("Infinity", '"inf"'))  # fmt: skip
+
+
 def choose(before: dict, grid: list[dict]) -> dict:
     """RULE.md's qualification, choice and ship line."""
-    def qualifies(r):
-        return (all(r[f"found_{n}"] >= before[f"found_{n}"] - 0.002 for n in FOUND)
-                and r["wider_ap50"] >= before["wider_ap50"] - 0.005
-                and r["wider_recall_at_0.1_fppi"] >= before["wider_recall_at_0.1_fppi"] - 0.01)  # fmt: skip
-
-    ok = [r for r in grid if qualifies(r)]
+    ok = [r for r in grid if qualifies(r, before)]
     if not ok:
         return {"qualified": 0, "chosen": None, "ship": False}
     best = min(r["false_alarms_held_out"] for r in ok)
@@ -109,9 +118,7 @@ def main(argv=None) -> int:
         record["grid"] = grid
         record["choice"] = choose(before, grid)
         print("choice", json.dumps(record["choice"]))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=1, default=lambda v: None if v == math.inf else v)
-                        .replace("Infinity", '"inf"'))  # fmt: skip
+    write_record(args.out, record)
     return 0
 
 

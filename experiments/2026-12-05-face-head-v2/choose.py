@@ -13,19 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import pickle
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "2026-12-03-face-filter"))
-from simulate import FOUND, P_MIN, S_HIGH, score  # noqa: E402
-
-
-def qualifies(r: dict, shipped: dict) -> bool:
-    return (all(r[f"found_{n}"] >= shipped[f"found_{n}"] - 0.002 for n in FOUND)
-            and r["wider_ap50"] >= shipped["wider_ap50"] - 0.005
-            and r["wider_recall_at_0.1_fppi"] >= shipped["wider_recall_at_0.1_fppi"] - 0.01)  # fmt: skip
+from simulate import P_MIN, S_HIGH, qualifies, score, write_record  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -56,9 +49,7 @@ def main(argv=None) -> int:
               "line_1": chosen is not None and chosen["false_alarms_held_out"] <= line}  # fmt: skip
     print("shipped", json.dumps(shipped))
     print("chosen", json.dumps(chosen), "line", line, "->", record["line_1"])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=1, default=lambda v: None if v == math.inf else v)
-                        .replace("Infinity", '"inf"'))  # fmt: skip
+    write_record(args.out, record)
     return 0
 
 
