@@ -625,3 +625,37 @@ def test_the_predictor_reads_its_bundles_scales_under_thresholds_the_user_set(tm
     predictor.localizer.threshold = -5.0
     predictor.predict(image)
     assert policies[0] is not None and policies[0].threshold == 0.0 and predictor.localizer.threshold == -5.0
+
+
+def test_zoom_in_crowd_false_keeps_a_crowds_weak_blobs_from_asking_for_the_zoom_in():
+    """LNetInput.zoom_in_crowd: with the localizer's crowd rule, a photo of one clear face under
+    half its side is a crowd, and a weak blob beside the face then asked for a second pass at the
+    zoom-in scale (the 300 x 300 astronaut 23 -> 120 ms: experiments/2026-12-05-crowd-filter,
+    round 1). False: only the best face and those over secondary_threshold decide, as elsewhere;
+    the crowd's further faces still pass its bar."""
+    from lnet_anet.lnet.localizer import Localizer
+
+    base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3, "scales": [1.0],
+            "zoom_in_scales": [2.0], "zoom_in_below": 96, "zoom_in_lone": False}  # fmt: skip
+    crowd = Localizer(threshold=0.5, separation=0.5, secondary_threshold=3.0, weak_threshold=1.5, crowd=(0.5, 0.6))
+    face, blob = (np.array([100.0, 60.0, 200.0, 190.0]), 6.0), (np.array([20.0, 20.0, 60.0, 60.0]), 0.8)
+    read = []
+
+    def detect_at(scale, which):
+        read.append(scale)
+        return [[face, blob] for _ in which]
+
+    def scales(lnet):
+        read.clear()
+        found = read_scales([(300, 300)], detect_at, lnet, crowd)[0]
+        return list(read), [s for _, s in found]
+
+    # a portrait-sized face at 75 px on the canvas beside a 30 px blob: the blob asks, and is kept at the crowd's bar
+    assert scales(LNetInput.from_dict(base)) == ([1.0, 2.0], [6.0, 0.8])
+    off = LNetInput.from_dict({**base, "zoom_in_crowd": False})
+    assert scales(off) == ([1.0], [6.0, 0.8])  # one pass; the blob still passes the crowd's bar
+    assert LNetInput.from_dict(off.to_dict()) == off and "zoom_in_crowd" not in LNetInput.from_dict(base).to_dict()
+    with pytest.raises(PreprocessError, match="zoom_in_crowd must be true or false"):
+        LNetInput.from_dict({**base, "zoom_in_crowd": "no"})
+    with pytest.raises(PreprocessError, match="zoom_in_crowd needs zoom_in_scales"):
+        LNetInput.from_dict({k: v for k, v in {**base, "zoom_in_crowd": False}.items() if not k.startswith("zoom_in_s")})

@@ -208,7 +208,11 @@ class LNetInput(_Normalized):
     never; needs zoom_in_scales): with the localizer's weak_threshold, the weak faces decide too
     (their number and sizes) when a picture has at least this many of them, as a crowd does and a
     portrait with one weak blob beside its face does not (multiscale.read_scales;
-    experiments/2026-12-03-crowd-zoom); zoom_in_canvas "fit":
+    experiments/2026-12-03-crowd-zoom); zoom_in_crowd (needs zoom_in_scales): true (default), a
+    crowd by the localizer's `crowd` rule has all its faces decide, its weak ones too; false, only
+    its best face and those over secondary_threshold, as in any other picture (a photo of one
+    face under half its side is a crowd to that rule, and a weak blob beside the face then cost
+    a second pass at the zoom-in scale: experiments/2026-12-05-crowd-filter); zoom_in_canvas "fit":
     a zoom-in canvas trimmed to the photo (multiscale.place), "input" (default): the input size
     times the scale, whatever the photo's shape. fallback_scales
     (each < 1) are read last, only for an image where no scale found a face (a face filling a
@@ -274,13 +278,14 @@ class LNetInput(_Normalized):
     frame_read: str = "padded"
     verify_luma: tuple[float, float] | None = None
     zoom_in_weak: int | None = None
+    zoom_in_crowd: bool = True
     arbitrate_nested: float | None = None
     arbitrate_picture: bool = False
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
               "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
               "retry_weaker_than", "rescue_faces", "refine_boxes", "check_faces",
               "check_rescue", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
-              "arbitrate_nested", "arbitrate_picture")
+              "zoom_in_crowd", "arbitrate_nested", "arbitrate_picture")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -306,6 +311,9 @@ class LNetInput(_Normalized):
             zoom_in_weak = int(_number(d, "zoom_in_weak", where, 1, 1000, True))
             if not zoom_in:
                 raise PreprocessError(f"{where}.zoom_in_weak needs zoom_in_scales, which are not set")
+        zoom_in_crowd = _flag(d, "zoom_in_crowd", where, True)
+        if not zoom_in_crowd and not zoom_in:
+            raise PreprocessError(f"{where}.zoom_in_crowd needs zoom_in_scales, which are not set")
         zoom_in_canvas = _canvas_choice(d, "zoom_in_canvas", where)
         fallback = _extra_scales(d, "fallback_scales", where, 0.1, 1.0, scales)
         detail = d.get("detail_ratio")
@@ -359,7 +367,8 @@ class LNetInput(_Normalized):
                    retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue,
                    refine_boxes=refine, check_faces=check, check_rescue=check_rescue,
                    rescue_frame=frame, verify_faces=verify, frame_read=frame_read,
-                   verify_luma=verify_luma, zoom_in_weak=zoom_in_weak, arbitrate_nested=arbitrate,
+                   verify_luma=verify_luma, zoom_in_weak=zoom_in_weak, zoom_in_crowd=zoom_in_crowd,
+                   arbitrate_nested=arbitrate,
                    arbitrate_picture=picture)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
@@ -370,6 +379,8 @@ class LNetInput(_Normalized):
                   "zoom_in_lone": self.zoom_in_lone}
             if self.zoom_in_weak is not None:
                 d["zoom_in_weak"] = self.zoom_in_weak
+            if not self.zoom_in_crowd:  # absent when true: bundles from before read the same
+                d["zoom_in_crowd"] = False
         if self.zoom_in_canvas != "input":  # absent otherwise: bundles from before read the same
             d["zoom_in_canvas"] = self.zoom_in_canvas
         if self.fallback_scales:

@@ -543,7 +543,8 @@ def describe(path: str | Path) -> str:
         steps.append(f"weak faces apart over {weak:g}" + (f", {crowd} or more ask for the zoom-in" if crowd else ""))
     crowd = ((config.get("preprocessing") or {}).get("localizer") or {}).get("crowd")
     if crowd is not None:  # likewise: further faces at a lower bar in a photo of small faces
-        steps.append("further faces over {1:g} when the best is clear and at most {0:g} of the picture".format(*crowd))
+        steps.append("further faces over {1:g} when the best is clear and at most {0:g} of the picture".format(*crowd)
+                     + ("" if lnet.get("zoom_in_crowd", True) else ", its weak ones asking no zoom-in"))
     if lnet.get("refine_boxes"):
         steps.append("box head")
     if lnet.get("verify_faces"):

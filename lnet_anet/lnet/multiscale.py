@@ -241,7 +241,7 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
     if lnet.zoom_in_scales:
         wanted = [k for k, hw in enumerate(image_hws)
                   if wants_zoom_in([b for b, _ in _asking(merge(deciding(found[k]), decide.nms_iou, decide.max_faces),
-                                                          decide, lnet.zoom_in_weak, hw)],
+                                                          decide, lnet.zoom_in_weak, hw, lnet.zoom_in_crowd)],
                                    hw, lnet.input_size, lnet.zoom_in_below, lnet.zoom_in_lone)]  # fmt: skip
         for scale in lnet.zoom_in_scales if wanted else ():
             read(scale, wanted)
@@ -307,16 +307,16 @@ def _is_crowd(faces: list[Detection], localizer, image_hw: tuple[int, int]) -> b
 
 
 def _asking(faces: list[Detection], localizer, weak_crowd: int | None = None,
-            image_hw: tuple[int, int] | None = None) -> list[Detection]:  # fmt: skip
+            image_hw: tuple[int, int] | None = None, crowd_asks: bool = True) -> list[Detection]:  # fmt: skip
     """The faces whose size and number decide the zoom-in (wants_zoom_in): all of them, but
     under the localizer's weak_threshold only the best and those over its secondary_threshold (a
     weak face beside a portrait's face does not make it a crowd: experiments/2026-12-03-secondary),
     unless the weak ones after the best number at least `weak_crowd` (LNetInput.zoom_in_weak; a
     crowd: experiments/2026-12-03-crowd-zoom), or the photo (h, w) = image_hw is a crowd by the
-    localizer's `crowd` rule (further_faces)."""
+    localizer's `crowd` rule (further_faces) and crowd_asks (LNetInput.zoom_in_crowd)."""
     if getattr(localizer, "weak_threshold", None) is None or not faces:  # any object with nms_iou, max_faces
         return faces
-    if image_hw is not None and _is_crowd(faces, localizer, image_hw):
+    if crowd_asks and image_hw is not None and _is_crowd(faces, localizer, image_hw):
         return faces
     strong = faces[:1] + [f for f in faces[1:] if f[1] > localizer.secondary_threshold]
     if weak_crowd is not None and len(faces) - len(strong) >= weak_crowd:
