@@ -434,6 +434,12 @@ def test_crowd_lowers_the_bar_after_the_best_only_when_the_best_face_is_small():
         Localizer(threshold=0.1, separation=0.5, crowd=(0.35, 0.5))
     with pytest.raises(ValueError, match="crowd must be None or"):
         Localizer(threshold=0.1, separation=0.5, secondary_threshold=3.0, crowd=(1.5, 0.5))
+    # a bundle's JSON holding strings: "0.66" read as a number, "12" as the pair (1, 2), until refused
+    for text in ([0.5, "0.66"], "12", [0.5], [0.5, True]):
+        with pytest.raises(ValueError, match="crowd must be None or .*two numbers"):
+            Localizer(threshold=0.1, separation=0.5, secondary_threshold=3.0, crowd=text)
+    with pytest.raises(ValueError, match="face_box must be None or"):
+        Localizer(threshold=0.1, face_box=[0.5, 0.7, 0.0, "0.1"])
     assert Localizer(threshold=0.1, separation=0.5, secondary_threshold=3.0, crowd=[0.35, 0.5]).crowd == (0.35, 0.5)
 
 

@@ -181,6 +181,8 @@ def test_cli_says_why_a_first_run_pauses_while_it_exports_the_graphs(bundle_path
     assert main([str(folder / "good.jpg"), "--json", "--bundle", str(bundle_path), "--backend", "onnxruntime"]) == 0
     err = capsys.readouterr().err
     assert "note: first use of this graph: exporting" in err and str(tmp_path / "empty-cache") in err
+    notes = [line for line in err.splitlines() if "exporting" in line]
+    assert len(set(notes)) == len(notes) and any("'lnet'" in n for n in notes)  # each graph named apart
     assert main([str(folder / "good.jpg"), "--json", "--bundle", str(bundle_path), "--backend", "onnxruntime"]) == 0
     assert "note:" not in capsys.readouterr().err  # cached now: nothing to explain
 

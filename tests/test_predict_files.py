@@ -131,7 +131,7 @@ def test_a_visualisation_that_cannot_be_written_is_that_images_error(bundle, tmp
     records = _records(captured.out)
     assert len(records) == 3 and all("visualisation not written" in r["error"] for r in records)
     assert all(r["faces"] for r in records)  # the analysis itself is kept
-    # and the last line says so, not "none of the 3 images was analysed without an error"
+    # and the last line says so, not "none of the 3 images could be analysed"
     assert f"error: 3 of the 3 pictures could not be written into --vis {vis}" in captured.err
 
     real, calls = visualize.save_png, []

@@ -872,7 +872,7 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
         print(f"error: {tally.vis_failed} of the {len(items)} pictures could not be written into --vis "
               f"{_safe(str(args.vis))} (their records say why, and count as errors)", file=sys.stderr)  # fmt: skip
     elif tally.analysed == 0 and tally.resumed == 0:
-        print(f"error: none of the {len(items)} images was analysed without an error",
+        print(f"error: none of the {len(items)} images could be analysed (their records say why)",
               file=sys.stderr)  # fmt: skip
     elif not any_folder:  # a folder run's summary line counts them
         print(f"error: {tally.errors} of the {len(items)} images could not be analysed (their records say why)",

@@ -521,7 +521,7 @@ class Predictor:
             examples = [torch.zeros(2, z, z, 3, dtype=torch.uint8) for z in sizes]
             dynamic = {io: {0: "n"} for io in (*graph.input_names, *graph.output_names)}
         key = graph_key(self._graph_settings(name), self._digest, None if self._digest else graph)
-        return OrtGraph.from_module(graph, examples, key, dynamic)
+        return OrtGraph.from_module(graph, examples, key, dynamic, label=f"{type(graph).__name__} '{name}'")
 
     @property
     def decision_thresholds(self) -> dict[str, float]:

@@ -184,15 +184,17 @@ class OrtGraph:
 
     @classmethod
     def from_module(cls, module: nn.Module, examples: Sequence[torch.Tensor], key: str,
-                    dynamic: dict[str, dict[int, str]], transform=None, threads: int | None = None) -> OrtGraph:  # fmt: skip
+                    dynamic: dict[str, dict[int, str]], transform=None, threads: int | None = None,
+                    label: str | None = None) -> OrtGraph:  # fmt: skip
         """The module exported (or read from the cache under `key`; module doc). examples: one
         input per module.input_names, of the shapes it will see except the `dynamic` axes.
         transform: ONNX bytes -> ONNX bytes applied before caching (e.g. quantize_int8).
-        threads: the session's (default torch's)."""
+        threads: the session's (default torch's). label: the graph's name in the export note
+        (default: the module's class; two graphs of one class read alike)."""
         graph = cls.cached(key, threads)
         if graph is None:
             log.info("first use of this graph: exporting %s to ONNX once (a few seconds), cached in %s",
-                     type(module).__name__, cache_dir())  # fmt: skip
+                     label or type(module).__name__, cache_dir())  # fmt: skip
             model = export(module, examples, dynamic)
             model = transform(model) if transform is not None else model
             _store(cache_dir() / f"{key}.onnx", model)

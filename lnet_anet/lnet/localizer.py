@@ -17,8 +17,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -209,6 +211,17 @@ def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return inter / (area_a[:, None] + area_b[None, :] - inter).clamp(min=1e-12)
 
 
+def _real_numbers(value: Any, n: int) -> tuple[float, ...] | None:
+    """value as n floats when it is a list or tuple of n real numbers (not strings, not bools:
+    a setting given as "0.66" or "12" in a bundle's JSON would read as a number, or as digits),
+    else None."""
+    if not isinstance(value, list | tuple) or len(value) != n:
+        return None
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
+        return None
+    return tuple(float(v) for v in value)
+
+
 def find_peaks(response: torch.Tensor | np.ndarray, kernel: int = 3) -> torch.Tensor:
     """Local maxima (y, x) of a map with a positive value: cells equal to the max of their
     kernel x kernel neighbourhood (max-pool peak detection). Returns (P, 2) long."""
@@ -307,17 +320,18 @@ class Localizer:
 
     def __post_init__(self) -> None:
         if self.face_box is not None:
-            convention = tuple(float(v) for v in self.face_box)
-            if len(convention) != 4 or not np.isfinite(convention).all() or min(convention[:2]) <= 0:
+            convention = _real_numbers(self.face_box, 4)
+            if convention is None or not np.isfinite(convention).all() or min(convention[:2]) <= 0:
                 raise ValueError(f"face_box must be None or (width, height, dx, dy), finite, width and height > 0, "
-                                 f"got {self.face_box}")  # fmt: skip
+                                 f"got {self.face_box!r}")  # fmt: skip
             self.face_box = convention  # JSON gives a list
         if self.weak_threshold is not None and (self.separation is None or self.secondary_threshold is None):
             raise ValueError("weak_threshold needs separation and secondary_threshold")
         if self.crowd is not None:
-            share, bar = (float(v) for v in self.crowd)
+            share, bar = _real_numbers(self.crowd, 2) or (math.nan, math.nan)
             if not (0 < share <= 1 and math.isfinite(bar)):
-                raise ValueError(f"crowd must be None or (share in (0, 1], finite threshold), got {self.crowd}")
+                raise ValueError(f"crowd must be None or (share in (0, 1], finite threshold), two numbers, "
+                                 f"got {self.crowd!r}")  # fmt: skip
             if self.separation is None or self.secondary_threshold is None:
                 raise ValueError("crowd needs separation and secondary_threshold")
             self.crowd = (share, bar)  # JSON gives a list
