@@ -212,9 +212,11 @@ def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def _real_numbers(value: Any, n: int) -> tuple[float, ...] | None:
-    """value as n floats when it is a list or tuple of n real numbers (not strings, not bools:
-    a setting given as "0.66" or "12" in a bundle's JSON would read as a number, or as digits),
-    else None."""
+    """value as n floats when it is a list, tuple or 1-d array of n real numbers (not strings, not
+    bools: a setting given as "0.66" or "12" in a bundle's JSON would read as a number, or as
+    digits), else None."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist() if value.ndim == 1 else None
     if not isinstance(value, list | tuple) or len(value) != n:
         return None
     if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
