@@ -243,7 +243,7 @@ def test_verify_faces_drops_weak_faces_the_head_refuses_before_the_rescue(tmp_pa
     assert build_bundle.main(["--from-bundle", str(path), "--out", str(tmp_path / "bad.lnetanet"), "--lnet-input",
                               '{"rescue_faces": [0, 0.7], "verify_faces": [2, 1.5]}']) == 1  # fmt: skip
     err = capsys.readouterr().err
-    assert err.startswith("error: --localizer / --lnet-input: ") and "verify_faces[1] (p_min)" in err  # the setting, not the file
+    assert err.startswith("error: --lnet-input: ") and "verify_faces[1] (p_min)" in err  # the setting given, not the file
     assert not (tmp_path / "bad.lnetanet").exists()
 
 

@@ -192,6 +192,8 @@ def test_cli_exit_codes(bundle_path, folder, tmp_path, capsys):
     assert main([*bad, "--bundle", str(bundle_path)]) == 1
     out = capsys.readouterr()
     assert "ERROR" in out.out and "none of the 2 images" in out.err
+    for row in (r for r in out.out.splitlines() if "ERROR" in r):  # the table row names the file once
+        assert row.count("text.jpg") + row.count("empty.jpg") == 1, row
     assert main([str(folder / "good.jpg"), "--no-such-flag"]) == 2
     assert main(["--batch-size", "0", str(folder / "good.jpg")]) == 2
     assert main([]) == 2

@@ -641,7 +641,7 @@ def test_a_control_character_in_a_name_stays_on_its_table_line(bundle, tmp_path,
     assert main([str(root), "--bundle", str(bundle)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and lines[0].startswith("image  box")
-    assert lines[1].startswith(f"{root}/bad\\tone.jpg  ERROR  {root}/bad\\tone.jpg: ")
+    assert lines[1].startswith(f"{root}/bad\\tone.jpg  ERROR  ") and lines[1].count("bad\\tone.jpg") == 1
     assert lines[2].startswith(f"{root}/new\\nline.png  [")
     assert main([str(root), "--json", "--bundle", str(bundle)]) == 1  # JSON as it was: json.dumps' escape
     assert '/new\\nline.png"' in capsys.readouterr().out

@@ -135,7 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   args.no_mirror)  # fmt: skip
     except BundleError as e:
         if settings and e.path == str(args.out):  # the settings given do not build: say so, not the output file
-            names = "--localizer / --lnet-input" + (" / --age-input" if args.age_input is not None else "")
+            given = (("--localizer", args.localizer), ("--lnet-input", args.lnet_input), ("--age-input", args.age_input),
+                     ("--crop-pad", args.crop_pad))  # fmt: skip
+            names = " / ".join(option for option, value in given if value is not None)  # the ones given
             print(f"error: {names}: {e.message} (nothing written to {args.out})", file=sys.stderr)
         else:
             print(f"error: {e}", file=sys.stderr)

@@ -425,9 +425,12 @@ def one_line(text: str) -> str:
 
 def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
     """Readable lines for one image: one per face, or one saying why there is none."""
+    error = record["error"]
+    if error is not None and error.startswith(f"{name}: "):  # the row names the file already
+        error = error[len(name) + 2 :]
     name = one_line(name)
-    if record["error"] is not None:
-        return [f"{name}  ERROR  {one_line(record['error'])}"]
+    if error is not None:
+        return [f"{name}  ERROR  {one_line(error)}"]
     if not record["faces"]:
         return [f"{name}  no face ({record['width']}x{record['height']})"]
     rows = []
