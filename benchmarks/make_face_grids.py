@@ -8,6 +8,9 @@ to one side drawn uniformly from [--min-side, --max-side] pixels for the grid, s
 box (its boxes on single celeba_hq128 files cover ~0.8 of the file, IoU-wise). Faces come from
 the celeba_hq128 partition asked for: --part val (list_eval_partition 1, for scoring) or --part
 tune (0, the train partition, for choosing settings); no face appears twice in one part.
+--skip-faces K leaves out the first K faces of the part's shuffled order: with the same --seed,
+grids disjoint from another run's that used K faces (e.g. grids to fit a model on beside the tune
+grids it is chosen on: --part tune --skip-faces 1620).
 
 Writes <out>/images/*.jpg, <out>/boxes.csv (`path,x0,y0,x1,y1`, benchmarks/bench_detection.py
 --format csv reads it) and <out>/faces.csv: the same faces' face boxes as WIDER FACE labels faces
@@ -46,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-side", type=int, default=48)
     ap.add_argument("--max-side", type=int, default=128)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--skip-faces", type=int, default=0,
+                    help="leave out the first K faces of the shuffled part (grids disjoint from a run that used K)")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     partition_file = args.celeba_hq / "list_eval_partition.txt"
@@ -56,11 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     names = sorted(partition.index[partition == PARTS[args.part]])
     sizes = [int(n) for n in args.sizes.split(",")]
     needed = args.per_size * sum(n * n for n in sizes)
-    if needed > len(names):
-        print(f"error: {needed} faces needed, the {args.part} part has {len(names)}", file=sys.stderr)
+    if args.skip_faces < 0 or needed + args.skip_faces > len(names):
+        print(f"error: {needed} faces needed after skipping {args.skip_faces}, the {args.part} part has {len(names)}",
+              file=sys.stderr)
         return 1
     rng = np.random.default_rng(args.seed)
-    faces = iter(rng.permutation(names))
+    faces = iter(rng.permutation(names)[args.skip_faces :])
     (args.out / "images").mkdir(parents=True, exist_ok=True)
     rows, face_rows = [], []
     for n in sizes:

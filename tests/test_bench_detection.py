@@ -101,6 +101,30 @@ def test_face_grids_are_scored_for_a_bundle_beside_a_baseline(tmp_path):
     assert 0 <= results["baseline_localize"]["share_boxes_over_two_faces"] <= 1
 
 
+def test_face_grids_skip_faces_gives_grids_of_other_faces(tmp_path):
+    """--skip-faces K with the same --seed: grids of faces another run (that used K) does not hold."""
+    from lnet_anet.data.synthetic import make_synthetic_celeba
+
+    tree = make_synthetic_celeba(tmp_path / "celeba", n_images=80, n_identities=16, seed=2)
+    make = load_benchmark("make_face_grids").main
+    common = ["--celeba-hq", str(tree), "--images", "img_align_celeba", "--part", "tune", "--sizes", "2", "--per-size", "2"]
+    for name, skip in (("a", "0"), ("b", "8")):
+        assert make([*common, "--skip-faces", skip, "--out", str(tmp_path / name)]) == 0
+
+    def tiles(name):
+        out = []
+        for row in (tmp_path / name / "boxes.csv").read_text().splitlines()[1:]:
+            path, x0, y0, x1, y1 = row.split(",")
+            out.append(cv2.imread(str(tmp_path / name / path))[int(y0) : int(y1), int(x0) : int(x1)].astype(float))
+        return out
+
+    first, second = tiles("a"), tiles("b")
+    assert len(first) == len(second) == 8 and all(a.shape == b.shape for a, b in zip(first, second, strict=True))
+    # the same tile sizes (same seed), none of the same faces: every pair of tiles differs
+    assert min(np.abs(a - b).mean() for a in first for b in second if a.shape == b.shape) > 5
+    assert make([*common, "--skip-faces", "100", "--out", str(tmp_path / "c")]) == 1  # more than the part holds
+
+
 def test_head_cost_times_two_bundles_face_graphs():
     """benchmarks/bench_head_cost.py (and bench_attractiveness, which imports it) builds the face
     graph's inputs as the Predictor does."""
