@@ -14,7 +14,7 @@ from PIL import Image
 
 from lnet_anet.cli import fit_box_head
 from lnet_anet.data.preprocess import LNetInput, PreprocessError
-from lnet_anet.inference.box_head import BoxHead, decode_boxes, encode_boxes
+from lnet_anet.inference.box_head import BoxHead, decode_boxes, encode_boxes, jittered_boxes
 from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.bundle import load_bundle
 from lnet_anet.inference.predictor import Predictor
@@ -90,6 +90,54 @@ def test_the_invariance_penalty_makes_the_correction_ignore_what_the_exposure_ch
         BoxHead.fit(boxes, features, targets, invariance=1.0)
     with pytest.raises(ValueError, match="feature_changes"):
         BoxHead.fit(boxes, features, targets, feature_changes=changes[:, :2], invariance=1.0)
+
+
+def test_a_box_head_with_a_hidden_layer_learns_a_correction_the_ridge_cannot(tmp_path):
+    # The face lies left or right of the fixed box by |feature 0|: a V shape, no line fits it.
+    rng = np.random.default_rng(2)
+    n = 2000
+    boxes = np.tile([50.0, 50.0, 100.0, 100.0], (n, 1)) + rng.uniform(-20, 20, (n, 1))
+    features = rng.normal(size=(n, 4))
+    truth = np.stack([np.zeros(n), np.zeros(n), 0.3 * np.abs(features[:, 0]) - 0.24, np.zeros(n)], 1)
+    targets = decode_boxes(boxes, truth)
+    ridge = BoxHead.fit(boxes, features, targets, alpha=1.0, shrink=1.0)
+    mlp = BoxHead.fit(boxes, features, targets, alpha=1e-3, shrink=1.0, hidden=32)
+
+    def error(head):
+        return np.abs(head.correct(boxes, features) - targets).mean()
+
+    assert mlp.hidden == 32 and ridge.hidden == 0 and mlp.info["hidden"] == 32
+    assert error(mlp) < 0.5 * error(ridge)
+    path = tmp_path / "m.safetensors"
+    mlp.save(path)
+    again = BoxHead.load(path)
+    assert again.hidden == 32 and again.digest == mlp.digest
+    np.testing.assert_allclose(again.correct(boxes, features), mlp.correct(boxes, features), atol=1e-2)
+    # exposure views as pairs of their own: they need the pair each change belongs to
+    changes = rng.normal(size=(50, 4))
+    viewed = BoxHead.fit(boxes, features, targets, alpha=1e-3, hidden=8, feature_changes=changes, invariance=1.0,
+                         change_pairs=np.arange(50))  # fmt: skip
+    assert viewed.info["view_pairs"] == 50
+    with pytest.raises(ValueError, match="change_pairs"):
+        BoxHead.fit(boxes, features, targets, hidden=8, feature_changes=changes, invariance=1.0)
+    with pytest.raises(ValueError, match="change_pairs"):
+        BoxHead.fit(boxes, features, targets, hidden=8, feature_changes=changes, invariance=1.0,
+                    change_pairs=np.full(50, -1))  # fmt: skip
+    with pytest.raises(ValueError, match="hidden_weight"):
+        BoxHead(np.zeros(3), np.ones(3), np.zeros((4, 6)), np.zeros(4), hidden_weight=np.zeros((6, 4)),
+                hidden_bias=np.zeros(6))  # fmt: skip
+
+
+def test_jittered_boxes_stay_centred_in_the_face_and_spread_about_it():
+    face = np.array([100.0, 50.0, 160.0, 130.0])
+    boxes = jittered_boxes(face, 4000, np.random.default_rng(0))
+    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    assert ((cx > face[0]) & (cx < face[2]) & (cy > face[1]) & (cy < face[3])).all()
+    log_w = np.log((boxes[:, 2] - boxes[:, 0]) / 60.0)
+    assert abs(np.median(log_w)) < 0.03 and 0.3 < log_w.std() < 0.4  # the scale's sigma 0.35, and the aspect's
+    assert np.abs(log_w).max() <= 2.5 * 0.35 + 2.5 * 0.08 + 1e-9
+    again = jittered_boxes(face, 4000, np.random.default_rng(0))
+    assert (again == boxes).all()  # drawn from the rng alone
 
 
 def test_exposure_views_keep_the_pixels_in_place_and_vary_the_exposure():
@@ -226,6 +274,26 @@ def test_fit_box_head_fits_on_wider_labels_and_says_when_it_cannot(tmp_path, cap
     with pytest.raises(SystemExit) as stop:
         fit_box_head.main(["--labels", str(labels), "--shrink", "2", "--out", str(out)])
     assert stop.value.code == 2
+
+
+def test_fit_box_head_learns_an_mlp_from_jittered_boxes_and_more_photos(tmp_path, capsys):
+    bundle = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=2)
+    labels, images = _wider(tmp_path)
+    more = tmp_path / "faces.csv"  # a box CSV of further photos (the same pictures, read as a grid's faces)
+    more.write_text("path,x0,y0,x1,y1\n" + "".join(f"{p},0,0,96,64\n" for p in sorted(images.rglob("*.jpg"))[:3]))
+    out = tmp_path / "mlp.safetensors"
+    assert fit_box_head.main(["--labels", str(labels), "--images", str(images), "--part", "all", "--bundle", str(bundle),
+                              "--hidden", "8", "--alpha", "0.001", "--jitter", "3", "--more-labels", str(more),
+                              "--more-jitter", "2", "--out", str(out)]) == 0  # fmt: skip
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    head = BoxHead.load(out)
+    assert head.hidden == 8 and info["hidden"] == 8 and info["jitter"] == 3
+    assert info["more_photos"] == 3 and info["more_jitter"] == 2
+    # 12 photos with one face: 3 jittered boxes each; 3 more photos: 2 each; plus the candidates on a face
+    assert info["pairs"] >= 12 * 3 + 3 * 2 and info["view_pairs"] <= 2 * info["pairs"]
+    assert fit_box_head.main(["--labels", str(labels), "--images", str(images), "--part", "all", "--bundle", str(bundle),
+                              "--more-labels", str(tmp_path / "none.csv"), "--out", str(out)]) == 2  # fmt: skip
+    assert "--more-labels" in capsys.readouterr().err
 
 
 def _refining_bundle(tmp_path):

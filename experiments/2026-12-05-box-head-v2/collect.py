@@ -91,7 +91,8 @@ def dump(pred: Predictor, paths: list[str], truth: list, desc: str) -> list[dict
 
 def pairs(pred: Predictor, paths, truth, jitters: int, views: int, rng: np.random.Generator, desc: str) -> dict:
     """Candidate and jittered pairs of the photos (and, when views > 0, their candidates' exposure changes)."""
-    out: dict[str, list] = {"boxes": [], "features": [], "targets": [], "source": [], "changes": []}
+    out: dict[str, list] = {"boxes": [], "features": [], "targets": [], "source": [], "changes": [], "change_of": []}
+    rows = 0  # pairs so far: change_of gives each change's pair row (-1: a candidate on no face)
     prefix = "wider" if desc == "wider" else "grid"
     for path, (faces, dont_care) in zip(tqdm(paths, desc=desc, mininterval=15), truth, strict=True):
         try:
@@ -108,9 +109,12 @@ def pairs(pred: Predictor, paths, truth, jitters: int, views: int, rng: np.rando
             out["features"].append(found[keep])
             out["targets"].append(targets[keep])
             out["source"] += [SOURCES.index(f"{prefix}_candidate")] * int(keep.sum())
+            row_of = np.where(keep, rows + np.cumsum(keep) - 1, -1)
+            rows += int(keep.sum())
             for _ in range(views):
                 view = exposure_view(image, rng)[1]
                 out["changes"].append(pred.anet_features(view, regions, kind="region", pad=JUDGE_PAD) - found)
+                out["change_of"].append(row_of)
         counted = faces[~dont_care]
         if jitters and len(counted):
             boxes = np.concatenate([jittered(f, jitters, rng) for f in counted])
@@ -122,6 +126,7 @@ def pairs(pred: Predictor, paths, truth, jitters: int, views: int, rng: np.rando
             out["features"].append(pred.anet_features(image, regions[ok], kind="region", pad=JUDGE_PAD))
             out["targets"].append(targets[ok])
             out["source"] += [SOURCES.index(f"{prefix}_jitter")] * int(ok.sum())
+            rows += int(ok.sum())
     return out
 
 
@@ -160,7 +165,8 @@ def main(argv=None) -> int:
                      args.grid_jitter, 0, rng, "grids")  # fmt: skip
         arrays = {k: np.concatenate(got[k] + more[k]) for k in ("boxes", "features", "targets")}
         np.savez_compressed(args.out, **arrays, source=np.array(got["source"] + more["source"]),
-                            changes=np.concatenate(got["changes"]), seconds=time.time() - t0)  # fmt: skip
+                            changes=np.concatenate(got["changes"]), change_of=np.concatenate(got["change_of"]),
+                            seconds=time.time() - t0)  # fmt: skip
         print({s: int(np.sum(np.array(got["source"] + more["source"]) == i)) for i, s in enumerate(SOURCES)})
     print(f"{args.out}: {time.time() - t0:.0f} s")
     return 0

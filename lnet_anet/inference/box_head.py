@@ -7,7 +7,9 @@ them). `BoxHead` moves and resizes that face box by what ANet's feature of the r
 anyway for every face) says: a ridge regression to (log width ratio, log height ratio, dx / width,
 dy / height) of the labelled face box relative to the fixed one, its prediction scaled by
 `shrink`, taught to ignore how the feature changes with the photo's exposure (`invariance`;
-experiments/2026-12-02-box-head-views). Like the four ratios it is fitted on WIDER's boxes of the tune part (LNet and ANet never
+experiments/2026-12-02-box-head-views); or a regression with one hidden layer (an MLP), fitted also
+on jittered face boxes around each labelled face as in the bounding-box regression of R-CNN and
+MTCNN (`jittered_boxes`; experiments/2026-12-05-box-head-v2). Like the four ratios it is fitted on WIDER's boxes of the tune part (LNet and ANet never
 see a box); the choice and figures: experiments/2026-12-02-box-head. A bundle uses it when its
 preprocessing.lnet.refine_boxes is true (Predictor.box_head).
 """
@@ -21,6 +23,11 @@ import numpy as np
 from lnet_anet.inference.feature_head import FeatureHead
 
 DEFAULT_BOX_HEAD = Path(__file__).resolve().parents[1] / "assets" / "box_head.safetensors"
+LOG_SIDE_CENTRE = 4.0  # the MLP learns on log sides less this (a 55-pixel box), near the standardised features
+# jittered_boxes: sigma of the log scale, the log aspect and the centre shift (of the jittered side),
+# each draw clipped at JITTER_CLIP sigma: about the spread of the shipped boxes' errors on WIDER's tune part
+# (log width 5-95% -0.45 ... +0.46, dx -0.20 ... +0.20; experiments/2026-12-05-box-head-v2/RULE.md)
+JITTER_SIGMA, JITTER_CLIP = (0.35, 0.08, 0.12), 2.5
 
 
 def encode_boxes(boxes: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -42,31 +49,70 @@ def decode_boxes(boxes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1)
 
 
+def jittered_boxes(face: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k face boxes (k, 4) [x0, y0, x1, y1] around `face` (4,), same pixels: its sides scaled by
+    exp(N(0, 0.35)), its aspect by exp(N(0, 0.08)), its centre moved by N(0, 0.12) of the
+    jittered side (JITTER_SIGMA, each draw clipped at JITTER_CLIP sigma), the centre kept inside
+    the face. The pairs a box head learns to move back (fit_box_head --jitter)."""
+    face = np.asarray(face, np.float64)
+    w, h = face[2] - face[0], face[3] - face[1]
+    cx, cy = (face[0] + face[2]) / 2, (face[1] + face[3]) / 2
+    scale_sigma, aspect_sigma, shift_sigma = JITTER_SIGMA
+
+    def draw(sigma: float) -> np.ndarray:
+        return np.clip(rng.normal(0, sigma, k), -JITTER_CLIP * sigma, JITTER_CLIP * sigma)
+
+    scale, aspect = np.exp(draw(scale_sigma)), np.exp(draw(aspect_sigma))
+    jw, jh = w * scale * aspect, h * scale / aspect
+    jx = np.clip(cx + draw(shift_sigma) * jw, face[0] + 0.01 * w, face[2] - 0.01 * w)
+    jy = np.clip(cy + draw(shift_sigma) * jh, face[1] + 0.01 * h, face[3] - 0.01 * h)
+    return np.stack([jx - jw / 2, jy - jh / 2, jx + jw / 2, jy + jh / 2], 1)
+
+
 class BoxHead(FeatureHead):
     """Face boxes corrected by ANet's feature of their regions (module doc).
 
     Inputs of the regression: the feature standardised by (mean, scale), both (D,), then the log
     width and log height of the fixed face box in pixels. coef (4, D + 2), intercept (4,):
-    the offsets of encode_boxes; shrink: the share of the predicted offsets applied. anet: digest
-    of the ANet whose feature it reads; info: how it was fitted."""
+    the offsets of encode_boxes; shrink: the share of the predicted offsets applied. With a
+    hidden layer (hidden_weight (H, D + 2), hidden_bias (H,)) the offsets are
+    relu(hidden_weight @ inputs + hidden_bias) @ coef.T + intercept, coef (4, H). anet: digest
+    of the ANet whose feature it reads; info: how it was fitted. ValueError for shapes that do
+    not agree."""
 
     META_KEY = "box_head"
     FIT_COMMAND = "python -m lnet_anet.cli.fit_box_head"
     DEFAULT_PATH = DEFAULT_BOX_HEAD
 
     def __init__(self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
-                 shrink: float = 1.0, anet: str | None = None, info: dict | None = None):  # fmt: skip
+                 shrink: float = 1.0, anet: str | None = None, info: dict | None = None,
+                 hidden_weight: np.ndarray | None = None, hidden_bias: np.ndarray | None = None):  # fmt: skip
         self.mean, self.scale = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
         self.coef, self.intercept = np.asarray(coef, np.float64), np.asarray(intercept, np.float64)
+        if (hidden_weight is None) != (hidden_bias is None):
+            raise ValueError("hidden_weight and hidden_bias go together")
+        self.hidden_weight = None if hidden_weight is None else np.asarray(hidden_weight, np.float64)
+        self.hidden_bias = None if hidden_bias is None else np.asarray(hidden_bias, np.float64)
         d = self.mean.shape[0] if self.mean.ndim == 1 else -1
-        if self.scale.shape != (d,) or self.coef.shape != (4, d + 2) or self.intercept.shape != (4,):
-            raise ValueError(f"mean and scale must be (D,), coef (4, D + 2) and intercept (4,), got {self.mean.shape}, "
-                             f"{self.scale.shape}, {self.coef.shape}, {self.intercept.shape}")  # fmt: skip
+        width = d + 2 if self.hidden_weight is None else self.hidden_weight.shape[0]
+        if self.hidden_weight is not None and (self.hidden_weight.shape != (width, d + 2)
+                                               or self.hidden_bias.shape != (width,)):  # fmt: skip
+            raise ValueError(f"hidden_weight must be (H, D + 2) and hidden_bias (H,) for D = {d}, got "
+                             f"{self.hidden_weight.shape}, {self.hidden_bias.shape}")  # fmt: skip
+        if self.scale.shape != (d,) or self.coef.shape != (4, width) or self.intercept.shape != (4,):
+            raise ValueError(f"mean and scale must be (D,), coef (4, {'H' if self.hidden_weight is not None else 'D + 2'})"
+                             f" and intercept (4,), got {self.mean.shape}, {self.scale.shape}, {self.coef.shape}, "
+                             f"{self.intercept.shape}")  # fmt: skip
         self.shrink, self.anet, self.info = float(shrink), anet, dict(info or {})
 
     @property
     def feature_dim(self) -> int:
         return int(self.mean.shape[0])
+
+    @property
+    def hidden(self) -> int:
+        """The hidden layer's width H; 0 for the ridge regression."""
+        return 0 if self.hidden_weight is None else int(self.hidden_weight.shape[0])
 
     def _inputs(self, boxes: np.ndarray, features: np.ndarray) -> np.ndarray:
         b, x = np.asarray(boxes, np.float64).reshape(-1, 4), np.asarray(features, np.float64)
@@ -79,13 +125,16 @@ class BoxHead(FeatureHead):
         """(N, 4) face boxes [x0, y0, x1, y1] in pixels and (N, D) ANet features of their
         regions -> (N, 4) corrected boxes, same pixels (not clipped). ValueError for other shapes."""
         b = np.asarray(boxes, np.float64).reshape(-1, 4)
-        offsets = self._inputs(b, features) @ self.coef.T + self.intercept
-        return decode_boxes(b, self.shrink * offsets)
+        inputs = self._inputs(b, features)
+        if self.hidden_weight is not None:
+            inputs = np.maximum(inputs @ self.hidden_weight.T + self.hidden_bias, 0.0)
+        return decode_boxes(b, self.shrink * (inputs @ self.coef.T + self.intercept))
 
     @classmethod
     def fit(cls, boxes: np.ndarray, features: np.ndarray, targets: np.ndarray, alpha: float = 1000.0,
             shrink: float = 0.5, anet: str | None = None, info: dict | None = None,
-            feature_changes: np.ndarray | None = None, invariance: float = 0.0) -> BoxHead:  # fmt: skip
+            feature_changes: np.ndarray | None = None, invariance: float = 0.0, hidden: int = 0,
+            change_pairs: np.ndarray | None = None, seed: int = 0) -> BoxHead:  # fmt: skip
         """Ridge regression (`alpha`) of the labelled face boxes `targets` (N, 4) relative to the
         fixed face boxes `boxes` (N, 4) on the regions' features (N, D).
 
@@ -95,7 +144,16 @@ class BoxHead(FeatureHead):
         fit then minimises ||X w - y||^2 + alpha ||w||^2 + invariance (N / M) ||C w||^2 (C: the
         standardised changes; closed form), so that a brighter, gray or re-saved copy of a photo
         gets about the same box (experiments/2026-12-02-box-head-views). Without it: scikit-learn's
-        Ridge. ValueError for fewer than 10 pairs, mismatched shapes, or invariance without changes."""
+        Ridge.
+
+        hidden H > 0: an MLP with one ReLU layer of H units instead (scikit-learn's MLPRegressor:
+        adam, L2 penalty `alpha`, early stopping on 10% of the pairs, at most 300 epochs,
+        random_state `seed`) on the same inputs (the log sides less LOG_SIDE_CENTRE) to the
+        standardised offsets. It has no closed-form penalty: with invariance > 0 each change
+        becomes a pair of its own, the feature of pair change_pairs[m] plus feature_changes[m]
+        with that pair's box and target (the same face read in an exposure view;
+        experiments/2026-12-05-box-head-v2). ValueError for fewer than 10 pairs, mismatched
+        shapes, or invariance without changes (or, with hidden, without change_pairs)."""
         from sklearn.linear_model import Ridge
 
         b, x, t = (np.asarray(a, np.float64) for a in (boxes, features, targets))
@@ -109,8 +167,11 @@ class BoxHead(FeatureHead):
                              f"got {invariance} and {None if changes is None else changes.shape}")  # fmt: skip
         mean, scale = x.mean(0), x.std(0) + 1e-6
         head = cls(mean, scale, np.zeros((4, x.shape[1] + 2)), np.zeros(4), shrink, anet)
-        inputs, offsets = head._inputs(b, x), encode_boxes(b, t)
         info = {**(info or {}), "pairs": len(b), "alpha": alpha, "shrink": shrink}
+        if hidden:
+            return cls._fit_mlp(b, x, t, hidden, alpha, shrink, anet, info, changes if invariance else None,
+                                change_pairs, seed)  # fmt: skip
+        inputs, offsets = head._inputs(b, x), encode_boxes(b, t)
         if invariance == 0:
             model = Ridge(alpha=alpha).fit(inputs, offsets)
             return cls(mean, scale, model.coef_, model.intercept_, shrink, anet, info)
@@ -122,8 +183,38 @@ class BoxHead(FeatureHead):
         info.update(invariance=invariance, feature_changes=len(c))
         return cls(mean, scale, w.T, ym - xm @ w, shrink, anet, info)
 
+    @classmethod
+    def _fit_mlp(cls, b: np.ndarray, x: np.ndarray, t: np.ndarray, hidden: int, alpha: float, shrink: float, anet: str | None, info: dict, changes: np.ndarray | None,
+                 change_pairs: np.ndarray | None, seed: int) -> BoxHead:  # fmt: skip
+        """fit() with a hidden layer (its docstring)."""
+        from sklearn.neural_network import MLPRegressor
+
+        if changes is not None:
+            pairs = None if change_pairs is None else np.asarray(change_pairs)
+            if pairs is None or pairs.shape != (len(changes),) or not len(pairs) or pairs.min() < 0 or pairs.max() >= len(b):
+                raise ValueError(f"an MLP box head with invariance needs change_pairs: the pair (0 .. {len(b) - 1}) of "
+                                 f"each of the {len(changes)} feature changes")  # fmt: skip
+            b, x, t = (np.concatenate([a, a[pairs]]) for a in (b, x, t))
+            x[-len(pairs) :] += changes
+            info = {**info, "view_pairs": len(pairs)}
+        mean, scale = x.mean(0), x.std(0) + 1e-6  # over the view pairs too
+        head = cls(mean, scale, np.zeros((4, x.shape[1] + 2)), np.zeros(4), shrink, anet)
+        inputs, offsets = head._inputs(b, x), encode_boxes(b, t)
+        inputs[:, -2:] -= LOG_SIDE_CENTRE
+        y_mean, y_scale = offsets.mean(0), offsets.std(0) + 1e-9
+        model = MLPRegressor(hidden_layer_sizes=(hidden,), alpha=alpha, early_stopping=True, validation_fraction=0.1,
+                             max_iter=300, random_state=seed).fit(inputs, (offsets - y_mean) / y_scale)  # fmt: skip
+        (w1, w2), (b1, b2) = model.coefs_, model.intercepts_
+        # the centre of the log sides and the offsets' standardisation folded into the layers
+        hidden_bias = b1 - LOG_SIDE_CENTRE * w1[-2:].sum(0)
+        info = {**info, "hidden": hidden, "seed": seed, "epochs": int(model.n_iter_)}
+        return cls(mean, scale, (w2 * y_scale).T, b2 * y_scale + y_mean, shrink, anet, info, w1.T, hidden_bias)
+
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept}
+        out = {"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept}
+        if self.hidden_weight is not None:
+            out |= {"hidden_weight": self.hidden_weight, "hidden_bias": self.hidden_bias}
+        return out
 
     def meta(self) -> dict:
         return {"shrink": self.shrink, "anet": self.anet, "info": self.info}
@@ -131,7 +222,7 @@ class BoxHead(FeatureHead):
     @classmethod
     def from_file(cls, arrays: dict[str, np.ndarray], meta: dict) -> BoxHead:
         return cls(arrays["mean"], arrays["scale"], arrays["coef"], arrays["intercept"], meta["shrink"],
-                   meta.get("anet"), meta.get("info"))  # fmt: skip
+                   meta.get("anet"), meta.get("info"), arrays.get("hidden_weight"), arrays.get("hidden_bias"))  # fmt: skip
 
 
-__all__ = ["DEFAULT_BOX_HEAD", "BoxHead", "decode_boxes", "encode_boxes"]
+__all__ = ["DEFAULT_BOX_HEAD", "BoxHead", "decode_boxes", "encode_boxes", "jittered_boxes"]
