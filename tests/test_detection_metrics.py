@@ -79,6 +79,7 @@ from lnet_anet.metrics.detection import (  # noqa: E402
     average_precision,
     evaluate_detections,
     label_detections,
+    paired_iou,
     truth_from_table,
 )
 
@@ -171,3 +172,16 @@ def test_evaluate_detections_accepts_localizer_output_and_reader_tables():
         evaluate_detections([([A, B], [0.9])], [[A]])
     with pytest.raises(ValueError, match="detection lists"):
         evaluate_detections([], [[A]])
+
+
+def test_paired_iou_is_the_diagonal_of_the_iou_matrix():
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 50, (30, 2))
+    a = np.concatenate([xy, xy + rng.uniform(1, 40, (30, 2))], 1)
+    b = a + rng.normal(0, 8, (30, 4))
+    b[:, 2:] = np.maximum(b[:, 2:], b[:, :2] + 1)
+    np.testing.assert_allclose(paired_iou(a, b), np.diag(iou(a, b)), atol=1e-12)
+    assert paired_iou(a[:1], a[:1])[0] == 1.0
+    assert paired_iou([[0, 0, 0, 0]], [[0, 0, 0, 0]])[0] == 0.0  # empty boxes: 0, not NaN
+    with pytest.raises(ValueError, match="one shape"):
+        paired_iou(a, b[:3])

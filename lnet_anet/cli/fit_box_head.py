@@ -151,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     # torch loads once the arguments are good: --help stays instant
     import torch
-    from torchvision.ops import box_iou
+
+    from lnet_anet.metrics.detection import paired_iou
 
     torch.set_num_threads(args.threads)
     try:
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     # it fitted, not a score; score a bundle with benchmarks/bench_detection.py on photos it did not see)
     fixed, faces = np.concatenate(boxes), np.concatenate(targets)
     moved = head.correct(fixed, np.concatenate(features))
-    before, after = (np.diag(box_iou(torch.from_numpy(b), torch.from_numpy(faces)).numpy()) for b in (fixed, moved))
+    before, after = (paired_iou(b, faces) for b in (fixed, moved))
     head.info["in_sample"] = {"median_iou_fixed": round(float(np.median(before)), 4),
                               "median_iou_head": round(float(np.median(after)), 4),
                               "iou_0.5_fixed": round(float(np.mean(before >= 0.5)), 4),

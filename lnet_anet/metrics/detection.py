@@ -45,6 +45,18 @@ def iou(a, b) -> np.ndarray:
     return _iou_matrix(_boxes(a, "iou a"), _boxes(b, "iou b"))
 
 
+def paired_iou(a, b) -> np.ndarray:
+    """IoU of each box of a (N, 4) with the box of b (N, 4) in the same row: (N,), the diagonal of
+    iou(a, b) without its N x N matrix (which a fit over tens of thousands of pairs cannot hold).
+    Boxes [x0, y0, x1, y1]; two empty boxes have IoU 0. ValueError for shapes that differ."""
+    a, b = _boxes(a, "paired_iou a"), _boxes(b, "paired_iou b")
+    if a.shape != b.shape:
+        raise ValueError(f"paired_iou needs boxes of one shape, got {a.shape} and {b.shape}")
+    inter = np.prod(np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None), axis=1)
+    union = np.prod(a[:, 2:] - a[:, :2], axis=1) + np.prod(b[:, 2:] - b[:, :2], axis=1) - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
 def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """torchvision's box_iou in float64; two empty boxes (union 0) have IoU 0, not NaN."""
     if len(a) == 0 or len(b) == 0:
@@ -291,5 +303,6 @@ __all__ = [
     "iou",
     "label_detections",
     "match_detections",
+    "paired_iou",
     "truth_from_table",
 ]
