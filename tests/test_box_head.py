@@ -355,3 +355,18 @@ def test_resume_refuses_an_output_read_with_the_box_head_turned_off(tmp_path, ca
     assert "--no-refine-boxes on" in capsys.readouterr().err
     assert main([*argv, "--resume", "--no-refine-boxes"]) == 0
     assert len(read_records(out)) == 3
+
+
+def test_the_opt_in_mlp_box_head_ships_by_name_and_reads_the_embedded_anet(tmp_path):
+    from lnet_anet.cli.predict import build_parser
+    from lnet_anet.inference.box_head import NAMED_BOX_HEADS
+    from lnet_anet.inference.shipped import DEFAULT_BUNDLE
+
+    head = BoxHead.load("mlp")
+    assert head.hidden == 256 and head.digest != BoxHead.load().digest
+    assert head.fits(load_bundle(DEFAULT_BUNDLE))  # tied to the embedded ANet, as the default head
+    assert NAMED_BOX_HEADS["mlp"].is_file()
+    assert build_parser().parse_args(["--box-head", "mlp", "x.jpg"]).box_head == "mlp"
+    assert build_parser().parse_args(["--box-head", "h.safetensors", "x.jpg"]).box_head == Path("h.safetensors")
+    with pytest.raises(FileNotFoundError):
+        BoxHead.load(str(tmp_path / "mlp2"))  # any other string is a file name

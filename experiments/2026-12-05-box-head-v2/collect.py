@@ -89,9 +89,13 @@ def dump(pred: Predictor, paths: list[str], truth: list, desc: str) -> list[dict
     return rows
 
 
-def pairs(pred: Predictor, paths, truth, jitters: int, views: int, rng: np.random.Generator, desc: str) -> dict:
-    """Candidate and jittered pairs of the photos (and, when views > 0, their candidates' exposure changes)."""
-    out: dict[str, list] = {"boxes": [], "features": [], "targets": [], "source": [], "changes": [], "change_of": []}
+def pairs(pred: Predictor, paths, truth, jitters: int, views: int, rng: np.random.Generator, desc: str,
+          pair_views: int = 0) -> dict:
+    """Candidate and jittered pairs of the photos (and, when views > 0, their candidates' exposure
+    changes; with pair_views > 0, every pair's region read in that many exposure views of its
+    photo: view_changes, view_of; round 3)."""
+    out: dict[str, list] = {"boxes": [], "features": [], "targets": [], "source": [], "changes": [], "change_of": [],
+                            "view_changes": [], "view_of": []}  # fmt: skip
     rows = 0  # pairs so far: change_of gives each change's pair row (-1: a candidate on no face)
     prefix = "wider" if desc == "wider" else "grid"
     for path, (faces, dont_care) in zip(tqdm(paths, desc=desc, mininterval=15), truth, strict=True):
@@ -101,6 +105,7 @@ def pairs(pred: Predictor, paths, truth, jitters: int, views: int, rng: np.rando
             print(f"{path}: skipped ({e})", file=sys.stderr)
             continue
         hw = image.shape[:2]
+        first, photo_regions = rows, []  # this photo's pairs: rows first.., their regions
         regions, _, found = pred.candidates(image)
         if len(regions):  # the shipped recipe's pairs (fit_box_head)
             fixed = np.stack([pred.face_box(r, hw) for r in regions])
@@ -111,6 +116,7 @@ def pairs(pred: Predictor, paths, truth, jitters: int, views: int, rng: np.rando
             out["source"] += [SOURCES.index(f"{prefix}_candidate")] * int(keep.sum())
             row_of = np.where(keep, rows + np.cumsum(keep) - 1, -1)
             rows += int(keep.sum())
+            photo_regions.append(regions[keep])
             for _ in range(views):
                 view = exposure_view(image, rng)[1]
                 out["changes"].append(pred.anet_features(view, regions, kind="region", pad=JUDGE_PAD) - found)
@@ -127,6 +133,14 @@ def pairs(pred: Predictor, paths, truth, jitters: int, views: int, rng: np.rando
             out["targets"].append(targets[ok])
             out["source"] += [SOURCES.index(f"{prefix}_jitter")] * int(ok.sum())
             rows += int(ok.sum())
+            photo_regions.append(regions[ok])
+        if pair_views and rows > first:
+            held = np.concatenate(photo_regions)
+            base = pred.anet_features(image, held, kind="region", pad=JUDGE_PAD)
+            for _ in range(pair_views):
+                view = exposure_view(image, rng)[1]
+                out["view_changes"].append(pred.anet_features(view, held, kind="region", pad=JUDGE_PAD) - base)
+                out["view_of"].append(np.arange(first, rows))
     return out
 
 
@@ -139,6 +153,7 @@ def main(argv=None) -> int:
     ap.add_argument("--tune-grids", type=Path, default=Path("runs/face-grids/tune"), help="dump: the tune grids")
     ap.add_argument("--jitter", type=int, default=12, help="pairs: jittered boxes per WIDER face")
     ap.add_argument("--grid-jitter", type=int, default=4, help="pairs: jittered boxes per grid face")
+    ap.add_argument("--pair-views", type=int, default=0, help="pairs: exposure views of every pair (round 3)")
     ap.add_argument("--limit", type=int, default=None, help="at most this many images of each set (a smoke run)")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
@@ -159,14 +174,17 @@ def main(argv=None) -> int:
         rng = np.random.default_rng(0)
         part = wider if args.part == "all" else wider[wider["half"] == "tune"]
         got = pairs(pred, part["path"].tolist()[: args.limit], truth_from_table(part)[: args.limit], args.jitter, 2, rng,
-                    "wider")  # fmt: skip
+                    "wider", args.pair_views)  # fmt: skip
         grids = grid_table(args.grids)
         more = pairs(pred, grids["path"].tolist()[: args.limit], truth_from_table(grids)[: args.limit],
-                     args.grid_jitter, 0, rng, "grids")  # fmt: skip
+                     args.grid_jitter, 0, rng, "grids", args.pair_views)  # fmt: skip
+        offset = sum(len(b) for b in got["boxes"])  # the grid pairs' rows follow the WIDER ones
+        views = {"view_changes": np.concatenate(got["view_changes"] + more["view_changes"]),
+                 "view_of": np.concatenate(got["view_of"] + [v + offset for v in more["view_of"]])} if args.pair_views else {}  # fmt: skip
         arrays = {k: np.concatenate(got[k] + more[k]) for k in ("boxes", "features", "targets")}
         np.savez_compressed(args.out, **arrays, source=np.array(got["source"] + more["source"]),
                             changes=np.concatenate(got["changes"]), change_of=np.concatenate(got["change_of"]),
-                            seconds=time.time() - t0)  # fmt: skip
+                            seconds=time.time() - t0, **views)  # fmt: skip
         print({s: int(np.sum(np.array(got["source"] + more["source"]) == i)) for i, s in enumerate(SOURCES)})
     print(f"{args.out}: {time.time() - t0:.0f} s")
     return 0

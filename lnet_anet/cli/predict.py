@@ -84,6 +84,11 @@ def vis_folder_problem(vis: Path) -> str | None:
     return None
 
 
+def _box_head_arg(text: str) -> str | Path:
+    """--box-head: a file, or the name of an opt-in head that ships (box_head.NAMED_BOX_HEADS)."""
+    return text if text == "mlp" else Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from lnet_anet.data.images import DEFAULT_MAX_PIXELS
 
@@ -149,11 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "with --frames for a bundle with rescue_frame; "
                         "default: the shipped one, for the shipped bundle's ANet; a bundle of your own needs its head "
                         "even with --no-rescue, to load)")  # fmt: skip
-    p.add_argument("--box-head", type=Path, default=None, metavar="FILE",
+    p.add_argument("--box-head", type=_box_head_arg, default=None, metavar="FILE|mlp",
                    help="for a bundle that places its face boxes by ANet's feature (preprocessing.lnet.refine_boxes, "
                         "as the embedded one): a box head fitted on this bundle (python -m lnet_anet.cli.fit_box_head; "
                         "default: the shipped one, for the shipped bundle's ANet; a bundle of your own needs its head "
-                        "even with --no-refine-boxes, to load)")  # fmt: skip
+                        "even with --no-refine-boxes, to load); mlp: the opt-in head that ships beside the default "
+                        "(better boxes in crowds, boxes that move more with the exposure; README, 'The box head')")  # fmt: skip
     p.add_argument("--no-refine-boxes", action="store_true",
                    help="report the fixed face box (LNet's region by the bundle's four face-box ratios) instead of "
                         "the box head's (preprocessing.lnet.refine_boxes): the box analyse_boxes maps back to the "

@@ -23,6 +23,11 @@ import numpy as np
 from lnet_anet.inference.feature_head import FeatureHead
 
 DEFAULT_BOX_HEAD = Path(__file__).resolve().parents[1] / "assets" / "box_head.safetensors"
+# Opt-in heads that ship beside the default, by name (BoxHead.load("mlp"), predict --box-head mlp).
+# "mlp": one hidden layer, fitted on jittered boxes of WIDER's tune part and CelebA-HQ train grids:
+# WIDER val AP50 0.348 -> 0.398 and grids found 0.899 -> 0.938, but the box moves more when a photo
+# is re-exposed (median box IoU at brightness x1.5 0.915 -> 0.885): experiments/2026-12-05-box-head-v2
+NAMED_BOX_HEADS = {"mlp": DEFAULT_BOX_HEAD.with_name("box_head_mlp.safetensors")}
 LOG_SIDE_CENTRE = 4.0  # the MLP learns on log sides less this (a 55-pixel box), near the standardised features
 # jittered_boxes: sigma of the log scale, the log aspect and the centre shift (of the jittered side),
 # each draw clipped at JITTER_CLIP sigma: about the spread of the shipped boxes' errors on WIDER's tune part
@@ -210,6 +215,13 @@ class BoxHead(FeatureHead):
         info = {**info, "hidden": hidden, "seed": seed, "epochs": int(model.n_iter_)}
         return cls(mean, scale, (w2 * y_scale).T, b2 * y_scale + y_mean, shrink, anet, info, w1.T, hidden_bias)
 
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> BoxHead:
+        """A saved head: a file, the name of an opt-in head that ships (NAMED_BOX_HEADS: "mlp"),
+        or None for the default one. Raises FileNotFoundError, or ValueError when the file is not
+        a box head."""
+        return super().load(NAMED_BOX_HEADS.get(path, path) if isinstance(path, str) else path)
+
     def arrays(self) -> dict[str, np.ndarray]:
         out = {"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept}
         if self.hidden_weight is not None:
@@ -225,4 +237,4 @@ class BoxHead(FeatureHead):
                    meta.get("anet"), meta.get("info"), arrays.get("hidden_weight"), arrays.get("hidden_bias"))  # fmt: skip
 
 
-__all__ = ["DEFAULT_BOX_HEAD", "BoxHead", "decode_boxes", "encode_boxes", "jittered_boxes"]
+__all__ = ["DEFAULT_BOX_HEAD", "NAMED_BOX_HEADS", "BoxHead", "decode_boxes", "encode_boxes", "jittered_boxes"]
