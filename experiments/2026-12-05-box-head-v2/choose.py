@@ -48,16 +48,39 @@ def figures(head: BoxHead | None, rows: list[dict]) -> dict:
             "over_two": round(box_shapes(dets, truth)["share_boxes_over_two_faces"], 4)}  # fmt: skip
 
 
+def read_study(dump: Path, pairs: Path) -> tuple[dict, dict, dict]:
+    """collect.py's dump, its choose sets (the WIDER tune photos of the choose half; the tune
+    grids) and the fit pairs."""
+    d = pickle.loads(dump.read_bytes())
+    choose = [r for r, half in zip(d["wider"], d["wider_half"], strict=True) if half == "val"]
+    return d, {"wider_choose": choose, "grids_tune": d["grids"]}, dict(np.load(pairs))
+
+
+def choice(table: dict, candidates: list[str], steady=lambda v: True) -> tuple[list[str], str | None, bool]:
+    """RULE.md's choice among `candidates` (keys of table) against table["B0 shipped"]: the
+    eligible ones (recall at 0.1 on the WIDER choose half and tune grids found not under B0's, and
+    steady(figures)), the one with the highest choose-half AP50, and whether it qualifies (AP50
+    +0.01, grids found +0.01, boxes over two faces not above B0's + 0.005 on either set)."""
+    b0 = table["B0 shipped"]
+    eligible = [k for k in candidates if steady(table[k])
+                and table[k]["wider_choose"]["recall_at_0.1_fppi"] >= b0["wider_choose"]["recall_at_0.1_fppi"]
+                and table[k]["grids_tune"]["found"] >= b0["grids_tune"]["found"]]  # fmt: skip
+    chosen = max(eligible, key=lambda k: table[k]["wider_choose"]["ap50"]) if eligible else None
+    qualifies = chosen is not None and (
+        table[chosen]["wider_choose"]["ap50"] >= b0["wider_choose"]["ap50"] + 0.01
+        and table[chosen]["grids_tune"]["found"] >= b0["grids_tune"]["found"] + 0.01
+        and all(table[chosen][s]["over_two"] <= b0[s]["over_two"] + 0.005 for s in ("wider_choose", "grids_tune")))  # fmt: skip
+    return sorted(eligible), chosen, qualifies
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("dump", type=Path)
     ap.add_argument("pairs", type=Path)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
-    d = pickle.loads(args.dump.read_bytes())
-    p = dict(np.load(args.pairs))
-    choose = [r for r, half in zip(d["wider"], d["wider_half"], strict=True) if half == "val"]
-    sets = {"wider_choose": choose, "grids_tune": d["grids"]}
+    d, sets, p = read_study(args.dump, args.pairs)
+    choose = sets["wider_choose"]
     score = lambda head: {name: figures(head, rows) for name, rows in sets.items()}  # noqa: E731
     table = {"B0 shipped": score(BoxHead.load(None)), "fixed face box": score(None)}
     cand = p["source"] == SOURCES.index("wider_candidate")
@@ -68,18 +91,11 @@ def main() -> int:
         m = np.isin(p["source"], [SOURCES.index(s) for s in sources])
         table[f"{data} alpha {alpha:g} shrink {shrink:g}"] = score(fit(m, alpha, shrink))
         print(f"{data} alpha {alpha:g} shrink {shrink:g}", table[f"{data} alpha {alpha:g} shrink {shrink:g}"], flush=True)
-    b0 = table["B0 shipped"]
-    eligible = {k: v for k, v in table.items() if k not in ("B0 shipped", "fixed face box", "B1 shipped recipe, fit half")
-                and v["wider_choose"]["recall_at_0.1_fppi"] >= b0["wider_choose"]["recall_at_0.1_fppi"]
-                and v["grids_tune"]["found"] >= b0["grids_tune"]["found"]}  # fmt: skip
-    chosen = max(eligible, key=lambda k: eligible[k]["wider_choose"]["ap50"]) if eligible else None
-    qualifies = chosen is not None and (
-        table[chosen]["wider_choose"]["ap50"] >= b0["wider_choose"]["ap50"] + 0.01
-        and table[chosen]["grids_tune"]["found"] >= b0["grids_tune"]["found"] + 0.01
-        and all(table[chosen][s]["over_two"] <= b0[s]["over_two"] + 0.005 for s in sets))  # fmt: skip
+    eligible, chosen, qualifies = choice(table, [k for k in table if k not in (
+        "B0 shipped", "fixed face box", "B1 shipped recipe, fit half")])  # fmt: skip
     counts = {s: int(np.sum(p["source"] == i)) for i, s in enumerate(SOURCES)}
     out = {"pairs": counts, "changes": len(p["changes"]), "choose_photos": len(choose), "grids": len(d["grids"]),
-           "table": table, "eligible": sorted(eligible), "chosen": chosen, "qualifies": qualifies}  # fmt: skip
+           "table": table, "eligible": eligible, "chosen": chosen, "qualifies": qualifies}  # fmt: skip
     args.out.write_text(json.dumps(out, indent=1))
     for k, v in table.items():
         print(f"{k:40s} " + "  ".join(f"{s}: " + " ".join(f"{m} {x}" for m, x in f.items()) for s, f in v.items()))

@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import pickle
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from choose import DATA, SOURCES, figures  # noqa: E402
+from choose import DATA, SOURCES, choice, figures, read_study  # noqa: E402
 
 from lnet_anet.inference.box_head import BoxHead, decode_boxes, encode_boxes  # noqa: E402
 
@@ -56,10 +55,7 @@ def main() -> int:
     ap.add_argument("pairs", type=Path)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
-    d = pickle.loads(args.dump.read_bytes())
-    p = dict(np.load(args.pairs))
-    choose = [r for r, half in zip(d["wider"], d["wider_half"], strict=True) if half == "val"]
-    sets = {"wider_choose": choose, "grids_tune": d["grids"]}
+    _, sets, p = read_study(args.dump, args.pairs)
     score = lambda head: {name: figures(head, rows) for name, rows in sets.items()}  # noqa: E731
     table = {"B0 shipped": score(BoxHead.load(None))}
     # the WIDER candidates' exposure views as pairs of the same target (RULE.md, round 2)
@@ -75,16 +71,8 @@ def main() -> int:
         head.shrink = shrink
         table[key] = score(head)
         print(key, table[key], flush=True)
-    b0 = table["B0 shipped"]
-    eligible = {k: v for k, v in table.items() if k != "B0 shipped"
-                and v["wider_choose"]["recall_at_0.1_fppi"] >= b0["wider_choose"]["recall_at_0.1_fppi"]
-                and v["grids_tune"]["found"] >= b0["grids_tune"]["found"]}  # fmt: skip
-    chosen = max(eligible, key=lambda k: eligible[k]["wider_choose"]["ap50"]) if eligible else None
-    qualifies = chosen is not None and (
-        table[chosen]["wider_choose"]["ap50"] >= b0["wider_choose"]["ap50"] + 0.01
-        and table[chosen]["grids_tune"]["found"] >= b0["grids_tune"]["found"] + 0.01
-        and all(table[chosen][s]["over_two"] <= b0[s]["over_two"] + 0.005 for s in sets))  # fmt: skip
-    out = {"table": table, "eligible": sorted(eligible), "chosen": chosen, "qualifies": qualifies}
+    eligible, chosen, qualifies = choice(table, [k for k in table if k != "B0 shipped"])
+    out = {"table": table, "eligible": eligible, "chosen": chosen, "qualifies": qualifies}
     args.out.write_text(json.dumps(out, indent=1))
     print("chosen:", chosen, "qualifies:", qualifies)
     return 0

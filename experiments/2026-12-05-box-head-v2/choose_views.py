@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import pickle
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1] / "benchmarks"))
 from bench_end_to_end import SAMPLE_SEED, data_cfg, stability  # noqa: E402
-from choose import SOURCES, figures  # noqa: E402
+from choose import SOURCES, choice, figures, read_study  # noqa: E402
 
 from lnet_anet.data import datasets_root  # noqa: E402
 from lnet_anet.data.from_config import build_index, split_of  # noqa: E402
@@ -48,10 +47,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     torch.set_num_threads(2)
-    d = pickle.loads(args.dump.read_bytes())
-    p = dict(np.load(args.pairs))
-    choose = [r for r, half in zip(d["wider"], d["wider_half"], strict=True) if half == "val"]
-    sets = {"wider_choose": choose, "grids_tune": d["grids"]}
+    _, sets, p = read_study(args.dump, args.pairs)
     chips = split_of(build_index(data_cfg("utkface", datasets_root())), "train").reset_index(drop=True)
     paths = chips["path"].sample(n=args.chips, random_state=SAMPLE_SEED["tune"]).tolist()
     args.heads.mkdir(parents=True, exist_ok=True)
@@ -74,16 +70,9 @@ def main() -> int:
         return all(v["stability"][k] >= 0.9 if b >= 0.9 else v["stability"][k] >= b - 0.01
                    for k, b in b0["stability"].items())  # fmt: skip
 
-    eligible = {k: v for k, v in table.items() if k != "B0 shipped" and steady(v)
-                and v["wider_choose"]["recall_at_0.1_fppi"] >= b0["wider_choose"]["recall_at_0.1_fppi"]
-                and v["grids_tune"]["found"] >= b0["grids_tune"]["found"]}  # fmt: skip
-    chosen = max(eligible, key=lambda k: eligible[k]["wider_choose"]["ap50"]) if eligible else None
-    qualifies = chosen is not None and (
-        table[chosen]["wider_choose"]["ap50"] >= b0["wider_choose"]["ap50"] + 0.01
-        and table[chosen]["grids_tune"]["found"] >= b0["grids_tune"]["found"] + 0.01
-        and all(table[chosen][s]["over_two"] <= b0[s]["over_two"] + 0.005 for s in sets))  # fmt: skip
+    eligible, chosen, qualifies = choice(table, [k for k in table if k != "B0 shipped"], steady)
     out = {"pairs": int(len(p["boxes"])), "view_pairs": int(len(p["view_of"])), "chips": len(paths), "table": table,
-           "eligible": sorted(eligible), "chosen": chosen, "qualifies": qualifies}  # fmt: skip
+           "eligible": eligible, "chosen": chosen, "qualifies": qualifies}  # fmt: skip
     args.out.write_text(json.dumps(out, indent=1))
     print("chosen:", chosen, "qualifies:", qualifies)
     return 0
