@@ -128,6 +128,32 @@ def test_a_box_head_with_a_hidden_layer_learns_a_correction_the_ridge_cannot(tmp
                 hidden_bias=np.zeros(6))  # fmt: skip
 
 
+def test_the_consistency_penalty_makes_an_mlp_box_head_ignore_what_the_exposure_changes():
+    # As the ridge's invariance test: feature 0 says where the face is, feature 1 tracks it too but
+    # is what an exposure change moves. The plain MLP leans on both; with the penalty on the change
+    # of its output between a pair and its view, the correction should barely move with feature 1.
+    rng = np.random.default_rng(1)
+    n = 600
+    boxes = np.tile([50.0, 50.0, 100.0, 100.0], (n, 1))
+    where = rng.normal(size=n)
+    features = np.stack([where + 0.3 * rng.normal(size=n), where + 0.3 * rng.normal(size=n), rng.normal(size=n)], 1)
+    targets = decode_boxes(boxes, np.stack([np.zeros(n), np.zeros(n), 0.2 * where, np.zeros(n)], 1))
+    changes = np.stack([np.zeros(n), rng.normal(size=n), np.zeros(n)], 1)  # along feature 1, one view per pair
+    plain = BoxHead.fit(boxes, features, targets, shrink=1.0, hidden=16, alpha=1e-3)
+    steady = BoxHead.fit(boxes, features, targets, shrink=1.0, hidden=16, feature_changes=changes, invariance=1.0,
+                         change_pairs=np.arange(n), consistency=30.0)  # fmt: skip
+    nudged = features + [0.0, 1.0, 0.0]
+
+    def moved(head):
+        return np.abs(head.correct(boxes, nudged) - head.correct(boxes, features)).mean()
+
+    assert moved(steady) < 0.5 * moved(plain)
+    assert np.abs(steady.correct(boxes, features) - targets).mean() < np.abs(boxes - targets).mean()
+    assert steady.info["consistency"] == 30.0 and steady.info["view_changes"] == n and "view_pairs" not in steady.info
+    with pytest.raises(ValueError, match="consistency needs"):
+        BoxHead.fit(boxes, features, targets, hidden=8, consistency=1.0)
+
+
 def test_jittered_boxes_stay_centred_in_the_face_and_spread_about_it():
     face = np.array([100.0, 50.0, 160.0, 130.0])
     boxes = jittered_boxes(face, 4000, np.random.default_rng(0))

@@ -1,4 +1,4 @@
-"""Round 3 of RULE.md: the MLP box head with an exposure view of every pair, on tune data only.
+"""Rounds 3 and 4 of RULE.md: the MLP box head with an exposure view of every pair, on tune data only.
 
     PYTHONPATH=. python experiments/2026-12-05-box-head-v2/choose_views.py runs/box-head-v2/dump.pkl \\
         runs/box-head-v2/pairs-views.npz --heads runs/box-head-v2/r3 --out experiments/2026-12-05-box-head-v2/choose_views.json
@@ -44,6 +44,7 @@ def main() -> int:
     ap.add_argument("pairs", type=Path)
     ap.add_argument("--heads", type=Path, required=True, help="folder for the candidates' files")
     ap.add_argument("--chips", type=int, default=300)
+    ap.add_argument("--consistency", type=float, nargs="+", default=None, help="round 4: the penalty weights")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     torch.set_num_threads(2)
@@ -56,11 +57,19 @@ def main() -> int:
     table = {"B0 shipped": {**{n: figures(BoxHead.load(None), rows) for n, rows in sets.items()},
                             "stability": box_stability(DEFAULT_BOX_HEAD, paths)}}  # fmt: skip
     print("B0", table["B0 shipped"], flush=True)
-    for alpha, shrink in itertools.product(ALPHAS, SHRINKS):
-        key = f"mlp views alpha {alpha:g} shrink {shrink:g}"
-        head = BoxHead.fit(p["boxes"], p["features"], p["targets"], alpha=alpha, shrink=shrink, hidden=256,
-                           feature_changes=p["view_changes"], change_pairs=p["view_of"], invariance=1.0)  # fmt: skip
-        file = args.heads / f"alpha{alpha:g}-shrink{shrink:g}.safetensors"
+    grid = itertools.product(ALPHAS, SHRINKS) if args.consistency is None else itertools.product(args.consistency,
+                                                                                                    SHRINKS)  # fmt: skip
+    for weight, shrink in grid:
+        if args.consistency is None:  # round 3: alpha, the views as pairs
+            key, name = f"mlp views alpha {weight:g} shrink {shrink:g}", f"alpha{weight:g}-shrink{shrink:g}"
+            settings = {"alpha": weight}
+        else:  # round 4: the consistency penalty's weight
+            key, name = f"mlp consistency {weight:g} shrink {shrink:g}", f"consistency{weight:g}-shrink{shrink:g}"
+            settings = {"consistency": weight}
+        head = BoxHead.fit(p["boxes"], p["features"], p["targets"], shrink=shrink, hidden=256,
+                           feature_changes=p["view_changes"], change_pairs=p["view_of"], invariance=1.0,
+                           **settings)  # fmt: skip
+        file = args.heads / f"{name}.safetensors"
         head.save(file)
         table[key] = {**{n: figures(head, rows) for n, rows in sets.items()}, "stability": box_stability(file, paths)}
         print(key, table[key], flush=True)

@@ -74,6 +74,58 @@ def jittered_boxes(face: np.ndarray, k: int, rng: np.random.Generator) -> np.nda
     return np.stack([jx - jw / 2, jy - jh / 2, jx + jw / 2, jy + jh / 2], 1)
 
 
+def _consistent_mlp(inputs: np.ndarray, targets: np.ndarray, viewed: np.ndarray, of: np.ndarray, hidden: int,
+                    consistency: float, seed: int, patience: int = 10, max_epochs: int = 300):  # fmt: skip
+    """A one-hidden-layer ReLU MLP from inputs (N, I) to targets (N, O), trained in torch on the
+    squared error plus `consistency` x the mean squared change of its output between inputs[of[m]]
+    and viewed[m] (M, I); Adam (lr 1e-3, weight decay 1e-4), batches of 200, early stopping on 10%
+    of the pairs (and their views) after `patience` epochs without a better held-out loss.
+    Returns MLPRegressor's layout: ([w1 (I, H), w2 (H, O)], [b1 (H,), b2 (O,)]), epochs run."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    x, y, v = (torch.as_tensor(a, dtype=torch.float32) for a in (inputs, targets, viewed))
+    of = torch.as_tensor(of, dtype=torch.long)
+    held = torch.zeros(len(x), dtype=torch.bool)
+    held[torch.as_tensor(rng.permutation(len(x))[: max(1, len(x) // 10)])] = True
+    train, views = torch.nonzero(~held).flatten(), torch.nonzero(~held[of]).flatten()
+    held_views = torch.nonzero(held[of]).flatten()
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, y.shape[1]))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
+
+    def loss(rows: torch.Tensor, view_rows: torch.Tensor) -> torch.Tensor:
+        fit = torch.mean((model(x[rows]) - y[rows]) ** 2)
+        if not len(view_rows):
+            return fit
+        return fit + consistency * torch.mean((model(v[view_rows]) - model(x[of[view_rows]])) ** 2)
+
+    best, best_state, since, epochs = float("inf"), None, 0, 0
+    while epochs < max_epochs and since < patience:
+        epochs += 1
+        model.train()
+        order = train[torch.randperm(len(train), generator=gen)]
+        per_view = views[torch.randint(len(views), (len(order),), generator=gen)] if len(views) else views
+        for s in range(0, len(order), 200):
+            opt.zero_grad()
+            loss(order[s : s + 200], per_view[s : s + 200]).backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            now = float(loss(torch.nonzero(held).flatten(), held_views))
+        if now < best - 1e-4:
+            best, since = now, 0
+            best_state = {k: t.clone() for k, t in model.state_dict().items()}
+        else:
+            since += 1
+    model.load_state_dict(best_state)
+    first, last = model[0], model[2]
+    weights = [first.weight.detach().double().numpy().T, last.weight.detach().double().numpy().T]
+    return weights, [first.bias.detach().double().numpy(), last.bias.detach().double().numpy()], epochs
+
+
 class BoxHead(FeatureHead):
     """Face boxes corrected by ANet's feature of their regions (module doc).
 
@@ -139,7 +191,7 @@ class BoxHead(FeatureHead):
     def fit(cls, boxes: np.ndarray, features: np.ndarray, targets: np.ndarray, alpha: float = 1000.0,
             shrink: float = 0.5, anet: str | None = None, info: dict | None = None,
             feature_changes: np.ndarray | None = None, invariance: float = 0.0, hidden: int = 0,
-            change_pairs: np.ndarray | None = None, seed: int = 0) -> BoxHead:  # fmt: skip
+            change_pairs: np.ndarray | None = None, seed: int = 0, consistency: float = 0.0) -> BoxHead:  # fmt: skip
         """Ridge regression (`alpha`) of the labelled face boxes `targets` (N, 4) relative to the
         fixed face boxes `boxes` (N, 4) on the regions' features (N, D).
 
@@ -157,8 +209,13 @@ class BoxHead(FeatureHead):
         standardised offsets. It has no closed-form penalty: with invariance > 0 each change
         becomes a pair of its own, the feature of pair change_pairs[m] plus feature_changes[m]
         with that pair's box and target (the same face read in an exposure view;
-        experiments/2026-12-05-box-head-v2). ValueError for fewer than 10 pairs, mismatched
-        shapes, or invariance without changes (or, with hidden, without change_pairs)."""
+        experiments/2026-12-05-box-head-v2). With consistency > 0 (and hidden) the views are no
+        pairs: the MLP is trained in torch (Adam, lr 1e-3, batches of 200, weight decay 1e-4,
+        early stopping on 10% of the pairs) on the squared error plus `consistency` x the mean
+        squared change of its standardised output between pair change_pairs[m] and that pair
+        read in its view (a consistency penalty; `alpha` unused). ValueError for fewer than 10
+        pairs, mismatched shapes, or invariance without changes (or, with hidden, without
+        change_pairs)."""
         from sklearn.linear_model import Ridge
 
         b, x, t = (np.asarray(a, np.float64) for a in (boxes, features, targets))
@@ -175,7 +232,7 @@ class BoxHead(FeatureHead):
         info = {**(info or {}), "pairs": len(b), "alpha": alpha, "shrink": shrink}
         if hidden:
             return cls._fit_mlp(b, x, t, hidden, alpha, shrink, anet, info, changes if invariance else None,
-                                change_pairs, seed)  # fmt: skip
+                                change_pairs, seed, consistency)  # fmt: skip
         inputs, offsets = head._inputs(b, x), encode_boxes(b, t)
         if invariance == 0:
             model = Ridge(alpha=alpha).fit(inputs, offsets)
@@ -190,15 +247,17 @@ class BoxHead(FeatureHead):
 
     @classmethod
     def _fit_mlp(cls, b: np.ndarray, x: np.ndarray, t: np.ndarray, hidden: int, alpha: float, shrink: float, anet: str | None, info: dict, changes: np.ndarray | None,
-                 change_pairs: np.ndarray | None, seed: int) -> BoxHead:  # fmt: skip
+                 change_pairs: np.ndarray | None, seed: int, consistency: float = 0.0) -> BoxHead:  # fmt: skip
         """fit() with a hidden layer (its docstring)."""
         from sklearn.neural_network import MLPRegressor
 
+        pairs = None
         if changes is not None:
             pairs = None if change_pairs is None else np.asarray(change_pairs)
             if pairs is None or pairs.shape != (len(changes),) or not len(pairs) or pairs.min() < 0 or pairs.max() >= len(b):
                 raise ValueError(f"an MLP box head with invariance needs change_pairs: the pair (0 .. {len(b) - 1}) of "
                                  f"each of the {len(changes)} feature changes")  # fmt: skip
+        if pairs is not None and not consistency:  # the views as pairs of their own
             b, x, t = (np.concatenate([a, a[pairs]]) for a in (b, x, t))
             x[-len(pairs) :] += changes
             info = {**info, "view_pairs": len(pairs)}
@@ -207,12 +266,21 @@ class BoxHead(FeatureHead):
         inputs, offsets = head._inputs(b, x), encode_boxes(b, t)
         inputs[:, -2:] -= LOG_SIDE_CENTRE
         y_mean, y_scale = offsets.mean(0), offsets.std(0) + 1e-9
-        model = MLPRegressor(hidden_layer_sizes=(hidden,), alpha=alpha, early_stopping=True, validation_fraction=0.1,
-                             max_iter=300, random_state=seed).fit(inputs, (offsets - y_mean) / y_scale)  # fmt: skip
-        (w1, w2), (b1, b2) = model.coefs_, model.intercepts_
+        if consistency:
+            if pairs is None:
+                raise ValueError("consistency needs feature_changes and change_pairs (with invariance > 0)")
+            viewed = inputs[pairs].copy()
+            viewed[:, :-2] += changes / scale
+            (w1, w2), (b1, b2), epochs = _consistent_mlp(inputs, (offsets - y_mean) / y_scale, viewed, pairs, hidden,
+                                                         consistency, seed)  # fmt: skip
+            info = {**info, "consistency": consistency, "view_changes": len(pairs)}
+        else:
+            model = MLPRegressor(hidden_layer_sizes=(hidden,), alpha=alpha, early_stopping=True, validation_fraction=0.1,
+                                 max_iter=300, random_state=seed).fit(inputs, (offsets - y_mean) / y_scale)  # fmt: skip
+            (w1, w2), (b1, b2), epochs = model.coefs_, model.intercepts_, int(model.n_iter_)
         # the centre of the log sides and the offsets' standardisation folded into the layers
         hidden_bias = b1 - LOG_SIDE_CENTRE * w1[-2:].sum(0)
-        info = {**info, "hidden": hidden, "seed": seed, "epochs": int(model.n_iter_)}
+        info = {**info, "hidden": hidden, "seed": seed, "epochs": epochs}
         return cls(mean, scale, (w2 * y_scale).T, b2 * y_scale + y_mean, shrink, anet, info, w1.T, hidden_bias)
 
     @classmethod
