@@ -20,7 +20,7 @@ the photos of a box CSV (`path,x0,y0,x1,y1`, e.g. benchmarks/make_face_grids.py'
 train-partition faces), all of them, with their candidates and --more-jitter jittered boxes per
 face (no exposure views). --hidden H > 0 fits a regression with one hidden layer of H units
 instead of the ridge (--alpha is then its L2 penalty; the exposure views become pairs of their
-own). The shipped head: experiments/2026-12-05-box-head-v2. LNet and ANet
+own). The opt-in head `predict --box-head mlp` was fitted so: experiments/2026-12-05-box-head-v2. LNet and ANet
 never see a box; the head is tied to the bundle's ANet; a bundle uses it when its
 preprocessing.lnet.refine_boxes is true (build_bundle --lnet-input '{"refine_boxes": true}').
 Unreadable photos are reported and skipped.

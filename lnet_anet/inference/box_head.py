@@ -246,8 +246,9 @@ class BoxHead(FeatureHead):
         return cls(mean, scale, w.T, ym - xm @ w, shrink, anet, info)
 
     @classmethod
-    def _fit_mlp(cls, b: np.ndarray, x: np.ndarray, t: np.ndarray, hidden: int, alpha: float, shrink: float, anet: str | None, info: dict, changes: np.ndarray | None,
-                 change_pairs: np.ndarray | None, seed: int, consistency: float = 0.0) -> BoxHead:  # fmt: skip
+    def _fit_mlp(cls, b: np.ndarray, x: np.ndarray, t: np.ndarray, hidden: int, alpha: float, shrink: float,
+                 anet: str | None, info: dict, changes: np.ndarray | None, change_pairs: np.ndarray | None, seed: int,
+                 consistency: float = 0.0) -> BoxHead:  # fmt: skip
         """fit() with a hidden layer (its docstring)."""
         from sklearn.neural_network import MLPRegressor
 
@@ -273,7 +274,8 @@ class BoxHead(FeatureHead):
             viewed[:, :-2] += changes / scale
             (w1, w2), (b1, b2), epochs = _consistent_mlp(inputs, (offsets - y_mean) / y_scale, viewed, pairs, hidden,
                                                          consistency, seed)  # fmt: skip
-            info = {**info, "consistency": consistency, "view_changes": len(pairs)}
+            info = {**{k: v for k, v in info.items() if k != "alpha"}, "consistency": consistency,
+                    "view_changes": len(pairs)}  # fmt: skip
         else:
             model = MLPRegressor(hidden_layer_sizes=(hidden,), alpha=alpha, early_stopping=True, validation_fraction=0.1,
                                  max_iter=300, random_state=seed).fit(inputs, (offsets - y_mean) / y_scale)  # fmt: skip
