@@ -317,6 +317,12 @@ def test_fit_box_head_learns_an_mlp_from_jittered_boxes_and_more_photos(tmp_path
     assert info["more_photos"] == 3 and info["more_jitter"] == 2
     # 12 photos with one face: 3 jittered boxes each; 3 more photos: 2 each; plus the candidates on a face
     assert info["pairs"] >= 12 * 3 + 3 * 2 and info["view_pairs"] <= 2 * info["pairs"]
+    assert info["alpha"] == 0.001 and info["more_skipped"] == 0  # the MLP's own default penalty
+    broken = tmp_path / "broken.csv"  # none of its photos can be read: said, nothing written
+    broken.write_text("path,x0,y0,x1,y1\nnowhere.jpg,0,0,10,10\n")
+    assert fit_box_head.main(["--labels", str(labels), "--images", str(images), "--part", "all", "--bundle", str(bundle),
+                              "--hidden", "8", "--more-labels", str(broken), "--out", str(tmp_path / "b.st")]) == 1  # fmt: skip
+    assert "none of its 1 photos could be read" in capsys.readouterr().err and not (tmp_path / "b.st").exists()
     assert fit_box_head.main(["--labels", str(labels), "--images", str(images), "--part", "all", "--bundle", str(bundle),
                               "--more-labels", str(tmp_path / "none.csv"), "--out", str(out)]) == 2  # fmt: skip
     assert "--more-labels" in capsys.readouterr().err
@@ -393,6 +399,7 @@ def test_the_opt_in_mlp_box_head_ships_by_name_and_reads_the_embedded_anet(tmp_p
     assert head.fits(load_bundle(DEFAULT_BUNDLE))  # tied to the embedded ANet, as the default head
     assert NAMED_BOX_HEADS["mlp"].is_file()
     assert build_parser().parse_args(["--box-head", "mlp", "x.jpg"]).box_head == "mlp"
+    assert build_parser().parse_args(["--box-head", "MLP", "x.jpg"]).box_head == "mlp"
     assert build_parser().parse_args(["--box-head", "h.safetensors", "x.jpg"]).box_head == Path("h.safetensors")
     with pytest.raises(FileNotFoundError):
         BoxHead.load(str(tmp_path / "mlp2"))  # any other string is a file name

@@ -1,7 +1,7 @@
 """Fit the box head that places face boxes from ANet's feature (lnet_anet.inference.box_head).
 
     python -m lnet_anet.cli.fit_box_head --labels wider_face_split/wider_face_train_bbx_gt.txt \\
-        [--images DIR] [--part tune] [--min-height 24] [--alpha 1000] [--shrink 0.5] \\
+        [--images DIR] [--part tune] [--min-height 24] [--alpha A] [--shrink 0.5] \\
         [--invariance 1] [--views 2] [--seed 0] [--hidden 0] [--jitter 0] \\
         [--more-labels faces.csv --more-jitter 0] [--bundle B] --out box_head.safetensors
 
@@ -51,11 +51,14 @@ from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
 PRINTED = """It prints one JSON line: out, digest (what the records of photos read with this head say
 under "box_head"), pairs (candidates centred on exactly one labelled face: the regression's
-examples), feature_changes (the region / exposure-view changes its correction learnt to ignore;
-with --invariance > 0), views and seed (likewise), in_sample (the median IoU and the share at IoU
+examples, jittered boxes and --more-labels' photos included), feature_changes and invariance (the
+ridge: the region / exposure-view changes its correction learnt to ignore; with --invariance > 0)
+or view_pairs (with --hidden: those views as pairs of their own), views and seed, hidden and
+epochs (with --hidden), more_photos and more_skipped (with --more-labels), in_sample (the median IoU and the share at IoU
 0.5 of the fixed and of the head's boxes on those same pairs: a check that the fit worked, not a
 score; score a head on photos it never saw with benchmarks/bench_detection.py --box-head)."""
 MIN_GOOD_PAIRS = 100  # fewer: a warning (the ridge has ANet's feature dimension + 2 inputs)
+ALPHA = {"ridge": 1000.0, "mlp": 0.001}  # --alpha's default: the shipped head's and the opt-in MLP head's
 
 
 def labelled_pairs(boxes: np.ndarray, truth: np.ndarray, dont_care: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
                                  epilog=PRINTED, formatter_class=DefaultsHelpFormatter)
     add_wider_label_options(ap)
     ap.add_argument("--min-height", type=float_in(1, 1e5), default=24.0, help="faces lower than this many pixels do not count")
-    ap.add_argument("--alpha", type=float_in(1e-6, 1e9), default=1000.0, help="the ridge regression's regularisation")
+    ap.add_argument("--alpha", type=float_in(1e-6, 1e9), default=None,
+                    help=f"the regularisation: the ridge's (default {ALPHA['ridge']:g}), or with --hidden the MLP's L2 "
+                         f"penalty (default {ALPHA['mlp']:g})")  # fmt: skip
     ap.add_argument("--shrink", type=float_in(0.0, 1.0), default=0.5, help="the share of the predicted correction applied")
     ap.add_argument("--invariance", type=float_in(0.0, 1e9), default=1.0,
                     help="weight of the penalty on the correction's change with the exposure (0: plain ridge)")
@@ -139,16 +144,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the exposure views")
     ap.add_argument("--hidden", type=int_in(0, 4096), default=0,
                     help="units of a hidden layer (an MLP; --alpha is then its L2 penalty); 0: the ridge regression")
-    ap.add_argument("--jitter", type=int_in(0, 100), default=0, help="jittered face boxes per labelled face added as pairs")
+    ap.add_argument("--jitter", type=int_in(0, 100), default=0,
+                    help="jittered face boxes per labelled face added as pairs (sides x exp(N(0, 0.35)), aspect x "
+                         "exp(N(0, 0.08)), centre moved N(0, 0.12) of the side, kept inside the face)")  # fmt: skip
     ap.add_argument("--more-labels", type=Path, default=None,
-                    help="a box CSV (path,x0,y0,x1,y1) of more photos to learn from, all of them (e.g. face grids)")
-    ap.add_argument("--more-jitter", type=int_in(0, 100), default=0, help="jittered boxes per face of --more-labels")
+                    help="a box CSV of more photos to learn from, all of them (e.g. make_face_grids.py's faces.csv): "
+                         "rows path,x0,y0,x1,y1[,dont_care], header optional, relative paths from the CSV's folder; "
+                         "faces under --min-height do not count")  # fmt: skip
+    ap.add_argument("--more-jitter", type=int_in(0, 100), default=0,
+                    help="jittered boxes per face of --more-labels (as --jitter)")
     ap.add_argument("--limit", type=int_in(1), default=None, help="at most this many photos (the first; default: all)")
     ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
     ap.add_argument("--out", type=output_file, required=True,
                     help=f"the head's file (the shipped one is {DEFAULT_BOX_HEAD.name}, in lnet_anet/assets)")
     ap.add_argument("--threads", type=int_in(1), default=2, help="torch's threads")
     args = ap.parse_args(argv)
+    if args.alpha is None:
+        args.alpha = ALPHA["mlp" if args.hidden else "ridge"]
     # torch loads once the arguments are good: --help stays instant
     import torch
 
@@ -177,9 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     for path, truth, dont_care in tqdm(list(zip(table["path"], table["boxes"], table["dont_care"], strict=True)),
                                        desc="photos", disable=None):  # fmt: skip
         skipped += not pairs.add(predictor, path, truth, dont_care, views, args.jitter, rng)
+    more_skipped = 0
     for path, truth, dont_care in tqdm(list(zip(more["path"], more["boxes"], more["dont_care"], strict=True)),
                                        desc="more photos", disable=None):  # fmt: skip
-        pairs.add(predictor, path, truth, dont_care, 0, args.more_jitter, rng)
+        more_skipped += not pairs.add(predictor, path, truth, dont_care, 0, args.more_jitter, rng)
+    if len(more) and more_skipped == len(more):
+        print(f"fit_box_head: --more-labels: none of its {len(more)} photos could be read (each is listed above); are "
+              f"the paths in {args.more_labels} right (relative ones start at its folder)?", file=sys.stderr)  # fmt: skip
+        return 1
     boxes, features, targets, changes = pairs.boxes, pairs.features, pairs.targets, pairs.changes
     if skipped == len(table):
         print(f"fit_box_head: none of the {len(table)} photos could be read (each is listed above); is the photos' "
@@ -205,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
                        info={"labels": str(args.labels), "part": args.part, "photos": len(table), "skipped": skipped,
                              "min_height": args.min_height, "command": command, "jitter": args.jitter,
                              **({"more_labels": str(args.more_labels), "more_photos": len(more),
-                                 "more_jitter": args.more_jitter} if args.more_labels else {}),
+                                 "more_skipped": more_skipped, "more_jitter": args.more_jitter}
+                                if args.more_labels else {}),
                              **({"views": args.views, "seed": args.seed} if changes is not None else {})})  # fmt: skip
     # How much closer the head puts the boxes, on the pairs it learnt from (in-sample: a check that
     # it fitted, not a score; score a bundle with benchmarks/bench_detection.py on photos it did not see)

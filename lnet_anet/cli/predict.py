@@ -86,7 +86,7 @@ def vis_folder_problem(vis: Path) -> str | None:
 
 def _box_head_arg(text: str) -> str | Path:
     """--box-head: a file, or the name of an opt-in head that ships (box_head.NAMED_BOX_HEADS)."""
-    return text if text == "mlp" else Path(text)
+    return "mlp" if text.lower() == "mlp" else Path(text)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -250,6 +250,9 @@ class BoxHead(FeatureHead):
                  anet: str | None, info: dict, changes: np.ndarray | None, change_pairs: np.ndarray | None, seed: int,
                  consistency: float = 0.0) -> BoxHead:  # fmt: skip
         """fit() with a hidden layer (its docstring)."""
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.neural_network import MLPRegressor
 
         pairs = None
@@ -277,9 +280,16 @@ class BoxHead(FeatureHead):
             info = {**{k: v for k, v in info.items() if k != "alpha"}, "consistency": consistency,
                     "view_changes": len(pairs)}  # fmt: skip
         else:
-            model = MLPRegressor(hidden_layer_sizes=(hidden,), alpha=alpha, early_stopping=True, validation_fraction=0.1,
-                                 max_iter=300, random_state=seed).fit(inputs, (offsets - y_mean) / y_scale)  # fmt: skip
+            with warnings.catch_warnings(record=True) as caught:  # said in info["converged"], not on stderr
+                warnings.simplefilter("always", ConvergenceWarning)
+                model = MLPRegressor(hidden_layer_sizes=(hidden,), alpha=alpha, early_stopping=True,
+                                     validation_fraction=0.1, max_iter=300,
+                                     random_state=seed).fit(inputs, (offsets - y_mean) / y_scale)  # fmt: skip
             (w1, w2), (b1, b2), epochs = model.coefs_, model.intercepts_, int(model.n_iter_)
+            for w in caught:  # any other warning goes on as it came
+                if not issubclass(w.category, ConvergenceWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            info = {**info, "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught)}
         # the centre of the log sides and the offsets' standardisation folded into the layers
         hidden_bias = b1 - LOG_SIDE_CENTRE * w1[-2:].sum(0)
         info = {**info, "hidden": hidden, "seed": seed, "epochs": epochs}
