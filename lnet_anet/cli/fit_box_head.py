@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                          f"penalty (default {ALPHA['mlp']:g})")  # fmt: skip
     ap.add_argument("--shrink", type=float_in(0.0, 1.0), default=0.5, help="the share of the predicted correction applied")
     ap.add_argument("--invariance", type=float_in(0.0, 1e9), default=1.0,
-                    help="weight of the penalty on the correction's change with the exposure (0: plain ridge)")
+                    help="weight of the ridge's penalty on the correction's change with the exposure (0: plain ridge); "
+                         "with --hidden, > 0 adds the exposure views as pairs of their own")
     ap.add_argument("--views", type=int_in(1, 10), default=2, help="exposure views per photo (with --invariance > 0)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the exposure views")
     ap.add_argument("--hidden", type=int_in(0, 4096), default=0,
