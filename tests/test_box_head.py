@@ -63,17 +63,22 @@ def test_offsets_round_trip_and_the_head_learns_where_the_face_is(tmp_path):
         BoxHead.load(tmp_path / "none.safetensors")
 
 
-def test_the_invariance_penalty_makes_the_correction_ignore_what_the_exposure_changes():
-    # Feature 0 says where the face is; feature 1 tracks it on the fit photos too, but it is the
-    # one an exposure change moves (the feature changes point along it). The plain ridge leans on
-    # both; with the penalty the correction should follow feature 0 and barely move with feature 1.
+def _exposure_case(n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """n pairs where feature 0 says where the face is and feature 1 tracks it too, and m feature
+    changes along feature 1 (what an exposure change moves): boxes, features, targets, changes."""
     rng = np.random.default_rng(1)
-    n = 500
     boxes = np.tile([50.0, 50.0, 100.0, 100.0], (n, 1))
     where = rng.normal(size=n)
     features = np.stack([where + 0.3 * rng.normal(size=n), where + 0.3 * rng.normal(size=n), rng.normal(size=n)], 1)
     targets = decode_boxes(boxes, np.stack([np.zeros(n), np.zeros(n), 0.2 * where, np.zeros(n)], 1))
-    changes = np.stack([np.zeros(200), rng.normal(size=200), np.zeros(200)], 1)  # along feature 1
+    return boxes, features, targets, np.stack([np.zeros(m), rng.normal(size=m), np.zeros(m)], 1)
+
+
+def test_the_invariance_penalty_makes_the_correction_ignore_what_the_exposure_changes():
+    # Feature 0 says where the face is; feature 1 tracks it on the fit photos too, but it is the
+    # one an exposure change moves (the feature changes point along it). The plain ridge leans on
+    # both; with the penalty the correction should follow feature 0 and barely move with feature 1.
+    boxes, features, targets, changes = _exposure_case(500, 200)
     plain = BoxHead.fit(boxes, features, targets, alpha=1.0, shrink=1.0)
     steady = BoxHead.fit(boxes, features, targets, alpha=1.0, shrink=1.0, feature_changes=changes, invariance=10.0)
     nudged = features + [0.0, 1.0, 0.0]  # the same photos, feature 1 moved by the exposure
@@ -132,13 +137,8 @@ def test_the_consistency_penalty_makes_an_mlp_box_head_ignore_what_the_exposure_
     # As the ridge's invariance test: feature 0 says where the face is, feature 1 tracks it too but
     # is what an exposure change moves. The plain MLP leans on both; with the penalty on the change
     # of its output between a pair and its view, the correction should barely move with feature 1.
-    rng = np.random.default_rng(1)
     n = 600
-    boxes = np.tile([50.0, 50.0, 100.0, 100.0], (n, 1))
-    where = rng.normal(size=n)
-    features = np.stack([where + 0.3 * rng.normal(size=n), where + 0.3 * rng.normal(size=n), rng.normal(size=n)], 1)
-    targets = decode_boxes(boxes, np.stack([np.zeros(n), np.zeros(n), 0.2 * where, np.zeros(n)], 1))
-    changes = np.stack([np.zeros(n), rng.normal(size=n), np.zeros(n)], 1)  # along feature 1, one view per pair
+    boxes, features, targets, changes = _exposure_case(n, n)  # one view per pair
     plain = BoxHead.fit(boxes, features, targets, shrink=1.0, hidden=16, alpha=1e-3)
     steady = BoxHead.fit(boxes, features, targets, shrink=1.0, hidden=16, feature_changes=changes, invariance=1.0,
                          change_pairs=np.arange(n), consistency=30.0)  # fmt: skip

@@ -32,6 +32,7 @@ from lnet_anet.data import datasets_root
 from lnet_anet.data.images import load_image
 from lnet_anet.data.readers.detection import hash_part, mark_small, read_box_csv, read_wider_txt
 from lnet_anet.data.transforms import exposure_view
+from lnet_anet.inference.box_head import jittered_boxes
 from lnet_anet.inference.predictor import JUDGE_PAD, Predictor
 from lnet_anet.metrics.detection import truth_from_table
 
@@ -49,20 +50,6 @@ def wider_tune(root: Path):
 
 def grid_table(folder: Path):
     return mark_small(read_box_csv(folder / "faces.csv"), 24.0)
-
-
-def jittered(face: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k face boxes (k, 4) around `face` (x0, y0, x1, y1): log scale ~ N(0, 0.35), log aspect ~
-    N(0, 0.08), centre shift ~ N(0, 0.12) of the jittered side, each clipped at 2.5 sigma; the
-    centre stays inside the face (RULE.md)."""
-    w, h = face[2] - face[0], face[3] - face[1]
-    cx, cy = (face[0] + face[2]) / 2, (face[1] + face[3]) / 2
-    draw = lambda s, n: np.clip(rng.normal(0, s, n), -2.5 * s, 2.5 * s)  # noqa: E731
-    scale, aspect = np.exp(draw(0.35, k)), np.exp(draw(0.08, k))
-    jw, jh = w * scale * aspect, h * scale / aspect
-    jx = np.clip(cx + draw(0.12, k) * jw, face[0] + 0.01 * w, face[2] - 0.01 * w)
-    jy = np.clip(cy + draw(0.12, k) * jh, face[1] + 0.01 * h, face[3] - 0.01 * h)
-    return np.stack([jx - jw / 2, jy - jh / 2, jx + jw / 2, jy + jh / 2], 1)
 
 
 def dump(pred: Predictor, paths: list[str], truth: list, desc: str) -> list[dict]:
@@ -123,7 +110,7 @@ def pairs(pred: Predictor, paths, truth, jitters: int, views: int, rng: np.rando
                 out["change_of"].append(row_of)
         counted = faces[~dont_care]
         if jitters and len(counted):
-            boxes = np.concatenate([jittered(f, jitters, rng) for f in counted])
+            boxes = np.concatenate([jittered_boxes(f, jitters, rng) for f in counted])
             targets = np.repeat(counted, jitters, axis=0)
             regions = np.stack([pred.localizer.to_region(b) for b in boxes])
             fixed = np.stack([pred.face_box(r, hw) for r in regions])

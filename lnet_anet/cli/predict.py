@@ -86,7 +86,9 @@ def vis_folder_problem(vis: Path) -> str | None:
 
 def _box_head_arg(text: str) -> str | Path:
     """--box-head: a file, or the name of an opt-in head that ships (box_head.NAMED_BOX_HEADS)."""
-    return "mlp" if text.lower() == "mlp" else Path(text)
+    from lnet_anet.inference.box_head import NAMED_BOX_HEADS
+
+    return text.lower() if text.lower() in NAMED_BOX_HEADS else Path(text)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -227,12 +227,12 @@ class BoxHead(FeatureHead):
                                                    or changes.shape[1] != x.shape[1])):  # fmt: skip
             raise ValueError(f"invariance must be >= 0 and, when > 0, come with (M, {x.shape[1]}) feature_changes, "
                              f"got {invariance} and {None if changes is None else changes.shape}")  # fmt: skip
-        mean, scale = x.mean(0), x.std(0) + 1e-6
-        head = cls(mean, scale, np.zeros((4, x.shape[1] + 2)), np.zeros(4), shrink, anet)
         info = {**(info or {}), "pairs": len(b), "alpha": alpha, "shrink": shrink}
         if hidden:
             return cls._fit_mlp(b, x, t, hidden, alpha, shrink, anet, info, changes if invariance else None,
                                 change_pairs, seed, consistency)  # fmt: skip
+        mean, scale = x.mean(0), x.std(0) + 1e-6
+        head = cls(mean, scale, np.zeros((4, x.shape[1] + 2)), np.zeros(4), shrink, anet)
         inputs, offsets = head._inputs(b, x), encode_boxes(b, t)
         if invariance == 0:
             model = Ridge(alpha=alpha).fit(inputs, offsets)
