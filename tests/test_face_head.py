@@ -247,6 +247,38 @@ def test_verify_faces_drops_weak_faces_the_head_refuses_before_the_rescue(tmp_pa
     assert not (tmp_path / "bad.lnetanet").exists()
 
 
+def test_a_region_judged_twice_in_one_detection_pass_is_read_once(tmp_path, monkeypatch):
+    """Within one detection pass (_detect) ANet's feature of a region is computed once however
+    often the arbiter, the filter and the rescue ask for it, and equals the feature read alone;
+    the same box in another picture, and any region after the pass, are read again."""
+    from lnet_anet.inference import predictor as module
+
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=-1e6, preset="tiny"))
+    photo, other = _photo(shape=(60, 80, 3)), _photo(seed=2, shape=(60, 80, 3))
+    a, b = np.array([5.0, 4.0, 45.0, 50.0]), np.array([30.0, 10.0, 75.0, 58.0])
+    computed: list[int] = []
+    compute = Predictor._compute_mean_features
+    monkeypatch.setattr(Predictor, "_compute_mean_features",
+                        lambda self, faces, pad: computed.append(len(faces)) or compute(self, faces, pad))  # fmt: skip
+    alone = predictor._mean_features([(photo, a, 0.0, {}), (photo, b, 0.0, {}), (other, a, 0.0, {})])
+    assert computed == [3]
+
+    @module._memo_features
+    def one_pass(self):
+        first = self._mean_features([(photo, a, 0.0, {})])
+        again = self._mean_features([(photo, b, 1.0, {}), (photo, a.copy(), 2.0, {}), (other, a, 0.0, {})])
+        return first, again
+
+    first, again = one_pass(predictor)
+    assert computed == [3, 1, 2]  # a once; then b and the other picture's a
+    np.testing.assert_array_equal(first[0], alone[0])
+    np.testing.assert_array_equal(again, alone[[1, 0, 2]])
+    predictor._mean_features([(photo, a, 0.0, {})])
+    assert computed == [3, 1, 2, 1]  # the memo ended with the pass
+    predictor.predict(photo)  # a real pass asks through the memo and leaves none behind
+    assert getattr(module._FEATURES, "memo", None) is None
+
+
 def test_a_face_head_that_does_not_fit_the_bundle_is_refused_at_load(tmp_path):
     path = random_bundle(tmp_path / "b.lnetanet", threshold=1e6, preset="tiny")
     with pytest.raises(ValueError, match="another ANet"):  # the shipped head reads the shipped ANet's feature

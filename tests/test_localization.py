@@ -350,15 +350,17 @@ def test_watershed_gives_every_positive_cell_to_the_seed_it_flows_to():
     assert (_watershed(r, [left, right])[:, 11] == 0).all()
 
 
-def test_best_window_means_equal_the_best_window_holding_each_cell():
+@pytest.mark.parametrize(("shape", "sides", "aspect"), [((11, 14), (2, 6), (0.75, 1.34)), ((5, 23), (1, None), (0.5, 2.0)),
+                                                      ((30, 9), (3, 3), (0.75, 1.34)), ((1, 6), (1, None), (0.2, 5.0))])  # fmt: skip
+def test_best_window_means_equal_the_best_window_holding_each_cell(shape, sides, aspect):
     from lnet_anet.lnet.localizer import _best_window_means, _localizer_grid
 
-    r = torch.from_numpy(np.random.default_rng(3).random((11, 14)))
-    grid = _localizer_grid(11, 14, 2, (0.75, 1.34), 6)
+    r = torch.from_numpy(np.random.default_rng(3).normal(size=shape))
+    grid = _localizer_grid(*shape, sides[0], aspect, sides[1])
     scores = grid.scores(r)
-    cells = torch.cartesian_prod(torch.arange(11), torch.arange(14))
-    brute = torch.where(grid.contains(cells), scores[None, :], -np.inf).amax(dim=1).reshape(11, 14)
-    torch.testing.assert_close(_best_window_means(r, (2, 6), (0.75, 1.34)), brute, rtol=0, atol=1e-12)
+    cells = torch.cartesian_prod(torch.arange(shape[0]), torch.arange(shape[1]))
+    brute = torch.where(grid.contains(cells), scores[None, :], -np.inf).amax(dim=1).reshape(shape)
+    torch.testing.assert_close(_best_window_means(r, sides, aspect), brute, rtol=0, atol=1e-12)
 
 
 def test_separation_on_a_large_map_gives_what_the_window_tables_give(monkeypatch):
