@@ -160,7 +160,9 @@ def test_the_detail_pass_works_with_a_localizer_that_adds_weak_faces(tmp_path):
 def test_locate_many_refuses_one_path_as_predict_many_does(tmp_path):
     predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4))
     with pytest.raises(TypeError, match="locate_many takes an iterable of images"):
-        list(predictor.locate_many("photo.jpg"))
+        predictor.locate_many("photo.jpg")  # at the call, not when the iterator is first read
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        predictor.locate_many(["photo.jpg"], batch_size=0)
 
 
 def test_predict_many_and_locate_many_refuse_one_array_or_pil_image(tmp_path):

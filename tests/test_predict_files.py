@@ -236,6 +236,25 @@ def test_interrupted_run_resumes_without_repeats_or_losses(bundle, tmp_path, cap
     assert len(read_records(out)) == 11
 
 
+def test_a_run_interrupted_before_its_first_record_does_not_name_a_log_to_resume(bundle, tmp_path, capsys, monkeypatch):
+    """Stopped before any record was written, the empty .part log is removed: the message says
+    to rerun the command instead of naming that file (a fresh-user trial, session 50)."""
+    from lnet_anet.inference.predictor import Predictor
+
+    root = tmp_path / "mixed"
+    _mixed_folder(root, good=2, bad=0)
+    out = tmp_path / "out.jsonl"
+
+    def stopped(self, read):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Predictor, "_analyse_batch", stopped)
+    assert main([str(root), "--output", str(out), "--bundle", str(bundle)]) == 130
+    err = capsys.readouterr().err
+    assert "no record was written, so there is nothing to resume" in err and ".part" not in err
+    assert not out.exists() and not out.with_name("out.jsonl.part").exists()
+
+
 def test_resume_refuses_an_output_read_with_other_options(bundle, tmp_path, capsys):
     """--resume into an output written with other reading options (--mirror, --box-jitter,
     --rotations, descriptor heads) stops with exit 2 and names them, instead of mixing records

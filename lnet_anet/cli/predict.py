@@ -533,6 +533,16 @@ def _refuse_resume(e: Exception) -> int:
     return 2
 
 
+def _left_for_resume(log, rest: str) -> str:
+    """What a stopped run left for --resume, said after "interrupted" / "output closed": the
+    records in the .part log, or that none was written (the empty log was removed)."""
+    if log is None:
+        return ""
+    if not log.part.exists():
+        return "; no record was written, so there is nothing to resume: rerun the same command"
+    return f"; {log.written} records are in {log.part}: rerun with --resume{rest}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
@@ -663,8 +673,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for out in (log, table):
             if out is not None:
                 out.abandon()
-        done = f"; {log.written} records are in {log.part}: rerun with --resume" if log else ""
-        print(f"\ninterrupted{_safe(done)}", file=sys.stderr)
+        print(f"\ninterrupted{_safe(_left_for_resume(log, ''))}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader of stdout stopped (`| head`): stop quietly, as a shell tool does
         for out in (log, table):
@@ -674,7 +683,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except OSError:
             pass
-        done = f"; {log.written} records are in {log.part}: rerun with --resume for the rest" if log else ""
+        done = _left_for_resume(log, " for the rest")
         if done:
             print(f"output closed{_safe(done)}", file=sys.stderr)
         return 141  # 128 + SIGPIPE, the status a shell reports for a tool stopped this way

@@ -745,7 +745,8 @@ class Predictor:
         heads): per item, in order, its faces as (box (x0, y0, x1, y1) in the displayed image's
         pixels, score), strongest first; [] for a face-free or unreadable item. kind "face":
         the face boxes the records give; "region": the regions the heads crop (analyse_boxes'
-        kind). Raises ValueError for batch_size < 1 or another kind."""
+        kind). Raises ValueError for batch_size < 1 or another kind, TypeError for one image
+        given alone: at the call, as predict_many does, not when the iterator is first read."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if kind not in BOX_KINDS:
@@ -753,7 +754,10 @@ class Predictor:
         if _one_image(images):
             raise TypeError(f"locate_many takes an iterable of images, not one {type(images).__name__} "
                             "(a list of one, e.g. locate_many([path]))")  # fmt: skip
-        items = list(images)
+        return self._locate_batches(list(images), batch_size, kind)
+
+    def _locate_batches(self, items: list[ImageInput], batch_size: int, kind: str
+                        ) -> Iterator[list[tuple[np.ndarray, float]]]:  # fmt: skip
         for start in range(0, len(items), batch_size):
             read = [self._read(item, "rgb") for item in items[start:start + batch_size]]
             good = [img for img, _, _ in read if img is not None]
