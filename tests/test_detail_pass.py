@@ -163,6 +163,12 @@ def test_locate_many_refuses_one_path_as_predict_many_does(tmp_path):
         predictor.locate_many("photo.jpg")  # at the call, not when the iterator is first read
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         predictor.locate_many(["photo.jpg"], batch_size=0)
+    empty = tmp_path / "broken.jpg"
+    empty.write_bytes(b"")
+    from lnet_anet.inference.predictor import UnreadableImageWarning
+
+    with pytest.warns(UnreadableImageWarning, match="broken.jpg: file is empty"):
+        assert list(predictor.locate_many([empty])) == [[]]  # no faces, and said why
 
 
 def test_predict_many_and_locate_many_refuse_one_array_or_pil_image(tmp_path):

@@ -61,6 +61,7 @@ import dataclasses
 import functools
 import json
 import threading
+import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -140,6 +141,10 @@ def _on_op_threads(method):
             return method(self, *args, **kwargs)
 
     return run
+
+
+class UnreadableImageWarning(UserWarning):
+    """locate_many met an item it could not read (its list of faces is empty)."""
 
 
 # ANet's feature of each region read during one _detect call on this thread (see _memo_features).
@@ -743,7 +748,8 @@ class Predictor:
                     kind: str = "face") -> Iterator[list[tuple[np.ndarray, float]]]:  # fmt: skip
         """Localization alone (LNet, the localizer at every scale, the cascade; no ANet, no
         heads): per item, in order, its faces as (box (x0, y0, x1, y1) in the displayed image's
-        pixels, score), strongest first; [] for a face-free or unreadable item. kind "face":
+        pixels, score), strongest first; [] for a face-free or unreadable item (an unreadable
+        one also warns, UnreadableImageWarning, naming it and why). kind "face":
         the face boxes the records give; "region": the regions the heads crop (analyse_boxes'
         kind). Raises ValueError for batch_size < 1 or another kind, TypeError for one image
         given alone: at the call, as predict_many does, not when the iterator is first read."""
@@ -762,7 +768,10 @@ class Predictor:
             read = [self._read(item, "rgb") for item in items[start:start + batch_size]]
             good = [img for img, _, _ in read if img is not None]
             found = iter(self._detect(good, [Analysis({}) for _ in good]) if good else [])
-            for img, _, _ in read:
+            for img, source, error in read:
+                if img is None:  # said, so that an unreadable file is not taken for a photo with no face
+                    warnings.warn(error if source is None or source in error else f"{source}: {error}",
+                                  UnreadableImageWarning, stacklevel=2)  # fmt: skip
                 faces = next(found) if img is not None else []
                 yield faces if kind == "region" else [(self.face_box(b, img.shape[:2]), s) for b, s in faces]
 
