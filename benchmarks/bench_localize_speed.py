@@ -27,6 +27,20 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 
 
+def speed_photos(bs) -> dict[str, np.ndarray]:
+    """The three photos (module doc), uint8 RGB, built with `bs`, benchmarks/bench_speed imported
+    (its --wider): the astronaut at 300x300, the 640x480 scene of 5 WIDER faces, the 4 x 3 grid."""
+    from skimage import data
+
+    faces = bs.wider_faces(bs.ARGS.wider, 20)
+    background = cv2.cvtColor(cv2.imread(str(bs.wider_photos(bs.ARGS.wider, 1, seed=7)[0])), cv2.COLOR_BGR2RGB)
+    scene, _ = bs.compose(faces, background, (640, 480), 5)
+    grid = np.concatenate([np.concatenate([cv2.resize(faces[r * 4 + c], (160, 160)) for c in range(4)], axis=1)
+                           for r in range(3)], axis=0)  # fmt: skip
+    return {"astronaut_300": cv2.resize(data.astronaut(), (300, 300), interpolation=cv2.INTER_AREA),
+            "scene_640x480_5_faces": scene, "grid_640x480_12_faces": grid}  # fmt: skip
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", type=Path, required=True)
@@ -39,19 +53,12 @@ def main() -> int:
     import bench_speed as bs
     import torch
     from facenet_pytorch import MTCNN
-    from skimage import data
 
     from lnet_anet.inference.predictor import Predictor
 
     sys.argv = argv
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
-    faces = bs.wider_faces(bs.ARGS.wider, 20)
-    background = cv2.cvtColor(cv2.imread(str(bs.wider_photos(bs.ARGS.wider, 1, seed=7)[0])), cv2.COLOR_BGR2RGB)
-    scene, _ = bs.compose(faces, background, (640, 480), 5)
-    grid = np.concatenate([np.concatenate([cv2.resize(faces[r * 4 + c], (160, 160)) for c in range(4)], axis=1)
-                           for r in range(3)], axis=0)  # fmt: skip
-    photos = {"astronaut_300": cv2.resize(data.astronaut(), (300, 300), interpolation=cv2.INTER_AREA),
-              "scene_640x480_5_faces": scene, "grid_640x480_12_faces": grid}  # fmt: skip
+    photos = speed_photos(bs)
     before, after = Predictor.load(args.before), Predictor.load(args.after)
     mtcnn = MTCNN(keep_all=True, device="cpu")
     runners = {"before": lambda x: next(before.locate_many([x])), "after": lambda x: next(after.locate_many([x])),

@@ -13,15 +13,13 @@ in sorted order; decode included), the best of `--rounds` passes, in photos per 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
-
-import cv2
-import numpy as np
 
 
 def main() -> int:
@@ -35,19 +33,12 @@ def main() -> int:
     sys.path.insert(0, str(Path("benchmarks").resolve()))
     import bench_speed as bs
     import torch
-    from skimage import data
 
     from lnet_anet.inference.predictor import Predictor
 
     sys.argv = argv
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
-    faces = bs.wider_faces(bs.ARGS.wider, 20)
-    background = cv2.cvtColor(cv2.imread(str(bs.wider_photos(bs.ARGS.wider, 1, seed=7)[0])), cv2.COLOR_BGR2RGB)
-    scene, _ = bs.compose(faces, background, (640, 480), 5)
-    grid = np.concatenate([np.concatenate([cv2.resize(faces[r * 4 + c], (160, 160)) for c in range(4)], axis=1)
-                           for r in range(3)], axis=0)  # fmt: skip
-    photos = {"astronaut_300": cv2.resize(data.astronaut(), (300, 300), interpolation=cv2.INTER_AREA),
-              "scene_640x480_5_faces": scene, "grid_640x480_12_faces": grid}  # fmt: skip
+    photos = _speed_photos()(bs)
     predictor = Predictor.load()
     results: dict = {"tree": os.getcwd(), "threads": torch.get_num_threads(), "photos": {}}
     for name, photo in photos.items():
@@ -77,6 +68,16 @@ def main() -> int:
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results))
     return 0
+
+
+def _speed_photos():
+    """benchmarks/bench_localize_speed.speed_photos of this record's own tree (the tree timed may
+    predate it; the module imports no lnet_anet, so the tree timed stays the one imported)."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_localize_speed.py"
+    spec = importlib.util.spec_from_file_location("bench_localize_speed_photos", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.speed_photos
 
 
 if __name__ == "__main__":
