@@ -195,13 +195,25 @@ def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight,
     whose tune accuracy is within accuracy_tolerance of the most accurate one's. Linear SVM
     scores averaged over patches equal the score of the averaged feature, so each face is one
     row: its mean patch feature. Returns the head, the chosen Cs and the weights' tune figures."""
-    x, y = train_feats["features"].mean(1), train_feats["attributes"]
-    xt, yt = tune_feats["features"].mean(1), tune_feats["attributes"]
+    heads = svms_per_C(train_feats["features"].mean(1), train_feats["attributes"], Cs, class_weight)
+    return choose_svms(heads, Cs, tune_feats, balance_weights, accuracy_tolerance)
+
+
+def svms_per_C(x: np.ndarray, y: np.ndarray, Cs: list[float], class_weight) -> list[LinearSVMHead]:
+    """fit_linear_svms on faces' mean features x (N, D) and labels y (N, A), one head per C."""
     with warnings.catch_warnings(record=True) as caught:  # the same data warns alike for every C: said once
         warnings.simplefilter("always")
         heads = [fit_linear_svms(x, y, C=c, class_weight=class_weight) for c in Cs]
     for category, message in dict.fromkeys((w.category, str(w.message)) for w in caught):
-        warnings.warn(message, category, stacklevel=2)
+        warnings.warn(message, category, stacklevel=3)
+    return heads
+
+
+def choose_svms(heads: list[LinearSVMHead], Cs: list[float], tune_feats: dict, balance_weights: list[float],
+                accuracy_tolerance: float) -> tuple[LinearSVMHead, list[float], dict]:  # fmt: skip
+    """fit_svms' choices on the tune split, from svms_per_C's heads (one per C in Cs): per
+    attribute the most accurate C, Platt scaling, then the thresholds by the balance-weight rule."""
+    xt, yt = tune_feats["features"].mean(1), tune_feats["attributes"]
     tune_acc = np.stack([((h.scores(xt) > 0) == (yt > 0.5)).mean(0) for h in heads])  # (C, A)
     best = tune_acc.argmax(0)
     pick = lambda key: np.stack([heads[b].to_arrays()[key][a] for a, b in enumerate(best)])  # noqa: E731
