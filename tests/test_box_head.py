@@ -403,3 +403,57 @@ def test_the_opt_in_mlp_box_head_ships_by_name_and_reads_the_embedded_anet(tmp_p
     assert build_parser().parse_args(["--box-head", "h.safetensors", "x.jpg"]).box_head == Path("h.safetensors")
     with pytest.raises(FileNotFoundError):
         BoxHead.load(str(tmp_path / "mlp2"))  # any other string is a file name
+
+
+def test_crowd_box_head_is_checked_and_survives_the_bundle_settings():
+    base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
+    lnet = LNetInput.from_dict({**base, "refine_boxes": True, "crowd_box_head": 2})
+    assert lnet.crowd_box_head == 2 and lnet.to_dict()["crowd_box_head"] == 2
+    assert "crowd_box_head" not in LNetInput.from_dict({**base, "refine_boxes": True}).to_dict()
+    with pytest.raises(PreprocessError, match="crowd_box_head needs refine_boxes"):
+        LNetInput.from_dict({**base, "crowd_box_head": 2})
+    for bad, why in ((1, r"must be in \[2"), (2.5, "whole number"), (True, "finite number")):
+        with pytest.raises(PreprocessError, match=why):
+            LNetInput.from_dict({**base, "refine_boxes": True, "crowd_box_head": bad})
+
+
+def test_the_crowd_box_head_places_the_faces_of_a_picture_with_that_many_faces(tmp_path):
+    """Counted per picture, not per batch: in a batch of a three-face picture and a one-face one,
+    the crowd head (asked from 2 faces) places the three faces and the default head the lone one.
+    LNet's regions are given (a random LNet finds no crowd): the rest of the pipeline runs."""
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=3)
+    rng = np.random.default_rng(1)
+    crowd_photo, lone_photo = (rng.integers(0, 255, (120, 160, 3), dtype=np.uint8) for _ in range(2))
+    regions = {id(crowd_photo): [[10, 10, 50, 50], [60, 20, 100, 60], [110, 30, 150, 70]], id(lone_photo): [[40, 30, 100, 90]]}
+    plain = Predictor.load(path)
+    default = _constant_head(plain, [0.0, 0.0, 0.0, 0.0])  # the fixed face box
+    crowd = _constant_head(plain, [np.log(0.5), np.log(0.5), 0.0, 0.0])  # half as large
+
+    def read(k: int | None) -> list[list[list[float]]]:
+        bundle = load_bundle(path)
+        bundle.preprocessing["lnet"] |= {"refine_boxes": True, "crowd_box_head": k}
+        predictor = Predictor(bundle, box_head=default, crowd_box_head=crowd if k else None)
+        predictor._detect = lambda images, analyses: [[(np.array(r, float), 1.0) for r in regions[id(a.image)]]
+                                                      for a in analyses]  # fmt: skip
+        records = list(predictor.predict_many([crowd_photo, lone_photo], batch_size=2))
+        assert all((r.get("crowd_box_head") == crowd.digest) == bool(k) for r in records)  # a head of one's own: said
+        return [[f["box"] for f in r["faces"]] for r in records]
+
+    fixed = read(None)
+    assert [len(faces) for faces in fixed] == [3, 1] and read(4) == fixed
+    gated = read(2)
+    assert gated[1] == fixed[1]  # the lone face: the default head's box
+    for new, old in zip(gated[0], fixed[0], strict=True):  # the crowd: half as large
+        np.testing.assert_allclose(np.subtract(new[2:], new[:2]), np.subtract(old[2:], old[:2]) / 2, atol=0.15)
+    with pytest.raises(ValueError, match="has none"):
+        Predictor.load(path, crowd_box_head=crowd)
+    bundle = load_bundle(path)
+    bundle.preprocessing["lnet"] |= {"refine_boxes": True, "crowd_box_head": 2}
+    with pytest.raises(ValueError, match="fit_box_head"):  # the shipped crowd head reads the shipped ANet's feature
+        Predictor(bundle, box_head=default)
+
+
+def test_the_embedded_bundle_places_crowds_by_the_shipped_mlp_head():
+    predictor = Predictor.load()
+    assert predictor.crowd_box_head.digest == BoxHead.load("mlp").digest
+    assert predictor.custom_heads == {}  # the shipped heads: records say nothing of them

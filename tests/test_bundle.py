@@ -524,10 +524,12 @@ def test_another_anet_turns_off_the_steps_that_read_heads_fitted_on_the_old_one(
     out = tmp_path / "mine.lnetanet"
     assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--anet", str(runs["anet"]), "--out", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "refine_boxes, rescue_faces, rescue_frame, verify_faces, arbitrate_nested, arbitrate_picture turned off" in err
+    assert ("refine_boxes, crowd_box_head, rescue_faces, rescue_frame, verify_faces, arbitrate_nested, "
+            "arbitrate_picture turned off") in err
     assert "fit_box_head --bundle" in err
     lnet = load_bundle(out, build_nets=False).preprocessing["lnet"]
     assert lnet["refine_boxes"] is False and lnet.get("rescue_faces") is None and lnet.get("rescue_frame") is None
+    assert lnet.get("crowd_box_head") is None
     assert lnet.get("verify_faces") is None
     assert lnet.get("arbitrate_nested") is None and not lnet.get("arbitrate_picture")
     Predictor.load(out)  # loads: no head of another ANet is asked for

@@ -160,7 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # The bundle's steps that read a head fitted on its ANet's feature (LNetInput settings): with
 # another ANet they would read features the head never saw, and Predictor.load refuses them.
-FEATURE_HEAD_STEPS = {"refine_boxes": (False, "fit_box_head"), "rescue_faces": (None, "fit_face_head"),
+FEATURE_HEAD_STEPS = {"refine_boxes": (False, "fit_box_head"), "crowd_box_head": (None, "fit_box_head"),
+                      "rescue_faces": (None, "fit_face_head"),
                       "rescue_frame": (None, "fit_face_head --frames"), "verify_faces": (None, "fit_face_head"),
                       "arbitrate_nested": (None, "fit_face_head"), "arbitrate_picture": (False, "fit_face_head")}
 
@@ -190,7 +191,7 @@ def _feature_heads_off(source: Path, out: Path, command: str) -> None:
     print(f"note: {', '.join(steps)} turned off in {out}: they read heads fitted on the feature of {source}'s ANet, "
           f"not this one. To have them, fit heads on {out} ("
           + "; ".join(f"python -m lnet_anet.cli.{f} --bundle {out} ..." for f in fits)
-          + f") and pass them (predict --box-head / --face-head), with the steps turned back on: "
+          + f") and pass them (predict --box-head / --crowd-box-head / --face-head), with the steps turned back on: "
           f"build_bundle --from-bundle {out} --lnet-input '{{...}}'", file=sys.stderr)  # fmt: skip
 
 

@@ -19,8 +19,8 @@ cannot be written) is that image's error record and the others go on. --output F
 JSON Lines atomically (FILE.part while running, FILE whole at the end); --resume skips the
 images FILE (or the FILE.part a killed run left) already has without an error, and refuses
 (exit 2) a FILE whose records were read with other options (--mirror, --box-jitter,
---rotations, descriptor heads, --no-rescue, --no-refine-boxes, another --face-head or
---box-head, --threshold, --secondary-threshold, --detail, --arbitrate, --attractiveness-patches) or by
+--rotations, descriptor heads, --no-rescue, --no-refine-boxes, another --face-head,
+--box-head or --crowd-box-head, --threshold, --secondary-threshold, --detail, --arbitrate, --attractiveness-patches) or by
 another bundle, before the models load (but for the heads' digests); a number that restates the
 run's to 3 or more significant digits (--threshold 0.662 for the shipped bundle's
 0.6624905531191163) is read as the run's. --csv FILE: one
@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="skip the images --output FILE (or FILE.part) already has without error (read with the same "
                         "--mirror / --box-jitter / --rotations / descriptor heads / --no-rescue / --no-refine-boxes / "
-                        "--face-head / --box-head / --upright-head / --threshold / --secondary-threshold / --detail / --arbitrate / "
+                        "--face-head / --box-head / --crowd-box-head / --upright-head / --threshold / --secondary-threshold / --detail / --arbitrate / "
                         "--attractiveness-patches and the same bundle: another mix is refused, exit 2)")  # fmt: skip
     p.add_argument("--csv", type=Path, metavar="FILE",
                    help="one row per face, for spreadsheets; an image with no face or an error gets one row with "
@@ -162,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: the shipped one, for the shipped bundle's ANet; a bundle of your own needs its head "
                         "even with --no-refine-boxes, to load); mlp: the opt-in head that ships beside the default "
                         "(better boxes in crowds, boxes that move more with the exposure; README, 'The box head')")  # fmt: skip
+    p.add_argument("--crowd-box-head", type=_box_head_arg, default=None, metavar="FILE|mlp",
+                   help="for a bundle that places the faces of crowds by a second box head (preprocessing.lnet."
+                        "crowd_box_head, as the embedded one: pictures with 2 or more faces found): a box head "
+                        "fitted on this bundle (python -m lnet_anet.cli.fit_box_head; default: the shipped mlp head, "
+                        "for the shipped bundle's ANet; README, 'The box head')")  # fmt: skip
     p.add_argument("--no-refine-boxes", action="store_true",
                    help="report the fixed face box (LNet's region by the bundle's four face-box ratios) instead of "
                         "the box head's (preprocessing.lnet.refine_boxes): the box analyse_boxes maps back to the "
@@ -592,7 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         predictor = Predictor.load(args.bundle, device=args.device, max_pixels=args.max_pixels, backend=args.backend,
                                    patches=_head_patches(args), mirror=True if args.mirror else None,
                                    box_jitter=True if args.box_jitter else None, face_head=args.face_head,
-                                   box_head=args.box_head)  # fmt: skip
+                                   box_head=args.box_head, crowd_box_head=args.crowd_box_head)  # fmt: skip
     except (FileNotFoundError, BundleError, RuntimeError, ValueError, ImportError) as e:
         print(f"error: {_safe(str(e))}", file=sys.stderr)
         return 1
@@ -740,7 +745,7 @@ def _resume_before_loading(args) -> str | None:
     loaded (a bundle's first load exports its graphs: seconds); None when they agree, or when the
     bundle cannot be read (Predictor.load says why). A --threshold, --secondary-threshold or
     --detail that restates the value the records were read with (_restates) is set to that value,
-    said on stderr. The digests of --face-head / --box-head / --upright-head are compared once
+    said on stderr. The digests of --face-head / --box-head / --crowd-box-head / --upright-head are compared once
     the Predictor is loaded."""
     from lnet_anet.inference.bundle import BundleError, _read_header, bundle_identity
     from lnet_anet.inference.outputs import image_key, read_records
@@ -791,6 +796,7 @@ def _reading_options_of(predictor) -> dict[str, Any]:
             "--no-rescue": predictor.face_head is not None and not predictor.rescue,
             "--no-refine-boxes": predictor.box_head is not None and not predictor.refine_boxes,
             "--face-head": predictor.custom_heads.get("face_head"), "--box-head": predictor.custom_heads.get("box_head"),
+            "--crowd-box-head": predictor.custom_heads.get("crowd_box_head"),
             "--upright-head": predictor.custom_heads.get("upright_head"),
             "--bundle": predictor.bundle.identity, "settings": predictor.reading_settings}  # fmt: skip
 
@@ -820,7 +826,7 @@ def _other_options(records, now: dict[str, Any], prep: dict[str, Any]) -> str:
         return f"the bundle's ({shown})" if shown else "the bundle's"
 
     def said(key: str, value: Any) -> str:
-        if key in ("--face-head", "--box-head", "--upright-head"):  # a head's digest, or None: the shipped one
+        if key in ("--face-head", "--box-head", "--crowd-box-head", "--upright-head"):  # a head's digest, or None: the shipped one
             mine = now[key]
             return (f"{key}: {'the head of digest ' + value if value else 'the shipped head'} where this run has "
                     f"{'the head of digest ' + mine if mine else 'the shipped head'} (fit_* prints a head's digest)")

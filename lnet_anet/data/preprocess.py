@@ -228,7 +228,10 @@ class LNetInput(_Normalized):
     image still without a face is read again with the localizer's threshold lowered to min_score,
     and its strongest candidate is kept when the face head (lnet_anet.inference.face_head) gives
     it P(face) > min_probability. refine_boxes (False: off): each face box is moved and resized by
-    the box head (lnet_anet.inference.box_head) from ANet's feature of its region. check_faces
+    the box head (lnet_anet.inference.box_head) from ANet's feature of its region. crowd_box_head
+    (None: off; needs refine_boxes): the faces of a picture where at least this many were found
+    are placed by the crowd box head instead (Predictor.crowd_box_head; the shipped one is the MLP
+    head fitted on crowds and grids, experiments/2026-12-06-crowd-box-head). check_faces
     (None: off; needs an LNet with check=True): a face whose region holds no value of at least
     this in LNet's check map, at any scale it was read at (multiscale.check_evidence), is dropped
     before the rescue (experiments/2026-12-02-lnet-wild). check_rescue (False: off; needs
@@ -271,6 +274,7 @@ class LNetInput(_Normalized):
     retry_weaker_than: float | None = None
     rescue_faces: tuple[float, float] | None = None
     refine_boxes: bool = False
+    crowd_box_head: int | None = None
     check_faces: float | None = None
     check_rescue: bool = False
     rescue_frame: float | None = None
@@ -283,7 +287,7 @@ class LNetInput(_Normalized):
     arbitrate_picture: bool = False
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
               "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
-              "retry_weaker_than", "rescue_faces", "refine_boxes", "check_faces",
+              "retry_weaker_than", "rescue_faces", "refine_boxes", "crowd_box_head", "check_faces",
               "check_rescue", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
               "zoom_in_crowd", "arbitrate_nested", "arbitrate_picture")
 
@@ -329,6 +333,11 @@ class LNetInput(_Normalized):
                 raise PreprocessError(f"{where}.retry_weaker_than needs retry_exposure, which is not set")
         rescue = _score_and_probability(d, "rescue_faces", where, ("min_score", "min_probability"))
         refine = _flag(d, "refine_boxes", where)
+        crowd_box_head = d.get("crowd_box_head")
+        if crowd_box_head is not None:
+            crowd_box_head = int(_number(d, "crowd_box_head", where, 2, 1000, True))
+            if not refine:
+                raise PreprocessError(f"{where}.crowd_box_head needs refine_boxes, which is not set")
         check = d.get("check_faces")
         if check is not None:
             check = float(_number(d, "check_faces", where, 0.0, 1e6))
@@ -365,7 +374,7 @@ class LNetInput(_Normalized):
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
                    retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue,
-                   refine_boxes=refine, check_faces=check, check_rescue=check_rescue,
+                   refine_boxes=refine, crowd_box_head=crowd_box_head, check_faces=check, check_rescue=check_rescue,
                    rescue_frame=frame, verify_faces=verify, frame_read=frame_read,
                    verify_luma=verify_luma, zoom_in_weak=zoom_in_weak, zoom_in_crowd=zoom_in_crowd,
                    arbitrate_nested=arbitrate,
@@ -395,6 +404,8 @@ class LNetInput(_Normalized):
             d["rescue_faces"] = list(self.rescue_faces)
         if self.refine_boxes:
             d["refine_boxes"] = True
+        if self.crowd_box_head is not None:
+            d["crowd_box_head"] = self.crowd_box_head
         if self.check_faces is not None:
             d["check_faces"] = self.check_faces
         if self.check_rescue:

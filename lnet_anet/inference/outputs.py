@@ -210,10 +210,10 @@ class RecordLog:
 def reading_options(record: dict[str, Any]) -> dict[str, Any]:
     """The predict options a record says it was read with (the keys Predictor adds: "mirror",
     "box_jitter", "rotation", "descriptor_heads", "rescue" / "refine_boxes" false when the
-    bundle's were turned off, "face_head" / "box_head" / "upright_head", the digest of a head other
+    bundle's were turned off, "face_head" / "box_head" / "crowd_box_head" / "upright_head", the digest of a head other
     than the shipped one, and "bundle", the bundle file's identity), as predict's flags: {"--mirror": bool,
     "--box-jitter": bool, "--rotations": bool, "descriptor heads": [names], "--no-rescue": bool,
-    "--no-refine-boxes": bool, "--face-head" / "--box-head" / "--upright-head": digest or None,
+    "--no-refine-boxes": bool, "--face-head" / "--box-head" / "--crowd-box-head" / "--upright-head": digest or None,
     "--bundle": identity or None (None: a record written before records said it), "settings": the
     localization settings changed from the bundle's (Predictor.reading_settings: --threshold,
     --secondary-threshold, --detail, --attractiveness-patches), {} for none}. Meaningful for a
@@ -222,7 +222,7 @@ def reading_options(record: dict[str, Any]) -> dict[str, Any]:
             "--rotations": "rotation" in record, "descriptor heads": sorted(record.get("descriptor_heads") or []),
             "--no-rescue": record.get("rescue") is False, "--no-refine-boxes": record.get("refine_boxes") is False,
             "--face-head": record.get("face_head"), "--box-head": record.get("box_head"),
-            "--upright-head": record.get("upright_head"),
+            "--crowd-box-head": record.get("crowd_box_head"), "--upright-head": record.get("upright_head"),
             "--bundle": record.get("bundle"), "settings": record.get("settings") or {}}  # fmt: skip
 
 

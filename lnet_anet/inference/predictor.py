@@ -62,7 +62,7 @@ import functools
 import json
 import threading
 import warnings
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -88,7 +88,7 @@ from lnet_anet.data.preprocess import (
 )
 from lnet_anet.data.transforms import crop_face, face_region, soften_sharp
 from lnet_anet.data.transforms import resize as resize_image
-from lnet_anet.inference.box_head import BoxHead
+from lnet_anet.inference.box_head import NAMED_BOX_HEADS, BoxHead
 from lnet_anet.inference.bundle import Bundle, load_bundle
 from lnet_anet.inference.face_head import FaceHead
 from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
@@ -117,6 +117,10 @@ HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part ->
 # (attributes, age, attractiveness) takes the bundle's pad, so that a bundle's pad moves no box
 # (experiments/2026-12-03-crop-pad, rounds 3-4).
 JUDGE_PAD = "black"
+# The crowd box head a bundle with preprocessing.lnet.crowd_box_head uses unless given another:
+# the MLP head (experiments/2026-12-06-crowd-box-head)
+CROWD_BOX_HEAD = NAMED_BOX_HEADS["mlp"]
+SHIPPED_FILES = {"crowd_box_head": CROWD_BOX_HEAD}  # custom_heads' shipped head where it is not its kind's default
 BOX_KINDS = ("face", "region")  # analyse_boxes / locate_many: face boxes, or the regions the heads crop
 MAX_BOX_SIDE = 64  # analyse_boxes refuses a box whose side is more than this many times the image's longer side
 # The frame try (rescue_frame) skips a picture more than this share flat (flat_share): a blank or
@@ -233,7 +237,8 @@ class Predictor:
 
     def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
                  backend: str = "auto", face_head: FaceHead | str | Path | None = None,
-                 box_head: BoxHead | str | Path | None = None):  # fmt: skip
+                 box_head: BoxHead | str | Path | None = None,
+                 crowd_box_head: BoxHead | str | Path | None = None):  # fmt: skip
         self.bundle = bundle
         self.max_pixels = max_pixels
         self._rotations = False
@@ -283,6 +288,13 @@ class Predictor:
             raise ValueError("a box head was given, but this bundle does not refine boxes "
                              "(preprocessing.lnet.refine_boxes is not set)")
         self._refine_on = self._box_head is not None
+        self._crowd_box_head: BoxHead | None = None
+        if self._lnet.crowd_box_head is not None:  # likewise; the shipped crowd head unless one is given
+            given = crowd_box_head if crowd_box_head is not None else CROWD_BOX_HEAD
+            self.crowd_box_head = given if isinstance(given, BoxHead) else BoxHead.load(given)
+        elif crowd_box_head is not None:
+            raise ValueError("a crowd box head was given, but this bundle has none (preprocessing.lnet.crowd_box_head "
+                             "is not set)")  # fmt: skip
         # The class docstring, the bundle's preprocessing.lnet.arbitrate_nested / arbitrate_picture;
         # experiments/2026-12-05-nested-faces: rules 2 (0.4), 3 (FILL), None rule 1; rules 4-5 add the picture.
         self.arbitrate_nested = self._lnet.arbitrate_nested is not None
@@ -397,6 +409,21 @@ class Predictor:
         self._box_head = _fitting(head, self.bundle, "refines its face boxes", "refine_boxes", "box_head")
 
     @property
+    def crowd_box_head(self) -> BoxHead | None:
+        """The BoxHead that places the faces of a picture where the bundle's
+        preprocessing.lnet.crowd_box_head or more faces were found (the others keep box_head's
+        box), when the bundle sets it (default: the shipped MLP head, NAMED_BOX_HEADS["mlp"]: on
+        val it finds more of the faces of crowds and grids, but its box moves more with the
+        exposure of a one-face picture; experiments/2026-12-06-crowd-box-head); None otherwise.
+        Setting one fitted on another ANet's feature than this bundle's raises ValueError."""
+        return self._crowd_box_head
+
+    @crowd_box_head.setter
+    def crowd_box_head(self, head: BoxHead) -> None:
+        self._crowd_box_head = _fitting(head, self.bundle, "places the faces of crowds", "crowd_box_head",
+                                        "crowd_box_head", fit="box_head")  # fmt: skip
+
+    @property
     def face_head(self) -> FaceHead | None:
         """The FaceHead that rescues a photo with no face found (lnet_anet.inference.face_head),
         when the bundle's preprocessing.lnet.rescue_faces is set (default: the shipped one,
@@ -410,16 +437,17 @@ class Predictor:
 
     @property
     def custom_heads(self) -> dict[str, str]:
-        """{"face_head" / "box_head" / "upright_head": its digest} for each of the three heads in use
-        (rescue / refine_boxes / rotations on) that is not the shipped one (a head of your own:
-        Predictor.load(face_head= / box_head=), the upright_head setter, predict --face-head /
-        --box-head / --upright-head). Records read so say it under the same keys, so that `predict
-        --resume` refuses to mix them with records read otherwise."""
+        """{"face_head" / "box_head" / "crowd_box_head" / "upright_head": its digest} for each of the
+        heads in use (rescue / refine_boxes / rotations on) that is not the shipped one (a head of your
+        own: Predictor.load(face_head= / box_head= / crowd_box_head=), the upright_head setter,
+        predict --face-head / --box-head / --crowd-box-head / --upright-head). Records read so say it
+        under the same keys, so that `predict --resume` refuses to mix them with records read otherwise."""
         heads = {"face_head": self._face_head if self.rescue or self._lnet.verify_faces is not None else None,
                  "box_head": self._box_head if self.refine_boxes else None,
+                 "crowd_box_head": self._crowd_box_head if self.refine_boxes else None,
                  "upright_head": self._upright_head if self.rotations else None}  # fmt: skip
         return {name: head.digest for name, head in heads.items()
-                if head is not None and head.digest != _shipped_digest(type(head))}  # fmt: skip
+                if head is not None and head.digest != _shipped_digest(type(head), SHIPPED_FILES.get(name))}  # fmt: skip
 
     @property
     def reading_settings(self) -> dict[str, Any]:
@@ -564,7 +592,8 @@ class Predictor:
              max_pixels: int | None = DEFAULT_MAX_PIXELS, backend: str = "auto",
              patches: dict[str, str] | None = None, mirror: bool | None = None,
              box_jitter: bool | None = None, face_head: FaceHead | str | Path | None = None,
-             box_head: BoxHead | str | Path | None = None) -> Predictor:  # fmt: skip
+             box_head: BoxHead | str | Path | None = None,
+             crowd_box_head: BoxHead | str | Path | None = None) -> Predictor:  # fmt: skip
         """Load a bundle (default: lnet_anet/assets/default.lnetanet) onto `device`. backend:
         "torch", "onnxruntime" (CPU; the networks exported once and cached, see
         lnet_anet.inference.runtime) or "auto" (ONNX Runtime on the CPU when installed).
@@ -589,7 +618,9 @@ class Predictor:
         face_head: the FaceHead (or its file) that rescues photos with no face found, for a
         bundle whose preprocessing.lnet.rescue_faces is set (default: the shipped one; see the
         face_head property). box_head: likewise the BoxHead (or its file) that places the face
-        boxes, for a bundle whose preprocessing.lnet.refine_boxes is set (box_head property).
+        boxes, for a bundle whose preprocessing.lnet.refine_boxes is set (box_head property);
+        crowd_box_head: the one for the faces of crowds, for a bundle whose
+        preprocessing.lnet.crowd_box_head is set (crowd_box_head property).
         Raises FileNotFoundError (no bundle, no face or box head file), BundleError (a bad bundle),
         RuntimeError (no CUDA) or ValueError (a backend that cannot run here; a head the bundle
         lacks or that is not on ANet's layers, an unknown patch set, a mirror or box_jitter that
@@ -618,7 +649,8 @@ class Predictor:
             if not isinstance(box_jitter, bool):
                 raise ValueError(f"box_jitter must be True, False or None, not {box_jitter!r}")
             bundle.preprocessing["anet"]["views"] = [list(v) for v in BOX_JITTER] if box_jitter else []
-        predictor = cls(bundle, max_pixels, _own_bundle=True, backend=backend, face_head=face_head, box_head=box_head)
+        predictor = cls(bundle, max_pixels, _own_bundle=True, backend=backend, face_head=face_head, box_head=box_head,
+                        crowd_box_head=crowd_box_head)  # fmt: skip
         predictor._patches = dict(patches or {})
         return predictor
 
@@ -895,10 +927,16 @@ class Predictor:
     def _refine_boxes(self, faces: list, features: np.ndarray, shown_in: list[tuple[Analysis, int, int]]) -> None:
         """The box head's face boxes (refine_boxes): each face box moved and resized from ANet's
         feature of its region, in the pixels of the image read (turned, for rotations), clipped to
-        it, then turned back; the record's "box" and the Analysis' faces_px become them."""
+        it, then turned back; the record's "box" and the Analysis' faces_px become them. The faces
+        of a picture with crowd_box_head's number of faces or more are placed by that head."""
         fixed = np.stack([self.face_box(region, img.shape[:2]) for img, region, *_ in faces])
-        for (img, _, _, face), (a, j, turn), box in zip(faces, shown_in, self._box_head.correct(fixed, features),
-                                                        strict=True):  # fmt: skip
+        boxes = self._box_head.correct(fixed, features)
+        if self._crowd_box_head is not None:
+            in_picture = Counter(id(a) for a, *_ in shown_in)
+            crowd = np.array([in_picture[id(a)] >= self._lnet.crowd_box_head for a, *_ in shown_in])
+            if crowd.any():
+                boxes[crowd] = self._crowd_box_head.correct(fixed[crowd], features[crowd])
+        for (img, _, _, face), (a, j, turn), box in zip(faces, shown_in, boxes, strict=True):
             h, w = img.shape[:2]
             shown = _turn_back(np.clip(box, 0, [w, h, w, h]), turn, a.image.shape[:2])
             face["box"] = [round(float(v), 1) for v in shown]
@@ -1425,15 +1463,16 @@ def _one_image(images) -> bool:
     return isinstance(images, (str, bytes, Path, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3)
 
 
-def _fitting(head, bundle: Bundle, does: str, setting: str, name: str):
+def _fitting(head, bundle: Bundle, does: str, setting: str, name: str, fit: str | None = None):
     """`head` (a FaceHead or BoxHead: `name`) when it reads this bundle's ANet feature; else the
-    ValueError that says how to get one, for a bundle that `does` so by preprocessing.lnet.<setting>."""
+    ValueError that says how to get one (python -m lnet_anet.cli.fit_<fit, default name>), for a
+    bundle that `does` so by preprocessing.lnet.<setting>."""
     if not head.fits(bundle):
         kind, option = name.replace("_", " "), name.replace("_", "-")
         raise ValueError(f"this bundle {does} (preprocessing.lnet.{setting}) with a {kind}, and this one was fitted on "
                          f"the feature of another ANet than the bundle's; fit one on this bundle (python -m "
-                         f"lnet_anet.cli.fit_{name} --bundle ...) and pass it (Predictor.load({name}=...), predict "
-                         f"--{option}), or build the bundle without {setting}")  # fmt: skip
+                         f"lnet_anet.cli.fit_{fit or name} --bundle ...) and pass it (Predictor.load({name}=...), "
+                         f"predict --{option}), or build the bundle without {setting}")  # fmt: skip
     return head
 
 
@@ -1449,10 +1488,11 @@ class _Rescued(tuple):
 
 
 @functools.cache
-def _shipped_digest(kind: type) -> str | None:
-    """The digest of the shipped head of this kind (FaceHead, BoxHead, UprightHead), None when none ships."""
+def _shipped_digest(kind: type, path: Path | None = None) -> str | None:
+    """The digest of the shipped head of this kind (FaceHead, BoxHead, UprightHead; the file at
+    `path` when a kind ships more than one), None when none ships."""
     try:
-        return kind.load().digest
+        return kind.load(path).digest
     except FileNotFoundError:
         return None
 
