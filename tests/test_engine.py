@@ -92,6 +92,37 @@ def test_resume_after_kill_gives_the_uninterrupted_model(tmp_path):
     assert "step 24/24 epoch 2: loss" in log  # the step lines (log_every) are in train.log too
 
 
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before")  # the schedules alone are stepped
+def test_a_run_resumed_with_another_lr_trains_at_it(tmp_path):
+    """A fresh-user trial: resumed with a new train.lr, the log said the rest of the run follows it,
+    but the checkpoint's optimizer and scheduler put the old lr back. Now the new lr (and weight
+    decay) take over from the resumed step: the same lr as a run launched with it from the start."""
+    calls = {"n": 0}
+
+    def dies_at_step_8(model, batch):
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise KeyboardInterrupt("killed")
+        return bce_loss(model, batch)
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path / "run", loss_fn=dies_at_step_8)
+    resumed = Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), TrainConfig(**{**CFG, "lr": 0.01, "weight_decay": 0.02}),
+                      tmp_path / "run")  # fmt: skip
+    fresh = Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), TrainConfig(**{**CFG, "lr": 0.01, "weight_decay": 0.02}),
+                    tmp_path / "fresh")  # fmt: skip
+    resumed._resume()
+    assert resumed.step == 6
+    for _ in range(6):
+        fresh.scheduler.step()
+    assert resumed.scheduler.get_last_lr() == pytest.approx(fresh.scheduler.get_last_lr())
+    assert [g["lr"] for g in resumed.optimizer.param_groups] == pytest.approx(fresh.scheduler.get_last_lr())
+    assert [g["weight_decay"] for g in resumed.optimizer.param_groups] == [0.02] * len(resumed.optimizer.param_groups)
+    resumed.scheduler.step()
+    fresh.scheduler.step()
+    assert resumed.scheduler.get_last_lr() == pytest.approx(fresh.scheduler.get_last_lr())
+
+
 def test_sigterm_stops_like_ctrl_c_and_the_run_resumes(tmp_path):
     import signal
 

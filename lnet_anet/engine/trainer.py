@@ -422,8 +422,21 @@ class Trainer:
                                   "give the run another name= (or remove the folder to start over)") from None
         before, now = state.get("train_config", {}), self.cfg.to_dict()
         moves = changed_settings(before, now)
+        # The checkpoint's optimizer and scheduler states hold the run's old hyperparameters (lr,
+        # weight decay, the scheduler's base lrs): this launch's, built from its settings, are put
+        # back over them, so that a resume with a new train.lr trains at it, as the log says.
+        settings = [{k: v for k, v in g.items() if k not in ("params", "lr")} for g in self.optimizer.param_groups]
+        base_lrs = list(getattr(self.scheduler, "base_lrs", []))
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        for group, own in zip(self.optimizer.param_groups, settings, strict=True):
+            group.update(own)
+        if base_lrs and hasattr(self.scheduler, "lr_lambdas"):  # LambdaLR (engine.schedules): lr = base * factor(step)
+            self.scheduler.base_lrs = base_lrs
+            lrs = [base * factor(self.scheduler.last_epoch) for base, factor in zip(base_lrs, self.scheduler.lr_lambdas, strict=True)]
+            for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
+                group["lr"] = lr
+            self.scheduler._last_lr = lrs
         self.scaler.load_state_dict(state["scaler"])
         self.step, self.best = int(state["step"]), state["best"]
         self.saved_step = self.step
