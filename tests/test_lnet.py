@@ -198,7 +198,12 @@ def test_photometric_settings_and_the_recipe_are_checked_before_training(tmp_pat
     from lnet_anet.data.scenes import ScenePhotometric
     from lnet_anet.engine.config import ConfigError
     from lnet_anet.engine.lock import RunRefusedError
-    from lnet_anet.lnet.training import SCENE_SETTINGS, record_recipe, scene_photometric
+    from lnet_anet.lnet.training import (
+        SCENE_SETTINGS,
+        check_training_scenes,
+        record_recipe,
+        scene_photometric,
+    )
 
     def cfg(**kw):
         return OmegaConf.create({"scenes": "composed", "init_from": None, "photometric": None, **kw})
@@ -212,6 +217,12 @@ def test_photometric_settings_and_the_recipe_are_checked_before_training(tmp_pat
             scene_photometric(cfg(photometric=bad))
     with pytest.raises(ConfigError, match="scenes=wild reads the photos as they are"):
         scene_photometric(cfg(scenes="wild", photometric={"p": 0.5}))
+    check_training_scenes(cfg())
+    # a fresh-user trial: train_lnet scenes=wild crashed on a missing has_face key after the data was read
+    with pytest.raises(ConfigError, match="train_lnet trains on composed scenes.*evaluate_localization"):
+        check_training_scenes(cfg(scenes="wild"))
+    with pytest.raises(ConfigError, match="scenes must be composed"):
+        check_training_scenes(cfg(scenes="composd"))
     run = tmp_path / "run"
     assert record_recipe(run, cfg(photometric={"p": 1.0}))["photometric"] == {"p": 1.0}
     assert record_recipe(run, cfg(photometric={"p": 0.5}))["photometric"] == {"p": 0.5}  # nothing trained yet

@@ -2,7 +2,10 @@
 
     make train-lnet                                        # composed CelebA-HQ scenes
     make train-lnet ARGS="model.pretrained=none name=lnet-scratch"      # the ImageNet ablation
-    make train-lnet ARGS="data=celeba data.index.images=img_celeba scenes=wild"
+
+Training scenes are composed from the dataset's aligned faces on face-free backgrounds; LNet
+never sees a box. In-the-wild photos (CelebA's img_celeba, scenes=wild) are for scoring a run:
+python -m lnet_anet.cli.evaluate_localization data=celeba data.index.images=img_celeba scenes=wild run=...
 
 With cache_scenes > 0 (the CPU recipe) a fixed set of that many training scenes is composed once,
 the maps of LNet's fixed lower part are cached (runs/<name>/scenes-fit.npz), and only the upper
@@ -55,6 +58,7 @@ from lnet_anet.lnet.training import (
     RandomSubset,
     cache_scenes,
     check_scorable,
+    check_training_scenes,
     init_weights,
     record_recipe,
     scene_photometric,
@@ -68,6 +72,7 @@ log = logging.getLogger("lnet_anet.train")
 @hydra.main(config_path="../conf", config_name="train_lnet", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:
+    check_training_scenes(cfg)  # composed scenes only: said before a run folder is made
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     photometric = scene_photometric(cfg)  # a bad photometric= stops here, before any data is read
     names, fit, tune, evaluation = attribute_splits(cfg, out)

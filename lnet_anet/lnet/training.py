@@ -58,6 +58,22 @@ def check_scorable(cfg: DictConfig, part) -> None:
                          "or scenes=composed")  # fmt: skip
 
 
+def check_training_scenes(cfg: DictConfig) -> None:
+    """train_lnet learns from composed scenes only: ConfigError for any other cfg.scenes, before any
+    data is read. In-the-wild photos (scenes=wild, e.g. CelebA's img_celeba) all hold a face, so
+    neither the face tag nor the threshold (fitted on tune scenes with and without a face) can be
+    learnt from them; evaluate_localization scores a run on them."""
+    if cfg.scenes == "wild":
+        raise ConfigError("train_lnet trains on composed scenes (scenes=composed): the photos of scenes=wild all "
+                          "hold a face, so neither the face tag nor the face threshold (fitted on tune scenes with "
+                          "and without a face) can be learnt from them. Train on composed scenes of the dataset's "
+                          "aligned faces (e.g. data=celeba, img_align_celeba), then score the run on the wild photos: "
+                          "python -m lnet_anet.cli.evaluate_localization data=celeba data.index.images=img_celeba "
+                          "scenes=wild run=runs/<name>")  # fmt: skip
+    if cfg.scenes != "composed":
+        raise ConfigError(f"scenes must be composed (train_lnet) or wild (evaluate_localization), got {cfg.scenes!r}")
+
+
 def scene_photometric(cfg: DictConfig) -> ScenePhotometric | None:
     """cfg.photometric (null: none) as a ScenePhotometric, checked before any data is read.
     Raises ConfigError naming the setting (photometric_from_config), or for any setting with
