@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -201,6 +202,8 @@ def test_read_fddb_finds_the_pictures_unpacked_beside_the_folds(tmp_path):
         (FDDB_ELLIPSES.replace(" 1.265839 269.693400", ""), None, ("ellipseList.txt", 7), "6 fields"),
         (FDDB_ELLIPSES.replace("\n2\n", "\nx\n"), None, ("ellipseList.txt", 2), "face count"),
         (FDDB_ELLIPSES.replace("123.583300", "-1"), None, ("ellipseList.txt", 7), "bad ellipse"),
+        # degrees where FDDB has radians (a fresh-user trial): refused, not a box turned the wrong way
+        (FDDB_ELLIPSES.replace("1.265839", "72.53"), None, ("ellipseList.txt", 7), "angle 72.53 is beyond"),
         (FDDB_ELLIPSES, "2002/08/11/big/img_591\n2002/08/26/big/img_999\n", ("fold-01.txt", 2), "no entry"),
         (FDDB_ELLIPSES, "2002/08/11/big/img_591\n2002/08/26/big/img_265\n2002/08/11/big/img_591\n",
          ("fold-01.txt", 3), r"img_591 is listed twice \(first on line 1\)"),
@@ -225,6 +228,20 @@ def test_read_box_csv_with_and_without_header(tmp_path):
     g.write_text("a.jpg,1,2,11,22,0\na.jpg,30,30,40,45,1\n")
     assert list(read_box_csv(g, images="/imgs")["dont_care"][0]) == [False, True]
     assert read_box_csv(g, images="/imgs")["path"][0] == "/imgs/a.jpg"
+
+
+def test_read_box_csv_warns_of_a_box_listed_twice_for_one_image(tmp_path):
+    """A fresh-user trial: the same box twice counted as two faces, halving the image's recall, silently."""
+    f = tmp_path / "boxes.csv"
+    f.write_text("a.jpg,1,2,11,22\nb.jpg,1,2,11,22\na.jpg,1,2,11,22\n")
+    with pytest.warns(UserWarning, match=r"boxes.csv: 1 rows repeat a box of the same image \(line 3\)"):
+        df = read_box_csv(f)
+    assert len(df["boxes"][0]) == 2  # still read as written
+    g = tmp_path / "fine.csv"
+    g.write_text("a.jpg,1,2,11,22\nb.jpg,1,2,11,22\n")  # the same box in two images is no repeat
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_box_csv(g)
 
 
 @pytest.mark.parametrize(

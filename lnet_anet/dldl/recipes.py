@@ -121,8 +121,9 @@ def check_labels_fit_bins(cfg: DictConfig, index: pd.DataFrame, bins) -> None:
         raise ConfigError(
             f"data {cfg.data.name}'s {cfg.target} labels run {labels.min():g}-{labels.max():g}, but the model's "
             f"bins cover {bins.low:g}-{bins.high:g}: {outside:.0%} of the training labels lie outside them. "
-            f"Pick a model for this target (age: model=lite0_dldl, thin_age_net, tiny_age_net; attractiveness: "
-            f"--config-name train_attractiveness) or set model.low / model.high."
+            f"Set model.low={np.floor(labels.min()):g} model.high={np.ceil(labels.max()):g} to cover them, or pick "
+            f"a model for this target (age: model=lite0_dldl, thin_age_net, tiny_age_net; attractiveness: "
+            f"--config-name train_attractiveness)."
         )
     if outside > 0:  # a few (UTKFace's 101-116 under bins to 100): trained at the end bin, said once
         log.warning("%d of %d training %s labels (%.2f%%) lie outside the model's bins %g-%g and are trained as the "

@@ -307,7 +307,7 @@ class Trainer:
         self._log_metrics({"step": self.step, "epoch": epoch, "eval_seconds": time.perf_counter() - t0,
                            **{f"val/{k}": v for k, v in metrics.items()}})  # fmt: skip
         log.info("epoch %d step %d: %s", epoch, self.step,
-                 ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))  # fmt: skip
+                 ", ".join(f"{k}={v:g}" if float(v).is_integer() else f"{k}={v:.4f}" for k, v in metrics.items()))  # fmt: skip
         if self.cfg.monitor:
             if self.cfg.monitor not in metrics:
                 raise ConfigError(f"train.monitor={self.cfg.monitor} is not among this stage's metrics {sorted(metrics)}")

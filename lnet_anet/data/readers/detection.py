@@ -285,6 +285,9 @@ def _read_ellipses(path: Path) -> dict[str, np.ndarray]:
             major, minor, angle, cx, cy = _numbers(fields[:5], path, line_no)
             if not (major > 0 and minor > 0 and np.isfinite([angle, cx, cy]).all()):
                 raise DatasetFormatError(path, f"bad ellipse {' '.join(fields)!r}", line_no)
+            if abs(angle) > np.pi:  # FDDB's angles are radians in [-pi/2, pi/2]: degrees would turn the box
+                raise DatasetFormatError(path, f"ellipse angle {angle:g} is beyond +-pi: FDDB angles are in radians "
+                                         f"({' '.join(fields)!r})", line_no)  # fmt: skip
             boxes.append(ellipse_to_box(major, minor, angle, cx, cy))
         out[name] = _box_array(boxes)
     return out
@@ -348,7 +351,7 @@ def read_box_csv(csv_file: str | Path, images: str | Path | None = None) -> pd.D
     lines = read_lines(path)
     root = Path(images).resolve() if images is not None else path.resolve().parent
     per_image: dict[str, tuple[list, list]] = {}
-    n_fields = None
+    n_fields, repeated = None, []
     for number, line in enumerate(lines, start=1):
         if not line or line.startswith("#"):
             continue
@@ -380,8 +383,14 @@ def read_box_csv(csv_file: str | Path, images: str | Path | None = None) -> pd.D
         flag = fields[5].lower() if len(fields) == 6 else "0"
         if flag not in ("0", "1", "true", "false", ""):
             raise DatasetFormatError(path, f"dont_care: expected 0 or 1, found {fields[5]!r}", number)
+        if box in boxes:  # the same face twice would count as two faces, one of them never found
+            repeated.append(number)
         boxes.append(box)
         flags.append(flag in ("1", "true"))
+    if repeated:
+        warnings.warn(f"{path}: {len(repeated)} rows repeat a box of the same image (line{'s' if len(repeated) > 1 else ''} "
+                      f"{', '.join(map(str, repeated[:5]))}{' ...' if len(repeated) > 5 else ''}); each counts as a face "
+                      "of its own", stacklevel=2)  # fmt: skip
     rows = [{"path": os.path.normpath(os.path.join(root, name.replace("\\", "/"))), "name": name,
              "boxes": _box_array(b), "dont_care": np.asarray(f, dtype=bool)}
             for name, (b, f) in per_image.items()]  # fmt: skip

@@ -143,7 +143,7 @@ def read_lfwa(
             raise DatasetFormatError(
                 attr_path, f"n_train={n_train} (the paper's split: the first n_train rows train, the rest test) "
                 f"but the list has only {len(attrs)} rows; pass data.index.n_train=N with N < {len(attrs)}, or "
-                "data.index.split_file=FILE (a 'name train|val|test' lines)")  # fmt: skip
+                "data.index.split_file=FILE (lines 'name train|val|test')")  # fmt: skip
         split = np.where(np.arange(len(attrs)) < n_train, "train", "test").astype(object)
     if check_images:
         exists = keep_existing(paths[keep], skipped)
