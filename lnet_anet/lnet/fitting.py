@@ -23,6 +23,12 @@ from lnet_anet.models.lnet import LNet
 log = logging.getLogger("lnet_anet.train")
 
 
+# What a fit on too few tune scenes says to do (a fresh-user trial raised calibration_images, which a small tune part caps)
+SMALL_TUNE = ("compose more tune scenes: calibration_images, up to the faces of the tune part, so a small data.limit "
+              "caps them (raise data.limit or tune_split.frac); a small trial run needs both localizer.fit_box=false "
+              "and cascade.enabled=false, as experiment=smoke_lnet sets")
+
+
 def second_stage(cfg: DictConfig, model: LNet, first: Localizer, one: dict, tune_scenes, val_scenes
                  ) -> tuple[Cascade, dict]:  # fmt: skip
     """The LNet_o -> LNet_s cascade with LNet_o's weights for both: LNet_s's localizer fitted on
@@ -34,7 +40,7 @@ def second_stage(cfg: DictConfig, model: LNet, first: Localizer, one: dict, tune
         refiner, levels = fit_refiner(region_responses(cascade, model, tune_scenes, first), first,
                                       list(cfg.cascade.search.box_level))  # fmt: skip
     except ValueError as e:
-        raise ConfigError(f"LNet_s: {e}: compose more tune scenes (calibration_images) or set cascade.enabled=false") from e
+        raise ConfigError(f"LNet_s: {e}: {SMALL_TUNE}, or set cascade.enabled=false") from e
     cascade = dataclasses.replace(cascade, localizer=refiner)
     tune = evaluate_cascade(model, cascade, first, tune_scenes)
     gain = (tune["recall"] - tune["false_positives_per_image"]) - (one["recall"] - one["false_positives_per_image"])
@@ -82,8 +88,7 @@ def fit_localizer(tune: Responses, localizer_cfg) -> tuple[Localizer, dict]:
             try:
                 candidate = fit_box_model(tune, candidate)
             except ValueError as e:
-                raise ConfigError(f"{e}: compose more tune scenes (calibration_images) or set localizer.fit_box=false "
-                                  "(experiment=smoke_lnet, train_lnet's smoke run, turns the box fit off)") from e
+                raise ConfigError(f"{e}: {SMALL_TUNE}, or set localizer.fit_box=false") from e
         trials.append((candidate, score_localization(tune, candidate)))
     best, scores = max(trials, key=lambda t: t[1]["recall"] - t[1]["false_positives_per_image"])
     tried = [{**dict(zip(grid, (getattr(c, k) for k in grid), strict=True)), "recall": m["recall"],
