@@ -580,6 +580,7 @@ def main(argv=None) -> int:
     (args.out / "results.json").write_text(json.dumps(finite(record), indent=2, default=float, allow_nan=False))
     (args.out / "results.md").write_text(to_markdown(record))
     print(to_markdown(record))
+    print(f"wrote {args.out / 'results.md'} and {args.out / 'results.json'}; per-image detections in {args.work}")
     return 0
 
 

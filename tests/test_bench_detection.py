@@ -17,7 +17,7 @@ def _bench():
     return load_benchmark("bench_detection")
 
 
-def test_bench_detection_writes_a_record(tmp_path):
+def test_bench_detection_writes_a_record(tmp_path, capsys):
     images = tmp_path / "WIDER_train" / "images" / "0--Parade"
     images.mkdir(parents=True)
     split = tmp_path / "wider_face_split"
@@ -43,6 +43,7 @@ def test_bench_detection_writes_a_record(tmp_path):
     assert record["data"]["face_free"] == ("4 crops (one per photo of --part all where one fits; how they are cut: "
                                            "benchmarks/bench_detection.py's docstring)")  # fmt: skip
     assert "| haar |" in (out / "results.md").read_text()
+    assert f"wrote {out / 'results.md'} and {out / 'results.json'}" in capsys.readouterr().out  # where to look: said
     # The face-free crops overlap no (grown) box.
     for crop in (work / "face_free").iterdir():
         x0, y0, side = (int(v) for v in crop.stem.rsplit("__", 1)[1].split("_"))

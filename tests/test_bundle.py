@@ -536,6 +536,17 @@ def test_another_anet_turns_off_the_steps_that_read_heads_fitted_on_the_old_one(
     same = tmp_path / "same.lnetanet"
     assert build_main(["--from-bundle", str(out), "--anet", str(runs["anet"]), "--out", str(same)]) == 0
     assert "turned off" not in capsys.readouterr().err
+    # turned back on (a fresh-user trial): built, with a note that predict needs heads fitted on this ANet
+    on = tmp_path / "on.lnetanet"
+    assert build_main(["--from-bundle", str(out), "--lnet-input", '{"refine_boxes": true}', "--out", str(on)]) == 0
+    err = capsys.readouterr().err
+    assert "has refine_boxes on, which read shipped heads fitted on another ANet" in err
+    assert "fit_box_head --bundle" in err and "then predict --box-head H" in err
+    with pytest.raises(ValueError, match="another ANet"):  # what the note foretells
+        Predictor.load(on)
+    assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--lnet-input", '{"crowd_box_head": 3}',
+                       "--out", str(tmp_path / "shipped.lnetanet")]) == 0  # fmt: skip
+    assert "note:" not in capsys.readouterr().err  # the shipped heads fit the shipped ANet
 
 
 def test_from_bundle_replaces_localizer_and_lnet_input_settings_and_nothing_else(runs, bundle_path, tmp_path, capsys):

@@ -123,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif settings:
             out = override_settings(args.from_bundle, args.out, args.localizer, args.lnet_input, command, args.note,
                                     crop_pad=args.crop_pad, age_input=args.age_input)  # fmt: skip
+            _note_unfitted_heads(out)
         elif args.from_bundle is not None:
             out = replace_heads(args.from_bundle, args.out, args.age, args.attractiveness, command, args.no_mirror,
                                 args.note, anet=args.anet)  # fmt: skip
@@ -193,6 +194,37 @@ def _feature_heads_off(source: Path, out: Path, command: str) -> None:
           + "; ".join(f"python -m lnet_anet.cli.{f} --bundle {out} ..." for f in fits)
           + f") and pass them (predict --box-head / --crowd-box-head / --face-head), with the steps turned back on: "
           f"build_bundle --from-bundle {out} --lnet-input '{{...}}'", file=sys.stderr)  # fmt: skip
+
+
+def _note_unfitted_heads(out: Path) -> None:
+    """A note on stderr when `out` turns on steps that read a shipped head (FEATURE_HEAD_STEPS)
+    fitted on another ANet's feature than `out`'s: Predictor.load refuses the bundle unless a head
+    fitted on it is given (predict --box-head / --crowd-box-head / --face-head), and a bundle
+    cannot hold one (a fresh-user trial turned refine_boxes back on, then every predict failed)."""
+    from lnet_anet.inference.box_head import BoxHead
+    from lnet_anet.inference.bundle import load_bundle
+    from lnet_anet.inference.face_head import FaceHead
+    from lnet_anet.inference.predictor import CROWD_BOX_HEAD
+
+    bundle = load_bundle(out, build_nets=False)
+    lnet = bundle.preprocessing["lnet"]
+    heads = {"refine_boxes": ("--box-head", lambda: BoxHead.load()),
+             "crowd_box_head": ("--crowd-box-head", lambda: BoxHead.load(CROWD_BOX_HEAD))}  # fmt: skip
+    unfitted: dict[str, list[str]] = {}
+    for step in FEATURE_HEAD_STEPS:
+        if lnet.get(step) in (None, False):
+            continue
+        option, load = heads.get(step, ("--face-head", lambda: FaceHead.load()))
+        if not load().fits(bundle):
+            unfitted.setdefault(option, []).append(step)
+    if unfitted:
+        steps = ", ".join(step for found in unfitted.values() for step in found)
+        fits = sorted({FEATURE_HEAD_STEPS[step][1] for found in unfitted.values() for step in found})
+        print(f"note: {out} has {steps} on, which read shipped heads fitted on another ANet's feature than this "
+              f"bundle's: predict refuses it unless given heads fitted on it ("
+              + "; ".join(f"python -m lnet_anet.cli.{f} --bundle {out} ..." for f in fits)
+              + f"; then predict {' / '.join(f'{o} H' for o in unfitted)}), or turn them off with --lnet-input",
+              file=sys.stderr)  # fmt: skip
 
 
 def _note_calibration_left(source: Path, out: Path) -> None:
