@@ -280,7 +280,8 @@ def test_fit_localizer_fits_a_box_model_for_each_setting_tried():
     with pytest.raises(ValueError, match="localizer.search"):  # a list is searched only when asked for
         fit_localizer(_blob_scenes(160, 0), OmegaConf.create({**settings, "peak_kernel": [3, 5]}))
     # too few tune faces for a box model (a smoke run): the error says how to go on
-    with pytest.raises(ValueError, match=r"needs 28 found faces .*localizer.fit_box=false \(experiment=smoke_lnet"):
+    with pytest.raises(ValueError, match=r"needs 28 found faces .*raise data.limit or tune_split.frac.*experiment=smoke_lnet sets, "
+                                         r"or set localizer.fit_box=false"):
         fit_localizer(_blob_scenes(12, 0), OmegaConf.create(settings))
 
 
