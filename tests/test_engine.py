@@ -29,6 +29,19 @@ def train(run_dir: Path, loss_fn=bce_loss, data=None, **overrides) -> Trainer:
     return trainer
 
 
+def dies_at_step(n: int):
+    """bce_loss that is interrupted (as by Ctrl-C) at its n-th call."""
+    calls = {"n": 0}
+
+    def loss_fn(model, batch):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise KeyboardInterrupt("killed")
+        return bce_loss(model, batch)
+
+    return loss_fn
+
+
 def same_weights(a: torch.nn.Module, b: torch.nn.Module, atol: float = 0.0) -> bool:
     return all(torch.allclose(x, y, atol=atol, rtol=0) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
 
@@ -69,16 +82,8 @@ def test_a_finished_run_refuses_train_settings_it_would_not_use(tmp_path):
 def test_resume_after_kill_gives_the_uninterrupted_model(tmp_path):
     reference = train(tmp_path / "ref").model
 
-    calls = {"n": 0}
-
-    def dies_at_step_8(model, batch):
-        calls["n"] += 1
-        if calls["n"] == 8:
-            raise KeyboardInterrupt("killed")
-        return bce_loss(model, batch)
-
     with pytest.raises(KeyboardInterrupt):
-        train(tmp_path / "run", loss_fn=dies_at_step_8, log_every=1)
+        train(tmp_path / "run", loss_fn=dies_at_step(8), log_every=1)
     assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["step"] == 6
     resumed = train(tmp_path / "run", log_every=1)  # same folder: picks up at step 6, mid-epoch
     assert resumed.step == 24
@@ -97,16 +102,8 @@ def test_a_run_resumed_with_another_lr_trains_at_it(tmp_path):
     """A fresh-user trial: resumed with a new train.lr, the log said the rest of the run follows it,
     but the checkpoint's optimizer and scheduler put the old lr back. Now the new lr (and weight
     decay) take over from the resumed step: the same lr as a run launched with it from the start."""
-    calls = {"n": 0}
-
-    def dies_at_step_8(model, batch):
-        calls["n"] += 1
-        if calls["n"] == 8:
-            raise KeyboardInterrupt("killed")
-        return bce_loss(model, batch)
-
     with pytest.raises(KeyboardInterrupt):
-        train(tmp_path / "run", loss_fn=dies_at_step_8)
+        train(tmp_path / "run", loss_fn=dies_at_step(8))
     resumed = Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), TrainConfig(**{**CFG, "lr": 0.01, "weight_decay": 0.02}),
                       tmp_path / "run")  # fmt: skip
     fresh = Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), TrainConfig(**{**CFG, "lr": 0.01, "weight_decay": 0.02}),
