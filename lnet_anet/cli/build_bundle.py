@@ -161,10 +161,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # The bundle's steps that read a head fitted on its ANet's feature (LNetInput settings): with
 # another ANet they would read features the head never saw, and Predictor.load refuses them.
-FEATURE_HEAD_STEPS = {"refine_boxes": (False, "fit_box_head"), "crowd_box_head": (None, "fit_box_head"),
-                      "rescue_faces": (None, "fit_face_head"),
-                      "rescue_frame": (None, "fit_face_head --frames"), "verify_faces": (None, "fit_face_head"),
-                      "arbitrate_nested": (None, "fit_face_head"), "arbitrate_picture": (False, "fit_face_head")}
+# step: (its "off" value, the command that fits its head, the predict option that passes the head)
+FEATURE_HEAD_STEPS = {"refine_boxes": (False, "fit_box_head", "--box-head"),
+                      "crowd_box_head": (None, "fit_box_head", "--crowd-box-head"),
+                      "rescue_faces": (None, "fit_face_head", "--face-head"),
+                      "rescue_frame": (None, "fit_face_head --frames", "--face-head"),
+                      "verify_faces": (None, "fit_face_head", "--face-head"),
+                      "arbitrate_nested": (None, "fit_face_head", "--face-head"),
+                      "arbitrate_picture": (False, "fit_face_head", "--face-head")}  # fmt: skip
 
 
 def _feature_heads_off(source: Path, out: Path, command: str) -> None:
@@ -192,7 +196,8 @@ def _feature_heads_off(source: Path, out: Path, command: str) -> None:
     print(f"note: {', '.join(steps)} turned off in {out}: they read heads fitted on the feature of {source}'s ANet, "
           f"not this one. To have them, fit heads on {out} ("
           + "; ".join(f"python -m lnet_anet.cli.{f} --bundle {out} ..." for f in fits)
-          + f") and pass them (predict --box-head / --crowd-box-head / --face-head), with the steps turned back on: "
+          + f") and pass them (predict {' / '.join(sorted({FEATURE_HEAD_STEPS[k][2] for k in steps}))}), with the steps "
+          f"turned back on: "
           f"build_bundle --from-bundle {out} --lnet-input '{{...}}'", file=sys.stderr)  # fmt: skip
 
 
@@ -208,22 +213,18 @@ def _note_unfitted_heads(out: Path) -> None:
 
     bundle = load_bundle(out, build_nets=False)
     lnet = bundle.preprocessing["lnet"]
-    heads = {"refine_boxes": ("--box-head", lambda: BoxHead.load()),
-             "crowd_box_head": ("--crowd-box-head", lambda: BoxHead.load(CROWD_BOX_HEAD))}  # fmt: skip
-    unfitted: dict[str, list[str]] = {}
-    for step in FEATURE_HEAD_STEPS:
-        if lnet.get(step) in (None, False):
-            continue
-        option, load = heads.get(step, ("--face-head", lambda: FaceHead.load()))
-        if not load().fits(bundle):
-            unfitted.setdefault(option, []).append(step)
-    if unfitted:
-        steps = ", ".join(step for found in unfitted.values() for step in found)
-        fits = sorted({FEATURE_HEAD_STEPS[step][1] for found in unfitted.values() for step in found})
-        print(f"note: {out} has {steps} on, which read shipped heads fitted on another ANet's feature than this "
-              f"bundle's: predict refuses it unless given heads fitted on it ("
+    on = [step for step in FEATURE_HEAD_STEPS if lnet.get(step) not in (None, False)]
+    shipped = {"--box-head": BoxHead.load, "--crowd-box-head": lambda: BoxHead.load(CROWD_BOX_HEAD),
+               "--face-head": FaceHead.load}  # the head each option passes, as Predictor.load takes by default
+    options = {FEATURE_HEAD_STEPS[step][2] for step in on}
+    unfitted = {option for option in options if not shipped[option]().fits(bundle)}
+    steps = [step for step in on if FEATURE_HEAD_STEPS[step][2] in unfitted]
+    if steps:
+        fits = sorted({FEATURE_HEAD_STEPS[step][1] for step in steps})
+        print(f"note: {out} has {', '.join(steps)} on, which read shipped heads fitted on another ANet's feature than "
+              f"this bundle's: predict refuses it unless given heads fitted on it ("
               + "; ".join(f"python -m lnet_anet.cli.{f} --bundle {out} ..." for f in fits)
-              + f"; then predict {' / '.join(f'{o} H' for o in unfitted)}), or turn them off with --lnet-input",
+              + f"; then predict {' / '.join(f'{o} H' for o in sorted(unfitted))}), or turn them off with --lnet-input",
               file=sys.stderr)  # fmt: skip
 
 
