@@ -415,6 +415,15 @@ def test_crowd_box_head_is_checked_and_survives_the_bundle_settings():
     for bad, why in ((1, r"must be in \[2"), (2.5, "whole number"), (True, "finite number")):
         with pytest.raises(PreprocessError, match=why):
             LNetInput.from_dict({**base, "refine_boxes": True, "crowd_box_head": bad})
+    crowd = {**base, "refine_boxes": True, "crowd_box_head": 2}
+    assert LNetInput.from_dict(crowd).crowd_box_steps == 1 and "crowd_box_steps" not in LNetInput.from_dict(crowd).to_dict()
+    stepped = LNetInput.from_dict({**crowd, "crowd_box_steps": 3})
+    assert stepped.crowd_box_steps == 3 and LNetInput.from_dict(stepped.to_dict()) == stepped
+    with pytest.raises(PreprocessError, match="crowd_box_steps needs crowd_box_head"):
+        LNetInput.from_dict({**base, "refine_boxes": True, "crowd_box_steps": 2})
+    for bad, why in ((0, r"must be in \[1"), (6, r"must be in \[1"), (1.5, "whole number")):
+        with pytest.raises(PreprocessError, match=why):
+            LNetInput.from_dict({**crowd, "crowd_box_steps": bad})
 
 
 def test_the_crowd_box_head_places_the_faces_of_a_picture_with_that_many_faces(tmp_path):
@@ -429,9 +438,11 @@ def test_the_crowd_box_head_places_the_faces_of_a_picture_with_that_many_faces(t
     default = _constant_head(plain, [0.0, 0.0, 0.0, 0.0])  # the fixed face box
     crowd = _constant_head(plain, [np.log(0.5), np.log(0.5), 0.0, 0.0])  # half as large
 
-    def read(k: int | None) -> list[list[list[float]]]:
+    def read(k: int | None, steps: int = 1) -> list[list[list[float]]]:
         bundle = load_bundle(path)
         bundle.preprocessing["lnet"] |= {"refine_boxes": True, "crowd_box_head": k}
+        if steps != 1:
+            bundle.preprocessing["lnet"]["crowd_box_steps"] = steps
         predictor = Predictor(bundle, box_head=default, crowd_box_head=crowd if k else None)
         predictor._detect = lambda images, analyses: [[(np.array(r, float), 1.0) for r in regions[id(a.image)]]
                                                       for a in analyses]  # fmt: skip
@@ -445,6 +456,11 @@ def test_the_crowd_box_head_places_the_faces_of_a_picture_with_that_many_faces(t
     assert gated[1] == fixed[1]  # the lone face: the default head's box
     for new, old in zip(gated[0], fixed[0], strict=True):  # the crowd: half as large
         np.testing.assert_allclose(np.subtract(new[2:], new[:2]), np.subtract(old[2:], old[:2]) / 2, atol=0.15)
+    stepped = read(2, steps=3)  # placed three times, each from the box placed last: an eighth as large
+    assert stepped[1] == fixed[1]
+    for new, old in zip(stepped[0], fixed[0], strict=True):
+        np.testing.assert_allclose(np.subtract(new[2:], new[:2]), np.subtract(old[2:], old[:2]) / 8, atol=0.15)
+        np.testing.assert_allclose(np.add(new[2:], new[:2]), np.add(old[2:], old[:2]), atol=0.3)  # same centre
     with pytest.raises(ValueError, match="has none"):
         Predictor.load(path, crowd_box_head=crowd)
     bundle = load_bundle(path)
@@ -456,4 +472,5 @@ def test_the_crowd_box_head_places_the_faces_of_a_picture_with_that_many_faces(t
 def test_the_embedded_bundle_places_crowds_by_the_shipped_mlp_head():
     predictor = Predictor.load()
     assert predictor.crowd_box_head.digest == BoxHead.load("mlp").digest
+    assert predictor._lnet.crowd_box_steps == 3  # experiments/2026-12-06-box-steps
     assert predictor.custom_heads == {}  # the shipped heads: records say nothing of them

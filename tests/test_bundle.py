@@ -547,6 +547,11 @@ def test_another_anet_turns_off_the_steps_that_read_heads_fitted_on_the_old_one(
     assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--lnet-input", '{"crowd_box_head": 3}',
                        "--out", str(tmp_path / "shipped.lnetanet")]) == 0  # fmt: skip
     assert "read shipped heads" not in capsys.readouterr().err  # the shipped heads fit the shipped ANet
+    stepped, other = tmp_path / "stepped.lnetanet", tmp_path / "other.lnetanet"
+    assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--lnet-input", '{"crowd_box_steps": 2}',
+                       "--out", str(stepped)]) == 0  # fmt: skip
+    assert build_main(["--from-bundle", str(stepped), "--anet", str(runs["anet"]), "--out", str(other)]) == 0
+    assert load_bundle(other, build_nets=False).preprocessing["lnet"].get("crowd_box_steps", 1) == 1  # off with its head
 
 
 def test_from_bundle_replaces_localizer_and_lnet_input_settings_and_nothing_else(runs, bundle_path, tmp_path, capsys):

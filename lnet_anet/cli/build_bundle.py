@@ -188,8 +188,11 @@ def _feature_heads_off(source: Path, out: Path, command: str) -> None:
     steps = [k for k in FEATURE_HEAD_STEPS if lnet.get(k) not in (None, False)]
     if not steps:
         return
+    off = {k: FEATURE_HEAD_STEPS[k][0] for k in steps}
+    if "crowd_box_head" in steps and lnet.get("crowd_box_steps", 1) != 1:  # needs the crowd head
+        off["crowd_box_steps"] = 1
     tmp = out.with_name(f".{out.name}.heads{os.getpid()}")
-    override_settings(out, tmp, lnet={k: FEATURE_HEAD_STEPS[k][0] for k in steps}, command=command,
+    override_settings(out, tmp, lnet=off, command=command,
                       note="steps reading heads fitted on the source bundle's ANet turned off")  # fmt: skip
     os.replace(tmp, out)
     fits = sorted({FEATURE_HEAD_STEPS[k][1] for k in steps})

@@ -33,6 +33,7 @@ MAX_INPUT_SIDE = 4096  # pixels: a bigger input is a malformed setting, not a mo
 MAX_ENLARGE = 10.0
 MAX_SOFTEN = 8.0  # a head crop shrunk more than this before it is read holds little of the face
 MAX_SCALE = 4.0  # LNet's canvas grows with a scale > 1: 4x a 224 input is 896 px
+MAX_BOX_STEPS = 5  # crowd_box_steps: each step reads ANet once more per crowd face
 
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # Rec. 601 weights of R, G, B
@@ -231,7 +232,11 @@ class LNetInput(_Normalized):
     the box head (lnet_anet.inference.box_head) from ANet's feature of its region. crowd_box_head
     (None: off; needs refine_boxes): the faces of a picture where at least this many were found
     are placed by the crowd box head instead (Predictor.crowd_box_head; the shipped one is the MLP
-    head fitted on crowds and grids, experiments/2026-12-06-crowd-box-head). check_faces
+    head fitted on crowds and grids, experiments/2026-12-06-crowd-box-head). crowd_box_steps
+    (default 1; needs crowd_box_head): the crowd box head places each crowd face this many times,
+    each time from ANet's feature of the region of the box it placed last (iterative box
+    regression: the head learnt on jittered boxes and applies a share of its offsets, so a box
+    placed once is again a box it can move; experiments/2026-12-06-box-steps). check_faces
     (None: off; needs an LNet with check=True): a face whose region holds no value of at least
     this in LNet's check map, at any scale it was read at (multiscale.check_evidence), is dropped
     before the rescue (experiments/2026-12-02-lnet-wild). check_rescue (False: off; needs
@@ -275,6 +280,7 @@ class LNetInput(_Normalized):
     rescue_faces: tuple[float, float] | None = None
     refine_boxes: bool = False
     crowd_box_head: int | None = None
+    crowd_box_steps: int = 1
     check_faces: float | None = None
     check_rescue: bool = False
     rescue_frame: float | None = None
@@ -287,7 +293,7 @@ class LNetInput(_Normalized):
     arbitrate_picture: bool = False
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
               "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
-              "retry_weaker_than", "rescue_faces", "refine_boxes", "crowd_box_head", "check_faces",
+              "retry_weaker_than", "rescue_faces", "refine_boxes", "crowd_box_head", "crowd_box_steps", "check_faces",
               "check_rescue", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
               "zoom_in_crowd", "arbitrate_nested", "arbitrate_picture")
 
@@ -338,6 +344,9 @@ class LNetInput(_Normalized):
             crowd_box_head = int(_number(d, "crowd_box_head", where, 2, 1000, True))
             if not refine:
                 raise PreprocessError(f"{where}.crowd_box_head needs refine_boxes, which is not set")
+        crowd_box_steps = int(_number(d, "crowd_box_steps", where, 1, MAX_BOX_STEPS, True)) if "crowd_box_steps" in d else 1
+        if crowd_box_steps != 1 and crowd_box_head is None:
+            raise PreprocessError(f"{where}.crowd_box_steps needs crowd_box_head, which is not set")
         check = d.get("check_faces")
         if check is not None:
             check = float(_number(d, "check_faces", where, 0.0, 1e6))
@@ -374,7 +383,8 @@ class LNetInput(_Normalized):
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
                    retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue,
-                   refine_boxes=refine, crowd_box_head=crowd_box_head, check_faces=check, check_rescue=check_rescue,
+                   refine_boxes=refine, crowd_box_head=crowd_box_head, crowd_box_steps=crowd_box_steps,
+                   check_faces=check, check_rescue=check_rescue,
                    rescue_frame=frame, verify_faces=verify, frame_read=frame_read,
                    verify_luma=verify_luma, zoom_in_weak=zoom_in_weak, zoom_in_crowd=zoom_in_crowd,
                    arbitrate_nested=arbitrate,
@@ -406,6 +416,8 @@ class LNetInput(_Normalized):
             d["refine_boxes"] = True
         if self.crowd_box_head is not None:
             d["crowd_box_head"] = self.crowd_box_head
+        if self.crowd_box_steps != 1:  # absent otherwise: bundles from before read the same
+            d["crowd_box_steps"] = self.crowd_box_steps
         if self.check_faces is not None:
             d["check_faces"] = self.check_faces
         if self.check_rescue:

@@ -546,7 +546,9 @@ def describe(path: str | Path) -> str:
         steps.append("further faces over {1:g} when the best is clear and at most {0:g} of the picture".format(*crowd)
                      + ("" if lnet.get("zoom_in_crowd", True) else ", its weak ones asking no zoom-in"))
     if lnet.get("refine_boxes"):
+        crowd_steps = lnet.get("crowd_box_steps", 1)
         steps.append("box head" + (f", the crowd box head with {lnet['crowd_box_head']} or more faces"
+                                   + (f", {crowd_steps} steps" if crowd_steps != 1 else "")
                                    if lnet.get("crowd_box_head") else ""))
     if lnet.get("verify_faces"):
         luma = " on mean luma {:g}-{:g}".format(*lnet["verify_luma"]) if lnet.get("verify_luma") else ""

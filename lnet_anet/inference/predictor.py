@@ -918,24 +918,34 @@ class Predictor:
                 if any(_leaves(img.shape[:2], face_region(jitter_box(box, v), p.enlarge)) for v in views)]  # fmt: skip
         if not redo:
             return features
-        judged, chunk = features.copy(), self._face_chunk
-        again = [faces[k] for k in redo]
-        judged[redo] = np.concatenate([self._face_features(again[s : s + chunk], JUDGE_PAD, False)[0].mean(1)
-                                       for s in range(0, len(again), chunk)])  # fmt: skip
+        judged = features.copy()
+        judged[redo] = self._judge_features([faces[k] for k in redo])
         return judged
+
+    def _judge_features(self, faces: list) -> np.ndarray:
+        """ANet's feature of each face's region (N, D), the patch average, every crop filled
+        JUDGE_PAD outside the picture: what the face, box and upright heads learnt on."""
+        chunk = self._face_chunk
+        return np.concatenate([self._face_features(faces[s : s + chunk], JUDGE_PAD, False)[0].mean(1)
+                               for s in range(0, len(faces), chunk)])  # fmt: skip
 
     def _refine_boxes(self, faces: list, features: np.ndarray, shown_in: list[tuple[Analysis, int, int]]) -> None:
         """The box head's face boxes (refine_boxes): each face box moved and resized from ANet's
         feature of its region, in the pixels of the image read (turned, for rotations), clipped to
         it, then turned back; the record's "box" and the Analysis' faces_px become them. The faces
-        of a picture with crowd_box_head's number of faces or more are placed by that head."""
+        of a picture with crowd_box_head's number of faces or more are placed by that head,
+        crowd_box_steps times, each step from ANet's feature of the region of the box it placed last."""
         fixed = np.stack([self.face_box(region, img.shape[:2]) for img, region, *_ in faces])
         boxes = self._box_head.correct(fixed, features)
         if self._crowd_box_head is not None:
             in_picture = Counter(id(a) for a, *_ in shown_in)
-            crowd = np.array([in_picture[id(a)] >= self._lnet.crowd_box_head for a, *_ in shown_in])
-            if crowd.any():
-                boxes[crowd] = self._crowd_box_head.correct(fixed[crowd], features[crowd])
+            crowd = np.flatnonzero([in_picture[id(a)] >= self._lnet.crowd_box_head for a, *_ in shown_in])
+            if len(crowd):
+                placed = self._crowd_box_head.correct(fixed[crowd], features[crowd])
+                for _ in range(self._lnet.crowd_box_steps - 1):
+                    regions = [(faces[k][0], self.localizer.to_region(box)) for k, box in zip(crowd, placed, strict=True)]
+                    placed = self._crowd_box_head.correct(placed, self._judge_features(regions))
+                boxes[crowd] = placed
         for (img, _, _, face), (a, j, turn), box in zip(faces, shown_in, boxes, strict=True):
             h, w = img.shape[:2]
             shown = _turn_back(np.clip(box, 0, [w, h, w, h]), turn, a.image.shape[:2])
