@@ -97,6 +97,16 @@ def test_resume_after_kill_gives_the_uninterrupted_model(tmp_path):
     assert "step 24/24 epoch 2: loss" in log  # the step lines (log_every) are in train.log too
 
 
+def test_a_run_killed_before_its_first_checkpoint_logs_each_step_once(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path / "run", loss_fn=dies_at_step(3), log_every=1)  # first checkpoint at step 3
+    assert not (tmp_path / "run" / "checkpoints" / "last.pt").exists()
+    assert (tmp_path / "run" / "metrics.jsonl").read_text()  # steps 1-2 were logged
+    assert train(tmp_path / "run", log_every=1).step == 24  # from the start again
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps))
+
+
 @pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before")  # the schedules alone are stepped
 def test_a_run_resumed_with_another_lr_trains_at_it(tmp_path):
     """A fresh-user trial: resumed with a new train.lr, the log said the rest of the run follows it,

@@ -653,6 +653,24 @@ def test_an_evaluation_without_data_takes_the_data_its_run_was_trained_on(tmp_pa
         assert with_run_data(kept) == kept
 
 
+def test_an_evaluation_given_a_file_as_its_run_stops_with_one_error_line(tmp_path):
+    """A fresh-user trial passed the shipped bundle as run=: Hydra made its output folder inside
+    the file and failed with a traceback. Now one line, exit 2, before Hydra; folders go on."""
+    cmd = [sys.executable, "-m", "lnet_anet.cli.evaluate_attributes", "run=${lnet_anet.asset:default.lnetanet}"]
+    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines() == [
+        f"error: run={REPO / 'lnet_anet' / 'assets' / 'default.lnetanet'} is a file (a bundle: predict and benchmarks/ "
+        "score bundles); evaluate_attributes scores a training run's folder, e.g. run=runs/NAME"]
+    from lnet_anet.engine.runs import refuse_run_file
+
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(SystemExit, match="2"):
+        refuse_run_file([f"run={tmp_path / 'notes.txt'}"], "evaluate_localization")
+    for fine in ([f"run={tmp_path}"], ["images=8"], ["run=${paths.runs}/x"]):  # a folder, none, another key's value
+        refuse_run_file(fine, "evaluate_localization")
+
+
 def test_a_commands_warnings_are_log_lines_without_code_locations(tmp_path):
     """A reader's warning (a CelebA copy without its partition file) reaches the user as a log
     line, "UserWarning: <message>", not as "<our file>.py:<line>: UserWarning" plus a source line."""

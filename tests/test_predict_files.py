@@ -236,6 +236,30 @@ def test_interrupted_run_resumes_without_repeats_or_losses(bundle, tmp_path, cap
     assert len(read_records(out)) == 11
 
 
+def test_a_resumed_run_interrupted_again_counts_every_record_in_its_log(bundle, tmp_path, capsys, monkeypatch):
+    """The count said is of the .part log, the earlier stopped run's records included (a
+    fresh-user trial was told 64 where the log held 136)."""
+    from lnet_anet.inference.predictor import Predictor
+
+    root = tmp_path / "photos"
+    _mixed_folder(root, good=6, bad=0)
+    out, real, analysed, stops = tmp_path / "out.jsonl", Predictor._analyse_batch, [], [2, 4]
+
+    def counting(self, read):
+        if stops and len(analysed) == stops[0]:  # Ctrl-C after two images, then after two more
+            stops.pop(0)
+            raise KeyboardInterrupt
+        analysed.extend(source for _, source, _ in read)
+        return real(self, read)
+
+    monkeypatch.setattr(Predictor, "_analyse_batch", counting)
+    argv = [str(root), "--output", str(out), "--bundle", str(bundle), "--batch-size", "1"]
+    assert main(argv) == 130 and "; 2 records are in" in capsys.readouterr().err
+    assert main([*argv, "--resume"]) == 130 and "; 4 records are in" in capsys.readouterr().err
+    assert len(read_records(out.with_name("out.jsonl.part"))) == 4
+    assert main([*argv, "--resume"]) == 0 and len(read_records(out)) == 6
+
+
 def test_a_run_interrupted_before_its_first_record_does_not_name_a_log_to_resume(bundle, tmp_path, capsys, monkeypatch):
     """Stopped before any record was written, the empty .part log is removed: the message says
     to rerun the command instead of naming that file (a fresh-user trial, session 50)."""

@@ -19,7 +19,14 @@ from lnet_anet.anet.features import dataset_patch_features, join_views, load_ane
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.data.transforms import mirror
 from lnet_anet.engine.config import ConfigError, check_at_least, check_device
-from lnet_anet.engine.runs import record_data, run_dir, training_command, with_run_data, write_json
+from lnet_anet.engine.runs import (
+    record_data,
+    refuse_run_file,
+    run_dir,
+    training_command,
+    with_run_data,
+    write_json,
+)
 from lnet_anet.inference.build import recorded_attributes
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
@@ -132,5 +139,6 @@ def main(cfg: DictConfig) -> dict:
 
 
 if __name__ == "__main__":
+    refuse_run_file(sys.argv[1:], "evaluate_attributes")
     sys.argv[1:] = with_run_data(sys.argv[1:])  # no data=: the data the run was trained on
     main()

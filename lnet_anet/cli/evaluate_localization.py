@@ -21,7 +21,14 @@ from torch.utils.data import DataLoader
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, split_of
 from lnet_anet.engine.config import ConfigError, check_at_least
-from lnet_anet.engine.runs import record_data, run_dir, training_command, with_run_data, write_json
+from lnet_anet.engine.runs import (
+    record_data,
+    refuse_run_file,
+    run_dir,
+    training_command,
+    with_run_data,
+    write_json,
+)
 from lnet_anet.lnet.cascade import Cascade, evaluate_stages
 from lnet_anet.lnet.maps import response_grid
 from lnet_anet.lnet.training import load_lnet_run, scenes
@@ -68,5 +75,6 @@ def use_run_canvas(cfg: DictConfig, size: int) -> None:
 
 
 if __name__ == "__main__":
+    refuse_run_file(sys.argv[1:], "evaluate_localization")
     sys.argv[1:] = with_run_data(sys.argv[1:])  # no data=: the data the run was trained on
     main()

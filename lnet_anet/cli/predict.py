@@ -545,7 +545,7 @@ def _left_for_resume(log, rest: str) -> str:
         return ""
     if not log.part.exists():
         return "; no record was written, so there is nothing to resume: rerun the same command"
-    return f"; {log.written} records are in {log.part}: rerun with --resume{rest}"
+    return f"; {log.in_part} records are in {log.part}: rerun with --resume{rest}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -696,7 +696,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for out in (log, table):
             if out is not None:
                 out.abandon()
-        kept = f"; the {log.written} records written are in {log.part}" if log else ""
+        kept = f"; the {log.in_part} records written are in {log.part}" if log else ""
         print(f"error: cannot write the output ({_safe(str(e))}){_safe(kept)}; fix it and rerun"
               f"{' with --resume' if log else ''}", file=sys.stderr)  # fmt: skip
         return 1

@@ -145,6 +145,26 @@ def with_run_data(argv: list[str]) -> list[str]:
     return [*argv[:first], *taken, *argv[first:]]
 
 
+def refuse_run_file(argv: list[str], command: str) -> None:
+    """An evaluation command given run=FILE (a bundle, say) stops here with one error line (exit
+    2): Hydra would make its output folder inside run= before the command's own checks, and fail
+    with a traceback. run= is resolved first when it is ${lnet_anet.asset:NAME} (a shipped file)."""
+    run = next((a.split("=", 1)[1] for a in argv if a.split("=", 1)[0].lstrip("+~") == "run" and "=" in a), None)
+    if run is None:
+        return
+    try:
+        import lnet_anet  # noqa: F401 - registers the lnet_anet.asset resolver
+
+        path = Path(str(OmegaConf.create({"run": run}).run)).expanduser()
+    except Exception:  # noqa: BLE001 - an interpolation of other config keys: Hydra resolves it
+        return
+    if path.is_file():
+        kind = " (a bundle: predict and benchmarks/ score bundles)" if path.suffix == ".lnetanet" else ""
+        print(f"error: run={path} is a file{kind}; {command} scores a training run's folder, e.g. run=runs/NAME",
+              file=sys.stderr)  # fmt: skip
+        raise SystemExit(2)
+
+
 def _warnings_as_log_lines() -> None:
     """Under a Hydra job (a command run by a user), Python warnings (an unreadable image skipped, a
     metric undefined) become log lines "WARNING UserWarning: <message>" on the console and in the

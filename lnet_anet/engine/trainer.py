@@ -407,6 +407,7 @@ class Trainer:
     def _resume(self) -> None:
         path = self.run_dir / "checkpoints" / "last.pt"
         if not (self.cfg.resume and path.exists()):
+            self._forget_metrics_after(-1)  # trained from the start: a run killed before its first checkpoint logged steps it takes again
             return
         state = load_checkpoint(path)
         missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]

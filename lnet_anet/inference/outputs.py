@@ -153,11 +153,14 @@ class RecordLog:
         self.part = self.path.with_name(self.path.name + ".part")
         _check_writable(self.path)
         self.previous: list[dict[str, Any]] = []  # records of earlier runs (resume)
+        self._part_before = 0  # of them, those in .part (a run stopped before this one)
         self._start = 0  # where this run's records begin in .part
         if resume:
             _complete_lines(self.part)
             # strict: a file that is not predict's output is refused, not overwritten without its lines
-            self.previous = read_records(self.path, strict=True) + read_records(self.part, strict=True)
+            in_part = read_records(self.part, strict=True)
+            self.previous = read_records(self.path, strict=True) + in_part
+            self._part_before = len(in_part)
             self._start = self.part.stat().st_size if self.part.exists() else 0
             self._file: TextIO = open(self.part, "a", encoding="utf-8")
         else:
@@ -166,6 +169,11 @@ class RecordLog:
         self.done = {image_key(r["image"]): r for r in self.previous
                      if r["image"] is not None and r.get("error") is None}  # fmt: skip
         self.written = 0
+
+    @property
+    def in_part(self) -> int:
+        """How many records `<path>.part` holds: an earlier stopped run's (resume) and this run's."""
+        return self._part_before + self.written
 
     def is_done(self, image: str) -> bool:
         """Whether an earlier run's output holds a record without error for this image file
