@@ -373,6 +373,25 @@ def test_read_lfwa_split_file_and_tree_as_root(tmp_path):
         read_lfwa(tmp_path / "lfw", attr_file=attr, split_file=split)
 
 
+def test_read_lfwa_names_a_misspelt_attribute_and_the_label_file(tmp_path):
+    """A fresh-user trial: a misspelt header name was read as it is, and only scoring said that
+    the attribute was missing, naming neither the label file nor the name in it."""
+    rel = _lfw(tmp_path)
+    lines = _attr_lines(rel, _labels(5))
+    attr = tmp_path / "list_attr_lfw.txt"
+    for wrong, right in (("Smilling", "Smiling"), ("male", "Male"), ("Wearing_Neckties", "Wearing_Necktie")):
+        _write(attr, [lines[0], f" {lines[1]} ".replace(f" {right} ", f" {wrong} ").strip(), *lines[2:]])
+        with pytest.raises(DatasetFormatError) as err:
+            read_lfwa(tmp_path, n_train=3)
+        assert str(err.value) == (f"{attr}:2: bad header: found attribute name {wrong!r}, expected {right!r} (LFWA "
+                                  "uses CelebA's 40 attribute names)")  # fmt: skip
+    # a name of its own, near none of the 40, is another attribute: read as it is
+    extra = np.concatenate([_labels(5), np.ones((5, 1), int)], axis=1)
+    rows = [f"{n} " + " ".join(f"{v:2d}" for v in row) for n, row in zip(rel, extra, strict=True)]
+    _write(attr, ["5", " ".join(CELEBA_ATTRIBUTES) + " Has_Scar", *rows])
+    assert read_lfwa(tmp_path, n_train=3)["Has_Scar"].tolist() == [1] * 5
+
+
 def _lfw_attributes(path: Path, rows: list[str]) -> Path:
     header = "#\tperson\timagenum\tMale\tBlack Hair\tSmiling"
     return _write(path, ["# lfw attributes file, v1.1", header, *rows])
@@ -415,8 +434,27 @@ def test_bad_lfw_attributes_names_file_and_line(tmp_path, rows, line, message):
         read_lfw_attributes(path, tmp_path)
     assert str(err.value).startswith(f"{path}:{line}: ")
     _write(path, ["person\timagenum\tMale", "Ann Lee\t1\t1"])
-    with pytest.raises(DatasetFormatError, match="bad header"):
+    with pytest.raises(DatasetFormatError, match=r"bad header: expected a line .*, found 'person\\timagenum\\tMale'"):
         read_lfw_attributes(path, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("#\tpersn\timagenum\tMale", r"found 'persn' where 'person' belongs \(the header: \['#', 'persn'"),
+        ("#\tperson\timage_num\tMale", "found 'image_num' where 'imagenum' belongs"),
+        ("# person imagenum Male", r"\(tab-separated\), found '# person imagenum Male' where '#' belongs"),
+        ("#\tperson", "found nothing where 'imagenum' belongs"),
+        ("#\tperson\timagenum", "found no attribute names"),
+        ("#\tperson\timagenum\tMale\tSmiling\tMale", "attribute name 'Male' appears twice"),
+    ],
+)
+def test_lfw_attributes_header_errors_name_what_was_found(tmp_path, header, message):
+    _lfw(tmp_path)
+    path = _write(tmp_path / "lfw_attributes.txt", ["# lfw attributes file, v1.1", header, "Ann Lee\t1\t1\t1\t1"])
+    with pytest.raises(DatasetFormatError, match=message) as err:
+        read_lfw_attributes(path, tmp_path)
+    assert str(err.value).startswith(f"{path}:2: bad header: ")
 
 
 # --------------------------------------------------------------------------- age

@@ -80,6 +80,16 @@ def test_read_wider_txt_count_zero_without_its_line_of_zeros(tmp_path):
         (WIDER_TXT.replace("2\n10 20", "3\n10 20"), 2, "count says 3 faces, 2 face lines follow"),
         (WIDER_TXT.replace("1\n5 5 100 120 1 0 1 0 1 0 \n", "2\n5 5 100 120 1 0 1 0 1 0 \n\n\n"), 9,
          "count says 2 faces, 1 face lines follow"),
+        # NaN/inf: said as such (a NaN once read as "negative size or flag out of range")
+        (WIDER_TXT.replace("5 5 100 120", "5 5 nan 120"), 10, r"w is 'nan', not a finite number \(in '5 5 nan 120"),
+        (WIDER_TXT.replace("50 60 8 10 2 1", "50 -inf 8 10 2 1"), 4, r"y is '-inf', not a finite number"),
+        (WIDER_TXT.replace("50 60 8 10 2 1", "50 60 8 10 NaN 1"), 4, r"blur is 'NaN', not a finite number"),
+        # a file that ends right after an image name (it once said "found ''")
+        (WIDER_TXT + "2--Demo/2_Demo_c_4.jpg\n", 11, r"the file ends after image name 2--Demo/2_Demo_c_4.jpg, where "
+                                                     r"its face count was expected"),
+        (WIDER_TXT + "2--Demo/2_Demo_c_4.jpg", 11, "the file ends after image name"),  # no last newline
+        (WIDER_TXT + "2--Demo/2_Demo_c_4.jpg\n\n\n", 11, "the file ends after image name"),
+        (WIDER_TXT.replace("a_1.jpg\n2\n", "a_1.jpg\n\n2\n"), 2, "expected the face count of .*, found a blank line"),
     ],
 )
 def test_read_wider_txt_names_file_and_line_of_a_bad_row(tmp_path, text, line, message):
@@ -137,6 +147,15 @@ def test_read_wider_mat_official_field_names(tmp_path):
     savemat(str(f2), bad)
     with pytest.raises(DatasetFormatError, match=r"face_bbx_list\{2\}\{1\} \(1--Handshaking/1_Handshaking_b_3\): "
                                                  r"boxes must be rows of 4 numbers \(x y w h\), got shape 1x3"):
+        read_wider_mat(f2, images=tmp_path)
+    bad = {**mat, "face_bbx_list": _cell([_cell(boxes_a), _cell([np.array([[5.0, np.nan, 100, 120]])])])}
+    savemat(str(f2), bad)
+    with pytest.raises(DatasetFormatError, match=r"face_bbx_list\{2\}\{1\} .*: box 1 \[5.0, nan, 100.0, 120.0\] holds a "
+                                                 r"value that is not a finite number"):
+        read_wider_mat(f2, images=tmp_path)
+    bad = {**mat, "face_bbx_list": _cell([_cell(boxes_a), _cell([np.array([[5.0, 5, -100, 120]])])])}
+    savemat(str(f2), bad)
+    with pytest.raises(DatasetFormatError, match=r"face_bbx_list\{2\}\{1\} .*: box 1 .* has a negative size"):
         read_wider_mat(f2, images=tmp_path)
     bad = {**mat, "blur_label_list": _cell([_cell([np.array([[0], [9]]), np.zeros((0, 1))]), _cell([np.array([[1]])])])}
     savemat(str(f2), bad)
@@ -207,6 +226,15 @@ def test_read_fddb_finds_the_pictures_unpacked_beside_the_folds(tmp_path):
         (FDDB_ELLIPSES, "2002/08/11/big/img_591\n2002/08/26/big/img_999\n", ("fold-01.txt", 2), "no entry"),
         (FDDB_ELLIPSES, "2002/08/11/big/img_591\n2002/08/26/big/img_265\n2002/08/11/big/img_591\n",
          ("fold-01.txt", 3), r"img_591 is listed twice \(first on line 1\)"),
+        (FDDB_ELLIPSES.replace("123.583300", "nan"), None, ("ellipseList.txt", 7),
+         r"major_radius is 'nan', not a finite number"),
+        (FDDB_ELLIPSES.replace("269.693400", "inf"), None, ("ellipseList.txt", 7), r"centre_x is 'inf', not a finite number"),
+        # an image of the ellipse list that its fold does not list: the ellipse list's line of it
+        (FDDB_ELLIPSES, "2002/08/11/big/img_591\n", ("ellipseList.txt", 1), r"img_265 is not in FDDB-fold-01.txt$"),
+        (FDDB_ELLIPSES + "2002/08/30/big/img_1\n0\n", "2002/08/11/big/img_591\n", ("ellipseList.txt", 1),
+         r"img_265 is not in FDDB-fold-01.txt \(nor are 1 more of its images\)"),
+        (FDDB_ELLIPSES + "2002/08/26/big/img_265\n0\n", None, ("ellipseList.txt", 8),
+         r"img_265 is listed twice \(first on line 1\)"),
     ],
 )
 def test_read_fddb_names_file_and_line(tmp_path, text, fold, where, message):
@@ -253,6 +281,8 @@ def test_read_box_csv_warns_of_a_box_listed_twice_for_one_image(tmp_path):
         ("a.jpg,10,2,11,22\nb.jpg,10,2,10,22\n", 2, r"bad box .* \(need x0 < x1"),  # no area: never matched
         ("path,left,top,right,bottom\n", 1, "header"),
         ("a.jpg,1,2,11,22,maybe\n", 1, "dont_care"),
+        ("a.jpg,1,2,11,22\nb.jpg,1,2,inf,22\n", 2, r"x1 is 'inf', not a finite number \(in '1,2,inf,22'\)"),
+        ("a.jpg,nan,2,11,22\n", 1, r"x0 is 'nan', not a finite number"),
     ],
 )
 def test_read_box_csv_names_file_and_line(tmp_path, text, line, message):
@@ -310,6 +340,9 @@ def test_read_voc_xml_faces_difficult_and_one_based_corners(tmp_path):
         (VOC.format(name="b.jpg", xmax=50), 17, "bad box"),
         (VOC.format(name="b.jpg", xmax=110).replace("<ymax>60</ymax>", "<ymax>60</ymx>"), 8, "XML"),
         (VOC.format(name="b.jpg", xmax=110).replace("<ymin>21</ymin>", ""), 8, "ymin"),
+        (VOC.format(name="b.jpg", xmax="nan"), 17, r"<xmax> is 'nan', not a finite number"),  # once read silently
+        (VOC.format(name="b.jpg", xmax=110).replace("<ymin>21</ymin>", "<ymin>-inf</ymin>"), 8,
+         r"<ymin> is '-inf', not a finite number"),
     ],
 )
 def test_read_voc_xml_names_file_and_line(tmp_path, text, line, message):
@@ -318,6 +351,31 @@ def test_read_voc_xml_names_file_and_line(tmp_path, text, line, message):
     with pytest.raises(DatasetFormatError, match=message) as err:
         read_voc_xml([f])
     assert err.value.line == line and err.value.path == str(f)
+
+
+def test_read_voc_xml_warns_of_boxes_wholly_outside_the_image_size(tmp_path):
+    """A fresh-user trial: a box beyond its image was read silently and scored as a missed face."""
+    f = tmp_path / "b.xml"
+    # the 200x100 image: xmin 201 is column 200 (0-based), past the last one; ymax 0 ends above row 0
+    f.write_text(VOC.format(name="b.jpg", xmax=250).replace("<xmin>101</xmin>", "<xmin>201</xmin>")
+                 .replace("<ymin>21</ymin><xmax>40</xmax><ymax>60</ymax>", "<ymin>-9</ymin><xmax>40</xmax><ymax>0</ymax>"))
+    with pytest.warns(UserWarning) as record:
+        df = read_voc_xml([f])
+    assert len(record) == 1  # once per file
+    assert str(record[0].message).startswith(f"{f}: 2 boxes lie wholly outside the 200x100 image its <size> gives "
+                                             "(lines 8, 17); kept")  # fmt: skip
+    assert df["boxes"][0].shape == (2, 4)  # not dropped
+    # touching the edges is inside; no <size>, or a size of 0 ("unknown"), is no check
+    f.write_text(VOC.format(name="b.jpg", xmax=250).replace("<xmin>101</xmin>", "<xmin>200</xmin>"))  # x0 = 199
+    g = tmp_path / "c.xml"
+    g.write_text(VOC.format(name="c.jpg", xmax=250).replace("<xmin>101</xmin>", "<xmin>201</xmin>")
+                 .replace("<width>200</width>", "<width>0</width>"))
+    h = tmp_path / "d.xml"
+    h.write_text(VOC.format(name="d.jpg", xmax=250).replace("<xmin>101</xmin>", "<xmin>201</xmin>")
+                 .replace("<size><width>200</width><height>100</height><depth>3</depth></size>", ""))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_voc_xml([f, g, h])) == 3
 
 
 def test_hash_part_is_fixed_by_name_alone():

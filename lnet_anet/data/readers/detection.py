@@ -10,9 +10,11 @@ Every reader returns a DataFrame with one row per image (images without a face i
     <flag>      (k,) int arrays of per-face labels the format carries (WIDER: blur, expression,
                 illumination, invalid, occlusion, pose)
 
-df.attrs["source"] names the label file(s). A malformed row raises DatasetFormatError naming
-the file and line; a missing label file or label folder raises DataNotFoundError (a
-FileNotFoundError and a DatasetFormatError) naming it (image folders are not checked here).
+df.attrs["source"] names the label file(s). A malformed row (NaN and inf included) raises
+DatasetFormatError naming the file and line; a missing label file or label folder raises
+DataNotFoundError (a FileNotFoundError and a DatasetFormatError) naming it (image folders are
+not checked here). A VOC box wholly outside the image its <size> gives is kept and warned of
+(the other formats give no image size).
 `mark_small(df, min_height)` adds the "faces under a size" rule afterwards.
 
 Formats:
@@ -50,6 +52,7 @@ from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.data.readers._tables import read_lines, require_path
 
 WIDER_FLAGS = ("blur", "expression", "illumination", "invalid", "occlusion", "pose")
+_WIDER_FIELDS = ("x", "y", "w", "h", *WIDER_FLAGS)
 _WIDER_FLAG_RANGE = {"blur": 2, "expression": 1, "illumination": 1, "invalid": 1, "occlusion": 2, "pose": 1}
 
 
@@ -103,12 +106,14 @@ def read_wider_txt(label_file: str | Path, images: str | Path | None = None) -> 
     path = Path(label_file)
     root = _wider_images(path, images)
     rows: list[dict] = []
-    for name, count, body in _counted_blocks(path, _looks_like_image, zero_line=True):
+    for name, _, count, body in _counted_blocks(path, _looks_like_image, zero_line=True):
         values = []
         for line_no, fields in body:
             if len(fields) < 4 or (count and len(fields) != 10):
                 raise DatasetFormatError(path, f"expected `x y w h` and 6 flags (10 fields), found {len(fields)}", line_no)
             nums = _numbers(fields, path, line_no)
+            if count:
+                _require_finite(nums, fields, _WIDER_FIELDS, path, line_no)
             if count and not _wider_row_ok(nums):
                 raise DatasetFormatError(path, f"bad face row {' '.join(fields)!r} (negative size or flag out of range)",
                                          line_no)  # fmt: skip
@@ -119,7 +124,7 @@ def read_wider_txt(label_file: str | Path, images: str | Path | None = None) -> 
 
 
 def _wider_row_ok(nums: list[float]) -> bool:
-    if nums[2] < 0 or nums[3] < 0 or not all(np.isfinite(nums)):
+    if nums[2] < 0 or nums[3] < 0:
         return False
     return all(nums[4 + k] == int(nums[4 + k]) and 0 <= nums[4 + k] <= _WIDER_FLAG_RANGE[f]
                for k, f in enumerate(WIDER_FLAGS))  # fmt: skip
@@ -184,8 +189,15 @@ def read_wider_mat(mat_file: str | Path, images: str | Path | None = None) -> pd
                 raise DatasetFormatError(path, f"{where}: boxes must be rows of 4 numbers (x y w h), got shape "
                                                f"{'x'.join(map(str, b.shape))}")  # fmt: skip
             b = b.reshape(-1, 4) if b.size else np.zeros((0, 4))
-            if not np.isfinite(b).all() or (b[:, 2:] < 0).any():
-                raise DatasetFormatError(path, f"{where}: bad box")
+            bad = ~np.isfinite(b).all(axis=1)
+            if bad.any():
+                r = int(np.argmax(bad))
+                raise DatasetFormatError(path, f"{where}: box {r + 1} {b[r].tolist()} holds a value that is not a finite "
+                                               "number (expected x y w h, all finite)")  # fmt: skip
+            if (b[:, 2:] < 0).any():
+                r = int(np.argmax((b[:, 2:] < 0).any(axis=1)))
+                raise DatasetFormatError(path, f"{where}: box {r + 1} {b[r].tolist()} has a negative size (expected "
+                                               "w >= 0 and h >= 0)")  # fmt: skip
             flags = np.zeros((len(b), len(WIDER_FLAGS)), dtype=np.int64)
             for k, f in enumerate(WIDER_FLAGS):
                 if labels[f] is not None:
@@ -261,35 +273,42 @@ def read_fddb(
         for name in order:
             if name not in by_name:
                 raise DatasetFormatError(fold, f"{name} has no entry in {ell.name}", first[name])
-            boxes = by_name.pop(name)
+            _, boxes = by_name.pop(name)
             if clip:
                 boxes = np.maximum(boxes, 0)
             rows.append({"path": os.path.normpath(os.path.join(root, name + ".jpg")), "name": name,
                          "boxes": boxes, "dont_care": np.zeros(len(boxes), bool)})  # fmt: skip
         if by_name:
-            extra = next(iter(by_name))
-            raise DatasetFormatError(ell, f"{extra} is not in {fold.name}")
+            extra, (line_no, _) = next(iter(by_name.items()))
+            more = f" (nor are {len(by_name) - 1} more of its images)" if len(by_name) > 1 else ""
+            raise DatasetFormatError(ell, f"{extra} is not in {fold.name}{more}", line_no)
     return _frame(rows, ", ".join(sources))
 
 
-def _read_ellipses(path: Path) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    for name, _, body in _counted_blocks(path, lambda name: len(name.split()) == 1):
-        if name in out:
-            raise DatasetFormatError(path, f"duplicate image {name}")
+_FDDB_FIELDS = ("major_radius", "minor_radius", "angle", "centre_x", "centre_y")
+
+
+def _read_ellipses(path: Path) -> dict[str, tuple[int, np.ndarray]]:
+    """name -> (the line of the name, boxes)."""
+    out: dict[str, tuple[int, np.ndarray]] = {}
+    for name, name_line, _, body in _counted_blocks(path, lambda name: len(name.split()) == 1):
+        if name in out:  # _counted_blocks says so first; kept should that change
+            raise DatasetFormatError(path, f"duplicate image {name} (first on line {out[name][0]})", name_line)
         boxes = []
         for line_no, fields in body:
             if len(fields) not in (5, 6):
                 raise DatasetFormatError(path, f"expected `major minor angle cx cy 1` (6 fields), found {len(fields)}",
                                          line_no)  # fmt: skip
-            major, minor, angle, cx, cy = _numbers(fields[:5], path, line_no)
+            nums = _numbers(fields[:5], path, line_no)
+            _require_finite(nums, fields, _FDDB_FIELDS, path, line_no)
+            major, minor, angle, cx, cy = nums
             if not (major > 0 and minor > 0 and np.isfinite([angle, cx, cy]).all()):
                 raise DatasetFormatError(path, f"bad ellipse {' '.join(fields)!r}", line_no)
             if abs(angle) > np.pi:  # FDDB's angles are radians in [-pi/2, pi/2]: degrees would turn the box
                 raise DatasetFormatError(path, f"ellipse angle {angle:g} is beyond +-pi: FDDB angles are in radians "
                                          f"({' '.join(fields)!r})", line_no)  # fmt: skip
             boxes.append(ellipse_to_box(major, minor, angle, cx, cy))
-        out[name] = _box_array(boxes)
+        out[name] = (name_line, _box_array(boxes))
     return out
 
 
@@ -300,9 +319,18 @@ def _numbers(fields: list[str], path: Path, line_no: int) -> list[float]:
         raise DatasetFormatError(path, f"not a number in {' '.join(fields)!r}", line_no) from None
 
 
+def _require_finite(nums: Sequence[float], fields: Sequence[str], names: Sequence[str], path: Path, line_no: int,
+                    sep: str = " ") -> None:
+    """Raises DatasetFormatError naming the first field that reads as NaN or +-inf (float() takes
+    "nan" and "inf", and a NaN fails every later comparison, so it would pass or be misreported)."""
+    for value, field, what in zip(nums, fields, names, strict=False):  # FDDB rows carry a 6th field, not read
+        if not np.isfinite(value):
+            raise DatasetFormatError(path, f"{what} is {field!r}, not a finite number (in {sep.join(fields)!r})", line_no)
+
+
 def _counted_blocks(path: Path, is_name, zero_line: bool = False):
     """The `name / face count / one line per face` blocks of WIDER FACE's and FDDB's lists, blank
-    lines skipped: yields (name, count, [(line number, fields)]). zero_line: a count of 0 may be
+    lines skipped: yields (name, its line number, count, [(line number, fields)]). zero_line: a count of 0 may be
     followed by one line of zeros (the official WIDER files; some copies drop it). Raises
     DatasetFormatError naming the file and line of a name, count or block that is not there."""
     lines = read_lines(path)
@@ -318,9 +346,12 @@ def _counted_blocks(path: Path, is_name, zero_line: bool = False):
         if name in seen:
             raise DatasetFormatError(path, f"{name} is listed twice (first on line {seen[name]})", i + 1)
         seen[name] = i + 1
-        if i + 1 >= n or not lines[i + 1].isdigit():
-            found = lines[i + 1] if i + 1 < n else "end of file"
-            raise DatasetFormatError(path, f"expected the face count of {name}, found {found!r}", i + 2)
+        if not any(lines[i + 1 :]):  # read_lines gives a file ending in a newline a last empty line
+            raise DatasetFormatError(path, f"the file ends after image name {name}, where its face count was expected",
+                                     i + 1)  # fmt: skip
+        if not lines[i + 1].isdigit():
+            found = repr(lines[i + 1]) if lines[i + 1] else "a blank line"
+            raise DatasetFormatError(path, f"expected the face count of {name}, found {found}", i + 2)
         count = body = int(lines[i + 1])
         if count == 0 and zero_line:
             nxt = lines[i + 2].split() if i + 2 < n else []
@@ -334,7 +365,7 @@ def _counted_blocks(path: Path, is_name, zero_line: bool = False):
             if not lines[j] or (is_name(lines[j]) and len(lines[j].split()) == 1):
                 raise DatasetFormatError(path, f"{name}: count says {count} faces, {j - i - 2} face lines follow",
                                          i + 2)  # fmt: skip
-        yield name, count, [(j + 1, lines[j].split()) for j in range(i + 2, i + 2 + body)]
+        yield name, i + 1, count, [(j + 1, lines[j].split()) for j in range(i + 2, i + 2 + body)]
         i += 2 + body
 
 
@@ -378,7 +409,8 @@ def read_box_csv(csv_file: str | Path, images: str | Path | None = None) -> pd.D
             box = [float(c) for c in coords]
         except ValueError:
             raise DatasetFormatError(path, f"not a number in {','.join(coords)!r}", number) from None
-        if not np.isfinite(box).all() or box[2] <= box[0] or box[3] <= box[1]:  # no area: no detection can match it
+        _require_finite(box, coords, ("x0", "y0", "x1", "y1"), path, number, sep=",")
+        if box[2] <= box[0] or box[3] <= box[1]:  # no area: no detection can match it
             raise DatasetFormatError(path, f"bad box {box} (need x0 < x1, y0 < y1)", number)
         flag = fields[5].lower() if len(fields) == 6 else "0"
         if flag not in ("0", "1", "true", "false", ""):
@@ -422,7 +454,8 @@ def read_voc_xml(
     for f in files:
         tree, line_of = _parse_xml(f)
         name = _text(tree, "filename", f, line_of)
-        boxes, dont_care = [], []
+        size = _voc_size(tree)
+        boxes, dont_care, outside = [], [], []
         for obj in tree.iter("object"):
             label = _text(obj, "name", f, line_of).lower()
             if label not in wanted:
@@ -436,11 +469,19 @@ def read_voc_xml(
                 x0, y0, x1, y1 = (float(v) for v in corners)
             except ValueError:
                 raise DatasetFormatError(f, f"<bndbox> coordinate is not a number: {corners}", line_of[id(bb)]) from None
+            _require_finite([x0, y0, x1, y1], corners, ("<xmin>", "<ymin>", "<xmax>", "<ymax>"), f, line_of[id(bb)])
             if x1 < x0 or y1 < y0:
                 raise DatasetFormatError(f, f"bad box xmin={x0} ymin={y0} xmax={x1} ymax={y1}", line_of[id(bb)])
             boxes.append([x0 - 1, y0 - 1, x1, y1])  # 1-based inclusive -> 0-based exclusive
+            if size and (x0 - 1 >= size[0] or y0 - 1 >= size[1] or x1 <= 0 or y1 <= 0):
+                outside.append(line_of[id(bb)])
             diff = obj.find("difficult")
             dont_care.append(diff is not None and (diff.text or "0").strip() == "1")
+        if outside:  # kept as read: such a face can never be found, so it would pass for a missed one
+            warnings.warn(f"{f}: {len(outside)} box{'es lie' if len(outside) > 1 else ' lies'} wholly outside the "
+                          f"{size[0]:g}x{size[1]:g} image its <size> gives (line{'s' if len(outside) > 1 else ''} "
+                          f"{', '.join(map(str, outside[:5]))}{' ...' if len(outside) > 5 else ''}); kept, each is a "
+                          "face no detection can match", stacklevel=2)  # fmt: skip
         rows.append({"path": os.path.normpath(os.path.join(root, name)), "name": name,
                      "boxes": _box_array(boxes), "dont_care": np.asarray(dont_care, dtype=bool)})  # fmt: skip
     if others and not any(len(r["boxes"]) for r in rows):
@@ -448,6 +489,16 @@ def read_voc_xml(
                       f"face-free; the objects are named {', '.join(sorted(others)[:8])} (read_voc_xml's classes)",
                       stacklevel=2)  # fmt: skip
     return _frame(rows, str(files[0].parent) if files else "")
+
+
+def _voc_size(tree: ET.Element) -> tuple[float, float] | None:
+    """(width, height) of <size>, or None when it is absent, not a number or 0 (some tools write 0
+    for "unknown"): only used to warn of boxes outside the image, so never an error."""
+    try:
+        w, h = (float(tree.findtext(f"size/{k}") or "") for k in ("width", "height"))
+    except ValueError:
+        return None
+    return (w, h) if np.isfinite([w, h]).all() and w > 0 and h > 0 else None
 
 
 def _parse_xml(path: Path) -> tuple[ET.Element, dict[int, int]]:

@@ -12,12 +12,14 @@ missing images are left out, so a missing image never moves another row across t
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
 from lnet_anet.data.readers._tables import (
     SPLITS,
@@ -99,6 +101,23 @@ def read_split_file(path: str | Path) -> pd.Series:
     return pd.Series(split, index=pd.Index(names, name="image_id"), name="split")
 
 
+def _check_attr_spelling(path: Path, names: list[str]) -> None:
+    """A header name close to one of CelebA's 40 that the header lacks is a misspelling: read as
+    it is, the attribute would only be missed later (when scoring), far from the label file.
+    Other extra names are left alone (a list may carry more attributes)."""
+    missing = [a for a in CELEBA_ATTRIBUTES if a not in names]
+    for name in names:
+        if name in CELEBA_ATTRIBUTES:
+            continue
+        close = difflib.get_close_matches(name, missing, n=1, cutoff=0.75) or [
+            a for a in missing if a.lower() == name.lower()
+        ]
+        if close:
+            line = 1 if path.suffix.lower() == ".csv" else 2  # the header line (the .txt layout: after the count)
+            raise DatasetFormatError(path, f"bad header: found attribute name {name!r}, expected {close[0]!r} "
+                                           "(LFWA uses CelebA's 40 attribute names)", line)  # fmt: skip
+
+
 def read_lfwa(
     root: str | Path,
     attr_file: str | Path | None = None,
@@ -119,6 +138,7 @@ def read_lfwa(
     tree = find_lfw_tree(root, images)
     attr_path = Path(attr_file) if attr_file is not None else find_attr_file(root)
     attrs = read_attr_list(attr_path)
+    _check_attr_spelling(attr_path, list(attrs.columns))
     relative = _lfw_relative(attrs.index.to_numpy(object))
     dup = pd.Series(relative).duplicated().to_numpy()
     if dup.any():  # `A_0001.jpg` and `A/A_0001.jpg` name the same image
@@ -172,16 +192,22 @@ def read_lfw_attributes(
     lines = read_lines(path)
     n_comments = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
     if n_comments == 0:
-        raise DatasetFormatError(path, "bad header: expected '#\\tperson\\timagenum\\t...'", 1)
+        found = lines[0][:60] if lines else ""
+        raise DatasetFormatError(path, f"bad header: expected a line '#\\tperson\\timagenum\\t<names>', found {found!r}", 1)
     header = [f.strip() for f in split_fields(lines[n_comments - 1], "\t")]
-    if header[:3] != ["#", "person", "imagenum"] or len(header) < 4:
+    expected = ["#", "person", "imagenum"]
+    if header[:3] != expected or len(header) < 4:
+        k = next((k for k, e in enumerate(expected) if k >= len(header) or header[k] != e), 3)
+        got = repr(header[k]) if k < len(header) else "nothing"
+        found = f"{got} where {expected[k]!r} belongs" if k < 3 else "no attribute names"
         raise DatasetFormatError(
-            path, f"bad header: expected '#\\tperson\\timagenum\\t<names>', found {header[:4]}",
-            n_comments,
+            path, f"bad header: expected '#\\tperson\\timagenum\\t<names>' (tab-separated), found {found} "
+            f"(the header: {header[:4]})", n_comments,
         )  # fmt: skip
     names = [h.replace(" ", "_") for h in header[3:]]
     if len(set(names)) != len(names):
-        raise DatasetFormatError(path, "bad header: an attribute name appears twice", n_comments)
+        twice = next(n for n in names if names.count(n) > 1)
+        raise DatasetFormatError(path, f"bad header: attribute name {twice!r} appears twice", n_comments)
     table = parse_table(path, lines, n_comments, len(names) + 2, sep="\t")
     person_names = table.strings(0, "person name")
     number = table.numbers(1, "imagenum", integer=True, lo=1).astype(np.int64)
