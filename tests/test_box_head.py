@@ -412,7 +412,7 @@ def test_crowd_box_head_is_checked_and_survives_the_bundle_settings():
     assert "crowd_box_head" not in LNetInput.from_dict({**base, "refine_boxes": True}).to_dict()
     with pytest.raises(PreprocessError, match="crowd_box_head needs refine_boxes"):
         LNetInput.from_dict({**base, "crowd_box_head": 2})
-    for bad, why in ((1, r"must be in \[2"), (2.5, "whole number"), (True, "finite number")):
+    for bad, why in ((0, r"must be in \[1"), (2.5, "whole number"), (True, "finite number")):
         with pytest.raises(PreprocessError, match=why):
             LNetInput.from_dict({**base, "refine_boxes": True, "crowd_box_head": bad})
     crowd = {**base, "refine_boxes": True, "crowd_box_head": 2}
@@ -424,6 +424,14 @@ def test_crowd_box_head_is_checked_and_survives_the_bundle_settings():
     for bad, why in ((0, r"must be in \[1"), (6, r"must be in \[1"), (1.5, "whole number")):
         with pytest.raises(PreprocessError, match=why):
             LNetInput.from_dict({**crowd, "crowd_box_steps": bad})
+    small = LNetInput.from_dict({**crowd, "crowd_box_small": 0.3})
+    assert small.crowd_box_small == 0.3 and LNetInput.from_dict(small.to_dict()) == small
+    assert "crowd_box_small" not in LNetInput.from_dict(crowd).to_dict()
+    with pytest.raises(PreprocessError, match="crowd_box_small needs crowd_box_head"):
+        LNetInput.from_dict({**base, "refine_boxes": True, "crowd_box_small": 0.3})
+    for bad in (-0.1, 1.5):
+        with pytest.raises(PreprocessError, match=r"crowd_box_small must be in \[0"):
+            LNetInput.from_dict({**crowd, "crowd_box_small": bad})
 
 
 def test_the_crowd_box_head_places_the_faces_of_a_picture_with_that_many_faces(tmp_path):
@@ -438,11 +446,13 @@ def test_the_crowd_box_head_places_the_faces_of_a_picture_with_that_many_faces(t
     default = _constant_head(plain, [0.0, 0.0, 0.0, 0.0])  # the fixed face box
     crowd = _constant_head(plain, [np.log(0.5), np.log(0.5), 0.0, 0.0])  # half as large
 
-    def read(k: int | None, steps: int = 1) -> list[list[list[float]]]:
+    def read(k: int | None, steps: int = 1, small: float | None = None) -> list[list[list[float]]]:
         bundle = load_bundle(path)
         bundle.preprocessing["lnet"] |= {"refine_boxes": True, "crowd_box_head": k}
         if steps != 1:
             bundle.preprocessing["lnet"]["crowd_box_steps"] = steps
+        if small is not None:
+            bundle.preprocessing["lnet"]["crowd_box_small"] = small
         predictor = Predictor(bundle, box_head=default, crowd_box_head=crowd if k else None)
         predictor._detect = lambda images, analyses: [[(np.array(r, float), 1.0) for r in regions[id(a.image)]]
                                                       for a in analyses]  # fmt: skip
@@ -461,6 +471,10 @@ def test_the_crowd_box_head_places_the_faces_of_a_picture_with_that_many_faces(t
     for new, old in zip(stepped[0], fixed[0], strict=True):
         np.testing.assert_allclose(np.subtract(new[2:], new[:2]), np.subtract(old[2:], old[:2]) / 8, atol=0.15)
         np.testing.assert_allclose(np.add(new[2:], new[:2]), np.add(old[2:], old[:2]), atol=0.3)  # same centre
+    # crowd_box_small: a face that small in its picture is the crowd head's whatever the count (k 4: no crowd)
+    assert read(4, small=0.01) == fixed  # every face larger than 1% of its picture's side: the default head
+    for new, old in zip(sum(read(4, small=1.0), []), sum(fixed, []), strict=True):  # every face: the crowd head
+        np.testing.assert_allclose(np.subtract(new[2:], new[:2]), np.subtract(old[2:], old[:2]) / 2, atol=0.15)
     with pytest.raises(ValueError, match="has none"):
         Predictor.load(path, crowd_box_head=crowd)
     bundle = load_bundle(path)

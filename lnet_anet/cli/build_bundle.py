@@ -189,8 +189,8 @@ def _feature_heads_off(source: Path, out: Path, command: str) -> None:
     if not steps:
         return
     off = {k: FEATURE_HEAD_STEPS[k][0] for k in steps}
-    if "crowd_box_head" in steps and lnet.get("crowd_box_steps", 1) != 1:  # needs the crowd head
-        off["crowd_box_steps"] = 1
+    if "crowd_box_head" in steps:  # the settings that need the crowd head go with it
+        off |= {k: v for k, v in (("crowd_box_steps", 1), ("crowd_box_small", None)) if lnet.get(k, v) != v}
     tmp = out.with_name(f".{out.name}.heads{os.getpid()}")
     override_settings(out, tmp, lnet=off, command=command,
                       note="steps reading heads fitted on the source bundle's ANet turned off")  # fmt: skip

@@ -231,12 +231,16 @@ class LNetInput(_Normalized):
     it P(face) > min_probability. refine_boxes (False: off): each face box is moved and resized by
     the box head (lnet_anet.inference.box_head) from ANet's feature of its region. crowd_box_head
     (None: off; needs refine_boxes): the faces of a picture where at least this many were found
-    are placed by the crowd box head instead (Predictor.crowd_box_head; the shipped one is the MLP
+    (1: every face) are placed by the crowd box head instead (Predictor.crowd_box_head; the shipped one is the MLP
     head fitted on crowds and grids, experiments/2026-12-06-crowd-box-head). crowd_box_steps
     (default 1; needs crowd_box_head): the crowd box head places each crowd face this many times,
     each time from ANet's feature of the region of the box it placed last (iterative box
     regression: the head learnt on jittered boxes and applies a share of its offsets, so a box
-    placed once is again a box it can move; experiments/2026-12-06-box-steps). check_faces
+    placed once is again a box it can move; experiments/2026-12-06-box-steps). crowd_box_small
+    (None: off; needs crowd_box_head): a face whose box's shorter side is at most this share
+    (0-1) of its picture's shorter side is placed by the crowd box head too, however many faces
+    the picture has (a small face in a scene, as the crowd head learnt on; a face that fills the
+    picture keeps box_head's box). check_faces
     (None: off; needs an LNet with check=True): a face whose region holds no value of at least
     this in LNet's check map, at any scale it was read at (multiscale.check_evidence), is dropped
     before the rescue (experiments/2026-12-02-lnet-wild). check_rescue (False: off; needs
@@ -281,6 +285,7 @@ class LNetInput(_Normalized):
     refine_boxes: bool = False
     crowd_box_head: int | None = None
     crowd_box_steps: int = 1
+    crowd_box_small: float | None = None
     check_faces: float | None = None
     check_rescue: bool = False
     rescue_frame: float | None = None
@@ -293,7 +298,8 @@ class LNetInput(_Normalized):
     arbitrate_picture: bool = False
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
               "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
-              "retry_weaker_than", "rescue_faces", "refine_boxes", "crowd_box_head", "crowd_box_steps", "check_faces",
+              "retry_weaker_than", "rescue_faces", "refine_boxes", "crowd_box_head", "crowd_box_steps", "crowd_box_small",
+              "check_faces",
               "check_rescue", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
               "zoom_in_crowd", "arbitrate_nested", "arbitrate_picture")
 
@@ -341,12 +347,17 @@ class LNetInput(_Normalized):
         refine = _flag(d, "refine_boxes", where)
         crowd_box_head = d.get("crowd_box_head")
         if crowd_box_head is not None:
-            crowd_box_head = int(_number(d, "crowd_box_head", where, 2, 1000, True))
+            crowd_box_head = int(_number(d, "crowd_box_head", where, 1, 1000, True))
             if not refine:
                 raise PreprocessError(f"{where}.crowd_box_head needs refine_boxes, which is not set")
         crowd_box_steps = int(_number(d, "crowd_box_steps", where, 1, MAX_BOX_STEPS, True)) if "crowd_box_steps" in d else 1
         if crowd_box_steps != 1 and crowd_box_head is None:
             raise PreprocessError(f"{where}.crowd_box_steps needs crowd_box_head, which is not set")
+        crowd_box_small = d.get("crowd_box_small")
+        if crowd_box_small is not None:
+            crowd_box_small = float(_number(d, "crowd_box_small", where, 0.0, 1.0))
+            if crowd_box_head is None:
+                raise PreprocessError(f"{where}.crowd_box_small needs crowd_box_head, which is not set")
         check = d.get("check_faces")
         if check is not None:
             check = float(_number(d, "check_faces", where, 0.0, 1e6))
@@ -384,6 +395,7 @@ class LNetInput(_Normalized):
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
                    retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue,
                    refine_boxes=refine, crowd_box_head=crowd_box_head, crowd_box_steps=crowd_box_steps,
+                   crowd_box_small=crowd_box_small,
                    check_faces=check, check_rescue=check_rescue,
                    rescue_frame=frame, verify_faces=verify, frame_read=frame_read,
                    verify_luma=verify_luma, zoom_in_weak=zoom_in_weak, zoom_in_crowd=zoom_in_crowd,
@@ -418,6 +430,8 @@ class LNetInput(_Normalized):
             d["crowd_box_head"] = self.crowd_box_head
         if self.crowd_box_steps != 1:  # absent otherwise: bundles from before read the same
             d["crowd_box_steps"] = self.crowd_box_steps
+        if self.crowd_box_small is not None:
+            d["crowd_box_small"] = self.crowd_box_small
         if self.check_faces is not None:
             d["check_faces"] = self.check_faces
         if self.check_rescue:

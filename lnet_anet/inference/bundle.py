@@ -549,6 +549,8 @@ def describe(path: str | Path) -> str:
         crowd_steps = lnet.get("crowd_box_steps", 1)
         steps.append("box head" + (f", the crowd box head with {lnet['crowd_box_head']} or more faces"
                                    + (f", {crowd_steps} steps" if crowd_steps != 1 else "")
+                                   + (f", and for faces at most {lnet['crowd_box_small']:g} of the picture"
+                                      if lnet.get("crowd_box_small") is not None else "")
                                    if lnet.get("crowd_box_head") else ""))
     if lnet.get("verify_faces"):
         luma = " on mean luma {:g}-{:g}".format(*lnet["verify_luma"]) if lnet.get("verify_luma") else ""

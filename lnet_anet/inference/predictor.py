@@ -933,13 +933,19 @@ class Predictor:
         """The box head's face boxes (refine_boxes): each face box moved and resized from ANet's
         feature of its region, in the pixels of the image read (turned, for rotations), clipped to
         it, then turned back; the record's "box" and the Analysis' faces_px become them. The faces
-        of a picture with crowd_box_head's number of faces or more are placed by that head,
-        crowd_box_steps times, each step from ANet's feature of the region of the box it placed last."""
+        of a picture with crowd_box_head's number of faces or more (and, with crowd_box_small, a
+        face whose box is that small in its picture) are placed by that head, crowd_box_steps
+        times, each step from ANet's feature of the region of the box it placed last."""
         fixed = np.stack([self.face_box(region, img.shape[:2]) for img, region, *_ in faces])
         boxes = self._box_head.correct(fixed, features)
         if self._crowd_box_head is not None:
             in_picture = Counter(id(a) for a, *_ in shown_in)
-            crowd = np.flatnonzero([in_picture[id(a)] >= self._lnet.crowd_box_head for a, *_ in shown_in])
+            crowd = [in_picture[id(a)] >= self._lnet.crowd_box_head for a, *_ in shown_in]
+            if self._lnet.crowd_box_small is not None:  # a small face in a scene, whatever the count
+                sides = np.minimum(fixed[:, 2] - fixed[:, 0], fixed[:, 3] - fixed[:, 1])
+                small = sides <= self._lnet.crowd_box_small * np.array([min(img.shape[:2]) for img, *_ in faces])
+                crowd = np.logical_or(crowd, small)
+            crowd = np.flatnonzero(crowd)
             if len(crowd):
                 placed = self._crowd_box_head.correct(fixed[crowd], features[crowd])
                 for _ in range(self._lnet.crowd_box_steps - 1):
