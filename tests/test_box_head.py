@@ -488,3 +488,41 @@ def test_the_embedded_bundle_places_crowds_by_the_shipped_mlp_head():
     assert predictor.crowd_box_head.digest == BoxHead.load("mlp").digest
     assert predictor._lnet.crowd_box_steps == 3  # experiments/2026-12-06-box-steps
     assert predictor.custom_heads == {}  # the shipped heads: records say nothing of them
+
+
+def test_build_bundle_embeds_a_head_that_predict_then_uses_unasked(tmp_path, capsys):
+    """A bundle with its own ANet needed its box head passed at every predict (a fresh-user trial);
+    embedded (build_bundle --box-head H), the bundle carries it: Predictor.load takes it, records
+    are those read with the head given, and say no head of their own (the bundle's identity does)."""
+    from lnet_anet.cli.build_bundle import main as build_main
+    from lnet_anet.inference.bundle import describe
+    from lnet_anet.inference.shipped import DEFAULT_BUNDLE
+
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=3)
+    refining = tmp_path / "refining.lnetanet"
+    assert build_main(["--from-bundle", str(path), "--lnet-input", '{"refine_boxes": true}', "--out", str(refining)]) == 0
+    assert "--box-head H --out B" in capsys.readouterr().err  # the note: the shipped head reads another ANet
+    bundle = load_bundle(refining, build_nets=False)
+    d = bundle.svm.feature_dim
+    head = BoxHead(np.zeros(d), np.ones(d), np.zeros((4, d + 2)), np.array([np.log(0.5), np.log(0.5), 0.1, 0.0]), 1.0,
+                   anet=bundle.part_digest("anet"))  # fmt: skip
+    head.save(tmp_path / "h.safetensors")
+    embedded = tmp_path / "embedded.lnetanet"
+    assert build_main(["--from-bundle", str(refining), "--box-head", str(tmp_path / "h.safetensors"), "--out", str(embedded)]) == 0
+    assert "embedded heads: box_head" in describe(embedded) and "read shipped heads" not in capsys.readouterr().err
+    with pytest.raises(ValueError, match="another ANet"):
+        Predictor.load(refining)  # without it: refused, as before
+    mine, given = Predictor.load(embedded), Predictor.load(refining, box_head=head)
+    assert mine.box_head.digest == head.digest and mine.custom_heads == {} and given.custom_heads == {"box_head": head.digest}
+    photo = np.random.default_rng(3).integers(0, 255, (90, 120, 3), dtype=np.uint8)
+    a, b = mine.predict(photo), given.predict(photo)
+    assert a["faces"] and [f["box"] for f in a["faces"]] == [f["box"] for f in b["faces"]]
+    assert "box_head" not in a and b["box_head"] == head.digest
+    again = tmp_path / "again.lnetanet"  # settings changed later keep the embedded head
+    assert build_main(["--from-bundle", str(embedded), "--localizer", '{"max_faces": 2}', "--out", str(again)]) == 0
+    assert Predictor.load(again).box_head.digest == head.digest
+    assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--box-head", str(tmp_path / "h.safetensors"),
+                       "--out", str(tmp_path / "wrong.lnetanet")]) == 1  # fmt: skip
+    assert "fitted on the feature of another ANet" in capsys.readouterr().err and not (tmp_path / "wrong.lnetanet").exists()
+    assert build_main(["--from-bundle", str(refining), "--face-head", str(tmp_path / "h.safetensors"),
+                       "--out", str(tmp_path / "kind.lnetanet")]) == 1  # a box head is no face head  # fmt: skip

@@ -552,6 +552,15 @@ def test_another_anet_turns_off_the_steps_that_read_heads_fitted_on_the_old_one(
                        "--out", str(stepped)]) == 0  # fmt: skip
     assert build_main(["--from-bundle", str(stepped), "--anet", str(runs["anet"]), "--out", str(other)]) == 0
     assert load_bundle(other, build_nets=False).preprocessing["lnet"].get("crowd_box_steps", 1) == 1  # off with its head
+    # an embedded head reads the old ANet's feature too: it goes with it
+    from lnet_anet.inference.box_head import NAMED_BOX_HEADS
+
+    embedded, replaced = tmp_path / "embedded.lnetanet", tmp_path / "replaced.lnetanet"
+    assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--crowd-box-head", str(NAMED_BOX_HEADS["mlp"]),
+                       "--out", str(embedded)]) == 0  # fmt: skip
+    assert load_bundle(embedded, build_nets=False).head_names == ["crowd_box_head"]
+    assert build_main(["--from-bundle", str(embedded), "--anet", str(runs["anet"]), "--out", str(replaced)]) == 0
+    assert load_bundle(replaced, build_nets=False).head_names == []
 
 
 def test_from_bundle_replaces_localizer_and_lnet_input_settings_and_nothing_else(runs, bundle_path, tmp_path, capsys):

@@ -14,7 +14,12 @@ black as a hat; experiments/2026-12-03-crop-pad).
 [--age-std-scale 0.9] --out FILE`: the same networks, the age head dividing its training labels'
 prior ** 0.5 out of each prediction and/or reporting its std x 0.9
 (lnet_anet.inference.build.calibrate_label_head; the labels: UTKFace's train part, without its
-20% val part; --age-prior 0 removes the correction, --age-std-scale 1 the scale)."""
+20% val part; --age-prior 0 removes the correction, --age-std-scale 1 the scale).
+
+`python -m lnet_anet.cli.build_bundle --from-bundle FILE [--box-head H] [--crowd-box-head H]
+[--face-head H] [--upright-head H] --out FILE`: the same bundle with heads of your own (fitted on its
+ANet by fit_box_head / fit_face_head / fit_upright) embedded, so that predict and Predictor.load use
+them without being given them (lnet_anet.inference.build.embed_heads)."""
 
 from __future__ import annotations
 
@@ -72,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--age-std-scale", type=float_in(0.1, 10.0), metavar="SCALE",
                         help="with --from-bundle alone (or with --age-prior): report the age head's std x SCALE, "
                              "in [0.1, 10] (1: as predicted)")
+    for option, fit in (("--box-head", "fit_box_head"), ("--crowd-box-head", "fit_box_head"),
+                        ("--face-head", "fit_face_head"), ("--upright-head", "fit_upright")):
+        parser.add_argument(option, type=Path, metavar="FILE",
+                            help=f"with --from-bundle alone: embed this head ({fit} --bundle FILE's output, fitted "
+                                 "on the bundle's ANet); predict then uses it without being given it")  # fmt: skip
     parser.add_argument("--note", help="with --from-bundle: why the heads were replaced (provenance.built.note)")
     parser.add_argument("--out", type=Path, required=True,
                         help="the bundle file to write, its folders made when missing (required: a default would "
@@ -91,10 +101,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "settings)")
         if args.age_labels is not None and args.age_prior is None:
             parser.error("--age-labels goes with --age-prior")
-        if args.from_bundle is not None and not (args.age or args.attractiveness or args.anet or settings or prior):
+        embed = {name: getattr(args, name) for name in EMBEDDED if getattr(args, name) is not None}
+        if embed and (args.from_bundle is None or args.age or args.attractiveness or args.anet or settings or prior):
+            parser.error("--box-head / --crowd-box-head / --face-head / --upright-head go with --from-bundle alone "
+                         "(embed them in a bundle that holds its final ANet)")  # fmt: skip
+        if args.from_bundle is not None and not (args.age or args.attractiveness or args.anet or settings or prior or embed):
             parser.error("--from-bundle needs --age, --attractiveness, --anet, --localizer, --lnet-input, --age-input, "
-                         "--crop-pad, --age-prior and/or --age-std-scale (--note says why they changed; alone it "
-                         "changes nothing: copy the file instead)")
+                         "--crop-pad, --age-prior, --age-std-scale and/or a head to embed (--box-head, ...) (--note says "
+                         "why they changed; alone it changes nothing: copy the file instead)")
         if args.from_bundle is None and not (args.lnet and args.anet):
             parser.error("give --lnet and --anet run folders, or --from-bundle FILE (e.g. --from-bundle "
                          f"{DEFAULT_BUNDLE} --age RUN: the embedded bundle with your age head)")  # its full path: any folder
@@ -108,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         RunFolderError,
         build_from_runs,
         calibrate_label_head,
+        embed_heads,
         override_settings,
         replace_heads,
     )
@@ -120,6 +135,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             labels = _age_labels(args.age_labels) if args.age_prior else None
             out = calibrate_label_head(args.from_bundle, args.out, "age", args.age_prior, labels, args.age_std_scale,
                                        command, args.note)  # fmt: skip
+        elif embed:
+            from lnet_anet.inference.bundle import head_class
+
+            out = embed_heads(args.from_bundle, args.out, {name: head_class(name).load(path) for name, path in embed.items()},
+                              command, args.note)  # fmt: skip
+            _note_unfitted_heads(out)
         elif settings:
             out = override_settings(args.from_bundle, args.out, args.localizer, args.lnet_input, command, args.note,
                                     crop_pad=args.crop_pad, age_input=args.age_input)  # fmt: skip
@@ -199,16 +220,20 @@ def _feature_heads_off(source: Path, out: Path, command: str) -> None:
     print(f"note: {', '.join(steps)} turned off in {out}: they read heads fitted on the feature of {source}'s ANet, "
           f"not this one. To have them, fit heads on {out} ("
           + "; ".join(f"python -m lnet_anet.cli.{f} --bundle {out} ..." for f in fits)
-          + f") and pass them (predict {' / '.join(sorted({FEATURE_HEAD_STEPS[k][2] for k in steps}))}), with the steps "
-          f"turned back on: "
+          + f") and pass them (predict {' / '.join(sorted({FEATURE_HEAD_STEPS[k][2] for k in steps}))}) or embed them "
+          f"(build_bundle --from-bundle {out} --box-head H ...), with the steps turned back on: "
           f"build_bundle --from-bundle {out} --lnet-input '{{...}}'", file=sys.stderr)  # fmt: skip
+
+
+# build_bundle's options that embed a head (their argparse dest: lnet_anet.inference.bundle.HEAD_PARTS names)
+EMBEDDED = ("box_head", "crowd_box_head", "face_head", "upright_head")
 
 
 def _note_unfitted_heads(out: Path) -> None:
     """A note on stderr when `out` turns on steps that read a shipped head (FEATURE_HEAD_STEPS)
     fitted on another ANet's feature than `out`'s: Predictor.load refuses the bundle unless a head
-    fitted on it is given (predict --box-head / --crowd-box-head / --face-head), and a bundle
-    cannot hold one (a fresh-user trial turned refine_boxes back on, then every predict failed)."""
+    fitted on it is given (predict --box-head / --crowd-box-head / --face-head) or embedded in it
+    (a fresh-user trial turned refine_boxes back on, then every predict failed)."""
     from lnet_anet.inference.box_head import BoxHead
     from lnet_anet.inference.bundle import load_bundle
     from lnet_anet.inference.face_head import FaceHead
@@ -217,8 +242,10 @@ def _note_unfitted_heads(out: Path) -> None:
     bundle = load_bundle(out, build_nets=False)
     lnet = bundle.preprocessing["lnet"]
     on = [step for step in FEATURE_HEAD_STEPS if lnet.get(step) not in (None, False)]
-    shipped = {"--box-head": BoxHead.load, "--crowd-box-head": lambda: BoxHead.load(CROWD_BOX_HEAD),
-               "--face-head": FaceHead.load}  # the head each option passes, as Predictor.load takes by default
+    # the head each option passes, as Predictor.load takes by default: the bundle's embedded one, else the shipped one
+    shipped = {"--box-head": lambda: bundle.head("box_head") or BoxHead.load(),
+               "--crowd-box-head": lambda: bundle.head("crowd_box_head") or BoxHead.load(CROWD_BOX_HEAD),
+               "--face-head": lambda: bundle.head("face_head") or FaceHead.load()}  # fmt: skip
     options = {FEATURE_HEAD_STEPS[step][2] for step in on}
     unfitted = {option for option in options if not shipped[option]().fits(bundle)}
     steps = [step for step in on if FEATURE_HEAD_STEPS[step][2] in unfitted]
@@ -227,7 +254,8 @@ def _note_unfitted_heads(out: Path) -> None:
         print(f"note: {out} has {', '.join(steps)} on, which read shipped heads fitted on another ANet's feature than "
               f"this bundle's: predict refuses it unless given heads fitted on it ("
               + "; ".join(f"python -m lnet_anet.cli.{f} --bundle {out} ..." for f in fits)
-              + f"; then predict {' / '.join(f'{o} H' for o in sorted(unfitted))}), or turn them off with --lnet-input",
+              + f"; then predict {' / '.join(f'{o} H' for o in sorted(unfitted))}, or embed them: build_bundle "
+              f"--from-bundle {out} {' '.join(f'{o} H' for o in sorted(unfitted))} --out B), or turn them off with --lnet-input",
               file=sys.stderr)  # fmt: skip
 
 

@@ -329,6 +329,7 @@ def _editable(source: str | Path) -> tuple[dict, dict[str, Any]]:
     config.pop("versions", None)
     parts: dict[str, Any] = {name: getattr(bundle, name) for name in NET_PARTS if getattr(bundle, name) is not None}
     parts["svm"] = {k: bundle.svm.to_arrays()[k] for k in SVM_KEYS}
+    parts["heads"] = {name: bundle.head(name) for name in bundle.head_names}
     return config, parts
 
 
@@ -358,6 +359,7 @@ def replace_heads(
     if anet is not None:
         run = read_anet_run(anet)
         parts["anet"], parts["svm"] = run["net"], run["svm"]
+        parts["heads"] = {}  # fitted on the old ANet's feature (build_bundle turns their steps off and says so)
         config["nets"]["anet"], config["attributes"] = run["spec"], list(run["attributes"])
         config["preprocessing"]["anet"] = run["preprocessing"]["anet"]
         config["provenance"]["anet"] = run["provenance"]
@@ -369,6 +371,32 @@ def replace_heads(
         config["preprocessing"][name] = run["preprocessing"][name]
         config["provenance"][name] = run["provenance"]
     _record_build(config, source, command, note, replaced=sorted([*heads, *(["anet"] if anet is not None else [])]))
+    return save_bundle(out, parts, config)
+
+
+def embed_heads(source: str | Path, out: str | Path, heads: dict[str, Any], command: str | None = None,
+                note: str | None = None) -> Path:  # fmt: skip
+    """Write `out`: the bundle `source` with `heads` ({HEAD_PARTS name: a FeatureHead, or None to
+    take that name's embedded head out}) embedded, every other part and setting unchanged;
+    provenance.built records each head's digest. Raises ValueError (nothing written) for a name
+    not in HEAD_PARTS, a head of the wrong kind, or one fitted on another ANet's feature."""
+    from lnet_anet.inference.bundle import HEAD_PARTS, head_class, load_bundle
+
+    bundle = load_bundle(source, build_nets=False)
+    for name, head in heads.items():
+        if name not in HEAD_PARTS:
+            raise ValueError(f"embed_heads: unknown head {name!r} (a bundle embeds {', '.join(HEAD_PARTS)})")
+        if head is None:
+            continue
+        if not isinstance(head, head_class(name)):
+            raise ValueError(f"embed_heads: {name} must be a {head_class(name).__name__}, got {type(head).__name__}")
+        if not head.fits(bundle):
+            raise ValueError(f"embed_heads: the {name.replace('_', ' ')} was fitted on the feature of another ANet than "
+                             f"{source}'s; fit it on this bundle ({head.FIT_COMMAND} --bundle {source} ...)")  # fmt: skip
+    config, parts = _editable(source)
+    parts["heads"] = {n: h for n, h in {**parts["heads"], **heads}.items() if h is not None}
+    _record_build(config, source, command, note,
+                  heads={n: (h.digest if h is not None else None) for n, h in sorted(heads.items())})  # fmt: skip
     return save_bundle(out, parts, config)
 
 
@@ -573,6 +601,7 @@ def rebundle(src: str | Path, dst: str | Path, update) -> Path:
     from lnet_anet.inference.bundle import load_bundle
 
     b = load_bundle(src)
-    parts = {"lnet": b.lnet, "anet": b.anet, "svm": b.svm.to_arrays(), "age": b.age, "attractiveness": b.attractiveness}
+    parts = {"lnet": b.lnet, "anet": b.anet, "svm": b.svm.to_arrays(), "age": b.age, "attractiveness": b.attractiveness,
+             "heads": {name: b.head(name) for name in b.head_names}}  # fmt: skip
     config = update({k: v for k, v in b.config.items() if k != "versions"})
     return save_bundle(dst, {k: v for k, v in parts.items() if v is not None}, config)

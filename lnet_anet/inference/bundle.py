@@ -3,7 +3,8 @@
 Layout of a `.lnetanet` file (safetensors, so loading it never unpickles or runs code):
 
   tensors     "lnet.<state key>", "anet.<state key>", "svm.<array>" and, optionally,
-              "age.<state key>" and "attractiveness.<state key>"
+              "age.<state key>", "attractiveness.<state key>" and "heads.<head>.<array>" (a
+              head on ANet's feature embedded by build_bundle --box-head / --face-head / ...)
   metadata    {"format": "lnet_anet.bundle", "format_version": "3", "config": <JSON string>,
                "tensors_sha256": <checksum of the tensors, see tensors_digest>}
 
@@ -20,6 +21,8 @@ The config (see `check_config` for the exact keys):
                  optionally cascade {context, input_size, localizer {...}, weights: "lnet_o"},
                  anet {enlarge, canonical_size, stride, mean, std}, age / attractiveness {image_size,
                  enlarge, mean, std} or {input: "anet_features"} for a head on ANet features
+  heads          optionally {HEAD_PARTS name: the head's file metadata (FeatureHead.meta)}, one
+                 per embedded head: Predictor uses it in place of the shipped head of its kind
   attributes     the attribute names, in the SVM head's row order
   versions       torch, timm, lnet_anet at save time (written by save_bundle)
   provenance     free-form: data, commands, run folders, metrics
@@ -55,6 +58,13 @@ SUFFIX = ".lnetanet"
 NET_PARTS = ("lnet", "anet", "age", "attractiveness")
 REQUIRED_PARTS = ("lnet", "anet", "svm")
 OPTIONAL_PARTS = ("age", "attractiveness")
+# Heads on ANet's feature a bundle may embed: name -> (module, class). They read this bundle's
+# ANet (FeatureHead.fits), which is why they may live in it; the Predictor takes the bundle's
+# head of a kind before the shipped one.
+HEAD_PARTS = {"face_head": ("lnet_anet.inference.face_head", "FaceHead"),
+              "box_head": ("lnet_anet.inference.box_head", "BoxHead"),
+              "crowd_box_head": ("lnet_anet.inference.box_head", "BoxHead"),
+              "upright_head": ("lnet_anet.inference.upright", "UprightHead")}  # fmt: skip
 SVM_KEYS = ("weight", "bias", "platt_a", "platt_b", "feature_mean", "feature_std", "threshold")
 _FP16_MAX = float(torch.finfo(torch.float16).max)
 # Bytes of safetensors' header-length prefix and a sanity bound on the JSON header it announces.
@@ -88,6 +98,7 @@ class Bundle:
     unbuilt: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)  # part -> its tensors
     part_digests: dict[str, str] = field(default_factory=dict)  # part -> its digest, once asked for (part_digest)
     identity: str | None = None  # the file's tensors and config as loaded (bundle_identity; None: not from a file)
+    head_arrays: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # embedded head -> its arrays
 
     def net(self, name: str) -> nn.Module | None:
         """The network `name` (one of NET_PARTS), built now if it was not; None if absent.
@@ -120,6 +131,22 @@ class Bundle:
                 tensors = {k: stored_tensor(v) for k, v in self.net(name).state_dict().items()}
             self.part_digests[name] = tensors_digest(tensors)
         return self.part_digests[name]
+
+    def head(self, name: str):
+        """The embedded head `name` (a HEAD_PARTS name: FaceHead, BoxHead or UprightHead), built
+        from the bundle's arrays and config.heads; None when the bundle embeds none of that name.
+        Raises BundleError when its arrays do not make that kind of head."""
+        if name not in self.head_arrays:
+            return None
+        try:
+            return head_class(name).from_file(self.head_arrays[name], self.config["heads"][name])
+        except (KeyError, ValueError) as e:
+            raise BundleError(self.path, f"embedded {name}: {e}") from None
+
+    @property
+    def head_names(self) -> list[str]:
+        """The embedded heads' names (HEAD_PARTS), sorted."""
+        return sorted(self.head_arrays)
 
     def has(self, name: str) -> bool:
         """Whether the bundle holds network `name` (built or not)."""
@@ -154,6 +181,14 @@ class Bundle:
         for net in self.nets.values():
             net.to(self.device)
         return self
+
+
+def head_class(name: str) -> type:
+    """The class of embedded head `name` (HEAD_PARTS; KeyError for another name)."""
+    import importlib
+
+    module, cls = HEAD_PARTS[name]
+    return getattr(importlib.import_module(module), cls)
 
 
 # -- config ----------------------------------------------------------------------------------
@@ -291,15 +326,22 @@ def save_bundle(
     path: str | Path, parts: dict[str, nn.Module | dict[str, np.ndarray]], config: dict
 ) -> Path:
     """Write a bundle. parts: "lnet", "anet" (modules), "svm" (LinearSVMHead.to_arrays()) and
-    optionally "age", "attractiveness" (modules). config: see the module doc; "versions" is filled in
-    here. The config is validated first, and the networks are checked to rebuild from it."""
+    optionally "age", "attractiveness" (modules) and "heads" ({HEAD_PARTS name: a FeatureHead},
+    its metadata written into config["heads"]). config: see the module doc; "versions" is filled
+    in here. The config is validated first, and the networks are checked to rebuild from it."""
     from lnet_anet.engine.checkpoint import save_safetensors_atomic
 
     path = Path(path)
-    unknown = sorted(set(parts) - set(REQUIRED_PARTS) - set(OPTIONAL_PARTS))
+    unknown = sorted(set(parts) - set(REQUIRED_PARTS) - set(OPTIONAL_PARTS) - {"heads"})
     missing = [p for p in REQUIRED_PARTS if p not in parts]
     if unknown or missing:
         raise BundleError(path, f"parts: missing {missing}, unknown {unknown}")
+    heads = parts.get("heads") or {}
+    strange = sorted(set(heads) - set(HEAD_PARTS))
+    if strange:
+        raise BundleError(path, f"heads: unknown {strange} (a bundle embeds {', '.join(HEAD_PARTS)})")
+    config = {k: v for k, v in config.items() if k != "heads"} | ({"heads": {n: h.meta() for n, h in sorted(heads.items())}}
+                                                                  if heads else {})  # fmt: skip
     config = {**config, "versions": library_versions()}
     nets = {p for p in NET_PARTS if p in parts}
     check_config(config, nets, path)
@@ -316,6 +358,9 @@ def save_bundle(
         raise BundleError(path, f"part 'svm' must be a dict with keys {SVM_KEYS}, got {got}")
     for key in SVM_KEYS:
         tensors[f"svm.{key}"] = torch.from_numpy(np.asarray(svm[key], dtype=np.float32).copy())
+    for name, head in heads.items():  # float32, as a head's own file keeps them
+        for key, value in head.arrays().items():
+            tensors[f"heads.{name}.{key}"] = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
     rows = tensors["svm.weight"].shape[0]
     if rows != len(config["attributes"]):
         raise BundleError(
@@ -405,9 +450,13 @@ def _group(tensors: dict[str, torch.Tensor], path: Path) -> dict[str, dict[str, 
     groups: dict[str, dict[str, torch.Tensor]] = {}
     for key, value in tensors.items():
         part, _, name = key.partition(".")
+        if part == "heads" and name.partition(".")[0] in HEAD_PARTS and name.partition(".")[2]:
+            head, _, array = name.partition(".")
+            groups.setdefault("heads", {}).setdefault(head, {})[array] = value
+            continue
         if part not in REQUIRED_PARTS + OPTIONAL_PARTS or not name:
             raise BundleError(
-                path, f"unexpected tensor {key!r} (not lnet./anet./svm./age./attractiveness.)"
+                path, f"unexpected tensor {key!r} (not lnet./anet./svm./age./attractiveness./heads.)"
             )
         groups.setdefault(part, {})[name] = value
     missing = [p for p in REQUIRED_PARTS if p not in groups]
@@ -505,8 +554,12 @@ def load_bundle(path: str | Path, device: torch.device | str = "cpu", build_nets
         raise BundleError(path, f"the SVM head takes {svm.feature_dim}-d features, ANet gives "
                                 f"{anet_dim}")  # fmt: skip
     unbuilt = {name: groups[name] for name in nets if name not in built}
+    heads = {name: {k: v.numpy() for k, v in arrays.items()} for name, arrays in groups.get("heads", {}).items()}
+    if set(heads) != set(config.get("heads") or {}):
+        raise BundleError(path, f"config.heads describes {sorted(config.get('heads') or {})} but the tensors hold "
+                                f"{sorted(heads)}")  # fmt: skip
     bundle = Bundle(config=config, svm=svm, nets=built, path=path, digest=digest, unbuilt=unbuilt,
-                    identity=bundle_identity(config, digest))  # fmt: skip
+                    identity=bundle_identity(config, digest), head_arrays=heads)  # fmt: skip
     return bundle.to(device)
 
 
@@ -563,8 +616,10 @@ def describe(path: str | Path) -> str:
         steps.append(f"nested faces judged (regions over {lnet['arbitrate_nested']:g} of the picture"
                      + (", a lone part against the whole picture)" if lnet.get("arbitrate_picture") else ")"))
     mb = path.stat().st_size / 1e6
+    heads = sorted(config.get("heads") or {})
     return (f"{path} ({mb:.1f} MB): {nets}; {len(config.get('attributes', []))} attributes; "
-            + (f"faces: {', '.join(steps)}; " if steps else "") + f"versions {config.get('versions')}")  # fmt: skip
+            + (f"faces: {', '.join(steps)}; " if steps else "")
+            + (f"embedded heads: {', '.join(heads)}; " if heads else "") + f"versions {config.get('versions')}")  # fmt: skip
 
 
 __all__ = [

@@ -282,7 +282,10 @@ class Predictor:
         self._face_head: FaceHead | None = None
         self._rescue_on = self._lnet.rescue_faces is not None
         self._box_head: BoxHead | None = None
+        # A head not given is the bundle's embedded one of its name (build_bundle --box-head ...), else the shipped one.
+        self._embedded = {name: bundle.head(name).digest for name in bundle.head_names}
         if self._lnet.refine_boxes:  # loaded now: a head that does not fit this bundle stops here
+            box_head = box_head if box_head is not None else bundle.head("box_head")
             self.box_head = box_head if isinstance(box_head, BoxHead) else BoxHead.load(box_head)
         elif box_head is not None:
             raise ValueError("a box head was given, but this bundle does not refine boxes "
@@ -290,7 +293,7 @@ class Predictor:
         self._refine_on = self._box_head is not None
         self._crowd_box_head: BoxHead | None = None
         if self._lnet.crowd_box_head is not None:  # likewise; the shipped crowd head unless one is given
-            given = crowd_box_head if crowd_box_head is not None else CROWD_BOX_HEAD
+            given = next(h for h in (crowd_box_head, bundle.head("crowd_box_head"), CROWD_BOX_HEAD) if h is not None)
             self.crowd_box_head = given if isinstance(given, BoxHead) else BoxHead.load(given)
         elif crowd_box_head is not None:
             raise ValueError("a crowd box head was given, but this bundle has none (preprocessing.lnet.crowd_box_head "
@@ -301,6 +304,7 @@ class Predictor:
         self.arbitrate_fill: float | None = FILL if self._lnet.arbitrate_nested is None else self._lnet.arbitrate_nested
         self.arbitrate_picture = self._lnet.arbitrate_picture
         if self._lnet.rescue_faces is not None:  # loaded now: a head that does not fit this bundle stops here
+            face_head = face_head if face_head is not None else bundle.head("face_head")
             self.face_head = face_head if isinstance(face_head, FaceHead) else FaceHead.load(face_head)
         elif face_head is not None:
             raise ValueError("a face head was given, but this bundle does not rescue faces "
@@ -355,7 +359,7 @@ class Predictor:
         shipped one, lnet_anet.inference.upright.DEFAULT_UPRIGHT_HEAD, loaded when first needed).
         Setting one fitted on another ANet's feature than this bundle's raises ValueError."""
         if self._upright_head is None:
-            self.upright_head = UprightHead.load()
+            self.upright_head = self.bundle.head("upright_head") or UprightHead.load()
         return self._upright_head
 
     @upright_head.setter
@@ -399,7 +403,7 @@ class Predictor:
     def box_head(self) -> BoxHead | None:
         """The BoxHead that places each face box from ANet's feature of its region
         (lnet_anet.inference.box_head), when the bundle's preprocessing.lnet.refine_boxes is set
-        (default: the shipped one, DEFAULT_BOX_HEAD); None otherwise. locate_many and
+        (default: the bundle's embedded one, else the shipped one, DEFAULT_BOX_HEAD); None otherwise. locate_many and
         analyse_boxes' face boxes do not use it (no ANet there; the given boxes). Setting one
         fitted on another ANet's feature than this bundle's raises ValueError."""
         return self._box_head
@@ -412,7 +416,7 @@ class Predictor:
     def crowd_box_head(self) -> BoxHead | None:
         """The BoxHead that places the faces of a picture where the bundle's
         preprocessing.lnet.crowd_box_head or more faces were found (the others keep box_head's
-        box), when the bundle sets it (default: the shipped MLP head, NAMED_BOX_HEADS["mlp"]: on
+        box), when the bundle sets it (default: the bundle's embedded one, else the shipped MLP head, NAMED_BOX_HEADS["mlp"]: on
         val it finds more of the faces of crowds and grids, but its box moves more with the
         exposure of a one-face picture; experiments/2026-12-06-crowd-box-head); None otherwise.
         Setting one fitted on another ANet's feature than this bundle's raises ValueError."""
@@ -426,7 +430,7 @@ class Predictor:
     @property
     def face_head(self) -> FaceHead | None:
         """The FaceHead that rescues a photo with no face found (lnet_anet.inference.face_head),
-        when the bundle's preprocessing.lnet.rescue_faces is set (default: the shipped one,
+        when the bundle's preprocessing.lnet.rescue_faces is set (default: the bundle's embedded one, else the shipped one,
         DEFAULT_FACE_HEAD); None otherwise. Setting one fitted on another ANet's feature than
         this bundle's raises ValueError."""
         return self._face_head
@@ -438,7 +442,8 @@ class Predictor:
     @property
     def custom_heads(self) -> dict[str, str]:
         """{"face_head" / "box_head" / "crowd_box_head" / "upright_head": its digest} for each of the
-        heads in use (rescue / refine_boxes / rotations on) that is not the shipped one (a head of your
+        heads in use (rescue / refine_boxes / rotations on) that is neither the bundle's embedded one
+        nor, where it embeds none, the shipped one (a head of your
         own: Predictor.load(face_head= / box_head= / crowd_box_head=), the upright_head setter,
         predict --face-head / --box-head / --crowd-box-head / --upright-head). Records read so say it
         under the same keys, so that `predict --resume` refuses to mix them with records read otherwise."""
@@ -446,8 +451,8 @@ class Predictor:
                  "box_head": self._box_head if self.refine_boxes else None,
                  "crowd_box_head": self._crowd_box_head if self.refine_boxes else None,
                  "upright_head": self._upright_head if self.rotations else None}  # fmt: skip
-        return {name: head.digest for name, head in heads.items()
-                if head is not None and head.digest != _shipped_digest(type(head), SHIPPED_FILES.get(name))}  # fmt: skip
+        return {name: head.digest for name, head in heads.items()  # the bundle's own heads are said by its identity
+                if head is not None and head.digest != self._embedded.get(name, _shipped_digest(type(head), SHIPPED_FILES.get(name)))}  # fmt: skip
 
     @property
     def reading_settings(self) -> dict[str, Any]:
@@ -616,7 +621,7 @@ class Predictor:
         the bundle says (preprocessing.anet.views; the embedded bundle: off); its gain and cost:
         experiments/2026-12-02-box-jitter.
         face_head: the FaceHead (or its file) that rescues photos with no face found, for a
-        bundle whose preprocessing.lnet.rescue_faces is set (default: the shipped one; see the
+        bundle whose preprocessing.lnet.rescue_faces is set (default: the bundle's embedded one, else the shipped one; see the
         face_head property). box_head: likewise the BoxHead (or its file) that places the face
         boxes, for a bundle whose preprocessing.lnet.refine_boxes is set (box_head property);
         crowd_box_head: the one for the faces of crowds, for a bundle whose
