@@ -429,8 +429,8 @@ def test_crowd_box_head_is_checked_and_survives_the_bundle_settings():
     assert "crowd_box_small" not in LNetInput.from_dict(crowd).to_dict()
     with pytest.raises(PreprocessError, match="crowd_box_small needs crowd_box_head"):
         LNetInput.from_dict({**base, "refine_boxes": True, "crowd_box_small": 0.3})
-    for bad in (-0.1, 1.5):
-        with pytest.raises(PreprocessError, match=r"crowd_box_small must be in \[0"):
+    for bad, why in ((-0.1, r"must be in \[0"), (1.5, r"must be in \[0"), (0, "must be > 0")):
+        with pytest.raises(PreprocessError, match=f"crowd_box_small {why}"):
             LNetInput.from_dict({**crowd, "crowd_box_small": bad})
 
 
@@ -526,3 +526,11 @@ def test_build_bundle_embeds_a_head_that_predict_then_uses_unasked(tmp_path, cap
     assert "fitted on the feature of another ANet" in capsys.readouterr().err and not (tmp_path / "wrong.lnetanet").exists()
     assert build_main(["--from-bundle", str(refining), "--face-head", str(tmp_path / "h.safetensors"),
                        "--out", str(tmp_path / "kind.lnetanet")]) == 1  # a box head is no face head  # fmt: skip
+    capsys.readouterr()
+    unused = tmp_path / "unused.lnetanet"  # embedded where its step is off: said
+    assert build_main(["--from-bundle", str(path), "--box-head", str(tmp_path / "h.safetensors"), "--out", str(unused)]) == 0
+    assert "the embedded box head is not used: refine_boxes is off" in capsys.readouterr().err
+    both = tmp_path / "both.lnetanet"  # the step turned on and the head embedded in one command
+    assert build_main(["--from-bundle", str(path), "--lnet-input", '{"refine_boxes": true}', "--box-head",
+                       str(tmp_path / "h.safetensors"), "--out", str(both)]) == 0  # fmt: skip
+    assert Predictor.load(both).box_head.digest == head.digest and "not used" not in capsys.readouterr().err

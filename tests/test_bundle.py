@@ -563,6 +563,29 @@ def test_another_anet_turns_off_the_steps_that_read_heads_fitted_on_the_old_one(
     assert load_bundle(replaced, build_nets=False).head_names == []
 
 
+def test_turning_a_step_off_turns_off_the_settings_that_need_it(tmp_path, capsys):
+    """The README's commands that turn the box head or the rescue off were refused on the embedded
+    bundle, one dependent setting at a time (a fresh-user trial): now the dependents go with it,
+    said in a note; a dependent given explicitly is kept as given."""
+    from lnet_anet.data.preprocess import dependents_off
+    from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
+
+    for given, gone in (({"refine_boxes": False}, {"crowd_box_head": None, "crowd_box_steps": 1}),
+                        ({"crowd_box_head": None}, {"crowd_box_steps": 1}),
+                        ({"rescue_faces": None}, {"rescue_frame": None, "verify_faces": None, "arbitrate_nested": None,
+                                                  "arbitrate_picture": False})):  # fmt: skip
+        out = tmp_path / "off.lnetanet"
+        assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--lnet-input", json.dumps(given), "--out", str(out)]) == 0
+        assert f"turned off with them: {json.dumps(gone)}" in capsys.readouterr().err
+        lnet = load_bundle(out, build_nets=False).preprocessing["lnet"]
+        assert all(lnet.get(k, v) == v for k, v in {**given, **gone}.items())
+        Predictor.load(out, backend="torch")
+    current = {"rescue_faces": [0.0, 0.7], "rescue_frame": 0.95, "verify_faces": [1e6, 0.02]}
+    assert dependents_off(current, {"rescue_faces": None, "verify_faces": [1e6, 0.5]}) == {
+        "rescue_faces": None, "verify_faces": [1e6, 0.5], "rescue_frame": None}  # given: kept (and then refused by the check)
+    assert dependents_off(current, {"rescue_frame": 0.9}) == {"rescue_frame": 0.9}  # nothing turned off
+
+
 def test_from_bundle_replaces_localizer_and_lnet_input_settings_and_nothing_else(runs, bundle_path, tmp_path, capsys):
     out = tmp_path / "settings.lnetanet"
     argv = ["--from-bundle", str(bundle_path), "--localizer", '{"separation": 0.3, "max_faces": 30, "max_peaks": 40}',

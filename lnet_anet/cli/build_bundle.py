@@ -102,9 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.age_labels is not None and args.age_prior is None:
             parser.error("--age-labels goes with --age-prior")
         embed = {name: getattr(args, name) for name in EMBEDDED if getattr(args, name) is not None}
-        if embed and (args.from_bundle is None or args.age or args.attractiveness or args.anet or settings or prior):
-            parser.error("--box-head / --crowd-box-head / --face-head / --upright-head go with --from-bundle alone "
-                         "(embed them in a bundle that holds its final ANet)")  # fmt: skip
+        if embed and (args.from_bundle is None or args.age or args.attractiveness or args.anet or prior):
+            parser.error("--box-head / --crowd-box-head / --face-head / --upright-head go with --from-bundle, and "
+                         "--lnet-input / --localizer settings, alone: no run folders (--anet drops a bundle's heads: "
+                         "build it first, then embed heads fitted on it) and no --age-prior")  # fmt: skip
         if args.from_bundle is not None and not (args.age or args.attractiveness or args.anet or settings or prior or embed):
             parser.error("--from-bundle needs --age, --attractiveness, --anet, --localizer, --lnet-input, --age-input, "
                          "--crop-pad, --age-prior, --age-std-scale and/or a head to embed (--box-head, ...) (--note says "
@@ -135,15 +136,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             labels = _age_labels(args.age_labels) if args.age_prior else None
             out = calibrate_label_head(args.from_bundle, args.out, "age", args.age_prior, labels, args.age_std_scale,
                                        command, args.note)  # fmt: skip
-        elif embed:
+        elif embed or settings:
             from lnet_anet.inference.bundle import head_class
 
-            out = embed_heads(args.from_bundle, args.out, {name: head_class(name).load(path) for name, path in embed.items()},
-                              command, args.note)  # fmt: skip
-            _note_unfitted_heads(out)
-        elif settings:
-            out = override_settings(args.from_bundle, args.out, args.localizer, args.lnet_input, command, args.note,
-                                    crop_pad=args.crop_pad, age_input=args.age_input)  # fmt: skip
+            heads = {name: head_class(name).load(path) for name, path in embed.items()}  # a bad file: nothing written
+            source = args.from_bundle
+            if settings:
+                out = source = override_settings(source, args.out, args.localizer, _with_dependents_off(source, args.lnet_input),
+                                                 command, args.note, crop_pad=args.crop_pad, age_input=args.age_input)  # fmt: skip
+            if heads:
+                try:
+                    out = embed_heads(source, args.out, heads, command, args.note)
+                except ValueError:
+                    if settings:  # the settings' bundle, written first, is not what was asked for
+                        Path(args.out).unlink(missing_ok=True)
+                    raise
+                _note_unused_heads(out, heads)
             _note_unfitted_heads(out)
         elif args.from_bundle is not None:
             out = replace_heads(args.from_bundle, args.out, args.age, args.attractiveness, command, args.no_mirror,
@@ -209,9 +217,9 @@ def _feature_heads_off(source: Path, out: Path, command: str) -> None:
     steps = [k for k in FEATURE_HEAD_STEPS if lnet.get(k) not in (None, False)]
     if not steps:
         return
-    off = {k: FEATURE_HEAD_STEPS[k][0] for k in steps}
-    if "crowd_box_head" in steps:  # the settings that need the crowd head go with it
-        off |= {k: v for k, v in (("crowd_box_steps", 1), ("crowd_box_small", None)) if lnet.get(k, v) != v}
+    from lnet_anet.data.preprocess import dependents_off
+
+    off = dependents_off(lnet, {k: FEATURE_HEAD_STEPS[k][0] for k in steps})  # with the settings that need them
     tmp = out.with_name(f".{out.name}.heads{os.getpid()}")
     override_settings(out, tmp, lnet=off, command=command,
                       note="steps reading heads fitted on the source bundle's ANet turned off")  # fmt: skip
@@ -227,6 +235,39 @@ def _feature_heads_off(source: Path, out: Path, command: str) -> None:
 
 # build_bundle's options that embed a head (their argparse dest: lnet_anet.inference.bundle.HEAD_PARTS names)
 EMBEDDED = ("box_head", "crowd_box_head", "face_head", "upright_head")
+
+
+def _with_dependents_off(source: Path, lnet_input: dict | None) -> dict | None:
+    """--lnet-input with the settings that need one it turns off turned off too
+    (preprocess.dependents_off), said in a note: rescue_faces null takes the frame try, the face
+    filter and the arbiter with it (a fresh-user trial found the README's commands refused one
+    dependent setting at a time)."""
+    if not lnet_input:
+        return lnet_input
+    from lnet_anet.data.preprocess import dependents_off
+    from lnet_anet.inference.bundle import read_header
+
+    full = dependents_off(read_header(source)[1]["preprocessing"]["lnet"], lnet_input)
+    more = {k: v for k, v in full.items() if k not in lnet_input}
+    if more:
+        print(f"note: --lnet-input turns off settings that others need; these are turned off with them: "
+              f"{json.dumps(more)}", file=sys.stderr)  # fmt: skip
+    return full
+
+
+def _note_unused_heads(out: Path, heads: dict) -> None:
+    """A note on stderr for each head embedded in `out` whose step is off there (it sits unused
+    until the step is turned on)."""
+    from lnet_anet.inference.bundle import load_bundle
+
+    lnet = load_bundle(out, build_nets=False).preprocessing["lnet"]
+    needs = {"box_head": ("refine_boxes", "true"), "crowd_box_head": ("crowd_box_head", "2"),
+             "face_head": ("rescue_faces", "[0.0, 0.7]")}  # upright_head: predict --rotations, not a setting
+    for name in heads:
+        step, value = needs.get(name, (None, None))
+        if step is not None and lnet.get(step) in (None, False):
+            print(f"note: the embedded {name.replace('_', ' ')} is not used: {step} is off in {out} (turn it on: "
+                  f"build_bundle --from-bundle {out} --lnet-input '{{\"{step}\": {value}}}' --out ...)", file=sys.stderr)
 
 
 def _note_unfitted_heads(out: Path) -> None:

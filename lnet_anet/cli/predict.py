@@ -828,8 +828,9 @@ def _other_options(records, now: dict[str, Any], prep: dict[str, Any]) -> str:
     def said(key: str, value: Any) -> str:
         if key in ("--face-head", "--box-head", "--crowd-box-head", "--upright-head"):  # a head's digest, or None: the shipped one
             mine = now[key]
-            return (f"{key}: {'the head of digest ' + value if value else 'the shipped head'} where this run has "
-                    f"{'the head of digest ' + mine if mine else 'the shipped head'} (fit_* prints a head's digest)")
+            default = "the bundle's own (embedded or shipped) head"  # no digest in a record: the bundle's head of that kind
+            return (f"{key}: {'the head of digest ' + value if value else default} where this run has "
+                    f"{'the head of digest ' + mine if mine else default} (fit_* prints a head's digest)")
         if key == "--bundle":
             return f"--bundle of identity {value} where this run has {now[key]}"
         if key == "settings":  # --threshold, --secondary-threshold, --detail, --arbitrate, --attractiveness-patches

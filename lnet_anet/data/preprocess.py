@@ -92,7 +92,41 @@ def _number(d: dict, key: str, where: str, lo: float, hi: float, integer: bool =
 
 
 # Said when a setting that needs rescue_faces is left on without it (a user turning the rescue off).
-_RESCUE_OFF = " (to turn the rescue off, set rescue_frame, verify_faces and verify_luma to null too)"
+_RESCUE_OFF = (" (to turn the rescue off, set rescue_frame, verify_faces, verify_luma and arbitrate_nested to null "
+               "and arbitrate_picture to false too; build_bundle --lnet-input does so itself)")  # fmt: skip
+
+# LNetInput settings that need another (from_dict refuses them without it), and the value that
+# turns each off: turning one off turns its dependents off too (dependents_off; build_bundle).
+LNET_DEPENDENTS = {"refine_boxes": ("crowd_box_head",), "crowd_box_head": ("crowd_box_steps", "crowd_box_small"),
+                   "rescue_faces": ("rescue_frame", "verify_faces", "arbitrate_nested"), "rescue_frame": ("frame_read",),
+                   "verify_faces": ("verify_luma",), "arbitrate_nested": ("arbitrate_picture",),
+                   "check_faces": ("check_rescue",), "zoom_in_scales": ("zoom_in_weak", "zoom_in_crowd"),
+                   "retry_exposure": ("retry_weaker_than",)}  # fmt: skip
+LNET_OFF = {"refine_boxes": False, "crowd_box_head": None, "crowd_box_steps": 1, "crowd_box_small": None,
+            "rescue_faces": None, "rescue_frame": None, "verify_faces": None, "arbitrate_nested": None,
+            "arbitrate_picture": False, "frame_read": "padded", "verify_luma": None, "check_faces": None,
+            "check_rescue": False, "zoom_in_scales": [], "zoom_in_weak": None, "zoom_in_crowd": True,
+            "retry_exposure": None, "retry_weaker_than": None}  # fmt: skip
+
+
+def dependents_off(current: dict, given: dict) -> dict:
+    """`given` (LNetInput settings to merge over the `current` ones) with the settings that need
+    one it turns off (LNET_DEPENDENTS) turned off too, unless `given` sets them itself: turning the
+    rescue off takes the frame try, the face filter and the nested-face arbiter with it."""
+    out = dict(given)
+    queue = [k for k, v in given.items() if k in LNET_DEPENDENTS and _is_off(k, v)]
+    while queue:
+        for dep in LNET_DEPENDENTS.get(queue.pop(), ()):
+            if dep not in out and not _is_off(dep, current.get(dep)):
+                out[dep] = LNET_OFF[dep]
+                queue.append(dep)
+    return out
+
+
+def _is_off(key: str, value: Any) -> bool:
+    """Whether `value` of LNetInput setting `key` is its "off" (absent, None: its default, which is off)."""
+    off = LNET_OFF[key]
+    return value is None or value == off or (off == [] and isinstance(value, list | tuple) and not value)
 
 
 def _score_and_probability(d: dict, key: str, where: str, names: tuple[str, str]) -> tuple[float, float] | None:
@@ -356,6 +390,8 @@ class LNetInput(_Normalized):
         crowd_box_small = d.get("crowd_box_small")
         if crowd_box_small is not None:
             crowd_box_small = float(_number(d, "crowd_box_small", where, 0.0, 1.0))
+            if crowd_box_small == 0:  # no box is that small: null turns it off
+                raise PreprocessError(f"{where}.crowd_box_small must be > 0 (null turns it off), got 0")
             if crowd_box_head is None:
                 raise PreprocessError(f"{where}.crowd_box_small needs crowd_box_head, which is not set")
         check = d.get("check_faces")

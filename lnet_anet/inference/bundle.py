@@ -599,7 +599,7 @@ def describe(path: str | Path) -> str:
         steps.append("further faces over {1:g} when the best is clear and at most {0:g} of the picture".format(*crowd)
                      + ("" if lnet.get("zoom_in_crowd", True) else ", its weak ones asking no zoom-in"))
     if lnet.get("refine_boxes"):
-        crowd_steps = lnet.get("crowd_box_steps", 1)
+        crowd_steps = int(lnet.get("crowd_box_steps", 1))  # 2.0 in a JSON setting is 2 steps
         steps.append("box head" + (f", the crowd box head with {lnet['crowd_box_head']} or more faces"
                                    + (f", {crowd_steps} steps" if crowd_steps != 1 else "")
                                    + (f", and for faces at most {lnet['crowd_box_small']:g} of the picture"
