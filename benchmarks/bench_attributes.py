@@ -5,11 +5,15 @@
 
 The images of one split of the dataset are read as files by `Predictor.predict_many` (LNet finds
 the face, ANet and the SVMs read its crop), as a user's photos are; the face LNet scores highest
-in each image is scored against the image's labels. The figures: the share of images with a face
+in each image is scored against the image's labels. An image the Predictor cannot read (a truncated
+JPEG, a text file named .jpg) is named on stderr with the reason, left out of every figure and
+listed in results.json ("unreadable"); the rows the dataset reader left out (a missing image) are
+listed there too ("reader_warnings", "left_out_rows"). The figures: the share of images with a face
 found, and over those, the mean accuracy and mean balanced accuracy over the attributes at the
 bundle's decisions (its per-attribute thresholds, the record's "present") and at p >= 0.5, beside
 the majority baseline (per attribute, the value most frequent in the train split's labels; the
-scored split's own when the dataset has no train rows). Per attribute: accuracy, balanced
+scored split's own when the dataset has no train rows; its balanced accuracy as the metric gives it,
+which is not 0.5 for an attribute with one class only among the scored images). Per attribute: accuracy, balanced
 accuracy, positive rate.
 
 --data names a dataset config (lnet_anet/conf/data/<name>.yaml with task: attributes); --root is
@@ -17,7 +21,8 @@ the folder that config reads (the same layout: see the README's Data section); -
 the config's eval_split (LFWA: test; CelebA, CelebA-HQ: val: never tune on test). Attributes the
 bundle has and the labels lack are left out, and said. Writes results.json and results.md (the
 command, the data, the bundle, the figures, the machine) into --out (default
-runs/bench_attributes/<data>-<split>-<time>).
+runs/bench_attributes/<data>-<split>-<time>). A setting, dataset or bundle that cannot be used, or a
+split of which no image can be read: one `error: ...` line on stderr, exit status 2.
 
 Paper (LNets+ANet, ICCV 2015): 87% on CelebA, 84% on LFWA, mean accuracy over the 40 attributes.
 """
@@ -26,18 +31,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import json
 import shlex
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 from hydra.errors import InstantiationException
+from hydra.utils import get_method
 from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from lnet_anet.data.from_config import build_index, split_of
 from lnet_anet.engine.runs import USER_ERRORS, machine
+from lnet_anet.inference.bundle import BundleError
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 from lnet_anet.metrics.attributes import attribute_metrics
@@ -64,14 +73,42 @@ def dataset_config(name: str, root: Path, overrides: list[str] = ()):
     return cfg.data
 
 
-def top_faces(predictor: Predictor, paths: list[str], batch_size: int) -> list[dict | None]:
-    """The highest-scoring face of each file (None: no face found, or the file could not be read)."""
-    out = []
+def reader_error(e: InstantiationException, cfg) -> str:
+    """What the dataset reader raised, as one line naming the setting: hydra's InstantiationException
+    wraps it (a misspelt key is a TypeError of the reader's call)."""
+    cause = e.__cause__
+    if cause is None:
+        return f"data.index: {e}".splitlines()[0]
+    if isinstance(cause, USER_ERRORS):  # a label file's problem, its file and line named
+        return str(cause)
+    target = cfg.index.get("_target_", "")
+    name = target.rsplit(".", 1)[-1]
+    if isinstance(cause, TypeError) and "unexpected keyword argument" in str(cause):
+        key = str(cause).rsplit("argument", 1)[-1].strip(" '\"")
+        takes = ""
+        try:  # the reader's own parameters, to say what a misspelt key should be
+            params = [p for p in inspect.signature(get_method(target)).parameters if p != "root"]
+            takes = f" (it takes: {', '.join(f'data.index.{p}' for p in params)})"
+        except Exception:  # noqa: BLE001 - the message is whole without the list
+            pass
+        return f"data.index.{key}: not a setting of the {cfg.get('name', '')} reader {name}{takes}"
+    return f"data.index ({name}): {type(cause).__name__}: {cause}"
+
+
+def top_faces(predictor: Predictor, paths: list[str], batch_size: int) -> tuple[list[dict | None], list[dict]]:
+    """The highest-scoring face of each file the Predictor could read (None: no face found), in
+    `paths` order, and the files it could not read, as [{"path", "reason"}] (not in the first list)."""
+    out, unreadable = [], []
     records = predictor.predict_many(paths, batch_size=batch_size)
-    for record in tqdm(records, total=len(paths), desc="images", unit="img", file=sys.stderr, mininterval=2):
+    for path, record in zip(paths, tqdm(records, total=len(paths), desc="images", unit="img", file=sys.stderr,
+                                        mininterval=2), strict=True):  # fmt: skip
+        if record.get("error"):  # no face for want of pixels: not a "no face found"
+            reason = str(record["error"])
+            unreadable.append({"path": path, "reason": reason.removeprefix(f"{path}: ")})
+            continue
         faces = record["faces"]
         out.append(max(faces, key=lambda f: f["score"]) if faces else None)
-    return out
+    return out, unreadable
 
 
 def score(faces: list[dict | None], labels: np.ndarray, names: list[str], thresholds: np.ndarray,
@@ -85,19 +122,30 @@ def score(faces: list[dict | None], labels: np.ndarray, names: list[str], thresh
     kept = labels[found]
     at_decisions = attribute_metrics(probs >= thresholds, kept, names, train_labels)
     at_half = attribute_metrics(probs >= 0.5, kept, names, train_labels)
+    # The majority baseline's balanced accuracy as the metric gives it: 0.5 only where both classes
+    # are among the scored images (an absent class's rate is left out of the mean: 1 or 0 then).
+    reference = kept if train_labels is None else np.asarray(train_labels)
+    majority = np.broadcast_to(reference.astype(bool).mean(axis=0) >= 0.5, kept.shape)
+    at_majority = attribute_metrics(majority, kept, names, train_labels)
     return {"n_images": len(faces), "n_scored": int(found.sum()), "found": float(found.mean()),
             "decisions": {k: at_decisions[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
             "p_ge_0.5": {k: at_half[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
             "majority_mean_accuracy": at_decisions["majority_mean_accuracy"],
+            "majority_mean_balanced_accuracy": at_majority["mean_balanced_accuracy"],
             "per_attribute": {n: {k: at_decisions["per_attribute"][n][k] for k in ("accuracy", "balanced_accuracy",
                                                                                   "positive_rate")} for n in names}}  # fmt: skip
 
 
 def markdown(r: dict) -> str:
     s = r["scores"]
+    bad = r.get("unreadable") or []
+    gone = (f"{len(bad)} of them unreadable (left out of every figure; results.json: unreadable), a face found in "
+            f"{s['found']:.4f} of the {s['n_images']} others" if bad else f"a face found in {s['found']:.4f} of them")
+    rows = r.get("left_out_rows") or []
+    reader = f"; the reader left out {len(rows)} row(s) (results.json: left_out_rows)" if rows else ""
     lines = [f"# Attributes end to end: {r['data']['name']} {r['data']['split']}", "", f"`{r['command']}`", "",
-             f"Bundle {r['bundle']['path']} (identity {r['bundle']['identity']}); {s['n_images']} images of "
-             f"{r['data']['root']}, a face found in {s['found']:.4f} of them"
+             f"Bundle {r['bundle']['path']} (identity {r['bundle']['identity']}); {r['data']['n_images']} images of "
+             f"{r['data']['root']}, {gone}{reader}"
              + (f"; {len(r['left_out_attributes'])} attributes the labels lack: {', '.join(r['left_out_attributes'])}"
                 if r["left_out_attributes"] else "") + ".", ""]  # fmt: skip
     if "decisions" in s:
@@ -106,7 +154,8 @@ def markdown(r: dict) -> str:
                   f"| at the bundle's decisions | {s['decisions']['mean_accuracy']:.4f}{paper} | "
                   f"{s['decisions']['mean_balanced_accuracy']:.4f} |",
                   f"| at p >= 0.5 | {s['p_ge_0.5']['mean_accuracy']:.4f} | {s['p_ge_0.5']['mean_balanced_accuracy']:.4f} |",
-                  f"| majority class per attribute | {s['majority_mean_accuracy']:.4f} | 0.5 |", "",
+                  f"| majority class per attribute | {s['majority_mean_accuracy']:.4f} | "
+                  f"{s['majority_mean_balanced_accuracy']:.4f} |", "",
                   "| attribute | accuracy | balanced accuracy | positive rate |", "|---|---|---|---|"]  # fmt: skip
         lines += [f"| {n} | {a['accuracy']:.4f} | {a['balanced_accuracy']:.4f} | {a['positive_rate']:.3f} |"
                   for n, a in s["per_attribute"].items()]  # fmt: skip
@@ -125,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="score the first N images of the split (default: all)")
     ap.add_argument("--batch-size", type=int, default=8, help="images per Predictor batch (default: 8)")
     ap.add_argument("--out", type=Path, default=None, help="the results folder (default: runs/bench_attributes/<data>-<split>-<time>)")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)  # settings may come before and after the options
     if args.limit is not None and args.limit < 1:
         ap.error(f"--limit must be at least 1, got {args.limit}")
     if args.batch_size < 1:
@@ -139,32 +188,55 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         ap.error(str(e))
     split = args.split or cfg.get("eval_split") or "val"
+    try:  # before the data is read: a file that is not a bundle is said at once
+        predictor = Predictor.load(args.bundle)
+    except (BundleError, FileNotFoundError) as e:  # the message names the file
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     try:
-        index = build_index(cfg)
+        with warnings.catch_warnings(record=True) as caught:  # kept for results.json, and said below
+            warnings.simplefilter("always")
+            index = build_index(cfg)
     except InstantiationException as e:  # hydra.utils.instantiate wraps what the reader raised
-        if isinstance(e.__cause__, USER_ERRORS):  # a label file's problem, its file and line named
-            print(f"error: {e.__cause__}", file=sys.stderr)
-            return 2
-        raise
+        print(f"error: {reader_error(e, cfg)}", file=sys.stderr)
+        return 2
+    except USER_ERRORS as e:  # build_index's own checks (a holdout rule, a limit)
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    reader_warnings = [str(w.message) for w in caught]
+    for message in reader_warnings:
+        print(f"warning: {message}", file=sys.stderr)
     if split not in set(index["split"]):
         ap.error(f"{args.root} has no {split!r} rows (its splits: {', '.join(sorted(set(index['split'])))})")
     part = split_of(index, split).reset_index(drop=True)
     part = part.iloc[: args.limit] if args.limit else part
-    predictor = Predictor.load(args.bundle)
     names = [n for n in predictor.attributes if n in index.columns]
     left_out = [n for n in predictor.attributes if n not in index.columns]
     if not names:
         ap.error(f"the labels of {args.root} name none of the bundle's attributes ({', '.join(predictor.attributes[:5])}, ...)")
     thresholds = np.asarray(predictor.bundle.svm.threshold)[[predictor.attributes.index(n) for n in names]]
     train = index[index["split"] == "train"]
-    faces = top_faces(predictor, part["path"].tolist(), args.batch_size)
-    scores = score(faces, part[names].to_numpy(), names, thresholds, train[names].to_numpy() if len(train) else None)
+    faces, unreadable = top_faces(predictor, part["path"].tolist(), args.batch_size)
+    for i, u in enumerate(unreadable):
+        if i == 20:
+            print(f"unreadable: {len(unreadable) - 20} more (all listed in results.json)", file=sys.stderr)
+            break
+        print(f"unreadable {u['path']}: {u['reason']}", file=sys.stderr)
+    if len(unreadable) == len(part):
+        u = unreadable[0]
+        print(f"error: none of the {len(part)} {split} images of {args.root} can be read (the first: {u['path']}: "
+              f"{u['reason']}); is the image folder right (data.index.images=)?", file=sys.stderr)  # fmt: skip
+        return 2
+    readable = ~part["path"].isin({u["path"] for u in unreadable}).to_numpy()
+    scores = score(faces, part.loc[readable, names].to_numpy(), names, thresholds,
+                   train[names].to_numpy() if len(train) else None)  # fmt: skip
     date = dt.date.today().isoformat()
     out = args.out or Path("runs") / "bench_attributes" / f"{args.data}-{split}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     record = {"command": shlex.join(["python", "benchmarks/bench_attributes.py", *(argv if argv is not None else sys.argv[1:])]),
               "date": date, "data": {"name": args.data, "root": str(args.root), "split": split, "n_images": len(part)},
               "bundle": {"path": str(args.bundle), "identity": predictor.bundle.identity},
-              "left_out_attributes": left_out, "scores": scores, "machine": machine()}  # fmt: skip
+              "left_out_attributes": left_out, "unreadable": unreadable, "reader_warnings": reader_warnings,
+              "left_out_rows": list(index.attrs.get("skipped", [])), "scores": scores, "machine": machine()}  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(record, indent=1) + "\n")
     (out / "results.md").write_text(markdown(record))

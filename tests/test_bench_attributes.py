@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -61,3 +62,98 @@ def test_bad_arguments_and_data_stop_with_one_error_line(celeba, tmp_path, capsy
         assert e.value.code == 2 and said in capsys.readouterr().err
     assert "celeba" in bench.attribute_datasets() and "lfwa" in bench.attribute_datasets()
     assert "utkface" not in bench.attribute_datasets()
+
+
+def _copy(celeba, tmp_path):
+    """A copy of the module's CelebA tree (to spoil), and its val paths in index order."""
+    import shutil
+
+    from lnet_anet.data.from_config import build_index, split_of
+
+    bench = load_benchmark("bench_attributes")
+    root = tmp_path / "celeba"
+    shutil.copytree(celeba[0], root)
+    index = build_index(bench.dataset_config("celeba", root, ["data.index.images=img_align_celeba"]))
+    return bench, root, split_of(index, "val")["path"].tolist()
+
+
+def test_unreadable_images_are_named_and_left_out_of_every_figure(celeba, tmp_path, capsys):
+    """A user trial: a truncated JPEG and a text file named .jpg were counted as "no face found";
+    and the rows the reader left out were said on stderr only."""
+    from lnet_anet.inference.predictor import Predictor
+
+    bench, root, val = _copy(celeba, tmp_path)
+    Path(val[0]).write_bytes(Path(val[0]).read_bytes()[:200])  # truncated
+    Path(val[1]).write_text("not an image\n")
+    gone = sorted(p for p in (root / "img_align_celeba").iterdir() if str(p) not in val)[0]
+    gone.unlink()  # a train image: the reader leaves its row out
+    ids = root / "identity_CelebA.txt"
+    ids.write_text("".join(ids.read_text().splitlines(keepends=True)[1:]))  # one image unlisted: the reader warns
+    out = tmp_path / "out"
+    setting = "data.index.images=img_align_celeba"
+    assert bench.main(["--data", "celeba", "--root", str(root), "--bundle", str(celeba[1]), "--out", str(out), setting]) == 0
+    err = capsys.readouterr().err
+    got = json.loads((out / "results.json").read_text())
+    assert [u["path"] for u in got["unreadable"]] == val[:2] and all(u["reason"] for u in got["unreadable"])
+    assert f"unreadable {val[0]}: " in err and f"unreadable {val[1]}: " in err
+    assert any("identity_CelebA.txt" in w and "not listed" in w for w in got["reader_warnings"])
+    assert "warning: " in err and "identity_CelebA.txt" in err
+    assert [r.split(":")[0] for r in got["left_out_rows"]] == [str(gone)]
+    assert got["data"]["n_images"] == len(val) and got["scores"]["n_images"] == len(val) - 2
+    predictor = Predictor.load(celeba[1])
+    found = [bool(r["faces"]) for r in predictor.predict_many(val[2:])]
+    assert got["scores"]["found"] == pytest.approx(np.mean(found))
+    md = (out / "results.md").read_text()
+    assert f"{len(val)} images of {root}, 2 of them unreadable" in md and "the reader left out 1 row(s)" in md
+
+
+def test_a_split_of_unreadable_images_stops_with_one_error_line(celeba, tmp_path, capsys):
+    bench, root, val = _copy(celeba, tmp_path)
+    for p in val:
+        Path(p).write_text("not an image\n")
+    out = tmp_path / "out"
+    argv = ["--data", "celeba", "--root", str(root), "--bundle", str(celeba[1]), "--out", str(out),
+            "data.index.images=img_align_celeba"]  # fmt: skip
+    assert bench.main(argv) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: none of the {len(val)} val images of {root} can be read")
+    assert not out.exists()
+
+
+def test_a_misspelt_setting_or_a_file_that_is_no_bundle_is_one_error_line(celeba, tmp_path, capsys):
+    """A user trial: data.index.ntrain=12 (a key the reader does not take) ended in Hydra's
+    traceback, exit 1; a --bundle that is not a bundle, in BundleError's."""
+    bench = load_benchmark("bench_attributes")
+    root, bundle = celeba
+    base = ["--data", "celeba", "--root", str(root), "--out", str(tmp_path / "out"), "data.index.images=img_align_celeba"]
+    assert bench.main([*base, "--bundle", str(bundle), "data.index.ntrain=12"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: data.index.ntrain: not a setting of the celeba reader read_celeba (it takes: "
+                          "data.index.images, ") and len(err.splitlines()) == 1  # fmt: skip
+    notes = tmp_path / "notes.lnetanet"
+    notes.write_text("not a bundle\n")
+    assert bench.main([*base, "--bundle", str(notes)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {notes}: ") and len(err.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_majority_baselines_balanced_accuracy_is_the_metrics_not_a_flat_half():
+    """An attribute with one class among the scored images: the metric leaves the absent class's
+    rate out, so the majority's balanced accuracy there is 1 or 0, not 0.5 (as results.md said)."""
+    from lnet_anet.metrics.attributes import attribute_metrics
+
+    bench = load_benchmark("bench_attributes")
+    names = ["A", "B"]
+    labels = np.array([[1, 1], [0, 1], [0, 1], [1, 1]])  # B: positives only
+    train = np.array([[0, 0], [0, 0], [1, 0]])  # the majority: 0 for both
+    faces = [{"attributes": {"A": 0.9, "B": 0.9}}, {"attributes": {"A": 0.1, "B": 0.9}}, None,
+             {"attributes": {"A": 0.9, "B": 0.1}}, {"attributes": {"A": 0.6, "B": 0.7}}]  # fmt: skip
+    labels = np.insert(labels, 2, [0, 1], axis=0)
+    scores = bench.score(faces, labels, names, np.array([0.5, 0.5]), train)
+    kept = np.delete(labels, 2, axis=0)
+    want = attribute_metrics(np.zeros_like(kept), kept, names, train)["mean_balanced_accuracy"]
+    assert want == pytest.approx(0.25) and scores["majority_mean_balanced_accuracy"] == pytest.approx(want)
+    record = {"data": {"name": "x", "split": "val", "root": "/d", "n_images": 5}, "command": "c", "left_out_attributes": [],
+              "bundle": {"path": "b", "identity": "i"}, "scores": scores}  # fmt: skip
+    assert f"| majority class per attribute | {scores['majority_mean_accuracy']:.4f} | 0.2500 |" in bench.markdown(record)

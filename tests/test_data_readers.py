@@ -276,6 +276,29 @@ def test_bad_attribute_list_names_file_and_line(tmp_path, case):
     assert f"list_attr_celeba.txt:{bad_line}: " in str(err.value) and message in str(err.value)
 
 
+def test_read_celeba_names_a_misspelt_attribute_in_its_own_list(tmp_path):
+    """A user trial: `EyeGlasses` in list_attr_celeba.txt was read as it is, and the attribute
+    went missing only later, far from the label file. The .txt header is line 2 (after the
+    count), the .csv's line 1; CelebA-HQ (an img_celeba_hq folder) is read by the same reader."""
+    root = _celeba(tmp_path, images="img_celeba_hq")
+    path = root / "list_attr_celeba.txt"
+    lines = path.read_text().splitlines()
+    for wrong in ("EyeGlasses", "Eyeglases", "eyeglasses"):
+        _write(path, [lines[0], lines[1].replace("Eyeglasses", wrong), *lines[2:]])
+        with pytest.raises(DatasetFormatError) as err:
+            read_celeba(root)
+        assert str(err.value) == (f"{path.resolve()}:2: bad header: found attribute name {wrong!r}, expected "
+                                  "'Eyeglasses' (CelebA's 40 attribute names)")  # fmt: skip
+    path.unlink()
+    rows = [f"{n}," + ",".join(map(str, row)) for n, row in zip(_names(), _labels(), strict=True)]
+    header = "image_id," + ",".join(CELEBA_ATTRIBUTES).replace("Eyeglasses", "EyeGlasses")
+    csv = _write(root / "list_attr_celeba.csv", [header, *rows])
+    with pytest.raises(DatasetFormatError, match=r"list_attr_celeba.csv:1: bad header: found attribute name 'EyeGlasses'"):
+        read_celeba(root)
+    _write(csv, [header.replace("EyeGlasses", "Eyeglasses"), *rows])
+    assert read_celeba(root)["Eyeglasses"].tolist() == (_labels()[:, CELEBA_ATTRIBUTES.index("Eyeglasses")] > 0).tolist()
+
+
 @pytest.mark.parametrize(
     ("name", "line", "text", "message"),
     [

@@ -8,6 +8,7 @@ first offending line exactly.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import os
 import warnings
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError, data_hint
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -218,6 +220,23 @@ def header_fields(path: Path, lines: list[str], line_index: int, sep: str | None
     if line_index >= len(lines) or not lines[line_index]:
         raise DatasetFormatError(path, "missing header line", line_index + 1)
     return split_fields(lines[line_index], sep)
+
+
+def check_attr_spelling(path: Path, names: Sequence[str], line: int, note: str = "CelebA's 40 attribute names") -> None:
+    """A header name close to one of CelebA's 40 that the header lacks is a misspelling: read as
+    it is, the attribute would only be missed later (when scoring), far from the label file.
+    Other extra names are left alone (a list may carry more attributes). line: the header's
+    1-based line number; note: what the names should be, said in the error."""
+    missing = [a for a in CELEBA_ATTRIBUTES if a not in names]
+    for name in names:
+        if name in CELEBA_ATTRIBUTES:
+            continue
+        close = difflib.get_close_matches(name, missing, n=1, cutoff=0.75) or [
+            a for a in missing if a.lower() == name.lower()
+        ]
+        if close:
+            raise DatasetFormatError(path, f"bad header: found attribute name {name!r}, expected {close[0]!r} ({note})",
+                                     line)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- CSVs by column name

@@ -39,6 +39,7 @@ from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
 from lnet_anet.data.readers._tables import (
     BOX_COLUMNS,
     LANDMARK_COLUMNS,
+    check_attr_spelling,
     finish_index,
     header_fields,
     join_paths,
@@ -62,11 +63,13 @@ _ATTR_NAME = re.compile(r"^[A-Za-z0-9_]*[A-Za-z_][A-Za-z0-9_]*$")  # not a bare 
 # --------------------------------------------------------------------------- single files
 
 
-def read_attr_list(path: str | Path) -> pd.DataFrame:
+def read_attr_list(path: str | Path, note: str = "CelebA's 40 attribute names") -> pd.DataFrame:
     """CelebA's attribute list (`list_attr_celeba.txt` layout, or its `image_id,...` CSV variant).
 
     Returns a DataFrame indexed by image name with one int8 0/1 column per attribute, in file
-    order. Labels must be -1 or 1 (0/1 files are rejected: 0 would be ambiguous).
+    order. Labels must be -1 or 1 (0/1 files are rejected: 0 would be ambiguous). A header name
+    close to one of CelebA's 40 that the header lacks (`EyeGlasses`) is refused, naming the
+    header line (check_attr_spelling; note: what the names should be, said in the error).
     """
     path = Path(path)
     lines = read_lines(path)
@@ -77,12 +80,14 @@ def read_attr_list(path: str | Path) -> pd.DataFrame:
                 path, f"bad header: first column must be image_id, found {header[0]!r}", 1
             )
         names = _check_attr_names(path, header[1:], 1)
+        check_attr_spelling(path, names, 1, note)
         _check_header_fits_rows(path, lines, 1, len(names), ",")
         table = parse_table(path, lines, 1, len(names) + 1, sep=",")
     else:
         # The header line lists the attribute names; some writers prefix it with "image_id".
         header = header_fields(path, lines, 1, None)
         names = _check_attr_names(path, header[1:] if header[0] == "image_id" else header, 2)
+        check_attr_spelling(path, names, 2, note)  # line 2: the header, after the count line
         _check_header_fits_rows(path, lines, 2, len(names), None)
         table = parse_table(path, lines, 2, len(names) + 1)
         parse_count_line(path, lines, len(table))

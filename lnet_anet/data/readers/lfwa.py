@@ -12,14 +12,12 @@ missing images are left out, so a missing image never moves another row across t
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
 from lnet_anet.data.readers._tables import (
     SPLITS,
@@ -101,23 +99,6 @@ def read_split_file(path: str | Path) -> pd.Series:
     return pd.Series(split, index=pd.Index(names, name="image_id"), name="split")
 
 
-def _check_attr_spelling(path: Path, names: list[str]) -> None:
-    """A header name close to one of CelebA's 40 that the header lacks is a misspelling: read as
-    it is, the attribute would only be missed later (when scoring), far from the label file.
-    Other extra names are left alone (a list may carry more attributes)."""
-    missing = [a for a in CELEBA_ATTRIBUTES if a not in names]
-    for name in names:
-        if name in CELEBA_ATTRIBUTES:
-            continue
-        close = difflib.get_close_matches(name, missing, n=1, cutoff=0.75) or [
-            a for a in missing if a.lower() == name.lower()
-        ]
-        if close:
-            line = 1 if path.suffix.lower() == ".csv" else 2  # the header line (the .txt layout: after the count)
-            raise DatasetFormatError(path, f"bad header: found attribute name {name!r}, expected {close[0]!r} "
-                                           "(LFWA uses CelebA's 40 attribute names)", line)  # fmt: skip
-
-
 def read_lfwa(
     root: str | Path,
     attr_file: str | Path | None = None,
@@ -137,8 +118,7 @@ def read_lfwa(
     root = require_path(root, "LFWA root folder", "root")
     tree = find_lfw_tree(root, images)
     attr_path = Path(attr_file) if attr_file is not None else find_attr_file(root)
-    attrs = read_attr_list(attr_path)
-    _check_attr_spelling(attr_path, list(attrs.columns))
+    attrs = read_attr_list(attr_path, note="LFWA uses CelebA's 40 attribute names")
     relative = _lfw_relative(attrs.index.to_numpy(object))
     dup = pd.Series(relative).duplicated().to_numpy()
     if dup.any():  # `A_0001.jpg` and `A/A_0001.jpg` name the same image
