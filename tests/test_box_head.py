@@ -486,7 +486,7 @@ def test_the_crowd_box_head_places_the_faces_of_a_picture_with_that_many_faces(t
 def test_the_embedded_bundle_places_crowds_by_the_shipped_mlp_head():
     predictor = Predictor.load()
     assert predictor.crowd_box_head.digest == BoxHead.load("mlp").digest
-    assert predictor._lnet.crowd_box_steps == 3  # experiments/2026-12-06-box-steps
+    assert predictor._lnet.crowd_box_steps == 3 and predictor._lnet.crowd_box_small == 0.3  # experiments/2026-12-06-box-steps
     assert predictor.custom_heads == {}  # the shipped heads: records say nothing of them
 
 

@@ -570,8 +570,8 @@ def test_turning_a_step_off_turns_off_the_settings_that_need_it(tmp_path, capsys
     from lnet_anet.data.preprocess import dependents_off
     from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
 
-    for given, gone in (({"refine_boxes": False}, {"crowd_box_head": None, "crowd_box_steps": 1}),
-                        ({"crowd_box_head": None}, {"crowd_box_steps": 1}),
+    for given, gone in (({"refine_boxes": False}, {"crowd_box_head": None, "crowd_box_steps": 1, "crowd_box_small": None}),
+                        ({"crowd_box_head": None}, {"crowd_box_steps": 1, "crowd_box_small": None}),
                         ({"rescue_faces": None}, {"rescue_frame": None, "verify_faces": None, "arbitrate_nested": None,
                                                   "arbitrate_picture": False})):  # fmt: skip
         out = tmp_path / "off.lnetanet"
