@@ -568,7 +568,7 @@ def test_turning_a_step_off_turns_off_the_settings_that_need_it(tmp_path, capsys
     bundle, one dependent setting at a time (a fresh-user trial): now the dependents go with it,
     said in a note; a dependent given explicitly is kept as given."""
     from lnet_anet.data.preprocess import dependents_off
-    from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
+    from lnet_anet.inference.predictor import DEFAULT_BUNDLE
 
     for given, gone in (({"refine_boxes": False}, {"crowd_box_head": None, "crowd_box_steps": 1, "crowd_box_small": None}),
                         ({"crowd_box_head": None}, {"crowd_box_steps": 1, "crowd_box_small": None}),
@@ -577,9 +577,8 @@ def test_turning_a_step_off_turns_off_the_settings_that_need_it(tmp_path, capsys
         out = tmp_path / "off.lnetanet"
         assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--lnet-input", json.dumps(given), "--out", str(out)]) == 0
         assert f"turned off with them: {json.dumps(gone)}" in capsys.readouterr().err
-        lnet = load_bundle(out, build_nets=False).preprocessing["lnet"]
+        lnet = load_bundle(out, build_nets=False).preprocessing["lnet"]  # its settings checked as it loads
         assert all(lnet.get(k, v) == v for k, v in {**given, **gone}.items())
-        Predictor.load(out, backend="torch")
     current = {"rescue_faces": [0.0, 0.7], "rescue_frame": 0.95, "verify_faces": [1e6, 0.02]}
     assert dependents_off(current, {"rescue_faces": None, "verify_faces": [1e6, 0.5]}) == {
         "rescue_faces": None, "verify_faces": [1e6, 0.5], "rescue_frame": None}  # given: kept (and then refused by the check)

@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for option, fit in (("--box-head", "fit_box_head"), ("--crowd-box-head", "fit_box_head"),
                         ("--face-head", "fit_face_head"), ("--upright-head", "fit_upright")):
         parser.add_argument(option, type=Path, metavar="FILE",
-                            help=f"with --from-bundle alone: embed this head ({fit} --bundle FILE's output, fitted "
+                            help=f"with --from-bundle (and --lnet-input / --localizer, no run folders): embed this head ({fit} --bundle FILE's output, fitted "
                                  "on the bundle's ANet); predict then uses it without being given it")  # fmt: skip
     parser.add_argument("--note", help="with --from-bundle: why the heads were replaced (provenance.built.note)")
     parser.add_argument("--out", type=Path, required=True,

@@ -292,7 +292,7 @@ class Predictor:
                              "(preprocessing.lnet.refine_boxes is not set)")
         self._refine_on = self._box_head is not None
         self._crowd_box_head: BoxHead | None = None
-        if self._lnet.crowd_box_head is not None:  # likewise; the shipped crowd head unless one is given
+        if self._lnet.crowd_box_head is not None:  # likewise; the bundle's crowd head, else the shipped one, unless one is given
             given = next(h for h in (crowd_box_head, bundle.head("crowd_box_head"), CROWD_BOX_HEAD) if h is not None)
             self.crowd_box_head = given if isinstance(given, BoxHead) else BoxHead.load(given)
         elif crowd_box_head is not None:
