@@ -148,6 +148,24 @@ def test_cli_backend_flag(bundle_path, tmp_path, capsys, monkeypatch):
     assert "pip install onnxruntime" in capsys.readouterr().err
 
 
+def test_a_bundle_that_changes_only_what_acts_on_the_graphs_outputs_reuses_them(bundle_path, graph_cache, tmp_path):
+    """Every derived bundle exported its graphs again (~55 MB each for the embedded one; a fresh-user
+    trial): now a graph's cache key holds only the networks and settings it is built from."""
+    from lnet_anet.cli.build_bundle import main as build_main
+
+    Predictor.load(bundle_path, backend="onnxruntime")  # exports, or finds them cached
+    first = set(runtime.cache_dir().glob("*.onnx"))
+    same = tmp_path / "same.lnetanet"  # the localizer and the detection steps act on the graphs' outputs
+    assert build_main(["--from-bundle", str(bundle_path), "--localizer", '{"max_faces": 3}', "--lnet-input",
+                       '{"zoom_in_scales": [2.0], "zoom_in_below": 96}', "--out", str(same)]) == 0  # fmt: skip
+    assert Predictor.load(same, backend="onnxruntime").bundle.nets == {}  # every graph from the cache
+    assert set(runtime.cache_dir().glob("*.onnx")) == first
+    other = tmp_path / "other.lnetanet"  # LNet's input normalised otherwise: its graphs are new, ANet's face graph is not
+    assert build_main(["--from-bundle", str(bundle_path), "--lnet-input", '{"mean": [0.4, 0.4, 0.4]}', "--out", str(other)]) == 0
+    Predictor.load(other, backend="onnxruntime")
+    assert 0 < len(set(runtime.cache_dir().glob("*.onnx")) - first) < len(first)
+
+
 def test_a_bundle_changed_in_memory_is_not_served_a_stale_graph(bundle_path):
     from lnet_anet.inference.bundle import load_bundle
 

@@ -111,6 +111,10 @@ from lnet_anet.lnet.multiscale import (
 )
 
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
+# The networks each graph is built from (their tensors and nets config key its ONNX cache entry), and
+# the LNet input settings its graphs read (the rest act on their outputs: Predictor._graph_settings).
+GRAPH_PARTS = {"lnet": ("lnet",), "regions": ("lnet",), "faces": ("anet", "age", "attractiveness"), "anet_only": ("anet",)}
+LNET_GRAPH_SETTINGS = ("input_size", "resize", "mean", "std")
 # The face, box and upright heads judge a region on its crop filled so outside the picture,
 # whatever the bundle's pad: they learnt crops filled black, and where a region leaves the picture
 # (the frame try's candidate mostly) that fill is part of what they judge. Only the reading
@@ -267,7 +271,7 @@ class Predictor:
         self._digest = bundle.digest if _own_bundle else None
         if self.backend == "onnxruntime" and self._digest is not None:  # graphs exported before
             for name in names:
-                graph = OrtGraph.cached(graph_key(self._graph_settings(name), self._digest))
+                graph = OrtGraph.cached(graph_key(self._graph_settings(name), self._graph_digest(name)))
                 if graph is not None:
                     self._run[name] = graph
         missing = [name for name in names if name not in self._run]
@@ -560,10 +564,26 @@ class Predictor:
         return graphs
 
     def _graph_settings(self, name: str) -> str:
-        # The views of a face's region are cut before the graph: they leave its key (and cache) as it was.
-        anet = {k: v for k, v in self.bundle.preprocessing["anet"].items() if k != "views"}
-        return json.dumps({"graph": name, "preprocessing": {**self.bundle.preprocessing, "anet": anet},
-                           "nets": self.bundle.config["nets"]}, sort_keys=True)  # fmt: skip
+        """What graph `name` is built from besides its networks' tensors: their config and the
+        settings it reads (GRAPH_PARTS). The localizer's and the detection steps' settings act on
+        the graphs' outputs, so a bundle that changes only them (or embeds a head) reuses the
+        cached graphs; the views of a face's region are cut before the graph, likewise."""
+        prep, nets = self.bundle.preprocessing, self.bundle.config["nets"]
+        if name in ("faces", "anet_only"):
+            settings = {"anet": {k: v for k, v in prep["anet"].items() if k != "views"},
+                        **{head: prep[head] for head in HEAD_KEYS if head in prep and name == "faces"}}  # fmt: skip
+        else:  # LNet's graphs: its input's normalisation and size, and LNet_s's
+            settings = {"lnet": {k: prep["lnet"][k] for k in LNET_GRAPH_SETTINGS if k in prep["lnet"]},
+                        "cascade": prep.get("cascade")}  # fmt: skip
+        return json.dumps({"graph": name, "preprocessing": settings,
+                           "nets": {part: nets[part] for part in GRAPH_PARTS[name] if part in nets}}, sort_keys=True)  # fmt: skip
+
+    def _graph_digest(self, name: str) -> str | None:
+        """The digests of the networks graph `name` is built from (Bundle.part_digest), for a
+        bundle the Predictor loaded from its file; None otherwise (graph_key then hashes the graph)."""
+        if self._digest is None:
+            return None
+        return "|".join(f"{part}:{self.bundle.part_digest(part)}" for part in GRAPH_PARTS[name] if self.bundle.has(part))
 
     def _runner(self, name: str, graph: torch.nn.Module) -> TorchGraph | OrtGraph:
         """The graph in torch, or exported for ONNX Runtime (inference.runtime; cached)."""
@@ -582,7 +602,7 @@ class Predictor:
                                                    for i in graph.input_names[1:]]  # fmt: skip
             examples = [torch.zeros(2, z, z, 3, dtype=torch.uint8) for z in sizes]
             dynamic = {io: {0: "n"} for io in (*graph.input_names, *graph.output_names)}
-        key = graph_key(self._graph_settings(name), self._digest, None if self._digest else graph)
+        key = graph_key(self._graph_settings(name), self._graph_digest(name), None if self._digest else graph)
         return OrtGraph.from_module(graph, examples, key, dynamic, label=f"{type(graph).__name__} '{name}'")
 
     @property
