@@ -352,23 +352,43 @@ def read_labels(fmt: str, labels: Path, images: Path | None, folds=FDDB_FOLDS):
         raise DataNotFoundError(e.path, f"missing label file; to score only the folds that are there: {which}") from None
 
 
-def unreadable(paths: list[str], names: list[str], detectors: list[str]) -> list[dict]:
+def unreadable(paths: list[str], names: list[str], detectors: list[str], sizes: dict | None = None) -> list[dict]:
     """The images a chosen detector could not read, as [{"name", "path", "reason"}]: each is read
     once, before any detector runs, with the readers the detectors use (the Predictor's
     load_image; read_image, OpenCV, for the peers), so that every detector scores the same images
-    (locate_many would give an unreadable image no face without a word)."""
+    (locate_many would give an unreadable image no face without a word). sizes: filled with
+    {path: (height, width)} of each image read (as displayed: EXIF orientation applied)."""
     predictor = any(d in PREDICTOR_DETECTORS for d in detectors)
     peers = any(d not in PREDICTOR_DETECTORS for d in detectors)
     bad = []
     for path, name in zip(paths, names, strict=True):
         try:
+            shape = None
             if predictor:
-                load_image(path)
+                shape = load_image(path).shape[:2]
             if peers:
-                read_image(path)
+                shape = read_image(path).shape[:2]
         except ImageReadError as e:
             bad.append({"name": name, "path": path, "reason": e.reason})
+            continue
+        if sizes is not None and shape is not None:
+            sizes[path] = tuple(int(v) for v in shape)
     return bad
+
+
+def boxes_outside(df, sizes: dict) -> list[dict]:
+    """The labelled boxes that lie wholly outside their image ([{"name", "box", "image_hw"}]): no
+    detection can match them, so each counts as a missed face. Label formats without an image size
+    (CSV, WIDER, FDDB) cannot refuse them when read; here the image's size is known."""
+    out = []
+    for path, name, boxes in zip(df["path"], df["name"], df["boxes"], strict=True):
+        if path not in sizes:
+            continue
+        h, w = sizes[path]
+        for b in np.asarray(boxes, np.float64).reshape(-1, 4):
+            if b[0] >= w or b[1] >= h or b[2] <= 0 or b[3] <= 0:
+                out.append({"name": name, "box": [round(float(v), 1) for v in b], "image_hw": [h, w]})
+    return out
 
 
 def benchmark_data(args, detectors: list[str]) -> dict:
@@ -416,7 +436,14 @@ def benchmark_data(args, detectors: list[str]) -> dict:
                          "by file name, hash_part); to score every image: --part all")  # fmt: skip
     if args.limit:
         df = df.iloc[: args.limit].reset_index(drop=True)
-    skipped = unreadable(list(df["path"]), list(df["name"]), detectors)
+    sizes: dict = {}
+    skipped = unreadable(list(df["path"]), list(df["name"]), detectors, sizes)
+    outside = boxes_outside(df, sizes)
+    if outside:  # kept, as labelled: said, since each is a face no detector can find
+        first = outside[0]
+        print(f"warning: {len(outside)} labelled box(es) lie wholly outside their image, each a face no detector can "
+              f"match (the first: {first['name']} {first['box']} in an image of {first['image_hw'][1]}x"
+              f"{first['image_hw'][0]}); all are listed in results.json (boxes_outside)", file=sys.stderr)  # fmt: skip
     for i, s in enumerate(skipped):
         if i == 20:
             print(f"skipped: {len(skipped) - 20} more (all listed in results.json)", file=sys.stderr)
@@ -435,7 +462,7 @@ def benchmark_data(args, detectors: list[str]) -> dict:
         why = (f"none of the {dont} faces of the {len(df)} images counts (each is lower than --min-height "
                f"{args.min_height:g} px or marked don't-care)" if dont else f"the labels name no face in the {len(df)} images")
         raise ValueError(f"{labels}: {why}: nothing to score AP on; lower --min-height or check the labels")
-    return {"labels": labels, "found": found, "table": table, "df": df, "skipped": skipped}
+    return {"labels": labels, "found": found, "table": table, "df": df, "skipped": skipped, "boxes_outside": outside}
 
 
 # ----------------------------------------------------------------------------- main
@@ -562,6 +589,7 @@ def main(argv=None) -> int:
             "n_images_all": len(table),
             "n_skipped": len(skipped),
             "skipped": skipped,  # [{"name", "path", "reason"}]: unreadable, left out for every detector
+            "boxes_outside": data["boxes_outside"],  # labelled boxes wholly outside their image (kept, as labelled)
             "n_faces": care,
             "n_dont_care": dont,
             "dont_care_rule": f"{DONT_CARE_LABEL[args.format]}face height < {args.min_height:g} px",

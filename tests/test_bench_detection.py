@@ -365,3 +365,19 @@ def test_the_default_detectors_leave_out_missing_peers_in_one_line(tmp_path, cap
     assert set(json.loads((tmp_path / "out" / "results.json").read_text())["results"]) == {"haar"}
     assert bench.main([*common, "--detectors", "haar,mtcnn", "--out", str(tmp_path / "out2")]) == 2
     assert "error: mtcnn needs facenet-pytorch" in capsys.readouterr().err
+
+
+def test_labelled_boxes_wholly_outside_their_image_are_said_and_kept(tmp_path, capsys):
+    """CSV, WIDER and FDDB carry no image size, so their readers cannot refuse a box that lies off
+    its image (a fresh-user trial); bench_detection reads every image anyway: it says how many and
+    lists them in results.json, and scores them as labelled (faces no detector can match)."""
+    labels = _csv_tree(tmp_path, 2, ("0.png,200,10,230,50", "1.png,10,-60,40,-20"))  # the images are 160 x 120
+    out = tmp_path / "out"
+    rc = _bench().main(["--format", "csv", "--labels", str(labels), "--detectors", "haar", "--threads", "1",
+                        "--work", str(tmp_path / "work"), "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    assert "warning: 2 labelled box(es) lie wholly outside their image" in capsys.readouterr().err
+    record = _strict_json(out / "results.json")
+    assert record["data"]["boxes_outside"] == [{"name": "0.png", "box": [200.0, 10.0, 230.0, 50.0], "image_hw": [120, 160]},
+                                               {"name": "1.png", "box": [10.0, -60.0, 40.0, -20.0], "image_hw": [120, 160]}]  # fmt: skip
+    assert record["data"]["n_faces"] == 4  # kept: scored as labelled
