@@ -660,8 +660,8 @@ def test_an_evaluation_given_a_file_as_its_run_stops_with_one_error_line(tmp_pat
     done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
     assert done.returncode == 2, done.stderr[-2000:]
     assert done.stderr.strip().splitlines() == [
-        f"error: run={REPO / 'lnet_anet' / 'assets' / 'default.lnetanet'} is a file (a bundle: predict and benchmarks/ "
-        "score bundles); evaluate_attributes scores a training run's folder, e.g. run=runs/NAME"]
+        f"error: run={REPO / 'lnet_anet' / 'assets' / 'default.lnetanet'} is a file (a bundle: benchmarks/bench_attributes.py "
+        "scores a bundle's attributes on labelled files); evaluate_attributes scores a training run's folder, e.g. run=runs/NAME"]
     from lnet_anet.engine.runs import refuse_run_file
 
     (tmp_path / "notes.txt").write_text("x")

@@ -159,7 +159,8 @@ def refuse_run_file(argv: list[str], command: str) -> None:
     except Exception:  # noqa: BLE001 - an interpolation of other config keys: Hydra resolves it
         return
     if path.is_file():
-        kind = " (a bundle: predict and benchmarks/ score bundles)" if path.suffix == ".lnetanet" else ""
+        kind = (" (a bundle: benchmarks/bench_attributes.py scores a bundle's attributes on labelled files)"
+                if path.suffix == ".lnetanet" else "")  # fmt: skip
         print(f"error: run={path} is a file{kind}; {command} scores a training run's folder, e.g. run=runs/NAME",
               file=sys.stderr)  # fmt: skip
         raise SystemExit(2)
