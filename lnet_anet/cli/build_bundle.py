@@ -190,14 +190,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # The bundle's steps that read a head fitted on its ANet's feature (LNetInput settings): with
 # another ANet they would read features the head never saw, and Predictor.load refuses them.
-# step: (its "off" value, the command that fits its head, the predict option that passes the head)
-FEATURE_HEAD_STEPS = {"refine_boxes": (False, "fit_box_head", "--box-head"),
-                      "crowd_box_head": (None, "fit_box_head", "--crowd-box-head"),
-                      "rescue_faces": (None, "fit_face_head", "--face-head"),
-                      "rescue_frame": (None, "fit_face_head --frames", "--face-head"),
-                      "verify_faces": (None, "fit_face_head", "--face-head"),
-                      "arbitrate_nested": (None, "fit_face_head", "--face-head"),
-                      "arbitrate_picture": (False, "fit_face_head", "--face-head")}  # fmt: skip
+# step: (the command that fits its head, the predict option that passes the head); each step's
+# "off" value is preprocess.LNET_OFF's
+FEATURE_HEAD_STEPS = {"refine_boxes": ("fit_box_head", "--box-head"),
+                      "crowd_box_head": ("fit_box_head", "--crowd-box-head"),
+                      "rescue_faces": ("fit_face_head", "--face-head"),
+                      "rescue_frame": ("fit_face_head --frames", "--face-head"),
+                      "verify_faces": ("fit_face_head", "--face-head"),
+                      "arbitrate_nested": ("fit_face_head", "--face-head"),
+                      "arbitrate_picture": ("fit_face_head", "--face-head")}  # fmt: skip
 
 
 def _feature_heads_off(source: Path, out: Path, command: str) -> None:
@@ -217,18 +218,18 @@ def _feature_heads_off(source: Path, out: Path, command: str) -> None:
     steps = [k for k in FEATURE_HEAD_STEPS if lnet.get(k) not in (None, False)]
     if not steps:
         return
-    from lnet_anet.data.preprocess import dependents_off
+    from lnet_anet.data.preprocess import LNET_OFF, dependents_off
 
-    off = dependents_off(lnet, {k: FEATURE_HEAD_STEPS[k][0] for k in steps})  # with the settings that need them
+    off = dependents_off(lnet, {k: LNET_OFF[k] for k in steps})  # with the settings that need them
     tmp = out.with_name(f".{out.name}.heads{os.getpid()}")
     override_settings(out, tmp, lnet=off, command=command,
                       note="steps reading heads fitted on the source bundle's ANet turned off")  # fmt: skip
     os.replace(tmp, out)
-    fits = sorted({FEATURE_HEAD_STEPS[k][1] for k in steps})
+    fits = sorted({FEATURE_HEAD_STEPS[k][0] for k in steps})
     print(f"note: {', '.join(steps)} turned off in {out}: they read heads fitted on the feature of {source}'s ANet, "
           f"not this one. To have them, fit heads on {out} ("
           + "; ".join(f"python -m lnet_anet.cli.{f} --bundle {out} ..." for f in fits)
-          + f") and pass them (predict {' / '.join(sorted({FEATURE_HEAD_STEPS[k][2] for k in steps}))}) or embed them "
+          + f") and pass them (predict {' / '.join(sorted({FEATURE_HEAD_STEPS[k][1] for k in steps}))}) or embed them "
           f"(build_bundle --from-bundle {out} --box-head H ...), with the steps turned back on: "
           f"build_bundle --from-bundle {out} --lnet-input '{{...}}'", file=sys.stderr)  # fmt: skip
 
@@ -287,11 +288,11 @@ def _note_unfitted_heads(out: Path) -> None:
     shipped = {"--box-head": lambda: bundle.head("box_head") or BoxHead.load(),
                "--crowd-box-head": lambda: bundle.head("crowd_box_head") or BoxHead.load(CROWD_BOX_HEAD),
                "--face-head": lambda: bundle.head("face_head") or FaceHead.load()}  # fmt: skip
-    options = {FEATURE_HEAD_STEPS[step][2] for step in on}
+    options = {FEATURE_HEAD_STEPS[step][1] for step in on}
     unfitted = {option for option in options if not shipped[option]().fits(bundle)}
-    steps = [step for step in on if FEATURE_HEAD_STEPS[step][2] in unfitted]
+    steps = [step for step in on if FEATURE_HEAD_STEPS[step][1] in unfitted]
     if steps:
-        fits = sorted({FEATURE_HEAD_STEPS[step][1] for step in steps})
+        fits = sorted({FEATURE_HEAD_STEPS[step][0] for step in steps})
         print(f"note: {out} has {', '.join(steps)} on, which read shipped heads fitted on another ANet's feature than "
               f"this bundle's: predict refuses it unless given heads fitted on it ("
               + "; ".join(f"python -m lnet_anet.cli.{f} --bundle {out} ..." for f in fits)

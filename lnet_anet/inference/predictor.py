@@ -287,9 +287,10 @@ class Predictor:
         self._rescue_on = self._lnet.rescue_faces is not None
         self._box_head: BoxHead | None = None
         # A head not given is the bundle's embedded one of its name (build_bundle --box-head ...), else the shipped one.
-        self._embedded = {name: bundle.head(name).digest for name in bundle.head_names}
+        embedded = {name: bundle.head(name) for name in bundle.head_names}  # each built once
+        self._embedded = {name: head.digest for name, head in embedded.items()}
         if self._lnet.refine_boxes:  # loaded now: a head that does not fit this bundle stops here
-            box_head = box_head if box_head is not None else bundle.head("box_head")
+            box_head = box_head if box_head is not None else embedded.get("box_head")
             self.box_head = box_head if isinstance(box_head, BoxHead) else BoxHead.load(box_head)
         elif box_head is not None:
             raise ValueError("a box head was given, but this bundle does not refine boxes "
@@ -297,7 +298,7 @@ class Predictor:
         self._refine_on = self._box_head is not None
         self._crowd_box_head: BoxHead | None = None
         if self._lnet.crowd_box_head is not None:  # likewise; the bundle's crowd head, else the shipped one, unless one is given
-            given = next(h for h in (crowd_box_head, bundle.head("crowd_box_head"), CROWD_BOX_HEAD) if h is not None)
+            given = next(h for h in (crowd_box_head, embedded.get("crowd_box_head"), CROWD_BOX_HEAD) if h is not None)
             self.crowd_box_head = given if isinstance(given, BoxHead) else BoxHead.load(given)
         elif crowd_box_head is not None:
             raise ValueError("a crowd box head was given, but this bundle has none (preprocessing.lnet.crowd_box_head "
@@ -308,7 +309,7 @@ class Predictor:
         self.arbitrate_fill: float | None = FILL if self._lnet.arbitrate_nested is None else self._lnet.arbitrate_nested
         self.arbitrate_picture = self._lnet.arbitrate_picture
         if self._lnet.rescue_faces is not None:  # loaded now: a head that does not fit this bundle stops here
-            face_head = face_head if face_head is not None else bundle.head("face_head")
+            face_head = face_head if face_head is not None else embedded.get("face_head")
             self.face_head = face_head if isinstance(face_head, FaceHead) else FaceHead.load(face_head)
         elif face_head is not None:
             raise ValueError("a face head was given, but this bundle does not rescue faces "
