@@ -288,6 +288,22 @@ def test_a_face_head_that_does_not_fit_the_bundle_is_refused_at_load(tmp_path):
         Predictor.load(path, face_head=_constant_head(plain, 1.0))
 
 
+def test_a_head_of_another_anet_is_refused_before_any_graph_is_exported(tmp_path, monkeypatch):
+    """A fresh-user trial waited through the export of a new bundle's graphs for --rotations to be
+    refused: every head is now checked first."""
+    import lnet_anet.inference.predictor as predictor_module
+
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=1e6, preset="tiny")
+    exported = []  # graphs made or looked up in the cache
+    monkeypatch.setattr(Predictor, "_graphs", lambda self, copy_first: exported.append("export") or {})
+    monkeypatch.setattr(predictor_module.OrtGraph, "cached", staticmethod(lambda key: exported.append("cache")))
+    other = UprightHead(np.zeros(8), np.ones(8), np.zeros(8), 0.0, anet="0" * 12)
+    for kwargs in ({"rotations": True}, {"upright_head": other}):  # the shipped upright head reads the shipped ANet
+        with pytest.raises(ValueError, match="another ANet"):
+            Predictor.load(path, **kwargs)
+    assert exported == []
+
+
 def test_fit_face_head_fits_on_faces_and_face_free_photos_and_skips_bad_files(tmp_path, capsys):
     bundle = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=2)
     faces, free = tmp_path / "faces", tmp_path / "free"
@@ -393,6 +409,35 @@ def test_the_rescue_reads_lnets_maps_again_instead_of_running_it_again(tmp_path)
         calls[name] = count[0]
         assert len(record["faces"]) == (1 if name == "rescue" else 0)
     assert calls["rescue"] == calls["plain"] > 0
+
+
+def test_the_rescue_of_a_large_photo_reads_its_detail_tiles_and_shrinks_it_once(tmp_path, monkeypatch):
+    """A 1200 x 1600 photo with the detail pass on and no face found: the rescue reads LNet's maps
+    again, and the detail pass's faces and the shrunk copy too (a 24 MP photo's rescue ran the
+    detail pass twice: 5 s instead of 2)."""
+    import lnet_anet.inference.predictor as predictor_module
+
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=1e6, preset="tiny")
+    photo = _photo(shape=(1200, 1600, 3))
+    shrinks = []
+    real_shrunk = predictor_module._shrunk
+    monkeypatch.setattr(predictor_module, "_shrunk", lambda img, factor: shrinks.append(factor) or real_shrunk(img, factor))
+    calls = {}
+    for name, predictor in (("plain", Predictor.load(path)), ("rescue", _rescuing(path, head_logit=20.0))):
+        predictor.detail_ratio = 0.5
+        graph, count = predictor._run["lnet"], [0]
+
+        def counted(*args, graph=graph, count=count):
+            count[0] += 1
+            return graph(*args)
+
+        predictor._run["lnet"] = counted
+        shrinks.clear()
+        record = predictor.predict(photo)
+        calls[name] = count[0]
+        assert len(record["faces"]) == (1 if name == "rescue" else 0)
+        assert len([f for f in shrinks if f < 1]) == 1  # one shrunk copy per detection pass
+    assert calls["rescue"] == calls["plain"] > 2  # the tiles, read once
 
 
 def test_with_rotations_only_a_rescued_turn_is_marked_rescued(tmp_path):

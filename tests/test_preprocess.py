@@ -198,3 +198,14 @@ def test_head_input_soften_round_trips_and_is_checked():
     for bad in ({"soften": 0.5}, {"soften": 100}, {"soften": 2, "soften_above": -1}):
         with pytest.raises(PreprocessError, match=r"age\.soften"):
             HeadInput.from_dict({**base, **bad}, "age")
+
+
+def test_mean_luma_is_the_rec601_mean_of_any_view_of_the_pixels():
+    from lnet_anet.data.preprocess import mean_luma
+
+    img = np.random.default_rng(3).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    exact = float((img.reshape(-1, 3).astype(np.float64) @ [0.299, 0.587, 0.114]).mean())
+    assert mean_luma(img) == pytest.approx(exact, abs=1e-4)
+    view = img[::-2, 1::3]  # not contiguous: read all the same
+    assert mean_luma(view) == pytest.approx(float((view.reshape(-1, 3).astype(np.float64) @ [0.299, 0.587, 0.114]).mean()), abs=1e-4)
+    assert mean_luma(np.full((4, 4, 3), 200, np.uint8)) == pytest.approx(200.0)

