@@ -171,6 +171,19 @@ def test_exif_orientation_is_applied_so_boxes_are_in_displayed_pixels(
         assert np.abs(np.subtract(face["box"], ref["box"])).max() <= 4
 
 
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_a_pil_image_given_is_read_as_displayed_and_left_as_it_was(tmp_path, orientation):
+    """Its EXIF orientation is applied to the pixels read, never to the caller's image object."""
+    y, x = np.mgrid[0:16, 0:20]
+    rgb = np.stack([x * 12, y * 15, np.full_like(x, 90)], axis=-1).astype(np.uint8)  # smooth: little JPEG noise
+    image = Image.open(_jpeg_with_orientation(tmp_path / "o.jpg", rgb, orientation))
+    size, tag = image.size, image.getexif().get(0x0112)
+    out = to_rgb8(image)
+    assert out.shape == (16, 20, 3) and np.abs(out.astype(int) - rgb).mean() < 3
+    assert image.size == size and image.getexif().get(0x0112) == tag
+    assert (to_rgb8(image) == out).all()  # read again: the same
+
+
 def _save(array: np.ndarray, path: Path, mode_hint: str | None = None, **kw) -> Path:
     image = Image.fromarray(array)
     (image.convert(mode_hint) if mode_hint else image).save(path, **kw)
