@@ -16,7 +16,9 @@ Settings (--ratios): a detail ratio, "none" (detail pass off: the bundle as ship
 (the peer: facenet-pytorch's MTCNN(keep_all=True), default thresholds, min_face_size 20, on the
 decoded photo). Per setting: the share of photos whose pasted face is found (a face box with IoU >= 0.5 with its
 box), false alarms per photo (boxes on neither face), the median seconds per photo (decode
-included, after one warm-up photo) and the process's peak resident memory (ru_maxrss).
+included, after one warm-up photo) and the process's peak resident memory (ru_maxrss). --call
+predict times Predictor.predict (every face's attributes, age and attractiveness too) instead of
+locate_many.
 """
 
 from __future__ import annotations
@@ -76,11 +78,12 @@ def compose_photos(wider: Path, part: str, n: int, size: tuple[int, int], face: 
 
 
 def _iou(a, b) -> float:
-    return float(box_iou(torch.tensor([a], dtype=torch.float64), torch.tensor([b], dtype=torch.float64))[0, 0])
+    return float(box_iou(torch.from_numpy(np.asarray([a], np.float64)), torch.from_numpy(np.asarray([b], np.float64)))[0, 0])
 
 
-def _detector(setting: str, bundle: str | None):
-    """path -> face boxes, for a setting of --ratios."""
+def _detector(setting: str, bundle: str | None, call: str = "locate"):
+    """path -> face boxes, for a setting of --ratios; call "predict": through Predictor.predict
+    (every face's attributes, age and attractiveness too) instead of locate_many."""
     if setting == "mtcnn":
         from facenet_pytorch import MTCNN
         from PIL import Image
@@ -97,12 +100,14 @@ def _detector(setting: str, bundle: str | None):
 
     predictor = Predictor.load(bundle)
     predictor.detail_ratio = None if setting == "none" else float(setting)
+    if call == "predict":
+        return lambda path: [face["box"] for face in predictor.predict(path)["faces"]]
     return lambda path: [b for b, _ in next(predictor.locate_many([path]))]
 
 
-def run_setting(photos: list[dict], setting: str, bundle: str | None) -> dict:
+def run_setting(photos: list[dict], setting: str, bundle: str | None, call: str = "locate") -> dict:
     """One setting in this process: found, false alarms, seconds, peak memory."""
-    detect = _detector(setting, bundle)
+    detect = _detector(setting, bundle, call)
     detect(photos[0]["path"])  # warm-up: graphs, tables
     found, false_alarms, seconds = 0, 0, []
     for photo in photos:
@@ -129,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ratios", default="none,0.5", help="settings, comma-separated: detail ratios, none (off), mtcnn")
     ap.add_argument("--bundle", default=None, help="default: the embedded bundle")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--call", choices=("locate", "predict"), default="locate",
+                    help="time Predictor.locate_many (localization) or Predictor.predict (every head too); MTCNN "
+                         "localizes only")  # fmt: skip
     ap.add_argument("--work", type=Path, default=Path("runs/large-photo/photos"))
     ap.add_argument("--out", type=Path, default=None, help="results.json goes here")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: one setting, JSON on stdout
@@ -136,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     listing = args.work / f"{args.part}.json"
     if args.one is not None:
         photos = json.loads(listing.read_text())
-        print(json.dumps(run_setting(photos, args.one, args.bundle)))
+        print(json.dumps(run_setting(photos, args.one, args.bundle, args.call)))
         return 0
     if not any((args.wider / "wider_face_split").glob("wider_face_*_bbx_gt.txt")):
         ap.error(f"--wider {args.wider}: no WIDER FACE label file there (wider_face_split/wider_face_*_bbx_gt.txt); "
@@ -146,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     listing.write_text(json.dumps(photos))
     results = []
     for ratio in args.ratios.split(","):
-        cmd = [sys.executable, __file__, "--work", str(args.work), "--part", args.part, "--one", ratio.strip()]
+        cmd = [sys.executable, __file__, "--work", str(args.work), "--part", args.part, "--one", ratio.strip(),
+               "--call", args.call]  # fmt: skip
         if args.bundle:
             cmd += ["--bundle", args.bundle]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -156,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(results[-1], flush=True)
     record = {"command": " ".join(["python", "benchmarks/bench_large_photo.py", *(argv or sys.argv[1:])]),
-              "part": args.part, "size": [w, h], "face_px": args.face, "threads": os.environ.get("OMP_NUM_THREADS"),
+              "part": args.part, "size": [w, h], "face_px": args.face, "call": args.call,
+              "threads": os.environ.get("OMP_NUM_THREADS"),
               "machine": {"processor": platform.machine(), "cpu_count": os.cpu_count(), "load": os.getloadavg()},
               "results": results}  # fmt: skip
     if args.out:

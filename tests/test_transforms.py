@@ -147,3 +147,21 @@ def test_a_large_padded_region_is_shrunk_before_it_is_padded_and_crops_as_before
         return
     assert np.median(diff) <= 1 and diff[2:-2, 2:-2].mean() < 4  # borders aside, the same crop
     assert not shrunk_first[:20].any() and not shrunk_first[:, :12].any()  # black wholly outside the picture
+
+
+def test_large_regions_are_cut_from_a_shrunk_copy_that_gives_the_same_crop():
+    """AreaPyramid: a face region many times the crop's side is cut from a copy shrunk by area
+    averaging (a 24 MP photo's face crops read ~4 MP each otherwise); smaller ones from the image."""
+    from lnet_anet.data.transforms import PYRAMID_FROM, AreaPyramid, crop_face
+
+    y, x = np.mgrid[0:1200, 0:1600]
+    img = np.stack([(x // 7) % 256, (y // 5) % 256, ((x + y) // 11) % 256], axis=-1).astype(np.uint8)
+    img = cv2.GaussianBlur(img, (0, 0), 2)
+    pyramid = AreaPyramid(img)
+    for box, pad in (([300.0, 200.0, 1300.0, 1100.0], "black"), ([-200.0, -100.0, 900.0, 1000.0], "black"),
+                     ([-200.0, -100.0, 900.0, 1000.0], "edge"), ([700.0, 500.0, 760.0, 570.0], "black")):  # fmt: skip
+        direct, cut = crop_face(img, box, 1.1, 64, pad), pyramid.crop_face(box, 1.1, 64, pad)
+        assert np.abs(direct.astype(int) - cut.astype(int)).mean() < 1.5, (box, pad)
+        if (box[2] - box[0]) * 1.1 < PYRAMID_FROM * 64 or pad != "black":  # cut from the image itself
+            np.testing.assert_array_equal(direct, cut)
+    assert len(pyramid._levels) > 1  # a shrunk copy was made, once

@@ -86,7 +86,7 @@ from lnet_anet.data.preprocess import (
     mean_luma,
     stretch_contrast,
 )
-from lnet_anet.data.transforms import crop_face, face_region, soften_sharp
+from lnet_anet.data.transforms import AreaPyramid, face_region, leaves_picture, soften_sharp
 from lnet_anet.data.transforms import resize as resize_image
 from lnet_anet.inference.box_head import NAMED_BOX_HEADS, BoxHead
 from lnet_anet.inference.bundle import Bundle, load_bundle
@@ -953,7 +953,7 @@ class Predictor:
             return features
         views = p.views or ((0.0, 0.0, 1.0),)
         redo = [k for k, (img, box, *_) in enumerate(faces)
-                if any(_leaves(img.shape[:2], face_region(jitter_box(box, v), p.enlarge)) for v in views)]  # fmt: skip
+                if any(leaves_picture(img.shape[:2], face_region(jitter_box(box, v), p.enlarge)) for v in views)]  # fmt: skip
         if not redo:
             return features
         judged = features.copy()
@@ -1488,13 +1488,14 @@ class Predictor:
         p = self._anet
         if p.views:
             faces = [(img, jitter_box(box, view), *rest) for img, box, *rest in faces for view in p.views]
-        crops = [_crops(faces, p.enlarge, p.canonical_size, pad or p.pad)]
+        pyramids: dict[int, AreaPyramid] = {}  # each picture's shrunk copies, shared by the crops of every net
+        crops = [_crops(faces, p.enlarge, p.canonical_size, pad or p.pad, pyramids)]
         if not with_heads:
             outputs = self._anet_only()(*crops)
         else:
             for name in self._face_inputs[1:]:  # heads that read a crop of their own
                 prep = self._heads[name.removesuffix("_crops")]
-                head_crops = _crops(faces, prep.enlarge, prep.image_size, pad or prep.pad)
+                head_crops = _crops(faces, prep.enlarge, prep.image_size, pad or prep.pad, pyramids)
                 if prep.soften != 1:  # sharper crops than the net learnt from, read with less detail
                     head_crops = np.stack([soften_sharp(c, prep.soften, prep.soften_above) for c in head_crops])
                 crops.append(head_crops)
@@ -1621,16 +1622,15 @@ def _settings_key(head) -> str:
     return json.dumps(getattr(head, "settings", None), sort_keys=True)
 
 
-def _leaves(hw: tuple[int, int], region: np.ndarray) -> bool:
-    """Whether crop_resize's cut of `region` (x0, y0, x1, y1) reaches outside an (H, W) picture."""
-    return bool(np.floor(region[0]) < 0 or np.floor(region[1]) < 0 or np.ceil(region[2]) > hw[1]
-                or np.ceil(region[3]) > hw[0])  # fmt: skip
-
-
-def _crops(faces: list, enlarge: float, size: int, pad: str = "black") -> np.ndarray:
+def _crops(faces: list, enlarge: float, size: int, pad: str = "black",
+           pyramids: dict[int, AreaPyramid] | None = None) -> np.ndarray:  # fmt: skip
     """The faces' square crops (the training crop, for consistency), uint8 (N, S, S, 3), filled
-    outside the picture as `pad` says: the face graph normalises them."""
-    return np.stack([crop_face(img, box, enlarge, size, pad) for img, box, *_ in faces])
+    outside the picture as `pad` says: the face graph normalises them. A large face's crop is cut
+    from a shrunk copy of its picture (transforms.AreaPyramid; `pyramids`, id(image) -> its
+    pyramid, shares the copies between calls)."""
+    pyramids = {} if pyramids is None else pyramids
+    return np.stack([pyramids.setdefault(id(img), AreaPyramid(img)).crop_face(box, enlarge, size, pad)
+                     for img, box, *_ in faces])  # fmt: skip
 
 
 def _turn_back(box: np.ndarray, k: int, hw: tuple[int, int]) -> np.ndarray:
