@@ -5,9 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from tests._bench import load_benchmark
 
 from lnet_anet.inference.build import random_bundle
+from tests._bench import load_benchmark
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
