@@ -104,7 +104,7 @@ def test_predictor_reads_a_large_photo_in_tiles_when_asked(tmp_path):
         assert 0 <= x0 < x1 <= 1600 and 0 <= y0 < y1 <= 1200
 
 
-def test_predict_cli_takes_a_detail_ratio_and_refuses_a_bad_one(tmp_path, capsys):
+def test_predict_cli_takes_a_detail_ratio_and_refuses_a_bad_one(tmp_path, capsys, monkeypatch):
     import cv2
 
     from lnet_anet.predict import main
@@ -114,9 +114,11 @@ def test_predict_cli_takes_a_detail_ratio_and_refuses_a_bad_one(tmp_path, capsys
     cv2.imwrite(str(photo), np.random.default_rng(2).integers(0, 255, (1000, 1800, 3), dtype=np.uint8))
     assert main([str(photo), "--bundle", str(bundle), "--detail", "0.5", "--json"]) == 0
     assert '"faces"' in capsys.readouterr().out
-    assert main([str(photo), "--bundle", str(bundle), "--detail", "2"]) == 2  # a bad value: usage
-    err = capsys.readouterr().err
-    assert err.startswith("usage: ") and "error: argument --detail: must be in [0.05, 1.0], got 2.0" in err
+    monkeypatch.setattr(Predictor, "load", lambda *a, **k: pytest.fail("a bad --detail must stop before the model loads"))
+    for bad in ("2", "0", "0.01"):
+        assert main([str(photo), "--bundle", str(bundle), "--detail", bad]) == 2  # a bad value: usage
+        err = capsys.readouterr().err
+        assert err.startswith("usage: ") and f"error: argument --detail: must be within [0.05, 1] pixels per photo pixel, got '{bad}'" in err
 
 
 def test_a_large_photo_is_shrunk_once_and_its_canvases_placed_as_the_original_s():

@@ -707,7 +707,7 @@ def test_a_large_photo_with_no_face_ends_with_one_detail_note(bundle, tmp_path, 
     photo) suggesting --detail; the records and the table stay as they are."""
     import lnet_anet.cli.predict as cli
 
-    monkeypatch.setattr(cli, "LARGE_PHOTO_PIXELS", 1000)  # 40 x 32 photos stand for 24 MP ones
+    monkeypatch.setattr(cli, "LARGE_PHOTO_PIXELS", 40 * 32)  # 40 x 32 photos stand for 12 MP ones: at the bound, noted
     photos = [str(_image(tmp_path / f"{n}.png", n)) for n in range(2)]
     argv = [*photos, "--json", "--bundle", str(bundle), "--threshold", "1e9"]
     assert main(argv) == 0
@@ -715,7 +715,7 @@ def test_a_large_photo_with_no_face_ends_with_one_detail_note(bundle, tmp_path, 
     assert [r["faces"] for r in _records(captured.out)] == [[], []]
     notes = [line for line in captured.err.splitlines() if "--detail 0.5" in line]
     assert notes == [line for line in captured.err.splitlines() if line.startswith("note: no face found")]
-    assert len(notes) == 1 and notes[0].startswith(f"note: no face found in 2 photos over 0.001 megapixels "
+    assert len(notes) == 1 and notes[0].startswith(f"note: no face found in 2 photos of 0.00128 megapixels or more "
                                                    f"(the first: {photos[0]}, 40x32): ")  # fmt: skip
     assert "(~40 px as read)" in notes[0]
     assert main([*argv, "--detail", "0.5"]) == 0  # --detail on: nothing to suggest

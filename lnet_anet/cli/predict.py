@@ -52,7 +52,7 @@ DEMO_NAME = "astronaut"  # skimage.data.astronaut(): NASA photo of Eileen Collin
 MAX_BATCH = 1024
 VIS_STEM_BYTES = 200  # room for "_<n>.png" and the temporary ".<name>.tmp<pid>" in 255 bytes
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")  # --vis naming one of these, not yet there: a picture meant, not a folder
-LARGE_PHOTO_PIXELS = 12_000_000  # a photo this large with no face found gets detail_note's hint (a phone's 12 MP)
+LARGE_PHOTO_PIXELS = 12_000_000  # a photo this large or larger with no face found gets detail_note's hint (a phone's 4000 x 3000)
 SMALL_FACE_PX = 40  # README: faces under ~40 px (as LNet reads the photo) are often missed
 EXIT_STATUS = """\
 exit status:
@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "picture's only face against the whole picture (preprocessing.lnet.arbitrate_nested / "
                         "arbitrate_picture; needs a bundle that rescues faces, for its face head; default: the "
                         "bundle's setting)")  # fmt: skip
-    p.add_argument("--detail", type=finite_float, default=None, metavar="RATIO",
+    p.add_argument("--detail", type=_detail_ratio, default=None, metavar="RATIO",
                    help="also read large photos at RATIO pixels per photo pixel, in tiles, for small faces "
                         "(0.5 finds a 100 px face in a 6000x4000 photo in ~1.5 s; default: the bundle's setting, off)")  # fmt: skip
     p.add_argument("--attractiveness-descriptor", action="store_true",
@@ -486,8 +486,20 @@ def _emit(text: str) -> None:
     print(line.encode(encoding, "backslashreplace").decode(encoding), flush=True)
 
 
+def _detail_ratio(text: str) -> float:
+    """--detail's argparse type: a ratio the bundle setting takes (preprocess.DETAIL_RATIO_RANGE),
+    refused before the model loads."""
+    from lnet_anet.data.preprocess import DETAIL_RATIO_RANGE
+
+    value = finite_float(text)
+    low, high = DETAIL_RATIO_RANGE
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be within [{low:g}, {high:g}] pixels per photo pixel, got {text!r}")
+    return value
+
+
 def detail_note(photos: list[tuple[str, int, int]], lnet: dict[str, Any]) -> str:
-    """One stderr note for the (name, width, height) of this run's photos over LARGE_PHOTO_PIXELS
+    """One stderr note for the (name, width, height) of this run's photos of LARGE_PHOTO_PIXELS or more
     with no face found, --detail off: LNet reads a photo that large shrunk (`lnet`: the bundle's
     preprocessing.lnet), so a face of a few hundred pixels can be under SMALL_FACE_PX as read."""
     from lnet_anet.data.preprocess import LNetInput
@@ -497,7 +509,7 @@ def detail_note(photos: list[tuple[str, int, int]], lnet: dict[str, Any]) -> str
     ratio = reading_ratio((height, width), LNetInput.from_dict(lnet))
     which = f"{len(photos)} photos" if len(photos) > 1 else "1 photo"
     first = "the first: " if len(photos) > 1 else ""
-    return (f"note: no face found in {which} over {LARGE_PHOTO_PIXELS / 1e6:g} megapixels ({first}"
+    return (f"note: no face found in {which} of {LARGE_PHOTO_PIXELS / 1e6:g} megapixels or more ({first}"
             f"{_safe(one_line(name))}, {width}x{height}): LNet reads it at ~{ratio:.2g} px per pixel, where faces "
             f"under ~{round(SMALL_FACE_PX / ratio, -1):.0f} px (~{SMALL_FACE_PX} px as read) are often missed; try --detail 0.5, "
             "which also reads it in tiles, for faces of about 100 px")
@@ -854,7 +866,7 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
     analyses = predictor.analyse_many((item for _, item in items), args.batch_size)
     # a bar for folder runs, on a terminal only (disable=None: off when stderr is not a TTY)
     progress = tqdm(total=len(items), disable=None if any_folder else True, file=sys.stderr, unit="img")
-    large: list[tuple[str, int, int]] = []  # photos over LARGE_PHOTO_PIXELS with no face found: detail_note
+    large: list[tuple[str, int, int]] = []  # photos of LARGE_PHOTO_PIXELS or more with no face found: detail_note
     for (name, _), analysis in zip(items, analyses, strict=True):
         record = analysis.record
         if record["image"] is None:  # the --demo picture, handed over as an array: its name, as the table says
@@ -870,7 +882,7 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
                 tally.vis_failed += 1
         tally.add(record)
         if (record["error"] is None and not record["faces"] and predictor.detail_ratio is None
-                and record["width"] * record["height"] > LARGE_PHOTO_PIXELS):  # fmt: skip
+                and record["width"] * record["height"] >= LARGE_PHOTO_PIXELS):  # fmt: skip
             large.append((name, record["width"], record["height"]))
         if log is not None:
             log.write(record)

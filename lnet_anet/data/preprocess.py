@@ -34,6 +34,7 @@ MAX_INPUT_SIDE = 4096  # pixels: a bigger input is a malformed setting, not a mo
 MAX_ENLARGE = 10.0
 MAX_SOFTEN = 8.0  # a head crop shrunk more than this before it is read holds little of the face
 MAX_SCALE = 4.0  # LNet's canvas grows with a scale > 1: 4x a 224 input is 896 px
+DETAIL_RATIO_RANGE = (0.05, 1.0)  # detail_ratio's bounds: canvas pixels per photo pixel
 MAX_BOX_STEPS = 5  # crowd_box_steps: each step reads ANet once more per crowd face
 
 
@@ -370,7 +371,7 @@ class LNetInput(_Normalized):
         fallback = _extra_scales(d, "fallback_scales", where, 0.1, 1.0, scales)
         detail = d.get("detail_ratio")
         if detail is not None:
-            detail = float(_number(d, "detail_ratio", where, 0.05, 1.0))
+            detail = float(_number(d, "detail_ratio", where, *DETAIL_RATIO_RANGE))
             if d["resize"] == "stretch":
                 raise PreprocessError(f"{where}.detail_ratio: a stretched input has scale 1 only, got {detail}")
         retry = _luma_levels(d, "retry_exposure", where)
