@@ -54,6 +54,7 @@ VIS_STEM_BYTES = 200  # room for "_<n>.png" and the temporary ".<name>.tmp<pid>"
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")  # --vis naming one of these, not yet there: a picture meant, not a folder
 LARGE_PHOTO_PIXELS = 12_000_000  # a photo this large or larger with no face found gets detail_note's hint (a phone's 4000 x 3000)
 SMALL_FACE_PX = 40  # README: faces under ~40 px (as LNet reads the photo) are often missed
+DETAIL_LARGEST_FACE_PX = 110  # --detail 0.5 keeps regions of at most 96 px of its canvas: faces up to ~110 px of the photo
 EXIT_STATUS = """\
 exit status:
   0    every image was analysed (with or without a face), or all were already in --output
@@ -507,12 +508,15 @@ def detail_note(photos: list[tuple[str, int, int]], lnet: dict[str, Any]) -> str
 
     name, width, height = photos[0]
     ratio = reading_ratio((height, width), LNetInput.from_dict(lnet))
+    missed = round(SMALL_FACE_PX / ratio, -1)
+    gap = ("" if missed <= DETAIL_LARGEST_FACE_PX else
+           f" (faces of ~{DETAIL_LARGEST_FACE_PX}-{missed:.0f} px are missed by both: experiments/2026-12-06-detail-levels)")
     which = f"{len(photos)} photos" if len(photos) > 1 else "1 photo"
     first = "the first: " if len(photos) > 1 else ""
     return (f"note: no face found in {which} of {LARGE_PHOTO_PIXELS / 1e6:g} megapixels or more ({first}"
             f"{_safe(one_line(name))}, {width}x{height}): LNet reads it at ~{ratio:.2g} px per pixel, where faces "
-            f"under ~{round(SMALL_FACE_PX / ratio, -1):.0f} px (~{SMALL_FACE_PX} px as read) are often missed; try --detail 0.5, "
-            "which also reads it in tiles, for faces of about 100 px")
+            f"under ~{missed:.0f} px (~{SMALL_FACE_PX} px as read) are often missed; try --detail 0.5, "
+            f"which also reads it in tiles, for faces of about 100 px{gap}")
 
 
 @dataclass
