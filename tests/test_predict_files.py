@@ -277,6 +277,12 @@ def test_a_run_interrupted_before_its_first_record_does_not_name_a_log_to_resume
     err = capsys.readouterr().err
     assert "no record was written, so there is nothing to resume" in err and ".part" not in err
     assert not out.exists() and not out.with_name("out.jsonl.part").exists()
+    assert "--csv" not in err
+    table = tmp_path / "faces.csv"  # --csv alone: the table is written when a run ends, and the message says so
+    assert main([str(root), "--csv", str(table), "--bundle", str(bundle)]) == 130
+    err = capsys.readouterr().err
+    assert f"--csv {table} is written when a run ends, so it was not written (with --output FILE.jsonl" in err
+    assert not table.exists()
 
 
 def test_resume_refuses_an_output_read_with_other_options(bundle, tmp_path, capsys):

@@ -554,6 +554,15 @@ def _refuse_resume(e: Exception) -> int:
     return 2
 
 
+def _csv_not_written(table, log) -> str:
+    """Said after "interrupted" for a run with --csv and no --output: the table is written whole
+    when a run ends, so none was (a fresh-user trial looked for the rows it had seen)."""
+    if table is None or log is not None:
+        return ""
+    return (f"; --csv {table.path} is written when a run ends, so it was not written (with --output FILE.jsonl "
+            "an interrupted run can be resumed, and its table is then written whole)")
+
+
 def _left_for_resume(log, rest: str) -> str:
     """What a stopped run left for --resume, said after "interrupted" / "output closed": the
     records in the .part log, or that none was written (the empty log was removed)."""
@@ -686,7 +695,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for out in (log, table):
             if out is not None:
                 out.abandon()
-        print(f"\ninterrupted{_safe(_left_for_resume(log, ''))}", file=sys.stderr)
+        print(f"\ninterrupted{_safe(_left_for_resume(log, '') + _csv_not_written(table, log))}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader of stdout stopped (`| head`): stop quietly, as a shell tool does
         for out in (log, table):
