@@ -545,6 +545,16 @@ def test_a_weak_face_in_a_dark_image_is_read_again_when_retry_weaker_than_is_set
         LNetInput.from_dict({**LNetInput.from_dict(settings).to_dict(), "retry_exposure": None, "retry_weaker_than": 3.0})
 
 
+def test_the_embedded_bundle_reads_every_dark_or_over_exposed_photo_again():
+    """experiments/2026-12-06-dark-retry: a wrong face scoring 3.1 in a x0.1 photo kept the retry
+    from running (retry_weaker_than 3.0); now every photo outside the luma range is read again and
+    the higher-scoring reading kept."""
+    predictor = Predictor.load()
+    assert predictor._lnet.retry_exposure == (50.0, 200.0) and predictor._lnet.retry_weaker_than >= 1e6
+    assert predictor._lnet.wants_exposure_retry(np.full((8, 8, 3), 10, np.uint8), best_score=9.0)
+    assert not predictor._lnet.wants_exposure_retry(np.full((8, 8, 3), 120, np.uint8), best_score=None)
+
+
 def test_faces_after_the_photos_best_are_held_to_the_bar_for_further_faces_across_scales():
     """Each scale's canvas has a best of its own, which passes at the localizer's threshold; merged,
     a face after the photo's best must beat weak_threshold (or secondary_threshold): a 0.67 blob
