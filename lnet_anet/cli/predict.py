@@ -180,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "bundle's setting)")  # fmt: skip
     p.add_argument("--detail", type=_detail_ratio, default=None, metavar="RATIO",
                    help="also read large photos at RATIO pixels per photo pixel, in tiles, for small faces "
-                        "(0.5 finds a 100 px face in a 6000x4000 photo in ~1.5 s; default: the bundle's setting, off)")  # fmt: skip
+                        "(0.5 finds faces of ~50-110 px: 13 of 20 100 px faces in composed 6000x4000 photos, ~2 s on 2 cores; "
+                        "default: the bundle's setting, off)")  # fmt: skip
     p.add_argument("--attractiveness-descriptor", action="store_true",
                    help="mix a DLDL-v2 head on dlib's face-recognition network into attractiveness, the bundle's "
                         "head on its centre patch: SCUT-FBP5500 5-fold CV r 0.906 vs 0.877, about 4 ms more per face "
