@@ -259,10 +259,10 @@ def leaves_picture(hw: tuple[int, int], region: np.ndarray) -> bool:
 
 
 MAX_CROP_PIXELS = 16_000_000  # a padded crop region larger than this (and 4x the image) is shrunk
-# How a crop region is filled outside the picture: black, the edge pixels repeated, or the picture
-# mirrored at its edge (cv2's border modes; a tight chip's black band above the head reads as a hat).
 # _cut: a region filled black of more pixels than this that shrinks at least 2x is shrunk before it is padded
 SHRINK_FIRST_PIXELS = 4_000_000
+# How a crop region is filled outside the picture: black, the edge pixels repeated, or the picture
+# mirrored at its edge (cv2's border modes; a tight chip's black band above the head reads as a hat).
 PAD_MODES = {"black": cv2.BORDER_CONSTANT, "edge": cv2.BORDER_REPLICATE, "reflect": cv2.BORDER_REFLECT_101}
 
 
