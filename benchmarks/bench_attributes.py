@@ -45,7 +45,7 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from lnet_anet.data.from_config import build_index, split_of
-from lnet_anet.engine.runs import USER_ERRORS, machine
+from lnet_anet.engine.runs import USER_ERRORS, machine, say_left_out
 from lnet_anet.inference.bundle import BundleError
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
@@ -217,11 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     thresholds = np.asarray(predictor.bundle.svm.threshold)[[predictor.attributes.index(n) for n in names]]
     train = index[index["split"] == "train"]
     faces, unreadable = top_faces(predictor, part["path"].tolist(), args.batch_size)
-    for i, u in enumerate(unreadable):
-        if i == 20:
-            print(f"unreadable: {len(unreadable) - 20} more (all listed in results.json)", file=sys.stderr)
-            break
-        print(f"unreadable {u['path']}: {u['reason']}", file=sys.stderr)
+    say_left_out(unreadable, "unreadable")
     if len(unreadable) == len(part):
         u = unreadable[0]
         print(f"error: none of the {len(part)} {split} images of {args.root} can be read (the first: {u['path']}: "

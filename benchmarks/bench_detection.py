@@ -89,6 +89,7 @@ from lnet_anet.data.readers.detection import (
     read_wider_mat,
     read_wider_txt,
 )
+from lnet_anet.engine.runs import say_left_out
 from lnet_anet.metrics.detection import FPPI, SIZE_BANDS, evaluate_detections, truth_from_table
 
 READERS = {
@@ -444,11 +445,7 @@ def benchmark_data(args, detectors: list[str]) -> dict:
         print(f"warning: {len(outside)} labelled box(es) lie wholly outside their image, each a face no detector can "
               f"match (the first: {first['name']} {first['box']} in an image of {first['image_hw'][1]}x"
               f"{first['image_hw'][0]}); all are listed in results.json (boxes_outside)", file=sys.stderr)  # fmt: skip
-    for i, s in enumerate(skipped):
-        if i == 20:
-            print(f"skipped: {len(skipped) - 20} more (all listed in results.json)", file=sys.stderr)
-            break
-        print(f"skipped {s['path']}: {s['reason']}", file=sys.stderr)
+    say_left_out(skipped, "skipped")
     if len(skipped) == len(df):
         s = skipped[0]
         raise ValueError(f"none of the {len(df)} images can be read (the first: {s['path']}: {s['reason']}); "

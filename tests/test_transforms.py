@@ -127,20 +127,18 @@ def test_soften_takes_fine_detail_out_and_soften_sharp_only_from_sharp_crops():
 
 
 @pytest.mark.parametrize("pad", ["black", "edge", "reflect"])
-def test_a_large_padded_region_is_shrunk_before_it_is_padded_and_crops_as_before(pad, monkeypatch):
+def test_a_large_padded_region_is_shrunk_before_it_is_padded_and_crops_as_before(pad):
     """A 24 MP photo's whole-picture region was padded at full size (70 ms, 190 MB a crop); filled
-    black, it is shrunk first, and the crop is the one padding first gives, to within the border's
-    half pixel; other fills keep padding first."""
-    import lnet_anet.data.transforms as transforms
+    black, it is cut from a shrunk copy (AreaPyramid), and the crop is the one padding first gives,
+    to within the border's half pixel; other fills keep padding first."""
+    from lnet_anet.data.transforms import AreaPyramid
 
     img = cv2.GaussianBlur(np.random.default_rng(0).integers(0, 255, (300, 400, 3), dtype=np.uint8), (0, 0), 3)
     region = np.array([-150.0, -250.0, 550.0, 450.0])  # 700 x 700, padded on every side but the right
-    monkeypatch.setattr(transforms, "SHRINK_FIRST_PIXELS", 10**9)
     padded_first, origin, scale = crop_resize(img, region, (64, 64), pad)
-    monkeypatch.setattr(transforms, "SHRINK_FIRST_PIXELS", 1000)
-    shrunk_first, origin2, scale2 = crop_resize(img, region, (64, 64), pad)
-    np.testing.assert_array_equal(origin, origin2)
-    np.testing.assert_array_equal(scale, scale2)
+    shrunk_first = AreaPyramid(img).crop_face(region, 1.0, 64, pad)  # a square box at enlarge 1: the region itself
+    np.testing.assert_array_equal(origin, np.floor(region[:2]))
+    np.testing.assert_array_equal(scale, [64 / 700, 64 / 700])
     diff = np.abs(padded_first.astype(int) - shrunk_first.astype(int))
     if pad != "black":
         assert not diff.any()

@@ -259,8 +259,6 @@ def leaves_picture(hw: tuple[int, int], region: np.ndarray) -> bool:
 
 
 MAX_CROP_PIXELS = 16_000_000  # a padded crop region larger than this (and 4x the image) is shrunk
-# _cut: a region filled black of more pixels than this that shrinks at least 2x is shrunk before it is padded
-SHRINK_FIRST_PIXELS = 4_000_000
 # How a crop region is filled outside the picture: black, the edge pixels repeated, or the picture
 # mirrored at its edge (cv2's border modes; a tight chip's black band above the head reads as a hat).
 PAD_MODES = {"black": cv2.BORDER_CONSTANT, "edge": cv2.BORDER_REPLICATE, "reflect": cv2.BORDER_REFLECT_101}
@@ -298,33 +296,19 @@ def _cut(img: np.ndarray, region: np.ndarray, size: tuple[int, int],
     x1, y1 = max(int(np.ceil(region[2])), x0 + 1), max(int(np.ceil(region[3])), y0 + 1)
     patch = img[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)]
     pads = (max(-y0, 0), max(y1 - h, 0), max(-x0, 0), max(x1 - w, 0))
-    out_h, out_w = size
-    scale = np.array([out_w / (x1 - x0), out_h / (y1 - y0)])
-    if pad == "black" and any(pads) and patch.size and (y1 - y0) * (x1 - x0) > SHRINK_FIRST_PIXELS and max(scale) <= 0.5:
-        # A large region, filled black and shrunk (a 24 MP photo's whole-picture region): the
-        # picture's part is shrunk first and padded at the output's scale, never padded whole at
-        # full size (70 ms and 190 MB a crop). The border moves by at most half an output pixel.
-        # (Edge and mirror fills would repeat the shrunk edge, not the edge pixels: not done.)
-        at = [round(pads[0] * scale[1]), round(pads[1] * scale[1]), round(pads[2] * scale[0]), round(pads[3] * scale[0])]
-        ph, pw = out_h - at[0] - at[1], out_w - at[2] - at[3]
-        if ph >= 1 and pw >= 1:
-            return _pad(cv2.resize(patch, (pw, ph), interpolation=cv2.INTER_AREA), at, pad), np.array([x0, y0], np.float64), scale
     if any(pads):
         if patch.size == 0:  # the region lies wholly outside the image
             patch = np.zeros((y1 - y0, x1 - x0, 3), dtype=np.uint8)
         else:
-            patch = _pad(patch, pads, pad)
+            thin = max(pads[0], pads[1]) >= patch.shape[0] or max(pads[2], pads[3]) >= patch.shape[1]
+            if pad == "reflect" and thin:
+                patch = cv2.copyMakeBorder(patch, *pads, cv2.BORDER_REPLICATE)  # too thin a picture to mirror
+            else:
+                patch = cv2.copyMakeBorder(patch, *pads, PAD_MODES[pad], value=(0, 0, 0))
+    out_h, out_w = size
     shrink = patch.shape[0] > out_h or patch.shape[1] > out_w
     out = cv2.resize(
         patch, (out_w, out_h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
     )
+    scale = np.array([out_w / (x1 - x0), out_h / (y1 - y0)])
     return out, np.array([x0, y0], dtype=np.float64), scale
-
-
-def _pad(patch: np.ndarray, pads, pad: str) -> np.ndarray:
-    """patch (h, w, 3) with (top, bottom, left, right) pixels added as `pad` says (PAD_MODES); a
-    patch too thin to mirror is repeated at its edge instead."""
-    thin = max(pads[0], pads[1]) >= patch.shape[0] or max(pads[2], pads[3]) >= patch.shape[1]
-    if pad == "reflect" and thin:
-        return cv2.copyMakeBorder(patch, *pads, cv2.BORDER_REPLICATE)
-    return cv2.copyMakeBorder(patch, *pads, PAD_MODES[pad], value=(0, 0, 0))

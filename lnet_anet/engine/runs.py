@@ -396,6 +396,15 @@ def _has_trained(folder: Path) -> bool:
                                                     for p in folder.rglob("*") if p.is_file())
 
 
+def say_left_out(entries: list[dict[str, Any]], word: str, limit: int = 20) -> None:
+    """Each entry ({"path", "reason"}) on stderr as "<word> PATH: REASON", the first `limit` of
+    them, then one line counting the rest (the benchmark's results.json lists them all)."""
+    for entry in entries[:limit]:
+        print(f"{word} {entry['path']}: {entry['reason']}", file=sys.stderr)
+    if len(entries) > limit:
+        print(f"{word}: {len(entries) - limit} more (all listed in results.json)", file=sys.stderr)
+
+
 def machine() -> dict[str, Any]:
     """The machine a record was made on: processor, CPU cores, the threads torch used, versions."""
     import torch

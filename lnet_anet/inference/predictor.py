@@ -63,7 +63,7 @@ import json
 import threading
 import warnings
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,6 +157,18 @@ class UnreadableImageWarning(UserWarning):
 
 # ANet's feature of each region read during one _detect call on this thread (see _memo_features).
 _FEATURES = threading.local()
+
+
+def _once_per_pass(key: tuple, image: np.ndarray, make: Callable[[], Any]) -> Any:
+    """make(), for `image` under `key`, computed once within one detection pass (_memo_features'
+    memo; every time outside one). The memo keeps the image, so its id stays its own."""
+    memo = getattr(_FEATURES, "memo", None)
+    if memo is None:
+        return make()
+    full = (*key, id(image))
+    if full not in memo:
+        memo[full] = (image, make())
+    return memo[full][1]
 
 
 def _memo_features(method):
@@ -1284,16 +1296,10 @@ class Predictor:
 
     def _work_copy(self, image: np.ndarray) -> np.ndarray:
         """The image shrunk once for LNet's canvases (multiscale.shrink_factor), made once per
-        detection pass (kept in _memo_features' memo): the exposure retry and the rescue read the
-        same photo again, and each shrink of a 24 MP photo costs ~70 ms on 2 cores."""
+        detection pass (_once_per_pass): the exposure retry and the rescue read the same photo
+        again, and each shrink of a 24 MP photo costs ~70 ms on 2 cores."""
         factor = shrink_factor(image.shape[:2], self._lnet)
-        memo = getattr(_FEATURES, "memo", None)
-        if factor >= 1.0 or memo is None:
-            return _shrunk(image, factor)
-        key = ("work", id(image), factor)
-        if key not in memo:
-            memo[key] = (image, _shrunk(image, factor))  # the image kept: its id stays its own
-        return memo[key][1]
+        return image if factor >= 1.0 else _once_per_pass(("work", factor), image, lambda: _shrunk(image, factor))
 
     def _nested_arbiter(self, image: np.ndarray):
         """multiscale.merge's arbiter for faces of `image`: the larger of two nested regions is
@@ -1356,26 +1362,17 @@ class Predictor:
         detail_ratio (cut from `work`, the image or its shrunk copy), DETAIL_BATCH tiles per run;
         in each tile the faces whose box is at most DETAIL_MAX_REGION pixels and that beat the
         localizer's secondary threshold (its threshold when it has none), in image pixels. The
-        LNet_s cascade is not run on them. Read once per detection pass (kept in _memo_features'
-        memo): the rescue reads the image's scales again with a lower threshold, which the detail
-        pass, at its own threshold, does not read."""
-        memo = getattr(_FEATURES, "memo", None)
-        key = ("detail", id(image), self._lnet.detail_ratio)
-        if memo is not None and key in memo:
-            _, faces, readings = memo[key]
-            if checks is not None:
-                checks.setdefault(id(image), []).extend(readings)
-            return faces
-        readings = []
-        faces = self._read_detail(image, work, readings)
+        LNet_s cascade is not run on them. Read once per detection pass (_once_per_pass): the
+        rescue reads the image's scales again with a lower threshold, which the detail pass, at its
+        own threshold, does not read."""
+        faces, readings = _once_per_pass(("detail", self._lnet.detail_ratio), image, lambda: self._read_detail(image, work))
         if checks is not None:
             checks.setdefault(id(image), []).extend(readings)
-        if memo is not None:
-            memo[key] = (image, faces, readings)  # the image kept: its id stays its own
         return faces
 
-    def _read_detail(self, image: np.ndarray, work: np.ndarray, readings: list) -> list[tuple[np.ndarray, float]]:
-        """_detect_detail's faces, read; the check map's readings of the tiles go to `readings`."""
+    def _read_detail(self, image: np.ndarray, work: np.ndarray) -> tuple[list[tuple[np.ndarray, float]], list]:
+        """_detect_detail's faces, read, and the check map's readings of the tiles."""
+        readings = []
         shrink = work.shape[1] / image.shape[1]
         tiles, origins, (ky, kx), (nh, nw) = detail_tiles(work, min(1.0, self._lnet.detail_ratio / shrink))
         ky, kx = ky * work.shape[0] / image.shape[0], kx * shrink  # tile pixels per image pixel
@@ -1397,7 +1394,7 @@ class Predictor:
                     b = np.clip(b, 0, [nw, nh, nw, nh]) / [kx, ky, kx, ky]  # off the padding, in image pixels
                     if b[2] > b[0] and b[3] > b[1]:
                         faces.append((np.clip(b, 0, [w, h, w, h]), float(score)))
-        return sorted(faces, key=lambda f: -f[1])
+        return sorted(faces, key=lambda f: -f[1]), readings
 
     def _region_maps(self, canvases: torch.Tensor, rois: torch.Tensor) -> np.ndarray:
         """LNet_s's maps of the regions (Cascade.refine's region_maps)."""
