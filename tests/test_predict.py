@@ -138,6 +138,22 @@ def test_predict_many_keeps_order_reports_bad_files_and_matches_single_images(
             )
 
 
+def test_predict_many_yields_the_first_record_after_one_image(predictor, folder, monkeypatch):
+    # the first record (and a progress bar's first estimate) must not wait for a whole batch
+    sizes = []
+    analyse = predictor._analyse_safely
+
+    def counted(read, items):
+        sizes.append(len(read))
+        return analyse(read, items)
+
+    monkeypatch.setattr(predictor, "_analyse_safely", counted)
+    records = predictor.predict_many([folder / "good.jpg"] * 6, batch_size=4)
+    next(records)
+    assert sizes == [1]
+    assert len(list(records)) == 5 and sizes == [1, 4, 1]
+
+
 def test_bundle_without_age_and_attractiveness_gives_null_for_them(tmp_path, scene):
     path = random_bundle(tmp_path / "no_heads.lnetanet", heads=(), max_faces=1)
     record = Predictor.load(path).predict(scene)

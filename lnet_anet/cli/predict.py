@@ -25,7 +25,7 @@ another bundle, before the models load (but for the heads' digests); a number th
 run's to 3 or more significant digits (--threshold 0.662 for the shipped bundle's
 0.6624905531191163) is read as the run's. --csv FILE: one
 row per face (lnet_anet.inference.outputs), and one with empty face columns for an image with no
-face or an error, whose last column, "error", says why. Exit status (EXIT_STATUS, also in --help): 0 when
+face or an error, whose last column, "error", says why; with --output, in the output's order. Exit status (EXIT_STATUS, also in --help): 0 when
 every image was analysed (or all were already in --output), 1 when some image could not be read
 or analysed (its error record says why; the others are still written) or the run could not be
 done (the bundle is missing or bad, an output file cannot be written: what was written so far
@@ -683,9 +683,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if log is not None and log.done:
         kept = [(name, item) for name, item in items if not log.is_done(name)]
         tally.resumed = len(items) - len(kept)
-        if table is not None:
-            for record in log.done.values():
-                table.add(record)
         items = kept
     from lnet_anet.engine.signals import sigterm_as_interrupt
 
@@ -722,6 +719,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if log is not None:
             log.close()
         if table is not None:
+            if log is not None:  # the table lists the output's records, in its order (a resumed image in its place)
+                for record in log.records:
+                    table.add(record)
             table.close()
     except OSError as e:
         print(f"error: cannot write the output ({_safe(str(e))})", file=sys.stderr)
@@ -900,7 +900,7 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
             large.append((name, record["width"], record["height"]))
         if log is not None:
             log.write(record)
-        if table is not None:
+        elif table is not None:  # with --output, the table is written from the output's records at the end
             table.add(record)
         if args.json:
             print(json_line(record) if as_text else json.dumps(record), flush=True)

@@ -188,7 +188,8 @@ class RecordLog:
 
     def close(self) -> int:
         """Write `path` whole, one record per image (the last one logged), atomically; remove
-        the .part log. Returns the number of records in `path`."""
+        the .part log. Returns the number of records in `path`; `self.records` holds them, in its
+        order."""
         self._file.close()
         with open(self.part, "rb") as f:
             f.seek(self._start)
@@ -205,6 +206,7 @@ class RecordLog:
                 f.write(json_line(record) + "\n")
         replace_durably(tmp, self.path)
         self.part.unlink(missing_ok=True)
+        self.records = list(merged.values())
         return len(merged)
 
     def abandon(self) -> None:

@@ -805,10 +805,13 @@ class Predictor:
                  channel_order: str) -> Iterator[Analysis]:  # fmt: skip
         """Batches of decoded items, decoded by DECODE_WORKERS threads while the networks run
         (decoding and resizing release the GIL): the next batch's first DECODE_WORKERS items are
-        decoded ahead, no more, so that a batch of huge photos is not held twice in memory."""
+        decoded ahead, no more, so that a batch of huge photos is not held twice in memory. The
+        first batch is one image: its record, and a progress bar's first estimate, come after one
+        image's time, not batch_size images'."""
         items = iter(images)
         pending: deque = deque()  # (item, future of its _read)
         pool = ThreadPoolExecutor(DECODE_WORKERS, thread_name_prefix="lnet_anet-decode")
+        size = 1
         try:
             while True:
                 while len(pending) < batch_size + DECODE_WORKERS:
@@ -818,7 +821,8 @@ class Predictor:
                     pending.append((item, pool.submit(self._read, item, channel_order)))
                 if not pending:
                     return
-                batch = [pending.popleft() for _ in range(min(batch_size, len(pending)))]
+                batch = [pending.popleft() for _ in range(min(size, len(pending)))]
+                size = batch_size
                 read = [future.result() for _, future in batch]
                 yield from self._analyse_safely(read, [item for item, _ in batch])
         finally:
