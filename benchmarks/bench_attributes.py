@@ -44,7 +44,7 @@ from hydra.utils import get_method
 from omegaconf import OmegaConf
 from tqdm import tqdm
 
-from lnet_anet.data.from_config import build_index, split_of
+from lnet_anet.data.from_config import build_index, no_rows_error, split_of
 from lnet_anet.engine.runs import USER_ERRORS, machine, say_left_out
 from lnet_anet.inference.bundle import BundleError
 from lnet_anet.inference.predictor import Predictor
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     for message in reader_warnings:
         print(f"warning: {message}", file=sys.stderr)
     if split not in set(index["split"]):
-        ap.error(f"{args.root} has no {split!r} rows (its splits: {', '.join(sorted(set(index['split'])))})")
+        ap.error(f"{args.root}: {no_rows_error(split, index['split'], override='--split')}")
     part = split_of(index, split).reset_index(drop=True)
     part = part.iloc[: args.limit] if args.limit else part
     names = [n for n in predictor.attributes if n in index.columns]

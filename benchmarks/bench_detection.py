@@ -24,11 +24,19 @@ Detectors (each gets the image file; reading it is part of its time):
                    min_relative_score 0, max_faces 100, max_peaks 200.
   lnet_anet_shipped the same with the bundle's localizer settings as shipped.
   lnet_anet_localize the shipped localization part alone (read, LNet, localizer, LNet_s if any; no ANet
-                   or heads): same boxes as lnet_anet_shipped, the time to set beside MTCNN's.
+                   or heads; Predictor.locate_many): the faces lnet_anet_shipped finds, the time to set
+                   beside MTCNN's. Its boxes are the localizer's fixed face box, not the box heads'
+                   (they read ANet), so its AP differs from lnet_anet_shipped's where the bundle has
+                   box heads (the embedded one has).
   lnet_anet_localize_open  the same, localizer opened up as for lnet_anet (the AP curve without
                    ANet's cost per box).
   baseline_localize  lnet_anet_localize with the --baseline bundle (default: the embedded one):
-                   an older bundle beside the --bundle under test, in the same run.
+                   an older bundle beside the --bundle under test, in the same run. Left out of the
+                   default detectors when neither --bundle nor --baseline is given (the same bundle twice).
+The embedded bundle's own thresholds decide which scales it reads, and it keeps weak faces
+(experiments/2026-12-04-threshold-policy), so opening its localizer adds no box: lnet_anet's and
+lnet_anet_localize_open's rows equal lnet_anet_shipped's and lnet_anet_localize's for it. They
+differ for a bundle whose threshold leaves boxes out.
   mtcnn            facenet-pytorch MTCNN(keep_all=True), default thresholds and min_face_size
                    20; its probabilities are the scores.
   dlib_hog         dlib.get_frontal_face_detector().run(image, 1, -1): upsample once, every
@@ -483,8 +491,9 @@ def main(argv=None) -> int:
     ap.add_argument("--min-height", type=float, default=24.0,
                     help="faces lower than this many pixels are don't-care (default: 24)")
     ap.add_argument("--detectors", default=None,
-                    help=f"comma-separated, of: {', '.join(ALL)} (default: all of them; a peer whose package is "
-                         "missing is then left out, said in one line: `make bench-install` installs them)")  # fmt: skip
+                    help=f"comma-separated, of: {', '.join(ALL)} (default: all of them, but baseline_localize "
+                         "without --bundle or --baseline; a peer whose package is missing is then left out, said in "
+                         "one line: `make bench-install` installs them)")  # fmt: skip
     ap.add_argument("--bundle", type=Path, default=None, help="lnet_anet's bundle (default: the embedded one)")
     ap.add_argument("--baseline", type=Path, default=None, help="baseline_localize's bundle (default: the embedded one)")
     ap.add_argument("--box-head", type=Path, default=None,
@@ -504,7 +513,8 @@ def main(argv=None) -> int:
     args.out = args.out or Path("runs/bench_detection") / f"{args.format}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     if args.detectors is None:  # the default, all: run the peers that are installed (named ones must be: exit 2)
         absent = [d for d in ALL if d in PEER_PACKAGES and importlib.util.find_spec(PEER_PACKAGES[d][0]) is None]
-        detectors = [d for d in ALL if d not in absent]
+        detectors = [d for d in ALL if d not in absent
+                     and not (d == "baseline_localize" and args.bundle is None and args.baseline is None)]
         if absent:
             print(f"note: skipping {', '.join(f'{d} (needs {PEER_PACKAGES[d][1]})' for d in absent)}: `make "
                   "bench-install` installs the peers", file=sys.stderr)  # fmt: skip

@@ -77,6 +77,18 @@ def _copy(celeba, tmp_path):
     return bench, root, split_of(index, "val")["path"].tolist()
 
 
+def test_a_tree_without_its_partition_file_says_how_to_score_it(celeba, tmp_path, capsys):
+    """A user trial: a CelebA folder without list_eval_partition.txt got "has no 'val' rows (its splits: )"."""
+    bench, root, _ = _copy(celeba, tmp_path)
+    (root / "list_eval_partition.txt").unlink()
+    with pytest.raises(SystemExit) as e:
+        bench.main(["--data", "celeba", "--root", str(root), "--bundle", str(celeba[1]), "--out", str(tmp_path / "o"),
+                    "data.index.images=img_align_celeba"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "give the dataset's partition file (CelebA: list_eval_partition.txt)" in err
+    assert "data.holdout=" in err
+
+
 def test_unreadable_images_are_named_and_left_out_of_every_figure(celeba, tmp_path, capsys):
     """A user trial: a truncated JPEG and a text file named .jpg were counted as "no face found";
     and the rows the reader left out were said on stderr only."""

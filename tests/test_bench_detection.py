@@ -352,9 +352,11 @@ def test_the_default_detectors_leave_out_missing_peers_in_one_line(tmp_path, cap
     with pytest.raises(SystemExit) as done:
         bench.main(["--help"])
     assert done.value.code == 0
-    assert "(default: all of them;" in " ".join(capsys.readouterr().out.split())
+    assert "(default: all of them, but baseline_localize without --bundle or --baseline;" in " ".join(
+        capsys.readouterr().out.split())
     labels = _csv_tree(tmp_path, 2)
-    monkeypatch.setattr(bench, "ALL", ("haar", "mtcnn", "dlib_hog"))  # the default, without the Predictor's five
+    # the default, without the Predictor's detectors but baseline_localize: the embedded bundle twice, left out
+    monkeypatch.setattr(bench, "ALL", ("haar", "mtcnn", "dlib_hog", "baseline_localize"))
     monkeypatch.setitem(bench.PEER_PACKAGES, "mtcnn", ("a_package_that_is_not_installed", "facenet-pytorch"))
     monkeypatch.setitem(bench.PEER_PACKAGES, "dlib_hog", ("another_package_not_installed", "dlib-bin"))
     common = ["--format", "csv", "--labels", str(labels), "--threads", "1", "--work", str(tmp_path / "work")]

@@ -173,6 +173,22 @@ def test_locate_many_refuses_one_path_as_predict_many_does(tmp_path):
         assert list(predictor.locate_many([empty])) == [[]]  # no faces, and said why
 
 
+def test_locate_many_reads_its_images_as_it_goes(tmp_path):
+    """An endless generator (a video's frames) gives its first faces; only one batch is read."""
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4))
+    taken = []
+
+    def frames():
+        while True:
+            taken.append(len(taken))
+            yield np.zeros((24, 32, 3), np.uint8)
+
+    found = predictor.locate_many(frames(), batch_size=3)
+    assert taken == []  # nothing read at the call
+    next(found)
+    assert len(taken) == 3
+
+
 def test_predict_many_and_locate_many_refuse_one_array_or_pil_image(tmp_path):
     from PIL import Image
 

@@ -37,6 +37,11 @@ def test_array_rules():
     deep = rgb.astype(np.uint16) * 257 + 100  # uint16: v / 257 rounded
     assert (array_to_rgb8(deep) == np.round(deep / 257).astype(np.uint8)).all()
     assert (array_to_rgb8(rgb / 255.0) == rgb).all()  # float in [0, 1]
+    nudged, expected = rgb / 255.0, rgb.copy()  # arithmetic's rounding noise just outside [0, 1]
+    nudged[0, 0], expected[0, 0] = [-1e-7, 1 + 1e-7, 0.5], [0, 255, 128]
+    assert (array_to_rgb8(nudged) == expected).all()
+    with pytest.raises(InputError, match=r"got \[0, 1\.003\]"):  # a real overshoot, said with its digits
+        array_to_rgb8(np.array([[0.0, 0.5, 1.003]]))
     assert (array_to_rgb8((rgb / 255.0).astype(np.float32)) == rgb).all()
     rgba = np.dstack([rgb, np.full((6, 5), 255, np.uint8)])
     assert (array_to_rgb8(rgba) == rgb).all()  # opaque

@@ -11,8 +11,9 @@
     (H, W, 3)            RGB (BGR)
     (H, W, 4)            RGBA (BGRA), composited onto white: rgb * a + 255 * (1 - a), a = alpha/max
   with dtype uint8 (as is), uint16 (v / 257, rounded: 65535 -> 255) or float16/32/64 in
-  [0, 1] (v * 255, rounded). Any other shape, dtype, an empty array, a float outside [0, 1]
-  or not finite is an InputError.
+  [0, 1] (v * 255, rounded; a float that rounds into 0-255, such as 1.0000001 after some
+  arithmetic, is taken as 0 or 255). Any other shape, dtype, an empty array, a float outside
+  that or not finite is an InputError.
 
 Every refusal is an InputError (a ValueError) whose message says what was given and what is
 accepted; the predictor turns it into that item's error record.
@@ -78,6 +79,10 @@ def channel_order_of(channel_order: str) -> str:
     return order
 
 
+# Half a uint8 step: a float within it of [0, 1] rounds to 0 or 255 (rounding noise, not a 0-255 image)
+FLOAT_SLACK = 0.5 / 255
+
+
 def array_to_rgb8(array: np.ndarray, channel_order: str = "rgb") -> np.ndarray:
     """A numpy image -> uint8 RGB (H, W, 3) by the rules in the module docstring. Raises
     InputError for anything else, ValueError for a channel_order not in CHANNEL_ORDERS (any case)."""
@@ -96,12 +101,12 @@ def array_to_rgb8(array: np.ndarray, channel_order: str = "rgb") -> np.ndarray:
         if not np.isfinite(array).all():
             raise InputError(f"{what}: NaN or infinite values")
         lo, hi = float(array.min()), float(array.max())
-        if lo < 0.0 or hi > 1.0:
+        if lo < -FLOAT_SLACK or hi >= 1.0 + FLOAT_SLACK:
             raise InputError(
-                f"{what}: float images must hold values in [0, 1], got [{lo:g}, {hi:g}] "
+                f"{what}: float images must hold values in [0, 1], got [{lo:.7g}, {hi:.7g}] "
                 "(for 0-255 floats pass array.astype(np.uint8))"
             )
-        img = np.round(array.astype(np.float64) * 255.0).astype(np.uint8)
+        img = np.clip(np.round(array.astype(np.float64) * 255.0), 0, 255).astype(np.uint8)
     else:
         raise InputError(f"{what}: dtype must be uint8, uint16 or float in [0, 1]")
     if img.ndim == 3 and img.shape[2] == 1:

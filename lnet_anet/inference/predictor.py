@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import json
 import threading
 import warnings
@@ -707,7 +708,8 @@ class Predictor:
     # -- public API --------------------------------------------------------------------------
     def predict(self, image: ImageInput, channel_order: str = "rgb") -> dict[str, Any]:
         """The record (module docstring) of one image: a path, a PIL.Image or a numpy array
-        (channel_order "bgr" for OpenCV's arrays). Never raises for a bad image: its record
+        (channel_order "bgr" for OpenCV's arrays; files and PIL images carry their own order,
+        so it does not apply to them). Never raises for a bad image: its record
         has "faces": [] and an "error" naming it. Raises ValueError for a bad channel_order."""
         return self.analyse(image, channel_order).record
 
@@ -835,10 +837,13 @@ class Predictor:
         """Localization alone (LNet, the localizer at every scale, the cascade; no ANet, no
         heads): per item, in order, its faces as (box (x0, y0, x1, y1) in the displayed image's
         pixels, score), strongest first; [] for a face-free or unreadable item (an unreadable
-        one also warns, UnreadableImageWarning, naming it and why). kind "face":
-        the face boxes the records give; "region": the regions the heads crop (analyse_boxes'
-        kind). Raises ValueError for batch_size < 1 or another kind, TypeError for one image
-        given alone: at the call, as predict_many does, not when the iterator is first read."""
+        one also warns, UnreadableImageWarning, naming it and why). kind "face": the
+        localizer's fixed face box of each face (face_box; no box head, which reads ANet, so
+        not the box a record gives where the bundle has a box head); "region": the regions the
+        heads crop (analyse_boxes' kind). Reads `images` as it goes, batch_size at a time, so a
+        generator may be endless. Raises ValueError for batch_size < 1 or another kind,
+        TypeError for one image given alone: at the call, as predict_many does, not when the
+        iterator is first read."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if kind not in BOX_KINDS:
@@ -846,12 +851,12 @@ class Predictor:
         if _one_image(images):
             raise TypeError(f"locate_many takes an iterable of images, not one {type(images).__name__} "
                             "(a list of one, e.g. locate_many([path]))")  # fmt: skip
-        return self._locate_batches(list(images), batch_size, kind)
+        return self._locate_batches(iter(images), batch_size, kind)
 
-    def _locate_batches(self, items: list[ImageInput], batch_size: int, kind: str
+    def _locate_batches(self, items: Iterator[ImageInput], batch_size: int, kind: str
                         ) -> Iterator[list[tuple[np.ndarray, float]]]:  # fmt: skip
-        for start in range(0, len(items), batch_size):
-            read = [self._read(item, "rgb") for item in items[start:start + batch_size]]
+        while batch := list(itertools.islice(items, batch_size)):
+            read = [self._read(item, "rgb") for item in batch]
             good = [img for img, _, _ in read if img is not None]
             found = iter(self._detect(good, [Analysis({}) for _ in good]) if good else [])
             for img, source, error in read:
