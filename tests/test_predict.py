@@ -413,6 +413,22 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     assert render(large).shape == (3 * scene.shape[0], 3 * scene.shape[1], 3)  # its labels beside its box
     large.record["faces"] = [{**face, "box": [30.0, 20.0, 120.0, 150.0]}]  # no room above: the caption would hide its top
     assert render(large).shape[0] > 3 * scene.shape[0]
+    import lnet_anet.inference.visualize as visualize
+
+    drawn = []
+    text = visualize._text
+
+    def recording(canvas, line, x, y, scale):
+        drawn.append((line, x))
+        text(canvas, line, x, y, scale)
+
+    right = 3 * scene.shape[1] - 2.0  # a box at the right edge: its lines moved left together, one left edge
+    large.record["faces"] = [{**face, "box": [right - 90, 40.0, right, 150.0]}]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(visualize, "_text", recording)
+        render(large)
+    lines = [x for line, x in drawn if not line.startswith("#")]
+    assert len(lines) == 3 and len(set(lines)) == 1 and lines[0] < right - 90  # attractiveness and attributes
     low = 3 * scene.shape[0] - 10.0  # a box down to the bottom edge: no room for its lines below it
     large.record["faces"] = [{**face, "box": [30.0, 40.0, 120.0, low]}]
     assert render(large).shape[0] > 3 * scene.shape[0]  # so they go in the panel, not over the face
@@ -431,6 +447,10 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     marked = render(analysis)
     assert marked.shape == plain.shape and not np.array_equal(marked[h - 12 : h, :60], plain[h - 12 : h, :60])
     del analysis.record["rescued"]
+    analysis.record["rotation"] = 90  # --rotations read its faces at a quarter turn: said at the bottom left too
+    turned = render(analysis)
+    assert turned.shape == plain.shape and not np.array_equal(turned[h - 12 : h, :60], plain[h - 12 : h, :60])
+    del analysis.record["rotation"]
     analysis.record["faces"] = both
     small = predictor.analyse(np.ascontiguousarray(scene[:40, :50]))  # a 40 px picture: drawn 7x
     small.record["faces"] = [{**face, "box": [5.0, 5.0, 30.0, 35.0]}]
@@ -451,6 +471,9 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
 
     narrow = _panel(["   attractiveness 3.1+-0.4 /5, Smiling 0.90, Young 0.80, Wavy_Hair 0.70"], 120, 0.5)
     assert narrow.shape[0] > _panel(["   attractiveness 3.1+-0.4 /5"], 120, 0.5).shape[0]  # wrapped, not cut
+    # a 640 px picture's long row: wrapped at a legible size, not shrunk to tiny glyphs on one line (a user trial)
+    long_row = "   attractiveness 2.2+-0.4 /5, " + ", ".join(f"Attribute_{k} 0.{k}1" for k in range(5))
+    assert _panel([long_row], 640, 0.69).shape[0] > _panel(["   attractiveness 2.2+-0.4 /5"], 640, 0.69).shape[0]
     assert legend_lines(analysis.record["faces"], top_k=1) == [
         "#1 3.00  age 30+-4", "   attractiveness 3.1+-0.4 /5, Smiling 0.90",
         "#2 3.00  age 30+-4", "   attractiveness 3.1+-0.4 /5, Smiling 0.90"]

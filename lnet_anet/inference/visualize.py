@@ -20,6 +20,7 @@ MIN_SIDE = 256  # pixels: a smaller picture (a 128 px chip) is drawn enlarged, f
 MAX_SIDE = 2048  # pixels: a larger photo is drawn shrunk to this longer side (a picture to look at, not a copy)
 PANEL_BELOW = 320  # pixels: under this (drawn) side, even one face's text goes in the panel, off the face
 PAD_GRAY = 32  # the panel's dark gray, also around a picture too thin to draw at MIN_SIDE
+PANEL_SHRINK = 0.75  # the panel's text is shrunk to fit its widest row down to this share of the picture's, then wrapped
 
 
 def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
@@ -105,7 +106,8 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     another or the face. A face found in the contrast-stretched copy of a dark or over-exposed
     image (Analysis.read_as) is drawn on that copy, marked "contrast stretched"; a face under the
     threshold that the face head kept (the record's "rescued") is marked "rescued" with its
-    P(face), "rescued (whole picture)" for the frame try (short enough for a 128 px chip).
+    P(face), "rescued (whole picture)" for the frame try (short enough for a 128 px chip); faces
+    read at a quarter turn (--rotations, the record's "rotation") are marked "read turned N deg".
     An image under MIN_SIDE pixels a side is drawn enlarged by a whole factor (its pixels as
     blocks), so that the text stays legible; one over MAX_SIDE pixels on its longer side is drawn
     shrunk to MAX_SIDE (a 48 MP photo's picture in a second, not a 19 MB PNG in ten); the boxes
@@ -149,32 +151,41 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
         if in_panel:
             continue
         y = y1 + step
-        for text in _detail_lines(face, top_k):
-            _text(canvas, text, tx, y, scale)
+        details = _detail_lines(face, top_k)
+        # one left edge for the lines, moved left as far as the widest needs (near the right edge)
+        x = min([tx, *(w - _text_width(text, scale) - 2 for text in details)])
+        for text in details:
+            _text(canvas, text, max(0, x), y, scale)
             y += step
     if not faces:
         _text(canvas, "no face found", 4, step, scale)
+    notes = []
     if analysis.read_as is not None:
-        _text(canvas, "contrast stretched", 4, h - 4, scale)
+        notes.append("contrast stretched")
     elif analysis.record.get("rescued"):  # no face passed the localizer: say who vouched for it, and how much
         chance = faces[0].get("face_probability") if faces else None
         frame = " (whole picture)" if faces and faces[0].get("frame") else ""
-        note = "rescued" + frame + (f": P(face) {chance:.2f}" if chance is not None else "")
+        notes.append("rescued" + frame + (f": P(face) {chance:.2f}" if chance is not None else ""))
+    if analysis.record.get("rotation"):  # --rotations: the faces were read at this turn (boxes in the file's pixels)
+        notes.append(f"read turned {analysis.record['rotation']} deg")
+    if notes:
+        note = "; ".join(notes)
         _text(canvas, note, 4, h - 4, _scale_to_fit(note, w - 8, scale))
     if in_panel:
         canvas = np.concatenate([canvas, _panel(legend_lines(faces, top_k), w, scale)])
     return canvas
 
 
+def _text_width(text: str, scale: float) -> int:
+    return cv2.getTextSize(text, FONT, scale, max(1, round(scale * 2)))[0][0]
+
+
 def _scale_to_fit(text: str, width: int, scale: float) -> float:
     """`scale`, or less (down to 0.3) so that `text` is at most `width` pixels wide."""
-    def wide(s: float) -> int:
-        return cv2.getTextSize(text, FONT, s, max(1, round(s * 2)))[0][0]
-
-    if wide(scale) <= width:
+    if _text_width(text, scale) <= width:
         return scale
-    fitted = scale * width / wide(scale)
-    while fitted > 0.3 and wide(fitted) > width:  # the width is not quite linear in the scale
+    fitted = scale * width / _text_width(text, scale)
+    while fitted > 0.3 and _text_width(text, fitted) > width:  # the width is not quite linear in the scale
         fitted *= 0.97
     return max(0.3, fitted)
 
@@ -188,13 +199,14 @@ def _fits_around(face: dict[str, Any], zoom: float, height: int, step: int, lift
 
 
 def _panel(rows: list[str], width: int, scale: float) -> np.ndarray:
-    """A dark strip `width` pixels wide holding `rows`, the text shrunk (down to scale 0.3) so
-    that the longest row fits; a row still too long is wrapped between its comma-separated items
+    """A dark strip `width` pixels wide holding `rows`, the text shrunk so that the longest row
+    fits, but not under PANEL_SHRINK of the picture's `scale` (nor 0.3), where glyphs would be
+    far smaller than the "#n" at the boxes; a row still too long is wrapped between its comma-separated items
     (at spaces inside an item too long for a line; continuation lines indented), and a single
     word too long for the width is cut with '..'."""
     thick = max(1, round(scale * 2))
     widest = max(cv2.getTextSize(r, FONT, scale, thick)[0][0] for r in rows)
-    scale = max(0.3, min(scale, scale * (width - 8) / max(widest, 1)))
+    scale = max(0.3, PANEL_SHRINK * scale, min(scale, scale * (width - 8) / max(widest, 1)))
     thick = max(1, round(scale * 2))
 
     def fits(text: str) -> bool:
