@@ -792,6 +792,44 @@ def test_build_index_fold_and_boxes(tmp_path):
         build_index(cfg)
 
 
+@pytest.mark.parametrize("row, said", [
+    ("AF1.jpg,20,3,2,22,5.0,1", "boxes.csv:3: AF1.jpg: bad box ['20', '3', '2', '22']"),  # x0 and x1 swapped
+    ("AF1.jpg,2,xx,20,22,5.0,1", "boxes.csv:3: AF1.jpg: the box ['2', 'xx', '20', '22'] is not four numbers"),
+    ("AF1.jpg,2,,20,22,5.0,1", "boxes.csv:3: AF1.jpg: the box"),  # one value empty: not the no-face row
+    ("AM1.jpg,1,1,9,9,5.0,1", "boxes.csv:3: 'AM1.jpg' is listed twice (first on line 2)"),
+    ("AF1.jpg,2,3", "boxes.csv:3: 3 fields, the header has 7"),
+])
+def test_a_bad_row_of_a_boxes_csv_is_named_by_file_and_line_before_any_work(tmp_path, row, said):
+    """A user trial: a swapped box in lnet_boxes' CSV surfaced minutes into training, from the
+    crop, naming no file or line."""
+    from omegaconf import OmegaConf
+
+    from lnet_anet.data.errors import DatasetFormatError
+    from lnet_anet.data.from_config import build_index
+
+    root = _shipped_scut(tmp_path)
+    boxes = _write(tmp_path / "boxes.csv", ["name,x0,y0,x1,y1,score,faces", "AM1.jpg,,,,,0,0", row])
+    cfg = OmegaConf.create({"name": "scut", "boxes": str(boxes), "index": {
+        "_target_": "lnet_anet.data.readers.attractiveness.read_scut_fbp5500", "root": str(root)}})  # fmt: skip
+    with pytest.raises(DatasetFormatError) as e:
+        build_index(cfg)
+    assert str(e.value).startswith(str(boxes)) and said in str(e.value)
+
+
+def test_a_boxes_csv_of_other_images_is_refused(tmp_path):
+    from omegaconf import OmegaConf
+
+    from lnet_anet.data.from_config import build_index
+    from lnet_anet.engine.config import ConfigError
+
+    root = _shipped_scut(tmp_path)
+    boxes = _write(tmp_path / "boxes.csv", ["name,x0,y0,x1,y1,score,faces", "000001.jpg,2,3,20,22,5.0,1"])
+    cfg = OmegaConf.create({"name": "scut", "boxes": str(boxes), "index": {
+        "_target_": "lnet_anet.data.readers.attractiveness.read_scut_fbp5500", "root": str(root)}})  # fmt: skip
+    with pytest.raises(ConfigError, match=r"boxes.csv: names none of the .* images .*'000001.jpg'"):
+        build_index(cfg)
+
+
 def test_a_dataset_folder_one_level_too_high_or_relative_is_said_so(tmp_path, monkeypatch):
     """UTKFace unpacked as utkface128/UTKFace/: pointing at utkface128 finds no images, and the
     error names the sub-folder that holds them; a relative path that is missing is also shown

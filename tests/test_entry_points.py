@@ -631,7 +631,7 @@ def test_the_evaluation_commands_check_their_settings_and_leave_no_folder(tmp_pa
 def test_an_evaluation_without_data_takes_the_data_its_run_was_trained_on(tmp_path, capsys):
     """evaluate_localization run=runs/lnet-synthetic and evaluate_attributes run=runs/anet-synthetic
     failed with "CelebA root folder not found": with no data=, they compose the run's own data= and
-    data.* overrides (its .hydra record), the user's data.* overrides coming after and replacing
+    data.* and paths.* overrides (its .hydra record), the user's data.* overrides coming after and replacing
     the run's; data= given, no run=, or a run without a record: the arguments as they were. (The
     slow tests above score smoke runs this way.)"""
     from omegaconf import OmegaConf
@@ -644,11 +644,13 @@ def test_an_evaluation_without_data_takes_the_data_its_run_was_trained_on(tmp_pa
     OmegaConf.save(["paths.runs=/x", "name=lnet-synthetic", "data=synthetic", "data.index.n_images=120",
                     "data.index.n_identities=20", "canvas=96"], record / "overrides.yaml")  # fmt: skip
     run = f"run={tmp_path / 'lnet-synthetic'}"
+    # paths.* too: where the run read or made its data (a user trial: paths.runs / paths.datasets were lost)
     assert with_run_data(["--config-name", "x", run, "images=8"]) == [
-        "--config-name", "x", "data=synthetic", "data.index.n_images=120", "data.index.n_identities=20", run, "images=8"]
+        "--config-name", "x", "data=synthetic", "paths.runs=/x", "data.index.n_images=120", "data.index.n_identities=20",
+        run, "images=8"]  # fmt: skip
     assert "note: scoring on the data" in capsys.readouterr().err
-    assert with_run_data([run, "data.index.n_images=60"]) == [
-        "data=synthetic", "data.index.n_identities=20", run, "data.index.n_images=60"]  # the user's own replaces it
+    assert with_run_data([run, "data.index.n_images=60", "paths.runs=/y"]) == [
+        "data=synthetic", "data.index.n_identities=20", run, "data.index.n_images=60", "paths.runs=/y"]  # the user's own replaces it
     for kept in ([run, "data=celeba"], ["images=8"], [f"run={tmp_path}", "images=8"]):
         assert with_run_data(kept) == kept
 

@@ -92,11 +92,11 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
         # data.json keeps the rule: another seed or frac moves rows between train and val, which
         # the counts alone may not show, and a finished run would score its own training images
         index.attrs = {**attrs, "holdout": {**rule, "from_split": source}}
-    limit = data_cfg.get("limit")
+    limit, every = data_cfg.get("limit"), index
     if limit is not None:
         index = limit_rows(index, limit)
     if boxes:  # after the limit: only the rows used are matched, and counted when they have no box
-        index = attach_boxes(index, boxes)
+        index = attach_boxes(index, boxes, of=every)
     if data_cfg.get("crop") == "box" and not all(c in index.columns for c in BOX_COLUMNS):
         raise ConfigError(f"data.crop=box needs a face box per image, and {data_cfg.get('name', 'this data')} has "
                           "none: set data.boxes=CSV (LNet's boxes: python -m lnet_anet.cli.lnet_boxes IMAGES --out "
@@ -119,23 +119,68 @@ def limit_rows(index: pd.DataFrame, limit: Any) -> pd.DataFrame:
     return limited
 
 
-def attach_boxes(index: pd.DataFrame, csv_path) -> pd.DataFrame:
-    """x0, y0, x1, y1 columns from a `name,x0,y0,x1,y1[,...]` CSV (lnet_anet.cli.lnet_boxes),
-    matched on the image file name. A row with an empty box (no face found) or missing from
-    the CSV gets the whole image (its size read from the file's header)."""
+def read_box_csv(csv_path) -> pd.DataFrame:
+    """lnet_anet.cli.lnet_boxes' CSV (`name,x0,y0,x1,y1[,...]`, a header naming at least those)
+    -> name -> x0, y0, x1, y1 (pixels, x1 > x0, y1 > y0), NaN for a row whose four are empty
+    (no face found). Raises DatasetFormatError naming the file and line for a missing column, a
+    value that is not a number, a box with some values empty, not finite or with x1 <= x0 or
+    y1 <= y0, and a name listed twice; DataNotFoundError when the file is missing."""
+    import csv
+
+    from lnet_anet.data.errors import DatasetFormatError
+    from lnet_anet.data.readers._tables import read_lines
+
+    lines = read_lines(csv_path)
+    rows = [(n, fields) for n, fields in enumerate(csv.reader(lines), start=1) if fields]
+    if not rows:
+        raise DatasetFormatError(csv_path, "empty boxes CSV")
+    (first, header), rows = rows[0], rows[1:]
+    header = [h.strip() for h in header]
+    missing = [c for c in ("name", *BOX_COLUMNS) if c not in header]
+    if missing:
+        raise DatasetFormatError(csv_path, f"the header lacks the columns {missing} (lnet_boxes writes "
+                                           "name,x0,y0,x1,y1,...)", first)  # fmt: skip
+    at = [header.index(c) for c in ("name", *BOX_COLUMNS)]
+    names, boxes, seen = [], np.full((len(rows), 4), np.nan), {}
+    for k, (line, fields) in enumerate(rows):
+        if len(fields) < len(header):
+            raise DatasetFormatError(csv_path, f"{len(fields)} fields, the header has {len(header)}", line)
+        name, *values = (fields[j].strip() for j in at)
+        if name in seen:
+            raise DatasetFormatError(csv_path, f"{name!r} is listed twice (first on line {seen[name]})", line)
+        seen[name] = line
+        names.append(name)
+        if all(v == "" for v in values):
+            continue  # no face found: the whole image is read
+        try:
+            box = np.array([float(v) for v in values])
+        except ValueError:
+            raise DatasetFormatError(csv_path, f"{name}: the box {values} is not four numbers", line) from None
+        if not (np.isfinite(box).all() and box[2] > box[0] and box[3] > box[1]):
+            raise DatasetFormatError(csv_path, f"{name}: bad box {values} (need finite x0 < x1 and y0 < y1)", line)
+        boxes[k] = box
+    return pd.DataFrame(boxes, columns=list(BOX_COLUMNS), index=pd.Index(names, name="name"))
+
+
+def attach_boxes(index: pd.DataFrame, csv_path, of: pd.DataFrame | None = None) -> pd.DataFrame:
+    """x0, y0, x1, y1 columns from a `name,x0,y0,x1,y1[,...]` CSV (lnet_anet.cli.lnet_boxes;
+    read_box_csv: its errors), matched on the image file name. A row with an empty box (no face
+    found) or missing from the CSV gets the whole image (its size read from the file's header).
+    Raises ConfigError when the CSV names none of the images of `of` (default: `index`; the
+    dataset before data.limit kept some of its rows): another dataset's CSV."""
     import os
 
     from PIL import Image
 
-    boxes = pd.read_csv(csv_path)
-    missing_cols = [c for c in ("name", "x0", "y0", "x1", "y1") if c not in boxes]
-    if missing_cols:
-        raise ConfigError(f"{csv_path}: lacks the columns {missing_cols}")
-    table = boxes.set_index("name")[["x0", "y0", "x1", "y1"]]
-    if table.index.duplicated().any():
-        raise ConfigError(f"{csv_path}: {table.index[table.index.duplicated()][0]!r} appears twice")
+    table = read_box_csv(csv_path)
     names = index["path"].map(os.path.basename)
-    found = table.reindex(names.to_numpy()).to_numpy(np.float64)
+    listed = names.isin(table.index).to_numpy()
+    every = names if of is None else of["path"].map(os.path.basename)
+    if len(every) and not every.isin(table.index).any():
+        raise ConfigError(f"{csv_path}: names none of the {len(every)} images (e.g. {every.iloc[0]!r}; it lists "
+                          f"{len(table)} names such as {table.index[0] if len(table) else None!r}): the boxes of "
+                          "other images? Make them with python -m lnet_anet.cli.lnet_boxes IMAGES --out CSV")  # fmt: skip
+    found = table.reindex(names.to_numpy()).to_numpy(np.float64, copy=True)
     whole = ~np.isfinite(found).all(axis=1)
     for i in np.flatnonzero(whole):
         with Image.open(index["path"].iloc[i]) as im:
@@ -146,7 +191,8 @@ def attach_boxes(index: pd.DataFrame, csv_path) -> pd.DataFrame:
     out.attrs = dict(index.attrs)
     out.attrs["boxes"] = {"csv": str(csv_path), "whole_image": int(whole.sum())}
     if whole.any():
-        log.warning("%s: %d image(s) without a box take the whole image", csv_path, int(whole.sum()))
+        log.warning("%s: %d image(s) without a box take the whole image (%d not listed in it)", csv_path,
+                    int(whole.sum()), int((~listed).sum()))  # fmt: skip
     return out
 
 

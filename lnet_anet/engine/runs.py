@@ -119,8 +119,8 @@ def training_command(main: Callable) -> Callable:
 def with_run_data(argv: list[str]) -> list[str]:
     """An evaluation command's arguments (sys.argv[1:], before Hydra reads them) with the data of
     the run it scores put before the user's overrides, when they name the run (run=FOLDER) and no
-    data=: the run's data= choice and data.* overrides, from its .hydra/hydra.yaml and
-    overrides.yaml. `evaluate_localization run=runs/lnet-synthetic` then scores it on the data it was
+    data=: the run's data= choice and data.* and paths.* overrides (where its data was read or
+    made), from its .hydra/hydra.yaml and overrides.yaml. `evaluate_localization run=runs/lnet-synthetic` then scores it on the data it was
     trained on, not on the config's default (CelebA-HQ, which may not be there), and names its output
     folder by that data; a data.* override the user gives replaces the run's. Said in a note on
     stderr. Unchanged when no run= is given or the run has no readable record."""
@@ -138,7 +138,7 @@ def with_run_data(argv: list[str]) -> list[str]:
         return argv
     keys = [o.split("=", 1)[0].lstrip("+~") for o in overrides]
     taken = [f"data={choice}", *(o for o, k in zip(overrides, keys, strict=True)
-                                 if "=" in o and k.startswith("data.") and k not in given)]  # fmt: skip
+                                 if "=" in o and k.startswith(("data.", "paths.")) and k not in given)]  # fmt: skip
     print(f"note: scoring on the data {run} was trained on: {' '.join(taken)} (its .hydra record; give data= "
           "for other data)", file=sys.stderr)  # fmt: skip
     first = next(i for i, a in enumerate(argv) if "=" in a and not a.startswith("-"))
