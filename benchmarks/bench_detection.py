@@ -316,28 +316,33 @@ def operating_point(name: str, scores: np.ndarray, shipped_threshold: float | No
 # ----------------------------------------------------------------------------- data
 
 
+# WIDER FACE's official val labels: a benchmark scores them whole (--part all by default)
+OFFICIAL_VAL = ("wider_face_val_bbx_gt.txt", "wider_face_val.mat")
+
+
 def find_wider_labels(root: Path, fmt: str) -> tuple[Path, str]:
-    """The label file under --wider when --labels is not given, and how it was chosen. wider: the
-    first by name of wider_face_*_bbx_gt.txt in root/wider_face_split, else in root. wider-mat:
-    wider_face_train.mat, else wider_face_val.mat there, else the only *.mat. Raises
-    DataNotFoundError when there is none, DatasetFormatError when several .mat files could be it."""
+    """The label file under --wider when --labels is not given, and how it was chosen. wider:
+    wider_face_val_bbx_gt.txt (the official val set, OFFICIAL_VAL) in root/wider_face_split, else
+    in root, else the first by name of wider_face_*_bbx_gt.txt there. wider-mat: wider_face_val.mat,
+    else wider_face_train.mat there, else the only *.mat. Raises DataNotFoundError when there is
+    none, DatasetFormatError when several .mat files could be it."""
     if not root.is_dir():
         raise DataNotFoundError(root, "WIDER FACE folder not found (--wider DIR, the folder holding wider_face_split/; "
                                       "or give the label file with --labels)")  # fmt: skip
     where = [d for d in (root / "wider_face_split", root) if d.is_dir()]
     if fmt == "wider":
         for d in where:
-            found = sorted(d.glob("wider_face_*_bbx_gt.txt"))
+            found = sorted(d.glob("wider_face_*_bbx_gt.txt"), key=lambda f: (f.name not in OFFICIAL_VAL, f.name))
             if found:
                 also = f"; also there: {', '.join(f.name for f in found[1:])} (choose with --labels)" if found[1:] else ""
                 return found[0], f"found in {d}{also}"
         raise DataNotFoundError(root, "no wider_face_*_bbx_gt.txt here or in wider_face_split/; give the label file with --labels")
-    official = [d / n for d in where for n in ("wider_face_train.mat", "wider_face_val.mat") if (d / n).is_file()]
+    official = [d / n for d in where for n in ("wider_face_val.mat", "wider_face_train.mat") if (d / n).is_file()]
     found = official or [f for d in where for f in sorted(d.glob("*.mat"))]
     if not found:
         raise DataNotFoundError(root, "no .mat label file here or in wider_face_split/ (wider_face_train.mat or "
                                       "wider_face_val.mat); give the label file with --labels")  # fmt: skip
-    if len(official) > 1:  # the official wider_face_split/ holds both: the first by name, as for the .txt files
+    if len(official) > 1:  # the official wider_face_split/ holds both: val, as for the .txt files
         return official[0], (f"found in {official[0].parent}; also there: "
                              f"{', '.join(f.name for f in official[1:])} (choose with --labels)")  # fmt: skip
     if len(found) > 1:
@@ -435,6 +440,8 @@ def benchmark_data(args, detectors: list[str]) -> dict:
     if labels is None:
         labels, found = find_wider_labels(args.wider, args.format)
         print(f"labels: {labels} ({found})", flush=True)
+    if args.part is None:  # the official val set whole; WIDER's train labels: their hash val part; others whole
+        args.part = "all" if Path(labels).name in OFFICIAL_VAL else "val" if args.format == "wider" else "all"
     table = read_labels(args.format, labels, args.images, tuple(args.fddb_folds or FDDB_FOLDS))
     if not len(table):
         raise ValueError(f"{labels}: the labels name no image")
@@ -485,7 +492,8 @@ def main(argv=None) -> int:
                          "wider-mat: wider_face_{train,val}.mat or the one *.mat under --wider)")  # fmt: skip
     ap.add_argument("--images", type=Path, default=None, help="image folder (default: the reader's)")
     ap.add_argument("--part", choices=("val", "tune", "all"), default=None,
-                    help="hash_part of the image names (default: val for wider, all for the other formats)")  # fmt: skip
+                    help="hash_part of the image names (default: all for WIDER's official val labels and the other "
+                         "formats; val for WIDER's other label files, e.g. its train labels)")  # fmt: skip
     ap.add_argument("--fddb-folds", type=int, nargs="+", default=None, metavar="K",
                     help="--format fddb: the folds to read, FDDB-fold-K.txt (default: all 10)")  # fmt: skip
     ap.add_argument("--min-height", type=float, default=24.0,
@@ -509,7 +517,6 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None,
                     help="default: runs/bench_detection/<format>-<time>; experiments/... for a recorded run")  # fmt: skip
     args = ap.parse_args(argv)
-    args.part = args.part or ("val" if args.format == "wider" else "all")
     args.out = args.out or Path("runs/bench_detection") / f"{args.format}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     if args.detectors is None:  # the default, all: run the peers that are installed (named ones must be: exit 2)
         absent = [d for d in ALL if d in PEER_PACKAGES and importlib.util.find_spec(PEER_PACKAGES[d][0]) is None]

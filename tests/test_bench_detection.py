@@ -168,14 +168,15 @@ def test_an_empty_part_is_a_one_line_error(tmp_path, capsys):
     from lnet_anet.data.readers.detection import hash_part
 
     names = [n for n in (f"0--Parade/p_{i}.jpg" for i in range(40)) if hash_part([n])[0] == "tune"][:3]
-    images = tmp_path / "WIDER_val" / "images" / "0--Parade"
+    images = tmp_path / "WIDER_train" / "images" / "0--Parade"
     images.mkdir(parents=True)
     (tmp_path / "wider_face_split").mkdir()
     rows = []
     for n in names:
         cv2.imwrite(str(images.parent / n), np.zeros((60, 80, 3), np.uint8))
         rows += [n, "1", "10 10 30 40 0 0 0 0 0 0"]
-    (tmp_path / "wider_face_split" / "wider_face_val_bbx_gt.txt").write_text("\n".join(rows) + "\n")
+    # the train labels are split by hash_part (the official val labels would be scored whole)
+    (tmp_path / "wider_face_split" / "wider_face_train_bbx_gt.txt").write_text("\n".join(rows) + "\n")
     out = tmp_path / "out"
     rc = _bench().main(["--wider", str(tmp_path), "--detectors", "haar", "--threads", "1", "--work", str(tmp_path / "work"),
                         "--out", str(out)])  # fmt: skip
@@ -320,18 +321,18 @@ def test_wider_mat_is_found_under_wider_and_the_default_out_is_under_runs(tmp_pa
     assert haar["by_size"]["easy_by_size"]["ap"] is None  # no face is 64 px high
     row = next(line for line in (run / "results.md").read_text().splitlines() if line.startswith("| haar |"))
     assert "n/a / " in row and "nan" not in row
-    # Both official files, as wider_face_split/ ships them: train, as for the .txt files, and the other named.
+    # Both official files, as wider_face_split/ ships them: the official val set, scored whole, and the other named.
     _wider_mat(split / "wider_face_train.mat", ["p_0"], [[[10, 10, 30, 40]]])
     (tmp_path / "wider" / "WIDER_train" / "images" / "0--Parade").mkdir(parents=True)
     shutil.copy(images / "p_0.jpg", tmp_path / "wider" / "WIDER_train" / "images" / "0--Parade" / "p_0.jpg")
     assert bench.main(["--format", "wider-mat", "--wider", "wider", "--detectors", "haar", "--out", "o"]) == 0
     out = capsys.readouterr().out
-    assert f"labels: {Path('wider/wider_face_split/wider_face_train.mat')} (found in" in out
-    assert "also there: wider_face_val.mat (choose with --labels)" in out
+    assert f"labels: {Path('wider/wider_face_split/wider_face_val.mat')} (found in" in out
+    assert "also there: wider_face_train.mat (choose with --labels)" in out and "2 images (all part of 2" in out
     # No face that counts: AP cannot be scored, said in one line (it was n/a with exit 0)
     assert bench.main(["--format", "wider-mat", "--wider", "wider", "--detectors", "haar", "--out", "o",
                        "--min-height", "50"]) == 1  # fmt: skip
-    assert "none of the 1 faces of the 1 images counts (each is lower than --min-height 50 px" in capsys.readouterr().err
+    assert "none of the 1 faces of the 2 images counts (each is lower than --min-height 50 px" in capsys.readouterr().err
     # Several other .mat files: which one is for the user to say.
     for f in ("wider_face_train.mat", "wider_face_val.mat"):
         (split / f).rename(split / f.replace("wider_face_", "mine_"))
