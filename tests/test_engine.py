@@ -102,6 +102,8 @@ def test_a_run_killed_before_its_first_checkpoint_logs_each_step_once(tmp_path):
         train(tmp_path / "run", loss_fn=dies_at_step(3), log_every=1)  # first checkpoint at step 3
     assert not (tmp_path / "run" / "checkpoints" / "last.pt").exists()
     assert (tmp_path / "run" / "metrics.jsonl").read_text()  # steps 1-2 were logged
+    log = (tmp_path / "run" / "train.log").read_text()  # nothing to resume from: said so (a user trial)
+    assert "no checkpoint was written yet" in log and "start this stage over" in log and "to resume" not in log
     assert train(tmp_path / "run", log_every=1).step == 24  # from the start again
     steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert steps == sorted(set(steps))

@@ -199,8 +199,13 @@ class Trainer:
             saved = self.saved_step
             since = (f" (it holds step {saved}: a rerun redoes the steps after it)"
                      if saved is not None and saved < self.step else "")  # fmt: skip
-            log.warning("interrupted at step %d; %s. Run the same command again to resume.", self.step,
-                        f"{kept} is kept{since}" if kept.exists() else "no checkpoint was written yet")  # fmt: skip
+            if kept.exists():
+                log.warning("interrupted at step %d; %s is kept%s. Run the same command again to resume.", self.step,
+                            kept, since)  # fmt: skip
+            else:  # nothing to resume from: a rerun starts this stage over
+                log.warning("interrupted at step %d; no checkpoint was written yet (one is written every %d steps "
+                            "and each epoch). Run the same command again to start this stage over.", self.step,
+                            self.cfg.checkpoint_every)  # fmt: skip
             raise
         finally:
             release_run_dir(self.run_dir)
