@@ -33,16 +33,16 @@ Detectors (each gets the image file; reading it is part of its time):
   baseline_localize  lnet_anet_localize with the --baseline bundle (default: the embedded one):
                    an older bundle beside the --bundle under test, in the same run. Left out of the
                    default detectors when neither --bundle nor --baseline is given (the same bundle twice).
-The embedded bundle's own thresholds decide which scales it reads, and it keeps weak faces
-(experiments/2026-12-04-threshold-policy), so opening its localizer adds no box: lnet_anet's and
-lnet_anet_localize_open's rows equal lnet_anet_shipped's and lnet_anet_localize's for it. They
-differ for a bundle whose threshold leaves boxes out.
   mtcnn            facenet-pytorch MTCNN(keep_all=True), default thresholds and min_face_size
                    20; its probabilities are the scores.
   dlib_hog         dlib.get_frontal_face_detector().run(image, 1, -1): upsample once, every
                    window scoring above -1 kept, its SVM score as the score.
   haar             cv2 haarcascade_frontalface_default.xml, detectMultiScale3(scaleFactor 1.1,
                    minNeighbors 3, minSize 20x20, outputRejectLevels=True); levelWeights as scores.
+The embedded bundle's own thresholds decide which scales it reads, and it keeps weak faces
+(experiments/2026-12-04-threshold-policy), so opening its localizer adds no box: lnet_anet's and
+lnet_anet_localize_open's rows equal lnet_anet_shipped's and lnet_anet_localize's for it. They
+differ for a bundle whose threshold leaves boxes out.
 Times: median ms per image over the scored images, torch/OpenCV threads = --threads, batch 1.
 
 Face-free check (--face-free): from each scored photo (those of --part: val, tune or all), at most

@@ -25,11 +25,12 @@ another bundle, before the models load (but for the heads' digests); a number th
 run's to 3 or more significant digits (--threshold 0.662 for the shipped bundle's
 0.6624905531191163) is read as the run's. --csv FILE: one
 row per face (lnet_anet.inference.outputs), and one with empty face columns for an image with no
-face or an error, whose last column, "error", says why; with --output, in the output's order. Exit status (EXIT_STATUS, also in --help): 0 when
-every image was analysed (or all were already in --output), 1 when some image could not be read
-or analysed (its error record says why; the others are still written) or the run could not be
-done (the bundle is missing or bad, an output file cannot be written: what was written so far
-is kept for --resume), 2 for bad usage, 130 when interrupted.
+face or an error, whose last column, "error", says why; with --output, in the output's order.
+Exit status (EXIT_STATUS, also in --help): 0 when every image was analysed (or all were
+already in --output), 1 when some image could not be read or analysed (its error record says
+why; the others are still written) or the run could not be done (the bundle is missing or bad,
+an output file cannot be written: what was written so far is kept for --resume), 2 for bad
+usage, 130 when interrupted.
 """
 
 from __future__ import annotations
