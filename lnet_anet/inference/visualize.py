@@ -201,16 +201,14 @@ def _fits_around(face: dict[str, Any], zoom: float, height: int, step: int, lift
 def _panel(rows: list[str], width: int, scale: float) -> np.ndarray:
     """A dark strip `width` pixels wide holding `rows`, the text shrunk so that the longest row
     fits, but not under PANEL_SHRINK of the picture's `scale` (nor 0.3), where glyphs would be
-    far smaller than the "#n" at the boxes; a row still too long is wrapped between its comma-separated items
-    (at spaces inside an item too long for a line; continuation lines indented), and a single
-    word too long for the width is cut with '..'."""
-    thick = max(1, round(scale * 2))
-    widest = max(cv2.getTextSize(r, FONT, scale, thick)[0][0] for r in rows)
+    far smaller than the "#n" at the boxes; a row still too long is wrapped between its
+    comma-separated items (at spaces inside an item too long for a line; continuation lines
+    indented), and a single word too long for the width is cut with '..'."""
+    widest = max(_text_width(r, scale) for r in rows)
     scale = max(0.3, PANEL_SHRINK * scale, min(scale, scale * (width - 8) / max(widest, 1)))
-    thick = max(1, round(scale * 2))
 
     def fits(text: str) -> bool:
-        return cv2.getTextSize(text, FONT, scale, thick)[0][0] <= width - 8
+        return _text_width(text, scale) <= width - 8
 
     wrapped = []
     for row in rows:
