@@ -37,6 +37,15 @@ from lnet_anet.metrics.detection import evaluate_detections  # noqa: E402
 SCALES = [1.0, 2.0]
 
 
+def new_faces(mine: np.ndarray, theirs: list) -> list:
+    """The check faces (box, score) of `theirs` whose box overlaps none of `mine` ((k, 4) boxes) at IoU 0.3 or more."""
+    if not len(mine):
+        return list(theirs)
+    have = torch.from_numpy(np.asarray(mine, np.float64).reshape(-1, 4))
+    return [(box, score) for box, score in theirs
+            if float(box_iou(torch.from_numpy(np.asarray(box, np.float64))[None], have).max()) < 0.3]  # fmt: skip
+
+
 def main() -> None:
     torch.set_num_threads(2)
     predictor = Predictor.load()
@@ -53,14 +62,10 @@ def main() -> None:
     floor = min((s for faces in shipped for _, s in faces), default=0.0)
     combined, added = [], 0
     for mine, theirs in zip(shipped, checked, strict=True):
-        faces = list(mine)
-        have = torch.tensor(np.array([b for b, _ in mine]).reshape(-1, 4))
-        for box, score in theirs:
-            if len(have) and float(box_iou(torch.tensor(np.asarray(box, np.float64))[None], have).max()) >= 0.3:
-                continue
-            faces.append((np.asarray(box, np.float64), floor - 1000.0 + float(score)))  # after every Predictor face
-            added += 1
-        combined.append(faces)
+        more = new_faces(np.array([b for b, _ in mine]), theirs)
+        # after every Predictor face, in the order of their check scores
+        combined.append([*mine, *((np.asarray(b, np.float64), floor - 1000.0 + float(s)) for b, s in more)])
+        added += len(more)
     results = {"check_localizer": {k: getattr(localizer, k) for k in (*DEFAULT_SEARCH, "threshold")} | {"scales": scales},
                "added_faces": added, "photos": len(choose)}  # fmt: skip
     for name, dets in (("shipped", shipped), ("shipped_plus_check_faces", combined)):

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision.ops import box_iou
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from added_faces import new_faces  # noqa: E402
 from check_detector import MapOf, wider_tune_halves  # noqa: E402
 
 from lnet_anet.data.preprocess import LNetInput  # noqa: E402
@@ -48,10 +48,7 @@ def main(crops_dir: str) -> None:
     for record, theirs in zip(predictor.predict_many(crops), checked, strict=True):
         mine = np.array([f["box"] for f in record["faces"]], np.float64).reshape(-1, 4)
         shipped += len(mine)
-        for box, _ in theirs:
-            if len(mine) and float(box_iou(torch.tensor(np.asarray(box, np.float64))[None], torch.tensor(mine)).max()) >= 0.3:
-                continue
-            added += 1
+        added += len(new_faces(mine, theirs))
     result = {"crops": len(crops), "shipped_false_alarms_per_crop": shipped / max(len(crops), 1),
               "added_check_faces_per_crop": added / max(len(crops), 1), "crops_dir": crops_dir}  # fmt: skip
     print(json.dumps(result), flush=True)

@@ -129,26 +129,38 @@ def _face_maps(lnet, arrays: dict[str, np.ndarray], check: bool = False) -> np.n
     return np.concatenate(out)
 
 
+def _cells(face_map: np.ndarray, placement, hw):
+    """The map's cell centres in the photo's pixels (py rows, px columns), the cells inside the
+    photo, and `within(box, grow)`: the cells whose centre lies in a box grown by `grow` of its
+    size on each side."""
+    h_map, w_map = face_map.shape
+    py = ((np.arange(h_map) + 0.5) * STRIDE - placement.y0) / placement.ky
+    px = ((np.arange(w_map) + 0.5) * STRIDE - placement.x0) / placement.kx
+    inside = ((py >= 0) & (py < hw[0]))[:, None] & ((px >= 0) & (px < hw[1]))[None, :]
+
+    def within(box, grow: float = 0.0) -> np.ndarray:
+        x0, y0, x1, y1 = box
+        gx, gy = grow * (x1 - x0), grow * (y1 - y0)
+        return ((py >= y0 - gy) & (py <= y1 + gy))[:, None] & ((px >= x0 - gx) & (px <= x1 + gx))[None, :]
+
+    return py, px, inside, within
+
+
+def _counted(boxes: np.ndarray, dont: np.ndarray) -> list[int]:
+    return [k for k, (_, y0, _, y1) in enumerate(boxes) if not dont[k] and y1 - y0 >= COUNT_MIN_PX]
+
+
 def _values(face_map: np.ndarray, placement, boxes: np.ndarray, dont: np.ndarray, hw) -> tuple[list, list, float]:
     """(the counted faces' values, their heights, the photo's background value) on one map."""
-    h_map, w_map = face_map.shape
-    cy = (np.arange(h_map) + 0.5) * STRIDE
-    cx = (np.arange(w_map) + 0.5) * STRIDE
-    # cell centres in the photo's pixels
-    py = (cy - placement.y0) / placement.ky
-    px = (cx - placement.x0) / placement.kx
-    inside = ((py >= 0) & (py < hw[0]))[:, None] & ((px >= 0) & (px < hw[1]))[None, :]
-    background = inside.copy()
+    py, px, inside, within = _cells(face_map, placement, hw)
+    background = inside & ~np.any([within(b, 0.5) for b in boxes], axis=0) if len(boxes) else inside
     values, heights = [], []
-    for k, (x0, y0, x1, y1) in enumerate(boxes):
-        gx, gy = 0.5 * (x1 - x0), 0.5 * (y1 - y0)
-        background &= ~(((py >= y0 - gy) & (py <= y1 + gy))[:, None] & ((px >= x0 - gx) & (px <= x1 + gx))[None, :])
-        if dont[k] or y1 - y0 < COUNT_MIN_PX:
-            continue
-        cells = ((py >= y0) & (py <= y1))[:, None] & ((px >= x0) & (px <= x1))[None, :]
+    for k in _counted(boxes, dont):
+        x0, y0, x1, y1 = boxes[k]
+        cells = within(boxes[k])
         if not cells.any():
-            i = int(np.clip(np.searchsorted(py, (y0 + y1) / 2) - 1, 0, h_map - 1))
-            j = int(np.clip(np.searchsorted(px, (x0 + x1) / 2) - 1, 0, w_map - 1))
+            i = int(np.clip(np.searchsorted(py, (y0 + y1) / 2) - 1, 0, len(py) - 1))
+            j = int(np.clip(np.searchsorted(px, (x0 + x1) / 2) - 1, 0, len(px) - 1))
             cells[i, j] = True
         values.append(float(face_map[cells].max()))
         heights.append(float(y1 - y0))
@@ -162,20 +174,13 @@ def _peaks(face_map: np.ndarray, placement, boxes: np.ndarray, dont: np.ndarray,
     none; the values of the peaks inside the photo outside every listed box grown by 50%)."""
     from scipy.ndimage import maximum_filter
 
-    h_map, w_map = face_map.shape
-    py = ((np.arange(h_map) + 0.5) * STRIDE - placement.y0) / placement.ky
-    px = ((np.arange(w_map) + 0.5) * STRIDE - placement.x0) / placement.kx
-    peak = (face_map == maximum_filter(face_map, size=3, mode="constant", cval=-np.inf))
-    peak &= ((py >= 0) & (py < hw[0]))[:, None] & ((px >= 0) & (px < hw[1]))[None, :]
-    free = peak.copy()
+    _, _, inside, within = _cells(face_map, placement, hw)
+    peak = (face_map == maximum_filter(face_map, size=3, mode="constant", cval=-np.inf)) & inside
+    free = peak & ~np.any([within(b, 0.5) for b in boxes], axis=0) if len(boxes) else peak
     faces = []
-    for k, (x0, y0, x1, y1) in enumerate(boxes):
-        gx, gy = 0.5 * (x1 - x0), 0.5 * (y1 - y0)
-        free &= ~(((py >= y0 - gy) & (py <= y1 + gy))[:, None] & ((px >= x0 - gx) & (px <= x1 + gx))[None, :])
-        if dont[k] or y1 - y0 < COUNT_MIN_PX:
-            continue
-        inside = peak & ((py >= y0) & (py <= y1))[:, None] & ((px >= x0) & (px <= x1))[None, :]
-        faces.append(float(face_map[inside].max()) if inside.any() else -np.inf)
+    for k in _counted(boxes, dont):
+        hit = peak & within(boxes[k])
+        faces.append(float(face_map[hit].max()) if hit.any() else -np.inf)
     return faces, face_map[free].tolist()
 
 
