@@ -46,12 +46,12 @@ def test_the_check_map_is_read_from_the_same_lower_maps():
 def test_check_evidence_reads_the_cells_inside_the_box_at_every_reading():
     m = np.zeros((4, 4), np.float32)
     m[1, 2] = 3.0  # the cell spanning x 16-24, y 8-16 of a 32 x 32 canvas (8 px cells)
-    at_scale_1 = (m, (32, 32), Placement(kx=1.0, ky=1.0, x0=0, y0=0, h_c=32, w_c=32))
+    at_scale_1 = (m, (32, 32), Placement(kx=1.0, ky=1.0, x0=0, y0=0, h_c=32, w_c=32), 1.0)
     assert check_evidence(np.array([14, 6, 26, 18]), [at_scale_1]) == 3.0
     assert check_evidence(np.array([0, 16, 32, 32]), [at_scale_1]) == 0.0  # the cell's centre lies outside
     assert check_evidence(np.array([19, 11, 21, 12]), [at_scale_1]) == 3.0  # narrower than a cell: its centre's cell
     # the same image read at half size, shifted by 8 px: the box maps onto the canvas first
-    half = (m, (32, 32), Placement(kx=0.5, ky=0.5, x0=8, y0=0, h_c=16, w_c=16))
+    half = (m, (32, 32), Placement(kx=0.5, ky=0.5, x0=8, y0=0, h_c=16, w_c=16), 0.5)
     assert check_evidence(np.array([16, 16, 32, 32]), [half]) == 3.0
     assert check_evidence(np.array([0, 0, 8, 8]), [half]) == 0.0
     assert check_evidence(np.array([0, 0, 8, 8]), [half, at_scale_1]) == 0.0
@@ -194,3 +194,96 @@ def test_fit_check_map_writes_a_bundle_that_checks_faces(tmp_path, capsys, monke
     assert fit_check_map.main([*common[:-8], "--bundle", str(no_face_tag), "--composed", "0", "--work", str(tmp_path / "w0"),
                                "--out", str(out)]) == 1  # fmt: skip
     assert "no face tag" in capsys.readouterr().err
+
+
+def _blob_map(centre: tuple[int, int], height: float = 5.0, shape=(8, 8)) -> np.ndarray:
+    """A check map (h, w) with one Gaussian blob of `height` at `centre` (row, col)."""
+    rows, cols = np.mgrid[: shape[0], : shape[1]]
+    return (height * np.exp(-((rows - centre[0]) ** 2 + (cols - centre[1]) ** 2) / 2.0)).astype(np.float32)
+
+
+def test_faces_on_check_reads_only_its_scales_and_leaves_found_faces_out():
+    from lnet_anet.lnet.localizer import Localizer
+    from lnet_anet.lnet.multiscale import FIND_ON_CHECK_IOU, faces_on_check
+
+    same = Placement(kx=1.0, ky=1.0, x0=0, y0=0, h_c=64, w_c=64)  # a 64 x 64 image on a 64 x 64 canvas, 8 px cells
+    at_1 = (_blob_map((2, 2)), (64, 64), same, 1.0)
+    at_2 = (_blob_map((6, 5), 8.0), (64, 64), same, 2.0)  # another blob: read only when 2.0 is one of the scales
+    loc = Localizer(threshold=1.0)
+    one = faces_on_check([at_1, at_2], loc, (1.0,), (64, 64), [])
+    assert len(one) == 1 and 8 <= (one[0][0][0] + one[0][0][2]) / 2 <= 32  # the scale-1 blob's face, left-top
+    both = faces_on_check([at_1, at_2], loc, (1.0, 2.0), (64, 64), [])
+    assert len(both) == 2 and both[0][1] > both[1][1] and np.allclose(both[1][0], one[0][0])  # strongest first
+    # a face already found over one of them: only the other is added
+    kept = faces_on_check([at_1, at_2], loc, (1.0, 2.0), (64, 64), [one[0][0]])
+    assert len(kept) == 1 and not np.allclose(kept[0][0], one[0][0])
+    # a found box overlapping less than FIND_ON_CHECK_IOU does not stop it
+    x0, y0, x1, y1 = one[0][0]
+    beside = np.array([x1 - 0.2 * (x1 - x0), y0, x1 + 0.8 * (x1 - x0), y1])  # IoU about 0.1
+    assert FIND_ON_CHECK_IOU > 0.1 and len(faces_on_check([at_1], loc, (1.0,), (64, 64), [beside])) == 1
+    assert faces_on_check([], loc, (1.0,), (64, 64), []) == []
+
+
+def _finding_bundle(tmp_path, plain, scales=(1.0,)):
+    """`plain` with a check map that keeps every face (check_faces 0.5, level 0.7), no face of its
+    own localizer (threshold 1e6) and a check localizer that takes every blob (find_on_check)."""
+    bundle = load_bundle(_checking_bundle(tmp_path, plain, 0.5, 0.7))
+    prep = bundle.preprocessing
+    prep["localizer"]["threshold"] = 1e6
+    prep["check_localizer"] = {**{k: v for k, v in prep["localizer"].items()}, "threshold": -1e9, "scales": list(scales)}
+    prep["lnet"]["find_on_check"] = True
+    return bundle
+
+
+def test_find_on_check_adds_the_faces_of_the_check_localizer(tmp_path):
+    plain = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=3)
+    photo = np.random.default_rng(1).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    bundle = _finding_bundle(tmp_path, plain)
+    found = Predictor(bundle).predict(photo)["faces"]
+    assert found and all(f["score"] > 1e6 for f in found)  # on the localizer's scale: over its threshold
+    assert Predictor(bundle).localizer.threshold == 1e6
+    bundle.preprocessing["lnet"]["find_on_check"] = False
+    assert Predictor(bundle).predict(photo)["faces"] == []  # the localizer alone finds none
+    bundle.preprocessing["lnet"]["find_on_check"] = True
+    bundle.preprocessing["check_localizer"]["scales"] = [3.0]  # a scale the Predictor never reads: nothing to add
+    assert Predictor(bundle).predict(photo)["faces"] == []
+    # refused without the check, and without a check localizer
+    base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
+    with pytest.raises(PreprocessError, match="find_on_check needs check_faces"):
+        LNetInput.from_dict({**base, "find_on_check": True})
+    assert LNetInput.from_dict({**base, "check_faces": 1.0, "find_on_check": True}).to_dict()["find_on_check"] is True
+    config = {k: v for k, v in bundle.config.items() if k != "versions"}
+    config["preprocessing"] = {k: v for k, v in config["preprocessing"].items() if k != "check_localizer"}
+    parts = {"lnet": bundle.lnet, "anet": bundle.anet, "svm": bundle.svm.to_arrays(), "age": bundle.age,
+             "attractiveness": bundle.attractiveness}  # fmt: skip
+    with pytest.raises(BundleError, match="find_on_check is set, but the bundle has no preprocessing.check_localizer"):
+        save_bundle(tmp_path / "no-check-localizer.lnetanet", {k: v for k, v in parts.items() if v is not None}, config)
+    config["preprocessing"]["check_localizer"] = {"threshold": 1.0, "scales": []}
+    with pytest.raises(BundleError, match="check_localizer.scales must be a non-empty list"):
+        save_bundle(tmp_path / "no-scales.lnetanet", {k: v for k, v in parts.items() if v is not None}, config)
+
+
+def test_fit_localizer_check_map_adds_a_check_localizer_and_keeps_the_localizer(tmp_path, capsys):
+    from lnet_anet.cli.fit_localizer import check_scale_sets, main
+    from lnet_anet.inference.bundle import describe
+
+    labels, _ = wider_photos(tmp_path / "WIDER_train", 12, ["4 4 20 24 0 0 0 0 0 0", "50 10 20 24 0 0 0 0 0 0"])
+    (tmp_path / "wider_face_split").mkdir()
+    labels.rename(tmp_path / "wider_face_split" / "wider_face_train_bbx_gt.txt")
+    plain = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=3)
+    checking = _checking_bundle(tmp_path, plain, 0.5, 0.7)
+    out = tmp_path / "fitted.lnetanet"
+    argv = ["--wider", str(tmp_path), "--check-map", "--search", '{"box_level": [0.35]}', "--out", str(out)]
+    assert main([*argv, "--bundle", str(checking)]) == 0
+    fitted, before = load_bundle(out).preprocessing, load_bundle(checking).preprocessing
+    assert fitted["localizer"] == before["localizer"] and fitted["lnet"] == {**before["lnet"], "find_on_check": True}
+    assert fitted["check_localizer"]["box_level"] == 0.35 and tuple(fitted["check_localizer"]["scales"]) in check_scale_sets(
+        LNetInput.from_dict(before["lnet"]))  # fmt: skip
+    assert Predictor.load(out).check_localizer[0].threshold == fitted["check_localizer"]["threshold"]
+    assert "faces found on the check map over" in describe(out)  # build_bundle's summary says the step
+    capsys.readouterr()
+    assert main([*argv, "--bundle", str(plain)]) == 1  # a bundle that does not check faces: one line, nothing written
+    assert "--check-map needs a bundle that checks faces" in capsys.readouterr().err
+    lnet = LNetInput.from_dict({"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3,
+                                "scales": [1.0, 0.45], "zoom_in_scales": [2.0], "zoom_in_below": 96})  # fmt: skip
+    assert check_scale_sets(lnet) == [(1.0,), (1.0, 0.45), (1.0, 2.0), (1.0, 0.45, 2.0)]

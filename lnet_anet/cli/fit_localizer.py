@@ -12,6 +12,15 @@ bundle's provenance says what was fitted on which boxes; a report (`<out>.fit.js
     python -m lnet_anet.cli.fit_localizer --wider ../shared/datasets/wider_face_train --face-box-only \
         --out runs/face-box/bundle.lnetanet
 
+    python -m lnet_anet.cli.fit_localizer --wider ../shared/datasets/wider_face_train --check-map \
+        --out runs/check-localizer/bundle.lnetanet
+
+--check-map fits a second localizer on LNet's check map instead (an LNet with check=True and
+a bundle that checks faces, preprocessing.lnet.check_faces), on the scale sets the Predictor reads
+(default: each set of the bundle's scales and zoom-in scales that holds its first scale). The new
+bundle keeps its localizer and scales, and adds the faces that one finds where the localizer found
+none (preprocessing.check_localizer, lnet.find_on_check; experiments/2026-12-06-every-face-map).
+
 --face-box-only fits the localizer's face_box alone (photo_fitting.fit_face_box: the face box
 WIDER labels, from the region the bundle's localizer finds, as the Predictor finds it); every
 other setting, and so every crop the heads read, stays as it is.
@@ -21,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import shlex
 import sys
@@ -35,6 +45,7 @@ from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in, json_object, 
 # the composed scenes' box model belongs to their box level, and is refitted on the tune faces.
 DEFAULT_SEARCH = {"box_level": [0.2, 0.35, 0.5], "min_relative_score": [0.0, 0.3], "min_size": [16],
                   "nms_iou": [0.3], "box_model": [None], "box_scale": [1.0, 1.3]}
+DEFAULT_SCALE_SETS = [(1.0,), (1.0, 0.5), (1.0, 1.5), (1.0, 2.0), (0.5, 1.0, 2.0)]
 # Tune photos to fit on, at least: the box fits need about 20 faces found inside a labelled box.
 ENOUGH_PHOTOS = 60
 
@@ -51,14 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int_in(1), default=None,
                    help="at most this many tune photos (the box fits need about 20 faces found inside a labelled "
                         f"box: keep it at {ENOUGH_PHOTOS} or more; default: all)")  # fmt: skip
-    p.add_argument("--scales", type=_scale_sets, default="1.0;1.0,0.5;1.0,1.5;1.0,2.0;0.5,1.0,2.0",
-                   help="scale sets to try, ';'-separated lists")  # fmt: skip
+    p.add_argument("--scales", type=_scale_sets, default=None,
+                   help="scale sets to try, ';'-separated lists (default: "
+                        f"{';'.join(','.join(map(str, g)) for g in DEFAULT_SCALE_SETS)}, and with --check-map the sets "
+                        "the bundle reads)")  # fmt: skip
     p.add_argument("--search", type=_search_grid, default=DEFAULT_SEARCH,
                    help=f"Localizer settings to try, as JSON (default: {json.dumps(DEFAULT_SEARCH)})")
     p.add_argument("--keep-cascade", action="store_true", help="keep the bundle's LNet_s stage (default: drop it)")
+    p.add_argument("--check-map", action="store_true",
+                   help="fit a localizer on the check map that adds the faces the bundle's localizer misses")
     p.add_argument("--face-box-only", action="store_true",
                    help="fit the localizer's face_box alone, the bundle's localization unchanged")  # fmt: skip
     return p
+
+
+def check_scale_sets(lnet_input) -> list[tuple[float, ...]]:
+    """--check-map's default scale sets: each set of the scales the Predictor reads every photo at
+    and its zoom-in scales that holds the first scale (the check localizer reads the check map only
+    where the Predictor read it: multiscale.faces_on_check)."""
+    first, others = lnet_input.scales[0], [*lnet_input.scales[1:], *lnet_input.zoom_in_scales]
+    return [(first, *chosen) for n in range(len(others) + 1) for chosen in itertools.combinations(others, n)]
 
 
 def report_path(out: Path) -> Path:
@@ -134,6 +157,11 @@ def _fit(args, argv: list[str] | None) -> int:
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    lnet_input = LNetInput.from_dict(bundle.preprocessing["lnet"])
+    if args.check_map and lnet_input.check_faces is None:
+        print(f"error: {src}: --check-map needs a bundle that checks faces on LNet's check map "
+              "(preprocessing.lnet.check_faces is not set)", file=sys.stderr)  # fmt: skip
+        return 1
     label = args.wider / "wider_face_split" / f"wider_face_{args.split}_bbx_gt.txt"
     if not label.is_file():
         print(f"error: {label}: not found (is --wider a WIDER FACE folder?)", file=sys.stderr)
@@ -154,28 +182,33 @@ def _fit(args, argv: list[str] | None) -> int:
     command = shlex.join(["python", "-m", "lnet_anet.cli.fit_localizer", *(argv if argv is not None else sys.argv[1:])])
     if args.face_box_only:
         return _fit_face_box(src, tune, label, args.out, command)
-    scale_sets = args.scales
-    lnet_input = LNetInput.from_dict(bundle.preprocessing["lnet"])
+    scale_sets = args.scales or (check_scale_sets(lnet_input) if args.check_map else DEFAULT_SCALE_SETS)
     # the box model is refitted to the photos' face boxes directly: no face_box on top of it
     base = dataclasses.replace(bundle.localizer(), max_faces=50, max_peaks=100, face_box=None)
-    pm = photo_maps(bundle.lnet, lnet_input, list(tune["path"]), sorted({s for g in scale_sets for s in g}))
+    pm = photo_maps(bundle.lnet, lnet_input, list(tune["path"]), sorted({s for g in scale_sets for s in g}),
+                    map_key="check" if args.check_map else "response")  # fmt: skip
     localizer, scales, report = fit_photo_localizer(pm, truth_from_table(tune), base, args.search, scale_sets,
                                                     args.fppi)  # fmt: skip
-    settings = dataclasses.asdict(localizer)
+    settings = json.loads(json.dumps(dataclasses.asdict(localizer)))
+    fitted = "localizer threshold, min_relative_score, min_size, nms_iou, scales, box_model; LNet's weights unchanged (image-level tags only)"
 
     def update(config: dict) -> dict:
         prep = dict(config["preprocessing"])
-        prep["localizer"] = json.loads(json.dumps(settings))
-        # the fitted scale set replaces the bundle's scales, zoom-in rule and fallback (not fitted here)
-        kept = {k: v for k, v in prep["lnet"].items() if not k.startswith(("zoom_in", "fallback"))}
-        prep["lnet"] = {**kept, "scales": list(scales)}
-        if not args.keep_cascade:
-            prep.pop("cascade", None)
-        provenance = {**config["provenance"], "photo_localizer": {
+        if args.check_map:  # a second localizer: the bundle's own and its scale policy stay as they are
+            prep["check_localizer"] = {**settings, "scales": list(scales)}
+            prep["lnet"] = {**prep["lnet"], "find_on_check": True}
+            key, what = "check_localizer", {"map": "check", "fitted_on_boxes": fitted.replace("localizer", "check localizer", 1)}
+        else:
+            prep["localizer"] = settings
+            # the fitted scale set replaces the bundle's scales, zoom-in rule and fallback (not fitted here)
+            kept = {k: v for k, v in prep["lnet"].items() if not k.startswith(("zoom_in", "fallback"))}
+            prep["lnet"] = {**kept, "scales": list(scales)}
+            if not args.keep_cascade:
+                prep.pop("cascade", None)
+            key, what = "photo_localizer", {"fitted_on_boxes": fitted, "cascade": "kept" if args.keep_cascade else "dropped"}
+        provenance = {**config["provenance"], key: {
             "command": command, "photos": str(label), "tune_photos": len(tune), "split": "hash_part tune (70%)",
-            "fitted_on_boxes": "localizer threshold, min_relative_score, min_size, nms_iou, scales, box_model; "
-                               "LNet's weights unchanged (image-level tags only)",
-            "tune": report["tune"], "cascade": "kept" if args.keep_cascade else "dropped"}}  # fmt: skip
+            "tune": report["tune"], **what}}  # fmt: skip
         return {**config, "preprocessing": prep, "provenance": provenance}
 
     args.out.parent.mkdir(parents=True, exist_ok=True)

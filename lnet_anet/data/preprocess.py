@@ -103,12 +103,12 @@ _RESCUE_OFF = (" (to turn the rescue off, set rescue_frame, verify_faces, verify
 LNET_DEPENDENTS = {"refine_boxes": ("crowd_box_head",), "crowd_box_head": ("crowd_box_steps", "crowd_box_small"),
                    "rescue_faces": ("rescue_frame", "verify_faces", "arbitrate_nested"), "rescue_frame": ("frame_read",),
                    "verify_faces": ("verify_luma",), "arbitrate_nested": ("arbitrate_picture",),
-                   "check_faces": ("check_rescue",), "zoom_in_scales": ("zoom_in_weak", "zoom_in_crowd"),
+                   "check_faces": ("check_rescue", "find_on_check"), "zoom_in_scales": ("zoom_in_weak", "zoom_in_crowd"),
                    "retry_exposure": ("retry_weaker_than",)}  # fmt: skip
 LNET_OFF = {"refine_boxes": False, "crowd_box_head": None, "crowd_box_steps": 1, "crowd_box_small": None,
             "rescue_faces": None, "rescue_frame": None, "verify_faces": None, "arbitrate_nested": None,
             "arbitrate_picture": False, "frame_read": "padded", "verify_luma": None, "check_faces": None,
-            "check_rescue": False, "zoom_in_scales": [], "zoom_in_weak": None, "zoom_in_crowd": True,
+            "check_rescue": False, "find_on_check": False, "zoom_in_scales": [], "zoom_in_weak": None, "zoom_in_crowd": True,
             "retry_exposure": None, "retry_weaker_than": None}  # fmt: skip
 
 
@@ -282,6 +282,11 @@ class LNetInput(_Normalized):
     this in LNet's check map, at any scale it was read at (multiscale.check_evidence), is dropped
     before the rescue (experiments/2026-12-02-lnet-wild). check_rescue (False: off; needs
     check_faces): the rescue takes the strongest candidate that passes the check too.
+    find_on_check (False: off; needs check_faces, and the bundle's preprocessing.check_localizer):
+    after the check, a second localizer fitted on the check map (fit_localizer --check-map) reads
+    the check map's readings of each picture and adds the faces it finds that overlap no face
+    found (IoU < multiscale.FIND_ON_CHECK_IOU); they then go on like any face (verify_faces, the
+    box heads; experiments/2026-12-06-every-face-map, round 2).
     rescue_frame (None: off; needs rescue_faces): min_probability of a last try: an image the
     rescue leaves without a face gets the whole picture as its face box (a face cut by the frame,
     which LNet's map has no blob for) when the face head gives it P(face) > rescue_frame; its
@@ -325,6 +330,7 @@ class LNetInput(_Normalized):
     crowd_box_small: float | None = None
     check_faces: float | None = None
     check_rescue: bool = False
+    find_on_check: bool = False
     rescue_frame: float | None = None
     verify_faces: tuple[float, float] | None = None
     frame_read: str = "padded"
@@ -337,7 +343,7 @@ class LNetInput(_Normalized):
               "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
               "retry_weaker_than", "rescue_faces", "refine_boxes", "crowd_box_head", "crowd_box_steps", "crowd_box_small",
               "check_faces",
-              "check_rescue", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
+              "check_rescue", "find_on_check", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
               "zoom_in_crowd", "arbitrate_nested", "arbitrate_picture")
 
     @classmethod
@@ -405,6 +411,9 @@ class LNetInput(_Normalized):
         check_rescue = _flag(d, "check_rescue", where)
         if check_rescue and check is None:
             raise PreprocessError(f"{where}.check_rescue needs check_faces, which is not set")
+        find_on_check = _flag(d, "find_on_check", where)
+        if find_on_check and check is None:
+            raise PreprocessError(f"{where}.find_on_check needs check_faces, which is not set")
         frame = d.get("rescue_frame")
         if frame is not None:
             frame = float(_number(d, "rescue_frame", where, 0.0, 1.0))
@@ -435,7 +444,7 @@ class LNetInput(_Normalized):
                    retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue,
                    refine_boxes=refine, crowd_box_head=crowd_box_head, crowd_box_steps=crowd_box_steps,
                    crowd_box_small=crowd_box_small,
-                   check_faces=check, check_rescue=check_rescue,
+                   check_faces=check, check_rescue=check_rescue, find_on_check=find_on_check,
                    rescue_frame=frame, verify_faces=verify, frame_read=frame_read,
                    verify_luma=verify_luma, zoom_in_weak=zoom_in_weak, zoom_in_crowd=zoom_in_crowd,
                    arbitrate_nested=arbitrate,
@@ -475,6 +484,8 @@ class LNetInput(_Normalized):
             d["check_faces"] = self.check_faces
         if self.check_rescue:
             d["check_rescue"] = True
+        if self.find_on_check:  # absent otherwise: bundles from before read the same
+            d["find_on_check"] = True
         if self.rescue_frame is not None:
             d["rescue_frame"] = self.rescue_frame
         if self.verify_faces is not None:

@@ -19,6 +19,8 @@ The config (see `check_config` for the exact keys):
                  "std_scale": a number > 0 that multiplies its std (DLDLHead.set_std_scale)
   preprocessing  lnet {input_size [H, W], resize, mean, std}, localizer {Localizer kwargs},
                  optionally cascade {context, input_size, localizer {...}, weights: "lnet_o"},
+                 optionally check_localizer {Localizer kwargs, scales [...]}: the localizer fitted
+                 on LNet's check map, for lnet.find_on_check (fit_localizer --check-map),
                  anet {enlarge, canonical_size, stride, mean, std}, age / attractiveness {image_size,
                  enlarge, mean, std} or {input: "anet_features"} for a head on ANet features
   heads          optionally {HEAD_PARTS name: the head's file metadata (FeatureHead.meta)}, one
@@ -164,10 +166,17 @@ class Bundle:
         """A fresh Localizer with the bundle's settings (callers may change its threshold)."""
         from lnet_anet.lnet.localizer import Localizer
 
-        kwargs = dict(self.preprocessing["localizer"])
-        if "aspect_range" in kwargs:
-            kwargs["aspect_range"] = tuple(kwargs["aspect_range"])
-        return Localizer(**kwargs)
+        return Localizer(**_localizer_kwargs(self.preprocessing["localizer"]))
+
+    def check_localizer(self):
+        """(Localizer, scales) fitted on LNet's check map (preprocessing.check_localizer: the scales
+        whose check-map readings it reads), or None when the bundle has none."""
+        from lnet_anet.lnet.localizer import Localizer
+
+        settings = self.preprocessing.get("check_localizer")
+        if settings is None:
+            return None
+        return Localizer(**_localizer_kwargs(settings)), tuple(float(s) for s in settings["scales"])
 
     def cascade(self):
         """The second stage (LNet_s, LNet_o's weights) when the bundle has one, else None."""
@@ -260,6 +269,9 @@ def check_config(config: Any, nets: set[str], path: str | Path | None = None) ->
             schema.from_dict(_need(prep, name, dict, "preprocessing", path), f"preprocessing.{name}")
         except PreprocessError as e:
             raise BundleError(path, f"config {e}") from None
+    if prep["lnet"].get("find_on_check") and "check_localizer" not in prep:
+        raise BundleError(path, "config preprocessing.lnet.find_on_check is set, but the bundle has no "
+                                "preprocessing.check_localizer (fit one: fit_localizer --check-map)")  # fmt: skip
     if prep["lnet"].get("check_faces") is not None and not (described["lnet"].get("kwargs") or {}).get("check"):
         raise BundleError(path, "config preprocessing.lnet.check_faces is set, but its LNet has no check map "
                                 "(nets.lnet.kwargs.check is not true)")  # fmt: skip
@@ -287,24 +299,46 @@ def _check_prior_correction(name: str, correction: Any, path) -> None:
         raise BundleError(path, f"config {where}.prior must be a non-empty list of positive numbers")
 
 
+def _localizer_kwargs(settings: dict) -> dict:
+    """Localizer kwargs of a bundle's localizer settings (JSON lists made tuples; a check
+    localizer's scales left out)."""
+    kwargs = {k: v for k, v in settings.items() if k != "scales"}
+    if isinstance(kwargs.get("aspect_range"), list):
+        kwargs["aspect_range"] = tuple(kwargs["aspect_range"])
+    return kwargs
+
+
 def _check_localizer(prep: dict, path) -> None:
-    """The localizer's and the cascade's settings build (unknown keys, wrong types and values
+    """The localizers' and the cascade's settings build (unknown keys, wrong types and values
     out of range are refused there) before any network is."""
     from lnet_anet.lnet.cascade import Cascade
     from lnet_anet.lnet.localizer import Localizer
 
-    settings = dict(prep["localizer"])
     known = {f.name for f in fields(Localizer)}
-    if unknown := sorted(set(settings) - known):  # a misspelt key: say which keys there are
-        raise BundleError(path, f"config preprocessing.localizer: unknown settings {unknown}; known: {sorted(known)}")
-    if isinstance(settings.get("aspect_range"), list):
-        settings["aspect_range"] = tuple(settings["aspect_range"])
-    for name, build in (("localizer", lambda: Localizer(**settings)),
-                        ("cascade", lambda: Cascade.from_json(prep["cascade"]) if "cascade" in prep else None)):  # fmt: skip
+    for name in ("localizer", "check_localizer"):
+        settings = prep.get(name)
+        if settings is None:
+            continue
+        if not isinstance(settings, dict):
+            raise BundleError(path, f"config preprocessing.{name} must be a JSON object, got {type(settings).__name__}")
+        extra = {"scales"} if name == "check_localizer" else set()
+        _need(settings, "threshold", int | float, f"preprocessing.{name}", path)
+        if unknown := sorted(set(settings) - known - extra):  # a misspelt key: say which keys there are
+            raise BundleError(path, f"config preprocessing.{name}: unknown settings {unknown}; "
+                                    f"known: {sorted(known | extra)}")  # fmt: skip
+        scales = settings.get("scales")
+        if extra and not (isinstance(scales, list) and scales
+                          and all(isinstance(s, int | float) and np.isfinite(s) and s > 0 for s in scales)):  # fmt: skip
+            raise BundleError(path, f"config preprocessing.{name}.scales must be a non-empty list of numbers > 0, "
+                                    f"got {scales!r}")  # fmt: skip
         try:
-            build()
+            Localizer(**_localizer_kwargs(settings))
         except (TypeError, ValueError, KeyError, OverflowError) as e:
             raise BundleError(path, f"config preprocessing.{name}: {e}") from None
+    try:
+        Cascade.from_json(prep["cascade"]) if "cascade" in prep else None
+    except (TypeError, ValueError, KeyError, OverflowError) as e:
+        raise BundleError(path, f"config preprocessing.cascade: {e}") from None
 
 
 # -- saving ----------------------------------------------------------------------------------
@@ -605,6 +639,9 @@ def describe(path: str | Path) -> str:
                                    + (f", and for faces at most {lnet['crowd_box_small']:g} of the picture"
                                       if lnet.get("crowd_box_small") is not None else "")
                                    if lnet.get("crowd_box_head") else ""))
+    found_on_check = (config.get("preprocessing") or {}).get("check_localizer")
+    if lnet.get("find_on_check") and found_on_check:
+        steps.append(f"faces found on the check map over {found_on_check['threshold']:g} added")
     if lnet.get("verify_faces"):
         luma = " on mean luma {:g}-{:g}".format(*lnet["verify_luma"]) if lnet.get("verify_luma") else ""
         steps.append("verify P(face) > {1:g} below score {0:g}".format(*lnet["verify_faces"]) + luma)

@@ -104,6 +104,7 @@ from lnet_anet.lnet.multiscale import (
     Placement,
     check_evidence,
     detail_tiles,
+    faces_on_check,
     lone_part,
     place,
     read_scales,
@@ -271,6 +272,8 @@ class Predictor:
         # whatever the user sets on self.localizer. Trying thresholds as a new bundle would hold them
         # (tuning) means setting both: a bundle built with them reads its scales by them.
         self.scale_policy = bundle.localizer()
+        # (Localizer, scales) fitted on LNet's check map: LNetInput.find_on_check (the loader checks it is there)
+        self.check_localizer = bundle.check_localizer()
         self.cascade = bundle.cascade()  # None: one stage
         self.attributes = bundle.attributes
         prep = bundle.preprocessing  # checked by the loader: these cannot fail
@@ -1165,7 +1168,7 @@ class Predictor:
         An image still without a face may then be rescued (LNetInput.rescue_faces, _rescue)."""
         # LNet's maps of this call and the localizer's candidates in them, which the rescue reads again
         maps: dict | None = {} if self.rescue else None
-        # The check map's readings of each image read (id -> [(map, canvas size, Placement)]):
+        # The check map's readings of each image read (id -> [(map, canvas size, Placement, scale)]):
         # a face without evidence >= check_faces in them is dropped (LNetInput.check_faces).
         checks: dict | None = {} if self._lnet.check_faces is not None else None
         read = list(images)  # the copy each image's faces come from (the exposure retry may swap it)
@@ -1186,6 +1189,9 @@ class Predictor:
                         analyses[k].record["exposure"] = "stretched"
         if checks is not None:  # before the rescue, whose faces the face head checks
             found = [self._pass_check(faces, checks.get(id(read[k]), ())) for k, faces in enumerate(found)]
+        if self._lnet.find_on_check:  # its faces are verified below like any other
+            found = [self._find_on_check(faces, checks.get(id(read[k]), ()), read[k].shape[:2])
+                     for k, faces in enumerate(found)]  # fmt: skip
         if self._lnet.verify_faces is not None:  # before the rescue too: a picture left with no face goes on to it
             found = self._verify(read, found, images)
         if maps is not None:
@@ -1206,6 +1212,21 @@ class Predictor:
         """The faces whose region holds check evidence >= check_faces in the check map's
         `readings` of their image (multiscale.check_evidence), in their order."""
         return [f for f in faces if check_evidence(f[0], readings) >= self._lnet.check_faces]
+
+    def _find_on_check(self, faces: list[tuple[np.ndarray, float]], readings, image_hw: tuple[int, int]
+                       ) -> list[tuple[np.ndarray, float]]:  # fmt: skip
+        """An image's faces with those the check localizer finds where none was found
+        (LNetInput.find_on_check, multiscale.faces_on_check), strongest first. An added face's
+        region is its face box through Localizer.to_region (the region the heads read for a face
+        of the localizer), and its score is put on the localizer's scale: the bundle's threshold
+        where the check localizer's lies, so it ranks among the faces found near their threshold
+        (a threshold the user raised, predict --threshold, holds it too)."""
+        check, scales = self.check_localizer
+        found = [self.localizer.to_face_box(region) for region, _ in faces]
+        added = [(self.localizer.to_region(box), self.scale_policy.threshold + score - check.threshold)
+                 for box, score in faces_on_check(readings, check, scales, image_hw, found)]  # fmt: skip
+        added = [f for f in added if f[1] > self.localizer.threshold]
+        return faces if not added else sorted([*faces, *added], key=lambda f: -f[1])
 
     def _verify(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]], originals: list[np.ndarray]
                 ) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
@@ -1358,7 +1379,7 @@ class Predictor:
             for i, k in enumerate(group):
                 where = placed[k][1]
                 if checks is not None and check:
-                    checks.setdefault(id(images[k]), []).append((check[0][i], size, where))
+                    checks.setdefault(id(images[k]), []).append((check[0][i], size, where, scale))
                 faces[k] = [(px, float(score)) for box, score in found[i]
                             if (px := where.to_image(box, images[k].shape[:2])) is not None]  # fmt: skip
                 if analyses is not None:
@@ -1397,7 +1418,7 @@ class Predictor:
             for i, (r, (y0, x0)) in enumerate(zip(responses, origins[start:start + DETAIL_BATCH], strict=True)):
                 if check:  # the tile's map: tile x = image x * kx - x0
                     where = Placement(kx=kx, ky=ky, x0=-x0, y0=-y0, h_c=tiles.shape[1], w_c=tiles.shape[2])
-                    readings.append((check[0][i], tiles.shape[1:3], where))
+                    readings.append((check[0][i], tiles.shape[1:3], where, None))
                 for box, score in loc(r, tiles.shape[1:3]):
                     b = np.asarray(box, np.float64) + [x0, y0, x0, y0]
                     b = np.clip(b, 0, [nw, nh, nw, nh]) / [kx, ky, kx, ky]  # off the padding, in image pixels

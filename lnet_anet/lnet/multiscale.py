@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import torch
+from torchvision.ops import box_iou
 
 from lnet_anet.data.transforms import resize as resize_image
 
@@ -66,6 +68,9 @@ class Placement:
 
 DETAIL_TILE = 768  # a tile's side: LNet costs the same per pixel up to ~1024 px, far more beyond
 DETAIL_OVERLAP = 128  # tiles overlap by this many pixels, more than the largest box a tile reports
+# find_on_check adds a face of the check localizer only when it overlaps no face found by this much
+# (experiments/2026-12-06-every-face-map, RULE.md round 2)
+FIND_ON_CHECK_IOU = 0.3
 DETAIL_MAX_REGION = 96.0  # the localizer's max_size in a tile (pixels of the detail canvas)
 
 
@@ -165,11 +170,11 @@ def place(img: np.ndarray, input_size: tuple[int, int], scale: float = 1.0, resi
 def check_evidence(box, readings) -> float:
     """A face's evidence in LNet's check map (LNet's check=True; LNetInput.check_faces): the
     largest map value whose cell centre lies in `box` (x0, y0, x1, y1 image pixels), over
-    `readings`, (map (h, w), canvas size (H, W), Placement of the image on that canvas) each; in a
-    reading where the box is narrower or shorter than a cell, the cells holding its centre line.
-    0.0 with no reading (the map is ReLU'd: no evidence)."""
+    `readings`, (map (h, w), canvas size (H, W), Placement of the image on that canvas, scale
+    read at or None for a detail tile) each; in a reading where the box is narrower or shorter than
+    a cell, the cells holding its centre line. 0.0 with no reading (the map is ReLU'd: no evidence)."""
     best = 0.0
-    for m, (h_in, w_in), where in readings:
+    for m, (h_in, w_in), where, _ in readings:
         cell_y, cell_x = h_in / m.shape[0], w_in / m.shape[1]
         x0, x1 = box[0] * where.kx + where.x0, box[2] * where.kx + where.x0
         y0, y1 = box[1] * where.ky + where.y0, box[3] * where.ky + where.y0
@@ -181,6 +186,25 @@ def check_evidence(box, readings) -> float:
             cols = np.arange(m.shape[1]) == int(np.clip((x0 + x1) / 2 / cell_x, 0, m.shape[1] - 1))
         best = max(best, float(m[np.ix_(rows, cols)].max()))
     return best
+
+
+def faces_on_check(readings, localizer, scales: Sequence[float], image_hw: tuple[int, int],
+                   found: Sequence[np.ndarray]) -> list[Detection]:
+    """The faces a localizer fitted on LNet's check map finds in an image (LNetInput.find_on_check):
+    `localizer` on each of the check map's `readings` (as check_evidence's) read at one of its
+    `scales`, the boxes in image pixels ((H, W) image_hw), merged across scales as read_scales
+    merges them (merge, further_faces), strongest first; those whose box overlaps one of `found`
+    (face boxes (4,) in the same pixels) at IoU >= FIND_ON_CHECK_IOU are left out. Scores are the
+    check localizer's (box, score) as photo_fitting.detect reads the fitting photos."""
+    wanted = {float(s) for s in scales}
+    detections = [(px, float(score)) for m, size, where, scale in readings if scale in wanted
+                  for box, score in localizer(m, size) if (px := where.to_image(box, image_hw)) is not None]  # fmt: skip
+    faces = further_faces(merge(detections, localizer.nms_iou, localizer.max_faces), localizer, image_hw)
+    if not faces or not len(found):
+        return faces
+    overlap = box_iou(torch.from_numpy(np.stack([b for b, _ in faces])).double(),
+                      torch.from_numpy(np.stack(found)).double()).amax(1)  # fmt: skip
+    return [f for f, o in zip(faces, overlap.tolist(), strict=True) if o < FIND_ON_CHECK_IOU]
 
 
 def same_shape(indices: Iterable[int], shapes: Sequence[tuple] | dict[int, tuple]) -> list[list[int]]:

@@ -42,9 +42,11 @@ class PhotoMaps:
 
 @torch.inference_mode()
 def photo_maps(net: torch.nn.Module, lnet_input: LNetInput, paths: Sequence[str], scales: Sequence[float],
-               batch_size: int = 8) -> PhotoMaps:  # fmt: skip
-    """Run LNet over photo files at every scale (one batch of canvases per scale). Raises
-    ImageReadError naming a file that cannot be read."""
+               batch_size: int = 8, map_key: str = "response") -> PhotoMaps:  # fmt: skip
+    """Run LNet over photo files at every scale (one batch of canvases per scale). map_key: which
+    of LNet's maps to keep ("response", the face map the localizer reads; "check", the check map
+    of an LNet(check=True), which LNetInput.find_on_check reads). Raises ImageReadError naming a
+    file that cannot be read, KeyError when the net has no such map."""
     net.eval()
     maps: list[dict] = []
     sizes: list[tuple[int, int]] = []
@@ -56,7 +58,7 @@ def photo_maps(net: torch.nn.Module, lnet_input: LNetInput, paths: Sequence[str]
                             lnet_input.zoom_in_canvas) for img in images]  # fmt: skip
             for group in same_shape(range(len(images)), [c.shape for c, _ in placed]):  # fitted canvases differ
                 x = torch.from_numpy(np.stack([lnet_input.normalize(placed[k][0]) for k in group]))
-                responses = net(x)["response"].float()
+                responses = net(x)[map_key].float()
                 for i, k in enumerate(group):
                     per[k][scale] = (responses[i].clone(), placed[k][1], tuple(x.shape[-2:]))
         maps += per
