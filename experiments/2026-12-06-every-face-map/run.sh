@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Round 2 (RULE.md): the check localizer adds faces (preprocessing.lnet.find_on_check), from the repository root.
 #   run.sh fit    -- the check localizer fitted on the fit half of WIDER's tune part (~12 min on 2 cores)
-#   run.sh tune   -- the candidate and the embedded bundle on every tune line of RULE.md (~45 min)
+#   run.sh tune   -- the candidate and the embedded bundle on every tune line of RULE.md (~35 min)
 #   run.sh val    -- val once, the same lines (only after tune holds every line)
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
@@ -35,7 +35,7 @@ tune|val)
     $PY benchmarks/bench_detection.py --format csv --labels runs/face-grids/$part/faces.csv --detectors lnet_anet_shipped \
         --bundle $path --threads 2 --work $R/grids-$part-$b --out $E/$part/grids-$b
   done
-  $PY benchmarks/bench_end_to_end.py --part $part --limit 1000 --stability 0 --probe-train 0 --framings 0 \
+  $PY benchmarks/bench_end_to_end.py --part $part --limit 500 --stability 0 --probe-train 0 --framings 0 \
       --bundle shipped=$SHIPPED candidate=$CAND --out $E/$part/e2e
   $PY benchmarks/bench_localize_speed.py --before $SHIPPED --after $CAND --calls 30 --out $E/$part/localize-speed.json
   ;;
