@@ -547,6 +547,23 @@ def test_a_bad_tune_split_stops_the_attribute_commands_before_any_data(tmp_path,
     assert not (tmp_path / "bad").exists() and not (tmp_path / "synthetic-data").exists()
 
 
+@pytest.mark.parametrize("command, args", [
+    ("train_anet", ["data=synthetic", "svm.C=[0.1]", *SMOKE]),
+    ("train_lnet", ["experiment=smoke_lnet", "data=synthetic", "model.pretrained=none", "canvas=96", "cache_scenes=8"]),
+])  # fmt: skip
+def test_a_batch_larger_than_the_training_set_stops_before_any_map_is_cached(tmp_path, command, args):
+    """A trial: train.batch_size larger than the fit part was refused by the Trainer, after
+    train_anet had cached every trunk map (minutes on a real set). Now it stops before: one line
+    naming train.batch_size, status 2, no cached maps in the run folder."""
+    cmd = [sys.executable, "-m", f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", "name=big", *args,
+           "train.batch_size=100000"]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr[-2000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert "training samples make no full batch of 100000: set train.batch_size to" in last, last
+    assert not list((tmp_path / "big").rglob("*.npz"))
+
+
 @pytest.mark.parametrize("command, args, setting, says", [
     ("train_age", ["data=synthetic_age", "model=tiny_age_net"], "data.holdout=0.3",
      "error: data.holdout must be a mapping .* \\(e.g. data.holdout='\\{frac: 0.2, seed: 0, by: null, holdout: val\\}'\\), "

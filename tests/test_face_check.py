@@ -239,14 +239,14 @@ def test_find_on_check_adds_the_faces_of_the_check_localizer(tmp_path):
     plain = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=3)
     photo = np.random.default_rng(1).integers(0, 255, (96, 128, 3), dtype=np.uint8)
     bundle = _finding_bundle(tmp_path, plain)
-    found = Predictor(bundle).predict(photo)["faces"]
+    found = Predictor(bundle, backend="torch").predict(photo)["faces"]
     assert found and all(f["score"] > 1e6 for f in found)  # on the localizer's scale: over its threshold
-    assert Predictor(bundle).localizer.threshold == 1e6
+    assert Predictor(bundle, backend="torch").localizer.threshold == 1e6
     bundle.preprocessing["lnet"]["find_on_check"] = False
-    assert Predictor(bundle).predict(photo)["faces"] == []  # the localizer alone finds none
+    assert Predictor(bundle, backend="torch").predict(photo)["faces"] == []  # the localizer alone finds none
     bundle.preprocessing["lnet"]["find_on_check"] = True
     bundle.preprocessing["check_localizer"]["scales"] = [3.0]  # a scale the Predictor never reads: nothing to add
-    assert Predictor(bundle).predict(photo)["faces"] == []
+    assert Predictor(bundle, backend="torch").predict(photo)["faces"] == []
     # refused without the check, and without a check localizer
     base = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
     with pytest.raises(PreprocessError, match="find_on_check needs check_faces"):

@@ -50,6 +50,7 @@ from lnet_anet.engine.runs import (
     write_json,
     write_model_json,
 )
+from lnet_anet.engine.trainer import check_full_batch
 from lnet_anet.metrics.attributes import (
     evaluate_attribute_logits,
 )
@@ -80,6 +81,9 @@ def main(cfg: DictConfig) -> dict:
     if photometric is not None and cfg.cache_trunk:
         raise ConfigError("photometric= draws new pixels for every sample, which cached trunk maps cannot hold: "
                           "add cache_trunk=false")  # fmt: skip
+    # a batch too large for the fit part stops here, not after minutes of trunk maps (one sample per fit face)
+    for stage in [cfg.pretrain] * (cfg.pretrain.epochs > 0) + [cfg.finetune]:
+        check_full_batch(len(fit), int(stage.get("batch_size") or cfg.train.batch_size))
     P, S, stride = cfg.model.patch_size, cfg.patches.canonical_size, cfg.patches.stride
     # A face's features: its crop's patches, and with patches.mirror its mirror image's too.
     views = {"": {}, **({"-mirror": {"transform": mirror}} if cfg.patches.mirror else {})}

@@ -46,7 +46,7 @@ from lnet_anet.engine.runs import (
     write_json,
     write_model_json,
 )
-from lnet_anet.engine.trainer import refuse_unused_settings
+from lnet_anet.engine.trainer import check_full_batch, refuse_unused_settings
 from lnet_anet.lnet.fitting import fit_localizer, second_stage
 from lnet_anet.lnet.localizer import (
     collect_responses,
@@ -93,6 +93,7 @@ def main(cfg: DictConfig) -> dict:
         if cfg.get("init_from"):
             init_weights(cfg.init_from, model)
         if cfg.cache_scenes > 0:
+            check_full_batch(cfg.cache_scenes, cfg.train.batch_size)  # before the scenes are composed and cached
             fixed = scenes(cfg, fit, names, False, cfg.train_p_empty, cfg.train.seed + 100, cfg.cache_scenes,
                            photometric=photometric)  # fmt: skip
             cached = cache_scenes(model, fixed, out / "scenes-fit.npz", cfg.train.num_workers)

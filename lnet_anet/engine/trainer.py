@@ -84,6 +84,21 @@ def _logged_step(line: str) -> float:
         return float("inf")
 
 
+def no_full_batch(n_samples: int, batch_size: int) -> ConfigError:
+    """The error of a training set of n_samples that makes no full batch of batch_size (the Trainer
+    drops a last partial batch), naming train.batch_size."""
+    return ConfigError(f"{n_samples} training samples make no full batch of {batch_size}: "
+                       f"set train.batch_size to {n_samples} or less, or train on more of the data")  # fmt: skip
+
+
+def check_full_batch(n_samples: int, batch_size: int) -> None:
+    """Raise no_full_batch when n_samples < batch_size. A command that caches maps before training
+    (train_anet's trunk maps, train_lnet's scenes) asks first, so that a batch too large stops it
+    before minutes of caching, not after."""
+    if n_samples < batch_size:
+        raise no_full_batch(n_samples, batch_size)
+
+
 def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -164,10 +179,7 @@ class Trainer:
         self.sampler = EpochSampler(len(train_set), cfg.seed, self.rank, self.world_size)
         self.steps_per_epoch = len(self.sampler) // (cfg.batch_size // self.world_size)
         if self.steps_per_epoch == 0:
-            raise ConfigError(
-                f"{len(train_set)} training samples make no full batch of {cfg.batch_size}: "
-                f"set train.batch_size to {len(train_set)} or less, or train on more of the data"
-            )
+            raise no_full_batch(len(train_set), cfg.batch_size)
         self.total_steps = cfg.epochs * self.steps_per_epoch
         if cfg.max_steps is not None:
             self.total_steps = min(self.total_steps, cfg.max_steps)
