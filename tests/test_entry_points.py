@@ -49,6 +49,8 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path, capsys):
                               "name=anet", "svm.C=[0.1]", *SMOKE, "patches.canonical_size=144"], cwd=REPO,
                              capture_output=True, text=True)  # fmt: skip
     assert resized.returncode == 2 and "patches.canonical_size: 160 -> 144" in resized.stderr, resized.stderr[-2000:]
+    # the run's log says why that launch ended, as the terminal did (the folder is kept: it holds a trained run)
+    assert resized.stderr.strip().splitlines()[-1] in (anet / "train_anet.log").read_text().splitlines()[-1]
     assert json.loads((anet / "patches.json").read_text())["canonical_size"] == 160
 
     run("lnet_anet.cli.evaluate_attributes", "data=synthetic", f"run={anet}", "num_workers=0",

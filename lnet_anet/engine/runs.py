@@ -67,6 +67,18 @@ class RunNotFoundError(FileNotFoundError):
 USER_ERRORS = (ConfigError, DatasetFormatError, RunRefusedError, RunInUseError, RunNotFoundError, CheckpointError)
 
 
+def _to_log_files(line: str, level: int) -> None:
+    """`line` in every log file open (Hydra's <run>/<command>.log, the trainer's train.log), once
+    each, and not on the console, where the command prints it itself: the log of a launch that
+    ended on an error says why, as the terminal did."""
+    loggers = [logging.getLogger(), *(v for v in logging.Logger.manager.loggerDict.values() if isinstance(v, logging.Logger))]
+    files = {id(h): h for lg in loggers for h in lg.handlers if isinstance(h, logging.FileHandler)}
+    record = logging.LogRecord("lnet_anet", level, __file__, 0, line, None, None)
+    for handler in files.values():
+        if level >= handler.level:
+            handler.handle(record)
+
+
 def training_command(main: Callable) -> Callable:
     """A training or evaluation command's main (under @hydra.main): Ctrl-C ends it with exit status 130 and one
     line on resuming (the trainer has logged the step reached), not a traceback. A setting or
@@ -101,11 +113,16 @@ def training_command(main: Callable) -> Callable:
             _hydra_record(restore=True)
             kept = isinstance(e, (RunRefusedError, RunInUseError))  # the folder is another run's
             removed = None if kept else _remove_untrained_run(args[0] if args else None)
-            print(f"error: {e}" + (f" ({removed})" if removed else ""), file=sys.stderr)
+            said = f"error: {e}" + (f" ({removed})" if removed else "")
+            if removed is None:  # a run folder left behind: its log says why the launch ended too
+                _to_log_files(said, logging.ERROR)
+            print(said, file=sys.stderr)
             raise SystemExit(2) from None
         except KeyboardInterrupt:
             _hydra_record(restore=not _trained_since(started))
-            print("interrupted: run the same command again to go on from what was kept (the log says what)", file=sys.stderr)
+            said = "interrupted: run the same command again to go on from what was kept (the log says what)"
+            _to_log_files(said, logging.WARNING)
+            print(said, file=sys.stderr)
             raise SystemExit(130) from None
         except BaseException:
             _hydra_record(restore=not _trained_since(started))  # what trained with this config makes it the run's
