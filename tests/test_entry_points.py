@@ -387,6 +387,10 @@ def test_evaluate_attributes_names_a_framing_the_run_was_not_trained_on(tmp_path
     OmegaConf.save(OmegaConf.create({"data": {"name": "celeba_hq128", "crop": "box", "boxes": "b.csv", "enlarge": 1.1}}),
                    run / ".hydra" / "config.yaml")  # fmt: skip
     assert framing_differences(run, lfwa) == ["data.crop=box", "data.boxes=CSV"]  # not CelebA-HQ's boxes
+    # a run trained on whole images: its config's unused boxes / enlarge defaults are no difference (a trial)
+    OmegaConf.save(OmegaConf.create({"data": {"crop": "full", "boxes": "b.csv", "enlarge": 1.1}}), run / ".hydra" / "config.yaml")
+    assert framing_differences(run, OmegaConf.create({"crop": "full", "boxes": None, "enlarge": 1.0})) == []
+    assert framing_differences(run, OmegaConf.create({"crop": "box", "boxes": None, "enlarge": 1.0})) == ["data.crop=full"]
 
 
 def test_evaluate_attributes_records_the_framing_it_scored_with(tmp_path):

@@ -168,6 +168,12 @@ def test_fit_localizer_checks_its_options_and_bundle_before_reading_photos(tmp_p
 
     common = ["--wider", str(tmp_path / "no-such-wider"), "--out", str(tmp_path / "b.lnetanet")]
     for bad, says in ((["--search", '{"box_levle": [0.2]}'], "argument --search: not Localizer settings: box_levle"),
+                      (["--search", '{"box_level": 0.3}'], "argument --search: box_level: expected a non-empty list"),
+                      (["--search", '{"box_level": []}'], "argument --search: box_level: expected a non-empty list"),
+                      (["--search", '{"min_size": ["a"]}'], 'argument --search: min_size: "a" is not a value it takes'),
+                      (["--face-box-only", "--check-map"], "--face-box-only does not use --check-map"),
+                      (["--face-box-only", "--scales", "1.0"], "--face-box-only does not use --scales"),
+                      (["--check-map", "--keep-cascade"], "--check-map does not use --keep-cascade"),
                       (["--scales", "1.0;abc"], "argument --scales: not ';'-separated lists of numbers"),
                       (["--limit", "0"], "argument --limit: must be >= 1, got 0")):  # fmt: skip
         with pytest.raises(SystemExit) as stop:

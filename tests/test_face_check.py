@@ -283,7 +283,10 @@ def test_fit_localizer_check_map_adds_a_check_localizer_and_keeps_the_localizer(
     assert "faces found on the check map over" in describe(out)  # build_bundle's summary says the step
     capsys.readouterr()
     assert main([*argv, "--bundle", str(plain)]) == 1  # a bundle that does not check faces: one line, nothing written
-    assert "--check-map needs a bundle that checks faces" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "--check-map needs a bundle that checks faces" in said and "train one with python -m lnet_anet.cli.fit_check_map" in said
+    assert main([*argv, "--bundle", str(_checking_bundle(tmp_path, plain, None, 0.7))]) == 1  # the map, the check off
+    assert "turn the check on with python -m lnet_anet.cli.build_bundle" in capsys.readouterr().err
     lnet = LNetInput.from_dict({"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3,
                                 "scales": [1.0, 0.45], "zoom_in_scales": [2.0], "zoom_in_below": 96})  # fmt: skip
     assert check_scale_sets(lnet) == [(1.0,), (1.0, 0.45), (1.0, 2.0), (1.0, 0.45, 2.0)]

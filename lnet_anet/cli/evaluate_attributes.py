@@ -36,7 +36,8 @@ BOXES_OF_THESE = "CSV"  # framing_differences' placeholder: LNet's boxes of the 
 
 
 def framing_differences(run: Path, data_cfg) -> list[str]:
-    """The run's own data.crop / data.boxes / data.enlarge (its .hydra/config.yaml) where they
+    """The run's own data.crop / data.boxes / data.enlarge (its .hydra/config.yaml; boxes and
+    enlarge only when it was trained with crop=box, the only crop that reads them) where they
     differ from `data_cfg`'s, as the overrides that would frame the faces as the run was
     trained on them; [] when they agree or the run has no recorded config. The run's boxes CSV
     is named only for the data it was trained on; for other data (another data.name) the value
@@ -50,7 +51,8 @@ def framing_differences(run: Path, data_cfg) -> list[str]:
         return []
     now = OmegaConf.to_container(data_cfg, resolve=True)
     differ = []
-    for key in FRAMING:
+    # a run trained on whole images (crop full) read no boxes and no enlarge: only its crop counts (framing_of)
+    for key in FRAMING if trained.get("crop") == "box" else ("crop",):
         if key in trained and trained[key] != now.get(key):
             # a boxes CSV names the images of the data the run trained on; other data needs its own
             other_data = key == "boxes" and trained[key] and trained.get("name") != now.get("name")

@@ -66,11 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scale sets to try, ';'-separated lists (default: "
                         f"{';'.join(','.join(map(str, g)) for g in DEFAULT_SCALE_SETS)}, and with --check-map the sets "
                         "the bundle reads)")  # fmt: skip
-    p.add_argument("--search", type=_search_grid, default=DEFAULT_SEARCH,
-                   help=f"Localizer settings to try, as JSON (default: {json.dumps(DEFAULT_SEARCH)})")
+    p.add_argument("--search", type=_search_grid, default=None,
+                   help="Localizer settings to try, as a JSON object of lists of values "
+                        f"(default: {json.dumps(DEFAULT_SEARCH)})")
     p.add_argument("--keep-cascade", action="store_true", help="keep the bundle's LNet_s stage (default: drop it)")
     p.add_argument("--check-map", action="store_true",
-                   help="fit a localizer on the check map that adds the faces the bundle's localizer misses")
+                   help="fit a localizer on the check map that adds the faces the bundle's localizer misses "
+                        "(a bundle that checks faces: preprocessing.lnet.check_faces)")
     p.add_argument("--face-box-only", action="store_true",
                    help="fit the localizer's face_box alone, the bundle's localization unchanged")  # fmt: skip
     return p
@@ -110,6 +112,15 @@ def _search_grid(text: str) -> dict:
     unknown = sorted(set(grid) - known)
     if unknown:
         raise argparse.ArgumentTypeError(f"not Localizer settings: {', '.join(unknown)} (they are: {', '.join(sorted(known))})")
+    for name, values in grid.items():  # said now, not after minutes of LNet maps
+        if not isinstance(values, list) or not values:
+            raise argparse.ArgumentTypeError(f"{name}: expected a non-empty list of values to try, e.g. "
+                                             f'{{"{name}": [{json.dumps(values)}]}}, got {json.dumps(values)}')  # fmt: skip
+        for value in values:
+            try:
+                Localizer(**{"threshold": 0.0, name: tuple(value) if isinstance(value, list) else value})
+            except (TypeError, ValueError) as e:
+                raise argparse.ArgumentTypeError(f"{name}: {json.dumps(value)} is not a value it takes ({e})") from None
     return grid
 
 
@@ -131,7 +142,17 @@ def _readable(photos):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    unused = {"--face-box-only": [("--check-map", args.check_map), ("--scales", args.scales is not None),
+                                  ("--search", args.search is not None), ("--keep-cascade", args.keep_cascade)],
+              "--check-map": [("--keep-cascade", args.keep_cascade)]}  # fmt: skip
+    for option, others in unused.items():  # options the chosen fit would ignore: refused, not dropped silently
+        given = [name for name, on in others if on]
+        if getattr(args, option[2:].replace("-", "_")) and given:
+            parser.error(f"{option} does not use {', '.join(given)}: "
+                         + ("it fits the face box alone" if option == "--face-box-only"
+                            else "it keeps the bundle's localizer and cascade as they are"))  # fmt: skip
     try:
         return _fit(args, argv)
     except ValueError as e:  # too few photos or faces to fit on, a bad --search grid: one line
@@ -159,8 +180,12 @@ def _fit(args, argv: list[str] | None) -> int:
         return 1
     lnet_input = LNetInput.from_dict(bundle.preprocessing["lnet"])
     if args.check_map and lnet_input.check_faces is None:
+        has_map = bool((bundle.config["nets"]["lnet"].get("kwargs") or {}).get("check"))
+        how = (f"its LNet has one: turn the check on with python -m lnet_anet.cli.build_bundle --from-bundle {src} "
+               "--lnet-input '{\"check_faces\": 1.0}' --out B" if has_map
+               else "its LNet has none: train one with python -m lnet_anet.cli.fit_check_map (README)")
         print(f"error: {src}: --check-map needs a bundle that checks faces on LNet's check map "
-              "(preprocessing.lnet.check_faces is not set)", file=sys.stderr)  # fmt: skip
+              f"(preprocessing.lnet.check_faces is not set); {how}", file=sys.stderr)  # fmt: skip
         return 1
     label = args.wider / "wider_face_split" / f"wider_face_{args.split}_bbx_gt.txt"
     if not label.is_file():
@@ -183,11 +208,12 @@ def _fit(args, argv: list[str] | None) -> int:
     if args.face_box_only:
         return _fit_face_box(src, tune, label, args.out, command)
     scale_sets = args.scales or (check_scale_sets(lnet_input) if args.check_map else DEFAULT_SCALE_SETS)
+    search = args.search or DEFAULT_SEARCH
     # the box model is refitted to the photos' face boxes directly: no face_box on top of it
     base = dataclasses.replace(bundle.localizer(), max_faces=50, max_peaks=100, face_box=None)
     pm = photo_maps(bundle.lnet, lnet_input, list(tune["path"]), sorted({s for g in scale_sets for s in g}),
                     map_key="check" if args.check_map else "response")  # fmt: skip
-    localizer, scales, report = fit_photo_localizer(pm, truth_from_table(tune), base, args.search, scale_sets,
+    localizer, scales, report = fit_photo_localizer(pm, truth_from_table(tune), base, search, scale_sets,
                                                     args.fppi)  # fmt: skip
     settings = json.loads(json.dumps(dataclasses.asdict(localizer)))
     fitted = "localizer threshold, min_relative_score, min_size, nms_iou, scales, box_model; LNet's weights unchanged (image-level tags only)"
@@ -215,9 +241,12 @@ def _fit(args, argv: list[str] | None) -> int:
     report_path(args.out).write_text(json.dumps({"command": command, "scales": scales, "localizer": settings,
                                                           **report}, indent=2, default=float))  # fmt: skip
     rebundle(src, args.out, update)
-    t = report["tune"]
-    print(f"{args.out}: scales {list(scales)}, tune AP50 {report['tune_ranking']['ap']:.3f}, recall at "
-          f"{args.fppi:g} FPPI {t['max_recall']:.3f} (threshold {localizer.threshold:.3f})")  # fmt: skip
+    t = report["tune"]  # what the provenance records: at the fitted threshold
+    whose = "the check localizer alone" if args.check_map else "the localizer alone"
+    print(f"{args.out}: scales {list(scales)}; {whose} on the tune photos: AP50 {report['tune_ranking']['ap']:.3f} over "
+          f"its whole ranking; at its threshold {localizer.threshold:.3f}: AP50 {t['ap']:.3f}, recall {t['max_recall']:.3f} "
+          f"at {args.fppi:g} false alarms per photo. Score the bundle end to end: python benchmarks/bench_detection.py "
+          f"--bundle {args.out} --baseline {src}")  # fmt: skip
     return 0
 
 
