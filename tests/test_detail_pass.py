@@ -129,7 +129,8 @@ def test_a_large_photo_is_shrunk_once_and_its_canvases_placed_as_the_original_s(
     f = shrink_factor((4000, 6000), lnet)
     assert f == pytest.approx(2 * 2 * 224 / 6000)  # twice the largest canvas's resolution
     detail = LNetInput.from_dict({**lnet.to_dict(), "detail_ratio": 0.5})
-    assert shrink_factor((4000, 6000), detail) == 0.5 and shrink_factor((480, 640), detail) == 1.0
+    assert shrink_factor((4000, 6000), detail, detail=True) == 0.5 and shrink_factor((480, 640), detail, detail=True) == 1.0
+    assert shrink_factor((4000, 6000), detail) == f  # the scales' copy: the same with the detail pass on
     yy, xx = np.mgrid[0:2000, 0:3000]
     img = np.stack([(xx / 12) % 256, (yy / 8) % 256, (xx + yy) / 20 % 256], axis=2).astype(np.uint8)  # smooth
     work = resize_image(img, 500, 750)
@@ -200,3 +201,19 @@ def test_predict_many_and_locate_many_refuse_one_array_or_pil_image(tmp_path):
         with pytest.raises(TypeError, match="takes an iterable of images"):
             list(predictor.predict_many(one))
     assert len(list(predictor.locate_many(np.stack([image, image])))) == 2  # a batch array: its images
+
+
+def test_the_detail_pass_reads_the_scales_from_the_same_pixels(tmp_path):
+    """A trial: with --detail 0.5 a 6000 x 4000 photo lost faces the default reading found. The
+    scales' canvases were cut from the detail pass's copy (shrunk to 0.5, not ~0.15), so LNet read
+    other pixels. Now the scales read the same copy with the detail pass on or off: their maps agree."""
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4),
+                               backend="torch")  # fmt: skip
+    image = np.random.default_rng(5).integers(0, 255, (1200, 1600, 3), dtype=np.uint8)
+    plain = predictor.analyse(image).maps
+    predictor.detail_ratio = 0.5
+    with_detail = predictor.analyse(image).maps
+    assert plain and len(with_detail) == len(plain)  # the detail pass's tiles are not among the scales' maps
+    for (m0, size0, _), (m1, size1, _) in zip(plain, with_detail, strict=True):
+        assert size0 == size1
+        np.testing.assert_array_equal(m0, m1)

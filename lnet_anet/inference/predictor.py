@@ -1321,14 +1321,15 @@ class Predictor:
                            lambda scale, which: self._detect_at(scale, images, works, which, analyses, localizer, maps,
                                                                 checks),
                            self._lnet, localizer,
-                           lambda which: [self._detect_detail(images[k], works[k], checks) for k in which],
+                           lambda which: [self._detect_detail(images[k], self._work_copy(images[k], detail=True), checks)
+                                          for k in which],
                            policy, (lambda k: self._nested_arbiter(images[k])) if self.arbitrate_nested and own else None)  # fmt: skip
 
-    def _work_copy(self, image: np.ndarray) -> np.ndarray:
-        """The image shrunk once for LNet's canvases (multiscale.shrink_factor), made once per
-        detection pass (_once_per_pass): the exposure retry and the rescue read the same photo
-        again, and each shrink of a 24 MP photo costs ~70 ms on 2 cores."""
-        factor = shrink_factor(image.shape[:2], self._lnet)
+    def _work_copy(self, image: np.ndarray, detail: bool = False) -> np.ndarray:
+        """The image shrunk once for LNet's canvases (multiscale.shrink_factor; detail: the detail
+        pass's tiles), made once per detection pass (_once_per_pass): the exposure retry and the
+        rescue read the same photo again, and each shrink of a 24 MP photo costs ~70 ms on 2 cores."""
+        factor = shrink_factor(image.shape[:2], self._lnet, detail)
         return image if factor >= 1.0 else _once_per_pass(("work", factor), image, lambda: _shrunk(image, factor))
 
     def _nested_arbiter(self, image: np.ndarray):

@@ -111,15 +111,17 @@ def reading_ratio(image_hw: tuple[int, int], lnet) -> float:
     return largest * min(lnet.input_size[0] / image_hw[0], lnet.input_size[1] / image_hw[1])
 
 
-def shrink_factor(image_hw: tuple[int, int], lnet) -> float:
+def shrink_factor(image_hw: tuple[int, int], lnet, detail: bool = False) -> float:
     """The factor (<= 1) by which an image can be shrunk once before LNet's canvases are cut from
     it (a LNetInput `lnet`): twice the resolution of its largest canvas (scales and zoom-in;
-    area resampling from at least twice the size changes next to nothing), or the detail pass's
-    ratio when that reads the image; 1 (not shrunk) when that is over half the image. A 24 MP
-    photo is resized once instead of once per canvas: ~80 ms a canvas on 2 cores."""
-    largest = max((*lnet.scales, *lnet.zoom_in_scales))
+    area resampling from at least twice the size changes next to nothing); 1 (not shrunk) when
+    that is over half the image. A 24 MP photo is resized once instead of once per canvas: ~80 ms
+    a canvas on 2 cores. detail: the copy the detail pass cuts its tiles from, at least its ratio.
+    The scales' copy does not depend on the detail pass, so that turning it on only adds faces (a
+    trial: cut from the detail pass's copy, the scales' canvases differed by a few grey levels, and
+    faces found without it were lost)."""
     need = 2 * reading_ratio(image_hw, lnet)
-    if lnet.detail_ratio is not None and wants_detail(image_hw, lnet.input_size, lnet.detail_ratio, largest):
+    if detail and lnet.detail_ratio is not None:
         need = max(need, lnet.detail_ratio)
     return need if need <= 0.5 else 1.0
 
