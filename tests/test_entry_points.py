@@ -538,6 +538,8 @@ def test_bad_framings_or_tune_split_stop_before_any_data_is_read(tmp_path, setti
      "tune_split={frac: 0.1, seed: 0}", "error: missing.csv: no such boxes CSV .*data.crop=full"),
     ("train_anet", ["data=synthetic", *SMOKE], "svm.C=2", "error: svm.C must be a list of numbers > 0 .*'svm.C=\\["),
     ("train_anet", ["data=synthetic", "svm.C=[0.1]", *SMOKE], "finetune.lr=-1", "error: finetune.lr must be > 0, got -1"),
+    ("train_anet", ["data=synthetic", "svm.C=[0.1]", *SMOKE], "train.epochs=3",
+     "error: train_anet trains in stages and does not read train.epochs: set pretrain.epochs and finetune.epochs"),
     ("fit_svms", ["data=synthetic"], "svm.balance_weight=[-1]", "error: svm.balance_weight must be a list of numbers >= 0"),
 ])  # fmt: skip
 def test_a_bad_tune_split_stops_the_attribute_commands_before_any_data(tmp_path, command, args, setting, says):

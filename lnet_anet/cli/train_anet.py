@@ -16,6 +16,7 @@ import logging
 from pathlib import Path
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
@@ -61,6 +62,9 @@ log = logging.getLogger("lnet_anet.train")
 @hydra.main(config_path="../conf", config_name="train_anet", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:
+    if any(o.split("=")[0].lstrip("+~") == "train.epochs" for o in HydraConfig.get().overrides.task):
+        raise ConfigError("train_anet trains in stages and does not read train.epochs: set pretrain.epochs and "
+                          "finetune.epochs (pretrain.epochs=0 skips identity pre-training)")  # fmt: skip
     check_svm_settings(cfg.svm)  # the last step's settings and each stage's: said before anything trains
     check_stage_settings(cfg, ("pretrain", "finetune"))
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
