@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import warnings
 from pathlib import Path
 
 import cv2
@@ -402,3 +403,17 @@ def test_cli_writes_and_reports_the_tree(tmp_path, capsys):
 def test_bad_arguments_raise(tmp_path, kwargs):
     with pytest.raises(ValueError):
         make_synthetic_celeba(tmp_path / "bad", **kwargs)
+
+
+def test_reading_a_synthetic_tree_made_at_another_size_says_so(tmp_path):
+    """A trial: data.index.n_images=3000 read the 400-image tree an earlier run had made, and
+    trained on it without a word. The tree is still read as it is, but a warning names the size."""
+    from lnet_anet.data.synthetic.celeba_tree import read_synthetic
+
+    root = tmp_path / "tree"
+    assert len(read_synthetic(root, n_images=12, n_identities=3)) == 12
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same size: no warning
+        read_synthetic(root, n_images=12, n_identities=3)
+    with pytest.warns(UserWarning, match=r"made before with 12 images, and this config asks for n_images=30"):
+        assert len(read_synthetic(root, n_images=30, n_identities=3)) == 12

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -221,6 +222,13 @@ def read_synthetic(
     root = Path(root)
     if not (root / "list_attr_celeba.txt").exists():
         make_synthetic_celeba(root, n_images, n_identities, seed=seed, **make_kwargs)
+    else:  # made before, perhaps at another size: said, not silently trained on (a trial)
+        with open(root / "list_attr_celeba.txt") as f:
+            held = f.readline().strip()
+        if held != str(int(n_images)):
+            warnings.warn(f"{root}: the synthetic tree there was made before with {held} images, and this config asks "
+                          f"for n_images={n_images}: it is read as it is; remove {root} to make it again at the new size",
+                          stacklevel=2)  # fmt: skip
     if labels == "age":
         return read_age_csv(root / "ages.csv")
     coords = "align" if images == "img_align_celeba" else "wild"
