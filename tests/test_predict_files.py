@@ -214,7 +214,8 @@ def test_interrupted_run_resumes_without_repeats_or_losses(bundle, tmp_path, cap
             "--batch-size", "1"]  # fmt: skip
     assert main(argv) == 130
     assert not table.exists()  # written whole or not at all
-    assert "rerun with --resume" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "rerun with --resume" in err and f"--csv {table} is written when a run ends: --resume writes it whole" in err
     assert not out.exists() and len(read_records(out.with_name("out.jsonl.part"))) == 6
     assert main([*argv, "--resume"]) == 1  # bad000.jpg is still an error
     assert "5 already in the output" in capsys.readouterr().err  # 6 logged, 1 an error: retried

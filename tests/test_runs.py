@@ -365,7 +365,7 @@ def test_training_commands_end_on_ctrl_c_with_status_130_and_no_traceback(capsys
 
     with pytest.raises(SystemExit) as done:
         main()
-    assert done.value.code == 130 and "run the same command again: it goes on from what was kept" in capsys.readouterr().err
+    assert done.value.code == 130 and "run the same command again: it reuses what was finished or checkpointed" in capsys.readouterr().err
 
     @training_command
     def stopped():  # a scheduler's SIGTERM outside the training loop (computing caches, scoring): the same
@@ -375,7 +375,7 @@ def test_training_commands_end_on_ctrl_c_with_status_130_and_no_traceback(capsys
     before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(SystemExit) as done:
         stopped()
-    assert done.value.code == 130 and "run the same command again: it goes on from what was kept" in capsys.readouterr().err
+    assert done.value.code == 130 and "run the same command again: it reuses what was finished or checkpointed" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGTERM) is before  # put back
     for name in ("train_lnet", "train_anet", "train_age", "train_anet_dldl", "train_dldl_head", "fit_svms",
                  "evaluate_attributes", "evaluate_localization"):  # fmt: skip

@@ -201,6 +201,7 @@ def frozen_stage_cache(model: ANet) -> tuple[int | None, str]:
 def cached_trunk_maps(path: Path, model, dataset, batch_size: int, num_workers: int,
                       stage: int | None = None) -> dict[str, np.ndarray]:  # fmt: skip
     if path.exists():
+        logging.getLogger(__name__).info("trunk maps %s: reusing %s", path.stem, path)
         return dict(np.load(path))
     # said in the log too: the progress bar is hidden when the output goes to a file, and this can take minutes
     logging.getLogger(__name__).info("trunk maps %s: computing them for %d faces once (cached in %s)",

@@ -558,10 +558,13 @@ def _refuse_resume(e: Exception) -> int:
 
 
 def _csv_not_written(table, log) -> str:
-    """Said after "interrupted" for a run with --csv and no --output: the table is written whole
-    when a run ends, so none was (a fresh-user trial looked for the rows it had seen)."""
-    if table is None or log is not None:
+    """Said after "interrupted" for a run with --csv: the table is written whole when a run ends,
+    so none was (a fresh-user trial looked for the rows it had seen); with --output, --resume
+    writes it."""
+    if table is None:
         return ""
+    if log is not None:
+        return f"; --csv {table.path} is written when a run ends: --resume writes it whole"
     return (f"; --csv {table.path} is written when a run ends, so it was not written (with --output FILE.jsonl "
             "an interrupted run can be resumed, and its table is then written whole)")
 

@@ -120,8 +120,8 @@ def training_command(main: Callable) -> Callable:
             raise SystemExit(2) from None
         except KeyboardInterrupt:
             _hydra_record(restore=not _trained_since(started))
-            said = ("interrupted: run the same command again: it goes on from what was kept, or starts over where "
-                    "nothing was (the log says which)")
+            said = ("interrupted: run the same command again: it reuses what was finished or checkpointed "
+                    "and redoes the rest")
             _to_log_files(said, logging.WARNING)
             print(said, file=sys.stderr)
             raise SystemExit(130) from None

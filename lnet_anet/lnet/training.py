@@ -130,7 +130,10 @@ def cache_scenes(model: LNet, dataset, path, num_workers: int) -> dict[str, np.n
     One image per forward: on CPU that is the fastest per image (large activations thrash the
     caches)."""
     if path.exists():
+        log.info("scene maps %s: reusing %s", path.stem, path)
         return dict(np.load(path))
+    # said in the log too: the bar below shows on a terminal only, and this takes minutes on the CPU recipe
+    log.info("scene maps %s: computing them for %d scenes once (cached in %s)", path.stem, len(dataset), path)
     model.eval()
     parts: dict[str, list[np.ndarray]] = {}
     loader = DataLoader(dataset, batch_size=16, num_workers=num_workers, collate_fn=collate_skip_bad)
