@@ -76,6 +76,8 @@ def main(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
     photometric = scene_photometric(cfg)  # a bad photometric= stops here, before any data is read
     names, fit, tune, evaluation = attribute_splits(cfg, out)
+    log.info("faces for scenes: fit %d, tune %d (the localizer's fit), evaluate on %s: %d", len(fit), len(tune),
+             cfg.data.eval_split, len(evaluation))  # fmt: skip
     recipe = record_recipe(out, cfg)  # a folder trained with another init_from / photometric refuses this one
     check_scorable(cfg, tune)  # before training: the localizer is fitted on the tune part's boxes
     model = instantiate(cfg.model, num_attributes=len(names))
