@@ -492,8 +492,10 @@ def main(argv=None) -> int:
                          "wider-mat: wider_face_{train,val}.mat or the one *.mat under --wider)")  # fmt: skip
     ap.add_argument("--images", type=Path, default=None, help="image folder (default: the reader's)")
     ap.add_argument("--part", choices=("val", "tune", "all"), default=None,
-                    help="hash_part of the image names (default: all for WIDER's official val labels and the other "
-                         "formats; val for WIDER's other label files, e.g. its train labels)")  # fmt: skip
+                    help="hash_part of the image names as the label file spells them (default: all for WIDER's "
+                         "official val labels and the other formats; val for WIDER's other label files, e.g. its train "
+                         "labels); the formats spell a photo differently (CSV event/x.jpg, VOC x.jpg, FDDB event/x), so "
+                         "the same photos converted to another format fall in other parts")  # fmt: skip
     ap.add_argument("--fddb-folds", type=int, nargs="+", default=None, metavar="K",
                     help="--format fddb: the folds to read, FDDB-fold-K.txt (default: all 10)")  # fmt: skip
     ap.add_argument("--min-height", type=float, default=24.0,

@@ -353,6 +353,18 @@ def test_read_voc_xml_names_file_and_line(tmp_path, text, line, message):
     assert err.value.line == line and err.value.path == str(f)
 
 
+def test_read_voc_xml_refuses_two_files_naming_one_image(tmp_path):
+    """A trial: a copy of an annotation file (`b (1).xml` beside `b.xml`) scored its image twice,
+    silently. Now the second file is named, with the first."""
+    ann = tmp_path / "Annotations"
+    ann.mkdir()
+    (ann / "b.xml").write_text(VOC.format(name="b.jpg", xmax=110))
+    (ann / "c.xml").write_text(VOC.format(name="b.jpg", xmax=110))
+    with pytest.raises(DatasetFormatError, match=r"<filename> b.jpg is named by .*b.xml too") as err:
+        read_voc_xml(ann)
+    assert err.value.path == str(ann / "c.xml")
+
+
 def test_read_voc_xml_warns_of_boxes_wholly_outside_the_image_size(tmp_path):
     """A fresh-user trial: a box beyond its image was read silently and scored as a missed face."""
     f = tmp_path / "b.xml"

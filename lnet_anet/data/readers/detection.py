@@ -451,9 +451,15 @@ def read_voc_xml(
     wanted = {c.lower() for c in classes}
     rows = []
     others: set[str] = set()  # the names of the objects left out: said when no object is a face
+    first_of: dict[str, Path] = {}  # image -> the file that named it first (a copy would score it twice)
     for f in files:
         tree, line_of = _parse_xml(f)
         name = _text(tree, "filename", f, line_of)
+        path = os.path.normpath(os.path.join(root, name))
+        if path in first_of:
+            raise DatasetFormatError(f, f"<filename> {name} is named by {first_of[path]} too: one annotation file "
+                                        "per image (remove the copy)", line_of.get(id(tree.find("filename"))))  # fmt: skip
+        first_of[path] = f
         size = _voc_size(tree)
         boxes, dont_care, outside = [], [], []
         for obj in tree.iter("object"):
@@ -482,7 +488,7 @@ def read_voc_xml(
                           f"{size[0]:g}x{size[1]:g} image its <size> gives (line{'s' if len(outside) > 1 else ''} "
                           f"{', '.join(map(str, outside[:5]))}{' ...' if len(outside) > 5 else ''}); kept, each is a "
                           "face no detection can match", stacklevel=2)  # fmt: skip
-        rows.append({"path": os.path.normpath(os.path.join(root, name)), "name": name,
+        rows.append({"path": path, "name": name,
                      "boxes": _box_array(boxes), "dont_care": np.asarray(dont_care, dtype=bool)})  # fmt: skip
     if others and not any(len(r["boxes"]) for r in rows):
         warnings.warn(f"{files[0].parent}: no object is named {' or '.join(sorted(wanted))}, so every image reads as "
