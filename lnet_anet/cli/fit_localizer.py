@@ -144,15 +144,13 @@ def _readable(photos):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    unused = {"--face-box-only": [("--check-map", args.check_map), ("--scales", args.scales is not None),
-                                  ("--search", args.search is not None), ("--keep-cascade", args.keep_cascade)],
-              "--check-map": [("--keep-cascade", args.keep_cascade)]}  # fmt: skip
-    for option, others in unused.items():  # options the chosen fit would ignore: refused, not dropped silently
-        given = [name for name, on in others if on]
-        if getattr(args, option[2:].replace("-", "_")) and given:
-            parser.error(f"{option} does not use {', '.join(given)}: "
-                         + ("it fits the face box alone" if option == "--face-box-only"
-                            else "it keeps the bundle's localizer and cascade as they are"))  # fmt: skip
+    # options the chosen fit would ignore: refused, not dropped silently
+    ignored = [name for name, on in (("--check-map", args.check_map), ("--scales", args.scales is not None),
+                                     ("--search", args.search is not None), ("--keep-cascade", args.keep_cascade)) if on]
+    if args.face_box_only and ignored:
+        parser.error(f"--face-box-only does not use {', '.join(ignored)}: it fits the face box alone")
+    if args.check_map and args.keep_cascade:
+        parser.error("--check-map does not use --keep-cascade: it keeps the bundle's localizer and cascade as they are")
     try:
         return _fit(args, argv)
     except ValueError as e:  # too few photos or faces to fit on, a bad --search grid: one line
@@ -216,14 +214,15 @@ def _fit(args, argv: list[str] | None) -> int:
     localizer, scales, report = fit_photo_localizer(pm, truth_from_table(tune), base, search, scale_sets,
                                                     args.fppi)  # fmt: skip
     settings = json.loads(json.dumps(dataclasses.asdict(localizer)))
-    fitted = "localizer threshold, min_relative_score, min_size, nms_iou, scales, box_model; LNet's weights unchanged (image-level tags only)"
+    fitted = (f"{'check ' if args.check_map else ''}localizer threshold, min_relative_score, min_size, nms_iou, "
+              "scales, box_model; LNet's weights unchanged (image-level tags only)")
 
     def update(config: dict) -> dict:
         prep = dict(config["preprocessing"])
         if args.check_map:  # a second localizer: the bundle's own and its scale policy stay as they are
             prep["check_localizer"] = {**settings, "scales": list(scales)}
             prep["lnet"] = {**prep["lnet"], "find_on_check": True}
-            key, what = "check_localizer", {"map": "check", "fitted_on_boxes": fitted.replace("localizer", "check localizer", 1)}
+            key, what = "check_localizer", {"map": "check", "fitted_on_boxes": fitted}
         else:
             prep["localizer"] = settings
             # the fitted scale set replaces the bundle's scales, zoom-in rule and fallback (not fitted here)
