@@ -105,7 +105,7 @@ READERS = {
     "wider-mat": read_wider_mat,
     "fddb": read_fddb,  # called with folds= (--fddb-folds)
     "csv": read_box_csv,
-    "voc": lambda folder, images: read_voc_xml(folder, images),
+    "voc": read_voc_xml,  # called with classes= (--voc-classes)
 }
 ALL = ("lnet_anet", "lnet_anet_shipped", "lnet_anet_localize", "lnet_anet_localize_open", "baseline_localize", "mtcnn",
        "dlib_hog", "haar")
@@ -350,9 +350,11 @@ def find_wider_labels(root: Path, fmt: str) -> tuple[Path, str]:
     return found[0], f"found in {found[0].parent}; --labels to choose another"
 
 
-def read_labels(fmt: str, labels: Path, images: Path | None, folds=FDDB_FOLDS):
+def read_labels(fmt: str, labels: Path, images: Path | None, folds=FDDB_FOLDS, voc_classes=("face",)):
     """The reader's table (lnet_anet.data.readers.detection). A missing FDDB fold is named with the
     --fddb-folds that would read the folds that are there."""
+    if fmt == "voc":
+        return read_voc_xml(labels, images, classes=voc_classes)
     if fmt != "fddb":
         return READERS[fmt](labels, images)
     try:
@@ -421,6 +423,11 @@ def benchmark_data(args, detectors: list[str]) -> dict:
                          "--detectors)")  # fmt: skip
     if args.fddb_folds is not None and args.format != "fddb":
         raise UsageError("--fddb-folds is for --format fddb")
+    if args.voc_classes is not None and args.format != "voc":
+        raise UsageError("--voc-classes is for --format voc")
+    voc_classes = tuple(c.strip() for c in (args.voc_classes or "face").split(",") if c.strip())
+    if not voc_classes:
+        raise UsageError(f"--voc-classes names no class, got {args.voc_classes!r}")
     bad = [k for k in args.fddb_folds or () if k not in FDDB_FOLDS]
     if bad or len(set(args.fddb_folds or ())) != len(args.fddb_folds or ()):
         raise UsageError(f"--fddb-folds takes distinct fold numbers 1-10, got {' '.join(map(str, args.fddb_folds))}")
@@ -442,7 +449,7 @@ def benchmark_data(args, detectors: list[str]) -> dict:
         print(f"labels: {labels} ({found})", flush=True)
     if args.part is None:  # the official val set whole; WIDER's train labels: their hash val part; others whole
         args.part = "all" if Path(labels).name in OFFICIAL_VAL else "val" if args.format == "wider" else "all"
-    table = read_labels(args.format, labels, args.images, tuple(args.fddb_folds or FDDB_FOLDS))
+    table = read_labels(args.format, labels, args.images, tuple(args.fddb_folds or FDDB_FOLDS), voc_classes)
     if not len(table):
         raise ValueError(f"{labels}: the labels name no image")
     table["part"] = hash_part(table["name"])
@@ -474,14 +481,18 @@ def benchmark_data(args, detectors: list[str]) -> dict:
         why = (f"none of the {dont} faces of the {len(df)} images counts (each is lower than --min-height "
                f"{args.min_height:g} px or marked don't-care)" if dont else f"the labels name no face in the {len(df)} images")
         raise ValueError(f"{labels}: {why}: nothing to score AP on; lower --min-height or check the labels")
-    return {"labels": labels, "found": found, "table": table, "df": df, "skipped": skipped, "boxes_outside": outside}
+    return {"labels": labels, "found": found, "table": table, "df": df, "skipped": skipped, "boxes_outside": outside,
+            "voc_classes": list(voc_classes) if args.format == "voc" else None}
 
 
 # ----------------------------------------------------------------------------- main
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog="exit status: 0 the record was written; 1 labels or images that cannot be read "
+                                        "(the error names the file and line); 2 bad usage (an unknown option, a bad "
+                                        "value, a peer's package missing)")  # fmt: skip
     ap.add_argument("--format", choices=tuple(READERS), default="wider",
                     help="wider: *_bbx_gt.txt; wider-mat: wider_face_*.mat; fddb: the FDDB-folds folder; "
                          "csv: path,x0,y0,x1,y1; voc: a folder of Pascal VOC XML")  # fmt: skip
@@ -498,6 +509,9 @@ def main(argv=None) -> int:
                          "the same photos converted to another format fall in other parts")  # fmt: skip
     ap.add_argument("--fddb-folds", type=int, nargs="+", default=None, metavar="K",
                     help="--format fddb: the folds to read, FDDB-fold-K.txt (default: all 10)")  # fmt: skip
+    ap.add_argument("--voc-classes", default=None, metavar="NAMES",
+                    help="--format voc: comma-separated <name>s of the objects that are faces, any case "
+                         "(default: face)")  # fmt: skip
     ap.add_argument("--min-height", type=float, default=24.0,
                     help="faces lower than this many pixels are don't-care (default: 24)")
     ap.add_argument("--detectors", default=None,
@@ -598,6 +612,7 @@ def main(argv=None) -> int:
             "labels": str(labels),
             "labels_found": data["found"],  # how the file was chosen without --labels, else null
             "fddb_folds": list(args.fddb_folds or FDDB_FOLDS) if args.format == "fddb" else None,
+            "voc_classes": data["voc_classes"],
             "part": args.part,
             "split_rule": "none: every image" if args.part == "all" else
                           "val = sha256('lnet_anet-wider-v1:' + name)[:8 bytes] / 2**64 >= 0.7 (hash_part); else tune",

@@ -384,3 +384,25 @@ def test_labelled_boxes_wholly_outside_their_image_are_said_and_kept(tmp_path, c
     assert record["data"]["boxes_outside"] == [{"name": "0.png", "box": [200.0, 10.0, 230.0, 50.0], "image_hw": [120, 160]},
                                                {"name": "1.png", "box": [10.0, -60.0, 40.0, -20.0], "image_hw": [120, 160]}]  # fmt: skip
     assert record["data"]["n_faces"] == 4  # kept: scored as labelled
+
+
+def test_voc_classes_choose_which_objects_are_faces(tmp_path, capsys):
+    ann, pics = tmp_path / "Annotations", tmp_path / "JPEGImages"
+    ann.mkdir()
+    pics.mkdir()
+    cv2.imwrite(str(pics / "a.jpg"), np.full((120, 160, 3), 128, np.uint8))
+    objects = "".join(f"<object><name>{n}</name><bndbox><xmin>11</xmin><ymin>11</ymin><xmax>60</xmax>"
+                      f"<ymax>70</ymax></bndbox></object>" for n in ("Person", "head"))  # fmt: skip
+    (ann / "a.xml").write_text(f"<annotation><filename>a.jpg</filename>{objects}</annotation>")
+    bench = _bench()
+    common = ["--format", "voc", "--labels", str(ann), "--detectors", "haar", "--threads", "1", "--work",
+              str(tmp_path / "work")]  # fmt: skip
+    # The warning for labels with no face names the option that chooses the classes.
+    with pytest.warns(UserWarning, match=r"named head, person .*--voc-classes"):
+        assert bench.main([*common, "--out", str(tmp_path / "none")]) == 1
+    assert bench.main([*common, "--voc-classes", "person, HEAD", "--out", str(tmp_path / "out")]) == 0
+    data = _strict_json(tmp_path / "out" / "results.json")["data"]
+    assert data["voc_classes"] == ["person", "HEAD"] and data["n_faces"] == 2
+    capsys.readouterr()
+    assert bench.main([*common[2:], "--voc-classes", "face", "--out", str(tmp_path / "bad")]) == 2
+    assert capsys.readouterr().err.strip() == "error: --voc-classes is for --format voc"

@@ -877,3 +877,19 @@ def test_an_output_file_in_the_shipped_assets_is_taken_with_a_note(tmp_path, cap
     assert "is in the package's shipped assets" in capsys.readouterr().err
     assert output_file(str(tmp_path / "head.safetensors")) == tmp_path / "head.safetensors"
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("command", ["fit_localizer", "fit_box_head", "fit_face_head", "fit_upright", "fit_check_map",
+                                     "fit_descriptor_head"])  # fmt: skip
+def test_ctrl_c_ends_a_fit_command_with_one_line_and_status_130(command, capsys, monkeypatch):
+    """A fit of minutes stopped with Ctrl-C printed a traceback; it now says what is kept (a trial, session 55)."""
+    import argparse
+    import importlib
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", stopped)
+    assert importlib.import_module(f"lnet_anet.cli.{command}").main([]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("interrupted: ") and "\n" not in err and "same command" in err

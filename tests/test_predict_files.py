@@ -287,6 +287,22 @@ def test_a_run_interrupted_before_its_first_record_does_not_name_a_log_to_resume
     assert not table.exists()
 
 
+def test_ctrl_c_while_the_bundle_loads_is_one_line_not_a_traceback(bundle, tmp_path, capsys, monkeypatch):
+    """Ctrl-C in the first seconds (torch importing, the bundle read) ends with the interrupt line
+    and status 130, as later (a fresh-user trial, session 55)."""
+    from lnet_anet.inference import predictor
+
+    root = tmp_path / "mixed"
+    _mixed_folder(root, good=1, bad=0)
+
+    def loading(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(predictor.Predictor, "load", loading)
+    assert main([str(root), "--bundle", str(bundle)]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+
+
 def test_resume_refuses_an_output_read_with_other_options(bundle, tmp_path, capsys):
     """--resume into an output written with other reading options (--mirror, --box-jitter,
     --rotations, descriptor heads) stops with exit 2 and names them, instead of mixing records

@@ -4,12 +4,33 @@ which argparse prints as a usage error (exit 2)."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 SHIPPED_ASSETS = Path(__file__).resolve().parents[1] / "assets"  # the bundle and heads an install reads by default
+
+
+def stops_on_interrupt(kept: str) -> Callable:
+    """Decorate a command's `main(argv) -> int`: Ctrl-C ends it with one stderr line,
+    "interrupted: <kept>" (what is kept and how to go on), and exit status 130 (128 + SIGINT, what
+    a shell reports), where Python would print a traceback."""
+
+    def wrap(main: Callable[..., int]) -> Callable[..., int]:
+        @functools.wraps(main)
+        def run(argv=None) -> int:
+            try:
+                return main(argv)
+            except KeyboardInterrupt:
+                print(f"\ninterrupted: {kept}", file=sys.stderr)
+                return 130
+
+        return run
+
+    return wrap
 
 
 def int_in(low: int, high: int | None = None):

@@ -41,7 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m lnet_anet.cli.build_bundle",
         description="Assemble a model bundle (.lnetanet) from training run folders, or derive one from a bundle "
                     "(other heads, localizer or LNet input settings, the age head's label-prior correction).",
-        epilog="Run folders " + RUN_LAYOUT + "\n", formatter_class=RawDescriptionDefaultsHelpFormatter,
+        epilog="Run folders " + RUN_LAYOUT + "\n\nexit status: 0 the bundle was written (its summary printed); 1 a run folder, "
+               "bundle or setting\nthat cannot be built: one error line, nothing written; 2 bad usage (an unknown "
+               "option,\noptions that do not go together)\n",
+        formatter_class=RawDescriptionDefaultsHelpFormatter,
     )
     parser.add_argument("--lnet", type=Path, help="LNet run folder")
     parser.add_argument("--anet", type=Path, help="ANet run folder (with SVMs)")

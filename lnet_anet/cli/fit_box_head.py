@@ -41,6 +41,7 @@ from lnet_anet.cli.arguments import (
     float_in,
     int_in,
     output_file,
+    stops_on_interrupt,
 )
 from lnet_anet.cli.head_fitting import load_predictor, save_head
 from lnet_anet.data.errors import DatasetFormatError
@@ -129,6 +130,7 @@ class Pairs:
         return True
 
 
+@stops_on_interrupt("nothing written (the output is written when the fit ends); run the same command again")
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_box_head", description=__doc__.split("\n\n")[0],
                                  epilog=PRINTED, formatter_class=DefaultsHelpFormatter)

@@ -34,6 +34,7 @@ from lnet_anet.cli.arguments import (
     float_in,
     int_in,
     output_file,
+    stops_on_interrupt,
 )
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
 from lnet_anet.data.readers.detection import hash_part, read_wider_txt
@@ -61,6 +62,7 @@ def composed_scenes(data: str, n: int, work: Path):
 UNTRAINED_SETTINGS = ("out", "threads", "check_faces")  # free to change between runs of one --work folder
 
 
+@stops_on_interrupt("--work keeps the cached maps and the last checkpoint; the same command resumes from them")
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_check_map", description=__doc__.split("\n\n")[0],
                                  epilog=PRINTED, formatter_class=DefaultsHelpFormatter)

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in, output_file
+from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in, output_file, stops_on_interrupt
 from lnet_anet.cli.head_fitting import save_head
 from lnet_anet.data import datasets_root
 from lnet_anet.data.errors import DATA_HINT, DataNotFoundError
@@ -121,6 +121,7 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path, made_by: 
     return found
 
 
+@stops_on_interrupt("--cache keeps the descriptors saved so far (every 1000 images); the same command goes on from them")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_descriptor_head",
                                 description=" ".join(__doc__.split("\n\n")[0].split()),

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in
+from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in, stops_on_interrupt
 from lnet_anet.cli.head_fitting import add_fit_options, open_sources, save_head
 from lnet_anet.data.images import load_image
 from lnet_anet.inference.face_head import DEFAULT_FACE_HEAD, FaceHead
@@ -55,6 +55,7 @@ def _features(predictor: Predictor, files: list[Path], strongest_only: bool, des
     return features, skipped
 
 
+@stops_on_interrupt("nothing written (the output is written when the fit ends); run the same command again")
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_face_head", description=__doc__.split("\n\n")[0],
                                  formatter_class=DefaultsHelpFormatter)

@@ -39,7 +39,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in, json_object, output_file
+from lnet_anet.cli.arguments import (
+    DefaultsHelpFormatter,
+    int_in,
+    json_object,
+    output_file,
+    stops_on_interrupt,
+)
 
 # Tight windows around each peak (box_level) so that neighbours are not merged; box_model None:
 # the composed scenes' box model belongs to their box level, and is refitted on the tune faces.
@@ -50,9 +56,15 @@ DEFAULT_SCALE_SETS = [(1.0,), (1.0, 0.5), (1.0, 1.5), (1.0, 2.0), (0.5, 1.0, 2.0
 ENOUGH_PHOTOS = 60
 
 
+EXIT_STATUS = """exit status: 0 the bundle and its report were written; 1 the fit could not be done (the WIDER
+labels or the bundle missing or bad, no face in the tune part, too few faces found to fit, an output
+that cannot be written): one error line, nothing written; 2 bad usage (an unknown option, a bad value,
+options the fit would not use); 130 interrupted (nothing written)"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_localizer", description=__doc__.split("\n")[0],
-                                formatter_class=DefaultsHelpFormatter)
+                                formatter_class=DefaultsHelpFormatter, epilog=EXIT_STATUS)
     p.add_argument("--wider", type=Path, required=True, help="a WIDER FACE folder (wider_face_split/, WIDER_*/images/)")
     p.add_argument("--split", default="train", help="which bbx_gt file: wider_face_<split>_bbx_gt.txt")
     p.add_argument("--bundle", type=Path, default=None, help="default: the embedded bundle")
@@ -141,6 +153,7 @@ def _readable(photos):
     return photos[np.array(keep, bool)].reset_index(drop=True)
 
 
+@stops_on_interrupt("nothing written (the bundle and its report are written when the fit ends); run the same command again")
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -22,13 +22,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter
+from lnet_anet.cli.arguments import DefaultsHelpFormatter, stops_on_interrupt
 from lnet_anet.cli.head_fitting import add_fit_options, open_sources, save_head
 from lnet_anet.inference.upright import DEFAULT_UPRIGHT_HEAD, UprightHead
 
 FEW_UPRIGHT = 50  # upright faces under which a fit is reported as unreliable (the shipped head: --limit 600)
 
 
+@stops_on_interrupt("nothing written (the output is written when the fit ends); run the same command again")
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_upright", description=__doc__.split("\n\n")[0],
                                  formatter_class=DefaultsHelpFormatter)

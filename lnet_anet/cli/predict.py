@@ -580,6 +580,14 @@ def _left_for_resume(log, rest: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # before the images are run (torch loading, the bundle read): one line, not a traceback
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
         args = parser.parse_intermixed_args(argv)  # images may come after options too: a.jpg --json b.jpg

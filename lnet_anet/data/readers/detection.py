@@ -492,7 +492,7 @@ def read_voc_xml(
                      "boxes": _box_array(boxes), "dont_care": np.asarray(dont_care, dtype=bool)})  # fmt: skip
     if others and not any(len(r["boxes"]) for r in rows):
         warnings.warn(f"{files[0].parent}: no object is named {' or '.join(sorted(wanted))}, so every image reads as "
-                      f"face-free; the objects are named {', '.join(sorted(others)[:8])} (read_voc_xml's classes)",
+                      f"face-free; the objects are named {', '.join(sorted(others)[:8])} (read_voc_xml's classes=, bench_detection's --voc-classes)",
                       stacklevel=2)  # fmt: skip
     return _frame(rows, str(files[0].parent) if files else "")
 
