@@ -469,7 +469,7 @@ def test_with_rotations_a_turn_read_above_the_threshold_is_not_marked_rescued(tm
     predictor.upright_head = UprightHead(np.zeros(d), np.ones(d), np.zeros(d), 0.0, anet=predictor.bundle.part_digest("anet"))
     predictor.rotations = True
 
-    def stand_in(images, analyses, localizer=None, maps=None, checks=None):  # wide readings: only a weak candidate; tall: a face
+    def stand_in(images, analyses, localizer=None, maps=None, checks=None, read_at=None):  # wide readings: only a weak candidate; tall: a face
         box = np.array([4.0, 4.0, 40.0, 40.0])
         return [([(box, 0.5)] if localizer is not None else []) if im.shape[0] < im.shape[1] else [(box, 5.0)]
                 for im in images]  # fmt: skip

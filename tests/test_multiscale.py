@@ -372,6 +372,54 @@ def test_the_predictor_zooms_in_only_on_images_whose_faces_want_it(tmp_path, mon
     assert len(small.record["faces"]) == 2 and len(large.record["faces"]) == 1
 
 
+def test_a_picture_whose_faces_were_all_refused_is_read_at_the_zoom_in_scales(tmp_path, monkeypatch):
+    """zoom_in_refused: a large blob (no zoom-in asked) that the face filter refuses sends the
+    picture to the zoom-in scale, whose faces are filtered in turn; off, the picture has no face."""
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
+    base = Predictor.load(path)._lnet.to_dict()
+    canvases = []
+
+    def fake_localizer(response, image_size):  # canvas pixels: one blob at scale 1, two small faces at scale 2
+        canvases.append(tuple(image_size))
+        if image_size[0] == 128:
+            return [(np.array([0, 0, 120, 120], np.float64), 0.9)]
+        return [(np.array([10, 10, 40, 40], np.float64), 0.8), (np.array([120, 120, 150, 150], np.float64), 0.7),
+                (np.array([200, 10, 250, 60], np.float64), 0.6)]  # fmt: skip
+
+    fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
+    fake_localizer.to_face_box = lambda box: np.asarray(box, np.float64)
+    refused_by_filter = []
+
+    def fake_verify(self, images, found, originals):  # refuses boxes over 40 px and the one at x 100
+        refused_by_filter.append(sum(len(f) for f in found))
+        return [[f for f in faces if f[0][2] - f[0][0] <= 40 and f[0][0] != 100] for faces in found]
+
+    monkeypatch.setattr(Predictor, "_verify", fake_verify)
+    monkeypatch.setattr(Predictor, "_rescue", lambda self, *a, **k: None)
+    settings = {"scales": [1.0], "zoom_in_scales": [2.0], "zoom_in_below": 0, "zoom_in_lone": False,
+                "rescue_faces": [0.0, 0.7], "verify_faces": [1e6, 0.02]}  # fmt: skip
+
+    def faces(refused: bool, value: int) -> list:
+        predictor = Predictor.load(path)
+        predictor._lnet = LNetInput.from_dict({**base, **settings, "zoom_in_refused": refused})
+        monkeypatch.setattr(predictor, "localizer", fake_localizer)
+        monkeypatch.setattr(predictor, "cascade", None)
+        canvases.clear()
+        return [f["box"] for f in predictor.analyse(np.full((128, 128, 3), value, np.uint8)).record["faces"]]
+
+    assert faces(False, 90) == [] and canvases == [(128, 128)]
+    boxes = faces(True, 91)
+    assert canvases == [(128, 128), (256, 256)]  # read once more, at the zoom-in scale
+    assert len(boxes) == 2 and refused_by_filter[-1] == 3  # the zoom-in's faces went through the filter
+    # a picture whose faces pass is not read again
+    settings["zoom_in_below"] = 16384  # every face asks for the zoom-in: read at scale 2 with the others
+    assert len(faces(True, 92)) == 2 and canvases == [(128, 128), (256, 256)]
+    with pytest.raises(PreprocessError, match="zoom_in_refused needs zoom_in_scales"):
+        LNetInput.from_dict({**base, "zoom_in_refused": True})
+    assert LNetInput.from_dict({**base, **settings, "zoom_in_refused": True}).to_dict()["zoom_in_refused"] is True
+    assert "zoom_in_refused" not in LNetInput.from_dict({**base, **settings}).to_dict()
+
+
 def test_rotations_keep_the_upright_turn_and_give_boxes_in_the_image_pixels(tmp_path, monkeypatch):
     from lnet_anet.inference.predictor import _turn_back
 
@@ -495,7 +543,7 @@ def test_a_dark_or_over_exposed_image_without_a_face_is_read_again_with_its_cont
     predictor._lnet = LNetInput.from_dict({**predictor._lnet.to_dict(), "scales": [1.0], "retry_exposure": [50, 200]})
     seen = []
 
-    def only_bright_faces(images, analyses, localizer=None, maps=None, checks=None):  # a stand-in LNet: faces only in a normally exposed image
+    def only_bright_faces(images, analyses, localizer=None, maps=None, checks=None, read_at=None):  # a stand-in LNet: faces only in a normally exposed image
         seen.append([round(mean_luma(im)) for im in images])
         return [[(np.array([20.0, 20.0, 100.0, 100.0]), 0.9)] if 60 < mean_luma(im) < 190 else [] for im in images]
 
@@ -527,7 +575,7 @@ def test_a_weak_face_in_a_dark_image_is_read_again_when_retry_weaker_than_is_set
     path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
     dark = (np.random.default_rng(0).integers(0, 256, (128, 128, 3)) * 0.12).astype(np.uint8)
 
-    def weak_in_dark(images, analyses, localizer=None, maps=None, checks=None):  # a stand-in LNet: a weak face in the dark, a strong one once lifted
+    def weak_in_dark(images, analyses, localizer=None, maps=None, checks=None, read_at=None):  # a stand-in LNet: a weak face in the dark, a strong one once lifted
         return [[(np.array([10.0, 10.0, 60.0, 60.0]), 1.0)] if mean_luma(im) < 50 else
                 [(np.array([20.0, 20.0, 100.0, 100.0]), 5.0)] for im in images]  # fmt: skip
 

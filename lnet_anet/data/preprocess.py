@@ -250,7 +250,12 @@ class LNetInput(_Normalized):
     crowd by the localizer's `crowd` rule has all its faces decide, its weak ones too; false, only
     its best face and those over secondary_threshold, as in any other picture (a photo of one
     face under half its side is a crowd to that rule, and a weak blob beside the face then cost
-    a second pass at the zoom-in scale: experiments/2026-12-05-crowd-filter); zoom_in_canvas "fit":
+    a second pass at the zoom-in scale: experiments/2026-12-05-crowd-filter); zoom_in_refused
+    (False: off; needs zoom_in_scales): a picture that the check and the face filter leave with no
+    face, and that was not read at the zoom-in scales, is read at them before the rescue, and its
+    faces there are checked and filtered in turn (several small faces that LNet's base scales see
+    as one blob, too large to ask for the zoom-in, that the filter refuses;
+    experiments/2026-12-06-filter-small-faces); zoom_in_canvas "fit":
     a zoom-in canvas trimmed to the photo (multiscale.place), "input" (default): the input size
     times the scale, whatever the photo's shape. fallback_scales
     (each < 1) are read last, only for an image where no scale found a face (a face filling a
@@ -337,6 +342,7 @@ class LNetInput(_Normalized):
     verify_luma: tuple[float, float] | None = None
     zoom_in_weak: int | None = None
     zoom_in_crowd: bool = True
+    zoom_in_refused: bool = False
     arbitrate_nested: float | None = None
     arbitrate_picture: bool = False
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
@@ -344,7 +350,7 @@ class LNetInput(_Normalized):
               "retry_weaker_than", "rescue_faces", "refine_boxes", "crowd_box_head", "crowd_box_steps", "crowd_box_small",
               "check_faces",
               "check_rescue", "find_on_check", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
-              "zoom_in_crowd", "arbitrate_nested", "arbitrate_picture")
+              "zoom_in_crowd", "zoom_in_refused", "arbitrate_nested", "arbitrate_picture")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -373,6 +379,9 @@ class LNetInput(_Normalized):
         zoom_in_crowd = _flag(d, "zoom_in_crowd", where, True)
         if not zoom_in_crowd and not zoom_in:
             raise PreprocessError(f"{where}.zoom_in_crowd needs zoom_in_scales, which are not set")
+        zoom_in_refused = _flag(d, "zoom_in_refused", where)
+        if zoom_in_refused and not zoom_in:
+            raise PreprocessError(f"{where}.zoom_in_refused needs zoom_in_scales, which are not set")
         zoom_in_canvas = _canvas_choice(d, "zoom_in_canvas", where)
         fallback = _extra_scales(d, "fallback_scales", where, 0.1, 1.0, scales)
         detail = d.get("detail_ratio")
@@ -447,7 +456,7 @@ class LNetInput(_Normalized):
                    check_faces=check, check_rescue=check_rescue, find_on_check=find_on_check,
                    rescue_frame=frame, verify_faces=verify, frame_read=frame_read,
                    verify_luma=verify_luma, zoom_in_weak=zoom_in_weak, zoom_in_crowd=zoom_in_crowd,
-                   arbitrate_nested=arbitrate,
+                   zoom_in_refused=zoom_in_refused, arbitrate_nested=arbitrate,
                    arbitrate_picture=picture)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
@@ -460,6 +469,8 @@ class LNetInput(_Normalized):
                 d["zoom_in_weak"] = self.zoom_in_weak
             if not self.zoom_in_crowd:  # absent when true: bundles from before read the same
                 d["zoom_in_crowd"] = False
+            if self.zoom_in_refused:  # absent otherwise: bundles from before read the same
+                d["zoom_in_refused"] = True
         if self.zoom_in_canvas != "input":  # absent otherwise: bundles from before read the same
             d["zoom_in_canvas"] = self.zoom_in_canvas
         if self.fallback_scales:

@@ -1171,8 +1171,9 @@ class Predictor:
         # The check map's readings of each image read (id -> [(map, canvas size, Placement, scale)]):
         # a face without evidence >= check_faces in them is dropped (LNetInput.check_faces).
         checks: dict | None = {} if self._lnet.check_faces is not None else None
+        read_at: dict[int, set[float]] = {}  # id(image) -> the scales LNet read it at (zoom_in_refused)
         read = list(images)  # the copy each image's faces come from (the exposure retry may swap it)
-        found = self._read_scales(images, analyses, maps=maps, checks=checks)
+        found = self._read_scales(images, analyses, maps=maps, checks=checks, read_at=read_at)
         # A photo shot in the dark or over-exposed: read again with its contrast stretched, and
         # kept when that reading's best face scores higher. Compared before the check: compared
         # after it, darkened face-free crops kept more false faces (experiments/2026-12-05-retry-check).
@@ -1181,7 +1182,8 @@ class Predictor:
         if again:
             stretched = [stretch_contrast(images[k]) for k in again]
             others = [analyses[k] for k in again] if analyses is not None else None
-            for k, image, faces in zip(again, stretched, self._read_scales(stretched, others, checks=checks), strict=True):
+            for k, image, faces in zip(again, stretched, self._read_scales(stretched, others, checks=checks, read_at=read_at),
+                                       strict=True):  # fmt: skip
                 if faces and (not found[k] or faces[0][1] > found[k][0][1]):
                     found[k], read[k] = faces, image
                     if analyses is not None:
@@ -1194,6 +1196,8 @@ class Predictor:
                      for k, faces in enumerate(found)]  # fmt: skip
         if self._lnet.verify_faces is not None:  # before the rescue too: a picture left with no face goes on to it
             found = self._verify(read, found, images)
+        if self._lnet.zoom_in_refused:  # before the rescue: its faces are the zoom-in's, checked and verified
+            found = self._zoom_in_refused(read, found, images, analyses, read_at, maps, checks)
         if maps is not None:
             self._rescue(images, found, maps, checks if self._lnet.check_rescue else None)
         if self.arbitrate_nested and self.arbitrate_picture:  # last: it may change a face's region, not whether it is one
@@ -1227,6 +1231,33 @@ class Predictor:
                  for box, score in faces_on_check(readings, check, scales, image_hw, found)]  # fmt: skip
         added = [f for f in added if f[1] > self.localizer.threshold]
         return faces if not added else sorted([*faces, *added], key=lambda f: -f[1])
+
+    def _zoom_in_refused(self, read: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]],
+                         originals: list[np.ndarray], analyses: list[Analysis] | None, read_at: dict[int, set[float]],
+                         maps: dict | None, checks: dict | None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
+        """LNetInput.zoom_in_refused: each picture left with no face by the check and the face
+        filter, and not read at the zoom-in scales (`read_at`: id(image) -> the scales read), is
+        read at them now; its faces there go through the check and the filter like the first
+        reading's. A blob LNet made of several small faces at the base scales is one face too
+        large to ask for the zoom-in (multiscale.wants_zoom_in), and the filter refuses it: the
+        zoom-in reading is where those faces are found (experiments/2026-12-06-filter-small-faces)."""
+        zoom = set(self._lnet.zoom_in_scales)
+        wanted = [k for k, faces in enumerate(found) if not faces and not zoom <= read_at.get(id(read[k]), set())]
+        if not wanted:
+            return found
+        lnet = dataclasses.replace(self._lnet, scales=self._lnet.zoom_in_scales, zoom_in_scales=(),
+                                   fallback_scales=(), detail_ratio=None)  # fmt: skip
+        pictures = [read[k] for k in wanted]
+        again = self._read_scales(pictures, [analyses[k] for k in wanted] if analyses is not None else None,
+                                  maps=maps, checks=checks, read_at=read_at, lnet=lnet)  # fmt: skip
+        if checks is not None:
+            again = [self._pass_check(faces, checks.get(id(read[k]), ())) for k, faces in zip(wanted, again, strict=True)]
+        if self._lnet.verify_faces is not None:
+            again = self._verify(pictures, again, [originals[k] for k in wanted])
+        found = list(found)
+        for k, faces in zip(wanted, again, strict=True):
+            found[k] = faces
+        return found
 
     def _verify(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]], originals: list[np.ndarray]
                 ) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
@@ -1300,12 +1331,15 @@ class Predictor:
                 found[k] = [_Rescued(face, float(chance), frame)]
 
     def _read_scales(self, images: list[np.ndarray], analyses: list[Analysis] | None, localizer=None,
-                     maps: dict | None = None, checks: dict | None = None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
+                     maps: dict | None = None, checks: dict | None = None, read_at: dict | None = None,
+                     lnet: LNetInput | None = None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
         """_detect's faces of each image by the bundle's scale policy (multiscale.read_scales),
         found by `localizer` (default: the Predictor's). maps: LNet's map of each (image, scale)
         read and the localizer's candidates in it, kept and reused (keyed by the image object's
         id: valid while the images live; the localizers that share them differ only in their
         thresholds: Localizer.candidates). checks: where the check map's readings go (_detect).
+        read_at: id(image) -> the scales it was read at, added to. lnet: the scale policy (default:
+        the bundle's LNetInput).
         The Predictor's own reading (localizer None) reads the scales its bundle's thresholds ask
         for, whatever thresholds the user set (predict --threshold, --secondary-threshold), so
         that a lower one only adds faces (multiscale.read_scales' policy). Only that reading's
@@ -1319,8 +1353,8 @@ class Predictor:
         works = [self._work_copy(img) for img in images]
         return read_scales([img.shape[:2] for img in images],
                            lambda scale, which: self._detect_at(scale, images, works, which, analyses, localizer, maps,
-                                                                checks),
-                           self._lnet, localizer,
+                                                                checks, read_at),
+                           lnet or self._lnet, localizer,
                            lambda which: [self._detect_detail(images[k], self._work_copy(images[k], detail=True), checks)
                                           for k in which],
                            policy, (lambda k: self._nested_arbiter(images[k])) if self.arbitrate_nested and own else None)  # fmt: skip
@@ -1346,14 +1380,16 @@ class Predictor:
         return larger_is_face
 
     def _detect_at(self, scale: float, images: list[np.ndarray], works: list[np.ndarray], which: list[int],
-                   analyses: list[Analysis] | None, localizer, maps: dict | None = None, checks: dict | None = None
-                   ) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
+                   analyses: list[Analysis] | None, localizer, maps: dict | None = None, checks: dict | None = None,
+                   read_at: dict | None = None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
         """LNet, the localizer and the cascade at one scale on images[k] for k in `which` (their
         canvases cut from works[k], the image or its shrunk copy), one batch: their faces in
         image pixels, in `which`'s order; the map goes to analyses[k], and with the localizer's
         candidates to `maps` (neither LNet nor the candidates are computed again for a batch whose
-        maps are all there)."""
+        maps are all there); the scale to read_at[id(images[k])]."""
         lnet = self._lnet
+        for k in which if read_at is not None else ():
+            read_at.setdefault(id(images[k]), set()).add(scale)
         placed = {}
         for k in which:
             canvas, where = place(works[k], lnet.input_size, scale, lnet.resize, lnet.zoom_out_canvas, lnet.zoom_in_canvas)
