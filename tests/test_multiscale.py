@@ -390,8 +390,11 @@ def test_a_picture_whose_faces_were_all_refused_is_read_at_the_zoom_in_scales(tm
     fake_localizer.to_face_box = lambda box: np.asarray(box, np.float64)
     refused_by_filter = []
 
-    def fake_verify(self, images, found, originals):  # refuses boxes over 40 px and the one at x 100
+    bars = []
+
+    def fake_verify(self, images, found, originals, p_min=None):  # refuses boxes over 40 px and the one at x 100
         refused_by_filter.append(sum(len(f) for f in found))
+        bars.append(p_min)
         return [[f for f in faces if f[0][2] - f[0][0] <= 40 and f[0][0] != 100] for faces in found]
 
     monkeypatch.setattr(Predictor, "_verify", fake_verify)
@@ -411,6 +414,10 @@ def test_a_picture_whose_faces_were_all_refused_is_read_at_the_zoom_in_scales(tm
     boxes = faces(True, 91)
     assert canvases == [(128, 128), (256, 256)]  # read once more, at the zoom-in scale
     assert len(boxes) == 2 and refused_by_filter[-1] == 3  # the zoom-in's faces went through the filter
+    assert bars[-2:] == [None, None]  # the filter's own bar both times
+    settings["zoom_in_refused_p"] = 0.5
+    assert len(faces(True, 93)) == 2 and bars[-2:] == [None, 0.5]  # a bar of its own for the zoom-in's faces
+    del settings["zoom_in_refused_p"]
     # a picture whose faces pass is not read again
     settings["zoom_in_below"] = 16384  # every face asks for the zoom-in: read at scale 2 with the others
     assert len(faces(True, 92)) == 2 and canvases == [(128, 128), (256, 256)]
@@ -418,6 +425,10 @@ def test_a_picture_whose_faces_were_all_refused_is_read_at_the_zoom_in_scales(tm
         LNetInput.from_dict({**base, "zoom_in_refused": True})
     assert LNetInput.from_dict({**base, **settings, "zoom_in_refused": True}).to_dict()["zoom_in_refused"] is True
     assert "zoom_in_refused" not in LNetInput.from_dict({**base, **settings}).to_dict()
+    with pytest.raises(PreprocessError, match="zoom_in_refused_p needs zoom_in_refused"):
+        LNetInput.from_dict({**base, **settings, "zoom_in_refused_p": 0.5})
+    assert LNetInput.from_dict({**base, **settings, "zoom_in_refused": True,
+                                "zoom_in_refused_p": 0.5}).to_dict()["zoom_in_refused_p"] == 0.5  # fmt: skip
 
 
 def test_rotations_keep_the_upright_turn_and_give_boxes_in_the_image_pixels(tmp_path, monkeypatch):

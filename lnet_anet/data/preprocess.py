@@ -255,7 +255,9 @@ class LNetInput(_Normalized):
     face, and that was not read at the zoom-in scales, is read at them before the rescue, and its
     faces there are checked and filtered in turn (several small faces that LNet's base scales see
     as one blob, too large to ask for the zoom-in, that the filter refuses;
-    experiments/2026-12-06-filter-small-faces); zoom_in_canvas "fit":
+    experiments/2026-12-06-filter-small-faces); zoom_in_refused_p (None: verify_faces' p_min; needs
+    zoom_in_refused): the P(face) a face of that zoom-in reading needs from the face filter (a
+    picture with no face found is more often face-free: a stricter bar there); zoom_in_canvas "fit":
     a zoom-in canvas trimmed to the photo (multiscale.place), "input" (default): the input size
     times the scale, whatever the photo's shape. fallback_scales
     (each < 1) are read last, only for an image where no scale found a face (a face filling a
@@ -343,6 +345,7 @@ class LNetInput(_Normalized):
     zoom_in_weak: int | None = None
     zoom_in_crowd: bool = True
     zoom_in_refused: bool = False
+    zoom_in_refused_p: float | None = None
     arbitrate_nested: float | None = None
     arbitrate_picture: bool = False
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
@@ -350,7 +353,7 @@ class LNetInput(_Normalized):
               "retry_weaker_than", "rescue_faces", "refine_boxes", "crowd_box_head", "crowd_box_steps", "crowd_box_small",
               "check_faces",
               "check_rescue", "find_on_check", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
-              "zoom_in_crowd", "zoom_in_refused", "arbitrate_nested", "arbitrate_picture")
+              "zoom_in_crowd", "zoom_in_refused", "zoom_in_refused_p", "arbitrate_nested", "arbitrate_picture")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -382,6 +385,11 @@ class LNetInput(_Normalized):
         zoom_in_refused = _flag(d, "zoom_in_refused", where)
         if zoom_in_refused and not zoom_in:
             raise PreprocessError(f"{where}.zoom_in_refused needs zoom_in_scales, which are not set")
+        zoom_in_refused_p = d.get("zoom_in_refused_p")
+        if zoom_in_refused_p is not None:
+            zoom_in_refused_p = float(_number(d, "zoom_in_refused_p", where, 0.0, 1.0))
+            if not zoom_in_refused:
+                raise PreprocessError(f"{where}.zoom_in_refused_p needs zoom_in_refused, which is not set")
         zoom_in_canvas = _canvas_choice(d, "zoom_in_canvas", where)
         fallback = _extra_scales(d, "fallback_scales", where, 0.1, 1.0, scales)
         detail = d.get("detail_ratio")
@@ -456,7 +464,7 @@ class LNetInput(_Normalized):
                    check_faces=check, check_rescue=check_rescue, find_on_check=find_on_check,
                    rescue_frame=frame, verify_faces=verify, frame_read=frame_read,
                    verify_luma=verify_luma, zoom_in_weak=zoom_in_weak, zoom_in_crowd=zoom_in_crowd,
-                   zoom_in_refused=zoom_in_refused, arbitrate_nested=arbitrate,
+                   zoom_in_refused=zoom_in_refused, zoom_in_refused_p=zoom_in_refused_p, arbitrate_nested=arbitrate,
                    arbitrate_picture=picture)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
@@ -471,6 +479,8 @@ class LNetInput(_Normalized):
                 d["zoom_in_crowd"] = False
             if self.zoom_in_refused:  # absent otherwise: bundles from before read the same
                 d["zoom_in_refused"] = True
+            if self.zoom_in_refused_p is not None:
+                d["zoom_in_refused_p"] = self.zoom_in_refused_p
         if self.zoom_in_canvas != "input":  # absent otherwise: bundles from before read the same
             d["zoom_in_canvas"] = self.zoom_in_canvas
         if self.fallback_scales:

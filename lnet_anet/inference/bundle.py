@@ -646,7 +646,9 @@ def describe(path: str | Path) -> str:
         luma = " on mean luma {:g}-{:g}".format(*lnet["verify_luma"]) if lnet.get("verify_luma") else ""
         steps.append("verify P(face) > {1:g} below score {0:g}".format(*lnet["verify_faces"]) + luma)
     if lnet.get("zoom_in_refused"):
-        steps.append("a picture left with no face read at the zoom-in scales")
+        bar = lnet.get("zoom_in_refused_p")
+        steps.append("a picture left with no face read at the zoom-in scales"
+                     + (f", its faces verified at P(face) > {bar:g}" if bar is not None else ""))
     if lnet.get("rescue_faces"):
         steps.append(f"rescue P(face) > {lnet['rescue_faces'][1]:g}")
     if lnet.get("rescue_frame") is not None:

@@ -1238,7 +1238,8 @@ class Predictor:
         """LNetInput.zoom_in_refused: each picture left with no face by the check and the face
         filter, and not read at the zoom-in scales (`read_at`: id(image) -> the scales read), is
         read at them now; its faces there go through the check and the filter like the first
-        reading's. A blob LNet made of several small faces at the base scales is one face too
+        reading's (the filter with zoom_in_refused_p as its bar, when set). A blob LNet made of
+        several small faces at the base scales is one face too
         large to ask for the zoom-in (multiscale.wants_zoom_in), and the filter refuses it: the
         zoom-in reading is where those faces are found (experiments/2026-12-06-filter-small-faces)."""
         zoom = set(self._lnet.zoom_in_scales)
@@ -1253,20 +1254,22 @@ class Predictor:
         if checks is not None:
             again = [self._pass_check(faces, checks.get(id(read[k]), ())) for k, faces in zip(wanted, again, strict=True)]
         if self._lnet.verify_faces is not None:
-            again = self._verify(pictures, again, [originals[k] for k in wanted])
+            again = self._verify(pictures, again, [originals[k] for k in wanted], self._lnet.zoom_in_refused_p)
         found = list(found)
         for k, faces in zip(wanted, again, strict=True):
             found[k] = faces
         return found
 
-    def _verify(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]], originals: list[np.ndarray]
-                ) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
+    def _verify(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]], originals: list[np.ndarray],
+                p_min: float | None = None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
         """The faces of each image that pass verify_faces = (s_high, p_min): LNet's score >= s_high,
         or the face head's P(face) > p_min on ANet's feature of the face's region in `images[k]`
         (the copy its faces were read from), in their order (experiments/2026-12-03-face-filter).
         verify_luma: only the images whose `originals[k]` (as given) has its mean luma within
-        those levels are verified; the others keep their faces."""
-        s_high, p_min = self._lnet.verify_faces
+        those levels are verified; the others keep their faces. p_min: the bar instead of
+        verify_faces' own."""
+        s_high, own = self._lnet.verify_faces
+        p_min = own if p_min is None else p_min
         levels = self._lnet.verify_luma
         verified = [levels is None or levels[0] <= mean_luma(image) <= levels[1] for image in originals]
         weak = [(k, j) for k, faces in enumerate(found) if verified[k] for j, (_, score) in enumerate(faces) if score < s_high]
