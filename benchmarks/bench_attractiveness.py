@@ -70,10 +70,11 @@ class FeaturePredictor(Predictor):
     """A Predictor that also keeps each face's ANet feature (for the ridge baseline): the
     face graph's patch features averaged over the patches (and mirror image), 256-d."""
 
-    def _face_features(self, faces: list) -> list[np.ndarray]:
-        out = super()._face_features(faces)
-        for (*_, face), features in zip(faces, out[0], strict=True):
-            face["_feature"] = np.asarray(features, np.float32).mean(0)
+    def _face_features(self, faces: list, pad: str | None = None, with_heads: bool = True) -> list[np.ndarray]:
+        out = super()._face_features(faces, pad, with_heads)
+        if with_heads:  # the faces analysed; without the heads, a face or box head's candidates
+            for (*_, face), features in zip(faces, out[0], strict=True):
+                face["_feature"] = np.asarray(features, np.float32).mean(0)
         return out
 
 

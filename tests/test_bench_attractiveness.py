@@ -42,3 +42,21 @@ def test_the_report_counts_images_as_integers_and_leaves_out_an_unmeasured_paste
     assert "Paste gap" not in text  # --paste 0
     results["paste_gap"] |= {"images": 3, "found_in_pasted": 1.0, "mean_abs_gap": 0.1}
     assert "Paste gap (3 images, " in bench.render(results)
+
+
+def test_the_feature_predictor_keeps_each_faces_feature_when_the_face_filter_reads_anet_too(tmp_path):
+    """Predictor's face filter and face head call _face_features with more arguments than the
+    benchmark's override took: every image failed (a fresh-user trial, session 56)."""
+    from lnet_anet.inference.build import random_bundle
+    from lnet_anet.inference.bundle import load_bundle
+    from lnet_anet.inference.face_head import FaceHead
+
+    bench = load_benchmark("bench_attractiveness")
+    bundle = load_bundle(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=2))
+    bundle.preprocessing["lnet"] |= {"rescue_faces": [0.0, 0.0], "verify_faces": [1e6, 0.0]}  # every face judged
+    d = bundle.svm.feature_dim  # a face head of this bundle's ANet that passes every face
+    head = FaceHead(np.zeros(d), np.ones(d), np.zeros(d), 0.0, anet=bundle.part_digest("anet"))
+    predictor = bench.FeaturePredictor(bundle, face_head=head, backend="torch")
+    image = np.random.default_rng(0).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    faces = predictor.analyse(image).record["faces"]
+    assert faces and all(f["_feature"].shape == (bundle.svm.feature_dim,) for f in faces)
