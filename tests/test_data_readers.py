@@ -1093,3 +1093,23 @@ def test_a_holdout_that_moves_rows_into_a_split_the_data_already_has_says_so(tmp
     build_index(cfg)
     (said,) = [r for r in caplog.records if "data.holdout moved" in r.getMessage()]
     assert said.levelno == logging.INFO and "already had" not in said.getMessage()
+
+
+@pytest.mark.parametrize("command", ["train_anet", "fit_svms", "train_lnet"])
+def test_lfwas_shipped_holdout_leaves_the_attribute_commands_a_tune_part(command):
+    """data=lfwa's hold-out and the commands' tune_split hashed identities with one seed, so every
+    identity the tune part would take had gone to val: the tune part was always empty (a trial,
+    session 56)."""
+    from omegaconf import OmegaConf
+
+    from lnet_anet.data.from_config import split_fit_tune
+
+    conf = Path(__file__).resolve().parents[1] / "lnet_anet" / "conf"
+    rule = OmegaConf.to_container(OmegaConf.load(conf / "data" / "lfwa.yaml").holdout)
+    tune = OmegaConf.load(conf / f"{command}.yaml").tune_split
+    people = pd.DataFrame({"path": [f"p{i}_{k}.jpg" for i in range(2000) for k in range(3)],
+                           "identity": np.repeat(np.arange(2000), 3)})  # fmt: skip
+    held = holdout_split(people, frac=rule["frac"], seed=rule["seed"], by=rule["by"], holdout=rule["holdout"])
+    train = held[held["split"] == "train"]
+    fit, tuned = split_fit_tune(train, tune.frac, tune.seed)
+    assert 0.05 < len(tuned) / len(train) < 0.15 and len(fit) + len(tuned) == len(train)
