@@ -21,8 +21,15 @@ diag)
   ;;
 tune|val)
   part=$1
-  $PY -m lnet_anet.cli.build_bundle --from-bundle $SHIPPED --lnet-input '{"zoom_in_refused": true}' \
-      --note "a picture left with no face read at the zoom-in scales (experiments/2026-12-06-filter-small-faces)" --out $CAND
+  if [ $part = val ]; then  # round 2's chosen p
+    p=${2:?the chosen p}
+    CAND=$R/val-p$p.lnetanet
+    $PY -m lnet_anet.cli.build_bundle --from-bundle $SHIPPED --lnet-input "{\"zoom_in_refused\": true, \"zoom_in_refused_p\": $p}" \
+        --note "a picture left with no face read at the zoom-in scales (experiments/2026-12-06-filter-small-faces)" --out $CAND
+  else  # round 1
+    $PY -m lnet_anet.cli.build_bundle --from-bundle $SHIPPED --lnet-input '{"zoom_in_refused": true}' \
+        --note "a picture left with no face read at the zoom-in scales (experiments/2026-12-06-filter-small-faces)" --out $CAND
+  fi
   [ -f runs/face-grids/$part/faces.csv ] || $PY benchmarks/make_face_grids.py --part $part --out runs/face-grids/$part
   if [ $part = tune ]; then
     [ -f runs/lnet-wild/choose.csv ] || $PY experiments/2026-12-02-lnet-wild/wild.py labels  # the choose half
