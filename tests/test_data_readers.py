@@ -1113,3 +1113,21 @@ def test_lfwas_shipped_holdout_leaves_the_attribute_commands_a_tune_part(command
     train = held[held["split"] == "train"]
     fit, tuned = split_fit_tune(train, tune.frac, tune.seed)
     assert 0.05 < len(tuned) / len(train) < 0.15 and len(fit) + len(tuned) == len(train)
+
+
+def test_crop_box_with_an_image_missing_from_the_box_file_is_one_config_error(tmp_path):
+    """A list_bbox_celeba.txt missing a row gave a warning, then a traceback from the dataset after
+    the run folder was made (a fresh-user trial, session 56)."""
+    from omegaconf import OmegaConf
+
+    from lnet_anet.data.from_config import build_index
+    from lnet_anet.engine.config import ConfigError
+
+    rows = ["path,split,x0,y0,x1,y1", "a.jpg,train,1,1,20,20", "b.jpg,train,,,,", "c.jpg,val,2,2,30,30"]
+    table = _write(tmp_path / "index.csv", rows)
+    cfg = OmegaConf.create({"name": "celeba", "crop": "box",
+                            "index": {"_target_": "pandas.read_csv", "filepath_or_buffer": str(table)}})  # fmt: skip
+    with pytest.raises(ConfigError, match=r"data.crop=box: 1 of the 3 images have no face box, e.g. b.jpg .*data.crop=full"):
+        build_index(cfg)
+    cfg.crop = "full"  # the whole images: no box needed
+    assert len(build_index(cfg)) == 3

@@ -558,6 +558,10 @@ def test_a_bad_tune_split_stops_the_attribute_commands_before_any_data(tmp_path,
 @pytest.mark.parametrize("command, args", [
     ("train_anet", ["data=synthetic", "svm.C=[0.1]", *SMOKE]),
     ("train_lnet", ["experiment=smoke_lnet", "data=synthetic", "model.pretrained=none", "canvas=96", "cache_scenes=8"]),
+    ("train_anet_dldl", ["data=synthetic_age", "init_from=${lnet_anet.asset:default.lnetanet}", "train=smoke",
+                         "data.index.n_images=60", "data.index.n_identities=12"]),
+    ("train_dldl_head", ["data=synthetic_age", "anet_run=${lnet_anet.asset:default.lnetanet}", "train=smoke",
+                         "data.index.n_images=60", "data.index.n_identities=12"]),
 ])  # fmt: skip
 def test_a_batch_larger_than_the_training_set_stops_before_any_map_is_cached(tmp_path, command, args):
     """A trial: train.batch_size larger than the fit part was refused by the Trainer, after
@@ -569,7 +573,7 @@ def test_a_batch_larger_than_the_training_set_stops_before_any_map_is_cached(tmp
     assert done.returncode == 2, done.stderr[-2000:]
     last = done.stderr.strip().splitlines()[-1]
     assert "training samples make no full batch of 100000: set train.batch_size to" in last, last
-    assert not list((tmp_path / "big").rglob("*.npz"))
+    assert not list((tmp_path / "big").rglob("*.npz"))  # train_anet_dldl / train_dldl_head: trunk maps, features
 
 
 @pytest.mark.parametrize("command, args, setting, says", [

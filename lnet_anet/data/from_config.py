@@ -101,6 +101,14 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
         raise ConfigError(f"data.crop=box needs a face box per image, and {data_cfg.get('name', 'this data')} has "
                           "none: set data.boxes=CSV (LNet's boxes: python -m lnet_anet.cli.lnet_boxes IMAGES --out "
                           "CSV), or read the whole images with data.crop=full")  # fmt: skip
+    if data_cfg.get("crop") == "box":  # a box file missing rows (the reader warned): said now, not by the dataset later
+        unboxed = ~np.isfinite(index[list(BOX_COLUMNS)].to_numpy(np.float64)).all(axis=1)
+        if unboxed.any():
+            raise ConfigError(f"data.crop=box: {int(unboxed.sum())} of the {len(index)} images have no face box, e.g. "
+                              f"{index['path'].iloc[int(np.argmax(unboxed))]} (missing from the dataset's box file): "
+                              "add their rows, set data.boxes=CSV (LNet's boxes, python -m lnet_anet.cli.lnet_boxes "
+                              "IMAGES --out CSV: an image without one takes the whole image), or read the whole images "
+                              "with data.crop=full")  # fmt: skip
     return index
 
 

@@ -61,6 +61,7 @@ from lnet_anet.engine.runs import (
     record_data,
     start_run,
 )
+from lnet_anet.engine.trainer import check_full_batch
 
 log = logging.getLogger("lnet_anet.train")
 
@@ -220,6 +221,18 @@ def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path
     return {"train": whole, ev: whole, "maps": maps}
 
 
+def check_batch_before_caching(cfg: DictConfig, index, tune_split: dict | None) -> None:
+    """engine.trainer.check_full_batch on the training faces (the fit part with a tune_split),
+    before their trunk maps or features are cached: a batch larger than the training set stops the
+    command then, not after minutes of caching. Soft labels add faces it cannot count yet."""
+    if cfg.get("soft_labels"):
+        return
+    train = split_of(index, "train")
+    if tune_split:
+        train, _ = split_fit_tune(train, **tune_split)
+    check_full_batch(len(train), int(cfg.train.batch_size))
+
+
 def train_on_anet_layers(cfg: DictConfig) -> dict:
     extra_views = framing_views(cfg.get("framings"))  # (name, transform) of the looser framings
     tune_split = tune_split_from_config(cfg.get("tune_split"))  # both checked before any folder or data
@@ -227,6 +240,7 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
     record_recipe(out, cfg)
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
+    check_batch_before_caching(cfg, index, tune_split)
     if cfg.init_from:  # its layers fit only a net of its own sizes: take them from the source
         shape = anet_source_shape(Path(cfg.init_from))
         differ = {k: (cfg.model[k], v) for k, v in shape.items() if k in cfg.model and cfg.model[k] != v}
@@ -436,6 +450,7 @@ def train_on_anet_features(cfg: DictConfig) -> dict:
     record_recipe(out, cfg, anet={"weights_sha1": anet_digest, "patches": dict(patches)})
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
+    check_batch_before_caching(cfg, index, None)
     sets = {}
     if cfg.get("features_cache_dir"):  # one cache of every face of the index (k-fold runs share it)
         whole = index.reset_index(drop=True)
