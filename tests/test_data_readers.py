@@ -396,6 +396,31 @@ def test_read_lfwa_split_file_and_tree_as_root(tmp_path):
         read_lfwa(tmp_path / "lfw", attr_file=attr, split_file=split)
 
 
+def test_read_lfwa_says_why_each_row_is_left_out_and_names_two_attribute_files(tmp_path):
+    """A fresh-user trial (session 56): a row naming a missing image was reported as "not in
+    lfwa_split.txt", a split row naming an unknown image was ignored without a word, and two
+    list_attr files were "missing label file"."""
+    rel = _lfw(tmp_path)
+    _write(tmp_path / "list_attr_lfw.txt", _attr_lines([*rel, "Nobody/Nobody_0001.jpg"], _labels(6)))
+    (tmp_path / "lfw" / rel[4]).unlink()
+    splits = ["train", "train", "test", "val", "test"]
+    rows = [f"{r.split('/')[1]} {s}" for r, s in zip(rel, splits, strict=True)] + ["Ghost_0001.jpg train"]
+    _write(tmp_path / "lfwa_split.txt", rows[:3] + rows[4:])  # rel[3] is not listed
+    with pytest.warns(UserWarning) as caught:
+        df = read_lfwa(tmp_path)
+    said = "\n".join(str(w.message) for w in caught)
+    assert "1 row(s) name images list_attr_lfw.txt does not list, e.g. Ghost/Ghost_0001.jpg; ignored" in said
+    assert len(df) == 3 and df["split"].tolist() == ["train", "train", "test"]
+    skipped = df.attrs["skipped"]
+    assert any(s.endswith(f"{rel[3]}: not in lfwa_split.txt") for s in skipped)
+    assert any(s.endswith(f"{rel[4]}: image file not found") for s in skipped)
+    assert any(s.endswith("Nobody/Nobody_0001.jpg: image file not found") for s in skipped)
+    _write(tmp_path / "anno" / "list_attr_lfw2.txt", _attr_lines(rel, _labels(5)))
+    with pytest.raises(DatasetFormatError, match=r"2 attribute files: list_attr_lfw.txt, anno/list_attr_lfw2.txt; "
+                                                 "choose one with data.index.attr_file="):  # fmt: skip
+        read_lfwa(tmp_path)
+
+
 def test_read_lfwa_names_a_misspelt_attribute_and_the_label_file(tmp_path):
     """A fresh-user trial: a misspelt header name was read as it is, and only scoring said that
     the attribute was missing, naming neither the label file nor the name in it."""
@@ -1131,3 +1156,19 @@ def test_crop_box_with_an_image_missing_from_the_box_file_is_one_config_error(tm
         build_index(cfg)
     cfg.crop = "full"  # the whole images: no box needed
     assert len(build_index(cfg)) == 3
+
+
+def test_a_tune_split_emptied_by_the_holdouts_seed_says_so_first():
+    """The trial's LFWA case: the message blamed too few identities when one seed had emptied the part."""
+    from lnet_anet.data.from_config import split_fit_tune
+    from lnet_anet.engine.config import ConfigError
+
+    people = pd.DataFrame({"path": [f"p{i}_{k}.jpg" for i in range(300) for k in range(2)],
+                           "identity": np.repeat(np.arange(300), 2)})  # fmt: skip
+    held = holdout_split(people, frac=0.1, seed=0, by="identity")
+    train = held[held["split"] == "train"]
+    train.attrs = {"holdout": {"frac": 0.1, "seed": 0, "by": "identity", "holdout": "val", "from_split": None}}
+    with pytest.raises(ConfigError, match=r"leaves the tune part empty: data.holdout .* hashed the same identities with "
+                                          r"the same seed, .* set tune_split.seed \(or data.holdout.seed\)"):  # fmt: skip
+        split_fit_tune(train, 0.1, 0)
+    assert len(split_fit_tune(train, 0.1, 1)[1]) > 0

@@ -372,6 +372,12 @@ def split_fit_tune(train: pd.DataFrame, frac: float, seed: int) -> tuple[pd.Data
     fit, tune = parts[parts.split == "train"], parts[parts.split == "val"]
     if fit.empty or tune.empty:  # a file's hash decides both splits: the same seed as a hold-out rule repeats it
         units = f"{train['identity'].nunique()} identities" if by else f"{len(train)} images"
+        rule = train.attrs.get("holdout") or {}
+        if rule.get("seed") == seed and rule.get("by") == by:  # the likely cause, said first
+            raise ConfigError(f"tune_split {{frac: {frac}, seed: {seed}}} leaves the {'fit' if fit.empty else 'tune'} "
+                              f"part empty: data.holdout {rule} hashed the same {'identities' if by else 'image names'} "
+                              "with the same seed, so the ones the tune part would take are already held out; set "
+                              "tune_split.seed (or data.holdout.seed) to another value")  # fmt: skip
         raise ConfigError(f"tune_split {{frac: {frac}, seed: {seed}}} leaves the {'fit' if fit.empty else 'tune'} part "
                          f"empty: the training part's {units} are split{' by identity' if by else ''}, and too few of "
                          "them fall in it; raise tune_split.frac (or add data), or, if the training part was itself "

@@ -13,6 +13,7 @@ missing images are left out, so a missing image never moves another row across t
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ import pandas as pd
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
 from lnet_anet.data.readers._tables import (
     SPLITS,
+    existing_files,
     finish_index,
     join_paths,
     keep_existing,
@@ -78,12 +80,13 @@ def _lfw_relative(names: np.ndarray) -> np.ndarray:
 
 def find_attr_file(root: Path) -> Path:
     found = sorted(root.glob("list_attr*.txt")) + sorted(root.glob("anno/list_attr*.txt"))
-    if len(found) != 1:
-        what = "no" if not found else f"{len(found)}"
-        raise DatasetFormatError(
-            root / "list_attr_lfw.txt",
-            f"missing label file: found {what} list_attr*.txt in {root} (pass data.index.attr_file=)",
-        )
+    if not found:
+        raise DatasetFormatError(root / "list_attr_lfw.txt",
+                                 f"missing label file: no list_attr*.txt in {root} or {root / 'anno'} "
+                                 "(pass data.index.attr_file=)")  # fmt: skip
+    if len(found) > 1:
+        raise DatasetFormatError(root, f"{len(found)} attribute files: {', '.join(str(f.relative_to(root)) for f in found)}; "
+                                       "choose one with data.index.attr_file=")  # fmt: skip
     return found[0]
 
 
@@ -127,6 +130,7 @@ def read_lfwa(
     skipped: list[str] = []
     keep = np.ones(len(attrs), dtype=bool)
     paths = join_paths(tree, relative)
+    exists = existing_files(list(paths)) if check_images else np.ones(len(paths), dtype=bool)
     if split_file is None and (root / "lfwa_split.txt").is_file():
         split_file = root / "lfwa_split.txt"
     if split_file is not None:
@@ -135,8 +139,12 @@ def read_lfwa(
         by_name.index = pd.Index(_lfw_relative(by_name.index.to_numpy(object)))
         split = by_name.reindex(relative)
         listed = split.notna().to_numpy()
-        skipped += [f"{p}: not in {Path(split_file).name}" for p in paths[~listed]]
+        skipped += [f"{p}: not in {Path(split_file).name}" for p in paths[~listed & exists]]  # missing ones: below
         keep &= listed
+        unknown = ~by_name.index.isin(relative)
+        if unknown.any():
+            warnings.warn(f"{split_file}: {int(unknown.sum())} row(s) name images {attr_path.name} does not list, "
+                          f"e.g. {by_name.index[unknown][0]}; ignored", stacklevel=2)  # fmt: skip
         split = split.fillna("").to_numpy(object)
     else:
         if len(attrs) <= n_train:
@@ -145,9 +153,8 @@ def read_lfwa(
                 f"but the list has only {len(attrs)} rows; pass data.index.n_train=N with N < {len(attrs)}, or "
                 "data.index.split_file=FILE (lines 'name train|val|test')")  # fmt: skip
         split = np.where(np.arange(len(attrs)) < n_train, "train", "test").astype(object)
-    if check_images:
-        exists = keep_existing(paths[keep], skipped)
-        keep[np.flatnonzero(keep)[~exists]] = False
+    skipped += [f"{p}: image file not found" for p in paths[~exists]]
+    keep &= exists
     columns = {"path": paths, "split": split, "identity": person_ids(persons), "person": persons}
     columns.update({a: attrs[a].to_numpy() for a in attrs.columns})
     return finish_index(columns, f"LFWA {root}", list(attrs.columns), skipped, keep)
