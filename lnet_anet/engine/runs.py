@@ -503,7 +503,9 @@ def run_model(folder: Path) -> str | None:
 
 def load_run_net(folder: Path, weights: str, stage: str, also: tuple[str, ...] = ()) -> torch.nn.Module:
     """The network a finished run folder holds (model.json + weights), in eval mode; built only
-    through the model registry. `also`: further files the caller needs, checked up front."""
+    through the model registry. `also`: further files the caller needs, checked up front. stage:
+    the command that writes such a run, named in the RunNotFoundError a missing file raises (the
+    folder's kind is read from its model.json, not checked against stage)."""
     from safetensors.torch import load_file
 
     from lnet_anet.models.registry import create_model
