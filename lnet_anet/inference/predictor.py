@@ -1239,9 +1239,9 @@ class Predictor:
         filter, and not read at the zoom-in scales (`read_at`: id(image) -> the scales read), is
         read at them now; its faces there go through the check and the filter like the first
         reading's (the filter with zoom_in_refused_p as its bar, when set). A blob LNet made of
-        several small faces at the base scales is one face too
-        large to ask for the zoom-in (multiscale.wants_zoom_in), and the filter refuses it: the
-        zoom-in reading is where those faces are found (experiments/2026-12-06-filter-small-faces)."""
+        several small faces at the base scales is one face too large to ask for the zoom-in
+        (multiscale.wants_zoom_in), and the filter refuses it: the zoom-in reading is where those
+        faces are found (experiments/2026-12-06-filter-small-faces)."""
         zoom = set(self._lnet.zoom_in_scales)
         wanted = [k for k, faces in enumerate(found) if not faces and not zoom <= read_at.get(id(read[k]), set())]
         if not wanted:
