@@ -425,8 +425,11 @@ def test_a_picture_whose_faces_were_all_refused_is_read_at_the_zoom_in_scales(tm
         LNetInput.from_dict({**base, "zoom_in_refused": True})
     assert LNetInput.from_dict({**base, **settings, "zoom_in_refused": True}).to_dict()["zoom_in_refused"] is True
     assert "zoom_in_refused" not in LNetInput.from_dict({**base, **settings}).to_dict()
-    with pytest.raises(PreprocessError, match="zoom_in_refused_p needs zoom_in_refused"):
-        LNetInput.from_dict({**base, **settings, "zoom_in_refused_p": 0.5})
+    with pytest.raises(PreprocessError, match="zoom_in_refused_p needs zoom_in_refused to be true, and it is false"):
+        LNetInput.from_dict({**base, **settings, "zoom_in_refused": False, "zoom_in_refused_p": 0.5})
+    unfiltered = {k: v for k, v in settings.items() if k != "verify_faces"}  # the bar is the face filter's
+    with pytest.raises(PreprocessError, match="zoom_in_refused_p needs verify_faces"):
+        LNetInput.from_dict({**base, **unfiltered, "zoom_in_refused": True, "zoom_in_refused_p": 0.5})
     assert LNetInput.from_dict({**base, **settings, "zoom_in_refused": True,
                                 "zoom_in_refused_p": 0.5}).to_dict()["zoom_in_refused_p"] == 0.5  # fmt: skip
 

@@ -102,14 +102,15 @@ _RESCUE_OFF = (" (to turn the rescue off, set rescue_frame, verify_faces, verify
 # turns each off: turning one off turns its dependents off too (dependents_off; build_bundle).
 LNET_DEPENDENTS = {"refine_boxes": ("crowd_box_head",), "crowd_box_head": ("crowd_box_steps", "crowd_box_small"),
                    "rescue_faces": ("rescue_frame", "verify_faces", "arbitrate_nested"), "rescue_frame": ("frame_read",),
-                   "verify_faces": ("verify_luma",), "arbitrate_nested": ("arbitrate_picture",),
-                   "check_faces": ("check_rescue", "find_on_check"), "zoom_in_scales": ("zoom_in_weak", "zoom_in_crowd"),
-                   "retry_exposure": ("retry_weaker_than",)}  # fmt: skip
+                   "verify_faces": ("verify_luma", "zoom_in_refused_p"), "arbitrate_nested": ("arbitrate_picture",),
+                   "check_faces": ("check_rescue", "find_on_check"),
+                   "zoom_in_scales": ("zoom_in_weak", "zoom_in_crowd", "zoom_in_refused"),
+                   "zoom_in_refused": ("zoom_in_refused_p",), "retry_exposure": ("retry_weaker_than",)}  # fmt: skip
 LNET_OFF = {"refine_boxes": False, "crowd_box_head": None, "crowd_box_steps": 1, "crowd_box_small": None,
             "rescue_faces": None, "rescue_frame": None, "verify_faces": None, "arbitrate_nested": None,
             "arbitrate_picture": False, "frame_read": "padded", "verify_luma": None, "check_faces": None,
             "check_rescue": False, "find_on_check": False, "zoom_in_scales": [], "zoom_in_weak": None, "zoom_in_crowd": True,
-            "retry_exposure": None, "retry_weaker_than": None}  # fmt: skip
+            "zoom_in_refused": False, "zoom_in_refused_p": None, "retry_exposure": None, "retry_weaker_than": None}  # fmt: skip
 
 
 def dependents_off(current: dict, given: dict) -> dict:
@@ -389,7 +390,8 @@ class LNetInput(_Normalized):
         if zoom_in_refused_p is not None:
             zoom_in_refused_p = float(_number(d, "zoom_in_refused_p", where, 0.0, 1.0))
             if not zoom_in_refused:
-                raise PreprocessError(f"{where}.zoom_in_refused_p needs zoom_in_refused, which is not set")
+                raise PreprocessError(f"{where}.zoom_in_refused_p needs zoom_in_refused to be true, and it is "
+                                      f"{'false' if 'zoom_in_refused' in d else 'not set'}")  # fmt: skip
         zoom_in_canvas = _canvas_choice(d, "zoom_in_canvas", where)
         fallback = _extra_scales(d, "fallback_scales", where, 0.1, 1.0, scales)
         detail = d.get("detail_ratio")
@@ -442,6 +444,8 @@ class LNetInput(_Normalized):
         verify_luma = _luma_levels(d, "verify_luma", where)
         if verify_luma is not None and verify is None:
             raise PreprocessError(f"{where}.verify_luma needs verify_faces, which is not set")
+        if zoom_in_refused_p is not None and verify is None:  # the face filter's bar for the zoom-in's faces
+            raise PreprocessError(f"{where}.zoom_in_refused_p needs verify_faces, which is not set")
         frame_read = d.get("frame_read", "padded")
         if frame_read not in ("padded", "picture"):
             raise PreprocessError(f"{where}.frame_read must be padded or picture, got {frame_read!r}")
