@@ -14,10 +14,10 @@ from pathlib import Path
 SHIPPED_ASSETS = Path(__file__).resolve().parents[1] / "assets"  # the bundle and heads an install reads by default
 
 
-def stops_on_interrupt(kept: str) -> Callable:
+def stops_on_interrupt(kept: str = "") -> Callable:
     """Decorate a command's `main(argv) -> int`: Ctrl-C ends it with one stderr line,
-    "interrupted: <kept>" (what is kept and how to go on), and exit status 130 (128 + SIGINT, what
-    a shell reports), where Python would print a traceback."""
+    "interrupted: <kept>" (what is kept and how to go on; "interrupted" alone without it), and exit
+    status 130 (128 + SIGINT, what a shell reports), where Python would print a traceback."""
 
     def wrap(main: Callable[..., int]) -> Callable[..., int]:
         @functools.wraps(main)
@@ -25,7 +25,7 @@ def stops_on_interrupt(kept: str) -> Callable:
             try:
                 return main(argv)
             except KeyboardInterrupt:
-                print(f"\ninterrupted: {kept}", file=sys.stderr)
+                print(f"\ninterrupted{': ' + kept if kept else ''}", file=sys.stderr)
                 return 130
 
         return run

@@ -46,7 +46,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, finite_float, int_in
+from lnet_anet.cli.arguments import (
+    RawDescriptionDefaultsHelpFormatter,
+    finite_float,
+    int_in,
+    stops_on_interrupt,
+)
 from lnet_anet.dldl.descriptor_settings import INSTALL
 
 DEMO_NAME = "astronaut"  # skimage.data.astronaut(): NASA photo of Eileen Collins, public domain
@@ -579,15 +584,8 @@ def _left_for_resume(log, rest: str) -> str:
     return f"; {log.in_part} records are in {log.part}: rerun with --resume{rest}"
 
 
+@stops_on_interrupt()  # before the images are run (torch loading, the bundle read); _run says what is kept after
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except KeyboardInterrupt:  # before the images are run (torch loading, the bundle read): one line, not a traceback
-        print("\ninterrupted", file=sys.stderr)
-        return 130
-
-
-def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
         args = parser.parse_intermixed_args(argv)  # images may come after options too: a.jpg --json b.jpg
