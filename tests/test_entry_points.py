@@ -23,10 +23,21 @@ def run(module: str, *overrides: str, runs: Path) -> subprocess.CompletedProcess
     return done
 
 
+@pytest.fixture(scope="session")
+def anet_run(tmp_path_factory) -> Path:
+    """An ANet run trained on synthetic data (SMOKE), once per test worker; the three tests below
+    each take one branch from it, so that the branches share the workers. Its runs folder (the
+    parent) holds the synthetic data too (a run is tied to its data's folder: a copy elsewhere is
+    refused), so the test that resumes it writes into it: what it redoes (the SVM step, one more
+    evaluation folder) leaves the ANet the other tests read as it was."""
+    runs = tmp_path_factory.mktemp("anet-runs")
+    run("lnet_anet.cli.train_anet", "data=synthetic", "name=anet", "svm.C=[0.1]", *SMOKE, runs=runs)
+    return runs / "anet"
+
+
 @pytest.mark.slow
-def test_anet_pipeline_then_age_head_on_its_features(tmp_path, capsys):
-    run("lnet_anet.cli.train_anet", "data=synthetic", "name=anet", "svm.C=[0.1]", *SMOKE, runs=tmp_path)
-    anet = tmp_path / "anet"
+def test_anet_run_resumes_refuses_another_layout_and_is_scored(anet_run):
+    anet, tmp_path = anet_run, anet_run.parent
     for name in ("anet.safetensors", "svm.safetensors", "model.json", "patches.json", "data.json",
                  "eval.md", ".hydra/config.yaml", "pretrain/checkpoints/last.pt", "finetune/metrics.jsonl"):  # fmt: skip
         assert (anet / name).exists(), name
@@ -63,68 +74,85 @@ def test_anet_pipeline_then_age_head_on_its_features(tmp_path, capsys):
     assert len(reports) == 2 and reports[0].read_text() == reports[1].read_text()
     assert "majority class" in reports[0].read_text() and "Smiling" in reports[0].read_text()
 
-    # The run's SVMs refitted on boxed crops of its faces (the cascade's fit_svms), ANet unchanged,
-    # then put into a bundle in place of its ANet and SVMs.
-    images = sorted((tmp_path / "synthetic-data" / "seed0" / "img_align_celeba").iterdir())
-    boxes = tmp_path / "boxes.csv"
+
+@pytest.mark.slow
+def test_svms_refitted_on_boxed_crops_replace_a_bundles_anet(anet_run, capsys):
+    """The run's SVMs refitted on boxed crops of its faces (the cascade's fit_svms), ANet unchanged,
+    then put into a bundle in place of its ANet and SVMs."""
+    anet, runs = anet_run, anet_run.parent
+    images = sorted((runs / "synthetic-data" / "seed0" / "img_align_celeba").iterdir())
+    boxes = runs / "boxes.csv"
     boxes.write_text("name,x0,y0,x1,y1\n" + "".join(f"{p.name},6,4,58,60\n" for p in images))
     fit = ["data=synthetic", f"anet_from={anet}", "svm.C=[0.1]", "data.crop=box", f"data.boxes={boxes}",
            "data.index.n_images=240", "data.index.n_identities=40", "train.batch_size=16", "train.num_workers=0"]
-    run("lnet_anet.cli.fit_svms", *fit, "data.enlarge=1.0", "name=svms", runs=tmp_path)
-    svms = tmp_path / "svms"
+    run("lnet_anet.cli.fit_svms", *fit, "data.enlarge=1.0", "name=svms", runs=runs)
+    svms = runs / "svms"
     assert json.loads((svms / "source.json").read_text())["crop"] == "box"
     assert {"features-fit.npz", "features-tune.npz", "features-eval.npz", "svm.safetensors"} <= {p.name for p in svms.iterdir()}
     assert json.loads((svms / "eval.json").read_text())["svm"]["n_images"] > 10
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    bad = subprocess.run([sys.executable, "-m", "lnet_anet.cli.fit_svms", f"paths.runs={tmp_path}", *fit,
+    bad = subprocess.run([sys.executable, "-m", "lnet_anet.cli.fit_svms", f"paths.runs={runs}", *fit,
                           "data.enlarge=1.3", "name=svms-bad"], cwd=REPO, env=env, capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 2 and "predictor's; pass data.enlarge=1.0 (" in bad.stderr.strip().splitlines()[-1], bad.stderr
     from lnet_anet.cli.build_bundle import main as build_main
     from lnet_anet.inference.build import random_bundle
     from lnet_anet.inference.bundle import load_bundle
 
-    base = random_bundle(tmp_path / "base.lnetanet", threshold=0.0, max_faces=1)
+    base = random_bundle(runs / "base-svms.lnetanet", threshold=0.0, max_faces=1)
     # the folder's cached features are its ANet's: another anet_from is refused, not fitted on them
-    other_anet = subprocess.run([sys.executable, "-m", "lnet_anet.cli.fit_svms", f"paths.runs={tmp_path}", *fit,
-                                 "data.enlarge=1.0", "name=svms", f"anet_from={tmp_path / 'base.lnetanet'}"], cwd=REPO,
+    other_anet = subprocess.run([sys.executable, "-m", "lnet_anet.cli.fit_svms", f"paths.runs={runs}", *fit,
+                                 "data.enlarge=1.0", "name=svms", f"anet_from={base}"], cwd=REPO,
                                 env=env, capture_output=True, text=True)  # fmt: skip
     assert other_anet.returncode == 2 and "trained from another ANet (anet_sha1" in other_anet.stderr, other_anet.stderr
     assert json.loads((svms / "source.json").read_text())["anet_from"] == str(anet)
-    assert build_main(["--from-bundle", str(base), "--anet", str(svms), "--out", str(tmp_path / "new.lnetanet")]) == 0
-    new = load_bundle(tmp_path / "new.lnetanet")
+    assert build_main(["--from-bundle", str(base), "--anet", str(svms), "--out", str(runs / "new.lnetanet")]) == 0
+    new = load_bundle(runs / "new.lnetanet")
     assert new.config["provenance"]["built"]["replaced"] == ["anet"]
     assert new.preprocessing["anet"] == json.loads((svms / "patches.json").read_text())
     assert new.preprocessing["lnet"] == load_bundle(base).preprocessing["lnet"]
 
+
+@pytest.mark.slow
+def test_age_head_on_an_anet_runs_features_goes_only_with_that_anet(anet_run, capsys):
+    anet, runs = anet_run, anet_run.parent
+    from lnet_anet.cli.build_bundle import main as build_main
+    from lnet_anet.inference.build import random_bundle
+
     run("lnet_anet.cli.train_dldl_head", "data=synthetic_age", f"anet_run={anet}", "name=age-head",
         "train.epochs=3", "train.batch_size=32", "data.index.n_images=240", "data.index.n_identities=40",
-        runs=tmp_path)  # fmt: skip
-    age = json.loads((tmp_path / "age-head" / "eval.json").read_text())
-    assert age["mae"] < 40 and (tmp_path / "age-head" / "features-train.npz").exists()
-    head_input = json.loads((tmp_path / "age-head" / "preprocess.json").read_text())
+        runs=runs)  # fmt: skip
+    age = json.loads((runs / "age-head" / "eval.json").read_text())
+    assert age["mae"] < 40 and (runs / "age-head" / "features-train.npz").exists()
+    head_input = json.loads((runs / "age-head" / "preprocess.json").read_text())
     assert head_input["input"] == "anet_features" and head_input["anet_run"] == str(anet.resolve())
-    # a head on ANet's features goes only with the ANet it was trained on: the same weights (svms has
-    # the run's ANet) are accepted, the random bundle's ANet is refused, naming the head's record
-    assert build_main(["--from-bundle", str(base), "--anet", str(svms), "--age", str(tmp_path / "age-head"),
-                       "--out", str(tmp_path / "with-age.lnetanet")]) == 0  # fmt: skip
-    assert build_main(["--from-bundle", str(base), "--age", str(tmp_path / "age-head"),
-                       "--out", str(tmp_path / "wrong.lnetanet")]) == 1  # fmt: skip
-    assert "trained on the features of another ANet" in capsys.readouterr().err and not (tmp_path / "wrong.lnetanet").exists()
+    # a head on ANet's features goes only with the ANet it was trained on: the run's own ANet is
+    # accepted, the random bundle's ANet is refused, naming the head's record
+    base = random_bundle(runs / "base-age.lnetanet", threshold=0.0, max_faces=1)
+    assert build_main(["--from-bundle", str(base), "--anet", str(anet), "--age", str(runs / "age-head"),
+                       "--out", str(runs / "with-age.lnetanet")]) == 0  # fmt: skip
+    assert build_main(["--from-bundle", str(base), "--age", str(runs / "age-head"),
+                       "--out", str(runs / "wrong.lnetanet")]) == 1  # fmt: skip
+    assert "trained on the features of another ANet" in capsys.readouterr().err and not (runs / "wrong.lnetanet").exists()
     # ... and its run folder refuses another anet_run rather than reusing the first ANet's cached features
-    other = subprocess.run([sys.executable, "-m", "lnet_anet.cli.train_dldl_head", f"paths.runs={tmp_path}",
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    other = subprocess.run([sys.executable, "-m", "lnet_anet.cli.train_dldl_head", f"paths.runs={runs}",
                             "data=synthetic_age", f"anet_run={base}", "name=age-head", "train.epochs=3",
                             "data.index.n_images=240", "data.index.n_identities=40"], cwd=REPO, env=env,
                            capture_output=True, text=True)  # fmt: skip
     assert other.returncode == 2 and "anet.weights_sha1:" in other.stderr, other.stderr[-2000:]
 
+
+@pytest.mark.slow
+def test_anet_dldl_trains_the_age_layers_from_an_attribute_run(anet_run):
+    runs = anet_run.parent
     # ANet's layers trained for age from the attribute run's: its C3/C4 sizes (conf/model/anet.yaml's)
     # are taken from the run, whatever conf/model/anet_dldl.yaml says.
-    run("lnet_anet.cli.train_anet_dldl", "data=synthetic_age", f"init_from={anet}", "name=age-anet",
+    run("lnet_anet.cli.train_anet_dldl", "data=synthetic_age", f"init_from={anet_run}", "name=age-anet",
         "model.pretrained=none", "model.mirror=true", "train=smoke",
         "train.batch_size=16", "data.index.n_images=240", "data.index.n_identities=40",
         "framings=[{zoom: 1.5, fill: blur, jitter: 0.05, flip: true}]", "balance={edges: [0, 30, 101], power: 0.5}",
-        "augmented_views=1", runs=tmp_path)  # fmt: skip
-    out = tmp_path / "age-anet"
+        "augmented_views=1", runs=runs)  # fmt: skip
+    out = runs / "age-anet"
     assert {"trunk-train.npz", "trunk-train-mirror.npz", "trunk-val.npz", "trunk-val-mirror.npz", "model.safetensors",
             "eval.md", "trunk-train-zoom1.5-blur-j0.05-flip.npz", "trunk-train-aug0.npz"} <= {p.name for p in out.iterdir()}
     import numpy as np
