@@ -16,7 +16,15 @@ from lnet_anet.inference.face_head import FaceHead
 from lnet_anet.inference.predictor import Predictor, _Rescued
 from lnet_anet.inference.upright import UprightHead
 from lnet_anet.lnet.localizer import Detection
-from lnet_anet.lnet.multiscale import FILL, canvas_size, lone_part, merge, place, read_scales
+from lnet_anet.lnet.multiscale import (
+    FILL,
+    add_apart,
+    canvas_size,
+    lone_part,
+    merge,
+    place,
+    read_scales,
+)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -432,6 +440,63 @@ def test_a_picture_whose_faces_were_all_refused_is_read_at_the_zoom_in_scales(tm
         LNetInput.from_dict({**base, **unfiltered, "zoom_in_refused": True, "zoom_in_refused_p": 0.5})
     assert LNetInput.from_dict({**base, **settings, "zoom_in_refused": True,
                                 "zoom_in_refused_p": 0.5}).to_dict()["zoom_in_refused_p"] == 0.5  # fmt: skip
+
+
+def test_a_picture_with_a_refused_face_beside_a_kept_one_adds_the_zoom_ins_faces_apart(tmp_path, monkeypatch):
+    """zoom_in_refused_any: a picture that keeps one face but whose blob the face filter refused is
+    read at the zoom-in scale; that reading's faces that pass the filter and lie apart from the kept
+    face are added, the kept face stays though the zoom-in reads it stronger; off, the picture
+    keeps its one face and is read once."""
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
+    base = Predictor.load(path)._lnet.to_dict()
+    canvases = []
+
+    def fake_localizer(response, image_size):  # canvas pixels (a 128 px picture: scale 2 doubles them)
+        canvases.append(tuple(image_size))
+        if image_size[0] == 128:  # a face, and a blob the filter refuses
+            return [(np.array([0, 0, 30, 30], np.float64), 0.9), (np.array([50, 50, 120, 120], np.float64), 0.8)]
+        return [(np.array([0, 0, 60, 60], np.float64), 0.95),  # the kept face again
+                (np.array([120, 120, 160, 160], np.float64), 0.7),  # a small face apart: added
+                (np.array([10, 200, 150, 250], np.float64), 0.6)]  # 70 px wide: refused  # fmt: skip
+
+    fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
+    fake_localizer.to_face_box = lambda box: np.asarray(box, np.float64)
+    monkeypatch.setattr(Predictor, "_verify", lambda self, images, found, originals, p_min=None:
+                        [[f for f in faces if f[0][2] - f[0][0] <= 40] for faces in found])  # fmt: skip
+    monkeypatch.setattr(Predictor, "_rescue", lambda self, *a, **k: None)
+    settings = {"scales": [1.0], "zoom_in_scales": [2.0], "zoom_in_below": 0, "zoom_in_lone": False,
+                "rescue_faces": [0.0, 0.7], "verify_faces": [1e6, 0.02], "zoom_in_refused": True}  # fmt: skip
+
+    def faces(any_refused: bool, value: int) -> list:
+        predictor = Predictor.load(path)
+        predictor._lnet = LNetInput.from_dict({**base, **settings, "zoom_in_refused_any": any_refused})
+        monkeypatch.setattr(predictor, "localizer", fake_localizer)
+        monkeypatch.setattr(predictor, "cascade", None)
+        canvases.clear()
+        return [(f["box"], f["score"]) for f in predictor.analyse(np.full((128, 128, 3), value, np.uint8)).record["faces"]]
+
+    kept = faces(False, 90)
+    assert canvases == [(128, 128)] and [b for b, _ in kept] == [[0, 0, 30, 30]]
+    found = faces(True, 91)
+    assert canvases == [(128, 128), (256, 256)]
+    assert [b for b, _ in found] == [[0, 0, 30, 30], [60, 60, 80, 80]] and found[0] == kept[0]
+    with pytest.raises(PreprocessError, match="zoom_in_refused_any needs zoom_in_refused to be true, and it is not set"):
+        LNetInput.from_dict({**base, **{k: v for k, v in settings.items() if k != "zoom_in_refused"},
+                             "zoom_in_refused_any": True})  # fmt: skip
+    assert LNetInput.from_dict({**base, **settings, "zoom_in_refused_any": True}).to_dict()["zoom_in_refused_any"] is True
+    assert "zoom_in_refused_any" not in LNetInput.from_dict({**base, **settings}).to_dict()
+
+
+def test_add_apart_keeps_every_kept_face_and_adds_only_faces_apart_from_them():
+    kept = [(np.array([0.0, 0, 100, 100]), 1.0)]
+    added = [(np.array([5.0, 5, 105, 105]), 9.0),  # the same face (IoU 0.82), stronger: dropped
+             (np.array([20.0, 20, 40, 40]), 8.0),  # nested in it (a part): dropped
+             (np.array([90.0, 0, 190, 100]), 7.0),  # overlapping by IoU 0.05, not nested: added
+             (np.array([300.0, 0, 350, 50]), 0.5)]  # apart: added, after the kept face by score  # fmt: skip
+    merged = add_apart(kept, added, iou=0.3, max_faces=10)
+    assert [f[1] for f in merged] == [7.0, 1.0, 0.5] and merged[1] is kept[0]
+    assert add_apart(kept, added, iou=0.3, max_faces=2) == merged[:2]
+    assert add_apart([], added[:2], iou=0.3, max_faces=10) == added[:2] and add_apart(kept, [], 0.3, 10) is kept
 
 
 def test_rotations_keep_the_upright_turn_and_give_boxes_in_the_image_pixels(tmp_path, monkeypatch):

@@ -105,12 +105,12 @@ LNET_DEPENDENTS = {"refine_boxes": ("crowd_box_head",), "crowd_box_head": ("crow
                    "verify_faces": ("verify_luma", "zoom_in_refused_p"), "arbitrate_nested": ("arbitrate_picture",),
                    "check_faces": ("check_rescue", "find_on_check"),
                    "zoom_in_scales": ("zoom_in_weak", "zoom_in_crowd", "zoom_in_refused"),
-                   "zoom_in_refused": ("zoom_in_refused_p",), "retry_exposure": ("retry_weaker_than",)}  # fmt: skip
+                   "zoom_in_refused": ("zoom_in_refused_p", "zoom_in_refused_any"), "retry_exposure": ("retry_weaker_than",)}  # fmt: skip
 LNET_OFF = {"refine_boxes": False, "crowd_box_head": None, "crowd_box_steps": 1, "crowd_box_small": None,
             "rescue_faces": None, "rescue_frame": None, "verify_faces": None, "arbitrate_nested": None,
             "arbitrate_picture": False, "frame_read": "padded", "verify_luma": None, "check_faces": None,
             "check_rescue": False, "find_on_check": False, "zoom_in_scales": [], "zoom_in_weak": None, "zoom_in_crowd": True,
-            "zoom_in_refused": False, "zoom_in_refused_p": None, "retry_exposure": None, "retry_weaker_than": None}  # fmt: skip
+            "zoom_in_refused": False, "zoom_in_refused_p": None, "zoom_in_refused_any": False, "retry_exposure": None, "retry_weaker_than": None}  # fmt: skip
 
 
 def dependents_off(current: dict, given: dict) -> dict:
@@ -258,7 +258,11 @@ class LNetInput(_Normalized):
     as one blob, too large to ask for the zoom-in, that the filter refuses;
     experiments/2026-12-06-filter-small-faces); zoom_in_refused_p (None: verify_faces' p_min; needs
     zoom_in_refused): the P(face) a face of that zoom-in reading needs from the face filter (a
-    picture with no face found is more often face-free: a stricter bar there); zoom_in_canvas "fit":
+    picture with no face found is more often face-free: a stricter bar there); zoom_in_refused_any
+    (False: off; needs zoom_in_refused): a picture that keeps faces but where the check or the
+    face filter refused one is read at the zoom-in scales too, and the faces of that reading that
+    pass them and lie apart from the kept ones are added (multiscale.add_apart: a blob of small
+    faces refused beside a face that stays); zoom_in_canvas "fit":
     a zoom-in canvas trimmed to the photo (multiscale.place), "input" (default): the input size
     times the scale, whatever the photo's shape. fallback_scales
     (each < 1) are read last, only for an image where no scale found a face (a face filling a
@@ -347,6 +351,7 @@ class LNetInput(_Normalized):
     zoom_in_crowd: bool = True
     zoom_in_refused: bool = False
     zoom_in_refused_p: float | None = None
+    zoom_in_refused_any: bool = False
     arbitrate_nested: float | None = None
     arbitrate_picture: bool = False
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
@@ -354,7 +359,8 @@ class LNetInput(_Normalized):
               "retry_weaker_than", "rescue_faces", "refine_boxes", "crowd_box_head", "crowd_box_steps", "crowd_box_small",
               "check_faces",
               "check_rescue", "find_on_check", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
-              "zoom_in_crowd", "zoom_in_refused", "zoom_in_refused_p", "arbitrate_nested", "arbitrate_picture")
+              "zoom_in_crowd", "zoom_in_refused", "zoom_in_refused_p", "zoom_in_refused_any", "arbitrate_nested",
+              "arbitrate_picture")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -392,6 +398,10 @@ class LNetInput(_Normalized):
             if not zoom_in_refused:
                 raise PreprocessError(f"{where}.zoom_in_refused_p needs zoom_in_refused to be true, and it is "
                                       f"{'false' if 'zoom_in_refused' in d else 'not set'}")  # fmt: skip
+        zoom_in_refused_any = _flag(d, "zoom_in_refused_any", where)
+        if zoom_in_refused_any and not zoom_in_refused:
+            raise PreprocessError(f"{where}.zoom_in_refused_any needs zoom_in_refused to be true, and it is "
+                                  f"{'false' if 'zoom_in_refused' in d else 'not set'}")  # fmt: skip
         zoom_in_canvas = _canvas_choice(d, "zoom_in_canvas", where)
         fallback = _extra_scales(d, "fallback_scales", where, 0.1, 1.0, scales)
         detail = d.get("detail_ratio")
@@ -468,8 +478,8 @@ class LNetInput(_Normalized):
                    check_faces=check, check_rescue=check_rescue, find_on_check=find_on_check,
                    rescue_frame=frame, verify_faces=verify, frame_read=frame_read,
                    verify_luma=verify_luma, zoom_in_weak=zoom_in_weak, zoom_in_crowd=zoom_in_crowd,
-                   zoom_in_refused=zoom_in_refused, zoom_in_refused_p=zoom_in_refused_p, arbitrate_nested=arbitrate,
-                   arbitrate_picture=picture)  # fmt: skip
+                   zoom_in_refused=zoom_in_refused, zoom_in_refused_p=zoom_in_refused_p,
+                   zoom_in_refused_any=zoom_in_refused_any, arbitrate_nested=arbitrate, arbitrate_picture=picture)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -485,6 +495,8 @@ class LNetInput(_Normalized):
                 d["zoom_in_refused"] = True
             if self.zoom_in_refused_p is not None:
                 d["zoom_in_refused_p"] = self.zoom_in_refused_p
+            if self.zoom_in_refused_any:
+                d["zoom_in_refused_any"] = True
         if self.zoom_in_canvas != "input":  # absent otherwise: bundles from before read the same
             d["zoom_in_canvas"] = self.zoom_in_canvas
         if self.fallback_scales:

@@ -102,6 +102,7 @@ from lnet_anet.lnet.multiscale import (
     DETAIL_MAX_REGION,
     FILL,
     Placement,
+    add_apart,
     check_evidence,
     detail_tiles,
     faces_on_check,
@@ -1189,15 +1190,20 @@ class Predictor:
                     if analyses is not None:
                         analyses[k].read_as = image
                         analyses[k].record["exposure"] = "stretched"
+        candidates = [len(faces) for faces in found]  # zoom_in_refused_any: the pictures that lose one below
         if checks is not None:  # before the rescue, whose faces the face head checks
             found = [self._pass_check(faces, checks.get(id(read[k]), ())) for k, faces in enumerate(found)]
+        refused = {k for k, faces in enumerate(found) if len(faces) < candidates[k]}
         if self._lnet.find_on_check:  # its faces are verified below like any other
             found = [self._find_on_check(faces, checks.get(id(read[k]), ()), read[k].shape[:2])
                      for k, faces in enumerate(found)]  # fmt: skip
         if self._lnet.verify_faces is not None:  # before the rescue too: a picture left with no face goes on to it
+            candidates = [len(faces) for faces in found]
             found = self._verify(read, found, images)
+            refused |= {k for k, faces in enumerate(found) if len(faces) < candidates[k]}
         if self._lnet.zoom_in_refused:  # before the rescue: its faces are the zoom-in's, checked and verified
-            found = self._zoom_in_refused(read, found, images, analyses, read_at, maps, checks)
+            found = self._zoom_in_refused(read, found, images, analyses, read_at, maps, checks,
+                                          refused if self._lnet.zoom_in_refused_any else set())  # fmt: skip
         if maps is not None:
             self._rescue(images, found, maps, checks if self._lnet.check_rescue else None)
         if self.arbitrate_nested and self.arbitrate_picture:  # last: it may change a face's region, not whether it is one
@@ -1234,16 +1240,21 @@ class Predictor:
 
     def _zoom_in_refused(self, read: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]],
                          originals: list[np.ndarray], analyses: list[Analysis] | None, read_at: dict[int, set[float]],
-                         maps: dict | None, checks: dict | None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
+                         maps: dict | None, checks: dict | None, refused: set[int] = frozenset()
+                         ) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
         """LNetInput.zoom_in_refused: each picture left with no face by the check and the face
         filter, and not read at the zoom-in scales (`read_at`: id(image) -> the scales read), is
         read at them now; its faces there go through the check and the filter like the first
         reading's (the filter with zoom_in_refused_p as its bar, when set). A blob LNet made of
         several small faces at the base scales is one face too large to ask for the zoom-in
         (multiscale.wants_zoom_in), and the filter refuses it: the zoom-in reading is where those
-        faces are found (experiments/2026-12-06-filter-small-faces)."""
+        faces are found (experiments/2026-12-06-filter-small-faces). refused (zoom_in_refused_any):
+        the pictures where the check or the filter refused a face; those that kept faces are read
+        too, and their zoom-in faces that pass lie apart from the kept ones or are dropped
+        (multiscale.add_apart)."""
         zoom = set(self._lnet.zoom_in_scales)
-        wanted = [k for k, faces in enumerate(found) if not faces and not zoom <= read_at.get(id(read[k]), set())]
+        wanted = [k for k, faces in enumerate(found)
+                  if (not faces or k in refused) and not zoom <= read_at.get(id(read[k]), set())]  # fmt: skip
         if not wanted:
             return found
         lnet = dataclasses.replace(self._lnet, scales=self._lnet.zoom_in_scales, zoom_in_scales=(),
@@ -1257,7 +1268,7 @@ class Predictor:
             again = self._verify(pictures, again, [originals[k] for k in wanted], self._lnet.zoom_in_refused_p)
         found = list(found)
         for k, faces in zip(wanted, again, strict=True):
-            found[k] = faces
+            found[k] = add_apart(found[k], faces, self.localizer.nms_iou, self.localizer.max_faces)
         return found
 
     def _verify(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]], originals: list[np.ndarray],
