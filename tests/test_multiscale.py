@@ -483,6 +483,8 @@ def test_a_picture_with_a_refused_face_beside_a_kept_one_adds_the_zoom_ins_faces
     with pytest.raises(PreprocessError, match="zoom_in_refused_any needs zoom_in_refused to be true, and it is not set"):
         LNetInput.from_dict({**base, **{k: v for k, v in settings.items() if k != "zoom_in_refused"},
                              "zoom_in_refused_any": True})  # fmt: skip
+    with pytest.raises(PreprocessError, match="zoom_in_refused_any needs verify_faces"):
+        LNetInput.from_dict({**base, **{k: v for k, v in settings.items() if k != "verify_faces"}, "zoom_in_refused_any": True})
     assert LNetInput.from_dict({**base, **settings, "zoom_in_refused_any": True}).to_dict()["zoom_in_refused_any"] is True
     assert "zoom_in_refused_any" not in LNetInput.from_dict({**base, **settings}).to_dict()
 

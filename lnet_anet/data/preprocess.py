@@ -102,7 +102,7 @@ _RESCUE_OFF = (" (to turn the rescue off, set rescue_frame, verify_faces, verify
 # turns each off: turning one off turns its dependents off too (dependents_off; build_bundle).
 LNET_DEPENDENTS = {"refine_boxes": ("crowd_box_head",), "crowd_box_head": ("crowd_box_steps", "crowd_box_small"),
                    "rescue_faces": ("rescue_frame", "verify_faces", "arbitrate_nested"), "rescue_frame": ("frame_read",),
-                   "verify_faces": ("verify_luma", "zoom_in_refused_p"), "arbitrate_nested": ("arbitrate_picture",),
+                   "verify_faces": ("verify_luma", "zoom_in_refused_p", "zoom_in_refused_any"), "arbitrate_nested": ("arbitrate_picture",),
                    "check_faces": ("check_rescue", "find_on_check"),
                    "zoom_in_scales": ("zoom_in_weak", "zoom_in_crowd", "zoom_in_refused"),
                    "zoom_in_refused": ("zoom_in_refused_p", "zoom_in_refused_any"), "retry_exposure": ("retry_weaker_than",)}  # fmt: skip
@@ -259,10 +259,12 @@ class LNetInput(_Normalized):
     experiments/2026-12-06-filter-small-faces); zoom_in_refused_p (None: verify_faces' p_min; needs
     zoom_in_refused): the P(face) a face of that zoom-in reading needs from the face filter (a
     picture with no face found is more often face-free: a stricter bar there); zoom_in_refused_any
-    (False: off; needs zoom_in_refused): a picture that keeps faces but where the check or the
+    (False: off; needs zoom_in_refused and verify_faces): a picture that keeps faces but where the
     face filter refused one is read at the zoom-in scales too, and the faces of that reading that
-    pass them and lie apart from the kept ones are added (multiscale.add_apart: a blob of small
-    faces refused beside a face that stays); zoom_in_canvas "fit":
+    pass the check and the filter and lie apart from the kept ones are added (multiscale.add_apart:
+    a blob of small faces refused beside a face that stays; the check's refusals do not count, as
+    they cost a portrait a second reading: experiments/2026-12-06-zoom-in-beside-kept-faces);
+    zoom_in_canvas "fit":
     a zoom-in canvas trimmed to the photo (multiscale.place), "input" (default): the input size
     times the scale, whatever the photo's shape. fallback_scales
     (each < 1) are read last, only for an image where no scale found a face (a face filling a
@@ -456,6 +458,8 @@ class LNetInput(_Normalized):
             raise PreprocessError(f"{where}.verify_luma needs verify_faces, which is not set")
         if zoom_in_refused_p is not None and verify is None:  # the face filter's bar for the zoom-in's faces
             raise PreprocessError(f"{where}.zoom_in_refused_p needs verify_faces, which is not set")
+        if zoom_in_refused_any and verify is None:  # the face filter's refusals are what it reads again
+            raise PreprocessError(f"{where}.zoom_in_refused_any needs verify_faces, which is not set")
         frame_read = d.get("frame_read", "padded")
         if frame_read not in ("padded", "picture"):
             raise PreprocessError(f"{where}.frame_read must be padded or picture, got {frame_read!r}")

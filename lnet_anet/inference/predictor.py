@@ -1190,17 +1190,16 @@ class Predictor:
                     if analyses is not None:
                         analyses[k].read_as = image
                         analyses[k].record["exposure"] = "stretched"
-        candidates = [len(faces) for faces in found]  # zoom_in_refused_any: the pictures that lose one below
         if checks is not None:  # before the rescue, whose faces the face head checks
             found = [self._pass_check(faces, checks.get(id(read[k]), ())) for k, faces in enumerate(found)]
-        refused = {k for k, faces in enumerate(found) if len(faces) < candidates[k]}
         if self._lnet.find_on_check:  # its faces are verified below like any other
             found = [self._find_on_check(faces, checks.get(id(read[k]), ()), read[k].shape[:2])
                      for k, faces in enumerate(found)]  # fmt: skip
+        refused: set[int] = set()  # the pictures where the face filter refused a face (zoom_in_refused_any)
         if self._lnet.verify_faces is not None:  # before the rescue too: a picture left with no face goes on to it
             candidates = [len(faces) for faces in found]
             found = self._verify(read, found, images)
-            refused |= {k for k, faces in enumerate(found) if len(faces) < candidates[k]}
+            refused = {k for k, faces in enumerate(found) if len(faces) < candidates[k]}
         if self._lnet.zoom_in_refused:  # before the rescue: its faces are the zoom-in's, checked and verified
             found = self._zoom_in_refused(read, found, images, analyses, read_at, maps, checks,
                                           refused if self._lnet.zoom_in_refused_any else set())  # fmt: skip
@@ -1249,8 +1248,8 @@ class Predictor:
         several small faces at the base scales is one face too large to ask for the zoom-in
         (multiscale.wants_zoom_in), and the filter refuses it: the zoom-in reading is where those
         faces are found (experiments/2026-12-06-filter-small-faces). refused (zoom_in_refused_any):
-        the pictures where the check or the filter refused a face; those that kept faces are read
-        too, and their zoom-in faces that pass lie apart from the kept ones or are dropped
+        the pictures where the filter refused a face; those that kept faces are read too, and
+        the zoom-in faces that pass are added when they lie apart from the kept ones
         (multiscale.add_apart)."""
         zoom = set(self._lnet.zoom_in_scales)
         wanted = [k for k, faces in enumerate(found)
