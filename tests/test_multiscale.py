@@ -24,6 +24,7 @@ from lnet_anet.lnet.multiscale import (
     merge,
     place,
     read_scales,
+    wants_zoom_in,
 )
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -355,6 +356,24 @@ def test_lnet_input_zoom_in_settings_round_trip_and_are_checked():
             LNetInput.from_dict({**d, "zoom_in_weak": bad})
     with pytest.raises(PreprocessError, match="zoom_in_weak needs zoom_in_scales"):
         LNetInput.from_dict({**{k: v for k, v in d.items() if not k.startswith("zoom_in")}, "zoom_in_weak": 2})
+
+
+def test_a_small_lone_face_asks_for_the_zoom_in_with_zoom_in_lone_below():
+    """zoom_in_lone false leaves a single face alone whatever its size; zoom_in_lone_below makes a
+    lone face under that many scale-1 canvas pixels ask all the same (a 448 px picture: fit 0.5)."""
+    small, large = np.array([0.0, 0, 60, 80]), np.array([0.0, 0, 100, 100])  # 30 and 50 canvas px
+    hw, size = (448, 448), (224, 224)
+    assert not wants_zoom_in([small], hw, size, below=96, lone=False)
+    assert wants_zoom_in([small], hw, size, below=96, lone=False, lone_below=40)
+    assert not wants_zoom_in([large], hw, size, below=96, lone=False, lone_below=40)
+    assert wants_zoom_in([large, large], hw, size, below=96, lone=False, lone_below=40)  # two faces: zoom_in_below decides
+    d = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3, "scales": [1.0],
+         "zoom_in_scales": [2.0], "zoom_in_below": 96, "zoom_in_lone": False}  # fmt: skip
+    prep = LNetInput.from_dict({**d, "zoom_in_lone_below": 40})
+    assert prep.zoom_in_lone_below == 40 and LNetInput.from_dict(prep.to_dict()) == prep
+    assert "zoom_in_lone_below" not in LNetInput.from_dict(d).to_dict()
+    with pytest.raises(PreprocessError, match="zoom_in_lone_below needs zoom_in_scales and zoom_in_lone false"):
+        LNetInput.from_dict({**d, "zoom_in_lone": True, "zoom_in_lone_below": 40})
 
 
 def test_the_predictor_zooms_in_only_on_images_whose_faces_want_it(tmp_path, monkeypatch):

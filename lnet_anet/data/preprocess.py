@@ -102,15 +102,17 @@ _RESCUE_OFF = (" (to turn the rescue off, set rescue_frame, verify_faces, verify
 # turns each off: turning one off turns its dependents off too (dependents_off; build_bundle).
 LNET_DEPENDENTS = {"refine_boxes": ("crowd_box_head",), "crowd_box_head": ("crowd_box_steps", "crowd_box_small"),
                    "rescue_faces": ("rescue_frame", "verify_faces", "arbitrate_nested"), "rescue_frame": ("frame_read",),
-                   "verify_faces": ("verify_luma", "zoom_in_refused_p", "zoom_in_refused_any"), "arbitrate_nested": ("arbitrate_picture",),
+                   "verify_faces": ("verify_luma", "zoom_in_refused_p", "zoom_in_refused_any"),
+                   "arbitrate_nested": ("arbitrate_picture",),
                    "check_faces": ("check_rescue", "find_on_check"),
-                   "zoom_in_scales": ("zoom_in_weak", "zoom_in_crowd", "zoom_in_refused"),
+                   "zoom_in_scales": ("zoom_in_weak", "zoom_in_crowd", "zoom_in_refused", "zoom_in_lone_below"),
                    "zoom_in_refused": ("zoom_in_refused_p", "zoom_in_refused_any"), "retry_exposure": ("retry_weaker_than",)}  # fmt: skip
 LNET_OFF = {"refine_boxes": False, "crowd_box_head": None, "crowd_box_steps": 1, "crowd_box_small": None,
             "rescue_faces": None, "rescue_frame": None, "verify_faces": None, "arbitrate_nested": None,
             "arbitrate_picture": False, "frame_read": "padded", "verify_luma": None, "check_faces": None,
             "check_rescue": False, "find_on_check": False, "zoom_in_scales": [], "zoom_in_weak": None, "zoom_in_crowd": True,
-            "zoom_in_refused": False, "zoom_in_refused_p": None, "zoom_in_refused_any": False, "retry_exposure": None, "retry_weaker_than": None}  # fmt: skip
+            "zoom_in_refused": False, "zoom_in_refused_p": None, "zoom_in_refused_any": False, "zoom_in_lone_below": None,
+            "retry_exposure": None, "retry_weaker_than": None}  # fmt: skip
 
 
 def dependents_off(current: dict, given: dict) -> dict:
@@ -243,7 +245,10 @@ class LNetInput(_Normalized):
     after `scales`, only for an image where those found no face or a face whose box is less than
     zoom_in_below pixels on its shorter side, on the scale-1 canvas (multiscale.wants_zoom_in):
     a photo of one large face costs no extra pass, a crowd or a grid of small faces one more;
-    zoom_in_lone False: not when a single face was found, whatever its size; zoom_in_weak (None:
+    zoom_in_lone False: not when a single face was found, whatever its size; zoom_in_lone_below
+    (None: off; needs zoom_in_lone false): a single face found whose shorter side is under this many
+    pixels on the scale-1 canvas asks all the same (a small lone face, perhaps beside others LNet
+    missed; a portrait's face is larger); zoom_in_weak (None:
     never; needs zoom_in_scales): with the localizer's weak_threshold, the weak faces decide too
     (their number and sizes) when a picture has at least this many of them, as a crowd does and a
     portrait with one weak blob beside its face does not (multiscale.read_scales;
@@ -332,6 +337,7 @@ class LNetInput(_Normalized):
     zoom_in_scales: tuple[float, ...] = ()
     zoom_in_below: float = 0.0
     zoom_in_lone: bool = True
+    zoom_in_lone_below: float | None = None
     zoom_in_canvas: str = "input"
     fallback_scales: tuple[float, ...] = ()
     detail_ratio: float | None = None
@@ -357,7 +363,7 @@ class LNetInput(_Normalized):
     arbitrate_nested: float | None = None
     arbitrate_picture: bool = False
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
-              "zoom_in_lone", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
+              "zoom_in_lone", "zoom_in_lone_below", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
               "retry_weaker_than", "rescue_faces", "refine_boxes", "crowd_box_head", "crowd_box_steps", "crowd_box_small",
               "check_faces",
               "check_rescue", "find_on_check", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
@@ -383,6 +389,12 @@ class LNetInput(_Normalized):
         zoom_in = _extra_scales(d, "zoom_in_scales", where, 1.0, MAX_SCALE, scales)
         below = _number(d, "zoom_in_below", where, 0.0, 4 * MAX_INPUT_SIDE) if "zoom_in_below" in d else 0.0
         lone = _flag(d, "zoom_in_lone", where, True)
+        lone_below = d.get("zoom_in_lone_below")
+        if lone_below is not None:
+            lone_below = float(_number(d, "zoom_in_lone_below", where, 0.0, 4 * MAX_INPUT_SIDE))
+            if not zoom_in or lone:
+                raise PreprocessError(f"{where}.zoom_in_lone_below needs zoom_in_scales and zoom_in_lone false "
+                                      "(with zoom_in_lone true every face under zoom_in_below asks already)")  # fmt: skip
         zoom_in_weak = d.get("zoom_in_weak")
         if zoom_in_weak is not None:
             zoom_in_weak = int(_number(d, "zoom_in_weak", where, 1, 1000, True))
@@ -475,6 +487,7 @@ class LNetInput(_Normalized):
             raise PreprocessError(f"{where}.arbitrate_picture needs arbitrate_nested, which is not set")
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
+                   zoom_in_lone_below=lone_below,
                    zoom_in_canvas=zoom_in_canvas, fallback_scales=fallback, detail_ratio=detail,
                    retry_exposure=retry, retry_weaker_than=weaker, rescue_faces=rescue,
                    refine_boxes=refine, crowd_box_head=crowd_box_head, crowd_box_steps=crowd_box_steps,
@@ -491,6 +504,8 @@ class LNetInput(_Normalized):
         if self.zoom_in_scales:  # absent otherwise: bundles from before zoom-in read the same
             d |= {"zoom_in_scales": list(self.zoom_in_scales), "zoom_in_below": self.zoom_in_below,
                   "zoom_in_lone": self.zoom_in_lone}
+            if self.zoom_in_lone_below is not None:
+                d["zoom_in_lone_below"] = self.zoom_in_lone_below
             if self.zoom_in_weak is not None:
                 d["zoom_in_weak"] = self.zoom_in_weak
             if not self.zoom_in_crowd:  # absent when true: bundles from before read the same

@@ -219,18 +219,19 @@ def same_shape(indices: Iterable[int], shapes: Sequence[tuple] | dict[int, tuple
 
 
 def wants_zoom_in(boxes: Sequence[np.ndarray], image_hw: tuple[int, int], input_size: tuple[int, int],
-                  below: float, lone: bool = True) -> bool:  # fmt: skip
+                  below: float, lone: bool = True, lone_below: float | None = None) -> bool:  # fmt: skip
     """Whether an image whose base scales found these face boxes (image pixels) is read at the
     zoom-in scales too: when no face was found, or a face's shorter side is under `below` pixels
     on the scale-1 canvas (the letterbox fit): a face that small may stand beside others that
     LNet's map, at that scale, does not separate. lone False: a single face found, whatever its
-    size, is left alone (a portrait costs no third pass)."""
+    size, is left alone (a portrait costs no third pass), unless its shorter side is under
+    `lone_below` canvas pixels (None: never; a small lone face, perhaps beside others LNet missed)."""
     if not len(boxes):
         return True
-    if len(boxes) == 1 and not lone:
-        return False
     fit = min(input_size[0] / image_hw[0], input_size[1] / image_hw[1])
     sides = np.array([min(b[2] - b[0], b[3] - b[1]) for b in boxes], np.float64) * fit
+    if len(boxes) == 1 and not lone:
+        return lone_below is not None and bool(sides[0] < lone_below)
     return bool((sides < below).any())
 
 
@@ -268,7 +269,7 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
         wanted = [k for k, hw in enumerate(image_hws)
                   if wants_zoom_in([b for b, _ in _asking(merge(deciding(found[k]), decide.nms_iou, decide.max_faces),
                                                           decide, lnet.zoom_in_weak, hw, lnet.zoom_in_crowd)],
-                                   hw, lnet.input_size, lnet.zoom_in_below, lnet.zoom_in_lone)]  # fmt: skip
+                                   hw, lnet.input_size, lnet.zoom_in_below, lnet.zoom_in_lone, lnet.zoom_in_lone_below)]  # fmt: skip
         for scale in lnet.zoom_in_scales if wanted else ():
             read(scale, wanted)
     detail = lnet.detail_ratio is not None and detect_detail is not None
