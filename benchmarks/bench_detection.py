@@ -23,8 +23,9 @@ Detectors (each gets the image file; reading it is part of its time):
                    with its localizer opened up so the AP curve is complete: threshold -inf,
                    min_relative_score 0, max_faces 100, max_peaks 200.
   lnet_anet_shipped the same with the bundle's localizer settings as shipped.
-  lnet_anet_localize the shipped localization part alone (read, LNet, localizer, LNet_s if any; no ANet
-                   or heads; Predictor.locate_many): the faces lnet_anet_shipped finds, the time to set
+  lnet_anet_localize the shipped localization part (read, LNet, localizer, LNet_s if any, and the face
+                   filter and rescue, which read ANet's feature of doubtful faces; no box heads or
+                   answers; Predictor.locate_many): the faces lnet_anet_shipped finds, the time to set
                    beside MTCNN's. Its boxes are the localizer's fixed face box, not the box heads'
                    (they read ANet), so its AP differs from lnet_anet_shipped's where the bundle has
                    box heads (the embedded one has).
@@ -211,8 +212,8 @@ def make_detector(name: str, bundle=None, baseline=None, box_head=None, face_hea
 
 def _localize_only(bundle=None, opened: bool = False):
     """The Predictor's localization part alone (Predictor.locate_many: read, LNet at the bundle's
-    scales, localizer, LNet_s cascade when the bundle has one, boxes in image pixels; no ANet or
-    heads): the time to compare with a face detector's. Same boxes as lnet_anet_shipped."""
+    scales, localizer, LNet_s cascade when the bundle has one, the face filter and rescue, boxes in
+    image pixels; no box heads or answers): the time to compare with a face detector's. Same boxes as lnet_anet_shipped."""
     from lnet_anet.inference.predictor import Predictor
 
     pred = Predictor.load(bundle)

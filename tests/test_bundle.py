@@ -587,6 +587,41 @@ def test_turning_a_step_off_turns_off_the_settings_that_need_it(tmp_path, capsys
     assert dependents_off(current, {"rescue_frame": 0.9}) == {"rescue_frame": 0.9}  # nothing turned off
 
 
+def test_null_turns_any_step_off_and_a_refused_build_notes_nothing(tmp_path, capsys):
+    """A fresh-user trial (session 57): null for a step whose off is false or [] printed the
+    "turned off with them" note and was then refused; and a combination refused after the note
+    said settings were turned off. Now null is each step's off, and the note follows a build."""
+    from lnet_anet.inference.predictor import DEFAULT_BUNDLE
+
+    out = tmp_path / "off.lnetanet"
+    for given, off in (({"zoom_in_refused": None}, {"zoom_in_refused": False}),
+                       ({"zoom_in_scales": None}, {"zoom_in_scales": []})):  # fmt: skip
+        assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--lnet-input", json.dumps(given), "--out", str(out)]) == 0
+        assert "turned off with them" in capsys.readouterr().err
+        lnet = load_bundle(out, build_nets=False).preprocessing["lnet"]
+        assert all(lnet.get(k, v) == v for k, v in off.items()) and lnet.get("zoom_in_refused_p") is None
+    out.unlink()
+    refused = {"zoom_in_refused": False, "zoom_in_refused_any": True}
+    assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--lnet-input", json.dumps(refused), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "zoom_in_refused_any needs zoom_in_refused" in err and "turned off" not in err and not out.exists()
+
+
+def test_describe_prints_a_bundles_summary_and_writes_nothing(tmp_path, capsys):
+    from lnet_anet.inference.predictor import DEFAULT_BUNDLE
+
+    assert build_main(["--describe", str(DEFAULT_BUNDLE)]) == 0
+    said = capsys.readouterr().out
+    assert "lnet=lnet_lite0" in said and "a picture left with no face read at the zoom-in scales" in said
+    (tmp_path / "bad.lnetanet").write_text("hi")
+    assert build_main(["--describe", str(tmp_path / "bad.lnetanet")]) == 1
+    assert "not a model bundle" in capsys.readouterr().err
+    assert build_main(["--describe", str(DEFAULT_BUNDLE), "--out", str(tmp_path / "x.lnetanet")]) == 2
+    assert "--describe goes alone" in capsys.readouterr().err and not (tmp_path / "x.lnetanet").exists()
+    assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--lnet-input", "{}"]) == 2
+    assert "--out is required" in capsys.readouterr().err
+
+
 def test_from_bundle_replaces_localizer_and_lnet_input_settings_and_nothing_else(runs, bundle_path, tmp_path, capsys):
     out = tmp_path / "settings.lnetanet"
     argv = ["--from-bundle", str(bundle_path), "--localizer", '{"separation": 0.3, "max_faces": 30, "max_peaks": 40}',

@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m lnet_anet.cli.build_bundle",
         description="Assemble a model bundle (.lnetanet) from training run folders, or derive one from a bundle "
                     "(other heads, localizer or LNet input settings, the age head's label-prior correction).",
-        epilog="Run folders " + RUN_LAYOUT + "\n\nexit status: 0 the bundle was written (its summary printed); 1 a run folder, "
+        epilog="Run folders " + RUN_LAYOUT + "\n\nexit status: 0 the bundle was written (its summary printed; --describe: printed); 1 a run folder, "
                "bundle or setting\nthat cannot be built: one error line, nothing written; 2 bad usage (an unknown "
                "option,\noptions that do not go together)\n",
         formatter_class=RawDescriptionDefaultsHelpFormatter,
@@ -86,11 +86,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                             help=f"with --from-bundle (and --lnet-input / --localizer, no run folders): embed this head ({fit} --bundle FILE's output, fitted "
                                  "on the bundle's ANet); predict then uses it without being given it")  # fmt: skip
     parser.add_argument("--note", help="with --from-bundle: why the heads were replaced (provenance.built.note)")
-    parser.add_argument("--out", type=Path, required=True,
+    parser.add_argument("--out", type=Path,
                         help="the bundle file to write, its folders made when missing (required: a default would "
                              "overwrite the bundle shipped in the package; pass its path to replace it on purpose)")
+    parser.add_argument("--describe", type=Path, metavar="FILE",
+                        help="print FILE's summary (its networks, heads and localization steps, as printed after a "
+                             "build) and write nothing; alone")
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
         args = parser.parse_args(argv)
+        if args.describe is not None:
+            if len([a for a in (argv if argv is not None else sys.argv[1:]) if a.startswith("--")]) > 1:
+                parser.error("--describe goes alone")
+            return _describe(args.describe)
+        if args.out is None:
+            parser.error("--out is required: the bundle file to write (--describe FILE prints a bundle's summary)")
         if args.from_bundle is not None and args.lnet:
             parser.error("--from-bundle takes its LNet from the bundle: no --lnet")
         settings = (args.localizer is not None or args.lnet_input is not None or args.crop_pad is not None
@@ -145,8 +154,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             heads = {name: head_class(name).load(path) for name, path in embed.items()}  # a bad file: nothing written
             source = args.from_bundle
             if settings:
-                out = source = override_settings(source, args.out, args.localizer, _with_dependents_off(source, args.lnet_input),
-                                                 command, args.note, crop_pad=args.crop_pad, age_input=args.age_input)  # fmt: skip
+                lnet_input, turned_off = _with_dependents_off(source, args.lnet_input)
+                out = source = override_settings(source, args.out, args.localizer, lnet_input, command, args.note,
+                                                 crop_pad=args.crop_pad, age_input=args.age_input)  # fmt: skip
+                if turned_off:  # said once the settings built: a refused build turns nothing off
+                    print(f"note: --lnet-input turns off settings that others need; these are turned off with them: "
+                          f"{json.dumps(turned_off)}", file=sys.stderr)  # fmt: skip
             if heads:
                 try:
                     out = embed_heads(source, args.out, heads, command, args.note)
@@ -241,22 +254,30 @@ def _feature_heads_off(source: Path, out: Path, command: str) -> None:
 EMBEDDED = ("box_head", "crowd_box_head", "face_head", "upright_head")
 
 
-def _with_dependents_off(source: Path, lnet_input: dict | None) -> dict | None:
+def _describe(path: Path) -> int:
+    """build_bundle --describe: the bundle's summary (bundle.describe), or one error line."""
+    from lnet_anet.inference.bundle import BundleError, describe
+
+    try:
+        print(describe(path))
+    except (BundleError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _with_dependents_off(source: Path, lnet_input: dict | None) -> tuple[dict | None, dict]:
     """--lnet-input with the settings that need one it turns off turned off too
-    (preprocess.dependents_off), said in a note: rescue_faces null takes the frame try, the face
-    filter and the arbiter with it (a fresh-user trial found the README's commands refused one
-    dependent setting at a time)."""
+    (preprocess.dependents_off; null is each step's off), and those added, for the caller's note:
+    rescue_faces null takes the frame try, the face filter and the arbiter with it (a fresh-user
+    trial found the README's commands refused one dependent setting at a time)."""
     if not lnet_input:
-        return lnet_input
+        return lnet_input, {}
     from lnet_anet.data.preprocess import dependents_off
     from lnet_anet.inference.bundle import read_header
 
     full = dependents_off(read_header(source)[1]["preprocessing"]["lnet"], lnet_input)
-    more = {k: v for k, v in full.items() if k not in lnet_input}
-    if more:
-        print(f"note: --lnet-input turns off settings that others need; these are turned off with them: "
-              f"{json.dumps(more)}", file=sys.stderr)  # fmt: skip
-    return full
+    return full, {k: v for k, v in full.items() if k not in lnet_input}
 
 
 def _note_unused_heads(out: Path, heads: dict) -> None:

@@ -118,9 +118,11 @@ LNET_OFF = {"refine_boxes": False, "crowd_box_head": None, "crowd_box_steps": 1,
 def dependents_off(current: dict, given: dict) -> dict:
     """`given` (LNetInput settings to merge over the `current` ones) with the settings that need
     one it turns off (LNET_DEPENDENTS) turned off too, unless `given` sets them itself: turning the
-    rescue off takes the frame try, the face filter and the nested-face arbiter with it."""
-    out = dict(given)
-    queue = [k for k, v in given.items() if k in LNET_DEPENDENTS and _is_off(k, v)]
+    rescue off takes the frame try, the face filter and the nested-face arbiter with it. A null
+    given for a step whose off is another value (false, [], 1) becomes that value: null turns
+    any step off (zoom_in_scales null reads as [], zoom_in_refused null as false)."""
+    out = {k: LNET_OFF[k] if v is None and k in LNET_OFF else v for k, v in given.items()}
+    queue = [k for k, v in out.items() if k in LNET_DEPENDENTS and _is_off(k, v)]
     while queue:
         for dep in LNET_DEPENDENTS.get(queue.pop(), ()):
             if dep not in out and not _is_off(dep, current.get(dep)):

@@ -647,8 +647,8 @@ def describe(path: str | Path) -> str:
         steps.append("verify P(face) > {1:g} below score {0:g}".format(*lnet["verify_faces"]) + luma)
     if lnet.get("zoom_in_refused"):
         bar = lnet.get("zoom_in_refused_p")
-        which = "with a face refused" if lnet.get("zoom_in_refused_any") else "left with no face"
-        steps.append(f"a picture {which} read at the zoom-in scales"
+        which = ", or with a face the filter refused," if lnet.get("zoom_in_refused_any") else ""
+        steps.append(f"a picture left with no face{which} read at the zoom-in scales"
                      + (f", its faces verified at P(face) > {bar:g}" if bar is not None else ""))
     if lnet.get("rescue_faces"):
         steps.append(f"rescue P(face) > {lnet['rescue_faces'][1]:g}")

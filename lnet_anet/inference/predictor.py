@@ -838,8 +838,10 @@ class Predictor:
 
     def locate_many(self, images: Iterable[ImageInput], batch_size: int = 8,
                     kind: str = "face") -> Iterator[list[tuple[np.ndarray, float]]]:  # fmt: skip
-        """Localization alone (LNet, the localizer at every scale, the cascade; no ANet, no
-        heads): per item, in order, its faces as (box (x0, y0, x1, y1) in the displayed image's
+        """Localization (LNet, the localizer at every scale, the cascade, and the bundle's
+        face-finding steps: the check map, the face filter and the rescue read ANet's feature of
+        each doubtful face with the face head; no attributes, age, attractiveness or box heads):
+        per item, in order, its faces as (box (x0, y0, x1, y1) in the displayed image's
         pixels, score), strongest first; [] for a face-free or unreadable item (an unreadable
         one also warns, UnreadableImageWarning, naming it and why). kind "face": the
         localizer's fixed face box of each face (face_box; no box head, which reads ANet, so
