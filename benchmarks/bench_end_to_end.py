@@ -311,8 +311,15 @@ def markdown(results: dict) -> str:
 
     lines = [f"# End to end through Predictor ({results['date']}, part: {results['part']})", "",
              f"Command: `{results['command']}`", "", f"Machine: {results['machine']}", "", "Bundles:", ""]
-    lines += [f"- **{b}**: `{per[b]['bundle']}` (LNet scales {per[b]['scales']}, cascade "
-              f"{'yes' if per[b]['cascade'] else 'no'})" for b in labels]  # fmt: skip
+    first = per[labels[0]].get("lnet_input") or {}
+
+    def differs(b: str) -> str:  # the LNet input settings where a bundle differs from the first one
+        mine = per[b].get("lnet_input") or {}
+        changed = {k: mine.get(k) for k in sorted(set(first) | set(mine)) if mine.get(k) != first.get(k)}
+        return f"; LNet input beside {labels[0]}: `{json.dumps(changed)}`" if changed else ""
+
+    lines += [f"- **{b}**: `{per[b]['bundle']}` (tensors {per[b].get('digest', '?')}, LNet scales {per[b]['scales']}, "
+              f"cascade {'yes' if per[b]['cascade'] else 'no'}{differs(b)})" for b in labels]  # fmt: skip
     lines += ["", "## Faces found", "", head, rule,
               row(f"UTKFace chips ({results['n']['utkface']})", lambda r: r["age"]["found"], ".4f"),
               row(f"CelebA-HQ files ({results['n']['celeba_hq']})", lambda r: r["attributes"]["found"], ".4f")]
@@ -501,8 +508,9 @@ def main(argv=None) -> int:
             predictor.age_descriptor_head = DescriptorHead.load(age_head, target="age")
         names = predictor.bundle.attributes
         t0 = time.perf_counter()
-        r = {"bundle": str(path), "scales": list(predictor.bundle.preprocessing["lnet"].get("scales", [1.0])),
-             "cascade": predictor.cascade is not None,
+        lnet = predictor.bundle.preprocessing["lnet"]
+        r = {"bundle": str(path), "digest": (predictor.bundle.digest or "")[:12], "lnet_input": lnet,
+             "scales": list(lnet.get("scales", [1.0])), "cascade": predictor.cascade is not None,
              "attributes": attributes_end_to_end(predictor, files, names, train[names].to_numpy()),
              "age": age_end_to_end(predictor, chips, train_median),
              "age_at_framings": age_at_framings(predictor, chips[: args.framings]) if args.framings else None}  # fmt: skip
