@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("lists", nargs="+", type=Path)
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--upright-head", type=Path, default=None, help="default: the shipped one")
+    ap.add_argument("--turn-bar", type=float, action="append", default=[], metavar="P",
+                    help="also the rule 'upright head, bar P': a turn other than the stored one wins only over "
+                         "P(upright) P (Predictor.upright_bar); repeatable")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
@@ -91,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"no such list file: {', '.join(missing)}")
     torch.set_num_threads(args.threads)
     rules = {"upright head": Predictor.load(), "best score": BestScorePredictor.load()}
+    for bar in args.turn_bar:
+        rules[f"upright head, bar {bar:g}"] = Predictor.load()
+        rules[f"upright head, bar {bar:g}"].upright_bar = bar
     for p in rules.values():
         if args.upright_head is not None:
             p.upright_head = UprightHead.load(args.upright_head)

@@ -139,6 +139,9 @@ FACE_CHUNK = 16  # faces per ANet / head forward: bounds the trunk maps' memory 
 # rotations: each turn's P(upright) is the mean over its strongest faces, up to this many (chosen
 # on tune parts: experiments/2026-12-01-upright/choose_rule.json)
 UPRIGHT_FACES = 3
+# rotations: a turn other than the stored one wins only over this P(upright) (upright.choose_turn's
+# bar; None: none; experiments/2026-12-06-rotations-upright-bar)
+UPRIGHT_BAR: float | None = None
 DECODE_WORKERS = 2  # threads decoding ahead of the networks in predict_many
 ImageInput = str | bytes | Path | np.ndarray | Image.Image
 
@@ -319,6 +322,7 @@ class Predictor:
         if upright_head is not None:
             self.upright_head = upright_head if isinstance(upright_head, UprightHead) else UprightHead.load(upright_head)
         self.rotations = rotations
+        self.upright_bar = UPRIGHT_BAR  # rotations: choose_turn's bar for a turn other than the stored one
         # The graphs last: a head that does not fit this bundle is refused before minutes of export.
         names = ("lnet", "faces", "regions") if self.cascade is not None else ("lnet", "faces")
         self._run: dict[str, TorchGraph | OrtGraph] = {}
@@ -1059,7 +1063,7 @@ class Predictor:
         """Per image ({turn k: (turned image, its faces strongest first)}), the turn to read:
         upright.choose_turn of _turn_chances. (Preferring turns with a face found at the threshold
         over rescued ones passed tune but not val: experiments/2026-12-04-rotations-found-first.)"""
-        return [choose_turn(chances) for chances in self._turn_chances(candidates)]
+        return [choose_turn(chances, self.upright_bar) for chances in self._turn_chances(candidates)]
 
     def _turn_chances(self, candidates: list[dict[int, tuple[np.ndarray, list]]]) -> list[dict[int, float]]:
         """Per image ({turn k: (turned image, its faces strongest first)}), each turn's mean

@@ -33,9 +33,13 @@ class UprightHead(LogisticFeatureHead):
     DEFAULT_PATH = DEFAULT_UPRIGHT_HEAD
 
 
-def choose_turn(probabilities: dict[int, float]) -> int:
+def choose_turn(probabilities: dict[int, float], bar: float | None = None) -> int:
     """The quarter turn (np.rot90's k) whose best face is most likely upright; 0 when no turn
-    has a face, and the unturned photo on a tie."""
+    has a face, and the unturned photo on a tie. bar (None: none): a turn other than 0 wins only
+    when its P(upright) is over `bar`, so that an upright photo with no face found as stored is
+    not read turned on a false face's weak evidence (a fresh-user trial, session 57)."""
+    if bar is not None:
+        probabilities = {k: p for k, p in probabilities.items() if k == 0 or p > bar}
     if not probabilities:
         return 0
     return max(sorted(probabilities), key=lambda k: (probabilities[k], k == 0))
