@@ -60,6 +60,17 @@ def test_choose_turn_takes_the_most_likely_upright_and_the_unturned_photo_on_a_t
     assert choose_turn({3: 0.1}) == 3
 
 
+def test_choose_turn_with_a_bar_keeps_the_stored_reading_unless_a_turn_is_clearly_upright():
+    """Predictor.upright_bar (trial 57: upright photos with no face found as stored were read
+    turned on false faces): a turn other than 0 wins only over the bar, whether or not turn 0
+    found a face."""
+    assert choose_turn({3: 0.1}, bar=0.5) == 0  # no face as stored, a weak turn: the stored reading
+    assert choose_turn({3: 0.6}, bar=0.5) == 3
+    assert choose_turn({0: 0.2, 1: 0.45, 3: 0.6}, bar=0.5) == 3
+    assert choose_turn({0: 0.2, 1: 0.45}, bar=0.5) == 0
+    assert choose_turn({0: 0.7, 1: 0.6}, bar=0.5) == 0 and choose_turn({}, bar=0.5) == 0
+
+
 def test_the_predictor_refuses_a_head_of_another_anet_and_reads_turns(tmp_path):
     # one face per turn: its chance is the head's P(upright) of that face's feature
     predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1))
