@@ -213,7 +213,8 @@ def make_detector(name: str, bundle=None, baseline=None, box_head=None, face_hea
 def _localize_only(bundle=None, opened: bool = False):
     """The Predictor's localization part alone (Predictor.locate_many: read, LNet at the bundle's
     scales, localizer, LNet_s cascade when the bundle has one, the face filter and rescue, boxes in
-    image pixels; no box heads or answers): the time to compare with a face detector's. Same boxes as lnet_anet_shipped."""
+    image pixels; no box heads or answers): the time to compare with a face detector's. Same boxes
+    as lnet_anet_shipped."""
     from lnet_anet.inference.predictor import Predictor
 
     pred = Predictor.load(bundle)

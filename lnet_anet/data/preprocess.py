@@ -250,7 +250,7 @@ class LNetInput(_Normalized):
     zoom_in_lone False: not when a single face was found, whatever its size; zoom_in_lone_below
     (None: off; needs zoom_in_lone false): a single face found whose shorter side is under this many
     pixels on the scale-1 canvas asks all the same (a small lone face, perhaps beside others LNet
-    missed; a portrait's face is larger); zoom_in_weak (None:
+    missed; tried, not shipped: experiments/2026-12-06-small-lone-face-zoom); zoom_in_weak (None:
     never; needs zoom_in_scales): with the localizer's weak_threshold, the weak faces decide too
     (their number and sizes) when a picture has at least this many of them, as a crowd does and a
     portrait with one weak blob beside its face does not (multiscale.read_scales;
@@ -271,9 +271,8 @@ class LNetInput(_Normalized):
     pass the check and the filter and lie apart from the kept ones are added (multiscale.add_apart:
     a blob of small faces refused beside a face that stays; the check's refusals do not count, as
     they cost a portrait a second reading: experiments/2026-12-06-zoom-in-beside-kept-faces);
-    zoom_in_canvas "fit":
-    a zoom-in canvas trimmed to the photo (multiscale.place), "input" (default): the input size
-    times the scale, whatever the photo's shape. fallback_scales
+    zoom_in_canvas "fit": a zoom-in canvas trimmed to the photo (multiscale.place), "input"
+    (default): the input size times the scale, whatever the photo's shape. fallback_scales
     (each < 1) are read last, only for an image where no scale found a face (a face filling a
     chip that LNet's map misses at the other scales). detail_ratio (None: off): a photo that every
     scale shrinks below this many canvas pixels per photo pixel (a large photo: 6000 x 4000 at
