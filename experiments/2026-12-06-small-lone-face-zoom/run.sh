@@ -3,6 +3,7 @@
 #   bash experiments/2026-12-06-small-lone-face-zoom/run.sh tune      # L1-L2 for v 20 / 28 / 36 (~20 min)
 #   bash experiments/2026-12-06-small-lone-face-zoom/run.sh lines V   # L3-L5 for the chosen v (~8 min)
 #   bash experiments/2026-12-06-small-lone-face-zoom/run.sh val V     # once, if tune holds (~12 min)
+#   round 2 (RULE.md): run.sh tune2 (v 96; v 10000 is probe/), lines2 V, val2 V
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
 export LNET_ANET_DATASETS=${LNET_ANET_DATASETS:-$(cd ../shared/datasets && pwd)}
@@ -48,5 +49,36 @@ val)
   $PY benchmarks/bench_end_to_end.py --part val --limit 500 --stability 0 --probe-train 0 --framings 0 \
       --bundle shipped=$SHIPPED candidate=$CAND --out $E/val/e2e
   ;;
-*) echo "usage: run.sh tune | lines V | val V" >&2; exit 2 ;;
+tune2)
+  [ -f $R/every-lone.lnetanet ] || build 10000 $R/every-lone.lnetanet  # the probe: probe/wider-every-lone
+  build 96 $R/v96.lnetanet
+  $PY benchmarks/bench_detection.py --format csv --labels runs/lnet-wild/choose.csv --part all --face-free \
+      --detectors lnet_anet_shipped --bundle $R/v96.lnetanet --threads 2 --work $R/wider-tune-v96 --out $E/tune2/wider-v96
+  ;;
+lines2)
+  v=${2:?the chosen v}
+  B=$R/v$v.lnetanet; [ $v = 10000 ] && B=$R/every-lone.lnetanet
+  $PY benchmarks/bench_localize_speed.py --before $SHIPPED --after $B --calls 30 --out $E/tune2/localize-speed.json
+  $PY $E/portraits.py --part tune --bundle shipped=$SHIPPED candidate=$B --out $E/tune2/portraits.json
+  $PY benchmarks/bench_detection.py --format csv --labels runs/face-grids/tune/faces.csv --detectors lnet_anet_shipped \
+      --bundle $B --threads 2 --work $R/grids-tune2-v$v --out $E/tune2/grids-v$v
+  $PY benchmarks/bench_end_to_end.py --part tune --limit 500 --stability 0 --probe-train 0 --framings 0 \
+      --bundle shipped=$SHIPPED candidate=$B --out $E/tune2/e2e
+  ;;
+val2)
+  v=${2:?the chosen v}
+  CAND=$R/val2-v$v.lnetanet
+  build $v $CAND
+  for b in shipped candidate; do
+    path=$SHIPPED; [ $b = candidate ] && path=$CAND
+    $PY benchmarks/bench_detection.py --part val --face-free --detectors lnet_anet_shipped --bundle $path \
+        --threads 2 --work $R/wider-val2-$b --out $E/val2/wider-$b
+  done
+  $PY $E/portraits.py --part val --bundle shipped=$SHIPPED candidate=$CAND --out $E/val2/portraits.json
+  $PY benchmarks/bench_detection.py --format csv --labels runs/face-grids/val/faces.csv --detectors lnet_anet_shipped \
+      --bundle $CAND --threads 2 --work $R/grids-val2-candidate --out $E/val2/grids-candidate
+  $PY benchmarks/bench_end_to_end.py --part val --limit 500 --stability 0 --probe-train 0 --framings 0 \
+      --bundle shipped=$SHIPPED candidate=$CAND --out $E/val2/e2e
+  ;;
+*) echo "usage: run.sh tune | lines V | val V | tune2 | lines2 V | val2 V" >&2; exit 2 ;;
 esac
