@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
         args = parser.parse_args(argv)
         if args.describe is not None:
-            if len([a for a in (argv if argv is not None else sys.argv[1:]) if a.startswith("--")]) > 1:
+            if any(v != parser.get_default(k) for k, v in vars(args).items() if k != "describe"):
                 parser.error("--describe goes alone")
             return _describe(args.describe)
         if args.out is None:
