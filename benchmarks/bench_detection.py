@@ -22,7 +22,9 @@ Detectors (each gets the image file; reading it is part of its time):
                    when the bundle has one (the embedded one has none), ANet attributes, age)
                    with its localizer opened up so the AP curve is complete: threshold -inf,
                    min_relative_score 0, max_faces 100, max_peaks 200.
-  lnet_anet_shipped the same with the bundle's localizer settings as shipped.
+  lnet_anet_shipped the same with the bundle's localizer settings as shipped ("shipped" names the
+                   bundle's own settings, not the embedded bundle: with --bundle it is that bundle;
+                   results.md says under its table which bundle each lnet_anet row read).
   lnet_anet_localize the shipped localization part (read, LNet, localizer, LNet_s if any, and the face
                    filter and rescue, which read ANet's feature of doubtful faces; no box heads or
                    answers; Predictor.locate_many): the faces lnet_anet_shipped finds, the time to set
@@ -156,6 +158,7 @@ def make_detector(name: str, bundle=None, baseline=None, box_head=None, face_hea
             return boxes, np.array([f["score"] for f in faces], np.float64), {"analysis": a}
 
         detect.settings = dict(vars(pred.localizer)) | {"shipped_threshold": shipped,  # type: ignore[attr-defined]
+                                                        "bundle": str(bundle or "embedded"),
                                                         "box_head": str(box_head or "the bundle's"),
                                                         "face_head": str(face_head or "the bundle's")}  # fmt: skip
         return detect
@@ -747,6 +750,9 @@ def to_markdown(record: dict) -> str:
         ffs = f"{ff['false_alarms_per_image']:.3f}" if ff else "-"
         lines.append(f"| {name} | {_num(r['ap'])} | {_num(r['recall_at_0.1_fppi'])} | {_num(r['recall_at_1_fppi'])} | "
                      f"{_num(r['max_recall'])} | {split} | {r['boxes_per_image']:.1f} | {r['median_ms']:.0f} | {ffs} |")  # fmt: skip
+    bundles = {name: r["settings"]["bundle"] for name, r in record["results"].items() if "bundle" in r.get("settings", {})}
+    if bundles:  # the rows' names stay as in earlier records; the bundle each read is said here
+        lines += ["", "Bundles read: " + "; ".join(f"{name}: `{b}`" for name, b in bundles.items()) + "."]
     lines += ["", "By size: " + ", ".join(f"{k} = faces {lo:g}-{hi:g} px high" for k, (lo, hi) in SIZE_BANDS.items())
               + " (cumulative like WIDER's settings; WIDER's official split is by detector difficulty, not size)."]  # fmt: skip
     return "\n".join(lines) + "\n"

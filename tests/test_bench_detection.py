@@ -73,6 +73,8 @@ def test_bench_detection_reads_a_csv_benchmark(tmp_path):
     assert record["data"]["split_rule"].startswith("none")
     assert record["data"]["dont_care_rule"] == "the CSV's dont_care column = 1, or face height < 24 px"  # not WIDER's
     assert set(record["results"]) == {"lnet_anet", "haar"} and "ap" in record["results"]["lnet_anet"]
+    assert record["results"]["lnet_anet"]["settings"]["bundle"] == str(bundle)  # the row's name says "lnet_anet" only
+    assert f"Bundles read: lnet_anet: `{bundle}`." in (out / "results.md").read_text()
 
 
 def test_face_grids_are_scored_for_a_bundle_beside_a_baseline(tmp_path):
@@ -99,6 +101,7 @@ def test_face_grids_are_scored_for_a_bundle_beside_a_baseline(tmp_path):
     results = json.loads((out / "results.json").read_text())["results"]
     assert results["lnet_anet_localize"]["settings"]["bundle"] == str(new)
     assert results["baseline_localize"]["settings"]["bundle"] == str(old)
+    assert f"Bundles read: lnet_anet_localize: `{new}`; baseline_localize: `{old}`." in (out / "results.md").read_text()
     assert 0 <= results["baseline_localize"]["share_boxes_over_two_faces"] <= 1
 
 

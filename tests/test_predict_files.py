@@ -727,16 +727,19 @@ def test_vis_below_a_file_is_refused_before_any_image_is_read(bundle, tmp_path, 
 
 
 def test_the_detail_note_names_the_face_sizes_neither_reading_finds():
-    """A 4032 x 3024 phone photo: the embedded bundle's reading misses faces under ~360 px and
-    --detail 0.5 reads faces up to ~110 px, so the note says that faces in between are missed by
-    both (a fresh-user trial followed the note for 250 px faces and found nothing)."""
+    """A 4032 x 3024 phone photo: the embedded bundle's reading misses faces under ~360 px,
+    --detail 0.5 reads faces up to ~110 px and --detail 0.35 up to ~250 px, so the note names both
+    and says that faces in between are often missed by every reading (a fresh-user trial followed the
+    note's --detail 0.5 for 250 px faces and found nothing; experiments/2026-12-06-detail-confirm)."""
     from lnet_anet.cli.predict import detail_note
     from lnet_anet.inference.bundle import load_bundle
     from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
     lnet = load_bundle(DEFAULT_BUNDLE, build_nets=False).preprocessing["lnet"]
     note = detail_note([("IMG_0001.jpg", 4032, 3024)], lnet)
-    assert "faces under ~360 px" in note and "faces of ~110-360 px are missed by both" in note
+    assert "faces under ~360 px" in note and "faces of ~250-360 px are often missed by every reading" in note
+    assert "try --detail 0.5 for faces of about 50-110 px, --detail 0.35 for faces of about 110-250 px" in note
+    assert "missed by every" not in detail_note([("IMG_0002.jpg", 2000, 1500)], lnet)  # reads faces over ~180 px
 
 
 def test_a_large_photo_with_no_face_ends_with_one_detail_note(bundle, tmp_path, capsys, monkeypatch):
@@ -754,7 +757,7 @@ def test_a_large_photo_with_no_face_ends_with_one_detail_note(bundle, tmp_path, 
     assert notes == [line for line in captured.err.splitlines() if line.startswith("note: no face found")]
     assert len(notes) == 1 and notes[0].startswith(f"note: no face found in 2 photos of 0.00128 megapixels or more "
                                                    f"(the first: {photos[0]}, 40x32): ")  # fmt: skip
-    assert "(~40 px as read)" in notes[0] and "missed by both" not in notes[0]  # 40 x 32: no face of ~110 px
+    assert "(~40 px as read)" in notes[0] and "missed by every" not in notes[0]  # 40 x 32: no face of ~250 px
     assert main([*argv, "--detail", "0.5"]) == 0  # --detail on: nothing to suggest
     assert "--detail" not in capsys.readouterr().err
     monkeypatch.setattr(cli, "LARGE_PHOTO_PIXELS", 12_000_000)  # a small photo: no note

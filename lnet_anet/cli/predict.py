@@ -61,6 +61,9 @@ PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")  # --vis naming one of these, not y
 LARGE_PHOTO_PIXELS = 12_000_000  # a photo this large or larger with no face found gets detail_note's hint (a phone's 4000 x 3000)
 SMALL_FACE_PX = 40  # README: faces under ~40 px (as LNet reads the photo) are often missed
 DETAIL_LARGEST_FACE_PX = 110  # --detail 0.5 keeps regions of at most 96 px of its canvas: faces up to ~110 px of the photo
+# --detail 0.35 reads larger faces: 13 of 20 faces of 250 px in 4032 x 3024 val photos, where 0.5 found 11
+# (experiments/2026-12-06-detail-confirm, round 2)
+COARSE_DETAIL_LARGEST_FACE_PX = 250
 EXIT_STATUS = """\
 exit status:
   0    every image was analysed (with or without a face), or all were already in --output
@@ -187,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--detail", type=_detail_ratio, default=None, metavar="RATIO",
                    help="also read large photos at RATIO pixels per photo pixel, in tiles, for small faces "
                         "(0.5 finds faces of ~50-110 px: 13 of 20 100 px faces in composed 6000x4000 photos, ~2 s on 2 cores; "
+                        "0.35 faces of ~110-250 px: 13 of 20 250 px faces in composed 4032x3024 photos, ~1 s; "
                         "default: the bundle's setting, off)")  # fmt: skip
     p.add_argument("--attractiveness-descriptor", action="store_true",
                    help="mix a DLDL-v2 head on dlib's face-recognition network into attractiveness, the bundle's "
@@ -517,14 +521,16 @@ def detail_note(photos: list[tuple[str, int, int]], lnet: dict[str, Any]) -> str
     name, width, height = photos[0]
     ratio = reading_ratio((height, width), LNetInput.from_dict(lnet))
     missed = round(SMALL_FACE_PX / ratio, -1)
-    gap = ("" if missed <= DETAIL_LARGEST_FACE_PX else
-           f" (faces of ~{DETAIL_LARGEST_FACE_PX}-{missed:.0f} px are missed by both: experiments/2026-12-06-detail-levels)")
+    gap = ("" if missed <= COARSE_DETAIL_LARGEST_FACE_PX else
+           f"; faces of ~{COARSE_DETAIL_LARGEST_FACE_PX}-{missed:.0f} px are often missed by every reading "
+           "(experiments/2026-12-06-detail-levels)")
     which = f"{len(photos)} photos" if len(photos) > 1 else "1 photo"
     first = "the first: " if len(photos) > 1 else ""
     return (f"note: no face found in {which} of {LARGE_PHOTO_PIXELS / 1e6:g} megapixels or more ({first}"
             f"{_safe(one_line(name))}, {width}x{height}): LNet reads it at ~{ratio:.2g} px per pixel, where faces "
-            f"under ~{missed:.0f} px (~{SMALL_FACE_PX} px as read) are often missed; try --detail 0.5, "
-            f"which also reads it in tiles, for faces of about 100 px{gap}")
+            f"under ~{missed:.0f} px (~{SMALL_FACE_PX} px as read) are often missed; --detail also reads it in "
+            f"tiles: try --detail 0.5 for faces of about 50-{DETAIL_LARGEST_FACE_PX} px, --detail 0.35 for faces of about "
+            f"{DETAIL_LARGEST_FACE_PX}-{COARSE_DETAIL_LARGEST_FACE_PX} px{gap}")
 
 
 @dataclass
