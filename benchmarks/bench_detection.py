@@ -495,8 +495,10 @@ def benchmark_data(args, detectors: list[str]) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 epilog="exit status: 0 the record was written; 1 labels or images that cannot be read "
-                                        "(the error names the file and line); 2 bad usage (an unknown option, a bad "
+                                 epilog="exit status: 0 the record was written (images that cannot be read are left out for every "
+                                        "detector, named on stderr and counted in results.md: check them before "
+                                        "comparing with another run); 1 labels that cannot be read (the error names the "
+                                        "file and line), or no image that can; 2 bad usage (an unknown option, a bad "
                                         "value, a peer's package missing)")  # fmt: skip
     ap.add_argument("--format", choices=tuple(READERS), default="wider",
                     help="wider: *_bbx_gt.txt; wider-mat: wider_face_*.mat; fddb: the FDDB-folds folder; "

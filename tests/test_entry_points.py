@@ -730,6 +730,15 @@ def test_an_evaluation_given_a_file_as_its_run_stops_with_one_error_line(tmp_pat
         refuse_run_file(fine, "evaluate_localization")
 
 
+def test_evaluate_localization_given_a_bundle_names_the_detection_benchmark():
+    """A trial: given a bundle, evaluate_localization pointed to the attributes benchmark."""
+    cmd = [sys.executable, "-m", "lnet_anet.cli.evaluate_localization", "run=${lnet_anet.asset:default.lnetanet}"]
+    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "(a bundle: benchmarks/bench_detection.py scores a bundle's localization" in done.stderr
+    assert "bench_attributes" not in done.stderr
+
+
 def test_a_commands_warnings_are_log_lines_without_code_locations(tmp_path):
     """A reader's warning (a CelebA copy without its partition file) reaches the user as a log
     line, "UserWarning: <message>", not as "<our file>.py:<line>: UserWarning" plus a source line."""

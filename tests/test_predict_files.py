@@ -762,3 +762,33 @@ def test_a_large_photo_with_no_face_ends_with_one_detail_note(bundle, tmp_path, 
     assert "--detail" not in capsys.readouterr().err
     monkeypatch.setattr(cli, "LARGE_PHOTO_PIXELS", 12_000_000)  # a small photo: no note
     assert main(argv) == 0 and "note: no face found" not in capsys.readouterr().err
+
+
+def test_a_vis_folder_inside_the_input_folder_is_not_read_as_photos(bundle, tmp_path, capsys):
+    """A trial: `predict photos/ --vis photos/vis` run twice read its own pictures as photos the second
+    time (and wrote vis/x.png.png). This run's --vis folder is skipped and counted as such."""
+    root = tmp_path / "photos"
+    for n in range(2):
+        _image(root / f"p{n}.png", n)
+    argv = [str(root), "--json", "--bundle", str(bundle), "--vis", str(root / "vis"), "--verbose"]
+    for _ in range(2):
+        assert main(argv) == 0
+        out = capsys.readouterr()
+        assert sorted(Path(r["image"]).name for r in _records(out.out)) == ["p0.png", "p1.png"]
+    assert f"skipped: {root / 'vis'} (this run's --vis folder)" in out.err
+    assert sorted(p.name for p in (root / "vis").iterdir()) == ["p0.png.png", "p1.png.png"]  # no p0.png.png.png
+    assert main([str(root), "--json", "--bundle", str(bundle)]) == 0  # without --vis the pictures are photos like any
+    assert len(_records(capsys.readouterr().out)) == 4
+
+
+def test_several_files_given_by_name_end_with_a_summary_line(bundle, tmp_path, capsys):
+    """A trial: `predict *.jpg` (a shell pattern: files, not a folder) showed no progress and no
+    summary. Several images get both (the bar on a terminal only); one file gets neither."""
+    photos = [str(_image(tmp_path / f"f{n}.png", n)) for n in range(3)]
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8 not a photo")
+    assert main([*photos, str(bad), "--json", "--bundle", str(bundle)]) == 1
+    err = capsys.readouterr().err
+    assert "summary: 3 analysed" in err and "1 error, 0 skipped" in err
+    assert main([photos[0], "--json", "--bundle", str(bundle)]) == 0
+    assert "summary:" not in capsys.readouterr().err

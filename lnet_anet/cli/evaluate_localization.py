@@ -75,6 +75,7 @@ def use_run_canvas(cfg: DictConfig, size: int) -> None:
 
 
 if __name__ == "__main__":
-    refuse_run_file(sys.argv[1:], "evaluate_localization")
+    refuse_run_file(sys.argv[1:], "evaluate_localization",
+                    "benchmarks/bench_detection.py scores a bundle's localization on WIDER FACE, FDDB, CSV or VOC boxes")
     sys.argv[1:] = with_run_data(sys.argv[1:])  # no data=: the data the run was trained on
     main()

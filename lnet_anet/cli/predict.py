@@ -9,8 +9,9 @@
 
 Folders are searched recursively, following symlinked folders (each folder once), for every
 format Pillow decodes (lnet_anet.data.images.image_suffixes(): .jpg .png .gif .tif .webp .bmp
-...); other files and hidden ones (".*") are skipped, counted in the summary line printed on
-stderr at the end of a folder run, and named with --verbose. Files named on the command line are
+...); other files and hidden ones (".*"), and this run's --vis folder, are skipped, counted in
+the summary line printed on stderr at the end of a run of several images (a folder, or several
+files), and named with --verbose. Files named on the command line are
 tried whatever their suffix. Files are read as displayed (EXIF orientation applied; boxes are in
 those pixels). With --vis each record names its picture ("vis": DIR/<file name>[_n].png).
 
@@ -258,13 +259,15 @@ class Collected:
     subfolders: list[Path] = field(default_factory=list)  # not searched (scan_folder's recursive=False)
 
 
-def scan_folder(root: Path, suffixes: frozenset[str], out: Collected, recursive: bool = True) -> None:
+def scan_folder(root: Path, suffixes: frozenset[str], out: Collected, recursive: bool = True,
+                skip: Path | None = None) -> None:
     """The files under `root` with an image suffix, sorted, into out.paths; the others into
     out.skipped. Symlinked folders are followed; a folder reached twice (a link loop, two
     links to one folder) is read once (a file reached twice: collect_images). Hidden files and folders (names starting with "."; e.g.
     macOS's "._photo.jpg" resource forks, ".thumbnails/") are skipped, not read: they hold no
     photos of the user's. recursive=False: `root`'s own files only, its (not hidden) sub-folders
-    into out.subfolders, sorted."""
+    into out.subfolders, sorted. skip: a folder not searched (this run's --vis folder: its
+    pictures are this program's, and a second run would read them as photos, a trial)."""
     seen: set[tuple[int, int]] = set()
     found: list[Path] = []
 
@@ -282,6 +285,10 @@ def scan_folder(root: Path, suffixes: frozenset[str], out: Collected, recursive:
             out.skipped.append(f"{folder} (folder already scanned through another link)")
             continue
         seen.add((st.st_dev, st.st_ino))
+        if skip is not None and os.path.samefile(folder, skip):
+            subfolders[:] = []
+            out.skipped.append(f"{folder} (this run's --vis folder)")
+            continue
         for d in [d for d in subfolders if d.startswith(".")]:
             subfolders.remove(d)
             out.skipped.append(f"{Path(folder, d)} (hidden folder)")
@@ -319,10 +326,11 @@ def _check_output_files(parser: argparse.ArgumentParser, args: argparse.Namespac
 HEIF_SUFFIXES = frozenset({".heic", ".heif"})
 
 
-def collect_images(inputs: Sequence[Path]) -> Collected:
+def collect_images(inputs: Sequence[Path], vis: Path | None = None) -> Collected:
     """Files as given (whatever their suffix: a bad one gets an error record) and the image
     files under each folder, HEIC/HEIF photos among them (read through pillow-heif; where it
-    is missing, their error record says how to read them: load_image)."""
+    is missing, their error record says how to read them: load_image), but not those in the
+    --vis folder `vis` (scan_folder's skip)."""
     from lnet_anet.data.images import image_suffixes
 
     suffixes = image_suffixes() | HEIF_SUFFIXES
@@ -331,7 +339,7 @@ def collect_images(inputs: Sequence[Path]) -> Collected:
         if item.is_dir():
             out.any_folder = True
             before = len(out.paths)
-            scan_folder(item, suffixes, out)
+            scan_folder(item, suffixes, out, skip=vis if vis is not None and vis.is_dir() else None)
             if len(out.paths) == before:
                 print(f"warning: {_safe(str(item))}: no image files", file=sys.stderr)
         else:
@@ -610,7 +618,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--upright-head needs --rotations")
     except SystemExit as e:
         return int(e.code or 0)
-    collected = collect_images(args.images)
+    collected = collect_images(args.images, args.vis)
     items: list[tuple[str, Any]] = []
     if args.demo:
         from skimage import data
@@ -620,6 +628,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not items:
         print("error: no images to analyse", file=sys.stderr)
         return 1
+    several = collected.any_folder or len(items) > 1  # a progress bar on a terminal, and a summary line
 
     from lnet_anet.inference.bundle import BundleError
     from lnet_anet.inference.outputs import CsvTable, NotARecordLog, RecordLog, check_resumable
@@ -705,7 +714,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         with sigterm_as_interrupt():  # a job scheduler's SIGTERM stops it as Ctrl-C does: nothing half-written left
-            status = _run(args, predictor, items, collected.any_folder, tally, log, table)
+            status = _run(args, predictor, items, several, tally, log, table)
     except KeyboardInterrupt:
         for out in (log, table):
             if out is not None:
@@ -743,7 +752,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as e:
         print(f"error: cannot write the output ({_safe(str(e))})", file=sys.stderr)
         return 1
-    if collected.any_folder:
+    if several:
         if args.verbose:
             for what in collected.skipped:
                 print(f"skipped: {_safe(what)}", file=sys.stderr)
@@ -878,7 +887,7 @@ def _other_options(records, now: dict[str, Any], prep: dict[str, Any]) -> str:
     return ", ".join(said(k, v) for k, v in differ.items())
 
 
-def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
+def _run(args, predictor, items, several, tally: Tally, log, table) -> int:
     """Analyse `items`, printing and writing each record as it comes. Returns the exit status;
     raises OSError when an output file (not a visualisation) cannot be written."""
     from tqdm import tqdm
@@ -895,8 +904,9 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
     if not args.json:
         print(TABLE_HEADER)
     analyses = predictor.analyse_many((item for _, item in items), args.batch_size)
-    # a bar for folder runs, on a terminal only (disable=None: off when stderr is not a TTY)
-    progress = tqdm(total=len(items), disable=None if any_folder else True, file=sys.stderr, unit="img")
+    # a bar for a folder or several files (a shell pattern), on a terminal only (disable=None: off
+    # when stderr is not a TTY)
+    progress = tqdm(total=len(items), disable=None if several else True, file=sys.stderr, unit="img")
     large: list[tuple[str, int, int]] = []  # photos of LARGE_PHOTO_PIXELS or more with no face found: detail_note
     for (name, _), analysis in zip(items, analyses, strict=True):
         record = analysis.record
@@ -936,7 +946,7 @@ def _run(args, predictor, items, any_folder, tally: Tally, log, table) -> int:
     elif tally.analysed == 0 and tally.resumed == 0:
         print(f"error: none of the {len(items)} images could be analysed (their records say why)",
               file=sys.stderr)  # fmt: skip
-    elif not any_folder:  # a folder run's summary line counts them
+    elif not several:  # the summary line of several images counts them
         print(f"error: {tally.errors} of the {len(items)} images could not be analysed (their records say why)",
               file=sys.stderr)  # fmt: skip
     return 1

@@ -163,10 +163,12 @@ def with_run_data(argv: list[str]) -> list[str]:
     return [*argv[:first], *taken, *argv[first:]]
 
 
-def refuse_run_file(argv: list[str], command: str) -> None:
+def refuse_run_file(argv: list[str], command: str,
+                    for_bundles: str = "benchmarks/bench_attributes.py scores a bundle's attributes on labelled files") -> None:
     """An evaluation command given run=FILE (a bundle, say) stops here with one error line (exit
     2): Hydra would make its output folder inside run= before the command's own checks, and fail
-    with a traceback. run= is resolved first when it is ${lnet_anet.asset:NAME} (a shipped file)."""
+    with a traceback. run= is resolved first when it is ${lnet_anet.asset:NAME} (a shipped file).
+    for_bundles: the tool the line names for a bundle (the one that scores what `command` does)."""
     run = next((a.split("=", 1)[1] for a in argv if a.split("=", 1)[0].lstrip("+~") == "run" and "=" in a), None)
     if run is None:
         return
@@ -177,8 +179,7 @@ def refuse_run_file(argv: list[str], command: str) -> None:
     except Exception:  # noqa: BLE001 - an interpolation of other config keys: Hydra resolves it
         return
     if path.is_file():
-        kind = (" (a bundle: benchmarks/bench_attributes.py scores a bundle's attributes on labelled files)"
-                if path.suffix == ".lnetanet" else "")  # fmt: skip
+        kind = f" (a bundle: {for_bundles})" if path.suffix == ".lnetanet" else ""
         print(f"error: run={path} is a file{kind}; {command} scores a training run's folder, e.g. run=runs/NAME",
               file=sys.stderr)  # fmt: skip
         raise SystemExit(2)
