@@ -84,7 +84,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 bench-detection: bench-install  ## lnet_anet vs MTCNN / dlib HOG / Haar on WIDER FACE's val part
 	PYTHONPATH=. $(PY) benchmarks/bench_detection.py --face-free $(ARGS)
 
-synthetic: install  ## write a small synthetic CelebA-format dataset into runs/synthetic-data/demo
+synthetic: install  ## write a small synthetic CelebA-format dataset into runs/synthetic-data/demo to look at (data=synthetic data.index.root=runs/synthetic-data/demo trains on it; data=synthetic alone makes its own)
 	$(PY) -m lnet_anet.data.synthetic runs/synthetic-data/demo --n-images 400
 
 clean:  ## remove .venv and the caches
