@@ -55,27 +55,66 @@ def test_the_detail_pass_is_for_photos_the_other_scales_shrink_below_its_ratio()
     assert "detail_ratio" not in LNetInput.from_dict({**BASE}).to_dict()
 
 
-def test_read_scales_adds_detail_faces_and_merge_drops_weaker_pieces_of_a_face():
-    lnet = LNetInput.from_dict({**BASE, "scales": [1.0], "zoom_in_scales": [2.0], "detail_ratio": 0.5})  # zoom-in: no face
+def test_same_place_takes_overlapping_boxes_and_pieces_for_one_face():
+    from lnet_anet.lnet.multiscale import same_place
+
+    face = np.array([100.0, 100.0, 500.0, 500.0])
+    far = np.array([0.0, 0.0, 50.0, 50.0])
+    assert same_place([120, 120, 480, 480], [far, face], 0.3) == 1  # the same face boxed tighter
+    assert same_place([250, 250, 330, 330], [face], 0.3) == 0  # an eye: its centre in the face
+    # two halves of one face from the tiles, IoU 0.27 (a trial's picture): the upper's centre is in the lower
+    assert same_place([2044, 1723, 2243, 1920], [np.array([2013.0, 1820, 2245, 2050])], 0.3) == 0
+    assert same_place([520, 100, 700, 300], [face], 0.3) is None  # a neighbour beside it
+    assert same_place([250, 250, 330, 330], [], 0.3) is None
+
+
+def test_read_scales_leaves_the_detail_pass_to_the_predictor():
+    """The scales' faces alone: the Predictor adds the detail pass's faces last (_add_detail)."""
+    lnet = LNetInput.from_dict({**BASE, "scales": [1.0], "zoom_in_scales": [2.0], "detail_ratio": 0.5})
 
     class Settings:
         nms_iou, max_faces = 0.3, 10
 
     big = np.array([1000.0, 1000.0, 2000.0, 2000.0])
-    whole = np.array([0.0, 0.0, 6000.0, 4000.0])  # a weak box over the whole photo: it holds `big`, so merge drops it
-    piece = np.array([1200.0, 1200.0, 1400.0, 1400.0])  # inside the big face and weaker: a part of it
-    small = np.array([4000.0, 500.0, 4100.0, 600.0])  # inside `whole` only
-    asked = []
+    found = read_scales([(4000, 6000)], lambda scale, which: [[(big, 2.0)] for _ in which], lnet, Settings())
+    assert [b.tolist() for b, _ in found[0]] == [big.tolist()]
 
-    def detect_detail(which):
-        asked.append(which)
-        return [[(small, 4.0), (piece, 1.0)] for _ in which]
 
-    found = read_scales([(4000, 6000), (480, 640)], lambda scale, which: [[(big, 2.0), (whole, 1.5)] for _ in which],
-                        lnet, Settings(), detect_detail)  # fmt: skip
-    assert asked == [[0]]  # the 640 x 480 photo gains nothing from it
-    assert [b.tolist() for b, _ in found[0]] == [small.tolist(), big.tolist()]  # strongest first
-    assert [b.tolist() for b, _ in found[1]] == [big.tolist()]
+def test_the_detail_pass_only_adds_faces_and_takes_nested_pieces_for_parts(tmp_path, monkeypatch):
+    """A trial: with --detail a 450 px face came back as a 77 x 102 box on its nose, or twice. The
+    detail faces are added last, apart from the faces found without them: one at a found face's
+    place is dropped, unless it is much smaller and the face head gives it a higher P(face) than
+    that face's region: then it takes that region (the same face read tighter, or a face inside a
+    blob), the found face's score kept. A piece the face head rates lower is dropped."""
+    import dataclasses
+
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=8))
+    image = np.random.default_rng(3).integers(0, 255, (1200, 1600, 3), dtype=np.uint8)
+    big = np.array([400.0, 300.0, 900.0, 800.0])  # a face found without the detail pass
+    piece = np.array([480.0, 400.0, 560.0, 480.0])  # its eye, stronger in the tiles
+    small = np.array([760.0, 650.0, 840.0, 730.0])  # a real small face inside that box
+    same = np.array([410.0, 310.0, 890.0, 790.0])  # the found face again
+    apart = np.array([1300.0, 100.0, 1380.0, 180.0])
+    monkeypatch.setattr(predictor, "_read_scales", lambda images, *a, **k: [[(big.copy(), 2.0)] for _ in images])
+    monkeypatch.setattr(predictor, "_detect_detail",
+                        lambda image, work, checks=None: [(piece, 9.0), (same, 8.0), (small, 5.0), (apart, 4.0)])
+    chance = {tuple(big): 0.5, tuple(piece): 0.2, tuple(small): 0.9}
+    monkeypatch.setattr(predictor, "_mean_features", lambda faces: np.stack([f[1] for f in faces]))
+
+    class Head:
+        def probability(self, features):
+            return np.array([chance[tuple(f)] for f in features])
+
+    predictor._face_head = Head()
+    assert [b.tolist() for b, _ in next(predictor.locate_many([image], kind="region"))] == [big.tolist()]  # detail off
+    predictor.detail_ratio = 0.5
+    found = next(predictor.locate_many([image], kind="region"))
+    assert [(b.tolist(), s) for b, s in found] == [(apart.tolist(), 4.0), (small.tolist(), 2.0)]
+    predictor._face_head = None  # no face head: every detail face at a found face's place is taken for a piece
+    found = next(predictor.locate_many([image], kind="region"))
+    assert [b.tolist() for b, _ in found] == [apart.tolist(), big.tolist()]
+    predictor.localizer = dataclasses.replace(predictor.localizer, max_faces=1)  # no room: the found face stays
+    assert [b.tolist() for b, _ in next(predictor.locate_many([image], kind="region"))] == [big.tolist()]
 
 
 def test_predictor_reads_a_large_photo_in_tiles_when_asked(tmp_path):

@@ -16,11 +16,11 @@ if [ "$which" = before ]; then tree=${BASE_TREE:-/tmp/base-ecf653e}; [ -d "$tree
 cd "$tree"
 for setting in none 0.5 0.35; do
   "$py" "$here/large_faces.py" score --part "$part" --setting $setting --work "$root/runs/detail-adds/C" \
-    --out "$here/$part-$which/C-$setting.json"
+    --out "$here/$part-$which${ROUND:+-$ROUND}/C-$setting.json"
 done
 if [ "$which" = after ]; then  # A and B before: experiments/2026-12-06-detail-confirm (the same code as ecf653e)
   "$py" "$root/benchmarks/bench_large_photo.py" --part "$part" --n 20 --size 6000x4000 --face 100 --ratios none,0.35,0.5 \
-    --work "$root/runs/large-photo/photos" --out "$here/$part-after/A"
+    --work "$root/runs/large-photo/photos" --out "$here/$part-after${ROUND:+-$ROUND}/A"
   "$py" "$root/benchmarks/bench_large_photo.py" --part "$part" --n 20 --size 4032x3024 --face 250 --ratios none,0.35,0.5 \
-    --work "$root/runs/large-photo/photos-B" --out "$here/$part-after/B"
+    --work "$root/runs/large-photo/photos-B" --out "$here/$part-after${ROUND:+-$ROUND}/B"
 fi

@@ -62,8 +62,8 @@ PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")  # --vis naming one of these, not y
 LARGE_PHOTO_PIXELS = 12_000_000  # a photo this large or larger with no face found gets detail_note's hint (a phone's 4000 x 3000)
 SMALL_FACE_PX = 40  # README: faces under ~40 px (as LNet reads the photo) are often missed
 DETAIL_LARGEST_FACE_PX = 110  # --detail 0.5 keeps regions of at most 96 px of its canvas: faces up to ~110 px of the photo
-# --detail 0.35 reads larger faces: 13 of 20 faces of 250 px in 4032 x 3024 val photos, where 0.5 found 11
-# (experiments/2026-12-06-detail-confirm, round 2)
+# --detail 0.35 reads larger faces: 14 of 20 faces of 250 px in 4032 x 3024 val photos, where 0.5 found 12
+# (experiments/2026-12-06-detail-confirm, round 2; experiments/2026-12-06-detail-adds-only)
 COARSE_DETAIL_LARGEST_FACE_PX = 250
 EXIT_STATUS = """\
 exit status:
@@ -190,8 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "bundle's setting)")  # fmt: skip
     p.add_argument("--detail", type=_detail_ratio, default=None, metavar="RATIO",
                    help="also read large photos at RATIO pixels per photo pixel, in tiles, for small faces "
-                        "(0.5 finds faces of ~50-110 px: 13 of 20 100 px faces in composed 6000x4000 photos, ~2 s on 2 cores; "
-                        "0.35 faces of ~110-250 px: 13 of 20 250 px faces in composed 4032x3024 photos, ~1 s; "
+                        "(0.5 finds faces of ~50-110 px: 14 of 20 100 px faces in composed 6000x4000 photos, ~1.7 s on 2 cores; "
+                        "0.35 faces of ~110-250 px: 14 of 20 250 px faces in composed 4032x3024 photos, ~0.8 s; "
                         "default: the bundle's setting, off)")  # fmt: skip
     p.add_argument("--attractiveness-descriptor", action="store_true",
                    help="mix a DLDL-v2 head on dlib's face-recognition network into attractiveness, the bundle's "

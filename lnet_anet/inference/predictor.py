@@ -101,16 +101,20 @@ from lnet_anet.inference.upright import UprightHead, choose_turn
 from lnet_anet.lnet.multiscale import (
     DETAIL_MAX_REGION,
     FILL,
+    PART_AREA,
     Placement,
     add_apart,
     check_evidence,
     detail_tiles,
     faces_on_check,
     lone_part,
+    merge,
     place,
     read_scales,
+    same_place,
     same_shape,
     shrink_factor,
+    wants_detail,
 )
 
 HEAD_KEYS = {"age": "age", "attractiveness": "attractiveness"}  # bundle part -> record key
@@ -1211,9 +1215,57 @@ class Predictor:
                                           refused if self._lnet.zoom_in_refused_any else set())  # fmt: skip
         if maps is not None:
             self._rescue(images, found, maps, checks if self._lnet.check_rescue else None)
-        if self.arbitrate_nested and self.arbitrate_picture:  # last: it may change a face's region, not whether it is one
+        if self.arbitrate_nested and self.arbitrate_picture:  # it may change a face's region, not whether it is one
             found = [self._whole_picture(read[k], faces) for k, faces in enumerate(found)]
+        if self._lnet.detail_ratio is not None:  # last: it only adds faces to those decided without it
+            found = self._add_detail(read, found, images, checks)
         return found
+
+    def _add_detail(self, read: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]],
+                    originals: list[np.ndarray], checks: dict | None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
+        """The detail pass (LNetInput.detail_ratio) of each image it adds resolution to
+        (multiscale.wants_detail), read from read[k] (the copy its faces come from): its faces
+        merged (multiscale.merge), through the check and the face filter like the first reading's,
+        then added to found[k], strongest first, where no face lies at the same place
+        (multiscale.same_place: overlapping, or either's centre inside the other), up to the
+        localizer's max_faces. A detail face at the place of a larger face of found[k] takes that
+        face's region, its score kept, when it has under PART_AREA of its area and the face head
+        gives it a higher P(face) than that region (the same face read tighter, or a face inside a
+        blob that is none; without a face head, never); otherwise it is that face again or a piece
+        of it: a face larger than the tiles' region limit (DETAIL_MAX_REGION) comes out of them as
+        its eyes or nose, which once replaced the face or kept the picture from the zoom-in that
+        finds it, and a region added beside a face was boxed as the same face again by the box
+        head (experiments/2026-12-06-detail-adds-only). Every face found without the detail pass
+        stays a face, with its score."""
+        lnet, loc = self._lnet, self.localizer
+        largest = max((*lnet.scales, *lnet.zoom_in_scales))
+        out = list(found)
+        for k, image in enumerate(read):
+            if not wants_detail(image.shape[:2], lnet.input_size, lnet.detail_ratio, largest):
+                continue
+            faces = merge(self._detect_detail(image, self._work_copy(image, detail=True), checks), loc.nms_iou, loc.max_faces)
+            if checks is not None:
+                faces = self._pass_check(faces, checks.get(id(image), ()))
+            if lnet.verify_faces is not None:
+                (faces,) = self._verify([image], [faces], [originals[k]])
+            kept, decided = list(found[k]), len(found[k])
+            for face in faces:
+                j = same_place(face[0], [box for box, _ in kept], loc.nms_iou)
+                if j is None and len(kept) < loc.max_faces:
+                    kept.append(face)
+                elif j is not None and j < decided and self._smaller_face(image, face, kept[j]):
+                    kept[j] = _with_region(kept[j], face[0])
+            out[k] = sorted(kept, key=lambda f: -f[1])
+        return out
+
+    def _smaller_face(self, image: np.ndarray, face: tuple[np.ndarray, float], larger: tuple[np.ndarray, float]) -> bool:
+        """_add_detail: whether `face` is a face of its own inside the `larger` face's region: under
+        PART_AREA of its area, and the face head gives it the higher P(face) (False without one)."""
+        area = [float(np.prod(np.asarray(b[2:], np.float64) - np.asarray(b[:2], np.float64))) for b in (face[0], larger[0])]
+        if self.face_head is None or area[0] >= PART_AREA * area[1]:
+            return False
+        chances = self.face_head.probability(self._mean_features([(image, *face, {}), (image, *larger, {})]))
+        return bool(chances[0] > chances[1])
 
     def _whole_picture(self, image: np.ndarray, faces: list) -> list:
         """multiscale.lone_part of an image's decided faces, judged by _nested_arbiter; a rescued
@@ -1373,10 +1425,8 @@ class Predictor:
         return read_scales([img.shape[:2] for img in images],
                            lambda scale, which: self._detect_at(scale, images, works, which, analyses, localizer, maps,
                                                                 checks, read_at),
-                           lnet or self._lnet, localizer,
-                           lambda which: [self._detect_detail(images[k], self._work_copy(images[k], detail=True), checks)
-                                          for k in which],
-                           policy, (lambda k: self._nested_arbiter(images[k])) if self.arbitrate_nested and own else None)  # fmt: skip
+                           lnet or self._lnet, localizer, policy=policy,
+                           arbiter=(lambda k: self._nested_arbiter(images[k])) if self.arbitrate_nested and own else None)  # fmt: skip
 
     def _work_copy(self, image: np.ndarray, detail: bool = False) -> np.ndarray:
         """The image shrunk once for LNet's canvases (multiscale.shrink_factor; detail: the detail
@@ -1448,10 +1498,9 @@ class Predictor:
         detail_ratio (cut from `work`, the image or its shrunk copy), DETAIL_BATCH tiles per run;
         in each tile the faces whose box is at most DETAIL_MAX_REGION pixels and that beat the
         localizer's secondary threshold (its threshold when it has none), in image pixels. The
-        LNet_s cascade is not run on them. Read once per detection pass (_once_per_pass): the
-        rescue reads the image's scales again with a lower threshold, which the detail pass, at its
-        own threshold, does not read."""
-        faces, readings = _once_per_pass(("detail", self._lnet.detail_ratio), image, lambda: self._read_detail(image, work))
+        LNet_s cascade is not run on them. The check map's readings of the tiles go to `checks`
+        (_detect). Read once per detection pass, last (_add_detail)."""
+        faces, readings = self._read_detail(image, work)
         if checks is not None:
             checks.setdefault(id(image), []).extend(readings)
         return faces
@@ -1644,6 +1693,13 @@ def _fitting(head, bundle: Bundle, does: str, setting: str, name: str, fit: str 
                          f"lnet_anet.cli.fit_{fit or name} --bundle ...) and pass it (Predictor.load({name}=...), "
                          f"predict --{option}), or build the bundle without {setting}")  # fmt: skip
     return head
+
+
+def _with_region(face: tuple[np.ndarray, float], region: np.ndarray) -> tuple[np.ndarray, float]:
+    """`face` (box, score) with `region` as its box, its score kept (a _Rescued stays one)."""
+    if isinstance(face, _Rescued):
+        return _Rescued((region, face[1]), face.probability, face.frame)
+    return (region, face[1])
 
 
 class _Rescued(tuple):

@@ -18,7 +18,9 @@ that many canvas pixels per photo pixel, cut into overlapping tiles of DETAIL_TI
 fully convolutional: a tile's map is the canvas's, away from its edges; tiles bound the memory),
 and the localizer looks in each tile for faces whose box is at most DETAIL_MAX_REGION pixels, as
 the photo's further faces (its secondary threshold). A face that small lies whole in some tile,
-as tiles overlap by DETAIL_OVERLAP; larger faces are the whole-photo canvases' to find.
+as tiles overlap by DETAIL_OVERLAP; larger faces are the whole-photo canvases' to find, and the
+tiles give only pieces of them, so the detail faces are added last, apart from the faces found
+without them (Predictor._add_detail).
 
 Coordinates: boxes are (x0, y0, x1, y1) pixels with exclusive ends; on a canvas,
 x = image x * kx + x0 and y = image y * ky + y0 (the `Placement`).
@@ -236,18 +238,16 @@ def wants_zoom_in(boxes: Sequence[np.ndarray], image_hw: tuple[int, int], input_
 
 
 def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float, list[int]], list[list[Detection]]],
-                lnet, localizer, detect_detail: Callable[[list[int]], list[list[Detection]]] | None = None,
-                policy=None, arbiter: Callable[[int], Arbiter] | None = None) -> list[list[Detection]]:  # fmt: skip
+                lnet, localizer, policy=None, arbiter: Callable[[int], Arbiter] | None = None) -> list[list[Detection]]:  # fmt: skip
     """Each image's faces (image pixels, strongest first) by the bundle's scale policy (an
     LNetInput `lnet`): every image at `lnet.scales`; then, at the zoom-in scales, the images
-    whose faces want them (wants_zoom_in); then, with lnet.detail_ratio and `detect_detail`, the
-    detail pass of the images it adds resolution to (wants_detail; merge then drops its faces
-    that lie inside a stronger one, pieces of a large face); then, at the fallback scales, the
-    images with no face yet; the faces of all scales merged (merge, with the localizer's nms_iou and
-    max_faces, read only then; further_faces then holds the faces after the best to the bar for
-    further faces) when more than one scale can be read. detect_at(scale, indices)
-    gives the faces of images[k] for k in indices at that scale (one batch in the Predictor,
-    precomputed maps when fitting); detect_detail(indices) their faces in the detail pass.
+    whose faces want them (wants_zoom_in); then, at the fallback scales, the images with no face
+    yet; the faces of all scales merged (merge, with the localizer's nms_iou and max_faces, read
+    only then; further_faces then holds the faces after the best to the bar for further faces)
+    when more than one scale can be read. detect_at(scale, indices) gives the faces of images[k]
+    for k in indices at that scale (one batch in the Predictor, precomputed maps when fitting).
+    The detail pass (lnet.detail_ratio) is not read here: the Predictor adds its faces last, to
+    the faces decided without it (Predictor._add_detail).
     policy: None, or the localizer whose thresholds decide which images want the zoom-in and
     fallback scales (a bundle's, when `localizer` is the same with thresholds a user changed):
     the faces over its thresholds decide, so that a lower threshold reads the same scales and
@@ -272,16 +272,10 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
                                    hw, lnet.input_size, lnet.zoom_in_below, lnet.zoom_in_lone, lnet.zoom_in_lone_below)]  # fmt: skip
         for scale in lnet.zoom_in_scales if wanted else ():
             read(scale, wanted)
-    detail = lnet.detail_ratio is not None and detect_detail is not None
-    if detail:
-        largest = max((*lnet.scales, *lnet.zoom_in_scales))
-        wanted = [k for k, hw in enumerate(image_hws) if wants_detail(hw, lnet.input_size, lnet.detail_ratio, largest)]
-        for k, faces in zip(wanted, detect_detail(wanted) if wanted else [], strict=True):
-            found[k] += faces
     empty = [k for k in range(len(image_hws)) if not deciding(found[k])]
     for scale in lnet.fallback_scales if empty else ():  # nothing found anywhere yet
         read(scale, empty)
-    if len(lnet.scales) + len(lnet.zoom_in_scales) + len(lnet.fallback_scales) + detail == 1:
+    if len(lnet.scales) + len(lnet.zoom_in_scales) + len(lnet.fallback_scales) == 1:
         return found
     return [further_faces(merge(faces, localizer.nms_iou, localizer.max_faces, arbiter=arbiter and arbiter(k)), localizer, hw)
             for k, (faces, hw) in enumerate(zip(found, image_hws, strict=True))]
@@ -431,6 +425,26 @@ def add_apart(kept: list[Detection], added: list[Detection], iou: float, max_fac
         near = (inter > iou * np.maximum(union, 1e-12)) | (inter > contain * np.maximum(smaller, 1e-12))
         added = [f for f, o in zip(added, near.any(1).tolist(), strict=True) if not o]
     return sorted([*kept, *added], key=lambda f: -f[1])[:max_faces]
+
+
+def same_place(box, boxes: Sequence[np.ndarray], iou: float) -> int | None:
+    """The index of the first of `boxes` at the same place as `box`: their IoU over `iou`, or the
+    centre of either inside the other (a piece of a face, or the face boxed again a little off:
+    detail tiles give both at IoU under 0.3; experiments/2026-12-06-detail-adds-only), else None.
+    Boxes (x0, y0, x1, y1) in the same pixels."""
+    b = np.asarray(box, np.float64)
+    for j, other in enumerate(boxes):
+        o = np.asarray(other, np.float64)
+        inter = float(np.prod(np.clip(np.minimum(b[2:], o[2:]) - np.maximum(b[:2], o[:2]), 0, None)))
+        union = float(np.prod(b[2:] - b[:2]) + np.prod(o[2:] - o[:2])) - inter
+        if inter > iou * max(union, 1e-12) or _centre_inside(b, o) or _centre_inside(o, b):
+            return j
+    return None
+
+
+def _centre_inside(box: np.ndarray, other: np.ndarray) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return bool(other[0] <= cx <= other[2] and other[1] <= cy <= other[3])
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
