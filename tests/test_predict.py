@@ -222,7 +222,7 @@ def test_cli_exit_codes(bundle_path, folder, tmp_path, capsys):
     assert main([str(folder / "good.jpg"), str(folder / "text.jpg"), "--json", "--bundle", str(bundle_path)]) == 1
     out = capsys.readouterr()
     assert [json.loads(line)["error"] is None for line in out.out.splitlines()] == [True, False]
-    assert "1 of the 2 images could not be analysed" in out.err
+    assert "summary: 1 analysed (0 with no face), 1 error, 0 skipped" in out.err  # several files: the summary counts it
     a_file = folder / "good.jpg"  # --vis names a file: refused before anything is analysed
     assert main([str(a_file), "--vis", str(a_file), "--bundle", str(bundle_path)]) == 2
     out = capsys.readouterr()

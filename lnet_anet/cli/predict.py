@@ -943,11 +943,8 @@ def _run(args, predictor, items, several, tally: Tally, log, table) -> int:
     if tally.vis_failed == tally.errors:  # every image was analysed; their pictures were not written
         print(f"error: {tally.vis_failed} of the {len(items)} pictures could not be written into --vis "
               f"{_safe(str(args.vis))} (their records say why, and count as errors)", file=sys.stderr)  # fmt: skip
-    elif tally.analysed == 0 and tally.resumed == 0:
+    elif tally.analysed == 0 and tally.resumed == 0:  # else several images: the summary line counts the errors
         print(f"error: none of the {len(items)} images could be analysed (their records say why)",
-              file=sys.stderr)  # fmt: skip
-    elif not several:  # the summary line of several images counts them
-        print(f"error: {tally.errors} of the {len(items)} images could not be analysed (their records say why)",
               file=sys.stderr)  # fmt: skip
     return 1
 
