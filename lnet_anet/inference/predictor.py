@@ -1176,7 +1176,9 @@ class Predictor:
         (LNetInput.retry_exposure, retry_weaker_than) is read again with its contrast stretched;
         when that reading's best face scores higher, its faces are the image's, and the copy goes
         to the Analysis (`read_as`, for the heads' crops) with the record's "exposure": "stretched".
-        An image still without a face may then be rescued (LNetInput.rescue_faces, _rescue)."""
+        An image still without a face may then be rescued (LNetInput.rescue_faces, _rescue).
+        Last, with LNetInput.detail_ratio, a large image's detail pass adds the faces it finds
+        where none was found (_add_detail)."""
         # LNet's maps of this call and the localizer's candidates in them, which the rescue reads again
         maps: dict | None = {} if self.rescue else None
         # The check map's readings of each image read (id -> [(map, canvas size, Placement, scale)]):
