@@ -1263,11 +1263,17 @@ class Predictor:
     def _smaller_face(self, image: np.ndarray, face: tuple[np.ndarray, float], larger: tuple[np.ndarray, float]) -> bool:
         """_add_detail: whether `face` is a face of its own inside the `larger` face's region: under
         PART_AREA of its area, and the face head gives it the higher P(face) (False without one)."""
-        area = [float(np.prod(np.asarray(b[2:], np.float64) - np.asarray(b[:2], np.float64))) for b in (face[0], larger[0])]
-        if self.face_head is None or area[0] >= PART_AREA * area[1]:
+        box, region = np.asarray(face[0], np.float64), np.asarray(larger[0], np.float64)
+        if self.face_head is None or np.prod(box[2:] - box[:2]) >= PART_AREA * np.prod(region[2:] - region[:2]):
             return False
-        chances = self.face_head.probability(self._mean_features([(image, *face, {}), (image, *larger, {})]))
-        return bool(chances[0] > chances[1])
+        inner, outer = self._face_chances(image, box, region)
+        return inner > outer
+
+    def _face_chances(self, image: np.ndarray, first: np.ndarray, second: np.ndarray) -> tuple[float, float]:
+        """The face head's P(face) of regions `first` and `second` of `image`, in that order
+        (ANet's feature of each, _mean_features: computed once per detection pass)."""
+        chances = self.face_head.probability(self._mean_features([(image, first, 0.0, {}), (image, second, 0.0, {})]))
+        return float(chances[0]), float(chances[1])
 
     def _whole_picture(self, image: np.ndarray, faces: list) -> list:
         """multiscale.lone_part of an image's decided faces, judged by _nested_arbiter; a rescued
@@ -1445,8 +1451,8 @@ class Predictor:
             fill = self.arbitrate_fill
             if fill is not None and min(larger[2] - larger[0], larger[3] - larger[1]) < fill * min(image.shape[:2]):
                 return False  # not a face that fills the picture: in a crowd a larger box is mostly several faces
-            chances = self.face_head.probability(self._mean_features([(image, kept, 0.0, {}), (image, larger, 0.0, {})]))
-            return bool(chances[1] > chances[0])
+            inner, outer = self._face_chances(image, kept, larger)
+            return outer > inner
 
         return larger_is_face
 
