@@ -742,6 +742,22 @@ def test_the_detail_note_names_the_face_sizes_neither_reading_finds():
     assert "missed by every" not in detail_note([("IMG_0002.jpg", 2000, 1500)], lnet)  # reads faces over ~180 px
 
 
+def test_the_detail_note_of_photos_of_several_sizes_gives_the_range_of_their_figures():
+    """A trial (58b): photos of 4032 x 3024 and 6000 x 4000 with no face got the first photo's figures
+    (~0.11 px per pixel, faces under ~360 px) for both; the 6000 x 4000 photo's are ~0.075 and ~540."""
+    from lnet_anet.cli.predict import detail_note
+    from lnet_anet.inference.bundle import load_bundle
+    from lnet_anet.inference.shipped import DEFAULT_BUNDLE
+
+    lnet = load_bundle(DEFAULT_BUNDLE, build_nets=False).preprocessing["lnet"]
+    alone = detail_note([("big.jpg", 6000, 4000)], lnet)
+    assert "reads it at ~0.075 px per pixel" in alone and "faces under ~540 px" in alone
+    both = detail_note([("phone.jpg", 4032, 3024), ("big.jpg", 6000, 4000), ("phone2.jpg", 4032, 3024)], lnet)
+    assert "no face found in 3 photos" in both and "(the first: phone.jpg, 4032x3024)" in both
+    assert "reads them at ~0.075-0.11 px per pixel" in both and "faces under ~360-540 px" in both
+    assert "faces of ~250-540 px are often missed by every reading" in both and "reads them in tiles" in both
+
+
 def test_a_large_photo_with_no_face_ends_with_one_detail_note(bundle, tmp_path, capsys, monkeypatch):
     """Photos over LARGE_PHOTO_PIXELS with no face found: one note on stderr for the run (not one per
     photo) suggesting --detail; the records and the table stay as they are."""

@@ -522,21 +522,28 @@ def _detail_ratio(text: str) -> float:
 def detail_note(photos: list[tuple[str, int, int]], lnet: dict[str, Any]) -> str:
     """One stderr note for the (name, width, height) of this run's photos of LARGE_PHOTO_PIXELS or more
     with no face found, --detail off: LNet reads a photo that large shrunk (`lnet`: the bundle's
-    preprocessing.lnet), so a face of a few hundred pixels can be under SMALL_FACE_PX as read."""
+    preprocessing.lnet), so a face of a few hundred pixels can be under SMALL_FACE_PX as read.
+    Photos of several sizes get the range of figures over them (a trial: a folder's note gave the
+    first photo's figures for every photo)."""
     from lnet_anet.data.preprocess import LNetInput
     from lnet_anet.lnet.multiscale import reading_ratio
 
-    name, width, height = photos[0]
-    ratio = reading_ratio((height, width), LNetInput.from_dict(lnet))
-    missed = round(SMALL_FACE_PX / ratio, -1)
-    gap = ("" if missed <= COARSE_DETAIL_LARGEST_FACE_PX else
-           f"; faces of ~{COARSE_DETAIL_LARGEST_FACE_PX}-{missed:.0f} px are often missed by every reading "
+    setting = LNetInput.from_dict(lnet)
+    ratios = sorted({reading_ratio((height, width), setting) for _, width, height in photos})
+    missed = [round(SMALL_FACE_PX / r, -1) for r in reversed(ratios)]  # smallest face first
+    largest_missed = max(missed)
+    gap = ("" if largest_missed <= COARSE_DETAIL_LARGEST_FACE_PX else
+           f"; faces of ~{COARSE_DETAIL_LARGEST_FACE_PX}-{largest_missed:.0f} px are often missed by every reading "
            "(experiments/2026-12-06-detail-levels)")
+    name, width, height = photos[0]
     which = f"{len(photos)} photos" if len(photos) > 1 else "1 photo"
     first = "the first: " if len(photos) > 1 else ""
+    them = "them" if len(photos) > 1 else "it"
+    ratio = f"{ratios[0]:.2g}" if len(ratios) == 1 else f"{ratios[0]:.2g}-{ratios[-1]:.2g}"
+    under = f"{missed[0]:.0f}" if len(set(missed)) == 1 else f"{missed[0]:.0f}-{largest_missed:.0f}"
     return (f"note: no face found in {which} of {LARGE_PHOTO_PIXELS / 1e6:g} megapixels or more ({first}"
-            f"{_safe(one_line(name))}, {width}x{height}): LNet reads it at ~{ratio:.2g} px per pixel, where faces "
-            f"under ~{missed:.0f} px (~{SMALL_FACE_PX} px as read) are often missed; --detail also reads it in "
+            f"{_safe(one_line(name))}, {width}x{height}): LNet reads {them} at ~{ratio} px per pixel, where faces "
+            f"under ~{under} px (~{SMALL_FACE_PX} px as read) are often missed; --detail also reads {them} in "
             f"tiles: try --detail 0.5 for faces of about 50-{DETAIL_LARGEST_FACE_PX} px, --detail 0.35 for faces of about "
             f"{DETAIL_LARGEST_FACE_PX}-{COARSE_DETAIL_LARGEST_FACE_PX} px{gap}")
 
