@@ -81,18 +81,20 @@ def test_read_scales_leaves_the_detail_pass_to_the_predictor():
 
 
 def test_the_detail_pass_only_adds_faces_and_takes_nested_pieces_for_parts(tmp_path, monkeypatch):
-    """A trial: with --detail a 450 px face came back as a 77 x 102 box on its nose, or twice. The
-    detail faces are added last, apart from the faces found without them: one at a found face's
-    place is dropped, unless it is much smaller and the face head gives it a higher P(face) than
-    that face's region: then it takes that region (the same face read tighter, or a face inside a
-    blob), the found face's score kept. A piece the face head rates lower is dropped."""
+    """Trials: with --detail a 450 px face came back as a 77 x 102 box on its nose, or twice; then a
+    small face beside a large one took the large one's place. The detail faces are added last, and
+    every face found without them stays: a detail face at a found face's place is dropped unless it
+    is much smaller and the face head gives it a higher P(face) than that face's region; then,
+    inside that face's face box it is the same face read tighter and gives it its region (the score
+    kept), outside it (hair, shoulders) it is another face, added beside it."""
     import dataclasses
 
     predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=8))
+    predictor.localizer = dataclasses.replace(predictor.localizer, face_box=(0.5, 0.5, 0.0, 0.0))  # the central half
     image = np.random.default_rng(3).integers(0, 255, (1200, 1600, 3), dtype=np.uint8)
-    big = np.array([400.0, 300.0, 900.0, 800.0])  # a face found without the detail pass
-    piece = np.array([480.0, 400.0, 560.0, 480.0])  # its eye, stronger in the tiles
-    small = np.array([760.0, 650.0, 840.0, 730.0])  # a real small face inside that box
+    big = np.array([400.0, 300.0, 900.0, 800.0])  # a face found without the detail pass: face box [525, 425, 775, 675]
+    piece = np.array([560.0, 460.0, 640.0, 540.0])  # its eye, stronger in the tiles, inside its face box
+    small = np.array([760.0, 650.0, 840.0, 730.0])  # a small face in its region, outside its face box
     same = np.array([410.0, 310.0, 890.0, 790.0])  # the found face again
     apart = np.array([1300.0, 100.0, 1380.0, 180.0])
     monkeypatch.setattr(predictor, "_read_scales", lambda images, *a, **k: [[(big.copy(), 2.0)] for _ in images])
@@ -109,10 +111,24 @@ def test_the_detail_pass_only_adds_faces_and_takes_nested_pieces_for_parts(tmp_p
     assert [b.tolist() for b, _ in next(predictor.locate_many([image], kind="region"))] == [big.tolist()]  # detail off
     predictor.detail_ratio = 0.5
     found = next(predictor.locate_many([image], kind="region"))
-    assert [(b.tolist(), s) for b, s in found] == [(apart.tolist(), 4.0), (small.tolist(), 2.0)]
-    predictor._face_head = None  # no face head: every detail face at a found face's place is taken for a piece
+    assert [(b.tolist(), s) for b, s in found] == [(small.tolist(), 5.0), (apart.tolist(), 4.0), (big.tolist(), 2.0)]
+    chance[tuple(small)] = 0.4  # the face head prefers the found face's region: not another face
+    assert [b.tolist() for b, _ in next(predictor.locate_many([image], kind="region"))] == [apart.tolist(), big.tolist()]
+    chance[tuple(small)], chance[tuple(piece)] = 0.9, 0.99  # preferred inside the face box: the face read tighter
     found = next(predictor.locate_many([image], kind="region"))
-    assert [b.tolist() for b, _ in found] == [apart.tolist(), big.tolist()]
+    assert [(b.tolist(), s) for b, s in found] == [(small.tolist(), 5.0), (apart.tolist(), 4.0), (piece.tolist(), 2.0)]
+
+    class Lower:  # a box head that places the face 200 px lower than the fixed face box
+        def correct(self, fixed, features):
+            return fixed + np.array([0.0, 200.0, 0.0, 200.0])
+
+    predictor._box_head, predictor.refine_boxes = Lower(), True  # the face box tested is the box head's
+    found = next(predictor.locate_many([image], kind="region"))  # a trial: a face above the face kept it
+    assert [(b.tolist(), s) for b, s in found] == [(piece.tolist(), 9.0), (small.tolist(), 5.0),
+                                                   (apart.tolist(), 4.0), (big.tolist(), 2.0)]  # fmt: skip
+    predictor.refine_boxes = False
+    predictor._face_head = None  # no face head: nothing is added at a found face's place
+    assert [b.tolist() for b, _ in next(predictor.locate_many([image], kind="region"))] == [apart.tolist(), big.tolist()]
     predictor.localizer = dataclasses.replace(predictor.localizer, max_faces=1)  # no room: the found face stays
     assert [b.tolist() for b, _ in next(predictor.locate_many([image], kind="region"))] == [big.tolist()]
 

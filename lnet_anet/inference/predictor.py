@@ -1230,15 +1230,17 @@ class Predictor:
         merged (multiscale.merge), through the check and the face filter like the first reading's,
         then added to found[k], strongest first, where no face lies at the same place
         (multiscale.same_place: overlapping, or either's centre inside the other), up to the
-        localizer's max_faces. A detail face at the place of a larger face of found[k] takes that
-        face's region, its score kept, when it has under PART_AREA of its area and the face head
-        gives it a higher P(face) than that region (the same face read tighter, or a face inside a
-        blob that is none; without a face head, never); otherwise it is that face again or a piece
-        of it: a face larger than the tiles' region limit (DETAIL_MAX_REGION) comes out of them as
-        its eyes or nose, which once replaced the face or kept the picture from the zoom-in that
-        finds it, and a region added beside a face was boxed as the same face again by the box
-        head (experiments/2026-12-06-detail-adds-only). Every face found without the detail pass
-        stays a face, with its score."""
+        localizer's max_faces. A detail face at the place of a face of found[k] that has under
+        PART_AREA of its region's area and that the face head prefers to that region (_preferred)
+        is the same face read tighter when its centre lies inside the face box the user is given
+        for that face (_inside_face): it gives the face its region, the face's score kept; outside
+        it, it is another face in that face's hair or shoulders, added beside it (a trial). Any
+        other detail face at a face's place is that face again or a piece of it: a face larger than
+        the tiles' region limit (DETAIL_MAX_REGION) comes out of them as its eyes or nose, which
+        once replaced the face or kept the picture from the zoom-in that finds it
+        (experiments/2026-12-06-detail-adds-only). Every face found without the detail pass stays,
+        with its score; with more faces in a picture, the box heads may place them otherwise
+        (crowd_box_head)."""
         lnet, loc = self._lnet, self.localizer
         largest = max((*lnet.scales, *lnet.zoom_in_scales))
         out = list(found)
@@ -1253,21 +1255,36 @@ class Predictor:
             kept, decided = list(found[k]), len(found[k])
             for face in faces:
                 j = same_place(face[0], [box for box, _ in kept], loc.nms_iou)
-                if j is None and len(kept) < loc.max_faces:
-                    kept.append(face)
-                elif j is not None and j < decided and self._smaller_face(image, face, kept[j]):
+                if j is None or j >= decided or not self._preferred(image, face, kept[j]):
+                    if j is None and len(kept) < loc.max_faces:
+                        kept.append(face)
+                elif self._inside_face(image, face[0], kept[j][0]):  # the same face read tighter: its region
                     kept[j] = _with_region(kept[j], face[0])
+                elif len(kept) < loc.max_faces:  # another face in that face's hair or shoulders
+                    kept.append(face)
             out[k] = sorted(kept, key=lambda f: -f[1])
         return out
 
-    def _smaller_face(self, image: np.ndarray, face: tuple[np.ndarray, float], larger: tuple[np.ndarray, float]) -> bool:
-        """_add_detail: whether `face` is a face of its own inside the `larger` face's region: under
-        PART_AREA of its area, and the face head gives it the higher P(face) (False without one)."""
-        box, region = np.asarray(face[0], np.float64), np.asarray(larger[0], np.float64)
+    def _preferred(self, image: np.ndarray, face: tuple[np.ndarray, float], found: tuple[np.ndarray, float]) -> bool:
+        """_add_detail: whether a detail `face` at the place of a `found` face is under PART_AREA
+        of its region's area and the face head gives it the higher P(face) (False without one)."""
+        box, region = np.asarray(face[0], np.float64), np.asarray(found[0], np.float64)
         if self.face_head is None or np.prod(box[2:] - box[:2]) >= PART_AREA * np.prod(region[2:] - region[:2]):
             return False
         inner, outer = self._face_chances(image, box, region)
         return inner > outer
+
+    def _inside_face(self, image: np.ndarray, box: np.ndarray, region: np.ndarray) -> bool:
+        """_add_detail: whether `box`'s centre lies inside the face box of `region` as a lone face
+        is given it: the box head's (refine_boxes), else the localizer's fixed face box. The fixed
+        one sits too high under a small face above a large one, which then lost its face to it (a
+        trial; experiments/2026-12-06-detail-adds-only, round 6)."""
+        region = np.asarray(region, np.float64)
+        face = self.face_box(region, image.shape[:2])
+        if self.refine_boxes:
+            face = self._box_head.correct(face[None], self._mean_features([(image, region, 0.0, {})]))[0]
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        return bool(face[0] <= cx <= face[2] and face[1] <= cy <= face[3])
 
     def _face_chances(self, image: np.ndarray, first: np.ndarray, second: np.ndarray) -> tuple[float, float]:
         """The face head's P(face) of regions `first` and `second` of `image`, in that order
