@@ -86,7 +86,9 @@ def test_the_detail_pass_only_adds_faces_and_takes_nested_pieces_for_parts(tmp_p
     every face found without them stays: a detail face at a found face's place is dropped unless it
     is much smaller and the face head gives it a higher P(face) than that face's region; then,
     inside that face's face box it is the same face read tighter and gives it its region (the score
-    kept), outside it (hair, shoulders) it is another face, added beside it."""
+    kept), outside it (hair, shoulders) it is another face, added beside it. The face box is the
+    one the user is given for that face alone: the box head's, or the crowd head's for a small one
+    (a trial: the localizer's fixed face box, then the box head's, sat over a small face above)."""
     import dataclasses
 
     predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=8))
@@ -126,6 +128,16 @@ def test_the_detail_pass_only_adds_faces_and_takes_nested_pieces_for_parts(tmp_p
     found = next(predictor.locate_many([image], kind="region"))  # a trial: a face above the face kept it
     assert [(b.tolist(), s) for b, s in found] == [(piece.tolist(), 9.0), (small.tolist(), 5.0),
                                                    (apart.tolist(), 4.0), (big.tolist(), 2.0)]  # fmt: skip
+
+    class Still:  # a crowd head that leaves the fixed face box where it is
+        def correct(self, fixed, features):
+            return fixed
+
+    # a small lone face is placed by the crowd head (crowd_box_small), twice here: that box is tested
+    predictor._crowd_box_head = Still()
+    predictor._lnet = dataclasses.replace(predictor._lnet, crowd_box_head=2, crowd_box_small=0.5, crowd_box_steps=2)
+    found = next(predictor.locate_many([image], kind="region"))
+    assert [(b.tolist(), s) for b, s in found] == [(small.tolist(), 5.0), (apart.tolist(), 4.0), (piece.tolist(), 2.0)]
     predictor.refine_boxes = False
     predictor._face_head = None  # no face head: nothing is added at a found face's place
     assert [b.tolist() for b, _ in next(predictor.locate_many([image], kind="region"))] == [apart.tolist(), big.tolist()]

@@ -1020,16 +1020,35 @@ class Predictor:
                 crowd = np.logical_or(crowd, small)
             crowd = np.flatnonzero(crowd)
             if len(crowd):
-                placed = self._crowd_box_head.correct(fixed[crowd], features[crowd])
-                for _ in range(self._lnet.crowd_box_steps - 1):
-                    regions = [(faces[k][0], self.localizer.to_region(box)) for k, box in zip(crowd, placed, strict=True)]
-                    placed = self._crowd_box_head.correct(placed, self._judge_features(regions))
-                boxes[crowd] = placed
+                boxes[crowd] = self._crowd_steps([faces[k][0] for k in crowd], fixed[crowd], features[crowd])
         for (img, _, _, face), (a, j, turn), box in zip(faces, shown_in, boxes, strict=True):
             h, w = img.shape[:2]
             shown = _turn_back(np.clip(box, 0, [w, h, w, h]), turn, a.image.shape[:2])
             face["box"] = [round(float(v), 1) for v in shown]
             a.faces_px[j] = shown
+
+    def _crowd_steps(self, images: list[np.ndarray], fixed: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """The crowd box head's boxes (N, 4) of faces in `images` from their fixed face boxes (N, 4)
+        and ANet's features of their regions (N, D): crowd_box_steps corrections, each after the
+        first from ANet's feature of the region of the box placed last."""
+        placed = self._crowd_box_head.correct(fixed, features)
+        for _ in range(self._lnet.crowd_box_steps - 1):
+            regions = [(img, self.localizer.to_region(box)) for img, box in zip(images, placed, strict=True)]
+            placed = self._crowd_box_head.correct(placed, self._judge_features(regions))
+        return placed
+
+    def _lone_face_box(self, image: np.ndarray, region: np.ndarray) -> np.ndarray:
+        """The face box (4,) that _refine_boxes gives a picture's only face found at `region`: the
+        crowd head's steps when crowd_box_small makes it a crowd face, else the box head's
+        correction, else (refine_boxes off) the localizer's face box; image pixels, unclipped."""
+        fixed = self.face_box(region, image.shape[:2])
+        if not self._refine_on:
+            return fixed
+        features = self._mean_features([(image, region, 0.0, {})])
+        lnet, side = self._lnet, min(fixed[2] - fixed[0], fixed[3] - fixed[1])
+        crowd = self._crowd_box_head is not None and (
+            lnet.crowd_box_head <= 1 or (lnet.crowd_box_small is not None and side <= lnet.crowd_box_small * min(image.shape[:2])))
+        return (self._crowd_steps([image], fixed[None], features) if crowd else self._box_head.correct(fixed[None], features))[0]
 
     def face_box(self, region: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
         """The face box reported for a region the localizer found in an (h, w) image (the
@@ -1275,16 +1294,14 @@ class Predictor:
         return inner > outer
 
     def _inside_face(self, image: np.ndarray, box: np.ndarray, region: np.ndarray) -> bool:
-        """_add_detail: whether `box`'s centre lies inside the face box of `region` as a lone face
-        is given it: the box head's (refine_boxes), else the localizer's fixed face box. The fixed
-        one sits too high under a small face above a large one, which then lost its face to it (a
-        trial; experiments/2026-12-06-detail-adds-only, round 6)."""
-        region = np.asarray(region, np.float64)
-        face = self.face_box(region, image.shape[:2])
-        if self.refine_boxes:
-            face = self._box_head.correct(face[None], self._mean_features([(image, region, 0.0, {})]))[0]
+        """_add_detail: whether `box`'s centre lies inside the face box the user is given for a lone
+        face at `region` (_lone_face_box). The localizer's fixed face box sits too high under a
+        small face above a large one, and the box head's is not the crowd head's that places a
+        small lone face: the large face then lost its region to the small one (a trial;
+        experiments/2026-12-06-detail-adds-only, rounds 5-7)."""
+        x0, y0, x1, y1 = self._lone_face_box(image, np.asarray(region, np.float64))
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        return bool(face[0] <= cx <= face[2] and face[1] <= cy <= face[3])
+        return bool(x0 <= cx <= x1 and y0 <= cy <= y1)
 
     def _face_chances(self, image: np.ndarray, first: np.ndarray, second: np.ndarray) -> tuple[float, float]:
         """The face head's P(face) of regions `first` and `second` of `image`, in that order
