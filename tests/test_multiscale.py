@@ -419,7 +419,7 @@ def test_a_picture_whose_faces_were_all_refused_is_read_at_the_zoom_in_scales(tm
 
     bars = []
 
-    def fake_verify(self, images, found, originals, p_min=None):  # refuses boxes over 40 px and the one at x 100
+    def fake_verify(self, images, found, originals, p_min=None, every=False):  # refuses boxes over 40 px and the one at x 100
         refused_by_filter.append(sum(len(f) for f in found))
         bars.append(p_min)
         return [[f for f in faces if f[0][2] - f[0][0] <= 40 and f[0][0] != 100] for faces in found]
@@ -480,7 +480,7 @@ def test_a_picture_with_a_refused_face_beside_a_kept_one_adds_the_zoom_ins_faces
 
     fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
     fake_localizer.to_face_box = lambda box: np.asarray(box, np.float64)
-    monkeypatch.setattr(Predictor, "_verify", lambda self, images, found, originals, p_min=None:
+    monkeypatch.setattr(Predictor, "_verify", lambda self, images, found, originals, p_min=None, every=False:
                         [[f for f in faces if f[0][2] - f[0][0] <= 40] for faces in found])  # fmt: skip
     monkeypatch.setattr(Predictor, "_rescue", lambda self, *a, **k: None)
     settings = {"scales": [1.0], "zoom_in_scales": [2.0], "zoom_in_below": 0, "zoom_in_lone": False,
@@ -817,3 +817,56 @@ def test_zoom_in_crowd_false_keeps_a_crowds_weak_blobs_from_asking_for_the_zoom_
         LNetInput.from_dict({**base, "zoom_in_crowd": "no"})
     with pytest.raises(PreprocessError, match="zoom_in_crowd needs zoom_in_scales"):
         LNetInput.from_dict({k: v for k, v in {**base, "zoom_in_crowd": False}.items() if not k.startswith("zoom_in_s")})
+
+
+def test_a_picture_left_with_one_face_adds_the_zoom_ins_faces_apart_at_a_bar_of_their_own(tmp_path, monkeypatch):
+    """zoom_in_lone_p: a picture the filter leaves with exactly one face is read at the zoom-in scale;
+    that reading's faces judged by the face head at zoom_in_lone_p whatever their LNet score (a strong
+    false face passes the filter's s_high otherwise) are added apart from the kept face, which stays
+    as it was; off, the picture is read once (experiments/2026-12-06-small-lone-face-zoom, round 3)."""
+    path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
+    base = Predictor.load(path)._lnet.to_dict()
+    canvases, calls = [], []
+
+    def fake_localizer(response, image_size):  # canvas pixels (a 128 px picture: scale 2 doubles them)
+        canvases.append(tuple(image_size))
+        if image_size[0] == 128:  # one face
+            return [(np.array([0, 0, 30, 30], np.float64), 0.9)]
+        return [(np.array([0, 0, 60, 60], np.float64), 0.95),  # the kept face again, stronger: it stays as it was
+                (np.array([120, 120, 160, 160], np.float64), 0.7),  # a small face apart: added
+                (np.array([200, 10, 260, 70], np.float64), 0.6)]  # 30 px wide in the picture: the face head refuses it  # fmt: skip
+
+    fake_localizer.nms_iou, fake_localizer.max_faces = 0.3, 4
+    fake_localizer.to_face_box = lambda box: np.asarray(box, np.float64)
+
+    def fake_verify(self, images, found, originals, p_min=None, every=False):  # the face head: under 25 px wide
+        calls.append((p_min, every))
+        return [[f for f in faces if not every or f[0][2] - f[0][0] < 25] for faces in found]
+
+    monkeypatch.setattr(Predictor, "_verify", fake_verify)
+    monkeypatch.setattr(Predictor, "_rescue", lambda self, *a, **k: None)
+    settings = {"scales": [1.0], "zoom_in_scales": [2.0], "zoom_in_below": 0, "zoom_in_lone": False,
+                "rescue_faces": [0.0, 0.7], "verify_faces": [0.5, 0.02]}  # fmt: skip
+
+    def faces(lone_p, value: int) -> list:
+        predictor = Predictor.load(path)
+        predictor._lnet = LNetInput.from_dict({**base, **settings, "zoom_in_lone_p": lone_p})
+        monkeypatch.setattr(predictor, "localizer", fake_localizer)
+        monkeypatch.setattr(predictor, "cascade", None)
+        canvases.clear()
+        calls.clear()
+        return [(f["box"], f["score"]) for f in predictor.analyse(np.full((128, 128, 3), value, np.uint8)).record["faces"]]
+
+    kept = faces(None, 90)
+    assert canvases == [(128, 128)] and [b for b, _ in kept] == [[0, 0, 30, 30]] and calls == [(None, False)]
+    found = faces(0.3, 91)
+    assert canvases == [(128, 128), (256, 256)] and calls == [(None, False), (0.3, True)]
+    assert [b for b, _ in found] == [[0, 0, 30, 30], [60, 60, 80, 80]] and found[0] == kept[0]
+    with pytest.raises(PreprocessError, match="zoom_in_lone_p needs zoom_in_scales"):
+        LNetInput.from_dict({**base, "zoom_in_lone_p": 0.3})
+    with pytest.raises(PreprocessError, match="zoom_in_lone_p needs verify_faces"):
+        LNetInput.from_dict({**base, **{k: v for k, v in settings.items() if k != "verify_faces"}, "zoom_in_lone_p": 0.3})
+    with pytest.raises(PreprocessError, match="zoom_in_lone_p"):
+        LNetInput.from_dict({**base, **settings, "zoom_in_lone_p": 1.5})
+    assert LNetInput.from_dict({**base, **settings, "zoom_in_lone_p": 0.3}).to_dict()["zoom_in_lone_p"] == 0.3
+    assert "zoom_in_lone_p" not in LNetInput.from_dict({**base, **settings}).to_dict()

@@ -4,6 +4,8 @@
 #   bash experiments/2026-12-06-small-lone-face-zoom/run.sh lines V   # L3-L5 for the chosen v (~8 min)
 #   bash experiments/2026-12-06-small-lone-face-zoom/run.sh val V     # once, if tune holds (~12 min)
 #   round 2 (RULE.md): run.sh tune2 (v 96; v 10000 is probe/), lines2 V, val2 V
+#   round 3 (RULE.md): run.sh tune3 (p 0.1 / 0.3 / 0.5 / 0.8 and the embedded bundle today, ~50 min),
+#                      lines3 P, same3 (L6: the setting off against BASE, the code before), val3 P
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
 export LNET_ANET_DATASETS=${LNET_ANET_DATASETS:-$(cd ../shared/datasets && pwd)}
@@ -80,5 +82,48 @@ val2)
   $PY benchmarks/bench_end_to_end.py --part val --limit 500 --stability 0 --probe-train 0 --framings 0 \
       --bundle shipped=$SHIPPED candidate=$CAND --out $E/val2/e2e
   ;;
-*) echo "usage: run.sh tune | lines V | val V | tune2 | lines2 V | val2 V" >&2; exit 2 ;;
+tune3)
+  for p in 0.1 0.3 0.5 0.8; do
+    $PY -m lnet_anet.cli.build_bundle --from-bundle $SHIPPED --lnet-input "{\"zoom_in_lone_p\": $p}" \
+        --note "round 3 (experiments/2026-12-06-small-lone-face-zoom)" --out $R/p$p.lnetanet
+    $PY benchmarks/bench_detection.py --format csv --labels runs/lnet-wild/choose.csv --part all --face-free \
+        --detectors lnet_anet_shipped --bundle $R/p$p.lnetanet --threads 2 --work $R/wider-tune3-p$p --out $E/tune3/wider-p$p
+  done
+  $PY benchmarks/bench_detection.py --format csv --labels runs/lnet-wild/choose.csv --part all --face-free \
+      --detectors lnet_anet_shipped --bundle $SHIPPED --threads 2 --work $R/wider-tune3-shipped --out $E/tune3/wider-shipped
+  ;;
+lines3)
+  p=${2:?the chosen p}
+  B=$R/p$p.lnetanet
+  $PY benchmarks/bench_localize_speed.py --before $SHIPPED --after $B --calls 30 --out $E/tune3/localize-speed.json
+  $PY $E/portraits.py --part tune --bundle shipped=$SHIPPED candidate=$B --out $E/tune3/portraits.json
+  $PY benchmarks/bench_detection.py --format csv --labels runs/face-grids/tune/faces.csv --detectors lnet_anet_shipped \
+      --bundle $B --threads 2 --work $R/grids-tune3-p$p --out $E/tune3/grids-p$p
+  ;;
+same3)  # L6: records with the setting off, this code against BASE (a worktree of the code before)
+  base=${BASE:?BASE=a worktree of the code before}
+  files="$(cut -d, -f1 runs/face-grids/tune/faces.csv | tail -n +2 | sort -u | head -20 | sed "s|^|$PWD/runs/face-grids/tune/|")
+$(cut -d, -f1 runs/lnet-wild/choose.csv | tail -n +2 | sort -u | head -20)"
+  $PY -m lnet_anet.predict $files --json --bundle $(realpath $SHIPPED) > $R/same3-now.jsonl
+  py=$(realpath $PY) shipped=$(realpath $SHIPPED) out=$(realpath $R)
+  (cd $base && PYTHONPATH=. $py -m lnet_anet.predict $files --json --bundle $shipped > $out/same3-before.jsonl)
+  cmp $R/same3-now.jsonl $R/same3-before.jsonl && echo "L6: identical records on $(echo $files | wc -w) files" | tee $E/tune3/same.txt
+  ;;
+val3)
+  p=${2:?the chosen p}
+  CAND=$R/val3-p$p.lnetanet
+  $PY -m lnet_anet.cli.build_bundle --from-bundle $SHIPPED --lnet-input "{\"zoom_in_lone_p\": $p}" \
+      --note "round 3 (experiments/2026-12-06-small-lone-face-zoom)" --out $CAND
+  for b in shipped candidate; do
+    path=$SHIPPED; [ $b = candidate ] && path=$CAND
+    $PY benchmarks/bench_detection.py --part val --face-free --detectors lnet_anet_shipped --bundle $path \
+        --threads 2 --work $R/wider-val3-$b --out $E/val3/wider-$b
+  done
+  $PY $E/portraits.py --part val --bundle shipped=$SHIPPED candidate=$CAND --out $E/val3/portraits.json
+  $PY benchmarks/bench_detection.py --format csv --labels runs/face-grids/val/faces.csv --detectors lnet_anet_shipped \
+      --bundle $CAND --threads 2 --work $R/grids-val3-candidate --out $E/val3/grids-candidate
+  $PY benchmarks/bench_end_to_end.py --part val --limit 500 --stability 0 --probe-train 0 --framings 0 \
+      --bundle shipped=$SHIPPED candidate=$CAND --out $E/val3/e2e
+  ;;
+*) echo "usage: run.sh tune | lines V | val V | tune2 | lines2 V | val2 V | tune3 | lines3 P | same3 | val3 P" >&2; exit 2 ;;
 esac

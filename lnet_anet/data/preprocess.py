@@ -102,16 +102,18 @@ _RESCUE_OFF = (" (to turn the rescue off, set rescue_frame, verify_faces, verify
 # turns each off: turning one off turns its dependents off too (dependents_off; build_bundle).
 LNET_DEPENDENTS = {"refine_boxes": ("crowd_box_head",), "crowd_box_head": ("crowd_box_steps", "crowd_box_small"),
                    "rescue_faces": ("rescue_frame", "verify_faces", "arbitrate_nested"), "rescue_frame": ("frame_read",),
-                   "verify_faces": ("verify_luma", "zoom_in_refused_p", "zoom_in_refused_any"),
+                   "verify_faces": ("verify_luma", "zoom_in_refused_p", "zoom_in_refused_any", "zoom_in_lone_p"),
                    "arbitrate_nested": ("arbitrate_picture",),
                    "check_faces": ("check_rescue", "find_on_check"),
-                   "zoom_in_scales": ("zoom_in_weak", "zoom_in_crowd", "zoom_in_refused", "zoom_in_lone_below"),
+                   "zoom_in_scales": ("zoom_in_weak", "zoom_in_crowd", "zoom_in_refused", "zoom_in_lone_below",
+                                      "zoom_in_lone_p"),
                    "zoom_in_refused": ("zoom_in_refused_p", "zoom_in_refused_any"), "retry_exposure": ("retry_weaker_than",)}  # fmt: skip
 LNET_OFF = {"refine_boxes": False, "crowd_box_head": None, "crowd_box_steps": 1, "crowd_box_small": None,
             "rescue_faces": None, "rescue_frame": None, "verify_faces": None, "arbitrate_nested": None,
             "arbitrate_picture": False, "frame_read": "padded", "verify_luma": None, "check_faces": None,
             "check_rescue": False, "find_on_check": False, "zoom_in_scales": [], "zoom_in_weak": None, "zoom_in_crowd": True,
             "zoom_in_refused": False, "zoom_in_refused_p": None, "zoom_in_refused_any": False, "zoom_in_lone_below": None,
+            "zoom_in_lone_p": None,
             "retry_exposure": None, "retry_weaker_than": None}  # fmt: skip
 
 
@@ -271,6 +273,12 @@ class LNetInput(_Normalized):
     pass the check and the filter and lie apart from the kept ones are added (multiscale.add_apart:
     a blob of small faces refused beside a face that stays; the check's refusals do not count, as
     they cost a portrait a second reading: experiments/2026-12-06-zoom-in-beside-kept-faces);
+    zoom_in_lone_p (None: off; needs zoom_in_scales and verify_faces): a picture that the check and
+    the face filter leave with exactly one face, and that was not read at the zoom-in scales, is
+    read at them too; the faces of that reading that pass the check, get P(face) > zoom_in_lone_p
+    from the face head whatever their LNet score, and lie apart from the kept face are added (the
+    kept face never changes: faces LNet's base scales miss beside a large one;
+    experiments/2026-12-06-small-lone-face-zoom, round 3);
     zoom_in_canvas "fit": a zoom-in canvas trimmed to the photo (multiscale.place), "input"
     (default): the input size times the scale, whatever the photo's shape. fallback_scales
     (each < 1) are read last, only for an image where no scale found a face (a face filling a
@@ -361,6 +369,7 @@ class LNetInput(_Normalized):
     zoom_in_refused: bool = False
     zoom_in_refused_p: float | None = None
     zoom_in_refused_any: bool = False
+    zoom_in_lone_p: float | None = None
     arbitrate_nested: float | None = None
     arbitrate_picture: bool = False
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
@@ -368,7 +377,7 @@ class LNetInput(_Normalized):
               "retry_weaker_than", "rescue_faces", "refine_boxes", "crowd_box_head", "crowd_box_steps", "crowd_box_small",
               "check_faces",
               "check_rescue", "find_on_check", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
-              "zoom_in_crowd", "zoom_in_refused", "zoom_in_refused_p", "zoom_in_refused_any", "arbitrate_nested",
+              "zoom_in_crowd", "zoom_in_refused", "zoom_in_refused_p", "zoom_in_refused_any", "zoom_in_lone_p", "arbitrate_nested",
               "arbitrate_picture")
 
     @classmethod
@@ -417,6 +426,11 @@ class LNetInput(_Normalized):
         if zoom_in_refused_any and not zoom_in_refused:
             raise PreprocessError(f"{where}.zoom_in_refused_any needs zoom_in_refused to be true, and it is "
                                   f"{'false' if 'zoom_in_refused' in d else 'not set'}")  # fmt: skip
+        zoom_in_lone_p = d.get("zoom_in_lone_p")
+        if zoom_in_lone_p is not None:
+            zoom_in_lone_p = float(_number(d, "zoom_in_lone_p", where, 0.0, 1.0))
+            if not zoom_in:
+                raise PreprocessError(f"{where}.zoom_in_lone_p needs zoom_in_scales, which are not set")
         zoom_in_canvas = _canvas_choice(d, "zoom_in_canvas", where)
         fallback = _extra_scales(d, "fallback_scales", where, 0.1, 1.0, scales)
         detail = d.get("detail_ratio")
@@ -473,6 +487,8 @@ class LNetInput(_Normalized):
             raise PreprocessError(f"{where}.zoom_in_refused_p needs verify_faces, which is not set")
         if zoom_in_refused_any and verify is None:  # the face filter's refusals are what it reads again
             raise PreprocessError(f"{where}.zoom_in_refused_any needs verify_faces, which is not set")
+        if zoom_in_lone_p is not None and verify is None:  # the face head's bar for the added faces
+            raise PreprocessError(f"{where}.zoom_in_lone_p needs verify_faces, which is not set")
         frame_read = d.get("frame_read", "padded")
         if frame_read not in ("padded", "picture"):
             raise PreprocessError(f"{where}.frame_read must be padded or picture, got {frame_read!r}")
@@ -497,7 +513,8 @@ class LNetInput(_Normalized):
                    rescue_frame=frame, verify_faces=verify, frame_read=frame_read,
                    verify_luma=verify_luma, zoom_in_weak=zoom_in_weak, zoom_in_crowd=zoom_in_crowd,
                    zoom_in_refused=zoom_in_refused, zoom_in_refused_p=zoom_in_refused_p,
-                   zoom_in_refused_any=zoom_in_refused_any, arbitrate_nested=arbitrate, arbitrate_picture=picture)  # fmt: skip
+                   zoom_in_refused_any=zoom_in_refused_any, zoom_in_lone_p=zoom_in_lone_p, arbitrate_nested=arbitrate,
+                   arbitrate_picture=picture)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -517,6 +534,8 @@ class LNetInput(_Normalized):
                 d["zoom_in_refused_p"] = self.zoom_in_refused_p
             if self.zoom_in_refused_any:
                 d["zoom_in_refused_any"] = True
+            if self.zoom_in_lone_p is not None:
+                d["zoom_in_lone_p"] = self.zoom_in_lone_p
         if self.zoom_in_canvas != "input":  # absent otherwise: bundles from before read the same
             d["zoom_in_canvas"] = self.zoom_in_canvas
         if self.fallback_scales:

@@ -650,6 +650,9 @@ def describe(path: str | Path) -> str:
         which = ", or with a face the filter refused," if lnet.get("zoom_in_refused_any") else ""
         steps.append(f"a picture left with no face{which} read at the zoom-in scales"
                      + (f", its faces verified at P(face) > {bar:g}" if bar is not None else ""))
+    if lnet.get("zoom_in_lone_p") is not None:
+        steps.append(f"a picture left with one face read at the zoom-in scales, faces apart added at P(face) > "
+                     f"{lnet['zoom_in_lone_p']:g}")
     if lnet.get("rescue_faces"):
         steps.append(f"rescue P(face) > {lnet['rescue_faces'][1]:g}")
     if lnet.get("rescue_frame") is not None:

@@ -1231,9 +1231,9 @@ class Predictor:
             candidates = [len(faces) for faces in found]
             found = self._verify(read, found, images)
             refused = {k for k, faces in enumerate(found) if len(faces) < candidates[k]}
-        if self._lnet.zoom_in_refused:  # before the rescue: its faces are the zoom-in's, checked and verified
-            found = self._zoom_in_refused(read, found, images, analyses, read_at, maps, checks,
-                                          refused if self._lnet.zoom_in_refused_any else set())  # fmt: skip
+        if self._lnet.zoom_in_refused or self._lnet.zoom_in_lone_p is not None:  # before the rescue: checked and verified
+            found = self._zoom_in_again(read, found, images, analyses, read_at, maps, checks,
+                                        refused if self._lnet.zoom_in_refused_any else set())  # fmt: skip
         if maps is not None:
             self._rescue(images, found, maps, checks if self._lnet.check_rescue else None)
         if self.arbitrate_nested and self.arbitrate_picture:  # it may change a face's region, not whether it is one
@@ -1337,52 +1337,68 @@ class Predictor:
         added = [f for f in added if f[1] > self.localizer.threshold]
         return faces if not added else sorted([*faces, *added], key=lambda f: -f[1])
 
-    def _zoom_in_refused(self, read: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]],
-                         originals: list[np.ndarray], analyses: list[Analysis] | None, read_at: dict[int, set[float]],
-                         maps: dict | None, checks: dict | None, refused: set[int] = frozenset()
-                         ) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
-        """LNetInput.zoom_in_refused: each picture left with no face by the check and the face
-        filter, and not read at the zoom-in scales (`read_at`: id(image) -> the scales read), is
-        read at them now; its faces there go through the check and the filter like the first
-        reading's (the filter with zoom_in_refused_p as its bar, when set). A blob LNet made of
-        several small faces at the base scales is one face too large to ask for the zoom-in
-        (multiscale.wants_zoom_in), and the filter refuses it: the zoom-in reading is where those
-        faces are found (experiments/2026-12-06-filter-small-faces). refused (zoom_in_refused_any):
-        the pictures where the filter refused a face; those that kept faces are read too, and
-        the zoom-in faces that pass are added when they lie apart from the kept ones
-        (multiscale.add_apart)."""
-        zoom = set(self._lnet.zoom_in_scales)
-        wanted = [k for k, faces in enumerate(found)
-                  if (not faces or k in refused) and not zoom <= read_at.get(id(read[k]), set())]  # fmt: skip
-        if not wanted:
+    def _zoom_in_again(self, read: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]],
+                       originals: list[np.ndarray], analyses: list[Analysis] | None, read_at: dict[int, set[float]],
+                       maps: dict | None, checks: dict | None, refused: set[int] = frozenset()
+                       ) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
+        """Pictures the check and the face filter left with few faces, not read at the zoom-in
+        scales (`read_at`: id(image) -> the scales read), read at them now, in one batch; their
+        faces there go through the check and the filter, and those apart from the kept faces are
+        added (multiscale.add_apart).
+        - LNetInput.zoom_in_refused: a picture left with no face (the filter with zoom_in_refused_p
+          as its bar, when set). A blob LNet made of several small faces at the base scales is one
+          face too large to ask for the zoom-in (multiscale.wants_zoom_in), and the filter refuses
+          it: the zoom-in reading is where those faces are found
+          (experiments/2026-12-06-filter-small-faces). refused (zoom_in_refused_any): the pictures
+          where the filter refused a face; those that kept faces are read too.
+        - LNetInput.zoom_in_lone_p: a picture left with one face (not read for the above); the face
+          head must give a face of its zoom-in reading P(face) > zoom_in_lone_p, whatever its LNet
+          score (experiments/2026-12-06-small-lone-face-zoom, round 3)."""
+        lnet, zoom = self._lnet, set(self._lnet.zoom_in_scales)
+        bars: dict[int, tuple[float | None, bool]] = {}  # picture -> (the filter's bar, whatever the score)
+        for k, faces in enumerate(found):
+            if zoom <= read_at.get(id(read[k]), set()):
+                continue
+            if lnet.zoom_in_refused and (not faces or k in refused):
+                bars[k] = (lnet.zoom_in_refused_p, False)
+            elif lnet.zoom_in_lone_p is not None and len(faces) == 1:
+                bars[k] = (lnet.zoom_in_lone_p, True)
+        if not bars:
             return found
-        lnet = dataclasses.replace(self._lnet, scales=self._lnet.zoom_in_scales, zoom_in_scales=(),
-                                   fallback_scales=(), detail_ratio=None)  # fmt: skip
-        pictures = [read[k] for k in wanted]
-        again = self._read_scales(pictures, [analyses[k] for k in wanted] if analyses is not None else None,
-                                  maps=maps, checks=checks, read_at=read_at, lnet=lnet)  # fmt: skip
+        wanted = list(bars)
+        zoomed = dataclasses.replace(lnet, scales=lnet.zoom_in_scales, zoom_in_scales=(), fallback_scales=(), detail_ratio=None)
+        again = self._read_scales([read[k] for k in wanted], [analyses[k] for k in wanted] if analyses is not None else None,
+                                  maps=maps, checks=checks, read_at=read_at, lnet=zoomed)  # fmt: skip
         if checks is not None:
             again = [self._pass_check(faces, checks.get(id(read[k]), ())) for k, faces in zip(wanted, again, strict=True)]
-        if self._lnet.verify_faces is not None:
-            again = self._verify(pictures, again, [originals[k] for k in wanted], self._lnet.zoom_in_refused_p)
+        if lnet.verify_faces is not None:
+            judged = dict(zip(wanted, again, strict=True))
+            for bar in set(bars.values()):
+                group = [k for k in wanted if bars[k] == bar]
+                kept = self._verify([read[k] for k in group], [judged[k] for k in group], [originals[k] for k in group],
+                                    bar[0], every=bar[1])  # fmt: skip
+                judged.update(zip(group, kept, strict=True))
+            again = [judged[k] for k in wanted]
         found = list(found)
         for k, faces in zip(wanted, again, strict=True):
             found[k] = add_apart(found[k], faces, self.localizer.nms_iou, self.localizer.max_faces)
         return found
 
     def _verify(self, images: list[np.ndarray], found: list[list[tuple[np.ndarray, float]]], originals: list[np.ndarray],
-                p_min: float | None = None) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
+                p_min: float | None = None, every: bool = False) -> list[list[tuple[np.ndarray, float]]]:  # fmt: skip
         """The faces of each image that pass verify_faces = (s_high, p_min): LNet's score >= s_high,
         or the face head's P(face) > p_min on ANet's feature of the face's region in `images[k]`
         (the copy its faces were read from), in their order (experiments/2026-12-03-face-filter).
         verify_luma: only the images whose `originals[k]` (as given) has its mean luma within
         those levels are verified; the others keep their faces. p_min: the bar instead of
-        verify_faces' own."""
+        verify_faces' own. every: every face is judged by the face head, whatever its score and
+        the image's luma."""
         s_high, own = self._lnet.verify_faces
         p_min = own if p_min is None else p_min
         levels = self._lnet.verify_luma
-        verified = [levels is None or levels[0] <= mean_luma(image) <= levels[1] for image in originals]
-        weak = [(k, j) for k, faces in enumerate(found) if verified[k] for j, (_, score) in enumerate(faces) if score < s_high]
+        verified = [every or levels is None or levels[0] <= mean_luma(image) <= levels[1] for image in originals]
+        weak = [(k, j) for k, faces in enumerate(found) if verified[k]
+                for j, (_, score) in enumerate(faces) if every or score < s_high]  # fmt: skip
         if not weak:
             return found
         features = self._mean_features([(images[k], *found[k][j], {}) for k, j in weak])

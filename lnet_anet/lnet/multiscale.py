@@ -411,7 +411,7 @@ def add_apart(kept: list[Detection], added: list[Detection], iou: float, max_fac
     overlapping a kept one by more than `iou` (IoU), or nested with it (their intersection over
     `contain` of the smaller box), is dropped; the rest strongest first, at most `max_faces`.
     Unlike merge, a kept face is never dropped for an added one that scores higher. Boxes in image
-    pixels [x0, y0, x1, y1] (Predictor._zoom_in_refused with LNetInput.zoom_in_refused_any)."""
+    pixels [x0, y0, x1, y1] (Predictor._zoom_in_again: LNetInput.zoom_in_refused_any, zoom_in_lone_p)."""
     if not added:
         return kept
     if kept:
