@@ -145,6 +145,52 @@ def test_the_detail_pass_only_adds_faces_and_takes_nested_pieces_for_parts(tmp_p
     assert [b.tolist() for b, _ in next(predictor.locate_many([image], kind="region"))] == [big.tolist()]
 
 
+def test_with_detail_the_threshold_decides_a_face_and_a_rescued_face_becomes_the_detail_face(tmp_path, monkeypatch):
+    """A trial (59): `--threshold 20 --no-rescue --detail 0.5` gave six faces scoring 4-10, and a
+    face the rescue kept (score 1.7) took the detail reading's answers with the rescue's score.
+    In a picture where no face passed the localizer, the detail faces count only when the
+    strongest beats the threshold; a detail face that reads a rescued face tighter replaces it,
+    its own score and all, and is no longer the rescue's."""
+    import dataclasses
+
+    from lnet_anet.inference.predictor import _Rescued
+
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=8))
+    predictor.localizer = dataclasses.replace(predictor.localizer, face_box=(0.5, 0.5, 0.0, 0.0))  # the central half
+    image = np.random.default_rng(4).integers(0, 255, (1200, 1600, 3), dtype=np.uint8)
+    big = np.array([400.0, 300.0, 900.0, 800.0])  # the rescue's face: face box [525, 425, 775, 675]
+    tighter = np.array([560.0, 460.0, 700.0, 600.0])  # the same face, read by the tiles
+    apart = np.array([1300.0, 100.0, 1380.0, 180.0])
+    rescued: list = []
+    # the first reading finds nothing; `rescued` stands for what the rescue kept (a random bundle has none)
+    monkeypatch.setattr(predictor, "_read_scales", lambda images, *a, **k: [list(rescued) for _ in images])
+    monkeypatch.setattr(predictor, "_detect_detail", lambda image, work, checks=None: [(tighter, 9.0), (apart, 4.0)])
+    monkeypatch.setattr(predictor, "_mean_features", lambda faces: np.stack([f[1] for f in faces]))
+    chance = {tuple(big): 0.5, tuple(tighter): 0.9, tuple(apart): 0.9}
+
+    class Head:
+        def probability(self, features):
+            return np.array([chance[tuple(f)] for f in features])
+
+    predictor._face_head, predictor.detail_ratio = Head(), 0.5
+
+    def found() -> list:
+        return next(predictor.locate_many([image], kind="region"))
+
+    assert [(b.tolist(), s) for b, s in found()] == [(tighter.tolist(), 9.0), (apart.tolist(), 4.0)]
+    predictor.localizer = dataclasses.replace(predictor.localizer, threshold=9.0)  # --threshold 9: none beats it
+    assert found() == []
+    predictor.localizer = dataclasses.replace(predictor.localizer, threshold=8.0)  # the strongest does: both count
+    assert len(found()) == 2
+    rescued.append(_Rescued((big.copy(), 1.7), 0.9))  # the rescue keeps the face the tiles read tighter
+    faces = found()
+    assert [(b.tolist(), s) for b, s in faces] == [(tighter.tolist(), 9.0), (apart.tolist(), 4.0)]
+    assert not any(isinstance(f, _Rescued) for f in faces)  # the localizer's face now, not the rescue's
+    predictor.localizer = dataclasses.replace(predictor.localizer, threshold=20.0)  # the rescued face alone stays
+    faces = found()
+    assert len(faces) == 1 and isinstance(faces[0], _Rescued) and faces[0][1] == 1.7
+
+
 def test_predictor_reads_a_large_photo_in_tiles_when_asked(tmp_path):
     predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4))
     with pytest.raises(ValueError, match="detail_ratio"):

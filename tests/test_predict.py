@@ -399,6 +399,19 @@ def test_table_and_caption_show_attractiveness():
     assert attractiveness_line({**face, "attractiveness": None}) is None
 
 
+def test_the_table_says_which_face_the_rescue_kept():
+    """A trial (59): with --detail, a picture whose face was the rescue's gets stronger faces beside it;
+    the record says "rescued" while a rescued face is among its faces, and the table names which."""
+    from lnet_anet.cli.predict import table_rows
+
+    face = {"box": [1.0, 2.0, 30.0, 40.0], "score": 9.5, "attributes": {"Smiling": 0.9}, "age": None, "attractiveness": None}
+    rescued = {**face, "score": 1.7, "face_probability": 0.89}
+    alone = table_rows("a.jpg", {"error": None, "faces": [rescued], "width": 50, "height": 50, "rescued": True}, 1)
+    assert alone[0].startswith("a.jpg (no face passed the localizer; kept by the face head)  [1, 2")
+    beside = table_rows("a.jpg", {"error": None, "faces": [face, rescued], "width": 50, "height": 50, "rescued": True}, 1)
+    assert [row.split("  ")[0] for row in beside] == ["a.jpg (face 2 kept by the face head)"] * 2
+
+
 def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, scene):
     from lnet_anet.inference.visualize import legend_lines, render
 

@@ -753,7 +753,7 @@ def test_the_detail_note_of_photos_of_several_sizes_gives_the_range_of_their_fig
     alone = detail_note([("big.jpg", 6000, 4000)], lnet)
     assert "reads it at ~0.075 px per pixel" in alone and "faces under ~540 px" in alone
     both = detail_note([("phone.jpg", 4032, 3024), ("big.jpg", 6000, 4000), ("phone2.jpg", 4032, 3024)], lnet)
-    assert "no face found in 3 photos" in both and "(the first: phone.jpg, 4032x3024)" in both
+    assert "no face passed the localizer in 3 photos" in both and "(the first: phone.jpg, 4032x3024)" in both
     assert "reads them at ~0.075-0.11 px per pixel" in both and "faces under ~360-540 px" in both
     assert "faces of ~250-540 px are often missed by every reading" in both and "reads them in tiles" in both
 
@@ -770,14 +770,31 @@ def test_a_large_photo_with_no_face_ends_with_one_detail_note(bundle, tmp_path, 
     captured = capsys.readouterr()
     assert [r["faces"] for r in _records(captured.out)] == [[], []]
     notes = [line for line in captured.err.splitlines() if "--detail 0.5" in line]
-    assert notes == [line for line in captured.err.splitlines() if line.startswith("note: no face found")]
-    assert len(notes) == 1 and notes[0].startswith(f"note: no face found in 2 photos of 0.00128 megapixels or more "
+    assert notes == [line for line in captured.err.splitlines() if line.startswith("note: no face passed")]
+    assert len(notes) == 1 and notes[0].startswith(f"note: no face passed the localizer in 2 photos of 0.00128 megapixels or more "
                                                    f"(the first: {photos[0]}, 40x32): ")  # fmt: skip
     assert "(~40 px as read)" in notes[0] and "missed by every" not in notes[0]  # 40 x 32: no face of ~250 px
     assert main([*argv, "--detail", "0.5"]) == 0  # --detail on: nothing to suggest
     assert "--detail" not in capsys.readouterr().err
     monkeypatch.setattr(cli, "LARGE_PHOTO_PIXELS", 12_000_000)  # a small photo: no note
-    assert main(argv) == 0 and "note: no face found" not in capsys.readouterr().err
+    assert main(argv) == 0 and "note: no face passed" not in capsys.readouterr().err
+
+
+def test_a_large_photo_whose_only_face_is_the_rescues_gets_the_detail_note(bundle, tmp_path, capsys, monkeypatch):
+    """A trial (59): a 12 MP group photo where only the rescue kept a (doubtful) face got no note,
+    though --detail 0.5 found its six faces. A photo whose faces are all the rescue's is noted too."""
+    import lnet_anet.cli.predict as cli
+    from lnet_anet.inference.predictor import _Rescued
+
+    monkeypatch.setattr(cli, "LARGE_PHOTO_PIXELS", 40 * 32)
+    monkeypatch.setattr(Predictor, "_detect", lambda self, images, analyses=None:
+                        [[_Rescued((np.array([4.0, 4.0, 20.0, 24.0]), 0.3), 0.9)] for _ in images])  # fmt: skip
+    photo = str(_image(tmp_path / "p.png", 0))
+    assert main([photo, "--json", "--bundle", str(bundle)]) == 0
+    captured = capsys.readouterr()
+    (record,) = _records(captured.out)
+    assert record["rescued"] is True and len(record["faces"]) == 1
+    assert "note: no face passed the localizer in 1 photo" in captured.err
 
 
 def test_a_vis_folder_inside_the_input_folder_is_not_read_as_photos(bundle, tmp_path, capsys):

@@ -139,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "LNet's response is positive: a picture whose response is nowhere positive has none, "
                         "whatever the threshold) it alone decides the strongest face, i.e. whether the image "
                         "has a face: every further face must also exceed the secondary "
-                        "threshold (--secondary-threshold), and with --detail so must the detail pass's faces. "
+                        "threshold (--secondary-threshold), and with --detail so must the detail pass's faces (in a "
+                        "photo where no face passed the localizer, the strongest of them must exceed this one). "
                         "With a bundle that rescues faces (the embedded one), a photo with none above it may "
                         "still get its strongest candidate when the face head vouches for it: --no-rescue "
                         "makes the threshold final")  # fmt: skip
@@ -472,10 +473,13 @@ def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
         name = f"{name} (read turned {record['rotation']} deg ccw)"
     if record.get("exposure") == "stretched":  # found only in the contrast-stretched copy: say so
         name = f"{name} (read with its contrast stretched)"
-    if record.get("rescued"):  # no face passed the threshold and the check map; the face head vouched for the strongest candidate
+    rescued = [i for i, face in enumerate(record["faces"], 1) if "face_probability" in face]
+    if record.get("rescued") and rescued == [1]:  # no face passed the threshold and the check map; the face head vouched for the strongest candidate
         frame = any(face.get("frame") for face in record["faces"])  # or for the whole picture (rescue_frame)
         kept = "the whole picture kept by the face head" if frame else "kept by the face head"
         name = f"{name} (no face passed the localizer; {kept})"
+    elif record.get("rescued"):  # --detail added faces to a picture whose face was the rescue's: say which
+        name = f"{name} (face {', '.join(map(str, rescued))} kept by the face head)"
     for face in record["faces"]:
         box = "[" + ", ".join(f"{v:.0f}" for v in face["box"]) + "]"
         ranked = sorted(face["attributes"].items(), key=lambda kv: kv[1], reverse=True)[:top]
@@ -521,7 +525,7 @@ def _detail_ratio(text: str) -> float:
 
 def detail_note(photos: list[tuple[str, int, int]], lnet: dict[str, Any]) -> str:
     """One stderr note for the (name, width, height) of this run's photos of LARGE_PHOTO_PIXELS or more
-    with no face found, --detail off: LNet reads a photo that large shrunk (`lnet`: the bundle's
+    where no face passed the localizer (no face, or only the rescue's: a trial), --detail off: LNet reads a photo that large shrunk (`lnet`: the bundle's
     preprocessing.lnet), so a face of a few hundred pixels can be under SMALL_FACE_PX as read.
     Photos of several sizes get the range of figures over them (a trial: a folder's note gave the
     first photo's figures for every photo)."""
@@ -541,7 +545,7 @@ def detail_note(photos: list[tuple[str, int, int]], lnet: dict[str, Any]) -> str
     them = "them" if len(photos) > 1 else "it"
     ratio = f"{ratios[0]:.2g}" if len(ratios) == 1 else f"{ratios[0]:.2g}-{ratios[-1]:.2g}"
     under = f"{missed[0]:.0f}" if len(set(missed)) == 1 else f"{missed[0]:.0f}-{largest_missed:.0f}"
-    return (f"note: no face found in {which} of {LARGE_PHOTO_PIXELS / 1e6:g} megapixels or more ({first}"
+    return (f"note: no face passed the localizer in {which} of {LARGE_PHOTO_PIXELS / 1e6:g} megapixels or more ({first}"
             f"{_safe(one_line(name))}, {width}x{height}): LNet reads {them} at ~{ratio} px per pixel, where faces "
             f"under ~{under} px (~{SMALL_FACE_PX} px as read) are often missed; --detail also reads {them} in "
             f"tiles: try --detail 0.5 for faces of about 50-{DETAIL_LARGEST_FACE_PX} px, --detail 0.35 for faces of about "
@@ -929,7 +933,8 @@ def _run(args, predictor, items, several, tally: Tally, log, table) -> int:
                 record["error"] = f"{name}: visualisation not written: {reason}"
                 tally.vis_failed += 1
         tally.add(record)
-        if (record["error"] is None and not record["faces"] and predictor.detail_ratio is None
+        if (record["error"] is None and predictor.detail_ratio is None
+                and all("face_probability" in face for face in record["faces"])  # none, or only the rescue's (a trial)
                 and record["width"] * record["height"] >= LARGE_PHOTO_PIXELS):  # fmt: skip
             large.append((name, record["width"], record["height"]))
         if log is not None:

@@ -951,8 +951,8 @@ class Predictor:
                 a.record["mirror"] = True
             if self.box_jitter:  # and for the jittered views (Predictor.load(box_jitter=True), --box-jitter)
                 a.record["box_jitter"] = True
-            if found[k] and isinstance(found[k][0], _Rescued):  # of the turn read, when rotations chose one
-                a.record["rescued"] = True
+            if any(isinstance(f, _Rescued) for f in found[k]):  # of the turn read, when rotations chose one
+                a.record["rescued"] = True  # a face the face head kept (the detail pass may add others)
             if self._face_head is not None and not self.rescue:  # the bundle's rescue turned off (--no-rescue)
                 a.record["rescue"] = False
             if self._box_head is not None and not self.refine_boxes:  # likewise its box head (--no-refine-boxes)
@@ -1249,10 +1249,13 @@ class Predictor:
         merged (multiscale.merge), through the check and the face filter like the first reading's,
         then added to found[k], strongest first, where no face lies at the same place
         (multiscale.same_place: overlapping, or either's centre inside the other), up to the
-        localizer's max_faces. A detail face at the place of a face of found[k] that has under
+        localizer's max_faces; in a picture where no face passed the localizer (none, or the
+        rescue's), only when the strongest beats the localizer's threshold, which alone decides
+        whether a picture has a face. A detail face at the place of a face of found[k] that has under
         PART_AREA of its region's area and that the face head prefers to that region (_preferred)
         is the same face read tighter when its centre lies inside the face box the user is given
-        for that face (_inside_face): it gives the face its region, the face's score kept; outside
+        for that face (_inside_face): it gives the face its region, the face's score kept (a rescued
+        face is replaced by it, its score and all: it passed the localizer); outside
         it, it is another face in that face's hair or shoulders, added beside it (a trial). Any
         other detail face at a face's place is that face again or a piece of it: a face larger than
         the tiles' region limit (DETAIL_MAX_REGION) comes out of them as its eyes or nose, which
@@ -1271,6 +1274,8 @@ class Predictor:
                 faces = self._pass_check(faces, checks.get(id(image), ()))
             if lnet.verify_faces is not None:
                 (faces,) = self._verify([image], [faces], [originals[k]])
+            if faces and faces[0][1] <= loc.threshold and not any(not isinstance(f, _Rescued) for f in found[k]):
+                faces = []  # the threshold alone decides whether a picture has a face (a trial: --threshold 20)
             kept, decided = list(found[k]), len(found[k])
             for face in faces:
                 j = same_place(face[0], [box for box, _ in kept], loc.nms_iou)
@@ -1278,7 +1283,8 @@ class Predictor:
                     if j is None and len(kept) < loc.max_faces:
                         kept.append(face)
                 elif self._inside_face(image, face[0], kept[j][0]):  # the same face read tighter: its region
-                    kept[j] = _with_region(kept[j], face[0])
+                    # a rescued face becomes the detail face, score and all: it passed the localizer
+                    kept[j] = face if isinstance(kept[j], _Rescued) else _with_region(kept[j], face[0])
                 elif len(kept) < loc.max_faces:  # another face in that face's hair or shoulders
                     kept.append(face)
             out[k] = sorted(kept, key=lambda f: -f[1])

@@ -162,10 +162,13 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     notes = []
     if analysis.read_as is not None:
         notes.append("contrast stretched")
-    elif analysis.record.get("rescued"):  # no face passed the localizer: say who vouched for it, and how much
-        chance = faces[0].get("face_probability") if faces else None
-        frame = " (whole picture)" if faces and faces[0].get("frame") else ""
-        notes.append("rescued" + frame + (f": P(face) {chance:.2f}" if chance is not None else ""))
+    elif analysis.record.get("rescued"):  # a face the face head vouched for: say which, and how much
+        which = [(n, f) for n, f in enumerate(faces, 1) if "face_probability" in f]
+        n, face = which[0] if which else (1, faces[0] if faces else {})
+        chance = face.get("face_probability")
+        frame = " (whole picture)" if face.get("frame") else ""
+        mark = "rescued" if n == 1 else f"#{n} rescued"  # --detail added stronger faces
+        notes.append(mark + frame + (f": P(face) {chance:.2f}" if chance is not None else ""))
     if analysis.record.get("rotation"):  # --rotations: the faces were read at this turn (boxes in the file's pixels)
         notes.append(f"read turned {analysis.record['rotation']} deg")
     if notes:
