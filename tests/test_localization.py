@@ -514,3 +514,50 @@ def test_candidates_computed_once_serve_a_copy_with_other_thresholds(separation)
 
 def _same(a, b) -> bool:
     return len(a) == len(b) and all(np.allclose(x[0], y[0]) and x[1] == y[1] for x, y in zip(a, b, strict=True))
+
+
+def test_composed_scenes_from_wild_photos_paste_the_listed_face_not_the_photo(tmp_path):
+    """A trial (59): train_lnet on in-the-wild CelebA (img_celeba + list_bbox_celeba.txt) pasted each
+    whole photo, background and all, as the "face" and took its outline for the box. Each face is
+    now cut to its listed box first; a row with no box is refused (the trainer leaves such rows out)."""
+    import pandas as pd
+    from PIL import Image
+
+    from lnet_anet.data.scenes import BackgroundBank, ComposedScenes
+
+    photo = np.zeros((200, 200, 3), np.uint8)
+    photo[..., 0] = 255  # red all round
+    photo[60:140, 50:110] = (0, 255, 0)  # the face: green, where the listed box says
+    Image.fromarray(photo).save(tmp_path / "wild.png")
+    part = pd.DataFrame({"path": [str(tmp_path / "wild.png")], "x0": [50.0], "y0": [60.0], "x1": [110.0], "y1": [140.0]})
+    scenes = ComposedScenes(part, BackgroundBank((160, 160)), canvas=(160, 160), seed=0, max_rotation_deg=0.0)
+    image, box, has_face = scenes.scene(0)
+    x0, y0, x1, y1 = np.round(box).astype(int)
+    pasted = image[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2].reshape(-1, 3).astype(int)
+    assert has_face and (pasted[:, 1] > 200).mean() > 0.8 and (pasted[:, 0] > 200).mean() < 0.02  # the face, no red
+    whole = ComposedScenes(part[["path"]], BackgroundBank((160, 160)), canvas=(160, 160), seed=0, max_rotation_deg=0.0)
+    image, box, _ = whole.scene(0)  # without boxes the picture is the face (aligned faces)
+    x0, y0, x1, y1 = np.round(box).astype(int)
+    assert (image[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2, 0] > 200).mean() > 0.3  # red pasted too
+    with pytest.raises(ValueError, match="has none: leave such rows out"):
+        ComposedScenes(part.assign(x0=np.nan), BackgroundBank((160, 160)), canvas=(160, 160))
+
+
+def test_attribute_data_that_lists_face_boxes_is_not_read_whole_by_default(tmp_path):
+    """A trial (59): train_anet on in-the-wild CelebA with the data config's default crop: full
+    trained on whole photos with no word. face_dataset refuses it, naming data.crop=box; a caller
+    that reads whole photos on purpose (LNet's wild scenes) says crop= itself."""
+    import pandas as pd
+    from omegaconf import OmegaConf
+
+    from lnet_anet.data.from_config import face_dataset
+    from lnet_anet.engine.config import ConfigError
+
+    part = pd.DataFrame({"path": ["a.jpg"], "x0": [1.0], "y0": [1.0], "x1": [9.0], "y1": [9.0]})
+    part.attrs["attributes"] = []
+    cfg = OmegaConf.create({"name": "celeba", "image_size": 64, "crop": "full", "enlarge": 1.0})
+    with pytest.raises(ConfigError, match="data.crop=full would read the whole photos of celeba.*set data.crop=box"):
+        face_dataset(cfg, part, train=True)
+    assert len(face_dataset(cfg, part, train=False, crop="full")) == 1  # said on purpose
+    assert len(face_dataset(OmegaConf.merge(cfg, {"crop": "box"}), part, train=True)) == 1
+    assert len(face_dataset(cfg, part[["path"]], train=True)) == 1  # aligned faces: no boxes, read whole

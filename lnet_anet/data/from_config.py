@@ -246,7 +246,16 @@ def _images_one_level_down(where: dict[str, Any]) -> str:
 
 
 def face_dataset(data_cfg: Any, index: pd.DataFrame, train: bool, **overrides) -> FaceDataset:
-    """A FaceDataset with the config's image size, crop and the ImageNet normalisation."""
+    """A FaceDataset with the config's image size, crop and the ImageNet normalisation. Raises
+    ConfigError for data.crop=full on an index that lists face boxes (in-the-wild CelebA, or
+    data.boxes): the heads would learn from or score whole photos (a trial trained ANet on them
+    with no word); a caller that reads whole photos on purpose passes crop= itself."""
+    if "crop" not in overrides and data_cfg.crop == "full" and set(BOX_COLUMNS) <= set(index.columns):
+        raise ConfigError(f"data.crop=full would read the whole photos of {data_cfg.get('name', 'this data')}, which "
+                          "list face boxes (in-the-wild images such as img_celeba, or data.boxes): set data.crop=box "
+                          "to read their faces (the listed boxes, or data.boxes=CSV of LNet's boxes: python -m "
+                          "lnet_anet.cli.lnet_boxes IMAGES --out CSV), or data.index.coords=none to read whole "
+                          "photos on purpose")  # fmt: skip
     kwargs = dict(image_size=data_cfg.image_size, crop=data_cfg.crop, enlarge=data_cfg.enlarge,
                   mean=INCEPTION_MEAN, std=INCEPTION_STD, train=train)  # fmt: skip
     return FaceDataset(index, **{**kwargs, **overrides})

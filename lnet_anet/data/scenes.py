@@ -28,6 +28,7 @@ from torch.utils.data import Dataset
 from lnet_anet.data.errors import ImageReadError
 from lnet_anet.data.images import read_image, to_rgb8
 from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
+from lnet_anet.data.readers._tables import BOX_COLUMNS
 from lnet_anet.data.synthetic import draw_background
 from lnet_anet.data.transforms import Photometric, resize
 
@@ -286,7 +287,10 @@ class ComposedScenes(Dataset):
     mixes in a number from torch's generator so every epoch composes new scenes (repeatable
     under torch.manual_seed and DataLoader worker seeding). photometric: a ScenePhotometric that
     changes each finished scene, empty or not (None: none). Unreadable face images: a warning
-    naming the file and None (use collate_fn=collate_skip_bad).
+    naming the file and None (use collate_fn=collate_skip_bad). An index that lists face boxes
+    (x0, y0, x1, y1: in-the-wild CelebA's list_bbox_celeba.txt) is read as photos: each face is
+    cut to its box before it is pasted, and a row without a box raises ValueError (a trial pasted
+    whole photos, background and all, as the "face").
     """
 
     def __init__(
@@ -323,6 +327,11 @@ class ComposedScenes(Dataset):
         self.scale_range, self.max_rotation_deg = scale_range, max_rotation_deg
         self.paths = index["path"].astype(str).tolist()
         self.attributes = index[names].to_numpy(np.float32)
+        self.boxes = index[list(BOX_COLUMNS)].to_numpy(np.float64) if set(BOX_COLUMNS) <= set(index.columns) else None
+        if self.boxes is not None and not np.isfinite(self.boxes).all():
+            bad = int(np.argmax(~np.isfinite(self.boxes).all(axis=1)))
+            raise ValueError(f"the index lists face boxes, and {self.paths[bad]} has none: leave such rows out "
+                             "(lnet.training.with_listed_boxes) so that no whole photo is pasted as a face")  # fmt: skip
         self.mean = np.asarray(mean, dtype=np.float32) * 255.0
         self.inv_std = 1.0 / (np.asarray(std, dtype=np.float32) * 255.0)
         self._warned: set[str] = set()
@@ -343,6 +352,9 @@ class ComposedScenes(Dataset):
             image, box = background, np.full(4, np.nan)
         else:
             face = read_image(self.paths[i])
+            if self.boxes is not None:  # a photo: its face, as the listed box bounds it
+                x0, y0, x1, y1 = np.round(self.boxes[i]).astype(int)
+                face = face[max(y0, 0) : max(y1, y0 + 1), max(x0, 0) : max(x1, x0 + 1)]
             image, box = compose_scene(face, background, rng, self.canvas, self.scale_range, self.max_rotation_deg)
         if self.photometric is not None:  # the whole scene, empty or not, after its other draws
             image = self.photometric(image, rng)

@@ -106,7 +106,7 @@ def record_recipe(folder: Path, cfg: DictConfig) -> dict:
 def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int, n: int | None = None,
            scored: bool = False, photometric: ScenePhotometric | None = None):  # fmt: skip
     """LNet's scenes of an index part: the photos as they are (cfg.scenes "wild") or faces composed
-    on backgrounds. scored: their boxes will be fitted or scored, so wild photos need listed face
+    on backgrounds (photos that list face boxes, in-the-wild CelebA: each cut to its box first). scored: their boxes will be fitted or scored, so wild photos need listed face
     boxes (ValueError naming the dataset and the fix when it lists none). photometric: the
     training scenes' ScenePhotometric (scene_photometric(cfg); composed scenes only)."""
     if scored:
@@ -114,7 +114,8 @@ def scenes(cfg: DictConfig, part, names, train: bool, p_empty: float, seed: int,
     if cfg.scenes == "wild":  # the photos as they are; their listed boxes are the ground truth
         dataset = face_dataset(cfg.data, with_listed_boxes(part), train=train, image_size=cfg.canvas, crop="full",
                                attributes=names)  # fmt: skip
-    else:
+    else:  # in-the-wild photos with listed boxes: their faces are cut to the boxes and composed
+        part = with_listed_boxes(part)
         dataset = ComposedScenes(part, BackgroundBank(cfg.canvas), canvas=cfg.canvas, seed=seed, p_empty=p_empty,
                                  scale_range=tuple(cfg.scale_range), max_rotation_deg=cfg.max_rotation_deg,
                                  train=train, attributes=names, photometric=photometric)  # fmt: skip
