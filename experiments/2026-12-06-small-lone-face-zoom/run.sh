@@ -102,10 +102,10 @@ lines3)
   ;;
 same3)  # L6: records with the setting off, this code against BASE (a worktree of the code before)
   base=${BASE:?BASE=a worktree of the code before}
-  files="$(cut -d, -f1 runs/face-grids/tune/faces.csv | tail -n +2 | sort -u | head -20 | sed "s|^|$PWD/runs/face-grids/tune/|")
-$(cut -d, -f1 runs/lnet-wild/choose.csv | tail -n +2 | sort -u | head -20)"
+  files="$(cut -d, -f1 runs/face-grids/tune/faces.csv | tail -n +2 | sort -u | sed -n 1,20p | sed "s|^|$PWD/runs/face-grids/tune/|")
+$(cut -d, -f1 runs/lnet-wild/choose.csv | tail -n +2 | sort -u | sed -n 1,20p)"
   $PY -m lnet_anet.predict $files --json --bundle $(realpath $SHIPPED) > $R/same3-now.jsonl
-  py=$(realpath $PY) shipped=$(realpath $SHIPPED) out=$(realpath $R)
+  py=$(cd "$(dirname $PY)" && pwd)/$(basename $PY) shipped=$(realpath $SHIPPED) out=$(realpath $R)  # py: the venv's own path, not its target
   (cd $base && PYTHONPATH=. $py -m lnet_anet.predict $files --json --bundle $shipped > $out/same3-before.jsonl)
   cmp $R/same3-now.jsonl $R/same3-before.jsonl && echo "L6: identical records on $(echo $files | wc -w) files" | tee $E/tune3/same.txt
   ;;
