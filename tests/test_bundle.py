@@ -665,6 +665,35 @@ def test_the_package_lists_its_lazy_names_and_names_a_missing_one():
         lnet_anet.foo  # noqa: B018
 
 
+def test_age_prior_of_a_head_trained_on_other_data_needs_its_ages(bundle_path, tmp_path, capsys, monkeypatch):
+    """A trial (59): --age-prior divided UTKFace's prior out of an age head trained on the user's own
+    CSV, without a word. A head whose provenance names other data than UTKFace needs its ages given:
+    --age-labels takes a CSV with an 'age' column too."""
+    import lnet_anet.inference.bundle as bundle_module
+
+    real = bundle_module.read_header
+
+    def from_morph(path):  # the bundle's age head as trained on a CSV of one's own (data=morph)
+        header, config = real(path)
+        config = json.loads(json.dumps(config))
+        config.setdefault("provenance", {}).setdefault("age", {})["data"] = {"name": "morph"}
+        return header, config
+
+    monkeypatch.setattr(bundle_module, "read_header", from_morph)
+    out = tmp_path / "prior.lnetanet"
+    assert build_main(["--from-bundle", str(bundle_path), "--age-prior", "0.5", "--out", str(out)]) == 1
+    assert "its age head learnt from 'morph', not UTKFace" in capsys.readouterr().err and not out.exists()
+    ages = tmp_path / "ages.csv"
+    ages.write_text("file,age\n" + "".join(f"f{i}.jpg,{20 + i % 50}\n" for i in range(80)))
+    argv = ["--from-bundle", str(bundle_path), "--age-prior", "0.5", "--age-labels", str(ages), "--out", str(out)]
+    assert build_main(argv) == 0 and "label prior ** 0.5 divided out" in capsys.readouterr().out
+    monkeypatch.setattr(bundle_module, "read_header", real)
+    assert load_bundle(out).config["nets"]["age"]["prior_correction"]["labels"] == 80
+    ages.write_text("file,years\nf0.jpg,20\n")
+    assert build_main([*argv[:-1], str(tmp_path / "again.lnetanet")]) == 1
+    assert "no 'age' column (columns: file, years)" in capsys.readouterr().err
+
+
 def test_age_prior_divides_the_training_labels_prior_out_of_the_age_head(parts, bundle_path, tmp_path, capsys):
     """build_bundle --age-prior: the age head's predictions become prior_corrected's of the same
     logits; the networks are untouched; 0 takes the correction out again; bad uses are refused."""

@@ -74,9 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="with --from-bundle alone: divide the age head's training-label prior ** STRENGTH out "
                              "of its predictions, STRENGTH in [0, 1] (0: no correction; 1: all of the prior; "
                              "experiments/2026-12-02-age-prior)")
-    parser.add_argument("--age-labels", type=Path, metavar="DIR",
-                        help="with --age-prior: the UTKFace folder whose train part the age head learnt from "
-                             "(default: the datasets root's utkface128/UTKFace)")
+    parser.add_argument("--age-labels", type=Path, metavar="DIR_OR_CSV",
+                        help="with --age-prior: the ages the age head learnt from: the UTKFace folder whose train "
+                             "part it read (default: the datasets root's utkface128/UTKFace), or a CSV with an "
+                             "'age' column (a head trained on other data needs one)")
     parser.add_argument("--age-std-scale", type=float_in(0.1, 10.0), metavar="SCALE",
                         help="with --from-bundle alone (or with --age-prior): report the age head's std x SCALE, "
                              "in [0.1, 10] (1: as predicted)")
@@ -145,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "lnet_anet.cli.build_bundle", *argv])
     try:
         if prior:
-            labels = _age_labels(args.age_labels) if args.age_prior else None
+            labels = _age_labels(args.age_labels, args.from_bundle) if args.age_prior else None
             out = calibrate_label_head(args.from_bundle, args.out, "age", args.age_prior, labels, args.age_std_scale,
                                        command, args.note)  # fmt: skip
         elif embed or settings:
@@ -350,15 +351,33 @@ def _note_calibration_left(source: Path, out: Path) -> None:
           file=sys.stderr)  # fmt: skip
 
 
-def _age_labels(folder: Path | None):
-    """The ages of UTKFace's train part (its 20% val part left out, as the age net's training
-    left it out) in `folder` (None: the datasets root's utkface128/UTKFace). Files the reader
-    leaves out are named in one note line. Raises FileNotFoundError for no such folder and
-    ValueError for a folder without UTKFace-named images."""
+def _age_labels(folder: Path | None, bundle: Path):
+    """The ages the bundle's age head learnt from: a CSV's 'age' column, or UTKFace's train part
+    (its 20% val part left out, as the age net's training left it out) in `folder` (None: the
+    datasets root's utkface128/UTKFace). Files the reader leaves out are named in one note line.
+    Raises FileNotFoundError for no such folder, ValueError for a folder without UTKFace-named
+    images, a CSV without an 'age' column, or no `folder` when the head's provenance says it learnt
+    from other data than UTKFace (a trial divided UTKFace's prior out of a head trained on its own
+    CSV without a word)."""
     import warnings
 
-    from lnet_anet.cli.fit_descriptor_head import DEFAULT_ROOTS, training_part
+    import numpy as np
+    import pandas as pd
 
+    from lnet_anet.cli.fit_descriptor_head import DEFAULT_ROOTS, training_part
+    from lnet_anet.inference.bundle import read_header
+
+    if folder is not None and folder.is_file():
+        table = pd.read_csv(folder)
+        if "age" not in table.columns:
+            raise ValueError(f"{folder}: no 'age' column (columns: {', '.join(map(str, table.columns))}); --age-labels "
+                             "takes a CSV of the ages the age head learnt from, or UTKFace's folder")  # fmt: skip
+        return pd.to_numeric(table["age"], errors="raise").to_numpy(np.float64)
+    learnt = (((read_header(bundle)[1].get("provenance") or {}).get("age") or {}).get("data") or {}).get("name")
+    if folder is None and learnt not in (None, "utkface"):
+        raise ValueError(f"{bundle}: its age head learnt from {learnt!r}, not UTKFace (its provenance), and --age-prior "
+                         "divides out the prior of the ages it learnt from: give them with --age-labels FILE.csv "
+                         "(an 'age' column, e.g. your training CSV)")  # fmt: skip
     root = folder or DEFAULT_ROOTS["age"]
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such folder; pass --age-labels DIR (your copy of UTKFace's images, "
