@@ -91,6 +91,12 @@ def test_bad_shapes_and_labels_raise(head_and_data):
     with pytest.warns(UserWarning, match="only one class"):
         constant = fit_linear_svms(x, np.concatenate([y[:, :1], np.zeros_like(y[:, 1:])], axis=1))
     assert (constant.scores(x)[:, 1:] < 0).all() and (constant.weight[1:] == 0).all()
+    names = [f"Attr{k}" for k in range(y.shape[1])]  # a trial: indices had to be counted through 40 names
+    with pytest.warns(UserWarning, match=r"attributes \['Attr1', 'Attr2'\] have only one class"):
+        fit_linear_svms(x, np.concatenate([y[:, :1], np.zeros_like(y[:, 1:])], axis=1), names=names)
+    with pytest.warns(UserWarning, match=r"Platt slope <= 0 for attributes \['Attr0'"):
+        head.calibrate(x, np.concatenate([1 - y[:, :1], y[:, 1:]], axis=1), names=names)
+    head.calibrate(x, y)
     with pytest.raises(ValueError, match="NaN"):
         fit_linear_svms(np.full_like(x, np.nan), y)
     with pytest.raises(ValueError, match="2 attributes, the head has 3"):

@@ -16,6 +16,7 @@ without pickle (e.g. with np.savez or safetensors).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -151,8 +152,9 @@ class LinearSVMHead:
         self.threshold = _THRESHOLD_GRID[objective.argmax(0)]
         return self
 
-    def calibrate(self, features, labels) -> LinearSVMHead:
+    def calibrate(self, features, labels, names: Sequence[str] | None = None) -> LinearSVMHead:
         """Fit Platt's (a, b) per attribute on a calibration set (N, D), (N, A) 0/1, in place.
+        names: the A attributes' names, for the warning about a falling slope (None: indices).
 
         Platt (1999): logistic regression on the 1-D score with smoothed targets
         (N+ + 1) / (N+ + 2) for positives and 1 / (N- + 2) for negatives, which keeps a and b
@@ -170,7 +172,7 @@ class LinearSVMHead:
             a[k], b[k] = _platt_fit(s[:, k], y[:, k])
         if (a <= 0).any():
             warnings.warn(
-                f"Platt slope <= 0 for attributes {np.flatnonzero(a <= 0).tolist()}: their SVM "
+                f"Platt slope <= 0 for attributes {_named(np.flatnonzero(a <= 0), names)}: their SVM "
                 "scores do not rank the calibration set (probabilities fall with the score)",
                 stacklevel=2,
             )
@@ -212,13 +214,15 @@ def fit_linear_svms(
     class_weight: str | None = None,
     max_iter: int = 5000,
     calibration: tuple | None = None,
+    names: Sequence[str] | None = None,
 ) -> LinearSVMHead:
     """One sklearn LinearSVC per attribute on standardised features.
 
     features (N, D) float, labels (N, A) 0/1, C the SVM's regularisation (smaller: stronger),
     class_weight None or "balanced" (re-weights classes inversely to their frequency, for rare
     attributes). calibration: optional (features, labels) for Platt scaling (see
-    LinearSVMHead.calibrate); without it the head uses a = 1, b = 0.
+    LinearSVMHead.calibrate); without it the head uses a = 1, b = 0. names: the A attributes'
+    names, for the warnings (None: their indices; a trial had to count through the 40 names).
     """
     x = _as_features(features, None)
     y = _as_labels(labels, len(x))
@@ -229,7 +233,7 @@ def fit_linear_svms(
     constant = _single_class(y)
     if constant.size:
         warnings.warn(
-            f"fit_linear_svms: attributes {constant.tolist()} have only one class among {len(y)} "
+            f"fit_linear_svms: attributes {_named(constant, names)} have only one class among {len(y)} "
             "samples; they get a constant classifier (weight 0) that predicts that class",
             stacklevel=2,
         )
@@ -250,5 +254,10 @@ def fit_linear_svms(
         weight[k], bias[k] = svm.coef_[0], svm.intercept_[0]
     head = LinearSVMHead(weight, bias, np.ones(n_attr), np.zeros(n_attr), mean, std)
     if calibration is not None:
-        head.calibrate(*calibration)
+        head.calibrate(*calibration, names=names)
     return head
+
+
+def _named(indices: np.ndarray, names: Sequence[str] | None) -> list:
+    """Attribute indices as their names when given ([4, 6] -> ['Bags_Under_Eyes', 'Big_Lips'])."""
+    return [int(i) for i in indices] if names is None else [str(names[int(i)]) for i in indices]

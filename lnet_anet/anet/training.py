@@ -188,29 +188,31 @@ def _refuse_unused_settings(name: str, recorded: Path, settings: dict) -> None:
 
 
 def fit_svms(train_feats: dict, tune_feats: dict, Cs: list[float], class_weight, balance_weights: list[float],
-             accuracy_tolerance: float) -> tuple[LinearSVMHead, list[float], dict]:  # fmt: skip
+             accuracy_tolerance: float, names: list[str] | None = None) -> tuple[LinearSVMHead, list[float], dict]:  # fmt: skip
     """SVMs on patch features, the per-attribute C that is most accurate on the tune split,
     then Platt scaling and the decision thresholds (LinearSVMHead.choose_thresholds) on the tune
     split: of the balance weights, the one with the best tune balanced accuracy among those
     whose tune accuracy is within accuracy_tolerance of the most accurate one's. Linear SVM
     scores averaged over patches equal the score of the averaged feature, so each face is one
-    row: its mean patch feature. Returns the head, the chosen Cs and the weights' tune figures."""
-    heads = svms_per_C(train_feats["features"].mean(1), train_feats["attributes"], Cs, class_weight)
-    return choose_svms(heads, Cs, tune_feats, balance_weights, accuracy_tolerance)
+    row: its mean patch feature. Returns the head, the chosen Cs and the weights' tune figures.
+    names: the attributes' names, for the warnings."""
+    heads = svms_per_C(train_feats["features"].mean(1), train_feats["attributes"], Cs, class_weight, names)
+    return choose_svms(heads, Cs, tune_feats, balance_weights, accuracy_tolerance, names)
 
 
-def svms_per_C(x: np.ndarray, y: np.ndarray, Cs: list[float], class_weight) -> list[LinearSVMHead]:
+def svms_per_C(x: np.ndarray, y: np.ndarray, Cs: list[float], class_weight,
+               names: list[str] | None = None) -> list[LinearSVMHead]:  # fmt: skip
     """fit_linear_svms on faces' mean features x (N, D) and labels y (N, A), one head per C."""
     with warnings.catch_warnings(record=True) as caught:  # the same data warns alike for every C: said once
         warnings.simplefilter("always")
-        heads = [fit_linear_svms(x, y, C=c, class_weight=class_weight) for c in Cs]
+        heads = [fit_linear_svms(x, y, C=c, class_weight=class_weight, names=names) for c in Cs]
     for category, message in dict.fromkeys((w.category, str(w.message)) for w in caught):
         warnings.warn(message, category, stacklevel=3)
     return heads
 
 
 def choose_svms(heads: list[LinearSVMHead], Cs: list[float], tune_feats: dict, balance_weights: list[float],
-                accuracy_tolerance: float) -> tuple[LinearSVMHead, list[float], dict]:  # fmt: skip
+                accuracy_tolerance: float, names: list[str] | None = None) -> tuple[LinearSVMHead, list[float], dict]:  # fmt: skip
     """fit_svms' choices on the tune split, from svms_per_C's heads (one per C in Cs): per
     attribute the most accurate C, Platt scaling, then the thresholds by the balance-weight rule."""
     xt, yt = tune_feats["features"].mean(1), tune_feats["attributes"]
@@ -219,7 +221,7 @@ def choose_svms(heads: list[LinearSVMHead], Cs: list[float], tune_feats: dict, b
     pick = lambda key: np.stack([heads[b].to_arrays()[key][a] for a, b in enumerate(best)])  # noqa: E731
     head = LinearSVMHead(pick("weight"), pick("bias"), np.ones(len(best)), np.zeros(len(best)),
                          heads[0].feature_mean, heads[0].feature_std)  # fmt: skip
-    head.calibrate(xt, yt)
+    head.calibrate(xt, yt, names)
     pt, names = head.probabilities(xt), [str(i) for i in range(yt.shape[1])]
     trials = {}
     for w in balance_weights:
@@ -240,7 +242,7 @@ def fit_and_report_svms(out: Path, cfg: DictConfig, names: list[str], feats: dic
     tuned decisions, at p >= 0.5 and by the network's own sigmoid head: eval.json, eval.md.
     train_labels (N, A) give the majority-class baseline. Returns the summary (eval.json)."""
     head, chosen_C, balance = fit_svms(feats["fit"], feats["tune"], list(cfg.svm.C), cfg.svm.class_weight,
-                                       list(cfg.svm.balance_weight), cfg.svm.accuracy_tolerance)  # fmt: skip
+                                       list(cfg.svm.balance_weight), cfg.svm.accuracy_tolerance, names)  # fmt: skip
     save_safetensors_atomic({k: torch.from_numpy(v.astype(np.float32)) for k, v in head.to_arrays().items()},
                             out / "svm.safetensors", metadata={"attributes": ",".join(names)})  # fmt: skip
 
