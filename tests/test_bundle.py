@@ -527,6 +527,8 @@ def test_another_anet_turns_off_the_steps_that_read_heads_fitted_on_the_old_one(
     assert ("refine_boxes, crowd_box_head, rescue_faces, rescue_frame, verify_faces, arbitrate_nested, "
             "arbitrate_picture turned off") in err
     assert "fit_box_head --bundle" in err
+    # the note gives the values that turn the steps back on, and the upright head --rotations needs (a trial)
+    assert """--lnet-input '{"refine_boxes": true, """ in err and "fit_upright --bundle" in err
     lnet = load_bundle(out, build_nets=False).preprocessing["lnet"]
     assert lnet["refine_boxes"] is False and lnet.get("rescue_faces") is None and lnet.get("rescue_frame") is None
     assert lnet.get("crowd_box_head") is None

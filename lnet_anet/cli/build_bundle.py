@@ -248,7 +248,9 @@ def _feature_heads_off(source: Path, out: Path, command: str) -> None:
           + "; ".join(f"python -m lnet_anet.cli.{f} --bundle {out} ..." for f in fits)
           + f") and pass them (predict {' / '.join(sorted({FEATURE_HEAD_STEPS[k][1] for k in steps}))}) or embed them "
           f"(build_bundle --from-bundle {out} --box-head H ...), with the steps turned back on: "
-          f"build_bundle --from-bundle {out} --lnet-input '{{...}}'", file=sys.stderr)  # fmt: skip
+          f"build_bundle --from-bundle {out} --lnet-input '{json.dumps({k: lnet[k] for k in off if k in lnet})}'. "
+          f"--rotations reads an upright head fitted on the ANet too: python -m lnet_anet.cli.fit_upright --bundle "
+          f"{out} ... (predict --upright-head, build_bundle --upright-head)", file=sys.stderr)  # fmt: skip
 
 
 # build_bundle's options that embed a head (their argparse dest: lnet_anet.inference.bundle.HEAD_PARTS names)
