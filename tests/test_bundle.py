@@ -575,9 +575,11 @@ def test_turning_a_step_off_turns_off_the_settings_that_need_it(tmp_path, capsys
     for given, gone in (({"refine_boxes": False}, {"crowd_box_head": None, "crowd_box_steps": 1, "crowd_box_small": None}),
                         ({"crowd_box_head": None}, {"crowd_box_steps": 1, "crowd_box_small": None}),
                         ({"rescue_faces": None}, {"rescue_frame": None, "verify_faces": None, "arbitrate_nested": None,
-                                                  "arbitrate_picture": False, "zoom_in_refused_p": None}),
+                                                  "arbitrate_picture": False, "zoom_in_refused_p": None,
+                                                  "zoom_in_lone_p": None}),
                         ({"zoom_in_refused": False}, {"zoom_in_refused_p": None}),  # README's off switch (trial, session 56)
-                        ({"zoom_in_scales": []}, {"zoom_in_refused": False, "zoom_in_refused_p": None})):  # fmt: skip
+                        ({"zoom_in_scales": []}, {"zoom_in_refused": False, "zoom_in_lone_p": None,
+                                                  "zoom_in_refused_p": None})):  # fmt: skip
         out = tmp_path / "off.lnetanet"
         assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--lnet-input", json.dumps(given), "--out", str(out)]) == 0
         assert f"turned off with them: {json.dumps(gone)}" in capsys.readouterr().err

@@ -1274,7 +1274,7 @@ class Predictor:
                 faces = self._pass_check(faces, checks.get(id(image), ()))
             if lnet.verify_faces is not None:
                 (faces,) = self._verify([image], [faces], [originals[k]])
-            if faces and faces[0][1] <= loc.threshold and not any(not isinstance(f, _Rescued) for f in found[k]):
+            if faces and faces[0][1] <= loc.threshold and all(isinstance(f, _Rescued) for f in found[k]):
                 faces = []  # the threshold alone decides whether a picture has a face (a trial: --threshold 20)
             kept, decided = list(found[k]), len(found[k])
             for face in faces:
