@@ -525,8 +525,9 @@ def _detail_ratio(text: str) -> float:
 
 def detail_note(photos: list[tuple[str, int, int]], lnet: dict[str, Any]) -> str:
     """One stderr note for the (name, width, height) of this run's photos of LARGE_PHOTO_PIXELS or more
-    where no face passed the localizer (no face, or only the rescue's: a trial), --detail off: LNet reads a photo that large shrunk (`lnet`: the bundle's
-    preprocessing.lnet), so a face of a few hundred pixels can be under SMALL_FACE_PX as read.
+    where no face passed the localizer (no face, or only the rescue's: a trial), --detail off: LNet
+    reads a photo that large shrunk (`lnet`: the bundle's preprocessing.lnet), so a face of a few
+    hundred pixels can be under SMALL_FACE_PX as read.
     Photos of several sizes get the range of figures over them (a trial: a folder's note gave the
     first photo's figures for every photo)."""
     from lnet_anet.data.preprocess import LNetInput
