@@ -1014,11 +1014,7 @@ class Predictor:
         if self._crowd_box_head is not None:
             in_picture = Counter(id(a) for a, *_ in shown_in)
             crowd = [in_picture[id(a)] >= self._lnet.crowd_box_head for a, *_ in shown_in]
-            if self._lnet.crowd_box_small is not None:  # a small face in a scene, whatever the count
-                sides = np.minimum(fixed[:, 2] - fixed[:, 0], fixed[:, 3] - fixed[:, 1])
-                small = sides <= self._lnet.crowd_box_small * np.array([min(img.shape[:2]) for img, *_ in faces])
-                crowd = np.logical_or(crowd, small)
-            crowd = np.flatnonzero(crowd)
+            crowd = np.flatnonzero(np.logical_or(crowd, self._small_in_picture(fixed, [img for img, *_ in faces])))
             if len(crowd):
                 boxes[crowd] = self._crowd_steps([faces[k][0] for k in crowd], fixed[crowd], features[crowd])
         for (img, _, _, face), (a, j, turn), box in zip(faces, shown_in, boxes, strict=True):
@@ -1037,6 +1033,15 @@ class Predictor:
             placed = self._crowd_box_head.correct(placed, self._judge_features(regions))
         return placed
 
+    def _small_in_picture(self, fixed: np.ndarray, images: list[np.ndarray]) -> np.ndarray:
+        """(N,) bool: face boxes `fixed` (N, 4) whose shorter side is at most crowd_box_small of
+        their image's shorter side, placed by the crowd head whatever the count (all False when
+        crowd_box_small is not set)."""
+        if self._lnet.crowd_box_small is None:
+            return np.zeros(len(fixed), bool)
+        sides = np.minimum(fixed[:, 2] - fixed[:, 0], fixed[:, 3] - fixed[:, 1])
+        return sides <= self._lnet.crowd_box_small * np.array([min(img.shape[:2]) for img in images])
+
     def _lone_face_box(self, image: np.ndarray, region: np.ndarray) -> np.ndarray:
         """The face box (4,) that _refine_boxes gives a picture's only face found at `region`: the
         crowd head's steps when crowd_box_small makes it a crowd face, else the box head's
@@ -1045,9 +1050,8 @@ class Predictor:
         if not self._refine_on:
             return fixed
         features = self._mean_features([(image, region, 0.0, {})])
-        lnet, side = self._lnet, min(fixed[2] - fixed[0], fixed[3] - fixed[1])
         crowd = self._crowd_box_head is not None and (
-            lnet.crowd_box_head <= 1 or (lnet.crowd_box_small is not None and side <= lnet.crowd_box_small * min(image.shape[:2])))
+            self._lnet.crowd_box_head <= 1 or bool(self._small_in_picture(fixed[None], [image])[0]))
         return (self._crowd_steps([image], fixed[None], features) if crowd else self._box_head.correct(fixed[None], features))[0]
 
     def face_box(self, region: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
