@@ -26,6 +26,7 @@ from lnet_anet.engine.runs import (
     training_command,
     with_run_data,
     write_json,
+    yaml_errors_named,
 )
 from lnet_anet.inference.build import recorded_attributes
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
@@ -105,6 +106,7 @@ def attributes_to_score(run: Path, index, data_name: str, n_svms: int) -> list[s
     return trained
 
 
+@yaml_errors_named
 @hydra.main(config_path="../conf", config_name="evaluate_attributes", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:

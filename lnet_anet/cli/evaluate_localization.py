@@ -28,6 +28,7 @@ from lnet_anet.engine.runs import (
     training_command,
     with_run_data,
     write_json,
+    yaml_errors_named,
 )
 from lnet_anet.lnet.cascade import Cascade, evaluate_stages
 from lnet_anet.lnet.maps import response_grid
@@ -36,6 +37,7 @@ from lnet_anet.lnet.training import load_lnet_run, scenes
 log = logging.getLogger("lnet_anet.evaluate")
 
 
+@yaml_errors_named
 @hydra.main(config_path="../conf", config_name="evaluate_localization", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:

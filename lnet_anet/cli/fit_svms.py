@@ -35,7 +35,14 @@ from lnet_anet.data.from_config import attribute_splits, face_dataset
 from lnet_anet.data.transforms import mirror
 from lnet_anet.engine.checkpoint import save_npz_atomic
 from lnet_anet.engine.config import ConfigError
-from lnet_anet.engine.runs import keep_recipe, save_weights, start_run, training_command, write_json
+from lnet_anet.engine.runs import (
+    keep_recipe,
+    save_weights,
+    start_run,
+    training_command,
+    write_json,
+    yaml_errors_named,
+)
 
 log = logging.getLogger("lnet_anet.train")
 
@@ -54,6 +61,7 @@ def part_features(cfg: DictConfig, anet, patches: dict, part, names: list[str], 
     return feats
 
 
+@yaml_errors_named
 @hydra.main(config_path="../conf", config_name="fit_svms", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from lnet_anet.engine.runs import training_command
+from lnet_anet.engine.runs import training_command, yaml_errors_named
 
 
+@yaml_errors_named
 @hydra.main(config_path="../conf", config_name="train_age", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:

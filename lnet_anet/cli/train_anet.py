@@ -50,6 +50,7 @@ from lnet_anet.engine.runs import (
     training_command,
     write_json,
     write_model_json,
+    yaml_errors_named,
 )
 from lnet_anet.engine.trainer import check_full_batch
 from lnet_anet.metrics.attributes import (
@@ -59,6 +60,7 @@ from lnet_anet.metrics.attributes import (
 log = logging.getLogger("lnet_anet.train")
 
 
+@yaml_errors_named
 @hydra.main(config_path="../conf", config_name="train_anet", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:

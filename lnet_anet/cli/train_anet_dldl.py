@@ -6,9 +6,10 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from lnet_anet.engine.runs import training_command
+from lnet_anet.engine.runs import training_command, yaml_errors_named
 
 
+@yaml_errors_named
 @hydra.main(config_path="../conf", config_name="train_anet_dldl", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:

@@ -45,6 +45,7 @@ from lnet_anet.engine.runs import (
     training_command,
     write_json,
     write_model_json,
+    yaml_errors_named,
 )
 from lnet_anet.engine.trainer import check_full_batch, refuse_unused_settings
 from lnet_anet.lnet.fitting import fit_localizer, second_stage
@@ -69,6 +70,7 @@ from lnet_anet.models.lnet import RESPONSES, LNetUpper, lnet_loss
 log = logging.getLogger("lnet_anet.train")
 
 
+@yaml_errors_named
 @hydra.main(config_path="../conf", config_name="train_lnet", version_base="1.3")
 @training_command
 def main(cfg: DictConfig) -> dict:
