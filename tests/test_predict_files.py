@@ -462,15 +462,19 @@ def test_rotations_flag_tries_every_quarter_turn(bundle, tmp_path, capsys):
     assert "--upright-head needs --rotations" in capsys.readouterr().err
     d = Predictor.load(bundle).bundle.svm.feature_dim
     UprightHead(np.zeros(d), np.ones(d), np.ones(d), 0.0).save(tmp_path / "u.safetensors")
-    assert main([str(photo), "--json", "--bundle", str(bundle), "--rotations",
+    assert main([str(photo), "--json", "--bundle", str(bundle), "--rotations", "--csv", str(tmp_path / "turned.csv"),
                  "--upright-head", str(tmp_path / "u.safetensors")]) == 0  # fmt: skip
     record = json.loads(capsys.readouterr().out.splitlines()[0])
-    assert record["rotation"] in (0, 90, 180, 270) and record["error"] is None
+    assert record["rotation"] in (0, 90, 180, 270) and record["error"] is None and record["faces"]
     for face in record["faces"]:  # boxes in the file's own pixels, whatever the turn
         x0, y0, x1, y1 = face["box"]
         assert 0 <= x0 < x1 <= 48 and 0 <= y0 < y1 <= 32
-    assert main([str(photo), "--json", "--bundle", str(bundle)]) == 0
+    # The CSV says the turn too (trial 59: a CSV-only pipeline could not crop the face upright)
+    rows = list(csv.DictReader((tmp_path / "turned.csv").open()))
+    assert [r["rotation"] for r in rows] == [str(record["rotation"])] * len(record["faces"])
+    assert main([str(photo), "--json", "--bundle", str(bundle), "--csv", str(tmp_path / "plain.csv")]) == 0
     assert "rotation" not in json.loads(capsys.readouterr().out.splitlines()[0])
+    assert {r["rotation"] for r in csv.DictReader((tmp_path / "plain.csv").open())} == {""}
 
 
 def test_output_on_a_terminal_that_is_not_utf8_is_escaped(bundle, tmp_path, monkeypatch):

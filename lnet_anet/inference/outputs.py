@@ -11,7 +11,9 @@ and never skipped.
 
 CsvTable(path, attributes): one row per face, written to a temporary file and renamed on
 close(). Columns: image, face (1-based index within the image), x0, y0, x1, y1 (pixels of the
-displayed image, exclusive ends), score, rescued (1: not kept by the localizer, under its
+displayed image, exclusive ends), rotation (with --rotations, the record's "rotation": the turn the
+faces were read at, degrees counterclockwise, so a box cropped from the file and turned by it is
+upright; empty without --rotations), score, rescued (1: not kept by the localizer, under its
 threshold or its check map, but kept by the face head, whose P(face) the record gives as
 "face_probability"; 2: likewise, the whole picture as its face box, the frame try; else 0),
 age_mean, age_std (years), attractiveness_mean, attractiveness_std (1-5; empty when the bundle
@@ -47,7 +49,7 @@ def json_line(record: dict[str, Any]) -> str:
     return json_spelling(json.dumps(record, ensure_ascii=False))
 
 
-CSV_FIXED = ["image", "face", "x0", "y0", "x1", "y1", "score", "rescued", "age_mean", "age_std",
+CSV_FIXED = ["image", "face", "x0", "y0", "x1", "y1", "rotation", "score", "rescued", "age_mean", "age_std",
              "attractiveness_mean", "attractiveness_std"]  # fmt: skip
 
 
@@ -249,7 +251,7 @@ def face_rows(record: dict[str, Any], attributes: Iterable[str]) -> Iterator[lis
     for n, face in enumerate(record["faces"], start=1):
         age, attr = face.get("age") or {}, face.get("attractiveness") or {}
         yield [json_spelling(record["image"]) if record["image"] is not None else "", n,
-               *face["box"], face["score"], _rescued(face), age.get("mean", ""), age.get("std", ""),
+               *face["box"], record.get("rotation", ""), face["score"], _rescued(face), age.get("mean", ""), age.get("std", ""),
                attr.get("mean", ""), attr.get("std", ""),
                *(face["attributes"].get(a, "") for a in attributes)]  # fmt: skip
 
