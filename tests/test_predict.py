@@ -344,6 +344,25 @@ def test_a_small_face_in_a_large_photo_keeps_its_box_clear_of_its_caption(predic
     assert ((top[:, 1] > 200) & (top[:, 0] < 120)).all()  # green all along, none of it darkened
 
 
+def test_the_note_on_a_large_picture_is_whole_inside_its_bottom_edge(predictor, scene):
+    """Trial 59: on a 4000 px picture "read turned 270 deg" ran over the bottom edge, its "g" cut
+    off, and did not say which way. The note says ccw, as predict's table does, and no pixel of its
+    text is on the picture's last rows."""
+    from lnet_anet.inference.visualize import MAX_SIDE, picture_note, render
+
+    k = -(-MAX_SIDE * 2 // max(scene.shape[:2]))
+    large = predictor.analyse(np.zeros((scene.shape[0] * k, scene.shape[1] * k, 3), np.uint8))
+    h, w = large.image.shape[:2]
+    large.record["faces"] = [{"box": [0.4 * w, 0.3 * h, 0.5 * w, 0.45 * h], "score": 3.0,
+                              "attributes": {"Smiling": 0.9}, "age": {"mean": 30.0, "std": 4.0}}]  # fmt: skip
+    large.record["rotation"] = 270
+    assert picture_note(large) == "read turned 270 deg ccw"
+    drawn = render(large)
+    text = (drawn > 200).all(axis=2)  # white text on the darkened, otherwise black, picture
+    rows = np.flatnonzero(text[:, : w // 4].any(axis=1))  # the note's rows, at the left of the bottom
+    assert rows.size and rows.max() < drawn.shape[0] - 2 and rows.max() > drawn.shape[0] * 0.9
+
+
 def test_a_thin_picture_is_drawn_with_a_usable_short_side(predictor):
     """A 1 x 5000 strip was drawn 1 x 2048 (5000 x 1: 2048 x 1), too thin for its box or text: the
     picture is padded below (a tall one: on its right) to MIN_SIDE, the long side still MAX_SIDE."""

@@ -107,7 +107,8 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     image (Analysis.read_as) is drawn on that copy, marked "contrast stretched"; a face under the
     threshold that the face head kept (the record's "rescued") is marked "rescued" with its
     P(face), "rescued (whole picture)" for the frame try (short enough for a 128 px chip); faces
-    read at a quarter turn (--rotations, the record's "rotation") are marked "read turned N deg".
+    read at a quarter turn (--rotations, the record's "rotation") are marked "read turned N deg ccw"
+    (picture_note: along the bottom edge, inside the picture).
     An image under MIN_SIDE pixels a side is drawn enlarged by a whole factor (its pixels as
     blocks), so that the text stays legible; one over MAX_SIDE pixels on its longer side is drawn
     shrunk to MAX_SIDE (a 48 MP photo's picture in a second, not a 19 MB PNG in ten); the boxes
@@ -159,6 +160,19 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
             y += step
     if not faces:
         _text(canvas, "no face found", 4, step, scale)
+    note = picture_note(analysis)
+    if note:  # along the bottom edge, its descenders ("g") and darkened box inside the picture
+        fitted = _scale_to_fit(note, w - 8, scale)
+        _text(canvas, note, 4, h - _below_baseline(fitted), fitted)
+    if in_panel:
+        canvas = np.concatenate([canvas, _panel(legend_lines(faces, top_k), w, scale)])
+    return canvas
+
+
+def picture_note(analysis: Analysis) -> str:
+    """The line render() writes along a picture's bottom edge: how its faces were read ("contrast
+    stretched", "rescued: P(face) 0.71", "read turned 270 deg ccw"), "" when read plainly."""
+    faces = analysis.record["faces"]
     notes = []
     if analysis.read_as is not None:
         notes.append("contrast stretched")
@@ -170,13 +184,8 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
         mark = "rescued" if n == 1 else f"#{n} rescued"  # --detail added stronger faces
         notes.append(mark + frame + (f": P(face) {chance:.2f}" if chance is not None else ""))
     if analysis.record.get("rotation"):  # --rotations: the faces were read at this turn (boxes in the file's pixels)
-        notes.append(f"read turned {analysis.record['rotation']} deg")
-    if notes:
-        note = "; ".join(notes)
-        _text(canvas, note, 4, h - 4, _scale_to_fit(note, w - 8, scale))
-    if in_panel:
-        canvas = np.concatenate([canvas, _panel(legend_lines(faces, top_k), w, scale)])
-    return canvas
+        notes.append(f"read turned {analysis.record['rotation']} deg ccw")  # as predict's table says it
+    return "; ".join(notes)
 
 
 def _text_width(text: str, scale: float) -> int:
@@ -262,4 +271,4 @@ def save_png(path: str | Path, rgb: np.ndarray) -> Path:
     return path
 
 
-__all__ = ["attractiveness_line", "face_caption", "overlay_heatmap", "render", "save_png", "top_attributes"]
+__all__ = ["attractiveness_line", "face_caption", "overlay_heatmap", "picture_note", "render", "save_png", "top_attributes"]
