@@ -217,6 +217,9 @@ def test_interrupted_run_resumes_without_repeats_or_losses(bundle, tmp_path, cap
     err = capsys.readouterr().err
     assert "rerun with --resume" in err and f"--csv {table} is written when a run ends: --resume writes it whole" in err
     assert not out.exists() and len(read_records(out.with_name("out.jsonl.part"))) == 6
+    assert main(argv) == 2  # the same command without --resume would empty the log (trial 60): refused
+    assert "out.jsonl.part holds 6 records of a run that was stopped" in capsys.readouterr().err
+    assert len(read_records(out.with_name("out.jsonl.part"))) == 6 and len(analysed) == 6
     assert main([*argv, "--resume"]) == 1  # bad000.jpg is still an error
     assert "5 already in the output" in capsys.readouterr().err  # 6 logged, 1 an error: retried
     records = read_records(out)
@@ -260,6 +263,57 @@ def test_a_resumed_run_interrupted_again_counts_every_record_in_its_log(bundle, 
     assert main([*argv, "--resume"]) == 130 and "; 4 records are in" in capsys.readouterr().err
     assert len(read_records(out.with_name("out.jsonl.part"))) == 4
     assert main([*argv, "--resume"]) == 0 and len(read_records(out)) == 6
+
+
+def test_resume_from_another_working_folder_is_refused_not_appended_again(bundle, tmp_path, capsys, monkeypatch):
+    """Trial 60: records keep paths as given, relative to where the run began; resumed from another
+    folder, no image matched and all were analysed and appended again (48 records for 26 images)."""
+    _mixed_folder(tmp_path / "photos", good=3, bad=0)
+    monkeypatch.chdir(tmp_path)
+    assert main(["photos", "--output", "out.jsonl", "--bundle", str(bundle)]) == 0
+    before = (tmp_path / "out.jsonl").read_bytes()
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    capsys.readouterr()
+    assert main(["../photos", "--output", "../out.jsonl", "--bundle", str(bundle), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "none of the 3 images given is among the 3 records of ../out.jsonl by path, though 3 have" in err
+    assert "relative to the folder the first run was started in" in err
+    assert (tmp_path / "out.jsonl").read_bytes() == before
+    (tmp_path / "sub" / "other").mkdir()  # other images altogether are added, as before
+    _image(tmp_path / "sub" / "other" / "new.png")
+    assert main(["other", "--output", "../out.jsonl", "--bundle", str(bundle), "--resume"]) == 0
+    assert len(read_records(tmp_path / "out.jsonl")) == 4
+
+
+def test_outputs_are_regular_files_written_through_links_by_one_run_at_a_time(bundle, tmp_path, capsys):
+    """Trial 60: --output /dev/stdout (or a named pipe) was replaced by a plain file; a link was
+    replaced by a file; two runs into one --output mixed their records."""
+    from lnet_anet.inference.outputs import OutputInUseError, RecordLog
+
+    photo = _image(tmp_path / "a.png")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    for flag in ("--output", "--csv"):
+        assert main([str(photo), flag, str(pipe), "--bundle", str(bundle)]) == 1
+        err = capsys.readouterr().err
+        assert f"error: cannot write {flag} {pipe}: a named pipe, not a regular file" in err
+        assert pipe.is_fifo() and not list(tmp_path.glob(".pipe*")) and not list(tmp_path.glob("pipe.*"))
+    link, target = tmp_path / "link.jsonl", tmp_path / "kept" / "real.jsonl"
+    target.parent.mkdir()
+    link.symlink_to(target)
+    assert main([str(photo), "--output", str(link), "--bundle", str(bundle)]) == 0
+    assert link.is_symlink() and [r["image"] for r in read_records(target)] == [str(photo)]
+    held = RecordLog(tmp_path / "busy.jsonl")  # another run writing this output
+    with pytest.raises(OutputInUseError):
+        RecordLog(tmp_path / "busy.jsonl", resume=True)
+    capsys.readouterr()
+    assert main([str(photo), "--output", str(tmp_path / "busy.jsonl"), "--bundle", str(bundle)]) == 1
+    assert "another run is writing this output (its .part log is locked)" in capsys.readouterr().err
+    held.write({"image": "x.png", "faces": [], "error": None})
+    assert held.close() == 1 and [r["image"] for r in read_records(tmp_path / "busy.jsonl")] == ["x.png"]
+    assert main([str(photo), "--output", str(tmp_path / "busy.jsonl"), "--bundle", str(bundle), "--resume"]) == 0
+    assert len(read_records(tmp_path / "busy.jsonl")) == 2  # free once the first has closed
 
 
 def test_a_run_interrupted_before_its_first_record_does_not_name_a_log_to_resume(bundle, tmp_path, capsys, monkeypatch):

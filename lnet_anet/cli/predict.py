@@ -72,11 +72,14 @@ exit status:
        says why and the other images are still written; also when the run cannot be done: no
        image found, the bundle, a face, box or descriptor head missing or bad, a --device that torch
        cannot use (cuda without a GPU), an output file that cannot be written (what was written is
-       kept for --resume)
+       kept for --resume), or one that is not a regular file (/dev/stdout, a pipe: use --json) or
+       that another run is writing
   2    bad usage: an unknown option or a bad value (--detail out of range ...), no image
        given, --vis naming a file or a folder below one, --output or --csv naming a picture or
        the same file, a --*descriptor-head without its --*-descriptor flag, --upright-head without
-       --rotations; --resume into an --output read with other options or another bundle
+       --rotations; --resume into an --output read with other options or another bundle, or
+       from another working folder than the run began in (records keep paths as given); an
+       --output whose FILE.part holds a stopped run's records, without --resume
   130  interrupted (Ctrl-C, or SIGTERM): rerun with --output FILE --resume to go on
   141  the standard output was closed by its reader (`| head`): stopped quietly"""
 
@@ -643,9 +646,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     several = collected.any_folder or len(items) > 1  # a progress bar on a terminal, and a summary line
 
     from lnet_anet.inference.bundle import BundleError
-    from lnet_anet.inference.outputs import CsvTable, NotARecordLog, RecordLog, check_resumable
+    from lnet_anet.inference.outputs import (
+        CsvTable,
+        NotARecordLog,
+        RecordLog,
+        check_resumable,
+        output_path_problem,
+    )
     from lnet_anet.inference.predictor import Predictor
 
+    for flag, path in (("--output", args.output), ("--csv", args.csv)):  # said now, not after the models load
+        if path is not None and (problem := output_path_problem(path)):
+            device = flag == "--output" and path.exists() and not path.is_dir()
+            hint = " (--json prints the records on standard output)" if device else ""
+            print(f"error: cannot write {flag} {_safe(str(path))}: {_safe(problem)}{hint}", file=sys.stderr)
+            return 1
     if args.resume:  # another program's file, or one read otherwise, is refused now, not after the models load (seconds)
         try:
             check_resumable(args.output)
@@ -653,6 +668,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _refuse_resume(e)
         if (mixed := _resume_before_loading(args)) is not None:
             return _refuse_mixed(args.output, mixed)
+    if args.output is not None and (problem := _records_at_stake(args, [os.fsdecode(p) for p in collected.paths])):
+        print(f"error: {_safe(problem)}", file=sys.stderr)
+        return 2
     descriptor_heads = _load_descriptor_heads(args)
     if descriptor_heads is None:
         return 1
@@ -770,6 +788,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"skipped: {_safe(what)}", file=sys.stderr)
         print(summary_line(tally, len(collected.skipped), args.verbose), file=sys.stderr)
     return status
+
+
+def _records_at_stake(args, names: list[str]) -> str | None:
+    """Why this run would lose or double records of --output, or None. Without --resume: the
+    .part log of a stopped run, which starting over would empty (it said "rerun with --resume").
+    With --resume: records that name none of these images by path although some have their file
+    names (a fresh-user trial resumed from another working folder: paths are kept as given,
+    relative to the folder a run starts in, so every image was analysed and appended again)."""
+    from lnet_anet.inference.outputs import image_key, read_records
+
+    part = args.output.with_name(args.output.name + ".part")
+    if not args.resume:
+        left = read_records(part)
+        return (f"{part} holds {len(left)} records of a run that was stopped (or is still running): add --resume "
+                f"to go on from them, or remove {part.name} to start over") if left else None  # fmt: skip
+    records = [r["image"] for r in read_records(args.output) + read_records(part) if r["image"] is not None]
+    if not records or not names or {image_key(r) for r in records} & {image_key(n) for n in names}:
+        return None
+    shared = {os.path.basename(r) for r in records} & {os.path.basename(n) for n in names}
+    if not shared:
+        return None  # other images altogether: they are added to the output
+    return (f"--resume: none of the {len(names)} images given is among the {len(records)} records of {args.output} "
+            f"by path, though {len(shared)} have their file names (a record names {records[0]!r}). Records keep "
+            "each path as given, relative to the folder the first run was started in: run from that folder with the "
+            "same paths, or give another --output")  # fmt: skip
 
 
 def _refuse_mixed(output: Path, mixed: str) -> int:

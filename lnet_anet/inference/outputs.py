@@ -26,9 +26,12 @@ in the last column, so that every image read has a row. Names are spelt as in th
 from __future__ import annotations
 
 import csv
+import errno
+import fcntl
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -74,11 +77,77 @@ def replace_durably(tmp: Path, path: Path) -> None:
         os.close(fd)
 
 
-def _check_writable(path: Path) -> None:
-    """Create the folder of `path`; raise IsADirectoryError when `path` is a folder."""
-    if path.is_dir():
-        raise IsADirectoryError(21, "a folder, not a file", str(path))
+_KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a named pipe"),
+          (stat.S_ISSOCK, "a socket"))  # fmt: skip
+
+
+def output_path_problem(path: str | Path) -> str | None:
+    """Why an output file cannot be written at `path` (a phrase, the path not in it), or None: it is
+    a folder; it is (or a link at it points to) something other than a regular file, such as
+    /dev/stdout, a named pipe or a device, which the atomic write (a temporary file renamed over
+    `path`) would replace by a plain file; or a folder on its way is a file."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except NotADirectoryError:
+        mode = None  # a file on its way: said below
+    if mode is not None and stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        return (f"{kind}, not a regular file: an output is written beside it and renamed over it whole, so it "
+                "must be a regular file or a new one")  # fmt: skip
+    for parent in Path(os.path.abspath(path)).parents:
+        if parent.exists():
+            return None if parent.is_dir() else f"{parent} is a file, not a folder"
+    return None
+
+
+def output_file(path: str | Path) -> Path:
+    """The file an output named `path` is written to, its folders created: `path`, or the file a
+    link at `path` points to (written through the link, as a shell's `>` does, the link kept).
+    Raises OutputPathError (an OSError) with output_path_problem's reason."""
+    path = Path(path)
+    problem = output_path_problem(path)
+    if problem is not None:
+        raise OutputPathError(errno.EINVAL, problem, str(path))
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class OutputPathError(OSError):
+    """An output path that names no regular file (output_path_problem says why)."""
+
+
+class OutputInUseError(OSError):
+    """Another process is writing the same output (its `.part` log is locked)."""
+
+
+def _open_locked(part: Path) -> TextIO:
+    """`part` opened to append under an exclusive fcntl lock, held until it is closed, so that a
+    second run into the same output is refused (OutputInUseError) instead of mixing its records
+    with this one's (a fresh-user trial found one output with both runs' records). Checked again
+    once locked: a run that renamed its .part away meanwhile leaves this one the new file."""
+    while True:
+        f = open(part, "a", encoding="utf-8")
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            f.close()
+            if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            raise OutputInUseError(errno.EBUSY, "another run is writing this output (its .part log is locked): "
+                                                "wait for it to end, or give another file", str(part)) from None  # fmt: skip
+        try:
+            if os.path.samestat(os.fstat(f.fileno()), os.stat(part)):
+                return f
+        except FileNotFoundError:
+            pass
+        f.close()
 
 
 class NotARecordLog(ValueError):
@@ -146,27 +215,31 @@ def image_key(image: str) -> str:
 
 class RecordLog:
     """A resumable JSON Lines output (module docstring). Raises OSError when a file cannot be
-    written; what was logged stays in `<path>.part` for a rerun with resume=True. With resume,
-    raises NotARecordLog, before anything is written, when `<path>` or `<path>.part` holds a
-    line that is not a record (another program's file)."""
+    written (OutputPathError: `path` is no regular file, output_path_problem); what was logged
+    stays in `<path>.part` for a rerun with resume=True. A link at `path` is written through. One
+    process at a time: `<path>.part` is locked while the log is open, and a second RecordLog on it
+    raises OutputInUseError. With resume, raises NotARecordLog, before anything is written, when
+    `<path>` or `<path>.part` holds a line that is not a record (another program's file)."""
 
     def __init__(self, path: str | Path, resume: bool = False):
-        self.path = Path(path)
+        self.path = output_file(path)
         self.part = self.path.with_name(self.path.name + ".part")
-        _check_writable(self.path)
         self.previous: list[dict[str, Any]] = []  # records of earlier runs (resume)
         self._part_before = 0  # of them, those in .part (a run stopped before this one)
         self._start = 0  # where this run's records begin in .part
+        self._file: TextIO = _open_locked(self.part)  # before anything is read or cut: another run may hold it
         if resume:
             _complete_lines(self.part)
-            # strict: a file that is not predict's output is refused, not overwritten without its lines
-            in_part = read_records(self.part, strict=True)
-            self.previous = read_records(self.path, strict=True) + in_part
+            try:  # strict: a file that is not predict's output is refused, not overwritten without its lines
+                in_part = read_records(self.part, strict=True)
+                self.previous = read_records(self.path, strict=True) + in_part
+            except NotARecordLog:
+                self.abandon()
+                raise
             self._part_before = len(in_part)
-            self._start = self.part.stat().st_size if self.part.exists() else 0
-            self._file: TextIO = open(self.part, "a", encoding="utf-8")
+            self._start = self.part.stat().st_size
         else:
-            self._file = open(self.part, "w", encoding="utf-8")
+            self._file.truncate(0)
         # Keyed by the file itself: "photos/a.jpg" and "/home/me/photos/a.jpg" are one image.
         self.done = {image_key(r["image"]): r for r in self.previous
                      if r["image"] is not None and r.get("error") is None}  # fmt: skip
@@ -192,7 +265,7 @@ class RecordLog:
         """Write `path` whole, one record per image (the last one logged), atomically; remove
         the .part log. Returns the number of records in `path`; `self.records` holds them, in its
         order."""
-        self._file.close()
+        self._file.flush()  # the lock is held until `path` is written and .part gone: no other run reads it half done
         with open(self.part, "rb") as f:
             f.seek(self._start)
             mine = read_lines(f.read())
@@ -208,15 +281,16 @@ class RecordLog:
                 f.write(json_line(record) + "\n")
         replace_durably(tmp, self.path)
         self.part.unlink(missing_ok=True)
+        self._file.close()
         self.records = list(merged.values())
         return len(merged)
 
     def abandon(self) -> None:
         """Close the .part log without writing `path` (an interrupted run: resume later); a log
         that holds nothing, this run's or an earlier one's (a refused --resume), is removed."""
-        self._file.close()
-        if self.part.exists() and self.part.stat().st_size == 0:
+        if self.part.exists() and self.part.stat().st_size == 0:  # while the lock is held
             self.part.unlink()
+        self._file.close()
 
 
 def reading_options(record: dict[str, Any]) -> dict[str, Any]:
@@ -261,9 +335,8 @@ class CsvTable:
     file appears whole on close()."""
 
     def __init__(self, path: str | Path, attributes: Iterable[str]):
-        self.path = Path(path)
+        self.path = output_file(path)  # a link written through; no device or pipe (OutputPathError)
         self.attributes = list(attributes)
-        _check_writable(self.path)
         self._tmp = _temporary(self.path)
         self._file = open(self._tmp, "w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._file, lineterminator="\n")  # as pandas writes: line tools see no \r
@@ -297,5 +370,5 @@ def printable(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-__all__ = ["CSV_FIXED", "CsvTable", "NotARecordLog", "RecordLog", "face_rows", "json_spelling", "printable", "read_records",
-           "replace_durably"]
+__all__ = ["CSV_FIXED", "CsvTable", "NotARecordLog", "OutputInUseError", "OutputPathError", "RecordLog", "face_rows",
+           "json_spelling", "output_file", "output_path_problem", "printable", "read_records", "replace_durably"]
