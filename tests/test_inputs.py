@@ -71,6 +71,19 @@ def test_array_refusals_name_what_was_given(array, message):
         array_to_rgb8(array)
 
 
+def test_channels_first_arrays_and_tensors_are_refused_with_how_to_convert():
+    """Trial 60: refused, but without saying how to pass them."""
+    import torch
+
+    with pytest.raises(InputError, match=r"channels first\? pass array.transpose\(1, 2, 0\)"):
+        to_rgb8(np.zeros((3, 32, 40), np.uint8))
+    with pytest.raises(InputError, match=r"pass tensor.permute\(1, 2, 0\).cpu\(\).numpy\(\)"):
+        to_rgb8(torch.zeros(3, 32, 40))
+    with pytest.raises(InputError) as refused:  # a (H, W, 2) array is no channels-first picture
+        to_rgb8(np.zeros((32, 40, 2), np.uint8))
+    assert "channels first" not in str(refused.value)
+
+
 def test_pil_images_of_any_mode():
     rgb = _rgb(8, 10)
     im = Image.fromarray(rgb)

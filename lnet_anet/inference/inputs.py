@@ -90,7 +90,9 @@ def array_to_rgb8(array: np.ndarray, channel_order: str = "rgb") -> np.ndarray:
     what = describe(array)
     shape = array.shape
     if not (array.ndim == 2 or (array.ndim == 3 and shape[2] in (1, 3, 4))):
-        raise InputError(f"{what}: expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)")
+        first = array.ndim == 3 and shape[0] in (1, 3, 4)  # (C, H, W), as torch keeps images
+        raise InputError(f"{what}: expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)"
+                         + (" (channels first? pass array.transpose(1, 2, 0))" if first else ""))  # fmt: skip
     if array.shape[0] < 1 or array.shape[1] < 1:
         raise InputError(f"{what}: the image has no pixels")
     if array.dtype == np.uint8:
@@ -147,9 +149,10 @@ def to_rgb8(item: Any, channel_order: str = "rgb",
             raise
         except Exception as e:  # noqa: BLE001 - e.g. a NUL byte in the name
             raise ImageReadError(os.fsdecode(item), f"cannot read ({type(e).__name__}: {e})") from None
+    tensor = hasattr(item, "permute") and hasattr(item, "numpy")  # a torch.Tensor, torch not imported for it
     raise InputError(
-        f"{describe(item)}: expected a path, a PIL.Image or a numpy array (see "
-        "lnet_anet.inference.inputs)"
+        f"{describe(item)}: expected a path, a PIL.Image or a numpy array (see lnet_anet.inference.inputs)"
+        + ("; for a (C, H, W) tensor pass tensor.permute(1, 2, 0).cpu().numpy()" if tensor else "")
     )
 
 

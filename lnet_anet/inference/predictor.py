@@ -49,7 +49,7 @@ picture, so its attributes are less sure: a black band above the picture can rea
 off, and "face_head" / "box_head": the digest of a head other than the shipped one
 (Predictor.custom_heads), and "settings": the localization settings changed from the bundle's
 (Predictor.reading_settings, e.g. {"threshold": 2.0}; absent when none is), and "bundle": the
-bundle file's identity (Bundle.identity: its tensors and config; absent from an error record and
+bundle file's identity (Bundle.identity: its tensors and config; in an error record too, absent
 for a bundle made in memory). "image" is
 the path as a str (os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
 decimals, probabilities to 4, ages and attractiveness to 3.
