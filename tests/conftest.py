@@ -57,3 +57,42 @@ def scene() -> np.ndarray:
     rng = np.random.default_rng(0)
     image, _, _ = render_scene(sample_face(sample_identity(rng, 0), rng), (180, 140), rng)
     return image
+
+
+@pytest.fixture
+def launch(capsys, monkeypatch):
+    """`launch("lnet_anet.cli.train_age", *args)` runs `python -m <module> *args` in this process
+    (runpy, as -m runs it; working folder: the repository) and returns (exit status, stderr). For
+    the commands that stop before training: a subprocess costs an interpreter start and a torch
+    import, seconds each on 2 cores, dozens of times in the suite. What a launch sets up for the
+    process (Hydra's log handlers on the root logger, warning filters and showwarning) is put back
+    after."""
+    import logging
+    import runpy
+    import sys
+    import warnings
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+
+    def run(module: str, *args: str) -> tuple[int, str]:
+        root = logging.getLogger()
+        handlers, level = root.handlers[:], root.level
+        monkeypatch.setattr(sys, "argv", [module, *args])
+        capsys.readouterr()
+        with warnings.catch_warnings():  # puts back the filters and the showwarning a command sets
+            # runpy's note that the module is imported already (by an earlier launch): it runs anew
+            warnings.filterwarnings("ignore", "'.*' found in sys.modules", RuntimeWarning)
+            try:
+                runpy.run_module(module, run_name="__main__", alter_sys=False)
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else int(e.code is not None)
+            finally:
+                for handler in root.handlers:
+                    if handler not in handlers:
+                        handler.close()
+                root.handlers[:] = handlers
+                root.setLevel(level)
+        return code, capsys.readouterr().err
+
+    return run

@@ -521,16 +521,15 @@ def test_every_option_of_a_command_says_its_default(name, monkeypatch):
     ("anet", "error: model anet \\(ANet\\) is not an age / attractiveness \\(DLDL\\) model; input=image trains"),
     ("anet_dldl", "error: model anet_dldl trains with input=anet_layers, not input=image"),
 ])  # fmt: skip
-def test_a_model_that_does_not_fit_the_recipe_or_labels_stops_before_training(tmp_path, model, says):
+def test_a_model_that_does_not_fit_the_recipe_or_labels_stops_before_training(tmp_path, launch, model, says):
     """train_age with a model of another kind or other bins: one line saying what to pick instead,
     status 2, and no run folder left behind."""
     import re
 
-    cmd = [sys.executable, "-m", "lnet_anet.cli.train_age", f"paths.runs={tmp_path}", "data=synthetic_age",
-           "name=mismatch", f"model={model}", *SMOKE]  # fmt: skip
-    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert re.match(says, done.stderr.strip().splitlines()[-1]), done.stderr[-2000:]
+    code, err = launch("lnet_anet.cli.train_age", f"paths.runs={tmp_path}", "data=synthetic_age", "name=mismatch",
+                       f"model={model}", *SMOKE)
+    assert code == 2, err[-2000:]
+    assert re.match(says, err.strip().splitlines()[-1]), err[-2000:]
     assert not (tmp_path / "mismatch").exists()
 
 
@@ -545,15 +544,14 @@ def test_a_model_that_does_not_fit_the_recipe_or_labels_stops_before_training(tm
     ("tune_split=0.3", "error: tune_split must be a mapping"),
     ("balance={edges: [0, 13], pow: 0.5}", "error: balance must be .*unexpected keyword argument 'pow'"),
 ])  # fmt: skip
-def test_bad_framings_or_tune_split_stop_before_any_data_is_read(tmp_path, setting, says):
+def test_bad_framings_or_tune_split_stop_before_any_data_is_read(tmp_path, launch, setting, says):
     """train_age input=image: one line naming the setting, status 2, no run folder left behind."""
     import re
 
-    cmd = [sys.executable, "-m", "lnet_anet.cli.train_age", f"paths.runs={tmp_path}", "data=synthetic_age",
-           "name=bad", "model=tiny_age_net", setting, *[o for o in SMOKE if o != "model.pretrained=none"]]  # fmt: skip
-    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert re.match(says, done.stderr.strip().splitlines()[-1]), done.stderr[-2000:]
+    code, err = launch("lnet_anet.cli.train_age", f"paths.runs={tmp_path}", "data=synthetic_age", "name=bad",
+                       "model=tiny_age_net", setting, *[o for o in SMOKE if o != "model.pretrained=none"])  # fmt: skip
+    assert code == 2, err[-2000:]
+    assert re.match(says, err.strip().splitlines()[-1]), err[-2000:]
     assert not (tmp_path / "bad").exists()
 
 
@@ -570,16 +568,15 @@ def test_bad_framings_or_tune_split_stop_before_any_data_is_read(tmp_path, setti
      "error: train_anet trains in stages and does not read train.epochs: set pretrain.epochs and finetune.epochs"),
     ("fit_svms", ["data=synthetic"], "svm.balance_weight=[-1]", "error: svm.balance_weight must be a list of numbers >= 0"),
 ])  # fmt: skip
-def test_a_bad_tune_split_stops_the_attribute_commands_before_any_data(tmp_path, command, args, setting, says):
+def test_a_bad_tune_split_stops_the_attribute_commands_before_any_data(tmp_path, launch, command, args, setting, says):
     """train_anet / train_lnet (and fit_svms: data.from_config.attribute_splits) check tune_split
     as train_age does, and a missing boxes CSV (data.crop=box) before the dataset is made: one
     line naming it, status 2, no run folder left behind."""
     import re
 
-    cmd = [sys.executable, "-m", f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", "name=bad", setting, *args]
-    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert re.match(says, done.stderr.strip().splitlines()[-1]), done.stderr[-2000:]
+    code, err = launch(f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", "name=bad", setting, *args)
+    assert code == 2, err[-2000:]
+    assert re.match(says, err.strip().splitlines()[-1]), err[-2000:]
     assert not (tmp_path / "bad").exists() and not (tmp_path / "synthetic-data").exists()
 
 
@@ -591,15 +588,13 @@ def test_a_bad_tune_split_stops_the_attribute_commands_before_any_data(tmp_path,
     ("train_dldl_head", ["data=synthetic_age", "anet_run=${lnet_anet.asset:default.lnetanet}", "train=smoke",
                          "data.index.n_images=60", "data.index.n_identities=12"]),
 ])  # fmt: skip
-def test_a_batch_larger_than_the_training_set_stops_before_any_map_is_cached(tmp_path, command, args):
+def test_a_batch_larger_than_the_training_set_stops_before_any_map_is_cached(tmp_path, launch, command, args):
     """A trial: train.batch_size larger than the fit part was refused by the Trainer, after
     train_anet had cached every trunk map (minutes on a real set). Now it stops before: one line
     naming train.batch_size, status 2, no cached maps in the run folder."""
-    cmd = [sys.executable, "-m", f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", "name=big", *args,
-           "train.batch_size=100000"]  # fmt: skip
-    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
-    assert done.returncode == 2, done.stderr[-2000:]
-    last = done.stderr.strip().splitlines()[-1]
+    code, err = launch(f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", "name=big", *args, "train.batch_size=100000")
+    assert code == 2, err[-2000:]
+    last = err.strip().splitlines()[-1]
     assert "training samples make no full batch of 100000: set train.batch_size to" in last, last
     assert not list((tmp_path / "big").rglob("*.npz"))  # train_anet_dldl / train_dldl_head: trunk maps, features
 
@@ -618,17 +613,16 @@ def test_a_batch_larger_than_the_training_set_stops_before_any_map_is_cached(tmp
      "error: data.holdout.holdout must be val or test"),
     ("fit_svms", ["data=synthetic"], "data.holdout=0.2", "error: data.holdout must be a mapping"),
 ])  # fmt: skip
-def test_a_bad_holdout_or_fold_stops_every_training_command_in_one_line(tmp_path, command, args, setting, says):
+def test_a_bad_holdout_or_fold_stops_every_training_command_in_one_line(tmp_path, launch, command, args, setting, says):
     """A trial: data.holdout=0.2 (a share, not a rule) ended train_age in "TypeError: 'float' object
     is not iterable" and data.holdout.frac=1.5 in a raw ValueError, leaving the run folder behind.
     Now, as train.lr=-1: one line saying what a valid rule looks like, status 2, no run folder, and
     no generated dataset (said before the reader runs)."""
     import re
 
-    cmd = [sys.executable, "-m", f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", "name=bad", setting, *args]
-    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert re.match(says, done.stderr.strip().splitlines()[-1]), done.stderr[-2000:]
+    code, err = launch(f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", "name=bad", setting, *args)
+    assert code == 2, err[-2000:]
+    assert re.match(says, err.strip().splitlines()[-1]), err[-2000:]
     assert not (tmp_path / "bad").exists() and not (tmp_path / "synthetic-data").exists()
 
 
@@ -647,7 +641,7 @@ def test_a_bad_holdout_or_fold_stops_every_training_command_in_one_line(tmp_path
     (["lnet_anet.cli.train_anet", "data=synthetic_age", "svm.C=[0.1]"],  # as a CelebA copy without list_attr_celeba
      "error: synthetic_age .* has no attribute labels, which this command learns from: CelebA's list_attr_celeba"),
 ])  # fmt: skip
-def test_data_that_cannot_serve_the_command_stops_it_in_one_line(tmp_path, args, says):
+def test_data_that_cannot_serve_the_command_stops_it_in_one_line(tmp_path, launch, args, says):
     """A split the data does not have, labels of another task, a CelebA copy without its identity
     file (Kaggle's) for identity pre-training: one line saying what to do, status 2, no run folder."""
     import re
@@ -660,11 +654,9 @@ def test_data_that_cannot_serve_the_command_stops_it_in_one_line(tmp_path, args,
         (celeba / "identity_CelebA.txt").unlink()
     smoke = [o for o in SMOKE if (o != "model.pretrained=none" or args[0].endswith("train_anet"))
              and not (o.startswith("data.index.n_") and any(a.startswith("data=celeba") for a in args))]  # fmt: skip
-    cmd = [sys.executable, "-m", args[0], f"paths.runs={tmp_path}", "name=bad", *(a.format(celeba=celeba) for a in args[1:]),
-           *smoke]  # fmt: skip
-    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert re.match(says, done.stderr.strip().splitlines()[-1]), done.stderr[-2000:]
+    code, err = launch(args[0], f"paths.runs={tmp_path}", "name=bad", *(a.format(celeba=celeba) for a in args[1:]), *smoke)
+    assert code == 2, err[-2000:]
+    assert re.match(says, err.strip().splitlines()[-1]), err[-2000:]
     assert not (tmp_path / "bad").exists()
 
 
@@ -674,14 +666,12 @@ def test_data_that_cannot_serve_the_command_stops_it_in_one_line(tmp_path, args,
     ("evaluate_attributes", "device=gpu", "error: device must be auto, cpu, cuda or cuda:N, got 'gpu'"),
     ("evaluate_localization", "images=0", "error: images must be an integer >= 1, got 0"),
 ])  # fmt: skip
-def test_the_evaluation_commands_check_their_settings_and_leave_no_folder(tmp_path, command, setting, says):
+def test_the_evaluation_commands_check_their_settings_and_leave_no_folder(tmp_path, launch, command, setting, says):
     """A trial: images=0 or batch_size=0 ended in torch's traceback and left an output folder holding
     nothing inside the run scored; now one line, status 2, and the folder Hydra made is removed."""
     scored = tmp_path / "run"
-    cmd = [sys.executable, "-m", f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", f"run={scored}", "data=synthetic",
-           setting]  # fmt: skip
-    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
-    assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].startswith(says), done.stderr[-2000:]
+    code, err = launch(f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", f"run={scored}", "data=synthetic", setting)
+    assert code == 2 and err.strip().splitlines()[-1].startswith(says), err[-2000:]
     assert not scored.exists()
 
 

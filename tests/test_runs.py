@@ -520,22 +520,17 @@ def test_a_bad_train_setting_stops_the_command_before_it_reads_data(tmp_path, mo
 
 @pytest.mark.parametrize("command", ["train_lnet", "train_anet", "fit_svms", "train_age", "train_anet_dldl",
                                      "train_dldl_head", "evaluate_attributes", "evaluate_localization"])
-def test_a_yaml_syntax_error_in_a_users_config_is_one_line_naming_file_and_line(tmp_path, monkeypatch, capsys, command):
+def test_a_yaml_syntax_error_in_a_users_config_is_one_line_naming_file_and_line(tmp_path, launch, command):
     """Trial 59: Hydra printed a 95-line traceback for a broken experiment file; now one line with
     the file, line and column (1-based), nothing run, and OmegaConf.load put back afterwards."""
-    import runpy
-
     broken = tmp_path / "conf" / "experiment" / "broken.yaml"
     broken.parent.mkdir(parents=True)
     broken.write_text("# @package _global_\ntrain:\n  epochs: 2\n  lr: [0.1, 0.2\n")
     plus = "+" if command in ("fit_svms", "evaluate_attributes") else ""  # those have no experiment group
-    monkeypatch.setattr(sys, "argv", [command, "--config-dir", str(tmp_path / "conf"), f"{plus}experiment=broken",
-                                      f"paths.runs={tmp_path / 'runs'}"])
     load = OmegaConf.load
-    with pytest.raises(SystemExit) as done:
-        runpy.run_module(f"lnet_anet.cli.{command}", run_name="__main__")  # as python -m runs it
-    err = capsys.readouterr().err
-    assert done.value.code == 1 and "Traceback" not in err
+    code, err = launch(f"lnet_anet.cli.{command}", "--config-dir", str(tmp_path / "conf"), f"{plus}experiment=broken",
+                       f"paths.runs={tmp_path / 'runs'}")  # fmt: skip
+    assert code == 1 and "Traceback" not in err
     assert err.startswith(f"error: {broken}, line 5, column 1: not valid YAML: expected ',' or ']'")
     assert "(while parsing a flow sequence from line 4, column 7)" in err
     assert OmegaConf.load is load and not (tmp_path / "runs").exists()
