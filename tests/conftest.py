@@ -65,16 +65,19 @@ def launch(capsys, monkeypatch):
     (runpy, as -m runs it; working folder: the repository) and returns (exit status, stderr). For
     the commands that stop before training: a subprocess costs an interpreter start and a torch
     import, seconds each on 2 cores, dozens of times in the suite. What a launch sets up for the
-    process (Hydra's log handlers on the root logger, warning filters and showwarning) is put back
-    after."""
+    process (Hydra's log handlers on the root logger, warning filters and showwarning, the locks
+    of the run folders it opened) is put back after."""
     import logging
     import runpy
     import sys
     import warnings
 
+    from lnet_anet.engine import lock
+
     monkeypatch.chdir(Path(__file__).resolve().parents[1])
 
     def run(module: str, *args: str) -> tuple[int, str]:
+        locked = set(lock._held)
         root = logging.getLogger()
         handlers, level = root.handlers[:], root.level
         monkeypatch.setattr(sys, "argv", [module, *args])
@@ -93,6 +96,8 @@ def launch(capsys, monkeypatch):
                         handler.close()
                 root.handlers[:] = handlers
                 root.setLevel(level)
+                for key in set(lock._held) - locked:  # run folders it locked: let go, as its exit would
+                    lock._held.pop(key)[0].close()
         return code, capsys.readouterr().err
 
     return run

@@ -36,7 +36,7 @@ def anet_run(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-def test_anet_run_resumes_refuses_another_layout_and_is_scored(anet_run):
+def test_anet_run_resumes_refuses_another_layout_and_is_scored(anet_run, launch):
     anet, tmp_path = anet_run, anet_run.parent
     for name in ("anet.safetensors", "svm.safetensors", "model.json", "patches.json", "data.json",
                  "eval.md", ".hydra/config.yaml", "pretrain/checkpoints/last.pt", "finetune/metrics.jsonl"):  # fmt: skip
@@ -56,12 +56,11 @@ def test_anet_run_resumes_refuses_another_layout_and_is_scored(anet_run):
     again = run("lnet_anet.cli.train_anet", "data=synthetic", "name=anet", "svm.C=[0.1]", *SMOKE, runs=tmp_path)
     assert "stage finetune: done before" in again.stderr + again.stdout or "done before" in (anet / "train_anet.log").read_text()
     # ... and another patch layout is refused: its stages would load as they were, under a patches.json they never saw
-    resized = subprocess.run([sys.executable, "-m", "lnet_anet.cli.train_anet", f"paths.runs={tmp_path}", "data=synthetic",
-                              "name=anet", "svm.C=[0.1]", *SMOKE, "patches.canonical_size=144"], cwd=REPO,
-                             capture_output=True, text=True)  # fmt: skip
-    assert resized.returncode == 2 and "patches.canonical_size: 160 -> 144" in resized.stderr, resized.stderr[-2000:]
+    code, err = launch("lnet_anet.cli.train_anet", f"paths.runs={tmp_path}", "data=synthetic", "name=anet", "svm.C=[0.1]",
+                       *SMOKE, "patches.canonical_size=144")  # fmt: skip
+    assert code == 2 and "patches.canonical_size: 160 -> 144" in err, err[-2000:]
     # the run's log says why that launch ended, as the terminal did (the folder is kept: it holds a trained run)
-    assert resized.stderr.strip().splitlines()[-1] in (anet / "train_anet.log").read_text().splitlines()[-1]
+    assert err.strip().splitlines()[-1] in (anet / "train_anet.log").read_text().splitlines()[-1]
     assert json.loads((anet / "patches.json").read_text())["canonical_size"] == 160
 
     run("lnet_anet.cli.evaluate_attributes", "data=synthetic", f"run={anet}", "num_workers=0",
@@ -76,7 +75,7 @@ def test_anet_run_resumes_refuses_another_layout_and_is_scored(anet_run):
 
 
 @pytest.mark.slow
-def test_svms_refitted_on_boxed_crops_replace_a_bundles_anet(anet_run, capsys):
+def test_svms_refitted_on_boxed_crops_replace_a_bundles_anet(anet_run, capsys, launch):
     """The run's SVMs refitted on boxed crops of its faces (the cascade's fit_svms), ANet unchanged,
     then put into a bundle in place of its ANet and SVMs."""
     anet, runs = anet_run, anet_run.parent
@@ -90,20 +89,17 @@ def test_svms_refitted_on_boxed_crops_replace_a_bundles_anet(anet_run, capsys):
     assert json.loads((svms / "source.json").read_text())["crop"] == "box"
     assert {"features-fit.npz", "features-tune.npz", "features-eval.npz", "svm.safetensors"} <= {p.name for p in svms.iterdir()}
     assert json.loads((svms / "eval.json").read_text())["svm"]["n_images"] > 10
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    bad = subprocess.run([sys.executable, "-m", "lnet_anet.cli.fit_svms", f"paths.runs={runs}", *fit,
-                          "data.enlarge=1.3", "name=svms-bad"], cwd=REPO, env=env, capture_output=True, text=True)  # fmt: skip
-    assert bad.returncode == 2 and "predictor's; pass data.enlarge=1.0 (" in bad.stderr.strip().splitlines()[-1], bad.stderr
+    code, err = launch("lnet_anet.cli.fit_svms", f"paths.runs={runs}", *fit, "data.enlarge=1.3", "name=svms-bad")
+    assert code == 2 and "predictor's; pass data.enlarge=1.0 (" in err.strip().splitlines()[-1], err
     from lnet_anet.cli.build_bundle import main as build_main
     from lnet_anet.inference.build import random_bundle
     from lnet_anet.inference.bundle import load_bundle
 
     base = random_bundle(runs / "base-svms.lnetanet", threshold=0.0, max_faces=1)
     # the folder's cached features are its ANet's: another anet_from is refused, not fitted on them
-    other_anet = subprocess.run([sys.executable, "-m", "lnet_anet.cli.fit_svms", f"paths.runs={runs}", *fit,
-                                 "data.enlarge=1.0", "name=svms", f"anet_from={base}"], cwd=REPO,
-                                env=env, capture_output=True, text=True)  # fmt: skip
-    assert other_anet.returncode == 2 and "trained from another ANet (anet_sha1" in other_anet.stderr, other_anet.stderr
+    code, err = launch("lnet_anet.cli.fit_svms", f"paths.runs={runs}", *fit, "data.enlarge=1.0", "name=svms",
+                       f"anet_from={base}")  # fmt: skip
+    assert code == 2 and "trained from another ANet (anet_sha1" in err, err
     assert json.loads((svms / "source.json").read_text())["anet_from"] == str(anet)
     assert build_main(["--from-bundle", str(base), "--anet", str(svms), "--out", str(runs / "new.lnetanet")]) == 0
     new = load_bundle(runs / "new.lnetanet")
@@ -113,7 +109,7 @@ def test_svms_refitted_on_boxed_crops_replace_a_bundles_anet(anet_run, capsys):
 
 
 @pytest.mark.slow
-def test_age_head_on_an_anet_runs_features_goes_only_with_that_anet(anet_run, capsys):
+def test_age_head_on_an_anet_runs_features_goes_only_with_that_anet(anet_run, capsys, launch):
     anet, runs = anet_run, anet_run.parent
     from lnet_anet.cli.build_bundle import main as build_main
     from lnet_anet.inference.build import random_bundle
@@ -134,12 +130,9 @@ def test_age_head_on_an_anet_runs_features_goes_only_with_that_anet(anet_run, ca
                        "--out", str(runs / "wrong.lnetanet")]) == 1  # fmt: skip
     assert "trained on the features of another ANet" in capsys.readouterr().err and not (runs / "wrong.lnetanet").exists()
     # ... and its run folder refuses another anet_run rather than reusing the first ANet's cached features
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    other = subprocess.run([sys.executable, "-m", "lnet_anet.cli.train_dldl_head", f"paths.runs={runs}",
-                            "data=synthetic_age", f"anet_run={base}", "name=age-head", "train.epochs=3",
-                            "data.index.n_images=240", "data.index.n_identities=40"], cwd=REPO, env=env,
-                           capture_output=True, text=True)  # fmt: skip
-    assert other.returncode == 2 and "anet.weights_sha1:" in other.stderr, other.stderr[-2000:]
+    code, err = launch("lnet_anet.cli.train_dldl_head", f"paths.runs={runs}", "data=synthetic_age", f"anet_run={base}",
+                       "name=age-head", "train.epochs=3", "data.index.n_images=240", "data.index.n_identities=40")  # fmt: skip
+    assert code == 2 and "anet.weights_sha1:" in err, err[-2000:]
 
 
 @pytest.mark.slow
@@ -167,7 +160,7 @@ def test_anet_dldl_trains_the_age_layers_from_an_attribute_run(anet_run):
 
 
 @pytest.mark.slow
-def test_anet_caches_the_frozen_stages_and_trains_block_2_above_them(tmp_path):
+def test_anet_caches_the_frozen_stages_and_trains_block_2_above_them(tmp_path, launch):
     """model.frozen_stages=3: the maps below block 2 are cached once; block 2 and the upper
     layers train on them; the stem and blocks 0-1 keep their ImageNet weights. patches.mirror:
     the SVMs see each face's mirror view too."""
@@ -197,12 +190,10 @@ def test_anet_caches_the_frozen_stages_and_trains_block_2_above_them(tmp_path):
 
     # Trained further from that run on image patches with photometric draws (experiment=anet_photometric's
     # recipe): the stem and blocks 0-1 still ImageNet's, block 2 moved on from the run it started from.
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     photo = ["data=synthetic", "svm.C=[0.1]", "pretrain.epochs=0", "model.frozen_stages=3", f"init_from={out}",
              "photometric={p: 1.0, p_gray: 0.5, p_jpeg: 0.5}", *[o for o in SMOKE if o != "model.pretrained=none"]]
-    cached = subprocess.run([sys.executable, "-m", "lnet_anet.cli.train_anet", f"paths.runs={tmp_path}", *photo,
-                             "name=anet3-cached"], cwd=REPO, env=env, capture_output=True, text=True)  # fmt: skip
-    assert cached.returncode != 0 and "add cache_trunk=false" in cached.stderr
+    code, err = launch("lnet_anet.cli.train_anet", f"paths.runs={tmp_path}", *photo, "name=anet3-cached")
+    assert code != 0 and "add cache_trunk=false" in err
     done = run("lnet_anet.cli.train_anet", *photo, "cache_trunk=false", "name=anet3-photo", runs=tmp_path)
     assert "ANet weights loaded" in done.stderr + (tmp_path / "anet3-photo" / "train_anet.log").read_text()
     further = load_file(str(tmp_path / "anet3-photo" / "anet.safetensors"))
@@ -213,7 +204,7 @@ def test_anet_caches_the_frozen_stages_and_trains_block_2_above_them(tmp_path):
 
 
 @pytest.mark.slow
-def test_dldl_entry_point_writes_report_and_model(tmp_path):
+def test_dldl_entry_point_writes_report_and_model(tmp_path, launch):
     run("lnet_anet.cli.train_age", "data=synthetic_age", "name=age", "model=tiny_age_net", "data.image_size=32",
         *[o for o in SMOKE if o != "model.pretrained=none"], runs=tmp_path)  # fmt: skip
     out = tmp_path / "age"
@@ -236,17 +227,16 @@ def test_dldl_entry_point_writes_report_and_model(tmp_path):
     assert json.loads((tmp_path / "age-tune" / "eval.json").read_text())["split"] == "tune"
     assert (tmp_path / "age-tune" / "eval.md").read_text().startswith(f"age on the tune split ({len(tune)} faces)")
     # The same folder refuses other training settings: its tune part would hold faces it trained on.
-    cmd = [sys.executable, "-m", "lnet_anet.cli.train_age", f"paths.runs={tmp_path}", "data=synthetic_age",
-           "name=age-tune", "model=tiny_age_net", "data.image_size=32", "tune_split={frac: 0.5, seed: 7}",
-           "framings=[{zoom: 1.5, fill: blur, photometric: {gray: true}}]",
-           *[o for o in SMOKE if o != "model.pretrained=none"]]  # fmt: skip
-    again = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
-    assert again.returncode != 0 and "with other training settings (tune_split differ" in again.stderr
+    code, err = launch("lnet_anet.cli.train_age", f"paths.runs={tmp_path}", "data=synthetic_age", "name=age-tune",
+                       "model=tiny_age_net", "data.image_size=32", "tune_split={frac: 0.5, seed: 7}",
+                       "framings=[{zoom: 1.5, fill: blur, photometric: {gray: true}}]",
+                       *[o for o in SMOKE if o != "model.pretrained=none"])  # fmt: skip
+    assert code != 0 and "with other training settings (tune_split differ" in err
     assert json.loads((tmp_path / "age-tune" / "recipe.json").read_text())["tune_split"] == {"frac": 0.3, "seed": 1}
 
 
 @pytest.mark.slow
-def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path):
+def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path, launch):
     lnet_args = ["data=synthetic", "canvas=96", "calibration_images=16", "eval_images=16", "train_fraction=1.0",
                  "data.index.n_images=120", "data.index.n_identities=20"]  # fmt: skip
     # experiment=smoke_lnet (the README's first LNet run): 16 tune scenes are too few to fit box models
@@ -262,10 +252,9 @@ def test_lnet_entry_points_train_calibrate_and_evaluate(tmp_path):
     metrics = json.loads(next(out.glob("eval-localization-synthetic-val/*/localization.json")).read_text())
     assert {"recall", "mean_iou", "false_positives_per_image", "empty_image_rate"} <= set(metrics)
     # the finished run relaunched with another train.lr: refused (nothing would train with it), its record kept
-    relaunch = subprocess.run([sys.executable, "-m", "lnet_anet.cli.train_lnet", f"paths.runs={tmp_path}", "name=lnet",
-                               "experiment=smoke_lnet", *lnet_args, "+localizer.search.box_scale=[1.0,1.5]",
-                               "model.pretrained=none", "train.lr=0.5"], cwd=REPO, capture_output=True, text=True)  # fmt: skip
-    assert relaunch.returncode == 2 and "LNet finished training with other train settings (lr " in relaunch.stderr
+    code, err = launch("lnet_anet.cli.train_lnet", f"paths.runs={tmp_path}", "name=lnet", "experiment=smoke_lnet",
+                       *lnet_args, "+localizer.search.box_scale=[1.0,1.5]", "model.pretrained=none", "train.lr=0.5")
+    assert code == 2 and "LNet finished training with other train settings (lr " in err
     assert "train.lr=0.5" not in (out / ".hydra" / "overrides.yaml").read_text()
 
 
@@ -370,6 +359,7 @@ def test_hydra_commands_help_lists_the_choices_that_compose_with_them():
 
     conf = Path(lnet_anet.__file__).parent / "conf"
     offered: set[str] = set()
+    built: set[str] = set()  # each network once: several commands offer the same model option
     with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
         for name in [*HYDRA_COMMANDS, *ATTRACTIVENESS_CONFIGS]:
             cfg = compose(name, return_hydra_config=True)
@@ -379,7 +369,9 @@ def test_hydra_commands_help_lists_the_choices_that_compose_with_them():
                 for option in options[1:] if options[0] == "(none)" else options:
                     cfg = compose(name, overrides=[f"{group}={option}"])  # raises for an option that does not fit
                     _check_experiment_command(cfg, COMMAND_OF_CONFIG.get(name, name))  # a recipe it would refuse
-                    if group in ("model", "experiment", "input") and "model" in cfg:  # the network it gives can be built
+                    network = OmegaConf.to_yaml(cfg.model) if "model" in cfg else ""
+                    if group in ("model", "experiment", "input") and network and network not in built:  # it builds
+                        built.add(network)
                         instantiate({**OmegaConf.to_container(cfg.model, resolve=False), "pretrained": "none"}
                                     if "pretrained" in cfg.model else cfg.model)  # fmt: skip
                     offered.add(f"{group}/{option}")
@@ -702,13 +694,12 @@ def test_an_evaluation_without_data_takes_the_data_its_run_was_trained_on(tmp_pa
         assert with_run_data(kept) == kept
 
 
-def test_an_evaluation_given_a_file_as_its_run_stops_with_one_error_line(tmp_path):
+def test_an_evaluation_given_a_file_as_its_run_stops_with_one_error_line(tmp_path, launch):
     """A fresh-user trial passed the shipped bundle as run=: Hydra made its output folder inside
     the file and failed with a traceback. Now one line, exit 2, before Hydra; folders go on."""
-    cmd = [sys.executable, "-m", "lnet_anet.cli.evaluate_attributes", "run=${lnet_anet.asset:default.lnetanet}"]
-    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert done.stderr.strip().splitlines() == [
+    code, err = launch("lnet_anet.cli.evaluate_attributes", "run=${lnet_anet.asset:default.lnetanet}")
+    assert code == 2, err[-2000:]
+    assert err.strip().splitlines() == [
         f"error: run={REPO / 'lnet_anet' / 'assets' / 'default.lnetanet'} is a file (a bundle: benchmarks/bench_attributes.py "
         "scores a bundle's attributes on labelled files); evaluate_attributes scores a training run's folder, e.g. run=runs/NAME"]
     from lnet_anet.engine.runs import refuse_run_file
@@ -720,13 +711,12 @@ def test_an_evaluation_given_a_file_as_its_run_stops_with_one_error_line(tmp_pat
         refuse_run_file(fine, "evaluate_localization")
 
 
-def test_evaluate_localization_given_a_bundle_names_the_detection_benchmark():
+def test_evaluate_localization_given_a_bundle_names_the_detection_benchmark(launch):
     """A trial: given a bundle, evaluate_localization pointed to the attributes benchmark."""
-    cmd = [sys.executable, "-m", "lnet_anet.cli.evaluate_localization", "run=${lnet_anet.asset:default.lnetanet}"]
-    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert "(a bundle: benchmarks/bench_detection.py scores a bundle's localization" in done.stderr
-    assert "bench_attributes" not in done.stderr
+    code, err = launch("lnet_anet.cli.evaluate_localization", "run=${lnet_anet.asset:default.lnetanet}")
+    assert code == 2, err[-2000:]
+    assert "(a bundle: benchmarks/bench_detection.py scores a bundle's localization" in err
+    assert "bench_attributes" not in err
 
 
 def test_a_commands_warnings_are_log_lines_without_code_locations(tmp_path):
