@@ -89,14 +89,12 @@ def output_path_problem(path: str | Path) -> str | None:
     path = Path(path)
     try:
         mode = path.stat().st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # a new file, or a file on its way: said below
         mode = None
-    except NotADirectoryError:
-        mode = None  # a file on its way: said below
     if mode is not None and stat.S_ISDIR(mode):
         return "a folder, not a file"
     if mode is not None and not stat.S_ISREG(mode):
-        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        kind = next((name for test, name in _KINDS if test(mode)), "something else")
         return (f"{kind}, not a regular file: an output is written beside it and renamed over it whole, so it "
                 "must be a regular file or a new one")  # fmt: skip
     for parent in Path(os.path.abspath(path)).parents:
@@ -265,25 +263,33 @@ class RecordLog:
         """Write `path` whole, one record per image (the last one logged), atomically; remove
         the .part log. Returns the number of records in `path`; `self.records` holds them, in its
         order."""
-        self._file.flush()  # the lock is held until `path` is written and .part gone: no other run reads it half done
+        try:  # the lock is held until `path` is written and .part gone: no other run reads it half done
+            self._file.flush()
+            merged = self._merged()
+            tmp = _temporary(self.path)
+            with open(tmp, "w", encoding="utf-8") as f:
+                for record in merged.values():
+                    f.write(json_line(record) + "\n")
+            replace_durably(tmp, self.path)
+            self.part.unlink(missing_ok=True)
+        finally:
+            self._file.close()
+        self.records = list(merged.values())
+        return len(merged)
+
+    def _merged(self) -> dict[Any, dict[str, Any]]:
+        """The earlier runs' records and this run's, one per image (the last logged wins, in the
+        first one's place); earlier records without a path (arrays, --demo) were analysed again
+        and are dropped."""
         with open(self.part, "rb") as f:
             f.seek(self._start)
             mine = read_lines(f.read())
-        # Earlier runs' records without a path (arrays, --demo) were analysed again: dropped.
         earlier = [r for r in self.previous if r["image"] is not None]
         merged: dict[Any, dict[str, Any]] = {}
         for n, record in enumerate(earlier + mine):
             key = image_key(record["image"]) if record["image"] is not None else ("no path", n)
-            merged[key] = record  # the last record of an image wins, in the first one's place
-        tmp = _temporary(self.path)
-        with open(tmp, "w", encoding="utf-8") as f:
-            for record in merged.values():
-                f.write(json_line(record) + "\n")
-        replace_durably(tmp, self.path)
-        self.part.unlink(missing_ok=True)
-        self._file.close()
-        self.records = list(merged.values())
-        return len(merged)
+            merged[key] = record
+        return merged
 
     def abandon(self) -> None:
         """Close the .part log without writing `path` (an interrupted run: resume later); a log
