@@ -476,6 +476,23 @@ def test_help_of_the_dldl_training_commands_loads_no_torch(name):
     assert "hydra" in imported and not imported & {"torch", "torchvision", "timm", "pandas"}
 
 
+@pytest.mark.parametrize("name", ["predict", "build_bundle", "fit_localizer", "fit_upright", "fit_face_head",
+                                  "fit_box_head", "fit_check_map", "fit_descriptor_head"])
+def test_each_argparse_commands_help_ends_with_its_exit_statuses(name, capsys):
+    """README says so; a docs audit (trial 61) found five fit_* commands whose --help had none."""
+    import importlib
+    import re
+
+    try:
+        importlib.import_module(f"lnet_anet.cli.{name}").main(["--help"])
+    except SystemExit as e:
+        assert e.code in (0, None)
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "exit status" in shown, shown[-500:]
+    statuses = shown[shown.index("exit status"):]
+    assert all(re.search(rf"(^|[ :;]){code} ", statuses) for code in ("0", "1", "2")), statuses
+
+
 @pytest.mark.parametrize("name", ARGPARSE_COMMANDS)
 def test_every_option_of_a_command_says_its_default(name, monkeypatch):
     """Each option of each argparse command has help, and its --help states the default whenever

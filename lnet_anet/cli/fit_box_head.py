@@ -58,6 +58,10 @@ or view_pairs (with --hidden: those views as pairs of their own), views and seed
 epochs (with --hidden), more_photos and more_skipped (with --more-labels), in_sample (the median IoU and the share at IoU
 0.5 of the fixed and of the head's boxes on those same pairs: a check that the fit worked, not a
 score; score a head on photos it never saw with benchmarks/bench_detection.py --box-head)."""
+EXIT_STATUS = """exit status: 0 the head was written; 1 the fit could not be done (the labels or --more-labels
+not readable as boxes, the bundle missing or bad, too few pairs to fit) or the output cannot be
+written: one error line, nothing written; 2 bad usage (an unknown option, a bad value) or a labels
+file missing; 130 interrupted (nothing written)"""
 MIN_GOOD_PAIRS = 100  # fewer: a warning (the ridge has ANet's feature dimension + 2 inputs)
 ALPHA = {"ridge": 1000.0, "mlp": 0.001}  # --alpha's default: the shipped head's and the opt-in MLP head's
 
@@ -133,7 +137,7 @@ class Pairs:
 @stops_on_interrupt("nothing written (the output is written when the fit ends); run the same command again")
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_box_head", description=__doc__.split("\n\n")[0],
-                                 epilog=PRINTED, formatter_class=DefaultsHelpFormatter)
+                                 epilog=PRINTED + "\n\n" + EXIT_STATUS, formatter_class=DefaultsHelpFormatter)
     add_wider_label_options(ap)
     ap.add_argument("--min-height", type=float_in(1, 1e5), default=24.0, help="faces lower than this many pixels do not count")
     ap.add_argument("--alpha", type=float_in(1e-6, 1e9), default=None,

@@ -43,6 +43,10 @@ from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 PRINTED = """It prints one JSON line: out, photos (read), skipped (unreadable), composed (scenes),
 ratio (the trained face map's median peak over the photos / the bundle's: its filter was divided
 by it so that check values are in the bundle's score units), check_faces."""
+EXIT_STATUS = """exit status: 0 the bundle was written; 1 the fit could not be done (the bundle or the
+training data missing or bad, too few photos or scenes) or the output cannot be written: one error
+line; 2 bad usage (an unknown option, a bad value) or the WIDER labels missing or not readable;
+130 interrupted (--work keeps the cached maps and the last checkpoint: the same command resumes)"""
 
 
 def composed_scenes(data: str, n: int, work: Path):
@@ -65,7 +69,7 @@ UNTRAINED_SETTINGS = ("out", "threads", "check_faces")  # free to change between
 @stops_on_interrupt("--work keeps the cached maps and the last checkpoint; the same command resumes from them")
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_check_map", description=__doc__.split("\n\n")[0],
-                                 epilog=PRINTED, formatter_class=DefaultsHelpFormatter)
+                                 epilog=PRINTED + "\n\n" + EXIT_STATUS, formatter_class=DefaultsHelpFormatter)
     add_wider_label_options(ap)
     ap.add_argument("--limit", type=int_in(1), default=None, help="at most this many photos (the first; default: all)")
     ap.add_argument("--composed", type=int_in(0), default=12000,

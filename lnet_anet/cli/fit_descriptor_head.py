@@ -121,11 +121,17 @@ def descriptors_of(paths: list[str], predictor, describe, cache: Path, made_by: 
     return found
 
 
+EXIT_STATUS = """exit status: 0 the head was written; 1 the fit could not be done (the dataset folder
+missing or bad, a bad --std-scale or --fold, no face found in the training images, the descriptor
+network not installed) or the output cannot be written: one error line; 2 bad usage (an unknown
+option, a bad value); 130 interrupted (--cache keeps the descriptors saved so far)"""
+
+
 @stops_on_interrupt("--cache keeps the descriptors saved so far (every 1000 images); the same command goes on from them")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_descriptor_head",
                                 description=" ".join(__doc__.split("\n\n")[0].split()),
-                                formatter_class=DefaultsHelpFormatter)  # fmt: skip
+                                formatter_class=DefaultsHelpFormatter, epilog=EXIT_STATUS)  # fmt: skip
     p.add_argument("--out", type=output_file, required=True, help="the head's file (.safetensors) to write")
     p.add_argument("--target", choices=tuple(DEFAULT_ROOTS), default="attractiveness",
                    help="attractiveness (SCUT-FBP5500's training list) or age (UTKFace's train part)")

@@ -23,7 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lnet_anet.cli.arguments import DefaultsHelpFormatter, stops_on_interrupt
-from lnet_anet.cli.head_fitting import add_fit_options, open_sources, save_head
+from lnet_anet.cli.head_fitting import SOURCES_EXIT_STATUS, add_fit_options, open_sources, save_head
 from lnet_anet.inference.upright import DEFAULT_UPRIGHT_HEAD, UprightHead
 
 FEW_UPRIGHT = 50  # upright faces under which a fit is reported as unreliable (the shipped head: --limit 600)
@@ -32,7 +32,7 @@ FEW_UPRIGHT = 50  # upright faces under which a fit is reported as unreliable (t
 @stops_on_interrupt("nothing written (the output is written when the fit ends); run the same command again")
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_upright", description=__doc__.split("\n\n")[0],
-                                 formatter_class=DefaultsHelpFormatter)
+                                 formatter_class=DefaultsHelpFormatter, epilog=SOURCES_EXIT_STATUS)
     ap.add_argument("sources", nargs="+", type=Path, help="upright photos: image files, .txt lists of image paths, or folders")
     ap.add_argument("--faces", type=int, default=1,
                     help="faces per turn to learn from, strongest first (default 1: the best face)")

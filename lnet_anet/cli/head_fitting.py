@@ -49,6 +49,13 @@ def add_fit_options(ap: argparse.ArgumentParser, shipped: Path) -> None:
     ap.add_argument("--threads", type=int_in(1), default=2, help="torch's threads")
 
 
+# The --help epilog of the commands that fit a head on image sources (fit_face_head, fit_upright).
+SOURCES_EXIT_STATUS = """exit status: 0 the head was written; 1 the fit could not be done (the bundle missing or
+bad, too few faces or candidates found to fit) or the output cannot be written: one error line,
+nothing written; 2 bad usage (an unknown option, a bad value) or a source (a file, a .txt list or a
+folder) missing or without image files; 130 interrupted (nothing written)"""
+
+
 def open_sources(prog: str, groups: list[list[Path]], args: argparse.Namespace) -> tuple[list[list[Path]], Predictor] | int:
     """Each group's image files (image_files of its sources, args.limit / args.seed) and the
     Predictor of args.bundle, with torch on args.threads; or, after one `prog: ...` line on
