@@ -309,11 +309,49 @@ def test_outputs_are_regular_files_written_through_links_by_one_run_at_a_time(bu
         RecordLog(tmp_path / "busy.jsonl", resume=True)
     capsys.readouterr()
     assert main([str(photo), "--output", str(tmp_path / "busy.jsonl"), "--bundle", str(bundle)]) == 1
-    assert "another run is writing this output (its .part log is locked)" in capsys.readouterr().err
+    assert "another run is writing it: wait for it to end" in capsys.readouterr().err  # before the models load
     held.write({"image": "x.png", "faces": [], "error": None})
+    # Trial 62: with records in the held log, a run without --resume was told to remove it (exit 2)
+    assert main([str(photo), "--output", str(tmp_path / "busy.jsonl"), "--bundle", str(bundle)]) == 1
+    assert "another run is writing it: wait for it to end" in capsys.readouterr().err
     assert held.close() == 1 and [r["image"] for r in read_records(tmp_path / "busy.jsonl")] == ["x.png"]
     assert main([str(photo), "--output", str(tmp_path / "busy.jsonl"), "--bundle", str(bundle), "--resume"]) == 0
     assert len(read_records(tmp_path / "busy.jsonl")) == 2  # free once the first has closed
+
+
+def test_a_linked_output_a_shared_csv_and_dev_paths_are_guarded_too(bundle, tmp_path, capsys):
+    """Trial 62: the checks made before the models load looked for the .part beside a link, not
+    beside its file (a stopped run's records were emptied); two runs shared one --csv unguarded;
+    --output /dev/stdout with stdout redirected to a file replaced that file; a killed run's CSV
+    temporary stayed; a faceless row read at a turn had no rotation."""
+    from lnet_anet.inference.outputs import CsvTable, OutputInUseError, output_path_problem
+
+    photo = _image(tmp_path / "a.png")
+    target, link = tmp_path / "kept" / "real.jsonl", tmp_path / "link.jsonl"
+    target.parent.mkdir()
+    link.symlink_to(target)
+    stopped = target.with_name("real.jsonl.part")
+    stopped.write_text(json.dumps({"image": "old.png", "faces": [], "error": None}) + "\n")
+    assert main([str(photo), "--output", str(link), "--bundle", str(bundle)]) == 2
+    assert "real.jsonl.part holds 1 records of a run that was stopped" in capsys.readouterr().err
+    assert len(read_records(stopped)) == 1
+    for stream in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
+        assert output_path_problem(stream).startswith("a device or a stream of this process")
+    table = tmp_path / "faces.csv"
+    stale = tmp_path / ".faces.csv.tmp999999"
+    stale.write_text("left by a killed run")
+    held = CsvTable(table, ["Smiling"])
+    assert not stale.exists()
+    with pytest.raises(OutputInUseError):
+        CsvTable(table, ["Smiling"])
+    assert main([str(photo), "--csv", str(table), "--bundle", str(bundle)]) == 1
+    assert f"error: cannot write --csv {table}: another run is writing it" in capsys.readouterr().err
+    held.add({"image": "turned.png", "faces": [], "error": None, "rotation": 90})
+    held.close()
+    rows = list(csv.DictReader(table.open()))
+    assert [(r["image"], r["rotation"]) for r in rows] == [("turned.png", "90")]
+    assert main([str(photo), "--csv", str(table), "--bundle", str(bundle)]) == 0  # free once closed
+    assert not list(tmp_path.glob(".faces.csv*"))
 
 
 def test_a_run_interrupted_before_its_first_record_does_not_name_a_log_to_resume(bundle, tmp_path, capsys, monkeypatch):

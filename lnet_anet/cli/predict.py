@@ -651,16 +651,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         NotARecordLog,
         RecordLog,
         check_resumable,
+        csv_lock,
+        in_use,
         output_path_problem,
+        output_target,
     )
     from lnet_anet.inference.predictor import Predictor
 
     for flag, path in (("--output", args.output), ("--csv", args.csv)):  # said now, not after the models load
-        if path is not None and (problem := output_path_problem(path)):
+        if path is None:
+            continue
+        if problem := output_path_problem(path):
             device = flag == "--output" and path.exists() and not path.is_dir()
             hint = " (--json prints the records on standard output)" if device else ""
             print(f"error: cannot write {flag} {_safe(str(path))}: {_safe(problem)}{hint}", file=sys.stderr)
             return 1
+        target = output_target(path)  # a link: its file's .part log is the one to check and resume
+        if in_use(target.with_name(target.name + ".part") if flag == "--output" else csv_lock(target)):
+            print(f"error: cannot write {flag} {_safe(str(path))}: another run is writing it: wait for it to end, "
+                  "or give another file", file=sys.stderr)  # fmt: skip
+            return 1
+    args.output = output_target(args.output) if args.output is not None else None
     if args.resume:  # another program's file, or one read otherwise, is refused now, not after the models load (seconds)
         try:
             check_resumable(args.output)
@@ -801,8 +812,8 @@ def _records_at_stake(args, names: list[str]) -> str | None:
     part = args.output.with_name(args.output.name + ".part")
     if not args.resume:
         left = read_records(part)
-        return (f"{part} holds {len(left)} records of a run that was stopped (or is still running): add --resume "
-                f"to go on from them, or remove {part.name} to start over") if left else None  # fmt: skip
+        return (f"{part} holds {len(left)} records of a run that was stopped: add --resume to go on from them, "
+                f"or remove {part.name} to start over") if left else None  # fmt: skip
     records = [r["image"] for r in read_records(args.output) + read_records(part) if r["image"] is not None]
     if not records or not names or {image_key(r) for r in records} & {image_key(n) for n in names}:
         return None

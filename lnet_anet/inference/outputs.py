@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import errno
 import fcntl
+import glob
 import json
 import os
 import re
@@ -85,8 +86,13 @@ def output_path_problem(path: str | Path) -> str | None:
     """Why an output file cannot be written at `path` (a phrase, the path not in it), or None: it is
     a folder; it is (or a link at it points to) something other than a regular file, such as
     /dev/stdout, a named pipe or a device, which the atomic write (a temporary file renamed over
-    `path`) would replace by a plain file; or a folder on its way is a file."""
+    `path`) would replace by a plain file (anything under /dev or /proc is refused so: /dev/stdout
+    leads to the file a shell's `>> log` opened, which would be replaced); or a folder on its way
+    is a file."""
     path = Path(path)
+    if Path(os.path.abspath(path)).parts[1:2] in (("dev",), ("proc",)):  # /dev/stdout may lead to a file: `>> log`
+        return ("a device or a stream of this process, not a file: an output is written beside it and renamed "
+                "over it whole")  # fmt: skip
     try:
         mode = path.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):  # a new file, or a file on its way: said below
@@ -111,10 +117,40 @@ def output_file(path: str | Path) -> Path:
     problem = output_path_problem(path)
     if problem is not None:
         raise OutputPathError(errno.EINVAL, problem, str(path))
-    if path.is_symlink():
-        path = Path(os.path.realpath(path))
+    path = output_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def output_target(path: str | Path) -> Path:
+    """The file an output named `path` is written to: the file a link at `path` points to (a link
+    is written through), else `path`."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def csv_lock(path: Path) -> Path:
+    """The file whose lock says a run is writing CSV `path` (CsvTable): `.<name>.lock` beside it.
+    (A JSON Lines output's is its `.part` log, RecordLog.)"""
+    return path.with_name(f".{path.name}.lock")
+
+
+def in_use(lock: Path) -> bool:
+    """Whether another process holds `lock`'s lock (_open_locked) now; a check made before the
+    models load, so that a second run into one output is refused at once."""
+    try:
+        f = open(lock, "rb")
+    except FileNotFoundError:
+        return False
+    with f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                return True
+            raise
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    return False
 
 
 class OutputPathError(OSError):
@@ -343,6 +379,10 @@ class CsvTable:
     def __init__(self, path: str | Path, attributes: Iterable[str]):
         self.path = output_file(path)  # a link written through; no device or pipe (OutputPathError)
         self.attributes = list(attributes)
+        self._lock = csv_lock(self.path)
+        self._held = _open_locked(self._lock)  # one run at a time (OutputInUseError), as RecordLog
+        for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.tmp*"):  # a killed run's
+            stale.unlink(missing_ok=True)
         self._tmp = _temporary(self.path)
         self._file = open(self._tmp, "w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._file, lineterminator="\n")  # as pandas writes: line tools see no \r
@@ -355,16 +395,25 @@ class CsvTable:
         if not rows:  # every image read has a row: a spreadsheet shows what is missing, and why
             image = json_spelling(record["image"]) if record["image"] is not None else ""
             rows = [[image, *[""] * (len(CSV_FIXED) - 1 + len(self.attributes)), error]]
+            rows[0][CSV_FIXED.index("rotation")] = record.get("rotation", "")  # read at a turn, faces or not
         self._writer.writerows(rows)
         self.rows += len(rows)
 
     def close(self) -> None:
-        self._file.close()
-        replace_durably(self._tmp, self.path)
+        try:
+            self._file.close()
+            replace_durably(self._tmp, self.path)
+        finally:
+            self._release()
 
     def abandon(self) -> None:
         self._file.close()
         self._tmp.unlink(missing_ok=True)
+        self._release()
+
+    def _release(self) -> None:
+        self._lock.unlink(missing_ok=True)  # while held: a run waiting on it finds it gone (_open_locked)
+        self._held.close()
 
 
 def printable(text: str) -> str:
@@ -377,4 +426,5 @@ def printable(text: str) -> str:
 
 
 __all__ = ["CSV_FIXED", "CsvTable", "NotARecordLog", "OutputInUseError", "OutputPathError", "RecordLog", "face_rows",
-           "json_spelling", "output_file", "output_path_problem", "printable", "read_records", "replace_durably"]
+           "csv_lock", "in_use", "json_spelling", "output_file", "output_path_problem", "output_target", "printable",
+           "read_records", "replace_durably"]
