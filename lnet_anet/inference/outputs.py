@@ -140,7 +140,7 @@ def in_use(lock: Path) -> bool:
     models load, so that a second run into one output is refused at once."""
     try:
         f = open(lock, "rb")
-    except FileNotFoundError:
+    except OSError:  # none, or unreadable: writing it will say why (RecordLog, CsvTable)
         return False
     with f:
         try:
