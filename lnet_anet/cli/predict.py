@@ -655,6 +655,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         in_use,
         output_path_problem,
         output_target,
+        part_log,
+        read_records,
     )
     from lnet_anet.inference.predictor import Predictor
 
@@ -667,19 +669,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: cannot write {flag} {_safe(str(path))}: {_safe(problem)}{hint}", file=sys.stderr)
             return 1
         target = output_target(path)  # a link: its file's .part log is the one to check and resume
-        if in_use(target.with_name(target.name + ".part") if flag == "--output" else csv_lock(target)):
+        if in_use(part_log(target) if flag == "--output" else csv_lock(target)):
             print(f"error: cannot write {flag} {_safe(str(path))}: another run is writing it: wait for it to end, "
                   "or give another file", file=sys.stderr)  # fmt: skip
             return 1
     args.output = output_target(args.output) if args.output is not None else None
+    logged = []  # --resume: the records of --output and its .part, read once for the checks below
     if args.resume:  # another program's file, or one read otherwise, is refused now, not after the models load (seconds)
         try:
             check_resumable(args.output)
         except NotARecordLog as e:
             return _refuse_resume(e)
-        if (mixed := _resume_before_loading(args)) is not None:
+        logged = read_records(args.output) + read_records(part_log(args.output))
+        if (mixed := _resume_before_loading(args, logged)) is not None:
             return _refuse_mixed(args.output, mixed)
-    if args.output is not None and (problem := _records_at_stake(args, [os.fsdecode(p) for p in collected.paths])):
+    if args.output is not None and (problem := _records_at_stake(args, [os.fsdecode(p) for p in collected.paths],
+                                                                 logged)):  # fmt: skip
         print(f"error: {_safe(problem)}", file=sys.stderr)
         return 2
     descriptor_heads = _load_descriptor_heads(args)
@@ -801,20 +806,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def _records_at_stake(args, names: list[str]) -> str | None:
+def _records_at_stake(args, names: list[str], logged: list[dict[str, Any]]) -> str | None:
     """Why this run would lose or double records of --output, or None. Without --resume: the
     .part log of a stopped run, which starting over would empty (it said "rerun with --resume").
     With --resume: records that name none of these images by path although some have their file
     names (a fresh-user trial resumed from another working folder: paths are kept as given,
-    relative to the folder a run starts in, so every image was analysed and appended again)."""
-    from lnet_anet.inference.outputs import image_key, read_records
+    relative to the folder a run starts in, so every image was analysed and appended again).
+    `logged`: with --resume, the records of --output and its .part log."""
+    from lnet_anet.inference.outputs import image_key, part_log, read_records
 
-    part = args.output.with_name(args.output.name + ".part")
+    part = part_log(args.output)
     if not args.resume:
         left = read_records(part)
         return (f"{part} holds {len(left)} records of a run that was stopped: add --resume to go on from them, "
                 f"or remove {part.name} to start over") if left else None  # fmt: skip
-    records = [r["image"] for r in read_records(args.output) + read_records(part) if r["image"] is not None]
+    records = [r["image"] for r in logged if r["image"] is not None]
     if not records or not names or {image_key(r) for r in records} & {image_key(n) for n in names}:
         return None
     shared = {os.path.basename(r) for r in records} & {os.path.basename(n) for n in names}
@@ -849,21 +855,20 @@ def _restates(given: float, used: float) -> bool:
     return digits >= RESTATED_DIGITS and float(f"{used:.{digits}g}") == given
 
 
-def _resume_before_loading(args) -> str | None:
+def _resume_before_loading(args, logged: list[dict[str, Any]]) -> str | None:
     """--resume: how the output's records were read where this run would read otherwise
     (_other_options), decided from the arguments and the bundle's header before the Predictor is
     loaded (a bundle's first load exports its graphs: seconds); None when they agree, or when the
     bundle cannot be read (Predictor.load says why). A --threshold, --secondary-threshold or
     --detail that restates the value the records were read with (_restates) is set to that value,
     said on stderr. The digests of --face-head / --box-head / --crowd-box-head / --upright-head are compared once
-    the Predictor is loaded."""
+    the Predictor is loaded. `logged`: the records of --output and its .part log."""
     from lnet_anet.inference.bundle import BundleError, _read_header, bundle_identity
-    from lnet_anet.inference.outputs import image_key, read_records
+    from lnet_anet.inference.outputs import image_key
     from lnet_anet.inference.predictor import DEFAULT_BUNDLE, FILL, reading_settings_of
 
-    part = args.output.with_name(args.output.name + ".part")
     # the records RecordLog(resume=True).done keeps: each image's last one without an error
-    records = list({image_key(r["image"]): r for r in read_records(args.output) + read_records(part)
+    records = list({image_key(r["image"]): r for r in logged
                     if r["image"] is not None and r.get("error") is None}.values())  # fmt: skip
     if not records:
         return None

@@ -129,10 +129,20 @@ def output_target(path: str | Path) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
+def part_log(path: str | Path) -> Path:
+    """`<path>.part`: the log a JSON Lines output is written to while a run goes (RecordLog), and
+    the file whose lock says a run is writing it."""
+    path = Path(path)
+    return path.with_name(path.name + ".part")
+
+
 def csv_lock(path: Path) -> Path:
     """The file whose lock says a run is writing CSV `path` (CsvTable): `.<name>.lock` beside it.
     (A JSON Lines output's is its `.part` log, RecordLog.)"""
     return path.with_name(f".{path.name}.lock")
+
+
+_BUSY = (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)  # flock's "another process holds it"
 
 
 def in_use(lock: Path) -> bool:
@@ -146,7 +156,7 @@ def in_use(lock: Path) -> bool:
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError as e:
-            if e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            if e.errno in _BUSY:
                 return True
             raise
         fcntl.flock(f.fileno(), fcntl.LOCK_UN)
@@ -172,7 +182,7 @@ def _open_locked(part: Path) -> TextIO:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
             f.close()
-            if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            if e.errno not in _BUSY:
                 raise
             raise OutputInUseError(errno.EBUSY, "another run is writing this output (its .part log is locked): "
                                                 "wait for it to end, or give another file", str(part)) from None  # fmt: skip
@@ -222,7 +232,7 @@ def check_resumable(path: str | Path) -> None:
     A half-written last line of the .part log (a kill) is not held against it."""
     path = Path(path)
     read_records(path, strict=True)
-    part = path.with_name(path.name + ".part")
+    part = part_log(path)
     try:
         data = part.read_bytes()
     except FileNotFoundError:
@@ -257,7 +267,7 @@ class RecordLog:
 
     def __init__(self, path: str | Path, resume: bool = False):
         self.path = output_file(path)
-        self.part = self.path.with_name(self.path.name + ".part")
+        self.part = part_log(self.path)
         self.previous: list[dict[str, Any]] = []  # records of earlier runs (resume)
         self._part_before = 0  # of them, those in .part (a run stopped before this one)
         self._start = 0  # where this run's records begin in .part
@@ -426,5 +436,5 @@ def printable(text: str) -> str:
 
 
 __all__ = ["CSV_FIXED", "CsvTable", "NotARecordLog", "OutputInUseError", "OutputPathError", "RecordLog", "face_rows",
-           "csv_lock", "in_use", "json_spelling", "output_file", "output_path_problem", "output_target", "printable",
+           "csv_lock", "in_use", "json_spelling", "part_log", "output_file", "output_path_problem", "output_target", "printable",
            "read_records", "replace_durably"]
