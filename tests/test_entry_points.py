@@ -494,6 +494,26 @@ def test_each_argparse_commands_help_ends_with_its_exit_statuses(name, capsys):
 
 
 @pytest.mark.parametrize("name", ARGPARSE_COMMANDS)
+def test_a_usage_error_is_three_lines_with_the_closest_option(name, capsys):
+    """A mistyped option prints a short usage, the error with the closest option and where the
+    full help is (it printed every option before: 25 lines for predict), exit status 2."""
+    import importlib
+
+    main = importlib.import_module(f"lnet_anet.cli.{name}").main
+    try:  # some commands turn argparse's exit into their own return status
+        code = main(["--hlp", "--no-such-option-at-all"])
+    except SystemExit as e:
+        code = e.code
+    assert code == 2
+    lines = capsys.readouterr().err.splitlines()
+    prog = f"python -m lnet_anet.{'predict' if name == 'predict' else 'cli.' + name}"
+    assert len(lines) == 3 and lines[0].startswith(f"usage: {prog} [options]"), lines
+    assert lines[1].startswith(f"{prog}: error: ") and lines[2] == f"all options: {prog} --help", lines
+    if "unrecognized arguments" in lines[1]:  # the commands with required arguments name those first
+        assert lines[1].endswith("--hlp --no-such-option-at-all (did you mean --help for --hlp?)"), lines[1]
+
+
+@pytest.mark.parametrize("name", ARGPARSE_COMMANDS)
 def test_every_option_of_a_command_says_its_default(name, monkeypatch):
     """Each option of each argparse command has help, and its --help states the default whenever
     it is a value (not None, False: off, or described in words)."""

@@ -4,6 +4,7 @@ which argparse prints as a usage error (exit 2)."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import functools
 import json
 import math
@@ -12,6 +13,32 @@ from collections.abc import Callable
 from pathlib import Path
 
 SHIPPED_ASSETS = Path(__file__).resolve().parents[1] / "assets"  # the bundle and heads an install reads by default
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The commands' argparse parser. A usage error prints three lines where argparse prints the
+    whole option list (25 lines for predict): a short usage, the error (an unknown option with the
+    closest known one, "did you mean --threshold?"), and where the full help is. Exit status 2, as
+    argparse."""
+
+    def error(self, message: str):
+        form = self._get_formatter()
+        form.add_usage(None, self._get_positional_actions(), [], prefix="")
+        positionals = form.format_help().strip().removeprefix(self.prog).strip()
+        usage = " ".join(filter(None, [f"usage: {self.prog}", "[options]" if self._get_optional_actions() else "",
+                                       positionals]))  # fmt: skip
+        self.exit(2, f"{usage}\n{self.prog}: error: {message}{self._suggestion(message)}\n"
+                     f"all options: {self.prog} --help\n")  # fmt: skip
+
+    def _suggestion(self, message: str) -> str:
+        """ " (did you mean --x?)" for the unknown options of an "unrecognized arguments" error."""
+        if not message.startswith("unrecognized arguments: "):
+            return ""
+        known = [o for o in self._option_string_actions if o.startswith("--")]
+        unknown = [w.split("=")[0] for w in message.removeprefix("unrecognized arguments: ").split() if w.startswith("-")]
+        close = {w: difflib.get_close_matches(w, known, n=1, cutoff=0.8) for w in unknown}
+        hints = [f"{match[0]}" + (f" for {w}" if len(unknown) > 1 else "") for w, match in close.items() if match]
+        return f" (did you mean {', '.join(hints)}?)" if hints else ""
 
 
 def stops_on_interrupt(kept: str = "") -> Callable:

@@ -23,21 +23,25 @@ them without being given them (lnet_anet.inference.build.embed_heads)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, float_in, json_object
+from lnet_anet.cli.arguments import (
+    CommandParser,
+    RawDescriptionDefaultsHelpFormatter,
+    float_in,
+    json_object,
+)
 from lnet_anet.data.preprocess import PADS
 from lnet_anet.inference.layout import RUN_LAYOUT
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="python -m lnet_anet.cli.build_bundle",
         description="Assemble a model bundle (.lnetanet) from training run folders, or derive one from a bundle "
                     "(other heads, localizer or LNet input settings, the age head's label-prior correction).",

@@ -11,13 +11,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from lnet_anet.cli.arguments import CommandParser
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
 DEMO_NAME = "astronaut"  # = lnet_anet.cli.predict.DEMO_NAME: its picture is <vis>/astronaut.png
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CommandParser(
         prog="python -m lnet_anet.cli.demo",
         description="Face boxes, 40 attributes, age and attractiveness of skimage.data.astronaut() (a "
         "public-domain NASA photo): a table on stdout and the photo with its faces drawn, as a PNG. "

@@ -13,15 +13,14 @@ eval.md and predictions.csv.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter
+from lnet_anet.cli.arguments import CommandParser, RawDescriptionDefaultsHelpFormatter
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.ensemble_dldl", description=__doc__,
+    ap = CommandParser(prog="python -m lnet_anet.cli.ensemble_dldl", description=__doc__,
                                  formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
     ap.add_argument("runs", nargs="+", type=Path, help="finished DLDL run folders (2 or more)")
     ap.add_argument("--out", type=Path, required=True, help="the ensemble's run folder")

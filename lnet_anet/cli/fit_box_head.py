@@ -28,7 +28,6 @@ Unreadable photos are reported and skipped.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -36,6 +35,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lnet_anet.cli.arguments import (
+    CommandParser,
     DefaultsHelpFormatter,
     add_wider_label_options,
     float_in,
@@ -136,7 +136,7 @@ class Pairs:
 
 @stops_on_interrupt("nothing written (the output is written when the fit ends); run the same command again")
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_box_head", description=__doc__.split("\n\n")[0],
+    ap = CommandParser(prog="python -m lnet_anet.cli.fit_box_head", description=__doc__.split("\n\n")[0],
                                  epilog=PRINTED + "\n\n" + EXIT_STATUS, formatter_class=DefaultsHelpFormatter)
     add_wider_label_options(ap)
     ap.add_argument("--min-height", type=float_in(1, 1e5), default=24.0, help="faces lower than this many pixels do not count")

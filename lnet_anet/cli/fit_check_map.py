@@ -20,7 +20,6 @@ benchmarks/bench_detection.py --bundle B2 --face-free.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shlex
 import sys
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from lnet_anet.cli.arguments import (
+    CommandParser,
     DefaultsHelpFormatter,
     add_wider_label_options,
     float_in,
@@ -68,7 +68,7 @@ UNTRAINED_SETTINGS = ("out", "threads", "check_faces")  # free to change between
 
 @stops_on_interrupt("--work keeps the cached maps and the last checkpoint; the same command resumes from them")
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_check_map", description=__doc__.split("\n\n")[0],
+    ap = CommandParser(prog="python -m lnet_anet.cli.fit_check_map", description=__doc__.split("\n\n")[0],
                                  epilog=PRINTED + "\n\n" + EXIT_STATUS, formatter_class=DefaultsHelpFormatter)
     add_wider_label_options(ap)
     ap.add_argument("--limit", type=int_in(1), default=None, help="at most this many photos (the first; default: all)")

@@ -21,7 +21,6 @@ install -e '.[descriptor]').
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -29,7 +28,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in, output_file, stops_on_interrupt
+from lnet_anet.cli.arguments import (
+    CommandParser,
+    DefaultsHelpFormatter,
+    int_in,
+    output_file,
+    stops_on_interrupt,
+)
 from lnet_anet.cli.head_fitting import save_head
 from lnet_anet.data import datasets_root
 from lnet_anet.data.errors import DATA_HINT, DataNotFoundError
@@ -129,7 +134,7 @@ option, a bad value); 130 interrupted (--cache keeps the descriptors saved so fa
 
 @stops_on_interrupt("--cache keeps the descriptors saved so far (every 1000 images); the same command goes on from them")
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_descriptor_head",
+    p = CommandParser(prog="python -m lnet_anet.cli.fit_descriptor_head",
                                 description=" ".join(__doc__.split("\n\n")[0].split()),
                                 formatter_class=DefaultsHelpFormatter, epilog=EXIT_STATUS)  # fmt: skip
     p.add_argument("--out", type=output_file, required=True, help="the head's file (.safetensors) to write")

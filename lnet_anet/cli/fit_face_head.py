@@ -17,7 +17,6 @@ it when its preprocessing.lnet.rescue_faces is set
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter, int_in, stops_on_interrupt
+from lnet_anet.cli.arguments import CommandParser, DefaultsHelpFormatter, int_in, stops_on_interrupt
 from lnet_anet.cli.head_fitting import SOURCES_EXIT_STATUS, add_fit_options, open_sources, save_head
 from lnet_anet.data.images import load_image
 from lnet_anet.inference.face_head import DEFAULT_FACE_HEAD, FaceHead
@@ -57,7 +56,7 @@ def _features(predictor: Predictor, files: list[Path], strongest_only: bool, des
 
 @stops_on_interrupt("nothing written (the output is written when the fit ends); run the same command again")
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_face_head", description=__doc__.split("\n\n")[0],
+    ap = CommandParser(prog="python -m lnet_anet.cli.fit_face_head", description=__doc__.split("\n\n")[0],
                                  formatter_class=DefaultsHelpFormatter, epilog=SOURCES_EXIT_STATUS)
     ap.add_argument("--faces", nargs="+", type=Path, required=True,
                     help="photos of one face each: image files, .txt lists of image paths, or folders")

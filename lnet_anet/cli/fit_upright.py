@@ -15,14 +15,13 @@ The head is tied to the bundle's ANet.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import DefaultsHelpFormatter, stops_on_interrupt
+from lnet_anet.cli.arguments import CommandParser, DefaultsHelpFormatter, stops_on_interrupt
 from lnet_anet.cli.head_fitting import SOURCES_EXIT_STATUS, add_fit_options, open_sources, save_head
 from lnet_anet.inference.upright import DEFAULT_UPRIGHT_HEAD, UprightHead
 
@@ -31,7 +30,7 @@ FEW_UPRIGHT = 50  # upright faces under which a fit is reported as unreliable (t
 
 @stops_on_interrupt("nothing written (the output is written when the fit ends); run the same command again")
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lnet_anet.cli.fit_upright", description=__doc__.split("\n\n")[0],
+    ap = CommandParser(prog="python -m lnet_anet.cli.fit_upright", description=__doc__.split("\n\n")[0],
                                  formatter_class=DefaultsHelpFormatter, epilog=SOURCES_EXIT_STATUS)
     ap.add_argument("sources", nargs="+", type=Path, help="upright photos: image files, .txt lists of image paths, or folders")
     ap.add_argument("--faces", type=int, default=1,

@@ -15,7 +15,6 @@ datasets skip unreadable files). Only LNet (and its cascade) runs: no ANet, no h
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import sys
@@ -24,7 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from lnet_anet.cli.arguments import RawDescriptionDefaultsHelpFormatter, int_in, output_file
+from lnet_anet.cli.arguments import (
+    CommandParser,
+    RawDescriptionDefaultsHelpFormatter,
+    int_in,
+    output_file,
+)
 from lnet_anet.data.images import image_suffixes
 
 EPILOG = """\
@@ -80,7 +84,7 @@ def lnet_boxes(predictor, paths: Sequence[Path], batch_size: int = 16) -> Iterat
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lnet_anet.cli.lnet_boxes",
+    parser = CommandParser(prog="python -m lnet_anet.cli.lnet_boxes",
                                      description=__doc__.split("\n\n")[0],
                                      epilog=EPILOG, formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
     parser.add_argument("folder", type=Path, help="a folder of images")

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from lnet_anet.cli.arguments import (
+    CommandParser,
     RawDescriptionDefaultsHelpFormatter,
     finite_float,
     int_in,
@@ -108,7 +109,7 @@ def _box_head_arg(text: str) -> str | Path:
 def build_parser() -> argparse.ArgumentParser:
     from lnet_anet.data.images import DEFAULT_MAX_PIXELS
 
-    p = argparse.ArgumentParser(
+    p = CommandParser(
         prog="python -m lnet_anet.predict",
         description="Face boxes, 40 CelebA attributes, age and attractiveness of photos.",
         epilog=EXIT_STATUS,
