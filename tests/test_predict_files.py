@@ -286,6 +286,21 @@ def test_resume_from_another_working_folder_is_refused_not_appended_again(bundle
     assert len(read_records(tmp_path / "out.jsonl")) == 4
 
 
+def test_a_resumed_run_spells_its_paths_as_the_records_it_resumes(bundle, tmp_path, monkeypatch):
+    """Resumed by another spelling of the same folder (absolute where the first run was relative, or
+    the reverse), the new records spell their paths as the output's records do: one spelling per file."""
+    _mixed_folder(tmp_path / "photos", good=2, bad=0)
+    monkeypatch.chdir(tmp_path)
+    first, *rest = sorted(p.name for p in (tmp_path / "photos").iterdir())
+    for given, again, out in ((f"photos/{first}", str(tmp_path / "photos"), "relative.jsonl"),
+                              (str(tmp_path / "photos" / first), "photos", "absolute.jsonl")):  # fmt: skip
+        assert main([given, "--output", out, "--bundle", str(bundle)]) == 0
+        assert main([again, "--output", out, "--bundle", str(bundle), "--resume"]) == 0
+        images = [r["image"] for r in read_records(tmp_path / out)]
+        assert len(images) == 2 and os.path.basename(images[1]) == rest[0], images
+        assert {os.path.isabs(i) for i in images} == {out == "absolute.jsonl"}, images
+
+
 def test_outputs_are_regular_files_written_through_links_by_one_run_at_a_time(bundle, tmp_path, capsys):
     """Trial 60: --output /dev/stdout (or a named pipe) was replaced by a plain file; a link was
     replaced by a file; two runs into one --output mixed their records."""

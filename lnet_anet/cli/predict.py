@@ -688,6 +688,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                  logged)):  # fmt: skip
         print(f"error: {_safe(problem)}", file=sys.stderr)
         return 2
+    items = _spelled_like([r["image"] for r in logged], items)
     descriptor_heads = _load_descriptor_heads(args)
     if descriptor_heads is None:
         return 1
@@ -805,6 +806,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"skipped: {_safe(what)}", file=sys.stderr)
         print(summary_line(tally, len(collected.skipped), args.verbose), file=sys.stderr)
     return status
+
+
+def _spelled_like(records: list[str | None], items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """--resume: the names of the images, for their records, spelled as the output's `records`
+    spell theirs when those agree: absolute, or relative to the working folder. A trial resumed
+    `photos/` as `/home/u/photos` and got an output of both spellings. Other records: as given."""
+    kinds = {os.path.isabs(r) for r in records if r is not None and r != DEMO_NAME}
+    if len(kinds) != 1:
+        return items
+    spell = os.path.abspath if kinds.pop() else os.path.relpath
+    return [(spell(name), Path(spell(name))) if isinstance(item, Path) else (name, item) for name, item in items]
 
 
 def _records_at_stake(args, names: list[str], logged: list[dict[str, Any]]) -> str | None:
