@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--turn-bar", type=float, action="append", default=[], metavar="P",
                     help="also the rule 'upright head, bar P': a turn other than the stored one wins only over "
                          "P(upright) P (Predictor.upright_bar); repeatable")
+    ap.add_argument("--turn-margin", type=float, action="append", default=[], metavar="M",
+                    help="also the rule 'upright head, margin M': over a stored reading with faces, a turn wins only "
+                         "by more than M of P(upright) (Predictor.upright_margin); repeatable")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
@@ -97,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     for bar in args.turn_bar:
         rules[f"upright head, bar {bar:g}"] = Predictor.load()
         rules[f"upright head, bar {bar:g}"].upright_bar = bar
+    for margin in args.turn_margin:
+        rules[f"upright head, margin {margin:g}"] = Predictor.load()
+        rules[f"upright head, margin {margin:g}"].upright_margin = margin
     for p in rules.values():
         if args.upright_head is not None:
             p.upright_head = UprightHead.load(args.upright_head)

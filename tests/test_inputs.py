@@ -318,7 +318,44 @@ def test_image_bytes_are_refused_with_what_to_pass_instead(tmp_path):
     with pytest.raises(InputError, match=r"bytes of data: bytes are read as a file name.*BytesIO"):
         to_rgb8(data)
     assert source_of(data) is None and describe(data) == f"{len(data)} bytes of data"
-    assert to_rgb8(Image.open(io.BytesIO(data))).shape == (6, 8, 3)  # the way the message gives
+    assert (to_rgb8(io.BytesIO(data)) == to_rgb8(Image.open(io.BytesIO(data)))).all()  # the way the message gives
     path = tmp_path / "a.png"
     path.write_bytes(data)
     assert to_rgb8(bytes(path)).shape == (6, 8, 3)  # a file name as bytes is still a path
+
+
+def test_open_files_and_streams_are_read_as_the_file_is(tmp_path):
+    """Trial 63: a web service's upload (a file object) or io.BytesIO was refused without a way
+    round; now it is read from where it stands, as load_image reads the file, EXIF orientation
+    included, and a bad stream is an ImageReadError naming it."""
+    from lnet_anet.data.errors import ImageReadError
+    from lnet_anet.inference.inputs import describe, source_of
+
+    path = tmp_path / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned: shown 90 degrees clockwise
+    Image.fromarray(np.arange(6 * 8 * 3, dtype=np.uint8).reshape(6, 8, 3)).save(path, exif=exif)
+    with open(path, "rb") as f:
+        assert (to_rgb8(f) == load_image(path)).all() and to_rgb8(io.BytesIO(path.read_bytes())).shape == (8, 6, 3)
+        assert describe(f) == f"BufferedReader {path}" and source_of(f) is None
+    data = path.read_bytes()
+    for stream, why in ((io.BytesIO(b""), "file is empty"), (io.BytesIO(data[: len(data) // 2]), "truncated"),
+                        (io.BytesIO(b"not an image at all"), "not a readable image"),
+                        (io.StringIO("text"), "not bytes: open the file in binary mode")):  # fmt: skip
+        with pytest.raises(ImageReadError, match=why):
+            to_rgb8(stream)
+    with pytest.raises(ImageReadError, match="more than an image under the limit of 1e-06 megapixels holds"):
+        to_rgb8(io.BytesIO(b"x" * (2 << 20)), max_pixels=1)
+
+
+def test_urls_and_a_failed_cv2_read_say_what_happened():
+    with pytest.raises(InputError, match=r"^https://example.com/a.jpg: a URL; URLs are not fetched"):
+        to_rgb8("https://example.com/a.jpg")
+    with pytest.raises(InputError, match=r"cv2.imread returns None for a file it cannot read"):
+        to_rgb8(None)
+
+
+def test_premultiplied_gray_alpha_is_read():
+    """Trial 63: mode "La" failed ("conversion from La to L not supported") though it is listed."""
+    la = Image.new("LA", (4, 3), (100, 255)).convert("La")
+    assert (to_rgb8(la) == 100).all()

@@ -561,3 +561,22 @@ def test_attribute_data_that_lists_face_boxes_is_not_read_whole_by_default(tmp_p
     assert len(face_dataset(cfg, part, train=False, crop="full")) == 1  # said on purpose
     assert len(face_dataset(OmegaConf.merge(cfg, {"crop": "box"}), part, train=True)) == 1
     assert len(face_dataset(cfg, part[["path"]], train=True)) == 1  # aligned faces: no boxes, read whole
+
+
+def test_score_bars_are_checked_and_made_plain_floats_when_set():
+    """Trial 63: `predictor.localizer.threshold = np.float32(2)` made records json.dumps cannot
+    write, NaN lost every face without a word, a string failed every image later."""
+    import json
+    import math
+
+    localizer = Localizer(threshold=np.float32(2.5), secondary_threshold=np.int64(3))
+    assert type(localizer.threshold) is float and type(localizer.secondary_threshold) is float
+    localizer.threshold = np.float64(-1e9)
+    assert json.dumps(localizer.threshold) == "-1000000000.0"
+    localizer.threshold = -math.inf  # every face: allowed
+    for name, bad in (("threshold", float("nan")), ("threshold", "2"), ("threshold", None), ("threshold", True),
+                      ("secondary_threshold", "x"), ("weak_threshold", np.nan)):  # fmt: skip
+        with pytest.raises(ValueError, match=name):
+            setattr(localizer, name, bad)
+    localizer.secondary_threshold = None
+    assert localizer.secondary_threshold is None and localizer.threshold == -math.inf

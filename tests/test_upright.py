@@ -71,6 +71,37 @@ def test_choose_turn_with_a_bar_keeps_the_stored_reading_unless_a_turn_is_clearl
     assert choose_turn({0: 0.7, 1: 0.6}, bar=0.5) == 0 and choose_turn({}, bar=0.5) == 0
 
 
+def test_choose_turn_with_a_margin_keeps_faces_found_as_stored_unless_a_turn_is_clearly_better():
+    """Predictor.upright_margin (trial 63: an upright couple, both faces found as stored, read
+    upside down at P 0.857 against 0.849): a turn wins over a stored reading with faces only by
+    more than the margin; a stored reading with no face is not protected."""
+    assert choose_turn({0: 0.849, 2: 0.857}) == 2 and choose_turn({0: 0.849, 2: 0.857}, margin=0.05) == 0
+    assert choose_turn({0: 0.2, 1: 0.9}, margin=0.05) == 1
+    assert choose_turn({0: 0.2, 1: 0.24, 3: 0.3}, margin=0.05) == 3
+    assert choose_turn({3: 0.1}, margin=0.05) == 3  # no face as stored: as without a margin
+    assert choose_turn({3: 0.1}, bar=0.5, margin=0.05) == 0
+
+
+def test_turn_settings_are_checked_when_set_and_said_in_records(tmp_path):
+    """Trial 63: rotations = "no" was taken as True, a string upright_bar failed every image later,
+    and records did not say that a bar was used; mirror could not be set, without saying how."""
+    predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1))
+    for setting, bad in (("rotations", "no"), ("rotations", 1), ("upright_bar", "x"), ("upright_bar", 1.5),
+                         ("upright_margin", float("nan")), ("upright_margin", True)):  # fmt: skip
+        with pytest.raises(ValueError, match=setting):
+            setattr(predictor, setting, bad)
+    with pytest.raises(AttributeError, match=r"Predictor.load\(mirror=True\)"):
+        predictor.mirror = True
+    d = predictor.bundle.svm.feature_dim
+    predictor.upright_head = UprightHead(np.zeros(d), np.ones(d), np.ones(d), 0.0, anet=predictor.bundle.part_digest("anet"))
+    predictor.rotations = True
+    photo = np.random.default_rng(1).integers(0, 255, (48, 80, 3), dtype=np.uint8)
+    assert "upright_bar" not in predictor.predict(photo).get("settings", {})
+    predictor.upright_bar, predictor.upright_margin = np.float32(0.7), 0.05
+    assert type(predictor.upright_bar) is float
+    assert predictor.predict(photo)["settings"] == {"upright_bar": pytest.approx(0.7), "upright_margin": 0.05}
+
+
 def test_the_predictor_refuses_a_head_of_another_anet_and_reads_turns(tmp_path):
     # one face per turn: its chance is the head's P(upright) of that face's feature
     predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1))

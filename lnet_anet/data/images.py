@@ -11,6 +11,7 @@ import re
 import stat
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
@@ -89,10 +90,15 @@ def _file_bytes(path: Path, max_pixels: int | None = None) -> bytes:
         raise ImageReadError(path, "file not found") from None
     except OSError as e:
         raise ImageReadError(path, f"cannot read ({e.strerror or e})") from None
+    return _whole(data, path)
+
+
+def _whole(data: bytes, name: str | Path) -> bytes:
+    """`data`, or ImageReadError naming `name`: empty, or an image cut before its end marker."""
     if not data:
-        raise ImageReadError(path, "file is empty")
+        raise ImageReadError(name, "file is empty")
     if _looks_truncated(data):
-        raise ImageReadError(path, "truncated image (no end marker)")
+        raise ImageReadError(name, "truncated image (no end marker)")
     return data
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -214,8 +220,8 @@ def pil_to_rgb8(image: Image.Image) -> np.ndarray:
         return to_rgb8(np.nan_to_num(np.asarray(image, dtype=np.float32)))
     if mode in ("P", "PA") and (mode == "PA" or "transparency" in image.info):
         return to_rgb8(np.asarray(image.convert("RGBA")))
-    if mode in ("RGBa", "La", "RGBX"):
-        return to_rgb8(np.asarray(image.convert("RGBA" if mode != "RGBX" else "RGB")))
+    if mode in ("RGBa", "La", "RGBX"):  # premultiplied alpha un-multiplied; Pillow turns La only into LA
+        return to_rgb8(np.asarray(image.convert({"RGBa": "RGBA", "La": "LA", "RGBX": "RGB"}[mode])))
     return np.ascontiguousarray(np.asarray(image.convert("RGB")))
 
 
@@ -266,14 +272,37 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
     pixel is decoded. Raises ImageReadError naming the file for a missing, unreadable, empty,
     truncated, corrupt, over-the-cap or unknown file; never anything else."""
     path = Path(path)
-    data = _file_bytes(path, max_pixels)
+    return decode_image(_file_bytes(path, max_pixels), path, max_pixels)
+
+
+def read_stream(stream: BinaryIO, name: str, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """An open binary file or stream (io.BytesIO, a web framework's upload) read from where it
+    stands to its end and decoded as load_image decodes a file: uint8 RGB (H, W, 3), as displayed.
+    name: the stream's name in errors. Raises ImageReadError naming it for a stream that cannot
+    be read, gives text (opened without "b"), is empty, truncated, corrupt or over the cap (not
+    read past the size an image under `max_pixels` can have)."""
+    limit = None if max_pixels is None else 8 * max_pixels + (1 << 20)  # as _file_bytes: 16-bit RGBA + 1 MB
+    try:
+        data = stream.read() if limit is None else stream.read(limit + 1)
+    except OSError as e:
+        raise ImageReadError(name, f"cannot read ({e.strerror or e})") from None
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ImageReadError(name, f"read() gave {type(data).__name__}, not bytes: open the file in binary mode (\"rb\")")
+    if limit is not None and len(data) > limit:
+        raise ImageReadError(name, f"over {limit / 1e6:.0f} MB, more than an image under the limit of "
+                                   f"{max_pixels / 1e6:g} megapixels holds")  # fmt: skip
+    return decode_image(_whole(bytes(data), name), name, max_pixels)
+
+
+def decode_image(data: bytes, name: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """An encoded image's bytes (a whole file's) decoded as load_image says; ImageReadError names `name`."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning: our cap rules
             image = Image.open(io.BytesIO(data), formats=_pillow_formats())
             problem = check_pixels(*image.size, max_pixels)
             if problem is not None:
-                raise ImageReadError(path, problem)
+                raise ImageReadError(name, problem)
             # 16-bit colour (Pillow keeps only the high byte) and CMYK JPEGs (Pillow's conversion
             # rounds otherwise): OpenCV's pixels, as the predictor read them before Pillow.
             by_opencv = _deep_colour(image) or (image.format == "JPEG" and image.mode == "CMYK")
@@ -287,7 +316,7 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
         raise
     except UnidentifiedImageError:
         reason = _heif_reason(data) or "not a readable image (corrupt, truncated or unknown format)"
-        raise ImageReadError(path, reason) from None
+        raise ImageReadError(name, reason) from None
     except Image.DecompressionBombError as e:  # Pillow's own cap, checked inside Image.open
         found = re.search(r"\((\d+) pixels\)", str(e))
         pixels = int(found.group(1)) if found else 0
@@ -296,10 +325,10 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
                       f"(--max-pixels {max_pixels})")  # fmt: skip
         else:
             reason = f"over Pillow's limit (PIL.Image.MAX_IMAGE_PIXELS): {e}"
-        raise ImageReadError(path, reason) from None
+        raise ImageReadError(name, reason) from None
     except Exception as e:  # noqa: BLE001 - Pillow raises many types on corrupt data
         reason = "truncated image" if "truncated" in str(e).lower() else "cannot decode"
-        raise ImageReadError(path, f"{reason} ({type(e).__name__}: {e})") from None
+        raise ImageReadError(name, f"{reason} ({type(e).__name__}: {e})") from None
 
 
 # HEIF brands (ISO/IEC 23008-12) in an ISO base media file's "ftyp" box: an iPhone's HEIC photos

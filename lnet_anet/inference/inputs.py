@@ -1,9 +1,11 @@
 """What the predictor accepts as an image, and how each kind becomes uint8 RGB (H, W, 3).
 
 - a path (str, bytes or os.PathLike; bytes holding a NUL are image data, not a name, and are
-  refused: pass PIL.Image.open(io.BytesIO(data))): read by lnet_anet.data.images.load_image (Pillow: every
+  refused: pass io.BytesIO(data)): read by lnet_anet.data.images.load_image (Pillow: every
   format it decodes, the first frame of a GIF/TIFF, EXIF orientation applied, the pixel cap
   checked from the header before decoding; alpha composited onto white);
+- an open binary file or stream (io.BytesIO, a web framework's upload: anything with read()),
+  read from where it stands to its end and decoded as a file is (load_image's rules);
 - a PIL.Image.Image of any mode: EXIF orientation applied, then the same conversion as a file
   (pil_to_rgb8);
 - a numpy array, in RGB order (or BGR with channel_order="bgr", as OpenCV gives):
@@ -22,6 +24,7 @@ accepted; the predictor turns it into that item's error record.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +38,11 @@ from lnet_anet.data.images import (
     load_image,
     oriented,
     pil_to_rgb8,
+    read_stream,
 )
 
 CHANNEL_ORDERS = ("rgb", "bgr")
+URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")  # http://, https://, s3://, ...: names no file here
 
 
 class InputError(ValueError):
@@ -59,7 +64,15 @@ def describe(item: Any) -> str:
         return f"PIL image {item.size[0]}x{item.size[1]} mode {item.mode}"
     if isinstance(item, (str, bytes, os.PathLike)):
         return os.fsdecode(item)
+    if _stream(item):
+        name = getattr(item, "name", None)
+        return f"{type(item).__name__} {name}" if isinstance(name, str) else type(item).__name__
     return type(item).__name__
+
+
+def _stream(item: Any) -> bool:
+    """An open file or stream (it has read()), not a path, a PIL image or an array."""
+    return callable(getattr(item, "read", None)) and not isinstance(item, Image.Image)
 
 
 def source_of(item: Any) -> str | None:
@@ -141,7 +154,11 @@ def to_rgb8(item: Any, channel_order: str = "rgb",
             raise InputError(f"{describe(item)}: cannot convert ({type(e).__name__}: {e})") from None
     if _image_data(item):
         raise InputError(f"{describe(item)}: bytes are read as a file name; for an encoded image pass "
-                         "PIL.Image.open(io.BytesIO(data))")  # fmt: skip
+                         "io.BytesIO(data)")  # fmt: skip
+    if _stream(item):
+        return read_stream(item, describe(item), max_pixels)
+    if isinstance(item, str) and URL.match(item):
+        raise InputError(f"{item}: a URL; URLs are not fetched: download the file and pass its path")
     if isinstance(item, (str, bytes, os.PathLike)):
         try:
             return load_image(Path(os.fsdecode(item)), max_pixels)
@@ -151,8 +168,10 @@ def to_rgb8(item: Any, channel_order: str = "rgb",
             raise ImageReadError(os.fsdecode(item), f"cannot read ({type(e).__name__}: {e})") from None
     tensor = hasattr(item, "permute") and hasattr(item, "numpy")  # a torch.Tensor, torch not imported for it
     raise InputError(
-        f"{describe(item)}: expected a path, a PIL.Image or a numpy array (see lnet_anet.inference.inputs)"
+        f"{describe(item)}: expected a path, an open binary file, a PIL.Image or a numpy array (see "
+        "lnet_anet.inference.inputs)"
         + ("; for a (C, H, W) tensor pass tensor.permute(1, 2, 0).cpu().numpy()" if tensor else "")
+        + (" (cv2.imread returns None for a file it cannot read)" if item is None else "")
     )
 
 

@@ -68,7 +68,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import cv2
 import numpy as np
@@ -146,8 +146,9 @@ UPRIGHT_FACES = 3
 # rotations: a turn other than the stored one wins only over this P(upright) (upright.choose_turn's
 # bar; None: none; experiments/2026-12-06-rotations-upright-bar)
 UPRIGHT_BAR: float | None = None
+UPRIGHT_MARGIN: float | None = None  # experiments/2026-12-07-rotations-upright-margin
 DECODE_WORKERS = 2  # threads decoding ahead of the networks in predict_many
-ImageInput = str | bytes | Path | np.ndarray | Image.Image
+ImageInput = str | bytes | Path | BinaryIO | np.ndarray | Image.Image
 
 
 def _on_op_threads(method):
@@ -327,6 +328,7 @@ class Predictor:
             self.upright_head = upright_head if isinstance(upright_head, UprightHead) else UprightHead.load(upright_head)
         self.rotations = rotations
         self.upright_bar = UPRIGHT_BAR  # rotations: choose_turn's bar for a turn other than the stored one
+        self.upright_margin = UPRIGHT_MARGIN  # and its margin over the stored reading
         # The graphs last: a head that does not fit this bundle is refused before minutes of export.
         names = ("lnet", "faces", "regions") if self.cascade is not None else ("lnet", "faces")
         self._run: dict[str, TorchGraph | OrtGraph] = {}
@@ -350,6 +352,11 @@ class Predictor:
         """Whether each face's mirror image is read too (Predictor.load's mirror, or the bundle's
         preprocessing.anet.mirror); records then say "mirror": true."""
         return self._anet.mirror
+
+    @mirror.setter
+    def mirror(self, on: bool) -> None:
+        raise AttributeError(f"mirror is chosen when the Predictor is built: Predictor.load(mirror={on!r}) (its face "
+                             "graph reads the mirror images in the same batch)")  # fmt: skip
 
     @property
     def descriptor_heads(self) -> list[str]:
@@ -384,9 +391,34 @@ class Predictor:
 
     @rotations.setter
     def rotations(self, on: bool) -> None:
+        if not isinstance(on, (bool, np.bool_)):
+            raise ValueError(f"rotations must be True or False, not {on!r}")
         if on:
             _ = self.upright_head
         self._rotations = bool(on)
+
+    @property
+    def upright_bar(self) -> float | None:
+        """rotations: a turn other than the stored one wins only over this P(upright)
+        (upright.choose_turn's bar; None, the default: no bar). ValueError unless None or a
+        number in [0, 1]. Records say one other than the default under "settings"."""
+        return self._upright_bar
+
+    @upright_bar.setter
+    def upright_bar(self, value: float | None) -> None:
+        self._upright_bar = _share_or_none("upright_bar", value)
+
+    @property
+    def upright_margin(self) -> float | None:
+        """rotations: when the faces were found as stored, a turn wins only by more than this
+        over the stored reading's P(upright) (upright.choose_turn's margin; default
+        UPRIGHT_MARGIN). ValueError unless None or a number in [0, 1]. Records say one other than
+        the default under "settings"."""
+        return self._upright_margin
+
+    @upright_margin.setter
+    def upright_margin(self, value: float | None) -> None:
+        self._upright_margin = _share_or_none("upright_margin", value)
 
     @property
     def upright_head(self) -> UprightHead:
@@ -719,10 +751,11 @@ class Predictor:
 
     # -- public API --------------------------------------------------------------------------
     def predict(self, image: ImageInput, channel_order: str = "rgb") -> dict[str, Any]:
-        """The record (module docstring) of one image: a path, a PIL.Image or a numpy array
-        (channel_order "bgr" for OpenCV's arrays; files and PIL images carry their own order,
-        so it does not apply to them). Never raises for a bad image: its record
-        has "faces": [] and an "error" naming it. Raises ValueError for a bad channel_order."""
+        """The record (module docstring) of one image: a path, an open binary file or stream
+        (io.BytesIO), a PIL.Image or a numpy array (channel_order "bgr" for OpenCV's arrays; files
+        and PIL images carry their own order, so it does not apply to them). Never raises for a bad
+        image: its record has "faces": [] and an "error" naming it. Raises ValueError for a bad
+        channel_order."""
         return self.analyse(image, channel_order).record
 
     def analyse(self, image: ImageInput, channel_order: str = "rgb") -> Analysis:
@@ -940,6 +973,9 @@ class Predictor:
         faces: list[tuple[np.ndarray, np.ndarray, float, dict]] = []  # (image read, box in it, score, record)
         shown_in: list[tuple[Analysis, int, int]] = []  # per face: its Analysis, index in faces_px, turn
         custom, settings = self.custom_heads, self.reading_settings
+        if self.rotations:  # the turn rule, where it is not the default
+            settings |= {key: value for key, value, default in (('upright_bar', self.upright_bar, UPRIGHT_BAR),
+                         ('upright_margin', self.upright_margin, UPRIGHT_MARGIN)) if value != default}  # fmt: skip
         for k, i in enumerate(good):
             a = out[i]
             turned = cut_from[k]
@@ -1090,7 +1126,8 @@ class Predictor:
         """Per image ({turn k: (turned image, its faces strongest first)}), the turn to read:
         upright.choose_turn of _turn_chances. (Preferring turns with a face found at the threshold
         over rescued ones passed tune but not val: experiments/2026-12-04-rotations-found-first.)"""
-        return [choose_turn(chances, self.upright_bar) for chances in self._turn_chances(candidates)]
+        return [choose_turn(chances, self.upright_bar, self.upright_margin)
+                for chances in self._turn_chances(candidates)]  # fmt: skip
 
     def _turn_chances(self, candidates: list[dict[int, tuple[np.ndarray, list]]]) -> list[dict[int, float]]:
         """Per image ({turn k: (turned image, its faces strongest first)}), each turn's mean
@@ -1743,11 +1780,23 @@ def _as_json(value: Any) -> Any:
     return [_as_json(v) for v in value] if isinstance(value, (tuple, list)) else value
 
 
+def _share_or_none(name: str, value: Any) -> float | None:
+    """None, or `value` as a float in [0, 1]; ValueError naming the setting for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be None or a number in [0, 1], not {value!r}")
+    if not 0 <= float(value) <= 1:  # NaN fails too
+        raise ValueError(f"{name} must be None or a number in [0, 1], got {value!r}")
+    return float(value)
+
+
 def _one_image(images) -> bool:
     """Whether predict_many / locate_many were handed one image instead of an iterable of them: a
-    path, a PIL image, or an array of one picture's (H, W) or (H, W, C) pixels (iterating over it
+    path, an open file, a PIL image, or an array of one picture's (H, W) or (H, W, C) pixels (iterating over it
     would read it row by row)."""
-    return isinstance(images, (str, bytes, Path, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3)
+    return (isinstance(images, (str, bytes, Path, Image.Image)) or callable(getattr(images, "read", None))
+            or (isinstance(images, np.ndarray) and images.ndim <= 3))  # fmt: skip
 
 
 def _fitting(head, bundle: Bundle, does: str, setting: str, name: str, fit: str | None = None):

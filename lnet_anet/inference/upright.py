@@ -33,13 +33,18 @@ class UprightHead(LogisticFeatureHead):
     DEFAULT_PATH = DEFAULT_UPRIGHT_HEAD
 
 
-def choose_turn(probabilities: dict[int, float], bar: float | None = None) -> int:
+def choose_turn(probabilities: dict[int, float], bar: float | None = None, margin: float | None = None) -> int:
     """The quarter turn (np.rot90's k) whose best face is most likely upright; 0 when no turn
-    has a face, and the unturned photo on a tie. bar (None: none): a turn other than 0 wins only
-    when its P(upright) is over `bar`, so that an upright photo with no face found as stored is
-    not read turned on a false face's weak evidence (a fresh-user trial, session 57)."""
+    has a face, and the unturned photo on a tie. probabilities: {turn with faces: mean P(upright)
+    of its strongest faces}. bar (None: none): a turn other than 0 wins only when its P(upright)
+    is over `bar`, so that an upright photo with no face found as stored is not read turned on a
+    false face's weak evidence (a fresh-user trial, session 57). margin (None: none): when the
+    stored reading (0) has faces, another turn wins only by more than `margin` over its P(upright)
+    (trial 63: an upright couple read upside down at 0.857 against 0.849, a face lost)."""
     if bar is not None:
         probabilities = {k: p for k, p in probabilities.items() if k == 0 or p > bar}
+    if margin is not None and 0 in probabilities:
+        probabilities = {k: p for k, p in probabilities.items() if k == 0 or p > probabilities[0] + margin}
     if not probabilities:
         return 0
     return max(sorted(probabilities), key=lambda k: (probabilities[k], k == 0))

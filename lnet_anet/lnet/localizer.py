@@ -126,6 +126,21 @@ class _WindowGrid:
         return _contains(self.boxes, points)
 
 
+BARS = ("threshold", "secondary_threshold", "weak_threshold")  # the score bars: numbers, checked when set
+
+
+def _bar(name: str, value: Any, optional: bool) -> float | None:
+    """A score bar as a Python float (a numpy scalar made plain, so records stay JSON); None when
+    `optional`. ValueError naming it for a string, a bool or NaN (infinities: every face or none)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number{' or None' if optional else ''}, not {value!r}")
+    if math.isnan(value):
+        raise ValueError(f"{name} must be a number, not NaN")
+    return float(value)
+
+
 # weak_threshold: a weak face's window may have at most this share of its area inside a stronger
 # face's window (more: a part of that face, as when a portrait's face splits into two blobs).
 WEAK_OVERLAP = 0.3
@@ -340,6 +355,13 @@ class Localizer:
     weak_threshold: float | None = None
     crowd: tuple[float, float] | None = None
     face_box: tuple[float, float, float, float] | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # checked whenever set, not only when built: a user changes the threshold of a live
+        # Predictor's localizer (trial 63: a numpy float32 made records JSON cannot write, NaN lost every face)
+        if name in BARS:
+            value = _bar(name, value, optional=name != "threshold")
+        super().__setattr__(name, value)
 
     def __post_init__(self) -> None:
         if self.face_box is not None:
