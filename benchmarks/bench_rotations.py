@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--turn-margin", type=float, action="append", default=[], metavar="M",
                     help="also the rule 'upright head, margin M': over a stored reading with faces, a turn wins only "
                          "by more than M of P(upright) (Predictor.upright_margin); repeatable")
+    ap.add_argument("--no-best-score", action="store_true", help="leave out the 'best score' peer rule (time)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
@@ -96,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     if missing:  # before any list is scored: no results lost to the last one
         ap.error(f"no such list file: {', '.join(missing)}")
     torch.set_num_threads(args.threads)
-    rules = {"upright head": Predictor.load(), "best score": BestScorePredictor.load()}
+    rules = {"upright head": Predictor.load()}
+    if not args.no_best_score:
+        rules["best score"] = BestScorePredictor.load()
     for bar in args.turn_bar:
         rules[f"upright head, bar {bar:g}"] = Predictor.load()
         rules[f"upright head, bar {bar:g}"].upright_bar = bar
