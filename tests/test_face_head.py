@@ -475,9 +475,9 @@ def test_with_rotations_a_turn_read_above_the_threshold_is_not_marked_rescued(tm
                 for im in images]  # fmt: skip
 
     monkeypatch.setattr(predictor, "_read_scales", stand_in)
-    monkeypatch.setattr(predictor_module, "choose_turn", lambda chances, bar=None: 0)
+    monkeypatch.setattr(predictor_module, "choose_turn", lambda chances, *rule: 0)
     assert predictor.predict(_photo(shape=(48, 80, 3)))["rescued"] is True  # the unturned photo, rescued
-    monkeypatch.setattr(predictor_module, "choose_turn", lambda chances, bar=None: 1)
+    monkeypatch.setattr(predictor_module, "choose_turn", lambda chances, *rule: 1)
     record = predictor.predict(_photo(shape=(48, 80, 3)))
     assert record["rotation"] == 90 and record["faces"] and "rescued" not in record
 
