@@ -83,11 +83,13 @@ def test_choose_turn_with_a_margin_keeps_faces_found_as_stored_unless_a_turn_is_
 
 
 def test_turn_settings_are_checked_when_set_and_said_in_records(tmp_path):
-    """Trial 63: rotations = "no" was taken as True, a string upright_bar failed every image later,
-    and records did not say that a bar was used; mirror could not be set, without saying how."""
+    """Trial 63: rotations = "no" was taken as True (so were the other switches), a string
+    upright_bar failed every image later, and records did not say that a bar was used; mirror could
+    not be set, without saying how."""
     predictor = Predictor.load(random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=1))
     for setting, bad in (("rotations", "no"), ("rotations", 1), ("upright_bar", "x"), ("upright_bar", 1.5),
-                         ("upright_margin", float("nan")), ("upright_margin", True)):  # fmt: skip
+                         ("upright_margin", float("nan")), ("upright_margin", True), ("rescue", "no"),
+                         ("refine_boxes", "False"), ("arbitrate", 0), ("box_jitter", None)):  # fmt: skip
         with pytest.raises(ValueError, match=setting):
             setattr(predictor, setting, bad)
     with pytest.raises(AttributeError, match=r"Predictor.load\(mirror=True\)"):

@@ -373,9 +373,7 @@ class Predictor:
 
     @box_jitter.setter
     def box_jitter(self, on: bool) -> None:
-        if not isinstance(on, bool):
-            raise ValueError(f"box_jitter must be True or False, not {on!r}")
-        self._anet = dataclasses.replace(self._anet, views=BOX_JITTER if on else ())
+        self._anet = dataclasses.replace(self._anet, views=BOX_JITTER if _on_off("box_jitter", on) else ())
 
     @property
     def _face_chunk(self) -> int:
@@ -391,9 +389,7 @@ class Predictor:
 
     @rotations.setter
     def rotations(self, on: bool) -> None:
-        if not isinstance(on, (bool, np.bool_)):
-            raise ValueError(f"rotations must be True or False, not {on!r}")
-        if on:
+        if _on_off("rotations", on):
             _ = self.upright_head
         self._rotations = bool(on)
 
@@ -448,7 +444,7 @@ class Predictor:
 
     @rescue.setter
     def rescue(self, on: bool) -> None:
-        if on and self._lnet.rescue_faces is None:
+        if _on_off("rescue", on) and self._lnet.rescue_faces is None:
             raise ValueError("this bundle does not rescue faces (preprocessing.lnet.rescue_faces is not set; "
                              "build_bundle --lnet-input '{\"rescue_faces\": [0.0, 0.7]}' sets it)")  # fmt: skip
         self._rescue_on = bool(on)
@@ -463,7 +459,7 @@ class Predictor:
 
     @refine_boxes.setter
     def refine_boxes(self, on: bool) -> None:
-        if on and self._box_head is None:
+        if _on_off("refine_boxes", on) and self._box_head is None:
             raise ValueError("this bundle does not refine boxes (preprocessing.lnet.refine_boxes is not set; "
                              "build_bundle --lnet-input '{\"refine_boxes\": true}' sets it)")  # fmt: skip
         self._refine_on = bool(on)
@@ -546,7 +542,7 @@ class Predictor:
 
     @arbitrate.setter
     def arbitrate(self, on: bool) -> None:
-        if on and self._lnet.rescue_faces is None:
+        if _on_off("arbitrate", on) and self._lnet.rescue_faces is None:
             raise ValueError("this bundle has no face head to judge nested faces (preprocessing.lnet.rescue_faces is not set)")
         self.arbitrate_nested = self.arbitrate_picture = bool(on)
         if on and self.arbitrate_fill is None:
@@ -1778,6 +1774,14 @@ def reading_settings_of(prep: dict[str, Any], localizer: dict[str, Any], detail_
 def _as_json(value: Any) -> Any:
     """A setting as JSON gives it back (tuples as lists), so that stored and live settings compare."""
     return [_as_json(v) for v in value] if isinstance(value, (tuple, list)) else value
+
+
+def _on_off(name: str, on: Any) -> bool:
+    """A switch's value as a bool; ValueError naming the switch for anything but True or False
+    (a string such as "no" would read as on)."""
+    if not isinstance(on, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, not {on!r}")
+    return bool(on)
 
 
 def _share_or_none(name: str, value: Any) -> float | None:
