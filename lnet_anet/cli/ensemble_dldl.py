@@ -21,7 +21,7 @@ from lnet_anet.cli.arguments import CommandParser, RawDescriptionDefaultsHelpFor
 
 def main(argv: list[str] | None = None) -> int:
     ap = CommandParser(prog="python -m lnet_anet.cli.ensemble_dldl", description=__doc__,
-                                 formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
+                       formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
     ap.add_argument("runs", nargs="+", type=Path, help="finished DLDL run folders (2 or more)")
     ap.add_argument("--out", type=Path, required=True, help="the ensemble's run folder")
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead

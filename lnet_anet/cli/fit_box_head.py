@@ -137,7 +137,7 @@ class Pairs:
 @stops_on_interrupt("nothing written (the output is written when the fit ends); run the same command again")
 def main(argv: list[str] | None = None) -> int:
     ap = CommandParser(prog="python -m lnet_anet.cli.fit_box_head", description=__doc__.split("\n\n")[0],
-                                 epilog=PRINTED + "\n\n" + EXIT_STATUS, formatter_class=DefaultsHelpFormatter)
+                       epilog=PRINTED + "\n\n" + EXIT_STATUS, formatter_class=DefaultsHelpFormatter)
     add_wider_label_options(ap)
     ap.add_argument("--min-height", type=float_in(1, 1e5), default=24.0, help="faces lower than this many pixels do not count")
     ap.add_argument("--alpha", type=float_in(1e-6, 1e9), default=None,

@@ -69,7 +69,7 @@ UNTRAINED_SETTINGS = ("out", "threads", "check_faces")  # free to change between
 @stops_on_interrupt("--work keeps the cached maps and the last checkpoint; the same command resumes from them")
 def main(argv: list[str] | None = None) -> int:
     ap = CommandParser(prog="python -m lnet_anet.cli.fit_check_map", description=__doc__.split("\n\n")[0],
-                                 epilog=PRINTED + "\n\n" + EXIT_STATUS, formatter_class=DefaultsHelpFormatter)
+                       epilog=PRINTED + "\n\n" + EXIT_STATUS, formatter_class=DefaultsHelpFormatter)
     add_wider_label_options(ap)
     ap.add_argument("--limit", type=int_in(1), default=None, help="at most this many photos (the first; default: all)")
     ap.add_argument("--composed", type=int_in(0), default=12000,

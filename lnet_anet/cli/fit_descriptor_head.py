@@ -135,8 +135,8 @@ option, a bad value); 130 interrupted (--cache keeps the descriptors saved so fa
 @stops_on_interrupt("--cache keeps the descriptors saved so far (every 1000 images); the same command goes on from them")
 def main(argv=None) -> int:
     p = CommandParser(prog="python -m lnet_anet.cli.fit_descriptor_head",
-                                description=" ".join(__doc__.split("\n\n")[0].split()),
-                                formatter_class=DefaultsHelpFormatter, epilog=EXIT_STATUS)  # fmt: skip
+                      description=" ".join(__doc__.split("\n\n")[0].split()),
+                      formatter_class=DefaultsHelpFormatter, epilog=EXIT_STATUS)  # fmt: skip
     p.add_argument("--out", type=output_file, required=True, help="the head's file (.safetensors) to write")
     p.add_argument("--target", choices=tuple(DEFAULT_ROOTS), default="attractiveness",
                    help="attractiveness (SCUT-FBP5500's training list) or age (UTKFace's train part)")

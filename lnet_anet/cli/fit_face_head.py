@@ -57,7 +57,7 @@ def _features(predictor: Predictor, files: list[Path], strongest_only: bool, des
 @stops_on_interrupt("nothing written (the output is written when the fit ends); run the same command again")
 def main(argv: list[str] | None = None) -> int:
     ap = CommandParser(prog="python -m lnet_anet.cli.fit_face_head", description=__doc__.split("\n\n")[0],
-                                 formatter_class=DefaultsHelpFormatter, epilog=SOURCES_EXIT_STATUS)
+                       formatter_class=DefaultsHelpFormatter, epilog=SOURCES_EXIT_STATUS)
     ap.add_argument("--faces", nargs="+", type=Path, required=True,
                     help="photos of one face each: image files, .txt lists of image paths, or folders")
     ap.add_argument("--face-free", nargs="+", type=Path, required=True,

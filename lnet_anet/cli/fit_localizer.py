@@ -65,7 +65,7 @@ options the fit would not use); 130 interrupted (nothing written)"""
 
 def build_parser() -> argparse.ArgumentParser:
     p = CommandParser(prog="python -m lnet_anet.cli.fit_localizer", description=__doc__.split("\n")[0],
-                                formatter_class=DefaultsHelpFormatter, epilog=EXIT_STATUS)
+                      formatter_class=DefaultsHelpFormatter, epilog=EXIT_STATUS)
     p.add_argument("--wider", type=Path, required=True, help="a WIDER FACE folder (wider_face_split/, WIDER_*/images/)")
     p.add_argument("--split", default="train", help="which bbx_gt file: wider_face_<split>_bbx_gt.txt")
     p.add_argument("--bundle", type=Path, default=None, help="default: the embedded bundle")

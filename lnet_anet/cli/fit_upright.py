@@ -31,7 +31,7 @@ FEW_UPRIGHT = 50  # upright faces under which a fit is reported as unreliable (t
 @stops_on_interrupt("nothing written (the output is written when the fit ends); run the same command again")
 def main(argv: list[str] | None = None) -> int:
     ap = CommandParser(prog="python -m lnet_anet.cli.fit_upright", description=__doc__.split("\n\n")[0],
-                                 formatter_class=DefaultsHelpFormatter, epilog=SOURCES_EXIT_STATUS)
+                       formatter_class=DefaultsHelpFormatter, epilog=SOURCES_EXIT_STATUS)
     ap.add_argument("sources", nargs="+", type=Path, help="upright photos: image files, .txt lists of image paths, or folders")
     ap.add_argument("--faces", type=int, default=1,
                     help="faces per turn to learn from, strongest first (default 1: the best face)")

@@ -85,8 +85,8 @@ def lnet_boxes(predictor, paths: Sequence[Path], batch_size: int = 16) -> Iterat
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = CommandParser(prog="python -m lnet_anet.cli.lnet_boxes",
-                                     description=__doc__.split("\n\n")[0],
-                                     epilog=EPILOG, formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
+                           description=__doc__.split("\n\n")[0],
+                           epilog=EPILOG, formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
     parser.add_argument("folder", type=Path, help="a folder of images")
     parser.add_argument("--recursive", action="store_true",
                         help="also the images in its sub-folders (LFW's one folder per person); rows keep the file "
