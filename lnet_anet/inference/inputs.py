@@ -64,13 +64,13 @@ def describe(item: Any) -> str:
         return f"PIL image {item.size[0]}x{item.size[1]} mode {item.mode}"
     if isinstance(item, (str, bytes, os.PathLike)):
         return os.fsdecode(item)
-    if _stream(item):
+    if is_stream(item):
         name = getattr(item, "name", None)
         return f"{type(item).__name__} {name}" if isinstance(name, str) else type(item).__name__
     return type(item).__name__
 
 
-def _stream(item: Any) -> bool:
+def is_stream(item: Any) -> bool:
     """An open file or stream (it has read()), not a path, a PIL image or an array."""
     return callable(getattr(item, "read", None)) and not isinstance(item, Image.Image)
 
@@ -155,7 +155,7 @@ def to_rgb8(item: Any, channel_order: str = "rgb",
     if _image_data(item):
         raise InputError(f"{describe(item)}: bytes are read as a file name; for an encoded image pass "
                          "io.BytesIO(data)")  # fmt: skip
-    if _stream(item):
+    if is_stream(item):
         return read_stream(item, describe(item), max_pixels)
     if isinstance(item, str) and URL.match(item):
         raise InputError(f"{item}: a URL; URLs are not fetched: download the file and pass its path")
@@ -175,4 +175,5 @@ def to_rgb8(item: Any, channel_order: str = "rgb",
     )
 
 
-__all__ = ["CHANNEL_ORDERS", "InputError", "array_to_rgb8", "channel_order_of", "describe", "source_of", "to_rgb8"]
+__all__ = ["CHANNEL_ORDERS", "InputError", "array_to_rgb8", "channel_order_of", "describe", "is_stream", "source_of",
+           "to_rgb8"]

@@ -48,7 +48,8 @@ picture, so its attributes are less sure: a black band above the picture can rea
 "rescue": false / "refine_boxes": false when the bundle's rescue / box head was turned
 off, and "face_head" / "box_head": the digest of a head other than the shipped one
 (Predictor.custom_heads), and "settings": the localization settings changed from the bundle's
-(Predictor.reading_settings, e.g. {"threshold": 2.0}; absent when none is), and "bundle": the
+(Predictor.reading_settings, e.g. {"threshold": 2.0}, and with rotations an upright_bar or
+upright_margin set; absent when none is), and "bundle": the
 bundle file's identity (Bundle.identity: its tensors and config; in an error record too, absent
 for a bundle made in memory). "image" is
 the path as a str (os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
@@ -94,7 +95,14 @@ from lnet_anet.inference.bundle import Bundle, load_bundle
 from lnet_anet.inference.face_head import FaceHead
 from lnet_anet.inference.fuse import fold_batchnorm, shared_trunk_stages
 from lnet_anet.inference.graphs import FaceGraph, LNetGraph, RegionGraph
-from lnet_anet.inference.inputs import InputError, channel_order_of, describe, source_of, to_rgb8
+from lnet_anet.inference.inputs import (
+    InputError,
+    channel_order_of,
+    describe,
+    is_stream,
+    source_of,
+    to_rgb8,
+)
 from lnet_anet.inference.runtime import OrtGraph, TorchGraph, graph_key, op_threads, resolve_backend
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 from lnet_anet.inference.upright import UprightHead, choose_turn
@@ -970,8 +978,8 @@ class Predictor:
         shown_in: list[tuple[Analysis, int, int]] = []  # per face: its Analysis, index in faces_px, turn
         custom, settings = self.custom_heads, self.reading_settings
         if self.rotations:  # the turn rule, where it is not the default
-            settings |= {key: value for key, value, default in (('upright_bar', self.upright_bar, UPRIGHT_BAR),
-                         ('upright_margin', self.upright_margin, UPRIGHT_MARGIN)) if value != default}  # fmt: skip
+            settings |= {key: value for key, value, default in (("upright_bar", self.upright_bar, UPRIGHT_BAR),
+                         ("upright_margin", self.upright_margin, UPRIGHT_MARGIN)) if value != default}  # fmt: skip
         for k, i in enumerate(good):
             a = out[i]
             turned = cut_from[k]
@@ -1799,7 +1807,7 @@ def _one_image(images) -> bool:
     """Whether predict_many / locate_many were handed one image instead of an iterable of them: a
     path, an open file, a PIL image, or an array of one picture's (H, W) or (H, W, C) pixels (iterating over it
     would read it row by row)."""
-    return (isinstance(images, (str, bytes, Path, Image.Image)) or callable(getattr(images, "read", None))
+    return (isinstance(images, (str, bytes, Path, Image.Image)) or is_stream(images)
             or (isinstance(images, np.ndarray) and images.ndim <= 3))  # fmt: skip
 
 
