@@ -731,6 +731,32 @@ def test_an_evaluation_without_data_takes_the_data_its_run_was_trained_on(tmp_pa
         assert with_run_data(kept) == kept
 
 
+def test_evaluate_attributes_scores_a_fit_svms_run_on_the_faces_it_was_fitted_on(tmp_path, capsys):
+    """Trial 65: fit_svms' own config sets data.crop=box, which no override names, so
+    evaluate_attributes run=RUN scored whole images (0.7517 against the run's 0.7325) and only
+    warned. The run's composed config now gives its framing too, unless the user gives it."""
+    from omegaconf import OmegaConf
+
+    from lnet_anet.cli.evaluate_attributes import run_framing
+    from lnet_anet.engine.runs import with_run_data
+
+    record = tmp_path / "svms" / ".hydra"
+    record.mkdir(parents=True)
+    OmegaConf.save({"hydra": {"runtime": {"choices": {"data": "lfwa"}}}}, record / "hydra.yaml")
+    OmegaConf.save(["data=lfwa", "data.enlarge=1.0", "name=svms"], record / "overrides.yaml")
+    OmegaConf.save({"paths": {"runs": "my runs"}, "data": {"name": "lfwa", "crop": "box", "enlarge": 1.0,
+                                                           "boxes": "${paths.runs}/boxes.csv"}}, record / "config.yaml")  # fmt: skip
+    run = f"run={tmp_path / 'svms'}"
+    assert with_run_data([run], run_framing) == ["data=lfwa", "data.enlarge=1.0", "data.crop=box",
+                                                 "data.boxes='my runs/boxes.csv'", run]  # fmt: skip
+    assert "data.crop=box" in capsys.readouterr().err
+    assert with_run_data([run, "data.crop=full"], run_framing) == ["data=lfwa", "data.enlarge=1.0",
+                                                                   "data.boxes='my runs/boxes.csv'", run, "data.crop=full"]  # fmt: skip
+    OmegaConf.save({"data": {"name": "lfwa", "crop": "full", "boxes": None}}, record / "config.yaml")
+    assert with_run_data([run], run_framing) == ["data=lfwa", "data.enlarge=1.0", "data.crop=full", run]
+    assert with_run_data([run]) == ["data=lfwa", "data.enlarge=1.0", run]  # evaluate_localization: no framing
+
+
 def test_an_evaluation_given_a_file_as_its_run_stops_with_one_error_line(tmp_path, launch):
     """A fresh-user trial passed the shipped bundle as run=: Hydra made its output folder inside
     the file and failed with a traceback. Now one line, exit 2, before Hydra; folders go on."""

@@ -53,3 +53,18 @@ def test_tiny_model_beats_the_majority_class_on_synthetic_tags(tmp_path):
     # better than chance on the tags balanced between the classes.
     assert m["mean_accuracy"] > m["majority_mean_accuracy"] + 0.01, m["mean_accuracy"]
     assert m["mean_balanced_accuracy"] > 0.6
+
+
+def test_the_majority_baseline_says_whose_labels_it_took():
+    """Trial 65: train_anet's eval.md and evaluate_attributes gave one run two "majority class"
+    figures (0.7704 and 0.7829), from two sets of train labels, both unnamed."""
+    import numpy as np
+
+    from lnet_anet.metrics.attributes import metrics_markdown
+
+    labels = np.array([[1], [0], [0], [0]])
+    own = attribute_metrics(labels, labels, ["A"])
+    assert own["majority_mean_accuracy"] == 0.75 and own["majority_of"] == "the scored labels themselves (4)"
+    given = attribute_metrics(labels, labels, ["A"], np.ones((3, 1)), "the fit part of train")
+    assert given["majority_mean_accuracy"] == 0.25 and given["majority_of"] == "the fit part of train (3 labels)"
+    assert "most frequent value in the fit part of train (3 labels)." in metrics_markdown(given)

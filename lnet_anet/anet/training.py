@@ -249,9 +249,10 @@ def fit_and_report_svms(out: Path, cfg: DictConfig, names: list[str], feats: dic
     # Evaluation split: SVM on patch features vs the network's own sigmoid head (both averaged).
     ev = feats["eval"]
     probs = head.average_over_patches(ev["features"])
-    svm_m = attribute_metrics(head.decide(probs), ev["attributes"], names, train_labels)
-    half_m = attribute_metrics(probs >= 0.5, ev["attributes"], names, train_labels)
-    net_m = attribute_metrics(ev["attribute_logits"].mean(1) > 0, ev["attributes"], names, train_labels)
+    fit_part = "the fit part of train (train less the tune part the SVMs' settings were chosen on)"
+    svm_m = attribute_metrics(head.decide(probs), ev["attributes"], names, train_labels, fit_part)
+    half_m = attribute_metrics(probs >= 0.5, ev["attributes"], names, train_labels, fit_part)
+    net_m = attribute_metrics(ev["attribute_logits"].mean(1) > 0, ev["attributes"], names, train_labels, fit_part)
     summary = {
         "split": cfg.data.eval_split,
         "svm": {k: svm_m[k] for k in ("mean_accuracy", "mean_balanced_accuracy", "majority_mean_accuracy", "n_images")},

@@ -61,6 +61,17 @@ def framing_differences(run: Path, data_cfg) -> list[str]:
     return differ
 
 
+def run_framing(run_cfg) -> dict:
+    """The framing a run's composed config (.hydra/config.yaml) gives its faces, as with_run_data
+    carries it: {"data.crop": ...}, and with crop=box "data.boxes" and "data.enlarge" (the
+    others read neither). fit_svms sets crop=box in its own config, which no override names."""
+    crop = OmegaConf.select(run_cfg, "data.crop")
+    if crop is None:
+        return {}
+    keys = FRAMING if crop == "box" else ("crop",)
+    return {f"data.{k}": OmegaConf.select(run_cfg, f"data.{k}") for k in keys}
+
+
 def framing_of(data_cfg) -> dict:
     """How the scored faces were cut from their images: data.crop, and with crop=box the boxes
     CSV (null: the data's own boxes) and data.enlarge (the others read neither), so that two eval
@@ -133,7 +144,7 @@ def main(cfg: DictConfig) -> dict:
         feats = join_views([feats, dataset_patch_features(model, flipped, patches["stride"], cfg.batch_size,
                                                           cfg.num_workers, cfg.device)])  # fmt: skip
     metrics = attribute_metrics(head.decide(head.average_over_patches(feats["features"])), feats["attributes"], names,
-                                train_labels)  # fmt: skip
+                                train_labels, f"{cfg.data.name}'s whole train split")  # fmt: skip
     framing = framing_of(cfg.data)
     scored = write_report(out, metrics, f"{cfg.run} on {cfg.data.name} {cfg.split}", framing)
     log.info("mean accuracy %.4f, mean balanced accuracy %.4f, majority %.4f (%d images, %s) -> %s",
@@ -144,5 +155,5 @@ def main(cfg: DictConfig) -> dict:
 
 if __name__ == "__main__":
     refuse_run_file(sys.argv[1:], "evaluate_attributes")
-    sys.argv[1:] = with_run_data(sys.argv[1:])  # no data=: the data the run was trained on
+    sys.argv[1:] = with_run_data(sys.argv[1:], run_framing)  # no data=: the data the run was trained on, framed as it was
     main()

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import platform
+import re
 import sys
 import time
 import warnings
@@ -178,14 +179,17 @@ def _yaml_error_line(e: yaml.MarkedYAMLError, file_: Any) -> str:
     return said
 
 
-def with_run_data(argv: list[str]) -> list[str]:
+def with_run_data(argv: list[str], carry: Callable[[DictConfig], dict[str, Any]] | None = None) -> list[str]:
     """An evaluation command's arguments (sys.argv[1:], before Hydra reads them) with the data of
     the run it scores put before the user's overrides, when they name the run (run=FOLDER) and no
     data=: the run's data= choice and data.* and paths.* overrides (where its data was read or
     made), from its .hydra/hydra.yaml and overrides.yaml. `evaluate_localization run=runs/lnet-synthetic` then scores it on the data it was
     trained on, not on the config's default (CelebA-HQ, which may not be there), and names its output
     folder by that data; a data.* override the user gives replaces the run's. Said in a note on
-    stderr. Unchanged when no run= is given or the run has no readable record."""
+    stderr. Unchanged when no run= is given or the run has no readable record.
+    carry: from the run's composed config (.hydra/config.yaml), the data settings to take too,
+    {"data.KEY": value}, when the run's overrides and the user's do not set them: what the run's
+    own config set (fit_svms' crop=box, which no override names; trial 65)."""
     given = {a.split("=", 1)[0].lstrip("+~"): a.split("=", 1)[1] for a in argv if "=" in a and not a.startswith("-")}
     run = given.get("run")
     if run is None or "${" in run or "data" in given:  # the default run follows data=; data named: kept
@@ -201,10 +205,25 @@ def with_run_data(argv: list[str]) -> list[str]:
     keys = [o.split("=", 1)[0].lstrip("+~") for o in overrides]
     taken = [f"data={choice}", *(o for o, k in zip(overrides, keys, strict=True)
                                  if "=" in o and k.startswith(("data.", "paths.")) and k not in given)]  # fmt: skip
+    if carry is not None:
+        try:
+            carried = carry(OmegaConf.load(record / "config.yaml"))
+        except Exception:  # noqa: BLE001 - no composed config, or one that no longer resolves: its overrides alone
+            carried = {}
+        taken += [f"{k}={_override_value(v)}" for k, v in carried.items() if k not in keys and k not in given]
     print(f"note: scoring on the data {run} was trained on: {' '.join(taken)} (its .hydra record; give data= "
           "for other data)", file=sys.stderr)  # fmt: skip
     first = next(i for i, a in enumerate(argv) if "=" in a and not a.startswith("-"))
     return [*argv[:first], *taken, *argv[first:]]
+
+
+def _override_value(value: Any) -> str:
+    """A value as a Hydra command-line override spells it: null, numbers as they are, a string
+    quoted when it holds characters the override grammar reads otherwise."""
+    if value is None:
+        return "null"
+    text = str(value)
+    return text if isinstance(value, (int, float)) or re.fullmatch(r"[\w./:@+-]+", text) else "'" + text.replace("'", "\\'") + "'"
 
 
 def refuse_run_file(argv: list[str], command: str,
