@@ -178,6 +178,7 @@ def test_output_jsonl_and_csv_on_a_mixed_folder(bundle, tmp_path, capsys):
                  "--batch-size", "4"]) == 1  # fmt: skip
     err = capsys.readouterr().err
     assert "summary: 30 analysed" in err and "2 errors" in err
+    assert f"0 skipped; written: {out}, {table}\n" in err  # where the files went (trial 65)
     records = read_records(out)
     assert len(records) == 32 and not out.with_name("out.jsonl.part").exists()
     assert sum(r["error"] is not None for r in records) == 2

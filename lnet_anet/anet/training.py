@@ -274,4 +274,5 @@ def fit_and_report_svms(out: Path, cfg: DictConfig, names: list[str], feats: dic
     log.info("SVM: mean accuracy %.4f, balanced %.4f (majority %.4f); sigmoid head %.4f / %.4f",
              svm_m["mean_accuracy"], svm_m["mean_balanced_accuracy"], svm_m["majority_mean_accuracy"],
              net_m["mean_accuracy"], net_m["mean_balanced_accuracy"])  # fmt: skip
+    log.info("-> %s (svm.safetensors, eval.md, eval.json)", out)  # where the results went, last (trial 65)
     return summary

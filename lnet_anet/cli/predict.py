@@ -573,13 +573,17 @@ class Tally:
             self.no_face += not record["faces"]
 
 
-def summary_line(tally: Tally, skipped: int, verbose: bool) -> str:
+def summary_line(tally: Tally, skipped: int, verbose: bool, written: Sequence[str] = ()) -> str:
+    """The run's one-line summary on stderr; `written`: the files and folder it wrote (--output,
+    --csv, --vis), named at its end (a trial looked for where its files went)."""
     line = (f"summary: {tally.analysed} analysed ({tally.no_face} with no face), "
             f"{tally.errors} error{'' if tally.errors == 1 else 's'}, {skipped} skipped")  # fmt: skip
     if skipped and not verbose:
         line += " (--verbose names them)"
     if tally.resumed:
         line += f", {tally.resumed} already in the output (--resume)"
+    if written:
+        line += f"; written: {', '.join(written)}"
     return line
 
 
@@ -804,7 +808,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             for what in collected.skipped:
                 print(f"skipped: {_safe(what)}", file=sys.stderr)
-        print(summary_line(tally, len(collected.skipped), args.verbose), file=sys.stderr)
+        written = [str(path) for path in (args.output, args.csv) if path is not None]
+        written += [f"pictures in {args.vis}{os.sep}"] if args.vis is not None else []
+        print(_safe(summary_line(tally, len(collected.skipped), args.verbose, written)), file=sys.stderr)
     return status
 
 
