@@ -92,8 +92,8 @@ def metrics_markdown(metrics: dict, title: str = "Attribute accuracy") -> str:
         f"| model | {metrics['mean_accuracy']:.4f} | {metrics['mean_balanced_accuracy']:.4f} |",
         f"| majority class | {metrics['majority_mean_accuracy']:.4f} | 0.5000 |",
         "",
-        f"The majority class predicts each attribute's most frequent value in {metrics['majority_of']}.",
-        "",
+        *([f"The majority class predicts each attribute's most frequent value in {metrics['majority_of']}.", ""]
+          if "majority_of" in metrics else []),  # metrics from before it was said: without the line
         "| attribute | accuracy | balanced accuracy | majority accuracy | positive rate |",
         "|---|---|---|---|---|",
     ]
