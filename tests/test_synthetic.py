@@ -405,13 +405,18 @@ def test_bad_arguments_raise(tmp_path, kwargs):
         make_synthetic_celeba(tmp_path / "bad", **kwargs)
 
 
-def test_reading_a_synthetic_tree_made_at_another_size_says_so(tmp_path):
+def test_reading_a_synthetic_tree_made_at_another_size_says_so(tmp_path, caplog):
     """A trial: data.index.n_images=3000 read the 400-image tree an earlier run had made, and
-    trained on it without a word. The tree is still read as it is, but a warning names the size."""
+    trained on it without a word. The tree is still read as it is, but a warning names the size.
+    Writing it is said too (trial 65: data=synthetic wrote its tree without a line)."""
+    import logging
+
     from lnet_anet.data.synthetic.celeba_tree import read_synthetic
 
     root = tmp_path / "tree"
-    assert len(read_synthetic(root, n_images=12, n_identities=3)) == 12
+    with caplog.at_level(logging.INFO, logger="lnet_anet.data"):
+        assert len(read_synthetic(root, n_images=12, n_identities=3)) == 12
+    assert f"synthetic data: 12 images of 3 identities written to {root}" in caplog.text
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the same size: no warning
         read_synthetic(root, n_images=12, n_identities=3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import warnings
 from collections.abc import Sequence
@@ -222,6 +223,8 @@ def read_synthetic(
     root = Path(root)
     if not (root / "list_attr_celeba.txt").exists():
         make_synthetic_celeba(root, n_images, n_identities, seed=seed, **make_kwargs)
+        logging.getLogger("lnet_anet.data").info("synthetic data: %d images of %d identities written to %s (made "
+                                                 "once; later runs read them)", n_images, n_identities, root)  # fmt: skip
     else:  # made before, perhaps at another size: said, not silently trained on (a trial)
         with open(root / "list_attr_celeba.txt") as f:
             held = f.readline().strip()
