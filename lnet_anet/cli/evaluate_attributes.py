@@ -20,6 +20,7 @@ from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.data.transforms import mirror
 from lnet_anet.engine.config import ConfigError, check_at_least, check_device
 from lnet_anet.engine.runs import (
+    override_value,
     record_data,
     refuse_run_file,
     run_dir,
@@ -57,7 +58,7 @@ def framing_differences(run: Path, data_cfg) -> list[str]:
         if key in trained and trained[key] != now.get(key):
             # a boxes CSV names the images of the data the run trained on; other data needs its own
             other_data = key == "boxes" and trained[key] and trained.get("name") != now.get("name")
-            differ.append(f"data.{key}={BOXES_OF_THESE if other_data else trained[key]}")
+            differ.append(f"data.{key}={BOXES_OF_THESE if other_data else override_value(trained[key])}")
     return differ
 
 
@@ -65,11 +66,10 @@ def run_framing(run_cfg) -> dict:
     """The framing a run's composed config (.hydra/config.yaml) gives its faces, as with_run_data
     carries it: {"data.crop": ...}, and with crop=box "data.boxes" and "data.enlarge" (the
     others read neither). fit_svms sets crop=box in its own config, which no override names."""
-    crop = OmegaConf.select(run_cfg, "data.crop")
-    if crop is None:
+    data = run_cfg.get("data")
+    if data is None or data.get("crop") is None:
         return {}
-    keys = FRAMING if crop == "box" else ("crop",)
-    return {f"data.{k}": OmegaConf.select(run_cfg, f"data.{k}") for k in keys}
+    return {f"data.{k}": v for k, v in framing_of(data).items()}
 
 
 def framing_of(data_cfg) -> dict:
@@ -88,7 +88,7 @@ def write_report(out: Path, metrics: dict, title: str, framing: dict) -> dict:
     scored = {**metrics, "framing": framing}
     write_json(out / "attributes.json", scored)
     head, rest = metrics_markdown(metrics, title).split("\n", 1)
-    said = " ".join(f"data.{k}={'null' if v is None else v}" for k, v in framing.items())
+    said = " ".join(f"data.{k}={override_value(v)}" for k, v in framing.items())
     (out / "attributes.md").write_text(f"{head}\n\nFaces framed as {said}.\n{rest}")
     return scored
 

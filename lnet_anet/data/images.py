@@ -64,6 +64,11 @@ def _declared_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
+def _largest_file(max_pixels: int) -> int:
+    """The most bytes an image file under `max_pixels` can hold: 16-bit RGBA, uncompressed, + 1 MB."""
+    return 8 * max_pixels + (1 << 20)
+
+
 def _file_bytes(path: Path, max_pixels: int | None = None) -> bytes:
     """The file's bytes, or ImageReadError naming it: missing, a link to nothing, a folder, a
     pipe, socket or device (opening a pipe would wait for a writer forever), unreadable, empty,
@@ -75,7 +80,7 @@ def _file_bytes(path: Path, max_pixels: int | None = None) -> bytes:
         if not stat.S_ISREG(st.st_mode):
             raise ImageReadError(path, "not a regular file (a pipe, socket or device), not read")
         size = st.st_size
-        if max_pixels is not None and size > 8 * max_pixels + (1 << 20):  # 16-bit RGBA + 1 MB
+        if max_pixels is not None and size > _largest_file(max_pixels):
             declared = _declared_size(path)
             problem = check_pixels(*declared, max_pixels) if declared else None
             raise ImageReadError(path, problem or (
@@ -281,7 +286,7 @@ def read_stream(stream: BinaryIO, name: str, max_pixels: int | None = DEFAULT_MA
     name: the stream's name in errors. Raises ImageReadError naming it for a stream that cannot
     be read, gives text (opened without "b"), is empty, truncated, corrupt or over the cap (not
     read past the size an image under `max_pixels` can have)."""
-    limit = None if max_pixels is None else 8 * max_pixels + (1 << 20)  # as _file_bytes: 16-bit RGBA + 1 MB
+    limit = None if max_pixels is None else _largest_file(max_pixels)
     try:
         data = stream.read() if limit is None else stream.read(limit + 1)
     except OSError as e:

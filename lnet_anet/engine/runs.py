@@ -210,14 +210,14 @@ def with_run_data(argv: list[str], carry: Callable[[DictConfig], dict[str, Any]]
             carried = carry(OmegaConf.load(record / "config.yaml"))
         except Exception:  # noqa: BLE001 - no composed config, or one that no longer resolves: its overrides alone
             carried = {}
-        taken += [f"{k}={_override_value(v)}" for k, v in carried.items() if k not in keys and k not in given]
+        taken += [f"{k}={override_value(v)}" for k, v in carried.items() if k not in keys and k not in given]
     print(f"note: scoring on the data {run} was trained on: {' '.join(taken)} (its .hydra record; give data= "
           "for other data)", file=sys.stderr)  # fmt: skip
     first = next(i for i, a in enumerate(argv) if "=" in a and not a.startswith("-"))
     return [*argv[:first], *taken, *argv[first:]]
 
 
-def _override_value(value: Any) -> str:
+def override_value(value: Any) -> str:
     """A value as a Hydra command-line override spells it: null, numbers as they are, a string
     quoted when it holds characters the override grammar reads otherwise."""
     if value is None:

@@ -62,6 +62,7 @@ import dataclasses
 import functools
 import itertools
 import json
+import numbers
 import threading
 import warnings
 from collections import Counter, deque
@@ -1796,7 +1797,7 @@ def _share_or_none(name: str, value: Any) -> float | None:
     """None, or `value` as a float in [0, 1]; ValueError naming the setting for anything else."""
     if value is None:
         return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be None or a number in [0, 1], not {value!r}")
     if not 0 <= float(value) <= 1:  # NaN fails too
         raise ValueError(f"{name} must be None or a number in [0, 1], got {value!r}")

@@ -134,7 +134,7 @@ def _bar(name: str, value: Any, optional: bool) -> float | None:
     `optional`. ValueError naming it for a string, a bool or NaN (infinities: every face or none)."""
     if value is None and optional:
         return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a number{' or None' if optional else ''}, not {value!r}")
     if math.isnan(value):
         raise ValueError(f"{name} must be a number, not NaN")
