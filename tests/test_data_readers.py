@@ -440,6 +440,69 @@ def test_read_lfwa_names_a_misspelt_attribute_and_the_label_file(tmp_path):
     assert read_lfwa(tmp_path, n_train=3)["Has_Scar"].tolist() == [1] * 5
 
 
+def _write_mat(path: Path, variables: dict, v73: bool) -> Path:
+    """A .mat file as MATLAB writes it: v5 through scipy, or v7.3 (HDF5, what `save -v7.3` gives:
+    a cell of strings is a column of references to uint16 char arrays; arrays stored transposed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not v73:
+        from scipy.io import savemat
+
+        savemat(str(path), {k: np.array(v, dtype=object).reshape(-1, 1) if isinstance(v, list) else np.asarray(v, float)
+                            for k, v in variables.items()})  # fmt: skip
+        return path
+    import h5py
+
+    with h5py.File(path, "w", userblock_size=512) as f:
+        refs = f.create_group("#refs#")
+        for key, value in variables.items():
+            if isinstance(value, list):  # an N x 1 cell of char arrays
+                chars = [refs.create_dataset(f"{key}{i}", data=np.array([[ord(c)] for c in v], np.uint16))
+                         for i, v in enumerate(value)]  # fmt: skip
+                for c in chars:
+                    c.attrs["MATLAB_class"] = np.bytes_("char")
+                data = f.create_dataset(key, data=np.array([[c.ref for c in chars]], dtype=h5py.ref_dtype))
+                data.attrs["MATLAB_class"] = np.bytes_("cell")
+            else:
+                data = f.create_dataset(key, data=np.asarray(value, np.float64).T)
+                data.attrs["MATLAB_class"] = np.bytes_("double")
+    return path
+
+
+@pytest.mark.parametrize("v73", [False, True], ids=["v5", "v7.3"])
+def test_read_lfwa_reads_the_authors_mat_files(tmp_path, v73):
+    """Trial 66: LFWA as its authors distribute it (lfw_att_40.mat with 0/1 labels and Windows
+    names, indices_train_test.mat) could not be read: only a list in CelebA's layout could."""
+    rel = _lfw(tmp_path)
+    labels = (_labels(5) > 0).astype(int)  # 0/1, as the .mat holds them
+    _write_mat(tmp_path / "lfw_att_40.mat", {"name": [r.replace("/", "\\") for r in rel], "label": labels,
+                                             "AttrName": list(CELEBA_ATTRIBUTES)}, v73)  # fmt: skip
+    indices = _write_mat(tmp_path / "indices_train_test.mat", {"indices_img_train": np.array([[1], [3]]),
+                                                               "indices_img_test": np.array([[2], [5]])}, v73)  # fmt: skip
+    with pytest.warns(UserWarning, match="left out 1 row"):
+        df = read_lfwa(tmp_path)
+    assert df["path"].tolist() == [str((tmp_path / "lfw" / r).resolve()) for i, r in enumerate(rel) if i != 3]
+    assert df["split"].tolist() == ["train", "test", "train", "test"]
+    np.testing.assert_array_equal(df[list(CELEBA_ATTRIBUTES)].to_numpy(), labels[[0, 1, 2, 4]])
+    assert df.attrs["skipped"] == [f"{(tmp_path / 'lfw' / rel[3]).resolve()}: in neither part of indices_train_test.mat"]
+
+    _write_mat(indices, {"indices_img_train": np.array([1, 3]), "indices_img_test": np.array([3, 6])}, v73)
+    with pytest.raises(DatasetFormatError, match="indices_img_test holds 6: expected row numbers 1-5 of the label file"):
+        read_lfwa(tmp_path)
+    indices.unlink()  # without a split: the paper's first-n_train rule, as for a list
+    assert read_lfwa(tmp_path, n_train=2)["split"].tolist() == ["train", "train", "test", "test", "test"]
+    for variables, said in (({"label": np.where(labels > 0, 1, 2)}, r"label holds \[1.0, 2.0\]: expected 0/1"),
+                            ({"label": labels[:4]}, "label is 4x40 but the file names 5 images and 40 attributes"),
+                            ({"AttrName": ["Smilling" if a == "Smiling" else a for a in CELEBA_ATTRIBUTES]},
+                             "found attribute name 'Smilling', expected 'Smiling'"),
+                            ({"name": None}, r"no 'name' variable in this LFWA label file \(found \['AttrName', 'label'\]\)")):  # fmt: skip
+        given = {"name": [r.replace("/", "\\") for r in rel], "label": labels, "AttrName": list(CELEBA_ATTRIBUTES),
+                 **variables}  # fmt: skip
+        _write_mat(tmp_path / "lfw_att_40.mat", {k: v for k, v in given.items() if v is not None}, v73)
+        with pytest.raises(DatasetFormatError, match=said) as err:
+            read_lfwa(tmp_path, n_train=2)
+        assert err.value.path.endswith("lfw_att_40.mat")
+
+
 def _lfw_attributes(path: Path, rows: list[str]) -> Path:
     header = "#\tperson\timagenum\tMale\tBlack Hair\tSmiling"
     return _write(path, ["# lfw attributes file, v1.1", header, *rows])

@@ -222,7 +222,7 @@ def header_fields(path: Path, lines: list[str], line_index: int, sep: str | None
     return split_fields(lines[line_index], sep)
 
 
-def check_attr_spelling(path: Path, names: Sequence[str], line: int, note: str = "CelebA's 40 attribute names") -> None:
+def check_attr_spelling(path: Path, names: Sequence[str], line: int | None, note: str = "CelebA's 40 attribute names") -> None:
     """A header name close to one of CelebA's 40 that the header lacks is a misspelling: read as
     it is, the attribute would only be missed later (when scoring), far from the label file.
     Other extra names are left alone (a list may carry more attributes). line: the header's

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from lnet_anet.data.errors import DatasetFormatError
+from lnet_anet.data.readers._matlab import cells, load_mat, mat_string
 from lnet_anet.data.readers._tables import read_lines, require_path
 
 WIDER_FLAGS = ("blur", "expression", "illumination", "invalid", "occlusion", "pose")
@@ -159,30 +160,22 @@ def _wider_images(label_file: Path, images: str | Path | None) -> Path:
 def read_wider_mat(mat_file: str | Path, images: str | Path | None = None) -> pd.DataFrame:
     """WIDER FACE's `wider_face_{train,val}.mat` (event_list, file_list, face_bbx_list and,
     when present, blur_label_list ... pose_label_list; missing label lists read as 0)."""
-    from scipy.io import loadmat
-
-    path = require_path(mat_file, "WIDER FACE label file", folder=False, hint=False)
-    try:
-        mat = loadmat(str(path))
-    except Exception as e:  # scipy raises ValueError/TypeError/MatReadError for bad files
-        raise DatasetFormatError(path, f"not a MATLAB file scipy can read ({e})") from None
-    for key in ("event_list", "file_list", "face_bbx_list"):
-        if key not in mat:
-            raise DatasetFormatError(path, f"no {key!r} variable (found {sorted(k for k in mat if not k.startswith('__'))})")
-    events = [_mat_string(e) for e in _cells(mat["event_list"])]
-    files = _cells(mat["file_list"])
-    faces = _cells(mat["face_bbx_list"])
-    labels = {f: _cells(mat[f"{f}_label_list"]) if f"{f}_label_list" in mat else None for f in WIDER_FLAGS}
+    path = Path(mat_file)
+    mat = load_mat(path, "WIDER FACE label file", ("event_list", "file_list", "face_bbx_list"))
+    events = [mat_string(e) for e in cells(mat["event_list"])]
+    files = cells(mat["file_list"])
+    faces = cells(mat["face_bbx_list"])
+    labels = {f: cells(mat[f"{f}_label_list"]) if f"{f}_label_list" in mat else None for f in WIDER_FLAGS}
     if not len(files) == len(faces) == len(events):
         raise DatasetFormatError(path, f"{len(events)} events, {len(files)} file lists, {len(faces)} box lists")
     root = _wider_images(path, images)
     rows = []
     for e, event in enumerate(events):
-        names, boxes = _cells(files[e]), _cells(faces[e])
+        names, boxes = cells(files[e]), cells(faces[e])
         if len(names) != len(boxes):
             raise DatasetFormatError(path, f"event {event}: {len(names)} files but {len(boxes)} box lists")
         for j, stem in enumerate(names):
-            stem = _mat_string(stem)
+            stem = mat_string(stem)
             b = np.asarray(boxes[j], dtype=np.float64)
             where = f"face_bbx_list{{{e + 1}}}{{{j + 1}}} ({event}/{stem})"
             if b.size and (b.ndim != 2 or b.shape[1] != 4):  # one x y w h row per face
@@ -201,7 +194,7 @@ def read_wider_mat(mat_file: str | Path, images: str | Path | None = None) -> pd
             flags = np.zeros((len(b), len(WIDER_FLAGS)), dtype=np.int64)
             for k, f in enumerate(WIDER_FLAGS):
                 if labels[f] is not None:
-                    v = np.asarray(_cells(labels[f][e])[j]).reshape(-1)
+                    v = np.asarray(cells(labels[f][e])[j]).reshape(-1)
                     if len(v) != len(b):
                         raise DatasetFormatError(path, f"{where}: {len(v)} {f} labels for {len(b)} boxes")
                     if ((v != np.round(v)) | (v < 0) | (v > _WIDER_FLAG_RANGE[f])).any():  # as the .txt reader checks
@@ -211,21 +204,6 @@ def read_wider_mat(mat_file: str | Path, images: str | Path | None = None) -> pd
             name = f"{event}/{stem}" if stem.lower().endswith((".jpg", ".png")) else f"{event}/{stem}.jpg"
             rows.append(_wider_row(root, name, b, flags))
     return _frame(rows, str(path), WIDER_FLAGS)
-
-
-def _cells(x) -> list:
-    """The elements of a MATLAB cell array as loadmat gives it (an object array of any shape)."""
-    a = np.asarray(x)
-    if a.dtype != object:
-        return [a]
-    return list(a.reshape(-1, order="F"))
-
-
-def _mat_string(x) -> str:
-    a = np.asarray(x)
-    while a.dtype == object and a.size == 1:
-        a = np.asarray(a.reshape(-1)[0])
-    return str(a.reshape(-1)[0]) if a.size else ""
 
 
 # --------------------------------------------------------------------------- FDDB

@@ -3,11 +3,18 @@
 Images are the LFW tree `lfw/<Person>/<Person>_0001.jpg`; `root` may hold that tree (as `lfw/`,
 `lfw-deepfunneled/`, `lfw_funneled/` ...) or be the tree itself.
 
-LFWA's attribute list uses CelebA's list_attr layout (count, 40 names, `name ±1 x40`); names are
-`<Person>_0001.jpg` or `<Person>/<Person>_0001.jpg`. The LNets+ANet split: the first 6,263 rows in
-file order are train, the rest test (`n_train`), unless a split file `lfwa_split.txt`
-(`name train|test`) is present or given. The split is fixed by file order *before* rows with
-missing images are left out, so a missing image never moves another row across the split.
+The labels, either of:
+- LFWA as its authors distribute it: `lfw_att_40.mat` (MATLAB v5 or v7.3: `name`, N image names
+  such as `Person\\Person_0001.jpg`; `label`, N x 40 in 0/1; `AttrName`, the 40 names) with
+  `indices_train_test.mat` (`indices_img_train`, `indices_img_test`: 1-based rows of the label
+  file) beside it, which gives the split;
+- a list in CelebA's list_attr layout (count, 40 names, `name ±1 x40`); names are
+  `<Person>_0001.jpg` or `<Person>/<Person>_0001.jpg`.
+The split, first found: the split file given (`name train|val|test` lines, or an
+indices_train_test.mat), `lfwa_split.txt` in root, for lfw_att_40.mat the `indices_train_test.mat`
+beside it or in root, else the LNets+ANet rule: the first 6,263 rows in file order are train, the rest test
+(`n_train`). The split is fixed by row *before* rows with missing images are left out, so a
+missing image never moves another row across the split.
 """
 
 from __future__ import annotations
@@ -20,8 +27,10 @@ import numpy as np
 import pandas as pd
 
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
+from lnet_anet.data.readers._matlab import load_mat, mat_strings
 from lnet_anet.data.readers._tables import (
     SPLITS,
+    check_attr_spelling,
     existing_files,
     finish_index,
     join_paths,
@@ -35,6 +44,8 @@ from lnet_anet.data.readers._tables import (
 from lnet_anet.data.readers.celeba import read_attr_list
 
 LFWA_N_TRAIN = 6263
+LFWA_MAT = "lfw_att_40.mat"  # the label file LFWA's authors distribute
+LFWA_INDICES = "indices_train_test.mat"  # and its train/test split
 _TREE_NAMES = ("lfw", "lfw-deepfunneled", "lfw_deepfunneled", "lfw_funneled", "lfw-funneled")
 
 
@@ -79,15 +90,69 @@ def _lfw_relative(names: np.ndarray) -> np.ndarray:
 
 
 def find_attr_file(root: Path) -> Path:
-    found = sorted(root.glob("list_attr*.txt")) + sorted(root.glob("anno/list_attr*.txt"))
+    """The one label file in root (or root/anno): a `list_attr*.txt` or LFWA's `lfw_att_40.mat`."""
+    found = [f for folder in (root, root / "anno")
+             for f in (*sorted(folder.glob("list_attr*.txt")), *sorted(folder.glob(LFWA_MAT)))]  # fmt: skip
     if not found:
-        raise DatasetFormatError(root / "list_attr_lfw.txt",
-                                 f"missing label file: no list_attr*.txt in {root} or {root / 'anno'} "
+        raise DatasetFormatError(root / LFWA_MAT,
+                                 f"missing label file: no {LFWA_MAT} or list_attr*.txt in {root} or {root / 'anno'} "
                                  "(pass data.index.attr_file=)")  # fmt: skip
     if len(found) > 1:
         raise DatasetFormatError(root, f"{len(found)} attribute files: {', '.join(str(f.relative_to(root)) for f in found)}; "
                                        "choose one with data.index.attr_file=")  # fmt: skip
     return found[0]
+
+
+def read_lfwa_mat(path: str | Path) -> pd.DataFrame:
+    """LFWA's own label file, `lfw_att_40.mat` (MATLAB v5 or v7.3): `name` (N image names, LFW
+    paths with either slash), `label` (N x 40, 0/1; -1/1 is read too) and `AttrName` (the 40
+    names; spaces read as `_`). Returns what read_attr_list returns for a list: a DataFrame indexed
+    by image name, one int8 0/1 column per attribute, in the file's row order. Raises
+    DatasetFormatError naming the file for a missing variable, shapes that disagree, a label
+    other than 0/1 (or -1/1), a name listed twice or an attribute name close to one of CelebA's
+    40 but not it."""
+    path = Path(path)
+    mat = load_mat(path, "LFWA label file", ("name", "label", "AttrName"))
+    names = mat_strings(mat["name"])
+    attributes = [a.strip().replace(" ", "_") for a in mat_strings(mat["AttrName"])]
+    labels = np.asarray(mat["label"], dtype=np.float64)
+    if labels.ndim == 2 and labels.shape == (len(attributes), len(names)) != labels.shape[::-1]:
+        labels = labels.T  # stored one attribute per row
+    if labels.shape != (len(names), len(attributes)):
+        raise DatasetFormatError(path, f"label is {'x'.join(map(str, labels.shape))} but the file names "
+                                       f"{len(names)} images and {len(attributes)} attributes")  # fmt: skip
+    values = set(np.unique(labels).tolist())
+    if not values <= {0.0, 1.0} and not values <= {-1.0, 1.0}:
+        raise DatasetFormatError(path, f"label holds {sorted(values)[:5]}: expected 0/1 (or -1/1) in every cell")
+    check_attr_spelling(path, attributes, None, "LFWA uses CelebA's 40 attribute names")
+    twice = pd.Index(names).duplicated()
+    if twice.any():
+        raise DatasetFormatError(path, f"image {names[int(np.argmax(twice))]!r} listed twice")
+    frame = pd.DataFrame((labels > 0).astype(np.int8), columns=attributes)
+    frame.index = pd.Index(np.array(names, dtype=object), name="image_id")
+    return frame
+
+
+def read_lfwa_indices(path: str | Path, n_rows: int) -> np.ndarray:
+    """LFWA's `indices_train_test.mat`: `indices_img_train` and `indices_img_test`, 1-based rows of
+    the label file (lfw_att_40.mat's order) -> (n_rows,) object array of "train", "test" or ""
+    (a row in neither). Raises DatasetFormatError naming the file for an index that is not an
+    integer in 1..n_rows, or a row in both parts."""
+    path = Path(path)
+    mat = load_mat(path, "LFWA split file", ("indices_img_train", "indices_img_test"))
+    split = np.full(n_rows, "", dtype=object)
+    for part in ("train", "test"):
+        rows = np.asarray(mat[f"indices_img_{part}"], dtype=np.float64).reshape(-1)
+        bad = (rows != np.round(rows)) | (rows < 1) | (rows > n_rows)
+        if bad.any():
+            raise DatasetFormatError(path, f"indices_img_{part} holds {rows[bad][0]:g}: expected row numbers 1-{n_rows} "
+                                           "of the label file")  # fmt: skip
+        rows = rows.astype(np.int64) - 1
+        if (split[rows] != "").any():
+            raise DatasetFormatError(path, f"row {int(rows[split[rows] != ''][0]) + 1} is in both indices_img_train "
+                                           "and indices_img_test")  # fmt: skip
+        split[rows] = part
+    return split
 
 
 def read_split_file(path: str | Path) -> pd.Series:
@@ -110,10 +175,12 @@ def read_lfwa(
     split_file: str | Path | None = None,
     check_images: bool = True,
 ) -> pd.DataFrame:
-    """Read LFWA: the LFW tree + a 40-attribute list in CelebA layout (see module docstring).
+    """Read LFWA: the LFW tree + its labels, lfw_att_40.mat or a list in CelebA layout (see the
+    module docstring).
 
-    attr_file: default: the one `list_attr*.txt` in root (or root/anno).
-    split_file: default: root/lfwa_split.txt when present, else the first-n_train rule.
+    attr_file: default: the one `lfw_att_40.mat` or `list_attr*.txt` in root (or root/anno).
+    split_file: a `name split` list or an indices_train_test.mat; default: root/lfwa_split.txt,
+    then (for lfw_att_40.mat) indices_train_test.mat beside it or in root, else the first-n_train rule.
     Adds a "person" column (the LFW name) and "identity" (person rank in sorted order).
     A missing root raises DataNotFoundError (a FileNotFoundError) naming it and how to point at
     the data.
@@ -121,7 +188,8 @@ def read_lfwa(
     root = require_path(root, "LFWA root folder", "root")
     tree = find_lfw_tree(root, images)
     attr_path = Path(attr_file) if attr_file is not None else find_attr_file(root)
-    attrs = read_attr_list(attr_path, note="LFWA uses CelebA's 40 attribute names")
+    mat = attr_path.suffix.lower() == ".mat"
+    attrs = read_lfwa_mat(attr_path) if mat else read_attr_list(attr_path, note="LFWA uses CelebA's 40 attribute names")
     relative = _lfw_relative(attrs.index.to_numpy(object))
     dup = pd.Series(relative).duplicated().to_numpy()
     if dup.any():  # `A_0001.jpg` and `A/A_0001.jpg` name the same image
@@ -131,9 +199,16 @@ def read_lfwa(
     keep = np.ones(len(attrs), dtype=bool)
     paths = join_paths(tree, relative)
     exists = existing_files(list(paths)) if check_images else np.ones(len(paths), dtype=bool)
-    if split_file is None and (root / "lfwa_split.txt").is_file():
-        split_file = root / "lfwa_split.txt"
-    if split_file is not None:
+    if split_file is None:
+        # indices_train_test.mat numbers the rows of lfw_att_40.mat: not taken for a list of another order
+        beside = (attr_path.parent / LFWA_INDICES, root / LFWA_INDICES) if mat else ()
+        split_file = next((f for f in (root / "lfwa_split.txt", *beside) if f.is_file()), None)
+    if split_file is not None and Path(split_file).suffix.lower() == ".mat":
+        split = read_lfwa_indices(split_file, len(attrs))
+        listed = split != ""
+        skipped += [f"{p}: in neither part of {Path(split_file).name}" for p in paths[~listed & exists]]
+        keep &= listed
+    elif split_file is not None:
         by_name = read_split_file(split_file)
         # The split file may name images either way; match on the tree-relative form.
         by_name.index = pd.Index(_lfw_relative(by_name.index.to_numpy(object)))
@@ -151,7 +226,7 @@ def read_lfwa(
             raise DatasetFormatError(
                 attr_path, f"n_train={n_train} (the paper's split: the first n_train rows train, the rest test) "
                 f"but the list has only {len(attrs)} rows; pass data.index.n_train=N with N < {len(attrs)}, or "
-                "data.index.split_file=FILE (lines 'name train|val|test')")  # fmt: skip
+                "data.index.split_file=FILE (lines 'name train|val|test', or LFWA's indices_train_test.mat)")  # fmt: skip
         split = np.where(np.arange(len(attrs)) < n_train, "train", "test").astype(object)
     skipped += [f"{p}: image file not found" for p in paths[~exists]]
     keep &= exists
@@ -225,5 +300,7 @@ __all__ = [
     "find_lfw_tree",
     "read_lfw_attributes",
     "read_lfwa",
+    "read_lfwa_indices",
+    "read_lfwa_mat",
     "read_split_file",
 ]
