@@ -1,5 +1,5 @@
-"""lnet_anet's Predictor against MTCNN, dlib HOG and OpenCV's Haar cascade on WIDER FACE photos:
-the same images, the same scoring code (lnet_anet.metrics.detection.evaluate_detections).
+"""lnet_anet's Predictor against MTCNN, dlib HOG and OpenCV's Haar cascade on labelled photos (WIDER FACE,
+FDDB, a CSV or VOC XML of boxes): the same images, the same scoring code (evaluate_detections).
 
     OMP_NUM_THREADS=1 python benchmarks/bench_detection.py \\
         --wider ../shared/datasets/wider_face_train --part val --threads 1 \\
@@ -15,7 +15,12 @@ folds --fddb-folds names (default all 10). The label file used is printed and re
 Split rule (hash_part): an image is in the val part when the first 8 bytes of
 sha256("lnet_anet-wider-v1:<event>/<file>.jpg") / 2**64 >= 0.7 (30%), else in the tune part
 (kept for fitting the localizer; never scored here). Faces lower than --min-height (24) pixels,
-and WIDER's invalid faces, are don't-care.
+and WIDER's invalid faces, are don't-care. A file of WIDER's evaluation settings
+(wider_{easy,medium,hard}_val.mat) counts only the faces its gt_list names, as WIDER's evaluation
+does, and takes --min-height 0 unless given. The scores are all-point (VOC) AP at IoU 0.5 over
+the faces that count, not WIDER's or FDDB's own evaluation code: FDDB's ellipses are scored as
+their bounding boxes (FDDB's ROC matches boxes to the ellipse regions), so the figures sit beside
+the peers run here, not beside published WIDER or FDDB tables.
 
 Detectors (each gets the image file; reading it is part of its time):
   lnet_anet        Predictor.load() end to end (analyse(path): LNet, localizer, the LNet_s cascade
@@ -81,6 +86,7 @@ import shlex
 import statistics
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import cv2
@@ -321,8 +327,10 @@ def operating_point(name: str, scores: np.ndarray, shipped_threshold: float | No
 # ----------------------------------------------------------------------------- data
 
 
-# WIDER FACE's official val labels: a benchmark scores them whole (--part all by default)
-OFFICIAL_VAL = ("wider_face_val_bbx_gt.txt", "wider_face_val.mat")
+# WIDER FACE's official val labels, and its evaluation settings' files: a benchmark scores them
+# whole (--part all by default)
+OFFICIAL_VAL = ("wider_face_val_bbx_gt.txt", "wider_face_val.mat", "wider_easy_val.mat", "wider_medium_val.mat",
+                "wider_hard_val.mat")
 
 
 def find_wider_labels(root: Path, fmt: str) -> tuple[Path, str]:
@@ -452,11 +460,18 @@ def benchmark_data(args, detectors: list[str]) -> dict:
     if labels is None:
         labels, found = find_wider_labels(args.wider, args.format)
         print(f"labels: {labels} ({found})", flush=True)
-    if args.part is None:  # the official val set whole; WIDER's train labels: their hash val part; others whole
-        args.part = "all" if Path(labels).name in OFFICIAL_VAL else "val" if args.format == "wider" else "all"
-    table = read_labels(args.format, labels, args.images, tuple(args.fddb_folds or FDDB_FOLDS), voc_classes)
+    if args.part is None:  # the official val set whole; WIDER's train labels (.txt or .mat): their hash val part; others whole
+        args.part = "all" if Path(labels).name in OFFICIAL_VAL else "val" if args.format.startswith("wider") else "all"
+    with warnings.catch_warnings(record=True) as said:  # the readers' warnings as the script's other lines
+        warnings.simplefilter("always")
+        table = read_labels(args.format, labels, args.images, tuple(args.fddb_folds or FDDB_FOLDS), voc_classes)
+    for w in said:
+        print(f"warning: {w.message}", file=sys.stderr)
     if not len(table):
         raise ValueError(f"{labels}: the labels name no image")
+    setting = table.attrs.get("setting")  # WIDER's easy / medium / hard file: its gt_list decides which faces count
+    if args.min_height is None:
+        args.min_height = 0.0 if setting else 24.0
     table["part"] = hash_part(table["name"])
     df = table if args.part == "all" else table[table["part"] == args.part].reset_index(drop=True)
     if not len(df):
@@ -485,9 +500,11 @@ def benchmark_data(args, detectors: list[str]) -> dict:
     if care == 0:  # AP is not defined over no face
         why = (f"none of the {dont} faces of the {len(df)} images counts (each is lower than --min-height "
                f"{args.min_height:g} px or marked don't-care)" if dont else f"the labels name no face in the {len(df)} images")
-        raise ValueError(f"{labels}: {why}: nothing to score AP on; lower --min-height or check the labels")
+        hint = ("lower --min-height or check the labels" if dont else
+                "check --voc-classes (the <name> of the face objects)" if args.format == "voc" else "check the labels")
+        raise ValueError(f"{labels}: {why}: nothing to score AP on; {hint}")
     return {"labels": labels, "found": found, "table": table, "df": df, "skipped": skipped, "boxes_outside": outside,
-            "voc_classes": list(voc_classes) if args.format == "voc" else None}
+            "voc_classes": list(voc_classes) if args.format == "voc" else None, "setting": setting}
 
 
 # ----------------------------------------------------------------------------- main
@@ -519,8 +536,9 @@ def main(argv=None) -> int:
     ap.add_argument("--voc-classes", default=None, metavar="NAMES",
                     help="--format voc: comma-separated <name>s of the objects that are faces, any case "
                          "(default: face)")  # fmt: skip
-    ap.add_argument("--min-height", type=float, default=24.0,
-                    help="faces lower than this many pixels are don't-care (default: 24)")
+    ap.add_argument("--min-height", type=float, default=None,
+                    help="faces lower than this many pixels are don't-care (default: 24; 0 for a file of WIDER's "
+                         "evaluation settings, wider_{easy,medium,hard}_val.mat, whose gt_list decides)")  # fmt: skip
     ap.add_argument("--detectors", default=None,
                     help=f"comma-separated, of: {', '.join(ALL)} (default: all of them, but baseline_localize "
                          "without --bundle or --baseline; a peer whose package is missing is then left out, said in "
@@ -535,12 +553,14 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="score only the first N images (a smoke test)")
     ap.add_argument("--face-free", action="store_true",
                     help="also count false alarms on face-free crops of the photos (the docstring says how they are cut)")
-    ap.add_argument("--work", type=Path, default=Path("runs/bench_detection"),
-                    help="per-image detections and the face-free crops (default: runs/bench_detection)")
+    ap.add_argument("--work", type=Path, default=None,
+                    help="per-image detections and the face-free crops (default: runs/bench_detection/work/<the "
+                         "--out folder's name>, one per run; never under experiments/: the crops are the data's)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=None,
                     help="default: runs/bench_detection/<format>-<time>; experiments/... for a recorded run")  # fmt: skip
     args = ap.parse_args(argv)
     args.out = args.out or Path("runs/bench_detection") / f"{args.format}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    args.work = args.work or Path("runs/bench_detection") / "work" / args.out.name
     if args.detectors is None:  # the default, all: run the peers that are installed (named ones must be: exit 2)
         absent = [d for d in ALL if d in PEER_PACKAGES and importlib.util.find_spec(PEER_PACKAGES[d][0]) is None]
         detectors = [d for d in ALL if d not in absent
@@ -630,7 +650,9 @@ def main(argv=None) -> int:
             "boxes_outside": data["boxes_outside"],  # labelled boxes wholly outside their image (kept, as labelled)
             "n_faces": care,
             "n_dont_care": dont,
-            "dont_care_rule": f"{DONT_CARE_LABEL[args.format]}face height < {args.min_height:g} px",
+            "dont_care_rule": (DONT_CARE_LABEL[args.format] + (f"not in {data['setting']}'s gt_list, or " if data["setting"]
+                                                               else "") + f"face height < {args.min_height:g} px"),
+            "setting": data["setting"],  # WIDER's easy / medium / hard (a gt_list file), else null
             "size_bands_px": {k: list(v) for k, v in SIZE_BANDS.items()},
             "face_free": (f"{len(free_paths)} crops (one per photo of --part {args.part} where one fits; how they "
                           "are cut: benchmarks/bench_detection.py's docstring)" if free_paths else None),
@@ -738,7 +760,8 @@ def _num(v, spec: str = ".3f") -> str:
 
 def to_markdown(record: dict) -> str:
     d = record["data"]
-    lines = [f"# Face detection on {Path(d['labels']).name} ({d['format']}, {d['part']} part): lnet_anet and peers", "",
+    setting = f", {d['setting']}" if d.get("setting") else ""
+    lines = [f"# Face detection on {Path(d['labels']).name} ({d['format']}{setting}, {d['part']} part): lnet_anet and peers", "",
              f"`{record['command']}`", "",
              f"{d['n_images']} images, {d['n_faces']} faces that count, {d['n_dont_care']} don't-care "
              f"({d['dont_care_rule']}); IoU {record['iou']}; {record['machine']['threads']} thread(s).", "",
@@ -756,7 +779,10 @@ def to_markdown(record: dict) -> str:
     if bundles:  # the rows' names stay as in earlier records; the bundle each read is said here
         lines += ["", "Bundles read: " + "; ".join(f"{name}: `{b}`" for name, b in bundles.items()) + "."]
     lines += ["", "By size: " + ", ".join(f"{k} = faces {lo:g}-{hi:g} px high" for k, (lo, hi) in SIZE_BANDS.items())
-              + " (cumulative like WIDER's settings; WIDER's official split is by detector difficulty, not size)."]  # fmt: skip
+              + " (cumulative like WIDER's settings; WIDER's official split is by detector difficulty, not size).",
+              "", "AP here is all-point (VOC) AP at IoU 0.5 over the faces that count, by the same code for every "
+              "detector: beside the peers of this run, not beside published WIDER or FDDB tables (their own "
+              "evaluation code; FDDB's ellipses are scored here as their bounding boxes)."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

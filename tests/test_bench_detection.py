@@ -285,8 +285,9 @@ def test_bad_labels_and_detectors_are_one_line_errors(tmp_path, capsys, monkeypa
     assert not (tmp_path / "work").exists()
 
 
-def _wider_mat(path: Path, names: list[str], boxes: list[list]) -> None:
-    """A wider_face_*.mat as scipy reads the official ones: one event, cells of file names and boxes."""
+def _wider_mat(path: Path, names: list[str], boxes: list[list], gt_list: list[list] | None = None) -> None:
+    """A wider_face_*.mat as scipy reads the official ones: one event, cells of file names and boxes
+    (and, as in wider_{easy,medium,hard}_val.mat, gt_list: the faces that count, 1-based)."""
     from scipy.io import savemat
 
     def cell(values):
@@ -295,8 +296,42 @@ def _wider_mat(path: Path, names: list[str], boxes: list[list]) -> None:
             c[i, 0] = v
         return c
 
-    savemat(str(path), {"event_list": cell([np.array(["0--Parade"])]), "file_list": cell([cell([np.array([n]) for n in names])]),
-                        "face_bbx_list": cell([cell([np.array(b, np.float64).reshape(-1, 4) for b in boxes])])})  # fmt: skip
+    mat = {"event_list": cell([np.array(["0--Parade"])]), "file_list": cell([cell([np.array([n]) for n in names])]),
+           "face_bbx_list": cell([cell([np.array(b, np.float64).reshape(-1, 4) for b in boxes])])}  # fmt: skip
+    if gt_list is not None:
+        mat["gt_list"] = cell([cell([np.array(g, np.float64).reshape(-1, 1) for g in gt_list])])
+    savemat(str(path), mat)
+
+
+def test_wider_settings_files_count_their_gt_list_and_train_labels_score_their_val_part(tmp_path, capsys):
+    """Trial 66: wider_easy_val.mat was scored as every face (its gt_list ignored), under the 24 px
+    rule WIDER's protocol does not have; wider_face_train.mat was scored whole where the same labels
+    as .txt score their val part; a reader's warning came out as Python's, with a source line."""
+    images = tmp_path / "WIDER_val" / "images" / "0--Parade"
+    images.mkdir(parents=True)
+    names = [f"p_{i}" for i in range(3)]
+    for n in names:
+        cv2.imwrite(str(images / f"{n}.jpg"), np.full((120, 160, 3), 120, np.uint8))
+    boxes = [[[10, 10, 30, 40], [60, 10, 12, 14]], [[5, 5, 20, 0]], [[50, 50, 40, 44]]]  # x y w h; a zero-height face
+    bench = _bench()
+    common = ["--format", "wider-mat", "--images", str(tmp_path / "WIDER_val" / "images"), "--detectors", "haar",
+              "--threads", "1", "--work", str(tmp_path / "work")]  # fmt: skip
+    _wider_mat(tmp_path / "wider_easy_val.mat", names, boxes, [[1], [], [1]])
+    assert bench.main([*common, "--labels", str(tmp_path / "wider_easy_val.mat"), "--out", str(tmp_path / "easy")]) == 0
+    captured = capsys.readouterr()
+    assert "3 images (all part of 3), 2 faces that count, 2 don't-care" in captured.out
+    assert captured.err.splitlines() == [f"warning: {tmp_path / 'wider_easy_val.mat'}: face_bbx_list{{1}}{{2}} "
+                                         "(0--Parade/p_1) box 1: a face of zero width or height (1 in all): read as "
+                                         "don't-care, since no box can overlap it"]  # fmt: skip
+    data = json.loads((tmp_path / "easy" / "results.json").read_text())["data"]
+    assert data["setting"] == "WIDER easy" and data["n_faces"] == 2
+    assert data["dont_care_rule"] == "WIDER invalid=1, or not in WIDER easy's gt_list, or face height < 0 px"
+    assert "# Face detection on wider_easy_val.mat (wider-mat, WIDER easy, all part)" in (tmp_path / "easy" / "results.md").read_text()
+    # the train labels as .mat: their val part, as for the .txt (the tune part fitted the shipped localizer)
+    _wider_mat(tmp_path / "wider_face_train.mat", names, boxes)
+    assert bench.main([*common, "--labels", str(tmp_path / "wider_face_train.mat"), "--out", str(tmp_path / "t")]) == 0
+    assert "images (val part of 3)" in capsys.readouterr().out
+    assert json.loads((tmp_path / "t" / "results.json").read_text())["data"]["part"] == "val"
 
 
 def test_wider_mat_is_found_under_wider_and_the_default_out_is_under_runs(tmp_path, monkeypatch, capsys):
@@ -400,9 +435,13 @@ def test_voc_classes_choose_which_objects_are_faces(tmp_path, capsys):
     bench = _bench()
     common = ["--format", "voc", "--labels", str(ann), "--detectors", "haar", "--threads", "1", "--work",
               str(tmp_path / "work")]  # fmt: skip
-    # The warning for labels with no face names the option that chooses the classes.
-    with pytest.warns(UserWarning, match=r"named head, person .*--voc-classes"):
-        assert bench.main([*common, "--out", str(tmp_path / "none")]) == 1
+    # The warning for labels with no face names the option that chooses the classes, as a line of the
+    # script's (it came with Python's source location), and so does the error (it said "lower --min-height").
+    assert bench.main([*common, "--out", str(tmp_path / "none")]) == 1
+    warning, error = capsys.readouterr().err.strip().splitlines()
+    assert warning.startswith(f"warning: {ann}: no object is named face") and "named head, person" in warning
+    assert error.endswith("the labels name no face in the 1 images: nothing to score AP on; check --voc-classes (the "
+                          "<name> of the face objects)")  # fmt: skip
     assert bench.main([*common, "--voc-classes", "person, HEAD", "--out", str(tmp_path / "out")]) == 0
     data = _strict_json(tmp_path / "out" / "results.json")["data"]
     assert data["voc_classes"] == ["person", "HEAD"] and data["n_faces"] == 2

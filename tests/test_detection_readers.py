@@ -163,6 +163,50 @@ def test_read_wider_mat_official_field_names(tmp_path):
         read_wider_mat(f2, images=tmp_path)
 
 
+def _wider_eval_mat(path, boxes, gt_list=None):
+    """A .mat as WIDER's evaluation tools ship it: one event, one image per box list; gt_list (the
+    faces that count in wider_{easy,medium,hard}_val.mat), 1-based, when given."""
+    from scipy.io import savemat
+
+    names = [f"0_Parade_a_{k + 1}" for k in range(len(boxes))]
+    mat = {"event_list": _cell(["0--Parade"]), "file_list": _cell([_cell(names)]),
+           "face_bbx_list": _cell([_cell([np.asarray(b, float).reshape(-1, 4) for b in boxes])])}  # fmt: skip
+    if gt_list is not None:
+        mat["gt_list"] = _cell([_cell([np.asarray(g, float).reshape(-1, 1) for g in gt_list])])
+    savemat(str(path), mat)
+    return path
+
+
+def test_read_wider_mat_takes_an_evaluation_settings_gt_list(tmp_path):
+    """Trial 66: wider_easy_val.mat was read as every face: its gt_list (the faces that count in
+    the easy setting) was ignored without a word, so a score on it was not WIDER Easy."""
+    boxes = [[[10, 20, 30, 40], [50, 60, 80, 90], [0, 0, 12, 14]], [[5, 5, 100, 120]]]
+    easy = read_wider_mat(_wider_eval_mat(tmp_path / "wider_easy_val.mat", boxes, [[2], [1]]), images=tmp_path)
+    assert [dc.tolist() for dc in easy["dont_care"]] == [[True, False, True], [False]]
+    assert easy.attrs["setting"] == "WIDER easy" and n_faces(easy) == (2, 2)
+    whole = read_wider_mat(_wider_eval_mat(tmp_path / "wider_face_val.mat", boxes), images=tmp_path)
+    assert n_faces(whole) == (4, 0) and whole.attrs["setting"] is None
+    with pytest.raises(DatasetFormatError, match=r"gt_list\{1\}\{1\} \(0--Parade/0_Parade_a_1\): face index 4 is not "
+                                                 r"one of the image's 3 faces"):  # fmt: skip
+        read_wider_mat(_wider_eval_mat(tmp_path / "wider_hard_val.mat", boxes, [[1, 4], [1]]), images=tmp_path)
+
+
+def test_wider_faces_of_zero_width_or_height_are_dont_care_and_said(tmp_path):
+    """Trial 66: a face `10 10 0 30` counted as a face no box can overlap (IoU 0 with any box), so
+    even the labels scored against themselves lost recall, without a word."""
+    f = tmp_path / "wider_face_val_bbx_gt.txt"
+    f.write_text(WIDER_TXT.replace("50 60 8 10 2 1 0 1 2 1", "50 60 0 30 2 1 0 0 2 1"))
+    with pytest.warns(UserWarning, match=r"wider_face_val_bbx_gt.txt:4: a face of zero width or height \(1 in all\): "
+                                         "read as don't-care"):  # fmt: skip
+        df = read_wider_txt(f)
+    assert df["dont_care"][0].tolist() == [False, True] and n_faces(df) == (2, 1)
+    with pytest.warns(UserWarning, match=r"face_bbx_list\{1\}\{2\} \(0--Parade/0_Parade_a_2\) box 1: a face of zero "
+                                         r"width or height \(2 in all\)"):  # fmt: skip
+        df = read_wider_mat(_wider_eval_mat(tmp_path / "wider_face_val.mat", [[[1, 2, 3, 4]], [[0, 0, 5, 0], [1, 1, 0, 9]]]),
+                            images=tmp_path)  # fmt: skip
+    assert [dc.tolist() for dc in df["dont_care"]] == [[False], [True, True]]
+
+
 def test_ellipse_to_box_is_the_bounding_box_of_the_rotated_ellipse():
     np.testing.assert_allclose(ellipse_to_box(20, 10, 0.0, 100, 50), [80, 40, 120, 60])
     np.testing.assert_allclose(ellipse_to_box(20, 10, math.pi / 2, 100, 50), [90, 30, 110, 70], atol=1e-9)

@@ -580,3 +580,22 @@ def test_score_bars_are_checked_and_made_plain_floats_when_set():
             setattr(localizer, name, bad)
     localizer.secondary_threshold = None
     assert localizer.secondary_threshold is None and localizer.threshold == -math.inf
+
+
+def test_the_response_grid_says_what_its_colours_are(tmp_path):
+    """Trial 66: grid.png had no legend; green = LNet's boxes, white = labelled ones was said only
+    in lnet/maps.py. A strip above the tiles says it."""
+    import cv2
+
+    from lnet_anet.lnet.maps import response_grid
+
+    class Net(torch.nn.Module):
+        def forward(self, x):
+            return {"response": torch.rand(x.shape[0], 7, 7)}
+
+    scenes = [{"image": torch.zeros(3, 112, 112), "box": torch.tensor([10.0, 10, 60, 60])} for _ in range(3)]
+    response_grid(Net(), scenes, lambda r, size: [(np.array([20.0, 20, 80, 80]), 0.9)], tmp_path / "g.png", columns=2)
+    picture = cv2.cvtColor(cv2.imread(str(tmp_path / "g.png")), cv2.COLOR_BGR2RGB)
+    assert picture.shape == (22 + 2 * 112, 2 * 112, 3)
+    strip = picture[:22].reshape(-1, 3)
+    assert ((strip == (0, 255, 0)).all(axis=1).any() and (strip == (255, 255, 255)).all(axis=1).any())

@@ -47,4 +47,18 @@ def response_grid(model, dataset, localizer, path: Path, n: int = 16, columns: i
     while len(tiles) % columns:
         tiles.append(np.zeros_like(tiles[0]))
     rows = [np.concatenate(tiles[i:i + columns], axis=1) for i in range(0, len(tiles), columns)]
-    cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))
+    grid = np.concatenate(rows, axis=0)
+    cv2.imwrite(str(path), cv2.cvtColor(np.concatenate([legend(grid.shape[1]), grid], axis=0), cv2.COLOR_RGB2BGR))
+
+
+def legend(width: int, height: int = 22) -> np.ndarray:
+    """(height, width, 3) uint8 RGB: a strip saying what the tiles draw (a trial found the colours
+    named only in this module)."""
+    strip = np.zeros((height, width, 3), np.uint8)
+    x = 4
+    for text, colour in (("LNet's box, score", (0, 255, 0)), ("labelled box", (255, 255, 255)),
+                         ("heat: LNet's response (red high)", (200, 200, 200))):  # fmt: skip
+        cv2.rectangle(strip, (x, 6), (x + 14, 16), colour, 2 if colour == (0, 255, 0) else 1)
+        cv2.putText(strip, text, (x + 20, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1, cv2.LINE_AA)
+        x += 20 + cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1)[0][0] + 16
+    return strip

@@ -107,6 +107,7 @@ def read_wider_txt(label_file: str | Path, images: str | Path | None = None) -> 
     path = Path(label_file)
     root = _wider_images(path, images)
     rows: list[dict] = []
+    zero: list[int] = []  # the lines of faces of zero width or height
     for name, _, count, body in _counted_blocks(path, _looks_like_image, zero_line=True):
         values = []
         for line_no, fields in body:
@@ -118,10 +119,19 @@ def read_wider_txt(label_file: str | Path, images: str | Path | None = None) -> 
             if count and not _wider_row_ok(nums):
                 raise DatasetFormatError(path, f"bad face row {' '.join(fields)!r} (negative size or flag out of range)",
                                          line_no)  # fmt: skip
+            if count and min(nums[2], nums[3]) == 0:
+                zero.append(line_no)
             values.append(nums)
         v = np.asarray(values[:count], dtype=np.float64).reshape(-1, 10)
         rows.append(_wider_row(root, name, v[:, :4], v[:, 4:].astype(np.int64)))
+    if zero:
+        _say_zero_size(f"{path}:{zero[0]}", len(zero))
     return _frame(rows, str(path), WIDER_FLAGS)
+
+
+def _say_zero_size(first: str, n: int) -> None:
+    warnings.warn(f"{first}: a face of zero width or height ({n} in all): read as don't-care, since no box can "
+                  "overlap it", stacklevel=3)  # fmt: skip
 
 
 def _wider_row_ok(nums: list[float]) -> bool:
@@ -136,7 +146,8 @@ def _wider_row(root: Path, name: str, xywh: np.ndarray, flags: np.ndarray) -> di
     row = {"path": os.path.normpath(os.path.join(root, name)), "name": name, "boxes": boxes}
     for k, f in enumerate(WIDER_FLAGS):
         row[f] = flags[:, k].copy()
-    row["dont_care"] = row["invalid"] == 1
+    # invalid faces, and faces of zero width or height, which no box can overlap
+    row["dont_care"] = (row["invalid"] == 1) | (xywh[:, 2:] <= 0).any(axis=1)
     return row
 
 
@@ -159,15 +170,21 @@ def _wider_images(label_file: Path, images: str | Path | None) -> Path:
 
 def read_wider_mat(mat_file: str | Path, images: str | Path | None = None) -> pd.DataFrame:
     """WIDER FACE's `wider_face_{train,val}.mat` (event_list, file_list, face_bbx_list and,
-    when present, blur_label_list ... pose_label_list; missing label lists read as 0)."""
+    when present, blur_label_list ... pose_label_list; missing label lists read as 0), and the
+    files of its evaluation settings, `wider_{easy,medium,hard}_val.mat`, whose `gt_list` names
+    (1-based) the faces of each image that count in that setting: the others are don't-care, as
+    WIDER's evaluation ignores them. df.attrs["setting"] says which (None without a gt_list)."""
     path = Path(mat_file)
     mat = load_mat(path, "WIDER FACE label file", ("event_list", "file_list", "face_bbx_list"))
     events = [mat_string(e) for e in cells(mat["event_list"])]
     files = cells(mat["file_list"])
     faces = cells(mat["face_bbx_list"])
     labels = {f: cells(mat[f"{f}_label_list"]) if f"{f}_label_list" in mat else None for f in WIDER_FLAGS}
-    if not len(files) == len(faces) == len(events):
-        raise DatasetFormatError(path, f"{len(events)} events, {len(files)} file lists, {len(faces)} box lists")
+    counted = cells(mat["gt_list"]) if "gt_list" in mat else None  # an evaluation setting's faces
+    zero: list[str] = []  # where the faces of zero width or height are
+    if not len(files) == len(faces) == len(events) == len(counted if counted is not None else events):
+        lists = f", {len(counted)} gt lists" if counted is not None else ""
+        raise DatasetFormatError(path, f"{len(events)} events, {len(files)} file lists, {len(faces)} box lists{lists}")
     root = _wider_images(path, images)
     rows = []
     for e, event in enumerate(events):
@@ -202,8 +219,30 @@ def read_wider_mat(mat_file: str | Path, images: str | Path | None = None) -> pd
                                                        f"({v.tolist()})")  # fmt: skip
                     flags[:, k] = v
             name = f"{event}/{stem}" if stem.lower().endswith((".jpg", ".png")) else f"{event}/{stem}.jpg"
-            rows.append(_wider_row(root, name, b, flags))
-    return _frame(rows, str(path), WIDER_FLAGS)
+            row = _wider_row(root, name, b, flags)
+            zero += [f"{where} box {r + 1}" for r in np.flatnonzero((b[:, 2:] == 0).any(axis=1))]
+            if counted is not None:
+                row["dont_care"] |= ~_listed(cells(counted[e])[j], len(b), path, f"gt_list{{{e + 1}}}{{{j + 1}}} "
+                                                                                 f"({event}/{stem})")  # fmt: skip
+            rows.append(row)
+    if zero:
+        _say_zero_size(f"{path}: {zero[0]}", len(zero))
+    df = _frame(rows, str(path), WIDER_FLAGS)
+    setting = re.search(r"wider_(easy|medium|hard)_val", path.name)
+    df.attrs["setting"] = None if counted is None else f"WIDER {setting.group(1)}" if setting else "gt_list"
+    return df
+
+
+def _listed(indices, n: int, path: Path, where: str) -> np.ndarray:
+    """(n,) bool: the faces a gt_list cell names (1-based). Raises DatasetFormatError for an index
+    that is not a face of the image."""
+    k = np.asarray(indices, dtype=np.float64).reshape(-1)
+    bad = (k != np.round(k)) | (k < 1) | (k > n)
+    if bad.any():
+        raise DatasetFormatError(path, f"{where}: face index {k[bad][0]:g} is not one of the image's {n} faces")
+    listed = np.zeros(n, dtype=bool)
+    listed[k.astype(np.int64) - 1] = True
+    return listed
 
 
 # --------------------------------------------------------------------------- FDDB
