@@ -698,6 +698,38 @@ def test_age_prior_of_a_head_trained_on_other_data_needs_its_ages(bundle_path, t
     assert "no 'age' column (columns: file, years)" in capsys.readouterr().err
 
 
+def test_age_prior_reads_the_utkface_copy_the_head_learnt_from(bundle_path, tmp_path, capsys, monkeypatch):
+    """Trial 67: a head trained with data=utkface (whose config names itself utkface128) was refused
+    as "not UTKFace"; the prior must come from the copy it learnt from (data.json's folder), not the
+    datasets root's."""
+    from PIL import Image
+
+    import lnet_anet.inference.bundle as bundle_module
+
+    folder = tmp_path / "mine" / "UTKFace"
+    folder.mkdir(parents=True)
+    for i in range(40):
+        Image.new("RGB", (8, 8)).save(folder / f"{20 + i}_0_0_2017{i:010d}.jpg.chip.jpg")
+    real = bundle_module.read_header
+
+    def from_utkface(path):  # the age head as train_age data=utkface data.index.folder=<mine> records it
+        header, config = real(path)
+        config = json.loads(json.dumps(config))
+        config.setdefault("provenance", {}).setdefault("age", {})["data"] = {"name": "utkface128",
+                                                                              "root": {"folder": str(folder)}}
+        return header, config
+
+    monkeypatch.setattr(bundle_module, "read_header", from_utkface)
+    monkeypatch.setenv("LNET_ANET_DATASETS", str(tmp_path / "elsewhere"))  # the datasets root holds no UTKFace
+    out = tmp_path / "prior.lnetanet"
+    assert build_main(["--from-bundle", str(bundle_path), "--age-prior", "0.5", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert f"note: the prior is read from {folder}, the UTKFace folder the age head learnt from" in captured.err
+    monkeypatch.setattr(bundle_module, "read_header", real)
+    labels = load_bundle(out).config["nets"]["age"]["prior_correction"]["labels"]
+    assert 20 < labels < 40  # its train part: the 20% val part left out
+
+
 def test_age_prior_divides_the_training_labels_prior_out_of_the_age_head(parts, bundle_path, tmp_path, capsys):
     """build_bundle --age-prior: the age head's predictions become prior_corrected's of the same
     logits; the networks are untouched; 0 takes the correction out again; bad uses are refused."""

@@ -44,6 +44,22 @@ def test_the_ensemble_averages_its_members_distributions_and_figures(tmp_path):
     torch.testing.assert_close(net.head.predict(net(x)["logits"])["mean"], expected, atol=1e-3, rtol=0)
 
 
+def test_the_ensemble_keeps_the_data_its_members_learnt_from(tmp_path):
+    """Trial 67: an ensemble folder kept no data.json, so build_bundle --age-prior read another
+    UTKFace (the datasets root's) than the copy its members learnt from, without a word."""
+    true = np.array([10.0, 30.0, 50.0, 70.0])
+    data = {"name": "utkface128", "reader": "read_utkface", "root": {"folder": "/data/mine/UTKFace"}, "rows": 4,
+            "holdout": {"frac": 0.2, "seed": 0}, "skipped": []}  # fmt: skip
+    runs = [_run(tmp_path / k, seed, true + seed, true) for seed, k in enumerate("abc")]
+    for run, skipped in zip(runs, ([], ["x.jpg: malformed name"], []), strict=True):
+        write_json(run / "data.json", {**data, "skipped": skipped})
+    assert main([str(runs[0]), str(runs[1]), "--out", str(tmp_path / "same")]) == 0
+    assert json.loads((tmp_path / "same" / "data.json").read_text())["root"] == {"folder": "/data/mine/UTKFace"}
+    write_json(runs[2] / "data.json", {**data, "root": {"folder": "/data/other/UTKFace"}})
+    assert main([str(runs[0]), str(runs[2]), "--out", str(tmp_path / "mixed")]) == 0
+    assert not (tmp_path / "mixed" / "data.json").exists()  # no one dataset to name
+
+
 def test_runs_that_do_not_fit_together_are_refused(tmp_path, capsys):
     true = np.array([10.0, 30.0, 50.0])
     a = _run(tmp_path / "a", 0, true, true)

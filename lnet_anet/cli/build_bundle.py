@@ -379,11 +379,20 @@ def _age_labels(folder: Path | None, bundle: Path):
             raise ValueError(f"{folder}: no 'age' column (columns: {', '.join(map(str, table.columns))}); --age-labels "
                              "takes a CSV of the ages the age head learnt from, or UTKFace's folder")  # fmt: skip
         return pd.to_numeric(table["age"], errors="raise").to_numpy(np.float64)
-    learnt = (((read_header(bundle)[1].get("provenance") or {}).get("age") or {}).get("data") or {}).get("name")
-    if folder is None and learnt not in (None, "utkface"):
+    data = ((read_header(bundle)[1].get("provenance") or {}).get("age") or {}).get("data") or {}
+    learnt = data.get("name")  # data=utkface's config names itself utkface128 (a trial: it was refused)
+    if folder is None and learnt is not None and not str(learnt).startswith("utkface"):
         raise ValueError(f"{bundle}: its age head learnt from {learnt!r}, not UTKFace (its provenance), and --age-prior "
                          "divides out the prior of the ages it learnt from: give them with --age-labels FILE.csv "
                          "(an 'age' column, e.g. your training CSV)")  # fmt: skip
+    recorded = (data.get("root") or {}).get("folder")
+    if folder is None and recorded:  # the UTKFace copy the head learnt from, not the datasets root's
+        folder = Path(recorded)
+        print(f"note: the prior is read from {folder}, the UTKFace folder the age head learnt from (its provenance)",
+              file=sys.stderr)  # fmt: skip
+    elif folder is None:
+        print(f"note: {bundle}'s age head names no training data (its provenance): the prior is read from "
+              f"{DEFAULT_ROOTS['age']}; --age-labels names the ages it learnt from", file=sys.stderr)  # fmt: skip
     root = folder or DEFAULT_ROOTS["age"]
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such folder; pass --age-labels DIR (your copy of UTKFace's images, "

@@ -68,10 +68,24 @@ def check_out(runs: list[Path], out: Path) -> None:
                              + ": give a new folder (an earlier ensemble there would be replaced)")  # fmt: skip
 
 
+def shared_data(members: list[dict]) -> dict | None:
+    """The first member's data.json when every member has one naming the same dataset, reader,
+    folder and hold-out rule (the files they skipped aside); None otherwise."""
+    records = []
+    for m in members:
+        path = m["folder"] / "data.json"
+        records.append(json.loads(path.read_text()) if path.is_file() else None)
+    same = lambda d: {k: d.get(k) for k in ("name", "reader", "root", "holdout")}  # noqa: E731
+    if all(r is not None for r in records) and all(same(r) == same(records[0]) for r in records):
+        return records[0]
+    return None
+
+
 def build_ensemble(runs: list[Path], out: Path) -> dict:
     """Join finished DLDL runs (2 or more, same target, preprocessing and scored split) into
-    one `dldl_ensemble` run folder at `out`: model.json, model.safetensors, preprocess.json and
-    the regression report of the averaged distribution on the members' scored faces.
+    one `dldl_ensemble` run folder at `out`: model.json, model.safetensors, preprocess.json,
+    data.json when the members learnt from the same data (shared_data), and the regression report
+    of the averaged distribution on the members' scored faces.
     Returns the metrics. Raises FileNotFoundError / ValueError naming the run that does not fit
     (check_out: the runs and `out` themselves; other targets, preprocessing or scored faces;
     the same weights twice)."""
@@ -96,6 +110,9 @@ def build_ensemble(runs: list[Path], out: Path) -> dict:
     save_safetensors_atomic(state, out / "model.safetensors", {"target": members[0]["target"], "model": "dldl_ensemble"})
     write_json(out / "model.json", {"model": "dldl_ensemble", "kwargs": {"members": [m["spec"] for m in members]}})
     shutil.copy2(members[0]["folder"] / "preprocess.json", out / "preprocess.json")
+    data = shared_data(members)
+    if data is not None:  # the data every member learnt from: build_bundle --age-prior reads its ages (a trial)
+        write_json(out / "data.json", data)
     result = regression_metrics(preds["pred"].to_numpy(), preds["true"].to_numpy(), pred_sigma=preds["pred_std"].to_numpy())
     member_mae = [float(np.abs(m["predictions"]["pred"] - m["predictions"]["true"]).mean()) for m in members]
     result |= {"members": [str(m["folder"]) for m in members], "member_mae": member_mae, "split": members[0]["split"]}
