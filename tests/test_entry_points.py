@@ -210,6 +210,7 @@ def test_dldl_entry_point_writes_report_and_model(tmp_path, launch):
     out = tmp_path / "age"
     assert json.loads((out / "model.json").read_text())["model"] == "tiny_age_net"
     assert "age band" in (out / "eval.md").read_text()
+    assert "bias: mean of predicted - true, in years (> 0: predicted higher)" in (out / "eval.md").read_text()
     result = json.loads((out / "eval.json").read_text())
     assert result["n"] > 0
     import pandas as pd
@@ -572,6 +573,10 @@ def test_a_model_that_does_not_fit_the_recipe_or_labels_stops_before_training(tm
     ("tune_split={frac: 0.3}", "error: tune_split takes exactly frac and seed.*seed: missing"),
     ("tune_split=0.3", "error: tune_split must be a mapping"),
     ("balance={edges: [0, 13], pow: 0.5}", "error: balance must be .*unexpected keyword argument 'pow'"),
+    # trial 67: each of these started training, or ended, in a traceback (exit 1, the run folder left)
+    ("data.sigma=abc", "error: data.sigma must be a number >= 0 \\(the label distribution's spread, in age's units\\), got 'abc'"),
+    ("model.step=0.3", "error: model=tiny_age_net: \\(high - low\\) / step = 333.333 is not a whole number of bins"),
+    ("target=agee", "error: target must be age or attractiveness, got 'agee'"),
 ])  # fmt: skip
 def test_bad_framings_or_tune_split_stop_before_any_data_is_read(tmp_path, launch, setting, says):
     """train_age input=image: one line naming the setting, status 2, no run folder left behind."""

@@ -601,7 +601,10 @@ def write_regression_report(folder: Path, preds: pd.DataFrame, part: pd.DataFram
     write_json(
         folder / "eval.json", {"split": split, **result, "by_group": table.to_dict("records")}
     )
-    (folder / "eval.md").write_text(f"{target} on the {split} split ({len(groups)} faces)\n\n{to_markdown(table)}")
+    unit = "years" if target == "age" else "points"
+    (folder / "eval.md").write_text(f"{target} on the {split} split ({len(groups)} faces)\n\n{to_markdown(table)}\n"
+                                    f"mae: mean absolute error; bias: mean of predicted - true, in {unit} (> 0: "
+                                    "predicted higher)\n")  # fmt: skip
     if "path" in part and "index" in groups:  # the face's file, for looking at the worst ones
         groups = groups.join(part["path"].map(lambda p: Path(p).name).rename("image"), on="index")
     groups.to_csv(folder / "predictions.csv", index=False)

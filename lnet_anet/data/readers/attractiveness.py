@@ -134,7 +134,10 @@ def read_scut_fbp5500(
     files = {s: p for s, p in scut_split_files(root, split).items() if p.is_file()}
     if not files:
         wanted = ", ".join(str(p) for p in scut_split_files(root, split).values())
-        raise DatasetFormatError(root, f"split {split!r}: none of its label files exists ({wanted})")
+        also = ("; All_labels.txt is there: data.index.split=all reads it, with a hold-out for val and test "
+                "(data.holdout='{frac: 0.2, seed: 0, by: null, holdout: val, from_split: null}')"
+                if split != "all" and (_scut_root(root) / "train_test_files" / "All_labels.txt").is_file() else "")  # fmt: skip
+        raise DatasetFormatError(root, f"split {split!r}: none of its label files exists ({wanted}){also}")
     all_labels = _scut_root(root) / "train_test_files" / "All_labels.txt"
     reference = None
     if split != "all" and all_labels.is_file():
