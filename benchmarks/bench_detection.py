@@ -97,10 +97,12 @@ from lnet_anet.data import datasets_root
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError, ImageReadError
 from lnet_anet.data.images import load_image, read_image
 from lnet_anet.data.readers.detection import (
+    detection_key,
     hash_part,
     mark_small,
     n_faces,
     read_box_csv,
+    read_detections,
     read_fddb,
     read_voc_xml,
     read_wider_mat,
@@ -426,7 +428,7 @@ def benchmark_data(args, detectors: list[str]) -> dict:
     Raises UsageError for a bad command line, DatasetFormatError / DataNotFoundError (label
     files) or ValueError (nothing to score) for the data."""
     unknown = [d for d in detectors if d not in ALL]
-    if unknown or not detectors:
+    if unknown or not (detectors or args.detections):
         what = f"unknown detector {unknown[0]!r}" if unknown else "--detectors names no detector"
         raise UsageError(f"{what} (--detectors takes a comma-separated list of: {', '.join(ALL)})")
     missing = [f"{d} needs {PEER_PACKAGES[d][1]}" for d in detectors
@@ -480,7 +482,7 @@ def benchmark_data(args, detectors: list[str]) -> dict:
     if args.limit:
         df = df.iloc[: args.limit].reset_index(drop=True)
     sizes: dict = {}
-    skipped = unreadable(list(df["path"]), list(df["name"]), detectors, sizes)
+    skipped = unreadable(list(df["path"]), list(df["name"]), [*detectors, *args.detections], sizes)  # files: as peers
     outside = boxes_outside(df, sizes)
     if outside:  # kept, as labelled: said, since each is a face no detector can find
         first = outside[0]
@@ -505,6 +507,38 @@ def benchmark_data(args, detectors: list[str]) -> dict:
         raise ValueError(f"{labels}: {why}: nothing to score AP on; {hint}")
     return {"labels": labels, "found": found, "table": table, "df": df, "skipped": skipped, "boxes_outside": outside,
             "voc_classes": list(voc_classes) if args.format == "voc" else None, "setting": setting}
+
+
+def saved_detections(specs: list[str]) -> dict[str, Path]:
+    """--detections NAME=PATH ... -> {NAME: PATH}. Raises UsageError for a spec without `=`, an
+    empty name, a name given twice or one of the detectors' names."""
+    out: dict[str, Path] = {}
+    for spec in specs:
+        name, eq, path = spec.partition("=")
+        name = name.strip()
+        if not eq or not name or not path:
+            raise UsageError(f"--detections takes NAME=PATH, got {spec!r}")
+        if name in out or name in ALL:
+            raise UsageError(f"--detections {name}=...: {'given twice' if name in out else 'a detector of this script'}; "
+                             "give the saved output another name")  # fmt: skip
+        out[name] = Path(path)
+    return out
+
+
+def matched_detections(found: dict, names: list[str], source: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each scored image's saved (boxes, scores), by detection_key; an image without an entry found
+    nothing (said in one warning line). Raises ValueError when no image has one (the names differ)."""
+    empty = (np.zeros((0, 4)), np.zeros(0))
+    keys = [detection_key(n) for n in names]
+    missing = [k for k in keys if k not in found]
+    if len(missing) == len(keys):
+        raise ValueError(f"{source}: none of the {len(keys)} scored images has detections there (a label names "
+                         f"{keys[0]!r}; the file names {next(iter(found), 'no image')!r}): images are matched by name, "
+                         "without extension")  # fmt: skip
+    if missing:
+        print(f"warning: {source}: {len(missing)} of the {len(keys)} scored images have no detections there (the first: "
+              f"{missing[0]}): scored as finding no face", file=sys.stderr)  # fmt: skip
+    return [found.get(k, empty) for k in keys]
 
 
 # ----------------------------------------------------------------------------- main
@@ -543,6 +577,12 @@ def main(argv=None) -> int:
                     help=f"comma-separated, of: {', '.join(ALL)} (default: all of them, but baseline_localize "
                          "without --bundle or --baseline; a peer whose package is missing is then left out, said in "
                          "one line: `make bench-install` installs them)")  # fmt: skip
+    ap.add_argument("--detections", action="append", default=[], metavar="NAME=PATH",
+                    help="also score a detector's saved output as the row NAME (repeat for more): a folder of WIDER "
+                         "FACE's submission files (<event>/<image>.txt), a .txt of FDDB's output blocks (name, count, "
+                         "x y w h score), a .csv (name,x0,y0,x1,y1,score) or a detections_<name>.json of --work; "
+                         "images are matched by name without extension (read_detections); with --detections and no "
+                         "--detectors, no detector runs")  # fmt: skip
     ap.add_argument("--bundle", type=Path, default=None, help="lnet_anet's bundle (default: the embedded one)")
     ap.add_argument("--baseline", type=Path, default=None, help="baseline_localize's bundle (default: the embedded one)")
     ap.add_argument("--box-head", type=Path, default=None,
@@ -561,7 +601,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     args.out = args.out or Path("runs/bench_detection") / f"{args.format}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     args.work = args.work or Path("runs/bench_detection") / "work" / args.out.name
-    if args.detectors is None:  # the default, all: run the peers that are installed (named ones must be: exit 2)
+    try:
+        args.detections = saved_detections(args.detections)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.detectors is None and args.detections:  # only the saved outputs are scored
+        detectors = []
+    elif args.detectors is None:  # the default, all: run the peers that are installed (named ones must be: exit 2)
         absent = [d for d in ALL if d in PEER_PACKAGES and importlib.util.find_spec(PEER_PACKAGES[d][0]) is None]
         detectors = [d for d in ALL if d not in absent
                      and not (d == "baseline_localize" and args.bundle is None and args.baseline is None)]
@@ -591,6 +638,18 @@ def main(argv=None) -> int:
     free_paths = face_free_crops(df, args.work / "face_free") if args.face_free else []
     results: dict = {}
     diagnosis = None
+    for name, path in args.detections.items():  # saved outputs: scored as they are, no time, no face-free crops
+        try:
+            dets = matched_detections(read_detections(path), list(df["name"]), path)
+        except (ValueError, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        results[name] = evaluate_detections(dets, truth, iou=0.5, fppi=FPPI, bands=SIZE_BANDS)
+        results[name] |= {"median_ms": None, "p90_ms": None, "boxes_per_image": float(np.mean([len(sc) for _, sc in dets])),
+                          **box_shapes(dets, truth), "settings": {"detections": str(path)}}  # fmt: skip
+        r = results[name]
+        print(f"{name} (saved): AP50 {_num(r['ap'])}, recall@0.1 {_num(r['recall_at_0.1_fppi'])}, recall@1 "
+              f"{_num(r['recall_at_1_fppi'])}", flush=True)  # fmt: skip
     for name in detectors:
         t0 = time.time()
         detect = make_detector(name, args.bundle, args.baseline, args.box_head, args.face_head)
@@ -774,7 +833,8 @@ def to_markdown(record: dict) -> str:
         ff = r.get("face_free")
         ffs = f"{ff['false_alarms_per_image']:.3f}" if ff else "-"
         lines.append(f"| {name} | {_num(r['ap'])} | {_num(r['recall_at_0.1_fppi'])} | {_num(r['recall_at_1_fppi'])} | "
-                     f"{_num(r['max_recall'])} | {split} | {r['boxes_per_image']:.1f} | {r['median_ms']:.0f} | {ffs} |")  # fmt: skip
+                     f"{_num(r['max_recall'])} | {split} | {r['boxes_per_image']:.1f} | "
+                     f"{'-' if r['median_ms'] is None else format(r['median_ms'], '.0f')} | {ffs} |")  # fmt: skip
     bundles = {name: r["settings"]["bundle"] for name, r in record["results"].items() if "bundle" in r.get("settings", {})}
     if bundles:  # the rows' names stay as in earlier records; the bundle each read is said here
         lines += ["", "Bundles read: " + "; ".join(f"{name}: `{b}`" for name, b in bundles.items()) + "."]

@@ -448,3 +448,61 @@ def test_voc_classes_choose_which_objects_are_faces(tmp_path, capsys):
     capsys.readouterr()
     assert bench.main([*common[2:], "--voc-classes", "face", "--out", str(tmp_path / "bad")]) == 2
     assert capsys.readouterr().err.strip() == "error: --voc-classes is for --format voc"
+
+
+def test_saved_detections_are_scored_beside_the_detectors(tmp_path, capsys):
+    """Trial 66: a detector's saved output (WIDER's submission folder, FDDB's output blocks, a CSV,
+    the script's own detections_<name>.json) could not be scored: the peers were fixed in the script.
+    The labels as detections score AP 1; a re-scored detections_haar.json gives haar's figures."""
+    from lnet_anet.data.readers.detection import read_detections
+
+    images = tmp_path / "WIDER_val" / "images" / "0--Parade"
+    images.mkdir(parents=True)
+    split = tmp_path / "wider_face_split"
+    split.mkdir()
+    rng = np.random.default_rng(0)
+    rows, boxes = [], {}
+    for i in range(3):
+        cv2.imwrite(str(images / f"p_{i}.jpg"), rng.integers(0, 255, (240, 320, 3), dtype=np.uint8))
+        boxes[f"p_{i}"] = [[10 + 20 * i, 10, 40, 50], [150, 100, 30, 36]]  # x y w h
+        rows += [f"0--Parade/p_{i}.jpg", "2", *(" ".join(map(str, b)) + " 0 0 0 0 0 0 " for b in boxes[f"p_{i}"])]
+    (split / "wider_face_val_bbx_gt.txt").write_text("\n".join(rows) + "\n")
+    submission = tmp_path / "sub" / "0--Parade"
+    submission.mkdir(parents=True)
+    for stem, bs in boxes.items():  # the labels themselves, as WIDER's submission files
+        (submission / f"{stem}.txt").write_text(f"{stem}\n{len(bs)}\n" + "".join(f"{x} {y} {w} {h} 0.9\n" for x, y, w, h in bs))
+    fddb = tmp_path / "half.txt"  # FDDB's output blocks: the first face of each image only
+    fddb.write_text("".join(f"0--Parade/{stem}\n1\n{' '.join(map(str, bs[0]))} 0.8\n" for stem, bs in boxes.items()))
+    table = tmp_path / "one.csv"  # a CSV naming one image: the others are scored as finding nothing, said
+    table.write_text("name,x0,y0,x1,y1,score\n0--Parade/p_0.jpg,10,10,50,60,0.7\n")
+    bench = _bench()
+    common = ["--wider", str(tmp_path), "--threads", "1", "--work", str(tmp_path / "work")]
+    assert bench.main([*common, "--detectors", "haar", "--detections", f"truth={tmp_path / 'sub'}", "--detections",
+                       f"half={fddb}", "--detections", f"one={table}", "--out", str(tmp_path / "out")]) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    assert f"warning: {table}: 2 of the 3 scored images have no detections there (the first: 0--Parade/p_1)" in captured.err
+    results = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
+    assert results["truth"]["ap"] == 1.0 and results["truth"]["max_recall"] == 1.0
+    assert results["half"]["max_recall"] == 0.5 and results["one"]["max_recall"] == pytest.approx(1 / 6)
+    assert results["truth"]["median_ms"] is None and "| truth | 1.000 |" in (tmp_path / "out" / "results.md").read_text()
+    # the script's own output, scored again: the same figures
+    assert bench.main([*common, "--detections", f"again={tmp_path / 'work' / 'detections_haar.json'}",
+                       "--out", str(tmp_path / "again")]) == 0  # fmt: skip
+    again = json.loads((tmp_path / "again" / "results.json").read_text())["results"]
+    assert set(again) == {"again"} and again["again"]["ap"] == results["haar"]["ap"]
+    capsys.readouterr()
+    # bad uses: one line each
+    for spec, code, says in ((f"haar={fddb}", 2, "a detector of this script"), ("nameless", 2, "takes NAME=PATH"),
+                             (f"x={tmp_path / 'none.csv'}", 1, "none.csv"),
+                             (f"x={images / 'p_0.jpg'}", 1, "p_0.jpg:1: not UTF-8 text")):  # fmt: skip
+        assert bench.main([*common, "--detections", spec, "--out", str(tmp_path / "bad")]) == code
+        assert says in capsys.readouterr().err
+    other = tmp_path / "other.csv"
+    other.write_text("name,x0,y0,x1,y1,score\nsomewhere/else.jpg,1,1,5,5,0.5\n")
+    assert bench.main([*common, "--detections", f"x={other}", "--out", str(tmp_path / "bad")]) == 1
+    assert "none of the 3 scored images has detections there (a label names '0--Parade/p_0'; the file names " \
+           "'somewhere/else')" in capsys.readouterr().err
+    bad = tmp_path / "bad.txt"
+    bad.write_text("0--Parade/p_0\n1\n10 10 -5 20 0.5\n")
+    with pytest.raises(Exception, match=r"bad.txt:3: negative size in '10 10 -5 20 0.5'"):
+        read_detections(bad)

@@ -48,7 +48,7 @@ from xml.parsers import expat
 import numpy as np
 import pandas as pd
 
-from lnet_anet.data.errors import DatasetFormatError
+from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
 from lnet_anet.data.readers._matlab import cells, load_mat, mat_string
 from lnet_anet.data.readers._tables import read_lines, require_path
 
@@ -384,6 +384,139 @@ def _counted_blocks(path: Path, is_name, zero_line: bool = False):
                                          i + 2)  # fmt: skip
         yield name, i + 1, count, [(j + 1, lines[j].split()) for j in range(i + 2, i + 2 + body)]
         i += 2 + body
+
+
+# --------------------------------------------------------------------------- saved detections
+
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+_DETECTION_FIELDS = ("x", "y", "w", "h", "score")
+
+
+def detection_key(name: str | Path) -> str:
+    """How saved detections meet the labels: an image's name with forward slashes and without its
+    image extension (`0--Parade/0_Parade_a_1.jpg` -> `0--Parade/0_Parade_a_1`; FDDB's names have none)."""
+    name = str(name).replace("\\", "/").strip("/")
+    stem, dot, ext = name.rpartition(".")
+    return stem if dot and f".{ext.lower()}" in _IMAGE_SUFFIXES else name
+
+
+def read_detections(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """A detector's saved output -> {detection_key(image): (boxes (k, 4) float64 [x0, y0, x1, y1] in
+    pixels, exclusive right/bottom; scores (k,) float64)}, to score beside the detectors a benchmark
+    runs. Formats, by what `path` is:
+    - a folder: WIDER FACE's submission layout, one `<event>/<image stem>.txt` per image (its name,
+      the box count, then `x y w h score` per box); the key is the file's place under the folder;
+    - a .txt: such blocks one after another (FDDB's detection output, `name / count / x y w h
+      score`); the key is each block's name;
+    - a .csv with a header `name,x0,y0,x1,y1,score` (a row `name,,,,,` for an image with none);
+    - a .json list of {"name", "boxes": [[x0, y0, x1, y1], ...], "scores"} (bench_detection's own
+      detections_<detector>.json).
+    Raises DataNotFoundError for a missing path; DatasetFormatError naming the file (and line) for
+    a row that is not 5 finite numbers, a negative size, an image given twice or an empty folder."""
+    path = Path(path)
+    if not path.exists():
+        raise DataNotFoundError(path, "detections file or folder not found")
+    if path.is_dir():
+        files = sorted(path.rglob("*.txt"))
+        if not files:
+            raise DatasetFormatError(path, "no .txt files: a folder of detections holds WIDER FACE's <event>/<image>.txt")
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for f in files:
+            blocks = _detection_blocks(f)
+            if len(blocks) != 1:
+                raise DatasetFormatError(f, f"{len(blocks)} images' blocks: a WIDER submission file holds one (the "
+                                            "image name, the box count, then x y w h score per box)")  # fmt: skip
+            (out[detection_key(f.relative_to(path).with_suffix(""))],) = blocks.values()
+        return out
+    if path.suffix.lower() == ".json":
+        return _json_detections(path)
+    if path.suffix.lower() == ".csv":
+        return _csv_detections(path)
+    return _detection_blocks(path)
+
+
+def _is_block_name(line: str) -> bool:
+    return len(line.split()) == 1 and not line.replace(".", "", 1).isdigit()
+
+
+def _detection_blocks(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, line, _, body in _counted_blocks(path, _is_block_name):
+        rows = []
+        for line_no, fields in body:
+            if len(fields) != 5:
+                raise DatasetFormatError(path, f"expected x y w h score (5 fields), found {len(fields)}", line_no)
+            nums = _numbers(fields, path, line_no)
+            _require_finite(nums, fields, _DETECTION_FIELDS, path, line_no)
+            if nums[2] < 0 or nums[3] < 0:
+                raise DatasetFormatError(path, f"negative size in {' '.join(fields)!r}", line_no)
+            rows.append(nums)
+        _add(out, detection_key(name), np.asarray(rows, np.float64).reshape(-1, 5), path, line, xywh=True)
+    return out
+
+
+def _add(out: dict, key: str, rows: np.ndarray, path: Path, line: int | None, xywh: bool) -> None:
+    if key in out:
+        raise DatasetFormatError(path, f"{key}: detections given twice", line)
+    boxes = rows[:, :4].copy()
+    if xywh:
+        boxes[:, 2:] += boxes[:, :2]
+    out[key] = (boxes, rows[:, 4].copy())
+
+
+def _csv_detections(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    lines = read_lines(path)
+    header = [f.strip() for f in lines[0].split(",")] if lines else []
+    columns = ("name", "x0", "y0", "x1", "y1", "score")
+    if header != list(columns):
+        raise DatasetFormatError(path, f"expected the header {','.join(columns)}, found {lines[0] if lines else ''!r}", 1)
+    rows: dict[str, list] = {}
+    first: dict[str, int] = {}
+    for i, line in enumerate(lines[1:], start=2):
+        if not line:
+            continue
+        fields = next(csv.reader([line]))
+        if len(fields) != 6:
+            raise DatasetFormatError(path, f"expected 6 fields ({','.join(columns)}), found {len(fields)}", i)
+        key = detection_key(fields[0])
+        first.setdefault(key, i)
+        rows.setdefault(key, [])
+        if all(not f.strip() for f in fields[1:]):  # an image without a detection
+            continue
+        nums = _numbers(fields[1:], path, i)
+        _require_finite(nums, fields[1:], ("x0", "y0", "x1", "y1", "score"), path, i, sep=",")
+        if nums[2] < nums[0] or nums[3] < nums[1]:
+            raise DatasetFormatError(path, f"bad box {nums[:4]} (need x0 <= x1, y0 <= y1)", i)
+        rows[key].append(nums)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for key, values in rows.items():
+        _add(out, key, np.asarray(values, np.float64).reshape(-1, 5), path, first[key], xywh=False)
+    return out
+
+
+def _json_detections(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    import json
+
+    try:
+        items = json.loads(path.read_text())
+    except ValueError as e:
+        raise DatasetFormatError(path, f"not JSON ({e})") from None
+    if not isinstance(items, list):
+        raise DatasetFormatError(path, "expected a list of {\"name\", \"boxes\", \"scores\"}")
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for k, item in enumerate(items):
+        where = f"item {k}"
+        try:
+            boxes = np.asarray(item["boxes"], np.float64).reshape(-1, 4)
+            scores = np.asarray(item["scores"], np.float64).reshape(-1)
+            name = str(item["name"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise DatasetFormatError(path, f"{where}: expected {{\"name\", \"boxes\": [[x0, y0, x1, y1], ...], "
+                                           f"\"scores\"}} ({e!r})") from None  # fmt: skip
+        if len(boxes) != len(scores) or not (np.isfinite(boxes).all() and np.isfinite(scores).all()):
+            raise DatasetFormatError(path, f"{where} ({name}): {len(boxes)} boxes, {len(scores)} scores, all finite needed")
+        _add(out, detection_key(name), np.concatenate([boxes, scores[:, None]], axis=1), path, None, xywh=False)
+    return out
 
 
 # --------------------------------------------------------------------------- CSV and VOC XML
