@@ -577,6 +577,7 @@ def test_a_model_that_does_not_fit_the_recipe_or_labels_stops_before_training(tm
     ("data.sigma=abc", "error: data.sigma must be a number >= 0 \\(the label distribution's spread, in age's units\\), got 'abc'"),
     ("model.step=0.3", "error: model=tiny_age_net: \\(high - low\\) / step = 333.333 is not a whole number of bins"),
     ("target=agee", "error: target must be age or attractiveness, got 'agee'"),
+    ("+data.sigmaa=5", "error: unknown data options \\['sigmaa'\\]; known: \\['box_scale', 'boxes', 'crop'"),
 ])  # fmt: skip
 def test_bad_framings_or_tune_split_stop_before_any_data_is_read(tmp_path, launch, setting, says):
     """train_age input=image: one line naming the setting, status 2, no run folder left behind."""

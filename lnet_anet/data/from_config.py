@@ -23,6 +23,11 @@ from lnet_anet.engine.config import ConfigError
 log = logging.getLogger("lnet_anet.data")
 
 
+# the keys a data config may hold: those of conf/data/*.yaml, and box_scale (age crops, dldl.training)
+DATA_KEYS = frozenset({"name", "task", "index", "holdout", "fold", "boxes", "eval_split", "image_size", "crop",
+                       "enlarge", "sigma", "limit", "box_scale"})  # fmt: skip
+
+
 def build_index(data_cfg: Any) -> pd.DataFrame:
     """Read the dataset the config names, report the rows left out, apply its hold-out rule.
 
@@ -35,6 +40,10 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
     naming the CSV and how to make it when crop: box needs one that is missing, and ConfigError
     for a holdout or fold rule that cannot work (holdout_from_config, fold_from_config), before
     the dataset is read."""
+    unknown = sorted(set(data_cfg) - DATA_KEYS)
+    if unknown:  # `+data.sigmaa=5` (Hydra's advice for a key the config lacks) was read by nothing, unsaid (a trial)
+        raise ConfigError(f"unknown data options {unknown}; known: {sorted(DATA_KEYS)} (conf/data/*.yaml's keys; a "
+                          "reader's own settings go under data.index)")  # fmt: skip
     rule = holdout_from_config(data_cfg.get("holdout"))  # both checked before the reader runs (a generated
     fold = fold_from_config(data_cfg.get("fold"))  # dataset is not made for a command that stops)
     boxes = data_cfg.get("boxes") if data_cfg.get("crop", "box") == "box" else None
