@@ -149,7 +149,9 @@ def markdown(r: dict) -> str:
              + (f"; {len(r['left_out_attributes'])} attributes the labels lack: {', '.join(r['left_out_attributes'])}"
                 if r["left_out_attributes"] else "") + ".", ""]  # fmt: skip
     if "decisions" in s:
-        paper = f" (LNets+ANet: {PAPER[r['data']['name']]:.2f})" if r["data"]["name"] in PAPER else ""
+        # the paper's figure: its test split, every image scored; this row: the images with a face found
+        paper = (f" (LNets+ANet: {PAPER[r['data']['name']]:.2f} on the test split, every image)"
+                 if r["data"]["name"] in PAPER else "")  # fmt: skip
         lines += ["| scored on the images with a face found | mean accuracy | mean balanced accuracy |", "|---|---|---|",
                   f"| at the bundle's decisions | {s['decisions']['mean_accuracy']:.4f}{paper} | "
                   f"{s['decisions']['mean_balanced_accuracy']:.4f} |",
