@@ -511,3 +511,11 @@ def test_a_warmup_as_long_as_the_run_is_said(tmp_path):
     assert "warmup_steps 100 is longer than the run's 4 steps" in said and "train.lr 0.05" in said
     train(tmp_path / "b", warmup_steps=2, max_steps=4)
     assert "warmup_steps" not in (tmp_path / "b" / "train.log").read_text()
+
+
+def test_samples_an_epoch_leaves_out_are_said(tmp_path):
+    """Trial 67: 183 faces at batch 64 trained on 128 of them each epoch (drop_last), unsaid."""
+    train(tmp_path / "a", data=RandomFaces(n=30), batch_size=8, max_steps=2)
+    assert "each epoch leaves out 6 of its 30 samples" in (tmp_path / "a" / "train.log").read_text()
+    train(tmp_path / "b", data=RandomFaces(n=32), batch_size=8, max_steps=2)
+    assert "leaves out" not in (tmp_path / "b" / "train.log").read_text()

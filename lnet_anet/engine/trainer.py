@@ -237,6 +237,12 @@ class Trainer:
             (self.run_dir / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
             log.info("training %s steps (%s per epoch) on %s, %d process(es); run folder %s",
                      self.total_steps, self.steps_per_epoch, self.device, self.world_size, self.run_dir)  # fmt: skip
+            per_process = cfg.batch_size // self.world_size
+            left = len(self.sampler) - self.steps_per_epoch * per_process
+            if left >= 0.1 * len(self.sampler):  # small data: the last, incomplete batch is dropped (a trial)
+                log.info("each epoch leaves out %d of its %d samples (the last batch, incomplete; others each epoch, "
+                         "as the order is shuffled): a train.batch_size that divides %d uses them all",
+                         left, len(self.sampler), len(self.sampler))  # fmt: skip
             if cfg.warmup_steps > self.total_steps > 0:  # a short trial run: the rate never reaches train.lr
                 log.warning("warmup_steps %d is longer than the run's %d steps: the learning rate stays below "
                             "train.lr %g throughout; set train.warmup_steps lower for a short run",
