@@ -746,6 +746,39 @@ def test_read_scut_fbp5500_splits_scores_and_groups(tmp_path):
         read_scut_fbp5500(root, split="fold6")
 
 
+def test_scut_ratings_give_each_image_its_raters_spread(tmp_path):
+    """Trial 67: DLDL-v2 labels each SCUT-FBP face with the spread of its raters; no reader read the
+    release's All_Ratings.xlsx, so one sigma served every face. With ratings=, each image's
+    attractiveness_sigma is its ratings' standard deviation (the "ALL" sheet, or every sheet)."""
+    import openpyxl
+
+    from lnet_anet.data.dataset import FaceDataset
+
+    root = _scut(tmp_path / "SCUT-FBP5500_v2")
+    ratings = {"AF1.jpg": [2, 3, 4], "AM2.jpg": [1, 1, 1], "CF3.jpg": [4, 5], "CM4.jpg": [3, 3, 4], "AF5.jpg": [5]}
+    book = openpyxl.Workbook()  # no "ALL" sheet: every sheet is read
+    asian, caucasian = book.active, book.create_sheet("Caucasian")
+    asian.title = "Asian"
+    for sheet in (asian, caucasian):
+        sheet.append(["Rater", "Filename", "Rating", "original Rating"])
+    for name, values in ratings.items():
+        for k, v in enumerate(values):
+            (asian if name.startswith("A") else caucasian).append([k + 1, name, v, v])
+    book.save(tmp_path / "All_Ratings.xlsx")
+    df = read_scut_fbp5500(root, ratings=tmp_path / "All_Ratings.xlsx")
+    np.testing.assert_allclose(df["attractiveness_sigma"].to_numpy(), [1.0, 0.0, np.std([4, 5], ddof=1),
+                                                                        np.std([3, 3, 4], ddof=1), np.nan])  # fmt: skip
+    sample = FaceDataset(df, image_size=16)[0]
+    assert sample["attractiveness_sigma"].item() == pytest.approx(1.0)
+    table = tmp_path / "ratings.csv"  # the same as a CSV; a rating off the 1-5 scale is named
+    table.write_text("Rater,Filename,Rating\n1,AF1.jpg,2\n2,AF1.jpg,6\n")
+    with pytest.raises(DatasetFormatError, match=r"ratings.csv: rating '6' of 'AF1.jpg': expected a number in 1-5"):
+        read_scut_fbp5500(root, ratings=table)
+    table.write_text("who,image,score\n1,AF1.jpg,2\n")
+    with pytest.raises(DatasetFormatError, match="expected the columns Filename and Rating"):
+        read_scut_fbp5500(root, ratings=table)
+
+
 def test_bad_scut_files_name_file_and_line(tmp_path):
     root = _scut(tmp_path)
     test_txt = root / "train_test_files" / "split_of_60%training and 40%testing" / "test.txt"

@@ -34,7 +34,7 @@ COLOR_JITTER = 0.1  # brightness, contrast and saturation change by at most +-10
 # Index pairs of (x, y) columns swapped by a horizontal flip: left eye <-> right eye, mouth corners.
 _FLIP_LANDMARKS = np.array([2, 3, 0, 1, 4, 5, 8, 9, 6, 7])
 _SCALARS = (("identity", torch.long), ("age", torch.float32), ("age_sigma", torch.float32),
-            ("attractiveness", torch.float32), ("age_weight", torch.float32),
+            ("attractiveness", torch.float32), ("attractiveness_sigma", torch.float32), ("age_weight", torch.float32),
             ("attractiveness_weight", torch.float32))  # fmt: skip
 
 
@@ -42,7 +42,7 @@ class FaceDataset(Dataset):
     """Samples of an index DataFrame as dicts of tensors (the keys of the shared contract):
 
     image (3xHxW float, normalised), attributes (float 0/1, one per df.attrs["attributes"]),
-    identity (long), age, age_sigma, score (float), age_weight, attractiveness_weight (float: a
+    identity (long), age, age_sigma, attractiveness, attractiveness_sigma (float), age_weight, attractiveness_weight (float: a
     per-sample loss weight, band_weights), box (4 float), landmarks (10 float),
     index (long: the row position in `index`). A key is present when the index has the column.
 

@@ -242,6 +242,15 @@ def _whole_index_maps(cfg: DictConfig, index, net, stage: int | None, stem: Path
     return {"train": whole, ev: whole, "maps": maps}
 
 
+def say_unread_sigma(cfg: DictConfig, index: pd.DataFrame) -> None:
+    """The recipes on cached ANet maps carry one label per face, not its spread: a per-face sigma
+    the data gives (ChaLearn's age_sigma, SCUT's rater spread) is said to go unread."""
+    column = f"{cfg.target}_sigma"
+    if column in index and np.isfinite(pd.to_numeric(index[column], errors="coerce")).any():
+        log.warning("the data gives each face its own %s, which input=%s does not read: every face takes data.sigma=%s "
+                    "(input=image reads it)", column, cfg.input, cfg.data.get("sigma"))  # fmt: skip
+
+
 def check_batch_before_caching(cfg: DictConfig, index, tune_split: dict | None) -> None:
     """engine.trainer.check_full_batch on the training faces (the fit part with a tune_split),
     before their trunk maps or features are cached: a batch larger than the training set stops the
@@ -261,6 +270,7 @@ def train_on_anet_layers(cfg: DictConfig) -> dict:
     record_recipe(out, cfg)
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
+    say_unread_sigma(cfg, index)
     check_batch_before_caching(cfg, index, tune_split)
     if cfg.init_from:  # its layers fit only a net of its own sizes: take them from the source
         shape = anet_source_shape(Path(cfg.init_from))
@@ -471,6 +481,7 @@ def train_on_anet_features(cfg: DictConfig) -> dict:
     record_recipe(out, cfg, anet={"weights_sha1": anet_digest, "patches": dict(patches)})
     index = build_index(cfg.data)
     record_data(out, cfg.data, index)
+    say_unread_sigma(cfg, index)
     check_batch_before_caching(cfg, index, None)
     sets = {}
     if cfg.get("features_cache_dir"):  # one cache of every face of the index (k-fold runs share it)

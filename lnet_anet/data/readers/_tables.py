@@ -31,7 +31,7 @@ LANDMARK_COLUMNS = (
 SPLITS = ("train", "val", "test")
 # Column order of every index; anything else a reader adds (e.g. "person") goes last.
 _LEADING = ("path", "split", "identity")
-_TRAILING = (*BOX_COLUMNS, *LANDMARK_COLUMNS, "age", "age_sigma", "gender", "race", "attractiveness")
+_TRAILING = (*BOX_COLUMNS, *LANDMARK_COLUMNS, "age", "age_sigma", "gender", "race", "attractiveness", "attractiveness_sigma")
 
 
 def read_lines(path: str | Path) -> list[str]:

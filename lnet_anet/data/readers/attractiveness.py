@@ -5,8 +5,11 @@ SCUT-FBP5500 release layout (root = the `SCUT-FBP5500_v2` folder, or its parent)
   train_test_files/All_labels.txt                                  `name score`, all 5,500
   train_test_files/split_of_60%training and 40%testing/{train,test}.txt
   train_test_files/5_folders_cross_validations_files/cross_validation_{k}/{train,test}_{k}.txt
+  All_Ratings.xlsx                                                 each rater's score of each image
 Scores are mean ratings in [1, 5]. The name prefix (AF, AM, CF, CM = Asian/Caucasian,
 female/male) gives "gender" (0 male, 1 female) and "race" (UTKFace codes: 0 White, 2 Asian).
+With the ratings (`ratings=`), "attractiveness_sigma" is the standard deviation of each image's
+ratings: DLDL-v2's label distribution for the image (Gao et al., 2018), where the loss reads it.
 """
 
 from __future__ import annotations
@@ -114,11 +117,45 @@ def read_score_list(
     return names, scores, table
 
 
+def read_scut_ratings(path: str | Path) -> pd.Series:
+    """SCUT-FBP5500's per-rater scores, `All_Ratings.xlsx` (its sheet "ALL" when it has one, else
+    every sheet; columns Rater, Filename, Rating) or a CSV of those columns -> Series image name ->
+    the sample standard deviation of its ratings (points on the 1-5 scale). Raises
+    DataNotFoundError for a missing file; DatasetFormatError for a file without the columns, a
+    rating outside 1-5, or an .xlsx without openpyxl installed (its message says what to do)."""
+    path = require_path(path, "SCUT-FBP5500 ratings file", folder=False, hint=False)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            sheets = pd.read_excel(path, sheet_name=None)
+        except ImportError:
+            raise DatasetFormatError(path, "reading .xlsx needs openpyxl: pip install openpyxl, or save the sheet as "
+                                           "CSV and give that") from None  # fmt: skip
+        except ValueError as e:
+            raise DatasetFormatError(path, f"not an Excel workbook pandas can read ({e})") from None
+        named = {str(k).strip().lower(): v for k, v in sheets.items()}
+        table = named["all"] if "all" in named else pd.concat(list(sheets.values()), ignore_index=True)
+    else:
+        table = pd.read_csv(path)
+    columns = {str(c).strip().lower(): c for c in table.columns}
+    if "filename" not in columns or "rating" not in columns:
+        raise DatasetFormatError(path, f"expected the columns Filename and Rating (and Rater), found {list(table.columns)}")
+    table = table.drop_duplicates() if "rater" in columns else table  # a rating in two sheets counts once
+    rating = pd.to_numeric(table[columns["rating"]], errors="coerce")
+    bad = ~rating.between(*SCORE_RANGE)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DatasetFormatError(path, f"rating {str(table[columns['rating']].iloc[row])!r} of "
+                                       f"{table[columns['filename']].iloc[row]!r}: expected a number in 1-5")  # fmt: skip
+    spread = rating.groupby(table[columns["filename"]].astype(str).str.strip()).std(ddof=1)
+    return spread.rename("attractiveness_sigma")
+
+
 def read_scut_fbp5500(
     root: str | Path,
     split: str = "60/40",
     check_images: bool = True,
     bad_rows: str = "error",
+    ratings: str | Path | None = None,
 ) -> pd.DataFrame:
     """SCUT-FBP5500 with one of its official splits ("60/40", "fold1".."fold5"; "all" reads
     All_labels.txt with an empty split). The split's files that are present are read (the
@@ -127,7 +164,9 @@ def read_scut_fbp5500(
     disagrees with it is one too. bad_rows: "error" or "skip" a malformed row (see
     read_score_list; skipped rows are listed in df.attrs["skipped"] with file and line). A
     missing root, or one that is not a release, raises DataNotFoundError (a FileNotFoundError)
-    naming it and how to point at the data."""
+    naming it and how to point at the data. ratings: All_Ratings.xlsx (or its CSV), for each
+    image's "attractiveness_sigma" (read_scut_ratings; NaN for an image with fewer than 2 ratings,
+    whose loss then takes data.sigma)."""
     root = Path(root)
     images = _scut_root(root) / "Images"
     skipped: list[str] = []
@@ -177,6 +216,12 @@ def read_scut_fbp5500(
         "gender": group.str[1].map(_GROUP_GENDER).fillna(-1).to_numpy(np.int64),
         "race": group.str[0].map(_GROUP_RACE).fillna(-1).to_numpy(np.int64),
     }
+    if ratings is not None:
+        spread = read_scut_ratings(ratings).reindex(names_all)
+        columns["attractiveness_sigma"] = spread.to_numpy(np.float64)
+        if spread.isna().all():
+            raise DatasetFormatError(Path(ratings), "none of the listed images has 2 or more ratings here (names as "
+                                                    "in the split files, e.g. AF1.jpg)")  # fmt: skip
     keep = keep_existing(paths, skipped) if check_images else None
     return finish_index(columns, f"SCUT-FBP5500 {root}", skipped=skipped, keep=keep)
 
