@@ -398,23 +398,6 @@ def test_experiment_smoke_wins_over_each_commands_own_train_settings(command, ov
         assert (cfg.calibration_images, cfg.localizer.fit_box, cfg.cascade.enabled) == (20, False, False)
 
 
-@pytest.mark.parametrize("train_group", ["cpu", "gpu", "smoke"])
-def test_train_anets_config_records_no_unread_train_epochs(train_group):
-    """train_anet's stages each have their own epochs: its composed (and recorded) config said the
-    train group's `epochs: 10`, which no stage read."""
-    from pathlib import Path
-
-    from hydra import compose, initialize_config_dir
-
-    import lnet_anet
-
-    conf = str(Path(lnet_anet.__file__).parent / "conf")
-    with initialize_config_dir(config_dir=conf, version_base="1.3"):
-        cfg = compose("train_anet", overrides=[f"train={train_group}"])
-    assert cfg.train.epochs is None and cfg.pretrain.epochs >= 1 and cfg.finetune.epochs >= 1
-    assert TrainConfig.from_dict({**cfg.train, "epochs": cfg.finetune.epochs, "device": "cpu"}).epochs == cfg.finetune.epochs
-
-
 @pytest.mark.parametrize(("command", "key", "overrides"), [
     ("fit_svms", "anet_from", []), ("train_attractiveness_anet", "init_from", []),
     ("train_attractiveness_head", "anet_run", []), ("train_anet_dldl", "init_from", ["experiment=age_framed"]),
