@@ -32,7 +32,7 @@ shifts by 4 px, scale x0.9 / x1.1, brightness x0.6 / x1.5, grayscale, 128 -> 256
 per perturbation: |delta age| (median, 95th percentile), the share of attribute decisions that
 flip, and the IoU of the face box with the original's (mapped into the same pixels).
 
-Writes experiments/<date>-end-to-end/results.{json,md}. Needs ../shared/datasets; says so and stops
+Writes results.{json,md} into --out (default runs/bench_end_to_end/<date>-<time>). Needs ../shared/datasets; says so and stops
 when it is missing.
 """
 
@@ -437,7 +437,8 @@ def main(argv=None) -> int:
                     help="also run each bundle with Predictor.box_jitter on (7 views of each face's region averaged)")
     ap.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
     ap.add_argument("--out", type=Path, default=None,
-                    help="where results.json and results.md go (default: experiments/<date>-end-to-end)")
+                    help="where results.json and results.md go (default: runs/bench_end_to_end/<date>-<time>; "
+                         "experiments/... for a recorded run)")  # fmt: skip
     args = ap.parse_args(argv)
     if args.merge:
         merged = merge_runs(args.merge)
@@ -459,7 +460,8 @@ def main(argv=None) -> int:
               "--face-head mine=H)", file=sys.stderr)  # fmt: skip
         return 2
     if not (args.datasets / "celeba_hq128").exists() or not (args.datasets / "utkface128").exists():
-        print(f"bench_end_to_end: needs celeba_hq128 and utkface128 under {args.datasets}", file=sys.stderr)
+        print(f"bench_end_to_end: needs celeba_hq128 (the attribute rows) and utkface128 (the age rows) under "
+              f"{args.datasets} (--datasets DIR)", file=sys.stderr)  # fmt: skip
         return 1
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
@@ -531,7 +533,7 @@ def main(argv=None) -> int:
             probe_train = probe_train[~probe_train["path"].isin(set(files["path"]))]
         results["linear_probe"] = linear_probe(probe_train, files, names, train[names].to_numpy())
     results["seconds"] = time.perf_counter() - start
-    out = args.out or REPO / "experiments" / f"{results['date']}-end-to-end"
+    out = args.out or Path("runs") / "bench_end_to_end" / f"{results['date']}-{dt.datetime.now():%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2, default=float))
     (out / "results.md").write_text(markdown(results))
