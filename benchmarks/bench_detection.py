@@ -316,6 +316,37 @@ def face_free_crops(df, out_dir: Path, min_side: int = 64, grow: float = 0.5, tr
     return paths
 
 
+SAVED_DRAWN = 0.5  # --vis: a saved output's boxes drawn (it has no operating point of its own here)
+
+
+def draw_detections(df, truth, drawn: dict[str, list[np.ndarray]], folder: Path, height: int = 360) -> list[Path]:
+    """One JPEG per image of df (in folder, never under experiments/: they are the data's
+    pixels): a panel per row of `drawn` (name -> boxes per image), the image `height` px high,
+    labelled faces that count white, don't-care gray, the row's boxes green, its name and count
+    on top. Returns the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i, (path, name) in enumerate(zip(df["path"], df["name"], strict=True)):
+        image = read_image(path)
+        k = height / image.shape[0]
+        base = cv2.resize(image, (max(1, round(image.shape[1] * k)), height), interpolation=cv2.INTER_AREA)
+        panels = []
+        for row, boxes in drawn.items():
+            tile = base.copy()
+            for box, dont_care in zip(*truth[i], strict=True):
+                x0, y0, x1, y1 = (int(round(v * k)) for v in box)
+                cv2.rectangle(tile, (x0, y0), (x1 - 1, y1 - 1), (128, 128, 128) if dont_care else (255, 255, 255), 1)
+            for box in boxes[i]:
+                x0, y0, x1, y1 = (int(round(v * k)) for v in box)
+                cv2.rectangle(tile, (x0, y0), (x1 - 1, y1 - 1), (0, 255, 0), 2)
+            cv2.putText(tile, f"{row}: {len(boxes[i])}", (4, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 0), 2)
+            panels.append(tile)
+        out = folder / f"{i:03d}_{name.replace('/', '__').rsplit('.', 1)[0]}.jpg"
+        cv2.imwrite(str(out), cv2.cvtColor(np.concatenate(panels, axis=1), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        written.append(out)
+    return written
+
+
 def operating_point(name: str, scores: np.ndarray, shipped_threshold: float | None) -> np.ndarray:
     if name == "dlib_hog":
         return scores >= 0.0
@@ -450,6 +481,8 @@ def benchmark_data(args, detectors: list[str]) -> dict:
         raise UsageError(f"--limit must be at least 1, got {args.limit}")
     if args.threads < 1:
         raise UsageError(f"--threads must be at least 1, got {args.threads}")
+    if args.vis < 0:
+        raise UsageError(f"--vis must be 0 or more, got {args.vis}")
     for opt, path in (("--bundle", args.bundle), ("--baseline", args.baseline), ("--box-head", args.box_head),
                       ("--face-head", args.face_head)):
         if path is not None and not path.exists():
@@ -593,6 +626,9 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="score only the first N images (a smoke test)")
     ap.add_argument("--face-free", action="store_true",
                     help="also count false alarms on face-free crops of the photos (the docstring says how they are cut)")
+    ap.add_argument("--vis", type=int, default=0, metavar="N",
+                    help="draw the first N scored images into --work/vis/, one panel per row: the labelled faces and "
+                         "the row's boxes at its operating point (saved outputs: score >= 0.5) (default: 0, none)")  # fmt: skip
     ap.add_argument("--work", type=Path, default=None,
                     help="per-image detections and the face-free crops (default: runs/bench_detection/work/<the "
                          "--out folder's name>, one per run; never under experiments/: the crops are the data's)")  # fmt: skip
@@ -638,6 +674,7 @@ def main(argv=None) -> int:
     free_paths = face_free_crops(df, args.work / "face_free") if args.face_free else []
     results: dict = {}
     diagnosis = None
+    drawn: dict[str, list[np.ndarray]] = {}  # --vis: each row's boxes at its operating point, first images
     for name, path in args.detections.items():  # saved outputs: scored as they are, no time, no face-free crops
         try:
             dets = matched_detections(read_detections(path), list(df["name"]), path)
@@ -647,6 +684,7 @@ def main(argv=None) -> int:
         results[name] = evaluate_detections(dets, truth, iou=0.5, fppi=FPPI, bands=SIZE_BANDS)
         results[name] |= {"median_ms": None, "p90_ms": None, "boxes_per_image": float(np.mean([len(sc) for _, sc in dets])),
                           **box_shapes(dets, truth), "settings": {"detections": str(path)}}  # fmt: skip
+        drawn[name] = [b[sc >= SAVED_DRAWN] for b, sc in dets[: args.vis]]
         r = results[name]
         print(f"{name} (saved): AP50 {_num(r['ap'])}, recall@0.1 {_num(r['recall_at_0.1_fppi'])}, recall@1 "
               f"{_num(r['recall_at_1_fppi'])}", flush=True)  # fmt: skip
@@ -681,6 +719,7 @@ def main(argv=None) -> int:
             res["face_free"] = {"n_images": len(free_paths), "false_alarms_per_image": float(np.mean(counts)),
                                 "images_with_a_false_alarm": float(np.mean(np.array(counts) > 0))}  # fmt: skip
         results[name] = res
+        drawn[name] = [b[operating_point(name, sc, shipped_threshold)] for b, sc in dets[: args.vis]]
         with open(args.work / f"detections_{name}.json", "w") as fh:
             json.dump([{"name": n, "boxes": b.round(1).tolist(), "scores": s.round(5).tolist(), "ms": round(t, 2)}
                        for n, (b, s), t in zip(df["name"], dets, times, strict=True)], fh)  # fmt: skip
@@ -690,6 +729,10 @@ def main(argv=None) -> int:
         print(f"{name}: AP50 {_num(res['ap'])}, recall@0.1 {_num(res['recall_at_0.1_fppi'])}, recall@1 "
               f"{_num(res['recall_at_1_fppi'])}, {res['median_ms']:.0f} ms/img ({time.time() - t0:.0f} s)", flush=True)  # fmt: skip
 
+    if args.vis:
+        pictures = draw_detections(df.iloc[: args.vis], truth, drawn, args.work / "vis")
+        print(f"pictures: {len(pictures)} in {args.work / 'vis'} (white: labelled faces that count, gray: don't-care, "
+              "green: each row's boxes at its operating point)", flush=True)  # fmt: skip
     record = {
         "command": "OMP_NUM_THREADS=" + os.environ.get("OMP_NUM_THREADS", "") + " python " + shlex.join(sys.argv),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -478,8 +478,12 @@ def test_saved_detections_are_scored_beside_the_detectors(tmp_path, capsys):
     bench = _bench()
     common = ["--wider", str(tmp_path), "--threads", "1", "--work", str(tmp_path / "work")]
     assert bench.main([*common, "--detectors", "haar", "--detections", f"truth={tmp_path / 'sub'}", "--detections",
-                       f"half={fddb}", "--detections", f"one={table}", "--out", str(tmp_path / "out")]) == 0  # fmt: skip
+                       f"half={fddb}", "--detections", f"one={table}", "--vis", "2", "--out", str(tmp_path / "out")]) == 0  # fmt: skip
     captured = capsys.readouterr()
+    pictures = sorted((tmp_path / "work" / "vis").iterdir())  # one panel per row, under --work (the data's pixels)
+    assert [p.name for p in pictures] == ["000_0--Parade__p_0.jpg", "001_0--Parade__p_1.jpg"]
+    assert cv2.imread(str(pictures[0])).shape == (360, 4 * 480, 3)
+    assert f"pictures: 2 in {tmp_path / 'work' / 'vis'}" in captured.out
     assert f"warning: {table}: 2 of the 3 scored images have no detections there (the first: 0--Parade/p_1)" in captured.err
     results = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
     assert results["truth"]["ap"] == 1.0 and results["truth"]["max_recall"] == 1.0
