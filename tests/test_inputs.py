@@ -359,3 +359,15 @@ def test_premultiplied_gray_alpha_is_read():
     """Trial 63: mode "La" failed ("conversion from La to L not supported") though it is listed."""
     la = Image.new("LA", (4, 3), (100, 255)).convert("La")
     assert (to_rgb8(la) == 100).all()
+
+
+def test_a_missing_image_names_the_file_there_in_another_case(tmp_path):
+    """Trial 66: a label file's `x.jpg` for `x.JPG` on disk was only "file not found"."""
+    from lnet_anet.data.errors import ImageReadError
+    from lnet_anet.data.images import load_image
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "Photo.JPG")
+    with pytest.raises(ImageReadError, match=r"file not found \(Photo.JPG is there: file names are case-sensitive\)"):
+        load_image(tmp_path / "photo.jpg")
+    with pytest.raises(ImageReadError, match=r"file not found$"):
+        load_image(tmp_path / "other.jpg")

@@ -92,7 +92,7 @@ def _file_bytes(path: Path, max_pixels: int | None = None) -> bytes:
     except FileNotFoundError:
         if path.is_symlink():
             raise ImageReadError(path, f"a link to {os.readlink(path)}, which does not exist") from None
-        raise ImageReadError(path, "file not found") from None
+        raise ImageReadError(path, "file not found" + _other_case(path)) from None
     except OSError as e:
         raise ImageReadError(path, f"cannot read ({e.strerror or e})") from None
     return _whole(data, path)
@@ -387,3 +387,14 @@ def _opencv_pixels(data: bytes, image: Image.Image) -> np.ndarray | None:
     except Exception:  # noqa: BLE001 - a broken EXIF block: as stored
         orientation = 1
     return np.ascontiguousarray(to_rgb8(_ORIENT.get(orientation, lambda a: a)(img)))
+
+
+def _other_case(path: Path) -> str:
+    """", as NAME is there: names are case-sensitive" when the folder holds `path`'s name in
+    another case (a label file's `x.jpg` for `x.JPG` on disk, as a trial met), else ""."""
+    try:
+        with os.scandir(path.parent) as entries:
+            match = next((e.name for e in entries if e.name.lower() == path.name.lower()), None)
+    except OSError:
+        return ""
+    return f" ({match} is there: file names are case-sensitive)" if match else ""

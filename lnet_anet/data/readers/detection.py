@@ -359,7 +359,8 @@ def _counted_blocks(path: Path, is_name, zero_line: bool = False):
             continue
         name = lines[i]
         if not is_name(name):
-            raise DatasetFormatError(path, f"expected an image name, found {name!r}", i + 1)
+            why = " (a name here is one word: no spaces)" if len(name.split()) > 1 and "." in name else ""
+            raise DatasetFormatError(path, f"expected an image name, found {name!r}{why}", i + 1)
         if name in seen:
             raise DatasetFormatError(path, f"{name} is listed twice (first on line {seen[name]})", i + 1)
         seen[name] = i + 1
