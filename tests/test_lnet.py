@@ -140,6 +140,21 @@ def test_registered_builder_and_package_weights():
         torch.testing.assert_close(own[key], state[key])
 
 
+def test_package_weights_load_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
+    """Trial 68: with a read-only home (or LNET_ANET_CACHE on a file) every Lite0 training stopped
+    in Hydra's OSError(30), naming no path; the weights are used as converted, the folder named."""
+    from lnet_anet.models.backbones import package_weights_path
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("LNET_ANET_CACHE", str(blocker))
+    with pytest.warns(RuntimeWarning, match=f"cannot cache the converted ImageNet weights in {blocker} .*LNET_ANET_CACHE"):
+        m = create_model("lnet_lite0", pretrained="package", num_attributes=40)
+    monkeypatch.delenv("LNET_ANET_CACHE")
+    reference = torch.load(package_weights_path(), map_location="cpu", weights_only=True)
+    torch.testing.assert_close(m.backbone.state_dict()["conv_stem.weight"], reference["conv_stem.weight"])
+
+
 def test_fixed_last_stage_moves_it_into_lower_and_max_pooled_face_logit():
     torch.manual_seed(0)
     m = LNet(pretrained="none", stride=8, neck_channels=16, face_tag=True, response="face",

