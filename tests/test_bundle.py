@@ -617,6 +617,8 @@ def test_describe_prints_a_bundles_summary_and_writes_nothing(tmp_path, capsys):
     assert build_main(["--describe", str(DEFAULT_BUNDLE)]) == 0
     said = capsys.readouterr().out
     assert "lnet=lnet_lite0" in said and "a picture left with no face read at the zoom-in scales" in said
+    assert build_main(["--describe", "default"]) == 0  # the embedded bundle from any folder (trial 68: pip installs)
+    assert capsys.readouterr().out.startswith(f"{DEFAULT_BUNDLE} (")
     (tmp_path / "bad.lnetanet").write_text("hi")
     assert build_main(["--describe", str(tmp_path / "bad.lnetanet")]) == 1
     assert "not a model bundle" in capsys.readouterr().err

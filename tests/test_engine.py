@@ -398,6 +398,25 @@ def test_experiment_smoke_wins_over_each_commands_own_train_settings(command, ov
         assert (cfg.calibration_images, cfg.localizer.fit_box, cfg.cascade.enabled) == (20, False, False)
 
 
+def test_runs_go_where_lnet_anet_runs_says(tmp_path, monkeypatch):
+    """Trial 68: from a read-only folder every training command failed making runs/; paths.runs
+    was the only way out, and no variable set it as LNET_ANET_DATASETS sets the data root."""
+    from pathlib import Path
+
+    from hydra import compose, initialize_config_dir
+
+    import lnet_anet
+
+    conf = str(Path(lnet_anet.__file__).parent / "conf")
+    monkeypatch.setenv("LNET_ANET_RUNS", str(tmp_path / "runs-here"))
+    with initialize_config_dir(config_dir=conf, version_base="1.3"):
+        assert compose("train_age").paths.runs == str(tmp_path / "runs-here")
+        assert compose("train_age", overrides=["paths.runs=elsewhere"]).paths.runs == "elsewhere"
+    monkeypatch.delenv("LNET_ANET_RUNS")
+    with initialize_config_dir(config_dir=conf, version_base="1.3"):
+        assert compose("train_anet").paths.runs == "runs"
+
+
 @pytest.mark.parametrize(("command", "key", "overrides"), [
     ("fit_svms", "anet_from", []), ("train_attractiveness_anet", "init_from", []),
     ("train_attractiveness_head", "anet_run", []), ("train_anet_dldl", "init_from", ["experiment=age_framed"]),

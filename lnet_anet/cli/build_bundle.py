@@ -52,8 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--lnet", type=Path, help="LNet run folder")
     parser.add_argument("--anet", type=Path, help="ANet run folder (with SVMs)")
-    parser.add_argument("--from-bundle", type=Path, metavar="FILE",
-                        help="start from this bundle: add or replace only the --age / --attractiveness heads "
+    parser.add_argument("--from-bundle", type=bundle_file, metavar="FILE",
+                        help="start from this bundle ('default': the embedded one, from any folder): add or replace "
+                             "only the --age / --attractiveness heads "
                              "and/or its ANet and SVMs (--anet), or change settings (--localizer, --lnet-input, "
                              "--age-input, --crop-pad, --age-prior, --age-std-scale)")
     parser.add_argument("--age", type=Path, help="age (DLDL) run folder, or an ensemble_dldl folder; a bundle's "
@@ -94,8 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path,
                         help="the bundle file to write, its folders made when missing (required: a default would "
                              "overwrite the bundle shipped in the package; pass its path to replace it on purpose)")
-    parser.add_argument("--describe", type=Path, metavar="FILE",
-                        help="print FILE's summary (its networks, heads and localization steps, as printed after a "
+    parser.add_argument("--describe", type=bundle_file, metavar="FILE",
+                        help="print FILE's ('default': the embedded bundle's) summary (its networks, heads and localization steps, as printed after a "
                              "build) and write nothing; alone")
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
         args = parser.parse_args(argv)
@@ -406,6 +407,12 @@ def _age_labels(folder: Path | None, bundle: Path):
         raise ValueError(f"{root}: no UTKFace-named images (age_gender_race_date.jpg...) in its train part; "
                          "--age-labels takes the folder of UTKFace's images")
     return ages
+
+
+def bundle_file(value: str) -> Path:
+    """A bundle argument: a path, or 'default' for the embedded bundle (the README's
+    lnet_anet/assets/default.lnetanet exists only in a checkout; a trial's pip install had no way to name it)."""
+    return DEFAULT_BUNDLE if value == "default" else Path(value)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ REFINES = ("map", "hog")  # how the 5 landmarks are placed: a map fitted on LNet
 PRECISIONS = ("int8", "fp32")  # the ported network on ONNX Runtime, quantized or not
 DEFAULT_SETTINGS = {"refine": "map", "precision": "int8"}  # FaceDescriptor's defaults
 # How to add the `descriptor` extra, into the environment lnet_anet runs in
-INSTALL = ("pip install -e '.[descriptor]' from the clone, with the pip of lnet_anet's environment "
-           "(.venv/bin/pip after make install)")
+INSTALL = ("pip install dlib-bin face_recognition_models==0.3.0 with the pip of lnet_anet's environment "
+           "(.venv/bin/pip after make install; in a clone, pip install -e '.[descriptor]' does the same)")
 
 __all__ = ["DEFAULT_SETTINGS", "INSTALL", "PRECISIONS", "REFINES"]

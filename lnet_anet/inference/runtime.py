@@ -222,14 +222,16 @@ def export(module: nn.Module, examples: Sequence[torch.Tensor], dynamic: dict[st
 @contextlib.contextmanager
 def _quiet_quantizer():
     """ONNX Runtime's quantizer logs advice at WARNING on the root logger, which Python would
-    print to stderr; what matters is raised."""
+    print to stderr; what matters is raised. Its `logging.warning` also gives the root logger a
+    handler (basicConfig) that then printed every lnet_anet note twice (a trial): taken off."""
     root = logging.getLogger()
-    level = root.level
+    level, handlers = root.level, list(root.handlers)
     root.setLevel(logging.ERROR)
     try:
         yield
     finally:
         root.setLevel(level)
+        root.handlers[:] = handlers
 
 
 def _quantize_options() -> dict:
@@ -309,8 +311,9 @@ def _store(path: Path, model: bytes) -> None:
         if path.parent in _UNWRITABLE:
             return
         _UNWRITABLE.add(path.parent)
+        where = f" (now {os.environ['LNET_ANET_CACHE']})" if os.environ.get("LNET_ANET_CACHE") else ""
         warnings.warn(f"lnet_anet: cannot write the ONNX graph cache {path.parent} ({e.strerror or e}); the graphs "
-                      "are exported again at every load (~3 s). Set LNET_ANET_CACHE to a writable folder.",
+                      f"are exported again at every load (~3 s). Set LNET_ANET_CACHE{where} to a writable folder.",
                       RuntimeWarning, stacklevel=3)  # fmt: skip
 
 
