@@ -343,3 +343,22 @@ class _Double(torch.nn.Module):
 
     def forward(self, x):
         return 2 * x
+
+
+def test_a_warm_cache_predicts_without_building_a_torch_network(tmp_path):
+    """Trial 68: the CLI's first JSON line took 4.5 s where README said 2: with every graph cached,
+    the face filter's ANet-only graph still built ANet in torch (timm, torchvision and
+    torch._dynamo imported: ~2 s). A second process on a warm cache imports none of them."""
+    import subprocess
+    import sys
+
+    script = ("import sys\n"
+              "from skimage import data\n"
+              "from lnet_anet.inference.predictor import Predictor\n"
+              "record = Predictor.load().predict(data.astronaut())\n"
+              "print(len(record['faces']), ' '.join(m for m in ('timm', 'torchvision') if m in sys.modules) or '-')\n")  # fmt: skip
+    env = {**__import__("os").environ, "LNET_ANET_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+            for _ in range(2)]  # the first exports the graphs, the second reads them
+    assert all(r.returncode == 0 for r in runs), runs[-1].stderr[-2000:]
+    assert runs[1].stdout.split() == ["1", "-"], runs[1].stdout

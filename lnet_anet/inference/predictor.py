@@ -1716,7 +1716,11 @@ class Predictor:
         and attractiveness nets in the face graph cost most of its time (the face filter judges
         every face LNet returns; experiments/2026-12-05-face-head-v2, speed)."""
         if "anet_only" not in self._run:
-            self._run["anet_only"] = self._runner("anet_only", FaceGraph(fold_batchnorm(self.bundle.anet, True), self._anet, {}))
+            cached = None  # an exported graph is read without building ANet in torch (timm's import: ~1.5 s; a trial)
+            if self.backend == "onnxruntime" and self._digest is not None:
+                cached = OrtGraph.cached(graph_key(self._graph_settings("anet_only"), self._graph_digest("anet_only")))
+            self._run["anet_only"] = cached or self._runner(
+                "anet_only", FaceGraph(fold_batchnorm(self.bundle.anet, True), self._anet, {}))
         return self._run["anet_only"]
 
     def _face_features(self, faces: list, pad: str | None = None, with_heads: bool = True) -> list[np.ndarray]:

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import torch
-from torchvision.ops import box_iou
 
 from lnet_anet.data.transforms import resize as resize_image
 
@@ -206,6 +205,9 @@ def faces_on_check(readings, localizer, scales: Sequence[float], image_hw: tuple
     faces = further_faces(merge(detections, localizer.nms_iou, localizer.max_faces), localizer, image_hw)
     if not faces or not len(found):
         return faces
+    # imported here: torchvision's import costs ~1 s of every command's start
+    from torchvision.ops import box_iou
+
     overlap = box_iou(torch.from_numpy(np.stack([b for b, _ in faces])).double(),
                       torch.from_numpy(np.stack(found)).double()).amax(1)  # fmt: skip
     return [f for f, o in zip(faces, overlap.tolist(), strict=True) if o < FIND_ON_CHECK_IOU]
