@@ -27,7 +27,7 @@ def data_hint(key: str | None = None) -> str:
     """DATA_HINT, with `data.index.<key>=PATH` (the reader's own argument) for one dataset
     alone, and where the layouts are described."""
     alone = f", or data.index.{key}=PATH for this dataset alone" if key else ""
-    return f"{DATA_HINT}{alone} (the expected layouts: data/README.md)"
+    return f"{DATA_HINT}{alone} (the expected layouts: data/README.md of the source repository)"
 
 
 class DataNotFoundError(DatasetFormatError, FileNotFoundError):
