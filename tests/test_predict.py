@@ -34,8 +34,9 @@ def folder(scene, tmp_path_factory) -> Path:
 
 
 def _check_record(record: dict, width: int, height: int, heads: bool = True) -> None:
-    assert set(record) == {"image", "width", "height", "faces", "error", "bundle"}
+    assert set(record) == {"image", "width", "height", "faces", "error", "bundle", "model"}
     assert len(record["bundle"]) == 12  # the bundle file's identity (Bundle.identity)
+    assert len(record["model"]) == 12 and record["model"] != record["bundle"]  # with its heads and the version
     assert record["error"] is None and (record["width"], record["height"]) == (width, height)
     assert record["faces"], "threshold 0 on a random LNet finds at least one peak"
     for face in record["faces"]:
@@ -544,3 +545,17 @@ def test_a_negative_threshold_in_exponent_form_is_a_number_not_an_option():
     args = build_parser().parse_args(["a.jpg", "b.jpg", "--threshold", "-1e9", "--secondary-threshold", "-.5"])
     assert (args.threshold, args.secondary_threshold) == (-1e9, -0.5)
     assert [str(p) for p in args.images] == ["a.jpg", "b.jpg"]
+
+
+def test_the_model_identity_names_the_heads_in_use_beside_the_bundle():
+    """Trial 69: a record's "bundle" stayed the same when a shipped head file changed, so a
+    published figure could not say which heads made it: "model" covers the heads in use too."""
+    from lnet_anet.inference.predictor import Predictor
+
+    predictor = Predictor.load()  # the embedded bundle, with the heads shipped beside it
+    plain = predictor.model_identity
+    assert plain == Predictor.load().model_identity and len(plain) == 12
+    predictor.rotations = True  # the upright head now reads: another model, the same bundle file
+    assert predictor.model_identity != plain
+    record = predictor.predict(np.zeros((40, 40, 3), np.uint8))
+    assert (record["bundle"], record["model"]) == (predictor.bundle.identity, predictor.model_identity)

@@ -438,8 +438,15 @@ def test_resume_refuses_an_output_read_with_other_options(bundle, tmp_path, caps
     assert load_bundle(other).identity != load_bundle(bundle).identity == read_records(out)[0]["bundle"]
     _image(root / "img101.png", 101, size=(24, 20))
     assert main([str(root), "--output", str(out), "--bundle", str(other), "--resume", "--box-jitter"]) == 2
-    assert f"--bundle of identity {load_bundle(bundle).identity}" in capsys.readouterr().err
-    old = [{k: v for k, v in r.items() if k != "bundle"} for r in read_records(out)]  # written before records said it
+    err = capsys.readouterr().err
+    assert f"--bundle of identity {load_bundle(bundle).identity}" in err and "the model" not in err  # said once
+    # the same bundle with another head file (an upgrade, trial 69): "model" differs, and it is refused
+    kept = read_records(out)
+    out.write_text("".join(json.dumps({**r, "model": "0123456789ab"}) + "\n" for r in kept))
+    assert main([*argv, "--resume", "--box-jitter"]) == 2
+    assert "the model (the bundle with its heads and lnet_anet's version) 0123456789ab where this run has " \
+           f"{kept[0]['model']}: a head or lnet_anet changed since" in capsys.readouterr().err
+    old = [{k: v for k, v in r.items() if k not in ("bundle", "model")} for r in kept]  # written before records said them
     out.write_text("".join(json.dumps(r) + "\n" for r in old))
     assert main([str(root), "--output", str(out), "--bundle", str(other), "--resume", "--box-jitter"]) == 0
 

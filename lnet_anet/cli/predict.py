@@ -932,7 +932,8 @@ def _reading_options_of(predictor) -> dict[str, Any]:
             "--face-head": predictor.custom_heads.get("face_head"), "--box-head": predictor.custom_heads.get("box_head"),
             "--crowd-box-head": predictor.custom_heads.get("crowd_box_head"),
             "--upright-head": predictor.custom_heads.get("upright_head"),
-            "--bundle": predictor.bundle.identity, "settings": predictor.reading_settings}  # fmt: skip
+            "--bundle": predictor.bundle.identity, "model": predictor.model_identity,
+            "settings": predictor.reading_settings}  # fmt: skip
 
 
 def _other_options(records, now: dict[str, Any], prep: dict[str, Any]) -> str:
@@ -946,10 +947,12 @@ def _other_options(records, now: dict[str, Any], prep: dict[str, Any]) -> str:
     differ: dict[str, Any] = {}
     for record in records:
         for key, value in reading_options(record).items():
-            if key not in now or (key == "--bundle" and value is None):  # None: written before records named their bundle
+            if key not in now or (key in ("--bundle", "model") and value is None):  # None: written before records said it
                 continue
             if value != now[key]:
                 differ.setdefault(key, value)
+    if "--bundle" in differ:  # another bundle is another model: said once
+        differ.pop("model", None)
     own = {**{key: prep["localizer"].get(key) for key in LOCALIZER_SETTINGS},
            **{key: prep["lnet"].get(key) for key in ("detail_ratio", "arbitrate_nested", "arbitrate_picture")}}  # fmt: skip
 
@@ -967,6 +970,9 @@ def _other_options(records, now: dict[str, Any], prep: dict[str, Any]) -> str:
                     f"{'the head of digest ' + mine if mine else default} (fit_* prints a head's digest)")
         if key == "--bundle":
             return f"--bundle of identity {value} where this run has {now[key]}"
+        if key == "model":  # the same bundle, another head file or package version (an upgrade)
+            return (f"the model (the bundle with its heads and lnet_anet's version) {value} where this run has "
+                    f"{now[key]}: a head or lnet_anet changed since")  # fmt: skip
         if key == "settings":  # --threshold, --secondary-threshold, --detail, --arbitrate, --attractiveness-patches
             mine = now[key]
             lower = (" (--secondary-threshold turns the bundle's weak_threshold and crowd off)"

@@ -352,7 +352,9 @@ def reading_options(record: dict[str, Any]) -> dict[str, Any]:
     than the shipped one, and "bundle", the bundle file's identity), as predict's flags: {"--mirror": bool,
     "--box-jitter": bool, "--rotations": bool, "descriptor heads": [names], "--no-rescue": bool,
     "--no-refine-boxes": bool, "--face-head" / "--box-head" / "--crowd-box-head" / "--upright-head": digest or None,
-    "--bundle": identity or None (None: a record written before records said it), "settings": the
+    "--bundle": identity or None (None: a record written before records said it), "model": the
+    bundle's identity with its heads and the package version (Predictor.model_identity; None
+    likewise), "settings": the
     localization settings changed from the bundle's (Predictor.reading_settings: --threshold,
     --secondary-threshold, --detail, --attractiveness-patches), {} for none}. Meaningful for a
     record without error (an error record carries none of them)."""
@@ -361,7 +363,8 @@ def reading_options(record: dict[str, Any]) -> dict[str, Any]:
             "--no-rescue": record.get("rescue") is False, "--no-refine-boxes": record.get("refine_boxes") is False,
             "--face-head": record.get("face_head"), "--box-head": record.get("box_head"),
             "--crowd-box-head": record.get("crowd_box_head"), "--upright-head": record.get("upright_head"),
-            "--bundle": record.get("bundle"), "settings": record.get("settings") or {}}  # fmt: skip
+            "--bundle": record.get("bundle"), "model": record.get("model"),
+            "settings": record.get("settings") or {}}  # fmt: skip
 
 
 def _rescued(face: dict[str, Any]) -> int:

@@ -51,7 +51,8 @@ off, and "face_head" / "box_head": the digest of a head other than the shipped o
 (Predictor.reading_settings, e.g. {"threshold": 2.0}, and with rotations an upright_bar or
 upright_margin set; absent when none is), and "bundle": the
 bundle file's identity (Bundle.identity: its tensors and config; in an error record too, absent
-for a bundle made in memory). "image" is
+for a bundle made in memory), and "model": that identity with the heads in use and the package
+version (Predictor.model_identity: what to quote beside a published figure). "image" is
 the path as a str (os.fsdecode: bytes a file name cannot decode become surrogates, which json.dumps escapes). Rounding: boxes to 0.1 px, scores to 5
 decimals, probabilities to 4, ages and attractiveness to 3.
 """
@@ -60,6 +61,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import itertools
 import json
 import numbers
@@ -521,12 +523,30 @@ class Predictor:
         own: Predictor.load(face_head= / box_head= / crowd_box_head=), the upright_head setter,
         predict --face-head / --box-head / --crowd-box-head / --upright-head). Records read so say it
         under the same keys, so that `predict --resume` refuses to mix them with records read otherwise."""
+        return {name: digest for name, (head, digest) in self._heads_in_use().items()  # the bundle's own: its identity
+                if digest != self._embedded.get(name, _shipped_digest(type(head), SHIPPED_FILES.get(name)))}  # fmt: skip
+
+    def _heads_in_use(self) -> dict[str, tuple[Any, str]]:
+        """{name: (head, its digest)} of the face, box, crowd box and upright heads this Predictor reads with."""
         heads = {"face_head": self._face_head if self.rescue or self._lnet.verify_faces is not None else None,
                  "box_head": self._box_head if self.refine_boxes else None,
                  "crowd_box_head": self._crowd_box_head if self.refine_boxes else None,
                  "upright_head": self._upright_head if self.rotations else None}  # fmt: skip
-        return {name: head.digest for name, head in heads.items()  # the bundle's own heads are said by its identity
-                if head is not None and head.digest != self._embedded.get(name, _shipped_digest(type(head), SHIPPED_FILES.get(name)))}  # fmt: skip
+        return {name: (head, head.digest) for name, head in heads.items() if head is not None}
+
+    @property
+    def model_identity(self) -> str | None:
+        """12 hex digits naming everything that makes a record's numbers: the bundle's identity,
+        the digest of each head in use (embedded, shipped beside the bundle or the user's own) and
+        the package's version; None for a bundle made in memory. Records say it as "model": the
+        bundle's identity alone stays the same when a shipped head file changes (a trial: boxes
+        moved 1.3 px under the same "bundle"), so `predict --resume` compares this too."""
+        if self.bundle.identity is None:
+            return None
+        from lnet_anet import __version__
+
+        heads = sorted((name, digest) for name, (_, digest) in self._heads_in_use().items())
+        return hashlib.sha1(json.dumps([self.bundle.identity, heads, __version__]).encode()).hexdigest()[:12]
 
     @property
     def reading_settings(self) -> dict[str, Any]:
@@ -952,7 +972,7 @@ class Predictor:
         every record does (a --resume retries it with the same bundle only)."""
         record = {"image": source, "width": None, "height": None, "faces": [], "error": error}
         if self.bundle.identity is not None:
-            record["bundle"] = self.bundle.identity
+            record["bundle"], record["model"] = self.bundle.identity, self.model_identity
         return record
 
     @torch.inference_mode()
@@ -977,7 +997,7 @@ class Predictor:
             found, turns, cut_from = self._upright(images, found, analyses)
         faces: list[tuple[np.ndarray, np.ndarray, float, dict]] = []  # (image read, box in it, score, record)
         shown_in: list[tuple[Analysis, int, int]] = []  # per face: its Analysis, index in faces_px, turn
-        custom, settings = self.custom_heads, self.reading_settings
+        custom, settings, model = self.custom_heads, self.reading_settings, self.model_identity
         if self.rotations:  # the turn rule, where it is not the default
             settings |= {key: value for key, value, default in (("upright_bar", self.upright_bar, UPRIGHT_BAR),
                          ("upright_margin", self.upright_margin, UPRIGHT_MARGIN)) if value != default}  # fmt: skip
@@ -1001,8 +1021,8 @@ class Predictor:
             a.record.update(custom)  # a face or box head of the user's own: its digest
             if settings:  # localization settings other than the bundle's (reading_settings)
                 a.record["settings"] = settings
-            if self.bundle.identity is not None:  # which bundle file read it (Bundle.identity)
-                a.record["bundle"] = self.bundle.identity
+            if self.bundle.identity is not None:  # which bundle file read it (Bundle.identity), with which heads
+                a.record["bundle"], a.record["model"] = self.bundle.identity, model
             for found_face in found[k]:  # box: the face's region, which the heads crop
                 box, score = found_face
                 shown = _turn_back(self.face_box(box, turned.shape[:2]), turns[k], a.image.shape[:2])
