@@ -559,3 +559,13 @@ def test_the_model_identity_names_the_heads_in_use_beside_the_bundle():
     assert predictor.model_identity != plain
     record = predictor.predict(np.zeros((40, 40, 3), np.uint8))
     assert (record["bundle"], record["model"]) == (predictor.bundle.identity, predictor.model_identity)
+
+
+def test_present_agrees_with_the_printed_probabilities(predictor):
+    """Trial 69: "present" was decided on unrounded probabilities, "attributes" prints them to 4
+    decimals: a p printed exactly at its threshold could be left out. Decided as printed now."""
+    rng = np.random.default_rng(0)
+    thresholds = predictor.decision_thresholds
+    for _ in range(3):
+        for face in predictor.predict(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8))["faces"]:
+            assert face["present"] == [n for n, p in face["attributes"].items() if p >= thresholds[n]]

@@ -1682,7 +1682,9 @@ class Predictor:
         pending = self._start_descriptors(faces)
         features, *heads = self._face_features(faces)
         probs = self.bundle.svm.average_over_patches(features)  # SVM scores averaged over patches
-        decide = self.bundle.svm.decide(probs)
+        # decided on the probabilities as the record prints them (4 decimals): a p printed at its
+        # threshold is present (a trial saw one printed exactly at it)
+        decide = self.bundle.svm.decide(np.round(probs, 4))
         for (*_, face), p, d in zip(faces, probs, decide, strict=True):
             face["attributes"] = {n: round(float(q), 4) for n, q in zip(self.attributes, p, strict=True)}
             # The bundle's decisions: p >= each attribute's threshold, tuned on a tune split
