@@ -15,13 +15,17 @@ DatasetFormatError naming the file and line; a missing label file or label folde
 DataNotFoundError (a FileNotFoundError and a DatasetFormatError) naming it (image folders are
 not checked here). A VOC box wholly outside the image its <size> gives is kept and warned of
 (the other formats give no image size).
-`mark_small(df, min_height)` adds the "faces under a size" rule afterwards.
+`mark_small(df, min_height)` adds the "faces under a size" rule afterwards. A detector's saved
+output (WIDER's submission folder, FDDB's output, a CSV, bench_detection's JSON) is read by
+`read_detections`, matched to the labels by `detection_key`.
 
 Formats:
 - WIDER FACE `wider_face_{train,val}_bbx_gt.txt`: name, count, then `x y w h blur expression
   illumination invalid occlusion pose` per face (a count of 0 is followed by one line of zeros),
   and the `.mat` files (`wider_face_{train,val}.mat`: event_list, file_list, face_bbx_list and
-  the *_label_list cells) via scipy.io.loadmat. Images live in `<images>/<event>/<name>.jpg`.
+  the *_label_list cells; the evaluation settings' `wider_{easy,medium,hard}_val.mat`, whose
+  gt_list leaves the other faces don't-care) via scipy.io.loadmat. Images live in
+  `<images>/<event>/<name>.jpg`. A face of zero width or height is don't-care (and warned of).
 - FDDB: `FDDB-fold-XX.txt` (image names, no extension) and `FDDB-fold-XX-ellipseList.txt`
   (name, count, then `major_radius minor_radius angle centre_x centre_y 1` per face). An ellipse
   becomes the axis-aligned bounding box of the rotated ellipse (half width
