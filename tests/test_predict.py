@@ -569,3 +569,42 @@ def test_present_agrees_with_the_printed_probabilities(predictor):
     for _ in range(3):
         for face in predictor.predict(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8))["faces"]:
             assert face["present"] == [n for n, p in face["attributes"].items() if p >= thresholds[n]]
+
+
+@pytest.mark.parametrize("channel_order", ["rgb", "bgr"])
+def test_a_capture_loops_reused_frame_buffer_gives_each_frame_its_own_record(predictor, channel_order):
+    """Trial 70: predict_many and locate_many read ahead, and arrays were read later, as they
+    were: a loop writing each frame into one buffer got 23 of 24 records of a later frame."""
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(6)]
+    buffer = np.empty_like(frames[0])
+
+    def capture():
+        for frame in frames:
+            buffer[...] = frame
+            yield buffer
+
+    alone = [predictor.predict(f, channel_order=channel_order) for f in frames]
+    assert list(predictor.predict_many(capture(), batch_size=4, channel_order=channel_order)) == alone
+    boxes = [[(b.tolist(), s) for b, s in faces] for faces in predictor.locate_many(capture(), batch_size=4)]
+    assert boxes == [[(b.tolist(), s) for b, s in faces] for faces in predictor.locate_many(frames, batch_size=4)]
+
+
+def test_a_record_names_the_settings_its_call_began_with(predictor, monkeypatch):
+    """Trial 70: a threshold changed by another thread while a call found its faces was named in
+    that call's records. The records name the settings taken before the work."""
+    original, seen = predictor._detect, []
+
+    def detect_then_change(images, analyses):  # another thread sets the threshold meanwhile
+        found = original(images, analyses)
+        seen.append(predictor.localizer.threshold)
+        predictor.localizer.threshold = 123.0
+        return found
+
+    before = predictor.localizer.threshold
+    monkeypatch.setattr(predictor, "_detect", detect_then_change)
+    try:
+        record = predictor.predict(np.zeros((40, 40, 3), np.uint8))
+    finally:
+        predictor.localizer.threshold = before
+    assert seen == [before] and "settings" not in record  # the bundle's own threshold: no settings key

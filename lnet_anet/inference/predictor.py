@@ -890,6 +890,7 @@ class Predictor:
                     item = next(items, _END)
                     if item is _END:
                         break
+                    item = _owned(item)  # read later: a capture loop may write its next frame into it
                     pending.append((item, pool.submit(self._read, item, channel_order)))
                 if not pending:
                     return
@@ -927,7 +928,7 @@ class Predictor:
 
     def _locate_batches(self, items: Iterator[ImageInput], batch_size: int, kind: str
                         ) -> Iterator[list[tuple[np.ndarray, float]]]:  # fmt: skip
-        while batch := list(itertools.islice(items, batch_size)):
+        while batch := [_owned(item) for item in itertools.islice(items, batch_size)]:
             read = [self._read(item, "rgb") for item in batch]
             good = [img for img, _, _ in read if img is not None]
             found = iter(self._detect(good, [Analysis({}) for _ in good]) if good else [])
@@ -989,6 +990,12 @@ class Predictor:
         if not good:
             return out
         analyses = [out[i] for i in good]
+        # the settings the records name, taken before the work: another thread may change them during
+        # it (a trial: 72 of 809 records named a threshold set while their faces were being found)
+        custom, settings, model = self.custom_heads, self.reading_settings, self.model_identity
+        if self.rotations:  # the turn rule, where it is not the default
+            settings |= {key: value for key, value, default in (("upright_bar", self.upright_bar, UPRIGHT_BAR),
+                         ("upright_margin", self.upright_margin, UPRIGHT_MARGIN)) if value != default}  # fmt: skip
         found = self._detect([a.image for a in analyses], analyses)
         images = [a.read_as if a.read_as is not None else a.image for a in analyses]  # what the faces are cut from
         turns = [0] * len(images)
@@ -997,10 +1004,6 @@ class Predictor:
             found, turns, cut_from = self._upright(images, found, analyses)
         faces: list[tuple[np.ndarray, np.ndarray, float, dict]] = []  # (image read, box in it, score, record)
         shown_in: list[tuple[Analysis, int, int]] = []  # per face: its Analysis, index in faces_px, turn
-        custom, settings, model = self.custom_heads, self.reading_settings, self.model_identity
-        if self.rotations:  # the turn rule, where it is not the default
-            settings |= {key: value for key, value, default in (("upright_bar", self.upright_bar, UPRIGHT_BAR),
-                         ("upright_margin", self.upright_margin, UPRIGHT_MARGIN)) if value != default}  # fmt: skip
         for k, i in enumerate(good):
             a = out[i]
             turned = cut_from[k]
@@ -1828,6 +1831,13 @@ def _share_or_none(name: str, value: Any) -> float | None:
     if not 0 <= float(value) <= 1:  # NaN fails too
         raise ValueError(f"{name} must be None or a number in [0, 1], got {value!r}")
     return float(value)
+
+
+def _owned(item: ImageInput) -> ImageInput:
+    """A numpy item copied when it is pulled from an iterable: predict_many and locate_many read
+    ahead, and a capture loop that writes each frame into one buffer gave a trial 23 of 24 records
+    of a later frame. Other items are taken as they are."""
+    return item.copy() if isinstance(item, np.ndarray) else item
 
 
 def _one_image(images) -> bool:
