@@ -580,6 +580,9 @@ def test_score_bars_are_checked_and_made_plain_floats_when_set():
             setattr(localizer, name, bad)
     localizer.secondary_threshold = None
     assert localizer.secondary_threshold is None and localizer.threshold == -math.inf
+    # a misspelt setting did nothing, silently, in a long-running service (trial 70)
+    with pytest.raises(AttributeError, match="the localizer has no setting 'thresold' \\(did you mean 'threshold'\\?\\)"):
+        localizer.thresold = 2.0
 
 
 def test_the_response_grid_says_what_its_colours_are(tmp_path):

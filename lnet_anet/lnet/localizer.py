@@ -15,6 +15,7 @@ Coordinates: windows are [x0, y0, x1, y1] with exclusive x1, y1, in map cells or
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import math
 import numbers
@@ -361,6 +362,9 @@ class Localizer:
         # Predictor's localizer (trial 63: a numpy float32 made records JSON cannot write, NaN lost every face)
         if name in BARS:
             value = _bar(name, value, optional=name != "threshold")
+        elif not name.startswith("_") and name not in self.__dataclass_fields__:  # a misspelt setting did nothing (trial 70)
+            close = difflib.get_close_matches(name, list(self.__dataclass_fields__), n=1)
+            raise AttributeError(f"the localizer has no setting {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         super().__setattr__(name, value)
 
     def __post_init__(self) -> None:
