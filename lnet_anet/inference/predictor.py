@@ -858,8 +858,10 @@ class Predictor:
     def predict_many(self, images: Iterable[ImageInput], batch_size: int = 8,
                      channel_order: str = "rgb") -> Iterator[dict]:  # fmt: skip
         """Records in input order, one per item; bad items give error records and the rest go
-        on. Raises ValueError (at the call) for batch_size < 1 or a bad channel_order, TypeError
-        for a single path or bytes (an iterable of images is wanted: predict takes one)."""
+        on. Items are read ahead (batch_size + DECODE_WORKERS); a numpy item is copied when taken,
+        so a generator may reuse one frame buffer. Raises ValueError (at the call) for batch_size
+        < 1 or a bad channel_order, TypeError for a single path or bytes (an iterable of images is
+        wanted: predict takes one)."""
         return (a.record for a in self.analyse_many(images, batch_size, channel_order))
 
     def analyse_many(self, images: Iterable[ImageInput], batch_size: int = 8,
