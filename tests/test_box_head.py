@@ -441,7 +441,9 @@ def test_the_crowd_box_head_places_the_faces_of_a_picture_with_that_many_faces(t
     path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=3)
     rng = np.random.default_rng(1)
     crowd_photo, lone_photo = (rng.integers(0, 255, (120, 160, 3), dtype=np.uint8) for _ in range(2))
-    regions = {id(crowd_photo): [[10, 10, 50, 50], [60, 20, 100, 60], [110, 30, 150, 70]], id(lone_photo): [[40, 30, 100, 90]]}
+    # keyed by the pixels: predict_many reads copies of the arrays it is given
+    regions = {crowd_photo.tobytes(): [[10, 10, 50, 50], [60, 20, 100, 60], [110, 30, 150, 70]],
+               lone_photo.tobytes(): [[40, 30, 100, 90]]}  # fmt: skip
     plain = Predictor.load(path)
     default = _constant_head(plain, [0.0, 0.0, 0.0, 0.0])  # the fixed face box
     crowd = _constant_head(plain, [np.log(0.5), np.log(0.5), 0.0, 0.0])  # half as large
@@ -454,7 +456,7 @@ def test_the_crowd_box_head_places_the_faces_of_a_picture_with_that_many_faces(t
         if small is not None:
             bundle.preprocessing["lnet"]["crowd_box_small"] = small
         predictor = Predictor(bundle, box_head=default, crowd_box_head=crowd if k else None)
-        predictor._detect = lambda images, analyses: [[(np.array(r, float), 1.0) for r in regions[id(a.image)]]
+        predictor._detect = lambda images, analyses: [[(np.array(r, float), 1.0) for r in regions[a.image.tobytes()]]
                                                       for a in analyses]  # fmt: skip
         records = list(predictor.predict_many([crowd_photo, lone_photo], batch_size=2))
         assert all((r.get("crowd_box_head") == crowd.digest) == bool(k) for r in records)  # a head of one's own: said
