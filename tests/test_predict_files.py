@@ -106,8 +106,9 @@ def test_any_file_name_in_json_table_csv_and_vis(bundle, tmp_path, capsys):
     assert "caf\\xe9 latin-1.png" in capsys.readouterr().out
     with open(table, encoding="utf-8") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == [*CSV_FIXED, *CELEBA_ATTRIBUTES, "error"]
+    assert rows[0] == [*CSV_FIXED, *CELEBA_ATTRIBUTES, "error", "model"]
     assert len(rows) - 1 == sum(max(1, len(r["faces"])) for r in records)
+    assert {row[-1] for row in rows[1:]} == {records[0]["model"]}  # every row names what read it (trial 69)
     assert b"\r" not in table.read_bytes()  # lines end in \n, as pandas writes them (cut, awk: no stray \r)
 
 
@@ -781,7 +782,8 @@ def test_a_file_reached_through_two_arguments_is_read_once(bundle, tmp_path, cap
 
 def test_csv_gives_every_image_a_row_and_keeps_the_face_rows(bundle, tmp_path, capsys):
     """--csv: an image with no face or an error gets one row, its face columns empty and its error
-    in the last column; face rows are face_rows' own, with an empty error after them."""
+    in the column before the last (model, which read it); face rows are face_rows' own, with an
+    empty error and the model after them."""
     from lnet_anet.inference.outputs import face_rows
 
     root = tmp_path / "in"
@@ -794,17 +796,18 @@ def test_csv_gives_every_image_a_row_and_keeps_the_face_rows(bundle, tmp_path, c
     records = {Path(r["image"]).name: r for r in _records(capsys.readouterr().out)}
     with open(table, encoding="utf-8") as f:
         header, *rows = list(csv.reader(f))
-    assert header == [*CSV_FIXED, *CELEBA_ATTRIBUTES, "error"]
+    assert header == [*CSV_FIXED, *CELEBA_ATTRIBUTES, "error", "model"]
     assert [Path(row[0]).name for row in rows] == ["a.png", "b.png", "bad.jpg"]
-    assert all(len(row) == len(header) and not any(row[1:-1]) for row in rows)  # face columns empty
-    assert [row[-1] for row in rows] == ["", "", records["bad.jpg"]["error"]]
+    assert all(len(row) == len(header) and not any(row[1:-2]) for row in rows)  # face columns empty
+    assert [row[-2] for row in rows] == ["", "", records["bad.jpg"]["error"]]
+    assert {row[-1] for row in rows} == {records["bad.jpg"]["model"]}  # an error row names its model too
     assert main(argv) == 1
     records = {Path(r["image"]).name: r for r in _records(capsys.readouterr().out)}
     with open(table, encoding="utf-8") as f:
         rows = list(csv.reader(f))[1:]
-    faces = [[str(v) for v in row] + [""] for name in ("a.png", "b.png")
+    faces = [[str(v) for v in row] + ["", records[name]["model"]] for name in ("a.png", "b.png")
              for row in face_rows(records[name], CELEBA_ATTRIBUTES)]  # fmt: skip
-    assert faces and rows[:-1] == faces and rows[-1][-1] == records["bad.jpg"]["error"]
+    assert faces and rows[:-1] == faces and rows[-1][-2] == records["bad.jpg"]["error"]
 
 
 def test_csv_spells_undecodable_name_bytes_as_the_json_lines_do(bundle, tmp_path, capsys):

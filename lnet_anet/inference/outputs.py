@@ -17,9 +17,10 @@ upright; empty without --rotations), score, rescued (1: not kept by the localize
 threshold or its check map, but kept by the face head, whose P(face) the record gives as
 "face_probability"; 2: likewise, the whole picture as its face box, the frame try; else 0),
 age_mean, age_std (years), attractiveness_mean, attractiveness_std (1-5; empty when the bundle
-has no such head), then one probability column per attribute, then "error". An image with no
-face or an error gets one row of its own, its face columns empty and its record's error (if any)
-in the last column, so that every image read has a row. Names are spelt as in the JSON Lines
+has no such head), then one probability column per attribute, then "error" and "model" (the
+record's: what read it). An image with no face or an error gets one row of its own, its face
+columns empty and its record's error (if any) in the "error" column, so that every image read has
+a row. Names are spelt as in the JSON Lines
 (json_spelling: undecodable bytes as \\udcXX), so the two files join on "image".
 """
 
@@ -399,15 +400,18 @@ class CsvTable:
         self._tmp = _temporary(self.path)
         self._file = open(self._tmp, "w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._file, lineterminator="\n")  # as pandas writes: line tools see no \r
-        self._writer.writerow([*CSV_FIXED, *self.attributes, "error"])  # error last: the other columns keep their places
+        # error and model last: the other columns keep their places; model names what read the row
+        # (Predictor.model_identity), so a table published from the CSV alone can be traced (a trial)
+        self._writer.writerow([*CSV_FIXED, *self.attributes, "error", "model"])
         self.rows = 0
 
     def add(self, record: dict[str, Any]) -> None:
         error = "" if record.get("error") is None else json_spelling(record["error"])
-        rows = [[*row, error] for row in face_rows(record, self.attributes)]
+        model = record.get("model") or ""
+        rows = [[*row, error, model] for row in face_rows(record, self.attributes)]
         if not rows:  # every image read has a row: a spreadsheet shows what is missing, and why
             image = json_spelling(record["image"]) if record["image"] is not None else ""
-            rows = [[image, *[""] * (len(CSV_FIXED) - 1 + len(self.attributes)), error]]
+            rows = [[image, *[""] * (len(CSV_FIXED) - 1 + len(self.attributes)), error, model]]
             rows[0][CSV_FIXED.index("rotation")] = record.get("rotation", "")  # read at a turn, faces or not
         self._writer.writerows(rows)
         self.rows += len(rows)
