@@ -346,11 +346,10 @@ class Predictor:
         # The file's checksum names the graphs only when the Predictor loaded the bundle itself:
         # a Bundle handed in may have had its networks changed in memory since.
         self._digest = bundle.digest if _own_bundle else None
-        if self.backend == "onnxruntime" and self._digest is not None:  # graphs exported before
-            for name in names:
-                graph = OrtGraph.cached(graph_key(self._graph_settings(name), self._graph_digest(name)))
-                if graph is not None:
-                    self._run[name] = graph
+        for name in names:  # graphs exported before
+            graph = self._cached_graph(name)
+            if graph is not None:
+                self._run[name] = graph
         missing = [name for name in names if name not in self._run]
         if missing:
             graphs = self._graphs(copy_first=not _own_bundle)
@@ -674,6 +673,13 @@ class Predictor:
         if self._digest is None:
             return None
         return "|".join(f"{part}:{self.bundle.part_digest(part)}" for part in GRAPH_PARTS[name] if self.bundle.has(part))
+
+    def _cached_graph(self, name: str) -> OrtGraph | None:
+        """Graph `name` as exported before, read from the cache without building a torch network;
+        None on the torch backend, for a bundle not loaded from its file, or when not cached yet."""
+        if self.backend != "onnxruntime" or self._digest is None:
+            return None
+        return OrtGraph.cached(graph_key(self._graph_settings(name), self._graph_digest(name)))
 
     def _runner(self, name: str, graph: torch.nn.Module) -> TorchGraph | OrtGraph:
         """The graph in torch, or exported for ONNX Runtime (inference.runtime; cached)."""
@@ -1743,10 +1749,8 @@ class Predictor:
         and attractiveness nets in the face graph cost most of its time (the face filter judges
         every face LNet returns; experiments/2026-12-05-face-head-v2, speed)."""
         if "anet_only" not in self._run:
-            cached = None  # an exported graph is read without building ANet in torch (timm's import: ~1.5 s; a trial)
-            if self.backend == "onnxruntime" and self._digest is not None:
-                cached = OrtGraph.cached(graph_key(self._graph_settings("anet_only"), self._graph_digest("anet_only")))
-            self._run["anet_only"] = cached or self._runner(
+            # an exported graph is read without building ANet in torch (timm's import: ~1.5 s; a trial)
+            self._run["anet_only"] = self._cached_graph("anet_only") or self._runner(
                 "anet_only", FaceGraph(fold_batchnorm(self.bundle.anet, True), self._anet, {}))
         return self._run["anet_only"]
 
