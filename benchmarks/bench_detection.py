@@ -18,9 +18,12 @@ sha256("lnet_anet-wider-v1:<event>/<file>.jpg") / 2**64 >= 0.7 (30%), else in th
 and WIDER's invalid faces, are don't-care. A file of WIDER's evaluation settings
 (wider_{easy,medium,hard}_val.mat) counts only the faces its gt_list names, as WIDER's evaluation
 does, and takes --min-height 0 unless given. The scores are all-point (VOC) AP at IoU 0.5 over
-the faces that count, not WIDER's or FDDB's own evaluation code: FDDB's ellipses are scored as
-their bounding boxes (FDDB's ROC matches boxes to the ellipse regions), so the figures sit beside
-the peers run here, not beside published WIDER or FDDB tables.
+the faces that count, not WIDER's own evaluation code, so the figures sit beside the peers run
+here, not beside published WIDER tables. For AP, FDDB's ellipses are scored as their bounding
+boxes; FDDB's labels also get FDDB's own evaluation (lnet_anet.metrics.fddb: ellipse regions,
+Hungarian matching, every ellipse counts): each row's true positive rate at 100 and 1000 false
+positives, and the tool's ROC files (--out/fddb/<row>DiscROC.txt and ContROC.txt), which
+published FDDB plotting scripts read.
 
 Detectors (each gets the image file; reading it is part of its time):
   lnet_anet        Predictor.load() end to end (analyse(path): LNet, localizer, the LNet_s cascade
@@ -66,7 +69,10 @@ once before any detector runs, with the readers the chosen detectors use (the Pr
 load_image; read_image, OpenCV, for the peers), reported on stderr with the reason and left out for
 every detector alike; results.json lists them under data.skipped, results.md counts them.
 
-Writes results.json (strict JSON: an AP over no faces is null) and results.md to --out (default
+Writes results.json (strict JSON: an AP over no faces is null), results.md, curves.json (each
+row's precision-recall and recall-against-false-alarms points, one per distinct score, and its
+operating point's) and curves.png (those curves drawn, and FDDB's discrete ROC for FDDB's labels;
+needs matplotlib, which `make bench-install` installs) to --out (default
 runs/bench_detection/<format>-<time>, never committed; pass --out experiments/... for a recorded
 run); per-image detections go to --work. Exit status: 0 done; 1 the data cannot be scored (a bad
 or missing label file, an empty part, no readable image), one `error: ...` line on stderr; 2 a
@@ -110,6 +116,7 @@ from lnet_anet.data.readers.detection import (
 )
 from lnet_anet.engine.runs import say_left_out
 from lnet_anet.metrics.detection import FPPI, SIZE_BANDS, evaluate_detections, truth_from_table
+from lnet_anet.metrics.fddb import FALSE_POSITIVES, fddb_roc, write_roc_files
 
 READERS = {
     "wider": read_wider_txt,
@@ -539,6 +546,7 @@ def benchmark_data(args, detectors: list[str]) -> dict:
                 "check --voc-classes (the <name> of the face objects)" if args.format == "voc" else "check the labels")
         raise ValueError(f"{labels}: {why}: nothing to score AP on; {hint}")
     return {"labels": labels, "found": found, "table": table, "df": df, "skipped": skipped, "boxes_outside": outside,
+            "sizes": sizes,
             "voc_classes": list(voc_classes) if args.format == "voc" else None, "setting": setting}
 
 
@@ -670,18 +678,41 @@ def main(argv=None) -> int:
     gone = f", {len(skipped)} unreadable skipped" if skipped else ""
     print(f"{len(df)} images ({args.part} part of {len(table)}{gone}), {care} faces that count, {dont} don't-care", flush=True)
     args.work.mkdir(parents=True, exist_ok=True)
+    if "ellipses" in df:
+        (args.out / "fddb").mkdir(parents=True, exist_ok=True)
 
     free_paths = face_free_crops(df, args.work / "face_free") if args.face_free else []
     results: dict = {}
     diagnosis = None
     drawn: dict[str, list[np.ndarray]] = {}  # --vis: each row's boxes at its operating point, first images
+    curves: dict[str, dict] = {}  # each row's PR / FPPI points (and FDDB's ROC): curves.json, curves.png
+    fddb_faces = list(df["ellipses"]) if "ellipses" in df else None
+    image_sizes = [data["sizes"][p] for p in paths] if fddb_faces is not None else None
+
+    def score(name: str, dets: list, saved: bool, shipped_threshold: float | None = None) -> dict:
+        """evaluate_detections' figures of one row. Its curve's points and its operating point's
+        (saved: SAVED_DRAWN, else operating_point) go to `curves`, with FDDB's ROC for FDDB's labels
+        (files under --out/fddb, its figures in the row)."""
+        res = evaluate_detections(dets, truth, iou=0.5, fppi=FPPI, bands=SIZE_BANDS, curve=True)
+        curves[name] = res.pop("curve")
+        kept = [(b[m], sc[m]) for b, sc in dets
+                for m in [sc >= SAVED_DRAWN if saved else operating_point(name, sc, shipped_threshold)]]  # fmt: skip
+        at = evaluate_detections(kept, truth, iou=0.5, fppi=FPPI, bands=None, curve=True)["curve"]
+        curves[name]["operating_point"] = {k: (at[k][-1] if at[k] else 0.0) for k in ("recall", "precision", "fppi")}
+        if fddb_faces is not None:
+            roc = fddb_roc(dets, fddb_faces, image_sizes)
+            write_roc_files(args.out / "fddb" / name, roc)
+            curves[name]["fddb"] = {k: roc[k] for k in ("threshold", "false_positives", "tpr_discrete", "tpr_continuous")}
+            res["fddb"] = {k: roc[k] for k in ("n_faces", "n_images", "n_detections", "at_false_positives")}
+        return res
+
     for name, path in args.detections.items():  # saved outputs: scored as they are, no time, no face-free crops
         try:
             dets = matched_detections(read_detections(path), list(df["name"]), path)
         except (ValueError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
-        results[name] = evaluate_detections(dets, truth, iou=0.5, fppi=FPPI, bands=SIZE_BANDS)
+        results[name] = score(name, dets, saved=True)
         results[name] |= {"median_ms": None, "p90_ms": None, "boxes_per_image": float(np.mean([len(sc) for _, sc in dets])),
                           **box_shapes(dets, truth), "settings": {"detections": str(path)}}  # fmt: skip
         drawn[name] = [b[sc >= SAVED_DRAWN] for b, sc in dets[: args.vis]]
@@ -702,7 +733,7 @@ def main(argv=None) -> int:
                 return peak_stats(extra["analysis"], truth[i][0], truth[i][1], kernel)
 
         dets, times, extras = run_detector(detect, paths, keep)
-        res = evaluate_detections(dets, truth, iou=0.5, fppi=FPPI, bands=SIZE_BANDS)
+        res = score(name, dets, saved=False, shipped_threshold=shipped_threshold)
         res["median_ms"] = statistics.median(times)
         res["p90_ms"] = float(np.percentile(times, 90))
         res["boxes_per_image"] = float(np.mean([len(s) for _, s in dets]))
@@ -769,7 +800,11 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(finite(record), indent=2, default=float, allow_nan=False))
     (args.out / "results.md").write_text(to_markdown(record))
+    (args.out / "curves.json").write_text(json.dumps(finite(curves), allow_nan=False))
+    picture = plot_curves(curves, args.out / "curves.png", record)
     print(to_markdown(record))
+    print(f"curves: {args.out / 'curves.json'}" + (f", {picture}" if picture else
+          " (curves.png needs matplotlib: `make bench-install`)"))  # fmt: skip
     print(f"wrote {args.out / 'results.md'} and {args.out / 'results.json'}; per-image detections in {args.work}")
     return 0
 
@@ -843,6 +878,51 @@ def diagnose(df, truth, dets, extras) -> dict:
     }
 
 
+def plot_curves(curves: dict, path: Path, record: dict) -> Path | None:
+    """curves.png: each row's precision-recall curve (AP in the legend), its recall against false
+    alarms per image (log scale) and, for FDDB's labels, FDDB's discrete ROC (true positive rate
+    against false positives, 0-2000), a dot at each row's operating point. None when matplotlib
+    is not installed (`make bench-install` installs it)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: no display needed
+        from matplotlib import pyplot as plt
+    except ImportError:
+        return None
+    fddb = any("fddb" in c for c in curves.values())
+    fig, axes = plt.subplots(1, 3 if fddb else 2, figsize=(15 if fddb else 10, 4.6))
+    d = record["data"]
+    for k, (name, c) in enumerate(curves.items()):
+        colour = f"C{k % 10}"
+        r = record["results"][name]
+        op = c["operating_point"]
+        axes[0].plot([0.0, *c["recall"]], [1.0, *c["precision"]], color=colour, label=f"{name} (AP {_num(r['ap'])})")
+        axes[0].plot([op["recall"]], [op["precision"]], "o", color=colour)
+        fppi = np.maximum(c["fppi"], 1e-3)  # log axis: no false alarm yet is drawn at 0.001
+        axes[1].step(fppi, c["recall"], where="post", color=colour, label=f"{name} ({_num(r['recall_at_0.1_fppi'])} @0.1)")
+        axes[1].plot([max(op["fppi"], 1e-3)], [op["recall"]], "o", color=colour)
+        if fddb and "fddb" in c:
+            at = r["fddb"]["at_false_positives"][str(FALSE_POSITIVES[-1])]["tpr_discrete"]
+            axes[2].step(c["fddb"]["false_positives"], c["fddb"]["tpr_discrete"], where="post", color=colour,
+                         label=f"{name} ({_num(at)} @{FALSE_POSITIVES[-1]})")  # fmt: skip
+    axes[0].set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02), title="precision-recall, IoU 0.5")
+    axes[1].set(xscale="log", xlabel="false alarms per image", ylabel="recall", ylim=(0, 1.02), xlim=(1e-3, 10),
+                title="recall against false alarms per image")  # fmt: skip
+    if fddb:
+        axes[2].set(xlabel="false positives", ylabel="true positive rate", xlim=(0, 2000), ylim=(0, 1.02),
+                    title="FDDB discrete ROC (FDDB's matching)")  # fmt: skip
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right" if ax is not axes[0] else "lower left")
+    fig.suptitle(f"{Path(d['labels']).name} ({d['format']}, {d['part']} part): {d['n_images']} images, "
+                 f"{d['n_faces']} faces that count; dots: each row's operating point", fontsize=10)  # fmt: skip
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def finite(obj):
     """A copy for strict JSON: NaN (an AP or recall over no faces) becomes null, +-inf the strings
     "inf" and "-inf" (a threshold opened up)."""
@@ -878,14 +958,26 @@ def to_markdown(record: dict) -> str:
         lines.append(f"| {name} | {_num(r['ap'])} | {_num(r['recall_at_0.1_fppi'])} | {_num(r['recall_at_1_fppi'])} | "
                      f"{_num(r['max_recall'])} | {split} | {r['boxes_per_image']:.1f} | "
                      f"{'-' if r['median_ms'] is None else format(r['median_ms'], '.0f')} | {ffs} |")  # fmt: skip
+    fddb = {name: r["fddb"] for name, r in record["results"].items() if "fddb" in r}
+    if fddb:  # FDDB's own ROC beside the box AP
+        some = next(iter(fddb.values()))
+        lines += ["", f"FDDB's own evaluation (ellipse regions, Hungarian matching; {some['n_faces']} ellipses, every "
+                  "one counts): true positive rate at k false positives, discrete / continuous "
+                  "(ROC files: fddb/<detector>DiscROC.txt, ContROC.txt).", "",
+                  "| detector | " + " | ".join(f"@{k} FP" for k in FALSE_POSITIVES) + " |",
+                  "|---|" + "---|" * len(FALSE_POSITIVES)]  # fmt: skip
+        for name, f in fddb.items():
+            cells = [f"{_num(v['tpr_discrete'])} / {_num(v['tpr_continuous'])}" for v in f["at_false_positives"].values()]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     bundles = {name: r["settings"]["bundle"] for name, r in record["results"].items() if "bundle" in r.get("settings", {})}
     if bundles:  # the rows' names stay as in earlier records; the bundle each read is said here
         lines += ["", "Bundles read: " + "; ".join(f"{name}: `{b}`" for name, b in bundles.items()) + "."]
     lines += ["", "By size: " + ", ".join(f"{k} = faces {lo:g}-{hi:g} px high" for k, (lo, hi) in SIZE_BANDS.items())
               + " (cumulative like WIDER's settings; WIDER's official split is by detector difficulty, not size).",
               "", "AP here is all-point (VOC) AP at IoU 0.5 over the faces that count, by the same code for every "
-              "detector: beside the peers of this run, not beside published WIDER or FDDB tables (their own "
-              "evaluation code; FDDB's ellipses are scored here as their bounding boxes)."]  # fmt: skip
+              "detector: beside the peers of this run, not beside published WIDER tables (their own evaluation "
+              "code). For AP, FDDB's ellipses are scored as their bounding boxes; the FDDB table above follows "
+              "FDDB's own evaluation.", "", "Curves: curves.json, curves.png."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

@@ -262,6 +262,37 @@ def test_fddb_folds_can_be_chosen(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == "error: --fddb-folds takes distinct fold numbers 1-10, got 1 11"
 
 
+def test_fddb_labels_get_fddbs_own_roc_and_every_run_its_curves(tmp_path, capsys):
+    """FDDB's labels were scored only as boxes (VOC AP on the ellipses' bounding boxes). Now each row
+    also gets FDDB's own ROC (ellipse regions, Hungarian matching): its figures in the record, the
+    tool's DiscROC / ContROC files; every run writes its curves (curves.json, and curves.png)."""
+    from lnet_anet.data.readers.detection import ellipse_to_box
+
+    folds, pics = tmp_path / "FDDB-folds", tmp_path / "originalPics"
+    folds.mkdir()
+    for k in (1, 2):
+        _fddb_fold(folds, pics, k)
+    box = ellipse_to_box(30, 20, 1.570796, 60, 50)
+    x, y, w, h = box[0], box[1], box[2] - box[0], box[3] - box[1]
+    saved = tmp_path / "out.txt"  # FDDB's output blocks: the ellipse's box on image 1, a miss on image 2
+    saved.write_text(f"2002/07/19/big/img_1\n1\n{x} {y} {w} {h} 0.9\n2002/07/19/big/img_2\n1\n0 0 10 10 0.3\n")
+    out = tmp_path / "out"
+    assert _bench().main(["--format", "fddb", "--labels", str(folds), "--fddb-folds", "1", "2", "--detections",
+                          f"mine={saved}", "--work", str(tmp_path / "work"), "--out", str(out)]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    fddb = _strict_json(out / "results.json")["results"]["mine"]["fddb"]
+    assert fddb["n_faces"] == 2 and fddb["n_detections"] == 2
+    assert fddb["at_false_positives"]["100"]["tpr_discrete"] == 0.5  # one face of two, one false positive
+    assert (out / "fddb" / "mineDiscROC.txt").read_text().splitlines() == ["0.5 1 0.3", "0.5 0 0.9"]
+    assert "| mine | 0.500 / 0." in (out / "results.md").read_text()
+    curves = _strict_json(out / "curves.json")["mine"]
+    assert curves["score"] == [0.9, 0.3] and curves["recall"] == [0.5, 0.5] and curves["precision"] == [1.0, 0.5]
+    assert curves["fppi"] == [0.0, 0.5] and curves["fddb"]["false_positives"] == [0, 1]
+    assert curves["operating_point"] == {"recall": 0.5, "precision": 1.0, "fppi": 0.0}  # a saved output: scores >= 0.5
+    pytest.importorskip("matplotlib")
+    assert cv2.imread(str(out / "curves.png")) is not None and f"{out / 'curves.png'}" in printed
+
+
 def test_bad_labels_and_detectors_are_one_line_errors(tmp_path, capsys, monkeypatch):
     labels = _csv_tree(tmp_path, 1, ("1.png,5,5,oops,9",))
     bench = _bench()

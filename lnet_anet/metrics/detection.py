@@ -181,7 +181,8 @@ def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
     return float(np.sum((mrec[step + 1] - mrec[step]) * mpre[step + 1]))
 
 
-def _curve(scores: np.ndarray, labels: np.ndarray, n_pos: int, n_images: int, fppi: Sequence[float]) -> dict:
+def _curve(scores: np.ndarray, labels: np.ndarray, n_pos: int, n_images: int, fppi: Sequence[float],
+           points: bool = False) -> dict:  # fmt: skip
     keep = labels >= 0  # ignored detections leave the ranking
     s, hit = scores[keep], labels[keep] == 1
     order = np.argsort(-s, kind="stable")
@@ -202,6 +203,9 @@ def _curve(scores: np.ndarray, labels: np.ndarray, n_pos: int, n_images: int, fp
     for f in fppi:
         ok = fp_pt / max(n_images, 1) <= f + 1e-12
         out[f"recall_at_{f:g}_fppi"] = (float(recall[ok].max()) if ok.any() else 0.0) if n_pos else float("nan")
+    if points:
+        out["curve"] = {"score": s[last].tolist(), "recall": recall.tolist(), "precision": precision.tolist(),
+                        "fppi": (fp_pt / max(n_images, 1)).tolist()}  # fmt: skip
     return out
 
 
@@ -211,6 +215,7 @@ def evaluate_detections(
     iou: float = 0.5,
     fppi: Sequence[float] = FPPI,
     bands: dict[str, tuple[float, float]] | None = SIZE_BANDS,
+    curve: bool = False,
 ) -> dict:
     """Score ranked detections on a benchmark.
 
@@ -228,6 +233,9 @@ def evaluate_detections(
         is neither rewarded nor penalised, while unmatched detections stay false alarms (as in
         WIDER FACE's own evaluation of its settings).
     n_images, n_faces (faces that count), n_dont_care, n_detections.
+    curve (when asked): the operating points behind these numbers, one per distinct score,
+        score descending: {"score", "recall", "precision", "fppi"} (lists; fppi = false alarms
+        per image), for the precision-recall and recall-FPPI plots.
     """
     if len(detections) != len(truth):
         raise ValueError(f"{len(detections)} detection lists for {len(truth)} images")
@@ -237,7 +245,7 @@ def evaluate_detections(
     gts = [_truth(t, i) for i, t in enumerate(truth)]
     n_images = len(gts)
 
-    def run(which: list[tuple[np.ndarray, np.ndarray]]) -> dict:
+    def run(which: list[tuple[np.ndarray, np.ndarray]], points: bool = False) -> dict:
         scores, labels, n_pos = [], [], 0
         for (b, s), (g, dc) in zip(dets, which, strict=True):
             ss, lab = label_detections(b, s, g, dc, iou)
@@ -245,9 +253,9 @@ def evaluate_detections(
             labels.append(lab)
             n_pos += int((~dc).sum())
         return _curve(np.concatenate(scores) if scores else np.zeros(0),
-                      np.concatenate(labels) if labels else np.zeros(0, np.int64), n_pos, n_images, fppi)  # fmt: skip
+                      np.concatenate(labels) if labels else np.zeros(0, np.int64), n_pos, n_images, fppi, points)  # fmt: skip
 
-    out = run(gts)
+    out = run(gts, curve)
     out |= {
         "n_images": n_images,
         "n_dont_care": int(sum(dc.sum() for _, dc in gts)),

@@ -61,8 +61,8 @@ _WIDER_FIELDS = ("x", "y", "w", "h", *WIDER_FLAGS)
 _WIDER_FLAG_RANGE = {"blur": 2, "expression": 1, "illumination": 1, "invalid": 1, "occlusion": 2, "pose": 1}
 
 
-def _frame(rows: list[dict], source: str, flags: Sequence[str] = ()) -> pd.DataFrame:
-    columns = ["path", "name", "boxes", "dont_care", *flags]
+def _frame(rows: list[dict], source: str, extra: Sequence[str] = ()) -> pd.DataFrame:
+    columns = ["path", "name", "boxes", "dont_care", *extra]
     df = pd.DataFrame(rows, columns=columns)
     df.attrs["source"] = source
     return df
@@ -270,7 +270,9 @@ def read_fddb(
     the `originalPics` folder (default: folds_dir/../originalPics, else folds_dir/.. when it holds 2002/, as
     originalPics.tar.gz unpacks, else folds_dir); image names
     get `.jpg`. The fold list orders the images; each must appear once in the ellipse list.
-    clip=True clips boxes at 0 (image sizes are not read, so the right/bottom are left)."""
+    clip=True clips boxes at 0 (image sizes are not read, so the right/bottom are left).
+    Each row also keeps its ellipses (k, 5) as the list gives them (column "ellipses"), for
+    FDDB's own ROC (lnet_anet.metrics.fddb)."""
     folds_dir = require_path(folds_dir, "FDDB folds folder", hint=False)
     if images is None:  # originalPics.tar.gz unpacks to 2002/ and 2003/ themselves: beside FDDB-folds too
         parent = folds_dir.resolve().parent
@@ -294,28 +296,30 @@ def read_fddb(
         for name in order:
             if name not in by_name:
                 raise DatasetFormatError(fold, f"{name} has no entry in {ell.name}", first[name])
-            _, boxes = by_name.pop(name)
+            _, ellipses = by_name.pop(name)
+            boxes = _box_array(ellipse_to_box(*e) for e in ellipses)
             if clip:
                 boxes = np.maximum(boxes, 0)
             rows.append({"path": os.path.normpath(os.path.join(root, name + ".jpg")), "name": name,
-                         "boxes": boxes, "dont_care": np.zeros(len(boxes), bool)})  # fmt: skip
+                         "boxes": boxes, "dont_care": np.zeros(len(boxes), bool), "ellipses": ellipses})  # fmt: skip
         if by_name:
             extra, (line_no, _) = next(iter(by_name.items()))
             more = f" (nor are {len(by_name) - 1} more of its images)" if len(by_name) > 1 else ""
             raise DatasetFormatError(ell, f"{extra} is not in {fold.name}{more}", line_no)
-    return _frame(rows, ", ".join(sources))
+    return _frame(rows, ", ".join(sources), ("ellipses",))
 
 
 _FDDB_FIELDS = ("major_radius", "minor_radius", "angle", "centre_x", "centre_y")
 
 
 def _read_ellipses(path: Path) -> dict[str, tuple[int, np.ndarray]]:
-    """name -> (the line of the name, boxes)."""
+    """name -> (the line of the name, its ellipses (k, 5): major radius, minor radius, angle in
+    radians, centre x, centre y)."""
     out: dict[str, tuple[int, np.ndarray]] = {}
     for name, name_line, _, body in _counted_blocks(path, lambda name: len(name.split()) == 1):
         if name in out:  # _counted_blocks says so first; kept should that change
             raise DatasetFormatError(path, f"duplicate image {name} (first on line {out[name][0]})", name_line)
-        boxes = []
+        ellipses = []
         for line_no, fields in body:
             if len(fields) not in (5, 6):
                 raise DatasetFormatError(path, f"expected `major minor angle cx cy 1` (6 fields), found {len(fields)}",
@@ -328,8 +332,8 @@ def _read_ellipses(path: Path) -> dict[str, tuple[int, np.ndarray]]:
             if abs(angle) > np.pi:  # FDDB's angles are radians in [-pi/2, pi/2]: degrees would turn the box
                 raise DatasetFormatError(path, f"ellipse angle {angle:g} is beyond +-pi: FDDB angles are in radians "
                                          f"({' '.join(fields)!r})", line_no)  # fmt: skip
-            boxes.append(ellipse_to_box(major, minor, angle, cx, cy))
-        out[name] = (name_line, _box_array(boxes))
+            ellipses.append(nums)
+        out[name] = (name_line, np.asarray(ellipses, np.float64).reshape(-1, 5))
     return out
 
 
