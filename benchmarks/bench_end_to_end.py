@@ -2,7 +2,7 @@
 
     python benchmarks/bench_end_to_end.py [--bundle [LABEL=]FILE ...] [--part val|tune]
         [--datasets ../shared/datasets] [--limit N] [--scut N] [--stability 200]
-        [--perturb NAME ...] [--probe-train 6000] [--framings 200] [--out DIR]
+        [--perturb NAME ...] [--probe-train 6000] [--framings 200] [--sets attributes age] [--out DIR]
     python benchmarks/bench_end_to_end.py --merge A/results.json B/results.json --out DIR
 
 Every figure here goes through `Predictor.predict_many` on the val files (celeba_hq128's val
@@ -32,8 +32,11 @@ shifts by 4 px, scale x0.9 / x1.1, brightness x0.6 / x1.5, grayscale, 128 -> 256
 per perturbation: |delta age| (median, 95th percentile), the share of attribute decisions that
 flip, and the IoU of the face box with the original's (mapped into the same pixels).
 
-Writes results.{json,md} into --out (default runs/bench_end_to_end/<date>-<time>). Needs ../shared/datasets; says so and stops
-when it is missing.
+`--sets` chooses what is scored (default both): `attributes` (celeba_hq128 files, the linear probe,
+the age-against-Young proxy) needs only celeba_hq128, `age` (UTKFace chips, the framings and
+stability rows) only utkface128. Writes results.{json,md} into --out (default
+runs/bench_end_to_end/<date>-<time>). A chosen set whose data is missing under --datasets is named,
+with the --sets that would run, and the script stops (exit 1).
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ AGE_BANDS = ((0, 12), (13, 19), (20, 39), (40, 59), (60, 200))
 WIDE_BANDS = ((0, 12), (13, 59), (60, 200))  # issue 15's bands
 SCUT_FOLDS = {"val": (3, 4, 5), "tune": (1, 2)}
 SAMPLE_SEED = {"val": 0, "tune": 1}
+SETS = ("attributes", "age")  # --sets: what is scored, each on its own data under --datasets
+SET_DATA = {"attributes": "celeba_hq128", "age": "utkface128"}
 
 
 def attributes_on_crops(bundle, datasets: Path, sample, train_labels: np.ndarray) -> dict:
@@ -302,7 +307,7 @@ def _f(v, fmt: str) -> str:
 def markdown(results: dict) -> str:
     labels = list(results["bundles"])
     per = results["bundles"]
-    gt_a, gt_g = results["ground_truth_crops"]["attributes"], results["ground_truth_crops"]["age"]
+    gt_a, gt_g = results["ground_truth_crops"].get("attributes"), results["ground_truth_crops"].get("age")
     head = "| | " + " | ".join(labels) + " |"
     rule = "|---|" + "---|" * len(labels)
 
@@ -320,12 +325,24 @@ def markdown(results: dict) -> str:
 
     lines += [f"- **{b}**: `{per[b]['bundle']}` (tensors {per[b].get('digest', '?')}, LNet scales {per[b]['scales']}, "
               f"cascade {'yes' if per[b]['cascade'] else 'no'}{differs(b)})" for b in labels]  # fmt: skip
-    lines += ["", "## Faces found", "", head, rule,
-              row(f"UTKFace chips ({results['n']['utkface']})", lambda r: r["age"]["found"], ".4f"),
-              row(f"CelebA-HQ files ({results['n']['celeba_hq']})", lambda r: r["attributes"]["found"], ".4f")]
+    lines += ["", "## Faces found", "", head, rule]
+    if gt_g is not None:
+        lines.append(row(f"UTKFace chips ({results['n']['utkface']})", lambda r: r["age"]["found"], ".4f"))
+    if gt_a is not None:
+        lines.append(row(f"CelebA-HQ files ({results['n']['celeba_hq']})", lambda r: r["attributes"]["found"], ".4f"))
     if "scut" in per[labels[0]]:
         lines.append(row(f"SCUT-FBP5500 images ({results['n']['scut']})", lambda r: r["scut"]["found"], ".4f"))
-    lines += ["", "## Attributes, celeba_hq128 files (the top face of each file; files with none left out)", "",
+    if gt_a is not None:
+        lines += _attribute_lines(results, row, head, rule)
+    if gt_g is not None:
+        lines += _age_lines(results, row, head, rule)
+    return "\n".join(lines) + "\n"
+
+
+def _attribute_lines(results: dict, row, head: str, rule: str) -> list[str]:
+    """markdown()'s attribute section."""
+    per, gt_a = results["bundles"], results["ground_truth_crops"]["attributes"]
+    lines = ["", "## Attributes, celeba_hq128 files (the top face of each file; files with none left out)", "",
               head, rule,
               row("mean accuracy, the bundle's decisions", lambda r: r["attributes"]["bundle_thresholds"]["mean_accuracy"], ".4f"),
               row("mean balanced accuracy, the bundle's decisions",
@@ -339,7 +356,22 @@ def markdown(results: dict) -> str:
         lp = results["linear_probe"]
         lines[-1] += (f" Linear probe (frozen ImageNet Lite0 + logistic regression, {lp['n_train']} train faces): "
                       f"{lp['mean_accuracy']:.4f} / {lp['mean_balanced_accuracy']:.4f}.")  # fmt: skip
-    lines += ["", "## Age, UTKFace chips (the top face of each chip; chips with none left out)", "", head, rule,
+    labels = list(per)
+    if per[labels[0]]["attributes"].get("age_vs_young"):
+        lines += ["", "Age on photos framed as photos, a proxy (CelebA-HQ files carry no ages; CelebA's \"Young\" tag "
+                  "is a rater's yes / no):", "", head, rule,
+                  row("ROC AUC of the age for not Young", lambda r: (r["attributes"].get("age_vs_young") or {}).get("auc_not_young"), ".3f"),
+                  row("median age, Young", lambda r: (r["attributes"].get("age_vs_young") or {}).get("median_age_young"), ".1f"),
+                  row("median age, not Young", lambda r: (r["attributes"].get("age_vs_young") or {}).get("median_age_not_young"), ".1f"),
+                  row("Young given 45 years or more", lambda r: (r["attributes"].get("age_vs_young") or {}).get("young_given_45_plus"), ".3f")]  # fmt: skip
+    return lines
+
+
+def _age_lines(results: dict, row, head: str, rule: str) -> list[str]:
+    """markdown()'s age and stability sections."""
+    per, gt_g = results["bundles"], results["ground_truth_crops"]["age"]
+    labels = list(per)
+    lines = ["", "## Age, UTKFace chips (the top face of each chip; chips with none left out)", "", head, rule,
               row("MAE", lambda r: r["age"]["mae"], ".3f"), row("bias", lambda r: r["age"]["bias"], "+.2f"),
               row("within 1 std", lambda r: r["age"]["within_1_std"], ".3f"),
               row("within 2 std", lambda r: r["age"]["within_2_std"], ".3f")]  # fmt: skip
@@ -348,13 +380,6 @@ def markdown(results: dict) -> str:
         lines.append(row(f"{band}: bias", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("bias"), "+.2f"))
         lines.append(row(f"{band}: within 1 std", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("within_1_std"), ".3f"))
         lines.append(row(f"{band}: faces", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("n"), "d"))
-    if per[labels[0]]["attributes"].get("age_vs_young"):
-        lines += ["", "Age on photos framed as photos, a proxy (CelebA-HQ files carry no ages; CelebA's \"Young\" tag "
-                  "is a rater's yes / no):", "", head, rule,
-                  row("ROC AUC of the age for not Young", lambda r: (r["attributes"].get("age_vs_young") or {}).get("auc_not_young"), ".3f"),
-                  row("median age, Young", lambda r: (r["attributes"].get("age_vs_young") or {}).get("median_age_young"), ".1f"),
-                  row("median age, not Young", lambda r: (r["attributes"].get("age_vs_young") or {}).get("median_age_not_young"), ".1f"),
-                  row("Young given 45 years or more", lambda r: (r["attributes"].get("age_vs_young") or {}).get("young_given_45_plus"), ".3f")]  # fmt: skip
     if per[labels[0]].get("age_at_framings"):
         lines += ["", "Diagnostic, given boxes (LNet skipped): UTKFace chips read through a centred box of k x the chip "
                   f"(1: about LNet's box on a chip; {PHOTO_FRAMING:g}: what LNet's box takes in around a face on a photo):",
@@ -376,7 +401,7 @@ def markdown(results: dict) -> str:
             lines.append(row(f"{n}: decisions flipped", lambda r, n=n: r["stability"][n]["decisions_flipped"], ".4f"))
             lines.append(row(f"{n}: found", lambda r, n=n: r["stability"][n]["found"], ".3f"))
             lines.append(row(f"{n}: median box IoU", lambda r, n=n: r["stability"][n]["median_box_iou"], ".3f"))
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _bundle_arg(text: str) -> tuple[str, Path]:
@@ -420,6 +445,9 @@ def main(argv=None) -> int:
     ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"),
                     help="the folder holding celeba_hq128, utkface128 (and scut_fbp5500_train) (default: "
                          "LNET_ANET_DATASETS, else ../shared/datasets beside the repository)")
+    ap.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS),
+                    help="what to score (default: both): attributes (celeba_hq128 files, the linear probe) and age "
+                         "(utkface128 chips, the framings and the stability rows); each needs only its own data")  # fmt: skip
     ap.add_argument("--limit", type=int, default=None, help="files per set (default: all)")
     ap.add_argument("--scut", type=int, default=None, help="SCUT images for faces found (default: --limit; 0: skip)")
     ap.add_argument("--stability", type=int, default=200, help="faces perturbed (default: 200; 0: skip)")
@@ -459,9 +487,13 @@ def main(argv=None) -> int:
               f"{', '.join(unknown)} (give them as LABEL=FILE with a --bundle LABEL=FILE, e.g. --bundle mine=B.lnetanet "
               "--face-head mine=H)", file=sys.stderr)  # fmt: skip
         return 2
-    if not (args.datasets / "celeba_hq128").exists() or not (args.datasets / "utkface128").exists():
-        print(f"bench_end_to_end: needs celeba_hq128 (the attribute rows) and utkface128 (the age rows) under "
-              f"{args.datasets} (--datasets DIR)", file=sys.stderr)  # fmt: skip
+    sets = [k for k in SETS if k in args.sets]
+    missing = [k for k in sets if not (args.datasets / SET_DATA[k]).exists()]
+    if missing:
+        have = [k for k in sets if k not in missing]
+        hint = f"; to score the rest: --sets {' '.join(have)}" if have else ""
+        print(f"bench_end_to_end: {' and '.join(f'{SET_DATA[k]} (the {k} rows)' for k in missing)} not found under "
+              f"{args.datasets} (--datasets DIR){hint}", file=sys.stderr)  # fmt: skip
         return 1
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
@@ -471,12 +503,15 @@ def main(argv=None) -> int:
     def sample(df):
         return df.sample(n=min(args.limit, len(df)), random_state=seed) if args.limit else df
 
-    celeba = build_index(data_cfg("celeba_hq", args.datasets))
-    train = split_of(celeba, "train")
-    files = sample(split_of(celeba, split))
-    utk = build_index(data_cfg("utkface", args.datasets))
-    chips = sample(split_of(utk, split).reset_index(drop=True)).reset_index(drop=True)
-    train_median = float(np.median(split_of(utk, "train")["age"]))
+    files = chips = None
+    if "attributes" in sets:
+        celeba = build_index(data_cfg("celeba_hq", args.datasets))
+        train = split_of(celeba, "train")
+        files = sample(split_of(celeba, split))
+    if "age" in sets:
+        utk = build_index(data_cfg("utkface", args.datasets))
+        chips = sample(split_of(utk, split).reset_index(drop=True)).reset_index(drop=True)
+        train_median = float(np.median(split_of(utk, "train")["age"]))
     scut_paths: list[str] = []
     n_scut = args.limit if args.scut is None else args.scut
     if n_scut != 0 and (args.datasets / "scut_fbp5500_train").exists():
@@ -487,12 +522,15 @@ def main(argv=None) -> int:
         scut_paths = (scut.sample(n=min(n_scut, len(scut)), random_state=seed) if n_scut else scut)["path"].tolist()
     elif n_scut != 0:  # the row goes; say why
         print(f"note: no scut_fbp5500_train under {args.datasets}: the SCUT-FBP5500 rows are left out", file=sys.stderr)
-    stab_paths = chips["path"].sample(n=min(args.stability, len(chips)), random_state=seed).tolist() if args.stability else []
+    stab_paths = (chips["path"].sample(n=min(args.stability, len(chips)), random_state=seed).tolist()
+                  if args.stability and chips is not None else [])  # fmt: skip
     results = {
         "date": dt.date.today().isoformat(), "part": args.part,
         "command": shlex.join(["python", "benchmarks/bench_end_to_end.py", *(argv if argv is not None else sys.argv[1:])]),
         "machine": machine(), "threads": args.threads,
-        "n": {"celeba_hq": len(files), "utkface": len(chips), "scut": len(scut_paths), "stability": len(stab_paths)},
+        "sets": sets,
+        "n": {"celeba_hq": 0 if files is None else len(files), "utkface": 0 if chips is None else len(chips),
+              "scut": len(scut_paths), "stability": len(stab_paths)},
         "bundles": {},
     }  # fmt: skip
     names = None
@@ -512,10 +550,12 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         lnet = predictor.bundle.preprocessing["lnet"]
         r = {"bundle": str(path), "digest": (predictor.bundle.digest or "")[:12], "lnet_input": lnet,
-             "scales": list(lnet.get("scales", [1.0])), "cascade": predictor.cascade is not None,
-             "attributes": attributes_end_to_end(predictor, files, names, train[names].to_numpy()),
-             "age": age_end_to_end(predictor, chips, train_median),
-             "age_at_framings": age_at_framings(predictor, chips[: args.framings]) if args.framings else None}  # fmt: skip
+             "scales": list(lnet.get("scales", [1.0])), "cascade": predictor.cascade is not None}
+        if files is not None:
+            r["attributes"] = attributes_end_to_end(predictor, files, names, train[names].to_numpy())
+        if chips is not None:
+            r["age"] = age_end_to_end(predictor, chips, train_median)
+            r["age_at_framings"] = age_at_framings(predictor, chips[: args.framings]) if args.framings else None
         if scut_paths:
             r["scut"] = faces_found(predictor, scut_paths)
         if stab_paths:
@@ -524,10 +564,12 @@ def main(argv=None) -> int:
         results["bundles"][label] = r
         print(f"{label}: {json.dumps({k: v for k, v in r.items() if k != 'stability'}, default=float)[:600]}", flush=True)
     first = load(*args.bundle[0]).bundle
-    results["ground_truth_crops"] = {"bundle": args.bundle[0][0],
-                                     "attributes": attributes_on_crops(first, args.datasets, files, train[names].to_numpy()),
-                                     "age": age_on_crops(first, args.datasets, chips)}  # fmt: skip
-    if args.probe_train:
+    results["ground_truth_crops"] = {"bundle": args.bundle[0][0]}
+    if files is not None:
+        results["ground_truth_crops"]["attributes"] = attributes_on_crops(first, args.datasets, files, train[names].to_numpy())
+    if chips is not None:
+        results["ground_truth_crops"]["age"] = age_on_crops(first, args.datasets, chips)
+    if args.probe_train and files is not None:
         probe_train = train.sample(n=min(args.probe_train, len(train)), random_state=0)
         if args.part == "tune":
             probe_train = probe_train[~probe_train["path"].isin(set(files["path"]))]

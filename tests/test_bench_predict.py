@@ -59,3 +59,32 @@ def test_end_to_end_stability_names_its_perturbations_and_refuses_others(capsys)
     with pytest.raises(SystemExit) as stop:
         bench.main(["--perturb", "bogus"])
     assert stop.value.code == 2 and "invalid choice: 'bogus'" in capsys.readouterr().err
+
+
+def test_end_to_end_scores_age_alone_without_celeba_hq(tmp_path, capsys, one_thread):
+    """bench_end_to_end needed celeba_hq128 even for the age rows (a user with UTKFace only could not
+    run it). --sets age reads utkface128 alone; asking for a set whose data is missing names it and
+    says which --sets would run."""
+    import json
+
+    from PIL import Image
+    from skimage.data import astronaut
+
+    chips = tmp_path / "datasets" / "utkface128" / "UTKFace"
+    chips.mkdir(parents=True)
+    face = Image.fromarray(astronaut()).crop((140, 20, 300, 180)).resize((128, 128))
+    for i, age in enumerate((5, 18, 30, 45, 61, 70, 24, 33, 52, 9, 40, 27)):
+        face.rotate(i - 6).save(chips / f"{age}_1_0_2017011221350{i:04d}.jpg.chip.jpg")
+    bench = load_benchmark("bench_end_to_end")
+    common = ["--datasets", str(tmp_path / "datasets"), "--stability", "0", "--framings", "0", "--probe-train", "0",
+              "--scut", "0", "--threads", "1"]  # fmt: skip
+    assert bench.main([*common, "--out", str(tmp_path / "both")]) == 1
+    assert (f"celeba_hq128 (the attributes rows) not found under {tmp_path / 'datasets'} (--datasets DIR); to score "
+            "the rest: --sets age") in capsys.readouterr().err  # fmt: skip
+    assert bench.main([*common, "--sets", "age", "--out", str(tmp_path / "age")]) == 0
+    results = json.loads((tmp_path / "age" / "results.json").read_text())
+    assert results["sets"] == ["age"] and results["n"]["celeba_hq"] == 0 and results["n"]["utkface"] >= 1
+    embedded = results["bundles"]["embedded"]
+    assert "attributes" not in embedded and embedded["age"]["found"] > 0 and embedded["age"]["mae"] >= 0
+    text = (tmp_path / "age" / "results.md").read_text()
+    assert "## Age, UTKFace chips" in text and "## Attributes" not in text and "CelebA-HQ files" not in text
