@@ -36,6 +36,10 @@ def test_array_rules():
         assert out.shape == (6, 5, 3) and (out == gray[:, :, None]).all()
     deep = rgb.astype(np.uint16) * 257 + 100  # uint16: v / 257 rounded
     assert (array_to_rgb8(deep) == np.round(deep / 257).astype(np.uint8)).all()
+    # a trial (71): 8-bit values upcast to uint16 were read / 257 as a near-black two-level picture
+    # in which the exposure stretch still "found" a face; values all within 0-255 are 8-bit values
+    assert (array_to_rgb8(rgb.astype(np.uint16)) == rgb).all()
+    assert (array_to_rgb8(rgb.astype(np.uint16) + 256) == np.round((rgb + 256.0) / 257).astype(np.uint8)).all()
     assert (array_to_rgb8(rgb / 255.0) == rgb).all()  # float in [0, 1]
     nudged, expected = rgb / 255.0, rgb.copy()  # arithmetic's rounding noise just outside [0, 1]
     nudged[0, 0], expected[0, 0] = [-1e-7, 1 + 1e-7, 0.5], [0, 255, 128]
@@ -187,6 +191,20 @@ def test_exif_orientation_is_applied_so_boxes_are_in_displayed_pixels(
     upright = predictor.predict(_jpeg_with_orientation(tmp_path / "upright.jpg", scene, 1))
     for face, ref in zip(record["faces"], upright["faces"], strict=True):
         assert np.abs(np.subtract(face["box"], ref["box"])).max() <= 4
+
+
+def test_a_pil_image_whose_file_was_closed_says_so(tmp_path):
+    """Trial 71: an image opened in a `with` block and passed after it got "cannot convert
+    (AssertionError: )"; the message says the file was closed before the pixels were read."""
+    path = tmp_path / "a.jpg"
+    Image.fromarray(_rgb(8, 10)).save(path)
+    with Image.open(path) as image:
+        pass
+    with pytest.raises(InputError, match=r"its file was closed before its pixels were read .* call image\.load\(\)"):
+        to_rgb8(image)
+    with Image.open(path) as image:
+        image.load()
+    assert to_rgb8(image).shape == (8, 10, 3)  # loaded inside the block: read
 
 
 @pytest.mark.parametrize("orientation", [1, 6])
@@ -371,3 +389,19 @@ def test_a_missing_image_names_the_file_there_in_another_case(tmp_path):
         load_image(tmp_path / "photo.jpg")
     with pytest.raises(ImageReadError, match=r"file not found$"):
         load_image(tmp_path / "other.jpg")
+
+
+def test_a_broken_exif_block_is_read_as_stored_without_pillows_warning(tmp_path):
+    """Trial 71: a PIL image with a corrupt EXIF block was read as stored (documented), but Pillow's
+    "Corrupt EXIF data" UserWarning leaked onto stderr (catch_warnings cannot hide it in the decode
+    threads). A fresh interpreter with default warnings shows nothing now."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "bad-exif.jpg"
+    Image.fromarray(_rgb(20, 30)).save(path, exif=b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x05\x00\x12\x01")
+    code = ("import sys; from PIL import Image; from lnet_anet.inference.inputs import to_rgb8; "
+            "image = Image.open(sys.argv[1]); print(to_rgb8(image).shape)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-W", "default", "-c", code, str(path)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], check=True)  # fmt: skip
+    assert done.stdout.strip() == "(20, 30, 3)" and "EXIF" not in done.stderr

@@ -590,6 +590,28 @@ def test_a_capture_loops_reused_frame_buffer_gives_each_frame_its_own_record(pre
     assert boxes == [[(b.tolist(), s) for b, s in faces] for faces in predictor.locate_many(frames, batch_size=4)]
 
 
+def test_an_input_iterators_error_comes_after_the_records_of_the_items_taken(predictor):
+    """Trial 71: a camera loop whose generator raised (the camera unplugged) lost the frames
+    predict_many had already taken (it reads ahead); they get their records, then the error."""
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(3)]
+
+    def camera():
+        yield from frames
+        raise RuntimeError("camera unplugged")
+
+    records = []
+    with pytest.raises(RuntimeError, match="camera unplugged"):
+        for record in predictor.predict_many(camera(), batch_size=8):
+            records.append(record)
+    assert records == [predictor.predict(f) for f in frames]
+    located = []
+    with pytest.raises(RuntimeError, match="camera unplugged"):
+        for faces in predictor.locate_many(camera(), batch_size=8):
+            located.append([(b.tolist(), s) for b, s in faces])
+    assert located == [[(b.tolist(), s) for b, s in faces] for faces in predictor.locate_many(frames)]
+
+
 def test_a_record_names_the_settings_its_call_began_with(predictor, monkeypatch):
     """Trial 70: a threshold changed by another thread while a call found its faces was named in
     that call's records. The records name the settings taken before the work."""

@@ -431,6 +431,10 @@ def test_resume_refuses_an_output_read_with_other_options(bundle, tmp_path, caps
     assert not out.with_name("out.jsonl.part").exists()  # and no empty log is left beside it
     assert main([*argv, "--resume", "--box-jitter", "--mirror"]) == 2
     assert "--mirror off" in capsys.readouterr().err
+    out.rename(out.with_name("out.jsonl.part"))  # a stopped run left its .part log only: that file is named (trial 71)
+    assert main([*argv, "--resume"]) == 2
+    assert f"--resume: {out}.part holds records read with other options" in capsys.readouterr().err
+    out.with_name("out.jsonl.part").rename(out)
     assert main([*argv, "--resume", "--box-jitter"]) == 0
     assert "3 already in the output" in capsys.readouterr().err
     assert len(read_records(out)) == 4 and all(r["box_jitter"] for r in read_records(out))
@@ -875,7 +879,7 @@ def test_the_detail_note_of_photos_of_several_sizes_gives_the_range_of_their_fig
     alone = detail_note([("big.jpg", 6000, 4000)], lnet)
     assert "reads it at ~0.075 px per pixel" in alone and "faces under ~540 px" in alone
     both = detail_note([("phone.jpg", 4032, 3024), ("big.jpg", 6000, 4000), ("phone2.jpg", 4032, 3024)], lnet)
-    assert "no face passed the localizer in 3 photos" in both and "(the first: phone.jpg, 4032x3024)" in both
+    assert "no face passed the localizer in 3 photos" in both and "the first: phone.jpg, 4032x3024)" in both
     assert "reads them at ~0.075-0.11 px per pixel" in both and "faces under ~360-540 px" in both
     assert "faces of ~250-540 px are often missed by every reading" in both and "reads them in tiles" in both
 
@@ -893,13 +897,30 @@ def test_a_large_photo_with_no_face_ends_with_one_detail_note(bundle, tmp_path, 
     assert [r["faces"] for r in _records(captured.out)] == [[], []]
     notes = [line for line in captured.err.splitlines() if "--detail 0.5" in line]
     assert notes == [line for line in captured.err.splitlines() if line.startswith("note: no face passed")]
-    assert len(notes) == 1 and notes[0].startswith(f"note: no face passed the localizer in 2 photos of 0.00128 megapixels or more "
-                                                   f"(the first: {photos[0]}, 40x32): ")  # fmt: skip
+    assert len(notes) == 1 and notes[0].startswith("note: no face passed the localizer in 2 photos LNet reads shrunk "
+                                                   f"(0.00128 megapixels or more, or a long strip; the first: {photos[0]}, "
+                                                   "40x32): ")  # fmt: skip
     assert "(~40 px as read)" in notes[0] and "missed by every" not in notes[0]  # 40 x 32: no face of ~250 px
     assert main([*argv, "--detail", "0.5"]) == 0  # --detail on: nothing to suggest
     assert "--detail" not in capsys.readouterr().err
     monkeypatch.setattr(cli, "LARGE_PHOTO_PIXELS", 12_000_000)  # a small photo: no note
     assert main(argv) == 0 and "note: no face passed" not in capsys.readouterr().err
+
+
+def test_a_long_strip_is_read_shrunk_as_a_large_photo_is():
+    """A trial (71): an 8000 x 600 panorama (4.8 MP) lost its 13 faces of 450 px with no note, since the
+    note asked for 12 MP; LNet reads it at half a 12 MP photo's ratio. --detail 0.35 found them all."""
+    from lnet_anet.cli.predict import detail_note, read_shrunk
+    from lnet_anet.data.preprocess import LNetInput
+    from lnet_anet.inference.bundle import load_bundle
+    from lnet_anet.inference.shipped import DEFAULT_BUNDLE
+
+    lnet = load_bundle(DEFAULT_BUNDLE, build_nets=False).preprocessing["lnet"]
+    setting = LNetInput.from_dict(lnet)
+    assert read_shrunk(8000, 600, setting) and read_shrunk(4000, 600, setting) and read_shrunk(4032, 3024, setting)
+    assert not read_shrunk(3000, 600, setting) and not read_shrunk(1920, 1080, setting)
+    note = detail_note([("pano.jpg", 8000, 600)], lnet)
+    assert "(12 megapixels or more, or a long strip; pano.jpg, 8000x600)" in note and "faces under ~710 px" in note
 
 
 def test_a_large_photo_whose_only_face_is_the_rescues_gets_the_detail_note(bundle, tmp_path, capsys, monkeypatch):
@@ -947,3 +968,26 @@ def test_several_files_given_by_name_end_with_a_summary_line(bundle, tmp_path, c
     assert "summary: 3 analysed" in err and "1 error, 0 skipped" in err
     assert main([photos[0], "--json", "--bundle", str(bundle)]) == 0
     assert "summary:" not in capsys.readouterr().err
+
+
+def test_words_after_a_double_dash_are_images(bundle, tmp_path, capsys, monkeypatch):
+    """A trial (71): `predict -- -leading-dash.jpg` was refused ("unrecognized arguments"), as
+    parse_intermixed_args took the lone "--"; after "--" every word is an image, as in any Unix tool."""
+    monkeypatch.chdir(tmp_path)
+    _image(tmp_path / "-dash.png", 0)
+    _image(tmp_path / "--json.png", 1)
+    assert main(["--json", "--bundle", str(bundle), "--", "-dash.png", "--json.png"]) == 0
+    assert [r["image"] for r in _records(capsys.readouterr().out)] == ["-dash.png", "--json.png"]
+    assert main(["--bundle", str(bundle), "--", "-dash.png", "--verbose"]) == 1  # after "--", an option is a file name too
+    assert "--verbose  ERROR  file not found" in capsys.readouterr().out
+
+
+def test_duplicates_that_leave_one_image_are_still_said(bundle, tmp_path, capsys):
+    """A trial (71): `predict a.jpg a.jpg ./a.jpg --verbose` printed one record and nothing on stderr:
+    no "skipped ... (listed twice)" and no summary, where two distinct files got both."""
+    photo = _image(tmp_path / "a.png", 0)
+    assert main([str(photo), str(photo), "--json", "--verbose", "--bundle", str(bundle)]) == 0
+    captured = capsys.readouterr()
+    assert len(_records(captured.out)) == 1
+    assert f"skipped: {photo} (listed twice)" in captured.err
+    assert "summary: 1 analysed" in captured.err and "1 skipped" in captured.err

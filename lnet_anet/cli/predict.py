@@ -61,6 +61,7 @@ MAX_BATCH = 1024
 VIS_STEM_BYTES = 200  # room for "_<n>.png" and the temporary ".<name>.tmp<pid>" in 255 bytes
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")  # --vis naming one of these, not yet there: a picture meant, not a folder
 LARGE_PHOTO_PIXELS = 12_000_000  # a photo this large or larger with no face found gets detail_note's hint (a phone's 4000 x 3000)
+LARGE_PHOTO_HW = (3000, 4000)  # ... and so does one LNet reads at most as finely as this one: a long strip (8000 x 600)
 SMALL_FACE_PX = 40  # README: faces under ~40 px (as LNet reads the photo) are often missed
 DETAIL_LARGEST_FACE_PX = 110  # --detail 0.5 keeps regions of at most 96 px of its canvas: faces up to ~110 px of the photo
 # --detail 0.35 reads larger faces: 14 of 20 faces of 250 px in 4032 x 3024 val photos, where 0.5 found 12
@@ -527,8 +528,19 @@ def _detail_ratio(text: str) -> float:
     return value
 
 
+def read_shrunk(width: int, height: int, setting) -> bool:
+    """Whether LNet reads a photo of width x height as coarsely as a 12 MP one or more (setting: the
+    bundle's LNetInput): LARGE_PHOTO_PIXELS or more, or a long strip read at most at the reading
+    ratio of a LARGE_PHOTO_HW photo (a trial: an 8000 x 600 panorama lost its 13 faces of 450 px
+    without the note, though --detail 0.35 found them)."""
+    from lnet_anet.lnet.multiscale import reading_ratio
+
+    return (width * height >= LARGE_PHOTO_PIXELS
+            or reading_ratio((height, width), setting) <= reading_ratio(LARGE_PHOTO_HW, setting))  # fmt: skip
+
+
 def detail_note(photos: list[tuple[str, int, int]], lnet: dict[str, Any]) -> str:
-    """One stderr note for the (name, width, height) of this run's photos of LARGE_PHOTO_PIXELS or more
+    """One stderr note for the (name, width, height) of this run's photos LNet reads shrunk (read_shrunk)
     where no face passed the localizer (no face, or only the rescue's: a trial), --detail off: LNet
     reads a photo that large shrunk (`lnet`: the bundle's preprocessing.lnet), so a face of a few
     hundred pixels can be under SMALL_FACE_PX as read.
@@ -550,7 +562,8 @@ def detail_note(photos: list[tuple[str, int, int]], lnet: dict[str, Any]) -> str
     them = "them" if len(photos) > 1 else "it"
     ratio = f"{ratios[0]:.2g}" if len(ratios) == 1 else f"{ratios[0]:.2g}-{ratios[-1]:.2g}"
     under = f"{missed[0]:.0f}" if len(set(missed)) == 1 else f"{missed[0]:.0f}-{largest_missed:.0f}"
-    return (f"note: no face passed the localizer in {which} of {LARGE_PHOTO_PIXELS / 1e6:g} megapixels or more ({first}"
+    return (f"note: no face passed the localizer in {which} LNet reads shrunk ({LARGE_PHOTO_PIXELS / 1e6:g} megapixels "
+            f"or more, or a long strip; {first}"
             f"{_safe(one_line(name))}, {width}x{height}): LNet reads {them} at ~{ratio} px per pixel, where faces "
             f"under ~{under} px (~{SMALL_FACE_PX} px as read) are often missed; --detail also reads {them} in "
             f"tiles: try --detail 0.5 for faces of about 50-{DETAIL_LARGEST_FACE_PX} px, --detail 0.35 for faces of about "
@@ -615,14 +628,19 @@ def _left_for_resume(log, rest: str) -> str:
         return ""
     if not log.part.exists():
         return "; no record was written, so there is nothing to resume: rerun the same command"
-    return f"; {log.in_part} records are in {log.part}: rerun with --resume{rest}"
+    return f"; {log.in_part} record{'' if log.in_part == 1 else 's'} {'is' if log.in_part == 1 else 'are'} in {log.part}: rerun with --resume{rest}"
 
 
 @stops_on_interrupt()  # before the images are run (torch loading, the bundle read); _run says what is kept after
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
-        args = parser.parse_intermixed_args(argv)  # images may come after options too: a.jpg --json b.jpg
+        argv = list(sys.argv[1:] if argv is None else argv)
+        # after "--" every word is an image (-x.jpg), as in any Unix tool: parse_intermixed_args refused a
+        # lone "--" before them (a trial), so they are taken aside and added to the images
+        after = argv[argv.index("--") + 1 :] if "--" in argv else []
+        args = parser.parse_intermixed_args(argv[: len(argv) - len(after) - (1 if "--" in argv else 0)])
+        args.images = [*args.images, *map(Path, after)]  # images may come after options too: a.jpg --json b.jpg
         if not args.images and not args.demo:
             parser.error("give image files or folders, or --demo")
         if args.resume and args.output is None:
@@ -804,7 +822,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as e:
         print(f"error: cannot write the output ({_safe(str(e))})", file=sys.stderr)
         return 1
-    if several:
+    if several or collected.skipped:  # one image left of several named (a duplicate): its skips said too (a trial)
         if args.verbose:
             for what in collected.skipped:
                 print(f"skipped: {_safe(what)}", file=sys.stderr)
@@ -852,8 +870,13 @@ def _records_at_stake(args, names: list[str], logged: list[dict[str, Any]]) -> s
 
 
 def _refuse_mixed(output: Path, mixed: str) -> int:
-    """--resume into an output read with other options (_other_options says which): bad usage (2)."""
-    print(f"error: --resume: {_safe(str(output))} holds records read with other options ({mixed}); rerun "
+    """--resume into an output read with other options (_other_options says which): bad usage (2).
+    The file named is the one that holds the records: the output, or its .part log when a stopped
+    run left only that (a trial was told of an output that did not exist)."""
+    from lnet_anet.inference.outputs import part_log
+
+    holder = output if output.exists() or not part_log(output).exists() else part_log(output)
+    print(f"error: --resume: {_safe(str(holder))} holds records read with other options ({mixed}); rerun "
           "with the options it was written with, or write another --output", file=sys.stderr)  # fmt: skip
     return 2
 
@@ -1003,7 +1026,10 @@ def _run(args, predictor, items, several, tally: Tally, log, table) -> int:
     # a bar for a folder or several files (a shell pattern), on a terminal only (disable=None: off
     # when stderr is not a TTY)
     progress = tqdm(total=len(items), disable=None if several else True, file=sys.stderr, unit="img")
-    large: list[tuple[str, int, int]] = []  # photos of LARGE_PHOTO_PIXELS or more with no face found: detail_note
+    large: list[tuple[str, int, int]] = []  # photos read shrunk (read_shrunk) with no face found: detail_note
+    from lnet_anet.data.preprocess import LNetInput
+
+    setting = LNetInput.from_dict(predictor.bundle.preprocessing["lnet"])
     for (name, _), analysis in zip(items, analyses, strict=True):
         record = analysis.record
         if record["image"] is None:  # the --demo picture, handed over as an array: its name, as the table says
@@ -1020,7 +1046,7 @@ def _run(args, predictor, items, several, tally: Tally, log, table) -> int:
         tally.add(record)
         if (record["error"] is None and predictor.detail_ratio is None
                 and all("face_probability" in face for face in record["faces"])  # none, or only the rescue's (a trial)
-                and record["width"] * record["height"] >= LARGE_PHOTO_PIXELS):  # fmt: skip
+                and read_shrunk(record["width"], record["height"], setting)):  # fmt: skip
             large.append((name, record["width"], record["height"]))
         if log is not None:
             log.write(record)

@@ -185,6 +185,10 @@ def _jpeg_truncated(data: bytes) -> bool:
 # orientation applied, the pixel count checked from the header before decoding. Training data
 # keeps read_image above (OpenCV, stored pixel order): dataset labels are in stored pixels.
 
+# Pillow warns "Corrupt EXIF data" (a UserWarning) on a broken EXIF block; such an image is read as
+# stored (oriented). A warnings.catch_warnings block cannot hide it: the filters are global and the
+# predictor decodes in threads (a trial saw Pillow's line on stderr), so this one message is ignored.
+warnings.filterwarnings("ignore", message="Corrupt EXIF data", category=UserWarning)
 DEFAULT_MAX_PIXELS = 100_000_000  # 100 MP: a 30000 x 30000 header would need 2.7 GB decoded
 # Formats Pillow can identify but not safely or usefully decode here: EPS runs Ghostscript (an
 # external program) on the file; BUFR/GRIB/HDF5/WMF are stubs without a handler; MPEG is video.
@@ -206,7 +210,8 @@ def image_suffixes() -> frozenset[str]:
 def pil_to_rgb8(image: Image.Image) -> np.ndarray:
     """A decoded PIL image of any mode -> uint8 RGB (H, W, 3). Rules: 8-bit RGB as is; "L" and
     "1" gray copied to the three channels; alpha ("RGBA", "LA", "PA", palette transparency)
-    composited onto white; 16-bit gray ("I;16*") divided by 257 and rounded; 32-bit integer
+    composited onto white; 16-bit gray ("I;16*") divided by 257 and rounded (values all within
+    0-255 read as 8-bit, as lnet_anet.inference.inputs does for uint16 arrays); 32-bit integer
     gray ("I": 32-bit TIFFs, Image.convert("I"), 16-bit PNGs on old Pillow) by its values'
     range (_int32_gray); float ("F") as to_rgb8 does; anything else (CMYK, YCbCr, LAB, ...) through Pillow's convert("RGB").
     Raises ValueError when a mode cannot be converted."""

@@ -12,7 +12,10 @@
     (H, W) or (H, W, 1)  gray, copied to the three channels
     (H, W, 3)            RGB (BGR)
     (H, W, 4)            RGBA (BGRA), composited onto white: rgb * a + 255 * (1 - a), a = alpha/max
-  with dtype uint8 (as is), uint16 (v / 257, rounded: 65535 -> 255) or float16/32/64 in
+  with dtype uint8 (as is), uint16 (v / 257, rounded: 65535 -> 255; but values all within 0-255
+  are 8-bit values, as after arr.astype(np.uint16), read as they are: / 257 would make them a
+  near-black two-level picture, and a 16-bit picture that dark holds nothing else; 32-bit "I"
+  images follow the same rule) or float16/32/64 in
   [0, 1] (v * 255, rounded; a float that rounds into 0-255, such as 1.0000001 after some
   arithmetic, is taken as 0 or 255). Any other shape, dtype, an empty array, a float outside
   that or not finite is an InputError.
@@ -110,6 +113,8 @@ def array_to_rgb8(array: np.ndarray, channel_order: str = "rgb") -> np.ndarray:
         raise InputError(f"{what}: the image has no pixels")
     if array.dtype == np.uint8:
         img = array
+    elif array.dtype == np.uint16 and int(array.max()) <= 255:  # 8-bit values in a 16-bit array (an upcast)
+        img = array.astype(np.uint8)
     elif array.dtype == np.uint16:
         img = np.round(array / 257.0).astype(np.uint8)
     elif array.dtype.kind == "f":
@@ -151,6 +156,10 @@ def to_rgb8(item: Any, channel_order: str = "rgb",
         except InputError:
             raise
         except Exception as e:  # noqa: BLE001 - a lazily opened image may fail to decode here
+            if getattr(item, "fp", True) is None and getattr(item, "_im", True) is None:  # Pillow's state of it
+                raise InputError(f"{describe(item)}: its file was closed before its pixels were read (Image.open "
+                                 "reads them lazily): call image.load() (or pass image.copy()) inside the `with` "
+                                 "block, or pass the file's path") from None  # fmt: skip
             raise InputError(f"{describe(item)}: cannot convert ({type(e).__name__}: {e})") from None
     if _image_data(item):
         raise InputError(f"{describe(item)}: bytes are read as a file name; for an encoded image pass "

@@ -867,7 +867,8 @@ class Predictor:
         on. Items are read ahead (batch_size + DECODE_WORKERS); a numpy item is copied when taken,
         so a generator may reuse one frame buffer. Raises ValueError (at the call) for batch_size
         < 1 or a bad channel_order, TypeError for a single path or bytes (an iterable of images is
-        wanted: predict takes one)."""
+        wanted: predict takes one). An error the iterable itself raises (a camera unplugged) is
+        raised after the records of the items taken before it."""
         return (a.record for a in self.analyse_many(images, batch_size, channel_order))
 
     def analyse_many(self, images: Iterable[ImageInput], batch_size: int = 8,
@@ -892,15 +893,17 @@ class Predictor:
         pending: deque = deque()  # (item, future of its _read)
         pool = ThreadPoolExecutor(DECODE_WORKERS, thread_name_prefix="lnet_anet-decode")
         size = 1
+        failed: Exception | None = None  # the input iterator's error: raised once the items taken are analysed
         try:
             while True:
-                while len(pending) < batch_size + DECODE_WORKERS:
-                    item = next(items, _END)
-                    if item is _END:
+                while failed is None and len(pending) < batch_size + DECODE_WORKERS:
+                    taken, failed = _take(items, 1)
+                    if not taken:
                         break
-                    item = _owned(item)  # read later: a capture loop may write its next frame into it
-                    pending.append((item, pool.submit(self._read, item, channel_order)))
+                    pending.append((taken[0], pool.submit(self._read, taken[0], channel_order)))
                 if not pending:
+                    if failed is not None:
+                        raise failed
                     return
                 batch = [pending.popleft() for _ in range(min(size, len(pending)))]
                 size = batch_size
@@ -936,7 +939,11 @@ class Predictor:
 
     def _locate_batches(self, items: Iterator[ImageInput], batch_size: int, kind: str
                         ) -> Iterator[list[tuple[np.ndarray, float]]]:  # fmt: skip
-        while batch := [_owned(item) for item in itertools.islice(items, batch_size)]:
+        failed: Exception | None = None  # the input iterator's error: raised once the items taken are located
+        while failed is None:
+            batch, failed = _take(items, batch_size)
+            if not batch:
+                break
             read = [self._read(item, "rgb") for item in batch]
             good = [img for img, _, _ in read if img is not None]
             found = iter(self._detect(good, [Analysis({}) for _ in good]) if good else [])
@@ -946,6 +953,8 @@ class Predictor:
                                   UnreadableImageWarning, stacklevel=2)  # fmt: skip
                 faces = next(found) if img is not None else []
                 yield faces if kind == "region" else [(self.face_box(b, img.shape[:2]), s) for b, s in faces]
+        if failed is not None:
+            raise failed
 
     # -- pipeline ----------------------------------------------------------------------------
     def _read(self, item: ImageInput, channel_order: str) -> tuple[Any, str | None, str | None]:
@@ -1844,6 +1853,20 @@ def _owned(item: ImageInput) -> ImageInput:
     ahead, and a capture loop that writes each frame into one buffer gave a trial 23 of 24 records
     of a later frame. Other items are taken as they are."""
     return item.copy() if isinstance(item, np.ndarray) else item
+
+
+def _take(items: Iterator[ImageInput], n: int) -> tuple[list[ImageInput], Exception | None]:
+    """Up to n items pulled from `items`, each _owned as it is taken (a capture loop may write its
+    next frame into the last one's buffer), and the error the iterator raised, if it did: the
+    items taken before it still get their records (a trial lost a camera loop's last frames when
+    the camera was unplugged), then the caller raises it."""
+    taken: list[ImageInput] = []
+    try:
+        for item in itertools.islice(items, n):
+            taken.append(_owned(item))
+    except Exception as e:  # noqa: BLE001 - raised again by the caller, after the items taken
+        return taken, e
+    return taken, None
 
 
 def _one_image(images) -> bool:
