@@ -19,7 +19,7 @@ def _register_config_resolvers() -> None:
 
 _register_config_resolvers()
 
-__all__ = ["__version__", "Predictor", "create_model", "list_models"]
+__all__ = ["__version__", "FaceTracker", "Predictor", "create_model", "list_models"]
 
 
 def __getattr__(name):
@@ -28,6 +28,10 @@ def __getattr__(name):
         from lnet_anet.inference.predictor import Predictor
 
         return Predictor
+    if name == "FaceTracker":
+        from lnet_anet.inference.tracking import FaceTracker
+
+        return FaceTracker
     if name in ("create_model", "list_models"):
         from lnet_anet.models import registry
 

@@ -1,0 +1,197 @@
+"""Faces across video frames: how much each face's answers move from frame to frame, read frame by
+frame (the Predictor alone, the baseline) and over its track (lnet_anet.inference.tracking.FaceTracker),
+and how well the tracks keep to one face each.
+
+    PYTHONPATH=. OMP_NUM_THREADS=2 python benchmarks/bench_video_tracks.py --part val --clips 12 --frames 40 \\
+        --out runs/video-tracks/val
+
+Clips (composed, a diagnostic stand-in for video: no video data is at hand): a WIDER FACE photo of the
+part asked for (hash_part, as bench_detection.py splits it) with at least two labelled faces of
+--min-face px or more inside a 640 x 480 window, cut as a 640 x 480 crop that pans --step px a
+frame (right, then down where the photo is narrow), each frame a JPEG of quality --quality read
+back (the re-encoding a video's frames get). The labelled faces, moved with the crop, say which
+face each answer is of: a face found with IoU >= 0.5 with a labelled face of >= --min-face px is
+that face's; other faces are left out of the figures.
+
+Figures, over the labelled faces' consecutive frames where both frames found the face:
+- median and 95th percentile |d age| (years) between consecutive frames: per frame (the record's
+  age) and per track (the track's average);
+- the share of attribute decisions ("present") that flip between consecutive frames, per frame
+  and per track;
+- identity: the labelled faces found in 2 or more frames, the share of them given one track id
+  all along, and the tracks that were given two labelled faces.
+Writes results.json and results.md to --out (default runs/video-tracks/<time>); frames under --work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import shlex
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from lnet_anet.data import datasets_root
+from lnet_anet.data.readers.detection import hash_part, read_wider_txt
+
+WINDOW = (640, 480)  # width, height of a frame
+
+
+def clips(wider: Path, part: str, n: int, frames: int, step: int, min_face: float, quality: int, work: Path
+          ) -> list[dict]:  # fmt: skip
+    """n clips: {"name", "frames": [jpeg paths], "faces": per frame (k, 4) labelled boxes in its pixels}."""
+    table = read_wider_txt(next(iter(sorted((wider / "wider_face_split").glob("wider_face_*_bbx_gt.txt")))))
+    table = table[hash_part(table["name"]) == part].reset_index(drop=True)
+    w, h = WINDOW
+    out = []
+    for _, row in table.iterrows():
+        if len(out) == n:
+            break
+        image = cv2.imread(row["path"])
+        if image is None or image.shape[1] < w or image.shape[0] < h:
+            continue
+        boxes = np.asarray(row["boxes"], np.float64).reshape(-1, 4)
+        big = boxes[(boxes[:, 3] - boxes[:, 1] >= min_face) & ~np.asarray(row["invalid"], bool)]
+        room_x, room_y = image.shape[1] - w, image.shape[0] - h
+        moves = [(min(i * step, room_x), min(max(0, i * step - room_x), room_y)) for i in range(frames)]  # right, then down
+        inside = [b for b in big if b[0] >= moves[0][0] and b[2] <= moves[0][0] + w and b[1] >= 0 and b[3] <= h]
+        if len(inside) < 2:
+            continue
+        folder = work / Path(row["name"]).stem
+        folder.mkdir(parents=True, exist_ok=True)
+        paths, faces = [], []
+        for i, (x, y) in enumerate(moves):
+            path = folder / f"{i:03d}.jpg"
+            cv2.imwrite(str(path), image[y : y + h, x : x + w], [cv2.IMWRITE_JPEG_QUALITY, quality])
+            paths.append(str(path))
+            faces.append(big - [x, y, x, y])
+        out.append({"name": row["name"], "frames": paths, "faces": faces})
+    return out
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    lt, rb = np.maximum(a[:, None, :2], b[None, :, :2]), np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.clip(rb - lt, 0, None).prod(2)
+    area = lambda x: (x[:, 2:] - x[:, :2]).prod(1)  # noqa: E731
+    return inter / (area(a)[:, None] + area(b)[None, :] - inter)
+
+
+def score_clip(predictor, clip: dict, tracker_kwargs: dict) -> dict:
+    """Per labelled face and frame: (age, track age, present, track present, track id), or None."""
+    from lnet_anet.inference.tracking import FaceTracker
+
+    tracker = FaceTracker(predictor.decision_thresholds, **tracker_kwargs)
+    per_face: dict[int, list] = {}
+    for k, record in enumerate(predictor.predict_many(clip["frames"], batch_size=4)):
+        tracker.update(record)
+        truth = clip["faces"][k]
+        found = np.array([f["box"] for f in record["faces"]], np.float64).reshape(-1, 4)
+        overlap = _iou(truth, found) if len(found) else np.zeros((len(truth), 0))
+        for j in range(len(truth)):
+            best = int(np.argmax(overlap[j])) if overlap.shape[1] else -1
+            if best < 0 or overlap[j, best] < 0.5 or record["faces"][best].get("age") is None:
+                per_face.setdefault(j, []).append(None)
+                continue
+            face = record["faces"][best]
+            per_face.setdefault(j, []).append((face["age"]["mean"], face["track"]["age"]["mean"], set(face["present"]),
+                                               set(face["track"]["present"]), face["track"]["id"]))  # fmt: skip
+    return per_face
+
+
+def summarise(faces: list[list], n_attributes: int) -> dict:
+    """score_clip's frames of every labelled face -> the figures of the module docstring."""
+    d_age, d_track, flips, track_flips = [], [], [], []
+    one_id, seen, owners = 0, 0, {}
+    for f, frames in enumerate(faces):
+        found = [x for x in frames if x is not None]
+        if len(found) >= 2:
+            seen += 1
+            one_id += len({x[4] for x in found}) == 1
+        for x in found:
+            owners.setdefault(x[4], set()).add(f)
+        for a, b in zip(frames, frames[1:], strict=False):
+            if a is None or b is None:
+                continue
+            d_age.append(abs(b[0] - a[0]))
+            d_track.append(abs(b[1] - a[1]))
+            flips.append(len(a[2] ^ b[2]) / n_attributes)
+            track_flips.append(len(a[3] ^ b[3]) / n_attributes)
+    pct = lambda v, q: float(np.percentile(v, q)) if v else float("nan")  # noqa: E731
+    return {"pairs": len(d_age),
+            "per_frame": {"median_abs_d_age": pct(d_age, 50), "p95_abs_d_age": pct(d_age, 95),
+                          "decisions_flipped": float(np.mean(flips)) if flips else float("nan")},
+            "per_track": {"median_abs_d_age": pct(d_track, 50), "p95_abs_d_age": pct(d_track, 95),
+                          "decisions_flipped": float(np.mean(track_flips)) if track_flips else float("nan")},
+            "faces_seen_twice": seen, "one_track_id": one_id / seen if seen else float("nan"),
+            "tracks_given_two_faces": sum(len(v) > 1 for v in owners.values()), "tracks": len(owners)}  # fmt: skip
+
+
+def markdown(r: dict) -> str:
+    s = r["summary"]
+    f = lambda v, spec: "n/a" if v != v else format(v, spec)  # noqa: E731
+    return "\n".join([
+        f"# Faces across frames: per frame and per track ({r['data']['part']} part, diagnostic: composed clips)", "",
+        f"`{r['command']}`", "",
+        f"{r['data']['clips']} clips of {r['data']['frames']} frames (640 x 480, panned {r['data']['step']} px a frame, "
+        f"JPEG q{r['data']['quality']}); {s['pairs']} consecutive frame pairs of labelled faces found in both.", "",
+        "| | per frame (the Predictor alone) | per track (FaceTracker) |", "|---|---|---|",
+        f"| median abs d age, years | {f(s['per_frame']['median_abs_d_age'], '.2f')} | {f(s['per_track']['median_abs_d_age'], '.2f')} |",
+        f"| p95 abs d age, years | {f(s['per_frame']['p95_abs_d_age'], '.2f')} | {f(s['per_track']['p95_abs_d_age'], '.2f')} |",
+        f"| attribute decisions flipped | {f(s['per_frame']['decisions_flipped'], '.4f')} | {f(s['per_track']['decisions_flipped'], '.4f')} |",
+        "", f"Identity: {s['faces_seen_twice']} labelled faces found in 2 or more frames, "
+        f"{f(s['one_track_id'], '.3f')} of them kept one track id all along; {s['tracks_given_two_faces']} of "
+        f"{s['tracks']} tracks were given two labelled faces. Tracker: `{json.dumps(r['tracker'])}`.", ""])  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--wider", type=Path, default=datasets_root() / "wider_face_train")
+    ap.add_argument("--part", choices=("tune", "val"), default="tune")
+    ap.add_argument("--clips", type=int, default=12)
+    ap.add_argument("--frames", type=int, default=40)
+    ap.add_argument("--step", type=int, default=2, help="px the window moves a frame")
+    ap.add_argument("--min-face", type=float, default=40.0, help="labelled faces this high or more are scored")
+    ap.add_argument("--quality", type=int, default=85, help="JPEG quality of the frames")
+    ap.add_argument("--window", type=int, default=30, help="FaceTracker's window (frames averaged)")
+    ap.add_argument("--bundle", default=None, help="default: the embedded bundle")
+    ap.add_argument("--work", type=Path, default=Path("runs/video-tracks/frames"))
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args(argv)
+    if not (args.wider / "wider_face_split").is_dir():
+        print(f"error: no wider_face_split under {args.wider} (--wider DIR)", file=sys.stderr)
+        return 1
+    from lnet_anet.inference.predictor import Predictor
+
+    made = clips(args.wider, args.part, args.clips, args.frames, args.step, args.min_face, args.quality, args.work)
+    if not made:
+        print(f"error: no photo of the {args.part} part has two faces of {args.min_face:g} px in a 640 x 480 window",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    predictor = Predictor.load(args.bundle)
+    tracker = {"min_iou": 0.3, "max_missed": 5, "window": args.window}
+    faces = []
+    for k, clip in enumerate(made):
+        per_face = score_clip(predictor, clip, tracker)
+        faces += [per_face[j] for j in sorted(per_face)]
+        print(f"clip {k + 1}/{len(made)}: {clip['name']}", flush=True)
+    record = {"command": "python " + shlex.join(sys.argv), "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+              "data": {"wider": str(args.wider), "part": args.part, "clips": len(made), "frames": args.frames,
+                       "step": args.step, "min_face": args.min_face, "quality": args.quality,
+                       "names": [c["name"] for c in made]},
+              "tracker": tracker, "machine": {"processor": platform.processor() or platform.machine()},
+              "summary": summarise(faces, len(predictor.bundle.attributes))}  # fmt: skip
+    out = args.out or Path("runs/video-tracks") / f"{dt.datetime.now():%Y%m%d-%H%M%S}"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(record, indent=2))
+    (out / "results.md").write_text(markdown(record))
+    print(markdown(record))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

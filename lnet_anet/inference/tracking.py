@@ -1,0 +1,136 @@
+"""Faces followed across the frames of a video: each face of a record joined to a track by its box.
+
+The Predictor reads every frame on its own, so a steady face's age and attribute decisions move
+from frame to frame (README, "Video"). A FaceTracker takes the frames' records in order and gives
+each face a "track": the id of the face it continues (matched to the faces of the frames before
+by box overlap) and the face's answers averaged over the track so far, which move far less.
+
+    tracker = FaceTracker(predictor.decision_thresholds)
+    for record in predictor.predict_many(frames):
+        for face in tracker.update(record)["faces"]:
+            print(face["track"]["id"], face["track"]["age"])
+
+Matching: the faces of a frame and the live tracks (seen in the last max_missed + 1 frames) are
+paired one to one by the Hungarian algorithm on the IoU of the face's box with the track's last
+box (torchvision.ops.box_iou, scipy.optimize.linear_sum_assignment); a pair of IoU under
+`min_iou` is no match. An unmatched face starts a new track. There is no motion model: faces
+that move more than about their own size between frames start new tracks.
+
+Averages over the track's frames (its last `window` frames, or all):
+- age and attractiveness: weighted by 1 / std**2 (the frames the net was surer of count more);
+  "std" is the root of the weighted mean of the frames' variances, the uncertainty of one frame,
+  not shrunk by the number of frames, since the frames of a video are not independent readings;
+- attributes: the mean probability; "present": the attributes whose mean probability reaches
+  their decision threshold (the bundle's, as the records' "present").
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class _Track:
+    id: int
+    box: np.ndarray
+    last_frame: int
+    frames: int = 0
+    answers: deque = field(default_factory=deque)  # the face records of its last `window` frames
+
+
+class FaceTracker:
+    """Tracks of the faces of consecutive frames' records (module docstring).
+
+    decision_thresholds: attribute -> threshold for the track's "present"
+    (Predictor.decision_thresholds; None: no "present"). min_iou: the least IoU (0-1] of a face's
+    box with a track's last box for them to match. max_missed: frames a track may go unseen and
+    still be continued. window: frames averaged (None: the whole track). Raises ValueError for a
+    min_iou outside (0, 1], a negative max_missed or a window under 1."""
+
+    def __init__(self, decision_thresholds: Mapping[str, float] | None = None, min_iou: float = 0.3,
+                 max_missed: int = 5, window: int | None = 30):  # fmt: skip
+        if not 0 < min_iou <= 1:
+            raise ValueError(f"min_iou must be in (0, 1], got {min_iou}")
+        if max_missed < 0:
+            raise ValueError(f"max_missed must be >= 0, got {max_missed}")
+        if window is not None and window < 1:
+            raise ValueError(f"window must be >= 1 or None, got {window}")
+        self.decision_thresholds = dict(decision_thresholds) if decision_thresholds is not None else None
+        self.min_iou, self.max_missed, self.window = min_iou, max_missed, window
+        self.frame = -1  # the index of the last frame given
+        self._tracks: list[_Track] = []
+        self._next_id = 0
+
+    def update(self, record: dict) -> dict:
+        """The next frame's record (Predictor.predict's), its faces given "track": {"id" (int, from 0
+        in order of appearance), "frames" (frames the track has a face in), "age", "attractiveness"
+        ({"mean", "std"} over the window, or None when no frame had it), "attributes" (mean
+        probabilities), "present" (with decision_thresholds)}. The record is changed in place and
+        returned. A record with an error or no face moves the frame count on. Boxes are
+        [x0, y0, x1, y1] in the frame's pixels; every frame must be read at one size."""
+        self.frame += 1
+        faces = record.get("faces") or []
+        self._tracks = [t for t in self._tracks if self.frame - t.last_frame <= self.max_missed + 1]
+        if not faces:
+            return record
+        boxes = np.array([f["box"] for f in faces], np.float64).reshape(-1, 4)
+        owner = self._match(boxes)
+        for k, face in enumerate(faces):
+            track = owner.get(k)
+            if track is None:
+                track = _Track(self._next_id, boxes[k], self.frame)
+                self._next_id += 1
+                self._tracks.append(track)
+            track.box, track.last_frame = boxes[k], self.frame
+            track.frames += 1
+            track.answers.append(face)
+            while self.window is not None and len(track.answers) > self.window:
+                track.answers.popleft()
+            face["track"] = self._summary(track)
+        return record
+
+    def _match(self, boxes: np.ndarray) -> dict[int, _Track]:
+        """face index -> the live track it continues (one to one, IoU >= min_iou)."""
+        if not self._tracks:
+            return {}
+        import torch
+        from scipy.optimize import linear_sum_assignment
+        from torchvision.ops import box_iou
+
+        last = np.stack([t.box for t in self._tracks])
+        iou = box_iou(torch.from_numpy(boxes), torch.from_numpy(last)).numpy()
+        rows, cols = linear_sum_assignment(iou, maximize=True)
+        return {int(r): self._tracks[int(c)] for r, c in zip(rows, cols, strict=True) if iou[r, c] >= self.min_iou}
+
+    def _summary(self, track: _Track) -> dict:
+        out = {"id": track.id, "frames": track.frames,
+               "age": _weighted([f.get("age") for f in track.answers]),
+               "attractiveness": _weighted([f.get("attractiveness") for f in track.answers])}  # fmt: skip
+        probabilities = [f["attributes"] for f in track.answers if f.get("attributes")]
+        if probabilities:
+            mean = {name: round(float(np.mean([p[name] for p in probabilities])), 4) for name in probabilities[-1]}
+            out["attributes"] = mean
+            if self.decision_thresholds is not None:
+                out["present"] = [name for name, p in mean.items()
+                                  if name in self.decision_thresholds and p >= self.decision_thresholds[name]]  # fmt: skip
+        return out
+
+
+def _weighted(answers: list[dict | None]) -> dict | None:
+    """{"mean", "std"} of answers {"mean", "std"} weighted by 1 / std**2 (module docstring); None
+    when none is given."""
+    given = [(float(a["mean"]), max(float(a["std"]), 1e-3)) for a in answers if a]
+    if not given:
+        return None
+    means, stds = np.array(given).T
+    weights = 1.0 / stds**2
+    mean = float((weights * means).sum() / weights.sum())
+    std = float(np.sqrt((weights * stds**2).sum() / weights.sum()))
+    return {"mean": round(mean, 3), "std": round(std, 3)}
+
+
+__all__ = ["FaceTracker"]

@@ -1,0 +1,93 @@
+"""lnet_anet.inference.tracking.FaceTracker: faces joined across frames by box, answers averaged."""
+
+from __future__ import annotations
+
+import pytest
+
+from lnet_anet import FaceTracker
+
+
+def _face(box, age, std=2.0, smiling=0.5):
+    return {"box": list(box), "age": {"mean": age, "std": std}, "attractiveness": None,
+            "attributes": {"Smiling": smiling, "Male": 0.9}}  # fmt: skip
+
+
+def test_faces_keep_their_track_as_they_move_and_a_new_face_gets_a_new_one():
+    tracker = FaceTracker({"Smiling": 0.5, "Male": 0.5})
+    a, b = [10, 10, 50, 60], [200, 10, 240, 60]
+    first = tracker.update({"faces": [_face(a, 30), _face(b, 50)]})
+    assert [f["track"]["id"] for f in first["faces"]] == [0, 1]
+    # the next frame lists them the other way round (faces are ranked by score, not by id), moved 3 px
+    second = tracker.update({"faces": [_face([203, 10, 243, 60], 54), _face([13, 10, 53, 60], 32)]})
+    assert [f["track"]["id"] for f in second["faces"]] == [1, 0]
+    assert [f["track"]["frames"] for f in second["faces"]] == [2, 2]
+    third = tracker.update({"faces": [_face([400, 100, 440, 150], 20)]})  # somewhere else: a new face
+    assert third["faces"][0]["track"]["id"] == 2
+
+
+def test_the_track_averages_its_frames_by_their_certainty():
+    tracker = FaceTracker({"Smiling": 0.5, "Male": 0.5})
+    box = [10, 10, 50, 60]
+    tracker.update({"faces": [_face(box, 30, std=1.0, smiling=0.7)]})
+    face = tracker.update({"faces": [_face(box, 40, std=2.0, smiling=0.2)]})["faces"][0]
+    track = face["track"]
+    assert track["age"]["mean"] == pytest.approx((30 / 1 + 40 / 4) / (1 / 1 + 1 / 4), abs=1e-3)  # 32 years
+    assert track["age"]["std"] == pytest.approx((2 / (1 + 1 / 4)) ** 0.5, abs=1e-3)  # one frame's, not shrunk
+    assert track["attributes"]["Smiling"] == pytest.approx(0.45)
+    assert track["present"] == ["Male"]  # 0.45 < 0.5: not smiling over the track, though the frames differ
+    assert track["attractiveness"] is None
+    assert face["age"] == {"mean": 40, "std": 2.0}  # the frame's own answer stays
+
+
+def test_a_track_outlives_a_few_missed_frames_and_the_window_bounds_the_average():
+    tracker = FaceTracker(max_missed=2, window=2)
+    box = [10, 10, 50, 60]
+    tracker.update({"faces": [_face(box, 10)]})
+    for _ in range(2):  # two frames without the face (an error record, a frame with no face)
+        tracker.update({"faces": [], "error": "x"})
+    back = tracker.update({"faces": [_face(box, 20)]})["faces"][0]["track"]
+    assert back["id"] == 0 and back["frames"] == 2 and "present" not in back
+    assert tracker.update({"faces": [_face(box, 30)]})["faces"][0]["track"]["age"]["mean"] == pytest.approx(25.0)
+    for _ in range(3):  # three missed frames: the track is gone
+        tracker.update({"faces": []})
+    assert tracker.update({"faces": [_face(box, 30)]})["faces"][0]["track"]["id"] == 1
+
+
+def test_bad_settings_are_refused():
+    for kwargs, says in (({"min_iou": 0}, "min_iou"), ({"max_missed": -1}, "max_missed"), ({"window": 0}, "window")):
+        with pytest.raises(ValueError, match=says):
+            FaceTracker(**kwargs)
+
+
+def test_the_video_tracks_benchmark_scores_a_panned_clip(tmp_path, one_thread):
+    """benchmarks/bench_video_tracks.py on a WIDER-format photo of two faces (the astronaut's, pasted):
+    a panned clip, each face one track, its answers per frame and per track."""
+    import json
+
+    import cv2
+    import numpy as np
+    from skimage.data import astronaut
+
+    from lnet_anet.data.readers.detection import hash_part
+    from tests._bench import load_benchmark
+
+    face = cv2.cvtColor(astronaut()[20:200, 130:310], cv2.COLOR_RGB2BGR)  # 180 x 180, the face about 100 px
+    photo = np.full((560, 760, 3), 120, np.uint8)
+    photo[100:280, 60:240] = face
+    photo[100:280, 360:540] = face[:, ::-1]
+    images = tmp_path / "WIDER_train" / "images" / "0--Parade"
+    images.mkdir(parents=True)
+    cv2.imwrite(str(images / "p_0.jpg"), photo)
+    split = tmp_path / "wider_face_split"
+    split.mkdir()
+    boxes = "\n".join(f"{x} 120 90 120 0 0 0 0 0 0 " for x in (100, 400))  # x y w h and WIDER's six flags
+    (split / "wider_face_train_bbx_gt.txt").write_text(f"0--Parade/p_0.jpg\n2\n{boxes}\n")
+    part = "val" if hash_part(["0--Parade/p_0.jpg"])[0] == "val" else "tune"
+    out = tmp_path / "out"
+    bench = load_benchmark("bench_video_tracks")
+    assert bench.main(["--wider", str(tmp_path), "--part", part, "--clips", "1", "--frames", "3", "--step", "4",
+                       "--work", str(tmp_path / "frames"), "--out", str(out)]) == 0  # fmt: skip
+    summary = json.loads((out / "results.json").read_text())["summary"]
+    assert summary["faces_seen_twice"] == 2 and summary["one_track_id"] == 1.0 and summary["tracks_given_two_faces"] == 0
+    assert summary["pairs"] >= 2 and summary["per_track"]["median_abs_d_age"] >= 0  # pairs of frames with both found
+    assert "| median abs d age, years |" in (out / "results.md").read_text()
