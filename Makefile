@@ -11,7 +11,7 @@ ARGS ?=
 TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
 
-.PHONY: help install test test-fast lint format demo train-lnet train-anet fit-svms train-age train-age-anet \
+.PHONY: help install test test-fast lint demo train-lnet train-anet fit-svms train-age train-age-anet \
         train-attractiveness evaluate-attributes evaluate-localization bench bench-install bench-detection synthetic clean
 
 install: $(STAMP)  ## create .venv, install the package and its dev tools there
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-test: install  ## run the test suite on TEST_WORKERS workers (ARGS="-k name" passes options to pytest)
+test: install lint  ## lint, then the test suite on TEST_WORKERS workers (ARGS="-k name" passes options to pytest)
 	$(PYTEST) $(ARGS)
 
 test-fast: install  ## the test suite without the slow end-to-end tests
@@ -33,8 +33,8 @@ test-fast: install  ## the test suite without the slow end-to-end tests
 lint: install  ## ruff check lnet_anet, tests and benchmarks
 	$(VENV)/bin/ruff check lnet_anet tests benchmarks
 
-format: install  ## ruff format lnet_anet, tests and benchmarks
-	$(VENV)/bin/ruff format lnet_anet tests benchmarks
+# No `format` task: the code is not laid out by `ruff format` (long lines kept with `# fmt: skip`), and
+# running it would rewrite most files (CONTRIBUTING.md).
 
 demo: install  ## predict faces, attributes, age on a sample photo; writes runs/demo/astronaut.png
 	$(PY) -m lnet_anet.cli.demo $(ARGS)

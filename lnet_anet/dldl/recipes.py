@@ -95,8 +95,28 @@ def label_model(cfg: DictConfig, index: pd.DataFrame):
     if kind != cfg.input:
         raise ConfigError(f"model {name} trains with input={kind}, not input={cfg.input}: pick input={kind} "
                           f"(python -m lnet_anet.cli.train_age input={kind} ...) or {wants[cfg.input]}")  # fmt: skip
+    if kind == "image":
+        _check_input_size(model, name, int(cfg.data.image_size))
     check_labels_fit_bins(cfg, index, model.bins)
     return model
+
+
+def _check_input_size(model, name: str, size: int) -> None:
+    """A net on the crop run once on a blank (1, 3, size, size) crop, in eval mode: a crop too
+    small for its pooling (data.image_size=16 on tiny_age_net: 5 max pools) stops here with a
+    ConfigError, not in the first training step with torch's traceback (a contributor's trial)."""
+    import torch
+
+    was_training = model.training
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, 3, size, size))
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(f"model={name} cannot read {size} px crops (data.image_size={size}): {first}; its "
+                          "builder's docstring gives the input size it needs") from None  # fmt: skip
+    finally:
+        model.train(was_training)
 
 
 def _model_choice(cfg: DictConfig) -> str:

@@ -27,6 +27,7 @@ import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import ConfigCompositionException, InstantiationException
 from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import MissingMandatoryValue
 
 from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.engine.checkpoint import CheckpointError, save_safetensors_atomic
@@ -110,7 +111,12 @@ def training_command(main: Callable) -> Callable:
             except InstantiationException as e:  # hydra.utils.instantiate wraps what a reader raised
                 if isinstance(e.__cause__, USER_ERRORS):
                     raise e.__cause__ from None
+                if isinstance(e.__cause__, (ImportError, TypeError, ValueError)):  # a _target_ or argument mistyped
+                    raise ConfigError(_instantiation_line(e)) from None
                 raise
+            except MissingMandatoryValue as e:  # a config's ??? left unset
+                raise ConfigError(f"{e.full_key} is required (??? in its config): set it on the command line, "
+                                  f"e.g. {e.full_key}=...") from None  # fmt: skip
         except USER_ERRORS as e:
             _hydra_record(restore=True)
             kept = isinstance(e, (RunRefusedError, RunInUseError))  # the folder is another run's
@@ -134,6 +140,17 @@ def training_command(main: Callable) -> Callable:
         return result
 
     return run
+
+
+def _instantiation_line(e: InstantiationException) -> str:
+    """Hydra's instantiate error in one line, without its HYDRA_FULL_ERROR advice: which _target_
+    could not be found or called, why, and the config key (full_key)."""
+    text = re.sub(r",? ?set env var HYDRA_FULL_ERROR=1 to see chained exception\.?", "", str(e))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    key = next((line for line in lines if line.startswith("full_key:")), None)
+    cause = str(e.__cause__).strip()
+    why = cause.splitlines()[-1] if isinstance(e.__cause__, ImportError) else cause  # ImportError's last line: what, where
+    return f"{lines[0].rstrip(':')}: {why}" + (f" ({key})" if key else "")
 
 
 class ConfigSyntaxError(ConfigCompositionException):
@@ -545,12 +562,15 @@ def _finite(obj: Any) -> Any:
 
 
 def write_model_json(folder: Path, model_cfg: Any, **extra_kwargs: Any) -> None:
-    """model.json: the registry name and kwargs that rebuild this run's network (the bundle
-    builder uses them; `pretrained` is dropped: the trained weights replace it)."""
+    """model.json: the registry name (registered_name: a builder outside the shipped families by
+    its module path) and kwargs that rebuild this run's network (the bundle builder uses them;
+    `pretrained` is dropped: the trained weights replace it)."""
     from omegaconf import OmegaConf
 
+    from lnet_anet.models.registry import registered_name
+
     kwargs = OmegaConf.to_container(model_cfg, resolve=True)
-    name = kwargs.pop("_target_").rsplit(".", 1)[-1]
+    name = registered_name(kwargs.pop("_target_"))
     kwargs.pop("pretrained", None)
     write_json(folder / "model.json", {"model": name, "kwargs": {**kwargs, **extra_kwargs}})
 

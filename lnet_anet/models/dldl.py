@@ -35,7 +35,6 @@ THIN_CFG: tuple[int | str, ...] = (
     32, 32, "M", 64, 64, "M", 128, 128, 128, "M", 256, 256, 256, "M", 256, 256, 256, "M",
 )  # fmt: skip
 TINY_CFG: tuple[int | str, ...] = tuple(v if v == "M" else v // 2 for v in THIN_CFG)
-PAPER_INPUT_SIZE = 224  # DLDL-v2 crops aligned faces to 224x224
 
 
 class DLDLModel(nn.Module):
@@ -279,8 +278,11 @@ def thin_age_net(
     step: float | None = None,
     pretrained: str = "none",
 ) -> VGGAgeNet:
-    """ThinAgeNet: VGG-16 at half width + BN + hybrid pooling (~3.7M params). Defaults: ages
-    0..100 in 101 bins; give num_bins or step (or both, agreeing) for other ranges."""
+    """ThinAgeNet (DLDL-v2): VGG-16 at half width + BN + hybrid pooling (~3.7M params), on
+    (B, 3, S, S) crops of S >= 32 px (five 2x2 max pools; the paper: 224; the shipped configs: 128).
+    Label bins: ages low..high (default 0..100) in num_bins bins or bins of `step` (give either
+    or both, agreeing; default 101 bins of 1 year). pretrained: "none", or a file of this net's
+    weights. Returns {"logits": (B, num_bins)} from forward."""
     return _vgg_age_net(THIN_CFG, make_bins(num_bins, low, high, step), pretrained)
 
 
@@ -292,7 +294,8 @@ def tiny_age_net(
     step: float | None = None,
     pretrained: str = "none",
 ) -> VGGAgeNet:
-    """TinyAgeNet: VGG-16 at quarter width + BN + hybrid pooling (< 1M params)."""
+    """TinyAgeNet (DLDL-v2): VGG-16 at quarter width + BN + hybrid pooling (< 1M params); its
+    arguments and input size are thin_age_net's."""
     return _vgg_age_net(TINY_CFG, make_bins(num_bins, low, high, step), pretrained)
 
 

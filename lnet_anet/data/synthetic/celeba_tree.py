@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 import math
 import warnings
@@ -220,6 +221,12 @@ def read_synthetic(
         read_celeba,  # celeba imports this module's attribute list
     )
 
+    known = inspect.signature(make_synthetic_celeba).parameters
+    unknown = sorted(k for k in make_kwargs if k not in known or k in ("root", "n_images", "n_identities", "seed"))
+    if unknown:  # checked whether or not the tree is made now: a mistyped key was ignored once it existed (a trial)
+        allowed = ", ".join(k for k in dict.fromkeys(("images", "n_images", "n_identities", "seed", "labels", *known))
+                            if k != "root")  # fmt: skip
+        raise TypeError(f"read_synthetic() got an unexpected keyword argument {unknown[0]!r} (it takes {allowed})")
     root = Path(root)
     if not (root / "list_attr_celeba.txt").exists():
         make_synthetic_celeba(root, n_images, n_identities, seed=seed, **make_kwargs)
