@@ -2,14 +2,15 @@
 frame (the Predictor alone, the baseline) and over its track (lnet_anet.inference.tracking.FaceTracker),
 and how well the tracks keep to one face each.
 
-    PYTHONPATH=. OMP_NUM_THREADS=2 python benchmarks/bench_video_tracks.py --part val --clips 12 --frames 40 \\
+    PYTHONPATH=. OMP_NUM_THREADS=2 python benchmarks/bench_video_tracks.py --part val --clips 20 --frames 40 \\
         --out runs/video-tracks/val
 
 Clips (composed, a diagnostic stand-in for video: no video data is at hand): a WIDER FACE photo of the
 part asked for (hash_part, as bench_detection.py splits it) with at least two labelled faces of
---min-face px or more inside a 640 x 480 window, cut as a 640 x 480 crop that pans --step px a
-frame (right, then down where the photo is narrow), each frame a JPEG of quality --quality read
-back (the re-encoding a video's frames get). The labelled faces, moved with the crop, say which
+--min-face px or more inside the first frame, a window of --window-share of the photo's width and
+height that pans --step px a frame (right, then down), each frame a JPEG of quality --quality read
+back (the re-encoding a video's frames get). The shared copy's WIDER photos are 320 px wide: its
+clips are ~270 x 180 px frames. The labelled faces, moved with the crop, say which
 face each answer is of: a face found with IoU >= 0.5 with a labelled face of >= --min-face px is
 that face's; other faces are left out of the figures.
 
@@ -39,27 +40,25 @@ import numpy as np
 from lnet_anet.data import datasets_root
 from lnet_anet.data.readers.detection import hash_part, read_wider_txt
 
-WINDOW = (640, 480)  # width, height of a frame
 
-
-def clips(wider: Path, part: str, n: int, frames: int, step: int, min_face: float, quality: int, work: Path
-          ) -> list[dict]:  # fmt: skip
+def clips(wider: Path, part: str, n: int, frames: int, step: int, min_face: float, quality: int, work: Path,
+          share: float = 0.85) -> list[dict]:  # fmt: skip
     """n clips: {"name", "frames": [jpeg paths], "faces": per frame (k, 4) labelled boxes in its pixels}."""
     table = read_wider_txt(next(iter(sorted((wider / "wider_face_split").glob("wider_face_*_bbx_gt.txt")))))
     table = table[hash_part(table["name"]) == part].reset_index(drop=True)
-    w, h = WINDOW
     out = []
     for _, row in table.iterrows():
         if len(out) == n:
             break
         image = cv2.imread(row["path"])
-        if image is None or image.shape[1] < w or image.shape[0] < h:
+        if image is None:
             continue
+        w, h = round(image.shape[1] * share), round(image.shape[0] * share)
         boxes = np.asarray(row["boxes"], np.float64).reshape(-1, 4)
         big = boxes[(boxes[:, 3] - boxes[:, 1] >= min_face) & ~np.asarray(row["invalid"], bool)]
         room_x, room_y = image.shape[1] - w, image.shape[0] - h
         moves = [(min(i * step, room_x), min(max(0, i * step - room_x), room_y)) for i in range(frames)]  # right, then down
-        inside = [b for b in big if b[0] >= moves[0][0] and b[2] <= moves[0][0] + w and b[1] >= 0 and b[3] <= h]
+        inside = [b for b in big if b[0] >= 0 and b[2] <= w and b[1] >= 0 and b[3] <= h]  # in the first frame
         if len(inside) < 2:
             continue
         folder = work / Path(row["name"]).stem
@@ -137,7 +136,8 @@ def markdown(r: dict) -> str:
     return "\n".join([
         f"# Faces across frames: per frame and per track ({r['data']['part']} part, diagnostic: composed clips)", "",
         f"`{r['command']}`", "",
-        f"{r['data']['clips']} clips of {r['data']['frames']} frames (640 x 480, panned {r['data']['step']} px a frame, "
+        f"{r['data']['clips']} clips of {r['data']['frames']} frames ({r['data']['window_share']:g} of the photo, panned "
+        f"{r['data']['step']} px a frame, "
         f"JPEG q{r['data']['quality']}); {s['pairs']} consecutive frame pairs of labelled faces found in both.", "",
         "| | per frame (the Predictor alone) | per track (FaceTracker) |", "|---|---|---|",
         f"| median abs d age, years | {f(s['per_frame']['median_abs_d_age'], '.2f')} | {f(s['per_track']['median_abs_d_age'], '.2f')} |",
@@ -154,8 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--part", choices=("tune", "val"), default="tune")
     ap.add_argument("--clips", type=int, default=12)
     ap.add_argument("--frames", type=int, default=40)
-    ap.add_argument("--step", type=int, default=2, help="px the window moves a frame")
-    ap.add_argument("--min-face", type=float, default=40.0, help="labelled faces this high or more are scored")
+    ap.add_argument("--step", type=int, default=1, help="px the window moves a frame")
+    ap.add_argument("--window-share", type=float, default=0.85, help="the frame's share of the photo's sides")
+    ap.add_argument("--min-face", type=float, default=24.0, help="labelled faces this high or more are scored")
     ap.add_argument("--quality", type=int, default=85, help="JPEG quality of the frames")
     ap.add_argument("--window", type=int, default=30, help="FaceTracker's window (frames averaged)")
     ap.add_argument("--bundle", default=None, help="default: the embedded bundle")
@@ -167,9 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     from lnet_anet.inference.predictor import Predictor
 
-    made = clips(args.wider, args.part, args.clips, args.frames, args.step, args.min_face, args.quality, args.work)
+    made = clips(args.wider, args.part, args.clips, args.frames, args.step, args.min_face, args.quality, args.work,
+                 args.window_share)  # fmt: skip
     if not made:
-        print(f"error: no photo of the {args.part} part has two faces of {args.min_face:g} px in a 640 x 480 window",
+        print(f"error: no photo of the {args.part} part has two faces of {args.min_face:g} px in its first frame",
               file=sys.stderr)  # fmt: skip
         return 1
     predictor = Predictor.load(args.bundle)
@@ -181,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"clip {k + 1}/{len(made)}: {clip['name']}", flush=True)
     record = {"command": "python " + shlex.join(sys.argv), "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "data": {"wider": str(args.wider), "part": args.part, "clips": len(made), "frames": args.frames,
-                       "step": args.step, "min_face": args.min_face, "quality": args.quality,
+                       "step": args.step, "window_share": args.window_share, "min_face": args.min_face,
+                       "quality": args.quality,
                        "names": [c["name"] for c in made]},
               "tracker": tracker, "machine": {"processor": platform.processor() or platform.machine()},
               "summary": summarise(faces, len(predictor.bundle.attributes))}  # fmt: skip
