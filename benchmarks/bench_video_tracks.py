@@ -6,7 +6,8 @@ and how well the tracks keep to one face each.
         --out runs/video-tracks/val
 
 Clips (composed, a diagnostic stand-in for video: no video data is at hand): a WIDER FACE photo of the
-part asked for (hash_part, as bench_detection.py splits it) with at least two labelled faces of
+part asked for (hash_part, as bench_detection.py splits it; taken in a seeded random order, so the
+clips come from every event) with at least two labelled faces of
 --min-face px or more inside the first frame, a window of --window-share of the photo's width and
 height that pans --step px a frame (right, then down), each frame a JPEG of quality --quality read
 back (the re-encoding a video's frames get). The shared copy's WIDER photos are 320 px wide: its
@@ -47,7 +48,8 @@ def clips(wider: Path, part: str, n: int, frames: int, step: int, min_face: floa
     table = read_wider_txt(next(iter(sorted((wider / "wider_face_split").glob("wider_face_*_bbx_gt.txt")))))
     table = table[hash_part(table["name"]) == part].reset_index(drop=True)
     out = []
-    for _, row in table.iterrows():
+    order = np.random.default_rng(0).permutation(len(table))  # across the events, not the first event's photos
+    for _, row in table.iloc[order].iterrows():
         if len(out) == n:
             break
         image = cv2.imread(row["path"])
