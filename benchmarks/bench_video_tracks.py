@@ -104,17 +104,18 @@ def score_clip(predictor, clip: dict, tracker_kwargs: dict) -> dict:
     return per_face
 
 
-def summarise(faces: list[list], n_attributes: int) -> dict:
-    """score_clip's frames of every labelled face -> the figures of the module docstring."""
+def summarise(faces: list[tuple[int, list]], n_attributes: int) -> dict:
+    """(clip, score_clip's frames) of every labelled face -> the figures of the module docstring
+    (track ids are a clip's own: each clip has its tracker)."""
     d_age, d_track, flips, track_flips = [], [], [], []
     one_id, seen, owners = 0, 0, {}
-    for f, frames in enumerate(faces):
+    for f, (clip, frames) in enumerate(faces):
         found = [x for x in frames if x is not None]
         if len(found) >= 2:
             seen += 1
             one_id += len({x[4] for x in found}) == 1
         for x in found:
-            owners.setdefault(x[4], set()).add(f)
+            owners.setdefault((clip, x[4]), set()).add(f)
         for a, b in zip(frames, frames[1:], strict=False):
             if a is None or b is None:
                 continue
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     faces = []
     for k, clip in enumerate(made):
         per_face = score_clip(predictor, clip, tracker)
-        faces += [per_face[j] for j in sorted(per_face)]
+        faces += [(k, per_face[j]) for j in sorted(per_face)]
         print(f"clip {k + 1}/{len(made)}: {clip['name']}", flush=True)
     record = {"command": "python " + shlex.join(sys.argv), "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "data": {"wider": str(args.wider), "part": args.part, "clips": len(made), "frames": args.frames,
