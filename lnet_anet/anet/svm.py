@@ -1,7 +1,9 @@
 """Per-attribute linear SVMs on ANet patch features, with Platt-scaled probabilities.
 
-As in "Deep Learning Face Attributes in the Wild": one linear SVM per attribute on the FC
-features; a face's score is the mean SVM score over its patches. Scores become probabilities
+"Deep Learning Face Attributes in the Wild" trains one linear SVM per attribute on ANet's FC
+features; here too (linear, per attribute), but on the mean of the patches' features (equal to
+the mean SVM score over the patches, a linear map), where the paper concatenates the patches'
+features into one vector. Scores become probabilities
 by Platt scaling, p = sigmoid(a * score + b) per attribute, fitted on a calibration set held out
 from SVM training. A head that was never calibrated uses a = 1, b = 0 (sigmoid of the margin).
 An attribute is predicted present when p >= its decision threshold: 0.5 (most probable class)
