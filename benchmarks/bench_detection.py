@@ -691,12 +691,12 @@ def main(argv=None) -> int:
 
     def score(name: str, dets: list, saved: bool, shipped_threshold: float | None = None) -> dict:
         """evaluate_detections' figures of one row. Its curve's points and its operating point's
-        (saved: SAVED_DRAWN, else operating_point) go to `curves`, with FDDB's ROC for FDDB's labels
-        (files under --out/fddb, its figures in the row)."""
+        (saved: every detection, as the file gives them; else operating_point) go to `curves`, with
+        FDDB's ROC for FDDB's labels (files under --out/fddb, its figures in the row)."""
         res = evaluate_detections(dets, truth, iou=0.5, fppi=FPPI, bands=SIZE_BANDS, curve=True)
         curves[name] = res.pop("curve")
         kept = [(b[m], sc[m]) for b, sc in dets
-                for m in [sc >= SAVED_DRAWN if saved else operating_point(name, sc, shipped_threshold)]]  # fmt: skip
+                for m in [np.ones(len(sc), bool) if saved else operating_point(name, sc, shipped_threshold)]]  # fmt: skip
         at = evaluate_detections(kept, truth, iou=0.5, fppi=FPPI, bands=None, curve=True)["curve"]
         curves[name]["operating_point"] = {k: (at[k][-1] if at[k] else 0.0) for k in ("recall", "precision", "fppi")}
         if fddb_faces is not None:
@@ -909,9 +909,10 @@ def plot_curves(curves: dict, path: Path, record: dict) -> Path | None:
     axes[0].set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02), title="precision-recall, IoU 0.5")
     axes[1].set(xscale="log", xlabel="false alarms per image", ylabel="recall", ylim=(0, 1.02), xlim=(1e-3, 10),
                 title="recall against false alarms per image")  # fmt: skip
-    if fddb:
-        axes[2].set(xlabel="false positives", ylabel="true positive rate", xlim=(0, 2000), ylim=(0, 1.02),
-                    title="FDDB discrete ROC (FDDB's matching)")  # fmt: skip
+    if fddb:  # FDDB's curves are read up to 2,000 false positives; a small run's end where its own do
+        most = max((max(c["fddb"]["false_positives"], default=0) for c in curves.values() if "fddb" in c), default=0)
+        axes[2].set(xlabel="false positives", ylabel="true positive rate", xlim=(0, max(10, min(2000, 1.05 * most))),
+                    ylim=(0, 1.02), title="FDDB discrete ROC (FDDB's matching)")  # fmt: skip
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right" if ax is not axes[0] else "lower left")
@@ -976,8 +977,10 @@ def to_markdown(record: dict) -> str:
               + " (cumulative like WIDER's settings; WIDER's official split is by detector difficulty, not size).",
               "", "AP here is all-point (VOC) AP at IoU 0.5 over the faces that count, by the same code for every "
               "detector: beside the peers of this run, not beside published WIDER tables (their own evaluation "
-              "code). For AP, FDDB's ellipses are scored as their bounding boxes; the FDDB table above follows "
-              "FDDB's own evaluation.", "", "Curves: curves.json, curves.png."]  # fmt: skip
+              "code)." + (" For AP, FDDB's ellipses are scored as their bounding boxes; the FDDB table above "
+                          "follows FDDB's own evaluation." if fddb else ""),
+              "", "Curves: curves.json, curves.png (a dot: each row's operating point; a saved output's is all "
+              "its detections)."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

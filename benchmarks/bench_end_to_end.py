@@ -492,7 +492,7 @@ def main(argv=None) -> int:
     if missing:
         have = [k for k in sets if k not in missing]
         hint = f"; to score the rest: --sets {' '.join(have)}" if have else ""
-        print(f"bench_end_to_end: {' and '.join(f'{SET_DATA[k]} (the {k} rows)' for k in missing)} not found under "
+        print(f"error: {' and '.join(f'{SET_DATA[k]} (the {k} rows)' for k in missing)} not found under "
               f"{args.datasets} (--datasets DIR){hint}", file=sys.stderr)  # fmt: skip
         return 1
     torch.set_num_threads(args.threads)

@@ -133,6 +133,15 @@ def summarise(faces: list[tuple[int, list]], n_attributes: int) -> dict:
             "tracks_given_two_faces": sum(len(v) > 1 for v in owners.values()), "tracks": len(owners)}  # fmt: skip
 
 
+def _finite(obj):
+    """A copy for strict JSON: NaN (a figure over no frame pair) becomes null."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return None if isinstance(obj, float) and obj != obj else obj
+
+
 def markdown(r: dict) -> str:
     s = r["summary"]
     f = lambda v, spec: "n/a" if v != v else format(v, spec)  # noqa: E731
@@ -166,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=Path("runs/video-tracks/frames"))
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    if args.window < 1 or args.clips < 1 or args.frames < 2 or args.step < 0 or not 0 < args.window_share <= 1:
+        ap.error("--window and --clips must be >= 1, --frames >= 2, --step >= 0 and --window-share in (0, 1]")
     if not (args.wider / "wider_face_split").is_dir():
         print(f"error: no wider_face_split under {args.wider} (--wider DIR)", file=sys.stderr)
         return 1
@@ -193,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
               "summary": summarise(faces, len(predictor.bundle.attributes))}  # fmt: skip
     out = args.out or Path("runs/video-tracks") / f"{dt.datetime.now():%Y%m%d-%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(record, indent=2))
+    (out / "results.json").write_text(json.dumps(_finite(record), indent=2, allow_nan=False))
     (out / "results.md").write_text(markdown(record))
     print(markdown(record))
     return 0

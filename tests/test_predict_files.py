@@ -980,6 +980,8 @@ def test_words_after_a_double_dash_are_images(bundle, tmp_path, capsys, monkeypa
     assert [r["image"] for r in _records(capsys.readouterr().out)] == ["-dash.png", "--json.png"]
     assert main(["--bundle", str(bundle), "--", "-dash.png", "--verbose"]) == 1  # after "--", an option is a file name too
     assert "--verbose  ERROR  file not found" in capsys.readouterr().out
+    assert main(["-dash.png", "--bundle", str(bundle)]) == 2  # without "--": said how to name it
+    assert "-dash.png is a file whose name starts with '-': put it after -- (predict -- -dash.png)" in capsys.readouterr().err
 
 
 def test_duplicates_that_leave_one_image_are_still_said(bundle, tmp_path, capsys):

@@ -91,3 +91,21 @@ def test_the_video_tracks_benchmark_scores_a_panned_clip(tmp_path, one_thread):
     assert summary["faces_seen_twice"] == 2 and summary["one_track_id"] == 1.0 and summary["tracks_given_two_faces"] == 0
     assert summary["pairs"] >= 2 and summary["per_track"]["median_abs_d_age"] >= 0  # pairs of frames with both found
     assert "| median abs d age, years |" in (out / "results.md").read_text()
+
+
+def test_a_new_frame_size_ends_the_tracks_and_odd_boxes_or_inputs_are_handled():
+    """Trial 74: a frame of another size kept matching old tracks; a zero-area box crashed the next
+    frame's matching; settings of the wrong type and a list passed to update were not refused."""
+    tracker = FaceTracker()
+    box = [10, 10, 50, 60]
+    assert tracker.update({"width": 100, "height": 80, "faces": [_face(box, 30)]})["faces"][0]["track"]["id"] == 0
+    again = tracker.update({"width": 50, "height": 40, "faces": [_face(box, 30)]})  # another video
+    assert again["faces"][0]["track"]["id"] == 1
+    flat = tracker.update({"width": 50, "height": 40, "faces": [_face([5, 5, 5, 20], 30)]})  # no area
+    after = tracker.update({"width": 50, "height": 40, "faces": [_face([5, 5, 5, 20], 31)]})
+    assert flat["faces"][0]["track"]["id"] == 2 and after["faces"][0]["track"]["id"] == 3
+    for kwargs in ({"window": 2.5}, {"min_iou": "0.3"}, {"max_missed": True}):
+        with pytest.raises(ValueError):
+            FaceTracker(**kwargs)
+    with pytest.raises(TypeError, match="update takes one record"):
+        tracker.update([{"faces": []}])

@@ -639,7 +639,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # after "--" every word is an image (-x.jpg), as in any Unix tool: parse_intermixed_args refused a
         # lone "--" before them (a trial), so they are taken aside and added to the images
         after = argv[argv.index("--") + 1 :] if "--" in argv else []
-        args = parser.parse_intermixed_args(argv[: len(argv) - len(after) - (1 if "--" in argv else 0)])
+        before = argv[: len(argv) - len(after) - (1 if "--" in argv else 0)]
+        dashed = next((w for w in before if w.startswith("-") and w != "-" and os.path.isfile(w)), None)
+        if dashed is not None:  # argparse would call it an unrecognized option
+            parser.error(f"{dashed} is a file whose name starts with '-': put it after -- (predict -- {dashed}) or "
+                         f"write ./{dashed}")  # fmt: skip
+        args = parser.parse_intermixed_args(before)
         args.images = [*args.images, *map(Path, after)]  # images may come after options too: a.jpg --json b.jpg
         if not args.images and not args.demo:
             parser.error("give image files or folders, or --demo")

@@ -13,8 +13,10 @@ by box overlap) and the face's answers averaged over the track so far, which mov
 Matching: the faces of a frame and the live tracks (seen in the last max_missed + 1 frames) are
 paired one to one by the Hungarian algorithm on the IoU of the face's box with the track's last
 box (torchvision.ops.box_iou, scipy.optimize.linear_sum_assignment); a pair of IoU under
-`min_iou` is no match. An unmatched face starts a new track. There is no motion model: faces
-that move more than about their own size between frames start new tracks.
+`min_iou` is no match. An unmatched face starts a new track. There is no motion model and no
+appearance model: faces that move more than about their own size between frames start new tracks,
+and two faces that cross may swap tracks, each track then averaging two people (read "frames" and
+watch for jumps). A frame of another size than the one before (a new video) ends every track.
 
 Averages over the track's frames (its last `window` frames, or all):
 - age and attractiveness: weighted by 1 / std**2 (the frames the net was surer of count more);
@@ -26,6 +28,7 @@ Averages over the track's frames (its last `window` frames, or all):
 
 from __future__ import annotations
 
+import numbers
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,17 +56,18 @@ class FaceTracker:
 
     def __init__(self, decision_thresholds: Mapping[str, float] | None = None, min_iou: float = 0.3,
                  max_missed: int = 5, window: int | None = 30):  # fmt: skip
-        if not 0 < min_iou <= 1:
-            raise ValueError(f"min_iou must be in (0, 1], got {min_iou}")
-        if max_missed < 0:
-            raise ValueError(f"max_missed must be >= 0, got {max_missed}")
-        if window is not None and window < 1:
-            raise ValueError(f"window must be >= 1 or None, got {window}")
+        if isinstance(min_iou, bool) or not isinstance(min_iou, numbers.Real) or not 0 < min_iou <= 1:
+            raise ValueError(f"min_iou must be a number in (0, 1], got {min_iou!r}")
+        if isinstance(max_missed, bool) or not isinstance(max_missed, numbers.Integral) or max_missed < 0:
+            raise ValueError(f"max_missed must be a whole number >= 0, got {max_missed!r}")
+        if window is not None and (isinstance(window, bool) or not isinstance(window, numbers.Integral) or window < 1):
+            raise ValueError(f"window must be a whole number >= 1 or None, got {window!r}")
         self.decision_thresholds = dict(decision_thresholds) if decision_thresholds is not None else None
         self.min_iou, self.max_missed, self.window = min_iou, max_missed, window
         self.frame = -1  # the index of the last frame given
         self._tracks: list[_Track] = []
         self._next_id = 0
+        self._size: tuple | None = None  # the last frame's (width, height): another size ends every track
 
     def update(self, record: dict) -> dict:
         """The next frame's record (Predictor.predict's), its faces given "track": {"id" (int, from 0
@@ -71,8 +75,18 @@ class FaceTracker:
         ({"mean", "std"} over the window, or None when no frame had it), "attributes" (mean
         probabilities), "present" (with decision_thresholds)}. The record is changed in place and
         returned. A record with an error or no face moves the frame count on. Boxes are
-        [x0, y0, x1, y1] in the frame's pixels; every frame must be read at one size."""
+        [x0, y0, x1, y1] in the frame's pixels. A frame of another width or height than the one
+        before ends every track (a new video). Raises TypeError for anything but a record (a dict
+        with a "faces" list)."""
+        if not isinstance(record, dict) or not isinstance(record.get("faces", []), list):
+            raise TypeError(f"update takes one record (a dict with a 'faces' list, as Predictor.predict gives), "
+                            f"not {type(record).__name__}")  # fmt: skip
         self.frame += 1
+        size = (record.get("width"), record.get("height"))
+        if size != (None, None):
+            if self._size is not None and size != self._size:
+                self._tracks = []
+            self._size = size
         faces = record.get("faces") or []
         self._tracks = [t for t in self._tracks if self.frame - t.last_frame <= self.max_missed + 1]
         if not faces:
@@ -102,7 +116,7 @@ class FaceTracker:
         from torchvision.ops import box_iou
 
         last = np.stack([t.box for t in self._tracks])
-        iou = box_iou(torch.from_numpy(boxes), torch.from_numpy(last)).numpy()
+        iou = np.nan_to_num(box_iou(torch.from_numpy(boxes), torch.from_numpy(last)).numpy())  # a box of no area: 0
         rows, cols = linear_sum_assignment(iou, maximize=True)
         return {int(r): self._tracks[int(c)] for r, c in zip(rows, cols, strict=True) if iou[r, c] >= self.min_iou}
 

@@ -3,9 +3,10 @@
 Follows the definitions of FDDB's evaluation program (`evaluate`, Jain & Learned-Miller, "FDDB: A
 Benchmark for Face Detection in Unconstrained Settings", UMass tech. report UM-CS-2010-009):
 - a face is the region of its ellipse and a detection the region of its rectangle, both as pixels
-  of the image (filled, clipped to the image; an ellipse's centre and radii are truncated to whole
-  pixels and a rectangle's corners taken inclusive, as OpenCV draws them in the tool); their
-  overlap is the pixels they share over the pixels of either (IoU of the regions);
+  of the image (filled, clipped to the image), drawn as the tool draws them with OpenCV: an
+  ellipse's centre rounded and its radii truncated to whole pixels, a rectangle's corners rounded
+  and taken inclusive; their overlap is the pixels they share over the pixels of either (IoU of
+  the regions);
 - in each image, for each of its detection scores t, the detections scoring >= t are matched one
   to one with the faces by the Hungarian algorithm, maximising the summed overlap
   (scipy.optimize.linear_sum_assignment); a matched pair of overlap > 0.5 is a true positive of
@@ -37,8 +38,8 @@ def _ellipse_bounds(e: np.ndarray) -> tuple[int, int, int, int]:
     ra, rb, angle, cx, cy = (float(v) for v in e)
     c, s = math.cos(angle), math.sin(angle)
     hw, hh = math.hypot(ra * c, rb * s), math.hypot(ra * s, rb * c)
-    return (math.floor(int(cx) - hw) - 1, math.floor(int(cy) - hh) - 1,
-            math.ceil(int(cx) + hw) + 2, math.ceil(int(cy) + hh) + 2)  # fmt: skip
+    return (math.floor(round(cx) - hw) - 1, math.floor(round(cy) - hh) - 1,
+            math.ceil(round(cx) + hw) + 2, math.ceil(round(cy) + hh) + 2)  # fmt: skip
 
 
 def region_overlaps(ellipses: np.ndarray, boxes: np.ndarray, image_hw: tuple[int, int]) -> np.ndarray:
@@ -51,7 +52,7 @@ def region_overlaps(ellipses: np.ndarray, boxes: np.ndarray, image_hw: tuple[int
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4) if np.size(boxes) else np.zeros((0, 4))
     height, width = (int(v) for v in image_hw)
     out = np.zeros((len(ellipses), len(boxes)))
-    rects = [(int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in boxes]  # inclusive corners, truncated
+    rects = [tuple(round(float(v)) for v in b) for b in boxes]  # inclusive corners, rounded (cvPointFrom32f)
     for i, e in enumerate(ellipses):
         ex0, ey0, ex1, ey1 = _ellipse_bounds(e)
         for j, (rx0, ry0, rx1, ry1) in enumerate(rects):
@@ -65,7 +66,7 @@ def region_overlaps(ellipses: np.ndarray, boxes: np.ndarray, image_hw: tuple[int
             a = np.zeros((y1 - y0, x1 - x0), np.uint8)
             b = np.zeros_like(a)
             ra, rb, angle, cx, cy = (float(v) for v in e)
-            cv2.ellipse(a, (int(cx) - x0, int(cy) - y0), (int(ra), int(rb)), math.degrees(angle), 0, 360, 1, -1)
+            cv2.ellipse(a, (round(cx) - x0, round(cy) - y0), (int(ra), int(rb)), math.degrees(angle), 0, 360, 1, -1)
             cv2.rectangle(b, (rx0 - x0, ry0 - y0), (rx1 - x0, ry1 - y0), 1, -1)
             shared = int(np.count_nonzero(a & b))
             either = int(np.count_nonzero(a | b))
