@@ -154,30 +154,38 @@ def _best_window_means(r: torch.Tensor, sides: tuple[int, int | None], aspect_ra
     running max over the cells each window covers; the same numbers as scoring every window
     and taking the best holding the cell.
 
-    The running max is separable: per shape a max along the rows over the window's width
-    (cv2.dilate anchored at the kernel's end), then, once per window height, a max along the
-    columns over that height. Max is exact, so this equals a 2-D max per shape, in half the time."""
+    Max is exact, so the order of the maxima is free. Per window height h, along the rows: a cell
+    at x is held by a window of width w starting at x0 when x - x0 + 1 = d <= w, so the best over
+    the widths is the best over d of suffix_d[x - d + 1], suffix_d being the best mean of the
+    widths >= d starting there; the widths are visited widest first, suffix_d grows by one
+    np.maximum each, and is shifted into place; the d up to the narrowest width share one suffix,
+    one running max (cv2.dilate anchored at the kernel's end). Then, once per height, a running
+    max along the columns over that height. Half the time of a dilate per shape, same numbers."""
     a = r.numpy()
     height, width = a.shape
     integral = np.pad(a.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     best = np.full((height, width), -np.inf)
-    padded = np.empty((height, width))
     rows = np.empty((height, width))
     widths: dict[int, list[int]] = {}
     for h, w in shape_range(sides[0], aspect_range, height, width, sides[1]).tolist():
         widths.setdefault(h, []).append(w)
     for h, ws in widths.items():
         tops = height - h + 1  # rows where a window of height h starts
-        rows.fill(-np.inf)
         below, above = integral[h:], integral[:-h]
         strips = below - above  # its columns are the first two terms of every width's sum, computed once
-        for w in ws:
+        ws = sorted(ws)
+        suffix = np.full((tops, width), -np.inf)  # by start cell: the best mean of the widths visited
+        rows.fill(-np.inf)
+        for i in range(len(ws) - 1, -1, -1):
+            w = ws[i]
             means = (strips[:, w:] - below[:, :-w] + above[:, :-w]) / (h * w)
-            padded[:tops].fill(-np.inf)
-            padded[:tops, : width - w + 1] = means
-            held = cv2.dilate(padded[:tops], _ones(1, w), anchor=(w - 1, 0), borderType=cv2.BORDER_CONSTANT,
-                              borderValue=-np.inf)  # fmt: skip
-            np.maximum(rows[:tops], held, out=rows[:tops])
+            np.maximum(suffix[:, : width - w + 1], means, out=suffix[:, : width - w + 1])
+            for d in range(w, ws[i - 1] if i else w, -1):  # suffix is suffix_d for these d: shift it into place
+                np.maximum(rows[:tops, d - 1 :], suffix[:, : width - d + 1], out=rows[:tops, d - 1 :])
+        narrow = ws[0]  # d = 1 .. narrow: every width, one running max
+        held = cv2.dilate(suffix, _ones(1, narrow), anchor=(narrow - 1, 0), borderType=cv2.BORDER_CONSTANT,
+                          borderValue=-np.inf)  # fmt: skip
+        np.maximum(rows[:tops], held, out=rows[:tops])
         held = cv2.dilate(rows, _ones(h, 1), anchor=(0, h - 1), borderType=cv2.BORDER_CONSTANT, borderValue=-np.inf)
         np.maximum(best, held, out=best)
     return torch.from_numpy(best)
