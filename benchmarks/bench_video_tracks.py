@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)  # fmt: skip
         return 1
     predictor = Predictor.load(args.bundle)
-    tracker = {"min_iou": 0.3, "max_missed": 5, "window": args.window}
+    tracker = {"min_iou": 0.3, "max_missed": 15, "window": args.window}  # FaceTracker's defaults (round 2)
     faces = []
     for k, clip in enumerate(made):
         per_face = score_clip(predictor, clip, tracker)

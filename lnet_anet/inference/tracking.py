@@ -51,11 +51,11 @@ class FaceTracker:
     decision_thresholds: attribute -> threshold for the track's "present"
     (Predictor.decision_thresholds; None: no "present"). min_iou: the least IoU (0-1] of a face's
     box with a track's last box for them to match. max_missed: frames a track may go unseen and
-    still be continued. window: frames averaged (None: the whole track). Raises ValueError for a
+    still be continued (15: chosen on tune clips, experiments/2026-12-07-face-tracks, round 2). window: frames averaged (None: the whole track). Raises ValueError for a
     min_iou outside (0, 1], a negative max_missed or a window under 1."""
 
     def __init__(self, decision_thresholds: Mapping[str, float] | None = None, min_iou: float = 0.3,
-                 max_missed: int = 5, window: int | None = 30):  # fmt: skip
+                 max_missed: int = 15, window: int | None = 30):  # fmt: skip
         if isinstance(min_iou, bool) or not isinstance(min_iou, numbers.Real) or not 0 < min_iou <= 1:
             raise ValueError(f"min_iou must be a number in (0, 1], got {min_iou!r}")
         if isinstance(max_missed, bool) or not isinstance(max_missed, numbers.Integral) or max_missed < 0:
