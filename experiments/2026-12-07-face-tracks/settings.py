@@ -20,7 +20,6 @@ import bench_video_tracks as bench  # noqa: E402
 
 from lnet_anet.data import datasets_root  # noqa: E402
 from lnet_anet.inference.predictor import Predictor  # noqa: E402
-from lnet_anet.inference.tracking import FaceTracker  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CANDIDATES = list(itertools.product((0.1, 0.2, 0.3), (5, 15, 30)))
