@@ -193,6 +193,30 @@ def test_sigterm_to_the_process_group_stops_a_run_with_workers_without_a_traceba
     assert "Traceback" not in err and "DataLoader worker" not in err, err[-3000:]
 
 
+def test_a_workers_fd_sharing_error_at_a_stop_is_not_printed(capsys):
+    """The suite once saw the test above fail on a traceback from a DataLoader worker's
+    multiprocessing.resource_sharer thread: the main process, stopping, dropped its connection while
+    fetching a batch's file descriptors. A worker's thread hook (engine.signals.ignore_sigterm) drops
+    that connection error; any other error in a thread is printed as Python prints it."""
+    import threading
+
+    from lnet_anet.engine.signals import quiet_fd_sharing_errors
+
+    def raised(code: str, filename: str) -> threading.ExceptHookArgs:
+        try:
+            exec(compile(code, filename, "exec"))
+        except BaseException as e:  # noqa: BLE001 - the exception is the fixture
+            return threading.ExceptHookArgs([type(e), e, e.__traceback__, threading.current_thread()])
+        raise AssertionError("the code raised nothing")
+
+    quiet_fd_sharing_errors(raised("raise ConnectionResetError(104, 'reset by peer')", "/x/multiprocessing/resource_sharer.py"))
+    assert capsys.readouterr().err == ""
+    quiet_fd_sharing_errors(raised("raise ConnectionResetError(104, 'reset by peer')", "/x/my_code.py"))
+    quiet_fd_sharing_errors(raised("raise ValueError('a bug')", "/x/multiprocessing/resource_sharer.py"))
+    err = capsys.readouterr().err
+    assert err.count("Traceback") == 2 and "ConnectionResetError" in err and "ValueError: a bug" in err
+
+
 def test_resume_false_starts_over(tmp_path):
     train(tmp_path, epochs=1)
     again = train(tmp_path, epochs=1, resume=False, max_steps=2)

@@ -32,5 +32,23 @@ def ignore_sigterm(_worker_id: int = 0) -> None:
     """A DataLoader worker's worker_init_fn: SIGTERM is left to the main process. A stop sent to
     the whole process group (`timeout`, a job scheduler) would otherwise kill the workers first,
     and torch's SIGCHLD handler would turn that into a "DataLoader worker is killed by signal"
-    traceback over the clean interrupt; the main process shuts its workers down itself."""
+    traceback over the clean interrupt; the main process shuts its workers down itself.
+    The worker's fd-sharing thread (multiprocessing.resource_sharer, which hands the main process
+    a batch's tensors) may then lose its connection mid-handshake; that thread's error is not
+    printed (quiet_fd_sharing_errors), as it printed a traceback over the clean interrupt in the
+    suite once."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.excepthook = quiet_fd_sharing_errors
+
+
+def quiet_fd_sharing_errors(args: threading.ExceptHookArgs) -> None:
+    """threading.excepthook in a DataLoader worker: a connection error raised in
+    multiprocessing.resource_sharer's serving thread (the main process went away while fetching a
+    batch's file descriptors, as at a stop) is dropped; every other error goes to Python's hook."""
+    tb, in_sharer = args.exc_traceback, False
+    while tb is not None:
+        in_sharer = in_sharer or tb.tb_frame.f_code.co_filename.endswith("resource_sharer.py")
+        tb = tb.tb_next
+    if in_sharer and issubclass(args.exc_type, (ConnectionError, EOFError)):
+        return
+    threading.__excepthook__(args)
