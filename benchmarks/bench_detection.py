@@ -881,7 +881,7 @@ def diagnose(df, truth, dets, extras) -> dict:
 def plot_curves(curves: dict, path: Path, record: dict) -> Path | None:
     """curves.png: each row's precision-recall curve (AP in the legend), its recall against false
     alarms per image (log scale) and, for FDDB's labels, FDDB's discrete ROC (true positive rate
-    against false positives, 0-2000), a dot at each row's operating point. None when matplotlib
+    against false positives, up to 2,000), a dot at each row's operating point. None when matplotlib
     is not installed (`make bench-install` installs it)."""
     try:
         import matplotlib
