@@ -32,6 +32,7 @@ import datetime as dt
 import json
 import platform
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -171,12 +172,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-face", type=float, default=24.0, help="labelled faces this high or more are scored")
     ap.add_argument("--quality", type=int, default=85, help="JPEG quality of the frames")
     ap.add_argument("--window", type=int, default=30, help="FaceTracker's window (frames averaged)")
+    ap.add_argument("--max-missed", type=int, default=15,
+                    help="FaceTracker's max_missed (default 15, its default since round 2 of "
+                         "experiments/2026-12-07-face-tracks; round 1 ran 5)")  # fmt: skip
+    ap.add_argument("--min-iou", type=float, default=0.3, help="FaceTracker's min_iou (default 0.3)")
     ap.add_argument("--bundle", default=None, help="default: the embedded bundle")
     ap.add_argument("--work", type=Path, default=Path("runs/video-tracks/frames"))
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
-    if args.window < 1 or args.clips < 1 or args.frames < 2 or args.step < 0 or not 0 < args.window_share <= 1:
-        ap.error("--window and --clips must be >= 1, --frames >= 2, --step >= 0 and --window-share in (0, 1]")
+    if (args.window < 1 or args.clips < 1 or args.frames < 2 or args.step < 0 or not 0 < args.window_share <= 1
+            or args.max_missed < 0 or not 0 < args.min_iou <= 1):  # fmt: skip
+        ap.error("--window and --clips must be >= 1, --frames >= 2, --step and --max-missed >= 0, --window-share and "
+                 "--min-iou in (0, 1]")  # fmt: skip
     if not (args.wider / "wider_face_split").is_dir():
         print(f"error: no wider_face_split under {args.wider} (--wider DIR)", file=sys.stderr)
         return 1
@@ -189,13 +196,15 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)  # fmt: skip
         return 1
     predictor = Predictor.load(args.bundle)
-    tracker = {"min_iou": 0.3, "max_missed": 15, "window": args.window}  # FaceTracker's defaults (round 2)
+    tracker = {"min_iou": args.min_iou, "max_missed": args.max_missed, "window": args.window}
     faces = []
     for k, clip in enumerate(made):
         per_face = score_clip(predictor, clip, tracker)
         faces += [(k, per_face[j]) for j in sorted(per_face)]
         print(f"clip {k + 1}/{len(made)}: {clip['name']}", flush=True)
+    revision = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     record = {"command": "python " + shlex.join(sys.argv), "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+              "revision": revision or None,
               "data": {"wider": str(args.wider), "part": args.part, "clips": len(made), "frames": args.frames,
                        "step": args.step, "window_share": args.window_share, "min_face": args.min_face,
                        "quality": args.quality,

@@ -1,36 +1,81 @@
-"""The localizer's _best_window_means rewritten (commit 24a03e7) against the one before it (HEAD~ when
-run at 24a03e7; pass the old commit as argv[1]): the records of 250 files (150 WIDER train photos,
-100 UTKFace chips, seeded sample) compared byte for byte, then a 300 x 300 photo timed, the two
-alternating, 40 calls each (median ms). Run from the repository root:
+"""The localizer's _best_window_means rewritten (commit 24a03e7) against the one of an older commit
+(argv[1], default HEAD; at 24a03e7 pass 24a03e7~):
+- the two functions timed on a random 56 x 56 map (30 calls each, twice, alternating);
+- the records of 250 files (150 WIDER train photos, 100 UTKFace chips, a seeded sample, from
+  $LNET_ANET_DATASETS or ../shared/datasets) compared byte for byte;
+- a 300 x 300 photo (skimage's astronaut resized, JPEG q95; not bench_speed's file byte for byte)
+  timed, the two alternating, 40 calls each (median ms).
+Run from the repository root:
 
     PYTHONPATH=. OMP_NUM_THREADS=2 python experiments/2026-12-07-window-means-speed/same_and_faster.py 24a03e7~
 """
-import glob, json, random, subprocess, sys, time, types
-import numpy as np
-from lnet_anet.lnet import localizer as L
-from lnet_anet.inference.predictor import Predictor
-src = subprocess.run(["git", "show", f"{sys.argv[1] if len(sys.argv) > 1 else 'HEAD'}:lnet_anet/lnet/localizer.py"], capture_output=True, text=True, check=True).stdout
-old_mod = types.ModuleType("old_localizer"); sys.modules["old_localizer"] = old_mod; exec(compile(src, "old_localizer", "exec"), old_mod.__dict__)
-new_bwm, old_bwm = L._best_window_means, old_mod._best_window_means
-random.seed(0)
-paths = sorted(glob.glob("/work/shared/datasets/wider_face_train/WIDER_train/images/*/*.jpg"))
-paths = random.sample(paths, 150) + random.sample(sorted(glob.glob("/work/shared/datasets/utkface128/UTKFace/*.jpg")), 100)
-p = Predictor.load()
-out = {}
-for name, f in (("new", new_bwm), ("old", old_bwm)):
-    L._best_window_means = f
-    out[name] = [json.dumps(r, sort_keys=True) for r in p.predict_many(paths)]
-same = sum(a == b for a, b in zip(out["new"], out["old"]))
-print("identical records", same, "of", len(paths))
-# timing: the 300x300 photo, alternating
+
+from __future__ import annotations
+
+import glob
+import json
+import random
 import statistics
-ts = {"new": [], "old": []}
+import subprocess
+import sys
+import time
+import types
+
+import numpy as np
+import torch
 from PIL import Image
 from skimage.data import astronaut
-Image.fromarray(astronaut()).resize((300, 300)).save("/tmp/astro300.jpg", quality=95)  # the bench_speed photo
-for _ in range(3): p.predict("/tmp/astro300.jpg")
-for k in range(40):
-    for name, f in (("new", new_bwm), ("old", old_bwm)) if k % 2 == 0 else (("old", old_bwm), ("new", new_bwm)):
-        L._best_window_means = f
-        t = time.perf_counter(); p.predict("/tmp/astro300.jpg"); ts[name].append(time.perf_counter() - t)
-print({k: round(1000 * statistics.median(v), 1) for k, v in ts.items()})
+
+from lnet_anet.data import datasets_root
+from lnet_anet.inference.predictor import Predictor
+from lnet_anet.lnet import localizer
+
+
+def older_function(revision: str):
+    """_best_window_means as the localizer module of `revision` defines it."""
+    source = subprocess.run(["git", "show", f"{revision}:lnet_anet/lnet/localizer.py"], capture_output=True,
+                            text=True, check=True).stdout  # fmt: skip
+    module = types.ModuleType("old_localizer")
+    sys.modules["old_localizer"] = module  # its dataclasses look their module up
+    exec(compile(source, "old_localizer", "exec"), module.__dict__)
+    return module._best_window_means
+
+
+def main() -> None:
+    new, old = localizer._best_window_means, older_function(sys.argv[1] if len(sys.argv) > 1 else "HEAD")
+    both = (("old", old), ("new", new))
+    r = torch.from_numpy(np.random.default_rng(0).normal(size=(56, 56)))
+    for name, f in both + both:
+        t = time.perf_counter()
+        for _ in range(30):
+            f(r, (3, None), (0.75, 1.34))
+        print(name, "56 x 56 map", round((time.perf_counter() - t) / 30 * 1000, 1), "ms")
+
+    random.seed(0)
+    root = datasets_root()
+    paths = random.sample(sorted(glob.glob(str(root / "wider_face_train/WIDER_train/images/*/*.jpg"))), 150)
+    paths += random.sample(sorted(glob.glob(str(root / "utkface128/UTKFace/*.jpg"))), 100)
+    predictor = Predictor.load()
+    records = {}
+    for name, f in both:
+        localizer._best_window_means = f
+        records[name] = [json.dumps(rec, sort_keys=True) for rec in predictor.predict_many(paths)]
+    same = sum(a == b for a, b in zip(records["new"], records["old"], strict=True))
+    print("identical records", same, "of", len(paths))
+
+    photo = "/tmp/astro300.jpg"
+    Image.fromarray(astronaut()).resize((300, 300)).save(photo, quality=95)
+    for _ in range(3):
+        predictor.predict(photo)
+    times: dict[str, list[float]] = {"new": [], "old": []}
+    for k in range(40):
+        for name, f in both if k % 2 else both[::-1]:
+            localizer._best_window_means = f
+            t = time.perf_counter()
+            predictor.predict(photo)
+            times[name].append(time.perf_counter() - t)
+    print({name: round(1000 * statistics.median(v), 1) for name, v in times.items()})
+
+
+if __name__ == "__main__":
+    main()
