@@ -41,6 +41,7 @@ import numpy as np
 
 from lnet_anet.data import datasets_root
 from lnet_anet.data.readers.detection import hash_part, read_wider_txt
+from lnet_anet.engine.runs import write_json
 
 
 def clips(wider: Path, part: str, n: int, frames: int, step: int, min_face: float, quality: int, work: Path,
@@ -134,15 +135,6 @@ def summarise(faces: list[tuple[int, list]], n_attributes: int) -> dict:
             "tracks_given_two_faces": sum(len(v) > 1 for v in owners.values()), "tracks": len(owners)}  # fmt: skip
 
 
-def _finite(obj):
-    """A copy for strict JSON: NaN (a figure over no frame pair) becomes null."""
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return None if isinstance(obj, float) and obj != obj else obj
-
-
 def markdown(r: dict) -> str:
     s = r["summary"]
     f = lambda v, spec: "n/a" if v != v else format(v, spec)  # noqa: E731
@@ -213,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
               "summary": summarise(faces, len(predictor.bundle.attributes))}  # fmt: skip
     out = args.out or Path("runs/video-tracks") / f"{dt.datetime.now():%Y%m%d-%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(_finite(record), indent=2, allow_nan=False))
+    write_json(out / "results.json", record)  # strict JSON: a figure over no frame pair is null
     (out / "results.md").write_text(markdown(record))
     print(markdown(record))
     return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import bench_video_tracks as bench  # noqa: E402
 
 from lnet_anet.data import datasets_root  # noqa: E402
+from lnet_anet.engine.runs import write_json  # noqa: E402
 from lnet_anet.inference.predictor import Predictor  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -56,7 +56,7 @@ def main() -> int:
         out["chosen"] = best[0]
     folder = HERE / ("tune" if part == "tune" else "val2")
     folder.mkdir(exist_ok=True)
-    (folder / "settings.json").write_text(json.dumps(bench._finite(out), indent=2))
+    write_json(folder / "settings.json", out)
     for k, r in rows.items():
         print(k, "one id", round(r["one_track_id"], 3), "two-face tracks", r["tracks_given_two_faces"], "of", r["tracks"],
               "age", round(r["per_track"]["median_abs_d_age"], 2), round(r["per_track"]["p95_abs_d_age"], 2),

@@ -30,16 +30,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from lnet_anet.data.readers.detection import ellipse_to_box
+
 FALSE_POSITIVES = (100, 1000)  # the ROC read at these many false positives (FDDB papers quote 1000 or 2000)
 
 
 def _ellipse_bounds(e: np.ndarray) -> tuple[int, int, int, int]:
     """Pixel bounds (x0, y0, x1, y1), exclusive ends, that hold an ellipse as OpenCV draws it."""
     ra, rb, angle, cx, cy = (float(v) for v in e)
-    c, s = math.cos(angle), math.sin(angle)
-    hw, hh = math.hypot(ra * c, rb * s), math.hypot(ra * s, rb * c)
-    return (math.floor(round(cx) - hw) - 1, math.floor(round(cy) - hh) - 1,
-            math.ceil(round(cx) + hw) + 2, math.ceil(round(cy) + hh) + 2)  # fmt: skip
+    x0, y0, x1, y1 = ellipse_to_box(ra, rb, angle, round(cx), round(cy))  # the centre as drawn
+    return math.floor(x0) - 1, math.floor(y0) - 1, math.ceil(x1) + 2, math.ceil(y1) + 2
 
 
 def region_overlaps(ellipses: np.ndarray, boxes: np.ndarray, image_hw: tuple[int, int]) -> np.ndarray:
