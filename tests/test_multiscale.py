@@ -848,9 +848,10 @@ def test_a_picture_left_with_one_face_adds_the_zoom_ins_faces_apart_at_a_bar_of_
     settings = {"scales": [1.0], "zoom_in_scales": [2.0], "zoom_in_below": 0, "zoom_in_lone": False,
                 "rescue_faces": [0.0, 0.7], "verify_faces": [0.5, 0.02]}  # fmt: skip
 
-    def faces(lone_p, value: int) -> list:
+    def faces(lone_p, value: int, skip_share=None) -> list:
         predictor = Predictor.load(path)
-        predictor._lnet = LNetInput.from_dict({**base, **settings, "zoom_in_lone_p": lone_p})
+        predictor._lnet = LNetInput.from_dict({**base, **settings, "zoom_in_lone_p": lone_p,
+                                               "zoom_in_lone_skip_share": skip_share})  # fmt: skip
         monkeypatch.setattr(predictor, "localizer", fake_localizer)
         monkeypatch.setattr(predictor, "cascade", None)
         canvases.clear()
@@ -862,6 +863,15 @@ def test_a_picture_left_with_one_face_adds_the_zoom_ins_faces_apart_at_a_bar_of_
     found = faces(0.3, 91)
     assert canvases == [(128, 128), (256, 256)] and calls == [(None, False), (0.3, True)]
     assert [b for b, _ in found] == [[0, 0, 30, 30], [60, 60, 80, 80]] and found[0] == kept[0]
+    # zoom_in_lone_skip_share: the face spans 30 / 128 = 0.23 of the picture's width and height
+    assert faces(0.3, 92, skip_share=0.5) == found and canvases == [(128, 128), (256, 256)]
+    assert faces(0.3, 93, skip_share=0.2) == kept and canvases == [(128, 128)] and calls == [(None, False)]
+    with pytest.raises(PreprocessError, match="zoom_in_lone_skip_share needs zoom_in_lone_p"):
+        LNetInput.from_dict({**base, **settings, "zoom_in_lone_skip_share": 0.6})
+    with pytest.raises(PreprocessError, match="zoom_in_lone_skip_share"):
+        LNetInput.from_dict({**base, **settings, "zoom_in_lone_p": 0.3, "zoom_in_lone_skip_share": 1.5})
+    both = LNetInput.from_dict({**base, **settings, "zoom_in_lone_p": 0.3, "zoom_in_lone_skip_share": 0.6})
+    assert both.to_dict()["zoom_in_lone_skip_share"] == 0.6 and LNetInput.from_dict(both.to_dict()) == both
     with pytest.raises(PreprocessError, match="zoom_in_lone_p needs zoom_in_scales"):
         LNetInput.from_dict({**base, "zoom_in_lone_p": 0.3})
     with pytest.raises(PreprocessError, match="zoom_in_lone_p needs verify_faces"):

@@ -103,6 +103,7 @@ _RESCUE_OFF = (" (to turn the rescue off, set rescue_frame, verify_faces, verify
 LNET_DEPENDENTS = {"refine_boxes": ("crowd_box_head",), "crowd_box_head": ("crowd_box_steps", "crowd_box_small"),
                    "rescue_faces": ("rescue_frame", "verify_faces", "arbitrate_nested"), "rescue_frame": ("frame_read",),
                    "verify_faces": ("verify_luma", "zoom_in_refused_p", "zoom_in_refused_any", "zoom_in_lone_p"),
+                   "zoom_in_lone_p": ("zoom_in_lone_skip_share",),
                    "arbitrate_nested": ("arbitrate_picture",),
                    "check_faces": ("check_rescue", "find_on_check"),
                    "zoom_in_scales": ("zoom_in_weak", "zoom_in_crowd", "zoom_in_refused", "zoom_in_lone_below",
@@ -113,7 +114,7 @@ LNET_OFF = {"refine_boxes": False, "crowd_box_head": None, "crowd_box_steps": 1,
             "arbitrate_picture": False, "frame_read": "padded", "verify_luma": None, "check_faces": None,
             "check_rescue": False, "find_on_check": False, "zoom_in_scales": [], "zoom_in_weak": None, "zoom_in_crowd": True,
             "zoom_in_refused": False, "zoom_in_refused_p": None, "zoom_in_refused_any": False, "zoom_in_lone_below": None,
-            "zoom_in_lone_p": None,
+            "zoom_in_lone_p": None, "zoom_in_lone_skip_share": None,
             "retry_exposure": None, "retry_weaker_than": None}  # fmt: skip
 
 
@@ -278,7 +279,10 @@ class LNetInput(_Normalized):
     read at them too; the faces of that reading that pass the check, get P(face) > zoom_in_lone_p
     from the face head whatever their LNet score, and lie apart from the kept face are added (the
     kept face never changes: faces LNet's base scales miss beside a large one;
-    experiments/2026-12-06-small-lone-face-zoom, round 3);
+    experiments/2026-12-06-small-lone-face-zoom, round 3); zoom_in_lone_skip_share (None: off;
+    needs zoom_in_lone_p): a lone face whose region, clipped to the picture, spans at least this
+    share (0-1] of the picture's width and of its height is not read again for zoom_in_lone_p (a
+    close-up leaves no room for the faces that reading finds; experiments/2026-12-07-lone-zoom-room);
     zoom_in_canvas "fit": a zoom-in canvas trimmed to the photo (multiscale.place), "input"
     (default): the input size times the scale, whatever the photo's shape. fallback_scales
     (each < 1) are read last, only for an image where no scale found a face (a face filling a
@@ -370,6 +374,7 @@ class LNetInput(_Normalized):
     zoom_in_refused_p: float | None = None
     zoom_in_refused_any: bool = False
     zoom_in_lone_p: float | None = None
+    zoom_in_lone_skip_share: float | None = None
     arbitrate_nested: float | None = None
     arbitrate_picture: bool = False
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
@@ -377,8 +382,8 @@ class LNetInput(_Normalized):
               "retry_weaker_than", "rescue_faces", "refine_boxes", "crowd_box_head", "crowd_box_steps", "crowd_box_small",
               "check_faces",
               "check_rescue", "find_on_check", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
-              "zoom_in_crowd", "zoom_in_refused", "zoom_in_refused_p", "zoom_in_refused_any", "zoom_in_lone_p", "arbitrate_nested",
-              "arbitrate_picture")
+              "zoom_in_crowd", "zoom_in_refused", "zoom_in_refused_p", "zoom_in_refused_any", "zoom_in_lone_p", "zoom_in_lone_skip_share",
+              "arbitrate_nested", "arbitrate_picture")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -431,6 +436,11 @@ class LNetInput(_Normalized):
             zoom_in_lone_p = float(_number(d, "zoom_in_lone_p", where, 0.0, 1.0))
             if not zoom_in:
                 raise PreprocessError(f"{where}.zoom_in_lone_p needs zoom_in_scales, which are not set")
+        lone_skip = d.get("zoom_in_lone_skip_share")
+        if lone_skip is not None:
+            lone_skip = float(_number(d, "zoom_in_lone_skip_share", where, 1e-6, 1.0))
+            if zoom_in_lone_p is None:
+                raise PreprocessError(f"{where}.zoom_in_lone_skip_share needs zoom_in_lone_p, which is not set")
         zoom_in_canvas = _canvas_choice(d, "zoom_in_canvas", where)
         fallback = _extra_scales(d, "fallback_scales", where, 0.1, 1.0, scales)
         detail = d.get("detail_ratio")
@@ -513,7 +523,8 @@ class LNetInput(_Normalized):
                    rescue_frame=frame, verify_faces=verify, frame_read=frame_read,
                    verify_luma=verify_luma, zoom_in_weak=zoom_in_weak, zoom_in_crowd=zoom_in_crowd,
                    zoom_in_refused=zoom_in_refused, zoom_in_refused_p=zoom_in_refused_p,
-                   zoom_in_refused_any=zoom_in_refused_any, zoom_in_lone_p=zoom_in_lone_p, arbitrate_nested=arbitrate,
+                   zoom_in_refused_any=zoom_in_refused_any, zoom_in_lone_p=zoom_in_lone_p,
+                   zoom_in_lone_skip_share=lone_skip, arbitrate_nested=arbitrate,
                    arbitrate_picture=picture)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
@@ -536,6 +547,8 @@ class LNetInput(_Normalized):
                 d["zoom_in_refused_any"] = True
             if self.zoom_in_lone_p is not None:
                 d["zoom_in_lone_p"] = self.zoom_in_lone_p
+            if self.zoom_in_lone_skip_share is not None:
+                d["zoom_in_lone_skip_share"] = self.zoom_in_lone_skip_share
         if self.zoom_in_canvas != "input":  # absent otherwise: bundles from before read the same
             d["zoom_in_canvas"] = self.zoom_in_canvas
         if self.fallback_scales:

@@ -651,8 +651,10 @@ def describe(path: str | Path) -> str:
         steps.append(f"a picture left with no face{which} read at the zoom-in scales"
                      + (f", its faces verified at P(face) > {bar:g}" if bar is not None else ""))
     if lnet.get("zoom_in_lone_p") is not None:
+        skip = lnet.get("zoom_in_lone_skip_share")
         steps.append(f"a picture left with one face read at the zoom-in scales, faces apart added at P(face) > "
-                     f"{lnet['zoom_in_lone_p']:g}")
+                     f"{lnet['zoom_in_lone_p']:g}"
+                     + (f", unless the face spans {skip:g} of its width and height" if skip is not None else ""))
     if lnet.get("rescue_faces"):
         steps.append(f"rescue P(face) > {lnet['rescue_faces'][1]:g}")
     if lnet.get("rescue_frame") is not None:

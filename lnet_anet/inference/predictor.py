@@ -1445,7 +1445,8 @@ class Predictor:
           where the filter refused a face; those that kept faces are read too.
         - LNetInput.zoom_in_lone_p: a picture left with one face (not read for the above); the face
           head must give a face of its zoom-in reading P(face) > zoom_in_lone_p, whatever its LNet
-          score (experiments/2026-12-06-small-lone-face-zoom, round 3)."""
+          score (experiments/2026-12-06-small-lone-face-zoom, round 3); not when its region spans
+          LNetInput.zoom_in_lone_skip_share of the picture's width and height (_leaves_room)."""
         lnet, zoom = self._lnet, set(self._lnet.zoom_in_scales)
         bars: dict[int, tuple[float | None, bool]] = {}  # picture -> (the filter's bar, whatever the score)
         for k, faces in enumerate(found):
@@ -1453,7 +1454,8 @@ class Predictor:
                 continue
             if lnet.zoom_in_refused and (not faces or k in refused):
                 bars[k] = (lnet.zoom_in_refused_p, False)
-            elif lnet.zoom_in_lone_p is not None and len(faces) == 1:
+            elif lnet.zoom_in_lone_p is not None and len(faces) == 1 and _leaves_room(faces[0][0], read[k].shape[:2],
+                                                                                      lnet.zoom_in_lone_skip_share):
                 bars[k] = (lnet.zoom_in_lone_p, True)
         if not bars:
             return found
@@ -1888,6 +1890,18 @@ def _fitting(head, bundle: Bundle, does: str, setting: str, name: str, fit: str 
                          f"lnet_anet.cli.fit_{fit or name} --bundle ...) and pass it (Predictor.load({name}=...), "
                          f"predict --{option}), or build the bundle without {setting}")  # fmt: skip
     return head
+
+
+def _leaves_room(region: np.ndarray, hw: tuple[int, int], skip_share: float | None) -> bool:
+    """Whether a lone face's region [x0, y0, x1, y1] (picture pixels) leaves room in a picture of
+    hw = (height, width) for another face: False when, clipped to the picture, it spans at least
+    skip_share of the width and of the height (LNetInput.zoom_in_lone_skip_share; None: always
+    True)."""
+    if skip_share is None:
+        return True
+    h, w = hw
+    x0, y0, x1, y1 = (float(v) for v in region)
+    return min((min(x1, w) - max(x0, 0.0)) / w, (min(y1, h) - max(y0, 0.0)) / h) < skip_share
 
 
 def _with_region(face: tuple[np.ndarray, float], region: np.ndarray) -> tuple[np.ndarray, float]:
