@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A lone face that leaves no room skips the zoom-in reading (RULE.md).
 #   bash experiments/2026-12-07-lone-zoom-room/run.sh tune      # round 1: shipped and s 0.5 / 0.6 / 0.7 on the WIDER choose half (~25 min)
-#   bash experiments/2026-12-07-lone-zoom-room/run.sh lines S   # T1-T3 for the chosen s (~15 min)
+#   bash experiments/2026-12-07-lone-zoom-room/run.sh lines S [DIR]  # T1-T3 for the chosen s into DIR (default tune; round 2: tune2) (~15 min)
 #   bash experiments/2026-12-07-lone-zoom-room/run.sh val S     # V1-V5, once (~30 min)
 set -euo pipefail
 export PYTHONPATH=. OMP_NUM_THREADS=2
@@ -27,16 +27,16 @@ tune)
   for s in 0.5 0.6 0.7; do build $s $R/s$s.lnetanet; wider $R/s$s.lnetanet s$s; done
   ;;
 lines)
-  s=${2:?the chosen s}
+  s=${2:?the chosen s}; T=$E/${3:-tune}
   [ -f runs/upright/fit-utkface-train.txt ] || $PY experiments/2026-12-01-upright/lists.py --out runs/upright
   [ -f runs/face-grids/tune/faces.csv ] || $PY benchmarks/make_face_grids.py --part tune --out runs/face-grids/tune
-  $PY $PORTRAITS --part tune --bundle shipped=$SHIPPED candidate=$R/s$s.lnetanet --out $E/tune/portraits.json
+  $PY $PORTRAITS --part tune --bundle shipped=$SHIPPED candidate=$R/s$s.lnetanet --out $T/portraits.json
   for b in shipped s$s; do
     path=$SHIPPED; [ $b != shipped ] && path=$R/$b.lnetanet
     $PY benchmarks/bench_detection.py --format csv --labels runs/face-grids/tune/faces.csv --detectors lnet_anet_shipped \
-        --bundle $path --threads 2 --work $R/grids-tune-$b --out $E/tune/grids-$b
+        --bundle $path --threads 2 --work $R/grids-tune-$b --out $T/grids-$b
   done
-  $PY benchmarks/bench_localize_speed.py --before $SHIPPED --after $R/s$s.lnetanet --calls 30 --out $E/tune/localize-speed.json
+  $PY benchmarks/bench_localize_speed.py --before $SHIPPED --after $R/s$s.lnetanet --calls 30 --out $T/localize-speed.json
   ;;
 val)
   s=${2:?the chosen s}
