@@ -4,6 +4,7 @@ and exit status 2, before any work, and loses nothing."""
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,74 @@ def test_fit_localizer_refuses_an_fppi_that_is_not_positive(value, tmp_path, cap
     with pytest.raises(SystemExit) as stop:
         _main("fit_localizer")(["--wider", str(tmp_path), "--fppi", value, "--out", str(tmp_path / "o.lnetanet")])
     assert stop.value.code == 2 and "argument --fppi: must be" in capsys.readouterr().err
+
+
+@pytest.fixture
+def damaged(tmp_path) -> dict[str, Path]:
+    """A file that is not a bundle, and a train_anet run folder whose anet.safetensors is cut short."""
+    bad = tmp_path / "bad.lnetanet"
+    bad.write_bytes(b"\x10" * 100)
+    run = tmp_path / "anet-broken"
+    run.mkdir()
+    (run / "model.json").write_text('{"model": "anet_lite0", "kwargs": {}}')
+    (run / "anet.safetensors").write_bytes(b"\xff" * 5000)
+    (run / "svm.safetensors").write_bytes(b"\xff" * 50)
+    (run / "patches.json").write_text("{}")
+    return {"bundle": bad, "run": run}
+
+
+@pytest.mark.parametrize("command, args, says", [
+    ("fit_svms", ["data=synthetic", "anet_from={bundle}"],
+     "error: anet_from={bundle}: cannot be read: not a model bundle .*give a model bundle"),
+    ("fit_svms", ["data=synthetic", "anet_from={run}"],
+     "error: {run}/anet.safetensors: cannot be read \\(.*\\): the run folder {run} is damaged: train it again"),
+    ("train_age", ["data=synthetic_age", "input=anet_features", "anet_run={bundle}"],
+     "error: anet_run={bundle}: cannot be read: not a model bundle"),
+    ("train_anet_dldl", ["data=synthetic_age", "init_from={bundle}"], "error: init_from={bundle}: cannot be read: not a model"),
+    ("train_anet_dldl", ["data=synthetic_age", "init_from={run}"], "error: {run}/anet.safetensors: cannot be read \\("),
+    ("evaluate_attributes", ["data=synthetic", "run={run}"], "error: {run}/anet.safetensors: cannot be read \\("),
+])  # fmt: skip
+def test_a_key_naming_a_bad_bundle_or_a_damaged_run_stops_in_one_line(damaged, command, args, says, tmp_path, launch):
+    """Trial 77 (e08, e11, e12, e14, a01, a02, a04): a traceback, exit 1, a run folder left, and for a
+    damaged run a SafetensorError that named no file."""
+    import re
+
+    runs = tmp_path / "runs"
+    small = [] if command == "evaluate_attributes" else ["train=smoke", "train.batch_size=8", "data.index.n_images=60",
+                                                          "data.index.n_identities=12"]
+    code, err = launch(f"lnet_anet.cli.{command}", f"paths.runs={runs}", "name=bad", *small,
+                       *(a.format(**damaged) for a in args))  # fmt: skip
+    last = err.strip().splitlines()[-1]
+    assert code == 2 and re.match(says.format(**damaged), last), err[-3000:]
+    assert not (runs / "bad").exists() and not (damaged["run"] / "eval-attributes-synthetic-val").exists()
+
+
+def test_a_cut_short_cache_is_named_with_what_to_do(tmp_path):
+    """Trial 77 (an04): a trunk-map cache cut short ended in zipfile's traceback, naming no file."""
+    import numpy as np
+
+    from lnet_anet.anet.features import cached_trunk_maps
+    from lnet_anet.engine.runs import RunFileError
+
+    path = tmp_path / "trunk-fit.npz"
+    np.savez(path, maps=np.zeros((50, 50)))
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(RunFileError, match=f"^{path}: cannot be read \\(.*\\): delete it: the same command computes it again$"):
+        cached_trunk_maps(path, None, None, 1, 0)
+
+
+@pytest.mark.parametrize("script, args", [
+    ("bench_detection", ["--format", "csv", "--labels", "{tmp}/boxes.csv", "--detectors", "lnet_anet", "--bundle", "{bad}",
+                         "--out", "{tmp}/out"]),
+    ("bench_end_to_end", ["--bundle", "x={bad}", "--sets", "age", "--out", "{tmp}/out"]),
+    ("compare_bundles", ["{bad}", "default.lnetanet"]),
+])  # fmt: skip
+def test_a_benchmarks_bad_bundle_is_one_line_before_any_data(script, args, damaged, tmp_path, capsys):
+    """Trial 77 (bm02, bm03, bm07): a BundleError traceback, bench_end_to_end's after reading UTKFace."""
+    from tests._bench import load_benchmark
+
+    (tmp_path / "boxes.csv").write_text("path,x0,y0,x1,y1\n")  # never read: the bundle is refused first
+    main = load_benchmark(script).main
+    assert main([a.format(tmp=tmp_path, bad=damaged["bundle"]) for a in args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and f"{damaged['bundle']}: not a model bundle" in err[-1], err

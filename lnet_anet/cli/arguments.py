@@ -127,6 +127,20 @@ def output_refusal(out: str | Path, inputs: dict[str, str | Path | list | None],
     return None
 
 
+def bundle_refusal(option: str, path: str | Path) -> str | None:
+    """Why the bundle file an option names cannot be used (missing, not a bundle, truncated,
+    corrupt: inference.bundle.load_bundle's check, the networks left unbuilt), as "OPTION PATH:
+    REASON" for an "error: ..." line; None when it can. For the scripts that read a bundle after
+    their data (a trial's --bundle of a cut-short file ended in a traceback after minutes)."""
+    from lnet_anet.inference.bundle import BundleError, load_bundle
+
+    try:
+        load_bundle(path, build_nets=False)
+    except (BundleError, OSError) as e:
+        return f"{option} {e}"
+    return None
+
+
 def json_object(text: str) -> dict:
     """A JSON object ({"key": value, ...}), as the settings options take."""
     try:

@@ -9,6 +9,7 @@ is done only when its marker, written last (mark_done), exists (is_done).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -18,7 +19,9 @@ import re
 import sys
 import time
 import warnings
-from collections.abc import Callable
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +31,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import ConfigCompositionException, InstantiationException
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import MissingMandatoryValue
+from safetensors import SafetensorError
 
 from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.engine.checkpoint import CheckpointError, save_safetensors_atomic
@@ -66,8 +70,38 @@ class RunNotFoundError(FileNotFoundError):
     there; the message names the file."""
 
 
+class RunFileError(ValueError):
+    """A file a command reads from a run folder (weights, features, a cache) that exists but cannot
+    be read: cut short or overwritten. The message names the file, why, and what to do."""
+
+
 # What a user fixes in the command or the data: one line, exit status 2 (training_command)
-USER_ERRORS = (ConfigError, DatasetFormatError, RunRefusedError, RunInUseError, RunNotFoundError, CheckpointError)
+USER_ERRORS = (ConfigError, DatasetFormatError, RunRefusedError, RunInUseError, RunNotFoundError, CheckpointError,
+               RunFileError)  # fmt: skip
+# What reading a damaged file raises: safetensors' header error, numpy's zip and pickle errors, a cut-short stream
+UNREADABLE = (SafetensorError, OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error)
+
+
+@contextlib.contextmanager
+def reading(path: str | Path, fix: str) -> Iterator[None]:
+    """Around the read of a run's file `path`: an error that says the file is damaged
+    (UNREADABLE, not one of USER_ERRORS, which name their file already) becomes RunFileError
+    "PATH: cannot be read (REASON): FIX", where safetensors and numpy name no file."""
+    try:
+        yield
+    except USER_ERRORS:
+        raise
+    except UNREADABLE as e:
+        reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+        raise RunFileError(f"{path}: cannot be read ({reason}): {fix}") from None
+
+
+def load_npz(path: Path, fix: str = "delete it: the same command computes it again") -> dict[str, np.ndarray]:
+    """The arrays a run cached in `path` (.npz); RunFileError naming the file when it cannot be
+    read (a trial cut one short and got zipfile's traceback, naming no file)."""
+    with reading(path, fix):
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
 
 
 def _to_log_files(line: str, level: int) -> None:
@@ -111,8 +145,13 @@ def training_command(main: Callable) -> Callable:
             except InstantiationException as e:  # hydra.utils.instantiate wraps what a reader raised
                 if isinstance(e.__cause__, USER_ERRORS):
                     raise e.__cause__ from None
-                if isinstance(e.__cause__, (ImportError, TypeError, ValueError)):  # a _target_ or argument mistyped
+                if isinstance(e.__cause__, (ImportError, TypeError, ValueError, OSError)):  # a _target_ or argument mistyped
                     raise ConfigError(_instantiation_line(e)) from None
+                raise
+            except ValueError as e:  # a bundle a setting names that no caller turned into a ConfigError: it names the file
+                bundle = sys.modules.get("lnet_anet.inference.bundle")
+                if bundle is not None and isinstance(e, bundle.BundleError) and not isinstance(e, USER_ERRORS):
+                    raise ConfigError(str(e)) from None
                 raise
             except MissingMandatoryValue as e:  # a config's ??? left unset
                 raise ConfigError(f"{e.full_key} is required (??? in its config): set it on the command line, "
@@ -603,9 +642,15 @@ def load_run_net(folder: Path, weights: str, stage: str, also: tuple[str, ...] =
                 why = (f"its model.json names model {kind}: a run of another kind, or not finished" if kind
                        else "or its training has not finished")
             raise RunNotFoundError(f"{folder / needed}: not found; is {folder} a finished {stage} run? ({why})")
-    spec = json.loads((folder / "model.json").read_text())
+    fix = f"the run folder {folder} is damaged: train it again (python -m lnet_anet.cli.{stage}) or name another run"
+    with reading(folder / "model.json", fix):
+        spec = json.loads((folder / "model.json").read_text())
+        if not isinstance(spec, dict) or not {"model", "kwargs"} <= set(spec):
+            raise ValueError("not a record of a model and its kwargs")
     model = create_model(spec["model"], pretrained="none", **spec["kwargs"])
-    model.load_state_dict(load_file(str(folder / weights)))
+    with reading(folder / weights, fix):
+        state = load_file(str(folder / weights))
+    model.load_state_dict(state)
     return model.eval()
 
 

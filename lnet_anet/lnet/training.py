@@ -19,7 +19,7 @@ from lnet_anet.data.readers._tables import BOX_COLUMNS
 from lnet_anet.data.scenes import BackgroundBank, ComposedScenes, ScenePhotometric
 from lnet_anet.engine.checkpoint import save_npz_atomic
 from lnet_anet.engine.config import ConfigError
-from lnet_anet.engine.runs import load_run_net
+from lnet_anet.engine.runs import load_npz, load_run_net
 from lnet_anet.lnet.localizer import (
     Localizer,
 )
@@ -132,7 +132,7 @@ def cache_scenes(model: LNet, dataset, path, num_workers: int) -> dict[str, np.n
     caches)."""
     if path.exists():
         log.info("scene maps %s: reusing %s", path.stem, path)
-        return dict(np.load(path))
+        return load_npz(path)
     # said in the log too: the bar below shows on a terminal only, and this takes minutes on the CPU recipe
     log.info("scene maps %s: computing them for %d scenes once (cached in %s)", path.stem, len(dataset), path)
     model.eval()
