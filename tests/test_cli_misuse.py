@@ -163,3 +163,32 @@ def test_a_benchmarks_bad_bundle_is_one_line_before_any_data(script, args, damag
     assert main([a.format(tmp=tmp_path, bad=damaged["bundle"]) for a in args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: ") and f"{damaged['bundle']}: not a model bundle" in err[-1], err
+
+
+@pytest.mark.parametrize("command, args, setting, says", [
+    ("train_age", ["data=synthetic_age", "model=tiny_age_net"], "data.crop=boxx",
+     "error: data.crop must be full \\(the whole image\\) or box \\(the face box\\), got 'boxx'"),
+    ("train_age", ["data=synthetic_age", "model=tiny_age_net"], "data.enlarge=-1", "error: data.enlarge must be a number > 0"),
+    ("train_age", ["data=synthetic_age", "model=tiny_age_net"], "data.image_size=abc",
+     "error: data.image_size must be a whole number of pixels >= 1 .*got 'abc'"),
+    ("train_anet", ["data=synthetic"], "data.crop=boxx", "error: data.crop must be full"),
+    ("evaluate_attributes", ["data=synthetic", "run={tmp}/run"], "data.crop=boxx", "error: data.crop must be full"),
+    ("train_lnet", ["experiment=smoke_lnet", "data=synthetic"], "canvas=abc",
+     "error: canvas must be a whole number of pixels >= 16 \\(the scenes' side, e.g. canvas=224\\), got 'abc'"),
+    ("train_lnet", ["experiment=smoke_lnet", "data=synthetic"], "scale_range=[2,1]",
+     "error: scale_range must be \\[low, high\\] with 0 < low <= high <= 1 .*got \\[2, 1\\]"),
+    ("train_lnet", ["experiment=smoke_lnet", "data=synthetic"], "train_p_empty=1.5",
+     "error: train_p_empty must be a share in \\[0, 1\\] \\(of face-free scenes\\), got 1.5"),
+    ("evaluate_localization", ["data=synthetic", "run={tmp}/run"], "scenes=wildd",
+     "error: scenes must be composed \\(faces pasted on backgrounds\\) or wild .*got 'wildd'"),
+])  # fmt: skip
+def test_an_unchecked_setting_stops_before_any_data_in_one_line(command, args, setting, says, tmp_path, launch):
+    """Trial 77 (ea03-ea07, lx01, lx02, lx04, el01): tracebacks, exit 1 and a run folder left; for
+    evaluate_localization scenes=wildd, composed scenes scored with exit 0."""
+    import re
+
+    code, err = launch(f"lnet_anet.cli.{command}", f"paths.runs={tmp_path}", "name=bad", setting,
+                       *(a.format(tmp=tmp_path) for a in args))  # fmt: skip
+    assert code == 2 and re.match(says, err.strip().splitlines()[-1]), err[-2000:]
+    assert not (tmp_path / "bad").exists() and not (tmp_path / "run").exists()
+    assert not (tmp_path / "synthetic-data").exists()  # said before the data is made

@@ -140,6 +140,7 @@ def training_command(main: Callable) -> Callable:
             try:
                 _check_experiment_command(args[0] if args else None, command)
                 _check_train_settings(args[0] if args else None)  # before any data is read
+                _check_data_settings(args[0] if args else None)
                 with sigterm_as_interrupt():  # a scheduler's stop, also outside the training loop (caches, scoring)
                     result = main(*args, **kwargs)
             except InstantiationException as e:  # hydra.utils.instantiate wraps what a reader raised
@@ -338,6 +339,15 @@ def _check_train_settings(cfg: Any) -> None:
     `train.epochs=abc` stops the command before it reads a dataset. Raises ConfigError."""
     if isinstance(cfg, DictConfig) and isinstance(cfg.get("train"), DictConfig):
         TrainConfig.from_dict(OmegaConf.to_container(cfg.train, resolve=True))
+
+
+def _check_data_settings(cfg: Any) -> None:
+    """A command config's `data` group's crop settings (data.from_config.check_data_settings), before
+    any data is read. Raises ConfigError."""
+    if isinstance(cfg, DictConfig) and isinstance(cfg.get("data"), DictConfig):
+        from lnet_anet.data.from_config import check_data_settings
+
+        check_data_settings(cfg.data)
 
 
 def _remove_untrained_run(cfg: Any = None) -> str | None:
