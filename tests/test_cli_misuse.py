@@ -192,3 +192,16 @@ def test_an_unchecked_setting_stops_before_any_data_in_one_line(command, args, s
     assert code == 2 and re.match(says, err.strip().splitlines()[-1]), err[-2000:]
     assert not (tmp_path / "bad").exists() and not (tmp_path / "run").exists()
     assert not (tmp_path / "synthetic-data").exists()  # said before the data is made
+
+
+@pytest.mark.parametrize("runs", ["{tmp}/photo.jpg", "{tmp}/photo.jpg/deeper"])
+def test_a_runs_folder_that_cannot_be_made_is_one_line(runs, tmp_path, launch):
+    """Trial 77 (c18-c20, u01, u02): paths.runs or LNET_ANET_RUNS naming a file ended in Hydra's
+    NotADirectoryError traceback, exit 1, with no word of paths.runs."""
+    (tmp_path / "photo.jpg").write_bytes(b"a photo")
+    code, err = launch("lnet_anet.cli.train_age", f"paths.runs={runs.format(tmp=tmp_path)}", "data=synthetic_age",
+                       "model=tiny_age_net", "name=x")  # fmt: skip
+    assert code == 2 and err.strip() == (f"error: cannot make the run folder {runs.format(tmp=tmp_path)}/x: "
+                                         f"{tmp_path / 'photo.jpg'} is a file, not a folder; point paths.runs=DIR (or "
+                                         "LNET_ANET_RUNS) at a folder you can write to"), err[-2000:]  # fmt: skip
+    assert (tmp_path / "photo.jpg").read_bytes() == b"a photo"

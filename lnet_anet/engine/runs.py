@@ -198,7 +198,8 @@ class ConfigSyntaxError(ConfigCompositionException):
 
 
 def yaml_errors_named(command: Callable) -> Callable:
-    """The outermost decorator of a Hydra command (above @hydra.main): a YAML syntax error in a config
+    """The outermost decorator of a Hydra command (above @hydra.main). A run folder that cannot be made
+    (_check_run_folder) ends in one line and exit status 2. A YAML syntax error in a config
     file the launch reads (a user's experiment file, an edited conf/) is reported in one line naming
     the file, line and column, where Hydra prints a ~90-line traceback because it shortens only its
     own errors. The exit status stays Hydra's for a config error, 1.
@@ -208,6 +209,17 @@ def yaml_errors_named(command: Callable) -> Callable:
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
+        import hydra._internal.hydra as hydra_run
+
+        run_job = hydra_run.run_job
+
+        def run_job_checked(*job_args: Any, **job_kwargs: Any) -> Any:  # Hydra makes the run folder first
+            config, key = job_kwargs.get("config"), job_kwargs.get("job_dir_key")
+            if config is not None and key:
+                _check_run_folder(config, key)
+            return run_job(*job_args, **job_kwargs)
+
+        hydra_run.run_job = run_job_checked
         load = OmegaConf.load
 
         def load_named(file_: Any) -> Any:
@@ -221,8 +233,40 @@ def yaml_errors_named(command: Callable) -> Callable:
             return command(*args, **kwargs)
         finally:
             OmegaConf.load = load
+            hydra_run.run_job = run_job
 
     return run
+
+
+def _check_run_folder(config: DictConfig, key: str) -> None:
+    """Before Hydra makes the launch's output folder (config's `key`, hydra.run.dir): when it
+    cannot be made (a file on its path, a folder this user cannot write), one "error: ..." line
+    naming the folder, what is in the way and paths.runs / LNET_ANET_RUNS, and exit status 2, where
+    Hydra's mkdir ends in a traceback (a trial's LNET_ANET_RUNS named a photo). The folder is made
+    here, as Hydra would make it next."""
+    before = HydraConfig.instance().cfg
+    try:
+        HydraConfig.instance().set_config(config)  # as run_job does before it reads the folder (${hydra:...})
+        folder = Path(str(OmegaConf.select(config, key))).expanduser().absolute()
+        runs = OmegaConf.select(config, "paths.runs", default=None)
+    except Exception:  # noqa: BLE001 - a folder the config cannot spell yet: Hydra's own error follows
+        return
+    finally:
+        HydraConfig.instance().cfg = before  # run_job puts back what it found: what was there before this
+    try:
+        folder.mkdir(parents=True, exist_ok=True)  # as Hydra would, the line after
+        return
+    except OSError as e:
+        reason = e.strerror or str(e)
+    blocked = next((p for p in [folder, *folder.parents] if os.path.lexists(p)), folder)
+    why = "is a file, not a folder" if blocked.exists() and not blocked.is_dir() else f"cannot be written ({reason})"
+    hint = ""
+    if runs is not None:
+        root = Path(str(runs)).expanduser().absolute()
+        if blocked == root or blocked in root.parents or root in blocked.parents:
+            hint = "; point paths.runs=DIR (or LNET_ANET_RUNS) at a folder you can write to"
+    print(f"error: cannot make the run folder {folder}: {blocked} {why}{hint}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def _yaml_error_line(e: yaml.MarkedYAMLError, file_: Any) -> str:
