@@ -205,3 +205,15 @@ def test_a_runs_folder_that_cannot_be_made_is_one_line(runs, tmp_path, launch):
                                          f"{tmp_path / 'photo.jpg'} is a file, not a folder; point paths.runs=DIR (or "
                                          "LNET_ANET_RUNS) at a folder you can write to"), err[-2000:]  # fmt: skip
     assert (tmp_path / "photo.jpg").read_bytes() == b"a photo"
+
+
+@pytest.mark.parametrize("name", ["", "../escaped", "/tmp/abs", "a/../../b", "."])
+def test_a_name_that_is_not_a_folder_inside_the_runs_folder_is_refused(name, tmp_path, launch):
+    """Trial 77 (n01, n02, n06): name= trained into the runs folder itself, name=../escaped beside it."""
+    runs = tmp_path / "runs"
+    code, err = launch("lnet_anet.cli.train_age", f"paths.runs={runs}", "data=synthetic_age", "model=tiny_age_net",
+                       f"name={name}")  # fmt: skip
+    assert code == 2 and err.strip() == ("error: name= must name a folder inside the runs folder (e.g. name=age-try1, "
+                                         "or name=ablations/try1), not empty, absolute or with '..', got "
+                                         f"{name!r}"), err[-2000:]  # fmt: skip
+    assert not runs.exists() and not (tmp_path / "escaped").exists()

@@ -239,7 +239,8 @@ def yaml_errors_named(command: Callable) -> Callable:
 
 
 def _check_run_folder(config: DictConfig, key: str) -> None:
-    """Before Hydra makes the launch's output folder (config's `key`, hydra.run.dir): when it
+    """Before Hydra makes the launch's output folder (config's `key`, hydra.run.dir): a `name` that
+    would not name a folder inside the runs folder (empty, absolute, with '..'), or a folder that
     cannot be made (a file on its path, a folder this user cannot write), one "error: ..." line
     naming the folder, what is in the way and paths.runs / LNET_ANET_RUNS, and exit status 2, where
     Hydra's mkdir ends in a traceback (a trial's LNET_ANET_RUNS named a photo). The folder is made
@@ -249,10 +250,18 @@ def _check_run_folder(config: DictConfig, key: str) -> None:
         HydraConfig.instance().set_config(config)  # as run_job does before it reads the folder (${hydra:...})
         folder = Path(str(OmegaConf.select(config, key))).expanduser().absolute()
         runs = OmegaConf.select(config, "paths.runs", default=None)
+        name = OmegaConf.select(config, "name", default=None)
     except Exception:  # noqa: BLE001 - a folder the config cannot spell yet: Hydra's own error follows
         return
     finally:
         HydraConfig.instance().cfg = before  # run_job puts back what it found: what was there before this
+    parts = Path(str(name)).parts if name is not None else ()
+    if name is not None and (not str(name).strip() or Path(str(name)).is_absolute() or ".." in parts
+                             or all(part == "." for part in parts)):  # fmt: skip
+        # name= trained into the runs folder itself (every run's), ../x outside it (a trial)
+        print(f"error: name= must name a folder inside the runs folder (e.g. name=age-try1, or name=ablations/try1), "
+              f"not empty, absolute or with '..', got {str(name)!r}", file=sys.stderr)  # fmt: skip
+        raise SystemExit(2)
     try:
         folder.mkdir(parents=True, exist_ok=True)  # as Hydra would, the line after
         return
