@@ -217,3 +217,18 @@ def test_a_name_that_is_not_a_folder_inside_the_runs_folder_is_refused(name, tmp
                                          "or name=ablations/try1), not empty, absolute or with '..', got "
                                          f"{name!r}"), err[-2000:]  # fmt: skip
     assert not runs.exists() and not (tmp_path / "escaped").exists()
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_predict_says_the_vis_folder_is_skipped_when_it_holds_the_only_images(inside, tmp_path, capsys):
+    """Trial 77 (vi01, vi03): predict DIR --vis DIR said "no image files" of a folder of photos."""
+    from lnet_anet.cli.predict import collect_images
+
+    vis = tmp_path / "vis" if inside else tmp_path
+    vis.mkdir(exist_ok=True)
+    (vis / "photo.png").write_bytes(b"not read")
+    assert collect_images([tmp_path], vis).paths == []
+    err = capsys.readouterr().err.strip()
+    assert err == (f"warning: {tmp_path}: no image files outside this run's --vis folder (it "
+                   f"{'holds' if inside else 'is'} {vis}, whose pictures are not read: they are this program's "
+                   "output); give --vis another folder"), err  # fmt: skip
