@@ -232,3 +232,16 @@ def test_predict_says_the_vis_folder_is_skipped_when_it_holds_the_only_images(in
     assert err == (f"warning: {tmp_path}: no image files outside this run's --vis folder (it "
                    f"{'holds' if inside else 'is'} {vis}, whose pictures are not read: they are this program's "
                    "output); give --vis another folder"), err  # fmt: skip
+
+
+def test_ctrl_c_ends_build_bundle_with_one_line_and_status_130(monkeypatch, capsys):
+    """Trial 77 (bb10): a 109-line KeyboardInterrupt traceback."""
+    import argparse
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", stopped)
+    assert _main("build_bundle")([]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("interrupted: ") and "\n" not in err and "same command again" in err

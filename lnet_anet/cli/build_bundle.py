@@ -35,12 +35,15 @@ from lnet_anet.cli.arguments import (
     float_in,
     json_object,
     output_refusal,
+    stops_on_interrupt,
 )
 from lnet_anet.data.preprocess import PADS
 from lnet_anet.inference.layout import RUN_LAYOUT
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
 
+@stops_on_interrupt("--out is never half written, but may hold the file before or a step of the build; run the same "
+                    "command again, which replaces it")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = CommandParser(
         prog="python -m lnet_anet.cli.build_bundle",
@@ -49,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         epilog="Run folders " + RUN_LAYOUT + "\n\nexit status: 0 the bundle was written (its summary printed; --describe: printed); 1 a run folder, "
                "bundle or setting\nthat cannot be built: one error line, nothing written; 2 bad usage (an unknown "
                "option,\noptions that do not go together, an --out that would replace an input or a file that is "
-               "not a bundle)\n",
+               "not a bundle); 130 interrupted\n",
         formatter_class=RawDescriptionDefaultsHelpFormatter,
     )
     parser.add_argument("--lnet", type=Path, help="LNet run folder")
