@@ -99,6 +99,7 @@ import cv2
 import numpy as np
 import torch
 
+from lnet_anet.cli.arguments import bundle_refusal
 from lnet_anet.data import datasets_root
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError, ImageReadError
 from lnet_anet.data.images import load_image, read_image
@@ -494,6 +495,9 @@ def benchmark_data(args, detectors: list[str]) -> dict:
                       ("--face-head", args.face_head)):
         if path is not None and not path.exists():
             raise UsageError(f"{opt} {path}: no such file")
+        refused = bundle_refusal(opt, path) if path is not None and opt in ("--bundle", "--baseline") else None
+        if refused:  # before the labels and photos are read
+            raise UsageError(refused)
     if args.labels is None and args.format not in ("wider", "wider-mat"):
         raise UsageError(f"--format {args.format} needs --labels (the label file or folder)")
 

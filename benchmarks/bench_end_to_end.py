@@ -59,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_default import data_cfg, mean_features  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
+from lnet_anet.cli.arguments import bundle_refusal  # noqa: E402
 from lnet_anet.data import datasets_root
 from lnet_anet.data.dataset import collate_skip_bad  # noqa: E402
 from lnet_anet.data.from_config import build_index, face_dataset, split_of  # noqa: E402
@@ -487,6 +488,11 @@ def main(argv=None) -> int:
               f"{', '.join(unknown)} (give them as LABEL=FILE with a --bundle LABEL=FILE, e.g. --bundle mine=B.lnetanet "
               "--face-head mine=H)", file=sys.stderr)  # fmt: skip
         return 2
+    for _, path in args.bundle:  # before any data is read
+        refused = bundle_refusal("--bundle", path)
+        if refused:
+            print(f"error: {refused}", file=sys.stderr)
+            return 2
     sets = [k for k in SETS if k in args.sets]
     missing = [k for k in sets if not (args.datasets / SET_DATA[k]).exists()]
     if missing:

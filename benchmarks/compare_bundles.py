@@ -15,6 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from lnet_anet.cli.arguments import bundle_refusal  # noqa: E402
 from lnet_anet.inference.predictor import Predictor  # noqa: E402
 
 
@@ -25,6 +26,11 @@ def main(argv=None) -> int:
     p.add_argument("images", nargs="*", type=Path)
     p.add_argument("--ignore", nargs="*", default=["attractiveness"], help="face keys not compared")
     args = p.parse_args(argv)
+    for name, path in (("old", args.old), ("new", args.new)):
+        refused = bundle_refusal(name, path)
+        if refused:
+            print(f"error: {refused}", file=sys.stderr)
+            return 2
     from skimage import data
 
     items = [("astronaut", data.astronaut())] + [(str(i), i) for i in args.images]

@@ -77,6 +77,13 @@ def test_a_finished_run_refuses_train_settings_it_would_not_use(tmp_path):
                                               "a rerun trains nothing with them"):  # fmt: skip
         train(tmp_path, lr=0.01)
     assert train(tmp_path, epochs=4).step == 32  # a longer run goes on
+    # trial 77: a lower max_steps (or fewer epochs) trained nothing, yet train_config.json took it
+    recorded = (tmp_path / "train_config.json").read_text()
+    with pytest.raises(RunRefusedError, match=r"finished at step 32 with other train settings \(max_steps None -> 2\)"):
+        train(tmp_path, epochs=4, max_steps=2)
+    with pytest.raises(RunRefusedError, match=r"finished at step 32 with other train settings \(epochs 4 -> 3\)"):
+        train(tmp_path, epochs=3)
+    assert (tmp_path / "train_config.json").read_text() == recorded
 
 
 def test_resume_after_kill_gives_the_uninterrupted_model(tmp_path):

@@ -81,12 +81,12 @@ def test_an_ensemble_never_overwrites_a_run_or_averages_a_net_with_itself(tmp_pa
     true = np.array([10.0, 30.0, 50.0])
     a, b = _run(tmp_path / "a", 0, true, true), _run(tmp_path / "b", 1, true, true)
     before = (b / "model.safetensors").read_bytes()
-    assert main([str(a), str(b), "--out", str(b)]) == 1  # a member's trained weights
+    assert main([str(a), str(b), "--out", str(b)]) == 2  # a member's trained weights
     assert "is one of the runs" in capsys.readouterr().err and (b / "model.safetensors").read_bytes() == before
     other = _run(tmp_path / "other", 2, true, true)
-    assert main([str(a), str(b), "--out", str(other)]) == 1
+    assert main([str(a), str(b), "--out", str(other)]) == 2
     assert "already holds a tiny_age_net run" in capsys.readouterr().err
-    assert main([str(a), str(tmp_path / "a"), "--out", str(tmp_path / "e")]) == 1
+    assert main([str(a), str(tmp_path / "a"), "--out", str(tmp_path / "e")]) == 2
     assert "is given twice" in capsys.readouterr().err
     twin = _run(tmp_path / "twin", 0, true, true)  # the same seed: the same weights
     assert main([str(a), str(twin), "--out", str(tmp_path / "e")]) == 1

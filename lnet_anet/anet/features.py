@@ -16,7 +16,7 @@ from tqdm import tqdm
 from lnet_anet.anet.svm import LinearSVMHead
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.engine.checkpoint import save_npz_atomic
-from lnet_anet.engine.runs import load_run_net
+from lnet_anet.engine.runs import load_npz, load_run_net, reading
 from lnet_anet.models.anet import ANet
 
 
@@ -71,20 +71,31 @@ def _log_skipped(dataset: Dataset, read: list[np.ndarray], desc: str) -> None:
 def load_anet_run(folder: Path):
     """(ANet in eval mode, LinearSVMHead, patches config) from a train_anet run folder."""
     model = load_run_net(folder, "anet.safetensors", "train_anet", also=("svm.safetensors", "patches.json"))
-    arrays = load_arrays(str(folder / "svm.safetensors"))
+    fix = f"the run folder {folder} is damaged: train it again (python -m lnet_anet.cli.train_anet) or name another run"
+    with reading(folder / "svm.safetensors", fix):
+        arrays = load_arrays(str(folder / "svm.safetensors"))
     head = LinearSVMHead.from_arrays({k: v.astype(np.float64) for k, v in arrays.items()})
-    return model, head, json.loads((folder / "patches.json").read_text())
+    with reading(folder / "patches.json", fix):
+        patches = json.loads((folder / "patches.json").read_text())
+    return model, head, patches
 
 
-def load_anet_source(path: Path) -> tuple[ANet, dict, dict]:
+def load_anet_source(path: Path, key: str = "anet_from") -> tuple[ANet, dict, dict]:
     """(ANet, its patches settings, its model spec {"model", "kwargs"}) of a train_anet run folder
     or of a model bundle file (its ANet and preprocessing.anet: features are then exactly those
-    the bundle's predictor reads). Raises FileNotFoundError when the path or a file is missing."""
+    the bundle's predictor reads). Raises FileNotFoundError when the path or a file is missing,
+    ConfigError naming the setting `key` (anet_from, anet_run) for a file that is not a readable
+    bundle, RunFileError for a run's file that cannot be read."""
     path = Path(path)
     if path.is_file():
-        from lnet_anet.inference.bundle import load_bundle
+        from lnet_anet.engine.config import ConfigError
+        from lnet_anet.inference.bundle import BundleError, load_bundle
 
-        bundle = load_bundle(path)
+        try:
+            bundle = load_bundle(path)
+        except BundleError as e:
+            raise ConfigError(f"{key}={path}: cannot be read: {e.message}; give a model bundle (*.lnetanet) or a "
+                              "train_anet run folder") from None  # fmt: skip
         return bundle.anet, dict(bundle.preprocessing["anet"]), dict(bundle.config["nets"]["anet"])
     anet, _, patches = load_anet_run(path)
     return anet, patches, json.loads((path / "model.json").read_text())
@@ -202,7 +213,7 @@ def cached_trunk_maps(path: Path, model, dataset, batch_size: int, num_workers: 
                       stage: int | None = None) -> dict[str, np.ndarray]:  # fmt: skip
     if path.exists():
         logging.getLogger(__name__).info("trunk maps %s: reusing %s", path.stem, path)
-        return dict(np.load(path))
+        return load_npz(path)
     # said in the log too: the progress bar is hidden when the output goes to a file, and this can take minutes
     logging.getLogger(__name__).info("trunk maps %s: computing them for %d faces once (cached in %s)",
                                      path.stem, len(dataset), path.parent)  # fmt: skip

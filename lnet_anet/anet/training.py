@@ -24,6 +24,7 @@ from lnet_anet.engine.runs import (
     keep_recipe,
     mark_done,
     read_run_record,
+    reading,
     save_weights,
     write_json,
 )
@@ -55,7 +56,9 @@ def read_anet_weights(source: str | Path) -> tuple[Path, dict[str, torch.Tensor]
     if not path.exists():
         raise RunNotFoundError(f"{path}: init_from names no train_anet run (no anet.safetensors) and no model bundle"
                                f"{INIT_FROM_HINT}")
-    return path, load_file(str(path))
+    with reading(path, f"the run folder {source} is damaged: train it again (python -m lnet_anet.cli.train_anet) or "
+                       "name another run"):  # fmt: skip
+        return path, load_file(str(path))
 
 
 def init_from_anet(model: torch.nn.Module, source: str | Path) -> None:
@@ -161,7 +164,9 @@ def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, 
     if is_done(weights):
         log.info("stage %s: done before, loading %s", name, weights)
         _refuse_unused_settings(name, folder / STAGE_SETTINGS, settings)
-        model.load_state_dict(load_file(str(weights)))
+        with reading(weights, f"delete it and {weights.name}.done to train stage {name} again"):
+            state = load_file(str(weights))
+        model.load_state_dict(state)
         return
     result = Trainer(model, loss_fn, train_set, train_cfg, folder, val_set=val_set,
                      evaluate_fn=evaluate_fn).fit()  # fmt: skip

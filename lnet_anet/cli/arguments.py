@@ -8,6 +8,7 @@ import difflib
 import functools
 import json
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -95,6 +96,51 @@ def output_file(text: str) -> Path:
     return path
 
 
+def same_path(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name the same file or folder: os.path.samefile where both exist (a link,
+    a hard link, another spelling), else their resolved paths."""
+    try:
+        if os.path.exists(a) and os.path.exists(b):
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return Path(a).resolve() == Path(b).resolve()
+
+
+def output_refusal(out: str | Path, inputs: dict[str, str | Path | list | None], suffix: str | None = None,
+                   kind: str = "file") -> str | None:  # fmt: skip
+    """Why the output `out` must not be written, in words for an "error: ..." line, or None when it
+    may: it is one of the command's `inputs` ({"--from-bundle": path, "one of the runs": [paths], ...};
+    None values are left out), which the write would destroy (a trial wrote a bundle over its own
+    --from-bundle, the shipped one included); or, with `suffix` (".lnetanet"), it is an existing
+    file whose name does not end in it, so not one of ours to replace (a trial overwrote a .jpg).
+    kind: what a new name is asked for ("file name", "folder")."""
+    for option, given in inputs.items():
+        for path in given if isinstance(given, (list, tuple)) else [given]:
+            if path is not None and same_path(out, path):
+                shipped = " (the bundle shipped in the package)" if Path(path).resolve().parent == SHIPPED_ASSETS else ""
+                what = option if option.startswith("one of") else f"the {option} input"
+                return f"--out {out} is {what}{shipped}: writing it would destroy it; give a new {kind}"
+    if suffix is not None and os.path.isfile(out) and not str(out).endswith(suffix):
+        return (f"--out {out} exists and is not a {suffix} file: it would be replaced; give a new {kind} "
+                f"(ending in {suffix})")
+    return None
+
+
+def bundle_refusal(option: str, path: str | Path) -> str | None:
+    """Why the bundle file an option names cannot be used (missing, not a bundle, truncated,
+    corrupt: inference.bundle.load_bundle's check, the networks left unbuilt), as "OPTION PATH:
+    REASON" for an "error: ..." line; None when it can. For the scripts that read a bundle after
+    their data (a trial's --bundle of a cut-short file ended in a traceback after minutes)."""
+    from lnet_anet.inference.bundle import BundleError, load_bundle
+
+    try:
+        load_bundle(path, build_nets=False)
+    except (BundleError, OSError) as e:
+        return f"{option} {e}"
+    return None
+
+
 def json_object(text: str) -> dict:
     """A JSON object ({"key": value, ...}), as the settings options take."""
     try:
@@ -124,6 +170,14 @@ def finite_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
     return value
 
 

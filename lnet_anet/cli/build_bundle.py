@@ -34,12 +34,16 @@ from lnet_anet.cli.arguments import (
     RawDescriptionDefaultsHelpFormatter,
     float_in,
     json_object,
+    output_refusal,
+    stops_on_interrupt,
 )
 from lnet_anet.data.preprocess import PADS
 from lnet_anet.inference.layout import RUN_LAYOUT
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
 
+@stops_on_interrupt("--out is never half written, but may hold the file before or a step of the build; run the same "
+                    "command again, which replaces it")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = CommandParser(
         prog="python -m lnet_anet.cli.build_bundle",
@@ -47,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "(other heads, localizer or LNet input settings, the age head's label-prior correction).",
         epilog="Run folders " + RUN_LAYOUT + "\n\nexit status: 0 the bundle was written (its summary printed; --describe: printed); 1 a run folder, "
                "bundle or setting\nthat cannot be built: one error line, nothing written; 2 bad usage (an unknown "
-               "option,\noptions that do not go together)\n",
+               "option,\noptions that do not go together, an --out that would replace an input or a file that is "
+               "not a bundle); 130 interrupted\n",
         formatter_class=RawDescriptionDefaultsHelpFormatter,
     )
     parser.add_argument("--lnet", type=Path, help="LNet run folder")
@@ -136,6 +141,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.error(f"--no-mirror {name} needs --{name}")
     except SystemExit as e:
         return int(e.code or 0)
+    inputs = {"--from-bundle": args.from_bundle, "--age-labels": args.age_labels,
+              **{f"--{name.replace('_', '-')}": getattr(args, name) for name in ("lnet", "anet", "age", "attractiveness",
+                                                                                  *EMBEDDED)}}  # fmt: skip
+    refused = output_refusal(args.out, inputs, suffix=".lnetanet", kind="file name")
+    if refused:  # before anything is read: the write would destroy an input, or a file not ours
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
     # imported after the arguments: --help and bad usage answer without loading torch
     from lnet_anet.inference.build import (
         RunFolderError,

@@ -31,8 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:
         return int(e.code or 0)
     # torch and timm load only once the arguments are good, so that --help is instant
-    from lnet_anet.dldl.ensemble import build_ensemble
+    from lnet_anet.dldl.ensemble import build_ensemble, check_out
 
+    try:  # the runs and --out themselves (the same run twice, --out a run): a usage mistake, status 2
+        check_out(args.runs, args.out)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     try:
         result = build_ensemble(args.runs, args.out)
     except (FileNotFoundError, ValueError) as e:

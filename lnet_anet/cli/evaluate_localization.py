@@ -32,7 +32,7 @@ from lnet_anet.engine.runs import (
 )
 from lnet_anet.lnet.cascade import Cascade, evaluate_stages
 from lnet_anet.lnet.maps import response_grid
-from lnet_anet.lnet.training import load_lnet_run, scenes
+from lnet_anet.lnet.training import check_scene_settings, load_lnet_run, scenes
 
 log = logging.getLogger("lnet_anet.evaluate")
 
@@ -42,6 +42,7 @@ log = logging.getLogger("lnet_anet.evaluate")
 @training_command
 def main(cfg: DictConfig) -> dict:
     check_at_least(cfg, {"images": 1, "seed": 0})  # its train.* settings are checked as train_lnet's
+    check_scene_settings(cfg, "p_empty")  # scenes=wildd scored composed scenes (a trial)
     out = run_dir()
     model, localizer, size = load_lnet_run(Path(cfg.run))
     use_run_canvas(cfg, size)

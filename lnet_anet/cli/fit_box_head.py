@@ -43,7 +43,7 @@ from lnet_anet.cli.arguments import (
     output_file,
     stops_on_interrupt,
 )
-from lnet_anet.cli.head_fitting import load_predictor, save_head
+from lnet_anet.cli.head_fitting import load_predictor, refuse_head_output, save_head
 from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.data.images import load_image
 from lnet_anet.data.readers.detection import hash_part, mark_small, read_box_csv, read_wider_txt
@@ -168,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.alpha is None:
         args.alpha = ALPHA["mlp" if args.hidden else "ridge"]
+    refused = refuse_head_output(args, {"--labels": args.labels, "--more-labels": args.more_labels})
+    if refused:
+        return refused
     # torch loads once the arguments are good: --help stays instant
     import torch
 

@@ -166,6 +166,11 @@ def main(argv=None) -> int:
     p.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_SETTINGS["precision"],
                    help="the descriptor network: int8 on ONNX Runtime (fast) or fp32 (dlib's own numbers)")
     args = p.parse_args(argv)
+    from lnet_anet.cli.head_fitting import refuse_head_output
+
+    refused = refuse_head_output(args, {"--cache": args.cache, "--root": args.root})
+    if refused:
+        return refused
 
     from lnet_anet.data.readers.age import fold_of
     from lnet_anet.dldl.descriptor import (

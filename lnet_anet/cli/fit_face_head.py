@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from lnet_anet.cli.arguments import CommandParser, DefaultsHelpFormatter, int_in, stops_on_interrupt
+from lnet_anet.cli.arguments import (
+    CommandParser,
+    DefaultsHelpFormatter,
+    int_in,
+    same_path,
+    stops_on_interrupt,
+)
 from lnet_anet.cli.head_fitting import SOURCES_EXIT_STATUS, add_fit_options, open_sources, save_head
 from lnet_anet.data.images import load_image
 from lnet_anet.inference.face_head import DEFAULT_FACE_HEAD, FaceHead
@@ -70,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
                          "the MLP's seed is --seed")  # fmt: skip
     add_fit_options(ap, DEFAULT_FACE_HEAD)
     args = ap.parse_args(argv)
+    both = next(((f, g) for f in args.faces for g in args.face_free if same_path(f, g)), None)
+    if both is not None:  # the same photos labelled face and face-free: a head that learns nothing
+        print(f"error: --faces and --face-free name the same {'folder' if both[0].is_dir() else 'source'} "
+              f"{both[0]}" + (f" (as {both[1]})" if str(both[0]) != str(both[1]) else "")
+              + ": give photos of one face each to --faces and photos with no face to --face-free", file=sys.stderr)
+        return 2
     opened = open_sources("fit_face_head", [args.faces, args.face_free], args)
     if isinstance(opened, int):
         return opened

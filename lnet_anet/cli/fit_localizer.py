@@ -45,6 +45,8 @@ from lnet_anet.cli.arguments import (
     int_in,
     json_object,
     output_file,
+    output_refusal,
+    positive_float,
     stops_on_interrupt,
 )
 
@@ -60,7 +62,8 @@ ENOUGH_PHOTOS = 60
 EXIT_STATUS = """exit status: 0 the bundle and its report were written; 1 the fit could not be done (the WIDER
 labels or the bundle missing or bad, no face in the tune part, too few faces found to fit, an output
 that cannot be written): one error line, nothing written; 2 bad usage (an unknown option, a bad value,
-options the fit would not use); 130 interrupted (nothing written)"""
+options the fit would not use, an --out that would replace the
+bundle read or a file that is not a bundle); 130 interrupted (nothing written)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bundle", type=Path, default=None, help="default: the embedded bundle")
     p.add_argument("--out", type=output_file, required=True, help="the new bundle")
     p.add_argument("--min-height", type=float, default=24.0, help="smaller faces are don't-care (pixels)")
-    p.add_argument("--fppi", type=float, default=0.1, help="false alarms per tune image at the threshold")
+    p.add_argument("--fppi", type=positive_float, default=0.1, help="false alarms per tune image at the threshold")
     p.add_argument("--limit", type=int_in(1), default=None,
                    help="at most this many tune photos (the box fits need about 20 faces found inside a labelled "
                         f"box: keep it at {ENOUGH_PHOTOS} or more; default: all)")  # fmt: skip
@@ -165,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--face-box-only does not use {', '.join(ignored)}: it fits the face box alone")
     if args.check_map and args.keep_cascade:
         parser.error("--check-map does not use --keep-cascade: it keeps the bundle's localizer and cascade as they are")
+    from lnet_anet.inference.shipped import DEFAULT_BUNDLE
+
+    refused = output_refusal(args.out, {"--bundle": args.bundle or DEFAULT_BUNDLE}, suffix=".lnetanet", kind="file name")
+    if refused:  # before the bundle and photos are read: the write would destroy the bundle fitted, or a file not ours
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
     try:
         return _fit(args, argv)
     except ValueError as e:  # too few photos or faces to fit on, a bad --search grid: one line

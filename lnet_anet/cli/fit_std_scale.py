@@ -22,7 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from lnet_anet.cli.arguments import CommandParser, DefaultsHelpFormatter, stops_on_interrupt
+from lnet_anet.cli.arguments import (
+    CommandParser,
+    DefaultsHelpFormatter,
+    output_refusal,
+    stops_on_interrupt,
+)
 
 GAUSSIAN_WITHIN_1_STD = 0.6827  # P(|x - mu| <= sigma) for a Gaussian
 FEW_FACES = 100  # faces under which the fitted factor is reported as unreliable
@@ -64,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = CommandParser(prog="python -m lnet_anet.cli.fit_std_scale", description=__doc__.split("\n\n")[0],
                        formatter_class=DefaultsHelpFormatter,
                        epilog="exit status: 0 fitted (and written with --out); 1 labels, images or a bundle that "
-                              "cannot be used; 2 bad usage")  # fmt: skip
+                              "cannot be used; 2 bad usage (an --out that would replace an input "
+                              "or a file that is not a bundle, too)")  # fmt: skip
     ap.add_argument("--bundle", type=Path, default=None, help="the bundle whose head to fit (default: the embedded one)")
     ap.add_argument("--target", choices=("age", "attractiveness"), required=True, help="the head")
     ap.add_argument("--labels", type=Path, required=True, help="a UTKFace-named folder (age) or a CSV of path and label")
@@ -73,12 +79,19 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         ap.error(f"--limit must be at least 1, got {args.limit}")
+    from lnet_anet.inference.shipped import DEFAULT_BUNDLE
+
+    if args.out is not None:  # refused before the fit, which the write ends
+        refused = output_refusal(args.out, {"--bundle": args.bundle or DEFAULT_BUNDLE, "--labels": args.labels},
+                                 suffix=".lnetanet", kind="file name")  # fmt: skip
+        if refused:
+            print(f"error: {refused}", file=sys.stderr)
+            return 2
     from tqdm import tqdm
 
     from lnet_anet.inference.build import calibrate_label_head
     from lnet_anet.inference.bundle import BundleError, read_header
     from lnet_anet.inference.predictor import Predictor
-    from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
     bundle = args.bundle or DEFAULT_BUNDLE
     try:

@@ -37,6 +37,7 @@ from lnet_anet.engine.checkpoint import save_npz_atomic
 from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.runs import (
     keep_recipe,
+    load_npz,
     save_weights,
     start_run,
     training_command,
@@ -51,7 +52,7 @@ def part_features(cfg: DictConfig, anet, patches: dict, part, names: list[str], 
     """dataset_patch_features of `part`'s faces as the config crops them (with the mirror
     image's patches when patches["mirror"]), cached at `path`."""
     if path.exists():
-        return dict(np.load(path))
+        return load_npz(path)
     views = [{}, {"transform": mirror}] if patches["mirror"] else [{}]
     feats = join_views([dataset_patch_features(anet, face_dataset(cfg.data, part, train=False, attributes=names,
                                                                   image_size=patches["canonical_size"], **kw),
@@ -67,7 +68,7 @@ def part_features(cfg: DictConfig, anet, patches: dict, part, names: list[str], 
 def main(cfg: DictConfig) -> dict:
     check_svm_settings(cfg.svm)
     out = start_run(cfg.train.get("seed", 0))
-    anet, patches, spec = load_anet_source(Path(cfg.anet_from))
+    anet, patches, spec = load_anet_source(Path(cfg.anet_from), "anet_from")
     # the cached features are this ANet's: another anet_from in the same folder is refused, not fitted on them
     keep_recipe(out, {"anet_sha1": weights_digest(anet), "patches": patches}, None, "from another ANet")
     if cfg.data.crop == "box" and float(cfg.data.enlarge) != float(patches["enlarge"]):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lnet_anet.cli.arguments import float_in, int_in, output_file
+from lnet_anet.cli.arguments import float_in, int_in, output_file, output_refusal
 from lnet_anet.data.readers._tables import IMAGE_SUFFIXES
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
@@ -52,7 +52,8 @@ def add_fit_options(ap: argparse.ArgumentParser, shipped: Path) -> None:
 # The --help epilog of the commands that fit a head on image sources (fit_face_head, fit_upright).
 SOURCES_EXIT_STATUS = """exit status: 0 the head was written; 1 the fit could not be done (the bundle missing or
 bad, too few faces or candidates found to fit) or the output cannot be written: one error line,
-nothing written; 2 bad usage (an unknown option, a bad value) or a source (a file, a .txt list or a
+nothing written; 2 bad usage (an unknown option, a bad value, an --out that is an input or not a
+.safetensors file) or a source (a file, a .txt list or a
 folder) missing or without image files; 130 interrupted (nothing written)"""
 
 
@@ -61,6 +62,9 @@ def open_sources(prog: str, groups: list[list[Path]], args: argparse.Namespace) 
     Predictor of args.bundle, with torch on args.threads; or, after one `prog: ...` line on
     stderr, the exit status: 2 for a missing source or a group without image files, 1 for a
     missing or bad bundle."""
+    refused = refuse_head_output(args, {"one of the image sources": [s for group in groups for s in group]})
+    if refused:
+        return refused
     import torch
 
     torch.set_num_threads(args.threads)
@@ -76,6 +80,18 @@ def open_sources(prog: str, groups: list[list[Path]], args: argparse.Namespace) 
             return 2
     predictor = load_predictor(prog, args.bundle)
     return predictor if isinstance(predictor, int) else (files, predictor)
+
+
+def refuse_head_output(args: argparse.Namespace, inputs: dict) -> int | None:
+    """Exit status 2, after one "error: ..." line, when args.out is the bundle read (args.bundle,
+    default the embedded one) or one of `inputs`, or an existing file that is not a head
+    (.safetensors): the head's write would destroy it (arguments.output_refusal); else None."""
+    refused = output_refusal(args.out, {"--bundle": args.bundle or DEFAULT_BUNDLE, **inputs}, suffix=".safetensors",
+                             kind="file name")  # fmt: skip
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
+    return None
 
 
 def load_predictor(prog: str, bundle: Path | None) -> Predictor | int:
@@ -100,4 +116,4 @@ def save_head(head, out: Path) -> None:
     print(json.dumps({"out": str(out), **digest, **head.info}))
 
 
-__all__ = ["add_fit_options", "image_files", "load_predictor", "open_sources", "save_head"]
+__all__ = ["add_fit_options", "image_files", "load_predictor", "open_sources", "refuse_head_output", "save_head"]

@@ -293,7 +293,7 @@ def scan_folder(root: Path, suffixes: frozenset[str], out: Collected, recursive:
         seen.add((st.st_dev, st.st_ino))
         if skip is not None and os.path.samefile(folder, skip):
             subfolders[:] = []
-            out.skipped.append(f"{folder} (this run's --vis folder)")
+            out.skipped.append(f"{folder}{VIS_SKIPPED}")
             continue
         for d in [d for d in subfolders if d.startswith(".")]:
             subfolders.remove(d)
@@ -328,6 +328,7 @@ def _check_output_files(parser: argparse.ArgumentParser, args: argparse.Namespac
         parser.error(f"--output and --csv name the same file ({args.output}): give each its own")
 
 
+VIS_SKIPPED = " (this run's --vis folder)"  # what out.skipped says of the --vis folder, not searched
 # an iPhone's photos: listed even where pillow-heif is missing, so that each says how to read it
 HEIF_SUFFIXES = frozenset({".heic", ".heif"})
 
@@ -344,9 +345,15 @@ def collect_images(inputs: Sequence[Path], vis: Path | None = None) -> Collected
     for item in inputs:
         if item.is_dir():
             out.any_folder = True
-            before = len(out.paths)
+            before, said = len(out.paths), len(out.skipped)
             scan_folder(item, suffixes, out, skip=vis if vis is not None and vis.is_dir() else None)
-            if len(out.paths) == before:
+            vis_skipped = any(s.endswith(VIS_SKIPPED) for s in out.skipped[said:])
+            if len(out.paths) == before and vis_skipped:  # a trial read "no image files" of a folder of photos
+                where = "is" if os.path.samefile(item, vis) else "holds"
+                print(f"warning: {_safe(str(item))}: no image files outside this run's --vis folder "
+                      f"(it {where} {_safe(str(vis))}, whose pictures are not read: they are this program's output); "
+                      "give --vis another folder", file=sys.stderr)  # fmt: skip
+            elif len(out.paths) == before:
                 print(f"warning: {_safe(str(item))}: no image files", file=sys.stderr)
         else:
             out.paths.append(item)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from lnet_anet.data.dataset import FaceDataset
 from lnet_anet.data.errors import DataNotFoundError
@@ -26,6 +27,28 @@ log = logging.getLogger("lnet_anet.data")
 # the keys a data config may hold: those of conf/data/*.yaml, and box_scale (age crops, dldl.training)
 DATA_KEYS = frozenset({"name", "task", "index", "holdout", "fold", "boxes", "eval_split", "image_size", "crop",
                        "enlarge", "sigma", "limit", "box_scale"})  # fmt: skip
+
+
+def check_data_settings(data_cfg: Any) -> None:
+    """The data config's crop settings as the datasets will read them (data.crop full or box,
+    data.enlarge a number > 0, data.image_size a whole number of pixels >= 1, data.box_scale a
+    number > 0), checked before any data is read or a run trains (engine.runs.training_command):
+    ConfigError naming the key, the allowed values and what was given (a trial's data.crop=boxx
+    ended in a traceback once the first dataset was made, leaving the run folder)."""
+    crop = data_cfg.get("crop", "full")
+    if crop not in ("full", "box"):
+        raise ConfigError(f"data.crop must be full (the whole image) or box (the face box), got {crop!r}")
+    for key, what in (("enlarge", "the face box's enlargement, e.g. 1.1"), ("box_scale", "e.g. 1.0")):
+        value = data_cfg.get(key)
+        if value is None and key == "box_scale":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+            raise ConfigError(f"data.{key} must be a number > 0 ({what}), got {value!r}")
+    size = data_cfg.get("image_size")
+    sides = list(size) if isinstance(size, (list, tuple, ListConfig)) and len(size) == 2 else [size]  # (height, width)
+    if any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sides):
+        raise ConfigError(f"data.image_size must be a whole number of pixels >= 1 (the side the faces are read "
+                          f"at, e.g. data.image_size=128), got {size!r}")  # fmt: skip
 
 
 def build_index(data_cfg: Any) -> pd.DataFrame:

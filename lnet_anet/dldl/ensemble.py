@@ -12,6 +12,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
 
+from lnet_anet.cli.arguments import output_refusal
 from lnet_anet.engine.checkpoint import save_safetensors_atomic
 from lnet_anet.engine.runs import write_json, write_regression_report
 from lnet_anet.metrics.age import regression_metrics
@@ -58,8 +59,9 @@ def check_out(runs: list[Path], out: Path) -> None:
     twice = next((f for i, f in enumerate(runs) if resolved[i] in resolved[:i]), None)
     if twice is not None:
         raise ValueError(f"{twice} is given twice: an ensemble needs different runs")
-    if Path(out).resolve() in resolved:
-        raise ValueError(f"--out {out} is one of the runs: its weights would be overwritten; give a new folder")
+    refused = output_refusal(out, {"one of the runs": list(runs)}, kind="folder")  # shared with the bundle writers
+    if refused:
+        raise ValueError(refused)
     if Path(out).is_dir() and any(Path(out).iterdir()):
         spec = Path(out) / "model.json"
         model = json.loads(spec.read_text()).get("model") if spec.is_file() else None

@@ -496,7 +496,7 @@ def framing_views(framings) -> list[tuple[str, ZoomOut | Chain]]:
 
 def train_on_anet_features(cfg: DictConfig) -> dict:
     out = start_run(cfg.train.get("seed", 0))  # locked, cleaned, seeded before the model
-    anet, patches, _ = load_anet_source(Path(cfg.anet_run))
+    anet, patches, _ = load_anet_source(Path(cfg.anet_run), "anet_run")
     anet_digest = weights_digest(anet, as_stored=True)  # the head reads this ANet's features: recipe, preprocess.json
     record_recipe(out, cfg, anet={"weights_sha1": anet_digest, "patches": dict(patches)})
     index = build_index(cfg.data)

@@ -29,6 +29,8 @@ from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.distributed import is_main_process
 from lnet_anet.engine.runs import (
     RunNotFoundError,
+    load_npz,
+    reading,
     save_weights,
     write_json,
     write_model_json,
@@ -56,12 +58,13 @@ class FeatureSet(Dataset):
 def cached_features(out: Path, name: str, cfg: DictConfig, part, anet, patches) -> dict[str, np.ndarray]:
     path = out / f"features-{name}.npz"
     if path.exists():
-        return dict(np.load(path))
+        return load_npz(path)
     if cfg.features_from:  # another run on the same ANet and data (the loss ablations)
         shared = Path(cfg.features_from) / path.name
         if not shared.exists():
             raise FileNotFoundError(f"{shared}: features_from has no cached features for {name}")
-        return dict(np.load(shared))
+        return load_npz(shared, f"it is features_from={cfg.features_from}'s cache: delete it there (that run computes "
+                                "it again), or leave features_from unset")
     from lnet_anet.data.transforms import mirror
 
     views = [("", {})] + ([("-mirror", {"transform": mirror})] if patches.get("mirror") else [])
@@ -153,15 +156,23 @@ def anet_source_shape(source: Path) -> dict:
 
     source = Path(source)
     if source.is_file():
-        from lnet_anet.inference.bundle import read_header
+        from lnet_anet.engine.config import ConfigError
+        from lnet_anet.inference.bundle import BundleError, read_header
 
-        kwargs = read_header(source)[1]["nets"]["anet"]["kwargs"]
+        try:
+            kwargs = read_header(source)[1]["nets"]["anet"]["kwargs"]
+        except (BundleError, KeyError, TypeError) as e:
+            why = e.message if isinstance(e, BundleError) else "its header names no ANet (nets.anet.kwargs)"
+            raise ConfigError(f"init_from={source}: cannot be read: {why}; give a model bundle (*.lnetanet) or a "
+                              f"train_anet run folder{INIT_FROM_HINT}") from None  # fmt: skip
     else:
         spec = source / "model.json"
         if not spec.exists():
             raise RunNotFoundError(f"{spec}: init_from names no train_anet run (no model.json) and no model bundle"
                                    f"{INIT_FROM_HINT}")
-        kwargs = json.loads(spec.read_text()).get("kwargs", {})
+        with reading(spec, f"the run folder {source} is damaged: train it again (python -m lnet_anet.cli.train_anet) or "
+                           "name another run"):  # fmt: skip
+            kwargs = json.loads(spec.read_text()).get("kwargs", {})
     import inspect
 
     from lnet_anet.models.anet import ANet, anet_lite0

@@ -9,6 +9,7 @@ is done only when its marker, written last (mark_done), exists (is_done).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -18,7 +19,9 @@ import re
 import sys
 import time
 import warnings
-from collections.abc import Callable
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +31,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import ConfigCompositionException, InstantiationException
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import MissingMandatoryValue
+from safetensors import SafetensorError
 
 from lnet_anet.data.errors import DatasetFormatError
 from lnet_anet.engine.checkpoint import CheckpointError, save_safetensors_atomic
@@ -66,8 +70,38 @@ class RunNotFoundError(FileNotFoundError):
     there; the message names the file."""
 
 
+class RunFileError(ValueError):
+    """A file a command reads from a run folder (weights, features, a cache) that exists but cannot
+    be read: cut short or overwritten. The message names the file, why, and what to do."""
+
+
 # What a user fixes in the command or the data: one line, exit status 2 (training_command)
-USER_ERRORS = (ConfigError, DatasetFormatError, RunRefusedError, RunInUseError, RunNotFoundError, CheckpointError)
+USER_ERRORS = (ConfigError, DatasetFormatError, RunRefusedError, RunInUseError, RunNotFoundError, CheckpointError,
+               RunFileError)  # fmt: skip
+# What reading a damaged file raises: safetensors' header error, numpy's zip and pickle errors, a cut-short stream
+UNREADABLE = (SafetensorError, OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error)
+
+
+@contextlib.contextmanager
+def reading(path: str | Path, fix: str) -> Iterator[None]:
+    """Around the read of a run's file `path`: an error that says the file is damaged
+    (UNREADABLE, not one of USER_ERRORS, which name their file already) becomes RunFileError
+    "PATH: cannot be read (REASON): FIX", where safetensors and numpy name no file."""
+    try:
+        yield
+    except USER_ERRORS:
+        raise
+    except UNREADABLE as e:
+        reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+        raise RunFileError(f"{path}: cannot be read ({reason}): {fix}") from None
+
+
+def load_npz(path: Path, fix: str = "delete it: the same command computes it again") -> dict[str, np.ndarray]:
+    """The arrays a run cached in `path` (.npz); RunFileError naming the file when it cannot be
+    read (a trial cut one short and got zipfile's traceback, naming no file)."""
+    with reading(path, fix):
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
 
 
 def _to_log_files(line: str, level: int) -> None:
@@ -106,13 +140,19 @@ def training_command(main: Callable) -> Callable:
             try:
                 _check_experiment_command(args[0] if args else None, command)
                 _check_train_settings(args[0] if args else None)  # before any data is read
+                _check_data_settings(args[0] if args else None)
                 with sigterm_as_interrupt():  # a scheduler's stop, also outside the training loop (caches, scoring)
                     result = main(*args, **kwargs)
             except InstantiationException as e:  # hydra.utils.instantiate wraps what a reader raised
                 if isinstance(e.__cause__, USER_ERRORS):
                     raise e.__cause__ from None
-                if isinstance(e.__cause__, (ImportError, TypeError, ValueError)):  # a _target_ or argument mistyped
+                if isinstance(e.__cause__, (ImportError, TypeError, ValueError, OSError)):  # a _target_ or argument mistyped
                     raise ConfigError(_instantiation_line(e)) from None
+                raise
+            except ValueError as e:  # a bundle a setting names that no caller turned into a ConfigError: it names the file
+                bundle = sys.modules.get("lnet_anet.inference.bundle")
+                if bundle is not None and isinstance(e, bundle.BundleError) and not isinstance(e, USER_ERRORS):
+                    raise ConfigError(str(e)) from None
                 raise
             except MissingMandatoryValue as e:  # a config's ??? left unset
                 raise ConfigError(f"{e.full_key} is required (??? in its config): set it on the command line, "
@@ -158,7 +198,8 @@ class ConfigSyntaxError(ConfigCompositionException):
 
 
 def yaml_errors_named(command: Callable) -> Callable:
-    """The outermost decorator of a Hydra command (above @hydra.main): a YAML syntax error in a config
+    """The outermost decorator of a Hydra command (above @hydra.main). A run folder that cannot be made
+    (_check_run_folder) ends in one line and exit status 2. A YAML syntax error in a config
     file the launch reads (a user's experiment file, an edited conf/) is reported in one line naming
     the file, line and column, where Hydra prints a ~90-line traceback because it shortens only its
     own errors. The exit status stays Hydra's for a config error, 1.
@@ -168,6 +209,17 @@ def yaml_errors_named(command: Callable) -> Callable:
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
+        import hydra._internal.hydra as hydra_run
+
+        run_job = hydra_run.run_job
+
+        def run_job_checked(*job_args: Any, **job_kwargs: Any) -> Any:  # Hydra makes the run folder first
+            config, key = job_kwargs.get("config"), job_kwargs.get("job_dir_key")
+            if config is not None and key:
+                _check_run_folder(config, key)
+            return run_job(*job_args, **job_kwargs)
+
+        hydra_run.run_job = run_job_checked
         load = OmegaConf.load
 
         def load_named(file_: Any) -> Any:
@@ -181,8 +233,49 @@ def yaml_errors_named(command: Callable) -> Callable:
             return command(*args, **kwargs)
         finally:
             OmegaConf.load = load
+            hydra_run.run_job = run_job
 
     return run
+
+
+def _check_run_folder(config: DictConfig, key: str) -> None:
+    """Before Hydra makes the launch's output folder (config's `key`, hydra.run.dir): a `name` that
+    would not name a folder inside the runs folder (empty, absolute, with '..'), or a folder that
+    cannot be made (a file on its path, a folder this user cannot write), one "error: ..." line
+    naming the folder, what is in the way and paths.runs / LNET_ANET_RUNS, and exit status 2, where
+    Hydra's mkdir ends in a traceback (a trial's LNET_ANET_RUNS named a photo). The folder is made
+    here, as Hydra would make it next."""
+    before = HydraConfig.instance().cfg
+    try:
+        HydraConfig.instance().set_config(config)  # as run_job does before it reads the folder (${hydra:...})
+        folder = Path(str(OmegaConf.select(config, key))).expanduser().absolute()
+        runs = OmegaConf.select(config, "paths.runs", default=None)
+        name = OmegaConf.select(config, "name", default=None)
+    except Exception:  # noqa: BLE001 - a folder the config cannot spell yet: Hydra's own error follows
+        return
+    finally:
+        HydraConfig.instance().cfg = before  # run_job puts back what it found: what was there before this
+    parts = Path(str(name)).parts if name is not None else ()
+    if name is not None and (not str(name).strip() or Path(str(name)).is_absolute() or ".." in parts
+                             or all(part == "." for part in parts)):  # fmt: skip
+        # name= trained into the runs folder itself (every run's), ../x outside it (a trial)
+        print(f"error: name= must name a folder inside the runs folder (e.g. name=age-try1, or name=ablations/try1), "
+              f"not empty, absolute or with '..', got {str(name)!r}", file=sys.stderr)  # fmt: skip
+        raise SystemExit(2)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)  # as Hydra would, the line after
+        return
+    except OSError as e:
+        reason = e.strerror or str(e)
+    blocked = next((p for p in [folder, *folder.parents] if os.path.lexists(p)), folder)
+    why = "is a file, not a folder" if blocked.exists() and not blocked.is_dir() else f"cannot be written ({reason})"
+    hint = ""
+    if runs is not None:
+        root = Path(str(runs)).expanduser().absolute()
+        if blocked == root or blocked in root.parents or root in blocked.parents:
+            hint = "; point paths.runs=DIR (or LNET_ANET_RUNS) at a folder you can write to"
+    print(f"error: cannot make the run folder {folder}: {blocked} {why}{hint}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def _yaml_error_line(e: yaml.MarkedYAMLError, file_: Any) -> str:
@@ -299,6 +392,15 @@ def _check_train_settings(cfg: Any) -> None:
     `train.epochs=abc` stops the command before it reads a dataset. Raises ConfigError."""
     if isinstance(cfg, DictConfig) and isinstance(cfg.get("train"), DictConfig):
         TrainConfig.from_dict(OmegaConf.to_container(cfg.train, resolve=True))
+
+
+def _check_data_settings(cfg: Any) -> None:
+    """A command config's `data` group's crop settings (data.from_config.check_data_settings), before
+    any data is read. Raises ConfigError."""
+    if isinstance(cfg, DictConfig) and isinstance(cfg.get("data"), DictConfig):
+        from lnet_anet.data.from_config import check_data_settings
+
+        check_data_settings(cfg.data)
 
 
 def _remove_untrained_run(cfg: Any = None) -> str | None:
@@ -603,9 +705,15 @@ def load_run_net(folder: Path, weights: str, stage: str, also: tuple[str, ...] =
                 why = (f"its model.json names model {kind}: a run of another kind, or not finished" if kind
                        else "or its training has not finished")
             raise RunNotFoundError(f"{folder / needed}: not found; is {folder} a finished {stage} run? ({why})")
-    spec = json.loads((folder / "model.json").read_text())
+    fix = f"the run folder {folder} is damaged: train it again (python -m lnet_anet.cli.{stage}) or name another run"
+    with reading(folder / "model.json", fix):
+        spec = json.loads((folder / "model.json").read_text())
+        if not isinstance(spec, dict) or not {"model", "kwargs"} <= set(spec):
+            raise ValueError("not a record of a model and its kwargs")
     model = create_model(spec["model"], pretrained="none", **spec["kwargs"])
-    model.load_state_dict(load_file(str(folder / weights)))
+    with reading(folder / weights, fix):
+        state = load_file(str(folder / weights))
+    model.load_state_dict(state)
     return model.eval()
 
 

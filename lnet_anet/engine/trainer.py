@@ -480,6 +480,11 @@ class Trainer:
             self.epoch, self.batch_in_epoch = self.epoch + 1, 0
         if self.finished:
             refuse_unused_settings(self.run_dir, f"this run finished at step {self.step}", before, now)
+        elif self.step >= self.total_steps:  # a shorter run (max_steps, epochs lowered) than the steps already trained:
+            # nothing would train, yet train_config.json and the .hydra record would say the shorter length (a trial)
+            done = (f"this run finished at step {self.step}" if state.get("finished")
+                    else f"this run has trained {self.step} steps, and this launch asks for {self.total_steps},")  # fmt: skip
+            refuse_unused_settings(self.run_dir, done, before, now)
         if moves and self.main:
             log.warning("resuming %s with train settings other than the run's: %s (the rest of the run follows "
                         "the new ones; another name= starts afresh)", path, moves)  # fmt: skip

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
@@ -19,7 +20,7 @@ from lnet_anet.data.readers._tables import BOX_COLUMNS
 from lnet_anet.data.scenes import BackgroundBank, ComposedScenes, ScenePhotometric
 from lnet_anet.engine.checkpoint import save_npz_atomic
 from lnet_anet.engine.config import ConfigError
-from lnet_anet.engine.runs import load_run_net
+from lnet_anet.engine.runs import load_npz, load_run_net
 from lnet_anet.lnet.localizer import (
     Localizer,
 )
@@ -72,6 +73,43 @@ def check_training_scenes(cfg: DictConfig) -> None:
                           "scenes=wild run=runs/<name>")  # fmt: skip
     if cfg.scenes != "composed":
         raise ConfigError(f"scenes must be composed (train_lnet) or wild (evaluate_localization), got {cfg.scenes!r}")
+    check_scene_settings(cfg, "train_p_empty")
+
+
+def check_scene_settings(cfg: DictConfig, p_empty: str) -> None:
+    """The scene settings as the composer will read them, before any data is read: scenes composed
+    or wild, canvas a whole number of pixels >= 16, scale_range [low, high] with 0 < low <= high <= 1,
+    max_rotation_deg a number >= 0, and `p_empty` (the key of the share of face-free scenes:
+    train_p_empty, evaluate_localization's p_empty) in [0, 1]. ConfigError naming the key, the
+    allowed values and what was given (a trial: canvas=abc said "too many values to unpack";
+    scale_range=[2,1] was refused only once training composed its first batch)."""
+    if cfg.get("scenes") not in ("composed", "wild"):
+        raise ConfigError(f"scenes must be composed (faces pasted on backgrounds) or wild (the photos as they are, "
+                          f"with their listed boxes), got {cfg.get('scenes')!r}")  # fmt: skip
+    canvas = cfg.get("canvas")
+    if isinstance(canvas, bool) or not isinstance(canvas, int) or canvas < 16:
+        raise ConfigError(f"canvas must be a whole number of pixels >= 16 (the scenes' side, e.g. canvas=224), "
+                          f"got {canvas!r}")  # fmt: skip
+    scale = cfg.get("scale_range")
+    low_high = list(scale) if isinstance(scale, (list, tuple, ListConfig)) else None
+    if (low_high is None or len(low_high) != 2 or not all(_number(v) for v in low_high)
+            or not 0 < low_high[0] <= low_high[1] <= 1):  # fmt: skip
+        raise ConfigError("scale_range must be [low, high] with 0 < low <= high <= 1 (the face's side as a share of "
+                          f"the scene's, e.g. 'scale_range=[0.15,0.7]'), got {_plain(scale)!r}")  # fmt: skip
+    rotation = cfg.get("max_rotation_deg")
+    if not _number(rotation) or rotation < 0:
+        raise ConfigError(f"max_rotation_deg must be a number of degrees >= 0, got {rotation!r}")
+    share = cfg.get(p_empty)
+    if not _number(share) or not 0 <= share <= 1:
+        raise ConfigError(f"{p_empty} must be a share in [0, 1] (of face-free scenes), got {share!r}")
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _plain(value):
+    return OmegaConf.to_container(value) if isinstance(value, ListConfig | DictConfig) else value
 
 
 def scene_photometric(cfg: DictConfig) -> ScenePhotometric | None:
@@ -132,7 +170,7 @@ def cache_scenes(model: LNet, dataset, path, num_workers: int) -> dict[str, np.n
     caches)."""
     if path.exists():
         log.info("scene maps %s: reusing %s", path.stem, path)
-        return dict(np.load(path))
+        return load_npz(path)
     # said in the log too: the bar below shows on a terminal only, and this takes minutes on the CPU recipe
     log.info("scene maps %s: computing them for %d scenes once (cached in %s)", path.stem, len(dataset), path)
     model.eval()
