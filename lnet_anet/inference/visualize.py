@@ -188,7 +188,8 @@ def render_tracks(image: np.ndarray, record: dict[str, Any], top_k: int = 3) -> 
     """A copy of a video frame, RGB uint8 (H, W, 3), the same size (a video's frames keep theirs;
     no heatmap: it would flicker), with each face of its record (FaceTracker.update's) drawn: its
     box in its track's colour (TRACK_COLORS by id), track_caption above it and the track's top_k
-    attributes by mean probability below it (the face's own without a track). Boxes are the
+    attributes by mean probability below it (the face's own without a track); inside the box
+    where the frame's edge leaves no room. Boxes are the
     record's [x0, y0, x1, y1] in the frame's pixels. Text grows with the frame as render's does.
     Raises ValueError when `image` is not the record's width x height."""
     h, w = image.shape[:2]
@@ -205,11 +206,11 @@ def render_tracks(image: np.ndarray, record: dict[str, Any], top_k: int = 3) -> 
         cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), colour, line)
         tx = int(np.clip(x0 + 2, 0, max(0, w - 10)))
         _text(canvas, track_caption(face, n), tx, y0 - lift if y0 - lift >= step else y0 + step, scale)
-        y = y1 + step
-        for name, p in top_attributes(track if track and track.get("attributes") else face, top_k):
-            if y > h:
-                break
-            _text(canvas, f"{name} {p:.2f}", tx, y, scale)
+        lines = [f"{name} {p:.2f}" for name, p in top_attributes(track if track and track.get("attributes") else face, top_k)]
+        # below the box, or inside it above its bottom edge where the frame ends first
+        y = max(step, min(y1 + step, h - _below_baseline(scale) - step * (len(lines) - 1)))
+        for text in lines:
+            _text(canvas, text, tx, y, scale)
             y += step
     return canvas
 
