@@ -423,7 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if log is not None:
             log.close()
     except KeyboardInterrupt:
-        kept = f"; the {log.written} records read are in {log.part}" if log is not None and log.written else ""
+        kept = (f"; the {log.written} records read are in {log.part} (a rerun overwrites it)"
+                if log is not None and log.written else "")
         if log is not None:
             log.abandon()
         print(f"\ninterrupted{_safe(kept)}", file=sys.stderr)
