@@ -9,8 +9,8 @@ with their index and time, for the Predictor and a FaceTracker (lnet_anet.cli.pr
 Frames: `image` is (H, W, 3) uint8 RGB, as a player shows the video: OpenCV (4.5.1 and later,
 4.14 here) applies the container's rotation tag (a phone's portrait video, stored landscape with a
 90 degree tag) when decoding, CAP_PROP_ORIENTATION_AUTO being on by default; VideoReader turns it
-on explicitly, so width and height are those of the frames as shown, and `orientation` gives the
-tag (degrees) for the record. `index` counts every frame of the file from 0 (the frames skipped by
+on explicitly, so width and height are those of the frames as shown (a 90 degree tag: a
+1920 x 1080 file read 1080 x 1920, turned clockwise), and `orientation` gives the tag (degrees). `index` counts every frame of the file from 0 (the frames skipped by
 `every` and `start` included); `time` is the frame's presentation time in seconds (the backend's
 CAP_PROP_POS_MSEC, right for variable frame rates too), index / fps where the backend gives none.
 
