@@ -11,8 +11,9 @@ Folders are searched recursively, following symlinked folders (each folder once)
 format Pillow decodes (lnet_anet.data.images.image_suffixes(): .jpg .png .gif .tif .webp .bmp
 ...); other files and hidden ones (".*"), and this run's --vis folder, are skipped, counted in
 the summary line printed on stderr at the end of a run of several images (a folder, or several
-files), and named with --verbose. Files named on the command line are
-tried whatever their suffix. Files are read as displayed (EXIF orientation applied; boxes are in
+files), and named with --verbose (a video as one: lnet_anet.cli.predict_video reads its frames).
+Files named on the command line are tried whatever their suffix (a video's error record names
+predict_video). Files are read as displayed (EXIF orientation applied; boxes are in
 those pixels). With --vis each record names its picture ("vis": DIR/<file name>[_n].png).
 
 Every problem with one image (unreadable, truncated, over --max-pixels, a visualisation that
@@ -268,12 +269,14 @@ class Collected:
 def scan_folder(root: Path, suffixes: frozenset[str], out: Collected, recursive: bool = True,
                 skip: Path | None = None) -> None:
     """The files under `root` with an image suffix, sorted, into out.paths; the others into
-    out.skipped. Symlinked folders are followed; a folder reached twice (a link loop, two
+    out.skipped (videos as such, naming predict_video). Symlinked folders are followed; a folder reached twice (a link loop, two
     links to one folder) is read once (a file reached twice: collect_images). Hidden files and folders (names starting with "."; e.g.
     macOS's "._photo.jpg" resource forks, ".thumbnails/") are skipped, not read: they hold no
     photos of the user's. recursive=False: `root`'s own files only, its (not hidden) sub-folders
     into out.subfolders, sorted. skip: a folder not searched (this run's --vis folder: its
     pictures are this program's, and a second run would read them as photos, a trial)."""
+    from lnet_anet.data.video import VIDEO_COMMAND, VIDEO_SUFFIXES
+
     seen: set[tuple[int, int]] = set()
     found: list[Path] = []
 
@@ -308,6 +311,8 @@ def scan_folder(root: Path, suffixes: frozenset[str], out: Collected, recursive:
                 out.skipped.append(f"{path} (hidden file)")
             elif path.suffix.lower() in suffixes:
                 found.append(path)
+            elif path.suffix.lower() in VIDEO_SUFFIXES:  # said as one, with the command that reads it
+                out.skipped.append(f"{path} (a video: {VIDEO_COMMAND} reads its frames)")
             else:
                 out.skipped.append(f"{path} (not an image suffix)")
     out.paths += sorted(found)

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from lnet_anet.data.errors import ImageReadError
+from lnet_anet.data.video import VIDEO_SUFFIXES, video_hint
 
 try:  # an iPhone's HEIC photos: Pillow reads them through pillow-heif's plugin (a dependency)
     import pillow_heif
@@ -280,9 +281,16 @@ def load_image(path: str | Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) ->
     format of image_suffixes() (multi-frame GIF/TIFF/WebP: the first frame), converted by
     pil_to_rgb8's rules. `max_pixels` (None: no cap) is checked from the header, before any
     pixel is decoded. Raises ImageReadError naming the file for a missing, unreadable, empty,
-    truncated, corrupt, over-the-cap or unknown file; never anything else."""
+    truncated, corrupt, over-the-cap or unknown file; never anything else. A video file (a
+    suffix of data.video.VIDEO_SUFFIXES that is not an image) is said to be one, naming the
+    command that reads its frames (video_hint)."""
     path = Path(path)
-    return decode_image(_file_bytes(path, max_pixels), path, max_pixels)
+    try:
+        return decode_image(_file_bytes(path, max_pixels), path, max_pixels)
+    except ImageReadError:
+        if path.suffix.lower() in VIDEO_SUFFIXES and path.is_file() and path.stat().st_size > 0:
+            raise ImageReadError(path, video_hint(path)) from None
+        raise
 
 
 def read_stream(stream: BinaryIO, name: str, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:

@@ -169,6 +169,52 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     return canvas
 
 
+# Track colours (RGB), by track id: neighbouring ids far apart, none too dark for the white text's box
+TRACK_COLORS = ((60, 255, 60), (255, 160, 40), (60, 200, 255), (255, 80, 200), (255, 255, 60), (160, 120, 255),
+                (40, 255, 200), (255, 90, 90))  # fmt: skip
+
+
+def track_caption(face: dict[str, Any], index: int) -> str:
+    """A video face's caption: "id 3  age 31+-4", its track's id and age (FaceTracker's "track"),
+    or face_caption's "#n" line for a face with no track."""
+    track = face.get("track")
+    if track is None:
+        return face_caption(face, index)
+    age = track.get("age")
+    return f"id {track['id']}" + ("" if age is None else f"  age {age['mean']:.0f}+-{age['std']:.0f}")
+
+
+def render_tracks(image: np.ndarray, record: dict[str, Any], top_k: int = 3) -> np.ndarray:
+    """A copy of a video frame, RGB uint8 (H, W, 3), the same size (a video's frames keep theirs;
+    no heatmap: it would flicker), with each face of its record (FaceTracker.update's) drawn: its
+    box in its track's colour (TRACK_COLORS by id), track_caption above it and the track's top_k
+    attributes by mean probability below it (the face's own without a track); inside the box
+    where the frame's edge leaves no room. Boxes are the
+    record's [x0, y0, x1, y1] in the frame's pixels. Text grows with the frame as render's does.
+    Raises ValueError when `image` is not the record's width x height."""
+    h, w = image.shape[:2]
+    if record.get("width") is not None and (record["width"], record["height"]) != (w, h):
+        raise ValueError(f"frame {w}x{h} does not match the record's {record['width']}x{record['height']}")
+    canvas = np.ascontiguousarray(image, dtype=np.uint8).copy()
+    scale = float(np.clip(min(h, w) / 700, 0.35, 8.0))
+    line = max(1, round(min(h, w) / 250))
+    step, lift = _line_height(scale), _below_baseline(scale) + line
+    for n, face in enumerate(record.get("faces") or [], start=1):
+        track = face.get("track")
+        colour = TRACK_COLORS[track["id"] % len(TRACK_COLORS)] if track else BOX_COLOR
+        x0, y0, x1, y1 = (int(round(v)) for v in face["box"])
+        cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), colour, line)
+        tx = int(np.clip(x0 + 2, 0, max(0, w - 10)))
+        _text(canvas, track_caption(face, n), tx, y0 - lift if y0 - lift >= step else y0 + step, scale)
+        lines = [f"{name} {p:.2f}" for name, p in top_attributes(track if track and track.get("attributes") else face, top_k)]
+        # below the box, or inside it above its bottom edge where the frame ends first
+        y = max(step, min(y1 + step, h - _below_baseline(scale) - step * (len(lines) - 1)))
+        for text in lines:
+            _text(canvas, text, tx, y, scale)
+            y += step
+    return canvas
+
+
 def picture_note(analysis: Analysis) -> str:
     """The line render() writes along a picture's bottom edge: how its faces were read ("contrast
     stretched", "rescued: P(face) 0.71", "read turned 270 deg ccw"), "" when read plainly."""
@@ -271,4 +317,5 @@ def save_png(path: str | Path, rgb: np.ndarray) -> Path:
     return path
 
 
-__all__ = ["attractiveness_line", "face_caption", "overlay_heatmap", "picture_note", "render", "save_png", "top_attributes"]
+__all__ = ["attractiveness_line", "face_caption", "overlay_heatmap", "picture_note", "render", "render_tracks", "save_png",
+           "top_attributes", "track_caption"]

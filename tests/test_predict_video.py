@@ -1,0 +1,194 @@
+"""Videos: lnet_anet.data.video.VideoReader (frames, times, every/start/max_frames, rotation tag,
+errors) and the predict_video command (records per frame, tracks, --output, --vis-video, bad
+input), on small clips written here with cv2.VideoWriter; and predict's word for a video."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from lnet_anet.cli.predict_video import main
+from lnet_anet.data.errors import ImageReadError
+from lnet_anet.data.video import VIDEO_COMMAND, VideoReader, VideoReadError
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+FPS = 10.0
+
+
+def _write_video(path: Path, frames: list[np.ndarray], fourcc: str = "mp4v") -> Path:
+    """`frames` (RGB uint8, one size) as a video at FPS frames a second."""
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), FPS, (w, h))
+    assert writer.isOpened()
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def _numbered(path: Path, n: int = 12) -> Path:
+    """A 64 x 48 clip whose frame k is gray 20 k, with a red block top left (RGB order, position)."""
+    frames = []
+    for k in range(n):
+        frame = np.full((48, 64, 3), 20 * k, np.uint8)
+        frame[:16, :24] = (255, 0, 0)
+        frames.append(frame)
+    return _write_video(path, frames)
+
+
+@pytest.fixture(scope="module")
+def static_clip(tmp_path_factory, scene) -> Path:
+    """10 frames of one synthetic face scene (180 x 140), standing still."""
+    return _write_video(tmp_path_factory.mktemp("clips") / "static.mp4", [scene] * 10)
+
+
+def _records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+# -- VideoReader -----------------------------------------------------------------------------
+
+
+def test_reader_gives_each_kept_frame_its_index_time_and_rgb_pixels(tmp_path):
+    clip = _numbered(tmp_path / "n.mp4")
+    with VideoReader(clip, every=3, start=1, max_frames=3) as video:
+        assert (video.fps, video.frame_count, video.width, video.height, video.orientation) == (FPS, 12, 64, 48, 0)
+        assert video.expected_frames == 3
+        frames = list(video)
+    assert [f.index for f in frames] == [1, 4, 7] and [f.time for f in frames] == [0.1, 0.4, 0.7]
+    for f in frames:
+        assert f.image.shape == (48, 64, 3) and f.image.dtype == np.uint8
+        assert abs(int(f.image[40, 50, 0]) - 20 * f.index) <= 6  # the gray of its own frame, not a neighbour's
+        red, green = f.image[4:12, 4:20].mean(axis=(0, 1))[:2]
+        assert red > 200 and green < 60  # RGB, not OpenCV's BGR
+    with VideoReader(clip, every=5) as video:
+        assert [f.index for f in video] == [0, 5, 10] and video.frames_seen == 12
+        with pytest.raises(RuntimeError, match="read once"):
+            iter(video)
+
+
+def test_reader_turns_a_video_by_its_rotation_tag(tmp_path):
+    """A phone's portrait video: stored 64 x 48, its track header's matrix a 90 degree turn."""
+    clip = _numbered(tmp_path / "stored.mp4", 3)
+    data = bytearray(clip.read_bytes())
+    at = data.index(b"tkhd") + 4
+    matrix = at + 4 + (32 if data[at] == 1 else 20) + 16  # after version/flags, times, id, duration, layer, volume
+    assert data[matrix:matrix + 36] == struct.pack(">9i", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    data[matrix:matrix + 36] = struct.pack(">9i", 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)
+    turned = tmp_path / "portrait.mp4"
+    turned.write_bytes(bytes(data))
+    with VideoReader(turned) as video:
+        assert (video.width, video.height, video.orientation) == (48, 64, 90)
+        image = next(iter(video)).image
+    assert image.shape == (64, 48, 3)
+    assert image[4:20, 36:44, 0].mean() > 200 and image[4:20, 4:12, 0].mean() < 100  # top left turned to top right
+
+
+@pytest.mark.parametrize("name, content, says", [
+    ("notes.txt", b"not a video", "not a video OpenCV can open"),
+    ("broken.mp4", b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 50, "not a video OpenCV can open"),
+    ("missing.mp4", None, "file not found"),
+])  # fmt: skip
+def test_reader_refuses_what_it_cannot_read_naming_the_file(tmp_path, name, content, says):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(VideoReadError, match=says) as caught:
+        VideoReader(path)
+    assert str(caught.value).startswith(f"{path}: ") and isinstance(caught.value, ImageReadError)
+    with pytest.raises(VideoReadError, match="is a folder"):
+        VideoReader(tmp_path)
+
+
+# -- predict_video ---------------------------------------------------------------------------
+
+
+def test_records_tracks_and_an_atomic_output_of_a_static_video(static_clip, bundle_path, tmp_path, capsys,
+                                                               monkeypatch):  # fmt: skip
+    from lnet_anet.inference.tracking import FaceTracker
+
+    out = tmp_path / "out.jsonl"
+    seen = []  # (the output, its .part) exist, at each frame: the output appears whole at the end
+    update = FaceTracker.update
+    monkeypatch.setattr(FaceTracker, "update", lambda self, r: (seen.append((out.exists(), out.with_name("out.jsonl.part").exists())), update(self, r))[1])  # fmt: skip
+    code = main([str(static_clip), "--bundle", str(bundle_path), "--every", "2", "--output", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.out == "" and seen == [(False, True)] * 5
+    assert not out.with_name("out.jsonl.part").exists()
+    records = _records(out)
+    assert [r["frame"] for r in records] == [0, 2, 4, 6, 8]
+    assert [r["time"] for r in records] == [0.0, 0.2, 0.4, 0.6, 0.8]
+    assert {r["video"] for r in records} == {str(static_clip)} and all(r["error"] is None for r in records)
+    first = [f["track"]["id"] for f in records[0]["faces"]]
+    assert first, "the random bundle at threshold 0 finds a face in the scene"
+    for n, record in enumerate(records, start=1):  # a face standing still keeps its track
+        assert [f["track"]["id"] for f in record["faces"]] == first
+        assert all(f["track"]["frames"] == n for f in record["faces"])
+    summary = [line for line in captured.err.splitlines() if line.startswith("  track ")]
+    assert len(summary) == len(first) and summary[0].startswith("  track 0: 0.00-0.80 s, 5 frames, age ")
+    assert "present: " in summary[0] and f"written: {out}" in captured.err
+
+
+def test_max_frames_and_a_vis_video_of_as_many_frames(static_clip, bundle_path, tmp_path, capsys):
+    vis = tmp_path / "faces.mp4"
+    code = main([str(static_clip), "--bundle", str(bundle_path), "--max-frames", "3", "--start", "1",
+                 "--vis-video", str(vis), "--window", "all"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    records = [json.loads(line) for line in captured.out.splitlines()]  # no --output: on stdout
+    assert [r["frame"] for r in records] == [1, 2, 3]
+    with VideoReader(vis) as video:
+        assert (video.width, video.height, video.frame_count) == (180, 140, 3)
+        drawn = [f.image for f in video]
+    assert len(drawn) == 3
+    assert not list(tmp_path.glob(".faces.mp4.tmp*"))  # its temporary file renamed into place
+
+
+@pytest.mark.parametrize("name, content, says", [
+    ("notes.txt", b"some notes", "notes.txt: not a video OpenCV can open"),
+    ("broken.mp4", b"garbage" * 50, "broken.mp4: not a video OpenCV can open"),
+])  # fmt: skip
+def test_a_file_that_is_not_a_readable_video_is_one_error_line_and_status_2(bundle_path, tmp_path, capsys, name,
+                                                                            content, says):  # fmt: skip
+    path = tmp_path / name
+    path.write_bytes(content)
+    out = tmp_path / "out.jsonl"
+    code = main([str(path), "--bundle", str(bundle_path), "--output", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.splitlines() == [f"error: {tmp_path}/{says} (corrupt, truncated, or a format or codec "
+                                              "its FFmpeg lacks)"]  # fmt: skip
+    assert not out.exists() and not out.with_name("out.jsonl.part").exists()
+
+
+def test_a_video_cut_short_keeps_the_records_read(bundle_path, tmp_path, capsys):
+    """An AVI cut in half: the frames end early; its records so far are written, the error names it."""
+    rng = np.random.default_rng(0)
+    whole = _write_video(tmp_path / "whole.avi", [rng.integers(0, 256, (48, 64, 3), np.uint8) for _ in range(20)],
+                         "MJPG")  # fmt: skip
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    out = tmp_path / "out.jsonl"
+    code = main([str(cut), "--bundle", str(bundle_path), "--output", str(out)])
+    err = capsys.readouterr().err
+    records = _records(out)
+    assert code == 1 and 0 < len(records) < 20
+    assert f"error: {cut}: the frames ended after {len(records)} of the 20 the file declares" in err
+
+
+def test_predict_says_a_video_is_one_and_names_the_command(bundle_path, tmp_path, capsys):
+    from lnet_anet.predict import main as predict
+
+    clip = _numbered(tmp_path / "clip.mp4", 2)
+    assert predict([str(clip), "--bundle", str(bundle_path), "--json"]) == 1  # an error record, as any unreadable file
+    record = json.loads(capsys.readouterr().out)
+    assert record["error"] == f"{clip}: a video (.mp4), not an image: {VIDEO_COMMAND} {clip} reads its frames"
+    Image = pytest.importorskip("PIL.Image")
+    Image.fromarray(np.zeros((32, 40, 3), np.uint8)).save(tmp_path / "photo.png")
+    assert predict([str(tmp_path), "--bundle", str(bundle_path), "--json", "--verbose"]) == 0
+    assert f"skipped: {clip} (a video: {VIDEO_COMMAND} reads its frames)" in capsys.readouterr().err
