@@ -107,15 +107,24 @@ class _WindowGrid:
         self.corners = torch.stack([y0 * row + x0, y0 * row + x1, y1 * row + x0, y1 * row + x1])
         self.boxes = torch.stack([x0, y0, x1, y1], dim=1).to(torch.float32)
         self.area = (h * w).to(torch.float64)
+        self._corners_np, self._area_np = self.corners.numpy(), self.area.numpy()  # views, for scores
         self._cover: torch.Tensor | None = None
 
     def scores(self, r: torch.Tensor, which: torch.Tensor | None = None) -> torch.Tensor:
-        """Mean of r over every window (or over the windows of index `which`), from the
-        integral image."""
-        integral = F.pad(r.cumsum(0).cumsum(1), (1, 0, 1, 0)).reshape(-1)  # sum of r[:y, :x]
-        corners, area = (self.corners, self.area) if which is None else (self.corners[:, which], self.area[which])
-        tl, tr, bl, br = integral[corners]
-        return (br - tr - bl + tl) / area
+        """(N,) or (len(which),) float64: the mean of r (H, W) over every window (or over the
+        windows of index `which`), from the integral image. In numpy: the same sums in the same
+        order as torch's cumsum and gather, a tenth of the time on a 28 x 28 map
+        (experiments/2026-12-07-scores-numpy)."""
+        a = r.numpy() if r.dtype == torch.float64 else r.to(torch.float64).numpy()
+        integral = np.zeros((a.shape[0] + 1, a.shape[1] + 1))
+        integral[1:, 1:] = a.cumsum(0).cumsum(1)  # sum of r[:y, :x]
+        if which is None:
+            corners, area = self._corners_np, self._area_np
+        else:
+            index = which.numpy() if isinstance(which, torch.Tensor) else np.asarray(which)
+            corners, area = self._corners_np[:, index], self._area_np[index]
+        tl, tr, bl, br = integral.reshape(-1)[corners]
+        return torch.from_numpy((br - tr - bl + tl) / area)
 
     def contains(self, points: torch.Tensor) -> torch.Tensor:
         """(P, N) whether window n contains cell (y, x) = points[p]."""
