@@ -143,8 +143,8 @@ def test_max_frames_and_a_vis_video_of_as_many_frames(static_clip, bundle_path, 
     assert code == 0, captured.err
     records = [json.loads(line) for line in captured.out.splitlines()]  # no --output: on stdout
     assert [r["frame"] for r in records] == [1, 2, 3]
-    with VideoReader(vis) as video:
-        assert (video.width, video.height, video.frame_count) == (180, 140, 3)
+    with VideoReader(vis) as video:  # 180 x 140 frames, under visualize.MIN_SIDE: drawn twice the size
+        assert (video.width, video.height, video.frame_count) == (360, 280, 3)
         drawn = [f.image for f in video]
     assert len(drawn) == 3
     assert not list(tmp_path.glob(".faces.mp4.tmp*"))  # its temporary file renamed into place
@@ -327,3 +327,34 @@ def test_an_interrupted_run_keeps_the_frames_drawn_and_the_tracks(static_clip, b
         assert len(list(video)) == 3
     assert json.loads((tmp_path / "tracks.json.part").read_text())["videos"][0]["tracks"][0]["frames"] == 3
     assert not list(tmp_path.glob(".faces.mp4.tmp*"))
+
+
+def _tracked(box, track_id, age=31.0):
+    attributes = {"No_Beard": 0.91, "Young": 0.87, "Wavy_Hair": 0.34}
+    return {"box": box, "score": 1.0, "attributes": attributes,
+            "track": {"id": track_id, "age": {"mean": age, "std": 8.0}, "attributes": attributes}}  # fmt: skip
+
+
+@pytest.mark.parametrize("size, boxes", [
+    ((96, 96), [[20, 15, 76, 80]]),  # trial 78's long.mp4: the caption ran off both edges
+    ((480, 320), [[272, 30, 360, 190], [338, 38, 480, 110], [372, 68, 470, 135]]),  # group_pan frame 103
+])  # fmt: skip
+def test_vis_labels_stay_inside_small_frames_and_off_each_other(size, boxes):
+    """Trial 78: on tiny frames the labels ran off the frame; neighbouring faces' labels overlapped."""
+    from lnet_anet.inference.visualize import _line_box, render_tracks, track_labels
+
+    w, h = size
+    record = {"width": w, "height": h, "faces": [_tracked(b, k) for k, b in enumerate(boxes)]}
+    picture = render_tracks(np.zeros((h, w, 3), np.uint8), record)
+    zoom = picture.shape[1] // w
+    assert picture.shape[:2] == (h * zoom, w * zoom) and min(picture.shape[:2]) >= 256
+    ph, pw = picture.shape[:2]
+    scale = float(np.clip(min(ph, pw) / 700, 0.35, 8.0))
+    labels = track_labels(record["faces"], (ph, pw), zoom, scale, max(1, round(min(ph, pw) / 250)))
+    assert [text for text, _, _ in labels][0].startswith("id 0  age 31")
+    rects = [_line_box(text, x, y, scale) for text, x, y in labels]
+    for x0, y0, x1, y1 in rects:  # the text inside the picture (its darkened pad may touch the edge)
+        assert x0 >= -4 and y0 >= -4 and x1 <= pw + 4 and y1 <= ph + 4
+    for n, a in enumerate(rects):
+        for b in rects[n + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
