@@ -143,8 +143,8 @@ def test_max_frames_and_a_vis_video_of_as_many_frames(static_clip, bundle_path, 
     assert code == 0, captured.err
     records = [json.loads(line) for line in captured.out.splitlines()]  # no --output: on stdout
     assert [r["frame"] for r in records] == [1, 2, 3]
-    with VideoReader(vis) as video:
-        assert (video.width, video.height, video.frame_count) == (180, 140, 3)
+    with VideoReader(vis) as video:  # 180 x 140 frames, under visualize.MIN_SIDE: drawn twice the size
+        assert (video.width, video.height, video.frame_count) == (360, 280, 3)
         drawn = [f.image for f in video]
     assert len(drawn) == 3
     assert not list(tmp_path.glob(".faces.mp4.tmp*"))  # its temporary file renamed into place
@@ -192,3 +192,169 @@ def test_predict_says_a_video_is_one_and_names_the_command(bundle_path, tmp_path
     Image.fromarray(np.zeros((32, 40, 3), np.uint8)).save(tmp_path / "photo.png")
     assert predict([str(tmp_path), "--bundle", str(bundle_path), "--json", "--verbose"]) == 0
     assert f"skipped: {clip} (a video: {VIDEO_COMMAND} reads its frames)" in capsys.readouterr().err
+
+
+# -- trial 78: per-person results, short tracks, cuts, several videos, Ctrl-C, small things -------
+
+
+def test_tracks_file_and_the_summary_come_from_the_trackers_summaries(static_clip, bundle_path, tmp_path, capsys):
+    """--tracks writes FaceTracker.summaries() per video; the stderr lines say the same numbers,
+    list tracks of at least --min-track-frames frames and count the others."""
+    out, tracks = tmp_path / "out.jsonl", tmp_path / "tracks.json"
+    code = main([str(static_clip), "--bundle", str(bundle_path), "--output", str(out), "--tracks", str(tracks),
+                 "--min-track-frames", "4", "--max-frames", "6"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err
+    (video,) = json.loads(tracks.read_text())["videos"]
+    assert (video["video"], video["frames_read"], video["frames_declared"], video["error"]) == (str(static_clip), 6,
+                                                                                                10, None)  # fmt: skip
+    records = _records(out)
+    ids = {f["track"]["id"] for r in records for f in r["faces"]}
+    assert [t["id"] for t in video["tracks"]] == sorted(ids)
+    for track in video["tracks"]:  # each track's frames and its last window average (window 30 > 6 frames)
+        faces = [f for r in records for f in r["faces"] if f["track"]["id"] == track["id"]]
+        assert track["frames"] == len(faces) and track["age"] == faces[-1]["track"]["age"]
+        assert track["present"] == faces[-1]["track"]["present"]
+    long = [t for t in video["tracks"] if t["frames"] >= 4]
+    lines = [line for line in err.splitlines() if line.startswith("  track ")]
+    assert len(lines) == len(long) and long, err
+    age = long[0]["age"]
+    assert lines[0].startswith(f"  track {long[0]['id']}: ") and f"age {age['mean']:.1f} (std {age['std']:.1f})" in lines[0]
+    short = len(video["tracks"]) - len(long)
+    assert (f"  ({short} track{'s' if short > 1 else ''} of under 4 frames not listed" in err) == (short > 0)
+
+
+def test_a_scene_cut_ends_every_track_and_is_said_on_its_frame(scene, bundle_path, tmp_path, capsys):
+    """Trial 78: a cut to another picture continued the tracks where the boxes stayed."""
+    other = np.ascontiguousarray(255 - scene[:, :, ::-1])  # another picture of the same size: colours turned
+    clip = _write_video(tmp_path / "cut.mp4", [scene] * 5 + [other] * 5)
+    for flags, cut_at in (([], [5]), (["--no-cuts"], [])):
+        out, tracks = tmp_path / "out.jsonl", tmp_path / "tracks.json"
+        assert main([str(clip), "--bundle", str(bundle_path), "--output", str(out), "--tracks", str(tracks),
+                     *flags]) == 0  # fmt: skip
+        records = _records(out)
+        assert [r["frame"] for r in records if r["cut"]] == cut_at
+        assert json.loads(tracks.read_text())["videos"][0]["cuts"] == cut_at
+    _ = capsys.readouterr()
+    main([str(clip), "--bundle", str(bundle_path), "--output", str(out)])
+    records = _records(out)
+    before = {f["track"]["id"] for r in records[:5] for f in r["faces"]}
+    after = {f["track"]["id"] for r in records[5:] for f in r["faces"]}
+    assert before and after and min(after) > max(before)  # no track goes on across the cut
+    assert "1 scene cut" in capsys.readouterr().err
+
+
+def test_scene_cuts_are_pysscenedetects_content_changes():
+    from lnet_anet.data.video import CUT_THRESHOLD, SceneCuts
+
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (120, 160, 3), np.uint8)
+    cuts = SceneCuts()
+    assert CUT_THRESHOLD == 27.0 and not cuts.is_cut(frame)
+    assert not cuts.is_cut(np.clip(frame.astype(int) + 3, 0, 255).astype(np.uint8))  # a small change
+    assert cuts.is_cut(rng.integers(0, 256, (120, 160, 3), np.uint8)) and cuts.score >= CUT_THRESHOLD
+    assert cuts.is_cut(np.zeros((60, 80, 3), np.uint8))  # another size
+
+
+def test_a_bad_video_among_good_ones_is_named_and_the_others_are_read(static_clip, bundle_path, tmp_path, capsys):
+    """Trial 78: an unreadable file aborted the batch (exit 2) before the good ones were read."""
+    bad = tmp_path / "empty.mp4"
+    bad.write_bytes(b"")
+    out, tracks = tmp_path / "out.jsonl", tmp_path / "tracks.json"
+    code = main([str(bad), str(static_clip), "--bundle", str(bundle_path), "--output", str(out),
+                 "--tracks", str(tracks), "--max-frames", "2"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [
+        f"error: {bad}: not a video OpenCV can open (corrupt, truncated, or a format or codec its FFmpeg lacks)"]
+    assert [r["video"] for r in _records(out)] == [str(static_clip)] * 2
+    first, second = json.loads(tracks.read_text())["videos"]
+    assert first["error"].startswith(f"{bad}: ") and second["error"] is None and second["frames_read"] == 2
+    assert f"1 of 2 videos failed or stopped early (the error lines above): {bad}" in err
+    assert main([str(bad), "--bundle", str(bundle_path)]) == 2  # nothing readable: usage, as before
+
+
+def test_start_past_the_end_is_an_error_and_one_frame_is_one(static_clip, bundle_path, capsys):
+    assert main([str(static_clip), "--bundle", str(bundle_path), "--start", "50"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {static_clip}: --start 50 is past its last frame (frame 9); no frame read" in err
+    assert main([str(static_clip), "--bundle", str(bundle_path), "--start", "9"]) == 0
+    assert "static.mp4: 1 frame read (from frame 9, of 10 in the file" in capsys.readouterr().err
+
+
+def test_a_frame_count_the_file_gets_wrong_is_said_so():
+    from argparse import Namespace
+
+    from lnet_anet.cli.predict_video import VideoRun, _note
+
+    args = Namespace(every=1, start=0)
+    joined = VideoRun("sizes.avi", read=90, frames_seen=90, frame_count=60, fps=25.0)
+    assert _note(joined, args, limited=False) == "the file declares 60: its count is wrong, 25 fps"
+    assert _note(VideoRun("a", frames_seen=5), args, False) == "no frame count stated, no frame rate stated"
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal(static_clip, bundle_path, capsys, monkeypatch):
+    import lnet_anet.cli.predict_video as command
+
+    monkeypatch.setattr(command, "PROGRESS_EVERY_S", 0.0)
+    assert main([str(static_clip), "--bundle", str(bundle_path), "--max-frames", "3"]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if " frames, " in line and " fps" in line]
+    assert [line.split(" frames, ")[0] for line in lines] == [f"static.mp4: {n} / 3" for n in (1, 2, 3)]
+
+
+def test_an_interrupted_run_keeps_the_frames_drawn_and_the_tracks(static_clip, bundle_path, tmp_path, capsys,
+                                                                  monkeypatch):  # fmt: skip
+    """Trial 78: Ctrl-C dropped the partial --vis-video without a word."""
+    from lnet_anet.inference.tracking import FaceTracker
+
+    update, calls = FaceTracker.update, []
+
+    def interrupted(self, record):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return update(self, record)
+
+    monkeypatch.setattr(FaceTracker, "update", interrupted)
+    vis, tracks = tmp_path / "faces.mp4", tmp_path / "tracks.json"
+    code = main([str(static_clip), "--bundle", str(bundle_path), "--vis-video", str(vis), "--tracks", str(tracks),
+                 "--output", str(tmp_path / "out.jsonl")])  # fmt: skip
+    err = capsys.readouterr().err
+    partial = tmp_path / "faces.part.mp4"
+    assert code == 130 and f"; the frames drawn are in {partial}" in err
+    assert f"the tracks so far are in {tmp_path / 'tracks.json.part'}" in err and not vis.exists()
+    with VideoReader(partial) as video:
+        assert len(list(video)) == 3
+    assert json.loads((tmp_path / "tracks.json.part").read_text())["videos"][0]["tracks"][0]["frames"] == 3
+    assert not list(tmp_path.glob(".faces.mp4.tmp*"))
+
+
+def _tracked(box, track_id, age=31.0):
+    attributes = {"No_Beard": 0.91, "Young": 0.87, "Wavy_Hair": 0.34}
+    return {"box": box, "score": 1.0, "attributes": attributes,
+            "track": {"id": track_id, "age": {"mean": age, "std": 8.0}, "attributes": attributes}}  # fmt: skip
+
+
+@pytest.mark.parametrize("size, boxes", [
+    ((96, 96), [[20, 15, 76, 80]]),  # trial 78's long.mp4: the caption ran off both edges
+    ((480, 320), [[272, 30, 360, 190], [338, 38, 480, 110], [372, 68, 470, 135]]),  # group_pan frame 103
+])  # fmt: skip
+def test_vis_labels_stay_inside_small_frames_and_off_each_other(size, boxes):
+    """Trial 78: on tiny frames the labels ran off the frame; neighbouring faces' labels overlapped."""
+    from lnet_anet.inference.visualize import _line_box, render_tracks, track_labels
+
+    w, h = size
+    record = {"width": w, "height": h, "faces": [_tracked(b, k) for k, b in enumerate(boxes)]}
+    picture = render_tracks(np.zeros((h, w, 3), np.uint8), record)
+    zoom = picture.shape[1] // w
+    assert picture.shape[:2] == (h * zoom, w * zoom) and min(picture.shape[:2]) >= 256
+    ph, pw = picture.shape[:2]
+    scale = float(np.clip(min(ph, pw) / 700, 0.35, 8.0))
+    labels = track_labels(record["faces"], (ph, pw), zoom, scale, max(1, round(min(ph, pw) / 250)))
+    assert [text for text, _, _ in labels][0].startswith("id 0  age 31")
+    rects = [_line_box(text, x, y, scale) for text, x, y in labels]
+    for x0, y0, x1, y1 in rects:  # the text inside the picture (its darkened pad may touch the edge)
+        assert x0 >= -4 and y0 >= -4 and x1 <= pw + 4 and y1 <= ph + 4
+    for n, a in enumerate(rects):
+        for b in rects[n + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)

@@ -109,3 +109,35 @@ def test_a_new_frame_size_ends_the_tracks_and_odd_boxes_or_inputs_are_handled():
             FaceTracker(**kwargs)
     with pytest.raises(TypeError, match="update takes one record"):
         tracker.update([{"faces": []}])
+
+
+def test_summaries_list_every_track_over_its_whole_length_the_ended_ones_included():
+    """Trial 78: the per-track answer was only prose on stderr, and an ended track was gone."""
+    tracker = FaceTracker({"Smiling": 0.5, "Male": 0.5}, max_missed=1, window=2)
+    box = [10, 10, 50, 60]
+    for k, (age, std, smiling) in enumerate([(30, 1.0, 0.7), (40, 2.0, 0.2), (50, 2.0, 0.3)]):
+        tracker.update({"frame": 10 + 2 * k, "time": 0.4 + 0.08 * k, "faces": [_face(box, age, std, smiling)]})
+    for k in range(3):  # unseen for 3 frames: track 0 ends; then a face elsewhere
+        tracker.update({"frame": 16 + 2 * k, "time": None, "faces": []})
+    tracker.update({"faces": [_face([300, 10, 340, 60], 20)]})  # no "frame": the tracker's own count (6)
+    first, second = tracker.summaries()
+    weights = [1.0, 0.25, 0.25]
+    assert first["age"]["mean"] == pytest.approx((30 + 40 * 0.25 + 50 * 0.25) / sum(weights), abs=1e-3)
+    assert first["age"]["std"] == pytest.approx((3 / sum(weights)) ** 0.5, abs=1e-3)  # one frame's, not shrunk
+    assert first["attributes"]["Smiling"] == pytest.approx(0.4) and first["present"] == ["Male"]
+    assert (first["id"], first["first_frame"], first["last_frame"], first["frames"]) == (0, 10, 14, 3)
+    assert (first["first_time"], first["last_time"], first["ended"]) == (0.4, pytest.approx(0.56), True)
+    assert first["attractiveness"] is None
+    assert (second["id"], second["first_frame"], second["first_time"], second["ended"]) == (1, 6, None, False)
+    assert not tracker._all[0].answers  # an ended track keeps its sums, not its frames' records
+
+
+def test_end_tracks_gives_the_next_face_a_new_id_at_the_same_place():
+    """Trial 78: a hard cut to another person at the same box continued the track."""
+    tracker = FaceTracker()
+    box = [10, 10, 50, 60]
+    assert tracker.update({"faces": [_face(box, 30)]})["faces"][0]["track"]["id"] == 0
+    tracker.end_tracks()
+    after = tracker.update({"faces": [_face(box, 60)]})["faces"][0]["track"]
+    assert after["id"] == 1 and after["age"]["mean"] == 60
+    assert [(s["id"], s["ended"], s["frames"]) for s in tracker.summaries()] == [(0, True, 1), (1, False, 1)]

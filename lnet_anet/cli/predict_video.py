@@ -15,20 +15,34 @@ read, and a face that moves about its own size between them starts a new track.
 
 Records: JSON Lines, one per frame read, in order: the Predictor's record of the frame ("image"
 null: a frame is an array; "width", "height", "faces", "error") with "video" (the file as given),
-"frame" (its index in the file, from 0, the frames skipped included) and "time" (seconds from the
-start; null when the file says neither timestamps nor a frame rate), and on each face "track"
-(FaceTracker.update's: "id", from 0 in each video, "frames", the track's "age", "attractiveness",
-"attributes" and "present"). --output FILE writes them atomically (FILE.part while running, FILE
+"frame" (its index in the file, from 0, the frames skipped included), "time" (seconds from the
+start; null when the file says neither timestamps nor a frame rate) and "cut" (true: a scene cut
+was found between the frame read before and this one, and every track ended there: its faces
+start new tracks; false with --no-cuts), and on each face "track" (FaceTracker.update's: "id",
+from 0 in each video, "frames", the track's "age", "attractiveness", "attributes" and "present"
+over its last --window frames). --output FILE writes them atomically (FILE.part while running, FILE
 whole at the end: lnet_anet.inference.outputs.RecordLog); without it they go to stdout.
 --vis-video OUT.mp4 (one video; a folder for several: DIR/<file name>.mp4) writes the frames read
 with each face's box in its track's colour, the track's id and age above it and its top attributes
-below it (visualize.render_tracks), at the source's frame rate divided by --every.
+below it (visualize.render_tracks; frames under visualize.MIN_SIDE pixels a side drawn enlarged),
+at the source's frame rate divided by --every.
 
-At the end, stderr gets a summary: per video the frames read and per track one line: its id, the
-time of its first and last frame, its frames, its age and attractiveness over all its frames
-(weighted by 1 / std**2, as FaceTracker weighs them: "mean+-std", std being one frame's
-uncertainty) and its "present" attributes (mean probability over its frames at or above the
-bundle's decision threshold). A progress bar shows on a terminal.
+Scene cuts (lnet_anet.data.video.SceneCuts: PySceneDetect's ContentDetector at its default
+threshold, not tuned on this project's data) end every track, so that a new person at the place of
+the last one gets a new id; --no-cuts turns them off.
+
+Tracks: --tracks FILE.json writes every track of every video (FaceTracker.summaries: its first
+and last frame and time, its frames, its age and attractiveness over all its frames, weighted by
+1 / std**2, its mean attribute probabilities and "present"), short ones included, atomically at
+the end: {"videos": [{"video", "frames_read", "frames_declared", "fps", "cuts" (frame indices),
+"error", "tracks": [...]}]}.
+
+At the end, stderr gets a summary from the same summaries: per video the frames read and per
+track of at least --min-track-frames frames one line: its id, the time of its first and last
+frame, its frames, its age and attractiveness ("31.2 (std 5.1)": std is one frame's uncertainty,
+which more frames do not shrink, not the error of the mean) and its "present" attributes, then how
+many shorter tracks it left out. A progress bar shows on a terminal; elsewhere (a log file) a line
+every PROGRESS_EVERY_S seconds.
 """
 
 from __future__ import annotations
@@ -37,6 +51,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,17 +69,34 @@ PROG = "python -m lnet_anet.cli.predict_video"
 VIS_FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG"}  # --vis-video's containers
 UNKNOWN_FPS = 25.0  # --vis-video's rate for a source that states none
 SHORT_BY = 0.05  # a video whose frames end this share or more before its declared count was cut short
-EXIT_STATUS = """\
+PROGRESS_EVERY_S = 10.0  # seconds between progress lines when stderr is not a terminal (a log)
+EPILOG = """\
+records: one JSON line per frame read: the frame's record with "video", "frame" (its index in the
+file), "time" (seconds; null when the file states neither timestamps nor a frame rate), "cut"
+(true: a scene cut before this frame ended every track) and on each face "track" (its id and its
+answers averaged over its last --window frames). --max-missed and --window count frames read:
+with --every 5 a track survives 5 times as many of the file's frames unseen.
+
+stderr: a progress bar on a terminal (elsewhere a line every 10 s: "a.mp4: 300 / 3000 frames,
+11 fps"), then per video the frames read and one line per track of at least --min-track-frames
+frames: "track 0: 0.00-4.76 s, 120 frames, age 45.7 (std 7.8), attractiveness 2.9 (std 0.4),
+present: Male, ...": its age and attractiveness over all its frames, weighted by 1 / std**2; std
+is the uncertainty of one frame, which more frames do not shrink (not the error of the mean).
+--tracks FILE.json has every track, the short ones included.
+
 exit status:
   0    every video was read to its end (or to --max-frames)
-  1    a video's frames stopped early (cut short or damaged: its error line says where; its
-       records so far are kept and the other videos read), or the run could not be done: the
-       bundle missing or bad, a --device torch cannot use, an output that cannot be written
-       (what was written is kept in FILE.part) or that another run is writing
-  2    bad usage: an unknown option or a bad value, no video given, a file that is not a video
-       OpenCV can read (missing, a folder, an image, corrupt, no frame), --output or --vis-video
-       naming an input, a video or an image
-  130  interrupted (Ctrl-C, or SIGTERM): the records so far are in --output's FILE.part
+  1    a video could not be read while others could (its error line names it; the others are
+       read), a video's frames stopped early (cut short or damaged: its error line says where;
+       its records so far are kept and the other videos read), --start past a video's last
+       frame, or the run could not be done: the bundle missing or bad, a --device torch cannot
+       use, an output that cannot be written (what was written is kept in FILE.part) or that
+       another run is writing
+  2    bad usage: an unknown option or a bad value, no video given, no file given being a video
+       OpenCV can read (missing, a folder, an image, corrupt, no frame), --output, --tracks or
+       --vis-video naming an input, a video or an image
+  130  interrupted (Ctrl-C, or SIGTERM): the records so far are in --output's FILE.part, the
+       frames drawn so far in --vis-video's OUT.part.mp4, the tracks so far in --tracks' FILE.part
   141  the standard output was closed by its reader (`| head`): stopped quietly"""
 
 
@@ -88,10 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = CommandParser(prog=PROG, description="Faces, attributes, age and attractiveness across the frames of videos, "
                                              "each face joined to a track.",
-                      epilog=EXIT_STATUS, formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
+                      epilog=EPILOG, formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
     p.add_argument("videos", nargs="*", type=Path, help="video files (.mp4 .mov .avi .mkv ...: what OpenCV's FFmpeg reads)")
     p.add_argument("--output", type=Path, metavar="FILE.jsonl",
-                   help="write the JSON Lines to FILE, atomically (FILE.part while running), not to stdout")  # fmt: skip
+                   help="write the JSON Lines to FILE, atomically (FILE.part while running), not to stdout; "
+                        "its folder is made when missing, as predict's --output")  # fmt: skip
+    p.add_argument("--tracks", type=Path, metavar="FILE.json",
+                   help="write every track of every video (first and last frame, frames, answers over the whole "
+                        "track), short ones included, as one JSON file, atomically at the end")  # fmt: skip
     p.add_argument("--vis-video", type=Path, metavar="OUT.mp4|DIR",
                    help="write the frames read with each face's box, track id, age and top attributes: a video file "
                         f"({' '.join(VIS_FOURCC)}) for one video, a folder for several (DIR/<file name>.mp4)")  # fmt: skip
@@ -109,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="frames read a track may go unseen and still be continued")
     p.add_argument("--window", type=_window, default=30, metavar="N|all",
                    help="frames read each track's answers are averaged over (all: the whole track)")
+    p.add_argument("--min-track-frames", type=int_in(1), default=3, metavar="N",
+                   help="list on stderr the tracks of at least N frames (the shorter ones are counted; --output and "
+                        "--tracks keep every track)")  # fmt: skip
+    p.add_argument("--no-cuts", action="store_true",
+                   help="do not end the tracks at scene cuts (PySceneDetect's ContentDetector, its default "
+                        "threshold 27, not tuned on this project's data)")  # fmt: skip
     p.add_argument("--top", type=int_in(1, 40), default=3, help="attributes drawn per face in --vis-video")
     return p
 
@@ -159,76 +201,21 @@ def _vis_targets(parser, args) -> list[Path] | None:
 
 
 def _check_output(parser, args) -> None:
-    """parser.error (exit 2) for an --output that names an input, a video or an image."""
+    """parser.error (exit 2) for an --output or --tracks that names an input, a video or an image,
+    or two outputs that name one file."""
     from lnet_anet.data.images import image_suffixes
     from lnet_anet.data.video import VIDEO_SUFFIXES
 
-    out = args.output
-    if out is None:
-        return
-    if out.suffix.lower() in VIDEO_SUFFIXES | image_suffixes() or any(same_path(out, v) for v in args.videos):
-        parser.error(f"--output names a video or a picture ({out}); give a new file's name, e.g. out.jsonl")
-    if args.vis_video is not None and same_path(out, args.vis_video):
-        parser.error(f"--output and --vis-video name the same file ({out}): give each its own")
-
-
-# -- tracks' summary ---------------------------------------------------------------------------
-
-
-@dataclass
-class TrackTally:
-    """One track's frames over a whole video, summed as they come (a long video's faces are not
-    held): its first and last time, its frames, its age and attractiveness weighted by 1 / std**2
-    (FaceTracker's weighting, over every frame rather than its window), its attributes' mean
-    probabilities."""
-
-    id: int
-    first: tuple[int, float | None]  # (frame, time) of its first face
-    last: tuple[int, float | None] = (0, None)
-    frames: int = 0
-    sums: dict[str, list[float]] = field(default_factory=dict)  # "age": [sum w, sum w * mean]
-    attributes: dict[str, float] = field(default_factory=dict)  # name -> sum of probabilities
-    with_attributes: int = 0
-
-    def add(self, face: dict[str, Any], frame: int, time: float | None) -> None:
-        self.last = (frame, time)
-        self.frames += 1
-        for target in ("age", "attractiveness"):
-            answer = face.get(target)
-            if answer:
-                weight = 1.0 / max(float(answer["std"]), 1e-3) ** 2
-                sums = self.sums.setdefault(target, [0.0, 0.0, 0])
-                sums[0] += weight
-                sums[1] += weight * float(answer["mean"])
-                sums[2] += 1
-        if face.get("attributes"):
-            self.with_attributes += 1
-            for name, p in face["attributes"].items():
-                self.attributes[name] = self.attributes.get(name, 0.0) + float(p)
-
-    def answer(self, target: str) -> dict[str, float] | None:
-        """{"mean", "std"} of `target` over the track (std: one frame's, as FaceTracker's), or None."""
-        if target not in self.sums:
-            return None
-        weights, weighted, n = self.sums[target]
-        return {"mean": weighted / weights, "std": (n / weights) ** 0.5}
-
-    def present(self, thresholds: dict[str, float]) -> list[str]:
-        return [name for name, total in self.attributes.items()
-                if name in thresholds and total / self.with_attributes >= thresholds[name]]  # fmt: skip
-
-    def line(self, thresholds: dict[str, float]) -> str:
-        from lnet_anet.cli.predict import _estimate
-
-        span = (f"{self.first[1]:.2f}-{self.last[1]:.2f} s" if self.first[1] is not None and self.last[1] is not None
-                else f"frames {self.first[0]}-{self.last[0]}")  # fmt: skip
-        parts = [f"track {self.id}: {span}", f"{self.frames} frame{'' if self.frames == 1 else 's'}",
-                 f"age {_estimate(self.answer('age'))}"]  # fmt: skip
-        if "attractiveness" in self.sums:
-            parts.append(f"attractiveness {_estimate(self.answer('attractiveness'))}")
-        present = self.present(thresholds)
-        parts.append(f"present: {', '.join(present) if present else '-'}")
-        return ", ".join(parts)
+    named = [(flag, path) for flag, path in (("--output", args.output), ("--tracks", args.tracks)) if path is not None]
+    for flag, out in named:
+        if out.suffix.lower() in VIDEO_SUFFIXES | image_suffixes() or any(same_path(out, v) for v in args.videos):
+            example = "out.jsonl" if flag == "--output" else "tracks.json"
+            parser.error(f"{flag} names a video or a picture ({out}); give a new file's name, e.g. {example}")
+    outputs = [*named, *([("--vis-video", args.vis_video)] if args.vis_video is not None else [])]
+    for n, (flag, out) in enumerate(outputs):
+        for other, path in outputs[n + 1:]:
+            if same_path(out, path):
+                parser.error(f"{flag} and {other} name the same file ({out}): give each its own")
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -236,13 +223,19 @@ class TrackTally:
 
 class VisWriter:
     """--vis-video's file for one video: frames written to a temporary file beside it, renamed
-    into place by close() (abandon(): removed). Raises OSError naming the file when OpenCV's
-    writer cannot open it."""
+    into place by close() (abandon(): removed; keep_partial(): renamed to partial_path, for an
+    interrupted run). Raises OSError naming the file when OpenCV's writer cannot open it."""
 
     def __init__(self, path: Path, fps: float):
         self.path, self.fps = path, fps
         self.tmp = path.with_name(f".{path.name}.tmp{os.getpid()}{path.suffix}")  # the suffix picks the container
+        self.written = 0
         self._writer = None
+
+    @property
+    def partial_path(self) -> Path:
+        """OUT.part.mp4: where keep_partial() puts the frames drawn so far (the suffix kept, so players open it)."""
+        return self.path.with_name(f"{self.path.stem}.part{self.path.suffix}")
 
     def write(self, rgb) -> None:
         import cv2
@@ -255,6 +248,7 @@ class VisWriter:
             if not self._writer.isOpened():
                 raise OSError(f"--vis-video {self.path}: OpenCV's video writer cannot open it")
         self._writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        self.written += 1
 
     def close(self) -> None:
         if self._writer is not None:
@@ -266,58 +260,113 @@ class VisWriter:
             self._writer.release()
         self.tmp.unlink(missing_ok=True)
 
+    def keep_partial(self) -> Path | None:
+        """Finish the frames written so far as a playable file at partial_path (returned), or
+        None when none was written or it cannot be renamed (the temporary file then removed)."""
+        if self._writer is None or not self.written:
+            self.abandon()
+            return None
+        self._writer.release()
+        try:
+            os.replace(self.tmp, self.partial_path)
+        except OSError:
+            self.tmp.unlink(missing_ok=True)
+            return None
+        return self.partial_path
+
 
 @dataclass
 class VideoRun:
-    """What one video gave: its frames read, its tracks, and why it stopped early (None: it did not)."""
+    """What one video gave: its frames read, the file's frame count and rate, its scene cuts (frame
+    indices), its tracks (FaceTracker.summaries), why it stopped early or was not read (error;
+    None: it was read), and an interrupted run's partial --vis-video file."""
 
     name: str
     read: int = 0
-    tracks: dict[int, TrackTally] = field(default_factory=dict)
+    frames_seen: int = 0
+    frame_count: int | None = None
+    fps: float | None = None
+    cuts: list[int] = field(default_factory=list)
+    tracks: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     note: str = ""
+    partial_vis: Path | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """This video's entry in --tracks' file."""
+        return {"video": self.name, "frames_read": self.read, "frames_declared": self.frame_count, "fps": self.fps,
+                "cuts": self.cuts, "error": self.error, "tracks": self.tracks}  # fmt: skip
 
 
-def run_video(path: Path, predictor, args, emit, vis: Path | None) -> VideoRun:
-    """Read one video (module docstring): its records to `emit`, its frames to `vis`. Returns its
-    VideoRun; a frame that cannot be decoded, or frames that end well before the count the file
-    declares, stop it with VideoRun.error (the records emitted so far stand). Raises OSError when
-    `emit` or the --vis-video file cannot be written."""
+class Progress:
+    """A video's progress on stderr: a tqdm bar on a terminal, else a plain line every
+    PROGRESS_EVERY_S seconds ("a.mp4: 300 / 3000 frames, 11 fps"), so that a log shows the run goes."""
+
+    def __init__(self, name: str, total: int | None):
+        from tqdm import tqdm
+
+        self.name, self.total, self.done = name, total, 0
+        self.bar = tqdm(total=total, disable=None, file=sys.stderr, unit="frame", desc=name[:30], leave=False)
+        self.plain = self.bar.disable
+        self.start = self.said = time.monotonic()
+
+    def update(self) -> None:
+        from lnet_anet.cli.predict import _safe
+
+        self.done += 1
+        self.bar.update()
+        now = time.monotonic()
+        if self.plain and now - self.said >= PROGRESS_EVERY_S:
+            self.said = now
+            of = f" / {self.total}" if self.total else ""
+            rate = self.done / max(now - self.start, 1e-9)
+            print(_safe(f"{self.name}: {self.done}{of} frames, {rate:.3g} fps"), file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def run_video(path: Path, predictor, args, emit, vis: Path | None, done: VideoRun) -> VideoRun:
+    """Read one video (module docstring) into `done`: its records to `emit`, its frames to `vis`.
+    A file that cannot be opened, a frame that cannot be decoded, frames that end well before the
+    count the file declares, or --start past its last frame stop it with done.error (the records
+    emitted so far stand). On an interruption (KeyboardInterrupt, raised on) done.tracks holds the
+    tracks so far and done.partial_vis the frames drawn so far. Raises OSError when `emit` or the
+    --vis-video file cannot be written."""
     from collections import deque
 
-    from tqdm import tqdm
-
-    from lnet_anet.data.video import VideoReader, VideoReadError
+    from lnet_anet.data.video import SceneCuts, VideoReader, VideoReadError
     from lnet_anet.inference.tracking import FaceTracker
     from lnet_anet.inference.visualize import render_tracks
 
-    name = os.fsdecode(path)
-    done = VideoRun(name)
     tracker = FaceTracker(predictor.decision_thresholds, args.min_iou, args.max_missed, args.window)
-    with VideoReader(path, args.every, args.start, args.max_frames) as reader:
+    cuts = None if args.no_cuts else SceneCuts()
+    try:
+        reader = VideoReader(path, args.every, args.start, args.max_frames)
+    except VideoReadError as e:  # checked before the models loaded, but gone or changed since
+        done.error = str(e)
+        return done
+    with reader:
+        done.fps, done.frame_count = reader.fps, reader.frame_count
         fps = reader.fps or UNKNOWN_FPS
-        said = [f"every {args.every}" if args.every > 1 else "", f"from frame {args.start}" if args.start else "",
-                f"of {reader.frame_count} in the file" if reader.frame_count else "",
-                f"{reader.fps:g} fps" if reader.fps else "no frame rate stated"]  # fmt: skip
-        done.note = ", ".join(filter(None, said))
         writer = VisWriter(vis, fps / args.every) if vis is not None else None
-        taken: deque = deque()  # the frames handed to the Predictor, not yet back: their index, time and pixels
+        taken: deque = deque()  # the frames handed to the Predictor, not yet back: (frame, a cut before it)
 
         def frames():
             for frame in reader:
-                taken.append(frame)
+                taken.append((frame, cuts is not None and cuts.is_cut(frame.image)))
                 yield frame.image
 
-        progress = tqdm(total=reader.expected_frames, disable=None, file=sys.stderr, unit="frame",
-                        desc=path.name[:30], leave=False)  # fmt: skip
+        progress = Progress(path.name, reader.expected_frames)
         try:
             for analysis in predictor.analyse_many(frames(), args.batch_size):
-                frame = taken.popleft()
-                record = {"video": name, "frame": frame.index, "time": frame.time, **tracker.update(analysis.record)}
-                for face in record["faces"]:
-                    track = face["track"]
-                    tally = done.tracks.setdefault(track["id"], TrackTally(track["id"], (frame.index, frame.time)))
-                    tally.add(face, frame.index, frame.time)
+                frame, cut = taken.popleft()
+                if cut:
+                    tracker.end_tracks()
+                    done.cuts.append(frame.index)
+                record = {"video": done.name, "frame": frame.index, "time": frame.time, "cut": cut,
+                          **analysis.record}  # fmt: skip
+                tracker.update(record)
                 emit(record)
                 if writer is not None:
                     writer.write(render_tracks(frame.image, record, args.top))
@@ -325,6 +374,11 @@ def run_video(path: Path, predictor, args, emit, vis: Path | None) -> VideoRun:
                 progress.update()
         except VideoReadError as e:
             done.error = f"{e}; the {done.read} records read before it are kept"
+        except KeyboardInterrupt:
+            done.tracks = tracker.summaries()
+            if writer is not None:
+                done.partial_vis = writer.keep_partial()
+            raise
         except BaseException:
             if writer is not None:
                 writer.abandon()
@@ -333,22 +387,76 @@ def run_video(path: Path, predictor, args, emit, vis: Path | None) -> VideoRun:
             progress.close()
         if writer is not None:
             writer.close()
+        done.tracks = tracker.summaries()
+        done.frames_seen = reader.frames_seen
         limited = args.max_frames is not None and done.read >= args.max_frames
         count = reader.frame_count
-        if done.error is None and not limited and count and count - reader.frames_seen > max(2, SHORT_BY * count):
+        if done.error is None and done.read == 0:
+            done.error = (f"{path}: --start {args.start} is past its last frame (frame {reader.frames_seen - 1}); "
+                          "no frame read")  # fmt: skip
+        elif done.error is None and not limited and count and count - reader.frames_seen > max(2, SHORT_BY * count):
             done.error = (f"{path}: the frames ended after {reader.frames_seen} of the {count} the file declares "
                           f"(cut short or damaged); the {done.read} records read are kept")  # fmt: skip
+        done.note = _note(done, args, limited)
     return done
 
 
-def _summary(runs: list[VideoRun], thresholds: dict[str, float]) -> list[str]:
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _note(done: VideoRun, args, limited: bool) -> str:
+    """What the summary says in brackets after a video's frames read: the step, the start, the
+    file's frame count (or that it was wrong) and rate."""
+    count = done.frame_count
+    if count is None:
+        declared = "no frame count stated"
+    elif done.frames_seen > count and not limited:
+        declared = f"the file declares {count}: its count is wrong"  # joined files, an estimated count
+    else:
+        declared = f"of {count} in the file"
+    said = [f"every {args.every}" if args.every > 1 else "", f"from frame {args.start}" if args.start else "",
+            declared, f"{done.fps:g} fps" if done.fps else "no frame rate stated"]  # fmt: skip
+    return ", ".join(filter(None, said))
+
+
+def _answer(value: dict | None) -> str:
+    """A track's age or attractiveness as the summary says it: "31.2 (std 5.1)", std being one frame's."""
+    return "-" if value is None else f"{value['mean']:.1f} (std {value['std']:.1f})"
+
+
+def track_line(track: dict[str, Any]) -> str:
+    """One track (FaceTracker.summaries') as the stderr summary's line."""
+    times = track["first_time"], track["last_time"]
+    span = (f"{times[0]:.2f}-{times[1]:.2f} s" if None not in times
+            else f"frames {track['first_frame']}-{track['last_frame']}")  # fmt: skip
+    parts = [f"track {track['id']}: {span}", _plural(track["frames"], "frame"), f"age {_answer(track['age'])}"]
+    if track["attractiveness"] is not None:
+        parts.append(f"attractiveness {_answer(track['attractiveness'])}")
+    present = track.get("present") or []
+    parts.append(f"present: {', '.join(present) if present else '-'}")
+    return ", ".join(parts)
+
+
+def _summary(runs: list[VideoRun], min_frames: int) -> list[str]:
+    """The stderr summary's lines: per video read, its frames and the tracks of at least
+    `min_frames` frames (module docstring)."""
     from lnet_anet.cli.predict import _safe
 
     lines = []
     for run in runs:
-        tracks = len(run.tracks)
-        lines.append(_safe(f"{run.name}: {run.read} frames read ({run.note}), {tracks} track{'' if tracks == 1 else 's'}"))
-        lines += [f"  {tally.line(thresholds)}" for _, tally in sorted(run.tracks.items())]
+        if run.read == 0 and not run.tracks:
+            lines.append(_safe(f"{run.name}: no frame read"))
+            continue
+        cuts = f", {_plural(len(run.cuts), 'scene cut')}" if run.cuts else ""
+        lines.append(_safe(f"{run.name}: {_plural(run.read, 'frame')} read ({run.note}), "
+                           f"{_plural(len(run.tracks), 'track')}{cuts}"))  # fmt: skip
+        listed = [t for t in run.tracks if t["frames"] >= min_frames]
+        lines += [f"  {track_line(track)}" for track in listed]
+        if len(listed) < len(run.tracks):
+            short = len(run.tracks) - len(listed)
+            lines.append(f"  ({_plural(short, 'track')} of under {_plural(min_frames, 'frame')} not listed: "
+                         "--min-track-frames, --tracks)")  # fmt: skip
     return lines
 
 
@@ -365,10 +473,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(e.code or 0)
     from lnet_anet.cli.predict import _safe
 
-    problems = [p for p in map(_video_problem, args.videos) if p is not None]  # said now, not after the models load
-    for problem in problems:
+    problems = {n: p for n, p in enumerate(map(_video_problem, args.videos)) if p is not None}  # said now
+    for problem in problems.values():
         print(f"error: {_safe(problem)}", file=sys.stderr)
-    if problems:
+    if len(problems) == len(args.videos):  # nothing to read: a usage error
         return 2
     from lnet_anet.inference.outputs import (
         RecordLog,
@@ -376,9 +484,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         json_line,
         output_path_problem,
         part_log,
+        write_json_file,
     )
 
-    for flag, path in (("--output", args.output), *(("--vis-video", t) for t in vis_targets or ())):
+    named = (("--output", args.output), ("--tracks", args.tracks), *(("--vis-video", t) for t in vis_targets or ()))
+    for flag, path in named:
         if path is not None and (problem := output_path_problem(path)):
             print(f"error: cannot write {flag} {_safe(str(path))}: {_safe(problem)}", file=sys.stderr)
             return 1
@@ -411,23 +521,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(json_line(record) if as_text else json.dumps(record), flush=True)
 
+    def tracks_kept(part: bool) -> str:
+        """--tracks' file written (FILE, or FILE.part for a run stopped early): "; the tracks ... are in X", or ""."""
+        if args.tracks is None:
+            return ""
+        target = part_log(args.tracks) if part else args.tracks
+        try:
+            write_json_file(target, {"videos": [run.as_json() for run in runs]})
+        except OSError as e:
+            return f"; --tracks {target} could not be written ({e.strerror or e})"
+        return f"; the tracks so far are in {target}" if part else ""
+
     from lnet_anet.engine.signals import sigterm_as_interrupt
 
     runs: list[VideoRun] = []
     try:
         with sigterm_as_interrupt():
             for n, path in enumerate(args.videos):
-                runs.append(run_video(path, predictor, args, emit, vis_targets[n] if vis_targets else None))
+                runs.append(VideoRun(os.fsdecode(path), error=problems.get(n)))
+                if n in problems:  # said before the models loaded
+                    continue
+                run_video(path, predictor, args, emit, vis_targets[n] if vis_targets else None, runs[-1])
                 if runs[-1].error is not None:
                     print(f"error: {_safe(runs[-1].error)}", file=sys.stderr)
+        if args.tracks is not None:
+            write_json_file(args.tracks, {"videos": [run.as_json() for run in runs]})
         if log is not None:
             log.close()
     except KeyboardInterrupt:
         kept = (f"; the {log.written} records read are in {log.part} (a rerun overwrites it)"
                 if log is not None and log.written else "")
+        partial = runs[-1].partial_vis if runs else None
+        if partial is not None:
+            kept += f"; the frames drawn are in {partial}"
         if log is not None:
             log.abandon()
-        print(f"\ninterrupted{_safe(kept)}", file=sys.stderr)
+        print(f"\ninterrupted{_safe(kept + tracks_kept(part=True))}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader of stdout stopped (`| head`): stop quietly, as predict does
         try:
@@ -441,12 +570,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.abandon()
         print(f"error: cannot write the output ({_safe(str(e))}){_safe(kept)}", file=sys.stderr)
         return 1
-    for line in _summary(runs, predictor.decision_thresholds):
+    for line in _summary(runs, args.min_track_frames):
         print(line, file=sys.stderr)
-    written = [str(p) for p in (args.output, *(vis_targets or ())) if p is not None]
+    failed = [run.name for run in runs if run.error is not None]
+    if failed:
+        print(_safe(f"{len(failed)} of {_plural(len(runs), 'video')} failed or stopped early (the error lines above): "
+                    f"{', '.join(failed)}"), file=sys.stderr)  # fmt: skip
+    drawn = [t for t, run in zip(vis_targets or (), runs, strict=False) if run.read]
+    written = [str(p) for p in (args.output, args.tracks, *drawn) if p is not None]
     if written:
         print(_safe(f"written: {', '.join(written)}"), file=sys.stderr)
-    return 1 if any(run.error is not None for run in runs) else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -25,6 +25,14 @@ VideoReader is made; and for a frame that OpenCV fails to decode while reading. 
 early (cut short after its first frames) just ends: compare `frames_seen` with `frame_count`.
 FFmpeg's own log lines ("moov atom not found") are silenced (OPENCV_FFMPEG_LOGLEVEL, unless the
 environment sets it): the errors say what went wrong.
+
+SceneCuts finds hard cuts between consecutive frames (PySceneDetect's ContentDetector), so that a
+FaceTracker can end its tracks there (FaceTracker.end_tracks):
+
+    cuts = SceneCuts()
+    for frame in video:
+        if cuts.is_cut(frame.image):
+            tracker.end_tracks()
 """
 
 from __future__ import annotations
@@ -47,6 +55,9 @@ from lnet_anet.data.errors import ImageReadError
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".wmv", ".flv", ".mpg", ".mpeg",
                             ".3gp", ".3g2", ".mts", ".m2ts", ".ogv", ".mxf"})  # fmt: skip
 VIDEO_COMMAND = "python -m lnet_anet.cli.predict_video"
+# PySceneDetect's ContentDetector's default threshold (scenedetect 0.7, its `threshold`), taken as is:
+# not tuned on this project's data (no video data is at hand).
+CUT_THRESHOLD = 27.0
 
 
 class VideoReadError(ImageReadError):
@@ -200,4 +211,44 @@ class VideoReader:
         self.close()
 
 
-__all__ = ["VIDEO_COMMAND", "VIDEO_SUFFIXES", "VideoFrame", "VideoReadError", "VideoReader", "video_hint"]
+class SceneCuts:
+    """Hard cuts (a shot change) between consecutive frames, as PySceneDetect finds them
+    (scenedetect.detectors.ContentDetector: the mean absolute change of the pixels' hue,
+    saturation and value, 0-255 each, averaged over the three, at or above `threshold`; frames
+    downscaled to about 256 pixels on their longer side first, as its SceneManager does).
+    Its minimum scene length is off (0 frames): a cut is said on the frame it happens, not after
+    15 more, so a camera flash can read as a cut. A frame of another size than the one before is a
+    cut. threshold: CUT_THRESHOLD (ContentDetector's default, not tuned here). Frames read with
+    a step (every 5th) differ more: a fast pan can then read as a cut."""
+
+    def __init__(self, threshold: float = CUT_THRESHOLD):
+        self.threshold = float(threshold)
+        self._detector = None
+        self._size: tuple[int, int] | None = None
+        self.score: float | None = None  # the last frame's content change (ContentDetector's content_val)
+
+    def is_cut(self, rgb: np.ndarray) -> bool:
+        """Whether the frame `rgb` ((H, W, 3) uint8 RGB, the frames in order) starts a new shot;
+        False for the first frame."""
+        from scenedetect import FrameTimecode
+        from scenedetect.detectors import ContentDetector
+        from scenedetect.scene_manager import compute_downscale_factor
+
+        h, w = rgb.shape[:2]
+        changed = self._size is not None and (w, h) != self._size
+        if self._detector is None or changed:
+            self._detector = ContentDetector(threshold=self.threshold, min_scene_len=0)
+            self._frames = 0
+        self._size = (w, h)
+        factor = compute_downscale_factor(max(w, h))
+        small = rgb if factor <= 1 else cv2.resize(rgb, (max(1, round(w / factor)), max(1, round(h / factor))),
+                                                   interpolation=cv2.INTER_LINEAR)  # fmt: skip
+        cuts = self._detector.process_frame(FrameTimecode(self._frames, fps=25.0),
+                                            cv2.cvtColor(small, cv2.COLOR_RGB2BGR))  # fmt: skip
+        self._frames += 1
+        self.score = self._detector._frame_score
+        return changed or bool(cuts)
+
+
+__all__ = ["CUT_THRESHOLD", "VIDEO_COMMAND", "VIDEO_SUFFIXES", "SceneCuts", "VideoFrame", "VideoReadError",
+           "VideoReader", "video_hint"]

@@ -123,6 +123,23 @@ def output_file(path: str | Path) -> Path:
     return path
 
 
+def write_json_file(path: str | Path, obj: Any) -> Path:
+    """`obj` as one JSON document (indented, UTF-8, non-ASCII text as itself, lone surrogates
+    escaped as json_line does) at `path`, atomically: a temporary file beside it, fsynced and
+    renamed over it (replace_durably), so `path` is either the previous file or the new one whole;
+    folders made and a link written through, as output_file does. Returns the file written.
+    Raises OSError (OutputPathError with output_path_problem's reason) when it cannot be written."""
+    target = output_file(path)
+    tmp = _temporary(target)
+    try:
+        tmp.write_text(json_spelling(json.dumps(obj, ensure_ascii=False, indent=1)) + "\n", encoding="utf-8")
+        replace_durably(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
 def output_target(path: str | Path) -> Path:
     """The file an output named `path` is written to: the file a link at `path` points to (a link
     is written through), else `path`."""
@@ -444,4 +461,4 @@ def printable(text: str) -> str:
 
 __all__ = ["CSV_FIXED", "CsvTable", "NotARecordLog", "OutputInUseError", "OutputPathError", "RecordLog", "face_rows",
            "csv_lock", "in_use", "json_spelling", "part_log", "output_file", "output_path_problem", "output_target", "printable",
-           "read_records", "replace_durably"]
+           "read_records", "replace_durably", "write_json_file"]

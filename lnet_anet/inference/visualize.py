@@ -185,34 +185,110 @@ def track_caption(face: dict[str, Any], index: int) -> str:
 
 
 def render_tracks(image: np.ndarray, record: dict[str, Any], top_k: int = 3) -> np.ndarray:
-    """A copy of a video frame, RGB uint8 (H, W, 3), the same size (a video's frames keep theirs;
-    no heatmap: it would flicker), with each face of its record (FaceTracker.update's) drawn: its
-    box in its track's colour (TRACK_COLORS by id), track_caption above it and the track's top_k
-    attributes by mean probability below it (the face's own without a track); inside the box
-    where the frame's edge leaves no room. Boxes are the
-    record's [x0, y0, x1, y1] in the frame's pixels. Text grows with the frame as render's does.
-    Raises ValueError when `image` is not the record's width x height."""
+    """A copy of a video frame, RGB uint8 (H, W, 3) (no heatmap: it would flicker), with each face
+    of its record (FaceTracker.update's) drawn: its box in its track's colour (TRACK_COLORS by id),
+    track_caption above it and the track's top_k attributes by mean probability below it (the
+    face's own without a track), placed by track_labels: inside the frame, off each other's
+    labels. A frame under MIN_SIDE pixels a side is drawn enlarged by a whole factor (its pixels as
+    blocks; a 96 x 96 frame 288 x 288), as render draws a small photo, so that the text fits; else
+    it keeps its size. Boxes are the record's [x0, y0, x1, y1] in the frame's pixels. Text grows
+    with the frame as render's does. Raises ValueError when `image` is not the record's width x
+    height."""
     h, w = image.shape[:2]
     if record.get("width") is not None and (record["width"], record["height"]) != (w, h):
         raise ValueError(f"frame {w}x{h} does not match the record's {record['width']}x{record['height']}")
-    canvas = np.ascontiguousarray(image, dtype=np.uint8).copy()
+    zoom = max(1, min(-(-MIN_SIDE // max(1, min(h, w))), MAX_SIDE // max(1, h, w)))  # ceil; not past MAX_SIDE
+    canvas = np.ascontiguousarray(image, dtype=np.uint8)
+    canvas = (cv2.resize(canvas, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST) if zoom > 1
+              else canvas.copy())  # fmt: skip
+    h, w = canvas.shape[:2]
     scale = float(np.clip(min(h, w) / 700, 0.35, 8.0))
     line = max(1, round(min(h, w) / 250))
-    step, lift = _line_height(scale), _below_baseline(scale) + line
-    for n, face in enumerate(record.get("faces") or [], start=1):
+    faces = record.get("faces") or []
+    for face in faces:
         track = face.get("track")
         colour = TRACK_COLORS[track["id"] % len(TRACK_COLORS)] if track else BOX_COLOR
-        x0, y0, x1, y1 = (int(round(v)) for v in face["box"])
+        x0, y0, x1, y1 = (int(round(v * zoom)) for v in face["box"])
         cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), colour, line)
-        tx = int(np.clip(x0 + 2, 0, max(0, w - 10)))
-        _text(canvas, track_caption(face, n), tx, y0 - lift if y0 - lift >= step else y0 + step, scale)
-        lines = [f"{name} {p:.2f}" for name, p in top_attributes(track if track and track.get("attributes") else face, top_k)]
-        # below the box, or inside it above its bottom edge where the frame ends first
-        y = max(step, min(y1 + step, h - _below_baseline(scale) - step * (len(lines) - 1)))
-        for text in lines:
-            _text(canvas, text, tx, y, scale)
-            y += step
+    for text, x, y in track_labels(faces, (h, w), zoom, scale, line, top_k):
+        _text(canvas, text, x, y, scale)
     return canvas
+
+
+def _line_box(text: str, x: int, y: int, scale: float) -> tuple[int, int, int, int]:
+    """The [x0, y0, x1, y1] a line of _text at baseline y covers, its darkened box included."""
+    thick = max(1, round(scale * 2))
+    (tw, th), base = cv2.getTextSize(text, FONT, scale, thick)
+    pad = max(1, round(scale * 3))
+    return x - pad, y - th - pad, x + tw + pad, y + base + pad
+
+
+def _shortened(text: str, width: int, scale: float) -> str:
+    """`text`, cut with '..' until it is at most `width` pixels wide (at least 4 characters)."""
+    while len(text) > 4 and _text_width(text, scale) > width:
+        text = text[:-3] + ".."
+    return text
+
+
+def track_labels(faces: list[dict[str, Any]], size: tuple[int, int], zoom: float, scale: float, line: int,
+                 top_k: int = 3) -> list[tuple[str, int, int]]:  # fmt: skip
+    """Where render_tracks writes each face's text on a picture of `size` (height, width) pixels
+    (the frame drawn `zoom` times its size): (text, x, baseline y) per line. A face's caption goes
+    above its box, its attribute lines below it; a block that would leave the picture or cover
+    another face's text already placed (faces in record order) slides down, then up, a line at a
+    time, to the nearest free place; attribute lines that find none are dropped, last first; a
+    caption that finds none stays at its place, inside the picture. Lines wider than the picture
+    are shortened with '..'. Every line stays inside the picture."""
+    h, w = size
+    step = _line_height(scale)
+    lift = _below_baseline(scale) + line  # a caption's baseline above its box's top edge
+    placed: list[tuple[int, int, int, int]] = []
+    out: list[tuple[str, int, int]] = []
+
+    def block(lines: list[str], x: int, y: int) -> list[tuple[int, int, int, int]]:
+        return [_line_box(text, x, y + k * step, scale) for k, text in enumerate(lines)]
+
+    def inside(boxes) -> bool:
+        return all(b[1] >= 0 and b[3] <= h for b in boxes)
+
+    def free(boxes) -> bool:
+        return not any(b[0] < p[2] and p[0] < b[2] and b[1] < p[3] and p[1] < b[3] for b in boxes for p in placed)
+
+    def place(lines: list[str], x0: int, y: int) -> int | None:
+        """The baseline nearest `y` (a line's step at a time) where `lines` fit, or None."""
+        width = max(_text_width(text, scale) for text in lines)
+        x = int(np.clip(x0, 0, max(0, w - width - 2)))
+        for k in range(2 * (h // step + 2)):
+            at = y + (k + 1) // 2 * step * (1 if k % 2 else -1) if k else y
+            if inside(block(lines, x, at)) and free(block(lines, x, at)):
+                return at
+        return None
+
+    for n, face in enumerate(faces, start=1):
+        track = face.get("track")
+        x0, y0, x1, y1 = (int(round(v * zoom)) for v in face["box"])
+        caption = _shortened(track_caption(face, n), w - 8, scale)
+        tx = x0 + 2
+        y = y0 - lift if y0 - lift >= step else y0 + step
+        at = place([caption], tx, y)
+        if at is None:  # no free place: at its own, kept inside the picture
+            at = int(np.clip(y, step, h - _below_baseline(scale)))
+        width = _text_width(caption, scale)
+        x = int(np.clip(tx, 0, max(0, w - width - 2)))
+        out.append((caption, x, at))
+        placed.extend(block([caption], x, at))
+        lines = [_shortened(f"{name} {p:.2f}", w - 8, scale)
+                 for name, p in top_attributes(track if track and track.get("attributes") else face, top_k)]  # fmt: skip
+        while lines:
+            at = place(lines, tx, y1 + step)
+            if at is not None:
+                width = max(_text_width(text, scale) for text in lines)
+                x = int(np.clip(tx, 0, max(0, w - width - 2)))
+                out += [(text, x, at + k * step) for k, text in enumerate(lines)]
+                placed.extend(block(lines, x, at))
+                break
+            lines = lines[:-1]
+    return out
 
 
 def picture_note(analysis: Analysis) -> str:
@@ -318,4 +394,4 @@ def save_png(path: str | Path, rgb: np.ndarray) -> Path:
 
 
 __all__ = ["attractiveness_line", "face_caption", "overlay_heatmap", "picture_note", "render", "render_tracks", "save_png",
-           "top_attributes", "track_caption"]
+           "top_attributes", "track_caption", "track_labels"]
