@@ -46,6 +46,33 @@ def test_the_shipped_bundle_is_named_however_out_spells_it(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("command, args", [
+    ("build_bundle", ["--from-bundle", "{b}", "--age-prior", "0.3"]),
+    ("fit_localizer", ["--wider", "{tmp}", "--bundle", "{b}"]),
+    ("fit_face_head", ["--faces", "{tmp}/a", "--face-free", "{tmp}/b", "--bundle", "{b}"]),
+])  # fmt: skip
+def test_an_output_in_the_shipped_assets_needs_replace_shipped(command, args, tmp_path, capsys):
+    """Trial 79 (bb22, bb23, bb26): --out lnet_anet/assets/default.lnetanet from another bundle
+    replaced what every default run reads, exit 0, however spelt (a link, '..'); now only with
+    --replace-shipped (the maintainers' way to ship a bundle, MODEL_CARD)."""
+    from lnet_anet.cli.arguments import SHIPPED_ASSETS, output_refusal
+    from lnet_anet.inference.shipped import DEFAULT_BUNDLE
+
+    bundle = tmp_path / "mine.lnetanet"
+    bundle.write_bytes(b"not read")
+    link = tmp_path / "link.lnetanet"
+    link.symlink_to(DEFAULT_BUNDLE)
+    before = DEFAULT_BUNDLE.stat().st_mtime_ns
+    for out in (DEFAULT_BUNDLE, SHIPPED_ASSETS / ".." / "assets" / DEFAULT_BUNDLE.name, link):
+        code = _main(command)([*(a.format(b=bundle, tmp=tmp_path) for a in args), "--out", str(out)])
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        assert code == 2 and err.startswith(f"error: --out {out} is in the package's shipped assets"), err
+        assert "--replace-shipped" in err
+    assert DEFAULT_BUNDLE.stat().st_mtime_ns == before
+    assert output_refusal(DEFAULT_BUNDLE, {"--from-bundle": bundle}, replace_shipped=True) is None
+    assert output_refusal(SHIPPED_ASSETS / "new_head.safetensors", {}) is not None  # a new file there too
+
+
+@pytest.mark.parametrize("command, args", [
     ("build_bundle", ["--from-bundle", "default", "--age-prior", "0.3"]),
     ("fit_localizer", ["--wider", "{tmp}"]),
     ("fit_face_head", ["--faces", "{tmp}/a", "--face-free", "{tmp}/b"]),

@@ -107,20 +107,32 @@ def same_path(a: str | Path, b: str | Path) -> bool:
     return Path(a).resolve() == Path(b).resolve()
 
 
+def add_replace_shipped(parser: argparse.ArgumentParser) -> None:
+    """The --replace-shipped flag of a command that writes a bundle or head (output_refusal)."""
+    parser.add_argument("--replace-shipped", action="store_true",
+                        help=f"let --out replace a file of the package's shipped assets ({SHIPPED_ASSETS.name}/): "
+                             "what every default run of this install reads (a maintainer shipping a new one)")  # fmt: skip
+
+
 def output_refusal(out: str | Path, inputs: dict[str, str | Path | list | None], suffix: str | None = None,
-                   kind: str = "file") -> str | None:  # fmt: skip
+                   kind: str = "file", replace_shipped: bool = False) -> str | None:  # fmt: skip
     """Why the output `out` must not be written, in words for an "error: ..." line, or None when it
     may: it is one of the command's `inputs` ({"--from-bundle": path, "one of the runs": [paths], ...};
     None values are left out), which the write would destroy (a trial wrote a bundle over its own
     --from-bundle, the shipped one included); or, with `suffix` (".lnetanet"), it is an existing
     file whose name does not end in it, so not one of ours to replace (a trial overwrote a .jpg).
-    kind: what a new name is asked for ("file name", "folder")."""
+    kind: what a new name is asked for ("file name", "folder"). And, unless replace_shipped, an out
+    in the package's shipped assets (however spelt: a link, '..'), which every default run of the
+    install reads and a pip install cannot restore (a trial replaced the shipped bundle, exit 0)."""
     for option, given in inputs.items():
         for path in given if isinstance(given, (list, tuple)) else [given]:
             if path is not None and same_path(out, path):
                 shipped = " (the bundle shipped in the package)" if Path(path).resolve().parent == SHIPPED_ASSETS else ""
                 what = option if option.startswith("one of") else f"the {option} input"
                 return f"--out {out} is {what}{shipped}: writing it would destroy it; give a new {kind}"
+    if not replace_shipped and Path(out).resolve().parent == SHIPPED_ASSETS:
+        return (f"--out {out} is in the package's shipped assets ({SHIPPED_ASSETS}), which every default run of this "
+                f"install reads: give another {kind}, or add --replace-shipped to replace it on purpose")  # fmt: skip
     if suffix is not None and os.path.isfile(out) and not str(out).endswith(suffix):
         return (f"--out {out} exists and is not a {suffix} file: it would be replaced; give a new {kind} "
                 f"(ending in {suffix})")

@@ -32,6 +32,7 @@ from pathlib import Path
 from lnet_anet.cli.arguments import (
     CommandParser,
     RawDescriptionDefaultsHelpFormatter,
+    add_replace_shipped,
     float_in,
     json_object,
     output_refusal,
@@ -99,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--note", help="with --from-bundle: why the heads were replaced (provenance.built.note)")
     parser.add_argument("--out", type=Path,
                         help="the bundle file to write, its folders made when missing (required: a default would "
-                             "overwrite the bundle shipped in the package; pass its path to replace it on purpose)")
+                             "overwrite the bundle shipped in the package; its path with --replace-shipped replaces it on purpose)")
+    add_replace_shipped(parser)
     parser.add_argument("--describe", type=bundle_file, metavar="FILE",
                         help="print FILE's ('default': the embedded bundle's) summary (its networks, heads and localization steps, as printed after a "
                              "build) and write nothing; alone")
@@ -144,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     inputs = {"--from-bundle": args.from_bundle, "--age-labels": args.age_labels,
               **{f"--{name.replace('_', '-')}": getattr(args, name) for name in ("lnet", "anet", "age", "attractiveness",
                                                                                   *EMBEDDED)}}  # fmt: skip
-    refused = output_refusal(args.out, inputs, suffix=".lnetanet", kind="file name")
+    refused = output_refusal(args.out, inputs, suffix=".lnetanet", kind="file name", replace_shipped=args.replace_shipped)
     if refused:  # before anything is read: the write would destroy an input, or a file not ours
         print(f"error: {refused}", file=sys.stderr)
         return 2

@@ -37,6 +37,7 @@ from tqdm import tqdm
 from lnet_anet.cli.arguments import (
     CommandParser,
     DefaultsHelpFormatter,
+    add_replace_shipped,
     add_wider_label_options,
     float_in,
     int_in,
@@ -164,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
     ap.add_argument("--out", type=output_file, required=True,
                     help=f"the head's file (the shipped one is {DEFAULT_BOX_HEAD.name}, in lnet_anet/assets)")
+    add_replace_shipped(ap)
     ap.add_argument("--threads", type=int_in(1), default=2, help="torch's threads")
     args = ap.parse_args(argv)
     if args.alpha is None:

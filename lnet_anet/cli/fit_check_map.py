@@ -30,6 +30,7 @@ import numpy as np
 from lnet_anet.cli.arguments import (
     CommandParser,
     DefaultsHelpFormatter,
+    add_replace_shipped,
     add_wider_label_options,
     float_in,
     int_in,
@@ -85,11 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=Path("runs/check-map"),
                     help="cached maps, checkpoints and config.json (a run with other settings needs another folder)")
     ap.add_argument("--out", type=output_file, required=True, help="the new bundle")
+    add_replace_shipped(ap)
     ap.add_argument("--threads", type=int_in(1), default=2, help="torch's threads")
     args = ap.parse_args(argv)
     prog = "fit_check_map"
     refused = output_refusal(args.out, {"--bundle": args.bundle or DEFAULT_BUNDLE, "--labels": args.labels},
-                             suffix=".lnetanet", kind="file name")  # fmt: skip
+                             suffix=".lnetanet", kind="file name", replace_shipped=args.replace_shipped)  # fmt: skip
     if refused:  # before the maps are made: the write would destroy the bundle read, or a file not ours
         print(f"error: {refused}", file=sys.stderr)
         return 2

@@ -31,6 +31,7 @@ from tqdm import tqdm
 from lnet_anet.cli.arguments import (
     CommandParser,
     DefaultsHelpFormatter,
+    add_replace_shipped,
     int_in,
     output_file,
     stops_on_interrupt,
@@ -138,6 +139,7 @@ def main(argv=None) -> int:
                       description=" ".join(__doc__.split("\n\n")[0].split()),
                       formatter_class=DefaultsHelpFormatter, epilog=EXIT_STATUS)  # fmt: skip
     p.add_argument("--out", type=output_file, required=True, help="the head's file (.safetensors) to write")
+    add_replace_shipped(p)
     p.add_argument("--target", choices=tuple(DEFAULT_ROOTS), default="attractiveness",
                    help="attractiveness (SCUT-FBP5500's training list) or age (UTKFace's train part)")
     p.add_argument("--root", type=Path, help="the dataset as released: SCUT-FBP5500 (or its parent) for "

@@ -42,6 +42,7 @@ from tqdm import tqdm
 from lnet_anet.cli.arguments import (
     CommandParser,
     DefaultsHelpFormatter,
+    add_replace_shipped,
     int_in,
     json_object,
     output_file,
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="train", help="which bbx_gt file: wider_face_<split>_bbx_gt.txt")
     p.add_argument("--bundle", type=Path, default=None, help="default: the embedded bundle")
     p.add_argument("--out", type=output_file, required=True, help="the new bundle")
+    add_replace_shipped(p)
     p.add_argument("--min-height", type=float, default=24.0, help="smaller faces are don't-care (pixels)")
     p.add_argument("--fppi", type=positive_float, default=0.1, help="false alarms per tune image at the threshold")
     p.add_argument("--limit", type=int_in(1), default=None,
@@ -170,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--check-map does not use --keep-cascade: it keeps the bundle's localizer and cascade as they are")
     from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
-    refused = output_refusal(args.out, {"--bundle": args.bundle or DEFAULT_BUNDLE}, suffix=".lnetanet", kind="file name")
+    refused = output_refusal(args.out, {"--bundle": args.bundle or DEFAULT_BUNDLE}, suffix=".lnetanet", kind="file name",
+                             replace_shipped=args.replace_shipped)  # fmt: skip
     if refused:  # before the bundle and photos are read: the write would destroy the bundle fitted, or a file not ours
         print(f"error: {refused}", file=sys.stderr)
         return 2

@@ -25,6 +25,7 @@ import numpy as np
 from lnet_anet.cli.arguments import (
     CommandParser,
     DefaultsHelpFormatter,
+    add_replace_shipped,
     output_refusal,
     stops_on_interrupt,
 )
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--labels", type=Path, required=True, help="a UTKFace-named folder (age) or a CSV of path and label")
     ap.add_argument("--limit", type=int, default=None, help="at most this many images, a seeded sample (default: all)")
     ap.add_argument("--out", type=Path, default=None, help="write the bundle with the fitted std scale here")
+    add_replace_shipped(ap)
     args = ap.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         ap.error(f"--limit must be at least 1, got {args.limit}")
@@ -83,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.out is not None:  # refused before the fit, which the write ends
         refused = output_refusal(args.out, {"--bundle": args.bundle or DEFAULT_BUNDLE, "--labels": args.labels},
-                                 suffix=".lnetanet", kind="file name")  # fmt: skip
+                                 suffix=".lnetanet", kind="file name",
+                                 replace_shipped=args.replace_shipped)  # fmt: skip
         if refused:
             print(f"error: {refused}", file=sys.stderr)
             return 2

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lnet_anet.cli.arguments import float_in, int_in, output_file, output_refusal
+from lnet_anet.cli.arguments import (
+    add_replace_shipped,
+    float_in,
+    int_in,
+    output_file,
+    output_refusal,
+)
 from lnet_anet.data.readers._tables import IMAGE_SUFFIXES
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
@@ -46,6 +52,7 @@ def add_fit_options(ap: argparse.ArgumentParser, shipped: Path) -> None:
     ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
     ap.add_argument("--out", type=output_file, required=True,
                     help=f"the head's file (the shipped one is {shipped.name}, in lnet_anet/assets)")
+    add_replace_shipped(ap)
     ap.add_argument("--threads", type=int_in(1), default=2, help="torch's threads")
 
 
@@ -87,7 +94,7 @@ def refuse_head_output(args: argparse.Namespace, inputs: dict) -> int | None:
     default the embedded one) or one of `inputs`, or an existing file that is not a head
     (.safetensors): the head's write would destroy it (arguments.output_refusal); else None."""
     refused = output_refusal(args.out, {"--bundle": args.bundle or DEFAULT_BUNDLE, **inputs}, suffix=".safetensors",
-                             kind="file name")  # fmt: skip
+                             kind="file name", replace_shipped=args.replace_shipped)  # fmt: skip
     if refused:
         print(f"error: {refused}", file=sys.stderr)
         return 2
