@@ -16,9 +16,9 @@ read, and a face that moves about its own size between them starts a new track.
 Records: JSON Lines, one per frame read, in order: the Predictor's record of the frame ("image"
 null: a frame is an array; "width", "height", "faces", "error") with "video" (the file as given),
 "frame" (its index in the file, from 0, the frames skipped included), "time" (seconds from the
-start; null when the file says neither timestamps nor a frame rate) and "cut" (true: a scene cut
-was found between the frame read before and this one, and every track ended there: its faces
-start new tracks; false with --no-cuts), and on each face "track" (FaceTracker.update's: "id",
+start; null when the file says neither timestamps nor a frame rate) and "cut" (with --cuts, true:
+a scene cut was found between the frame read before and this one, and every track ended there: its
+faces start new tracks; always false without --cuts), and on each face "track" (FaceTracker.update's: "id",
 from 0 in each video, "frames", the track's "age", "attractiveness", "attributes" and "present"
 over its last --window frames). --output FILE writes them atomically (FILE.part while running, FILE
 whole at the end: lnet_anet.inference.outputs.RecordLog); without it they go to stdout.
@@ -27,9 +27,11 @@ with each face's box in its track's colour, the track's id and age above it and 
 below it (visualize.render_tracks; frames under visualize.MIN_SIDE pixels a side drawn enlarged),
 at the source's frame rate divided by --every.
 
-Scene cuts (lnet_anet.data.video.SceneCuts: PySceneDetect's ContentDetector at its default
-threshold, not tuned on this project's data) end every track, so that a new person at the place of
-the last one gets a new id; --no-cuts turns them off.
+Scene cuts (--cuts, opt-in; lnet_anet.data.video.SceneCuts: PySceneDetect's ContentDetector at
+its default threshold, not tuned on this project's data) end every track, so that a new person at
+the place of the last one gets a new id. Off by default: a camera flash or a sudden darkening reads
+as a cut too, and each splits every person present into two tracks (trial 79), while a phone clip
+is one shot; an edited video with cuts wants it.
 
 Tracks: --tracks FILE.json writes every track of every video (FaceTracker.summaries: its first
 and last frame and time, its frames, its age and attractiveness over all its frames, weighted by
@@ -148,9 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-track-frames", type=int_in(1), default=3, metavar="N",
                    help="list on stderr the tracks of at least N frames (the shorter ones are counted; --output and "
                         "--tracks keep every track)")  # fmt: skip
-    p.add_argument("--no-cuts", action="store_true",
-                   help="do not end the tracks at scene cuts (PySceneDetect's ContentDetector, its default "
-                        "threshold 27, not tuned on this project's data)")  # fmt: skip
+    p.add_argument("--cuts", action="store_true",
+                   help="end every track at a scene cut, for edited videos (PySceneDetect's ContentDetector, its "
+                        "default threshold 27, not tuned on this project's data; a flash or a sudden darkening "
+                        "reads as a cut too, and splits each person's track)")  # fmt: skip
     p.add_argument("--top", type=int_in(1, 40), default=3, help="attributes drawn per face in --vis-video")
     return p
 
@@ -254,6 +257,7 @@ class VisWriter:
         if self._writer is not None:
             self._writer.release()
             os.replace(self.tmp, self.path)
+            self.partial_path.unlink(missing_ok=True)  # an interrupted run's, now outdated (trial 79)
 
     def abandon(self) -> None:
         if self._writer is not None:
@@ -340,7 +344,7 @@ def run_video(path: Path, predictor, args, emit, vis: Path | None, done: VideoRu
     from lnet_anet.inference.visualize import render_tracks
 
     tracker = FaceTracker(predictor.decision_thresholds, args.min_iou, args.max_missed, args.window)
-    cuts = None if args.no_cuts else SceneCuts()
+    cuts = SceneCuts() if args.cuts else None
     try:
         reader = VideoReader(path, args.every, args.start, args.max_frames)
     except VideoReadError as e:  # checked before the models loaded, but gone or changed since
@@ -546,6 +550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"error: {_safe(runs[-1].error)}", file=sys.stderr)
         if args.tracks is not None:
             write_json_file(args.tracks, {"videos": [run.as_json() for run in runs]})
+            part_log(args.tracks).unlink(missing_ok=True)  # an interrupted run's, now outdated (trial 79)
         if log is not None:
             log.close()
     except KeyboardInterrupt:
