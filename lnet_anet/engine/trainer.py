@@ -77,6 +77,18 @@ def refuse_unused_settings(folder: Path, done: str, before: dict[str, Any], now:
         raise RunRefusedError(f"{folder}: {done} with other train settings ({moves}): a rerun trains nothing with "
                               f"them{why}; give the run another name= to train with them, or rerun with the run's own")  # fmt: skip
 
+LENGTH_KEYS = frozenset({"epochs", "max_steps"})  # how long a run trains: a finished run given more trains on
+
+
+def trains_on(before: dict[str, Any], now: dict[str, Any], checkpoint: Path) -> bool:
+    """Whether a finished run (LNet, a done train_anet stage) whose train settings were `before`
+    goes on to the Trainer with `now`, as a train_age run does: the changes, if any, only in its
+    length (train.epochs, train.max_steps), and its checkpoint there to resume. The Trainer then
+    trains a longer run on, and refuses a shorter one or one that max_steps caps at the steps
+    trained; any other change is refused by refuse_unused_settings."""
+    moved = {k for k in before if k not in FREE_TO_CHANGE and now.get(k) != before[k]}
+    return bool(moved) and moved <= LENGTH_KEYS and checkpoint.exists()
+
 
 def _logged_step(line: str) -> float:
     """The step of a metrics.jsonl line; infinity for a line a kill cut short (not JSON)."""
