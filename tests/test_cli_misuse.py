@@ -272,3 +272,35 @@ def test_ctrl_c_ends_build_bundle_with_one_line_and_status_130(monkeypatch, caps
     assert _main("build_bundle")([]) == 130
     err = capsys.readouterr().err.strip()
     assert err.startswith("interrupted: ") and "\n" not in err and "same command again" in err
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("grp", "error: name=grp: {runs}/grp holds the run grp/f1: give a run its own folder, e.g. name=grp/another-name"),
+    ("grp/", "error: name=grp/: {runs}/grp holds the run grp/f1: give a run its own folder, e.g. name=grp/another-name"),
+    ("age-a/sub", "error: name=age-a/sub puts this run inside the run {runs}/age-a: give a run its own folder, e.g. "
+                  "name=age-a-sub"),
+])  # fmt: skip
+def test_a_name_over_or_inside_other_runs_is_refused(name, says, tmp_path, launch):
+    """Trial 79 (n13, n15, n16): name=grp/ trained into the folder that held the run grp/f1 (whose
+    "remove the folder to start over" would then take grp/f1 too), and name=age-a/sub inside the
+    run age-a. A run folder is known by its .hydra/, train_config.json, lock or a done marker."""
+    from lnet_anet.engine.runs import _check_own_folder
+
+    runs = tmp_path / "runs"
+    (runs / "grp" / "f1" / ".hydra").mkdir(parents=True)
+    (runs / "age-a").mkdir()
+    (runs / "age-a" / "model.safetensors.done").write_text("{}")
+    code, err = launch("lnet_anet.cli.train_age", f"paths.runs={runs}", "data=synthetic_age", "model=tiny_age_net",
+                       f"name={name}")  # fmt: skip
+    assert code == 2 and err.strip() == says.format(runs=runs), err[-2000:]
+    assert sorted(p.relative_to(runs).as_posix() for p in runs.rglob("*")) == [
+        "age-a", "age-a/model.safetensors.done", "grp", "grp/f1", "grp/f1/.hydra"]  # no folder made  # fmt: skip
+    for allowed in ("grp/f2", "grp/f1", "age-a", "grp2/f1", "new"):  # nested under a plain folder; a run again
+        _check_own_folder(runs / allowed, runs, allowed)
+    for own in ("pretrain/train_config.json", "eval-attributes-x/2026-12-07_10-00-00/.hydra/config.yaml"):
+        (runs / "age-a" / own).parent.mkdir(parents=True)  # a run's own stages and evaluations
+        (runs / "age-a" / own).write_text("{}")
+    _check_own_folder(runs / "age-a", runs, "age-a")
+    (runs / "grp" / ".hydra").mkdir()  # a run trained into the group folder before (n13): not again (n15)
+    with pytest.raises(SystemExit):
+        _check_own_folder(runs / "grp", runs, "grp")

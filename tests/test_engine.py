@@ -86,6 +86,39 @@ def test_a_finished_run_refuses_train_settings_it_would_not_use(tmp_path):
     assert (tmp_path / "train_config.json").read_text() == recorded
 
 
+def test_an_interrupted_run_is_finished_at_the_step_it_reached(tmp_path):
+    """Trial 79 (r20): a run stopped at step 6 relaunched with train.max_steps=6 was refused as
+    "trains nothing"; it finishes the run (its evaluation, finished at 6), as before; 5 is refused."""
+    from lnet_anet.engine.lock import RunRefusedError
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path, loss_fn=dies_at_step(8), data=RandomFaces(), epochs=20)
+    assert load_checkpoint(tmp_path / "checkpoints" / "last.pt")["step"] == 6
+    with pytest.raises(RunRefusedError, match=r"has trained 6 steps, and this launch asks for 5"):
+        train(tmp_path, epochs=20, max_steps=5)
+    done = Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), TrainConfig(**{**CFG, "epochs": 20, "max_steps": 6}),
+                   tmp_path, val_set=RandomFaces(n=8), evaluate_fn=lambda m, loader, d: {"score": 1.0})  # fmt: skip
+    assert done.fit() == {"step": 6, "skipped_images": 0, "score": 1.0}
+    state = load_checkpoint(tmp_path / "checkpoints" / "last.pt")
+    assert state["finished"] and state["step"] == 6 and state["train_config"]["max_steps"] == 6
+    assert train(tmp_path, epochs=20, max_steps=6).step == 6  # finished: nothing to train, no error
+    with pytest.raises(RunRefusedError, match=r"finished at step 6 with other train settings \(max_steps 6 -> 4\)"):
+        train(tmp_path, epochs=20, max_steps=4)
+
+
+def test_more_epochs_that_max_steps_caps_name_max_steps(tmp_path):
+    """Trial 79 (r13): more epochs at the max_steps a finished run reached said "trains nothing"
+    without naming the cap."""
+    from lnet_anet.engine.lock import RunRefusedError
+
+    train(tmp_path, epochs=1, max_steps=4)
+    with pytest.raises(RunRefusedError, match=r"\(epochs 1 -> 3\): a rerun trains nothing with them \(train.max_steps=4 "
+                                              r"caps the run at the 4 steps it has trained: raise train.max_steps, or "
+                                              r"set train.max_steps=null, to train on\)"):  # fmt: skip
+        train(tmp_path, epochs=3, max_steps=4)
+    assert train(tmp_path, epochs=3, max_steps=6).step == 6
+
+
 def test_resume_after_kill_gives_the_uninterrupted_model(tmp_path):
     reference = train(tmp_path / "ref").model
 

@@ -631,6 +631,29 @@ def test_a_done_stage_loaded_with_other_settings_refuses_them(tmp_path, caplog):
         train_stage("pretrain", TinyAttributeNet(), bce_loss, RandomFaces(), None, None, cfg, {"lr": 0.5}, tmp_path)
 
 
+def test_a_done_stage_given_more_steps_trains_on_as_a_finished_run_does(tmp_path):
+    """Trial 79 (ok03): a finished train_age run given a higher max_steps trains on, while a done
+    stage (and a finished LNet) refused it as "trains nothing": one rule now. Shorter is refused,
+    and so is a longer stage whose next stage, trained from it, is done."""
+    from lnet_anet.anet.training import train_stage
+    from lnet_anet.engine.lock import RunRefusedError
+
+    cfg = OmegaConf.create({"train": CFG})
+    stage = lambda name, steps, **kw: train_stage(name, TinyAttributeNet(), bce_loss, RandomFaces(), None, None, cfg,  # noqa: E731
+                                                  {"max_steps": steps}, tmp_path, **kw)  # fmt: skip
+    stage("pretrain", 2, then="finetune")
+    stage("pretrain", 4, then="finetune")
+    assert load_checkpoint(tmp_path / "pretrain" / "checkpoints" / "last.pt")["step"] == 4
+    assert json.loads((tmp_path / "pretrain" / "settings.json").read_text())["max_steps"] == 4
+    with pytest.raises(RunRefusedError, match=r"finished at step 4 with other train settings \(max_steps 4 -> 3\)"):
+        stage("pretrain", 3, then="finetune")
+    stage("finetune", 2)
+    with pytest.raises(RunRefusedError, match=r"stage pretrain is done with other train settings \(max_steps 4 -> 6\), "
+                                              r"and stage finetune was trained from it"):  # fmt: skip
+        stage("pretrain", 6, then="finetune")
+    assert json.loads((tmp_path / "pretrain" / "settings.json").read_text())["max_steps"] == 4
+
+
 def test_a_stage_lr_reaches_the_optimizer_and_a_foreign_or_cut_record_is_named(tmp_path, caplog):
     """train_stage: a stage's own lr wins over the train group's, also where the optimizer's spec
     read it by interpolation (${..lr}, as conf/train/optimizer/*.yaml do); a readable last.pt that

@@ -28,7 +28,7 @@ from lnet_anet.engine.runs import (
     save_weights,
     write_json,
 )
-from lnet_anet.engine.trainer import refuse_unused_settings
+from lnet_anet.engine.trainer import changed_settings, refuse_unused_settings, trains_on
 from lnet_anet.metrics.attributes import attribute_metrics, metrics_markdown
 
 log = logging.getLogger("lnet_anet.train")
@@ -147,11 +147,14 @@ def with_dense_identities(index: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, evaluate_fn,
-                cfg: DictConfig, overrides: DictConfig, out: Path) -> None:  # fmt: skip
+                cfg: DictConfig, overrides: DictConfig, out: Path, then: str | None = None) -> None:  # fmt: skip
     """One Trainer run in out/<name>, then its weights.safetensors written atomically and the
     stage marked done (weights.safetensors.done, written last). A done stage is loaded, not
     trained; one whose weights exist without the marker (a run killed while writing them, or
-    before marking) is trained again, which resumes its finished checkpoint: no step repeated."""
+    before marking) is trained again, which resumes its finished checkpoint: no step repeated.
+    A done stage given another length (epochs, max_steps) goes to its Trainer, as a finished
+    train_age run does: a longer one trains on, a shorter one is refused; unless the stage it
+    starts (`then`) is done too, which was trained from its weights as they were (refused)."""
     folder = out / name
     weights = folder / "weights.safetensors"
     plain = lambda c: OmegaConf.to_container(c, resolve=True) if isinstance(c, DictConfig) else dict(c)  # noqa: E731
@@ -161,7 +164,7 @@ def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, 
             train["optimizer"] = {**train["optimizer"], key: stage[key]}
     train_cfg = TrainConfig.from_dict({**train, **stage})
     settings = json.loads(json.dumps(train_cfg.to_dict(), default=str))  # as settings.json reads back
-    if is_done(weights):
+    if is_done(weights) and not _trains_on(name, folder, settings, out / then if then else None):
         log.info("stage %s: done before, loading %s", name, weights)
         _refuse_unused_settings(name, folder / STAGE_SETTINGS, settings)
         with reading(weights, f"delete it and {weights.name}.done to train stage {name} again"):
@@ -176,6 +179,27 @@ def train_stage(name: str, model: torch.nn.Module, loss_fn, train_set, val_set, 
 
 
 STAGE_SETTINGS = "settings.json"  # a done stage's train settings, beside its weights
+
+
+def _trains_on(name: str, folder: Path, settings: dict, then: Path | None) -> bool:
+    """Whether done stage `name` (in `folder`) goes on training with `settings`: another length
+    only, its checkpoint kept (engine.trainer.trains_on). RunRefusedError when the stage `then`
+    trained from it is done: that stage would be loaded over the longer one's weights."""
+    recorded = folder / STAGE_SETTINGS
+    try:
+        before = read_run_record(recorded) if recorded.exists() else None
+    except RunRefusedError:  # unreadable: _refuse_unused_settings says so
+        return False
+    if before is None or not trains_on(before, settings, folder / "checkpoints" / "last.pt"):
+        return False
+    if then is not None and is_done(then / "weights.safetensors"):
+        raise RunRefusedError(f"{folder}: stage {name} is done with other train settings "
+                              f"({changed_settings(before, settings)}), and stage {then.name} was trained from it: "
+                              f"a longer {name} would not reach it; give the run another name= to train with them, "
+                              "or rerun with the run's own")  # fmt: skip
+    log.info("stage %s: done before; another length (%s): its Trainer goes on from its checkpoint", name,
+             changed_settings(before, settings))  # fmt: skip
+    return True
 
 
 def _refuse_unused_settings(name: str, recorded: Path, settings: dict) -> None:

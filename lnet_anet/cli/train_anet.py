@@ -123,7 +123,8 @@ def main(cfg: DictConfig) -> dict:
         train_set, tune_set, net, in_memory = patches(fit, True), patches(tune, False), model, {}
 
     if cfg.pretrain.epochs > 0:
-        train_stage("pretrain", net, identity_ce_loss, train_set, None, None, cfg, {**cfg.pretrain, **in_memory}, out)
+        train_stage("pretrain", net, identity_ce_loss, train_set, None, None, cfg, {**cfg.pretrain, **in_memory}, out,
+                    then="finetune")  # fmt: skip
     train_stage("finetune", net, attribute_bce_loss, train_set, tune_set, evaluate_attribute_logits, cfg,
                 {**cfg.finetune, **in_memory}, out)  # fmt: skip
     # The inference net needs no identity head: drop it so the bundle stays small.

@@ -47,7 +47,12 @@ from lnet_anet.engine.runs import (
     write_model_json,
     yaml_errors_named,
 )
-from lnet_anet.engine.trainer import check_full_batch, refuse_unused_settings
+from lnet_anet.engine.trainer import (
+    changed_settings,
+    check_full_batch,
+    refuse_unused_settings,
+    trains_on,
+)
 from lnet_anet.lnet.fitting import fit_localizer, second_stage
 from lnet_anet.lnet.localizer import (
     collect_responses,
@@ -85,11 +90,18 @@ def main(cfg: DictConfig) -> dict:
     model = instantiate(cfg.model, num_attributes=len(names))
 
     weights = out / "lnet.safetensors"
-    if is_done(weights):  # the marker is written after the weights (atomically) are whole
+    done = is_done(weights)  # the marker is written after the weights (atomically) are whole
+    if done and (out / "train_config.json").exists():  # the Trainer's record of the settings it trained with
+        now = json.loads(json.dumps(TrainConfig.from_dict(cfg.train).to_dict()))
+        before = read_run_record(out / "train_config.json")
+        if trains_on(before, now, out / "checkpoints" / "last.pt"):  # a longer run goes on, as train_age's does
+            log.info("trained before; another length (%s): the Trainer goes on from its checkpoint",
+                     changed_settings(before, now))  # fmt: skip
+            done = False
+        else:
+            refuse_unused_settings(out, "LNet finished training", before, now)
+    if done:
         log.info("trained before: loading %s", weights)
-        if (out / "train_config.json").exists():  # the Trainer's record of the settings it trained with
-            now = json.loads(json.dumps(TrainConfig.from_dict(cfg.train).to_dict()))
-            refuse_unused_settings(out, "LNet finished training", read_run_record(out / "train_config.json"), now)
         model.load_state_dict(load_file(str(weights)))
     else:
         if recipe["init_from"] or recipe["photometric"]:

@@ -262,6 +262,8 @@ def _check_run_folder(config: DictConfig, key: str) -> None:
         print(f"error: name= must name a folder inside the runs folder (e.g. name=age-try1, or name=ablations/try1), "
               f"not empty, absolute or with '..', got {str(name)!r}", file=sys.stderr)  # fmt: skip
         raise SystemExit(2)
+    if name is not None and runs is not None:
+        _check_own_folder(folder, Path(str(runs)).expanduser().absolute(), str(name))
     try:
         folder.mkdir(parents=True, exist_ok=True)  # as Hydra would, the line after
         return
@@ -276,6 +278,58 @@ def _check_run_folder(config: DictConfig, key: str) -> None:
             hint = "; point paths.runs=DIR (or LNET_ANET_RUNS) at a folder you can write to"
     print(f"error: cannot make the run folder {folder}: {blocked} {why}{hint}", file=sys.stderr)
     raise SystemExit(2)
+
+
+RUN_SIGNS = (".hydra", "train_config.json", ".lock")  # what a launch writes first into a run folder
+
+
+def is_run_folder(folder: Path) -> bool:
+    """Whether `folder` holds a run: a launch's .hydra/ record, the Trainer's train_config.json,
+    the lock, or a done marker (<file>.done)."""
+    try:
+        return folder.is_dir() and (any((folder / sign).exists() for sign in RUN_SIGNS)
+                                    or any(folder.glob("*.done")))  # fmt: skip
+    except OSError:
+        return False
+
+
+def _run_below(folder: Path, depth: int = 4) -> Path | None:
+    """A run folder below `folder` (not itself), `depth` levels down at most; None when none."""
+    try:
+        children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink())
+    except OSError:
+        return None
+    for child in children:
+        if is_run_folder(child):
+            return child
+    for child in children if depth > 1 else ():
+        found = _run_below(child, depth - 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _check_own_folder(folder: Path, runs: Path, name: str) -> None:
+    """A training launch's run folder (runs/<name>, Hydra's default layout; an evaluation's lies
+    inside the run it scores, and is not checked) must be a folder of its own: not one inside
+    another run's folder (name=age-a/sub), nor a folder that holds other runs (name=grp after
+    name=grp/f1), whose removal ("remove the folder to start over") would take them too (a
+    trial). One "error: ..." line and exit status 2; nested names under a plain folder pass."""
+    if folder != runs / name:
+        return
+    for above in list(folder.parents)[: len(folder.relative_to(runs).parts) - 1]:  # between the runs folder and it
+        if is_run_folder(above):
+            print(f"error: name={name} puts this run inside the run {above}: give a run its own folder, e.g. "
+                  f"name={folder.relative_to(runs).as_posix().replace('/', '-')}", file=sys.stderr)  # fmt: skip
+            raise SystemExit(2)
+    if is_run_folder(folder):  # its own stage folders and evaluations lie in it; another run's .hydra/ is at the top
+        inside = next((p for p in sorted(folder.iterdir()) if (p / ".hydra").is_dir()), None)
+    else:
+        inside = _run_below(folder) if folder.is_dir() else None
+    if inside is not None:
+        print(f"error: name={name}: {folder} holds the run {inside.relative_to(runs).as_posix()}: give a run its "
+              f"own folder, e.g. name={folder.relative_to(runs).as_posix()}/another-name", file=sys.stderr)  # fmt: skip
+        raise SystemExit(2)
 
 
 def _yaml_error_line(e: yaml.MarkedYAMLError, file_: Any) -> str:

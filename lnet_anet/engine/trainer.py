@@ -65,15 +65,29 @@ def changed_settings(before: dict[str, Any], now: dict[str, Any]) -> str:
                      if k not in FREE_TO_CHANGE and now.get(k) != before[k])  # fmt: skip
 
 
-def refuse_unused_settings(folder: Path, done: str, before: dict[str, Any], now: dict[str, Any]) -> None:
+def refuse_unused_settings(folder: Path, done: str, before: dict[str, Any], now: dict[str, Any],
+                           why: str = "") -> None:  # fmt: skip
     """A finished run or stage (`done`, in words) relaunched with train settings other than those
     it trained with (`before`): nothing would train with them, yet the launch's .hydra record
     would say them. RunRefusedError naming each change (training_command then puts the run's own
-    record back); the same settings, or only FREE_TO_CHANGE ones, pass."""
+    record back), and `why` nothing trains when said (a train.max_steps that caps more epochs);
+    the same settings, or only FREE_TO_CHANGE ones, pass."""
     moves = changed_settings(before, now)
     if moves:
         raise RunRefusedError(f"{folder}: {done} with other train settings ({moves}): a rerun trains nothing with "
-                              "them; give the run another name= to train with them, or rerun with the run's own")  # fmt: skip
+                              f"them{why}; give the run another name= to train with them, or rerun with the run's own")  # fmt: skip
+
+LENGTH_KEYS = frozenset({"epochs", "max_steps"})  # how long a run trains: a finished run given more trains on
+
+
+def trains_on(before: dict[str, Any], now: dict[str, Any], checkpoint: Path) -> bool:
+    """Whether a finished run (LNet, a done train_anet stage) whose train settings were `before`
+    goes on to the Trainer with `now`, as a train_age run does: the changes, if any, only in its
+    length (train.epochs, train.max_steps), and its checkpoint there to resume. The Trainer then
+    trains a longer run on, and refuses a shorter one or one that max_steps caps at the steps
+    trained; any other change is refused by refuse_unused_settings."""
+    moved = {k for k in before if k not in FREE_TO_CHANGE and now.get(k) != before[k]}
+    return bool(moved) and moved <= LENGTH_KEYS and checkpoint.exists()
 
 
 def _logged_step(line: str) -> float:
@@ -479,9 +493,14 @@ class Trainer:
             # next one, rather than loop over that epoch's spent batches and evaluate it again
             self.epoch, self.batch_in_epoch = self.epoch + 1, 0
         if self.finished:
-            refuse_unused_settings(self.run_dir, f"this run finished at step {self.step}", before, now)
-        elif self.step >= self.total_steps:  # a shorter run (max_steps, epochs lowered) than the steps already trained:
-            # nothing would train, yet train_config.json and the .hydra record would say the shorter length (a trial)
+            capped = (self.cfg.max_steps is not None and self.cfg.max_steps <= self.step
+                      and self.cfg.epochs * self.steps_per_epoch > self.step)  # fmt: skip
+            why = (f" (train.max_steps={self.cfg.max_steps} caps the run at the {self.step} steps it has trained: "
+                   "raise train.max_steps, or set train.max_steps=null, to train on)") if capped else ""  # fmt: skip
+            refuse_unused_settings(self.run_dir, f"this run finished at step {self.step}", before, now, why)
+        elif self.step > self.total_steps:  # a shorter run (max_steps, epochs lowered) than the steps already trained:
+            # nothing would train, yet train_config.json and the .hydra record would say the shorter length (a trial).
+            # At the very step reached, an unfinished run is finished: its model and evaluation are written (a trial)
             done = (f"this run finished at step {self.step}" if state.get("finished")
                     else f"this run has trained {self.step} steps, and this launch asks for {self.total_steps},")  # fmt: skip
             refuse_unused_settings(self.run_dir, done, before, now)
