@@ -236,6 +236,7 @@ def test_a_scene_cut_ends_every_track_and_is_said_on_its_frame(scene, bundle_pat
         records = _records(out)
         assert [r["frame"] for r in records if r["cut"]] == cut_at
         assert json.loads(tracks.read_text())["videos"][0]["cuts"] == cut_at
+        assert all(t["ended"] for t in json.loads(tracks.read_text())["videos"][0]["tracks"])  # the video is over
     _ = capsys.readouterr()
     main([str(clip), "--bundle", str(bundle_path), "--output", str(out), "--cuts"])
     records = _records(out)

@@ -61,8 +61,9 @@ epochs (with --hidden), more_photos and more_skipped (with --more-labels), in_sa
 score; score a head on photos it never saw with benchmarks/bench_detection.py --box-head)."""
 EXIT_STATUS = """exit status: 0 the head was written; 1 the fit could not be done (the labels or --more-labels
 not readable as boxes, the bundle missing or bad, too few pairs to fit) or the output cannot be
-written: one error line, nothing written; 2 bad usage (an unknown option, a bad value) or a labels
-file missing; 130 interrupted (nothing written)"""
+written: one error line, nothing written; 2 bad usage (an unknown option, a bad value), a labels
+file missing, or an --out that is an input, an existing file that is not a .safetensors head, or in
+the package's shipped assets without --replace-shipped; 130 interrupted (nothing written)"""
 MIN_GOOD_PAIRS = 100  # fewer: a warning (the ridge has ANet's feature dimension + 2 inputs)
 ALPHA = {"ridge": 1000.0, "mlp": 0.001}  # --alpha's default: the shipped head's and the opt-in MLP head's
 

@@ -132,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "track), short ones included, as one JSON file, atomically at the end")  # fmt: skip
     p.add_argument("--vis-video", type=Path, metavar="OUT.mp4|DIR",
                    help="write the frames read with each face's box, track id, age and top attributes: a video file "
-                        f"({' '.join(VIS_FOURCC)}) for one video, a folder for several (DIR/<file name>.mp4)")  # fmt: skip
+                        f"({' '.join(VIS_FOURCC)}) for one video, a folder for several (DIR/<file name>.mp4); frames "
+                        "under 256 px a side are drawn enlarged, so that the labels fit")  # fmt: skip
     p.add_argument("--every", type=int_in(1), default=1, metavar="N", help="read every Nth frame")
     p.add_argument("--start", type=int_in(0), default=0, metavar="FRAME", help="the first frame read (its index, from 0)")
     p.add_argument("--max-frames", type=int_in(1), metavar="N", help="read at most N frames of each video (default: all)")
@@ -391,6 +392,7 @@ def run_video(path: Path, predictor, args, emit, vis: Path | None, done: VideoRu
             progress.close()
         if writer is not None:
             writer.close()
+        tracker.end_tracks()  # the video is over: its tracks say "ended": true in --tracks (trial 79)
         done.tracks = tracker.summaries()
         done.frames_seen = reader.frames_seen
         limited = args.max_frames is not None and done.read >= args.max_frames
