@@ -139,6 +139,26 @@ def output_refusal(out: str | Path, inputs: dict[str, str | Path | list | None],
     return None
 
 
+def refuse_output(args: argparse.Namespace, inputs: dict[str, str | Path | list | None], suffix: str) -> int | None:
+    """Exit status 2, after one "error: ..." line, when args.out may not be written
+    (output_refusal, with args.replace_shipped: add_replace_shipped); else None. For the commands
+    that write one bundle or head file, before any work."""
+    refused = output_refusal(args.out, inputs, suffix=suffix, kind="file name", replace_shipped=args.replace_shipped)
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
+    return None
+
+
+def quiet_closed_stdout() -> None:
+    """After a BrokenPipeError (the reader of stdout stopped, `| head`): stdout pointed at
+    /dev/null, so that Python's flush at exit does not complain again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError:
+        pass
+
+
 def bundle_refusal(option: str, path: str | Path) -> str | None:
     """Why the bundle file an option names cannot be used (missing, not a bundle, truncated,
     corrupt: inference.bundle.load_bundle's check, the networks left unbuilt), as "OPTION PATH:

@@ -35,7 +35,7 @@ from lnet_anet.cli.arguments import (
     add_replace_shipped,
     float_in,
     json_object,
-    output_refusal,
+    refuse_output,
     stops_on_interrupt,
 )
 from lnet_anet.data.preprocess import PADS
@@ -146,9 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     inputs = {"--from-bundle": args.from_bundle, "--age-labels": args.age_labels,
               **{f"--{name.replace('_', '-')}": getattr(args, name) for name in ("lnet", "anet", "age", "attractiveness",
                                                                                   *EMBEDDED)}}  # fmt: skip
-    refused = output_refusal(args.out, inputs, suffix=".lnetanet", kind="file name", replace_shipped=args.replace_shipped)
-    if refused:  # before anything is read: the write would destroy an input, or a file not ours
-        print(f"error: {refused}", file=sys.stderr)
+    if refuse_output(args, inputs, ".lnetanet"):  # before anything is read: the write would destroy an input, or a file not ours
         return 2
     # imported after the arguments: --help and bad usage answer without loading torch
     from lnet_anet.inference.build import (

@@ -35,7 +35,7 @@ from lnet_anet.cli.arguments import (
     float_in,
     int_in,
     output_file,
-    output_refusal,
+    refuse_output,
     stops_on_interrupt,
 )
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
@@ -90,10 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int_in(1), default=2, help="torch's threads")
     args = ap.parse_args(argv)
     prog = "fit_check_map"
-    refused = output_refusal(args.out, {"--bundle": args.bundle or DEFAULT_BUNDLE, "--labels": args.labels},
-                             suffix=".lnetanet", kind="file name", replace_shipped=args.replace_shipped)  # fmt: skip
-    if refused:  # before the maps are made: the write would destroy the bundle read, or a file not ours
-        print(f"error: {refused}", file=sys.stderr)
+    # before the maps are made: the write would destroy the bundle read, or a file not ours
+    if refuse_output(args, {"--bundle": args.bundle or DEFAULT_BUNDLE, "--labels": args.labels}, ".lnetanet"):
         return 2
 
     import torch

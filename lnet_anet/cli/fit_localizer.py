@@ -46,8 +46,8 @@ from lnet_anet.cli.arguments import (
     int_in,
     json_object,
     output_file,
-    output_refusal,
     positive_float,
+    refuse_output,
     stops_on_interrupt,
 )
 
@@ -172,10 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--check-map does not use --keep-cascade: it keeps the bundle's localizer and cascade as they are")
     from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
-    refused = output_refusal(args.out, {"--bundle": args.bundle or DEFAULT_BUNDLE}, suffix=".lnetanet", kind="file name",
-                             replace_shipped=args.replace_shipped)  # fmt: skip
-    if refused:  # before the bundle and photos are read: the write would destroy the bundle fitted, or a file not ours
-        print(f"error: {refused}", file=sys.stderr)
+    # before the bundle and photos are read: the write would destroy the bundle fitted, or a file not ours
+    if refuse_output(args, {"--bundle": args.bundle or DEFAULT_BUNDLE}, ".lnetanet"):
         return 2
     try:
         return _fit(args, argv)

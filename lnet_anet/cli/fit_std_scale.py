@@ -26,7 +26,7 @@ from lnet_anet.cli.arguments import (
     CommandParser,
     DefaultsHelpFormatter,
     add_replace_shipped,
-    output_refusal,
+    refuse_output,
     stops_on_interrupt,
 )
 
@@ -84,11 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
     if args.out is not None:  # refused before the fit, which the write ends
-        refused = output_refusal(args.out, {"--bundle": args.bundle or DEFAULT_BUNDLE, "--labels": args.labels},
-                                 suffix=".lnetanet", kind="file name",
-                                 replace_shipped=args.replace_shipped)  # fmt: skip
-        if refused:
-            print(f"error: {refused}", file=sys.stderr)
+        if refuse_output(args, {"--bundle": args.bundle or DEFAULT_BUNDLE, "--labels": args.labels}, ".lnetanet"):
             return 2
     from tqdm import tqdm
 

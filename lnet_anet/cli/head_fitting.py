@@ -16,7 +16,7 @@ from lnet_anet.cli.arguments import (
     float_in,
     int_in,
     output_file,
-    output_refusal,
+    refuse_output,
 )
 from lnet_anet.data.readers._tables import IMAGE_SUFFIXES
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
@@ -93,12 +93,7 @@ def refuse_head_output(args: argparse.Namespace, inputs: dict) -> int | None:
     """Exit status 2, after one "error: ..." line, when args.out is the bundle read (args.bundle,
     default the embedded one) or one of `inputs`, or an existing file that is not a head
     (.safetensors): the head's write would destroy it (arguments.output_refusal); else None."""
-    refused = output_refusal(args.out, {"--bundle": args.bundle or DEFAULT_BUNDLE, **inputs}, suffix=".safetensors",
-                             kind="file name", replace_shipped=args.replace_shipped)  # fmt: skip
-    if refused:
-        print(f"error: {refused}", file=sys.stderr)
-        return 2
-    return None
+    return refuse_output(args, {"--bundle": args.bundle or DEFAULT_BUNDLE, **inputs}, ".safetensors")
 
 
 def load_predictor(prog: str, bundle: Path | None) -> Predictor | int:

@@ -53,6 +53,7 @@ from lnet_anet.cli.arguments import (
     RawDescriptionDefaultsHelpFormatter,
     finite_float,
     int_in,
+    quiet_closed_stdout,
     stops_on_interrupt,
 )
 from lnet_anet.dldl.descriptor_settings import INSTALL
@@ -812,10 +813,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for out in (log, table):
             if out is not None:
                 out.abandon()
-        try:  # Python would complain again when it flushes stdout at exit
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except OSError:
-            pass
+        quiet_closed_stdout()
         done = _left_for_resume(log, " for the rest")
         if done:
             print(f"output closed{_safe(done)}", file=sys.stderr)

@@ -63,6 +63,7 @@ from lnet_anet.cli.arguments import (
     CommandParser,
     RawDescriptionDefaultsHelpFormatter,
     int_in,
+    quiet_closed_stdout,
     same_path,
     stops_on_interrupt,
 )
@@ -566,10 +567,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\ninterrupted{_safe(kept + tracks_kept(part=True))}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader of stdout stopped (`| head`): stop quietly, as predict does
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except OSError:
-            pass
+        quiet_closed_stdout()
         return 141
     except OSError as e:  # an output could not be written (disk full, ...)
         kept = f"; the {log.written} records written are in {log.part}" if log is not None else ""
