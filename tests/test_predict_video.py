@@ -329,10 +329,108 @@ def test_an_interrupted_run_keeps_the_frames_drawn_and_the_tracks(static_clip, b
         assert len(list(video)) == 3
     assert json.loads((tmp_path / "tracks.json.part").read_text())["videos"][0]["tracks"][0]["frames"] == 3
     assert not list(tmp_path.glob(".faces.mp4.tmp*"))
-    monkeypatch.setattr(FaceTracker, "update", update)  # trial 79: a whole rerun removes the stopped run's parts
+    monkeypatch.setattr(FaceTracker, "update", update)  # trial 79: a finished rerun removes the stopped run's parts
     assert main([str(static_clip), "--bundle", str(bundle_path), "--vis-video", str(vis), "--tracks", str(tracks),
-                 "--output", str(tmp_path / "out.jsonl")]) == 0  # fmt: skip
+                 "--output", str(tmp_path / "out.jsonl"), "--resume"]) == 0  # fmt: skip
     assert vis.exists() and tracks.exists() and not partial.exists() and not (tmp_path / "tracks.json.part").exists()
+
+
+def _stopped_after(monkeypatch, frames: int):
+    """FaceTracker.update raising KeyboardInterrupt at its (frames + 1)th call, as Ctrl-C would."""
+    from lnet_anet.inference.tracking import FaceTracker
+
+    update, calls = FaceTracker.update, []
+
+    def interrupted(self, record):
+        calls.append(1)
+        if len(calls) == frames + 1:
+            raise KeyboardInterrupt
+        return update(self, record)
+
+    monkeypatch.setattr(FaceTracker, "update", interrupted)
+    return lambda: monkeypatch.setattr(FaceTracker, "update", update)
+
+
+def test_resume_goes_on_from_a_stopped_run_and_gives_the_whole_runs_outputs(static_clip, bundle_path, tmp_path,
+                                                                            capsys, monkeypatch):  # fmt: skip
+    """A stopped run's records are kept; --resume analyses only the frames after them, and its
+    records, tracks and drawn frames are those of a run never stopped."""
+    from lnet_anet.inference.predictor import Predictor
+
+    common = [str(static_clip), "--bundle", str(bundle_path), "--every", "2", "--max-missed", "2"]
+    whole, out = tmp_path / "whole.jsonl", tmp_path / "out.jsonl"
+    assert main([*common, "--output", str(whole), "--tracks", str(tmp_path / "whole.json")]) == 0
+    restore = _stopped_after(monkeypatch, 3)
+    assert main([*common, "--output", str(out)]) == 130
+    assert f"the 3 records read are in {tmp_path / 'out.jsonl.part'}: rerun with --resume" in capsys.readouterr().err
+    restore()
+    assert main([*common, "--output", str(out)]) == 2  # starting over would empty the stopped run's records
+    assert "holds 3 records of a run that was stopped: add --resume" in capsys.readouterr().err
+    analysed, analyse_many = [], Predictor.analyse_many
+
+    def counted(self, images, batch_size=8):
+        for analysis in analyse_many(self, images, batch_size):
+            analysed.append(1)
+            yield analysis
+
+    monkeypatch.setattr(Predictor, "analyse_many", counted)
+    vis, tracks = tmp_path / "faces.mp4", tmp_path / "tracks.json"
+    assert main([*common, "--output", str(out), "--resume", "--vis-video", str(vis), "--tracks", str(tracks)]) == 0
+    err = capsys.readouterr().err
+    assert len(analysed) == 2 and "5 frames read (3 of them in --output already, every 2" in err
+    assert _records(out) == _records(whole)
+    assert json.loads(tracks.read_text()) == json.loads((tmp_path / "whole.json").read_text())
+    with VideoReader(vis) as video:
+        assert len(list(video)) == 5
+    assert not (tmp_path / "out.jsonl.part").exists()
+
+
+@pytest.mark.parametrize("changed", [["--every", "3"], ["--start", "1"], ["--max-frames", "2"]])
+def test_resume_refuses_records_read_with_other_frames(static_clip, bundle_path, tmp_path, capsys, monkeypatch,
+                                                       changed):  # fmt: skip
+    common = [str(static_clip), "--bundle", str(bundle_path), "--every", "2", "--output", str(tmp_path / "o.jsonl")]
+    restore = _stopped_after(monkeypatch, 3)
+    assert main(common) == 130
+    restore()
+    capsys.readouterr()
+    part = (tmp_path / "o.jsonl.part").read_bytes()
+    assert main([*common, *changed, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "error: --resume: " in err and "holds frames 0, 2, 4 of" in err and "rerun with the options" in err
+    assert (tmp_path / "o.jsonl.part").read_bytes() == part  # nothing lost
+
+
+def test_resume_needs_output_and_refuses_another_programs_file(static_clip, tmp_path, capsys):
+    assert main([str(static_clip), "--resume"]) == 2
+    assert "--resume needs --output" in capsys.readouterr().err
+    other = tmp_path / "notes.jsonl"
+    other.write_text("shopping list\n")
+    assert main([str(static_clip), "--output", str(other), "--resume"]) == 2
+    assert "not a record" in capsys.readouterr().err and other.read_text() == "shopping list\n"
+
+
+def test_replay_tracks_rebuilds_the_tracker_and_refuses_other_settings():
+    """The tracks a stopped run wrote are rebuilt from its records; settings that would have
+    tracked them otherwise, or cuts without --cuts, are refused."""
+    from types import SimpleNamespace
+
+    from lnet_anet.cli.predict_video import replay_tracks
+    from lnet_anet.inference.tracking import FaceTracker
+
+    boxes = [[10, 10, 50, 50], [14, 10, 54, 50], [40, 10, 80, 50]]  # the last moves by 26 px: IoU 0.21 with the one before
+    records = [{"image": None, "frame": k, "cut": False, "width": 100, "height": 60,
+                "faces": [{"box": b, "age": {"mean": 30.0 + k, "std": 3.0}}]} for k, b in enumerate(boxes)]  # fmt: skip
+    written = FaceTracker(min_iou=0.2)
+    for record in records:
+        written.update(record)
+    args = SimpleNamespace(min_iou=0.2, max_missed=15, window=30, cuts=False)
+    tracker, cuts = replay_tracks(records, args)
+    assert cuts == [] and tracker.summaries() == written.summaries()
+    with pytest.raises(ValueError, match="tracks of frame 2 are not what --min-iou 0.3"):
+        replay_tracks(records, SimpleNamespace(**(vars(args) | {"min_iou": 0.3})))
+    records[1]["cut"] = True
+    with pytest.raises(ValueError, match="frame 1 ended its tracks at a scene cut: it was read with --cuts"):
+        replay_tracks(records, args)
 
 
 def _tracked(box, track_id, age=31.0):

@@ -22,6 +22,11 @@ faces start new tracks; always false without --cuts), and on each face "track" (
 from 0 in each video, "frames", the track's "age", "attractiveness", "attributes" and "present"
 over its last --window frames). --output FILE writes them atomically (FILE.part while running, FILE
 whole at the end: lnet_anet.inference.outputs.RecordLog); without it they go to stdout.
+--resume goes on from the records a stopped run left in FILE.part (or FILE): the frames they hold
+are not read by the Predictor again; their tracks are rebuilt from them (FaceTracker only reads
+records), and --vis-video draws them again from the records, so the outputs are those of one
+whole run. The records must have been read with the same bundle, --every, --start, --max-frames,
+--cuts and tracker settings (--min-iou, --max-missed, --window), or the run is refused.
 --vis-video OUT.mp4 (one video; a folder for several: DIR/<file name>.mp4) writes the frames read
 with each face's box in its track's colour, the track's id and age above it and its top attributes
 below it (visualize.render_tracks; frames under visualize.MIN_SIDE pixels a side drawn enlarged),
@@ -97,9 +102,12 @@ exit status:
        another run is writing
   2    bad usage: an unknown option or a bad value, no video given, no file given being a video
        OpenCV can read (missing, a folder, an image, corrupt, no frame), --output, --tracks or
-       --vis-video naming an input, a video or an image
-  130  interrupted (Ctrl-C, or SIGTERM): the records so far are in --output's FILE.part, the
-       frames drawn so far in --vis-video's OUT.part.mp4, the tracks so far in --tracks' FILE.part
+       --vis-video naming an input, a video or an image; an --output whose FILE.part holds a
+       stopped run's records, without --resume; --resume without --output, or into records read
+       with another bundle, --every, --start, --max-frames, --cuts or tracker settings
+  130  interrupted (Ctrl-C, or SIGTERM): the records so far are in --output's FILE.part (rerun
+       with --resume to go on), the frames drawn so far in --vis-video's OUT.part.mp4, the tracks
+       so far in --tracks' FILE.part
   141  the standard output was closed by its reader (`| head`): stopped quietly"""
 
 
@@ -128,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, metavar="FILE.jsonl",
                    help="write the JSON Lines to FILE, atomically (FILE.part while running), not to stdout; "
                         "its folder is made when missing, as predict's --output")  # fmt: skip
+    p.add_argument("--resume", action="store_true",
+                   help="go on from the records a stopped run left in --output FILE (FILE.part): their frames are not "
+                        "read again, their tracks are rebuilt from them; the same bundle, --every, --start, "
+                        "--max-frames, --cuts and tracker settings, or it is refused (exit 2)")  # fmt: skip
     p.add_argument("--tracks", type=Path, metavar="FILE.json",
                    help="write every track of every video (first and last frame, frames, answers over the whole "
                         "track), short ones included, as one JSON file, atomically at the end")  # fmt: skip
@@ -223,6 +235,81 @@ def _check_output(parser, args) -> None:
                 parser.error(f"{flag} and {other} name the same file ({out}): give each its own")
 
 
+# -- --resume ------------------------------------------------------------------------------
+
+
+def _frames_said(frames: list[int]) -> str:
+    """Frame indices as a message names them: "0, 2, 4" or "0, 2, 4, ..., 98 (50 frames)"."""
+    shown = ", ".join(map(str, frames[:3]))
+    return shown if len(frames) <= 3 else f"{shown}, ..., {frames[-1]} ({len(frames)} frames)"
+
+
+def replay_tracks(records: list[dict[str, Any]], args, decision_thresholds=None):
+    """(FaceTracker, scene cuts): a video's tracker as it stood after `records` (its frames'
+    records as a stopped run wrote them, in order), rebuilt by giving it copies of them, and the
+    frames where they say a scene cut ended every track. Raises ValueError when the records say a
+    cut without --cuts, or when the rebuilt tracks are not the ones the records hold (another
+    --min-iou, --max-missed or --window)."""
+    from lnet_anet.inference.tracking import FaceTracker
+
+    tracker = FaceTracker(decision_thresholds, args.min_iou, args.max_missed, args.window)
+    cuts = []
+    for record in records:
+        if record.get("cut"):
+            if not args.cuts:
+                raise ValueError(f"frame {record['frame']} ended its tracks at a scene cut: it was read with --cuts")
+            tracker.end_tracks()
+            cuts.append(record["frame"])
+        copy = {**record, "faces": [{k: v for k, v in face.items() if k != "track"} for face in record["faces"]]}
+        tracker.update(copy)
+        if [f["track"]["id"] for f in copy["faces"]] != [(f.get("track") or {}).get("id") for f in record["faces"]]:
+            raise ValueError(f"the tracks of frame {record['frame']} are not what --min-iou {args.min_iou:g}, "
+                             f"--max-missed {args.max_missed} and --window {args.window or 'all'} give: "
+                             "it was read with other tracker settings")  # fmt: skip
+    return tracker, cuts
+
+
+def resumed_frames(logged: list[dict[str, Any]], args) -> dict[int, list[dict[str, Any]]]:
+    """--resume: the records of each video given (by its index in args.videos) that the output
+    already holds (`logged`: --output's records, then its .part log's; a frame's last one wins),
+    in frame order. Raises ValueError, naming the video, when they are not the first frames this
+    run reads (another --every, --start or --max-frames) or their tracks are not this run's
+    (replay_tracks), or when the output holds frames of none of the videos by path though some
+    share a file name (a run from another working folder: records keep paths as given)."""
+    from lnet_anet.inference.outputs import image_key
+
+    by_video: dict[str, dict[int, dict[str, Any]]] = {}
+    for record in logged:
+        frame = record.get("frame")
+        if record["image"] is None and isinstance(record.get("video"), str) and isinstance(frame, int):
+            by_video.setdefault(image_key(record["video"]), {})[frame] = record
+    out = {}
+    for n, path in enumerate(args.videos):
+        frames = by_video.get(image_key(os.fsdecode(path)))
+        if not frames:
+            continue
+        indices = sorted(frames)
+        wanted = [args.start + k * args.every for k in range(len(indices))]
+        if indices != wanted or (args.max_frames is not None and len(indices) > args.max_frames):
+            limit = f" --max-frames {args.max_frames}" if args.max_frames is not None else ""
+            raise ValueError(f"{args.output} holds frames {_frames_said(indices)} of {path}, which --every "
+                             f"{args.every} --start {args.start}{limit} do not read")  # fmt: skip
+        records = [frames[k] for k in indices]
+        try:
+            replay_tracks(records, args)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+        out[n] = records
+    if by_video and not out:
+        names = {Path(key).name for key in by_video}
+        shared = sorted(names & {Path(v).name for v in args.videos})
+        if shared:
+            raise ValueError(f"{args.output} holds frames of {shared[0]} under another path: records keep each "
+                             "video's path as given, relative to the folder the run was started in; run from that "
+                             "folder with the same paths")  # fmt: skip
+    return out
+
+
 # -- the run ---------------------------------------------------------------------------------
 
 
@@ -297,6 +384,7 @@ class VideoRun:
     error: str | None = None
     note: str = ""
     partial_vis: Path | None = None
+    resumed: int = 0  # of the frames read, those --output held already (--resume)
 
     def as_json(self) -> dict[str, Any]:
         """This video's entry in --tracks' file."""
@@ -332,20 +420,23 @@ class Progress:
         self.bar.close()
 
 
-def run_video(path: Path, predictor, args, emit, vis: Path | None, done: VideoRun) -> VideoRun:
+def run_video(path: Path, predictor, args, emit, vis: Path | None, done: VideoRun,
+              previous: Sequence[dict[str, Any]] = ()) -> VideoRun:  # fmt: skip
     """Read one video (module docstring) into `done`: its records to `emit`, its frames to `vis`.
-    A file that cannot be opened, a frame that cannot be decoded, frames that end well before the
-    count the file declares, or --start past its last frame stop it with done.error (the records
-    emitted so far stand). On an interruption (KeyboardInterrupt, raised on) done.tracks holds the
-    tracks so far and done.partial_vis the frames drawn so far. Raises OSError when `emit` or the
-    --vis-video file cannot be written."""
+    `previous` (--resume): the records of its first frames that the output holds already
+    (resumed_frames): those frames are decoded for --vis-video and --cuts but not analysed, and
+    their records rebuild the tracker; they are not emitted again. A file that cannot be opened,
+    a frame that cannot be decoded, frames that end well before the count the file declares, a
+    frame of `previous` missing from the file, or --start past its last frame stop it with
+    done.error (the records emitted so far stand). On an interruption (KeyboardInterrupt, raised
+    on) done.tracks holds the tracks so far and done.partial_vis the frames drawn so far. Raises
+    OSError when `emit` or the --vis-video file cannot be written."""
     from collections import deque
 
     from lnet_anet.data.video import SceneCuts, VideoReader, VideoReadError
-    from lnet_anet.inference.tracking import FaceTracker
     from lnet_anet.inference.visualize import render_tracks
 
-    tracker = FaceTracker(predictor.decision_thresholds, args.min_iou, args.max_missed, args.window)
+    tracker, done.cuts = replay_tracks(list(previous), args, predictor.decision_thresholds)  # checked before loading
     cuts = SceneCuts() if args.cuts else None
     try:
         reader = VideoReader(path, args.every, args.start, args.max_frames)
@@ -357,14 +448,31 @@ def run_video(path: Path, predictor, args, emit, vis: Path | None, done: VideoRu
         fps = reader.fps or UNKNOWN_FPS
         writer = VisWriter(vis, fps / args.every) if vis is not None else None
         taken: deque = deque()  # the frames handed to the Predictor, not yet back: (frame, a cut before it)
+        kept = iter(reader)
 
         def frames():
-            for frame in reader:
+            for frame in kept:
                 taken.append((frame, cuts is not None and cuts.is_cut(frame.image)))
                 yield frame.image
 
         progress = Progress(path.name, reader.expected_frames)
         try:
+            for record in previous:  # --resume: drawn and seen by the scene cuts again, not analysed
+                frame = next(kept, None)
+                if frame is None or frame.index != record["frame"]:
+                    found = "the file ends before it" if frame is None else f"frame {frame.index} came in its place"
+                    done.error = (f"{path}: --output holds a record of its frame {record['frame']}, but {found}: was "
+                                  "the video changed since? Give another --output to read it anew")  # fmt: skip
+                    if writer is not None:
+                        writer.abandon()
+                    return done
+                if cuts is not None:
+                    cuts.is_cut(frame.image)
+                if writer is not None:
+                    writer.write(render_tracks(frame.image, record, args.top))
+                done.read += 1
+                done.resumed += 1
+                progress.update()
             for analysis in predictor.analyse_many(frames(), args.batch_size):
                 frame, cut = taken.popleft()
                 if cut:
@@ -422,7 +530,8 @@ def _note(done: VideoRun, args, limited: bool) -> str:
         declared = f"the file declares {count}: its count is wrong"  # joined files, an estimated count
     else:
         declared = f"of {count} in the file"
-    said = [f"every {args.every}" if args.every > 1 else "", f"from frame {args.start}" if args.start else "",
+    said = [f"{done.resumed} of them in --output already" if done.resumed else "",
+            f"every {args.every}" if args.every > 1 else "", f"from frame {args.start}" if args.start else "",
             declared, f"{done.fps:g} fps" if done.fps else "no frame rate stated"]  # fmt: skip
     return ", ".join(filter(None, said))
 
@@ -474,6 +583,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_intermixed_args(list(sys.argv[1:] if argv is None else argv))
         if not args.videos:
             parser.error("give video files (clip.mp4 ...)")
+        if args.resume and args.output is None:
+            parser.error("--resume needs --output FILE.jsonl (the file a stopped run wrote)")
         _check_output(parser, args)
         vis_targets = _vis_targets(parser, args)
     except SystemExit as e:
@@ -486,11 +597,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(problems) == len(args.videos):  # nothing to read: a usage error
         return 2
     from lnet_anet.inference.outputs import (
+        NotARecordLog,
         RecordLog,
+        check_resumable,
         in_use,
         json_line,
         output_path_problem,
         part_log,
+        read_records,
         write_json_file,
     )
 
@@ -502,6 +616,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.output is not None and in_use(part_log(args.output)):
         print(f"error: cannot write --output {_safe(str(args.output))}: another run is writing it", file=sys.stderr)
         return 1
+    previous: dict[int, list[dict[str, Any]]] = {}  # --resume: the records --output holds, per video given
+    if args.output is not None:  # said now, not after the models load (seconds)
+        part = part_log(args.output)
+        try:
+            if args.resume:
+                check_resumable(args.output)
+                previous = resumed_frames(read_records(args.output) + read_records(part), args)
+            elif left := read_records(part):
+                print(f"error: {_safe(str(part))} holds {len(left)} records of a run that was stopped: add --resume to "
+                      f"go on from them, or remove {_safe(part.name)} to start over", file=sys.stderr)  # fmt: skip
+                return 2
+        except (NotARecordLog, ValueError) as e:
+            print(f"error: --resume: {_safe(str(e))}; rerun with the options it was written with, or write another "
+                  "--output", file=sys.stderr)  # fmt: skip
+            return 2
 
     from lnet_anet.cli.predict import _show_export_notes
     from lnet_anet.inference.bundle import BundleError
@@ -515,11 +644,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     log = None
     if args.output is not None:
+        from lnet_anet.cli.predict import _other_options, _reading_options_of, _refuse_mixed
+
         try:
-            log = RecordLog(args.output)
+            log = RecordLog(args.output, resume=args.resume)
+        except NotARecordLog as e:  # written in between by another program: refused, the file left as it is
+            print(f"error: --resume: {_safe(str(e))}", file=sys.stderr)
+            return 2
         except OSError as e:
             print(f"error: cannot write --output {_safe(str(args.output))}: {_safe(e.strerror or str(e))}", file=sys.stderr)
             return 1
+        read = [r for records in previous.values() for r in records if r.get("error") is None]
+        if mixed := _other_options(read, _reading_options_of(predictor), predictor.bundle.preprocessing):
+            log.abandon()
+            return _refuse_mixed(args.output, mixed)
     as_text = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
 
     def emit(record: dict[str, Any]) -> None:
@@ -548,7 +686,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 runs.append(VideoRun(os.fsdecode(path), error=problems.get(n)))
                 if n in problems:  # said before the models loaded
                     continue
-                run_video(path, predictor, args, emit, vis_targets[n] if vis_targets else None, runs[-1])
+                run_video(path, predictor, args, emit, vis_targets[n] if vis_targets else None, runs[-1],
+                          previous.get(n, ()))  # fmt: skip
                 if runs[-1].error is not None:
                     print(f"error: {_safe(runs[-1].error)}", file=sys.stderr)
         if args.tracks is not None:
@@ -557,8 +696,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if log is not None:
             log.close()
     except KeyboardInterrupt:
-        kept = (f"; the {log.written} records read are in {log.part} (a rerun overwrites it)"
-                if log is not None and log.written else "")
+        kept = (f"; the {log.in_part} records read are in {log.part}: rerun with --resume to go on"
+                if log is not None and log.in_part else "")
         partial = runs[-1].partial_vis if runs else None
         if partial is not None:
             kept += f"; the frames drawn are in {partial}"
@@ -570,7 +709,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         quiet_closed_stdout()
         return 141
     except OSError as e:  # an output could not be written (disk full, ...)
-        kept = f"; the {log.written} records written are in {log.part}" if log is not None else ""
+        kept = f"; the {log.in_part} records written are in {log.part}: --resume goes on from them" if log is not None else ""
         if log is not None:
             log.abandon()
         print(f"error: cannot write the output ({_safe(str(e))}){_safe(kept)}", file=sys.stderr)

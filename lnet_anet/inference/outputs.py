@@ -269,6 +269,18 @@ def _complete_lines(path: Path) -> None:
         os.truncate(path, end)
 
 
+def record_key(record: dict[str, Any]) -> Any:
+    """What a record is of, for merging a resumed output: its image file (image_key), or for a
+    frame of a video (predict_video's records: "image" null, "video" and "frame") the video file
+    and the frame's index; None for an array or --demo, which a resumed run analyses again."""
+    if record["image"] is not None:
+        return image_key(record["image"])
+    video, frame = record.get("video"), record.get("frame")
+    if isinstance(video, str) and isinstance(frame, int) and not isinstance(frame, bool):
+        return ("video", image_key(video), frame)
+    return None
+
+
 def image_key(image: str) -> str:
     """A record's "image" path as the file it names: absolute (relative to the working folder),
     links and ".." resolved, so that two spellings of one path are one image."""
@@ -342,17 +354,16 @@ class RecordLog:
         return len(merged)
 
     def _merged(self) -> dict[Any, dict[str, Any]]:
-        """The earlier runs' records and this run's, one per image (the last logged wins, in the
-        first one's place); earlier records without a path (arrays, --demo) were analysed again
-        and are dropped."""
+        """The earlier runs' records and this run's, one per image or video frame (the last logged
+        wins, in the first one's place); earlier records without a path (arrays, --demo) were
+        analysed again and are dropped."""
         with open(self.part, "rb") as f:
             f.seek(self._start)
             mine = read_lines(f.read())
-        earlier = [r for r in self.previous if r["image"] is not None]
+        earlier = [r for r in self.previous if record_key(r) is not None]
         merged: dict[Any, dict[str, Any]] = {}
         for n, record in enumerate(earlier + mine):
-            key = image_key(record["image"]) if record["image"] is not None else ("no path", n)
-            merged[key] = record
+            merged[record_key(record) or ("no path", n)] = record
         return merged
 
     def abandon(self) -> None:
