@@ -414,8 +414,8 @@ def test_table_and_caption_show_attractiveness():
     turned = table_rows("a.jpg", {**record, "rotation": 90}, 1)  # --rotations: the table says the turn too
     assert turned == ["a.jpg (read turned 90 deg ccw)  [1, 2, 30, 40]  3.200  Smiling 0.90  31.2+-4.0  3.1+-0.4"]
     assert table_rows("a.jpg", {**record, "rotation": 0}, 1)[0].startswith("a.jpg  [1")
-    assert face_caption(face, 1) == "#1 3.20  age 31+-4"
-    assert attractiveness_line(face) == "attractiveness 3.1+-0.4 /5"
+    assert face_caption(face, 1) == "#1 score 3.20  age 31+/-4"
+    assert attractiveness_line(face) == "attractiveness 3.1+/-0.4 /5"
     assert attractiveness_line({**face, "attractiveness": None}) is None
 
 
@@ -460,7 +460,10 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(visualize, "_text", recording)
         render(large)
-    lines = [x for line, x in drawn if not line.startswith("#")]
+    from lnet_anet.inference.visualize import HEAT_LEGEND
+
+    assert drawn[-1][0] == HEAT_LEGEND  # what the heat is, along the bottom edge (trial 80)
+    lines = [x for line, x in drawn[:-1] if not line.startswith("#")]
     assert len(lines) == 3 and len(set(lines)) == 1 and lines[0] < right - 90  # attractiveness and attributes
     low = 3 * scene.shape[0] - 10.0  # a box down to the bottom edge: no room for its lines below it
     large.record["faces"] = [{**face, "box": [30.0, 40.0, 120.0, low]}]
@@ -507,9 +510,26 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     # a 640 px picture's long row: wrapped at a legible size, not shrunk to tiny glyphs on one line (a user trial)
     long_row = "   attractiveness 2.2+-0.4 /5, " + ", ".join(f"Attribute_{k} 0.{k}1" for k in range(5))
     assert _panel([long_row], 640, 0.69).shape[0] > _panel(["   attractiveness 2.2+-0.4 /5"], 640, 0.69).shape[0]
-    assert legend_lines(analysis.record["faces"], top_k=1) == [
-        "#1 3.00  age 30+-4", "   attractiveness 3.1+-0.4 /5, Smiling 0.90",
-        "#2 3.00  age 30+-4", "   attractiveness 3.1+-0.4 /5, Smiling 0.90"]
+    assert legend_lines(analysis.record["faces"], top_k=1) == [  # no "present" in these records: p >= 0.5
+        "#1 score 3.00  age 30+/-4", "   attractiveness 3.1+/-0.4 /5, Smiling 0.90, +1 more present",
+        "#2 score 3.00  age 30+/-4", "   attractiveness 3.1+/-0.4 /5, Smiling 0.90, +1 more present"]
+
+
+def test_pictures_and_the_table_show_the_bundles_decisions_not_the_most_probable():
+    """Trial 80: the pictures listed the most probable attributes (0.46, under their thresholds)
+    while the record's "present" (what README says to read for yes / no) held others."""
+    from lnet_anet.cli.predict import table_rows
+    from lnet_anet.inference.visualize import attribute_texts, legend_lines, present_attributes
+
+    face = {"box": [1.0, 2.0, 30.0, 40.0], "score": 3.2, "age": None, "attractiveness": None,
+            "attributes": {"Young": 0.46, "Bags_Under_Eyes": 0.45, "Goatee": 0.31, "Chubby": 0.22, "Sideburns": 0.12},
+            "present": ["Chubby", "Goatee", "Sideburns"]}  # fmt: skip
+    assert present_attributes(face, 2) == ([("Goatee", 0.31), ("Chubby", 0.22)], 1)
+    assert attribute_texts(face, 2) == ["Goatee 0.31", "Chubby 0.22", "+1 more present"]
+    assert legend_lines([face], 5)[1] == "   Goatee 0.31, Chubby 0.22, Sideburns 0.12"
+    assert attribute_texts({**face, "present": []}) == ["no attribute present"]
+    record = {"error": None, "faces": [face], "width": 50, "height": 50}
+    assert table_rows("a.jpg", record, 1) == ["a.jpg  [1, 2, 30, 40]  3.200  Goatee 0.31, +2 more present  -  -"]
 
 
 def test_analyse_boxes_reads_given_boxes_as_it_reads_found_faces(predictor, scene, folder):

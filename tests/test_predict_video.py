@@ -435,9 +435,44 @@ def test_replay_tracks_rebuilds_the_tracker_and_refuses_other_settings():
 
 def _tracked(box, track_id, age=31.0):
     attributes = {"No_Beard": 0.91, "Young": 0.87, "Wavy_Hair": 0.34}
-    return {"box": box, "score": 1.0, "attributes": attributes,
-            "track": {"id": track_id, "age": {"mean": age, "std": 8.0}, "attributes": attributes}}  # fmt: skip
+    return {"box": box, "score": 1.0, "attributes": attributes, "present": ["No_Beard", "Young"],
+            "track": {"id": track_id, "age": {"mean": age, "std": 8.0}, "attributes": attributes,
+                      "present": ["No_Beard", "Wavy_Hair"]}}  # fmt: skip
 
+
+def test_vis_labels_name_their_track_by_colour_and_show_its_decisions():
+    """Trial 80: every label was white on the same dark box (only the box line had the track's
+    colour), and the most probable attributes were drawn, not the decisions."""
+    from lnet_anet.inference.visualize import TINT_SHADE, TRACK_COLORS, render_tracks, track_labels
+
+    record = {"width": 400, "height": 300, "faces": [_tracked([40, 60, 140, 180], 1), _tracked([240, 60, 340, 180], 2)]}
+    picture = render_tracks(np.zeros((300, 400, 3), np.uint8), record)
+    labels = track_labels(record["faces"], (300, 400), 1, float(np.clip(300 / 700, 0.35, 8.0)), 2)
+    assert [(text, n) for text, _, _, n in labels if not text.startswith("id")] == [
+        ("No_Beard 0.91", 0), ("Wavy_Hair 0.34", 0), ("No_Beard 0.91", 1), ("Wavy_Hair 0.34", 1)]  # the track's
+    for text, x, y, n in labels:  # each label's box in a dark shade of its track's colour
+        shade = (np.asarray(TRACK_COLORS[n + 1], np.float32) * TINT_SHADE).astype(np.uint8)
+        assert (picture[y - 2, x : x + 6] == shade).all(axis=1).any(), text
+    assert (picture[120, 40:42] == TRACK_COLORS[1]).all()  # box lines 2 px wide
+
+
+def test_vis_attribute_lines_stay_by_their_face_and_off_other_faces():
+    """Trial 80: with faces close together, a face's attribute lines were drawn over another face
+    or 100-150 px away from their own."""
+    from lnet_anet.inference.visualize import _line_box, _line_height, track_labels
+
+    boxes = [[100, 40, 200, 160], [100, 162, 200, 290], [210, 40, 300, 160]]  # a face right under the first
+    faces = [_tracked(b, k) for k, b in enumerate(boxes)]
+    scale = float(np.clip(300 / 700, 0.35, 8.0))
+    labels = track_labels(faces, (300, 400), 1, scale, 2)
+    step = _line_height(scale)
+    for text, x, y, n in labels:
+        rect = _line_box(text, x, y, scale)
+        for k, b in enumerate(boxes):
+            overlaps = rect[0] < b[2] and b[0] < rect[2] and rect[1] < b[3] and b[1] < rect[3]
+            assert not overlaps or (k == n and text.startswith("id")), (text, n, k)  # a caption may sit on its own box
+        if not text.startswith("id"):
+            assert abs(y - (boxes[n][3] + step)) <= 4 * step, (text, y)  # near where it belongs
 
 @pytest.mark.parametrize("size, boxes", [
     ((96, 96), [[20, 15, 76, 80]]),  # trial 78's long.mp4: the caption ran off both edges
@@ -455,8 +490,8 @@ def test_vis_labels_stay_inside_small_frames_and_off_each_other(size, boxes):
     ph, pw = picture.shape[:2]
     scale = float(np.clip(min(ph, pw) / 700, 0.35, 8.0))
     labels = track_labels(record["faces"], (ph, pw), zoom, scale, max(1, round(min(ph, pw) / 250)))
-    assert [text for text, _, _ in labels][0].startswith("id 0  age 31")
-    rects = [_line_box(text, x, y, scale) for text, x, y in labels]
+    assert labels[0][0].startswith("id 0  age 31+/-8") and labels[0][3] == 0
+    rects = [_line_box(text, x, y, scale) for text, x, y, _ in labels]
     for x0, y0, x1, y1 in rects:  # the text inside the picture (its darkened pad may touch the edge)
         assert x0 >= -4 and y0 >= -4 and x1 <= pw + 4 and y1 <= ph + 4
     for n, a in enumerate(rects):

@@ -231,7 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "average: answers that move less when LNet's box moves, same accuracy, about 75-140 ms more "
                         "per face on 2 CPU cores with the embedded bundle (experiments/2026-12-02-box-jitter, "
                         "experiments/2026-12-04-age-gpu/options-cost.json)")  # fmt: skip
-    p.add_argument("--top", type=int_in(1, 1000), default=5, help="attributes shown per face, in the table and the --vis pictures")
+    p.add_argument("--top", type=int_in(1, 1000), default=5,
+                   help="present attributes (the bundle's decisions, most probable first) shown per face, in the "
+                        "table and the --vis pictures")  # fmt: skip
     p.add_argument("--max-pixels", type=int_in(1, 10**12), default=DEFAULT_MAX_PIXELS,
                    help="largest image decoded, width*height from the header (default 100e6)")  # fmt: skip
     p.add_argument("--verbose", action="store_true", help="name the files a folder scan skipped")
@@ -457,7 +459,7 @@ def _use_descriptor_heads(heads: list[tuple[str, Any, Any]], predictor) -> int:
 
 # -- output ----------------------------------------------------------------------------------
 
-TABLE_HEADER = "image  box  score  top attributes  age  attractiveness"
+TABLE_HEADER = "image  box  score  present attributes  age  attractiveness"
 
 
 def _safe(text: str) -> str:
@@ -477,7 +479,10 @@ def one_line(text: str) -> str:
 
 
 def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
-    """Readable lines for one image: one per face, or one saying why there is none."""
+    """Readable lines for one image: one per face (its box, score, present attributes: up to
+    `top` of the bundle's decisions, most probable first; age; attractiveness), or one saying why
+    there is none."""
+    from lnet_anet.inference.visualize import attribute_texts
     error = record["error"]
     if error is not None and error.startswith(f"{name}: "):  # the row names the file already
         error = error[len(name) + 2 :]
@@ -500,8 +505,7 @@ def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
         name = f"{name} (face {', '.join(map(str, rescued))} kept by the face head)"
     for face in record["faces"]:
         box = "[" + ", ".join(f"{v:.0f}" for v in face["box"]) + "]"
-        ranked = sorted(face["attributes"].items(), key=lambda kv: kv[1], reverse=True)[:top]
-        attrs = ", ".join(f"{k} {v:.2f}" for k, v in ranked)
+        attrs = ", ".join(attribute_texts(face, top))  # the bundle's decisions ("present"), as the pictures show them
         rows.append(f"{name}  {box}  {face['score']:.3f}  {attrs}  {_estimate(face['age'])}  "
                     f"{_estimate(face['attractiveness'])}")  # fmt: skip
     return rows

@@ -28,7 +28,7 @@ records), and --vis-video draws them again from the records, so the outputs are 
 whole run. The records must have been read with the same bundle, --every, --start, --max-frames,
 --cuts and tracker settings (--min-iou, --max-missed, --window), or the run is refused.
 --vis-video OUT.mp4 (one video; a folder for several: DIR/<file name>.mp4) writes the frames read
-with each face's box in its track's colour, the track's id and age above it and its top attributes
+with each face's box in its track's colour, the track's id and age above it and its present attributes
 below it (visualize.render_tracks; frames under visualize.MIN_SIDE pixels a side drawn enlarged),
 at the source's frame rate divided by --every.
 
@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write every track of every video (first and last frame, frames, answers over the whole "
                         "track), short ones included, as one JSON file, atomically at the end")  # fmt: skip
     p.add_argument("--vis-video", type=Path, metavar="OUT.mp4|DIR",
-                   help="write the frames read with each face's box, track id, age and top attributes: a video file "
+                   help="write the frames read with each face's box, track id, age and present attributes: a video file "
                         f"({' '.join(VIS_FOURCC)}) for one video, a folder for several (DIR/<file name>.mp4); frames "
                         "under 256 px a side are drawn enlarged, so that the labels fit")  # fmt: skip
     p.add_argument("--every", type=int_in(1), default=1, metavar="N", help="read every Nth frame")
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="end every track at a scene cut, for edited videos (PySceneDetect's ContentDetector, its "
                         "default threshold 27, not tuned on this project's data; a flash or a sudden darkening "
                         "reads as a cut too, and splits each person's track)")  # fmt: skip
-    p.add_argument("--top", type=int_in(1, 40), default=3, help="attributes drawn per face in --vis-video")
+    p.add_argument("--top", type=int_in(1, 40), default=3, help="present attributes (the track's decisions) drawn per face in --vis-video")
     return p
 
 

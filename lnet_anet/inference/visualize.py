@@ -1,5 +1,6 @@
 """Pictures of a prediction (cv2): LNet's response as a heatmap over the photo, the face boxes,
-and each face's top attributes, age and attractiveness as text."""
+and each face's age, attractiveness and present attributes (the bundle's decisions, as the
+record's "present") as text."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ MAX_SIDE = 2048  # pixels: a larger photo is drawn shrunk to this longer side (a
 PANEL_BELOW = 320  # pixels: under this (drawn) side, even one face's text goes in the panel, off the face
 PAD_GRAY = 32  # the panel's dark gray, also around a picture too thin to draw at MIN_SIDE
 PANEL_SHRINK = 0.75  # the panel's text is shrunk to fit its widest row down to this share of the picture's, then wrapped
+TINT_SHADE = 0.45  # a video label's box: its track's colour at this share of its brightness, under white text
+CAPTION_REACH = 2  # lines a video caption may move from its place above its box to find a free one
+HEAT_LEGEND = "heat: LNet's face response, red highest"  # said along the bottom edge of render's pictures
 
 
 def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
@@ -39,15 +43,19 @@ def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.45) ->
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def _text(canvas: np.ndarray, text: str, x: int, y: int, scale: float) -> None:
+def _text(canvas: np.ndarray, text: str, x: int, y: int, scale: float, tint: tuple[int, int, int] | None = None) -> None:
     """White text on a darkened box (readable on any background, a white wall included),
-    baseline at y; moved left when it would run off the image's right edge."""
+    baseline at y; moved left when it would run off the image's right edge. tint (RGB): the box
+    filled with a dark shade of this colour instead (a video track's labels in its colour)."""
     thick = max(1, round(scale * 2))
     (tw, th), base = cv2.getTextSize(text, FONT, scale, thick)
     x = max(0, min(x, canvas.shape[1] - tw - 2))
     pad = max(1, round(scale * 3))
     box = canvas[max(0, y - th - pad):max(0, y + base + pad), max(0, x - pad):max(0, x + tw + pad)]
-    box[:] = (box.astype(np.float32) * 0.3).astype(np.uint8)
+    if tint is None:
+        box[:] = (box.astype(np.float32) * 0.3).astype(np.uint8)
+    else:  # dark enough for the white text: the colour at TINT_SHADE of its brightness
+        box[:] = (np.asarray(tint, np.float32) * TINT_SHADE).astype(np.uint8)
     cv2.putText(canvas, text, (x, y), FONT, scale, (255, 255, 255), thick, cv2.LINE_AA)
 
 
@@ -64,27 +72,55 @@ def _line_height(scale: float) -> int:
 
 
 def top_attributes(face: dict[str, Any], k: int = 3) -> list[tuple[str, float]]:
-    """The k most probable attributes of a face record, most probable first."""
+    """The k most probable attributes of a face record, most probable first, decided present or
+    not (the pictures and predict's table show present_attributes)."""
     ranked = sorted(face["attributes"].items(), key=lambda kv: kv[1], reverse=True)
     return ranked[:k]
 
 
+def present_attributes(face: dict[str, Any], k: int = 3) -> tuple[list[tuple[str, float]], int]:
+    """The attributes decided present on a face record (or a track of one), most probable first:
+    the first k as (name, probability), and how many more are present. Present: the record's
+    "present" list, the bundle's decisions at its per-attribute thresholds (what README tells a
+    user to read for yes / no); for a record without one (written by other code), p >= 0.5."""
+    probabilities = face.get("attributes") or {}
+    present = face.get("present")
+    names = present if present is not None else [n for n, p in probabilities.items() if p >= 0.5]
+    ranked = sorted(((n, float(probabilities.get(n, float("nan")))) for n in names), key=lambda kv: -kv[1])
+    return ranked[:k], max(0, len(ranked) - k)
+
+
+def attribute_texts(face: dict[str, Any], k: int = 3) -> list[str]:
+    """present_attributes as the pictures write them: "Smiling 0.93" each, then "+2 more present"
+    when more are, or ["no attribute present"]."""
+    shown, more = present_attributes(face, k)
+    texts = [f"{name} {p:.2f}" for name, p in shown] + ([f"+{more} more present"] if more else [])
+    return texts or ["no attribute present"]
+
+
+def _plus_minus(value: dict[str, Any], digits: int) -> str:
+    """A {"mean", "std"} estimate as "31+/-4" (Hershey fonts have no plus-minus sign)."""
+    return f"{value['mean']:.{digits}f}+/-{value['std']:.{digits}f}"
+
+
 def face_caption(face: dict[str, Any], index: int) -> str:
-    parts = [f"#{index} {face['score']:.2f}"]
+    """A face's caption: "#1 score 3.20  age 31+/-4" (its place in the record's faces, its
+    localization score, its age's mean +/- one std)."""
+    parts = [f"#{index} score {face['score']:.2f}" if face.get("score") is not None else f"#{index}"]
     if face.get("age") is not None:
-        parts.append(f"age {face['age']['mean']:.0f}+-{face['age']['std']:.0f}")
+        parts.append(f"age {_plus_minus(face['age'], 0)}")
     return "  ".join(parts)
 
 
 def attractiveness_line(face: dict[str, Any]) -> str | None:
-    """The face's attractiveness (1-5, SCUT-FBP5500's scale) as one line, or None."""
+    """The face's attractiveness (1-5, SCUT-FBP5500's scale, mean +/- one std) as one line, or None."""
     score = face.get("attractiveness")
-    return None if score is None else f"attractiveness {score['mean']:.1f}+-{score['std']:.1f} /5"
+    return None if score is None else f"attractiveness {_plus_minus(score, 1)} /5"
 
 
 def legend_lines(faces: list[dict[str, Any]], top_k: int = 3) -> list[str]:
-    """The text of each face, two lines per face (caption; attractiveness and top attributes), for
-    the panel under a picture of several faces, whose labels beside the boxes would overlap."""
+    """The text of each face, two lines per face (caption; attractiveness and present attributes),
+    for the panel under a picture of several faces, whose labels beside the boxes would overlap."""
     lines = []
     for n, face in enumerate(faces, start=1):
         lines += [face_caption(face, n), "   " + ", ".join(_detail_lines(face, top_k))]
@@ -92,15 +128,17 @@ def legend_lines(faces: list[dict[str, Any]], top_k: int = 3) -> list[str]:
 
 
 def _detail_lines(face: dict[str, Any], top_k: int) -> list[str]:
-    """A face's attractiveness (when scored), then its top_k attributes with their probabilities."""
-    lines = [f"{name} {p:.2f}" for name, p in top_attributes(face, top_k)]
+    """A face's attractiveness (when scored), then attribute_texts: its present attributes (up to
+    top_k) with their probabilities."""
+    lines = attribute_texts(face, top_k)
     score = attractiveness_line(face)
     return lines if score is None else [score, *lines]
 
 
 def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     """RGB uint8 picture of one analysed image: LNet's response as a heatmap, each face's box.
-    One face: its caption above the box, its attributes below. Several faces, a picture under
+    One face: its caption above the box (face_caption), its attractiveness and present attributes
+    below (attribute_texts: the record's "present", the bundle's decisions). Several faces, a picture under
     PANEL_BELOW pixels a side, or a face whose text does not fit above and below its box: "#n"
     at each box and the text in a panel under the image (legend_lines), so that no label covers
     another or the face. A face found in the contrast-stretched copy of a dark or over-exposed
@@ -116,7 +154,8 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     reaches MAX_SIDE, is drawn so and padded with the panel's gray below it (a tall one: on its
     right) up to MIN_SIDE, so that the picture and its text stay usable: a strip 1 pixel high and
     5000 wide is drawn 2048 wide and 256 high, not 1. The text grows with the picture (a 2048 x 1365 picture's is as
-    legible as a 700 px one's)."""
+    legible as a 700 px one's). When LNet responded anywhere, the bottom line also says what the
+    heat is (HEAT_LEGEND)."""
     if analysis.image is None:
         raise ValueError(f"{analysis.source}: nothing to draw ({analysis.record['error']})")
     # A dark or over-exposed photo whose faces were found in its contrast-stretched copy: draw that copy.
@@ -125,7 +164,8 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     if shrink < 1:
         size = (max(1, round(shown.shape[1] * shrink)), max(1, round(shown.shape[0] * shrink)))
         shown = cv2.resize(shown, size, interpolation=cv2.INTER_AREA)
-    canvas = overlay_heatmap(shown, analysis.heatmap(shown.shape[:2]))
+    heat = analysis.heatmap(shown.shape[:2])
+    canvas = overlay_heatmap(shown, heat)
     zoom = max(1, -(-MIN_SIDE // min(canvas.shape[:2])))  # ceil
     zoom = max(1, min(zoom, MAX_SIDE // max(canvas.shape[:2])))  # a thin picture: not past MAX_SIDE
     if zoom > 1:
@@ -160,7 +200,8 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
             y += step
     if not faces:
         _text(canvas, "no face found", 4, step, scale)
-    note = picture_note(analysis)
+    # what the colours are, where LNet responded (a trial read the blobs as faces found)
+    note = "; ".join(filter(None, [picture_note(analysis), HEAT_LEGEND if float(heat.max(initial=0.0)) > 0 else ""]))
     if note:  # along the bottom edge, its descenders ("g") and darkened box inside the picture
         fitted = _scale_to_fit(note, w - 8, scale)
         _text(canvas, note, 4, h - _below_baseline(fitted), fitted)
@@ -175,21 +216,23 @@ TRACK_COLORS = ((60, 255, 60), (255, 160, 40), (60, 200, 255), (255, 80, 200), (
 
 
 def track_caption(face: dict[str, Any], index: int) -> str:
-    """A video face's caption: "id 3  age 31+-4", its track's id and age (FaceTracker's "track"),
+    """A video face's caption: "id 3  age 31+/-4", its track's id and age (FaceTracker's "track"),
     or face_caption's "#n" line for a face with no track."""
     track = face.get("track")
     if track is None:
         return face_caption(face, index)
     age = track.get("age")
-    return f"id {track['id']}" + ("" if age is None else f"  age {age['mean']:.0f}+-{age['std']:.0f}")
+    return f"id {track['id']}" + ("" if age is None else f"  age {_plus_minus(age, 0)}")
 
 
 def render_tracks(image: np.ndarray, record: dict[str, Any], top_k: int = 3) -> np.ndarray:
     """A copy of a video frame, RGB uint8 (H, W, 3) (no heatmap: it would flicker), with each face
-    of its record (FaceTracker.update's) drawn: its box in its track's colour (TRACK_COLORS by id),
-    track_caption above it and the track's top_k attributes by mean probability below it (the
-    face's own without a track), placed by track_labels: inside the frame, off each other's
-    labels. A frame under MIN_SIDE pixels a side is drawn enlarged by a whole factor (its pixels as
+    of its record (FaceTracker.update's) drawn: its box in its track's colour (TRACK_COLORS by id;
+    at least 2 px wide), track_caption above it and the track's present attributes below it
+    (attribute_texts of the track's "present", decided on its mean probabilities; the face's own
+    without a track), each label on a dark shade of the same colour, so that a label names its box;
+    placed by track_labels: inside the frame, off each other's labels and off the other faces.
+    A frame under MIN_SIDE pixels a side is drawn enlarged by a whole factor (its pixels as
     blocks; a 96 x 96 frame 288 x 288), as render draws a small photo, so that the text fits; else
     it keeps its size. Boxes are the record's [x0, y0, x1, y1] in the frame's pixels. Text grows
     with the frame as render's does. Raises ValueError when `image` is not the record's width x
@@ -203,15 +246,14 @@ def render_tracks(image: np.ndarray, record: dict[str, Any], top_k: int = 3) -> 
               else canvas.copy())  # fmt: skip
     h, w = canvas.shape[:2]
     scale = float(np.clip(min(h, w) / 700, 0.35, 8.0))
-    line = max(1, round(min(h, w) / 250))
+    line = max(2, round(min(h, w) / 250))  # a trial could hardly see 1 px lines on a 640 x 360 frame
     faces = record.get("faces") or []
-    for face in faces:
-        track = face.get("track")
-        colour = TRACK_COLORS[track["id"] % len(TRACK_COLORS)] if track else BOX_COLOR
+    colours = [TRACK_COLORS[f["track"]["id"] % len(TRACK_COLORS)] if f.get("track") else BOX_COLOR for f in faces]
+    for face, colour in zip(faces, colours, strict=True):
         x0, y0, x1, y1 = (int(round(v * zoom)) for v in face["box"])
         cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), colour, line)
-    for text, x, y in track_labels(faces, (h, w), zoom, scale, line, top_k):
-        _text(canvas, text, x, y, scale)
+    for text, x, y, n in track_labels(faces, (h, w), zoom, scale, line, top_k):
+        _text(canvas, text, x, y, scale, tint=colours[n])
     return canvas
 
 
@@ -231,19 +273,25 @@ def _shortened(text: str, width: int, scale: float) -> str:
 
 
 def track_labels(faces: list[dict[str, Any]], size: tuple[int, int], zoom: float, scale: float, line: int,
-                 top_k: int = 3) -> list[tuple[str, int, int]]:  # fmt: skip
+                 top_k: int = 3) -> list[tuple[str, int, int, int]]:  # fmt: skip
     """Where render_tracks writes each face's text on a picture of `size` (height, width) pixels
-    (the frame drawn `zoom` times its size): (text, x, baseline y) per line. A face's caption goes
-    above its box, its attribute lines below it; a block that would leave the picture or cover
-    another face's text already placed (faces in record order) slides down, then up, a line at a
-    time, to the nearest free place; attribute lines that find none are dropped, last first; a
-    caption that finds none stays at its place, inside the picture. Lines wider than the picture
-    are shortened with '..'. Every line stays inside the picture."""
+    (the frame drawn `zoom` times its size): (text, x, baseline y, the face's index in `faces`)
+    per line. A face's caption goes above its box, its attribute lines below it; a block that
+    would leave the picture, cover another face's text already placed (faces in record order) or
+    cover a face's box (a caption: another face's) slides down, then up, a line at a time, to the
+    nearest free place within CAPTION_REACH lines for a caption, within as many lines as the block
+    has (and 2 more) for attribute lines, so that text stays by its face (a trial saw blocks drawn
+    150 px from theirs); attribute lines that find none are dropped, last first; a caption that
+    finds none goes to the nearest place off the other labels (over a face), else stays at its
+    place, inside the picture. Lines wider than the picture are shortened with '..'.
+    Every line stays inside the picture."""
     h, w = size
     step = _line_height(scale)
     lift = _below_baseline(scale) + line  # a caption's baseline above its box's top edge
     placed: list[tuple[int, int, int, int]] = []
-    out: list[tuple[str, int, int]] = []
+    out: list[tuple[str, int, int, int]] = []
+    boxes = [tuple(int(round(v * zoom)) for v in face["box"]) for face in faces]
+    others: list[tuple[int, ...]] = []  # the boxes of the faces other than the one being labelled
 
     def block(lines: list[str], x: int, y: int) -> list[tuple[int, int, int, int]]:
         return [_line_box(text, x, y + k * step, scale) for k, text in enumerate(lines)]
@@ -251,40 +299,47 @@ def track_labels(faces: list[dict[str, Any]], size: tuple[int, int], zoom: float
     def inside(boxes) -> bool:
         return all(b[1] >= 0 and b[3] <= h for b in boxes)
 
-    def free(boxes) -> bool:
-        return not any(b[0] < p[2] and p[0] < b[2] and b[1] < p[3] and p[1] < b[3] for b in boxes for p in placed)
+    def free(rects) -> bool:
+        return not any(b[0] < p[2] and p[0] < b[2] and b[1] < p[3] and p[1] < b[3]
+                       for b in rects for p in (*placed, *others))  # fmt: skip
 
-    def place(lines: list[str], x0: int, y: int) -> int | None:
-        """The baseline nearest `y` (a line's step at a time) where `lines` fit, or None."""
+    def place(lines: list[str], x0: int, y: int, reach: int) -> int | None:
+        """The baseline nearest `y` (a line's step at a time, at most `reach` lines away) where
+        `lines` fit, or None."""
         width = max(_text_width(text, scale) for text in lines)
         x = int(np.clip(x0, 0, max(0, w - width - 2)))
-        for k in range(2 * (h // step + 2)):
+        for k in range(2 * min(reach, h // step + 2) + 1):
             at = y + (k + 1) // 2 * step * (1 if k % 2 else -1) if k else y
             if inside(block(lines, x, at)) and free(block(lines, x, at)):
                 return at
         return None
 
-    for n, face in enumerate(faces, start=1):
+    for n, face in enumerate(faces):
         track = face.get("track")
-        x0, y0, x1, y1 = (int(round(v * zoom)) for v in face["box"])
-        caption = _shortened(track_caption(face, n), w - 8, scale)
+        x0, y0, x1, y1 = boxes[n]
+        others[:] = boxes[:n] + boxes[n + 1 :]
+        caption = _shortened(track_caption(face, n + 1), w - 8, scale)
         tx = x0 + 2
         y = y0 - lift if y0 - lift >= step else y0 + step
-        at = place([caption], tx, y)
+        at = place([caption], tx, y, CAPTION_REACH)
+        if at is None:  # none near it off the other faces: the nearest off the other labels
+            others.clear()
+            at = place([caption], tx, y, h)
         if at is None:  # no free place: at its own, kept inside the picture
             at = int(np.clip(y, step, h - _below_baseline(scale)))
         width = _text_width(caption, scale)
         x = int(np.clip(tx, 0, max(0, w - width - 2)))
-        out.append((caption, x, at))
+        out.append((caption, x, at, n))
         placed.extend(block([caption], x, at))
-        lines = [_shortened(f"{name} {p:.2f}", w - 8, scale)
-                 for name, p in top_attributes(track if track and track.get("attributes") else face, top_k)]  # fmt: skip
+        read = track if track and track.get("attributes") else face
+        lines = [_shortened(text, w - 8, scale) for text in attribute_texts(read, top_k)]
+        others[:] = boxes  # the lines hide no face, their own included
         while lines:
-            at = place(lines, tx, y1 + step)
+            at = place(lines, tx, y1 + step, len(lines) + 2)
             if at is not None:
                 width = max(_text_width(text, scale) for text in lines)
                 x = int(np.clip(tx, 0, max(0, w - width - 2)))
-                out += [(text, x, at + k * step) for k, text in enumerate(lines)]
+                out += [(text, x, at + k * step, n) for k, text in enumerate(lines)]
                 placed.extend(block(lines, x, at))
                 break
             lines = lines[:-1]
@@ -393,5 +448,6 @@ def save_png(path: str | Path, rgb: np.ndarray) -> Path:
     return path
 
 
-__all__ = ["attractiveness_line", "face_caption", "overlay_heatmap", "picture_note", "render", "render_tracks", "save_png",
-           "top_attributes", "track_caption", "track_labels"]
+__all__ = ["attractiveness_line", "attribute_texts", "face_caption", "overlay_heatmap", "picture_note",
+           "present_attributes", "render", "render_tracks", "save_png", "top_attributes", "track_caption",
+           "track_labels"]
