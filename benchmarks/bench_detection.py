@@ -327,30 +327,41 @@ def face_free_crops(df, out_dir: Path, min_side: int = 64, grow: float = 0.5, tr
 SAVED_DRAWN = 0.5  # --vis: a saved output's boxes drawn (it has no operating point of its own here)
 
 
+TRUTH_COLOUR, DONT_CARE_COLOUR, FOUND_COLOUR = (255, 0, 255), (150, 150, 150), (0, 255, 0)  # RGB, --vis panels
+VIS_KEY = "magenta: labelled faces that count; gray: don't care; green: the row's boxes"
+
+
 def draw_detections(df, truth, drawn: dict[str, list[np.ndarray]], folder: Path, height: int = 360) -> list[Path]:
     """One JPEG per image of df (in folder, never under experiments/: they are the data's
-    pixels): a panel per row of `drawn` (name -> boxes per image), the image `height` px high,
-    labelled faces that count white, don't-care gray, the row's boxes green, its name and count
-    on top. Returns the files written."""
+    pixels): a panel per row of `drawn` (name -> boxes per image), the image `height` px high, a
+    dark gap between panels; labelled faces that count in magenta (seen on white walls too),
+    don't-care gray, the row's boxes green over them; the row's name and count on top, white on a
+    dark box; VIS_KEY in a strip below. Returns the files written."""
+    from lnet_anet.inference.visualize import _text
+
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for i, (path, name) in enumerate(zip(df["path"], df["name"], strict=True)):
         image = read_image(path)
         k = height / image.shape[0]
         base = cv2.resize(image, (max(1, round(image.shape[1] * k)), height), interpolation=cv2.INTER_AREA)
+        gap = np.full((height, 6, 3), 32, np.uint8)
         panels = []
         for row, boxes in drawn.items():
             tile = base.copy()
             for box, dont_care in zip(*truth[i], strict=True):
                 x0, y0, x1, y1 = (int(round(v * k)) for v in box)
-                cv2.rectangle(tile, (x0, y0), (x1 - 1, y1 - 1), (128, 128, 128) if dont_care else (255, 255, 255), 1)
+                cv2.rectangle(tile, (x0, y0), (x1 - 1, y1 - 1), DONT_CARE_COLOUR if dont_care else TRUTH_COLOUR, 2)
             for box in boxes[i]:
                 x0, y0, x1, y1 = (int(round(v * k)) for v in box)
-                cv2.rectangle(tile, (x0, y0), (x1 - 1, y1 - 1), (0, 255, 0), 2)
-            cv2.putText(tile, f"{row}: {len(boxes[i])}", (4, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 0), 2)
-            panels.append(tile)
+                cv2.rectangle(tile, (x0, y0), (x1 - 1, y1 - 1), FOUND_COLOUR, 2)
+            _text(tile, f"{row}: {len(boxes[i])}", 6, 20, 0.55)
+            panels += [tile, gap]
+        picture = np.concatenate(panels[:-1], axis=1)
+        key = np.full((28, picture.shape[1], 3), 32, np.uint8)
+        _text(key, VIS_KEY, 6, 19, 0.5)
         out = folder / f"{i:03d}_{name.replace('/', '__').rsplit('.', 1)[0]}.jpg"
-        cv2.imwrite(str(out), cv2.cvtColor(np.concatenate(panels, axis=1), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        cv2.imwrite(str(out), cv2.cvtColor(np.concatenate([picture, key]), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
         written.append(out)
     return written
 
@@ -901,18 +912,20 @@ def plot_curves(curves: dict, path: Path, record: dict) -> Path | None:
         colour = f"C{k % 10}"
         r = record["results"][name]
         op = c["operating_point"]
-        axes[0].plot([0.0, *c["recall"]], [1.0, *c["precision"]], color=colour, label=f"{name} (AP {_num(r['ap'])})")
+        bundle = r.get("settings", {}).get("bundle")  # which model a row of ours is (a trial could not tell two apart)
+        label = name if bundle is None else f"{name} [{Path(bundle).name}]"
+        axes[0].plot([0.0, *c["recall"]], [1.0, *c["precision"]], color=colour, label=f"{label} (AP {_num(r['ap'])})")
         axes[0].plot([op["recall"]], [op["precision"]], "o", color=colour)
         fppi = np.maximum(c["fppi"], 1e-3)  # log axis: no false alarm yet is drawn at 0.001
-        axes[1].step(fppi, c["recall"], where="post", color=colour, label=f"{name} ({_num(r['recall_at_0.1_fppi'])} @0.1)")
+        axes[1].step(fppi, c["recall"], where="post", color=colour, label=f"{label} ({_num(r['recall_at_0.1_fppi'])} @0.1)")
         axes[1].plot([max(op["fppi"], 1e-3)], [op["recall"]], "o", color=colour)
         if fddb and "fddb" in c:
             at = r["fddb"]["at_false_positives"][str(FALSE_POSITIVES[-1])]["tpr_discrete"]
             axes[2].step(c["fddb"]["false_positives"], c["fddb"]["tpr_discrete"], where="post", color=colour,
-                         label=f"{name} ({_num(at)} @{FALSE_POSITIVES[-1]})")  # fmt: skip
+                         label=f"{label} ({_num(at)} @{FALSE_POSITIVES[-1]})")  # fmt: skip
     axes[0].set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02), title="precision-recall, IoU 0.5")
     axes[1].set(xscale="log", xlabel="false alarms per image", ylabel="recall", ylim=(0, 1.02), xlim=(1e-3, 10),
-                title="recall against false alarms per image")  # fmt: skip
+                title="recall against false alarms per image (0 drawn at 0.001)")  # fmt: skip
     if fddb:  # FDDB's curves are read up to 2,000 false positives; a small run's end where its own do
         most = max((max(c["fddb"]["false_positives"], default=0) for c in curves.values() if "fddb" in c), default=0)
         axes[2].set(xlabel="false positives", ylabel="true positive rate", xlim=(0, max(10, min(2000, 1.05 * most))),
