@@ -29,6 +29,7 @@ import numpy as np
 import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import ConfigCompositionException, InstantiationException
+from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import MissingMandatoryValue
 from safetensors import SafetensorError
@@ -197,29 +198,31 @@ class ConfigSyntaxError(ConfigCompositionException):
     """A config file that is not valid YAML, named by file, line and column."""
 
 
+class RunFolderCheck(Callback):
+    """Hydra callback (conf/hydra/default.yaml's hydra.callbacks, so every command's): the launch's
+    run folder checked by _check_run_folder when the run starts, before Hydra makes it (Hydra's
+    own mkdir ends in a traceback). A run folder that cannot be made, or a bad name=, ends in one
+    line and exit status 2."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _check_run_folder(config, "hydra.run.dir")
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _check_run_folder(config, "hydra.sweep.dir")
+
+
 def yaml_errors_named(command: Callable) -> Callable:
-    """The outermost decorator of a Hydra command (above @hydra.main). A run folder that cannot be made
-    (_check_run_folder) ends in one line and exit status 2. A YAML syntax error in a config
-    file the launch reads (a user's experiment file, an edited conf/) is reported in one line naming
-    the file, line and column, where Hydra prints a ~90-line traceback because it shortens only its
-    own errors. The exit status stays Hydra's for a config error, 1.
+    """The outermost decorator of a Hydra command (above @hydra.main). A YAML syntax error in a
+    config file the launch reads (a user's experiment file, an edited conf/) is reported in one
+    line naming the file, line and column, where Hydra prints a ~90-line traceback because it
+    shortens only its own errors. The exit status stays Hydra's for a config error, 1. (The run
+    folder is checked by the RunFolderCheck callback.)
 
     Hydra reads every config file with OmegaConf.load (its file and package config sources), so
     OmegaConf.load is wrapped for the launch and put back after."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        import hydra._internal.hydra as hydra_run
-
-        run_job = hydra_run.run_job
-
-        def run_job_checked(*job_args: Any, **job_kwargs: Any) -> Any:  # Hydra makes the run folder first
-            config, key = job_kwargs.get("config"), job_kwargs.get("job_dir_key")
-            if config is not None and key:
-                _check_run_folder(config, key)
-            return run_job(*job_args, **job_kwargs)
-
-        hydra_run.run_job = run_job_checked
         load = OmegaConf.load
 
         def load_named(file_: Any) -> Any:
@@ -233,7 +236,6 @@ def yaml_errors_named(command: Callable) -> Callable:
             return command(*args, **kwargs)
         finally:
             OmegaConf.load = load
-            hydra_run.run_job = run_job
 
     return run
 
