@@ -431,8 +431,17 @@ def merge_runs(paths: list[Path]) -> dict:
     return out
 
 
+EXIT_STATUS = """\
+exit status:
+  0    every set asked for was scored (or --merge merged the runs)
+  1    a data set asked for (--sets) is not under --datasets
+  2    bad usage: an unknown option or a bad value, a --bundle that is no bundle, a --face-head /
+       --box-head / --age-descriptor-head naming no --bundle label"""
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=EXIT_STATUS)  # fmt: skip
     ap.add_argument("--merge", type=Path, nargs="+", default=None,
                     help="results.json of runs on the same files: write their bundles side by side to --out")
     ap.add_argument("--bundle", type=_bundle_arg, nargs="+", default=[("embedded", DEFAULT_BUNDLE)],

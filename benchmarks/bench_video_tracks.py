@@ -153,8 +153,16 @@ def markdown(r: dict) -> str:
         f"{s['tracks']} tracks were given two labelled faces. Tracker: `{json.dumps(r['tracker'])}`.", ""])  # fmt: skip
 
 
+EXIT_STATUS = """\
+exit status:
+  0    the clips were made and scored
+  1    no wider_face_split under --wider, or no photo of the part has two faces big enough
+  2    bad usage: an unknown option or a value out of range"""
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=EXIT_STATUS)  # fmt: skip
     ap.add_argument("--wider", type=Path, default=datasets_root() / "wider_face_train")
     ap.add_argument("--part", choices=("tune", "val"), default="tune")
     ap.add_argument("--clips", type=int, default=12)

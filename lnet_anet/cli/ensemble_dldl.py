@@ -18,10 +18,17 @@ from pathlib import Path
 
 from lnet_anet.cli.arguments import CommandParser, RawDescriptionDefaultsHelpFormatter
 
+EXIT_STATUS = """\
+exit status:
+  0    the ensemble was written to --out
+  1    a run cannot be read or averaged (not finished, no checkpoint, other bins or targets)
+  2    bad usage: fewer than 2 runs, the same run twice, --out naming one of the runs or a folder
+       that holds other files"""
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = CommandParser(prog="python -m lnet_anet.cli.ensemble_dldl", description=__doc__,
-                       formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
+                       formatter_class=RawDescriptionDefaultsHelpFormatter, epilog=EXIT_STATUS)  # fmt: skip
     ap.add_argument("runs", nargs="+", type=Path, help="finished DLDL run folders (2 or more)")
     ap.add_argument("--out", type=Path, required=True, help="the ensemble's run folder")
     try:  # argparse exits on bad usage (2) and --help (0); main returns the code instead
