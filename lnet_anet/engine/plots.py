@@ -144,6 +144,8 @@ def plot_metrics(metrics_path: str | Path, out_path: str | Path, title: str) -> 
     if not panels:
         raise ValueError(f"{metrics_path}: no complete line with a step and a number to draw")
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     ncols = min(4, len(panels))
     nrows = math.ceil(len(panels) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.5 * ncols, 2.6 * nrows + 0.6), squeeze=False)
@@ -167,8 +169,8 @@ def plot_metrics(metrics_path: str | Path, out_path: str | Path, title: str) -> 
                 ax.plot(steps, _running_mean(values), color=colour, lw=1.5, label=f"{label} (running mean)")
             else:
                 ax.plot(steps, values, color=colour, lw=1.2, label=label)
-        if family:
-            ax.margins(x=0.12)
+        ax.set_xlim(0, max(last, 1) * (1.12 if family else 1.03))  # every panel the run's steps; room for the thetas
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         ax.set_title(name if name != "lr" else "learning rate", fontsize=9)
         ax.set_xlabel("step", fontsize=8)
         ax.set_ylabel(name.removeprefix("val/"), fontsize=8)
