@@ -14,13 +14,18 @@ bundle's decisions (its per-attribute thresholds, the record's "present") and at
 the majority baseline (per attribute, the value most frequent in the train split's labels; the
 scored split's own when the dataset has no train rows; its balanced accuracy as the metric gives it,
 which is not 0.5 for an attribute with one class only among the scored images). Per attribute: accuracy, balanced
-accuracy, positive rate.
+accuracy, positive rate, and the expected calibration error (ECE) of its probabilities; the ECE of all
+the attributes' probabilities pooled too (10 equal bins of [0, 1]: the share of the probabilities in
+each bin times the gap between its share of labels present and its mean probability, summed), with
+its bins, and drawn in reliability.png: the pooled reliability diagram (the share of labels present
+against the mean probability of each bin, the diagonal, the counts below, the ECE in the legend)
+beside the 8 attributes of the highest ECE.
 
 --data names a dataset config (lnet_anet/conf/data/<name>.yaml with task: attributes); --root is
 the folder that config reads (the same layout: see the README's Data section); --split defaults to
 the config's eval_split (LFWA: test; CelebA, CelebA-HQ: val: never tune on test). Attributes the
 bundle has and the labels lack are left out, and said. Writes results.json and results.md (the
-command, the data, the bundle, the figures, the machine) into --out (default
+command, the data, the bundle, the figures, the machine) and reliability.png into --out (default
 runs/bench_attributes/<data>-<split>-<time>). A setting, dataset or bundle that cannot be used, or a
 split of which no image can be read: one `error: ...` line on stderr, exit status 2.
 
@@ -49,7 +54,11 @@ from lnet_anet.engine.runs import USER_ERRORS, machine, say_left_out
 from lnet_anet.inference.bundle import BundleError
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
-from lnet_anet.metrics.attributes import attribute_metrics
+from lnet_anet.metrics.attributes import attribute_metrics, calibration_bins
+
+N_BINS = 10  # the calibration figures' bins of [0, 1]
+WORST = 8  # reliability.png: the attributes of the highest ECE drawn one by one
+ARM = "end to end (Predictor on the files)"  # the one way this script makes its probabilities
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "lnet_anet" / "conf" / "data"
@@ -111,14 +120,30 @@ def top_faces(predictor: Predictor, paths: list[str], batch_size: int) -> tuple[
     return out, unreadable
 
 
+def probabilities(faces: list[dict | None], names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """found (N,) bool: the images with a face; probs (found.sum(), A): those faces' attribute
+    probabilities in `names` order."""
+    found = np.array([f is not None for f in faces], bool)
+    probs = np.array([[f["attributes"][n] for n in names] for f in faces if f is not None], np.float64)
+    return found, probs.reshape(len(probs), len(names))
+
+
+def calibration(probs: np.ndarray, labels: np.ndarray) -> dict:
+    """{"ece", "n_bins", "bins": {"count", "mean_predicted", "observed"} (null in an empty bin)} of
+    the (N, A) probabilities pooled against their 0/1 labels (metrics.attributes.calibration_bins)."""
+    b = calibration_bins(probs, labels, N_BINS)
+    listed = lambda a: [None if np.isnan(v) else round(float(v), 6) for v in a]  # noqa: E731
+    return {"ece": b["ece"], "n_bins": N_BINS, "bins": {"count": b["count"].tolist(),
+            "mean_predicted": listed(b["mean_predicted"]), "observed": listed(b["observed"])}}  # fmt: skip
+
+
 def score(faces: list[dict | None], labels: np.ndarray, names: list[str], thresholds: np.ndarray,
           train_labels: np.ndarray | None) -> dict:  # fmt: skip
     """faces: each image's top face (None: none found); labels (N, A) 0/1 in `names` order;
     thresholds (A,): the bundle's decisions. The figures of the module docstring."""
-    found = np.array([f is not None for f in faces], bool)
+    found, probs = probabilities(faces, names)
     if not found.any():
         return {"n_images": len(faces), "found": 0.0}
-    probs = np.array([[f["attributes"][n] for n in names] for f in faces if f is not None])
     kept = labels[found]
     at_decisions = attribute_metrics(probs >= thresholds, kept, names, train_labels)
     at_half = attribute_metrics(probs >= 0.5, kept, names, train_labels)
@@ -132,8 +157,11 @@ def score(faces: list[dict | None], labels: np.ndarray, names: list[str], thresh
             "p_ge_0.5": {k: at_half[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
             "majority_mean_accuracy": at_decisions["majority_mean_accuracy"],
             "majority_mean_balanced_accuracy": at_majority["mean_balanced_accuracy"],
-            "per_attribute": {n: {k: at_decisions["per_attribute"][n][k] for k in ("accuracy", "balanced_accuracy",
-                                                                                  "positive_rate")} for n in names}}  # fmt: skip
+            "calibration": calibration(probs, kept.astype(bool)),  # 0/1 as attribute_metrics reads them
+            "per_attribute": {n: {**{k: at_decisions["per_attribute"][n][k] for k in ("accuracy", "balanced_accuracy",
+                                                                                     "positive_rate")},
+                                  "ece": calibration_bins(probs[:, j], kept[:, j].astype(bool), N_BINS)["ece"]}
+                              for j, n in enumerate(names)}}  # fmt: skip
 
 
 def markdown(r: dict) -> str:
@@ -157,10 +185,15 @@ def markdown(r: dict) -> str:
                   f"{s['decisions']['mean_balanced_accuracy']:.4f} |",
                   f"| at p >= 0.5 | {s['p_ge_0.5']['mean_accuracy']:.4f} | {s['p_ge_0.5']['mean_balanced_accuracy']:.4f} |",
                   f"| majority class per attribute | {s['majority_mean_accuracy']:.4f} | "
-                  f"{s['majority_mean_balanced_accuracy']:.4f} |", "",
-                  "| attribute | accuracy | balanced accuracy | positive rate |", "|---|---|---|---|"]  # fmt: skip
+                  f"{s['majority_mean_balanced_accuracy']:.4f} |", ""]  # fmt: skip
+        if "calibration" in s:  # results from before the calibration figures: without them
+            lines += [f"Expected calibration error (ECE) of the probabilities, the attributes pooled "
+                      f"({s['calibration']['n_bins']} bins): {s['calibration']['ece']:.4f} (reliability.png).", ""]
+        ece = all("ece" in a for a in s["per_attribute"].values())
+        lines += ["| attribute | accuracy | balanced accuracy | positive rate |" + (" ECE |" if ece else ""),
+                  "|---|---|---|---|" + ("---|" if ece else "")]  # fmt: skip
         lines += [f"| {n} | {a['accuracy']:.4f} | {a['balanced_accuracy']:.4f} | {a['positive_rate']:.3f} |"
-                  for n, a in s["per_attribute"].items()]  # fmt: skip
+                  + (f" {a['ece']:.4f} |" if ece else "") for n, a in s["per_attribute"].items()]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -238,8 +271,16 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(record, indent=1) + "\n")
     (out / "results.md").write_text(markdown(record))
+    wrote = [out / "results.md", out / "results.json"]
+    found, probs = probabilities(faces, names)
+    if found.any():  # the probabilities and their labels, drawn
+        from lnet_anet.engine.plots import plot_reliability
+
+        labels = part.loc[readable, names].to_numpy()[found].astype(bool)
+        wrote.append(plot_reliability({ARM: (probs, labels)}, names, out / "reliability.png",
+                                      f"{args.data} {split}", N_BINS, WORST))  # fmt: skip
     print(markdown(record).split("\n\n| attribute")[0])
-    print(f"wrote {out / 'results.md'} and {out / 'results.json'}")
+    print(f"wrote {', '.join(map(str, wrote[:-1]))} and {wrote[-1]}")
     return 0
 
 

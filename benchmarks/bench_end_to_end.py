@@ -35,7 +35,8 @@ flip, and the IoU of the face box with the original's (mapped into the same pixe
 `--sets` chooses what is scored (default both): `attributes` (celeba_hq128 files, the linear probe,
 the age-against-Young proxy) needs only celeba_hq128, `age` (UTKFace chips, the framings and
 stability rows) only utkface128. Writes results.{json,md} into --out (default
-runs/bench_end_to_end/<date>-<time>). A chosen set whose data is missing under --datasets is named,
+runs/bench_end_to_end/<date>-<time>), and with the age rows age_errors_<label>.png per bundle
+(predicted against true age, MAE by band, CS(theta), the share within 1 and 2 std by band). A chosen set whose data is missing under --datasets is named,
 with the --sets that would run, and the script stops (exit 1).
 """
 
@@ -45,6 +46,7 @@ import argparse
 import datetime as dt
 import io
 import json
+import re
 import shlex
 import sys
 import time
@@ -211,7 +213,11 @@ def linear_probe(train, val, names: list[str], train_labels: np.ndarray) -> dict
     return {"n_train": len(train), **{k: m[k] for k in ("mean_accuracy", "mean_balanced_accuracy")}}
 
 
-def age_end_to_end(predictor: Predictor, held, train_median: float) -> dict:
+def age_end_to_end(predictor: Predictor, held, train_median: float, picture: Path | None = None,
+                   title: str = "") -> dict:  # fmt: skip
+    """The age of each chip's top face against its label: MAE, bias, the share within 1 and 2 std,
+    by band; with `picture`, those ages drawn there too (lnet_anet.engine.plots.plot_age_errors,
+    headed `title`)."""
     faces = top_faces(predictor, held["path"].tolist())
     found = np.array([f is not None and f["age"] is not None for f in faces])
     true = held["age"].to_numpy(np.float64)[found]
@@ -237,7 +243,16 @@ def age_end_to_end(predictor: Predictor, held, train_median: float) -> dict:
             "bias": float(err.mean()), "within_1_std": float((np.abs(err) <= std).mean()),
             "within_2_std": float((np.abs(err) <= 2 * std).mean()),
             "median_baseline_mae": float(np.abs(true - train_median).mean()), "by_band": bands,
-            "by_wide_band": wide}  # fmt: skip
+            "by_wide_band": wide} | (_draw_age_errors(mean, std, true, picture, title) if picture else {})  # fmt: skip
+
+
+def _draw_age_errors(mean: np.ndarray, std: np.ndarray, true: np.ndarray, picture: Path, title: str) -> dict:
+    """{"picture": its file name} once drawn; {} when no face was found (nothing to draw)."""
+    from lnet_anet.engine.plots import plot_age_errors
+
+    if not len(mean):
+        return {}
+    return {"picture": plot_age_errors(mean, std, true, picture, title).name}
 
 
 def _jpeg(img: Image.Image, quality: int) -> Image.Image:
@@ -557,6 +572,7 @@ def main(argv=None) -> int:
     runs += [(f"{label}+age-descriptor", path, age_heads[label], False) for label, path in args.bundle if label in age_heads]
     if args.box_jitter:  # and with the opt-in jittered views
         runs += [(f"{label}+box-jitter", path, None, True) for label, path in args.bundle]
+    out = args.out or Path("runs") / "bench_end_to_end" / f"{results['date']}-{dt.datetime.now():%H%M%S}"
     for label, path, age_head, jitter in runs:
         predictor = load(label.split("+")[0], path, box_jitter=jitter or None)
         if age_head is not None:
@@ -569,7 +585,8 @@ def main(argv=None) -> int:
         if files is not None:
             r["attributes"] = attributes_end_to_end(predictor, files, names, train[names].to_numpy())
         if chips is not None:
-            r["age"] = age_end_to_end(predictor, chips, train_median)
+            picture = out / f"age_errors_{re.sub(r'[^A-Za-z0-9_.+-]', '_', label)}.png"
+            r["age"] = age_end_to_end(predictor, chips, train_median, picture, f"{label}: UTKFace {args.part} chips, end to end")
             r["age_at_framings"] = age_at_framings(predictor, chips[: args.framings]) if args.framings else None
         if scut_paths:
             r["scut"] = faces_found(predictor, scut_paths)
@@ -590,7 +607,6 @@ def main(argv=None) -> int:
             probe_train = probe_train[~probe_train["path"].isin(set(files["path"]))]
         results["linear_probe"] = linear_probe(probe_train, files, names, train[names].to_numpy())
     results["seconds"] = time.perf_counter() - start
-    out = args.out or Path("runs") / "bench_end_to_end" / f"{results['date']}-{dt.datetime.now():%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2, default=float))
     (out / "results.md").write_text(markdown(results))

@@ -22,9 +22,11 @@ def celeba(tmp_path_factory):
 
 
 def test_the_figures_are_those_of_the_predictors_records_on_the_files(celeba, tmp_path):
+    from PIL import Image
+
     from lnet_anet.data.from_config import build_index, split_of
     from lnet_anet.inference.predictor import Predictor
-    from lnet_anet.metrics.attributes import attribute_metrics
+    from lnet_anet.metrics.attributes import attribute_metrics, expected_calibration_error
 
     bench = load_benchmark("bench_attributes")
     root, bundle = celeba
@@ -47,6 +49,15 @@ def test_the_figures_are_those_of_the_predictors_records_on_the_files(celeba, tm
     assert got["scores"]["decisions"]["mean_accuracy"] == pytest.approx(want["mean_accuracy"])
     assert got["scores"]["majority_mean_accuracy"] == pytest.approx(want["majority_mean_accuracy"])
     assert set(got["scores"]["per_attribute"]) == set(names) and got["left_out_attributes"] == []
+    # the probabilities' calibration: pooled and per attribute in results.json / .md, drawn in reliability.png
+    labels = val[names].to_numpy()[found].astype(bool)
+    assert got["scores"]["calibration"]["ece"] == pytest.approx(expected_calibration_error(probs, labels))
+    assert sum(got["scores"]["calibration"]["bins"]["count"]) == probs.size
+    assert got["scores"]["per_attribute"][names[0]]["ece"] == pytest.approx(expected_calibration_error(probs[:, 0], labels[:, 0]))
+    assert "Expected calibration error (ECE) of the probabilities, the attributes pooled (10 bins): " in (
+        tmp_path / "results.md").read_text()
+    with Image.open(tmp_path / "reliability.png") as picture:
+        assert picture.format == "PNG" and picture.width >= 800 and picture.height >= 400
 
 
 def test_bad_arguments_and_data_stop_with_one_error_line(celeba, tmp_path, capsys):

@@ -88,3 +88,7 @@ def test_end_to_end_scores_age_alone_without_celeba_hq(tmp_path, capsys, one_thr
     assert "attributes" not in embedded and embedded["age"]["found"] > 0 and embedded["age"]["mae"] >= 0
     text = (tmp_path / "age" / "results.md").read_text()
     assert "## Age, UTKFace chips" in text and "## Attributes" not in text and "CelebA-HQ files" not in text
+    # the ages drawn beside them, per bundle (age_errors_<label>.png)
+    assert embedded["age"]["picture"] == "age_errors_embedded.png"
+    with Image.open(tmp_path / "age" / "age_errors_embedded.png") as picture:
+        assert picture.format == "PNG" and picture.width >= 800 and picture.height >= 600

@@ -443,7 +443,7 @@ def test_evaluate_attributes_records_the_framing_it_scored_with(tmp_path):
 
 ARGPARSE_COMMANDS = ["predict", "demo", "build_bundle", "ensemble_dldl", "fit_descriptor_head", "fit_localizer",
                      "fit_upright", "fit_face_head", "fit_box_head", "fit_check_map", "lnet_boxes", "fit_std_scale",
-                     "predict_video"]  # fmt: skip
+                     "predict_video", "plot_run"]  # fmt: skip
 # Every argparse command answers --help without loading torch (well under a second)
 LIGHT_HELP = ARGPARSE_COMMANDS
 
@@ -482,7 +482,7 @@ def test_help_of_the_dldl_training_commands_loads_no_torch(name):
 
 @pytest.mark.parametrize("name", ["predict", "build_bundle", "fit_localizer", "fit_upright", "fit_face_head",
                                   "fit_box_head", "fit_check_map", "fit_descriptor_head", "fit_std_scale",
-                                  "predict_video"])
+                                  "predict_video", "plot_run"])
 def test_each_argparse_commands_help_ends_with_its_exit_statuses(name, capsys):
     """README says so; a docs audit (trial 61) found five fit_* commands whose --help had none."""
     import importlib

@@ -8,7 +8,8 @@
 
 The recipes: lnet_anet.dldl.recipes. Writes into runs/<name>/: .hydra/ (resolved config),
 data.json, train.log, metrics.jsonl, checkpoints/, model.safetensors, model.json,
-preprocess.json, eval.json, eval.md (metrics and error by group) and predictions.csv. Running the
+preprocess.json, eval.json, eval.md (metrics and error by group), predictions.csv, curves.png (the
+training curves) and, for age, age_errors.png (errors by age band, the std's calibration). Running the
 same command again resumes.
 """
 

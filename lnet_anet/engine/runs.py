@@ -777,7 +777,9 @@ def write_regression_report(folder: Path, preds: pd.DataFrame, part: pd.DataFram
                             result: dict[str, Any]) -> None:  # fmt: skip
     """eval.json (the metrics and the error by group), eval.md (that table) and predictions.csv
     (one row per scored face: its image file, prediction, spread, label, gender / race) of an age or
-    attractiveness run. preds: collect_predictions' rows, joined to `part` on "index"."""
+    attractiveness run, and for age age_errors.png (engine.plots.plot_age_errors: predicted against
+    true age, MAE by band, CS(theta), the share within 1 and 2 std by band; a picture that fails is
+    a warning). preds: collect_predictions' rows, joined to `part` on "index"."""
     from lnet_anet.metrics.age import error_by_group, to_markdown
 
     groups = preds.join(part[[c for c in ("gender", "race") if c in part]], on="index")
@@ -792,3 +794,12 @@ def write_regression_report(folder: Path, preds: pd.DataFrame, part: pd.DataFram
     if "path" in part and "index" in groups:  # the face's file, for looking at the worst ones
         groups = groups.join(part["path"].map(lambda p: Path(p).name).rename("image"), on="index")
     groups.to_csv(folder / "predictions.csv", index=False)
+    if target == "age":  # the errors by age band and the std's calibration, drawn (engine.plots)
+        from lnet_anet.engine.plots import plot_age_errors
+
+        try:
+            plot_age_errors(groups["pred"], groups["pred_std"], groups["true"], folder / "age_errors.png",
+                            f"{folder.name}, {split} split")  # fmt: skip
+        except Exception as e:  # noqa: BLE001 - the report stands without its picture
+            logging.getLogger("lnet_anet.train").warning("%s not drawn: %s: %s", folder / "age_errors.png",
+                                                         type(e).__name__, e)  # fmt: skip

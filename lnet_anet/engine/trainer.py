@@ -4,6 +4,8 @@ A run folder holds everything about a run:
   run_dir/train_config.json     the TrainConfig used (Hydra's resolved config sits in .hydra/)
   run_dir/train.log             the loop's log: resumes, evaluations, a line per log_every steps
   run_dir/metrics.jsonl         one JSON object per logged step and per evaluation
+  run_dir/curves.png            metrics.jsonl drawn (engine.plots.plot_metrics): at each evaluation,
+                                and when the run ends or is stopped
   run_dir/checkpoints/last.pt   written atomically every `checkpoint_every` steps and per epoch
   run_dir/checkpoints/best.pt   model weights at the best `monitor` value
 Running again with the same run_dir resumes from last.pt at the exact step it reached; a run
@@ -43,6 +45,7 @@ from lnet_anet.engine.lock import (
     release_run_dir,
     remove_stale_temporaries,
 )
+from lnet_anet.engine.plots import logged_step, plot_metrics
 from lnet_anet.engine.signals import ignore_sigterm, sigterm_as_interrupt
 
 LossFn = Callable[[nn.Module, dict], tuple[torch.Tensor, dict[str, float]]]
@@ -88,14 +91,6 @@ def trains_on(before: dict[str, Any], now: dict[str, Any], checkpoint: Path) -> 
     trained; any other change is refused by refuse_unused_settings."""
     moved = {k for k in before if k not in FREE_TO_CHANGE and now.get(k) != before[k]}
     return bool(moved) and moved <= LENGTH_KEYS and checkpoint.exists()
-
-
-def _logged_step(line: str) -> float:
-    """The step of a metrics.jsonl line; infinity for a line a kill cut short (not JSON)."""
-    try:
-        return json.loads(line).get("step", 0)
-    except json.JSONDecodeError:
-        return float("inf")
 
 
 def no_full_batch(n_samples: int, batch_size: int) -> ConfigError:
@@ -205,6 +200,7 @@ class Trainer:
         self.step, self.epoch, self.batch_in_epoch, self.best = 0, 0, 0, None
         self.saved_step: int | None = None  # the step last.pt holds (said when a run is interrupted)
         self.finished, self.last_eval = False, {}  # whether the run ended; its last figures
+        self._curves_of: tuple[int, int] | None = None  # metrics.jsonl's (size, mtime) curves.png was drawn from
 
     # ---- the loop -------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
@@ -221,6 +217,7 @@ class Trainer:
                     remove_stale_temporaries(folder)
                 return self._fit()
         except KeyboardInterrupt:
+            self._draw_curves()  # the steps so far
             kept = self.run_dir / "checkpoints" / "last.pt"
             saved = self.saved_step
             since = (f" (it holds step {saved}: a rerun redoes the steps after it)"
@@ -244,6 +241,8 @@ class Trainer:
                 log.info("run %s finished before at step %d: nothing to train (delete %s to "
                          "train it again)", self.run_dir, self.step,
                          self.run_dir / "checkpoints" / "last.pt")  # fmt: skip
+                if not (self.run_dir / "curves.png").exists():  # a run from before the picture
+                    self._draw_curves()
             return {"step": self.step, "skipped_images": 0, **self.last_eval}
         if self.main:
             if cfg.monitor and self.step == 0:
@@ -305,6 +304,7 @@ class Trainer:
             self.epoch, self.batch_in_epoch = epoch + 1, 0
             self._save_last()
         bar.close()
+        self._draw_curves()  # the whole run (unless the last evaluation drew it already)
         if skipped_images:
             log.warning("%d unreadable training images were skipped (named in the warnings above)",
                         skipped_images)  # fmt: skip
@@ -345,6 +345,7 @@ class Trainer:
                            **{f"val/{k}": v for k, v in metrics.items()}})  # fmt: skip
         log.info("epoch %d step %d: %s", epoch, self.step,
                  ", ".join(f"{k}={v:g}" if float(v).is_integer() else f"{k}={v:.4f}" for k, v in metrics.items()))  # fmt: skip
+        self._draw_curves()
         if self.cfg.monitor:
             if self.cfg.monitor not in metrics:
                 raise ConfigError(f"train.monitor={self.cfg.monitor} is not among this stage's metrics {sorted(metrics)}")
@@ -410,9 +411,29 @@ class Trainer:
         if not self.main or not path.exists():
             return
         lines = path.read_text().splitlines(keepends=True)
-        kept = [line for line in lines if _logged_step(line) <= step]  # a line cut by a kill goes too
+        kept = [line for line in lines if logged_step(line) <= step]  # a line cut by a kill goes too
         if len(kept) < len(lines):
             path.write_text("".join(kept))
+
+    def _draw_curves(self) -> None:
+        """run_dir/curves.png drawn from metrics.jsonl (plots.plot_metrics; rank 0), unless the file
+        is unchanged since the last drawing or holds nothing to draw yet. A picture that fails is a
+        warning in the log: it never stops the run."""
+        path = self.run_dir / "metrics.jsonl"
+        if not self.main or not path.exists():
+            return
+        stat = path.stat()
+        if (stat.st_size, stat.st_mtime_ns) == self._curves_of:
+            return
+        name = "/".join(self.run_dir.resolve().parts[-2:])
+        try:
+            plot_metrics(path, self.run_dir / "curves.png", name)
+        except ValueError:  # no complete line yet
+            return
+        except Exception as e:  # noqa: BLE001 - a picture is not worth a run
+            log.warning("%s not drawn: %s: %s", self.run_dir / "curves.png", type(e).__name__, e)
+            return
+        self._curves_of = (stat.st_size, stat.st_mtime_ns)
 
     def _log_metrics(self, record: dict[str, Any]) -> None:
         if self.main:

@@ -23,6 +23,15 @@ AGE_BANDS: tuple[tuple[str, float, float], ...] = (
     ("40-59", 40.0, 60.0),
     ("60+", 60.0, np.inf),
 )
+# The bands of age_errors.png (lnet_anet.engine.plots.plot_age_errors; errors_by_band's default):
+# children, then adult life in about 15-year steps.
+AGE_ERROR_BANDS: tuple[tuple[str, float, float], ...] = (
+    ("0-12", 0.0, 13.0),
+    ("13-29", 13.0, 30.0),
+    ("30-44", 30.0, 45.0),
+    ("45-59", 45.0, 60.0),
+    ("60+", 60.0, np.inf),
+)
 GENDER_NAMES = {0: "male", 1: "female"}
 RACE_NAMES = {0: "White", 1: "Black", 2: "Asian", 3: "Indian", 4: "Others"}  # UTKFace codes
 
@@ -144,6 +153,31 @@ def error_by_group(
     return pd.DataFrame(rows, columns=["group", "value", "count", "mae", "bias"])
 
 
+def errors_by_band(
+    pred, true, std, bands: Sequence[tuple[str, float, float]] = AGE_ERROR_BANDS
+) -> pd.DataFrame:
+    """The error of predictions `pred` with their predicted spread `std` (each (N,), in years)
+    against the true ages `true` (N,), per band of the true age, then over all: one row per band of
+    `bands` (in their order, an empty band with count 0 and NaN figures) and a last row "all".
+    Columns: band, count, mae, bias (mean of pred - true), within_1_std and within_2_std (the share
+    with |pred - true| <= 1 and 2 std: about 0.683 and 0.954 where the spread is a calibrated
+    Gaussian's). ValueError for lengths that differ, non-finite values or ages outside the bands."""
+    pred = _vector("pred", pred)
+    true = _vector("true", true, pred.size)
+    std = _vector("std", std, pred.size)
+    err = pred - true
+    labels = age_band(true, bands)
+    rows = []
+    for name, mask in [(b[0], labels == b[0]) for b in bands] + [("all", np.ones(pred.size, bool))]:
+        n = int(mask.sum())
+        e, s = np.abs(err[mask]), std[mask]
+        rows.append({"band": name, "count": n, "mae": float(e.mean()) if n else float("nan"),
+                     "bias": float(err[mask].mean()) if n else float("nan"),
+                     "within_1_std": float((e <= s).mean()) if n else float("nan"),
+                     "within_2_std": float((e <= 2 * s).mean()) if n else float("nan")})  # fmt: skip
+    return pd.DataFrame(rows, columns=["band", "count", "mae", "bias", "within_1_std", "within_2_std"])
+
+
 def _cell(value, digits: int) -> str:
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
@@ -177,10 +211,12 @@ def to_markdown(table: pd.DataFrame | Mapping[str, object], digits: int = 3) -> 
 
 __all__ = [
     "AGE_BANDS",
+    "AGE_ERROR_BANDS",
     "CS_THRESHOLDS",
     "age_band",
     "epsilon_error",
     "error_by_group",
+    "errors_by_band",
     "pearson_r",
     "regression_metrics",
     "to_markdown",

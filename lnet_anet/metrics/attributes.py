@@ -101,3 +101,43 @@ def metrics_markdown(metrics: dict, title: str = "Attribute accuracy") -> str:
         lines.append(f"| {name} | {m['accuracy']:.4f} | {m['balanced_accuracy']:.4f} | "
                      f"{m['majority_accuracy']:.4f} | {m['positive_rate']:.3f} |")  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def calibration_bins(probabilities: np.ndarray, labels: np.ndarray, n_bins: int = 10) -> dict:
+    """A reliability diagram's figures: every probability of `probabilities` (any shape, each in
+    [0, 1]) with its 0/1 label of `labels` (the same shape) put in one of `n_bins` equal bins of
+    [0, 1] (bin k: [k / n_bins, (k + 1) / n_bins), the last one closed at 1). Returns
+    {"edges" (n_bins + 1,), "count" (n_bins,) ints, "mean_predicted" (n_bins,), "observed" (n_bins,):
+    each bin's mean probability and share of positive labels (NaN in an empty bin), "ece": the
+    expected calibration error, sum over the bins of count / N * |observed - mean_predicted|, "n"}.
+    ValueError for shapes that differ, no value, a probability outside [0, 1] or not finite, a
+    label other than 0 / 1, or n_bins < 1."""
+    p = np.asarray(probabilities, dtype=np.float64).reshape(-1)
+    y = np.asarray(labels, dtype=np.float64).reshape(-1)
+    if np.shape(probabilities) != np.shape(labels):
+        raise ValueError(f"probabilities {np.shape(probabilities)} and labels {np.shape(labels)} must have one shape")
+    if n_bins < 1:
+        raise ValueError(f"n_bins must be at least 1, got {n_bins}")
+    if p.size == 0:
+        raise ValueError("no probability to bin")
+    if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
+        bad = p[~(np.isfinite(p) & (p >= 0) & (p <= 1))]
+        raise ValueError(f"{bad.size} probabilities are not in [0, 1] (the first: {bad[0]})")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError("labels must be 0 or 1")
+    k = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
+    count = np.bincount(k, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_predicted = np.bincount(k, weights=p, minlength=n_bins) / count
+        observed = np.bincount(k, weights=y, minlength=n_bins) / count
+    gaps = np.where(count > 0, np.abs(observed - mean_predicted), 0.0)
+    return {"edges": np.linspace(0.0, 1.0, n_bins + 1), "count": count, "mean_predicted": mean_predicted,
+            "observed": observed, "ece": float((count * gaps).sum() / p.size), "n": int(p.size)}  # fmt: skip
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, n_bins: int = 10) -> float:
+    """The expected calibration error of probabilities against their 0/1 labels (same shape, any:
+    an (N, A) array pools the A attributes), over `n_bins` equal bins of [0, 1]: the share of the
+    values in each bin times the gap between its share of positives and its mean probability,
+    summed (0: calibrated; calibration_bins gives the bins and the errors it raises)."""
+    return calibration_bins(probabilities, labels, n_bins)["ece"]
