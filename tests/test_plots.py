@@ -165,10 +165,11 @@ def test_age_errors_by_band_and_their_picture(tmp_path):
     table = errors_by_band(pred, true, std).set_index("band")
     assert table.loc["0-12", "count"] == 2 and table.loc["0-12", "mae"] == pytest.approx(1.0)
     assert table.loc["0-12", "within_1_std"] == pytest.approx(0.5) and table.loc["0-12", "within_2_std"] == 1.0
-    assert table.loc["13-29", "within_2_std"] == 1.0 and table.loc["45-59", "within_2_std"] == 0.0
+    assert table.loc["20-39", "within_2_std"] == 1.0 and table.loc["40-59", "within_2_std"] == 0.0
+    assert table.loc["13-19", "count"] == 0  # an empty band stays in the table
     assert table.loc["60+", "bias"] == -6.0 and table.loc["all", "count"] == 6
     assert table.loc["all", "within_1_std"] == pytest.approx(2 / 6)
-    assert list(table.index) == ["0-12", "13-29", "30-44", "45-59", "60+", "all"]
+    assert list(table.index) == ["0-12", "13-19", "20-39", "40-59", "60+", "all"]  # eval.md's bands
 
     rng = np.random.default_rng(0)
     ages = rng.uniform(1, 90, 300)

@@ -285,15 +285,15 @@ def plot_age_errors(pred, std, true, out_path: str | Path, title: str,
     """age_errors.png of age predictions `pred` with their predicted std `std` against the true
     ages `true` (each (N,), in years), as the PNG out_path: the predicted against the true age (a dot
     per face, the diagonal), the MAE by band of the true age (`bands`, default
-    lnet_anet.metrics.age.AGE_ERROR_BANDS: 0-12, 13-29, 30-44, 45-59, 60+; the count of each band
+    lnet_anet.metrics.age.AGE_BANDS: 0-12, 13-19, 20-39, 40-59, 60+, as eval.md and bench_end_to_end; the count of each band
     on its bar, the overall MAE a dashed line), the cumulative score CS(θ) (the share with |error|
     <= θ) for θ = 0..10 years, and the share of true ages within ±1 and ±2 predicted std by band
     (the std's calibration: a Gaussian's 68.3% and 95.4% drawn dashed). Returns out_path.
     ValueError (lnet_anet.metrics.age.errors_by_band) for lengths that differ, non-finite values or
     ages outside the bands."""
-    from lnet_anet.metrics.age import AGE_ERROR_BANDS, errors_by_band
+    from lnet_anet.metrics.age import AGE_BANDS, errors_by_band
 
-    table = errors_by_band(pred, true, std, AGE_ERROR_BANDS if bands is None else bands)
+    table = errors_by_band(pred, true, std, AGE_BANDS if bands is None else bands)
     pred, true = np.asarray(pred, np.float64).reshape(-1), np.asarray(true, np.float64).reshape(-1)
     err = np.abs(pred - true)
     overall = table.iloc[-1]

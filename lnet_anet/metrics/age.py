@@ -23,15 +23,6 @@ AGE_BANDS: tuple[tuple[str, float, float], ...] = (
     ("40-59", 40.0, 60.0),
     ("60+", 60.0, np.inf),
 )
-# The bands of age_errors.png (lnet_anet.engine.plots.plot_age_errors; errors_by_band's default):
-# children, then adult life in about 15-year steps.
-AGE_ERROR_BANDS: tuple[tuple[str, float, float], ...] = (
-    ("0-12", 0.0, 13.0),
-    ("13-29", 13.0, 30.0),
-    ("30-44", 30.0, 45.0),
-    ("45-59", 45.0, 60.0),
-    ("60+", 60.0, np.inf),
-)
 GENDER_NAMES = {0: "male", 1: "female"}
 RACE_NAMES = {0: "White", 1: "Black", 2: "Asian", 3: "Indian", 4: "Others"}  # UTKFace codes
 
@@ -154,7 +145,7 @@ def error_by_group(
 
 
 def errors_by_band(
-    pred, true, std, bands: Sequence[tuple[str, float, float]] = AGE_ERROR_BANDS
+    pred, true, std, bands: Sequence[tuple[str, float, float]] = AGE_BANDS
 ) -> pd.DataFrame:
     """The error of predictions `pred` with their predicted spread `std` (each (N,), in years)
     against the true ages `true` (N,), per band of the true age, then over all: one row per band of
@@ -211,7 +202,6 @@ def to_markdown(table: pd.DataFrame | Mapping[str, object], digits: int = 3) -> 
 
 __all__ = [
     "AGE_BANDS",
-    "AGE_ERROR_BANDS",
     "CS_THRESHOLDS",
     "age_band",
     "epsilon_error",
