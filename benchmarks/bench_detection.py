@@ -328,7 +328,7 @@ SAVED_DRAWN = 0.5  # --vis: a saved output's boxes drawn (it has no operating po
 
 
 TRUTH_COLOUR, DONT_CARE_COLOUR, FOUND_COLOUR = (255, 0, 255), (150, 150, 150), (0, 255, 0)  # RGB, --vis panels
-VIS_KEY = "magenta: labelled faces that count; gray: don't care; green: the row's boxes"
+VIS_KEY = "magenta: labelled faces that count, gray: don't care, green: the row's boxes"
 
 
 def draw_detections(df, truth, drawn: dict[str, list[np.ndarray]], folder: Path, height: int = 360) -> list[Path]:
@@ -336,8 +336,9 @@ def draw_detections(df, truth, drawn: dict[str, list[np.ndarray]], folder: Path,
     pixels): a panel per row of `drawn` (name -> boxes per image), the image `height` px high, a
     dark gap between panels; labelled faces that count in magenta (seen on white walls too),
     don't-care gray, the row's boxes green over them; the row's name and count on top, white on a
-    dark box; VIS_KEY in a strip below. Returns the files written."""
-    from lnet_anet.inference.visualize import _text
+    dark box; VIS_KEY in a strip below (wrapped where one line would not fit: trial 81). Returns
+    the files written."""
+    from lnet_anet.inference.visualize import _panel, _text
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -358,8 +359,7 @@ def draw_detections(df, truth, drawn: dict[str, list[np.ndarray]], folder: Path,
             _text(tile, f"{row}: {len(boxes[i])}", 6, 20, 0.55)
             panels += [tile, gap]
         picture = np.concatenate(panels[:-1], axis=1)
-        key = np.full((28, picture.shape[1], 3), 32, np.uint8)
-        _text(key, VIS_KEY, 6, 19, 0.5)
+        key = _panel([VIS_KEY], picture.shape[1], 0.5)  # wrapped at its commas where it does not fit
         out = folder / f"{i:03d}_{name.replace('/', '__').rsplit('.', 1)[0]}.jpg"
         cv2.imwrite(str(out), cv2.cvtColor(np.concatenate([picture, key]), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
         written.append(out)
@@ -777,7 +777,7 @@ def main(argv=None) -> int:
 
     if args.vis:
         pictures = draw_detections(df.iloc[: args.vis], truth, drawn, args.work / "vis")
-        print(f"pictures: {len(pictures)} in {args.work / 'vis'} (white: labelled faces that count, gray: don't-care, "
+        print(f"pictures: {len(pictures)} in {args.work / 'vis'} (magenta: labelled faces that count, gray: don't-care, "
               "green: each row's boxes at its operating point)", flush=True)  # fmt: skip
     record = {
         "command": "OMP_NUM_THREADS=" + os.environ.get("OMP_NUM_THREADS", "") + " python " + shlex.join(sys.argv),

@@ -514,8 +514,8 @@ def test_saved_detections_are_scored_beside_the_detectors(tmp_path, capsys):
     pictures = sorted((tmp_path / "work" / "vis").iterdir())  # one panel per row, under --work (the data's pixels)
     assert [p.name for p in pictures] == ["000_0--Parade__p_0.jpg", "001_0--Parade__p_1.jpg"]
     drawn = cv2.imread(str(pictures[0]))  # 4 panels with 3 gaps of 6 px, and the colour key (trial 80) below
-    assert drawn.shape == (360 + 28, 4 * 480 + 3 * 6, 3)
-    assert (drawn[362:386, :200] < 100).mean() > 0.7 and (drawn[362:386, :200] > 200).any()  # a dark strip with text
+    assert drawn.shape[1] == 4 * 480 + 3 * 6 and 360 + 15 < drawn.shape[0] < 360 + 40  # the key on one line
+    assert (drawn[362:, :200] < 100).mean() > 0.7 and (drawn[362:, :200] > 200).any()  # a dark strip with text
     assert f"pictures: 2 in {tmp_path / 'work' / 'vis'}" in captured.out
     assert f"warning: {table}: 2 of the 3 scored images have no detections there (the first: 0--Parade/p_1)" in captured.err
     results = json.loads((tmp_path / "out" / "results.json").read_text())["results"]

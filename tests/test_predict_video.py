@@ -400,6 +400,34 @@ def test_resume_refuses_records_read_with_other_frames(static_clip, bundle_path,
     assert (tmp_path / "o.jsonl.part").read_bytes() == part  # nothing lost
 
 
+@pytest.mark.parametrize("changed, says", [
+    (["--window", "5"], "were read --window 30, this run --window 5"),
+    (["--cuts"], "were read without --cuts, this run with --cuts"),
+    (["--max-missed", "3"], "were read --max-missed 15, this run --max-missed 3"),
+    ("replaced", "is not the video its records in --output were read from"),
+])  # fmt: skip
+def test_resume_refuses_records_of_another_file_or_other_settings(static_clip, bundle_path, tmp_path, capsys,
+                                                                  monkeypatch, scene, changed, says):  # fmt: skip
+    """Trial 81: a video replaced between the stop and the resume (same size and length) was
+    resumed, its records then of two videos; --window or --cuts changed on resume was taken."""
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(static_clip.read_bytes())
+    common = [str(clip), "--bundle", str(bundle_path), "--output", str(tmp_path / "o.jsonl")]
+    restore = _stopped_after(monkeypatch, 3)
+    assert main(common) == 130
+    restore()
+    capsys.readouterr()
+    part = (tmp_path / "o.jsonl.part").read_bytes()
+    assert json.loads(part.splitlines()[0])["video_reading"]["window"] == 30  # each record says how it was read
+    if changed == "replaced":
+        _write_video(clip, [np.ascontiguousarray(scene[:, ::-1])] * 10)  # the same size and length, mirrored
+        changed = []
+    assert main([*common, *changed, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --resume: ") and says in err and err.count("\n") == 1
+    assert (tmp_path / "o.jsonl.part").read_bytes() == part  # nothing lost
+
+
 def test_resume_needs_output_and_refuses_another_programs_file(static_clip, tmp_path, capsys):
     assert main([str(static_clip), "--resume"]) == 2
     assert "--resume needs --output" in capsys.readouterr().err
@@ -443,7 +471,7 @@ def _tracked(box, track_id, age=31.0):
 def test_vis_labels_name_their_track_by_colour_and_show_its_decisions():
     """Trial 80: every label was white on the same dark box (only the box line had the track's
     colour), and the most probable attributes were drawn, not the decisions."""
-    from lnet_anet.inference.visualize import TINT_SHADE, TRACK_COLORS, render_tracks, track_labels
+    from lnet_anet.inference.visualize import TINT_SHADE, render_tracks, track_colour, track_labels
 
     record = {"width": 400, "height": 300, "faces": [_tracked([40, 60, 140, 180], 1), _tracked([240, 60, 340, 180], 2)]}
     picture = render_tracks(np.zeros((300, 400, 3), np.uint8), record)
@@ -451,9 +479,29 @@ def test_vis_labels_name_their_track_by_colour_and_show_its_decisions():
     assert [(text, n) for text, _, _, n in labels if not text.startswith("id")] == [
         ("No_Beard 0.91", 0), ("Wavy_Hair 0.34", 0), ("No_Beard 0.91", 1), ("Wavy_Hair 0.34", 1)]  # the track's
     for text, x, y, n in labels:  # each label's box in a dark shade of its track's colour
-        shade = (np.asarray(TRACK_COLORS[n + 1], np.float32) * TINT_SHADE).astype(np.uint8)
+        shade = (np.asarray(track_colour(n + 1), np.float32) * TINT_SHADE).astype(np.uint8)
         assert (picture[y - 2, x : x + 6] == shade).all(axis=1).any(), text
-    assert (picture[120, 40:42] == TRACK_COLORS[1]).all()  # box lines 2 px wide
+    assert (picture[120, 40:42] == track_colour(1)).all()  # box lines 2 px wide
+    hues = [cv2.cvtColor(np.uint8([[track_colour(k)]]), cv2.COLOR_RGB2HSV)[0, 0, 0] for k in range(12)]
+    gaps = [min(abs(int(a) - int(b)), 180 - abs(int(a) - int(b))) for i, a in enumerate(hues) for b in hues[i + 1:]]
+    assert min(gaps) >= 5  # trial 81: ids 1 and 9 shared a colour (a palette of 8)
+
+
+def test_vis_attribute_lines_that_do_not_fit_keep_the_count_of_the_rest():
+    """Trial 81: lines dropped for room took "+N more present" with them: 8 present attributes
+    were drawn as "Male 0.97" alone."""
+    from lnet_anet.inference.visualize import track_labels
+
+    names = ["Male", "Big_Nose", "Chubby", "Goatee", "Bald", "Mustache", "Sideburns", "Gray_Hair"]
+    face = _tracked([100, 40, 200, 150], 0)
+    face["track"]["attributes"] = {n: 0.9 - 0.05 * k for k, n in enumerate(names)}
+    face["track"]["present"] = names
+    scale = float(np.clip(300 / 700, 0.35, 8.0))  # lines 17 px apart
+    expected = {185: ["8 attributes present"], 205: ["Male 0.90", "+7 more present"],  # another face below it
+                225: ["Male 0.90", "Big_Nose 0.85", "Chubby 0.80", "+5 more present"]}  # fmt: skip
+    for top, lines in expected.items():
+        labels = track_labels([face, _tracked([150, top, 200, 300], 1)], (300, 400), 1, scale, 2)
+        assert [text for text, _, _, n in labels if n == 0 and not text.startswith("id")] == lines
 
 
 def test_vis_attribute_lines_stay_by_their_face_and_off_other_faces():

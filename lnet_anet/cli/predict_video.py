@@ -269,13 +269,52 @@ def replay_tracks(records: list[dict[str, Any]], args, decision_thresholds=None)
     return tracker, cuts
 
 
+def video_reading(path: Path, args) -> dict[str, Any]:
+    """How this run reads a video, as each of its records says under "video_reading": the file's
+    digest (lnet_anet.data.video.file_digest) and the settings that decide the frames read and
+    their tracks (--every, --start, --cuts, --min-iou, --max-missed, --window; None: all).
+    --resume goes on only from records read so. Raises OSError when the file cannot be read."""
+    from lnet_anet.data.video import file_digest
+
+    return {"video_digest": file_digest(path), "every": args.every, "start": args.start, "cuts": bool(args.cuts),
+            "min_iou": args.min_iou, "max_missed": args.max_missed, "window": args.window}  # fmt: skip
+
+
+READING_FLAGS = {"every": "--every", "start": "--start", "cuts": "--cuts", "min_iou": "--min-iou",
+                 "max_missed": "--max-missed", "window": "--window"}  # fmt: skip
+
+
+def _reading_differs(path: Path, records: list[dict[str, Any]], now: dict[str, Any]) -> str | None:
+    """Why the records of `path` were not read as this run reads it (video_reading), or None."""
+    said = [r["video_reading"] for r in records if isinstance(r.get("video_reading"), dict)]
+    if not said:  # written before records said how they were read: the frames and tracks are checked
+        return None
+    if any(s.get("video_digest") != now["video_digest"] for s in said):
+        return (f"{path} is not the video its records in --output were read from (its size or first MiB differ): "
+                "give another --output to read it anew")  # fmt: skip
+    def spelled(key: str, value: Any) -> str:
+        if key == "cuts":
+            return "with --cuts" if value else "without --cuts"
+        return f"{READING_FLAGS[key]} {'all' if value is None else value}"
+
+    for key in READING_FLAGS:
+        values = {json.dumps(s.get(key)) for s in said}
+        if values != {json.dumps(now[key])}:
+            before = " and ".join(spelled(key, json.loads(v)) for v in sorted(values))
+            return (f"the records of {path} were read {before}, this run {spelled(key, now[key])}: rerun with the "
+                    "options they were read with, or write another --output")  # fmt: skip
+    return None
+
+
 def resumed_frames(logged: list[dict[str, Any]], args) -> dict[int, list[dict[str, Any]]]:
     """--resume: the records of each video given (by its index in args.videos) that the output
     already holds (`logged`: --output's records, then its .part log's; a frame's last one wins),
-    in frame order. Raises ValueError, naming the video, when they are not the first frames this
-    run reads (another --every, --start or --max-frames) or their tracks are not this run's
-    (replay_tracks), or when the output holds frames of none of the videos by path though some
-    share a file name (a run from another working folder: records keep paths as given)."""
+    in frame order. Raises ValueError, naming the video, when they were read from another file or
+    with other settings (their "video_reading": _reading_differs), when they are not the first
+    frames this run reads (another --every, --start, or more than --max-frames) or their tracks are
+    not this run's (replay_tracks), or when the output holds frames of none of the videos by path
+    though some share a file name (a run from another working folder: records keep paths as
+    given)."""
     from lnet_anet.inference.outputs import image_key
 
     by_video: dict[str, dict[int, dict[str, Any]]] = {}
@@ -293,12 +332,19 @@ def resumed_frames(logged: list[dict[str, Any]], args) -> dict[int, list[dict[st
         if indices != wanted or (args.max_frames is not None and len(indices) > args.max_frames):
             limit = f" --max-frames {args.max_frames}" if args.max_frames is not None else ""
             raise ValueError(f"{args.output} holds frames {_frames_said(indices)} of {path}, which --every "
-                             f"{args.every} --start {args.start}{limit} do not read")  # fmt: skip
+                             f"{args.every} --start {args.start}{limit} do not read: rerun with the options it was "
+                             "read with, or write another --output")  # fmt: skip
         records = [frames[k] for k in indices]
+        try:
+            now = video_reading(path, args)
+        except OSError:  # gone since: main names the video that cannot be read, and reads the others
+            continue
+        if why := _reading_differs(path, records, now):
+            raise ValueError(why)
         try:
             replay_tracks(records, args)
         except ValueError as e:
-            raise ValueError(f"{path}: {e}") from None
+            raise ValueError(f"{path}: {e}; rerun with the options it was read with, or write another --output") from None
         out[n] = records
     if by_video and not out:
         names = {Path(key).name for key in by_video}
@@ -399,21 +445,27 @@ class Progress:
     def __init__(self, name: str, total: int | None):
         from tqdm import tqdm
 
-        self.name, self.total, self.done = name, total, 0
+        self.name, self.total, self.done, self.analysed = name, total, 0, 0
         self.bar = tqdm(total=total, disable=None, file=sys.stderr, unit="frame", desc=name[:30], leave=False)
         self.plain = self.bar.disable
         self.start = self.said = time.monotonic()
 
-    def update(self) -> None:
+    def update(self, analysed: bool = True) -> None:
+        """One more frame done; analysed=False for a frame --resume took from the output (counted,
+        not in the rate, which it would inflate)."""
         from lnet_anet.cli.predict import _safe
 
         self.done += 1
         self.bar.update()
         now = time.monotonic()
+        if not analysed:
+            self.start = now  # the rate counts the frames analysed since
+            return
+        self.analysed += 1
         if self.plain and now - self.said >= PROGRESS_EVERY_S:
             self.said = now
             of = f" / {self.total}" if self.total else ""
-            rate = self.done / max(now - self.start, 1e-9)
+            rate = self.analysed / max(now - self.start, 1e-9)
             print(_safe(f"{self.name}: {self.done}{of} frames, {rate:.3g} fps"), file=sys.stderr, flush=True)
 
     def close(self) -> None:
@@ -440,7 +492,8 @@ def run_video(path: Path, predictor, args, emit, vis: Path | None, done: VideoRu
     cuts = SceneCuts() if args.cuts else None
     try:
         reader = VideoReader(path, args.every, args.start, args.max_frames)
-    except VideoReadError as e:  # checked before the models loaded, but gone or changed since
+        reading = video_reading(path, args)
+    except (VideoReadError, OSError) as e:  # checked before the models loaded, but gone or changed since
         done.error = str(e)
         return done
     with reader:
@@ -459,12 +512,17 @@ def run_video(path: Path, predictor, args, emit, vis: Path | None, done: VideoRu
         try:
             for record in previous:  # --resume: drawn and seen by the scene cuts again, not analysed
                 frame = next(kept, None)
-                if frame is None or frame.index != record["frame"]:
-                    found = "the file ends before it" if frame is None else f"frame {frame.index} came in its place"
+                size = None if frame is None else (frame.image.shape[1], frame.image.shape[0])
+                if frame is None or frame.index != record["frame"] or size != (record["width"], record["height"]):
+                    found = ("the file ends before it" if frame is None else
+                             f"frame {frame.index} came in its place" if frame.index != record["frame"] else
+                             f"it is {size[0]}x{size[1]} now, {record['width']}x{record['height']} then")  # fmt: skip
                     done.error = (f"{path}: --output holds a record of its frame {record['frame']}, but {found}: was "
                                   "the video changed since? Give another --output to read it anew")  # fmt: skip
                     if writer is not None:
                         writer.abandon()
+                    done.frames_seen = reader.frames_seen
+                    done.tracks, done.note = tracker.summaries(), _note(done, args, False)
                     return done
                 if cuts is not None:
                     cuts.is_cut(frame.image)
@@ -472,14 +530,14 @@ def run_video(path: Path, predictor, args, emit, vis: Path | None, done: VideoRu
                     writer.write(render_tracks(frame.image, record, args.top))
                 done.read += 1
                 done.resumed += 1
-                progress.update()
+                progress.update(analysed=False)
             for analysis in predictor.analyse_many(frames(), args.batch_size):
                 frame, cut = taken.popleft()
                 if cut:
                     tracker.end_tracks()
                     done.cuts.append(frame.index)
                 record = {"video": done.name, "frame": frame.index, "time": frame.time, "cut": cut,
-                          **analysis.record}  # fmt: skip
+                          **analysis.record, "video_reading": reading}  # fmt: skip
                 tracker.update(record)
                 emit(record)
                 if writer is not None:
@@ -627,9 +685,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"error: {_safe(str(part))} holds {len(left)} records of a run that was stopped: add --resume to "
                       f"go on from them, or remove {_safe(part.name)} to start over", file=sys.stderr)  # fmt: skip
                 return 2
-        except (NotARecordLog, ValueError) as e:
-            print(f"error: --resume: {_safe(str(e))}; rerun with the options it was written with, or write another "
-                  "--output", file=sys.stderr)  # fmt: skip
+        except NotARecordLog as e:
+            print(f"error: --resume: {_safe(str(e).replace(' of predict', ' of predict_video'))}; give the --output "
+                  "of a stopped run, or another file", file=sys.stderr)  # fmt: skip
+            return 2
+        except ValueError as e:  # records read otherwise: its message says what to do
+            print(f"error: --resume: {_safe(str(e))}", file=sys.stderr)
+            return 2
+        except OSError as e:  # a video that cannot be read for its digest
+            print(f"error: {_safe(str(e))}", file=sys.stderr)
             return 2
 
     from lnet_anet.cli.predict import _show_export_notes
@@ -720,7 +784,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if failed:
         print(_safe(f"{len(failed)} of {_plural(len(runs), 'video')} failed or stopped early (the error lines above): "
                     f"{', '.join(failed)}"), file=sys.stderr)  # fmt: skip
-    drawn = [t for t, run in zip(vis_targets or (), runs, strict=False) if run.read]
+    drawn = [t for t, run in zip(vis_targets or (), runs, strict=False) if run.read and t.exists()]
     written = [str(p) for p in (args.output, args.tracks, *drawn) if p is not None]
     if written:
         print(_safe(f"written: {', '.join(written)}"), file=sys.stderr)

@@ -93,6 +93,22 @@ def _file_problem(path: Path) -> str | None:
     return None
 
 
+DIGEST_BYTES = 1 << 20  # file_digest reads this much of the file's start
+
+
+def file_digest(path: str | Path) -> str:
+    """A short digest of a video file as stored: SHA-256 of its size and its first DIGEST_BYTES
+    bytes (the container's header and first frames; whole files of gigabytes are not read), 16
+    hex digits. Another recording or a re-encoded copy has another; a file renamed or copied keeps
+    it. Raises OSError when the file cannot be read."""
+    import hashlib
+
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(DIGEST_BYTES)
+    return hashlib.sha256(str(size).encode() + b"\0" + head).hexdigest()[:16]
+
+
 def _known(value: float) -> float | None:
     """A container property, or None for OpenCV's "unknown" (0, negative, NaN or -2**63)."""
     return value if math.isfinite(value) and value > 0 else None
@@ -250,5 +266,5 @@ class SceneCuts:
         return changed or bool(cuts)
 
 
-__all__ = ["CUT_THRESHOLD", "VIDEO_COMMAND", "VIDEO_SUFFIXES", "SceneCuts", "VideoFrame", "VideoReadError",
+__all__ = ["CUT_THRESHOLD", "VIDEO_COMMAND", "VIDEO_SUFFIXES", "SceneCuts", "VideoFrame", "VideoReadError", "file_digest",
            "VideoReader", "video_hint"]

@@ -210,9 +210,15 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     return canvas
 
 
-# Track colours (RGB), by track id: neighbouring ids far apart, none too dark for the white text's box
-TRACK_COLORS = ((60, 255, 60), (255, 160, 40), (60, 200, 255), (255, 80, 200), (255, 255, 60), (160, 120, 255),
-                (40, 255, 200), (255, 90, 90))  # fmt: skip
+def track_colour(track_id: int) -> tuple[int, int, int]:
+    """A track's colour (RGB), by its id: hues a golden-ratio turn apart (ids near each other far
+    apart in hue, and no two of a video's first dozens the same, where a fixed palette of 8 gave
+    ids 1 and 9 one colour, trial 81), saturated and bright, so that their dark shade under a
+    label's white text (TINT_SHADE) stays a colour."""
+    import colorsys
+
+    hue = (0.33 + 0.6180339887 * int(track_id)) % 1.0  # id 0 green, as a photo's boxes
+    return tuple(int(round(255 * c)) for c in colorsys.hsv_to_rgb(hue, 0.75, 1.0))  # type: ignore[return-value]
 
 
 def track_caption(face: dict[str, Any], index: int) -> str:
@@ -227,7 +233,7 @@ def track_caption(face: dict[str, Any], index: int) -> str:
 
 def render_tracks(image: np.ndarray, record: dict[str, Any], top_k: int = 3) -> np.ndarray:
     """A copy of a video frame, RGB uint8 (H, W, 3) (no heatmap: it would flicker), with each face
-    of its record (FaceTracker.update's) drawn: its box in its track's colour (TRACK_COLORS by id;
+    of its record (FaceTracker.update's) drawn: its box in its track's colour (track_colour;
     at least 2 px wide), track_caption above it and the track's present attributes below it
     (attribute_texts of the track's "present", decided on its mean probabilities; the face's own
     without a track), each label on a dark shade of the same colour, so that a label names its box;
@@ -248,7 +254,7 @@ def render_tracks(image: np.ndarray, record: dict[str, Any], top_k: int = 3) -> 
     scale = float(np.clip(min(h, w) / 700, 0.35, 8.0))
     line = max(2, round(min(h, w) / 250))  # a trial could hardly see 1 px lines on a 640 x 360 frame
     faces = record.get("faces") or []
-    colours = [TRACK_COLORS[f["track"]["id"] % len(TRACK_COLORS)] if f.get("track") else BOX_COLOR for f in faces]
+    colours = [track_colour(f["track"]["id"]) if f.get("track") else BOX_COLOR for f in faces]
     for face, colour in zip(faces, colours, strict=True):
         x0, y0, x1, y1 = (int(round(v * zoom)) for v in face["box"])
         cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), colour, line)
@@ -281,7 +287,9 @@ def track_labels(faces: list[dict[str, Any]], size: tuple[int, int], zoom: float
     cover a face's box (a caption: another face's) slides down, then up, a line at a time, to the
     nearest free place within CAPTION_REACH lines for a caption, within as many lines as the block
     has (and 2 more) for attribute lines, so that text stays by its face (a trial saw blocks drawn
-    150 px from theirs); attribute lines that find none are dropped, last first; a caption that
+    150 px from theirs); attribute lines that find none are redone with one attribute fewer, the
+    rest counted ("+3 more present"; at last "5 attributes present"), until one fits or none is
+    left (trial 81: dropped lines had taken the count with them); a caption that
     finds none goes to the nearest place off the other labels (over a face), else stays at its
     place, inside the picture. Lines wider than the picture are shortened with '..'.
     Every line stays inside the picture."""
@@ -332,9 +340,12 @@ def track_labels(faces: list[dict[str, Any]], size: tuple[int, int], zoom: float
         out.append((caption, x, at, n))
         placed.extend(block([caption], x, at))
         read = track if track and track.get("attributes") else face
-        lines = [_shortened(text, w - 8, scale) for text in attribute_texts(read, top_k)]
+        present = present_attributes(read, 0)[1]  # how many, none shown
         others[:] = boxes  # the lines hide no face, their own included
-        while lines:
+        for shown in range(top_k, -1, -1):  # fewer attributes where they do not fit, the rest counted
+            texts = (attribute_texts(read, shown) if shown or not present
+                     else [f"{present} attribute{'s' if present > 1 else ''} present"])  # fmt: skip
+            lines = [_shortened(text, w - 8, scale) for text in texts]
             at = place(lines, tx, y1 + step, len(lines) + 2)
             if at is not None:
                 width = max(_text_width(text, scale) for text in lines)
@@ -342,7 +353,6 @@ def track_labels(faces: list[dict[str, Any]], size: tuple[int, int], zoom: float
                 out += [(text, x, at + k * step, n) for k, text in enumerate(lines)]
                 placed.extend(block(lines, x, at))
                 break
-            lines = lines[:-1]
     return out
 
 
@@ -450,4 +460,4 @@ def save_png(path: str | Path, rgb: np.ndarray) -> Path:
 
 __all__ = ["attractiveness_line", "attribute_texts", "face_caption", "overlay_heatmap", "picture_note",
            "present_attributes", "render", "render_tracks", "save_png", "top_attributes", "track_caption",
-           "track_labels"]
+           "track_colour", "track_labels"]
