@@ -20,13 +20,16 @@ start; null when the file says neither timestamps nor a frame rate) and "cut" (w
 a scene cut was found between the frame read before and this one, and every track ended there: its
 faces start new tracks; always false without --cuts), and on each face "track" (FaceTracker.update's: "id",
 from 0 in each video, "frames", the track's "age", "attractiveness", "attributes" and "present"
-over its last --window frames). --output FILE writes them atomically (FILE.part while running, FILE
+over its last --window frames), and "video_reading" (how it was read: the file's digest and the
+settings --resume compares). --output FILE writes them atomically (FILE.part while running, FILE
 whole at the end: lnet_anet.inference.outputs.RecordLog); without it they go to stdout.
 --resume goes on from the records a stopped run left in FILE.part (or FILE): the frames they hold
 are not read by the Predictor again; their tracks are rebuilt from them (FaceTracker only reads
 records), and --vis-video draws them again from the records, so the outputs are those of one
-whole run. The records must have been read with the same bundle, --every, --start, --max-frames,
---cuts and tracker settings (--min-iou, --max-missed, --window), or the run is refused.
+whole run. Each record says how it was read ("video_reading": video_reading), and the records must
+be of the same video file (its digest), read with the same bundle, --every, --start, --cuts and
+tracker settings (--min-iou, --max-missed, --window), no more of them than --max-frames, or the
+run is refused.
 --vis-video OUT.mp4 (one video; a folder for several: DIR/<file name>.mp4) writes the frames read
 with each face's box in its track's colour, the track's id and age above it and its present attributes
 below it (visualize.render_tracks; frames under visualize.MIN_SIDE pixels a side drawn enlarged),
