@@ -202,6 +202,9 @@ def _running_mean(values: np.ndarray) -> np.ndarray:
         return (sums[hi] - sums[lo]) / (counts[hi] - counts[lo])
 
 
+MIN_BIN_FACES = 10  # plot_reliability's small panels join only the bins holding this many faces
+
+
 def plot_reliability(arms: Mapping[str, tuple[np.ndarray, np.ndarray]], names: Sequence[str],
                      out_path: str | Path, title: str, n_bins: int = 10, worst: int = 8) -> Path:  # fmt: skip
     """The reliability diagram of attribute probabilities, as the PNG out_path. arms: {label:
@@ -211,7 +214,8 @@ def plot_reliability(arms: Mapping[str, tuple[np.ndarray, np.ndarray]], names: S
     labels against the mean probability in each bin (a dot per non-empty bin), the diagonal (a
     calibrated model), its expected calibration error (ECE) in the legend, and below it the count of
     each bin (log scale). Right: the same for the `worst` attributes of the highest ECE (the first
-    arm's), one small panel each. Returns out_path. ValueError as
+    arm's), one small panel each: a dot per non-empty bin, its area by the bin's faces, the line
+    joining only bins of MIN_BIN_FACES or more (trial 81: bins of 1-3 faces zigzagged). Returns out_path. ValueError as
     lnet_anet.metrics.attributes.calibration_bins raises it (shapes, values), or for no arm, or
     labels whose attributes are not `names`'."""
     from lnet_anet.metrics.attributes import calibration_bins
@@ -261,8 +265,10 @@ def plot_reliability(arms: Mapping[str, tuple[np.ndarray, np.ndarray]], names: S
         cell.plot([0, 1], [0, 1], "--", color="0.5", lw=0.8)
         for i, label in enumerate(arms):
             b = per[label][j]
-            has = b["count"] > 0
-            cell.plot(b["mean_predicted"][has], b["observed"][has], "o-", color=f"C{i % 10}", ms=3, lw=1)
+            has, held = b["count"] > 0, b["count"] >= MIN_BIN_FACES  # a bin of 1-3 faces is noise: a dot, unjoined
+            size = 4 + 36 * np.sqrt(b["count"][has] / max(1, b["count"].max()))  # a dot's area by its faces
+            cell.plot(b["mean_predicted"][held], b["observed"][held], "-", color=f"C{i % 10}", lw=1)
+            cell.scatter(b["mean_predicted"][has], b["observed"][has], s=size, color=f"C{i % 10}", zorder=3)
         b = per[first][j]
         cell.set_title(f"{names[j]}\nECE {b['ece']:.3f}, {int(np.asarray(arms[first][1])[:, j].sum())} present",
                        fontsize=8)  # fmt: skip
