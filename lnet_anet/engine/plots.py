@@ -256,6 +256,9 @@ def plot_reliability(arms: Mapping[str, tuple[np.ndarray, np.ndarray]], names: S
     counts = np.concatenate([b["count"] for b in pooled.values()])
     if counts.max() > 10 * max(1, counts[counts > 0].min()):  # a few bins hold most: the rest seen on a log scale
         hist.set_yscale("log")
+        from matplotlib.ticker import NullFormatter
+
+        hist.yaxis.set_minor_formatter(NullFormatter())  # decades only: the minor labels ran into each other
     hist.set(xlabel="predicted probability (bins)", ylabel="count")
     hist.grid(alpha=0.3)
     across = math.ceil(len(chosen) / 2)
