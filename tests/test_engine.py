@@ -137,6 +137,30 @@ def test_resume_after_kill_gives_the_uninterrupted_model(tmp_path):
     assert "step 24/24 epoch 2: loss" in log  # the step lines (log_every) are in train.log too
 
 
+def test_a_run_stopped_after_an_evaluation_logs_it_once(tmp_path, monkeypatch):
+    """Trial 81: a run stopped after its evaluation was logged, before its checkpoint moved on,
+    evaluated that step again when resumed, and metrics.jsonl held the evaluation twice."""
+    draw, calls = Trainer._draw_curves, []
+
+    def stopped(self):  # right after the evaluation's line is written
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return draw(self)
+
+    monkeypatch.setattr(Trainer, "_draw_curves", stopped)
+    score = {"val_set": RandomFaces(n=8), "evaluate_fn": lambda m, loader, d: {"score": 1.0}}
+    with pytest.raises(KeyboardInterrupt):
+        trainer = Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), TrainConfig(**{**CFG, "epochs": 2}), tmp_path, **score)
+        trainer.fit()
+    lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert sum("val/score" in line for line in lines) == 1
+    Trainer(TinyAttributeNet(), bce_loss, RandomFaces(), TrainConfig(**{**CFG, "epochs": 2}), tmp_path, **score).fit()
+    lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    evaluated = [line["step"] for line in lines if "val/score" in line]
+    assert len(evaluated) == 2 and evaluated == sorted(set(evaluated))  # each epoch's evaluation once
+
+
 def test_a_run_killed_before_its_first_checkpoint_logs_each_step_once(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         train(tmp_path / "run", loss_fn=dies_at_step(3), log_every=1)  # first checkpoint at step 3

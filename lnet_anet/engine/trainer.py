@@ -341,6 +341,7 @@ class Trainer:
                             worker_init_fn=ignore_sigterm)  # fmt: skip
         t0 = time.perf_counter()
         metrics = {k: float(v) for k, v in self.evaluate_fn(self.model, loader, self.device).items()}
+        self._forget_evaluation_at(self.step)
         self._log_metrics({"step": self.step, "epoch": epoch, "eval_seconds": time.perf_counter() - t0,
                            **{f"val/{k}": v for k, v in metrics.items()}})  # fmt: skip
         log.info("epoch %d step %d: %s", epoch, self.step,
@@ -403,6 +404,18 @@ class Trainer:
         from hydra.utils import instantiate
 
         return instantiate({**defaults, **spec})
+
+    def _forget_evaluation_at(self, step: int) -> None:
+        """Drop metrics.jsonl's evaluation line of `step`, if any: a run stopped after logging it
+        but before its checkpoint moved on evaluates that step again when resumed (trial 81 read
+        the same evaluation twice)."""
+        path = self.run_dir / "metrics.jsonl"
+        if not self.main or not path.exists():
+            return
+        lines = path.read_text().splitlines(keepends=True)
+        kept = [line for line in lines if not (logged_step(line) == step and '"val/' in line)]
+        if len(kept) < len(lines):
+            path.write_text("".join(kept))
 
     def _forget_metrics_after(self, step: int) -> None:
         """Drop metrics.jsonl's lines of steps after `step`: a resumed run takes those steps again,
