@@ -532,6 +532,30 @@ def test_pictures_and_the_table_show_the_bundles_decisions_not_the_most_probable
     assert table_rows("a.jpg", record, 1) == ["a.jpg  [1, 2, 30, 40]  3.200  Goatee 0.31, +2 more present  -  -"]
 
 
+def test_a_group_photos_text_goes_in_columns_beside_it(predictor, scene):
+    """Trial 80: 18 faces on a 480 x 640 photo gave a 480 x 2068 picture, the photo a thumbnail
+    atop a strip of text. Text taller than the picture goes in columns beside it, no face's rows
+    split, the whole at most MAX_SIDE wide."""
+    from lnet_anet.inference.visualize import MAX_SIDE, _split_columns, render
+
+    tall = np.ascontiguousarray(np.kron(scene[:, :120], np.ones((4, 4, 1), np.uint8)))  # 560 x 480, taller than wide
+    analysis = predictor.analyse(tall)
+    face = {"score": 3.0, "age": {"mean": 30.0, "std": 4.0}, "attractiveness": {"mean": 3.1, "std": 0.4},
+            "attributes": {f"Attribute_{k}": 0.9 - 0.01 * k for k in range(8)}}  # fmt: skip
+    analysis.record["faces"] = [{**face, "box": [20.0 * (k % 6), 80.0 * (k // 6), 20.0 * (k % 6) + 18, 80.0 * (k // 6) + 20]}
+                                for k in range(18)]  # fmt: skip
+    h, w = tall.shape[:2]
+    picture = render(analysis)
+    assert picture.shape[0] == h and w * 2 < picture.shape[1] <= MAX_SIDE  # beside it, not below
+    analysis.record["faces"] = analysis.record["faces"][:2]  # two faces: their text fits below the picture
+    assert render(analysis).shape[1] == w
+    faces = [[f"#{k}", f"   line {k}"] for k in range(1, 8)]
+    parts = _split_columns(faces, [30, 30, 60, 30, 30, 30, 30], 3)
+    assert len(parts) == 3 and sum(parts, []) == sum(faces, [])  # in order, every row once
+    assert all(part[0].startswith("#") and len(part) % 2 == 0 for part in parts)  # no face split
+    assert _split_columns(faces[:1], [30], 3) == [faces[0]]
+
+
 def test_analyse_boxes_reads_given_boxes_as_it_reads_found_faces(predictor, scene, folder):
     found = predictor.predict(scene)["faces"]
     given = predictor.analyse_boxes(folder / "good.jpg", [f["box"] for f in found])

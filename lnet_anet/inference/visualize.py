@@ -206,8 +206,31 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
         fitted = _scale_to_fit(note, w - 8, scale)
         _text(canvas, note, 4, h - _below_baseline(fitted), fitted)
     if in_panel:
-        canvas = np.concatenate([canvas, _panel(legend_lines(faces, top_k), w, scale)])
+        canvas = _with_panel(canvas, legend_lines(faces, top_k), scale)
     return canvas
+
+
+def _with_panel(canvas: np.ndarray, rows: list[str], scale: float) -> np.ndarray:
+    """The picture with its faces' text (legend_lines' rows, two per face): in a panel below it,
+    or, where that panel would be taller than the picture (a group photo: trial 80 got a 480 x 2068
+    picture, the photo a thumbnail atop a long strip of text), in columns of the picture's width
+    beside it, a face's rows never split, as many columns as keep the whole within MAX_SIDE wide
+    (the picture padded below with the panel's gray when the columns are taller)."""
+    h, w = canvas.shape[:2]
+    below = _panel(rows, w, scale)
+    if below.shape[0] <= h or MAX_SIDE // w < 2:  # short enough, or no room beside
+        return np.concatenate([canvas, below])
+    columns = max(1, min(MAX_SIDE // w - 1, -(-below.shape[0] // h)))
+    faces = [rows[k : k + 2] for k in range(0, len(rows), 2)]
+    parts = _split_columns(faces, [_panel(face, w, scale).shape[0] for face in faces], columns)
+    panels = [_panel(part, w, scale) for part in parts]
+    tall = max(h, *(panel.shape[0] for panel in panels))
+    pad = lambda a: np.pad(a, ((0, tall - a.shape[0]), (0, 0), (0, 0)), constant_values=PAD_GRAY)  # noqa: E731
+    gap = np.full((tall, max(2, w // 100), 3), PAD_GRAY, np.uint8)
+    pieces = [pad(canvas)]
+    for panel in panels:
+        pieces += [gap, pad(panel)]
+    return np.concatenate(pieces, axis=1)
 
 
 def track_colour(track_id: int) -> tuple[int, int, int]:
@@ -395,6 +418,21 @@ def _fits_around(face: dict[str, Any], zoom: float, height: int, step: int, lift
     drawn over the face)."""
     y0, y1 = face["box"][1] * zoom, face["box"][3] * zoom
     return y0 - lift >= step and y1 + step * len(_detail_lines(face, top_k)) <= height - 2
+
+
+def _split_columns(faces: list[list[str]], heights: list[int], columns: int) -> list[list[str]]:
+    """Each face's rows (`faces`, in order) into at most `columns` columns of about equal height
+    (`heights`: each face's rows drawn, pixels), in order, no face's rows split: the rows of each
+    column."""
+    goal = sum(heights) / max(1, columns)
+    parts: list[list[str]] = [[]]
+    filled = 0.0
+    for face, height in zip(faces, heights, strict=True):  # a new column once this one holds its share
+        if parts[-1] and filled + height / 2 > goal * len(parts) and len(parts) < columns:
+            parts.append([])
+        parts[-1] += face
+        filled += height
+    return parts
 
 
 def _panel(rows: list[str], width: int, scale: float) -> np.ndarray:
