@@ -171,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="end every track at a scene cut, for edited videos (PySceneDetect's ContentDetector, its "
                         "default threshold 27, not tuned on this project's data; a flash or a sudden darkening "
                         "reads as a cut too, and splits each person's track)")  # fmt: skip
-    p.add_argument("--top", type=int_in(1, 40), default=3, help="present attributes (the track's decisions) drawn per face in --vis-video")
+    p.add_argument("--top", type=int_in(1, 40), default=3,
+                   help="present attributes (the track's decisions) drawn per face in --vis-video")
     return p
 
 
@@ -295,6 +296,7 @@ def _reading_differs(path: Path, records: list[dict[str, Any]], now: dict[str, A
     if any(s.get("video_digest") != now["video_digest"] for s in said):
         return (f"{path} is not the video its records in --output were read from (its size or first MiB differ): "
                 "give another --output to read it anew")  # fmt: skip
+
     def spelled(key: str, value: Any) -> str:
         if key == "cuts":
             return "with --cuts" if value else "without --cuts"
