@@ -511,8 +511,8 @@ def test_a_picture_of_several_faces_puts_their_text_in_a_panel_below(predictor, 
     long_row = "   attractiveness 2.2+-0.4 /5, " + ", ".join(f"Attribute_{k} 0.{k}1" for k in range(5))
     assert _panel([long_row], 640, 0.69).shape[0] > _panel(["   attractiveness 2.2+-0.4 /5"], 640, 0.69).shape[0]
     assert legend_lines(analysis.record["faces"], top_k=1) == [  # no "present" in these records: p >= 0.5
-        "#1 score 3.00  age 30+/-4", "   attractiveness 3.1+/-0.4 /5, Smiling 0.90, +1 more present",
-        "#2 score 3.00  age 30+/-4", "   attractiveness 3.1+/-0.4 /5, Smiling 0.90, +1 more present"]
+        "#1 score 3.00  age 30+/-4", "   attractiveness 3.1+/-0.4 /5, present: Smiling 0.90, +1 more present",
+        "#2 score 3.00  age 30+/-4", "   attractiveness 3.1+/-0.4 /5, present: Smiling 0.90, +1 more present"]
 
 
 def test_pictures_and_the_table_show_the_bundles_decisions_not_the_most_probable():
@@ -526,7 +526,7 @@ def test_pictures_and_the_table_show_the_bundles_decisions_not_the_most_probable
             "present": ["Chubby", "Goatee", "Sideburns"]}  # fmt: skip
     assert present_attributes(face, 2) == ([("Goatee", 0.31), ("Chubby", 0.22)], 1)
     assert attribute_texts(face, 2) == ["Goatee 0.31", "Chubby 0.22", "+1 more present"]
-    assert legend_lines([face], 5)[1] == "   Goatee 0.31, Chubby 0.22, Sideburns 0.12"
+    assert legend_lines([face], 5)[1] == "   present: Goatee 0.31, Chubby 0.22, Sideburns 0.12"  # the decisions, said
     assert attribute_texts({**face, "present": []}) == ["no attribute present"]
     record = {"error": None, "faces": [face], "width": 50, "height": 50}
     assert table_rows("a.jpg", record, 1) == ["a.jpg  [1, 2, 30, 40]  3.200  Goatee 0.31, +2 more present  -  -"]
@@ -536,6 +536,7 @@ def test_a_group_photos_text_goes_in_columns_beside_it(predictor, scene):
     """Trial 80: 18 faces on a 480 x 640 photo gave a 480 x 2068 picture, the photo a thumbnail
     atop a strip of text. Text taller than the picture goes in columns beside it, no face's rows
     split, the whole at most MAX_SIDE wide."""
+    import lnet_anet.inference.visualize as visualize
     from lnet_anet.inference.visualize import MAX_SIDE, _split_columns, render
 
     tall = np.ascontiguousarray(np.kron(scene[:, :120], np.ones((4, 4, 1), np.uint8)))  # 560 x 480, taller than wide
@@ -549,6 +550,12 @@ def test_a_group_photos_text_goes_in_columns_beside_it(predictor, scene):
     assert picture.shape[0] == h and w * 2 < picture.shape[1] <= MAX_SIDE  # beside it, not below
     analysis.record["faces"] = analysis.record["faces"][:2]  # two faces: their text fits below the picture
     assert render(analysis).shape[1] == w
+    wide = predictor.analyse(np.ascontiguousarray(np.kron(scene, np.ones((8, 8, 1), np.uint8))))  # 1440 x 1120
+    wide.record["faces"] = [{**face, "box": [40.0 * (k % 20), 200.0 * (k // 20), 40.0 * (k % 20) + 30, 200.0 * (k // 20) + 40]}
+                            for k in range(60)]  # fmt: skip
+    drawn = render(wide)  # trial 82: too wide for columns beside it: the panel below, in columns
+    one_column = visualize._panel(visualize.legend_lines(wide.record["faces"], 3), 1440, 1120 / 700)
+    assert drawn.shape[1] == 1440 and drawn.shape[0] - 1120 < one_column.shape[0] / 2
     faces = [[f"#{k}", f"   line {k}"] for k in range(1, 8)]
     parts = _split_columns(faces, [30, 30, 60, 30, 30, 30, 30], 3)
     assert len(parts) == 3 and sum(parts, []) == sum(faces, [])  # in order, every row once

@@ -405,6 +405,7 @@ def test_resume_refuses_records_read_with_other_frames(static_clip, bundle_path,
     (["--cuts"], "were read without --cuts, this run with --cuts"),
     (["--max-missed", "3"], "were read --max-missed 15, this run --max-missed 3"),
     ("replaced", "is not the video its records in --output were read from"),
+    ("older", "in --output do not say how they were read (written by an older lnet_anet)"),
 ])  # fmt: skip
 def test_resume_refuses_records_of_another_file_or_other_settings(static_clip, bundle_path, tmp_path, capsys,
                                                                   monkeypatch, scene, changed, says):  # fmt: skip
@@ -421,6 +422,11 @@ def test_resume_refuses_records_of_another_file_or_other_settings(static_clip, b
     assert json.loads(part.splitlines()[0])["video_reading"]["window"] == 30  # each record says how it was read
     if changed == "replaced":
         _write_video(clip, [np.ascontiguousarray(scene[:, ::-1])] * 10)  # the same size and length, mirrored
+        changed = []
+    elif changed == "older":  # records of an older lnet_anet, which did not say how they were read (trial 82)
+        lines = [json.loads(line) for line in part.splitlines()]
+        part = b"".join((json.dumps({k: v for k, v in r.items() if k != "video_reading"}) + "\n").encode() for r in lines)
+        (tmp_path / "o.jsonl.part").write_bytes(part)
         changed = []
     assert main([*common, *changed, "--resume"]) == 2
     err = capsys.readouterr().err

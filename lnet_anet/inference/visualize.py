@@ -24,6 +24,8 @@ PAD_GRAY = 32  # the panel's dark gray, also around a picture too thin to draw a
 PANEL_SHRINK = 0.75  # the panel's text is shrunk to fit its widest row down to this share of the picture's, then wrapped
 TINT_SHADE = 0.45  # a video label's box: its track's colour at this share of its brightness, under white text
 CAPTION_REACH = 2  # lines a video caption may move from its place above its box to find a free one
+COLUMN_CHARS = 40  # the narrowest column of a panel split below a wide picture, in characters ("a" wide)
+COLUMN_SHRINK = 0.5  # ... and its text, this share of the picture's (a 1440 px picture's: 15 px letters)
 HEAT_LEGEND = "heat: LNet's face response, red highest"  # said along the bottom edge of render's pictures
 
 
@@ -119,8 +121,10 @@ def attractiveness_line(face: dict[str, Any]) -> str | None:
 
 
 def legend_lines(faces: list[dict[str, Any]], top_k: int = 3) -> list[str]:
-    """The text of each face, two lines per face (caption; attractiveness and present attributes),
-    for the panel under a picture of several faces, whose labels beside the boxes would overlap."""
+    """The text of each face, two lines per face (caption; attractiveness and "present: " the
+    present attributes, the bundle's decisions: trial 82 read "Wearing_Hat 0.18" as odd without
+    it), for the panel under a picture of several faces, whose labels beside the boxes would
+    overlap."""
     lines = []
     for n, face in enumerate(faces, start=1):
         lines += [face_caption(face, n), "   " + ", ".join(_detail_lines(face, top_k))]
@@ -129,8 +133,10 @@ def legend_lines(faces: list[dict[str, Any]], top_k: int = 3) -> list[str]:
 
 def _detail_lines(face: dict[str, Any], top_k: int) -> list[str]:
     """A face's attractiveness (when scored), then attribute_texts: its present attributes (up to
-    top_k) with their probabilities."""
+    top_k) with their probabilities, the first marked "present: " (the bundle's decisions)."""
     lines = attribute_texts(face, top_k)
+    if present_attributes(face, 0)[1]:
+        lines[0] = f"present: {lines[0]}"
     score = attractiveness_line(face)
     return lines if score is None else [score, *lines]
 
@@ -214,22 +220,41 @@ def _with_panel(canvas: np.ndarray, rows: list[str], scale: float) -> np.ndarray
     """The picture with its faces' text (legend_lines' rows, two per face): in a panel below it,
     or, where that panel would be taller than the picture (a group photo: trial 80 got a 480 x 2068
     picture, the photo a thumbnail atop a long strip of text), in columns of the picture's width
-    beside it, a face's rows never split, as many columns as keep the whole within MAX_SIDE wide
-    (the picture padded below with the panel's gray when the columns are taller)."""
+    beside it, as many as keep the whole within MAX_SIDE wide (the picture padded below with the
+    panel's gray when the columns are taller); a picture too wide for that gets the panel below,
+    its text at COLUMN_SHRINK of the picture's, in as many columns of at least COLUMN_CHARS
+    characters as its width holds. A face's rows are never split."""
     h, w = canvas.shape[:2]
     below = _panel(rows, w, scale)
-    if below.shape[0] <= h or MAX_SIDE // w < 2:  # short enough, or no room beside
+    if below.shape[0] <= h:  # short enough
         return np.concatenate([canvas, below])
-    columns = max(1, min(MAX_SIDE // w - 1, -(-below.shape[0] // h)))
     faces = [rows[k : k + 2] for k in range(0, len(rows), 2)]
-    parts = _split_columns(faces, [_panel(face, w, scale).shape[0] for face in faces], columns)
-    panels = [_panel(part, w, scale) for part in parts]
-    tall = max(h, *(panel.shape[0] for panel in panels))
-    pad = lambda a: np.pad(a, ((0, tall - a.shape[0]), (0, 0), (0, 0)), constant_values=PAD_GRAY)  # noqa: E731
-    gap = np.full((tall, max(2, w // 100), 3), PAD_GRAY, np.uint8)
-    pieces = [pad(canvas)]
-    for panel in panels:
-        pieces += [gap, pad(panel)]
+    gap = max(2, w // 100)
+    if MAX_SIDE // w >= 2:  # room beside: columns of the picture's width
+        columns = max(1, min(MAX_SIDE // w - 1, -(-below.shape[0] // h)))
+        parts = _split_columns(faces, [_panel(face, w, scale).shape[0] for face in faces], columns)
+        return _side_by_side([canvas, *(_panel(part, w, scale) for part in parts)], gap)
+    # a wide picture: the panel below it, its text smaller, in as many columns as its width holds
+    # (trial 82: 45 faces on a 2048 px photo gave a 2048 x 8054 picture, one column over half its width)
+    small = max(0.3, COLUMN_SHRINK * scale)  # the text a picture this wide is read at: zoomed in anyway
+    width = _text_width("a" * COLUMN_CHARS, small)
+    columns = max(1, min(len(faces), (w + gap) // (width + gap)))
+    each = (w - gap * (columns - 1)) // columns
+    parts = _split_columns(faces, [_panel(face, each, small).shape[0] for face in faces], columns)
+    strip = _side_by_side([_panel(part, each, small) for part in parts], gap)
+    strip = np.pad(strip, ((0, 0), (0, w - strip.shape[1]), (0, 0)), constant_values=PAD_GRAY)
+    return np.concatenate([canvas, strip])
+
+
+def _side_by_side(pictures: list[np.ndarray], gap: int) -> np.ndarray:
+    """`pictures` left to right, `gap` pixels of the panel's gray between them, each padded below
+    with it to the tallest."""
+    tall = max(p.shape[0] for p in pictures)
+    pieces = []
+    for k, picture in enumerate(pictures):
+        if k:
+            pieces.append(np.full((tall, gap, 3), PAD_GRAY, np.uint8))
+        pieces.append(np.pad(picture, ((0, tall - picture.shape[0]), (0, 0), (0, 0)), constant_values=PAD_GRAY))
     return np.concatenate(pieces, axis=1)
 
 
