@@ -161,7 +161,7 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     right) up to MIN_SIDE, so that the picture and its text stay usable: a strip 1 pixel high and
     5000 wide is drawn 2048 wide and 256 high, not 1. The text grows with the picture (a 2048 x 1365 picture's is as
     legible as a 700 px one's). When LNet responded anywhere, the bottom line also says what the
-    heat is (HEAT_LEGEND)."""
+    heat is (HEAT_LEGEND), or the foot of the panel where there is one."""
     if analysis.image is None:
         raise ValueError(f"{analysis.source}: nothing to draw ({analysis.record['error']})")
     # A dark or over-exposed photo whose faces were found in its contrast-stretched copy: draw that copy.
@@ -206,13 +206,17 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
             y += step
     if not faces:
         _text(canvas, "no face found", 4, step, scale)
-    # what the colours are, where LNet responded (a trial read the blobs as faces found)
-    note = "; ".join(filter(None, [picture_note(analysis), HEAT_LEGEND if float(heat.max(initial=0.0)) > 0 else ""]))
+    # what the colours are, where LNet responded (a trial read the blobs as faces found): along the
+    # bottom edge, or, where the text has a panel, at the panel's foot, off the faces (trial 82)
+    legend = HEAT_LEGEND if float(heat.max(initial=0.0)) > 0 else ""
+    note = "; ".join(filter(None, [picture_note(analysis), "" if in_panel else legend]))
     if note:  # along the bottom edge, its descenders ("g") and darkened box inside the picture
         fitted = _scale_to_fit(note, w - 8, scale)
         _text(canvas, note, 4, h - _below_baseline(fitted), fitted)
     if in_panel:
         canvas = _with_panel(canvas, legend_lines(faces, top_k), scale)
+        if legend:
+            canvas = np.concatenate([canvas, _panel([legend], canvas.shape[1], PANEL_SHRINK * scale)])
     return canvas
 
 
