@@ -71,8 +71,8 @@ every detector alike; results.json lists them under data.skipped, results.md cou
 
 Writes results.json (strict JSON: an AP over no faces is null), results.md, curves.json (each
 row's precision-recall and recall-against-false-alarms points, one per distinct score, and its
-operating point's) and curves.png (those curves drawn, and FDDB's discrete ROC for FDDB's labels;
-needs matplotlib, which `make bench-install` installs) to --out (default
+operating point's) and curves.png (those curves drawn, and FDDB's discrete ROC for FDDB's labels)
+to --out (default
 runs/bench_detection/<format>-<time>, never committed; pass --out experiments/... for a recorded
 run); per-image detections go to --work. Exit status: 0 done; 1 the data cannot be scored (a bad
 or missing label file, an empty part, no readable image), one `error: ...` line on stderr; 2 a
@@ -818,8 +818,7 @@ def main(argv=None) -> int:
     (args.out / "curves.json").write_text(json.dumps(finite(curves), allow_nan=False))
     picture = plot_curves(curves, args.out / "curves.png", record)
     print(to_markdown(record))
-    print(f"curves: {args.out / 'curves.json'}" + (f", {picture}" if picture else
-          " (curves.png needs matplotlib: `make bench-install`)"))  # fmt: skip
+    print(f"curves: {args.out / 'curves.json'}, {picture}")
     print(f"wrote {args.out / 'results.md'} and {args.out / 'results.json'}; per-image detections in {args.work}")
     return 0
 
@@ -893,18 +892,13 @@ def diagnose(df, truth, dets, extras) -> dict:
     }
 
 
-def plot_curves(curves: dict, path: Path, record: dict) -> Path | None:
+def plot_curves(curves: dict, path: Path, record: dict) -> Path:
     """curves.png: each row's precision-recall curve (AP in the legend), its recall against false
     alarms per image (log scale) and, for FDDB's labels, FDDB's discrete ROC (true positive rate
-    against false positives, up to 2,000), a dot at each row's operating point. None when matplotlib
-    is not installed (`make bench-install` installs it)."""
-    try:
-        import matplotlib
+    against false positives, up to 2,000), a dot at each row's operating point."""
+    from lnet_anet.engine.plots import pyplot, save_figure
 
-        matplotlib.use("Agg")  # files only: no display needed
-        from matplotlib import pyplot as plt
-    except ImportError:
-        return None
+    plt = pyplot()
     fddb = any("fddb" in c for c in curves.values())
     fig, axes = plt.subplots(1, 3 if fddb else 2, figsize=(15 if fddb else 10, 4.6))
     d = record["data"]
@@ -936,9 +930,7 @@ def plot_curves(curves: dict, path: Path, record: dict) -> Path | None:
     fig.suptitle(f"{Path(d['labels']).name} ({d['format']}, {d['part']} part): {d['n_images']} images, "
                  f"{d['n_faces']} faces that count; dots: each row's operating point", fontsize=10)  # fmt: skip
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def finite(obj):

@@ -36,8 +36,9 @@ flip, and the IoU of the face box with the original's (mapped into the same pixe
 the age-against-Young proxy) needs only celeba_hq128, `age` (UTKFace chips, the framings and
 stability rows) only utkface128. Writes results.{json,md} into --out (default
 runs/bench_end_to_end/<date>-<time>), and with the age rows age_errors_<label>.png per bundle
-(predicted against true age, MAE by band, CS(theta), the share within 1 and 2 std by band). A chosen set whose data is missing under --datasets is named,
-with the --sets that would run, and the script stops (exit 1).
+(predicted against true age, MAE by band, CS(theta), the share within 1 and 2 std by band). A
+chosen set whose data is missing under --datasets is named, with the --sets that would run, and
+the script stops (exit 1).
 """
 
 from __future__ import annotations

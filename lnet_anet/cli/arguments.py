@@ -107,6 +107,19 @@ def same_path(a: str | Path, b: str | Path) -> bool:
     return Path(a).resolve() == Path(b).resolve()
 
 
+MAX_BATCH = 1024  # --batch-size's largest
+
+
+def add_model_options(parser: argparse.ArgumentParser, batch_of: str) -> None:
+    """--bundle, --batch-size (`batch_of`: "images", "frames"), --device and --backend: how the
+    Predictor of predict and predict_video is loaded and fed."""
+    parser.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
+    parser.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=8, help=f"{batch_of} per LNet batch")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the networks run")
+    parser.add_argument("--backend", choices=("auto", "torch", "onnxruntime"), default="auto",
+                        help="auto: ONNX Runtime on the CPU (graphs exported once, cached), torch on a GPU")  # fmt: skip
+
+
 def add_replace_shipped(parser: argparse.ArgumentParser) -> None:
     """The --replace-shipped flag of a command that writes a bundle or head (output_refusal)."""
     parser.add_argument("--replace-shipped", action="store_true",

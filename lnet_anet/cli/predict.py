@@ -51,6 +51,7 @@ from typing import Any
 from lnet_anet.cli.arguments import (
     CommandParser,
     RawDescriptionDefaultsHelpFormatter,
+    add_model_options,
     finite_float,
     int_in,
     quiet_closed_stdout,
@@ -59,7 +60,6 @@ from lnet_anet.cli.arguments import (
 from lnet_anet.dldl.descriptor_settings import INSTALL
 
 DEMO_NAME = "astronaut"  # skimage.data.astronaut(): NASA photo of Eileen Collins, public domain
-MAX_BATCH = 1024
 VIS_STEM_BYTES = 200  # room for "_<n>.png" and the temporary ".<name>.tmp<pid>" in 255 bytes
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")  # --vis naming one of these, not yet there: a picture meant, not a folder
 LARGE_PHOTO_PIXELS = 12_000_000  # a photo this large or larger with no face found gets detail_note's hint (a phone's 4000 x 3000)
@@ -135,12 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "the face columns empty, its error in the last column")  # fmt: skip
     p.add_argument("--vis", type=Path, metavar="DIR",
                    help="write a PNG per image into the folder DIR (each JSON record's \"vis\" names it)")
-    p.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
-    p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=8,
-                   help="images per LNet batch")  # fmt: skip
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the networks run")
-    p.add_argument("--backend", choices=("auto", "torch", "onnxruntime"), default="auto",
-                   help="auto: ONNX Runtime on the CPU (graphs exported once, cached), torch on a GPU")  # fmt: skip
+    add_model_options(p, "images")
     p.add_argument("--threshold", type=finite_float,
                    help="face score threshold (default: the bundle's); among the candidates (the peaks where "
                         "LNet's response is positive: a picture whose response is nowhere positive has none, "

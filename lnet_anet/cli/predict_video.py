@@ -70,6 +70,7 @@ from typing import Any
 from lnet_anet.cli.arguments import (
     CommandParser,
     RawDescriptionDefaultsHelpFormatter,
+    add_model_options,
     int_in,
     quiet_closed_stdout,
     same_path,
@@ -130,8 +131,6 @@ def _min_iou(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from lnet_anet.cli.predict import MAX_BATCH
-
     p = CommandParser(prog=PROG, description="Faces, attributes, age and attractiveness across the frames of videos, "
                                              "each face joined to a track.",
                       epilog=EPILOG, formatter_class=RawDescriptionDefaultsHelpFormatter)  # fmt: skip
@@ -153,11 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--every", type=int_in(1), default=1, metavar="N", help="read every Nth frame")
     p.add_argument("--start", type=int_in(0), default=0, metavar="FRAME", help="the first frame read (its index, from 0)")
     p.add_argument("--max-frames", type=int_in(1), metavar="N", help="read at most N frames of each video (default: all)")
-    p.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
-    p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=8, help="frames per LNet batch")
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the networks run")
-    p.add_argument("--backend", choices=("auto", "torch", "onnxruntime"), default="auto",
-                   help="auto: ONNX Runtime on the CPU (graphs exported once, cached), torch on a GPU")  # fmt: skip
+    add_model_options(p, "frames")
     p.add_argument("--min-iou", type=_min_iou, default=0.3, metavar="IOU",
                    help="the least overlap (IoU, in (0, 1]) of a face's box with a track's last box to continue it")
     p.add_argument("--max-missed", type=int_in(0), default=15, metavar="N",

@@ -103,7 +103,8 @@ def _panels(series: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
     return panels
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (files only: no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no display needed
@@ -112,11 +113,11 @@ def _pyplot():
     return plt
 
 
-def _save(fig, out_path: str | Path, dpi: int) -> Path:
+def save_figure(fig, out_path: str | Path, dpi: int) -> Path:
     """fig as PNG to out_path (its folder made), through a temporary file renamed over it."""
     from lnet_anet.engine.checkpoint import _replacing
 
-    plt = _pyplot()
+    plt = pyplot()
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -143,7 +144,7 @@ def plot_metrics(metrics_path: str | Path, out_path: str | Path, title: str) -> 
     panels = _panels(series)
     if not panels:
         raise ValueError(f"{metrics_path}: no complete line with a step and a number to draw")
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
     ncols = min(4, len(panels))
@@ -186,7 +187,7 @@ def plot_metrics(metrics_path: str | Path, out_path: str | Path, title: str) -> 
     said = {0: "no evaluation", 1: "1 evaluation"}.get(evaluations, f"{evaluations} evaluations")
     fig.suptitle(f"{title}: step {last}, {said}", fontsize=10)
     fig.tight_layout()
-    return _save(fig, out_path, dpi=90)
+    return save_figure(fig, out_path, dpi=90)
 
 
 def _running_mean(values: np.ndarray) -> np.ndarray:
@@ -231,7 +232,7 @@ def plot_reliability(arms: Mapping[str, tuple[np.ndarray, np.ndarray]], names: S
                       for j in range(len(names))]  # fmt: skip
     first = next(iter(arms))
     chosen = sorted(range(len(names)), key=lambda j: -per[first][j]["ece"])[: max(0, worst)]
-    plt = _pyplot()
+    plt = pyplot()
     fig = plt.figure(figsize=(13.5 if chosen else 5.5, 6.2))
     grid = fig.add_gridspec(4, 1 + math.ceil(len(chosen) / 2) if chosen else 1,
                             width_ratios=[2.2] + [1] * math.ceil(len(chosen) / 2) if chosen else None,
@@ -286,7 +287,7 @@ def plot_reliability(arms: Mapping[str, tuple[np.ndarray, np.ndarray]], names: S
     fig.suptitle(f"{title}: {n} probabilities ({n // max(len(names), 1)} faces x {len(names)} attributes){worst_said}",
                  fontsize=10)  # fmt: skip
     fig.tight_layout(rect=(0, 0, 1, 0.96))
-    return _save(fig, out_path, dpi=90)
+    return save_figure(fig, out_path, dpi=90)
 
 
 def plot_age_errors(pred, std, true, out_path: str | Path, title: str,
@@ -307,7 +308,7 @@ def plot_age_errors(pred, std, true, out_path: str | Path, title: str,
     err = np.abs(pred - true)
     overall = table.iloc[-1]
     by_band = table.iloc[:-1]
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(11, 8.4))
     ax = axes[0, 0]
     top = float(max(true.max(), pred.max()) * 1.05 + 1)
@@ -353,7 +354,7 @@ def plot_age_errors(pred, std, true, out_path: str | Path, title: str,
     fig.suptitle(f"{title}: MAE {overall['mae']:.2f} years, bias {overall['bias']:+.2f}, "
                  f"within ±1 std {overall['within_1_std']:.3f}, ±2 std {overall['within_2_std']:.3f}", fontsize=10)  # fmt: skip
     fig.tight_layout()
-    return _save(fig, out_path, dpi=90)
+    return save_figure(fig, out_path, dpi=90)
 
 
 __all__ = ["logged_step", "metric_series", "plot_age_errors", "plot_metrics", "plot_reliability", "read_metrics"]

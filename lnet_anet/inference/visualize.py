@@ -229,14 +229,14 @@ def _with_panel(canvas: np.ndarray, rows: list[str], scale: float) -> np.ndarray
     its text at COLUMN_SHRINK of the picture's, in as many columns of at least COLUMN_CHARS
     characters as its width holds. A face's rows are never split."""
     h, w = canvas.shape[:2]
-    below = _panel(rows, w, scale)
-    if below.shape[0] <= h:  # short enough
-        return np.concatenate([canvas, below])
+    below = _panel_height(rows, w, scale)
+    if below <= h:  # short enough
+        return np.concatenate([canvas, _panel(rows, w, scale)])
     faces = [rows[k : k + 2] for k in range(0, len(rows), 2)]
     gap = max(2, w // 100)
     if MAX_SIDE // w >= 2:  # room beside: columns of the picture's width
-        columns = max(1, min(MAX_SIDE // w - 1, -(-below.shape[0] // h)))
-        parts = _split_columns(faces, [_panel(face, w, scale).shape[0] for face in faces], columns)
+        columns = max(1, min(MAX_SIDE // w - 1, -(-below // h)))
+        parts = _split_columns(faces, [_panel_height(face, w, scale) for face in faces], columns)
         return _side_by_side([canvas, *(_panel(part, w, scale) for part in parts)], gap)
     # a wide picture: the panel below it, its text smaller, in as many columns as its width holds
     # (trial 82: 45 faces on a 2048 px photo gave a 2048 x 8054 picture, one column over half its width)
@@ -244,7 +244,7 @@ def _with_panel(canvas: np.ndarray, rows: list[str], scale: float) -> np.ndarray
     width = _text_width("a" * COLUMN_CHARS, small)
     columns = max(1, min(len(faces), (w + gap) // (width + gap)))
     each = (w - gap * (columns - 1)) // columns
-    parts = _split_columns(faces, [_panel(face, each, small).shape[0] for face in faces], columns)
+    parts = _split_columns(faces, [_panel_height(face, each, small) for face in faces], columns)
     strip = _side_by_side([_panel(part, each, small) for part in parts], gap)
     strip = np.pad(strip, ((0, 0), (0, w - strip.shape[1]), (0, 0)), constant_values=PAD_GRAY)
     return np.concatenate([canvas, strip])
@@ -465,11 +465,28 @@ def _split_columns(faces: list[list[str]], heights: list[int], columns: int) -> 
 
 
 def _panel(rows: list[str], width: int, scale: float) -> np.ndarray:
-    """A dark strip `width` pixels wide holding `rows`, the text shrunk so that the longest row
-    fits, but not under PANEL_SHRINK of the picture's `scale` (nor 0.3), where glyphs would be
-    far smaller than the "#n" at the boxes; a row still too long is wrapped between its
-    comma-separated items (at spaces inside an item too long for a line; continuation lines
-    indented), and a single word too long for the width is cut with '..'."""
+    """A dark strip `width` pixels wide holding `rows`, laid out by _panel_lines, _panel_height
+    pixels high."""
+    lines, scale = _panel_lines(rows, width, scale)
+    step = _line_height(scale)
+    panel = np.full((step * len(lines) + 8, width, 3), PAD_GRAY, np.uint8)
+    for k, row in enumerate(lines):
+        _text(panel, row, 4, step * (k + 1), scale)
+    return panel
+
+
+def _panel_height(rows: list[str], width: int, scale: float) -> int:
+    """The height in pixels of _panel(rows, width, scale), measured without drawing it."""
+    lines, scale = _panel_lines(rows, width, scale)
+    return _line_height(scale) * len(lines) + 8
+
+
+def _panel_lines(rows: list[str], width: int, scale: float) -> tuple[list[str], float]:
+    """_panel's lines and text scale: the text shrunk so that the longest row fits `width`, but
+    not under PANEL_SHRINK of the picture's `scale` (nor 0.3), where glyphs would be far smaller
+    than the "#n" at the boxes; a row still too long is wrapped between its comma-separated items
+    (at spaces inside an item too long for a line; continuation lines indented), and a single word
+    too long for the width is cut with '..'."""
     widest = max(_text_width(r, scale) for r in rows)
     scale = max(0.3, PANEL_SHRINK * scale, min(scale, scale * (width - 8) / max(widest, 1)))
 
@@ -496,11 +513,7 @@ def _panel(rows: list[str], width: int, scale: float) -> np.ndarray:
         while len(line) > 4 and not fits(line):
             line = line[:-3] + ".."
         fitted.append(line)
-    step = _line_height(scale)
-    panel = np.full((step * len(fitted) + 8, width, 3), PAD_GRAY, np.uint8)
-    for k, row in enumerate(fitted):
-        _text(panel, row, 4, step * (k + 1), scale)
-    return panel
+    return fitted, scale
 
 
 def save_png(path: str | Path, rgb: np.ndarray) -> Path:
