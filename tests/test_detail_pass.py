@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -46,8 +48,10 @@ def test_detail_tiles_hold_the_resized_photo_and_zero_padding():
 
 
 def test_the_detail_pass_is_for_photos_the_other_scales_shrink_below_its_ratio():
-    assert wants_detail((4000, 6000), (224, 224), 0.5, 2.0)  # 224 / 6000 * 2 = 0.075
-    assert not wants_detail((480, 640), (224, 224), 0.5, 2.0)  # 0.7 already
+    lnet = LNetInput.from_dict({**BASE, "scales": [1.0], "zoom_in_scales": [2.0], "detail_ratio": 0.5})
+    assert wants_detail((4000, 6000), lnet)  # 224 / 6000 * 2 = 0.075
+    assert not wants_detail((480, 640), lnet)  # 0.7 already
+    assert not wants_detail((4000, 6000), dataclasses.replace(lnet, detail_ratio=None))
     with pytest.raises(PreprocessError, match="detail_ratio"):
         LNetInput.from_dict({**BASE, "detail_ratio": 0.01})
     lnet = LNetInput.from_dict({**BASE, "detail_ratio": 0.5})

@@ -20,6 +20,8 @@ from lnet_anet.lnet.multiscale import (
     FILL,
     add_apart,
     canvas_size,
+    input_for,
+    letterbox_fit,
     lone_part,
     merge,
     place,
@@ -28,6 +30,8 @@ from lnet_anet.lnet.multiscale import (
 )
 
 pytestmark = pytest.mark.usefixtures("one_thread")
+
+BASE_LNET = {"input_size": [224, 224], "resize": "letterbox", "mean": [0.5] * 3, "std": [0.5] * 3}
 
 
 @pytest.mark.parametrize("zoom_out", ["input", "fit"])
@@ -880,3 +884,49 @@ def test_a_picture_left_with_one_face_adds_the_zoom_ins_faces_apart_at_a_bar_of_
         LNetInput.from_dict({**base, **settings, "zoom_in_lone_p": 1.5})
     assert LNetInput.from_dict({**base, **settings, "zoom_in_lone_p": 0.3}).to_dict()["zoom_in_lone_p"] == 0.3
     assert "zoom_in_lone_p" not in LNetInput.from_dict({**base, **settings}).to_dict()
+
+
+def test_a_wide_or_tall_photo_gets_a_canvas_as_long_as_it_is_up_to_the_bundles_limit():
+    lnet = LNetInput.from_dict({**BASE_LNET, "wide_canvas": [2.0, 4.0]})
+    assert input_for((480, 640), lnet) == (224, 224)  # 4:3 reads as ever
+    assert input_for((100, 199), lnet) == (224, 224)  # just under the start
+    assert input_for((100, 300), lnet) == (224, 672)  # 3:1: three inputs long
+    assert input_for((300, 100), lnet) == (672, 224)  # tall alike
+    assert input_for((100, 1000), lnet) == (224, 896)  # 10:1: at most 4 inputs long
+    assert input_for((100, 250), lnet) == (224, 576)  # 2.5 x 224 = 560: rounded to LNet's stride, 32
+    assert input_for((100, 1000), dataclasses.replace(lnet, wide_canvas=None)) == (224, 224)
+    # every later step reads the same size: the fit, and the detail pass's ratio
+    assert letterbox_fit((100, 300), lnet) == pytest.approx(224 / 100)
+    assert letterbox_fit((100, 300), dataclasses.replace(lnet, wide_canvas=None)) == pytest.approx(224 / 300)
+
+
+def test_wide_canvas_round_trips_is_described_and_refuses_nonsense(tmp_path):
+    lnet = LNetInput.from_dict({**BASE_LNET, "wide_canvas": [2, 4]})
+    assert lnet.wide_canvas == (2.0, 4.0) and LNetInput.from_dict(lnet.to_dict()) == lnet
+    assert "wide_canvas" not in LNetInput.from_dict(BASE_LNET).to_dict()  # bundles from before read the same
+    for bad, said in (([1.0, 4.0], "1 < from"), ([3.0, 2.0], "from <= most"), ([2.0, 9.0], r"most\) must be in"),
+                      (2.0, "must be null or"), (["2", 4], r"from\) must be a finite number")):
+        with pytest.raises(PreprocessError, match=said):
+            LNetInput.from_dict({**BASE_LNET, "wide_canvas": bad})
+    with pytest.raises(PreprocessError, match="stretched"):
+        LNetInput.from_dict({**BASE_LNET, "resize": "stretch", "wide_canvas": [2.0, 4.0]})
+    src = random_bundle(tmp_path / "b.lnetanet", preset="tiny")
+    assert build_bundle.main(["--from-bundle", str(src), "--lnet-input", '{"wide_canvas": [2.0, 4.0]}',
+                              "--out", str(tmp_path / "wide.lnetanet")]) == 0  # fmt: skip
+    assert "photos of aspect 2 or more read on canvases up to 4 times as long" in describe(tmp_path / "wide.lnetanet")
+
+
+def test_the_predictor_reads_a_panorama_on_a_canvas_as_long_as_it_is(tmp_path, monkeypatch):
+    face = (np.array([0.0, 0.0, 30.0, 30.0]), 0.9)
+    predictor, sizes = _two_scale_predictor(tmp_path, monkeypatch, face, face)
+    panorama = np.full((128, 512, 3), 90, np.uint8)  # 4:1
+    letterboxed = predictor.analyse(panorama).record["faces"][0]["box"]
+    assert sizes[0] == (128, 128) and letterboxed == [0.0, 0.0, 120.0, 120.0]  # 512 px on 128: x 1/4
+    predictor._lnet = dataclasses.replace(predictor._lnet, wide_canvas=(2.0, 3.0))
+    sizes.clear()
+    wide = predictor.analyse(panorama).record["faces"][0]["box"]
+    assert sizes[0] == (128, 384)  # three inputs long: the photo at 96 x 384, its faces 3 times larger
+    assert wide == [0.0, 0.0, 40.0, 40.0]
+    sizes.clear()
+    predictor.analyse(np.full((128, 192, 3), 90, np.uint8))  # 3:2 reads as ever
+    assert sizes[0] == (128, 128)

@@ -682,3 +682,22 @@ def test_a_record_names_the_settings_its_call_began_with(predictor, monkeypatch)
     finally:
         predictor.localizer.threshold = before
     assert seen == [before] and "settings" not in record  # the bundle's own threshold: no settings key
+
+
+def test_a_tag_at_the_pictures_top_edge_goes_under_its_box(predictor, scene):
+    """Trial 82: a face at the top edge got its "#n" inside its box, over its brow. Under the box
+    when there is room; inside only when the box spans the picture."""
+    import lnet_anet.inference.visualize as visualize
+
+    analysis = predictor.analyse(np.ascontiguousarray(np.kron(scene, np.ones((3, 3, 1), np.uint8))))
+    face = {"box": [30.0, 0.0, 90.0, 70.0], "score": 3.0, "attributes": {"Smiling": 0.9}, "age": None}
+    tall = {**face, "box": [150.0, 0.0, 200.0, float(analysis.image.shape[0])]}
+    analysis.record["faces"] = [face, {**face, "box": [100.0, 100.0, 140.0, 150.0]}, tall]
+    drawn = []
+    text = visualize._text
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(visualize, "_text", lambda canvas, line, x, y, scale: drawn.append((line, y)) or text(canvas, line, x, y, scale))
+        visualize.render(analysis)
+    tags = dict(d for d in drawn if d[0].startswith("#"))
+    assert tags["#1"] > 70 and tags["#2"] < 100  # under its box; above its box
+    assert tags["#3"] < analysis.image.shape[0]  # a box from top to bottom: inside it

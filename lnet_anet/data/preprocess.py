@@ -115,7 +115,7 @@ LNET_OFF = {"refine_boxes": False, "crowd_box_head": None, "crowd_box_steps": 1,
             "check_rescue": False, "find_on_check": False, "zoom_in_scales": [], "zoom_in_weak": None, "zoom_in_crowd": True,
             "zoom_in_refused": False, "zoom_in_refused_p": None, "zoom_in_refused_any": False, "zoom_in_lone_below": None,
             "zoom_in_lone_p": None, "zoom_in_lone_skip_share": None,
-            "retry_exposure": None, "retry_weaker_than": None}  # fmt: skip
+            "retry_exposure": None, "retry_weaker_than": None, "wide_canvas": None}  # fmt: skip
 
 
 def dependents_off(current: dict, given: dict) -> dict:
@@ -179,6 +179,26 @@ def _canvas_choice(d: dict, key: str, where: str) -> str:
     if value not in ("input", "fit"):
         raise PreprocessError(f"{where}.{key} must be input or fit, got {value!r}")
     return value
+
+
+MAX_WIDE_ASPECT = 8.0  # wide_canvas: LNet's canvas at most this many times as long as its input size
+
+
+def _wide_canvas(d: dict, where: str) -> tuple[float, float] | None:
+    """d["wide_canvas"] as (from, most): aspects (longer side / shorter) with 1 < from <= most <=
+    MAX_WIDE_ASPECT; None when null or absent; not for a stretched input."""
+    pair = d.get("wide_canvas")
+    if pair is None:
+        return None
+    if not isinstance(pair, list | tuple) or len(pair) != 2:
+        raise PreprocessError(f"{where}.wide_canvas must be null or [from, most] (aspects), got {pair!r}")
+    start = _number({"wide_canvas[0] (from)": pair[0]}, "wide_canvas[0] (from)", where, 1.0, MAX_WIDE_ASPECT)
+    most = _number({"wide_canvas[1] (most)": pair[1]}, "wide_canvas[1] (most)", where, 1.0, MAX_WIDE_ASPECT)
+    if start <= 1 or most < start:
+        raise PreprocessError(f"{where}.wide_canvas: need 1 < from <= most, got {list(pair)}")
+    if d["resize"] == "stretch":
+        raise PreprocessError(f"{where}.wide_canvas: a stretched input fills its canvas already, got {list(pair)}")
+    return (start, most)
 
 
 def _extra_scales(d: dict, key: str, where: str, lo: float, hi: float, scales: tuple[float, ...]) -> tuple[float, ...]:
@@ -377,13 +397,14 @@ class LNetInput(_Normalized):
     zoom_in_lone_skip_share: float | None = None
     arbitrate_nested: float | None = None
     arbitrate_picture: bool = False
+    wide_canvas: tuple[float, float] | None = None
     FIELDS = ("input_size", "resize", "mean", "std", "scales", "zoom_out_canvas", "zoom_in_scales", "zoom_in_below",
               "zoom_in_lone", "zoom_in_lone_below", "zoom_in_canvas", "fallback_scales", "detail_ratio", "retry_exposure",
               "retry_weaker_than", "rescue_faces", "refine_boxes", "crowd_box_head", "crowd_box_steps", "crowd_box_small",
               "check_faces",
               "check_rescue", "find_on_check", "rescue_frame", "verify_faces", "frame_read", "verify_luma", "zoom_in_weak",
               "zoom_in_crowd", "zoom_in_refused", "zoom_in_refused_p", "zoom_in_refused_any", "zoom_in_lone_p", "zoom_in_lone_skip_share",
-              "arbitrate_nested", "arbitrate_picture")
+              "arbitrate_nested", "arbitrate_picture", "wide_canvas")
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lnet") -> LNetInput:
@@ -512,6 +533,7 @@ class LNetInput(_Normalized):
         picture = _flag(d, "arbitrate_picture", where)
         if picture and arbitrate is None:
             raise PreprocessError(f"{where}.arbitrate_picture needs arbitrate_nested, which is not set")
+        wide = _wide_canvas(d, where)
         return cls(size, d["resize"], **_normalize_of(d, where), scales=scales, zoom_out_canvas=zoom_out,
                    zoom_in_scales=zoom_in, zoom_in_below=float(below), zoom_in_lone=lone,
                    zoom_in_lone_below=lone_below,
@@ -525,7 +547,7 @@ class LNetInput(_Normalized):
                    zoom_in_refused=zoom_in_refused, zoom_in_refused_p=zoom_in_refused_p,
                    zoom_in_refused_any=zoom_in_refused_any, zoom_in_lone_p=zoom_in_lone_p,
                    zoom_in_lone_skip_share=lone_skip, arbitrate_nested=arbitrate,
-                   arbitrate_picture=picture)  # fmt: skip
+                   arbitrate_picture=picture, wide_canvas=wide)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"input_size": list(self.input_size), "resize": self.resize, "mean": list(self.mean),
@@ -587,6 +609,8 @@ class LNetInput(_Normalized):
             d["arbitrate_nested"] = self.arbitrate_nested
         if self.arbitrate_picture:
             d["arbitrate_picture"] = True
+        if self.wide_canvas is not None:  # absent otherwise: bundles from before read the same
+            d["wide_canvas"] = list(self.wide_canvas)
         return d
 
     def wants_exposure_retry(self, image: np.ndarray, best_score: float | None) -> bool:

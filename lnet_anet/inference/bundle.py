@@ -624,6 +624,8 @@ def describe(path: str | Path) -> str:
     nets = ", ".join(f"{n}={net(n)}" for n in NET_PARTS if n in config["nets"])
     lnet = (config.get("preprocessing") or {}).get("lnet") or {}
     steps = []  # what the Predictor does with the faces LNet finds, beyond the localizer
+    if lnet.get("wide_canvas"):  # first: it decides the canvases every later step reads
+        steps.append("photos of aspect {:g} or more read on canvases up to {:g} times as long".format(*lnet["wide_canvas"]))
     weak = ((config.get("preprocessing") or {}).get("localizer") or {}).get("weak_threshold")
     if weak is not None:  # the localizer's own step that a user may miss: weak faces apart from stronger ones
         crowd = lnet.get("zoom_in_weak")

@@ -118,6 +118,7 @@ from lnet_anet.lnet.multiscale import (
     check_evidence,
     detail_tiles,
     faces_on_check,
+    input_for,
     lone_part,
     merge,
     place,
@@ -1350,10 +1351,9 @@ class Predictor:
         with its score; with more faces in a picture, the box heads may place them otherwise
         (crowd_box_head)."""
         lnet, loc = self._lnet, self.localizer
-        largest = max((*lnet.scales, *lnet.zoom_in_scales))
         out = list(found)
         for k, image in enumerate(read):
-            if not wants_detail(image.shape[:2], lnet.input_size, lnet.detail_ratio, largest):
+            if not wants_detail(image.shape[:2], lnet):
                 continue
             faces = merge(self._detect_detail(image, self._work_copy(image, detail=True), checks), loc.nms_iou, loc.max_faces)
             if checks is not None:
@@ -1613,7 +1613,8 @@ class Predictor:
             read_at.setdefault(id(images[k]), set()).add(scale)
         placed = {}
         for k in which:
-            canvas, where = place(works[k], lnet.input_size, scale, lnet.resize, lnet.zoom_out_canvas, lnet.zoom_in_canvas)
+            canvas, where = place(works[k], input_for(images[k].shape[:2], lnet), scale, lnet.resize, lnet.zoom_out_canvas,
+                                  lnet.zoom_in_canvas)  # fmt: skip
             (h, w), (hw, ww) = images[k].shape[:2], works[k].shape[:2]
             placed[k] = (canvas, where.of_original(ww / w, hw / h))
         faces = {}

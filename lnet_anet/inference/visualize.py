@@ -194,7 +194,7 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
         tx = int(np.clip(x0 + 2, 0, max(0, w - 10)))
         # Out of the panel, the caption fits above the box and the attributes below it (_fits_around).
         caption = f"#{n}" if in_panel else face_caption(face, n)
-        _text(canvas, caption, tx, y0 - lift if y0 - lift >= step else y0 + step, scale)
+        _text(canvas, caption, tx, _caption_baseline(y0, y1, h, lift, step), scale)
         if in_panel:
             continue
         y = y1 + step
@@ -439,6 +439,15 @@ def _scale_to_fit(text: str, width: int, scale: float) -> float:
     while fitted > 0.3 and _text_width(text, fitted) > width:  # the width is not quite linear in the scale
         fitted *= 0.97
     return max(0.3, fitted)
+
+
+def _caption_baseline(y0: int, y1: int, height: int, lift: int, step: int) -> int:
+    """The baseline of a box's caption (picture pixels, the box's rows y0..y1): above the box; a box
+    at the picture's top edge, under it when there is room (a tag inside the box hid the face's
+    brow: trial 82); else just inside its top."""
+    if y0 - lift >= step:
+        return y0 - lift
+    return y1 + step if y1 + step <= height - 2 else y0 + step
 
 
 def _fits_around(face: dict[str, Any], zoom: float, height: int, step: int, lift: int, top_k: int) -> bool:

@@ -99,17 +99,46 @@ def detail_tiles(img: np.ndarray, ratio: float) -> tuple[np.ndarray, list[tuple[
     return tiles, origins, (nh / h, nw / w), (nh, nw)
 
 
-def wants_detail(image_hw: tuple[int, int], input_size: tuple[int, int], ratio: float, largest_scale: float) -> bool:
+def wants_detail(image_hw: tuple[int, int], lnet) -> bool:
     """Whether the detail pass adds resolution: the largest of the bundle's scales and zoom-in
-    scales shows the image at fewer than `ratio` canvas pixels per image pixel."""
-    return ratio > min(input_size[0] / image_hw[0], input_size[1] / image_hw[1]) * largest_scale
+    scales shows the image at fewer than lnet.detail_ratio canvas pixels per image pixel (a
+    LNetInput `lnet`; False when its detail pass is off)."""
+    return lnet.detail_ratio is not None and lnet.detail_ratio > reading_ratio(image_hw, lnet)
+
+
+def input_for(image_hw: tuple[int, int], lnet) -> tuple[int, int]:
+    """LNet's input size (H, W) for an image of `image_hw` (a LNetInput `lnet`): lnet.input_size,
+    or, with lnet.wide_canvas = (start, most) and an image whose longer side is at least `start`
+    times its shorter (a panorama, a strip of photos), that size lengthened along the image's longer
+    side to the image's aspect, at most `most` times, in whole multiples of 32 (LNet's coarsest
+    stride). Letterboxed in the square input, a 4:1 panorama keeps a quarter of its height and its
+    faces; on the longer canvas (LNet is fully convolutional, its cost its area) they keep their
+    size as in a photo of the usual shape. Every scale, the zoom-in's reading and the detail pass's
+    ratio follow this size."""
+    size = tuple(lnet.input_size)
+    wide = getattr(lnet, "wide_canvas", None)
+    if wide is None:
+        return size
+    h, w = image_hw
+    aspect = max(h, w) / max(1, min(h, w))
+    if aspect < wide[0]:
+        return size
+    long_axis = 1 if w >= h else 0
+    out = list(size)
+    out[long_axis] = int(round(size[long_axis] * min(aspect, wide[1]) / 32)) * 32
+    return tuple(out)
+
+
+def letterbox_fit(image_hw: tuple[int, int], lnet) -> float:
+    """Canvas pixels per image pixel at scale 1 (the letterbox fit in input_for's size)."""
+    size = input_for(image_hw, lnet)
+    return min(size[0] / image_hw[0], size[1] / image_hw[1])
 
 
 def reading_ratio(image_hw: tuple[int, int], lnet) -> float:
     """LNet's canvas pixels per image pixel at its largest scale (scales and zoom-in) for an image
     of `image_hw` (a LNetInput `lnet`): a face is read this many times its size in pixels."""
-    largest = max((*lnet.scales, *lnet.zoom_in_scales))
-    return largest * min(lnet.input_size[0] / image_hw[0], lnet.input_size[1] / image_hw[1])
+    return max((*lnet.scales, *lnet.zoom_in_scales)) * letterbox_fit(image_hw, lnet)
 
 
 def shrink_factor(image_hw: tuple[int, int], lnet, detail: bool = False) -> float:
@@ -271,7 +300,7 @@ def read_scales(image_hws: Sequence[tuple[int, int]], detect_at: Callable[[float
         wanted = [k for k, hw in enumerate(image_hws)
                   if wants_zoom_in([b for b, _ in _asking(merge(deciding(found[k]), decide.nms_iou, decide.max_faces),
                                                           decide, lnet.zoom_in_weak, hw, lnet.zoom_in_crowd)],
-                                   hw, lnet.input_size, lnet.zoom_in_below, lnet.zoom_in_lone, lnet.zoom_in_lone_below)]  # fmt: skip
+                                   hw, input_for(hw, lnet), lnet.zoom_in_below, lnet.zoom_in_lone, lnet.zoom_in_lone_below)]  # fmt: skip
         for scale in lnet.zoom_in_scales if wanted else ():
             read(scale, wanted)
     empty = [k for k in range(len(image_hws)) if not deciding(found[k])]
