@@ -915,12 +915,18 @@ def test_a_long_strip_is_read_shrunk_as_a_large_photo_is():
     from lnet_anet.inference.bundle import load_bundle
     from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
-    lnet = load_bundle(DEFAULT_BUNDLE, build_nets=False).preprocessing["lnet"]
+    shipped = load_bundle(DEFAULT_BUNDLE, build_nets=False).preprocessing["lnet"]
+    lnet = {**shipped, "wide_canvas": None}  # letterboxed, as every photo was before session 66
     setting = LNetInput.from_dict(lnet)
     assert read_shrunk(8000, 600, setting) and read_shrunk(4000, 600, setting) and read_shrunk(4032, 3024, setting)
     assert not read_shrunk(3000, 600, setting) and not read_shrunk(1920, 1080, setting)
     note = detail_note([("pano.jpg", 8000, 600)], lnet)
     assert "(12 megapixels or more, or a long strip; pano.jpg, 8000x600)" in note and "faces under ~710 px" in note
+    # the shipped bundle reads a strip on a canvas up to 6 inputs long (wide_canvas): 8000 x 600 at 3.6
+    # times a 12 MP photo's ratio, no longer shrunk as one; a strip past 6:1 by far still is
+    wide = LNetInput.from_dict(shipped)
+    assert wide.wide_canvas == (3.0, 6.0)
+    assert not read_shrunk(8000, 600, wide) and read_shrunk(40000, 600, wide) and read_shrunk(4032, 3024, wide)
 
 
 def test_a_large_photo_whose_only_face_is_the_rescues_gets_the_detail_note(bundle, tmp_path, capsys, monkeypatch):
