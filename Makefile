@@ -46,7 +46,7 @@ train-anet: install  ## train ANet: identity pre-training, attribute fine-tuning
 	$(PY) -m lnet_anet.cli.train_anet $(ARGS)
 
 # ANet's SVMs refitted on LNet's crops of the training faces, ANet unchanged (conf/fit_svms.yaml;
-# first: python -m lnet_anet.cli.lnet_boxes <image folder> --out runs/celeba-hq128-lnet-boxes.csv).
+# first: python -m lnet_anet.cli.lnet_boxes <image folder> --out "${LNET_ANET_RUNS:-runs}/celeba-hq128-lnet-boxes.csv").
 fit-svms: install  ## refit ANet's SVMs on LNet's crops, ANet unchanged (conf/fit_svms.yaml)
 	$(PY) -m lnet_anet.cli.fit_svms $(ARGS)
 

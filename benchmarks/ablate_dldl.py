@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lnet_anet.data import runs_root
 from lnet_anet.engine.runs import machine
 
 VARIANTS = {
@@ -30,8 +31,8 @@ KEYS = ("mae", "rmse", "pearson_r", "cs_5", "epsilon_error")
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--base", type=Path, default=Path("runs/age-anet-utkface128"))
-    ap.add_argument("--runs", type=Path, default=Path("runs"))
+    ap.add_argument("--base", type=Path, default=runs_root() / "age-anet-utkface128")
+    ap.add_argument("--runs", type=Path, default=runs_root())
     args = ap.parse_args(argv)
     if not (args.base / "features-train.npz").exists():
         sys.exit(f"{args.base}: no cached features; run `python -m lnet_anet.cli.train_dldl_head` first")

@@ -8,9 +8,10 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from lnet_anet.data import runs_root
 from lnet_anet.engine.runs import machine
 
-RUNS = Path("runs")
+RUNS = runs_root()
 
 
 def finished_runs(variants: dict[str, tuple[str, str]]) -> Iterator[tuple[str, str, dict]]:

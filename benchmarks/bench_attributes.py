@@ -49,6 +49,7 @@ from hydra.utils import get_method
 from omegaconf import OmegaConf
 from tqdm import tqdm
 
+from lnet_anet.data import runs_root
 from lnet_anet.data.from_config import build_index, no_rows_error, split_of
 from lnet_anet.engine.runs import USER_ERRORS, machine, say_left_out
 from lnet_anet.inference.bundle import BundleError
@@ -262,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     scores = score(faces, part.loc[readable, names].to_numpy(), names, thresholds,
                    train[names].to_numpy() if len(train) else None)  # fmt: skip
     date = dt.date.today().isoformat()
-    out = args.out or Path("runs") / "bench_attributes" / f"{args.data}-{split}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    out = args.out or runs_root() / "bench_attributes" / f"{args.data}-{split}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     record = {"command": shlex.join(["python", "benchmarks/bench_attributes.py", *(argv if argv is not None else sys.argv[1:])]),
               "date": date, "data": {"name": args.data, "root": str(args.root), "split": split, "n_images": len(part)},
               "bundle": {"path": str(args.bundle), "identity": predictor.bundle.identity},

@@ -100,7 +100,7 @@ import numpy as np
 import torch
 
 from lnet_anet.cli.arguments import bundle_refusal
-from lnet_anet.data import datasets_root
+from lnet_anet.data import datasets_root, runs_root
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError, ImageReadError
 from lnet_anet.data.images import load_image, read_image
 from lnet_anet.data.readers.detection import (
@@ -658,8 +658,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None,
                     help="default: runs/bench_detection/<format>-<time>; experiments/... for a recorded run")  # fmt: skip
     args = ap.parse_args(argv)
-    args.out = args.out or Path("runs/bench_detection") / f"{args.format}-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    args.work = args.work or Path("runs/bench_detection") / "work" / args.out.name
+    args.out = args.out or runs_root() / "bench_detection" / f"{args.format}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    args.work = args.work or runs_root() / "bench_detection" / "work" / args.out.name
     try:
         args.detections = saved_detections(args.detections)
     except UsageError as e:

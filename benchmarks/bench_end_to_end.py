@@ -63,7 +63,7 @@ from bench_default import data_cfg, mean_features  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
 from lnet_anet.cli.arguments import bundle_refusal  # noqa: E402
-from lnet_anet.data import datasets_root
+from lnet_anet.data import datasets_root, runs_root
 from lnet_anet.data.dataset import collate_skip_bad  # noqa: E402
 from lnet_anet.data.from_config import build_index, face_dataset, split_of  # noqa: E402
 from lnet_anet.data.readers.age import fold_of  # noqa: E402
@@ -573,7 +573,7 @@ def main(argv=None) -> int:
     runs += [(f"{label}+age-descriptor", path, age_heads[label], False) for label, path in args.bundle if label in age_heads]
     if args.box_jitter:  # and with the opt-in jittered views
         runs += [(f"{label}+box-jitter", path, None, True) for label, path in args.bundle]
-    out = args.out or Path("runs") / "bench_end_to_end" / f"{results['date']}-{dt.datetime.now():%H%M%S}"
+    out = args.out or runs_root() / "bench_end_to_end" / f"{results['date']}-{dt.datetime.now():%H%M%S}"
     for label, path, age_head, jitter in runs:
         predictor = load(label.split("+")[0], path, box_jitter=jitter or None)
         if age_head is not None:

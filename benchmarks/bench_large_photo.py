@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torchvision.ops import box_iou
 
-from lnet_anet.data import datasets_root
+from lnet_anet.data import datasets_root, runs_root
 from lnet_anet.data.readers.detection import hash_part, read_wider_txt
 
 
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--call", choices=("locate", "predict"), default="locate",
                     help="time Predictor.locate_many (localization) or Predictor.predict (every head too); MTCNN "
                          "localizes only")  # fmt: skip
-    ap.add_argument("--work", type=Path, default=Path("runs/large-photo/photos"))
+    ap.add_argument("--work", type=Path, default=runs_root() / "large-photo" / "photos")
     ap.add_argument("--out", type=Path, default=None, help="results.json goes here")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: one setting, JSON on stdout
     args = ap.parse_args(argv)

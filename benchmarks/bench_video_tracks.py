@@ -39,7 +39,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lnet_anet.data import datasets_root
+from lnet_anet.data import datasets_root, runs_root
 from lnet_anet.data.readers.detection import hash_part, read_wider_txt
 from lnet_anet.engine.runs import write_json
 
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                          "experiments/2026-12-07-face-tracks; round 1 ran 5)")  # fmt: skip
     ap.add_argument("--min-iou", type=float, default=0.3, help="FaceTracker's min_iou (default 0.3)")
     ap.add_argument("--bundle", default=None, help="default: the embedded bundle")
-    ap.add_argument("--work", type=Path, default=Path("runs/video-tracks/frames"))
+    ap.add_argument("--work", type=Path, default=runs_root() / "video-tracks" / "frames")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     if (args.window < 1 or args.clips < 1 or args.frames < 2 or args.step < 0 or not 0 < args.window_share <= 1
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                        "names": [c["name"] for c in made]},
               "tracker": tracker, "machine": {"processor": platform.processor() or platform.machine()},
               "summary": summarise(faces, len(predictor.bundle.attributes))}  # fmt: skip
-    out = args.out or Path("runs/video-tracks") / f"{dt.datetime.now():%Y%m%d-%H%M%S}"
+    out = args.out or runs_root() / "video-tracks" / f"{dt.datetime.now():%Y%m%d-%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "results.json", record)  # strict JSON: a figure over no frame pair is null
     (out / "results.md").write_text(markdown(record))

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from lnet_anet.data import datasets_root
+from lnet_anet.data import datasets_root, runs_root
 from lnet_anet.data.preprocess import LNetInput
 from lnet_anet.data.readers.celeba import read_partition
 from lnet_anet.data.readers.detection import hash_part, mark_small, read_box_csv, read_wider_txt
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--secondary-threshold", type=json.loads, default=SEARCH["secondary_threshold"], help="JSON list")
     ap.add_argument("--zoom", type=json.loads, default=ZOOM, help="JSON list of null or [scale, below px]")
     ap.add_argument("--maps-cache", type=Path, default=None, help="LNet's maps saved here / read from here")
-    ap.add_argument("--work", type=Path, default=Path("runs/face-separation"), help="face-free tune crops go here")
+    ap.add_argument("--work", type=Path, default=runs_root() / "face-separation", help="face-free tune crops go here")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     search = {"separation": args.separation, "min_relative_score": args.min_relative_score,

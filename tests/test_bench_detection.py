@@ -17,10 +17,12 @@ def _bench():
     return load_benchmark("bench_detection")
 
 
-def test_bench_detection_writes_a_record(tmp_path, capsys):
-    images = tmp_path / "WIDER_train" / "images" / "0--Parade"
+def _wider_tree(root: Path) -> None:
+    """4 noise photos of 320 x 240 under a WIDER-format tree at root, each with a 20 x 30 face and
+    a 10 x 12 one (don't-care: under 24 px)."""
+    images = root / "WIDER_train" / "images" / "0--Parade"
     images.mkdir(parents=True)
-    split = tmp_path / "wider_face_split"
+    split = root / "wider_face_split"
     split.mkdir()
     rng = np.random.default_rng(0)
     rows = []
@@ -28,6 +30,10 @@ def test_bench_detection_writes_a_record(tmp_path, capsys):
         cv2.imwrite(str(images / f"p_{i}.jpg"), rng.integers(0, 255, (240, 320, 3), dtype=np.uint8))
         rows += [f"0--Parade/p_{i}.jpg", "2", "10 10 30 40 0 0 0 0 0 0 ", "100 100 10 12 0 0 0 0 0 0 "]
     (split / "wider_face_train_bbx_gt.txt").write_text("\n".join(rows) + "\n")
+
+
+def test_bench_detection_writes_a_record(tmp_path, capsys):
+    _wider_tree(tmp_path)
     out, work = tmp_path / "out", tmp_path / "work"
     bench = _bench()
     rc = bench.main(["--wider", str(tmp_path), "--part", "all", "--detectors", "haar", "--threads", "1",
@@ -51,6 +57,18 @@ def test_bench_detection_writes_a_record(tmp_path, capsys):
             w, h = b[2] - b[0], b[3] - b[1]
             grown = [b[0] - w / 2, b[1] - h / 2, b[2] + w / 2, b[3] + h / 2]
             assert not (grown[0] < x0 + side and grown[2] > x0 and grown[1] < y0 + side and grown[3] > y0)
+
+
+def test_without_out_the_record_goes_under_lnet_anet_runs(tmp_path, monkeypatch, capsys):
+    """Trial 83: with LNET_ANET_RUNS set, the benchmarks still wrote under ./runs (here: the clone)."""
+    _wider_tree(tmp_path / "wider")
+    monkeypatch.setenv("LNET_ANET_RUNS", str(tmp_path / "my-runs"))
+    monkeypatch.chdir(tmp_path)
+    assert _bench().main(["--wider", str(tmp_path / "wider"), "--part", "all", "--detectors", "haar", "--threads", "1"]) == 0
+    (record,) = (tmp_path / "my-runs" / "bench_detection").glob("wider-*/results.json")
+    assert json.loads(record.read_text())["data"]["n_images"] == 4
+    assert (tmp_path / "my-runs" / "bench_detection" / "work" / record.parent.name).is_dir()  # --work's default too
+    assert not (tmp_path / "runs").exists()
 
 
 def test_bench_detection_reads_a_csv_benchmark(tmp_path):

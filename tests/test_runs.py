@@ -690,3 +690,24 @@ def test_a_missing_or_other_run_folder_is_named_with_what_it_is(tmp_path):
     (age / "model.json").write_text(json.dumps({"model": "lite0_dldl", "kwargs": {}}))
     with pytest.raises(RunNotFoundError, match=r"anet.safetensors: not found; .*names model lite0_dldl"):
         load_run_net(age, "anet.safetensors", "train_anet")
+
+
+def test_a_run_record_is_replaced_whole_so_a_reader_never_sees_half_of_it(tmp_path, monkeypatch):
+    """Trial 83: under torchrun both processes write the run's data.json; one read the other's
+    half-written file and stopped as if the folder were damaged. A write cut short (here: the disk
+    full halfway) leaves the record before it whole, and no stray file."""
+    from lnet_anet.engine.runs import keep_run_record, read_run_record
+
+    keep_run_record(tmp_path, "data.json", {"name": "celeba", "fold": 1}, "on other data")
+    real = Path.write_text
+
+    def half(self, text, *args, **kwargs):
+        real(self, text[: len(text) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", half)
+    with pytest.raises(OSError, match="No space"):
+        keep_run_record(tmp_path, "data.json", {"name": "celeba", "fold": 2}, "on other data")
+    monkeypatch.undo()
+    assert read_run_record(tmp_path / "data.json") == {"name": "celeba", "fold": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.json"]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lnet_anet.cli.arguments import CommandParser
+from lnet_anet.data import runs_root
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 
 DEMO_NAME = "astronaut"  # = lnet_anet.cli.predict.DEMO_NAME: its picture is <vis>/astronaut.png
@@ -26,8 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit status: as python -m lnet_anet.predict (0 analysed; 1 no bundle or the analysis "
         "failed; 2 bad usage).",
     )
-    p.add_argument("--vis", type=Path, default=Path("runs/demo"), metavar="DIR",
-                   help="folder the annotated PNG is written into (default: runs/demo)")  # fmt: skip
+    p.add_argument("--vis", type=Path, default=runs_root() / "demo", metavar="DIR",
+                   help="folder the annotated PNG is written into (default: runs/demo, under $LNET_ANET_RUNS when set)")  # fmt: skip
     p.add_argument("--bundle", type=Path, help="model bundle (default: the embedded one)")
     return p
 

@@ -38,6 +38,7 @@ from lnet_anet.cli.arguments import (
     refuse_output,
     stops_on_interrupt,
 )
+from lnet_anet.data import runs_root
 from lnet_anet.data.errors import DataNotFoundError, DatasetFormatError
 from lnet_anet.data.readers.detection import hash_part, read_wider_txt
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check-faces", type=float_in(1e-6, 1e6), default=1.0,
                     help="preprocessing.lnet.check_faces of the new bundle: the least check value a face's region needs")
     ap.add_argument("--bundle", type=Path, default=None, help=f"model bundle (default: {DEFAULT_BUNDLE.name})")
-    ap.add_argument("--work", type=Path, default=Path("runs/check-map"),
+    ap.add_argument("--work", type=Path, default=runs_root() / "check-map",
                     help="cached maps, checkpoints and config.json (a run with other settings needs another folder)")
     ap.add_argument("--out", type=output_file, required=True, help="the new bundle")
     add_replace_shipped(ap)

@@ -3,7 +3,7 @@ the paper's LNet -> ANet cascade (Liu et al., ICCV 2015, Sec. 4), where the SVMs
 ANet's features of the faces LNet localized (data.crop=box, data.boxes = lnet_boxes' CSV).
 
     python -m lnet_anet.cli.lnet_boxes ../shared/datasets/celeba_hq128/img_celeba_hq \\
-        --out runs/celeba-hq128-lnet-boxes.csv
+        --out "${LNET_ANET_RUNS:-runs}/celeba-hq128-lnet-boxes.csv"
     python -m lnet_anet.cli.fit_svms                       # conf/fit_svms.yaml
     python -m lnet_anet.cli.build_bundle --from-bundle lnet_anet/assets/default.lnetanet \\
         --anet runs/svms-celeba_hq128 --out runs/with-new-svms.lnetanet

@@ -25,3 +25,14 @@ def datasets_root(default: str | Path = "../shared/datasets") -> Path:
     configs' paths.datasets default, relative to the working folder). Every command and
     benchmark reads its default from here, as conf/paths/default.yaml does."""
     return Path(os.environ.get(DATASETS_ENV) or default)
+
+
+RUNS_ENV = "LNET_ANET_RUNS"
+
+
+def runs_root(default: str | Path = "runs") -> Path:
+    """The folder that runs, benchmark results and their working files go under: $LNET_ANET_RUNS
+    when set, else `default` (the configs' paths.runs default, relative to the working folder), as
+    conf/paths/default.yaml says for training (trial 83: the benchmarks wrote under ./runs whatever
+    LNET_ANET_RUNS said)."""
+    return Path(os.environ.get(RUNS_ENV) or default)

@@ -604,7 +604,19 @@ def keep_run_record(folder: Path, name: str, record: dict[str, Any], what: str, 
                                   f"{name}: {moves}); give the run another name= (or remove the folder to start "
                                   "over)")  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2))
+    _write_atomically(path, json.dumps(record, indent=2))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """`text` into `path` through a file of this process's own, renamed over it: a reader never
+    sees it half written (under torchrun each process writes the run's records; trial 83 saw one
+    read the other's half-written data.json and stop as if the folder were damaged)."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _moves(key: str, before: Any, now: Any) -> list[str]:
@@ -692,9 +704,7 @@ def mark_done(path: Path, **info: Any) -> None:
     """Record that `path` (a stage's weights, written before) is complete: the marker
     <path>.done, written atomically and last."""
     marker = _marker(path)
-    tmp = marker.with_name(f".{marker.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps({"file": Path(path).name, **info}))
-    os.replace(tmp, marker)
+    _write_atomically(marker, json.dumps({"file": Path(path).name, **info}))
 
 
 def is_done(path: Path) -> bool:
@@ -705,8 +715,8 @@ def is_done(path: Path) -> bool:
 
 def write_json(path: Path, obj: Any) -> None:
     """`obj` as strict JSON (numpy scalars as numbers): NaN and infinities, which JSON has no
-    words for and strict parsers refuse, are written as null."""
-    path.write_text(json.dumps(_finite(obj), indent=2, default=float, allow_nan=False))
+    words for and strict parsers refuse, are written as null; written whole or not at all."""
+    _write_atomically(Path(path), json.dumps(_finite(obj), indent=2, default=float, allow_nan=False))
 
 
 def _finite(obj: Any) -> Any:
