@@ -1268,3 +1268,40 @@ def test_a_tune_split_emptied_by_the_holdouts_seed_says_so_first():
                                           r"the same seed, .* set tune_split.seed \(or data.holdout.seed\)"):  # fmt: skip
         split_fit_tune(train, 0.1, 0)
     assert len(split_fit_tune(train, 0.1, 1)[1]) > 0
+
+
+def test_a_label_file_short_of_some_of_celebas_attributes_says_which(tmp_path):
+    """Trial 83: an LFWA file without Young trained a 39-attribute model, and nothing said so."""
+    rel = _lfw(tmp_path)
+    labels = (_labels(5) > 0).astype(int)
+    kept = [a for a in CELEBA_ATTRIBUTES if a != "Young"]
+    _write_mat(tmp_path / "lfw_att_40.mat", {"name": rel, "label": labels[:, [CELEBA_ATTRIBUTES.index(a) for a in kept]],
+                                             "AttrName": kept}, False)  # fmt: skip
+    with pytest.warns(UserWarning, match=r"lfw_att_40.mat: lacks 1 of CelebA's 40 attributes \(Young\); a model trained on it has no Young"):
+        df = read_lfwa(tmp_path, n_train=3)
+    assert "Young" not in df.columns and df.attrs["attributes"] == kept
+    import warnings
+
+    _write_mat(tmp_path / "lfw_att_40.mat", {"name": rel, "label": labels[:, :5], "AttrName": list(CELEBA_ATTRIBUTES[:5])},
+               False)  # fmt: skip
+    with warnings.catch_warnings():  # a set of a few of them is a set of one's own: not warned
+        warnings.simplefilter("error")
+        assert read_lfwa(tmp_path, n_train=3).attrs["attributes"] == list(CELEBA_ATTRIBUTES[:5])
+
+
+def test_the_hold_out_a_dataset_without_splits_is_told_to_use_leaves_a_tune_part():
+    """Trial 83: pasting the suggested data.holdout (seed 0) into train_anet hit its tune split's seed 0,
+    which then took no image: a second error."""
+    import re
+
+    from omegaconf import OmegaConf
+
+    from lnet_anet.data.from_config import no_rows_error, split_fit_tune
+
+    message = str(no_rows_error("train", [""]))
+    rule = OmegaConf.to_container(OmegaConf.create(re.search(r"data.holdout='(\{.*?\})'", message).group(1)))
+    tune = OmegaConf.load(Path(__file__).resolve().parents[1] / "lnet_anet" / "conf" / "train_anet.yaml").tune_split
+    photos = pd.DataFrame({"path": [f"{i:06d}.jpg" for i in range(3000)], "identity": -1})
+    held = holdout_split(photos, frac=rule["frac"], seed=rule["seed"], by=rule["by"], holdout=rule["holdout"])
+    fit, tuned = split_fit_tune(held[held["split"] == "train"], tune.frac, tune.seed)
+    assert len(tuned) > 100 and len(fit) > 1000

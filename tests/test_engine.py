@@ -609,3 +609,29 @@ def test_samples_an_epoch_leaves_out_are_said(tmp_path):
     assert "each epoch leaves out 6 of its 30 samples" in (tmp_path / "a" / "train.log").read_text()
     train(tmp_path / "b", data=RandomFaces(n=32), batch_size=8, max_steps=2)
     assert "leaves out" not in (tmp_path / "b" / "train.log").read_text()
+
+
+def test_the_caching_and_feature_passes_leave_sigterm_to_the_main_process(tmp_path, monkeypatch):
+    """Trial 83: a stop sent to the process group while LNet cached its scene maps printed torch's
+    "DataLoader worker is killed by signal" traceback over the clean "interrupted" line: those
+    loaders' workers did not leave SIGTERM to the main process, as the Trainer's do."""
+    import lnet_anet.anet.features as features
+    import lnet_anet.lnet.training as training
+    from lnet_anet.engine.signals import ignore_sigterm
+
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def loader(*args, **kwargs):
+        seen.append(kwargs.get("worker_init_fn"))
+        raise Stop
+
+    for module in (training, features):
+        monkeypatch.setattr(module, "DataLoader", loader)
+    with pytest.raises(Stop):
+        training.cache_scenes(torch.nn.Identity(), [0], tmp_path / "maps.npz", num_workers=2)
+    with pytest.raises(Stop):
+        features.dataset_patch_features(torch.nn.Identity(), [0], stride=8, num_workers=2)
+    assert seen == [ignore_sigterm, ignore_sigterm]

@@ -17,6 +17,7 @@ from lnet_anet.anet.svm import LinearSVMHead
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.engine.checkpoint import save_npz_atomic
 from lnet_anet.engine.runs import load_npz, load_run_net, reading
+from lnet_anet.engine.signals import ignore_sigterm
 from lnet_anet.models.anet import ANet
 
 
@@ -37,7 +38,7 @@ def dataset_patch_features(
     Unreadable images are left out (and warned about by the dataset)."""
     model.eval().to(device)
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers,
-                        collate_fn=collate_skip_bad)  # fmt: skip
+                        collate_fn=collate_skip_bad, worker_init_fn=ignore_sigterm)  # fmt: skip
     parts: dict[str, list[np.ndarray]] = {}
     for batch in tqdm(loader, desc=desc, dynamic_ncols=True, disable=None):
         if batch is None:

@@ -30,6 +30,7 @@ from lnet_anet.engine.runs import (
     write_json,
     yaml_errors_named,
 )
+from lnet_anet.engine.signals import ignore_sigterm
 from lnet_anet.lnet.cascade import Cascade, evaluate_stages
 from lnet_anet.lnet.maps import response_grid
 from lnet_anet.lnet.training import check_scene_settings, load_lnet_run, scenes
@@ -50,7 +51,8 @@ def main(cfg: DictConfig) -> dict:
     record_data(out, cfg.data, index)
     part = split_of(index, cfg.split, override="split")
     dataset = scenes(cfg, part, list(index.attrs["attributes"]), False, cfg.p_empty, cfg.seed, cfg.images, scored=True)
-    loader = DataLoader(dataset, batch_size=32, num_workers=cfg.train.num_workers, collate_fn=collate_skip_bad)
+    loader = DataLoader(dataset, batch_size=32, num_workers=cfg.train.num_workers, collate_fn=collate_skip_bad,
+                        worker_init_fn=ignore_sigterm)
     kept = Path(cfg.run) / "cascade.json"  # the run kept LNet_s: both stages, as the predictor runs them
     cascade = Cascade.from_json(json.loads(kept.read_text())) if kept.exists() else None
     metrics = evaluate_stages(model, localizer, cascade, loader)

@@ -47,6 +47,7 @@ from lnet_anet.engine.runs import (
     write_model_json,
     yaml_errors_named,
 )
+from lnet_anet.engine.signals import ignore_sigterm
 from lnet_anet.engine.trainer import (
     changed_settings,
     check_full_batch,
@@ -126,7 +127,7 @@ def main(cfg: DictConfig) -> dict:
     # used for any choice. With a face tag, both response maps of the same weights are scored
     # (the response ablation); the configured one is the run's localizer.
     loader = lambda ds: DataLoader(ds, batch_size=cfg.train.batch_size, num_workers=cfg.train.num_workers,  # noqa: E731
-                                   collate_fn=collate_skip_bad)  # fmt: skip
+                                   collate_fn=collate_skip_bad, worker_init_fn=ignore_sigterm)  # fmt: skip
     tune_scenes = loader(scenes(cfg, tune, names, False, 0.5, 1, cfg.calibration_images, scored=True))
     val_scenes = scenes(cfg, evaluation, names, False, 0.5, 2, cfg.eval_images, scored=True)
     results = {}

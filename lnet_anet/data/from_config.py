@@ -253,7 +253,7 @@ def no_rows_error(split: str, splits, override: str = "data.eval_split") -> Conf
     found = sorted(str(s) for s in set(splits))
     if found == [""]:  # no row has a split: the partition file was not found or not read
         hint = ("; no image has a split: give the dataset's partition file (CelebA: list_eval_partition.txt), "
-                "or hold some out: data.holdout='{frac: 0.2, seed: 0, by: null, holdout: val, from_split: null}'")  # fmt: skip
+                "or hold some out: data.holdout='{frac: 0.2, seed: 1, by: null, holdout: val, from_split: null}'")  # fmt: skip
     elif found and split != "train":
         hint = f"; score another one with {override}={found[-1]}"
     else:

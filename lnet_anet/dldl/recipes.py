@@ -63,6 +63,7 @@ from lnet_anet.engine.runs import (
     record_data,
     start_run,
 )
+from lnet_anet.engine.signals import ignore_sigterm
 from lnet_anet.engine.trainer import check_full_batch
 
 log = logging.getLogger("lnet_anet.train")
@@ -198,7 +199,7 @@ def train_on_image(cfg: DictConfig) -> dict:
                       val_set=eval_set, evaluate_fn=evaluation)  # fmt: skip
     trainer.fit()
     loader = DataLoader(eval_set, batch_size=cfg.train.batch_size, num_workers=cfg.train.num_workers,
-                        collate_fn=collate_skip_bad)  # fmt: skip
+                        collate_fn=collate_skip_bad, worker_init_fn=ignore_sigterm)  # fmt: skip
     result = finish_dldl_run(out, cfg, model, HeadInput(cfg.data.image_size, cfg.enlarge), model, loader,
                              eval_index.reset_index(drop=True), eval_split, trainer.device,
                              predictions=evaluation.last)  # fmt: skip

@@ -21,6 +21,7 @@ from lnet_anet.data.scenes import BackgroundBank, ComposedScenes, ScenePhotometr
 from lnet_anet.engine.checkpoint import save_npz_atomic
 from lnet_anet.engine.config import ConfigError
 from lnet_anet.engine.runs import load_npz, load_run_net
+from lnet_anet.engine.signals import ignore_sigterm
 from lnet_anet.lnet.localizer import (
     Localizer,
 )
@@ -176,7 +177,8 @@ def cache_scenes(model: LNet, dataset, path, num_workers: int) -> dict[str, np.n
     log.info("scene maps %s: computing them for %d scenes once (cached in %s)", path.stem, len(dataset), path)
     model.eval()
     parts: dict[str, list[np.ndarray]] = {}
-    loader = DataLoader(dataset, batch_size=16, num_workers=num_workers, collate_fn=collate_skip_bad)
+    loader = DataLoader(dataset, batch_size=16, num_workers=num_workers, collate_fn=collate_skip_bad,
+                        worker_init_fn=ignore_sigterm)  # a stop to the process group: one clean line (trial 83)
     for batch in tqdm(loader, desc=f"caching {path.stem}", dynamic_ncols=True, disable=None):
         if batch is None:
             continue

@@ -115,11 +115,11 @@ def read_lfwa_mat(path: str | Path) -> pd.DataFrame:
     mat = load_mat(path, "LFWA label file", ("name", "label", "AttrName"))
     names = mat_strings(mat["name"])
     attributes = [a.strip().replace(" ", "_") for a in mat_strings(mat["AttrName"])]
-    labels = np.asarray(mat["label"], dtype=np.float64)
+    labels = np.asarray(mat["label"] if mat["label"] is not None else [], dtype=np.float64)
     if labels.ndim == 2 and labels.shape == (len(attributes), len(names)) != labels.shape[::-1]:
         labels = labels.T  # stored one attribute per row
     if labels.shape != (len(names), len(attributes)):
-        raise DatasetFormatError(path, f"label is {'x'.join(map(str, labels.shape))} but the file names "
+        raise DatasetFormatError(path, f"label is {'x'.join(map(str, labels.shape)) or 'empty'} but the file names "
                                        f"{len(names)} images and {len(attributes)} attributes")  # fmt: skip
     values = set(np.unique(labels).tolist())
     if not values <= {0.0, 1.0} and not values <= {-1.0, 1.0}:
