@@ -272,8 +272,14 @@ def test_lnet_cached_scenes_train_only_the_upper_part(tmp_path):
     run("lnet_anet.cli.train_lnet", "name=cached", "data=synthetic", "canvas=96", "cache_scenes=40", "train_p_empty=0.3",
         "calibration_images=16", "eval_images=16", "data.index.n_images=120", "data.index.n_identities=20",
         "model.stride=8", "model.neck_channels=16", "model.face_tag=true", "model.tune_last_stage=true",
-        "localizer.fit_box=false", "cascade.enabled=false", *[o for o in SMOKE[:3] if o != "model.pretrained=none"], runs=tmp_path)  # fmt: skip
+        "localizer.fit_box=false", "cascade.enabled=false", "tune_curve=true",
+        *[o for o in SMOKE[:3] if o != "model.pretrained=none"], runs=tmp_path)  # fmt: skip
     out = tmp_path / "cached"
+    # tune_curve: the localizer fitted on the tune scenes at each evaluation, its figures logged (trial 83)
+    logged = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    curve = [m for m in logged if "val/tune_recall" in m]
+    assert curve and all(0 <= m["val/tune_recall"] <= 1 and m["val/tune_false_positives_per_image"] >= 0 for m in curve)
+    assert (out / "curves.png").stat().st_size > 1000
     cache = np.load(out / "scenes-fit.npz")
     assert cache["image"].shape[0] == cache["fine"].shape[0] == 40 == len(cache["has_face"])
     assert set(np.unique(cache["has_face"])) == {0.0, 1.0}

@@ -28,6 +28,7 @@ import json
 import logging
 
 import hydra
+import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 from safetensors.torch import load_file
@@ -76,6 +77,20 @@ from lnet_anet.models.lnet import RESPONSES, LNetUpper, lnet_loss
 log = logging.getLogger("lnet_anet.train")
 
 
+def tune_localization(model: torch.nn.Module, localizer_cfg):
+    """The Trainer's evaluate_fn for `tune_curve`: the whole LNet `model` (the Trainer may train its
+    upper part only, LNetUpper, which shares its weights) over the tune scenes' loader, the localizer
+    fitted on them as after training (fit_localizer), and its figures there: recall at IoU 0.5, mean
+    IoU, false positives per image. Tune scenes, not val: a user may choose the epochs on them (trial
+    83: a longer run on few cached scenes ended with a far worse localizer, and nothing showed when)."""
+
+    def evaluate(_trained, loader, device) -> dict[str, float]:
+        _, tuned = fit_localizer(collect_responses(model, loader, device), localizer_cfg)
+        return {f"tune_{k}": float(tuned[k]) for k in ("recall", "mean_iou", "false_positives_per_image")}
+
+    return evaluate
+
+
 @yaml_errors_named
 @hydra.main(config_path="../conf", config_name="train_lnet", version_base="1.3")
 @training_command
@@ -109,17 +124,20 @@ def main(cfg: DictConfig) -> dict:
             log.info("init_from: %s; photometric: %s", recipe["init_from"], recipe["photometric"])
         if cfg.get("init_from"):
             init_weights(cfg.init_from, model)
+        # tune_curve: the localizer fitted on the tune scenes at each evaluation, its figures in the curves
+        curve = ({"val_set": scenes(cfg, tune, names, False, 0.5, 1, cfg.calibration_images, scored=True),
+                  "evaluate_fn": tune_localization(model, cfg.localizer)} if cfg.tune_curve else {})  # fmt: skip
         if cfg.cache_scenes > 0:
             check_full_batch(cfg.cache_scenes, cfg.train.batch_size)  # before the scenes are composed and cached
             fixed = scenes(cfg, fit, names, False, cfg.train_p_empty, cfg.train.seed + 100, cfg.cache_scenes,
                            photometric=photometric)  # fmt: skip
             cached = cache_scenes(model, fixed, out / "scenes-fit.npz", cfg.train.num_workers)
             train_cfg = TrainConfig.from_dict({**cfg.train, "num_workers": 0})
-            Trainer(LNetUpper(model), lnet_loss, CachedScenes(cached), train_cfg, out).fit()
+            Trainer(LNetUpper(model), lnet_loss, CachedScenes(cached), train_cfg, out, **curve).fit()
         else:
             train_set = scenes(cfg, fit, names, True, cfg.train_p_empty, cfg.train.seed, photometric=photometric)
             train_set = RandomSubset(train_set, cfg.train_fraction, cfg.train.seed)
-            Trainer(model, lnet_loss, train_set, TrainConfig.from_dict(cfg.train), out).fit()
+            Trainer(model, lnet_loss, train_set, TrainConfig.from_dict(cfg.train), out, **curve).fit()
         save_weights(model, weights)
         mark_done(weights)
 
