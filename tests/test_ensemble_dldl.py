@@ -68,7 +68,13 @@ def test_runs_that_do_not_fit_together_are_refused(tmp_path, capsys):
     assert "differ in their preprocess" in capsys.readouterr().err
     c = _run(tmp_path / "c", 2, true[:2], true[:2])
     assert main([str(a), str(c), "--out", str(tmp_path / "y")]) == 1
-    assert "scores other faces" in capsys.readouterr().err
+    assert "scores other faces than" in capsys.readouterr().err
+    # trial 83: why, from the runs' data records (two runs trained on different data.limit)
+    write_json(a / "data.json", {"name": "utkface128", "rows": 3, "limit": None, "skipped": []})
+    write_json(c / "data.json", {"name": "utkface128", "rows": 2, "limit": 2, "skipped": ["x.jpg: bad"]})
+    assert main([str(a), str(c), "--out", str(tmp_path / "y")]) == 1
+    err = capsys.readouterr().err
+    assert "(2 against 3); their data.json records differ: limit null -> 2, rows 3 -> 2; train the members on the same" in err
     assert main([str(a), str(tmp_path / "missing"), "--out", str(tmp_path / "z")]) == 1
     assert "missing: no such folder" in capsys.readouterr().err
     (tmp_path / "unfinished").mkdir()

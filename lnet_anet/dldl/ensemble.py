@@ -40,7 +40,8 @@ def join_predictions(members: list[dict]) -> pd.DataFrame:
     frames = [m["predictions"].set_index("index").sort_index() for m in members]
     for m, f in zip(members[1:], frames[1:], strict=True):
         if not f.index.equals(frames[0].index) or not np.allclose(f["true"], frames[0]["true"]):
-            raise ValueError(f"{m['folder']}: its predictions.csv scores other faces than {members[0]['folder']}'s")
+            raise ValueError(f"{m['folder']}: its predictions.csv scores other faces than {members[0]['folder']}'s "
+                             f"({len(f)} against {len(frames[0])}){_data_differs(members[0]['folder'], m['folder'])}")
     means = np.stack([f["pred"].to_numpy() for f in frames])
     second = np.stack([(f["pred_std"] ** 2 + f["pred"] ** 2).to_numpy() for f in frames])
     out = frames[0].drop(columns=["pred", "pred_std"]).copy()
@@ -49,6 +50,21 @@ def join_predictions(members: list[dict]) -> pd.DataFrame:
     for i, f in enumerate(frames):
         out[f"pred_{i}"] = f["pred"]
     return out.reset_index()
+
+
+def _data_differs(first: Path, other: Path) -> str:
+    """What the two runs' data.json records (the data each was trained and scored on) say
+    differently, as "; their data differs: limit 500 -> 2000; train both with the same data settings",
+    or "" when the records agree or one is missing (a trial: the error named no cause)."""
+    try:
+        a, b = (json.loads((Path(f) / "data.json").read_text()) for f in (first, other))
+    except (OSError, ValueError):
+        return ""
+    keys = sorted(k for k in set(a) | set(b) if k != "skipped" and a.get(k) != b.get(k))
+    if not keys:
+        return ""
+    said = ", ".join(f"{k} {json.dumps(a.get(k))} -> {json.dumps(b.get(k))}" for k in keys)
+    return f"; their data.json records differ: {said}; train the members on the same data settings"
 
 
 def check_out(runs: list[Path], out: Path) -> None:
