@@ -701,3 +701,21 @@ def test_a_tag_at_the_pictures_top_edge_goes_under_its_box(predictor, scene):
     tags = dict(d for d in drawn if d[0].startswith("#"))
     assert tags["#1"] > 70 and tags["#2"] < 100  # under its box; above its box
     assert tags["#3"] < analysis.image.shape[0]  # a box from top to bottom: inside it
+
+
+def test_crowd_tags_move_off_each_other():
+    """Trial 82: in a crowd, "#27" lay over "#18" and "#8" under "#23". Tags that would cover one
+    placed before move up or down a line, or to the box's right end, while one is free nearby."""
+    from lnet_anet.inference.visualize import _below_baseline, _line_box, tag_places
+
+    scale, size = 0.5, (400, 600)
+    row = [(40 + 18 * i, 200, 58 + 18 * i, 230) for i in range(12)]  # 18 px faces side by side: tags ~30 px wide
+    lift = _below_baseline(scale) + 1
+    tags = tag_places(row, size, scale, lift)
+    rects = [_line_box(f"#{n}", x, y, scale) for n, (x, y) in enumerate(tags, start=1)]
+    overlapping = [(a, b) for a in range(len(rects)) for b in range(a) if rects[a][0] < rects[b][2] and rects[b][0] < rects[a][2]
+                   and rects[a][1] < rects[b][3] and rects[b][1] < rects[a][3]]  # fmt: skip
+    assert not overlapping
+    assert all(0 <= r[1] and r[3] <= size[0] and 0 <= r[0] and r[2] <= size[1] for r in rects)
+    assert all(abs(y - tags[0][1]) <= 2 * 40 for _, y in tags)  # near their faces: within two lines
+    assert tags[0] == (42, 200 - lift)  # the strongest face's tag at its place
