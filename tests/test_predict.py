@@ -557,6 +557,15 @@ def test_a_group_photos_text_goes_in_columns_beside_it(predictor, scene):
     drawn = render(wide)  # trial 82: too wide for columns beside it: the panel below, in columns
     one_column = visualize._panel(visualize.legend_lines(wide.record["faces"], 3), 1440, 1120 / 700)
     assert drawn.shape[1] == 1440 and drawn.shape[0] - 1120 < one_column.shape[0] / 2
+    # a strip (twice as wide as high or more: a panorama, session 66): the text below it, at its own size
+    # (beside it, a column as wide left the picture mostly empty)
+    strip = predictor.analyse(np.ascontiguousarray(np.kron(np.concatenate([scene[:, :90]] * 5, axis=1), np.ones((2, 2, 1), np.uint8))))
+    sh, sw = strip.image.shape[:2]
+    strip.record["faces"] = [{**face, "box": [20.0 * k, 10.0, 20.0 * k + 18, 40.0]} for k in range(24)]
+    drawn = render(strip)
+    one_column = visualize._panel(visualize.legend_lines(strip.record["faces"], 3), sw, 0.4).shape[0]
+    assert (sh, sw) == (280, 900) and MAX_SIDE // sw == 2  # room for a column beside it
+    assert drawn.shape[1] == sw and drawn.shape[0] < sh + 0.9 * one_column  # below, in columns, not beside
     faces = [[f"#{k}", f"   line {k}"] for k in range(1, 8)]
     parts = _split_columns(faces, [30, 30, 60, 30, 30, 30, 30], 3)
     assert len(parts) == 3 and sum(parts, []) == sum(faces, [])  # in order, every row once

@@ -228,27 +228,30 @@ def _with_panel(canvas: np.ndarray, rows: list[str], scale: float) -> np.ndarray
     beside it, as many as keep the whole within MAX_SIDE wide (the picture padded below with the
     panel's gray when the columns are taller); a picture too wide for that gets the panel below,
     its text at COLUMN_SHRINK of the picture's, in as many columns of at least COLUMN_CHARS
-    characters as its width holds. A face's rows are never split."""
+    characters as its width holds; a strip (at least twice as wide as high: a panorama) gets it
+    below too, at its own text size. A face's rows are never split."""
     h, w = canvas.shape[:2]
     below = _panel_height(rows, w, scale)
     if below <= h:  # short enough
         return np.concatenate([canvas, _panel(rows, w, scale)])
     faces = [rows[k : k + 2] for k in range(0, len(rows), 2)]
     gap = max(2, w // 100)
-    if MAX_SIDE // w >= 2:  # room beside: columns of the picture's width
+    strip = w >= 2 * h  # a panorama: beside it, a column as wide left the picture mostly empty
+    if MAX_SIDE // w >= 2 and not strip:  # room beside: columns of the picture's width
         columns = max(1, min(MAX_SIDE // w - 1, -(-below // h)))
         parts = _split_columns(faces, [_panel_height(face, w, scale) for face in faces], columns)
         return _side_by_side([canvas, *(_panel(part, w, scale) for part in parts)], gap)
     # a wide picture: the panel below it, its text smaller, in as many columns as its width holds
     # (trial 82: 45 faces on a 2048 px photo gave a 2048 x 8054 picture, one column over half its width)
-    small = max(0.3, COLUMN_SHRINK * scale)  # the text a picture this wide is read at: zoomed in anyway
+    # the text a picture this wide is read at, zoomed in anyway; a strip's is small already (its height sets it)
+    small = scale if strip else max(0.3, COLUMN_SHRINK * scale)
     width = _text_width("a" * COLUMN_CHARS, small)
     columns = max(1, min(len(faces), (w + gap) // (width + gap)))
     each = (w - gap * (columns - 1)) // columns
     parts = _split_columns(faces, [_panel_height(face, each, small) for face in faces], columns)
-    strip = _side_by_side([_panel(part, each, small) for part in parts], gap)
-    strip = np.pad(strip, ((0, 0), (0, w - strip.shape[1]), (0, 0)), constant_values=PAD_GRAY)
-    return np.concatenate([canvas, strip])
+    text = _side_by_side([_panel(part, each, small) for part in parts], gap)
+    text = np.pad(text, ((0, 0), (0, w - text.shape[1]), (0, 0)), constant_values=PAD_GRAY)
+    return np.concatenate([canvas, text])
 
 
 def _side_by_side(pictures: list[np.ndarray], gap: int) -> np.ndarray:
