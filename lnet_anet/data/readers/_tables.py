@@ -225,9 +225,7 @@ def header_fields(path: Path, lines: list[str], line_index: int, sep: str | None
 def check_attr_spelling(path: Path, names: Sequence[str], line: int | None, note: str = "CelebA's 40 attribute names") -> None:
     """A header name close to one of CelebA's 40 that the header lacks is a misspelling: read as
     it is, the attribute would only be missed later (when scoring), far from the label file.
-    Other extra names are left alone (a list may carry more attributes). A list of CelebA's
-    attributes short of at most half of them is read, with a warning naming those it lacks (a
-    trial's 39-attribute LFWA file trained a model without Young, unsaid). line: the header's
+    Other extra names are left alone (a list may carry more attributes). line: the header's
     1-based line number; note: what the names should be, said in the error."""
     missing = [a for a in CELEBA_ATTRIBUTES if a not in names]
     for name in names:
@@ -239,10 +237,18 @@ def check_attr_spelling(path: Path, names: Sequence[str], line: int | None, note
         if close:
             raise DatasetFormatError(path, f"bad header: found attribute name {name!r}, expected {close[0]!r} ({note})",
                                      line)  # fmt: skip
-    if missing and len(missing) <= len(CELEBA_ATTRIBUTES) // 2:  # CelebA's set, short of a few: said (trial 83)
+
+
+
+def warn_missing_attributes(path: Path, names: Sequence[str]) -> None:
+    """A label file read whole whose attributes are CelebA's short of at most half of them: a
+    warning naming those it lacks (a trial's 39-attribute LFWA file trained a model without Young,
+    unsaid). A set of fewer of them is a set of one's own: not warned."""
+    missing = [a for a in CELEBA_ATTRIBUTES if a not in names]
+    if missing and len(missing) <= len(CELEBA_ATTRIBUTES) // 2:
         warnings.warn(f"{path}: lacks {len(missing)} of CelebA's 40 attributes ({', '.join(missing)}); a model "
                       f"trained on it has {'none of them' if len(missing) > 1 else 'no ' + missing[0]}, and its "
-                      f"bundle's records leave {'them' if len(missing) > 1 else 'it'} out", stacklevel=2)  # fmt: skip
+                      f"bundle's records leave {'them' if len(missing) > 1 else 'it'} out", stacklevel=3)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- CSVs by column name

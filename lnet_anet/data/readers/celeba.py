@@ -49,6 +49,7 @@ from lnet_anet.data.readers._tables import (
     read_lines,
     require_path,
     split_fields,
+    warn_missing_attributes,
 )
 
 PARTITION_NAMES = {0: "train", 1: "val", 2: "test"}
@@ -95,6 +96,7 @@ def read_attr_list(path: str | Path, note: str = "CelebA's 40 attribute names") 
     labels = table.numbers(range(1, len(names) + 1), names, allowed=(-1, 1))
     frame = pd.DataFrame((labels > 0).astype(np.int8), columns=names)
     frame.index = pd.Index(images, name="image_id")
+    warn_missing_attributes(path, names)
     return frame
 
 

@@ -40,6 +40,7 @@ from lnet_anet.data.readers._tables import (
     read_lines,
     require_path,
     split_fields,
+    warn_missing_attributes,
 )
 from lnet_anet.data.readers.celeba import read_attr_list
 
@@ -130,6 +131,7 @@ def read_lfwa_mat(path: str | Path) -> pd.DataFrame:
         raise DatasetFormatError(path, f"image {names[int(np.argmax(twice))]!r} listed twice")
     frame = pd.DataFrame((labels > 0).astype(np.int8), columns=attributes)
     frame.index = pd.Index(np.array(names, dtype=object), name="image_id")
+    warn_missing_attributes(path, attributes)
     return frame
 
 
