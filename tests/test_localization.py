@@ -602,3 +602,25 @@ def test_the_response_grid_says_what_its_colours_are(tmp_path):
     assert picture.shape == (22 + 2 * 112, 2 * 112, 3)
     strip = picture[:22].reshape(-1, 3)
     assert ((strip == (0, 255, 0)).all(axis=1).any() and (strip == (255, 255, 255)).all(axis=1).any())
+
+
+def test_the_window_grids_kept_stay_within_their_memory_budget(monkeypatch):
+    """Trial 84: a folder of panoramas of many lengths grew to 5.5 GB, each canvas length's window
+    grids (one zoom-in grid of a 6:1 panorama holds ~300 MB) kept by an LRU of 32 entries. They are
+    kept by size now: a grid over the budget is built and not kept, and the least recently used go
+    first, so a photo's usual small grids stay."""
+    import lnet_anet.lnet.localizer as localizer
+
+    assert localizer._GRIDS.maxsize == localizer.GRID_CACHE_BYTES == 256 << 20
+    grids = localizer.cachetools.LRUCache(maxsize=2 << 20, getsizeof=lambda grid: grid.nbytes)  # 2 MB, to test
+    monkeypatch.setattr(localizer, "_GRIDS", grids)
+    cached = localizer._localizer_grid
+    small = cached(14, 14, 2, (0.8, 1.25), None)
+    assert small is cached(14, 14, 2, (0.8, 1.25), None) and 0 < small.nbytes < grids.maxsize
+    large = cached(40, 240, 2, (0.8, 1.25), None)  # a long canvas's map
+    assert large.nbytes > grids.maxsize and large is not cached(40, 240, 2, (0.8, 1.25), None)  # not kept
+    assert small is cached(14, 14, 2, (0.8, 1.25), None)  # the small one stays
+    for width in range(15, 60):  # many lengths: the oldest go, the total stays under the budget
+        cached(14, width, 2, (0.8, 1.25), None)
+        assert grids.currsize <= grids.maxsize
+    assert ("localizer", 14, 14, 2, (0.8, 1.25), None) not in grids

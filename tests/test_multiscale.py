@@ -904,8 +904,8 @@ def test_wide_canvas_round_trips_is_described_and_refuses_nonsense(tmp_path):
     lnet = LNetInput.from_dict({**BASE_LNET, "wide_canvas": [2, 4]})
     assert lnet.wide_canvas == (2.0, 4.0) and LNetInput.from_dict(lnet.to_dict()) == lnet
     assert "wide_canvas" not in LNetInput.from_dict(BASE_LNET).to_dict()  # bundles from before read the same
-    for bad, said in (([1.0, 4.0], "1 < from"), ([3.0, 2.0], "from <= most"), ([2.0, 9.0], r"most\) must be in"),
-                      (2.0, "must be null or"), (["2", 4], r"from\) must be a finite number")):
+    for bad, said in (([1.0, 4.0], r"need 1 < from <= most <= 8 \(aspects"), ([3.0, 2.0], "got \\[3.0, 2.0\\]"),
+                      ([2.0, 9.0], "most <= 8"), (2.0, "must be null or"), (["2", 4], r"from\) must be a finite number")):
         with pytest.raises(PreprocessError, match=said):
             LNetInput.from_dict({**BASE_LNET, "wide_canvas": bad})
     with pytest.raises(PreprocessError, match="stretched"):
@@ -924,9 +924,14 @@ def test_the_predictor_reads_a_panorama_on_a_canvas_as_long_as_it_is(tmp_path, m
     assert sizes[0] == (128, 128) and letterboxed == [0.0, 0.0, 120.0, 120.0]  # 512 px on 128: x 1/4
     predictor._lnet = dataclasses.replace(predictor._lnet, wide_canvas=(2.0, 3.0))
     sizes.clear()
-    wide = predictor.analyse(panorama).record["faces"][0]["box"]
+    record = predictor.analyse(panorama).record
     assert sizes[0] == (128, 384)  # three inputs long: the photo at 96 x 384, its faces 3 times larger
-    assert wide == [0.0, 0.0, 40.0, 40.0]
+    assert record["faces"][0]["box"] == [0.0, 0.0, 40.0, 40.0]
+    assert record["canvas"] == [384, 128]  # the record says so (trial 84: a 2.99:1 and a 3:1 crop differed, unsaid)
+    from lnet_anet.cli.predict import table_rows
+    from lnet_anet.inference.visualize import picture_note
+
+    assert table_rows("p.jpg", record, 1)[0].startswith("p.jpg (read on a long canvas, 384x128)  [0, 0, 40, 40]")
     sizes.clear()
-    predictor.analyse(np.full((128, 192, 3), 90, np.uint8))  # 3:2 reads as ever
-    assert sizes[0] == (128, 128)
+    usual = predictor.analyse(np.full((128, 192, 3), 90, np.uint8))  # 3:2 reads as ever
+    assert sizes[0] == (128, 128) and "canvas" not in usual.record and "canvas" not in picture_note(usual)

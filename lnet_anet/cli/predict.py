@@ -491,6 +491,8 @@ def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
         name = f"{name} (read turned {record['rotation']} deg ccw)"
     if record.get("exposure") == "stretched":  # found only in the contrast-stretched copy: say so
         name = f"{name} (read with its contrast stretched)"
+    if record.get("canvas"):  # a panorama read on a longer canvas: its faces differ from a letterboxed reading's
+        name = f"{name} (read on a long canvas, {record['canvas'][0]}x{record['canvas'][1]})"
     rescued = [i for i, face in enumerate(record["faces"], 1) if "face_probability" in face]
     if record.get("rescued") and rescued == [1]:  # no face passed the threshold and the check map; the face head vouched for the strongest candidate
         frame = any(face.get("frame") for face in record["faces"])  # or for the whole picture (rescue_frame)

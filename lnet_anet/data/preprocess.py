@@ -192,10 +192,11 @@ def _wide_canvas(d: dict, where: str) -> tuple[float, float] | None:
         return None
     if not isinstance(pair, list | tuple) or len(pair) != 2:
         raise PreprocessError(f"{where}.wide_canvas must be null or [from, most] (aspects), got {pair!r}")
-    start = _number({"wide_canvas[0] (from)": pair[0]}, "wide_canvas[0] (from)", where, 1.0, MAX_WIDE_ASPECT)
-    most = _number({"wide_canvas[1] (most)": pair[1]}, "wide_canvas[1] (most)", where, 1.0, MAX_WIDE_ASPECT)
-    if start <= 1 or most < start:
-        raise PreprocessError(f"{where}.wide_canvas: need 1 < from <= most, got {list(pair)}")
+    start, most = (_number({key: v}, key, where, -1e6, 1e6) for key, v in zip(("wide_canvas[0] (from)", "wide_canvas[1] (most)"),
+                                                                                pair, strict=True))  # fmt: skip
+    if not 1 < start <= most <= MAX_WIDE_ASPECT:  # one range said once (trial 84: "[1.0, 8.0]", then 1.0 refused)
+        raise PreprocessError(f"{where}.wide_canvas: need 1 < from <= most <= {MAX_WIDE_ASPECT:g} (aspects: a photo's "
+                              f"longer side / its shorter), got {list(pair)}")  # fmt: skip
     if d["resize"] == "stretch":
         raise PreprocessError(f"{where}.wide_canvas: a stretched input fills its canvas already, got {list(pair)}")
     return (start, most)

@@ -49,7 +49,9 @@ picture, so its attributes are less sure: a black band above the picture can rea
 off, and "face_head" / "box_head": the digest of a head other than the shipped one
 (Predictor.custom_heads), and "settings": the localization settings changed from the bundle's
 (Predictor.reading_settings, e.g. {"threshold": 2.0}, and with rotations an upright_bar or
-upright_margin set; absent when none is), and "bundle": the
+upright_margin set; absent when none is), and "canvas": [width, height], LNet's input size at
+scale 1 for a photo read on a longer canvas than the bundle's input size (a panorama:
+preprocessing.lnet.wide_canvas; absent otherwise), and "bundle": the
 bundle file's identity (Bundle.identity: its tensors and config; in an error record too, absent
 for a bundle made in memory), and "model": that identity with the heads in use and the package
 version (Predictor.model_identity: what to quote beside a published figure). "image" is
@@ -1027,6 +1029,9 @@ class Predictor:
             turned = cut_from[k]
             if self.rotations:
                 a.record["rotation"] = 90 * turns[k]
+            read_size = input_for(turned.shape[:2], self._lnet)
+            if read_size != tuple(self._lnet.input_size):  # a panorama, read on a longer canvas (wide_canvas)
+                a.record["canvas"] = [read_size[1], read_size[0]]  # a 2.99:1 and a 3:1 crop read so differently (trial 84)
             if self._descriptor_heads:  # which outputs a descriptor head mixed into, so records tell the modes apart
                 a.record["descriptor_heads"] = self.descriptor_heads
             if self.mirror:  # likewise for the mirror views (Predictor.load(mirror=True), --mirror)

@@ -414,7 +414,8 @@ def track_labels(faces: list[dict[str, Any]], size: tuple[int, int], zoom: float
 
 def picture_note(analysis: Analysis) -> str:
     """The line render() writes along a picture's bottom edge: how its faces were read ("contrast
-    stretched", "rescued: P(face) 0.71", "read turned 270 deg ccw"), "" when read plainly."""
+    stretched", "rescued: P(face) 0.71", "read turned 270 deg ccw", "read on a long canvas,
+    1344x224"), "" when read plainly."""
     faces = analysis.record["faces"]
     notes = []
     if analysis.read_as is not None:
@@ -428,6 +429,8 @@ def picture_note(analysis: Analysis) -> str:
         notes.append(mark + frame + (f": P(face) {chance:.2f}" if chance is not None else ""))
     if analysis.record.get("rotation"):  # --rotations: the faces were read at this turn (boxes in the file's pixels)
         notes.append(f"read turned {analysis.record['rotation']} deg ccw")  # as predict's table says it
+    if analysis.record.get("canvas"):  # a panorama (wide_canvas), as predict's table says it
+        notes.append("read on a long canvas, {}x{}".format(*analysis.record["canvas"]))
     return "; ".join(notes)
 
 

@@ -14,15 +14,18 @@ Coordinates: windows are [x0, y0, x1, y1] with exclusive x1, y1, in map cells or
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import functools
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import cachetools
 import cv2
 import numpy as np
 import torch
@@ -126,6 +129,13 @@ class _WindowGrid:
         tl, tr, bl, br = integral.reshape(-1)[corners]
         return torch.from_numpy((br - tr - bl + tl) / area)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes it holds, with the cover table `contains` may add (bool, cells x windows)."""
+        cells = self.height * self.width * len(self.boxes)
+        cover = cells if cells <= self.COVER_LIMIT else 0
+        return self.corners.nbytes + self.boxes.nbytes + self.area.nbytes + cover
+
     def contains(self, points: torch.Tensor) -> torch.Tensor:
         """(P, N) whether window n contains cell (y, x) = points[p]."""
         if self._cover is None and self.height * self.width * len(self.boxes) <= self.COVER_LIMIT:
@@ -206,23 +216,43 @@ def _ones(height: int, width: int) -> np.ndarray:
     return np.ones((height, width), np.uint8)
 
 
-@functools.lru_cache(maxsize=32)
+# The window grids kept for reuse, least recently used out first, by their size (_WindowGrid.nbytes;
+# cachetools' LRUCache): a photo's usual map shapes hold ~60 MB in all; one zoom-in map of a 6:1
+# panorama's ~300 MB is built when needed and not kept (trial 84: with an LRU of 32 entries, a
+# folder of panoramas of many lengths grew to 5.5 GB).
+GRID_CACHE_BYTES = 256 << 20
+_GRIDS = cachetools.LRUCache(maxsize=GRID_CACHE_BYTES, getsizeof=lambda grid: grid.nbytes)
+_GRIDS_LOCK = threading.Lock()  # Predictors in several threads share the grids
+
+
+def _kept(key: tuple, build: Callable[[], _WindowGrid]) -> _WindowGrid:
+    """The grid of `key` from _GRIDS, or built and kept there (unless it alone is over the budget)."""
+    with _GRIDS_LOCK:
+        grid = _GRIDS.get(key)
+    if grid is None:
+        grid = build()
+        with _GRIDS_LOCK, contextlib.suppress(ValueError):  # ValueError: larger than the whole budget
+            _GRIDS[key] = grid
+    return grid
+
+
 def _grid(height: int, width: int, shapes: tuple[tuple[int, int], ...], stride: int) -> _WindowGrid:
-    return _WindowGrid(height, width, torch.tensor(shapes, dtype=torch.long), stride)
+    return _kept(("grid", height, width, shapes, stride),
+                 lambda: _WindowGrid(height, width, torch.tensor(shapes, dtype=torch.long), stride))  # fmt: skip
 
 
-@functools.lru_cache(maxsize=512)
 def _face_grid(height: int, width: int, min_side: int, aspect_range: tuple[float, float], max_side: int | None
                ) -> _WindowGrid:  # fmt: skip
     """_localizer_grid for one face's box of cells under `separation`: small, many sizes."""
-    return _WindowGrid(height, width, shape_range(min_side, aspect_range, height, width, max_side), 1)
+    return _kept(("face", height, width, min_side, aspect_range, max_side),
+                 lambda: _WindowGrid(height, width, shape_range(min_side, aspect_range, height, width, max_side), 1))  # fmt: skip
 
 
-@functools.lru_cache(maxsize=32)
 def _localizer_grid(
     height: int, width: int, min_side: int, aspect_range: tuple[float, float], max_side: int | None = None
 ) -> _WindowGrid:
-    return _WindowGrid(height, width, shape_range(min_side, aspect_range, height, width, max_side), 1)
+    return _kept(("localizer", height, width, min_side, aspect_range, max_side),
+                 lambda: _WindowGrid(height, width, shape_range(min_side, aspect_range, height, width, max_side), 1))  # fmt: skip
 
 
 def shape_scores(
