@@ -343,7 +343,7 @@ def draw_detections(df, truth, drawn: dict[str, list[np.ndarray]], folder: Path,
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for i, (path, name) in enumerate(zip(df["path"], df["name"], strict=True)):
-        image = read_image(path)
+        image = load_image(path)  # as displayed (EXIF orientation applied): the boxes' frame
         k = height / image.shape[0]
         base = cv2.resize(image, (max(1, round(image.shape[1] * k)), height), interpolation=cv2.INTER_AREA)
         gap = np.full((height, 6, 3), 32, np.uint8)
@@ -444,11 +444,12 @@ def unreadable(paths: list[str], names: list[str], detectors: list[str], sizes: 
     bad = []
     for path, name in zip(paths, names, strict=True):
         try:
-            shape = None
-            if predictor:
-                shape = load_image(path).shape[:2]
+            shape = load_image(path).shape[:2] if predictor else None  # as displayed: EXIF orientation applied
             if peers:
-                shape = read_image(path).shape[:2]
+                read_image(path)  # OpenCV can decode it (else its reason)
+                # as the peers read it (rgb: OpenCV applies the EXIF orientation); read_image's stored, sideways
+                # size flagged a turned photo's boxes as outside it (trial 84)
+                shape = shape or rgb(path).shape[:2]
         except ImageReadError as e:
             bad.append({"name": name, "path": path, "reason": e.reason})
             continue

@@ -561,3 +561,25 @@ def test_saved_detections_are_scored_beside_the_detectors(tmp_path, capsys):
     bad.write_text("0--Parade/p_0\n1\n10 10 -5 20 0.5\n")
     with pytest.raises(Exception, match=r"bad.txt:3: negative size in '10 10 -5 20 0.5'"):
         read_detections(bad)
+
+
+@pytest.mark.parametrize("detectors", ["haar", "haar,lnet_anet_localize"])
+def test_a_photo_stored_turned_is_sized_and_drawn_as_displayed(tmp_path, detectors, capsys):
+    """Trial 84: a photo stored sideways with EXIF orientation 6, its boxes labelled on the upright
+    photo (as every detector reads it), was sized by its stored pixels: its boxes were said to lie
+    outside it, and --vis drew it sideways."""
+    from PIL import Image
+
+    upright = np.random.default_rng(5).integers(0, 255, (60, 300, 3), dtype=np.uint8)  # 300 wide, 60 high
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the viewer turns it 90 deg clockwise
+    Image.fromarray(np.ascontiguousarray(np.rot90(upright, 1))).save(tmp_path / "turned.jpg", exif=exif)
+    (tmp_path / "boxes.csv").write_text("path,x0,y0,x1,y1\nturned.jpg,200,10,240,50\n")  # x beyond the stored 60 px
+    rc = _bench().main(["--format", "csv", "--labels", str(tmp_path / "boxes.csv"), "--detectors", detectors,
+                        "--threads", "1", "--vis", "1", "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out")])  # fmt: skip
+    assert rc == 0
+    assert "outside their image" not in capsys.readouterr().err
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["data"].get("boxes_outside", []) == []
+    (drawn,) = (tmp_path / "work" / "vis").iterdir()
+    picture = cv2.imread(str(drawn))
+    assert picture.shape[1] > 2 * 360  # upright: 300 x 60 drawn 360 high is 1800 wide (sideways: 72)
