@@ -116,7 +116,7 @@ def input_for(image_hw: tuple[int, int], lnet) -> tuple[int, int]:
     size as in a photo of the usual shape. Every scale, the zoom-in's reading and the detail pass's
     ratio follow this size."""
     size = tuple(lnet.input_size)
-    wide = getattr(lnet, "wide_canvas", None)
+    wide = lnet.wide_canvas
     if wide is None:
         return size
     h, w = image_hw

@@ -239,7 +239,6 @@ def check_attr_spelling(path: Path, names: Sequence[str], line: int | None, note
                                      line)  # fmt: skip
 
 
-
 def warn_missing_attributes(path: Path, names: Sequence[str]) -> None:
     """A label file read whole whose attributes are CelebA's short of at most half of them: a
     warning naming those it lacks (a trial's 39-attribute LFWA file trained a model without Young,
