@@ -319,6 +319,17 @@ def render_tracks(image: np.ndarray, record: dict[str, Any], top_k: int = 3) -> 
     return canvas
 
 
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two [x0, y0, x1, y1] rectangles (exclusive ends) share a pixel."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _slid(y: int, step: int, reach: int) -> list[int]:
+    """Baselines from `y` outwards, a line (`step`) at a time, down first: y, y + step, y - step,
+    ... at most `reach` lines away; the nearest free one is a label's place (track_labels, tag_places)."""
+    return [y + (k + 1) // 2 * step * (1 if k % 2 else -1) for k in range(2 * reach + 1)]
+
+
 def _line_box(text: str, x: int, y: int, scale: float) -> tuple[int, int, int, int]:
     """The [x0, y0, x1, y1] a line of _text at baseline y covers, its darkened box included."""
     thick = max(1, round(scale * 2))
@@ -364,16 +375,14 @@ def track_labels(faces: list[dict[str, Any]], size: tuple[int, int], zoom: float
         return all(b[1] >= 0 and b[3] <= h for b in boxes)
 
     def free(rects) -> bool:
-        return not any(b[0] < p[2] and p[0] < b[2] and b[1] < p[3] and p[1] < b[3]
-                       for b in rects for p in (*placed, *others))  # fmt: skip
+        return not any(_overlap(b, p) for b in rects for p in (*placed, *others))
 
     def place(lines: list[str], x0: int, y: int, reach: int) -> int | None:
         """The baseline nearest `y` (a line's step at a time, at most `reach` lines away) where
         `lines` fit, or None."""
         width = max(_text_width(text, scale) for text in lines)
         x = int(np.clip(x0, 0, max(0, w - width - 2)))
-        for k in range(2 * min(reach, h // step + 2) + 1):
-            at = y + (k + 1) // 2 * step * (1 if k % 2 else -1) if k else y
+        for at in _slid(y, step, min(reach, h // step + 2)):
             if inside(block(lines, x, at)) and free(block(lines, x, at)):
                 return at
         return None
@@ -463,9 +472,9 @@ def tag_places(boxes: list[tuple[int, int, int, int]], size: tuple[int, int], sc
         text, width = f"#{n}", _text_width(f"#{n}", scale)
         y = _caption_baseline(y0, y1, h, lift, step)
         lefts = dict.fromkeys(int(np.clip(x, 0, max(0, w - width - 2))) for x in (x0 + 2, x1 - width - 2))
-        tries = [(x, y + (k + 1) // 2 * step * (1 if k % 2 else -1)) for k in range(2 * CAPTION_REACH + 1) for x in lefts]
+        tries = [(x, at) for at in _slid(y, step, CAPTION_REACH) for x in lefts]
         fits = [(x, at) for x, at in tries if (b := _line_box(text, x, at, scale))[1] >= 0 and b[3] <= h
-                and not any(b[0] < p[2] and p[0] < b[2] and b[1] < p[3] and p[1] < b[3] for p in placed)]  # fmt: skip
+                and not any(_overlap(b, p) for p in placed)]  # fmt: skip
         x, at = fits[0] if fits else tries[0]
         out.append((x, at))
         placed.append(_line_box(text, x, at, scale))
