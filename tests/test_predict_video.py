@@ -493,6 +493,41 @@ def test_vis_labels_name_their_track_by_colour_and_show_its_decisions():
     assert min(gaps) >= 5  # trial 81: ids 1 and 9 shared a colour (a palette of 8)
 
 
+def test_track_colours_of_near_hues_differ_in_shade():
+    """Trial 82: ids 0 and 8 (hues 20 degrees apart) were on screen together, both green. Ids
+    whose hues lie within 25 degrees of each other and 13 or fewer ids apart differ in saturation
+    or brightness by a visible step."""
+    from lnet_anet.inference.visualize import track_colour
+
+    hsv = [cv2.cvtColor(np.uint8([[track_colour(k)]]), cv2.COLOR_RGB2HSV)[0, 0].astype(int) for k in range(40)]
+    near = 0
+    for a in range(40):
+        for b in range(a + 1, min(40, a + 14)):
+            gap = min(abs(hsv[a][0] - hsv[b][0]), 180 - abs(hsv[a][0] - hsv[b][0]))  # OpenCV hue: 2 degrees a unit
+            if gap < 13:
+                near += 1
+                assert max(abs(hsv[a][1] - hsv[b][1]), abs(hsv[a][2] - hsv[b][2])) >= 40, (a, b)
+    assert near >= 20  # the pairs 8 and 13 ids apart
+    assert track_colour(0) == (68, 255, 64)  # id 0 stays the green of a photo's boxes
+
+
+def test_vis_caption_of_a_face_at_the_top_edge_goes_under_its_box():
+    """A video face at the frame's top edge had its caption inside its box, over the brow (render's
+    tags moved under the box in session 66); its attribute lines follow under the caption."""
+    from lnet_anet.inference.visualize import _line_box, track_labels
+
+    scale = float(np.clip(300 / 700, 0.35, 8.0))
+    box = [100, 2, 200, 120]
+    labels = track_labels([_tracked(box, 0)], (300, 400), 1, scale, 2)
+    caption = [(x, y) for text, x, y, _ in labels if text.startswith("id")]
+    lines = [_line_box(text, x, y, scale) for text, x, y, _ in labels]
+    assert len(caption) == 1 and caption[0][1] > box[3]  # under the box, not in it
+    assert all(r[1] >= box[3] for r in lines)  # no line over the face
+    for n, a in enumerate(lines):
+        for b in lines[n + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+
+
 def test_vis_attribute_lines_that_do_not_fit_keep_the_count_of_the_rest():
     """Trial 81: lines dropped for room took "+N more present" with them: 8 present attributes
     were drawn as "Male 0.97" alone."""

@@ -22,6 +22,7 @@ MAX_SIDE = 2048  # pixels: a larger photo is drawn shrunk to this longer side (a
 PANEL_BELOW = 320  # pixels: under this (drawn) side, even one face's text goes in the panel, off the face
 PAD_GRAY = 32  # the panel's dark gray, also around a picture too thin to draw at MIN_SIDE
 PANEL_SHRINK = 0.75  # the panel's text is shrunk to fit its widest row down to this share of the picture's, then wrapped
+TRACK_SHADES = ((0.75, 1.0), (1.0, 0.8), (0.45, 1.0))  # (saturation, value) of track ids 0, 1, 2 mod 3
 TINT_SHADE = 0.45  # a video label's box: its track's colour at this share of its brightness, under white text
 CAPTION_REACH = 2  # lines a video caption may move from its place above its box to find a free one
 COLUMN_CHARS = 40  # the narrowest column of a panel split below a wide picture, in characters ("a" wide)
@@ -270,11 +271,14 @@ def track_colour(track_id: int) -> tuple[int, int, int]:
     """A track's colour (RGB), by its id: hues a golden-ratio turn apart (ids near each other far
     apart in hue, and no two of a video's first dozens the same, where a fixed palette of 8 gave
     ids 1 and 9 one colour, trial 81), saturated and bright, so that their dark shade under a
-    label's white text (TINT_SHADE) stays a colour."""
+    label's white text (TINT_SHADE) stays a colour. The ids whose hues come closest (8 and 13
+    apart: 20 and 12 degrees) differ in shade too, by id % 3 (TRACK_SHADES; trial 82 saw ids 0
+    and 8 on screen together, both green)."""
     import colorsys
 
     hue = (0.33 + 0.6180339887 * int(track_id)) % 1.0  # id 0 green, as a photo's boxes
-    return tuple(int(round(255 * c)) for c in colorsys.hsv_to_rgb(hue, 0.75, 1.0))  # type: ignore[return-value]
+    saturation, value = TRACK_SHADES[int(track_id) % 3]
+    return tuple(int(round(255 * c)) for c in colorsys.hsv_to_rgb(hue, saturation, value))  # type: ignore[return-value]
 
 
 def track_caption(face: dict[str, Any], index: int) -> str:
@@ -349,7 +353,8 @@ def track_labels(faces: list[dict[str, Any]], size: tuple[int, int], zoom: float
                  top_k: int = 3) -> list[tuple[str, int, int, int]]:  # fmt: skip
     """Where render_tracks writes each face's text on a picture of `size` (height, width) pixels
     (the frame drawn `zoom` times its size): (text, x, baseline y, the face's index in `faces`)
-    per line. A face's caption goes above its box, its attribute lines below it; a block that
+    per line. A face's caption goes above its box (under it at the frame's top edge, where it hid
+    the brow, as render's tags: _caption_baseline), its attribute lines below it; a block that
     would leave the picture, cover another face's text already placed (faces in record order) or
     cover a face's box (a caption: another face's) slides down, then up, a line at a time, to the
     nearest free place within CAPTION_REACH lines for a caption, within as many lines as the block
@@ -393,7 +398,7 @@ def track_labels(faces: list[dict[str, Any]], size: tuple[int, int], zoom: float
         others[:] = boxes[:n] + boxes[n + 1 :]
         caption = _shortened(track_caption(face, n + 1), w - 8, scale)
         tx = x0 + 2
-        y = y0 - lift if y0 - lift >= step else y0 + step
+        y = _caption_baseline(y0, y1, h, lift, step)  # under a box at the top edge, as render's tags
         at = place([caption], tx, y, CAPTION_REACH)
         if at is None:  # none near it off the other faces: the nearest off the other labels
             others.clear()
