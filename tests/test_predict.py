@@ -532,6 +532,23 @@ def test_pictures_and_the_table_show_the_bundles_decisions_not_the_most_probable
     assert table_rows("a.jpg", record, 1) == ["a.jpg  [1, 2, 30, 40]  3.200  Goatee 0.31, +2 more present  -  -"]
 
 
+def test_a_face_decided_not_male_is_shown_female():
+    """A woman's sex was never shown: CelebA's attribute is Male, and only present attributes are
+    drawn. Its absence is shown as "Female" at 1 - p, and the sex comes first either way (the
+    astronaut's Female 1.00 was ranked under 5 attributes at 1.00); the record keeps CelebA's 40."""
+    from lnet_anet.inference.visualize import attribute_texts, present_attributes
+
+    face = {"attributes": {"Male": 0.04, "Smiling": 0.9, "Young": 0.7}, "present": ["Smiling", "Young"]}
+    assert present_attributes(face, 3) == ([("Female", 0.96), ("Smiling", 0.9), ("Young", 0.7)], 0)
+    assert attribute_texts({**face, "present": []}) == ["Female 0.96"]
+    man = {"attributes": {"Male": 0.9, "Smiling": 0.95}, "present": ["Male", "Smiling"]}
+    assert attribute_texts(man) == ["Male 0.90", "Smiling 0.95"]  # first, no Female beside it
+    sure = {"attributes": {"Male": 0.01, "Smiling": 1.0, "Bangs": 1.0}, "present": ["Smiling", "Bangs"]}
+    assert attribute_texts(sure, 1) == ["Female 0.99", "+2 more present"]  # not ranked out of sight
+    assert attribute_texts({"attributes": {"Smiling": 0.2}, "present": []}) == ["no attribute present"]  # no Male
+    assert face["present"] == ["Smiling", "Young"]  # the record is not changed
+
+
 def test_a_group_photos_text_goes_in_columns_beside_it(predictor, scene):
     """Trial 80: 18 faces on a 480 x 640 photo gave a 480 x 2068 picture, the photo a thumbnail
     atop a strip of text. Text taller than the picture goes in columns beside it, no face's rows

@@ -23,6 +23,7 @@ PANEL_BELOW = 320  # pixels: under this (drawn) side, even one face's text goes 
 PAD_GRAY = 32  # the panel's dark gray, also around a picture too thin to draw at MIN_SIDE
 PANEL_SHRINK = 0.75  # the panel's text is shrunk to fit its widest row down to this share of the picture's, then wrapped
 TRACK_SHADES = ((0.75, 1.0), (1.0, 0.8), (0.45, 1.0))  # (saturation, value) of track ids 0, 1, 2 mod 3
+ABSENT_AS = {"Male": "Female"}  # the pictures' and table's name for an attribute decided absent
 TINT_SHADE = 0.45  # a video label's box: its track's colour at this share of its brightness, under white text
 CAPTION_REACH = 2  # lines a video caption may move from its place above its box to find a free one
 COLUMN_CHARS = 40  # the narrowest column of a panel split below a wide picture, in characters ("a" wide)
@@ -85,11 +86,18 @@ def present_attributes(face: dict[str, Any], k: int = 3) -> tuple[list[tuple[str
     """The attributes decided present on a face record (or a track of one), most probable first:
     the first k as (name, probability), and how many more are present. Present: the record's
     "present" list, the bundle's decisions at its per-attribute thresholds (what README tells a
-    user to read for yes / no); for a record without one (written by other code), p >= 0.5."""
+    user to read for yes / no); for a record without one (written by other code), p >= 0.5.
+    The face's sex comes first, as an age leads the caption: Male when present, else "Female" at
+    1 - p(Male) (ABSENT_AS: CelebA has no Female attribute, and a woman's sex was never shown, ranked
+    under attributes at 1.00 when it was Male)."""
     probabilities = face.get("attributes") or {}
     present = face.get("present")
     names = present if present is not None else [n for n, p in probabilities.items() if p >= 0.5]
     ranked = sorted(((n, float(probabilities.get(n, float("nan")))) for n in names), key=lambda kv: -kv[1])
+    for name, opposite in ABSENT_AS.items():  # first, whichever way it was decided
+        if name in probabilities:
+            shown = (name, float(probabilities[name])) if name in names else (opposite, 1.0 - float(probabilities[name]))
+            ranked = [shown, *(kv for kv in ranked if kv[0] != name)]
     return ranked[:k], max(0, len(ranked) - k)
 
 
