@@ -61,6 +61,28 @@ def test_16_bit_png_is_scaled_to_8_bits(tmp_path, channels):
     assert img.dtype == np.uint8 and (img == expected).all()
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+def test_16_bit_png_of_8_bit_values_reads_as_8_bit(tmp_path, channels):
+    """Trial 85: a 16-bit PNG written from 8-bit pixels (Image.fromarray(a.astype(np.uint16)),
+    cv2.imwrite) was read / 257 as a black picture, "no face" and no error, where the same array
+    was read right; files, PIL images and arrays now share one rule (sixteen_to_eight)."""
+    from lnet_anet.data.images import load_image
+    from lnet_anet.inference.inputs import array_to_rgb8, to_rgb8
+
+    shape = (3, 4) if channels == 1 else (3, 4, 3)
+    eight = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    rgb = np.repeat(eight[:, :, None], 3, 2) if channels == 1 else eight
+    path = tmp_path / "shallow.png"
+    if channels == 1:
+        Image.fromarray(eight.astype(np.uint16)).save(path)  # mode I;16
+        assert (to_rgb8(Image.fromarray(eight.astype(np.uint16))) == rgb).all()
+    else:
+        cv2.imwrite(str(path), eight[:, :, ::-1].astype(np.uint16))  # BGR, 16 bits
+    for read in (read_image, load_image):
+        assert (read(path) == rgb).all(), read.__name__
+    assert (array_to_rgb8(eight.astype(np.uint16)) == rgb).all()
+
+
 def _jpeg_bytes() -> bytes:
     img = np.random.default_rng(1).integers(0, 255, (32, 32, 3), dtype=np.uint8)
     return cv2.imencode(".jpg", img)[1].tobytes()

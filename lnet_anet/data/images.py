@@ -29,11 +29,21 @@ except ImportError:  # installed without it: such files get an error saying how 
     HEIF_READER = False
 
 
+def sixteen_to_eight(values: np.ndarray) -> np.ndarray:
+    """A uint16 image -> uint8: divided by 257 and rounded (65535 -> 255), except that values all
+    within 0-255 are 8-bit values (arr.astype(np.uint16), a 16-bit PNG written from 8-bit pixels)
+    kept as they are: / 257 would make them a near-black two-level picture with no face in it
+    (trial 85), and a 16-bit picture that dark holds nothing else."""
+    if int(values.max(initial=0)) <= 255:
+        return values.astype(np.uint8)
+    return np.round(values / 257.0).astype(np.uint8)
+
+
 def to_rgb8(img: np.ndarray) -> np.ndarray:
-    """Grayscale, gray+alpha, RGBA (alpha composited onto white), 16-bit and float arrays in RGB
-    channel order -> uint8 HxWx3 RGB."""
+    """Grayscale, gray+alpha, RGBA (alpha composited onto white), 16-bit (sixteen_to_eight) and
+    float arrays in RGB channel order -> uint8 HxWx3 RGB."""
     if img.dtype == np.uint16:
-        img = (img / 257.0).round().astype(np.uint8)
+        img = sixteen_to_eight(img)
     elif img.dtype.kind == "f":
         scale = 255.0 if img.max(initial=0) <= 1.0 else 1.0
         img = np.clip(img * scale, 0, 255).round().astype(np.uint8)
@@ -211,8 +221,8 @@ def image_suffixes() -> frozenset[str]:
 def pil_to_rgb8(image: Image.Image) -> np.ndarray:
     """A decoded PIL image of any mode -> uint8 RGB (H, W, 3). Rules: 8-bit RGB as is; "L" and
     "1" gray copied to the three channels; alpha ("RGBA", "LA", "PA", palette transparency)
-    composited onto white; 16-bit gray ("I;16*") divided by 257 and rounded (values all within
-    0-255 read as 8-bit, as lnet_anet.inference.inputs does for uint16 arrays); 32-bit integer
+    composited onto white; 16-bit gray ("I;16*") and colour (read by OpenCV, as Pillow keeps only
+    the high byte) by sixteen_to_eight, as lnet_anet.inference.inputs reads uint16 arrays; 32-bit integer
     gray ("I": 32-bit TIFFs, Image.convert("I"), 16-bit PNGs on old Pillow) by its values'
     range (_int32_gray); float ("F") as to_rgb8 does; anything else (CMYK, YCbCr, LAB, ...) through Pillow's convert("RGB").
     Raises ValueError when a mode cannot be converted."""
@@ -384,8 +394,8 @@ _ORIENT = {
 
 
 def _opencv_pixels(data: bytes, image: Image.Image) -> np.ndarray | None:
-    """The colour image as OpenCV decodes it (16 bits scaled like every 16-bit input: v / 257,
-    rounded), oriented; None when OpenCV cannot (Pillow's pixels are used then)."""
+    """The colour image as OpenCV decodes it (16 bits read as every 16-bit input: sixteen_to_eight),
+    oriented; None when OpenCV cannot (Pillow's pixels are used then)."""
     try:
         img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error:

@@ -42,6 +42,7 @@ from lnet_anet.data.images import (
     oriented,
     pil_to_rgb8,
     read_stream,
+    sixteen_to_eight,
 )
 
 CHANNEL_ORDERS = ("rgb", "bgr")
@@ -113,10 +114,8 @@ def array_to_rgb8(array: np.ndarray, channel_order: str = "rgb") -> np.ndarray:
         raise InputError(f"{what}: the image has no pixels")
     if array.dtype == np.uint8:
         img = array
-    elif array.dtype == np.uint16 and int(array.max()) <= 255:  # 8-bit values in a 16-bit array (an upcast)
-        img = array.astype(np.uint8)
     elif array.dtype == np.uint16:
-        img = np.round(array / 257.0).astype(np.uint8)
+        img = sixteen_to_eight(array)
     elif array.dtype.kind == "f":
         if not np.isfinite(array).all():
             raise InputError(f"{what}: NaN or infinite values")
