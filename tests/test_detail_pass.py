@@ -283,6 +283,8 @@ def test_locate_many_refuses_one_path_as_predict_many_does(tmp_path):
         predictor.locate_many("photo.jpg")  # at the call, not when the iterator is first read
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         predictor.locate_many(["photo.jpg"], batch_size=0)
+    with pytest.raises(ValueError, match="batch_size must be an int"):
+        predictor.locate_many(["photo.jpg"], batch_size=1.0)
     empty = tmp_path / "broken.jpg"
     empty.write_bytes(b"")
     from lnet_anet.inference.predictor import UnreadableImageWarning

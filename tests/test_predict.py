@@ -129,6 +129,10 @@ def test_predict_many_keeps_order_reports_bad_files_and_matches_single_images(
         assert r["faces"] == [] and str(p) in r["error"] and r["width"] is None
     with pytest.raises(ValueError, match="batch_size"):
         predictor.predict_many(paths, batch_size=0)
+    for bad in (2.5, "4", True):  # trial 85: 2.5 gave one record, then a TypeError mid-iteration
+        with pytest.raises(ValueError, match=r"batch_size must be an int >= 1, got"):
+            predictor.predict_many(paths, batch_size=bad)
+    assert len(list(predictor.predict_many(paths[:1], batch_size=np.int64(2)))) == 1
     single = predictor.predict(folder / "good.jpg")
     for r in (records[0], records[3]):  # batched with others == alone
         assert [f["box"] for f in r["faces"]] == [f["box"] for f in single["faces"]]

@@ -868,8 +868,8 @@ class Predictor:
                      channel_order: str = "rgb") -> Iterator[dict]:  # fmt: skip
         """Records in input order, one per item; bad items give error records and the rest go
         on. Items are read ahead (batch_size + DECODE_WORKERS); a numpy item is copied when taken,
-        so a generator may reuse one frame buffer. Raises ValueError (at the call) for batch_size
-        < 1 or a bad channel_order, TypeError for a single path or bytes (an iterable of images is
+        so a generator may reuse one frame buffer. Raises ValueError (at the call) for a batch_size
+        not an int >= 1 or a bad channel_order, TypeError for a single path or bytes (an iterable of images is
         wanted: predict takes one). An error the iterable itself raises (a camera unplugged) is
         raised after the records of the items taken before it."""
         return (a.record for a in self.analyse_many(images, batch_size, channel_order))
@@ -877,8 +877,7 @@ class Predictor:
     def analyse_many(self, images: Iterable[ImageInput], batch_size: int = 8,
                      channel_order: str = "rgb") -> Iterator[Analysis]:  # fmt: skip
         """Analyses in input order, `batch_size` images per LNet pass."""
-        if batch_size < 1:  # checked here, not at the generator's first step
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        batch_size = _batch_size(batch_size)  # checked here, not at the generator's first step
         if _one_image(images):
             raise TypeError(f"predict_many takes an iterable of images, not one {type(images).__name__} "
                             "(use predict for a single image, or a list)")  # fmt: skip
@@ -928,11 +927,10 @@ class Predictor:
         localizer's fixed face box of each face (face_box; no box head, which reads ANet, so
         not the box a record gives where the bundle has a box head); "region": the regions the
         heads crop (analyse_boxes' kind). Reads `images` as it goes, batch_size at a time, so a
-        generator may be endless. Raises ValueError for batch_size < 1 or another kind,
+        generator may be endless. Raises ValueError for a batch_size not an int >= 1 or another kind,
         TypeError for one image given alone: at the call, as predict_many does, not when the
         iterator is first read."""
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        batch_size = _batch_size(batch_size)
         if kind not in BOX_KINDS:
             raise ValueError(f"kind must be one of {BOX_KINDS}, got {kind!r}")
         if _one_image(images):
@@ -1875,6 +1873,17 @@ def _take(items: Iterator[ImageInput], n: int) -> tuple[list[ImageInput], Except
     except Exception as e:  # noqa: BLE001 - raised again by the caller, after the items taken
         return taken, e
     return taken, None
+
+
+def _batch_size(value: Any) -> int:
+    """`value` as the many-image calls' batch_size: an int >= 1 (a numpy integer too), else
+    ValueError naming batch_size (trial 85: 2.5 gave one record, then a TypeError mid-iteration;
+    "4" a TypeError that named nothing)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"batch_size must be an int >= 1, got {value!r} ({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"batch_size must be >= 1, got {value}")
+    return int(value)
 
 
 def _one_image(images) -> bool:
