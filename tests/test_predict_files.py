@@ -559,7 +559,7 @@ def test_numeric_flags_are_validated(tmp_path, flags, capsys):
 def test_max_pixels_flag_and_unwritable_output(bundle, tmp_path, capsys):
     path = _image(tmp_path / "big.png", size=(200, 100))
     assert main([str(path), "--json", "--max-pixels", "1e4", "--bundle", str(bundle)]) == 1
-    assert "over the limit of 0.01 megapixels (--max-pixels 10000)" in _records(capsys.readouterr().out)[0]["error"]
+    assert "over the limit of 0.01 megapixels (--max-pixels 10000; Predictor.load(max_pixels=))" in _records(capsys.readouterr().out)[0]["error"]
     assert main([str(path), "--json", "--max-pixels", "2e4", "--bundle", str(bundle)]) == 0
     capsys.readouterr()
     folder = tmp_path / "taken"

@@ -265,7 +265,7 @@ def check_pixels(width: int, height: int, max_pixels: int | None) -> str | None:
         return f"image has no pixels ({width}x{height})"
     if max_pixels is not None and width * height > max_pixels:
         return (f"{width}x{height} = {width * height / 1e6:.3g} megapixels, over the limit of "
-                f"{max_pixels / 1e6:g} megapixels (--max-pixels {max_pixels})")  # fmt: skip
+                f"{max_pixels / 1e6:g} megapixels (--max-pixels {max_pixels}; Predictor.load(max_pixels=))")  # fmt: skip
     return None
 
 
