@@ -65,7 +65,7 @@ evaluate-attributes: install  ## attribute accuracy of a trained ANet run (ARGS=
 evaluate-localization: install  ## LNet's recall and false alarms on composed scenes (ARGS="run=runs/...")
 	$(PY) -m lnet_anet.cli.evaluate_localization $(ARGS)
 
-bench: install  ## re-measure the embedded bundle into experiments/<date>-default/
+bench: install  ## re-measure the embedded bundle into experiments/<date>-default/ (ARGS=--quick: a smoke run under runs/)
 	$(PY) benchmarks/bench_default.py $(ARGS)
 
 # Peers for the detection and speed benchmarks: the `bench` extra, then facenet-pytorch (MTCNN,
@@ -81,7 +81,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	touch $(BENCH_STAMP)
 
 # lnet_anet vs MTCNN / dlib HOG / Haar on the WIDER val part (see the script's docstring).
-bench-detection: bench-install  ## lnet_anet vs MTCNN / dlib HOG / Haar on WIDER FACE's val part
+bench-detection: bench-install  ## lnet_anet vs MTCNN / dlib HOG / Haar on the val part of WIDER FACE train's photos (installs the peers)
 	PYTHONPATH=. $(PY) benchmarks/bench_detection.py --face-free $(ARGS)
 
 synthetic: install  ## write a small synthetic CelebA-format dataset into runs/synthetic-data/demo to look at (data=synthetic data.index.root=runs/synthetic-data/demo trains on it; data=synthetic alone makes its own)

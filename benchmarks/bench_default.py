@@ -28,7 +28,7 @@ import torch
 from omegaconf import OmegaConf
 from torch.utils.data import DataLoader, Subset
 
-from lnet_anet.data import datasets_root
+from lnet_anet.data import datasets_root, runs_root
 from lnet_anet.data.dataset import collate_skip_bad
 from lnet_anet.data.from_config import build_index, face_dataset, split_of
 from lnet_anet.data.scenes import BackgroundBank, ComposedScenes
@@ -116,10 +116,14 @@ def age(bundle, datasets: Path, limit: int | None) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
-    ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"))
-    ap.add_argument("--quick", action="store_true", help="500 faces per figure (a smoke run)")
-    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE, help="the bundle to measure (default: the embedded one)")
+    ap.add_argument("--datasets", type=Path, default=datasets_root(REPO.parent / "shared" / "datasets"),
+                    help="the folder holding celeba_hq128/ and utkface128/ (default: LNET_ANET_DATASETS, else ../shared/datasets)")
+    ap.add_argument("--quick", action="store_true",
+                    help="500 faces per figure (a smoke run; written under LNET_ANET_RUNS, never over a record)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="the record's folder (default: experiments/<date>-default in the repository, emptied of "
+                         "that day's figures first; with --quick, ${LNET_ANET_RUNS:-runs}/bench-default-quick/<date>)")
     args = ap.parse_args(argv)
     if not args.bundle.exists():
         print(f"no model bundle yet: {args.bundle} does not exist", file=sys.stderr)
@@ -136,10 +140,15 @@ def main(argv=None) -> int:
         "date": dt.date.today().isoformat(),
         "command": " ".join(["python", *sys.argv]),
         "bundle": str(args.bundle),
+        "identity": bundle.identity,  # as predict's records say "bundle"
+        "quick": args.quick,
         "provenance": bundle.config.get("provenance"),
         "machine": machine(),
     }
-    out = args.out or REPO / "experiments" / f"{results['date']}-default"
+    # a smoke run is not a record: it must not replace the day's full one in the repository (trial 85)
+    default_out = (runs_root() / "bench-default-quick" / results["date"] if args.quick
+                   else REPO / "experiments" / f"{results['date']}-default")  # fmt: skip
+    out = args.out or default_out
     out.mkdir(parents=True, exist_ok=True)
     # an earlier run's files here would sit beside this run's figures: gone first; "complete" is set at the end
     for stale in (out / "results.md", out / "results.json"):
@@ -160,7 +169,8 @@ def main(argv=None) -> int:
     a, loc, g = (results["attributes_celeba_hq128_val"], results["localization_composed_val_scenes"],
                  results["age_utkface128_holdout"])  # fmt: skip
     lines = [
-        f"# Default bundle figures ({results['date']})", "", f"Command: `{results['command']}`", "",
+        f"# Default bundle figures ({results['date']}{', quick: 500 faces per figure, a smoke run' if args.quick else ''})",
+        "", f"Command: `{results['command']}`", "", f"Bundle: `{results['bundle']}` (bundle {results['identity']})", "",
         f"Machine: {results['machine']}", "",
         "| figure | value | baseline |", "|---|---|---|",
         f"| attributes: mean accuracy (celeba_hq128 val, {int(a['n_images'])} faces) | {a['mean_accuracy']:.4f} | majority {a['majority_mean_accuracy']:.4f} |",

@@ -86,7 +86,6 @@ import datetime as dt
 import importlib.util
 import json
 import os
-import platform
 import re
 import shlex
 import statistics
@@ -115,7 +114,7 @@ from lnet_anet.data.readers.detection import (
     read_wider_mat,
     read_wider_txt,
 )
-from lnet_anet.engine.runs import say_left_out
+from lnet_anet.engine.runs import machine, say_left_out
 from lnet_anet.metrics.detection import FPPI, SIZE_BANDS, evaluate_detections, truth_from_table
 from lnet_anet.metrics.fddb import FALSE_POSITIVES, fddb_roc, write_roc_files
 
@@ -175,6 +174,7 @@ def make_detector(name: str, bundle=None, baseline=None, box_head=None, face_hea
 
         detect.settings = dict(vars(pred.localizer)) | {"shipped_threshold": shipped,  # type: ignore[attr-defined]
                                                         "bundle": str(bundle or "embedded"),
+                                                        "identity": pred.bundle.identity, "model": pred.model_identity,
                                                         "box_head": str(box_head or "the bundle's"),
                                                         "face_head": str(face_head or "the bundle's")}  # fmt: skip
         return detect
@@ -248,7 +248,8 @@ def _localize_only(bundle=None, opened: bool = False):
         return boxes, np.array([s for _, s in faces], np.float64), {}
 
     detect.settings = dict(vars(pred.localizer)) | {"shipped_threshold": shipped, "lnet_input": pred._lnet.to_dict(),  # type: ignore[attr-defined]
-                                                    "bundle": str(bundle or "embedded")}  # fmt: skip
+                                                    "bundle": str(bundle or "embedded"), "identity": pred.bundle.identity,
+                                                    "model": pred.model_identity}  # fmt: skip
     return detect
 
 
@@ -807,9 +808,7 @@ def main(argv=None) -> int:
                           "are cut: benchmarks/bench_detection.py's docstring)" if free_paths else None),
         },
         "iou": 0.5,
-        "machine": {"processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-                    "threads": args.threads, "torch": torch.__version__, "opencv": cv2.__version__,
-                    "python": platform.python_version()},  # fmt: skip
+        "machine": machine() | {"threads": args.threads, "opencv": cv2.__version__},
         "results": results,
         "diagnosis": diagnosis,
     }
@@ -980,9 +979,11 @@ def to_markdown(record: dict) -> str:
         for name, f in fddb.items():
             cells = [f"{_num(v['tpr_discrete'])} / {_num(v['tpr_continuous'])}" for v in f["at_false_positives"].values()]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    bundles = {name: r["settings"]["bundle"] for name, r in record["results"].items() if "bundle" in r.get("settings", {})}
+    bundles = {name: f"`{r['settings']['bundle']}`" + (f" (bundle {r['settings']['identity']}, model {r['settings']['model']})"
+                                                       if r["settings"].get("identity") else "")
+               for name, r in record["results"].items() if "bundle" in r.get("settings", {})}  # fmt: skip
     if bundles:  # the rows' names stay as in earlier records; the bundle each read is said here
-        lines += ["", "Bundles read: " + "; ".join(f"{name}: `{b}`" for name, b in bundles.items()) + "."]
+        lines += ["", "Bundles read: " + "; ".join(f"{name}: {b}" for name, b in bundles.items()) + "."]
     lines += ["", "By size: " + ", ".join(f"{k} = faces {lo:g}-{hi:g} px high" for k, (lo, hi) in SIZE_BANDS.items())
               + " (cumulative like WIDER's settings; WIDER's official split is by detector difficulty, not size).",
               "", "AP here is all-point (VOC) AP at IoU 0.5 over the faces that count, by the same code for every "

@@ -57,6 +57,7 @@ import numpy as np
 import torch
 from PIL import Image
 from torchvision.ops import box_iou
+from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_default import data_cfg, mean_features  # noqa: E402
@@ -117,21 +118,23 @@ def age_on_crops(bundle, datasets: Path, sample) -> dict:
 
 
 def faces_found(predictor: Predictor, paths: list[str]) -> dict:
-    faces = top_faces(predictor, paths)
+    faces = top_faces(predictor, paths, desc="SCUT files")
     return {"n_images": len(paths), "found": float(np.mean([f is not None for f in faces]))}
 
 
-def top_faces(predictor: Predictor, paths: list[str], batch_size: int = 8) -> list[dict | None]:
-    """The highest-scoring face of each file (None: no face found, or an error)."""
+def top_faces(predictor: Predictor, paths: list, batch_size: int = 8, desc: str | None = None) -> list[dict | None]:
+    """The highest-scoring face of each file (None: no face found, or an error); `desc`: a
+    progress bar so named on a terminal (a 2,000-file set takes minutes)."""
     out = []
-    for record in predictor.predict_many(paths, batch_size=batch_size):
+    records = predictor.predict_many(paths, batch_size=batch_size)
+    for record in tqdm(records, total=len(paths), desc=desc, dynamic_ncols=True, disable=None if desc else True):
         faces = record["faces"]
         out.append(max(faces, key=lambda f: f["score"]) if faces else None)
     return out
 
 
 def attributes_end_to_end(predictor: Predictor, val, names: list[str], train_labels: np.ndarray) -> dict:
-    faces = top_faces(predictor, val["path"].tolist())
+    faces = top_faces(predictor, val["path"].tolist(), desc="CelebA-HQ files")
     found = np.array([f is not None for f in faces])
     labels = val[names].to_numpy()[found]
     probs = np.array([[f["attributes"][n] for n in names] for f in faces if f is not None])
@@ -219,7 +222,7 @@ def age_end_to_end(predictor: Predictor, held, train_median: float, picture: Pat
     """The age of each chip's top face against its label: MAE, bias, the share within 1 and 2 std,
     by band; with `picture`, those ages drawn there too (lnet_anet.engine.plots.plot_age_errors,
     headed `title`)."""
-    faces = top_faces(predictor, held["path"].tolist())
+    faces = top_faces(predictor, held["path"].tolist(), desc="UTKFace chips")
     found = np.array([f is not None and f["age"] is not None for f in faces])
     true = held["age"].to_numpy(np.float64)[found]
     mean = np.array([f["age"]["mean"] for f in faces if f is not None and f["age"] is not None])
@@ -288,7 +291,7 @@ def stability(predictor: Predictor, paths: list[str], only: list[str] | None = N
     names = predictor.attributes
     thresholds = predictor.bundle.svm.threshold
     rows: dict[str, dict[str, list[float]]] = {}
-    for path in paths:
+    for path in tqdm(paths, desc="stability", dynamic_ncols=True, disable=None):
         img = Image.open(path).convert("RGB")
         base = top_faces(predictor, [np.asarray(img)])[0]
         if base is None:
@@ -340,7 +343,8 @@ def markdown(results: dict) -> str:
         changed = {k: mine.get(k) for k in sorted(set(first) | set(mine)) if mine.get(k) != first.get(k)}
         return f"; LNet input beside {labels[0]}: `{json.dumps(changed)}`" if changed else ""
 
-    lines += [f"- **{b}**: `{per[b]['bundle']}` (tensors {per[b].get('digest', '?')}, LNet scales {per[b]['scales']}, "
+    lines += [f"- **{b}**: `{per[b]['bundle']}` (bundle {per[b].get('identity', '?')}, model {per[b].get('model', '?')}, "
+              f"tensors {per[b].get('digest', '?')}, LNet scales {per[b]['scales']}, "
               f"cascade {'yes' if per[b]['cascade'] else 'no'}{differs(b)})" for b in labels]  # fmt: skip
     lines += ["", "## Faces found", "", head, rule]
     if gt_g is not None:
@@ -393,10 +397,11 @@ def _age_lines(results: dict, row, head: str, rule: str) -> list[str]:
               row("within 1 std", lambda r: r["age"]["within_1_std"], ".3f"),
               row("within 2 std", lambda r: r["age"]["within_2_std"], ".3f")]  # fmt: skip
     for band in per[labels[0]]["age"]["by_wide_band"]:
-        lines.append(row(f"{band}: MAE", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("mae"), ".2f"))
-        lines.append(row(f"{band}: bias", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("bias"), "+.2f"))
-        lines.append(row(f"{band}: within 1 std", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("within_1_std"), ".3f"))
-        lines.append(row(f"{band}: faces", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("n"), "d"))
+        said = band[:-1] + "+" if band.endswith("-") else band  # "60-" in results.json, "60+" as README says
+        lines.append(row(f"{said}: MAE", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("mae"), ".2f"))
+        lines.append(row(f"{said}: bias", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("bias"), "+.2f"))
+        lines.append(row(f"{said}: within 1 std", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("within_1_std"), ".3f"))
+        lines.append(row(f"{said}: faces", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("n"), "d"))
     if per[labels[0]].get("age_at_framings"):
         lines += ["", "Diagnostic, given boxes (LNet skipped): UTKFace chips read through a centred box of k x the chip "
                   f"(1: about LNet's box on a chip; {PHOTO_FRAMING:g}: what LNet's box takes in around a face on a photo):",
@@ -424,6 +429,22 @@ def _age_lines(results: dict, row, head: str, rule: str) -> list[str]:
 def _bundle_arg(text: str) -> tuple[str, Path]:
     label, sep, path = text.partition("=")
     return (label, Path(path)) if sep else (Path(text).stem, Path(text))
+
+
+def _count(least: int):
+    """An argparse type: an int >= `least` (trial 85: --limit 0 silently read every file, as
+    "all", beside --scut 0 meaning "skip"; --limit -5 gave a pandas traceback)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+        return value
+
+    return parse
 
 
 def _head_arg(text: str) -> tuple[str | None, Path]:
@@ -474,14 +495,14 @@ def main(argv=None) -> int:
     ap.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS),
                     help="what to score (default: both): attributes (celeba_hq128 files, the linear probe) and age "
                          "(utkface128 chips, the framings and the stability rows); each needs only its own data")  # fmt: skip
-    ap.add_argument("--limit", type=int, default=None, help="files per set (default: all)")
-    ap.add_argument("--scut", type=int, default=None, help="SCUT images for faces found (default: --limit; 0: skip)")
-    ap.add_argument("--stability", type=int, default=200, help="faces perturbed (default: 200; 0: skip)")
+    ap.add_argument("--limit", type=_count(1), default=None, help="files per set (default: all)")
+    ap.add_argument("--scut", type=_count(0), default=None, help="SCUT images for faces found (default: --limit; 0: skip)")
+    ap.add_argument("--stability", type=_count(0), default=200, help="faces perturbed (default: 200; 0: skip)")
     ap.add_argument("--perturb", nargs="*", default=None, choices=PERTURBATIONS, metavar="NAME",
                     help=f"only these perturbations (default: all: {', '.join(PERTURBATIONS)})")
-    ap.add_argument("--probe-train", type=int, default=6000,
+    ap.add_argument("--probe-train", type=_count(0), default=6000,
                     help="train faces for the linear probe (default: 6000; 0: skip)")
-    ap.add_argument("--framings", type=int, default=200,
+    ap.add_argument("--framings", type=_count(0), default=200,
                     help="UTKFace chips read at given framings (age_at_framings, a diagnostic; default: 200; 0: skip)")
     ap.add_argument("--age-descriptor-head", type=_head_arg, nargs="+", default=[],
                     help="[LABEL=]FILE: also run that bundle (a bare FILE: each bundle) with this age descriptor head "
@@ -489,7 +510,7 @@ def main(argv=None) -> int:
                          "descriptor extra)")  # fmt: skip
     ap.add_argument("--box-jitter", action="store_true",
                     help="also run each bundle with Predictor.box_jitter on (7 views of each face's region averaged)")
-    ap.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
+    ap.add_argument("--threads", type=_count(1), default=2, help="torch threads (default: 2)")
     ap.add_argument("--out", type=Path, default=None,
                     help="where results.json and results.md go (default: runs/bench_end_to_end/<date>-<time>; "
                          "experiments/... for a recorded run)")  # fmt: skip
@@ -581,7 +602,8 @@ def main(argv=None) -> int:
         names = predictor.bundle.attributes
         t0 = time.perf_counter()
         lnet = predictor.bundle.preprocessing["lnet"]
-        r = {"bundle": str(path), "digest": (predictor.bundle.digest or "")[:12], "lnet_input": lnet,
+        r = {"bundle": str(path), "digest": (predictor.bundle.digest or "")[:12], "identity": predictor.bundle.identity,
+             "model": predictor.model_identity, "lnet_input": lnet,
              "scales": list(lnet.get("scales", [1.0])), "cascade": predictor.cascade is not None}
         if files is not None:
             r["attributes"] = attributes_end_to_end(predictor, files, names, train[names].to_numpy())

@@ -28,7 +28,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shlex
 import statistics
 import sys
@@ -42,31 +41,12 @@ import numpy as np
 import torch
 
 from lnet_anet.data.synthetic import render_scene, sample_face, sample_identity
+from lnet_anet.engine.runs import machine
 from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor
 
-TARGET_MS = 60.0
+TARGET_MS = 50.0  # issue 18's target for the 300x300 photo, as README's table states it (11-24's was 60)
 PHOTO_SIDE = 300
-
-
-def machine() -> dict:
-    cpu_model = None
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "processor": platform.processor() or platform.machine(),
-        "cpu_model": cpu_model,
-        "platform": platform.platform(),
-        "cores": os.cpu_count(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
-        "load_average": list(os.getloadavg()),
-    }
 
 
 def photo() -> np.ndarray:

@@ -1,7 +1,7 @@
 """Speed of lnet_anet beside its peers, measured in the same run (issue 18).
 
     PYTHONPATH=. python benchmarks/bench_speed.py [--repo DIR] [--rounds 5] [--calls 3]
-        [--folder-n 200] [--folder-rounds 2] [--big-n 8] [--out runs/bench-speed]
+        [--folder-n 200] [--folder-rounds 2] [--big-n 8] [--out ${LNET_ANET_RUNS:-runs}/bench-speed]
 
 What is timed, all on CPU with torch on --threads (2) threads:
 
@@ -29,7 +29,7 @@ What is timed, all on CPU with torch on --threads (2) threads:
   (WIDER photos upscaled), read from the child's rusage.
 
 --repo names the lnet_anet checkout to measure (default: this one), so that a before/after
-pair uses the same script. Writes results.json and a short results.md to --out. `make
+pair uses the same script. Writes <--name>.json (results.json) to --out. `make
 bench-install` installs the peers; a peer that does not import is reported and left out.
 """
 
@@ -39,7 +39,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shlex
 import statistics
 import subprocess
@@ -56,17 +55,20 @@ WIDER = Path(os.environ.get("LNET_ANET_DATASETS") or ROOT.parent / "shared" / "d
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--repo", type=Path, default=ROOT, help="lnet_anet checkout to measure")
-    p.add_argument("--wider", type=Path, default=WIDER)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--calls", type=int, default=3, help="calls per method per round")
-    p.add_argument("--folder-n", type=int, default=200)
-    p.add_argument("--folder-rounds", type=int, default=2)
-    p.add_argument("--startup-runs", type=int, default=5)
-    p.add_argument("--big-n", type=int, default=8)
-    p.add_argument("--skip", nargs="*", default=[], choices=["photos", "folder", "startup", "memory", "peers", "torch"])
+    p.add_argument("--wider", type=Path, default=WIDER,
+                   help="WIDER FACE train folder whose faces and photos make the test photos (default: under LNET_ANET_DATASETS)")
+    p.add_argument("--threads", type=int, default=2, help="torch / ONNX Runtime threads (default: 2)")
+    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds per photo (default: 5)")
+    p.add_argument("--calls", type=int, default=3, help="calls per method per round (default: 3)")
+    p.add_argument("--folder-n", type=int, default=200, help="WIDER photos in the folder run (default: 200)")
+    p.add_argument("--folder-rounds", type=int, default=2, help="A B rounds of the folder run (default: 2)")
+    p.add_argument("--startup-runs", type=int, default=5, help="fresh processes timed for start-up (default: 5)")
+    p.add_argument("--big-n", type=int, default=8, help="6000x4000 JPEGs in the memory run (default: 8)")
+    p.add_argument("--skip", nargs="*", default=[], choices=["photos", "folder", "startup", "memory", "peers", "torch"],
+                   help="parts not to run")
     p.add_argument("--label", default="", help="free text stored with the results (e.g. before/after)")
-    p.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-speed")
+    p.add_argument("--out", type=Path, default=Path(os.environ.get("LNET_ANET_RUNS") or "runs") / "bench-speed",
+                   help="folder for the results (default: ${LNET_ANET_RUNS:-runs}/bench-speed, as data.runs_root)")
     p.add_argument("--name", default="results", help="results file stem")
     args = p.parse_args(argv)
     if not (args.wider / "wider_face_split" / "wider_face_train_bbx_gt.txt").is_file():  # its faces make the photos
@@ -82,6 +84,8 @@ os.environ.setdefault("OMP_NUM_THREADS", str(ARGS.threads))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+
+from lnet_anet.engine.runs import machine  # noqa: E402
 
 torch.set_num_threads(ARGS.threads)
 
@@ -498,14 +502,6 @@ def memory_section(tmp: Path) -> dict:
                          check=True).stdout.split()  # fmt: skip
     return {"images": ARGS.big_n, "size": [6000, 4000], "batch_size": 8, "peak_rss_mb": round(int(out[0]) / 1024, 1),
             "seconds": round(float(out[1]), 1), "exit": int(out[2]), "records": int(out[3])}  # fmt: skip
-
-
-def machine() -> dict:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), None)  # fmt: skip
-    return {"cpu_model": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-            "load_average": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import numpy as np
 import pytest
 
 from tests._bench import load_benchmark
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _bench():
@@ -50,6 +53,11 @@ def test_bench_detection_writes_a_record(tmp_path, capsys):
                                            "benchmarks/bench_detection.py's docstring)")  # fmt: skip
     assert "| haar |" in (out / "results.md").read_text()
     assert f"wrote {out / 'results.md'} and {out / 'results.json'}" in capsys.readouterr().out  # where to look: said
+    # trial 85: enough to reproduce the figure: the code's commit, the packages, the CPU and its load
+    machine = record["machine"]
+    assert machine["threads"] == 1 and len(machine["load_average"]) == 3 and machine["cpu_model"]
+    assert {"numpy", "lnet_anet"} <= set(machine["packages"])
+    assert re.fullmatch(r"[0-9a-f]{12}(\+dirty)?", machine["revision"] or "") or not (REPO / ".git").exists()
     # The face-free crops overlap no (grown) box.
     for crop in (work / "face_free").iterdir():
         x0, y0, side = (int(v) for v in crop.stem.rsplit("__", 1)[1].split("_"))
@@ -92,7 +100,10 @@ def test_bench_detection_reads_a_csv_benchmark(tmp_path):
     assert record["data"]["dont_care_rule"] == "the CSV's dont_care column = 1, or face height < 24 px"  # not WIDER's
     assert set(record["results"]) == {"lnet_anet", "haar"} and "ap" in record["results"]["lnet_anet"]
     assert record["results"]["lnet_anet"]["settings"]["bundle"] == str(bundle)  # the row's name says "lnet_anet" only
-    assert f"Bundles read: lnet_anet: `{bundle}`." in (out / "results.md").read_text()
+    settings = record["results"]["lnet_anet"]["settings"]  # which model, as predict's records name it (trial 85)
+    assert re.fullmatch(r"[0-9a-f]{12}", settings["identity"]) and re.fullmatch(r"[0-9a-f]{12}", settings["model"])
+    assert (f"Bundles read: lnet_anet: `{bundle}` (bundle {settings['identity']}, model {settings['model']})."
+            in (out / "results.md").read_text())  # fmt: skip
 
 
 def test_face_grids_are_scored_for_a_bundle_beside_a_baseline(tmp_path):
@@ -119,7 +130,9 @@ def test_face_grids_are_scored_for_a_bundle_beside_a_baseline(tmp_path):
     results = json.loads((out / "results.json").read_text())["results"]
     assert results["lnet_anet_localize"]["settings"]["bundle"] == str(new)
     assert results["baseline_localize"]["settings"]["bundle"] == str(old)
-    assert f"Bundles read: lnet_anet_localize: `{new}`; baseline_localize: `{old}`." in (out / "results.md").read_text()
+    text = (out / "results.md").read_text()
+    assert re.search(rf"Bundles read: lnet_anet_localize: `{re.escape(str(new))}` \(bundle [0-9a-f]{{12}}, model [0-9a-f]{{12}}\); "
+                     rf"baseline_localize: `{re.escape(str(old))}` \(bundle", text)  # fmt: skip
     assert 0 <= results["baseline_localize"]["share_boxes_over_two_faces"] <= 1
 
 

@@ -3,6 +3,8 @@ its one-thread stage split times every stage of a tiny random bundle."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from tests._bench import load_benchmark
@@ -59,6 +61,12 @@ def test_end_to_end_stability_names_its_perturbations_and_refuses_others(capsys)
     with pytest.raises(SystemExit) as stop:
         bench.main(["--perturb", "bogus"])
     assert stop.value.code == 2 and "invalid choice: 'bogus'" in capsys.readouterr().err
+    # trial 85: --limit 0 read every file (as "all"), --limit -5 gave a pandas traceback
+    for bad, said in ((["--limit", "0"], "must be at least 1, got 0"), (["--stability", "-5"], "must be at least 0, got -5"),
+                      (["--limit", "ten"], "expected a whole number, got 'ten'")):  # fmt: skip
+        with pytest.raises(SystemExit) as stop:
+            bench.main(bad)
+        assert stop.value.code == 2 and said in capsys.readouterr().err
 
 
 def test_end_to_end_scores_age_alone_without_celeba_hq(tmp_path, capsys, one_thread):
@@ -88,6 +96,13 @@ def test_end_to_end_scores_age_alone_without_celeba_hq(tmp_path, capsys, one_thr
     assert "attributes" not in embedded and embedded["age"]["found"] > 0 and embedded["age"]["mae"] >= 0
     text = (tmp_path / "age" / "results.md").read_text()
     assert "## Age, UTKFace chips" in text and "## Attributes" not in text and "CelebA-HQ files" not in text
+    assert bench.markdown(results) == text and "| 13-59: MAE |" in text
+    bands = embedded["age"]["by_wide_band"]
+    bands["60-"] = bands["13-59"]  # the open band is "60-" in results.json: "60+" in the table, as README names it
+    assert "| 60+: MAE |" in bench.markdown(results) and "60-" not in bench.markdown(results)
+    for key in ("identity", "model"):  # which model: as predict's records name it (trial 85)
+        assert re.fullmatch(r"[0-9a-f]{12}", embedded[key]) and embedded[key] in text
+    assert results["machine"]["revision"] is None or re.match(r"[0-9a-f]{12}", results["machine"]["revision"])
     # the ages drawn beside them, per bundle (age_errors_<label>.png)
     assert embedded["age"]["picture"] == "age_errors_embedded.png"
     with Image.open(tmp_path / "age" / "age_errors_embedded.png") as picture:

@@ -874,3 +874,17 @@ def test_age_input_softens_the_age_heads_crop_and_nothing_else(bundle_path, tmp_
     assert build_main(["--from-bundle", str(DEFAULT_BUNDLE), "--age", str(run), "--out", str(shared)]) == 0
     assert build_main(["--from-bundle", str(shared), "--age-input", '{"soften": 2}', "--out", str(bad)]) == 1
     assert "shares ANet's stages and reads ANet's crop" in capsys.readouterr().err and not bad.exists()
+
+
+def test_the_docs_name_the_embedded_bundles_identity():
+    """Trial 85: MODEL_CARD named neither identity a record carries, so a record could not be
+    matched to the card; README's example record had gone stale once before. Both must follow
+    the embedded bundle when it changes."""
+    from lnet_anet.inference.predictor import Predictor
+
+    predictor = Predictor.load()
+    repo = Path(__file__).resolve().parents[1]
+    card, readme = (repo / "MODEL_CARD.md").read_text(), (repo / "README.md").read_text()
+    assert f'"bundle": "{predictor.bundle.identity}"' in card and f'"model": "{predictor.model_identity}"' in card
+    assert f"`{predictor.bundle.digest[:12]}`" in card
+    assert f'"bundle": "{predictor.bundle.identity}"' in readme

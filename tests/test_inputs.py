@@ -371,6 +371,9 @@ def test_urls_and_a_failed_cv2_read_say_what_happened():
         to_rgb8("https://example.com/a.jpg")
     with pytest.raises(InputError, match=r"cv2.imread returns None for a file it cannot read"):
         to_rgb8(None)
+    for empty in ("", b""):  # trial 85: said ".: is a directory"
+        with pytest.raises(InputError, match=r"^an empty path"):
+            to_rgb8(empty)
 
 
 def test_premultiplied_gray_alpha_is_read():

@@ -674,17 +674,80 @@ def say_left_out(entries: list[dict[str, Any]], word: str, limit: int = 20) -> N
         print(f"{word}: {len(entries) - limit} more (all listed in results.json)", file=sys.stderr)
 
 
+RECORDED_PACKAGES = ("lnet_anet", "numpy", "onnxruntime", "opencv-python-headless", "opencv-python", "pillow",
+                     "scikit-learn", "timm", "torchvision")  # whose versions machine() records, where installed
+
+
 def machine() -> dict[str, Any]:
-    """The machine a record was made on: processor, CPU cores, the threads torch used, versions."""
+    """The machine and code a record was made on, enough to reproduce or doubt a figure: processor
+    and CPU model, the platform, cores, the threads torch used, the 1-, 5- and 15-minute load
+    averages at the call (a shared machine's timings), Python's and the figures' packages' versions (RECORDED_PACKAGES) and
+    `revision`, the code's git commit (source_revision). Trial 85 found three benchmark records
+    with none of the last four."""
     import torch
 
     return {
         "processor": platform.processor() or platform.machine(),
+        "cpu_model": _cpu_model(),
+        "platform": platform.platform(),
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(),
         "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        "packages": package_versions(),
+        "revision": source_revision(),
     }
+
+
+def package_versions(names: tuple[str, ...] = RECORDED_PACKAGES) -> dict[str, str]:
+    """{distribution: version} of those of `names` that are installed."""
+    from importlib import metadata
+
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def source_revision() -> str | None:
+    """The git commit of the lnet_anet code running, 12 hex digits, "+dirty" when tracked files
+    differ from it (the figures then came from code no commit holds); None outside a git
+    checkout (an installed wheel: package_versions gives lnet_anet's version) or without git."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    if not (root / ".git").exists():
+        return None
+    commit = git("rev-parse", "--short=12", "HEAD")
+    if not commit:
+        return None
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return commit + ("+dirty" if changed else "")
+
+
+def _cpu_model() -> str | None:
+    """The CPU's model name (Linux's /proc/cpuinfo), else platform's processor string, else None."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
 
 
 def save_weights(model: torch.nn.Module, path: Path, metadata: dict[str, str] | None = None) -> None:

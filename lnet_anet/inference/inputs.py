@@ -168,6 +168,8 @@ def to_rgb8(item: Any, channel_order: str = "rgb",
     if isinstance(item, str) and URL.match(item):
         raise InputError(f"{item}: a URL; URLs are not fetched: download the file and pass its path")
     if isinstance(item, (str, bytes, os.PathLike)):
+        if not os.fspath(item):  # Path("") is ".": said as what it is, not "a directory" (trial 85)
+            raise InputError("an empty path: expected an image file's path")
         try:
             return load_image(Path(os.fsdecode(item)), max_pixels)
         except ImageReadError:
