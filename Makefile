@@ -36,7 +36,7 @@ lint: install  ## ruff check lnet_anet, tests and benchmarks
 # No `format` task: the code is not laid out by `ruff format` (long lines kept with `# fmt: skip`), and
 # running it would rewrite most files (CONTRIBUTING.md).
 
-demo: install  ## predict faces, attributes, age on a sample photo; writes $${LNET_ANET_RUNS:-runs}/demo/astronaut.png
+demo: install  ## predict faces, attributes, age on a sample photo; writes ${LNET_ANET_RUNS:-runs}/demo/astronaut.png
 	$(PY) -m lnet_anet.cli.demo $(ARGS)
 
 train-lnet: install  ## train LNet (ARGS: Hydra overrides, e.g. ARGS="experiment=lnet_cpu")
