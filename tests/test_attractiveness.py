@@ -269,6 +269,9 @@ def test_fold_run_then_head_into_a_bundle_then_predictor(tmp_path):
            "train.batch_size=8", "train.epochs=2"]  # fmt: skip
     done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-4000:]
+    # the data is the user's folder, the name the config's: said (trial 83)
+    said = done.stdout + done.stderr
+    assert f"data.index.root={root.parent} given without data.name" in said and "'scut_fbp5500'" in said
     out = runs / "fold2"
     data = json.loads((out / "data.json").read_text())
     assert data["fold"] == {"k": 2, "n": 5, "seed": 0} and data["boxes"]["csv"] == str(boxes)

@@ -51,6 +51,22 @@ def check_data_settings(data_cfg: Any) -> None:
                           f"at, e.g. data.image_size=128), got {size!r}")  # fmt: skip
 
 
+def _say_kept_name(data_cfg: Any) -> None:
+    """Warn when the command line points data.index at other files but keeps the config's
+    data.name: runs, logs and records would name the user's own folder after the shipped set
+    (trial 83: `data=utkface data.index.folder=MINE` was scored as "utkface128/val" and its run
+    named age-utkface128)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():  # called from Python: the caller names its config
+        return
+    given = [o.lstrip("+~") for o in HydraConfig.get().overrides.task]
+    moved = [o for o in given if o.startswith("data.index.") and "_target_" not in o]
+    if moved and not any(o.startswith("data.name=") for o in given):
+        log.warning("%s given without data.name: runs, logs and records still name this data %r (the config's); "
+                    "add data.name=NAME to name your own", ", ".join(moved), data_cfg.get("name"))
+
+
 def build_index(data_cfg: Any) -> pd.DataFrame:
     """Read the dataset the config names, report the rows left out, apply its hold-out rule.
 
@@ -74,6 +90,7 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
         raise DataNotFoundError(boxes, "no such boxes CSV (data.crop=box reads LNet's boxes: make it with "
                                        "python -m lnet_anet.cli.lnet_boxes IMAGES --out CSV, set data.boxes=, "
                                        "or read the whole images with data.crop=full)")  # fmt: skip
+    _say_kept_name(data_cfg)
     with warnings.catch_warnings(record=True) as caught:  # the reader's count of rows left out: logged below, row by row
         warnings.simplefilter("always")
         index = instantiate(data_cfg.index)
