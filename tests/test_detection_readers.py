@@ -457,3 +457,31 @@ def test_missing_label_files_and_folders_are_file_not_found_errors_naming_them(t
         with pytest.raises(FileNotFoundError) as err:
             reader(path)
         assert str(err.value) == f"{path}: {message}", reader.__name__
+
+
+def test_read_voc_xml_warns_of_a_size_other_than_its_images(tmp_path):
+    """Trial 83: a <size> of 320x240 written for every file, whatever the image, was read without a
+    word (boxes drawn on another copy of a photo could never match). The image's size as displayed
+    is compared: a phone photo stored turned (EXIF 6) has its width and height swapped."""
+    import cv2
+    from PIL import Image
+
+    ann, images = tmp_path / "Annotations", tmp_path / "JPEGImages"
+    ann.mkdir()
+    images.mkdir()
+    cv2.imwrite(str(images / "b.jpg"), np.zeros((100, 200, 3), np.uint8))  # as <size> says: 200x100
+    cv2.imwrite(str(images / "c.jpg"), np.zeros((50, 80, 3), np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.new("RGB", (100, 200)).save(images / "d.jpg", exif=exif)  # stored 100x200, shown 200x100
+    for name in ("b", "c", "d"):
+        (ann / f"{name}.xml").write_text(VOC.format(name=f"{name}.jpg", xmax=110))
+    with pytest.warns(UserWarning) as record:
+        read_voc_xml(ann)
+    (said,) = [str(w.message) for w in record]
+    assert said.startswith(f"{ann}: 1 of 3 annotation files give a <size> other than their image's as displayed")
+    assert "c.xml: <size> 200x100, image 80x50" in said
+    (images / "c.jpg").unlink()  # a missing image is not this check's to say (the benchmark names it)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_voc_xml(ann)) == 3

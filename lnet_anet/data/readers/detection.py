@@ -14,7 +14,8 @@ df.attrs["source"] names the label file(s). A malformed row (NaN and inf include
 DatasetFormatError naming the file and line; a missing label file or label folder raises
 DataNotFoundError (a FileNotFoundError and a DatasetFormatError) naming it (image folders are
 not checked here). A VOC box wholly outside the image its <size> gives is kept and warned of
-(the other formats give no image size).
+(the other formats give no image size), and a <size> other than its image's as displayed (read
+from the image's header, where it can be) is warned of once for the folder.
 `mark_small(df, min_height)` adds the "faces under a size" rule afterwards. A detector's saved
 output (WIDER's submission folder, FDDB's output, a CSV, bench_detection's JSON) is read by
 `read_detections`, matched to the labels by `detection_key`.
@@ -611,6 +612,7 @@ def read_voc_xml(
     rows = []
     others: set[str] = set()  # the names of the objects left out: said when no object is a face
     first_of: dict[str, Path] = {}  # image -> the file that named it first (a copy would score it twice)
+    resized: list[str] = []  # files whose <size> is not their image's (trial 83: unsaid)
     for f in files:
         tree, line_of = _parse_xml(f)
         name = _text(tree, "filename", f, line_of)
@@ -647,8 +649,14 @@ def read_voc_xml(
                           f"{size[0]:g}x{size[1]:g} image its <size> gives (line{'s' if len(outside) > 1 else ''} "
                           f"{', '.join(map(str, outside[:5]))}{' ...' if len(outside) > 5 else ''}); kept, each is a "
                           "face no detection can match", stacklevel=2)  # fmt: skip
+        if size is not None and (shown := _displayed_size(path)) is not None and shown != size:
+            resized.append(f"{f.name}: <size> {size[0]:g}x{size[1]:g}, image {shown[0]:g}x{shown[1]:g}")
         rows.append({"path": path, "name": name,
                      "boxes": _box_array(boxes), "dont_care": np.asarray(dont_care, dtype=bool)})  # fmt: skip
+    if resized:  # the boxes were drawn on another copy of the photo (resized, or turned): scored as given
+        warnings.warn(f"{files[0].parent}: {len(resized)} of {len(files)} annotation files give a <size> other than "
+                      f"their image's as displayed, so their boxes may be on another copy of it; scored as given "
+                      f"({'; '.join(resized[:3])}{' ...' if len(resized) > 3 else ''})", stacklevel=2)  # fmt: skip
     if others and not any(len(r["boxes"]) for r in rows):
         warnings.warn(f"{files[0].parent}: no object is named {' or '.join(sorted(wanted))}, so every image reads as "
                       f"face-free; the objects are named {', '.join(sorted(others)[:8])} (read_voc_xml's classes=, bench_detection's --voc-classes)",
@@ -664,6 +672,20 @@ def _voc_size(tree: ET.Element) -> tuple[float, float] | None:
     except ValueError:
         return None
     return (w, h) if np.isfinite([w, h]).all() and w > 0 and h > 0 else None
+
+
+def _displayed_size(path: str) -> tuple[float, float] | None:
+    """(width, height) of the image at `path` as displayed (EXIF orientations 5-8 swap them), from
+    its header; None when it cannot be read (the benchmark says so when it reads the pixels)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            w, h = image.size
+            turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+    except Exception:  # noqa: BLE001 - only for a warning: a missing or broken image is reported where it is read
+        return None
+    return (float(h), float(w)) if turned else (float(w), float(h))
 
 
 def _parse_xml(path: Path) -> tuple[ET.Element, dict[int, int]]:
