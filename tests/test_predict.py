@@ -382,6 +382,33 @@ def test_a_thin_picture_is_drawn_with_a_usable_short_side(predictor):
         assert (drawn[MIN_SIDE - 8 :, MIN_SIDE - 8 :] == PAD_GRAY).all()  # the padding, past the picture's 1 px
 
 
+def test_a_long_strip_is_drawn_wrapped_in_rows(predictor, monkeypatch):
+    """Trial 84: a 23:1 strip of faces was drawn 2048 x 88, its tags over its faces. A strip at least
+    WRAP_FROM times as long as high is drawn in rows (a tall one in columns), each about WRAP_ASPECT
+    long: the one-row drawing cut in order, gray between the pieces; shorter pictures as before."""
+    from lnet_anet.inference import visualize
+
+    assert visualize.wrap_rows((300, 3812)) == 4 and visualize.wrap_rows((3812, 300)) == 4
+    assert visualize.wrap_rows((300, 1700)) == 1 and visualize.wrap_rows((16, 1680)) == 1  # short, or too thin
+    assert visualize.wrap_rows((100, 100_000)) == 8  # at most WRAP_MOST
+    image = np.random.default_rng(0).integers(0, 256, (64, 640, 3), dtype=np.uint8)  # 10:1: 3 rows
+    for turned in (False, True):
+        strip = predictor.analyse(np.ascontiguousarray(image.transpose(1, 0, 2)) if turned else image)
+        strip.record["faces"] = []
+        drawn = visualize.render(strip)
+        with monkeypatch.context() as m:  # the same drawing in one row, long enough for the same zoom
+            m.setattr(visualize, "WRAP_FROM", 1e9)
+            m.setattr(visualize, "MAX_SIDE", 4096)
+            whole = visualize.render(strip)
+        if turned:  # columns: compare as rows
+            drawn, whole = drawn.transpose(1, 0, 2), whole.transpose(1, 0, 2)
+        side, gap, length = 256, visualize.WRAP_GAP, -(-2560 // 3)  # 64 px enlarged 4x (MIN_SIDE)
+        assert whole.shape[:2] == (side, 2560) and drawn.shape[:2] == (3 * side + 2 * gap, length)
+        assert (drawn[side : side + gap] == visualize.PAD_GRAY).all()
+        assert (drawn[side + gap : 2 * side + gap] == whole[:, length : 2 * length]).all()  # the middle piece
+        assert (drawn[-side:, 2560 - 2 * length :] == visualize.PAD_GRAY).all()  # the last piece padded to length
+
+
 def test_cli_json_names_the_demo_picture_and_stops_quietly_when_its_reader_does(bundle_path, capsys):
     import subprocess
     import sys

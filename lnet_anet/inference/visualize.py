@@ -22,6 +22,11 @@ MAX_SIDE = 2048  # pixels: a larger photo is drawn shrunk to this longer side (a
 PANEL_BELOW = 320  # pixels: under this (drawn) side, even one face's text goes in the panel, off the face
 PAD_GRAY = 32  # the panel's dark gray, also around a picture too thin to draw at MIN_SIDE
 PANEL_SHRINK = 0.75  # the panel's text is shrunk to fit its widest row down to this share of the picture's, then wrapped
+WRAP_FROM = 6.0  # a picture this many times as long as its short side, or more, is drawn wrapped (wrap_rows)
+WRAP_ASPECT = 4.0  # ... in rows about this many times as long as high
+WRAP_MOST = 8  # ... at most this many
+WRAP_MIN_SIDE = 24  # pixels: a thinner strip is not wrapped (nothing in it to show larger)
+WRAP_GAP = 12  # pixels of the panel's gray between the rows
 TRACK_SHADES = ((0.75, 1.0), (1.0, 0.8), (0.45, 1.0))  # (saturation, value) of track ids 0, 1, 2 mod 3
 ABSENT_AS = {"Male": "Female"}  # the pictures' and table's name for an attribute decided absent
 TINT_SHADE = 0.45  # a video label's box: its track's colour at this share of its brightness, under white text
@@ -168,21 +173,24 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
     are scaled with it. A thin image, whose short side stays under MIN_SIDE when its long side
     reaches MAX_SIDE, is drawn so and padded with the panel's gray below it (a tall one: on its
     right) up to MIN_SIDE, so that the picture and its text stay usable: a strip 1 pixel high and
-    5000 wide is drawn 2048 wide and 256 high, not 1. The text grows with the picture (a 2048 x 1365 picture's is as
+    5000 wide is drawn 2048 wide and 256 high, not 1. A strip at least WRAP_FROM times as long as
+    high (a panorama of several photos) is drawn larger and cut into rows, a tall one into columns
+    (wrap_rows, _wrapped), each up to MAX_SIDE long. The text grows with the picture (a 2048 x 1365 picture's is as
     legible as a 700 px one's). When LNet responded anywhere, the bottom line also says what the
     heat is (HEAT_LEGEND), or the foot of the panel where there is one."""
     if analysis.image is None:
         raise ValueError(f"{analysis.source}: nothing to draw ({analysis.record['error']})")
     # A dark or over-exposed photo whose faces were found in its contrast-stretched copy: draw that copy.
     shown = analysis.read_as if analysis.read_as is not None else analysis.image
-    shrink = min(1.0, MAX_SIDE / max(shown.shape[:2]))
+    rows = wrap_rows(shown.shape[:2])  # a long strip: drawn as that many rows (columns), each up to MAX_SIDE
+    shrink = min(1.0, MAX_SIDE * rows / max(shown.shape[:2]))
     if shrink < 1:
         size = (max(1, round(shown.shape[1] * shrink)), max(1, round(shown.shape[0] * shrink)))
         shown = cv2.resize(shown, size, interpolation=cv2.INTER_AREA)
     heat = analysis.heatmap(shown.shape[:2])
     canvas = overlay_heatmap(shown, heat)
     zoom = max(1, -(-MIN_SIDE // min(canvas.shape[:2])))  # ceil
-    zoom = max(1, min(zoom, MAX_SIDE // max(canvas.shape[:2])))  # a thin picture: not past MAX_SIDE
+    zoom = max(1, min(zoom, MAX_SIDE * rows // max(canvas.shape[:2])))  # a thin picture: not past MAX_SIDE
     if zoom > 1:
         canvas = cv2.resize(canvas, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
     if min(canvas.shape[:2]) < MIN_SIDE:  # still thin (a 1 x 5000 strip): padded below or right, as the panel is
@@ -214,6 +222,8 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
         for text in details:
             _text(canvas, text, max(0, x), y, scale)
             y += step
+    canvas = _wrapped(canvas, rows)  # a long strip in rows: the notes go along the bottom of the last
+    h, w = canvas.shape[:2]
     if not faces:
         _text(canvas, "no face found", 4, step, scale)
     # what the colours are, where LNet responded (a trial read the blobs as faces found): along the
@@ -228,6 +238,34 @@ def render(analysis: Analysis, top_k: int = 3) -> np.ndarray:
         if legend:
             canvas = np.concatenate([canvas, _panel([legend], canvas.shape[1], PANEL_SHRINK * scale)])
     return canvas
+
+
+def wrap_rows(hw: tuple[int, int]) -> int:
+    """How many rows render draws a picture of `hw` (height, width) pixels in: 1, or for a strip at
+    least WRAP_FROM times as long as its short side (of WRAP_MIN_SIDE pixels or more: a thinner
+    one has nothing to show larger) about one row per WRAP_ASPECT of its length, at most
+    WRAP_MOST. Drawn in one row, a 23:1 strip of faces was 2048 x 88 px, its tags over its faces
+    (trial 84); a tall strip is drawn in columns alike."""
+    short, long = sorted(hw)
+    if short < WRAP_MIN_SIDE or long < WRAP_FROM * short:
+        return 1
+    return int(min(WRAP_MOST, np.ceil(long / (WRAP_ASPECT * short))))
+
+
+def _wrapped(canvas: np.ndarray, rows: int) -> np.ndarray:
+    """A drawn strip cut into `rows` equal lengths along its long side, stacked along its short side
+    (a wide strip's rows top to bottom, a tall one's columns left to right) with WRAP_GAP pixels
+    of the panel's gray between them (the last piece padded with it to the others' length)."""
+    if rows <= 1:
+        return canvas
+    tall = canvas.shape[0] > canvas.shape[1]
+    strip = canvas.transpose(1, 0, 2) if tall else canvas
+    length = -(-strip.shape[1] // rows)  # ceil
+    strip = np.pad(strip, ((0, 0), (0, length * rows - strip.shape[1]), (0, 0)), constant_values=PAD_GRAY)
+    gap = np.full((WRAP_GAP, length, 3), PAD_GRAY, np.uint8)
+    pieces = [strip[:, k * length : (k + 1) * length] for k in range(rows)]
+    stacked = np.concatenate([p for piece in pieces for p in (piece, gap)][:-1])
+    return np.ascontiguousarray(stacked.transpose(1, 0, 2) if tall else stacked)
 
 
 def _with_panel(canvas: np.ndarray, rows: list[str], scale: float) -> np.ndarray:
