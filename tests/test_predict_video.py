@@ -181,6 +181,39 @@ def test_a_video_cut_short_keeps_the_records_read(bundle_path, tmp_path, capsys)
     assert f"error: {cut}: the frames ended after {len(records)} of the 20 the file declares" in err
 
 
+def test_a_damaged_part_in_a_videos_middle_is_skipped_and_the_rest_read(bundle_path, tmp_path, capsys):
+    """Trial 86: random bytes in the middle of a clip's data lost every frame after them, though
+    they decode exactly. The reader skips the frames that do not decode, reads on with each
+    frame's own index and time, and names the frames lost; predict_video says so and exits 1."""
+    frames = []
+    for k in range(60):
+        frame = np.zeros((120, 160, 3), np.uint8)
+        frame[..., 0] = (np.arange(160)[None, :] * 2 + k * 5) % 255
+        frame[..., 1] = (np.arange(120)[:, None] * 2) % 255
+        frame[40:80, (2 * k) % 120 : (2 * k) % 120 + 40] = 255
+        frames.append(frame)
+    whole = _write_video(tmp_path / "whole.mp4", frames)
+    data = bytearray(whole.read_bytes())
+    middle = data.find(b"mdat") + (len(data) - data.find(b"mdat")) // 2
+    data[middle - 4000 : middle + 4000] = np.random.default_rng(1).integers(0, 256, 8000, dtype=np.uint8).tobytes()
+    clip = tmp_path / "damaged.mp4"
+    clip.write_bytes(bytes(data))
+    with VideoReader(clip) as video:
+        read = [(f.index, f.time) for f in video]
+        damaged = video.damaged
+    assert len(damaged) == 1 and 0 < damaged[0][0] <= damaged[0][1] < 59
+    first, last = damaged[0]
+    assert [i for i, _ in read] == [*range(first), *range(last + 1, 60)]  # every other frame, in place
+    assert all(t == round(i / FPS, 3) for i, t in read)
+    out, tracks = tmp_path / "out.jsonl", tmp_path / "tracks.json"
+    assert main([str(clip), "--bundle", str(bundle_path), "--output", str(out), "--tracks", str(tracks)]) == 1
+    lost = last - first + 1
+    assert (f"error: {clip}: {lost} frames could not be decoded (a damaged part of the file: frames {first}-{last}), "
+            f"skipped; the frames after them were read, the {60 - lost} records kept") in capsys.readouterr().err
+    assert [r["frame"] for r in _records(out)] == [i for i, _ in read]
+    assert json.loads(tracks.read_text())["videos"][0]["damaged_frames"] == [[first, last]]
+
+
 def test_predict_says_a_video_is_one_and_names_the_command(bundle_path, tmp_path, capsys):
     from lnet_anet.predict import main as predict
 

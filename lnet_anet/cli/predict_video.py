@@ -433,11 +433,13 @@ class VideoRun:
     note: str = ""
     partial_vis: Path | None = None
     resumed: int = 0  # of the frames read, those --output held already (--resume)
+    damaged: list[tuple[int, int]] = field(default_factory=list)  # frames not decoded, skipped (VideoReader.damaged)
 
     def as_json(self) -> dict[str, Any]:
         """This video's entry in --tracks' file."""
         return {"video": self.name, "frames_read": self.read, "frames_declared": self.frame_count, "fps": self.fps,
-                "cuts": self.cuts, "error": self.error, "tracks": self.tracks}  # fmt: skip
+                "cuts": self.cuts, "damaged_frames": [list(d) for d in self.damaged], "error": self.error,
+                "tracks": self.tracks}  # fmt: skip
 
 
 class Progress:
@@ -572,6 +574,13 @@ def run_video(path: Path, predictor, args, emit, vis: Path | None, done: VideoRu
         elif done.error is None and not limited and count and count - reader.frames_seen > max(2, SHORT_BY * count):
             done.error = (f"{path}: the frames ended after {reader.frames_seen} of the {count} the file declares "
                           f"(cut short or damaged); the {done.read} records read are kept")  # fmt: skip
+        done.damaged = list(reader.damaged)
+        if done.error is None and done.damaged:  # read past them, but frames were lost: said, exit 1
+            parts = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in done.damaged[:5])
+            lost = sum(b - a + 1 for a, b in done.damaged)
+            done.error = (f"{path}: {_plural(lost, 'frame')} could not be decoded (a damaged part of the file: frames "
+                          f"{parts}{' ...' if len(done.damaged) > 5 else ''}), skipped; the frames after "
+                          f"{'them' if lost > 1 else 'it'} were read, the {done.read} records kept")  # fmt: skip
         done.note = _note(done, args, limited)
     return done
 
