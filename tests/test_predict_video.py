@@ -619,3 +619,17 @@ def test_vis_labels_stay_inside_small_frames_and_off_each_other(size, boxes):
     for n, a in enumerate(rects):
         for b in rects[n + 1:]:
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+
+
+@pytest.mark.parametrize("flag, name, says", [
+    ("--vis-video", "x.gif", "--vis-video writes .mp4, .m4v, .mov, .avi files, not .gif: give OUT.mp4"),  # was a folder x.gif
+    ("--vis-video", "x.webm", "not .webm: give OUT.mp4"),
+    ("--output", "x.csv", "--output writes JSON Lines, not .csv: give out.jsonl (predict, for photos, has --csv)"),
+    ("--tracks", "t.csv", "--tracks writes JSON, not .csv: give tracks.json"),
+    ("--output", "x.mp4", "--output names a video or a picture"),
+])  # fmt: skip
+def test_outputs_of_a_kind_the_command_does_not_write_are_refused(flag, name, says, tmp_path, capsys):
+    """Trial 86: --vis-video x.gif made a folder named x.gif; --output x.csv held JSON Lines."""
+    clip = _numbered(tmp_path / "clip.mp4", 2)
+    assert main([str(clip), flag, str(tmp_path / name)]) == 2
+    assert says in capsys.readouterr().err and not (tmp_path / name).exists()

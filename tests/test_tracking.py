@@ -141,3 +141,26 @@ def test_end_tracks_gives_the_next_face_a_new_id_at_the_same_place():
     after = tracker.update({"faces": [_face(box, 60)]})["faces"][0]["track"]
     assert after["id"] == 1 and after["age"]["mean"] == 60
     assert [(s["id"], s["ended"], s["frames"]) for s in tracker.summaries()] == [(0, True, 1), (1, False, 1)]
+
+
+def test_frame_numbers_of_any_whole_type_are_kept_and_a_nan_time_is_none():
+    """Trial 86: a numpy frame number (np.int64, OpenCV's float frame position) was replaced by the
+    tracker's own count without a word, and a NaN time made the summaries invalid JSON."""
+    import json
+
+    import numpy as np
+
+    tracker = FaceTracker({"Smiling": 0.5, "Male": 0.5})
+    box = [10, 10, 50, 60]
+    tracker.update({"frame": np.int64(100), "time": np.float64(10.0), "faces": [_face(box, 30)]})
+    tracker.update({"frame": 101.0, "time": float("nan"), "faces": [_face(box, 30)]})
+    tracker.update({"frame": 102.5, "time": 10.2, "faces": [_face(box, 30)]})  # not a whole number: the count
+    (summary,) = tracker.summaries()
+    assert (summary["first_frame"], summary["last_frame"], summary["first_time"]) == (100, 2, 10.0)
+    assert type(summary["first_frame"]) is int and type(summary["first_time"]) is float
+    json.dumps(tracker.summaries(), allow_nan=False)  # raises on a NaN
+    from lnet_anet.data.video import VideoReader
+
+    for bad in ({"every": 2.5}, {"every": "2"}, {"start": -1}, {"max_frames": 0}, {"every": True}):
+        with pytest.raises(ValueError, match=f"{next(iter(bad))} must be an int"):  # before the file is opened
+            VideoReader("no-such.mp4", **bad)

@@ -100,13 +100,15 @@ exit status:
   0    every video was read to its end (or to --max-frames)
   1    a video could not be read while others could (its error line names it; the others are
        read), a video's frames stopped early (cut short or damaged: its error line says where;
-       its records so far are kept and the other videos read), --start past a video's last
+       its records so far are kept and the other videos read), frames of a damaged part skipped
+       (the frames after it read; its error line names the frames lost), --start past a video's last
        frame, or the run could not be done: the bundle missing or bad, a --device torch cannot
        use, an output that cannot be written (what was written is kept in FILE.part) or that
        another run is writing
   2    bad usage: an unknown option or a bad value, no video given, no file given being a video
        OpenCV can read (missing, a folder, an image, corrupt, no frame), --output, --tracks or
-       --vis-video naming an input, a video or an image; an --output whose FILE.part holds a
+       --vis-video naming an input, a video or an image (--vis-video: other than OUT.mp4, .m4v,
+       .mov, .avi or a folder), --output or --tracks named .csv; an --output whose FILE.part holds a
        stopped run's records, without --resume; --resume without --output, or into records read
        with another bundle, --every, --start, --max-frames, --cuts or tracker settings
   130  interrupted (Ctrl-C, or SIGTERM): the records so far are in --output's FILE.part (rerun
@@ -190,6 +192,7 @@ def _video_problem(path: Path) -> str | None:
 
 def _vis_targets(parser, args) -> list[Path] | None:
     """The --vis-video file of each video (parser.error, exit 2, for a name that cannot be one), or None."""
+    from lnet_anet.data.images import image_suffixes
     from lnet_anet.data.video import VIDEO_SUFFIXES
 
     vis = args.vis_video
@@ -200,8 +203,9 @@ def _vis_targets(parser, args) -> list[Path] | None:
         if len(args.videos) > 1:
             parser.error(f"--vis-video {vis} is one video's name: give a folder for {len(args.videos)} videos")
         targets = [vis]
-    elif suffix in VIDEO_SUFFIXES and not vis.is_dir():
-        parser.error(f"--vis-video writes {', '.join(VIS_FOURCC)} files, not {suffix}: give OUT.mp4")
+    elif (suffix in VIDEO_SUFFIXES or suffix in image_suffixes()) and not vis.is_dir():
+        # trial 86: OUT.gif (or .png) became a folder named so, the video inside it
+        parser.error(f"--vis-video writes {', '.join(VIS_FOURCC)} files, not {suffix}: give OUT.mp4 (or a folder)")
     elif vis.exists() and not vis.is_dir():
         parser.error(f"--vis-video {vis} is a file: give OUT.mp4 or a folder")
     else:
@@ -227,6 +231,10 @@ def _check_output(parser, args) -> None:
         if out.suffix.lower() in VIDEO_SUFFIXES | image_suffixes() or any(same_path(out, v) for v in args.videos):
             example = "out.jsonl" if flag == "--output" else "tracks.json"
             parser.error(f"{flag} names a video or a picture ({out}); give a new file's name, e.g. {example}")
+    for flag, out in named:  # JSON, whatever the name: a spreadsheet would open JSON Lines as one column
+        if out.suffix.lower() in (".csv", ".tsv", ".xlsx"):
+            parser.error(f"{flag} writes JSON{' Lines' if flag == '--output' else ''}, not {out.suffix}: give "
+                         f"{'out.jsonl' if flag == '--output' else 'tracks.json'} (predict, for photos, has --csv)")
     outputs = [*named, *([("--vis-video", args.vis_video)] if args.vis_video is not None else [])]
     for n, (flag, out) in enumerate(outputs):
         for other, path in outputs[n + 1:]:

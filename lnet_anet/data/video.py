@@ -125,7 +125,9 @@ class VideoReader:
     every: keep every Nth frame (1: all); start: the index of the first frame kept (the frames
     before it are grabbed, not decoded to RGB); max_frames: stop after this many kept frames
     (None: to the end). Raises VideoReadError when the file cannot be opened or its first frame
-    not decoded, ValueError for every < 1, start < 0 or max_frames < 1.
+    not decoded, ValueError for an every, start or max_frames not an int (every >= 1, start >= 0,
+    max_frames >= 1 or None). A start past the file's last frame yields nothing: compare
+    frames_seen with start.
     Attributes: path, fps (frames a second) and frame_count (frames in the file), each None when
     the container does not say; width, height (pixels of the frames as shown); orientation (the
     container's rotation tag, degrees, 0 when none); frames_seen (frames of the file grabbed so
@@ -133,8 +135,15 @@ class VideoReader:
     could not be decoded, skipped with the reading going on after them: _grab)."""
 
     def __init__(self, path: str | Path, every: int = 1, start: int = 0, max_frames: int | None = None):
-        if every < 1 or start < 0 or (max_frames is not None and max_frames < 1):
-            raise ValueError(f"need every >= 1, start >= 0 and max_frames >= 1 or None, got {every}, {start}, {max_frames}")
+        for name, value, least in (("every", every, 1), ("start", start, 0), ("max_frames", max_frames, 1)):
+            if value is None and name == "max_frames":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+                # trial 86: every=2.5 read every 5th frame, "2" gave a TypeError naming nothing
+                raise ValueError(f"{name} must be an int >= {least}{' or None' if name == 'max_frames' else ''}, "
+                                 f"got {value!r}")  # fmt: skip
+        every, start = int(every), int(start)
+        max_frames = None if max_frames is None else int(max_frames)
         self.path = Path(path)
         self.every, self.start, self.max_frames = every, start, max_frames
         problem = _file_problem(self.path)

@@ -34,6 +34,7 @@ length (running sums: an ended track keeps no frame's record, so a long video's 
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections import deque
 from collections.abc import Mapping
@@ -72,6 +73,23 @@ class _Track:
             self.with_attributes += 1
             for name, p in face["attributes"].items():
                 self.attribute_sums[name] = self.attribute_sums.get(name, 0.0) + float(p)
+
+
+def _frame_number(value, count: int) -> int:
+    """A record's "frame": any whole number (a numpy integer, OpenCV's CAP_PROP_POS_FRAMES float
+    12.0) as an int, else the tracker's own count (trial 86: np.int64 and floats were replaced by
+    the count without a word)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value == int(value):
+        return int(value)
+    return count
+
+
+def _seconds(value) -> float | None:
+    """A record's "time" in seconds as a float, or None when it is not a finite number (a NaN time
+    made the tracks' summaries invalid JSON: trial 86)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 class FaceTracker:
@@ -122,9 +140,7 @@ class FaceTracker:
             if self.frame - track.last_frame > self.max_missed + 1:
                 self._end(track)
         self._tracks = [t for t in self._tracks if not t.ended]
-        frame = record.get("frame")
-        frame = frame if isinstance(frame, int) and not isinstance(frame, bool) else self.frame
-        time = record.get("time") if isinstance(record.get("time"), numbers.Real) else None
+        frame, time = _frame_number(record.get("frame"), self.frame), _seconds(record.get("time"))
         if not faces:
             return record
         boxes = np.array([f["box"] for f in faces], np.float64).reshape(-1, 4)
