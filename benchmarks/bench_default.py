@@ -140,7 +140,7 @@ def main(argv=None) -> int:
         "date": dt.date.today().isoformat(),
         "command": " ".join(["python", *sys.argv]),
         "bundle": str(args.bundle),
-        "identity": bundle.identity,  # as predict's records say "bundle"
+        "identity": bundle.identity,  # as predict's records say "bundle"; speed/results.json has "model" too
         "quick": args.quick,
         "provenance": bundle.config.get("provenance"),
         "machine": machine(),

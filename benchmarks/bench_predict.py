@@ -177,7 +177,8 @@ def write_results(out: Path, results: dict) -> None:
         f"# End-to-end prediction speed ({results['date']})",
         "",
         f"Command: `{results['command']}`  ",
-        f"Bundle: {results['bundle']['description']}",
+        f"Bundle: {results['bundle']['description']} (bundle {results['bundle'].get('identity')}, "
+        f"model {results['bundle'].get('model')})",
         "",
         f"**{results['bundle']['note']}**" if results["bundle"]["note"] else "",
         "",
@@ -315,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         "bundle": {
             "path": None if random_weights else str(bundle_path),
             "random_weights": random_weights,
+            "identity": predictor.bundle.identity,  # as predict's records say "bundle" and "model"
+            "model": predictor.model_identity,
             "description": description,
             "note": note,
         },  # fmt: skip

@@ -371,6 +371,10 @@ def test_urls_and_a_failed_cv2_read_say_what_happened():
         to_rgb8("https://example.com/a.jpg")
     with pytest.raises(InputError, match=r"cv2.imread returns None for a file it cannot read"):
         to_rgb8(None)
+    from lnet_anet.data.video import VideoFrame
+
+    with pytest.raises(InputError, match=r"^VideoFrame.*; for a video's frame pass frame.image$"):  # trial 86
+        to_rgb8(VideoFrame(0, 0.0, np.zeros((4, 4, 3), np.uint8)))
     for empty in ("", b""):  # trial 85: said ".: is a directory"
         with pytest.raises(InputError, match=r"^an empty path"):
             to_rgb8(empty)

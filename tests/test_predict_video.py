@@ -633,3 +633,15 @@ def test_outputs_of_a_kind_the_command_does_not_write_are_refused(flag, name, sa
     clip = _numbered(tmp_path / "clip.mp4", 2)
     assert main([str(clip), flag, str(tmp_path / name)]) == 2
     assert says in capsys.readouterr().err and not (tmp_path / name).exists()
+
+
+def test_a_tracks_summary_line_names_its_sex_first_as_the_pictures_do():
+    """Trial 86: the pictures said "Female 0.93" for a track whose stderr line listed no sex."""
+    from lnet_anet.cli.predict_video import track_line
+
+    track = {"id": 1, "first_time": 0.0, "last_time": 1.5, "first_frame": 0, "last_frame": 15, "frames": 16,
+             "age": {"mean": 30.0, "std": 5.0}, "attractiveness": None,
+             "attributes": {"Male": 0.05, "Smiling": 0.9, "Young": 0.8, "Bangs": 0.1}, "present": ["Young", "Smiling"]}
+    assert track_line(track).endswith("age 30.0 (std 5.0), present: Female, Smiling, Young")
+    man = {**track, "attributes": {**track["attributes"], "Male": 0.95}, "present": ["Smiling", "Male"]}
+    assert track_line(man).endswith("present: Male, Smiling")

@@ -92,7 +92,8 @@ with --every 5 a track survives 5 times as many of the file's frames unseen.
 stderr: a progress bar on a terminal (elsewhere a line every 10 s: "a.mp4: 300 / 3000 frames,
 11 fps"), then per video the frames read and one line per track of at least --min-track-frames
 frames: "track 0: 0.00-4.76 s, 120 frames, age 45.7 (std 7.8), attractiveness 2.9 (std 0.4),
-present: Male, ...": its age and attractiveness over all its frames, weighted by 1 / std**2; std
+present: Male, ..." (the sex first, Female where Male is absent, as the pictures say it): its age
+and attractiveness over all its frames, weighted by 1 / std**2; std
 is the uncertainty of one frame, which more frames do not shrink (not the error of the mean).
 --tracks FILE.json has every track, the short ones included.
 
@@ -626,7 +627,10 @@ def track_line(track: dict[str, Any]) -> str:
     parts = [f"track {track['id']}: {span}", _plural(track["frames"], "frame"), f"age {_answer(track['age'])}"]
     if track["attractiveness"] is not None:
         parts.append(f"attractiveness {_answer(track['attractiveness'])}")
-    present = track.get("present") or []
+    from lnet_anet.inference.visualize import present_attributes
+
+    # as the pictures list them: the sex first, "Female" where Male is decided absent (trial 86)
+    present = [name for name, _ in present_attributes(track, len(track.get("attributes") or {}) + 1)[0]]
     parts.append(f"present: {', '.join(present) if present else '-'}")
     return ", ".join(parts)
 

@@ -182,6 +182,7 @@ def to_rgb8(item: Any, channel_order: str = "rgb",
         "lnet_anet.inference.inputs)"
         + ("; for a (C, H, W) tensor pass tensor.permute(1, 2, 0).cpu().numpy()" if tensor else "")
         + (" (cv2.imread returns None for a file it cannot read)" if item is None else "")
+        + ("; for a video's frame pass frame.image" if isinstance(getattr(item, "image", None), np.ndarray) else "")
     )
 
 
