@@ -521,29 +521,22 @@ def test_vis_labels_name_their_track_by_colour_and_show_its_decisions():
         shade = (np.asarray(track_colour(n + 1), np.float32) * TINT_SHADE).astype(np.uint8)
         assert (picture[y - 2, x : x + 6] == shade).all(axis=1).any(), text
     assert (picture[120, 40:42] == track_colour(1)).all()  # box lines 2 px wide
-    hues = [cv2.cvtColor(np.uint8([[track_colour(k)]]), cv2.COLOR_RGB2HSV)[0, 0, 0] for k in range(12)]
-    gaps = [min(abs(int(a) - int(b)), 180 - abs(int(a) - int(b))) for i, a in enumerate(hues) for b in hues[i + 1:]]
-    assert min(gaps) >= 5  # trial 81: ids 1 and 9 shared a colour (a palette of 8)
 
 
-def test_track_colours_of_near_hues_differ_in_shade():
-    """Trial 82: ids 0 and 8 (hues 20 degrees apart) were on screen together, both green. Ids
-    whose hues lie within 25 degrees of each other and 13 or fewer ids apart differ in saturation
-    or brightness by a visible step."""
-    from lnet_anet.inference.visualize import track_colour
+def test_track_colours_differ_as_boxes_and_as_label_shades():
+    """Trial 81: ids 1 and 9 shared a colour (a palette of 8); trials 82 and 86: hues a golden-ratio
+    turn apart made ids 0, 8, 13 and 21 near greens, their labels' dark shades alike. Any two of
+    the first 24 ids differ by a CIELAB distance of 15 or more, both as box colours and as the
+    dark shade under a label (TINT_SHADE); the first 12 by 24."""
+    from lnet_anet.inference.visualize import TINT_SHADE, TRACK_PALETTE, track_colour
 
-    hsv = [cv2.cvtColor(np.uint8([[track_colour(k)]]), cv2.COLOR_RGB2HSV)[0, 0].astype(int) for k in range(40)]
-    near = 0
-    for a in range(40):
-        for b in range(a + 1, min(40, a + 14)):
-            gap = min(abs(hsv[a][0] - hsv[b][0]), 180 - abs(hsv[a][0] - hsv[b][0]))  # OpenCV hue: 2 degrees a unit
-            if gap < 13:
-                near += 1
-                assert max(abs(hsv[a][1] - hsv[b][1]), abs(hsv[a][2] - hsv[b][2])) >= 40, (a, b)
-    assert near >= 20  # the pairs 8 and 13 ids apart
+    rgb = np.asarray([track_colour(k) for k in range(24)], np.float32)
+    for colours in (rgb, np.floor(rgb * TINT_SHADE)):
+        lab = cv2.cvtColor(colours[None] / 255.0, cv2.COLOR_RGB2Lab)[0]
+        gaps = np.linalg.norm(lab[:, None] - lab[None], axis=2) + np.eye(24) * 1e9
+        assert gaps.min() >= 15 and gaps[:12, :12].min() >= 24
     assert track_colour(0) == (68, 255, 64)  # id 0 stays the green of a photo's boxes
-
-
+    assert track_colour(TRACK_PALETTE + 5) == track_colour(5)  # repeating, for any id
 def test_vis_caption_of_a_face_at_the_top_edge_goes_under_its_box():
     """A video face at the frame's top edge had its caption inside its box, over the brow (render's
     tags moved under the box in session 66); its attribute lines follow under the caption."""

@@ -4,6 +4,7 @@ record's "present") as text."""
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from pathlib import Path
@@ -27,7 +28,8 @@ WRAP_ASPECT = 4.0  # ... in rows about this many times as long as high
 WRAP_MOST = 8  # ... at most this many
 WRAP_MIN_SIDE = 24  # pixels: a thinner strip is not wrapped (nothing in it to show larger)
 WRAP_GAP = 12  # pixels of the panel's gray between the rows
-TRACK_SHADES = ((0.75, 1.0), (1.0, 0.8), (0.45, 1.0))  # (saturation, value) of track ids 0, 1, 2 mod 3
+TRACK_SHADES = ((1.0, 1.0), (0.75, 1.0), (0.45, 1.0), (1.0, 0.8))  # (saturation, value) of track_palette's colours
+TRACK_PALETTE = 48  # track colours before they repeat
 ABSENT_AS = {"Male": "Female"}  # the pictures' and table's name for an attribute decided absent
 TINT_SHADE = 0.45  # a video label's box: its track's colour at this share of its brightness, under white text
 CAPTION_REACH = 2  # lines a video caption may move from its place above its box to find a free one
@@ -314,17 +316,41 @@ def _side_by_side(pictures: list[np.ndarray], gap: int) -> np.ndarray:
 
 
 def track_colour(track_id: int) -> tuple[int, int, int]:
-    """A track's colour (RGB), by its id: hues a golden-ratio turn apart (ids near each other far
-    apart in hue, and no two of a video's first dozens the same, where a fixed palette of 8 gave
-    ids 1 and 9 one colour, trial 81), saturated and bright, so that their dark shade under a
-    label's white text (TINT_SHADE) stays a colour. The ids whose hues come closest (8 and 13
-    apart: 20 and 12 degrees) differ in shade too, by id % 3 (TRACK_SHADES; trial 82 saw ids 0
-    and 8 on screen together, both green)."""
+    """A track's colour (RGB), by its id: the id-th colour of track_palette(), repeating every
+    TRACK_PALETTE ids. Id 0 is green, as a photo's boxes."""
+    palette = track_palette()
+    return palette[int(track_id) % len(palette)]
+
+
+@functools.lru_cache(maxsize=1)
+def track_palette() -> tuple[tuple[int, int, int], ...]:
+    """TRACK_PALETTE bright colours (RGB), each as far as can be from all before it: among hues 8
+    degrees apart at the TRACK_SHADES (saturation, value), the one whose nearer CIELAB distance to
+    every colour taken, as a box line or as the dark shade under a label's white text
+    (TINT_SHADE), is largest (farthest-point sampling). The first 12 differ by 24 or more, the
+    first 24 by 15. Hues a golden-ratio turn apart gave near greens to ids 0, 8, 13 and 21 (trials
+    82 and 86), a fixed palette of 8 gave ids 1 and 9 one colour (trial 81)."""
     import colorsys
 
-    hue = (0.33 + 0.6180339887 * int(track_id)) % 1.0  # id 0 green, as a photo's boxes
-    saturation, value = TRACK_SHADES[int(track_id) % 3]
-    return tuple(int(round(255 * c)) for c in colorsys.hsv_to_rgb(hue, saturation, value))  # type: ignore[return-value]
+    colours = sorted({tuple(int(round(255 * c)) for c in colorsys.hsv_to_rgb(hue / 360, sat, val))
+                      for hue in range(0, 360, 8) for sat, val in TRACK_SHADES})  # fmt: skip
+    first = tuple(int(round(255 * c)) for c in colorsys.hsv_to_rgb(0.33, 0.75, 1.0))
+    rgb = np.asarray([first, *colours], np.float32)
+
+    def lab(a: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(a[None] / 255.0, cv2.COLOR_RGB2Lab)[0]
+
+    box, label = lab(rgb), lab(np.floor(rgb * TINT_SHADE))
+
+    def distance(k: int) -> np.ndarray:
+        return np.minimum(np.linalg.norm(box - box[k], axis=1), np.linalg.norm(label - label[k], axis=1))
+
+    taken, nearest = [0], distance(0)
+    while len(taken) < TRACK_PALETTE:
+        k = int(np.argmax(nearest))
+        taken.append(k)
+        nearest = np.minimum(nearest, distance(k))
+    return tuple(tuple(int(v) for v in rgb[k]) for k in taken)  # type: ignore[return-value]
 
 
 def track_caption(face: dict[str, Any], index: int) -> str:
