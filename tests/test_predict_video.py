@@ -241,6 +241,7 @@ def test_tracks_file_and_the_summary_come_from_the_trackers_summaries(static_cli
     (video,) = json.loads(tracks.read_text())["videos"]
     assert (video["video"], video["frames_read"], video["frames_declared"], video["error"]) == (str(static_clip), 6,
                                                                                                 10, None)  # fmt: skip
+    assert (video["orientation"], video["damaged_frames"]) == (0, [])  # no rotation tag; nothing lost
     records = _records(out)
     ids = {f["track"]["id"] for r in records for f in r["faces"]}
     assert [t["id"] for t in video["tracks"]] == sorted(ids)

@@ -443,11 +443,12 @@ class VideoRun:
     partial_vis: Path | None = None
     resumed: int = 0  # of the frames read, those --output held already (--resume)
     damaged: list[tuple[int, int]] = field(default_factory=list)  # frames not decoded, skipped (VideoReader.damaged)
+    orientation: int = 0  # the container's rotation tag, degrees (the frames are read turned by it)
 
     def as_json(self) -> dict[str, Any]:
         """This video's entry in --tracks' file."""
         return {"video": self.name, "frames_read": self.read, "frames_declared": self.frame_count, "fps": self.fps,
-                "cuts": self.cuts, "damaged_frames": [list(d) for d in self.damaged], "error": self.error,
+                "orientation": self.orientation, "cuts": self.cuts, "damaged_frames": [list(d) for d in self.damaged], "error": self.error,
                 "tracks": self.tracks}  # fmt: skip
 
 
@@ -510,7 +511,7 @@ def run_video(path: Path, predictor, args, emit, vis: Path | None, done: VideoRu
         done.error = str(e)
         return done
     with reader:
-        done.fps, done.frame_count = reader.fps, reader.frame_count
+        done.fps, done.frame_count, done.orientation = reader.fps, reader.frame_count, reader.orientation
         fps = reader.fps or UNKNOWN_FPS
         writer = VisWriter(vis, fps / args.every) if vis is not None else None
         taken: deque = deque()  # the frames handed to the Predictor, not yet back: (frame, a cut before it)
