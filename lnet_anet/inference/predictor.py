@@ -7,8 +7,9 @@ Localizer -> boxes, mapped back to the original pixels and merged across scales.
 the canonical crops of ALL faces of a batch go through ANet's dense forward together (as
 ANet.patch_features does for one) -> the SVM head's score averaged over each face's patches ->
 Platt probabilities; the age and attractiveness networks run on the faces' crops at once too.
-When such a net is ANet-based and reads the same crop (the default bundle's age net), the trunk
-stages it shares with ANet (frozen ImageNet stages, identical weights) run once for both.
+When such a net is ANet-based and reads the same crop (the default bundle's attractiveness net;
+its age nets read a crop of their own), the trunk stages it shares with ANet (frozen ImageNet
+stages, identical weights) run once for both.
 The networks run as inference copies with BatchNorm folded into the convolutions
 (lnet_anet.inference.fuse), grouped into graphs (lnet_anet.inference.graphs: LNet, LNet_s when
 the bundle has a cascade, and one face graph for ANet and the heads) that run in ONNX Runtime on
@@ -46,7 +47,7 @@ P(face)), and "frame": true on a face whose box started as the whole picture (th
 preprocessing.lnet.rescue_frame: its score is rescue_faces[0], its crop padded beyond the
 picture, so its attributes are less sure: a black band above the picture can read as a hat);
 "rescue": false / "refine_boxes": false when the bundle's rescue / box head was turned
-off, and "face_head" / "box_head": the digest of a head other than the shipped one
+off, and "face_head" / "box_head" / "crowd_box_head" / "upright_head": the digest of a head other than the shipped one
 (Predictor.custom_heads), and "settings": the localization settings changed from the bundle's
 (Predictor.reading_settings, e.g. {"threshold": 2.0}, and with rotations an upright_bar or
 upright_margin set; absent when none is), and "canvas": [width, height], LNet's input size at
@@ -730,8 +731,9 @@ class Predictor:
         mirror: True reads each face's mirror image too (test-time averaging: ANet's patch
         features, every head on ANet's layers and every head reading its own crop average both;
         the bundled ANet and heads were trained with mirror views), False reads the crop alone,
-        None as the bundle says (the embedded bundle: off). On 2 CPU cores it adds 5-7 ms per
-        face with the embedded bundle (a head reading its own crop costs twice its own time);
+        None as the bundle says (the embedded bundle: off). On 2 CPU cores it adds about 10-25 ms per
+        face with the embedded bundle, whose age nets read a crop of their own (a head reading its
+        own crop costs twice its own time; 5-7 ms with the age head before);
         end to end on val, the accuracy is unchanged and 10-20% fewer attribute decisions flip
         when the file is re-saved, shifted, rescaled or re-exposed
         (experiments/2026-12-02-mirror-views).
