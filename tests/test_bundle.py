@@ -887,4 +887,4 @@ def test_the_docs_name_the_embedded_bundles_identity():
     card, readme = (repo / "MODEL_CARD.md").read_text(), (repo / "README.md").read_text()
     assert f'"bundle": "{predictor.bundle.identity}"' in card and f'"model": "{predictor.model_identity}"' in card
     assert f"`{predictor.bundle.digest[:12]}`" in card
-    assert f'"bundle": "{predictor.bundle.identity}"' in readme
+    assert f'"bundle": "{predictor.bundle.identity}"' in readme and f'"model": "{predictor.model_identity}"' in readme
