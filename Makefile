@@ -42,7 +42,7 @@ demo: install  ## predict faces, attributes, age on a sample photo; writes ${LNE
 train-lnet: install  ## train LNet (ARGS: Hydra overrides, e.g. ARGS="experiment=lnet_cpu")
 	$(PY) -m lnet_anet.cli.train_lnet $(ARGS)
 
-train-anet: install  ## train ANet: identity pre-training, attribute fine-tuning, SVMs
+train-anet: install  ## train ANet as the paper does: identity pre-training, attribute fine-tuning, SVMs (the shipped one: MODEL_CARD.md)
 	$(PY) -m lnet_anet.cli.train_anet $(ARGS)
 
 # ANet's SVMs refitted on LNet's crops of the training faces, ANet unchanged (conf/fit_svms.yaml;
