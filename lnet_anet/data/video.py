@@ -197,7 +197,8 @@ class VideoReader:
                 msec = self._capture.get(cv2.CAP_PROP_POS_MSEC)
                 index = round(msec / 1000 * self.fps) if self.fps and math.isfinite(msec) and msec > 0 else first_lost
                 self.frames_seen = max(index, first_lost) + 1
-                self.damaged.append((first_lost, self.frames_seen - 2))  # the frames not decoded, first to last
+                if index > first_lost:  # the frames not decoded, first to last (no time: none counted lost)
+                    self.damaged.append((first_lost, index - 1))
                 return True
         return False
 
