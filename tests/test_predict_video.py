@@ -586,7 +586,8 @@ def test_vis_attribute_lines_stay_by_their_face_and_off_other_faces():
         rect = _line_box(text, x, y, scale)
         for k, b in enumerate(boxes):
             overlaps = rect[0] < b[2] and b[0] < rect[2] and rect[1] < b[3] and b[1] < rect[3]
-            assert not overlaps or (k == n and text.startswith("id")), (text, n, k)  # a caption may sit on its own box
+            # a caption may sit on its own box, and so may the count of its attributes where it fits nowhere else
+            assert not overlaps or (k == n and (text.startswith("id") or text.endswith("present"))), (text, n, k)
         if not text.startswith("id"):
             assert abs(y - (boxes[n][3] + step)) <= 4 * step, (text, y)  # near where it belongs
 
@@ -639,3 +640,17 @@ def test_a_tracks_summary_line_names_its_sex_first_as_the_pictures_do():
     assert track_line(track).endswith("age 30.0 (std 5.0), present: Female, Smiling, Young")
     man = {**track, "attributes": {**track["attributes"], "Male": 0.95}, "present": ["Smiling", "Male"]}
     assert track_line(man).endswith("present: Male, Smiling")
+
+
+def test_a_face_filling_the_frame_keeps_the_count_of_its_attributes():
+    """A face with no room off the faces for even "N attributes present" lost its attribute lines;
+    the count now goes over the face, as a caption with no room does, inside the frame."""
+    from lnet_anet.inference.visualize import _line_box, track_labels
+
+    scale = float(np.clip(300 / 700, 0.35, 8.0))
+    labels = track_labels([_tracked([0, 0, 400, 300], 0)], (300, 400), 1, scale, 2)
+    texts = [text for text, _, _, _ in labels]
+    assert texts[0].startswith("id 0") and texts[1:] in (["No_Beard 0.91", "Wavy_Hair 0.34"], ["2 attributes present"])
+    for text, x, y, _ in labels:
+        box = _line_box(text, x, y, scale)
+        assert box[1] >= -4 and box[3] <= 304

@@ -432,8 +432,10 @@ def track_labels(faces: list[dict[str, Any]], size: tuple[int, int], zoom: float
     nearest free place within CAPTION_REACH lines for a caption, within as many lines as the block
     has (and 2 more) for attribute lines, so that text stays by its face (a trial saw blocks drawn
     150 px from theirs); attribute lines that find none are redone with one attribute fewer, the
-    rest counted ("+3 more present"; at last "5 attributes present"), until one fits or none is
-    left (trial 81: dropped lines had taken the count with them); a caption that
+    rest counted ("+3 more present"; at last "5 attributes present"), until one fits (trial 81:
+    dropped lines had taken the count with them); the count, where it fits nowhere off the faces,
+    goes to the nearest place over its own face, off the other faces and labels (a face filling the
+    frame lost its attribute lines); a caption that
     finds none goes to the nearest place off the other labels (over a face), else stays at its
     place, inside the picture. Lines wider than the picture are shortened with '..'.
     Every line stays inside the picture."""
@@ -489,6 +491,9 @@ def track_labels(faces: list[dict[str, Any]], size: tuple[int, int], zoom: float
                      else [f"{present} attribute{'s' if present > 1 else ''} present"])  # fmt: skip
             lines = [_shortened(text, w - 8, scale) for text in texts]
             at = place(lines, tx, y1 + step, len(lines) + 2)
+            if at is None and shown == 0:  # no room off the faces even for the count: over its own face
+                others[:] = boxes[:n] + boxes[n + 1 :]
+                at = place(lines, tx, y1 + step, h)
             if at is not None:
                 width = max(_text_width(text, scale) for text in lines)
                 x = int(np.clip(tx, 0, max(0, w - width - 2)))
