@@ -21,7 +21,7 @@ from PIL import Image
 from lnet_anet.data.attributes import CELEBA_ATTRIBUTES
 from lnet_anet.inference.build import random_bundle
 from lnet_anet.inference.bundle import load_bundle
-from lnet_anet.inference.outputs import CSV_FIXED, read_records
+from lnet_anet.inference.outputs import CSV_AFTER, CSV_FIXED, read_records
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.upright import UprightHead
 from lnet_anet.predict import main
@@ -106,9 +106,14 @@ def test_any_file_name_in_json_table_csv_and_vis(bundle, tmp_path, capsys):
     assert "caf\\xe9 latin-1.png" in capsys.readouterr().out
     with open(table, encoding="utf-8") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == [*CSV_FIXED, *CELEBA_ATTRIBUTES, "error", "model"]
+    assert rows[0] == [*CSV_FIXED, *CELEBA_ATTRIBUTES, "error", "model", *CSV_AFTER]
     assert len(rows) - 1 == sum(max(1, len(r["faces"])) for r in records)
-    assert {row[-1] for row in rows[1:]} == {records[0]["model"]}  # every row names what read it (trial 69)
+    model, width, present = (rows[0].index(k) for k in ("model", "width", "present"))
+    assert {row[model] for row in rows[1:]} == {records[0]["model"]}  # every row names what read it (trial 69)
+    # trial 88: each row has its image's size and its face's decisions, as the records give them
+    expected = [[(str(r["width"]), str(r["height"]), ";".join(f["present"])) for f in r["faces"]]
+                or [(str(r["width"]), str(r["height"]), "")] for r in records]  # fmt: skip
+    assert [(row[width], row[width + 1], row[present]) for row in rows[1:]] == sum(expected, [])
     assert b"\r" not in table.read_bytes()  # lines end in \n, as pandas writes them (cut, awk: no stray \r)
 
 
@@ -800,18 +805,22 @@ def test_csv_gives_every_image_a_row_and_keeps_the_face_rows(bundle, tmp_path, c
     records = {Path(r["image"]).name: r for r in _records(capsys.readouterr().out)}
     with open(table, encoding="utf-8") as f:
         header, *rows = list(csv.reader(f))
-    assert header == [*CSV_FIXED, *CELEBA_ATTRIBUTES, "error", "model"]
+    assert header == [*CSV_FIXED, *CELEBA_ATTRIBUTES, "error", "model", *CSV_AFTER]
     assert [Path(row[0]).name for row in rows] == ["a.png", "b.png", "bad.jpg"]
-    assert all(len(row) == len(header) and not any(row[1:-2]) for row in rows)  # face columns empty
-    assert [row[-2] for row in rows] == ["", "", records["bad.jpg"]["error"]]
-    assert {row[-1] for row in rows} == {records["bad.jpg"]["model"]}  # an error row names its model too
+    error, model = header.index("error"), header.index("model")
+    assert all(len(row) == len(header) and not any(row[1:error]) and not row[-1] for row in rows)  # face columns empty
+    assert [row[error] for row in rows] == ["", "", records["bad.jpg"]["error"]]
+    assert {row[model] for row in rows} == {records["bad.jpg"]["model"]}  # an error row names its model too
+    assert [row[header.index("width")] for row in rows] == [str(records["a.png"]["width"]), str(records["b.png"]["width"]), ""]
     assert main(argv) == 1
     records = {Path(r["image"]).name: r for r in _records(capsys.readouterr().out)}
     with open(table, encoding="utf-8") as f:
         rows = list(csv.reader(f))[1:]
     faces = [[str(v) for v in row] + ["", records[name]["model"]] for name in ("a.png", "b.png")
              for row in face_rows(records[name], CELEBA_ATTRIBUTES)]  # fmt: skip
-    assert faces and rows[:-1] == faces and rows[-1][-2] == records["bad.jpg"]["error"]
+    after = len(CSV_AFTER)
+    assert faces and [row[:-after] for row in rows[:-1]] == faces
+    assert rows[-1][-after - 2] == records["bad.jpg"]["error"]
 
 
 def test_csv_spells_undecodable_name_bytes_as_the_json_lines_do(bundle, tmp_path, capsys):

@@ -18,7 +18,9 @@ threshold or its check map, but kept by the face head, whose P(face) the record 
 "face_probability"; 2: likewise, the whole picture as its face box, the frame try; else 0),
 age_mean, age_std (years), attractiveness_mean, attractiveness_std (1-5; empty when the bundle
 has no such head), then one probability column per attribute, then "error" and "model" (the
-record's: what read it). An image with no face or an error gets one row of its own, its face
+record's: what read it), then width and height (the image's as displayed, pixels; empty for an
+image that could not be read) and present (the face's "present", the bundle's decisions, names
+joined by PRESENT_SEP ";"). An image with no face or an error gets one row of its own, its face
 columns empty and its record's error (if any) in the "error" column, so that every image read has
 a row. Names are spelt as in the JSON Lines
 (json_spelling: undecodable bytes as \\udcXX), so the two files join on "image".
@@ -56,6 +58,8 @@ def json_line(record: dict[str, Any]) -> str:
 
 CSV_FIXED = ["image", "face", "x0", "y0", "x1", "y1", "rotation", "score", "rescued", "age_mean", "age_std",
              "attractiveness_mean", "attractiveness_std"]  # fmt: skip
+CSV_AFTER = ["width", "height", "present"]  # after the attributes, "error" and "model" (CsvTable)
+PRESENT_SEP = ";"  # between the names of the CSV's "present" column (CelebA's names hold no ";")
 
 
 def _temporary(path: Path) -> Path:
@@ -428,18 +432,22 @@ class CsvTable:
         self._tmp = _temporary(self.path)
         self._file = open(self._tmp, "w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._file, lineterminator="\n")  # as pandas writes: line tools see no \r
-        # error and model last: the other columns keep their places; model names what read the row
-        # (Predictor.model_identity), so a table published from the CSV alone can be traced (a trial)
-        self._writer.writerow([*CSV_FIXED, *self.attributes, "error", "model"])
+        # error and model after them: the other columns keep their places; model names what read the
+        # row (Predictor.model_identity), so a table published from the CSV alone can be traced (a
+        # trial); then CSV_AFTER, added since (trial 88): the image's size, to scale its boxes, and
+        # the face's "present", the bundle's decisions README says to read for yes / no
+        self._writer.writerow([*CSV_FIXED, *self.attributes, "error", "model", *CSV_AFTER])
         self.rows = 0
 
     def add(self, record: dict[str, Any]) -> None:
         error = "" if record.get("error") is None else json_spelling(record["error"])
         model = record.get("model") or ""
-        rows = [[*row, error, model] for row in face_rows(record, self.attributes)]
+        size = [record.get("width") or "", record.get("height") or ""]
+        rows = [[*row, error, model, *size, PRESENT_SEP.join(face.get("present") or [])]
+                for row, face in zip(face_rows(record, self.attributes), record["faces"], strict=True)]  # fmt: skip
         if not rows:  # every image read has a row: a spreadsheet shows what is missing, and why
             image = json_spelling(record["image"]) if record["image"] is not None else ""
-            rows = [[image, *[""] * (len(CSV_FIXED) - 1 + len(self.attributes)), error, model]]
+            rows = [[image, *[""] * (len(CSV_FIXED) - 1 + len(self.attributes)), error, model, *size, ""]]
             rows[0][CSV_FIXED.index("rotation")] = record.get("rotation", "")  # read at a turn, faces or not
         self._writer.writerows(rows)
         self.rows += len(rows)
@@ -470,6 +478,6 @@ def printable(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-__all__ = ["CSV_FIXED", "CsvTable", "NotARecordLog", "OutputInUseError", "OutputPathError", "RecordLog", "face_rows",
+__all__ = ["CSV_AFTER", "CSV_FIXED", "CsvTable", "PRESENT_SEP", "NotARecordLog", "OutputInUseError", "OutputPathError", "RecordLog", "face_rows",
            "csv_lock", "in_use", "json_spelling", "part_log", "output_file", "output_path_problem", "output_target", "printable",
            "read_records", "replace_durably", "write_json_file"]
