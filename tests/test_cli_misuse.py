@@ -304,3 +304,25 @@ def test_a_name_over_or_inside_other_runs_is_refused(name, says, tmp_path, launc
     (runs / "grp" / ".hydra").mkdir()  # a run trained into the group folder before (n13): not again (n15)
     with pytest.raises(SystemExit):
         _check_own_folder(runs / "grp", runs, "grp")
+
+
+def test_predict_replaces_only_its_own_outputs(tmp_path, capsys):
+    """Trial 88: --csv labels.csv and --output notes.jsonl replaced a user's own files, exit 0.
+    Another program's file is refused (exit 2) and left as it is; predict's own, an empty file or
+    a missing one are written."""
+    from lnet_anet.predict import main
+
+    labels, notes = tmp_path / "labels.csv", tmp_path / "notes.jsonl"
+    labels.write_text("image,age\nx.jpg,30\n")
+    notes.write_text('{"my": "notes"}\n')
+    for flag, path, said in (("--csv", labels, "CSV (its header begins image,face,x0)"),
+                             ("--output", notes, "JSON Lines output (a record a line)")):  # fmt: skip
+        before = path.read_bytes()
+        assert main(["--demo", flag, str(path)]) == 2
+        err = capsys.readouterr().err
+        assert f"error: {flag} {path} exists and is not predict's {said}" in err and path.read_bytes() == before
+    ours, table, empty = tmp_path / "out.jsonl", tmp_path / "faces.csv", tmp_path / "empty.jsonl"
+    empty.write_text("")
+    for _ in range(2):  # the second run replaces the first's files
+        assert main(["--demo", "--output", str(ours), "--csv", str(table)]) == 0
+    assert main(["--demo", "--output", str(empty)]) == 0 and empty.read_text().count("\n") == 1

@@ -80,7 +80,8 @@ exit status:
        that another run is writing
   2    bad usage: an unknown option or a bad value (--detail out of range ...), no image
        given, --vis naming a file or a folder below one, --output or --csv naming a picture or
-       the same file, a --*descriptor-head without its --*-descriptor flag, --upright-head without
+       the same file, or an existing file that is not predict's output (a labels CSV: left as it
+       is), a --*descriptor-head without its --*-descriptor flag, --upright-head without
        --rotations; --resume into an --output read with other options or another bundle, or
        from another working folder than the run began in (records keep paths as given); an
        --output whose FILE.part holds a stopped run's records, without --resume
@@ -617,6 +618,32 @@ def summary_line(tally: Tally, skipped: int, verbose: bool, written: Sequence[st
 # -- main ------------------------------------------------------------------------------------
 
 
+def _foreign_file(flag: str, path: Path) -> str | None:
+    """What `path` should hold for predict to replace it, when it holds something else (another
+    program's file: a labels CSV, someone's JSON Lines), else None (missing, empty or predict's
+    own: its records, or its CSV's header). Its first line decides."""
+    from lnet_anet.inference.outputs import CSV_FIXED, NotARecordLog, read_lines
+
+    cap = 1 << 24  # a record of a crowd can be long; a first line longer than this is not judged
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(cap)
+            while first and not first.strip() and len(first) < cap:  # blank lines pass, as read_lines lets them
+                first = f.readline(cap)
+    except OSError:  # missing, or unreadable: said where it is written
+        return None
+    if not first.strip() or (len(first) >= cap and not first.endswith(b"\n")):
+        return None
+    if flag == "--csv":
+        ours = first.startswith(",".join(CSV_FIXED[:3]).encode() + b",")
+        return None if ours else "CSV (its header begins image,face,x0)"
+    try:
+        read_lines(first, path)
+    except NotARecordLog:
+        return "JSON Lines output (a record a line)"
+    return None
+
+
 def _refuse_resume(e: Exception) -> int:
     """--resume on another program's file: said, the file left as it is; bad usage (2)."""
     print(f"error: --resume: {_safe(str(e))}; give predict's --output to resume, or another file", file=sys.stderr)
@@ -711,6 +738,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: cannot write {flag} {_safe(str(path))}: {_safe(problem)}{hint}", file=sys.stderr)
             return 1
         target = output_target(path)  # a link: its file's .part log is the one to check and resume
+        if (foreign := _foreign_file(flag, target)) is not None:  # trial 88: a labels CSV was replaced, unsaid
+            print(f"error: {flag} {_safe(str(path))} exists and is not predict's {foreign}: remove it or give "
+                  "another file (predict replaces only its own outputs)", file=sys.stderr)  # fmt: skip
+            return 2
         if in_use(part_log(target) if flag == "--output" else csv_lock(target)):
             print(f"error: cannot write {flag} {_safe(str(path))}: another run is writing it: wait for it to end, "
                   "or give another file", file=sys.stderr)  # fmt: skip
