@@ -312,17 +312,24 @@ def test_predict_replaces_only_its_own_outputs(tmp_path, capsys):
     a missing one are written."""
     from lnet_anet.predict import main
 
-    labels, notes = tmp_path / "labels.csv", tmp_path / "notes.jsonl"
-    labels.write_text("image,age\nx.jpg,30\n")
-    notes.write_text('{"my": "notes"}\n')
-    for flag, path, said in (("--csv", labels, "CSV (its header begins image,face,x0)"),
-                             ("--output", notes, "JSON Lines output (a record a line)")):  # fmt: skip
-        before = path.read_bytes()
-        assert main(["--demo", flag, str(path)]) == 2
-        err = capsys.readouterr().err
-        assert f"error: {flag} {path} exists and is not predict's {said}" in err and path.read_bytes() == before
     ours, table, empty = tmp_path / "out.jsonl", tmp_path / "faces.csv", tmp_path / "empty.jsonl"
     empty.write_text("")
     for _ in range(2):  # the second run replaces the first's files
         assert main(["--demo", "--output", str(ours), "--csv", str(table)]) == 0
     assert main(["--demo", "--output", str(empty)]) == 0 and empty.read_text().count("\n") == 1
+    header = table.read_text().splitlines()[0]
+    old = tmp_path / "old.csv"  # predict's CSV before width, height and present came: its own too
+    old.write_text(header.rsplit(",", 3)[0] + "\n")
+    assert main(["--demo", "--csv", str(old)]) == 0
+    labels, notes, labelled, mixed = (tmp_path / n for n in ("labels.csv", "notes.jsonl", "labelled.csv", "mixed.jsonl"))
+    labels.write_text("image,age\nx.jpg,30\n")
+    labelled.write_text(header + ",my_label\n")  # trial 89: predict's CSV with a column of the user's added
+    notes.write_text('{"my": "notes"}\n')
+    mixed.write_text(ours.read_text().splitlines()[0] + '\n{"my": "notes"}\n')  # trial 89: only line 1 was read
+    table_said, records_said = "CSV (its columns: image, face, x0, ...", "JSON Lines output (every line one of its records)"
+    for flag, path, said in (("--csv", labels, table_said), ("--csv", labelled, table_said),
+                             ("--output", notes, records_said), ("--output", mixed, records_said)):  # fmt: skip
+        before = path.read_bytes()
+        assert main(["--demo", flag, str(path)]) == 2
+        err = capsys.readouterr().err
+        assert f"error: {flag} {path} exists and is not predict's {said}" in err and path.read_bytes() == before

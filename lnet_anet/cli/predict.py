@@ -619,29 +619,31 @@ def summary_line(tally: Tally, skipped: int, verbose: bool, written: Sequence[st
 
 
 def _foreign_file(flag: str, path: Path) -> str | None:
-    """What `path` should hold for predict to replace it, when it holds something else (another
-    program's file: a labels CSV, someone's JSON Lines), else None (missing, empty or predict's
-    own: its records, or its CSV's header). Its first line decides."""
-    from lnet_anet.inference.outputs import CSV_FIXED, NotARecordLog, read_lines
+    """What `path` should hold for predict to replace it, when it holds something else, else None
+    (missing, empty, or predict's own). --output: every line one of predict's records (as
+    --resume reads it); --csv: predict's header (CSV_FIXED, the attributes, "error", "model", and
+    CSV_AFTER since it came), no column more. Trial 88: a labels CSV was replaced, unsaid; trial
+    89: a CSV with a column of hand labels added, or JSON Lines whose later lines were another
+    program's, passed a first-line check."""
+    import csv
 
-    cap = 1 << 24  # a record of a crowd can be long; a first line longer than this is not judged
+    from lnet_anet.inference.outputs import CSV_AFTER, CSV_FIXED, NotARecordLog, read_records
+
     try:
-        with open(path, "rb") as f:
-            first = f.readline(cap)
-            while first and not first.strip() and len(first) < cap:  # blank lines pass, as read_lines lets them
-                first = f.readline(cap)
-    except OSError:  # missing, or unreadable: said where it is written
-        return None
-    if not first.strip() or (len(first) >= cap and not first.endswith(b"\n")):
-        return None
-    if flag == "--csv":
-        ours = first.startswith(",".join(CSV_FIXED[:3]).encode() + b",")
-        return None if ours else "CSV (its header begins image,face,x0)"
-    try:
-        read_lines(first, path)
+        if not path.is_file() or path.stat().st_size == 0:
+            return None
+        if flag == "--output":
+            read_records(path, strict=True)
+            return None
+        with open(path, encoding="utf-8", newline="") as f:
+            header = next(csv.reader(f), [])
     except NotARecordLog:
-        return "JSON Lines output (a record a line)"
-    return None
+        return "JSON Lines output (every line one of its records)"
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return "CSV" if flag == "--csv" else None  # unreadable as text: not a table predict wrote
+    tail = ["error", "model"]
+    ours = header[: len(CSV_FIXED)] == CSV_FIXED and (header[-2:] == tail or header[-5:] == [*tail, *CSV_AFTER])
+    return None if ours else "CSV (its columns: image, face, x0, ..., the attributes, error, model, width, height, present)"
 
 
 def _refuse_resume(e: Exception) -> int:
