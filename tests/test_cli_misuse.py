@@ -326,7 +326,7 @@ def test_predict_replaces_only_its_own_outputs(tmp_path, capsys):
     labelled.write_text(header + ",my_label\n")  # trial 89: predict's CSV with a column of the user's added
     notes.write_text('{"my": "notes"}\n')
     mixed.write_text(ours.read_text().splitlines()[0] + '\n{"my": "notes"}\n')  # trial 89: only line 1 was read
-    table_said, records_said = "CSV (its columns: image, face, x0, ...", "JSON Lines output (every line one of its records)"
+    table_said, records_said = "CSV (its columns: image, face, x0, ...", "JSON Lines output (every line one of its records; "
     for flag, path, said in (("--csv", labels, table_said), ("--csv", labelled, table_said),
                              ("--output", notes, records_said), ("--output", mixed, records_said)):  # fmt: skip
         before = path.read_bytes()

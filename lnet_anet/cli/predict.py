@@ -637,8 +637,8 @@ def _foreign_file(flag: str, path: Path) -> str | None:
             return None
         with open(path, encoding="utf-8", newline="") as f:
             header = next(csv.reader(f), [])
-    except NotARecordLog:
-        return "JSON Lines output (every line one of its records)"
+    except NotARecordLog as e:  # names the file and the line
+        return f"JSON Lines output (every line one of its records; {e})"
     except (OSError, UnicodeDecodeError, csv.Error):
         return "CSV" if flag == "--csv" else None  # unreadable as text: not a table predict wrote
     tail = ["error", "model"]
