@@ -740,7 +740,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: cannot write {flag} {_safe(str(path))}: {_safe(problem)}{hint}", file=sys.stderr)
             return 1
         target = output_target(path)  # a link: its file's .part log is the one to check and resume
-        if (foreign := _foreign_file(flag, target)) is not None:  # trial 88: a labels CSV was replaced, unsaid
+        # trial 88: a labels CSV was replaced, unsaid (--resume reads --output's lines itself, below)
+        resumed = flag == "--output" and args.resume
+        if not resumed and (foreign := _foreign_file(flag, target)) is not None:
             print(f"error: {flag} {_safe(str(path))} exists and is not predict's {foreign}: remove it or give "
                   "another file (predict replaces only its own outputs)", file=sys.stderr)  # fmt: skip
             return 2
