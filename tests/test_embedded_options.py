@@ -30,6 +30,7 @@ OPTIONS = [
     ["--no-rescue"],
     ["--no-refine-boxes"],
     ["--arbitrate", "off"],
+    ["--closeups"],
     ["--threshold", "2.5", "--secondary-threshold", "2.0"],
     ["--mirror", "--rotations", "--detail", "0.5", "--no-refine-boxes"],
     pytest.param(["--attractiveness-descriptor", "--age-descriptor", "--detail", "0.5"],
@@ -117,3 +118,43 @@ def test_secondary_threshold_holds_every_further_face_and_a_crowd_bundle_reads_t
     capsys.readouterr()
     assert _same_face(_faces([str(photo), "--bundle", str(out)], capsys), plain_box)
 
+
+
+def test_closeups_skip_the_second_reading_of_a_face_that_fills_the_picture(photo, plain_box):
+    """Predictor.lone_skip_share (predict --closeups): a picture whose one face spans most of it is
+    not read again at the zoom-in scale; the face and its record stay the same, the record says the
+    setting, and a picture with room beside its face is still read again."""
+    import cv2
+
+    import lnet_anet.inference.predictor as predictor_module
+    from lnet_anet.inference.predictor import CLOSEUP_SKIP_SHARE, Predictor
+
+    image = cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2RGB)
+    x0, y0, x1, y1 = (int(v) for v in plain_box)
+    margin = (x1 - x0) // 8
+    closeup = np.ascontiguousarray(image[y0 - margin : y1 + margin, x0 - margin : x1 + margin])
+    predictor = Predictor.load()
+    scales: list[float] = []
+    read_at = predictor_module.Predictor._detect_at
+
+    def counted(self, scale, *args, **kwargs):
+        scales.append(scale)
+        return read_at(self, scale, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(predictor_module.Predictor, "_detect_at", counted)
+        plain = predictor.predict(closeup)
+        plain_reads, scales[:] = len(scales), []
+        predictor.lone_skip_share = CLOSEUP_SKIP_SHARE
+        fast = predictor.predict(closeup)
+        assert len(scales) < plain_reads and fast.pop("settings") == {"zoom_in_lone_skip_share": CLOSEUP_SKIP_SHARE}
+        assert fast == plain and len(plain["faces"]) == 1
+        scales[:] = []
+        roomy = np.zeros((closeup.shape[0] * 3, closeup.shape[1] * 3, 3), np.uint8)  # the face a third of each side
+        roomy[closeup.shape[0] : 2 * closeup.shape[0], closeup.shape[1] : 2 * closeup.shape[1]] = closeup
+        predictor.predict(roomy)
+        with_room = len(scales)
+        predictor.lone_skip_share = None
+        scales[:] = []
+        predictor.predict(roomy)
+        assert with_room == len(scales)

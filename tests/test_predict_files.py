@@ -661,11 +661,24 @@ def test_resume_refuses_other_options_before_the_models_load(bundle, tmp_path, c
                                                    f"{load_bundle(other).identity}"),
                         (["--threshold", "0.5"], "settings: the bundle's (threshold=0.0) where this run has threshold=0.5"),
                         (["--detail", "0.5", "--attractiveness-patches", "grid"], "where this run has detail_ratio=0.5, "
-                                                                                 "patches={'attractiveness': 'grid'}")):  # fmt: skip
+                                                                                 "patches={'attractiveness': 'grid'}"),
+                        (["--closeups"], "where this run has zoom_in_lone_skip_share=0.6")):  # fmt: skip
         assert main([*argv, "--resume", *extra]) == 2
         err = capsys.readouterr().err
         assert says in err and "note:" not in err, err
     assert read_records(out) == records and not out.with_name("out.jsonl.part").exists()
+
+
+def test_closeups_with_a_bundle_that_never_reads_a_lone_face_again_is_refused(bundle, tmp_path, capsys):
+    """--closeups changes a setting of the bundle's second reading of a lone face
+    (zoom_in_lone_p); a bundle without that reading says so and nothing is written."""
+    root = tmp_path / "photos"
+    _mixed_folder(root, good=1, bad=0)
+    out = tmp_path / "out.jsonl"
+    assert main([str(root), "--closeups", "--output", str(out), "--bundle", str(bundle)]) == 1
+    err = capsys.readouterr().err
+    assert "--closeups:" in err and "zoom_in_lone_p" in err, err
+    assert not out.exists()
 
 
 def test_resume_takes_a_restated_value_as_the_runs_and_refuses_another(tmp_path, capsys):

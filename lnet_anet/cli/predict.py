@@ -22,7 +22,8 @@ JSON Lines atomically (FILE.part while running, FILE whole at the end); --resume
 images FILE (or the FILE.part a killed run left) already has without an error, and refuses
 (exit 2) a FILE whose records were read with other options (--mirror, --box-jitter,
 --rotations, descriptor heads, --no-rescue, --no-refine-boxes, another --face-head,
---box-head or --crowd-box-head, --threshold, --secondary-threshold, --detail, --arbitrate, --attractiveness-patches) or by
+--box-head or --crowd-box-head, --threshold, --secondary-threshold, --detail, --arbitrate, --closeups,
+--attractiveness-patches) or by
 another bundle, before the models load (but for the heads' digests); a number that restates the
 run's to 3 or more significant digits (--threshold 0.662 for the shipped bundle's
 0.6624905531191163) is read as the run's. --csv FILE: one
@@ -130,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the images --output FILE (or FILE.part) already has without error (read with the same "
                         "--mirror / --box-jitter / --rotations / descriptor heads / --no-rescue / --no-refine-boxes / "
                         "--face-head / --box-head / --crowd-box-head / --upright-head / --threshold / --secondary-threshold / --detail / --arbitrate / "
-                        "--attractiveness-patches and the same bundle: another mix is refused, exit 2)")  # fmt: skip
+                        "--closeups / --attractiveness-patches and the same bundle: another mix is refused, exit 2)")  # fmt: skip
     p.add_argument("--csv", type=Path, metavar="FILE",
                    help="one row per face, for spreadsheets; an image with no face or an error gets one row with "
                         "the face columns empty, its error in the last column")  # fmt: skip
@@ -197,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0.5 finds faces of ~50-110 px: 14 of 20 100 px faces in composed 6000x4000 photos, ~1.7 s on 2 cores; "
                         "0.35 faces of ~110-250 px: 14 of 20 250 px faces in composed 4032x3024 photos, ~0.8 s; "
                         "default: the bundle's setting, off)")  # fmt: skip
+    p.add_argument("--closeups", action="store_true",
+                   help="for folders of close-up face crops (dataset chips, ID photos): a picture whose one face "
+                        "spans most of it is not read again at the zoom-in scale for smaller faces beside it, "
+                        "about half the time per file; a second face cut by the edge beside a close-up can be "
+                        "missed (Predictor.lone_skip_share; records say it under \"settings\")")  # fmt: skip
     p.add_argument("--attractiveness-descriptor", action="store_true",
                    help="mix a DLDL-v2 head on dlib's face-recognition network into attractiveness, the bundle's "
                         "head on its centre patch: SCUT-FBP5500 5-fold CV r 0.906 vs 0.877, about 4 ms more per face "
@@ -729,7 +735,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         part_log,
         read_records,
     )
-    from lnet_anet.inference.predictor import Predictor
+    from lnet_anet.inference.predictor import CLOSEUP_SKIP_SHARE, Predictor
 
     for flag, path in (("--output", args.output), ("--csv", args.csv)):  # said now, not after the models load
         if path is None:
@@ -792,6 +798,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             predictor.arbitrate = args.arbitrate == "on"
         except ValueError as e:
             print(f"error: --arbitrate: {_safe(str(e))}", file=sys.stderr)
+            return 1
+    if args.closeups:
+        try:
+            predictor.lone_skip_share = CLOSEUP_SKIP_SHARE
+        except ValueError as e:  # a bundle that never reads a lone face again
+            print(f"error: --closeups: {_safe(str(e))}", file=sys.stderr)
             return 1
     if args.detail is not None:
         try:
@@ -958,7 +970,12 @@ def _resume_before_loading(args, logged: list[dict[str, Any]]) -> str | None:
     the Predictor is loaded. `logged`: the records of --output and its .part log."""
     from lnet_anet.inference.bundle import BundleError, _read_header, bundle_identity
     from lnet_anet.inference.outputs import image_key
-    from lnet_anet.inference.predictor import DEFAULT_BUNDLE, FILL, reading_settings_of
+    from lnet_anet.inference.predictor import (
+        CLOSEUP_SKIP_SHARE,
+        DEFAULT_BUNDLE,
+        FILL,
+        reading_settings_of,
+    )
 
     # the records RecordLog(resume=True).done keeps: each image's last one without an error
     records = list({image_key(r["image"]): r for r in logged
@@ -987,7 +1004,8 @@ def _resume_before_loading(args, logged: list[dict[str, Any]]) -> str | None:
         on = args.arbitrate == "on"  # Predictor.arbitrate's setter: on at the bundle's share, else FILL
         arbitrate = ((FILL if arbitrate[0] is None else arbitrate[0]) if on else None, on)
     settings = reading_settings_of(prep, loc, lnet.get("detail_ratio") if args.detail is None else args.detail,
-                                   _head_patches(args), arbitrate)  # fmt: skip
+                                   _head_patches(args), arbitrate,
+                                   CLOSEUP_SKIP_SHARE if args.closeups else lnet.get("zoom_in_lone_skip_share"))  # fmt: skip
     targets = (("attractiveness", args.attractiveness_descriptor), ("age", args.age_descriptor))
     now = {"--mirror": args.mirror or bool(anet.get("mirror")), "--box-jitter": args.box_jitter or bool(anet.get("views")),
            "--rotations": args.rotations, "descriptor heads": sorted(target for target, on in targets if on),
@@ -1028,7 +1046,8 @@ def _other_options(records, now: dict[str, Any], prep: dict[str, Any]) -> str:
     if "--bundle" in differ:  # another bundle is another model: said once
         differ.pop("model", None)
     own = {**{key: prep["localizer"].get(key) for key in LOCALIZER_SETTINGS},
-           **{key: prep["lnet"].get(key) for key in ("detail_ratio", "arbitrate_nested", "arbitrate_picture")}}  # fmt: skip
+           **{key: prep["lnet"].get(key) for key in ("detail_ratio", "arbitrate_nested", "arbitrate_picture",
+                                                     "zoom_in_lone_skip_share")}}  # fmt: skip
 
     def settings(values: dict, other: dict) -> str:
         if values:
@@ -1047,7 +1066,7 @@ def _other_options(records, now: dict[str, Any], prep: dict[str, Any]) -> str:
         if key == "model":  # the same bundle, another head file or package version (an upgrade)
             return (f"the model (the bundle with its heads and lnet_anet's version) {value} where this run has "
                     f"{now[key]}: a head or lnet_anet changed since")  # fmt: skip
-        if key == "settings":  # --threshold, --secondary-threshold, --detail, --arbitrate, --attractiveness-patches
+        if key == "settings":  # --threshold, --secondary-threshold, --detail, --arbitrate, --closeups, --attractiveness-patches
             mine = now[key]
             lower = (" (--secondary-threshold turns the bundle's weak_threshold and crowd off)"
                      if any((k in value) != (k in mine) for k in ("weak_threshold", "crowd")) else "")  # fmt: skip

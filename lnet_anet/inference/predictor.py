@@ -163,6 +163,9 @@ UPRIGHT_FACES = 3
 UPRIGHT_BAR: float | None = None
 UPRIGHT_MARGIN: float | None = None  # experiments/2026-12-07-rotations-upright-margin
 DECODE_WORKERS = 2  # threads decoding ahead of the networks in predict_many
+# predict --closeups: a lone face spanning this share of the picture's sides is not read again at
+# the zoom-in scales (chosen on tune parts: experiments/2026-12-07-lone-zoom-room, round 1)
+CLOSEUP_SKIP_SHARE = 0.6
 ImageInput = str | bytes | Path | BinaryIO | np.ndarray | Image.Image
 
 
@@ -555,14 +558,16 @@ class Predictor:
     def reading_settings(self) -> dict[str, Any]:
         """The settings this Predictor reads with where they differ from its bundle's (empty: as
         the bundle says): the localizer's "threshold", "secondary_threshold", "weak_threshold" and
-        "crowd" (predict --threshold / --secondary-threshold), "detail_ratio" (--detail), "patches" ({head:
+        "crowd" (predict --threshold / --secondary-threshold), "detail_ratio" (--detail),
+        "zoom_in_lone_skip_share" (lone_skip_share, --closeups), "patches" ({head:
         "grid" or "centre"}, Predictor.load(patches=), --attractiveness-patches) and "arbitrate_nested"
         (the share, None: off) with "arbitrate_picture" (--arbitrate). Records say them
         under "settings", so that `predict --resume` refuses to mix records read otherwise."""
         arbitrate = (self.arbitrate_fill if self.arbitrate_nested else None, bool(self.arbitrate_nested and self.arbitrate_picture))
         return reading_settings_of(self.bundle.preprocessing,  # its settings as stored: no Localizer built per batch
                                    {key: getattr(self.localizer, key) for key in LOCALIZER_SETTINGS if hasattr(self.localizer, key)},
-                                   self._lnet.detail_ratio, self._patches, arbitrate)  # fmt: skip
+                                   self._lnet.detail_ratio, self._patches, arbitrate,
+                                   self._lnet.zoom_in_lone_skip_share)  # fmt: skip
 
     @property
     def arbitrate(self) -> bool:
@@ -633,6 +638,21 @@ class Predictor:
     @detail_ratio.setter
     def detail_ratio(self, ratio: float | None) -> None:
         self._lnet = LNetInput.from_dict({**self._lnet.to_dict(), "detail_ratio": ratio})
+
+    @property
+    def lone_skip_share(self) -> float | None:
+        """A picture left with one face is read again at the zoom-in scales (for smaller faces
+        beside it) unless that face's region spans at least this share of the picture's width and
+        height (LNetInput.zoom_in_lone_skip_share; None: always read again). predict --closeups
+        sets CLOSEUP_SKIP_SHARE: about half the time per close-up file; a second face cut by the
+        picture's edge beside a close-up can be missed (experiments/2026-12-07-lone-zoom-room)."""
+        return self._lnet.zoom_in_lone_skip_share
+
+    @lone_skip_share.setter
+    def lone_skip_share(self, share: float | None) -> None:
+        """ValueError (lnet_anet.data.preprocess.PreprocessError) for a share outside (0, 1], or a
+        bundle that does not read lone faces again (no zoom_in_lone_p)."""
+        self._lnet = LNetInput.from_dict({**self._lnet.to_dict(), "zoom_in_lone_skip_share": share})
 
     def _graphs(self, copy_first: bool) -> dict[str, torch.nn.Module]:
         """The networks as the graphs the Predictor runs (inference.graphs): inference copies
@@ -1811,12 +1831,14 @@ LOCALIZER_SETTINGS = ("threshold", "secondary_threshold", "weak_threshold", "cro
 
 
 def reading_settings_of(prep: dict[str, Any], localizer: dict[str, Any], detail_ratio: float | None,
-                        patches: dict[str, str] | None, arbitrate: tuple[float | None, bool]) -> dict[str, Any]:  # fmt: skip
+                        patches: dict[str, str] | None, arbitrate: tuple[float | None, bool],
+                        lone_skip_share: float | None) -> dict[str, Any]:  # fmt: skip
     """Predictor.reading_settings of a Predictor whose bundle's preprocessing (as its config stores
     it) is `prep`, reading with the localizer's `localizer` values (LOCALIZER_SETTINGS; one absent:
-    the bundle's), `detail_ratio`, its heads' `patches` ({head: "grid" or "centre"}, or None) and
-    `arbitrate` = (arbitrate_nested's share or None, arbitrate_picture): those that differ from the
-    bundle's. predict --resume asks it before any Predictor is loaded, from the arguments."""
+    the bundle's), `detail_ratio`, its heads' `patches` ({head: "grid" or "centre"}, or None),
+    `arbitrate` = (arbitrate_nested's share or None, arbitrate_picture) and `lone_skip_share`
+    (zoom_in_lone_skip_share): those that differ from the bundle's. predict --resume asks it
+    before any Predictor is loaded, from the arguments."""
     own, lnet = prep["localizer"], prep["lnet"]
     out: dict[str, Any] = {}
     for key in LOCALIZER_SETTINGS:
@@ -1825,6 +1847,8 @@ def reading_settings_of(prep: dict[str, Any], localizer: dict[str, Any], detail_
             out[key] = _as_json(value)
     if detail_ratio != lnet.get("detail_ratio"):
         out["detail_ratio"] = detail_ratio
+    if lone_skip_share != lnet.get("zoom_in_lone_skip_share"):
+        out["zoom_in_lone_skip_share"] = lone_skip_share
     if patches:
         out["patches"] = dict(sorted(patches.items()))
     if arbitrate != (lnet.get("arbitrate_nested"), bool(lnet.get("arbitrate_picture"))):
