@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gzip
 import io
 import json
 import re
@@ -78,6 +79,7 @@ from lnet_anet.metrics.attributes import attribute_metrics  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 AGE_BANDS = ((0, 12), (13, 19), (20, 39), (40, 59), (60, 200))
 WIDE_BANDS = ((0, 12), (13, 59), (60, 200))  # issue 15's bands
+CS_YEARS = range(1, 11)  # CS(θ): the share of ages within θ years
 SCUT_FOLDS = {"val": (3, 4, 5), "tune": (1, 2)}
 SAMPLE_SEED = {"val": 0, "tune": 1}
 SETS = ("attributes", "age")  # --sets: what is scored, each on its own data under --datasets
@@ -117,24 +119,29 @@ def age_on_crops(bundle, datasets: Path, sample) -> dict:
     return {**{k: m[k] for k in ("mae", "rmse", "n")}, "bias": float(err.mean()), "by_wide_band": bands}
 
 
-def faces_found(predictor: Predictor, paths: list[str]) -> dict:
-    faces = top_faces(predictor, paths, desc="SCUT files")
+def faces_found(predictor: Predictor, paths: list[str], keep: list | None = None) -> dict:
+    faces = top_faces(predictor, paths, desc="SCUT files", keep=keep)
     return {"n_images": len(paths), "found": float(np.mean([f is not None for f in faces]))}
 
 
-def top_faces(predictor: Predictor, paths: list, batch_size: int = 8, desc: str | None = None) -> list[dict | None]:
+def top_faces(predictor: Predictor, paths: list, batch_size: int = 8, desc: str | None = None,
+              keep: list | None = None) -> list[dict | None]:  # fmt: skip
     """The highest-scoring face of each file (None: no face found, or an error); `desc`: a
-    progress bar so named on a terminal (a 2,000-file set takes minutes)."""
+    progress bar so named on a terminal (a 2,000-file set takes minutes); `keep`: a list that
+    gets (path, face) for each file, for the run's per-file record (faces_<bundle>.jsonl.gz)."""
     out = []
     records = predictor.predict_many(paths, batch_size=batch_size)
     for record in tqdm(records, total=len(paths), desc=desc, dynamic_ncols=True, disable=None if desc else True):
         faces = record["faces"]
         out.append(max(faces, key=lambda f: f["score"]) if faces else None)
+    if keep is not None:
+        keep += list(zip(map(str, paths), out, strict=True))
     return out
 
 
-def attributes_end_to_end(predictor: Predictor, val, names: list[str], train_labels: np.ndarray) -> dict:
-    faces = top_faces(predictor, val["path"].tolist(), desc="CelebA-HQ files")
+def attributes_end_to_end(predictor: Predictor, val, names: list[str], train_labels: np.ndarray,
+                          keep: list | None = None) -> dict:  # fmt: skip
+    faces = top_faces(predictor, val["path"].tolist(), desc="CelebA-HQ files", keep=keep)
     found = np.array([f is not None for f in faces])
     labels = val[names].to_numpy()[found]
     probs = np.array([[f["attributes"][n] for n in names] for f in faces if f is not None])
@@ -218,11 +225,12 @@ def linear_probe(train, val, names: list[str], train_labels: np.ndarray) -> dict
 
 
 def age_end_to_end(predictor: Predictor, held, train_median: float, picture: Path | None = None,
-                   title: str = "") -> dict:  # fmt: skip
+                   title: str = "", keep: list | None = None) -> dict:  # fmt: skip
     """The age of each chip's top face against its label: MAE, bias, the share within 1 and 2 std,
-    by band; with `picture`, those ages drawn there too (lnet_anet.engine.plots.plot_age_errors,
-    headed `title`)."""
-    faces = top_faces(predictor, held["path"].tolist(), desc="UTKFace chips")
+    by band, and the cumulative score CS(θ) (the share with |error| <= θ years, θ = 1..10); with
+    `picture`, those ages drawn there too (lnet_anet.engine.plots.plot_age_errors, headed
+    `title`); `keep`: as top_faces'."""
+    faces = top_faces(predictor, held["path"].tolist(), desc="UTKFace chips", keep=keep)
     found = np.array([f is not None and f["age"] is not None for f in faces])
     true = held["age"].to_numpy(np.float64)[found]
     mean = np.array([f["age"]["mean"] for f in faces if f is not None and f["age"] is not None])
@@ -247,6 +255,7 @@ def age_end_to_end(predictor: Predictor, held, train_median: float, picture: Pat
             "bias": float(err.mean()), "within_1_std": float((np.abs(err) <= std).mean()),
             "within_2_std": float((np.abs(err) <= 2 * std).mean()),
             "median_baseline_mae": float(np.abs(true - train_median).mean()), "by_band": bands,
+            "cs": {str(t): float((np.abs(err) <= t).mean()) if len(err) else float("nan") for t in CS_YEARS},
             "by_wide_band": wide} | (_draw_age_errors(mean, std, true, picture, title) if picture else {})  # fmt: skip
 
 
@@ -395,7 +404,9 @@ def _age_lines(results: dict, row, head: str, rule: str) -> list[str]:
     lines = ["", "## Age, UTKFace chips (the top face of each chip; chips with none left out)", "", head, rule,
               row("MAE", lambda r: r["age"]["mae"], ".3f"), row("bias", lambda r: r["age"]["bias"], "+.2f"),
               row("within 1 std", lambda r: r["age"]["within_1_std"], ".3f"),
-              row("within 2 std", lambda r: r["age"]["within_2_std"], ".3f")]  # fmt: skip
+              row("within 2 std", lambda r: r["age"]["within_2_std"], ".3f"),
+              row("CS(5): within 5 years", lambda r: r["age"].get("cs", {}).get("5"), ".3f"),
+              row("CS(10): within 10 years", lambda r: r["age"].get("cs", {}).get("10"), ".3f")]  # fmt: skip
     for band in per[labels[0]]["age"]["by_wide_band"]:
         said = band[:-1] + "+" if band.endswith("-") else band  # "60-" in results.json, "60+" as README says
         lines.append(row(f"{said}: MAE", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("mae"), ".2f"))
@@ -476,6 +487,29 @@ exit status:
        --box-head / --age-descriptor-head naming no --bundle label"""
 
 
+def _file_label(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", label)
+
+
+def _relative(path: str, root: Path) -> str:
+    """A scored file's path under --datasets (as given elsewhere), so that records name the files, not a machine."""
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _write_faces(path: Path, kept: dict[str, list], root: Path) -> str:
+    """Each scored file's top face as the Predictor gave it (None: none found), one JSON line a
+    file ({"set", "path" under --datasets, "face"}), gzipped; returns the file's name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        for name, rows in kept.items():
+            for file, face in rows:
+                f.write(json.dumps({"set": name, "path": _relative(file, root), "face": face}) + "\n")
+    return path.name
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=EXIT_STATUS)  # fmt: skip
@@ -495,7 +529,9 @@ def main(argv=None) -> int:
     ap.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS),
                     help="what to score (default: both): attributes (celeba_hq128 files, the linear probe) and age "
                          "(utkface128 chips, the framings and the stability rows); each needs only its own data")  # fmt: skip
-    ap.add_argument("--limit", type=_count(1), default=None, help="files per set (default: all)")
+    ap.add_argument("--limit", type=_count(1), default=None,
+                    help="files per set: a random sample of the part (seed 0 for val, 1 for tune), the same files "
+                         "for every bundle; files.json lists them (default: all)")  # fmt: skip
     ap.add_argument("--scut", type=_count(0), default=None, help="SCUT images for faces found (default: --limit; 0: skip)")
     ap.add_argument("--stability", type=_count(0), default=200, help="faces perturbed (default: 200; 0: skip)")
     ap.add_argument("--perturb", nargs="*", default=None, choices=PERTURBATIONS, metavar="NAME",
@@ -605,14 +641,17 @@ def main(argv=None) -> int:
         r = {"bundle": str(path), "digest": (predictor.bundle.digest or "")[:12], "identity": predictor.bundle.identity,
              "model": predictor.model_identity, "lnet_input": lnet,
              "scales": list(lnet.get("scales", [1.0])), "cascade": predictor.cascade is not None}
+        kept: dict[str, list] = {"celeba_hq": [], "utkface": [], "scut": []}  # (path, top face) per file
         if files is not None:
-            r["attributes"] = attributes_end_to_end(predictor, files, names, train[names].to_numpy())
+            r["attributes"] = attributes_end_to_end(predictor, files, names, train[names].to_numpy(), kept["celeba_hq"])
         if chips is not None:
-            picture = out / f"age_errors_{re.sub(r'[^A-Za-z0-9_.+-]', '_', label)}.png"
-            r["age"] = age_end_to_end(predictor, chips, train_median, picture, f"{label}: UTKFace {args.part} chips, end to end")
+            picture = out / f"age_errors_{_file_label(label)}.png"
+            r["age"] = age_end_to_end(predictor, chips, train_median, picture, f"{label}: UTKFace {args.part} chips, end to end",
+                                      keep=kept["utkface"])  # fmt: skip
             r["age_at_framings"] = age_at_framings(predictor, chips[: args.framings]) if args.framings else None
         if scut_paths:
-            r["scut"] = faces_found(predictor, scut_paths)
+            r["scut"] = faces_found(predictor, scut_paths, kept["scut"])
+        r["faces_file"] = _write_faces(out / f"faces_{_file_label(label)}.jsonl.gz", kept, args.datasets)
         if stab_paths:
             r["stability"] = stability(predictor, stab_paths, args.perturb)
         r["seconds"] = time.perf_counter() - t0
@@ -631,6 +670,10 @@ def main(argv=None) -> int:
         results["linear_probe"] = linear_probe(probe_train, files, names, train[names].to_numpy())
     results["seconds"] = time.perf_counter() - start
     out.mkdir(parents=True, exist_ok=True)
+    scored = {"celeba_hq": [] if files is None else files["path"].tolist(),
+              "utkface": [] if chips is None else chips["path"].tolist(), "scut": scut_paths, "stability": stab_paths}
+    (out / "files.json").write_text(json.dumps({k: [_relative(p, args.datasets) for p in v] for k, v in scored.items()},
+                                               indent=0) + "\n")  # fmt: skip
     (out / "results.json").write_text(json.dumps(results, indent=2, default=float))
     (out / "results.md").write_text(markdown(results))
     print(markdown(results))

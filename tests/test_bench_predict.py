@@ -4,8 +4,10 @@ its one-thread stage split times every stage of a tiny random bundle."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests._bench import load_benchmark
 
@@ -107,3 +109,16 @@ def test_end_to_end_scores_age_alone_without_celeba_hq(tmp_path, capsys, one_thr
     assert embedded["age"]["picture"] == "age_errors_embedded.png"
     with Image.open(tmp_path / "age" / "age_errors_embedded.png") as picture:
         assert picture.format == "PNG" and picture.width >= 800 and picture.height >= 600
+    # which files were scored, and what the Predictor said of each (trial 90: a record could not be re-scored)
+    import gzip
+
+    scored = json.loads((tmp_path / "age" / "files.json").read_text())["utkface"]
+    assert len(scored) == results["n"]["utkface"] and all(p.startswith("utkface128/UTKFace/") for p in scored)
+    with gzip.open(tmp_path / "age" / embedded["faces_file"], "rt") as f:
+        lines = [json.loads(line) for line in f]
+    assert [line["path"] for line in lines] == scored and {line["set"] for line in lines} == {"utkface"}
+    ages = {line["path"]: line["face"]["age"]["mean"] for line in lines if line["face"]}
+    errors = [ages[p] - int(Path(p).name.split("_")[0]) for p in ages]
+    assert np.isclose(embedded["age"]["mae"], np.mean(np.abs(errors)), atol=1e-3)  # the ages as rounded in the records
+    assert embedded["age"]["cs"]["10"] == pytest.approx(np.mean(np.abs(errors) <= 10), abs=1 / len(errors))
+    assert "| CS(5): within 5 years |" in text

@@ -1216,6 +1216,41 @@ def test_a_holdout_that_moves_rows_into_a_split_the_data_already_has_says_so(tmp
     assert said.levelno == logging.INFO and "already had" not in said.getMessage()
 
 
+def test_holdout_drop_copies_leaves_out_held_files_with_a_training_files_bytes(tmp_path, caplog):
+    """UTKFace keeps byte-identical copies under other names, and a split by name put 107 copies of
+    training chips in val (a fresh-user trial). data.holdout.drop_copies: true leaves such held-out
+    rows out, says how many with an example, and records the count; the training side is kept."""
+    import logging
+
+    from omegaconf import OmegaConf
+
+    from lnet_anet.data.from_config import build_index
+
+    folder = tmp_path / "faces"
+    for i in range(40):  # 20 distinct images, each under two names
+        _jpeg(folder / f"{i % 20}_0_0_{i:017d}.jpg.chip.jpg", seed=i % 20)
+    cfg = OmegaConf.create({"name": "utk", "index": {"_target_": "lnet_anet.data.readers.age.read_utkface",
+                                                     "folder": str(folder)},
+                            "holdout": {"frac": 0.4, "seed": 0, "by": None, "holdout": "val"}})  # fmt: skip
+    plain = build_index(cfg)
+    train_bytes = {Path(p).read_bytes() for p in plain.loc[plain["split"] == "train", "path"]}
+    copies = [p for p in plain.loc[plain["split"] == "val", "path"] if Path(p).read_bytes() in train_bytes]
+    assert copies  # the names hash apart: copies on both sides, as in UTKFace
+    cfg.holdout.drop_copies = True
+    caplog.set_level(logging.INFO, logger="lnet_anet.data")
+    index = build_index(cfg)
+    val = index.loc[index["split"] == "val", "path"]
+    assert not any(Path(p).read_bytes() in train_bytes for p in val)
+    assert len(val) == int((plain["split"] == "val").sum()) - len(copies) and set(copies).isdisjoint(val)
+    assert index.loc[index["split"] == "train", "path"].tolist() == plain.loc[plain["split"] == "train", "path"].tolist()
+    assert index.attrs["holdout"]["copies_left_out"] == len(copies) and index.attrs["holdout"]["drop_copies"]
+    (said,) = [r for r in caplog.records if "drop_copies" in r.getMessage()]
+    assert f"left out {len(copies)} of the" in said.getMessage() and " = " in said.getMessage()
+    cfg.holdout.drop_copies = "yes"
+    with pytest.raises(ValueError, match="drop_copies must be true or false"):
+        build_index(cfg)
+
+
 @pytest.mark.parametrize("command", ["train_anet", "fit_svms", "train_lnet"])
 def test_lfwas_shipped_holdout_leaves_the_attribute_commands_a_tune_part(command):
     """data=lfwa's hold-out and the commands' tune_split hashed identities with one seed, so every

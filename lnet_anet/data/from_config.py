@@ -122,6 +122,7 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
                               "by: identity keeps each person on one side")  # fmt: skip
         attrs = dict(index.attrs)
         source = rule.pop("from_split", None)
+        drop_copies = bool(rule.pop("drop_copies", False))
         before = index["split"].astype(str).to_numpy() if "split" in index else np.full(len(index), "")
         if source is None:
             index = holdout_split(index, overwrite=True, **rule)
@@ -138,9 +139,13 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
             "data.holdout moved %d of the %d %srows into %s%s; data.holdout=null keeps the data's own split",
             moved, pool, f"{source} " if source else "", target,
             f" (the data's own split already had {had} {target} rows)" if had else "")  # fmt: skip
+        copies = {}
+        if drop_copies:  # a held-out file with a training file's bytes (a dataset's duplicates) scores nothing
+            index, copies = _drop_copies(index, target, "train")
+            copies["drop_copies"] = True
         # data.json keeps the rule: another seed or frac moves rows between train and val, which
         # the counts alone may not show, and a finished run would score its own training images
-        index.attrs = {**attrs, "holdout": {**rule, "from_split": source}}
+        index.attrs = {**attrs, "holdout": {**rule, "from_split": source, **copies}}
     limit, every = data_cfg.get("limit"), index
     if limit is not None:
         index = limit_rows(index, limit)
@@ -365,20 +370,53 @@ FOLD_EXAMPLE = "e.g. data.fold='{k: 1, n: 5, seed: 0}'"
 
 
 def holdout_from_config(setting: Any) -> dict | None:
-    """A `data.holdout` setting (null: none; {frac, seed, by, holdout[, from_split]}, holdout_split's
-    arguments and the split re-split) as a plain dict, checked before any data is read. Raises
-    ConfigError naming the setting and what a valid one looks like: not a mapping (data.holdout=0.2),
-    an unknown key, frac outside (0, 1), a seed that is not an integer, holdout not val or test."""
-    keys = ("frac", "seed", "by", "holdout", "from_split")
+    """A `data.holdout` setting (null: none; {frac, seed, by, holdout[, from_split, drop_copies]},
+    holdout_split's arguments, the split re-split, and whether held-out files with the bytes of a
+    training file are left out: _drop_copies) as a plain dict, checked before any data is read.
+    Raises ConfigError naming the setting and what a valid one looks like: not a mapping
+    (data.holdout=0.2), an unknown key, frac outside (0, 1), a seed that is not an integer, holdout
+    not val or test, drop_copies not true or false."""
+    keys = ("frac", "seed", "by", "holdout", "from_split", "drop_copies")
     rule = _mapping_setting("data.holdout", setting, keys, HOLDOUT_EXAMPLE)
     if rule is None:
         return None
+    if not isinstance(rule.get("drop_copies", False), bool):
+        raise ConfigError(f"data.holdout.drop_copies must be true or false, got {rule['drop_copies']!r} "
+                          f"({HOLDOUT_EXAMPLE})")  # fmt: skip
     _share("data.holdout.frac", rule.get("frac", 0.2), HOLDOUT_EXAMPLE)
     _check_split_keys("data.holdout", rule, HOLDOUT_EXAMPLE)
     for key in ("by", "from_split"):
         if rule.get(key) is not None and not isinstance(rule[key], str):
             raise ConfigError(f"data.holdout.{key} must be a column name or null, got {rule[key]!r} ({HOLDOUT_EXAMPLE})")
     return rule
+
+
+def _drop_copies(index: pd.DataFrame, held: str, kept: str) -> tuple[pd.DataFrame, dict]:
+    """`index` without its `held` rows whose file has the same bytes (BLAKE2b of the file) as a
+    `kept` row's: a dataset's duplicates under other names (UTKFace has hundreds) hash to either
+    side of a split by name, and a copy of a training image in the hold-out is scored on what the
+    model learnt. Logs how many went, with an example; returns (index, {"copies_left_out": n})."""
+    import hashlib
+
+    def digest(path: str) -> str:
+        return hashlib.blake2b(Path(path).read_bytes(), digest_size=16).hexdigest()
+
+    split = index["split"].astype(str).to_numpy()
+    paths = index["path"].astype(str).to_numpy()
+    trained = {digest(p): p for p in paths[split == kept]}
+    copy = np.zeros(len(index), bool)
+    twins = []
+    for i in np.flatnonzero(split == held):
+        twin = trained.get(digest(paths[i]))
+        if twin is not None:
+            copy[i] = True
+            twins.append((paths[i], twin))
+    if twins:
+        log.warning("data.holdout.drop_copies: left out %d of the %d %s rows, byte copies of %s files (e.g. %s = %s)",
+                    len(twins), int((split == held).sum()), held, kept, Path(twins[0][0]).name, Path(twins[0][1]).name)  # fmt: skip
+    out = index[~copy]
+    out.attrs = dict(index.attrs)
+    return out, {"copies_left_out": len(twins)}
 
 
 def fold_from_config(setting: Any) -> dict | None:
