@@ -158,6 +158,8 @@ def score(faces: list[dict | None], labels: np.ndarray, names: list[str], thresh
             "p_ge_0.5": {k: at_half[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
             "majority_mean_accuracy": at_decisions["majority_mean_accuracy"],
             "majority_mean_balanced_accuracy": at_majority["mean_balanced_accuracy"],
+            "one_class_attributes": at_decisions["one_class_attributes"],
+            "decisions_balanced_both_classes": at_decisions["mean_balanced_accuracy_both_classes"],
             "calibration": calibration(probs, kept.astype(bool)),  # 0/1 as attribute_metrics reads them
             "per_attribute": {n: {**{k: at_decisions["per_attribute"][n][k] for k in ("accuracy", "balanced_accuracy",
                                                                                      "positive_rate")},
@@ -187,6 +189,11 @@ def markdown(r: dict) -> str:
                   f"| at p >= 0.5 | {s['p_ge_0.5']['mean_accuracy']:.4f} | {s['p_ge_0.5']['mean_balanced_accuracy']:.4f} |",
                   f"| majority class per attribute | {s['majority_mean_accuracy']:.4f} | "
                   f"{s['majority_mean_balanced_accuracy']:.4f} |", ""]  # fmt: skip
+        if s.get("one_class_attributes"):  # a small sample: those attributes' balanced accuracy is one class's rate
+            lines += [f"Attributes with one class only among the images scored ({', '.join(s['one_class_attributes'])}): "
+                      "their balanced accuracy is that class's rate, which "
+                      "lifts the means (the majority class's above 0.5); at the bundle's decisions, over the "
+                      f"attributes with both classes: {s['decisions_balanced_both_classes']:.4f}.", ""]  # fmt: skip
         if "calibration" in s:  # results from before the calibration figures: without them
             lines += [f"Expected calibration error (ECE) of the probabilities, the attributes pooled "
                       f"({s['calibration']['n_bins']} bins): {s['calibration']['ece']:.4f} (reliability.png).", ""]

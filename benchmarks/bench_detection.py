@@ -950,6 +950,13 @@ def _num(v, spec: str = ".3f") -> str:
     return "n/a" if v is None or not np.isfinite(float(v)) else format(float(v), spec)
 
 
+def _capped(r: dict, f: float) -> str:
+    """Recall at f false alarms per image, marked (max) where the row's detections end before f
+    (its max_fppi: records written before max_fppi carry no mark)."""
+    value = _num(r[f"recall_at_{f:g}_fppi"])
+    return f"{value} (max)" if r.get("max_fppi") is not None and r["max_fppi"] < f else value
+
+
 def to_markdown(record: dict) -> str:
     d = record["data"]
     setting = f", {d['setting']}" if d.get("setting") else ""
@@ -965,7 +972,7 @@ def to_markdown(record: dict) -> str:
         split = " / ".join(_num(bs[k]["ap"]) for k in SIZE_BANDS if k in bs)
         ff = r.get("face_free")
         ffs = f"{ff['false_alarms_per_image']:.3f}" if ff else "-"
-        lines.append(f"| {name} | {_num(r['ap'])} | {_num(r['recall_at_0.1_fppi'])} | {_num(r['recall_at_1_fppi'])} | "
+        lines.append(f"| {name} | {_num(r['ap'])} | {_capped(r, 0.1)} | {_capped(r, 1)} | "
                      f"{_num(r['max_recall'])} | {split} | {r['boxes_per_image']:.1f} | "
                      f"{'-' if r['median_ms'] is None else format(r['median_ms'], '.0f')} | {ffs} |")  # fmt: skip
     fddb = {name: r["fddb"] for name, r in record["results"].items() if "fddb" in r}
@@ -986,9 +993,11 @@ def to_markdown(record: dict) -> str:
         lines += ["", "Bundles read: " + "; ".join(f"{name}: {b}" for name, b in bundles.items()) + "."]
     lines += ["", "By size: " + ", ".join(f"{k} = faces {lo:g}-{hi:g} px high" for k, (lo, hi) in SIZE_BANDS.items())
               + " (cumulative like WIDER's settings; WIDER's official split is by detector difficulty, not size).",
-              "", "AP here is all-point (VOC) AP at IoU 0.5 over the faces that count, by the same code for every "
+              "", "AP here is all-point (VOC) AP at IoU 0.5 over the faces that count, each detection (best score "
+              "first) matched to the best still unmatched face (COCO's greedy matching), by the same code for every "
               "detector: beside the peers of this run, not beside published WIDER tables (their own evaluation "
-              "code)." + (" For AP, FDDB's ellipses are scored as their bounding boxes; the FDDB table above "
+              "code). A recall marked (max) is the row's max recall: its detections end at fewer false alarms per "
+              "image than that column's." + (" For AP, FDDB's ellipses are scored as their bounding boxes; the FDDB table above "
                           "follows FDDB's own evaluation." if fddb else ""),
               "", "Curves: curves.json, curves.png (a dot: each row's operating point; a saved output's is all "
               "its detections)."]  # fmt: skip

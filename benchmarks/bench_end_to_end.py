@@ -151,7 +151,8 @@ def attributes_end_to_end(predictor: Predictor, val, names: list[str], train_lab
     ages = np.array([f["age"]["mean"] if f["age"] is not None else np.nan for f in faces if f is not None])
     return {"n_images": len(val), "found": float(found.mean()),
             "p_ge_0.5": {k: at_half[k] for k in ("mean_accuracy", "mean_balanced_accuracy", "majority_mean_accuracy")},
-            "bundle_thresholds": {k: at_bundle[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
+            "bundle_thresholds": {k: at_bundle[k] for k in ("mean_accuracy", "mean_balanced_accuracy",
+                                                             "mean_balanced_accuracy_both_classes", "one_class_attributes")},
             "age_vs_young": age_vs_young(ages, labels[:, names.index("Young")]) if "Young" in names else None}  # fmt: skip
 
 

@@ -180,3 +180,11 @@ def test_the_majority_baselines_balanced_accuracy_is_the_metrics_not_a_flat_half
     record = {"data": {"name": "x", "split": "val", "root": "/d", "n_images": 5}, "command": "c", "left_out_attributes": [],
               "bundle": {"path": "b", "identity": "i"}, "scores": scores}  # fmt: skip
     assert f"| majority class per attribute | {scores['majority_mean_accuracy']:.4f} | 0.2500 |" in bench.markdown(record)
+    # the attributes with one class among the images are named, and the mean over the others is beside it (trial 90)
+    decided = attribute_metrics(np.array([[1, 1], [0, 1], [1, 0], [1, 1]]), kept, names, train)
+    assert scores["one_class_attributes"] == ["B"] == decided["one_class_attributes"]
+    assert scores["decisions_balanced_both_classes"] == pytest.approx(decided["per_attribute"]["A"]["balanced_accuracy"])
+    assert "Attributes with one class only among the images scored (B): " in bench.markdown(record)
+    both = attribute_metrics(kept, kept, names)
+    assert both["mean_balanced_accuracy"] == 1.0 and both["mean_balanced_accuracy_both_classes"] == 1.0
+    assert np.isnan(attribute_metrics(kept[:, 1:], kept[:, 1:], ["B"])["mean_balanced_accuracy_both_classes"])

@@ -98,7 +98,7 @@ def test_ap_by_hand_all_point_interpolation():
     assert out["recall_at_0.1_fppi"] == pytest.approx(1 / 3)  # 0.2 false alarms allowed: none
     assert out["recall_at_1_fppi"] == pytest.approx(2 / 3)
     assert out["n_faces"] == 3 and out["n_images"] == 2 and out["n_detections"] == 3
-    assert out["false_alarms"] == 1
+    assert out["false_alarms"] == 1 and out["max_fppi"] == pytest.approx(0.5)  # recall at 1 FPPI is max recall here
     # Image order and detection order within an image do not matter: one global ranking.
     swapped = evaluate_detections([([B], [0.7]), ([FAR, A], [0.8, 0.9])], [[B, C], [A]], bands=None)
     assert swapped["ap"] == pytest.approx(5 / 9)

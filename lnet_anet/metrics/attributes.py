@@ -23,7 +23,11 @@ def attribute_metrics(
     e.g. the SVMs' fit part against the whole train split, differ there: trial 65).
 
     Balanced accuracy = mean of the true-positive and true-negative rates; a rate whose class is
-    absent from `labels` is left out of that mean.
+    absent from `labels` is left out of that mean (scikit-learn's balanced_accuracy_score does the
+    same), so on a small sample an attribute with one class scores that class's rate alone, often
+    1.0, and the majority baseline's mean balanced accuracy rises over 0.5. "one_class_attributes"
+    names them, and "mean_balanced_accuracy_both_classes" is the mean over the others (NaN when
+    none has both).
     """
     predictions, labels = np.asarray(predictions).astype(bool), np.asarray(labels).astype(bool)
     if predictions.shape != labels.shape or labels.ndim != 2 or labels.shape[1] != len(names):
@@ -38,6 +42,7 @@ def attribute_metrics(
         tpr = (predictions & labels).sum(0) / positives
         tnr = (~predictions & ~labels).sum(0) / negatives
     balanced = np.nanmean(np.stack([tpr, tnr]), axis=0)
+    both = (positives > 0) & (negatives > 0)
     per_attribute = {
         name: {
             "accuracy": float(correct[:, i].mean()),
@@ -50,6 +55,8 @@ def attribute_metrics(
     return {
         "mean_accuracy": float(correct.mean()),
         "mean_balanced_accuracy": float(np.mean(balanced)),
+        "mean_balanced_accuracy_both_classes": float(np.mean(balanced[both])) if both.any() else float("nan"),
+        "one_class_attributes": [name for i, name in enumerate(names) if not both[i]],
         "majority_mean_accuracy": float((labels == majority).mean()),
         "majority_of": (f"{reference} ({len(reference_labels)} labels)" if train_labels is not None
                         else f"the scored labels themselves ({len(labels)})"),  # fmt: skip

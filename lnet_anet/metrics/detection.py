@@ -2,7 +2,9 @@
 
 match_detections pairs predictions with ground truth greedily, one to one, predictions taken in
 the order given (best score first, as the Localizer returns them); a prediction counts as a hit
-when its IoU with a still unmatched ground-truth box is >= the threshold (the PASCAL rule).
+when its IoU with a still unmatched ground-truth box is >= the threshold (COCO's greedy matching:
+the PASCAL VOC devkit instead takes each prediction's best-IoU box, matched or not, and counts a
+prediction whose best box is taken as a false alarm; the two differ only where faces overlap).
 
 evaluate_detections scores ranked detections on a benchmark (see its docstring): AP at an IoU,
 recall at fixed false alarms per image, and a split by face height (SIZE_BANDS). IoUs come from
@@ -199,6 +201,7 @@ def _curve(scores: np.ndarray, labels: np.ndarray, n_pos: int, n_images: int, fp
         "max_recall": float(recall[-1]) if len(recall) and n_pos else (0.0 if n_pos else float("nan")),
         "n_faces": int(n_pos),
         "false_alarms": int(fp[-1]) if len(fp) else 0,
+        "max_fppi": (float(fp[-1]) if len(fp) else 0.0) / max(n_images, 1),
     }
     for f in fppi:
         ok = fp_pt / max(n_images, 1) <= f + 1e-12
@@ -224,10 +227,13 @@ def evaluate_detections(
 
     ap: PASCAL VOC all-point interpolated average precision at `iou` over the detections of all
         images ranked together by score. A detection is a hit on the best still unmatched face
-        (one to one); one that overlaps only don't-care faces (IoU >= iou) is dropped from the
-        ranking (neither a hit nor a false alarm); everything else is a false alarm.
+        (one to one; COCO's greedy matching, module docstring); one that overlaps only don't-care
+        faces (IoU >= iou) is dropped from the ranking (neither a hit nor a false alarm);
+        everything else is a false alarm.
     recall_at_<f>_fppi: the best recall at a score threshold that leaves at most f false alarms
-        per image (f in `fppi`); max_recall: recall with every detection kept.
+        per image (f in `fppi`); max_recall: recall with every detection kept; max_fppi: false
+        alarms per image with every detection kept. Where max_fppi < f, recall at f is
+        max_recall: the detector's own threshold ends its curve before f.
     by_size: the same numbers for each band (lo, hi) of face height y1 - y0 (SIZE_BANDS by
         default): faces that count outside the band become don't-care, so a detection of them
         is neither rewarded nor penalised, while unmatched detections stay false alarms (as in
