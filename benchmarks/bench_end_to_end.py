@@ -35,7 +35,10 @@ flip, and the IoU of the face box with the original's (mapped into the same pixe
 `--sets` chooses what is scored (default both): `attributes` (celeba_hq128 files, the linear probe,
 the age-against-Young proxy) needs only celeba_hq128, `age` (UTKFace chips, the framings and
 stability rows) only utkface128. Writes results.{json,md} into --out (default
-runs/bench_end_to_end/<date>-<time>), and with the age rows age_errors_<label>.png per bundle
+runs/bench_end_to_end/<date>-<time>), files.json (the files scored per set, under --datasets: --limit
+draws a random sample of each part, seed 0 for val and 1 for tune), faces_<label>.jsonl.gz per bundle
+(each scored file's top face as the Predictor gave it, so every figure can be scored again), and
+with the age rows age_errors_<label>.png per bundle
 (predicted against true age, MAE by band, CS(theta), the share within 1 and 2 std by band). A
 chosen set whose data is missing under --datasets is named, with the --sets that would run, and
 the script stops (exit 1).
@@ -380,6 +383,7 @@ def _attribute_lines(results: dict, row, head: str, rule: str) -> list[str]:
                   lambda r: r["attributes"]["bundle_thresholds"]["mean_balanced_accuracy"], ".4f"),
               row("mean accuracy, p >= 0.5", lambda r: r["attributes"]["p_ge_0.5"]["mean_accuracy"], ".4f"),
               row("mean balanced accuracy, p >= 0.5", lambda r: r["attributes"]["p_ge_0.5"]["mean_balanced_accuracy"], ".4f"),
+              *_one_class_lines(per),
               "", f"Ground-truth crops (diagnostic, the aligned file handed to ANet): mean accuracy "
               f"{gt_a['mean_accuracy']:.4f} / balanced {gt_a['mean_balanced_accuracy']:.4f}; majority class "
               f"{gt_a['majority_mean_accuracy']:.4f}."]  # fmt: skip
@@ -396,6 +400,18 @@ def _attribute_lines(results: dict, row, head: str, rule: str) -> list[str]:
                   row("median age, not Young", lambda r: (r["attributes"].get("age_vs_young") or {}).get("median_age_not_young"), ".1f"),
                   row("Young given 45 years or more", lambda r: (r["attributes"].get("age_vs_young") or {}).get("young_given_45_plus"), ".3f")]  # fmt: skip
     return lines
+
+
+def _one_class_lines(per: dict) -> list[str]:
+    """The attributes with one class only among the files scored (a small --limit): named, with the
+    balanced mean over the others, since the metric counts the one class's rate for them."""
+    decided = per[next(iter(per))]["attributes"]["bundle_thresholds"]
+    if not decided.get("one_class_attributes"):
+        return []
+    return ["", f"Attributes with one class only among the files scored ({', '.join(decided['one_class_attributes'])}): "
+            "their balanced accuracy is that class's rate, which lifts the means; at the bundle's decisions, over "
+            f"the attributes with both classes: {decided['mean_balanced_accuracy_both_classes']:.4f} "
+            f"({next(iter(per))})."]  # fmt: skip
 
 
 def _age_lines(results: dict, row, head: str, rule: str) -> list[str]:

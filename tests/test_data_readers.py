@@ -1009,6 +1009,10 @@ def test_a_finished_run_refuses_another_holdout_rule(tmp_path):
     (run / "data.json").write_text(json.dumps(old))
     cfg.holdout.seed = 0
     record_data(run, cfg, build_index(cfg))
+    # a run begun before its data left out copies of training images (UTKFace's config): told how to go on (trial 91)
+    cfg.holdout.drop_copies = True
+    with pytest.raises(RunRefusedError, match=r"drop_copies.*data\.holdout\.drop_copies=false reads the data as it did"):
+        record_data(run, cfg, build_index(cfg))
 
 def test_read_score_csv(tmp_path):
     for name in ["a.png", "b.png"]:
@@ -1181,6 +1185,10 @@ def test_data_limit_keeps_at_most_n_rows_of_each_split_nested_and_refuses_a_bad_
     assert list(small[small["split"] == "train"].index) != list(range(10))  # drawn, not the first rows
     assert small.attrs == {"attributes": ["Smiling"], "limit": 10}
     assert set(limit_rows(index, 10)["path"]) == set(small["path"])  # fixed seed
+    # rows left out of another split (drop_copies' val copies) move no training row (trial 91: 3 of 40 stayed)
+    fewer = index.drop(index=index.index[index["split"] == "val"][::2])
+    kept = limit_rows(fewer, 10)
+    assert set(kept.loc[kept["split"] == "train", "path"]) == set(small.loc[small["split"] == "train", "path"])
     for bad in (0, -3, 2.5, "10", True):
         with pytest.raises(ConfigError, match="data.limit must be a whole number"):
             limit_rows(index, bad)

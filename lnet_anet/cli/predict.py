@@ -803,7 +803,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             predictor.lone_skip_share = CLOSEUP_SKIP_SHARE
         except ValueError as e:  # a bundle that never reads a lone face again
-            print(f"error: --closeups: {_safe(str(e))}", file=sys.stderr)
+            print(f"error: --closeups: this bundle never reads a picture's lone face again at the zoom-in scale, so "
+                  f"there is nothing to skip ({_safe(str(e))})", file=sys.stderr)  # fmt: skip
             return 1
     if args.detail is not None:
         try:

@@ -17,7 +17,7 @@ from lnet_anet.data.dataset import FaceDataset
 from lnet_anet.data.errors import DataNotFoundError
 from lnet_anet.data.preprocess import INCEPTION_MEAN, INCEPTION_STD
 from lnet_anet.data.readers._tables import BOX_COLUMNS, is_image_name
-from lnet_anet.data.readers.age import fold_split, holdout_split
+from lnet_anet.data.readers.age import _unit_hash, fold_split, holdout_split
 from lnet_anet.data.scenes import ScenePhotometric
 from lnet_anet.engine.config import ConfigError
 
@@ -168,12 +168,14 @@ def build_index(data_cfg: Any) -> pd.DataFrame:
 
 def limit_rows(index: pd.DataFrame, limit: Any) -> pd.DataFrame:
     """At most `limit` rows of each split (data.limit: a quick run on part of a real dataset),
-    drawn in a fixed random order, so a larger limit keeps a smaller one's rows; the rows stay in
-    the index's order, and index.attrs["limit"] records it (data.json). Raises ConfigError for a
-    limit that is not a whole number >= 1."""
+    drawn in a fixed random order: each row's place is a hash of its image file's name, so a larger
+    limit keeps a smaller one's rows, and rows added or left out elsewhere (another split, the
+    copies data.holdout.drop_copies leaves out) move no other row in or out (a permutation of the
+    whole index did: a trial). The rows stay in the index's order, and index.attrs["limit"] records
+    it (data.json). Raises ConfigError for a limit that is not a whole number >= 1."""
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ConfigError(f"data.limit must be a whole number >= 1 (rows of each split) or null, got {limit!r}")
-    order = np.random.default_rng(0).permutation(len(index))
+    order = _unit_hash([f"limit\0{Path(str(p)).name}" for p in index["path"]], 0)
     rank = pd.Series(order, index=index.index).groupby(index["split"]).rank(method="first")
     limited = index[rank <= limit]
     limited.attrs = {**index.attrs, "limit": limit}

@@ -568,8 +568,15 @@ def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
             summary[key] = index.attrs[key]
     summary = json.loads(json.dumps(summary))  # as the file will read back (lists, not tuples)
     # "holdout": data.json written before it was kept lacks it; such a run is taken to have used today's rule
-    keep_run_record(folder, "data.json", summary, "on other data", ignore=("skipped",), unrecorded=("holdout",),
-                    normalize=lambda before: {**before, "root": _real_paths(before.get("root") or {})})  # fmt: skip
+    try:
+        keep_run_record(folder, "data.json", summary, "on other data", ignore=("skipped",), unrecorded=("holdout",),
+                        normalize=lambda before: {**before, "root": _real_paths(before.get("root") or {})})  # fmt: skip
+    except RunRefusedError as e:
+        if (summary.get("holdout") or {}).get("drop_copies") and "drop_copies" in str(e):
+            # a run of UTKFace begun before its config left the val copies out: said how to go on with it
+            raise RunRefusedError(f"{e}. It was begun before the hold-out left out copies of training images: "
+                                  "data.holdout.drop_copies=false reads the data as it did") from None  # fmt: skip
+        raise
 
 
 def _real_paths(settings: dict[str, str]) -> dict[str, str]:
