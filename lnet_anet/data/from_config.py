@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -397,7 +398,8 @@ def _drop_copies(index: pd.DataFrame, held: str, kept: str) -> tuple[pd.DataFram
     """`index` without its `held` rows whose file has the same bytes (BLAKE2b of the file) as a
     `kept` row's: a dataset's duplicates under other names (UTKFace has hundreds) hash to either
     side of a split by name, and a copy of a training image in the hold-out is scored on what the
-    model learnt. Logs how many went, with an example; returns (index, {"copies_left_out": n})."""
+    model learnt. Only files of a size both sides have are read. Logs how many went, with an
+    example; returns (index, {"copies_left_out": n})."""
     import hashlib
 
     def digest(path: str) -> str:
@@ -405,10 +407,12 @@ def _drop_copies(index: pd.DataFrame, held: str, kept: str) -> tuple[pd.DataFram
 
     split = index["split"].astype(str).to_numpy()
     paths = index["path"].astype(str).to_numpy()
-    trained = {digest(p): p for p in paths[split == kept]}
+    sizes = np.array([os.path.getsize(p) for p in paths])
+    shared = set(sizes[split == kept]) & set(sizes[split == held])  # a copy has its twin's size
+    trained = {digest(p): p for p, n in zip(paths[split == kept], sizes[split == kept], strict=True) if n in shared}
     copy = np.zeros(len(index), bool)
     twins = []
-    for i in np.flatnonzero(split == held):
+    for i in np.flatnonzero((split == held) & np.isin(sizes, list(shared))):
         twin = trained.get(digest(paths[i]))
         if twin is not None:
             copy[i] = True

@@ -568,15 +568,17 @@ def record_data(folder: Path, data_cfg: Any, index: pd.DataFrame) -> None:
             summary[key] = index.attrs[key]
     summary = json.loads(json.dumps(summary))  # as the file will read back (lists, not tuples)
     # "holdout": data.json written before it was kept lacks it; such a run is taken to have used today's rule
-    try:
-        keep_run_record(folder, "data.json", summary, "on other data", ignore=("skipped",), unrecorded=("holdout",),
-                        normalize=lambda before: {**before, "root": _real_paths(before.get("root") or {})})  # fmt: skip
-    except RunRefusedError as e:
-        if (summary.get("holdout") or {}).get("drop_copies") and "drop_copies" in str(e):
-            # a run of UTKFace begun before its config left the val copies out: said how to go on with it
-            raise RunRefusedError(f"{e}. It was begun before the hold-out left out copies of training images: "
-                                  "data.holdout.drop_copies=false reads the data as it did") from None  # fmt: skip
-        raise
+    keep_run_record(folder, "data.json", summary, "on other data", ignore=("skipped",), unrecorded=("holdout",),
+                    normalize=lambda before: {**before, "root": _real_paths(before.get("root") or {})},
+                    hint=_copies_hint)  # fmt: skip
+
+
+def _copies_hint(before: dict[str, Any], now: dict[str, Any]) -> str | None:
+    """keep_run_record's hint for data.json: a run begun before its hold-out left out copies of
+    training images (UTKFace's config since data.holdout.drop_copies) is told how to go on."""
+    if (now.get("holdout") or {}).get("drop_copies") and not (before.get("holdout") or {}).get("drop_copies"):
+        return "It was begun before the hold-out left out copies of training images: data.holdout.drop_copies=false reads the data as it did"
+    return None
 
 
 def _real_paths(settings: dict[str, str]) -> dict[str, str]:
@@ -588,7 +590,8 @@ def _real_paths(settings: dict[str, str]) -> dict[str, str]:
 
 def keep_run_record(folder: Path, name: str, record: dict[str, Any], what: str, ignore: tuple[str, ...] = (),
                     before_records: dict[str, Any] | None = None, unrecorded: tuple[str, ...] = (),
-                    normalize: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:  # fmt: skip
+                    normalize: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                    hint: Callable[[dict[str, Any], dict[str, Any]], str | None] | None = None) -> None:  # fmt: skip
     """Write <folder>/<name>, a JSON record of what the run reads or starts from (a rerun resumes,
     so it must be the same). A folder that has trained (checkpoints, weights, caches) refuses a
     record that differs from the one it holds, apart from the `ignore` keys: RunRefusedError
@@ -596,7 +599,8 @@ def keep_run_record(folder: Path, name: str, record: dict[str, Any], what: str, 
     the file counts as (None: anything); unrecorded: keys that records written before they were
     kept lack, taken as they are now when absent. A record that is not JSON raises RunRefusedError
     naming the file. normalize: applied to the record held before comparing (record_data: the paths
-    it names made real, as this launch's are)."""
+    it names made real, as this launch's are). hint: (held, new) -> a sentence added to the
+    refusal, or None."""
     path = folder / name
     before = read_run_record(path) if path.exists() else before_records
     if before is not None and normalize is not None:
@@ -606,10 +610,11 @@ def keep_run_record(folder: Path, name: str, record: dict[str, Any], what: str, 
         changed = sorted(k for k in set(before) | set(record) if k not in ignore and before.get(k) != record.get(k))
         if changed:
             moves = "; ".join(m for k in changed for m in _moves(k, before.get(k), record.get(k)))
+            said = hint(before, record) if hint is not None else None
             raise RunRefusedError(f"{folder}: this run folder was trained {what} ({', '.join(changed)} "
                                   f"{'differs' if len(changed) == 1 else 'differ'} from its "
                                   f"{name}: {moves}); give the run another name= (or remove the folder to start "
-                                  "over)")  # fmt: skip
+                                  "over)" + (f". {said}" if said else ""))  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     _write_atomically(path, json.dumps(record, indent=2))
 
