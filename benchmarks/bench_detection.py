@@ -56,6 +56,11 @@ lnet_anet_localize_open's rows equal lnet_anet_shipped's and lnet_anet_localize'
 differ for a bundle whose threshold leaves boxes out.
 Times: median ms per image over the scored images, torch/OpenCV threads = --threads, batch 1.
 
+Intervals (--intervals N resamples, default 1000; 0: none): each row's AP50, recall at 0.1 and 1
+false alarms per image, max recall and face-free false alarms per crop get their 95% bootstrap
+interval, the photos (crops) resampled whole (lnet_anet.metrics.intervals); each lnet_anet row gets
+the interval of its difference to each peer row on the same resamples (results.json: "versus").
+
 Face-free check (--face-free): from each scored photo (those of --part: val, tune or all), at most
 one square crop of side >= 64 px (random, seeded) that overlaps no labelled box of any size (each
 box grown by 50% per side for hair and head) -- WIDER labels even tiny faces, but an unlabelled
@@ -115,8 +120,15 @@ from lnet_anet.data.readers.detection import (
     read_wider_txt,
 )
 from lnet_anet.engine.runs import machine, say_left_out
-from lnet_anet.metrics.detection import FPPI, SIZE_BANDS, evaluate_detections, truth_from_table
+from lnet_anet.metrics.detection import (
+    FPPI,
+    SIZE_BANDS,
+    detection_intervals,
+    evaluate_detections,
+    truth_from_table,
+)
 from lnet_anet.metrics.fddb import FALSE_POSITIVES, fddb_roc, write_roc_files
+from lnet_anet.metrics.intervals import RESAMPLES, format_interval, named_intervals
 
 READERS = {
     "wider": read_wider_txt,
@@ -649,6 +661,9 @@ def main(argv=None) -> int:
                     help="the face head file (rescue) of lnet_anet and lnet_anet_shipped (default: the bundle's)")
     ap.add_argument("--threads", type=int, default=2, help="torch and OpenCV threads (default: 2)")
     ap.add_argument("--limit", type=int, default=None, help="score only the first N images (a smoke test)")
+    ap.add_argument("--intervals", type=int, default=RESAMPLES, metavar="N",
+                    help=f"bootstrap resamples of the photos for each figure's 95%% interval, and for the interval of "
+                         f"each lnet_anet row's difference to each peer on the same photos (default: {RESAMPLES}; 0: none)")  # fmt: skip
     ap.add_argument("--face-free", action="store_true",
                     help="also count false alarms on face-free crops of the photos (the docstring says how they are cut)")
     ap.add_argument("--vis", type=int, default=0, metavar="N",
@@ -703,6 +718,7 @@ def main(argv=None) -> int:
     diagnosis = None
     drawn: dict[str, list[np.ndarray]] = {}  # --vis: each row's boxes at its operating point, first images
     curves: dict[str, dict] = {}  # each row's PR / FPPI points (and FDDB's ROC): curves.json, curves.png
+    scored: dict[str, list] = {}  # each row's detections, for the intervals of the differences between rows
     fddb_faces = list(df["ellipses"]) if "ellipses" in df else None
     image_sizes = [data["sizes"][p] for p in paths] if fddb_faces is not None else None
 
@@ -712,6 +728,9 @@ def main(argv=None) -> int:
         FDDB's ROC for FDDB's labels (files under --out/fddb, its figures in the row)."""
         res = evaluate_detections(dets, truth, iou=0.5, fppi=FPPI, bands=SIZE_BANDS, curve=True)
         curves[name] = res.pop("curve")
+        scored[name] = dets
+        if args.intervals and len(dets) >= 2:
+            res["intervals"] = detection_intervals(dets, truth, iou=0.5, fppi=FPPI, resamples=args.intervals)
         kept = [(b[m], sc[m]) for b, sc in dets
                 for m in [np.ones(len(sc), bool) if saved else operating_point(name, sc, shipped_threshold)]]  # fmt: skip
         at = evaluate_detections(kept, truth, iou=0.5, fppi=FPPI, bands=None, curve=True)["curve"]
@@ -764,8 +783,12 @@ def main(argv=None) -> int:
                     counts.append(int(operating_point(name, s, shipped_threshold).sum()))
                 else:
                     counts.append(int(operating_point(name, s, None).sum()))
+            counts = np.array(counts, np.float64)
             res["face_free"] = {"n_images": len(free_paths), "false_alarms_per_image": float(np.mean(counts)),
-                                "images_with_a_false_alarm": float(np.mean(np.array(counts) > 0))}  # fmt: skip
+                                "images_with_a_false_alarm": float(np.mean(counts > 0))}  # fmt: skip
+            if args.intervals and len(counts) >= 2:
+                res["face_free"]["intervals"] = named_intervals(lambda idx, c=counts: c[idx].mean(), ["false_alarms_per_image"],
+                                                                len(counts), "crops", args.intervals)  # fmt: skip
         results[name] = res
         drawn[name] = [b[operating_point(name, sc, shipped_threshold)] for b, sc in dets[: args.vis]]
         with open(args.work / f"detections_{name}.json", "w") as fh:
@@ -777,6 +800,9 @@ def main(argv=None) -> int:
         print(f"{name}: AP50 {_num(res['ap'])}, recall@0.1 {_num(res['recall_at_0.1_fppi'])}, recall@1 "
               f"{_num(res['recall_at_1_fppi'])}, {res['median_ms']:.0f} ms/img ({time.time() - t0:.0f} s)", flush=True)  # fmt: skip
 
+    if args.intervals:
+        for name, versus in differences(scored, truth, args.intervals).items():
+            results[name]["versus"] = versus
     if args.vis:
         pictures = draw_detections(df.iloc[: args.vis], truth, drawn, args.work / "vis")
         print(f"pictures: {len(pictures)} in {args.work / 'vis'} (magenta: labelled faces that count, gray: don't-care, "
@@ -821,6 +847,22 @@ def main(argv=None) -> int:
     print(f"curves: {args.out / 'curves.json'}, {picture}")
     print(f"wrote {args.out / 'results.md'} and {args.out / 'results.json'}; per-image detections in {args.work}")
     return 0
+
+
+def differences(scored: dict[str, list], truth: list, resamples: int) -> dict[str, dict]:
+    """For each lnet_anet row, the bootstrap interval of its figures minus each peer row's on the
+    same photos (detection_intervals' "versus": a difference whose interval excludes 0 is more
+    than the draw of photos): row -> peer -> {"ap", "recall_at_0.1_fppi", ...: [low, high]}."""
+    if len(truth) < 2:  # no interval of one photo
+        return {}
+    ours = [n for n in scored if n in PREDICTOR_DETECTORS]
+    peers = [n for n in scored if n not in ours]
+    out: dict[str, dict] = {}
+    for name in ours:
+        for peer in peers:
+            got = detection_intervals(scored[name], truth, iou=0.5, fppi=FPPI, versus=scored[peer], resamples=resamples)
+            out.setdefault(name, {})[peer] = {k.removesuffix(" - versus"): v for k, v in got.items() if k.endswith(" - versus")}
+    return out
 
 
 def box_shapes(dets, truth) -> dict:
@@ -952,8 +994,9 @@ def _num(v, spec: str = ".3f") -> str:
 
 def _capped(r: dict, f: float) -> str:
     """Recall at f false alarms per image, marked (max) where the row's detections end before f
-    (its max_fppi: records written before max_fppi carry no mark)."""
-    value = _num(r[f"recall_at_{f:g}_fppi"])
+    (its max_fppi: records written before max_fppi carry no mark), with its interval."""
+    key = f"recall_at_{f:g}_fppi"
+    value = format_interval(r[key], (r.get("intervals") or {}).get(key))
     return f"{value} (max)" if r.get("max_fppi") is not None and r["max_fppi"] < f else value
 
 
@@ -971,10 +1014,23 @@ def to_markdown(record: dict) -> str:
         bs = r.get("by_size", {})
         split = " / ".join(_num(bs[k]["ap"]) for k in SIZE_BANDS if k in bs)
         ff = r.get("face_free")
-        ffs = f"{ff['false_alarms_per_image']:.3f}" if ff else "-"
-        lines.append(f"| {name} | {_num(r['ap'])} | {_capped(r, 0.1)} | {_capped(r, 1)} | "
+        ffs = format_interval(ff["false_alarms_per_image"], (ff.get("intervals") or {}).get("false_alarms_per_image")) if ff else "-"
+        ap50 = format_interval(r["ap"], (r.get("intervals") or {}).get("ap"))
+        lines.append(f"| {name} | {ap50} | {_capped(r, 0.1)} | {_capped(r, 1)} | "
                      f"{_num(r['max_recall'])} | {split} | {r['boxes_per_image']:.1f} | "
                      f"{'-' if r['median_ms'] is None else format(r['median_ms'], '.0f')} | {ffs} |")  # fmt: skip
+    said = next((r["intervals"] for r in record["results"].values() if r.get("intervals")), None)
+    if said:
+        lines += ["", f"In brackets: the {said['confidence']:.0%} bootstrap interval ({said['resamples']} resamples of the "
+                  f"{said['n']} photos, each with its faces and false alarms; face-free: of the crops; "
+                  "lnet_anet.metrics.intervals)."]  # fmt: skip
+    for name, r in record["results"].items():
+        for peer, diff in (r.get("versus") or {}).items():
+            if diff.get("ap"):
+                lines.append(f"- {name} minus {peer} on the same photos: AP50 {_num(r['ap'] - record['results'][peer]['ap'], '+.3f')} "
+                             f"[{diff['ap'][0]:+.3f}, {diff['ap'][1]:+.3f}], recall at 0.1 FPPI "
+                             f"{_num(r['recall_at_0.1_fppi'] - record['results'][peer]['recall_at_0.1_fppi'], '+.3f')} "
+                             f"[{diff['recall_at_0.1_fppi'][0]:+.3f}, {diff['recall_at_0.1_fppi'][1]:+.3f}].")  # fmt: skip
     fddb = {name: r["fddb"] for name, r in record["results"].items() if "fddb" in r}
     if fddb:  # FDDB's own ROC beside the box AP
         some = next(iter(fddb.values()))

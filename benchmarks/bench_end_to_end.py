@@ -27,6 +27,9 @@ are benchmarks/bench_attractiveness.py's). Beside them, in the same run:
 Per image, the face the predictor scores highest is the one scored; an image with no face counts in
 the "found" share and is left out of the accuracy (its share is reported beside it).
 
+Each figure has its 95% bootstrap interval beside it (`--intervals` resamples of the files scored,
+lnet_anet.metrics.intervals): how far it may move on as many other files of the same kind.
+
 Stability (`--stability` UTKFace hold-out faces): each file is perturbed (JPEG q95 and q75 re-saves,
 shifts by 4 px, scale x0.9 / x1.1, brightness x0.6 / x1.5, grayscale, 128 -> 256 px) and run again;
 per perturbation: |delta age| (median, 95th percentile), the share of attribute decisions that
@@ -36,7 +39,7 @@ flip, and the IoU of the face box with the original's (mapped into the same pixe
 the age-against-Young proxy) needs only celeba_hq128, `age` (UTKFace chips, the framings and
 stability rows) only utkface128. Writes results.{json,md} into --out (default
 runs/bench_end_to_end/<date>-<time>), files.json (the files scored per set, under --datasets: --limit
-draws a random sample of each part, seed 0 for val and 1 for tune), faces_<label>.jsonl.gz per bundle
+draws each part's files by a hash of their names, seed 0 for val and 1 for tune: lnet_anet.data.from_config.draw_by_name), faces_<label>.jsonl.gz per bundle
 (each scored file's top face as the Predictor gave it, so every figure can be scored again), and
 with the age rows age_errors_<label>.png per bundle
 (predicted against true age, MAE by band, CS(theta), the share within 1 and 2 std by band). A
@@ -70,14 +73,15 @@ from torch.utils.data import DataLoader  # noqa: E402
 from lnet_anet.cli.arguments import bundle_refusal  # noqa: E402
 from lnet_anet.data import datasets_root, runs_root
 from lnet_anet.data.dataset import collate_skip_bad  # noqa: E402
-from lnet_anet.data.from_config import build_index, face_dataset, split_of  # noqa: E402
+from lnet_anet.data.from_config import build_index, draw_by_name, face_dataset, split_of  # noqa: E402
 from lnet_anet.data.readers.age import fold_of  # noqa: E402
 from lnet_anet.data.readers.attractiveness import read_scut_fbp5500  # noqa: E402
 from lnet_anet.dldl.descriptor import DescriptorHead  # noqa: E402
 from lnet_anet.engine.runs import machine  # noqa: E402
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor  # noqa: E402
-from lnet_anet.metrics.age import regression_metrics  # noqa: E402
-from lnet_anet.metrics.attributes import attribute_metrics  # noqa: E402
+from lnet_anet.metrics.age import estimate_intervals, regression_metrics  # noqa: E402
+from lnet_anet.metrics.attributes import attribute_intervals, attribute_metrics  # noqa: E402
+from lnet_anet.metrics.intervals import RESAMPLES, format_interval, named_intervals  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 AGE_BANDS = ((0, 12), (13, 19), (20, 39), (40, 59), (60, 200))
@@ -122,9 +126,17 @@ def age_on_crops(bundle, datasets: Path, sample) -> dict:
     return {**{k: m[k] for k in ("mae", "rmse", "n")}, "bias": float(err.mean()), "by_wide_band": bands}
 
 
-def faces_found(predictor: Predictor, paths: list[str], keep: list | None = None) -> dict:
+def faces_found(predictor: Predictor, paths: list[str], keep: list | None = None, resamples: int = RESAMPLES) -> dict:
     faces = top_faces(predictor, paths, desc="SCUT files", keep=keep)
-    return {"n_images": len(paths), "found": float(np.mean([f is not None for f in faces]))}
+    found = np.array([f is not None for f in faces])
+    return {"n_images": len(paths), "found": float(found.mean()), "intervals": _found_interval(found, resamples)}
+
+
+def _found_interval(found: np.ndarray, resamples: int) -> dict | None:
+    """The bootstrap interval of the share of files with a face (None: --intervals 0, or under 2 files)."""
+    if not resamples or len(found) < 2:
+        return None
+    return named_intervals(lambda idx: found[idx].mean(), ["found"], len(found), "files", resamples)
 
 
 def top_faces(predictor: Predictor, paths: list, batch_size: int = 8, desc: str | None = None,
@@ -143,7 +155,9 @@ def top_faces(predictor: Predictor, paths: list, batch_size: int = 8, desc: str 
 
 
 def attributes_end_to_end(predictor: Predictor, val, names: list[str], train_labels: np.ndarray,
-                          keep: list | None = None) -> dict:  # fmt: skip
+                          keep: list | None = None, resamples: int = RESAMPLES) -> dict:  # fmt: skip
+    """Attribute accuracy of each file's top face at p >= 0.5 and at the bundle's decisions, with
+    bootstrap intervals (faces resampled; `resamples` 0: none) and the share of files with a face."""
     faces = top_faces(predictor, val["path"].tolist(), desc="CelebA-HQ files", keep=keep)
     found = np.array([f is not None for f in faces])
     labels = val[names].to_numpy()[found]
@@ -152,7 +166,11 @@ def attributes_end_to_end(predictor: Predictor, val, names: list[str], train_lab
     at_half = attribute_metrics(probs >= 0.5, labels, names, train_labels)
     at_bundle = attribute_metrics(probs >= thresholds, labels, names, train_labels)
     ages = np.array([f["age"]["mean"] if f["age"] is not None else np.nan for f in faces if f is not None])
-    return {"n_images": len(val), "found": float(found.mean()),
+    intervals = None
+    if resamples and len(labels) >= 2:
+        intervals = attribute_intervals({"bundle_thresholds": probs >= thresholds, "p_ge_0.5": probs >= 0.5}, labels,
+                                        resamples) | {"found": (_found_interval(found, resamples) or {}).get("found")}  # fmt: skip
+    return {"n_images": len(val), "found": float(found.mean()), "intervals": intervals,
             "p_ge_0.5": {k: at_half[k] for k in ("mean_accuracy", "mean_balanced_accuracy", "majority_mean_accuracy")},
             "bundle_thresholds": {k: at_bundle[k] for k in ("mean_accuracy", "mean_balanced_accuracy",
                                                              "mean_balanced_accuracy_both_classes", "one_class_attributes")},
@@ -229,9 +247,11 @@ def linear_probe(train, val, names: list[str], train_labels: np.ndarray) -> dict
 
 
 def age_end_to_end(predictor: Predictor, held, train_median: float, picture: Path | None = None,
-                   title: str = "", keep: list | None = None) -> dict:  # fmt: skip
+                   title: str = "", keep: list | None = None, resamples: int = RESAMPLES) -> dict:  # fmt: skip
     """The age of each chip's top face against its label: MAE, bias, the share within 1 and 2 std,
-    by band, and the cumulative score CS(θ) (the share with |error| <= θ years, θ = 1..10); with
+    by band, and the cumulative score CS(θ) (the share with |error| <= θ years, θ = 1..10); the
+    bootstrap intervals of MAE, bias, the share within 1 std and each wide band's MAE and bias
+    (chips resampled; `resamples` 0: none); with
     `picture`, those ages drawn there too (lnet_anet.engine.plots.plot_age_errors, headed
     `title`); `keep`: as top_faces'."""
     faces = top_faces(predictor, held["path"].tolist(), desc="UTKFace chips", keep=keep)
@@ -244,7 +264,7 @@ def age_end_to_end(predictor: Predictor, held, train_median: float, picture: Pat
     for lo, hi in AGE_BANDS:
         sel = (true >= lo) & (true <= hi)
         if sel.any():
-            bands[f"{lo}-{hi if hi < 200 else ''}"] = {
+            bands[_band_label(lo, hi)] = {
                 "n": int(sel.sum()), "mae": float(np.abs(err[sel]).mean()), "bias": float(err[sel].mean()),
                 "within_1_std": float((np.abs(err[sel]) <= std[sel]).mean()),
                 "within_2_std": float((np.abs(err[sel]) <= 2 * std[sel]).mean())}  # fmt: skip
@@ -252,15 +272,25 @@ def age_end_to_end(predictor: Predictor, held, train_median: float, picture: Pat
     for lo, hi in WIDE_BANDS:
         sel = (true >= lo) & (true <= hi)
         if sel.any():
-            wide[f"{lo}-{hi if hi < 200 else ''}"] = {
+            wide[_band_label(lo, hi)] = {
                 "n": int(sel.sum()), "mae": float(np.abs(err[sel]).mean()), "bias": float(err[sel].mean()),
                 "within_1_std": float((np.abs(err[sel]) <= std[sel]).mean())}  # fmt: skip
-    return {"n_images": len(held), "found": float(found.mean()), "mae": float(np.abs(err).mean()),
+    intervals = None
+    if resamples and len(err) >= 2:
+        bands = [(_band_label(lo, hi), lo, hi + 1) for lo, hi in WIDE_BANDS]
+        intervals = estimate_intervals(mean, true, std, bands, resamples, unit="chips")
+        intervals["found"] = (_found_interval(found, resamples) or {}).get("found")
+    return {"n_images": len(held), "found": float(found.mean()), "mae": float(np.abs(err).mean()), "intervals": intervals,
             "bias": float(err.mean()), "within_1_std": float((np.abs(err) <= std).mean()),
             "within_2_std": float((np.abs(err) <= 2 * std).mean()),
             "median_baseline_mae": float(np.abs(true - train_median).mean()), "by_band": bands,
             "cs": {str(t): float((np.abs(err) <= t).mean()) if len(err) else float("nan") for t in CS_YEARS},
             "by_wide_band": wide} | (_draw_age_errors(mean, std, true, picture, title) if picture else {})  # fmt: skip
+
+
+def _band_label(lo: int, hi: int) -> str:
+    """results.json's name of an age band: "0-12", "60-" (the last band, open above)."""
+    return f"{lo}-{hi if hi < 200 else ''}"
 
 
 def _draw_age_errors(mean: np.ndarray, std: np.ndarray, true: np.ndarray, picture: Path, title: str) -> dict:
@@ -300,7 +330,10 @@ def perturbations(img: Image.Image) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def stability(predictor: Predictor, paths: list[str], only: list[str] | None = None) -> dict:
+def stability(predictor: Predictor, paths: list[str], only: list[str] | None = None, resamples: int = RESAMPLES) -> dict:
+    """Per perturbation (perturbations()), over the faces found on the original file: |Δ age| (median,
+    95th percentile), the share of attribute decisions that flip, the share found again and the
+    median box IoU; with the bootstrap intervals of the first three (faces resampled; 0: none)."""
     names = predictor.attributes
     thresholds = predictor.bundle.svm.threshold
     rows: dict[str, dict[str, list[float]]] = {}
@@ -329,12 +362,31 @@ def stability(predictor: Predictor, paths: list[str], only: list[str] | None = N
         summary[name] = {"faces": len(r["found"]), "found": float(np.mean(r["found"])),
                          "median_abs_d_age": float(np.median(d)), "p95_abs_d_age": float(np.percentile(d, 95)),
                          "decisions_flipped": float(np.mean(r["flips"])) if r["flips"] else float("nan"),
-                         "median_box_iou": float(np.median(r["iou"])) if r["iou"] else float("nan")}  # fmt: skip
+                         "median_box_iou": float(np.median(r["iou"])) if r["iou"] else float("nan"),
+                         "intervals": _stability_intervals(np.array(r["d_age"]), np.array(r["flips"]), resamples)}  # fmt: skip
     return summary
 
 
+def _stability_intervals(d_age: np.ndarray, flips: np.ndarray, resamples: int) -> dict | None:
+    """stability()'s bootstrap intervals of one perturbation's figures (None: 0 resamples or < 2 faces)."""
+    if not resamples or min(len(d_age), len(flips)) < 2:
+        return None
+    age = named_intervals(lambda idx: [np.median(d_age[idx]), np.percentile(d_age[idx], 95)],
+                          ["median_abs_d_age", "p95_abs_d_age"], len(d_age), "faces", resamples)  # fmt: skip
+    flipped = named_intervals(lambda idx: flips[idx].mean(), ["decisions_flipped"], len(flips), "faces", resamples)
+    return age | {"decisions_flipped": flipped["decisions_flipped"]}
+
+
 def _f(v, fmt: str) -> str:
+    """A figure as `fmt` says, or (figure, [low, high]) as "figure [low, high]" (its interval)."""
+    if isinstance(v, tuple):
+        return format_interval(*v, fmt)
     return "n/a" if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, fmt)
+
+
+def _with_interval(part: dict, key: str, name: str | None = None, value=None) -> tuple:
+    """(part[key] or value, the interval recorded for it in part["intervals"] under `name`, default key)."""
+    return (part.get(key) if value is None else value), ((part.get("intervals") or {}).get(name or key))
 
 
 def markdown(results: dict) -> str:
@@ -361,11 +413,11 @@ def markdown(results: dict) -> str:
               f"cascade {'yes' if per[b]['cascade'] else 'no'}{differs(b)})" for b in labels]  # fmt: skip
     lines += ["", "## Faces found", "", head, rule]
     if gt_g is not None:
-        lines.append(row(f"UTKFace chips ({results['n']['utkface']})", lambda r: r["age"]["found"], ".4f"))
+        lines.append(row(f"UTKFace chips ({results['n']['utkface']})", lambda r: _with_interval(r["age"], "found"), ".4f"))
     if gt_a is not None:
-        lines.append(row(f"CelebA-HQ files ({results['n']['celeba_hq']})", lambda r: r["attributes"]["found"], ".4f"))
+        lines.append(row(f"CelebA-HQ files ({results['n']['celeba_hq']})", lambda r: _with_interval(r["attributes"], "found"), ".4f"))
     if "scut" in per[labels[0]]:
-        lines.append(row(f"SCUT-FBP5500 images ({results['n']['scut']})", lambda r: r["scut"]["found"], ".4f"))
+        lines.append(row(f"SCUT-FBP5500 images ({results['n']['scut']})", lambda r: _with_interval(r["scut"], "found"), ".4f"))
     if gt_a is not None:
         lines += _attribute_lines(results, row, head, rule)
     if gt_g is not None:
@@ -376,13 +428,15 @@ def markdown(results: dict) -> str:
 def _attribute_lines(results: dict, row, head: str, rule: str) -> list[str]:
     """markdown()'s attribute section."""
     per, gt_a = results["bundles"], results["ground_truth_crops"]["attributes"]
+    def figure(rule_name: str, key: str):
+        return lambda r: _with_interval(r["attributes"], f"{rule_name}/{key}", value=r["attributes"][rule_name][key])
+
     lines = ["", "## Attributes, celeba_hq128 files (the top face of each file; files with none left out)", "",
-              head, rule,
-              row("mean accuracy, the bundle's decisions", lambda r: r["attributes"]["bundle_thresholds"]["mean_accuracy"], ".4f"),
-              row("mean balanced accuracy, the bundle's decisions",
-                  lambda r: r["attributes"]["bundle_thresholds"]["mean_balanced_accuracy"], ".4f"),
-              row("mean accuracy, p >= 0.5", lambda r: r["attributes"]["p_ge_0.5"]["mean_accuracy"], ".4f"),
-              row("mean balanced accuracy, p >= 0.5", lambda r: r["attributes"]["p_ge_0.5"]["mean_balanced_accuracy"], ".4f"),
+              *_interval_note(per, "attributes"), head, rule,
+              row("mean accuracy, the bundle's decisions", figure("bundle_thresholds", "mean_accuracy"), ".4f"),
+              row("mean balanced accuracy, the bundle's decisions", figure("bundle_thresholds", "mean_balanced_accuracy"), ".4f"),
+              row("mean accuracy, p >= 0.5", figure("p_ge_0.5", "mean_accuracy"), ".4f"),
+              row("mean balanced accuracy, p >= 0.5", figure("p_ge_0.5", "mean_balanced_accuracy"), ".4f"),
               *_one_class_lines(per),
               "", f"Ground-truth crops (diagnostic, the aligned file handed to ANet): mean accuracy "
               f"{gt_a['mean_accuracy']:.4f} / balanced {gt_a['mean_balanced_accuracy']:.4f}; majority class "
@@ -402,6 +456,18 @@ def _attribute_lines(results: dict, row, head: str, rule: str) -> list[str]:
     return lines
 
 
+def _interval_note(per: dict, part: str) -> list[str]:
+    """The line that says what the brackets of the `part` section ("attributes", "age") are
+    (none when no interval was computed)."""
+    for r in per.values():
+        said = (r.get(part) or {}).get("intervals")
+        if said:
+            return [f"In brackets: the {said['confidence']:.0%} bootstrap interval ({said['resamples']} resamples of "
+                    f"the {said['unit']} scored; lnet_anet.metrics.intervals): how far the figure may move on "
+                    "as many other files of the same kind.", ""]  # fmt: skip
+    return []
+
+
 def _one_class_lines(per: dict) -> list[str]:
     """The attributes with one class only among the files scored (a small --limit): named, with the
     balanced mean over the others, since the metric counts the one class's rate for them."""
@@ -418,16 +484,19 @@ def _age_lines(results: dict, row, head: str, rule: str) -> list[str]:
     """markdown()'s age and stability sections."""
     per, gt_g = results["bundles"], results["ground_truth_crops"]["age"]
     labels = list(per)
-    lines = ["", "## Age, UTKFace chips (the top face of each chip; chips with none left out)", "", head, rule,
-              row("MAE", lambda r: r["age"]["mae"], ".3f"), row("bias", lambda r: r["age"]["bias"], "+.2f"),
-              row("within 1 std", lambda r: r["age"]["within_1_std"], ".3f"),
+    lines = ["", "## Age, UTKFace chips (the top face of each chip; chips with none left out)", "",
+              *_interval_note(per, "age"), head, rule,
+              row("MAE", lambda r: _with_interval(r["age"], "mae"), ".3f"), row("bias", lambda r: _with_interval(r["age"], "bias"), "+.2f"),
+              row("within 1 std", lambda r: _with_interval(r["age"], "within_1_std"), ".3f"),
               row("within 2 std", lambda r: r["age"]["within_2_std"], ".3f"),
               row("CS(5): within 5 years", lambda r: r["age"].get("cs", {}).get("5"), ".3f"),
               row("CS(10): within 10 years", lambda r: r["age"].get("cs", {}).get("10"), ".3f")]  # fmt: skip
     for band in per[labels[0]]["age"]["by_wide_band"]:
         said = band[:-1] + "+" if band.endswith("-") else band  # "60-" in results.json, "60+" as README says
-        lines.append(row(f"{said}: MAE", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("mae"), ".2f"))
-        lines.append(row(f"{said}: bias", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("bias"), "+.2f"))
+        for key, fmt in (("mae", ".2f"), ("bias", "+.2f")):
+            lines.append(row(f"{said}: {'MAE' if key == 'mae' else key}",
+                             lambda r, b=band, k=key: _with_interval(r["age"], f"{b}/{k}", value=r["age"]["by_wide_band"].get(b, {}).get(k)),
+                             fmt))  # fmt: skip
         lines.append(row(f"{said}: within 1 std", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("within_1_std"), ".3f"))
         lines.append(row(f"{said}: faces", lambda r, b=band: r["age"]["by_wide_band"].get(b, {}).get("n"), "d"))
     if per[labels[0]].get("age_at_framings"):
@@ -446,9 +515,9 @@ def _age_lines(results: dict, row, head: str, rule: str) -> list[str]:
         lines += ["", "## Stability (UTKFace chips, the same face perturbed; faces found on the original)", "",
                   head, rule]
         for n in names:
-            lines.append(row(f"{n}: median abs d age", lambda r, n=n: r["stability"][n]["median_abs_d_age"], ".2f"))
-            lines.append(row(f"{n}: p95 abs d age", lambda r, n=n: r["stability"][n]["p95_abs_d_age"], ".2f"))
-            lines.append(row(f"{n}: decisions flipped", lambda r, n=n: r["stability"][n]["decisions_flipped"], ".4f"))
+            lines.append(row(f"{n}: median abs d age", lambda r, n=n: _with_interval(r["stability"][n], "median_abs_d_age"), ".2f"))
+            lines.append(row(f"{n}: p95 abs d age", lambda r, n=n: _with_interval(r["stability"][n], "p95_abs_d_age"), ".2f"))
+            lines.append(row(f"{n}: decisions flipped", lambda r, n=n: _with_interval(r["stability"][n], "decisions_flipped"), ".4f"))
             lines.append(row(f"{n}: found", lambda r, n=n: r["stability"][n]["found"], ".3f"))
             lines.append(row(f"{n}: median box IoU", lambda r, n=n: r["stability"][n]["median_box_iou"], ".3f"))
     return lines
@@ -547,7 +616,8 @@ def main(argv=None) -> int:
                     help="what to score (default: both): attributes (celeba_hq128 files, the linear probe) and age "
                          "(utkface128 chips, the framings and the stability rows); each needs only its own data")  # fmt: skip
     ap.add_argument("--limit", type=_count(1), default=None,
-                    help="files per set: a random sample of the part (seed 0 for val, 1 for tune), the same files "
+                    help="files per set, drawn by a hash of their names (seed 0 for val, 1 for tune; a row left out "
+                         "of the part moves no other in or out), the same files "
                          "for every bundle; files.json lists them (default: all)")  # fmt: skip
     ap.add_argument("--scut", type=_count(0), default=None, help="SCUT images for faces found (default: --limit; 0: skip)")
     ap.add_argument("--stability", type=_count(0), default=200, help="faces perturbed (default: 200; 0: skip)")
@@ -563,6 +633,8 @@ def main(argv=None) -> int:
                          "descriptor extra)")  # fmt: skip
     ap.add_argument("--box-jitter", action="store_true",
                     help="also run each bundle with Predictor.box_jitter on (7 views of each face's region averaged)")
+    ap.add_argument("--intervals", type=_count(0), default=RESAMPLES,
+                    help=f"bootstrap resamples for each figure's 95%% interval (default: {RESAMPLES}; 0: none)")
     ap.add_argument("--threads", type=_count(1), default=2, help="torch threads (default: 2)")
     ap.add_argument("--out", type=Path, default=None,
                     help="where results.json and results.md go (default: runs/bench_end_to_end/<date>-<time>; "
@@ -606,7 +678,7 @@ def main(argv=None) -> int:
     split = "val" if args.part == "val" else "train"
 
     def sample(df):
-        return df.sample(n=min(args.limit, len(df)), random_state=seed) if args.limit else df
+        return draw_by_name(df, args.limit, seed) if args.limit else df
 
     files = chips = None
     if "attributes" in sets:
@@ -624,10 +696,10 @@ def main(argv=None) -> int:
         scut = scut[scut["split"] == "train"].reset_index(drop=True)
         folds = fold_of(scut["path"].map(lambda p: Path(p).name).tolist(), 5, 0)
         scut = scut[np.isin(folds, SCUT_FOLDS[args.part])]
-        scut_paths = (scut.sample(n=min(n_scut, len(scut)), random_state=seed) if n_scut else scut)["path"].tolist()
+        scut_paths = (draw_by_name(scut, n_scut, seed) if n_scut else scut)["path"].tolist()
     elif n_scut != 0:  # the row goes; say why
         print(f"note: no scut_fbp5500_train under {args.datasets}: the SCUT-FBP5500 rows are left out", file=sys.stderr)
-    stab_paths = (chips["path"].sample(n=min(args.stability, len(chips)), random_state=seed).tolist()
+    stab_paths = (draw_by_name(chips, args.stability, seed, salt="stability")["path"].tolist()
                   if args.stability and chips is not None else [])  # fmt: skip
     results = {
         "date": dt.date.today().isoformat(), "part": args.part,
@@ -660,17 +732,18 @@ def main(argv=None) -> int:
              "scales": list(lnet.get("scales", [1.0])), "cascade": predictor.cascade is not None}
         kept: dict[str, list] = {"celeba_hq": [], "utkface": [], "scut": []}  # (path, top face) per file
         if files is not None:
-            r["attributes"] = attributes_end_to_end(predictor, files, names, train[names].to_numpy(), kept["celeba_hq"])
+            r["attributes"] = attributes_end_to_end(predictor, files, names, train[names].to_numpy(), kept["celeba_hq"],
+                                                    args.intervals)  # fmt: skip
         if chips is not None:
             picture = out / f"age_errors_{_file_label(label)}.png"
             r["age"] = age_end_to_end(predictor, chips, train_median, picture, f"{label}: UTKFace {args.part} chips, end to end",
-                                      keep=kept["utkface"])  # fmt: skip
+                                      keep=kept["utkface"], resamples=args.intervals)  # fmt: skip
             r["age_at_framings"] = age_at_framings(predictor, chips[: args.framings]) if args.framings else None
         if scut_paths:
-            r["scut"] = faces_found(predictor, scut_paths, kept["scut"])
+            r["scut"] = faces_found(predictor, scut_paths, kept["scut"], args.intervals)
         r["faces_file"] = _write_faces(out / f"faces_{_file_label(label)}.jsonl.gz", kept, args.datasets)
         if stab_paths:
-            r["stability"] = stability(predictor, stab_paths, args.perturb)
+            r["stability"] = stability(predictor, stab_paths, args.perturb, args.intervals)
         r["seconds"] = time.perf_counter() - t0
         results["bundles"][label] = r
         print(f"{label}: {json.dumps({k: v for k, v in r.items() if k != 'stability'}, default=float)[:600]}", flush=True)

@@ -552,9 +552,14 @@ def test_saved_detections_are_scored_beside_the_detectors(tmp_path, capsys):
     results = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
     assert results["truth"]["ap"] == 1.0 and results["truth"]["max_recall"] == 1.0
     assert results["half"]["max_recall"] == 0.5 and results["one"]["max_recall"] == pytest.approx(1 / 6)
-    assert results["truth"]["median_ms"] is None and "| truth | 1.000 |" in (tmp_path / "out" / "results.md").read_text()
+    assert results["truth"]["median_ms"] is None and "| truth | 1.000 [1.000, 1.000] |" in (tmp_path / "out" / "results.md").read_text()
     # no false alarm at all: its recall at 0.1 and 1 false alarms per image is its max recall, said so (trial 90)
-    assert "| truth | 1.000 | 1.000 (max) | 1.000 (max) | 1.000 |" in (tmp_path / "out" / "results.md").read_text()
+    one = "1.000 [1.000, 1.000]"  # every resample of the photos finds every face too: the interval is the point
+    assert f"| truth | {one} | {one} (max) | {one} (max) | 1.000 |" in (tmp_path / "out" / "results.md").read_text()
+    assert results["truth"]["intervals"]["ap"] == [1.0, 1.0] and results["truth"]["intervals"]["unit"] == "images"
+    assert results["half"]["intervals"]["max_recall"] == [0.5, 0.5]  # half the faces of every photo: any resample
+    low, high = results["one"]["intervals"]["max_recall"]  # one face of one photo of 3: 0 when it is not drawn
+    assert low == 0.0 and 1 / 6 < high <= 0.5
     # the script's own output, scored again: the same figures
     assert bench.main([*common, "--detections", f"again={tmp_path / 'work' / 'detections_haar.json'}",
                        "--out", str(tmp_path / "again")]) == 0  # fmt: skip

@@ -1194,6 +1194,26 @@ def test_data_limit_keeps_at_most_n_rows_of_each_split_nested_and_refuses_a_bad_
             limit_rows(index, bad)
 
 
+def test_draw_by_name_is_nested_stable_under_removals_and_blind_to_folders():
+    import pandas as pd
+
+    from lnet_anet.data.from_config import draw_by_name
+
+    rows = pd.DataFrame({"path": [f"/a/{i}.jpg" for i in range(60)], "age": range(60)})
+    small, large = draw_by_name(rows, 10, seed=0), draw_by_name(rows, 25, seed=0)
+    assert len(small) == 10 and list(large["path"][:10]) == list(small["path"])  # a prefix of a larger draw
+    assert list(small.index) != sorted(small.index)  # in the order drawn, not the frame's (a prefix is a draw too)
+    assert set(draw_by_name(rows, 10, seed=1)["path"]) != set(small["path"])
+    # a row left out that was not drawn moves no other row (DataFrame.sample's draw did: bench_end_to_end --limit)
+    not_drawn = rows.index.difference(small.index)[:7]
+    assert list(draw_by_name(rows.drop(index=not_drawn), 10, seed=0)["path"]) == list(small["path"])
+    moved = rows.assign(path=rows["path"].str.replace("/a/", "/elsewhere/"))  # the file's name decides, not its folder
+    assert list(draw_by_name(moved, 10, seed=0).index) == list(small.index)
+    assert len(draw_by_name(rows, 100)) == 60 and draw_by_name(rows, 0).empty
+    with pytest.raises(ValueError, match="cannot draw -1 rows"):
+        draw_by_name(rows, -1)
+
+
 def test_a_holdout_that_moves_rows_into_a_split_the_data_already_has_says_so(tmp_path, caplog):
     """LFWA's config carves val out of train; with a split file that already has val rows, val
     grew silently (a fresh-user trial): a warning now says by how much and how to turn it off."""

@@ -176,12 +176,29 @@ def limit_rows(index: pd.DataFrame, limit: Any) -> pd.DataFrame:
     it (data.json). Raises ConfigError for a limit that is not a whole number >= 1."""
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ConfigError(f"data.limit must be a whole number >= 1 (rows of each split) or null, got {limit!r}")
-    order = _unit_hash([f"limit\0{Path(str(p)).name}" for p in index["path"]], 0)
+    order = _name_hash(index["path"], 0, "limit")
     rank = pd.Series(order, index=index.index).groupby(index["split"]).rank(method="first")
     limited = index[rank <= limit]
     limited.attrs = {**index.attrs, "limit": limit}
     log.info("data.limit %d: %s", limit, limited["split"].value_counts().to_dict())
     return limited
+
+
+def _name_hash(paths, seed: int, salt: str) -> np.ndarray:
+    """A uniform [0, 1) number per path, from its file name alone (not its folder), `salt` and `seed`."""
+    return _unit_hash([f"{salt}\0{Path(str(p)).name}" for p in paths], seed)
+
+
+def draw_by_name(rows: pd.DataFrame, n: int, seed: int = 0, salt: str = "draw") -> pd.DataFrame:
+    """At most n rows of `rows` (a frame with a "path" column), drawn by a hash of each file's
+    name with `seed` and `salt`, in the order drawn: a smaller n draws a prefix of a larger one's
+    rows, and a row added or left out moves no other row in or out (DataFrame.sample's draw
+    changes with the frame's length). Returns `rows` itself, reordered, when n >= len(rows).
+    Raises ValueError for n < 0."""
+    if n < 0:
+        raise ValueError(f"cannot draw {n} rows")
+    order = np.argsort(_name_hash(rows["path"], seed, salt), kind="stable")
+    return rows.iloc[order[:n]]
 
 
 def read_box_csv(csv_path) -> pd.DataFrame:

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from lnet_anet.metrics.intervals import RESAMPLES, named_intervals
+
 CS_THRESHOLDS = tuple(range(1, 11))
 # Age bands for error_by_group: (label, lowest age, first age of the next band).
 AGE_BANDS: tuple[tuple[str, float, float], ...] = (
@@ -82,6 +84,34 @@ def regression_metrics(
         out["pred_std_mean"] = float(spread.mean())
         out["within_pred_std"] = float((np.abs(err) <= spread).mean())
     return out
+
+
+def estimate_intervals(pred, true, pred_sigma=None, bands: Sequence[tuple[str, float, float]] = (),
+                       resamples: int = RESAMPLES, seed: int = 0, unit: str = "faces") -> dict:  # fmt: skip
+    """Bootstrap intervals (lnet_anet.metrics.intervals; the items resampled) of an estimate's
+    MAE and bias (mean of pred - true), of the share within pred_sigma when given
+    ("within_1_std"), and of each band's MAE and bias ("<label>/mae", "<label>/bias"; bands:
+    (label, lowest true value, first value of the next band), e.g. age years). Returns
+    {"confidence", "resamples", "unit", "n", figure: [low, high] or None}."""
+    pred = _vector("pred", pred)
+    true = _vector("true", true, pred.size)
+    spread = None if pred_sigma is None else _vector("pred_sigma", pred_sigma, pred.size)
+    err = pred - true
+    members = [(true >= lo) & (true < hi) for _, lo, hi in bands]
+
+    def statistic(idx: np.ndarray) -> list[float]:
+        e = err[idx]
+        out = [float(np.abs(e).mean()), float(e.mean())]
+        if spread is not None:
+            out.append(float((np.abs(e) <= spread[idx]).mean()))
+        for member in members:
+            b = e[member[idx]]
+            out += [float(np.abs(b).mean()), float(b.mean())] if len(b) else [np.nan, np.nan]
+        return out
+
+    names = ["mae", "bias", *(["within_1_std"] if spread is not None else [])]
+    names += [f"{label}/{figure}" for label, _, _ in bands for figure in ("mae", "bias")]
+    return named_intervals(statistic, names, pred.size, unit, resamples, seed=seed)
 
 
 def age_band(age, bands: Sequence[tuple[str, float, float]] = AGE_BANDS) -> np.ndarray:
@@ -206,6 +236,7 @@ __all__ = [
     "age_band",
     "epsilon_error",
     "error_by_group",
+    "estimate_intervals",
     "errors_by_band",
     "pearson_r",
     "regression_metrics",

@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from lnet_anet.metrics.intervals import RESAMPLES, named_intervals
+
 
 def attribute_metrics(
     predictions: np.ndarray,
@@ -38,10 +40,7 @@ def attribute_metrics(
     majority = reference_labels.mean(axis=0) >= 0.5
     correct = predictions == labels
     positives, negatives = labels.sum(0), (~labels).sum(0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tpr = (predictions & labels).sum(0) / positives
-        tnr = (~predictions & ~labels).sum(0) / negatives
-    balanced = np.nanmean(np.stack([tpr, tnr]), axis=0)
+    balanced = _balanced_accuracy(predictions, labels)
     both = (positives > 0) & (negatives > 0)
     per_attribute = {
         name: {
@@ -63,6 +62,39 @@ def attribute_metrics(
         "n_images": int(len(labels)),
         "per_attribute": per_attribute,
     }
+
+
+def _balanced_accuracy(predictions: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per attribute (A,): the mean of the true-positive and true-negative rates of (N, A) bool
+    arrays, a rate whose class is absent left out (attribute_metrics)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tpr = (predictions & labels).sum(0) / labels.sum(0)
+        tnr = (~predictions & ~labels).sum(0) / (~labels).sum(0)
+        return np.nanmean(np.stack([tpr, tnr]), axis=0)
+
+
+def attribute_intervals(decisions: dict[str, np.ndarray], labels: np.ndarray, resamples: int = RESAMPLES,
+                        seed: int = 0) -> dict:  # fmt: skip
+    """Bootstrap intervals (lnet_anet.metrics.intervals; faces resampled whole, with all their
+    attributes) of attribute_metrics' mean accuracy and mean balanced accuracy, for each rule of
+    `decisions`: rule name -> (N, A) 0/1 predictions of the same N faces as `labels` (N, A).
+    Returns {"confidence", "resamples", "unit": "faces", "n", "<rule>/mean_accuracy": [low, high],
+    "<rule>/mean_balanced_accuracy": [low, high], ...}. Raises ValueError on shapes that differ."""
+    labels = np.asarray(labels).astype(bool)
+    rules = {name: np.asarray(p).astype(bool) for name, p in decisions.items()}
+    for name, p in rules.items():
+        if p.shape != labels.shape or labels.ndim != 2:
+            raise ValueError(f"decisions {name!r} {p.shape} and labels {labels.shape} must both be (N, A)")
+
+    def statistic(idx: np.ndarray) -> list[float]:
+        y = labels[idx]
+        out = []
+        for p in rules.values():
+            out += [float((p[idx] == y).mean()), float(np.nanmean(_balanced_accuracy(p[idx], y)))]
+        return out
+
+    names = [f"{rule}/{figure}" for rule in rules for figure in ("mean_accuracy", "mean_balanced_accuracy")]
+    return named_intervals(statistic, names, len(labels), "faces", resamples, seed=seed)
 
 
 @torch.no_grad()

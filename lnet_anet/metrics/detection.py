@@ -8,7 +8,7 @@ prediction whose best box is taken as a false alarm; the two differ only where f
 
 evaluate_detections scores ranked detections on a benchmark (see its docstring): AP at an IoU,
 recall at fixed false alarms per image, and a split by face height (SIZE_BANDS). IoUs come from
-torchvision.ops.box_iou.
+torchvision.ops.box_iou. detection_intervals gives their bootstrap intervals, photos resampled.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from torchvision.ops import box_iou
+
+from lnet_anet.metrics.intervals import RESAMPLES, named_intervals
 
 
 def _boxes(boxes, what: str) -> np.ndarray:
@@ -280,6 +282,41 @@ def evaluate_detections(
     return out
 
 
+def detection_intervals(detections: Sequence, truth: Sequence, iou: float = 0.5, fppi: Sequence[float] = FPPI,
+                        versus: Sequence | None = None, resamples: int = RESAMPLES, seed: int = 0) -> dict:  # fmt: skip
+    """Bootstrap intervals (lnet_anet.metrics.intervals) of evaluate_detections' "ap",
+    "recall_at_<f>_fppi" and "max_recall", the images resampled whole (a photo keeps its faces
+    and its false alarms). detections, truth: as evaluate_detections'. versus: another
+    detector's detections of the same images; the intervals of this one's figures minus that
+    one's, on the same resamples, are added as "<figure> - versus" (an interval that excludes 0:
+    the two differ beyond the sampling of images). Returns {"confidence", "resamples", "unit":
+    "images", "n", figure: [low, high] or None}. Raises ValueError as evaluate_detections."""
+    if len(detections) != len(truth) or (versus is not None and len(versus) != len(truth)):
+        raise ValueError(f"{len(detections)} detection lists{'' if versus is None else f' and {len(versus)}'} "
+                         f"for {len(truth)} images")  # fmt: skip
+    gts = [_truth(t, i) for i, t in enumerate(truth)]
+
+    def labelled(dets: Sequence) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [label_detections(*_scored(d, i), g, dc, iou) for i, (d, (g, dc)) in enumerate(zip(dets, gts, strict=True))]
+
+    runs = [labelled(detections)] + ([labelled(versus)] if versus is not None else [])
+    positives = np.array([int((~dc).sum()) for _, dc in gts])
+    keys = ["ap", *(f"recall_at_{f:g}_fppi" for f in fppi), "max_recall"]
+
+    def figures(run: list, idx: np.ndarray) -> np.ndarray:
+        scores = np.concatenate([run[i][0] for i in idx])
+        labels = np.concatenate([run[i][1] for i in idx])
+        out = _curve(scores, labels, int(positives[idx].sum()), len(idx), fppi)
+        return np.array([out[k] for k in keys])
+
+    def statistic(idx: np.ndarray) -> np.ndarray:
+        first = figures(runs[0], idx)
+        return first if versus is None else np.concatenate([first, first - figures(runs[1], idx)])
+
+    names = keys + ([f"{k} - versus" for k in keys] if versus is not None else [])
+    return named_intervals(statistic, names, len(gts), "images", resamples, seed=seed)
+
+
 def _scored(d, i: int) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(d, list | tuple) and len(d) == 2 and not (len(d) and isinstance(d[0], tuple)):
         boxes, scores = d
@@ -312,6 +349,7 @@ __all__ = [
     "FPPI",
     "SIZE_BANDS",
     "average_precision",
+    "detection_intervals",
     "empty_image_rate",
     "evaluate_detections",
     "iou",
