@@ -10,8 +10,9 @@ JPEG, a text file named .jpg) is named on stderr with the reason, left out of ev
 listed in results.json ("unreadable"); the rows the dataset reader left out (a missing image) are
 listed there too ("reader_warnings", "left_out_rows"). The figures: the share of images with a face
 found, and over those, the mean accuracy and mean balanced accuracy over the attributes at the
-bundle's decisions (its per-attribute thresholds, the record's "present") and at p >= 0.5, beside
-the majority baseline (per attribute, the value most frequent in the train split's labels; the
+bundle's decisions (its per-attribute thresholds, the record's "present") and at p >= 0.5, each
+with its 95% bootstrap interval (--intervals resamples of the faces scored; lnet_anet.metrics.intervals),
+beside the majority baseline (per attribute, the value most frequent in the train split's labels; the
 scored split's own when the dataset has no train rows; its balanced accuracy as the metric gives it,
 which is not 0.5 for an attribute with one class only among the scored images). Per attribute: accuracy, balanced
 accuracy, positive rate, and the expected calibration error (ECE) of its probabilities; the ECE of all
@@ -55,7 +56,8 @@ from lnet_anet.engine.runs import USER_ERRORS, machine, say_left_out
 from lnet_anet.inference.bundle import BundleError
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
-from lnet_anet.metrics.attributes import attribute_metrics, calibration_bins
+from lnet_anet.metrics.attributes import attribute_intervals, attribute_metrics, calibration_bins
+from lnet_anet.metrics.intervals import RESAMPLES, format_interval
 
 N_BINS = 10  # the calibration figures' bins of [0, 1]
 WORST = 8  # reliability.png: the attributes of the highest ECE drawn one by one
@@ -139,9 +141,10 @@ def calibration(probs: np.ndarray, labels: np.ndarray) -> dict:
 
 
 def score(faces: list[dict | None], labels: np.ndarray, names: list[str], thresholds: np.ndarray,
-          train_labels: np.ndarray | None) -> dict:  # fmt: skip
+          train_labels: np.ndarray | None, resamples: int = RESAMPLES) -> dict:  # fmt: skip
     """faces: each image's top face (None: none found); labels (N, A) 0/1 in `names` order;
-    thresholds (A,): the bundle's decisions. The figures of the module docstring."""
+    thresholds (A,): the bundle's decisions. The figures of the module docstring, with the 95%
+    bootstrap intervals of the mean accuracies (faces resampled; `resamples` 0: none)."""
     found, probs = probabilities(faces, names)
     if not found.any():
         return {"n_images": len(faces), "found": 0.0}
@@ -153,7 +156,9 @@ def score(faces: list[dict | None], labels: np.ndarray, names: list[str], thresh
     reference = kept if train_labels is None else np.asarray(train_labels)
     majority = np.broadcast_to(reference.astype(bool).mean(axis=0) >= 0.5, kept.shape)
     at_majority = attribute_metrics(majority, kept, names, train_labels)
-    return {"n_images": len(faces), "n_scored": int(found.sum()), "found": float(found.mean()),
+    intervals = (attribute_intervals({"decisions": probs >= thresholds, "p_ge_0.5": probs >= 0.5}, kept, resamples)
+                 if resamples and len(kept) >= 2 else None)  # fmt: skip
+    return {"intervals": intervals, "n_images": len(faces), "n_scored": int(found.sum()), "found": float(found.mean()),
             "decisions": {k: at_decisions[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
             "p_ge_0.5": {k: at_half[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
             "majority_mean_accuracy": at_decisions["majority_mean_accuracy"],
@@ -183,12 +188,21 @@ def markdown(r: dict) -> str:
         # the paper's figure: its test split, every image scored; this row: the images with a face found
         paper = (f" (LNets+ANet: {PAPER[r['data']['name']]:.2f} on the test split, every image)"
                  if r["data"]["name"] in PAPER else "")  # fmt: skip
+        said = s.get("intervals") or {}
+
+        def cell(rule: str, figure: str) -> str:  # the figure, its 95% interval in brackets when there is one
+            return format_interval(s[rule][figure], said.get(f"{rule}/{figure}"), ".4f")
+
         lines += ["| scored on the images with a face found | mean accuracy | mean balanced accuracy |", "|---|---|---|",
-                  f"| at the bundle's decisions | {s['decisions']['mean_accuracy']:.4f}{paper} | "
-                  f"{s['decisions']['mean_balanced_accuracy']:.4f} |",
-                  f"| at p >= 0.5 | {s['p_ge_0.5']['mean_accuracy']:.4f} | {s['p_ge_0.5']['mean_balanced_accuracy']:.4f} |",
+                  f"| at the bundle's decisions | {cell('decisions', 'mean_accuracy')}{paper} | "
+                  f"{cell('decisions', 'mean_balanced_accuracy')} |",
+                  f"| at p >= 0.5 | {cell('p_ge_0.5', 'mean_accuracy')} | {cell('p_ge_0.5', 'mean_balanced_accuracy')} |",
                   f"| majority class per attribute | {s['majority_mean_accuracy']:.4f} | "
                   f"{s['majority_mean_balanced_accuracy']:.4f} |", ""]  # fmt: skip
+        if said:
+            lines += [f"In brackets: the {said['confidence']:.0%} bootstrap interval ({said['resamples']} resamples of the "
+                      f"{said['n']} faces scored, lnet_anet.metrics.intervals): how far the figure may move on as many "
+                      "other images of the same kind.", ""]  # fmt: skip
         if s.get("one_class_attributes"):  # a small sample: those attributes' balanced accuracy is one class's rate
             lines += [f"Attributes with one class only among the images scored ({', '.join(s['one_class_attributes'])}): "
                       "their balanced accuracy is that class's rate, which "
@@ -216,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE, help="the bundle (default: the embedded one)")
     ap.add_argument("--limit", type=int, default=None, help="score the first N images of the split (default: all)")
     ap.add_argument("--batch-size", type=int, default=8, help="images per Predictor batch (default: 8)")
+    ap.add_argument("--intervals", type=int, default=RESAMPLES, metavar="N",
+                    help=f"bootstrap resamples for the 95%% intervals of the mean accuracies (default: {RESAMPLES}; 0: none)")
     ap.add_argument("--out", type=Path, default=None, help="the results folder (default: runs/bench_attributes/<data>-<split>-<time>)")
     args = ap.parse_intermixed_args(argv)  # settings may come before and after the options
     if args.limit is not None and args.limit < 1:
@@ -268,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     readable = ~part["path"].isin({u["path"] for u in unreadable}).to_numpy()
     scores = score(faces, part.loc[readable, names].to_numpy(), names, thresholds,
-                   train[names].to_numpy() if len(train) else None)  # fmt: skip
+                   train[names].to_numpy() if len(train) else None, args.intervals)  # fmt: skip
     date = dt.date.today().isoformat()
     out = args.out or runs_root() / "bench_attributes" / f"{args.data}-{split}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     record = {"command": shlex.join(["python", "benchmarks/bench_attributes.py", *(argv if argv is not None else sys.argv[1:])]),

@@ -48,6 +48,9 @@ def test_the_figures_are_those_of_the_predictors_records_on_the_files(celeba, tm
     assert got["scores"]["found"] == pytest.approx(found.mean())
     assert got["scores"]["decisions"]["mean_accuracy"] == pytest.approx(want["mean_accuracy"])
     assert got["scores"]["majority_mean_accuracy"] == pytest.approx(want["majority_mean_accuracy"])
+    low, high = got["scores"]["intervals"]["decisions/mean_accuracy"]  # faces resampled: around the figure
+    assert low <= want["mean_accuracy"] <= high and got["scores"]["intervals"]["n"] == found.sum()
+    assert f"{want['mean_accuracy']:.4f} [{low:.4f}, {high:.4f}]" in (tmp_path / "results.md").read_text()
     assert set(got["scores"]["per_attribute"]) == set(names) and got["left_out_attributes"] == []
     # the probabilities' calibration: pooled and per attribute in results.json / .md, drawn in reliability.png
     labels = val[names].to_numpy()[found].astype(bool)
