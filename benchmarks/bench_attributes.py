@@ -1,7 +1,7 @@
 """A bundle's attributes on your own labelled copy of CelebA, CelebA-HQ or LFWA, end to end.
 
     python benchmarks/bench_attributes.py --data lfwa --root /data/lfwa [--split test]
-        [--bundle FILE] [--limit N] [--batch-size 8] [--out DIR] [data.KEY=VALUE ...]
+        [--bundle FILE] [--limit N] [--batch-size 8] [--intervals 1000] [--out DIR] [data.KEY=VALUE ...]
 
 The images of one split of the dataset are read as files by `Predictor.predict_many` (LNet finds
 the face, ANet and the SVMs read its crop), as a user's photos are; the face LNet scores highest
@@ -11,7 +11,8 @@ listed in results.json ("unreadable"); the rows the dataset reader left out (a m
 listed there too ("reader_warnings", "left_out_rows"). The figures: the share of images with a face
 found, and over those, the mean accuracy and mean balanced accuracy over the attributes at the
 bundle's decisions (its per-attribute thresholds, the record's "present") and at p >= 0.5, each
-with its 95% bootstrap interval (--intervals resamples of the faces scored; lnet_anet.metrics.intervals),
+with its 95% confidence interval (the percentile bootstrap over --intervals resamples of the faces
+scored, a person's faces drawn together when the labels name identities; lnet_anet.metrics.intervals),
 beside the majority baseline (per attribute, the value most frequent in the train split's labels; the
 scored split's own when the dataset has no train rows; its balanced accuracy as the metric gives it,
 which is not 0.5 for an attribute with one class only among the scored images). Per attribute: accuracy, balanced
@@ -57,7 +58,7 @@ from lnet_anet.inference.bundle import BundleError
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 from lnet_anet.metrics.attributes import attribute_intervals, attribute_metrics, calibration_bins
-from lnet_anet.metrics.intervals import RESAMPLES, format_interval
+from lnet_anet.metrics.intervals import MIN_ITEMS, RESAMPLES, format_interval
 
 N_BINS = 10  # the calibration figures' bins of [0, 1]
 WORST = 8  # reliability.png: the attributes of the highest ECE drawn one by one
@@ -141,10 +142,11 @@ def calibration(probs: np.ndarray, labels: np.ndarray) -> dict:
 
 
 def score(faces: list[dict | None], labels: np.ndarray, names: list[str], thresholds: np.ndarray,
-          train_labels: np.ndarray | None, resamples: int = RESAMPLES) -> dict:  # fmt: skip
+          train_labels: np.ndarray | None, resamples: int = RESAMPLES, people: np.ndarray | None = None) -> dict:  # fmt: skip
     """faces: each image's top face (None: none found); labels (N, A) 0/1 in `names` order;
     thresholds (A,): the bundle's decisions. The figures of the module docstring, with the 95%
-    bootstrap intervals of the mean accuracies (faces resampled; `resamples` 0: none)."""
+    bootstrap intervals of the mean accuracies (faces resampled; `people` (N,): the person in each
+    image, whose faces are then drawn together; `resamples` 0: none)."""
     found, probs = probabilities(faces, names)
     if not found.any():
         return {"n_images": len(faces), "found": 0.0}
@@ -156,8 +158,10 @@ def score(faces: list[dict | None], labels: np.ndarray, names: list[str], thresh
     reference = kept if train_labels is None else np.asarray(train_labels)
     majority = np.broadcast_to(reference.astype(bool).mean(axis=0) >= 0.5, kept.shape)
     at_majority = attribute_metrics(majority, kept, names, train_labels)
-    intervals = (attribute_intervals({"decisions": probs >= thresholds, "p_ge_0.5": probs >= 0.5}, kept, resamples)
-                 if resamples and len(kept) >= 2 else None)  # fmt: skip
+    people = None if people is None else np.asarray(people)[found]
+    enough = (len(kept) if people is None else len(set(people.tolist()))) >= MIN_ITEMS
+    intervals = (attribute_intervals({"decisions": probs >= thresholds, "p_ge_0.5": probs >= 0.5}, kept, resamples,
+                                     groups=people, names=names) if resamples and enough else None)  # fmt: skip
     return {"intervals": intervals, "n_images": len(faces), "n_scored": int(found.sum()), "found": float(found.mean()),
             "decisions": {k: at_decisions[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
             "p_ge_0.5": {k: at_half[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
@@ -200,9 +204,14 @@ def markdown(r: dict) -> str:
                   f"| majority class per attribute | {s['majority_mean_accuracy']:.4f} | "
                   f"{s['majority_mean_balanced_accuracy']:.4f} |", ""]  # fmt: skip
         if said:
-            lines += [f"In brackets: the {said['confidence']:.0%} bootstrap interval ({said['resamples']} resamples of the "
-                      f"{said['n']} faces scored, lnet_anet.metrics.intervals): how far the figure may move on as many "
-                      "other images of the same kind.", ""]  # fmt: skip
+            drawn = (f"the {said['groups']} people of the {said['n']} faces scored, each with all their faces"
+                     if said.get("groups") else f"the {said['n']} faces scored")  # fmt: skip
+            rare = said.get("rare_class_attributes") or []
+            lines += [f"In brackets: the {said['confidence']:.0%} confidence interval, the percentile bootstrap over "
+                      f"{said['resamples']} resamples of {drawn} (lnet_anet.metrics.intervals): the values of the "
+                      "figure on images of this kind that these images are consistent with, not the range of a second "
+                      "run." + (f" The balanced means have none: {len(rare)} attribute(s) have fewer than 10 faces of a "
+                                "class here, and a resample without it lifts the mean." if rare else ""), ""]  # fmt: skip
         if s.get("one_class_attributes"):  # a small sample: those attributes' balanced accuracy is one class's rate
             lines += [f"Attributes with one class only among the images scored ({', '.join(s['one_class_attributes'])}): "
                       "their balanced accuracy is that class's rate, which "
@@ -238,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--limit must be at least 1, got {args.limit}")
     if args.batch_size < 1:
         ap.error(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.intervals < 0:
+        ap.error(f"--intervals must be 0 (none) or a number of resamples, got {args.intervals}")
     if not args.root.is_dir():
         ap.error(f"--root {args.root}: no such folder")
     if not args.bundle.is_file():
@@ -284,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     readable = ~part["path"].isin({u["path"] for u in unreadable}).to_numpy()
     scores = score(faces, part.loc[readable, names].to_numpy(), names, thresholds,
-                   train[names].to_numpy() if len(train) else None, args.intervals)  # fmt: skip
+                   train[names].to_numpy() if len(train) else None, args.intervals,
+                   part.loc[readable, "identity"].to_numpy() if "identity" in part else None)  # fmt: skip
     date = dt.date.today().isoformat()
     out = args.out or runs_root() / "bench_attributes" / f"{args.data}-{split}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     record = {"command": shlex.join(["python", "benchmarks/bench_attributes.py", *(argv if argv is not None else sys.argv[1:])]),

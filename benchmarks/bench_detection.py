@@ -128,7 +128,7 @@ from lnet_anet.metrics.detection import (
     truth_from_table,
 )
 from lnet_anet.metrics.fddb import FALSE_POSITIVES, fddb_roc, write_roc_files
-from lnet_anet.metrics.intervals import RESAMPLES, format_interval, named_intervals
+from lnet_anet.metrics.intervals import MIN_ITEMS, RESAMPLES, format_interval, named_intervals
 
 READERS = {
     "wider": read_wider_txt,
@@ -675,6 +675,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None,
                     help="default: runs/bench_detection/<format>-<time>; experiments/... for a recorded run")  # fmt: skip
     args = ap.parse_args(argv)
+    if args.intervals < 0:
+        ap.error(f"--intervals must be 0 (none) or a number of resamples, got {args.intervals}")
     args.out = args.out or runs_root() / "bench_detection" / f"{args.format}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     args.work = args.work or runs_root() / "bench_detection" / "work" / args.out.name
     try:
@@ -729,7 +731,7 @@ def main(argv=None) -> int:
         res = evaluate_detections(dets, truth, iou=0.5, fppi=FPPI, bands=SIZE_BANDS, curve=True)
         curves[name] = res.pop("curve")
         scored[name] = dets
-        if args.intervals and len(dets) >= 2:
+        if args.intervals and len(dets) >= MIN_ITEMS:
             res["intervals"] = detection_intervals(dets, truth, iou=0.5, fppi=FPPI, resamples=args.intervals)
         kept = [(b[m], sc[m]) for b, sc in dets
                 for m in [np.ones(len(sc), bool) if saved else operating_point(name, sc, shipped_threshold)]]  # fmt: skip
@@ -786,7 +788,7 @@ def main(argv=None) -> int:
             counts = np.array(counts, np.float64)
             res["face_free"] = {"n_images": len(free_paths), "false_alarms_per_image": float(np.mean(counts)),
                                 "images_with_a_false_alarm": float(np.mean(counts > 0))}  # fmt: skip
-            if args.intervals and len(counts) >= 2:
+            if args.intervals and len(counts) >= MIN_ITEMS:
                 res["face_free"]["intervals"] = named_intervals(lambda idx, c=counts: c[idx].mean(), ["false_alarms_per_image"],
                                                                 len(counts), "crops", args.intervals)  # fmt: skip
         results[name] = res
@@ -853,7 +855,7 @@ def differences(scored: dict[str, list], truth: list, resamples: int) -> dict[st
     """For each lnet_anet row, the bootstrap interval of its figures minus each peer row's on the
     same photos (detection_intervals' "versus": a difference whose interval excludes 0 is more
     than the draw of photos): row -> peer -> {"ap", "recall_at_0.1_fppi", ...: [low, high]}."""
-    if len(truth) < 2:  # no interval of one photo
+    if len(truth) < MIN_ITEMS:  # too few photos for an interval
         return {}
     ours = [n for n in scored if n in PREDICTOR_DETECTORS]
     peers = [n for n in scored if n not in ours]
@@ -1016,14 +1018,17 @@ def to_markdown(record: dict) -> str:
         ff = r.get("face_free")
         ffs = format_interval(ff["false_alarms_per_image"], (ff.get("intervals") or {}).get("false_alarms_per_image")) if ff else "-"
         ap50 = format_interval(r["ap"], (r.get("intervals") or {}).get("ap"))
+        max_recall = format_interval(r["max_recall"], (r.get("intervals") or {}).get("max_recall"))
         lines.append(f"| {name} | {ap50} | {_capped(r, 0.1)} | {_capped(r, 1)} | "
-                     f"{_num(r['max_recall'])} | {split} | {r['boxes_per_image']:.1f} | "
+                     f"{max_recall} | {split} | {r['boxes_per_image']:.1f} | "
                      f"{'-' if r['median_ms'] is None else format(r['median_ms'], '.0f')} | {ffs} |")  # fmt: skip
     said = next((r["intervals"] for r in record["results"].values() if r.get("intervals")), None)
     if said:
-        lines += ["", f"In brackets: the {said['confidence']:.0%} bootstrap interval ({said['resamples']} resamples of the "
-                  f"{said['n']} photos, each with its faces and false alarms; face-free: of the crops; "
-                  "lnet_anet.metrics.intervals)."]  # fmt: skip
+        lines += ["", f"In brackets: the {said['confidence']:.0%} confidence interval, the percentile bootstrap over "
+                  f"{said['resamples']} resamples of the {said['n']} photos, each with its faces and false alarms "
+                  "(face-free: of the crops; lnet_anet.metrics.intervals): the values of the figure on photos of this "
+                  "kind that these photos are consistent with, not the range of a second run. A difference to a peer "
+                  "whose interval holds 0 is within what the draw of photos alone can do."]  # fmt: skip
     for name, r in record["results"].items():
         for peer, diff in (r.get("versus") or {}).items():
             if diff.get("ap"):

@@ -27,8 +27,12 @@ are benchmarks/bench_attractiveness.py's). Beside them, in the same run:
 Per image, the face the predictor scores highest is the one scored; an image with no face counts in
 the "found" share and is left out of the accuracy (its share is reported beside it).
 
-Each figure has its 95% bootstrap interval beside it (`--intervals` resamples of the files scored,
-lnet_anet.metrics.intervals): how far it may move on as many other files of the same kind.
+In brackets beside the headline figures, their 95% confidence intervals (lnet_anet.metrics.intervals):
+the share of files with a face, Clopper-Pearson; attribute accuracy (mean and balanced), age MAE,
+bias and within 1 std (overall and by wide band) and the stability rows' median and p95 |Δ age| and
+decisions flipped, the percentile bootstrap (`--intervals` resamples of the files scored; a CelebA
+identity's files drawn together). The range of values of the figure on files of the kind scored
+that the files scored are consistent with; not the range of a second run.
 
 Stability (`--stability` UTKFace hold-out faces): each file is perturbed (JPEG q95 and q75 re-saves,
 shifts by 4 px, scale x0.9 / x1.1, brightness x0.6 / x1.5, grayscale, 128 -> 256 px) and run again;
@@ -81,7 +85,13 @@ from lnet_anet.engine.runs import machine  # noqa: E402
 from lnet_anet.inference.predictor import DEFAULT_BUNDLE, Predictor  # noqa: E402
 from lnet_anet.metrics.age import estimate_intervals, regression_metrics  # noqa: E402
 from lnet_anet.metrics.attributes import attribute_intervals, attribute_metrics  # noqa: E402
-from lnet_anet.metrics.intervals import RESAMPLES, format_interval, named_intervals  # noqa: E402
+from lnet_anet.metrics.intervals import (  # noqa: E402
+    MIN_ITEMS,
+    RESAMPLES,
+    format_interval,
+    named_intervals,
+    share_interval,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 AGE_BANDS = ((0, 12), (13, 19), (20, 39), (40, 59), (60, 200))
@@ -129,14 +139,13 @@ def age_on_crops(bundle, datasets: Path, sample) -> dict:
 def faces_found(predictor: Predictor, paths: list[str], keep: list | None = None, resamples: int = RESAMPLES) -> dict:
     faces = top_faces(predictor, paths, desc="SCUT files", keep=keep)
     found = np.array([f is not None for f in faces])
-    return {"n_images": len(paths), "found": float(found.mean()), "intervals": _found_interval(found, resamples)}
+    return {"n_images": len(paths), "found": float(found.mean()), "found_interval": _found_interval(found, resamples)}
 
 
-def _found_interval(found: np.ndarray, resamples: int) -> dict | None:
-    """The bootstrap interval of the share of files with a face (None: --intervals 0, or under 2 files)."""
-    if not resamples or len(found) < 2:
-        return None
-    return named_intervals(lambda idx: found[idx].mean(), ["found"], len(found), "files", resamples)
+def _found_interval(found: np.ndarray, resamples: int) -> list[float] | None:
+    """The exact (Clopper-Pearson) 95% interval of the share of files with a face (None: --intervals 0,
+    or no file): exact, since the bootstrap gives [1, 1] when every file has one."""
+    return share_interval(int(found.sum()), len(found)) if resamples and len(found) else None
 
 
 def top_faces(predictor: Predictor, paths: list, batch_size: int = 8, desc: str | None = None,
@@ -157,7 +166,8 @@ def top_faces(predictor: Predictor, paths: list, batch_size: int = 8, desc: str 
 def attributes_end_to_end(predictor: Predictor, val, names: list[str], train_labels: np.ndarray,
                           keep: list | None = None, resamples: int = RESAMPLES) -> dict:  # fmt: skip
     """Attribute accuracy of each file's top face at p >= 0.5 and at the bundle's decisions, with
-    bootstrap intervals (faces resampled; `resamples` 0: none) and the share of files with a face."""
+    bootstrap intervals (faces resampled, a person's together when the data names identities;
+    `resamples` 0: none) and the share of files with a face, with its exact interval."""
     faces = top_faces(predictor, val["path"].tolist(), desc="CelebA-HQ files", keep=keep)
     found = np.array([f is not None for f in faces])
     labels = val[names].to_numpy()[found]
@@ -166,11 +176,12 @@ def attributes_end_to_end(predictor: Predictor, val, names: list[str], train_lab
     at_half = attribute_metrics(probs >= 0.5, labels, names, train_labels)
     at_bundle = attribute_metrics(probs >= thresholds, labels, names, train_labels)
     ages = np.array([f["age"]["mean"] if f["age"] is not None else np.nan for f in faces if f is not None])
-    intervals = None
-    if resamples and len(labels) >= 2:
+    intervals, people = None, (val["identity"].to_numpy()[found] if "identity" in val else None)
+    if resamples and (len(labels) if people is None else len(set(people.tolist()))) >= MIN_ITEMS:
         intervals = attribute_intervals({"bundle_thresholds": probs >= thresholds, "p_ge_0.5": probs >= 0.5}, labels,
-                                        resamples) | {"found": (_found_interval(found, resamples) or {}).get("found")}  # fmt: skip
-    return {"n_images": len(val), "found": float(found.mean()), "intervals": intervals,
+                                        resamples, groups=people, names=names)  # fmt: skip
+    return {"n_images": len(val), "found": float(found.mean()), "found_interval": _found_interval(found, resamples),
+            "intervals": intervals,
             "p_ge_0.5": {k: at_half[k] for k in ("mean_accuracy", "mean_balanced_accuracy", "majority_mean_accuracy")},
             "bundle_thresholds": {k: at_bundle[k] for k in ("mean_accuracy", "mean_balanced_accuracy",
                                                              "mean_balanced_accuracy_both_classes", "one_class_attributes")},
@@ -276,11 +287,11 @@ def age_end_to_end(predictor: Predictor, held, train_median: float, picture: Pat
                 "n": int(sel.sum()), "mae": float(np.abs(err[sel]).mean()), "bias": float(err[sel].mean()),
                 "within_1_std": float((np.abs(err[sel]) <= std[sel]).mean())}  # fmt: skip
     intervals = None
-    if resamples and len(err) >= 2:
-        bands = [(_band_label(lo, hi), lo, hi + 1) for lo, hi in WIDE_BANDS]
-        intervals = estimate_intervals(mean, true, std, bands, resamples, unit="chips")
-        intervals["found"] = (_found_interval(found, resamples) or {}).get("found")
-    return {"n_images": len(held), "found": float(found.mean()), "mae": float(np.abs(err).mean()), "intervals": intervals,
+    if resamples and len(err) >= MIN_ITEMS:
+        ranges = [(_band_label(lo, hi), lo, hi + 1) for lo, hi in WIDE_BANDS]
+        intervals = estimate_intervals(mean, true, std, ranges, resamples, unit="chips")
+    return {"n_images": len(held), "found": float(found.mean()), "found_interval": _found_interval(found, resamples),
+            "mae": float(np.abs(err).mean()), "intervals": intervals,
             "bias": float(err.mean()), "within_1_std": float((np.abs(err) <= std).mean()),
             "within_2_std": float((np.abs(err) <= 2 * std).mean()),
             "median_baseline_mae": float(np.abs(true - train_median).mean()), "by_band": bands,
@@ -368,8 +379,8 @@ def stability(predictor: Predictor, paths: list[str], only: list[str] | None = N
 
 
 def _stability_intervals(d_age: np.ndarray, flips: np.ndarray, resamples: int) -> dict | None:
-    """stability()'s bootstrap intervals of one perturbation's figures (None: 0 resamples or < 2 faces)."""
-    if not resamples or min(len(d_age), len(flips)) < 2:
+    """stability()'s bootstrap intervals of one perturbation's figures (None: 0 resamples or < MIN_ITEMS faces)."""
+    if not resamples or min(len(d_age), len(flips)) < MIN_ITEMS:
         return None
     age = named_intervals(lambda idx: [np.median(d_age[idx]), np.percentile(d_age[idx], 95)],
                           ["median_abs_d_age", "p95_abs_d_age"], len(d_age), "faces", resamples)  # fmt: skip
@@ -413,11 +424,11 @@ def markdown(results: dict) -> str:
               f"cascade {'yes' if per[b]['cascade'] else 'no'}{differs(b)})" for b in labels]  # fmt: skip
     lines += ["", "## Faces found", "", head, rule]
     if gt_g is not None:
-        lines.append(row(f"UTKFace chips ({results['n']['utkface']})", lambda r: _with_interval(r["age"], "found"), ".4f"))
+        lines.append(row(f"UTKFace chips ({results['n']['utkface']})", lambda r: (r["age"]["found"], r["age"].get("found_interval")), ".4f"))
     if gt_a is not None:
-        lines.append(row(f"CelebA-HQ files ({results['n']['celeba_hq']})", lambda r: _with_interval(r["attributes"], "found"), ".4f"))
+        lines.append(row(f"CelebA-HQ files ({results['n']['celeba_hq']})", lambda r: (r["attributes"]["found"], r["attributes"].get("found_interval")), ".4f"))
     if "scut" in per[labels[0]]:
-        lines.append(row(f"SCUT-FBP5500 images ({results['n']['scut']})", lambda r: _with_interval(r["scut"], "found"), ".4f"))
+        lines.append(row(f"SCUT-FBP5500 images ({results['n']['scut']})", lambda r: (r["scut"]["found"], r["scut"].get("found_interval")), ".4f"))
     if gt_a is not None:
         lines += _attribute_lines(results, row, head, rule)
     if gt_g is not None:
@@ -462,9 +473,15 @@ def _interval_note(per: dict, part: str) -> list[str]:
     for r in per.values():
         said = (r.get(part) or {}).get("intervals")
         if said:
-            return [f"In brackets: the {said['confidence']:.0%} bootstrap interval ({said['resamples']} resamples of "
-                    f"the {said['unit']} scored; lnet_anet.metrics.intervals): how far the figure may move on "
-                    "as many other files of the same kind.", ""]  # fmt: skip
+            drawn = (f"the {said['groups']} {said['resampled']} of the {said['n']} {said['unit']} scored, each with all "
+                     "its faces" if said.get("groups") else f"the {said['n']} {said['unit']} scored")  # fmt: skip
+            rare = said.get("rare_class_attributes")
+            return [f"In brackets: the {said['confidence']:.0%} confidence interval, the percentile bootstrap over "
+                    f"{said['resamples']} resamples of {drawn} (lnet_anet.metrics.intervals): the values of the figure "
+                    "on files of this kind that these files are consistent with (not the range of a second run). "
+                    "A figure without brackets has none: a band some resamples miss"
+                    + (f", or a balanced mean with attributes of fewer than 10 faces of a class ({len(rare)}: "
+                       f"{', '.join(map(str, rare[:5]))}{', ...' if len(rare) > 5 else ''})" if rare else "") + ".", ""]  # fmt: skip
     return []
 
 
@@ -634,7 +651,8 @@ def main(argv=None) -> int:
     ap.add_argument("--box-jitter", action="store_true",
                     help="also run each bundle with Predictor.box_jitter on (7 views of each face's region averaged)")
     ap.add_argument("--intervals", type=_count(0), default=RESAMPLES,
-                    help=f"bootstrap resamples for each figure's 95%% interval (default: {RESAMPLES}; 0: none)")
+                    help=f"bootstrap resamples for the 95%% intervals of the headline figures (module docstring; "
+                         f"default: {RESAMPLES}; 0: none)")
     ap.add_argument("--threads", type=_count(1), default=2, help="torch threads (default: 2)")
     ap.add_argument("--out", type=Path, default=None,
                     help="where results.json and results.md go (default: runs/bench_end_to_end/<date>-<time>; "

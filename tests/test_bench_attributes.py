@@ -48,9 +48,7 @@ def test_the_figures_are_those_of_the_predictors_records_on_the_files(celeba, tm
     assert got["scores"]["found"] == pytest.approx(found.mean())
     assert got["scores"]["decisions"]["mean_accuracy"] == pytest.approx(want["mean_accuracy"])
     assert got["scores"]["majority_mean_accuracy"] == pytest.approx(want["majority_mean_accuracy"])
-    low, high = got["scores"]["intervals"]["decisions/mean_accuracy"]  # faces resampled: around the figure
-    assert low <= want["mean_accuracy"] <= high and got["scores"]["intervals"]["n"] == found.sum()
-    assert f"{want['mean_accuracy']:.4f} [{low:.4f}, {high:.4f}]" in (tmp_path / "results.md").read_text()
+    assert got["scores"]["intervals"] is None and "In brackets" not in (tmp_path / "results.md").read_text()  # 5 faces
     assert set(got["scores"]["per_attribute"]) == set(names) and got["left_out_attributes"] == []
     # the probabilities' calibration: pooled and per attribute in results.json / .md, drawn in reliability.png
     labels = val[names].to_numpy()[found].astype(bool)
@@ -191,3 +189,24 @@ def test_the_majority_baselines_balanced_accuracy_is_the_metrics_not_a_flat_half
     both = attribute_metrics(kept, kept, names)
     assert both["mean_balanced_accuracy"] == 1.0 and both["mean_balanced_accuracy_both_classes"] == 1.0
     assert np.isnan(attribute_metrics(kept[:, 1:], kept[:, 1:], ["B"])["mean_balanced_accuracy_both_classes"])
+
+
+def test_intervals_draw_a_persons_faces_together_and_show_in_the_table():
+    bench = load_benchmark("bench_attributes")
+    rng = np.random.default_rng(3)
+    names = ["Smiling", "Bald"]
+    labels = np.c_[rng.random(90) < 0.5, np.arange(90) < 3]  # Bald: 3 of 90, too rare for a balanced interval
+    faces = [{"attributes": {n: float(v) for n, v in zip(names, row ^ (rng.random(2) < 0.1), strict=True)}} for row in labels]
+    faces[0] = None  # no face found in the first image
+    people = np.repeat(np.arange(30), 3)
+    scores = bench.score(faces, labels, names, np.array([0.5, 0.5]), None, resamples=200, people=people)
+    said = scores["intervals"]
+    assert (said["n"], said["groups"], said["resampled"]) == (89, 30, "identities")
+    low, high = said["decisions/mean_accuracy"]
+    assert low <= scores["decisions"]["mean_accuracy"] <= high
+    assert said["decisions/mean_balanced_accuracy"] is None and said["rare_class_attributes"] == ["Bald"]
+    record = {"command": "c", "data": {"name": "celeba", "root": "r", "split": "val", "n_images": 90},
+              "bundle": {"path": "b", "identity": "i"}, "scores": scores, "left_out_attributes": []}  # fmt: skip
+    md = bench.markdown(record)
+    assert f"{scores['decisions']['mean_accuracy']:.4f} [{low:.4f}, {high:.4f}]" in md
+    assert "resamples of the 30 people of the 89 faces scored" in md and "The balanced means have none" in md

@@ -552,14 +552,12 @@ def test_saved_detections_are_scored_beside_the_detectors(tmp_path, capsys):
     results = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
     assert results["truth"]["ap"] == 1.0 and results["truth"]["max_recall"] == 1.0
     assert results["half"]["max_recall"] == 0.5 and results["one"]["max_recall"] == pytest.approx(1 / 6)
-    assert results["truth"]["median_ms"] is None and "| truth | 1.000 [1.000, 1.000] |" in (tmp_path / "out" / "results.md").read_text()
+    assert results["truth"]["median_ms"] is None and "| truth | 1.000 |" in (tmp_path / "out" / "results.md").read_text()
     # no false alarm at all: its recall at 0.1 and 1 false alarms per image is its max recall, said so (trial 90)
-    one = "1.000 [1.000, 1.000]"  # every resample of the photos finds every face too: the interval is the point
-    assert f"| truth | {one} | {one} (max) | {one} (max) | 1.000 |" in (tmp_path / "out" / "results.md").read_text()
-    assert results["truth"]["intervals"]["ap"] == [1.0, 1.0] and results["truth"]["intervals"]["unit"] == "images"
-    assert results["half"]["intervals"]["max_recall"] == [0.5, 0.5]  # half the faces of every photo: any resample
-    low, high = results["one"]["intervals"]["max_recall"]  # one face of one photo of 3: 0 when it is not drawn
-    assert low == 0.0 and 1 / 6 < high <= 0.5
+    # 3 photos: too few for an interval (intervals.MIN_ITEMS), and no note about brackets (trial 92)
+    md = (tmp_path / "out" / "results.md").read_text()
+    assert "| truth | 1.000 | 1.000 (max) | 1.000 (max) | 1.000 |" in md and "In brackets" not in md
+    assert "intervals" not in results["truth"]
     # the script's own output, scored again: the same figures
     assert bench.main([*common, "--detections", f"again={tmp_path / 'work' / 'detections_haar.json'}",
                        "--out", str(tmp_path / "again")]) == 0  # fmt: skip
@@ -603,3 +601,31 @@ def test_a_photo_stored_turned_is_sized_and_drawn_as_displayed(tmp_path, detecto
     (drawn,) = (tmp_path / "work" / "vis").iterdir()
     picture = cv2.imread(str(drawn))
     assert picture.shape[1] > 2 * 360  # upright: 300 x 60 drawn 360 high is 1800 wide (sideways: 72)
+
+
+def test_intervals_and_differences_to_peers_in_the_table():
+    """bench_detection's intervals: photos resampled whole, the brackets in the table, the note that
+    says what they are, and each lnet_anet row's difference to each peer on the same resamples."""
+    from lnet_anet.metrics.detection import FPPI
+
+    bench = _bench()
+    rng = np.random.default_rng(7)
+    truth = [np.c_[xy, xy + 20] for xy in (rng.uniform(0, 100, (2, 2)) for _ in range(40))]
+    found = [(np.r_[t, [[150.0, 150.0, 170.0, 170.0]]], np.array([0.9, 0.8, 0.5])) for t in truth]  # both faces, 1 false alarm
+    half = [(t[:1], np.array([0.9])) for t in truth]
+    versus = bench.differences({"lnet_anet_shipped": found, "haar": half}, truth, resamples=200)
+    assert set(versus) == {"lnet_anet_shipped"}  # peers get no difference rows of their own
+    assert versus["lnet_anet_shipped"]["haar"]["max_recall"] == [0.5, 0.5]  # half the faces of every photo, any draw
+    results = {}
+    for name, dets in (("lnet_anet_shipped", found), ("haar", half)):
+        res = bench.evaluate_detections(dets, truth, fppi=FPPI)
+        res["intervals"] = bench.detection_intervals(dets, truth, fppi=FPPI, resamples=200)
+        results[name] = res | {"boxes_per_image": 1.0, "median_ms": 1.0, "settings": {}}
+    results["lnet_anet_shipped"]["versus"] = versus["lnet_anet_shipped"]
+    record = {"data": {"labels": "x.csv", "format": "csv", "part": "all", "n_images": 40, "n_faces": 80, "n_dont_care": 0,
+                       "dont_care_rule": "none"}, "command": "c", "iou": 0.5, "machine": {"threads": 1}, "results": results}  # fmt: skip
+    md = bench.to_markdown(record)
+    half_row = "0.500 [0.500, 0.500]"  # half the faces of every photo, no false alarm: the same on every draw
+    assert f"| haar | {half_row} | {half_row} (max) | {half_row} (max) | {half_row} |" in md  # max recall too
+    assert "confidence interval, the percentile bootstrap over 200 resamples of the 40 photos" in md
+    assert re.search(r"lnet_anet_shipped minus haar on the same photos: AP50 [+-]\d\.\d{3} \[", md)

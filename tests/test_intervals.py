@@ -6,7 +6,7 @@ import pytest
 from lnet_anet.metrics.age import AGE_BANDS, estimate_intervals, regression_metrics
 from lnet_anet.metrics.attributes import attribute_intervals, attribute_metrics
 from lnet_anet.metrics.detection import detection_intervals, evaluate_detections
-from lnet_anet.metrics.intervals import bootstrap_interval, format_interval
+from lnet_anet.metrics.intervals import bootstrap_interval, format_interval, share_interval
 
 
 def test_interval_of_a_share_matches_the_normal_approximation():
@@ -26,7 +26,7 @@ def test_interval_is_seeded_and_narrows_with_more_items():
     assert np.ptp(small) > 2.5 * np.ptp(first)  # sqrt(10) ~ 3.2 times wider
 
 
-@pytest.mark.parametrize("n, resamples, confidence", [(1, 100, 0.95), (10, 0, 0.95), (10, 100, 1.0)])
+@pytest.mark.parametrize("n, resamples, confidence", [(1, 100, 0.95), (9, 100, 0.95), (10, 0, 0.95), (10, 100, 1.0)])
 def test_interval_refuses_what_it_cannot_compute(n, resamples, confidence):
     with pytest.raises(ValueError):
         bootstrap_interval(lambda idx: 0.0, n, resamples, confidence)
@@ -89,3 +89,44 @@ def test_detection_intervals_hold_ap_and_a_difference_to_another_detector():
     assert same["ap - versus"] == [0.0, 0.0]
     with pytest.raises(ValueError, match="detection lists"):
         detection_intervals(found[:-1], truth)
+
+
+def test_groups_are_drawn_whole_and_widen_the_interval_of_correlated_items():
+    rng = np.random.default_rng(8)
+    people = np.repeat(np.arange(60), 5)  # 60 people, 5 photos each
+    per_person = rng.normal(0, 1, 60)[people]  # the photos of one person agree
+    values = per_person + rng.normal(0, 0.1, 300)
+    seen = []
+
+    def mean(idx):
+        seen.append(idx)
+        return values[idx].mean()
+
+    by_item = bootstrap_interval(lambda idx: values[idx].mean(), 300, resamples=400)
+    by_person = bootstrap_interval(mean, 300, resamples=400, groups=people)
+    assert np.ptp(by_person) > 1.8 * np.ptp(by_item)  # 5 photos of one person are about one item, not five
+    drawn = seen[-1]
+    assert len(drawn) % 5 == 0 and all(np.bincount(people[drawn]) % 5 == 0)  # each person with all 5 photos
+    with pytest.raises(ValueError, match="at least 10 groups"):
+        bootstrap_interval(mean, 300, groups=people % 9)
+    with pytest.raises(ValueError, match="group labels"):
+        bootstrap_interval(mean, 300, groups=people[:-1])
+
+
+def test_share_interval_is_exact_at_the_ends():
+    low, high = share_interval(1958, 1958)
+    assert high == 1.0 and 0.998 < low < 0.999  # the bootstrap would say [1, 1]
+    assert share_interval(3, 3)[0] == pytest.approx(0.2924, abs=1e-3)
+    assert share_interval(0, 50)[0] == 0.0
+    for k, n in ((4, 3), (-1, 3), (0, 0)):
+        with pytest.raises(ValueError):
+            share_interval(k, n)
+
+
+def test_a_rare_class_leaves_the_balanced_mean_without_an_interval():
+    rng = np.random.default_rng(9)
+    labels = np.c_[rng.random(200) < 0.5, np.arange(200) < 4]  # the second attribute: 4 positives
+    pred = labels ^ (rng.random(labels.shape) < 0.1)
+    out = attribute_intervals({"p": pred}, labels, resamples=100, names=["common", "rare"])
+    assert out["p/mean_balanced_accuracy"] is None and out["rare_class_attributes"] == ["rare"]
+    assert out["p/mean_accuracy"] is not None
