@@ -57,9 +57,10 @@ differ for a bundle whose threshold leaves boxes out.
 Times: median ms per image over the scored images, torch/OpenCV threads = --threads, batch 1.
 
 Intervals (--intervals N resamples, default 1000; 0: none): each row's AP50, recall at 0.1 and 1
-false alarms per image, max recall and face-free false alarms per crop get their 95% bootstrap
-interval, the photos (crops) resampled whole (lnet_anet.metrics.intervals); each lnet_anet row gets
-the interval of its difference to each peer row on the same resamples (results.json: "versus").
+false alarms per image, max recall and face-free false alarms per crop get their 95% confidence
+interval, the percentile bootstrap with the photos (crops) resampled whole (lnet_anet.metrics.intervals;
+none under 10 photos); each lnet_anet row gets the interval of its difference to each peer row on the
+same resamples (results.json: "versus").
 
 Face-free check (--face-free): from each scored photo (those of --part: val, tune or all), at most
 one square crop of side >= 64 px (random, seeded) that overlaps no labelled box of any size (each
