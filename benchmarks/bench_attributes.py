@@ -58,7 +58,7 @@ from lnet_anet.inference.bundle import BundleError
 from lnet_anet.inference.predictor import Predictor
 from lnet_anet.inference.shipped import DEFAULT_BUNDLE
 from lnet_anet.metrics.attributes import attribute_intervals, attribute_metrics, calibration_bins
-from lnet_anet.metrics.intervals import MIN_ITEMS, RESAMPLES, format_interval
+from lnet_anet.metrics.intervals import RESAMPLES, enough_units, format_interval
 
 N_BINS = 10  # the calibration figures' bins of [0, 1]
 WORST = 8  # reliability.png: the attributes of the highest ECE drawn one by one
@@ -159,9 +159,8 @@ def score(faces: list[dict | None], labels: np.ndarray, names: list[str], thresh
     majority = np.broadcast_to(reference.astype(bool).mean(axis=0) >= 0.5, kept.shape)
     at_majority = attribute_metrics(majority, kept, names, train_labels)
     people = None if people is None else np.asarray(people)[found]
-    enough = (len(kept) if people is None else len(set(people.tolist()))) >= MIN_ITEMS
     intervals = (attribute_intervals({"decisions": probs >= thresholds, "p_ge_0.5": probs >= 0.5}, kept, resamples,
-                                     groups=people, names=names) if resamples and enough else None)  # fmt: skip
+                                     groups=people, names=names) if resamples and enough_units(len(kept), people) else None)  # fmt: skip
     return {"intervals": intervals, "n_images": len(faces), "n_scored": int(found.sum()), "found": float(found.mean()),
             "decisions": {k: at_decisions[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},
             "p_ge_0.5": {k: at_half[k] for k in ("mean_accuracy", "mean_balanced_accuracy")},

@@ -88,6 +88,7 @@ from lnet_anet.metrics.attributes import attribute_intervals, attribute_metrics 
 from lnet_anet.metrics.intervals import (  # noqa: E402
     MIN_ITEMS,
     RESAMPLES,
+    enough_units,
     format_interval,
     named_intervals,
     share_interval,
@@ -130,7 +131,7 @@ def age_on_crops(bundle, datasets: Path, sample) -> dict:
     pred, ages = torch.cat(preds).numpy(), torch.cat(ages).numpy()
     m = regression_metrics(pred, ages)
     err = pred - ages
-    bands = {f"{lo}-{hi if hi < 200 else ''}": {"n": int(sel.sum()), "mae": float(np.abs(err[sel]).mean()),
+    bands = {_band_label(lo, hi): {"n": int(sel.sum()), "mae": float(np.abs(err[sel]).mean()),
                                               "bias": float(err[sel].mean())}
              for lo, hi in WIDE_BANDS if (sel := (ages >= lo) & (ages <= hi)).any()}  # fmt: skip
     return {**{k: m[k] for k in ("mae", "rmse", "n")}, "bias": float(err.mean()), "by_wide_band": bands}
@@ -177,7 +178,7 @@ def attributes_end_to_end(predictor: Predictor, val, names: list[str], train_lab
     at_bundle = attribute_metrics(probs >= thresholds, labels, names, train_labels)
     ages = np.array([f["age"]["mean"] if f["age"] is not None else np.nan for f in faces if f is not None])
     intervals, people = None, (val["identity"].to_numpy()[found] if "identity" in val else None)
-    if resamples and (len(labels) if people is None else len(set(people.tolist()))) >= MIN_ITEMS:
+    if resamples and enough_units(len(labels), people):
         intervals = attribute_intervals({"bundle_thresholds": probs >= thresholds, "p_ge_0.5": probs >= 0.5}, labels,
                                         resamples, groups=people, names=names)  # fmt: skip
     return {"n_images": len(val), "found": float(found.mean()), "found_interval": _found_interval(found, resamples),
@@ -395,9 +396,9 @@ def _f(v, fmt: str) -> str:
     return "n/a" if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, fmt)
 
 
-def _with_interval(part: dict, key: str, name: str | None = None, value=None) -> tuple:
-    """(part[key] or value, the interval recorded for it in part["intervals"] under `name`, default key)."""
-    return (part.get(key) if value is None else value), ((part.get("intervals") or {}).get(name or key))
+def _with_interval(part: dict, key: str, value=None) -> tuple:
+    """(value, default part[key]; the interval recorded under `key` in part["intervals"]): a cell of _f."""
+    return (part.get(key) if value is None else value), ((part.get("intervals") or {}).get(key))
 
 
 def markdown(results: dict) -> str:

@@ -27,6 +27,7 @@ import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pandas as pd
 
 CONFIDENCE = 0.95
 RESAMPLES = 1000
@@ -73,15 +74,16 @@ def _members(groups: Sequence | None, n: int) -> list[np.ndarray] | None:
     """The item indices of each group, in order of first appearance (None without groups)."""
     if groups is None:
         return None
-    labels = np.asarray(groups)
-    if len(labels) != n:
-        raise ValueError(f"{len(labels)} group labels for {n} items")
-    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
-    order = np.argsort(first)  # groups in order of first appearance: the draws do not depend on the labels' sort
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    by_group = rank[inverse]
-    return [np.flatnonzero(by_group == g) for g in range(len(order))]
+    if len(groups) != n:
+        raise ValueError(f"{len(groups)} group labels for {n} items")
+    codes, _ = pd.factorize(np.asarray(groups))  # first appearance first: the draws do not depend on the labels' sort
+    order = np.argsort(codes, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(codes))[:-1])
+
+
+def enough_units(n: int, groups: Sequence | None = None) -> bool:
+    """Whether n items (or, with `groups`, their distinct groups) are enough for an interval (MIN_ITEMS)."""
+    return (n if groups is None else len(pd.unique(np.asarray(groups)))) >= MIN_ITEMS
 
 
 def named_intervals(statistic: Callable[[np.ndarray], Sequence[float]], names: Sequence[str], n: int, unit: str,
@@ -95,7 +97,7 @@ def named_intervals(statistic: Callable[[np.ndarray], Sequence[float]], names: S
         raise ValueError(f"the statistic gives {len(bounds)} figures for {len(names)} names")
     out: dict = {"confidence": confidence, "resamples": resamples, "unit": unit, "n": int(n)}
     if groups is not None:
-        out |= {"groups": len(set(np.asarray(groups).tolist())), "resampled": group_unit or "groups"}
+        out |= {"groups": len(pd.unique(np.asarray(groups))), "resampled": group_unit or "groups"}
     for name, (low, high) in zip(names, bounds, strict=True):
         out[name] = None if not (np.isfinite(low) and np.isfinite(high)) else [float(low), float(high)]
     return out
@@ -122,5 +124,5 @@ def format_interval(value: float | None, bounds: Sequence[float] | None, spec: s
     return f"{format(value, spec)} [{format(bounds[0], spec)}, {format(bounds[1], spec)}]"
 
 
-__all__ = ["CONFIDENCE", "MIN_ITEMS", "RESAMPLES", "bootstrap_interval", "format_interval", "named_intervals",
+__all__ = ["CONFIDENCE", "MIN_ITEMS", "RESAMPLES", "bootstrap_interval", "enough_units", "format_interval", "named_intervals",
            "share_interval"]  # fmt: skip
