@@ -19,6 +19,7 @@ from lnet_anet.lnet.localizer import Detection
 from lnet_anet.lnet.multiscale import (
     FILL,
     add_apart,
+    apart_from,
     canvas_size,
     input_for,
     letterbox_fit,
@@ -522,6 +523,9 @@ def test_add_apart_keeps_every_kept_face_and_adds_only_faces_apart_from_them():
     assert [f[1] for f in merged] == [7.0, 1.0, 0.5] and merged[1] is kept[0]
     assert add_apart(kept, added, iou=0.3, max_faces=2) == merged[:2]
     assert add_apart([], added[:2], iou=0.3, max_faces=10) == added[:2] and add_apart(kept, [], 0.3, 10) is kept
+    # apart_from: the added faces add_apart keeps, in their own order, each judged against the kept faces only
+    assert [f[1] for f in apart_from(kept, added, iou=0.3)] == [7.0, 0.5]
+    assert apart_from([], added, iou=0.3) == added and apart_from(kept, [], iou=0.3) == []
 
 
 def test_rotations_keep_the_upright_turn_and_give_boxes_in_the_image_pixels(tmp_path, monkeypatch):
@@ -830,7 +834,7 @@ def test_a_picture_left_with_one_face_adds_the_zoom_ins_faces_apart_at_a_bar_of_
     as it was; off, the picture is read once (experiments/2026-12-06-small-lone-face-zoom, round 3)."""
     path = random_bundle(tmp_path / "b.lnetanet", threshold=0.0, preset="tiny", max_faces=4)
     base = Predictor.load(path)._lnet.to_dict()
-    canvases, calls = [], []
+    canvases, calls, judged = [], [], []
 
     def fake_localizer(response, image_size):  # canvas pixels (a 128 px picture: scale 2 doubles them)
         canvases.append(tuple(image_size))
@@ -845,6 +849,7 @@ def test_a_picture_left_with_one_face_adds_the_zoom_ins_faces_apart_at_a_bar_of_
 
     def fake_verify(self, images, found, originals, p_min=None, every=False):  # the face head: under 25 px wide
         calls.append((p_min, every))
+        judged.append([np.asarray(f[0]).tolist() for faces in found for f in faces])
         return [[f for f in faces if not every or f[0][2] - f[0][0] < 25] for faces in found]
 
     monkeypatch.setattr(Predictor, "_verify", fake_verify)
@@ -860,6 +865,7 @@ def test_a_picture_left_with_one_face_adds_the_zoom_ins_faces_apart_at_a_bar_of_
         monkeypatch.setattr(predictor, "cascade", None)
         canvases.clear()
         calls.clear()
+        judged.clear()
         return [(f["box"], f["score"]) for f in predictor.analyse(np.full((128, 128, 3), value, np.uint8)).record["faces"]]
 
     kept = faces(None, 90)
@@ -867,6 +873,8 @@ def test_a_picture_left_with_one_face_adds_the_zoom_ins_faces_apart_at_a_bar_of_
     found = faces(0.3, 91)
     assert canvases == [(128, 128), (256, 256)] and calls == [(None, False), (0.3, True)]
     assert [b for b, _ in found] == [[0, 0, 30, 30], [60, 60, 80, 80]] and found[0] == kept[0]
+    # the kept face found again is not judged: it would not be added whatever the face head said
+    assert judged[1] == [[60.0, 60.0, 80.0, 80.0], [100.0, 5.0, 128.0, 35.0]], judged
     # zoom_in_lone_skip_share: the face spans 30 / 128 = 0.23 of the picture's width and height
     assert faces(0.3, 92, skip_share=0.5) == found and canvases == [(128, 128), (256, 256)]
     assert faces(0.3, 93, skip_share=0.2) == kept and canvases == [(128, 128)] and calls == [(None, False)]

@@ -436,26 +436,34 @@ def merge(detections: Sequence[Detection], iou: float, max_faces: int, contain: 
     return [(detections[box_of[i]][0], detections[i][1]) if i in box_of else detections[i] for i in kept[:max_faces]]
 
 
+def apart_from(kept: list[Detection], added: list[Detection], iou: float, contain: float = CONTAIN) -> list[Detection]:
+    """The faces of `added` that lie apart from every face of `kept`, in their order: an added box
+    overlapping a kept one by more than `iou` (IoU), or nested with it (their intersection over
+    `contain` of the smaller box), is left out. Each added face is judged against the kept faces
+    only, so a face left out here is left out by add_apart whatever else is added. Boxes in image
+    pixels [x0, y0, x1, y1]."""
+    if not added or not kept:
+        return list(added)
+    a = np.stack([np.asarray(b, np.float64) for b, _ in added])
+    k = np.stack([np.asarray(b, np.float64) for b, _ in kept])
+    inter = np.clip(np.minimum(a[:, None, 2:], k[None, :, 2:]) - np.maximum(a[:, None, :2], k[None, :, :2]),
+                    0, None).prod(2)  # fmt: skip
+    area_a, area_k = (np.clip(b[:, 2:] - b[:, :2], 0, None).prod(1) for b in (a, k))
+    smaller = np.minimum(area_a[:, None], area_k[None, :])
+    union = area_a[:, None] + area_k[None, :] - inter
+    near = (inter > iou * np.maximum(union, 1e-12)) | (inter > contain * np.maximum(smaller, 1e-12))
+    return [f for f, o in zip(added, near.any(1).tolist(), strict=True) if not o]
+
+
 def add_apart(kept: list[Detection], added: list[Detection], iou: float, max_faces: int,
               contain: float = CONTAIN) -> list[Detection]:
-    """The faces `kept` with those of `added` that lie apart from every kept face: an added box
-    overlapping a kept one by more than `iou` (IoU), or nested with it (their intersection over
-    `contain` of the smaller box), is dropped; the rest strongest first, at most `max_faces`.
-    Unlike merge, a kept face is never dropped for an added one that scores higher. Boxes in image
-    pixels [x0, y0, x1, y1] (Predictor._zoom_in_again: LNetInput.zoom_in_refused_any, zoom_in_lone_p)."""
+    """The faces `kept` with those of `added` that lie apart from every kept face (apart_from), the
+    rest strongest first, at most `max_faces`. Unlike merge, a kept face is never dropped for an
+    added one that scores higher. Boxes in image pixels [x0, y0, x1, y1]
+    (Predictor._zoom_in_again: LNetInput.zoom_in_refused_any, zoom_in_lone_p)."""
     if not added:
         return kept
-    if kept:
-        a = np.stack([np.asarray(b, np.float64) for b, _ in added])
-        k = np.stack([np.asarray(b, np.float64) for b, _ in kept])
-        inter = np.clip(np.minimum(a[:, None, 2:], k[None, :, 2:]) - np.maximum(a[:, None, :2], k[None, :, :2]),
-                        0, None).prod(2)  # fmt: skip
-        area_a, area_k = (np.clip(b[:, 2:] - b[:, :2], 0, None).prod(1) for b in (a, k))
-        smaller = np.minimum(area_a[:, None], area_k[None, :])
-        union = area_a[:, None] + area_k[None, :] - inter
-        near = (inter > iou * np.maximum(union, 1e-12)) | (inter > contain * np.maximum(smaller, 1e-12))
-        added = [f for f, o in zip(added, near.any(1).tolist(), strict=True) if not o]
-    return sorted([*kept, *added], key=lambda f: -f[1])[:max_faces]
+    return sorted([*kept, *apart_from(kept, added, iou, contain)], key=lambda f: -f[1])[:max_faces]
 
 
 def same_place(box, boxes: Sequence[np.ndarray], iou: float) -> int | None:
