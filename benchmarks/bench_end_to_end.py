@@ -412,7 +412,9 @@ def markdown(results: dict) -> str:
         return f"| {name} | " + " | ".join(_f(get(per[b]), fmt) for b in labels) + " |"
 
     lines = [f"# End to end through Predictor ({results['date']}, part: {results['part']})", "",
-             f"Command: `{results['command']}`", "", f"Machine: {results['machine']}", "", "Bundles:", ""]
+             f"Command: `{results['command']}` (torch threads: {results['threads']})", "",
+             *([f"Datasets: `{results['datasets']}`", ""] if results.get("datasets") else []),
+             f"Machine: {results['machine']}", "", "Bundles:", ""]
     first = per[labels[0]].get("lnet_input") or {}
 
     def differs(b: str) -> str:  # the LNet input settings where a bundle differs from the first one
@@ -724,6 +726,7 @@ def main(argv=None) -> int:
         "date": dt.date.today().isoformat(), "part": args.part,
         "command": shlex.join(["python", "benchmarks/bench_end_to_end.py", *(argv if argv is not None else sys.argv[1:])]),
         "machine": machine(), "threads": args.threads,
+        "datasets": str(Path(args.datasets).resolve()),  # files.json is relative to it (a trial: two copies were told apart by nothing)
         "sets": sets,
         "n": {"celeba_hq": 0 if files is None else len(files), "utkface": 0 if chips is None else len(chips),
               "scut": len(scut_paths), "stability": len(stab_paths)},

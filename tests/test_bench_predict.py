@@ -94,11 +94,14 @@ def test_end_to_end_scores_age_alone_without_celeba_hq(tmp_path, capsys, one_thr
     assert bench.main([*common, "--sets", "age", "--out", str(tmp_path / "age")]) == 0
     results = json.loads((tmp_path / "age" / "results.json").read_text())
     assert results["sets"] == ["age"] and results["n"]["celeba_hq"] == 0 and results["n"]["utkface"] >= 1
+    # files.json is relative to the datasets folder: the record names it (trial 93)
+    assert results["datasets"] == str((tmp_path / "datasets").resolve()) and results["threads"] == 1
     embedded = results["bundles"]["embedded"]
     assert "attributes" not in embedded and embedded["age"]["found"] > 0 and embedded["age"]["mae"] >= 0
     text = (tmp_path / "age" / "results.md").read_text()
     assert "## Age, UTKFace chips" in text and "## Attributes" not in text and "CelebA-HQ files" not in text
     assert bench.markdown(results) == text and "| 13-59: MAE |" in text
+    assert f"Datasets: `{results['datasets']}`" in text and "(torch threads: 1)" in text
     bands = embedded["age"]["by_wide_band"]
     bands["60-"] = bands["13-59"]  # the open band is "60-" in results.json: "60+" in the table, as README names it
     assert "| 60+: MAE |" in bench.markdown(results) and "60-" not in bench.markdown(results)

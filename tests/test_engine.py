@@ -86,6 +86,36 @@ def test_a_finished_run_refuses_train_settings_it_would_not_use(tmp_path):
     assert (tmp_path / "train_config.json").read_text() == recorded
 
 
+def test_a_stop_during_a_checkpoint_waits_for_the_file_and_its_step(tmp_path, monkeypatch, capfd):
+    """Trial 93: a SIGTERM landing just after last.pt was renamed into place, before the Trainer
+    noted its step, made the stop message name the step before ("it holds step 8" of a file at 12).
+    Stops are held while a checkpoint is written and its step noted (signals.interrupts_deferred)."""
+    import signal
+
+    import lnet_anet.engine.trainer as trainer_module
+    from lnet_anet.engine.signals import interrupts_deferred, sigterm_as_interrupt
+
+    done = []
+    with pytest.raises(KeyboardInterrupt), sigterm_as_interrupt(), interrupts_deferred():
+        os.kill(os.getpid(), signal.SIGTERM)
+        done.append("the rest of the block ran")
+    assert done == ["the rest of the block ran"]
+    real = trainer_module.save_atomic
+    sent = []
+
+    def stopped_after_rename(state, path):  # the stop arrives the moment the new file is in place
+        real(state, path)
+        if state["step"] == 6 and not sent:
+            sent.append(os.kill(os.getpid(), signal.SIGINT))
+
+    monkeypatch.setattr(trainer_module, "save_atomic", stopped_after_rename)
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path, epochs=20)
+    assert load_checkpoint(tmp_path / "checkpoints" / "last.pt")["step"] == 6
+    err = capfd.readouterr().err
+    assert "interrupted at step 6;" in err and "it holds step" not in err, err
+
+
 def test_an_interrupted_run_is_finished_at_the_step_it_reached(tmp_path):
     """Trial 79 (r20): a run stopped at step 6 relaunched with train.max_steps=6 was refused as
     "trains nothing"; it finishes the run (its evaluation, finished at 6), as before; 5 is refused."""
@@ -106,12 +136,15 @@ def test_an_interrupted_run_is_finished_at_the_step_it_reached(tmp_path):
         train(tmp_path, epochs=20, max_steps=4)
 
 
-def test_more_epochs_that_max_steps_caps_name_max_steps(tmp_path):
+def test_more_epochs_that_max_steps_caps_name_max_steps(tmp_path, capfd):
     """Trial 79 (r13): more epochs at the max_steps a finished run reached said "trains nothing"
     without naming the cap."""
     from lnet_anet.engine.lock import RunRefusedError
 
+    train(tmp_path / "capped", epochs=1, max_steps=30)  # trial 93: 1 epoch of 8 steps cut 30 unsaid
+    assert "train.max_steps=30 is more than train.epochs=1 makes (8 steps, 8 an epoch): training 8 steps" in capfd.readouterr().err
     train(tmp_path, epochs=1, max_steps=4)
+    assert "is more than train.epochs" not in capfd.readouterr().err
     with pytest.raises(RunRefusedError, match=r"\(epochs 1 -> 3\): a rerun trains nothing with them \(train.max_steps=4 "
                                               r"caps the run at the 4 steps it has trained: raise train.max_steps, or "
                                               r"set train.max_steps=null, to train on\)"):  # fmt: skip

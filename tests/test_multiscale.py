@@ -940,6 +940,8 @@ def test_the_predictor_reads_a_panorama_on_a_canvas_as_long_as_it_is(tmp_path, m
     from lnet_anet.inference.visualize import picture_note
 
     assert table_rows("p.jpg", record, 1)[0].startswith("p.jpg (read on a long canvas, 384x128)  [0, 0, 40, 40]")
+    # a panorama with no face says it too: the long canvas is the one hint why (trial 93)
+    assert table_rows("p.jpg", {**record, "faces": []}, 1) == ["p.jpg  no face (512x128; read on a long canvas, 384x128)"]
     sizes.clear()
     usual = predictor.analyse(np.full((128, 192, 3), 90, np.uint8))  # 3:2 reads as ever
     assert sizes[0] == (128, 128) and "canvas" not in usual.record and "canvas" not in picture_note(usual)

@@ -272,6 +272,33 @@ def test_a_resumed_run_interrupted_again_counts_every_record_in_its_log(bundle, 
     assert main([*argv, "--resume"]) == 0 and len(read_records(out)) == 6
 
 
+def test_a_resume_with_a_new_vis_folder_says_which_kept_records_have_no_picture(bundle, tmp_path, capsys, monkeypatch):
+    """Trial 93: a run stopped without --vis, resumed with it, drew only the new images, unsaid."""
+    from lnet_anet.inference.predictor import Predictor
+
+    root, vis = tmp_path / "photos", tmp_path / "vis"
+    _mixed_folder(root, good=5, bad=0)
+    out, real, analysed, stops = tmp_path / "out.jsonl", Predictor._analyse_batch, [], [2]
+
+    def stop_after_two(self, read):
+        if stops and len(analysed) == stops[0]:  # Ctrl-C after two images, once
+            stops.pop()
+            raise KeyboardInterrupt
+        analysed.extend(source for _, source, _ in read)
+        return real(self, read)
+
+    monkeypatch.setattr(Predictor, "_analyse_batch", stop_after_two)
+    argv = [str(root), "--output", str(out), "--bundle", str(bundle), "--batch-size", "1"]
+    assert main(argv) == 130
+    capsys.readouterr()
+    assert main([*argv, "--vis", str(vis), "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert "note: --resume: 2 records kept from the stopped run have no picture in" in err, err
+    assert len(list(vis.glob("*.png"))) == 3 and len(read_records(out)) == 5
+    assert main([*argv, "--vis", str(tmp_path / "vis2")]) == 0  # a new run draws every picture, no note
+    assert "no picture" not in capsys.readouterr().err and len(list((tmp_path / "vis2").glob("*.png"))) == 5
+
+
 def test_resume_from_another_working_folder_is_refused_not_appended_again(bundle, tmp_path, capsys, monkeypatch):
     """Trial 60: records keep paths as given, relative to where the run began; resumed from another
     folder, no image matched and all were analysed and appended again (48 records for 26 images)."""

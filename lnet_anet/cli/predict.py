@@ -491,15 +491,16 @@ def table_rows(name: str, record: dict[str, Any], top: int) -> list[str]:
     name = one_line(name)
     if error is not None:
         return [f"{name}  ERROR  {one_line(error)}"]
-    if not record["faces"]:
-        return [f"{name}  no face ({record['width']}x{record['height']})"]
+    canvas = f"read on a long canvas, {record['canvas'][0]}x{record['canvas'][1]}" if record.get("canvas") else None
+    if not record["faces"]:  # the long canvas is then the one hint why (a trial)
+        return [f"{name}  no face ({record['width']}x{record['height']}{'; ' + canvas if canvas else ''})"]
     rows = []
     if record.get("rotation"):  # --rotations read the faces at a turn: say which
         name = f"{name} (read turned {record['rotation']} deg ccw)"
     if record.get("exposure") == "stretched":  # found only in the contrast-stretched copy: say so
         name = f"{name} (read with its contrast stretched)"
-    if record.get("canvas"):  # a panorama read on a longer canvas: its faces differ from a letterboxed reading's
-        name = f"{name} (read on a long canvas, {record['canvas'][0]}x{record['canvas'][1]})"
+    if canvas:  # a panorama read on a longer canvas: its faces differ from a letterboxed reading's
+        name = f"{name} ({canvas})"
     rescued = [i for i, face in enumerate(record["faces"], 1) if "face_probability" in face]
     if record.get("rescued") and rescued == [1]:  # no face passed the threshold and the check map; the face head vouched for the strongest candidate
         frame = any(face.get("frame") for face in record["faces"])  # or for the whole picture (rescue_frame)
@@ -1091,6 +1092,12 @@ def _run(args, predictor, items, several, tally: Tally, log, table) -> int:
     # the pictures of records a --resume keeps are theirs: a new image of the same name is numbered
     used = {Path(r["vis"]).stem for r in (log.done.values() if log is not None else ())
             if args.vis is not None and r.get("vis") and Path(r["vis"]).parent.resolve() == args.vis.resolve()}  # fmt: skip
+    if args.vis is not None and log is not None:  # kept records are not analysed again, so not drawn (trial 93)
+        bare = sum(r.get("error") is None for r in log.done.values()) - len(used)
+        if bare > 0:
+            print(f"note: --resume: {bare} record{'s' if bare > 1 else ''} kept from the stopped run "
+                  f"{'have' if bare > 1 else 'has'} no picture in {_safe(str(args.vis))} (that run had another "
+                  "or no --vis); rerun without --resume to draw every picture", file=sys.stderr)  # fmt: skip
     if not args.json:
         print(TABLE_HEADER)
     analyses = predictor.analyse_many((item for _, item in items), args.batch_size)

@@ -28,6 +28,27 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C (SIGINT) and SIGTERM received while the block runs are held until it ends, then
+    raised again, to whatever handler was there before: a checkpoint written in the block and the
+    step recorded for it stay in agreement (trial 93: a stop that landed just after last.pt was
+    renamed into place made the message name the step before). Main thread only; elsewhere the
+    block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: received.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if received:
+        signal.raise_signal(received[0])
+
+
 def ignore_sigterm(_worker_id: int = 0) -> None:
     """A DataLoader worker's worker_init_fn: SIGTERM is left to the main process. A stop sent to
     the whole process group (`timeout`, a job scheduler) would otherwise kill the workers first,

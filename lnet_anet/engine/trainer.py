@@ -46,7 +46,7 @@ from lnet_anet.engine.lock import (
     remove_stale_temporaries,
 )
 from lnet_anet.engine.plots import logged_step, plot_metrics
-from lnet_anet.engine.signals import ignore_sigterm, sigterm_as_interrupt
+from lnet_anet.engine.signals import ignore_sigterm, interrupts_deferred, sigterm_as_interrupt
 
 LossFn = Callable[[nn.Module, dict], tuple[torch.Tensor, dict[str, float]]]
 EvalFn = Callable[[nn.Module, DataLoader, torch.device], dict[str, float]]
@@ -250,6 +250,10 @@ class Trainer:
             (self.run_dir / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
             log.info("training %s steps (%s per epoch) on %s, %d process(es); run folder %s",
                      self.total_steps, self.steps_per_epoch, self.device, self.world_size, self.run_dir)  # fmt: skip
+            if cfg.max_steps is not None and cfg.max_steps > self.total_steps:  # e.g. over experiment=smoke's 1 epoch (a trial)
+                log.warning("train.max_steps=%d is more than train.epochs=%d makes (%d steps, %d an epoch): training "
+                            "%d steps; raise train.epochs to train more", cfg.max_steps, cfg.epochs,
+                            self.total_steps, self.steps_per_epoch, self.total_steps)  # fmt: skip
             per_process = cfg.batch_size // self.world_size
             left = len(self.sampler) - self.steps_per_epoch * per_process
             if left >= 0.1 * len(self.sampler):  # small data: the last, incomplete batch is dropped (a trial)
@@ -472,8 +476,9 @@ class Trainer:
 
     def _save_last(self) -> None:
         if self.main:
-            save_atomic(self._state(), self.run_dir / "checkpoints" / "last.pt")
-            self.saved_step = self.step
+            with interrupts_deferred():  # a stop waits for the file and saved_step to agree
+                save_atomic(self._state(), self.run_dir / "checkpoints" / "last.pt")
+                self.saved_step = self.step
 
     def _resume(self) -> None:
         path = self.run_dir / "checkpoints" / "last.pt"
