@@ -14,12 +14,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+from bench_end_to_end import _jpeg
 from omegaconf import OmegaConf
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
-from bench_end_to_end import _jpeg
 from lnet_anet.data import datasets_root
 from lnet_anet.data.from_config import build_index, split_fit_tune, split_of
 from lnet_anet.data.readers.celeba import read_celeba
