@@ -56,6 +56,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--p", type=float, default=0.5)
     ap.add_argument("--quality", type=int, nargs=2, default=(50, 95))
+    ap.add_argument("--after", action="store_true", help="re-save after the framing (round 2), not before it")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
@@ -69,8 +70,9 @@ def main() -> None:
         if cfg.get("balance"):
             fit = fit.assign(**{f"{cfg.target}_weight": band_weights(fit[cfg.target], **cfg.balance)})
         views = [view for _, view in framing_views(cfg.framings)]
+        resave, framing = JpegResave(args.p, *args.quality), OneOf(None, *views)
         train_set = face_dataset(cfg.data, fit, train=True,
-                                 transform=Chain(JpegResave(args.p, *args.quality), OneOf(None, *views)))  # fmt: skip
+                                 transform=Chain(framing, resave) if args.after else Chain(resave, framing))  # fmt: skip
         model = ensemble.members[i]
         steps_per_epoch = len(fit) // cfg.train.batch_size
         train = {**OmegaConf.to_container(cfg.train, resolve=True), "lr": args.lr, "epochs": max(1, int(np.ceil(args.epochs))),
