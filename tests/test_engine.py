@@ -106,7 +106,8 @@ def test_a_stop_during_a_checkpoint_waits_for_the_file_and_its_step(tmp_path, mo
     def stopped_after_rename(state, path):  # the stop arrives the moment the new file is in place
         real(state, path)
         if state["step"] == 6 and not sent:
-            sent.append(os.kill(os.getpid(), signal.SIGINT))
+            sent.append(signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
 
     monkeypatch.setattr(trainer_module, "save_atomic", stopped_after_rename)
     with pytest.raises(KeyboardInterrupt):
