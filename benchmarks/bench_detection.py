@@ -995,11 +995,15 @@ def _num(v, spec: str = ".3f") -> str:
     return "n/a" if v is None or not np.isfinite(float(v)) else format(float(v), spec)
 
 
+def _cell(part: dict, key: str) -> str:
+    """part[key] with the interval recorded for it in part["intervals"], if any (format_interval)."""
+    return format_interval(part[key], (part.get("intervals") or {}).get(key))
+
+
 def _capped(r: dict, f: float) -> str:
     """Recall at f false alarms per image, marked (max) where the row's detections end before f
     (its max_fppi: records written before max_fppi carry no mark), with its interval."""
-    key = f"recall_at_{f:g}_fppi"
-    value = format_interval(r[key], (r.get("intervals") or {}).get(key))
+    value = _cell(r, f"recall_at_{f:g}_fppi")
     return f"{value} (max)" if r.get("max_fppi") is not None and r["max_fppi"] < f else value
 
 
@@ -1017,11 +1021,9 @@ def to_markdown(record: dict) -> str:
         bs = r.get("by_size", {})
         split = " / ".join(_num(bs[k]["ap"]) for k in SIZE_BANDS if k in bs)
         ff = r.get("face_free")
-        ffs = format_interval(ff["false_alarms_per_image"], (ff.get("intervals") or {}).get("false_alarms_per_image")) if ff else "-"
-        ap50 = format_interval(r["ap"], (r.get("intervals") or {}).get("ap"))
-        max_recall = format_interval(r["max_recall"], (r.get("intervals") or {}).get("max_recall"))
-        lines.append(f"| {name} | {ap50} | {_capped(r, 0.1)} | {_capped(r, 1)} | "
-                     f"{max_recall} | {split} | {r['boxes_per_image']:.1f} | "
+        ffs = _cell(ff, "false_alarms_per_image") if ff else "-"
+        lines.append(f"| {name} | {_cell(r, 'ap')} | {_capped(r, 0.1)} | {_capped(r, 1)} | "
+                     f"{_cell(r, 'max_recall')} | {split} | {r['boxes_per_image']:.1f} | "
                      f"{'-' if r['median_ms'] is None else format(r['median_ms'], '.0f')} | {ffs} |")  # fmt: skip
     said = next((r["intervals"] for r in record["results"].values() if r.get("intervals")), None)
     if said:

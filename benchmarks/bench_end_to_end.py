@@ -396,6 +396,11 @@ def _f(v, fmt: str) -> str:
     return "n/a" if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, fmt)
 
 
+def _found_cell(part: dict) -> tuple:
+    """(the share of files with a face, its exact interval): a cell of _f."""
+    return part["found"], part.get("found_interval")
+
+
 def _with_interval(part: dict, key: str, value=None) -> tuple:
     """(value, default part[key]; the interval recorded under `key` in part["intervals"]): a cell of _f."""
     return (part.get(key) if value is None else value), ((part.get("intervals") or {}).get(key))
@@ -427,11 +432,11 @@ def markdown(results: dict) -> str:
               f"cascade {'yes' if per[b]['cascade'] else 'no'}{differs(b)})" for b in labels]  # fmt: skip
     lines += ["", "## Faces found", "", head, rule]
     if gt_g is not None:
-        lines.append(row(f"UTKFace chips ({results['n']['utkface']})", lambda r: (r["age"]["found"], r["age"].get("found_interval")), ".4f"))
+        lines.append(row(f"UTKFace chips ({results['n']['utkface']})", lambda r: _found_cell(r["age"]), ".4f"))
     if gt_a is not None:
-        lines.append(row(f"CelebA-HQ files ({results['n']['celeba_hq']})", lambda r: (r["attributes"]["found"], r["attributes"].get("found_interval")), ".4f"))
+        lines.append(row(f"CelebA-HQ files ({results['n']['celeba_hq']})", lambda r: _found_cell(r["attributes"]), ".4f"))
     if "scut" in per[labels[0]]:
-        lines.append(row(f"SCUT-FBP5500 images ({results['n']['scut']})", lambda r: (r["scut"]["found"], r["scut"].get("found_interval")), ".4f"))
+        lines.append(row(f"SCUT-FBP5500 images ({results['n']['scut']})", lambda r: _found_cell(r["scut"]), ".4f"))
     if gt_a is not None:
         lines += _attribute_lines(results, row, head, rule)
     if gt_g is not None:
